@@ -1,0 +1,222 @@
+"""Reverse-mode automatic differentiation: grad mode, graph ordering and the backward loop.
+
+The graph is made of ops (``Function`` objects); each op knows the tensors it was applied to
+(``fn.parents``). A tensor made by an op points at it (``tensor._ctx``). Backward runs in two
+phases, as in micrograd, but without recursion so a 10,000-step unrolled LSTM works:
+
+1. ``toposort``: order every op that leads to the output, each after the ops that use it.
+2. walk that order from the output back: hand each op the gradient of its output, get the
+   gradients of its inputs, sum each back to its input's shape (broadcasting), and add it to
+   what that input already received (a tensor used twice gets both contributions).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .backend import sum_to
+
+if TYPE_CHECKING:
+    from .tensor import Function, Tensor
+
+FREED_GRAPH_MSG = (
+    "Trying to backward through part of a graph that was already freed: its saved values "
+    "were released by an earlier backward(). If you carry a hidden state from one chunk of a "
+    "sequence to the next (truncated BPTT), cut it from the old graph with h = h.detach() "
+    "before the next chunk; or, if you really need to backward twice through the same graph, "
+    "pass retain_graph=True to the first backward()."
+)
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record the graph now (False inside ``no_grad()``)."""
+    return _GradMode.enabled
+
+
+@contextlib.contextmanager
+def _set_grad_enabled(mode: bool) -> Iterator[None]:
+    prev = _GradMode.enabled
+    _GradMode.enabled = mode
+    try:
+        yield
+    finally:
+        _GradMode.enabled = prev
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager: ops inside it record no graph (inference, optimizer updates)."""
+    return _set_grad_enabled(False)
+
+
+def enable_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager: record the graph again, even inside ``no_grad()``."""
+    return _set_grad_enabled(True)
+
+
+def toposort(root: Function) -> list[Function]:
+    """Every op that ``root`` depends on (itself included), each listed after its inputs' ops.
+
+    Depth-first with an explicit stack: a node is pushed once to expand it and once more to
+    emit it after all its children, which is the post-order a recursive walk would give.
+    """
+    order: list[Function] = []
+    seen: set[int] = set()
+    stack: list[tuple[Function, bool]] = [(root, False)]
+    while stack:
+        fn, expanded = stack.pop()
+        if expanded:
+            order.append(fn)
+            continue
+        if id(fn) in seen:
+            continue
+        if fn.parents is None:
+            raise RuntimeError(FREED_GRAPH_MSG)
+        seen.add(id(fn))
+        stack.append((fn, True))
+        for p in fn.parents:
+            c = p._ctx
+            if c is not None and p.requires_grad and id(c) not in seen:
+                stack.append((c, False))
+    return order
+
+
+def run_backward(
+    root: Tensor,
+    gradient: Any,
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Tensor] | None = None,
+) -> list[Any] | None:
+    """Backpropagate ``gradient`` (an array, or a Tensor when ``create_graph``) from ``root``.
+
+    Without ``inputs``, gradients are accumulated into the ``.grad`` of the leaves (and of
+    tensors that called ``retain_grad()``). With ``inputs``, nothing's ``.grad`` changes and the
+    gradients with respect to ``inputs`` are returned instead (None where one is unreachable).
+    With ``create_graph``, the gradients are Tensors whose own graph can be differentiated.
+    """
+    from .tensor import Tensor
+
+    wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
+    # a wanted non-leaf is found at the op that made it (alive, so its id is unique)
+    wanted_ops = {} if inputs is None else {id(t._ctx): i for i, t in enumerate(inputs) if t._ctx}
+    found: list[Any] = [None] * (0 if inputs is None else len(inputs))
+
+    def deliver(t: Tensor, g: Any) -> None:
+        """Hand ``g`` to a leaf (or a wanted input): its ``.grad`` or the result list."""
+        if wanted is not None:
+            i = wanted.get(id(t))
+            if i is not None:
+                found[i] = g if found[i] is None else found[i] + g
+            return
+        if create_graph:
+            t.grad = g if t.grad is None else t.grad + g
+        elif t.grad is None:
+            t.grad = Tensor._wrap(g.copy(), t.device)  # own memory: never alias another grad
+        else:
+            t.grad = Tensor._wrap(t.grad.data + g, t.device)
+
+    fn0 = root._ctx
+    if fn0 is None:  # backward() on a leaf: its gradient is the given one
+        deliver(root, gradient)
+        return None if inputs is None else found
+
+    grads: dict[int, Any] = {id(fn0): gradient}
+    with _set_grad_enabled(create_graph):
+        for fn in reversed(toposort(fn0)):
+            gy = grads.pop(id(fn), None)
+            parents = fn.parents
+            if not retain_graph:
+                fn.parents = None  # frees the graph behind this op as the walk goes
+            if gy is None:
+                continue
+            if fn.retained is not None:
+                out = fn.retained()
+                if out is not None:
+                    deliver_retained(out, gy, create_graph)
+            if wanted_ops and id(fn) in wanted_ops:
+                i = wanted_ops[id(fn)]
+                found[i] = gy if found[i] is None else found[i] + gy
+            gxs = fn.graph_backward(gy, parents) if create_graph else fn.backward(gy)
+            if not retain_graph:
+                fn.saved = ()
+            if type(gxs) is not tuple:
+                gxs = (gxs,)
+            for p, g in zip(parents, gxs):
+                if g is None or not p.requires_grad:
+                    continue
+                if g.shape != p.shape:
+                    g = sum_to(g, p.shape)
+                if g.dtype != p.dtype:
+                    g = g.astype(p.dtype)
+                c = p._ctx
+                if c is None:
+                    deliver(p, g)
+                else:
+                    k = id(c)
+                    prev = grads.get(k)
+                    grads[k] = g if prev is None else prev + g
+    return None if inputs is None else found
+
+
+def deliver_retained(t: Tensor, g: Any, create_graph: bool) -> None:
+    """Keep the gradient of a non-leaf that asked for it with ``retain_grad()``."""
+    from .tensor import Tensor
+
+    if not create_graph:
+        g = Tensor._wrap(g.copy(), t.device)
+    t.grad = g if t.grad is None else t.grad + g
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (not stored in ``.grad``).
+
+    As ``torch.autograd.grad``: ``grad_outputs`` is one upstream gradient per output (needed for
+    non-scalar outputs); with ``create_graph=True`` the results can be differentiated again.
+    """
+    from .tensor import Tensor
+
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        gos = [grad_outputs] * len(outs)
+    else:
+        gos = list(grad_outputs)
+    if len(gos) != len(outs):
+        raise ValueError(f"grad: got {len(gos)} grad_outputs for {len(outs)} outputs")
+    for t in ins:
+        if not t.requires_grad:
+            raise RuntimeError("grad: one of the inputs does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    total: list[Any] = [None] * len(ins)
+    for k, (out, go) in enumerate(zip(outs, gos)):
+        g0 = out._initial_grad(go, create_graph)
+        keep = retain_graph or k < len(outs) - 1
+        res = run_backward(out, g0, keep, create_graph, inputs=ins)
+        assert res is not None
+        total = [a if b is None else (b if a is None else a + b) for a, b in zip(total, res)]
+    result: list[Tensor | None] = []
+    for t, g in zip(ins, total):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "grad: one of the inputs was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            result.append(None)
+        else:
+            result.append(g if isinstance(g, Tensor) else Tensor._wrap(g, t.device))
+    return tuple(result)

@@ -1,0 +1,135 @@
+"""Backends: where a tensor's numbers live, and the array module (``xp``) that computes on them.
+
+``"cpu"`` holds ``numpy.ndarray`` and ``"cuda"`` holds ``cupy.ndarray``. Every op asks
+``get_array_module(*arrays)`` for ``xp`` and then writes plain ``xp.exp(x)``-style code, so one
+implementation serves both. This is the only file that imports CuPy, and only when asked to.
+
+A third device can be registered (``register_device``); the test suite registers ``"strict"``,
+a NumPy wrapper that refuses to mix with plain NumPy arrays, so that CI without a GPU still
+catches an op that calls NumPy where it should call ``xp`` (see ``tinygrad_rnn.testing.strict``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+CUPY_INSTALL_HINT = (
+    'install CuPy for your CUDA version: pip install "tinygrad-rnn[cuda12]" '
+    '(or "tinygrad-rnn[cuda13]")'
+)
+
+
+@dataclass
+class Device:
+    """A named backend: its array type, array module, and host <-> device copies."""
+
+    name: str
+    array_type: type
+    xp: Any
+    to_device: Callable[[np.ndarray], Any]
+    to_host: Callable[[Any], np.ndarray]
+
+
+_DEVICES: dict[str, Device] = {
+    "cpu": Device("cpu", np.ndarray, np, np.asarray, np.asarray),
+}
+_cupy: ModuleType | None = None
+_cupy_error: str | None = None
+
+
+def _load_cupy() -> ModuleType | None:
+    """Import CuPy once; remember why it failed so the error can say it."""
+    global _cupy, _cupy_error
+    if _cupy is None and _cupy_error is None:
+        try:
+            import cupy
+
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                raise RuntimeError("CuPy found no CUDA device")
+            _cupy = cupy
+            _DEVICES["cuda"] = Device("cuda", cupy.ndarray, cupy, cupy.asarray, cupy.asnumpy)
+        except Exception as e:  # ImportError, or a CUDA driver/runtime error
+            _cupy_error = f"{type(e).__name__}: {e}"
+    return _cupy
+
+
+def cuda_available() -> bool:
+    """True when CuPy imports and sees at least one CUDA device."""
+    return _load_cupy() is not None
+
+
+def register_device(device: Device) -> None:
+    """Add a backend under ``device.name`` (used by the test-only ``"strict"`` device)."""
+    _DEVICES[device.name] = device
+
+
+def get_device(name: str) -> Device:
+    """The backend called ``name``; a clear error for an unknown or unavailable one."""
+    if not isinstance(name, str):
+        raise TypeError(f"device must be a string such as 'cpu' or 'cuda', got {name!r}")
+    key = "cuda" if name.startswith("cuda:0") or name == "cuda" else name
+    dev = _DEVICES.get(key)
+    if dev is not None:
+        return dev
+    if key == "cuda":
+        _load_cupy()
+        if "cuda" in _DEVICES:
+            return _DEVICES["cuda"]
+        raise RuntimeError(f"device 'cuda' is not available ({_cupy_error}); {CUPY_INSTALL_HINT}")
+    raise ValueError(f"unknown device {name!r}; known devices: 'cpu', 'cuda'")
+
+
+def device_of(array: Any) -> Device:
+    """The backend that holds ``array`` (a NumPy, CuPy or registered array type)."""
+    t = type(array)
+    if t is np.ndarray:
+        return _DEVICES["cpu"]
+    for dev in _DEVICES.values():
+        if isinstance(array, dev.array_type):
+            return dev
+    if isinstance(array, (np.generic, int, float, bool)):
+        return _DEVICES["cpu"]
+    raise TypeError(f"not an array of any known device: {t.__module__}.{t.__name__}")
+
+
+def get_array_module(*arrays: Any) -> Any:
+    """``xp`` for the given arrays: ``numpy``, ``cupy``, or a registered module."""
+    for a in arrays:
+        if type(a) is np.ndarray:
+            return np
+        if not isinstance(a, (int, float, bool, np.generic)):
+            return device_of(a).xp
+    return np
+
+
+def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``x`` over the axes that broadcasting added or stretched, so it has ``shape``.
+
+    The inverse of ``broadcast_to`` for gradients: if ``y = broadcast_to(a, y.shape)`` then
+    ``gA = sum_to(gy, a.shape)``. Works on arrays and on Tensors (both have ``sum``/``reshape``).
+    """
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
+    )
+    y = x.sum(axis=axes, keepdims=True) if axes else x
+    if lead:
+        y = y.reshape(shape)
+    return y
+
+
+def scatter_add(xp: Any, target: Any, index: Any, values: Any) -> None:
+    """``target[index] += values`` with repeated indices adding up (in place)."""
+    if xp is _cupy and _cupy is not None:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+    else:
+        xp.add.at(target, index, values)

@@ -1,0 +1,67 @@
+"""Creation helpers. Values are made on the host and moved, so every device gets the same ones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .tensor import DTypeLike, Tensor, resolve_dtype, tensor
+
+
+def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
+        raise ValueError(f"a shape is a tuple of non-negative ints, got {shape}")
+    return tuple(int(n) for n in shape)
+
+
+def _dt(dtype: DTypeLike) -> np.dtype:
+    return np.dtype(np.float32) if dtype is None else resolve_dtype(dtype)
+
+
+def full(
+    shape: Sequence[int], fill_value: float, dtype: DTypeLike = None, device: str = "cpu",
+    requires_grad: bool = False,
+) -> Tensor:
+    """A tensor of ``shape`` filled with ``fill_value`` (float32 unless ``dtype``)."""
+    return tensor(np.full(_shape((shape,)), fill_value, dtype=_dt(dtype)), device=device,
+                  requires_grad=requires_grad)
+
+
+def zeros(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
+          requires_grad: bool = False) -> Tensor:
+    return full(_shape(shape), 0, dtype, device, requires_grad)
+
+
+def ones(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
+         requires_grad: bool = False) -> Tensor:
+    return full(_shape(shape), 1, dtype, device, requires_grad)
+
+
+def full_like(x: Tensor, fill_value: float, dtype: DTypeLike = None,
+              requires_grad: bool = False) -> Tensor:
+    return full(x.shape, fill_value, dtype or x.dtype, x.device, requires_grad)
+
+
+def zeros_like(x: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    return full_like(x, 0, dtype, requires_grad)
+
+
+def ones_like(x: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    return full_like(x, 1, dtype, requires_grad)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: DTypeLike = None,
+           device: str = "cpu") -> Tensor:
+    """Evenly spaced values in [start, stop); int64 for integer arguments, else float32."""
+    a = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    if dtype is None and a.dtype.kind == "f":
+        dtype = np.float32
+    return tensor(a, dtype=dtype, device=device)
+
+
+def eye(n: int, m: int | None = None, dtype: DTypeLike = None, device: str = "cpu") -> Tensor:
+    return tensor(np.eye(n, m, dtype=_dt(dtype)), device=device)

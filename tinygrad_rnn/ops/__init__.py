@@ -1,0 +1,1 @@
+"""The primitive ops, one family per file: elementwise, reduce, movement, linalg."""

@@ -1,0 +1,345 @@
+"""Elementwise ops. Each docstring gives the forward formula, the vector-Jacobian product
+(``gx`` from the upstream gradient ``gy``) and what the op saves for backward.
+
+Binary ops return gradients in the broadcast shape: the engine sums them back to each input's
+shape, so no op here contains shape logic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import autograd
+from ..tensor import Function, Tensor
+
+
+class Add(Function):
+    """y = x0 + x1.  VJP: g0 = gy, g1 = gy.  Saves nothing."""
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        return x0 + x1
+
+    def backward(self, gy: Any) -> Any:
+        return gy, gy
+
+
+class Sub(Function):
+    """y = x0 - x1.  VJP: g0 = gy, g1 = -gy.  Saves nothing."""
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        return x0 - x1
+
+    def backward(self, gy: Any) -> Any:
+        return gy, -gy
+
+
+class Mul(Function):
+    """y = x0 * x1.  VJP: g0 = gy * x1, g1 = gy * x0.  Saves both inputs."""
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        self.saved = (x0, x1)
+        return x0 * x1
+
+    def backward(self, gy: Any) -> Any:
+        x0, x1 = self.saved
+        return gy * x1, gy * x0
+
+
+class Div(Function):
+    """y = x0 / x1.  VJP: g0 = gy / x1, g1 = -gy * x0 / x1².  Saves both inputs."""
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        self.saved = (x0, x1)
+        return x0 / x1
+
+    def backward(self, gy: Any) -> Any:
+        x0, x1 = self.saved
+        return gy / x1, -gy * x0 / (x1 * x1)
+
+
+class Neg(Function):
+    """y = -x.  VJP: gx = -gy.  Saves nothing."""
+
+    def forward(self, x: Any) -> Any:
+        return -x
+
+    def backward(self, gy: Any) -> Any:
+        return -gy
+
+
+class PowScalar(Function):
+    """y = x ** p for a number p.  VJP: gx = gy * p * x ** (p - 1).  Saves x."""
+
+    def forward(self, x: Any, p: float) -> Any:
+        self.p = p
+        self.saved = (x,)
+        return x**p
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        if self.p == 0:
+            return gy * 0
+        return gy * (self.p * x ** (self.p - 1))
+
+
+class Pow(Function):
+    """y = x0 ** x1 (tensor exponent).
+
+    VJP: g0 = gy * x1 * x0 ** (x1 - 1);  g1 = gy * y * log(x0), taken as 0 where x0 = 0 (the
+    limit for x1 > 0, as PyTorch does) and NaN where x0 < 0 (no real logarithm).
+    Saves x0, x1 and y.
+    """
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        y = x0**x1
+        self.saved = (x0, x1, y)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        xp = self.xp
+        x0, x1, y = self.saved
+        log_x0 = xp.log(xp.where(x0 > 0, x0, 1))
+        log_x0 = xp.where(x0 < 0, xp.nan, log_x0)
+        return gy * x1 * x0 ** (x1 - 1), gy * y * log_x0
+
+
+class Exp(Function):
+    """y = exp(x).  VJP: gx = gy * y.  Saves y."""
+
+    def forward(self, x: Any) -> Any:
+        y = self.xp.exp(x)
+        self.saved = (y,)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        (y,) = self.saved
+        return gy * y
+
+
+class Log(Function):
+    """y = log(x).  VJP: gx = gy / x.  Saves x."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        return self.xp.log(x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        return gy / x
+
+
+class Sqrt(Function):
+    """y = sqrt(x).  VJP: gx = gy / (2 y).  Saves y."""
+
+    def forward(self, x: Any) -> Any:
+        y = self.xp.sqrt(x)
+        self.saved = (y,)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        (y,) = self.saved
+        return gy / (2 * y)
+
+
+class Tanh(Function):
+    """y = tanh(x).  VJP: gx = gy * (1 - y²).  Saves y."""
+
+    def forward(self, x: Any) -> Any:
+        y = self.xp.tanh(x)
+        self.saved = (y,)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        (y,) = self.saved
+        return gy * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """y = σ(x) = 1 / (1 + exp(-x)), computed as 0.5 tanh(x/2) + 0.5, which never overflows.
+
+    VJP: gx = gy * y * (1 - y).  Saves y.
+    """
+
+    def forward(self, x: Any) -> Any:
+        y = 0.5 * self.xp.tanh(0.5 * x) + 0.5
+        self.saved = (y,)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        (y,) = self.saved
+        return gy * y * (1 - y)
+
+
+class Relu(Function):
+    """y = max(x, 0).  VJP: gx = gy * [x > 0] (0 at x = 0, as PyTorch).  Saves the mask."""
+
+    def forward(self, x: Any) -> Any:
+        self.mask = x > 0
+        return self.xp.maximum(x, 0)
+
+    def backward(self, gy: Any) -> Any:
+        return gy * self.mask
+
+
+class Abs(Function):
+    """y = |x|.  VJP: gx = gy * sign(x) (0 at x = 0, as PyTorch).  Saves sign(x)."""
+
+    def forward(self, x: Any) -> Any:
+        self.sign = self.xp.sign(x)
+        return self.xp.abs(x)
+
+    def backward(self, gy: Any) -> Any:
+        return gy * self.sign
+
+
+class Maximum(Function):
+    """y = max(x0, x1) elementwise.
+
+    VJP: g0 = gy * w, g1 = gy * (1 - w) with w = 1 where x0 > x1, 0 where x0 < x1, and 1/2 at
+    ties (the gradient is split evenly, as PyTorch does).  Saves w.
+    """
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        y = self.xp.maximum(x0, x1)
+        self.w = (x0 > x1).astype(y.dtype) + 0.5 * (x0 == x1).astype(y.dtype)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        return gy * self.w, gy * (1 - self.w)
+
+
+class Minimum(Function):
+    """y = min(x0, x1) elementwise.  VJP as ``Maximum`` with w = 1 where x0 < x1.  Saves w."""
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        y = self.xp.minimum(x0, x1)
+        self.w = (x0 < x1).astype(y.dtype) + 0.5 * (x0 == x1).astype(y.dtype)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        return gy * self.w, gy * (1 - self.w)
+
+
+class Where(Function):
+    """y = x0 where cond else x1 (cond a boolean array, never differentiated).
+
+    VJP: g0 = gy where cond else 0;  g1 = 0 where cond else gy.  Saves cond.
+    """
+
+    def forward(self, x0: Any, x1: Any, cond: Any) -> Any:
+        self.cond = cond
+        return self.xp.where(cond, x0, x1)
+
+    def backward(self, gy: Any) -> Any:
+        xp = self.xp
+        return xp.where(self.cond, gy, 0), xp.where(self.cond, 0, gy)
+
+
+class Clip(Function):
+    """y = min(max(x, lo), hi) (either bound may be None).
+
+    VJP: gx = gy where lo <= x <= hi else 0 (bounds included, as PyTorch).  Saves that mask.
+    """
+
+    def forward(self, x: Any, lo: float | None, hi: float | None) -> Any:
+        if lo is None and hi is None:
+            raise ValueError("clip: give at least one of min and max")
+        inside = x == x
+        if lo is not None:
+            inside = inside & (x >= lo)
+        if hi is not None:
+            inside = inside & (x <= hi)
+        self.mask = inside
+        return self.xp.clip(x, lo, hi)
+
+    def backward(self, gy: Any) -> Any:
+        return gy * self.mask
+
+
+class AsType(Function):
+    """y = x cast to ``dtype``.  VJP: gx = gy (the engine casts it back to x's dtype)."""
+
+    def forward(self, x: Any, dtype: np.dtype) -> Any:
+        return x.astype(dtype)
+
+    def backward(self, gy: Any) -> Any:
+        return gy
+
+
+class ToDevice(Function):
+    """y = x copied to another device.  VJP: gx = gy copied back."""
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:  # the output changes device
+        (x,), dst = inputs, kwargs["device"]
+        fn = cls()
+        fn.src, fn.dst = x._dev, dst
+        y = dst.to_device(x._dev.to_host(x.data))
+        needs = x.requires_grad and autograd.is_grad_enabled()
+        out = Tensor._wrap(y, dst, needs)
+        if needs:
+            fn.parents, fn.y, out._ctx = (x,), y, fn
+        return out
+
+    def backward(self, gy: Any) -> Any:
+        if isinstance(gy, Tensor):
+            return gy.to(self.src.name)
+        return self.src.to_device(self.dst.to_host(gy))
+
+
+# ---- functions on tensors (the methods of Tensor call the same ops) ------------------------
+
+
+def where(cond: Any, x0: Any, x1: Any) -> Tensor:
+    """Elements of ``x0`` where ``cond`` is true, else of ``x1`` (broadcast together)."""
+    ref = x0 if isinstance(x0, Tensor) else x1 if isinstance(x1, Tensor) else None
+    if ref is None:
+        raise TypeError("where: at least one of x0, x1 must be a Tensor")
+    c = cond.data if isinstance(cond, Tensor) else cond
+    if not isinstance(c, ref._dev.array_type):
+        c = ref._dev.to_device(np.asarray(c))
+    if c.dtype != np.bool_:
+        raise TypeError(f"where: cond must be boolean, got dtype {c.dtype}")
+    return Where.apply(ref._lift(x0), ref._lift(x1), cond=c)
+
+
+def maximum(x0: Tensor, x1: Any) -> Tensor:
+    return x0.maximum(x1) if isinstance(x0, Tensor) else x1.maximum(x0)
+
+
+def minimum(x0: Tensor, x1: Any) -> Tensor:
+    return x0.minimum(x1) if isinstance(x0, Tensor) else x1.minimum(x0)
+
+
+def exp(x: Tensor) -> Tensor:
+    return x.exp()
+
+
+def log(x: Tensor) -> Tensor:
+    return x.log()
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return x.sqrt()
+
+
+def tanh(x: Tensor) -> Tensor:
+    return x.tanh()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return x.sigmoid()
+
+
+def relu(x: Tensor) -> Tensor:
+    return x.relu()
+
+
+def abs_(x: Tensor) -> Tensor:
+    return x.abs()
+
+
+def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    return x.clip(min, max)

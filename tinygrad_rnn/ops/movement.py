@@ -1,0 +1,213 @@
+"""Ops that move elements without changing them: reshape, transpose, broadcast, index, cat.
+Stack, split, squeeze and unsqueeze are compositions of these."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..backend import get_array_module, scatter_add
+from ..tensor import Function, Tensor
+
+
+class Reshape(Function):
+    """y = x with a new shape (one size may be -1).  VJP: gx = gy reshaped back.
+    Saves x's shape."""
+
+    def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
+        self.shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, gy: Any) -> Any:
+        return gy.reshape(self.shape)
+
+
+class Transpose(Function):
+    """y = x with its axes permuted (None reverses them).  VJP: gx = gy with the inverse
+    permutation.  Saves the permutation."""
+
+    def forward(self, x: Any, axes: tuple[int, ...] | None) -> Any:
+        if axes is not None and sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+            raise ValueError(f"axes {axes} are not a permutation of {x.ndim} axes")
+        self.axes = axes
+        return x.transpose(axes)
+
+    def backward(self, gy: Any) -> Any:
+        if self.axes is None:
+            return gy.transpose()
+        inverse = [0] * len(self.axes)
+        for i, a in enumerate(self.axes):
+            inverse[a % len(self.axes)] = i
+        return gy.transpose(tuple(inverse))
+
+
+class BroadcastTo(Function):
+    """y = x broadcast to ``shape`` (a read-only view).  VJP: gx = gy, which the engine sums
+    back to x's shape.  Saves nothing."""
+
+    def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
+        return self.xp.broadcast_to(x, shape)
+
+    def backward(self, gy: Any) -> Any:
+        return gy
+
+
+def _is_basic(index: Any) -> bool:
+    """True for an index of ints, slices, None and Ellipsis only (no element is hit twice)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
+def _is_mask(p: Any) -> bool:
+    return getattr(p, "dtype", None) is not None and p.dtype.kind == "b"
+
+
+def _expand_masks(index: Any, xp: Any) -> Any:
+    """Boolean masks become the integer arrays of their True positions (NumPy's own rule)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not any(_is_mask(p) for p in parts):
+        return index
+    out: list[Any] = []
+    for p in parts:
+        out.extend(xp.nonzero(p) if _is_mask(p) else (p,))
+    return tuple(out)
+
+
+class GetItem(Function):
+    """y = x[index]: basic slices and ints, integer arrays, boolean masks (NumPy's rules).
+
+    VJP: gx = zeros like x, with gy added at ``index`` (a scatter-add: an element picked twice
+    gets both gradients).  Saves the index and x's shape.
+    """
+
+    def forward(self, x: Any, index: Any) -> Any:
+        self.index = index if _is_basic(index) else _expand_masks(index, self.xp)
+        self.shape = x.shape
+        try:
+            return x[self.index]
+        except IndexError as e:
+            raise ValueError(f"index {index!r} does not fit shape {x.shape}: {e}") from None
+
+    def backward(self, gy: Any) -> Any:
+        return scatter(gy, self.index, self.shape)
+
+
+class IndexScatter(Function):
+    """y = zeros(shape) with x added at ``index`` (GetItem's backward as an op of its own, so
+    that it can be differentiated again).  VJP: gx = gy[index].  Saves the index."""
+
+    def forward(self, x: Any, index: Any, shape: tuple[int, ...]) -> Any:
+        self.index = index
+        return _scatter_array(self.xp, x, index, shape)
+
+    def backward(self, gy: Any) -> Any:
+        return gy[self.index]
+
+
+def scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    """zeros(shape) with ``g`` added at ``index``; an op when ``g`` is a Tensor."""
+    if isinstance(g, Tensor):
+        return IndexScatter.apply(g, index=index, shape=shape)
+    return _scatter_array(get_array_module(g), g, index, shape)
+
+
+def _scatter_array(xp: Any, g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    y = xp.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        y[index] = g  # basic indexing never picks an element twice
+    else:
+        scatter_add(xp, y, index, g)
+    return y
+
+
+class Cat(Function):
+    """y = the inputs joined along ``axis``.  VJP: each input gets its slice of gy.
+    Saves the sizes along ``axis``."""
+
+    def forward(self, *xs: Any, axis: int) -> Any:
+        if not xs:
+            raise ValueError("cat of no tensors")
+        self.axis = axis % xs[0].ndim if xs[0].ndim else 0
+        self.sizes = [x.shape[self.axis] for x in xs]
+        return self.xp.concatenate(xs, axis=self.axis)
+
+    def backward(self, gy: Any) -> Any:
+        lead = (slice(None),) * self.axis
+        grads, start = [], 0
+        for n in self.sizes:
+            grads.append(gy[(*lead, slice(start, start + n))])
+            start += n
+        return tuple(grads)
+
+
+def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (``torch.cat``, ``numpy.concatenate``)."""
+    ts = list(tensors)
+    if not ts:
+        raise ValueError("cat: needs at least one tensor")
+    nd = {t.ndim for t in ts}
+    if len(nd) != 1 or not -ts[0].ndim <= axis < ts[0].ndim:
+        raise ValueError(f"cat: shapes {[t.shape for t in ts]} cannot be joined along axis {axis}")
+    return Cat.apply(*ts, axis=axis)
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis."""
+    ts = list(tensors)
+    if not ts:
+        raise ValueError("stack: needs at least one tensor")
+    if len({t.shape for t in ts}) != 1:
+        raise ValueError(f"stack: all tensors need the same shape, got {[t.shape for t in ts]}")
+    ax = axis if axis >= 0 else axis + ts[0].ndim + 1
+    return cat([t.unsqueeze(ax) for t in ts], axis=ax)
+
+
+def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+    """``torch.split``: chunks of ``split_size`` (the last may be smaller), or the given sizes."""
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: size must be positive, got {split_size_or_sections}")
+        sizes = [min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} do not add up to {n} (axis {axis})")
+    lead = (slice(None),) * (axis % x.ndim)
+    out, start = [], 0
+    for s in sizes:
+        out.append(x[(*lead, slice(start, start + s))])
+        start += s
+    return out
+
+
+def squeeze(x: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
+    """Remove axes of size 1 (all of them, or those in ``axis``; others are left, as PyTorch)."""
+    if axis is None:
+        axes = {i for i, n in enumerate(x.shape) if n == 1}
+    else:
+        from .reduce import normalize_axis
+
+        axes = {a for a in normalize_axis(axis, x.ndim) if x.shape[a] == 1}
+    return x.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
+def unsqueeze(x: Tensor, axis: int) -> Tensor:
+    """Insert an axis of size 1 at ``axis`` (negative counts from the end of the result)."""
+    nd = x.ndim + 1
+    if not -nd <= axis < nd:
+        raise ValueError(f"unsqueeze: axis {axis} out of range for a result with {nd} axes")
+    a = axis % nd
+    return x.reshape(x.shape[:a] + (1,) + x.shape[a:])
+
+
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
+    return x.broadcast_to(shape)
+
+
+def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
+    return x.reshape(tuple(shape))
+
+
+def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
+    return x.transpose(tuple(axes) if axes is not None else ())

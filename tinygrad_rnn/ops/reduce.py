@@ -1,0 +1,115 @@
+"""Reductions over ``axis`` (None, an int, or a tuple; negative counts from the end) with
+``keepdims``. ``Sum`` and ``Max`` are primitives; mean, var, min and logsumexp are compositions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..tensor import Function, Tensor
+
+Axis = int | Sequence[int] | None
+
+
+def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative ints; a clear error if out of range."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, int) or not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"axis {axis} repeats an axis")
+    return tuple(sorted(out))
+
+
+def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    """y = Σ_axis x.  VJP: gx = gy broadcast back over the summed axes.  Saves x's shape."""
+
+    def forward(self, x: Any, axis: Axis, keepdims: bool) -> Any:
+        self.axes = normalize_axis(axis, x.ndim)
+        self.shape = x.shape
+        return x.sum(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, gy: Any) -> Any:
+        gy = gy.reshape(_kept_shape(self.shape, self.axes))
+        return self.xp.broadcast_to(gy, self.shape)
+
+
+class Max(Function):
+    """y = max_axis x.
+
+    VJP: gx = gy * w, w = [x == y] / (number of maxima): at ties the gradient is split evenly
+    between the tied elements (as ``torch.amax``), so it is the same whichever order they come
+    in.  Saves w.
+    """
+
+    def forward(self, x: Any, axis: Axis, keepdims: bool) -> Any:
+        xp = self.xp
+        self.axes = normalize_axis(axis, x.ndim)
+        if x.size == 0:
+            raise ValueError("max of an empty tensor")
+        y = x.max(axis=self.axes, keepdims=True)
+        hit = (x == y).astype(x.dtype)
+        self.w = hit / xp.maximum(hit.sum(axis=self.axes, keepdims=True), 1)
+        return y if keepdims else y.reshape(tuple(n for i, n in enumerate(x.shape)
+                                                  if i not in self.axes))
+
+    def backward(self, gy: Any) -> Any:
+        return gy.reshape(_kept_shape(self.w.shape, self.axes)) * self.w
+
+
+def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Σ_axis x / n, n the number of elements reduced."""
+    axes = normalize_axis(axis, x.ndim)
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    return x.sum(axes, keepdims) * (1.0 / max(n, 1))
+
+
+def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> Tensor:
+    """Σ_axis (x - mean)² / (n - correction). PyTorch's default ``correction=1`` (unbiased);
+    ``correction=0`` gives NumPy's default."""
+    axes = normalize_axis(axis, x.ndim)
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    if n - correction <= 0:
+        raise ValueError(f"var over {n} elements with correction={correction} is undefined")
+    d = x - mean(x, axes, keepdims=True)
+    return (d * d).sum(axes, keepdims) * (1.0 / (n - correction))
+
+
+def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """log Σ_axis exp(x), computed as m + log Σ exp(x - m) with m the (constant) maximum, so it
+    neither overflows nor underflows. Its gradient is softmax(x)."""
+    xp = x._dev.xp
+    axes = normalize_axis(axis, x.ndim)
+    m = x.data.max(axis=axes, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)  # an all -inf row stays -inf, not NaN
+    m_t = Tensor._wrap(m, x._dev)
+    out = (x - m_t).exp().sum(axes, keepdims=True).log() + m_t
+    return out if keepdims else out.reshape(tuple(n for i, n in enumerate(out.shape)
+                                                  if i not in axes))
+
+
+# tr.sum, tr.max, tr.min (named with a trailing _ here so this file keeps Python's builtins)
+def sum_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    return x.sum(axis, keepdims)
+
+
+def max_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    return x.max(axis, keepdims)
+
+
+def min_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    return x.min(axis, keepdims)

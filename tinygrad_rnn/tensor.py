@@ -1,0 +1,611 @@
+"""``Function`` (one op: forward and backward side by side) and ``Tensor`` (an array plus the op
+that made it).
+
+How an op is written (see ``ops/elementwise.py``)::
+
+    class Exp(Function):
+        def forward(self, x):           # arrays in, array out; self.xp is numpy or cupy
+            y = self.xp.exp(x)
+            self.saved = (y,)           # what backward needs
+            return y
+
+        def backward(self, gy):         # upstream gradient in, one gradient per input out
+            (y,) = self.saved
+            return gy * y
+
+``backward`` returns gradients in the broadcast shape; the engine sums each back to its input's
+shape. The same ``backward`` also serves ``create_graph=True``: the engine then hands it Tensors
+instead of arrays (``gy``, and each saved input or output) and a Tensor namespace as ``self.xp``,
+so the very formula that computes the gradient records a graph that can be differentiated again.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .backend import Device, device_of, get_device
+
+DTypeLike = Any  # a NumPy dtype, a scalar type such as numpy.float32, or a name such as "float64"
+Index = Any
+
+
+def resolve_dtype(dtype: DTypeLike) -> np.dtype:
+    """A NumPy dtype from a dtype, a type or a name; a clear error for anything else."""
+    try:
+        return np.dtype(getattr(dtype, "name", dtype) if not isinstance(dtype, type) else dtype)
+    except TypeError as e:
+        raise TypeError(f"not a dtype: {dtype!r}") from e
+
+
+def _check_requires_grad(dtype: np.dtype) -> None:
+    if dtype.kind not in "fc":
+        raise TypeError(
+            f"only floating-point tensors can require gradients, not dtype {dtype} "
+            "(integer tensors hold indices and labels)"
+        )
+
+
+class Function:
+    """One differentiable op. The instance is its own context: forward stores in ``saved``
+    what backward needs, and the engine stores the op's inputs in ``parents``."""
+
+    __slots__ = ("parents", "saved", "xp", "retained", "y", "__weakref__")
+
+    def __init__(self) -> None:
+        self.parents: tuple[Tensor, ...] | None = ()
+        self.saved: tuple[Any, ...] = ()
+        self.retained: weakref.ref[Tensor] | None = None
+        self.y: Any = None
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, gy: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
+        """Run the op on tensors and, if any needs a gradient, record it in the graph."""
+        dev = inputs[0]._dev
+        for t in inputs[1:]:
+            if t._dev is not dev:
+                raise ValueError(
+                    f"{cls.__name__}: tensors are on different devices: {dev.name!r} and "
+                    f"{t._dev.name!r}; move one with .to(device)"
+                )
+        fn = cls()
+        fn.xp = dev.xp
+        try:
+            y = fn.forward(*[t.data for t in inputs], **kwargs)
+        except ValueError as e:
+            shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
+            raise ValueError(f"{cls.__name__}: bad input shapes {shapes}: {e}") from None
+        if type(y) is not dev.array_type:
+            y = _as_device_array(y, dev, cls.__name__)
+        needs = autograd._GradMode.enabled and any(t.requires_grad for t in inputs)
+        out = Tensor._wrap(y, dev, needs)
+        if needs:
+            fn.parents = inputs
+            fn.y = y
+            out._ctx = fn
+        return out
+
+    def graph_backward(self, gy: Tensor, parents: tuple[Tensor, ...]) -> Any:
+        """``backward`` with Tensors, recording a graph (for ``create_graph=True``).
+
+        Each saved array is replaced by the tensor it stands for: an input by that input, the
+        output by a tensor made by this very op (so its derivative flows back through it), and
+        anything else (masks, indices) by a constant.
+        """
+        arrays, xp = self.saved, self.xp
+        dev = parents[0]._dev
+
+        def as_tensor(a: Any) -> Any:
+            if not isinstance(a, dev.array_type):
+                return a
+            for p in parents:
+                if a is p.data:
+                    return p
+            if a is self.y:
+                twin = Tensor._wrap(a, dev, True)
+                twin._ctx = self
+                return twin
+            return a  # a constant: Tensor operators accept raw arrays
+
+        self.saved = tuple(as_tensor(a) for a in arrays)
+        self.xp = TENSOR_XP
+        try:
+            return self.backward(gy)
+        finally:
+            self.saved, self.xp = arrays, xp
+
+
+def _as_device_array(y: Any, dev: Device, where: str) -> Any:
+    """Accept NumPy scalars from a CPU op; refuse an array that belongs to another device."""
+    if isinstance(y, dev.array_type):
+        return y
+    if dev.name == "cpu" and isinstance(y, (np.generic, int, float, bool)):
+        return np.asarray(y)
+    raise TypeError(
+        f"{where} returned a {type(y).__module__}.{type(y).__name__} on device {dev.name!r}: "
+        "an op must compute with xp = self.xp (or get_array_module), not with numpy directly"
+    )
+
+
+class Tensor:
+    """An n-dimensional array on a device, that can record the ops applied to it."""
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_dev", "__weakref__")
+    __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
+    __array_priority__ = 1000
+
+    def __init__(
+        self,
+        data: Any,
+        dtype: DTypeLike = None,
+        device: str | None = None,
+        requires_grad: bool = False,
+    ) -> None:
+        t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        self.data, self._dev = t.data, t._dev
+        self.requires_grad, self.grad, self._ctx = t.requires_grad, None, None
+
+    @staticmethod
+    def _wrap(data: Any, dev: Device | str, requires_grad: bool = False) -> Tensor:
+        """A tensor around ``data`` as it is (no copy, no checks): the engine's constructor."""
+        t = Tensor.__new__(Tensor)
+        t.data = data
+        t._dev = dev if isinstance(dev, Device) else get_device(dev)
+        t.requires_grad = requires_grad
+        t.grad = None
+        t._ctx = None
+        return t
+
+    # ---- attributes -----------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return int(self.data.size)
+
+    @property
+    def device(self) -> str:
+        return self._dev.name
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made (and for results of ops that needed no gradient)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Function | None:
+        """The op that made this tensor (None for a leaf)."""
+        return self._ctx
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", precision=4, threshold=20)
+        extra = f", dtype={self.dtype}" if self.dtype != np.float32 else ""
+        extra += f", device='{self.device}'" if self.device != "cpu" else ""
+        extra += ", requires_grad=True" if self.requires_grad else ""
+        return f"tensor({body}{extra})"
+
+    __hash__ = object.__hash__
+
+    # ---- leaving the graph, moving, converting -------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """A host NumPy copy of the values (never a view into the tensor)."""
+        return np.array(self._dev.to_host(self.data), copy=True)
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.size != 1:
+            raise ValueError(f"item(): tensor has {self.size} elements, not 1 (shape {self.shape})")
+        return self.numpy().reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph: no gradient flows through the result."""
+        return Tensor._wrap(self.data, self._dev, False)
+
+    def to(self, device: str | None = None, dtype: DTypeLike = None) -> Tensor:
+        """This tensor on another device and/or with another dtype (differentiable)."""
+        out = self
+        if dtype is not None and resolve_dtype(dtype) != self.dtype:
+            out = AsType.apply(out, dtype=resolve_dtype(dtype))
+        if device is not None and get_device(device) is not self._dev:
+            out = ToDevice.apply(out, device=get_device(device))
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def astype(self, dtype: DTypeLike) -> Tensor:
+        return self.to(dtype=dtype)
+
+    def float(self) -> Tensor:
+        return self.to(dtype=np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtype=np.float64)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Start (or stop) recording ops on this leaf; returns itself."""
+        if requires_grad:
+            _check_requires_grad(self.dtype)
+        elif self._ctx is not None:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use detach() instead")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self._ctx is not None:
+            self._ctx.retained = weakref.ref(self)
+
+    def zero_grad_(self) -> None:
+        self.grad = None
+
+    # ---- backward ------------------------------------------------------------------------
+    def _initial_grad(self, gradient: Any, create_graph: bool) -> Any:
+        """The gradient backward starts from: ones for a scalar, else the given one."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require grad and was not made by an op that "
+                "does; set requires_grad=True on the inputs you differentiate"
+            )
+        if gradient is None:
+            if self.size != 1:
+                raise RuntimeError(
+                    f"backward(): grad can be implicitly created only for scalar outputs, but "
+                    f"this tensor has shape {self.shape}; pass gradient= of that shape"
+                )
+            g = self._dev.xp.ones(self.data.shape, dtype=self.dtype)
+        else:
+            g = gradient.data if isinstance(gradient, Tensor) else gradient
+            if isinstance(gradient, Tensor) and gradient._dev is not self._dev:
+                raise ValueError(
+                    f"backward(): gradient is on {gradient.device!r}, tensor on {self.device!r}"
+                )
+            if not isinstance(g, self._dev.array_type):
+                g = self._dev.to_device(np.asarray(g, dtype=self.dtype))
+            if tuple(g.shape) != self.shape:
+                raise ValueError(
+                    f"backward(): gradient has shape {tuple(g.shape)} but the tensor has "
+                    f"shape {self.shape}"
+                )
+            if g.dtype != self.dtype:
+                g = g.astype(self.dtype)
+        if create_graph:
+            if isinstance(gradient, Tensor):
+                return gradient if gradient.dtype == self.dtype else gradient.astype(self.dtype)
+            return Tensor._wrap(g, self._dev)
+        return g
+
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``gradient`` is the upstream gradient (required unless this tensor has one element).
+        The graph is freed afterwards unless ``retain_graph`` (default: ``create_graph``).
+        With ``create_graph=True`` the stored gradients are themselves differentiable.
+        """
+        g = self._initial_grad(gradient, create_graph)
+        if retain_graph is None:
+            retain_graph = create_graph
+        autograd.run_backward(self, g, retain_graph, create_graph)
+
+    # ---- arithmetic (each one op; a scalar or array operand becomes a constant) ----------
+    def _lift(self, other: Any) -> Tensor:
+        """``other`` as a tensor on this device; a Python number takes this tensor's dtype."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (int, float, bool)) and not isinstance(other, np.generic):
+            dt = self.dtype if self.dtype.kind in "fc" or isinstance(other, int) else None
+            if dt is None:
+                dt = np.float32 if self.dtype.kind != "f" else self.dtype
+            return Tensor._wrap(self._dev.xp.asarray(other, dtype=dt), self._dev)
+        if isinstance(other, self._dev.array_type):
+            return Tensor._wrap(other, self._dev)
+        if isinstance(other, np.generic):
+            return Tensor._wrap(self._dev.to_device(np.asarray(other)), self._dev)
+        raise TypeError(
+            f"cannot combine a tensor on {self.device!r} with {type(other).__name__}; "
+            f"make it a tensor with tr.tensor(..., device={self.device!r})"
+        )
+
+    def __add__(self, other: Any) -> Tensor:
+        return Add.apply(self, self._lift(other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return Add.apply(self._lift(other), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return Sub.apply(self, self._lift(other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return Sub.apply(self._lift(other), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return Mul.apply(self, self._lift(other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return Mul.apply(self._lift(other), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return Div.apply(self, self._lift(other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return Div.apply(self._lift(other), self)
+
+    def __neg__(self) -> Tensor:
+        return Neg.apply(self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return PowScalar.apply(self, p=other)
+        return Pow.apply(self, self._lift(other))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return Pow.apply(self._lift(other), self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return matmul(self, self._lift(other))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return matmul(self._lift(other), self)
+
+    # comparisons give boolean tensors that never require grad
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data < self._lift(other).data, self._dev)
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data <= self._lift(other).data, self._dev)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data > self._lift(other).data, self._dev)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data >= self._lift(other).data, self._dev)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._wrap(self.data == self._lift(other).data, self._dev)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._wrap(self.data != self._lift(other).data, self._dev)
+
+    # ---- elementwise functions ------------------------------------------------------------
+    def exp(self) -> Tensor:
+        return Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return Sqrt.apply(self)
+
+    def tanh(self) -> Tensor:
+        return Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return Relu.apply(self)
+
+    def abs(self) -> Tensor:
+        return Abs.apply(self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return Clip.apply(self, lo=min, hi=max)
+
+    clamp = clip
+
+    def maximum(self, other: Any) -> Tensor:
+        return Maximum.apply(self, self._lift(other))
+
+    def minimum(self, other: Any) -> Tensor:
+        return Minimum.apply(self, self._lift(other))
+
+    # ---- reductions -----------------------------------------------------------------------
+    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return mean(self, axis, keepdims)
+
+    def var(
+        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1
+    ) -> Tensor:
+        return var(self, axis, keepdims, correction)
+
+    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return -Max.apply(-self, axis=axis, keepdims=keepdims)
+
+    def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return logsumexp(self, axis, keepdims)
+
+    def argmax(self, axis: int | None = None) -> Tensor:
+        return Tensor._wrap(self._dev.xp.argmax(self.data, axis=axis), self._dev)
+
+    def argmin(self, axis: int | None = None) -> Tensor:
+        return Tensor._wrap(self._dev.xp.argmin(self.data, axis=axis), self._dev)
+
+    # ---- movement -------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_axis: int = 0) -> Tensor:
+        return self.reshape(*self.shape[:start_axis], -1)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute the axes (NumPy's ``transpose``); no axes reverses them."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return Transpose.apply(self, axes=axes or None)
+
+    def permute(self, *axes: Any) -> Tensor:
+        return self.transpose(*axes)
+
+    def swapaxes(self, a: int, b: int) -> Tensor:
+        axes = list(range(self.ndim))
+        axes[a], axes[b] = axes[b], axes[a]
+        return Transpose.apply(self, axes=tuple(axes))
+
+    @property
+    def T(self) -> Tensor:
+        return Transpose.apply(self, axes=None)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return BroadcastTo.apply(self, shape=tuple(shape))
+
+    def expand(self, *shape: Any) -> Tensor:
+        """PyTorch's ``expand``: like ``broadcast_to``, and -1 keeps a size."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        lead = len(shape) - self.ndim
+        full = tuple(
+            self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape)
+        )
+        return self.broadcast_to(full)
+
+    def squeeze(self, axis: int | Sequence[int] | None = None) -> Tensor:
+        return squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        return unsqueeze(self, axis)
+
+    def __getitem__(self, index: Index) -> Tensor:
+        return GetItem.apply(self, index=_normalize_index(index, self._dev))
+
+    def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+        return split(self, split_size_or_sections, axis)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+
+def _normalize_index(index: Index, dev: Device) -> Index:
+    """Tensors, lists and host arrays inside an index become arrays on the tensor's device."""
+
+    def one(i: Any) -> Any:
+        if isinstance(i, Tensor):
+            return i.data
+        if isinstance(i, (list, np.ndarray)) and not isinstance(i, dev.array_type):
+            return dev.to_device(np.asarray(i))
+        return i
+
+    if isinstance(index, tuple):
+        return tuple(one(i) for i in index)
+    return one(index)
+
+
+def _array_device(data: Any) -> Device | None:
+    """The device of an array (NumPy, CuPy, ...); None for Python numbers and lists."""
+    if isinstance(data, (list, tuple, int, float, bool)):
+        return None
+    try:
+        return device_of(data)
+    except TypeError:
+        return None
+
+
+def tensor(
+    data: Any, dtype: DTypeLike = None, device: str | None = None, requires_grad: bool = False
+) -> Tensor:
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, NumPy or CuPy arrays).
+
+    Python floats become float32 (the default); NumPy arrays keep their dtype; integers become
+    int64. ``dtype`` overrides. Only floating-point tensors can require grad.
+    """
+    if isinstance(data, Tensor):
+        src, arr = data._dev, data.data
+    else:
+        src, arr = _array_device(data), data
+    dev = get_device(device) if device is not None else (src or get_device("cpu"))
+    if src is None:  # numbers and nested lists
+        host = np.asarray(arr)
+        if dtype is not None:
+            dt = resolve_dtype(dtype)
+        else:  # Python floats take the default float dtype
+            dt = np.dtype(np.float32) if host.dtype == np.float64 else host.dtype
+        out = dev.to_device(np.array(host, dtype=dt))
+    else:
+        if src is not dev:
+            arr = dev.to_device(src.to_host(arr))
+        dt = resolve_dtype(dtype) if dtype is not None else arr.dtype
+        out = dev.xp.array(arr, dtype=dt, copy=True)
+    if out.dtype.kind not in "biufc":
+        raise TypeError(f"tensor(): cannot make a tensor of dtype {out.dtype}")
+    if requires_grad:
+        _check_requires_grad(out.dtype)
+    return Tensor._wrap(out, dev, requires_grad)
+
+
+# The ops live in ops/; they subclass Function, so they are imported after it is defined.
+from .ops.elementwise import (  # noqa: E402
+    Abs,
+    Add,
+    AsType,
+    Clip,
+    Div,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    PowScalar,
+    Relu,
+    Sigmoid,
+    Sqrt,
+    Sub,
+    Tanh,
+    ToDevice,
+)
+from .ops.linalg import matmul  # noqa: E402
+from .ops.movement import (  # noqa: E402
+    BroadcastTo,
+    GetItem,
+    Reshape,
+    Transpose,
+    split,
+    squeeze,
+    unsqueeze,
+)
+from .ops.reduce import Max, Sum, logsumexp, mean, var  # noqa: E402
+from .ops.tensor_xp import TENSOR_XP  # noqa: E402

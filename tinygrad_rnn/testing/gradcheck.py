@@ -1,0 +1,238 @@
+"""Check analytic gradients against central differences, in float64.
+
+``gradcheck(fn, inputs)`` runs ``fn`` on float64 copies of ``inputs`` and compares, for every
+input that requires grad, the gradient the engine computes with the numerical one::
+
+    d<v, fn(x)>/dx_j  ≈  (<v, fn(x + eps e_j)> - <v, fn(x - eps e_j)>) / (2 eps)
+
+In full mode (small inputs) it builds the whole Jacobian both ways (one backward per output
+element, two forwards per input element) and names the first input, element and output element
+that differ. In fast mode (big inputs) it compares ``<vJ, u>`` for a random upstream gradient
+``v`` and random directions ``u``, one input at a time. It also checks that ``fn`` and its
+backward mutate neither the inputs nor the upstream gradient, and that a zero upstream gradient
+gives zero gradients. ``gradgradcheck`` does the same for the gradient itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..autograd import grad
+from ..tensor import Tensor, tensor
+
+FULL_MODE_LIMIT = 4096  # full mode while (input elements) * (output elements) is at most this
+
+
+class GradcheckError(AssertionError):
+    """A gradient, or a side effect, that does not match what it should be."""
+
+
+def _as_tuple(out: Any) -> tuple[Tensor, ...]:
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise TypeError(f"gradcheck: fn must return Tensors, got {type(o).__name__}")
+    return tuple(outs)
+
+
+def _float64_copy(x: Any) -> Any:
+    if isinstance(x, Tensor) and x.dtype.kind == "f":
+        return tensor(x.numpy().astype(np.float64), device=x.device,
+                      requires_grad=x.requires_grad)
+    return x
+
+
+def _host(x: Any) -> np.ndarray:
+    return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
+
+
+class _Checker:
+    def __init__(self, fn: Callable[..., Any], inputs: Sequence[Any], seed: int) -> None:
+        self.fn = fn
+        self.xs = [_float64_copy(x) for x in inputs]
+        self.diff = [i for i, x in enumerate(self.xs) if isinstance(x, Tensor) and x.requires_grad]
+        if not self.diff:
+            raise ValueError("gradcheck: no input requires grad")
+        self.rng = np.random.default_rng(seed)
+        # fn runs with grad mode on even for numerical values: it may itself differentiate
+        self.out_shapes = [o.shape for o in _as_tuple(fn(*self.xs))]
+
+    def outputs(self, i: int, host: np.ndarray) -> tuple[Tensor, ...]:
+        """fn's outputs with input ``i`` replaced by ``host`` (still requiring grad: fn may
+        differentiate inside, as gradgradcheck's does)."""
+        xs = list(self.xs)
+        xs[i] = tensor(host, dtype=np.float64, device=self.xs[i].device, requires_grad=True)
+        return _as_tuple(self.fn(*xs))
+
+    def value(self, i: int, host: np.ndarray, vs: list[np.ndarray]) -> float:
+        """<v, fn(x)> with input ``i`` replaced by ``host``, in float64."""
+        outs = self.outputs(i, host)
+        return float(sum(np.sum(o.numpy().astype(np.float64) * v) for o, v in zip(outs, vs)))
+
+    def analytic(self, vs: list[np.ndarray]) -> list[np.ndarray]:
+        """vJ for every differentiable input, through the engine."""
+        snapshot = [_host(x) for x in self.xs]
+        outs = _as_tuple(self.fn(*self.xs))
+        gos = [tensor(v, dtype=o.dtype, device=o.device) for o, v in zip(outs, vs)]
+        go_copies = [g.numpy() for g in gos]
+        live = [k for k, o in enumerate(outs) if o.requires_grad]
+        if live:
+            gs = grad([outs[k] for k in live], [self.xs[i] for i in self.diff],
+                      [gos[k] for k in live], allow_unused=True)
+        else:
+            gs = (None,) * len(self.diff)
+        for k, (g, c) in enumerate(zip(gos, go_copies)):
+            if not np.array_equal(g.numpy(), c):
+                raise GradcheckError(f"backward mutated the upstream gradient of output {k}")
+        for i, (x, s) in enumerate(zip(self.xs, snapshot)):
+            if not np.array_equal(_host(x), s, equal_nan=True):
+                raise GradcheckError(f"fn or its backward mutated input {i}")
+        result = []
+        for i, g in zip(self.diff, gs):
+            x = self.xs[i]
+            if g is None:
+                result.append(np.zeros(x.shape))
+                continue
+            if g.shape != x.shape or g.dtype != x.dtype or g.device != x.device:
+                raise GradcheckError(
+                    f"input {i}: gradient has shape {g.shape}, dtype {g.dtype}, device "
+                    f"{g.device!r}; the input has {x.shape}, {x.dtype}, {x.device!r}"
+                )
+            result.append(g.numpy())
+        return result
+
+
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    fast_mode: bool | None = None,
+    n_directions: int = 2,
+    seed: int = 0,
+    raise_exception: bool = True,
+) -> bool:
+    """True if ``fn``'s gradients match central differences for every input requiring grad.
+
+    ``inputs`` may mix tensors and other arguments; floating-point tensors are copied to
+    float64 first. An element passes if ``|analytic - numeric| <= atol + rtol * |numeric|``.
+    ``fast_mode=None`` picks full mode for small problems and fast mode otherwise. On failure
+    it raises ``GradcheckError`` (or returns False with ``raise_exception=False``).
+    """
+    try:
+        _gradcheck(fn, inputs, eps, atol, rtol, fast_mode, n_directions, seed)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def _close(a: float, n: float, atol: float, rtol: float) -> bool:
+    return bool(abs(a - n) <= atol + rtol * abs(n)) or (np.isnan(a) and np.isnan(n))
+
+
+def _gradcheck(
+    fn: Callable[..., Any], inputs: Sequence[Any], eps: float, atol: float, rtol: float,
+    fast_mode: bool | None, n_directions: int, seed: int,
+) -> None:
+    c = _Checker(fn, inputs, seed)
+    n_in = sum(c.xs[i].size for i in c.diff)
+    n_out = sum(int(np.prod(s)) for s in c.out_shapes)
+    if fast_mode is None:
+        fast_mode = n_in * n_out > FULL_MODE_LIMIT
+
+    zeros = [np.zeros(s) for s in c.out_shapes]
+    for i, g in zip(c.diff, c.analytic(zeros)):
+        if np.any(g != 0):
+            raise GradcheckError(f"input {i}: a zero upstream gradient gave a nonzero gradient")
+
+    if fast_mode:
+        vs = [c.rng.standard_normal(s) for s in c.out_shapes]
+        grads = c.analytic(vs)
+        for i, g in zip(c.diff, grads):
+            x = c.xs[i].numpy()
+            for d in range(n_directions):
+                u = c.rng.standard_normal(x.shape)
+                num = (c.value(i, x + eps * u, vs) - c.value(i, x - eps * u, vs)) / (2 * eps)
+                ana = float(np.sum(g * u))
+                if not _close(ana, num, atol * max(1.0, np.sqrt(x.size)), rtol):
+                    raise GradcheckError(
+                        f"input {i} (shape {x.shape}): along random direction {d}, analytic "
+                        f"{ana:.10g} vs numerical {num:.10g} (difference {abs(ana - num):.3g}); "
+                        "run with fast_mode=False on a smaller input to find the element"
+                    )
+        return
+
+    # full mode: the Jacobian row by row (analytic) and column by column (numerical)
+    sizes = [int(np.prod(s)) for s in c.out_shapes]
+    rows: list[list[np.ndarray]] = []
+    for k in range(n_out):
+        vs, acc = [], k
+        for s, n in zip(c.out_shapes, sizes):
+            v = np.zeros(n)
+            if 0 <= acc < n:
+                v[acc] = 1.0
+            vs.append(v.reshape(s))
+            acc -= n
+        rows.append(c.analytic(vs))
+    for col, i in enumerate(c.diff):
+        x = c.xs[i].numpy()
+        for j in np.ndindex(*x.shape):
+            xp_, xm = x.copy(), x.copy()
+            xp_[j] += eps
+            xm[j] -= eps
+            op, om = c.outputs(i, xp_), c.outputs(i, xm)
+            num = np.concatenate([((a.numpy() - b.numpy()) / (2 * eps)).reshape(-1)
+                                  for a, b in zip(op, om)])
+            for k in range(n_out):
+                ana = float(rows[k][col][j])
+                if not _close(ana, float(num[k]), atol, rtol):
+                    raise GradcheckError(
+                        f"input {i} (shape {x.shape}), element {j}, output element {k}: analytic "
+                        f"{ana:.10g} vs numerical {num[k]:.10g} "
+                        f"(difference {abs(ana - num[k]):.3g})"
+                    )
+
+
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    grad_outputs: Sequence[Any] | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    fast_mode: bool | None = None,
+    seed: int = 0,
+    raise_exception: bool = True,
+) -> bool:
+    """gradcheck of the gradient: checks second derivatives (``create_graph=True``).
+
+    The function checked is (x, v) -> vJ(x), differentiated with respect to the inputs that
+    require grad and to the upstream gradients ``v`` (random unless ``grad_outputs``).
+    """
+    xs = [_float64_copy(x) for x in inputs]
+    diff = [i for i, x in enumerate(xs) if isinstance(x, Tensor) and x.requires_grad]
+    outs = _as_tuple(fn(*xs))
+    rng = np.random.default_rng(seed + 1)
+    if grad_outputs is None:
+        vs = [tensor(rng.standard_normal(o.shape), dtype=np.float64, device=o.device,
+                     requires_grad=True) for o in outs]
+    else:
+        vs = [_float64_copy(v).requires_grad_() for v in grad_outputs]
+    n = len(xs)
+
+    def first_grad(*args: Any) -> tuple[Tensor, ...]:
+        x_args, v_args = list(args[:n]), list(args[n:])
+        o = _as_tuple(fn(*x_args))
+        live = [k for k, t in enumerate(o) if t.requires_grad]
+        gs = grad([o[k] for k in live], [x_args[i] for i in diff], [v_args[k] for k in live],
+                  create_graph=True, allow_unused=True) if live else (None,) * len(diff)
+        return tuple(g if g is not None else (x_args[i] * 0) for i, g in zip(diff, gs))
+
+    return gradcheck(first_grad, [*xs, *vs], eps=eps, atol=atol, rtol=rtol,
+                     fast_mode=fast_mode, seed=seed, raise_exception=raise_exception)
