@@ -85,8 +85,9 @@ class Function:
         except ValueError as e:
             shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
             raise ValueError(f"{cls.__name__}: bad input shapes {shapes}: {e}") from None
-        if type(y) is not dev.array_type:
-            y = _as_device_array(y, dev, cls.__name__)
+        if type(y) is not dev.array_type:  # e.g. NumPy gives scalars for 0-d results
+            y0, y = y, _as_device_array(y, dev, cls.__name__)
+            fn.saved = tuple(y if s is y0 else s for s in fn.saved)
         needs = autograd._GradMode.enabled and any(t.requires_grad for t in inputs)
         out = Tensor._wrap(y, dev, needs)
         if needs:
@@ -535,7 +536,7 @@ def _normalize_index(index: Index, dev: Device) -> Index:
 
 def _array_device(data: Any) -> Device | None:
     """The device of an array (NumPy, CuPy, ...); None for Python numbers and lists."""
-    if isinstance(data, (list, tuple, int, float, bool)):
+    if isinstance(data, (list, tuple, int, float, bool)) and not isinstance(data, np.generic):
         return None
     try:
         return device_of(data)

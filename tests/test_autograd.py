@@ -1,0 +1,207 @@
+"""The engine: accumulation, long chains, freeing the graph, grad modes, retain_grad,
+non-scalar backward, second derivatives, and dtypes end to end."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.autograd import FREED_GRAPH_MSG
+
+from .conftest import DEVICES
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_engine_reused_node_gets_both_paths(device):
+    a = tr.tensor([3.0], device=device, requires_grad=True)
+    b = a + a
+    c = b * b  # c = 4 a², dc/da = 8 a
+    c.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [24.0])
+
+
+def test_engine_gradients_accumulate_across_backward_calls():
+    x = tr.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, 7.0])
+    x.grad = None
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_engine_leaf_gradients_never_alias():
+    a = tr.tensor([1.0, 2.0], requires_grad=True)
+    b = tr.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.data *= 10  # an optimizer scaling one gradient in place must not touch the other
+    np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("device", ["cpu", "strict"])
+def test_engine_backprops_a_10000_step_chain_without_recursion(device):
+    x = tr.tensor([0.5], device=device, requires_grad=True)
+    h = x
+    for _ in range(10_000):
+        h = (h * 0.9999).tanh() + 0.0
+    h.sum().backward()
+    assert x.grad is not None and np.isfinite(x.grad.numpy()).all()
+
+
+def test_engine_frees_the_graph_after_backward():
+    x = tr.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y = (h.exp() * h).sum()
+    saved = weakref.ref(h)
+    del h
+    gc.collect()
+    assert saved() is not None  # kept alive by the graph behind y
+    y.backward()
+    assert saved() is None  # released as soon as backward walked past it, y still alive
+
+
+def test_engine_second_backward_through_freed_graph_explains_detach():
+    x = tr.tensor([1.0], requires_grad=True)
+    h = (x * 2).tanh()
+    (h * 3).sum().backward()
+    with pytest.raises(RuntimeError, match="detach") as e:
+        (h * 4).sum().backward()
+    assert "retain_graph" in str(e.value) and str(e.value) == FREED_GRAPH_MSG
+
+
+def test_engine_retain_graph_allows_a_second_backward():
+    x = tr.tensor([1.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0])
+
+
+def test_engine_detach_cuts_the_graph_for_truncated_bptt():
+    x = tr.tensor([1.0], requires_grad=True)
+    h = (x * 2).tanh()
+    (h * 3).sum().backward()
+    h = h.detach()
+    w = tr.tensor([2.0], requires_grad=True)
+    (h * w).sum().backward()  # no error: the old graph is not needed
+    np.testing.assert_allclose(w.grad.numpy(), h.numpy())
+    assert not h.requires_grad and h.is_leaf
+
+
+def test_engine_no_grad_records_nothing_and_restores():
+    x = tr.tensor([1.0], requires_grad=True)
+    with tr.no_grad():
+        y = x * 2
+        assert not tr.is_grad_enabled()
+        with tr.enable_grad():
+            z = x * 2
+    assert tr.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad and z.grad_fn is not None
+
+
+def test_engine_retain_grad_keeps_a_non_leaf_gradient():
+    x = tr.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    k = x * 5
+    (h * h + k).sum().backward()
+    np.testing.assert_allclose(h.grad.numpy(), 2 * h.numpy())
+    assert k.grad is None  # only asked-for non-leaves keep one
+    assert not h.is_leaf and x.is_leaf
+
+
+def test_engine_backward_with_gradient_for_non_scalar_outputs():
+    x = tr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    with pytest.raises(RuntimeError, match="scalar outputs"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"shape \(2,\).*\(3,\)"):
+        y.backward(np.ones(2))
+    assert x.grad is None  # nothing changed by the failed calls
+    y.backward(gradient=tr.tensor([1.0, 0.5, 0.0]))
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 0.0])
+
+
+def test_engine_backward_on_a_tensor_without_grad_is_an_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (tr.ones(2) * 2).sum().backward()
+
+
+def test_engine_backward_on_a_leaf_sets_its_grad():
+    x = tr.tensor(2.0, requires_grad=True)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_engine_second_derivative_of_a_gradient_norm():
+    # f(w) = sum(tanh(w x)); penalty = |df/dw|²; compare with the closed form
+    xv = np.array([0.3, -1.2, 0.7])
+    w = tr.tensor(0.8, dtype="float64", requires_grad=True)
+    x = tr.tensor(xv, dtype="float64")
+    (g,) = tr.grad((w * x).tanh().sum(), w, create_graph=True)
+    penalty = g * g
+    penalty.backward()
+    t = np.tanh(0.8 * xv)
+    gv = np.sum(xv * (1 - t**2))
+    dg = np.sum(xv * (-2 * t * (1 - t**2) * xv))
+    np.testing.assert_allclose(g.item(), gv)
+    np.testing.assert_allclose(w.grad.item(), 2 * gv * dg)
+
+
+def test_engine_create_graph_backward_gives_differentiable_grad():
+    x = tr.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    (x**3).sum().backward(create_graph=True)
+    g = x.grad  # 3x²
+    assert g.requires_grad
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0])
+
+
+def test_grad_returns_without_touching_dot_grad():
+    x = tr.tensor([1.0, 2.0], requires_grad=True)
+    y = tr.tensor([1.0], requires_grad=True)
+    h = x * 2
+    (gx, gh) = tr.grad((h * h).sum(), [x, h], retain_graph=True)
+    np.testing.assert_allclose(gx.numpy(), 8 * x.numpy())
+    np.testing.assert_allclose(gh.numpy(), 2 * h.numpy())
+    assert x.grad is None
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        tr.grad((x * 2).sum(), [x, y])
+    assert tr.grad((x * 2).sum(), [x, y], allow_unused=True)[1] is None
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_engine_dtype_is_preserved_end_to_end(device, dtype):
+    x = tr.tensor(np.linspace(0.1, 1, 6).reshape(2, 3), dtype=dtype, device=device,
+                  requires_grad=True)
+    w = tr.tensor(np.ones((3, 4)), dtype=dtype, device=device, requires_grad=True)
+    h = (x @ w).tanh().sigmoid()
+    y = tr.functional.log_softmax(h * 2 + 1, axis=1)[:, 1:].logsumexp(axis=0).mean()
+    y.backward()
+    assert h.dtype == np.dtype(dtype) and y.dtype == np.dtype(dtype)
+    assert x.grad.dtype == np.dtype(dtype) and w.grad.dtype == np.dtype(dtype)
+    assert x.grad.device == device
+
+
+def test_engine_casts_a_gradient_back_to_its_inputs_dtype():
+    a = tr.tensor([1.0, 2.0], dtype="float32", requires_grad=True)
+    b = tr.tensor([3.0, 4.0], dtype="float64", requires_grad=True)
+    y = a * b
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+
+
+def test_engine_astype_is_differentiable():
+    x = tr.tensor([1.0, 2.0], dtype="float32", requires_grad=True)
+    y = x.double() * 2
+    y.sum().backward()
+    assert y.dtype == np.float64 and x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])

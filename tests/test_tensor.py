@@ -1,0 +1,154 @@
+"""Tensor creation, attributes, conversion, devices, and the clear errors for bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import backend
+
+from .conftest import DEVICES, needs_cuda
+
+
+def test_tensor_default_dtypes():
+    assert tr.tensor([1.0, 2.0]).dtype == np.float32
+    assert tr.tensor(1.5).dtype == np.float32
+    assert tr.tensor([1, 2]).dtype == np.int64
+    assert tr.tensor([True]).dtype == np.bool_
+    assert tr.tensor(np.zeros(2)).dtype == np.float64  # NumPy arrays keep their dtype
+    assert tr.tensor(np.float64(2.0)).dtype == np.float64
+    assert tr.tensor([1, 2], dtype="float64").dtype == np.float64
+    assert tr.zeros(2, 3).dtype == np.float32 and tr.ones((2,), dtype=tr.float64).dtype == np.float64
+
+
+def test_tensor_copies_its_data():
+    a = np.ones(3)
+    t = tr.tensor(a)
+    a[0] = 5
+    assert t.numpy()[0] == 1
+    n = t.numpy()
+    n[1] = 7
+    assert t.numpy()[1] == 1
+
+
+def test_tensor_attributes_and_conversions():
+    t = tr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and t.device == "cpu"
+    assert t.is_leaf and not t.requires_grad and t.grad is None
+    assert t.tolist() == [[1, 2, 3], [4, 5, 6]] and t[1, 2].item() == 6.0
+    assert len(t) == 2 and [r.shape for r in t] == [(3,), (3,)]
+    assert "tensor(" in repr(t) and "requires_grad" in repr(t.requires_grad_())
+    with pytest.raises(ValueError, match="6 elements"):
+        t.item()
+
+
+def test_creation_helpers():
+    assert tr.full((2, 2), 3.0).tolist() == [[3, 3], [3, 3]]
+    assert tr.arange(4).tolist() == [0, 1, 2, 3] and tr.arange(4).dtype == np.int64
+    assert tr.arange(0.0, 1.0, 0.5).dtype == np.float32
+    assert tr.eye(2).tolist() == [[1, 0], [0, 1]]
+    x = tr.ones(2, 3, dtype="float64")
+    assert tr.zeros_like(x).dtype == np.float64 and tr.ones_like(x).tolist() == x.tolist()
+    with pytest.raises(ValueError, match="shape"):
+        tr.zeros(-1)
+
+
+def test_manual_seed_makes_random_tensors_reproducible():
+    tr.manual_seed(7)
+    a, b = tr.randn(3, 4), tr.rand(2)
+    tr.manual_seed(7)
+    assert np.array_equal(a.numpy(), tr.randn(3, 4).numpy())
+    assert np.array_equal(b.numpy(), tr.rand(2).numpy())
+    assert a.dtype == np.float32 and tr.randn(2, dtype="float64").dtype == np.float64
+    r = tr.randint(0, 5, (100,))
+    assert r.dtype == np.int64 and 0 <= r.numpy().min() and r.numpy().max() < 5
+
+
+def test_integer_tensor_cannot_require_grad():
+    with pytest.raises(TypeError, match="floating-point"):
+        tr.tensor([1, 2], requires_grad=True)
+    t = tr.tensor([1, 2])
+    with pytest.raises(TypeError, match="floating-point"):
+        t.requires_grad_()
+    assert not t.requires_grad
+
+
+def test_unknown_device_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        tr.zeros(2, device="tpu")
+    with pytest.raises(TypeError, match="device must be a string"):
+        tr.zeros(2, device=3)
+
+
+def test_missing_cupy_says_how_to_install(monkeypatch):
+    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setattr(backend, "_cupy_error", "ModuleNotFoundError: No module named 'cupy'")
+    monkeypatch.delitem(backend._DEVICES, "cuda", raising=False)
+    assert not tr.cuda.is_available()
+    with pytest.raises(RuntimeError, match=r"pip install .*tinygrad-rnn\[cuda12\]"):
+        tr.zeros(2, device="cuda")
+    with pytest.raises(RuntimeError, match="cuda"):
+        tr.ones(2).to("cuda")
+
+
+def test_device_mix_is_a_clear_error_naming_both_devices():
+    a = tr.ones(2, requires_grad=True)
+    b = tr.ones(2, device="strict")
+    with pytest.raises(ValueError, match="'cpu' and 'strict'"):
+        a + b
+    assert a.grad is None
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_to_moves_between_devices_with_gradients(device):
+    x = tr.tensor([1.0, 2.0], requires_grad=True)
+    y = x.to(device)
+    assert y.device == device
+    (y * y).sum().backward()
+    assert x.grad.device == "cpu"
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+    assert tr.tensor(y).device == device  # tensor() of a tensor keeps its device
+
+
+def test_host_array_with_device_tensor_is_refused():
+    x = tr.ones(2, device="strict")
+    with pytest.raises(TypeError, match="tr.tensor"):
+        x + np.ones(2)
+
+
+def test_ndarray_on_the_left_reaches_the_tensor_operator():
+    x = tr.tensor([1.0, 2.0], requires_grad=True)
+    y = np.float32(2.0) * x
+    z = 3.0 - x
+    assert isinstance(y, tr.Tensor) and isinstance(z, tr.Tensor)
+    np.testing.assert_allclose((np.ones(2, dtype=np.float32) * x).numpy(), [1.0, 2.0])
+
+
+def test_comparisons_give_boolean_tensors_without_grad():
+    x = tr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    m = x > 1.5
+    assert m.dtype == np.bool_ and not m.requires_grad
+    assert (x == 2.0).tolist() == [False, True, False]
+    assert x.argmax().item() == 2 and x.argmin().item() == 0
+
+
+def test_requires_grad_false_on_non_leaf_suggests_detach():
+    x = tr.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        (x * 2).requires_grad_(False)
+
+
+@needs_cuda
+@pytest.mark.gpu
+def test_cuda_tensors_match_cpu():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 4))
+    x = tr.tensor(a, device="cuda", requires_grad=True)
+    y = (x.tanh() @ x.T).logsumexp(axis=1).sum()
+    y.backward()
+    xc = tr.tensor(a, requires_grad=True)
+    yc = (xc.tanh() @ xc.T).logsumexp(axis=1).sum()
+    yc.backward()
+    np.testing.assert_allclose(y.item(), yc.item(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), xc.grad.numpy(), rtol=1e-10)
