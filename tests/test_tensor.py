@@ -19,7 +19,8 @@ def test_tensor_default_dtypes():
     assert tr.tensor(np.zeros(2)).dtype == np.float64  # NumPy arrays keep their dtype
     assert tr.tensor(np.float64(2.0)).dtype == np.float64
     assert tr.tensor([1, 2], dtype="float64").dtype == np.float64
-    assert tr.zeros(2, 3).dtype == np.float32 and tr.ones((2,), dtype=tr.float64).dtype == np.float64
+    assert tr.zeros(2, 3).dtype == np.float32
+    assert tr.ones((2,), dtype=tr.float64).dtype == np.float64
 
 
 def test_tensor_copies_its_data():
