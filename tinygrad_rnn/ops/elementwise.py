@@ -252,7 +252,8 @@ class Clip(Function):
         if hi is not None:
             inside = inside & (x <= hi)
         self.mask = inside
-        return self.xp.clip(x, lo, hi)
+        y = x if lo is None else self.xp.maximum(x, lo)
+        return y if hi is None else self.xp.minimum(y, hi)
 
     def backward(self, gy: Any) -> Any:
         return gy * self.mask
