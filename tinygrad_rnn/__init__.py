@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cuda, functional, random
+from . import cuda, functional, nn, random
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .backend import cuda_available
 from .creation import arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
@@ -50,7 +50,7 @@ __all__ = [
     "Function", "Tensor", "abs", "arange", "bool_", "broadcast_to", "cat", "clip", "cuda",
     "cuda_available", "enable_grad", "exp", "eye", "float32", "float64", "full", "full_like",
     "functional", "grad", "int32", "int64", "is_grad_enabled", "log", "logsumexp", "manual_seed",
-    "matmul", "max", "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand",
+    "matmul", "nn", "max", "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand",
     "randint", "randn", "random", "relu", "reshape", "sigmoid", "split", "sqrt", "squeeze",
     "stack", "sum", "tanh", "tensor", "transpose", "unsqueeze", "var", "where", "zeros",
     "zeros_like",

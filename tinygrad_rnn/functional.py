@@ -12,6 +12,7 @@ import numpy as np
 
 from . import random as _random
 from .ops.elementwise import where
+from .ops.movement import stack
 from .tensor import Tensor
 
 Reduction = str  # "mean", "sum" or "none"
@@ -29,8 +30,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """exp(x - logsumexp(x)) along ``axis``: stable for any finite input."""
-    return (x - x.logsumexp(axis, keepdims=True)).exp()
+    """exp(x - m) / Σ exp(x - m) along ``axis``, m the (constant) maximum: stable for any finite
+    input, and exact to the dtype's precision even at large magnitudes."""
+    m = Tensor._wrap(x.data.max(axis=axis, keepdims=True), x._dev)
+    e = (x - m).exp()
+    return e / e.sum(axis, keepdims=True)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
@@ -64,17 +68,21 @@ def cross_entropy(
         logits._dev.to_device(np.asarray(target)), logits._dev)
     if t.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: target must hold integer class indices, got {t.dtype}")
+    if logits.ndim == 0:
+        raise ValueError("cross_entropy: logits must have a class axis, got a scalar")
+    # target shape: the input's without its class axis (axis 1, or axis 0 for one sample)
+    expected = () if logits.ndim == 1 else (logits.shape[0], *logits.shape[2:])
+    if t.shape != expected:
+        raise ValueError(
+            f"cross_entropy: target shape {t.shape} does not fit input shape {logits.shape}: "
+            f"expected target shape {expected}"
+        )
+    out_shape = t.shape
     if logits.ndim == 1:
         logits, t = logits.reshape(1, -1), t.reshape(1)
     if logits.ndim > 2:  # classes on axis 1: move them last and flatten the rest
         c = logits.shape[1]
         logits = logits.transpose((0, *range(2, logits.ndim), 1)).reshape(-1, c)
-    expected = (logits.shape[0],)
-    if t.reshape(-1).shape != expected:
-        raise ValueError(
-            f"cross_entropy: target shape {t.shape} does not match the {logits.shape[0]} "
-            f"predictions of the input"
-        )
     xp = logits._dev.xp
     tflat = t.data.reshape(-1)
     keep = tflat != ignore_index
@@ -89,7 +97,7 @@ def cross_entropy(
     # all targets ignored: the mean is 0 (not PyTorch's 0/0 = NaN)
     count = Tensor._wrap(xp.asarray(xp.maximum(keep.sum(), 1), dtype=logits.dtype), logits._dev)
     if reduction == "none":
-        return loss.reshape(t.shape)
+        return loss.reshape(out_shape)
     return _reduce(loss, reduction, count)
 
 
@@ -104,14 +112,16 @@ def mse_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean") -> Te
 def binary_cross_entropy_with_logits(
     logits: Tensor, target: Tensor, reduction: Reduction = "mean"
 ) -> Tensor:
-    """-[y log σ(x) + (1 - y) log(1 - σ(x))], computed as max(x, 0) - x y + log(1 + exp(-|x|)),
-    which neither overflows nor takes the log of zero."""
+    """-[y log σ(x) + (1 - y) log(1 - σ(x))] = log(1 + exp(x)) - x y, with log(1 + exp(x))
+    computed as logsumexp([0, x]): it neither overflows nor takes the log of zero, and its
+    gradient σ(x) - y is exact everywhere (x = 0 included)."""
     if logits.shape != target.shape:
         raise ValueError(
             f"binary_cross_entropy_with_logits: logits shape {logits.shape} != target shape "
             f"{target.shape}"
         )
-    loss = logits.relu() - logits * target + (1 + (-logits.abs()).exp()).log()
+    zero = Tensor._wrap(logits._dev.xp.zeros(logits.shape, dtype=logits.dtype), logits._dev)
+    loss = stack([zero, logits], -1).logsumexp(-1) - logits * target
     return _reduce(loss, reduction)
 
 
@@ -153,3 +163,75 @@ def one_hot(indices: Tensor | Any, num_classes: int = -1, dtype: Any = np.int64)
         raise ValueError(f"one_hot: indices must lie in [0, {n})")
     out = t.data[..., None] == xp.arange(n)
     return Tensor._wrap(out.astype(dtype), t._dev)
+
+
+# ---- recurrent cells, composed from primitive ops ----------------------------------------
+# Each is one time step for a batch: x is (B, I) (or (I,)), the state (B, H) (or (H,)).
+# Weights use PyTorch's layout: W_ih is (G*H, I) and W_hh is (G*H, H), with the G gate blocks
+# stacked in PyTorch's order. These are the readable reference that fast paths are tested
+# against.
+
+
+def rnn_cell(
+    x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None, nonlinearity: str = "tanh",
+) -> Tensor:
+    """Elman RNN step:  h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)  (or relu)."""
+    pre = linear(x, w_ih, b_ih) + linear(h, w_hh, b_hh)
+    if nonlinearity == "tanh":
+        return pre.tanh()
+    if nonlinearity == "relu":
+        return pre.relu()
+    raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+
+
+def lstm_cell(
+    x: Tensor, state: tuple[Tensor, Tensor], w_ih: Tensor, w_hh: Tensor,
+    b_ih: Tensor | None = None, b_hh: Tensor | None = None, w_hr: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """LSTM step, gate blocks stacked i, f, g, o (PyTorch's order)::
+
+        i = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)     input gate
+        f = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)     forget gate
+        g = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)  candidate
+        o = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)     output gate
+        c_t = f ⊙ c_{t-1} + i ⊙ g
+        h_t = o ⊙ tanh(c_t)        (then h_t = W_hr h_t with a projection, ``proj_size``)
+
+    The cell state c is carried by a sum, not squashed at every step: ∂c_t/∂c_{t-1} = f,
+    which is why gradients survive long sequences when f stays near 1.
+    """
+    h, c = state
+    gates = linear(x, w_ih, b_ih) + linear(h, w_hh, b_hh)
+    n = c.shape[-1]
+    i = gates[..., 0 * n:1 * n].sigmoid()
+    f = gates[..., 1 * n:2 * n].sigmoid()
+    g = gates[..., 2 * n:3 * n].tanh()
+    o = gates[..., 3 * n:4 * n].sigmoid()
+    c = f * c + i * g
+    h = o * c.tanh()
+    if w_hr is not None:
+        h = linear(h, w_hr)
+    return h, c
+
+
+def gru_cell(
+    x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> Tensor:
+    """GRU step, gate blocks stacked r, z, n (PyTorch's order)::
+
+        r = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)             reset gate
+        z = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)             update gate
+        n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t-1} + b_hn))    candidate
+        h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
+
+    The reset gate multiplies W_hn h + b_hn (after the product), as PyTorch and cuDNN do.
+    """
+    gi = linear(x, w_ih, b_ih)
+    gh = linear(h, w_hh, b_hh)
+    n_h = h.shape[-1]
+    r = (gi[..., :n_h] + gh[..., :n_h]).sigmoid()
+    z = (gi[..., n_h:2 * n_h] + gh[..., n_h:2 * n_h]).sigmoid()
+    n = (gi[..., 2 * n_h:] + r * gh[..., 2 * n_h:]).tanh()
+    return (1 - z) * n + z * h

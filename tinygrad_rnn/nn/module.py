@@ -1,0 +1,195 @@
+"""``Module`` and ``Parameter``: named, ordered parameters, nested modules, train/eval, devices,
+and ``state_dict`` / ``load_state_dict`` that exchange plain NumPy arrays (so PyTorch weights
+load with ``{k: v.numpy() for k, v in torch_module.state_dict().items()}``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..backend import get_device
+from ..tensor import DTypeLike, Tensor, _check_requires_grad, resolve_dtype, tensor
+
+
+class Parameter(Tensor):
+    """A tensor that a ``Module`` owns and trains: a leaf that requires grad by default."""
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        t = data if isinstance(data, Tensor) else tensor(data)
+        self.data, self._dev, self.grad, self._ctx = t.data, t._dev, None, None
+        if requires_grad:
+            _check_requires_grad(t.dtype)
+        self.requires_grad = requires_grad
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class LoadResult(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of layers. Assigning a ``Parameter`` or a ``Module`` to an attribute
+    registers it, in assignment order, which fixes the order of ``parameters()``."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        params = self.__dict__.get("_parameters")
+        if params is None:
+            raise AttributeError("call Module.__init__() before assigning attributes")
+        if isinstance(value, Parameter):
+            self._modules.pop(name, None)
+            params[name] = value
+        elif isinstance(value, Module):
+            params.pop(name, None)
+            self._modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r}: "
+                                "use a Parameter (or None)")
+            params[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__
+        if name in d.get("_parameters", {}):
+            return d["_parameters"][name]
+        if name in d.get("_modules", {}):
+            return d["_modules"][name]
+        raise AttributeError(f"{type(self).__name__!r} has no attribute {name!r}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    # ---- walking the tree ----------------------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        yield prefix, self
+        for name, m in self._modules.items():
+            yield from m.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def children(self) -> Iterator[Module]:
+        yield from self._modules.values()
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """(name, parameter) pairs in a fixed order: this module's, then each child's."""
+        for mod_name, m in self.named_modules(prefix):
+            for name, p in m._parameters.items():
+                if p is not None:
+                    yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, p in self.named_parameters():
+            yield p
+
+    # ---- modes, devices, gradients --------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = None
+
+    def to(self, device: str | None = None, dtype: DTypeLike = None) -> Module:
+        """Move (and/or cast) every parameter and its gradient in place: the Parameter objects
+        stay the same, so an optimizer built before keeps working."""
+        dev = get_device(device) if device is not None else None
+        dt = resolve_dtype(dtype) if dtype is not None else None
+        for p in self.parameters():
+            q = tensor(p, dtype=dt, device=dev.name if dev else None)
+            g = None if p.grad is None else tensor(p.grad, dtype=dt, device=q.device)
+            p.data, p._dev, p.grad = q.data, q._dev, g
+        return self
+
+    # ---- state ---------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Every parameter as a host NumPy copy, under its dotted name."""
+        return {name: p.numpy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
+        """Copy values into the parameters (cast to each one's dtype and device).
+
+        Everything is checked before anything is written: a mis-shaped value is always an error;
+        with ``strict`` so are missing and unexpected names. Values may be NumPy arrays, Tensors,
+        or anything ``numpy.asarray`` takes (such as a CPU torch tensor).
+        """
+        own = dict(self.named_parameters())
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+        staged = {}
+        for k, p in own.items():
+            if k not in state:
+                continue
+            v = state[k]
+            host = v.numpy() if isinstance(v, Tensor) else np.asarray(v)
+            if tuple(host.shape) != p.shape:
+                problems.append(f"{k}: expected shape {p.shape}, got {tuple(host.shape)}")
+                continue
+            staged[k] = host
+        if problems:
+            raise RuntimeError(
+                f"load_state_dict into {type(self).__name__} failed, nothing was loaded: "
+                + "; ".join(problems)
+            )
+        for k, host in staged.items():
+            p = own[k]
+            p.data = p._dev.to_device(np.array(host, dtype=p.dtype))
+        return LoadResult(missing, unexpected)
+
+    # ---- printing ------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"  ({n}): " + repr(m).replace("\n", "\n  ") for n, m in self._modules.items()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        return head + ("\n" + "\n".join(lines) + "\n)" if lines else ")")
+
+
+class ModuleList(Module):
+    """A list of modules, registered as ``0``, ``1``, ... ."""
+
+    def __init__(self, modules: Any = ()) -> None:
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, module: Module) -> ModuleList:
+        setattr(self, str(len(self._modules)), module)
+        return self
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self._modules.values())[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())

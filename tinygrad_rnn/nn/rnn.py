@@ -1,0 +1,407 @@
+"""Recurrent layers with PyTorch's constructor arguments, parameter names, shapes, gate order
+and initialisation, so that weights move between the two with ``state_dict``.
+
+Cells (``RNNCell``, ``LSTMCell``, ``GRUCell``) run one time step; sequence layers (``RNN``,
+``LSTM``, ``GRU``) run whole sequences, stacked and optionally bidirectional. Every step calls the
+composed cells in ``functional`` (``rnn_cell``, ``lstm_cell``, ``gru_cell``), so the graph you
+backpropagate through is exactly the equations in their docstrings.
+
+Beyond PyTorch:
+
+- ``lengths=``: one length per sequence of a padded batch, without sorting or packing. A finished
+  sequence's state freezes, its padded outputs are zero, ``h_n`` is the state at its own last
+  step, and the reverse direction starts at each sequence's own end.
+- ``forget_bias=`` (LSTM): added to the forget-gate block of every ``bias_ih`` at
+  initialisation. The default 0 keeps PyTorch's initialisation; 1.0 is the classic choice for
+  long dependencies. The parameters stay those of a plain LSTM, so they still load into PyTorch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import functional as F
+from .. import random as _random
+from ..backend import get_device
+from ..ops.elementwise import where
+from ..ops.movement import cat, stack
+from ..tensor import DTypeLike, Tensor, resolve_dtype
+from .module import Module, Parameter
+
+State = Tensor | tuple[Tensor, Tensor]
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _positive_int(name: str, v: Any) -> int:
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return int(v)
+
+
+def _uniform(shape: tuple[int, ...], bound: float, dtype: np.dtype, device: str) -> Parameter:
+    """U(-bound, bound) drawn on the host from tr.manual_seed's generator, then moved."""
+    host = _random.generator().uniform(-bound, bound, size=shape).astype(dtype)
+    return Parameter(Tensor._wrap(get_device(device).to_device(host), device))
+
+
+def _check_input(layer: Module, x: Tensor, ndim: tuple[int, int], size: int) -> None:
+    """Shape, dtype and device of an input against the layer's weights."""
+    w = layer.weight_ih if hasattr(layer, "weight_ih") else layer.weight_ih_l0
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{type(layer).__name__}: input must be a Tensor, got {type(x).__name__}")
+    if x.ndim not in ndim:
+        raise ValueError(
+            f"{type(layer).__name__}: expected a {ndim[1]}-D (batched) or {ndim[0]}-D "
+            f"(unbatched) input, got shape {x.shape}"
+        )
+    if x.shape[-1] != size:
+        raise ValueError(
+            f"{type(layer).__name__}: input has {x.shape[-1]} features (shape {x.shape}) but "
+            f"input_size is {size}"
+        )
+    if x.dtype != w.dtype:
+        raise TypeError(
+            f"{type(layer).__name__}: input dtype {x.dtype} does not match the weights' dtype "
+            f"{w.dtype}; convert the input with x.to(dtype=...) or build the layer with dtype="
+        )
+    if x.device != w.device:
+        raise ValueError(
+            f"{type(layer).__name__}: input is on {x.device!r} but the weights are on "
+            f"{w.device!r}; move one with .to(device)"
+        )
+
+
+def _check_state(layer: Module, h: Any, expected: tuple[int, ...], what: str, ref: Tensor) -> None:
+    if not isinstance(h, Tensor):
+        raise TypeError(f"{type(layer).__name__}: {what} must be a Tensor, got {type(h).__name__}")
+    if h.shape != expected:
+        raise ValueError(f"{type(layer).__name__}: Expected {what} size {expected}, got {h.shape}")
+    if h.dtype != ref.dtype or h.device != ref.device:
+        raise TypeError(
+            f"{type(layer).__name__}: {what} is {h.dtype} on {h.device!r} but the input is "
+            f"{ref.dtype} on {ref.device!r}"
+        )
+
+
+# ---- cells --------------------------------------------------------------------------------
+
+
+class _CellBase(Module):
+    mode = "RNN_TANH"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, device: str | None,
+                 dtype: DTypeLike) -> None:
+        super().__init__()
+        self.input_size = _positive_int("input_size", input_size)
+        self.hidden_size = _positive_int("hidden_size", hidden_size)
+        self.bias = bool(bias)
+        self._device = get_device(device or "cpu").name
+        self._dtype = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's initialisation: every parameter U(-1/sqrt(H), 1/sqrt(H))."""
+        n, h, k = GATES[self.mode] * self.hidden_size, self.hidden_size, 1 / math.sqrt(
+            self.hidden_size)
+        dev, dt = self._device, self._dtype
+        self.weight_ih = _uniform((n, self.input_size), k, dt, dev)
+        self.weight_hh = _uniform((n, h), k, dt, dev)
+        self.bias_ih = _uniform((n,), k, dt, dev) if self.bias else None
+        self.bias_hh = _uniform((n,), k, dt, dev) if self.bias else None
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+    def _prepare(self, x: Tensor, hx: Any, n_states: int) -> tuple[Tensor, list[Tensor], bool]:
+        """Batch the input and the states, made zeros where not given; check their shapes."""
+        _check_input(self, x, (1, 2), self.input_size)
+        batched = x.ndim == 2
+        xb = x if batched else x.unsqueeze(0)
+        shape = (xb.shape[0], self.hidden_size)
+        if hx is None:
+            states = [Tensor._wrap(xb._dev.xp.zeros(shape, dtype=xb.dtype), xb._dev)
+                      for _ in range(n_states)]
+            return xb, states, batched
+        given = list(hx) if n_states == 2 else [hx]
+        if n_states == 2 and (not isinstance(hx, (tuple, list)) or len(given) != 2):
+            raise TypeError(f"{type(self).__name__}: the state must be a tuple (h, c)")
+        names = ["hidden", "cell"]
+        states = []
+        for h, name in zip(given, names):
+            _check_state(self, h, shape if batched else shape[1:], name, x)
+            states.append(h if batched else h.unsqueeze(0))
+        return xb, states, batched
+
+
+class RNNCell(_CellBase):
+    """One step of an Elman RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device: str | None = None,
+                 dtype: DTypeLike = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
+        xb, (h,), batched = self._prepare(x, hx, 1)
+        h = F.rnn_cell(xb, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
+                       self.nonlinearity)
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(_CellBase):
+    """One LSTM step (gates i, f, g, o): returns (h', c')."""
+
+    mode = "LSTM"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: str | None = None, dtype: DTypeLike = None) -> None:
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+
+    def forward(self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None
+                ) -> tuple[Tensor, Tensor]:
+        xb, (h, c), batched = self._prepare(x, hx, 2)
+        h, c = F.lstm_cell(xb, (h, c), self.weight_ih, self.weight_hh, self.bias_ih,
+                           self.bias_hh)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(_CellBase):
+    """One GRU step (gates r, z, n): returns h'."""
+
+    mode = "GRU"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: str | None = None, dtype: DTypeLike = None) -> None:
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+
+    def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
+        xb, (h,), batched = self._prepare(x, hx, 1)
+        h = F.gru_cell(xb, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        return h if batched else h.squeeze(0)
+
+
+# ---- sequence layers ----------------------------------------------------------------------
+
+
+class RNNBase(Module):
+    """The shared machinery of ``RNN``, ``LSTM`` and ``GRU`` (see those)."""
+
+    def __init__(
+        self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+        bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+        bidirectional: bool = False, proj_size: int = 0, forget_bias: float = 0.0,
+        device: str | None = None, dtype: DTypeLike = None,
+    ) -> None:
+        super().__init__()
+        self.mode = mode
+        self.input_size = _positive_int("input_size", input_size)
+        self.hidden_size = _positive_int("hidden_size", hidden_size)
+        self.num_layers = _positive_int("num_layers", num_layers)
+        if not (isinstance(dropout, (int, float)) and 0 <= dropout <= 1):
+            raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
+        if not isinstance(proj_size, int) or proj_size < 0 or (
+                proj_size and proj_size >= hidden_size):
+            raise ValueError(f"proj_size must be 0 or in [1, hidden_size), got {proj_size!r}")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size is only supported by LSTM")
+        if forget_bias and not (mode == "LSTM" and bias):
+            raise ValueError("forget_bias needs an LSTM with bias=True")
+        self.bias, self.batch_first = bool(bias), bool(batch_first)
+        self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
+        self.proj_size, self.forget_bias = proj_size, float(forget_bias)
+        self._device = get_device(device or "cpu").name
+        self._dtype = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
+        self.reset_parameters()
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    @property
+    def output_size(self) -> int:
+        """The size of h (``proj_size`` when projecting, else ``hidden_size``)."""
+        return self.proj_size or self.hidden_size
+
+    def reset_parameters(self) -> None:
+        """PyTorch's initialisation, U(-1/sqrt(H), 1/sqrt(H)) for every parameter, then
+        ``forget_bias`` added to the forget-gate block of each ``bias_ih``."""
+        h, g = self.hidden_size, GATES[self.mode] * self.hidden_size
+        k, dev, dt = 1 / math.sqrt(h), self._device, self._dtype
+        for layer in range(self.num_layers):
+            n_in = self.input_size if layer == 0 else self.output_size * self.num_directions
+            for d in range(self.num_directions):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                setattr(self, "weight_ih" + sfx, _uniform((g, n_in), k, dt, dev))
+                setattr(self, "weight_hh" + sfx, _uniform((g, self.output_size), k, dt, dev))
+                if self.bias:
+                    b_ih = _uniform((g,), k, dt, dev)
+                    if self.forget_bias:
+                        b_ih.data[h:2 * h] += self.forget_bias
+                    setattr(self, "bias_ih" + sfx, b_ih)
+                    setattr(self, "bias_hh" + sfx, _uniform((g,), k, dt, dev))
+                if self.proj_size:
+                    setattr(self, "weight_hr" + sfx, _uniform((self.proj_size, h), k, dt, dev))
+
+    def _weights(self, layer: int, d: int) -> tuple[Any, ...]:
+        sfx = f"_l{layer}" + ("_reverse" if d else "")
+        p = self._parameters
+        return (p["weight_ih" + sfx], p["weight_hh" + sfx], p.get("bias_ih" + sfx),
+                p.get("bias_hh" + sfx), p.get("weight_hr" + sfx))
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        for name, default in [("num_layers", 1), ("bias", True), ("batch_first", False),
+                              ("dropout", 0.0), ("bidirectional", False), ("proj_size", 0),
+                              ("forget_bias", 0.0)]:
+            if getattr(self, name) != default:
+                s += f", {name}={getattr(self, name)}"
+        return s
+
+    # ---- forward ---------------------------------------------------------------------------
+    def forward(self, input: Tensor, hx: State | None = None,  # noqa: A002 - PyTorch's name
+                lengths: Any = None) -> tuple[Tensor, State]:
+        """Run the whole sequence. ``input`` is (T, B, I), (B, T, I) with ``batch_first``, or
+        (T, I) unbatched. Returns ``(output, h_n)`` (``(output, (h_n, c_n))`` for LSTM): output
+        is (T, B, D*H_out) (batch-first if asked), states (num_layers*D, B, H_out)."""
+        x, states, batched = self._prepare(input, hx)
+        T, B = x.shape[0], x.shape[1]
+        mask = self._mask(lengths, T, B, batched, x)
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(self.num_directions):
+                i = layer * self.num_directions + d
+                h0 = states[0][i]
+                c0 = states[1][i] if self.mode == "LSTM" else None
+                out, h, c = self._run(x, h0, c0, self._weights(layer, d), reverse=d == 1,
+                                      mask=mask)
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if len(outs) == 1 else cat(outs, axis=2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, training=True)
+        output = x if not self.batch_first or not batched else x.transpose(1, 0, 2)
+        h_last = stack(h_n, 0)
+        if not batched:
+            output, h_last = output.squeeze(1), h_last.squeeze(1)
+        if self.mode != "LSTM":
+            return output, h_last
+        c_last = stack(c_n, 0)
+        return output, (h_last, c_last if batched else c_last.squeeze(1))
+
+    def _prepare(self, input: Tensor, hx: Any  # noqa: A002
+                 ) -> tuple[Tensor, list[Tensor], bool]:
+        """The input as (T, B, I) and the initial states as (L*D, B, *), checked."""
+        _check_input(self, input, (2, 3), self.input_size)
+        batched = input.ndim == 3
+        if not batched:
+            x = input.unsqueeze(1)
+        else:
+            x = input.transpose(1, 0, 2) if self.batch_first else input
+        ld, b = self.num_layers * self.num_directions, x.shape[1]
+        shapes = [(ld, b, self.output_size)]
+        if self.mode == "LSTM":
+            shapes.append((ld, b, self.hidden_size))
+        if hx is None:
+            xp = x._dev.xp
+            return x, [Tensor._wrap(xp.zeros(s, dtype=x.dtype), x._dev) for s in shapes], batched
+        if self.mode == "LSTM":
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError("LSTM: the initial state must be a tuple (h_0, c_0)")
+            given = list(hx)
+        else:
+            if isinstance(hx, (tuple, list)):
+                raise TypeError(f"{type(self).__name__}: the initial state must be one Tensor")
+            given = [hx]
+        states = []
+        for h, s, name in zip(given, shapes, ["hidden", "cell"]):
+            _check_state(self, h, s if batched else (s[0], s[2]), name, input)
+            states.append(h if batched else h.unsqueeze(1))
+        return x, states, batched
+
+    def _mask(self, lengths: Any, T: int, B: int, batched: bool, x: Tensor) -> Any:
+        """A (T, B, 1) boolean device array: step t is inside sequence b. None without lengths."""
+        if lengths is None:
+            return None
+        host = lengths.numpy() if isinstance(lengths, Tensor) else np.asarray(lengths)
+        host = host.reshape(-1) if not batched else host
+        if host.dtype.kind not in "iu":
+            raise TypeError(f"lengths must be integers, got dtype {host.dtype}")
+        if host.shape != (B,):
+            raise ValueError(f"lengths must hold one length per sequence: expected shape ({B},),"
+                             f" got {host.shape}")
+        if host.size and (host.min() < 1 or host.max() > T):
+            raise ValueError(f"lengths must lie in [1, {T}] (the padded length), got "
+                             f"{host.tolist()}")
+        m = np.arange(T)[:, None, None] < host[None, :, None]
+        return x._dev.to_device(m)
+
+    def _run(self, x: Tensor, h: Tensor, c: Tensor | None, w: tuple[Any, ...], reverse: bool,
+             mask: Any) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One direction of one layer over the sequence: outputs (T, B, H_out), final h, c."""
+        w_ih, w_hh, b_ih, b_hh, w_hr = w
+        T = x.shape[0]
+        ys: list[Any] = [None] * T
+        for t in range(T - 1, -1, -1) if reverse else range(T):
+            if self.mode == "LSTM":
+                h_new, c_new = F.lstm_cell(x[t], (h, c), w_ih, w_hh, b_ih, b_hh, w_hr)
+            elif self.mode == "GRU":
+                h_new = F.gru_cell(x[t], h, w_ih, w_hh, b_ih, b_hh)
+            else:
+                h_new = F.rnn_cell(x[t], h, w_ih, w_hh, b_ih, b_hh,
+                                   "tanh" if self.mode == "RNN_TANH" else "relu")
+            if mask is None:
+                h, c, ys[t] = h_new, (c_new if c is not None else None), h_new
+            else:  # past its end a sequence keeps its state and outputs zeros
+                m = mask[t]
+                ys[t] = where(m, h_new, 0.0)
+                h = where(m, h_new, h)
+                c = where(m, c_new, c) if c is not None else None
+        return stack(ys, 0), h, c
+
+
+class RNN(RNNBase):
+    """Elman RNN over sequences, as ``torch.nn.RNN``:
+    h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu), stacked and optionally
+    bidirectional. Call ``rnn(x, h_0=None, lengths=None) -> (output, h_n)``."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, device: str | None = None,
+                 dtype: DTypeLike = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
+                         hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(RNNBase):
+    """LSTM over sequences, as ``torch.nn.LSTM`` (gates i, f, g, o; ``proj_size``), plus
+    ``forget_bias``. Call ``lstm(x, (h_0, c_0)=None, lengths=None) -> (output, (h_n, c_n))``."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, device: str | None = None, dtype: DTypeLike = None, *,
+                 forget_bias: float = 0.0) -> None:
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, forget_bias, device, dtype)
+
+
+class GRU(RNNBase):
+    """GRU over sequences, as ``torch.nn.GRU`` (gates r, z, n).
+    Call ``gru(x, h_0=None, lengths=None) -> (output, h_n)``."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device: str | None = None, dtype: DTypeLike = None) -> None:
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device=device, dtype=dtype)
