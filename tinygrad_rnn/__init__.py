@@ -50,8 +50,8 @@ __all__ = [
     "Function", "Tensor", "abs", "arange", "bool_", "broadcast_to", "cat", "clip", "cuda",
     "cuda_available", "enable_grad", "exp", "eye", "float32", "float64", "full", "full_like",
     "functional", "grad", "int32", "int64", "is_grad_enabled", "log", "logsumexp", "manual_seed",
-    "matmul", "nn", "max", "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand",
-    "randint", "randn", "random", "relu", "reshape", "sigmoid", "split", "sqrt", "squeeze",
+    "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "ones", "ones_like",
+    "rand", "randint", "randn", "random", "relu", "reshape", "sigmoid", "split", "sqrt", "squeeze",
     "stack", "sum", "tanh", "tensor", "transpose", "unsqueeze", "var", "where", "zeros",
     "zeros_like",
 ]
