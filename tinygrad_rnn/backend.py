@@ -127,7 +127,7 @@ def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
 
 def scatter_add(xp: Any, target: Any, index: Any, values: Any) -> None:
     """``target[index] += values`` with repeated indices adding up (in place)."""
-    if xp is _cupy and _cupy is not None:
+    if xp is _cupy and _cupy is not None and not hasattr(xp.add, "at"):  # CuPy before 13
         import cupyx
 
         cupyx.scatter_add(target, index, values)
