@@ -103,8 +103,10 @@ def run_backward(
     from .tensor import Tensor
 
     wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
-    # a wanted non-leaf is found at the op that made it (alive, so its id is unique)
-    wanted_ops = {} if inputs is None else {id(t._ctx): i for i, t in enumerate(inputs) if t._ctx}
+    # a wanted non-leaf is found at the op (and output) that made it; the op is alive, so its
+    # id is unique
+    wanted_ops = {} if inputs is None else {
+        (id(t._ctx), t._out): i for i, t in enumerate(inputs) if t._ctx is not None}
     found: list[Any] = [None] * (0 if inputs is None else len(inputs))
 
     def deliver(t: Tensor, g: Any) -> None:
@@ -121,46 +123,58 @@ def run_backward(
         else:
             t.grad = Tensor._wrap(t.grad.data + g, t.device)
 
+    def add(fn: Function, out: int, g: Any) -> None:
+        """Add ``g`` to the gradient waiting for output ``out`` of ``fn``."""
+        k = id(fn)
+        if fn.n_out == 1:
+            prev = grads.get(k)
+            grads[k] = g if prev is None else prev + g
+        else:  # an op with several outputs waits for a list, one slot per output
+            slots = grads.setdefault(k, [None] * fn.n_out)
+            slots[out] = g if slots[out] is None else slots[out] + g
+
     fn0 = root._ctx
     if fn0 is None:  # backward() on a leaf: its gradient is the given one
         deliver(root, gradient)
         return None if inputs is None else found
 
-    grads: dict[int, Any] = {id(fn0): gradient}
+    grads: dict[int, Any] = {}
+    add(fn0, root._out, gradient)
     with _set_grad_enabled(create_graph):
         for fn in reversed(toposort(fn0)):
             gy = grads.pop(id(fn), None)
             parents = fn.parents
-            if not retain_graph:
-                fn.parents = None  # frees the graph behind this op as the walk goes
-            if gy is None:
-                continue
-            if fn.retained is not None:
-                out = fn.retained()
-                if out is not None:
-                    deliver_retained(out, gy, create_graph)
-            if wanted_ops and id(fn) in wanted_ops:
-                i = wanted_ops[id(fn)]
-                found[i] = gy if found[i] is None else found[i] + gy
-            gxs = fn.graph_backward(gy, parents) if create_graph else fn.backward(gy)
-            if not retain_graph:
-                fn.saved = ()
-            if type(gxs) is not tuple:
-                gxs = (gxs,)
-            for p, g in zip(parents, gxs):
-                if g is None or not p.requires_grad:
-                    continue
-                if g.shape != p.shape:
-                    g = sum_to(g, p.shape)
-                if g.dtype != p.dtype:
-                    g = g.astype(p.dtype)
-                c = p._ctx
-                if c is None:
-                    deliver(p, g)
+            if gy is not None:
+                gys = gy if fn.n_out > 1 else [gy]
+                for out, g in enumerate(gys):
+                    if g is None:
+                        continue
+                    if fn.retained is not None and out in fn.retained:
+                        t = fn.retained[out]()
+                        if t is not None:
+                            deliver_retained(t, g, create_graph)
+                    i = wanted_ops.get((id(fn), out)) if wanted_ops else None
+                    if i is not None:
+                        found[i] = g if found[i] is None else found[i] + g
+                if create_graph:
+                    gxs = fn.graph_backward(gy, parents)
                 else:
-                    k = id(c)
-                    prev = grads.get(k)
-                    grads[k] = g if prev is None else prev + g
+                    gxs = fn.backward(*gys)
+                if type(gxs) is not tuple:
+                    gxs = (gxs,)
+                for p, g in zip(parents, gxs):
+                    if g is None or not p.requires_grad:
+                        continue
+                    if g.shape != p.shape:
+                        g = sum_to(g, p.shape)
+                    if g.dtype != p.dtype:
+                        g = g.astype(p.dtype)
+                    if p._ctx is None:
+                        deliver(p, g)
+                    else:
+                        add(p._ctx, p._out, g)
+            if not retain_graph:  # free the graph behind this op as the walk goes
+                fn.parents, fn.saved, fn.y = None, (), None
     return None if inputs is None else found
 
 

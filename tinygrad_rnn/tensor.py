@@ -52,15 +52,23 @@ def _check_requires_grad(dtype: np.dtype) -> None:
 
 class Function:
     """One differentiable op. The instance is its own context: forward stores in ``saved``
-    what backward needs, and the engine stores the op's inputs in ``parents``."""
+    what backward needs, and the engine stores the op's inputs in ``parents``.
 
-    __slots__ = ("parents", "saved", "xp", "retained", "y", "__weakref__")
+    An op whose ``forward`` returns a tuple of arrays has several outputs: ``apply`` returns a
+    tuple of tensors, and ``backward`` receives one gradient per output (None for an output no
+    gradient reached). ``differentiable_backward = False`` marks an op whose backward works on
+    arrays only (the fused kernels): ``create_graph=True`` through it is refused, not wrong.
+    """
+
+    __slots__ = ("parents", "saved", "xp", "retained", "y", "n_out", "__weakref__")
+    differentiable_backward = True
 
     def __init__(self) -> None:
         self.parents: tuple[Tensor, ...] | None = ()
         self.saved: tuple[Any, ...] = ()
-        self.retained: weakref.ref[Tensor] | None = None
+        self.retained: dict[int, weakref.ref[Tensor]] | None = None
         self.y: Any = None
+        self.n_out = 1
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -69,7 +77,7 @@ class Function:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
+    def apply(cls, *inputs: Tensor, **kwargs: Any) -> Any:
         """Run the op on tensors and, if any needs a gradient, record it in the graph."""
         dev = inputs[0]._dev
         for t in inputs[1:]:
@@ -85,10 +93,18 @@ class Function:
         except ValueError as e:
             shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
             raise ValueError(f"{cls.__name__}: bad input shapes {shapes}: {e}") from None
+        needs = autograd._GradMode.enabled and any(t.requires_grad for t in inputs)
+        if type(y) is tuple:
+            outs = tuple(Tensor._wrap(_as_device_array(a, dev, cls.__name__), dev, needs)
+                         for a in y)
+            if needs:
+                fn.parents, fn.n_out = inputs, len(outs)
+                for k, o in enumerate(outs):
+                    o._ctx, o._out = fn, k
+            return outs
         if type(y) is not dev.array_type:  # e.g. NumPy gives scalars for 0-d results
             y0, y = y, _as_device_array(y, dev, cls.__name__)
             fn.saved = tuple(y if s is y0 else s for s in fn.saved)
-        needs = autograd._GradMode.enabled and any(t.requires_grad for t in inputs)
         out = Tensor._wrap(y, dev, needs)
         if needs:
             fn.parents = inputs
@@ -103,6 +119,12 @@ class Function:
         output by a tensor made by this very op (so its derivative flows back through it), and
         anything else (masks, indices) by a constant.
         """
+        if not self.differentiable_backward or self.n_out > 1:
+            raise RuntimeError(
+                f"{type(self).__name__} computes its gradient with fused array code, which has "
+                "no derivative of its own, so create_graph=True cannot go through it; use the "
+                "composed ops instead (for the recurrent layers: impl='composed')"
+            )
         arrays, xp = self.saved, self.xp
         dev = parents[0]._dev
 
@@ -141,7 +163,7 @@ def _as_device_array(y: Any, dev: Device, where: str) -> Any:
 class Tensor:
     """An n-dimensional array on a device, that can record the ops applied to it."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_dev", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out", "_dev", "__weakref__")
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
     __array_priority__ = 1000
 
@@ -153,7 +175,7 @@ class Tensor:
         requires_grad: bool = False,
     ) -> None:
         t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
-        self.data, self._dev = t.data, t._dev
+        self.data, self._dev, self._out = t.data, t._dev, 0
         self.requires_grad, self.grad, self._ctx = t.requires_grad, None, None
 
     @staticmethod
@@ -165,6 +187,7 @@ class Tensor:
         t.requires_grad = requires_grad
         t.grad = None
         t._ctx = None
+        t._out = 0  # which output of its op (ops with several outputs)
         return t
 
     # ---- attributes -----------------------------------------------------------------------
@@ -266,7 +289,9 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         if self._ctx is not None:
-            self._ctx.retained = weakref.ref(self)
+            if self._ctx.retained is None:
+                self._ctx.retained = {}
+            self._ctx.retained[self._out] = weakref.ref(self)
 
     def zero_grad_(self) -> None:
         self.grad = None
