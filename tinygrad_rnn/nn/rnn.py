@@ -27,12 +27,19 @@ from .. import functional as F
 from .. import random as _random
 from ..backend import get_device
 from ..ops.elementwise import where
+from ..ops.fused import GRUPointwise, GRUSequence, LSTMPointwise, LSTMSequence, RNNSequence
 from ..ops.movement import cat, stack
 from ..tensor import DTypeLike, Tensor, resolve_dtype
 from .module import Module, Parameter
 
 State = Tensor | tuple[Tensor, Tensor]
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _check_impl(impl: str) -> str:
+    if impl not in ("fused", "composed"):
+        raise ValueError(f"impl must be 'fused' (fast) or 'composed' (readable), got {impl!r}")
+    return impl
 
 
 def _positive_int(name: str, v: Any) -> int:
@@ -93,8 +100,9 @@ class _CellBase(Module):
     mode = "RNN_TANH"
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, device: str | None,
-                 dtype: DTypeLike) -> None:
+                 dtype: DTypeLike, impl: str = "fused") -> None:
         super().__init__()
+        self.impl = _check_impl(impl)
         self.input_size = _positive_int("input_size", input_size)
         self.hidden_size = _positive_int("hidden_size", hidden_size)
         self.bias = bool(bias)
@@ -141,10 +149,11 @@ class RNNCell(_CellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  nonlinearity: str = "tanh", device: str | None = None,
-                 dtype: DTypeLike = None) -> None:
+                 dtype: DTypeLike = None, *, impl: str = "fused") -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        # an RNN step is already one matmul pair and one tanh/relu op: both impls are the same
+        super().__init__(input_size, hidden_size, bias, device, dtype, impl)
         self.nonlinearity = nonlinearity
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
@@ -160,14 +169,20 @@ class LSTMCell(_CellBase):
     mode = "LSTM"
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 device: str | None = None, dtype: DTypeLike = None) -> None:
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+                 device: str | None = None, dtype: DTypeLike = None, *,
+                 impl: str = "fused") -> None:
+        super().__init__(input_size, hidden_size, bias, device, dtype, impl)
 
     def forward(self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None
                 ) -> tuple[Tensor, Tensor]:
         xb, (h, c), batched = self._prepare(x, hx, 2)
-        h, c = F.lstm_cell(xb, (h, c), self.weight_ih, self.weight_hh, self.bias_ih,
-                           self.bias_hh)
+        if self.impl == "fused":
+            gates = (F.linear(xb, self.weight_ih, self.bias_ih)
+                     + F.linear(h, self.weight_hh, self.bias_hh))
+            h, c = LSTMPointwise.apply(gates, c)
+        else:
+            h, c = F.lstm_cell(xb, (h, c), self.weight_ih, self.weight_hh, self.bias_ih,
+                               self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -177,12 +192,18 @@ class GRUCell(_CellBase):
     mode = "GRU"
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 device: str | None = None, dtype: DTypeLike = None) -> None:
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+                 device: str | None = None, dtype: DTypeLike = None, *,
+                 impl: str = "fused") -> None:
+        super().__init__(input_size, hidden_size, bias, device, dtype, impl)
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         xb, (h,), batched = self._prepare(x, hx, 1)
-        h = F.gru_cell(xb, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        if self.impl == "fused":
+            gi = F.linear(xb, self.weight_ih, self.bias_ih)
+            gh = F.linear(h, self.weight_hh, self.bias_hh)
+            h = GRUPointwise.apply(gi, gh, h)
+        else:
+            h = F.gru_cell(xb, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return h if batched else h.squeeze(0)
 
 
@@ -196,9 +217,10 @@ class RNNBase(Module):
         self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
         bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
         bidirectional: bool = False, proj_size: int = 0, forget_bias: float = 0.0,
-        device: str | None = None, dtype: DTypeLike = None,
+        device: str | None = None, dtype: DTypeLike = None, impl: str = "fused",
     ) -> None:
         super().__init__()
+        self.impl = _check_impl(impl)
         self.mode = mode
         self.input_size = _positive_int("input_size", input_size)
         self.hidden_size = _positive_int("hidden_size", hidden_size)
@@ -279,8 +301,8 @@ class RNNBase(Module):
                 i = layer * self.num_directions + d
                 h0 = states[0][i]
                 c0 = states[1][i] if self.mode == "LSTM" else None
-                out, h, c = self._run(x, h0, c0, self._weights(layer, d), reverse=d == 1,
-                                      mask=mask)
+                run = self._run_fused if self.impl == "fused" else self._run
+                out, h, c = run(x, h0, c0, self._weights(layer, d), reverse=d == 1, mask=mask)
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
@@ -343,9 +365,27 @@ class RNNBase(Module):
         m = np.arange(T)[:, None, None] < host[None, :, None]
         return x._dev.to_device(m)
 
+    def _run_fused(self, x: Tensor, h: Tensor, c: Tensor | None, w: tuple[Any, ...],
+                   reverse: bool, mask: Any) -> tuple[Tensor, Tensor, Tensor | None]:
+        """``_run`` as one fused op (ops/fused.py): the same function, a few array calls a step."""
+        w_ih, w_hh, b_ih, b_hh, w_hr = w
+        inputs = [x, h] + ([c] if c is not None else []) + [w_ih, w_hh]
+        inputs += ([b_ih, b_hh] if self.bias else []) + ([w_hr] if w_hr is not None else [])
+        kw = dict(bias=self.bias, proj=w_hr is not None, reverse=reverse, mask=mask)
+        if self.mode == "LSTM":
+            out, h_n, c_n = LSTMSequence.apply(*inputs, **kw)
+            return out, h_n, c_n
+        if self.mode == "GRU":
+            out, h_n = GRUSequence.apply(*inputs, **kw)
+        else:
+            out, h_n = RNNSequence.apply(*inputs, **kw, nonlinearity=(
+                "tanh" if self.mode == "RNN_TANH" else "relu"))
+        return out, h_n, None
+
     def _run(self, x: Tensor, h: Tensor, c: Tensor | None, w: tuple[Any, ...], reverse: bool,
              mask: Any) -> tuple[Tensor, Tensor, Tensor | None]:
-        """One direction of one layer over the sequence: outputs (T, B, H_out), final h, c."""
+        """One direction of one layer over the sequence: outputs (T, B, H_out), final h, c.
+        The readable version (``impl="composed"``): one composed cell per step."""
         w_ih, w_hh, b_ih, b_hh, w_hr = w
         T = x.shape[0]
         ys: list[Any] = [None] * T
@@ -375,12 +415,12 @@ class RNN(RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
                  dropout: float = 0.0, bidirectional: bool = False, device: str | None = None,
-                 dtype: DTypeLike = None) -> None:
+                 dtype: DTypeLike = None, *, impl: str = "fused") -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
                          hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         device=device, dtype=dtype)
+                         device=device, dtype=dtype, impl=impl)
         self.nonlinearity = nonlinearity
 
 
@@ -391,9 +431,9 @@ class LSTM(RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  proj_size: int = 0, device: str | None = None, dtype: DTypeLike = None, *,
-                 forget_bias: float = 0.0) -> None:
+                 forget_bias: float = 0.0, impl: str = "fused") -> None:
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, proj_size, forget_bias, device, dtype)
+                         dropout, bidirectional, proj_size, forget_bias, device, dtype, impl)
 
 
 class GRU(RNNBase):
@@ -402,6 +442,7 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device: str | None = None, dtype: DTypeLike = None) -> None:
+                 device: str | None = None, dtype: DTypeLike = None, *,
+                 impl: str = "fused") -> None:
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device=device, dtype=dtype)
+                         bidirectional, device=device, dtype=dtype, impl=impl)

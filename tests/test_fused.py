@@ -1,0 +1,153 @@
+"""The fast path equals the readable one: fused cells and fused sequence ops against the
+composed cells, in value and in every gradient (float64, 1e-10), on every device."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import nn
+from tinygrad_rnn.testing import gradcheck
+from tinygrad_rnn.testing import strategies as tst
+
+from .conftest import DEVICES
+
+LAYERS = {"RNN_TANH": (nn.RNN, {}), "RNN_RELU": (nn.RNN, {"nonlinearity": "relu"}),
+          "LSTM": (nn.LSTM, {}), "GRU": (nn.GRU, {})}
+
+
+def _outputs_and_grads(layer, x, state, lengths, upstream):
+    """Run ``layer``, backprop fixed upstream gradients, return every value and gradient."""
+    for p in layer.parameters():
+        p.grad = None
+    xs = tr.tensor(x, device=layer.weight_ih_l0.device, requires_grad=True)
+    st_in = None
+    if state is not None:
+        st_in = [tr.tensor(s, device=xs.device, requires_grad=True) for s in state]
+    out, st_out = layer(xs, (tuple(st_in) if len(st_in) == 2 else st_in[0])
+                        if st_in else None, lengths=lengths)
+    results = [out] + (list(st_out) if isinstance(st_out, tuple) else [st_out])
+    loss = sum((r * tr.tensor(u, device=xs.device)).sum() for r, u in zip(results, upstream))
+    loss.backward()
+    values = [r.numpy() for r in results] + [xs.grad.numpy()]
+    values += [s.grad.numpy() for s in st_in or []]
+    values += [p.grad.numpy() for p in layer.parameters()]
+    return values
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@given(mode=st.sampled_from(list(LAYERS)), dims=tst.recurrent_dims(), layers=st.integers(1, 2),
+       bidir=st.booleans(), bias=st.booleans(), batch_first=st.booleans(),
+       give_state=st.booleans(), use_lengths=st.booleans(), proj=st.booleans(), data=st.data())
+def test_fused_layer_equals_composed(device, mode, dims, layers, bidir, bias, batch_first,
+                                     give_state, use_lengths, proj, data):
+    T, B, I, H = dims["T"], dims["B"], dims["I"], dims["H"]
+    cls, extra = LAYERS[mode]
+    kw = dict(num_layers=layers, bidirectional=bidir, bias=bias, batch_first=batch_first,
+              dtype="float64", device=device, **extra)
+    if mode == "LSTM" and proj and H > 1:
+        kw["proj_size"] = data.draw(st.integers(1, H - 1))
+    tr.manual_seed(0)
+    fused = cls(I, H, impl="fused", **kw)
+    composed = cls(I, H, impl="composed", **kw)
+    composed.load_state_dict(fused.state_dict())
+
+    x = data.draw(tst.arrays((B, T, I) if batch_first else (T, B, I)))
+    D, h_out = 2 if bidir else 1, kw.get("proj_size") or H
+    state = None
+    if give_state:
+        state = [data.draw(tst.arrays((layers * D, B, h_out)))]
+        if mode == "LSTM":
+            state.append(data.draw(tst.arrays((layers * D, B, H))))
+    lengths = data.draw(st.lists(st.integers(1, T), min_size=B, max_size=B)) \
+        if use_lengths else None
+    out_shape = (B, T, D * h_out) if batch_first else (T, B, D * h_out)
+    upstream = [data.draw(tst.arrays(out_shape)), data.draw(tst.arrays((layers * D, B, h_out)))]
+    if mode == "LSTM":
+        upstream.append(data.draw(tst.arrays((layers * D, B, H))))
+
+    a = _outputs_and_grads(fused, x, state, lengths, upstream)
+    b = _outputs_and_grads(composed, x, state, lengths, upstream)
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("cell", [nn.LSTMCell, nn.GRUCell, nn.RNNCell])
+@given(dims=tst.recurrent_dims(), batched=st.booleans(), data=st.data())
+def test_fused_cell_equals_composed(device, cell, dims, batched, data):
+    B, I, H = dims["B"], dims["I"], dims["H"]
+    tr.manual_seed(0)
+    fused = cell(I, H, dtype="float64", device=device)
+    composed = cell(I, H, dtype="float64", device=device, impl="composed")
+    composed.load_state_dict(fused.state_dict())
+    lead = (B,) if batched else ()
+    x = data.draw(tst.arrays(lead + (I,)))
+    hs = [data.draw(tst.arrays(lead + (H,))) for _ in range(2 if cell is nn.LSTMCell else 1)]
+    ups = [data.draw(tst.arrays(lead + (H,))) for _ in hs]
+
+    def run(m):
+        for p in m.parameters():
+            p.grad = None
+        xt = tr.tensor(x, device=device, requires_grad=True)
+        st_ = [tr.tensor(h, device=device, requires_grad=True) for h in hs]
+        out = m(xt, tuple(st_) if len(st_) == 2 else st_[0])
+        outs = list(out) if isinstance(out, tuple) else [out]
+        sum((o * tr.tensor(u, device=device)).sum() for o, u in zip(outs, ups)).backward()
+        return ([o.numpy() for o in outs] + [xt.grad.numpy()] + [s.grad.numpy() for s in st_]
+                + [p.grad.numpy() for p in m.parameters()])
+
+    for u, v in zip(run(fused), run(composed)):
+        np.testing.assert_allclose(u, v, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("mode", list(LAYERS))
+def test_fused_layer_gradcheck(device, mode):
+    """The fused backward against central differences directly, not only against its twin."""
+    cls, extra = LAYERS[mode]
+    tr.manual_seed(3)
+    layer = cls(2, 3, num_layers=2, bidirectional=True, dtype="float64", device=device, **extra)
+    x = tr.randn(4, 2, 2, dtype="float64", device=device, requires_grad=True)
+    names = [n for n, _ in layer.named_parameters()]
+
+    def fn(x, *ps):
+        saved = dict(layer._parameters)
+        layer._parameters.update(zip(names, ps))
+        try:
+            out, st_ = layer(x, lengths=[4, 2])
+        finally:
+            layer._parameters.update(saved)
+        return (out, *(st_ if isinstance(st_, tuple) else (st_,)))
+
+    assert gradcheck(fn, [x, *layer.parameters()])
+
+
+def test_create_graph_through_the_fused_path_is_refused_clearly():
+    lstm = nn.LSTM(2, 3, dtype="float64")
+    out, _ = lstm(tr.randn(3, 1, 2, dtype="float64"))
+    with pytest.raises(RuntimeError, match="impl='composed'"):
+        tr.grad(out.sum(), [lstm.weight_hh_l0], create_graph=True)
+    composed = nn.LSTM(2, 3, dtype="float64", impl="composed")
+    out, _ = composed(tr.randn(3, 1, 2, dtype="float64"))
+    (g,) = tr.grad(out.sum(), [composed.weight_hh_l0], create_graph=True)
+    (g * g).sum().backward()  # second derivatives work on the composed path
+    assert composed.weight_hh_l0.grad is not None
+
+
+def test_unknown_impl_is_a_clear_error():
+    with pytest.raises(ValueError, match="impl must be 'fused'"):
+        nn.GRU(2, 3, impl="cudnn")
+
+
+def test_fused_path_is_the_default_and_records_one_op_per_layer_direction():
+    lstm = nn.LSTM(2, 3, num_layers=2, bidirectional=True)
+    out, (h, c) = lstm(tr.randn(50, 1, 2))
+    assert lstm.impl == "fused"
+    # output = cat(forward, reverse) of the last layer: each half comes from one fused op
+    ops = {type(p._ctx).__name__ for p in out.grad_fn.parents}
+    assert ops == {"LSTMSequence"}

@@ -1,0 +1,470 @@
+"""Fused recurrent ops: the fast path of the recurrent layers.
+
+The composed cells in ``functional`` record about 25 tiny ops per time step; these ops do the
+same math in a few array calls per step, with a hand-written backward:
+
+- ``LSTMPointwise``, ``GRUPointwise``: one cell step's elementwise math (all gates and the state
+  update) as one op, forward and backward.
+- ``LSTMSequence``, ``GRUSequence``, ``RNNSequence``: one layer, one direction, the whole
+  sequence as one op. The input projection of every step is one matmul before the loop; each
+  step is one recurrent matmul plus the fused pointwise math; the backward loops once in
+  reverse, and the weight gradients are one matmul each after the loop.
+
+The pointwise math exists twice, with the same formulas: plain ``xp`` expressions (NumPy, and
+CuPy when no kernel applies) and, on CuPy, one memoised ``ElementwiseKernel`` per direction.
+Each op equals its composed twin in value and gradient (tests/test_fused.py). Their backward
+works on arrays only, so ``create_graph=True`` through them is refused with a clear error.
+
+Notation as in ``functional``: gate blocks i, f, g, o (LSTM) and r, z, n (GRU) along the last
+axis, H the hidden size, ``xw`` the input projection, ``hw`` the recurrent one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Function
+
+# ---- CuPy kernels (built on first use; CuPy caches the compiled code per dtype) ------------
+
+_KERNELS: dict[str, Any] = {}
+
+_SIG = "(T)0.5 * tanh((T)0.5 * ({x})) + (T)0.5"
+
+_CUDA_SOURCES = {
+    "lstm_fwd": (
+        "raw T xw, raw T hw, T c_prev, int32 H", "T c, T h, raw T acts",
+        f"""
+        const int b = i / H, j = i % H, k = b * 4 * H + j;
+        T a_i = {_SIG.format(x="xw[k] + hw[k]")};
+        T a_f = {_SIG.format(x="xw[k + H] + hw[k + H]")};
+        T a_g = tanh(xw[k + 2 * H] + hw[k + 2 * H]);
+        T a_o = {_SIG.format(x="xw[k + 3 * H] + hw[k + 3 * H]")};
+        acts[k] = a_i; acts[k + H] = a_f; acts[k + 2 * H] = a_g; acts[k + 3 * H] = a_o;
+        c = a_f * c_prev + a_i * a_g;
+        h = a_o * tanh(c);
+        """,
+    ),
+    "lstm_bwd": (
+        "raw T acts, T c_prev, T c, T dh, T dc, int32 H", "raw T dgates, T dc_prev",
+        """
+        const int b = i / H, j = i % H, k = b * 4 * H + j;
+        T a_i = acts[k], a_f = acts[k + H], a_g = acts[k + 2 * H], a_o = acts[k + 3 * H];
+        T tc = tanh(c);
+        T dct = dc + dh * a_o * ((T)1 - tc * tc);
+        dgates[k] = dct * a_g * a_i * ((T)1 - a_i);
+        dgates[k + H] = dct * c_prev * a_f * ((T)1 - a_f);
+        dgates[k + 2 * H] = dct * a_i * ((T)1 - a_g * a_g);
+        dgates[k + 3 * H] = dh * tc * a_o * ((T)1 - a_o);
+        dc_prev = dct * a_f;
+        """,
+    ),
+    "gru_fwd": (
+        "raw T gi, raw T gh, T h_prev, int32 H", "T h, T ghn, raw T rzn",
+        f"""
+        const int b = i / H, j = i % H, k = b * 3 * H + j;
+        T r = {_SIG.format(x="gi[k] + gh[k]")};
+        T z = {_SIG.format(x="gi[k + H] + gh[k + H]")};
+        T n = tanh(gi[k + 2 * H] + r * gh[k + 2 * H]);
+        rzn[k] = r; rzn[k + H] = z; rzn[k + 2 * H] = n;
+        ghn = gh[k + 2 * H];
+        h = n + z * (h_prev - n);
+        """,
+    ),
+    "gru_bwd": (
+        "raw T rzn, T ghn, T h_prev, T dh, int32 H", "raw T dgi, raw T dgh, T dh_prev",
+        """
+        const int b = i / H, j = i % H, k = b * 3 * H + j;
+        T r = rzn[k], z = rzn[k + H], n = rzn[k + 2 * H];
+        T dnp = dh * ((T)1 - z) * ((T)1 - n * n);
+        T drp = dnp * ghn * r * ((T)1 - r);
+        T dzp = dh * (h_prev - n) * z * ((T)1 - z);
+        dgi[k] = drp; dgi[k + H] = dzp; dgi[k + 2 * H] = dnp;
+        dgh[k] = drp; dgh[k + H] = dzp; dgh[k + 2 * H] = dnp * r;
+        dh_prev = dh * z;
+        """,
+    ),
+}
+
+
+def _kernel(xp: Any, name: str) -> Any:
+    """The CuPy kernel ``name``, or None when ``xp`` is not CuPy."""
+    if getattr(xp, "__name__", "") != "cupy":
+        return None
+    k = _KERNELS.get(name)
+    if k is None:
+        ins, outs, body = _CUDA_SOURCES[name]
+        k = _KERNELS[name] = xp.ElementwiseKernel(ins, outs, body, f"tinygrad_rnn_{name}")
+    return k
+
+
+# ---- one step's pointwise math, forward and backward ---------------------------------------
+
+
+def _sigmoid(xp: Any, x: Any) -> Any:
+    return 0.5 * xp.tanh(0.5 * x) + 0.5
+
+
+def lstm_step(xp: Any, xw: Any, hw: Any, c_prev: Any, acts: Any) -> tuple[Any, Any]:
+    """gates = xw + hw; acts ← [σ(i), σ(f), tanh(g), σ(o)]; returns c = f c_prev + i g and
+    h = o tanh(c). ``acts`` (B, 4H) is filled in place: backward needs it."""
+    H = c_prev.shape[-1]
+    k = _kernel(xp, "lstm_fwd")
+    if k is not None:
+        c = xp.empty_like(c_prev)
+        h = xp.empty_like(c_prev)
+        k(xw, hw, c_prev, H, c, h, acts)
+        return c, h
+    gates = xw + hw
+    acts[...] = _sigmoid(xp, gates)
+    acts[:, 2 * H:3 * H] = xp.tanh(gates[:, 2 * H:3 * H])
+    i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
+    c = f * c_prev + i * g
+    return c, o * xp.tanh(c)
+
+
+def lstm_step_backward(xp: Any, acts: Any, c_prev: Any, c: Any, dh: Any, dc: Any,
+                       dgates: Any) -> Any:
+    """Given dL/dh and dL/dc of the step's outputs: dgates ← dL/d(pre-activations), in place;
+    returns dL/dc_prev.  dc_total = dc + dh o (1 - tanh²c); di = dc_total g σ'(i);
+    df = dc_total c_prev σ'(f); dg = dc_total i (1 - g²); do = dh tanh(c) σ'(o)."""
+    H = c.shape[-1]
+    k = _kernel(xp, "lstm_bwd")
+    if k is not None:
+        dc_prev = xp.empty_like(c)
+        k(acts, c_prev, c, dh, dc, H, dgates, dc_prev)
+        return dc_prev
+    i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
+    tc = xp.tanh(c)
+    dct = dc + dh * o * (1 - tc * tc)
+    dgates[:, :H] = dct * g * i * (1 - i)
+    dgates[:, H:2 * H] = dct * c_prev * f * (1 - f)
+    dgates[:, 2 * H:3 * H] = dct * i * (1 - g * g)
+    dgates[:, 3 * H:] = dh * tc * o * (1 - o)
+    return dct * f
+
+
+def gru_step(xp: Any, gi: Any, gh: Any, h_prev: Any, rzn: Any) -> tuple[Any, Any]:
+    """r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r gh_n), h = n + z (h_prev - n)
+    (= (1 - z) n + z h_prev). ``gh`` includes b_hh. rzn (B, 3H) is filled in place; returns
+    (h, gh_n), both needed by backward."""
+    H = h_prev.shape[-1]
+    k = _kernel(xp, "gru_fwd")
+    if k is not None:
+        h = xp.empty_like(h_prev)
+        ghn = xp.empty_like(h_prev)
+        k(gi, gh, h_prev, H, h, ghn, rzn)
+        return h, ghn
+    rzn[:, :2 * H] = _sigmoid(xp, gi[:, :2 * H] + gh[:, :2 * H])
+    r, z = rzn[:, :H], rzn[:, H:2 * H]
+    ghn = gh[:, 2 * H:]
+    rzn[:, 2 * H:] = xp.tanh(gi[:, 2 * H:] + r * ghn)
+    n = rzn[:, 2 * H:]
+    return n + z * (h_prev - n), ghn
+
+
+def gru_step_backward(xp: Any, rzn: Any, ghn: Any, h_prev: Any, dh: Any, dgi: Any,
+                      dgh: Any) -> Any:
+    """dgi, dgh ← dL/d(gi), dL/d(gh) in place; returns the direct part dL/dh_prev = dh z.
+    dn' = dh (1 - z)(1 - n²); dr' = dn' gh_n σ'(r); dz' = dh (h_prev - n) σ'(z); the n block of
+    dgh is dn' r (the reset gate scales W_hn h + b_hn)."""
+    H = h_prev.shape[-1]
+    k = _kernel(xp, "gru_bwd")
+    if k is not None:
+        dh_prev = xp.empty_like(h_prev)
+        k(rzn, ghn, h_prev, dh, H, dgi, dgh, dh_prev)
+        return dh_prev
+    r, z, n = rzn[:, :H], rzn[:, H:2 * H], rzn[:, 2 * H:]
+    dnp = dh * (1 - z) * (1 - n * n)
+    drp = dnp * ghn * r * (1 - r)
+    dzp = dh * (h_prev - n) * z * (1 - z)
+    dgi[:, :H] = drp
+    dgi[:, H:2 * H] = dzp
+    dgi[:, 2 * H:] = dnp
+    dgh[:, :2 * H] = dgi[:, :2 * H]
+    dgh[:, 2 * H:] = dnp * r
+    return dh * z
+
+
+# ---- one cell step as one op ---------------------------------------------------------------
+
+
+class LSTMPointwise(Function):
+    """(h, c) from pre-activations ``gates`` = W_ih x + b_ih + W_hh h + b_hh and ``c_prev``:
+    all four gates and the state update in one op (see ``functional.lstm_cell``).
+    VJP: ``lstm_step_backward``.  Saves the gate activations, c_prev and c."""
+
+    differentiable_backward = False
+
+    def forward(self, gates: Any, c_prev: Any) -> tuple[Any, Any]:
+        xp = self.xp
+        acts = xp.empty_like(gates)
+        c, h = lstm_step(xp, gates, xp.zeros_like(gates), c_prev, acts)
+        self.saved = (acts, c_prev, c)
+        return h, c
+
+    def backward(self, gh: Any, gc: Any) -> tuple[Any, Any]:
+        xp = self.xp
+        acts, c_prev, c = self.saved
+        gh = xp.zeros_like(c) if gh is None else gh
+        gc = xp.zeros_like(c) if gc is None else gc
+        dgates = xp.empty_like(acts)
+        dc_prev = lstm_step_backward(xp, acts, c_prev, c, gh, gc, dgates)
+        return dgates, dc_prev
+
+
+class GRUPointwise(Function):
+    """h from ``gi`` = W_ih x + b_ih, ``gh`` = W_hh h + b_hh and ``h_prev``: the r, z, n gates
+    and the update in one op (see ``functional.gru_cell``).  VJP: ``gru_step_backward``.
+    Saves r, z, n, gh_n and h_prev."""
+
+    differentiable_backward = False
+
+    def forward(self, gi: Any, gh: Any, h_prev: Any) -> Any:
+        rzn = self.xp.empty_like(gi)
+        h, ghn = gru_step(self.xp, gi, gh, h_prev, rzn)
+        self.saved = (rzn, ghn, h_prev)
+        return h
+
+    def backward(self, dh: Any) -> tuple[Any, Any, Any]:
+        rzn, ghn, h_prev = self.saved
+        dgi, dgh = self.xp.empty_like(rzn), self.xp.empty_like(rzn)
+        dh_direct = gru_step_backward(self.xp, rzn, ghn, h_prev, dh, dgi, dgh)
+        return dgi, dgh, dh_direct
+
+
+# ---- a whole layer (one direction) over a whole sequence as one op -------------------------
+
+
+class _Sequence(Function):
+    """Shared by the three sequence ops. Inputs, in order: x (T, B, I), h0 (B, H_out),
+    [c0 (B, H) for LSTM], W_ih, W_hh, [b_ih, b_hh], [W_hr for LSTM with a projection].
+    Keyword arguments: ``bias``, ``proj`` (what the optional inputs are), ``reverse`` (run
+    from the last step to the first) and ``mask`` ((T, B, 1) booleans: which steps lie inside
+    each sequence, or None). Outputs: the outputs of every step (T, B, H_out), zero where the
+    mask is off, and the final state(s)."""
+
+    differentiable_backward = False
+    has_cell = False
+
+    def forward(self, *arrays: Any, bias: bool, proj: bool, reverse: bool, mask: Any
+                ) -> tuple[Any, ...]:
+        xp = self.xp
+        it = iter(arrays)
+        x, h0 = next(it), next(it)
+        c0 = next(it) if self.has_cell else None
+        w_ih, w_hh = next(it), next(it)
+        b_ih, b_hh = (next(it), next(it)) if bias else (None, None)
+        w_hr = next(it) if proj else None
+        T, B, n_in = x.shape
+        xw = (x.reshape(T * B, n_in) @ w_ih.T).reshape(T, B, w_ih.shape[0])
+        if b_ih is not None:
+            xw += b_ih if not self.adds_b_hh_early else b_ih + b_hh
+        if reverse:  # run on the time-reversed sequence, then flip the outputs back
+            xw = xw[::-1]
+            mask = mask[::-1] if mask is not None else None
+        self.bias, self.proj, self.reverse, self.mask = bias, proj, reverse, mask
+        ys, *finals = self.loop(xp, xw, h0, c0, w_hh, b_hh, w_hr, mask)
+        self.saved = (x, w_ih, w_hh, w_hr)
+        return (ys[::-1] if reverse else ys, *finals)
+
+    adds_b_hh_early = True  # LSTM and RNN add both biases to xw; GRU keeps b_hh inside r ⊙ (.)
+
+    def backward(self, *gys: Any) -> tuple[Any, ...]:
+        xp = self.xp
+        x, w_ih, w_hh, w_hr = self.saved
+        gy = gys[0]
+        if gy is not None and self.reverse:
+            gy = gy[::-1]
+        dxw, dhw, finals = self.loop_backward(xp, gy, *gys[1:])
+        T, B, n_in = x.shape
+        G = w_ih.shape[0]
+        xs = x[::-1] if self.reverse else x  # in the order the loop ran
+        dxw2 = dxw.reshape(T * B, G)
+        needs = [p.requires_grad for p in self.parents] if self.parents else None
+        dx = None
+        if needs is None or needs[0]:
+            dx = (dxw2 @ w_ih).reshape(T, B, n_in)
+            dx = dx[::-1] if self.reverse else dx
+        dw_ih = dxw2.T @ xs.reshape(T * B, n_in)
+        dw_hh = self.recurrent_weight_grad(dhw)
+        grads: list[Any] = [dx, *finals, dw_ih, dw_hh]
+        if self.bias:
+            db_ih = dxw.sum(axis=(0, 1))
+            grads += [db_ih, dhw.sum(axis=(0, 1)) if dhw is not dxw else db_ih]
+        if self.proj:
+            grads.append(self.projection_grad())
+        return tuple(grads)
+
+    def recurrent_weight_grad(self, dhw: Any) -> Any:
+        """dW_hh = Σ_t dhw_tᵀ h_{t-1}: one matmul over all steps after the first, plus step 0
+        with h0."""
+        hs, h0 = self.states, self.h0
+        dW = dhw[0].T @ h0
+        if dhw.shape[0] > 1:
+            T, B, G = dhw.shape
+            dW = dW + dhw[1:].reshape((T - 1) * B, G).T @ hs[:-1].reshape((T - 1) * B, -1)
+        return dW
+
+
+class LSTMSequence(_Sequence):
+    """An LSTM layer (one direction) over a sequence: outputs (ys, h_n, c_n)."""
+
+    has_cell = True
+
+    def loop(self, xp: Any, xw: Any, h0: Any, c0: Any, w_hh: Any, b_hh: Any, w_hr: Any,
+             mask: Any) -> tuple[Any, ...]:
+        T, B, G = xw.shape
+        H = G // 4
+        acts = xp.empty((T, B, G), dtype=xw.dtype)
+        cs = xp.empty((T, B, H), dtype=xw.dtype)  # cell state after each step
+        hs = xp.empty((T, B, h0.shape[-1]), dtype=xw.dtype)  # hidden state after each step
+        raw = xp.empty((T, B, H), dtype=xw.dtype) if w_hr is not None else None
+        ys = hs if mask is None else xp.empty_like(hs)
+        w_hh_t = w_hh.T
+        h, c = h0, c0
+        for t in range(T):
+            c_new, h_new = lstm_step(xp, xw[t], h @ w_hh_t, c, acts[t])
+            if w_hr is not None:
+                raw[t] = h_new
+                h_new = h_new @ w_hr.T
+            if mask is None:
+                h, c = h_new, c_new
+            else:  # a finished sequence keeps its state and outputs zeros
+                m = mask[t]
+                ys[t] = h_new * m
+                h, c = xp.where(m, h_new, h), xp.where(m, c_new, c)
+            hs[t], cs[t] = h, c
+        self.h0, self.c0, self.states, self.cells, self.acts, self.raw = h0, c0, hs, cs, acts, raw
+        return ys, hs[-1].copy(), cs[-1].copy()
+
+    def loop_backward(self, xp: Any, gy: Any, g_hn: Any, g_cn: Any
+                      ) -> tuple[Any, Any, list[Any]]:
+        hs, cs, acts, raw, mask = self.states, self.cells, self.acts, self.raw, self.mask
+        w_hh, w_hr = self.saved[2], self.saved[3]
+        T = acts.shape[0]
+        dh = xp.zeros_like(hs[0]) if g_hn is None else g_hn
+        dc = xp.zeros_like(cs[0]) if g_cn is None else g_cn
+        dgates = xp.empty_like(acts)
+        dh_new_all = xp.empty_like(hs) if w_hr is not None else None
+        for t in range(T - 1, -1, -1):
+            dh_new = dh if gy is None else dh + gy[t]
+            c_prev = cs[t - 1] if t else self.c0
+            if mask is not None:
+                m = mask[t]
+                keep = ~m
+                dh_new, dc_new = dh_new * m, dc * m
+            else:
+                dc_new = dc
+            if w_hr is not None:
+                dh_new_all[t] = dh_new
+                dh_new = dh_new @ w_hr
+            dc_prev = lstm_step_backward(xp, acts[t], c_prev, cs[t], dh_new, dc_new, dgates[t])
+            dh_prev = dgates[t] @ w_hh
+            if mask is not None:
+                dh_prev = dh_prev + dh * keep
+                dc_prev = dc_prev + dc * keep
+            dh, dc = dh_prev, dc_prev
+        self.dh_new_all = dh_new_all
+        return dgates, dgates, [dh, dc]
+
+    def projection_grad(self) -> Any:
+        T, B, P = self.dh_new_all.shape
+        return self.dh_new_all.reshape(T * B, P).T @ self.raw.reshape(T * B, -1)
+
+
+class GRUSequence(_Sequence):
+    """A GRU layer (one direction) over a sequence: outputs (ys, h_n)."""
+
+    adds_b_hh_early = False
+
+    def loop(self, xp: Any, gi: Any, h0: Any, c0: Any, w_hh: Any, b_hh: Any, w_hr: Any,
+             mask: Any) -> tuple[Any, ...]:
+        T, B, G = gi.shape
+        rzn = xp.empty((T, B, G), dtype=gi.dtype)
+        ghn = xp.empty((T, B, G // 3), dtype=gi.dtype)
+        hs = xp.empty((T, B, G // 3), dtype=gi.dtype)
+        ys = hs if mask is None else xp.empty_like(hs)
+        w_hh_t = w_hh.T
+        h = h0
+        for t in range(T):
+            gh = h @ w_hh_t
+            if b_hh is not None:
+                gh += b_hh
+            h_new, ghn[t] = gru_step(xp, gi[t], gh, h, rzn[t])
+            if mask is None:
+                h = h_new
+            else:
+                m = mask[t]
+                ys[t] = h_new * m
+                h = xp.where(m, h_new, h)
+            hs[t] = h
+        self.h0, self.states, self.rzn, self.ghn = h0, hs, rzn, ghn
+        return ys, hs[-1].copy()
+
+    def loop_backward(self, xp: Any, gy: Any, g_hn: Any) -> tuple[Any, Any, list[Any]]:
+        hs, rzn, ghn, mask, w_hh = self.states, self.rzn, self.ghn, self.mask, self.saved[2]
+        T = hs.shape[0]
+        dh = xp.zeros_like(hs[0]) if g_hn is None else g_hn
+        dgi, dgh = xp.empty_like(rzn), xp.empty_like(rzn)
+        for t in range(T - 1, -1, -1):
+            dh_new = dh if gy is None else dh + gy[t]
+            if mask is not None:
+                m = mask[t]
+                dh_new = dh_new * m
+            h_prev = hs[t - 1] if t else self.h0
+            dh_prev = gru_step_backward(xp, rzn[t], ghn[t], h_prev, dh_new, dgi[t], dgh[t])
+            dh_prev = dh_prev + dgh[t] @ w_hh
+            if mask is not None:
+                dh_prev = dh_prev + dh * ~m
+            dh = dh_prev
+        return dgi, dgh, [dh]
+
+
+class RNNSequence(_Sequence):
+    """An Elman RNN layer (one direction) over a sequence: outputs (ys, h_n). The keyword
+    ``nonlinearity`` is "tanh" or "relu"."""
+
+    def forward(self, *arrays: Any, nonlinearity: str = "tanh", **kwargs: Any) -> tuple[Any, ...]:
+        self.relu = nonlinearity == "relu"
+        return super().forward(*arrays, **kwargs)
+
+    def loop(self, xp: Any, xw: Any, h0: Any, c0: Any, w_hh: Any, b_hh: Any, w_hr: Any,
+             mask: Any) -> tuple[Any, ...]:
+        T = xw.shape[0]
+        hs = xp.empty((T, *h0.shape), dtype=xw.dtype)
+        ys = hs if mask is None else xp.empty_like(hs)
+        new = xp.empty_like(hs) if mask is not None else hs  # the h_new of every step
+        w_hh_t = w_hh.T
+        h = h0
+        for t in range(T):
+            pre = xw[t] + h @ w_hh_t
+            h_new = xp.maximum(pre, 0) if self.relu else xp.tanh(pre)
+            if mask is None:
+                h = h_new
+            else:
+                m = mask[t]
+                new[t] = h_new
+                ys[t] = h_new * m
+                h = xp.where(m, h_new, h)
+            hs[t] = h
+        self.h0, self.states, self.new = h0, hs, new
+        return ys, hs[-1].copy()
+
+    def loop_backward(self, xp: Any, gy: Any, g_hn: Any) -> tuple[Any, Any, list[Any]]:
+        hs, new, mask, w_hh = self.states, self.new, self.mask, self.saved[2]
+        T = hs.shape[0]
+        dh = xp.zeros_like(hs[0]) if g_hn is None else g_hn
+        dpre = xp.empty_like(hs)
+        for t in range(T - 1, -1, -1):
+            dh_new = dh if gy is None else dh + gy[t]
+            if mask is not None:
+                m = mask[t]
+                dh_new = dh_new * m
+            y = new[t]
+            dpre[t] = dh_new * (y > 0) if self.relu else dh_new * (1 - y * y)
+            dh_prev = dpre[t] @ w_hh
+            if mask is not None:
+                dh_prev = dh_prev + dh * ~m
+            dh = dh_prev
+        return dpre, dpre, [dh]
