@@ -316,7 +316,7 @@ class LSTMSequence(_Sequence):
              mask: Any) -> tuple[Any, ...]:
         T, B, G = xw.shape
         H = G // 4
-        acts = xp.empty((T, B, G), dtype=xw.dtype)
+        acts = xw  # each step's gate activations overwrite its input projection, used up
         cs = xp.empty((T, B, H), dtype=xw.dtype)  # cell state after each step
         hs = xp.empty((T, B, h0.shape[-1]), dtype=xw.dtype)  # hidden state after each step
         raw = xp.empty((T, B, H), dtype=xw.dtype) if w_hr is not None else None
@@ -381,7 +381,7 @@ class GRUSequence(_Sequence):
     def loop(self, xp: Any, gi: Any, h0: Any, c0: Any, w_hh: Any, b_hh: Any, w_hr: Any,
              mask: Any) -> tuple[Any, ...]:
         T, B, G = gi.shape
-        rzn = xp.empty((T, B, G), dtype=gi.dtype)
+        rzn = gi  # each step's r, z, n overwrite its input projection, used up by then
         ghn = xp.empty((T, B, G // 3), dtype=gi.dtype)
         hs = xp.empty((T, B, G // 3), dtype=gi.dtype)
         ys = hs if mask is None else xp.empty_like(hs)
@@ -432,22 +432,22 @@ class RNNSequence(_Sequence):
     def loop(self, xp: Any, xw: Any, h0: Any, c0: Any, w_hh: Any, b_hh: Any, w_hr: Any,
              mask: Any) -> tuple[Any, ...]:
         T = xw.shape[0]
-        hs = xp.empty((T, *h0.shape), dtype=xw.dtype)
+        new = xw  # the h_new of every step, written over its used-up input projection
+        hs = new if mask is None else xp.empty_like(new)  # the state after each step
         ys = hs if mask is None else xp.empty_like(hs)
-        new = xp.empty_like(hs) if mask is not None else hs  # the h_new of every step
         w_hh_t = w_hh.T
         h = h0
         for t in range(T):
             pre = xw[t] + h @ w_hh_t
-            h_new = xp.maximum(pre, 0) if self.relu else xp.tanh(pre)
+            new[t] = xp.maximum(pre, 0) if self.relu else xp.tanh(pre)
+            h_new = new[t]
             if mask is None:
                 h = h_new
             else:
                 m = mask[t]
-                new[t] = h_new
                 ys[t] = h_new * m
                 h = xp.where(m, h_new, h)
-            hs[t] = h
+                hs[t] = h
         self.h0, self.states, self.new = h0, hs, new
         return ys, hs[-1].copy()
 
