@@ -151,3 +151,18 @@ def test_fused_path_is_the_default_and_records_one_op_per_layer_direction():
     # output = cat(forward, reverse) of the last layer: each half comes from one fused op
     ops = {type(p._ctx).__name__ for p in out.grad_fn.parents}
     assert ops == {"LSTMSequence"}
+
+
+@pytest.mark.parametrize("mode", list(LAYERS))
+def test_fused_backward_twice_with_retain_graph_gives_the_same_gradients(mode):
+    """The last backward may reuse saved buffers as scratch; earlier ones must not."""
+    cls, extra = LAYERS[mode]
+    tr.manual_seed(0)
+    layer = cls(3, 4, dtype="float64", **extra)
+    out, _ = layer(tr.randn(6, 2, 3, dtype="float64"))
+    loss = (out * out).sum()
+    loss.backward(retain_graph=True)
+    first = layer.weight_hh_l0.grad.numpy()
+    layer.zero_grad()
+    loss.backward()
+    np.testing.assert_allclose(layer.weight_hh_l0.grad.numpy(), first, rtol=1e-12)

@@ -159,6 +159,7 @@ def run_backward(
                 if create_graph:
                     gxs = fn.graph_backward(gy, parents)
                 else:
+                    fn.final = not retain_graph
                     gxs = fn.backward(*gys)
                 if type(gxs) is not tuple:
                     gxs = (gxs,)

@@ -58,9 +58,11 @@ class Function:
     tuple of tensors, and ``backward`` receives one gradient per output (None for an output no
     gradient reached). ``differentiable_backward = False`` marks an op whose backward works on
     arrays only (the fused kernels): ``create_graph=True`` through it is refused, not wrong.
+    ``final`` is True while the last backward through the op runs (the graph is freed after
+    it): the op may then reuse its saved buffers as scratch space.
     """
 
-    __slots__ = ("parents", "saved", "xp", "retained", "y", "n_out", "__weakref__")
+    __slots__ = ("parents", "saved", "xp", "retained", "y", "n_out", "final", "__weakref__")
     differentiable_backward = True
 
     def __init__(self) -> None:
@@ -69,6 +71,7 @@ class Function:
         self.retained: dict[int, weakref.ref[Tensor]] | None = None
         self.y: Any = None
         self.n_out = 1
+        self.final = True
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError

@@ -137,11 +137,12 @@ def lstm_step_backward(xp: Any, acts: Any, c_prev: Any, c: Any, dh: Any, dc: Any
     i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
     tc = xp.tanh(c)
     dct = dc + dh * o * (1 - tc * tc)
-    dgates[:, :H] = dct * g * i * (1 - i)
-    dgates[:, H:2 * H] = dct * c_prev * f * (1 - f)
-    dgates[:, 2 * H:3 * H] = dct * i * (1 - g * g)
-    dgates[:, 3 * H:] = dh * tc * o * (1 - o)
-    return dct * f
+    # all four computed before any is stored: dgates may be acts itself (reused in place)
+    di, df = dct * g * i * (1 - i), dct * c_prev * f * (1 - f)
+    dg, do = dct * i * (1 - g * g), dh * tc * o * (1 - o)
+    dc_prev = dct * f
+    dgates[:, :H], dgates[:, H:2 * H], dgates[:, 2 * H:3 * H], dgates[:, 3 * H:] = di, df, dg, do
+    return dc_prev
 
 
 def gru_step(xp: Any, gi: Any, gh: Any, h_prev: Any, rzn: Any) -> tuple[Any, Any]:
@@ -340,12 +341,13 @@ class LSTMSequence(_Sequence):
 
     def loop_backward(self, xp: Any, gy: Any, g_hn: Any, g_cn: Any
                       ) -> tuple[Any, Any, list[Any]]:
-        hs, cs, acts, raw, mask = self.states, self.cells, self.acts, self.raw, self.mask
+        hs, cs, acts, mask = self.states, self.cells, self.acts, self.mask
         w_hh, w_hr = self.saved[2], self.saved[3]
         T = acts.shape[0]
         dh = xp.zeros_like(hs[0]) if g_hn is None else g_hn
         dc = xp.zeros_like(cs[0]) if g_cn is None else g_cn
-        dgates = xp.empty_like(acts)
+        # on the last backward, each step's gate gradients overwrite its used-up activations
+        dgates = acts if self.final else xp.empty_like(acts)
         dh_new_all = xp.empty_like(hs) if w_hr is not None else None
         for t in range(T - 1, -1, -1):
             dh_new = dh if gy is None else dh + gy[t]
