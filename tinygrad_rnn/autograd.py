@@ -100,7 +100,7 @@ def run_backward(
     gradients with respect to ``inputs`` are returned instead (None where one is unreachable).
     With ``create_graph``, the gradients are Tensors whose own graph can be differentiated.
     """
-    from .tensor import Tensor
+    from .tensor import Tensor, _as_device_array
 
     wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
     # a wanted non-leaf is found at the op (and output) that made it; the op is alive, so its
@@ -116,8 +116,8 @@ def run_backward(
             if i is not None:
                 found[i] = g if found[i] is None else found[i] + g
             return
-        if create_graph:
-            t.grad = g if t.grad is None else t.grad + g
+        if create_graph:  # g + 0: its own array, so no two gradients are one object
+            t.grad = g + 0 if t.grad is None else t.grad + g
         elif t.grad is None:
             t.grad = Tensor._wrap(g.copy(), t.device)  # own memory: never alias another grad
         else:
@@ -133,15 +133,31 @@ def run_backward(
             slots = grads.setdefault(k, [None] * fn.n_out)
             slots[out] = g if slots[out] is None else slots[out] + g
 
+    def results() -> list[Any] | None:
+        """The gradients for ``inputs``, each with memory of its own (never a view or an
+        array shared with another gradient)."""
+        if inputs is None:
+            return None
+        return [None if g is None else g + 0 if create_graph else g.copy() for g in found]
+
     fn0 = root._ctx
     if fn0 is None:  # backward() on a leaf: its gradient is the given one
         deliver(root, gradient)
-        return None if inputs is None else found
+        return results()
 
     grads: dict[int, Any] = {}
     add(fn0, root._out, gradient)
+    order = toposort(fn0)
+    if create_graph:  # refuse before anything changes, not halfway through
+        for fn in order:
+            if not fn.differentiable_backward or fn.n_out > 1:
+                raise RuntimeError(
+                    f"{type(fn).__name__} computes its gradient with fused array code, which "
+                    "has no derivative of its own, so create_graph=True cannot go through it; "
+                    "use the composed ops instead (for the recurrent layers: impl='composed')"
+                )
     with _set_grad_enabled(create_graph):
-        for fn in reversed(toposort(fn0)):
+        for fn in reversed(order):
             gy = grads.pop(id(fn), None)
             parents = fn.parents
             if gy is not None:
@@ -149,7 +165,7 @@ def run_backward(
                 for out, g in enumerate(gys):
                     if g is None:
                         continue
-                    if fn.retained is not None and out in fn.retained:
+                    if fn.retained is not None and out in fn.retained and inputs is None:
                         t = fn.retained[out]()
                         if t is not None:
                             deliver_retained(t, g, create_graph)
@@ -166,8 +182,15 @@ def run_backward(
                 for p, g in zip(parents, gxs):
                     if g is None or not p.requires_grad:
                         continue
+                    if not create_graph and type(g) is not p._dev.array_type:
+                        g = _as_device_array(g, p._dev, f"{type(fn).__name__}.backward")
                     if g.shape != p.shape:
                         g = sum_to(g, p.shape)
+                        if g.shape != p.shape:
+                            raise RuntimeError(
+                                f"{type(fn).__name__}.backward returned a gradient that does "
+                                f"not reduce to its input's shape {p.shape}"
+                            )
                     if g.dtype != p.dtype:
                         g = g.astype(p.dtype)
                     if p._ctx is None:
@@ -176,7 +199,7 @@ def run_backward(
                         add(p._ctx, p._out, g)
             if not retain_graph:  # free the graph behind this op as the walk goes
                 fn.parents, fn.saved, fn.y = None, (), None
-    return None if inputs is None else found
+    return results()
 
 
 def deliver_retained(t: Tensor, g: Any, create_graph: bool) -> None:

@@ -122,12 +122,6 @@ class Function:
         output by a tensor made by this very op (so its derivative flows back through it), and
         anything else (masks, indices) by a constant.
         """
-        if not self.differentiable_backward or self.n_out > 1:
-            raise RuntimeError(
-                f"{type(self).__name__} computes its gradient with fused array code, which has "
-                "no derivative of its own, so create_graph=True cannot go through it; use the "
-                "composed ops instead (for the recurrent layers: impl='composed')"
-            )
         arrays, xp = self.saved, self.xp
         dev = parents[0]._dev
 
@@ -251,13 +245,19 @@ class Tensor:
         return self.numpy().tolist()
 
     def detach(self) -> Tensor:
-        """The same values, cut from the graph: no gradient flows through the result."""
-        return Tensor._wrap(self.data, self._dev, False)
+        """The same values, cut from the graph: no gradient flows through the result.
+
+        It shares memory with this tensor but is a distinct array object: create_graph maps an
+        op's saved arrays back to its inputs by identity, and must not mistake one for the
+        other (``x * x.detach()``)."""
+        return Tensor._wrap(self.data.view(), self._dev, False)
 
     def to(self, device: str | None = None, dtype: DTypeLike = None) -> Tensor:
         """This tensor on another device and/or with another dtype (differentiable)."""
         out = self
         if dtype is not None and resolve_dtype(dtype) != self.dtype:
+            if resolve_dtype(dtype).kind not in "fc":  # integers never carry gradients
+                out = out.detach()
             out = AsType.apply(out, dtype=resolve_dtype(dtype))
         if device is not None and get_device(device) is not self._dev:
             out = ToDevice.apply(out, device=get_device(device))
@@ -354,15 +354,16 @@ class Tensor:
         """``other`` as a tensor on this device; a Python number takes this tensor's dtype."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, (int, float, bool)) and not isinstance(other, np.generic):
-            dt = self.dtype if self.dtype.kind in "fc" or isinstance(other, int) else None
-            if dt is None:
-                dt = np.float32 if self.dtype.kind != "f" else self.dtype
+        if isinstance(other, (int, float, bool, np.number, np.bool_)):
+            # numbers are weak, as in PyTorch: a float32 tensor stays float32
+            integral = isinstance(other, (int, np.integer, np.bool_))
+            if self.dtype.kind in "fc" or integral:
+                dt = self.dtype
+            else:
+                dt = np.dtype(np.float32)
             return Tensor._wrap(self._dev.xp.asarray(other, dtype=dt), self._dev)
         if isinstance(other, self._dev.array_type):
             return Tensor._wrap(other, self._dev)
-        if isinstance(other, np.generic):
-            return Tensor._wrap(self._dev.to_device(np.asarray(other)), self._dev)
         raise TypeError(
             f"cannot combine a tensor on {self.device!r} with {type(other).__name__}; "
             f"make it a tensor with tr.tensor(..., device={self.device!r})"
@@ -396,8 +397,9 @@ class Tensor:
         return Neg.apply(self)
 
     def __pow__(self, other: Any) -> Tensor:
-        if isinstance(other, (int, float)) and not isinstance(other, bool):
-            return PowScalar.apply(self, p=other)
+        if isinstance(other, (int, float, np.number)) and not isinstance(other, bool):
+            # a plain Python number: NumPy treats it as weak, so float32 stays float32
+            return PowScalar.apply(self, p=other.item() if isinstance(other, np.number) else other)
         return Pow.apply(self, self._lift(other))
 
     def __rpow__(self, other: Any) -> Tensor:
@@ -410,23 +412,36 @@ class Tensor:
         return matmul(self._lift(other), self)
 
     # comparisons give boolean tensors that never require grad
+    def _mask(self, m: Any) -> Tensor:
+        if type(m) is not self._dev.array_type:  # NumPy gives a scalar for 0-d operands
+            m = self._dev.xp.asarray(m)
+        return Tensor._wrap(m, self._dev)
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.size} elements is ambiguous; "
+                "use .any() or .all() on .numpy(), or compare .item()"
+            )
+        return bool(self.item())
+
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data < self._lift(other).data, self._dev)
+        return self._mask(self.data < self._lift(other).data)
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data <= self._lift(other).data, self._dev)
+        return self._mask(self.data <= self._lift(other).data)
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data > self._lift(other).data, self._dev)
+        return self._mask(self.data > self._lift(other).data)
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data >= self._lift(other).data, self._dev)
+        return self._mask(self.data >= self._lift(other).data)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._wrap(self.data == self._lift(other).data, self._dev)
+        return self._mask(self.data == self._lift(other).data)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._wrap(self.data != self._lift(other).data, self._dev)
+        return self._mask(self.data != self._lift(other).data)
 
     # ---- elementwise functions ------------------------------------------------------------
     def exp(self) -> Tensor:
@@ -451,7 +466,9 @@ class Tensor:
         return Abs.apply(self)
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
-        return Clip.apply(self, lo=min, hi=max)
+        lo = None if min is None else float(min)
+        hi = None if max is None else float(max)
+        return Clip.apply(self, lo=lo, hi=hi)
 
     clamp = clip
 
@@ -554,7 +571,8 @@ def _normalize_index(index: Index, dev: Device) -> Index:
         if isinstance(i, Tensor):
             return i.data
         if isinstance(i, (list, np.ndarray)) and not isinstance(i, dev.array_type):
-            return dev.to_device(np.asarray(i))
+            a = np.asarray(i)
+            return dev.to_device(a if a.size else a.astype(np.intp))  # [] picks nothing
         return i
 
     if isinstance(index, tuple):

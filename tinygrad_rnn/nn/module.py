@@ -121,6 +121,11 @@ class Module:
             q = tensor(p, dtype=dt, device=dev.name if dev else None)
             g = None if p.grad is None else tensor(p.grad, dtype=dt, device=q.device)
             p.data, p._dev, p.grad = q.data, q._dev, g
+        for m in self.modules():  # layers that remember where to (re)initialise
+            if dev is not None and "_device" in m.__dict__:
+                object.__setattr__(m, "_device", dev.name)
+            if dt is not None and "_dtype" in m.__dict__:
+                object.__setattr__(m, "_dtype", dt)
         return self
 
     # ---- state ---------------------------------------------------------------------------
@@ -151,8 +156,10 @@ class Module:
             host = v.numpy() if isinstance(v, Tensor) else np.asarray(v)
             if tuple(host.shape) != p.shape:
                 problems.append(f"{k}: expected shape {p.shape}, got {tuple(host.shape)}")
-                continue
-            staged[k] = host
+            elif host.dtype.kind not in "biuf":
+                problems.append(f"{k}: expected real numbers, got dtype {host.dtype}")
+            else:  # cast now, so that nothing can fail while writing
+                staged[k] = np.array(host, dtype=p.dtype)
         if problems:
             raise RuntimeError(
                 f"load_state_dict into {type(self).__name__} failed, nothing was loaded: "
@@ -160,7 +167,7 @@ class Module:
             )
         for k, host in staged.items():
             p = own[k]
-            p.data = p._dev.to_device(np.array(host, dtype=p.dtype))
+            p.data = p._dev.to_device(host)
         return LoadResult(missing, unexpected)
 
     # ---- printing ------------------------------------------------------------------------

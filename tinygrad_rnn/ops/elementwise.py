@@ -276,7 +276,7 @@ class ToDevice(Function):
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:  # the output changes device
         (x,), dst = inputs, kwargs["device"]
         fn = cls()
-        fn.src, fn.dst = x._dev, dst
+        fn.src, fn.dst, fn.xp = x._dev, dst, dst.xp
         y = dst.to_device(x._dev.to_host(x.data))
         needs = x.requires_grad and autograd.is_grad_enabled()
         out = Tensor._wrap(y, dst, needs)

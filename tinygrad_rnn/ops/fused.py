@@ -295,6 +295,8 @@ class _Sequence(Function):
             grads += [db_ih, dhw.sum(axis=(0, 1)) if dhw is not dxw else db_ih]
         if self.proj:
             grads.append(self.projection_grad())
+        if self.final:  # the engine frees `saved`; these buffers go with it
+            self.__dict__.clear()
         return tuple(grads)
 
     def recurrent_weight_grad(self, dhw: Any) -> Any:

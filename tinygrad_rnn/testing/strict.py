@@ -51,6 +51,8 @@ def _unwrap(v: Any, what: str, allow_host: bool = False) -> Any:
         raise TypeError(HOST.format(what=what))
     if isinstance(v, (list, tuple)):
         return type(v)(_unwrap(e, what, allow_host) for e in v)
+    if isinstance(v, dict):
+        return {k: _unwrap(e, what, allow_host) for k, e in v.items()}
     return v
 
 
@@ -213,7 +215,7 @@ def _method(name: str) -> Any:
 
 for _name in ("reshape", "transpose", "swapaxes", "sum", "max", "min", "mean", "prod", "astype",
               "copy", "any", "all", "nonzero", "argmax", "argmin", "ravel", "fill", "squeeze",
-              "clip", "dot", "cumsum"):
+              "clip", "dot", "cumsum", "view"):
     setattr(StrictArray, _name, _method(_name))
 
 
