@@ -46,10 +46,11 @@ _CUDA_SOURCES = {
         """,
     ),
     "lstm_bwd": (
-        "raw T acts, T c_prev, T c, T dh, T dc, int32 H", "raw T dgates, T dc_prev",
+        "raw T acts, T c_prev, T c, T dh_next, T gy, T dc, int32 H", "raw T dgates, T dc_prev",
         """
         const int b = i / H, j = i % H, k = b * 4 * H + j;
         T a_i = acts[k], a_f = acts[k + H], a_g = acts[k + 2 * H], a_o = acts[k + 3 * H];
+        T dh = dh_next + gy;
         T tc = tanh(c);
         T dct = dc + dh * a_o * ((T)1 - tc * tc);
         dgates[k] = dct * a_g * a_i * ((T)1 - a_i);
@@ -60,22 +61,24 @@ _CUDA_SOURCES = {
         """,
     ),
     "gru_fwd": (
-        "raw T gi, raw T gh, T h_prev, int32 H", "T h, T ghn, raw T rzn",
+        "raw T gi, raw T gh, raw T b_hh, T h_prev, int32 H", "T h, T ghn, raw T rzn",
         f"""
         const int b = i / H, j = i % H, k = b * 3 * H + j;
-        T r = {_SIG.format(x="gi[k] + gh[k]")};
-        T z = {_SIG.format(x="gi[k + H] + gh[k + H]")};
-        T n = tanh(gi[k + 2 * H] + r * gh[k + 2 * H]);
+        T r = {_SIG.format(x="gi[k] + gh[k] + b_hh[j]")};
+        T z = {_SIG.format(x="gi[k + H] + gh[k + H] + b_hh[j + H]")};
+        T hn = gh[k + 2 * H] + b_hh[j + 2 * H];
+        T n = tanh(gi[k + 2 * H] + r * hn);
         rzn[k] = r; rzn[k + H] = z; rzn[k + 2 * H] = n;
-        ghn = gh[k + 2 * H];
+        ghn = hn;
         h = n + z * (h_prev - n);
         """,
     ),
     "gru_bwd": (
-        "raw T rzn, T ghn, T h_prev, T dh, int32 H", "raw T dgi, raw T dgh, T dh_prev",
+        "raw T rzn, T ghn, T h_prev, T dh_next, T gy, int32 H", "raw T dgi, raw T dgh, T dh_prev",
         """
         const int b = i / H, j = i % H, k = b * 3 * H + j;
         T r = rzn[k], z = rzn[k + H], n = rzn[k + 2 * H];
+        T dh = dh_next + gy;
         T dnp = dh * ((T)1 - z) * ((T)1 - n * n);
         T drp = dnp * ghn * r * ((T)1 - r);
         T dzp = dh * (h_prev - n) * z * ((T)1 - z);
@@ -83,6 +86,14 @@ _CUDA_SOURCES = {
         dgh[k] = drp; dgh[k + H] = dzp; dgh[k + 2 * H] = dnp * r;
         dh_prev = dh * z;
         """,
+    ),
+    "rnn_fwd": (
+        "T xw, T hw, int32 relu", "T h",
+        "T p = xw + hw; h = relu ? (p > (T)0 ? p : (T)0) : tanh(p);",
+    ),
+    "rnn_bwd": (
+        "T dh_next, T gy, T y, int32 relu", "T dpre",
+        "T d = dh_next + gy; dpre = relu ? (y > (T)0 ? d : (T)0) : d * ((T)1 - y * y);",
     ),
 }
 
@@ -105,86 +116,103 @@ def _sigmoid(xp: Any, x: Any) -> Any:
     return 0.5 * xp.tanh(0.5 * x) + 0.5
 
 
-def lstm_step(xp: Any, xw: Any, hw: Any, c_prev: Any, acts: Any) -> tuple[Any, Any]:
-    """gates = xw + hw; acts ← [σ(i), σ(f), tanh(g), σ(o)]; returns c = f c_prev + i g and
-    h = o tanh(c). ``acts`` (B, 4H) is filled in place: backward needs it."""
+def lstm_step(xp: Any, xw: Any, hw: Any, c_prev: Any, acts: Any, c: Any, h: Any) -> None:
+    """gates = xw + hw; acts ← [σ(i), σ(f), tanh(g), σ(o)], c ← f c_prev + i g,
+    h ← o tanh(c), all written in place (acts may be xw itself: each is read before written)."""
     H = c_prev.shape[-1]
     k = _kernel(xp, "lstm_fwd")
     if k is not None:
-        c = xp.empty_like(c_prev)
-        h = xp.empty_like(c_prev)
         k(xw, hw, c_prev, H, c, h, acts)
-        return c, h
+        return
     gates = xw + hw
     acts[...] = _sigmoid(xp, gates)
     acts[:, 2 * H:3 * H] = xp.tanh(gates[:, 2 * H:3 * H])
     i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
-    c = f * c_prev + i * g
-    return c, o * xp.tanh(c)
+    c[...] = f * c_prev + i * g
+    h[...] = o * xp.tanh(c)
 
 
-def lstm_step_backward(xp: Any, acts: Any, c_prev: Any, c: Any, dh: Any, dc: Any,
-                       dgates: Any) -> Any:
-    """Given dL/dh and dL/dc of the step's outputs: dgates ← dL/d(pre-activations), in place;
-    returns dL/dc_prev.  dc_total = dc + dh o (1 - tanh²c); di = dc_total g σ'(i);
-    df = dc_total c_prev σ'(f); dg = dc_total i (1 - g²); do = dh tanh(c) σ'(o)."""
+def lstm_step_backward(xp: Any, acts: Any, c_prev: Any, c: Any, dh_next: Any, gy: Any,
+                       dc: Any, dgates: Any, dc_prev: Any) -> None:
+    """With dh = dh_next + gy and dc the gradients of the step's h and c: dgates ← dL/d(the
+    pre-activations), dc_prev ← dL/dc_prev, in place (dgates may be acts, dc_prev may be dc).
+    dc_total = dc + dh o (1 - tanh²c); di = dc_total g σ'(i); df = dc_total c_prev σ'(f);
+    dg = dc_total i (1 - g²); do = dh tanh(c) σ'(o); dc_prev = dc_total f."""
     H = c.shape[-1]
     k = _kernel(xp, "lstm_bwd")
     if k is not None:
-        dc_prev = xp.empty_like(c)
-        k(acts, c_prev, c, dh, dc, H, dgates, dc_prev)
-        return dc_prev
+        k(acts, c_prev, c, dh_next, gy, dc, H, dgates, dc_prev)
+        return
+    dh = dh_next + gy
     i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
     tc = xp.tanh(c)
     dct = dc + dh * o * (1 - tc * tc)
-    # all four computed before any is stored: dgates may be acts itself (reused in place)
+    # all computed before any is stored: the outputs may share memory with the inputs
     di, df = dct * g * i * (1 - i), dct * c_prev * f * (1 - f)
-    dg, do = dct * i * (1 - g * g), dh * tc * o * (1 - o)
-    dc_prev = dct * f
+    dg, do, dcp = dct * i * (1 - g * g), dh * tc * o * (1 - o), dct * f
     dgates[:, :H], dgates[:, H:2 * H], dgates[:, 2 * H:3 * H], dgates[:, 3 * H:] = di, df, dg, do
-    return dc_prev
+    dc_prev[...] = dcp
 
 
-def gru_step(xp: Any, gi: Any, gh: Any, h_prev: Any, rzn: Any) -> tuple[Any, Any]:
-    """r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r gh_n), h = n + z (h_prev - n)
-    (= (1 - z) n + z h_prev). ``gh`` includes b_hh. rzn (B, 3H) is filled in place; returns
-    (h, gh_n), both needed by backward."""
+def gru_step(xp: Any, gi: Any, gh: Any, b_hh: Any, h_prev: Any, rzn: Any, h: Any,
+             ghn: Any) -> None:
+    """With gh' = gh + b_hh: r = σ(gi_r + gh'_r), z = σ(gi_z + gh'_z), n = tanh(gi_n + r gh'_n)
+    and h = n + z (h_prev - n) (= (1 - z) n + z h_prev). Writes rzn ← [r, z, n] (may be gi
+    itself), h, and ghn ← gh'_n (backward needs it), in place."""
     H = h_prev.shape[-1]
     k = _kernel(xp, "gru_fwd")
     if k is not None:
-        h = xp.empty_like(h_prev)
-        ghn = xp.empty_like(h_prev)
-        k(gi, gh, h_prev, H, h, ghn, rzn)
-        return h, ghn
+        k(gi, gh, b_hh, h_prev, H, h, ghn, rzn)
+        return
+    gh = gh + b_hh
+    ghn[...] = gh[:, 2 * H:]
     rzn[:, :2 * H] = _sigmoid(xp, gi[:, :2 * H] + gh[:, :2 * H])
     r, z = rzn[:, :H], rzn[:, H:2 * H]
-    ghn = gh[:, 2 * H:]
     rzn[:, 2 * H:] = xp.tanh(gi[:, 2 * H:] + r * ghn)
     n = rzn[:, 2 * H:]
-    return n + z * (h_prev - n), ghn
+    h[...] = n + z * (h_prev - n)
 
 
-def gru_step_backward(xp: Any, rzn: Any, ghn: Any, h_prev: Any, dh: Any, dgi: Any,
-                      dgh: Any) -> Any:
-    """dgi, dgh ← dL/d(gi), dL/d(gh) in place; returns the direct part dL/dh_prev = dh z.
-    dn' = dh (1 - z)(1 - n²); dr' = dn' gh_n σ'(r); dz' = dh (h_prev - n) σ'(z); the n block of
-    dgh is dn' r (the reset gate scales W_hn h + b_hn)."""
+def gru_step_backward(xp: Any, rzn: Any, ghn: Any, h_prev: Any, dh_next: Any, gy: Any,
+                      dgi: Any, dgh: Any, dh_prev: Any) -> None:
+    """With dh = dh_next + gy: dgi, dgh ← dL/d(gi), dL/d(gh + b_hh), and dh_prev ← the direct
+    part dh z, in place. dn' = dh (1 - z)(1 - n²); dr' = dn' gh_n σ'(r);
+    dz' = dh (h_prev - n) σ'(z); the n block of dgh is dn' r (the reset gate scales
+    W_hn h + b_hn)."""
     H = h_prev.shape[-1]
     k = _kernel(xp, "gru_bwd")
     if k is not None:
-        dh_prev = xp.empty_like(h_prev)
-        k(rzn, ghn, h_prev, dh, H, dgi, dgh, dh_prev)
-        return dh_prev
+        k(rzn, ghn, h_prev, dh_next, gy, H, dgi, dgh, dh_prev)
+        return
+    dh = dh_next + gy
     r, z, n = rzn[:, :H], rzn[:, H:2 * H], rzn[:, 2 * H:]
     dnp = dh * (1 - z) * (1 - n * n)
     drp = dnp * ghn * r * (1 - r)
     dzp = dh * (h_prev - n) * z * (1 - z)
-    dgi[:, :H] = drp
-    dgi[:, H:2 * H] = dzp
-    dgi[:, 2 * H:] = dnp
+    dgi[:, :H], dgi[:, H:2 * H], dgi[:, 2 * H:] = drp, dzp, dnp
     dgh[:, :2 * H] = dgi[:, :2 * H]
     dgh[:, 2 * H:] = dnp * r
-    return dh * z
+    dh_prev[...] = dh * z
+
+
+def rnn_step(xp: Any, xw: Any, hw: Any, relu: bool, h: Any) -> None:
+    """h ← tanh(xw + hw) (or relu), in place (h may be xw itself)."""
+    k = _kernel(xp, "rnn_fwd")
+    if k is not None:
+        k(xw, hw, int(relu), h)
+        return
+    pre = xw + hw
+    h[...] = xp.maximum(pre, 0) if relu else xp.tanh(pre)
+
+
+def rnn_step_backward(xp: Any, dh_next: Any, gy: Any, y: Any, relu: bool, dpre: Any) -> None:
+    """dpre ← (dh_next + gy) (1 - y²) for tanh, or (dh_next + gy) [y > 0] for relu."""
+    k = _kernel(xp, "rnn_bwd")
+    if k is not None:
+        k(dh_next, gy, y, int(relu), dpre)
+        return
+    d = dh_next + gy
+    dpre[...] = d * (y > 0) if relu else d * (1 - y * y)
 
 
 # ---- one cell step as one op ---------------------------------------------------------------
@@ -199,18 +227,18 @@ class LSTMPointwise(Function):
 
     def forward(self, gates: Any, c_prev: Any) -> tuple[Any, Any]:
         xp = self.xp
-        acts = xp.empty_like(gates)
-        c, h = lstm_step(xp, gates, xp.zeros_like(gates), c_prev, acts)
+        acts, c, h = xp.empty_like(gates), xp.empty_like(c_prev), xp.empty_like(c_prev)
+        lstm_step(xp, gates, xp.zeros_like(gates), c_prev, acts, c, h)
         self.saved = (acts, c_prev, c)
         return h, c
 
     def backward(self, gh: Any, gc: Any) -> tuple[Any, Any]:
         xp = self.xp
         acts, c_prev, c = self.saved
-        gh = xp.zeros_like(c) if gh is None else gh
-        gc = xp.zeros_like(c) if gc is None else gc
-        dgates = xp.empty_like(acts)
-        dc_prev = lstm_step_backward(xp, acts, c_prev, c, gh, gc, dgates)
+        zero = xp.zeros_like(c)
+        dgates, dc_prev = xp.empty_like(acts), xp.empty_like(c)
+        lstm_step_backward(xp, acts, c_prev, c, zero if gh is None else gh, zero,
+                           zero if gc is None else gc, dgates, dc_prev)
         return dgates, dc_prev
 
 
@@ -222,15 +250,17 @@ class GRUPointwise(Function):
     differentiable_backward = False
 
     def forward(self, gi: Any, gh: Any, h_prev: Any) -> Any:
-        rzn = self.xp.empty_like(gi)
-        h, ghn = gru_step(self.xp, gi, gh, h_prev, rzn)
+        xp = self.xp
+        rzn, h, ghn = xp.empty_like(gi), xp.empty_like(h_prev), xp.empty_like(h_prev)
+        gru_step(xp, gi, gh, xp.zeros(gi.shape[-1], dtype=gi.dtype), h_prev, rzn, h, ghn)
         self.saved = (rzn, ghn, h_prev)
         return h
 
     def backward(self, dh: Any) -> tuple[Any, Any, Any]:
+        xp = self.xp
         rzn, ghn, h_prev = self.saved
-        dgi, dgh = self.xp.empty_like(rzn), self.xp.empty_like(rzn)
-        dh_direct = gru_step_backward(self.xp, rzn, ghn, h_prev, dh, dgi, dgh)
+        dgi, dgh, dh_direct = xp.empty_like(rzn), xp.empty_like(rzn), xp.empty_like(h_prev)
+        gru_step_backward(xp, rzn, ghn, h_prev, dh, xp.zeros_like(dh), dgi, dgh, dh_direct)
         return dgi, dgh, dh_direct
 
 
@@ -324,10 +354,16 @@ class LSTMSequence(_Sequence):
         hs = xp.empty((T, B, h0.shape[-1]), dtype=xw.dtype)  # hidden state after each step
         raw = xp.empty((T, B, H), dtype=xw.dtype) if w_hr is not None else None
         ys = hs if mask is None else xp.empty_like(hs)
+        direct = mask is None and w_hr is None  # the step writes straight into hs, cs
         w_hh_t = w_hh.T
         h, c = h0, c0
         for t in range(T):
-            c_new, h_new = lstm_step(xp, xw[t], h @ w_hh_t, c, acts[t])
+            c_new = cs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
+            h_new = hs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
+            lstm_step(xp, xw[t], h @ w_hh_t, c, acts[t], c_new, h_new)
+            if direct:
+                h, c = h_new, c_new
+                continue
             if w_hr is not None:
                 raw[t] = h_new
                 h_new = h_new @ w_hr.T
@@ -346,24 +382,31 @@ class LSTMSequence(_Sequence):
         hs, cs, acts, mask = self.states, self.cells, self.acts, self.mask
         w_hh, w_hr = self.saved[2], self.saved[3]
         T = acts.shape[0]
-        dh = xp.zeros_like(hs[0]) if g_hn is None else g_hn
-        dc = xp.zeros_like(cs[0]) if g_cn is None else g_cn
+        zero_h, zero_c = xp.zeros_like(hs[0]), xp.zeros_like(cs[0])
+        dh = zero_h if g_hn is None else g_hn
+        dc = zero_c.copy() if g_cn is None else g_cn.copy()  # updated in place below
         # on the last backward, each step's gate gradients overwrite its used-up activations
         dgates = acts if self.final else xp.empty_like(acts)
+        direct = mask is None and w_hr is None
         dh_new_all = xp.empty_like(hs) if w_hr is not None else None
         for t in range(T - 1, -1, -1):
-            dh_new = dh if gy is None else dh + gy[t]
             c_prev = cs[t - 1] if t else self.c0
+            gy_t = zero_h if gy is None else gy[t]
+            if direct:
+                lstm_step_backward(xp, acts[t], c_prev, cs[t], dh, gy_t, dc, dgates[t], dc)
+                dh = dgates[t] @ w_hh
+                continue
+            dh_new, dc_new = dh + gy_t, dc
             if mask is not None:
                 m = mask[t]
                 keep = ~m
                 dh_new, dc_new = dh_new * m, dc * m
-            else:
-                dc_new = dc
             if w_hr is not None:
                 dh_new_all[t] = dh_new
                 dh_new = dh_new @ w_hr
-            dc_prev = lstm_step_backward(xp, acts[t], c_prev, cs[t], dh_new, dc_new, dgates[t])
+            dc_prev = xp.empty_like(dc)
+            lstm_step_backward(xp, acts[t], c_prev, cs[t], dh_new, zero_c, dc_new, dgates[t],
+                               dc_prev)
             dh_prev = dgates[t] @ w_hh
             if mask is not None:
                 dh_prev = dh_prev + dh * keep
@@ -389,38 +432,40 @@ class GRUSequence(_Sequence):
         ghn = xp.empty((T, B, G // 3), dtype=gi.dtype)
         hs = xp.empty((T, B, G // 3), dtype=gi.dtype)
         ys = hs if mask is None else xp.empty_like(hs)
+        bias = b_hh if b_hh is not None else xp.zeros(G, dtype=gi.dtype)
         w_hh_t = w_hh.T
         h = h0
         for t in range(T):
-            gh = h @ w_hh_t
-            if b_hh is not None:
-                gh += b_hh
-            h_new, ghn[t] = gru_step(xp, gi[t], gh, h, rzn[t])
+            h_new = hs[t] if mask is None else xp.empty_like(h0)
+            gru_step(xp, gi[t], h @ w_hh_t, bias, h, rzn[t], h_new, ghn[t])
             if mask is None:
                 h = h_new
             else:
                 m = mask[t]
                 ys[t] = h_new * m
                 h = xp.where(m, h_new, h)
-            hs[t] = h
+                hs[t] = h
         self.h0, self.states, self.rzn, self.ghn = h0, hs, rzn, ghn
         return ys, hs[-1].copy()
 
     def loop_backward(self, xp: Any, gy: Any, g_hn: Any) -> tuple[Any, Any, list[Any]]:
         hs, rzn, ghn, mask, w_hh = self.states, self.rzn, self.ghn, self.mask, self.saved[2]
         T = hs.shape[0]
-        dh = xp.zeros_like(hs[0]) if g_hn is None else g_hn
+        zero = xp.zeros_like(hs[0])
+        dh = zero if g_hn is None else g_hn
         dgi, dgh = xp.empty_like(rzn), xp.empty_like(rzn)
         for t in range(T - 1, -1, -1):
-            dh_new = dh if gy is None else dh + gy[t]
-            if mask is not None:
-                m = mask[t]
-                dh_new = dh_new * m
             h_prev = hs[t - 1] if t else self.h0
-            dh_prev = gru_step_backward(xp, rzn[t], ghn[t], h_prev, dh_new, dgi[t], dgh[t])
-            dh_prev = dh_prev + dgh[t] @ w_hh
-            if mask is not None:
-                dh_prev = dh_prev + dh * ~m
+            gy_t = zero if gy is None else gy[t]
+            dh_prev = xp.empty_like(zero)
+            if mask is None:
+                gru_step_backward(xp, rzn[t], ghn[t], h_prev, dh, gy_t, dgi[t], dgh[t], dh_prev)
+                dh_prev += dgh[t] @ w_hh
+            else:
+                m = mask[t]
+                gru_step_backward(xp, rzn[t], ghn[t], h_prev, (dh + gy_t) * m, zero, dgi[t],
+                                  dgh[t], dh_prev)
+                dh_prev += dgh[t] @ w_hh + dh * ~m
             dh = dh_prev
         return dgi, dgh, [dh]
 
@@ -442,8 +487,7 @@ class RNNSequence(_Sequence):
         w_hh_t = w_hh.T
         h = h0
         for t in range(T):
-            pre = xw[t] + h @ w_hh_t
-            new[t] = xp.maximum(pre, 0) if self.relu else xp.tanh(pre)
+            rnn_step(xp, xw[t], h @ w_hh_t, self.relu, new[t])
             h_new = new[t]
             if mask is None:
                 h = h_new
@@ -458,17 +502,16 @@ class RNNSequence(_Sequence):
     def loop_backward(self, xp: Any, gy: Any, g_hn: Any) -> tuple[Any, Any, list[Any]]:
         hs, new, mask, w_hh = self.states, self.new, self.mask, self.saved[2]
         T = hs.shape[0]
-        dh = xp.zeros_like(hs[0]) if g_hn is None else g_hn
+        zero = xp.zeros_like(hs[0])
+        dh = zero if g_hn is None else g_hn
         dpre = xp.empty_like(hs)
         for t in range(T - 1, -1, -1):
-            dh_new = dh if gy is None else dh + gy[t]
-            if mask is not None:
+            gy_t = zero if gy is None else gy[t]
+            if mask is None:
+                rnn_step_backward(xp, dh, gy_t, new[t], self.relu, dpre[t])
+                dh = dpre[t] @ w_hh
+            else:
                 m = mask[t]
-                dh_new = dh_new * m
-            y = new[t]
-            dpre[t] = dh_new * (y > 0) if self.relu else dh_new * (1 - y * y)
-            dh_prev = dpre[t] @ w_hh
-            if mask is not None:
-                dh_prev = dh_prev + dh * ~m
-            dh = dh_prev
+                rnn_step_backward(xp, (dh + gy_t) * m, zero, new[t], self.relu, dpre[t])
+                dh = dpre[t] @ w_hh + dh * ~m
         return dpre, dpre, [dh]
