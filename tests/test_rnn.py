@@ -128,14 +128,19 @@ def test_lengths_match_torch_packed_sequences(cfg, data):
     rng = np.random.default_rng(cfg["seed"])
     xs, hs, cs = shapes_of(cfg)
     x = rng.standard_normal(xs)
+    is_lstm = cfg["mode"] == "LSTM"
     tx, px = tr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out, st_ = ours(tx, lengths=lengths)
+    h0, c0 = rng.standard_normal(hs), rng.standard_normal(cs)
+    th0, tc0 = tr.tensor(h0, requires_grad=True), tr.tensor(c0, requires_grad=True)
+    ph0, pc0 = torch.tensor(h0, requires_grad=True), torch.tensor(c0, requires_grad=True)
+    ours_hx = ((th0, tc0) if is_lstm else th0) if cfg["give_state"] else None
+    theirs_hx = ((ph0, pc0) if is_lstm else ph0) if cfg["give_state"] else None
+    out, st_ = ours(tx, ours_hx, lengths=lengths)
     packed = torch.nn.utils.rnn.pack_padded_sequence(
         px, torch.tensor(lengths), batch_first=cfg["batch_first"], enforce_sorted=False)
-    pout, pst = theirs(packed)
+    pout, pst = theirs(packed, theirs_hx)
     pout, _ = torch.nn.utils.rnn.pad_packed_sequence(pout, batch_first=cfg["batch_first"],
                                                      total_length=T)
-    is_lstm = cfg["mode"] == "LSTM"
     ours_states = list(st_) if is_lstm else [st_]
     theirs_states = list(pst) if is_lstm else [pst]
     assert rel_err(out.numpy(), pout.detach().numpy()) < 1e-9
@@ -145,6 +150,10 @@ def test_lengths_match_torch_packed_sequences(cfg, data):
     sum((t * tr.tensor(u)).sum() for t, u in zip([out, *ours_states], ups)).backward()
     sum((t * torch.tensor(u)).sum() for t, u in zip([pout, *theirs_states], ups)).backward()
     assert rel_err(tx.grad.numpy(), px.grad.numpy()) < 1e-9
+    if cfg["give_state"]:
+        assert rel_err(th0.grad.numpy(), ph0.grad.numpy()) < 1e-9
+        if is_lstm:
+            assert rel_err(tc0.grad.numpy(), pc0.grad.numpy()) < 1e-9
     for name, p in theirs.named_parameters():
         assert rel_err(dict(ours.named_parameters())[name].grad.numpy(), p.grad.numpy()) < 1e-9
 
@@ -428,9 +437,11 @@ def test_module_to_moves_parameters_in_place():
 # ---- long sequences -----------------------------------------------------------------------
 
 
-def test_lstm_10000_steps_forward_and_backward():
+@pytest.mark.parametrize("impl", ["fused", "composed"])
+def test_lstm_10000_steps_forward_and_backward(impl):
+    """The composed path unrolls 10,000 steps into ~250,000 graph nodes: no recursion."""
     tr.manual_seed(0)
-    lstm = nn.LSTM(2, 3, forget_bias=1.0)
+    lstm = nn.LSTM(2, 3, forget_bias=1.0, impl=impl)
     x = tr.randn(10_000, 1, 2)
     out, (h, c) = lstm(x)
     (out[-1].sum() + c.sum()).backward()
@@ -438,9 +449,10 @@ def test_lstm_10000_steps_forward_and_backward():
     assert g.shape == (12, 3) and np.all(np.isfinite(g))
 
 
-def test_lstm_memory_grows_linearly_with_sequence_length():
+@pytest.mark.parametrize("impl", ["fused", "composed"])
+def test_lstm_memory_grows_linearly_with_sequence_length(impl):
     tr.manual_seed(0)
-    lstm = nn.LSTM(4, 8)
+    lstm = nn.LSTM(4, 8, impl=impl)
 
     def peak(T):
         x = tr.randn(T, 2, 4)

@@ -1,0 +1,449 @@
+"""Primitive ops against PyTorch (float64 values and gradients, broadcasting, tuple axes,
+indexing with repeats), and the gradchecks the op-family files leave out: ``where`` with both
+branches differentiated and broadcast against ``cond``, ``var`` with the default correction,
+``squeeze(axis)``, ``expand`` and second derivatives of batched ``matmul``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.testing import gradcheck, gradgradcheck
+from tinygrad_rnn.testing import strategies as tst
+
+from .conftest import DEVICES
+
+RTOL = 1e-10  # float64 throughout: the engine and torch differ only by rounding
+
+
+def _rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def _as_tuple(out):
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def _compare_with_torch(ours, theirs, arrays, seed=0, rtol=RTOL, atol=0.0):
+    """Run ``ours`` on tinygrad_rnn tensors and ``theirs`` on torch tensors made from the same
+    float64 ``arrays`` (all requiring grad); assert equal values, then backpropagate one random
+    upstream gradient per output through both and assert equal input gradients."""
+    torch = pytest.importorskip("torch")
+    xs = [tr.tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ys, us = _as_tuple(ours(*xs)), _as_tuple(theirs(*ts))
+    assert len(ys) == len(us)
+    rng = _rng(seed + 1000)
+    ours_loss, theirs_loss = None, None
+    for y, u in zip(ys, us):
+        assert y.dtype == np.float64
+        assert y.shape == tuple(u.shape)
+        np.testing.assert_allclose(y.numpy(), u.detach().numpy(), rtol=rtol, atol=atol)
+        v = rng.standard_normal(y.shape)
+        a = (y * tr.tensor(v)).sum()
+        b = (u * torch.tensor(v)).sum()
+        ours_loss = a if ours_loss is None else ours_loss + a
+        theirs_loss = b if theirs_loss is None else theirs_loss + b
+    ours_loss.backward()
+    theirs_loss.backward()
+    for k, (x, t) in enumerate(zip(xs, ts)):
+        if t.grad is None:  # torch never reached it: ours must hold zeros or nothing
+            assert x.grad is None or not np.any(x.grad.numpy()), f"input {k}"
+            continue
+        assert x.grad is not None, f"input {k}: torch has a gradient, tinygrad_rnn none"
+        assert x.grad.shape == x.shape
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol,
+                                   err_msg=f"gradient of input {k}")
+    return xs
+
+
+# ---- 1. PyTorch parity --------------------------------------------------------------------
+
+BROADCAST_SHAPES = [
+    ((3, 1, 4), (2, 4)),
+    ((2, 3), ()),
+    ((4,), (3, 1)),
+    ((1,), (2, 1, 3)),
+    ((2, 1, 3), (2, 5, 1)),
+]
+
+
+def _binary_arrays(name, sa, sb, seed):
+    rng = _rng(seed)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    if name == "div":  # away from the pole
+        b = np.sign(b) * (0.5 + np.abs(b))
+    if name == "pow":  # positive base: log(base) is real
+        a = 0.3 + np.abs(a)
+    if name in ("maximum", "minimum"):  # no ties, not even after broadcasting
+        gap = np.abs(np.subtract(a, b))
+        assert gap.min() > 1e-3, "seed gives a near-tie: pick another"
+    return a, b
+
+
+BINARY_TORCH = {
+    "add": (lambda a, b: a + b, lambda a, b: a + b),
+    "sub": (lambda a, b: a - b, lambda a, b: a - b),
+    "mul": (lambda a, b: a * b, lambda a, b: a * b),
+    "div": (lambda a, b: a / b, lambda a, b: a / b),
+    "pow": (lambda a, b: a**b, lambda a, b: a**b),
+    "maximum": (tr.maximum, lambda a, b: a.maximum(b)),
+    "minimum": (tr.minimum, lambda a, b: a.minimum(b)),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shapes", BROADCAST_SHAPES, ids=str)
+@pytest.mark.parametrize("name", list(BINARY_TORCH))
+def test_binary_op_matches_torch_with_broadcasting(name, shapes):
+    pytest.importorskip("torch")
+    ours, theirs = BINARY_TORCH[name]
+    a, b = _binary_arrays(name, *shapes, seed=len(name))
+    _compare_with_torch(ours, theirs, [a, b])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["add", "mul", "div", "pow", "maximum"])
+def test_binary_op_with_an_input_used_twice_matches_torch(name):
+    pytest.importorskip("torch")
+    ours, theirs = BINARY_TORCH[name]
+    a = 0.5 + np.abs(_rng(3).standard_normal((2, 3)))
+    # both operands are the same tensor; maximum(x, 2x - 1) has no ties away from x = 1
+    if name == "maximum":
+        _compare_with_torch(lambda x: ours(x, 2 * x - 1), lambda t: theirs(t, 2 * t - 1),
+                            [a + 1.5])
+    else:
+        # x / x has gradient 0 up to rounding: an absolute tolerance of a few ulps
+        _compare_with_torch(lambda x: ours(x, x), lambda t: theirs(t, t), [a], atol=1e-14)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(
+    "sc,s0,s1",
+    [((3, 1), (1, 4), (3, 4)), ((4,), (2, 1, 4), ()), ((2, 3, 4), (3, 1), (4,)),
+     ((), (2, 3), (3,))],
+    ids=str,
+)
+def test_where_matches_torch_with_broadcasting(sc, s0, s1):
+    torch = pytest.importorskip("torch")
+    rng = _rng(7)
+    cond = rng.random(sc) < 0.5
+    if cond.ndim:  # both branches taken
+        cond.flat[0], cond.flat[-1] = True, False
+    a, b = rng.standard_normal(s0), rng.standard_normal(s1)
+    _compare_with_torch(lambda x0, x1: tr.where(tr.tensor(cond), x0, x1),
+                        lambda x0, x1: torch.where(torch.tensor(cond), x0, x1), [a, b])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(
+    "lo,hi", [(-0.5, 0.7), (-0.5, None), (None, 0.3)], ids=["both", "min", "max"])
+def test_clip_and_clamp_match_torch(lo, hi):
+    torch = pytest.importorskip("torch")
+    a = _rng(11).standard_normal((4, 5))
+    for edge in (lo, hi):  # off the kinks
+        if edge is not None:
+            a = np.where(np.abs(a - edge) < 1e-3, edge + 0.1, a)
+    _compare_with_torch(lambda x: x.clip(lo, hi), lambda t: torch.clamp(t, lo, hi), [a])
+    _compare_with_torch(lambda x: tr.clip(x, min=lo, max=hi),
+                        lambda t: t.clamp(min=lo, max=hi), [a])
+    _compare_with_torch(lambda x: x.clamp(lo, hi), lambda t: t.clip(lo, hi), [a])
+
+
+MOVEMENT_TORCH = {
+    "reshape": (lambda x: x.reshape(4, -1), lambda t: t.reshape(4, -1)),
+    "reshape_tuple": (lambda x: tr.reshape(x, (3, 8)), lambda t: t.reshape((3, 8))),
+    "view_flat": (lambda x: x.view(-1), lambda t: t.view(-1)),
+    "transpose": (lambda x: x.transpose(2, 0, 1), lambda t: t.permute(2, 0, 1)),
+    "permute": (lambda x: x.permute(1, 2, 0), lambda t: t.permute(1, 2, 0)),
+    "tr_transpose": (lambda x: tr.transpose(x, (0, 2, 1)), lambda t: t.transpose(1, 2)),
+    "swapaxes": (lambda x: x.swapaxes(0, -1), lambda t: t.swapaxes(0, -1)),
+    "T_2d": (lambda x: x.reshape(6, 4).T, lambda t: t.reshape(6, 4).T),
+    "expand": (lambda x: x[:, :1].expand(5, -1, 3, -1),
+               lambda t: t[:, :1].expand(5, -1, 3, -1)),
+    "broadcast_to": (lambda x: tr.broadcast_to(x[:1], (3, 2, 3, 4)),
+                     lambda t: torch_broadcast_to(t[:1], (3, 2, 3, 4))),
+    "squeeze_all": (lambda x: x[:1, 1:2].squeeze(), lambda t: t[:1, 1:2].squeeze()),
+    "squeeze_axis": (lambda x: x[:, 1:2].squeeze(1), lambda t: t[:, 1:2].squeeze(1)),
+    "squeeze_neg_axis": (lambda x: x[..., :1].squeeze(-1), lambda t: t[..., :1].squeeze(-1)),
+    "squeeze_not_one": (lambda x: x.squeeze(0), lambda t: t.squeeze(0)),
+    "squeeze_tuple": (lambda x: tr.squeeze(x[:1, :, :1], (0, 2)),
+                      lambda t: t[:1, :, :1].squeeze((0, 2))),
+    "unsqueeze": (lambda x: x.unsqueeze(1), lambda t: t.unsqueeze(1)),
+    "unsqueeze_neg": (lambda x: tr.unsqueeze(x, -1), lambda t: t.unsqueeze(-1)),
+    "unsqueeze_front": (lambda x: x.unsqueeze(-4), lambda t: t.unsqueeze(-4)),
+}
+
+
+def torch_broadcast_to(t, shape):
+    import torch
+
+    return torch.broadcast_to(t, shape)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", list(MOVEMENT_TORCH))
+def test_movement_op_matches_torch(name):
+    pytest.importorskip("torch")
+    ours, theirs = MOVEMENT_TORCH[name]
+    a = _rng(5).standard_normal((2, 3, 4))
+    _compare_with_torch(ours, theirs, [a], rtol=0)  # movement is exact, gradients too
+
+
+INDEXES = {
+    "basic_slices": lambda: (slice(1, None), slice(None, None, 2), -1),
+    "int_and_slice": lambda: (0, slice(1, 3)),
+    "ellipsis_newaxis": lambda: (Ellipsis, None, slice(1, 3)),
+    "step_slices": lambda: (slice(None, None, 2), slice(0, 3, 2), slice(1, None, 2)),
+    "neg_int_array_repeats": lambda: np.array([-1, 0, -1, -2, -1]),
+    "neg_int_array_2d": lambda: np.array([[-1, 0], [0, -3]]),
+    "int_array_second_axis": lambda: (slice(None), np.array([-1, -1, 0, -3, 2])),
+    "two_int_arrays": lambda: (np.array([0, -1, 0]), slice(None), np.array([-4, -4, 3])),
+    "bool_mask_all_axes": lambda: _rng(2).random((3, 3, 4)) < 0.5,
+    "bool_mask_leading": lambda: np.array([[True, False, True], [False, True, True],
+                                           [True, True, False]]),
+    "bool_mask_middle": lambda: (slice(None), np.array([True, False, True])),
+    "bool_mask_and_int": lambda: (np.array([True, False, True]), -1),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", list(INDEXES))
+def test_indexing_matches_torch_with_scatter_add_gradient(name):
+    torch = pytest.importorskip("torch")
+    index = INDEXES[name]()
+    parts = index if isinstance(index, tuple) else (index,)
+    t_index = tuple(torch.tensor(p) if isinstance(p, np.ndarray) else p for p in parts)
+    a = _rng(9).standard_normal((3, 3, 4))
+    # squaring the picked elements makes a repeated element's gradient depend on every pick
+    (x,) = _compare_with_torch(lambda x: x[index] * x[index], lambda t: t[t_index] * t[t_index],
+                               [a])
+    counts = np.zeros(a.shape)
+    np.add.at(counts, index, 1.0)
+    # scatter-add, not assignment: an element picked k times gets k contributions
+    assert np.all((x.grad.numpy() != 0) <= (counts > 0))
+
+
+@pytest.mark.torch
+def test_repeated_negative_indices_add_up_like_torch():
+    torch = pytest.importorskip("torch")
+    a = _rng(4).standard_normal(5)
+    idx = np.array([-1, 4, -1, 0, -5])
+    x, t = tr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    x[idx].sum().backward()
+    t[torch.tensor(idx)].sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 0.0, 0.0, 0.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_cat_matches_torch(axis):
+    torch = pytest.importorskip("torch")
+    rng = _rng(12)
+    shapes = []
+    for n in (1, 3, 2):
+        s = [2, 3, 4]
+        s[axis] = n
+        shapes.append(tuple(s))
+    arrays = [rng.standard_normal(s) for s in shapes]
+    _compare_with_torch(lambda *xs: tr.cat(xs, axis), lambda *ts: torch.cat(ts, axis), arrays)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("axis", [0, 2, -1, -3])
+def test_stack_matches_torch(axis):
+    torch = pytest.importorskip("torch")
+    rng = _rng(13)
+    arrays = [rng.standard_normal((2, 3)) for _ in range(3)]
+    _compare_with_torch(lambda *xs: tr.stack(xs, axis), lambda *ts: torch.stack(ts, axis),
+                        arrays)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("sizes,axis", [(2, 0), (3, 1), ([1, 4, 2], 1), ([3, 0, 4], -2),
+                                        (4, -1)])
+def test_split_matches_torch(sizes, axis):
+    torch = pytest.importorskip("torch")
+    a = _rng(14).standard_normal((5, 7, 4))
+    ours = tr.split(tr.tensor(a), sizes, axis)
+    theirs = torch.split(torch.tensor(a), sizes, axis)
+    assert [p.shape for p in ours] == [tuple(q.shape) for q in theirs]
+    _compare_with_torch(lambda x: tr.split(x, sizes, axis),
+                        lambda t: torch.split(t, sizes, axis), [a])
+
+
+TORCH_MATMUL_SHAPES = [
+    ((4,), (4,)),            # 1-D x 1-D: a scalar
+    ((4,), (4, 3)),          # 1-D x 2-D
+    ((2, 4), (4,)),          # 2-D x 1-D
+    ((2, 4), (4, 3)),
+    ((2, 1, 3, 4), (5, 4, 2)),   # batch dims broadcast both ways
+    ((3, 4), (2, 4, 5)),
+    ((2, 3, 4), (4,)),
+    ((4,), (2, 4, 3)),
+    ((1, 3, 4), (2, 1, 4, 2)),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("sa,sb", TORCH_MATMUL_SHAPES, ids=str)
+def test_matmul_matches_torch(sa, sb):
+    torch = pytest.importorskip("torch")
+    rng = _rng(15)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    _compare_with_torch(lambda x, y: x @ y, lambda s, t: s @ t, [a, b], atol=1e-14)
+    _compare_with_torch(tr.matmul, torch.matmul, [a, b], atol=1e-14)
+
+
+REDUCE_TORCH = {
+    "sum": (lambda x, ax, kd: x.sum(ax, kd),
+            lambda t, ax, kd: t.sum() if ax is None else t.sum(dim=ax, keepdim=kd)),
+    "mean": (lambda x, ax, kd: x.mean(ax, kd),
+             lambda t, ax, kd: t.mean() if ax is None else t.mean(dim=ax, keepdim=kd)),
+    "max": (lambda x, ax, kd: x.max(ax, kd),
+            lambda t, ax, kd: t.amax() if ax is None else t.amax(dim=ax, keepdim=kd)),
+    "min": (lambda x, ax, kd: x.min(ax, kd),
+            lambda t, ax, kd: t.amin() if ax is None else t.amin(dim=ax, keepdim=kd)),
+    "var": (lambda x, ax, kd: x.var(ax, kd),  # the default: correction=1
+            lambda t, ax, kd: t.var() if ax is None else t.var(dim=ax, keepdim=kd)),
+    "tr_functions": (lambda x, ax, kd: tr.sum(x, ax, kd) + tr.mean(x, ax, kd)
+                     + tr.max(x, ax, kd) - tr.min(x, ax, kd) + tr.var(x, ax, kd),
+                     None),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("axis", [(0, 2), (-1, 1), (0, 1, 2), (1,), -2, None], ids=str)
+@pytest.mark.parametrize("name", list(REDUCE_TORCH))
+def test_reduction_over_tuple_axes_matches_torch(name, axis, keepdims):
+    pytest.importorskip("torch")
+    ours, theirs = REDUCE_TORCH[name]
+    if theirs is None:
+        def theirs(t, ax, kd):
+            return sum(REDUCE_TORCH[k][1](t, ax, kd) * (-1 if k == "min" else 1)
+                       for k in ("sum", "mean", "max", "min", "var"))
+    if axis is None and keepdims:
+        pytest.skip("torch's full reductions take no keepdim")
+    # distinct values: max/min have a single winner in every slice
+    a = _rng(16).permutation(24).reshape(2, 3, 4) / 7.0 - 1.5
+    _compare_with_torch(lambda x: ours(x, axis, keepdims), lambda t: theirs(t, axis, keepdims),
+                        [a], atol=1e-14)
+
+
+@pytest.mark.torch
+def test_var_default_correction_is_unbiased_like_torch_on_one_axis_of_two():
+    torch = pytest.importorskip("torch")
+    a = np.array([[1.0, 3.0], [2.0, 8.0]])
+    out = tr.tensor(a).var(axis=1)
+    np.testing.assert_allclose(out.numpy(), [2.0, 18.0], rtol=1e-15)
+    np.testing.assert_allclose(out.numpy(), torch.tensor(a).var(dim=1).numpy(), rtol=1e-15)
+
+
+# ---- 2. gradchecks on every device --------------------------------------------------------
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_where_both_branches_gradcheck_broadcast_against_cond(device):
+    rng = _rng(20)
+    cond = tr.tensor(np.array([[True], [False], [True]]), device=device)  # (3, 1)
+    x0 = tr.tensor(rng.standard_normal((1, 4)), device=device, requires_grad=True)
+    x1 = tr.tensor(rng.standard_normal((3, 4)), device=device, requires_grad=True)
+    out = tr.where(cond, x0, x1)
+    np.testing.assert_array_equal(out.numpy(), np.where(cond.numpy(), x0.numpy(), x1.numpy()))
+    (out * out).sum().backward()
+    # x0's row is picked by rows 0 and 2: its gradient sums both; x1 keeps only row 1
+    np.testing.assert_allclose(x0.grad.numpy(), 4 * x0.numpy(), rtol=1e-15)
+    np.testing.assert_allclose(x1.grad.numpy(), 2 * x1.numpy() * [[0], [1], [0]], rtol=1e-15)
+    f = lambda c, a, b: tr.where(c, a, b)  # noqa: E731
+    assert gradcheck(f, [cond, x0, x1])
+    assert gradgradcheck(lambda c, a, b: tr.where(c, a * b, b * b), [cond, x0, x1])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@given(shapes=tst.broadcastable_shapes(3), data=st.data())
+def test_where_both_branches_gradcheck_drawn_broadcast(device, shapes, data):
+    sc, s0, s1 = shapes
+    c = data.draw(tst.arrays(sc, dtype=np.int64, min_value=0, max_value=1)).astype(bool)
+    a, b = data.draw(tst.arrays(s0)), data.draw(tst.arrays(s1))
+    cond = tr.tensor(c, device=device)
+    x0 = tr.tensor(a, device=device, requires_grad=True)
+    x1 = tr.tensor(b, device=device, requires_grad=True)
+    out = tr.where(cond, x0, x1)
+    assert out.shape == np.broadcast_shapes(sc, s0, s1)
+    np.testing.assert_array_equal(out.numpy(), np.where(c, a, b))
+    assert gradcheck(lambda k, p, q: tr.where(k, p, q), [cond, x0, x1])
+    # second order: the branches are products, so their gradients depend on both inputs
+    assert gradgradcheck(lambda k, p, q: tr.where(k, p * q, q * q), [cond, x0, x1])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@given(data=st.data(), keepdims=st.booleans())
+def test_var_default_correction_gradcheck_over_drawn_axes(device, data, keepdims):
+    a = data.draw(tst.arrays(tst.shapes(min_dims=1)))
+    axis = data.draw(tst.axes(a.ndim))
+    axes = tuple(range(a.ndim)) if axis is None else (
+        tuple(ax % a.ndim for ax in ((axis,) if isinstance(axis, int) else axis)))
+    n = int(np.prod([a.shape[ax] for ax in axes]))
+    x = tr.tensor(a, device=device, requires_grad=True)
+    if n < 2:  # n - 1 = 0: undefined, and said so
+        with pytest.raises(ValueError, match="correction=1"):
+            x.var(axis, keepdims)
+        return
+    out = x.var(axis, keepdims)
+    np.testing.assert_allclose(out.numpy(), a.var(axis=axes, ddof=1, keepdims=keepdims),
+                               rtol=1e-10, atol=1e-12)
+    f = lambda t: t.var(axis, keepdims)  # noqa: E731
+    assert gradcheck(f, [x])
+    assert gradgradcheck(f, [x])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@given(data=st.data())
+def test_squeeze_axis_gradcheck(device, data):
+    a = data.draw(tst.arrays(tst.shapes(min_dims=1, max_dims=4, max_side=2)))
+    axis = data.draw(tst.axes(a.ndim, allow_none=False))
+    axes = tuple(ax % a.ndim for ax in ((axis,) if isinstance(axis, int) else axis))
+    ones = tuple(ax for ax in axes if a.shape[ax] == 1)  # others stay, as in PyTorch
+    x = tr.tensor(a, device=device, requires_grad=True)
+    out = x.squeeze(axis)
+    np.testing.assert_array_equal(out.numpy(), np.squeeze(a, ones))
+    assert out.shape == np.squeeze(a, ones).shape
+    f = lambda t: t.squeeze(axis)  # noqa: E731
+    assert gradcheck(f, [x])
+    assert gradgradcheck(lambda t: f(t) * f(t), [x])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@given(shapes=tst.broadcastable_shapes(2), data=st.data())
+def test_expand_gradcheck(device, shapes, data):
+    src = shapes[0]
+    target = np.broadcast_shapes(*shapes)
+    lead = len(target) - len(src)
+    # -1 keeps a size: allowed on the source's own axes only (PyTorch's rule)
+    args = tuple(-1 if i >= lead and src[i - lead] == n and data.draw(st.booleans()) else n
+                 for i, n in enumerate(target))
+    a = data.draw(tst.arrays(src))
+    x = tr.tensor(a, device=device, requires_grad=True)
+    out = x.expand(*args)
+    assert out.shape == target
+    np.testing.assert_array_equal(out.numpy(), np.broadcast_to(a, target))
+    assert gradcheck(lambda t: t.expand(*args), [x])
+    assert gradgradcheck(lambda t: t.expand(args) * t.expand(args), [x])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@given(data=st.data())
+def test_matmul_gradgradcheck_on_drawn_batched_shapes(device, data):
+    n, k, m = (data.draw(st.integers(1, 3)) for _ in range(3))
+    batch = data.draw(tst.broadcastable_shapes(2, max_dims=2, max_side=2))
+    a = data.draw(tst.arrays(batch[0] + (n, k)))
+    b = data.draw(tst.arrays(batch[1] + (k, m)))
+    ta = tr.tensor(a, device=device, requires_grad=True)
+    tb = tr.tensor(b, device=device, requires_grad=True)
+    np.testing.assert_allclose((ta @ tb).numpy(), a @ b, rtol=1e-10, atol=1e-12)
+    assert gradcheck(lambda x, y: x @ y, [ta, tb])
+    assert gradgradcheck(lambda x, y: x @ y, [ta, tb])
