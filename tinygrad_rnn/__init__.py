@@ -30,7 +30,17 @@ from .ops.elementwise import (
     where,
 )
 from .ops.linalg import matmul
-from .ops.movement import broadcast_to, cat, reshape, split, squeeze, stack, transpose, unsqueeze
+from .ops.movement import (
+    broadcast_to,
+    cat,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    transpose,
+    unbind,
+    unsqueeze,
+)
 from .ops.reduce import logsumexp, mean, var
 from .ops.reduce import max_ as max
 from .ops.reduce import min_ as min
@@ -52,6 +62,6 @@ __all__ = [
     "functional", "grad", "int32", "int64", "is_grad_enabled", "log", "logsumexp", "manual_seed",
     "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "ones", "ones_like",
     "rand", "randint", "randn", "random", "relu", "reshape", "sigmoid", "split", "sqrt", "squeeze",
-    "stack", "sum", "tanh", "tensor", "transpose", "unsqueeze", "var", "where", "zeros",
+    "stack", "sum", "tanh", "tensor", "transpose", "unbind", "unsqueeze", "var", "where", "zeros",
     "zeros_like",
 ]

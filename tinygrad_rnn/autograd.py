@@ -150,7 +150,7 @@ def run_backward(
     order = toposort(fn0)
     if create_graph:  # refuse before anything changes, not halfway through
         for fn in order:
-            if not fn.differentiable_backward or fn.n_out > 1:
+            if not fn.differentiable_backward:
                 raise RuntimeError(
                     f"{type(fn).__name__} computes its gradient with fused array code, which "
                     "has no derivative of its own, so create_graph=True cannot go through it; "

@@ -177,7 +177,15 @@ def rnn_cell(
     b_hh: Tensor | None = None, nonlinearity: str = "tanh",
 ) -> Tensor:
     """Elman RNN step:  h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)  (or relu)."""
-    pre = linear(x, w_ih, b_ih) + linear(h, w_hh, b_hh)
+    return rnn_cell_projected(linear(x, w_ih, b_ih), h, w_hh, b_hh, nonlinearity)
+
+
+def rnn_cell_projected(
+    xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None = None, nonlinearity: str = "tanh"
+) -> Tensor:
+    """``rnn_cell`` with its input half xw = W_ih x_t + b_ih already computed: a sequence layer
+    computes it for every step at once, with one matmul, before the loop."""
+    pre = xw + linear(h, w_hh, b_hh)
     if nonlinearity == "tanh":
         return pre.tanh()
     if nonlinearity == "relu":
@@ -201,13 +209,19 @@ def lstm_cell(
     The cell state c is carried by a sum, not squashed at every step: ∂c_t/∂c_{t-1} = f,
     which is why gradients survive long sequences when f stays near 1.
     """
+    return lstm_cell_projected(linear(x, w_ih, b_ih), state, w_hh, b_hh, w_hr)
+
+
+def lstm_cell_projected(
+    xw: Tensor, state: tuple[Tensor, Tensor], w_hh: Tensor, b_hh: Tensor | None = None,
+    w_hr: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """``lstm_cell`` with its input half xw = W_ih x_t + b_ih already computed (see
+    ``rnn_cell_projected``)."""
     h, c = state
-    gates = linear(x, w_ih, b_ih) + linear(h, w_hh, b_hh)
-    n = c.shape[-1]
-    i = gates[..., 0 * n:1 * n].sigmoid()
-    f = gates[..., 1 * n:2 * n].sigmoid()
-    g = gates[..., 2 * n:3 * n].tanh()
-    o = gates[..., 3 * n:4 * n].sigmoid()
+    gates = xw + linear(h, w_hh, b_hh)
+    i, f, g, o = gates.split(c.shape[-1], axis=-1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
     c = f * c + i * g
     h = o * c.tanh()
     if w_hr is not None:
@@ -228,10 +242,17 @@ def gru_cell(
 
     The reset gate multiplies W_hn h + b_hn (after the product), as PyTorch and cuDNN do.
     """
-    gi = linear(x, w_ih, b_ih)
-    gh = linear(h, w_hh, b_hh)
-    n_h = h.shape[-1]
-    r = (gi[..., :n_h] + gh[..., :n_h]).sigmoid()
-    z = (gi[..., n_h:2 * n_h] + gh[..., n_h:2 * n_h]).sigmoid()
-    n = (gi[..., 2 * n_h:] + r * gh[..., 2 * n_h:]).tanh()
+    return gru_cell_projected(linear(x, w_ih, b_ih), h, w_hh, b_hh)
+
+
+def gru_cell_projected(
+    gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None = None
+) -> Tensor:
+    """``gru_cell`` with its input half gi = W_ih x_t + b_ih already computed (see
+    ``rnn_cell_projected``)."""
+    i_r, i_z, i_n = gi.split(h.shape[-1], axis=-1)
+    h_r, h_z, h_n = linear(h, w_hh, b_hh).split(h.shape[-1], axis=-1)
+    r = (i_r + h_r).sigmoid()
+    z = (i_z + h_z).sigmoid()
+    n = (i_n + r * h_n).tanh()
     return (1 - z) * n + z * h

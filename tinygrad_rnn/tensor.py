@@ -138,9 +138,9 @@ class Function:
             return a  # a constant: Tensor operators accept raw arrays
 
         self.saved = tuple(as_tensor(a) for a in arrays)
-        self.xp = TENSOR_XP
+        self.xp = TensorXP(dev)
         try:
-            return self.backward(gy)
+            return self.backward(*gy) if self.n_out > 1 else self.backward(gy)
         finally:
             self.saved, self.xp = arrays, xp
 
@@ -559,9 +559,11 @@ class Tensor:
     def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
         return split(self, split_size_or_sections, axis)
 
+    def unbind(self, axis: int = 0) -> list[Tensor]:
+        return unbind(self, axis)
+
     def __iter__(self) -> Iterator[Tensor]:
-        for i in range(len(self)):
-            yield self[i]
+        return iter(unbind(self, 0))
 
 
 def _normalize_index(index: Index, dev: Device) -> Index:
@@ -652,7 +654,8 @@ from .ops.movement import (  # noqa: E402
     Transpose,
     split,
     squeeze,
+    unbind,
     unsqueeze,
 )
 from .ops.reduce import Max, Sum, logsumexp, mean, var  # noqa: E402
-from .ops.tensor_xp import TENSOR_XP  # noqa: E402
+from .ops.tensor_xp import TensorXP  # noqa: E402

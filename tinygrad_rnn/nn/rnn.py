@@ -5,9 +5,11 @@ Cells (``RNNCell``, ``LSTMCell``, ``GRUCell``) run one time step; sequence layer
 ``LSTM``, ``GRU``) run whole sequences, stacked and optionally bidirectional. Two
 implementations of the same function, chosen with ``impl=``:
 
-- ``"composed"``: every step calls the composed cells in ``functional`` (``rnn_cell``,
-  ``lstm_cell``, ``gru_cell``), so the graph you backpropagate through is exactly the equations
-  in their docstrings, a couple of dozen small ops per step. Second derivatives work.
+- ``"composed"``: the input half W_ih x_t + b_ih of every step is one ``linear`` before the loop;
+  then every step calls the composed cells in ``functional`` (``lstm_cell_projected`` and its
+  siblings, the second half of ``lstm_cell``), so the graph you backpropagate through is exactly
+  the equations in their docstrings, a couple of dozen small ops per step. Second derivatives
+  work.
 - ``"fused"`` (the default): one op per layer and direction for the whole sequence
   (``ops/fused.py``), a few array calls per step; equal to the composed path in value and
   gradient, by test, and as fast as hand-written NumPy.
@@ -394,15 +396,16 @@ class RNNBase(Module):
         The readable version (``impl="composed"``): one composed cell per step."""
         w_ih, w_hh, b_ih, b_hh, w_hr = w
         T = x.shape[0]
+        xw = F.linear(x, w_ih, b_ih).unbind(0)  # the input half of every step: one matmul
         ys: list[Any] = [None] * T
         for t in range(T - 1, -1, -1) if reverse else range(T):
             if self.mode == "LSTM":
-                h_new, c_new = F.lstm_cell(x[t], (h, c), w_ih, w_hh, b_ih, b_hh, w_hr)
+                h_new, c_new = F.lstm_cell_projected(xw[t], (h, c), w_hh, b_hh, w_hr)
             elif self.mode == "GRU":
-                h_new = F.gru_cell(x[t], h, w_ih, w_hh, b_ih, b_hh)
+                h_new = F.gru_cell_projected(xw[t], h, w_hh, b_hh)
             else:
-                h_new = F.rnn_cell(x[t], h, w_ih, w_hh, b_ih, b_hh,
-                                   "tanh" if self.mode == "RNN_TANH" else "relu")
+                h_new = F.rnn_cell_projected(xw[t], h, w_hh, b_hh,
+                                             "tanh" if self.mode == "RNN_TANH" else "relu")
             if mask is None:
                 h, c, ys[t] = h_new, (c_new if c is not None else None), h_new
             else:  # past its end a sequence keeps its state and outputs zeros

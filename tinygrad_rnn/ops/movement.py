@@ -162,6 +162,52 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return cat([t.unsqueeze(ax) for t in ts], axis=ax)
 
 
+class Split(Function):
+    """ys = x cut along ``axis`` into pieces of the given sizes (views); with ``drop_axis`` each
+    piece has size 1 and loses the axis (``unbind``).
+
+    VJP: gx = the pieces' gradients joined along ``axis``, zeros for a piece no gradient
+    reached: one array, where slicing with T separate ``x[t]`` would build T full-size ones.
+    Saves the sizes.
+    """
+
+    def forward(self, x: Any, sizes: tuple[int, ...], axis: int, drop_axis: bool) -> Any:
+        self.sizes, self.axis, self.drop_axis = sizes, axis, drop_axis
+        lead = (slice(None),) * axis
+        if drop_axis:
+            return tuple(x[(*lead, k)] for k in range(len(sizes)))
+        starts = [0]
+        for n in sizes:
+            starts.append(starts[-1] + n)
+        return tuple(x[(*lead, slice(a, b))] for a, b in zip(starts, starts[1:]))
+
+    def backward(self, *gys: Any) -> Any:
+        xp = self.xp
+        ref = next(g for g in gys if g is not None)
+        parts = []
+        for g, n in zip(gys, self.sizes):
+            if g is None:
+                shape = list(ref.shape)
+                if not self.drop_axis:
+                    shape[self.axis] = n
+                g = xp.zeros(tuple(shape), dtype=ref.dtype)
+            parts.append(g)
+        if self.drop_axis:
+            return xp.stack(parts, axis=self.axis)
+        return xp.concatenate(parts, axis=self.axis)
+
+
+def unbind(x: Tensor, axis: int = 0) -> list[Tensor]:
+    """The slices of ``x`` along ``axis``, each without that axis (``torch.unbind``): one op,
+    so a loop over time steps costs one gradient array, not one per step."""
+    if x.ndim == 0:
+        raise ValueError("unbind of a 0-d tensor")
+    ax = axis % x.ndim
+    if x.shape[ax] == 0:
+        return []
+    return list(Split.apply(x, sizes=(1,) * x.shape[ax], axis=ax, drop_axis=True))
+
+
 def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """``torch.split``: chunks of ``split_size`` (the last may be smaller), or the given sizes."""
     n = x.shape[axis]
@@ -173,12 +219,9 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0)
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
             raise ValueError(f"split: sizes {sizes} do not add up to {n} (axis {axis})")
-    lead = (slice(None),) * (axis % x.ndim)
-    out, start = [], 0
-    for s in sizes:
-        out.append(x[(*lead, slice(start, start + s))])
-        start += s
-    return out
+    if any(s < 0 for s in sizes):
+        raise ValueError(f"split: sizes must not be negative, got {sizes}")
+    return list(Split.apply(x, sizes=tuple(sizes), axis=axis % x.ndim, drop_axis=False))
 
 
 def squeeze(x: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
