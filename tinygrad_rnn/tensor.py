@@ -554,6 +554,9 @@ class Tensor:
         return unsqueeze(self, axis)
 
     def __getitem__(self, index: Index) -> Tensor:
+        if getattr(index, "ndim", None) == 0 and getattr(index, "dtype", None) == np.bool_:
+            # a 0-d mask adds an axis of length 1 (True) or 0 (False), as in NumPy
+            return self.unsqueeze(0)[[0] if bool(index) else []]
         return GetItem.apply(self, index=_normalize_index(index, self._dev))
 
     def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:

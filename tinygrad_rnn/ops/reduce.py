@@ -19,9 +19,10 @@ def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out = []
     for a in axes:
-        if not isinstance(a, int) or not -ndim <= a < max(ndim, 1):
+        if not isinstance(a, int) or not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % ndim if ndim else 0)
+        if ndim:  # on a 0-d tensor axis 0 (or -1) names nothing, as in PyTorch
+            out.append(a % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"axis {axis} repeats an axis")
     return tuple(sorted(out))
