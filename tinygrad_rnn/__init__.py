@@ -46,6 +46,7 @@ from .ops.reduce import max_ as max
 from .ops.reduce import min_ as min
 from .ops.reduce import sum_ as sum
 from .random import manual_seed, rand, randint, randn
+from .serialization import load, save
 from .tensor import Function, Tensor, tensor
 
 float32 = np.float32
@@ -61,7 +62,7 @@ __all__ = [
     "cuda_available", "enable_grad", "exp", "eye", "float32", "float64", "full", "full_like",
     "functional", "grad", "int32", "int64", "is_grad_enabled", "log", "logsumexp", "manual_seed",
     "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "ones", "ones_like",
-    "rand", "randint", "randn", "random", "relu", "reshape", "sigmoid", "split", "sqrt", "squeeze",
+    "rand", "randint", "randn", "random", "load", "save", "relu", "reshape", "sigmoid", "split", "sqrt", "squeeze",
     "stack", "sum", "tanh", "tensor", "transpose", "unbind", "unsqueeze", "var", "where", "zeros",
     "zeros_like",
 ]

@@ -1,0 +1,446 @@
+"""Checkpoints: ``save(obj, path)`` and ``load(path, device=None)``, without pickle.
+
+``obj`` is a nested structure of ``dict`` (string keys), ``list``, ``tuple``, ``None``, ``bool``,
+``int`` (any size), ``float`` (nan and inf included), ``str``, NumPy arrays of a numeric or bool
+dtype (any shape, 0-d and empty included), NumPy scalars of such a dtype, and ``Tensor`` objects.
+A model's ``state_dict()``, an optimizer's ``state_dict()`` and
+``tinygrad_rnn.random.get_rng_state()`` all fit. It loads back equal in every detail: container
+types (tuple is not list, ``True`` is not ``1``, dict order), dtypes (byte order included), shapes
+and values bit for bit (nan payloads and ``-0.0`` included).
+
+Loading never runs code: there is no pickle anywhere, arrays are read with
+``allow_pickle=False``, and the structure is plain JSON checked node by node. A file that is
+missing, truncated, corrupted, of another format, or of a newer format version raises
+``FileNotFoundError`` or ``ValueError`` naming the path and the problem. Saving is atomic: the
+file is written under a temporary name in the target's directory, flushed, fsynced, and then
+renamed over the target with ``os.replace``, so a crash mid-write leaves the previous file as it
+was. Equal objects give byte-identical files.
+
+Format (``tinygrad_rnn.checkpoint``, version 1)
+-----------------------------------------------
+A ZIP archive, members stored uncompressed (ZIP64 where needed):
+
+- ``manifest.json`` (the first member): UTF-8 JSON ::
+
+      {"format": "tinygrad_rnn.checkpoint", "version": 1, "root": NODE}
+
+- ``arrays/<i>.npy`` for i = 0, 1, ...: one array each, in the standard ``.npy`` format
+  (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html), never object dtype.
+  So ``numpy.load(path)`` opens a checkpoint as an ``.npz`` too.
+
+A NODE is a JSON object whose ``"type"`` says what it holds:
+
+==================  ========================================================================
+``"none"``          ``None``
+``"bool"``          ``"value"``: ``true`` / ``false``
+``"int"``           ``"value"``: the integer as a hexadecimal string, e.g. ``"0x1f"``,
+                    ``"-0x2a"`` (exact at any size, in any JSON reader)
+``"float"``         ``"bits"``: the IEEE-754 binary64 bits as 16 hex digits, most significant
+                    first (``"3ff0000000000000"`` is 1.0), so nan payloads and -0.0 survive
+``"str"``           ``"value"``: the string
+``"list"``          ``"items"``: a list of NODEs
+``"tuple"``         ``"items"``: a list of NODEs
+``"dict"``          ``"items"``: a list of ``[key, NODE]`` pairs, in order; keys are strings
+``"ndarray"``       ``"member"`` (the ``.npy`` member's name), ``"dtype"`` (NumPy's dtype
+                    string, e.g. ``"<f4"``), ``"shape"`` (a list of ints)
+``"numpy_scalar"``  as ``"ndarray"`` with shape ``[]``; loads as a NumPy scalar (``arr[()]``)
+``"tensor"``        as ``"ndarray"``, plus ``"device"`` (where it was saved from, informative
+                    only) and ``"requires_grad"`` (bool); loads as a ``Tensor``
+==================  ========================================================================
+
+Readers must refuse a ``"format"`` they do not know and a ``"version"`` newer than theirs.
+
+Not saved: a tensor's ``.grad`` and its graph; a ``Parameter`` loads as a plain ``Tensor`` (give
+it to ``Module.load_state_dict``, which accepts Tensors). An object referenced twice is saved
+twice and loads as two independent copies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import struct
+import zipfile
+from typing import Any
+
+import numpy as np
+
+from .backend import get_device
+from .tensor import Tensor, tensor
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save"]
+
+FORMAT_NAME = "tinygrad_rnn.checkpoint"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+_ARRAY_KINDS = "biufc"  # bool, signed, unsigned, float, complex
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so equal objects give identical files
+_ZIP64_THRESHOLD = zipfile.ZIP64_LIMIT - (1 << 20)
+
+
+# ---- saving --------------------------------------------------------------------------------
+
+
+def _path_str(path: str) -> str:
+    return "obj" + path
+
+
+def _describe(x: Any) -> str:
+    t = type(x)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+class _Encoder:
+    """Walks ``obj`` into a JSON manifest, collecting the arrays to write (not yet converted)."""
+
+    def __init__(self) -> None:
+        self.arrays: list[tuple[str, Any]] = []  # (member name, ndarray | np.generic | Tensor)
+        self._open: set[int] = set()  # containers on the current path, to catch cycles
+
+    def _member(self, value: Any) -> str:
+        name = f"arrays/{len(self.arrays)}.npy"
+        self.arrays.append((name, value))
+        return name
+
+    def _check_dtype(self, dtype: np.dtype, where: str, what: str) -> None:
+        if dtype.kind not in _ARRAY_KINDS or dtype.fields is not None:
+            raise TypeError(
+                f"save: cannot save {what} of dtype {dtype} at {_path_str(where)}: only "
+                "numeric and bool dtypes can be saved (no object, string, void or datetime)"
+            )
+
+    def encode(self, x: Any, where: str) -> dict[str, Any]:
+        t = type(x)
+        if x is None:
+            return {"type": "none"}
+        if t is bool:
+            return {"type": "bool", "value": x}
+        if t is int:
+            return {"type": "int", "value": hex(x)}
+        if t is float:
+            return {"type": "float", "bits": struct.pack(">d", x).hex()}
+        if t is str:
+            return {"type": "str", "value": x}
+        if isinstance(x, Tensor):
+            dt = np.dtype(x.dtype)
+            self._check_dtype(dt, where, "a Tensor")
+            return {"type": "tensor", "member": self._member(x), "dtype": dt.str,
+                    "shape": list(x.shape), "device": x.device,
+                    "requires_grad": bool(x.requires_grad)}
+        if t is np.ndarray:
+            self._check_dtype(x.dtype, where, "an array")
+            return {"type": "ndarray", "member": self._member(x), "dtype": x.dtype.str,
+                    "shape": list(x.shape)}
+        if isinstance(x, np.generic):
+            self._check_dtype(x.dtype, where, "a NumPy scalar")
+            return {"type": "numpy_scalar", "member": self._member(x), "dtype": x.dtype.str,
+                    "shape": []}
+        if t in (dict, list, tuple):
+            if id(x) in self._open:
+                raise ValueError(f"save: circular reference at {_path_str(where)}")
+            self._open.add(id(x))
+            try:
+                if t is dict:
+                    items: list[Any] = []
+                    for k, v in x.items():
+                        if type(k) is not str:
+                            raise TypeError(
+                                f"save: dict keys must be str, got {_describe(k)} key {k!r} in "
+                                f"{_path_str(where)}"
+                            )
+                        items.append([k, self.encode(v, f"{where}[{k!r}]")])
+                    return {"type": "dict", "items": items}
+                return {"type": t.__name__,
+                        "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(x)]}
+            finally:
+                self._open.discard(id(x))
+        hint = ""
+        if isinstance(x, (dict, list, tuple, int, float, str, np.ndarray)):
+            hint = " (a subclass of a supported type: convert it to the plain type first)"
+        raise TypeError(
+            f"save: cannot save an object of type {_describe(x)} at {_path_str(where)}{hint}; "
+            "supported: dict (str keys), list, tuple, None, bool, int, float, str, numeric "
+            "NumPy arrays and scalars, Tensor"
+        )
+
+
+def _zipinfo(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _host_array(value: Any) -> np.ndarray:
+    if isinstance(value, Tensor):
+        return value.numpy()
+    return np.asarray(value)
+
+
+def _write_array(zf: zipfile.ZipFile, name: str, value: Any) -> None:
+    """Write one array as a ``.npy`` member (a Tensor is copied to the host only now)."""
+    arr = _host_array(value)
+    with zf.open(_zipinfo(name), "w", force_zip64=arr.nbytes > _ZIP64_THRESHOLD) as f:
+        np.lib.format.write_array(f, arr, allow_pickle=False)
+
+
+def _fsync_dir(directory: str) -> None:
+    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``obj`` to ``path`` as a checkpoint, atomically (see the module docstring).
+
+    The whole structure is checked first: an unsupported object raises ``TypeError`` naming
+    where it is (e.g. ``obj['optim']['state'][0]``) and nothing is written. The directory must
+    exist. On any failure while writing, the previous file at ``path`` (if any) is untouched
+    and the temporary file is removed.
+    """
+    path = os.fspath(path)
+    enc = _Encoder()
+    try:
+        root = enc.encode(obj, "")
+    except RecursionError:
+        raise ValueError("save: the object is nested too deeply to save") from None
+    manifest = json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION, "root": root},
+                          ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        if os.path.exists(directory):
+            raise NotADirectoryError(f"save: cannot write {path!r}: {directory!r} is not a "
+                                     "directory")
+        raise FileNotFoundError(f"save: cannot write {path!r}: directory {directory!r} does "
+                                "not exist (create it first)")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"save: cannot write {path!r}: it is a directory")
+
+    base = os.path.basename(path)
+    tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+                zf.writestr(_zipinfo(MANIFEST), manifest.encode("ascii"))
+                for name, value in enc.arrays:
+                    _write_array(zf, name, value)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+    _fsync_dir(directory)
+
+
+# ---- loading -------------------------------------------------------------------------------
+
+
+class _Corrupt(Exception):
+    """A problem found while decoding; ``load`` turns it into a ValueError naming the file."""
+
+
+class _Unsupported(Exception):
+    """Another format, or a newer version of this one."""
+
+
+def _expect(cond: bool, msg: str) -> None:
+    if not cond:
+        raise _Corrupt(msg)
+
+
+def _read_npy(zf: zipfile.ZipFile, member: str, dtype: np.dtype,
+              shape: tuple[int, ...]) -> np.ndarray:
+    """Read one ``.npy`` member, checking its header against the manifest before allocating."""
+    try:
+        info = zf.getinfo(member)
+    except KeyError:
+        raise _Corrupt(f"array member {member!r} is missing") from None
+    with zf.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            hdr = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            hdr = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise _Corrupt(f"array member {member!r} has unsupported .npy version {version}")
+        got_shape, _, got_dtype = hdr
+        _expect(got_dtype == dtype and tuple(got_shape) == shape,
+                f"array member {member!r} holds {got_dtype} {tuple(got_shape)}, but the "
+                f"manifest says {dtype} {shape}")
+        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        _expect(f.tell() + nbytes == info.file_size,
+                f"array member {member!r} has {info.file_size - f.tell()} bytes of data, "
+                f"expected {nbytes}")
+        f.seek(0)
+        arr = np.lib.format.read_array(f, allow_pickle=False)
+        _expect(f.read(1) == b"", f"array member {member!r} has trailing data")  # checks CRC
+    return arr
+
+
+class _Decoder:
+    def __init__(self, zf: zipfile.ZipFile, device: str) -> None:
+        self.zf, self.device = zf, device
+        self.seen: set[str] = set()
+
+    def _array(self, node: dict[str, Any], where: str) -> np.ndarray:
+        member, dstr, shape = node.get("member"), node.get("dtype"), node.get("shape")
+        _expect(type(member) is str and member not in self.seen,
+                f"bad or repeated array member at {_path_str(where)}")
+        self.seen.add(member)
+        _expect(type(dstr) is str, f"bad dtype at {_path_str(where)}")
+        try:
+            dtype = np.dtype(dstr)
+        except TypeError:
+            raise _Corrupt(f"bad dtype {dstr!r} at {_path_str(where)}") from None
+        _expect(dtype.kind in _ARRAY_KINDS and dtype.fields is None,
+                f"unsupported dtype {dstr!r} at {_path_str(where)}")
+        _expect(type(shape) is list and all(type(n) is int and n >= 0 for n in shape),
+                f"bad shape at {_path_str(where)}")
+        return _read_npy(self.zf, member, dtype, tuple(shape))
+
+    def decode(self, node: Any, where: str) -> Any:
+        _expect(type(node) is dict and type(node.get("type")) is str,
+                f"malformed node at {_path_str(where)}")
+        kind = node["type"]
+        if kind == "none":
+            return None
+        if kind == "bool":
+            _expect(type(node.get("value")) is bool, f"bad bool at {_path_str(where)}")
+            return node["value"]
+        if kind == "int":
+            v = node.get("value")
+            _expect(type(v) is str and v.lstrip("-").startswith("0x"),
+                    f"bad int at {_path_str(where)}")
+            try:
+                return int(v, 16)
+            except ValueError:
+                raise _Corrupt(f"bad int {v!r} at {_path_str(where)}") from None
+        if kind == "float":
+            bits = node.get("bits")
+            _expect(type(bits) is str and len(bits) == 16, f"bad float at {_path_str(where)}")
+            try:
+                return struct.unpack(">d", bytes.fromhex(bits))[0]
+            except ValueError:
+                raise _Corrupt(f"bad float bits {bits!r} at {_path_str(where)}") from None
+        if kind == "str":
+            _expect(type(node.get("value")) is str, f"bad str at {_path_str(where)}")
+            return node["value"]
+        if kind in ("list", "tuple", "dict"):
+            items = node.get("items")
+            _expect(type(items) is list, f"bad {kind} at {_path_str(where)}")
+            if kind == "dict":
+                out: dict[str, Any] = {}
+                for pair in items:
+                    _expect(type(pair) is list and len(pair) == 2 and type(pair[0]) is str
+                            and pair[0] not in out, f"bad dict entry in {_path_str(where)}")
+                    out[pair[0]] = self.decode(pair[1], f"{where}[{pair[0]!r}]")
+                return out
+            seq = [self.decode(v, f"{where}[{i}]") for i, v in enumerate(items)]
+            return seq if kind == "list" else tuple(seq)
+        if kind == "ndarray":
+            return self._array(node, where)
+        if kind == "numpy_scalar":
+            _expect(node.get("shape") == [], f"bad numpy scalar at {_path_str(where)}")
+            return self._array(node, where)[()]
+        if kind == "tensor":
+            rg = node.get("requires_grad")
+            _expect(type(rg) is bool, f"bad tensor at {_path_str(where)}")
+            arr = self._array(node, where)
+            _expect(not rg or arr.dtype.kind in "fc",
+                    f"integer tensor marked requires_grad at {_path_str(where)}")
+            return tensor(arr, device=self.device, requires_grad=rg)
+        raise _Corrupt(f"unknown node type {kind!r} at {_path_str(where)}")
+
+
+def _not_a_zip(path: str) -> str:
+    """Why a file that ``zipfile`` refuses is not a checkpoint, for the error message."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        head = b"?"
+    if not head:
+        return "the file is empty"
+    if head.startswith(b"PK"):
+        return "a truncated or corrupted ZIP archive"
+    if head[:1] == b"\x80" or head[:2] in (b"(d", b"(l", b"}q", b"]q"):
+        return "not a ZIP archive; it looks like a pickle, which this loader never unpickles"
+    if head.startswith(b"\x93NUMPY"):
+        return "not a ZIP archive but a plain .npy file"
+    return "not a ZIP archive"
+
+
+def load(path: str | os.PathLike[str], device: str | None = None) -> Any:
+    """Read a checkpoint written by ``save``.
+
+    Tensors are made on ``device`` (default ``"cpu"``, so a checkpoint saved from a GPU loads
+    on any machine); NumPy arrays and scalars stay on the host. Raises ``FileNotFoundError`` for
+    a missing file and ``ValueError`` for anything that is not an intact checkpoint of a format
+    version this code reads, naming the path and the problem.
+    """
+    path = os.fspath(path)
+    dev = get_device(device if device is not None else "cpu").name
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load: no such file: {path!r}")
+    if os.path.isdir(path):
+        raise ValueError(f"load: {path!r} is a directory, not a checkpoint file")
+    what = f"load: {path!r} is not a tinygrad_rnn checkpoint"
+    with open(path, "rb") as fh:
+        try:
+            zf = zipfile.ZipFile(fh, "r")
+        except Exception:  # BadZipFile, and whatever a mangled central directory causes
+            raise ValueError(f"{what}: {_not_a_zip(path)}") from None
+        with zf:
+            if MANIFEST not in zf.namelist():
+                raise ValueError(f"{what}: the ZIP archive has no {MANIFEST} (a plain .npz "
+                                 "or another program's archive?)") from None
+            try:
+                return _load_archive(zf, dev)
+            except _Corrupt as e:
+                raise ValueError(f"load: {path!r} is corrupted: {e}") from None
+            except _Unsupported as e:
+                raise ValueError(f"load: {path!r}: {e}") from None
+            except MemoryError:
+                raise
+            except RecursionError:
+                raise ValueError(f"load: {path!r} is corrupted: nested too deeply") from None
+            except Exception as e:  # zipfile, zlib, numpy header errors: all mean a bad file
+                raise ValueError(f"load: {path!r} is truncated or corrupted "
+                                 f"({type(e).__name__}: {e})") from None
+
+
+def _load_archive(zf: zipfile.ZipFile, device: str) -> Any:
+    raw = zf.read(MANIFEST)
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise _Corrupt(f"{MANIFEST} is not valid JSON") from None
+    _expect(type(manifest) is dict, f"{MANIFEST} is not a JSON object")
+    fmt, version = manifest.get("format"), manifest.get("version")
+    if fmt != FORMAT_NAME:
+        raise _Unsupported(f"format {fmt!r} is not {FORMAT_NAME!r}; not a tinygrad_rnn "
+                           "checkpoint")
+    _expect(type(version) is int, f"{MANIFEST} has no integer format version")
+    if version > FORMAT_VERSION or version < 1:
+        raise _Unsupported(
+            f"unsupported checkpoint format version {version}: this tinygrad_rnn reads "
+            f"versions 1 to {FORMAT_VERSION}"
+            + (" (upgrade tinygrad_rnn to read it)" if version > FORMAT_VERSION else "")
+        )
+    _expect("root" in manifest, f"{MANIFEST} has no root")
+    return _Decoder(zf, device).decode(manifest["root"], "")
