@@ -60,9 +60,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Function", "Tensor", "abs", "arange", "bool_", "broadcast_to", "cat", "clip", "cuda",
     "cuda_available", "enable_grad", "exp", "eye", "float32", "float64", "full", "full_like",
-    "functional", "grad", "int32", "int64", "is_grad_enabled", "log", "logsumexp", "manual_seed",
-    "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "ones", "ones_like",
-    "rand", "randint", "randn", "random", "load", "save", "relu", "reshape", "sigmoid", "split", "sqrt", "squeeze",
-    "stack", "sum", "tanh", "tensor", "transpose", "unbind", "unsqueeze", "var", "where", "zeros",
-    "zeros_like",
+    "functional", "grad", "int32", "int64", "is_grad_enabled", "load", "log", "logsumexp",
+    "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "ones",
+    "ones_like", "rand", "randint", "randn", "random", "relu", "reshape", "save", "sigmoid",
+    "split", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "transpose", "unbind",
+    "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
