@@ -26,6 +26,7 @@ def test_docs_code_block_runs(code):
 
 
 @pytest.mark.parametrize("script", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
-def test_example_script_runs(script, capsys):
+def test_example_script_runs(script, capsys, monkeypatch):
+    monkeypatch.setenv("TINYGRAD_RNN_EXAMPLE_SMOKE", "1")  # examples shrink to a smoke run
     runpy.run_path(str(script), run_name="__main__")
     assert capsys.readouterr().out  # each example reports what it did

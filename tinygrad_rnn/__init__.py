@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cuda, functional, nn, random
+from . import cuda, functional, nn, optim, random
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .backend import cuda_available
 from .creation import arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
@@ -62,7 +62,7 @@ __all__ = [
     "cuda_available", "enable_grad", "exp", "eye", "float32", "float64", "full", "full_like",
     "functional", "grad", "int32", "int64", "is_grad_enabled", "load", "log", "logsumexp",
     "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "ones",
-    "ones_like", "rand", "randint", "randn", "random", "relu", "reshape", "save", "sigmoid",
-    "split", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "transpose", "unbind",
+    "ones_like", "optim", "rand", "randint", "randn", "random", "relu", "reshape", "save",
+    "sigmoid", "split", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "transpose", "unbind",
     "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from typing import Any
 
 from ..tensor import Tensor
@@ -18,3 +20,79 @@ def detach_state(state: Any) -> Any:
     if isinstance(state, (tuple, list)):
         return type(state)(detach_state(s) for s in state)
     raise TypeError(f"detach_state: expected a Tensor or a tuple of them, got {type(state)}")
+
+
+def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    """The gradients (Tensors) of the parameters that have one."""
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return [p.grad for p in params if p.grad is not None]
+
+
+def _norm_of(values: list[float], norm_type: float) -> float:
+    """The ``norm_type``-norm of non-negative numbers, scaled by the largest so that no power
+    overflows: ``m * (sum((v / m) ** p)) ** (1 / p)``, ``max`` for the inf norm."""
+    m = max(values, default=0.0)
+    if norm_type == math.inf or m == 0.0 or not math.isfinite(m):
+        return m
+    return m * math.fsum((v / m) ** norm_type for v in values) ** (1.0 / norm_type)
+
+
+def _grad_norm(g: Tensor, norm_type: float) -> float:
+    """``||g||_p`` computed on g's device (scaled by ``max |g|``, so float32 cannot overflow)."""
+    if g.size == 0:
+        return 0.0
+    a = g._dev.xp.abs(g.data)
+    m = float(a.max())  # nan if any element is nan
+    if norm_type == math.inf or m == 0.0 or not math.isfinite(m):
+        return m
+    s = float(g._dev.xp.sum((a / m) ** norm_type))
+    return m * s ** (1.0 / norm_type)
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> float:
+    """Rescale the gradients in place so that their global norm is at most ``max_norm``.
+
+    The norm is taken over all gradients together, as if concatenated into one vector (Pascanu
+    et al., 2013; PyTorch)::
+
+        total = (sum_i ||g_i||_p ** p) ** (1 / p)       (max_i ||g_i||_inf for p = inf)
+        c = max_norm / (total + 1e-6)
+        g_i <- c * g_i                                  (only when c < 1)
+
+    Parameters without a gradient are skipped. Returns ``total`` (before clipping) as a Python
+    float. A non-finite total raises a RuntimeError with ``error_if_nonfinite``; otherwise, as
+    in PyTorch, it is applied anyway (the gradients become nan).
+    """
+    max_norm, norm_type = float(max_norm), float(norm_type)
+    if not max_norm >= 0.0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
+    if not norm_type > 0.0:
+        raise ValueError(f"clip_grad_norm_: norm_type must be > 0 or inf, got {norm_type}")
+    grads = _grads(parameters)
+    total = _norm_of([_grad_norm(g, norm_type) for g in grads], norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
+            f"{total}, so they cannot be clipped; set error_if_nonfinite=False to scale them "
+            "by it anyway"
+        )
+    coef = max_norm / (total + 1e-6)
+    if not coef >= 1.0:  # a nan coefficient is applied too, as in PyTorch
+        for g in grads:
+            g.data *= coef
+    return total
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient in place to ``[-clip_value, clip_value]`` (parameters without a
+    gradient are skipped)."""
+    c = float(clip_value)
+    if not c >= 0.0:
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
+    for g in _grads(parameters):
+        g._dev.xp.clip(g.data, -c, c, out=g.data)

@@ -1,0 +1,520 @@
+"""Optimizers, learning-rate schedules and gradient clipping: parity with torch.optim (float64,
+rtol 1e-10) on every device, state_dict round trips, clear errors, and parameters without grad."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import nn, optim
+from tinygrad_rnn.nn import Parameter
+from tinygrad_rnn.nn.utils import clip_grad_norm_, clip_grad_value_
+
+from .conftest import DEVICES
+
+RTOL = 1e-10
+SHAPES = [(3, 4), (4,), (2, 3, 2)]
+_rng = np.random.default_rng(1234)
+INIT = [_rng.standard_normal(s) for s in SHAPES]
+TARGETS = [_rng.standard_normal(s) for s in SHAPES]
+WEIGHTS = [_rng.uniform(0.2, 3.0, s) for s in SHAPES]
+
+
+def quadratic(params, const):
+    """sum_i sum(w_i * (p_i - c_i)**2) + 0.05 * (sum_i sum(p_i))**2, in either framework."""
+    total, coupling = 0.0, 0.0
+    for p, c, w in zip(params, TARGETS, WEIGHTS):
+        total = total + (const(w, p) * (p - const(c, p)) ** 2).sum()
+        coupling = coupling + p.sum()
+    return total + 0.05 * coupling**2
+
+
+def ours_const(a, p):
+    return tr.tensor(a, device=p.device)
+
+
+def make_params(device, values=INIT):
+    return [Parameter(tr.tensor(v, device=device)) for v in values]
+
+
+def grouped(params, groups):
+    if groups is None:
+        return params
+    return [{"params": [params[i] for i in idx], **opts} for idx, opts in groups]
+
+
+def run_ours(opt, params, steps):
+    for _ in range(steps):
+        opt.zero_grad()
+        quadratic(params, ours_const).backward()
+        opt.step()
+
+
+def run_torch(torch, name, kwargs, groups=None, steps=10):
+    params = [torch.tensor(v, requires_grad=True) for v in INIT]
+    opt = getattr(torch.optim, name)(grouped(params, groups), **kwargs)
+    for _ in range(steps):
+        opt.zero_grad()
+        quadratic(params, lambda a, p: torch.tensor(a)).backward()
+        opt.step()
+    return [p.detach().numpy() for p in params]
+
+
+def assert_moves_equal(ours, theirs):
+    """Compare the displacements from INIT, so that small learning rates are checked too."""
+    for a, b, p0 in zip(ours, theirs, INIT):
+        np.testing.assert_allclose(a - p0, b - p0, rtol=RTOL, atol=1e-15)
+
+
+OPTIMIZER_CASES = [
+    ("SGD", dict(lr=0.05)),
+    ("SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.3, weight_decay=0.01)),
+    ("SGD", dict(lr=0.03, momentum=0.8, nesterov=True, weight_decay=0.1)),
+    ("Adam", dict()),
+    ("Adam", dict(lr=0.05, betas=(0.8, 0.95), eps=1e-6)),
+    ("Adam", dict(lr=0.02, weight_decay=0.1)),
+    ("Adam", dict(lr=0.05, amsgrad=True, weight_decay=0.05)),
+    ("AdamW", dict()),
+    ("AdamW", dict(lr=0.05, weight_decay=0.3)),
+    ("AdamW", dict(lr=0.05, betas=(0.5, 0.9), amsgrad=True)),
+    ("RMSprop", dict()),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, centered=True)),
+    ("RMSprop", dict(lr=0.005, momentum=0.5)),
+    ("RMSprop", dict(lr=0.005, momentum=0.7, centered=True, eps=1e-4, weight_decay=0.01)),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(("name", "kwargs"), OPTIMIZER_CASES,
+                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(OPTIMIZER_CASES)])
+def test_optimizer_matches_torch(device, name, kwargs):
+    torch = pytest.importorskip("torch")
+    params = make_params(device)
+    run_ours(getattr(optim, name)(params, **kwargs), params, 10)
+    assert_moves_equal([p.numpy() for p in params], run_torch(torch, name, kwargs))
+
+
+GROUPS = [([0], {"lr": 0.2, "weight_decay": 0.05}), ([1, 2], {})]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(("name", "kwargs"), [("SGD", dict(lr=0.02, momentum=0.5)),
+                                              ("Adam", dict(lr=0.01)), ("AdamW", dict(lr=0.01)),
+                                              ("RMSprop", dict(lr=0.003, centered=True))])
+def test_optimizer_param_groups_match_torch(device, name, kwargs):
+    torch = pytest.importorskip("torch")
+    params = make_params(device)
+    opt = getattr(optim, name)(grouped(params, GROUPS), **kwargs)
+    assert [g["lr"] for g in opt.param_groups] == [0.2, kwargs["lr"]]
+    run_ours(opt, params, 10)
+    assert_moves_equal([p.numpy() for p in params], run_torch(torch, name, kwargs, GROUPS))
+
+
+# ---- schedules ----------------------------------------------------------------------------------
+SCHEDULE_CASES = [
+    ("StepLR", dict(step_size=4, gamma=0.5), "StepLR", dict(step_size=4, gamma=0.5)),
+    ("ExponentialLR", dict(gamma=0.9), "ExponentialLR", dict(gamma=0.9)),
+    ("CosineAnnealingLR", dict(T_max=10, eta_min=1e-3), "CosineAnnealingLR",
+     dict(T_max=10, eta_min=1e-3)),
+    ("CosineAnnealingLR", dict(T_max=7), "CosineAnnealingLR", dict(T_max=7)),
+    ("LinearWarmup", dict(warmup_steps=6, start_factor=0.25), "LinearLR",
+     dict(start_factor=0.25, end_factor=1.0, total_iters=6)),
+]
+
+
+def torch_lrs(torch, make_sched, steps=30):
+    params = [torch.zeros(2, requires_grad=True), torch.zeros(3, requires_grad=True)]
+    opt = torch.optim.SGD([{"params": [params[0]], "lr": 0.1}, {"params": [params[1]]}], lr=0.02)
+    sched = make_sched(torch.optim.lr_scheduler, opt)
+    lrs = [sched.get_last_lr()]
+    with warnings.catch_warnings():  # SequentialLR steps its parts with a deprecated argument
+        warnings.simplefilter("ignore", UserWarning)
+        for _ in range(steps):
+            opt.step()
+            sched.step()
+            lrs.append(sched.get_last_lr())
+            assert lrs[-1] == [g["lr"] for g in opt.param_groups]
+    return np.array(lrs)
+
+
+def our_lrs(make_sched, steps=30, device="cpu"):
+    params = make_params(device, [np.zeros(2), np.zeros(3)])
+    opt = optim.SGD([{"params": [params[0]], "lr": 0.1}, {"params": [params[1]]}], lr=0.02)
+    sched = make_sched(optim, opt)
+    lrs = [sched.get_last_lr()]
+    for _ in range(steps):
+        opt.step()
+        sched.step()
+        lrs.append(sched.get_last_lr())
+        assert lrs[-1] == [g["lr"] for g in opt.param_groups]
+    return np.array(lrs)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("ours", "kw", "theirs", "tkw"), SCHEDULE_CASES,
+                         ids=[c[0] + str(i) for i, c in enumerate(SCHEDULE_CASES)])
+def test_scheduler_matches_torch(ours, kw, theirs, tkw):
+    torch = pytest.importorskip("torch")
+    expected = torch_lrs(torch, lambda mod, opt: getattr(mod, theirs)(opt, **tkw))
+    got = our_lrs(lambda mod, opt: getattr(mod, ours)(opt, **kw))
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=1e-15)
+
+
+@pytest.mark.torch
+def test_sequential_lr_matches_torch():
+    torch = pytest.importorskip("torch")
+
+    def warm_cos(ours):
+        def make(mod, opt):
+            warm = (mod.LinearWarmup(opt, 5, start_factor=0.1) if ours
+                    else mod.LinearLR(opt, start_factor=0.1, end_factor=1.0, total_iters=5))
+            cos = mod.CosineAnnealingLR(opt, T_max=20, eta_min=1e-3)
+            return mod.SequentialLR(opt, [warm, cos], milestones=[5])
+        return make
+
+    def three(mod, opt):
+        parts = [mod.ExponentialLR(opt, gamma=0.8), mod.StepLR(opt, step_size=3, gamma=0.5),
+                 mod.ExponentialLR(opt, gamma=0.95)]
+        return mod.SequentialLR(opt, parts, milestones=[4, 13])
+
+    np.testing.assert_allclose(our_lrs(warm_cos(True)), torch_lrs(torch, warm_cos(False)),
+                               rtol=RTOL, atol=1e-15)
+    np.testing.assert_allclose(our_lrs(three), torch_lrs(torch, three), rtol=RTOL, atol=1e-15)
+
+
+def test_linear_warmup_from_zero():
+    lrs = our_lrs(lambda mod, opt: mod.LinearWarmup(opt, warmup_steps=4), steps=6)
+    np.testing.assert_allclose(lrs[:, 0], [0.0, 0.025, 0.05, 0.075, 0.1, 0.1, 0.1], rtol=1e-15)
+    none = our_lrs(lambda mod, opt: mod.LinearWarmup(opt, warmup_steps=0), steps=2)
+    np.testing.assert_array_equal(none[:, 1], [0.02] * 3)
+
+
+@pytest.mark.parametrize("make", [
+    lambda opt: optim.StepLR(opt, 3, gamma=0.5),
+    lambda opt: optim.CosineAnnealingLR(opt, T_max=9, eta_min=0.01),
+    lambda opt: optim.SequentialLR(opt, [optim.LinearWarmup(opt, 4), optim.ExponentialLR(
+        opt, 0.9)], [4]),
+], ids=["step", "cosine", "sequential"])
+def test_scheduler_state_dict_round_trip(make):
+    opt_a = optim.SGD(make_params("cpu"), lr=0.1)
+    sched_a = make(opt_a)
+    for _ in range(6):
+        sched_a.step()
+    sd = sched_a.state_dict()
+    assert_plain(sd)
+    opt_b = optim.SGD(make_params("cpu"), lr=0.1)
+    opt_b.load_state_dict(opt_a.state_dict())
+    sched_b = make(opt_b)
+    sched_b.load_state_dict(sd)
+    assert sched_b.get_last_lr() == sched_a.get_last_lr()
+    for _ in range(6):
+        sched_a.step()
+        sched_b.step()
+        assert sched_b.get_last_lr() == sched_a.get_last_lr()
+        assert opt_b.param_groups[0]["lr"] == opt_a.param_groups[0]["lr"]
+    with pytest.raises(ValueError, match="nothing was loaded"):
+        sched_b.load_state_dict({**sd, "base_lrs": [0.1, 0.2]})
+    with pytest.raises(ValueError, match="missing keys"):
+        sched_b.load_state_dict({"last_epoch": 3})
+
+
+# ---- gradient clipping ----------------------------------------------------------------------
+GRADS = [g * s for g, s in zip((_rng.standard_normal(s) for s in SHAPES), (3.0, 0.1, 1.0))]
+
+
+def grads_on(device, with_none=True):
+    params = make_params(device, INIT + [np.zeros(2)] if with_none else INIT)
+    for p, g in zip(params, GRADS):
+        p.grad = tr.tensor(g, device=device)
+    return params
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.5, math.inf])
+@pytest.mark.parametrize("max_norm", [0.5, 1e3])
+def test_clip_grad_norm_matches_torch(device, norm_type, max_norm):
+    torch = pytest.importorskip("torch")
+    params = grads_on(device)
+    total = clip_grad_norm_(params, max_norm, norm_type=norm_type)
+    tparams = [torch.tensor(v, requires_grad=True) for v in INIT + [np.zeros(2)]]
+    for p, g in zip(tparams, GRADS):
+        p.grad = torch.tensor(g)
+    expected = torch.nn.utils.clip_grad_norm_(tparams, max_norm, norm_type=norm_type)
+    assert type(total) is float
+    np.testing.assert_allclose(total, expected.item(), rtol=RTOL)
+    for p, tp in zip(params[:-1], tparams):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=RTOL)
+    assert params[-1].grad is None and tparams[-1].grad is None
+    if max_norm > total:
+        for p, g in zip(params, GRADS):
+            np.testing.assert_array_equal(p.grad.numpy(), g)  # untouched when not clipping
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("device", DEVICES)
+def test_clip_grad_value_matches_torch(device):
+    torch = pytest.importorskip("torch")
+    params = grads_on(device)
+    clip_grad_value_(params, 0.7)
+    tparams = [torch.tensor(v, requires_grad=True) for v in INIT]
+    for p, g in zip(tparams, GRADS):
+        p.grad = torch.tensor(g)
+    torch.nn.utils.clip_grad_value_(tparams, 0.7)
+    for p, tp in zip(params, tparams):
+        np.testing.assert_array_equal(p.grad.numpy(), tp.grad.numpy())
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_clip_grad_norm_edges(device):
+    params = grads_on(device)
+    one = clip_grad_norm_(params[0], 1e9)  # a single tensor is accepted, as in torch
+    np.testing.assert_allclose(one, np.linalg.norm(GRADS[0]), rtol=1e-12)
+    assert clip_grad_norm_([Parameter(tr.zeros(3, device=device))], 1.0) == 0.0
+    params[1].grad = tr.tensor(np.array([1.0, math.inf, 0.0, 2.0]), device=device)
+    with pytest.raises(RuntimeError, match="non-finite|cannot be clipped"):
+        clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
+    big = Parameter(tr.zeros(2, device=device))
+    big.grad = tr.tensor(np.array([3e30, 4e30], dtype=np.float32), device=device)
+    assert clip_grad_norm_([big], 1.0) == pytest.approx(5e30, rel=1e-6)  # no float32 overflow
+    np.testing.assert_allclose(big.grad.numpy(), [0.6, 0.8], rtol=1e-6)
+    with pytest.raises(ValueError, match="norm_type"):
+        clip_grad_norm_(params, 1.0, norm_type=0)
+    with pytest.raises(ValueError, match="clip_value"):
+        clip_grad_value_(params, -1.0)
+
+
+# ---- state dicts ---------------------------------------------------------------------------------
+def assert_plain(x, where="state_dict"):
+    """Only dicts, lists, Python scalars, None and host NumPy arrays (what a checkpoint holds)."""
+    if type(x) is dict:
+        for k, v in x.items():
+            assert type(k) in (int, str), (where, k)
+            assert_plain(v, f"{where}[{k!r}]")
+    elif type(x) is list:
+        for i, v in enumerate(x):
+            assert_plain(v, f"{where}[{i}]")
+    else:
+        assert x is None or type(x) in (bool, int, float, str, np.ndarray), (where, type(x))
+
+
+FULL_STATE = [  # options under which each optimizer keeps every kind of state
+    (optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True)),
+    (optim.Adam, dict(lr=0.05, amsgrad=True, weight_decay=0.01)),
+    (optim.AdamW, dict(lr=0.05, betas=(0.7, 0.9))),
+    (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
+]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(("cls", "kwargs"), FULL_STATE, ids=[c.__name__ for c, _ in FULL_STATE])
+def test_state_dict_round_trip_continues_exactly(device, cls, kwargs):
+    params_a = make_params(device)
+    opt_a = cls(grouped(params_a, GROUPS), **kwargs)
+    run_ours(opt_a, params_a, 4)
+    sd = opt_a.state_dict()
+    assert_plain(sd)
+    assert sorted(sd["state"]) == ["0", "1", "2"]
+    assert [g["params"] for g in sd["param_groups"]] == [[0], [1, 2]]
+    for k, entry in sd["state"].items():
+        for n, v in entry.items():
+            assert (type(v) is int and n == "step") or v.shape == SHAPES[int(k)], (k, n)
+
+    params_b = make_params(device, [p.numpy() for p in params_a])
+    opt_b = cls(grouped(params_b, [([0], {}), ([1, 2], {})]), lr=123.0)
+    opt_b.load_state_dict(sd)
+    for entry in sd["state"].values():  # the optimizer holds copies, never the given arrays
+        for v in entry.values():
+            if isinstance(v, np.ndarray):
+                v.fill(np.nan)
+    assert opt_b.param_groups[0]["lr"] == opt_a.param_groups[0]["lr"] == 0.2
+    assert opt_b.param_groups[0]["params"][0] is params_b[0]
+    run_ours(opt_a, params_a, 4)
+    run_ours(opt_b, params_b, 4)
+    for a, b in zip(params_a, params_b):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    for st in opt_b.state.values():  # state lives on the parameters' device
+        for v in st.values():
+            assert isinstance(v, int) or isinstance(v, params_b[0]._dev.array_type)
+
+
+def test_load_state_dict_refuses_and_changes_nothing():
+    params = make_params("cpu")
+    opt = optim.Adam(params, lr=0.01)
+    run_ours(opt, params, 2)
+    good = opt.state_dict()
+    before = opt.state_dict()
+
+    def bad(edit):
+        sd = opt.state_dict()
+        edit(sd)
+        return sd
+
+    cases = [
+        (bad(lambda sd: sd["param_groups"].append(dict(sd["param_groups"][0]))), "2 parameter"),
+        (bad(lambda sd: sd["param_groups"][0]["params"].pop()), "has 2 parameters"),
+        (bad(lambda sd: sd["state"]["1"].update(exp_avg=np.zeros(5))), r"shape \(5,\)"),
+        (bad(lambda sd: sd["state"]["0"].pop("exp_avg_sq")), "lacks"),
+        (bad(lambda sd: sd["state"]["0"].update(momentum_buffer=np.zeros(SHAPES[0]))),
+         "unexpected"),
+        (bad(lambda sd: sd["state"].update({"7": sd["state"]["0"]})), "no parameter"),
+        (bad(lambda sd: sd["param_groups"][0].update(lr=-1.0)), "learning rate"),
+        (bad(lambda sd: sd["param_groups"][0].update(betas=[0.9, 1.5])), "beta"),
+        (bad(lambda sd: sd["param_groups"][0].pop("eps")), "lacks the options"),
+        (bad(lambda sd: sd["state"]["0"].update(step=-2)), "non-negative integer"),
+        ({"state": {}}, "'state' and 'param_groups'"),
+    ]
+    for sd, match in cases:
+        with pytest.raises(ValueError, match=match):
+            opt.load_state_dict(sd)
+    after = opt.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    for k, entry in before["state"].items():
+        for n, v in entry.items():
+            np.testing.assert_array_equal(after["state"][k][n], v)
+    opt.load_state_dict(good)  # a sound one still loads
+    str_keys = {**good, "state": {str(k): v for k, v in good["state"].items()}}
+    opt.load_state_dict(str_keys)  # as a JSON-like writer may store the indices
+    assert sorted(opt.state_dict()["state"]) == ["0", "1", "2"]
+
+
+def test_load_state_dict_casts_to_parameter_dtype():
+    params = make_params("cpu")
+    opt = optim.SGD(params, lr=0.1, momentum=0.9)
+    run_ours(opt, params, 1)
+    sd = opt.state_dict()
+    p32 = [Parameter(tr.tensor(v, dtype="float32")) for v in INIT]
+    opt32 = optim.SGD(p32, lr=0.5, momentum=0.9)
+    opt32.load_state_dict(sd)
+    assert all(st["momentum_buffer"].dtype == np.float32 for st in opt32.state.values())
+
+
+# ---- behaviour ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(("cls", "kwargs"), FULL_STATE + [(optim.AdamW, dict(weight_decay=0.5))],
+                         ids=[c.__name__ for c, _ in FULL_STATE] + ["AdamW-decay"])
+def test_params_without_grad_are_skipped(device, cls, kwargs):
+    params = make_params(device)
+    opt = cls(params, **kwargs)
+    params[1].grad = tr.tensor(GRADS[1], device=device)
+    opt.step()
+    np.testing.assert_array_equal(params[0].numpy(), INIT[0])
+    np.testing.assert_array_equal(params[2].numpy(), INIT[2])
+    assert not np.array_equal(params[1].numpy(), INIT[1])
+    assert list(opt.state_dict()["state"]) == ["1"]
+    opt.zero_grad()
+    assert all(p.grad is None for p in params)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_optimizer_on_strict_device_keeps_state_there(device):
+    params = make_params(device)
+    opt = optim.Adam(params, lr=0.01, amsgrad=True)
+    sched = optim.StepLR(opt, 2)
+    run_ours(opt, params, 3)
+    sched.step()
+    clip_grad_norm_(params, 0.1)
+    clip_grad_value_(params, 0.01)
+    for p in params:
+        assert isinstance(p.data, p._dev.array_type)
+        for v in opt.state[p].values():
+            assert isinstance(v, int) or isinstance(v, p._dev.array_type)
+
+
+def test_state_follows_module_to():
+    model = nn.Linear(3, 2, dtype="float64")
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    x = tr.tensor(np.ones((4, 3)))
+    model(x).sum().backward()
+    opt.step()
+    model.to("strict")
+    opt.zero_grad()
+    model(x.to("strict")).sum().backward()
+    opt.step()
+    for p in model.parameters():
+        assert all(isinstance(v, int) or isinstance(v, p._dev.array_type)
+                   for v in opt.state[p].values())
+
+
+def test_step_closure_and_float32():
+    params = [Parameter(tr.tensor(v, dtype="float32")) for v in INIT]
+    opt = optim.RMSprop(params, lr=0.01, momentum=0.5, centered=True)
+
+    def closure():
+        opt.zero_grad()
+        loss = quadratic(params, ours_const)
+        loss.backward()
+        return loss
+
+    first = opt.step(closure).item()
+    for _ in range(20):
+        last = opt.step(closure).item()
+    assert last < first
+    assert all(p.dtype == np.float32 for p in params)
+    assert all(v.dtype == np.float32 for st in opt.state.values() for v in st.values()
+               if not isinstance(v, int))
+
+
+def _leaf():
+    return Parameter(tr.zeros(3))
+
+
+@pytest.mark.parametrize(("make", "error", "match"), [
+    (lambda: optim.SGD([_leaf()], lr=-0.1), ValueError, "learning rate"),
+    (lambda: optim.SGD([_leaf()], lr=float("nan")), ValueError, "learning rate"),
+    (lambda: optim.SGD([_leaf()], lr="0.1"), TypeError, "real number"),
+    (lambda: optim.SGD([_leaf()], lr=0.1, momentum=-0.5), ValueError, "momentum"),
+    (lambda: optim.SGD([_leaf()], lr=0.1, weight_decay=-1), ValueError, "weight_decay"),
+    (lambda: optim.SGD([_leaf()], lr=0.1, nesterov=True), ValueError, "Nesterov"),
+    (lambda: optim.SGD([_leaf()], lr=0.1, momentum=0.9, dampening=0.1, nesterov=True),
+     ValueError, "Nesterov"),
+    (lambda: optim.Adam([_leaf()], betas=(1.0, 0.999)), ValueError, "beta parameter at index 0"),
+    (lambda: optim.Adam([_leaf()], betas=(0.9, -0.1)), ValueError, "beta parameter at index 1"),
+    (lambda: optim.Adam([_leaf()], betas=0.9), ValueError, "pair"),
+    (lambda: optim.AdamW([_leaf()], eps=-1e-8), ValueError, "epsilon"),
+    (lambda: optim.AdamW([_leaf()], weight_decay=-0.1), ValueError, "weight_decay"),
+    (lambda: optim.RMSprop([_leaf()], alpha=-0.9), ValueError, "alpha"),
+    (lambda: optim.RMSprop([_leaf()], momentum=-1), ValueError, "momentum"),
+    (lambda: optim.Adam([]), ValueError, "empty parameter list"),
+    (lambda: optim.Adam(_leaf()), TypeError, "wrap it in a list"),
+    (lambda: optim.Adam([np.zeros(3)]), TypeError, "only optimize Tensors"),
+    (lambda: optim.Adam([_leaf() * 2]), ValueError, "non-leaf"),
+    (lambda: optim.Adam([p := _leaf(), p]), ValueError, "more than once"),
+    (lambda: optim.Adam([{"params": [p := _leaf()]}, {"params": [p]}]), ValueError,
+     "more than once"),
+    (lambda: optim.Adam([{"params": [_leaf()], "lr": -1}]), ValueError, "learning rate"),
+    (lambda: optim.StepLR(optim.SGD([_leaf()], lr=0.1), step_size=0), ValueError, "step_size"),
+    (lambda: optim.StepLR("opt", step_size=2), TypeError, "not an Optimizer"),
+    (lambda: optim.CosineAnnealingLR(optim.SGD([_leaf()], lr=0.1), T_max=0), ValueError,
+     "T_max"),
+    (lambda: optim.LinearWarmup(optim.SGD([_leaf()], lr=0.1), 5, start_factor=1.5), ValueError,
+     "start_factor"),
+    (lambda: optim.LinearWarmup(optim.SGD([_leaf()], lr=0.1), 2.5), TypeError, "warmup_steps"),
+    (lambda: optim.SequentialLR(o := optim.SGD([_leaf()], lr=0.1), [optim.StepLR(o, 2)], [3]),
+     ValueError, "milestones"),
+    (lambda: optim.SequentialLR(o := optim.SGD([_leaf()], lr=0.1),
+                                [optim.StepLR(o, 2), optim.StepLR(o, 3)], [0]),
+     ValueError, "milestone"),
+    (lambda: optim.SequentialLR(optim.SGD([_leaf()], lr=0.1),
+                                [optim.StepLR(optim.SGD([_leaf()], lr=0.1), 2)], []),
+     ValueError, "optimizer given"),
+])
+def test_arguments_are_validated(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_step_refuses_a_misshaped_gradient():
+    p = _leaf()
+    opt = optim.SGD([p], lr=0.1)
+    p.grad = tr.zeros(4)
+    with pytest.raises(ValueError, match="shape"):
+        opt.step()

@@ -1,0 +1,298 @@
+"""The ``tinygrad-rnn`` command (also ``python -m tinygrad_rnn``).
+
+    tinygrad-rnn compare     # RNN vs LSTM vs GRU on the adding problem: table + learning curves
+    tinygrad-rnn gradflow    # how fast gradients vanish: ‖∂L/∂h_t‖ against T - t, per cell
+    tinygrad-rnn train --task text --cell lstm --out runs/text   # one model, with checkpoints
+    tinygrad-rnn generate --checkpoint runs/text/checkpoint.trn  # sample from a text model
+
+Results go to the output folder: metrics as CSV and JSON, plots as PNG (with matplotlib).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import experiments as ex
+from .backend import get_device
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a whole file or nothing: a temporary file, then a rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    keys: list[str] = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    lines = [",".join(keys)] + [",".join(str(r.get(k, "")) for k in keys) for r in rows]
+    _write_atomic(path, "\n".join(lines) + "\n")
+
+
+def _plot(path: Path, draw: Any) -> bool:
+    """Save a figure drawn by ``draw(ax)``; False (with a note) without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("note: no plot without matplotlib: pip install 'tinygrad-rnn[experiments]'",
+              file=sys.stderr)
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    draw(ax)
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+        plt.close(fig)
+    return True
+
+
+def _out_dir(path: str) -> Path:
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ValueError(f"--out {p} exists and is not a folder")
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def _config(args: argparse.Namespace, **fixed: Any) -> ex.Config:
+    fields = ex.Config.__dataclass_fields__
+    values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
+    cfg = ex.Config(**{**values, **fixed})
+    cfg.check()
+    return cfg
+
+
+# ---- compare ------------------------------------------------------------------------------------
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    cfg0 = _config(args, task="adding")
+    get_device(cfg0.device)  # fail now, not after a first model has trained
+    out = _out_dir(args.out)
+    curves, rows = {}, []
+    for cell in args.cells:
+        cfg = ex.Config(**{**cfg0.__dict__, "cell": cell})
+        history = ex.train(cfg, progress=not args.quiet)
+        curves[cell] = history
+        final = history[-1]["test_mse"]
+        best = min(h["test_mse"] for h in history)
+        rows.append({"cell": cell, "T": cfg.T, "steps": cfg.steps, "final_test_mse": final,
+                     "best_test_mse": best, "baseline_mse": ex.data.ADDING_BASELINE_MSE,
+                     "solved": final < 0.01})
+    print(f"\nAdding problem, T = {cfg0.T}, {cfg0.steps} steps, hidden {cfg0.hidden}, "
+          f"batch {cfg0.batch}, Adam lr {cfg0.lr}, test set {cfg0.test_size}:")
+    print(f"{'cell':6} {'final test MSE':>15} {'best':>10} {'vs baseline 1/6':>16}")
+    for r in rows:
+        ratio = r["final_test_mse"] / r["baseline_mse"]
+        print(f"{r['cell']:6} {r['final_test_mse']:15.4f} {r['best_test_mse']:10.4f} "
+              f"{ratio:15.3f}x")
+    _write_csv(out / "compare.csv", rows)
+    _write_csv(out / "curves.csv", [{"cell": c, **h} for c, hs in curves.items() for h in hs])
+    _write_atomic(out / "compare.json", json.dumps({"config": cfg0.__dict__, "results": rows,
+                                                    "curves": curves}, indent=1))
+
+    def draw(ax: Any) -> None:
+        for cell, hs in curves.items():
+            ax.plot([h["step"] for h in hs], [h["test_mse"] for h in hs], label=cell.upper())
+        ax.axhline(ex.data.ADDING_BASELINE_MSE, color="gray", ls="--", label="predict 1 (1/6)")
+        ax.set_yscale("log")
+        ax.set_xlabel("training step")
+        ax.set_ylabel("test MSE")
+        ax.set_title(f"Adding problem, T = {cfg0.T}")
+        ax.legend()
+
+    if _plot(out / "compare.png", draw):
+        print(f"plot: {out / 'compare.png'}")
+    print(f"metrics: {out / 'compare.csv'}, {out / 'curves.csv'}")
+    return 0
+
+
+# ---- gradflow -----------------------------------------------------------------------------------
+
+GRADFLOW_MODELS = [("RNN (tanh)", "rnn", 0.0), ("LSTM, forget bias 0", "lstm", 0.0),
+                   ("LSTM, forget bias 1", "lstm", 1.0), ("LSTM, forget bias 3", "lstm", 3.0),
+                   ("GRU", "gru", 0.0)]
+
+
+def gradflow_table(T: int, hidden: int, batch: int, seed: int, device: str = "cpu"
+                   ) -> list[dict[str, Any]]:
+    """‖∂L/∂h_t‖ for each model of ``GRADFLOW_MODELS`` at initialisation, on adding-problem
+    inputs, with the fitted per-step decay factor."""
+    from . import random as _random
+    from .tensor import tensor
+
+    x, _ = ex.data.adding_problem(batch, T, np.random.default_rng(seed))
+    xt = tensor(np.ascontiguousarray(x.transpose(1, 0, 2)), device=device)
+    rows = []
+    for name, cell, fb in GRADFLOW_MODELS:
+        _random.manual_seed(seed)
+        kw = {"forget_bias": fb} if cell == "lstm" else {}
+        layer = ex.CELLS[cell](2, hidden, device=device, **kw)
+        norms = ex.gradient_norms(layer, xt, seed=seed)
+        rows.append({"model": name, "decay_factor": ex.decay_factor(norms),
+                     "norms": norms.tolist()})
+    return rows
+
+
+def cmd_gradflow(args: argparse.Namespace) -> int:
+    if args.T < 2 or args.hidden < 1 or args.batch < 1:
+        raise ValueError("gradflow needs T >= 2, hidden >= 1 and batch >= 1")
+    get_device(args.device)
+    out = _out_dir(args.out)
+    rows = gradflow_table(args.T, args.hidden, args.batch, args.seed, args.device)
+    print(f"\nGradient flow at initialisation (T = {args.T}, hidden {args.hidden}): "
+          f"‖∂L/∂h_t‖ for L = <v, h_T>")
+    print(f"{'model':22} {'decay per step':>15} {'‖∂L/∂h_0‖ / ‖∂L/∂h_T‖':>24}")
+    for r in rows:
+        n = r["norms"]
+        print(f"{r['model']:22} {r['decay_factor']:15.4f} {n[0] / n[-1]:24.3e}")
+    dist = list(range(args.T - 1, -1, -1))
+    _write_csv(out / "gradflow.csv", [{"distance": d, **{r["model"]: r["norms"][t]
+                                                        for r in rows}}
+                                      for t, d in enumerate(dist)])
+    _write_csv(out / "decay.csv", [{"model": r["model"], "decay_factor": r["decay_factor"]}
+                                   for r in rows])
+
+    def draw(ax: Any) -> None:
+        for r in rows:
+            ax.plot(dist, r["norms"], label=f"{r['model']} (λ = {r['decay_factor']:.3f})")
+        ax.set_yscale("log")
+        ax.set_xlabel("distance T - t (steps back from the loss)")
+        ax.set_ylabel("‖∂L/∂h_t‖")
+        ax.set_title("How far back does the gradient reach? (at initialisation)")
+        ax.legend(fontsize=8)
+
+    if _plot(out / "gradflow.png", draw):
+        print(f"plot: {out / 'gradflow.png'}")
+    print(f"metrics: {out / 'gradflow.csv'}, {out / 'decay.csv'}")
+    return 0
+
+
+# ---- train and generate ---------------------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    get_device(cfg.device)
+    out = _out_dir(args.out)
+    if not args.resume and (out / "checkpoint.trn").exists() and not args.overwrite:
+        raise ValueError(f"{out / 'checkpoint.trn'} exists: pass --resume to continue it or "
+                         "--overwrite to start again")
+    history = ex.train(cfg, out, resume=args.resume, progress=not args.quiet,
+                       checkpoint_every=args.checkpoint_every)
+    _write_csv(out / "metrics.csv", history)
+    last = history[-1] if history else {}
+    print("final: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                                for k, v in last.items()))
+    print(f"checkpoint: {out / 'checkpoint.trn'}; metrics: {out / 'metrics.csv'}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    if args.length < 1:
+        raise ValueError(f"--length must be at least 1, got {args.length}")
+    cfg, model = ex.load_run(args.checkpoint, device=args.device)
+    print(ex.generate(model, args.length, args.prime, args.temperature, args.seed))
+    return 0
+
+
+# ---- the parser ---------------------------------------------------------------------------------
+
+
+def _common(p: argparse.ArgumentParser, out: str) -> None:
+    p.add_argument("--device", default="cpu", help="cpu or cuda (needs CuPy)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=out, help="output folder (created if missing)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _training(p: argparse.ArgumentParser, T: int, steps: int) -> None:
+    p.add_argument("--T", type=int, default=T, help="sequence length (adding), delay (copy), "
+                   "chunk length (text)")
+    p.add_argument("--steps", type=int, default=steps)
+    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-2)
+    p.add_argument("--clip", type=float, default=1.0, help="global gradient-norm clip (0: off)")
+    p.add_argument("--forget-bias", dest="forget_bias", type=float, default=1.0)
+    p.add_argument("--test-size", dest="test_size", type=int, default=10_000)
+    p.add_argument("--eval-every", dest="eval_every", type=int, default=100)
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="tinygrad-rnn", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("compare", help="RNN vs LSTM vs GRU on the adding problem")
+    _common(p, "results/compare")
+    _training(p, T=100, steps=2000)
+    p.add_argument("--cells", nargs="+", choices=list(ex.CELLS), default=["rnn", "lstm", "gru"])
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("gradflow", help="vanishing gradients at initialisation, per cell")
+    _common(p, "results/gradflow")
+    p.add_argument("--T", type=int, default=100)
+    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--batch", type=int, default=32)
+    p.set_defaults(func=cmd_gradflow)
+
+    p = sub.add_parser("train", help="train one model on one task, with checkpoints")
+    _common(p, "results/train")
+    p.add_argument("--task", choices=list(ex.TASKS), default="adding")
+    p.add_argument("--cell", choices=list(ex.CELLS), default="lstm")
+    _training(p, T=100, steps=2000)
+    p.add_argument("--text", dest="text_path", help="a UTF-8 text file (task text; default: "
+                   "the Python standard library's source)")
+    p.add_argument("--embed", type=int, default=32, help="embedding size (copy, text)")
+    p.add_argument("--layers", type=int, default=1)
+    p.add_argument("--checkpoint-every", dest="checkpoint_every", type=int, default=500)
+    p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    p.add_argument("--overwrite", action="store_true", help="start again over a checkpoint")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("generate", help="sample text from a trained character model")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--length", type=int, default=400)
+    p.add_argument("--temperature", type=float, default=0.8)
+    p.add_argument("--prime", default="def ")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_generate)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; bad input ends with a one-line message and exit status 1."""
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, RuntimeError, FileNotFoundError, OSError) as e:
+        print(f"tinygrad-rnn {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,411 @@
+"""Training runs for the experiments behind ``tinygrad-rnn``: a model, a task, a loop, metrics,
+checkpoints that resume exactly, and the gradient-flow measurement.
+
+    from tinygrad_rnn.experiments import Config, train
+    history = train(Config(task="adding", cell="lstm", T=100, steps=2000))
+
+Every run is seeded: the model's initial weights (``tr.manual_seed``), the training batches and
+the fixed test set each come from their own generator, so a run is repeatable, and a run resumed
+from a checkpoint continues exactly as if it had never stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import data, nn, optim
+from . import functional as F
+from . import random as _random
+from .autograd import no_grad
+from .serialization import load, save
+from .tensor import Tensor, tensor
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+TASKS = ("adding", "copy", "digits", "digits-row", "text")
+
+
+class Progress:
+    """A progress bar on stderr: redrawn in place on a terminal, a line every 10% elsewhere."""
+
+    def __init__(self, total: int, desc: str, enabled: bool = True) -> None:
+        self.total, self.desc, self.enabled = max(total, 1), desc, enabled
+        self.n, self.t0, self.last_tenth = 0, time.perf_counter(), -1
+        self.tty = sys.stderr.isatty()
+
+    def update(self, n: int = 1, **info: Any) -> None:
+        self.n += n
+        if not self.enabled:
+            return
+        frac = self.n / self.total
+        elapsed = time.perf_counter() - self.t0
+        eta = elapsed / frac * (1 - frac) if frac > 0 else 0.0
+        extra = " ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                         for k, v in info.items())
+        bar = "#" * int(frac * 24)
+        line = (f"{self.desc} [{bar:<24}] {self.n}/{self.total} "
+                f"{elapsed:.0f}s<{eta:.0f}s {extra}")
+        if self.tty:
+            sys.stderr.write("\r" + line[:150].ljust(150))
+            sys.stderr.flush()
+        elif int(frac * 10) > self.last_tenth:
+            self.last_tenth = int(frac * 10)
+            print(line, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.enabled and self.tty:
+            sys.stderr.write("\n")
+
+
+@dataclass
+class Config:
+    """One training run. ``T`` is the sequence length (adding), the delay (copy) or the chunk
+    length (text); ``forget_bias`` applies to LSTM only."""
+
+    task: str = "adding"
+    cell: str = "lstm"
+    T: int = 100
+    steps: int = 2000
+    hidden: int = 64
+    batch: int = 64
+    lr: float = 1e-2
+    clip: float = 1.0
+    forget_bias: float = 1.0
+    seed: int = 0
+    device: str = "cpu"
+    test_size: int = 10_000
+    eval_every: int = 100
+    text_path: str | None = None
+    embed: int = 32
+    layers: int = 1
+
+    def check(self) -> None:
+        """A clear error for an impossible configuration, before anything runs."""
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}; choose from {', '.join(TASKS)}")
+        if self.cell not in CELLS:
+            raise ValueError(f"unknown cell {self.cell!r}; choose from {', '.join(CELLS)}")
+        for name in ("T", "steps", "hidden", "batch", "test_size", "eval_every", "embed",
+                     "layers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        if self.task == "adding" and self.T < 2:
+            raise ValueError("the adding problem needs T >= 2")
+
+
+class SequenceModel(nn.Module):
+    """An RNN, LSTM or GRU with a linear read-out: of the last step (one prediction per
+    sequence) or of every step (``per_step``). Token inputs (``vocab``) are embedded first."""
+
+    def __init__(self, cell: str, input_size: int, hidden: int, output_size: int,
+                 per_step: bool, vocab: int = 0, forget_bias: float = 1.0, layers: int = 1,
+                 device: str = "cpu") -> None:
+        super().__init__()
+        self.per_step = per_step
+        self.embedding = nn.Embedding(vocab, input_size, device=device) if vocab else None
+        kw: dict[str, Any] = {"forget_bias": forget_bias} if cell == "lstm" else {}
+        self.rnn = CELLS[cell](input_size, hidden, num_layers=layers, batch_first=True,
+                               device=device, **kw)
+        self.head = nn.Linear(hidden, output_size, device=device)
+
+    def forward(self, x: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        if self.embedding is not None:
+            x = self.embedding(x)
+        out, state = self.rnn(x, state)
+        return self.head(out if self.per_step else out[:, -1]), state
+
+
+@dataclass
+class Task:
+    """What a run needs from a task: a model, a batch sampler, a loss, and an evaluation."""
+
+    model: SequenceModel
+    sample: Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
+    loss: Callable[[Tensor, Tensor], Tensor]
+    evaluate: Callable[[SequenceModel], dict[str, float]]
+    baseline: dict[str, float] = field(default_factory=dict)
+    stateful: bool = False  # text: the hidden state carries over between chunks
+
+
+def _in_batches(model: SequenceModel, x: np.ndarray, device: str, size: int = 1000
+                ) -> np.ndarray:
+    """Model outputs for a whole test set, in batches, without recording a graph."""
+    outs = []
+    with no_grad():
+        model.eval()
+        for s in range(0, len(x), size):
+            out, _ = model(tensor(x[s:s + size], device=device))
+            outs.append(out.numpy())
+        model.train()
+    return np.concatenate(outs)
+
+
+def make_task(cfg: Config) -> Task:
+    """Build the model, data and metrics of ``cfg.task`` (seeded by ``cfg.seed``)."""
+    cfg.check()
+    test_rng = np.random.default_rng([cfg.seed, 1])  # the fixed test set
+    _random.manual_seed(cfg.seed)  # the model's initial weights
+    dev, mk = cfg.device, dict(forget_bias=cfg.forget_bias, layers=cfg.layers, device=cfg.device)
+
+    if cfg.task == "adding":
+        x_test, y_test = data.adding_problem(cfg.test_size, cfg.T, test_rng)
+        model = SequenceModel(cfg.cell, 2, cfg.hidden, 1, per_step=False, **mk)
+
+        def evaluate(m: SequenceModel) -> dict[str, float]:
+            pred = _in_batches(m, x_test, dev)[:, 0]
+            return {"test_mse": float(np.mean((pred - y_test) ** 2))}
+
+        return Task(model, lambda rng: data.adding_problem(cfg.batch, cfg.T, rng),
+                    lambda out, y: F.mse_loss(out.reshape(-1), y), evaluate,
+                    {"test_mse": data.ADDING_BASELINE_MSE})
+
+    if cfg.task == "copy":
+        n_sym = 8
+        x_test, y_test = data.copy_task(cfg.test_size, cfg.T, test_rng, n_symbols=n_sym)
+        model = SequenceModel(cfg.cell, cfg.embed, cfg.hidden, n_sym + 2, per_step=True,
+                              vocab=n_sym + 2, **mk)
+
+        def evaluate(m: SequenceModel) -> dict[str, float]:
+            logits = _in_batches(m, x_test, dev)
+            z = logits - logits.max(-1, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+            ce = -np.take_along_axis(logp, y_test[..., None], -1).mean()
+            acc = (logits[:, -10:].argmax(-1) == y_test[:, -10:]).mean()
+            return {"test_ce": float(ce), "copy_accuracy": float(acc)}
+
+        return Task(model, lambda rng: data.copy_task(cfg.batch, cfg.T, rng, n_symbols=n_sym),
+                    lambda out, y: F.cross_entropy(out.reshape(-1, n_sym + 2), y.reshape(-1)),
+                    evaluate, {"test_ce": data.copy_baseline(cfg.T, n_symbols=n_sym)})
+
+    if cfg.task in ("digits", "digits-row"):
+        (x_tr, y_tr), (x_te, y_te) = data.digits("pixel" if cfg.task == "digits" else "row",
+                                                 test_rng)
+        model = SequenceModel(cfg.cell, x_tr.shape[2], cfg.hidden, 10, per_step=False, **mk)
+
+        def sample(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+            idx = rng.choice(len(x_tr), size=min(cfg.batch, len(x_tr)), replace=False)
+            return x_tr[idx], y_tr[idx]
+
+        def evaluate(m: SequenceModel) -> dict[str, float]:
+            return {"test_accuracy": float((_in_batches(m, x_te, dev).argmax(-1) == y_te).mean())}
+
+        return Task(model, sample, lambda out, y: F.cross_entropy(out, y), evaluate,
+                    {"test_accuracy": float(np.bincount(y_te).max() / len(y_te))})
+
+    # character-level text
+    text = data.read_text(cfg.text_path) if cfg.text_path else data.default_corpus()
+    vocab = data.Vocab(text)
+    train_ids, test_ids = data.split_text(vocab.encode(text))
+    model = SequenceModel(cfg.cell, cfg.embed, cfg.hidden, len(vocab), per_step=True,
+                          vocab=len(vocab), **mk)
+    model.vocab = vocab  # for generate and checkpoints
+    stream = {"it": None}
+
+    def sample_text(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        del rng  # chunks come in order: each row continues where it stopped
+        for _ in range(2):
+            if stream["it"] is None:
+                stream["it"] = data.bptt_stream(train_ids, cfg.batch, cfg.T)
+            try:
+                return next(stream["it"])
+            except StopIteration:  # a new pass over the text
+                stream["it"] = None
+        raise RuntimeError("the text is too short for one chunk")
+
+    held = test_ids[: cfg.test_size * 10 + 1]
+
+    def evaluate(m: SequenceModel) -> dict[str, float]:
+        with no_grad():
+            m.eval()
+            logits, _ = m(tensor(held[None, :-1], device=dev))
+            m.train()
+            ce = F.cross_entropy(logits.reshape(-1, len(vocab)), tensor(held[1:], device=dev))
+        return {"test_nats": float(ce.item())}
+
+    return Task(model, sample_text,
+                lambda out, y: F.cross_entropy(out.reshape(-1, len(vocab)), y.reshape(-1)),
+                evaluate, {"test_nats": data.bigram_nats(train_ids, held, len(vocab))},
+                stateful=True)
+
+
+def train(cfg: Config, out_dir: str | Path | None = None, resume: bool = False,
+          progress: bool = True, checkpoint_every: int = 500,
+          stop_when: Callable[[dict[str, float]], bool] | None = None,
+          stop_after: int | None = None) -> list[dict[str, float]]:
+    """Train one model on one task; returns the evaluations (one dict per ``eval_every``).
+
+    With ``out_dir``, a checkpoint (``checkpoint.trn``: model, optimizer, step, generators and
+    history) is written atomically every ``checkpoint_every`` steps and at the end, and
+    ``resume=True`` continues from it exactly. ``stop_when`` ends the run early when an
+    evaluation satisfies it; ``stop_after`` stops (as if interrupted) after that many steps.
+    """
+    task = make_task(cfg)
+    model = task.model
+    opt = optim.Adam(model.parameters(), lr=cfg.lr)
+    batch_rng = np.random.default_rng([cfg.seed, 2])
+    history: list[dict[str, float]] = []
+    step, state = 0, None
+    ckpt = Path(out_dir) / "checkpoint.trn" if out_dir is not None else None
+    if resume:
+        if ckpt is None or not ckpt.exists():
+            raise FileNotFoundError(f"nothing to resume: no checkpoint at {ckpt}")
+        step, history, state = _restore(load(ckpt), cfg, model, opt, batch_rng)
+    bar = Progress(cfg.steps, f"{cfg.cell} {cfg.task}", progress)
+    bar.update(step)
+    while step < cfg.steps:
+        xb, yb = task.sample(batch_rng)
+        x = tensor(xb, device=cfg.device)
+        y = tensor(yb, device=cfg.device)
+        out, new_state = model(x, state if task.stateful else None)
+        loss = task.loss(out, y)
+        opt.zero_grad()
+        loss.backward()
+        if cfg.clip > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        opt.step()
+        if task.stateful:
+            state = nn.utils.detach_state(new_state)
+        step += 1
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            row = {"step": step, "loss": float(loss.item()), **task.evaluate(model)}
+            history.append(row)
+            bar.update(0, **{k: v for k, v in row.items() if k != "step"})
+            if stop_when is not None and stop_when(row):
+                break
+        bar.update(1)
+        if ckpt is not None and (step % checkpoint_every == 0 or step == cfg.steps):
+            save(_checkpoint(cfg, model, opt, step, batch_rng, history, state), ckpt)
+        if stop_after is not None and step >= stop_after:
+            break
+    bar.close()
+    if ckpt is not None:
+        save(_checkpoint(cfg, model, opt, step, batch_rng, history, state), ckpt)
+    return history
+
+
+def _checkpoint(cfg: Config, model: SequenceModel, opt: optim.Optimizer, step: int,
+                batch_rng: np.random.Generator, history: list[dict[str, float]],
+                state: Any) -> dict[str, Any]:
+    states = [] if state is None else list(state) if isinstance(state, tuple) else [state]
+    return {
+        "format": "tinygrad-rnn run", "config": asdict(cfg), "step": step,
+        "model": model.state_dict(), "optimizer": opt.state_dict(),
+        "batch_rng": batch_rng.bit_generator.state, "rng": _random.get_rng_state(),
+        "history": history, "hidden": [s.numpy() for s in states],
+        "vocab": "".join(model.vocab.chars) if hasattr(model, "vocab") else None,
+    }
+
+
+def _restore(ck: Any, cfg: Config, model: SequenceModel, opt: optim.Optimizer,
+             batch_rng: np.random.Generator) -> tuple[int, list[dict[str, float]], Any]:
+    """Load a checkpoint into a freshly built run; a clear error if it belongs to another."""
+    if not isinstance(ck, dict) or ck.get("format") != "tinygrad-rnn run":
+        raise ValueError("not a tinygrad-rnn training checkpoint")
+    saved = ck["config"]
+    for key in ("task", "cell", "hidden", "layers", "embed", "T"):
+        if saved.get(key) != getattr(cfg, key):
+            raise ValueError(f"the checkpoint was made with {key}={saved.get(key)!r}, this run "
+                             f"has {key}={getattr(cfg, key)!r}")
+    model.load_state_dict(ck["model"])
+    opt.load_state_dict(ck["optimizer"])
+    batch_rng.bit_generator.state = ck["batch_rng"]
+    _random.set_rng_state(ck["rng"])
+    hidden = [tensor(h, device=cfg.device) for h in ck["hidden"]]
+    state = None if not hidden else hidden[0] if len(hidden) == 1 else tuple(hidden)
+    return int(ck["step"]), list(ck["history"]), state
+
+
+def load_run(path: str | Path, device: str = "cpu") -> tuple[Config, SequenceModel]:
+    """The config and trained model of a checkpoint (for ``generate``)."""
+    ck = load(path)
+    if not isinstance(ck, dict) or ck.get("format") != "tinygrad-rnn run":
+        raise ValueError(f"{path} is not a tinygrad-rnn training checkpoint")
+    cfg = Config(**dict(ck["config"], device=device))
+    if cfg.task == "text" and ck.get("vocab"):
+        vocab = data.Vocab(ck["vocab"])
+        _random.manual_seed(cfg.seed)
+        model = SequenceModel(cfg.cell, cfg.embed, cfg.hidden, len(vocab), per_step=True,
+                              vocab=len(vocab), forget_bias=cfg.forget_bias, layers=cfg.layers,
+                              device=device)
+        model.vocab = vocab
+    else:
+        model = make_task(cfg).model
+    model.load_state_dict(ck["model"])
+    return cfg, model
+
+
+def generate(model: SequenceModel, length: int = 300, prime: str = "\n",
+             temperature: float = 1.0, seed: int = 0) -> str:
+    """Sample ``length`` characters from a character model, after feeding it ``prime``."""
+    if not hasattr(model, "vocab"):
+        raise ValueError("generate needs a character model (trained on the text task)")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    vocab, rng = model.vocab, np.random.default_rng(seed)
+    dev = model.head.weight.device
+    ids = vocab.encode(prime or "\n")
+    out, state = [], None
+    with no_grad():
+        model.eval()
+        logits, state = model(tensor(ids[None, :], device=dev), state)
+        for _ in range(length):
+            z = logits.numpy()[0, -1].astype(np.float64) / temperature
+            p = np.exp(z - z.max())
+            nxt = int(rng.choice(len(p), p=p / p.sum()))
+            out.append(nxt)
+            logits, state = model(tensor(np.array([[nxt]]), device=dev), state)
+    return prime + vocab.decode(np.array(out))
+
+
+# ---- gradient flow ------------------------------------------------------------------------------
+
+
+def gradient_norms(layer: nn.RNNBase, x: Tensor, seed: int = 0) -> np.ndarray:
+    """‖∂L/∂h_t‖ for every step t of the first layer of ``layer`` (forward direction), for the
+    loss L = <v, h_T> with a fixed random unit vector v per sequence: how much of a signal at
+    the end of the sequence reaches step t. Averaged over the batch. ``x`` is (T, B, I).
+
+    The layer is unrolled with its composed cells so that every h_t is a tensor of its own
+    (``retain_grad``); the result is the same function the layer computes.
+    """
+    w_ih, w_hh, b_ih, b_hh, _ = layer._weights(0, 0)
+    T, B = x.shape[0], x.shape[1]
+    H = layer.hidden_size
+    xp = x._dev.xp
+    h = Tensor._wrap(xp.zeros((B, H), dtype=x.dtype), x._dev)
+    c = Tensor._wrap(xp.zeros((B, H), dtype=x.dtype), x._dev)
+    hs = []
+    for t in range(T):
+        if layer.mode == "LSTM":
+            h, c = F.lstm_cell(x[t], (h, c), w_ih, w_hh, b_ih, b_hh)
+        elif layer.mode == "GRU":
+            h = F.gru_cell(x[t], h, w_ih, w_hh, b_ih, b_hh)
+        else:
+            h = F.rnn_cell(x[t], h, w_ih, w_hh, b_ih, b_hh,
+                           "tanh" if layer.mode == "RNN_TANH" else "relu")
+        h.retain_grad()
+        hs.append(h)
+    v = np.random.default_rng(seed).standard_normal((B, H))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    (h * tensor(v, dtype=x.dtype, device=x.device)).sum().backward()
+    return np.array([np.linalg.norm(t.grad.numpy(), axis=1).mean() for t in hs])
+
+
+def decay_factor(norms: np.ndarray) -> float:
+    """The per-step factor λ of a fit ‖∂L/∂h_t‖ ≈ C λ^(T - t) (least squares on the log)."""
+    T = len(norms)
+    dist = T - 1 - np.arange(T)
+    ok = norms > 0
+    if ok.sum() < 2:
+        return 0.0
+    slope = np.polyfit(dist[ok], np.log(norms[ok]), 1)[0]
+    return float(math.exp(slope))
