@@ -129,7 +129,7 @@ class Task:
     """What a run needs from a task: a model, a batch sampler, a loss, and an evaluation."""
 
     model: SequenceModel
-    sample: Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
+    sample: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
     loss: Callable[[Tensor, Tensor], Tensor]
     evaluate: Callable[[SequenceModel], dict[str, float]]
     baseline: dict[str, float] = field(default_factory=dict)
@@ -164,7 +164,7 @@ def make_task(cfg: Config) -> Task:
             pred = _in_batches(m, x_test, dev)[:, 0]
             return {"test_mse": float(np.mean((pred - y_test) ** 2))}
 
-        return Task(model, lambda rng: data.adding_problem(cfg.batch, cfg.T, rng),
+        return Task(model, lambda rng, step: data.adding_problem(cfg.batch, cfg.T, rng),
                     lambda out, y: F.mse_loss(out.reshape(-1), y), evaluate,
                     {"test_mse": data.ADDING_BASELINE_MSE})
 
@@ -182,7 +182,8 @@ def make_task(cfg: Config) -> Task:
             acc = (logits[:, -10:].argmax(-1) == y_test[:, -10:]).mean()
             return {"test_ce": float(ce), "copy_accuracy": float(acc)}
 
-        return Task(model, lambda rng: data.copy_task(cfg.batch, cfg.T, rng, n_symbols=n_sym),
+        return Task(model,
+                    lambda rng, step: data.copy_task(cfg.batch, cfg.T, rng, n_symbols=n_sym),
                     lambda out, y: F.cross_entropy(out.reshape(-1, n_sym + 2), y.reshape(-1)),
                     evaluate, {"test_ce": data.copy_baseline(cfg.T, n_symbols=n_sym)})
 
@@ -191,7 +192,7 @@ def make_task(cfg: Config) -> Task:
                                                  test_rng)
         model = SequenceModel(cfg.cell, x_tr.shape[2], cfg.hidden, 10, per_step=False, **mk)
 
-        def sample(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        def sample(rng: np.random.Generator, step: int) -> tuple[np.ndarray, np.ndarray]:
             idx = rng.choice(len(x_tr), size=min(cfg.batch, len(x_tr)), replace=False)
             return x_tr[idx], y_tr[idx]
 
@@ -208,18 +209,11 @@ def make_task(cfg: Config) -> Task:
     model = SequenceModel(cfg.cell, cfg.embed, cfg.hidden, len(vocab), per_step=True,
                           vocab=len(vocab), **mk)
     model.vocab = vocab  # for generate and checkpoints
-    stream = {"it": None}
+    chunks = list(data.bptt_stream(train_ids, cfg.batch, cfg.T))
 
-    def sample_text(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        del rng  # chunks come in order: each row continues where it stopped
-        for _ in range(2):
-            if stream["it"] is None:
-                stream["it"] = data.bptt_stream(train_ids, cfg.batch, cfg.T)
-            try:
-                return next(stream["it"])
-            except StopIteration:  # a new pass over the text
-                stream["it"] = None
-        raise RuntimeError("the text is too short for one chunk")
+    def sample_text(rng: np.random.Generator, step: int) -> tuple[np.ndarray, np.ndarray]:
+        del rng  # chunks come in order, so each row continues where it stopped
+        return chunks[step % len(chunks)]
 
     held = test_ids[: cfg.test_size * 10 + 1]
 
@@ -262,7 +256,7 @@ def train(cfg: Config, out_dir: str | Path | None = None, resume: bool = False,
     bar = Progress(cfg.steps, f"{cfg.cell} {cfg.task}", progress)
     bar.update(step)
     while step < cfg.steps:
-        xb, yb = task.sample(batch_rng)
+        xb, yb = task.sample(batch_rng, step)
         x = tensor(xb, device=cfg.device)
         y = tensor(yb, device=cfg.device)
         out, new_state = model(x, state if task.stateful else None)

@@ -1,0 +1,184 @@
+"""Training runs and the tinygrad-rnn command: exact resume, clear errors, and (marked slow)
+the experiments whose results the docs record."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tinygrad_rnn import experiments as ex
+from tinygrad_rnn.serialization import load
+
+
+def tiny(**kw):
+    base = dict(task="adding", cell="lstm", T=8, steps=12, hidden=8, batch=8, test_size=50,
+                eval_every=3)
+    return ex.Config(**{**base, **kw})
+
+
+@pytest.mark.parametrize("task,cell", [("adding", "lstm"), ("copy", "gru"),
+                                       ("digits-row", "rnn"), ("text", "lstm")])
+def test_resumed_run_continues_exactly_like_an_uninterrupted_one(tmp_path, task, cell):
+    cfg = tiny(task=task, cell=cell, T=6 if task != "copy" else 3)
+    whole = ex.train(cfg, progress=False)
+    ex.train(cfg, tmp_path, progress=False, checkpoint_every=5, stop_after=7)
+    resumed = ex.train(cfg, tmp_path, resume=True, progress=False)
+    assert [h["step"] for h in resumed] == [h["step"] for h in whole]
+    for a, b in zip(resumed, whole):
+        assert a == b  # the same losses and metrics, bit for bit
+
+
+def test_training_reduces_the_loss_and_is_seeded():
+    a = ex.train(tiny(steps=60, eval_every=20, lr=3e-2), progress=False)
+    b = ex.train(tiny(steps=60, eval_every=20, lr=3e-2), progress=False)
+    assert a == b
+    assert a[-1]["test_mse"] < 0.2
+
+
+def test_bad_configs_are_refused_before_anything_runs():
+    with pytest.raises(ValueError, match="unknown task"):
+        ex.Config(task="sorting").check()
+    with pytest.raises(ValueError, match="unknown cell"):
+        ex.Config(cell="transformer").check()
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        ex.Config(steps=0).check()
+
+
+def test_resume_refuses_a_checkpoint_of_another_model(tmp_path):
+    ex.train(tiny(), tmp_path, progress=False)
+    with pytest.raises(ValueError, match="hidden=8.*hidden=16"):
+        ex.train(tiny(hidden=16), tmp_path, resume=True, progress=False)
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        ex.train(tiny(), tmp_path / "elsewhere", resume=True, progress=False)
+
+
+def test_generate_samples_text_from_a_character_model(tmp_path):
+    cfg = tiny(task="text", T=10, steps=5, test_size=20)
+    ex.train(cfg, tmp_path, progress=False)
+    _, model = ex.load_run(tmp_path / "checkpoint.trn")
+    text = ex.generate(model, length=40, prime="def ", temperature=0.8, seed=1)
+    assert text.startswith("def ") and len(text) == 44
+    assert text == ex.generate(model, length=40, prime="def ", temperature=0.8, seed=1)
+
+
+# ---- the command --------------------------------------------------------------------------
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "tinygrad_rnn", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_cli_compare_writes_table_metrics_and_plot(tmp_path):
+    r = run_cli("compare", "--T", "6", "--steps", "10", "--hidden", "8", "--test-size", "50",
+                "--eval-every", "5", "--out", str(tmp_path), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "final test MSE" in r.stdout and "lstm" in r.stdout
+    results = json.loads((tmp_path / "compare.json").read_text())["results"]
+    assert [row["cell"] for row in results] == ["rnn", "lstm", "gru"]
+    assert (tmp_path / "curves.csv").read_text().startswith("cell,step")
+    assert (tmp_path / "compare.png").stat().st_size > 1000
+
+
+def test_cli_gradflow_writes_the_decay_table(tmp_path):
+    r = run_cli("gradflow", "--T", "20", "--hidden", "8", "--batch", "4", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "decay per step" in r.stdout
+    assert (tmp_path / "decay.csv").read_text().count("\n") == 6
+
+
+def test_cli_train_resume_and_generate(tmp_path):
+    common = ["--task", "text", "--T", "10", "--hidden", "8", "--batch", "4", "--test-size",
+              "20", "--eval-every", "5", "--out", str(tmp_path), "--quiet"]
+    r = run_cli("train", *common, "--steps", "5")
+    assert r.returncode == 0, r.stderr
+    r = run_cli("train", *common, "--steps", "5")
+    assert r.returncode == 1 and "--resume" in r.stderr  # nothing overwritten by accident
+    r = run_cli("train", *common, "--steps", "10", "--resume")
+    assert r.returncode == 0, r.stderr
+    assert load(tmp_path / "checkpoint.trn")["step"] == 10
+    r = run_cli("generate", "--checkpoint", str(tmp_path / "checkpoint.trn"), "--length", "20")
+    assert r.returncode == 0 and r.stdout.startswith("def ")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--task", "text", "--text", "/nonexistent.txt"], "text file not found"),
+    (["train", "--device", "tpu"], "unknown device 'tpu'"),
+    (["generate", "--checkpoint", "/nonexistent.trn"], "nonexistent.trn"),
+    (["compare", "--steps", "0"], "steps must be at least 1"),
+    (["gradflow", "--T", "1"], "T >= 2"),
+])
+def test_cli_bad_input_is_one_clear_line_and_a_nonzero_exit(tmp_path, args, message):
+    r = run_cli(*args, "--out", str(tmp_path)) if args[0] != "generate" else run_cli(*args)
+    assert r.returncode != 0
+    assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_rejects_unknown_task_cell_and_cuda_without_cupy(tmp_path, monkeypatch):
+    r = run_cli("train", "--task", "sorting")
+    assert r.returncode == 2 and "invalid choice" in r.stderr
+    from tinygrad_rnn import backend
+
+    if not backend.cuda_available():
+        r = run_cli("compare", "--device", "cuda", "--out", str(tmp_path))
+        assert r.returncode == 1 and "cuda" in r.stderr and "pip install" in r.stderr
+        assert not (tmp_path / "compare.csv").exists()
+
+
+def test_cli_corrupt_or_empty_inputs(tmp_path):
+    bad = tmp_path / "bad.trn"
+    bad.write_text("not a checkpoint")
+    r = run_cli("generate", "--checkpoint", str(bad))
+    assert r.returncode == 1 and "bad.trn" in r.stderr and "Traceback" not in r.stderr
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    r = run_cli("train", "--task", "text", "--text", str(empty), "--out", str(tmp_path / "o"))
+    assert r.returncode == 1 and "empty" in r.stderr
+
+
+# ---- the experiments (slow: minutes each; their numbers are in docs/results.md) ------------
+
+SLOW = dict(hidden=64, batch=64, lr=1e-2, clip=1.0, forget_bias=1.0, seed=0, test_size=10_000)
+
+
+def first_step_below(history, key, threshold):
+    return next((h["step"] for h in history if h[key] < threshold), None)
+
+
+@pytest.mark.slow
+def test_adding_T100_lstm_and_gru_solve_it_and_the_rnn_does_not():
+    lstm = ex.train(ex.Config(task="adding", cell="lstm", T=100, steps=2000, **SLOW))
+    gru = ex.train(ex.Config(task="adding", cell="gru", T=100, steps=1000, **SLOW))
+    rnn = ex.train(ex.Config(task="adding", cell="rnn", T=100, steps=2000, **SLOW))
+    assert first_step_below(lstm, "test_mse", 0.01) is not None
+    assert first_step_below(gru, "test_mse", 0.01) is not None
+    assert rnn[-1]["test_mse"] > 0.10
+
+
+@pytest.mark.slow
+def test_adding_T10_the_rnn_learns_it():
+    rnn = ex.train(ex.Config(task="adding", cell="rnn", T=10, steps=1500, **SLOW))
+    assert first_step_below(rnn, "test_mse", 0.05) is not None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_digits_pixel_by_pixel(cell):
+    h = ex.train(ex.Config(task="digits", cell=cell, T=64, steps=3000, **{**SLOW, "lr": 3e-3}))
+    assert max(r["test_accuracy"] for r in h[-5:]) >= 0.85
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_digits_row_by_row(cell):
+    h = ex.train(ex.Config(task="digits-row", cell=cell, T=8, steps=1500, **{**SLOW, "lr": 3e-3}))
+    assert max(r["test_accuracy"] for r in h[-5:]) >= 0.95
+
+
+def test_slow_results_use_the_documented_settings():
+    assert SLOW["hidden"] == 64 and SLOW["batch"] == 64 and SLOW["test_size"] == 10_000
+    assert np.isclose(SLOW["clip"], 1.0) and SLOW["forget_bias"] == 1.0
