@@ -2,10 +2,10 @@
 
 from . import utils
 from .layers import Dropout, Embedding, Linear, Sequential
-from .module import Module, ModuleList, Parameter
+from .module import Module, ModuleDict, ModuleList, Parameter
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 
 __all__ = [
     "GRU", "LSTM", "RNN", "Dropout", "Embedding", "GRUCell", "LSTMCell", "Linear", "Module",
-    "ModuleList", "Parameter", "RNNBase", "RNNCell", "Sequential", "utils",
+    "ModuleDict", "ModuleList", "Parameter", "RNNBase", "RNNCell", "Sequential", "utils",
 ]
