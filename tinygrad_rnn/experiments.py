@@ -249,6 +249,8 @@ def train(cfg: Config, out_dir: str | Path | None = None, resume: bool = False,
     history: list[dict[str, float]] = []
     step, state = 0, None
     ckpt = Path(out_dir) / "checkpoint.trn" if out_dir is not None else None
+    if ckpt is not None and not resume:
+        ckpt.parent.mkdir(parents=True, exist_ok=True)
     if resume:
         if ckpt is None or not ckpt.exists():
             raise FileNotFoundError(f"nothing to resume: no checkpoint at {ckpt}")
