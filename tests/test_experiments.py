@@ -182,3 +182,20 @@ def test_digits_row_by_row(cell):
 def test_slow_results_use_the_documented_settings():
     assert SLOW["hidden"] == 64 and SLOW["batch"] == 64 and SLOW["test_size"] == 10_000
     assert np.isclose(SLOW["clip"], 1.0) and SLOW["forget_bias"] == 1.0
+
+
+@pytest.mark.slow
+def test_character_lstm_beats_the_bigram_model_and_writes_real_words(tmp_path):
+    import re
+
+    from tinygrad_rnn import data
+
+    cfg = ex.Config(task="text", cell="lstm", T=50, steps=2000, embed=32,
+                    **{**SLOW, "test_size": 2000})
+    h = ex.train(cfg, tmp_path)
+    bigram = ex.make_task(cfg).baseline["test_nats"]
+    assert h[-1]["test_nats"] <= bigram - 0.3
+    _, model = ex.load_run(tmp_path / "checkpoint.trn")
+    words = set(re.findall(r"[A-Za-z]{2,}", data.default_corpus()))
+    sample = re.findall(r"[A-Za-z]{2,}", ex.generate(model, 2000, "def ", 0.5, seed=0))
+    assert sum(w in words for w in sample) / len(sample) > 0.5  # mostly real words
