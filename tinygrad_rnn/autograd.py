@@ -34,6 +34,26 @@ class _GradMode:
     enabled = True
 
 
+class _HOOKS:
+    """Where the learning instruments listen to the engine (``debug.trace``,
+    ``debug.detect_anomaly``, ``viz.step``; see ``debug.listen``). ``active`` is False unless
+    one is on, so that otherwise the engine pays one flag check per op, forward and backward."""
+
+    active = False
+    listeners: list[Any] = []
+
+    @staticmethod
+    def forward(fn: Function, inputs: tuple[Tensor, ...], out: Any) -> None:
+        for listener in tuple(_HOOKS.listeners):
+            listener.forward(fn, inputs, out)
+
+    @staticmethod
+    def backward(fn: Function, gys: Sequence[Any], gxs: tuple[Any, ...],
+                 parents: tuple[Tensor, ...]) -> None:
+        for listener in tuple(_HOOKS.listeners):
+            listener.backward(fn, gys, gxs, parents)
+
+
 def is_grad_enabled() -> bool:
     """Whether ops record the graph now (False inside ``no_grad()``)."""
     return _GradMode.enabled
@@ -179,6 +199,8 @@ def run_backward(
                     gxs = fn.backward(*gys)
                 if type(gxs) is not tuple:
                     gxs = (gxs,)
+                if _HOOKS.active:  # trace, detect_anomaly (debug.py)
+                    _HOOKS.backward(fn, gys, gxs, parents)
                 for p, g in zip(parents, gxs):
                     if g is None or not p.requires_grad:
                         continue

@@ -60,9 +60,14 @@ class Function:
     arrays only (the fused kernels): ``create_graph=True`` through it is refused, not wrong.
     ``final`` is True while the last backward through the op runs (the graph is freed after
     it): the op may then reuse its saved buffers as scratch space.
+
+    ``step`` is left unset (read it with ``getattr(fn, "step", None)``) unless the op belongs
+    to a time step of an unrolled recurrent net: ``viz.step`` and the composed recurrent layers
+    set it, and ``viz.to_dot`` reads it to draw one node per step.
     """
 
-    __slots__ = ("parents", "saved", "xp", "retained", "y", "n_out", "final", "__weakref__")
+    __slots__ = ("parents", "saved", "xp", "retained", "y", "n_out", "final", "step",
+                 "__weakref__")
     differentiable_backward = True
 
     def __init__(self) -> None:
@@ -98,21 +103,23 @@ class Function:
             raise ValueError(f"{cls.__name__}: bad input shapes {shapes}: {e}") from None
         needs = autograd._GradMode.enabled and any(t.requires_grad for t in inputs)
         if type(y) is tuple:
-            outs = tuple(Tensor._wrap(_as_device_array(a, dev, cls.__name__), dev, needs)
-                         for a in y)
+            out: Any = tuple(Tensor._wrap(_as_device_array(a, dev, cls.__name__), dev, needs)
+                             for a in y)
             if needs:
-                fn.parents, fn.n_out = inputs, len(outs)
-                for k, o in enumerate(outs):
+                fn.parents, fn.n_out = inputs, len(out)
+                for k, o in enumerate(out):
                     o._ctx, o._out = fn, k
-            return outs
-        if type(y) is not dev.array_type:  # e.g. NumPy gives scalars for 0-d results
-            y0, y = y, _as_device_array(y, dev, cls.__name__)
-            fn.saved = tuple(y if s is y0 else s for s in fn.saved)
-        out = Tensor._wrap(y, dev, needs)
-        if needs:
-            fn.parents = inputs
-            fn.y = y
-            out._ctx = fn
+        else:
+            if type(y) is not dev.array_type:  # e.g. NumPy gives scalars for 0-d results
+                y0, y = y, _as_device_array(y, dev, cls.__name__)
+                fn.saved = tuple(y if s is y0 else s for s in fn.saved)
+            out = Tensor._wrap(y, dev, needs)
+            if needs:
+                fn.parents = inputs
+                fn.y = y
+                out._ctx = fn
+        if autograd._HOOKS.active:  # trace, detect_anomaly, viz.step (debug.py, viz.py)
+            autograd._HOOKS.forward(fn, inputs, out)
         return out
 
     def graph_backward(self, gy: Tensor, parents: tuple[Tensor, ...]) -> Any:
