@@ -44,6 +44,14 @@ class TensorXP:
         return x.log()
 
     @staticmethod
+    def exp(x: Tensor) -> Tensor:
+        return x.exp()
+
+    @staticmethod
+    def tanh(x: Tensor) -> Tensor:
+        return x.tanh()
+
+    @staticmethod
     def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
         return x.broadcast_to(shape)
 

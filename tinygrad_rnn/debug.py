@@ -1,0 +1,247 @@
+"""Instruments that watch the engine work: a backprop trace and anomaly detection.
+
+Both listen to the engine through one switch, ``autograd._HOOKS``: ``Function.apply`` tells the
+listeners about every op it runs, and ``run_backward`` about every gradient an op computes.
+While no instrument is on the switch is off, and the engine pays one flag check per op.
+
+    with tr.trace() as t:                 # every op, forward and backward, with shapes and
+        h, c = F.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)
+        (h.sum() + c.sum()).backward()    # the norms of the gradients it received and sent
+    print(t.table())
+
+    with tr.detect_anomaly():             # RuntimeError at the first op whose output, or whose
+        loss = model(x)                   # backward's result, holds NaN or inf; the message
+        loss.backward()                   # names the op and the line of your code that made it
+"""
+
+from __future__ import annotations
+
+import contextlib
+import linecache
+import math
+import sys
+import weakref
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from . import autograd
+from .backend import get_array_module, sum_to
+from .tensor import Function, Tensor
+
+Shape = tuple[int, ...]
+L = TypeVar("L", bound="Listener")
+
+
+class Listener:
+    """Something that watches the engine (see ``listen``); override what you need.
+
+    ``forward`` runs after every op (``out`` is its output tensor, or a tuple of them);
+    ``backward`` after every op's backward, with the gradients the op received (``gys``, one
+    per output, None where none arrived) and those it returned (``gxs``, one per input, in the
+    broadcast shape, before the engine sums each back to its input's shape). Raising stops the
+    pass.
+    """
+
+    def forward(self, fn: Function, inputs: tuple[Tensor, ...], out: Any) -> None:
+        pass
+
+    def backward(self, fn: Function, gys: Sequence[Any], gxs: tuple[Any, ...],
+                 parents: tuple[Tensor, ...]) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def listen(listener: L) -> Iterator[L]:
+    """Context manager: ``listener`` hears every op run inside it, forward and backward."""
+    hooks = autograd._HOOKS
+    hooks.listeners.append(listener)
+    hooks.active = True
+    try:
+        yield listener
+    finally:
+        hooks.listeners.remove(listener)
+        hooks.active = bool(hooks.listeners)
+
+
+def _outputs(out: Any) -> tuple[Tensor, ...]:
+    return out if type(out) is tuple else (out,)
+
+
+def _array(g: Any) -> Any:
+    """The array behind a gradient (a Tensor while ``create_graph=True`` records the pass)."""
+    return g.data if isinstance(g, Tensor) else g
+
+
+def _norm(g: Any) -> float:
+    a = _array(g)
+    return math.sqrt(float((a * a).sum()))
+
+
+# ---- trace --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TraceRecord:
+    """One row of a trace: one op's forward, or its backward.
+
+    ``index`` numbers the ops in the order the forward pass made them (the backward row of an op
+    carries the same number; -1 for an op made before the trace began). ``gy_norms`` holds the
+    norm of the gradient the op received (one per output, None where none arrived) and
+    ``gx_norms`` the norm of each gradient it passed on, as its input received it (summed back
+    to the input's shape; None for an input that needs no gradient). Both are empty in forward.
+    """
+
+    phase: str
+    index: int
+    op: str
+    input_shapes: tuple[Shape, ...]
+    output_shapes: tuple[Shape, ...]
+    gy_norms: tuple[float | None, ...] = ()
+    gx_norms: tuple[float | None, ...] = ()
+
+
+class Trace(Listener):
+    """What ``trace()`` records: ``records`` (a list of ``TraceRecord``), ``table()``."""
+
+    def __init__(self) -> None:
+        self.records: list[TraceRecord] = []
+        self._seen: weakref.WeakKeyDictionary[Function, tuple[int, tuple[Shape, ...]]] = (
+            weakref.WeakKeyDictionary())
+
+    def forward(self, fn: Function, inputs: tuple[Tensor, ...], out: Any) -> None:
+        index = len(self._seen)
+        shapes = tuple(o.shape for o in _outputs(out))
+        self._seen[fn] = (index, shapes)
+        self.records.append(TraceRecord("forward", index, type(fn).__name__,
+                                        tuple(t.shape for t in inputs), shapes))
+
+    def backward(self, fn: Function, gys: Sequence[Any], gxs: tuple[Any, ...],
+                 parents: tuple[Tensor, ...]) -> None:
+        index, shapes = self._seen.get(fn, (-1, ()))
+        if not shapes:  # made before the trace began: the gradients have the outputs' shapes
+            shapes = tuple(() if g is None else tuple(g.shape) for g in gys)
+        gx_norms = tuple(
+            None if g is None or not p.requires_grad else _norm(sum_to(_array(g), p.shape))
+            for p, g in zip(parents, gxs))
+        self.records.append(TraceRecord(
+            "backward", index, type(fn).__name__, tuple(p.shape for p in parents), shapes,
+            tuple(None if g is None else _norm(g) for g in gys), gx_norms))
+
+    def table(self) -> str:
+        """The records as an aligned text table, one line per op and pass."""
+        rows = [("#", "pass", "op", "input shapes", "output shapes", "|gy|", "|gx|")]
+        for r in self.records:
+            rows.append((str(r.index) if r.index >= 0 else "-", r.phase, r.op,
+                         _shapes(r.input_shapes), _shapes(r.output_shapes),
+                         _norms(r.gy_norms), _norms(r.gx_norms)))
+        widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
+                 for row in rows]
+        lines.insert(1, "-" * len(lines[0]))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def _shapes(shapes: tuple[Shape, ...]) -> str:
+    return " ".join("(" + ",".join(map(str, s)) + ")" for s in shapes)
+
+
+def _norms(norms: tuple[float | None, ...]) -> str:
+    return " ".join("-" if v is None else f"{v:.4g}" for v in norms)
+
+
+def trace() -> contextlib.AbstractContextManager[Trace]:
+    """Context manager recording every op of the forward and backward passes run inside it:
+    the op, its input and output shapes and, in backward, the norm of the gradient it received
+    and of each it passed on. ``with tr.trace() as t: ...`` then ``print(t.table())``."""
+    return listen(Trace())
+
+
+# ---- anomaly detection --------------------------------------------------------------------
+
+Origin = tuple[str, int, str]  # file, line, function
+
+
+def _user_frame() -> Origin | None:
+    """Where the user's code called into tinygrad_rnn: the innermost frame outside it."""
+    f = sys._getframe(1)
+    while f is not None:
+        name = f.f_globals.get("__name__", "")
+        if name != "tinygrad_rnn" and not name.startswith("tinygrad_rnn."):
+            return f.f_code.co_filename, f.f_lineno, f.f_code.co_name
+        f = f.f_back
+    return None
+
+
+def _where(origin: Origin | None) -> str:
+    if origin is None:
+        return ("The op was made before detect_anomaly() was entered, so the line that made "
+                "it is unknown: make it inside the with block too.")
+    file, line, func = origin
+    code = linecache.getline(file, line).strip()
+    return f"The op was created at {file}:{line}, in {func}" + (f":\n    {code}" if code else "")
+
+
+def _nonfinite(a: Any) -> str | None:
+    """What is wrong with ``a`` ("NaN", "inf", "NaN and inf" and how many), or None."""
+    a = _array(a)
+    if a.dtype.kind not in "fc":
+        return None
+    xp = get_array_module(a)
+    finite = xp.isfinite(a)
+    if bool(finite.all()):
+        return None
+    n_bad, n_nan = int((~finite).sum()), int(xp.isnan(a).sum())
+    kinds = " and ".join(k for k, n in (("NaN", n_nan), ("inf", n_bad - n_nan)) if n)
+    return f"{kinds} ({n_bad} of {a.size} values)"
+
+
+class Anomaly(Listener):
+    """What ``detect_anomaly()`` installs: check each op's output and each gradient."""
+
+    def __init__(self) -> None:
+        self._origin: weakref.WeakKeyDictionary[Function, Origin | None] = (
+            weakref.WeakKeyDictionary())
+
+    def forward(self, fn: Function, inputs: tuple[Tensor, ...], out: Any) -> None:
+        origin = _user_frame()
+        self._origin[fn] = origin
+        outs = _outputs(out)
+        for k, o in enumerate(outs):
+            bad = _nonfinite(o.data)
+            if bad is None:
+                continue
+            which = f"output {k} of {type(fn).__name__}" if len(outs) > 1 else (
+                f"the output of {type(fn).__name__}")
+            msg = f"detect_anomaly: in the forward pass, {which} holds {bad}. "
+            for j, t in enumerate(inputs):
+                if _nonfinite(t.data) is not None:
+                    msg += (f"Its input {j} already held {_nonfinite(t.data)}: the values came "
+                            "in from outside detect_anomaly() (or from the data). ")
+                    break
+            raise RuntimeError(msg + _where(origin))
+
+    def backward(self, fn: Function, gys: Sequence[Any], gxs: tuple[Any, ...],
+                 parents: tuple[Tensor, ...]) -> None:
+        for k, g in enumerate(gxs):
+            bad = None if g is None else _nonfinite(g)
+            if bad is None:
+                continue
+            upstream = [_nonfinite(gy) for gy in gys if gy is not None]
+            came = ("the gradient it received already held " + next(u for u in upstream if u)
+                    if any(upstream) else "the gradient it received was finite")
+            shape = parents[k].shape if k < len(parents) else tuple(_array(g).shape)
+            raise RuntimeError(
+                f"detect_anomaly: in the backward pass, {type(fn).__name__}.backward returned "
+                f"{bad} in the gradient for its input {k} (shape {shape}); {came}. "
+                + _where(self._origin.get(fn)))
+
+
+def detect_anomaly() -> contextlib.AbstractContextManager[Anomaly]:
+    """Context manager (as ``torch.autograd.detect_anomaly``): raise ``RuntimeError`` at the
+    first op whose forward output or backward gradient holds NaN or infinity, naming the op and
+    the file:line of the code that created it. Off by default; free when off."""
+    return listen(Anomaly())
