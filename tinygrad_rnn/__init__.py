@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cuda, functional, nn, optim, random
+from . import cuda, debug, diagnostics, functional, nn, optim, random, viz
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .backend import cuda_available
 from .creation import arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
+from .debug import detect_anomaly, trace
 from .ops.elementwise import (
     abs_ as abs,
 )
@@ -59,10 +60,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Function", "Tensor", "abs", "arange", "bool_", "broadcast_to", "cat", "clip", "cuda",
-    "cuda_available", "enable_grad", "exp", "eye", "float32", "float64", "full", "full_like",
-    "functional", "grad", "int32", "int64", "is_grad_enabled", "load", "log", "logsumexp",
-    "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "ones",
-    "ones_like", "optim", "rand", "randint", "randn", "random", "relu", "reshape", "save",
-    "sigmoid", "split", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "transpose", "unbind",
-    "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "cuda_available", "debug", "detect_anomaly", "diagnostics", "enable_grad", "exp", "eye",
+    "float32", "float64", "full", "full_like", "functional", "grad", "int32", "int64",
+    "is_grad_enabled", "load", "log", "logsumexp", "manual_seed", "matmul", "max", "maximum",
+    "mean", "min", "minimum", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randint",
+    "randn", "random", "relu", "reshape", "save", "sigmoid", "split", "sqrt", "squeeze", "stack",
+    "sum", "tanh", "tensor", "trace", "transpose", "unbind", "unsqueeze", "var", "viz", "where",
+    "zeros", "zeros_like",
 ]

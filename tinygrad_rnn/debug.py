@@ -25,6 +25,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
+
 from . import autograd
 from .backend import get_array_module, sum_to
 from .tensor import Function, Tensor
@@ -69,8 +71,11 @@ def _outputs(out: Any) -> tuple[Tensor, ...]:
 
 
 def _array(g: Any) -> Any:
-    """The array behind a gradient (a Tensor while ``create_graph=True`` records the pass)."""
-    return g.data if isinstance(g, Tensor) else g
+    """The array behind a gradient: a Tensor's while ``create_graph=True`` records the pass,
+    a NumPy scalar's where an op returned a Python number."""
+    if isinstance(g, Tensor):
+        return g.data
+    return g if hasattr(g, "dtype") else np.asarray(g)
 
 
 def _norm(g: Any) -> float:
@@ -146,7 +151,7 @@ class Trace(Listener):
 
 
 def _shapes(shapes: tuple[Shape, ...]) -> str:
-    return " ".join("(" + ",".join(map(str, s)) + ")" for s in shapes)
+    return " ".join(str(s).replace(" ", "") for s in shapes)
 
 
 def _norms(norms: tuple[float | None, ...]) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd
+from .autograd import _HOOKS
 from .backend import Device, device_of, get_device
 
 DTypeLike = Any  # a NumPy dtype, a scalar type such as numpy.float32, or a name such as "float64"
@@ -118,8 +119,8 @@ class Function:
                 fn.parents = inputs
                 fn.y = y
                 out._ctx = fn
-        if autograd._HOOKS.active:  # trace, detect_anomaly, viz.step (debug.py, viz.py)
-            autograd._HOOKS.forward(fn, inputs, out)
+        if _HOOKS.active:  # trace, detect_anomaly, viz.step (debug.py, viz.py)
+            _HOOKS.forward(fn, inputs, out)
         return out
 
     def graph_backward(self, gy: Tensor, parents: tuple[Tensor, ...]) -> Any:

@@ -38,6 +38,7 @@ from ..ops.elementwise import where
 from ..ops.fused import GRUPointwise, GRUSequence, LSTMPointwise, LSTMSequence, RNNSequence
 from ..ops.movement import cat, stack
 from ..tensor import DTypeLike, Tensor, resolve_dtype
+from ..viz import mark_step
 from .module import Module, Parameter
 
 State = Tensor | tuple[Tensor, Tensor]
@@ -309,8 +310,12 @@ class RNNBase(Module):
                 i = layer * self.num_directions + d
                 h0 = states[0][i]
                 c0 = states[1][i] if self.mode == "LSTM" else None
-                run = self._run_fused if self.impl == "fused" else self._run
-                out, h, c = run(x, h0, c0, self._weights(layer, d), reverse=d == 1, mask=mask)
+                w = self._weights(layer, d)
+                if self.impl == "fused":
+                    out, h, c = self._run_fused(x, h0, c0, w, reverse=d == 1, mask=mask)
+                else:
+                    out, h, c = self._run(x, h0, c0, w, reverse=d == 1, mask=mask,
+                                          group=f"l{layer}" + ("_reverse" if d else ""))
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
@@ -391,14 +396,16 @@ class RNNBase(Module):
         return out, h_n, None
 
     def _run(self, x: Tensor, h: Tensor, c: Tensor | None, w: tuple[Any, ...], reverse: bool,
-             mask: Any) -> tuple[Tensor, Tensor, Tensor | None]:
+             mask: Any, group: str = "") -> tuple[Tensor, Tensor, Tensor | None]:
         """One direction of one layer over the sequence: outputs (T, B, H_out), final h, c.
-        The readable version (``impl="composed"``): one composed cell per step."""
+        The readable version (``impl="composed"``): one composed cell per step, each marked
+        as time step t of ``group`` for ``viz.to_dot``."""
         w_ih, w_hh, b_ih, b_hh, w_hr = w
         T = x.shape[0]
         xw = F.linear(x, w_ih, b_ih).unbind(0)  # the input half of every step: one matmul
         ys: list[Any] = [None] * T
         for t in range(T - 1, -1, -1) if reverse else range(T):
+            step_inputs = (xw[t], h, c)
             if self.mode == "LSTM":
                 h_new, c_new = F.lstm_cell_projected(xw[t], (h, c), w_hh, b_hh, w_hr)
             elif self.mode == "GRU":
@@ -407,13 +414,15 @@ class RNNBase(Module):
                 h_new = F.rnn_cell_projected(xw[t], h, w_hh, b_hh,
                                              "tanh" if self.mode == "RNN_TANH" else "relu")
             if mask is None:
-                h, c, ys[t] = h_new, (c_new if c is not None else None), h_new
+                h, c, y = h_new, (c_new if c is not None else None), h_new
             else:  # past its end a sequence keeps its state and outputs zeros
                 m = mask[t]
-                ys[t] = where(m, h_new, 0.0)
+                y = where(m, h_new, 0.0)
                 h = where(m, h_new, h)
                 c = where(m, c_new, c) if c is not None else None
-        return stack(ys, 0), h, c
+            ys[t] = y.unsqueeze(0)  # inside the step, so that a drawing of it shows it there
+            mark_step(t, group, (ys[t], h, c), step_inputs)
+        return cat(ys, 0), h, c
 
 
 class RNN(RNNBase):
