@@ -25,6 +25,7 @@ from . import data, nn, optim
 from . import functional as F
 from . import random as _random
 from .autograd import no_grad
+from .diagnostics import hidden_grad_norms
 from .serialization import load, save
 from .tensor import Tensor, tensor
 
@@ -366,34 +367,10 @@ def generate(model: SequenceModel, length: int = 300, prime: str = "\n",
 
 
 def gradient_norms(layer: nn.RNNBase, x: Tensor, seed: int = 0) -> np.ndarray:
-    """‖∂L/∂h_t‖ for every step t of the first layer of ``layer`` (forward direction), for the
-    loss L = <v, h_T> with a fixed random unit vector v per sequence: how much of a signal at
-    the end of the sequence reaches step t. Averaged over the batch. ``x`` is (T, B, I).
-
-    The layer is unrolled with its composed cells so that every h_t is a tensor of its own
-    (``retain_grad``); the result is the same function the layer computes.
-    """
-    w_ih, w_hh, b_ih, b_hh, _ = layer._weights(0, 0)
-    T, B = x.shape[0], x.shape[1]
-    H = layer.hidden_size
-    xp = x._dev.xp
-    h = Tensor._wrap(xp.zeros((B, H), dtype=x.dtype), x._dev)
-    c = Tensor._wrap(xp.zeros((B, H), dtype=x.dtype), x._dev)
-    hs = []
-    for t in range(T):
-        if layer.mode == "LSTM":
-            h, c = F.lstm_cell(x[t], (h, c), w_ih, w_hh, b_ih, b_hh)
-        elif layer.mode == "GRU":
-            h = F.gru_cell(x[t], h, w_ih, w_hh, b_ih, b_hh)
-        else:
-            h = F.rnn_cell(x[t], h, w_ih, w_hh, b_ih, b_hh,
-                           "tanh" if layer.mode == "RNN_TANH" else "relu")
-        h.retain_grad()
-        hs.append(h)
-    v = np.random.default_rng(seed).standard_normal((B, H))
-    v /= np.linalg.norm(v, axis=1, keepdims=True)
-    (h * tensor(v, dtype=x.dtype, device=x.device)).sum().backward()
-    return np.array([np.linalg.norm(t.grad.numpy(), axis=1).mean() for t in hs])
+    """‖∂L/∂h_t‖ for every step t of the first layer of ``layer``, for L = <v, h_T> with a
+    fixed random unit vector v per sequence, averaged over the batch (``x`` is (T, B, I)):
+    ``diagnostics.hidden_grad_norms``, as ``tinygrad-rnn gradflow`` uses it."""
+    return hidden_grad_norms(layer, x, seed=seed)
 
 
 def decay_factor(norms: np.ndarray) -> float:
