@@ -50,8 +50,10 @@ def test_bad_configs_are_refused_before_anything_runs():
 
 def test_resume_refuses_a_checkpoint_of_another_model(tmp_path):
     ex.train(tiny(), tmp_path, progress=False)
-    with pytest.raises(ValueError, match="hidden=8.*hidden=16"):
+    with pytest.raises(ValueError, match="hidden=8 there, 16 here"):
         ex.train(tiny(hidden=16), tmp_path, resume=True, progress=False)
+    with pytest.raises(ValueError, match="lr=0.01 there, 0.5 here; seed=0 there, 3 here"):
+        ex.train(tiny(lr=0.5, seed=3), tmp_path, resume=True, progress=False)
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         ex.train(tiny(), tmp_path / "elsewhere", resume=True, progress=False)
 
@@ -111,6 +113,9 @@ def test_cli_train_resume_and_generate(tmp_path):
     (["generate", "--checkpoint", "/nonexistent.trn"], "nonexistent.trn"),
     (["compare", "--steps", "0"], "steps must be at least 1"),
     (["gradflow", "--T", "1"], "T >= 2"),
+    (["train", "--checkpoint-every", "0", "--steps", "2"], "checkpoint_every must be at least 1"),
+    (["compare", "--lr", "inf"], "lr must be a positive number"),
+    (["train", "--clip", "nan"], "clip must be a number"),
 ])
 def test_cli_bad_input_is_one_clear_line_and_a_nonzero_exit(tmp_path, args, message):
     r = run_cli(*args, "--out", str(tmp_path)) if args[0] != "generate" else run_cli(*args)
@@ -127,6 +132,25 @@ def test_cli_rejects_unknown_task_cell_and_cuda_without_cupy(tmp_path, monkeypat
         r = run_cli("compare", "--device", "cuda", "--out", str(tmp_path))
         assert r.returncode == 1 and "cuda" in r.stderr and "pip install" in r.stderr
         assert not (tmp_path / "compare.csv").exists()
+
+
+def test_cli_text_too_short_and_incomplete_checkpoint(tmp_path):
+    from tinygrad_rnn.serialization import save
+
+    short = tmp_path / "t.txt"
+    short.write_text("abc")
+    r = run_cli("train", "--task", "text", "--text", str(short), "--batch", "1", "--T", "1",
+                "--steps", "2", "--out", str(tmp_path / "o"))
+    assert r.returncode == 1 and "too short" in r.stderr and "Traceback" not in r.stderr
+    save({"format": "tinygrad-rnn run"}, tmp_path / "c.trn")
+    r = run_cli("generate", "--checkpoint", str(tmp_path / "c.trn"))
+    assert r.returncode == 1 and "incomplete" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_result_files_are_readable_by_others(tmp_path):
+    r = run_cli("gradflow", "--T", "5", "--hidden", "2", "--batch", "2", "--out", str(tmp_path))
+    assert r.returncode == 0
+    assert (tmp_path / "decay.csv").stat().st_mode & 0o044 == 0o044  # the umask's usual r--r--
 
 
 def test_cli_corrupt_or_empty_inputs(tmp_path):

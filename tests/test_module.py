@@ -52,3 +52,20 @@ def test_assigning_a_non_parameter_to_a_parameter_slot_is_an_error():
         lin.weight = tr.ones(2, 2)
     lin.bias = None
     assert [n for n, _ in lin.named_parameters()] == ["weight"]
+
+
+def test_tied_parameters_come_once_so_optimizers_accept_them():
+    emb = nn.Embedding(5, 4)
+    head = nn.Linear(4, 5)
+    head.weight = emb.weight  # weight tying
+    model = nn.Sequential(emb, head)
+    names = [n for n, _ in model.named_parameters()]
+    assert names == ["0.weight", "1.bias"]
+    tr.optim.Adam(list(model.parameters()))  # no "appears more than once"
+
+
+def test_registering_over_a_plain_attribute_replaces_it():
+    m = nn.Module()
+    m.w = None
+    m.w = nn.Parameter(tr.ones(2))
+    assert isinstance(m.w, nn.Parameter) and [n for n, _ in m.named_parameters()] == ["w"]

@@ -25,13 +25,23 @@ from . import experiments as ex
 from .backend import get_device
 
 
+def _publish(tmp: str, path: Path) -> None:
+    """Give a finished temporary file the usual permissions and move it into place."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files only their owner can read
+    os.replace(tmp, path)
+
+
 def _write_atomic(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a temporary file, then a rename."""
+    """Write a whole file or nothing: a temporary file, flushed to disk, then a rename."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
-        os.replace(tmp, path)
+            f.flush()
+            os.fsync(f.fileno())
+        _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -63,7 +73,7 @@ def _plot(path: Path, draw: Any) -> bool:
     os.close(fd)
     try:
         fig.savefig(tmp)
-        os.replace(tmp, path)
+        _publish(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
         plt.close(fig)
@@ -143,6 +153,7 @@ def gradflow_table(T: int, hidden: int, batch: int, seed: int, device: str = "cp
     """‖∂L/∂h_t‖ for each model of ``GRADFLOW_MODELS`` at initialisation, on adding-problem
     inputs, with the fitted per-step decay factor."""
     from . import random as _random
+    from .diagnostics import gate_stats
     from .tensor import tensor
 
     x, _ = ex.data.adding_problem(batch, T, np.random.default_rng(seed))
@@ -153,8 +164,9 @@ def gradflow_table(T: int, hidden: int, batch: int, seed: int, device: str = "cp
         kw = {"forget_bias": fb} if cell == "lstm" else {}
         layer = ex.CELLS[cell](2, hidden, device=device, **kw)
         norms = ex.gradient_norms(layer, xt, seed=seed)
+        gates = gate_stats(layer, xt) if cell != "rnn" else {}
         rows.append({"model": name, "decay_factor": ex.decay_factor(norms),
-                     "norms": norms.tolist()})
+                     "norms": norms.tolist(), "saturated": gates})
     return rows
 
 
@@ -166,15 +178,18 @@ def cmd_gradflow(args: argparse.Namespace) -> int:
     rows = gradflow_table(args.T, args.hidden, args.batch, args.seed, args.device)
     print(f"\nGradient flow at initialisation (T = {args.T}, hidden {args.hidden}): "
           f"‖∂L/∂h_t‖ for L = <v, h_T>")
-    print(f"{'model':22} {'decay per step':>15} {'‖∂L/∂h_0‖ / ‖∂L/∂h_T‖':>24}")
+    print(f"{'model':22} {'decay per step':>15} {'‖∂L/∂h_0‖ / ‖∂L/∂h_T‖':>24}  "
+          "saturated gates (<0.1 or >0.9)")
     for r in rows:
         n = r["norms"]
-        print(f"{r['model']:22} {r['decay_factor']:15.4f} {n[0] / n[-1]:24.3e}")
+        sat = " ".join(f"{g} {v:.0%}" for g, v in r["saturated"].items())
+        print(f"{r['model']:22} {r['decay_factor']:15.4f} {n[0] / n[-1]:24.3e}  {sat}")
     dist = list(range(args.T - 1, -1, -1))
     _write_csv(out / "gradflow.csv", [{"distance": d, **{r["model"]: r["norms"][t]
                                                         for r in rows}}
                                       for t, d in enumerate(dist)])
-    _write_csv(out / "decay.csv", [{"model": r["model"], "decay_factor": r["decay_factor"]}
+    _write_csv(out / "decay.csv", [{"model": r["model"], "decay_factor": r["decay_factor"],
+                                    **{f"saturated_{g}": v for g, v in r["saturated"].items()}}
                                    for r in rows])
 
     def draw(ax: Any) -> None:
@@ -290,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError, RuntimeError, FileNotFoundError, OSError) as e:
+    except (ValueError, TypeError, RuntimeError, KeyError, OSError) as e:
         print(f"tinygrad-rnn {args.command}: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -113,9 +113,10 @@ class Trace(Listener):
         self.records: list[TraceRecord] = []
         self._seen: weakref.WeakKeyDictionary[Function, tuple[int, tuple[Shape, ...]]] = (
             weakref.WeakKeyDictionary())
+        self._count = 0  # op numbers never repeat, even when a recorded op is freed
 
     def forward(self, fn: Function, inputs: tuple[Tensor, ...], out: Any) -> None:
-        index = len(self._seen)
+        index, self._count = self._count, self._count + 1
         shapes = tuple(o.shape for o in _outputs(out))
         self._seen[fn] = (index, shapes)
         self.records.append(TraceRecord("forward", index, type(fn).__name__,

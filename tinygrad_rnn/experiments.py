@@ -12,6 +12,7 @@ from a checkpoint continues exactly as if it had never stopped.
 from __future__ import annotations
 
 import math
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -40,21 +41,24 @@ class Progress:
         self.total, self.desc, self.enabled = max(total, 1), desc, enabled
         self.n, self.t0, self.last_tenth = 0, time.perf_counter(), -1
         self.tty = sys.stderr.isatty()
+        self.info: dict[str, Any] = {}  # the latest metrics, shown until new ones come
 
     def update(self, n: int = 1, **info: Any) -> None:
         self.n += n
+        self.info.update(info)
         if not self.enabled:
             return
         frac = self.n / self.total
         elapsed = time.perf_counter() - self.t0
         eta = elapsed / frac * (1 - frac) if frac > 0 else 0.0
         extra = " ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                         for k, v in info.items())
+                         for k, v in self.info.items())
         bar = "#" * int(frac * 24)
         line = (f"{self.desc} [{bar:<24}] {self.n}/{self.total} "
                 f"{elapsed:.0f}s<{eta:.0f}s {extra}")
         if self.tty:
-            sys.stderr.write("\r" + line[:150].ljust(150))
+            width = shutil.get_terminal_size().columns - 1  # never wrap: \r redraws one line
+            sys.stderr.write("\r" + line[:width].ljust(width))
             sys.stderr.flush()
         elif int(frac * 10) > self.last_tenth:
             self.last_tenth = int(frac * 10)
@@ -97,8 +101,12 @@ class Config:
                      "layers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr}")
+        if not (math.isfinite(self.clip) and self.clip >= 0):
+            raise ValueError(f"clip must be a number >= 0 (0: off), got {self.clip}")
+        if not math.isfinite(self.forget_bias):
+            raise ValueError(f"forget_bias must be a finite number, got {self.forget_bias}")
         if self.task == "adding" and self.T < 2:
             raise ValueError("the adding problem needs T >= 2")
 
@@ -207,6 +215,11 @@ def make_task(cfg: Config) -> Task:
     text = data.read_text(cfg.text_path) if cfg.text_path else data.default_corpus()
     vocab = data.Vocab(text)
     train_ids, test_ids = data.split_text(vocab.encode(text))
+    if len(test_ids) < 2 or len(train_ids) < cfg.batch * (cfg.T + 1):
+        raise ValueError(
+            f"the text has {len(text)} characters: too short for batch {cfg.batch} x chunks of "
+            f"{cfg.T} (and a held-out tenth); give a longer text or a smaller --batch/--T"
+        )
     model = SequenceModel(cfg.cell, cfg.embed, cfg.hidden, len(vocab), per_step=True,
                           vocab=len(vocab), **mk)
     model.vocab = vocab  # for generate and checkpoints
@@ -243,6 +256,8 @@ def train(cfg: Config, out_dir: str | Path | None = None, resume: bool = False,
     ``resume=True`` continues from it exactly. ``stop_when`` ends the run early when an
     evaluation satisfies it; ``stop_after`` stops (as if interrupted) after that many steps.
     """
+    if checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be at least 1, got {checkpoint_every}")
     task = make_task(cfg)
     model = task.model
     opt = optim.Adam(model.parameters(), lr=cfg.lr)
@@ -305,13 +320,17 @@ def _checkpoint(cfg: Config, model: SequenceModel, opt: optim.Optimizer, step: i
 def _restore(ck: Any, cfg: Config, model: SequenceModel, opt: optim.Optimizer,
              batch_rng: np.random.Generator) -> tuple[int, list[dict[str, float]], Any]:
     """Load a checkpoint into a freshly built run; a clear error if it belongs to another."""
-    if not isinstance(ck, dict) or ck.get("format") != "tinygrad-rnn run":
-        raise ValueError("not a tinygrad-rnn training checkpoint")
+    _check_run(ck, "the checkpoint")
     saved = ck["config"]
-    for key in ("task", "cell", "hidden", "layers", "embed", "T"):
-        if saved.get(key) != getattr(cfg, key):
-            raise ValueError(f"the checkpoint was made with {key}={saved.get(key)!r}, this run "
-                             f"has {key}={getattr(cfg, key)!r}")
+    # everything but the length of the run and where it runs must match, or it is another run
+    changed = [f"{k}={saved.get(k)!r} there, {getattr(cfg, k)!r} here" for k in RESUME_FIXED
+               if saved.get(k) != getattr(cfg, k)]
+    if changed:
+        raise ValueError("cannot resume: the checkpoint was made with other settings: "
+                         + "; ".join(changed))
+    vocab = getattr(model, "vocab", None)
+    if vocab is not None and ck.get("vocab") != "".join(vocab.chars):
+        raise ValueError("cannot resume: the text's characters differ from the checkpoint's")
     model.load_state_dict(ck["model"])
     opt.load_state_dict(ck["optimizer"])
     batch_rng.bit_generator.state = ck["batch_rng"]
@@ -321,11 +340,27 @@ def _restore(ck: Any, cfg: Config, model: SequenceModel, opt: optim.Optimizer,
     return int(ck["step"]), list(ck["history"]), state
 
 
+RESUME_FIXED = ("task", "cell", "T", "hidden", "batch", "lr", "clip", "forget_bias", "seed",
+                "test_size", "text_path", "embed", "layers")
+RUN_KEYS = ("config", "step", "model", "optimizer", "batch_rng", "rng", "history", "hidden")
+
+
+def _check_run(ck: Any, where: str) -> None:
+    """A clear error unless ``ck`` is a complete training checkpoint."""
+    if not isinstance(ck, dict) or ck.get("format") != "tinygrad-rnn run":
+        raise ValueError(f"{where} is not a tinygrad-rnn training checkpoint")
+    missing = [k for k in RUN_KEYS if k not in ck]
+    if missing or not isinstance(ck["config"], dict):
+        raise ValueError(f"{where} is incomplete: it lacks {', '.join(missing) or 'a config'}")
+    unknown = sorted(set(ck["config"]) - set(Config.__dataclass_fields__))
+    if unknown:
+        raise ValueError(f"{where} has settings this version does not know: {unknown}")
+
+
 def load_run(path: str | Path, device: str = "cpu") -> tuple[Config, SequenceModel]:
     """The config and trained model of a checkpoint (for ``generate``)."""
     ck = load(path)
-    if not isinstance(ck, dict) or ck.get("format") != "tinygrad-rnn run":
-        raise ValueError(f"{path} is not a tinygrad-rnn training checkpoint")
+    _check_run(ck, str(path))
     cfg = Config(**dict(ck["config"], device=device))
     if cfg.task == "text" and ck.get("vocab"):
         vocab = data.Vocab(ck["vocab"])

@@ -15,9 +15,10 @@ inside a box (its gates are the ``Sigmoid`` and ``Tanh`` boxes after the ``Split
 0 to 3 are i, f, g, o for an LSTM, r, z, n for a GRU). The steps are known because each op
 remembers the step it belongs to (``Function.step``), set in one of two ways:
 
-- the composed recurrent layers (``nn.LSTM(..., impl="composed")``, ``nn.GRU``, ``nn.RNN``) mark
-  each step's outputs with the step's inputs; the step is every op between the two (found here,
-  so the layer pays one assignment per output and step);
+- the composed recurrent layers (``nn.LSTM/GRU/RNN(..., impl="composed")``; the default fused
+  path is one op per layer and has no steps to show) mark each step's outputs with the step's
+  inputs; the step is every op between the two (found here, so the layer pays one assignment
+  per output and step);
 - ``with tr.viz.step(t):`` around the body of a hand-written loop tags every op created inside.
 
 The fused layers (the default) run a whole sequence as one op, so they have no steps to show.

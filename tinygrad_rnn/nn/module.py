@@ -49,9 +49,11 @@ class Module:
             raise AttributeError("call Module.__init__() before assigning attributes")
         if isinstance(value, Parameter):
             self._modules.pop(name, None)
+            self.__dict__.pop(name, None)  # a plain attribute of that name would hide it
             params[name] = value
         elif isinstance(value, Module):
             params.pop(name, None)
+            self.__dict__.pop(name, None)
             self._modules[name] = value
         elif name in params:
             if value is not None:
@@ -77,9 +79,18 @@ class Module:
 
     # ---- walking the tree ----------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        yield prefix, self
-        for name, m in self._modules.items():
-            yield from m.named_modules(f"{prefix}.{name}" if prefix else name)
+        """(name, module) pairs, this module first, each shared module once; an explicit
+        stack, so deep nesting cannot exhaust Python's recursion limit."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()]
+            stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
@@ -89,10 +100,13 @@ class Module:
         yield from self._modules.values()
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """(name, parameter) pairs in a fixed order: this module's, then each child's."""
+        """(name, parameter) pairs in a fixed order: this module's, then each child's. A
+        parameter shared by several modules (tied weights) comes once, under its first name."""
+        seen: set[int] = set()
         for mod_name, m in self.named_modules(prefix):
             for name, p in m._parameters.items():
-                if p is not None:
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
                     yield (f"{mod_name}.{name}" if mod_name else name), p
 
     def parameters(self) -> Iterator[Parameter]:
