@@ -16,9 +16,9 @@ the parameter's device too and follows it if ``Module.to`` moves the parameter.
 
 ``state_dict()`` gives a plain structure (dicts, lists, Python numbers, strings, bools, None and
 host NumPy arrays) with per-parameter state keyed by the parameter's index in the order of the
-param groups, as in PyTorch::
+param groups, as in PyTorch, written as a string so that ``tr.save`` can store it::
 
-    {"state": {0: {"step": 3, "exp_avg": ndarray, ...}, ...},
+    {"state": {"0": {"step": 3, "exp_avg": ndarray, ...}, ...},
      "param_groups": [{"lr": 0.001, "betas": [0.9, 0.999], ..., "params": [0, 1, ...]}]}
 
 The schedules set each group's ``lr`` from a closed form of the step count (PyTorch computes the
