@@ -79,11 +79,13 @@ def enable_grad() -> contextlib.AbstractContextManager[None]:
     return _set_grad_enabled(True)
 
 
-def toposort(root: Function) -> list[Function]:
+def toposort(root: Function, inputs_in_order: bool = False) -> list[Function]:
     """Every op that ``root`` depends on (itself included), each listed after its inputs' ops.
 
     Depth-first with an explicit stack: a node is pushed once to expand it and once more to
-    emit it after all its children, which is the post-order a recursive walk would give.
+    emit it after all its children, which is the post-order a recursive walk would give. With
+    ``inputs_in_order`` an op's first input is walked first (the order the forward pass made
+    them in, for drawing the graph); backward does not care.
     """
     order: list[Function] = []
     seen: set[int] = set()
@@ -99,7 +101,7 @@ def toposort(root: Function) -> list[Function]:
             raise RuntimeError(FREED_GRAPH_MSG)
         seen.add(id(fn))
         stack.append((fn, True))
-        for p in fn.parents:
+        for p in reversed(fn.parents) if inputs_in_order else fn.parents:
             c = p._ctx
             if c is not None and p.requires_grad and id(c) not in seen:
                 stack.append((c, False))

@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .autograd import toposort
 from .debug import Listener, listen
 from .tensor import Function, Tensor
 
@@ -129,26 +130,11 @@ def _describe(t: Tensor) -> str:
 
 def _ops(root: Function) -> list[Function]:
     """Every op behind ``root``, each after the ops it uses, first inputs first (so that ops
-    come out roughly in the order the forward pass made them): an explicit-stack depth-first
-    walk, as ``autograd.toposort``, never recursion."""
-    order: list[Function] = []
-    seen: set[int] = set()
-    stack: list[tuple[Function, bool]] = [(root, False)]
-    while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if id(fn) in seen:
-            continue
-        if fn.parents is None:
-            raise RuntimeError(FREED)
-        seen.add(id(fn))
-        stack.append((fn, True))
-        for p in reversed(fn.parents):
-            if p._ctx is not None and id(p._ctx) not in seen:
-                stack.append((p._ctx, False))
-    return order
+    come out roughly in the order the forward pass made them)."""
+    try:
+        return toposort(root, inputs_in_order=True)
+    except RuntimeError:
+        raise RuntimeError(FREED) from None
 
 
 def _param_names(params: Any) -> dict[int, str]:
