@@ -340,6 +340,14 @@ class _Sequence(Function):
         return dW
 
 
+def _masked_step(xp: Any, m: Any, h_new: Any, h: Any, ys: Any, hs: Any, t: int) -> Any:
+    """Step t of a padded batch: a finished sequence (m false) keeps its state and outputs
+    zeros. Writes the output and the state of step t; returns the state."""
+    ys[t] = h_new * m
+    hs[t] = h = xp.where(m, h_new, h)
+    return h
+
+
 class LSTMSequence(_Sequence):
     """An LSTM layer (one direction) over a sequence: outputs (ys, h_n, c_n)."""
 
@@ -438,13 +446,7 @@ class GRUSequence(_Sequence):
         for t in range(T):
             h_new = hs[t] if mask is None else xp.empty_like(h0)
             gru_step(xp, gi[t], h @ w_hh_t, bias, h, rzn[t], h_new, ghn[t])
-            if mask is None:
-                h = h_new
-            else:
-                m = mask[t]
-                ys[t] = h_new * m
-                h = xp.where(m, h_new, h)
-                hs[t] = h
+            h = h_new if mask is None else _masked_step(xp, mask[t], h_new, h, ys, hs, t)
         self.h0, self.states, self.rzn, self.ghn = h0, hs, rzn, ghn
         return ys, hs[-1].copy()
 
@@ -488,14 +490,7 @@ class RNNSequence(_Sequence):
         h = h0
         for t in range(T):
             rnn_step(xp, xw[t], h @ w_hh_t, self.relu, new[t])
-            h_new = new[t]
-            if mask is None:
-                h = h_new
-            else:
-                m = mask[t]
-                ys[t] = h_new * m
-                h = xp.where(m, h_new, h)
-                hs[t] = h
+            h = new[t] if mask is None else _masked_step(xp, mask[t], new[t], h, ys, hs, t)
         self.h0, self.states, self.new = h0, hs, new
         return ys, hs[-1].copy()
 
