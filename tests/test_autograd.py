@@ -40,6 +40,17 @@ def test_engine_leaf_gradients_never_alias():
     (a + b).sum().backward()
     a.grad.data *= 10  # an optimizer scaling one gradient in place must not touch the other
     np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0])
+    g = tr.tensor([1.0, 1.0])
+    a.grad = None
+    a.backward(g)  # a leaf's own backward: its gradient is a copy of the given one
+    a.grad.data *= 10
+    np.testing.assert_allclose(g.numpy(), [1.0, 1.0])
+    for impl in ("fused", "composed"):  # one op whose backward hands one array to two inputs
+        lstm = tr.nn.LSTM(2, 3, impl=impl)
+        lstm(tr.randn(4, 1, 2))[0].sum().backward()
+        lstm.bias_ih_l0.grad.data *= 10
+        np.testing.assert_allclose(lstm.bias_ih_l0.grad.numpy(),
+                                   10 * lstm.bias_hh_l0.grad.numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("device", ["cpu", "strict"])

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import nn
+from tinygrad_rnn.ops.fused import _Sequence
 from tinygrad_rnn.testing import gradcheck
 from tinygrad_rnn.testing import strategies as tst
 
@@ -41,9 +42,12 @@ def _outputs_and_grads(layer, x, state, lengths, upstream):
 @pytest.mark.parametrize("device", DEVICES)
 @given(mode=st.sampled_from(list(LAYERS)), dims=tst.recurrent_dims(), layers=st.integers(1, 2),
        bidir=st.booleans(), bias=st.booleans(), batch_first=st.booleans(),
-       give_state=st.booleans(), use_lengths=st.booleans(), proj=st.booleans(), data=st.data())
+       give_state=st.booleans(), use_lengths=st.booleans(), proj=st.booleans(),
+       chunk=st.sampled_from([None, 1, 2, 3]), data=st.data())
 def test_fused_layer_equals_composed(device, mode, dims, layers, bidir, bias, batch_first,
-                                     give_state, use_lengths, proj, data):
+                                     give_state, use_lengths, proj, chunk, data):
+    """``chunk``: steps per weight-gradient chunk where the backward cannot write over the
+    saved activations (None: the automatic size, one chunk at these lengths)."""
     T, B, I, H = dims["T"], dims["B"], dims["I"], dims["H"]
     cls, extra = LAYERS[mode]
     kw = dict(num_layers=layers, bidirectional=bidir, bias=bias, batch_first=batch_first,
@@ -69,7 +73,11 @@ def test_fused_layer_equals_composed(device, mode, dims, layers, bidir, bias, ba
     if mode == "LSTM":
         upstream.append(data.draw(tst.arrays((layers * D, B, H))))
 
-    a = _outputs_and_grads(fused, x, state, lengths, upstream)
+    _Sequence.chunk_steps = chunk
+    try:
+        a = _outputs_and_grads(fused, x, state, lengths, upstream)
+    finally:
+        _Sequence.chunk_steps = None
     b = _outputs_and_grads(composed, x, state, lengths, upstream)
     assert len(a) == len(b)
     for u, v in zip(a, b):
@@ -154,15 +162,33 @@ def test_fused_path_is_the_default_and_records_one_op_per_layer_direction():
 
 
 @pytest.mark.parametrize("mode", list(LAYERS))
-def test_fused_backward_twice_with_retain_graph_gives_the_same_gradients(mode):
-    """The last backward may reuse saved buffers as scratch; earlier ones must not."""
+@pytest.mark.parametrize("chunk", [None, 2])
+@pytest.mark.parametrize("lengths", [None, [7, 3]])
+def test_fused_backward_twice_with_retain_graph_gives_the_same_gradients(mode, chunk, lengths):
+    """The last backward writes gate gradients over the saved activations; earlier ones use a
+    buffer of a few steps (``chunk``) and must leave the saved ones intact."""
     cls, extra = LAYERS[mode]
     tr.manual_seed(0)
-    layer = cls(3, 4, dtype="float64", **extra)
-    out, _ = layer(tr.randn(6, 2, 3, dtype="float64"))
-    loss = (out * out).sum()
-    loss.backward(retain_graph=True)
-    first = layer.weight_hh_l0.grad.numpy()
-    layer.zero_grad()
-    loss.backward()
-    np.testing.assert_allclose(layer.weight_hh_l0.grad.numpy(), first, rtol=1e-12)
+    layer = cls(3, 4, dtype="float64", bidirectional=True, **extra)
+    x = tr.randn(7, 2, 3, dtype="float64", requires_grad=True)
+    _Sequence.chunk_steps = chunk
+    try:
+        out, _ = layer(x, lengths=lengths)
+        loss = (out * out).sum()
+        grads = []
+        for retain in (True, False):
+            x.grad = None
+            layer.zero_grad()
+            loss.backward(retain_graph=retain)
+            grads.append([x.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()])
+    finally:
+        _Sequence.chunk_steps = None
+    composed = cls(3, 4, dtype="float64", bidirectional=True, impl="composed", **extra)
+    composed.load_state_dict(layer.state_dict())
+    x.grad = None
+    out, _ = composed(x, lengths=lengths)
+    (out * out).sum().backward()
+    grads.append([x.grad.numpy()] + [p.grad.numpy() for p in composed.parameters()])
+    for a, b, c in zip(*grads):
+        np.testing.assert_allclose(a, c, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(b, c, rtol=1e-10, atol=1e-12)

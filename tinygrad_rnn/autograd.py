@@ -130,6 +130,9 @@ def run_backward(
     wanted_ops = {} if inputs is None else {
         (id(t._ctx), t._out): i for i, t in enumerate(inputs) if t._ctx is not None}
     found: list[Any] = [None] * (0 if inputs is None else len(inputs))
+    # ids of the arrays already passed along as gradients (the given one included): a leaf
+    # gets such an array as a copy, so that no two gradients are one object
+    passed: set[int] = {id(gradient)}
 
     def deliver(t: Tensor, g: Any) -> None:
         """Hand ``g`` to a leaf (or a wanted input): its ``.grad`` or the result list."""
@@ -140,13 +143,16 @@ def run_backward(
             return
         if create_graph:  # g + 0: its own array, so no two gradients are one object
             t.grad = g + 0 if t.grad is None else t.grad + g
-        elif t.grad is None:
-            t.grad = Tensor._wrap(g.copy(), t.device)  # own memory: never alias another grad
+        elif t.grad is None:  # own memory: never a view, nor an array passed elsewhere
+            owned = getattr(g, "base", g) is None and id(g) not in passed
+            passed.add(id(g))
+            t.grad = Tensor._wrap(g if owned else g.copy(), t.device)
         else:
             t.grad = Tensor._wrap(t.grad.data + g, t.device)
 
     def add(fn: Function, out: int, g: Any) -> None:
         """Add ``g`` to the gradient waiting for output ``out`` of ``fn``."""
+        passed.add(id(g))
         k = id(fn)
         if fn.n_out == 1:
             prev = grads.get(k)

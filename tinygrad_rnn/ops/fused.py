@@ -74,16 +74,18 @@ _CUDA_SOURCES = {
         """,
     ),
     "gru_bwd": (
-        "raw T rzn, T ghn, T h_prev, T dh_next, T gy, int32 H", "raw T dgi, raw T dgh, T dh_prev",
+        "raw T rzn, T ghn, T h_prev, T dh_next, T gy, int32 H",
+        "raw T dgi, raw T dgh, T dghn, T dh_prev",
         """
         const int b = i / H, j = i % H, k = b * 3 * H + j;
-        T r = rzn[k], z = rzn[k + H], n = rzn[k + 2 * H];
+        T r = rzn[k], z = rzn[k + H], n = rzn[k + 2 * H], hn = ghn;
         T dh = dh_next + gy;
         T dnp = dh * ((T)1 - z) * ((T)1 - n * n);
-        T drp = dnp * ghn * r * ((T)1 - r);
+        T drp = dnp * hn * r * ((T)1 - r);
         T dzp = dh * (h_prev - n) * z * ((T)1 - z);
         dgi[k] = drp; dgi[k + H] = dzp; dgi[k + 2 * H] = dnp;
         dgh[k] = drp; dgh[k + H] = dzp; dgh[k + 2 * H] = dnp * r;
+        dghn = dnp * r;
         dh_prev = dh * z;
         """,
     ),
@@ -174,25 +176,27 @@ def gru_step(xp: Any, gi: Any, gh: Any, b_hh: Any, h_prev: Any, rzn: Any, h: Any
 
 
 def gru_step_backward(xp: Any, rzn: Any, ghn: Any, h_prev: Any, dh_next: Any, gy: Any,
-                      dgi: Any, dgh: Any, dh_prev: Any) -> None:
-    """With dh = dh_next + gy: dgi, dgh ← dL/d(gi), dL/d(gh + b_hh), and dh_prev ← the direct
-    part dh z, in place. dn' = dh (1 - z)(1 - n²); dr' = dn' gh_n σ'(r);
-    dz' = dh (h_prev - n) σ'(z); the n block of dgh is dn' r (the reset gate scales
-    W_hn h + b_hn)."""
+                      dgi: Any, dgh: Any, dghn: Any, dh_prev: Any) -> None:
+    """With dh = dh_next + gy: dgi, dgh ← dL/d(gi), dL/d(gh + b_hh), dghn ← the n block of dgh,
+    and dh_prev ← the direct part dh z, in place (dgi may be rzn, dghn may be ghn).
+    dn' = dh (1 - z)(1 - n²); dr' = dn' gh_n σ'(r); dz' = dh (h_prev - n) σ'(z); the n block of
+    dgh is dn' r (the reset gate scales W_hn h + b_hn)."""
     H = h_prev.shape[-1]
     k = _kernel(xp, "gru_bwd")
     if k is not None:
-        k(rzn, ghn, h_prev, dh_next, gy, H, dgi, dgh, dh_prev)
+        k(rzn, ghn, h_prev, dh_next, gy, H, dgi, dgh, dghn, dh_prev)
         return
     dh = dh_next + gy
     r, z, n = rzn[:, :H], rzn[:, H:2 * H], rzn[:, 2 * H:]
+    # all computed before any is stored: the outputs may share memory with the inputs
     dnp = dh * (1 - z) * (1 - n * n)
     drp = dnp * ghn * r * (1 - r)
     dzp = dh * (h_prev - n) * z * (1 - z)
+    dnr, dhz = dnp * r, dh * z
     dgi[:, :H], dgi[:, H:2 * H], dgi[:, 2 * H:] = drp, dzp, dnp
-    dgh[:, :2 * H] = dgi[:, :2 * H]
-    dgh[:, 2 * H:] = dnp * r
-    dh_prev[...] = dh * z
+    dgh[:, :H], dgh[:, H:2 * H], dgh[:, 2 * H:] = drp, dzp, dnr
+    dghn[...] = dnr
+    dh_prev[...] = dhz
 
 
 def rnn_step(xp: Any, xw: Any, hw: Any, relu: bool, h: Any) -> None:
@@ -260,7 +264,8 @@ class GRUPointwise(Function):
         xp = self.xp
         rzn, ghn, h_prev = self.saved
         dgi, dgh, dh_direct = xp.empty_like(rzn), xp.empty_like(rzn), xp.empty_like(h_prev)
-        gru_step_backward(xp, rzn, ghn, h_prev, dh, xp.zeros_like(dh), dgi, dgh, dh_direct)
+        gru_step_backward(xp, rzn, ghn, h_prev, dh, xp.zeros_like(dh), dgi, dgh,
+                          xp.empty_like(h_prev), dh_direct)
         return dgi, dgh, dh_direct
 
 
@@ -273,10 +278,16 @@ class _Sequence(Function):
     Keyword arguments: ``bias``, ``proj`` (what the optional inputs are), ``reverse`` (run
     from the last step to the first) and ``mask`` ((T, B, 1) booleans: which steps lie inside
     each sequence, or None). Outputs: the outputs of every step (T, B, H_out), zero where the
-    mask is off, and the final state(s)."""
+    mask is off, and the final state(s).
+
+    Memory: the backward writes each step's gate gradients over the saved activations of that
+    step, used up by then, where it may (the last backward through the op, and only into
+    buffers the op owns). Otherwise it writes them into a buffer of a few steps and adds the
+    weight gradients every ``chunk`` steps: see ``chunk_len``."""
 
     differentiable_backward = False
     has_cell = False
+    chunk_steps: int | None = None  # steps per weight-gradient chunk; None: see chunk_len
 
     def forward(self, *arrays: Any, bias: bool, proj: bool, reverse: bool, mask: Any
                 ) -> tuple[Any, ...]:
@@ -307,37 +318,68 @@ class _Sequence(Function):
         gy = gys[0]
         if gy is not None and self.reverse:
             gy = gy[::-1]
-        dxw, dhw, finals = self.loop_backward(xp, gy, *gys[1:])
-        T, B, n_in = x.shape
-        G = w_ih.shape[0]
-        xs = x[::-1] if self.reverse else x  # in the order the loop ran
-        dxw2 = dxw.reshape(T * B, G)
         needs = [p.requires_grad for p in self.parents] if self.parents else None
-        dx = None
-        if needs is None or needs[0]:
-            dx = (dxw2 @ w_ih).reshape(T, B, n_in)
-            dx = dx[::-1] if self.reverse else dx
-        dw_ih = dxw2.T @ xs.reshape(T * B, n_in)
-        dw_hh = self.recurrent_weight_grad(dhw)
-        grads: list[Any] = [dx, *finals, dw_ih, dw_hh]
+        # the gradients, filled chunk by chunk by `accumulate` during the loop; dx in the
+        # order the loop ran
+        self.dx = xp.empty(x.shape, dtype=x.dtype) if needs is None or needs[0] else None
+        self.dw_ih, self.dw_hh = xp.zeros_like(w_ih), xp.zeros_like(w_hh)
+        self.db_ih = xp.zeros(w_ih.shape[0], dtype=x.dtype)
+        self.db_hh = xp.zeros(w_ih.shape[0], dtype=x.dtype)
+        self.shared = False  # True when the recurrent and input projections share a gradient
+        finals = self.loop_backward(xp, gy, *gys[1:])
+        dx = self.dx[::-1] if self.dx is not None and self.reverse else self.dx
+        grads: list[Any] = [dx, *finals, self.dw_ih, self.dw_hh]
         if self.bias:
-            db_ih = dxw.sum(axis=(0, 1))
-            grads += [db_ih, dhw.sum(axis=(0, 1)) if dhw is not dxw else db_ih]
+            grads += [self.db_ih, self.db_ih if self.shared else self.db_hh]
         if self.proj:
             grads.append(self.projection_grad())
         if self.final:  # the engine frees `saved`; these buffers go with it
             self.__dict__.clear()
         return tuple(grads)
 
-    def recurrent_weight_grad(self, dhw: Any) -> Any:
-        """dW_hh = Σ_t dhw_tᵀ h_{t-1}: one matmul over all steps after the first, plus step 0
-        with h0."""
-        hs, h0 = self.states, self.h0
-        dW = dhw[0].T @ h0
-        if dhw.shape[0] > 1:
-            T, B, G = dhw.shape
-            dW = dW + dhw[1:].reshape((T - 1) * B, G).T @ hs[:-1].reshape((T - 1) * B, -1)
-        return dW
+    def chunk_len(self, T: int, step_size: int) -> int:
+        """Steps per chunk when the gate gradients cannot overwrite saved activations: an
+        eighth of the sequence, so the buffer stays small next to what the forward saved, but
+        at least 65,536 numbers' worth, so a short or small sequence is one chunk (each chunk
+        costs a few matmuls)."""
+        if self.chunk_steps is not None:
+            return self.chunk_steps
+        return max(-(-T // 8), -(-65536 // step_size), 1)
+
+    def accumulate(self, t0: int, t1: int, dxw: Any, dhw: list[tuple[int, Any]]) -> None:
+        """Adds steps t0..t1-1 (in the order the loop ran) to the gradients of x, W_ih, W_hh
+        and the biases. ``dxw`` (K, B, G): the gradients of those steps' input projections;
+        ``dhw``: those of their recurrent projections, as (first row, (K, B, rows)) blocks.
+        dx = dxw W_ih; dW_ih += Σ dxwᵀ x; dW_hh += Σ dhw_tᵀ h_{t-1} (h0 before step 0): one
+        matmul each for the whole chunk."""
+        xp = self.xp
+        x, w_ih = self.saved[0], self.saved[1]
+        K, B, G = dxw.shape
+        d = dxw.reshape(K * B, G)
+        if self.dx is not None:
+            xp.matmul(d, w_ih, out=self.dx[t0:t1].reshape(K * B, -1))
+        xs = x[::-1] if self.reverse else x
+        self.dw_ih += d.T @ xs[t0:t1].reshape(K * B, -1)
+        if self.bias:
+            self.db_ih += d.sum(axis=0)
+        self.shared = len(dhw) == 1 and dhw[0][1] is dxw
+        for row, blk in dhw:
+            rows = slice(row, row + blk.shape[-1])
+            if self.bias and not self.shared:
+                self.db_hh[rows] += blk.sum(axis=(0, 1))
+            first = t0
+            if t0 == 0:  # step 0 follows h0
+                self.dw_hh[rows] += blk[0].T @ self.h0
+                blk, first = blk[1:], 1
+            n = t1 - first
+            if n > 0:
+                h_prev = self.states[first - 1:t1 - 1].reshape(n * B, -1)
+                self.dw_hh[rows] += blk.reshape(n * B, -1).T @ h_prev
+
+
+def _reverse_chunks(T: int, K: int) -> list[tuple[int, int]]:
+    """[t0, t1) ranges of at most K steps, from the end of the sequence to its start."""
+    return [(max(0, t1 - K), t1) for t1 in range(T, 0, -K)]
 
 
 def _masked_step(xp: Any, m: Any, h_new: Any, h: Any, ys: Any, hs: Any, t: int) -> Any:
@@ -385,43 +427,47 @@ class LSTMSequence(_Sequence):
         self.h0, self.c0, self.states, self.cells, self.acts, self.raw = h0, c0, hs, cs, acts, raw
         return ys, hs[-1].copy(), cs[-1].copy()
 
-    def loop_backward(self, xp: Any, gy: Any, g_hn: Any, g_cn: Any
-                      ) -> tuple[Any, Any, list[Any]]:
+    def loop_backward(self, xp: Any, gy: Any, g_hn: Any, g_cn: Any) -> list[Any]:
         hs, cs, acts, mask = self.states, self.cells, self.acts, self.mask
         w_hh, w_hr = self.saved[2], self.saved[3]
-        T = acts.shape[0]
+        T, B, G = acts.shape
         zero_h, zero_c = xp.zeros_like(hs[0]), xp.zeros_like(cs[0])
         dh = zero_h if g_hn is None else g_hn
         dc = zero_c.copy() if g_cn is None else g_cn.copy()  # updated in place below
         # on the last backward, each step's gate gradients overwrite its used-up activations
-        dgates = acts if self.final else xp.empty_like(acts)
+        K = T if self.final else self.chunk_len(T, B * G)
+        ring = None if self.final else xp.empty((K, B, G), dtype=acts.dtype)
         direct = mask is None and w_hr is None
         dh_new_all = xp.empty_like(hs) if w_hr is not None else None
-        for t in range(T - 1, -1, -1):
-            c_prev = cs[t - 1] if t else self.c0
-            gy_t = zero_h if gy is None else gy[t]
-            if direct:
-                lstm_step_backward(xp, acts[t], c_prev, cs[t], dh, gy_t, dc, dgates[t], dc)
-                dh = dgates[t] @ w_hh
-                continue
-            dh_new, dc_new = dh + gy_t, dc
-            if mask is not None:
-                m = mask[t]
-                keep = ~m
-                dh_new, dc_new = dh_new * m, dc * m
-            if w_hr is not None:
-                dh_new_all[t] = dh_new
-                dh_new = dh_new @ w_hr
-            dc_prev = xp.empty_like(dc)
-            lstm_step_backward(xp, acts[t], c_prev, cs[t], dh_new, zero_c, dc_new, dgates[t],
-                               dc_prev)
-            dh_prev = dgates[t] @ w_hh
-            if mask is not None:
-                dh_prev = dh_prev + dh * keep
-                dc_prev = dc_prev + dc * keep
-            dh, dc = dh_prev, dc_prev
+        for t0, t1 in _reverse_chunks(T, K):
+            dgates = acts[t0:t1] if ring is None else ring[:t1 - t0]
+            for t in range(t1 - 1, t0 - 1, -1):
+                dg = dgates[t - t0]
+                c_prev = cs[t - 1] if t else self.c0
+                gy_t = zero_h if gy is None else gy[t]
+                if direct:
+                    lstm_step_backward(xp, acts[t], c_prev, cs[t], dh, gy_t, dc, dg, dc)
+                    dh = dg @ w_hh
+                    continue
+                dh_new, dc_new = dh + gy_t, dc
+                if mask is not None:
+                    m = mask[t]
+                    keep = ~m
+                    dh_new, dc_new = dh_new * m, dc * m
+                if w_hr is not None:
+                    dh_new_all[t] = dh_new
+                    dh_new = dh_new @ w_hr
+                dc_prev = xp.empty_like(dc)
+                lstm_step_backward(xp, acts[t], c_prev, cs[t], dh_new, zero_c, dc_new, dg,
+                                   dc_prev)
+                dh_prev = dg @ w_hh
+                if mask is not None:
+                    dh_prev = dh_prev + dh * keep
+                    dc_prev = dc_prev + dc * keep
+                dh, dc = dh_prev, dc_prev
+            self.accumulate(t0, t1, dgates, [(0, dgates)])
         self.dh_new_all = dh_new_all
-        return dgates, dgates, [dh, dc]
+        return [dh, dc]
 
     def projection_grad(self) -> Any:
         T, B, P = self.dh_new_all.shape
@@ -450,26 +496,38 @@ class GRUSequence(_Sequence):
         self.h0, self.states, self.rzn, self.ghn = h0, hs, rzn, ghn
         return ys, hs[-1].copy()
 
-    def loop_backward(self, xp: Any, gy: Any, g_hn: Any) -> tuple[Any, Any, list[Any]]:
+    def loop_backward(self, xp: Any, gy: Any, g_hn: Any) -> list[Any]:
         hs, rzn, ghn, mask, w_hh = self.states, self.rzn, self.ghn, self.mask, self.saved[2]
-        T = hs.shape[0]
+        T, B, G = rzn.shape
+        H = G // 3
         zero = xp.zeros_like(hs[0])
         dh = zero if g_hn is None else g_hn
-        dgi, dgh = xp.empty_like(rzn), xp.empty_like(rzn)
-        for t in range(T - 1, -1, -1):
-            h_prev = hs[t - 1] if t else self.h0
-            gy_t = zero if gy is None else gy[t]
-            dh_prev = xp.empty_like(zero)
-            if mask is None:
-                gru_step_backward(xp, rzn[t], ghn[t], h_prev, dh, gy_t, dgi[t], dgh[t], dh_prev)
-                dh_prev += dgh[t] @ w_hh
-            else:
-                m = mask[t]
-                gru_step_backward(xp, rzn[t], ghn[t], h_prev, (dh + gy_t) * m, zero, dgi[t],
-                                  dgh[t], dh_prev)
-                dh_prev += dgh[t] @ w_hh + dh * ~m
-            dh = dh_prev
-        return dgi, dgh, [dh]
+        # on the last backward, each step's dgi overwrites its used-up r, z, n, and the n block
+        # of its dgh (the r and z blocks equal dgi's) overwrites its gh_n
+        K = T if self.final else self.chunk_len(T, B * 4 * H)
+        if not self.final:
+            ring_i = xp.empty((K, B, G), dtype=rzn.dtype)
+            ring_n = xp.empty((K, B, H), dtype=rzn.dtype)
+        dgh = xp.empty((B, G), dtype=rzn.dtype)  # one step's, for the recurrent matmul
+        for t0, t1 in _reverse_chunks(T, K):
+            dgi = rzn[t0:t1] if self.final else ring_i[:t1 - t0]
+            dghn = ghn[t0:t1] if self.final else ring_n[:t1 - t0]
+            for t in range(t1 - 1, t0 - 1, -1):
+                h_prev = hs[t - 1] if t else self.h0
+                gy_t = zero if gy is None else gy[t]
+                dh_prev = xp.empty_like(zero)
+                if mask is None:
+                    gru_step_backward(xp, rzn[t], ghn[t], h_prev, dh, gy_t, dgi[t - t0], dgh,
+                                      dghn[t - t0], dh_prev)
+                    dh_prev += dgh @ w_hh
+                else:
+                    m = mask[t]
+                    gru_step_backward(xp, rzn[t], ghn[t], h_prev, (dh + gy_t) * m, zero,
+                                      dgi[t - t0], dgh, dghn[t - t0], dh_prev)
+                    dh_prev += dgh @ w_hh + dh * ~m
+                dh = dh_prev
+            self.accumulate(t0, t1, dgi, [(0, dgi[..., :2 * H]), (2 * H, dghn)])
+        return [dh]
 
 
 class RNNSequence(_Sequence):
@@ -494,19 +552,26 @@ class RNNSequence(_Sequence):
         self.h0, self.states, self.new = h0, hs, new
         return ys, hs[-1].copy()
 
-    def loop_backward(self, xp: Any, gy: Any, g_hn: Any) -> tuple[Any, Any, list[Any]]:
+    def loop_backward(self, xp: Any, gy: Any, g_hn: Any) -> list[Any]:
         hs, new, mask, w_hh = self.states, self.new, self.mask, self.saved[2]
-        T = hs.shape[0]
+        T, B, H = hs.shape
         zero = xp.zeros_like(hs[0])
         dh = zero if g_hn is None else g_hn
-        dpre = xp.empty_like(hs)
-        for t in range(T - 1, -1, -1):
-            gy_t = zero if gy is None else gy[t]
-            if mask is None:
-                rnn_step_backward(xp, dh, gy_t, new[t], self.relu, dpre[t])
-                dh = dpre[t] @ w_hh
-            else:
-                m = mask[t]
-                rnn_step_backward(xp, (dh + gy_t) * m, zero, new[t], self.relu, dpre[t])
-                dh = dpre[t] @ w_hh + dh * ~m
-        return dpre, dpre, [dh]
+        # the saved states are the layer's output, which the caller may hold: the step
+        # gradients go to a buffer of K steps instead
+        K = self.chunk_len(T, B * H)
+        ring = xp.empty((K, B, H), dtype=hs.dtype)
+        for t0, t1 in _reverse_chunks(T, K):
+            dpre = ring[:t1 - t0]
+            for t in range(t1 - 1, t0 - 1, -1):
+                d = dpre[t - t0]
+                gy_t = zero if gy is None else gy[t]
+                if mask is None:
+                    rnn_step_backward(xp, dh, gy_t, new[t], self.relu, d)
+                    dh = d @ w_hh
+                else:
+                    m = mask[t]
+                    rnn_step_backward(xp, (dh + gy_t) * m, zero, new[t], self.relu, d)
+                    dh = d @ w_hh + dh * ~m
+            self.accumulate(t0, t1, dpre, [(0, dpre)])
+        return [dh]
