@@ -343,8 +343,8 @@ class _Sequence(Function):
         at least 65,536 numbers' worth, so a short or small sequence is one chunk (each chunk
         costs a few matmuls)."""
         if self.chunk_steps is not None:
-            return self.chunk_steps
-        return max(-(-T // 8), -(-65536 // step_size), 1)
+            return min(self.chunk_steps, T)
+        return min(T, max(-(-T // 8), -(-65536 // step_size), 1))
 
     def accumulate(self, t0: int, t1: int, dxw: Any, dhw: list[tuple[int, Any]]) -> None:
         """Adds steps t0..t1-1 (in the order the loop ran) to the gradients of x, W_ih, W_hh
@@ -410,7 +410,8 @@ class LSTMSequence(_Sequence):
         for t in range(T):
             c_new = cs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
             h_new = hs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
-            lstm_step(xp, xw[t], h @ w_hh_t, c, acts[t], c_new, h_new)
+            a = xw[t]  # one array object for input and output: CuPy copies other overlaps
+            lstm_step(xp, a, h @ w_hh_t, c, a, c_new, h_new)
             if direct:
                 h, c = h_new, c_new
                 continue
@@ -442,11 +443,12 @@ class LSTMSequence(_Sequence):
         for t0, t1 in _reverse_chunks(T, K):
             dgates = acts[t0:t1] if ring is None else ring[:t1 - t0]
             for t in range(t1 - 1, t0 - 1, -1):
-                dg = dgates[t - t0]
+                a = acts[t]
+                dg = a if ring is None else ring[t - t0]  # in place: the same array object
                 c_prev = cs[t - 1] if t else self.c0
                 gy_t = zero_h if gy is None else gy[t]
                 if direct:
-                    lstm_step_backward(xp, acts[t], c_prev, cs[t], dh, gy_t, dc, dg, dc)
+                    lstm_step_backward(xp, a, c_prev, cs[t], dh, gy_t, dc, dg, dc)
                     dh = dg @ w_hh
                     continue
                 dh_new, dc_new = dh + gy_t, dc
@@ -458,8 +460,7 @@ class LSTMSequence(_Sequence):
                     dh_new_all[t] = dh_new
                     dh_new = dh_new @ w_hr
                 dc_prev = xp.empty_like(dc)
-                lstm_step_backward(xp, acts[t], c_prev, cs[t], dh_new, zero_c, dc_new, dg,
-                                   dc_prev)
+                lstm_step_backward(xp, a, c_prev, cs[t], dh_new, zero_c, dc_new, dg, dc_prev)
                 dh_prev = dg @ w_hh
                 if mask is not None:
                     dh_prev = dh_prev + dh * keep
@@ -491,7 +492,8 @@ class GRUSequence(_Sequence):
         h = h0
         for t in range(T):
             h_new = hs[t] if mask is None else xp.empty_like(h0)
-            gru_step(xp, gi[t], h @ w_hh_t, bias, h, rzn[t], h_new, ghn[t])
+            g = gi[t]  # rzn is gi: one array object for input and output
+            gru_step(xp, g, h @ w_hh_t, bias, h, g, h_new, ghn[t])
             h = h_new if mask is None else _masked_step(xp, mask[t], h_new, h, ys, hs, t)
         self.h0, self.states, self.rzn, self.ghn = h0, hs, rzn, ghn
         return ys, hs[-1].copy()
@@ -513,17 +515,19 @@ class GRUSequence(_Sequence):
             dgi = rzn[t0:t1] if self.final else ring_i[:t1 - t0]
             dghn = ghn[t0:t1] if self.final else ring_n[:t1 - t0]
             for t in range(t1 - 1, t0 - 1, -1):
+                r_t, n_t = rzn[t], ghn[t]  # in place: pass the same array objects as outputs
+                dgi_t, dghn_t = (r_t, n_t) if self.final else (dgi[t - t0], dghn[t - t0])
                 h_prev = hs[t - 1] if t else self.h0
                 gy_t = zero if gy is None else gy[t]
                 dh_prev = xp.empty_like(zero)
                 if mask is None:
-                    gru_step_backward(xp, rzn[t], ghn[t], h_prev, dh, gy_t, dgi[t - t0], dgh,
-                                      dghn[t - t0], dh_prev)
+                    gru_step_backward(xp, r_t, n_t, h_prev, dh, gy_t, dgi_t, dgh, dghn_t,
+                                      dh_prev)
                     dh_prev += dgh @ w_hh
                 else:
                     m = mask[t]
-                    gru_step_backward(xp, rzn[t], ghn[t], h_prev, (dh + gy_t) * m, zero,
-                                      dgi[t - t0], dgh, dghn[t - t0], dh_prev)
+                    gru_step_backward(xp, r_t, n_t, h_prev, (dh + gy_t) * m, zero, dgi_t, dgh,
+                                      dghn_t, dh_prev)
                     dh_prev += dgh @ w_hh + dh * ~m
                 dh = dh_prev
             self.accumulate(t0, t1, dgi, [(0, dgi[..., :2 * H]), (2 * H, dghn)])
@@ -547,8 +551,9 @@ class RNNSequence(_Sequence):
         w_hh_t = w_hh.T
         h = h0
         for t in range(T):
-            rnn_step(xp, xw[t], h @ w_hh_t, self.relu, new[t])
-            h = new[t] if mask is None else _masked_step(xp, mask[t], new[t], h, ys, hs, t)
+            a = xw[t]  # new is xw: one array object for input and output
+            rnn_step(xp, a, h @ w_hh_t, self.relu, a)
+            h = a if mask is None else _masked_step(xp, mask[t], a, h, ys, hs, t)
         self.h0, self.states, self.new = h0, hs, new
         return ys, hs[-1].copy()
 
