@@ -8,10 +8,14 @@ same math in a few array calls per step, with a hand-written backward:
 - ``LSTMSequence``, ``GRUSequence``, ``RNNSequence``: one layer, one direction, the whole
   sequence as one op. The input projection of every step is one matmul before the loop; each
   step is one recurrent matmul plus the fused pointwise math; the backward loops once in
-  reverse, and the weight gradients are one matmul each after the loop.
+  reverse, and the weight gradients are one matmul each for the whole sequence, or for each
+  chunk of steps where memory asks for it (``_Sequence.accumulate``).
 
 The pointwise math exists twice, with the same formulas: plain ``xp`` expressions (NumPy, and
 CuPy when no kernel applies) and, on CuPy, one memoised ``ElementwiseKernel`` per direction.
+Where a kernel writes over one of its inputs, the loops pass the same array object as input
+and output: CuPy copies an input that overlaps an output held by another object, which would
+cost a copy per step (tests/test_kernel_calls.py checks every call on the CPU).
 Each op equals its composed twin in value and gradient (tests/test_fused.py). Their backward
 works on arrays only, so ``create_graph=True`` through them is refused with a clear error.
 
@@ -341,7 +345,7 @@ class _Sequence(Function):
         """Steps per chunk when the gate gradients cannot overwrite saved activations: an
         eighth of the sequence, so the buffer stays small next to what the forward saved, but
         at least 65,536 numbers' worth, so a short or small sequence is one chunk (each chunk
-        costs a few matmuls)."""
+        costs a few matmuls), and never more than the sequence."""
         if self.chunk_steps is not None:
             return min(self.chunk_steps, T)
         return min(T, max(-(-T // 8), -(-65536 // step_size), 1))
