@@ -31,8 +31,9 @@ NUMPY_STEP = {
         fused.lstm_step_backward(np, acts, c_prev, c, dh_next, gy, dc, dgates, dc_prev),
     "gru_fwd": lambda gi, gh, b_hh, h_prev, H, h, ghn, rzn:
         fused.gru_step(np, gi, gh, b_hh, h_prev, rzn, h, ghn),
-    "gru_bwd": lambda rzn, ghn, h_prev, dh_next, gy, H, dgi, dgh, dghn, dh_prev:
-        fused.gru_step_backward(np, rzn, ghn, h_prev, dh_next, gy, dgi, dgh, dghn, dh_prev),
+    "gru_bwd": lambda rzn, ghn, h_prev, dh_mm, dh_dir, gy, H, dgi, dgh, dghn, dh_prev:
+        fused.gru_step_backward(np, rzn, ghn, h_prev, dh_mm, dh_dir, gy, dgi, dgh, dghn,
+                                dh_prev),
     "rnn_fwd": lambda xw, hw, relu, h: fused.rnn_step(np, xw, hw, bool(relu), h),
     "rnn_bwd": lambda dh_next, gy, y, relu, dpre:
         fused.rnn_step_backward(np, dh_next, gy, y, bool(relu), dpre),

@@ -78,12 +78,12 @@ _CUDA_SOURCES = {
         """,
     ),
     "gru_bwd": (
-        "raw T rzn, T ghn, T h_prev, T dh_next, T gy, int32 H",
+        "raw T rzn, T ghn, T h_prev, T dh_mm, T dh_dir, T gy, int32 H",
         "raw T dgi, raw T dgh, T dghn, T dh_prev",
         """
         const int b = i / H, j = i % H, k = b * 3 * H + j;
         T r = rzn[k], z = rzn[k + H], n = rzn[k + 2 * H], hn = ghn;
-        T dh = dh_next + gy;
+        T dh = dh_mm + dh_dir + gy;
         T dnp = dh * ((T)1 - z) * ((T)1 - n * n);
         T drp = dnp * hn * r * ((T)1 - r);
         T dzp = dh * (h_prev - n) * z * ((T)1 - z);
@@ -179,18 +179,20 @@ def gru_step(xp: Any, gi: Any, gh: Any, b_hh: Any, h_prev: Any, rzn: Any, h: Any
     h[...] = n + z * (h_prev - n)
 
 
-def gru_step_backward(xp: Any, rzn: Any, ghn: Any, h_prev: Any, dh_next: Any, gy: Any,
-                      dgi: Any, dgh: Any, dghn: Any, dh_prev: Any) -> None:
-    """With dh = dh_next + gy: dgi, dgh ← dL/d(gi), dL/d(gh + b_hh), dghn ← the n block of dgh,
-    and dh_prev ← the direct part dh z, in place (dgi may be rzn, dghn may be ghn).
+def gru_step_backward(xp: Any, rzn: Any, ghn: Any, h_prev: Any, dh_mm: Any, dh_dir: Any,
+                      gy: Any, dgi: Any, dgh: Any, dghn: Any, dh_prev: Any) -> None:
+    """With dh = dh_mm + dh_dir + gy (the gradient of h through the next step's recurrent
+    matmul, through its direct path z h, and from the output): dgi, dgh ← dL/d(gi),
+    dL/d(gh + b_hh), dghn ← the n block of dgh, and dh_prev ← the direct part dh z, in place
+    (dgi may be rzn, dghn may be ghn, dh_prev may be dh_dir).
     dn' = dh (1 - z)(1 - n²); dr' = dn' gh_n σ'(r); dz' = dh (h_prev - n) σ'(z); the n block of
     dgh is dn' r (the reset gate scales W_hn h + b_hn)."""
     H = h_prev.shape[-1]
     k = _kernel(xp, "gru_bwd")
     if k is not None:
-        k(rzn, ghn, h_prev, dh_next, gy, H, dgi, dgh, dghn, dh_prev)
+        k(rzn, ghn, h_prev, dh_mm, dh_dir, gy, H, dgi, dgh, dghn, dh_prev)
         return
-    dh = dh_next + gy
+    dh = dh_mm + dh_dir + gy
     r, z, n = rzn[:, :H], rzn[:, H:2 * H], rzn[:, 2 * H:]
     # all computed before any is stored: the outputs may share memory with the inputs
     dnp = dh * (1 - z) * (1 - n * n)
@@ -268,8 +270,9 @@ class GRUPointwise(Function):
         xp = self.xp
         rzn, ghn, h_prev = self.saved
         dgi, dgh, dh_direct = xp.empty_like(rzn), xp.empty_like(rzn), xp.empty_like(h_prev)
-        gru_step_backward(xp, rzn, ghn, h_prev, dh, xp.zeros_like(dh), dgi, dgh,
-                          xp.empty_like(h_prev), dh_direct)
+        zero = xp.zeros_like(dh)
+        gru_step_backward(xp, rzn, ghn, h_prev, dh, zero, zero, dgi, dgh, xp.empty_like(h_prev),
+                          dh_direct)
         return dgi, dgh, dh_direct
 
 
@@ -515,6 +518,9 @@ class GRUSequence(_Sequence):
             ring_i = xp.empty((K, B, G), dtype=rzn.dtype)
             ring_n = xp.empty((K, B, H), dtype=rzn.dtype)
         dgh = xp.empty((B, G), dtype=rzn.dtype)  # one step's, for the recurrent matmul
+        # without a mask, dh stays in two parts, the recurrent matmul's and the direct path's,
+        # which the next kernel adds: no separate add per step
+        dh_dir = zero.copy()
         for t0, t1 in _reverse_chunks(T, K):
             dgi = rzn[t0:t1] if self.final else ring_i[:t1 - t0]
             dghn = ghn[t0:t1] if self.final else ring_n[:t1 - t0]
@@ -523,19 +529,19 @@ class GRUSequence(_Sequence):
                 dgi_t, dghn_t = (r_t, n_t) if self.final else (dgi[t - t0], dghn[t - t0])
                 h_prev = hs[t - 1] if t else self.h0
                 gy_t = zero if gy is None else gy[t]
-                dh_prev = xp.empty_like(zero)
                 if mask is None:
-                    gru_step_backward(xp, r_t, n_t, h_prev, dh, gy_t, dgi_t, dgh, dghn_t,
-                                      dh_prev)
-                    dh_prev += dgh @ w_hh
+                    gru_step_backward(xp, r_t, n_t, h_prev, dh, dh_dir, gy_t, dgi_t, dgh, dghn_t,
+                                      dh_dir)
+                    dh = dgh @ w_hh
                 else:
                     m = mask[t]
-                    gru_step_backward(xp, r_t, n_t, h_prev, (dh + gy_t) * m, zero, dgi_t, dgh,
-                                      dghn_t, dh_prev)
+                    dh_prev = xp.empty_like(zero)
+                    gru_step_backward(xp, r_t, n_t, h_prev, (dh + gy_t) * m, zero, zero, dgi_t,
+                                      dgh, dghn_t, dh_prev)
                     dh_prev += dgh @ w_hh + dh * ~m
-                dh = dh_prev
+                    dh = dh_prev
             self.accumulate(t0, t1, dgi, [(0, dgi[..., :2 * H]), (2 * H, dghn)])
-        return [dh]
+        return [dh + dh_dir if mask is None else dh]
 
 
 class RNNSequence(_Sequence):
