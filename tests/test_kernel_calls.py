@@ -1,20 +1,27 @@
-"""The CuPy kernel calls of the fused ops, checked on the CPU.
+"""The CuPy kernels of the fused ops and the calls to them, checked on the CPU.
 
 CI has no GPU, so the code that calls the CUDA kernels would otherwise run only where one is
-lent. Here each kernel is replaced by a stand-in that checks its call the way CuPy treats it,
-then computes the step with the NumPy code:
+lent. Two checks stand in:
 
-- as many arguments as the kernel declares, ``raw`` arrays C-contiguous and shaped to the
-  indexing the kernel body does, every ``T`` array of one dtype, and the elementwise arrays
-  all of one shape;
-- no input that shares memory with an output unless it is the same array object: CuPy copies
-  such an input before the launch (correct, but one more copy and launch per step).
-
-The layers then run forward and backward through the stand-ins, and must give the same values
-and gradients as the NumPy path.
+- Each kernel's CUDA C body is compiled with the host's C++ compiler, in a loop laid out as
+  CuPy lays out an ``ElementwiseKernel`` (one iteration per element ``i``; an elementwise
+  parameter is a reference to its element, inputs const; a ``raw`` one is the whole array),
+  and run against the NumPy step it mirrors, in float32 and float64, with its outputs written
+  over its inputs as the fused loops do. Skipped where there is no compiler.
+- Each kernel is replaced by a stand-in that checks every call the fused layers make as CuPy
+  would take it: as many arguments as the kernel declares, ``raw`` arrays C-contiguous and
+  shaped to the kernel's indexing, every ``T`` array of one dtype, the elementwise arrays of
+  one shape, and no input that shares memory with an output unless it is the same array
+  object (CuPy copies such an input before the launch: correct, but a copy and a launch more
+  per step). The stand-in then runs the compiled kernel (or the NumPy step without a
+  compiler), and the layers must give the same values and gradients as the NumPy path.
 """
 
 from __future__ import annotations
+
+import ctypes
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -40,12 +47,135 @@ NUMPY_STEP = {
 }
 
 
+
+def _params(name: str) -> list[tuple[bool, str, str]]:
+    """(raw, type, name) of each parameter of kernel ``name``, inputs then outputs."""
+    ins, outs, _ = fused._CUDA_SOURCES[name]
+    params = []
+    for p in (ins + ", " + outs).split(","):
+        *raw, typ, pname = p.split()
+        params.append((bool(raw), typ, pname))
+    return params
+
+
+def _cpp_source() -> str:
+    """Every kernel as a C++ loop over the elements, with a float and a double entry point."""
+    lines = ["#include <cmath>", "using std::tanh;"]
+    for name, (ins, _, body) in fused._CUDA_SOURCES.items():
+        n_in = len(ins.split(","))
+        args, refs, names = [], [], []
+        for idx, (raw, typ, pname) in enumerate(_params(name)):
+            names.append(pname if typ == "int32" or raw else "p_" + pname)
+            if typ == "int32":
+                args.append(f"int {pname}")
+            elif raw:
+                args.append(f"T* {pname}")
+            else:
+                args.append(f"T* p_{pname}")
+                const = "const " if idx < n_in else ""
+                refs.append(f"{const}T& {pname} = p_{pname}[i];")
+        sig = ", ".join(args)
+        lines.append(f"template <typename T> static void {name}(long n, {sig}) {{\n"
+                     f"  for (long i = 0; i < n; ++i) {{ {' '.join(refs)}\n{body}\n  }}\n}}")
+        for suffix, ctype in (("f32", "float"), ("f64", "double")):
+            csig = sig.replace("T*", ctype + "*")
+            lines.append(f'extern "C" void {name}_{suffix}(long n, {csig}) '
+                         f"{{ {name}<{ctype}>(n, {', '.join(names)}); }}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """The kernels built as a shared library with the host's C++ compiler, or None."""
+    cxx = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
+    if cxx is None:
+        return None
+    d = tmp_path_factory.mktemp("kernels")
+    (d / "kernels.cpp").write_text(_cpp_source())
+    subprocess.run([cxx, "-O1", "-shared", "-fPIC", "-o", str(d / "kernels.so"),
+                    str(d / "kernels.cpp")], check=True, capture_output=True, text=True)
+    return ctypes.CDLL(str(d / "kernels.so"))
+
+
+def _launch(lib, name: str, args: tuple) -> None:
+    """Runs kernel ``name`` from ``lib`` on NumPy arrays, as CuPy would on CuPy arrays."""
+    params = _params(name)
+    elementwise = [a for (raw, typ, _), a in zip(params, args) if typ == "T" and not raw]
+    n = elementwise[0].size
+    c_args: list = [ctypes.c_long(n)]
+    write_back = []  # a strided elementwise array runs on a contiguous copy (CuPy takes strides)
+    for (raw, typ, pname), a in zip(params, args):
+        if typ == "int32":
+            c_args.append(ctypes.c_int(a))
+            continue
+        if not a.flags.c_contiguous:
+            assert not raw, f"{name}: raw {pname} is not C-contiguous"
+            a, orig = np.ascontiguousarray(a), a
+            write_back.append((orig, a))
+        c_args.append(ctypes.c_void_p(a.ctypes.data))
+    suffix = "f32" if elementwise[0].dtype == np.float32 else "f64"
+    getattr(lib, f"{name}_{suffix}")(*c_args)
+    for orig, copy in write_back:
+        if orig.flags.writeable:
+            orig[...] = copy
+
+
+def _step_args(name: str, rng, dtype, B: int = 3, H: int = 4) -> tuple:
+    """Arguments for one call of kernel ``name``, in its order, drawn at random."""
+    G = {"lstm": 4, "gru": 3, "rnn": 1}[name.split("_")[0]]
+    args = []
+    for raw, typ, pname in _params(name):
+        if typ == "int32":
+            args.append(int(rng.integers(0, 2)) if pname == "relu" else H)
+        elif raw:
+            shape = (G * H,) if pname == "b_hh" else (B, G * H)
+            args.append(rng.uniform(0.05, 0.95, shape).astype(dtype) if pname in ("acts", "rzn")
+                        else rng.standard_normal(shape).astype(dtype))
+        else:
+            args.append(rng.uniform(0.05, 0.95, (B, H)).astype(dtype) if pname == "y"
+                        else rng.standard_normal((B, H)).astype(dtype))
+    return tuple(args)
+
+
+# outputs that the fused loops write over an input of the same call: (output, input)
+IN_PLACE = {"lstm_fwd": [("acts", "xw")], "lstm_bwd": [("dgates", "acts"), ("dc_prev", "dc")],
+            "gru_fwd": [("rzn", "gi")], "gru_bwd": [("dgi", "rzn"), ("dghn", "ghn"),
+                                                    ("dh_prev", "dh_dir")],
+            "rnn_fwd": [("h", "xw")], "rnn_bwd": []}
+
+
+@pytest.mark.parametrize("name", list(fused._CUDA_SOURCES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("in_place", [False, True])
+def test_cuda_kernel_bodies_compute_the_numpy_steps(compiled, name, dtype, in_place):
+    if compiled is None:
+        pytest.skip("no C++ compiler to build the kernel bodies with")
+    rng = np.random.default_rng(0)
+    args = _step_args(name, rng, dtype)
+    names = [p for _, _, p in _params(name)]
+    if in_place:  # the output is the input's array itself, as the loops pass it
+        args = list(args)
+        for out, inp in IN_PLACE[name]:
+            args[names.index(out)] = args[names.index(inp)]
+        args = tuple(args)
+    want = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    if in_place:
+        for out, inp in IN_PLACE[name]:
+            want = want[:names.index(out)] + (want[names.index(inp)],) + want[names.index(out) + 1:]
+    NUMPY_STEP[name](*want)
+    _launch(compiled, name, args)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for pname, a, b in zip(names, args, want):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=f"{name}: {pname}")
+
 class StandIn:
     """One kernel's stand-in: checks a call, counts it, and runs the NumPy step."""
 
     calls: dict[str, int] = {}
     copies: list[str] = []
     running = False  # True while the NumPy step runs: its own _kernel lookups get None
+    lib = None  # the compiled kernels, where there is a compiler
 
     def __init__(self, name: str) -> None:
         ins, outs, _ = fused._CUDA_SOURCES[name]
@@ -76,6 +206,9 @@ class StandIn:
                     a is not o and np.may_share_memory(a, o) for o in outs):
                 self.copies.append(f"{name}: {p[-1]}")
         self.calls[name] = self.calls.get(name, 0) + 1
+        if self.lib is not None:
+            _launch(self.lib, name, args)
+            return
         StandIn.running = True
         try:
             NUMPY_STEP[name](*args)
@@ -84,8 +217,8 @@ class StandIn:
 
 
 @pytest.fixture
-def stand_ins(monkeypatch):
-    StandIn.calls, StandIn.copies = {}, []
+def stand_ins(monkeypatch, compiled):
+    StandIn.calls, StandIn.copies, StandIn.lib = {}, [], compiled
     kernels = {}
 
     def kernel(xp, name):
@@ -128,8 +261,8 @@ def test_kernel_calls_match_their_declarations_and_copy_nothing(stand_ins, mode,
     finally:
         fused._Sequence.chunk_steps = None
         stand_ins.running = False
-    for a, b in zip(got, want):
-        np.testing.assert_array_equal(a, b)
+    for a, b in zip(got, want):  # the compiled kernels round differently from NumPy
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("cell", [nn.LSTMCell, nn.GRUCell])

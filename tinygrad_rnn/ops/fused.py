@@ -15,7 +15,8 @@ The pointwise math exists twice, with the same formulas: plain ``xp`` expression
 CuPy when no kernel applies) and, on CuPy, one memoised ``ElementwiseKernel`` per direction.
 Where a kernel writes over one of its inputs, the loops pass the same array object as input
 and output: CuPy copies an input that overlaps an output held by another object, which would
-cost a copy per step (tests/test_kernel_calls.py checks every call on the CPU).
+cost a copy per step. tests/test_kernel_calls.py checks, without a GPU, every call the
+loops make and each kernel body, compiled as C++, against the NumPy step.
 Each op equals its composed twin in value and gradient (tests/test_fused.py). Their backward
 works on arrays only, so ``create_graph=True`` through them is refused with a clear error.
 
