@@ -210,3 +210,32 @@ def test_detect_anomaly_with_create_graph():
         (gx,) = tr.grad((x * x * x).sum(), x, create_graph=True)
         gx.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 6 * np.array([0.5, 2.0]))
+
+
+def test_detect_anomaly_catches_an_overflow_when_gradients_accumulate():
+    x = tr.tensor([1.0, 0.0], requires_grad=True)  # float32
+    with np.errstate(over="ignore"), tr.detect_anomaly():
+        (x * 2e38).sum().backward()  # finite: x.grad = [2e38, 2e38]
+        with pytest.raises(RuntimeError, match=r"shape \(2,\) \(float32\) gave inf .*overflowed"):
+            (x * 2e38).sum().backward()  # 2e38 + 2e38 > float32's largest, 3.4e38
+
+
+def test_detect_anomaly_catches_a_bad_gradient_given_to_backward():
+    x = tr.tensor([1.0, 2.0], requires_grad=True)
+    with tr.detect_anomaly():
+        with pytest.raises(RuntimeError, match="given to backward.. holds NaN"):
+            x.backward(tr.tensor([1.0, np.nan]))  # on a leaf: no op would see it
+        with pytest.raises(RuntimeError, match="given to backward.. holds inf"):
+            (x * 2).backward(tr.tensor([np.inf, 1.0]))
+    assert x.grad is None
+
+
+def test_detect_anomaly_checks_retained_gradients():
+    x = tr.tensor([1.0], requires_grad=True)
+    with np.errstate(over="ignore"), tr.detect_anomaly():
+        h = x * 1
+        h.retain_grad()
+        loss = (h * 2e38).sum()
+        loss.backward(retain_graph=True)
+        with pytest.raises(RuntimeError, match=r"shape \(1,\) .*overflowed"):
+            loss.backward()

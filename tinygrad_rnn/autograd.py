@@ -53,6 +53,16 @@ class _HOOKS:
         for listener in tuple(_HOOKS.listeners):
             listener.backward(fn, gys, gxs, parents)
 
+    @staticmethod
+    def start(root: Tensor, gradient: Any) -> None:
+        for listener in tuple(_HOOKS.listeners):
+            listener.start(root, gradient)
+
+    @staticmethod
+    def stored(t: Tensor, g: Any, total: Any) -> None:
+        for listener in tuple(_HOOKS.listeners):
+            listener.stored(t, g, total)
+
 
 def is_grad_enabled() -> bool:
     """Whether ops record the graph now (False inside ``no_grad()``)."""
@@ -149,6 +159,8 @@ def run_backward(
             t.grad = Tensor._wrap(g if owned else g.copy(), t.device)
         else:
             t.grad = Tensor._wrap(t.grad.data + g, t.device)
+        if _HOOKS.active:
+            _HOOKS.stored(t, g, t.grad)
 
     def add(fn: Function, out: int, g: Any) -> None:
         """Add ``g`` to the gradient waiting for output ``out`` of ``fn``."""
@@ -168,6 +180,8 @@ def run_backward(
             return None
         return [None if g is None else g + 0 if create_graph else g.copy() for g in found]
 
+    if _HOOKS.active:
+        _HOOKS.start(root, gradient)
     fn0 = root._ctx
     if fn0 is None:  # backward() on a leaf: its gradient is the given one
         deliver(root, gradient)
@@ -236,9 +250,12 @@ def deliver_retained(t: Tensor, g: Any, create_graph: bool) -> None:
     """Keep the gradient of a non-leaf that asked for it with ``retain_grad()``."""
     from .tensor import Tensor
 
-    if not create_graph:
-        g = Tensor._wrap(g.copy(), t.device)
-    t.grad = g if t.grad is None else t.grad + g
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+    else:  # arrays: a copy (g flows on to other ops), or the sum with the stored gradient
+        t.grad = Tensor._wrap(g.copy() if t.grad is None else t.grad.data + g, t.device)
+    if _HOOKS.active:
+        _HOOKS.stored(t, g, t.grad)
 
 
 def grad(

@@ -41,8 +41,10 @@ class Listener:
     ``forward`` runs after every op (``out`` is its output tensor, or a tuple of them);
     ``backward`` after every op's backward, with the gradients the op received (``gys``, one
     per output, None where none arrived) and those it returned (``gxs``, one per input, in the
-    broadcast shape, before the engine sums each back to its input's shape). Raising stops the
-    pass.
+    broadcast shape, before the engine sums each back to its input's shape); ``start`` when a
+    backward pass begins, with the gradient it was given; ``stored`` when a gradient ``g`` is
+    stored in a tensor's ``.grad`` (a leaf's, or one that called ``retain_grad()``), ``total``
+    being the new ``.grad``. Raising stops the pass.
     """
 
     def forward(self, fn: Function, inputs: tuple[Tensor, ...], out: Any) -> None:
@@ -50,6 +52,12 @@ class Listener:
 
     def backward(self, fn: Function, gys: Sequence[Any], gxs: tuple[Any, ...],
                  parents: tuple[Tensor, ...]) -> None:
+        pass
+
+    def start(self, root: Tensor, gradient: Any) -> None:
+        pass
+
+    def stored(self, t: Tensor, g: Any, total: Any) -> None:
         pass
 
 
@@ -244,6 +252,24 @@ class Anomaly(Listener):
                 f"detect_anomaly: in the backward pass, {type(fn).__name__}.backward returned "
                 f"{bad} in the gradient for its input {k} (shape {shape}); {came}. "
                 + _where(self._origin.get(fn)))
+
+    def start(self, root: Tensor, gradient: Any) -> None:
+        bad = _nonfinite(gradient)
+        if bad is not None:
+            raise RuntimeError(f"detect_anomaly: the gradient given to backward() holds {bad}, "
+                               f"for a tensor of shape {root.shape}.")
+
+    def stored(self, t: Tensor, g: Any, total: Any) -> None:
+        bad = _nonfinite(total)
+        if bad is None:
+            return
+        what = f"the .grad of a tensor of shape {t.shape} ({_array(total).dtype})"
+        if _nonfinite(g) is None:  # both parts finite: their sum overflowed
+            raise RuntimeError(
+                f"detect_anomaly: adding a gradient into {what} gave {bad}: the previous .grad "
+                "and the new gradient are finite, but their sum overflowed. Zero the gradients "
+                "between steps, or scale the loss down.")
+        raise RuntimeError(f"detect_anomaly: the gradient stored in {what} holds {bad}.")
 
 
 def detect_anomaly() -> contextlib.AbstractContextManager[Anomaly]:
