@@ -515,3 +515,31 @@ def test_matmul_gradgradcheck_on_drawn_batched_shapes(device, data):
     np.testing.assert_allclose((ta @ tb).numpy(), a @ b, rtol=1e-10, atol=1e-12)
     assert gradcheck(lambda x, y: x @ y, [ta, tb])
     assert gradgradcheck(lambda x, y: x @ y, [ta, tb])
+
+
+_DTYPES = ["bool", "int32", "int64", "float32", "float64"]
+_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+        "/": lambda a, b: a / b}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("op", list(_OPS))
+@pytest.mark.parametrize("left", _DTYPES)
+def test_arithmetic_result_dtypes_follow_pytorch(left, op):
+    """Every pair of dtypes, and every kind of Python number on either side: the result has
+    the dtype torch gives (NumPy alone would give float64 for int with float32)."""
+    torch = pytest.importorskip("torch")
+    f = _OPS[op]
+    a = np.array([1, 0, 1], dtype=left)
+    others = [np.array([2, 1, 3], dtype=d) for d in _DTYPES] + [2, 2.5, True]
+    for b in others:
+        for x, y in ((a, b), (b, a)):
+            ours = [tr.tensor(v) if isinstance(v, np.ndarray) else v for v in (x, y)]
+            theirs = [torch.from_numpy(v) if isinstance(v, np.ndarray) else v for v in (x, y)]
+            try:
+                want = str(f(*theirs).dtype).removeprefix("torch.")
+            except RuntimeError:  # torch refuses bool - bool
+                continue
+            with np.errstate(divide="ignore", invalid="ignore"):
+                got = str(f(*ours).dtype)
+            assert got == want, f"{x!r} {op} {y!r}"

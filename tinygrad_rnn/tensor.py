@@ -359,16 +359,20 @@ class Tensor:
 
     # ---- arithmetic (each one op; a scalar or array operand becomes a constant) ----------
     def _lift(self, other: Any) -> Tensor:
-        """``other`` as a tensor on this device; a Python number takes this tensor's dtype."""
+        """``other`` as a tensor on this device. A Python number is weak, as in PyTorch: it
+        takes this tensor's dtype (a float32 tensor stays float32), except that a float with
+        an integer or bool tensor is float32, and an integer with a bool tensor is int64."""
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (int, float, bool, np.number, np.bool_)):
-            # numbers are weak, as in PyTorch: a float32 tensor stays float32
-            integral = isinstance(other, (int, np.integer, np.bool_))
-            if self.dtype.kind in "fc" or integral:
+            kind = self.dtype.kind
+            if isinstance(other, (bool, np.bool_)) or (
+                    isinstance(other, (int, np.integer)) and kind != "b"):
                 dt = self.dtype
+            elif isinstance(other, (int, np.integer)):
+                dt = np.dtype(np.int64)
             else:
-                dt = np.dtype(np.float32)
+                dt = self.dtype if kind in "fc" else np.dtype(np.float32)
             return Tensor._wrap(self._dev.xp.asarray(other, dtype=dt), self._dev)
         if isinstance(other, self._dev.array_type):
             return Tensor._wrap(other, self._dev)
@@ -377,29 +381,45 @@ class Tensor:
             f"make it a tensor with tr.tensor(..., device={self.device!r})"
         )
 
+    def _pair(self, other: Any, reflected: bool = False, divide: bool = False
+              ) -> tuple[Tensor, Tensor]:
+        """The operands of a binary arithmetic op, promoted as PyTorch promotes them (NumPy
+        would give float64): a float dtype wins over an integer or bool one, and dividing two
+        integer or bool tensors gives float32."""
+        o = self._lift(other)
+        a, b = (o, self) if reflected else (self, o)
+        if a.dtype == b.dtype and not (divide and a.dtype.kind not in "fc"):
+            return a, b
+        fa, fb = a.dtype.kind in "fc", b.dtype.kind in "fc"
+        if fa != fb:
+            return (a, b.to(dtype=a.dtype)) if fa else (a.to(dtype=b.dtype), b)
+        if divide and not fa:
+            return a.to(dtype=np.float32), b.to(dtype=np.float32)
+        return a, b
+
     def __add__(self, other: Any) -> Tensor:
-        return Add.apply(self, self._lift(other))
+        return Add.apply(*self._pair(other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return Add.apply(self._lift(other), self)
+        return Add.apply(*self._pair(other, reflected=True))
 
     def __sub__(self, other: Any) -> Tensor:
-        return Sub.apply(self, self._lift(other))
+        return Sub.apply(*self._pair(other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return Sub.apply(self._lift(other), self)
+        return Sub.apply(*self._pair(other, reflected=True))
 
     def __mul__(self, other: Any) -> Tensor:
-        return Mul.apply(self, self._lift(other))
+        return Mul.apply(*self._pair(other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return Mul.apply(self._lift(other), self)
+        return Mul.apply(*self._pair(other, reflected=True))
 
     def __truediv__(self, other: Any) -> Tensor:
-        return Div.apply(self, self._lift(other))
+        return Div.apply(*self._pair(other, divide=True))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return Div.apply(self._lift(other), self)
+        return Div.apply(*self._pair(other, reflected=True, divide=True))
 
     def __neg__(self) -> Tensor:
         return Neg.apply(self)
