@@ -91,9 +91,18 @@ def compiled(tmp_path_factory):
     if cxx is None:
         return None
     d = tmp_path_factory.mktemp("kernels")
-    (d / "kernels.cpp").write_text(_cpp_source())
-    subprocess.run([cxx, "-O1", "-shared", "-fPIC", "-o", str(d / "kernels.so"),
-                    str(d / "kernels.cpp")], check=True, capture_output=True, text=True)
+
+    def build(name: str, source: str) -> subprocess.CompletedProcess:
+        (d / f"{name}.cpp").write_text(source)
+        return subprocess.run([cxx, "-O1", "-shared", "-fPIC", "-o", str(d / f"{name}.so"),
+                               str(d / f"{name}.cpp")], capture_output=True, text=True)
+
+    run = build("kernels", _cpp_source())
+    if run.returncode != 0:
+        if build("trivial", "#include <cmath>\nextern \"C\" double f(double x) "
+                            "{ return std::tanh(x); }\n").returncode != 0:
+            return None  # the toolchain itself does not work here
+        pytest.fail(f"the kernel bodies do not compile as C++:\n{run.stderr}")
     return ctypes.CDLL(str(d / "kernels.so"))
 
 
