@@ -216,3 +216,33 @@ def test_engine_astype_is_differentiable():
     y.sum().backward()
     assert y.dtype == np.float64 and x.grad.dtype == np.float32
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_a_gradient_an_op_keeps_or_was_given_is_copied_into_grad():
+    """A leaf's .grad takes a new array without a copy; an array the op saved, or an input's
+    data, is copied, so that changing .grad in place changes nothing else."""
+    from tinygrad_rnn.tensor import Function
+
+    class ReturnsSaved(Function):
+        def forward(self, x):
+            self.saved = (self.xp.ones_like(x),)
+            return x * 2
+
+        def backward(self, gy):
+            return self.saved[0]
+
+    class ReturnsInput(Function):
+        def forward(self, x):
+            self.saved = (x,)
+            return x * 1
+
+        def backward(self, gy):
+            return self.saved[0]
+
+    for op in (ReturnsSaved, ReturnsInput):
+        x = tr.tensor([1.0, 2.0], requires_grad=True)
+        fn_out = op.apply(x)
+        kept = fn_out._ctx.saved[0]
+        fn_out.sum().backward(retain_graph=True)
+        x.grad.data *= 10
+        assert not np.shares_memory(x.grad.data, kept) and kept[0] == 1.0

@@ -20,8 +20,10 @@ LAYERS = {"RNN_TANH": (nn.RNN, {}), "RNN_RELU": (nn.RNN, {"nonlinearity": "relu"
           "LSTM": (nn.LSTM, {}), "GRU": (nn.GRU, {})}
 
 
-def _outputs_and_grads(layer, x, state, lengths, upstream):
-    """Run ``layer``, backprop fixed upstream gradients, return every value and gradient."""
+def _outputs_and_grads(layer, x, state, lengths, upstream, retain=False):
+    """Run ``layer``, backprop fixed upstream gradients, return every value and gradient.
+    ``retain``: backpropagate with ``retain_graph=True`` (the fused ops then keep their saved
+    activations and put the gate gradients in a buffer of a few steps)."""
     for p in layer.parameters():
         p.grad = None
     xs = tr.tensor(x, device=layer.weight_ih_l0.device, requires_grad=True)
@@ -32,7 +34,7 @@ def _outputs_and_grads(layer, x, state, lengths, upstream):
                         if st_in else None, lengths=lengths)
     results = [out] + (list(st_out) if isinstance(st_out, tuple) else [st_out])
     loss = sum((r * tr.tensor(u, device=xs.device)).sum() for r, u in zip(results, upstream))
-    loss.backward()
+    loss.backward(retain_graph=retain)
     values = [r.numpy() for r in results] + [xs.grad.numpy()]
     values += [s.grad.numpy() for s in st_in or []]
     values += [p.grad.numpy() for p in layer.parameters()]
@@ -43,11 +45,12 @@ def _outputs_and_grads(layer, x, state, lengths, upstream):
 @given(mode=st.sampled_from(list(LAYERS)), dims=tst.recurrent_dims(), layers=st.integers(1, 2),
        bidir=st.booleans(), bias=st.booleans(), batch_first=st.booleans(),
        give_state=st.booleans(), use_lengths=st.booleans(), proj=st.booleans(),
-       chunk=st.sampled_from([None, 1, 2, 3]), data=st.data())
+       chunk=st.sampled_from([None, 1, 2, 3]), retain=st.booleans(), data=st.data())
 def test_fused_layer_equals_composed(device, mode, dims, layers, bidir, bias, batch_first,
-                                     give_state, use_lengths, proj, chunk, data):
+                                     give_state, use_lengths, proj, chunk, retain, data):
     """``chunk``: steps per weight-gradient chunk where the backward cannot write over the
-    saved activations (None: the automatic size, one chunk at these lengths)."""
+    saved activations (None: the automatic size, one chunk at these lengths); ``retain``:
+    the backward keeps the graph, so LSTM and GRU use that buffer too."""
     T, B, I, H = dims["T"], dims["B"], dims["I"], dims["H"]
     cls, extra = LAYERS[mode]
     kw = dict(num_layers=layers, bidirectional=bidir, bias=bias, batch_first=batch_first,
@@ -75,7 +78,7 @@ def test_fused_layer_equals_composed(device, mode, dims, layers, bidir, bias, ba
 
     _Sequence.chunk_steps = chunk
     try:
-        a = _outputs_and_grads(fused, x, state, lengths, upstream)
+        a = _outputs_and_grads(fused, x, state, lengths, upstream, retain)
     finally:
         _Sequence.chunk_steps = None
     b = _outputs_and_grads(composed, x, state, lengths, upstream)
@@ -192,3 +195,34 @@ def test_fused_backward_twice_with_retain_graph_gives_the_same_gradients(mode, c
     for a, b, c in zip(*grads):
         np.testing.assert_allclose(a, c, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(b, c, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", list(LAYERS))
+def test_fused_layer_with_an_empty_batch(mode):
+    cls, extra = LAYERS[mode]
+    layer = cls(3, 4, bidirectional=True, **extra)
+    x = tr.randn(5, 0, 3, requires_grad=True)
+    out, _ = layer(x)
+    out.sum().backward(retain_graph=True)
+    out.sum().backward()
+    assert out.shape == (5, 0, 8) and x.grad.shape == (5, 0, 3)
+    assert not layer.weight_hh_l0.grad.numpy().any()
+
+
+@pytest.mark.parametrize("mode", list(LAYERS))
+def test_a_kept_graph_holds_no_gradients(mode):
+    """After a backward with retain_graph=True the op keeps its saved activations, but the
+    gradients it computed belong to the .grad fields alone: dropping those frees them."""
+    import gc
+    import weakref
+
+    cls, extra = LAYERS[mode]
+    layer = cls(3, 4, **extra)
+    x = tr.randn(6, 2, 3, requires_grad=True)
+    out, _ = layer(x)
+    out.sum().backward(retain_graph=True)
+    refs = [weakref.ref(g.data) for g in [x.grad] + [p.grad for p in layer.parameters()]]
+    x.grad = None
+    layer.zero_grad()
+    gc.collect()
+    assert all(r() is None for r in refs)

@@ -144,8 +144,9 @@ def run_backward(
     # gets such an array as a copy, so that no two gradients are one object
     passed: set[int] = {id(gradient)}
 
-    def deliver(t: Tensor, g: Any) -> None:
-        """Hand ``g`` to a leaf (or a wanted input): its ``.grad`` or the result list."""
+    def deliver(t: Tensor, g: Any, fn: Function | None = None) -> None:
+        """Hand ``g`` to a leaf (or a wanted input): its ``.grad`` or the result list. ``fn``
+        is the op whose backward computed ``g``."""
         if wanted is not None:
             i = wanted.get(id(t))
             if i is not None:
@@ -153,8 +154,11 @@ def run_backward(
             return
         if create_graph:  # g + 0: its own array, so no two gradients are one object
             t.grad = g + 0 if t.grad is None else t.grad + g
-        elif t.grad is None:  # own memory: never a view, nor an array passed elsewhere
-            owned = getattr(g, "base", g) is None and id(g) not in passed
+        elif t.grad is None:  # own memory: never a view, nor an array passed elsewhere or
+            # that the op holds (what it saved, its inputs, its output)
+            owned = getattr(g, "base", g) is None and id(g) not in passed and (
+                fn is None or not any(g is a for a in (*fn.saved, fn.y))
+                and not any(g is q.data for q in fn.parents))
             passed.add(id(g))
             t.grad = Tensor._wrap(g if owned else g.copy(), t.device)
         else:
@@ -238,7 +242,7 @@ def run_backward(
                     if g.dtype != p.dtype:
                         g = g.astype(p.dtype)
                     if p._ctx is None:
-                        deliver(p, g)
+                        deliver(p, g, fn)
                     else:
                         add(p._ctx, p._out, g)
             if not retain_graph:  # free the graph behind this op as the walk goes

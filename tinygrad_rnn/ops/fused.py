@@ -288,10 +288,15 @@ class _Sequence(Function):
     each sequence, or None). Outputs: the outputs of every step (T, B, H_out), zero where the
     mask is off, and the final state(s).
 
+    Every buffer is indexed by time, whichever way the loop runs: ``self.order`` lists the
+    times in the order the loop visits them, and the step before time t (in that order) is
+    t - ``self.dt``. So the reverse direction needs no reversed (negative-stride) views,
+    which matmuls would copy.
+
     Memory: the backward writes each step's gate gradients over the saved activations of that
     step, used up by then, where it may (the last backward through the op, and only into
     buffers the op owns). Otherwise it writes them into a buffer of a few steps and adds the
-    weight gradients every ``chunk`` steps: see ``chunk_len``."""
+    weight gradients every ``chunk_len`` steps."""
 
     differentiable_backward = False
     has_cell = False
@@ -310,37 +315,33 @@ class _Sequence(Function):
         xw = (x.reshape(T * B, n_in) @ w_ih.T).reshape(T, B, w_ih.shape[0])
         if b_ih is not None:
             xw += b_ih if not self.adds_b_hh_early else b_ih + b_hh
-        if reverse:  # run on the time-reversed sequence, then flip the outputs back
-            xw = xw[::-1]
-            mask = mask[::-1] if mask is not None else None
-        self.bias, self.proj, self.reverse, self.mask = bias, proj, reverse, mask
-        ys, *finals = self.loop(xp, xw, h0, c0, w_hh, b_hh, w_hr, mask)
+        self.order = range(T - 1, -1, -1) if reverse else range(T)
+        self.dt = -1 if reverse else 1
+        self.bias, self.proj, self.mask = bias, proj, mask
+        outs = self.loop(xp, xw, h0, c0, w_hh, b_hh, w_hr, mask)
         self.saved = (x, w_ih, w_hh, w_hr)
-        return (ys[::-1] if reverse else ys, *finals)
+        return outs
 
     adds_b_hh_early = True  # LSTM and RNN add both biases to xw; GRU keeps b_hh inside r ⊙ (.)
 
     def backward(self, *gys: Any) -> tuple[Any, ...]:
         xp = self.xp
         x, w_ih, w_hh, w_hr = self.saved
-        gy = gys[0]
-        if gy is not None and self.reverse:
-            gy = gy[::-1]
         needs = [p.requires_grad for p in self.parents] if self.parents else None
-        # the gradients, filled chunk by chunk by `accumulate` during the loop; dx in the
-        # order the loop ran
+        # the gradients, filled chunk by chunk by `accumulate` during the loop
         self.dx = xp.empty(x.shape, dtype=x.dtype) if needs is None or needs[0] else None
         self.dw_ih, self.dw_hh = xp.zeros_like(w_ih), xp.zeros_like(w_hh)
         self.db_ih = xp.zeros(w_ih.shape[0], dtype=x.dtype)
         self.db_hh = xp.zeros(w_ih.shape[0], dtype=x.dtype)
         self.shared = False  # True when the recurrent and input projections share a gradient
-        finals = self.loop_backward(xp, gy, *gys[1:])
-        dx = self.dx[::-1] if self.dx is not None and self.reverse else self.dx
-        grads: list[Any] = [dx, *finals, self.dw_ih, self.dw_hh]
+        finals = self.loop_backward(xp, *gys)
+        grads: list[Any] = [self.dx, *finals, self.dw_ih, self.dw_hh]
         if self.bias:
             grads += [self.db_ih, self.db_ih if self.shared else self.db_hh]
         if self.proj:
             grads.append(self.projection_grad())
+        for name in ("dx", "dw_ih", "dw_hh", "db_ih", "db_hh", "dh_new_all"):
+            self.__dict__.pop(name, None)  # the gradients belong to the caller now
         if self.final:  # the engine frees `saved`; these buffers go with it
             self.__dict__.clear()
         return tuple(grads)
@@ -352,42 +353,48 @@ class _Sequence(Function):
         costs a few matmuls), and never more than the sequence."""
         if self.chunk_steps is not None:
             return min(self.chunk_steps, T)
-        return min(T, max(-(-T // 8), -(-65536 // step_size), 1))
+        return min(T, max(-(-T // 8), -(-65536 // max(step_size, 1)), 1))
+
+    def backward_chunks(self, T: int, K: int) -> list[tuple[int, int, range]]:
+        """The backward's walk, in chunks of at most K steps: (t0, t1, times) with [t0, t1)
+        the chunk's times and ``times`` the order to visit them (the loop's, reversed)."""
+        if self.dt == 1:  # the loop ran 0 .. T-1: back from the end
+            return [(max(0, t1 - K), t1, range(t1 - 1, max(0, t1 - K) - 1, -1))
+                    for t1 in range(T, 0, -K)]
+        return [(t0, min(T, t0 + K), range(t0, min(T, t0 + K))) for t0 in range(0, T, K)]
 
     def accumulate(self, t0: int, t1: int, dxw: Any, dhw: list[tuple[int, Any]]) -> None:
-        """Adds steps t0..t1-1 (in the order the loop ran) to the gradients of x, W_ih, W_hh
-        and the biases. ``dxw`` (K, B, G): the gradients of those steps' input projections;
-        ``dhw``: those of their recurrent projections, as (first row, (K, B, rows)) blocks.
-        dx = dxw W_ih; dW_ih += Σ dxwᵀ x; dW_hh += Σ dhw_tᵀ h_{t-1} (h0 before step 0): one
-        matmul each for the whole chunk."""
+        """Adds the steps at times t0..t1-1 to the gradients of x, W_ih, W_hh and the biases.
+        ``dxw`` (K, B, G): the gradients of those steps' input projections; ``dhw``: those of
+        their recurrent projections, as (first row, (K, B, columns), n) blocks, of which the
+        first n columns count. dx = dxw W_ih; dW_ih += Σ dxwᵀ x; dW_hh += Σ dhw_tᵀ h_prev(t)
+        (h0 for the loop's first step): one matmul each for the whole chunk."""
         xp = self.xp
         x, w_ih = self.saved[0], self.saved[1]
         K, B, G = dxw.shape
         d = dxw.reshape(K * B, G)
         if self.dx is not None:
-            xp.matmul(d, w_ih, out=self.dx[t0:t1].reshape(K * B, -1))
-        xs = x[::-1] if self.reverse else x
-        self.dw_ih += d.T @ xs[t0:t1].reshape(K * B, -1)
+            xp.matmul(d, w_ih, out=self.dx[t0:t1].reshape(K * B, x.shape[-1]))
+        self.dw_ih += d.T @ x[t0:t1].reshape(K * B, x.shape[-1])
         if self.bias:
             self.db_ih += d.sum(axis=0)
         self.shared = len(dhw) == 1 and dhw[0][1] is dxw
-        for row, blk in dhw:
-            rows = slice(row, row + blk.shape[-1])
+        first, dt = self.order[0], self.dt
+        for row, blk, n_rows in dhw:
+            rows = slice(row, row + n_rows)
             if self.bias and not self.shared:
-                self.db_hh[rows] += blk.sum(axis=(0, 1))
-            first = t0
-            if t0 == 0:  # step 0 follows h0
-                self.dw_hh[rows] += blk[0].T @ self.h0
-                blk, first = blk[1:], 1
-            n = t1 - first
+                self.db_hh[rows] += blk.sum(axis=(0, 1))[:n_rows]
+            lo, hi = t0, t1
+            if lo <= first < hi:  # the loop's first step follows h0
+                self.dw_hh[rows] += (blk[first - t0].T @ self.h0)[:n_rows]
+                if dt == 1:
+                    blk, lo = blk[1:], lo + 1
+                else:
+                    blk, hi = blk[:-1], hi - 1
+            n = hi - lo
             if n > 0:
-                h_prev = self.states[first - 1:t1 - 1].reshape(n * B, -1)
-                self.dw_hh[rows] += blk.reshape(n * B, -1).T @ h_prev
-
-
-def _reverse_chunks(T: int, K: int) -> list[tuple[int, int]]:
-    """[t0, t1) ranges of at most K steps, from the end of the sequence to its start."""
-    return [(max(0, t1 - K), t1) for t1 in range(T, 0, -K)]
+                h_prev = self.states[lo - dt:hi - dt].reshape(n * B, self.h0.shape[-1])
+                self.dw_hh[rows] += (blk.reshape(n * B, blk.shape[-1]).T @ h_prev)[:n_rows]
 
 
 def _masked_step(xp: Any, m: Any, h_new: Any, h: Any, ys: Any, hs: Any, t: int) -> Any:
@@ -415,7 +422,7 @@ class LSTMSequence(_Sequence):
         direct = mask is None and w_hr is None  # the step writes straight into hs, cs
         w_hh_t = w_hh.T
         h, c = h0, c0
-        for t in range(T):
+        for t in self.order:
             c_new = cs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
             h_new = hs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
             a = xw[t]  # one array object for input and output: CuPy copies other overlaps
@@ -434,7 +441,8 @@ class LSTMSequence(_Sequence):
                 h, c = xp.where(m, h_new, h), xp.where(m, c_new, c)
             hs[t], cs[t] = h, c
         self.h0, self.c0, self.states, self.cells, self.acts, self.raw = h0, c0, hs, cs, acts, raw
-        return ys, hs[-1].copy(), cs[-1].copy()
+        last = self.order[-1]
+        return ys, hs[last].copy(), cs[last].copy()
 
     def loop_backward(self, xp: Any, gy: Any, g_hn: Any, g_cn: Any) -> list[Any]:
         hs, cs, acts, mask = self.states, self.cells, self.acts, self.mask
@@ -448,12 +456,13 @@ class LSTMSequence(_Sequence):
         ring = None if self.final else xp.empty((K, B, G), dtype=acts.dtype)
         direct = mask is None and w_hr is None
         dh_new_all = xp.empty_like(hs) if w_hr is not None else None
-        for t0, t1 in _reverse_chunks(T, K):
+        first, dt = self.order[0], self.dt
+        for t0, t1, times in self.backward_chunks(T, K):
             dgates = acts[t0:t1] if ring is None else ring[:t1 - t0]
-            for t in range(t1 - 1, t0 - 1, -1):
+            for t in times:
                 a = acts[t]
-                dg = a if ring is None else ring[t - t0]  # in place: the same array object
-                c_prev = cs[t - 1] if t else self.c0
+                dg = a if ring is None else dgates[t - t0]  # in place: the same array object
+                c_prev = self.c0 if t == first else cs[t - dt]
                 gy_t = zero_h if gy is None else gy[t]
                 if direct:
                     lstm_step_backward(xp, a, c_prev, cs[t], dh, gy_t, dc, dg, dc)
@@ -474,13 +483,13 @@ class LSTMSequence(_Sequence):
                     dh_prev = dh_prev + dh * keep
                     dc_prev = dc_prev + dc * keep
                 dh, dc = dh_prev, dc_prev
-            self.accumulate(t0, t1, dgates, [(0, dgates)])
+            self.accumulate(t0, t1, dgates, [(0, dgates, G)])
         self.dh_new_all = dh_new_all
         return [dh, dc]
 
     def projection_grad(self) -> Any:
         T, B, P = self.dh_new_all.shape
-        return self.dh_new_all.reshape(T * B, P).T @ self.raw.reshape(T * B, -1)
+        return self.dh_new_all.reshape(T * B, P).T @ self.raw.reshape(T * B, self.raw.shape[-1])
 
 
 class GRUSequence(_Sequence):
@@ -498,13 +507,13 @@ class GRUSequence(_Sequence):
         bias = b_hh if b_hh is not None else xp.zeros(G, dtype=gi.dtype)
         w_hh_t = w_hh.T
         h = h0
-        for t in range(T):
+        for t in self.order:
             h_new = hs[t] if mask is None else xp.empty_like(h0)
             g = gi[t]  # rzn is gi: one array object for input and output
             gru_step(xp, g, h @ w_hh_t, bias, h, g, h_new, ghn[t])
             h = h_new if mask is None else _masked_step(xp, mask[t], h_new, h, ys, hs, t)
         self.h0, self.states, self.rzn, self.ghn = h0, hs, rzn, ghn
-        return ys, hs[-1].copy()
+        return ys, hs[self.order[-1]].copy()
 
     def loop_backward(self, xp: Any, gy: Any, g_hn: Any) -> list[Any]:
         hs, rzn, ghn, mask, w_hh = self.states, self.rzn, self.ghn, self.mask, self.saved[2]
@@ -522,13 +531,14 @@ class GRUSequence(_Sequence):
         # without a mask, dh stays in two parts, the recurrent matmul's and the direct path's,
         # which the next kernel adds: no separate add per step
         dh_dir = zero.copy()
-        for t0, t1 in _reverse_chunks(T, K):
+        first, dt = self.order[0], self.dt
+        for t0, t1, times in self.backward_chunks(T, K):
             dgi = rzn[t0:t1] if self.final else ring_i[:t1 - t0]
             dghn = ghn[t0:t1] if self.final else ring_n[:t1 - t0]
-            for t in range(t1 - 1, t0 - 1, -1):
+            for t in times:
                 r_t, n_t = rzn[t], ghn[t]  # in place: pass the same array objects as outputs
                 dgi_t, dghn_t = (r_t, n_t) if self.final else (dgi[t - t0], dghn[t - t0])
-                h_prev = hs[t - 1] if t else self.h0
+                h_prev = self.h0 if t == first else hs[t - dt]
                 gy_t = zero if gy is None else gy[t]
                 if mask is None:
                     gru_step_backward(xp, r_t, n_t, h_prev, dh, dh_dir, gy_t, dgi_t, dgh, dghn_t,
@@ -541,7 +551,10 @@ class GRUSequence(_Sequence):
                                       dgh, dghn_t, dh_prev)
                     dh_prev += dgh @ w_hh + dh * ~m
                     dh = dh_prev
-            self.accumulate(t0, t1, dgi, [(0, dgi[..., :2 * H]), (2 * H, dghn)])
+            # dW_hh's r and z rows from dgi's r and z blocks: the whole of dgi goes into the
+            # matmul (a column slice is a strided matrix, which cuBLAS would copy) and the n
+            # rows it gives are dropped
+            self.accumulate(t0, t1, dgi, [(0, dgi, 2 * H), (2 * H, dghn, H)])
         return [dh + dh_dir if mask is None else dh]
 
 
@@ -555,18 +568,17 @@ class RNNSequence(_Sequence):
 
     def loop(self, xp: Any, xw: Any, h0: Any, c0: Any, w_hh: Any, b_hh: Any, w_hr: Any,
              mask: Any) -> tuple[Any, ...]:
-        T = xw.shape[0]
         new = xw  # the h_new of every step, written over its used-up input projection
         hs = new if mask is None else xp.empty_like(new)  # the state after each step
         ys = hs if mask is None else xp.empty_like(hs)
         w_hh_t = w_hh.T
         h = h0
-        for t in range(T):
+        for t in self.order:
             a = xw[t]  # new is xw: one array object for input and output
             rnn_step(xp, a, h @ w_hh_t, self.relu, a)
             h = a if mask is None else _masked_step(xp, mask[t], a, h, ys, hs, t)
         self.h0, self.states, self.new = h0, hs, new
-        return ys, hs[-1].copy()
+        return ys, hs[self.order[-1]].copy()
 
     def loop_backward(self, xp: Any, gy: Any, g_hn: Any) -> list[Any]:
         hs, new, mask, w_hh = self.states, self.new, self.mask, self.saved[2]
@@ -577,9 +589,9 @@ class RNNSequence(_Sequence):
         # gradients go to a buffer of K steps instead
         K = self.chunk_len(T, B * H)
         ring = xp.empty((K, B, H), dtype=hs.dtype)
-        for t0, t1 in _reverse_chunks(T, K):
+        for t0, t1, times in self.backward_chunks(T, K):
             dpre = ring[:t1 - t0]
-            for t in range(t1 - 1, t0 - 1, -1):
+            for t in times:
                 d = dpre[t - t0]
                 gy_t = zero if gy is None else gy[t]
                 if mask is None:
@@ -589,5 +601,5 @@ class RNNSequence(_Sequence):
                     m = mask[t]
                     rnn_step_backward(xp, (dh + gy_t) * m, zero, new[t], self.relu, d)
                     dh = d @ w_hh + dh * ~m
-            self.accumulate(t0, t1, dpre, [(0, dpre)])
+            self.accumulate(t0, t1, dpre, [(0, dpre, H)])
         return [dh]
