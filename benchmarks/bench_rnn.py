@@ -1,7 +1,8 @@
 """Recurrent-layer benchmarks: forward + backward of one layer over a whole sequence, float32.
 
-    python benchmarks/bench_rnn.py                 # CPU: one thread, the four configurations
-    python benchmarks/bench_rnn.py --device cuda   # GPU: against cuDNN and PyTorch's cell loop
+    python benchmarks/bench_rnn.py                 # CPU (one thread), then GPU where there is one
+    python benchmarks/bench_rnn.py --device cpu    # CPU only: the four configurations
+    python benchmarks/bench_rnn.py --device cuda   # GPU only: against cuDNN and the cell loop
     python benchmarks/bench_rnn.py --quick         # a smoke run
 
 CPU implementations: tinygrad_rnn's fused path (the default) and composed path, ``torch.nn``
@@ -24,7 +25,7 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-if "--device" not in sys.argv or "cpu" in sys.argv:  # one thread, before NumPy loads BLAS
+if "cuda" not in sys.argv:  # the CPU table runs on one thread: set it before NumPy loads BLAS
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
 
@@ -309,28 +310,36 @@ def machine(device: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                    help="auto (the default): the CPU table, then the GPU table where CuPy sees "
+                         "a GPU")
     ap.add_argument("--configs", nargs="+", choices=list(CONFIGS))
     ap.add_argument("--cells", nargs="+", choices=CELLS, default=CELLS)
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--quick", action="store_true", help="one small configuration, 3 rounds")
-    ap.add_argument("--out", type=Path, help="also write the Markdown table here")
+    ap.add_argument("--out", type=Path, help="also write the Markdown tables here")
     args = ap.parse_args()
     if args.quick:
         args.configs, args.rounds = args.configs or ["tiny"], 3
-    configs = args.configs or (GPU_CONFIGS if args.device == "cuda" else CPU_CONFIGS)
-    head = [f"Machine: {machine(args.device)}", ""]
-    print(head[0], flush=True)
-    if args.device == "cuda":
-        lines = gpu_table(configs, args.cells, args.rounds)
-    else:
-        lines, _ = cpu_table(configs, args.cells, args.rounds)
-        ov = engine_overhead_us()
-        lines += ["", f"Engine overhead per primitive op (forward + backward, 1-element arrays): "
-                      f"tinygrad_rnn {ov['tinygrad_rnn']:.1f} us, torch {ov['torch']:.1f} us"]
-        print(lines[-1])
+    devices = [args.device] if args.device != "auto" else (
+        ["cpu", "cuda"] if tr.cuda.is_available() else ["cpu"])
+    out: list[str] = []
+    for device in devices:
+        configs = args.configs or (GPU_CONFIGS if device == "cuda" else CPU_CONFIGS)
+        head = [f"Machine: {machine(device)}", ""]
+        print(head[0], flush=True)
+        if device == "cuda":
+            lines = gpu_table(configs, args.cells, args.rounds)
+        else:
+            lines, _ = cpu_table(configs, args.cells, args.rounds)
+            ov = engine_overhead_us()
+            lines += ["", "Engine overhead per primitive op (forward + backward, 1-element "
+                          f"arrays): tinygrad_rnn {ov['tinygrad_rnn']:.1f} us, torch "
+                          f"{ov['torch']:.1f} us"]
+            print(lines[-1])
+        out += (["", ""] if out else []) + head + lines
     if args.out:
-        args.out.write_text("\n".join(head + lines) + "\n")
+        args.out.write_text("\n".join(out) + "\n")
 
 
 if __name__ == "__main__":
