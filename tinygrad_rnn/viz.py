@@ -9,7 +9,7 @@ names when ``params`` is given, constants dashed; every arrow between two ops ca
 and dtype of the tensor that flows along it (``out k`` for output k of an op with several); the
 tensor drawn is the green double octagon at the end. Inputs come first, top to bottom.
 
-**Time steps.** An unrolled recurrent net is a long chain of small ops, about 25 per LSTM step.
+**Time steps.** An unrolled recurrent net is a long chain of small ops, about 15 per LSTM step.
 ``collapse_steps=True`` draws each time step as one node; ``expand=t`` also draws step t in full,
 inside a box (its gates are the ``Sigmoid`` and ``Tanh`` boxes after the ``Split``, whose outputs
 0 to 3 are i, f, g, o for an LSTM, r, z, n for a GRU). The steps are known because each op

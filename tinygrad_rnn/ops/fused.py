@@ -1,6 +1,6 @@
 """Fused recurrent ops: the fast path of the recurrent layers.
 
-The composed cells in ``functional`` record about 25 tiny ops per time step; these ops do the
+The composed cells in ``functional`` record about 15 tiny ops per time step; these ops do the
 same math in a few array calls per step, with a hand-written backward:
 
 - ``LSTMPointwise``, ``GRUPointwise``: one cell step's elementwise math (all gates and the state
