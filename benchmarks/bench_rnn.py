@@ -322,7 +322,7 @@ def main() -> None:
     if args.quick:
         args.configs, args.rounds = args.configs or ["tiny"], 3
     devices = [args.device] if args.device != "auto" else (
-        ["cpu", "cuda"] if tr.cuda.is_available() else ["cpu"])
+        ["cpu", "cuda"] if tr.cuda.is_available() and _torch_has_cuda() else ["cpu"])
     out: list[str] = []
     for device in devices:
         configs = args.configs or (GPU_CONFIGS if device == "cuda" else CPU_CONFIGS)
@@ -338,8 +338,14 @@ def main() -> None:
                           f"{ov['torch']:.1f} us"]
             print(lines[-1])
         out += (["", ""] if out else []) + head + lines
-    if args.out:
-        args.out.write_text("\n".join(out) + "\n")
+        if args.out:  # after each table, so that a failure later loses nothing
+            args.out.write_text("\n".join(out) + "\n")
+
+
+def _torch_has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 if __name__ == "__main__":

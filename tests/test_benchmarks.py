@@ -16,7 +16,7 @@ def test_bench_rnn_quick_run_writes_both_tables(tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "table.md"
     run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_rnn.py"), "--quick",
-                          "--out", str(out)],
+                          "--device", "cpu", "--out", str(out)],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     text = out.read_text()

@@ -239,3 +239,12 @@ def test_detect_anomaly_checks_retained_gradients():
         loss.backward(retain_graph=True)
         with pytest.raises(RuntimeError, match=r"shape \(1,\) .*overflowed"):
             loss.backward()
+
+
+def test_detect_anomaly_says_when_a_grad_was_already_bad():
+    x = tr.tensor([1.0], requires_grad=True)
+    with np.errstate(invalid="ignore", over="ignore"):
+        (x * np.inf).sum().backward()  # outside: x.grad = inf
+        with tr.detect_anomaly(), pytest.raises(
+                RuntimeError, match=r"already held inf \(1 of 1 values\) before"):
+            (x * 2).sum().backward()

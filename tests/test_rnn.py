@@ -595,3 +595,10 @@ def test_composed_cells_reject_unknown_nonlinearity():
     w = tr.randn(2, 2)
     with pytest.raises(ValueError, match="nonlinearity"):
         F.rnn_cell(x, h, w, w, nonlinearity="gelu")
+
+
+@pytest.mark.parametrize("impl", ["fused", "composed"])
+def test_a_sequence_without_time_steps_is_a_clear_error(impl):
+    lstm = nn.LSTM(3, 4, impl=impl)
+    with pytest.raises(ValueError, match=r"no time steps \(shape \(0, 2, 3\)\)"):
+        lstm(tr.randn(0, 2, 3))

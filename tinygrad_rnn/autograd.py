@@ -59,9 +59,9 @@ class _HOOKS:
             listener.start(root, gradient)
 
     @staticmethod
-    def stored(t: Tensor, g: Any, total: Any) -> None:
+    def stored(t: Tensor, g: Any, previous: Any, total: Any) -> None:
         for listener in tuple(_HOOKS.listeners):
-            listener.stored(t, g, total)
+            listener.stored(t, g, previous, total)
 
 
 def is_grad_enabled() -> bool:
@@ -152,6 +152,7 @@ def run_backward(
             if i is not None:
                 found[i] = g if found[i] is None else found[i] + g
             return
+        previous = t.grad
         if create_graph:  # g + 0: its own array, so no two gradients are one object
             t.grad = g + 0 if t.grad is None else t.grad + g
         elif t.grad is None:  # own memory: never a view, nor an array passed elsewhere or
@@ -164,7 +165,7 @@ def run_backward(
         else:
             t.grad = Tensor._wrap(t.grad.data + g, t.device)
         if _HOOKS.active:
-            _HOOKS.stored(t, g, t.grad)
+            _HOOKS.stored(t, g, previous, t.grad)
 
     def add(fn: Function, out: int, g: Any) -> None:
         """Add ``g`` to the gradient waiting for output ``out`` of ``fn``."""
@@ -254,12 +255,13 @@ def deliver_retained(t: Tensor, g: Any, create_graph: bool) -> None:
     """Keep the gradient of a non-leaf that asked for it with ``retain_grad()``."""
     from .tensor import Tensor
 
+    previous = t.grad
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
     else:  # arrays: a copy (g flows on to other ops), or the sum with the stored gradient
         t.grad = Tensor._wrap(g.copy() if t.grad is None else t.grad.data + g, t.device)
     if _HOOKS.active:
-        _HOOKS.stored(t, g, t.grad)
+        _HOOKS.stored(t, g, previous, t.grad)
 
 
 def grad(

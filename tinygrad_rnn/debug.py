@@ -43,8 +43,9 @@ class Listener:
     per output, None where none arrived) and those it returned (``gxs``, one per input, in the
     broadcast shape, before the engine sums each back to its input's shape); ``start`` when a
     backward pass begins, with the gradient it was given; ``stored`` when a gradient ``g`` is
-    stored in a tensor's ``.grad`` (a leaf's, or one that called ``retain_grad()``), ``total``
-    being the new ``.grad``. Raising stops the pass.
+    stored in a tensor's ``.grad`` (a leaf's, or one that called ``retain_grad()``), with the
+    ``.grad`` before (``previous``, None if there was none) and after (``total``). Raising stops
+    the pass.
     """
 
     def forward(self, fn: Function, inputs: tuple[Tensor, ...], out: Any) -> None:
@@ -57,7 +58,7 @@ class Listener:
     def start(self, root: Tensor, gradient: Any) -> None:
         pass
 
-    def stored(self, t: Tensor, g: Any, total: Any) -> None:
+    def stored(self, t: Tensor, g: Any, previous: Any, total: Any) -> None:
         pass
 
 
@@ -259,11 +260,16 @@ class Anomaly(Listener):
             raise RuntimeError(f"detect_anomaly: the gradient given to backward() holds {bad}, "
                                f"for a tensor of shape {root.shape}.")
 
-    def stored(self, t: Tensor, g: Any, total: Any) -> None:
+    def stored(self, t: Tensor, g: Any, previous: Any, total: Any) -> None:
         bad = _nonfinite(total)
         if bad is None:
             return
         what = f"the .grad of a tensor of shape {t.shape} ({_array(total).dtype})"
+        if previous is not None and _nonfinite(previous) is not None:
+            raise RuntimeError(
+                f"detect_anomaly: {what} already held {_nonfinite(previous)} before this "
+                "gradient was added: it came from a backward outside detect_anomaly(). Zero "
+                "the gradients (or set .grad = None) first.")
         if _nonfinite(g) is None:  # both parts finite: their sum overflowed
             raise RuntimeError(
                 f"detect_anomaly: adding a gradient into {what} gave {bad}: the previous .grad "

@@ -383,9 +383,10 @@ class Tensor:
 
     def _pair(self, other: Any, reflected: bool = False, divide: bool = False
               ) -> tuple[Tensor, Tensor]:
-        """The operands of a binary arithmetic op, promoted as PyTorch promotes them (NumPy
-        would give float64): a float dtype wins over an integer or bool one, and dividing two
-        integer or bool tensors gives float32."""
+        """The operands of a binary arithmetic op, promoted as PyTorch promotes tensors of the
+        same kind (NumPy would give float64): a float dtype wins over an integer or bool one,
+        and dividing two integer or bool tensors gives float32. Unlike PyTorch, a 0-d tensor
+        counts as much as any other (float32 with a 0-d float64 tensor gives float64)."""
         o = self._lift(other)
         a, b = (o, self) if reflected else (self, o)
         if a.dtype == b.dtype and not (divide and a.dtype.kind not in "fc"):

@@ -340,6 +340,9 @@ class RNNBase(Module):
             x = input.unsqueeze(1)
         else:
             x = input.transpose(1, 0, 2) if self.batch_first else input
+        if x.shape[0] == 0:
+            raise ValueError(f"{type(self).__name__}: the input has no time steps (shape "
+                             f"{input.shape}); a sequence needs at least one")
         ld, b = self.num_layers * self.num_directions, x.shape[1]
         shapes = [(ld, b, self.output_size)]
         if self.mode == "LSTM":
