@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
@@ -47,6 +47,7 @@ def test_reduction_values_and_gradients_over_any_axes(name, device, data, keepdi
     a = data.draw(tst.arrays(tst.shapes(min_dims=1)))
     if name in ("max", "min"):  # distinct values: the numerical gradient is undefined at ties
         a = a + np.arange(a.size).reshape(a.shape) * 1e-2
+        assume(a.size < 2 or np.diff(np.sort(a.ravel())).min() > 1e-4)  # the offset can tie
     axis = data.draw(tst.axes(a.ndim))
     x = tr.tensor(a, device=device, requires_grad=True)
     expected = ref(a, _norm(axis, a.ndim), keepdims)
