@@ -421,12 +421,13 @@ class LSTMSequence(_Sequence):
         ys = hs if mask is None else xp.empty_like(hs)
         direct = mask is None and w_hr is None  # the step writes straight into hs, cs
         w_hh_t = w_hh.T
+        hw = xp.empty((B, G), dtype=xw.dtype)  # each step's recurrent matmul, into one buffer
         h, c = h0, c0
         for t in self.order:
             c_new = cs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
             h_new = hs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
             a = xw[t]  # one array object for input and output: CuPy copies other overlaps
-            lstm_step(xp, a, h @ w_hh_t, c, a, c_new, h_new)
+            lstm_step(xp, a, xp.matmul(h, w_hh_t, out=hw), c, a, c_new, h_new)
             if direct:
                 h, c = h_new, c_new
                 continue
@@ -456,6 +457,7 @@ class LSTMSequence(_Sequence):
         ring = None if self.final else xp.empty((K, B, G), dtype=acts.dtype)
         direct = mask is None and w_hr is None
         dh_new_all = xp.empty_like(hs) if w_hr is not None else None
+        dh_buf = xp.empty_like(zero_h)  # each step's recurrent matmul, into one buffer
         first, dt = self.order[0], self.dt
         for t0, t1, times in self.backward_chunks(T, K):
             dgates = acts[t0:t1] if ring is None else ring[:t1 - t0]
@@ -466,7 +468,7 @@ class LSTMSequence(_Sequence):
                 gy_t = zero_h if gy is None else gy[t]
                 if direct:
                     lstm_step_backward(xp, a, c_prev, cs[t], dh, gy_t, dc, dg, dc)
-                    dh = dg @ w_hh
+                    dh = xp.matmul(dg, w_hh, out=dh_buf)
                     continue
                 dh_new, dc_new = dh + gy_t, dc
                 if mask is not None:
@@ -506,11 +508,12 @@ class GRUSequence(_Sequence):
         ys = hs if mask is None else xp.empty_like(hs)
         bias = b_hh if b_hh is not None else xp.zeros(G, dtype=gi.dtype)
         w_hh_t = w_hh.T
+        hw = xp.empty((B, G), dtype=gi.dtype)  # each step's recurrent matmul, into one buffer
         h = h0
         for t in self.order:
             h_new = hs[t] if mask is None else xp.empty_like(h0)
             g = gi[t]  # rzn is gi: one array object for input and output
-            gru_step(xp, g, h @ w_hh_t, bias, h, g, h_new, ghn[t])
+            gru_step(xp, g, xp.matmul(h, w_hh_t, out=hw), bias, h, g, h_new, ghn[t])
             h = h_new if mask is None else _masked_step(xp, mask[t], h_new, h, ys, hs, t)
         self.h0, self.states, self.rzn, self.ghn = h0, hs, rzn, ghn
         return ys, hs[self.order[-1]].copy()
@@ -531,6 +534,7 @@ class GRUSequence(_Sequence):
         # without a mask, dh stays in two parts, the recurrent matmul's and the direct path's,
         # which the next kernel adds: no separate add per step
         dh_dir = zero.copy()
+        dh_buf = xp.empty_like(zero)  # each step's recurrent matmul, into one buffer
         first, dt = self.order[0], self.dt
         for t0, t1, times in self.backward_chunks(T, K):
             dgi = rzn[t0:t1] if self.final else ring_i[:t1 - t0]
@@ -543,7 +547,7 @@ class GRUSequence(_Sequence):
                 if mask is None:
                     gru_step_backward(xp, r_t, n_t, h_prev, dh, dh_dir, gy_t, dgi_t, dgh, dghn_t,
                                       dh_dir)
-                    dh = dgh @ w_hh
+                    dh = xp.matmul(dgh, w_hh, out=dh_buf)
                 else:
                     m = mask[t]
                     dh_prev = xp.empty_like(zero)
@@ -572,10 +576,11 @@ class RNNSequence(_Sequence):
         hs = new if mask is None else xp.empty_like(new)  # the state after each step
         ys = hs if mask is None else xp.empty_like(hs)
         w_hh_t = w_hh.T
+        hw = xp.empty(h0.shape, dtype=h0.dtype)  # each step's recurrent matmul, one buffer
         h = h0
         for t in self.order:
             a = xw[t]  # new is xw: one array object for input and output
-            rnn_step(xp, a, h @ w_hh_t, self.relu, a)
+            rnn_step(xp, a, xp.matmul(h, w_hh_t, out=hw), self.relu, a)
             h = a if mask is None else _masked_step(xp, mask[t], a, h, ys, hs, t)
         self.h0, self.states, self.new = h0, hs, new
         return ys, hs[self.order[-1]].copy()
@@ -589,6 +594,7 @@ class RNNSequence(_Sequence):
         # gradients go to a buffer of K steps instead
         K = self.chunk_len(T, B * H)
         ring = xp.empty((K, B, H), dtype=hs.dtype)
+        dh_buf = xp.empty_like(zero)  # each step's recurrent matmul, into one buffer
         for t0, t1, times in self.backward_chunks(T, K):
             dpre = ring[:t1 - t0]
             for t in times:
@@ -596,7 +602,7 @@ class RNNSequence(_Sequence):
                 gy_t = zero if gy is None else gy[t]
                 if mask is None:
                     rnn_step_backward(xp, dh, gy_t, new[t], self.relu, d)
-                    dh = d @ w_hh
+                    dh = xp.matmul(d, w_hh, out=dh_buf)
                 else:
                     m = mask[t]
                     rnn_step_backward(xp, (dh + gy_t) * m, zero, new[t], self.relu, d)
