@@ -363,7 +363,7 @@ class _Sequence(Function):
                     for t1 in range(T, 0, -K)]
         return [(t0, min(T, t0 + K), range(t0, min(T, t0 + K))) for t0 in range(0, T, K)]
 
-    def accumulate(self, t0: int, t1: int, dxw: Any, dhw: list[tuple[int, Any]]) -> None:
+    def accumulate(self, t0: int, t1: int, dxw: Any, dhw: list[tuple[int, Any, int]]) -> None:
         """Adds the steps at times t0..t1-1 to the gradients of x, W_ih, W_hh and the biases.
         ``dxw`` (K, B, G): the gradients of those steps' input projections; ``dhw``: those of
         their recurrent projections, as (first row, (K, B, columns), n) blocks, of which the
