@@ -13,6 +13,9 @@ same math in a few array calls per step, with a hand-written backward:
 
 The pointwise math exists twice, with the same formulas: plain ``xp`` expressions (NumPy, and
 CuPy when no kernel applies) and, on CuPy, one memoised ``ElementwiseKernel`` per direction.
+On CuPy the loops without a mask or a projection go further: ``pointer_steps`` runs each of
+their steps as one cuBLAS call and one ``RawKernel`` launch (made from the same kernel bodies)
+on precomputed addresses, with no array object per step.
 Where a kernel writes over one of its inputs, the loops pass the same array object as input
 and output: CuPy copies an input that overlaps an output held by another object, which would
 cost a copy per step. tests/test_kernel_calls.py checks, without a GPU, every call the
@@ -29,6 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Function
+from . import pointer_steps
 
 # ---- CuPy kernels (built on first use; CuPy caches the compiled code per dtype) ------------
 
@@ -346,6 +350,14 @@ class _Sequence(Function):
             self.__dict__.clear()
         return tuple(grads)
 
+    @staticmethod
+    def steps(xp: Any, a: Any, plain: bool) -> Any:
+        """The pointer stepper (``pointer_steps``) for the buffers of ``a`` (T, B, G), where
+        the loop is ``plain`` (no mask, no projection) and one exists; else None."""
+        if not plain or not pointer_steps.PointerSteps.fits(*a.shape[1:]):
+            return None
+        return pointer_steps.get(xp, a.dtype)
+
     def chunk_len(self, T: int, step_size: int) -> int:
         """Steps per chunk when the gate gradients cannot overwrite saved activations: an
         eighth of the sequence, so the buffer stays small next to what the forward saved, but
@@ -422,8 +434,13 @@ class LSTMSequence(_Sequence):
         direct = mask is None and w_hr is None  # the step writes straight into hs, cs
         w_hh_t = w_hh.T
         hw = xp.empty((B, G), dtype=xw.dtype)  # each step's recurrent matmul, into one buffer
+        steps = self.steps(xp, xw, direct)
+        if steps is not None:
+            h0, c0 = (pointer_steps.contiguous(xp, a, xw.dtype) for a in (h0, c0))
+            steps.lstm_forward(self.order, xw, h0, c0, pointer_steps.contiguous(xp, w_hh, xw.dtype),
+                               hw, cs, hs)
         h, c = h0, c0
-        for t in self.order:
+        for t in self.order if steps is None else ():
             c_new = cs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
             h_new = hs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
             a = xw[t]  # one array object for input and output: CuPy copies other overlaps
@@ -451,7 +468,8 @@ class LSTMSequence(_Sequence):
         T, B, G = acts.shape
         zero_h, zero_c = xp.zeros_like(hs[0]), xp.zeros_like(cs[0])
         dh = zero_h if g_hn is None else g_hn
-        dc = zero_c.copy() if g_cn is None else g_cn.copy()  # updated in place below
+        # updated in place below
+        dc = xp.array(zero_c if g_cn is None else g_cn, dtype=cs.dtype, order="C")
         # on the last backward, each step's gate gradients overwrite its used-up activations
         K = T if self.final else self.chunk_len(T, B * G)
         ring = None if self.final else xp.empty((K, B, G), dtype=acts.dtype)
@@ -459,9 +477,16 @@ class LSTMSequence(_Sequence):
         dh_new_all = xp.empty_like(hs) if w_hr is not None else None
         dh_buf = xp.empty_like(zero_h)  # each step's recurrent matmul, into one buffer
         first, dt = self.order[0], self.dt
+        steps = self.steps(xp, acts, direct)
+        if steps is not None:
+            gy, dh, c0, w = (None if a is None else pointer_steps.contiguous(xp, a, acts.dtype)
+                             for a in (gy, dh, self.c0, w_hh))
         for t0, t1, times in self.backward_chunks(T, K):
             dgates = acts[t0:t1] if ring is None else ring[:t1 - t0]
-            for t in times:
+            if steps is not None:
+                dh = steps.lstm_backward(times, t0, first, dt, acts, dgates, cs, c0, gy, dh, dc,
+                                         dh_buf, w, zero_h)
+            for t in times if steps is None else ():
                 a = acts[t]
                 dg = a if ring is None else dgates[t - t0]  # in place: the same array object
                 c_prev = self.c0 if t == first else cs[t - dt]
@@ -509,8 +534,12 @@ class GRUSequence(_Sequence):
         bias = b_hh if b_hh is not None else xp.zeros(G, dtype=gi.dtype)
         w_hh_t = w_hh.T
         hw = xp.empty((B, G), dtype=gi.dtype)  # each step's recurrent matmul, into one buffer
+        steps = self.steps(xp, gi, mask is None)
+        if steps is not None:
+            h0, w, bias = (pointer_steps.contiguous(xp, a, gi.dtype) for a in (h0, w_hh, bias))
+            steps.gru_forward(self.order, gi, h0, w, hw, bias, ghn, hs)
         h = h0
-        for t in self.order:
+        for t in self.order if steps is None else ():
             h_new = hs[t] if mask is None else xp.empty_like(h0)
             g = gi[t]  # rzn is gi: one array object for input and output
             gru_step(xp, g, xp.matmul(h, w_hh_t, out=hw), bias, h, g, h_new, ghn[t])
@@ -536,10 +565,17 @@ class GRUSequence(_Sequence):
         dh_dir = zero.copy()
         dh_buf = xp.empty_like(zero)  # each step's recurrent matmul, into one buffer
         first, dt = self.order[0], self.dt
+        steps = self.steps(xp, rzn, mask is None)
+        if steps is not None:
+            gy, dh, h0, w = (None if a is None else pointer_steps.contiguous(xp, a, rzn.dtype)
+                             for a in (gy, dh, self.h0, w_hh))
         for t0, t1, times in self.backward_chunks(T, K):
             dgi = rzn[t0:t1] if self.final else ring_i[:t1 - t0]
             dghn = ghn[t0:t1] if self.final else ring_n[:t1 - t0]
-            for t in times:
+            if steps is not None:
+                dh = steps.gru_backward(times, t0, first, dt, rzn, ghn, dgi, dghn, dgh, hs, h0, gy,
+                                        dh, dh_dir, dh_buf, w, zero)
+            for t in times if steps is None else ():
                 r_t, n_t = rzn[t], ghn[t]  # in place: pass the same array objects as outputs
                 dgi_t, dghn_t = (r_t, n_t) if self.final else (dgi[t - t0], dghn[t - t0])
                 h_prev = self.h0 if t == first else hs[t - dt]
@@ -577,8 +613,12 @@ class RNNSequence(_Sequence):
         ys = hs if mask is None else xp.empty_like(hs)
         w_hh_t = w_hh.T
         hw = xp.empty(h0.shape, dtype=h0.dtype)  # each step's recurrent matmul, one buffer
+        steps = self.steps(xp, xw, mask is None)
+        if steps is not None:
+            h0, w = (pointer_steps.contiguous(xp, a, xw.dtype) for a in (h0, w_hh))
+            steps.rnn_forward(self.order, xw, h0, w, hw, self.relu)
         h = h0
-        for t in self.order:
+        for t in self.order if steps is None else ():
             a = xw[t]  # new is xw: one array object for input and output
             rnn_step(xp, a, xp.matmul(h, w_hh_t, out=hw), self.relu, a)
             h = a if mask is None else _masked_step(xp, mask[t], a, h, ys, hs, t)
@@ -595,9 +635,15 @@ class RNNSequence(_Sequence):
         K = self.chunk_len(T, B * H)
         ring = xp.empty((K, B, H), dtype=hs.dtype)
         dh_buf = xp.empty_like(zero)  # each step's recurrent matmul, into one buffer
+        steps = self.steps(xp, hs, mask is None)
+        if steps is not None:
+            gy, dh, w = (None if a is None else pointer_steps.contiguous(xp, a, hs.dtype)
+                         for a in (gy, dh, w_hh))
         for t0, t1, times in self.backward_chunks(T, K):
             dpre = ring[:t1 - t0]
-            for t in times:
+            if steps is not None:
+                dh = steps.rnn_backward(times, t0, new, dpre, gy, dh, dh_buf, w, self.relu, zero)
+            for t in times if steps is None else ():
                 d = dpre[t - t0]
                 gy_t = zero if gy is None else gy[t]
                 if mask is None:

@@ -1,0 +1,307 @@
+"""The pointer-stepped GPU loops (``ops/pointer_steps.py``), run on the CPU.
+
+Those loops hand cuBLAS and the CUDA kernels raw addresses, so an offset or a leading
+dimension off by one would read the wrong memory on a GPU, and CI has none. Here the very same
+loops run on NumPy arrays, through a backend that stands in for CuPy:
+
+- addresses are the arrays' own (``ndarray.ctypes.data``), and every one handed out is
+  remembered, so each access below must fall inside an array the loop asked the address of;
+- gemm is an emulated column-major cuBLAS gemm on those addresses (transpose flags, leading
+  dimensions, alpha and beta read from host memory, C not read when beta is 0);
+- each kernel is its generated CUDA source compiled as C++ (``__global__`` dropped, one call
+  per thread, threads run in either order), or without a compiler its NumPy step on views of
+  the same addresses.
+
+The layers must then give what the NumPy array path gives, in value and gradient.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import subprocess
+import types
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import nn
+from tinygrad_rnn.ops import fused, pointer_steps
+from tinygrad_rnn.ops.pointer_steps import OP_N, OP_T, PointerSteps, kernel_params
+
+from .conftest import gpu, needs_cuda
+from .test_kernel_calls import NUMPY_STEP
+
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+SUFFIX = {np.dtype(np.float32): ("f32", "float"), np.dtype(np.float64): ("f64", "double")}
+
+PRELUDE = """#include <cmath>
+using std::tanh;
+#define __global__
+struct tr_dim3 { unsigned x; };
+static tr_dim3 blockIdx, blockDim, threadIdx;
+"""
+
+
+def _cpp_source() -> str:
+    """Every pointer kernel for float and double, each in its own namespace (its own ``T``),
+    with a launcher that runs the grid's threads one by one, in order or in reverse."""
+    parts = [PRELUDE]
+    for name in fused._CUDA_SOURCES:
+        for sfx, ctype in SUFFIX.values():
+            fn = f"tinygrad_rnn_{name}"
+            src = pointer_steps.kernel_source(name, ctype).replace(fn + "(", f"{fn}_{sfx}(")
+            params = kernel_params(name)
+            decls = ", ".join(d for d, _ in params)
+            names = ", ".join(n for _, n in params)
+            parts.append(
+                f"namespace {name}_{sfx} {{\n{src}\n"
+                f'extern "C" void run_{name}_{sfx}(unsigned grid, int reverse, {decls}) {{\n'
+                f"  blockDim.x = {pointer_steps.BLOCK};\n"
+                "  const long total = (long)grid * blockDim.x;\n"
+                "  for (long s = 0; s < total; ++s) {\n"
+                "    const long t = reverse ? total - 1 - s : s;\n"
+                "    blockIdx.x = t / blockDim.x; threadIdx.x = t % blockDim.x;\n"
+                f"    {fn}_{sfx}({names});\n  }}\n}}\n}}\n")
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """The pointer kernels as a shared library built with the host's C++ compiler, or None."""
+    cxx = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
+    if cxx is None:
+        return None
+    d = tmp_path_factory.mktemp("pointer_kernels")
+    (d / "k.cpp").write_text(_cpp_source())
+    run = subprocess.run([cxx, "-O1", "-shared", "-fPIC", "-o", str(d / "k.so"), str(d / "k.cpp")],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        (d / "t.cpp").write_text('#include <cmath>\nextern "C" double f(double x) '
+                                 "{ return std::tanh(x); }\n")
+        if subprocess.run([cxx, "-shared", "-fPIC", "-o", str(d / "t.so"), str(d / "t.cpp")],
+                          capture_output=True).returncode != 0:
+            return None  # the toolchain itself does not work here
+        pytest.fail(f"the pointer kernels do not compile as C++:\n{run.stderr}")
+    return ctypes.CDLL(str(d / "k.so"))
+
+
+class HostBackend:
+    """Stands in for ``pointer_steps.CupyBackend`` on NumPy arrays (see the module docstring).
+    Counts gemms and launches per kernel."""
+
+    def __init__(self, lib, dtype, reverse: bool = False) -> None:
+        self.lib, self.dtype, self.reverse = lib, np.dtype(dtype), reverse
+        self.regions: list[tuple[int, int]] = []
+        self.calls: dict[str, int] = {}
+        self.gemm = self._gemm
+
+    # -- addresses
+    def ptr(self, a: np.ndarray) -> int:
+        assert isinstance(a, np.ndarray) and a.dtype == self.dtype, "pointer of a foreign array"
+        assert a.flags.c_contiguous, "pointer of a non-contiguous array"
+        self.regions.append((a.ctypes.data, a.nbytes))
+        return a.ctypes.data
+
+    def view(self, address: int, n: int, what: str) -> np.ndarray:
+        """n elements from ``address``, which must lie inside an array handed out by ``ptr``."""
+        assert isinstance(address, int), f"{what}: an address must be a Python int"
+        nbytes = n * self.dtype.itemsize
+        assert any(lo <= address and address + nbytes <= lo + size for lo, size in self.regions), \
+            f"{what}: [{address}, +{nbytes}) is outside every array the loop took the address of"
+        return np.frombuffer((ctypes.c_char * nbytes).from_address(address), self.dtype)
+
+    def handle(self) -> int:
+        return 0
+
+    # -- cuBLAS gemm, column-major: C (m, n) = alpha op(A) op(B) + beta C
+    def _gemm(self, handle, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc):
+        self.calls["gemm"] = self.calls.get("gemm", 0) + 1
+        assert handle == 0 and transa in (OP_N, OP_T) and transb in (OP_N, OP_T)
+
+        def mat(address, rows, cols, ld, what):
+            assert ld >= max(rows, 1), f"{what}: leading dimension {ld} < {rows} rows"
+            flat = self.view(address, (cols - 1) * ld + rows, what)
+            s = self.dtype.itemsize
+            return np.lib.stride_tricks.as_strided(flat, (rows, cols), (s, ld * s))
+
+        a = mat(A, *((m, k) if transa == OP_N else (k, m)), lda, "gemm A")
+        b = mat(B, *((k, n) if transb == OP_N else (n, k)), ldb, "gemm B")
+        a, b = (a if transa == OP_N else a.T), (b if transb == OP_N else b.T)
+        c = mat(C, m, n, ldc, "gemm C")
+        al = np.frombuffer((ctypes.c_char * self.dtype.itemsize).from_address(alpha), self.dtype)
+        be = np.frombuffer((ctypes.c_char * self.dtype.itemsize).from_address(beta), self.dtype)
+        prod = al[0] * (a @ b)
+        c[...] = prod if be[0] == 0 else prod + be[0] * c
+
+    # -- kernels
+    def launch(self, name: str, grid: int, args: tuple) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+        params = kernel_params(name)
+        assert len(args) == len(params), f"{name}: {len(args)} arguments, {len(params)} declared"
+        count = int(args[-1])
+        assert grid * pointer_steps.BLOCK >= count > 0 and grid == -(-count // pointer_steps.BLOCK)
+        H = int(args[[n for _, n in params].index("H")]) if name != "rnn_fwd" and \
+            name != "rnn_bwd" else count
+        G = GATES[name.split("_")[0]]
+        views, c_args = [], []
+        for (decl, pname), a in zip(params, args):
+            if decl.startswith("const int"):
+                assert isinstance(a, np.int32), f"{name}: {pname} must be numpy.int32"
+                views.append(int(a))
+                c_args.append(ctypes.c_int(int(a)))
+                continue
+            raw = not pname.startswith("p_")
+            n = G * H if pname == "b_hh" else count * G if raw else count
+            flat = self.view(a, n, f"{name}: {pname}")
+            views.append(flat if pname == "b_hh" else flat.reshape(count // H, -1))
+            c_args.append(ctypes.c_void_p(a))
+        if self.lib is not None:
+            sfx = SUFFIX[self.dtype][0]
+            getattr(self.lib, f"run_{name}_{sfx}")(ctypes.c_uint(grid), ctypes.c_int(self.reverse),
+                                                   *c_args)
+        else:
+            NUMPY_STEP[name](*views[:-1])
+
+
+class Stepping:
+    """What ``host_steps`` installed: the stepper made per dtype, and the thread order."""
+
+    def __init__(self, lib) -> None:
+        self.lib, self.reverse, self.steps = lib, False, {}
+
+    def get(self, xp, dtype):
+        key = np.dtype(dtype)
+        if key not in SUFFIX:
+            return None
+        if key not in self.steps:
+            self.steps[key] = PointerSteps(HostBackend(self.lib, key, self.reverse), key)
+        return self.steps[key]
+
+    def calls(self, dtype) -> dict:
+        return self.steps[np.dtype(dtype)].backend.calls
+
+
+@pytest.fixture
+def host_steps(monkeypatch, compiled):
+    """Makes the fused layers step by pointer on NumPy, through ``HostBackend``."""
+    stepping = Stepping(compiled)
+    monkeypatch.setattr(pointer_steps, "get", stepping.get)
+    return stepping
+
+
+def _run(layer, x, retain, loss_kind):
+    x.grad = None
+    layer.zero_grad()
+    h0 = None
+    if loss_kind == "state":  # a given initial state, and the loss through the final state only
+        D = 2 if layer.bidirectional else 1
+        shape = (layer.num_layers * D, x.shape[1], layer.hidden_size)
+        h0 = tr.Tensor(np.asfortranarray(np.random.default_rng(1).standard_normal(shape)
+                                         .astype(x.numpy().dtype)))
+        if isinstance(layer, nn.LSTM):
+            h0 = (h0, h0 * 0.5)
+    out, state = layer(x, h0)
+    states = list(state) if isinstance(state, tuple) else [state]
+    if loss_kind == "sum":  # the output gradient is a broadcast of ones (not contiguous)
+        loss = out.sum()
+    elif loss_kind == "state":
+        loss = sum((s * s).sum() for s in states)
+    else:
+        loss = (out * out).sum() + sum((s * s).sum() for s in states)
+    loss.backward(retain_graph=retain)
+    if retain:
+        loss.backward()  # the second (last) backward may write over the saved buffers
+    return [out.numpy(), x.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()]
+
+
+CASES = [("LSTM", {}), ("GRU", {}), ("RNN", {}), ("RNN", {"nonlinearity": "relu"})]
+
+
+@pytest.mark.parametrize("mode,kw", CASES)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("retain", [False, True])
+@pytest.mark.parametrize("loss_kind", ["squares", "sum", "state"])
+def test_pointer_loops_match_the_array_path(host_steps, mode, kw, dtype, retain, loss_kind):
+    tr.manual_seed(0)
+    layer = getattr(nn, mode)(3, 5, num_layers=2, bidirectional=True, dtype=dtype, **kw)
+    x = tr.randn(6, 3, 3, dtype=dtype, requires_grad=True)
+    fused._Sequence.chunk_steps = 4  # two chunks where the backward uses a buffer
+    try:
+        got = _run(layer, x, retain, loss_kind)
+        calls = host_steps.calls(dtype)
+        pointer_steps.get = lambda xp, dtype: None  # the NumPy array path (monkeypatch undoes)
+        want = _run(layer, x, retain, loss_kind)
+    finally:
+        fused._Sequence.chunk_steps = None
+    assert calls["gemm"] > 0, "the pointer loops did not run"
+    tol = 1e-10 if dtype == "float64" else 2e-5
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_pointer_loops_make_two_calls_per_step_each_way(host_steps, mode):
+    """One gemm and one kernel launch per step, forward and backward: nothing else per step."""
+    T = 7
+    layer = getattr(nn, mode)(3, 4)
+    layer(tr.randn(T, 2, 3))[0].sum().backward()
+    calls = host_steps.calls(np.float32)
+    name = mode.lower()
+    assert calls == {"gemm": 2 * T, f"{name}_fwd": T, f"{name}_bwd": T}
+
+
+@pytest.mark.parametrize("mode,kw", CASES)
+def test_pointer_kernels_do_not_depend_on_thread_order(host_steps, compiled, mode, kw):
+    """Threads of a GPU kernel run in no fixed order: reversed, the results must not change
+    (a thread reading what another writes would show here)."""
+    if compiled is None:
+        pytest.skip("no C++ compiler to build the kernels with")
+    results = []
+    for reverse in (False, True):
+        host_steps.reverse, host_steps.steps = reverse, {}
+        tr.manual_seed(0)
+        layer = getattr(nn, mode)(2, 300, dtype="float64", **kw)  # 2 x 300 > one block
+        x = tr.randn(4, 2, 2, dtype="float64", requires_grad=True)
+        results.append(_run(layer, x, False, "squares"))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_failing_gpu_toolchain_falls_back_with_a_warning(monkeypatch):
+    """Where CuPy's cuBLAS or kernel compiler fails, the layers must still train (on the array
+    path), and say once why they are slower."""
+
+    def broken(xp, dtype):
+        raise RuntimeError("nvrtc: cannot open libnvrtc")
+
+    monkeypatch.setattr(pointer_steps, "CupyBackend", broken)
+    monkeypatch.setattr(pointer_steps, "_STEPS", {})
+    fake_cupy = types.SimpleNamespace(__name__="cupy")
+    with pytest.warns(RuntimeWarning, match="libnvrtc.*array path"):
+        assert pointer_steps.get(fake_cupy, np.float32) is None
+    assert pointer_steps.get(fake_cupy, np.float32) is None  # decided once: no second warning
+    assert pointer_steps.get(np, np.float32) is None  # NumPy never steps by pointer
+    assert pointer_steps.get(fake_cupy, np.float16) is None  # no half-precision gemm here
+
+
+@gpu
+@needs_cuda
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pointer_steps_run_on_cupy(dtype):
+    """On a GPU the layers take the pointer loops (no fallback warning) and agree with NumPy."""
+    import cupy
+
+    assert isinstance(pointer_steps.get(cupy, dtype), PointerSteps)
+    for mode in ("LSTM", "GRU", "RNN"):
+        results = []
+        for device in ("cpu", "cuda"):
+            tr.manual_seed(0)
+            layer = getattr(nn, mode)(3, 5, num_layers=2, bidirectional=True,
+                                      dtype=np.dtype(dtype).name, device=device)
+            x = tr.randn(6, 3, 3, dtype=np.dtype(dtype).name, device=device, requires_grad=True)
+            results.append(_run(layer, x, False, "squares"))
+        tol = 1e-10 if dtype == np.float64 else 1e-4
+        for a, b in zip(*results):
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
