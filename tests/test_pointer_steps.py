@@ -305,3 +305,14 @@ def test_pointer_steps_run_on_cupy(dtype):
         tol = 1e-10 if dtype == np.float64 else 1e-4
         for a, b in zip(*results):
             np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_an_empty_batch_takes_the_array_path(host_steps, mode):
+    """A grid of no blocks is a CUDA error: an empty batch must not reach the pointer loops."""
+    layer = getattr(nn, mode)(3, 4)
+    x = tr.randn(5, 0, 3, requires_grad=True)
+    out, _ = layer(x)
+    out.sum().backward()
+    assert out.shape == (5, 0, 4) and x.grad.shape == (5, 0, 3)
+    assert host_steps.steps == {} or host_steps.calls(np.float32) == {}

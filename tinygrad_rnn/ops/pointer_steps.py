@@ -146,8 +146,9 @@ class PointerSteps:
 
     @staticmethod
     def fits(n_rows: int, width: int) -> bool:
-        """Whether the kernels' int indexing covers a (rows, width) step."""
-        return n_rows * width < 2 ** 31
+        """Whether a (rows, width) step can be launched: not empty (a grid of no blocks is a
+        CUDA error) and within the kernels' int indexing."""
+        return 0 < n_rows * width < 2 ** 31
 
     def mm(self, h: int, c: int, a: int, b: int, m: int, n: int, k: int, b_t: bool) -> None:
         """Row-major C (m, n) = A (m, k) @ B (k, n), or A @ Bᵀ with B stored (n, k) when
