@@ -21,6 +21,7 @@ import ctypes
 import shutil
 import subprocess
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -199,7 +200,7 @@ def _run(layer, x, retain, loss_kind):
         D = 2 if layer.bidirectional else 1
         shape = (layer.num_layers * D, x.shape[1], layer.hidden_size)
         h0 = tr.Tensor(np.asfortranarray(np.random.default_rng(1).standard_normal(shape)
-                                         .astype(x.numpy().dtype)))
+                                         .astype(x.numpy().dtype)), device=x.device)
         if isinstance(layer, nn.LSTM):
             h0 = (h0, h0 * 0.5)
     out, state = layer(x, h0)
@@ -278,33 +279,49 @@ def test_a_failing_gpu_toolchain_falls_back_with_a_warning(monkeypatch):
 
     monkeypatch.setattr(pointer_steps, "CupyBackend", broken)
     monkeypatch.setattr(pointer_steps, "_STEPS", {})
-    fake_cupy = types.SimpleNamespace(__name__="cupy")
+    fake_cupy = types.SimpleNamespace(__name__="cupy", cuda=types.SimpleNamespace(
+        runtime=types.SimpleNamespace(getDevice=lambda: 0)))
     with pytest.warns(RuntimeWarning, match="libnvrtc.*array path"):
         assert pointer_steps.get(fake_cupy, np.float32) is None
     assert pointer_steps.get(fake_cupy, np.float32) is None  # decided once: no second warning
+    with warnings.catch_warnings():  # where warnings are errors, the first call raises ...
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning, match="libnvrtc"):
+            pointer_steps.get(fake_cupy, np.float64)
+        assert pointer_steps.get(fake_cupy, np.float64) is None  # ... and the next falls back
     assert pointer_steps.get(np, np.float32) is None  # NumPy never steps by pointer
     assert pointer_steps.get(fake_cupy, np.float16) is None  # no half-precision gemm here
 
 
 @gpu
 @needs_cuda
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_pointer_steps_run_on_cupy(dtype):
-    """On a GPU the layers take the pointer loops (no fallback warning) and agree with NumPy."""
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("retain", [False, True])
+@pytest.mark.parametrize("loss_kind", ["squares", "sum", "state"])
+def test_pointer_steps_run_on_cupy(monkeypatch, dtype, retain, loss_kind):
+    """On a GPU the layers take the pointer loops (built without a fallback warning, and
+    launched) and agree with NumPy: both directions, several chunks, every kind of loss."""
     import cupy
 
-    assert isinstance(pointer_steps.get(cupy, dtype), PointerSteps)
-    for mode in ("LSTM", "GRU", "RNN"):
+    steps = pointer_steps.get(cupy, dtype)
+    assert isinstance(steps, PointerSteps)
+    launches: list[str] = []
+    launch = steps.launch
+    monkeypatch.setattr(steps, "launch", lambda name, grid, args: (launches.append(name),
+                                                                  launch(name, grid, args)))
+    monkeypatch.setattr(fused._Sequence, "chunk_steps", 4)
+    for mode, kw in CASES:
         results = []
         for device in ("cpu", "cuda"):
             tr.manual_seed(0)
-            layer = getattr(nn, mode)(3, 5, num_layers=2, bidirectional=True,
-                                      dtype=np.dtype(dtype).name, device=device)
-            x = tr.randn(6, 3, 3, dtype=np.dtype(dtype).name, device=device, requires_grad=True)
-            results.append(_run(layer, x, False, "squares"))
-        tol = 1e-10 if dtype == np.float64 else 1e-4
+            layer = getattr(nn, mode)(3, 5, num_layers=2, bidirectional=True, dtype=dtype,
+                                      device=device, **kw)
+            x = tr.randn(6, 3, 3, dtype=dtype, device=device, requires_grad=True)
+            results.append(_run(layer, x, retain, loss_kind))
+        tol = 1e-10 if dtype == "float64" else 1e-4
         for a, b in zip(*results):
             np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    assert len(launches) == sum((1 + (2 if retain else 1)) * 6 * 4 for _ in CASES)
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])

@@ -18,8 +18,9 @@ their steps as one cuBLAS call and one ``RawKernel`` launch (made from the same 
 on precomputed addresses, with no array object per step.
 Where a kernel writes over one of its inputs, the loops pass the same array object as input
 and output: CuPy copies an input that overlaps an output held by another object, which would
-cost a copy per step. tests/test_kernel_calls.py checks, without a GPU, every call the
-loops make and each kernel body, compiled as C++, against the NumPy step.
+cost a copy per step. Without a GPU, tests/test_kernel_calls.py checks every kernel call of
+the array path and each kernel body, compiled as C++, against the NumPy step, and
+tests/test_pointer_steps.py runs the pointer loops themselves on NumPy memory.
 Each op equals its composed twin in value and gradient (tests/test_fused.py). Their backward
 works on arrays only, so ``create_graph=True`` through them is refused with a clear error.
 
@@ -612,7 +613,7 @@ class RNNSequence(_Sequence):
         hs = new if mask is None else xp.empty_like(new)  # the state after each step
         ys = hs if mask is None else xp.empty_like(hs)
         w_hh_t = w_hh.T
-        hw = xp.empty(h0.shape, dtype=h0.dtype)  # each step's recurrent matmul, one buffer
+        hw = xp.empty(h0.shape, dtype=xw.dtype)  # each step's recurrent matmul, one buffer
         steps = self.steps(xp, xw, mask is None)
         if steps is not None:
             h0, w = (pointer_steps.contiguous(xp, a, xw.dtype) for a in (h0, w_hh))

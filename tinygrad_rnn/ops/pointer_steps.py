@@ -11,9 +11,12 @@ t B X itemsize bytes, so no array object is made per step.
 The kernels are built from the same bodies as the ``ElementwiseKernel`` ones
 (``fused._CUDA_SOURCES``): ``kernel_source`` wraps each body in a function of pointers, one
 thread per element ``i`` of the (B, H) state. Everything that touches CUDA goes through a
-backend (``CupyBackend``: addresses, gemm, kernels), so tests/test_kernel_calls.py runs these
+backend (``CupyBackend``: addresses, gemm, kernels), so tests/test_pointer_steps.py runs these
 very loops on the CPU, with the kernel sources compiled as C++ and an emulated gemm, against
 the NumPy path.
+
+The per-step matmuls are plain ``sgemm``/``dgemm``: full float32 even where ``CUPY_TF32=1``
+lets ``cupy.matmul`` (the input projections, the weight gradients) use TF32.
 
 cuBLAS is column-major: a row-major (m, n) matrix is, to it, the (n, m) transpose. So
 C = op(A) op(B) in row-major is the column-major Cᵀ = op(B)ᵀ op(A)ᵀ: ``PointerSteps.mm`` swaps
@@ -90,6 +93,7 @@ class CupyBackend:
             k = cupy.RawKernel(kernel_source(name, ctype), f"tinygrad_rnn_{name}")
             k.compile()  # now, so a failure falls back before any step runs
             self.kernels[name] = k
+        self.handle()  # likewise for cuBLAS
 
     def handle(self) -> int:
         """The current device's cuBLAS handle, reading alpha and beta from host memory."""
@@ -109,20 +113,21 @@ _STEPS: dict[Any, Any] = {}
 
 
 def get(xp: Any, dtype: Any) -> PointerSteps | None:
-    """The pointer stepper for arrays of ``dtype`` on ``xp``, or None where there is none:
-    not CuPy, not float32 or float64, or CuPy's cuBLAS or compiler failed (then, once, a
-    warning says why, and the loops take the array path)."""
+    """The pointer stepper for arrays of ``dtype`` on ``xp`` (on the current GPU), or None
+    where there is none: not CuPy, not float32 or float64, or building its kernels or cuBLAS
+    handle failed (then, once per GPU and dtype, a warning says why, and the loops take the
+    array path)."""
     if getattr(xp, "__name__", "") != "cupy" or np.dtype(dtype) not in (np.float32, np.float64):
         return None
-    key = np.dtype(dtype)
+    key = (xp.cuda.runtime.getDevice(), np.dtype(dtype))  # kernels are compiled per GPU
     if key not in _STEPS:
+        _STEPS[key] = None  # decided before warning: a warning turned error must not retry
         try:
-            _STEPS[key] = PointerSteps(CupyBackend(xp, key), key)
+            _STEPS[key] = PointerSteps(CupyBackend(xp, key[1]), key[1])
         except Exception as e:  # a broken toolchain must not stop training: take the array path
             warnings.warn(f"tinygrad_rnn: the pointer-stepped GPU loops are off "
                           f"({type(e).__name__}: {e}); the fused layers take the slower array "
                           "path", RuntimeWarning, stacklevel=2)
-            _STEPS[key] = None
     return _STEPS[key]
 
 
