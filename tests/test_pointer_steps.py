@@ -4,8 +4,9 @@ Those loops hand cuBLAS and the CUDA kernels raw addresses, so an offset or a le
 dimension off by one would read the wrong memory on a GPU, and CI has none. Here the very same
 loops run on NumPy arrays, through a backend that stands in for CuPy:
 
-- addresses are the arrays' own (``ndarray.ctypes.data``), and every one handed out is
-  remembered, so each access below must fall inside an array the loop asked the address of;
+- addresses are the arrays' own (``ndarray.ctypes.data``), and every one handed out in a
+  loop is remembered, so each access below must fall inside an array that loop asked the
+  address of;
 - gemm is an emulated column-major cuBLAS gemm on those addresses (transpose flags, leading
   dimensions, alpha and beta read from host memory, C not read when beta is 0);
 - each kernel is its generated CUDA source compiled as C++ (``__global__`` dropped, one call
@@ -114,6 +115,7 @@ class HostBackend:
         return np.frombuffer((ctypes.c_char * nbytes).from_address(address), self.dtype)
 
     def handle(self) -> int:
+        self.regions = []  # each loop takes its handle first, then the addresses it uses
         return 0
 
     # -- cuBLAS gemm, column-major: C (m, n) = alpha op(A) op(B) + beta C

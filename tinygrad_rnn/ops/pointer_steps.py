@@ -167,11 +167,11 @@ class PointerSteps:
                      cs: Any, hs: Any) -> None:
         T, B, G = xw.shape
         H = G // 4
+        handle = self.backend.handle()  # first: a loop's addresses are taken after it
         p, s, n = self.ptr, self.itemsize, B * H
         xw_p, hw_p, w_p, cs_p, hs_p = p(xw), p(hw), p(w_hh), p(cs), p(hs)
         h, c = p(h0), p(c0)
         grid, H32, n32 = -(-n // BLOCK), np.int32(H), np.int32(n)
-        handle = self.backend.handle()
         for t in order:
             self.mm(handle, hw_p, h, w_p, B, G, H, True)
             a, c_new, h_new = xw_p + t * B * G * s, cs_p + t * n * s, hs_p + t * n * s
@@ -182,11 +182,11 @@ class PointerSteps:
                     ghn: Any, hs: Any) -> None:
         T, B, G = gi.shape
         H = G // 3
+        handle = self.backend.handle()  # first: a loop's addresses are taken after it
         p, s, n = self.ptr, self.itemsize, B * H
         gi_p, hw_p, w_p, b_p, ghn_p, hs_p = p(gi), p(hw), p(w_hh), p(bias), p(ghn), p(hs)
         h = p(h0)
         grid, H32, n32 = -(-n // BLOCK), np.int32(H), np.int32(n)
-        handle = self.backend.handle()
         for t in order:
             self.mm(handle, hw_p, h, w_p, B, G, H, True)
             g, h_new = gi_p + t * B * G * s, hs_p + t * n * s
@@ -196,11 +196,11 @@ class PointerSteps:
     def rnn_forward(self, order: range, xw: Any, h0: Any, w_hh: Any, hw: Any, relu: bool
                     ) -> None:
         T, B, H = xw.shape
+        handle = self.backend.handle()  # first: a loop's addresses are taken after it
         p, s, n = self.ptr, self.itemsize, B * H
         xw_p, hw_p, w_p = p(xw), p(hw), p(w_hh)
         h = p(h0)
         grid, relu32, n32 = -(-n // BLOCK), np.int32(relu), np.int32(n)
-        handle = self.backend.handle()
         for t in order:
             self.mm(handle, hw_p, h, w_p, B, H, H, True)
             h = xw_p + t * n * s  # the new state overwrites the step's input projection
@@ -216,12 +216,12 @@ class PointerSteps:
         updated in place; ``gy`` None for no output gradient (``zero`` stands in)."""
         T, B, G = acts.shape
         H = G // 4
+        handle = self.backend.handle()  # first: a loop's addresses are taken after it
         p, s, n = self.ptr, self.itemsize, B * H
         acts_p, dg_p, cs_p, dc_p, buf_p, w_p = p(acts), p(dgates), p(cs), p(dc), p(dh_buf), p(w_hh)
         c0_p, dh_p = p(c0), p(dh)
         gy_p, gy_step = (p(zero), 0) if gy is None else (p(gy), n * s)
         grid, H32, n32 = -(-n // BLOCK), np.int32(H), np.int32(n)
-        handle = self.backend.handle()
         for t in times:
             dg = dg_p + (t - t0) * B * G * s
             c_prev = c0_p if t == first else cs_p + (t - dt) * n * s
@@ -238,12 +238,12 @@ class PointerSteps:
         themselves from t0 on); ``dgh`` one step's; ``dh_dir`` updated in place."""
         T, B, G = rzn.shape
         H = G // 3
+        handle = self.backend.handle()  # first: a loop's addresses are taken after it
         p, s, n = self.ptr, self.itemsize, B * H
         rzn_p, ghn_p, dgi_p, dghn_p, dgh_p = p(rzn), p(ghn), p(dgi), p(dghn), p(dgh)
         hs_p, dir_p, buf_p, w_p, h0_p, dh_p = p(hs), p(dh_dir), p(dh_buf), p(w_hh), p(h0), p(dh)
         gy_p, gy_step = (p(zero), 0) if gy is None else (p(gy), n * s)
         grid, H32, n32 = -(-n // BLOCK), np.int32(H), np.int32(n)
-        handle = self.backend.handle()
         for t in times:
             h_prev = h0_p if t == first else hs_p + (t - dt) * n * s
             self.launch("gru_bwd", grid, (
@@ -257,11 +257,11 @@ class PointerSteps:
                      dh_buf: Any, w_hh: Any, relu: bool, zero: Any) -> Any:
         """``dpre`` (K, B, H) for times t0.. ."""
         T, B, H = new.shape
+        handle = self.backend.handle()  # first: a loop's addresses are taken after it
         p, s, n = self.ptr, self.itemsize, B * H
         new_p, d_p, buf_p, w_p, dh_p = p(new), p(dpre), p(dh_buf), p(w_hh), p(dh)
         gy_p, gy_step = (p(zero), 0) if gy is None else (p(gy), n * s)
         grid, relu32, n32 = -(-n // BLOCK), np.int32(relu), np.int32(n)
-        handle = self.backend.handle()
         for t in times:
             d = d_p + (t - t0) * n * s
             self.launch("rnn_bwd", grid, (dh_p, gy_p + t * gy_step, new_p + t * n * s, relu32, d,
