@@ -26,13 +26,17 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import nn
 from tinygrad_rnn.ops import fused, pointer_steps
 from tinygrad_rnn.ops.pointer_steps import OP_N, OP_T, PointerSteps, kernel_params
+from tinygrad_rnn.testing import strategies as tst
 
 from .conftest import gpu, needs_cuda
+from .test_fused import LAYERS, _outputs_and_grads
 from .test_kernel_calls import NUMPY_STEP
 
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
@@ -335,3 +339,40 @@ def test_an_empty_batch_takes_the_array_path(host_steps, mode):
     out.sum().backward()
     assert out.shape == (5, 0, 4) and x.grad.shape == (5, 0, 3)
     assert host_steps.steps == {} or host_steps.calls(np.float32) == {}
+
+
+@given(mode=st.sampled_from(list(LAYERS)), dims=tst.recurrent_dims(), layers=st.integers(1, 2),
+       bidir=st.booleans(), bias=st.booleans(), batch_first=st.booleans(),
+       give_state=st.booleans(), chunk=st.sampled_from([None, 1, 2, 3]), retain=st.booleans(),
+       data=st.data())
+def test_pointer_stepped_layer_equals_composed(compiled, mode, dims, layers, bidir, bias,
+                                               batch_first, give_state, chunk, retain, data):
+    """Drawn layers, states, upstream gradients and chunk sizes: the pointer loops against
+    the composed cells, as ``test_fused`` holds the array path to them."""
+    T, B, I, H = dims["T"], dims["B"], dims["I"], dims["H"]
+    cls, extra = LAYERS[mode]
+    kw = dict(num_layers=layers, bidirectional=bidir, bias=bias, batch_first=batch_first,
+              dtype="float64", **extra)
+    tr.manual_seed(0)
+    fast, composed = cls(I, H, **kw), cls(I, H, impl="composed", **kw)
+    composed.load_state_dict(fast.state_dict())
+    D = 2 if bidir else 1
+    x = data.draw(tst.arrays((B, T, I) if batch_first else (T, B, I)))
+    n_states = 2 if mode == "LSTM" else 1
+    state = [data.draw(tst.arrays((layers * D, B, H))) for _ in range(n_states)] \
+        if give_state else None
+    out_shape = (B, T, D * H) if batch_first else (T, B, D * H)
+    upstream = [data.draw(tst.arrays(out_shape))]
+    upstream += [data.draw(tst.arrays((layers * D, B, H))) for _ in range(n_states)]
+
+    stepping, get = Stepping(compiled), pointer_steps.get
+    pointer_steps.get, fused._Sequence.chunk_steps = stepping.get, chunk
+    try:
+        a = _outputs_and_grads(fast, x, state, None, upstream, retain)
+    finally:
+        pointer_steps.get, fused._Sequence.chunk_steps = get, None
+    # one recurrent gemm per step of each layer and direction, forward and backward
+    assert stepping.calls(np.float64)["gemm"] == 2 * T * layers * D
+    b = _outputs_and_grads(composed, x, state, None, upstream)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, rtol=1e-10, atol=1e-12)
