@@ -304,7 +304,11 @@ def machine(device: str) -> str:
 
         name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
         name = name.decode() if isinstance(name, bytes) else name
-        info += [f"cupy {cupy.__version__}", f"GPU {name}"]
+        from tinygrad_rnn.ops import pointer_steps
+
+        path = "pointer-stepped" if pointer_steps.get(cupy, np.float32) is not None else \
+            "on the array path (the pointer loops did not build: see the warning)"
+        info += [f"cupy {cupy.__version__}", f"GPU {name}", f"fused loops {path}"]
     return ", ".join(info)
 
 
