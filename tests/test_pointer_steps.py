@@ -42,9 +42,53 @@ from .test_kernel_calls import NUMPY_STEP
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 SUFFIX = {np.dtype(np.float32): ("f32", "float"), np.dtype(np.float64): ("f64", "double")}
 
+def _lstm_fwd_masked(xw, hw, c_prev, h_prev, m, H, c, h, y, acts):
+    c_new, h_new = np.empty_like(c_prev), np.empty_like(c_prev)
+    fused.lstm_step(np, xw, hw, c_prev, acts, c_new, h_new)
+    c[...], h[...], y[...] = np.where(m != 0, c_new, c_prev), np.where(m != 0, h_new, h_prev), \
+        h_new * m
+
+
+def _lstm_bwd_masked(acts, c_prev, c, dh, gy, dc, m, H, dgates, dc_prev, dh_keep):
+    dh, dc, dcp = dh.copy(), dc.copy(), np.empty_like(dc)  # dc_prev is dc, dh_keep is dh
+    fused.lstm_step_backward(np, acts, c_prev, c, (dh + gy) * m, np.zeros_like(dh), dc * m,
+                             dgates, dcp)
+    dc_prev[...], dh_keep[...] = dcp + dc * (1 - m), dh * (1 - m)
+
+
+def _gru_fwd_masked(gi, gh, b_hh, h_prev, m, H, h, y, ghn, rzn):
+    h_new = np.empty_like(h_prev)
+    fused.gru_step(np, gi, gh, b_hh, h_prev, rzn, h_new, ghn)
+    h[...], y[...] = np.where(m != 0, h_new, h_prev), h_new * m
+
+
+def _gru_bwd_masked(rzn, ghn, h_prev, dh, gy, m, H, dgi, dgh, dghn, dh_keep):
+    dh, dz, zero = dh.copy(), np.empty_like(dh), np.zeros_like(dh)
+    fused.gru_step_backward(np, rzn, ghn, h_prev, (dh + gy) * m, zero, zero, dgi, dgh, dghn, dz)
+    dh_keep[...] = dz + dh * (1 - m)
+
+
+def _rnn_fwd_masked(xw, hw, h_prev, m, relu, H, new_h, h, y):
+    h_new = np.empty_like(h_prev)
+    fused.rnn_step(np, xw, hw, bool(relu), h_new)
+    new_h[...], h[...], y[...] = h_new, np.where(m != 0, h_new, h_prev), h_new * m
+
+
+def _rnn_bwd_masked(dh, gy, y, m, relu, H, dpre, dh_keep):
+    dh = dh.copy()  # dh_keep is dh
+    fused.rnn_step_backward(np, (dh + gy) * m, np.zeros_like(dh), y, bool(relu), dpre)
+    dh_keep[...] = dh * (1 - m)
+
+
+# the masked kernels' NumPy twins, for a machine without a compiler
+NUMPY_MASKED = {"lstm_fwd_masked": _lstm_fwd_masked, "lstm_bwd_masked": _lstm_bwd_masked,
+                "gru_fwd_masked": _gru_fwd_masked, "gru_bwd_masked": _gru_bwd_masked,
+                "rnn_fwd_masked": _rnn_fwd_masked, "rnn_bwd_masked": _rnn_bwd_masked}
+
 PRELUDE = """#include <cmath>
 using std::tanh;
 #define __global__
+#define __device__
 struct tr_dim3 { unsigned x; };
 static tr_dim3 blockIdx, blockDim, threadIdx;
 """
@@ -54,7 +98,7 @@ def _cpp_source() -> str:
     """Every pointer kernel for float and double, each in its own namespace (its own ``T``),
     with a launcher that runs the grid's threads one by one, in order or in reverse."""
     parts = [PRELUDE]
-    for name in fused._CUDA_SOURCES:
+    for name in pointer_steps.kernel_names():
         for sfx, ctype in SUFFIX.values():
             fn = f"tinygrad_rnn_{name}"
             src = pointer_steps.kernel_source(name, ctype).replace(fn + "(", f"{fn}_{sfx}(")
@@ -149,8 +193,8 @@ class HostBackend:
         assert len(args) == len(params), f"{name}: {len(args)} arguments, {len(params)} declared"
         count = int(args[-1])
         assert grid * pointer_steps.BLOCK >= count > 0 and grid == -(-count // pointer_steps.BLOCK)
-        H = int(args[[n for _, n in params].index("H")]) if name != "rnn_fwd" and \
-            name != "rnn_bwd" else count
+        names = [n for _, n in params]
+        H = int(args[names.index("H")]) if "H" in names else count
         G = GATES[name.split("_")[0]]
         views, c_args = [], []
         for (decl, pname), a in zip(params, args):
@@ -160,7 +204,8 @@ class HostBackend:
                 c_args.append(ctypes.c_int(int(a)))
                 continue
             raw = not pname.startswith("p_")
-            n = G * H if pname == "b_hh" else count * G if raw else count
+            n = G * H if pname == "b_hh" else count // H if pname == "m" else \
+                count * G if raw else count
             flat = self.view(a, n, f"{name}: {pname}")
             views.append(flat if pname == "b_hh" else flat.reshape(count // H, -1))
             c_args.append(ctypes.c_void_p(a))
@@ -169,7 +214,7 @@ class HostBackend:
             getattr(self.lib, f"run_{name}_{sfx}")(ctypes.c_uint(grid), ctypes.c_int(self.reverse),
                                                    *c_args)
         else:
-            NUMPY_STEP[name](*views[:-1])
+            (NUMPY_STEP | NUMPY_MASKED)[name](*views[:-1])
 
 
 class Stepping:
@@ -198,7 +243,7 @@ def host_steps(monkeypatch, compiled):
     return stepping
 
 
-def _run(layer, x, retain, loss_kind):
+def _run(layer, x, retain, loss_kind, lengths=None):
     x.grad = None
     layer.zero_grad()
     h0 = None
@@ -209,7 +254,7 @@ def _run(layer, x, retain, loss_kind):
                                          .astype(x.numpy().dtype)), device=x.device)
         if isinstance(layer, nn.LSTM):
             h0 = (h0, h0 * 0.5)
-    out, state = layer(x, h0)
+    out, state = layer(x, h0, lengths=lengths)
     states = list(state) if isinstance(state, tuple) else [state]
     if loss_kind == "sum":  # the output gradient is a broadcast of ones (not contiguous)
         loss = out.sum()
@@ -230,16 +275,18 @@ CASES = [("LSTM", {}), ("GRU", {}), ("RNN", {}), ("RNN", {"nonlinearity": "relu"
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("retain", [False, True])
 @pytest.mark.parametrize("loss_kind", ["squares", "sum", "state"])
-def test_pointer_loops_match_the_array_path(host_steps, mode, kw, dtype, retain, loss_kind):
+@pytest.mark.parametrize("lengths", [None, [6, 2, 4]])
+def test_pointer_loops_match_the_array_path(host_steps, mode, kw, dtype, retain, loss_kind,
+                                            lengths):
     tr.manual_seed(0)
     layer = getattr(nn, mode)(3, 5, num_layers=2, bidirectional=True, dtype=dtype, **kw)
     x = tr.randn(6, 3, 3, dtype=dtype, requires_grad=True)
     fused._Sequence.chunk_steps = 4  # two chunks where the backward uses a buffer
     try:
-        got = _run(layer, x, retain, loss_kind)
+        got = _run(layer, x, retain, loss_kind, lengths)
         calls = host_steps.calls(dtype)
         pointer_steps.get = lambda xp, dtype: None  # the NumPy array path (monkeypatch undoes)
-        want = _run(layer, x, retain, loss_kind)
+        want = _run(layer, x, retain, loss_kind, lengths)
     finally:
         fused._Sequence.chunk_steps = None
     assert calls["gemm"] > 0, "the pointer loops did not run"
@@ -249,14 +296,17 @@ def test_pointer_loops_match_the_array_path(host_steps, mode, kw, dtype, retain,
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
-def test_pointer_loops_make_two_calls_per_step_each_way(host_steps, mode):
-    """One gemm and one kernel launch per step, forward and backward: nothing else per step."""
+@pytest.mark.parametrize("lengths", [None, [7, 3]])
+def test_pointer_loops_make_two_calls_per_step_each_way(host_steps, mode, lengths):
+    """One gemm and one kernel launch per step, forward and backward: nothing else per step,
+    with or without the mask of ``lengths``."""
     T = 7
     layer = getattr(nn, mode)(3, 4)
-    layer(tr.randn(T, 2, 3))[0].sum().backward()
+    layer(tr.randn(T, 2, 3), lengths=lengths)[0].sum().backward()
     calls = host_steps.calls(np.float32)
-    name = mode.lower()
-    assert calls == {"gemm": 2 * T, f"{name}_fwd": T, f"{name}_bwd": T}
+    name_fwd, name_bwd = (f"{mode.lower()}_fwd", f"{mode.lower()}_bwd") if lengths is None \
+        else (f"{mode.lower()}_fwd_masked", f"{mode.lower()}_bwd_masked")
+    assert calls == {"gemm": 2 * T, name_fwd: T, name_bwd: T}
 
 
 @pytest.mark.parametrize("mode,kw", CASES)
@@ -343,10 +393,11 @@ def test_an_empty_batch_takes_the_array_path(host_steps, mode):
 
 @given(mode=st.sampled_from(list(LAYERS)), dims=tst.recurrent_dims(), layers=st.integers(1, 2),
        bidir=st.booleans(), bias=st.booleans(), batch_first=st.booleans(),
-       give_state=st.booleans(), chunk=st.sampled_from([None, 1, 2, 3]), retain=st.booleans(),
-       data=st.data())
+       give_state=st.booleans(), use_lengths=st.booleans(),
+       chunk=st.sampled_from([None, 1, 2, 3]), retain=st.booleans(), data=st.data())
 def test_pointer_stepped_layer_equals_composed(compiled, mode, dims, layers, bidir, bias,
-                                               batch_first, give_state, chunk, retain, data):
+                                               batch_first, give_state, use_lengths, chunk,
+                                               retain, data):
     """Drawn layers, states, upstream gradients and chunk sizes: the pointer loops against
     the composed cells, as ``test_fused`` holds the array path to them."""
     T, B, I, H = dims["T"], dims["B"], dims["I"], dims["H"]
@@ -361,6 +412,8 @@ def test_pointer_stepped_layer_equals_composed(compiled, mode, dims, layers, bid
     n_states = 2 if mode == "LSTM" else 1
     state = [data.draw(tst.arrays((layers * D, B, H))) for _ in range(n_states)] \
         if give_state else None
+    lengths = data.draw(st.lists(st.integers(1, T), min_size=B, max_size=B)) \
+        if use_lengths else None
     out_shape = (B, T, D * H) if batch_first else (T, B, D * H)
     upstream = [data.draw(tst.arrays(out_shape))]
     upstream += [data.draw(tst.arrays((layers * D, B, H))) for _ in range(n_states)]
@@ -368,11 +421,11 @@ def test_pointer_stepped_layer_equals_composed(compiled, mode, dims, layers, bid
     stepping, get = Stepping(compiled), pointer_steps.get
     pointer_steps.get, fused._Sequence.chunk_steps = stepping.get, chunk
     try:
-        a = _outputs_and_grads(fast, x, state, None, upstream, retain)
+        a = _outputs_and_grads(fast, x, state, lengths, upstream, retain)
     finally:
         pointer_steps.get, fused._Sequence.chunk_steps = get, None
     # one recurrent gemm per step of each layer and direction, forward and backward
     assert stepping.calls(np.float64)["gemm"] == 2 * T * layers * D
-    b = _outputs_and_grads(composed, x, state, None, upstream)
+    b = _outputs_and_grads(composed, x, state, lengths, upstream)
     for u, v in zip(a, b):
         np.testing.assert_allclose(u, v, rtol=1e-10, atol=1e-12)

@@ -13,9 +13,10 @@ same math in a few array calls per step, with a hand-written backward:
 
 The pointwise math exists twice, with the same formulas: plain ``xp`` expressions (NumPy, and
 CuPy when no kernel applies) and, on CuPy, one memoised ``ElementwiseKernel`` per direction.
-On CuPy the loops without a mask or a projection go further: ``pointer_steps`` runs each of
-their steps as one cuBLAS call and one ``RawKernel`` launch (made from the same kernel bodies)
-on precomputed addresses, with no array object per step.
+On CuPy the loops without a projection go further: ``pointer_steps`` runs each of their
+steps as one cuBLAS call and one ``RawKernel`` launch (made from the same kernel bodies, with
+the mask of ``lengths`` applied inside) on precomputed addresses, with no array object per
+step.
 Where a kernel writes over one of its inputs, the loops pass the same array object as input
 and output: CuPy copies an input that overlaps an output held by another object, which would
 cost a copy per step. Without a GPU, tests/test_kernel_calls.py checks every kernel call of
@@ -352,12 +353,17 @@ class _Sequence(Function):
         return tuple(grads)
 
     @staticmethod
-    def steps(xp: Any, a: Any, plain: bool) -> Any:
+    def steps(xp: Any, a: Any, ok: bool = True) -> Any:
         """The pointer stepper (``pointer_steps``) for the buffers of ``a`` (T, B, G), where
-        the loop is ``plain`` (no mask, no projection) and one exists; else None."""
-        if not plain or not pointer_steps.PointerSteps.fits(*a.shape[1:]):
+        the loop may use one (``ok``: no projection) and one exists; else None."""
+        if not ok or not pointer_steps.PointerSteps.fits(*a.shape[1:]):
             return None
         return pointer_steps.get(xp, a.dtype)
+
+    def row_mask(self, xp: Any, dtype: Any) -> Any:
+        """The mask as (T, B) numbers of ``dtype`` (1 inside a sequence), or None."""
+        m = self.mask
+        return None if m is None else pointer_steps.contiguous(xp, m.reshape(m.shape[:2]), dtype)
 
     def chunk_len(self, T: int, step_size: int) -> int:
         """Steps per chunk when the gate gradients cannot overwrite saved activations: an
@@ -435,11 +441,11 @@ class LSTMSequence(_Sequence):
         direct = mask is None and w_hr is None  # the step writes straight into hs, cs
         w_hh_t = w_hh.T
         hw = xp.empty((B, G), dtype=xw.dtype)  # each step's recurrent matmul, into one buffer
-        steps = self.steps(xp, xw, direct)
+        steps = self.steps(xp, xw, w_hr is None)
         if steps is not None:
-            h0, c0 = (pointer_steps.contiguous(xp, a, xw.dtype) for a in (h0, c0))
-            steps.lstm_forward(self.order, xw, h0, c0, pointer_steps.contiguous(xp, w_hh, xw.dtype),
-                               hw, cs, hs)
+            h0, c0, w = (pointer_steps.contiguous(xp, a, xw.dtype) for a in (h0, c0, w_hh))
+            steps.lstm_forward(self.order, xw, h0, c0, w, hw, cs, hs, self.row_mask(xp, xw.dtype),
+                               ys)
         h, c = h0, c0
         for t in self.order if steps is None else ():
             c_new = cs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
@@ -478,15 +484,16 @@ class LSTMSequence(_Sequence):
         dh_new_all = xp.empty_like(hs) if w_hr is not None else None
         dh_buf = xp.empty_like(zero_h)  # each step's recurrent matmul, into one buffer
         first, dt = self.order[0], self.dt
-        steps = self.steps(xp, acts, direct)
+        steps = self.steps(xp, acts, w_hr is None)
         if steps is not None:
             gy, dh, c0, w = (None if a is None else pointer_steps.contiguous(xp, a, acts.dtype)
                              for a in (gy, dh, self.c0, w_hh))
+            row_mask = self.row_mask(xp, acts.dtype)
         for t0, t1, times in self.backward_chunks(T, K):
             dgates = acts[t0:t1] if ring is None else ring[:t1 - t0]
             if steps is not None:
                 dh = steps.lstm_backward(times, t0, first, dt, acts, dgates, cs, c0, gy, dh, dc,
-                                         dh_buf, w, zero_h)
+                                         dh_buf, w, zero_h, row_mask)
             for t in times if steps is None else ():
                 a = acts[t]
                 dg = a if ring is None else dgates[t - t0]  # in place: the same array object
@@ -535,10 +542,11 @@ class GRUSequence(_Sequence):
         bias = b_hh if b_hh is not None else xp.zeros(G, dtype=gi.dtype)
         w_hh_t = w_hh.T
         hw = xp.empty((B, G), dtype=gi.dtype)  # each step's recurrent matmul, into one buffer
-        steps = self.steps(xp, gi, mask is None)
+        steps = self.steps(xp, gi)
         if steps is not None:
             h0, w, bias = (pointer_steps.contiguous(xp, a, gi.dtype) for a in (h0, w_hh, bias))
-            steps.gru_forward(self.order, gi, h0, w, hw, bias, ghn, hs)
+            steps.gru_forward(self.order, gi, h0, w, hw, bias, ghn, hs,
+                              self.row_mask(xp, gi.dtype), ys)
         h = h0
         for t in self.order if steps is None else ():
             h_new = hs[t] if mask is None else xp.empty_like(h0)
@@ -566,16 +574,17 @@ class GRUSequence(_Sequence):
         dh_dir = zero.copy()
         dh_buf = xp.empty_like(zero)  # each step's recurrent matmul, into one buffer
         first, dt = self.order[0], self.dt
-        steps = self.steps(xp, rzn, mask is None)
+        steps = self.steps(xp, rzn)
         if steps is not None:
             gy, dh, h0, w = (None if a is None else pointer_steps.contiguous(xp, a, rzn.dtype)
                              for a in (gy, dh, self.h0, w_hh))
+            row_mask = self.row_mask(xp, rzn.dtype)
         for t0, t1, times in self.backward_chunks(T, K):
             dgi = rzn[t0:t1] if self.final else ring_i[:t1 - t0]
             dghn = ghn[t0:t1] if self.final else ring_n[:t1 - t0]
             if steps is not None:
                 dh = steps.gru_backward(times, t0, first, dt, rzn, ghn, dgi, dghn, dgh, hs, h0, gy,
-                                        dh, dh_dir, dh_buf, w, zero)
+                                        dh, dh_dir, dh_buf, w, zero, row_mask)
             for t in times if steps is None else ():
                 r_t, n_t = rzn[t], ghn[t]  # in place: pass the same array objects as outputs
                 dgi_t, dghn_t = (r_t, n_t) if self.final else (dgi[t - t0], dghn[t - t0])
@@ -614,10 +623,11 @@ class RNNSequence(_Sequence):
         ys = hs if mask is None else xp.empty_like(hs)
         w_hh_t = w_hh.T
         hw = xp.empty(h0.shape, dtype=xw.dtype)  # each step's recurrent matmul, one buffer
-        steps = self.steps(xp, xw, mask is None)
+        steps = self.steps(xp, xw)
         if steps is not None:
             h0, w = (pointer_steps.contiguous(xp, a, xw.dtype) for a in (h0, w_hh))
-            steps.rnn_forward(self.order, xw, h0, w, hw, self.relu)
+            steps.rnn_forward(self.order, xw, h0, w, hw, self.relu, self.row_mask(xp, xw.dtype),
+                              hs, ys)
         h = h0
         for t in self.order if steps is None else ():
             a = xw[t]  # new is xw: one array object for input and output
@@ -636,14 +646,16 @@ class RNNSequence(_Sequence):
         K = self.chunk_len(T, B * H)
         ring = xp.empty((K, B, H), dtype=hs.dtype)
         dh_buf = xp.empty_like(zero)  # each step's recurrent matmul, into one buffer
-        steps = self.steps(xp, hs, mask is None)
+        steps = self.steps(xp, hs)
         if steps is not None:
             gy, dh, w = (None if a is None else pointer_steps.contiguous(xp, a, hs.dtype)
                          for a in (gy, dh, w_hh))
+            row_mask = self.row_mask(xp, hs.dtype)
         for t0, t1, times in self.backward_chunks(T, K):
             dpre = ring[:t1 - t0]
             if steps is not None:
-                dh = steps.rnn_backward(times, t0, new, dpre, gy, dh, dh_buf, w, self.relu, zero)
+                dh = steps.rnn_backward(times, t0, new, dpre, gy, dh, dh_buf, w, self.relu, zero,
+                                        row_mask)
             for t in times if steps is None else ():
                 d = dpre[t - t0]
                 gy_t = zero if gy is None else gy[t]

@@ -34,18 +34,102 @@ BLOCK = 256  # threads per block; one thread per element of the (B, H) state
 OP_N, OP_T = 0, 1  # cuBLAS: use a matrix as stored, or its transpose
 
 
-def kernel_params(name: str) -> list[tuple[str, str]]:
-    """(C declaration, name) of each parameter of the pointer kernel ``name``, in the order of
-    its ``ElementwiseKernel`` twin, then ``count`` (the number of elements). An elementwise
-    parameter becomes a pointer ``p_<name>``; a ``raw`` one stays a pointer to the step's rows."""
+# Steps of a padded batch (``lengths``): a row whose sequence has ended (m = 0) keeps its
+# state and outputs zero. Each masked kernel runs its cell's plain body (as the device function
+# ``<cell>_body``) on one element, then applies the mask, as the array path does with
+# ``xp.where``: forward, state ← m ? new : previous and y ← new m; backward, the step sees
+# (dh + gy) m and dc m, and the carried gradient keeps dh (1 - m) (dc (1 - m)), to which the
+# step's gemm then adds dgates W_hh (beta = 1). m is one number per batch row: raw, m[i / H].
+MASKED_SOURCES = {
+    "lstm_fwd_masked": (
+        "raw T xw, raw T hw, T c_prev, T h_prev, raw T m, int32 H", "T c, T h, T y, raw T acts",
+        """
+        const T mb = m[i / H];
+        T c_new, h_new;
+        lstm_fwd_body(i, xw, hw, c_prev, H, c_new, h_new, acts);
+        c = mb != (T)0 ? c_new : c_prev; h = mb != (T)0 ? h_new : h_prev; y = h_new * mb;
+        """,
+    ),
+    "lstm_bwd_masked": (
+        "raw T acts, T c_prev, T c, T dh, T gy, T dc, raw T m, int32 H",
+        "raw T dgates, T dc_prev, T dh_keep",
+        """
+        const T mb = m[i / H];
+        T dcp;
+        lstm_bwd_body(i, acts, c_prev, c, (dh + gy) * mb, (T)0, dc * mb, H, dgates, dcp);
+        dc_prev = dcp + dc * ((T)1 - mb); dh_keep = dh * ((T)1 - mb);
+        """,
+    ),
+    "gru_fwd_masked": (
+        "raw T gi, raw T gh, raw T b_hh, T h_prev, raw T m, int32 H", "T h, T y, T ghn, raw T rzn",
+        """
+        const T mb = m[i / H];
+        T h_new;
+        gru_fwd_body(i, gi, gh, b_hh, h_prev, H, h_new, ghn, rzn);
+        h = mb != (T)0 ? h_new : h_prev; y = h_new * mb;
+        """,
+    ),
+    "gru_bwd_masked": (
+        "raw T rzn, T ghn, T h_prev, T dh, T gy, raw T m, int32 H",
+        "raw T dgi, raw T dgh, T dghn, T dh_keep",
+        """
+        const T mb = m[i / H];
+        T dh_z;
+        gru_bwd_body(i, rzn, ghn, h_prev, (dh + gy) * mb, (T)0, (T)0, H, dgi, dgh, dghn, dh_z);
+        dh_keep = dh_z + dh * ((T)1 - mb);
+        """,
+    ),
+    "rnn_fwd_masked": (
+        "T xw, T hw, T h_prev, raw T m, int32 relu, int32 H", "T new_h, T h, T y",
+        """
+        const T mb = m[i / H];
+        T h_new;
+        rnn_fwd_body(i, xw, hw, relu, h_new);
+        new_h = h_new; h = mb != (T)0 ? h_new : h_prev; y = h_new * mb;
+        """,
+    ),
+    "rnn_bwd_masked": (
+        "T dh, T gy, T y, raw T m, int32 relu, int32 H", "T dpre, T dh_keep",
+        """
+        const T mb = m[i / H];
+        rnn_bwd_body(i, (dh + gy) * mb, (T)0, y, relu, dpre);
+        dh_keep = dh * ((T)1 - mb);
+        """,
+    ),
+}
+
+
+def _spec(name: str) -> tuple[str, str, str]:
     from .fused import _CUDA_SOURCES
 
-    ins, outs, _ = _CUDA_SOURCES[name]
+    return MASKED_SOURCES[name] if name in MASKED_SOURCES else _CUDA_SOURCES[name]
+
+
+def kernel_names() -> list[str]:
+    """Every pointer kernel: one per plain ``ElementwiseKernel``, and their masked twins."""
+    from .fused import _CUDA_SOURCES
+
+    return [*_CUDA_SOURCES, *MASKED_SOURCES]
+
+
+def _parsed(name: str) -> list[tuple[bool, bool, str, str]]:
+    """(is an input, raw, type, name) of each parameter of kernel ``name``, in order."""
+    ins, outs, _ = _spec(name)
     n_in = len(ins.split(","))
-    params = []
+    out = []
     for idx, decl in enumerate((ins + ", " + outs).split(",")):
         *raw, typ, pname = decl.split()
-        const = "const " if idx < n_in else ""
+        out.append((idx < n_in, bool(raw), typ, pname))
+    return out
+
+
+def kernel_params(name: str) -> list[tuple[str, str]]:
+    """(C declaration, name) of each parameter of the pointer kernel ``name``, in the order of
+    its spec, then ``count`` (the number of elements). An elementwise parameter becomes a
+    pointer ``p_<name>``; a ``raw`` one stays a pointer to the step's rows."""
+    params = []
+    for is_in, raw, typ, pname in _parsed(name):
+        const = "const " if is_in else ""
         if typ == "int32":
             params.append((f"const int {pname}", pname))
         elif raw:
@@ -55,26 +139,32 @@ def kernel_params(name: str) -> list[tuple[str, str]]:
     return params + [("const int count", "count")]
 
 
+def _body_function(name: str) -> str:
+    """The plain body of kernel ``name`` as a device function of one element i: elementwise
+    inputs by value, elementwise outputs by reference, raw arrays as pointers."""
+    args = []
+    for is_in, raw, typ, pname in _parsed(name):
+        const = "const " if is_in else ""
+        args.append(f"const int {pname}" if typ == "int32" else f"{const}T* {pname}" if raw
+                    else f"const T {pname}" if is_in else f"T& {pname}")
+    return (f"__device__ inline void {name}_body(const int i, {', '.join(args)}) {{\n"
+            f"{_spec(name)[2]}\n}}\n")
+
+
 def kernel_source(name: str, ctype: str) -> str:
     """The CUDA source of the pointer kernel ``name`` for element type ``ctype``: thread i
     loads its elementwise inputs (by value, so an output may be the same memory), binds its
-    elementwise outputs by reference, and runs the shared body."""
-    from .fused import _CUDA_SOURCES
-
-    ins, outs, body = _CUDA_SOURCES[name]
-    n_in = len(ins.split(","))
-    binds = []
-    for idx, decl in enumerate((ins + ", " + outs).split(",")):
-        *raw, typ, pname = decl.split()
-        if typ == "T" and not raw:
-            binds.append(f"const T {pname} = p_{pname}[i];" if idx < n_in
-                         else f"T& {pname} = p_{pname}[i];")
+    elementwise outputs by reference, and runs the body (a masked kernel's body calls its
+    cell's plain one, included as a device function)."""
+    binds = [f"const T {pname} = p_{pname}[i];" if is_in else f"T& {pname} = p_{pname}[i];"
+             for is_in, raw, typ, pname in _parsed(name) if typ == "T" and not raw]
     sig = ", ".join(d for d, _ in kernel_params(name))
-    return (f"typedef {ctype} T;\n"
+    base = _body_function(name.removesuffix("_masked")) if name in MASKED_SOURCES else ""
+    return (f"typedef {ctype} T;\n{base}"
             f'extern "C" __global__ void tinygrad_rnn_{name}({sig}) {{\n'
             "  const int i = blockIdx.x * blockDim.x + threadIdx.x;\n"
             "  if (i >= count) return;\n"
-            f"  {' '.join(binds)}\n{body}\n}}\n")
+            f"  {' '.join(binds)}\n{_spec(name)[2]}\n}}\n")
 
 
 class CupyBackend:
@@ -87,9 +177,7 @@ class CupyBackend:
         self.gemm = cublas.sgemm if dtype == np.float32 else cublas.dgemm
         ctype = "float" if dtype == np.float32 else "double"
         self.kernels = {}
-        from .fused import _CUDA_SOURCES
-
-        for name in _CUDA_SOURCES:
+        for name in kernel_names():
             k = cupy.RawKernel(kernel_source(name, ctype), f"tinygrad_rnn_{name}")
             k.compile()  # now, so a failure falls back before any step runs
             self.kernels[name] = k
@@ -155,63 +243,92 @@ class PointerSteps:
         CUDA error) and within the kernels' int indexing."""
         return 0 < n_rows * width < 2 ** 31
 
-    def mm(self, h: int, c: int, a: int, b: int, m: int, n: int, k: int, b_t: bool) -> None:
+    def mm(self, h: int, c: int, a: int, b: int, m: int, n: int, k: int, b_t: bool,
+           add: bool = False) -> None:
         """Row-major C (m, n) = A (m, k) @ B (k, n), or A @ Bᵀ with B stored (n, k) when
-        ``b_t``; all three contiguous, at addresses c, a, b."""
+        ``b_t``; C += instead when ``add``; all three contiguous, at addresses c, a, b."""
         self.backend.gemm(h, OP_T if b_t else OP_N, OP_N, n, m, k, self.one,
-                          b, k if b_t else n, a, k, self.zero, c, n)
+                          b, k if b_t else n, a, k, self.one if add else self.zero, c, n)
 
-    # ---- forward: hw = h_prev W_hhᵀ, then the kernel; step t's state is at base + t * step
+    def _mask(self, mask: Any, ys: Any) -> tuple[int | None, int | None]:
+        """Addresses of the (T, B) mask and of the outputs ys, or None without a mask."""
+        return (None, None) if mask is None else (self.ptr(mask), self.ptr(ys))
+
+    # ---- forward: hw = h_prev W_hhᵀ, then the kernel; step t's state is at base + t * step.
+    # With a ``mask`` ((T, B), 1 inside a sequence), hs and cs hold the kept states and ``ys``
+    # the outputs (zero outside).
 
     def lstm_forward(self, order: range, xw: Any, h0: Any, c0: Any, w_hh: Any, hw: Any,
-                     cs: Any, hs: Any) -> None:
+                     cs: Any, hs: Any, mask: Any = None, ys: Any = None) -> None:
         T, B, G = xw.shape
         H = G // 4
         handle = self.backend.handle()  # first: a loop's addresses are taken after it
         p, s, n = self.ptr, self.itemsize, B * H
         xw_p, hw_p, w_p, cs_p, hs_p = p(xw), p(hw), p(w_hh), p(cs), p(hs)
+        m_p, ys_p = self._mask(mask, ys)
         h, c = p(h0), p(c0)
         grid, H32, n32 = -(-n // BLOCK), np.int32(H), np.int32(n)
         for t in order:
             self.mm(handle, hw_p, h, w_p, B, G, H, True)
             a, c_new, h_new = xw_p + t * B * G * s, cs_p + t * n * s, hs_p + t * n * s
-            self.launch("lstm_fwd", grid, (a, hw_p, c, H32, c_new, h_new, a, n32))
+            if m_p is None:
+                self.launch("lstm_fwd", grid, (a, hw_p, c, H32, c_new, h_new, a, n32))
+            else:
+                self.launch("lstm_fwd_masked", grid, (a, hw_p, c, h, m_p + t * B * s, H32, c_new,
+                                                      h_new, ys_p + t * n * s, a, n32))
             h, c = h_new, c_new
 
     def gru_forward(self, order: range, gi: Any, h0: Any, w_hh: Any, hw: Any, bias: Any,
-                    ghn: Any, hs: Any) -> None:
+                    ghn: Any, hs: Any, mask: Any = None, ys: Any = None) -> None:
         T, B, G = gi.shape
         H = G // 3
         handle = self.backend.handle()  # first: a loop's addresses are taken after it
         p, s, n = self.ptr, self.itemsize, B * H
         gi_p, hw_p, w_p, b_p, ghn_p, hs_p = p(gi), p(hw), p(w_hh), p(bias), p(ghn), p(hs)
+        m_p, ys_p = self._mask(mask, ys)
         h = p(h0)
         grid, H32, n32 = -(-n // BLOCK), np.int32(H), np.int32(n)
         for t in order:
             self.mm(handle, hw_p, h, w_p, B, G, H, True)
-            g, h_new = gi_p + t * B * G * s, hs_p + t * n * s
-            self.launch("gru_fwd", grid, (g, hw_p, b_p, h, H32, h_new, ghn_p + t * n * s, g, n32))
+            g, h_new, ghn_t = gi_p + t * B * G * s, hs_p + t * n * s, ghn_p + t * n * s
+            if m_p is None:
+                self.launch("gru_fwd", grid, (g, hw_p, b_p, h, H32, h_new, ghn_t, g, n32))
+            else:
+                self.launch("gru_fwd_masked", grid, (g, hw_p, b_p, h, m_p + t * B * s, H32, h_new,
+                                                     ys_p + t * n * s, ghn_t, g, n32))
             h = h_new
 
-    def rnn_forward(self, order: range, xw: Any, h0: Any, w_hh: Any, hw: Any, relu: bool
-                    ) -> None:
+    def rnn_forward(self, order: range, xw: Any, h0: Any, w_hh: Any, hw: Any, relu: bool,
+                    mask: Any = None, hs: Any = None, ys: Any = None) -> None:
+        """Each step's new state overwrites its input projection in ``xw``; with a mask, the
+        kept states go to ``hs`` and the outputs to ``ys``."""
         T, B, H = xw.shape
         handle = self.backend.handle()  # first: a loop's addresses are taken after it
         p, s, n = self.ptr, self.itemsize, B * H
         xw_p, hw_p, w_p = p(xw), p(hw), p(w_hh)
+        m_p, ys_p = self._mask(mask, ys)
+        hs_p = None if mask is None else p(hs)
         h = p(h0)
-        grid, relu32, n32 = -(-n // BLOCK), np.int32(relu), np.int32(n)
+        grid, relu32, H32, n32 = -(-n // BLOCK), np.int32(relu), np.int32(H), np.int32(n)
         for t in order:
             self.mm(handle, hw_p, h, w_p, B, H, H, True)
-            h = xw_p + t * n * s  # the new state overwrites the step's input projection
-            self.launch("rnn_fwd", grid, (h, hw_p, relu32, h, n32))
+            a = xw_p + t * n * s
+            if m_p is None:
+                self.launch("rnn_fwd", grid, (a, hw_p, relu32, a, n32))
+                h = a
+            else:
+                h_new = hs_p + t * n * s
+                self.launch("rnn_fwd_masked", grid, (a, hw_p, h, m_p + t * B * s, relu32, H32, a,
+                                                     h_new, ys_p + t * n * s, n32))
+                h = h_new
 
-    # ---- backward over one chunk of times: the kernel, then dh = dgates W_hh into dh_buf.
-    # Each returns the array holding dh after the chunk (dh itself or dh_buf).
+    # ---- backward over one chunk of times: the kernel, then dh = dgates W_hh into dh_buf
+    # (with a mask, dh_buf += dgates W_hh, onto the part of dh the mask kept). Each returns the
+    # array holding dh after the chunk (dh itself or dh_buf).
 
     def lstm_backward(self, times: range, t0: int, first: int, dt: int, acts: Any, dgates: Any,
                       cs: Any, c0: Any, gy: Any, dh: Any, dc: Any, dh_buf: Any, w_hh: Any,
-                      zero: Any) -> Any:
+                      zero: Any, mask: Any = None) -> Any:
         """``dgates`` (K, B, G) for times t0.. (may be ``acts`` itself from t0 on); ``dc`` is
         updated in place; ``gy`` None for no output gradient (``zero`` stands in)."""
         T, B, G = acts.shape
@@ -220,52 +337,70 @@ class PointerSteps:
         p, s, n = self.ptr, self.itemsize, B * H
         acts_p, dg_p, cs_p, dc_p, buf_p, w_p = p(acts), p(dgates), p(cs), p(dc), p(dh_buf), p(w_hh)
         c0_p, dh_p = p(c0), p(dh)
+        m_p = None if mask is None else p(mask)
         gy_p, gy_step = (p(zero), 0) if gy is None else (p(gy), n * s)
         grid, H32, n32 = -(-n // BLOCK), np.int32(H), np.int32(n)
         for t in times:
             dg = dg_p + (t - t0) * B * G * s
             c_prev = c0_p if t == first else cs_p + (t - dt) * n * s
-            self.launch("lstm_bwd", grid, (acts_p + t * B * G * s, c_prev, cs_p + t * n * s, dh_p,
-                                           gy_p + t * gy_step, dc_p, H32, dg, dc_p, n32))
-            self.mm(handle, buf_p, dg, w_p, B, H, G, False)
+            args = (acts_p + t * B * G * s, c_prev, cs_p + t * n * s, dh_p, gy_p + t * gy_step,
+                    dc_p)
+            if m_p is None:
+                self.launch("lstm_bwd", grid, (*args, H32, dg, dc_p, n32))
+            else:
+                self.launch("lstm_bwd_masked", grid, (*args, m_p + t * B * s, H32, dg, dc_p,
+                                                      buf_p, n32))
+            self.mm(handle, buf_p, dg, w_p, B, H, G, False, add=m_p is not None)
             dh_p, dh = buf_p, dh_buf
         return dh
 
     def gru_backward(self, times: range, t0: int, first: int, dt: int, rzn: Any, ghn: Any,
                      dgi: Any, dghn: Any, dgh: Any, hs: Any, h0: Any, gy: Any, dh: Any,
-                     dh_dir: Any, dh_buf: Any, w_hh: Any, zero: Any) -> Any:
+                     dh_dir: Any, dh_buf: Any, w_hh: Any, zero: Any, mask: Any = None) -> Any:
         """``dgi`` (K, B, G) and ``dghn`` (K, B, H) for times t0.. (may be ``rzn`` and ``ghn``
-        themselves from t0 on); ``dgh`` one step's; ``dh_dir`` updated in place."""
+        themselves from t0 on); ``dgh`` one step's; ``dh_dir`` updated in place (unused with
+        a mask: dh is then one array)."""
         T, B, G = rzn.shape
         H = G // 3
         handle = self.backend.handle()  # first: a loop's addresses are taken after it
         p, s, n = self.ptr, self.itemsize, B * H
         rzn_p, ghn_p, dgi_p, dghn_p, dgh_p = p(rzn), p(ghn), p(dgi), p(dghn), p(dgh)
         hs_p, dir_p, buf_p, w_p, h0_p, dh_p = p(hs), p(dh_dir), p(dh_buf), p(w_hh), p(h0), p(dh)
+        m_p = None if mask is None else p(mask)
         gy_p, gy_step = (p(zero), 0) if gy is None else (p(gy), n * s)
         grid, H32, n32 = -(-n // BLOCK), np.int32(H), np.int32(n)
         for t in times:
             h_prev = h0_p if t == first else hs_p + (t - dt) * n * s
-            self.launch("gru_bwd", grid, (
-                rzn_p + t * B * G * s, ghn_p + t * n * s, h_prev, dh_p, dir_p, gy_p + t * gy_step,
-                H32, dgi_p + (t - t0) * B * G * s, dgh_p, dghn_p + (t - t0) * n * s, dir_p, n32))
-            self.mm(handle, buf_p, dgh_p, w_p, B, H, G, False)
+            rzn_t, ghn_t, gy_t = rzn_p + t * B * G * s, ghn_p + t * n * s, gy_p + t * gy_step
+            dgi_t, dghn_t = dgi_p + (t - t0) * B * G * s, dghn_p + (t - t0) * n * s
+            if m_p is None:
+                self.launch("gru_bwd", grid, (rzn_t, ghn_t, h_prev, dh_p, dir_p, gy_t, H32, dgi_t,
+                                              dgh_p, dghn_t, dir_p, n32))
+            else:
+                self.launch("gru_bwd_masked", grid, (rzn_t, ghn_t, h_prev, dh_p, gy_t,
+                                                     m_p + t * B * s, H32, dgi_t, dgh_p, dghn_t,
+                                                     buf_p, n32))
+            self.mm(handle, buf_p, dgh_p, w_p, B, H, G, False, add=m_p is not None)
             dh_p, dh = buf_p, dh_buf
         return dh
 
     def rnn_backward(self, times: range, t0: int, new: Any, dpre: Any, gy: Any, dh: Any,
-                     dh_buf: Any, w_hh: Any, relu: bool, zero: Any) -> Any:
-        """``dpre`` (K, B, H) for times t0.. ."""
+                     dh_buf: Any, w_hh: Any, relu: bool, zero: Any, mask: Any = None) -> Any:
+        """``dpre`` (K, B, H) for times t0.. ; ``new`` each step's new state (before a mask)."""
         T, B, H = new.shape
         handle = self.backend.handle()  # first: a loop's addresses are taken after it
         p, s, n = self.ptr, self.itemsize, B * H
         new_p, d_p, buf_p, w_p, dh_p = p(new), p(dpre), p(dh_buf), p(w_hh), p(dh)
+        m_p = None if mask is None else p(mask)
         gy_p, gy_step = (p(zero), 0) if gy is None else (p(gy), n * s)
-        grid, relu32, n32 = -(-n // BLOCK), np.int32(relu), np.int32(n)
+        grid, relu32, H32, n32 = -(-n // BLOCK), np.int32(relu), np.int32(H), np.int32(n)
         for t in times:
-            d = d_p + (t - t0) * n * s
-            self.launch("rnn_bwd", grid, (dh_p, gy_p + t * gy_step, new_p + t * n * s, relu32, d,
-                                          n32))
-            self.mm(handle, buf_p, d, w_p, B, H, H, False)
+            d, gy_t, y_t = d_p + (t - t0) * n * s, gy_p + t * gy_step, new_p + t * n * s
+            if m_p is None:
+                self.launch("rnn_bwd", grid, (dh_p, gy_t, y_t, relu32, d, n32))
+            else:
+                self.launch("rnn_bwd_masked", grid, (dh_p, gy_t, y_t, m_p + t * B * s, relu32,
+                                                     H32, d, buf_p, n32))
+            self.mm(handle, buf_p, d, w_p, B, H, H, False, add=m_p is not None)
             dh_p, dh = buf_p, dh_buf
         return dh
