@@ -1,19 +1,20 @@
-"""The fused loops' common case on CuPy, stepped by raw pointers.
+"""The fused loops on CuPy, stepped by raw pointers.
 
 On a GPU a small recurrent layer is paced by Python, not by arithmetic: each CuPy call in a
 step (a view such as ``xw[t]``, a ``cupy.matmul``, an ``ElementwiseKernel``) checks and
 converts its arguments for several microseconds, while the step's math takes a few. So for the
-loops without a mask or a projection (the common case), ``PointerSteps`` runs each step as two
-calls on precomputed addresses: one cuBLAS gemm for the recurrent matmul and one ``RawKernel``
-launch for the pointwise math. Step t of a (T, B, X) buffer starts at its address plus
-t B X itemsize bytes, so no array object is made per step.
+loops without a projection (``proj_size``), ``PointerSteps`` runs each step as two calls on
+precomputed addresses: one cuBLAS gemm for the recurrent matmul and one ``RawKernel`` launch
+for the pointwise math (with the mask of ``lengths`` applied inside, where there is one).
+Step t of a (T, B, X) buffer starts at its address plus t B X itemsize bytes, so no array
+object is made per step.
 
 The kernels are built from the same bodies as the ``ElementwiseKernel`` ones
 (``fused._CUDA_SOURCES``): ``kernel_source`` wraps each body in a function of pointers, one
-thread per element ``i`` of the (B, H) state. Everything that touches CUDA goes through a
-backend (``CupyBackend``: addresses, gemm, kernels), so tests/test_pointer_steps.py runs these
-very loops on the CPU, with the kernel sources compiled as C++ and an emulated gemm, against
-the NumPy path.
+thread per element ``i`` of the (B, H) state; a masked kernel calls its cell's body.
+Everything that touches CUDA goes through a backend (``CupyBackend``: addresses, gemm,
+kernels), so tests/test_pointer_steps.py runs these very loops on the CPU, with the kernel
+sources compiled as C++ and an emulated gemm, against the NumPy path.
 
 The per-step matmuls are plain ``sgemm``/``dgemm``: full float32 even where ``CUPY_TF32=1``
 lets ``cupy.matmul`` (the input projections, the weight gradients) use TF32.
