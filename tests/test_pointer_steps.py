@@ -354,9 +354,11 @@ def test_a_failing_gpu_toolchain_falls_back_with_a_warning(monkeypatch):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("retain", [False, True])
 @pytest.mark.parametrize("loss_kind", ["squares", "sum", "state"])
-def test_pointer_steps_run_on_cupy(monkeypatch, dtype, retain, loss_kind):
+@pytest.mark.parametrize("lengths", [None, [6, 2, 4]])
+def test_pointer_steps_run_on_cupy(monkeypatch, dtype, retain, loss_kind, lengths):
     """On a GPU the layers take the pointer loops (built without a fallback warning, and
-    launched) and agree with NumPy: both directions, several chunks, every kind of loss."""
+    launched) and agree with NumPy: both directions, several chunks, every kind of loss, with
+    and without ``lengths``."""
     import cupy
 
     steps = pointer_steps.get(cupy, dtype)
@@ -373,7 +375,7 @@ def test_pointer_steps_run_on_cupy(monkeypatch, dtype, retain, loss_kind):
             layer = getattr(nn, mode)(3, 5, num_layers=2, bidirectional=True, dtype=dtype,
                                       device=device, **kw)
             x = tr.randn(6, 3, 3, dtype=dtype, device=device, requires_grad=True)
-            results.append(_run(layer, x, retain, loss_kind))
+            results.append(_run(layer, x, retain, loss_kind, lengths))
         tol = 1e-10 if dtype == "float64" else 1e-4
         for a, b in zip(*results):
             np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
