@@ -137,6 +137,16 @@ def test_relu_abs_clip_gradients_at_their_kinks_follow_pytorch():
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 3.0])
 
 
+def test_relu_blocks_an_infinite_gradient_where_it_is_flat():
+    """As PyTorch: relu's backward selects, so an infinite upstream gradient where x <= 0 gives
+    0 there, not inf * 0 = NaN; and relu keeps a NaN input."""
+    x = tr.tensor([-1.0, 0.0, 2.0, np.nan], requires_grad=True)
+    y = x.relu()
+    y.backward(tr.tensor([np.inf, np.inf, 1.0, 1.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 1.0, 0.0])
+    assert np.isnan(y.numpy()[3])
+
+
 def test_clip_without_bounds_is_an_error():
     with pytest.raises(ValueError, match="at least one"):
         tr.tensor([1.0]).clip()

@@ -310,20 +310,44 @@ def test_pointer_loops_make_two_calls_per_step_each_way(host_steps, mode, length
 
 
 @pytest.mark.parametrize("mode,kw", CASES)
-def test_pointer_kernels_do_not_depend_on_thread_order(host_steps, compiled, mode, kw):
+@pytest.mark.parametrize("lengths", [None, [4, 2]])
+def test_pointer_kernels_do_not_depend_on_thread_order(host_steps, compiled, mode, kw, lengths):
     """Threads of a GPU kernel run in no fixed order: reversed, the results must not change
-    (a thread reading what another writes would show here)."""
+    (a thread reading what another writes would show here). The state spans two blocks, so a
+    kernel that indexed by thread instead of element would show too, against the array path."""
     if compiled is None:
         pytest.skip("no C++ compiler to build the kernels with")
     results = []
-    for reverse in (False, True):
+    for reverse in (False, True, None):  # None: the NumPy array path
         host_steps.reverse, host_steps.steps = reverse, {}
+        if reverse is None:
+            pointer_steps.get = lambda xp, dtype: None  # (monkeypatch undoes)
         tr.manual_seed(0)
-        layer = getattr(nn, mode)(2, 300, dtype="float64", **kw)  # 2 x 300 > one block
-        x = tr.randn(4, 2, 2, dtype="float64", requires_grad=True)
-        results.append(_run(layer, x, False, "squares"))
-    for a, b in zip(*results):
+        layer = getattr(nn, mode)(2, 300, bidirectional=True, dtype="float64", **kw)
+        x = tr.randn(4, 2, 2, dtype="float64", requires_grad=True)  # 2 x 300 > one block
+        results.append(_run(layer, x, False, "squares", lengths))
+    for a, b, c in zip(*results):
         np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("mode,kw", CASES)
+def test_pointer_loops_keep_nans_of_padding_where_the_array_path_does(host_steps, mode, kw):
+    """NaN in the padded steps of a batch: the masked kernels must spread it (or not) exactly
+    as the array path's ``where`` and products do."""
+    tr.manual_seed(0)
+    layer = getattr(nn, mode)(3, 4, num_layers=2, bidirectional=True, dtype="float64", **kw)
+    x0 = np.random.default_rng(0).standard_normal((5, 2, 3))
+    x0[3:, 1] = np.nan  # the second sequence has 3 steps: its padding is NaN
+    results = []
+    for stepping in (host_steps.get, lambda xp, dtype: None):
+        pointer_steps.get = stepping  # (monkeypatch undoes)
+        x = tr.tensor(x0, requires_grad=True)
+        results.append(_run(layer, x, False, "squares", [5, 3]))
+    assert any(np.isnan(a).any() for a in results[0]), "the NaNs did not reach anything"
+    for a, b in zip(*results):  # NaN exactly where the array path has NaN
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
 def test_a_failing_gpu_toolchain_falls_back_with_a_warning(monkeypatch):

@@ -173,14 +173,15 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """y = max(x, 0).  VJP: gx = gy * [x > 0] (0 at x = 0, as PyTorch).  Saves the mask."""
+    """y = max(x, 0).  VJP: gx = gy where x > 0 else 0 (0 at x = 0, and a select, as PyTorch:
+    an infinite gy where x <= 0 gives 0, not NaN).  Saves the mask."""
 
     def forward(self, x: Any) -> Any:
         self.mask = x > 0
         return self.xp.maximum(x, 0)
 
     def backward(self, gy: Any) -> Any:
-        return gy * self.mask
+        return self.xp.where(self.mask, gy, 0)
 
 
 class Abs(Function):
@@ -256,7 +257,7 @@ class Clip(Function):
         return y if hi is None else self.xp.minimum(y, hi)
 
     def backward(self, gy: Any) -> Any:
-        return gy * self.mask
+        return self.xp.where(self.mask, gy, 0)
 
 
 class AsType(Function):

@@ -102,7 +102,7 @@ _CUDA_SOURCES = {
     ),
     "rnn_fwd": (
         "T xw, T hw, int32 relu", "T h",
-        "T p = xw + hw; h = relu ? (p > (T)0 ? p : (T)0) : tanh(p);",
+        "T p = xw + hw; h = relu ? (p < (T)0 ? (T)0 : p) : tanh(p);",  # relu(NaN) = NaN
     ),
     "rnn_bwd": (
         "T dh_next, T gy, T y, int32 relu", "T dpre",
@@ -229,7 +229,7 @@ def rnn_step_backward(xp: Any, dh_next: Any, gy: Any, y: Any, relu: bool, dpre: 
         k(dh_next, gy, y, int(relu), dpre)
         return
     d = dh_next + gy
-    dpre[...] = d * (y > 0) if relu else d * (1 - y * y)
+    dpre[...] = xp.where(y > 0, d, 0) if relu else d * (1 - y * y)  # relu: as a select
 
 
 # ---- one cell step as one op ---------------------------------------------------------------
