@@ -455,3 +455,42 @@ def test_pointer_stepped_layer_equals_composed(compiled, mode, dims, layers, bid
     b = _outputs_and_grads(composed, x, state, lengths, upstream)
     for u, v in zip(a, b):
         np.testing.assert_allclose(u, v, rtol=1e-10, atol=1e-12)
+
+
+class _GemmIgnoresBeta(HostBackend):
+    """A planted fault: gemm always overwrites C (beta read as 0)."""
+
+    zeros = {np.dtype(t): np.zeros(1, t) for t in (np.float32, np.float64)}
+
+    def _gemm(self, handle, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc):
+        super()._gemm(handle, transa, transb, m, n, k, alpha, A, lda, B, ldb,
+                      self.zeros[self.dtype].ctypes.data, C, ldc)
+
+
+class _KernelSkipsLastElement(HostBackend):
+    """A planted fault: every launch covers one element too few."""
+
+    def launch(self, name, grid, args):
+        super().launch(name, grid, (*args[:-1], np.int32(int(args[-1]) - 1)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_first_use_check_passes_correct_loops_and_catches_faults(compiled, dtype):
+    """``agrees``, which ``get`` runs before a GPU stepper is used: true for the real loops,
+    false for a gemm that ignores beta (only the padded backward adds) and for a kernel that
+    misses an element."""
+    assert pointer_steps.agrees(np, PointerSteps(HostBackend(compiled, dtype), dtype), dtype)
+    for faulty in (_GemmIgnoresBeta, _KernelSkipsLastElement):
+        steps = PointerSteps(faulty(compiled, dtype), dtype)
+        assert not pointer_steps.agrees(np, steps, dtype), faulty.__name__
+    assert pointer_steps._FORCED == []
+
+
+def test_loops_that_disagree_on_first_use_fall_back_with_a_warning(monkeypatch):
+    fake_cupy = types.SimpleNamespace(__name__="cupy", cuda=types.SimpleNamespace(
+        runtime=types.SimpleNamespace(getDevice=lambda: 0)))
+    monkeypatch.setattr(pointer_steps, "CupyBackend", lambda xp, dtype: HostBackend(None, dtype))
+    monkeypatch.setattr(pointer_steps, "agrees", lambda xp, steps, dtype: False)
+    monkeypatch.setattr(pointer_steps, "_STEPS", {})
+    with pytest.warns(RuntimeWarning, match="disagree with the array path"):
+        assert pointer_steps.get(fake_cupy, np.float32) is None

@@ -16,6 +16,9 @@ Everything that touches CUDA goes through a backend (``CupyBackend``: addresses,
 kernels), so tests/test_pointer_steps.py runs these very loops on the CPU, with the kernel
 sources compiled as C++ and an emulated gemm, against the NumPy path.
 
+A GPU stepper is used only after its first results match the array path's (``agrees``);
+otherwise, as when CuPy cannot build it, the loops warn once and take the array path.
+
 The per-step matmuls are plain ``sgemm``/``dgemm``: full float32 even where ``CUPY_TF32=1``
 lets ``cupy.matmul`` (the input projections, the weight gradients) use TF32.
 
@@ -199,25 +202,71 @@ class CupyBackend:
 
 
 _STEPS: dict[Any, Any] = {}
+_FORCED: list[Any] = []  # while ``agrees`` runs: the stepper (or None) every loop must take
 
 
 def get(xp: Any, dtype: Any) -> PointerSteps | None:
     """The pointer stepper for arrays of ``dtype`` on ``xp`` (on the current GPU), or None
     where there is none: not CuPy, not float32 or float64, or building its kernels or cuBLAS
-    handle failed (then, once per GPU and dtype, a warning says why, and the loops take the
-    array path)."""
+    handle failed, or its first results disagreed with the array path (then, once per GPU and
+    dtype, a warning says why, and the loops take the array path)."""
+    if _FORCED:
+        return _FORCED[-1]
     if getattr(xp, "__name__", "") != "cupy" or np.dtype(dtype) not in (np.float32, np.float64):
         return None
     key = (xp.cuda.runtime.getDevice(), np.dtype(dtype))  # kernels are compiled per GPU
     if key not in _STEPS:
         _STEPS[key] = None  # decided before warning: a warning turned error must not retry
         try:
-            _STEPS[key] = PointerSteps(CupyBackend(xp, key[1]), key[1])
+            steps = PointerSteps(CupyBackend(xp, key[1]), key[1])
+            if not agrees(xp, steps, key[1]):
+                raise RuntimeError("they disagree with the array path on a small test batch")
+            _STEPS[key] = steps
         except Exception as e:  # a broken toolchain must not stop training: take the array path
             warnings.warn(f"tinygrad_rnn: the pointer-stepped GPU loops are off "
                           f"({type(e).__name__}: {e}); the fused layers take the slower array "
                           "path", RuntimeWarning, stacklevel=2)
     return _STEPS[key]
+
+
+def agrees(xp: Any, steps: PointerSteps, dtype: Any) -> bool:
+    """Whether ``steps`` gives the array path's outputs and gradients, to rounding, for each
+    cell on a small batch, padded and not, in both directions. ``get`` runs this once before
+    using a stepper: the CPU tests cannot see how a GPU's compiler and cuBLAS take the kernels'
+    arguments, and a mistake there must cost speed, never a wrong answer."""
+    from .fused import GRUSequence, LSTMSequence, RNNSequence
+
+    rng = np.random.default_rng(0)  # its own generator: the caller's random state stays put
+
+    def draw(*shape: int) -> Any:
+        return xp.asarray(rng.uniform(-1, 1, shape).astype(dtype))
+
+    T, B, I, H = 4, 3, 2, 5
+    mask = xp.asarray(np.arange(T)[:, None, None] < np.array([4, 1, 3])[None, :, None])
+    tol = 1e-4 if np.dtype(dtype) == np.float32 else 1e-10
+    for cls, G, cell in ((LSTMSequence, 4 * H, True), (GRUSequence, 3 * H, False),
+                         (RNNSequence, H, False)):
+        inputs = [draw(T, B, I), draw(B, H), *([draw(B, H)] if cell else []), draw(G, I),
+                  draw(G, H), draw(G), draw(G)]
+        gys = [draw(T, B, H), draw(B, H), *([draw(B, H)] if cell else [])]
+        for m in (None, mask):
+            for reverse in (False, True):
+                results = []
+                for candidate in (None, steps):
+                    _FORCED.append(candidate)
+                    try:
+                        fn = cls()
+                        fn.xp = xp
+                        outs = fn.forward(*(a.copy() for a in inputs), bias=True, proj=False,
+                                          reverse=reverse, mask=m)
+                        grads = fn.backward(*(g.copy() for g in gys))
+                    finally:
+                        _FORCED.pop()
+                    results.append([np.asarray(a.get() if hasattr(a, "get") else a)
+                                    for a in (*outs, *grads)])
+                if not all(np.allclose(a, b, rtol=tol, atol=tol) for a, b in zip(*results)):
+                    return False
+    return True
 
 
 def contiguous(xp: Any, a: Any, dtype: Any) -> Any:
