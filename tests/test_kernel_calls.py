@@ -84,26 +84,33 @@ def _cpp_source() -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory):
-    """The kernels built as a shared library with the host's C++ compiler, or None."""
+def build_with_host_compiler(d, source: str, what: str):
+    """``source`` built in directory ``d`` as a shared library with the host's C++ compiler
+    and loaded; None where there is no working compiler. A compile error in ``source``
+    itself, where a trivial file compiles, fails the test with the compiler's message."""
     cxx = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
     if cxx is None:
         return None
-    d = tmp_path_factory.mktemp("kernels")
 
-    def build(name: str, source: str) -> subprocess.CompletedProcess:
-        (d / f"{name}.cpp").write_text(source)
+    def build(name: str, text: str) -> subprocess.CompletedProcess:
+        (d / f"{name}.cpp").write_text(text)
         return subprocess.run([cxx, "-O1", "-shared", "-fPIC", "-o", str(d / f"{name}.so"),
                                str(d / f"{name}.cpp")], capture_output=True, text=True)
 
-    run = build("kernels", _cpp_source())
+    run = build("kernels", source)
     if run.returncode != 0:
         if build("trivial", "#include <cmath>\nextern \"C\" double f(double x) "
                             "{ return std::tanh(x); }\n").returncode != 0:
             return None  # the toolchain itself does not work here
-        pytest.fail(f"the kernel bodies do not compile as C++:\n{run.stderr}")
+        pytest.fail(f"{what} do not compile as C++:\n{run.stderr}")
     return ctypes.CDLL(str(d / "kernels.so"))
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """The kernels built as a shared library with the host's C++ compiler, or None."""
+    return build_with_host_compiler(tmp_path_factory.mktemp("kernels"), _cpp_source(),
+                                    "the kernel bodies")
 
 
 def _launch(lib, name: str, args: tuple) -> None:

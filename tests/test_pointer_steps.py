@@ -19,8 +19,6 @@ The layers must then give what the NumPy array path gives, in value and gradient
 from __future__ import annotations
 
 import ctypes
-import shutil
-import subprocess
 import types
 import warnings
 
@@ -37,7 +35,7 @@ from tinygrad_rnn.testing import strategies as tst
 
 from .conftest import gpu, needs_cuda
 from .test_fused import LAYERS, _outputs_and_grads
-from .test_kernel_calls import NUMPY_STEP
+from .test_kernel_calls import NUMPY_STEP, build_with_host_compiler
 
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 SUFFIX = {np.dtype(np.float32): ("f32", "float"), np.dtype(np.float64): ("f64", "double")}
@@ -120,21 +118,8 @@ def _cpp_source() -> str:
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory):
     """The pointer kernels as a shared library built with the host's C++ compiler, or None."""
-    cxx = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
-    if cxx is None:
-        return None
-    d = tmp_path_factory.mktemp("pointer_kernels")
-    (d / "k.cpp").write_text(_cpp_source())
-    run = subprocess.run([cxx, "-O1", "-shared", "-fPIC", "-o", str(d / "k.so"), str(d / "k.cpp")],
-                         capture_output=True, text=True)
-    if run.returncode != 0:
-        (d / "t.cpp").write_text('#include <cmath>\nextern "C" double f(double x) '
-                                 "{ return std::tanh(x); }\n")
-        if subprocess.run([cxx, "-shared", "-fPIC", "-o", str(d / "t.so"), str(d / "t.cpp")],
-                          capture_output=True).returncode != 0:
-            return None  # the toolchain itself does not work here
-        pytest.fail(f"the pointer kernels do not compile as C++:\n{run.stderr}")
-    return ctypes.CDLL(str(d / "k.so"))
+    return build_with_host_compiler(tmp_path_factory.mktemp("pointer_kernels"), _cpp_source(),
+                                    "the pointer kernels")
 
 
 class HostBackend:
