@@ -307,7 +307,7 @@ def machine(device: str) -> str:
         from tinygrad_rnn.ops import pointer_steps
 
         path = "pointer-stepped" if pointer_steps.get(cupy, np.float32) is not None else \
-            "on the array path (the pointer loops did not build: see the warning)"
+            "on the array path (the pointer loops are off: see the warning)"
         info += [f"cupy {cupy.__version__}", f"GPU {name}", f"fused loops {path}"]
     return ", ".join(info)
 

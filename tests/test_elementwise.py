@@ -139,11 +139,11 @@ def test_relu_abs_clip_gradients_at_their_kinks_follow_pytorch():
 
 def test_relu_blocks_an_infinite_gradient_where_it_is_flat():
     """As PyTorch: relu's backward selects, so an infinite upstream gradient where x <= 0 gives
-    0 there, not inf * 0 = NaN; and relu keeps a NaN input."""
+    0 there, not inf * 0 = NaN; and relu keeps a NaN input and passes its gradient."""
     x = tr.tensor([-1.0, 0.0, 2.0, np.nan], requires_grad=True)
     y = x.relu()
     y.backward(tr.tensor([np.inf, np.inf, 1.0, 1.0]))
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 1.0, 1.0])
     assert np.isnan(y.numpy()[3])
 
 

@@ -222,9 +222,13 @@ class Stepping:
 
 @pytest.fixture
 def host_steps(monkeypatch, compiled):
-    """Makes the fused layers step by pointer on NumPy, through ``HostBackend``."""
+    """Makes the fused layers step by pointer on NumPy, through ``HostBackend``, until the
+    test calls ``array_path()``; and sets 4 steps per backward chunk."""
     stepping = Stepping(compiled)
     monkeypatch.setattr(pointer_steps, "get", stepping.get)
+    monkeypatch.setattr(fused._Sequence, "chunk_steps", 4)
+    stepping.array_path = lambda: monkeypatch.setattr(pointer_steps, "get", lambda xp, dt: None)
+    stepping.pointer_path = lambda: monkeypatch.setattr(pointer_steps, "get", stepping.get)
     return stepping
 
 
@@ -266,14 +270,10 @@ def test_pointer_loops_match_the_array_path(host_steps, mode, kw, dtype, retain,
     tr.manual_seed(0)
     layer = getattr(nn, mode)(3, 5, num_layers=2, bidirectional=True, dtype=dtype, **kw)
     x = tr.randn(6, 3, 3, dtype=dtype, requires_grad=True)
-    fused._Sequence.chunk_steps = 4  # two chunks where the backward uses a buffer
-    try:
-        got = _run(layer, x, retain, loss_kind, lengths)
-        calls = host_steps.calls(dtype)
-        pointer_steps.get = lambda xp, dtype: None  # the NumPy array path (monkeypatch undoes)
-        want = _run(layer, x, retain, loss_kind, lengths)
-    finally:
-        fused._Sequence.chunk_steps = None
+    got = _run(layer, x, retain, loss_kind, lengths)  # two chunks where backward uses a buffer
+    calls = host_steps.calls(dtype)
+    host_steps.array_path()
+    want = _run(layer, x, retain, loss_kind, lengths)
     assert calls["gemm"] > 0, "the pointer loops did not run"
     tol = 1e-10 if dtype == "float64" else 2e-5
     for a, b in zip(got, want):
@@ -306,7 +306,7 @@ def test_pointer_kernels_do_not_depend_on_thread_order(host_steps, compiled, mod
     for reverse in (False, True, None):  # None: the NumPy array path
         host_steps.reverse, host_steps.steps = reverse, {}
         if reverse is None:
-            pointer_steps.get = lambda xp, dtype: None  # (monkeypatch undoes)
+            host_steps.array_path()
         tr.manual_seed(0)
         layer = getattr(nn, mode)(2, 300, bidirectional=True, dtype="float64", **kw)
         x = tr.randn(4, 2, 2, dtype="float64", requires_grad=True)  # 2 x 300 > one block
@@ -326,8 +326,8 @@ def test_pointer_loops_keep_nans_of_padding_where_the_array_path_does(host_steps
     x0 = np.random.default_rng(0).standard_normal((5, 2, 3))
     x0[3:, 1] = np.nan  # the second sequence has 3 steps: its padding is NaN
     results = []
-    for stepping in (host_steps.get, lambda xp, dtype: None):
-        pointer_steps.get = stepping  # (monkeypatch undoes)
+    for path in (host_steps.pointer_path, host_steps.array_path):
+        path()
         x = tr.tensor(x0, requires_grad=True)
         results.append(_run(layer, x, False, "squares", [5, 3]))
     assert any(np.isnan(a).any() for a in results[0]), "the NaNs did not reach anything"
@@ -358,6 +358,22 @@ def test_a_failing_gpu_toolchain_falls_back_with_a_warning(monkeypatch):
     assert pointer_steps.get(fake_cupy, np.float16) is None  # no half-precision gemm here
 
 
+def _cuda_equals_cpu(dtype, retain, loss_kind, lengths):
+    """Every cell, bidirectional and 2 layers, on CUDA and on the CPU: the same values and
+    gradients."""
+    for mode, kw in CASES:
+        results = []
+        for device in ("cpu", "cuda"):
+            tr.manual_seed(0)
+            layer = getattr(nn, mode)(3, 5, num_layers=2, bidirectional=True, dtype=dtype,
+                                      device=device, **kw)
+            x = tr.randn(6, 3, 3, dtype=dtype, device=device, requires_grad=True)
+            results.append(_run(layer, x, retain, loss_kind, lengths))
+        tol = 1e-10 if dtype == "float64" else 1e-4
+        for a, b in zip(*results):
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
 @gpu
 @needs_cuda
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -377,18 +393,19 @@ def test_pointer_steps_run_on_cupy(monkeypatch, dtype, retain, loss_kind, length
     monkeypatch.setattr(steps, "launch", lambda name, grid, args: (launches.append(name),
                                                                   launch(name, grid, args)))
     monkeypatch.setattr(fused._Sequence, "chunk_steps", 4)
-    for mode, kw in CASES:
-        results = []
-        for device in ("cpu", "cuda"):
-            tr.manual_seed(0)
-            layer = getattr(nn, mode)(3, 5, num_layers=2, bidirectional=True, dtype=dtype,
-                                      device=device, **kw)
-            x = tr.randn(6, 3, 3, dtype=dtype, device=device, requires_grad=True)
-            results.append(_run(layer, x, retain, loss_kind, lengths))
-        tol = 1e-10 if dtype == "float64" else 1e-4
-        for a, b in zip(*results):
-            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    _cuda_equals_cpu(dtype, retain, loss_kind, lengths)
     assert len(launches) == sum((1 + (2 if retain else 1)) * 6 * 4 for _ in CASES)
+
+
+@gpu
+@needs_cuda
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("lengths", [None, [6, 2, 4]])
+def test_the_array_path_still_runs_on_cupy(monkeypatch, dtype, lengths):
+    """The fallback, where the pointer loops are off: the CuPy array path agrees with NumPy."""
+    monkeypatch.setattr(pointer_steps, "get", lambda xp, dt: None)
+    monkeypatch.setattr(fused._Sequence, "chunk_steps", 4)
+    _cuda_equals_cpu(dtype, True, "squares", lengths)
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
@@ -452,23 +469,43 @@ class _GemmIgnoresBeta(HostBackend):
                       self.zeros[self.dtype].ctypes.data, C, ldc)
 
 
-class _KernelSkipsLastElement(HostBackend):
-    """A planted fault: every launch covers one element too few."""
+class _BackwardSkipsAStep(HostBackend):
+    """A planted fault: the backward kernel of one step (the first launched in each loop)
+    does not run."""
+
+    def handle(self):
+        self.skip = True
+        return super().handle()
 
     def launch(self, name, grid, args):
-        super().launch(name, grid, (*args[:-1], np.int32(int(args[-1]) - 1)))
+        if name.endswith(("bwd", "bwd_masked")) and self.skip:
+            self.skip = False
+            return
+        super().launch(name, grid, args)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_first_use_check_passes_correct_loops_and_catches_faults(compiled, dtype):
-    """``agrees``, which ``get`` runs before a GPU stepper is used: true for the real loops,
-    false for a gemm that ignores beta (only the padded backward adds) and for a kernel that
-    misses an element."""
+def test_the_first_use_check_passes_correct_loops_and_catches_faults(compiled, tmp_path, dtype):
+    """``agrees``, which ``get`` runs before a GPU stepper is used: true for the real loops;
+    false for a gemm that ignores beta (only the padded backward adds), a backward that skips
+    a step, and (with a compiler) kernels that read the mask by thread instead of by
+    element (wrong past the first block) or whose padded RNN backward forgets relu."""
     assert pointer_steps.agrees(np, PointerSteps(HostBackend(compiled, dtype), dtype), dtype)
-    for faulty in (_GemmIgnoresBeta, _KernelSkipsLastElement):
-        steps = PointerSteps(faulty(compiled, dtype), dtype)
-        assert not pointer_steps.agrees(np, steps, dtype), faulty.__name__
-    assert pointer_steps._FORCED == []
+    faults = [PointerSteps(faulty(compiled, dtype), dtype)
+              for faulty in (_GemmIgnoresBeta, _BackwardSkipsAStep)]
+    if compiled is not None:
+        source = _cpp_source()
+        for k, (old, new) in enumerate([
+                ("m[i / H]", "m[threadIdx.x / H]"),
+                ("rnn_bwd_body(i, (dh + gy) * mb, (T)0, y, relu, dpre)",
+                 "rnn_bwd_body(i, (dh + gy) * mb, (T)0, y, 0, dpre)")]):
+            assert old in source
+            d = tmp_path / str(k)
+            d.mkdir()
+            lib = build_with_host_compiler(d, source.replace(old, new), "the planted fault")
+            faults.append(PointerSteps(HostBackend(lib, dtype), dtype))
+    for steps in faults:
+        assert not pointer_steps.agrees(np, steps, dtype)
 
 
 def test_loops_that_disagree_on_first_use_fall_back_with_a_warning(monkeypatch):

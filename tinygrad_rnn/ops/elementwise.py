@@ -173,15 +173,15 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """y = max(x, 0).  VJP: gx = gy where x > 0 else 0 (0 at x = 0, and a select, as PyTorch:
-    an infinite gy where x <= 0 gives 0, not NaN).  Saves the mask."""
+    """y = max(x, 0).  VJP: gx = 0 where x <= 0 else gy (0 at x = 0; a select, as PyTorch: an
+    infinite gy where x <= 0 gives 0, not NaN, and a NaN x passes gy).  Saves the mask."""
 
     def forward(self, x: Any) -> Any:
-        self.mask = x > 0
+        self.flat = x <= 0
         return self.xp.maximum(x, 0)
 
     def backward(self, gy: Any) -> Any:
-        return self.xp.where(self.mask, gy, 0)
+        return self.xp.where(self.flat, 0, gy)
 
 
 class Abs(Function):

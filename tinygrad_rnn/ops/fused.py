@@ -106,7 +106,7 @@ _CUDA_SOURCES = {
     ),
     "rnn_bwd": (
         "T dh_next, T gy, T y, int32 relu", "T dpre",
-        "T d = dh_next + gy; dpre = relu ? (y > (T)0 ? d : (T)0) : d * ((T)1 - y * y);",
+        "T d = dh_next + gy; dpre = relu ? (y <= (T)0 ? (T)0 : d) : d * ((T)1 - y * y);",
     ),
 }
 
@@ -223,13 +223,13 @@ def rnn_step(xp: Any, xw: Any, hw: Any, relu: bool, h: Any) -> None:
 
 
 def rnn_step_backward(xp: Any, dh_next: Any, gy: Any, y: Any, relu: bool, dpre: Any) -> None:
-    """dpre ← (dh_next + gy) (1 - y²) for tanh, or (dh_next + gy) [y > 0] for relu."""
+    """dpre ← (dh_next + gy) (1 - y²) for tanh, or (dh_next + gy) unless y <= 0 for relu."""
     k = _kernel(xp, "rnn_bwd")
     if k is not None:
         k(dh_next, gy, y, int(relu), dpre)
         return
     d = dh_next + gy
-    dpre[...] = xp.where(y > 0, d, 0) if relu else d * (1 - y * y)  # relu: as a select
+    dpre[...] = xp.where(y <= 0, 0, d) if relu else d * (1 - y * y)  # relu: as a select
 
 
 # ---- one cell step as one op ---------------------------------------------------------------
@@ -352,18 +352,20 @@ class _Sequence(Function):
             self.__dict__.clear()
         return tuple(grads)
 
-    @staticmethod
-    def steps(xp: Any, a: Any, ok: bool = True) -> Any:
+    stepper: Any = "auto"  # or a given pointer stepper, or None for the array path
+
+    def steps(self, xp: Any, a: Any, ok: bool = True) -> Any:
         """The pointer stepper (``pointer_steps``) for the buffers of ``a`` (T, B, G), where
-        the loop may use one (``ok``: no projection) and one exists; else None."""
+        the loop may use one (``ok``: no projection) and one exists (``self.stepper``, unless
+        "auto": ``pointer_steps.get``); else None, for the array path."""
         if not ok or not pointer_steps.PointerSteps.fits(*a.shape[1:]):
             return None
-        return pointer_steps.get(xp, a.dtype)
+        return pointer_steps.get(xp, a.dtype) if self.stepper == "auto" else self.stepper
 
     def row_mask(self, xp: Any, dtype: Any) -> Any:
         """The mask as (T, B) numbers of ``dtype`` (1 inside a sequence), or None."""
         m = self.mask
-        return None if m is None else pointer_steps.contiguous(xp, m.reshape(m.shape[:2]), dtype)
+        return None if m is None else xp.ascontiguousarray(m.reshape(m.shape[:2]), dtype=dtype)
 
     def chunk_len(self, T: int, step_size: int) -> int:
         """Steps per chunk when the gate gradients cannot overwrite saved activations: an
@@ -441,13 +443,14 @@ class LSTMSequence(_Sequence):
         direct = mask is None and w_hr is None  # the step writes straight into hs, cs
         w_hh_t = w_hh.T
         hw = xp.empty((B, G), dtype=xw.dtype)  # each step's recurrent matmul, into one buffer
-        steps = self.steps(xp, xw, w_hr is None)
-        if steps is not None:
-            h0, c0, w = (pointer_steps.contiguous(xp, a, xw.dtype) for a in (h0, c0, w_hh))
-            steps.lstm_forward(self.order, xw, h0, c0, w, hw, cs, hs, self.row_mask(xp, xw.dtype),
-                               ys)
+        order, steps = self.order, self.steps(xp, xw, w_hr is None)
+        if steps is not None:  # the whole loop by pointer (pointer_steps.py)
+            h0, c0, w = (xp.ascontiguousarray(a, dtype=xw.dtype) for a in (h0, c0, w_hh))
+            steps.lstm_forward(order, xw, h0, c0, w, hw, cs, hs, mask=self.row_mask(xp, xw.dtype),
+                               ys=ys)
+            order = ()  # so the array path below runs no step
         h, c = h0, c0
-        for t in self.order if steps is None else ():
+        for t in order:
             c_new = cs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
             h_new = hs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
             a = xw[t]  # one array object for input and output: CuPy copies other overlaps
@@ -486,15 +489,16 @@ class LSTMSequence(_Sequence):
         first, dt = self.order[0], self.dt
         steps = self.steps(xp, acts, w_hr is None)
         if steps is not None:
-            gy, dh, c0, w = (None if a is None else pointer_steps.contiguous(xp, a, acts.dtype)
+            gy, dh, c0, w = (None if a is None else xp.ascontiguousarray(a, dtype=acts.dtype)
                              for a in (gy, dh, self.c0, w_hh))
             row_mask = self.row_mask(xp, acts.dtype)
         for t0, t1, times in self.backward_chunks(T, K):
             dgates = acts[t0:t1] if ring is None else ring[:t1 - t0]
-            if steps is not None:
+            if steps is not None:  # the whole chunk by pointer (pointer_steps.py)
                 dh = steps.lstm_backward(times, t0, first, dt, acts, dgates, cs, c0, gy, dh, dc,
-                                         dh_buf, w, zero_h, row_mask)
-            for t in times if steps is None else ():
+                                         dh_buf, w, zero_h, mask=row_mask)
+                times = ()  # so the array path below runs no step
+            for t in times:
                 a = acts[t]
                 dg = a if ring is None else dgates[t - t0]  # in place: the same array object
                 c_prev = self.c0 if t == first else cs[t - dt]
@@ -542,13 +546,14 @@ class GRUSequence(_Sequence):
         bias = b_hh if b_hh is not None else xp.zeros(G, dtype=gi.dtype)
         w_hh_t = w_hh.T
         hw = xp.empty((B, G), dtype=gi.dtype)  # each step's recurrent matmul, into one buffer
-        steps = self.steps(xp, gi)
-        if steps is not None:
-            h0, w, bias = (pointer_steps.contiguous(xp, a, gi.dtype) for a in (h0, w_hh, bias))
-            steps.gru_forward(self.order, gi, h0, w, hw, bias, ghn, hs,
-                              self.row_mask(xp, gi.dtype), ys)
+        order, steps = self.order, self.steps(xp, gi)
+        if steps is not None:  # the whole loop by pointer (pointer_steps.py)
+            h0, w, bias = (xp.ascontiguousarray(a, dtype=gi.dtype) for a in (h0, w_hh, bias))
+            steps.gru_forward(order, gi, h0, w, hw, bias, ghn, hs,
+                              mask=self.row_mask(xp, gi.dtype), ys=ys)
+            order = ()  # so the array path below runs no step
         h = h0
-        for t in self.order if steps is None else ():
+        for t in order:
             h_new = hs[t] if mask is None else xp.empty_like(h0)
             g = gi[t]  # rzn is gi: one array object for input and output
             gru_step(xp, g, xp.matmul(h, w_hh_t, out=hw), bias, h, g, h_new, ghn[t])
@@ -576,16 +581,17 @@ class GRUSequence(_Sequence):
         first, dt = self.order[0], self.dt
         steps = self.steps(xp, rzn)
         if steps is not None:
-            gy, dh, h0, w = (None if a is None else pointer_steps.contiguous(xp, a, rzn.dtype)
+            gy, dh, h0, w = (None if a is None else xp.ascontiguousarray(a, dtype=rzn.dtype)
                              for a in (gy, dh, self.h0, w_hh))
             row_mask = self.row_mask(xp, rzn.dtype)
         for t0, t1, times in self.backward_chunks(T, K):
             dgi = rzn[t0:t1] if self.final else ring_i[:t1 - t0]
             dghn = ghn[t0:t1] if self.final else ring_n[:t1 - t0]
-            if steps is not None:
+            if steps is not None:  # the whole chunk by pointer (pointer_steps.py)
                 dh = steps.gru_backward(times, t0, first, dt, rzn, ghn, dgi, dghn, dgh, hs, h0, gy,
-                                        dh, dh_dir, dh_buf, w, zero, row_mask)
-            for t in times if steps is None else ():
+                                        dh, dh_dir, dh_buf, w, zero, mask=row_mask)
+                times = ()  # so the array path below runs no step
+            for t in times:
                 r_t, n_t = rzn[t], ghn[t]  # in place: pass the same array objects as outputs
                 dgi_t, dghn_t = (r_t, n_t) if self.final else (dgi[t - t0], dghn[t - t0])
                 h_prev = self.h0 if t == first else hs[t - dt]
@@ -623,13 +629,14 @@ class RNNSequence(_Sequence):
         ys = hs if mask is None else xp.empty_like(hs)
         w_hh_t = w_hh.T
         hw = xp.empty(h0.shape, dtype=xw.dtype)  # each step's recurrent matmul, one buffer
-        steps = self.steps(xp, xw)
-        if steps is not None:
-            h0, w = (pointer_steps.contiguous(xp, a, xw.dtype) for a in (h0, w_hh))
-            steps.rnn_forward(self.order, xw, h0, w, hw, self.relu, self.row_mask(xp, xw.dtype),
-                              hs, ys)
+        order, steps = self.order, self.steps(xp, xw)
+        if steps is not None:  # the whole loop by pointer (pointer_steps.py)
+            h0, w = (xp.ascontiguousarray(a, dtype=xw.dtype) for a in (h0, w_hh))
+            steps.rnn_forward(order, xw, h0, w, hw, self.relu, hs,
+                              mask=self.row_mask(xp, xw.dtype), ys=ys)
+            order = ()  # so the array path below runs no step
         h = h0
-        for t in self.order if steps is None else ():
+        for t in order:
             a = xw[t]  # new is xw: one array object for input and output
             rnn_step(xp, a, xp.matmul(h, w_hh_t, out=hw), self.relu, a)
             h = a if mask is None else _masked_step(xp, mask[t], a, h, ys, hs, t)
@@ -648,15 +655,16 @@ class RNNSequence(_Sequence):
         dh_buf = xp.empty_like(zero)  # each step's recurrent matmul, into one buffer
         steps = self.steps(xp, hs)
         if steps is not None:
-            gy, dh, w = (None if a is None else pointer_steps.contiguous(xp, a, hs.dtype)
+            gy, dh, w = (None if a is None else xp.ascontiguousarray(a, dtype=hs.dtype)
                          for a in (gy, dh, w_hh))
             row_mask = self.row_mask(xp, hs.dtype)
         for t0, t1, times in self.backward_chunks(T, K):
             dpre = ring[:t1 - t0]
-            if steps is not None:
+            if steps is not None:  # the whole chunk by pointer (pointer_steps.py)
                 dh = steps.rnn_backward(times, t0, new, dpre, gy, dh, dh_buf, w, self.relu, zero,
-                                        row_mask)
-            for t in times if steps is None else ():
+                                        mask=row_mask)
+                times = ()  # so the array path below runs no step
+            for t in times:
                 d = dpre[t - t0]
                 gy_t = zero if gy is None else gy[t]
                 if mask is None:

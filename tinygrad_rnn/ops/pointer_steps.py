@@ -16,8 +16,9 @@ Everything that touches CUDA goes through a backend (``CupyBackend``: addresses,
 kernels), so tests/test_pointer_steps.py runs these very loops on the CPU, with the kernel
 sources compiled as C++ and an emulated gemm, against the NumPy path.
 
-A GPU stepper is used only after its first results match the array path's (``agrees``);
-otherwise, as when CuPy cannot build it, the loops warn once and take the array path.
+Before a GPU uses a stepper, ``agrees`` runs it against the array path on a small test
+batch; where they differ, or CuPy cannot build it, the loops warn once and take the array
+path.
 
 The per-step matmuls are plain ``sgemm``/``dgemm``: full float32 even where ``CUPY_TF32=1``
 lets ``cupy.matmul`` (the input projections, the weight gradients) use TF32.
@@ -202,7 +203,6 @@ class CupyBackend:
 
 
 _STEPS: dict[Any, Any] = {}
-_FORCED: list[Any] = []  # while ``agrees`` runs: the stepper (or None) every loop must take
 
 
 def get(xp: Any, dtype: Any) -> PointerSteps | None:
@@ -210,8 +210,6 @@ def get(xp: Any, dtype: Any) -> PointerSteps | None:
     where there is none: not CuPy, not float32 or float64, or building its kernels or cuBLAS
     handle failed, or its first results disagreed with the array path (then, once per GPU and
     dtype, a warning says why, and the loops take the array path)."""
-    if _FORCED:
-        return _FORCED[-1]
     if getattr(xp, "__name__", "") != "cupy" or np.dtype(dtype) not in (np.float32, np.float64):
         return None
     key = (xp.cuda.runtime.getDevice(), np.dtype(dtype))  # kernels are compiled per GPU
@@ -230,10 +228,12 @@ def get(xp: Any, dtype: Any) -> PointerSteps | None:
 
 
 def agrees(xp: Any, steps: PointerSteps, dtype: Any) -> bool:
-    """Whether ``steps`` gives the array path's outputs and gradients, to rounding, for each
-    cell on a small batch, padded and not, in both directions. ``get`` runs this once before
-    using a stepper: the CPU tests cannot see how a GPU's compiler and cuBLAS take the kernels'
-    arguments, and a mistake there must cost speed, never a wrong answer."""
+    """Whether ``steps`` gives the array path's outputs and gradients, to rounding, on a small
+    batch of each cell (LSTM, GRU, RNN tanh and relu), its state wider than one block of
+    threads: padded and not, both directions, with and without an output gradient, on the
+    last backward and on one that keeps the graph (gate gradients in a buffer, in chunks).
+    ``get`` runs this once before a GPU uses a stepper: the CPU tests cannot see how a GPU's
+    compiler and cuBLAS take the kernels' arguments. It is a guard, not a proof."""
     from .fused import GRUSequence, LSTMSequence, RNNSequence
 
     rng = np.random.default_rng(0)  # its own generator: the caller's random state stays put
@@ -241,37 +241,32 @@ def agrees(xp: Any, steps: PointerSteps, dtype: Any) -> bool:
     def draw(*shape: int) -> Any:
         return xp.asarray(rng.uniform(-1, 1, shape).astype(dtype))
 
-    T, B, I, H = 4, 3, 2, 5
+    T, B, I, H = 4, 3, 2, 90  # B H = 270 elements: two blocks of threads
     mask = xp.asarray(np.arange(T)[:, None, None] < np.array([4, 1, 3])[None, :, None])
     tol = 1e-4 if np.dtype(dtype) == np.float32 else 1e-10
-    for cls, G, cell in ((LSTMSequence, 4 * H, True), (GRUSequence, 3 * H, False),
-                         (RNNSequence, H, False)):
+    # (mask, reverse, gy given, last backward)
+    cases = [(None, False, True, True), (mask, True, False, True), (mask, False, True, False),
+             (None, True, False, False)]
+    for cls, G, cell, kw in ((LSTMSequence, 4 * H, True, {}), (GRUSequence, 3 * H, False, {}),
+                             (RNNSequence, H, False, {"nonlinearity": "tanh"}),
+                             (RNNSequence, H, False, {"nonlinearity": "relu"})):
         inputs = [draw(T, B, I), draw(B, H), *([draw(B, H)] if cell else []), draw(G, I),
                   draw(G, H), draw(G), draw(G)]
         gys = [draw(T, B, H), draw(B, H), *([draw(B, H)] if cell else [])]
-        for m in (None, mask):
-            for reverse in (False, True):
-                results = []
-                for candidate in (None, steps):
-                    _FORCED.append(candidate)
-                    try:
-                        fn = cls()
-                        fn.xp = xp
-                        outs = fn.forward(*(a.copy() for a in inputs), bias=True, proj=False,
-                                          reverse=reverse, mask=m)
-                        grads = fn.backward(*(g.copy() for g in gys))
-                    finally:
-                        _FORCED.pop()
-                    results.append([np.asarray(a.get() if hasattr(a, "get") else a)
-                                    for a in (*outs, *grads)])
-                if not all(np.allclose(a, b, rtol=tol, atol=tol) for a, b in zip(*results)):
-                    return False
+        for m, reverse, with_gy, last in cases:
+            results = []
+            for stepper in (None, steps):  # the array path, then the pointer loops
+                fn = cls()
+                fn.xp, fn.stepper, fn.final, fn.chunk_steps = xp, stepper, last, 2
+                outs = fn.forward(*(a.copy() for a in inputs), bias=True, proj=False,
+                                  reverse=reverse, mask=m, **kw)
+                grads = fn.backward(gys[0].copy() if with_gy else None,
+                                    *(g.copy() for g in gys[1:]))
+                results.append([np.asarray(a.get() if hasattr(a, "get") else a)
+                                for a in (*outs, *grads)])
+            if not all(np.allclose(a, b, rtol=tol, atol=tol) for a, b in zip(*results)):
+                return False
     return True
-
-
-def contiguous(xp: Any, a: Any, dtype: Any) -> Any:
-    """``a`` as a C-contiguous array of ``dtype`` (itself where it already is one)."""
-    return xp.ascontiguousarray(a, dtype=dtype)
 
 
 class PointerSteps:
@@ -312,7 +307,7 @@ class PointerSteps:
                      cs: Any, hs: Any, mask: Any = None, ys: Any = None) -> None:
         T, B, G = xw.shape
         H = G // 4
-        handle = self.backend.handle()  # first: a loop's addresses are taken after it
+        handle = self.backend.handle()  # first: a backend may begin the loop there
         p, s, n = self.ptr, self.itemsize, B * H
         xw_p, hw_p, w_p, cs_p, hs_p = p(xw), p(hw), p(w_hh), p(cs), p(hs)
         m_p, ys_p = self._mask(mask, ys)
@@ -332,7 +327,7 @@ class PointerSteps:
                     ghn: Any, hs: Any, mask: Any = None, ys: Any = None) -> None:
         T, B, G = gi.shape
         H = G // 3
-        handle = self.backend.handle()  # first: a loop's addresses are taken after it
+        handle = self.backend.handle()  # first: a backend may begin the loop there
         p, s, n = self.ptr, self.itemsize, B * H
         gi_p, hw_p, w_p, b_p, ghn_p, hs_p = p(gi), p(hw), p(w_hh), p(bias), p(ghn), p(hs)
         m_p, ys_p = self._mask(mask, ys)
@@ -349,11 +344,11 @@ class PointerSteps:
             h = h_new
 
     def rnn_forward(self, order: range, xw: Any, h0: Any, w_hh: Any, hw: Any, relu: bool,
-                    mask: Any = None, hs: Any = None, ys: Any = None) -> None:
+                    hs: Any, mask: Any = None, ys: Any = None) -> None:
         """Each step's new state overwrites its input projection in ``xw``; with a mask, the
-        kept states go to ``hs`` and the outputs to ``ys``."""
+        kept states go to ``hs`` (unused without one) and the outputs to ``ys``."""
         T, B, H = xw.shape
-        handle = self.backend.handle()  # first: a loop's addresses are taken after it
+        handle = self.backend.handle()  # first: a backend may begin the loop there
         p, s, n = self.ptr, self.itemsize, B * H
         xw_p, hw_p, w_p = p(xw), p(hw), p(w_hh)
         m_p, ys_p = self._mask(mask, ys)
@@ -383,7 +378,7 @@ class PointerSteps:
         updated in place; ``gy`` None for no output gradient (``zero`` stands in)."""
         T, B, G = acts.shape
         H = G // 4
-        handle = self.backend.handle()  # first: a loop's addresses are taken after it
+        handle = self.backend.handle()  # first: a backend may begin the loop there
         p, s, n = self.ptr, self.itemsize, B * H
         acts_p, dg_p, cs_p, dc_p, buf_p, w_p = p(acts), p(dgates), p(cs), p(dc), p(dh_buf), p(w_hh)
         c0_p, dh_p = p(c0), p(dh)
@@ -412,7 +407,7 @@ class PointerSteps:
         a mask: dh is then one array)."""
         T, B, G = rzn.shape
         H = G // 3
-        handle = self.backend.handle()  # first: a loop's addresses are taken after it
+        handle = self.backend.handle()  # first: a backend may begin the loop there
         p, s, n = self.ptr, self.itemsize, B * H
         rzn_p, ghn_p, dgi_p, dghn_p, dgh_p = p(rzn), p(ghn), p(dgi), p(dghn), p(dgh)
         hs_p, dir_p, buf_p, w_p, h0_p, dh_p = p(hs), p(dh_dir), p(dh_buf), p(w_hh), p(h0), p(dh)
@@ -438,7 +433,7 @@ class PointerSteps:
                      dh_buf: Any, w_hh: Any, relu: bool, zero: Any, mask: Any = None) -> Any:
         """``dpre`` (K, B, H) for times t0.. ; ``new`` each step's new state (before a mask)."""
         T, B, H = new.shape
-        handle = self.backend.handle()  # first: a loop's addresses are taken after it
+        handle = self.backend.handle()  # first: a backend may begin the loop there
         p, s, n = self.ptr, self.itemsize, B * H
         new_p, d_p, buf_p, w_p, dh_p = p(new), p(dpre), p(dh_buf), p(w_hh), p(dh)
         m_p = None if mask is None else p(mask)
