@@ -16,8 +16,9 @@ export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 status=0
 marker=(-m gpu)
 [ "${1:-}" = "--all" ] && marker=()
-python3 -m pytest -q -p no:cacheprovider -rfE "${marker[@]}" 2>&1 | tee "$out/pytest_gpu.txt" \
-  || status=1
+# the tests get at most ${PYTEST_TIMEOUT:-300} s, so that the benchmark always runs in one call
+timeout "${PYTEST_TIMEOUT:-300}" python3 -m pytest -q -p no:cacheprovider -rfE "${marker[@]}" 2>&1 \
+  | tee "$out/pytest_gpu.txt" || status=1
 python3 benchmarks/bench_rnn.py --device cuda --out "$out/bench_gpu.md" 2>&1 \
   | tee "$out/bench_gpu.log" || status=1
 exit $status
