@@ -189,8 +189,10 @@ class CupyBackend:
         self.handle()  # likewise for cuBLAS
 
     def handle(self) -> int:
-        """The current device's cuBLAS handle, reading alpha and beta from host memory."""
+        """The current device's cuBLAS handle, on CuPy's current stream (where the kernels
+        launch), reading alpha and beta from host memory."""
         h = self.cupy.cuda.device.get_cublas_handle()
+        self.cublas.setStream(h, self.cupy.cuda.get_current_stream().ptr)
         self.cublas.setPointerMode(h, getattr(self.cublas, "CUBLAS_POINTER_MODE_HOST", 0))
         return h
 
