@@ -19,6 +19,7 @@ The layers must then give what the NumPy array path gives, in value and gradient
 from __future__ import annotations
 
 import ctypes
+import sys
 import types
 import warnings
 
@@ -516,3 +517,49 @@ def test_loops_that_disagree_on_first_use_fall_back_with_a_warning(monkeypatch):
     monkeypatch.setattr(pointer_steps, "_STEPS", {})
     with pytest.warns(RuntimeWarning, match="disagree with the array path"):
         assert pointer_steps.get(fake_cupy, np.float32) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cupy_backend_makes_the_cupy_calls_it_should(monkeypatch, dtype):
+    """``CupyBackend`` against a recording stand-in of the CuPy API it uses: every kernel
+    built from its source and compiled up front, the handle put on the current stream with
+    host pointers for alpha and beta, the gemm of the dtype, launches as (grid,), (block,)."""
+    calls = []
+
+    class RawKernel:
+        def __init__(self, code, name):
+            assert f"void {name}(" in code and "typedef" in code
+            self.name = name
+            calls.append(("build", name))
+
+        def compile(self):
+            calls.append(("compile", self.name))
+
+        def __call__(self, grid, block, args):
+            calls.append(("launch", self.name, grid, block, args))
+
+    cublas = types.ModuleType("cupy_backends.cuda.libs.cublas")
+    cublas.sgemm, cublas.dgemm = "sgemm", "dgemm"
+    cublas.CUBLAS_POINTER_MODE_HOST = 0
+    cublas.setStream = lambda h, s: calls.append(("stream", h, s))
+    cublas.setPointerMode = lambda h, m: calls.append(("pointer mode", h, m))
+    for name in ("cupy_backends", "cupy_backends.cuda", "cupy_backends.cuda.libs"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    sys.modules["cupy_backends.cuda.libs"].cublas = cublas
+    monkeypatch.setitem(sys.modules, "cupy_backends.cuda.libs.cublas", cublas)
+    cuda = types.SimpleNamespace(device=types.SimpleNamespace(get_cublas_handle=lambda: 7),
+                                 get_current_stream=lambda: types.SimpleNamespace(ptr=99))
+    fake_cupy = types.SimpleNamespace(__name__="cupy", RawKernel=RawKernel, cuda=cuda)
+
+    backend = pointer_steps.CupyBackend(fake_cupy, np.dtype(dtype))
+    names = pointer_steps.kernel_names()
+    assert [c for c in calls if c[0] == "build"] == [("build", f"tinygrad_rnn_{n}") for n in names]
+    assert [c for c in calls if c[0] == "compile"] == [("compile", f"tinygrad_rnn_{n}")
+                                                      for n in names]
+    assert backend.gemm == ("sgemm" if dtype == np.float32 else "dgemm")
+    calls.clear()
+    assert backend.handle() == 7
+    assert calls == [("stream", 7, 99), ("pointer mode", 7, 0)]
+    calls.clear()
+    backend.launch("rnn_fwd", 3, (1, 2))
+    assert calls == [("launch", "tinygrad_rnn_rnn_fwd", (3,), (pointer_steps.BLOCK,), (1, 2))]
