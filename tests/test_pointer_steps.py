@@ -218,7 +218,9 @@ class Stepping:
         return self.steps[key]
 
     def calls(self, dtype) -> dict:
-        return self.steps[np.dtype(dtype)].backend.calls
+        """The gemms and launches per kernel so far ({} where no stepper was made)."""
+        made = self.steps.get(np.dtype(dtype))
+        return {} if made is None else made.backend.calls
 
 
 @pytest.fixture
@@ -238,12 +240,15 @@ def _run(layer, x, retain, loss_kind, lengths=None):
     layer.zero_grad()
     h0 = None
     if loss_kind == "state":  # a given initial state, and the loss through the final state only
-        D = 2 if layer.bidirectional else 1
-        shape = (layer.num_layers * D, x.shape[1], layer.hidden_size)
-        h0 = tr.Tensor(np.asfortranarray(np.random.default_rng(1).standard_normal(shape)
-                                         .astype(x.numpy().dtype)), device=x.device)
+        D, rng = 2 if layer.bidirectional else 1, np.random.default_rng(1)
+
+        def state(size):
+            a = rng.standard_normal((layer.num_layers * D, x.shape[1], size))
+            return tr.Tensor(np.asfortranarray(a.astype(x.numpy().dtype)), device=x.device)
+
+        h0 = state(getattr(layer, "proj_size", 0) or layer.hidden_size)
         if isinstance(layer, nn.LSTM):
-            h0 = (h0, h0 * 0.5)
+            h0 = (h0, state(layer.hidden_size))
     out, state = layer(x, h0, lengths=lengths)
     states = list(state) if isinstance(state, tuple) else [state]
     if loss_kind == "sum":  # the output gradient is a broadcast of ones (not contiguous)
@@ -258,7 +263,8 @@ def _run(layer, x, retain, loss_kind, lengths=None):
     return [out.numpy(), x.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()]
 
 
-CASES = [("LSTM", {}), ("GRU", {}), ("RNN", {}), ("RNN", {"nonlinearity": "relu"})]
+CASES = [("LSTM", {}), ("LSTM", {"proj_size": 3}), ("GRU", {}), ("RNN", {}),
+         ("RNN", {"nonlinearity": "relu"})]
 
 
 @pytest.mark.parametrize("mode,kw", CASES)
@@ -275,24 +281,32 @@ def test_pointer_loops_match_the_array_path(host_steps, mode, kw, dtype, retain,
     calls = host_steps.calls(dtype)
     host_steps.array_path()
     want = _run(layer, x, retain, loss_kind, lengths)
-    assert calls["gemm"] > 0, "the pointer loops did not run"
+    # a projected LSTM with lengths takes the array path: the mask would fall on h after the
+    # projection, a step the pointer loops do not have
+    stepped = not (kw.get("proj_size") and lengths)
+    assert (calls.get("gemm", 0) > 0) == stepped, "the pointer loops ran where they should not"
     tol = 1e-10 if dtype == "float64" else 2e-5
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("mode,kw", [("LSTM", {}), ("GRU", {}), ("RNN", {}),
+                                     ("LSTM", {"proj_size": 2})])
 @pytest.mark.parametrize("lengths", [None, [7, 3]])
-def test_pointer_loops_make_two_calls_per_step_each_way(host_steps, mode, lengths):
+def test_pointer_loops_make_two_calls_per_step_each_way(host_steps, mode, kw, lengths):
     """One gemm and one kernel launch per step, forward and backward: nothing else per step,
-    with or without the mask of ``lengths``."""
+    with or without the mask of ``lengths``. A projection adds one gemm each way; with
+    ``lengths`` it takes the array path."""
     T = 7
-    layer = getattr(nn, mode)(3, 4)
+    layer = getattr(nn, mode)(3, 4, **kw)
     layer(tr.randn(T, 2, 3), lengths=lengths)[0].sum().backward()
     calls = host_steps.calls(np.float32)
     name_fwd, name_bwd = (f"{mode.lower()}_fwd", f"{mode.lower()}_bwd") if lengths is None \
         else (f"{mode.lower()}_fwd_masked", f"{mode.lower()}_bwd_masked")
-    assert calls == {"gemm": 2 * T, name_fwd: T, name_bwd: T}
+    if not kw:
+        assert calls == {"gemm": 2 * T, name_fwd: T, name_bwd: T}
+    else:
+        assert calls == ({"gemm": 4 * T, name_fwd: T, name_bwd: T} if lengths is None else {})
 
 
 @pytest.mark.parametrize("mode,kw", CASES)
@@ -395,7 +409,8 @@ def test_pointer_steps_run_on_cupy(monkeypatch, dtype, retain, loss_kind, length
                                                                   launch(name, grid, args)))
     monkeypatch.setattr(fused._Sequence, "chunk_steps", 4)
     _cuda_equals_cpu(dtype, retain, loss_kind, lengths)
-    assert len(launches) == sum((1 + (2 if retain else 1)) * 6 * 4 for _ in CASES)
+    assert len(launches) == sum((1 + (2 if retain else 1)) * 6 * 4 for _, kw in CASES
+                                if not (kw.get("proj_size") and lengths))
 
 
 @gpu
@@ -422,10 +437,10 @@ def test_an_empty_batch_takes_the_array_path(host_steps, mode):
 
 @given(mode=st.sampled_from(list(LAYERS)), dims=tst.recurrent_dims(), layers=st.integers(1, 2),
        bidir=st.booleans(), bias=st.booleans(), batch_first=st.booleans(),
-       give_state=st.booleans(), use_lengths=st.booleans(),
+       give_state=st.booleans(), use_lengths=st.booleans(), proj=st.booleans(),
        chunk=st.sampled_from([None, 1, 2, 3]), retain=st.booleans(), data=st.data())
 def test_pointer_stepped_layer_equals_composed(compiled, mode, dims, layers, bidir, bias,
-                                               batch_first, give_state, use_lengths, chunk,
+                                               batch_first, give_state, use_lengths, proj, chunk,
                                                retain, data):
     """Drawn layers, states, upstream gradients and chunk sizes: the pointer loops against
     the composed cells, as ``test_fused`` holds the array path to them."""
@@ -433,19 +448,20 @@ def test_pointer_stepped_layer_equals_composed(compiled, mode, dims, layers, bid
     cls, extra = LAYERS[mode]
     kw = dict(num_layers=layers, bidirectional=bidir, bias=bias, batch_first=batch_first,
               dtype="float64", **extra)
+    if mode == "LSTM" and proj and H > 1:
+        kw["proj_size"] = data.draw(st.integers(1, H - 1))
     tr.manual_seed(0)
     fast, composed = cls(I, H, **kw), cls(I, H, impl="composed", **kw)
     composed.load_state_dict(fast.state_dict())
-    D = 2 if bidir else 1
+    D, P = 2 if bidir else 1, kw.get("proj_size") or H  # P: the size of h
     x = data.draw(tst.arrays((B, T, I) if batch_first else (T, B, I)))
-    n_states = 2 if mode == "LSTM" else 1
-    state = [data.draw(tst.arrays((layers * D, B, H))) for _ in range(n_states)] \
-        if give_state else None
+    sizes = [P, H] if mode == "LSTM" else [P]  # of h, and of c
+    state = [data.draw(tst.arrays((layers * D, B, n))) for n in sizes] if give_state else None
     lengths = data.draw(st.lists(st.integers(1, T), min_size=B, max_size=B)) \
         if use_lengths else None
-    out_shape = (B, T, D * H) if batch_first else (T, B, D * H)
+    out_shape = (B, T, D * P) if batch_first else (T, B, D * P)
     upstream = [data.draw(tst.arrays(out_shape))]
-    upstream += [data.draw(tst.arrays((layers * D, B, H))) for _ in range(n_states)]
+    upstream += [data.draw(tst.arrays((layers * D, B, n))) for n in sizes]
 
     stepping, get = Stepping(compiled), pointer_steps.get
     pointer_steps.get, fused._Sequence.chunk_steps = stepping.get, chunk
@@ -453,8 +469,10 @@ def test_pointer_stepped_layer_equals_composed(compiled, mode, dims, layers, bid
         a = _outputs_and_grads(fast, x, state, lengths, upstream, retain)
     finally:
         pointer_steps.get, fused._Sequence.chunk_steps = get, None
-    # one recurrent gemm per step of each layer and direction, forward and backward
-    assert stepping.calls(np.float64)["gemm"] == 2 * T * layers * D
+    # one recurrent gemm per step of each layer and direction, forward and backward, and one
+    # more with a projection (which with lengths takes the array path)
+    per_step = 2 if P == H else 0 if lengths is not None else 4
+    assert stepping.calls(np.float64).get("gemm", 0) == per_step * T * layers * D
     b = _outputs_and_grads(composed, x, state, lengths, upstream)
     for u, v in zip(a, b):
         np.testing.assert_allclose(u, v, rtol=1e-10, atol=1e-12)

@@ -443,11 +443,13 @@ class LSTMSequence(_Sequence):
         direct = mask is None and w_hr is None  # the step writes straight into hs, cs
         w_hh_t = w_hh.T
         hw = xp.empty((B, G), dtype=xw.dtype)  # each step's recurrent matmul, into one buffer
-        order, steps = self.order, self.steps(xp, xw, w_hr is None)
+        # by pointer: the plain and padded loops, and the projected one without padding
+        order, steps = self.order, self.steps(xp, xw, w_hr is None or mask is None)
         if steps is not None:  # the whole loop by pointer (pointer_steps.py)
-            h0, c0, w = (xp.ascontiguousarray(a, dtype=xw.dtype) for a in (h0, c0, w_hh))
+            h0, c0, w, wr = (None if a is None else xp.ascontiguousarray(a, dtype=xw.dtype)
+                             for a in (h0, c0, w_hh, w_hr))
             steps.lstm_forward(order, xw, h0, c0, w, hw, cs, hs, mask=self.row_mask(xp, xw.dtype),
-                               ys=ys)
+                               ys=ys, w_hr=wr, raw=raw)
             order = ()  # so the array path below runs no step
         h, c = h0, c0
         for t in order:
@@ -487,17 +489,25 @@ class LSTMSequence(_Sequence):
         dh_new_all = xp.empty_like(hs) if w_hr is not None else None
         dh_buf = xp.empty_like(zero_h)  # each step's recurrent matmul, into one buffer
         first, dt = self.order[0], self.dt
-        steps = self.steps(xp, acts, w_hr is None)
+        steps = self.steps(xp, acts, w_hr is None or mask is None)
         if steps is not None:
-            gy, dh, c0, w = (None if a is None else xp.ascontiguousarray(a, dtype=acts.dtype)
-                             for a in (gy, dh, self.c0, w_hh))
+            gy, dh, c0, w, wr = (None if a is None else xp.ascontiguousarray(a, dtype=acts.dtype)
+                                 for a in (gy, dh, self.c0, w_hh, w_hr))
             row_mask = self.row_mask(xp, acts.dtype)
+            if w_hr is not None:  # each step's output gradient, to which the next step adds
+                dh_new_all[...] = 0 if gy is None else gy
+                dh_new_all[self.order[-1]] += dh
+                draw = xp.empty_like(zero_c)
         for t0, t1, times in self.backward_chunks(T, K):
             dgates = acts[t0:t1] if ring is None else ring[:t1 - t0]
-            if steps is not None:  # the whole chunk by pointer (pointer_steps.py)
+            if steps is not None and w_hr is not None:  # the whole chunk by pointer
+                dh = steps.lstm_backward_projected(times, t0, first, dt, acts, dgates, cs, c0, dc,
+                                                   dh_new_all, draw, dh_buf, w, wr, zero_c)
+                times = ()  # so the array path below runs no step
+            elif steps is not None:
                 dh = steps.lstm_backward(times, t0, first, dt, acts, dgates, cs, c0, gy, dh, dc,
                                          dh_buf, w, zero_h, mask=row_mask)
-                times = ()  # so the array path below runs no step
+                times = ()
             for t in times:
                 a = acts[t]
                 dg = a if ring is None else dgates[t - t0]  # in place: the same array object

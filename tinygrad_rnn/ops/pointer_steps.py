@@ -231,7 +231,8 @@ def get(xp: Any, dtype: Any) -> PointerSteps | None:
 
 def agrees(xp: Any, steps: PointerSteps, dtype: Any) -> bool:
     """Whether ``steps`` gives the array path's outputs and gradients, to rounding, on a small
-    batch of each cell (LSTM, GRU, RNN tanh and relu), its state wider than one block of
+    batch of each cell (LSTM with and without a projection, GRU, RNN tanh and relu), its state
+    wider than one block of
     threads: padded and not, both directions, with and without an output gradient, on the
     last backward and on one that keeps the graph (gate gradients in a buffer, in chunks).
     ``get`` runs this once before a GPU uses a stepper: the CPU tests cannot see how a GPU's
@@ -243,24 +244,26 @@ def agrees(xp: Any, steps: PointerSteps, dtype: Any) -> bool:
     def draw(*shape: int) -> Any:
         return xp.asarray(rng.uniform(-1, 1, shape).astype(dtype))
 
-    T, B, I, H = 4, 3, 2, 90  # B H = 270 elements: two blocks of threads
+    T, B, I, H, P = 4, 3, 2, 90, 7  # B H = 270 elements: two blocks of threads
     mask = xp.asarray(np.arange(T)[:, None, None] < np.array([4, 1, 3])[None, :, None])
     tol = 1e-4 if np.dtype(dtype) == np.float32 else 1e-10
     # (mask, reverse, gy given, last backward)
     cases = [(None, False, True, True), (mask, True, False, True), (mask, False, True, False),
              (None, True, False, False)]
-    for cls, G, cell, kw in ((LSTMSequence, 4 * H, True, {}), (GRUSequence, 3 * H, False, {}),
-                             (RNNSequence, H, False, {"nonlinearity": "tanh"}),
-                             (RNNSequence, H, False, {"nonlinearity": "relu"})):
-        inputs = [draw(T, B, I), draw(B, H), *([draw(B, H)] if cell else []), draw(G, I),
-                  draw(G, H), draw(G), draw(G)]
-        gys = [draw(T, B, H), draw(B, H), *([draw(B, H)] if cell else [])]
+    for cls, G, out, kw in ((LSTMSequence, 4 * H, H, {}), (LSTMSequence, 4 * H, P, {}),
+                            (GRUSequence, 3 * H, H, {}),
+                            (RNNSequence, H, H, {"nonlinearity": "tanh"}),
+                            (RNNSequence, H, H, {"nonlinearity": "relu"})):
+        cell, proj = cls is LSTMSequence, out != H  # out: the size of h (P when projected)
+        inputs = [draw(T, B, I), draw(B, out), *([draw(B, H)] if cell else []), draw(G, I),
+                  draw(G, out), draw(G), draw(G), *([draw(P, H)] if proj else [])]
+        gys = [draw(T, B, out), draw(B, out), *([draw(B, H)] if cell else [])]
         for m, reverse, with_gy, last in cases:
             results = []
             for stepper in (None, steps):  # the array path, then the pointer loops
                 fn = cls()
                 fn.xp, fn.stepper, fn.final, fn.chunk_steps = xp, stepper, last, 2
-                outs = fn.forward(*(a.copy() for a in inputs), bias=True, proj=False,
+                outs = fn.forward(*(a.copy() for a in inputs), bias=True, proj=proj,
                                   reverse=reverse, mask=m, **kw)
                 grads = fn.backward(gys[0].copy() if with_gy else None,
                                     *(g.copy() for g in gys[1:]))
@@ -306,19 +309,27 @@ class PointerSteps:
     # the outputs (zero outside).
 
     def lstm_forward(self, order: range, xw: Any, h0: Any, c0: Any, w_hh: Any, hw: Any,
-                     cs: Any, hs: Any, mask: Any = None, ys: Any = None) -> None:
+                     cs: Any, hs: Any, mask: Any = None, ys: Any = None, w_hr: Any = None,
+                     raw: Any = None) -> None:
+        """With a projection ``w_hr`` (P, H) (and no mask), each step's cell output goes to
+        ``raw`` and a second gemm projects it into ``hs``: hs[t] = raw[t] W_hrᵀ."""
         T, B, G = xw.shape
-        H = G // 4
+        H, P = G // 4, hs.shape[-1]
         handle = self.backend.handle()  # first: a backend may begin the loop there
         p, s, n = self.ptr, self.itemsize, B * H
         xw_p, hw_p, w_p, cs_p, hs_p = p(xw), p(hw), p(w_hh), p(cs), p(hs)
         m_p, ys_p = self._mask(mask, ys)
+        wr_p, raw_p = (None, None) if w_hr is None else (p(w_hr), p(raw))
         h, c = p(h0), p(c0)
         grid, H32, n32 = -(-n // BLOCK), np.int32(H), np.int32(n)
         for t in order:
-            self.mm(handle, hw_p, h, w_p, B, G, H, True)
-            a, c_new, h_new = xw_p + t * B * G * s, cs_p + t * n * s, hs_p + t * n * s
-            if m_p is None:
+            self.mm(handle, hw_p, h, w_p, B, G, P, True)
+            a, c_new, h_new = xw_p + t * B * G * s, cs_p + t * n * s, hs_p + t * B * P * s
+            if wr_p is not None:
+                h_raw = raw_p + t * n * s
+                self.launch("lstm_fwd", grid, (a, hw_p, c, H32, c_new, h_raw, a, n32))
+                self.mm(handle, h_new, h_raw, wr_p, B, P, H, True)
+            elif m_p is None:
                 self.launch("lstm_fwd", grid, (a, hw_p, c, H32, c_new, h_new, a, n32))
             else:
                 self.launch("lstm_fwd_masked", grid, (a, hw_p, c, h, m_p + t * B * s, H32, c_new,
@@ -400,6 +411,34 @@ class PointerSteps:
             self.mm(handle, buf_p, dg, w_p, B, H, G, False, add=m_p is not None)
             dh_p, dh = buf_p, dh_buf
         return dh
+
+    def lstm_backward_projected(self, times: range, t0: int, first: int, dt: int, acts: Any,
+                                dgates: Any, cs: Any, c0: Any, dc: Any, dh_all: Any, draw: Any,
+                                dh_buf: Any, w_hh: Any, w_hr: Any, zero: Any) -> Any:
+        """The backward of a projected LSTM (no mask). ``dh_all`` (T, B, P) holds, on entry,
+        each step's output gradient (plus dh_n at the loop's last step); the step before adds
+        its dgates W_hh there, so on reaching step t it is the whole gradient of h_t (the
+        array path's ``dh_new_all``). Per step: draw = dh_all[t] W_hr (the gradient of the
+        cell's output), the kernel, then dh_all[t - dt] += dgates W_hh, or, at the loop's
+        first step, dh_buf = dgates W_hh (the gradient of h0), which is returned."""
+        T, B, G = acts.shape
+        H, P = G // 4, dh_all.shape[-1]
+        handle = self.backend.handle()  # first: a backend may begin the loop there
+        p, s, n = self.ptr, self.itemsize, B * H
+        acts_p, dg_p, cs_p, dc_p, buf_p, w_p = p(acts), p(dgates), p(cs), p(dc), p(dh_buf), p(w_hh)
+        c0_p, all_p, draw_p, wr_p, zero_p = p(c0), p(dh_all), p(draw), p(w_hr), p(zero)
+        grid, H32, n32 = -(-n // BLOCK), np.int32(H), np.int32(n)
+        for t in times:
+            dg = dg_p + (t - t0) * B * G * s
+            c_prev = c0_p if t == first else cs_p + (t - dt) * n * s
+            self.mm(handle, draw_p, all_p + t * B * P * s, wr_p, B, H, P, False)
+            self.launch("lstm_bwd", grid, (acts_p + t * B * G * s, c_prev, cs_p + t * n * s,
+                                           draw_p, zero_p, dc_p, H32, dg, dc_p, n32))
+            if t == first:
+                self.mm(handle, buf_p, dg, w_p, B, P, G, False)
+            else:
+                self.mm(handle, all_p + (t - dt) * B * P * s, dg, w_p, B, P, G, False, add=True)
+        return dh_buf
 
     def gru_backward(self, times: range, t0: int, first: int, dt: int, rzn: Any, ghn: Any,
                      dgi: Any, dghn: Any, dgh: Any, hs: Any, h0: Any, gy: Any, dh: Any,
