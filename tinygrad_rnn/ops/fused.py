@@ -13,10 +13,10 @@ same math in a few array calls per step, with a hand-written backward:
 
 The pointwise math exists twice, with the same formulas: plain ``xp`` expressions (NumPy, and
 CuPy when no kernel applies) and, on CuPy, one memoised ``ElementwiseKernel`` per direction.
-On CuPy the loops without a projection go further: ``pointer_steps`` runs each of their
-steps as one cuBLAS call and one ``RawKernel`` launch (made from the same kernel bodies, with
-the mask of ``lengths`` applied inside) on precomputed addresses, with no array object per
-step.
+On CuPy the loops go further (all but a projected LSTM with ``lengths``): ``pointer_steps``
+runs each step as one cuBLAS call and one ``RawKernel`` launch (made from the same kernel
+bodies, with the mask of ``lengths`` applied inside; a projection adds one cuBLAS call) on
+precomputed addresses, with no array object per step.
 Where a kernel writes over one of its inputs, the loops pass the same array object as input
 and output: CuPy copies an input that overlaps an output held by another object, which would
 cost a copy per step. Without a GPU, tests/test_kernel_calls.py checks every kernel call of

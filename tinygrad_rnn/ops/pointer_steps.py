@@ -2,12 +2,12 @@
 
 On a GPU a small recurrent layer is paced by Python, not by arithmetic: each CuPy call in a
 step (a view such as ``xw[t]``, a ``cupy.matmul``, an ``ElementwiseKernel``) checks and
-converts its arguments for several microseconds, while the step's math takes a few. So for the
-loops without a projection (``proj_size``), ``PointerSteps`` runs each step as two calls on
-precomputed addresses: one cuBLAS gemm for the recurrent matmul and one ``RawKernel`` launch
-for the pointwise math (with the mask of ``lengths`` applied inside, where there is one).
-Step t of a (T, B, X) buffer starts at its address plus t B X itemsize bytes, so no array
-object is made per step.
+converts its arguments for several microseconds, while the step's math takes a few. So
+``PointerSteps`` runs each step as two calls on precomputed addresses: one cuBLAS gemm for the
+recurrent matmul and one ``RawKernel`` launch for the pointwise math (with the mask of
+``lengths`` applied inside, where there is one); an LSTM's projection (``proj_size``) adds one
+gemm each way, and with ``lengths`` it takes the array path. Step t of a (T, B, X) buffer
+starts at its address plus t B X itemsize bytes, so no array object is made per step.
 
 The kernels are built from the same bodies as the ``ElementwiseKernel`` ones
 (``fused._CUDA_SOURCES``): ``kernel_source`` wraps each body in a function of pointers, one
