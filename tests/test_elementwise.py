@@ -147,6 +147,14 @@ def test_relu_blocks_an_infinite_gradient_where_it_is_flat():
     assert np.isnan(y.numpy()[3])
 
 
+def test_clip_blocks_an_infinite_gradient_outside_its_bounds():
+    """As PyTorch's clamp: a select, so an infinite upstream gradient outside [lo, hi] gives 0,
+    not NaN; inside, and at the bounds, it passes."""
+    x = tr.tensor([-2.0, -1.0, 0.5, 3.0], requires_grad=True)
+    x.clip(-1.0, 1.0).backward(tr.tensor([np.inf, 1.0, 1.0, -np.inf]))
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 1.0, 0.0])
+
+
 def test_clip_without_bounds_is_an_error():
     with pytest.raises(ValueError, match="at least one"):
         tr.tensor([1.0]).clip()

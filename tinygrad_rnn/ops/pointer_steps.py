@@ -313,6 +313,8 @@ class PointerSteps:
                      raw: Any = None) -> None:
         """With a projection ``w_hr`` (P, H) (and no mask), each step's cell output goes to
         ``raw`` and a second gemm projects it into ``hs``: hs[t] = raw[t] W_hrᵀ."""
+        if w_hr is not None and mask is not None:
+            raise ValueError("lstm_forward: a projection with a mask takes the array path")
         T, B, G = xw.shape
         H, P = G // 4, hs.shape[-1]
         handle = self.backend.handle()  # first: a backend may begin the loop there
