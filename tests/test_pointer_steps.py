@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import nn
+from tinygrad_rnn.nn import rnn
 from tinygrad_rnn.ops import fused, pointer_steps
 from tinygrad_rnn.ops.pointer_steps import OP_N, OP_T, PointerSteps, kernel_params
 from tinygrad_rnn.testing import strategies as tst
@@ -333,9 +334,12 @@ def test_pointer_kernels_do_not_depend_on_thread_order(host_steps, compiled, mod
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("mode,kw", CASES)
-def test_pointer_loops_keep_nans_of_padding_where_the_array_path_does(host_steps, mode, kw):
+def test_pointer_loops_keep_nans_of_padding_where_the_array_path_does(host_steps, monkeypatch,
+                                                                     mode, kw):
     """NaN in the padded steps of a batch: the masked kernels must spread it (or not) exactly
-    as the array path's ``where`` and products do."""
+    as the array path's ``where`` and products do. (The layers zero the padding before the
+    fused ops see it; here they do not, so the NaN reaches the kernels.)"""
+    monkeypatch.setattr(rnn.RNNBase, "_zero_padding", staticmethod(lambda x, mask: x))
     tr.manual_seed(0)
     layer = getattr(nn, mode)(3, 4, num_layers=2, bidirectional=True, dtype="float64", **kw)
     x0 = np.random.default_rng(0).standard_normal((5, 2, 3))

@@ -276,6 +276,40 @@ def test_lengths_equal_running_each_sequence_alone(device, mode, dims, layers, b
             np.testing.assert_allclose(s.numpy()[:, b:b + 1], a.numpy(), rtol=1e-12, atol=1e-13)
 
 
+@pytest.mark.parametrize("impl", ["fused", "composed"])
+@given(mode=st.sampled_from([*MODES, "LSTM_PROJ"]), dims=tst.recurrent_dims(max_T=5, max_B=4),
+       layers=st.integers(1, 2), bidir=st.booleans(), batch_first=st.booleans(),
+       fill=st.sampled_from([np.nan, np.inf, -np.inf, 1e300]), data=st.data())
+def test_what_the_padding_holds_changes_nothing(impl, mode, dims, layers, bidir, batch_first,
+                                               fill, data):
+    """As with PyTorch's packed sequences, padding is never read: NaN, inf or a huge number
+    there gives the outputs, states and gradients of zero padding (a zero gradient times NaN
+    in Σ dgatesᵀ x would not), and the padding's own gradient is zero."""
+    T, B, I, H = dims["T"], dims["B"], dims["I"], dims["H"]
+    cls, extra = MODES.get(mode, (nn.LSTM, {"proj_size": max(1, H - 1)}))
+    if mode == "LSTM_PROJ":
+        H += 1  # proj_size < hidden_size
+    tr.manual_seed(0)
+    layer = cls(I, H, num_layers=layers, bidirectional=bidir, batch_first=batch_first,
+                dtype="float64", impl=impl, **extra)
+    lengths = data.draw(st.lists(st.integers(1, T), min_size=B, max_size=B))
+    pad = np.arange(T)[:, None] >= np.array(lengths)[None, :]  # (T, B)
+    x0 = np.where(pad[..., None], 0.0, data.draw(tst.arrays((T, B, I))))
+    results = []
+    for filled in (x0, np.where(pad[..., None], fill, x0)):
+        layer.zero_grad()
+        x = tr.tensor(filled.transpose(1, 0, 2) if batch_first else filled, requires_grad=True)
+        out, states = _run(layer, x, lengths=lengths)
+        gy = np.random.default_rng(1).standard_normal(out.shape)
+        ((out * tr.tensor(gy)).sum() + sum(s.sum() for s in states)).backward()
+        results.append([out.numpy(), *(s.numpy() for s in states), x.grad.numpy(),
+                        *(q.grad.numpy() for q in layer.parameters())])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    dx = results[1][len(results[1]) - len(list(layer.parameters())) - 1]
+    assert np.all((dx.transpose(1, 0, 2) if batch_first else dx)[pad] == 0)
+
+
 @given(mode=st.sampled_from(list(MODES)), dims=tst.recurrent_dims(), layers=st.integers(2, 3),
        bidir=st.booleans(), data=st.data())
 def test_multilayer_equals_stacked_single_layers(mode, dims, layers, bidir, data):

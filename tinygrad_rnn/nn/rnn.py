@@ -18,7 +18,8 @@ Beyond PyTorch:
 
 - ``lengths=``: one length per sequence of a padded batch, without sorting or packing. A finished
   sequence's state freezes, its padded outputs are zero, ``h_n`` is the state at its own last
-  step, and the reverse direction starts at each sequence's own end.
+  step, and the reverse direction starts at each sequence's own end. What the padding holds
+  (zeros, NaN, anything) changes nothing, and its gradient is zero.
 - ``forget_bias=`` (LSTM): added to the forget-gate block of every ``bias_ih`` at
   initialisation. The default 0 keeps PyTorch's initialisation; 1.0 is the classic choice for
   long dependencies. The parameters stay those of a plain LSTM, so they still load into PyTorch.
@@ -303,6 +304,8 @@ class RNNBase(Module):
         x, states, batched = self._prepare(input, hx)
         T, B = x.shape[0], x.shape[1]
         mask = self._mask(lengths, T, B, batched, x)
+        if mask is not None:
+            x = self._zero_padding(x, mask)
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outs = []
@@ -380,6 +383,15 @@ class RNNBase(Module):
                              f"{host.tolist()}")
         m = np.arange(T)[:, None, None] < host[None, :, None]
         return x._dev.to_device(m)
+
+    @staticmethod
+    def _zero_padding(x: Tensor, mask: Any) -> Tensor:
+        """The input with its padded steps zeroed. Padding is never an output or a state, yet
+        the weight gradients are sums over every step (Σ dgatesᵀ x), where a padded step's zero
+        gradient times a NaN or inf in the padding would still give NaN. With zeros there,
+        whatever a batch was padded with changes nothing, as with PyTorch's packed sequences;
+        the gradient of the padding is zero."""
+        return where(mask, x, 0.0)
 
     def _run_fused(self, x: Tensor, h: Tensor, c: Tensor | None, w: tuple[Any, ...],
                    reverse: bool, mask: Any) -> tuple[Tensor, Tensor, Tensor | None]:
