@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 
 def _xp(a: Any) -> Any:
     if type(a).__module__.startswith("cupy"):
@@ -23,7 +25,11 @@ def _xp(a: Any) -> Any:
 
 
 def sigmoid(xp: Any, x: Any) -> Any:
-    return 0.5 * xp.tanh(0.5 * x) + 0.5
+    """1 / (1 + exp(-x)), accurate everywhere as PyTorch's (an overflow to inf gives 0)."""
+    with np.errstate(over="ignore"):
+        e = xp.exp(-x)
+    e += 1
+    return 1 / e
 
 
 def lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh, gy):  # noqa: ANN001, ANN201

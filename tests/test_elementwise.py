@@ -110,6 +110,25 @@ def test_sigmoid_is_stable_at_huge_inputs(device):
     assert np.all(np.isfinite(x.grad.numpy()))
 
 
+def sigmoid_reference(a: np.ndarray) -> np.ndarray:
+    """σ in extended precision, rounded to a's dtype."""
+    return (1 / (1 + np.exp(-a.astype(np.longdouble)))).astype(a.dtype)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_is_accurate_relative_to_its_value(device, dtype):
+    """A few units in the last place, relative, down to where σ underflows (as PyTorch): a
+    saturated gate's tiny value counts, e.g. in a product with a huge one."""
+    low = -87.0 if dtype == "float32" else -708.0
+    a = np.concatenate([np.linspace(low, 40.0, 4001), [-17.0, -30.0, -1e-8, 0.0, 1e-8]])
+    a = a.astype(dtype)
+    got = tr.tensor(a, device=device).sigmoid().numpy()
+    want = sigmoid_reference(a)
+    ulp = np.finfo(dtype).eps
+    np.testing.assert_allclose(got, want, rtol=4 * ulp, atol=0)
+
+
 def test_pow_exponent_gradient_at_zero_and_negative_base():
     base = tr.tensor([0.0, -2.0, 2.0], dtype="float64", requires_grad=True)
     e = tr.tensor([2.0, 2.0, 2.0], dtype="float64", requires_grad=True)

@@ -185,6 +185,43 @@ def test_cuda_kernel_bodies_compute_the_numpy_steps(compiled, name, dtype, in_pl
         if isinstance(a, np.ndarray):
             np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=f"{name}: {pname}")
 
+@pytest.mark.parametrize("name", ["lstm_fwd", "gru_fwd"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_saturated_gates_are_accurate(compiled, name, dtype):
+    """σ of a very negative gate, to a few units in the last place relative (the NumPy step and
+    the CUDA body alike): no cancellation, whatever the gate's size."""
+    from .test_elementwise import sigmoid_reference
+
+    rng = np.random.default_rng(0)
+    args = list(_step_args(name, rng, dtype))
+    names = [p for _, _, p in _params(name)]
+    low = -87.0 if dtype == np.float32 else -708.0
+    first = names.index("xw" if name == "lstm_fwd" else "gi")
+    x = args[first]
+    x[...] = rng.uniform(low, 20.0, x.shape).astype(dtype)
+    H = args[names.index("H")]
+    other = args[names.index("hw" if name == "lstm_fwd" else "gh")]
+    other[...] = 0
+    if name == "gru_fwd":
+        args[names.index("b_hh")][...] = 0
+    sig = [slice(0, H), slice(H, 2 * H), slice(3 * H, 4 * H)] if name == "lstm_fwd" \
+        else [slice(0, 2 * H)]
+    want = sigmoid_reference(x.copy())
+    runs = [("numpy", tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args))]
+    if compiled is not None:
+        runs.append(("cuda body", tuple(a.copy() if isinstance(a, np.ndarray) else a
+                                        for a in args)))
+    for what, run in runs:
+        if what == "numpy":
+            NUMPY_STEP[name](*run)
+        else:
+            _launch(compiled, name, run)
+        acts = run[names.index("acts" if name == "lstm_fwd" else "rzn")]
+        for cols in sig:
+            np.testing.assert_allclose(acts[:, cols], want[:, cols], atol=0,
+                                       rtol=4 * np.finfo(dtype).eps, err_msg=what)
+
+
 class StandIn:
     """One kernel's stand-in: checks a call, counts it, and runs the NumPy step."""
 

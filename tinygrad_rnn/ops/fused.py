@@ -35,12 +35,13 @@ from typing import Any
 
 from ..tensor import Function
 from . import pointer_steps
+from .elementwise import sigmoid_array
 
 # ---- CuPy kernels (built on first use; CuPy caches the compiled code per dtype) ------------
 
 _KERNELS: dict[str, Any] = {}
 
-_SIG = "(T)0.5 * tanh((T)0.5 * ({x})) + (T)0.5"
+_SIG = "(T)1 / ((T)1 + exp(-({x})))"  # σ, as elementwise.sigmoid_array: exp(-x) = inf gives 0
 
 _CUDA_SOURCES = {
     "lstm_fwd": (
@@ -125,10 +126,6 @@ def _kernel(xp: Any, name: str) -> Any:
 # ---- one step's pointwise math, forward and backward ---------------------------------------
 
 
-def _sigmoid(xp: Any, x: Any) -> Any:
-    return 0.5 * xp.tanh(0.5 * x) + 0.5
-
-
 def lstm_step(xp: Any, xw: Any, hw: Any, c_prev: Any, acts: Any, c: Any, h: Any) -> None:
     """gates = xw + hw; acts ← [σ(i), σ(f), tanh(g), σ(o)], c ← f c_prev + i g,
     h ← o tanh(c), all written in place (acts may be xw itself: each is read before written)."""
@@ -138,7 +135,7 @@ def lstm_step(xp: Any, xw: Any, hw: Any, c_prev: Any, acts: Any, c: Any, h: Any)
         k(xw, hw, c_prev, H, c, h, acts)
         return
     gates = xw + hw
-    acts[...] = _sigmoid(xp, gates)
+    acts[...] = sigmoid_array(xp, gates)
     acts[:, 2 * H:3 * H] = xp.tanh(gates[:, 2 * H:3 * H])
     i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
     c[...] = f * c_prev + i * g
@@ -179,7 +176,7 @@ def gru_step(xp: Any, gi: Any, gh: Any, b_hh: Any, h_prev: Any, rzn: Any, h: Any
         return
     gh = gh + b_hh
     ghn[...] = gh[:, 2 * H:]
-    rzn[:, :2 * H] = _sigmoid(xp, gi[:, :2 * H] + gh[:, :2 * H])
+    rzn[:, :2 * H] = sigmoid_array(xp, gi[:, :2 * H] + gh[:, :2 * H])
     r, z = rzn[:, :H], rzn[:, H:2 * H]
     rzn[:, 2 * H:] = xp.tanh(gi[:, 2 * H:] + r * ghn)
     n = rzn[:, 2 * H:]
