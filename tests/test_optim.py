@@ -289,6 +289,28 @@ def test_clip_grad_norm_edges(device):
         clip_grad_value_(params, -1.0)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf])
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_clip_grad_norm_nan_anywhere_is_nan_as_torch(norm_type, where):
+    """A NaN in any gradient makes the total NaN (and is reported), whichever it is in: the
+    inf norm's max must not skip it."""
+    torch = pytest.importorskip("torch")
+    grads = [np.array([1.0, 2.0]), np.array([0.5, 3.0]), np.array([4.0, 0.0])]
+    grads[where] = np.array([np.nan, 0.0])
+    ours = [Parameter(tr.zeros(2, dtype="float64")) for _ in grads]
+    theirs = [torch.zeros(2, dtype=torch.float64, requires_grad=True) for _ in grads]
+    for p, tp, g in zip(ours, theirs, grads):
+        p.grad, tp.grad = tr.tensor(g), torch.tensor(g)
+    total = clip_grad_norm_(ours, 1.0, norm_type=norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, 1.0, norm_type=norm_type)
+    assert math.isnan(total) and math.isnan(expected.item())
+    for p, tp in zip(ours, theirs):
+        np.testing.assert_array_equal(p.grad.numpy(), tp.grad.numpy())  # NaN alike
+    with pytest.raises(RuntimeError, match="cannot be clipped"):
+        clip_grad_norm_(ours, 1.0, norm_type=norm_type, error_if_nonfinite=True)
+
+
 # ---- state dicts ---------------------------------------------------------------------------------
 def assert_plain(x, where="state_dict"):
     """Only dicts, lists, Python scalars, None and host NumPy arrays (what a checkpoint holds)."""

@@ -30,7 +30,10 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
 
 def _norm_of(values: list[float], norm_type: float) -> float:
     """The ``norm_type``-norm of non-negative numbers, scaled by the largest so that no power
-    overflows: ``m * (sum((v / m) ** p)) ** (1 / p)``, ``max`` for the inf norm."""
+    overflows: ``m * (sum((v / m) ** p)) ** (1 / p)``, ``max`` for the inf norm; NaN if any
+    is NaN (Python's ``max`` would skip a NaN that follows a number)."""
+    if any(math.isnan(v) for v in values):
+        return math.nan
     m = max(values, default=0.0)
     if norm_type == math.inf or m == 0.0 or not math.isfinite(m):
         return m
