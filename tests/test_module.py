@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -69,3 +71,132 @@ def test_registering_over_a_plain_attribute_replaces_it():
     m.w = None
     m.w = nn.Parameter(tr.ones(2))
     assert isinstance(m.w, nn.Parameter) and [n for n, _ in m.named_parameters()] == ["w"]
+
+
+# ---- PyTorch parity of the module API ------------------------------------------------------
+
+
+def _tied():
+    emb = nn.Embedding(5, 4)
+    head = nn.Linear(4, 5)
+    head.weight = emb.weight
+    return nn.Sequential(emb, head)
+
+
+@pytest.mark.torch
+def test_state_dict_names_a_tied_weight_and_a_shared_module_twice_as_torch():
+    torch = pytest.importorskip("torch")
+    model = _tied()
+    t_emb, t_head = torch.nn.Embedding(5, 4), torch.nn.Linear(4, 5)
+    t_head.weight = t_emb.weight
+    t_model = torch.nn.Sequential(t_emb, t_head)
+    assert list(model.state_dict()) == list(t_model.state_dict()) == ["0.weight", "1.weight",
+                                                                      "1.bias"]
+    t_model.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    np.testing.assert_array_equal(t_model[1].weight.detach().numpy(), model[0].weight.numpy())
+    with torch.no_grad():
+        t_emb.weight.mul_(2)
+    model.load_state_dict({k: v.numpy() for k, v in t_model.state_dict().items()})
+    np.testing.assert_array_equal(model[1].weight.numpy(), t_emb.weight.detach().numpy())
+    assert model[0].weight is model[1].weight  # still tied
+    lstm = nn.LSTM(2, 3)
+    shared = nn.Sequential(lstm, lstm)
+    t_lstm = torch.nn.LSTM(2, 3)
+    assert list(shared.state_dict()) == list(torch.nn.Sequential(t_lstm, t_lstm).state_dict())
+
+
+def test_a_tied_weight_loads_from_one_of_its_names():
+    """A checkpoint that names a shared parameter once (as this library wrote them before)
+    still loads strictly."""
+    model = _tied()
+    state = model.state_dict()
+    del state["1.weight"]
+    state["0.weight"] = state["0.weight"] + 1
+    result = model.load_state_dict(state)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    np.testing.assert_array_equal(model[1].weight.numpy(), state["0.weight"])
+
+
+def test_to_an_integer_dtype_is_refused_and_changes_nothing():
+    layer = nn.Linear(3, 2)
+    before = layer.weight.numpy().copy()
+    for dtype in ("int32", "bool"):
+        with pytest.raises(TypeError, match="floating-point"):
+            layer.to(dtype=dtype)
+    assert layer.weight.dtype == np.float32 and layer.weight.requires_grad
+    np.testing.assert_array_equal(layer.weight.numpy(), before)
+
+
+@pytest.mark.parametrize("make", [lambda: nn.LSTM(3, 4, num_layers=2, proj_size=2,
+                                                  forget_bias=1.0),
+                                  lambda: nn.GRU(3, 4, bidirectional=True),
+                                  lambda: nn.LSTMCell(3, 4), lambda: nn.RNNCell(3, 4, bias=False),
+                                  lambda: nn.Linear(3, 4), lambda: nn.Embedding(6, 3,
+                                                                               padding_idx=2)],
+                         ids=["LSTM", "GRU", "LSTMCell", "RNNCell", "Linear", "Embedding"])
+def test_reset_parameters_reinitialises_in_place(make):
+    """As PyTorch's: the same Parameter objects get fresh values (an optimizer built before
+    keeps training them), the values a new module would get from the same seed."""
+    tr.manual_seed(0)
+    m = make()
+    params = list(m.parameters())
+    opt = tr.optim.SGD(params, lr=0.1)
+    tr.manual_seed(1)
+    fresh = make()
+    tr.manual_seed(1)
+    m.reset_parameters()
+    assert [id(p) for p in m.parameters()] == [id(p) for p in params]
+    for p, q in zip(m.parameters(), fresh.parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+    for p in params:
+        p.grad = tr.ones_like(p)
+    before = [p.numpy().copy() for p in params]
+    opt.step()
+    assert all(not np.array_equal(p.numpy(), b) for p, b in zip(params, before))
+
+
+@pytest.mark.torch
+def test_small_layer_details_follow_torch():
+    torch = pytest.importorskip("torch")
+    pairs = [(nn.RNNCell(3, 4, nonlinearity="relu"), torch.nn.RNNCell(3, 4, nonlinearity="relu")),
+             (nn.Linear(3, 2, bias=False), torch.nn.Linear(3, 2, bias=False)),
+             (nn.Linear(3, 2), torch.nn.Linear(3, 2)),
+             (nn.Embedding(5, 2, padding_idx=-1), torch.nn.Embedding(5, 2, padding_idx=-1)),
+             (nn.LSTM(3, 4, proj_size=np.int64(2)), torch.nn.LSTM(3, 4, proj_size=2))]
+    for ours, theirs in pairs:
+        assert repr(ours) == repr(theirs)
+    with warnings.catch_warnings():  # torch: "Initializing zero-element tensors is a no-op"
+        warnings.simplefilter("ignore", UserWarning)
+        t_empty = torch.nn.Linear(0, 3)
+    empty = nn.Linear(0, 3)  # in_features 0: the bias alone, zero
+    np.testing.assert_array_equal(empty.bias.numpy(), t_empty.bias.detach().numpy())
+    assert empty(tr.zeros(2, 0)).shape == (2, 3)
+    lstm, t_lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2), \
+        torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2)
+    lstm.flatten_parameters()  # PyTorch code calls it; nothing to do here
+    names = {id(p): n for n, p in lstm.named_parameters()}
+    assert [[names[id(w)] for w in ws] for ws in lstm.all_weights] == t_lstm._all_weights
+    with pytest.raises(ValueError, match="padding_idx"):
+        nn.Embedding(5, 2, padding_idx=5)
+    with pytest.raises(ValueError, match="in_features"):
+        nn.Linear(-1, 2)
+
+
+@pytest.mark.torch
+def test_embedding_padding_row_gets_no_gradient_as_torch():
+    torch = pytest.importorskip("torch")
+    emb = nn.Embedding(6, 3, padding_idx=2, dtype="float64")
+    assert np.all(emb.weight.numpy()[2] == 0)
+    emb.weight.data[2] = 5.0  # a padding row that is not zero is still looked up
+    t_emb = torch.nn.Embedding(6, 3, padding_idx=2, dtype=torch.float64)
+    with torch.no_grad():
+        t_emb.weight.copy_(torch.from_numpy(emb.weight.numpy()))
+    idx = np.array([[2, 0, 2], [5, 2, 1]])
+    gy = np.random.default_rng(0).standard_normal((2, 3, 3))
+    out = emb(idx)
+    (out * tr.tensor(gy)).sum().backward()
+    t_out = t_emb(torch.from_numpy(idx))
+    (t_out * torch.from_numpy(gy)).sum().backward()
+    np.testing.assert_array_equal(out.numpy(), t_out.detach().numpy())
+    np.testing.assert_allclose(emb.weight.grad.numpy(), t_emb.weight.grad.numpy(), rtol=1e-12)
+    assert np.all(emb.weight.grad.numpy()[2] == 0)

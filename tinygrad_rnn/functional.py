@@ -139,9 +139,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return x * Tensor._wrap(mask, x._dev)
 
 
-def embedding(indices: Tensor | Any, weight: Tensor) -> Tensor:
+def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of ``weight`` picked by integer ``indices`` (any shape); the gradient adds up rows
-    picked more than once."""
+    picked more than once. The row ``padding_idx``, where given, gets no gradient."""
     idx = indices.data if isinstance(indices, Tensor) else weight._dev.to_device(
         np.asarray(indices))
     if idx.dtype.kind not in "iu":
@@ -149,7 +149,10 @@ def embedding(indices: Tensor | Any, weight: Tensor) -> Tensor:
     n = weight.shape[0]
     if idx.size and (bool((idx < 0).any()) or bool((idx >= n).any())):
         raise ValueError(f"embedding: indices must lie in [0, {n})")
-    return weight[idx]
+    rows = weight[idx]
+    if padding_idx is None:
+        return rows
+    return where((idx == padding_idx % n)[..., None], rows.detach(), rows)
 
 
 def one_hot(indices: Tensor | Any, num_classes: int = -1, dtype: Any = np.int64) -> Tensor:

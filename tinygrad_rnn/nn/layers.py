@@ -11,13 +11,13 @@ from .. import functional as F
 from .. import random as _random
 from ..backend import get_device
 from ..tensor import DTypeLike, Tensor, resolve_dtype
-from .module import Module, Parameter
+from .module import Module
 
 
-def _host_param(host: np.ndarray, dtype: DTypeLike, device: str | None) -> Parameter:
-    dt = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
-    dev = get_device(device or "cpu")
-    return Parameter(Tensor._wrap(dev.to_device(host.astype(dt)), dev))
+def _size(name: str, v: Any) -> int:
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+    return int(v)
 
 
 class Linear(Module):
@@ -27,35 +27,67 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device: str | None = None, dtype: DTypeLike = None) -> None:
         super().__init__()
-        self.in_features, self.out_features = in_features, out_features
-        k = 1 / math.sqrt(in_features)
+        self.in_features = _size("in_features", in_features)
+        self.out_features = _size("out_features", out_features)
+        self._device = get_device(device or "cpu").name
+        self._dtype = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
+        self._has_bias = bool(bias)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """U(-1/sqrt(in), 1/sqrt(in)) for the weight and the bias (zeros when in is 0), in
+        place where the parameters exist."""
+        k = 1 / math.sqrt(self.in_features) if self.in_features else 0.0
         rng = _random.generator()
-        self.weight = _host_param(rng.uniform(-k, k, (out_features, in_features)), dtype, device)
-        self.bias = (_host_param(rng.uniform(-k, k, (out_features,)), dtype, device)
-                     if bias else None)
+        self._init_parameter("weight", rng.uniform(-k, k, (self.out_features, self.in_features)))
+        if self._has_bias:
+            self._init_parameter("bias", rng.uniform(-k, k, (self.out_features,)))
+        else:
+            self.bias = None
 
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}"
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
 
 
 class Embedding(Module):
-    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, N(0, 1) init."""
+    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, N(0, 1) init.
+    With ``padding_idx``, as PyTorch: that row starts at zero and gets no gradient (a
+    negative index counts from the end)."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, device: str | None = None,
-                 dtype: DTypeLike = None) -> None:
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 device: str | None = None, dtype: DTypeLike = None) -> None:
         super().__init__()
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        host = _random.generator().standard_normal((num_embeddings, embedding_dim))
-        self.weight = _host_param(host, dtype, device)
+        self.num_embeddings = _size("num_embeddings", num_embeddings)
+        self.embedding_dim = _size("embedding_dim", embedding_dim)
+        if padding_idx is not None:
+            n = self.num_embeddings
+            if not isinstance(padding_idx, (int, np.integer)) or isinstance(padding_idx, bool) \
+                    or not -n <= padding_idx < n:
+                raise ValueError(f"padding_idx must be an index in [-{n}, {n}), got "
+                                 f"{padding_idx!r}")
+            padding_idx = int(padding_idx) % n
+        self.padding_idx = padding_idx
+        self._device = get_device(device or "cpu").name
+        self._dtype = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """N(0, 1), the padding row zero; in place where the weight exists."""
+        host = _random.generator().standard_normal((self.num_embeddings, self.embedding_dim))
+        if self.padding_idx is not None:
+            host[self.padding_idx] = 0
+        self._init_parameter("weight", host)
 
     def forward(self, indices: Any) -> Tensor:
-        return F.embedding(indices, self.weight)
+        return F.embedding(indices, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        return s + ("" if self.padding_idx is None else f", padding_idx={self.padding_idx}")
 
 
 class Dropout(Module):

@@ -131,6 +131,9 @@ class Module:
         stay the same, so an optimizer built before keeps working."""
         dev = get_device(device) if device is not None else None
         dt = resolve_dtype(dtype) if dtype is not None else None
+        if dt is not None and dt.kind != "f":
+            raise TypeError(f"Module.to: parameters are trained, so their dtype must be a "
+                            f"floating-point one, got {dt}")
         for p in self.parameters():
             q = tensor(p, dtype=dt, device=dev.name if dev else None)
             g = None if p.grad is None else tensor(p.grad, dtype=dt, device=q.device)
@@ -142,20 +145,52 @@ class Module:
                 object.__setattr__(m, "_dtype", dt)
         return self
 
+    def _init_parameter(self, name: str, host: np.ndarray) -> Parameter:
+        """Set parameter ``name`` to the host values ``host``, cast to the module's dtype and
+        moved to its device (``_dtype``, ``_device``, which ``to`` keeps current). A parameter
+        of that shape already there is written in place: the object stays, so an optimizer
+        built before keeps training it (as with PyTorch's ``reset_parameters``)."""
+        dev = get_device(self.__dict__.get("_device", "cpu"))
+        data = dev.to_device(host.astype(self.__dict__.get("_dtype", np.float32)))
+        old = self._parameters.get(name)
+        if old is not None and old.shape == data.shape:
+            old.data, old._dev = data, dev
+            return old
+        setattr(self, name, Parameter(Tensor._wrap(data, dev)))
+        return self._parameters[name]
+
     # ---- state ---------------------------------------------------------------------------
+    def _state_names(self) -> list[tuple[str, Parameter]]:
+        """(dotted name, parameter) for ``state_dict``: as PyTorch's, a parameter or module
+        that is shared (tied weights) appears under each of its names."""
+        out, stack = [], [("", self, frozenset())]
+        while stack:
+            name, m, above = stack.pop()
+            out += [(f"{name}.{k}" if name else k, p) for k, p in m._parameters.items()
+                    if p is not None]
+            inside = above | {id(m)}  # a module inside itself would never end: skip that
+            stack.extend(reversed([(f"{name}.{k}" if name else k, c, inside)
+                                   for k, c in m._modules.items() if id(c) not in inside]))
+        return out
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Every parameter as a host NumPy copy, under its dotted name."""
-        return {name: p.numpy() for name, p in self.named_parameters()}
+        """Every parameter as a host NumPy copy, under its dotted name (a shared one under
+        each of its names, as in PyTorch, so the dict loads there and back)."""
+        return {name: p.numpy() for name, p in self._state_names()}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
-        """Copy values into the parameters (cast to each one's dtype and device).
+        """Copy values into the parameters (cast to each one's dtype and device). A shared
+        parameter takes the value under its last name given.
 
         Everything is checked before anything is written: a mis-shaped value is always an error;
         with ``strict`` so are missing and unexpected names. Values may be NumPy arrays, Tensors,
         or anything ``numpy.asarray`` takes (such as a CPU torch tensor).
         """
-        own = dict(self.named_parameters())
-        missing = [k for k in own if k not in state]
+        own = dict(self._state_names())
+        given = {id(own[k]) for k in state if k in own}
+        # a shared parameter is loaded if any of its names is given (older checkpoints hold
+        # one name only)
+        missing = [k for k in own if k not in state and id(own[k]) not in given]
         unexpected = [k for k in state if k not in own]
         problems = []
         if strict and missing:

@@ -40,7 +40,7 @@ from ..ops.fused import GRUPointwise, GRUSequence, LSTMPointwise, LSTMSequence, 
 from ..ops.movement import cat, stack
 from ..tensor import DTypeLike, Tensor, resolve_dtype
 from ..viz import mark_step
-from .module import Module, Parameter
+from .module import Module
 
 State = Tensor | tuple[Tensor, Tensor]
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -58,10 +58,9 @@ def _positive_int(name: str, v: Any) -> int:
     return int(v)
 
 
-def _uniform(shape: tuple[int, ...], bound: float, dtype: np.dtype, device: str) -> Parameter:
-    """U(-bound, bound) drawn on the host from tr.manual_seed's generator, then moved."""
-    host = _random.generator().uniform(-bound, bound, size=shape).astype(dtype)
-    return Parameter(Tensor._wrap(get_device(device).to_device(host), device))
+def _uniform(shape: tuple[int, ...], bound: float) -> np.ndarray:
+    """U(-bound, bound) drawn on the host from tr.manual_seed's generator."""
+    return _random.generator().uniform(-bound, bound, size=shape)
 
 
 def _check_input(layer: Module, x: Tensor, ndim: tuple[int, int], size: int) -> None:
@@ -124,11 +123,13 @@ class _CellBase(Module):
         """PyTorch's initialisation: every parameter U(-1/sqrt(H), 1/sqrt(H))."""
         n, h, k = GATES[self.mode] * self.hidden_size, self.hidden_size, 1 / math.sqrt(
             self.hidden_size)
-        dev, dt = self._device, self._dtype
-        self.weight_ih = _uniform((n, self.input_size), k, dt, dev)
-        self.weight_hh = _uniform((n, h), k, dt, dev)
-        self.bias_ih = _uniform((n,), k, dt, dev) if self.bias else None
-        self.bias_hh = _uniform((n,), k, dt, dev) if self.bias else None
+        self._init_parameter("weight_ih", _uniform((n, self.input_size), k))
+        self._init_parameter("weight_hh", _uniform((n, h), k))
+        for name in ("bias_ih", "bias_hh"):
+            if self.bias:
+                self._init_parameter(name, _uniform((n,), k))
+            else:
+                setattr(self, name, None)
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
@@ -165,6 +166,10 @@ class RNNCell(_CellBase):
         # an RNN step is already one matmul pair and one tanh/relu op: both impls are the same
         super().__init__(input_size, hidden_size, bias, device, dtype, impl)
         self.nonlinearity = nonlinearity
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity}"
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         xb, (h,), batched = self._prepare(x, hx, 1)
@@ -237,7 +242,8 @@ class RNNBase(Module):
         self.num_layers = _positive_int("num_layers", num_layers)
         if not (isinstance(dropout, (int, float)) and 0 <= dropout <= 1):
             raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
-        if not isinstance(proj_size, int) or proj_size < 0 or (
+        if not isinstance(proj_size, (int, np.integer)) or isinstance(proj_size, bool) or \
+                proj_size < 0 or (
                 proj_size and proj_size >= hidden_size):
             raise ValueError(f"proj_size must be 0 or in [1, hidden_size), got {proj_size!r}")
         if proj_size and mode != "LSTM":
@@ -246,7 +252,7 @@ class RNNBase(Module):
             raise ValueError("forget_bias needs an LSTM with bias=True")
         self.bias, self.batch_first = bool(bias), bool(batch_first)
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
-        self.proj_size, self.forget_bias = proj_size, float(forget_bias)
+        self.proj_size, self.forget_bias = int(proj_size), float(forget_bias)
         self._device = get_device(device or "cpu").name
         self._dtype = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
         self.reset_parameters()
@@ -264,21 +270,31 @@ class RNNBase(Module):
         """PyTorch's initialisation, U(-1/sqrt(H), 1/sqrt(H)) for every parameter, then
         ``forget_bias`` added to the forget-gate block of each ``bias_ih``."""
         h, g = self.hidden_size, GATES[self.mode] * self.hidden_size
-        k, dev, dt = 1 / math.sqrt(h), self._device, self._dtype
+        k = 1 / math.sqrt(h)
         for layer in range(self.num_layers):
             n_in = self.input_size if layer == 0 else self.output_size * self.num_directions
             for d in range(self.num_directions):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                setattr(self, "weight_ih" + sfx, _uniform((g, n_in), k, dt, dev))
-                setattr(self, "weight_hh" + sfx, _uniform((g, self.output_size), k, dt, dev))
+                self._init_parameter("weight_ih" + sfx, _uniform((g, n_in), k))
+                self._init_parameter("weight_hh" + sfx, _uniform((g, self.output_size), k))
                 if self.bias:
-                    b_ih = _uniform((g,), k, dt, dev)
+                    b_ih = self._init_parameter("bias_ih" + sfx, _uniform((g,), k))
                     if self.forget_bias:
                         b_ih.data[h:2 * h] += self.forget_bias
-                    setattr(self, "bias_ih" + sfx, b_ih)
-                    setattr(self, "bias_hh" + sfx, _uniform((g,), k, dt, dev))
+                    self._init_parameter("bias_hh" + sfx, _uniform((g,), k))
                 if self.proj_size:
-                    setattr(self, "weight_hr" + sfx, _uniform((self.proj_size, h), k, dt, dev))
+                    self._init_parameter("weight_hr" + sfx, _uniform((self.proj_size, h), k))
+
+    @property
+    def all_weights(self) -> list[list[Tensor]]:
+        """The parameters of each layer and direction, as PyTorch lists them: W_ih, W_hh
+        (b_ih, b_hh with bias; W_hr with a projection)."""
+        return [[w for w in self._weights(layer, d) if w is not None]
+                for layer in range(self.num_layers) for d in range(self.num_directions)]
+
+    def flatten_parameters(self) -> None:
+        """Does nothing: PyTorch packs its weights into one buffer for cuDNN here, and these
+        layers need no such packing. It exists so that PyTorch code calling it runs."""
 
     def _weights(self, layer: int, d: int) -> tuple[Any, ...]:
         sfx = f"_l{layer}" + ("_reverse" if d else "")
