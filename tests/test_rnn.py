@@ -580,6 +580,8 @@ def test_bad_lengths_are_clear_errors():
         gru(x, lengths=[5, 2, 1])
     with pytest.raises(TypeError, match="integers"):
         gru(x, lengths=[5.0, 2.0])
+    out, h = gru(tr.randn(5, 0, 3), lengths=[])  # an empty batch has no lengths: no error
+    assert out.shape == (5, 0, 4) and h.shape == (1, 0, 4)
 
 
 def test_dtype_and_device_mismatch_are_clear_errors():

@@ -389,6 +389,8 @@ class RNNBase(Module):
             return None
         host = lengths.numpy() if isinstance(lengths, Tensor) else np.asarray(lengths)
         host = host.reshape(-1) if not batched else host
+        if host.size == 0:  # [] of an empty batch: NumPy makes it float
+            host = host.astype(np.int64)
         if host.dtype.kind not in "iu":
             raise TypeError(f"lengths must be integers, got dtype {host.dtype}")
         if host.shape != (B,):
