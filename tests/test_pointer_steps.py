@@ -80,10 +80,28 @@ def _rnn_bwd_masked(dh, gy, y, m, relu, H, dpre, dh_keep):
     dh_keep[...] = dh * (1 - m)
 
 
+def _lstm_proj_fwd_masked(xw, hw, c_prev, m, H, c, h_raw, acts):
+    c_new = np.empty_like(c_prev)
+    fused.lstm_step(np, xw, hw, c_prev, acts, c_new, h_raw)
+    c[...] = np.where(m != 0, c_new, c_prev)
+
+
+def _lstm_proj_out_masked(hp, h_prev, m, H, h, y):
+    h[...], y[...] = np.where(m != 0, hp, h_prev), hp * m
+
+
+def _lstm_proj_bwd_masked(dh, gy, m, H, dh_new, dh_keep):
+    dh = dh.copy()  # dh_keep may be dh
+    dh_new[...], dh_keep[...] = (dh + gy) * m, dh * (1 - m)
+
+
 # the masked kernels' NumPy twins, for a machine without a compiler
 NUMPY_MASKED = {"lstm_fwd_masked": _lstm_fwd_masked, "lstm_bwd_masked": _lstm_bwd_masked,
                 "gru_fwd_masked": _gru_fwd_masked, "gru_bwd_masked": _gru_bwd_masked,
-                "rnn_fwd_masked": _rnn_fwd_masked, "rnn_bwd_masked": _rnn_bwd_masked}
+                "rnn_fwd_masked": _rnn_fwd_masked, "rnn_bwd_masked": _rnn_bwd_masked,
+                "lstm_proj_fwd_masked": _lstm_proj_fwd_masked,
+                "lstm_proj_out_masked": _lstm_proj_out_masked,
+                "lstm_proj_bwd_masked": _lstm_proj_bwd_masked}
 
 PRELUDE = """#include <cmath>
 using std::tanh;
@@ -282,10 +300,7 @@ def test_pointer_loops_match_the_array_path(host_steps, mode, kw, dtype, retain,
     calls = host_steps.calls(dtype)
     host_steps.array_path()
     want = _run(layer, x, retain, loss_kind, lengths)
-    # a projected LSTM with lengths takes the array path: the mask would fall on h after the
-    # projection, a step the pointer loops do not have
-    stepped = not (kw.get("proj_size") and lengths)
-    assert (calls.get("gemm", 0) > 0) == stepped, "the pointer loops ran where they should not"
+    assert calls.get("gemm", 0) > 0, "the pointer loops did not run"
     tol = 1e-10 if dtype == "float64" else 2e-5
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
@@ -296,8 +311,8 @@ def test_pointer_loops_match_the_array_path(host_steps, mode, kw, dtype, retain,
 @pytest.mark.parametrize("lengths", [None, [7, 3]])
 def test_pointer_loops_make_two_calls_per_step_each_way(host_steps, mode, kw, lengths):
     """One gemm and one kernel launch per step, forward and backward: nothing else per step,
-    with or without the mask of ``lengths``. A projection adds one gemm each way; with
-    ``lengths`` it takes the array path."""
+    with or without the mask of ``lengths``. A projection adds one gemm each way, and with
+    ``lengths`` one more kernel (the mask falls on h after the projection)."""
     T = 7
     layer = getattr(nn, mode)(3, 4, **kw)
     layer(tr.randn(T, 2, 3), lengths=lengths)[0].sum().backward()
@@ -306,8 +321,11 @@ def test_pointer_loops_make_two_calls_per_step_each_way(host_steps, mode, kw, le
         else (f"{mode.lower()}_fwd_masked", f"{mode.lower()}_bwd_masked")
     if not kw:
         assert calls == {"gemm": 2 * T, name_fwd: T, name_bwd: T}
+    elif lengths is None:
+        assert calls == {"gemm": 4 * T, name_fwd: T, name_bwd: T}
     else:
-        assert calls == ({"gemm": 4 * T, name_fwd: T, name_bwd: T} if lengths is None else {})
+        assert calls == {"gemm": 4 * T, "lstm_proj_fwd_masked": T, "lstm_proj_out_masked": T,
+                         "lstm_proj_bwd_masked": T, "lstm_bwd_masked": T}
 
 
 @pytest.mark.parametrize("mode,kw", CASES)
@@ -413,8 +431,8 @@ def test_pointer_steps_run_on_cupy(monkeypatch, dtype, retain, loss_kind, length
                                                                   launch(name, grid, args)))
     monkeypatch.setattr(fused._Sequence, "chunk_steps", 4)
     _cuda_equals_cpu(dtype, retain, loss_kind, lengths)
-    assert len(launches) == sum((1 + (2 if retain else 1)) * 6 * 4 for _, kw in CASES
-                                if not (kw.get("proj_size") and lengths))
+    assert len(launches) == sum((1 + (2 if retain else 1)) * 6 * 4
+                                * (2 if kw.get("proj_size") and lengths else 1) for _, kw in CASES)
 
 
 @gpu
@@ -474,8 +492,8 @@ def test_pointer_stepped_layer_equals_composed(compiled, mode, dims, layers, bid
     finally:
         pointer_steps.get, fused._Sequence.chunk_steps = get, None
     # one recurrent gemm per step of each layer and direction, forward and backward, and one
-    # more with a projection (which with lengths takes the array path)
-    per_step = 2 if P == H else 0 if lengths is not None else 4
+    # more with a projection
+    per_step = 2 if P == H else 4
     assert stepping.calls(np.float64).get("gemm", 0) == per_step * T * layers * D
     b = _outputs_and_grads(composed, x, state, lengths, upstream)
     for u, v in zip(a, b):

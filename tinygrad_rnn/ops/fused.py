@@ -13,9 +13,9 @@ same math in a few array calls per step, with a hand-written backward:
 
 The pointwise math exists twice, with the same formulas: plain ``xp`` expressions (NumPy, and
 CuPy when no kernel applies) and, on CuPy, one memoised ``ElementwiseKernel`` per direction.
-On CuPy the loops go further (all but a projected LSTM with ``lengths``): ``pointer_steps``
-runs each step as one cuBLAS call and one ``RawKernel`` launch (made from the same kernel
-bodies, with the mask of ``lengths`` applied inside; a projection adds one cuBLAS call) on
+On CuPy the loops go further: ``pointer_steps`` runs each step as one cuBLAS call and one
+``RawKernel`` launch (made from the same kernel bodies, with the mask of ``lengths`` applied
+inside; a projection adds one cuBLAS call, and with ``lengths`` one more launch) on
 precomputed addresses, with no array object per step.
 Where a kernel writes over one of its inputs, the loops pass the same array object as input
 and output: CuPy copies an input that overlaps an output held by another object, which would
@@ -440,13 +440,13 @@ class LSTMSequence(_Sequence):
         direct = mask is None and w_hr is None  # the step writes straight into hs, cs
         w_hh_t = w_hh.T
         hw = xp.empty((B, G), dtype=xw.dtype)  # each step's recurrent matmul, into one buffer
-        # by pointer: the plain and padded loops, and the projected one without padding
-        order, steps = self.order, self.steps(xp, xw, w_hr is None or mask is None)
+        order, steps = self.order, self.steps(xp, xw)
         if steps is not None:  # the whole loop by pointer (pointer_steps.py)
             h0, c0, w, wr = (None if a is None else xp.ascontiguousarray(a, dtype=xw.dtype)
                              for a in (h0, c0, w_hh, w_hr))
+            hp = None if w_hr is None or mask is None else xp.empty_like(hs[0])
             steps.lstm_forward(order, xw, h0, c0, w, hw, cs, hs, mask=self.row_mask(xp, xw.dtype),
-                               ys=ys, w_hr=wr, raw=raw)
+                               ys=ys, w_hr=wr, raw=raw, hp=hp)
             order = ()  # so the array path below runs no step
         h, c = h0, c0
         for t in order:
@@ -486,18 +486,24 @@ class LSTMSequence(_Sequence):
         dh_new_all = xp.empty_like(hs) if w_hr is not None else None
         dh_buf = xp.empty_like(zero_h)  # each step's recurrent matmul, into one buffer
         first, dt = self.order[0], self.dt
-        steps = self.steps(xp, acts, w_hr is None or mask is None)
+        steps = self.steps(xp, acts)
         if steps is not None:
             gy, dh, c0, w, wr = (None if a is None else xp.ascontiguousarray(a, dtype=acts.dtype)
                                  for a in (gy, dh, self.c0, w_hh, w_hr))
             row_mask = self.row_mask(xp, acts.dtype)
-            if w_hr is not None:  # each step's output gradient, to which the next step adds
-                dh_new_all[...] = 0 if gy is None else gy
-                dh_new_all[self.order[-1]] += dh
+            if w_hr is not None:
                 draw = xp.empty_like(zero_c)
+            if w_hr is not None and mask is None:  # each step's output gradient, to which
+                dh_new_all[...] = 0 if gy is None else gy  # the next step adds
+                dh_new_all[self.order[-1]] += dh
         for t0, t1, times in self.backward_chunks(T, K):
             dgates = acts[t0:t1] if ring is None else ring[:t1 - t0]
-            if steps is not None and w_hr is not None:  # the whole chunk by pointer
+            if steps is not None and w_hr is not None and mask is not None:  # by pointer
+                dh = steps.lstm_backward_projected_masked(
+                    times, t0, first, dt, acts, dgates, cs, c0, gy, dh, dc, dh_new_all, draw,
+                    dh_buf, w, wr, zero_h, zero_c, row_mask)
+                times = ()  # so the array path below runs no step
+            elif steps is not None and w_hr is not None:  # the whole chunk by pointer
                 dh = steps.lstm_backward_projected(times, t0, first, dt, acts, dgates, cs, c0, dc,
                                                    dh_new_all, draw, dh_buf, w, wr, zero_c)
                 times = ()  # so the array path below runs no step

@@ -6,7 +6,7 @@ converts its arguments for several microseconds, while the step's math takes a f
 ``PointerSteps`` runs each step as two calls on precomputed addresses: one cuBLAS gemm for the
 recurrent matmul and one ``RawKernel`` launch for the pointwise math (with the mask of
 ``lengths`` applied inside, where there is one); an LSTM's projection (``proj_size``) adds one
-gemm each way, and with ``lengths`` it takes the array path. Step t of a (T, B, X) buffer
+gemm each way (and, with ``lengths``, one more kernel). Step t of a (T, B, X) buffer
 starts at its address plus t B X itemsize bytes, so no array object is made per step.
 
 The kernels are built from the same bodies as the ``ElementwiseKernel`` ones
@@ -30,6 +30,7 @@ the operands and keeps the transpose flags.
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
@@ -101,6 +102,34 @@ MASKED_SOURCES = {
         dh_keep = dh * ((T)1 - mb);
         """,
     ),
+    # A projected LSTM's mask falls on h after the projection, so its step splits in two
+    # around the projection's gemm. Forward: the cell, c masked, the unprojected h_raw kept
+    # whole; then, on the projected hp (H here is its width P), h ← m ? hp : previous and
+    # y ← hp m. Backward: the output's part, dh_new = (dh + gy) m and the kept dh (1 - m); the
+    # cell's part is lstm_bwd_masked, given the projected-back gradient.
+    "lstm_proj_fwd_masked": (
+        "raw T xw, raw T hw, T c_prev, raw T m, int32 H", "T c, T h_raw, raw T acts",
+        """
+        const T mb = m[i / H];
+        T c_new;
+        lstm_fwd_body(i, xw, hw, c_prev, H, c_new, h_raw, acts);
+        c = mb != (T)0 ? c_new : c_prev;
+        """,
+    ),
+    "lstm_proj_out_masked": (
+        "T hp, T h_prev, raw T m, int32 H", "T h, T y",
+        """
+        const T mb = m[i / H];
+        h = mb != (T)0 ? hp : h_prev; y = hp * mb;
+        """,
+    ),
+    "lstm_proj_bwd_masked": (
+        "T dh, T gy, raw T m, int32 H", "T dh_new, T dh_keep",
+        """
+        const T mb = m[i / H];
+        dh_new = (dh + gy) * mb; dh_keep = dh * ((T)1 - mb);
+        """,
+    ),
 }
 
 
@@ -164,7 +193,8 @@ def kernel_source(name: str, ctype: str) -> str:
     binds = [f"const T {pname} = p_{pname}[i];" if is_in else f"T& {pname} = p_{pname}[i];"
              for is_in, raw, typ, pname in _parsed(name) if typ == "T" and not raw]
     sig = ", ".join(d for d, _ in kernel_params(name))
-    base = _body_function(name.removesuffix("_masked")) if name in MASKED_SOURCES else ""
+    called = re.search(r"(\w+)_body\(", _spec(name)[2]) if name in MASKED_SOURCES else None
+    base = _body_function(called.group(1)) if called else ""
     return (f"typedef {ctype} T;\n{base}"
             f'extern "C" __global__ void tinygrad_rnn_{name}({sig}) {{\n'
             "  const int i = blockIdx.x * blockDim.x + threadIdx.x;\n"
@@ -310,11 +340,12 @@ class PointerSteps:
 
     def lstm_forward(self, order: range, xw: Any, h0: Any, c0: Any, w_hh: Any, hw: Any,
                      cs: Any, hs: Any, mask: Any = None, ys: Any = None, w_hr: Any = None,
-                     raw: Any = None) -> None:
-        """With a projection ``w_hr`` (P, H) (and no mask), each step's cell output goes to
-        ``raw`` and a second gemm projects it into ``hs``: hs[t] = raw[t] W_hrᵀ."""
-        if w_hr is not None and mask is not None:
-            raise ValueError("lstm_forward: a projection with a mask takes the array path")
+                     raw: Any = None, hp: Any = None) -> None:
+        """With a projection ``w_hr`` (P, H), each step's cell output goes to ``raw`` and a
+        second gemm projects it: into ``hs`` (hs[t] = raw[t] W_hrᵀ), or, with a mask, into the
+        (B, P) buffer ``hp``, which a third kernel masks into hs[t] and ys[t]."""
+        if w_hr is not None and mask is not None and hp is None:
+            raise ValueError("lstm_forward: a projection with a mask needs the buffer hp")
         T, B, G = xw.shape
         H, P = G // 4, hs.shape[-1]
         handle = self.backend.handle()  # first: a backend may begin the loop there
@@ -322,12 +353,21 @@ class PointerSteps:
         xw_p, hw_p, w_p, cs_p, hs_p = p(xw), p(hw), p(w_hh), p(cs), p(hs)
         m_p, ys_p = self._mask(mask, ys)
         wr_p, raw_p = (None, None) if w_hr is None else (p(w_hr), p(raw))
+        hp_p = None if w_hr is None or mask is None else p(hp)
         h, c = p(h0), p(c0)
         grid, H32, n32 = -(-n // BLOCK), np.int32(H), np.int32(n)
+        grid_p, P32, nP32 = -(-B * P // BLOCK), np.int32(P), np.int32(B * P)
         for t in order:
             self.mm(handle, hw_p, h, w_p, B, G, P, True)
             a, c_new, h_new = xw_p + t * B * G * s, cs_p + t * n * s, hs_p + t * B * P * s
-            if wr_p is not None:
+            if hp_p is not None:  # projected and masked
+                h_raw, m_t = raw_p + t * n * s, m_p + t * B * s
+                self.launch("lstm_proj_fwd_masked", grid, (a, hw_p, c, m_t, H32, c_new, h_raw, a,
+                                                           n32))
+                self.mm(handle, hp_p, h_raw, wr_p, B, P, H, True)
+                self.launch("lstm_proj_out_masked", grid_p, (hp_p, h, m_t, P32, h_new,
+                                                             ys_p + t * B * P * s, nP32))
+            elif wr_p is not None:
                 h_raw = raw_p + t * n * s
                 self.launch("lstm_fwd", grid, (a, hw_p, c, H32, c_new, h_raw, a, n32))
                 self.mm(handle, h_new, h_raw, wr_p, B, P, H, True)
@@ -440,6 +480,38 @@ class PointerSteps:
                 self.mm(handle, buf_p, dg, w_p, B, P, G, False)
             else:
                 self.mm(handle, all_p + (t - dt) * B * P * s, dg, w_p, B, P, G, False, add=True)
+        return dh_buf
+
+    def lstm_backward_projected_masked(self, times: range, t0: int, first: int, dt: int,
+                                       acts: Any, dgates: Any, cs: Any, c0: Any, gy: Any,
+                                       dh: Any, dc: Any, dh_all: Any, draw: Any, dh_buf: Any,
+                                       w_hh: Any, w_hr: Any, zero_h: Any, zero_c: Any,
+                                       mask: Any) -> Any:
+        """The backward of a projected LSTM with a mask. Per step: dh_all[t] = (dh + gy) m
+        and dh_buf = dh (1 - m) (``lstm_proj_bwd_masked``); draw = dh_all[t] W_hr; the cell's
+        masked kernel; then dh_buf += dgates W_hh. ``dh_all`` is the array path's
+        ``dh_new_all``; returns dh_buf (dh after the chunk)."""
+        T, B, G = acts.shape
+        H, P = G // 4, dh_all.shape[-1]
+        handle = self.backend.handle()  # first: a backend may begin the loop there
+        p, s, n = self.ptr, self.itemsize, B * H
+        acts_p, dg_p, cs_p, dc_p, buf_p, w_p = p(acts), p(dgates), p(cs), p(dc), p(dh_buf), p(w_hh)
+        c0_p, all_p, draw_p, wr_p, m_p = p(c0), p(dh_all), p(draw), p(w_hr), p(mask)
+        dh_p, zc_p = p(dh), p(zero_c)
+        gy_p, gy_step = (p(zero_h), 0) if gy is None else (p(gy), B * P * s)
+        grid, H32, n32 = -(-n // BLOCK), np.int32(H), np.int32(n)
+        grid_p, P32, nP32 = -(-B * P // BLOCK), np.int32(P), np.int32(B * P)
+        for t in times:
+            dg, m_t, dh_t = dg_p + (t - t0) * B * G * s, m_p + t * B * s, all_p + t * B * P * s
+            c_prev = c0_p if t == first else cs_p + (t - dt) * n * s
+            self.launch("lstm_proj_bwd_masked", grid_p, (dh_p, gy_p + t * gy_step, m_t, P32,
+                                                         dh_t, buf_p, nP32))
+            self.mm(handle, draw_p, dh_t, wr_p, B, H, P, False)
+            self.launch("lstm_bwd_masked", grid, (acts_p + t * B * G * s, c_prev, cs_p + t * n * s,
+                                                  draw_p, zc_p, dc_p, m_t, H32, dg, dc_p, draw_p,
+                                                  n32))
+            self.mm(handle, buf_p, dg, w_p, B, P, G, False, add=True)
+            dh_p = buf_p
         return dh_buf
 
     def gru_backward(self, times: range, t0: int, first: int, dt: int, rzn: Any, ghn: Any,
