@@ -242,6 +242,7 @@ def cpu_table(configs: list[str], cells: list[str], rounds: int) -> tuple[list[s
         "| composed/floor | fused/torch |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    print("\n".join(lines), flush=True)  # each row follows as it is measured
     results = {}
     for cfg in configs:
         T, B, I, H = CONFIGS[cfg]
@@ -273,6 +274,7 @@ def cpu_table(configs: list[str], cells: list[str], rounds: int) -> tuple[list[s
                      f"{r['peak_floor'] / 2**20:.1f} | {r['needed'] / 2**20:.1f} | "
                      f"{r['peak_fused'] / r['needed']:.2f}x | "
                      f"{r['peak_floor'] / r['needed']:.2f}x |")
+    print("\n".join(lines[lines.index("") :]), flush=True)
     return lines, results
 
 
@@ -291,6 +293,7 @@ def gpu_table(configs: list[str], cells: list[str], rounds: int) -> list[str]:
     lines = ["| config | cell | fused (CuPy) ms | fused us/step | fused host ms | cuDNN ms "
              "| torch cell loop ms | fused/cuDNN | cell loop/fused |",
              "|---|---|---|---|---|---|---|---|---|"]
+    print("\n".join(lines), flush=True)  # each row follows as it is measured
     for cfg in configs:
         T, B, I, H = CONFIGS[cfg]
         for cell in cells:
@@ -356,7 +359,7 @@ def main() -> None:
             lines += ["", "Engine overhead per primitive op (forward + backward, 1-element "
                           f"arrays): tinygrad_rnn {ov['tinygrad_rnn']:.1f} us, torch "
                           f"{ov['torch']:.1f} us"]
-            print(lines[-1])
+            print("\n" + lines[-1])
         out += (["", ""] if out else []) + head + lines
         if args.out:  # after each table, so that a failure later loses nothing
             args.out.write_text("\n".join(out) + "\n")

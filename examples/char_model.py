@@ -2,7 +2,7 @@
 
 The text is cut into streams and walked 50 characters at a time; the hidden state carries over
 from one chunk to the next, cut from the old graph with detach (truncated BPTT).
-Run:  python examples/char_model.py    (about five minutes at full size)
+Run:  python examples/char_model.py    (about half a minute at full size)
 """
 
 from __future__ import annotations

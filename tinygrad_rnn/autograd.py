@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 FREED_GRAPH_MSG = (
     "Trying to backward through part of a graph that was already freed: its saved values "
     "were released by an earlier backward(). If you carry a hidden state from one chunk of a "
-    "sequence to the next (truncated BPTT), cut it from the old graph with h = h.detach() "
-    "before the next chunk; or, if you really need to backward twice through the same graph, "
+    "sequence to the next (truncated BPTT), cut it from the old graph before the next chunk: "
+    "h = h.detach(), or state = tinygrad_rnn.nn.utils.detach_state(state) for an LSTM's "
+    "(h, c); or, if you really need to backward twice through the same graph, "
     "pass retain_graph=True to the first backward()."
 )
 

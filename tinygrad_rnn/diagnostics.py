@@ -3,8 +3,9 @@
 - ``hidden_grad_norms(layer, x)``: ‖∂L/∂h_t‖ for every time step t. A plain RNN's norms fall
   geometrically as t moves away from the loss (vanishing gradients); an LSTM's fall slower.
 - ``gate_stats(layer, x)``: the fraction of saturated gate activations (near 0 or near 1) of
-  i, f, o (LSTM) or r, z (GRU). A saturated gate passes almost no gradient through its
-  sigmoid: σ'(a) = σ(a)(1 - σ(a)) is at most 0.01 once σ(a) < 0.01 or σ(a) > 0.99.
+  i, f, o (LSTM) or r, z (GRU). A saturated gate passes little gradient through its
+  sigmoid: σ'(a) = σ(a)(1 - σ(a)) is at most 0.09 once σ(a) < 0.1 or σ(a) > 0.9 (the default
+  ``threshold``), and at most 0.0099 beyond 0.01 and 0.99.
 
 Both look at the first layer of ``layer`` in its forward direction (or at a cell), on an input
 ``x`` of shape (T, B, I) ((B, T, I) for a ``batch_first`` layer), unrolled with the composed

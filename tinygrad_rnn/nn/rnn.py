@@ -8,7 +8,7 @@ implementations of the same function, chosen with ``impl=``:
 - ``"composed"``: the input half W_ih x_t + b_ih of every step is one ``linear`` before the loop;
   then every step calls the composed cells in ``functional`` (``lstm_cell_projected`` and its
   siblings, the second half of ``lstm_cell``), so the graph you backpropagate through is exactly
-  the equations in their docstrings, a couple of dozen small ops per step. Second derivatives
+  the equations in their docstrings, 6 (RNN) to 17 (GRU) small ops per step. Second derivatives
   work.
 - ``"fused"`` (the default): one op per layer and direction for the whole sequence
   (``ops/fused.py``), a few array calls per step; equal to the composed path in value and
@@ -461,7 +461,7 @@ class RNNBase(Module):
 class RNN(RNNBase):
     """Elman RNN over sequences, as ``torch.nn.RNN``:
     h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu), stacked and optionally
-    bidirectional. Call ``rnn(x, h_0=None, lengths=None) -> (output, h_n)``."""
+    bidirectional. Call ``rnn(input, hx=None, lengths=None) -> (output, h_n)``."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
@@ -477,7 +477,8 @@ class RNN(RNNBase):
 
 class LSTM(RNNBase):
     """LSTM over sequences, as ``torch.nn.LSTM`` (gates i, f, g, o; ``proj_size``), plus
-    ``forget_bias``. Call ``lstm(x, (h_0, c_0)=None, lengths=None) -> (output, (h_n, c_n))``."""
+    ``forget_bias``. Call ``lstm(input, hx=None, lengths=None) -> (output, (h_n, c_n))``,
+    hx = (h_0, c_0)."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
@@ -489,7 +490,7 @@ class LSTM(RNNBase):
 
 class GRU(RNNBase):
     """GRU over sequences, as ``torch.nn.GRU`` (gates r, z, n).
-    Call ``gru(x, h_0=None, lengths=None) -> (output, h_n)``."""
+    Call ``gru(input, hx=None, lengths=None) -> (output, h_n)``."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,

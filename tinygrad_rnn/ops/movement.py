@@ -1,5 +1,5 @@
-"""Ops that move elements without changing them: reshape, transpose, broadcast, index, cat.
-Stack, split, squeeze and unsqueeze are compositions of these."""
+"""Ops that move elements without changing them: reshape, transpose, broadcast, index, cat,
+split (``split``, ``unbind``). Stack, squeeze and unsqueeze are compositions of these."""
 
 from __future__ import annotations
 
