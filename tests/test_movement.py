@@ -141,6 +141,6 @@ def test_split_and_cat_errors_are_clear():
     with pytest.raises(ValueError, match="same shape"):
         tr.stack([tr.ones(2), tr.ones(3)])
     with pytest.raises(ValueError, match="permutation"):
-        tr.ones(2, 3).transpose(0, 0)
+        tr.ones(2, 3).permute(0, 0)
     with pytest.raises(ValueError, match="Reshape"):
         tr.ones(2, 3).reshape(4)

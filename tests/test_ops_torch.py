@@ -160,6 +160,11 @@ MOVEMENT_TORCH = {
     "view_flat": (lambda x: x.view(-1), lambda t: t.view(-1)),
     "transpose": (lambda x: x.transpose(2, 0, 1), lambda t: t.permute(2, 0, 1)),
     "permute": (lambda x: x.permute(1, 2, 0), lambda t: t.permute(1, 2, 0)),
+    "transpose_two_axes": (lambda x: x.transpose(0, 2), lambda t: t.transpose(0, 2)),
+    "transpose_two_neg_axes": (lambda x: x.transpose(-1, 1), lambda t: t.transpose(-1, 1)),
+    "transpose_same_axis": (lambda x: x.transpose(1, 1), lambda t: t.transpose(1, 1)),
+    "transpose_2d_0_1": (lambda x: x.reshape(6, 4).transpose(0, 1),
+                         lambda t: t.reshape(6, 4).transpose(0, 1)),
     "tr_transpose": (lambda x: tr.transpose(x, (0, 2, 1)), lambda t: t.transpose(1, 2)),
     "swapaxes": (lambda x: x.swapaxes(0, -1), lambda t: t.swapaxes(0, -1)),
     "T_2d": (lambda x: x.reshape(6, 4).T, lambda t: t.reshape(6, 4).T),
@@ -543,3 +548,30 @@ def test_arithmetic_result_dtypes_follow_pytorch(left, op):
             with np.errstate(divide="ignore", invalid="ignore"):
                 got = str(f(*ours).dtype)
             assert got == want, f"{x!r} {op} {y!r}"
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_division_and_power_gradients_at_extremes_match_torch(dtype):
+    """Div's gradient by the denominator without squaring it (x1² over- or underflows where
+    x0 / x1 / x1 does not); Pow's gradient by the base at 0 ** 0 is 0, not 0 * inf."""
+    torch = pytest.importorskip("torch")
+    big, small = (1e30, 1e-20) if dtype == "float32" else (1e300, 1e-200)
+    cases = [(big, big * 1e-10), (small, small * 1e-5), (small, small), (3.0, -2.0)]
+    x0 = np.array([c[0] for c in cases], dtype=dtype)
+    x1 = np.array([c[1] for c in cases], dtype=dtype)
+    ours = [tr.tensor(a, requires_grad=True) for a in (x0, x1)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x0, x1)]
+    (ours[0] / ours[1]).sum().backward()
+    (theirs[0] / theirs[1]).sum().backward()
+    for o, t in zip(ours, theirs):
+        assert np.isfinite(o.grad.numpy()).all()
+        np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+    base = np.array([0.0, 0.0, 2.0, 0.0], dtype=dtype)
+    expo = np.array([0.0, 2.0, 0.0, 0.5], dtype=dtype)
+    ours = [tr.tensor(a, requires_grad=True) for a in (base, expo)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (base, expo)]
+    (ours[0] ** ours[1]).sum().backward()
+    (theirs[0] ** theirs[1]).sum().backward()
+    np.testing.assert_array_equal(ours[0].grad.numpy(), theirs[0].grad.numpy())
+    np.testing.assert_array_equal(ours[1].grad.numpy(), theirs[1].grad.numpy())

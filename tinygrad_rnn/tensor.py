@@ -546,16 +546,25 @@ class Tensor:
         return self.reshape(*self.shape[:start_axis], -1)
 
     def transpose(self, *axes: Any) -> Tensor:
-        """Permute the axes (NumPy's ``transpose``); no axes reverses them."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return Transpose.apply(self, axes=axes or None)
+        """Two axes, ``transpose(dim0, dim1)``, swap them, as PyTorch's. Any other number of
+        axes, or one tuple of them, is a permutation, as NumPy's (``permute``); none reverses
+        the axes (``T``)."""
+        if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+            return self.swapaxes(*axes)
+        return self.permute(*axes) if axes else Transpose.apply(self, axes=None)
 
     def permute(self, *axes: Any) -> Tensor:
-        return self.transpose(*axes)
+        """The axes in the order given (a permutation of all of them)."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return Transpose.apply(self, axes=axes)
 
     def swapaxes(self, a: int, b: int) -> Tensor:
-        axes = list(range(self.ndim))
+        n = self.ndim
+        if not (-n <= a < n and -n <= b < n) or n == 0:
+            raise ValueError(f"swapaxes: axes ({a}, {b}) out of range for a {n}-D tensor "
+                             f"(shape {self.shape})")
+        axes = list(range(n))
         axes[a], axes[b] = axes[b], axes[a]
         return Transpose.apply(self, axes=tuple(axes))
 

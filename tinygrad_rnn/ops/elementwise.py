@@ -48,7 +48,9 @@ class Mul(Function):
 
 
 class Div(Function):
-    """y = x0 / x1.  VJP: g0 = gy / x1, g1 = -gy * x0 / x1².  Saves both inputs."""
+    """y = x0 / x1.  VJP: g0 = gy / x1, g1 = -gy * x0 / x1², computed as -gy (x0 / x1) / x1
+    (as PyTorch), since x1² overflows or underflows where the quotient does not.  Saves both
+    inputs."""
 
     def forward(self, x0: Any, x1: Any) -> Any:
         self.saved = (x0, x1)
@@ -56,7 +58,7 @@ class Div(Function):
 
     def backward(self, gy: Any) -> Any:
         x0, x1 = self.saved
-        return gy / x1, -gy * x0 / (x1 * x1)
+        return gy / x1, -gy * (x0 / x1) / x1
 
 
 class Neg(Function):
@@ -87,8 +89,9 @@ class PowScalar(Function):
 class Pow(Function):
     """y = x0 ** x1 (tensor exponent).
 
-    VJP: g0 = gy * x1 * x0 ** (x1 - 1);  g1 = gy * y * log(x0), taken as 0 where x0 = 0 (the
-    limit for x1 > 0, as PyTorch does) and NaN where x0 < 0 (no real logarithm).
+    VJP: g0 = gy * x1 * x0 ** (x1 - 1), taken as 0 at x0 = x1 = 0 (y = 1 around there, where
+    the formula is 0 * inf; as PyTorch);  g1 = gy * y * log(x0), taken as 0 where
+    x0 = 0 (the limit for x1 > 0, as PyTorch does) and NaN where x0 < 0 (no real logarithm).
     Saves x0, x1 and y.
     """
 
@@ -102,7 +105,9 @@ class Pow(Function):
         x0, x1, y = self.saved
         log_x0 = xp.log(xp.where(x0 > 0, x0, 1))
         log_x0 = xp.where(x0 < 0, xp.nan, log_x0)
-        return gy * x1 * x0 ** (x1 - 1), gy * y * log_x0
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** negative is inf, as torch
+            g0 = gy * x1 * x0 ** (x1 - 1)
+        return xp.where(x1 == 0, xp.where(x0 == 0, 0, g0), g0), gy * y * log_x0
 
 
 class Exp(Function):
