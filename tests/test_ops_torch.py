@@ -575,3 +575,49 @@ def test_division_and_power_gradients_at_extremes_match_torch(dtype):
     (theirs[0] ** theirs[1]).sum().backward()
     np.testing.assert_array_equal(ours[0].grad.numpy(), theirs[0].grad.numpy())
     np.testing.assert_array_equal(ours[1].grad.numpy(), theirs[1].grad.numpy())
+
+
+@pytest.mark.torch
+def test_nan_gradients_of_extrema_and_abs_match_torch():
+    """Where an input is NaN: maximum and minimum give both inputs the whole gradient, a full
+    max() or min() gives it to the NaN, and abs gives 0, as PyTorch."""
+    torch = pytest.importorskip("torch")
+    nan = np.nan
+    a = np.array([nan, 1.0, 2.0, 3.0])
+    b = np.array([1.0, nan, 2.0, -1.0])
+    cases = [(lambda x, y: tr.maximum(x, y), torch.maximum), (lambda x, y: tr.minimum(x, y),
+                                                             torch.minimum)]
+    for ours, theirs in cases:
+        xs = [tr.tensor(v, requires_grad=True) for v in (a, b)]
+        ts = [torch.tensor(v, requires_grad=True) for v in (a, b)]
+        ours(*xs).sum().backward()
+        theirs(*ts).sum().backward()
+        for x, t in zip(xs, ts):
+            np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    for name in ("max", "min", "abs"):
+        x, t = tr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        y, u = getattr(x, name)(), getattr(t, name)()
+        np.testing.assert_array_equal(y.numpy(), u.detach().numpy())
+        y.sum().backward()
+        u.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.torch
+def test_min_of_unsigned_boolean_and_extreme_integers_matches_torch():
+    torch = pytest.importorskip("torch")
+    for values, dtype in [([1, 2, 0], "uint8"), ([np.iinfo(np.int64).min, 0], "int64"),
+                          ([True, False], "bool")]:
+        a = np.array(values, dtype=dtype)
+        assert tr.tensor(a).min().item() == torch.tensor(a).min().item()
+        assert tr.tensor(a).max().item() == torch.tensor(a).max().item()
+
+
+@pytest.mark.torch
+def test_mean_over_no_elements_is_nan_as_torch():
+    torch = pytest.importorskip("torch")
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(tr.zeros(0).mean().item()) and np.isnan(torch.zeros(0).mean().item())
+        got = tr.zeros(2, 0).mean(1).numpy()
+    assert got.shape == (2,) and np.isnan(got).all()
+    assert np.isnan(tr.functional.mse_loss(tr.zeros(0), tr.zeros(0)).item())

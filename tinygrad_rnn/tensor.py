@@ -523,7 +523,7 @@ class Tensor:
         return Max.apply(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return -Max.apply(-self, axis=axis, keepdims=keepdims)
+        return Max.apply(self, axis=axis, keepdims=keepdims, smallest=True)
 
     def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         return logsumexp(self, axis, keepdims)

@@ -201,42 +201,57 @@ class Relu(Function):
 
 
 class Abs(Function):
-    """y = |x|.  VJP: gx = gy * sign(x) (0 at x = 0, as PyTorch).  Saves sign(x)."""
+    """y = |x|.  VJP: gx = gy * sign(x), with sign 0 at x = 0 and at NaN (as PyTorch).  Saves
+    sign(x)."""
 
     def forward(self, x: Any) -> Any:
-        self.sign = self.xp.sign(x)
-        return self.xp.abs(x)
+        xp = self.xp
+        self.sign = xp.where(xp.isnan(x), 0, xp.sign(x)) if x.dtype.kind == "f" else xp.sign(x)
+        return xp.abs(x)
 
     def backward(self, gy: Any) -> Any:
         return gy * self.sign
 
 
+def _extremum_weights(xp: Any, wins: Any, x0: Any, x1: Any, dtype: Any) -> tuple[Any, Any]:
+    """(w0, w1): the share of the gradient each input of a maximum (or minimum) gets. The
+    winner (``wins``: x0 wins) gets it all, a tie half each, and where either is NaN both get
+    all of it, as PyTorch."""
+    tie, loses = 0.5 * (x0 == x1).astype(dtype), ~wins & (x0 != x1)
+    w0, w1 = wins.astype(dtype) + tie, (loses & (x0 == x0) & (x1 == x1)).astype(dtype) + tie
+    if dtype.kind == "f":
+        nan = (xp.isnan(x0) | xp.isnan(x1)).astype(dtype)
+        w0, w1 = xp.maximum(w0, nan), xp.maximum(w1, nan)
+    return w0, w1
+
+
 class Maximum(Function):
     """y = max(x0, x1) elementwise.
 
-    VJP: g0 = gy * w, g1 = gy * (1 - w) with w = 1 where x0 > x1, 0 where x0 < x1, and 1/2 at
-    ties (the gradient is split evenly, as PyTorch does).  Saves w.
+    VJP: g0 = gy * w0, g1 = gy * w1: the larger input gets the whole gradient, each gets half
+    at a tie, and both get all of it where either is NaN (as PyTorch).  Saves w0, w1.
     """
 
     def forward(self, x0: Any, x1: Any) -> Any:
         y = self.xp.maximum(x0, x1)
-        self.w = (x0 > x1).astype(y.dtype) + 0.5 * (x0 == x1).astype(y.dtype)
+        self.w = _extremum_weights(self.xp, x0 > x1, x0, x1, y.dtype)
         return y
 
     def backward(self, gy: Any) -> Any:
-        return gy * self.w, gy * (1 - self.w)
+        return gy * self.w[0], gy * self.w[1]
 
 
 class Minimum(Function):
-    """y = min(x0, x1) elementwise.  VJP as ``Maximum`` with w = 1 where x0 < x1.  Saves w."""
+    """y = min(x0, x1) elementwise.  VJP as ``Maximum``, the smaller input winning.  Saves
+    w0, w1."""
 
     def forward(self, x0: Any, x1: Any) -> Any:
         y = self.xp.minimum(x0, x1)
-        self.w = (x0 < x1).astype(y.dtype) + 0.5 * (x0 == x1).astype(y.dtype)
+        self.w = _extremum_weights(self.xp, x0 < x1, x0, x1, y.dtype)
         return y
 
     def backward(self, gy: Any) -> Any:
-        return gy * self.w, gy * (1 - self.w)
+        return gy * self.w[0], gy * self.w[1]
 
 
 class Where(Function):

@@ -1,9 +1,11 @@
 """Reductions over ``axis`` (None, an int, or a tuple; negative counts from the end) with
-``keepdims``. ``Sum`` and ``Max`` are primitives; mean, var, min and logsumexp are compositions.
+``keepdims``. ``Sum`` and ``Max`` (which takes min too) are primitives; mean, var and
+logsumexp are compositions.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,20 +48,25 @@ class Sum(Function):
 
 
 class Max(Function):
-    """y = max_axis x.
+    """y = max_axis x (``smallest``: min_axis x, taken directly, so that unsigned and boolean
+    tensors and the most negative integer come out right).
 
     VJP: gx = gy * w, w = [x == y] / (number of maxima): at ties the gradient is split evenly
     between the tied elements (as ``torch.amax``), so it is the same whichever order they come
-    in.  Saves w.
+    in. A NaN is the maximum of its slice (y is NaN), and the gradient goes to it, as with
+    PyTorch's ``max()``.  Saves w.
     """
 
-    def forward(self, x: Any, axis: Axis, keepdims: bool) -> Any:
+    def forward(self, x: Any, axis: Axis, keepdims: bool, smallest: bool = False) -> Any:
         xp = self.xp
         self.axes = normalize_axis(axis, x.ndim)
         if x.size == 0:
-            raise ValueError("max of an empty tensor")
-        y = x.max(axis=self.axes, keepdims=True)
-        hit = (x == y).astype(x.dtype)
+            raise ValueError(f"{'min' if smallest else 'max'} of an empty tensor")
+        y = (x.min if smallest else x.max)(axis=self.axes, keepdims=True)
+        hit = x == y
+        if x.dtype.kind == "f":
+            hit = hit | (xp.isnan(x) & xp.isnan(y))
+        hit = hit.astype(x.dtype)
         self.w = hit / xp.maximum(hit.sum(axis=self.axes, keepdims=True), 1)
         return y if keepdims else y.reshape(tuple(n for i, n in enumerate(x.shape)
                                                   if i not in self.axes))
@@ -69,12 +76,12 @@ class Max(Function):
 
 
 def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Σ_axis x / n, n the number of elements reduced."""
+    """Σ_axis x / n, n the number of elements reduced (NaN over none, as 0 / 0)."""
     axes = normalize_axis(axis, x.ndim)
     n = 1
     for a in axes:
         n *= x.shape[a]
-    return x.sum(axes, keepdims) * (1.0 / max(n, 1))
+    return x.sum(axes, keepdims) * (1.0 / n if n else math.nan)
 
 
 def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> Tensor:
