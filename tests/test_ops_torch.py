@@ -621,3 +621,56 @@ def test_mean_over_no_elements_is_nan_as_torch():
         got = tr.zeros(2, 0).mean(1).numpy()
     assert got.shape == (2,) and np.isnan(got).all()
     assert np.isnan(tr.functional.mse_loss(tr.zeros(0), tr.zeros(0)).item())
+
+
+_TENSOR_FUNCS = {
+    "**": (lambda a, b: a**b, lambda a, b: a**b),
+    "maximum": (tr.maximum, lambda a, b: __import__("torch").maximum(a, b)),
+    "minimum": (tr.minimum, lambda a, b: __import__("torch").minimum(a, b)),
+    "where": (lambda a, b: tr.where(np.array([True, False, True]), a, b),
+              lambda a, b: __import__("torch").where(__import__("torch").tensor(
+                  [True, False, True]), a, b)),
+    "cat": (lambda a, b: tr.cat([a, b]), lambda a, b: __import__("torch").cat([a, b])),
+    "stack": (lambda a, b: tr.stack([a, b]), lambda a, b: __import__("torch").stack([a, b])),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", list(_TENSOR_FUNCS))
+def test_result_dtypes_of_two_tensor_functions_follow_pytorch(name):
+    torch = pytest.importorskip("torch")
+    ours, theirs = _TENSOR_FUNCS[name]
+    for left in _DTYPES:
+        for right in _DTYPES:
+            a, b = np.array([1, 0, 1], dtype=left), np.array([2, 1, 3], dtype=right)
+            try:
+                want = str(theirs(torch.from_numpy(a), torch.from_numpy(b)).dtype)
+            except RuntimeError:  # torch refuses some (bool ** bool)
+                continue
+            with np.errstate(divide="ignore", invalid="ignore"):
+                got = str(ours(tr.tensor(a), tr.tensor(b)).dtype)
+            assert got == want.removeprefix("torch."), f"{name}({left}, {right})"
+
+
+@pytest.mark.torch
+def test_result_dtypes_of_numbers_and_unary_functions_follow_pytorch():
+    torch = pytest.importorskip("torch")
+    cases = [(lambda t: t**2.5, "int64"), (lambda t: t**2, "int64"), (lambda t: 2.5**t, "int64"),
+             (lambda t: t.clip(0, 1), "int64"), (lambda t: t.clip(0.5, 1), "int64"),
+             (lambda t: t.clip(0, 1), "bool"), (lambda t: t.clip(0.5), "int32")]
+    cases += [(lambda t, f=f: getattr(t, f)(), d) for f in ("exp", "log", "sqrt", "tanh",
+                                                             "sigmoid")
+              for d in ("int64", "bool", "float64")]
+    for f, dtype in cases:
+        a = np.array([1, 0, 2], dtype=dtype)
+        try:
+            want = str(f(torch.from_numpy(a)).dtype).removeprefix("torch.")
+        except RuntimeError:
+            continue
+        with np.errstate(divide="ignore"):
+            assert str(f(tr.tensor(a)).dtype) == want
+    for value in (3, True, 2.5, np.int32(3)):
+        assert str(tr.full((2,), value).dtype) == \
+            str(torch.full((2,), value.item() if isinstance(value, np.number) else value)
+                .dtype).removeprefix("torch.")
+    assert tr.zeros(2).dtype == tr.ones(2).dtype == np.float32

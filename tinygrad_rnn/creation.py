@@ -26,19 +26,24 @@ def full(
     shape: Sequence[int], fill_value: float, dtype: DTypeLike = None, device: str = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
-    """A tensor of ``shape`` filled with ``fill_value`` (float32 unless ``dtype``)."""
+    """A tensor of ``shape`` filled with ``fill_value``; without ``dtype``, of the value's kind
+    as in PyTorch: bool, int64 for an integer, else float32."""
+    if dtype is None and isinstance(fill_value, (bool, np.bool_)):
+        dtype = np.bool_
+    elif dtype is None and isinstance(fill_value, (int, np.integer)):
+        dtype = np.int64
     return tensor(np.full(_shape((shape,)), fill_value, dtype=_dt(dtype)), device=device,
                   requires_grad=requires_grad)
 
 
 def zeros(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
           requires_grad: bool = False) -> Tensor:
-    return full(_shape(shape), 0, dtype, device, requires_grad)
+    return full(_shape(shape), 0.0, dtype, device, requires_grad)
 
 
 def ones(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
          requires_grad: bool = False) -> Tensor:
-    return full(_shape(shape), 1, dtype, device, requires_grad)
+    return full(_shape(shape), 1.0, dtype, device, requires_grad)
 
 
 def full_like(x: Tensor, fill_value: float, dtype: DTypeLike = None,

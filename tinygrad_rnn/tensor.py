@@ -398,6 +398,11 @@ class Tensor:
             return a.to(dtype=np.float32), b.to(dtype=np.float32)
         return a, b
 
+    def _floating(self) -> Tensor:
+        """This tensor, or, if its dtype is integer or bool, it cast to float32 (PyTorch's
+        default dtype): the input of an op whose result is fractional, such as exp."""
+        return self if self.dtype.kind in "fc" else self.to(dtype=np.float32)
+
     def __add__(self, other: Any) -> Tensor:
         return Add.apply(*self._pair(other))
 
@@ -427,12 +432,15 @@ class Tensor:
 
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (int, float, np.number)) and not isinstance(other, bool):
-            # a plain Python number: NumPy treats it as weak, so float32 stays float32
-            return PowScalar.apply(self, p=other.item() if isinstance(other, np.number) else other)
-        return Pow.apply(self, self._lift(other))
+            # a plain Python number: NumPy treats it as weak, so float32 stays float32; a
+            # fractional exponent makes an integer tensor float32, as in PyTorch
+            p = other.item() if isinstance(other, np.number) else other
+            base = self if isinstance(p, int) else self._floating()
+            return PowScalar.apply(base, p=p)
+        return Pow.apply(*self._pair(other))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return Pow.apply(self._lift(other), self)
+        return Pow.apply(*self._pair(other, reflected=True))
 
     def __matmul__(self, other: Any) -> Tensor:
         return matmul(self, self._lift(other))
@@ -474,19 +482,19 @@ class Tensor:
 
     # ---- elementwise functions ------------------------------------------------------------
     def exp(self) -> Tensor:
-        return Exp.apply(self)
+        return Exp.apply(self._floating())
 
     def log(self) -> Tensor:
-        return Log.apply(self)
+        return Log.apply(self._floating())
 
     def sqrt(self) -> Tensor:
-        return Sqrt.apply(self)
+        return Sqrt.apply(self._floating())
 
     def tanh(self) -> Tensor:
-        return Tanh.apply(self)
+        return Tanh.apply(self._floating())
 
     def sigmoid(self) -> Tensor:
-        return Sigmoid.apply(self)
+        return Sigmoid.apply(self._floating())
 
     def relu(self) -> Tensor:
         return Relu.apply(self)
@@ -495,17 +503,22 @@ class Tensor:
         return Abs.apply(self)
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
-        lo = None if min is None else float(min)
-        hi = None if max is None else float(max)
-        return Clip.apply(self, lo=lo, hi=hi)
+        """Values limited to [min, max] (either may be None). An integer tensor stays integer
+        with integer bounds and becomes float32 with a fractional one, as in PyTorch."""
+        bounds = [b for b in (min, max) if b is not None]
+        integral = all(isinstance(b, (int, np.integer)) for b in bounds)
+        x = self if self.dtype.kind in "fc" or integral else self._floating()
+        cast = int if x.dtype.kind in "biu" else float
+        return Clip.apply(x, lo=None if min is None else cast(min),
+                          hi=None if max is None else cast(max))
 
     clamp = clip
 
     def maximum(self, other: Any) -> Tensor:
-        return Maximum.apply(self, self._lift(other))
+        return Maximum.apply(*self._pair(other))
 
     def minimum(self, other: Any) -> Tensor:
-        return Minimum.apply(self, self._lift(other))
+        return Minimum.apply(*self._pair(other))
 
     # ---- reductions -----------------------------------------------------------------------
     def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:

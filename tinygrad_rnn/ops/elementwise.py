@@ -335,7 +335,8 @@ def where(cond: Any, x0: Any, x1: Any) -> Tensor:
         c = ref._dev.to_device(np.asarray(c))
     if c.dtype != np.bool_:
         raise TypeError(f"where: cond must be boolean, got dtype {c.dtype}")
-    return Where.apply(ref._lift(x0), ref._lift(x1), cond=c)
+    a, b = ref._pair(x1) if ref is x0 else ref._pair(x0, reflected=True)  # PyTorch's dtype
+    return Where.apply(a, b, cond=c)
 
 
 def maximum(x0: Tensor, x1: Any) -> Tensor:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..backend import get_array_module, scatter_add
 from ..tensor import Function, Tensor
 
@@ -148,7 +150,9 @@ def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     nd = {t.ndim for t in ts}
     if len(nd) != 1 or not -ts[0].ndim <= axis < ts[0].ndim:
         raise ValueError(f"cat: shapes {[t.shape for t in ts]} cannot be joined along axis {axis}")
-    return Cat.apply(*ts, axis=axis)
+    kinds = [t.dtype.kind in "fc" for t in ts]  # PyTorch's promotion: a float dtype wins
+    dt = np.result_type(*[t.dtype for t, f in zip(ts, kinds) if f or not any(kinds)])
+    return Cat.apply(*(t if t.dtype == dt else t.to(dtype=dt) for t in ts), axis=axis)
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
