@@ -246,3 +246,73 @@ def test_a_gradient_an_op_keeps_or_was_given_is_copied_into_grad():
         fn_out.sum().backward(retain_graph=True)
         x.grad.data *= 10
         assert not np.shares_memory(x.grad.data, kept) and kept[0] == 1.0
+
+
+# ---- in-place updates ------------------------------------------------------------------------
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("device", DEVICES)
+def test_manual_sgd_under_no_grad_updates_the_leaf_in_place_as_torch(device):
+    """The loop every tutorial writes: w stays the same leaf, requiring grad, and its values
+    follow PyTorch's step by step."""
+    torch = pytest.importorskip("torch")
+    w0 = np.array([1.0, -2.0, 0.5])
+    w = tr.tensor(w0, device=device, requires_grad=True)
+    tw = torch.tensor(w0, requires_grad=True)
+    same = w
+    for _ in range(3):
+        (w * w * w).sum().backward()
+        (tw * tw * tw).sum().backward()
+        with tr.no_grad():
+            w -= 0.1 * w.grad
+            w.grad = None
+        with torch.no_grad():
+            tw -= 0.1 * tw.grad
+            tw.grad = None
+    assert w is same and w.requires_grad and w.is_leaf
+    np.testing.assert_allclose(w.numpy(), tw.detach().numpy(), rtol=1e-12)
+
+
+def test_in_place_ops_check_autograd_dtype_and_shape_first():
+    w = tr.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="requires grad.*no_grad"):
+        w += 1
+    x = tr.ones(3)
+    x *= tr.tensor([1.0, 2.0, 3.0], dtype="float64")  # float64 result stored in float32
+    assert x.dtype == np.float32 and x.numpy().tolist() == [1.0, 2.0, 3.0]
+    i = tr.tensor([1, 2, 3])
+    with pytest.raises(TypeError, match="cannot be stored"):
+        i /= 2
+    with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
+        x += tr.ones(2, 3)
+    np.testing.assert_array_equal(i.numpy(), [1, 2, 3])  # nothing changed by the refusals
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0, 3.0])
+
+
+@pytest.mark.torch
+def test_backward_refuses_values_changed_in_place_since_the_forward_as_torch():
+    """An optimizer step between a forward and its (retained) backward changes a value the
+    graph saved: the gradient would mix old and new weights, so backward refuses, before it
+    changes anything, as PyTorch does. An op that saved nothing of it does not mind."""
+    torch = pytest.importorskip("torch")
+    w = tr.nn.Parameter(tr.tensor([1.0, 2.0], dtype="float64"))
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    tr.optim.SGD([w], lr=0.1).step()
+    w.grad = None
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+    assert w.grad is None
+    tw = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    t_loss = (tw * tw).sum()
+    t_loss.backward(retain_graph=True)
+    torch.optim.SGD([tw], lr=0.1).step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        t_loss.backward()
+    total = (w + 1).sum()  # Add keeps no input: a later change does not matter
+    total.backward(retain_graph=True)
+    with tr.no_grad():
+        w += 1
+    total.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0])

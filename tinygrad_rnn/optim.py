@@ -208,6 +208,7 @@ class Optimizer:
                 else:
                     _follow(p, state)
                 self._update(p, g, group, state)
+                p._version += 1  # updated in place: a graph that saved it can no longer use it
         return loss
 
     # ---- state -----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ so the very formula that computes the gradient records a graph that can be diffe
 
 from __future__ import annotations
 
+import operator
 import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -68,7 +69,7 @@ class Function:
     """
 
     __slots__ = ("parents", "saved", "xp", "retained", "y", "n_out", "final", "step",
-                 "__weakref__")
+                 "versions", "__weakref__")
     differentiable_backward = True
 
     def __init__(self) -> None:
@@ -78,6 +79,7 @@ class Function:
         self.y: Any = None
         self.n_out = 1
         self.final = True
+        self.versions: tuple[int, ...] = ()  # each input's _version when this op ran
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -103,6 +105,8 @@ class Function:
             shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
             raise ValueError(f"{cls.__name__}: bad input shapes {shapes}: {e}") from None
         needs = autograd._GradMode.enabled and any(t.requires_grad for t in inputs)
+        if needs:
+            fn.versions = tuple(t._version for t in inputs)
         if type(y) is tuple:
             out: Any = tuple(Tensor._wrap(_as_device_array(a, dev, cls.__name__), dev, needs)
                              for a in y)
@@ -168,7 +172,8 @@ def _as_device_array(y: Any, dev: Device, where: str) -> Any:
 class Tensor:
     """An n-dimensional array on a device, that can record the ops applied to it."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out", "_dev", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_version",
+                 "__weakref__")
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
     __array_priority__ = 1000
 
@@ -180,7 +185,7 @@ class Tensor:
         requires_grad: bool = False,
     ) -> None:
         t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
-        self.data, self._dev, self._out = t.data, t._dev, 0
+        self.data, self._dev, self._out, self._version = t.data, t._dev, 0, 0
         self.requires_grad, self.grad, self._ctx = t.requires_grad, None, None
 
     @staticmethod
@@ -193,6 +198,7 @@ class Tensor:
         t.grad = None
         t._ctx = None
         t._out = 0  # which output of its op (ops with several outputs)
+        t._version = 0  # how many times its data was changed in place (optimizers, +=)
         return t
 
     # ---- attributes -----------------------------------------------------------------------
@@ -426,6 +432,44 @@ class Tensor:
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return Div.apply(*self._pair(other, reflected=True, divide=True))
+
+    # ---- in place: x += y and friends ------------------------------------------------------
+    def _inplace(self, other: Any, sign: str) -> Tensor:
+        """``self <sign>= other`` in place, as in PyTorch: the values change and the tensor (every
+        reference to it) stays, so ``with tr.no_grad(): w -= lr * w.grad`` updates the leaf w.
+        Autograd does not record in-place ops, so one on a tensor that needs a gradient must
+        run under ``no_grad``. A graph that saved the old values refuses its backward."""
+        o = self._lift(other)
+        if autograd._GradMode.enabled and (self.requires_grad or o.requires_grad):
+            raise RuntimeError(
+                f"in-place {sign}= on a tensor that requires grad is not recorded by autograd: "
+                f"write x = x {sign} y, or, to update a parameter by hand, do it under "
+                "tr.no_grad()")
+        shape = np.broadcast_shapes(self.shape, o.shape)
+        if shape != self.shape:
+            raise ValueError(f"in-place {sign}=: the result's shape {shape} is not this "
+                             f"tensor's {self.shape}")
+        a, b = self._pair(o, divide=sign == "/")
+        fn = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+        r = fn[sign](a.data, b.data)
+        if r.dtype != self.dtype and not np.can_cast(r.dtype, self.dtype, "same_kind"):
+            raise TypeError(f"in-place {sign}=: the result is {r.dtype}, which cannot be stored "
+                            f"in this {self.dtype} tensor")
+        self.data[...] = r
+        self._version += 1
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(other, "+")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(other, "-")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(other, "*")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(other, "/")
 
     def __neg__(self) -> Tensor:
         return Neg.apply(self)
