@@ -316,3 +316,18 @@ def test_backward_refuses_values_changed_in_place_since_the_forward_as_torch():
         w += 1
     total.backward()
     np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0])
+
+
+def test_no_grad_decorates_with_or_without_parentheses():
+    x = tr.ones(2, requires_grad=True)
+
+    @tr.no_grad
+    def bare():
+        return x * 2
+
+    @tr.no_grad()
+    def called():
+        return x * 2
+
+    assert not bare().requires_grad and not called().requires_grad
+    assert (x * 2).requires_grad  # and the mode is back afterwards

@@ -619,3 +619,14 @@ def test_every_flipped_byte_is_an_error_or_harmless(tmp_path: Path,
         else:
             assert_same(obj, out)
     assert errors > len(data) // 2
+
+
+def test_saving_over_a_symlink_writes_where_it_points(tmp_path: Path) -> None:
+    """As torch.save: the link stays a link, and its target gets the checkpoint."""
+    target = tmp_path / "real.trn"
+    tr.save({"a": 1}, target)
+    link = tmp_path / "latest.trn"
+    link.symlink_to(target)
+    tr.save({"a": 2}, link)
+    assert link.is_symlink() and tr.load(target)["a"] == 2 and tr.load(link)["a"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.trn", "real.trn"]

@@ -80,8 +80,11 @@ def _set_grad_enabled(mode: bool) -> Iterator[None]:
         _GradMode.enabled = prev
 
 
-def no_grad() -> contextlib.AbstractContextManager[None]:
-    """Context manager: ops inside it record no graph (inference, optimizer updates)."""
+def no_grad(fn: Any = None) -> Any:
+    """Context manager: ops inside it record no graph (inference, optimizer updates). Also a
+    decorator, as ``@tr.no_grad()`` or ``@tr.no_grad``."""
+    if callable(fn):
+        return _set_grad_enabled(False)(fn)
     return _set_grad_enabled(False)
 
 

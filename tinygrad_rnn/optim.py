@@ -646,7 +646,8 @@ class LinearWarmup(LRScheduler):
     """``lr = base_lr * (f + (1 - f) * min(t, warmup_steps) / warmup_steps)`` with ``f`` the
     start factor: a linear ramp from ``f * base_lr`` to ``base_lr`` over ``warmup_steps`` steps,
     then constant (PyTorch's ``LinearLR(start_factor=f, end_factor=1, total_iters=warmup_steps)``,
-    which refuses ``f = 0``; this allows it)."""
+    which refuses ``f = 0``; this allows it). ``warmup_steps=0`` is no warmup: ``base_lr`` from
+    the start, where ``LinearLR(total_iters=0)`` would stay at ``f * base_lr``."""
 
     def __init__(self, optimizer: Optimizer, warmup_steps: int, start_factor: float = 0.0) -> None:
         self.warmup_steps = _count("warmup_steps", warmup_steps, 0)

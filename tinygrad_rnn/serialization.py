@@ -207,9 +207,12 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     The whole structure is checked first: an unsupported object raises ``TypeError`` naming
     where it is (e.g. ``obj['optim']['state'][0]``) and nothing is written. The directory must
     exist. On any failure while writing, the previous file at ``path`` (if any) is untouched
-    and the temporary file is removed.
+    and the temporary file is removed. A symbolic link at ``path`` stays, and the file it points
+    to gets the checkpoint (as ``torch.save``).
     """
     path = os.fspath(path)
+    if os.path.islink(path):  # write where it points, in that file's directory
+        path = os.path.realpath(path)
     enc = _Encoder()
     try:
         root = enc.encode(obj, "")
