@@ -200,3 +200,18 @@ def test_embedding_padding_row_gets_no_gradient_as_torch():
     np.testing.assert_array_equal(out.numpy(), t_out.detach().numpy())
     np.testing.assert_allclose(emb.weight.grad.numpy(), t_emb.weight.grad.numpy(), rtol=1e-12)
     assert np.all(emb.weight.grad.numpy()[2] == 0)
+
+
+def test_reset_parameters_keeps_a_removed_bias_removed():
+    for bias in (True, False):
+        lin = nn.Linear(3, 2, bias=bias)
+        lin.bias = None
+        lin.reset_parameters()
+        assert lin.bias is None and [n for n, _ in lin.named_parameters()] == ["weight"]
+    assert nn.Linear(3, 2).bias is not None
+
+
+def test_embedding_function_checks_padding_idx():
+    w = tr.randn(5, 2, requires_grad=True)
+    with pytest.raises(ValueError, match=r"padding_idx must lie in \[-5, 5\)"):
+        tr.functional.embedding([1, 2], w, padding_idx=7)

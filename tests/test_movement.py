@@ -144,3 +144,9 @@ def test_split_and_cat_errors_are_clear():
         tr.ones(2, 3).permute(0, 0)
     with pytest.raises(ValueError, match="Reshape"):
         tr.ones(2, 3).reshape(4)
+
+
+def test_transpose_without_axes_reverses_them():
+    x = tr.ones(2, 3, 4)
+    assert tr.transpose(x).shape == x.transpose().shape == x.permute().shape == (4, 3, 2)
+    assert x.transpose(()).shape == (4, 3, 2)

@@ -669,6 +669,10 @@ def test_result_dtypes_of_numbers_and_unary_functions_follow_pytorch():
             continue
         with np.errstate(divide="ignore"):
             assert str(f(tr.tensor(a)).dtype) == want
+    for f in (lambda t: t**2, lambda t: t**2.5):  # a bool base
+        a = np.array([True, False])
+        assert str(f(tr.tensor(a)).dtype) == str(f(torch.from_numpy(a)).dtype).removeprefix(
+            "torch.")
     for value in (3, True, 2.5, np.int32(3)):
         assert str(tr.full((2,), value).dtype) == \
             str(torch.full((2,), value.item() if isinstance(value, np.number) else value)

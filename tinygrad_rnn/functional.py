@@ -152,6 +152,8 @@ def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = N
     rows = weight[idx]
     if padding_idx is None:
         return rows
+    if not -n <= padding_idx < n:
+        raise ValueError(f"embedding: padding_idx must lie in [-{n}, {n}), got {padding_idx}")
     return where((idx == padding_idx % n)[..., None], rows.detach(), rows)
 
 

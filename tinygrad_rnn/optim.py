@@ -123,6 +123,13 @@ def _state_key(k: Any) -> int | None:
 
 
 # ---- optimizers ---------------------------------------------------------------------------------
+def _write(p: Tensor, new: Any) -> None:
+    """p takes the updated values as a new array (copy on write): an array that a graph saved
+    keeps the values its forward used, so a backward after a step is never a mix of old and new
+    weights."""
+    p.data = new.astype(p.data.dtype, copy=False)
+
+
 class Optimizer:
     """Base class: parameter groups, ``zero_grad``, ``step`` and the state dict.
 
@@ -208,7 +215,6 @@ class Optimizer:
                 else:
                     _follow(p, state)
                 self._update(p, g, group, state)
-                p._version += 1  # updated in place: a graph that saved it can no longer use it
         return loss
 
     # ---- state -----------------------------------------------------------------------------
@@ -390,7 +396,7 @@ class SGD(Optimizer):
                 b *= mu
                 b += (1.0 - group["dampening"]) * g
             g = g + mu * b if group["nesterov"] else b
-        p.data -= group["lr"] * g
+        _write(p, p.data - group["lr"] * g)
 
 
 class Adam(Optimizer):
@@ -437,7 +443,7 @@ class Adam(Optimizer):
         if not state:
             state.update(step=0, exp_avg=xp.zeros_like(p.data), exp_avg_sq=xp.zeros_like(p.data))
         if wd and self._decoupled:
-            p.data *= 1.0 - lr * wd
+            _write(p, p.data * (1.0 - lr * wd))
         elif wd:
             g = g + wd * p.data
         state["step"] += 1
@@ -453,7 +459,7 @@ class Adam(Optimizer):
             xp.maximum(v_max, v, out=v_max)
             v = v_max
         denom = xp.sqrt(v) / math.sqrt(1.0 - beta2**t) + group["eps"]
-        p.data -= (lr / (1.0 - beta1**t)) * (m / denom)
+        _write(p, p.data - (lr / (1.0 - beta1**t)) * (m / denom))
 
 
 class AdamW(Adam):
@@ -529,9 +535,9 @@ class RMSprop(Optimizer):
                 b = state["momentum_buffer"] = xp.zeros_like(p.data)
             b *= mu
             b += g / d
-            p.data -= group["lr"] * b
+            _write(p, p.data - group["lr"] * b)
         else:
-            p.data -= group["lr"] * (g / d)
+            _write(p, p.data - group["lr"] * (g / d))
 
 
 # ---- learning-rate schedules ------------------------------------------------------------------

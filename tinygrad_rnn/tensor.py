@@ -69,7 +69,7 @@ class Function:
     """
 
     __slots__ = ("parents", "saved", "xp", "retained", "y", "n_out", "final", "step",
-                 "versions", "__weakref__")
+                 "__weakref__")
     differentiable_backward = True
 
     def __init__(self) -> None:
@@ -79,7 +79,6 @@ class Function:
         self.y: Any = None
         self.n_out = 1
         self.final = True
-        self.versions: tuple[int, ...] = ()  # each input's _version when this op ran
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -105,8 +104,6 @@ class Function:
             shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
             raise ValueError(f"{cls.__name__}: bad input shapes {shapes}: {e}") from None
         needs = autograd._GradMode.enabled and any(t.requires_grad for t in inputs)
-        if needs:
-            fn.versions = tuple(t._version for t in inputs)
         if type(y) is tuple:
             out: Any = tuple(Tensor._wrap(_as_device_array(a, dev, cls.__name__), dev, needs)
                              for a in y)
@@ -172,8 +169,7 @@ def _as_device_array(y: Any, dev: Device, where: str) -> Any:
 class Tensor:
     """An n-dimensional array on a device, that can record the ops applied to it."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_version",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out", "_dev", "__weakref__")
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
     __array_priority__ = 1000
 
@@ -185,7 +181,7 @@ class Tensor:
         requires_grad: bool = False,
     ) -> None:
         t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
-        self.data, self._dev, self._out, self._version = t.data, t._dev, 0, 0
+        self.data, self._dev, self._out = t.data, t._dev, 0
         self.requires_grad, self.grad, self._ctx = t.requires_grad, None, None
 
     @staticmethod
@@ -198,7 +194,6 @@ class Tensor:
         t.grad = None
         t._ctx = None
         t._out = 0  # which output of its op (ops with several outputs)
-        t._version = 0  # how many times its data was changed in place (optimizers, +=)
         return t
 
     # ---- attributes -----------------------------------------------------------------------
@@ -435,10 +430,14 @@ class Tensor:
 
     # ---- in place: x += y and friends ------------------------------------------------------
     def _inplace(self, other: Any, sign: str) -> Tensor:
-        """``self <sign>= other`` in place, as in PyTorch: the values change and the tensor (every
-        reference to it) stays, so ``with tr.no_grad(): w -= lr * w.grad`` updates the leaf w.
-        Autograd does not record in-place ops, so one on a tensor that needs a gradient must
-        run under ``no_grad``. A graph that saved the old values refuses its backward."""
+        """``self <sign>= other``: this tensor (every reference to it) takes the new values, so
+        ``with tr.no_grad(): w -= lr * w.grad`` updates the leaf w, as in PyTorch. Autograd does
+        not record it, so on a tensor that needs a gradient it must run under ``no_grad``.
+
+        The new values go into a new array (copy on write, as optimizer steps do): an array that
+        a graph saved, or that another tensor shares (a view, ``detach()``), keeps the old ones.
+        So a backward after an update is the gradient of the forward as it ran, never a mix of
+        old and new values (PyTorch refuses such a backward instead)."""
         o = self._lift(other)
         if autograd._GradMode.enabled and (self.requires_grad or o.requires_grad):
             raise RuntimeError(
@@ -455,8 +454,7 @@ class Tensor:
         if r.dtype != self.dtype and not np.can_cast(r.dtype, self.dtype, "same_kind"):
             raise TypeError(f"in-place {sign}=: the result is {r.dtype}, which cannot be stored "
                             f"in this {self.dtype} tensor")
-        self.data[...] = r
-        self._version += 1
+        self.data = r.astype(self.dtype, copy=False)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -480,6 +478,8 @@ class Tensor:
             # fractional exponent makes an integer tensor float32, as in PyTorch
             p = other.item() if isinstance(other, np.number) else other
             base = self if isinstance(p, int) else self._floating()
+            if base.dtype.kind == "b":  # bool ** int is int64, as bool * int
+                base = base.to(dtype=np.int64)
             return PowScalar.apply(base, p=p)
         return Pow.apply(*self._pair(other))
 
@@ -614,7 +614,7 @@ class Tensor:
         """The axes in the order given (a permutation of all of them)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return Transpose.apply(self, axes=axes)
+        return Transpose.apply(self, axes=axes or None)  # none given: reversed
 
     def swapaxes(self, a: int, b: int) -> Tensor:
         n = self.ndim

@@ -40,7 +40,8 @@ class Linear(Module):
         k = 1 / math.sqrt(self.in_features) if self.in_features else 0.0
         rng = _random.generator()
         self._init_parameter("weight", rng.uniform(-k, k, (self.out_features, self.in_features)))
-        if self._has_bias:
+        params = self._parameters  # a bias set to None since is not put back
+        if params["bias"] is not None if "bias" in params else self._has_bias:
             self._init_parameter("bias", rng.uniform(-k, k, (self.out_features,)))
         else:
             self.bias = None

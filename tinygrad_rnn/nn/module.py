@@ -19,7 +19,6 @@ class Parameter(Tensor):
     def __init__(self, data: Any, requires_grad: bool = True) -> None:
         t = data if isinstance(data, Tensor) else tensor(data)
         self.data, self._dev, self.grad, self._ctx, self._out = t.data, t._dev, None, None, 0
-        self._version = 0
         if requires_grad:
             _check_requires_grad(t.dtype)
         self.requires_grad = requires_grad

@@ -353,8 +353,8 @@ class _Sequence(Function):
 
     def steps(self, xp: Any, a: Any, ok: bool = True) -> Any:
         """The pointer stepper (``pointer_steps``) for the buffers of ``a`` (T, B, G), where
-        the loop may use one (``ok``: no projection) and one exists (``self.stepper``, unless
-        "auto": ``pointer_steps.get``); else None, for the array path."""
+        the loop may use one (``ok``) and one exists (``self.stepper``, unless "auto":
+        ``pointer_steps.get``); else None, for the array path."""
         if not ok or not pointer_steps.PointerSteps.fits(*a.shape[1:]):
             return None
         return pointer_steps.get(xp, a.dtype) if self.stepper == "auto" else self.stepper
