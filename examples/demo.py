@@ -47,7 +47,7 @@ for step in range(1001):
     loss.backward()
     with tr.no_grad():
         for p in params:
-            p.data -= 0.5 * p.grad.data
+            p -= 0.5 * p.grad  # in place: p stays the same leaf
     if step % 200 == 0:
         accuracy = (logits.argmax(axis=1) == Y).numpy().mean()
         print(f"step {step:3d}  loss {loss.item():.4f}  accuracy {accuracy:.2f}")
