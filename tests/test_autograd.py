@@ -354,3 +354,18 @@ def test_no_grad_decorates_with_or_without_parentheses():
 
     assert not bare().requires_grad and not called().requires_grad
     assert (x * 2).requires_grad  # and the mode is back afterwards
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_zero_dim_tensors_stay_device_arrays_through_updates(device):
+    """NumPy gives scalars for 0-d arithmetic: an update must still leave a device array."""
+    x = tr.tensor(1.0, device=device)
+    x += 1
+    w = tr.nn.Parameter(tr.tensor(2.0, device=device))
+    w.grad = tr.tensor(1.0, device=device)
+    for opt in (tr.optim.SGD([w], lr=0.1, momentum=0.9), tr.optim.Adam([w], lr=0.1),
+                tr.optim.AdamW([w], lr=0.1, weight_decay=0.1), tr.optim.RMSprop([w], lr=0.1)):
+        opt.step()
+    for t in (x, w):
+        assert isinstance(t.data, t._dev.array_type) and t.shape == ()
+    assert x.item() == 2.0 and (w * 2).item() == pytest.approx(2 * w.item())

@@ -37,7 +37,7 @@ import numpy as np
 
 from .autograd import enable_grad
 from .backend import device_of
-from .tensor import Tensor
+from .tensor import Tensor, _as_device_array
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -127,7 +127,7 @@ def _write(p: Tensor, new: Any) -> None:
     """p takes the updated values as a new array (copy on write): an array that a graph saved
     keeps the values its forward used, so a backward after a step is never a mix of old and new
     weights."""
-    p.data = new.astype(p.data.dtype, copy=False)
+    p.data = _as_device_array(new, p._dev, "an optimizer step").astype(p.data.dtype, copy=False)
 
 
 class Optimizer:

@@ -454,7 +454,8 @@ class Tensor:
         if r.dtype != self.dtype and not np.can_cast(r.dtype, self.dtype, "same_kind"):
             raise TypeError(f"in-place {sign}=: the result is {r.dtype}, which cannot be stored "
                             f"in this {self.dtype} tensor")
-        self.data = r.astype(self.dtype, copy=False)
+        self.data = _as_device_array(r, self._dev, f"in-place {sign}=").astype(self.dtype,
+                                                                                copy=False)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
