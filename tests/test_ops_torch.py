@@ -678,3 +678,45 @@ def test_result_dtypes_of_numbers_and_unary_functions_follow_pytorch():
             str(torch.full((2,), value.item() if isinstance(value, np.number) else value)
                 .dtype).removeprefix("torch.")
     assert tr.zeros(2).dtype == tr.ones(2).dtype == np.float32
+
+
+@pytest.mark.torch
+def test_item_assignment_matches_torch():
+    """x[index] = value and x[index] op= value, outside autograd, as PyTorch."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = tr.zeros(3, 4, dtype="float64"), torch.zeros(3, 4, dtype=torch.float64)
+    col = np.array([1.0, 2.0, 3.0])
+    steps = [
+        lambda x, T: x.__setitem__(1, 5.0),
+        lambda x, T: x.__setitem__((slice(None), 0), T(col)),
+        lambda x, T: x.__setitem__((0, slice(1, 3)), T(np.array([7.0, 8.0]))),
+        lambda x, T: x.__setitem__(np.array([2, 0]), -2.0),
+        lambda x, T: x.__setitem__(x > 4, -1.0),
+        lambda x, T: x.__setitem__((Ellipsis, -1), 9.0),
+    ]
+    for step in steps:
+        step(ours, tr.tensor)
+        step(theirs, torch.tensor)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    ours[0:2] += 1
+    theirs[0:2] += 1
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert (ours == None) is False and (ours != None) is True  # noqa: E711 - torch's answer
+
+
+def test_item_assignment_refuses_autograd_and_misfits_and_changes_nothing():
+    w = tr.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        w[0] = 2.0
+    with tr.no_grad():
+        w[0] = 2.0  # editing a parameter by hand
+    assert w.numpy().tolist() == [2.0, 1.0, 1.0] and w.requires_grad
+    x = tr.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"\(shape \(4,\)\) does not fit x of shape \(2, 3\)"):
+        x[0] = tr.ones(4)
+    assert not x.numpy().any()
+    y = tr.ones(2)
+    z = y * 3  # a graph that saved nothing of y, and a view that must not follow
+    view = y[0:1]
+    y[0] = 5.0
+    assert view.numpy().tolist() == [1.0] and z.numpy().tolist() == [3.0, 3.0]

@@ -519,10 +519,14 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return self._mask(self.data >= self._lift(other).data)
 
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        if other is None:  # as PyTorch: x == None is False (x is None is the Python test)
+            return False
         return self._mask(self.data == self._lift(other).data)
 
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        if other is None:
+            return True
         return self._mask(self.data != self._lift(other).data)
 
     # ---- elementwise functions ------------------------------------------------------------
@@ -654,6 +658,28 @@ class Tensor:
             # a 0-d mask adds an axis of length 1 (True) or 0 (False), as in NumPy
             return self.unsqueeze(0)[[0] if bool(index) else []]
         return GetItem.apply(self, index=_normalize_index(index, self._dev))
+
+    def __setitem__(self, index: Index, value: Any) -> None:
+        """``x[index] = value``, as in PyTorch, outside autograd: under ``no_grad``, or on a
+        tensor that needs no gradient. Copy on write, as the in-place ops: x gets a new array
+        (a whole copy per assignment; to fill a large tensor piece by piece, fill a NumPy array
+        and make it a tensor once). ``x[index] += y`` works through this."""
+        v = self._lift(value)
+        if autograd._GradMode.enabled and (self.requires_grad or v.requires_grad):
+            raise RuntimeError(
+                "x[index] = value on a tensor that requires grad is not recorded by autograd: "
+                "build the result with tr.where or tr.cat, or, to edit a parameter by hand, do "
+                "it under tr.no_grad()")
+        if v._dev is not self._dev:
+            raise ValueError(f"x[index] = value: the value is on {v.device!r}, x on "
+                             f"{self.device!r}")
+        new = self.data.copy()
+        try:
+            new[_normalize_index(index, self._dev)] = v.data
+        except (IndexError, ValueError) as e:
+            raise ValueError(f"x[{index!r}] = value (shape {v.shape}) does not fit x of shape "
+                             f"{self.shape}: {e}") from None
+        self.data = new
 
     def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
         return split(self, split_size_or_sections, axis)
