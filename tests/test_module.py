@@ -215,3 +215,33 @@ def test_embedding_function_checks_padding_idx():
     w = tr.randn(5, 2, requires_grad=True)
     with pytest.raises(ValueError, match=r"padding_idx must lie in \[-5, 5\)"):
         tr.functional.embedding([1, 2], w, padding_idx=7)
+
+
+@pytest.mark.torch
+def test_module_helpers_follow_torch():
+    """apply (children first), named_children, parameters(recurse=False), zero_grad to zeros,
+    requires_grad_ to freeze, and the float/double shortcuts."""
+    torch = pytest.importorskip("torch")
+
+    def build(nn_):
+        return nn_.Sequential(nn_.Linear(3, 4), nn_.Sequential(nn_.Linear(4, 4)),
+                              nn_.Linear(4, 2))
+
+    ours, theirs = build(nn), build(torch.nn)
+    seen, t_seen = [], []
+    ours.apply(lambda m: seen.append(type(m).__name__))
+    theirs.apply(lambda m: t_seen.append(type(m).__name__))
+    assert seen == t_seen
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert list(ours.parameters(recurse=False)) == []
+    assert len(list(ours[0].parameters(recurse=False))) == 2
+    ours[0].requires_grad_(False)
+    out = ours(tr.randn(5, 3)).sum()
+    out.backward()
+    assert ours[0].weight.grad is None and ours[2].weight.grad is not None
+    ours.zero_grad(set_to_none=False)
+    assert not ours[2].weight.grad.numpy().any() and ours[0].weight.grad is None
+    ours.zero_grad()
+    assert ours[2].weight.grad is None
+    assert ours.double()[2].weight.dtype == np.float64
+    assert ours.float()[2].weight.dtype == np.float32

@@ -99,18 +99,32 @@ class Module:
     def children(self) -> Iterator[Module]:
         yield from self._modules.values()
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """(name, parameter) pairs in a fixed order: this module's, then each child's. A
-        parameter shared by several modules (tied weights) comes once, under its first name."""
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from self._modules.items()
+
+    def apply(self, fn: Any) -> Module:
+        """Call ``fn(m)`` on every submodule, children before their parent, then on this one
+        (as PyTorch; e.g. ``model.apply(init_weights)``). Returns this module."""
+        for m in self._modules.values():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
+        """(name, parameter) pairs in a fixed order: this module's, then each child's (only
+        this module's without ``recurse``). A parameter shared by several modules (tied
+        weights) comes once, under its first name."""
         seen: set[int] = set()
-        for mod_name, m in self.named_modules(prefix):
+        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mod_name, m in mods:
             for name, p in m._parameters.items():
                 if p is not None and id(p) not in seen:
                     seen.add(id(p))
                     yield (f"{mod_name}.{name}" if mod_name else name), p
 
-    def parameters(self) -> Iterator[Parameter]:
-        for _, p in self.named_parameters():
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     # ---- modes, devices, gradients --------------------------------------------------------
@@ -122,9 +136,31 @@ class Module:
     def eval(self) -> Module:
         return self.train(False)
 
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient: to None (PyTorch's default), or to zeros."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor._wrap(p._dev.xp.zeros_like(p.grad.data), p._dev)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter (``False`` freezes them). Returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def float(self) -> Module:
+        return self.to(dtype=np.float32)
+
+    def double(self) -> Module:
+        return self.to(dtype=np.float64)
+
+    def cpu(self) -> Module:
+        return self.to(device="cpu")
+
+    def cuda(self) -> Module:
+        return self.to(device="cuda")
 
     def to(self, device: str | None = None, dtype: DTypeLike = None) -> Module:
         """Move (and/or cast) every parameter and its gradient in place: the Parameter objects
