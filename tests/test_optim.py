@@ -246,12 +246,12 @@ def test_clip_grad_norm_matches_torch(device, norm_type, max_norm):
     for p, g in zip(tparams, GRADS):
         p.grad = torch.tensor(g)
     expected = torch.nn.utils.clip_grad_norm_(tparams, max_norm, norm_type=norm_type)
-    assert type(total) is float
-    np.testing.assert_allclose(total, expected.item(), rtol=RTOL)
+    assert isinstance(total, tr.Tensor) and total.shape == () and total.dtype == np.float64
+    np.testing.assert_allclose(total.item(), expected.item(), rtol=RTOL)
     for p, tp in zip(params[:-1], tparams):
         np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=RTOL)
     assert params[-1].grad is None and tparams[-1].grad is None
-    if max_norm > total:
+    if max_norm > total.item():
         for p, g in zip(params, GRADS):
             np.testing.assert_array_equal(p.grad.numpy(), g)  # untouched when not clipping
 
@@ -274,14 +274,16 @@ def test_clip_grad_value_matches_torch(device):
 def test_clip_grad_norm_edges(device):
     params = grads_on(device)
     one = clip_grad_norm_(params[0], 1e9)  # a single tensor is accepted, as in torch
-    np.testing.assert_allclose(one, np.linalg.norm(GRADS[0]), rtol=1e-12)
-    assert clip_grad_norm_([Parameter(tr.zeros(3, device=device))], 1.0) == 0.0
+    np.testing.assert_allclose(one.item(), np.linalg.norm(GRADS[0]), rtol=1e-12)
+    assert one.device == device
+    assert clip_grad_norm_([Parameter(tr.zeros(3, device=device))], 1.0).item() == 0.0
     params[1].grad = tr.tensor(np.array([1.0, math.inf, 0.0, 2.0]), device=device)
     with pytest.raises(RuntimeError, match="non-finite|cannot be clipped"):
         clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
     big = Parameter(tr.zeros(2, device=device))
     big.grad = tr.tensor(np.array([3e30, 4e30], dtype=np.float32), device=device)
-    assert clip_grad_norm_([big], 1.0) == pytest.approx(5e30, rel=1e-6)  # no float32 overflow
+    total = clip_grad_norm_([big], 1.0)
+    assert total.dtype == np.float32 and total.item() == pytest.approx(5e30, rel=1e-6)
     np.testing.assert_allclose(big.grad.numpy(), [0.6, 0.8], rtol=1e-6)
     with pytest.raises(ValueError, match="norm_type"):
         clip_grad_norm_(params, 1.0, norm_type=0)
@@ -304,7 +306,7 @@ def test_clip_grad_norm_nan_anywhere_is_nan_as_torch(norm_type, where):
         p.grad, tp.grad = tr.tensor(g), torch.tensor(g)
     total = clip_grad_norm_(ours, 1.0, norm_type=norm_type)
     expected = torch.nn.utils.clip_grad_norm_(theirs, 1.0, norm_type=norm_type)
-    assert math.isnan(total) and math.isnan(expected.item())
+    assert math.isnan(total.item()) and math.isnan(expected.item())
     for p, tp in zip(ours, theirs):
         np.testing.assert_array_equal(p.grad.numpy(), tp.grad.numpy())  # NaN alike
     with pytest.raises(RuntimeError, match="cannot be clipped"):

@@ -6,7 +6,9 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from ..tensor import Tensor
+import numpy as np
+
+from ..tensor import Tensor, tensor
 
 
 def detach_state(state: Any) -> Any:
@@ -57,7 +59,7 @@ def clip_grad_norm_(
     max_norm: float,
     norm_type: float = 2.0,
     error_if_nonfinite: bool = False,
-) -> float:
+) -> Tensor:
     """Rescale the gradients in place so that their global norm is at most ``max_norm``.
 
     The norm is taken over all gradients together, as if concatenated into one vector (Pascanu
@@ -67,9 +69,10 @@ def clip_grad_norm_(
         c = max_norm / (total + 1e-6)
         g_i <- c * g_i                                  (only when c < 1)
 
-    Parameters without a gradient are skipped. Returns ``total`` (before clipping) as a Python
-    float. A non-finite total raises a RuntimeError with ``error_if_nonfinite``; otherwise, as
-    in PyTorch, it is applied anyway (the gradients become nan).
+    Parameters without a gradient are skipped. Returns ``total`` (before clipping) as a 0-d
+    tensor of the gradients' dtype and device, as PyTorch (``.item()`` gives the number). A
+    non-finite total raises a RuntimeError with ``error_if_nonfinite``; otherwise, as in
+    PyTorch, it is applied anyway (the gradients become nan).
     """
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not max_norm >= 0.0:
@@ -88,7 +91,10 @@ def clip_grad_norm_(
     if not coef >= 1.0:  # a nan coefficient is applied too, as in PyTorch
         for g in grads:
             g.data *= coef
-    return total
+    dtype = grads[0].dtype if grads else np.float32
+    with np.errstate(over="ignore"):  # a float64 total beyond float32 is inf, as in PyTorch
+        value = np.array(total, dtype=dtype)
+    return tensor(value, device=grads[0].device if grads else "cpu")
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
