@@ -369,3 +369,34 @@ def test_zero_dim_tensors_stay_device_arrays_through_updates(device):
     for t in (x, w):
         assert isinstance(t.data, t._dev.array_type) and t.shape == ()
     assert x.item() == 2.0 and (w * 2).item() == pytest.approx(2 * w.item())
+
+
+def test_second_derivative_after_an_update_is_the_forwards():
+    """create_graph through a graph whose input was updated since (copy on write): the
+    derivatives are those of the forward as it ran, and still reach the input."""
+    x = tr.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    y = (x * x * x).sum()
+    with tr.no_grad():
+        x -= 0.5
+    (g,) = tr.grad(y, x, create_graph=True)
+    (h,) = tr.grad(g.sum(), x)
+    np.testing.assert_allclose(g.numpy(), [3.0, 12.0])  # 3 x² at the forward's x
+    np.testing.assert_allclose(h.numpy(), [6.0, 12.0])  # 6 x at the forward's x
+
+
+def test_enable_grad_decorates_with_or_without_parentheses():
+    x = tr.ones(2, requires_grad=True)
+
+    @tr.enable_grad
+    def bare():
+        return x * 2
+
+    with tr.no_grad():
+        assert bare().requires_grad
+
+
+@pytest.mark.parametrize("device", ["strict"])
+def test_in_place_with_a_tensor_on_another_device_is_a_clear_error(device):
+    x = tr.ones(2, device=device)
+    with pytest.raises(ValueError, match="'cpu'.*'strict'|other tensor is on 'cpu'"):
+        x += tr.ones(2)

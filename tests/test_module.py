@@ -245,3 +245,26 @@ def test_module_helpers_follow_torch():
     assert ours[2].weight.grad is None
     assert ours.double()[2].weight.dtype == np.float64
     assert ours.float()[2].weight.dtype == np.float32
+
+
+@pytest.mark.torch
+def test_a_module_registered_twice_is_one_child_as_torch():
+    torch = pytest.importorskip("torch")
+    lin, t_lin = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    ours = nn.Sequential(lin, lin, nn.Linear(2, 1))
+    theirs = torch.nn.Sequential(t_lin, t_lin, torch.nn.Linear(2, 1))
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    seen, t_seen = [], []
+    ours.apply(lambda m: seen.append(type(m).__name__))
+    theirs.apply(lambda m: t_seen.append(type(m).__name__))
+    assert seen == t_seen
+
+
+def test_optimizer_zero_grad_to_none_or_zeros():
+    w = nn.Parameter(tr.ones(2))
+    opt = tr.optim.SGD([w], lr=0.1)
+    w.grad = tr.ones(2)
+    opt.zero_grad(set_to_none=False)
+    assert w.grad is not None and not w.grad.numpy().any()
+    opt.zero_grad()
+    assert w.grad is None

@@ -88,8 +88,11 @@ def no_grad(fn: Any = None) -> Any:
     return _set_grad_enabled(False)
 
 
-def enable_grad() -> contextlib.AbstractContextManager[None]:
-    """Context manager: record the graph again, even inside ``no_grad()``."""
+def enable_grad(fn: Any = None) -> Any:
+    """Context manager: record the graph again, even inside ``no_grad()``. Also a decorator,
+    as ``@tr.enable_grad()`` or ``@tr.enable_grad``."""
+    if callable(fn):
+        return _set_grad_enabled(True)(fn)
     return _set_grad_enabled(True)
 
 
@@ -251,7 +254,7 @@ def run_backward(
                     else:
                         add(p._ctx, p._out, g)
             if not retain_graph:  # free the graph behind this op as the walk goes
-                fn.parents, fn.saved, fn.y = None, (), None
+                fn.parents, fn.inputs, fn.saved, fn.y = None, [], (), None
     return results()
 
 

@@ -183,11 +183,15 @@ class Optimizer:
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (``p.grad = None``)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient (``p.grad = None``, PyTorch's default), or, with
+        ``set_to_none=False``, set it to zeros."""
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = None
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad = Tensor._wrap(p._dev.xp.zeros_like(p.grad.data), p._dev)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient (those with ``grad is None`` are skipped).

@@ -68,12 +68,13 @@ class Function:
     set it, and ``viz.to_dot`` reads it to draw one node per step.
     """
 
-    __slots__ = ("parents", "saved", "xp", "retained", "y", "n_out", "final", "step",
+    __slots__ = ("parents", "inputs", "saved", "xp", "retained", "y", "n_out", "final", "step",
                  "__weakref__")
     differentiable_backward = True
 
     def __init__(self) -> None:
         self.parents: tuple[Tensor, ...] | None = ()
+        self.inputs: list[Any] = []  # the parents' arrays when this op ran
         self.saved: tuple[Any, ...] = ()
         self.retained: dict[int, weakref.ref[Tensor]] | None = None
         self.y: Any = None
@@ -99,11 +100,14 @@ class Function:
         fn = cls()
         fn.xp = dev.xp
         try:
-            y = fn.forward(*[t.data for t in inputs], **kwargs)
+            arrays = [t.data for t in inputs]
+            y = fn.forward(*arrays, **kwargs)
         except ValueError as e:
             shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
             raise ValueError(f"{cls.__name__}: bad input shapes {shapes}: {e}") from None
         needs = autograd._GradMode.enabled and any(t.requires_grad for t in inputs)
+        if needs:
+            fn.inputs = arrays
         if type(y) is tuple:
             out: Any = tuple(Tensor._wrap(_as_device_array(a, dev, cls.__name__), dev, needs)
                              for a in y)
@@ -129,7 +133,10 @@ class Function:
 
         Each saved array is replaced by the tensor it stands for: an input by that input, the
         output by a tensor made by this very op (so its derivative flows back through it), and
-        anything else (masks, indices) by a constant.
+        anything else (masks, indices) by a constant. An input updated since (copy on write:
+        an optimizer step, ``-=``) has a new array: the op's old one stands for it, as
+        ``p - p.detach() + old``, so the values are the forward's and the derivative still
+        reaches p.
         """
         arrays, xp = self.saved, self.xp
         dev = parents[0]._dev
@@ -137,9 +144,9 @@ class Function:
         def as_tensor(a: Any) -> Any:
             if not isinstance(a, dev.array_type):
                 return a
-            for p in parents:
-                if a is p.data:
-                    return p
+            for p, old in zip(parents, self.inputs):
+                if a is old:
+                    return p if p.data is old else p - p.detach() + old
             if a is self.y:
                 twin = Tensor._wrap(a, dev, True)
                 twin._ctx = self
@@ -439,6 +446,9 @@ class Tensor:
         So a backward after an update is the gradient of the forward as it ran, never a mix of
         old and new values (PyTorch refuses such a backward instead)."""
         o = self._lift(other)
+        if o._dev is not self._dev:
+            raise ValueError(f"in-place {sign}=: the other tensor is on {o.device!r}, this one "
+                             f"on {self.device!r}; move one with .to(device)")
         if autograd._GradMode.enabled and (self.requires_grad or o.requires_grad):
             raise RuntimeError(
                 f"in-place {sign}= on a tensor that requires grad is not recorded by autograd: "

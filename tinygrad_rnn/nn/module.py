@@ -97,15 +97,22 @@ class Module:
             yield m
 
     def children(self) -> Iterator[Module]:
-        yield from self._modules.values()
+        for _, m in self.named_children():
+            yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        yield from self._modules.items()
+        """(name, module) of the direct submodules, each once (a module registered twice comes
+        under its first name), as PyTorch."""
+        seen: set[int] = set()
+        for name, m in self._modules.items():
+            if id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
 
     def apply(self, fn: Any) -> Module:
         """Call ``fn(m)`` on every submodule, children before their parent, then on this one
         (as PyTorch; e.g. ``model.apply(init_weights)``). Returns this module."""
-        for m in self._modules.values():
+        for m in self.children():
             m.apply(fn)
         fn(self)
         return self
