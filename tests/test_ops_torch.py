@@ -462,9 +462,10 @@ def test_var_default_correction_gradcheck_over_drawn_axes(device, data, keepdims
         tuple(ax % a.ndim for ax in ((axis,) if isinstance(axis, int) else axis)))
     n = int(np.prod([a.shape[ax] for ax in axes]))
     x = tr.tensor(a, device=device, requires_grad=True)
-    if n < 2:  # n - 1 = 0: undefined, and said so
-        with pytest.raises(ValueError, match="correction=1"):
-            x.var(axis, keepdims)
+    if n < 2:  # n - 1 = 0: warned, and inf or NaN, as PyTorch
+        with pytest.warns(RuntimeWarning, match="correction=1"), np.errstate(all="ignore"):
+            out = x.var(axis, keepdims)
+        assert not np.isfinite(out.numpy()).any()
         return
     out = x.var(axis, keepdims)
     np.testing.assert_allclose(out.numpy(), a.var(axis=axes, ddof=1, keepdims=keepdims),
@@ -720,3 +721,35 @@ def test_item_assignment_refuses_autograd_and_misfits_and_changes_nothing():
     view = y[0:1]
     y[0] = 5.0
     assert view.numpy().tolist() == [1.0] and z.numpy().tolist() == [3.0, 3.0]
+
+
+@pytest.mark.torch
+def test_corner_cases_follow_torch():
+    torch = pytest.importorskip("torch")
+    # var with no degrees of freedom: warned, inf or NaN
+    for a, c in (([1.0], 1), ([1.0, 2.0], 3), ([1.0, 1.0], 3), ([], 1)):
+        with pytest.warns(RuntimeWarning, match="degrees of freedom"), np.errstate(all="ignore"):
+            ours = tr.tensor(a).var(correction=c).item()
+        with pytest.warns(UserWarning):
+            theirs = torch.tensor(a).var(correction=c).item()
+        np.testing.assert_equal(ours, theirs)
+    # logsumexp over no elements is -inf, with an empty gradient
+    x = tr.zeros(0, 3, requires_grad=True)
+    with np.errstate(divide="ignore"):
+        y = x.logsumexp(0)
+        np.testing.assert_equal(y.numpy(), torch.zeros(0, 3).logsumexp(0).numpy())
+        y.sum().backward()
+    assert x.grad.shape == (0, 3)
+    # where with two numbers takes their type and cond's device
+    cond = [True, False]
+    for a, b in ((1.5, 2), (1, 2), (True, False), (1, 2.5)):
+        ours = tr.where(tr.tensor(cond), a, b)
+        theirs = torch.where(torch.tensor(cond), a, b)
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    # Tensor(data) is float32, as torch.Tensor; tensor(data) infers
+    for data in ([1, 2], np.arange(3), np.ones(2), [True]):
+        assert str(tr.Tensor(data).dtype) == str(torch.Tensor(data).dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(tr.Tensor(data).numpy(), torch.Tensor(data).numpy())
+    assert tr.tensor([1, 2]).dtype == np.int64
+    assert tr.Tensor([1, 2], dtype="float64").dtype == np.float64

@@ -263,7 +263,7 @@ def _run(layer, x, retain, loss_kind, lengths=None):
 
         def state(size):
             a = rng.standard_normal((layer.num_layers * D, x.shape[1], size))
-            return tr.Tensor(np.asfortranarray(a.astype(x.numpy().dtype)), device=x.device)
+            return tr.tensor(np.asfortranarray(a.astype(x.numpy().dtype)), device=x.device)
 
         h0 = state(getattr(layer, "proj_size", 0) or layer.hidden_size)
         if isinstance(layer, nn.LSTM):

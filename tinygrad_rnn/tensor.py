@@ -187,7 +187,10 @@ class Tensor:
         device: str | None = None,
         requires_grad: bool = False,
     ) -> None:
-        t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        """``Tensor(data)`` is float32 unless ``dtype`` says otherwise, as ``torch.Tensor``;
+        ``tr.tensor(data)`` infers the dtype from the data."""
+        t = tensor(data, dtype=np.float32 if dtype is None else dtype, device=device,
+                   requires_grad=requires_grad)
         self.data, self._dev, self._out = t.data, t._dev, 0
         self.requires_grad, self.grad, self._ctx = t.requires_grad, None, None
 

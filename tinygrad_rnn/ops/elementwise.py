@@ -328,8 +328,12 @@ class ToDevice(Function):
 def where(cond: Any, x0: Any, x1: Any) -> Tensor:
     """Elements of ``x0`` where ``cond`` is true, else of ``x1`` (broadcast together)."""
     ref = x0 if isinstance(x0, Tensor) else x1 if isinstance(x1, Tensor) else None
-    if ref is None:
-        raise TypeError("where: at least one of x0, x1 must be a Tensor")
+    if ref is None:  # two Python numbers: a tensor of their type on cond's device, as PyTorch
+        if not isinstance(cond, Tensor):
+            raise TypeError("where: cond, x0 or x1 must be a Tensor")
+        kinds = {type(v) for v in (x0, x1)}
+        dtype = np.float32 if float in kinds else np.int64 if int in kinds else None
+        ref = x0 = Tensor._wrap(cond._dev.to_device(np.asarray(x0, dtype)), cond._dev)
     c = cond.data if isinstance(cond, Tensor) else cond
     if not isinstance(c, ref._dev.array_type):
         c = ref._dev.to_device(np.asarray(c))

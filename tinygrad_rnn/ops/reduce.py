@@ -6,6 +6,7 @@ logsumexp are compositions.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -86,15 +87,18 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> Tensor:
     """Σ_axis (x - mean)² / (n - correction). PyTorch's default ``correction=1`` (unbiased);
-    ``correction=0`` gives NumPy's default."""
+    ``correction=0`` gives NumPy's default. With no more elements than ``correction`` the
+    divisor is 0: it warns and gives inf (or NaN for 0/0), as PyTorch."""
     axes = normalize_axis(axis, x.ndim)
     n = 1
     for a in axes:
         n *= x.shape[a]
-    if n - correction <= 0:
-        raise ValueError(f"var over {n} elements with correction={correction} is undefined")
+    dof = max(0, n - correction)
+    if dof == 0:
+        warnings.warn(f"var over {n} elements with correction={correction}: degrees of freedom "
+                      "is 0, so the result is inf or NaN", RuntimeWarning, stacklevel=2)
     d = x - mean(x, axes, keepdims=True)
-    return (d * d).sum(axes, keepdims) * (1.0 / (n - correction))
+    return (d * d).sum(axes, keepdims) * (1.0 / dof if dof else math.inf)
 
 
 def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -102,7 +106,10 @@ def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     neither overflows nor underflows. Its gradient is softmax(x)."""
     xp = x._dev.xp
     axes = normalize_axis(axis, x.ndim)
-    m = x.data.max(axis=axes, keepdims=True)
+    if x.size == 0:  # no elements: the sum of no exp() is 0, so the result is -inf
+        m = xp.zeros(tuple(1 if i in axes else n for i, n in enumerate(x.shape)), x.dtype)
+    else:
+        m = x.data.max(axis=axes, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)  # an all -inf row stays -inf, not NaN
     m_t = Tensor._wrap(m, x._dev)
     out = (x - m_t).exp().sum(axes, keepdims=True).log() + m_t
