@@ -150,3 +150,20 @@ def test_transpose_without_axes_reverses_them():
     x = tr.ones(2, 3, 4)
     assert tr.transpose(x).shape == x.transpose().shape == x.permute().shape == (4, 3, 2)
     assert x.transpose(()).shape == (4, 3, 2)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_boolean_mask_of_the_wrong_shape_is_refused(device):
+    x = tr.tensor(np.arange(9.0).reshape(3, 3), device=device)
+    bad = [np.array([[True, False], [False, True]]), np.array([True, False, False, False]),
+           (Ellipsis, np.array([True, False])), (0, np.array([True, False, True, True]))]
+    for index in bad:
+        with pytest.raises(ValueError, match="boolean mask of shape"):
+            x[index]
+    with pytest.raises(ValueError, match="0-d boolean inside an index tuple"):
+        x[(np.array(True),)]
+    good = [(slice(None), np.array([True, False, True])), (np.array([True, False, True]), ...),
+            (None, np.array([False, True, True])), np.arange(9.0).reshape(3, 3) > 4]
+    a = np.arange(9.0).reshape(3, 3)
+    for index in good:
+        np.testing.assert_array_equal(x[index].numpy(), a[index])

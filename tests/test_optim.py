@@ -391,6 +391,11 @@ def test_load_state_dict_refuses_and_changes_nothing():
         (bad(lambda sd: sd["param_groups"][0].update(betas=[0.9, 1.5])), "beta"),
         (bad(lambda sd: sd["param_groups"][0].pop("eps")), "lacks the options"),
         (bad(lambda sd: sd["state"]["0"].update(step=-2)), "non-negative integer"),
+        (bad(lambda sd: sd["state"]["0"].update(step=math.inf)), "non-negative integer"),
+        (bad(lambda sd: sd["state"]["0"].update(step=math.nan)), "non-negative integer"),
+        (bad(lambda sd: sd["param_groups"][0].update(maximize=True)), "maximize=True"),
+        (bad(lambda sd: sd["param_groups"][0].update(decoupled_weight_decay=True)),
+         "decoupled_weight_decay"),
         ({"state": {}}, "'state' and 'param_groups'"),
     ]
     for sd, match in cases:
@@ -539,3 +544,89 @@ def test_step_refuses_a_misshaped_gradient():
     p.grad = tr.zeros(4)
     with pytest.raises(ValueError, match="shape"):
         opt.step()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(("cls", "kwargs"), FULL_STATE, ids=[c.__name__ for c, _ in FULL_STATE])
+def test_a_bad_gradient_anywhere_updates_nothing(device, cls, kwargs):
+    params = make_params(device)
+    opt = cls(params, **kwargs)
+    run_ours(opt, params, 1)
+    before = ([p.numpy().copy() for p in params], opt.state_dict())
+    other = "strict" if device == "cpu" else "cpu"
+    last = params[-1]
+    for bad, error, match in [
+        (tr.zeros(last.shape[:-1] + (last.shape[-1] + 1,), dtype=last.dtype, device=device),
+         ValueError, "shape"),
+        (tr.zeros(last.shape, dtype="float32", device=device), ValueError, "dtype float32"),
+        (tr.zeros(last.shape, dtype=last.dtype, device=other), ValueError, f"device '?{other}"),
+        (np.zeros(last.shape, np.float32), TypeError, "must be a Tensor"),
+    ]:
+        for p in params:
+            p.grad = tr.ones(p.shape, dtype=p.dtype, device=device)
+        last.grad = bad
+        with pytest.raises(error, match=match):
+            opt.step()
+        for p, b in zip(params, before[0]):
+            np.testing.assert_array_equal(p.numpy(), b)
+        after = opt.state_dict()
+        assert after["param_groups"] == before[1]["param_groups"]
+        for k, entry in before[1]["state"].items():
+            for n, v in entry.items():
+                np.testing.assert_array_equal(after["state"][k][n], v)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_torch_options_this_optimizer_lacks_are_refused_not_ignored(name):
+    torch = pytest.importorskip("torch")
+    p = _leaf()
+    with pytest.raises(ValueError, match="does not implement PyTorch's maximize=True"):
+        getattr(optim, name)([{"params": [p], "maximize": True}], lr=0.1)
+    opt = getattr(optim, name)([p], lr=0.1)
+    tp = torch.nn.Parameter(torch.ones(3))
+    topt = getattr(torch.optim, name)([tp], lr=0.1, foreach=False)
+    groups = topt.state_dict()["param_groups"]
+    opt.load_state_dict({"state": {}, "param_groups": groups})  # torch's defaults load
+    opt.param_groups[0]["name"] = "kept"  # other keys are kept and ignored, as in torch
+    optim.SGD([{"params": [_leaf()], "name": "encoder"}], lr=0.1)
+
+
+def test_a_state_saved_before_a_schedule_loads_into_a_scheduled_optimizer():
+    p = _leaf()
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    saved = opt.state_dict()
+    sched = optim.StepLR(opt, 2, gamma=0.5)
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["initial_lr"] == 0.1
+    sched.step()
+    sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize(("make", "edit", "match"), [
+    (lambda o: optim.StepLR(o, 2), dict(gamma="x", step_size=0), "step_size.*gamma"),
+    (lambda o: optim.StepLR(o, 2), dict(last_epoch="5"), "last_epoch"),
+    (lambda o: optim.ExponentialLR(o, 0.9), dict(gamma=-1.0), "gamma"),
+    (lambda o: optim.CosineAnnealingLR(o, 10), dict(T_max=0), "T_max"),
+    (lambda o: optim.LinearWarmup(o, 3), dict(start_factor=2.0), "start_factor"),
+    (lambda o: optim.StepLR(o, 2), dict(base_lrs=[-0.1]), "learning rate"),
+    (lambda o: optim.SequentialLR(o, [optim.LinearWarmup(o, 3), optim.ExponentialLR(o, 0.9)],
+                                  [3]), dict(_milestones=[0]), "milestone"),
+])
+def test_scheduler_load_state_dict_checks_values(make, edit, match):
+    opt = optim.SGD([_leaf()], lr=0.1)
+    sched = make(opt)
+    before = sched.state_dict()
+    with pytest.raises(ValueError, match=match):
+        sched.load_state_dict({**before, **edit})
+    assert sched.state_dict() == before
+
+
+def test_clip_grad_refuses_a_non_float_gradient_before_scaling_any():
+    a, b = _leaf(), _leaf()
+    a.grad, b.grad = tr.full((3,), 10.0), tr.tensor([1, 2, 3])
+    for clip in (lambda: clip_grad_norm_([a, b], 1.0), lambda: clip_grad_value_([a, b], 1.0)):
+        with pytest.raises(TypeError, match="floating-point"):
+            clip()
+        np.testing.assert_array_equal(a.grad.numpy(), [10.0, 10.0, 10.0])

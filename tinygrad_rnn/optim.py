@@ -171,10 +171,24 @@ class Optimizer:
         if len({id(p) for p in params}) != len(params) or any(id(p) in seen for p in params):
             raise ValueError("some parameters appear more than once in the parameter groups")
         options = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
+        self._check_options(options)
         self.param_groups.append({"params": params, **self._check_group(options)})
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         return group
+
+    # PyTorch options that change the update and that this optimizer does not implement, with
+    # the one value it accepts (e.g. in a state dict saved by torch). Other extra keys in a group
+    # (a name, say) are kept and ignored, as PyTorch does.
+    _fixed_options: dict[str, Any] = {"maximize": False, "capturable": False,
+                                      "differentiable": False}
+
+    def _check_options(self, group: Mapping[str, Any]) -> None:
+        wrong = [f"{k}={group[k]!r}" for k, v in self._fixed_options.items()
+                 if k in group and group[k] is not None and bool(group[k]) != v]
+        if wrong:
+            raise ValueError(f"{type(self).__name__} does not implement PyTorch's "
+                             f"{', '.join(wrong)}")
 
     def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
         """Per-parameter state entries: name -> (_ARRAY or _COUNT, always present)."""
@@ -203,16 +217,14 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        for group in self.param_groups:  # every gradient checked before any update
+            for p in group["params"]:
+                _check_grad(type(self).__name__ + ".step", p)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 g = p.grad.data
-                if tuple(g.shape) != p.shape:
-                    raise ValueError(
-                        f"{type(self).__name__}.step: a gradient has shape {tuple(g.shape)} but "
-                        f"its parameter has shape {p.shape}"
-                    )
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}
@@ -269,12 +281,16 @@ class Optimizer:
             if len(ids) != len(group["params"]):
                 problems.append(f"{where} has {len(ids)} parameters, the optimizer's group has "
                                 f"{len(group['params'])}")
-            missing = [k for k in group if k != "params" and k not in saved]
+            missing = [k for k in self.defaults if k not in saved]
             if missing:
                 problems.append(f"{where} lacks the options {missing}")
-            new = {k: _like(v, group.get(k)) for k, v in saved.items() if k != "params"}
+            # the saved options replace the group's; what it lacks beyond the optimizer's own
+            # options (a schedule's initial_lr, say) is kept
+            new = {**{k: v for k, v in group.items() if k != "params" and k not in saved},
+                   **{k: _like(v, group.get(k)) for k, v in saved.items() if k != "params"}}
             if not missing:
                 try:
+                    self._check_options(new)
                     new = self._check_group({**new})
                 except (TypeError, ValueError) as e:
                     problems.append(f"{where}: {e}")
@@ -325,8 +341,8 @@ class Optimizer:
         for n, v in entry.items():
             if spec[n][0] == _COUNT:
                 c = v.item() if isinstance(v, np.ndarray) and v.shape == () else v
-                if (isinstance(c, bool) or not isinstance(c, numbers.Real) or c < 0
-                        or c != int(c)):
+                if (isinstance(c, bool) or not isinstance(c, numbers.Real)
+                        or not math.isfinite(c) or c < 0 or c != int(c)):
                     problems.append(f"{where}[{n!r}] must be a non-negative integer, got {v!r}")
                 else:
                     out[n] = int(c)
@@ -347,6 +363,22 @@ class Optimizer:
             opts = ", ".join(f"{k}={v!r}" for k, v in group.items() if k != "params")
             lines.append(f"  group {i}: {len(group['params'])} parameters, {opts}")
         return "\n".join(lines) + "\n)"
+
+
+def _check_grad(where: str, p: Tensor) -> None:
+    """Refuse a gradient a parameter cannot take: not a Tensor, or of another shape, dtype or
+    device (PyTorch refuses these when ``.grad`` is assigned)."""
+    g = p.grad
+    if g is None:
+        return
+    if not isinstance(g, Tensor):
+        raise TypeError(f"{where}: a parameter's .grad must be a Tensor, got {type(g).__name__}")
+    problems = [f"{what} {a} (the parameter's is {b})" for what, a, b in (
+        ("shape", g.shape, p.shape), ("dtype", g.dtype, p.dtype), ("device", g.device, p.device))
+        if a != b]
+    if problems:
+        raise ValueError(f"{where}: a gradient has " + ", ".join(problems) + "; nothing was "
+                         "updated")
 
 
 def _follow(p: Tensor, state: dict[str, Any]) -> None:
@@ -425,6 +457,8 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad))
 
+    _fixed_options = {**Optimizer._fixed_options, "decoupled_weight_decay": False}
+
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group["lr"] = _at_least("learning rate", group["lr"])
         group["eps"] = _at_least("epsilon value", group["eps"])
@@ -477,6 +511,8 @@ class AdamW(Adam):
                  weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad)
+
+    _fixed_options = {**Optimizer._fixed_options, "decoupled_weight_decay": True}
 
 
 class RMSprop(Optimizer):
@@ -545,6 +581,29 @@ class RMSprop(Optimizer):
 
 
 # ---- learning-rate schedules ------------------------------------------------------------------
+def _problems(check: Callable[[], Any]) -> list[str]:
+    """[] if ``check()`` passes, else its error's message."""
+    try:
+        check()
+    except (TypeError, ValueError) as e:
+        return [str(e)]
+    return []
+
+
+def _start_factor(value: Any) -> float:
+    f = _real("start_factor", value)
+    if not 0.0 <= f <= 1.0:
+        raise ValueError(f"Invalid start_factor: {value!r} (must be in [0, 1])")
+    return f
+
+
+def _milestones(milestones: Sequence[Any]) -> list[int]:
+    ms = [_count("milestone", m, 1) for m in milestones]
+    if any(b <= a for a, b in zip(ms, ms[1:])):
+        raise ValueError(f"SequentialLR: milestones must increase, got {ms}")
+    return ms
+
+
 class LRScheduler:
     """Base class: sets every group's ``lr`` to ``lr_at(t)`` for step ``t`` = 0, 1, 2, ...
 
@@ -608,7 +667,18 @@ class LRScheduler:
             v = state_dict.get(k)
             if k in state_dict and (not isinstance(v, Sequence) or len(v) != len(own[k])):
                 problems.append(f"{k} must be a list of {len(own[k])} learning rates")
+            elif k in state_dict:
+                problems += _problems(lambda v=v: [_at_least("learning rate", x) for x in v])
+        checks = {"last_epoch": lambda v: _count("last_epoch", v, -1), **self._fields()}
+        for k, check in checks.items():
+            if k in state_dict:
+                problems += _problems(lambda k=k, check=check: check(state_dict[k]))
         return problems
+
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        """The schedule's own settings in its state dict, each with the check its constructor
+        makes (so a loaded state is held to the same rules)."""
+        return {}
 
     def _apply_state(self, state_dict: Mapping[str, Any]) -> None:
         for k in self.state_dict():
@@ -626,6 +696,10 @@ class StepLR(LRScheduler):
     def lr_at(self, t: int) -> list[float]:
         return [base * self.gamma ** (t // self.step_size) for base in self.base_lrs]
 
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        return {"step_size": lambda v: _count("step_size", v, 1),
+                "gamma": lambda v: _at_least("gamma", v)}
+
 
 class ExponentialLR(LRScheduler):
     """``lr = base_lr * gamma ** t``."""
@@ -636,6 +710,9 @@ class ExponentialLR(LRScheduler):
 
     def lr_at(self, t: int) -> list[float]:
         return [base * self.gamma**t for base in self.base_lrs]
+
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        return {"gamma": lambda v: _at_least("gamma", v)}
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -651,6 +728,10 @@ class CosineAnnealingLR(LRScheduler):
         c = (1.0 + math.cos(math.pi * t / self.T_max)) / 2.0
         return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
 
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        return {"T_max": lambda v: _count("T_max", v, 1),
+                "eta_min": lambda v: _at_least("eta_min", v)}
+
 
 class LinearWarmup(LRScheduler):
     """``lr = base_lr * (f + (1 - f) * min(t, warmup_steps) / warmup_steps)`` with ``f`` the
@@ -661,11 +742,12 @@ class LinearWarmup(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, warmup_steps: int, start_factor: float = 0.0) -> None:
         self.warmup_steps = _count("warmup_steps", warmup_steps, 0)
-        f = _real("start_factor", start_factor)
-        if not 0.0 <= f <= 1.0:
-            raise ValueError(f"Invalid start_factor: {start_factor!r} (must be in [0, 1])")
-        self.start_factor = f
+        self.start_factor = _start_factor(start_factor)
         super().__init__(optimizer)
+
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        return {"warmup_steps": lambda v: _count("warmup_steps", v, 0),
+                "start_factor": _start_factor}
 
     def lr_at(self, t: int) -> list[float]:
         w, f = self.warmup_steps, self.start_factor
@@ -693,12 +775,19 @@ class SequentialLR(LRScheduler):
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR: {len(schedulers)} schedulers need "
                              f"{len(schedulers) - 1} milestones, got {len(milestones)}")
-        ms = [_count("milestone", m, 1) for m in milestones]
-        if any(b <= a for a, b in zip(ms, ms[1:])):
-            raise ValueError(f"SequentialLR: milestones must increase, got {ms}")
         self._schedulers = schedulers
-        self._milestones = ms
+        self._milestones = _milestones(milestones)
         super().__init__(optimizer)
+
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        n = len(self._schedulers) - 1
+
+        def check(ms: Any) -> list[int]:
+            if not isinstance(ms, Sequence) or len(ms) != n:
+                raise ValueError(f"_milestones must be a list of {n} steps, got {ms!r}")
+            return _milestones(ms)
+
+        return {"_milestones": check}
 
     def lr_at(self, t: int) -> list[float]:
         i = bisect_right(self._milestones, t)

@@ -24,10 +24,16 @@ def detach_state(state: Any) -> Any:
     raise TypeError(f"detach_state: expected a Tensor or a tuple of them, got {type(state)}")
 
 
-def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
-    """The gradients (Tensors) of the parameters that have one."""
+def _grads(parameters: Tensor | Iterable[Tensor], where: str) -> list[Tensor]:
+    """The gradients (Tensors) of the parameters that have one, all checked to be
+    floating-point Tensors before any is changed."""
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    return [p.grad for p in params if p.grad is not None]
+    grads = [p.grad for p in params if p.grad is not None]
+    for g in grads:
+        if not isinstance(g, Tensor) or g.dtype.kind != "f":
+            what = g.dtype if isinstance(g, Tensor) else type(g).__name__
+            raise TypeError(f"{where}: every .grad must be a floating-point Tensor, got {what}")
+    return grads
 
 
 def _norm_of(values: list[float], norm_type: float) -> float:
@@ -79,7 +85,7 @@ def clip_grad_norm_(
         raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
     if not norm_type > 0.0:
         raise ValueError(f"clip_grad_norm_: norm_type must be > 0 or inf, got {norm_type}")
-    grads = _grads(parameters)
+    grads = _grads(parameters, "clip_grad_norm_")
     total = _norm_of([_grad_norm(g, norm_type) for g in grads], norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
@@ -103,5 +109,5 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     c = float(clip_value)
     if not c >= 0.0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
-    for g in _grads(parameters):
+    for g in _grads(parameters, "clip_grad_value_"):
         g._dev.xp.clip(g.data, -c, c, out=g.data)

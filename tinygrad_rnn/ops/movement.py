@@ -64,11 +64,25 @@ def _is_mask(p: Any) -> bool:
     return getattr(p, "dtype", None) is not None and p.dtype.kind == "b"
 
 
-def _expand_masks(index: Any, xp: Any) -> Any:
-    """Boolean masks become the integer arrays of their True positions (NumPy's own rule)."""
+def _expand_masks(index: Any, xp: Any, shape: tuple[int, ...]) -> Any:
+    """Boolean masks become the integer arrays of their True positions (NumPy's own rule),
+    after checking that each mask has the shape of the axes it covers."""
     parts = index if isinstance(index, tuple) else (index,)
     if not any(_is_mask(p) for p in parts):
         return index
+    used = [0 if p is None or p is Ellipsis else p.ndim if _is_mask(p) else 1 for p in parts]
+    axis = 0
+    for p, n in zip(parts, used):
+        if p is Ellipsis:
+            axis += len(shape) - sum(used)
+        elif _is_mask(p) and p.ndim == 0:
+            raise IndexError("a 0-d boolean inside an index tuple is not supported: use "
+                             "x[mask] alone, or x[None] for a new axis")
+        elif _is_mask(p) and tuple(p.shape) != shape[axis:axis + n]:
+            raise IndexError(f"the boolean mask of shape {tuple(p.shape)} does not match the "
+                             f"axes {axis}..{axis + n - 1} it indexes, of shape "
+                             f"{shape[axis:axis + n]}")
+        axis += n
     out: list[Any] = []
     for p in parts:
         out.extend(xp.nonzero(p) if _is_mask(p) else (p,))
@@ -83,9 +97,9 @@ class GetItem(Function):
     """
 
     def forward(self, x: Any, index: Any) -> Any:
-        self.index = index if _is_basic(index) else _expand_masks(index, self.xp)
         self.shape = x.shape
         try:
+            self.index = index if _is_basic(index) else _expand_masks(index, self.xp, x.shape)
             return x[self.index]
         except IndexError as e:
             raise ValueError(f"index {index!r} does not fit shape {x.shape}: {e}") from None
