@@ -25,6 +25,9 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
+# matched precision: CuPy's float32 matmuls in full float32, never TF32. CuPy reads this once,
+# at its first float32 matmul (the pointer loops' first-use check makes one), so set it now
+os.environ["CUPY_TF32"] = "0"
 if "cuda" not in sys.argv:  # the CPU table runs on one thread: set it before NumPy loads BLAS
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
@@ -284,7 +287,8 @@ def gpu_table(configs: list[str], cells: list[str], rounds: int) -> list[str]:
 
     torch.backends.cudnn.allow_tf32 = False  # matched precision: full float32 everywhere
     torch.backends.cuda.matmul.allow_tf32 = False
-    os.environ.setdefault("CUPY_TF32", "0")
+    if os.environ.get("CUPY_TF32") != "0":
+        raise RuntimeError("CUPY_TF32 must be 0 for a matched-precision table")
 
     def sync() -> None:
         cupy.cuda.Device().synchronize()

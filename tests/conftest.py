@@ -8,6 +8,7 @@ so CI without a GPU catches ops that bypass xp) and, where CuPy sees a GPU, "cud
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -29,8 +30,17 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=10, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# pytest already turns warnings into errors here (pyproject's filterwarnings): a warning while
+# CuPy imports must not pass for "no GPU"
+with warnings.catch_warnings():
+    warnings.simplefilter("default")
+    HAS_CUDA = tr.cuda.is_available()
+if os.environ.get("TINYGRAD_RNN_REQUIRE_GPU") == "1" and not HAS_CUDA:  # gpu_check.sh sets it
+    raise pytest.UsageError("TINYGRAD_RNN_REQUIRE_GPU=1, but CuPy sees no GPU: "
+                            f"{tr.backend._cupy_error}")
+
 gpu = pytest.mark.gpu
-needs_cuda = pytest.mark.skipif(not tr.cuda.is_available(), reason="needs CuPy and a CUDA GPU")
+needs_cuda = pytest.mark.skipif(not HAS_CUDA, reason="needs CuPy and a CUDA GPU")
 
 # every op test runs on each of these
 DEVICES = ["cpu", "strict", pytest.param("cuda", marks=[gpu, needs_cuda])]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import tinygrad_rnn as tr
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +44,7 @@ def test_gpu_table_on_cpu_stand_ins(monkeypatch):
     spec = importlib.util.spec_from_file_location("bench_rnn_stand_in",
                                                   ROOT / "benchmarks" / "bench_rnn.py")
     bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setenv("CUPY_TF32", "1")  # a user's setting: loading overrides it (restored after)
     spec.loader.exec_module(bench)
     device = types.SimpleNamespace(synchronize=lambda: None)
     cupy = types.SimpleNamespace(__name__="cupy_stand_in", __version__="0",
@@ -49,7 +53,7 @@ def test_gpu_table_on_cpu_stand_ins(monkeypatch):
                                          getDeviceProperties=lambda i: {"name": b"Stand-in"})))
     monkeypatch.setitem(sys.modules, "cupy", cupy)
     monkeypatch.setattr(torch.cuda, "synchronize", lambda: None)
-    monkeypatch.delenv("CUPY_TF32", raising=False)
+    assert os.environ["CUPY_TF32"] == "0"  # set when the benchmark loads, before any matmul
     ours, theirs = bench.impl_ours, bench.impl_torch
     monkeypatch.setattr(bench, "impl_ours", lambda c, p, impl, device: ours(c, p, impl, "cpu"))
     monkeypatch.setattr(bench, "impl_torch",
@@ -81,3 +85,17 @@ def test_host_overhead_runs_the_pointer_loops():
             if line.startswith(("| LSTM", "| GRU", "| RNN"))]
     assert [r[0].strip() for r in rows] == ["LSTM", "GRU", "RNN"]
     assert all(r[-1].strip() == "4" for r in rows)  # backend calls per step, both ways
+
+
+def test_gpu_smoke_checks_the_layers_on_a_cpu_device():
+    """The GPU run's first step, its layer check run on the "strict" device (CI has no GPU);
+    asked for "cuda" where CuPy sees none, it fails and says why."""
+    script = str(ROOT / "benchmarks" / "gpu_smoke.py")
+    run = subprocess.run([sys.executable, script, "--device", "strict"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("match the CPU") == 4 and "smoke check passed" in run.stdout
+    if not tr.cuda.is_available():
+        run = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                             timeout=300)
+        assert run.returncode == 1 and "CuPy sees no GPU" in run.stderr
