@@ -136,3 +136,63 @@ def test_fused_ops_release_their_buffers_after_backward():
     assert fn.__dict__  # holds the activations until backward
     out.sum().backward()
     assert not fn.__dict__ and fn.saved == ()
+
+
+class _Mul(tr.Function):
+    """x0 * x1, with a backward that returns what ``result`` says (to test the checks)."""
+
+    result = "right"
+
+    def forward(self, x0, x1):
+        if x0.shape[-1] == 0:
+            raise ValueError("my own check failed")
+        self.saved = (x0, x1)
+        return x0 * x1
+
+    def backward(self, gy):
+        x0, x1 = self.saved
+        return {"right": lambda: (gy * x1, gy * x0), "list": lambda: [gy * x1, gy * x0],
+                "three": lambda: (gy * x1, gy * x0, gy), "one": lambda: gy * x1,
+                "number": lambda: (2.0, gy * x0),
+                "extra axis": lambda: ((gy * x1)[None].repeat(2, 0), gy * x0)}[self.result]()
+
+
+@pytest.mark.parametrize(("result", "match"), [
+    ("three", r"_Mul.backward returned 3 gradient\(s\) for 2 input\(s\)"),
+    ("one", r"_Mul.backward returned 1 gradient\(s\) for 2 input\(s\)"),
+    ("number", r"gradient of shape \(\) for an input of shape \(3,\)"),
+])
+def test_a_backward_that_returns_the_wrong_gradients_is_named(monkeypatch, result, match):
+    a = tr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = tr.tensor([4.0, 5.0, 6.0], requires_grad=True)
+    monkeypatch.setattr(_Mul, "result", result)
+    with pytest.raises(RuntimeError, match=match):
+        _Mul.apply(a, b).sum().backward()
+
+
+def test_a_backward_may_return_a_list_and_a_broadcast_gradient():
+    a = tr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = tr.tensor([4.0, 5.0, 6.0], requires_grad=True)
+    for result in ("list", "extra axis"):
+        a.grad = b.grad = None
+        _Mul.result = result
+        try:
+            _Mul.apply(a, b).sum().backward()
+        finally:
+            _Mul.result = "right"
+        scale = 2 if result == "extra axis" else 1  # the extra axis is summed away
+        np.testing.assert_array_equal(a.grad.numpy(), scale * b.numpy())
+        np.testing.assert_array_equal(b.grad.numpy(), a.numpy())
+
+
+def test_an_op_error_names_the_op_and_keeps_the_line_that_raised():
+    with pytest.raises(ValueError, match=r"_Mul on inputs of shapes \(0,\), \(0,\): my own") as e:
+        _Mul.apply(tr.zeros(0), tr.zeros(0))
+    assert isinstance(e.value.__cause__, ValueError)  # its traceback has the op's own line
+
+
+def test_apply_takes_tensors_as_positional_arguments():
+    with pytest.raises(TypeError, match="input 1 is a float: the positional arguments must"):
+        _Mul.apply(tr.ones(3), 1.0)
+    with pytest.raises(TypeError, match="input 0 is a ndarray"):
+        _Mul.apply(np.ones(3), tr.ones(3))

@@ -231,8 +231,7 @@ def run_backward(
                 else:
                     fn.final = not retain_graph
                     gxs = fn.backward(*gys)
-                if type(gxs) is not tuple:
-                    gxs = (gxs,)
+                gxs = _gradients(fn, gxs, parents)
                 if _HOOKS.active:  # trace, detect_anomaly (debug.py)
                     _HOOKS.backward(fn, gys, gxs, parents)
                 for p, g in zip(parents, gxs):
@@ -241,12 +240,13 @@ def run_backward(
                     if not create_graph and type(g) is not p._dev.array_type:
                         g = _as_device_array(g, p._dev, f"{type(fn).__name__}.backward")
                     if g.shape != p.shape:
-                        g = sum_to(g, p.shape)
-                        if g.shape != p.shape:
+                        if not _broadcasts_to(p.shape, g.shape):
                             raise RuntimeError(
-                                f"{type(fn).__name__}.backward returned a gradient that does "
-                                f"not reduce to its input's shape {p.shape}"
+                                f"{type(fn).__name__}.backward returned a gradient of shape "
+                                f"{tuple(g.shape)} for an input of shape {p.shape}: it must "
+                                "have the input's shape (or a shape it broadcasts to)"
                             )
+                        g = sum_to(g, p.shape)
                     if g.dtype != p.dtype:
                         g = g.astype(p.dtype)
                     if p._ctx is None:
@@ -256,6 +256,28 @@ def run_backward(
             if not retain_graph:  # free the graph behind this op as the walk goes
                 fn.parents, fn.inputs, fn.saved, fn.y = None, [], (), None
     return results()
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` (so a gradient of ``target``'s
+    shape sums back to ``shape``)."""
+    if len(shape) > len(target):
+        return False
+    return all(a == b or a == 1 for a, b in zip(shape[::-1], target[::-1]))
+
+
+def _gradients(fn: Function, gxs: Any, parents: tuple[Tensor, ...]) -> tuple[Any, ...]:
+    """``fn.backward``'s result as a tuple with one entry per input, or a clear error."""
+    if isinstance(gxs, list):
+        gxs = tuple(gxs)
+    elif type(gxs) is not tuple:
+        gxs = (gxs,)
+    if len(gxs) != len(parents):
+        raise RuntimeError(
+            f"{type(fn).__name__}.backward returned {len(gxs)} gradient(s) for "
+            f"{len(parents)} input(s): it must return one per Tensor input of forward, in "
+            "order (None for an input that gets no gradient)")
+    return gxs
 
 
 def deliver_retained(t: Tensor, g: Any, create_graph: bool) -> None:

@@ -90,6 +90,14 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Any:
         """Run the op on tensors and, if any needs a gradient, record it in the graph."""
+        for i, t in enumerate(inputs):
+            if not isinstance(t, Tensor):
+                raise TypeError(
+                    f"{cls.__name__}.apply: input {i} is a {type(t).__name__}: the positional "
+                    "arguments must be Tensors (the ones to differentiate); pass other values "
+                    "as keyword arguments, which reach forward() as they are")
+        if not inputs:
+            raise TypeError(f"{cls.__name__}.apply needs at least one Tensor")
         dev = inputs[0]._dev
         for t in inputs[1:]:
             if t._dev is not dev:
@@ -102,9 +110,9 @@ class Function:
         try:
             arrays = [t.data for t in inputs]
             y = fn.forward(*arrays, **kwargs)
-        except ValueError as e:
+        except ValueError as e:  # say which op, and on what (the cause keeps the line)
             shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
-            raise ValueError(f"{cls.__name__}: bad input shapes {shapes}: {e}") from None
+            raise ValueError(f"{cls.__name__} on inputs of shapes {shapes}: {e}") from e
         needs = autograd._GradMode.enabled and any(t.requires_grad for t in inputs)
         if needs:
             fn.inputs = arrays
