@@ -196,3 +196,42 @@ def test_apply_takes_tensors_as_positional_arguments():
         _Mul.apply(tr.ones(3), 1.0)
     with pytest.raises(TypeError, match="input 0 is a ndarray"):
         _Mul.apply(np.ones(3), tr.ones(3))
+
+
+class _SmoothAbs(tr.Function):
+    """y = sqrt(x² + 1) + max(x, 0) * sign(x) + |x|, written with the xp functions a backward
+    may use under create_graph=True.  VJP: gy * (x / sqrt(x² + 1) + [x > 0] + sign(x))."""
+
+    def forward(self, x):
+        xp = self.xp
+        self.saved = (x,)
+        return xp.sqrt(x * x + 1) + xp.maximum(x, 0) * xp.sign(x) + xp.abs(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        xp = self.xp
+        step = xp.where(x > 0, 1.0, 0.0)
+        return gy * (x / xp.sqrt(x * x + 1) + xp.minimum(step, 1.0) + xp.sign(x)
+                     + xp.zeros(x.shape) + xp.abs(x) * 0)
+
+
+def test_backward_xp_functions_have_second_derivatives():
+    from tinygrad_rnn.testing import gradcheck, gradgradcheck
+
+    x = tr.tensor([-1.5, -0.3, 0.4, 2.0], dtype="float64", requires_grad=True)
+    assert gradcheck(_SmoothAbs.apply, [x])
+    assert gradgradcheck(_SmoothAbs.apply, [x])
+
+
+def test_an_xp_function_missing_under_create_graph_is_named():
+    class UsesExpm1(tr.Function):
+        def forward(self, x):
+            return self.xp.expm1(x)
+
+        def backward(self, gy):
+            return gy * self.xp.expm1(gy) * 0 + gy
+
+    x = tr.tensor([0.5], dtype="float64", requires_grad=True)
+    with pytest.raises(AttributeError, match="xp.expm1 is not available in backward under "
+                                             "create_graph=True"):
+        tr.grad(UsesExpm1.apply(x).sum(), [x], create_graph=True)

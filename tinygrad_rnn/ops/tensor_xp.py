@@ -13,6 +13,8 @@ import numpy as np
 
 from ..backend import Device
 from ..tensor import Tensor
+from .elementwise import maximum as _maximum
+from .elementwise import minimum as _minimum
 from .elementwise import where as _where
 from .movement import cat, stack
 
@@ -23,7 +25,7 @@ class TensorXP:
     def __init__(self, device: Device) -> None:
         self.device = device
 
-    def zeros(self, shape: tuple[int, ...], dtype: Any) -> Tensor:
+    def zeros(self, shape: tuple[int, ...], dtype: Any = None) -> Tensor:
         """A constant tensor of zeros on this device."""
         return Tensor._wrap(self.device.xp.zeros(shape, dtype=dtype), self.device)
 
@@ -54,4 +56,33 @@ class TensorXP:
     @staticmethod
     def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
         return x.broadcast_to(shape)
+
+    @staticmethod
+    def sqrt(x: Tensor) -> Tensor:
+        return x.sqrt()
+
+    @staticmethod
+    def abs(x: Tensor) -> Tensor:
+        return x.abs()
+
+    @staticmethod
+    def maximum(x0: Any, x1: Any) -> Tensor:
+        return _maximum(x0, x1)
+
+    @staticmethod
+    def minimum(x0: Any, x1: Any) -> Tensor:
+        return _minimum(x0, x1)
+
+    def sign(self, x: Any) -> Tensor:
+        """A constant: sign's derivative is 0 wherever it has one."""
+        a = x.data if isinstance(x, Tensor) else x
+        return Tensor._wrap(self.device.xp.sign(a), self.device)
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(
+            f"xp.{name} is not available in backward under create_graph=True: there xp is a "
+            "TensorXP, whose functions record differentiable ops (it has "
+            f"{', '.join(sorted(k for k in vars(TensorXP) if not k.startswith('_')))}). Write "
+            "the backward with those and Tensor operators, or set differentiable_backward = "
+            "False on the op, so that create_graph=True refuses it with a clear error")
 
