@@ -153,3 +153,34 @@ def test_cuda_tensors_match_cpu():
     yc.backward()
     np.testing.assert_allclose(y.item(), yc.item(), rtol=1e-12)
     np.testing.assert_allclose(x.grad.numpy(), xc.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.torch
+def test_everyday_pytorch_idioms():
+    torch = pytest.importorskip("torch")
+    a = np.array([[1.5, -2.0, 3.0], [4.0, 5.0, 6.25]], np.float32)
+    ours, theirs = tr.tensor(a), torch.tensor(a)
+    assert ours.size() == tuple(theirs.size()) and ours.size(1) == theirs.size(1) == 3
+    assert ours.size == a.size == ours.numel() == theirs.numel()  # NumPy's size is kept
+    one, tone = tr.tensor(2.5), torch.tensor(2.5)
+    assert float(one) == float(tone) and int(tr.tensor([3.7])) == int(torch.tensor([3.7]))
+    assert f"{one:.3f}" == f"{tone:.3f}" == "2.500"
+    assert [10, 20, 30][tr.tensor(1)] == [10, 20, 30][torch.tensor(1)] == 20
+    for bad in (lambda t: float(t), lambda t: int(t)):
+        with pytest.raises((TypeError, ValueError)):
+            bad(theirs)
+        with pytest.raises(TypeError, match="one element"):
+            bad(ours)
+    with pytest.raises(TypeError, match="integer tensors"):
+        [1, 2][tr.tensor(1.0)]
+    np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+    assert np.array(ours, dtype=np.float64).dtype == np.float64
+    for dtype in ("float64", np.float64):
+        assert ours.to(dtype).dtype == np.float64
+    assert ours.to("cpu").dtype == np.float32 and ours.to(device="cpu", dtype="float16").dtype \
+        == np.float16
+    m = tr.nn.Linear(2, 3).to(np.float64)
+    assert m.weight.dtype == np.float64
+    x = tr.tensor(a, requires_grad=True)
+    assert repr(x * 2).endswith("grad_fn=<Mul>)") and repr(x).endswith("requires_grad=True)")
+    assert repr(x).splitlines()[1].startswith("        [")  # rows aligned under the first

@@ -63,6 +63,11 @@ def cuda_available() -> bool:
     return _load_cupy() is not None
 
 
+def known_devices() -> tuple[str, ...]:
+    """The names of the devices registered so far ("cpu", "cuda" once CuPy has loaded, ...)."""
+    return tuple(_DEVICES)
+
+
 def register_device(device: Device) -> None:
     """Add a backend under ``device.name`` (used by the test-only ``"strict"`` device)."""
     _DEVICES[device.name] = device

@@ -30,7 +30,7 @@ import numpy as np
 
 from . import autograd
 from .autograd import _HOOKS
-from .backend import Device, device_of, get_device
+from .backend import Device, device_of, get_device, known_devices
 
 DTypeLike = Any  # a NumPy dtype, a scalar type such as numpy.float32, or a name such as "float64"
 Index = Any
@@ -169,6 +169,34 @@ class Function:
             self.saved, self.xp = arrays, xp
 
 
+class _Size(int):
+    """``x.size``: the number of elements, an int (NumPy's meaning), that can be called as
+    PyTorch's ``x.size()``, which gives the shape (``x.size(dim)``: one axis)."""
+
+    def __new__(cls, n: int, shape: tuple[int, ...]) -> _Size:
+        size = super().__new__(cls, n)
+        size.shape = shape
+        return size
+
+    def __call__(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+
+def _device_or_dtype(device: Any, dtype: Any) -> tuple[Any, Any]:
+    """``to(x)`` with one argument takes a device or a dtype, as PyTorch's ``to``."""
+    if device is None or dtype is not None:
+        return device, dtype
+    if isinstance(device, str):
+        if device.split(":")[0] in ("cpu", "cuda") or device in known_devices():
+            return device, None
+        try:
+            resolve_dtype(device)
+        except TypeError:
+            return device, None  # neither: get_device says which devices there are
+        return None, device
+    return None, device  # a dtype or a type such as np.float64
+
+
 def _as_device_array(y: Any, dev: Device, where: str) -> Any:
     """Accept NumPy scalars from a CPU op; refuse an array that belongs to another device."""
     if isinstance(y, dev.array_type):
@@ -228,7 +256,13 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
+    def size(self) -> _Size:
+        """The number of elements, as NumPy's ``a.size``; called, the shape, as PyTorch's
+        ``x.size()`` (``x.size(dim)``: one axis)."""
+        return _Size(self.data.size, self.shape)
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name)."""
         return int(self.data.size)
 
     @property
@@ -249,11 +283,43 @@ class Tensor:
         return len(self.data)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", precision=4, threshold=20)
+        body = np.array2string(self.numpy(), separator=", ", precision=4, threshold=20,
+                               prefix="tensor(")
         extra = f", dtype={self.dtype}" if self.dtype != np.float32 else ""
         extra += f", device='{self.device}'" if self.device != "cpu" else ""
-        extra += ", requires_grad=True" if self.requires_grad else ""
+        if self._ctx is not None:  # made by an op: name it, as PyTorch's grad_fn=<...>
+            extra += f", grad_fn=<{type(self._ctx).__name__}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
+
+    # one-element tensors as Python numbers, as in PyTorch: float(x), int(x), f"{x:.3f}"
+    def __float__(self) -> float:
+        return float(self._one("float()"))
+
+    def __int__(self) -> int:
+        return int(self._one("int()"))
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors of one element can be used as an index, "
+                            f"not dtype {self.dtype}")
+        return int(self._one("an index"))
+
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)  # a format spec is refused, as for any object
+
+    def _one(self, what: str) -> float | int | bool:
+        if self.size != 1:
+            raise TypeError(f"{what} needs a tensor of one element, got shape {self.shape}")
+        return self.item()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(x)``: a host copy (so NumPy and plotting libraries take tensors)."""
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype, copy=False)
 
     __hash__ = object.__hash__
 
@@ -280,7 +346,9 @@ class Tensor:
         return Tensor._wrap(self.data.view(), self._dev, False)
 
     def to(self, device: str | None = None, dtype: DTypeLike = None) -> Tensor:
-        """This tensor on another device and/or with another dtype (differentiable)."""
+        """This tensor on another device and/or with another dtype (differentiable).
+        ``x.to("float64")`` or ``x.to(np.float64)``: a dtype alone, as in PyTorch."""
+        device, dtype = _device_or_dtype(device, dtype)
         out = self
         if dtype is not None and resolve_dtype(dtype) != self.dtype:
             if resolve_dtype(dtype).kind not in "fc":  # integers never carry gradients

@@ -10,7 +10,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..backend import get_device
-from ..tensor import DTypeLike, Tensor, _check_requires_grad, resolve_dtype, tensor
+from ..tensor import (
+    DTypeLike,
+    Tensor,
+    _check_requires_grad,
+    _device_or_dtype,
+    resolve_dtype,
+    tensor,
+)
 
 
 class Parameter(Tensor):
@@ -171,7 +178,9 @@ class Module:
 
     def to(self, device: str | None = None, dtype: DTypeLike = None) -> Module:
         """Move (and/or cast) every parameter and its gradient in place: the Parameter objects
-        stay the same, so an optimizer built before keeps working."""
+        stay the same, so an optimizer built before keeps working. ``m.to(np.float64)``: a
+        dtype alone, as in PyTorch."""
+        device, dtype = _device_or_dtype(device, dtype)
         dev = get_device(device) if device is not None else None
         dt = resolve_dtype(dtype) if dtype is not None else None
         if dt is not None and dt.kind != "f":
