@@ -105,17 +105,20 @@ def test_cli_train_resume_and_generate(tmp_path):
     assert load(tmp_path / "checkpoint.trn")["step"] == 10
     r = run_cli("generate", "--checkpoint", str(tmp_path / "checkpoint.trn"), "--length", "20")
     assert r.returncode == 0 and r.stdout.startswith("def ")
+    r = run_cli("generate", "--checkpoint", str(tmp_path / "checkpoint.trn"), "--prime", "\ue000")
+    assert r.returncode == 1 and "--prime has characters the model never saw" in r.stderr
 
 
 @pytest.mark.parametrize("args,message", [
     (["train", "--task", "text", "--text", "/nonexistent.txt"], "text file not found"),
     (["train", "--device", "tpu"], "unknown device 'tpu'"),
     (["generate", "--checkpoint", "/nonexistent.trn"], "nonexistent.trn"),
-    (["compare", "--steps", "0"], "steps must be at least 1"),
-    (["gradflow", "--T", "1"], "T >= 2"),
-    (["train", "--checkpoint-every", "0", "--steps", "2"], "checkpoint_every must be at least 1"),
-    (["compare", "--lr", "inf"], "lr must be a positive number"),
-    (["train", "--clip", "nan"], "clip must be a number"),
+    (["compare", "--steps", "0"], "--steps must be at least 1"),
+    (["gradflow", "--T", "1"], "--T must be at least 2"),
+    (["train", "--checkpoint-every", "0", "--steps", "2"],
+     "--checkpoint-every must be at least 1"),
+    (["compare", "--lr", "inf"], "--lr must be a positive number"),
+    (["train", "--clip", "nan"], "--clip must be a number"),
 ])
 def test_cli_bad_input_is_one_clear_line_and_a_nonzero_exit(tmp_path, args, message):
     r = run_cli(*args, "--out", str(tmp_path)) if args[0] != "generate" else run_cli(*args)
@@ -223,3 +226,117 @@ def test_character_lstm_beats_the_bigram_model_and_writes_real_words(tmp_path):
     words = set(re.findall(r"[A-Za-z]{2,}", data.default_corpus()))
     sample = re.findall(r"[A-Za-z]{2,}", ex.generate(model, 2000, "def ", 0.5, seed=0))
     assert sum(w in words for w in sample) / len(sample) > 0.5  # mostly real words
+
+
+# ---- bad input: refused before anything is made, named as the user wrote it -----------------
+
+
+def cli(capsys, *args):
+    """The command in this process: (exit status, stderr)."""
+    from tinygrad_rnn import cli as command
+
+    try:
+        rc = command.main(list(args))
+    except SystemExit as e:  # argparse's own errors
+        rc = e.code
+    return rc, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-1"])
+def test_cli_generate_refuses_a_temperature_that_is_not_positive_and_finite(capsys, value):
+    # checked before the (here missing) checkpoint is read
+    rc, err = cli(capsys, "generate", "--checkpoint", "/nonexistent.trn", f"--temperature={value}")
+    assert rc == 1 and "--temperature must be a positive finite number" in err
+    assert "Probabilities" not in err
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 0.0, -0.5])
+def test_generate_refuses_a_bad_temperature_naming_the_argument(value):
+    with pytest.raises(ValueError, match="^temperature must be a positive finite number"):
+        ex.check_sampling(10, value, 0)
+    with pytest.raises(ValueError, match="^seed must be an integer >= 0"):
+        ex.check_sampling(10, 1.0, -1)
+    with pytest.raises(ValueError, match="^length must be an integer >= 0"):
+        ex.check_sampling(-1, 1.0, 0)
+
+
+def short_text(tmp_path):
+    path = tmp_path / "short.txt"
+    path.write_text("abcdefgh")
+    return str(path)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--checkpoint-every", "0"], "--checkpoint-every must be at least 1, got 0"),
+    (["train", "--task", "text", "--text", "/nonexistent.txt"], "text file not found"),
+    (["train", "--task", "text", "--text", "SHORT", "--batch", "2", "--T", "3"],
+     "too short for --batch 2 x chunks of --T 3"),
+    (["train", "--resume"], "--resume: no checkpoint to continue"),
+    (["train", "--eval-every", "0"], "--eval-every must be at least 1, got 0"),
+    (["train", "--task", "copy", "--forget-bias", "nan"], "--forget-bias must be a finite"),
+    (["train", "--seed", "-1"], "--seed must be an integer >= 0, got -1"),
+    (["train", "--text", "SHORT"], "--text is read by the text task only, not by --task"),
+    (["compare", "--seed", "-1"], "--seed must be an integer >= 0"),
+    (["compare", "--test-size", "0"], "--test-size must be at least 1"),
+    (["compare", "--cells", "lstm", "gru", "lstm"], "--cells names lstm more than once"),
+    (["gradflow", "--seed", "-1"], "--seed must be at least 0, got -1"),
+    (["gradflow", "--hidden", "0"], "--hidden must be at least 1, got 0"),
+])
+def test_cli_bad_input_leaves_no_output_folder_behind(capsys, tmp_path, args, message):
+    args = [short_text(tmp_path) if a == "SHORT" else a for a in args]
+    small = ["--T", "4", "--hidden", "2", "--batch", "2"]  # quick, should a check be missed
+    small += ["--steps", "2", "--test-size", "5"] if args[0] != "gradflow" else []
+    out = tmp_path / "out" / "run"
+    rc, err = cli(capsys, args[0], *small, *args[1:], "--out", str(out), "--quiet")
+    assert rc == 1 and message in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_out_must_be_a_folder_that_can_be_made(capsys, tmp_path):
+    (tmp_path / "file").write_text("x")
+    rc, err = cli(capsys, "gradflow", "--out", str(tmp_path / "file" / "sub"))
+    assert rc == 1 and "is not a folder" in err
+    rc, err = cli(capsys, "train", "--out", str(tmp_path / "file"))
+    assert rc == 1 and "exists and is not a folder" in err
+
+
+def test_cli_resume_and_overwrite_cannot_be_given_together(capsys, tmp_path):
+    rc, err = cli(capsys, "train", "--resume", "--overwrite", "--out", str(tmp_path))
+    assert rc == 2 and "not allowed with" in err
+
+
+def test_python_api_errors_name_the_python_argument(tmp_path):
+    with pytest.raises(ValueError, match="^checkpoint_every must be at least 1, got 0"):
+        ex.train(tiny(), tmp_path / "a", progress=False, checkpoint_every=0)
+    with pytest.raises(ValueError, match="^stop_after must be at least 1"):
+        ex.train(tiny(), tmp_path / "a", progress=False, stop_after=0)
+    with pytest.raises(ValueError, match="^resume needs out_dir"):
+        ex.train(tiny(), progress=False, resume=True)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="^out_dir .* exists and is not a folder"):
+        ex.train(tiny(), tmp_path / "file", progress=False)
+    with pytest.raises(ValueError, match=r"too short for batch 8 x chunks of T 6 .* smaller batch"):
+        ex.train(tiny(task="text", T=6, text_path=short_text(tmp_path)), tmp_path / "b",
+                 progress=False)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("kw,message", [
+    (dict(T="5"), "^T must be an integer, got '5'"),
+    (dict(steps=2.5), "^steps must be an integer, got 2.5"),
+    (dict(seed=-1), "^seed must be an integer >= 0, got -1"),
+    (dict(lr="0.1"), "^lr must be a positive number"),
+    (dict(text_path="x.txt"), "^text_path is read by the text task only, not by task 'adding'"),
+])
+def test_config_refuses_values_of_the_wrong_kind(kw, message):
+    with pytest.raises(ValueError, match=message):
+        ex.Config(**kw).check()
+
+
+def test_resume_mismatch_names_the_flag_from_the_command(capsys, tmp_path):
+    common = ["train", "--T", "4", "--steps", "2", "--hidden", "4", "--batch", "2",
+              "--test-size", "5", "--out", str(tmp_path), "--quiet"]
+    assert cli(capsys, *common)[0] == 0
+    rc, err = cli(capsys, *common[:-3], "--hidden", "6", "--out", str(tmp_path), "--quiet",
+                  "--resume")
+    assert rc == 1 and "--hidden=4 there, 6 here" in err

@@ -80,12 +80,33 @@ def _plot(path: Path, draw: Any) -> bool:
     return True
 
 
-def _out_dir(path: str) -> Path:
+def _check_out(path: str) -> Path:
+    """The --out folder, checked now but made only when there is something to put in it, so
+    that bad input leaves no empty folder behind."""
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise ValueError(f"--out {p} exists and is not a folder")
+    near = p
+    while not near.exists():  # the nearest folder that exists, where p would be made
+        near = near.parent
+    if not near.is_dir():
+        raise ValueError(f"--out {p}: {near} is not a folder")
+    if not os.access(near, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {p}: cannot write in {near}")
+    return p
+
+
+def _make_out(p: Path) -> Path:
     p.mkdir(parents=True, exist_ok=True)
     return p
+
+
+FLAGS = {"text_path": "--text", "out_dir": "--out"}  # where a flag is not the field's name
+
+
+def _flag(field: str) -> str:
+    """The command-line flag of a setting: ``checkpoint_every`` -> ``--checkpoint-every``."""
+    return FLAGS.get(field, "--" + field.replace("_", "-"))
 
 
 def _config(args: argparse.Namespace, **fixed: Any) -> ex.Config:
@@ -101,8 +122,11 @@ def _config(args: argparse.Namespace, **fixed: Any) -> ex.Config:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     cfg0 = _config(args, task="adding")
+    twice = sorted({c for c in args.cells if args.cells.count(c) > 1})
+    if twice:
+        raise ValueError(f"--cells names {', '.join(twice)} more than once")
     get_device(cfg0.device)  # fail now, not after a first model has trained
-    out = _out_dir(args.out)
+    out = _check_out(args.out)
     curves, rows = {}, []
     for cell in args.cells:
         cfg = ex.Config(**{**cfg0.__dict__, "cell": cell})
@@ -120,6 +144,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         ratio = r["final_test_mse"] / r["baseline_mse"]
         print(f"{r['cell']:6} {r['final_test_mse']:15.4f} {r['best_test_mse']:10.4f} "
               f"{ratio:15.3f}x")
+    _make_out(out)
     _write_csv(out / "compare.csv", rows)
     _write_csv(out / "curves.csv", [{"cell": c, **h} for c, hs in curves.items() for h in hs])
     _write_atomic(out / "compare.json", json.dumps({"config": cfg0.__dict__, "results": rows,
@@ -171,11 +196,14 @@ def gradflow_table(T: int, hidden: int, batch: int, seed: int, device: str = "cp
 
 
 def cmd_gradflow(args: argparse.Namespace) -> int:
-    if args.T < 2 or args.hidden < 1 or args.batch < 1:
-        raise ValueError("gradflow needs T >= 2, hidden >= 1 and batch >= 1")
+    for flag, value, least in (("--T", args.T, 2), ("--hidden", args.hidden, 1),
+                               ("--batch", args.batch, 1), ("--seed", args.seed, 0)):
+        if value < least:
+            raise ValueError(f"{flag} must be at least {least}, got {value}")
     get_device(args.device)
-    out = _out_dir(args.out)
+    out = _check_out(args.out)
     rows = gradflow_table(args.T, args.hidden, args.batch, args.seed, args.device)
+    _make_out(out)
     print(f"\nGradient flow at initialisation (T = {args.T}, hidden {args.hidden}): "
           f"‖∂L/∂h_t‖ for L = <v, h_T>")
     print(f"{'model':22} {'decay per step':>15} {'‖∂L/∂h_0‖ / ‖∂L/∂h_T‖':>24}  "
@@ -213,10 +241,14 @@ def cmd_gradflow(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     cfg = _config(args)
     get_device(cfg.device)
-    out = _out_dir(args.out)
-    if not args.resume and (out / "checkpoint.trn").exists() and not args.overwrite:
-        raise ValueError(f"{out / 'checkpoint.trn'} exists: pass --resume to continue it or "
-                         "--overwrite to start again")
+    out = _check_out(args.out)
+    ckpt = out / "checkpoint.trn"
+    if args.resume and not ckpt.exists():
+        raise ValueError(f"--resume: no checkpoint to continue at {ckpt}")
+    if not args.resume and ckpt.exists() and not args.overwrite:
+        raise ValueError(f"{ckpt} exists: pass --resume to continue it or --overwrite to start "
+                         "again")
+    # train checks --checkpoint-every and reads the text before it makes the folder
     history = ex.train(cfg, out, resume=args.resume, progress=not args.quiet,
                        checkpoint_every=args.checkpoint_every)
     _write_csv(out / "metrics.csv", history)
@@ -230,6 +262,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     if args.length < 1:
         raise ValueError(f"--length must be at least 1, got {args.length}")
+    ex.check_sampling(args.length, args.temperature, args.seed)  # before loading anything
+    get_device(args.device)
     cfg, model = ex.load_run(args.checkpoint, device=args.device)
     print(ex.generate(model, args.length, args.prime, args.temperature, args.seed))
     return 0
@@ -285,8 +319,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--embed", type=int, default=32, help="embedding size (copy, text)")
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--checkpoint-every", dest="checkpoint_every", type=int, default=500)
-    p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
-    p.add_argument("--overwrite", action="store_true", help="start again over a checkpoint")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    again.add_argument("--overwrite", action="store_true", help="start again over a checkpoint")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("generate", help="sample text from a trained character model")
@@ -305,6 +340,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
+    except ex.SettingError as e:  # named by its flag, not by the Python field
+        print(f"tinygrad-rnn {args.command}: error: {e.render(_flag)}", file=sys.stderr)
+        return 1
     except (ValueError, TypeError, RuntimeError, KeyError, OSError) as e:
         print(f"tinygrad-rnn {args.command}: error: {e}", file=sys.stderr)
         return 1

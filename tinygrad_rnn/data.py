@@ -15,6 +15,20 @@ from pathlib import Path
 
 import numpy as np
 
+
+def _check_count(name: str, value: object, least: int = 1) -> None:
+    """A clear error unless ``value`` is an integer of at least ``least`` (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+
+
+def _check_fraction(name: str, value: object) -> None:
+    """A clear error unless ``value`` is a number in [0, 1) (NaN is not)."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not (ok and 0 <= value < 1):  # type: ignore[operator]
+        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+
+
 # ---- the adding problem ---------------------------------------------------------------------
 
 
@@ -30,8 +44,9 @@ def adding_problem(n: int, T: int, rng: np.random.Generator) -> tuple[np.ndarray
 
     Returns x (n, T, 2) and y (n,), float32.
     """
-    if T < 2:
-        raise ValueError(f"the adding problem needs T >= 2, got {T}")
+    _check_count("n", n, 0)
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 2:
+        raise ValueError(f"the adding problem needs an integer T >= 2, got {T!r}")
     values = rng.random((n, T))
     marker = np.zeros((n, T))
     half = T // 2
@@ -61,8 +76,10 @@ def copy_task(n: int, delay: int, rng: np.random.Generator, length: int = 10,
     class indices (int64), shape (n, delay + 2 * length) for both x and y. A model that outputs
     blanks and then guesses uniformly scores ``copy_baseline(delay, length, n_symbols)``.
     """
-    if delay < 1 or length < 1:
-        raise ValueError(f"copy_task needs delay >= 1 and length >= 1, got {delay}, {length}")
+    _check_count("n", n, 0)
+    _check_count("delay", delay)
+    _check_count("length", length)
+    _check_count("n_symbols", n_symbols)
     T = delay + 2 * length
     symbols = rng.integers(1, n_symbols + 1, (n, length))
     x = np.zeros((n, T), dtype=np.int64)
@@ -86,8 +103,10 @@ def digits(by: str, rng: np.random.Generator, test_fraction: float = 0.2
     """scikit-learn's bundled 8x8 digits (1,797 images, offline), read as sequences.
 
     ``by="pixel"``: 64 steps of one pixel; ``by="row"``: 8 steps of one 8-pixel row. Values are
-    scaled to [0, 1]. Returns ((x_train, y_train), (x_test, y_test)), a seeded split.
+    scaled to [0, 1]. Returns ((x_train, y_train), (x_test, y_test)), a seeded split;
+    ``test_fraction`` is in [0, 1) (0: no test set).
     """
+    _check_fraction("test_fraction", test_fraction)
     try:
         from sklearn.datasets import load_digits
     except ImportError as e:
@@ -101,6 +120,9 @@ def digits(by: str, rng: np.random.Generator, test_fraction: float = 0.2
     x = images.reshape(len(images), 64, 1) if by == "pixel" else images
     order = rng.permutation(len(x))
     n_test = int(round(len(x) * test_fraction))
+    if n_test == len(x):
+        raise ValueError(f"test_fraction {test_fraction} of {len(x)} digits leaves none to "
+                         "train on")
     test, train = order[:n_test], order[n_test:]
     y = d.target.astype(np.int64)
     return (x[train], y[train]), (x[test], y[test])
@@ -115,6 +137,7 @@ def default_corpus(max_chars: int = 2_000_000) -> str:
     Modules are read in sorted order until ``max_chars`` characters, so the corpus is the same
     for a given Python version.
     """
+    _check_count("max_chars", max_chars)
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     parts, total = [], 0
     for path in sorted(stdlib.glob("*.py")):
@@ -164,12 +187,28 @@ class Vocab:
         return np.fromiter((self.index[c] for c in text), dtype=np.int64, count=len(text))
 
     def decode(self, ids: np.ndarray) -> str:
-        return "".join(self.chars[int(i)] for i in ids)
+        """The text of a 1-D sequence of ids, each in 0 .. len(self) - 1."""
+        a = np.asarray(ids)
+        if a.ndim == 1 and a.size == 0:
+            return ""  # np.asarray([]) is float64: nothing to check
+        if a.ndim != 1 or a.dtype.kind not in "iu":
+            raise ValueError(f"decode takes a 1-D array of integer ids, got {a.dtype} of shape "
+                             f"{a.shape}")
+        bad = a[(a < 0) | (a >= len(self))]
+        if bad.size:
+            raise ValueError(f"ids out of range for a vocabulary of {len(self)} characters "
+                             f"(0 to {len(self) - 1}): {bad[:5].tolist()}")
+        return "".join(self.chars[i] for i in a.tolist())
 
 
 def split_text(ids: np.ndarray, test_fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """The first part for training, the rest for held-out evaluation."""
+    """The first part for training, the rest (``test_fraction``, in [0, 1)) for held-out
+    evaluation."""
+    _check_fraction("test_fraction", test_fraction)
     cut = int(len(ids) * (1 - test_fraction))
+    if cut == 0:
+        raise ValueError(f"split_text: {len(ids)} ids with test_fraction {test_fraction} leave "
+                         "none to train on")
     return ids[:cut], ids[cut:]
 
 
@@ -181,22 +220,38 @@ def bptt_stream(ids: np.ndarray, batch_size: int, seq_len: int
     ``seq_len`` characters at a time: row b of chunk k continues row b of chunk k - 1, so a
     model can carry its hidden state from one chunk to the next (detached). Yields
     (inputs, targets), each (batch_size, seq_len) int64, targets shifted by one character.
+    Bad arguments, or a text too short for one chunk, raise here, not at the first chunk.
     """
+    _check_count("batch_size", batch_size)
+    _check_count("seq_len", seq_len)
+    ids = np.asarray(ids)
+    if ids.ndim != 1:
+        raise ValueError(f"bptt_stream takes a 1-D array of ids, got shape {ids.shape}")
     n = (len(ids) - 1) // batch_size
     if n < seq_len:
-        raise ValueError(f"text too short: {len(ids)} characters for {batch_size} streams of "
-                         f"at least {seq_len + 1}")
+        raise ValueError(f"text too short: {len(ids)} characters; one chunk of {batch_size} "
+                         f"streams x {seq_len} steps needs at least {batch_size * seq_len + 1}")
     streams = ids[: n * batch_size + 1]
     x = np.stack([streams[b * n: (b + 1) * n] for b in range(batch_size)])
     y = np.stack([streams[b * n + 1: (b + 1) * n + 1] for b in range(batch_size)])
-    for start in range(0, n - seq_len + 1, seq_len):
-        yield x[:, start:start + seq_len], y[:, start:start + seq_len]
+    return ((x[:, s:s + seq_len], y[:, s:s + seq_len]) for s in range(0, n - seq_len + 1, seq_len))
 
 
 def bigram_nats(train: np.ndarray, test: np.ndarray, vocab_size: int, alpha: float = 0.1
                 ) -> float:
     """Held-out cross-entropy (nats per character) of an add-alpha smoothed bigram model: the
-    baseline a character model must beat."""
+    baseline a character model must beat. Ids are in 0 .. vocab_size - 1; ``alpha`` > 0."""
+    _check_count("vocab_size", vocab_size)
+    if not (isinstance(alpha, (int, float, np.integer, np.floating)) and np.isfinite(alpha)
+            and alpha > 0):
+        raise ValueError(f"alpha must be a positive number, got {alpha!r}")
+    train, test = np.asarray(train), np.asarray(test)
+    if len(test) < 2:
+        raise ValueError(f"bigram_nats needs at least 2 test ids (one bigram), got {len(test)}")
+    for name, a in (("train", train), ("test", test)):
+        if a.size and (a.min() < 0 or a.max() >= vocab_size):
+            raise ValueError(f"{name} ids must be in 0 .. {vocab_size - 1} (vocab_size "
+                             f"{vocab_size}), got {a.min()} .. {a.max()}")
     counts = np.full((vocab_size, vocab_size), alpha)
     np.add.at(counts, (train[:-1], train[1:]), 1.0)
     logp = np.log(counts / counts.sum(axis=1, keepdims=True))
@@ -208,7 +263,20 @@ def bigram_nats(train: np.ndarray, test: np.ndarray, vocab_size: int, alpha: flo
 
 def batches(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator,
             shuffle: bool = True) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """One epoch of (x, y) minibatches; a seeded shuffle unless ``shuffle=False``."""
+    """One epoch of (x, y) minibatches; a seeded shuffle unless ``shuffle=False``. ``x`` and
+    ``y`` must have as many samples; bad arguments raise here, not partway through the epoch."""
+    _check_count("batch_size", batch_size)
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        raise ValueError(f"batches takes arrays of samples, got shapes {np.shape(x)} and "
+                         f"{np.shape(y)}")
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} samples but y has {len(y)}: shapes {np.shape(x)} "
+                         f"and {np.shape(y)}")
+    return _epoch(x, y, batch_size, rng, shuffle)
+
+
+def _epoch(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator,
+           shuffle: bool) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
     for start in range(0, len(x), batch_size):
         idx = order[start:start + batch_size]

@@ -34,6 +34,40 @@ CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 TASKS = ("adding", "copy", "digits", "digits-row", "text")
 
 
+class SettingError(ValueError):
+    """A bad setting of a run. The message names settings as ``{field}`` in ``template``: the
+    Python API shows the argument's name (``checkpoint_every``), and the command line, through
+    ``render``, its flag (``--checkpoint-every``). ``values`` fill the other ``{placeholders}``.
+    """
+
+    def __init__(self, template: str, **values: Any) -> None:
+        self.template, self.values = template, values
+        super().__init__(self.render())
+
+    def render(self, name: Callable[[str], str] = str) -> str:
+        """The message, each setting spelled ``name(field)``."""
+        return self.template.format_map(_Names(name, self.values))
+
+
+class _Names(dict):  # type: ignore[type-arg]
+    """``values``, and for any other key, the name of that setting."""
+
+    def __init__(self, name: Callable[[str], str], values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self.name = name
+
+    def __missing__(self, key: str) -> str:
+        return self.name(key)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _is_real(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
 class Progress:
     """A progress bar on stderr: redrawn in place on a terminal, a line every 10% elsewhere."""
 
@@ -92,23 +126,36 @@ class Config:
     layers: int = 1
 
     def check(self) -> None:
-        """A clear error for an impossible configuration, before anything runs."""
+        """A clear error (``SettingError``) for an impossible configuration, before anything
+        runs."""
         if self.task not in TASKS:
-            raise ValueError(f"unknown task {self.task!r}; choose from {', '.join(TASKS)}")
+            raise SettingError("unknown {task} {got!r}; choose from {known}", got=self.task,
+                               known=", ".join(TASKS))
         if self.cell not in CELLS:
-            raise ValueError(f"unknown cell {self.cell!r}; choose from {', '.join(CELLS)}")
+            raise SettingError("unknown {cell} {got!r}; choose from {known}", got=self.cell,
+                               known=", ".join(CELLS))
         for name in ("T", "steps", "hidden", "batch", "test_size", "eval_every", "embed",
                      "layers"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr}")
-        if not (math.isfinite(self.clip) and self.clip >= 0):
-            raise ValueError(f"clip must be a number >= 0 (0: off), got {self.clip}")
-        if not math.isfinite(self.forget_bias):
-            raise ValueError(f"forget_bias must be a finite number, got {self.forget_bias}")
+            v = getattr(self, name)
+            if not _is_int(v):
+                raise SettingError("{" + name + "} must be an integer, got {got!r}", got=v)
+            if v < 1:
+                raise SettingError("{" + name + "} must be at least 1, got {got}", got=v)
+        if not (_is_int(self.seed) and self.seed >= 0):
+            raise SettingError("{seed} must be an integer >= 0, got {got!r}", got=self.seed)
+        if not (_is_real(self.lr) and math.isfinite(self.lr) and self.lr > 0):
+            raise SettingError("{lr} must be a positive number, got {got!r}", got=self.lr)
+        if not (_is_real(self.clip) and math.isfinite(self.clip) and self.clip >= 0):
+            raise SettingError("{clip} must be a number >= 0 (0: off), got {got!r}",
+                               got=self.clip)
+        if not (_is_real(self.forget_bias) and math.isfinite(self.forget_bias)):
+            raise SettingError("{forget_bias} must be a finite number, got {got!r}",
+                               got=self.forget_bias)
         if self.task == "adding" and self.T < 2:
-            raise ValueError("the adding problem needs T >= 2")
+            raise SettingError("the adding problem needs {T} >= 2, got {got}", got=self.T)
+        if self.text_path is not None and self.task != "text":
+            raise SettingError("{text_path} is read by the text task only, not by {task} "
+                               "{got!r}", got=self.task)
 
 
 class SequenceModel(nn.Module):
@@ -216,10 +263,10 @@ def make_task(cfg: Config) -> Task:
     vocab = data.Vocab(text)
     train_ids, test_ids = data.split_text(vocab.encode(text))
     if len(test_ids) < 2 or len(train_ids) < cfg.batch * (cfg.T + 1):
-        raise ValueError(
-            f"the text has {len(text)} characters: too short for batch {cfg.batch} x chunks of "
-            f"{cfg.T} (and a held-out tenth); give a longer text or a smaller --batch/--T"
-        )
+        raise SettingError(
+            "the text has {n} characters: too short for {batch} {batch_v} x chunks of {T} "
+            "{T_v} (and a held-out tenth); give a longer text or a smaller {batch} or {T}",
+            n=len(text), batch_v=cfg.batch, T_v=cfg.T)
     model = SequenceModel(cfg.cell, cfg.embed, cfg.hidden, len(vocab), per_step=True,
                           vocab=len(vocab), **mk)
     model.vocab = vocab  # for generate and checkpoints
@@ -255,21 +302,30 @@ def train(cfg: Config, out_dir: str | Path | None = None, resume: bool = False,
     history) is written atomically every ``checkpoint_every`` steps and at the end, and
     ``resume=True`` continues from it exactly. ``stop_when`` ends the run early when an
     evaluation satisfies it; ``stop_after`` stops (as if interrupted) after that many steps.
+    Every argument is checked, and the task's data made, before ``out_dir`` is created.
     """
-    if checkpoint_every < 1:
-        raise ValueError(f"checkpoint_every must be at least 1, got {checkpoint_every}")
+    if not (_is_int(checkpoint_every) and checkpoint_every >= 1):
+        raise SettingError("{checkpoint_every} must be at least 1, got {got!r}",
+                           got=checkpoint_every)
+    if stop_after is not None and not (_is_int(stop_after) and stop_after >= 1):
+        raise SettingError("{stop_after} must be at least 1 (or None), got {got!r}",
+                           got=stop_after)
+    ckpt = Path(out_dir) / "checkpoint.trn" if out_dir is not None else None
+    if ckpt is not None and ckpt.parent.exists() and not ckpt.parent.is_dir():
+        raise SettingError("{out_dir} {path} exists and is not a folder", path=str(out_dir))
+    if resume and ckpt is None:
+        raise SettingError("{resume} needs {out_dir}: the folder of the checkpoint to continue")
+    if resume and not ckpt.exists():  # type: ignore[union-attr]
+        raise FileNotFoundError(f"nothing to resume: no checkpoint at {ckpt}")
     task = make_task(cfg)
     model = task.model
     opt = optim.Adam(model.parameters(), lr=cfg.lr)
     batch_rng = np.random.default_rng([cfg.seed, 2])
     history: list[dict[str, float]] = []
     step, state = 0, None
-    ckpt = Path(out_dir) / "checkpoint.trn" if out_dir is not None else None
     if ckpt is not None and not resume:
         ckpt.parent.mkdir(parents=True, exist_ok=True)
     if resume:
-        if ckpt is None or not ckpt.exists():
-            raise FileNotFoundError(f"nothing to resume: no checkpoint at {ckpt}")
         step, history, state = _restore(load(ckpt), cfg, model, opt, batch_rng)
     bar = Progress(cfg.steps, f"{cfg.cell} {cfg.task}", progress)
     bar.update(step)
@@ -323,11 +379,14 @@ def _restore(ck: Any, cfg: Config, model: SequenceModel, opt: optim.Optimizer,
     _check_run(ck, "the checkpoint")
     saved = ck["config"]
     # everything but the length of the run and where it runs must match, or it is another run
-    changed = [f"{k}={saved.get(k)!r} there, {getattr(cfg, k)!r} here" for k in RESUME_FIXED
-               if saved.get(k) != getattr(cfg, k)]
+    changed = [k for k in RESUME_FIXED if saved.get(k) != getattr(cfg, k)]
     if changed:
-        raise ValueError("cannot resume: the checkpoint was made with other settings: "
-                         + "; ".join(changed))
+        raise SettingError(
+            "cannot resume: the checkpoint was made with other settings: "
+            + "; ".join("{" + k + "}={there_" + k + "!r} there, {here_" + k + "!r} here"
+                        for k in changed),
+            **{f"there_{k}": saved.get(k) for k in changed},
+            **{f"here_{k}": getattr(cfg, k) for k in changed})
     vocab = getattr(model, "vocab", None)
     if vocab is not None and ck.get("vocab") != "".join(vocab.chars):
         raise ValueError("cannot resume: the text's characters differ from the checkpoint's")
@@ -375,13 +434,28 @@ def load_run(path: str | Path, device: str = "cpu") -> tuple[Config, SequenceMod
     return cfg, model
 
 
+def check_sampling(length: int, temperature: float, seed: int) -> None:
+    """A clear error (``SettingError``) for settings ``generate`` cannot sample with: a length
+    below 0, a temperature that is not a positive finite number, a seed below 0."""
+    if not (_is_int(length) and length >= 0):
+        raise SettingError("{length} must be an integer >= 0, got {got!r}", got=length)
+    if not (_is_real(temperature) and math.isfinite(temperature) and temperature > 0):
+        raise SettingError("{temperature} must be a positive finite number, got {got!r}",
+                           got=temperature)
+    if not (_is_int(seed) and seed >= 0):
+        raise SettingError("{seed} must be an integer >= 0, got {got!r}", got=seed)
+
+
 def generate(model: SequenceModel, length: int = 300, prime: str = "\n",
              temperature: float = 1.0, seed: int = 0) -> str:
     """Sample ``length`` characters from a character model, after feeding it ``prime``."""
+    check_sampling(length, temperature, seed)
     if not hasattr(model, "vocab"):
         raise ValueError("generate needs a character model (trained on the text task)")
-    if temperature <= 0:
-        raise ValueError(f"temperature must be positive, got {temperature}")
+    unknown = sorted(set(prime or "\n") - set(model.vocab.index))
+    if unknown:
+        raise SettingError("{prime} has characters the model never saw: {chars!r}",
+                           chars="".join(unknown))
     vocab, rng = model.vocab, np.random.default_rng(seed)
     dev = model.head.weight.device
     ids = vocab.encode(prime or "\n")
