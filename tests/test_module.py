@@ -268,3 +268,59 @@ def test_optimizer_zero_grad_to_none_or_zeros():
     assert w.grad is not None and not w.grad.numpy().any()
     opt.zero_grad()
     assert w.grad is None
+
+
+def test_a_layer_refused_for_its_dtype_draws_no_random_numbers():
+    for make in (lambda: nn.Linear(3, 2, dtype="int64"), lambda: nn.Embedding(4, 2, dtype="int32"),
+                 lambda: nn.LSTM(3, 2, dtype=np.int32), lambda: nn.GRUCell(3, 2, dtype="bool")):
+        tr.manual_seed(5)
+        with pytest.raises(TypeError, match="floating-point"):
+            make()
+        after = tr.randn(3).numpy()
+        tr.manual_seed(5)
+        np.testing.assert_array_equal(after, tr.randn(3).numpy())
+
+
+def test_bad_arguments_get_errors_that_name_them():
+    with pytest.raises(ValueError, match="dropout probability must be a number"):
+        nn.Dropout("a")
+    with pytest.raises(ValueError, match="dropout probability must be a number"):
+        tr.functional.dropout(tr.ones(2), p=None)
+    with pytest.raises(TypeError, match=r"the state must be a tuple \(h, c\) of Tensors, got int"):
+        nn.LSTMCell(3, 4)(tr.ones(2, 3), 5)
+    with pytest.raises(ValueError, match="at least one axis"):
+        nn.Linear(3, 2)(tr.tensor(1.0))
+    lin = nn.Linear(3, 2)
+    for bad, match in (([1, 2], "expects a dict"), (None, "expects a dict"),
+                       ({1: 2}, r"keys must be parameter names \(str\)")):
+        with pytest.raises(TypeError, match=match):
+            lin.load_state_dict(bad)
+    before = lin.weight.numpy()
+    with pytest.raises(RuntimeError, match="weight: not an array"):
+        lin.load_state_dict({"weight": [[1, 2], [3]], "bias": [0.0, 0.0]})
+    np.testing.assert_array_equal(lin.weight.numpy(), before)
+
+
+@pytest.mark.torch
+def test_mixed_dtypes_in_matmul_and_linear_are_refused_as_in_torch():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        torch.ones(2, 2) @ torch.ones(2, 2, dtype=torch.float64)
+    with pytest.raises(TypeError, match=r"dtypes differ \(float32 and float64\)"):
+        tr.ones(2, 2) @ tr.ones(2, 2, dtype="float64")
+    with pytest.raises(TypeError, match="input dtype float64 does not match the weight's"):
+        nn.Linear(2, 2)(tr.ones(1, 2, dtype="float64"))
+    with pytest.raises(TypeError, match="input dtype int64"):
+        nn.Linear(2, 2)(tr.ones(1, 2, dtype="int64"))
+
+
+def test_index_and_target_tensors_on_another_device():
+    from tinygrad_rnn.testing import strict
+
+    strict.register()
+    x = tr.arange(4.0, device="strict")
+    np.testing.assert_array_equal(x[tr.tensor([3, 1])].numpy(), [3.0, 1.0])  # moved, as torch
+    with pytest.raises(ValueError, match="embedding: indices on 'cpu', weight on 'strict'"):
+        nn.Embedding(5, 2).to("strict")(tr.tensor([0, 1]))
+    with pytest.raises(ValueError, match="cross_entropy: target on 'cpu', input on 'strict'"):
+        tr.functional.cross_entropy(tr.ones(2, 3, device="strict"), tr.tensor([0, 1]))

@@ -18,8 +18,22 @@ from .tensor import Tensor
 Reduction = str  # "mean", "sum" or "none"
 
 
+def _same_device(where: str, name: str, a: Any, other: str, b: Tensor) -> None:
+    """Refuse a tensor ``a`` on another device than ``b`` (a list or array is moved)."""
+    if isinstance(a, Tensor) and a._dev is not b._dev:
+        raise ValueError(f"{where}: {name} on {a.device!r}, {other} on {b.device!r}; move "
+                         f"{name} with .to({b.device!r})")
+
+
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch."""
+    if x.ndim == 0:
+        raise ValueError(f"linear: the input must have at least one axis (its features), "
+                         f"got a 0-d tensor; the weight expects {weight.shape[-1]} features")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"linear: input dtype {x.dtype} does not match the weight's dtype "
+                        f"{weight.dtype}; convert the input with x.to({str(weight.dtype)!r}) "
+                        "or the layer with .to(dtype)")
     if x.shape[-1] != weight.shape[-1]:
         raise ValueError(
             f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
@@ -64,6 +78,7 @@ def cross_entropy(
     ``target`` holds class indices of shape (N,) or (N, d1, ...). Targets equal to
     ``ignore_index`` add nothing, and "mean" divides by the number of the others.
     """
+    _same_device("cross_entropy", "target", target, "input", logits)
     t = target if isinstance(target, Tensor) else Tensor._wrap(
         logits._dev.to_device(np.asarray(target)), logits._dev)
     if t.dtype.kind not in "iu":
@@ -128,8 +143,8 @@ def binary_cross_entropy_with_logits(
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (in training;
     the identity otherwise). The mask comes from ``tr.manual_seed``'s generator."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"dropout probability must be a number in [0, 1], got {p!r}")
     if not training or p == 0:
         return x
     if p == 1:
@@ -142,6 +157,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of ``weight`` picked by integer ``indices`` (any shape); the gradient adds up rows
     picked more than once. The row ``padding_idx``, where given, gets no gradient."""
+    _same_device("embedding", "indices", indices, "weight", weight)
     idx = indices.data if isinstance(indices, Tensor) else weight._dev.to_device(
         np.asarray(indices))
     if idx.dtype.kind not in "iu":

@@ -784,8 +784,8 @@ def _normalize_index(index: Index, dev: Device) -> Index:
     """Tensors, lists and host arrays inside an index become arrays on the tensor's device."""
 
     def one(i: Any) -> Any:
-        if isinstance(i, Tensor):
-            return i.data
+        if isinstance(i, Tensor):  # an index from another device moves, as in PyTorch
+            return i.data if i._dev is dev else dev.to_device(i._dev.to_host(i.data))
         if isinstance(i, (list, np.ndarray)) and not isinstance(i, dev.array_type):
             a = np.asarray(i)
             return dev.to_device(a if a.size else a.astype(np.intp))  # [] picks nothing

@@ -10,8 +10,8 @@ import numpy as np
 from .. import functional as F
 from .. import random as _random
 from ..backend import get_device
-from ..tensor import DTypeLike, Tensor, resolve_dtype
-from .module import Module
+from ..tensor import DTypeLike, Tensor
+from .module import Module, param_dtype
 
 
 def _size(name: str, v: Any) -> int:
@@ -30,7 +30,7 @@ class Linear(Module):
         self.in_features = _size("in_features", in_features)
         self.out_features = _size("out_features", out_features)
         self._device = get_device(device or "cpu").name
-        self._dtype = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
+        self._dtype = param_dtype(dtype, type(self).__name__)
         self._has_bias = bool(bias)
         self.reset_parameters()
 
@@ -73,7 +73,7 @@ class Embedding(Module):
             padding_idx = int(padding_idx) % n
         self.padding_idx = padding_idx
         self._device = get_device(device or "cpu").name
-        self._dtype = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
+        self._dtype = param_dtype(dtype, type(self).__name__)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -96,8 +96,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"dropout probability must be a number in [0, 1], got {p!r}")
         self.p = p
 
     def forward(self, x: Tensor) -> Tensor:

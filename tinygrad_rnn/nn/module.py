@@ -39,6 +39,16 @@ class LoadResult(NamedTuple):
     unexpected_keys: list[str]
 
 
+def param_dtype(dtype: DTypeLike, where: str) -> np.dtype:
+    """The dtype for a module's parameters: float32 by default, else a floating-point one
+    (checked before anything is made, so a refused layer draws no random numbers)."""
+    dt = np.dtype(np.float32) if dtype is None else resolve_dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"{where}: parameters are trained, so their dtype must be a "
+                        f"floating-point one, got {dt}")
+    return dt
+
+
 class Module:
     """Base class of layers. Assigning a ``Parameter`` or a ``Module`` to an attribute
     registers it, in assignment order, which fixes the order of ``parameters()``."""
@@ -182,10 +192,7 @@ class Module:
         dtype alone, as in PyTorch."""
         device, dtype = _device_or_dtype(device, dtype)
         dev = get_device(device) if device is not None else None
-        dt = resolve_dtype(dtype) if dtype is not None else None
-        if dt is not None and dt.kind != "f":
-            raise TypeError(f"Module.to: parameters are trained, so their dtype must be a "
-                            f"floating-point one, got {dt}")
+        dt = param_dtype(dtype, "Module.to") if dtype is not None else None
         for p in self.parameters():
             q = tensor(p, dtype=dt, device=dev.name if dev else None)
             g = None if p.grad is None else tensor(p.grad, dtype=dt, device=q.device)
@@ -238,6 +245,13 @@ class Module:
         with ``strict`` so are missing and unexpected names. Values may be NumPy arrays, Tensors,
         or anything ``numpy.asarray`` takes (such as a CPU torch tensor).
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict expects a dict of name -> array, as state_dict() "
+                            f"gives, got {type(state).__name__}")
+        bad = [k for k in state if not isinstance(k, str)]
+        if bad:
+            raise TypeError(f"load_state_dict: the keys must be parameter names (str), got "
+                            f"{bad[:3]!r}")
         own = dict(self._state_names())
         given = {id(own[k]) for k in state if k in own}
         # a shared parameter is loaded if any of its names is given (older checkpoints hold
@@ -254,7 +268,11 @@ class Module:
             if k not in state:
                 continue
             v = state[k]
-            host = v.numpy() if isinstance(v, Tensor) else np.asarray(v)
+            try:
+                host = v.numpy() if isinstance(v, Tensor) else np.asarray(v)
+            except (TypeError, ValueError) as e:  # e.g. ragged nested lists
+                problems.append(f"{k}: not an array ({e})")
+                continue
             if tuple(host.shape) != p.shape:
                 problems.append(f"{k}: expected shape {p.shape}, got {tuple(host.shape)}")
             elif host.dtype.kind not in "biuf":

@@ -38,9 +38,9 @@ from ..backend import get_device
 from ..ops.elementwise import where
 from ..ops.fused import GRUPointwise, GRUSequence, LSTMPointwise, LSTMSequence, RNNSequence
 from ..ops.movement import cat, stack
-from ..tensor import DTypeLike, Tensor, resolve_dtype
+from ..tensor import DTypeLike, Tensor
 from ..viz import mark_step
-from .module import Module
+from .module import Module, param_dtype
 
 State = Tensor | tuple[Tensor, Tensor]
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -116,7 +116,7 @@ class _CellBase(Module):
         self.hidden_size = _positive_int("hidden_size", hidden_size)
         self.bias = bool(bias)
         self._device = get_device(device or "cpu").name
-        self._dtype = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
+        self._dtype = param_dtype(dtype, type(self).__name__)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -144,9 +144,10 @@ class _CellBase(Module):
             states = [Tensor._wrap(xb._dev.xp.zeros(shape, dtype=xb.dtype), xb._dev)
                       for _ in range(n_states)]
             return xb, states, batched
+        if n_states == 2 and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError(f"{type(self).__name__}: the state must be a tuple (h, c) of "
+                            f"Tensors, got {type(hx).__name__}")
         given = list(hx) if n_states == 2 else [hx]
-        if n_states == 2 and (not isinstance(hx, (tuple, list)) or len(given) != 2):
-            raise TypeError(f"{type(self).__name__}: the state must be a tuple (h, c)")
         names = ["hidden", "cell"]
         states = []
         for h, name in zip(given, names):
@@ -254,7 +255,7 @@ class RNNBase(Module):
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
         self.proj_size, self.forget_bias = int(proj_size), float(forget_bias)
         self._device = get_device(device or "cpu").name
-        self._dtype = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
+        self._dtype = param_dtype(dtype, type(self).__name__)
         self.reset_parameters()
 
     @property

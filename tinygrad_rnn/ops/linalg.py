@@ -25,7 +25,11 @@ class MatMul(Function):
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """``a @ b`` with NumPy's 1-D and batched rules."""
+    """``a @ b`` with NumPy's 1-D and batched rules. The dtypes must match, as in PyTorch (a
+    float64 result from float32 weights would be silent and slow)."""
+    if a.dtype != b.dtype:
+        raise TypeError(f"matmul: the operands' dtypes differ ({a.dtype} and {b.dtype}); "
+                        "convert one with .to(dtype)")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must not be scalars (shapes {a.shape} and {b.shape})")
     if a.ndim == 1 and b.ndim == 1:
