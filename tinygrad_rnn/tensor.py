@@ -90,17 +90,14 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Any:
         """Run the op on tensors and, if any needs a gradient, record it in the graph."""
-        for i, t in enumerate(inputs):
-            if not isinstance(t, Tensor):
-                raise TypeError(
-                    f"{cls.__name__}.apply: input {i} is a {type(t).__name__}: the positional "
-                    "arguments must be Tensors (the ones to differentiate); pass other values "
-                    "as keyword arguments, which reach forward() as they are")
-        if not inputs:
-            raise TypeError(f"{cls.__name__}.apply needs at least one Tensor")
-        dev = inputs[0]._dev
-        for t in inputs[1:]:
-            if t._dev is not dev:
+        try:
+            dev = inputs[0]._dev
+            devs = [t._dev for t in inputs]
+        except (IndexError, AttributeError):  # checked only on failure: this runs per op
+            _refuse_non_tensors(cls.__name__, inputs)
+            raise
+        for t, d in zip(inputs, devs):
+            if d is not dev:
                 raise ValueError(
                     f"{cls.__name__}: tensors are on different devices: {dev.name!r} and "
                     f"{t._dev.name!r}; move one with .to(device)"
@@ -195,6 +192,17 @@ def _device_or_dtype(device: Any, dtype: Any) -> tuple[Any, Any]:
             return device, None  # neither: get_device says which devices there are
         return None, device
     return None, device  # a dtype or a type such as np.float64
+
+
+def _refuse_non_tensors(op: str, inputs: tuple[Any, ...]) -> None:
+    if not inputs:
+        raise TypeError(f"{op}.apply needs at least one Tensor")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"{op}.apply: input {i} is a {type(t).__name__}: the positional arguments must "
+                "be Tensors (the ones to differentiate); pass other values as keyword "
+                "arguments, which reach forward() as they are")
 
 
 def _as_device_array(y: Any, dev: Device, where: str) -> Any:
