@@ -84,6 +84,34 @@ class SquareConstantCopy(tr.Function):
         return gy * 2 * self.x_copy
 
 
+class NanBackward(tr.Function):
+    """y = x, whose backward returns NaN."""
+
+    def forward(self, x: Any) -> Any:
+        return x.copy()
+
+    def backward(self, gy: Any) -> Any:
+        return gy + float("nan")
+
+
+class UpcastDouble(tr.Function):
+    """y = 2x, right in value, but computed in float64 whatever x's dtype."""
+
+    def forward(self, x: Any) -> Any:
+        return x.astype(np.float64) * 2
+
+    def backward(self, gy: Any) -> Any:
+        return 2 * gy
+
+
+class Float64BackwardSquare(Square):
+    """y = x², right in value, with a backward that always returns float64."""
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        return (2 * gy * x).astype(np.float64)
+
+
 def t(a: Any, device: str = "cpu", requires_grad: bool = False) -> tr.Tensor:
     return tr.tensor(np.asarray(a, dtype=np.float64), device=device, requires_grad=requires_grad)
 
@@ -192,6 +220,56 @@ def test_gradcheck_reports_nonzero_gradient_for_zero_upstream(device):
 
 
 @pytest.mark.parametrize("device", DEVICES)
+def test_gradcheck_reports_nan_gradient_for_zero_upstream(device):
+    x = t(X23, device, True)
+    with pytest.raises(GradcheckError, match=r"input 0: a zero upstream gradient gave NaN at "
+                                             r"element \(0, 0\)"):
+        gradcheck(NanBackward.apply, [x])
+    x = t([1.0, 0.0], device, True)  # sqrt's gradient at 0 is 0 * inf for a zero gy
+    with np.errstate(divide="ignore", invalid="ignore"), \
+            pytest.raises(GradcheckError, match=r"NaN at element \(1,\) \(is there a 0 \* inf"):
+        gradcheck(lambda x: x.sqrt(), [x])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradcheck_names_output_and_element_of_several_outputs(device):
+    x = t(X23, device, True)
+    with pytest.raises(GradcheckError, match=r"input 0 \(shape \(2, 3\)\), element \(0, 0\), "
+                                             r"output 1 \(shape \(2, 3\)\), element \(0, 0\)"):
+        gradcheck(lambda x: (x.tanh(), WrongSquare.apply(x)), [x], fast_mode=False)
+    with pytest.raises(GradcheckError, match=r"element \(0,\), output 1 \(shape \(\)\), "
+                                             r"element \(\): analytic 1 vs numerical 2"):
+        gradcheck(lambda x: (x.tanh(), WrongSquare.apply(x).sum()), [t([1.0, 2.0], device, True)],
+                  fast_mode=False)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("gg", [False, True])
+def test_gradcheck_catches_ops_that_change_float32(device, gg):
+    check = gradgradcheck if gg else gradcheck
+    x = tr.tensor(X23.astype(np.float32), device=device, requires_grad=True)
+    with pytest.raises(GradcheckError, match="UpcastDouble turned float32 inputs into float64"):
+        check(UpcastDouble.apply, [x])
+    with pytest.raises(GradcheckError, match="Float64BackwardSquare.backward returned a float64 "
+                                             "gradient for its float32 input 0"):
+        check(Float64BackwardSquare.apply, [x])
+    assert check(UpcastDouble.apply, [x], check_dtype=False)
+    assert check(Float64BackwardSquare.apply, [x], check_dtype=False)
+    assert check(UpcastDouble.apply, [t(X23, device, True)])  # float64 stays float64
+    assert not check(UpcastDouble.apply, [x], raise_exception=False)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradcheck_dtype_check_allows_casts_and_float64_constants(device):
+    x = tr.tensor(X23.astype(np.float32), device=device, requires_grad=True)
+    assert gradcheck(lambda x: x.astype(np.float64).tanh(), [x])
+    w = t(X23.T, device)  # a float64 constant: the fn is meant for gradcheck's float64 only
+    assert gradcheck(lambda x: (x @ w).tanh(), [x])
+    assert gradgradcheck(lambda x: (x @ w).tanh(), [x])
+    assert gradgradcheck(lambda x, y: (x * y).sigmoid(), [x, x.detach()])
+
+
+@pytest.mark.parametrize("device", DEVICES)
 def test_gradcheck_checks_float32_inputs_in_float64(device):
     # eps=1e-6 differences would be noise in float32; gradcheck must copy to float64
     x = tr.tensor(X23.astype(np.float32), device=device, requires_grad=True)
@@ -226,6 +304,42 @@ def test_gradgradcheck_passes_for_smooth_compositions(device, name):
     assert gradgradcheck(fn, xs) is True
     v = t(rng.standard_normal(np.broadcast_shapes(*shapes)), device)
     assert gradgradcheck(fn, xs, grad_outputs=[v]) is True
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", list(SMOOTH))
+def test_gradgradcheck_passes_float32_inputs(device, name):
+    fn, shapes = SMOOTH[name]
+    rng = np.random.default_rng(2)
+    xs = [tr.tensor(rng.standard_normal(s).astype(np.float32), device=device, requires_grad=True)
+          for s in shapes]
+    assert gradgradcheck(fn, xs) is True
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradgradcheck_takes_arrays_and_numbers_as_grad_outputs(device):
+    x = t(X23, device, True)
+    v = np.linspace(-1, 1, 6).reshape(2, 3)
+    assert gradgradcheck(lambda a: a.tanh(), [x], grad_outputs=[v]) is True
+    assert gradgradcheck(lambda a: a.tanh(), [x], grad_outputs=[v.tolist()]) is True
+    assert gradgradcheck(lambda a: a.tanh(), [x], grad_outputs=[2.0]) is True
+    assert gradgradcheck(lambda a: (a * a).sum(), [x], grad_outputs=[np.float64(3)]) is True
+    w = t(v, device)
+    assert gradgradcheck(lambda a: a.tanh(), [x], grad_outputs=[w]) is True
+    assert not w.requires_grad  # the user's tensor is left as it was
+    with pytest.raises(TypeError, match=r"grad_outputs\[0\] must be a Tensor, an array or a "
+                                        "number, not object"):
+        gradgradcheck(lambda a: a.tanh(), [x], grad_outputs=[object()])
+    with pytest.raises(ValueError, match=r"grad_outputs\[0\] has shape \(3,\), but output 0 "
+                                         r"has shape \(2, 3\)"):
+        gradgradcheck(lambda a: a.tanh(), [x], grad_outputs=[np.ones(3)])
+    with pytest.raises(ValueError, match="2 grad_outputs for 1 outputs"):
+        gradgradcheck(lambda a: a.tanh(), [x], grad_outputs=[v, v])
+
+
+def test_gradgradcheck_without_differentiable_input_raises():
+    with pytest.raises(ValueError, match="gradgradcheck: no input requires grad"):
+        gradgradcheck(lambda x: x.tanh(), [t(X23)])
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -276,6 +390,46 @@ def test_broadcastable_shapes_broadcast(data, num_shapes, max_dims, max_side):
         np.broadcast_to(np.zeros(s), out)
 
 
+@given(data=st.data(), num_shapes=st.integers(1, 3), max_side=st.integers(0, 3))
+def test_broadcastable_shapes_with_zero_size_axes(data, num_shapes, max_side):
+    shapes = data.draw(tst.broadcastable_shapes(num_shapes, 0, 3, max_side, min_side=0))
+    out = np.broadcast_shapes(*shapes)
+    assert all(0 <= n <= max_side for s in shapes for n in s)
+    for s in shapes:
+        np.broadcast_to(np.zeros(s), out)
+
+
+def test_broadcastable_shapes_draw_zero_sizes():
+    shapes = find(tst.broadcastable_shapes(2, min_side=0), lambda s: 0 in s[0] and len(s[1]) > 0)
+    assert 0 in np.broadcast_shapes(*shapes)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@given(data=st.data(), num=st.integers(1, 3), min_side=st.integers(0, 1))
+def test_broadcastable_tensors_are_operands_of_a_binary_op(device, data, num, min_side):
+    xs = data.draw(tst.broadcastable_tensors(num, device=device, requires_grad=True,
+                                             min_side=min_side, max_dims=2))
+    assert len(xs) == num
+    assert all(isinstance(x, tr.Tensor) and x.requires_grad and x.device == device and
+               x.dtype == np.float64 for x in xs)
+    np.broadcast_shapes(*(x.shape for x in xs))
+    if num == 2:
+        assert gradcheck(lambda a, b: (a * b).tanh(), xs)
+
+
+@given(arrs=tst.broadcastable_arrays(3, dtype=np.int32, min_value=-2, max_value=2))
+def test_broadcastable_arrays_broadcast(arrs):
+    assert len(arrs) == 3
+    assert all(a.dtype == np.int32 and np.all(np.abs(a) <= 2) for a in arrs)
+    np.broadcast_arrays(*arrs)
+
+
+def test_broadcastable_tensors_draw_different_shapes():
+    xs = find(tst.broadcastable_tensors(2), lambda xs: xs[0].shape != xs[1].shape
+              and xs[0].ndim == xs[1].ndim == 2)
+    assert (xs[0] + xs[1]).ndim == 2
+
+
 @given(data=st.data(), shape=tst.shapes(min_dims=0, max_dims=4))
 def test_axes_valid_for_numpy_sum(data, shape):
     ndim = len(shape)
@@ -324,6 +478,30 @@ def test_indices_index_numpy_arrays(kind, data):
         assert out.shape[0] == int(idx.sum())
 
 
+@pytest.mark.parametrize("kind", ["basic", "int_array", "bool_mask", None])
+@given(data=st.data())
+def test_indices_index_zero_size_axes(kind, data):
+    shape = data.draw(tst.shapes(min_dims=1, max_dims=3, min_side=0, max_side=3))
+    idx = data.draw(tst.indices(list(shape), kind))  # a list shape works as well
+    a = np.zeros(shape)
+    a[idx]
+    if kind == "int_array" and 0 in shape:
+        assert all(i.size == 0 for i in idx)  # no integer indexes an empty axis
+
+
+def test_indices_of_zero_size_axes_draw_each_kind():
+    assert isinstance(find(tst.indices((0, 3)), lambda i: isinstance(i, tuple) and
+                           all(isinstance(j, np.ndarray) for j in i)), tuple)
+    assert find(tst.indices((0, 3)), lambda i: isinstance(i, np.ndarray)).dtype == np.bool_
+
+
+def test_indices_of_a_0d_shape_are_basic_only():
+    np.zeros(())[find(tst.indices(()), lambda i: True)]
+    for kind in ("int_array", "bool_mask"):
+        with pytest.raises(ValueError, match=f"a {kind} index needs an array with at least one"):
+            tst.indices((), kind)
+
+
 def test_indices_unknown_kind_raises():
     @given(st.data())
     def draw_bogus(data):
@@ -363,6 +541,40 @@ def test_tensors_integer_dtype_and_drawn_shape(device, data):
     assert np.all((-5 <= x.numpy()) & (x.numpy() <= 5))
     y = data.draw(tst.tensors(tst.shapes(min_dims=2, max_dims=2), device=device))
     assert y.ndim == 2
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@given(data=st.data())
+def test_tensors_and_arrays_take_list_shapes(device, data):
+    assert data.draw(tst.tensors([2, 3], device=device)).shape == (2, 3)
+    assert data.draw(tst.arrays([0, 2])).shape == (0, 2)
+    assert data.draw(tst.tensors((), device=device)).shape == ()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [bool, np.int8, np.uint8, np.int64, np.float16])
+@given(data=st.data())
+def test_tensors_bool_and_integer_dtypes(device, dtype, data):
+    x = data.draw(tst.tensors(tst.shapes(min_side=0), dtype=dtype, device=device))
+    assert x.dtype == dtype
+    assert not x.requires_grad
+    v = x.numpy()
+    if np.dtype(dtype).kind != "b":
+        lo = 0 if np.dtype(dtype).kind == "u" else -3
+        assert np.all((lo <= v) & (v <= 3))  # the default range, clipped to what dtype holds
+
+
+def test_tensors_bool_draws_both_values():
+    assert find(tst.tensors((3,), dtype=bool), lambda x: x.numpy().any() and
+                not x.numpy().all()).shape == (3,)
+
+
+@pytest.mark.parametrize("dtype", [bool, np.int64])
+def test_tensors_of_non_float_dtype_cannot_require_grad(dtype):
+    with pytest.raises(TypeError, match="only floating-point tensors can require grad"):
+        tst.tensors(dtype=dtype, requires_grad=True)
+    with pytest.raises(TypeError, match="only floating-point tensors can require grad"):
+        tst.broadcastable_tensors(dtype=dtype, requires_grad=True)
 
 
 @given(dims=tst.recurrent_dims())

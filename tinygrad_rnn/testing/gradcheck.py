@@ -6,11 +6,13 @@ input that requires grad, the gradient the engine computes with the numerical on
     d<v, fn(x)>/dx_j  ≈  (<v, fn(x + eps e_j)> - <v, fn(x - eps e_j)>) / (2 eps)
 
 In full mode (small inputs) it builds the whole Jacobian both ways (one backward per output
-element, two forwards per input element) and names the first input, element and output element
-that differ. In fast mode (big inputs) it compares ``<vJ, u>`` for a random upstream gradient
-``v`` and random directions ``u``, one input at a time. It also checks that ``fn`` and its
-backward mutate neither the inputs nor the upstream gradient, and that a zero upstream gradient
-gives zero gradients. ``gradgradcheck`` does the same for the gradient itself.
+element, two forwards per input element) and names the first input and element, and output and
+element, that differ. In fast mode (big inputs) it compares ``<vJ, u>`` for a random upstream
+gradient ``v`` and random directions ``u``, one input at a time. It also checks that ``fn`` and
+its backward mutate neither the inputs nor the upstream gradient, that a zero upstream gradient
+gives zero gradients (not NaN), and, since float64 hides dtype slips, that every op run on the
+inputs' own dtypes (float32, say) keeps its inputs' dtype, forward and backward.
+``gradgradcheck`` does the same for the gradient itself.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from typing import Any
 import numpy as np
 
 from ..autograd import grad
-from ..tensor import Tensor, tensor
+from ..debug import Listener, listen
+from ..ops.elementwise import AsType
+from ..tensor import Function, Tensor, tensor
 
 FULL_MODE_LIMIT = 4096  # full mode while (input elements) * (output elements) is at most this
 
@@ -38,9 +42,10 @@ def _as_tuple(out: Any) -> tuple[Tensor, ...]:
     return tuple(outs)
 
 
-def _float64_copy(x: Any) -> Any:
+def _copy(x: Any, dtype: Any = None) -> Any:
+    """A floating tensor copied (to ``dtype`` if given); anything else as it is."""
     if isinstance(x, Tensor) and x.dtype.kind == "f":
-        return tensor(x.numpy().astype(np.float64), device=x.device,
+        return tensor(x.numpy().astype(dtype or x.dtype), device=x.device,
                       requires_grad=x.requires_grad)
     return x
 
@@ -52,7 +57,7 @@ def _host(x: Any) -> np.ndarray:
 class _Checker:
     def __init__(self, fn: Callable[..., Any], inputs: Sequence[Any], seed: int) -> None:
         self.fn = fn
-        self.xs = [_float64_copy(x) for x in inputs]
+        self.xs = [_copy(x, np.float64) for x in inputs]
         self.diff = [i for i, x in enumerate(self.xs) if isinstance(x, Tensor) and x.requires_grad]
         if not self.diff:
             raise ValueError("gradcheck: no input requires grad")
@@ -105,6 +110,55 @@ class _Checker:
         return result
 
 
+class _DtypeWatch(Listener):
+    """Hears every op. One whose floating inputs share a dtype must give floating outputs of
+    it (``AsType`` aside: casting is its job), and one that keeps a dtype from its inputs to its
+    outputs must keep it in the gradients its backward returns too (the engine would silently
+    cast a float64 gradient back to float32, hiding a slow, wrong-precision backward)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[int, np.dtype | None] = {}
+
+    def forward(self, fn: Function, inputs: tuple[Tensor, ...], out: Any) -> None:
+        outs = out if isinstance(out, tuple) else (out,)
+        ins = {t.dtype for t in inputs if t.dtype.kind == "f"}
+        dts = ins | {t.dtype for t in outs if t.dtype.kind == "f"}
+        if len(ins) == 1 and len(dts) > 1 and not isinstance(fn, AsType):
+            (dt,) = ins
+            raise GradcheckError(f"{type(fn).__name__} turned {dt} inputs into "
+                                 f"{' and '.join(sorted(str(d) for d in dts - ins))} outputs")
+        self.kept[id(fn)] = dts.pop() if len(dts) == 1 else None
+
+    def backward(self, fn: Function, gys: Sequence[Any], gxs: tuple[Any, ...],
+                 parents: tuple[Tensor, ...]) -> None:
+        dt = self.kept.get(id(fn))
+        for k, (p, g) in enumerate(zip(parents, gxs)):
+            g_dt = getattr(g, "dtype", None)  # None for a Python number
+            if dt is not None and p.dtype == dt and g_dt is not None and g_dt != dt:
+                raise GradcheckError(
+                    f"{type(fn).__name__}.backward returned a {g_dt} gradient for its {dt} "
+                    f"input {k}"
+                )
+
+
+def _check_dtypes(fn: Callable[..., Any], inputs: Sequence[Any]) -> None:
+    """Run ``fn`` and a backward on copies of ``inputs`` in their own dtypes, watching every op
+    (see ``_DtypeWatch``): the float64 check hides ops that change dtype. An ``fn`` written for
+    float64 only (mixing in float64 constants that some op refuses beside float32) is skipped."""
+    xs = [_copy(x) for x in inputs]
+    with listen(_DtypeWatch()):
+        try:
+            outs = [o for o in _as_tuple(fn(*xs)) if o.requires_grad]
+        except GradcheckError:
+            raise
+        except Exception:  # the float64 check ran it: it is only the dtype that fn refuses
+            return
+        wrt = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        if outs:
+            ones = [tensor(np.ones(o.shape), dtype=o.dtype, device=o.device) for o in outs]
+            grad(outs, wrt, ones, allow_unused=True)
+
+
 def gradcheck(
     fn: Callable[..., Any],
     inputs: Sequence[Any],
@@ -115,16 +169,23 @@ def gradcheck(
     n_directions: int = 2,
     seed: int = 0,
     raise_exception: bool = True,
+    check_dtype: bool = True,
 ) -> bool:
     """True if ``fn``'s gradients match central differences for every input requiring grad.
 
     ``inputs`` may mix tensors and other arguments; floating-point tensors are copied to
     float64 first. An element passes if ``|analytic - numeric| <= atol + rtol * |numeric|``.
-    ``fast_mode=None`` picks full mode for small problems and fast mode otherwise. On failure
-    it raises ``GradcheckError`` (or returns False with ``raise_exception=False``).
+    ``fast_mode=None`` picks full mode for small problems and fast mode otherwise. With
+    ``check_dtype``, ``fn`` also runs once (forward and backward) on the inputs' own dtypes,
+    and each op must keep its inputs' floating dtype (float32, say) in its outputs and in its
+    gradients; ``astype`` may change it. (An ``fn`` whose forward raises on those dtypes, as
+    one mixing in float64 constants may, is not checked for dtypes.) On failure it raises
+    ``GradcheckError`` (or returns False with ``raise_exception=False``).
     """
     try:
         _gradcheck(fn, inputs, eps, atol, rtol, fast_mode, n_directions, seed)
+        if check_dtype:
+            _check_dtypes(fn, inputs)
     except GradcheckError:
         if raise_exception:
             raise
@@ -148,8 +209,14 @@ def _gradcheck(
 
     zeros = [np.zeros(s) for s in c.out_shapes]
     for i, g in zip(c.diff, c.analytic(zeros)):
-        if np.any(g != 0):
-            raise GradcheckError(f"input {i}: a zero upstream gradient gave a nonzero gradient")
+        bad = np.argwhere(g != 0)  # NaN included
+        if len(bad):
+            j = tuple(int(n) for n in bad[0])
+            if np.isnan(g[j]):
+                raise GradcheckError(f"input {i}: a zero upstream gradient gave NaN at element "
+                                     f"{j} (is there a 0 * inf in backward?)")
+            raise GradcheckError(f"input {i}: a zero upstream gradient gave a nonzero gradient, "
+                                 f"{g[j]:.10g} at element {j}")
 
     if fast_mode:
         vs = [c.rng.standard_normal(s) for s in c.out_shapes]
@@ -169,16 +236,11 @@ def _gradcheck(
         return
 
     # full mode: the Jacobian row by row (analytic) and column by column (numerical)
-    sizes = [int(np.prod(s)) for s in c.out_shapes]
+    cells = [(m, e) for m, s in enumerate(c.out_shapes) for e in np.ndindex(*s)]  # C order
     rows: list[list[np.ndarray]] = []
-    for k in range(n_out):
-        vs, acc = [], k
-        for s, n in zip(c.out_shapes, sizes):
-            v = np.zeros(n)
-            if 0 <= acc < n:
-                v[acc] = 1.0
-            vs.append(v.reshape(s))
-            acc -= n
+    for m, e in cells:
+        vs = [np.zeros(s) for s in c.out_shapes]
+        vs[m][e] = 1.0
         rows.append(c.analytic(vs))
     for col, i in enumerate(c.diff):
         x = c.xs[i].numpy()
@@ -189,14 +251,33 @@ def _gradcheck(
             op, om = c.outputs(i, xp_), c.outputs(i, xm)
             num = np.concatenate([((a.numpy() - b.numpy()) / (2 * eps)).reshape(-1)
                                   for a, b in zip(op, om)])
-            for k in range(n_out):
+            for k, (m, e) in enumerate(cells):
                 ana = float(rows[k][col][j])
                 if not _close(ana, float(num[k]), atol, rtol):
                     raise GradcheckError(
-                        f"input {i} (shape {x.shape}), element {j}, output element {k}: analytic "
-                        f"{ana:.10g} vs numerical {num[k]:.10g} "
-                        f"(difference {abs(ana - num[k]):.3g})"
+                        f"input {i} (shape {x.shape}), element {j}, output {m} (shape "
+                        f"{c.out_shapes[m]}), element {e}: analytic {ana:.10g} vs numerical "
+                        f"{num[k]:.10g} (difference {abs(ana - num[k]):.3g})"
                     )
+
+
+def _upstream(v: Any, out: Tensor, k: int, dtype: np.dtype) -> Tensor:
+    """``grad_outputs[k]`` as a new tensor requiring grad: a Tensor or array of output k's
+    shape, or a number that fills it."""
+    if isinstance(v, Tensor):
+        a, device = v.numpy(), v.device
+    else:
+        try:
+            a, device = np.asarray(v, dtype=np.float64), out.device
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"gradgradcheck: grad_outputs[{k}] must be a Tensor, an array or a "
+                            f"number, not {type(v).__name__}") from e
+        if a.ndim == 0:
+            a = np.full(out.shape, a)
+    if a.shape != out.shape:
+        raise ValueError(f"gradgradcheck: grad_outputs[{k}] has shape {a.shape}, but output {k} "
+                         f"has shape {out.shape}")
+    return tensor(a.astype(dtype), device=device, requires_grad=True)
 
 
 def gradgradcheck(
@@ -209,21 +290,31 @@ def gradgradcheck(
     fast_mode: bool | None = None,
     seed: int = 0,
     raise_exception: bool = True,
+    check_dtype: bool = True,
 ) -> bool:
     """gradcheck of the gradient: checks second derivatives (``create_graph=True``).
 
     The function checked is (x, v) -> vJ(x), differentiated with respect to the inputs that
-    require grad and to the upstream gradients ``v`` (random unless ``grad_outputs``).
+    require grad and to the upstream gradients ``v``: random, or ``grad_outputs``, one per
+    output of ``fn`` (Tensors, arrays, or numbers that fill the output's shape). ``v`` takes
+    the inputs' floating dtype where they share one, so ``check_dtype`` runs the backward in it.
     """
-    xs = [_float64_copy(x) for x in inputs]
+    xs = list(inputs)
     diff = [i for i, x in enumerate(xs) if isinstance(x, Tensor) and x.requires_grad]
-    outs = _as_tuple(fn(*xs))
-    rng = np.random.default_rng(seed + 1)
+    if not diff:
+        raise ValueError("gradgradcheck: no input requires grad")
+    outs = _as_tuple(fn(*[_copy(x, np.float64) for x in xs]))
+    floats = {x.dtype for x in xs if isinstance(x, Tensor) and x.dtype.kind == "f"}
+    dt = floats.pop() if len(floats) == 1 else np.dtype(np.float64)
     if grad_outputs is None:
-        vs = [tensor(rng.standard_normal(o.shape), dtype=np.float64, device=o.device,
+        rng = np.random.default_rng(seed + 1)
+        vs = [tensor(rng.standard_normal(o.shape), dtype=dt, device=o.device,
                      requires_grad=True) for o in outs]
+    elif len(grad_outputs) != len(outs):
+        raise ValueError(f"gradgradcheck: {len(grad_outputs)} grad_outputs for {len(outs)} "
+                         "outputs")
     else:
-        vs = [_float64_copy(v).requires_grad_() for v in grad_outputs]
+        vs = [_upstream(v, o, k, dt) for k, (v, o) in enumerate(zip(grad_outputs, outs))]
     n = len(xs)
 
     def first_grad(*args: Any) -> tuple[Tensor, ...]:
@@ -234,5 +325,5 @@ def gradgradcheck(
                   create_graph=True, allow_unused=True) if live else (None,) * len(diff)
         return tuple(g if g is not None else (x_args[i] * 0) for i, g in zip(diff, gs))
 
-    return gradcheck(first_grad, [*xs, *vs], eps=eps, atol=atol, rtol=rtol,
-                     fast_mode=fast_mode, seed=seed, raise_exception=raise_exception)
+    return gradcheck(first_grad, [*xs, *vs], eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode,
+                     seed=seed, raise_exception=raise_exception, check_dtype=check_dtype)

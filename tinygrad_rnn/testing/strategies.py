@@ -1,5 +1,7 @@
-"""Hypothesis strategies for testing ops: tensors, shapes that broadcast together, valid axes,
-valid indices, and recurrent-layer dimensions. Needs ``hypothesis`` (the ``test`` extra).
+"""Hypothesis strategies for testing ops: tensors, shapes that broadcast together, tensors of
+such shapes, valid axes, valid indices, and recurrent-layer dimensions. Needs ``hypothesis``
+(the ``test`` extra). Zero-size axes work throughout: draw them with ``min_side=0``, or pass a
+shape holding a 0.
 
 Example::
 
@@ -9,10 +11,16 @@ Example::
     @given(st.tensors(requires_grad=True))
     def test_tanh_gradient(x):
         assert gradcheck(lambda t: t.tanh(), [x])
+
+    @given(st.broadcastable_tensors(2, requires_grad=True))
+    def test_mul_gradient(xs):
+        assert gradcheck(lambda a, b: a * b, xs)
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +30,8 @@ from hypothesis.extra import numpy as hnp
 from ..tensor import Tensor, tensor
 
 Shape = tuple[int, ...]
+ShapeArg = Sequence[int] | st.SearchStrategy[Shape] | None
+INDEX_KINDS = ("basic", "int_array", "bool_mask")
 
 
 def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
@@ -31,36 +41,80 @@ def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: in
                             max_side=max_side)
 
 
-@st.composite
-def arrays(draw: Any, shape: Shape | st.SearchStrategy[Shape] | None = None,
-           dtype: Any = np.float64, min_value: float = -3.0, max_value: float = 3.0,
-           ) -> np.ndarray:
-    """Host NumPy arrays with finite values in [min_value, max_value]."""
-    shp = draw(shapes()) if shape is None else shape if isinstance(shape, tuple) else draw(shape)
-    dt = np.dtype(dtype)
+def _elements(dt: np.dtype, min_value: float, max_value: float) -> st.SearchStrategy[Any]:
+    """Values of dtype ``dt`` in [min_value, max_value] (clipped to what ``dt`` holds)."""
+    if dt.kind == "b":
+        return st.booleans()
     if dt.kind == "f":
-        elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False,
-                             width=64 if dt == np.float64 else 32)
-    else:
-        elements = st.integers(int(min_value), int(max_value))
-    return draw(hnp.arrays(dt, shp, elements=elements))
+        return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False,
+                         width=8 * dt.itemsize)
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return st.integers(max(math.ceil(min_value), int(info.min)),
+                           min(math.floor(max_value), int(info.max)))
+    raise ValueError(f"unsupported dtype {dt}: use a floating, integer or bool dtype")
 
 
-@st.composite
-def tensors(draw: Any, shape: Shape | st.SearchStrategy[Shape] | None = None,
-            dtype: Any = np.float64, min_value: float = -3.0, max_value: float = 3.0,
-            device: str = "cpu", requires_grad: bool = False) -> Tensor:
-    """Tensors of a given (or drawn) shape, dtype, value range and device."""
-    a = draw(arrays(shape, dtype, min_value, max_value))
-    return tensor(a, device=device, requires_grad=requires_grad)
+def arrays(shape: ShapeArg = None, dtype: Any = np.float64, min_value: float = -3.0,
+           max_value: float = 3.0) -> st.SearchStrategy[np.ndarray]:
+    """Host NumPy arrays of ``shape`` (a tuple or list, a strategy, or None for ``shapes()``).
+
+    Floats are finite and in [min_value, max_value]; integers are in that range as far as the
+    dtype reaches (a uint8 array from the default range holds 0 to 3); bools ignore the range.
+    """
+    shp = shapes() if shape is None else shape if isinstance(shape, st.SearchStrategy) \
+        else tuple(shape)
+    dt = np.dtype(dtype)
+    return hnp.arrays(dt, shp, elements=_elements(dt, min_value, max_value))
+
+
+def tensors(shape: ShapeArg = None, dtype: Any = np.float64, min_value: float = -3.0,
+            max_value: float = 3.0, device: str = "cpu", requires_grad: bool = False
+            ) -> st.SearchStrategy[Tensor]:
+    """Tensors of a given (or drawn) shape, dtype, value range and device, as ``arrays``.
+    Only floating-point tensors can require grad; asking it of another dtype is a TypeError."""
+    dt = np.dtype(dtype)
+    if requires_grad and dt.kind != "f":
+        raise TypeError(f"tensors: only floating-point tensors can require grad, not {dt}")
+    return arrays(shape, dt, min_value, max_value).map(
+        lambda a: tensor(a, dtype=dt, device=device, requires_grad=requires_grad))
 
 
 def broadcastable_shapes(num_shapes: int = 2, min_dims: int = 0, max_dims: int = 3,
-                         max_side: int = 4) -> st.SearchStrategy[tuple[Shape, ...]]:
-    """Tuples of ``num_shapes`` shapes that broadcast together (sizes of 1 and missing axes)."""
+                         max_side: int = 4, min_side: int = 1
+                         ) -> st.SearchStrategy[tuple[Shape, ...]]:
+    """Tuples of ``num_shapes`` shapes that broadcast together (sizes of 1 and missing axes).
+    With ``min_side=0`` an axis may have size 0; the others then have 0 or 1 there."""
     return hnp.mutually_broadcastable_shapes(
-        num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims, max_side=max_side
+        num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+        max_side=max_side,
     ).map(lambda r: r.input_shapes)
+
+
+def broadcastable_arrays(num_arrays: int = 2, dtype: Any = np.float64, min_value: float = -3.0,
+                         max_value: float = 3.0, min_dims: int = 0, max_dims: int = 3,
+                         min_side: int = 1, max_side: int = 4
+                         ) -> st.SearchStrategy[tuple[np.ndarray, ...]]:
+    """Tuples of ``num_arrays`` arrays (as ``arrays``) whose shapes broadcast together: the
+    operands of an elementwise op."""
+    return broadcastable_shapes(num_arrays, min_dims, max_dims, max_side, min_side).flatmap(
+        lambda shps: st.tuples(*(arrays(s, dtype, min_value, max_value) for s in shps)))
+
+
+def broadcastable_tensors(num_tensors: int = 2, dtype: Any = np.float64,
+                          min_value: float = -3.0, max_value: float = 3.0, device: str = "cpu",
+                          requires_grad: bool = False, min_dims: int = 0, max_dims: int = 3,
+                          min_side: int = 1, max_side: int = 4
+                          ) -> st.SearchStrategy[tuple[Tensor, ...]]:
+    """Tuples of ``num_tensors`` tensors (as ``tensors``) whose shapes broadcast together: the
+    usual inputs to check a binary op, e.g. ``gradcheck(lambda a, b: a * b, xs)``."""
+    dt = np.dtype(dtype)
+    if requires_grad and dt.kind != "f":
+        raise TypeError(f"broadcastable_tensors: only floating-point tensors can require "
+                        f"grad, not {dt}")
+    return broadcastable_arrays(num_tensors, dt, min_value, max_value, min_dims, max_dims,
+                                min_side, max_side).map(lambda arrs: tuple(
+        tensor(a, dtype=dt, device=device, requires_grad=requires_grad) for a in arrs))
 
 
 @st.composite
@@ -80,22 +134,38 @@ def axes(draw: Any, ndim: int, allow_none: bool = True, allow_tuple: bool = True
     return draw(st.one_of(*options))
 
 
-@st.composite
-def indices(draw: Any, shape: Shape, kind: str | None = None) -> Any:
+def indices(shape: Sequence[int], kind: str | None = None) -> st.SearchStrategy[Any]:
     """A valid index for an array of ``shape``: ``"basic"`` (ints, slices, None, Ellipsis),
-    ``"int_array"`` (NumPy integer arrays, repeats included) or ``"bool_mask"``; drawn when
-    ``kind`` is None."""
-    kinds = ["basic", "int_array", "bool_mask"] if len(shape) else ["basic"]
-    k = kind or draw(st.sampled_from(kinds))
+    ``"int_array"`` (a tuple of NumPy integer arrays, one per axis, repeats included) or
+    ``"bool_mask"`` (over the leading axes); drawn when ``kind`` is None.
+
+    Zero-size axes work as NumPy's: no integer indexes an axis of size 0, so there a basic
+    index holds only slices, None and Ellipsis, and ``"int_array"`` gives empty integer arrays
+    (selecting nothing, as ``a[[]]`` does). A 0-d shape takes only basic indices; asking it for
+    another kind is a ValueError, as is an unknown kind.
+    """
+    shape = tuple(shape)
+    if kind is not None and kind not in INDEX_KINDS:
+        raise ValueError(f"unknown index kind {kind!r}: use one of {INDEX_KINDS} or None")
+    if kind is not None and kind != "basic" and not shape:
+        raise ValueError(f"a {kind} index needs an array with at least one axis, not shape ()")
+    return _indices(shape, kind)
+
+
+@st.composite
+def _indices(draw: Any, shape: Shape, kind: str | None) -> Any:
+    k = kind or draw(st.sampled_from(INDEX_KINDS if shape else ("basic",)))
     if k == "basic":
         return draw(hnp.basic_indices(shape, min_dims=0, allow_newaxis=True))
     if k == "int_array":
-        return draw(hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(
-            min_dims=1, max_dims=2, max_side=4)))
-    if k == "bool_mask":
-        n = draw(st.integers(1, len(shape)))
-        return draw(hnp.arrays(np.bool_, shape[:n]))
-    raise ValueError(f"unknown index kind {kind!r}")
+        result = hnp.array_shapes(min_dims=1, max_dims=2, max_side=4)
+        if 0 not in shape:
+            return draw(hnp.integer_array_indices(shape, result_shape=result))
+        empty = list(draw(result))  # the only valid integer arrays here are empty ones
+        empty[draw(st.integers(0, len(empty) - 1))] = 0
+        return tuple(np.zeros(empty, dtype=np.intp) for _ in shape)
+    n = draw(st.integers(1, len(shape)))
+    return draw(hnp.arrays(np.bool_, shape[:n]))
 
 
 def recurrent_dims(max_T: int = 5, max_B: int = 3, max_I: int = 4, max_H: int = 4
