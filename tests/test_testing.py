@@ -263,10 +263,14 @@ def test_gradcheck_catches_ops_that_change_float32(device, gg):
 def test_gradcheck_dtype_check_allows_casts_and_float64_constants(device):
     x = tr.tensor(X23.astype(np.float32), device=device, requires_grad=True)
     assert gradcheck(lambda x: x.astype(np.float64).tanh(), [x])
-    w = t(X23.T, device)  # a float64 constant: the fn is meant for gradcheck's float64 only
-    assert gradcheck(lambda x: (x @ w).tanh(), [x])
-    assert gradgradcheck(lambda x: (x @ w).tanh(), [x])
+    w = t(X23.T, device)  # a float64 constant, which a matmul refuses beside float32:
+    with pytest.raises(GradcheckError, match=r"fails on its inputs' own dtypes \(float32\)"):
+        gradcheck(lambda x: (x @ w).tanh(), [x])  # said, not skipped
+    assert gradcheck(lambda x: (x @ w).tanh(), [x], check_dtype=False)
+    assert gradcheck(lambda x: (x @ w).tanh(), [x.double()])  # meant for float64: no change
+    assert gradgradcheck(lambda x: (x @ w).tanh(), [x], check_dtype=False)
     assert gradgradcheck(lambda x, y: (x * y).sigmoid(), [x, x.detach()])
+    assert gradcheck(lambda x: x * w.T, [x])  # elementwise ops promote, as PyTorch
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -143,16 +143,21 @@ class _DtypeWatch(Listener):
 
 def _check_dtypes(fn: Callable[..., Any], inputs: Sequence[Any]) -> None:
     """Run ``fn`` and a backward on copies of ``inputs`` in their own dtypes, watching every op
-    (see ``_DtypeWatch``): the float64 check hides ops that change dtype. An ``fn`` written for
-    float64 only (mixing in float64 constants that some op refuses beside float32) is skipped."""
+    (see ``_DtypeWatch``): the float64 check hides ops that change dtype. An ``fn`` that
+    fails on those dtypes (mixing float64 constants into a matmul of float32 inputs, say) fails
+    the check, saying so."""
     xs = [_copy(x) for x in inputs]
     with listen(_DtypeWatch()):
         try:
             outs = [o for o in _as_tuple(fn(*xs)) if o.requires_grad]
         except GradcheckError:
             raise
-        except Exception:  # the float64 check ran it: it is only the dtype that fn refuses
-            return
+        except Exception as e:  # the float64 check ran it: it is the dtype that fn refuses
+            dtypes = sorted({str(x.dtype) for x in xs if isinstance(x, Tensor)})
+            raise GradcheckError(
+                f"fn passed in float64 but fails on its inputs' own dtypes ({', '.join(dtypes)})"
+                f": {type(e).__name__}: {e}. Give it float64 inputs if it is meant for float64 "
+                "only, or pass check_dtype=False") from e
         wrt = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
         if outs:
             ones = [tensor(np.ones(o.shape), dtype=o.dtype, device=o.device) for o in outs]
@@ -178,8 +183,8 @@ def gradcheck(
     ``fast_mode=None`` picks full mode for small problems and fast mode otherwise. With
     ``check_dtype``, ``fn`` also runs once (forward and backward) on the inputs' own dtypes,
     and each op must keep its inputs' floating dtype (float32, say) in its outputs and in its
-    gradients; ``astype`` may change it. (An ``fn`` whose forward raises on those dtypes, as
-    one mixing in float64 constants may, is not checked for dtypes.) On failure it raises
+    gradients; ``astype`` may change it (an ``fn`` that raises on those dtypes fails). On
+    failure it raises
     ``GradcheckError`` (or returns False with ``raise_exception=False``).
     """
     try:
