@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tinygrad_rnn import experiments as ex
-from tinygrad_rnn.serialization import load
+from tinygrad_rnn.serialization import load, save
 
 
 def tiny(**kw):
@@ -56,6 +56,18 @@ def test_resume_refuses_a_checkpoint_of_another_model(tmp_path):
         ex.train(tiny(lr=0.5, seed=3), tmp_path, resume=True, progress=False)
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         ex.train(tiny(), tmp_path / "elsewhere", resume=True, progress=False)
+
+
+def test_checkpoints_from_older_versions_with_an_unread_text_path_still_load(tmp_path):
+    ex.train(tiny(steps=6), tmp_path, progress=False, stop_after=3)
+    path = tmp_path / "checkpoint.trn"
+    ck = load(path)
+    ck["config"]["text_path"] = "corpus.txt"  # older versions kept --text for any task
+    save(ck, path)
+    cfg, _ = ex.load_run(path)
+    assert cfg.task == "adding" and cfg.text_path is None
+    resumed = ex.train(tiny(steps=6), tmp_path, resume=True, progress=False)
+    assert resumed == ex.train(tiny(steps=6), progress=False)
 
 
 def test_generate_samples_text_from_a_character_model(tmp_path):

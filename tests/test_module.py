@@ -286,6 +286,8 @@ def test_bad_arguments_get_errors_that_name_them():
         nn.Dropout("a")
     with pytest.raises(ValueError, match="dropout probability must be a number"):
         tr.functional.dropout(tr.ones(2), p=None)
+    assert nn.Dropout(np.float32(0.25)).p == 0.25  # NumPy numbers are numbers
+    assert tr.functional.dropout(tr.ones(2), p=np.float64(0.0)).shape == (2,)
     with pytest.raises(TypeError, match=r"the state must be a tuple \(h, c\) of Tensors, got int"):
         nn.LSTMCell(3, 4)(tr.ones(2, 3), 5)
     with pytest.raises(ValueError, match="at least one axis"):

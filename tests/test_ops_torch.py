@@ -742,7 +742,8 @@ def test_corner_cases_follow_torch():
     assert x.grad.shape == (0, 3)
     # where with two numbers takes their type and cond's device
     cond = [True, False]
-    for a, b in ((1.5, 2), (1, 2), (True, False), (1, 2.5)):
+    for a, b in ((1.5, 2), (1, 2), (True, False), (1, 2.5), (np.float64(1.5), np.float64(2)),
+                 (np.int32(1), 2)):
         ours = tr.where(tr.tensor(cond), a, b)
         theirs = torch.where(torch.tensor(cond), a, b)
         assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")

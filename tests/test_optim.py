@@ -588,8 +588,16 @@ def test_torch_options_this_optimizer_lacks_are_refused_not_ignored(name):
     topt = getattr(torch.optim, name)([tp], lr=0.1, foreach=False)
     groups = topt.state_dict()["param_groups"]
     opt.load_state_dict({"state": {}, "param_groups": groups})  # torch's defaults load
+    for k, v in opt.param_groups[0].items():
+        if k != "params" and k in groups[0]:
+            assert v == groups[0][k], k
     opt.param_groups[0]["name"] = "kept"  # other keys are kept and ignored, as in torch
-    optim.SGD([{"params": [_leaf()], "name": "encoder"}], lr=0.1)
+    p.grad = tr.ones(3)
+    opt.step()
+    assert opt.state_dict()["param_groups"][0]["name"] == "kept"
+    named = optim.SGD([{"params": [_leaf()], "name": "encoder"}], lr=0.1)
+    assert named.param_groups[0]["name"] == "encoder"
+    assert named.state_dict()["param_groups"][0]["name"] == "encoder"
 
 
 def test_a_state_saved_before_a_schedule_loads_into_a_scheduled_optimizer():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -167,12 +170,28 @@ def test_everyday_pytorch_idioms():
     assert f"{one:.3f}" == f"{tone:.3f}" == "2.500"
     assert [10, 20, 30][tr.tensor(1)] == [10, 20, 30][torch.tensor(1)] == 20
     for bad in (lambda t: float(t), lambda t: int(t)):
-        with pytest.raises((TypeError, ValueError)):
+        with pytest.raises(ValueError):
             bad(theirs)
-        with pytest.raises(TypeError, match="one element"):
+        with pytest.raises(ValueError, match="one element"):
             bad(ours)
-    with pytest.raises(TypeError, match="integer tensors"):
+    with pytest.raises(TypeError, match="integer or bool tensors"):
         [1, 2][tr.tensor(1.0)]
+    assert [1, 2][tr.tensor(True)] == [1, 2][torch.tensor(True)] == 2
+    with pytest.raises(TypeError, match="one element"):
+        [1, 2][tr.tensor([0, 1])]
+    # x.size copies, pickles and saves as the plain int it is
+    assert type(copy.copy(ours.size)) is int and pickle.loads(pickle.dumps(ours.size)) == 6
+    # Tensor(data): a sequence or array (torch's Tensor(3) is a shape: refused, with both ways)
+    with pytest.raises(TypeError, match=r"tr.tensor\(3\).*tr.zeros\(3\)"):
+        tr.Tensor(3)
+    with pytest.raises(TypeError):
+        torch.Tensor(3.0)
+    with pytest.raises(TypeError, match="sequence"):
+        tr.Tensor(3.0)
+    kept = torch.Tensor(torch.tensor([1, 2])).dtype  # a Tensor keeps its dtype
+    assert str(tr.Tensor(tr.tensor([1, 2])).dtype) == str(kept).removeprefix("torch.") == "int64"
+    with pytest.raises((RuntimeError, ValueError), match="cuda"):  # x.to(0): a GPU, as torch
+        ours.to(0) if not backend.cuda_available() else ours.to(7)
     np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
     assert np.array(ours, dtype=np.float64).dtype == np.float64
     for dtype in ("float64", np.float64):

@@ -414,6 +414,8 @@ def _check_run(ck: Any, where: str) -> None:
     unknown = sorted(set(ck["config"]) - set(Config.__dataclass_fields__))
     if unknown:
         raise ValueError(f"{where} has settings this version does not know: {unknown}")
+    if ck["config"].get("task") != "text":  # older versions kept a --text that no task read
+        ck["config"] = dict(ck["config"], text_path=None)
 
 
 def load_run(path: str | Path, device: str = "cpu") -> tuple[Config, SequenceModel]:

@@ -6,6 +6,7 @@ from theirs; nothing here has a backward of its own.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -143,7 +144,7 @@ def binary_cross_entropy_with_logits(
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (in training;
     the identity otherwise). The mask comes from ``tr.manual_seed``'s generator."""
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ValueError(f"dropout probability must be a number in [0, 1], got {p!r}")
     if not training or p == 0:
         return x

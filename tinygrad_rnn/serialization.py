@@ -68,7 +68,7 @@ from typing import Any
 import numpy as np
 
 from .backend import get_device
-from .tensor import Tensor, tensor
+from .tensor import Tensor, _Size, tensor
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save"]
 
@@ -114,6 +114,8 @@ class _Encoder:
 
     def encode(self, x: Any, where: str) -> dict[str, Any]:
         t = type(x)
+        if t is _Size:
+            x, t = int(x), int  # x.size: saved as the number it is
         if x is None:
             return {"type": "none"}
         if t is bool:

@@ -178,11 +178,16 @@ class _Size(int):
     def __call__(self, dim: int | None = None) -> Any:
         return self.shape if dim is None else self.shape[dim]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (int, (int(self),))  # copied, pickled or saved, it is the plain int
+
 
 def _device_or_dtype(device: Any, dtype: Any) -> tuple[Any, Any]:
     """``to(x)`` with one argument takes a device or a dtype, as PyTorch's ``to``."""
     if device is None or dtype is not None:
         return device, dtype
+    if isinstance(device, int) and not isinstance(device, bool):
+        return f"cuda:{device}", None  # PyTorch's x.to(0): a GPU by its index
     if isinstance(device, str):
         if device.split(":")[0] in ("cpu", "cuda") or device in known_devices():
             return device, None
@@ -231,10 +236,15 @@ class Tensor:
         device: str | None = None,
         requires_grad: bool = False,
     ) -> None:
-        """``Tensor(data)`` is float32 unless ``dtype`` says otherwise, as ``torch.Tensor``;
-        ``tr.tensor(data)`` infers the dtype from the data."""
-        t = tensor(data, dtype=np.float32 if dtype is None else dtype, device=device,
-                   requires_grad=requires_grad)
+        """``Tensor(data)`` is float32 unless ``dtype`` says otherwise (or ``data`` is a Tensor,
+        whose dtype it keeps), as ``torch.Tensor``; ``tr.tensor(data)`` infers the dtype."""
+        if isinstance(data, (int, float, bool)):  # torch.Tensor(3) is a shape, Tensor(3.0) an error
+            raise TypeError(
+                f"Tensor({data!r}): Tensor() takes a sequence or an array; for the number use "
+                f"tr.tensor({data!r}), for a tensor of that shape tr.zeros({data!r})")
+        if dtype is None and not isinstance(data, Tensor):
+            dtype = np.float32
+        t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
         self.data, self._dev, self._out = t.data, t._dev, 0
         self.requires_grad, self.grad, self._ctx = t.requires_grad, None, None
 
@@ -303,25 +313,25 @@ class Tensor:
 
     # one-element tensors as Python numbers, as in PyTorch: float(x), int(x), f"{x:.3f}"
     def __float__(self) -> float:
-        return float(self._one("float()"))
+        return float(self._one("float()", ValueError))
 
     def __int__(self) -> int:
-        return int(self._one("int()"))
+        return int(self._one("int()", ValueError))
 
     def __index__(self) -> int:
-        if self.dtype.kind not in "iu":
-            raise TypeError(f"only integer tensors of one element can be used as an index, "
-                            f"not dtype {self.dtype}")
-        return int(self._one("an index"))
+        if self.dtype.kind not in "iub":
+            raise TypeError(f"only integer or bool tensors of one element can be used as an "
+                            f"index, not dtype {self.dtype}")
+        return int(self._one("an index", TypeError))
 
     def __format__(self, spec: str) -> str:
         if self.ndim == 0:
             return format(self.item(), spec)
         return object.__format__(self, spec)  # a format spec is refused, as for any object
 
-    def _one(self, what: str) -> float | int | bool:
+    def _one(self, what: str, error: type[Exception]) -> float | int | bool:
         if self.size != 1:
-            raise TypeError(f"{what} needs a tensor of one element, got shape {self.shape}")
+            raise error(f"{what} needs a tensor of one element, got shape {self.shape}")
         return self.item()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:

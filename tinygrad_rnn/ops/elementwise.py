@@ -331,8 +331,8 @@ def where(cond: Any, x0: Any, x1: Any) -> Tensor:
     if ref is None:  # two Python numbers: a tensor of their type on cond's device, as PyTorch
         if not isinstance(cond, Tensor):
             raise TypeError("where: cond, x0 or x1 must be a Tensor")
-        kinds = {type(v) for v in (x0, x1)}
-        dtype = np.float32 if float in kinds else np.int64 if int in kinds else None
+        kinds = {np.asarray(v).dtype.kind for v in (x0, x1)}  # Python or NumPy numbers
+        dtype = np.float32 if "f" in kinds else np.int64 if kinds & {"i", "u"} else None
         ref = x0 = Tensor._wrap(cond._dev.to_device(np.asarray(x0, dtype)), cond._dev)
     c = cond.data if isinstance(cond, Tensor) else cond
     if not isinstance(c, ref._dev.array_type):

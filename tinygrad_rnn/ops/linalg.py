@@ -29,7 +29,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     float64 result from float32 weights would be silent and slow)."""
     if a.dtype != b.dtype:
         raise TypeError(f"matmul: the operands' dtypes differ ({a.dtype} and {b.dtype}); "
-                        "convert one with .to(dtype)")
+                        "convert one to the other's dtype (a Tensor with .to(dtype), a NumPy "
+                        "array with .astype(dtype))")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must not be scalars (shapes {a.shape} and {b.shape})")
     if a.ndim == 1 and b.ndim == 1:

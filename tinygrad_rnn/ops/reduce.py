@@ -10,6 +10,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..tensor import Function, Tensor
 
 Axis = int | Sequence[int] | None
@@ -94,11 +96,14 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 
     for a in axes:
         n *= x.shape[a]
     dof = max(0, n - correction)
-    if dof == 0:
-        warnings.warn(f"var over {n} elements with correction={correction}: degrees of freedom "
-                      "is 0, so the result is inf or NaN", RuntimeWarning, stacklevel=2)
     d = x - mean(x, axes, keepdims=True)
-    return (d * d).sum(axes, keepdims) * (1.0 / dof if dof else math.inf)
+    if dof:
+        return (d * d).sum(axes, keepdims) * (1.0 / dof)
+    warnings.warn(f"var over {n} elements with correction={correction}: degrees of freedom "
+                  "is 0, so the result is inf or NaN (and so is its gradient)", RuntimeWarning,
+                  stacklevel=2)
+    with np.errstate(invalid="ignore"):  # 0 * inf: the NaN just announced, not a second warning
+        return (d * d).sum(axes, keepdims) * math.inf
 
 
 def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
