@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import warnings
+import zlib
 
 import numpy as np
 import pytest
@@ -38,6 +39,18 @@ with warnings.catch_warnings():
 if os.environ.get("TINYGRAD_RNN_REQUIRE_GPU") == "1" and not HAS_CUDA:  # gpu_check.sh sets it
     raise pytest.UsageError("TINYGRAD_RNN_REQUIRE_GPU=1, but CuPy sees no GPU: "
                             f"{tr.backend._cupy_error}")
+
+
+
+@pytest.fixture(autouse=True)
+def _seeded_rng(request):
+    """Every test draws from tr's generator seeded by its own name, so a run is reproducible
+    and a test's numbers do not depend on which tests ran before it. Set
+    TINYGRAD_RNN_TEST_SEED to another integer to draw other numbers (it is how the suite is
+    checked for tests that pass only by luck)."""
+    base = int(os.environ.get("TINYGRAD_RNN_TEST_SEED", "0"))
+    tr.manual_seed(zlib.crc32(request.node.nodeid.encode()) + base)
+
 
 gpu = pytest.mark.gpu
 needs_cuda = pytest.mark.skipif(not HAS_CUDA, reason="needs CuPy and a CUDA GPU")

@@ -239,9 +239,11 @@ class Tensor:
         """``Tensor(data)`` is float32 unless ``dtype`` says otherwise (or ``data`` is a Tensor,
         whose dtype it keeps), as ``torch.Tensor``; ``tr.tensor(data)`` infers the dtype."""
         if isinstance(data, (int, float, bool)):  # torch.Tensor(3) is a shape, Tensor(3.0) an error
+            shape = (f", for a tensor of that shape tr.zeros({data!r})"
+                     if isinstance(data, int) and not isinstance(data, bool) else "")
             raise TypeError(
                 f"Tensor({data!r}): Tensor() takes a sequence or an array; for the number use "
-                f"tr.tensor({data!r}), for a tensor of that shape tr.zeros({data!r})")
+                f"tr.tensor({data!r}){shape}")
         if dtype is None and not isinstance(data, Tensor):
             dtype = np.float32
         t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
