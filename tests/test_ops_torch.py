@@ -646,7 +646,9 @@ def test_result_dtypes_of_two_tensor_functions_follow_pytorch(name):
             a, b = np.array([1, 0, 1], dtype=left), np.array([2, 1, 3], dtype=right)
             try:
                 want = str(theirs(torch.from_numpy(a), torch.from_numpy(b)).dtype)
-            except RuntimeError:  # torch refuses some (bool ** bool)
+            except RuntimeError:  # torch refuses bool ** bool: so do we, by name
+                with pytest.raises(TypeError, match="bool"):
+                    ours(tr.tensor(a), tr.tensor(b))
                 continue
             with np.errstate(divide="ignore", invalid="ignore"):
                 got = str(ours(tr.tensor(a), tr.tensor(b)).dtype)
@@ -674,6 +676,9 @@ def test_result_dtypes_of_numbers_and_unary_functions_follow_pytorch():
         a = np.array([True, False])
         assert str(f(tr.tensor(a)).dtype) == str(f(torch.from_numpy(a)).dtype).removeprefix(
             "torch.")
+    for f in (lambda t: t**True, lambda t: True**t):  # torch: x itself, and an error
+        with pytest.raises(TypeError, match="both bool"):
+            f(tr.tensor([True, False]))
     for value in (3, True, 2.5, np.int32(3)):
         assert str(tr.full((2,), value).dtype) == \
             str(torch.full((2,), value.item() if isinstance(value, np.number) else value)

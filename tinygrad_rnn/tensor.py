@@ -582,7 +582,15 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return Neg.apply(self)
 
+    def _check_pow(self, other: Any) -> None:
+        if self.dtype.kind == "b" and getattr(other, "dtype", None) is None:
+            other = np.asarray(other)
+        if self.dtype.kind == "b" and np.dtype(other.dtype).kind == "b":
+            raise TypeError("x ** y with both bool: pow is not defined for bool (as in "
+                            "PyTorch); convert one side first, e.g. x.float() ** y")
+
     def __pow__(self, other: Any) -> Tensor:
+        self._check_pow(other)
         if isinstance(other, (int, float, np.number)) and not isinstance(other, bool):
             # a plain Python number: NumPy treats it as weak, so float32 stays float32; a
             # fractional exponent makes an integer tensor float32, as in PyTorch
@@ -594,6 +602,7 @@ class Tensor:
         return Pow.apply(*self._pair(other))
 
     def __rpow__(self, other: Any) -> Tensor:
+        self._check_pow(other)
         return Pow.apply(*self._pair(other, reflected=True))
 
     def __matmul__(self, other: Any) -> Tensor:
