@@ -310,6 +310,10 @@ def test_cli_out_must_be_a_folder_that_can_be_made(capsys, tmp_path):
     assert rc == 1 and "is not a folder" in err
     rc, err = cli(capsys, "train", "--out", str(tmp_path / "file"))
     assert rc == 1 and "exists and is not a folder" in err
+    (tmp_path / "link").symlink_to(tmp_path / "gone")  # a link to nothing is named as such
+    for out in (tmp_path / "link", tmp_path / "link" / "sub"):
+        rc, err = cli(capsys, "gradflow", "--out", str(out))
+        assert rc == 1 and "is a link to" in err and "does not exist" in err, err
 
 
 def test_cli_resume_and_overwrite_cannot_be_given_together(capsys, tmp_path):

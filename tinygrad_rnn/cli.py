@@ -88,6 +88,9 @@ def _check_out(path: str) -> Path:
         raise ValueError(f"--out {p} exists and is not a folder")
     near = p
     while not near.exists():  # the nearest folder that exists, where p would be made
+        if near.is_symlink():
+            raise ValueError(f"--out {p}: {near} is a link to {os.readlink(near)}, which does "
+                             "not exist")
         near = near.parent
     if not near.is_dir():
         raise ValueError(f"--out {p}: {near} is not a folder")
