@@ -42,42 +42,50 @@ from .test_kernel_calls import NUMPY_STEP, build_with_host_compiler
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 SUFFIX = {np.dtype(np.float32): ("f32", "float"), np.dtype(np.float64): ("f64", "double")}
 
+def _on(m, x):  # the kernels select by the mask, never multiply (inf * 0 is NaN)
+    return np.where(m != 0, x, 0)
+
+
+def _off(m, x):
+    return np.where(m != 0, 0, x)
+
+
 def _lstm_fwd_masked(xw, hw, c_prev, h_prev, m, H, c, h, y, acts):
     c_new, h_new = np.empty_like(c_prev), np.empty_like(c_prev)
     fused.lstm_step(np, xw, hw, c_prev, acts, c_new, h_new)
     c[...], h[...], y[...] = np.where(m != 0, c_new, c_prev), np.where(m != 0, h_new, h_prev), \
-        h_new * m
+        _on(m, h_new)
 
 
 def _lstm_bwd_masked(acts, c_prev, c, dh, gy, dc, m, H, dgates, dc_prev, dh_keep):
     dh, dc, dcp = dh.copy(), dc.copy(), np.empty_like(dc)  # dc_prev is dc, dh_keep is dh
-    fused.lstm_step_backward(np, acts, c_prev, c, (dh + gy) * m, np.zeros_like(dh), dc * m,
+    fused.lstm_step_backward(np, acts, c_prev, c, _on(m, dh + gy), np.zeros_like(dh), _on(m, dc),
                              dgates, dcp)
-    dc_prev[...], dh_keep[...] = dcp + dc * (1 - m), dh * (1 - m)
+    dc_prev[...], dh_keep[...] = dcp + _off(m, dc), _off(m, dh)
 
 
 def _gru_fwd_masked(gi, gh, b_hh, h_prev, m, H, h, y, ghn, rzn):
     h_new = np.empty_like(h_prev)
     fused.gru_step(np, gi, gh, b_hh, h_prev, rzn, h_new, ghn)
-    h[...], y[...] = np.where(m != 0, h_new, h_prev), h_new * m
+    h[...], y[...] = np.where(m != 0, h_new, h_prev), _on(m, h_new)
 
 
 def _gru_bwd_masked(rzn, ghn, h_prev, dh, gy, m, H, dgi, dgh, dghn, dh_keep):
     dh, dz, zero = dh.copy(), np.empty_like(dh), np.zeros_like(dh)
-    fused.gru_step_backward(np, rzn, ghn, h_prev, (dh + gy) * m, zero, zero, dgi, dgh, dghn, dz)
-    dh_keep[...] = dz + dh * (1 - m)
+    fused.gru_step_backward(np, rzn, ghn, h_prev, _on(m, dh + gy), zero, zero, dgi, dgh, dghn, dz)
+    dh_keep[...] = dz + _off(m, dh)
 
 
 def _rnn_fwd_masked(xw, hw, h_prev, m, relu, H, new_h, h, y):
     h_new = np.empty_like(h_prev)
     fused.rnn_step(np, xw, hw, bool(relu), h_new)
-    new_h[...], h[...], y[...] = h_new, np.where(m != 0, h_new, h_prev), h_new * m
+    new_h[...], h[...], y[...] = h_new, np.where(m != 0, h_new, h_prev), _on(m, h_new)
 
 
 def _rnn_bwd_masked(dh, gy, y, m, relu, H, dpre, dh_keep):
     dh = dh.copy()  # dh_keep is dh
-    fused.rnn_step_backward(np, (dh + gy) * m, np.zeros_like(dh), y, bool(relu), dpre)
-    dh_keep[...] = dh * (1 - m)
+    fused.rnn_step_backward(np, _on(m, dh + gy), np.zeros_like(dh), y, bool(relu), dpre)
+    dh_keep[...] = _off(m, dh)
 
 
 def _lstm_proj_fwd_masked(xw, hw, c_prev, m, H, c, h_raw, acts):
@@ -87,12 +95,12 @@ def _lstm_proj_fwd_masked(xw, hw, c_prev, m, H, c, h_raw, acts):
 
 
 def _lstm_proj_out_masked(hp, h_prev, m, H, h, y):
-    h[...], y[...] = np.where(m != 0, hp, h_prev), hp * m
+    h[...], y[...] = np.where(m != 0, hp, h_prev), _on(m, hp)
 
 
 def _lstm_proj_bwd_masked(dh, gy, m, H, dh_new, dh_keep):
     dh = dh.copy()  # dh_keep may be dh
-    dh_new[...], dh_keep[...] = (dh + gy) * m, dh * (1 - m)
+    dh_new[...], dh_keep[...] = _on(m, dh + gy), _off(m, dh)
 
 
 # the masked kernels' NumPy twins, for a machine without a compiler
@@ -372,6 +380,30 @@ def test_pointer_loops_keep_nans_of_padding_where_the_array_path_does(host_steps
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("mode,kw", CASES)
+def test_pointer_loops_never_read_the_output_gradient_at_padding(host_steps, mode, kw):
+    """NaN in the output gradient at padded steps: the masked kernels select, never multiply
+    by the mask, so it reaches no gradient (NaN * 0 would be NaN everywhere)."""
+    tr.manual_seed(0)
+    layer = getattr(nn, mode)(3, 4, num_layers=2, bidirectional=True, dtype="float64", **kw)
+    x = tr.randn(5, 2, 3, dtype="float64", requires_grad=True)
+    results = []
+    for path in (host_steps.pointer_path, host_steps.array_path):
+        path()
+        x.grad = None
+        layer.zero_grad()
+        out, _ = layer(x, lengths=[5, 3])
+        gy = np.ones(out.shape)
+        gy[3:, 1] = np.nan
+        (out * tr.tensor(gy)).sum().backward()
+        results.append([x.grad.numpy()] + [q.grad.numpy() for q in layer.parameters()])
+        if len(results) == 1:
+            assert host_steps.calls(np.float64).get("gemm", 0) > 0, "the pointer loops did not run"
+    for a, b in zip(*results):
+        assert np.isfinite(a).all()
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
 def test_a_failing_gpu_toolchain_falls_back_with_a_warning(monkeypatch):
     """Where CuPy's cuBLAS or kernel compiler fails, the layers must still train (on the array
     path), and say once why they are slower."""
@@ -538,8 +570,8 @@ def test_the_first_use_check_passes_correct_loops_and_catches_faults(compiled, t
         source = _cpp_source()
         for k, (old, new) in enumerate([
                 ("m[i / H]", "m[threadIdx.x / H]"),
-                ("rnn_bwd_body(i, (dh + gy) * mb, (T)0, y, relu, dpre)",
-                 "rnn_bwd_body(i, (dh + gy) * mb, (T)0, y, 0, dpre)")]):
+                ("rnn_bwd_body(i, on ? dh + gy : (T)0, (T)0, y, relu, dpre)",
+                 "rnn_bwd_body(i, on ? dh + gy : (T)0, (T)0, y, 0, dpre)")]):
             assert old in source
             d = tmp_path / str(k)
             d.mkdir()

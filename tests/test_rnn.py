@@ -310,6 +310,55 @@ def test_what_the_padding_holds_changes_nothing(impl, mode, dims, layers, bidir,
     assert np.all((dx.transpose(1, 0, 2) if batch_first else dx)[pad] == 0)
 
 
+@pytest.mark.parametrize("impl", ["fused", "composed"])
+@given(mode=st.sampled_from([*MODES, "LSTM_PROJ"]), dims=tst.recurrent_dims(max_T=5, max_B=4),
+       layers=st.integers(1, 2), bidir=st.booleans(),
+       fill=st.sampled_from([np.nan, np.inf, -np.inf, 1e300]), data=st.data())
+def test_the_output_gradient_at_padding_is_never_read(impl, mode, dims, layers, bidir, fill,
+                                                      data):
+    """The output at a padded step is a constant 0, as PyTorch's pad_packed_sequence makes it:
+    a gradient there (NaN from a norm of a zero vector, say) changes nothing; multiplied by
+    the mask instead of selected, NaN * 0 would reach every weight."""
+    T, B, I, H = dims["T"], dims["B"], dims["I"], dims["H"]
+    cls, extra = MODES.get(mode, (nn.LSTM, {"proj_size": max(1, H - 1)}))
+    if mode == "LSTM_PROJ":
+        H += 1  # proj_size < hidden_size
+    tr.manual_seed(0)
+    layer = cls(I, H, num_layers=layers, bidirectional=bidir, dtype="float64", impl=impl,
+                **extra)
+    lengths = data.draw(st.lists(st.integers(1, T), min_size=B, max_size=B))
+    pad = np.arange(T)[:, None] >= np.array(lengths)[None, :]  # (T, B)
+    x0 = data.draw(tst.arrays((T, B, I)))
+    results = []
+    for g_pad in (0.0, fill):
+        layer.zero_grad()
+        x = tr.tensor(x0, requires_grad=True)
+        out, states = _run(layer, x, lengths=lengths)
+        gy = np.random.default_rng(1).standard_normal(out.shape)
+        gy[pad] = g_pad
+        with np.errstate(invalid="ignore", over="ignore"):
+            ((out * tr.tensor(gy)).sum() + sum(s.sum() for s in states)).backward()
+        results.append([x.grad.numpy(), *(q.grad.numpy() for q in layer.parameters())])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("impl", ["fused", "composed"])
+def test_a_finished_sequence_outputs_exact_zeros_even_where_its_discarded_step_overflows(impl):
+    """After a sequence ends, the fused loop still computes (and drops) a step for its row: an
+    overflow there (inf) must not turn the padded outputs into inf * 0 = NaN, which the next
+    layer would read."""
+    layer = nn.RNN(1, 1, num_layers=2, nonlinearity="relu", bias=False, impl=impl)
+    layer.load_state_dict({"weight_ih_l0": np.array([[1.0]]), "weight_hh_l0": np.array([[1e20]]),
+                           "weight_ih_l1": np.array([[1.0]]), "weight_hh_l1": np.array([[1.0]])})
+    x = tr.tensor(np.array([[[1e-30], [1e20]], [[0.0], [0.0]], [[0.0], [0.0]]]), dtype="float32")
+    with np.errstate(all="ignore"):  # layer 0's own weight gradients overflow, as in torch
+        out, _ = layer(x, lengths=[3, 1])
+        out.sum().backward()
+    np.testing.assert_array_equal(out.numpy()[1:, 1, 0], [0.0, 0.0])
+    assert np.isfinite(layer.weight_ih_l1.grad.numpy()).all()
+
+
 @given(mode=st.sampled_from(list(MODES)), dims=tst.recurrent_dims(), layers=st.integers(2, 3),
        bidir=st.booleans(), data=st.data())
 def test_multilayer_equals_stacked_single_layers(mode, dims, layers, bidir, data):

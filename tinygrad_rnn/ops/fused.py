@@ -418,7 +418,7 @@ class _Sequence(Function):
 def _masked_step(xp: Any, m: Any, h_new: Any, h: Any, ys: Any, hs: Any, t: int) -> Any:
     """Step t of a padded batch: a finished sequence (m false) keeps its state and outputs
     zeros. Writes the output and the state of step t; returns the state."""
-    ys[t] = h_new * m
+    ys[t] = xp.where(m, h_new, 0)  # selected, not multiplied: inf * 0 would be NaN
     hs[t] = h = xp.where(m, h_new, h)
     return h
 
@@ -464,7 +464,7 @@ class LSTMSequence(_Sequence):
                 h, c = h_new, c_new
             else:  # a finished sequence keeps its state and outputs zeros
                 m = mask[t]
-                ys[t] = h_new * m
+                ys[t] = xp.where(m, h_new, 0)
                 h, c = xp.where(m, h_new, h), xp.where(m, c_new, c)
             hs[t], cs[t] = h, c
         self.h0, self.c0, self.states, self.cells, self.acts, self.raw = h0, c0, hs, cs, acts, raw
@@ -521,10 +521,9 @@ class LSTMSequence(_Sequence):
                     dh = xp.matmul(dg, w_hh, out=dh_buf)
                     continue
                 dh_new, dc_new = dh + gy_t, dc
-                if mask is not None:
-                    m = mask[t]
-                    keep = ~m
-                    dh_new, dc_new = dh_new * m, dc * m
+                if mask is not None:  # selected, not multiplied: a NaN or inf gradient at
+                    m = mask[t]  # a padded position must not reach the weights (NaN * 0)
+                    dh_new, dc_new = xp.where(m, dh_new, 0), xp.where(m, dc, 0)
                 if w_hr is not None:
                     dh_new_all[t] = dh_new
                     dh_new = dh_new @ w_hr
@@ -532,8 +531,8 @@ class LSTMSequence(_Sequence):
                 lstm_step_backward(xp, a, c_prev, cs[t], dh_new, zero_c, dc_new, dg, dc_prev)
                 dh_prev = dg @ w_hh
                 if mask is not None:
-                    dh_prev = dh_prev + dh * keep
-                    dc_prev = dc_prev + dc * keep
+                    dh_prev = dh_prev + xp.where(m, 0, dh)
+                    dc_prev = dc_prev + xp.where(m, 0, dc)
                 dh, dc = dh_prev, dc_prev
             self.accumulate(t0, t1, dgates, [(0, dgates, G)])
         self.dh_new_all = dh_new_all
@@ -616,9 +615,9 @@ class GRUSequence(_Sequence):
                 else:
                     m = mask[t]
                     dh_prev = xp.empty_like(zero)
-                    gru_step_backward(xp, r_t, n_t, h_prev, (dh + gy_t) * m, zero, zero, dgi_t,
-                                      dgh, dghn_t, dh_prev)
-                    dh_prev += dgh @ w_hh + dh * ~m
+                    gru_step_backward(xp, r_t, n_t, h_prev, xp.where(m, dh + gy_t, 0), zero,
+                                      zero, dgi_t, dgh, dghn_t, dh_prev)
+                    dh_prev += dgh @ w_hh + xp.where(m, 0, dh)
                     dh = dh_prev
             # dW_hh's r and z rows from dgi's r and z blocks: the whole of dgi goes into the
             # matmul (a column slice is a strided matrix, which cuBLAS would copy) and the n
@@ -685,7 +684,7 @@ class RNNSequence(_Sequence):
                     dh = xp.matmul(d, w_hh, out=dh_buf)
                 else:
                     m = mask[t]
-                    rnn_step_backward(xp, (dh + gy_t) * m, zero, new[t], self.relu, d)
-                    dh = d @ w_hh + dh * ~m
+                    rnn_step_backward(xp, xp.where(m, dh + gy_t, 0), zero, new[t], self.relu, d)
+                    dh = d @ w_hh + xp.where(m, 0, dh)
             self.accumulate(t0, t1, dpre, [(0, dpre, H)])
         return [dh]

@@ -44,91 +44,95 @@ OP_N, OP_T = 0, 1  # cuBLAS: use a matrix as stored, or its transpose
 # Steps of a padded batch (``lengths``): a row whose sequence has ended (m = 0) keeps its
 # state and outputs zero. Each masked kernel runs its cell's plain body (as the device function
 # ``<cell>_body``) on one element, then applies the mask, as the array path does with
-# ``xp.where``: forward, state ← m ? new : previous and y ← new m; backward, the step sees
-# (dh + gy) m and dc m, and the carried gradient keeps dh (1 - m) (dc (1 - m)), to which the
-# step's gemm then adds dgates W_hh (beta = 1). m is one number per batch row: raw, m[i / H].
+# ``xp.where``: forward, state ← m ? new : previous and y ← m ? new : 0; backward, the step
+# sees m ? dh + gy : 0 and m ? dc : 0, and the carried gradient keeps m ? 0 : dh (and dc), to
+# which the step's gemm then adds dgates W_hh (beta = 1). Selected, never multiplied by m: an
+# inf or NaN at a padded position times 0 would be NaN. m is one number per batch row: raw,
+# m[i / H].
 MASKED_SOURCES = {
     "lstm_fwd_masked": (
         "raw T xw, raw T hw, T c_prev, T h_prev, raw T m, int32 H", "T c, T h, T y, raw T acts",
         """
-        const T mb = m[i / H];
+        const bool on = m[i / H] != (T)0;
         T c_new, h_new;
         lstm_fwd_body(i, xw, hw, c_prev, H, c_new, h_new, acts);
-        c = mb != (T)0 ? c_new : c_prev; h = mb != (T)0 ? h_new : h_prev; y = h_new * mb;
+        c = on ? c_new : c_prev; h = on ? h_new : h_prev; y = on ? h_new : (T)0;
         """,
     ),
     "lstm_bwd_masked": (
         "raw T acts, T c_prev, T c, T dh, T gy, T dc, raw T m, int32 H",
         "raw T dgates, T dc_prev, T dh_keep",
         """
-        const T mb = m[i / H];
+        const bool on = m[i / H] != (T)0;
         T dcp;
-        lstm_bwd_body(i, acts, c_prev, c, (dh + gy) * mb, (T)0, dc * mb, H, dgates, dcp);
-        dc_prev = dcp + dc * ((T)1 - mb); dh_keep = dh * ((T)1 - mb);
+        lstm_bwd_body(i, acts, c_prev, c, on ? dh + gy : (T)0, (T)0, on ? dc : (T)0, H, dgates,
+                      dcp);
+        dc_prev = dcp + (on ? (T)0 : dc); dh_keep = on ? (T)0 : dh;
         """,
     ),
     "gru_fwd_masked": (
         "raw T gi, raw T gh, raw T b_hh, T h_prev, raw T m, int32 H", "T h, T y, T ghn, raw T rzn",
         """
-        const T mb = m[i / H];
+        const bool on = m[i / H] != (T)0;
         T h_new;
         gru_fwd_body(i, gi, gh, b_hh, h_prev, H, h_new, ghn, rzn);
-        h = mb != (T)0 ? h_new : h_prev; y = h_new * mb;
+        h = on ? h_new : h_prev; y = on ? h_new : (T)0;
         """,
     ),
     "gru_bwd_masked": (
         "raw T rzn, T ghn, T h_prev, T dh, T gy, raw T m, int32 H",
         "raw T dgi, raw T dgh, T dghn, T dh_keep",
         """
-        const T mb = m[i / H];
+        const bool on = m[i / H] != (T)0;
         T dh_z;
-        gru_bwd_body(i, rzn, ghn, h_prev, (dh + gy) * mb, (T)0, (T)0, H, dgi, dgh, dghn, dh_z);
-        dh_keep = dh_z + dh * ((T)1 - mb);
+        gru_bwd_body(i, rzn, ghn, h_prev, on ? dh + gy : (T)0, (T)0, (T)0, H, dgi, dgh, dghn,
+                     dh_z);
+        dh_keep = dh_z + (on ? (T)0 : dh);
         """,
     ),
     "rnn_fwd_masked": (
         "T xw, T hw, T h_prev, raw T m, int32 relu, int32 H", "T new_h, T h, T y",
         """
-        const T mb = m[i / H];
+        const bool on = m[i / H] != (T)0;
         T h_new;
         rnn_fwd_body(i, xw, hw, relu, h_new);
-        new_h = h_new; h = mb != (T)0 ? h_new : h_prev; y = h_new * mb;
+        new_h = h_new; h = on ? h_new : h_prev; y = on ? h_new : (T)0;
         """,
     ),
     "rnn_bwd_masked": (
         "T dh, T gy, T y, raw T m, int32 relu, int32 H", "T dpre, T dh_keep",
         """
-        const T mb = m[i / H];
-        rnn_bwd_body(i, (dh + gy) * mb, (T)0, y, relu, dpre);
-        dh_keep = dh * ((T)1 - mb);
+        const bool on = m[i / H] != (T)0;
+        rnn_bwd_body(i, on ? dh + gy : (T)0, (T)0, y, relu, dpre);
+        dh_keep = on ? (T)0 : dh;
         """,
     ),
     # A projected LSTM's mask falls on h after the projection, so its step splits in two
     # around the projection's gemm. Forward: the cell, c masked, the unprojected h_raw kept
     # whole; then, on the projected hp (H here is its width P), h ← m ? hp : previous and
-    # y ← hp m. Backward: the output's part, dh_new = (dh + gy) m and the kept dh (1 - m); the
-    # cell's part is lstm_bwd_masked, given the projected-back gradient.
+    # y ← m ? hp : 0. Backward: the output's part, dh_new = m ? dh + gy : 0 and the kept
+    # m ? 0 : dh; the cell's part is lstm_bwd_masked, given the projected-back gradient.
     "lstm_proj_fwd_masked": (
         "raw T xw, raw T hw, T c_prev, raw T m, int32 H", "T c, T h_raw, raw T acts",
         """
-        const T mb = m[i / H];
+        const bool on = m[i / H] != (T)0;
         T c_new;
         lstm_fwd_body(i, xw, hw, c_prev, H, c_new, h_raw, acts);
-        c = mb != (T)0 ? c_new : c_prev;
+        c = on ? c_new : c_prev;
         """,
     ),
     "lstm_proj_out_masked": (
         "T hp, T h_prev, raw T m, int32 H", "T h, T y",
         """
-        const T mb = m[i / H];
-        h = mb != (T)0 ? hp : h_prev; y = hp * mb;
+        const bool on = m[i / H] != (T)0;
+        h = on ? hp : h_prev; y = on ? hp : (T)0;
         """,
     ),
     "lstm_proj_bwd_masked": (
         "T dh, T gy, raw T m, int32 H", "T dh_new, T dh_keep",
         """
-        const T mb = m[i / H];
-        dh_new = (dh + gy) * mb; dh_keep = dh * ((T)1 - mb);
+        const bool on = m[i / H] != (T)0;
+        dh_new = on ? dh + gy : (T)0; dh_keep = on ? (T)0 : dh;
         """,
     ),
 }
@@ -493,8 +497,8 @@ class PointerSteps:
                                        dh: Any, dc: Any, dh_all: Any, draw: Any, dh_buf: Any,
                                        w_hh: Any, w_hr: Any, zero_h: Any, zero_c: Any,
                                        mask: Any) -> Any:
-        """The backward of a projected LSTM with a mask. Per step: dh_all[t] = (dh + gy) m
-        and dh_buf = dh (1 - m) (``lstm_proj_bwd_masked``); draw = dh_all[t] W_hr; the cell's
+        """The backward of a projected LSTM with a mask. Per step: dh_all[t] = m ? dh + gy : 0
+        and dh_buf = m ? 0 : dh (``lstm_proj_bwd_masked``); draw = dh_all[t] W_hr; the cell's
         masked kernel; then dh_buf += dgates W_hh. ``dh_all`` is the array path's
         ``dh_new_all``; returns dh_buf (dh after the chunk)."""
         T, B, G = acts.shape
