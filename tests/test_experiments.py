@@ -3,9 +3,13 @@ the experiments whose results the docs record."""
 
 from __future__ import annotations
 
+import csv
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -30,6 +34,48 @@ def test_resumed_run_continues_exactly_like_an_uninterrupted_one(tmp_path, task,
     assert [h["step"] for h in resumed] == [h["step"] for h in whole]
     for a, b in zip(resumed, whole):
         assert a == b  # the same losses and metrics, bit for bit
+
+
+def test_a_resumed_run_drops_the_end_of_a_shorter_run_and_refuses_to_go_back(tmp_path):
+    whole = ex.train(tiny(steps=12), progress=False)
+    ex.train(tiny(steps=7), tmp_path, progress=False)  # evaluated at 3, 6 and its end, 7
+    resumed = ex.train(tiny(steps=12), tmp_path, resume=True, progress=False)
+    assert resumed == whole  # no row at step 7: the run went on past it
+    with pytest.raises(ValueError, match="already at step 12, past steps 10; give steps 12"):
+        ex.train(tiny(steps=10), tmp_path, resume=True, progress=False)
+    assert load(tmp_path / "checkpoint.trn")["config"]["steps"] == 12  # left as it was
+
+
+def _ctrl_c_at(step):
+    """A stop_when that presses Ctrl-C at the evaluation of ``step``."""
+    def press(row):
+        if row["step"] == step:
+            os.kill(os.getpid(), signal.SIGINT)
+        return False
+    return press
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32",
+                    reason="needs POSIX signals")
+def test_ctrl_c_finishes_the_step_saves_it_and_resume_continues_exactly(tmp_path):
+    whole = ex.train(tiny(), progress=False)
+    with pytest.raises(ex.TrainingInterrupted, match="stopped after step 6") as info:
+        ex.train(tiny(), tmp_path, progress=False, checkpoint_every=100,
+                 stop_when=_ctrl_c_at(6))
+    assert isinstance(info.value, KeyboardInterrupt) and info.value.step == 6
+    assert load(tmp_path / "checkpoint.trn")["step"] == 6  # not the last checkpoint_every
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    assert ex.train(tiny(), tmp_path, resume=True, progress=False) == whole
+
+    def twice(row):  # the second Ctrl-C stops at once, with nothing saved
+        _ctrl_c_at(row["step"])(row)
+        os.kill(os.getpid(), signal.SIGINT)
+        return False
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        ex.train(tiny(), tmp_path / "b", progress=False, stop_when=twice)
+    assert not isinstance(info.value, ex.TrainingInterrupted)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_training_reduces_the_loss_and_is_seeded():
@@ -87,22 +133,61 @@ def run_cli(*args):
                           text=True, timeout=300)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+def test_cli_ctrl_c_saves_the_step_and_the_metrics(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinygrad_rnn", "train", "--T", "6", "--hidden", "4", "--batch",
+         "4", "--test-size", "10", "--eval-every", "2", "--steps", "1000000",
+         "--checkpoint-every", "2", "--out", str(tmp_path), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(1200):  # the first checkpoint: training is under way
+            if (tmp_path / "checkpoint.trn").exists():
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "--resume continues" in err, err
+    step = load(tmp_path / "checkpoint.trn")["step"]
+    rows = list(csv.DictReader((tmp_path / "metrics.csv").read_text().splitlines()))
+    assert step >= 2 and int(rows[-1]["step"]) == step - step % 2
+
+
 def test_cli_compare_writes_table_metrics_and_plot(tmp_path):
     r = run_cli("compare", "--T", "6", "--steps", "10", "--hidden", "8", "--test-size", "50",
                 "--eval-every", "5", "--out", str(tmp_path), "--quiet")
     assert r.returncode == 0, r.stderr
     assert "final test MSE" in r.stdout and "lstm" in r.stdout
-    results = json.loads((tmp_path / "compare.json").read_text())["results"]
-    assert [row["cell"] for row in results] == ["rnn", "lstm", "gru"]
+    saved = json.loads((tmp_path / "compare.json").read_text())
+    assert [row["cell"] for row in saved["results"]] == ["rnn", "lstm", "gru"]
+    assert saved["config"]["cells"] == ["rnn", "lstm", "gru"] and "cell" not in saved["config"]
     assert (tmp_path / "curves.csv").read_text().startswith("cell,step")
     assert (tmp_path / "compare.png").stat().st_size > 1000
+
+
+def test_cli_compare_of_a_diverged_run_writes_valid_json(tmp_path):
+    r = run_cli("compare", "--T", "4", "--steps", "6", "--hidden", "4", "--test-size", "10",
+                "--eval-every", "2", "--lr", "1e30", "--clip", "0", "--cells", "rnn",
+                "--out", str(tmp_path), "--quiet")
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "compare.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text  # JSON has no such numbers: null
+    assert json.loads(text)["results"][0]["final_test_mse"] is None
 
 
 def test_cli_gradflow_writes_the_decay_table(tmp_path):
     r = run_cli("gradflow", "--T", "20", "--hidden", "8", "--batch", "4", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert "decay per step" in r.stdout
-    assert (tmp_path / "decay.csv").read_text().count("\n") == 6
+    # read as CSV readers do: the names of the models hold commas
+    decay = list(csv.DictReader((tmp_path / "decay.csv").read_text().splitlines()))
+    assert len(decay) == 5 and all(float(row["decay_factor"]) > 0 for row in decay)
+    assert any("," in row["model"] for row in decay)
+    flow = list(csv.reader((tmp_path / "gradflow.csv").read_text().splitlines()))
+    assert flow[0][0] == "distance" and len(flow[0]) == 6
+    assert all(len(row) == len(flow[0]) for row in flow) and len(flow) == 21
 
 
 def test_cli_train_resume_and_generate(tmp_path):
@@ -310,6 +395,13 @@ def test_cli_out_must_be_a_folder_that_can_be_made(capsys, tmp_path):
     assert rc == 1 and "is not a folder" in err
     rc, err = cli(capsys, "train", "--out", str(tmp_path / "file"))
     assert rc == 1 and "exists and is not a folder" in err
+    rc, err = cli(capsys, "train", "--out", "")
+    assert rc == 1 and "--out is empty" in err
+    rc, err = cli(capsys, "train", "--task", "text", "--text", "", "--out", str(tmp_path / "t"))
+    assert rc == 1 and "--text must be the path of a file" in err
+    (tmp_path / "run" / "metrics.csv").mkdir(parents=True)  # found before training, not after
+    rc, err = cli(capsys, "train", "--out", str(tmp_path / "run"))
+    assert rc == 1 and "metrics.csv is a folder" in err
     (tmp_path / "link").symlink_to(tmp_path / "gone")  # a link to nothing is named as such
     for out in (tmp_path / "link", tmp_path / "link" / "sub"):
         rc, err = cli(capsys, "gradflow", "--out", str(out))

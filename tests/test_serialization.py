@@ -384,6 +384,18 @@ def test_missing_parent_directory(tmp_path: Path) -> None:
         S.save([1], tmp_path / "file" / "c.ckpt")
     with pytest.raises(IsADirectoryError, match="is a directory"):
         S.save([1], tmp_path)
+    for no_file in ("", f"{tmp_path}{os.sep}"):  # refused before any temporary file is made
+        with pytest.raises(ValueError, match="names no file"):
+            S.save([1], no_file)
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["file"]
+
+
+def test_a_file_written_over_keeps_its_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "private.trn"
+    S.save([1], path)
+    path.chmod(0o600)
+    S.save([2], path)
+    assert S.load(path) == [2] and path.stat().st_mode & 0o777 == 0o600
 
 
 # ---- atomic writes ---------------------------------------------------------------------------

@@ -11,8 +11,11 @@ Results go to the output folder: metrics as CSV and JSON, plots as PNG (with mat
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -26,10 +29,15 @@ from .backend import get_device
 
 
 def _publish(tmp: str, path: Path) -> None:
-    """Give a finished temporary file the usual permissions and move it into place."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files only their owner can read
+    """Give a finished temporary file the permissions of the file it replaces, or the usual
+    ones, and move it into place."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask  # mkstemp makes files only their owner can read
+    os.chmod(tmp, mode)
     os.replace(tmp, path)
 
 
@@ -48,11 +56,26 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Rows as CSV, the columns in order of first appearance; a name with a comma is quoted."""
     keys: list[str] = []
     for r in rows:
         keys += [k for k in r if k not in keys]
-    lines = [",".join(keys)] + [",".join(str(r.get(k, "")) for k in keys) for r in rows]
-    _write_atomic(path, "\n".join(lines) + "\n")
+    text = io.StringIO()
+    writer = csv.DictWriter(text, keys, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    _write_atomic(path, text.getvalue())
+
+
+def _json_numbers(obj: Any) -> Any:
+    """NaN and infinities as null: JSON has no spelling for them (a diverged run has them)."""
+    if isinstance(obj, dict):
+        return {k: _json_numbers(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_numbers(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
 
 
 def _plot(path: Path, draw: Any) -> bool:
@@ -83,6 +106,8 @@ def _plot(path: Path, draw: Any) -> bool:
 def _check_out(path: str) -> Path:
     """The --out folder, checked now but made only when there is something to put in it, so
     that bad input leaves no empty folder behind."""
+    if not path.strip():
+        raise ValueError("--out is empty: give a folder (. for this one)")
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise ValueError(f"--out {p} exists and is not a folder")
@@ -136,7 +161,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         history = ex.train(cfg, progress=not args.quiet)
         curves[cell] = history
         final = history[-1]["test_mse"]
-        best = min(h["test_mse"] for h in history)
+        best = min((h["test_mse"] for h in history if np.isfinite(h["test_mse"])),
+                   default=float("nan"))  # a diverged run's NaN is no best
         rows.append({"cell": cell, "T": cfg.T, "steps": cfg.steps, "final_test_mse": final,
                      "best_test_mse": best, "baseline_mse": ex.data.ADDING_BASELINE_MSE,
                      "solved": final < 0.01})
@@ -150,8 +176,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _make_out(out)
     _write_csv(out / "compare.csv", rows)
     _write_csv(out / "curves.csv", [{"cell": c, **h} for c, hs in curves.items() for h in hs])
-    _write_atomic(out / "compare.json", json.dumps({"config": cfg0.__dict__, "results": rows,
-                                                    "curves": curves}, indent=1))
+    config = {k: v for k, v in cfg0.__dict__.items() if k != "cell"} | {"cells": args.cells}
+    _write_atomic(out / "compare.json", json.dumps(_json_numbers(
+        {"config": config, "results": rows, "curves": curves}), indent=1, allow_nan=False))
 
     def draw(ax: Any) -> None:
         for cell, hs in curves.items():
@@ -246,14 +273,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     get_device(cfg.device)
     out = _check_out(args.out)
     ckpt = out / "checkpoint.trn"
+    for path in (ckpt, out / "metrics.csv"):  # found now, not when the run has trained
+        if path.is_dir():
+            raise ValueError(f"{path} is a folder: the run writes a file there")
     if args.resume and not ckpt.exists():
         raise ValueError(f"--resume: no checkpoint to continue at {ckpt}")
     if not args.resume and ckpt.exists() and not args.overwrite:
         raise ValueError(f"{ckpt} exists: pass --resume to continue it or --overwrite to start "
                          "again")
     # train checks --checkpoint-every and reads the text before it makes the folder
-    history = ex.train(cfg, out, resume=args.resume, progress=not args.quiet,
-                       checkpoint_every=args.checkpoint_every)
+    try:
+        history = ex.train(cfg, out, resume=args.resume, progress=not args.quiet,
+                           checkpoint_every=args.checkpoint_every)
+    except ex.TrainingInterrupted as e:  # Ctrl-C: the last step was finished and saved
+        _write_csv(out / "metrics.csv", e.history)
+        print(f"interrupted: {e}; --resume continues", file=sys.stderr)
+        return 130
     _write_csv(out / "metrics.csv", history)
     last = history[-1] if history else {}
     print("final: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"

@@ -11,9 +11,13 @@ from a checkpoint continues exactly as if it had never stopped.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -125,6 +129,10 @@ class Config:
     embed: int = 32
     layers: int = 1
 
+    def __post_init__(self) -> None:
+        if isinstance(self.text_path, os.PathLike):  # a Path is saved as the text it spells
+            self.text_path = os.fspath(self.text_path)
+
     def check(self) -> None:
         """A clear error (``SettingError``) for an impossible configuration, before anything
         runs."""
@@ -153,6 +161,11 @@ class Config:
                                got=self.forget_bias)
         if self.task == "adding" and self.T < 2:
             raise SettingError("the adding problem needs {T} >= 2, got {got}", got=self.T)
+        if self.text_path is not None and not (isinstance(self.text_path, str)
+                                               and self.text_path.strip()):
+            raise SettingError("{text_path} must be the path of a file (or be left out for the "
+                               "Python standard library's source), got {got!r}",
+                               got=self.text_path)
         if self.text_path is not None and self.task != "text":
             raise SettingError("{text_path} is read by the text task only, not by {task} "
                                "{got!r}", got=self.task)
@@ -259,7 +272,7 @@ def make_task(cfg: Config) -> Task:
                     {"test_accuracy": float(np.bincount(y_te).max() / len(y_te))})
 
     # character-level text
-    text = data.read_text(cfg.text_path) if cfg.text_path else data.default_corpus()
+    text = data.read_text(cfg.text_path) if cfg.text_path is not None else data.default_corpus()
     vocab = data.Vocab(text)
     train_ids, test_ids = data.split_text(vocab.encode(text))
     if len(test_ids) < 2 or len(train_ids) < cfg.batch * (cfg.T + 1):
@@ -292,6 +305,37 @@ def make_task(cfg: Config) -> Task:
                 stateful=True)
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``train`` with a checkpoint folder: the step under way was finished and
+    saved. ``step`` and ``history`` say where the run stopped; ``resume=True`` continues."""
+
+    def __init__(self, step: int, history: list[dict[str, float]], path: Path) -> None:
+        super().__init__(f"stopped after step {step}, saved in {path}")
+        self.step, self.history, self.path = step, history, path
+
+
+class _FinishTheStep:
+    """While training with a checkpoint: the first Ctrl-C asks the loop to stop after the
+    step under way (a step cut in two would leave half-updated weights to save); a second
+    stops at once. Only where Python's own Ctrl-C handler is in place, in the main thread."""
+
+    def __enter__(self) -> _FinishTheStep:
+        self.requested, self.previous = False, None
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self.previous = signal.signal(signal.SIGINT, self._ask)
+        return self
+
+    def _ask(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, self.previous)
+        print("\nCtrl-C: saving after this step (Ctrl-C again stops at once)", file=sys.stderr)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
 def train(cfg: Config, out_dir: str | Path | None = None, resume: bool = False,
           progress: bool = True, checkpoint_every: int = 500,
           stop_when: Callable[[dict[str, float]], bool] | None = None,
@@ -302,6 +346,8 @@ def train(cfg: Config, out_dir: str | Path | None = None, resume: bool = False,
     history) is written atomically every ``checkpoint_every`` steps and at the end, and
     ``resume=True`` continues from it exactly. ``stop_when`` ends the run early when an
     evaluation satisfies it; ``stop_after`` stops (as if interrupted) after that many steps.
+    With ``out_dir``, Ctrl-C finishes the step under way, saves it and raises
+    ``TrainingInterrupted`` (a ``KeyboardInterrupt``); a second Ctrl-C stops at once.
     Every argument is checked, and the task's data made, before ``out_dir`` is created.
     """
     if not (_is_int(checkpoint_every) and checkpoint_every >= 1):
@@ -329,34 +375,39 @@ def train(cfg: Config, out_dir: str | Path | None = None, resume: bool = False,
         step, history, state = _restore(load(ckpt), cfg, model, opt, batch_rng)
     bar = Progress(cfg.steps, f"{cfg.cell} {cfg.task}", progress)
     bar.update(step)
-    while step < cfg.steps:
-        xb, yb = task.sample(batch_rng, step)
-        x = tensor(xb, device=cfg.device)
-        y = tensor(yb, device=cfg.device)
-        out, new_state = model(x, state if task.stateful else None)
-        loss = task.loss(out, y)
-        opt.zero_grad()
-        loss.backward()
-        if cfg.clip > 0:
-            nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-        opt.step()
-        if task.stateful:
-            state = nn.utils.detach_state(new_state)
-        step += 1
-        if step % cfg.eval_every == 0 or step == cfg.steps:
-            row = {"step": step, "loss": float(loss.item()), **task.evaluate(model)}
-            history.append(row)
-            bar.update(0, **{k: v for k, v in row.items() if k != "step"})
-            if stop_when is not None and stop_when(row):
+    with _FinishTheStep() if ckpt is not None else contextlib.nullcontext() as ctrl_c:
+        while step < cfg.steps:
+            xb, yb = task.sample(batch_rng, step)
+            x = tensor(xb, device=cfg.device)
+            y = tensor(yb, device=cfg.device)
+            out, new_state = model(x, state if task.stateful else None)
+            loss = task.loss(out, y)
+            opt.zero_grad()
+            loss.backward()
+            if cfg.clip > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+            opt.step()
+            if task.stateful:
+                state = nn.utils.detach_state(new_state)
+            step += 1
+            if step % cfg.eval_every == 0 or step == cfg.steps:
+                row = {"step": step, "loss": float(loss.item()), **task.evaluate(model)}
+                history.append(row)
+                bar.update(0, **{k: v for k, v in row.items() if k != "step"})
+                if stop_when is not None and stop_when(row):
+                    break
+            bar.update(1)
+            if ckpt is not None and (step % checkpoint_every == 0 or step == cfg.steps):
+                save(_checkpoint(cfg, model, opt, step, batch_rng, history, state), ckpt)
+            if stop_after is not None and step >= stop_after:
                 break
-        bar.update(1)
-        if ckpt is not None and (step % checkpoint_every == 0 or step == cfg.steps):
-            save(_checkpoint(cfg, model, opt, step, batch_rng, history, state), ckpt)
-        if stop_after is not None and step >= stop_after:
-            break
+            if ctrl_c is not None and ctrl_c.requested:
+                break
     bar.close()
     if ckpt is not None:
         save(_checkpoint(cfg, model, opt, step, batch_rng, history, state), ckpt)
+    if ctrl_c is not None and ctrl_c.requested:
+        raise TrainingInterrupted(step, history, ckpt)  # type: ignore[arg-type]
     return history
 
 
@@ -387,6 +438,10 @@ def _restore(ck: Any, cfg: Config, model: SequenceModel, opt: optim.Optimizer,
                         for k in changed),
             **{f"there_{k}": saved.get(k) for k in changed},
             **{f"here_{k}": getattr(cfg, k) for k in changed})
+    if int(ck["step"]) > cfg.steps:
+        raise SettingError("cannot resume: the checkpoint is already at step {at}, past "
+                           "{steps} {got}; give {steps} {at} or more", at=int(ck["step"]),
+                           got=cfg.steps)
     vocab = getattr(model, "vocab", None)
     if vocab is not None and ck.get("vocab") != "".join(vocab.chars):
         raise ValueError("cannot resume: the text's characters differ from the checkpoint's")
@@ -396,7 +451,10 @@ def _restore(ck: Any, cfg: Config, model: SequenceModel, opt: optim.Optimizer,
     _random.set_rng_state(ck["rng"])
     hidden = [tensor(h, device=cfg.device) for h in ck["hidden"]]
     state = None if not hidden else hidden[0] if len(hidden) == 1 else tuple(hidden)
-    return int(ck["step"]), list(ck["history"]), state
+    step, history = int(ck["step"]), list(ck["history"])
+    if history and step < cfg.steps and step % cfg.eval_every and history[-1]["step"] == step:
+        history.pop()  # the end-of-run evaluation of a shorter run: the run goes on past it
+    return step, history, state
 
 
 RESUME_FIXED = ("task", "cell", "T", "hidden", "batch", "lr", "clip", "forget_bias", "seed",

@@ -61,6 +61,7 @@ import contextlib
 import json
 import os
 import secrets
+import stat
 import struct
 import zipfile
 from typing import Any
@@ -213,6 +214,8 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     to gets the checkpoint (as ``torch.save``).
     """
     path = os.fspath(path)
+    if not os.path.basename(path):  # "" or "folder/": no file named
+        raise ValueError(f"save: {path!r} names no file: give a file name, e.g. 'model.trn'")
     if os.path.islink(path):  # write where it points, in that file's directory
         path = os.path.realpath(path)
     enc = _Encoder()
@@ -244,6 +247,8 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
                     _write_array(zf, name, value)
             f.flush()
             os.fsync(f.fileno())
+        with contextlib.suppress(OSError):  # a file written over keeps its permissions
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
