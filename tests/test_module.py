@@ -162,7 +162,11 @@ def test_small_layer_details_follow_torch():
              (nn.Linear(3, 2, bias=False), torch.nn.Linear(3, 2, bias=False)),
              (nn.Linear(3, 2), torch.nn.Linear(3, 2)),
              (nn.Embedding(5, 2, padding_idx=-1), torch.nn.Embedding(5, 2, padding_idx=-1)),
-             (nn.LSTM(3, 4, proj_size=np.int64(2)), torch.nn.LSTM(3, 4, proj_size=2))]
+             (nn.LSTM(3, 4, proj_size=np.int64(2)), torch.nn.LSTM(3, 4, proj_size=2)),
+             (nn.LSTM(3, 4, num_layers=2, bias=False, batch_first=True, dropout=0.1,
+                      bidirectional=True, proj_size=2),
+              torch.nn.LSTM(3, 4, num_layers=2, bias=False, batch_first=True, dropout=0.1,
+                            bidirectional=True, proj_size=2))]
     for ours, theirs in pairs:
         assert repr(ours) == repr(theirs)
     with warnings.catch_warnings():  # torch: "Initializing zero-element tensors is a no-op"

@@ -640,6 +640,8 @@ def test_dtype_and_device_mismatch_are_clear_errors():
         nn.GRU(3, 4)(tr.randn(2, 1, 3, device="strict"))
     with pytest.raises(TypeError, match="hidden is float64"):
         nn.GRU(3, 4)(tr.randn(2, 1, 3), tr.zeros(1, 1, 4, dtype="float64"))
+    with pytest.raises(ValueError, match="hidden is on 'strict' but the input is on 'cpu'"):
+        nn.GRU(3, 4)(tr.randn(2, 1, 3), tr.zeros(1, 1, 4, device="strict"))
 
 
 def test_bad_constructor_arguments_are_clear_errors():
@@ -649,6 +651,13 @@ def test_bad_constructor_arguments_are_clear_errors():
         nn.RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="dropout"):
         nn.GRU(3, 4, dropout=1.5)
+    with pytest.raises(ValueError, match="dropout"):  # as torch: a bool is no probability
+        nn.GRU(3, 4, num_layers=2, dropout=True)
+    assert nn.GRU(3, 4, num_layers=2, dropout=np.float32(0.25)).dropout == 0.25
+    with pytest.warns(UserWarning, match="does nothing with num_layers=1"):  # as torch
+        nn.LSTM(3, 4, dropout=0.2)
+    with pytest.raises(TypeError, match="bias must be True or False"):  # as torch
+        nn.RNN(3, 4, bias=0)
     with pytest.raises(ValueError, match="proj_size"):
         nn.LSTM(3, 4, proj_size=4)
 

@@ -28,6 +28,8 @@ Beyond PyTorch:
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -95,11 +97,12 @@ def _check_state(layer: Module, h: Any, expected: tuple[int, ...], what: str, re
         raise TypeError(f"{type(layer).__name__}: {what} must be a Tensor, got {type(h).__name__}")
     if h.shape != expected:
         raise ValueError(f"{type(layer).__name__}: Expected {what} size {expected}, got {h.shape}")
-    if h.dtype != ref.dtype or h.device != ref.device:
-        raise TypeError(
-            f"{type(layer).__name__}: {what} is {h.dtype} on {h.device!r} but the input is "
-            f"{ref.dtype} on {ref.device!r}"
-        )
+    if h.device != ref.device:
+        raise ValueError(f"{type(layer).__name__}: {what} is on {h.device!r} but the input is on "
+                         f"{ref.device!r}; move one with .to(device)")
+    if h.dtype != ref.dtype:
+        raise TypeError(f"{type(layer).__name__}: {what} is {h.dtype} but the input is "
+                        f"{ref.dtype}; convert it with .to(dtype=...)")
 
 
 # ---- cells --------------------------------------------------------------------------------
@@ -241,8 +244,14 @@ class RNNBase(Module):
         self.input_size = _positive_int("input_size", input_size)
         self.hidden_size = _positive_int("hidden_size", hidden_size)
         self.num_layers = _positive_int("num_layers", num_layers)
-        if not (isinstance(dropout, (int, float)) and 0 <= dropout <= 1):
+        if not (isinstance(dropout, numbers.Real) and not isinstance(dropout, (bool, np.bool_))
+                and 0 <= dropout <= 1):
             raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
+        if dropout and self.num_layers == 1:
+            warnings.warn(f"dropout={dropout} does nothing with num_layers=1: it applies between "
+                          "layers, to the outputs of all but the last", UserWarning, stacklevel=3)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"bias must be True or False, got {bias!r}")
         if not isinstance(proj_size, (int, np.integer)) or isinstance(proj_size, bool) or \
                 proj_size < 0 or (
                 proj_size and proj_size >= hidden_size):
@@ -304,9 +313,9 @@ class RNNBase(Module):
                 p.get("bias_hh" + sfx), p.get("weight_hr" + sfx))
 
     def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        for name, default in [("num_layers", 1), ("bias", True), ("batch_first", False),
-                              ("dropout", 0.0), ("bidirectional", False), ("proj_size", 0),
+        s = f"{self.input_size}, {self.hidden_size}"  # in torch's order, then ours
+        for name, default in [("proj_size", 0), ("num_layers", 1), ("bias", True),
+                              ("batch_first", False), ("dropout", 0.0), ("bidirectional", False),
                               ("forget_bias", 0.0)]:
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)}"
