@@ -384,7 +384,7 @@ def test_shapes_default_is_small(shape):
 @given(data=st.data(), num_shapes=st.integers(1, 4), max_dims=st.integers(0, 4),
        max_side=st.integers(1, 5))
 def test_broadcastable_shapes_broadcast(data, num_shapes, max_dims, max_side):
-    shapes = data.draw(tst.broadcastable_shapes(num_shapes, 0, max_dims, max_side))
+    shapes = data.draw(tst.broadcastable_shapes(num_shapes, 0, max_dims, 1, max_side))
     assert len(shapes) == num_shapes
     out = np.broadcast_shapes(*shapes)  # raises if they do not broadcast
     assert len(out) <= max_dims
@@ -396,7 +396,7 @@ def test_broadcastable_shapes_broadcast(data, num_shapes, max_dims, max_side):
 
 @given(data=st.data(), num_shapes=st.integers(1, 3), max_side=st.integers(0, 3))
 def test_broadcastable_shapes_with_zero_size_axes(data, num_shapes, max_side):
-    shapes = data.draw(tst.broadcastable_shapes(num_shapes, 0, 3, max_side, min_side=0))
+    shapes = data.draw(tst.broadcastable_shapes(num_shapes, 0, 3, 0, max_side))
     out = np.broadcast_shapes(*shapes)
     assert all(0 <= n <= max_side for s in shapes for n in s)
     for s in shapes:
@@ -533,6 +533,16 @@ def test_tensors_respect_arguments(device, dtype, requires_grad, data, lo, width
     v = x.numpy()
     assert np.all(np.isfinite(v))
     assert np.all((lo <= v) & (v <= hi))
+
+
+@given(data=st.data())
+def test_float32_tensors_take_bounds_a_float32_cannot_hold(data):
+    x = data.draw(tst.tensors((5,), dtype="float32", min_value=0.1, max_value=2.0))
+    assert np.all((0.1 <= x.numpy()) & (x.numpy() <= 2.0))  # 0.1 is no float32: rounded in
+    a = data.draw(tst.arrays((3,), dtype="float16", min_value=-1e9, max_value=1e9))
+    assert np.isfinite(a).all()  # clipped to what a float16 holds
+    with pytest.raises(ValueError, match=r"no float32 value lies in \[0.1, 0.1\]"):
+        tst.tensors((2,), dtype="float32", min_value=0.1, max_value=0.1)
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -4,10 +4,12 @@ The graph is made of ops (``Function`` objects); each op knows the tensors it wa
 (``fn.parents``). A tensor made by an op points at it (``tensor._ctx``). Backward runs in two
 phases, as in micrograd, but without recursion so a 10,000-step unrolled LSTM works:
 
-1. ``toposort``: order every op that leads to the output, each after the ops that use it.
-2. walk that order from the output back: hand each op the gradient of its output, get the
-   gradients of its inputs, sum each back to its input's shape (broadcasting), and add it to
-   what that input already received (a tensor used twice gets both contributions).
+1. ``toposort``: order every op that leads to the output, each after the ops that made its
+   inputs (the output's op last).
+2. walk that order from the output back, so that each op has all of its output's gradient
+   before it runs: hand each op that gradient, get the gradients of its inputs, sum each back
+   to its input's shape (broadcasting), and add it to what that input already received (a
+   tensor used twice gets both contributions).
 """
 
 from __future__ import annotations

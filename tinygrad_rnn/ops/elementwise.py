@@ -90,9 +90,9 @@ class Pow(Function):
     """y = x0 ** x1 (tensor exponent).
 
     VJP: g0 = gy * x1 * x0 ** (x1 - 1), taken as 0 at x0 = x1 = 0 (y = 1 around there, where
-    the formula is 0 * inf; as PyTorch);  g1 = gy * y * log(x0), taken as 0 where
-    x0 = 0 (the limit for x1 > 0, as PyTorch does) and NaN where x0 < 0 (no real logarithm).
-    Saves x0, x1 and y.
+    the formula is 0 * inf; as PyTorch);  g1 = gy * y * log(x0), where x0 = 0 taken as 0 for
+    x1 >= 0 (the limit for x1 > 0) and as gy * inf * log(0) = -inf * gy for x1 < 0, as
+    PyTorch; NaN where x0 < 0 (no real logarithm).  Saves x0, x1 and y.
     """
 
     def forward(self, x0: Any, x1: Any) -> Any:
@@ -104,10 +104,11 @@ class Pow(Function):
         xp = self.xp
         x0, x1, y = self.saved
         log_x0 = xp.log(xp.where(x0 > 0, x0, 1))
-        log_x0 = xp.where(x0 < 0, xp.nan, log_x0)
+        log_x0 = xp.where(x0 < 0, np.nan, xp.where(x0 == 0, xp.where(x1 < 0, -np.inf, 0), log_x0))
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** negative is inf, as torch
             g0 = gy * x1 * x0 ** (x1 - 1)
-        return xp.where(x1 == 0, xp.where(x0 == 0, 0, g0), g0), gy * y * log_x0
+            g1 = gy * y * log_x0
+        return xp.where(x1 == 0, xp.where(x0 == 0, 0, g0), g0), g1
 
 
 class Exp(Function):

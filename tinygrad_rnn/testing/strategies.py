@@ -45,8 +45,15 @@ def _elements(dt: np.dtype, min_value: float, max_value: float) -> st.SearchStra
     """Values of dtype ``dt`` in [min_value, max_value] (clipped to what ``dt`` holds)."""
     if dt.kind == "b":
         return st.booleans()
-    if dt.kind == "f":
-        return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False,
+    if dt.kind == "f":  # bounds rounded inward to dt (0.1 is no float32) and clipped to it
+        info = np.finfo(dt)
+        lo, hi = (dt.type(min(max(v, float(info.min)), float(info.max)))
+                  for v in (min_value, max_value))
+        lo = lo if float(lo) >= min_value else np.nextafter(lo, dt.type(np.inf))
+        hi = hi if float(hi) <= max_value else np.nextafter(hi, dt.type(-np.inf))
+        if lo > hi:
+            raise ValueError(f"no {dt} value lies in [{min_value}, {max_value}]")
+        return st.floats(float(lo), float(hi), allow_nan=False, allow_infinity=False,
                          width=8 * dt.itemsize)
     if dt.kind in "iu":
         info = np.iinfo(dt)
@@ -81,10 +88,11 @@ def tensors(shape: ShapeArg = None, dtype: Any = np.float64, min_value: float = 
 
 
 def broadcastable_shapes(num_shapes: int = 2, min_dims: int = 0, max_dims: int = 3,
-                         max_side: int = 4, min_side: int = 1
+                         min_side: int = 1, max_side: int = 4
                          ) -> st.SearchStrategy[tuple[Shape, ...]]:
     """Tuples of ``num_shapes`` shapes that broadcast together (sizes of 1 and missing axes).
-    With ``min_side=0`` an axis may have size 0; the others then have 0 or 1 there."""
+    With ``min_side=0`` an axis may have size 0; the others then have 0 or 1 there. (The
+    arguments come in the order of ``shapes`` and ``broadcastable_arrays``.)"""
     return hnp.mutually_broadcastable_shapes(
         num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims, min_side=min_side,
         max_side=max_side,
@@ -97,7 +105,7 @@ def broadcastable_arrays(num_arrays: int = 2, dtype: Any = np.float64, min_value
                          ) -> st.SearchStrategy[tuple[np.ndarray, ...]]:
     """Tuples of ``num_arrays`` arrays (as ``arrays``) whose shapes broadcast together: the
     operands of an elementwise op."""
-    return broadcastable_shapes(num_arrays, min_dims, max_dims, max_side, min_side).flatmap(
+    return broadcastable_shapes(num_arrays, min_dims, max_dims, min_side, max_side).flatmap(
         lambda shps: st.tuples(*(arrays(s, dtype, min_value, max_value) for s in shps)))
 
 
