@@ -99,6 +99,20 @@ def test_unary_op_values_and_gradients(name, device, data):
 
 
 @pytest.mark.parametrize("device", DEVICES)
+@given(data=st.data())
+def test_casts_and_moves_are_differentiable_twice(device, data):
+    x = tr.tensor(data.draw(tst.arrays()), device=device, requires_grad=True)
+    # through float32 and back: differences of a quadratic, with float32 rounding in them
+    cast = lambda t: (t.astype("float32") * t.astype("float32")).astype("float64")  # noqa: E731
+    loose = dict(eps=1e-3, atol=1e-3, rtol=1e-2)
+    assert gradcheck(cast, [x], **loose) and gradgradcheck(cast, [x], **loose)
+    other = "strict" if device == "cpu" else "cpu"  # ToDevice there and back
+    move = lambda t: (t.to(other) * t.to(other)).to(device)  # noqa: E731
+    assert move(x).device == device
+    assert gradcheck(move, [x]) and gradgradcheck(move, [x])
+
+
+@pytest.mark.parametrize("device", DEVICES)
 def test_sigmoid_is_stable_at_huge_inputs(device):
     x = tr.tensor([-1e4, -1000.0, -50.0, 0.0, 50.0, 1000.0, 1e4], device=device,
                   requires_grad=True)

@@ -70,6 +70,26 @@ def test_refused_create_graph_changes_nothing():
     assert w.grad is None and lstm.weight_ih_l0.grad is None
 
 
+class _ArrayOnlyBackward(tr.Function):
+    differentiable_backward = False
+
+    def forward(self, x):
+        self.saved = (x,)
+        return x * x
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return 2 * x * gy
+
+
+def test_a_users_op_without_a_differentiable_backward_is_named_without_layer_advice():
+    x = tr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="_ArrayOnlyBackward .*differentiable_backward = False") \
+            as info:
+        _ArrayOnlyBackward.apply(x).sum().backward(create_graph=True)
+    assert "impl=" not in str(info.value) and x.grad is None
+
+
 def test_load_state_dict_with_a_bad_value_loads_nothing():
     gru = nn.GRU(2, 3)
     before = gru.state_dict()

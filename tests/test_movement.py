@@ -124,6 +124,7 @@ def test_cat_stack_split(device, data):
     np.testing.assert_array_equal(tr.stack(same, sax).numpy(),
                                   np.stack([t.numpy() for t in same], sax))
     assert gradcheck(lambda *ts: tr.stack(ts, sax), same)
+    assert gradgradcheck(lambda *ts: tr.stack(ts, sax) * tr.stack(ts, sax), same)
 
     whole = tr.cat(xs, axis)
     sizes = [a.shape[axis] for a in arrays]
@@ -131,6 +132,13 @@ def test_cat_stack_split(device, data):
     for p, a in zip(parts, arrays):
         np.testing.assert_array_equal(p.numpy(), a)
     assert gradcheck(lambda t: tuple(tr.split(t, 2, axis)), [whole])
+    assert gradgradcheck(lambda t: tuple(p * p for p in tr.split(t, 2, axis)), [whole])
+    rows = whole.unbind(axis)
+    assert len(rows) == whole.shape[axis]
+    for i, r in enumerate(rows):
+        np.testing.assert_array_equal(r.numpy(), np.take(whole.numpy(), i, axis))
+    assert gradcheck(lambda t: tuple(t.unbind(axis)), [whole])
+    assert gradgradcheck(lambda t: tuple(r * r for r in t.unbind(axis)), [whole])
 
 
 def test_split_and_cat_errors_are_clear():

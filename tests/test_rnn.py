@@ -14,7 +14,7 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import functional as F
 from tinygrad_rnn import nn
 from tinygrad_rnn.autograd import FREED_GRAPH_MSG
-from tinygrad_rnn.testing import gradcheck
+from tinygrad_rnn.testing import gradcheck, gradgradcheck
 from tinygrad_rnn.testing import strategies as tst
 
 from .conftest import DEVICES
@@ -208,6 +208,23 @@ def with_params(module, params, *args, **kwargs):
         return module(*args, **kwargs)
     finally:
         module._parameters.update(saved)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("kind", list(CELLS))
+def test_composed_cells_are_differentiable_twice(device, kind):
+    """The composed cells (functional.rnn_cell, lstm_cell, gru_cell) give second derivatives
+    by every input, parameter and state, as the README says."""
+    tr.manual_seed(0)
+    cell = CELLS[kind][0](3, 2, dtype="float64", device=device, impl="composed")
+    x, h, c = (tr.randn(2, n, dtype="float64", device=device, requires_grad=True)
+               for n in (3, 2, 2))
+    params = list(cell.parameters())
+    if kind == "lstm":
+        assert gradgradcheck(lambda x, h, c, *ps: with_params(cell, ps, x, (h, c)),
+                             [x, h, c, *params])
+    else:
+        assert gradgradcheck(lambda x, h, *ps: with_params(cell, ps, x, h), [x, h, *params])
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -362,6 +362,28 @@ def test_gradgradcheck_catches_gradient_not_differentiable(device):
     assert gradgradcheck(Square.apply, [x]) is True  # the same op saving x properly
 
 
+class TwoFormulas(tr.Function):
+    """y = x²; the backward on arrays is right, on Tensors (create_graph) it is 3 x gy: alone,
+    the check of the second derivative would differentiate that consistently and pass."""
+
+    def forward(self, x):
+        self.saved = (x,)
+        return x * x
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return (3 if isinstance(gy, tr.Tensor) else 2) * x * gy
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradgradcheck_catches_a_backward_that_differs_under_create_graph(device):
+    x = t(X23, device, True)
+    assert gradcheck(TwoFormulas.apply, [x])
+    with pytest.raises(GradcheckError, match="input 0: the gradient recorded with create_graph"):
+        gradgradcheck(TwoFormulas.apply, [x])
+    assert gradgradcheck(TwoFormulas.apply, [x], raise_exception=False) is False
+
+
 # ---- strategies ------------------------------------------------------------------------------
 
 

@@ -207,11 +207,12 @@ def run_backward(
     if create_graph:  # refuse before anything changes, not halfway through
         for fn in order:
             if not fn.differentiable_backward:
+                hint = ("; the recurrent layers and cells compose differentiable ops with "
+                        "impl='composed'" if type(fn).__module__.endswith(".ops.fused") else "")
                 raise RuntimeError(
-                    f"{type(fn).__name__} computes its gradient with fused array code, which "
-                    "has no derivative of its own, so create_graph=True cannot go through it; "
-                    "use the composed ops instead (for the recurrent layers: impl='composed')"
-                )
+                    f"{type(fn).__name__} computes its gradient with array code that has no "
+                    "derivative of its own (differentiable_backward = False), so "
+                    f"create_graph=True cannot go through it{hint}")
     with _set_grad_enabled(create_graph):
         for fn in reversed(order):
             gy = grads.pop(id(fn), None)

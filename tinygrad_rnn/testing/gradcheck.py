@@ -12,7 +12,8 @@ gradient ``v`` and random directions ``u``, one input at a time. It also checks 
 its backward mutate neither the inputs nor the upstream gradient, that a zero upstream gradient
 gives zero gradients (not NaN), and, since float64 hides dtype slips, that every op run on the
 inputs' own dtypes (float32, say) keeps its inputs' dtype, forward and backward.
-``gradgradcheck`` does the same for the gradient itself.
+``gradgradcheck`` does the same for the gradient itself, after checking that the gradient
+recorded with ``create_graph=True`` equals the one the backward gives on arrays.
 """
 
 from __future__ import annotations
@@ -329,6 +330,24 @@ def gradgradcheck(
         gs = grad([o[k] for k in live], [x_args[i] for i in diff], [v_args[k] for k in live],
                   create_graph=True, allow_unused=True) if live else (None,) * len(diff)
         return tuple(g if g is not None else (x_args[i] * 0) for i, g in zip(diff, gs))
+
+    # the gradient recorded with create_graph must be the one backward gives without it: a
+    # backward that computes another formula on Tensors would pass the check below alone
+    x64, v64 = [_copy(x, np.float64) for x in xs], [_copy(v, np.float64) for v in vs]
+    o = _as_tuple(fn(*x64))
+    live = [k for k, t in enumerate(o) if t.requires_grad]
+    plain = grad([o[k] for k in live], [x64[i] for i in diff], [v64[k] for k in live],
+                 allow_unused=True) if live else (None,) * len(diff)
+    for i, g, h in zip(diff, first_grad(*x64, *v64), plain):
+        want = np.zeros(x64[i].shape) if h is None else h.numpy()
+        if not np.allclose(g.numpy(), want, atol=atol, rtol=rtol, equal_nan=True):
+            if not raise_exception:
+                return False
+            raise GradcheckError(
+                f"input {i}: the gradient recorded with create_graph=True differs from the one "
+                f"backward gives without it (max difference "
+                f"{np.max(np.abs(g.numpy() - want)):.3g}): backward must compute the same "
+                "formula on Tensors as on arrays")
 
     return gradcheck(first_grad, [*xs, *vs], eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode,
                      seed=seed, raise_exception=raise_exception, check_dtype=check_dtype)
