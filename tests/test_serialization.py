@@ -642,3 +642,41 @@ def test_saving_over_a_symlink_writes_where_it_points(tmp_path: Path) -> None:
     tr.save({"a": 2}, link)
     assert link.is_symlink() and tr.load(target)["a"] == 2 and tr.load(link)["a"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.trn", "real.trn"]
+
+
+# ---- copy.deepcopy and pickle (for code that copies a model: early stopping, EMA) -----------
+
+
+@pytest.mark.parametrize("device", ["cpu", "strict"])
+def test_deepcopy_of_a_module_copies_parameters_gradients_and_ties(device: str) -> None:
+    import copy
+
+    from tinygrad_rnn.testing import strict
+
+    strict.register()
+    lstm = tr.nn.LSTM(2, 3, device=device)
+    lstm(tr.randn(4, 1, 2, device=device))[0].sum().backward()
+    lstm.tied = lstm.weight_hh_l0  # one parameter under two names
+    twin = copy.deepcopy(lstm)
+    for (name, p), q in zip(lstm.named_parameters(), twin.parameters()):
+        assert type(q) is type(p) and q is not p and q.device == device, name
+        np.testing.assert_array_equal(q.numpy(), p.numpy())
+        np.testing.assert_array_equal(q.grad.numpy(), p.grad.numpy())
+    assert twin.tied is twin.weight_hh_l0
+    twin.weight_hh_l0.data += 1  # the copy owns its arrays
+    assert not np.array_equal(twin.weight_hh_l0.numpy(), lstm.weight_hh_l0.numpy())
+    y = tr.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="leaf tensors only"):  # as torch
+        copy.deepcopy(y)
+
+
+def test_pickle_keeps_values_device_class_and_requires_grad_not_grad() -> None:
+    lstm = tr.nn.GRU(2, 3)
+    lstm(tr.randn(4, 1, 2))[0].sum().backward()
+    back = pickle.loads(pickle.dumps(lstm))
+    for p, q in zip(lstm.parameters(), back.parameters()):
+        assert type(q) is type(p) and q.requires_grad and q.grad is None  # as torch
+        np.testing.assert_array_equal(q.numpy(), p.numpy())
+    x = tr.tensor([1.0, 2.0], requires_grad=True) * 3  # a result: its values, as torch
+    y = pickle.loads(pickle.dumps(x))
+    assert y.is_leaf and y.requires_grad and y.device == "cpu" and y.tolist() == [3.0, 6.0]

@@ -34,6 +34,16 @@ class Device:
     to_device: Callable[[np.ndarray], Any]
     to_host: Callable[[Any], np.ndarray]
 
+    # one object per device: copies and unpickled tensors refer to it by name
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (get_device, (self.name,))
+
+    def __copy__(self) -> Device:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Device:
+        return self
+
 
 _DEVICES: dict[str, Device] = {
     "cpu": Device("cpu", np.ndarray, np, np.asarray, np.asarray),

@@ -21,6 +21,7 @@ so the very formula that computes the gradient records a graph that can be diffe
 
 from __future__ import annotations
 
+import copy
 import operator
 import weakref
 from collections.abc import Iterator, Sequence
@@ -356,6 +357,24 @@ class Tensor:
 
     def tolist(self) -> Any:
         return self.numpy().tolist()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        """``copy.deepcopy``: a new leaf with copies of the values and of ``.grad``, of the same
+        class (a Parameter stays one). As in PyTorch, only a leaf can be deep-copied: a copy
+        of the graph behind a result is refused."""
+        if self._ctx is not None:
+            raise RuntimeError("copy.deepcopy copies leaf tensors only (as PyTorch): this one "
+                               "was made by an op; copy x.detach() for its values")
+        new = _rebuild(type(self), self.data.copy(), self._dev, self.requires_grad)
+        memo[id(self)] = new
+        new.grad = None if self.grad is None else copy.deepcopy(self.grad, memo)
+        return new
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        """Pickling keeps the values (as a host array), the device, ``requires_grad`` and the
+        class; not ``.grad`` or the graph, as PyTorch. (``tr.save`` never pickles.)"""
+        host = self._dev.to_host(self.data)
+        return (_rebuild, (type(self), np.array(host), self._dev.name, self.requires_grad))
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph: no gradient flows through the result.
@@ -807,6 +826,16 @@ class Tensor:
 
     def __iter__(self) -> Iterator[Tensor]:
         return iter(unbind(self, 0))
+
+
+def _rebuild(cls: type, data: Any, dev: Device | str, requires_grad: bool) -> Tensor:
+    """A leaf of class ``cls`` (Tensor or a subclass such as Parameter) around ``data``, moved
+    to ``dev``: what a copy and an unpickled tensor are made from."""
+    dev = dev if isinstance(dev, Device) else get_device(dev)
+    t = cls.__new__(cls)
+    t.data = data if isinstance(data, dev.array_type) else dev.to_device(data)
+    t._dev, t.requires_grad, t.grad, t._ctx, t._out = dev, requires_grad, None, None, 0
+    return t
 
 
 def _normalize_index(index: Index, dev: Device) -> Index:
