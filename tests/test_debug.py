@@ -248,3 +248,20 @@ def test_detect_anomaly_says_when_a_grad_was_already_bad():
         with tr.detect_anomaly(), pytest.raises(
                 RuntimeError, match=r"already held inf \(1 of 1 values\) before"):
             (x * 2).sum().backward()
+
+
+def test_detect_anomaly_ignores_gradients_no_input_needs():
+    """x * c with c a constant: Mul's gradient for c overflows, and the engine drops it."""
+    x, c = tr.tensor([1e30], requires_grad=True), tr.tensor([1e-30])
+    with tr.detect_anomaly(), np.errstate(over="ignore"):
+        (x * c * 1e30).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0], rtol=1e-5)
+
+
+def test_trace_norms_neither_underflow_nor_overflow_in_float32():
+    for scale in (1e-25, 1e20):
+        a = tr.tensor([1.0, 1.0], requires_grad=True)
+        with tr.trace() as t:
+            (a * scale).sum().backward()
+        norm = t.records[-1].gx_norms[0]
+        np.testing.assert_allclose(norm, scale * np.sqrt(2), rtol=1e-6)

@@ -126,3 +126,27 @@ def test_diagnostics_accept_cells_and_unbatched_input():
     assert set(gate_stats(cell, x)) == {"r", "z"}
     with pytest.raises(TypeError, match="recurrent layer"):
         hidden_grad_norms(nn.Linear(I, H), x)
+
+
+def test_hidden_grad_norms_work_under_no_grad_and_on_a_frozen_layer():
+    tr.manual_seed(0)
+    lstm = nn.LSTM(3, 4)
+    x = np.random.default_rng(0).standard_normal((5, 2, 3))
+    want = hidden_grad_norms(lstm, x)
+    with tr.no_grad():  # as in an evaluation block
+        np.testing.assert_array_equal(hidden_grad_norms(lstm, x), want)
+    lstm.requires_grad_(False)
+    np.testing.assert_array_equal(hidden_grad_norms(lstm, x), want)
+    assert all(p.grad is None for p in lstm.parameters())
+    with pytest.raises(ValueError, match="at least one step"):
+        hidden_grad_norms(lstm, x[:0])
+
+
+def test_hidden_grad_norms_of_a_float32_layer_do_not_underflow_to_zero():
+    """Vanishing gradients reach 1e-39 here: representable in float32, but their squares are
+    not, so the norms are taken in float64."""
+    tr.manual_seed(0)
+    rnn = nn.RNN(3, 16)
+    x = np.random.default_rng(0).standard_normal((120, 2, 3))
+    norms = hidden_grad_norms(rnn, x)
+    assert np.all(norms > 0) and norms[0] < 1e-30

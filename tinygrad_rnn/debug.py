@@ -88,8 +88,16 @@ def _array(g: Any) -> Any:
 
 
 def _norm(g: Any) -> float:
+    """The 2-norm, in float64 and scaled by the largest element, so that a tiny float32
+    gradient (1e-25) does not show as 0, nor a huge one as inf."""
     a = _array(g)
-    return math.sqrt(float((a * a).sum()))
+    if a.size == 0:
+        return 0.0
+    a = abs(a.astype(np.float64))
+    m = float(a.max())
+    if m == 0 or not math.isfinite(m):
+        return m
+    return m * math.sqrt(float(((a / m) ** 2).sum()))
 
 
 # ---- trace --------------------------------------------------------------------------------
@@ -242,6 +250,8 @@ class Anomaly(Listener):
     def backward(self, fn: Function, gys: Sequence[Any], gxs: tuple[Any, ...],
                  parents: tuple[Tensor, ...]) -> None:
         for k, g in enumerate(gxs):
+            if k < len(parents) and not parents[k].requires_grad:
+                continue  # a gradient nobody asked for, which the engine drops
             bad = None if g is None else _nonfinite(g)
             if bad is None:
                 continue

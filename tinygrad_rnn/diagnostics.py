@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
-from .autograd import grad, no_grad
+from .autograd import enable_grad, grad, no_grad
 from .ops.movement import stack
 from .tensor import Tensor, tensor
 
@@ -53,17 +53,22 @@ def _sequence(layer: Any, x: Any, w_ih: Tensor) -> Tensor:
         x = x.transpose(1, 0, 2)
     if x.ndim != 3 or x.shape[2] != w_ih.shape[1]:
         raise ValueError(f"expected an input of shape (T, B, {w_ih.shape[1]}), got {x.shape}")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"expected at least one step and one sequence, got shape {x.shape}")
     return x.detach()
 
 
-def _unroll(layer: Any, x: Any) -> tuple[str, tuple[Any, ...], Tensor, list[Tensor]]:
-    """Run the first layer step by step with the composed cells: (mode, weights, x, [h_t])."""
+def _unroll(layer: Any, x: Any, track: bool = False
+            ) -> tuple[str, tuple[Any, ...], Tensor, list[Tensor]]:
+    """Run the first layer step by step with the composed cells: (mode, weights, x, [h_t]).
+    ``track``: the zero initial state requires grad, so that every h_t does, even with the
+    layer's weights frozen."""
     mode, (w_ih, w_hh, b_ih, b_hh, w_hr) = _first_layer(layer)
     x = _sequence(layer, x, w_ih)
     B, H = x.shape[1], w_hh.shape[0] // {"LSTM": 4, "GRU": 3}.get(mode, 1)
     xp = x._dev.xp
-    h = Tensor._wrap(xp.zeros((B, w_hh.shape[1]), dtype=x.dtype), x._dev)
-    c = Tensor._wrap(xp.zeros((B, H), dtype=x.dtype), x._dev)
+    h = Tensor._wrap(xp.zeros((B, w_hh.shape[1]), dtype=x.dtype), x._dev, track)
+    c = Tensor._wrap(xp.zeros((B, H), dtype=x.dtype), x._dev, track)
     hs = []
     for t in range(x.shape[0]):
         if mode == "LSTM":
@@ -86,9 +91,17 @@ def hidden_grad_norms(layer: Any, x: Any, loss: Callable[[Tensor], Tensor] | Non
     default is L = <v, h_T>, with v a fixed random unit vector per sequence (drawn from
     ``seed``): how much of a signal at the end of the sequence reaches step t, as
     ``experiments.gradient_norms`` measures it. ∂L/∂h_t is the total derivative: through the
-    outputs at step t and through every later step.
+    outputs at step t and through every later step. It works under ``no_grad`` and on a
+    frozen layer, and changes no ``.grad``. The norms are taken in float64, so that those of a
+    float32 layer do not underflow to 0.
     """
-    _, _, x, hs = _unroll(layer, x)
+    with enable_grad():
+        return _hidden_grad_norms(layer, x, loss, seed)
+
+
+def _hidden_grad_norms(layer: Any, x: Any, loss: Callable[[Tensor], Tensor] | None,
+                       seed: int) -> np.ndarray:
+    _, _, x, hs = _unroll(layer, x, track=True)
     if loss is None:
         B, H = hs[-1].shape
         v = np.random.default_rng(seed).standard_normal((B, H))
@@ -101,7 +114,8 @@ def hidden_grad_norms(layer: Any, x: Any, loss: Callable[[Tensor], Tensor] | Non
     if not value.requires_grad:
         raise RuntimeError("hidden_grad_norms: the loss does not depend on the hidden states")
     grads = grad(value, hs, allow_unused=True)
-    return np.array([0.0 if g is None else float(np.linalg.norm(g.numpy(), axis=1).mean())
+    return np.array([0.0 if g is None else
+                     float(np.linalg.norm(g.numpy().astype(np.float64), axis=1).mean())
                      for g in grads])
 
 

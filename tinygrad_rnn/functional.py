@@ -44,17 +44,31 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return y if bias is None else y + bias
 
 
+def _shift(x: Tensor, axis: int) -> Tensor:
+    """x - m, m the maximum along ``axis`` as a constant (0 for a row of -inf, which then
+    stays -inf): the largest shifted value is 0, so exp() neither overflows nor underflows."""
+    xp = x._dev.xp
+    if x.size == 0:
+        return x
+    m = x.data.max(axis=axis, keepdims=True)
+    return x - Tensor._wrap(xp.where(m == -np.inf, 0, m), x._dev)
+
+
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x - m) / Σ exp(x - m) along ``axis``, m the (constant) maximum: stable for any finite
     input, and exact to the dtype's precision even at large magnitudes."""
-    m = Tensor._wrap(x.data.max(axis=axis, keepdims=True), x._dev)
-    e = (x - m).exp()
+    e = _shift(x, axis).exp()
     return e / e.sum(axis, keepdims=True)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along ``axis``: never takes the log of an underflowed zero."""
-    return x - x.logsumexp(axis, keepdims=True)
+    """s - log Σ exp(s) along ``axis``, with s = x - m (m the constant maximum): never takes the
+    log of an underflowed zero, and exact at large magnitudes, where x - logsumexp(x) would
+    subtract two large, nearly equal numbers."""
+    if x.size == 0:  # nothing to normalise (and no log of an empty sum)
+        return x.reshape(x.shape)
+    s = _shift(x, axis)
+    return s - s.exp().sum(axis, keepdims=True).log()
 
 
 def _reduce(loss: Tensor, reduction: Reduction, count: Any = None) -> Tensor:
