@@ -33,9 +33,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..tensor import Function
 from . import pointer_steps
-from .elementwise import sigmoid_array
 
 # ---- CuPy kernels (built on first use; CuPy caches the compiled code per dtype) ------------
 
@@ -134,12 +135,63 @@ def lstm_step(xp: Any, xw: Any, hw: Any, c_prev: Any, acts: Any, c: Any, h: Any)
     if k is not None:
         k(xw, hw, c_prev, H, c, h, acts)
         return
-    gates = xw + hw
-    acts[...] = sigmoid_array(xp, gates)
-    acts[:, 2 * H:3 * H] = xp.tanh(gates[:, 2 * H:3 * H])
-    i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
-    c[...] = f * c_prev + i * g
-    h[...] = o * xp.tanh(c)
+    xp.add(xw, hw, out=acts)  # the gates' pre-activations, then each gate in place
+    g = xp.tanh(acts[:, 2 * H:3 * H])
+    _sigmoid_inplace(xp, acts)
+    acts[:, 2 * H:3 * H] = g
+    i, f, o = acts[:, :H], acts[:, H:2 * H], acts[:, 3 * H:]
+    xp.multiply(f, c_prev, out=c)
+    xp.multiply(i, g, out=h)  # h as scratch: i g
+    c += h
+    xp.tanh(c, out=h)
+    h *= o
+
+
+def _sigmoid_inplace(xp: Any, a: Any) -> None:
+    """a ← σ(a) = 1 / (1 + exp(-a)) in place, as ``sigmoid_array`` (exp(-a) may overflow to
+    inf, giving the right limit 0)."""
+    with np.errstate(over="ignore"):
+        xp.negative(a, out=a)
+        xp.exp(a, out=a)
+    a += 1
+    xp.reciprocal(a, out=a)
+
+
+def lstm_backward_factors(xp: Any, acts: Any, c: Any, c_prev: Any, p: Any, qf: Any) -> None:
+    """What the backward of n steps needs that does not depend on the gradients coming in, for
+    all n at once (the array path; a GPU kernel computes it per step). With [i, f, g, o] =
+    acts (n, B, 4H), c and c_prev (n, B, H): p ← [g σ'(i), c_prev σ'(f), i (1 - g²),
+    tanh(c) σ'(o)] and qf ← [o (1 - tanh² c), f], σ'(i) = i (1 - i) from the gate's value.
+    Then, per step, ``lstm_steps_backward`` has only products left. p may be acts itself."""
+    H = c.shape[-1]
+    i, f, g, o = (acts[..., k * H:(k + 1) * H] for k in range(4))
+    tc = xp.tanh(c)
+    qf[..., :H] = o * (1 - tc * tc)
+    qf[..., H:] = f
+    # all computed before any is stored: p may be acts
+    di, df, dg, do = g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tc * o * (1 - o)
+    p[..., :H], p[..., H:2 * H], p[..., 2 * H:3 * H], p[..., 3 * H:] = di, df, dg, do
+
+
+def lstm_steps_backward(xp: Any, times: Any, t0: int, p: Any, qf: Any, gy: Any, dh: Any,
+                        dc: Any, w_hh: Any) -> None:
+    """The reverse loop over steps t in ``times`` (p[t - t0], qf[t - t0] theirs, from
+    ``lstm_backward_factors``): dh += gy_t; dc += dh o (1 - tanh² c); the gate gradients
+    [dc g σ'(i), dc c_prev σ'(f), dc i (1 - g²), dh tanh(c) σ'(o)] ← p_t, in place; then
+    dh ← p_t W_hh and dc ← dc f for the step before. dh and dc are updated in place."""
+    B, H = dc.shape
+    p4 = p.reshape(p.shape[0], B, 4, H)  # p is contiguous: a view
+    scratch = xp.empty_like(dc)
+    for t in times:
+        k = t - t0
+        if gy is not None:
+            dh += gy[t]
+        xp.multiply(dh, qf[k, :, :H], out=scratch)
+        dc += scratch
+        p4[k, :, :3] *= dc[:, None, :]
+        p4[k, :, 3] *= dh
+        xp.matmul(p[k], w_hh, out=dh)
+        dc *= qf[k, :, H:]
 
 
 def lstm_step_backward(xp: Any, acts: Any, c_prev: Any, c: Any, dh_next: Any, gy: Any,
@@ -174,13 +226,19 @@ def gru_step(xp: Any, gi: Any, gh: Any, b_hh: Any, h_prev: Any, rzn: Any, h: Any
     if k is not None:
         k(gi, gh, b_hh, h_prev, H, h, ghn, rzn)
         return
-    gh = gh + b_hh
-    ghn[...] = gh[:, 2 * H:]
-    rzn[:, :2 * H] = sigmoid_array(xp, gi[:, :2 * H] + gh[:, :2 * H])
+    xp.add(gh[:, 2 * H:], b_hh[2 * H:], out=ghn)
+    rz = rzn[:, :2 * H]  # written in place (rzn may be gi: each element read before written)
+    xp.add(gi[:, :2 * H], gh[:, :2 * H], out=rz)
+    rz += b_hh[:2 * H]
+    _sigmoid_inplace(xp, rz)
     r, z = rzn[:, :H], rzn[:, H:2 * H]
-    rzn[:, 2 * H:] = xp.tanh(gi[:, 2 * H:] + r * ghn)
+    xp.multiply(r, ghn, out=h)  # h as scratch: the n gate's pre-activation
+    h += gi[:, 2 * H:]
     n = rzn[:, 2 * H:]
-    h[...] = n + z * (h_prev - n)
+    xp.tanh(h, out=n)
+    xp.subtract(h_prev, n, out=h)
+    h *= z
+    h += n
 
 
 def gru_step_backward(xp: Any, rzn: Any, ghn: Any, h_prev: Any, dh_mm: Any, dh_dir: Any,
@@ -209,14 +267,54 @@ def gru_step_backward(xp: Any, rzn: Any, ghn: Any, h_prev: Any, dh_mm: Any, dh_d
     dh_prev[...] = dhz
 
 
+def gru_backward_factors(xp: Any, rzn: Any, ghn: Any, h_prev: Any, out: Any) -> None:
+    """What the backward of n steps needs that does not depend on the gradients coming in, for
+    all n at once (the array path). With [r, z, n] = rzn (n, B, 3H), ghn = W_hn h + b_hn and
+    h_prev: out ← [(1 - z)(1 - n²), ghn σ'(r), (h_prev - n) σ'(z), r, z] (n, B, 5H)."""
+    H = h_prev.shape[-1]
+    r, z, n = rzn[..., :H], rzn[..., H:2 * H], rzn[..., 2 * H:]
+    out[..., :H] = (1 - z) * (1 - n * n)
+    out[..., H:2 * H] = ghn * r * (1 - r)
+    out[..., 2 * H:3 * H] = (h_prev - n) * z * (1 - z)
+    out[..., 3 * H:4 * H] = r
+    out[..., 4 * H:] = z
+
+
+def gru_steps_backward(xp: Any, times: Any, t0: int, factors: Any, gy: Any, dh: Any, dgi: Any,
+                       dghn: Any, dgh: Any, w_hh: Any, dh_buf: Any) -> None:
+    """The reverse loop over steps t in ``times`` (their factors from
+    ``gru_backward_factors`` at t - t0): dh += gy_t; dn' = dh (1 - z)(1 - n²),
+    dr' = dn' ghn σ'(r), dz' = dh (h_prev - n) σ'(z) ← dgi_t; dghn_t ← dn' r; then
+    dh ← dh z + [dr', dz', dn' r] W_hh for the step before. dh is updated in place; dgi, dghn
+    may be the saved r, z, n and ghn, which the factors no longer need."""
+    H = dh.shape[-1]
+    for t in times:
+        k = t - t0
+        f, d = factors[k], dgi[k]
+        if gy is not None:
+            dh += gy[t]
+        xp.multiply(dh, f[:, :H], out=d[:, 2 * H:])
+        xp.multiply(d[:, 2 * H:], f[:, H:2 * H], out=d[:, :H])
+        xp.multiply(dh, f[:, 2 * H:3 * H], out=d[:, H:2 * H])
+        xp.multiply(d[:, 2 * H:], f[:, 3 * H:4 * H], out=dghn[k])
+        dgh[:, :2 * H] = d[:, :2 * H]
+        dgh[:, 2 * H:] = dghn[k]
+        dh *= f[:, 4 * H:]
+        xp.matmul(dgh, w_hh, out=dh_buf)
+        dh += dh_buf
+
+
 def rnn_step(xp: Any, xw: Any, hw: Any, relu: bool, h: Any) -> None:
     """h ← tanh(xw + hw) (or relu), in place (h may be xw itself)."""
     k = _kernel(xp, "rnn_fwd")
     if k is not None:
         k(xw, hw, int(relu), h)
         return
-    pre = xw + hw
-    h[...] = xp.maximum(pre, 0) if relu else xp.tanh(pre)
+    xp.add(xw, hw, out=h)
+    if relu:
+        xp.maximum(h, 0, out=h)  # relu(NaN) = NaN
+    else:
+        xp.tanh(h, out=h)
 
 
 def rnn_step_backward(xp: Any, dh_next: Any, gy: Any, y: Any, relu: bool, dpre: Any) -> None:
@@ -299,7 +397,10 @@ class _Sequence(Function):
     Memory: the backward writes each step's gate gradients over the saved activations of that
     step, used up by then, where it may (the last backward through the op, and only into
     buffers the op owns). Otherwise it writes them into a buffer of a few steps and adds the
-    weight gradients every ``chunk_len`` steps."""
+    weight gradients every ``chunk_len`` steps. The CPU array path also works in chunks of
+    ``chunk_len`` steps: per chunk, the factors of the backward that do not depend on the
+    incoming gradients for all its steps at once (a few NumPy calls instead of a few per
+    step), then a short reverse loop over the chunk."""
 
     differentiable_backward = False
     has_cell = False
@@ -475,18 +576,25 @@ class LSTMSequence(_Sequence):
         hs, cs, acts, mask = self.states, self.cells, self.acts, self.mask
         w_hh, w_hr = self.saved[2], self.saved[3]
         T, B, G = acts.shape
+        H = G // 4
         zero_h, zero_c = xp.zeros_like(hs[0]), xp.zeros_like(cs[0])
         dh = zero_h if g_hn is None else g_hn
         # updated in place below
         dc = xp.array(zero_c if g_cn is None else g_cn, dtype=cs.dtype, order="C")
-        # on the last backward, each step's gate gradients overwrite its used-up activations
-        K = T if self.final else self.chunk_len(T, B * G)
-        ring = None if self.final else xp.empty((K, B, G), dtype=acts.dtype)
         direct = mask is None and w_hr is None
+        # the array path without a mask or projection: per chunk of steps, everything that does
+        # not depend on the incoming gradients first, for the whole chunk at once
+        steps = self.steps(xp, acts)
+        by_chunk = direct and _kernel(xp, "lstm_bwd") is None and steps is None
+        # on the last backward, each step's gate gradients overwrite its used-up activations
+        K = T if self.final and not by_chunk else self.chunk_len(T, B * G)
+        ring = None if self.final else xp.empty((K, B, G), dtype=acts.dtype)
+        if by_chunk:
+            dh = xp.array(dh, dtype=acts.dtype, order="C")  # updated in place
+            qf = xp.empty((K, B, 2 * H), dtype=acts.dtype)
         dh_new_all = xp.empty_like(hs) if w_hr is not None else None
         dh_buf = xp.empty_like(zero_h)  # each step's recurrent matmul, into one buffer
         first, dt = self.order[0], self.dt
-        steps = self.steps(xp, acts)
         if steps is not None:
             gy, dh, c0, w, wr = (None if a is None else xp.ascontiguousarray(a, dtype=acts.dtype)
                                  for a in (gy, dh, self.c0, w_hh, w_hr))
@@ -510,6 +618,17 @@ class LSTMSequence(_Sequence):
             elif steps is not None:
                 dh = steps.lstm_backward(times, t0, first, dt, acts, dgates, cs, c0, gy, dh, dc,
                                          dh_buf, w, zero_h, mask=row_mask)
+                times = ()
+            elif by_chunk:
+                n = t1 - t0
+                if dt == 1:  # the cell state before each step: cs shifted by one, c0 first
+                    c_prev = cs[t0 - 1:t1 - 1] if t0 > 0 else xp.concatenate(
+                        [self.c0[None], cs[:t1 - 1]])
+                else:
+                    c_prev = cs[t0 + 1:t1 + 1] if t1 < T else xp.concatenate(
+                        [cs[t0 + 1:], self.c0[None]])
+                lstm_backward_factors(xp, acts[t0:t1], cs[t0:t1], c_prev, dgates, qf[:n])
+                lstm_steps_backward(xp, times, t0, dgates, qf[:n], gy, dh, dc, w_hh)
                 times = ()
             for t in times:
                 a = acts[t]
@@ -579,9 +698,16 @@ class GRUSequence(_Sequence):
         H = G // 3
         zero = xp.zeros_like(hs[0])
         dh = zero if g_hn is None else g_hn
+        steps = self.steps(xp, rzn)
+        # the array path without a mask: per chunk of steps, everything that does not depend
+        # on the incoming gradients first, for the whole chunk at once
+        by_chunk = mask is None and steps is None and _kernel(xp, "gru_bwd") is None
         # on the last backward, each step's dgi overwrites its used-up r, z, n, and the n block
         # of its dgh (the r and z blocks equal dgi's) overwrites its gh_n
-        K = T if self.final else self.chunk_len(T, B * 4 * H)
+        K = T if self.final and not by_chunk else self.chunk_len(T, B * 4 * H)
+        if by_chunk:
+            dh = xp.array(dh, dtype=rzn.dtype, order="C")  # updated in place
+            factors = xp.empty((K, B, 5 * H), dtype=rzn.dtype)
         if not self.final:
             ring_i = xp.empty((K, B, G), dtype=rzn.dtype)
             ring_n = xp.empty((K, B, H), dtype=rzn.dtype)
@@ -591,7 +717,6 @@ class GRUSequence(_Sequence):
         dh_dir = zero.copy()
         dh_buf = xp.empty_like(zero)  # each step's recurrent matmul, into one buffer
         first, dt = self.order[0], self.dt
-        steps = self.steps(xp, rzn)
         if steps is not None:
             gy, dh, h0, w = (None if a is None else xp.ascontiguousarray(a, dtype=rzn.dtype)
                              for a in (gy, dh, self.h0, w_hh))
@@ -603,6 +728,18 @@ class GRUSequence(_Sequence):
                 dh = steps.gru_backward(times, t0, first, dt, rzn, ghn, dgi, dghn, dgh, hs, h0, gy,
                                         dh, dh_dir, dh_buf, w, zero, mask=row_mask)
                 times = ()  # so the array path below runs no step
+            elif by_chunk:
+                n = t1 - t0
+                if dt == 1:  # the state before each step: hs shifted by one, h0 first
+                    h_prev = hs[t0 - 1:t1 - 1] if t0 > 0 else xp.concatenate(
+                        [self.h0[None], hs[:t1 - 1]])
+                else:
+                    h_prev = hs[t0 + 1:t1 + 1] if t1 < T else xp.concatenate(
+                        [hs[t0 + 1:], self.h0[None]])
+                gru_backward_factors(xp, rzn[t0:t1], ghn[t0:t1], h_prev, factors[:n])
+                gru_steps_backward(xp, times, t0, factors[:n], gy, dh, dgi, dghn, dgh, w_hh,
+                                   dh_buf)
+                times = ()
             for t in times:
                 r_t, n_t = rzn[t], ghn[t]  # in place: pass the same array objects as outputs
                 dgi_t, dghn_t = (r_t, n_t) if self.final else (dgi[t - t0], dghn[t - t0])
@@ -623,7 +760,7 @@ class GRUSequence(_Sequence):
             # matmul (a column slice is a strided matrix, which cuBLAS would copy) and the n
             # rows it gives are dropped
             self.accumulate(t0, t1, dgi, [(0, dgi, 2 * H), (2 * H, dghn, H)])
-        return [dh + dh_dir if mask is None else dh]
+        return [dh + dh_dir if mask is None and not by_chunk else dh]
 
 
 class RNNSequence(_Sequence):
@@ -670,12 +807,29 @@ class RNNSequence(_Sequence):
             gy, dh, w = (None if a is None else xp.ascontiguousarray(a, dtype=hs.dtype)
                          for a in (gy, dh, w_hh))
             row_mask = self.row_mask(xp, hs.dtype)
+        # the array path of a tanh RNN without a mask: tanh's slope 1 - h² for a whole chunk of
+        # steps at once, then a multiply and a matmul per step (a relu keeps its select)
+        by_chunk = (mask is None and not self.relu and steps is None
+                    and _kernel(xp, "rnn_bwd") is None)
+        if by_chunk:
+            dh = xp.array(dh, dtype=hs.dtype, order="C")  # updated in place
         for t0, t1, times in self.backward_chunks(T, K):
             dpre = ring[:t1 - t0]
             if steps is not None:  # the whole chunk by pointer (pointer_steps.py)
                 dh = steps.rnn_backward(times, t0, new, dpre, gy, dh, dh_buf, w, self.relu, zero,
                                         mask=row_mask)
                 times = ()  # so the array path below runs no step
+            elif by_chunk:
+                y = new[t0:t1]
+                xp.multiply(y, y, out=dpre)
+                xp.subtract(1, dpre, out=dpre)
+                for t in times:
+                    if gy is not None:
+                        dh += gy[t]
+                    d = dpre[t - t0]
+                    d *= dh
+                    xp.matmul(d, w_hh, out=dh)
+                times = ()
             for t in times:
                 d = dpre[t - t0]
                 gy_t = zero if gy is None else gy[t]
