@@ -42,7 +42,7 @@ def test_module_dict_and_list_behave_like_containers():
     d = nn.ModuleDict({"x": nn.Linear(2, 2)})
     d["y"] = nn.Linear(2, 3)
     assert list(d) == ["x", "y"] and "y" in d and len(d) == 2 and d["y"].out_features == 3
-    with pytest.raises(ValueError, match="keys"):
+    with pytest.raises(KeyError, match="can't contain '.'"):  # KeyError, as torch
         d["a.b"] = nn.Linear(1, 1)
     ml = nn.ModuleList([nn.Linear(1, 1)]).append(nn.Linear(1, 2))
     assert len(ml) == 2 and ml[1].out_features == 2
@@ -330,3 +330,459 @@ def test_index_and_target_tensors_on_another_device():
         nn.Embedding(5, 2).to("strict")(tr.tensor([0, 1]))
     with pytest.raises(ValueError, match="cross_entropy: target on 'cpu', input on 'strict'"):
         tr.functional.cross_entropy(tr.ones(2, 3, device="strict"), tr.tensor([0, 1]))
+
+
+# ---- removing and replacing registered values, as torch.nn.Module ----------------------------
+
+
+def head_model(nn_=nn):
+    """A body and a head (the head is what gets replaced, as in fine-tuning), made with our nn
+    or with torch.nn."""
+
+    class Head(nn_.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn_.Linear(3, 4)
+            self.head = nn_.Linear(4, 2)
+
+    return Head()
+
+
+@pytest.mark.torch
+def test_a_submodule_set_to_none_is_unregistered_everywhere_as_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = head_model(), head_model(torch.nn)
+    old_head = ours.head
+    ours.head, theirs.head = None, None
+    assert ours.head is None and theirs.head is None
+    assert list(ours._modules) == list(theirs._modules) == ["body", "head"]  # the name stays
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["body.weight", "body.bias"]
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert repr(ours) == repr(theirs)  # "(head): None", as torch
+    seen = []
+    ours.apply(seen.append)
+    assert old_head not in seen and len(seen) == 2
+    ours.double().train(False).zero_grad()  # none of these reaches the removed head
+    assert old_head.weight.dtype == np.float32 and old_head.training
+    opt = tr.optim.SGD(ours.parameters(), lr=0.1)
+    assert not any(p is old_head.weight for g in opt.param_groups for p in g["params"])
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    ours.head = nn.Linear(4, 2)  # the name takes a module again, in its place
+    assert list(ours.state_dict()) == ["body.weight", "body.bias", "head.weight", "head.bias"]
+
+
+@pytest.mark.torch
+def test_a_registered_name_refuses_a_value_of_another_kind_as_torch():
+    """A submodule's name takes a Module or None; a parameter's a Parameter or None: anything
+    else is a TypeError, in both, and leaves the module as it was."""
+    torch = pytest.importorskip("torch")
+    for lib, nn_ in ((tr, nn), (torch, torch.nn)):
+        m = head_model(nn_)
+        before = [n for n, _ in m.named_parameters()]
+        for name, value in (("head", "str"), ("head", lib.ones(2)), ("head", 3),
+                            ("body", lambda x: x)):
+            with pytest.raises(TypeError, match=f"cannot assign .* as child module '{name}'"):
+                setattr(m, name, value)
+        for value in (lib.ones(4, 3), 3, nn_.Linear(1, 1)):
+            with pytest.raises(TypeError, match=r"cannot assign .* as parameter 'weight' "
+                                                r"\((torch\.)?nn\.Parameter or None expected\)"):
+                m.body.weight = value
+        assert [n for n, _ in m.named_parameters()] == before
+        assert isinstance(m.head, nn_.Linear)
+        m.body.weight = None  # None is allowed, and removes it from parameters()
+        assert [n for n, _ in m.named_parameters()] == ["body.bias", "head.weight", "head.bias"]
+        assert "weight" in m.body._parameters and m.body.weight is None
+
+
+@pytest.mark.torch
+def test_del_removes_a_parameter_buffer_or_submodule_as_torch():
+    torch = pytest.importorskip("torch")
+    for lib, nn_ in ((tr, nn), (torch, torch.nn)):
+        m = head_model(nn_)
+        m.register_buffer("stat", lib.zeros(2), persistent=False)
+        m.note = "plain"
+        del m.head, m.body.weight, m.stat, m.note
+        assert list(m._modules) == ["body"] and list(m.body._parameters) == ["bias"]
+        assert list(m._buffers) == [] and not m._non_persistent_buffers_set
+        assert list(m.state_dict()) == ["body.bias"]
+        for name in ("head", "stat", "note"):
+            assert not hasattr(m, name)
+        with pytest.raises(AttributeError):
+            del m.head
+        m.head = nn_.Linear(4, 2)  # the name is free for anything again
+        assert list(m.state_dict()) == ["body.bias", "head.weight", "head.bias"]
+
+
+def test_a_parameter_set_to_none_is_not_loaded_moved_or_trained():
+    lin = nn.Linear(3, 2)
+    lin.bias = None
+    assert list(lin.state_dict()) == ["weight"]
+    result = lin.load_state_dict({"weight": np.ones((2, 3)), "bias": np.ones(2)}, strict=False)
+    assert result.unexpected_keys == ["bias"] and lin.bias is None
+    assert lin.double().weight.dtype == np.float64 and lin.bias is None
+
+
+# ---- containers, as torch.nn's ----------------------------------------------------------------
+
+
+def _refusals(nn_):
+    """Ways to put a non-Module into a container: each must raise TypeError."""
+    lin = nn_.Linear(2, 2)
+    return {
+        "Sequential(...)": lambda: nn_.Sequential(lin, lambda t: t * 0),
+        "Sequential.append": lambda: nn_.Sequential(lin).append("oops"),
+        "Sequential.extend": lambda: nn_.Sequential(lin).extend([lin, 3]),
+        "Sequential[i] =": lambda: nn_.Sequential(lin).__setitem__(0, "oops"),
+        "ModuleList(...)": lambda: nn_.ModuleList([lin, "oops"]),
+        "ModuleList.append": lambda: nn_.ModuleList().append("oops"),
+        "ModuleList.extend": lambda: nn_.ModuleList().extend(["oops"]),
+        "ModuleList +=": lambda: nn_.ModuleList().__iadd__(["oops"]),
+        "ModuleList[i] =": lambda: nn_.ModuleList([lin]).__setitem__(-1, "oops"),
+        "ModuleDict(...)": lambda: nn_.ModuleDict({"a": lin, "b": 3}),
+        "ModuleDict[k] =": lambda: nn_.ModuleDict().__setitem__("a", "oops"),
+        "ModuleDict.update": lambda: nn_.ModuleDict().update([("a", "oops")]),
+        "add_module": lambda: nn_.Module().add_module("a", "oops"),
+        "register_module": lambda: nn_.Module().register_module("a", 3),
+    }
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("way", list(_refusals(nn)))
+def test_containers_refuse_non_modules_as_torch(way):
+    torch = pytest.importorskip("torch")
+    for nn_ in (nn, torch.nn):
+        with pytest.raises(TypeError, match=r"is not a Module subclass|cannot assign"):
+            _refusals(nn_)[way]()
+
+
+def test_containers_refuse_non_modules_in_insert_too_and_add_none_of_a_bad_batch():
+    """Stricter than torch, whose ModuleList.insert takes anything and whose Sequential.insert
+    raises AssertionError: insert is an adder like the others. A batch (extend, update) is
+    checked whole before anything is added."""
+    for container in (nn.Sequential(nn.Linear(1, 1)), nn.ModuleList([nn.Linear(1, 1)])):
+        with pytest.raises(TypeError, match="str is not a Module subclass"):
+            container.insert(0, "oops")
+        with pytest.raises(TypeError, match="int is not a Module subclass"):
+            container.extend([nn.Linear(1, 2), 3])
+        assert len(container) == 1
+    d = nn.ModuleDict({"a": nn.Linear(1, 1)})
+    for bad in ({"b": nn.Linear(1, 1), "c": "oops"}, [("b", nn.Linear(1, 1)), ("training", None)]):
+        with pytest.raises((TypeError, KeyError)):
+            d.update(bad)
+        assert list(d) == ["a"]
+    with pytest.raises(IndexError, match="index 3 is out of range"):
+        nn.ModuleList([nn.Linear(1, 1)]).insert(3, nn.Linear(1, 1))  # torch: a broken list
+
+
+def _edits(nn_, kind):
+    """The same edits on a Sequential or a ModuleList of Linear(1, k) layers; returns what each
+    step leaves: (registered names, out_features of each layer), and the results read."""
+    def lin(k):
+        return nn_.Linear(1, k)
+
+    def seen(c):
+        return list(c._modules), [m.out_features for m in c]
+
+    make = nn_.Sequential if kind == "Sequential" else (lambda *ms: nn_.ModuleList(ms))
+    c = make(lin(1), lin(2), lin(3), lin(4))
+    log = [seen(c), len(c), c[-1].out_features, c[0].out_features]
+    for sl in (slice(1, None), slice(None, None, -1), slice(-2, None), slice(5, 9)):
+        part = c[sl]
+        log += [type(part).__name__, seen(part)]
+    for bad in (4, -5):
+        with pytest.raises(IndexError, match=f"index {bad} is out of range"):
+            c[bad]
+    with pytest.raises(TypeError):
+        c["0"]
+    c.append(lin(5))
+    c.extend([lin(6), lin(7)])
+    c.insert(0, lin(8))
+    if kind == "Sequential":  # torch's ModuleList.insert breaks on a negative index
+        c.insert(-1, lin(9))
+    log.append(seen(c))
+    log += [c.pop(1).out_features, seen(c), type(c.pop(slice(0, 2))).__name__, seen(c)]
+    del c[-1]
+    log.append(seen(c))
+    del c[::2]
+    log.append(seen(c))
+    c[-1] = lin(10)
+    c[0] = None  # a slot may be emptied, as torch
+    log.append(list(c._modules))
+    c[0] = lin(11)
+    other = make(lin(12))
+    c += other
+    log += [seen(c), seen(c + other), [m.out_features for m in c]]
+    return log
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["Sequential", "ModuleList"])
+def test_sequential_and_module_list_index_slice_and_edit_as_torch(kind):
+    """Negative indices, slices of the same type (Sequential's keep their names, ModuleList's
+    are numbered from 0, as torch's), append, extend, insert, pop, del (which numbers afresh),
+    item assignment, + and +=."""
+    torch = pytest.importorskip("torch")
+    assert _edits(nn, kind) == _edits(torch.nn, kind)
+
+
+@pytest.mark.torch
+def test_sequential_from_an_ordered_dict_and_its_operators_as_torch():
+    from collections import OrderedDict
+
+    torch = pytest.importorskip("torch")
+    outs = []
+    for nn_ in (nn, torch.nn):
+        seq = nn_.Sequential(OrderedDict([("embed", nn_.Linear(2, 3)), ("out", nn_.Linear(3, 1))]))
+        tail = seq[1:]
+        with pytest.raises(ValueError, match="only objects of Sequential class"):
+            seq + [nn_.Linear(1, 1)]
+        with pytest.raises(ValueError, match="only objects of Sequential class"):
+            seq += nn_.ModuleList()
+        outs.append([list(seq.state_dict()), list(tail.state_dict()), seq[-1].out_features,
+                     list((seq + tail)._modules), str(seq)])
+    assert outs[0] == outs[1]
+    seq = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    x = tr.randn(4, 2)
+    np.testing.assert_array_equal(seq(x).numpy(), seq[1](seq[0](x)).numpy())
+    np.testing.assert_array_equal(seq[:1](x).numpy(), seq[0](x).numpy())
+
+
+@pytest.mark.torch
+def test_module_dict_methods_and_key_rules_as_torch():
+    torch = pytest.importorskip("torch")
+    logs = []
+    for nn_ in (nn, torch.nn):
+        d = nn_.ModuleDict([("a", nn_.Linear(1, 1)), ("b", nn_.Linear(1, 2))])
+        d.update({"c": nn_.Linear(1, 3)})
+        d.update([("d", nn_.Linear(1, 4)), ["a", nn_.Linear(1, 5)]])  # pairs; "a" replaced
+        d.update(nn_.ModuleDict({"e": nn_.Linear(1, 6)}))
+        log = [list(d), list(d.keys()), [m.out_features for m in d.values()],
+               [(k, m.out_features) for k, m in d.items()], "c" in d, "z" in d, len(d)]
+        log += [d.pop("b").out_features, list(d)]
+        del d["c"]
+        log.append(list(d))
+        for missing in (d.pop, d.__delitem__, d.__getitem__):
+            with pytest.raises(KeyError):
+                missing("zz")
+        for key in ("training", "keys", "update", "a.b", ""):  # clashes and bad names
+            with pytest.raises(KeyError):
+                d[key] = nn_.Linear(1, 1)
+        with pytest.raises(TypeError, match="should be a string"):
+            d[1] = nn_.Linear(1, 1)
+        with pytest.raises(TypeError, match="should be called with an iterable"):
+            nn_.ModuleDict(3)
+        with pytest.raises(ValueError, match="element #0 has length 1; 2 is required"):
+            nn_.ModuleDict([("a",)])
+        d.clear()
+        log.append(len(d))
+        logs.append(log)
+    assert logs[0] == logs[1]
+
+
+@pytest.mark.torch
+def test_module_list_repr_folds_runs_of_equal_modules_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def build(nn_):
+        return nn_.ModuleList([nn_.Linear(2, 2) for _ in range(3)] + [nn_.Linear(2, 1), None,
+                                                                      nn_.Linear(2, 1)])
+
+    assert repr(build(nn)) == repr(build(torch.nn))
+    assert repr(nn.ModuleList()) == repr(torch.nn.ModuleList()) == "ModuleList()"
+
+
+# ---- registering by name, buffers --------------------------------------------------------------
+
+
+@pytest.mark.torch
+def test_add_module_register_parameter_and_get_submodule_as_torch():
+    torch = pytest.importorskip("torch")
+    for lib, nn_ in ((tr, nn), (torch, torch.nn)):
+        m = head_model(nn_)
+        m.note = 1
+        m.add_module("extra", nn_.Linear(2, 2))
+        m.register_module("empty", None)
+        m.add_module("extra", nn_.Linear(2, 3))  # a child of that name is replaced, in place
+        assert list(m._modules) == ["body", "head", "extra", "empty"]
+        assert m.extra.out_features == 3 and m.empty is None
+        for name in ("note", "training", "forward"):  # taken by other attributes
+            with pytest.raises(KeyError, match=f"attribute '{name}' already exists"):
+                m.add_module(name, nn_.Linear(1, 1))
+        with pytest.raises(KeyError):
+            m.add_module("a.b", nn_.Linear(1, 1))
+        with pytest.raises(KeyError):
+            m.register_parameter("", nn_.Parameter(lib.ones(1)))
+        with pytest.raises(KeyError, match="attribute 'head' already exists"):
+            m.register_parameter("head", nn_.Parameter(lib.ones(1)))
+        with pytest.raises(TypeError, match="cannot assign .* object to parameter 'p'"):
+            m.register_parameter("p", lib.ones(1))
+        m.register_parameter("p", nn_.Parameter(lib.ones(1)))
+        m.register_parameter("q", None)
+        assert [n for n, _ in m.named_parameters(recurse=False)] == ["p"]
+        assert list(m._parameters) == ["p", "q"]
+        assert m.get_submodule("") is m and m.get_submodule("extra") is m.extra
+        outer = nn_.Sequential(m)
+        assert outer.get_submodule("0.head") is m.head
+        for path, match in (("0.nope", "has no attribute `nope`"),
+                            ("0.head.weight", "`weight` is not an nn.Module"),
+                            ("0.empty", "`empty` is not an nn.Module"),
+                            ("0.head.x", "Linear has no attribute `x`")):
+            with pytest.raises(AttributeError, match=match):
+                outer.get_submodule(path)
+
+
+def normed(lib=tr, nn_=nn):
+    """A layer with buffers of each kind: running statistics (float, persistent), a step count
+    (integer), a scratch mask (not persistent) and an absent one (None)."""
+
+    class Normed(nn_.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn_.Linear(2, 2)
+            self.register_buffer("running_mean", lib.zeros(2))
+            self.register_buffer("steps", lib.zeros((), dtype=lib.int64))
+            self.register_buffer("mask", lib.ones(2), persistent=False)
+            self.register_buffer("absent", None)
+            self.scale = nn_.Parameter(lib.ones(2))
+
+        def forward(self, x):
+            return self.lin(x) * self.scale * self.mask - self.running_mean
+
+    return Normed()
+
+
+@pytest.mark.torch
+def test_buffers_are_state_but_not_parameters_as_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.Sequential(normed()), torch.nn.Sequential(normed(torch, torch.nn))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == [
+        "0.scale", "0.running_mean", "0.steps", "0.lin.weight", "0.lin.bias"]
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()] == [
+        "0.running_mean", "0.steps", "0.mask"]
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert len(list(ours.buffers())) == 3 and len(list(ours[0].buffers(recurse=False))) == 3
+    assert list(ours.state_dict(prefix="model.")) == list(theirs.state_dict(prefix="model."))
+    # torch's state_dict loads here and back (the int64 count included)
+    with torch.no_grad():
+        theirs[0].running_mean += 3
+        theirs[0].steps += 7
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    np.testing.assert_array_equal(ours[0].running_mean.numpy(), [3, 3])
+    assert ours[0].steps.item() == 7 and ours[0].steps.dtype == np.int64
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    # a persistent buffer is required; a non-persistent one is not expected
+    state = ours.state_dict()
+    for lib_model, convert in ((ours, lambda v: v), (theirs, torch.from_numpy)):
+        short = {k: convert(v) for k, v in state.items() if k != "0.steps"}
+        with pytest.raises(RuntimeError, match="0.steps"):
+            lib_model.load_state_dict(short)
+        assert list(lib_model.load_state_dict(short, strict=False).missing_keys) == ["0.steps"]
+        extra = {**{k: convert(v) for k, v in state.items()}, "0.mask": convert(np.ones(2))}
+        with pytest.raises(RuntimeError, match="0.mask"):
+            lib_model.load_state_dict(extra)
+    # double() casts floating buffers and leaves the integer count, as torch
+    ours.double()
+    theirs.double()
+    assert str(ours[0].running_mean.dtype) == str(theirs[0].running_mean.dtype).split(".")[1]
+    assert ours[0].steps.dtype == np.int64 and theirs[0].steps.dtype == torch.int64
+    assert ours[0].mask.dtype == np.float64 and ours[0].absent is None
+
+
+@pytest.mark.torch
+def test_buffer_assignment_and_registration_rules_as_torch():
+    torch = pytest.importorskip("torch")
+    for lib, nn_ in ((tr, nn), (torch, torch.nn)):
+        m = normed(lib, nn_)
+        m.mask = lib.zeros(3)  # a tensor replaces a buffer, which stays non-persistent
+        assert m._buffers["mask"].shape == (3,) and "mask" in m._non_persistent_buffers_set
+        assert "mask" not in m.state_dict()
+        m.running_mean = None  # None empties it
+        assert "running_mean" in m._buffers and "running_mean" not in m.state_dict()
+        with pytest.raises(TypeError, match="cannot assign 'list' as buffer 'steps'"):
+            m.steps = [1]
+        with pytest.raises(TypeError, match="cannot assign 'list' object to buffer 'b'"):
+            m.register_buffer("b", [1.0])
+        for name in ("lin", "scale", "training"):
+            with pytest.raises(KeyError, match=f"attribute '{name}' already exists"):
+                m.register_buffer(name, lib.ones(1))
+        for name in ("a.b", ""):
+            with pytest.raises(KeyError):
+                m.register_buffer(name, lib.ones(1))
+        with pytest.raises(TypeError, match="buffer name should be a string"):
+            m.register_buffer(1, lib.ones(1))
+        m.steps = nn_.Parameter(lib.ones(1))  # a Parameter takes the name from the buffer
+        assert "steps" in m._parameters and "steps" not in m._buffers
+        m.mask = nn_.Linear(1, 1)  # and so does a module
+        assert "mask" in m._modules and "mask" not in m._buffers
+        assert "mask" not in m._non_persistent_buffers_set
+
+
+def test_to_moves_buffers_keeps_shared_ones_shared_and_integers_integer():
+    from tinygrad_rnn.testing import strict
+
+    strict.register()
+    m = nn.Sequential(normed(), normed())
+    m[1].register_buffer("shared", m[0].running_mean)
+    steps = m[0].steps
+    m.to("strict")
+    assert {b.device for b in m.buffers()} == {"strict"} and m[0].lin.weight.device == "strict"
+    assert m[1].shared is m[0].running_mean and m[0].steps is not steps  # a new tensor, as torch
+    assert m(tr.ones(1, 2, device="strict")).device == "strict"
+    m.to("cpu")
+    mean = m[0].running_mean
+    m.float()  # nothing to change: the same tensor
+    assert m[0].running_mean is mean
+    m.double()
+    assert m[0].running_mean.dtype == np.float64 and m[0].steps.dtype == np.int64
+    assert m[1].shared is m[0].running_mean
+    assert not m[0].running_mean.requires_grad
+
+
+def test_a_module_pickled_before_buffers_existed_still_loads():
+    import pickle
+
+    lin = nn.Linear(2, 1)
+    old = nn.Linear.__new__(nn.Linear)
+    old.__setstate__({k: v for k, v in lin.__dict__.items()
+                      if k not in ("_buffers", "_non_persistent_buffers_set")})
+    assert list(old.buffers()) == [] and list(old.state_dict()) == ["weight", "bias"]
+    lin.register_buffer("mask", tr.ones(1), persistent=False)
+    back = pickle.loads(pickle.dumps(lin))
+    assert [n for n, _ in back.named_buffers()] == ["mask"]
+    assert "mask" in back._non_persistent_buffers_set and list(back.state_dict()) == ["weight",
+                                                                                      "bias"]
+
+
+# ---- modes and printing --------------------------------------------------------------------
+
+
+@pytest.mark.torch
+def test_train_refuses_a_non_bool_mode_as_torch():
+    torch = pytest.importorskip("torch")
+    for m in (head_model(), head_model(torch.nn)):
+        for mode in ("eval", 0, None):
+            with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+                m.train(mode)
+        assert m.training and m.head.training
+
+
+@pytest.mark.torch
+def test_repr_with_extra_lines_and_children_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def build(nn_):
+        class Block(nn_.Module):
+            def __init__(self, extra):
+                super().__init__()
+                self.extra = extra
+                self.inner = nn_.Sequential(nn_.Linear(2, 2), None)
+
+            def extra_repr(self):
+                return self.extra
+
+        return [Block("size=2"), Block("two\nlines"), Block("")]
+
+    for ours, theirs in zip(build(nn), build(torch.nn)):
+        assert repr(ours) == repr(theirs)

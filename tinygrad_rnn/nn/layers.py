@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ from .. import functional as F
 from .. import random as _random
 from ..backend import get_device
 from ..tensor import DTypeLike, Tensor
-from .module import Module, param_dtype
+from .module import Module, _ModuleSequence, param_dtype
 
 
 def _size(name: str, v: Any) -> int:
@@ -108,21 +109,38 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class Sequential(Module):
-    """Modules applied one after another, registered as ``0``, ``1``, ... ."""
+class Sequential(_ModuleSequence):
+    """Modules applied one after another, registered as ``0``, ``1``, ... (or under the keys
+    of one ``OrderedDict`` given instead, as PyTorch's). Indexing, ``append``, ``extend``,
+    ``insert``, ``pop``, ``del``, ``+`` and ``+=`` work as PyTorch's; a slice keeps the
+    modules' names, as there (so its ``state_dict`` names match the whole model's)."""
 
-    def __init__(self, *modules: Module) -> None:
+    def __init__(self, *modules: Any) -> None:
         super().__init__()
-        for i, m in enumerate(modules):
-            setattr(self, str(i), m)
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            named = list(modules[0].items())
+        else:
+            named = [(str(i), m) for i, m in enumerate(modules)]
+        for name, m in named:
+            self.add_module(name, m)
 
     def forward(self, x: Any) -> Any:
-        for m in self._modules.values():
+        for m in self:
             x = m(x)
         return x
 
-    def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
+    def _slice(self, idx: slice) -> Sequential:
+        return type(self)(OrderedDict(list(self._modules.items())[idx]))
 
-    def __len__(self) -> int:
-        return len(self._modules)
+    def _only_sequential(self, other: Any) -> None:
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other).__name__} is given")
+
+    def __add__(self, other: Sequential) -> Sequential:
+        self._only_sequential(other)
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        self._only_sequential(other)
+        return self.extend(other)

@@ -1,11 +1,13 @@
-"""``Module`` and ``Parameter``: named, ordered parameters, nested modules, train/eval, devices,
-and ``state_dict`` / ``load_state_dict`` that exchange plain NumPy arrays (so PyTorch weights
-load with ``{k: v.numpy() for k, v in torch_module.state_dict().items()}``)."""
+"""``Module`` and ``Parameter``: named, ordered parameters and buffers, nested modules,
+train/eval, devices, and ``state_dict`` / ``load_state_dict`` that exchange plain NumPy arrays
+(so PyTorch weights load with ``{k: v.numpy() for k, v in torch_module.state_dict().items()}``);
+the containers ``ModuleList`` and ``ModuleDict``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+import operator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -49,50 +51,155 @@ def param_dtype(dtype: DTypeLike, where: str) -> np.dtype:
     return dt
 
 
+def _index(idx: Any, n: int) -> int:
+    """``idx`` as a position in ``range(n)``: an integer, negative counting from the end."""
+    i = operator.index(idx)
+    if not -n <= i < n:
+        raise IndexError(f"index {i} is out of range")
+    return i % n
+
+
 class Module:
     """Base class of layers. Assigning a ``Parameter`` or a ``Module`` to an attribute
-    registers it, in assignment order, which fixes the order of ``parameters()``."""
+    registers it, in assignment order, which fixes the order of ``parameters()``; tensors
+    that are state but not trained (running statistics, masks) are registered with
+    ``register_buffer``. As in PyTorch, a registered name keeps its kind: it takes another
+    value of that kind or None (which unregisters the value but keeps the name), and
+    ``del m.name`` removes it."""
 
     training: bool
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # a module pickled before buffers existed unpickles with none
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_buffers", {})
+        self.__dict__.setdefault("_non_persistent_buffers_set", set())
+
+    def _forget(self, name: str, keep: dict[str, Any] | None = None) -> None:
+        """Drop ``name`` from wherever it is registered, and any plain attribute of that name
+        (it would hide the registered value); not from ``keep``, where a new value replaces
+        the old one in its place (so the order of ``parameters()`` stays)."""
+        for table in (self._parameters, self._buffers, self._modules, self.__dict__):
+            if table is not keep:
+                table.pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
+
     def __setattr__(self, name: str, value: Any) -> None:
-        params = self.__dict__.get("_parameters")
-        if params is None:
+        if "_parameters" not in self.__dict__:
             raise AttributeError("call Module.__init__() before assigning attributes")
+        # the same order of checks as PyTorch's, so the same assignments are refused
         if isinstance(value, Parameter):
-            self._modules.pop(name, None)
-            self.__dict__.pop(name, None)  # a plain attribute of that name would hide it
-            params[name] = value
-        elif isinstance(value, Module):
-            params.pop(name, None)
-            self.__dict__.pop(name, None)
-            self._modules[name] = value
-        elif name in params:
+            self._forget(name, keep=self._parameters)
+            self._parameters[name] = value
+        elif name in self._parameters:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r}: "
-                                "use a Parameter (or None)")
-            params[name] = None
+                raise TypeError(f"cannot assign {type(value).__name__!r} as parameter {name!r} "
+                                "(nn.Parameter or None expected)")
+            self._parameters[name] = None
+        elif isinstance(value, Module):
+            self._forget(name, keep=self._modules)
+            self._modules[name] = value
+        elif name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__!r} as child module "
+                                f"{name!r} (nn.Module or None expected)")
+            self._modules[name] = None
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__!r} as buffer {name!r} "
+                                "(Tensor or None expected)")
+            self._buffers[name] = value
         else:
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
-        if name in d.get("_parameters", {}):
-            return d["_parameters"][name]
-        if name in d.get("_modules", {}):
-            return d["_modules"][name]
+        for table in ("_parameters", "_buffers", "_modules"):
+            if name in d.get(table, {}):
+                return d[table][name]
         raise AttributeError(f"{type(self).__name__!r} has no attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        if name in self._parameters or name in self._buffers or name in self._modules:
+            self._forget(name)
+        else:
+            object.__delattr__(self, name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
+
+    # ---- registering ---------------------------------------------------------------------
+    def _check_name(self, name: Any, kind: str, table: dict[str, Any]) -> None:
+        """PyTorch's rules for a name to register: a string, not an attribute of another kind,
+        without '.' (dotted names are paths) and not empty."""
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if hasattr(self, name) and name not in table:
+            raise KeyError(f"attribute {name!r} already exists")
+        if "." in name:
+            raise KeyError(f"{kind} name can't contain '.', got {name!r}")
+        if not name:
+            raise KeyError(f"{kind} name can't be empty")
+
+    def _check_child(self, name: Any, module: Any) -> None:
+        _check_module(module)
+        self._check_name(name, "module", self._modules)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` as the child ``name`` (as ``self.name = module`` does, but
+        refusing a name that is already another attribute). None keeps the name, empty."""
+        self._check_child(name, module)
+        self._modules[name] = module
+
+    def register_module(self, name: str, module: Module | None) -> None:
+        """The same as ``add_module``."""
+        self.add_module(name, module)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` under ``name`` (None keeps the name, empty, as a removed bias)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign {type(param).__name__!r} object to parameter "
+                            f"{name!r} (nn.Parameter or None required)")
+        self._check_name(name, "parameter", self._parameters)
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True
+                        ) -> None:
+        """Register ``tensor`` as state that is not trained: it is never in ``parameters()``,
+        ``to()`` moves it (and casts it if it is floating-point), and if ``persistent`` it is
+        in ``state_dict()``. ``self.name = t`` replaces it later."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign {type(tensor).__name__!r} object to buffer "
+                            f"{name!r} (Tensor or None required)")
+        self._check_name(name, "buffer", self._buffers)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path ``target`` (``""``: this module)."""
+        if target == "":
+            return self
+        mod: Module = self
+        for item in target.split("."):
+            if not hasattr(mod, item):
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return mod
 
     # ---- walking the tree ----------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -106,7 +213,8 @@ class Module:
                 continue
             seen.add(id(m))
             yield name, m
-            children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()]
+            children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()
+                        if c is not None]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
@@ -122,7 +230,7 @@ class Module:
         under its first name), as PyTorch."""
         seen: set[int] = set()
         for name, m in self._modules.items():
-            if id(m) not in seen:
+            if m is not None and id(m) not in seen:
                 seen.add(id(m))
                 yield name, m
 
@@ -134,25 +242,43 @@ class Module:
         fn(self)
         return self
 
+    def _named_members(self, table: str, prefix: str, recurse: bool
+                       ) -> Iterator[tuple[str, Any]]:
+        """(dotted name, value) of each module's ``table`` (``_parameters`` or ``_buffers``),
+        None values skipped and a value shared by several names once, under its first."""
+        seen: set[int] = set()
+        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mod_name, m in mods:
+            for name, v in m.__dict__[table].items():
+                if v is not None and id(v) not in seen:
+                    seen.add(id(v))
+                    yield (f"{mod_name}.{name}" if mod_name else name), v
+
     def named_parameters(self, prefix: str = "", recurse: bool = True
                          ) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) pairs in a fixed order: this module's, then each child's (only
         this module's without ``recurse``). A parameter shared by several modules (tied
         weights) comes once, under its first name."""
-        seen: set[int] = set()
-        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
-        for mod_name, m in mods:
-            for name, p in m._parameters.items():
-                if p is not None and id(p) not in seen:
-                    seen.add(id(p))
-                    yield (f"{mod_name}.{name}" if mod_name else name), p
+        return self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
+    def named_buffers(self, prefix: str = "", recurse: bool = True
+                      ) -> Iterator[tuple[str, Tensor]]:
+        """(name, buffer) pairs, persistent or not, in the order of ``named_parameters``."""
+        return self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
     # ---- modes, devices, gradients --------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
+        """Set training mode (``mode=False``: evaluation mode) here and in every submodule."""
+        if not isinstance(mode, bool):  # train("eval") would otherwise mean train(True)
+            raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
@@ -189,7 +315,9 @@ class Module:
     def to(self, device: str | None = None, dtype: DTypeLike = None) -> Module:
         """Move (and/or cast) every parameter and its gradient in place: the Parameter objects
         stay the same, so an optimizer built before keeps working. ``m.to(np.float64)``: a
-        dtype alone, as in PyTorch."""
+        dtype alone, as in PyTorch. Buffers move too, and are cast if floating-point (an
+        integer count stays one); as in PyTorch they are replaced by new tensors, except where
+        nothing changes."""
         device, dtype = _device_or_dtype(device, dtype)
         dev = get_device(device) if device is not None else None
         dt = param_dtype(dtype, "Module.to") if dtype is not None else None
@@ -197,6 +325,17 @@ class Module:
             q = tensor(p, dtype=dt, device=dev.name if dev else None)
             g = None if p.grad is None else tensor(p.grad, dtype=dt, device=q.device)
             p.data, p._dev, p.grad = q.data, q._dev, g
+        moved: dict[int, Tensor] = {}  # a buffer shared by several modules stays shared
+        for _, m in self.named_modules():
+            for k, b in m._buffers.items():
+                if b is None:
+                    continue
+                if id(b) not in moved:
+                    b_dt = dt if dt is not None and b.dtype.kind == "f" else b.dtype
+                    b_dev = dev if dev is not None else b._dev
+                    moved[id(b)] = b if (b_dt, b_dev) == (b.dtype, b._dev) else tensor(
+                        b, dtype=b_dt, device=b_dev.name, requires_grad=b.requires_grad)
+                m._buffers[k] = moved[id(b)]
         for m in self.modules():  # layers that remember where to (re)initialise
             if dev is not None and "_device" in m.__dict__:
                 object.__setattr__(m, "_device", dev.name)
@@ -219,27 +358,31 @@ class Module:
         return self._parameters[name]
 
     # ---- state ---------------------------------------------------------------------------
-    def _state_names(self) -> list[tuple[str, Parameter]]:
-        """(dotted name, parameter) for ``state_dict``: as PyTorch's, a parameter or module
-        that is shared (tied weights) appears under each of its names."""
-        out, stack = [], [("", self, frozenset())]
+    def _state_names(self, prefix: str = "") -> list[tuple[str, Tensor]]:
+        """(dotted name, tensor) for ``state_dict``, in PyTorch's order: each module's
+        parameters, then its persistent buffers, then its children's. As in PyTorch, a
+        parameter or module that is shared (tied weights) appears under each of its names."""
+        out, stack = [], [(prefix, self, frozenset())]
         while stack:
-            name, m, above = stack.pop()
-            out += [(f"{name}.{k}" if name else k, p) for k, p in m._parameters.items()
-                    if p is not None]
+            pre, m, above = stack.pop()  # pre: the names' start, "" or ending in "."
+            own = [*m._parameters.items(),
+                   *[(k, b) for k, b in m._buffers.items()
+                     if k not in m._non_persistent_buffers_set]]
+            out += [(pre + k, t) for k, t in own if t is not None]
             inside = above | {id(m)}  # a module inside itself would never end: skip that
-            stack.extend(reversed([(f"{name}.{k}" if name else k, c, inside)
-                                   for k, c in m._modules.items() if id(c) not in inside]))
+            stack.extend(reversed([(f"{pre}{k}.", c, inside) for k, c in m._modules.items()
+                                   if c is not None and id(c) not in inside]))
         return out
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Every parameter as a host NumPy copy, under its dotted name (a shared one under
-        each of its names, as in PyTorch, so the dict loads there and back)."""
-        return {name: p.numpy() for name, p in self._state_names()}
+    def state_dict(self, *, prefix: str = "") -> dict[str, np.ndarray]:
+        """Every parameter and persistent buffer as a host NumPy copy, under its dotted name
+        (a shared one under each of its names, as in PyTorch, so the dict loads there and
+        back), each name after ``prefix`` (``"model."`` gives ``"model.0.weight"``)."""
+        return {name: t.numpy() for name, t in self._state_names(prefix)}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
-        """Copy values into the parameters (cast to each one's dtype and device). A shared
-        parameter takes the value under its last name given.
+        """Copy values into the parameters and persistent buffers (cast to each one's dtype and
+        device). A shared tensor takes the value under its last name given.
 
         Everything is checked before anything is written: a mis-shaped value is always an error;
         with ``strict`` so are missing and unexpected names. Values may be NumPy arrays, Tensors,
@@ -294,25 +437,33 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"  ({n}): " + repr(m).replace("\n", "\n  ") for n, m in self._modules.items()]
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        return head + ("\n" + "\n".join(lines) + "\n)" if lines else ")")
+        """PyTorch's layout: ``Name(extra)`` alone, else the extra lines and one line per
+        child (``(name): repr``, None for an emptied one), indented."""
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        kids = [f"({n}): " + repr(m).replace("\n", "\n  ") for n, m in self._modules.items()]
+        return _layout(type(self).__name__, extra_lines, kids)
 
 
-class ModuleList(Module):
-    """A list of modules, registered as ``0``, ``1``, ... ."""
+def _layout(name: str, extra: list[str], kids: list[str]) -> str:
+    if len(extra) == 1 and not kids:
+        return f"{name}({extra[0]})"
+    lines = extra + kids
+    return f"{name}(" + ("\n  " + "\n  ".join(lines) + "\n" if lines else "") + ")"
 
-    def __init__(self, modules: Any = ()) -> None:
-        super().__init__()
-        for m in modules:
-            self.append(m)
 
-    def append(self, module: Module) -> ModuleList:
-        setattr(self, str(len(self._modules)), module)
-        return self
+_S = TypeVar("_S", bound="_ModuleSequence")
 
-    def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
+
+def _check_module(module: Any) -> None:
+    if module is not None and not isinstance(module, Module):
+        raise TypeError(f"{type(module).__name__} is not a Module subclass")
+
+
+class _ModuleSequence(Module):
+    """What ``ModuleList`` and ``Sequential`` share: modules under the names ``0``, ``1``, ...,
+    reached by position (negative from the end, as a list's), numbered afresh after a
+    deletion or an insertion, as PyTorch's. None may stand in a slot, as there."""
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -320,22 +471,118 @@ class ModuleList(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def _key(self, idx: int) -> str:
+        return list(self._modules)[_index(idx, len(self))]
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        """The module at position ``idx``; a slice gives a new container of the same type."""
+        if isinstance(idx, slice):
+            return self._slice(idx)
+        return self._modules[self._key(idx)]
+
+    def _slice(self, idx: slice) -> Any:
+        raise NotImplementedError
+
+    def __setitem__(self, idx: int, module: Module | None) -> None:
+        setattr(self, self._key(idx), module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        gone = list(self._modules)[idx] if isinstance(idx, slice) else [self._key(idx)]
+        self._renumber([m for k, m in self._modules.items() if k not in gone])
+
+    def _renumber(self, modules: list[Module | None]) -> None:
+        self._modules.clear()
+        self._modules.update((str(i), m) for i, m in enumerate(modules))
+
+    def pop(self, idx: int | slice) -> Any:
+        """Remove the module at ``idx`` (or a slice of them) and return it."""
+        v = self[idx]
+        del self[idx]
+        return v
+
+    def append(self: _S, module: Module | None) -> _S:
+        """Add ``module`` at the end; returns this container."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self: _S, modules: Iterable[Module | None]) -> _S:
+        """Add each of ``modules`` at the end (all checked first: a non-Module adds none of
+        them); returns this container."""
+        if not isinstance(modules, Iterable):
+            raise TypeError(f"{type(self).__name__}.extend should be called with an iterable, "
+                            f"but got {type(modules).__name__}")
+        modules = list(modules)  # also makes m.extend(m) finite
+        for m in modules:
+            _check_module(m)
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self: _S, index: int, module: Module | None) -> _S:
+        """Put ``module`` before position ``index`` (``len(self)``: at the end, negative from
+        the end); returns this container."""
+        _check_module(module)
+        n, i = len(self), operator.index(index)
+        if not -n <= i <= n:
+            raise IndexError(f"index {i} is out of range")
+        modules = list(self._modules.values())
+        modules.insert(i, module)
+        self._renumber(modules)
+        return self
+
+
+class ModuleList(_ModuleSequence):
+    """A list of modules, registered as ``0``, ``1``, ...: indexing (a slice gives a new
+    ModuleList, numbered from 0), ``append``, ``extend``, ``insert``, ``pop``, ``del``, ``+``
+    and ``+=``, as PyTorch's."""
+
+    def __init__(self, modules: Iterable[Module | None] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _slice(self, idx: slice) -> ModuleList:
+        return type(self)(list(self._modules.values())[idx])
+
+    def __iadd__(self, modules: Iterable[Module | None]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module | None]) -> ModuleList:
+        return ModuleList([*self, *other])
+
+    def __repr__(self) -> str:
+        """As PyTorch's: a run of equal modules is one line, ``(0-2): 3 x Linear(...)``."""
+        runs: list[list[Any]] = []  # [first, last, repr]
+        for i, m in enumerate(self):
+            r = repr(m)
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        kids = [(f"({a}): " if a == b else f"({a}-{b}): {b - a + 1} x ") + r.replace("\n", "\n  ")
+                for a, b, r in runs]
+        return _layout(type(self).__name__, [], kids)
+
 
 class ModuleDict(Module):
-    """A dict of modules, registered under their keys (in insertion order)."""
+    """A dict of modules, registered under their keys (in insertion order). A key must be a
+    valid module name: a string, without '.', not empty, and not an attribute of the
+    ModuleDict (``"training"``, ``"keys"``): a KeyError otherwise, as in PyTorch."""
 
-    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
+    def __init__(self, modules: Mapping[str, Module | None] | Iterable[Any] | None = None
+                 ) -> None:
         super().__init__()
-        for k, m in (modules or {}).items():
-            self[k] = m
+        if modules is not None:
+            self.update(modules)
 
-    def __setitem__(self, key: str, module: Module) -> None:
-        if not isinstance(key, str) or not key or "." in key:
-            raise ValueError(f"ModuleDict keys are non-empty strings without '.', got {key!r}")
-        setattr(self, key, module)
+    def __setitem__(self, key: str, module: Module | None) -> None:
+        self.add_module(key, module)
 
-    def __getitem__(self, key: str) -> Module:
+    def __getitem__(self, key: str) -> Any:
         return self._modules[key]
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
 
     def __contains__(self, key: object) -> bool:
         return key in self._modules
@@ -354,3 +601,35 @@ class ModuleDict(Module):
 
     def items(self) -> Any:
         return self._modules.items()
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def pop(self, key: str) -> Any:
+        """Remove ``key`` and return its module (KeyError if it is not there)."""
+        return self._modules.pop(key)
+
+    def update(self, modules: Mapping[str, Module | None] | Iterable[Any]) -> None:
+        """Add (or replace) modules from a mapping, a ModuleDict, or an iterable of
+        (key, module) pairs, in their order. All are checked first: a bad key or a non-Module
+        adds none of them."""
+        if not isinstance(modules, Iterable):
+            raise TypeError("ModuleDict.update should be called with an iterable of key/value "
+                            f"pairs, but got {type(modules).__name__}")
+        if isinstance(modules, (Mapping, ModuleDict)):
+            pairs = list(modules.items())
+        else:
+            pairs = []
+            for j, pair in enumerate(modules):
+                if not isinstance(pair, Iterable):
+                    raise TypeError(f"ModuleDict update sequence element #{j} should be "
+                                    f"Iterable; is {type(pair).__name__}")
+                pair = tuple(pair)
+                if len(pair) != 2:
+                    raise ValueError(f"ModuleDict update sequence element #{j} has length "
+                                     f"{len(pair)}; 2 is required")
+                pairs.append(pair)
+        for k, m in pairs:
+            self._check_child(k, m)
+        for k, m in pairs:
+            self[k] = m
