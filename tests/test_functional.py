@@ -746,3 +746,10 @@ def test_softmax_and_log_softmax_of_empty_tensors_are_empty():
             assert y.shape == shape
             y.sum().backward()
             assert x.grad.shape == shape
+
+
+def test_losses_name_a_target_that_is_not_a_tensor():
+    for f, name in ((F.mse_loss, "mse_loss"),
+                    (F.binary_cross_entropy_with_logits, "binary_cross_entropy_with_logits")):
+        with pytest.raises(TypeError, match=f"{name}: target must be a Tensor, got list"):
+            f(tr.ones(2), [1.0, 0.0])

@@ -131,8 +131,16 @@ def cross_entropy(
     return _reduce(loss, reduction, count)
 
 
+def _check_tensors(where: str, **args: Any) -> None:
+    for name, value in args.items():
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{where}: {name} must be a Tensor, got {type(value).__name__} "
+                            "(tr.tensor(...) makes one)")
+
+
 def mse_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean") -> Tensor:  # noqa: A002
     """(input - target)², reduced."""
+    _check_tensors("mse_loss", input=input, target=target)
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} != target shape {target.shape}")
     d = input - target
@@ -145,6 +153,7 @@ def binary_cross_entropy_with_logits(
     """-[y log σ(x) + (1 - y) log(1 - σ(x))] = log(1 + exp(x)) - x y, with log(1 + exp(x))
     computed as logsumexp([0, x]): it neither overflows nor takes the log of zero, and its
     gradient σ(x) - y is exact everywhere (x = 0 included)."""
+    _check_tensors("binary_cross_entropy_with_logits", logits=logits, target=target)
     if logits.shape != target.shape:
         raise ValueError(
             f"binary_cross_entropy_with_logits: logits shape {logits.shape} != target shape "
