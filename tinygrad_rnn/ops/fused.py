@@ -465,14 +465,14 @@ class _Sequence(Function):
         m = self.mask
         return None if m is None else xp.ascontiguousarray(m.reshape(m.shape[:2]), dtype=dtype)
 
-    def chunk_len(self, T: int, step_size: int) -> int:
+    def chunk_len(self, T: int, step_size: int, parts: int = 8) -> int:
         """Steps per chunk when the gate gradients cannot overwrite saved activations: an
-        eighth of the sequence, so the buffer stays small next to what the forward saved, but
-        at least 65,536 numbers' worth, so a short or small sequence is one chunk (each chunk
-        costs a few matmuls), and never more than the sequence."""
+        eighth of the sequence (a ``parts``-th), so the buffer stays small next to what the
+        forward saved, but at least 65,536 numbers' worth, so a short or small sequence is one
+        chunk (each chunk costs a few matmuls), and never more than the sequence."""
         if self.chunk_steps is not None:
             return min(self.chunk_steps, T)
-        return min(T, max(-(-T // 8), -(-65536 // max(step_size, 1)), 1))
+        return min(T, max(-(-T // parts), -(-65536 // max(step_size, 1)), 1))
 
     def backward_chunks(self, T: int, K: int) -> list[tuple[int, int, range]]:
         """The backward's walk, in chunks of at most K steps: (t0, t1, times) with [t0, t1)
@@ -587,7 +587,8 @@ class LSTMSequence(_Sequence):
         steps = self.steps(xp, acts)
         by_chunk = direct and _kernel(xp, "lstm_bwd") is None and steps is None
         # on the last backward, each step's gate gradients overwrite its used-up activations
-        K = T if self.final and not by_chunk else self.chunk_len(T, B * G)
+        # (the array path's chunks are smaller: the factors take a few buffers of their size)
+        K = T if self.final and not by_chunk else self.chunk_len(T, B * G, 32 if by_chunk else 8)
         ring = None if self.final else xp.empty((K, B, G), dtype=acts.dtype)
         if by_chunk:
             dh = xp.array(dh, dtype=acts.dtype, order="C")  # updated in place
@@ -704,7 +705,8 @@ class GRUSequence(_Sequence):
         by_chunk = mask is None and steps is None and _kernel(xp, "gru_bwd") is None
         # on the last backward, each step's dgi overwrites its used-up r, z, n, and the n block
         # of its dgh (the r and z blocks equal dgi's) overwrites its gh_n
-        K = T if self.final and not by_chunk else self.chunk_len(T, B * 4 * H)
+        K = T if self.final and not by_chunk else self.chunk_len(T, B * 4 * H,
+                                                                 32 if by_chunk else 8)
         if by_chunk:
             dh = xp.array(dh, dtype=rzn.dtype, order="C")  # updated in place
             factors = xp.empty((K, B, 5 * H), dtype=rzn.dtype)
