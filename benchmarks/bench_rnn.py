@@ -6,31 +6,39 @@
     python benchmarks/bench_rnn.py --quick         # a smoke run
 
 CPU implementations: tinygrad_rnn's fused path (the default) and composed path, ``torch.nn``
-(same thread count), and the hand-written NumPy floor in ``benchmarks/floor.py``. GPU: the fused
-path on CuPy, ``torch.nn`` on CUDA (cuDNN) and a Python loop over ``torch.nn.*Cell`` on CUDA, all
-in full float32 (TF32 off everywhere). Every implementation runs interleaved with the others,
-round after round, and the table reports medians, ratios, and (CPU) peak traced memory. Before
-timing, each configuration checks that every implementation computes the same gradients.
+(where torch is installed), and the hand-written NumPy floor in ``benchmarks/floor.py``, NumPy's
+BLAS and torch on the same thread count (one; the machine line says what each ran on). GPU: the
+fused path on CuPy, ``torch.nn`` on CUDA (cuDNN) and a Python loop over ``torch.nn.*Cell`` on
+CUDA (where torch has CUDA), all in full float32 (TF32 off everywhere). Every implementation
+runs interleaved with the others, round after round, and the table reports medians, ratios,
+and (CPU) peak traced memory. Before timing, each configuration checks that every
+implementation computes the same outputs and gradients.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import statistics
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 # matched precision: CuPy's float32 matmuls in full float32, never TF32. CuPy reads this once,
 # at its first float32 matmul (the pointer loops' first-use check makes one), so set it now
 os.environ["CUPY_TF32"] = "0"
-if "cuda" not in sys.argv:  # the CPU table runs on one thread: set it before NumPy loads BLAS
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+CPU_THREADS = 1  # the CPU table's thread count, for NumPy's BLAS and torch alike
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+if __name__ == "__main__" and not {"cuda", "--device=cuda"} & set(sys.argv[1:]):
+    # BLAS reads these once, when NumPy loads it: set them now, whatever the shell had set
+    # (threadpoolctl, where installed, also holds the count at run time: see cpu_threads)
+    for var in THREAD_VARS:
+        os.environ[var] = str(CPU_THREADS)
 
 import numpy as np  # noqa: E402
 
@@ -75,6 +83,29 @@ def state_dict(p: dict) -> dict:
 
 
 # ---- implementations: each returns a zero-argument run() and a grads() for checking ----------
+# grads() runs once more and returns the outputs, then the gradients of x, W_ih, W_hh, b_ih, b_hh
+
+CHECKED = ["out", "dx", "dW_ih", "dW_hh", "db_ih", "db_hh"]
+WEIGHTS = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+
+
+def _torch() -> ModuleType | None:
+    """torch, or None where it is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def _torch_with_cuda() -> ModuleType | None:
+    """torch, where it is installed and sees a GPU; else None."""
+    torch = _torch()
+    return torch if torch is not None and torch.cuda.is_available() else None
+
+
+def _host(a: object) -> np.ndarray:
+    return a.get() if type(a).__module__.startswith("cupy") else np.asarray(a)
 
 
 def impl_floor(cell: str, p: dict, xp=np) -> tuple[Callable, Callable]:  # noqa: ANN001
@@ -89,7 +120,7 @@ def impl_floor(cell: str, p: dict, xp=np) -> tuple[Callable, Callable]:  # noqa:
 
     def grads() -> list:
         run()
-        return [result["r"][1], result["r"][2], result["r"][3]]  # dx, dW_ih, dW_hh
+        return [_host(r) for r in result["r"]]  # out, dx, dW_ih, dW_hh, db_ih, db_hh
 
     return run, grads
 
@@ -100,15 +131,20 @@ def impl_ours(cell: str, p: dict, impl: str, device: str = "cpu") -> tuple[Calla
     x = tr.tensor(p["x"], device=device, requires_grad=True)
     gy = tr.tensor(p["gy"], device=device)
 
-    def run() -> None:
+    def forward_backward() -> tr.Tensor:
         x.grad = None
         layer.zero_grad()
         out, _ = layer(x)
         out.backward(gy)
+        return out
+
+    def run() -> None:
+        forward_backward()
 
     def grads() -> list:
-        run()
-        return [x.grad.numpy(), layer.weight_ih_l0.grad.numpy(), layer.weight_hh_l0.grad.numpy()]
+        out = forward_backward()
+        return [out.numpy(), x.grad.numpy()] + [
+            getattr(layer, w + "_l0").grad.numpy() for w in WEIGHTS]
 
     return run, grads
 
@@ -120,10 +156,10 @@ def impl_torch(cell: str, p: dict, device: str = "cpu", loop: bool = False
     T, B, I = p["x"].shape
     H = p["h0"].shape[1]
     mod = getattr(torch.nn, cell + ("Cell" if loop else ""))(I, H).to(device)
-    names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+    names = [w if loop else w + "_l0" for w in WEIGHTS]
     with torch.no_grad():
         for n, v in zip(names, [p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"]]):
-            getattr(mod, n if loop else n + "_l0").copy_(torch.from_numpy(v))
+            getattr(mod, n).copy_(torch.from_numpy(v))
     x = torch.from_numpy(p["x"]).to(device).requires_grad_()
     gy = torch.from_numpy(p["gy"]).to(device)
 
@@ -138,16 +174,20 @@ def impl_torch(cell: str, p: dict, device: str = "cpu", loop: bool = False
             outs.append(state[0] if cell == "LSTM" else state)
         return torch.stack(outs)
 
-    def run() -> None:
+    def forward_backward() -> object:
         x.grad = None
         mod.zero_grad()
-        forward().backward(gy)
+        out = forward()
+        out.backward(gy)
+        return out
+
+    def run() -> None:
+        forward_backward()
 
     def grads() -> list:
-        run()
-        w = "weight_ih" if loop else "weight_ih_l0"
-        return [x.grad.cpu().numpy(), getattr(mod, w).grad.cpu().numpy(),
-                getattr(mod, w.replace("ih", "hh")).grad.cpu().numpy()]
+        out = forward_backward()
+        return [out.detach().cpu().numpy(), x.grad.cpu().numpy()] + [
+            getattr(mod, n).grad.cpu().numpy() for n in names]
 
     return run, grads
 
@@ -203,20 +243,32 @@ def needed_bytes(cell: str, T: int, B: int, I: int, H: int) -> int:
 
 
 def check_same(grads: dict[str, Callable], atol: float) -> None:
+    """Every implementation's outputs and gradients (``CHECKED``) equal the first one's, to
+    ``atol`` relative to the larger of 1 and the reference's largest magnitude."""
     ref_name, *others = list(grads)
     ref = grads[ref_name]()
     for name in others:
         got = grads[name]()
-        for a, b, what in zip(got, ref, ["dx", "dW_ih", "dW_hh"]):
-            scale = max(float(np.abs(b).max()), 1.0)
-            err = float(np.abs(np.asarray(a) - np.asarray(b)).max()) / scale
-            if err > atol:
+        if len(got) != len(ref):
+            raise SystemExit(f"{name} returned {len(got)} arrays, {ref_name} {len(ref)}")
+        for a, b, what in zip(got, ref, CHECKED):
+            a, b = np.asarray(a), np.asarray(b)
+            if a.shape != b.shape:
+                raise SystemExit(f"{name} disagrees with {ref_name} on {what}: shape "
+                                 f"{a.shape} against {b.shape}")
+            scale = max(float(np.abs(b).max(initial=0.0)), 1.0)
+            err = float(np.abs(a - b).max(initial=0.0)) / scale
+            if not err <= atol:  # a NaN fails too
                 raise SystemExit(f"{name} disagrees with {ref_name} on {what}: {err:.2e}")
 
 
 def engine_overhead_us(n_ops: int = 2000, rounds: int = 7) -> dict[str, float]:
-    """Microseconds per primitive op (forward + backward) on one-element arrays."""
-    import torch
+    """Microseconds per primitive op (forward + backward) on one-element float32 arrays, for a
+    chain of n_ops multiplications and additions: tinygrad_rnn's, torch's (where installed),
+    and "numpy": the same chain written directly in NumPy (forward, each link's multiplication
+    and addition; backward, the multiplication's vector-Jacobian product, the addition's being
+    the identity), the part of ours that is NumPy's own cost."""
+    torch = _torch()
 
     def ours() -> None:
         x = tr.tensor([0.5], requires_grad=True)
@@ -232,96 +284,192 @@ def engine_overhead_us(n_ops: int = 2000, rounds: int = 7) -> dict[str, float]:
             y = y * 0.999 + 0.001
         y.sum().backward()
 
-    med = interleaved({"tinygrad_rnn": ours, "torch": theirs}, rounds, lambda: None)
+    def bare() -> None:
+        y = np.array([0.5], np.float32)
+        for _ in range(n_ops // 2):
+            y = y * 0.999 + 0.001
+        y.sum()
+        gy = np.ones_like(y)
+        for _ in range(n_ops // 2):
+            gy = gy * 0.999
+
+    runs = {"tinygrad_rnn": ours, "numpy": bare}
+    if torch is not None:
+        runs["torch"] = theirs
+    med = interleaved(runs, rounds, lambda: None)
     return {k: v / n_ops * 1e6 for k, v in med.items()}
 
 
-def cpu_table(configs: list[str], cells: list[str], rounds: int) -> tuple[list[str], dict]:
-    import torch
+def overhead_line(ov: dict[str, float]) -> str:
+    mine, bare = ov["tinygrad_rnn"], ov["numpy"]
+    theirs = f"torch {ov['torch']:.1f} us" if "torch" in ov else "torch not installed"
+    return ("Engine overhead per primitive op (forward + backward, 1-element arrays): "
+            f"tinygrad_rnn {mine:.1f} us, {theirs}; the same chain in bare NumPy "
+            f"{bare:.1f} us, so tinygrad_rnn's own {mine - bare:.1f} us")
 
-    torch.set_num_threads(1)
-    lines = [
-        "| config | cell | floor ms | fused ms | composed ms | torch.nn ms | fused/floor "
-        "| composed/floor | fused/torch |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+
+# ---- tables ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def cpu_threads(n: int) -> Iterator[None]:
+    """NumPy's BLAS (by threadpoolctl, where installed; else the environment, set before NumPy
+    loaded it) and torch on n threads each; as they were after."""
+    torch = _torch()
+    before = torch.get_num_threads() if torch is not None else None
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        limits = None
+    else:
+        limits = threadpool_limits(limits=n, user_api="blas")
+    if torch is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if limits is not None:
+            limits.restore_original_limits()
+        if torch is not None:
+            torch.set_num_threads(before)
+
+
+def numpy_threads() -> str:
+    """The thread count of NumPy's BLAS: threadpoolctl's word, else the environment's."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        var = next((v for v in THREAD_VARS if v in os.environ), None)
+        return f"{os.environ[var]} ({var})" if var else "unknown (no threadpoolctl)"
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    mine = [i for i in blas if "numpy" in i["filepath"]] or blas
+    return "/".join(str(n) for n in sorted({i["num_threads"] for i in mine})) or "unknown"
+
+
+def config_rounds(T: int, B: int, H: int, rounds: int) -> int:
+    """The CPU table's rounds for a configuration: fewer (half, at least 3) for the long runs,
+    T * B * H of a million or more (medium); the table says so under it."""
+    return rounds if T * B * H < 1e6 else max(3, rounds // 2)
+
+
+def cpu_table(configs: list[str], cells: list[str], rounds: int) -> tuple[list[str], dict]:
+    torch = _torch()
+    head = ["config", "cell", "floor ms", "fused ms", "composed ms"] + (
+        ["torch.nn ms"] if torch else []) + ["fused/floor", "composed/floor"] + (
+        ["fused/torch"] if torch else [])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     print("\n".join(lines), flush=True)  # each row follows as it is measured
-    results = {}
+    results, fewer = {}, {}
     for cfg in configs:
         T, B, I, H = CONFIGS[cfg]
         for cell in cells:
             p = make_problem(cell, T, B, I, H)
             impls = {"floor": impl_floor(cell, p), "fused": impl_ours(cell, p, "fused"),
-                     "composed": impl_ours(cell, p, "composed"), "torch": impl_torch(cell, p)}
+                     "composed": impl_ours(cell, p, "composed")}
+            if torch:
+                impls["torch"] = impl_torch(cell, p)
             check_same({k: v[1] for k, v in impls.items()}, atol=2e-3)
-            r = rounds if T * B * H < 1e6 else max(3, rounds // 2)
+            r = config_rounds(T, B, H, rounds)
+            if r != rounds:
+                fewer[cfg] = r
             med = interleaved({k: v[0] for k, v in impls.items()}, r, lambda: None)
             # x lives through the whole run, allocated before tracing began: add it
             peak = {k: peak_traced(impls[k][0]) + p["x"].nbytes for k in ("floor", "fused")}
             results[(cfg, cell)] = dict(med, peak_fused=peak["fused"], peak_floor=peak["floor"],
                                         needed=needed_bytes(cell, T, B, I, H))
             f = med["floor"]
-            lines.append(
-                f"| {cfg} | {cell} | {f * 1e3:.2f} | {med['fused'] * 1e3:.2f} | "
-                f"{med['composed'] * 1e3:.1f} | {med['torch'] * 1e3:.2f} | "
-                f"{med['fused'] / f:.2f}x | {med['composed'] / f:.2f}x | "
-                f"{med['fused'] / med['torch']:.2f}x |")
+            row = [cfg, cell, f"{f * 1e3:.2f}", f"{med['fused'] * 1e3:.2f}",
+                   f"{med['composed'] * 1e3:.1f}"] + (
+                [f"{med['torch'] * 1e3:.2f}"] if torch else []) + [
+                f"{med['fused'] / f:.2f}x", f"{med['composed'] / f:.2f}x"] + (
+                [f"{med['fused'] / med['torch']:.2f}x"] if torch else [])
+            lines.append("| " + " | ".join(row) + " |")
             print(lines[-1], flush=True)
-    lines += ["", "Peak memory of forward + backward (traced NumPy allocations, plus the input "
-              "x) against what backward needs from the forward: x and the saved activations. "
-              "The rest is mostly the gradient dx, the same size as x.", "",
-              "| config | cell | fused MB | floor MB | needed MB | fused / needed "
-              "| floor / needed |", "|---|---|---|---|---|---|---|"]
+    notes = [f"Medians of {rounds} rounds each"
+             + "".join(f"; {cfg}: {r} rounds (its runs are long)" for cfg, r in fewer.items())
+             + "."]
+    if not torch:
+        notes.append("torch is not installed: no torch.nn column (pip install torch).")
+    lines += [""] + notes
+    print("\n".join([""] + notes), flush=True)
+    mem = ["", "Peak memory of forward + backward (traced NumPy allocations, plus the input x) "
+           "against what backward needs from the forward: x and the saved activations. The "
+           "rest is mostly the gradient dx, the same size as x.", "",
+           "| config | cell | fused MB | floor MB | needed MB | fused / needed "
+           "| floor / needed |", "|---|---|---|---|---|---|---|"]
     for (cfg, cell), r in results.items():
-        lines.append(f"| {cfg} | {cell} | {r['peak_fused'] / 2**20:.1f} | "
-                     f"{r['peak_floor'] / 2**20:.1f} | {r['needed'] / 2**20:.1f} | "
-                     f"{r['peak_fused'] / r['needed']:.2f}x | "
-                     f"{r['peak_floor'] / r['needed']:.2f}x |")
-    print("\n".join(lines[lines.index("") :]), flush=True)
-    return lines, results
+        mem.append(f"| {cfg} | {cell} | {r['peak_fused'] / 2**20:.1f} | "
+                   f"{r['peak_floor'] / 2**20:.1f} | {r['needed'] / 2**20:.1f} | "
+                   f"{r['peak_fused'] / r['needed']:.2f}x | "
+                   f"{r['peak_floor'] / r['needed']:.2f}x |")
+    print("\n".join(mem), flush=True)
+    return lines + mem, results
 
 
 def gpu_table(configs: list[str], cells: list[str], rounds: int) -> list[str]:
     import cupy
-    import torch
 
-    torch.backends.cudnn.allow_tf32 = False  # matched precision: full float32 everywhere
-    torch.backends.cuda.matmul.allow_tf32 = False
+    torch = _torch_with_cuda()
     if os.environ.get("CUPY_TF32") != "0":
         raise RuntimeError("CUPY_TF32 must be 0 for a matched-precision table")
+    if torch is not None:
+        torch.backends.cudnn.allow_tf32 = False  # matched precision: full float32 everywhere
+        torch.backends.cuda.matmul.allow_tf32 = False
 
     def sync() -> None:
         cupy.cuda.Device().synchronize()
-        torch.cuda.synchronize()
+        if torch is not None:
+            torch.cuda.synchronize()
 
-    lines = ["| config | cell | fused (CuPy) ms | fused us/step | fused host ms | cuDNN ms "
-             "| torch cell loop ms | fused/cuDNN | cell loop/fused |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    head = ["config", "cell", "fused (CuPy) ms", "fused us/step", "fused host ms"] + (
+        ["cuDNN ms", "torch cell loop ms", "fused/cuDNN", "cell loop/fused"] if torch else [])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     print("\n".join(lines), flush=True)  # each row follows as it is measured
     for cfg in configs:
         T, B, I, H = CONFIGS[cfg]
         for cell in cells:
             p = make_problem(cell, T, B, I, H)
-            impls = {"fused": impl_ours(cell, p, "fused", "cuda"),
-                     "cudnn": impl_torch(cell, p, "cuda"),
-                     "cell_loop": impl_torch(cell, p, "cuda", loop=True)}
-            check_same({k: v[1] for k, v in impls.items()}, atol=2e-3)
+            impls = {"fused": impl_ours(cell, p, "fused", "cuda")}
+            if torch is not None:
+                impls["cudnn"] = impl_torch(cell, p, "cuda")
+                impls["cell_loop"] = impl_torch(cell, p, "cuda", loop=True)
+                check_same({k: v[1] for k, v in impls.items()}, atol=2e-3)
+            else:  # nothing on the GPU to compare with: the CPU's fused path, then
+                check_same({"fused": impls["fused"][1],
+                            "fused (CPU)": impl_ours(cell, p, "fused")[1]}, atol=2e-3)
             med = interleaved({k: v[0] for k, v in impls.items()}, rounds, sync)
             host = host_seconds(impls["fused"][0], rounds, sync)
-            lines.append(
-                f"| {cfg} | {cell} | {med['fused'] * 1e3:.2f} | {med['fused'] / T * 1e6:.0f} | "
-                f"{host * 1e3:.2f} | {med['cudnn'] * 1e3:.2f} | "
-                f"{med['cell_loop'] * 1e3:.2f} | {med['fused'] / med['cudnn']:.2f}x | "
-                f"{med['cell_loop'] / med['fused']:.2f}x |")
+            row = [cfg, cell, f"{med['fused'] * 1e3:.2f}", f"{med['fused'] / T * 1e6:.0f}",
+                   f"{host * 1e3:.2f}"]
+            if torch is not None:
+                row += [f"{med['cudnn'] * 1e3:.2f}", f"{med['cell_loop'] * 1e3:.2f}",
+                        f"{med['fused'] / med['cudnn']:.2f}x",
+                        f"{med['cell_loop'] / med['fused']:.2f}x"]
+            lines.append("| " + " | ".join(row) + " |")
             print(lines[-1], flush=True)
+    if torch is None:
+        lines += ["", f"torch has no CUDA here ({_torch_cuda_words()}): no cuDNN or cell-loop "
+                      "columns."]
+        print("\n".join(lines[-2:]), flush=True)
     return lines
 
 
-def machine(device: str) -> str:
-    import torch
+def _torch_cuda_words() -> str:
+    torch = _torch()
+    if torch is None:
+        return "torch not installed"
+    return (f"torch {torch.__version__}, CUDA {torch.version.cuda}, "
+            f"cuda.is_available() {torch.cuda.is_available()}")
 
+
+def machine(device: str) -> str:
+    torch = _torch()
     info = [f"python {platform.python_version()}", f"numpy {np.__version__}",
-            f"torch {torch.__version__}", f"{platform.machine()}, {os.cpu_count()} cores"]
+            f"torch {torch.__version__}" if torch is not None else "torch not installed",
+            f"{platform.machine()}, {os.cpu_count()} cores"]
+    if device == "cpu":
+        info.append(f"threads: numpy {numpy_threads()}, torch "
+                    f"{torch.get_num_threads() if torch is not None else '-'}")
     if device == "cuda":
         import cupy
 
@@ -332,48 +480,58 @@ def machine(device: str) -> str:
         path = "pointer-stepped" if pointer_steps.get(cupy, np.float32) is not None else \
             "on the array path (the pointer loops are off: see the warning)"
         info += [f"cupy {cupy.__version__}", f"GPU {name}", f"fused loops {path}"]
+        if torch is not None:
+            info.append(f"torch CUDA {torch.version.cuda}, "
+                        f"available {torch.cuda.is_available()}")
     return ", ".join(info)
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                     help="auto (the default): the CPU table, then the GPU table where CuPy sees "
                          "a GPU")
     ap.add_argument("--configs", nargs="+", choices=list(CONFIGS))
     ap.add_argument("--cells", nargs="+", choices=CELLS, default=CELLS)
-    ap.add_argument("--rounds", type=int, default=9)
-    ap.add_argument("--quick", action="store_true", help="one small configuration, 3 rounds")
+    ap.add_argument("--rounds", type=int, help="rounds per configuration (default 9; 3 with "
+                                               "--quick)")
+    ap.add_argument("--quick", action="store_true",
+                    help="one small configuration (unless --configs), 3 rounds (unless --rounds)")
     ap.add_argument("--out", type=Path, help="also write the Markdown tables here")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    if args.rounds is None:
+        args.rounds = 3 if args.quick else 9
     if args.quick:
-        args.configs, args.rounds = args.configs or ["tiny"], 3
+        args.configs = args.configs or ["tiny"]
+    if args.device == "cuda" and not tr.cuda.is_available():
+        ap.exit(2, f"{ap.prog}: no GPU table: CuPy sees no GPU "
+                   f"({tr.backend._cupy_error or 'no reason given'})\n")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     devices = [args.device] if args.device != "auto" else (
-        ["cpu", "cuda"] if tr.cuda.is_available() and _torch_has_cuda() else ["cpu"])
+        ["cpu", "cuda"] if tr.cuda.is_available() else ["cpu"])
     out: list[str] = []
     for device in devices:
         configs = args.configs or (GPU_CONFIGS if device == "cuda" else CPU_CONFIGS)
-        head = [f"Machine: {machine(device)}", ""]
-        print(head[0], flush=True)
-        if device == "cuda":
-            lines = gpu_table(configs, args.cells, args.rounds)
-        else:
-            lines, _ = cpu_table(configs, args.cells, args.rounds)
-            ov = engine_overhead_us()
-            lines += ["", "Engine overhead per primitive op (forward + backward, 1-element "
-                          f"arrays): tinygrad_rnn {ov['tinygrad_rnn']:.1f} us, torch "
-                          f"{ov['torch']:.1f} us"]
-            print("\n" + lines[-1])
+        with cpu_threads(CPU_THREADS) if device == "cpu" else contextlib.nullcontext():
+            head = [f"Machine: {machine(device)}", ""]
+            print(head[0], flush=True)
+            if device == "cuda":
+                lines = gpu_table(configs, args.cells, args.rounds)
+            else:
+                lines, _ = cpu_table(configs, args.cells, args.rounds)
+                lines += ["", overhead_line(engine_overhead_us())]
+                print("\n" + lines[-1], flush=True)
         out += (["", ""] if out else []) + head + lines
         if args.out:  # after each table, so that a failure later loses nothing
             args.out.write_text("\n".join(out) + "\n")
 
 
-def _torch_has_cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # gpu_check.sh's time limit sends SIGINT: say so, not a traceback
+        sys.exit(f"{Path(__file__).name}: interrupted; the rows printed so far are all there is")

@@ -49,12 +49,16 @@ def check_device(device: str) -> None:
 
     from tinygrad_rnn.ops import pointer_steps
 
-    name = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    name = cupy.cuda.runtime.getDeviceProperties(0)["name"]  # bytes or str, by CuPy version
+    name = name.decode() if isinstance(name, bytes) else name
     print(f"GPU: {name}, CuPy {cupy.__version__}")
     for dtype in (np.float32, np.float64):
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
             steps = pointer_steps.get(cupy, dtype)
+        for w in seen:  # shown whatever the outcome: a warning with the loops on is news too
+            print(f"warning while building the pointer loops for {np.dtype(dtype)}: "
+                  f"{w.message}")
         if steps is None:
             why = "; ".join(str(w.message) for w in seen) or "no reason given"
             sys.exit(f"FAIL: pointer loops off for {np.dtype(dtype)}: {why}")

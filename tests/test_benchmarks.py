@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import types
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tinygrad_rnn as tr
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_script(name: str, monkeypatch):
+    """A script of benchmarks/ as a module (not __main__, so it leaves the thread count to the
+    test process); the environment it sets is restored after the test."""
+    import importlib.util
+
+    monkeypatch.setenv("CUPY_TF32", "1")  # a user's setting: loading overrides it
+    spec = importlib.util.spec_from_file_location(f"{name}_under_test",
+                                                  ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def cupy_stand_in(name):
+    """As much of CuPy as the benchmark and the smoke check touch before their first array."""
+    device = types.SimpleNamespace(synchronize=lambda: None)
+    runtime = types.SimpleNamespace(getDeviceProperties=lambda i: {"name": name})
+    return types.SimpleNamespace(__name__="cupy_stand_in", __version__="0",
+                                 cuda=types.SimpleNamespace(Device=lambda: device,
+                                                            runtime=runtime))
 
 
 @pytest.mark.torch
@@ -28,34 +54,28 @@ def test_bench_rnn_quick_run_writes_both_tables(tmp_path):
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert all(c.endswith("x") and float(c[:-1]) > 0 for c in cells[-2:])
-    assert "Engine overhead per primitive op" in text
+    assert "Engine overhead per primitive op" in text and "bare NumPy" in text
     assert text.startswith("Machine: python")
+    assert re.search(r"threads: numpy 1\b.*, torch 1$", text.splitlines()[0])
+    assert "Medians of 3 rounds each." in text
 
 
 @pytest.mark.torch
-def test_gpu_table_on_cpu_stand_ins(monkeypatch):
+@pytest.mark.parametrize("torch_cuda", [True, False], ids=["torch-cuda", "torch-without-cuda"])
+def test_gpu_table_on_cpu_stand_ins(monkeypatch, torch_cuda):
     """The GPU table's code, run on the CPU (CI has no GPU): stand-ins for CuPy's and torch's
     synchronisation, every implementation on the CPU, a small configuration. A GPU run is
-    rare: its table must not fail on a slip in the code that only a GPU would reach."""
-    import importlib.util
-    import types
-
+    rare: its table must not fail on a slip in the code that only a GPU would reach. Where
+    torch has no CUDA, the table leaves its columns out and says so."""
     torch = pytest.importorskip("torch")
-    spec = importlib.util.spec_from_file_location("bench_rnn_stand_in",
-                                                  ROOT / "benchmarks" / "bench_rnn.py")
-    bench = importlib.util.module_from_spec(spec)
-    monkeypatch.setenv("CUPY_TF32", "1")  # a user's setting: loading overrides it (restored after)
-    spec.loader.exec_module(bench)
-    device = types.SimpleNamespace(synchronize=lambda: None)
-    cupy = types.SimpleNamespace(__name__="cupy_stand_in", __version__="0",
-                                 cuda=types.SimpleNamespace(
-                                     Device=lambda: device, runtime=types.SimpleNamespace(
-                                         getDeviceProperties=lambda i: {"name": b"Stand-in"})))
-    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    bench = load_script("bench_rnn", monkeypatch)
+    monkeypatch.setitem(sys.modules, "cupy", cupy_stand_in(b"Stand-in"))
     monkeypatch.setattr(torch.cuda, "synchronize", lambda: None)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: torch_cuda)
     assert os.environ["CUPY_TF32"] == "0"  # set when the benchmark loads, before any matmul
     ours, theirs = bench.impl_ours, bench.impl_torch
-    monkeypatch.setattr(bench, "impl_ours", lambda c, p, impl, device: ours(c, p, impl, "cpu"))
+    monkeypatch.setattr(bench, "impl_ours",
+                        lambda c, p, impl, device="cpu": ours(c, p, impl, "cpu"))
     monkeypatch.setattr(bench, "impl_torch",
                         lambda c, p, device, loop=False: theirs(c, p, "cpu", loop))
     monkeypatch.setitem(bench.CONFIGS, "tiny", (5, 2, 3, 4))
@@ -64,16 +84,153 @@ def test_gpu_table_on_cpu_stand_ins(monkeypatch):
         lines = bench.gpu_table(["tiny"], bench.CELLS, 2)
     finally:  # gpu_table turns TF32 off: as it was for the other tests
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = tf32
-    head, rows = lines[0], lines[2:]
+    head, rows = lines[0], [r for r in lines[2:] if r.startswith("| tiny |")]
     assert [r.split("|")[2].strip() for r in rows] == bench.CELLS
+    ncols = 9 if torch_cuda else 5
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
-        assert len(cells) == head.count("|") - 1
+        assert len(cells) == head.count("|") - 1 == ncols
         # times, then ratios: numbers, rounded (on a loaded CPU a ratio may print as 0.00x)
-        assert all(float(c) >= 0 for c in cells[2:-2])
-        assert all(c.endswith("x") and float(c[:-1]) >= 0 for c in cells[-2:])
+        assert all(float(c) >= 0 for c in cells[2:7 if torch_cuda else 5])
+        assert all(c.endswith("x") and float(c[:-1]) >= 0 for c in cells[7:])
+    assert ("cuDNN" in head) == torch_cuda
+    assert any("torch has no CUDA here" in line for line in lines) != torch_cuda
     line = bench.machine("cuda")
     assert "GPU Stand-in" in line and "fused loops on the array path" in line
+    assert f"torch CUDA {torch.version.cuda}, available {torch_cuda}" in line
+
+
+def test_bench_rnn_cpu_table_without_torch(monkeypatch, tmp_path, capsys):
+    """Without torch, the CPU table and the engine overhead leave torch out and say so in a
+    line; the rounds note names a configuration that ran fewer rounds."""
+    bench = load_script("bench_rnn", monkeypatch)
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch fails
+    monkeypatch.setitem(bench.CONFIGS, "tiny", (5, 2, 3, 4))
+    monkeypatch.setattr(bench, "config_rounds", lambda T, B, H, rounds: 2)
+    overhead = bench.engine_overhead_us
+    monkeypatch.setattr(bench, "engine_overhead_us", lambda: overhead(n_ops=20, rounds=2))
+    threads = bench.numpy_threads()
+    out = tmp_path / "table.md"
+    bench.main(["--quick", "--device", "cpu", "--cells", "GRU", "RNN", "--out", str(out)])
+    assert bench.numpy_threads() == threads  # the count is the test process's again
+    text = out.read_text()
+    assert "torch not installed" in text.splitlines()[0]
+    head = next(line for line in text.splitlines() if line.startswith("| config |"))
+    assert "torch" not in head
+    assert "torch is not installed: no torch.nn column" in text
+    assert "Medians of 3 rounds each; tiny: 2 rounds (its runs are long)." in text
+    assert "torch not installed; the same chain in bare NumPy" in text
+    rows = [line for line in text.splitlines() if line.startswith("| tiny |")]
+    assert len(rows) == 4 and all(row.count("|") == 8 for row in rows)  # time, memory
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("what", ["out", "dx", "dW_ih", "dW_hh", "db_ih", "db_hh"])
+def test_bench_rnn_check_same_catches_each_wrong_result(monkeypatch, what):
+    bench = load_script("bench_rnn", monkeypatch)
+    assert bench.CHECKED == ["out", "dx", "dW_ih", "dW_hh", "db_ih", "db_hh"]
+    p = bench.make_problem("GRU", 4, 2, 3, 5)
+    floor = bench.impl_floor("GRU", p)[1]
+    bench.check_same({"floor": floor, "fused": bench.impl_ours("GRU", p, "fused")[1]}, 2e-3)
+    wrong = floor()
+    wrong[bench.CHECKED.index(what)].flat[-1] += 0.01
+    with pytest.raises(SystemExit, match=f"wrong disagrees with floor on {what}: "):
+        bench.check_same({"floor": floor, "wrong": lambda: wrong}, 2e-3)
+    with pytest.raises(SystemExit, match="returned 5 arrays"):
+        bench.check_same({"floor": floor, "short": lambda: floor()[:5]}, 2e-3)
+
+
+def test_bench_rnn_arguments(monkeypatch, capsys):
+    """--quick sets 3 rounds and one configuration, not over an explicit --rounds or
+    --configs; --device cuda where CuPy sees no GPU says so in one line, exit status 2."""
+    bench = load_script("bench_rnn", monkeypatch)
+    assert (bench.parse_args([]).rounds, bench.parse_args([]).configs) == (9, None)
+    assert (bench.parse_args(["--quick"]).rounds, bench.parse_args(["--quick"]).configs) == (
+        3, ["tiny"])
+    args = bench.parse_args(["--quick", "--rounds", "5", "--configs", "long"])
+    assert (args.rounds, args.configs) == (5, ["long"])
+    monkeypatch.setattr(tr.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit) as e:
+        bench.parse_args(["--device", "cuda"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "no GPU table: CuPy sees no GPU" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(tr.cuda.is_available(), reason="the message for a machine without a GPU")
+def test_bench_rnn_cuda_without_gpu_is_one_line():
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_rnn.py"), "--device",
+                          "cuda"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and run.stdout == ""
+    assert len(run.stderr.strip().splitlines()) == 1 and "CuPy sees no GPU" in run.stderr
+
+
+def test_bench_rnn_engine_overhead_has_the_bare_numpy_chain(monkeypatch):
+    bench = load_script("bench_rnn", monkeypatch)
+    ov = bench.engine_overhead_us(n_ops=20, rounds=2)
+    assert {"tinygrad_rnn", "numpy"} <= set(ov) and all(v > 0 for v in ov.values())
+    line = bench.overhead_line({"tinygrad_rnn": 6.0, "numpy": 1.5, "torch": 5.0})
+    assert line.endswith("tinygrad_rnn 6.0 us, torch 5.0 us; the same chain in bare NumPy "
+                         "1.5 us, so tinygrad_rnn's own 4.5 us")
+
+
+@pytest.mark.parametrize("name", [b"Stand-in GPU", "Stand-in GPU"], ids=["bytes", "str"])
+def test_gpu_smoke_prints_the_pointer_loop_warnings(monkeypatch, capsys, name):
+    """On a GPU, the smoke check shows every warning raised while the pointer loops are built,
+    even when they are on, and takes the GPU's name as bytes or str (CuPy versions differ)."""
+    from tinygrad_rnn.ops import pointer_steps
+
+    smoke = load_script("gpu_smoke", monkeypatch)
+    monkeypatch.setitem(sys.modules, "cupy", cupy_stand_in(name))
+    monkeypatch.setattr(tr.cuda, "is_available", lambda: True)
+
+    def get(cupy, dtype):
+        warnings.warn(f"slow path for {np.dtype(dtype)}", RuntimeWarning, stacklevel=2)
+        return object()
+
+    monkeypatch.setattr(pointer_steps, "get", get)
+    smoke.check_device("cuda")
+    out = capsys.readouterr().out
+    assert "GPU: Stand-in GPU, CuPy 0" in out
+    for dt in ("float32", "float64"):
+        assert (f"warning while building the pointer loops for {dt}: slow path for {dt}"
+                in out)
+        assert f"pointer loops on for {dt}" in out
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("shape", [(1, 1, 1, 1), (6, 3, 4, 5), (3, 1, 7, 2)])
+def test_floor_equals_torch_in_float64(monkeypatch, cell, shape):
+    """The NumPy floor computes the layer: outputs and the gradients of x and of every weight
+    equal torch's in float64, from a nonzero initial state, without touching its inputs."""
+    torch = pytest.importorskip("torch")
+    floor = load_script("floor", monkeypatch)
+    T, B, I, H = shape
+    G = {"LSTM": 4, "GRU": 3, "RNN": 1}[cell] * H
+    rng = np.random.default_rng(T * B + I * H)
+    x, gy = 2 * rng.standard_normal((T, B, I)), rng.standard_normal((T, B, H))
+    h0, c0 = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    weights = [rng.standard_normal(s) for s in [(G, I), (G, H), (G,), (G,)]]
+    mod = getattr(torch.nn, cell)(I, H).double()
+    names = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+    with torch.no_grad():
+        for n, w in zip(names, weights):
+            getattr(mod, n).copy_(torch.from_numpy(w))
+    xt = torch.from_numpy(x).requires_grad_()
+    state = torch.from_numpy(h0)[None]
+    out, _ = mod(xt, (state, torch.from_numpy(c0)[None]) if cell == "LSTM" else state)
+    out.backward(torch.from_numpy(gy))
+    want = [out.detach().numpy(), xt.grad.numpy()] + [getattr(mod, n).grad.numpy()
+                                                      for n in names]
+    args = [x, h0] + ([c0] if cell == "LSTM" else []) + weights + [gy]
+    copies = [a.copy() for a in args]
+    got = getattr(floor, cell.lower())(*args)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == np.float64
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12 * max(1, np.abs(w).max()))
+    assert all(np.array_equal(a, c) for a, c in zip(args, copies))
 
 
 def test_host_overhead_runs_the_pointer_loops():

@@ -87,7 +87,7 @@ def get_device(name: str) -> Device:
     """The backend called ``name``; a clear error for an unknown or unavailable one."""
     if not isinstance(name, str):
         raise TypeError(f"device must be a string such as 'cpu' or 'cuda', got {name!r}")
-    key = "cuda" if name.startswith("cuda:0") or name == "cuda" else name
+    key = "cuda" if name in ("cuda", "cuda:0") else name
     dev = _DEVICES.get(key)
     if dev is not None:
         return dev
