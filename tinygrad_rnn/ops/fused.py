@@ -157,6 +157,71 @@ def _sigmoid_inplace(xp: Any, a: Any) -> None:
     xp.reciprocal(a, out=a)
 
 
+def _lstm_loop_array(xp: Any, order: Any, xw: Any, h0: Any, c0: Any, w_hh: Any, hw: Any,
+                     cs: Any, hs: Any) -> None:
+    """The forward loop of an LSTM without a mask or projection, on arrays (NumPy): as
+    ``lstm_step`` at every step, with fewer NumPy calls. The rows of the sigmoid gates i, f, o
+    are negated once, in xw and in a copy of W_hh (exact), so each step's σ is exp, + 1, 1 /
+    with no negation; and NumPy's overflow warning (exp(-a) = inf gives σ = 0, the right
+    limit) is silenced once for the loop, not per step. xw becomes the activations."""
+    H = cs.shape[-1]
+    sig = xp.ones((4 * H,), dtype=xw.dtype)
+    sig[:2 * H], sig[3 * H:] = -1, -1  # i, f, o
+    xw *= sig
+    w_t = (w_hh * sig[:, None]).T
+    g_tanh = xp.empty_like(cs[0])
+    h, c = h0, c0
+    with np.errstate(over="ignore"):
+        for t in order:
+            a = xw[t]
+            a += xp.matmul(h, w_t, out=hw)
+            g = a[:, 2 * H:3 * H]
+            xp.tanh(g, out=g_tanh)
+            xp.exp(a, out=a)  # also g's block, overwritten next
+            a += 1
+            xp.reciprocal(a, out=a)
+            g[...] = g_tanh
+            c_new, h_new = cs[t], hs[t]
+            xp.multiply(a[:, H:2 * H], c, out=c_new)
+            xp.multiply(a[:, :H], g, out=g_tanh)
+            c_new += g_tanh
+            xp.tanh(c_new, out=h_new)
+            h_new *= a[:, 3 * H:]
+            h, c = h_new, c_new
+
+
+def _gru_loop_array(xp: Any, order: Any, gi: Any, h0: Any, w_hh: Any, b_hh: Any, hw: Any,
+                    ghn: Any, hs: Any) -> None:
+    """The forward loop of a GRU without a mask, on arrays (NumPy): as ``gru_step`` at every
+    step, with fewer NumPy calls. b_hh's r and z parts are added to gi once, and the r and z
+    rows negated once, in gi and in a copy of W_hh (exact), so each step's σ is exp, + 1, 1 /;
+    NumPy's overflow warning is silenced once for the loop. gi becomes r, z, n."""
+    H = hs.shape[-1]
+    gi[..., :2 * H] += b_hh[:2 * H]
+    gi[..., :2 * H] *= -1
+    w_t = xp.concatenate([-w_hh[:2 * H], w_hh[2 * H:]]).T
+    b_hn = b_hh[2 * H:]
+    h = h0
+    with np.errstate(over="ignore"):
+        for t in order:
+            g, h_new, hn = gi[t], hs[t], ghn[t]
+            xp.matmul(h, w_t, out=hw)
+            xp.add(hw[:, 2 * H:], b_hn, out=hn)
+            rz = g[:, :2 * H]
+            rz += hw[:, :2 * H]
+            xp.exp(rz, out=rz)
+            rz += 1
+            xp.reciprocal(rz, out=rz)
+            xp.multiply(g[:, :H], hn, out=h_new)  # r (W_hn h + b_hn) + W_in x + b_in
+            n = g[:, 2 * H:]
+            h_new += n
+            xp.tanh(h_new, out=n)
+            xp.subtract(h, n, out=h_new)
+            h_new *= g[:, H:2 * H]
+            h_new += n
+            h = h_new
+
+
 def lstm_backward_factors(xp: Any, acts: Any, c: Any, c_prev: Any, p: Any, qf: Any) -> None:
     """What the backward of n steps needs that does not depend on the gradients coming in, for
     all n at once (the array path; a GPU kernel computes it per step). With [i, f, g, o] =
@@ -270,37 +335,34 @@ def gru_step_backward(xp: Any, rzn: Any, ghn: Any, h_prev: Any, dh_mm: Any, dh_d
 def gru_backward_factors(xp: Any, rzn: Any, ghn: Any, h_prev: Any, out: Any) -> None:
     """What the backward of n steps needs that does not depend on the gradients coming in, for
     all n at once (the array path). With [r, z, n] = rzn (n, B, 3H), ghn = W_hn h + b_hn and
-    h_prev: out ← [(1 - z)(1 - n²), ghn σ'(r), (h_prev - n) σ'(z), r, z] (n, B, 5H)."""
+    h_prev, the factors that turn dh (the whole gradient of a step's h) into the gradients of
+    [gh_n, r's, z's and n's pre-activations], in that order: out (n, B, 4H) ←
+    [(1 - z)(1 - n²) r, (1 - z)(1 - n²) ghn σ'(r), (h_prev - n) σ'(z), (1 - z)(1 - n²)]."""
     H = h_prev.shape[-1]
     r, z, n = rzn[..., :H], rzn[..., H:2 * H], rzn[..., 2 * H:]
-    out[..., :H] = (1 - z) * (1 - n * n)
-    out[..., H:2 * H] = ghn * r * (1 - r)
+    pn = (1 - z) * (1 - n * n)
+    out[..., 3 * H:] = pn
+    xp.multiply(pn, r, out=out[..., :H])
+    out[..., H:2 * H] = out[..., :H] * ghn * (1 - r)
     out[..., 2 * H:3 * H] = (h_prev - n) * z * (1 - z)
-    out[..., 3 * H:4 * H] = r
-    out[..., 4 * H:] = z
 
 
-def gru_steps_backward(xp: Any, times: Any, t0: int, factors: Any, gy: Any, dh: Any, dgi: Any,
-                       dghn: Any, dgh: Any, w_hh: Any, dh_buf: Any) -> None:
+def gru_steps_backward(xp: Any, times: Any, t0: int, p: Any, rzn: Any, gy: Any, dh: Any,
+                       w_hh_nrz: Any, dh_buf: Any) -> None:
     """The reverse loop over steps t in ``times`` (their factors from
-    ``gru_backward_factors`` at t - t0): dh += gy_t; dn' = dh (1 - z)(1 - n²),
-    dr' = dn' ghn σ'(r), dz' = dh (h_prev - n) σ'(z) ← dgi_t; dghn_t ← dn' r; then
-    dh ← dh z + [dr', dz', dn' r] W_hh for the step before. dh is updated in place; dgi, dghn
-    may be the saved r, z, n and ghn, which the factors no longer need."""
-    H = dh.shape[-1]
+    ``gru_backward_factors`` in p[t - t0]): dh += gy_t; p_t ← dh × the factors, in place: the
+    gradients of [gh_n, r's, z's, n's pre-activations]; then dh ← dh z + [dgh_n, dr', dz']
+    W_hh for the step before, with W_hh's rows taken in the order n, r, z (``w_hh_nrz``), so
+    that the matmul reads one block of p. dh is updated in place."""
+    B, H = dh.shape
+    p4 = p.reshape(p.shape[0], B, 4, H)  # p is contiguous: a view
     for t in times:
         k = t - t0
-        f, d = factors[k], dgi[k]
         if gy is not None:
             dh += gy[t]
-        xp.multiply(dh, f[:, :H], out=d[:, 2 * H:])
-        xp.multiply(d[:, 2 * H:], f[:, H:2 * H], out=d[:, :H])
-        xp.multiply(dh, f[:, 2 * H:3 * H], out=d[:, H:2 * H])
-        xp.multiply(d[:, 2 * H:], f[:, 3 * H:4 * H], out=dghn[k])
-        dgh[:, :2 * H] = d[:, :2 * H]
-        dgh[:, 2 * H:] = dghn[k]
-        dh *= f[:, 4 * H:]
-        xp.matmul(dgh, w_hh, out=dh_buf)
+        p4[k] *= dh[:, None, :]
+        dh *= rzn[t, :, H:2 * H]
+        xp.matmul(p[k, :, :3 * H], w_hh_nrz, out=dh_buf)
         dh += dh_buf
 
 
@@ -549,6 +611,9 @@ class LSTMSequence(_Sequence):
             steps.lstm_forward(order, xw, h0, c0, w, hw, cs, hs, mask=self.row_mask(xp, xw.dtype),
                                ys=ys, w_hr=wr, raw=raw, hp=hp)
             order = ()  # so the array path below runs no step
+        if direct and steps is None and _kernel(xp, "lstm_fwd") is None:
+            _lstm_loop_array(xp, order, xw, h0, c0, w_hh, hw, cs, hs)
+            order = ()
         h, c = h0, c0
         for t in order:
             c_new = cs[t] if direct else xp.empty((B, H), dtype=xw.dtype)
@@ -684,6 +749,9 @@ class GRUSequence(_Sequence):
             steps.gru_forward(order, gi, h0, w, hw, bias, ghn, hs,
                               mask=self.row_mask(xp, gi.dtype), ys=ys)
             order = ()  # so the array path below runs no step
+        if mask is None and steps is None and _kernel(xp, "gru_fwd") is None:
+            _gru_loop_array(xp, order, gi, h0, w_hh, bias, hw, ghn, hs)
+            order = ()
         h = h0
         for t in order:
             h_new = hs[t] if mask is None else xp.empty_like(h0)
@@ -709,8 +777,9 @@ class GRUSequence(_Sequence):
                                                                  32 if by_chunk else 8)
         if by_chunk:
             dh = xp.array(dh, dtype=rzn.dtype, order="C")  # updated in place
-            factors = xp.empty((K, B, 5 * H), dtype=rzn.dtype)
-        if not self.final:
+            factors = xp.empty((K, B, 4 * H), dtype=rzn.dtype)  # then the step gradients
+            w_hh_nrz = xp.concatenate([w_hh[2 * H:], w_hh[:2 * H]])
+        if not self.final and not by_chunk:  # (the array path writes into its factors)
             ring_i = xp.empty((K, B, G), dtype=rzn.dtype)
             ring_n = xp.empty((K, B, H), dtype=rzn.dtype)
         dgh = xp.empty((B, G), dtype=rzn.dtype)  # one step's, for the recurrent matmul
@@ -724,8 +793,9 @@ class GRUSequence(_Sequence):
                              for a in (gy, dh, self.h0, w_hh))
             row_mask = self.row_mask(xp, rzn.dtype)
         for t0, t1, times in self.backward_chunks(T, K):
-            dgi = rzn[t0:t1] if self.final else ring_i[:t1 - t0]
-            dghn = ghn[t0:t1] if self.final else ring_n[:t1 - t0]
+            if not by_chunk:
+                dgi = rzn[t0:t1] if self.final else ring_i[:t1 - t0]
+                dghn = ghn[t0:t1] if self.final else ring_n[:t1 - t0]
             if steps is not None:  # the whole chunk by pointer (pointer_steps.py)
                 dh = steps.gru_backward(times, t0, first, dt, rzn, ghn, dgi, dghn, dgh, hs, h0, gy,
                                         dh, dh_dir, dh_buf, w, zero, mask=row_mask)
@@ -738,10 +808,14 @@ class GRUSequence(_Sequence):
                 else:
                     h_prev = hs[t0 + 1:t1 + 1] if t1 < T else xp.concatenate(
                         [hs[t0 + 1:], self.h0[None]])
-                gru_backward_factors(xp, rzn[t0:t1], ghn[t0:t1], h_prev, factors[:n])
-                gru_steps_backward(xp, times, t0, factors[:n], gy, dh, dgi, dghn, dgh, w_hh,
-                                   dh_buf)
-                times = ()
+                p = factors[:n]
+                gru_backward_factors(xp, rzn[t0:t1], ghn[t0:t1], h_prev, p)
+                gru_steps_backward(xp, times, t0, p, rzn, gy, dh, w_hh_nrz, dh_buf)
+                # the gradients of the input projection are p's r, z, n blocks; those of the
+                # recurrent one, r and z the same and n the gh_n block
+                dxw = p[..., H:]
+                self.accumulate(t0, t1, dxw, [(0, dxw, 2 * H), (2 * H, p[..., :H], H)])
+                continue
             for t in times:
                 r_t, n_t = rzn[t], ghn[t]  # in place: pass the same array objects as outputs
                 dgi_t, dghn_t = (r_t, n_t) if self.final else (dgi[t - t0], dghn[t - t0])
