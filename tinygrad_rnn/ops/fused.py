@@ -190,38 +190,6 @@ def _lstm_loop_array(xp: Any, order: Any, xw: Any, h0: Any, c0: Any, w_hh: Any, 
             h, c = h_new, c_new
 
 
-def _gru_loop_array(xp: Any, order: Any, gi: Any, h0: Any, w_hh: Any, b_hh: Any, hw: Any,
-                    ghn: Any, hs: Any) -> None:
-    """The forward loop of a GRU without a mask, on arrays (NumPy): as ``gru_step`` at every
-    step, with fewer NumPy calls. b_hh's r and z parts are added to gi once, and the r and z
-    rows negated once, in gi and in a copy of W_hh (exact), so each step's σ is exp, + 1, 1 /;
-    NumPy's overflow warning is silenced once for the loop. gi becomes r, z, n."""
-    H = hs.shape[-1]
-    gi[..., :2 * H] += b_hh[:2 * H]
-    gi[..., :2 * H] *= -1
-    w_t = xp.concatenate([-w_hh[:2 * H], w_hh[2 * H:]]).T
-    b_hn = b_hh[2 * H:]
-    h = h0
-    with np.errstate(over="ignore"):
-        for t in order:
-            g, h_new, hn = gi[t], hs[t], ghn[t]
-            xp.matmul(h, w_t, out=hw)
-            xp.add(hw[:, 2 * H:], b_hn, out=hn)
-            rz = g[:, :2 * H]
-            rz += hw[:, :2 * H]
-            xp.exp(rz, out=rz)
-            rz += 1
-            xp.reciprocal(rz, out=rz)
-            xp.multiply(g[:, :H], hn, out=h_new)  # r (W_hn h + b_hn) + W_in x + b_in
-            n = g[:, 2 * H:]
-            h_new += n
-            xp.tanh(h_new, out=n)
-            xp.subtract(h, n, out=h_new)
-            h_new *= g[:, H:2 * H]
-            h_new += n
-            h = h_new
-
-
 def lstm_backward_factors(xp: Any, acts: Any, c: Any, c_prev: Any, p: Any, qf: Any) -> None:
     """What the backward of n steps needs that does not depend on the gradients coming in, for
     all n at once (the array path; a GPU kernel computes it per step). With [i, f, g, o] =
@@ -330,40 +298,6 @@ def gru_step_backward(xp: Any, rzn: Any, ghn: Any, h_prev: Any, dh_mm: Any, dh_d
     dgh[:, :H], dgh[:, H:2 * H], dgh[:, 2 * H:] = drp, dzp, dnr
     dghn[...] = dnr
     dh_prev[...] = dhz
-
-
-def gru_backward_factors(xp: Any, rzn: Any, ghn: Any, h_prev: Any, out: Any) -> None:
-    """What the backward of n steps needs that does not depend on the gradients coming in, for
-    all n at once (the array path). With [r, z, n] = rzn (n, B, 3H), ghn = W_hn h + b_hn and
-    h_prev, the factors that turn dh (the whole gradient of a step's h) into the gradients of
-    [gh_n, r's, z's and n's pre-activations], in that order: out (n, B, 4H) ←
-    [(1 - z)(1 - n²) r, (1 - z)(1 - n²) ghn σ'(r), (h_prev - n) σ'(z), (1 - z)(1 - n²)]."""
-    H = h_prev.shape[-1]
-    r, z, n = rzn[..., :H], rzn[..., H:2 * H], rzn[..., 2 * H:]
-    pn = (1 - z) * (1 - n * n)
-    out[..., 3 * H:] = pn
-    xp.multiply(pn, r, out=out[..., :H])
-    out[..., H:2 * H] = out[..., :H] * ghn * (1 - r)
-    out[..., 2 * H:3 * H] = (h_prev - n) * z * (1 - z)
-
-
-def gru_steps_backward(xp: Any, times: Any, t0: int, p: Any, rzn: Any, gy: Any, dh: Any,
-                       w_hh_nrz: Any, dh_buf: Any) -> None:
-    """The reverse loop over steps t in ``times`` (their factors from
-    ``gru_backward_factors`` in p[t - t0]): dh += gy_t; p_t ← dh × the factors, in place: the
-    gradients of [gh_n, r's, z's, n's pre-activations]; then dh ← dh z + [dgh_n, dr', dz']
-    W_hh for the step before, with W_hh's rows taken in the order n, r, z (``w_hh_nrz``), so
-    that the matmul reads one block of p. dh is updated in place."""
-    B, H = dh.shape
-    p4 = p.reshape(p.shape[0], B, 4, H)  # p is contiguous: a view
-    for t in times:
-        k = t - t0
-        if gy is not None:
-            dh += gy[t]
-        p4[k] *= dh[:, None, :]
-        dh *= rzn[t, :, H:2 * H]
-        xp.matmul(p[k, :, :3 * H], w_hh_nrz, out=dh_buf)
-        dh += dh_buf
 
 
 def rnn_step(xp: Any, xw: Any, hw: Any, relu: bool, h: Any) -> None:
@@ -736,22 +670,22 @@ class GRUSequence(_Sequence):
     def loop(self, xp: Any, gi: Any, h0: Any, c0: Any, w_hh: Any, b_hh: Any, w_hr: Any,
              mask: Any) -> tuple[Any, ...]:
         T, B, G = gi.shape
+        bias = b_hh if b_hh is not None else xp.zeros(G, dtype=gi.dtype)
+        order, steps = self.order, self.steps(xp, gi)
+        self.feature_major = mask is None and steps is None and _kernel(xp, "gru_fwd") is None
+        if self.feature_major:  # NumPy: the loop below, in the layout NumPy runs fastest
+            return self.loop_feature_major(xp, gi, h0, w_hh, bias)
         rzn = gi  # each step's r, z, n overwrite its input projection, used up by then
         ghn = xp.empty((T, B, G // 3), dtype=gi.dtype)
         hs = xp.empty((T, B, G // 3), dtype=gi.dtype)
         ys = hs if mask is None else xp.empty_like(hs)
-        bias = b_hh if b_hh is not None else xp.zeros(G, dtype=gi.dtype)
         w_hh_t = w_hh.T
         hw = xp.empty((B, G), dtype=gi.dtype)  # each step's recurrent matmul, into one buffer
-        order, steps = self.order, self.steps(xp, gi)
         if steps is not None:  # the whole loop by pointer (pointer_steps.py)
             h0, w, bias = (xp.ascontiguousarray(a, dtype=gi.dtype) for a in (h0, w_hh, bias))
             steps.gru_forward(order, gi, h0, w, hw, bias, ghn, hs,
                               mask=self.row_mask(xp, gi.dtype), ys=ys)
             order = ()  # so the array path below runs no step
-        if mask is None and steps is None and _kernel(xp, "gru_fwd") is None:
-            _gru_loop_array(xp, order, gi, h0, w_hh, bias, hw, ghn, hs)
-            order = ()
         h = h0
         for t in order:
             h_new = hs[t] if mask is None else xp.empty_like(h0)
@@ -761,25 +695,125 @@ class GRUSequence(_Sequence):
         self.h0, self.states, self.rzn, self.ghn = h0, hs, rzn, ghn
         return ys, hs[self.order[-1]].copy()
 
+    def loop_feature_major(self, xp: Any, gi: Any, h0: Any, w_hh: Any, b_hh: Any
+                           ) -> tuple[Any, Any]:
+        """The forward loop on arrays (NumPy, no mask), as ``gru_step`` at every step, with the
+        gates and states stored feature-major: a step's r, z and n are each one contiguous
+        (H, B) block, where in (B, 3H) they are strided slices that NumPy runs about half as
+        fast. The r and z rows are negated once (in the projection and a copy of W_hh: exact),
+        so each σ is exp, + 1, 1 /; b_hh's r, z part joins the input projection; NumPy's
+        overflow warning (exp(-a) = inf gives σ = 0, the right limit) is silenced once."""
+        T, B, G = gi.shape
+        H, dt = G // 3, gi.dtype
+        b_rz = xp.zeros((G, 1), dtype=dt)
+        b_rz[:2 * H, 0] = b_hh[:2 * H]
+        # the projection, then r, z, n, feature-major in gi's own memory (each step's block is
+        # the same memory in both layouts), re-laid out a chunk of steps at a time
+        acts = gi.reshape(T, G, B)
+        C = self.chunk_len(T, B * G, 32)
+        chunk = xp.empty((C, B, G), dtype=dt)
+        for c0 in range(0, T, C):
+            c1 = min(T, c0 + C)
+            chunk[:c1 - c0] = gi[c0:c1]
+            xp.add(chunk[:c1 - c0].transpose(0, 2, 1), b_rz, out=acts[c0:c1])
+        del chunk
+        acts[:, :2 * H] *= -1
+        w = xp.concatenate([-w_hh[:2 * H], w_hh[2 * H:]])
+        b_hn = xp.empty((H, B), dtype=dt)
+        b_hn[...] = b_hh[2 * H:, None]  # a whole block: a broadcast costs more per call
+        ghn = xp.empty((T, H, B), dtype=dt)  # W_hn h + b_hn of each step, for the backward
+        ys = xp.empty((T, B, H), dtype=dt)
+        gh, tmp = xp.empty((G, B), dtype=dt), xp.empty((H, B), dtype=dt)
+        h, states = xp.ascontiguousarray(h0.T), (xp.empty((H, B), dtype=dt), xp.empty((H, B),
+                                                                                     dtype=dt))
+        with np.errstate(over="ignore"):
+            for k, t in enumerate(self.order):
+                a, hn, h_new = acts[t], ghn[t], states[k % 2]
+                xp.matmul(w, h, out=gh)
+                xp.add(gh[2 * H:], b_hn, out=hn)
+                rz = a[:2 * H]
+                rz += gh[:2 * H]
+                xp.exp(rz, out=rz)
+                rz += 1
+                xp.reciprocal(rz, out=rz)
+                xp.multiply(a[:H], hn, out=tmp)  # r (W_hn h + b_hn)
+                n = a[2 * H:]
+                n += tmp
+                xp.tanh(n, out=n)
+                xp.subtract(h, n, out=h_new)
+                h_new *= a[H:2 * H]
+                h_new += n
+                ys[t] = h_new.T
+                h = h_new
+        self.h0, self.states, self.acts, self.ghn = h0, ys, acts, ghn
+        return ys, ys[self.order[-1]].copy()
+
+    def loop_backward_feature_major(self, xp: Any, gy: Any, g_hn: Any) -> list[Any]:
+        """The backward of ``loop_feature_major``. Per chunk of steps, the factors that turn
+        dh (the whole gradient of a step's h) into the gradients of [gh_n, r's, z's, n's
+        pre-activations] for all its steps at once, then per
+        step one multiply gives those gradients and one matmul carries dh back (W_hh's rows
+        taken n, r, z, to read one block); the weight gradients once per chunk."""
+        acts, ghn, ys, w_hh = self.acts, self.ghn, self.states, self.saved[2]
+        T, G, B = acts.shape
+        H, dt = G // 3, acts.dtype
+        K = self.chunk_len(T, B * 4 * H, 32)
+        P = xp.empty((K, 4 * H, B), dtype=dt)  # the factors, then the step gradients
+        D = xp.empty((K, B, 4 * H), dtype=dt)  # the same, batch-major, for `accumulate`
+        S = xp.empty((K, H, B), dtype=dt)
+        w_t = xp.ascontiguousarray(xp.concatenate([w_hh[2 * H:], w_hh[:2 * H]]).T)
+        dh = xp.zeros((H, B), dtype=dt) if g_hn is None else xp.array(g_hn.T, dtype=dt)
+        tmp = xp.empty((H, B), dtype=dt)
+        for t0, t1, times in self.backward_chunks(T, K):
+            n = t1 - t0
+            if self.dt == 1:  # the state before each step: ys shifted by one, h0 first
+                h_prev = ys[t0 - 1:t1 - 1] if t0 > 0 else xp.concatenate(
+                    [self.h0[None], ys[:t1 - 1]])
+            else:
+                h_prev = ys[t0 + 1:t1 + 1] if t1 < T else xp.concatenate(
+                    [ys[t0 + 1:], self.h0[None]])
+            a, p = acts[t0:t1], P[:n]
+            r, z, nn = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+            p_hn, p_r, p_z, p_n = p[:, :H], p[:, H:2 * H], p[:, 2 * H:3 * H], p[:, 3 * H:]
+            xp.multiply(nn, nn, out=p_n)
+            xp.subtract(1, p_n, out=p_n)
+            xp.subtract(1, z, out=p_z)
+            p_n *= p_z  # (1 - z)(1 - n²)
+            xp.multiply(p_n, r, out=p_hn)
+            xp.subtract(1, r, out=p_r)
+            p_r *= p_hn
+            p_r *= ghn[t0:t1]  # (1 - z)(1 - n²) r (1 - r) gh_n
+            p_z *= z
+            xp.subtract(h_prev.transpose(0, 2, 1), nn, out=S[:n])
+            p_z *= S[:n]  # (h_prev - n) z (1 - z)
+            p4 = p.reshape(n, 4, H, B)
+            for t in times:
+                k = t - t0
+                if gy is not None:
+                    dh += gy[t].T
+                p4[k] *= dh
+                dh *= acts[t, H:2 * H]
+                xp.matmul(w_t, p[k, :3 * H], out=tmp)
+                dh += tmp
+            d = D[:n]
+            d[...] = p.transpose(0, 2, 1)
+            dxw = d[..., H:]  # r, z, n: the input projection's; r, z and gh_n: W_hh h's
+            self.accumulate(t0, t1, dxw, [(0, dxw, 2 * H), (2 * H, d[..., :H], H)])
+        return [xp.ascontiguousarray(dh.T)]
+
     def loop_backward(self, xp: Any, gy: Any, g_hn: Any) -> list[Any]:
+        if self.feature_major:
+            return self.loop_backward_feature_major(xp, gy, g_hn)
         hs, rzn, ghn, mask, w_hh = self.states, self.rzn, self.ghn, self.mask, self.saved[2]
         T, B, G = rzn.shape
         H = G // 3
         zero = xp.zeros_like(hs[0])
         dh = zero if g_hn is None else g_hn
         steps = self.steps(xp, rzn)
-        # the array path without a mask: per chunk of steps, everything that does not depend
-        # on the incoming gradients first, for the whole chunk at once
-        by_chunk = mask is None and steps is None and _kernel(xp, "gru_bwd") is None
         # on the last backward, each step's dgi overwrites its used-up r, z, n, and the n block
         # of its dgh (the r and z blocks equal dgi's) overwrites its gh_n
-        K = T if self.final and not by_chunk else self.chunk_len(T, B * 4 * H,
-                                                                 32 if by_chunk else 8)
-        if by_chunk:
-            dh = xp.array(dh, dtype=rzn.dtype, order="C")  # updated in place
-            factors = xp.empty((K, B, 4 * H), dtype=rzn.dtype)  # then the step gradients
-            w_hh_nrz = xp.concatenate([w_hh[2 * H:], w_hh[:2 * H]])
-        if not self.final and not by_chunk:  # (the array path writes into its factors)
+        K = T if self.final else self.chunk_len(T, B * 4 * H)
+        if not self.final:
             ring_i = xp.empty((K, B, G), dtype=rzn.dtype)
             ring_n = xp.empty((K, B, H), dtype=rzn.dtype)
         dgh = xp.empty((B, G), dtype=rzn.dtype)  # one step's, for the recurrent matmul
@@ -793,29 +827,12 @@ class GRUSequence(_Sequence):
                              for a in (gy, dh, self.h0, w_hh))
             row_mask = self.row_mask(xp, rzn.dtype)
         for t0, t1, times in self.backward_chunks(T, K):
-            if not by_chunk:
-                dgi = rzn[t0:t1] if self.final else ring_i[:t1 - t0]
-                dghn = ghn[t0:t1] if self.final else ring_n[:t1 - t0]
+            dgi = rzn[t0:t1] if self.final else ring_i[:t1 - t0]
+            dghn = ghn[t0:t1] if self.final else ring_n[:t1 - t0]
             if steps is not None:  # the whole chunk by pointer (pointer_steps.py)
                 dh = steps.gru_backward(times, t0, first, dt, rzn, ghn, dgi, dghn, dgh, hs, h0, gy,
                                         dh, dh_dir, dh_buf, w, zero, mask=row_mask)
                 times = ()  # so the array path below runs no step
-            elif by_chunk:
-                n = t1 - t0
-                if dt == 1:  # the state before each step: hs shifted by one, h0 first
-                    h_prev = hs[t0 - 1:t1 - 1] if t0 > 0 else xp.concatenate(
-                        [self.h0[None], hs[:t1 - 1]])
-                else:
-                    h_prev = hs[t0 + 1:t1 + 1] if t1 < T else xp.concatenate(
-                        [hs[t0 + 1:], self.h0[None]])
-                p = factors[:n]
-                gru_backward_factors(xp, rzn[t0:t1], ghn[t0:t1], h_prev, p)
-                gru_steps_backward(xp, times, t0, p, rzn, gy, dh, w_hh_nrz, dh_buf)
-                # the gradients of the input projection are p's r, z, n blocks; those of the
-                # recurrent one, r and z the same and n the gh_n block
-                dxw = p[..., H:]
-                self.accumulate(t0, t1, dxw, [(0, dxw, 2 * H), (2 * H, p[..., :H], H)])
-                continue
             for t in times:
                 r_t, n_t = rzn[t], ghn[t]  # in place: pass the same array objects as outputs
                 dgi_t, dghn_t = (r_t, n_t) if self.final else (dgi[t - t0], dghn[t - t0])
@@ -836,7 +853,7 @@ class GRUSequence(_Sequence):
             # matmul (a column slice is a strided matrix, which cuBLAS would copy) and the n
             # rows it gives are dropped
             self.accumulate(t0, t1, dgi, [(0, dgi, 2 * H), (2 * H, dghn, H)])
-        return [dh + dh_dir if mask is None and not by_chunk else dh]
+        return [dh + dh_dir if mask is None else dh]
 
 
 class RNNSequence(_Sequence):
