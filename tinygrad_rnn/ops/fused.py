@@ -553,7 +553,7 @@ class LSTMSequence(_Sequence):
                 h, c = h_new, c_new
         self.h0, self.c0, self.states, self.cells, self.acts = h0, c0, ys, cs, acts
         last = self.order[-1]
-        return ys, ys[last].copy(), xp.ascontiguousarray(cs[last].T)
+        return ys, ys[last].copy(), cs[last].T.copy()  # a copy even where .T is contiguous
 
     def loop_backward_feature_major(self, xp: Any, gy: Any, g_hn: Any, g_cn: Any
                                     ) -> list[Any]:
