@@ -476,9 +476,10 @@ class LSTMSequence(_Sequence):
         H = G // 4
         direct = mask is None and w_hr is None  # the step writes straight into hs, cs
         order, steps = self.order, self.steps(xp, xw)
-        self.feature_major = direct and steps is None and _kernel(xp, "lstm_fwd") is None
+        self.feature_major = (w_hr is None and steps is None
+                              and _kernel(xp, "lstm_fwd") is None)
         if self.feature_major:  # NumPy: the loop below, in the layout NumPy runs fastest
-            return self.loop_feature_major(xp, xw, h0, c0, w_hh)
+            return self.loop_feature_major(xp, xw, h0, c0, w_hh, mask)
         acts = xw  # each step's gate activations overwrite its input projection, used up
         cs = xp.empty((T, B, H), dtype=xw.dtype)  # cell state after each step
         hs = xp.empty((T, B, h0.shape[-1]), dtype=xw.dtype)  # hidden state after each step
@@ -516,22 +517,25 @@ class LSTMSequence(_Sequence):
         last = self.order[-1]
         return ys, hs[last].copy(), cs[last].copy()
 
-    def loop_feature_major(self, xp: Any, xw: Any, h0: Any, c0: Any, w_hh: Any
+    def loop_feature_major(self, xp: Any, xw: Any, h0: Any, c0: Any, w_hh: Any, mask: Any
                            ) -> tuple[Any, Any, Any]:
-        """The forward loop on arrays (NumPy, no mask or projection), as ``lstm_step`` at every
-        step, with the gates and cell states stored feature-major: a step's i, f, g, o and c
-        are each one contiguous (H, B) block, where in (B, 4H) they are strided slices that
-        NumPy runs about half as fast. The rows of the sigmoid gates i, f, o are negated once
-        (in the projection and a copy of W_hh: exact), so each σ is exp, + 1, 1 /; NumPy's
-        overflow warning (exp(-a) = inf gives σ = 0, the right limit) is silenced once."""
+        """The forward loop on arrays (NumPy, no projection), as ``lstm_step`` at every step,
+        with the gates and cell states stored feature-major: a step's i, f, g, o and c are
+        each one contiguous (H, B) block, where in (B, 4H) they are strided slices that NumPy
+        runs about half as fast. The rows of the sigmoid gates i, f, o are negated once (in
+        the projection and a copy of W_hh: exact), so each σ is exp, + 1, 1 /; NumPy's overflow
+        warning (exp(-a) = inf gives σ = 0, the right limit) is silenced once. With a mask, a
+        finished sequence keeps its state and outputs zeros (selected, as ``_masked_step``)."""
         T, B, G = xw.shape
         H, dt = G // 4, xw.dtype
         sig = xp.ones((G, 1), dtype=dt)
         sig[:2 * H], sig[3 * H:] = -1, -1  # i, f, o
         acts = _feature_major(self, xp, xw, sig)
         w = w_hh * sig
-        cs = xp.empty((T, H, B), dtype=dt)
+        cs = xp.empty((T, H, B), dtype=dt)  # the cell state kept after each step
         ys = xp.empty((T, B, H), dtype=dt)
+        hs = ys if mask is None else xp.empty_like(ys)  # the hidden state kept after each step
+        off = None if mask is None else ~mask.reshape(T, B)  # steps past a sequence's end
         gh, g = xp.empty((G, B), dtype=dt), xp.empty((H, B), dtype=dt)
         h, c = xp.ascontiguousarray(h0.T), xp.ascontiguousarray(c0.T)
         states = (xp.empty((H, B), dtype=dt), xp.empty((H, B), dtype=dt))
@@ -550,10 +554,15 @@ class LSTMSequence(_Sequence):
                 xp.tanh(c_new, out=h_new)
                 h_new *= a[3 * H:]
                 ys[t] = h_new.T
+                if off is not None:  # a finished sequence: output 0, state kept
+                    xp.copyto(ys[t], 0, where=off[t][:, None])
+                    xp.copyto(c_new, c, where=off[t])
+                    xp.copyto(h_new, h, where=off[t])
+                    hs[t] = h_new.T
                 h, c = h_new, c_new
-        self.h0, self.c0, self.states, self.cells, self.acts = h0, c0, ys, cs, acts
+        self.h0, self.c0, self.states, self.cells, self.acts = h0, c0, hs, cs, acts
         last = self.order[-1]
-        return ys, ys[last].copy(), cs[last].T.copy()  # a copy even where .T is contiguous
+        return ys, hs[last].copy(), cs[last].T.copy()  # a copy even where .T is contiguous
 
     def loop_backward_feature_major(self, xp: Any, gy: Any, g_hn: Any, g_cn: Any
                                     ) -> list[Any]:
@@ -605,6 +614,19 @@ class LSTMSequence(_Sequence):
             p4 = p.reshape(n, 4, H, B)
             for t in times:
                 k = t - t0
+                if self.mask is not None:  # a finished sequence's step passes dh, dc on
+                    on = self.mask[t, :, 0]
+                    dh_t = xp.where(on, dh if gy is None else dh + gy[t].T, 0)
+                    keep_h, keep_c, dc_t = xp.where(on, 0, dh), xp.where(on, 0, dc), \
+                        xp.where(on, dc, 0)
+                    dc_t += dh_t * q[k, :H]
+                    p4[k, :3] *= dc_t
+                    p4[k, 3] *= dh_t
+                    xp.matmul(w_t, p[k], out=dh)
+                    dh += keep_h
+                    xp.multiply(dc_t, q[k, H:], out=dc)
+                    dc += keep_c
+                    continue
                 if gy is not None:
                     dh += gy[t].T
                 xp.multiply(dh, q[k, :H], out=tmp)
@@ -702,9 +724,9 @@ class GRUSequence(_Sequence):
         T, B, G = gi.shape
         bias = b_hh if b_hh is not None else xp.zeros(G, dtype=gi.dtype)
         order, steps = self.order, self.steps(xp, gi)
-        self.feature_major = mask is None and steps is None and _kernel(xp, "gru_fwd") is None
+        self.feature_major = steps is None and _kernel(xp, "gru_fwd") is None
         if self.feature_major:  # NumPy: the loop below, in the layout NumPy runs fastest
-            return self.loop_feature_major(xp, gi, h0, w_hh, bias)
+            return self.loop_feature_major(xp, gi, h0, w_hh, bias, mask)
         rzn = gi  # each step's r, z, n overwrite its input projection, used up by then
         ghn = xp.empty((T, B, G // 3), dtype=gi.dtype)
         hs = xp.empty((T, B, G // 3), dtype=gi.dtype)
@@ -725,14 +747,15 @@ class GRUSequence(_Sequence):
         self.h0, self.states, self.rzn, self.ghn = h0, hs, rzn, ghn
         return ys, hs[self.order[-1]].copy()
 
-    def loop_feature_major(self, xp: Any, gi: Any, h0: Any, w_hh: Any, b_hh: Any
+    def loop_feature_major(self, xp: Any, gi: Any, h0: Any, w_hh: Any, b_hh: Any, mask: Any
                            ) -> tuple[Any, Any]:
-        """The forward loop on arrays (NumPy, no mask), as ``gru_step`` at every step, with the
+        """The forward loop on arrays (NumPy), as ``gru_step`` at every step, with the
         gates and states stored feature-major: a step's r, z and n are each one contiguous
         (H, B) block, where in (B, 3H) they are strided slices that NumPy runs about half as
         fast. The r and z rows are negated once (in the projection and a copy of W_hh: exact),
         so each σ is exp, + 1, 1 /; b_hh's r, z part joins the input projection; NumPy's
-        overflow warning (exp(-a) = inf gives σ = 0, the right limit) is silenced once."""
+        overflow warning (exp(-a) = inf gives σ = 0, the right limit) is silenced once. With a
+        mask, a finished sequence keeps its state and outputs zeros (as ``_masked_step``)."""
         T, B, G = gi.shape
         H, dt = G // 3, gi.dtype
         gi[..., :2 * H] += b_hh[:2 * H]
@@ -744,6 +767,8 @@ class GRUSequence(_Sequence):
         b_hn[...] = b_hh[2 * H:, None]  # a whole block: a broadcast costs more per call
         ghn = xp.empty((T, H, B), dtype=dt)  # W_hn h + b_hn of each step, for the backward
         ys = xp.empty((T, B, H), dtype=dt)
+        hs = ys if mask is None else xp.empty_like(ys)  # the state kept after each step
+        off = None if mask is None else ~mask.reshape(T, B)  # steps past a sequence's end
         gh, tmp = xp.empty((G, B), dtype=dt), xp.empty((H, B), dtype=dt)
         h, states = xp.ascontiguousarray(h0.T), (xp.empty((H, B), dtype=dt), xp.empty((H, B),
                                                                                      dtype=dt))
@@ -765,9 +790,13 @@ class GRUSequence(_Sequence):
                 h_new *= a[H:2 * H]
                 h_new += n
                 ys[t] = h_new.T
+                if off is not None:  # a finished sequence: output 0, state kept
+                    xp.copyto(ys[t], 0, where=off[t][:, None])
+                    xp.copyto(h_new, h, where=off[t])
+                    hs[t] = h_new.T
                 h = h_new
-        self.h0, self.states, self.acts, self.ghn = h0, ys, acts, ghn
-        return ys, ys[self.order[-1]].copy()
+        self.h0, self.states, self.acts, self.ghn = h0, hs, acts, ghn
+        return ys, hs[self.order[-1]].copy()
 
     def loop_backward_feature_major(self, xp: Any, gy: Any, g_hn: Any) -> list[Any]:
         """The backward of ``loop_feature_major``. Per chunk of steps, the factors that turn
@@ -810,10 +839,18 @@ class GRUSequence(_Sequence):
             p4 = p.reshape(n, 4, H, B)
             for t in times:
                 k = t - t0
-                if gy is not None:
-                    dh += gy[t].T
-                p4[k] *= dh
-                dh *= acts[t, H:2 * H]
+                if self.mask is not None:  # a finished sequence's step passes dh on
+                    on = self.mask[t, :, 0]
+                    keep = xp.where(on, 0, dh)
+                    dh_t = xp.where(on, dh if gy is None else dh + gy[t].T, 0)
+                    p4[k] *= dh_t
+                    xp.multiply(dh_t, acts[t, H:2 * H], out=dh)
+                    dh += keep
+                else:
+                    if gy is not None:
+                        dh += gy[t].T
+                    p4[k] *= dh
+                    dh *= acts[t, H:2 * H]
                 xp.matmul(w_t, p[k, :3 * H], out=tmp)
                 dh += tmp
             d = D[:n]
