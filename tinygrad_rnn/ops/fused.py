@@ -129,7 +129,8 @@ def _kernel(xp: Any, name: str) -> Any:
 
 def lstm_step(xp: Any, xw: Any, hw: Any, c_prev: Any, acts: Any, c: Any, h: Any) -> None:
     """gates = xw + hw; acts ← [σ(i), σ(f), tanh(g), σ(o)], c ← f c_prev + i g,
-    h ← o tanh(c), all written in place (acts may be xw itself: each is read before written)."""
+    h ← o tanh(c), all written in place (acts may be xw itself: each is read before written;
+    c and h must not share memory with the inputs: h holds i g on the way)."""
     H = c_prev.shape[-1]
     k = _kernel(xp, "lstm_fwd")
     if k is not None:
@@ -415,6 +416,14 @@ class _Sequence(Function):
             return min(self.chunk_steps, T)
         return min(T, max(-(-T // parts), -(-65536 // max(step_size, 1)), 1))
 
+    def before(self, xp: Any, states: Any, first: Any, t0: int, t1: int) -> Any:
+        """The state before each step at times t0..t1-1: ``states`` (indexed by time) one step
+        back in the loop's order, and ``first`` (1, ...) before the loop's first step."""
+        T = states.shape[0]
+        if self.dt == 1:
+            return states[t0 - 1:t1 - 1] if t0 > 0 else xp.concatenate([first, states[:t1 - 1]])
+        return states[t0 + 1:t1 + 1] if t1 < T else xp.concatenate([states[t0 + 1:], first])
+
     def backward_chunks(self, T: int, K: int) -> list[tuple[int, int, range]]:
         """The backward's walk, in chunks of at most K steps: (t0, t1, times) with [t0, t1)
         the chunk's times and ``times`` the order to visit them (the loop's, reversed)."""
@@ -586,10 +595,7 @@ class LSTMSequence(_Sequence):
         c0 = self.c0.T[None]
         for t0, t1, times in self.backward_chunks(T, K):
             n = t1 - t0
-            if self.dt == 1:  # the cell state before each step: cs shifted by one, c0 first
-                c_prev = cs[t0 - 1:t1 - 1] if t0 > 0 else xp.concatenate([c0, cs[:t1 - 1]])
-            else:
-                c_prev = cs[t0 + 1:t1 + 1] if t1 < T else xp.concatenate([cs[t0 + 1:], c0])
+            c_prev = self.before(xp, cs, c0, t0, t1)
             a, p, q = acts[t0:t1], P[:n], Q[:n]
             i, f, g, o = (a[:, k * H:(k + 1) * H] for k in range(4))
             p_i, p_f, p_g, p_o = (p[:, k * H:(k + 1) * H] for k in range(4))
@@ -816,12 +822,7 @@ class GRUSequence(_Sequence):
         tmp = xp.empty((H, B), dtype=dt)
         for t0, t1, times in self.backward_chunks(T, K):
             n = t1 - t0
-            if self.dt == 1:  # the state before each step: ys shifted by one, h0 first
-                h_prev = ys[t0 - 1:t1 - 1] if t0 > 0 else xp.concatenate(
-                    [self.h0[None], ys[:t1 - 1]])
-            else:
-                h_prev = ys[t0 + 1:t1 + 1] if t1 < T else xp.concatenate(
-                    [ys[t0 + 1:], self.h0[None]])
+            h_prev = self.before(xp, ys, self.h0[None], t0, t1)
             a, p = acts[t0:t1], P[:n]
             r, z, nn = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
             p_hn, p_r, p_z, p_n = p[:, :H], p[:, H:2 * H], p[:, 2 * H:3 * H], p[:, 3 * H:]
