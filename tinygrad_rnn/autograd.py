@@ -114,13 +114,15 @@ def toposort(root: Function, inputs_in_order: bool = False) -> list[Function]:
         if expanded:
             order.append(fn)
             continue
-        if id(fn) in seen:
+        k = id(fn)
+        if k in seen:
             continue
-        if fn.parents is None:
+        parents = fn.parents
+        if parents is None:
             raise RuntimeError(FREED_GRAPH_MSG)
-        seen.add(id(fn))
+        seen.add(k)
         stack.append((fn, True))
-        for p in reversed(fn.parents) if inputs_in_order else fn.parents:
+        for p in reversed(parents) if inputs_in_order else parents:
             c = p._ctx
             if c is not None and p.requires_grad and id(c) not in seen:
                 stack.append((c, False))
@@ -219,7 +221,7 @@ def run_backward(
             parents = fn.parents
             if gy is not None:
                 gys = gy if fn.n_out > 1 else [gy]
-                for out, g in enumerate(gys):
+                for out, g in enumerate(gys if fn.retained or wanted_ops else ()):
                     if g is None:
                         continue
                     if fn.retained is not None and out in fn.retained and inputs is None:
@@ -234,7 +236,8 @@ def run_backward(
                 else:
                     fn.final = not retain_graph
                     gxs = fn.backward(*gys)
-                gxs = _gradients(fn, gxs, parents)
+                if type(gxs) is not tuple or len(gxs) != len(parents):
+                    gxs = _gradients(fn, gxs, parents)
                 if _HOOKS.active:  # trace, detect_anomaly (debug.py)
                     _HOOKS.backward(fn, gys, gxs, parents)
                 for p, g in zip(parents, gxs):
@@ -242,7 +245,7 @@ def run_backward(
                         continue
                     if not create_graph and type(g) is not p._dev.array_type:
                         g = _as_device_array(g, p._dev, f"{type(fn).__name__}.backward")
-                    if g.shape != p.shape:
+                    if g.shape != p.data.shape:
                         if not _broadcasts_to(p.shape, g.shape):
                             raise RuntimeError(
                                 f"{type(fn).__name__}.backward returned a gradient of shape "
@@ -250,7 +253,7 @@ def run_backward(
                                 "have the input's shape (or a shape it broadcasts to)"
                             )
                         g = sum_to(g, p.shape)
-                    if g.dtype != p.dtype:
+                    if g.dtype != p.data.dtype:
                         g = g.astype(p.dtype)
                     if p._ctx is None:
                         deliver(p, g, fn)

@@ -91,27 +91,29 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Any:
         """Run the op on tensors and, if any needs a gradient, record it in the graph."""
+        arrays = []  # the inputs' arrays
+        needs = False  # whether any input needs a gradient
         try:
             dev = inputs[0]._dev
-            devs = [t._dev for t in inputs]
+            for t in inputs:
+                if t._dev is not dev:
+                    raise ValueError(
+                        f"{cls.__name__}: tensors are on different devices: {dev.name!r} and "
+                        f"{t._dev.name!r}; move one with .to(device)")
+                arrays.append(t.data)
+                if t.requires_grad:
+                    needs = True
         except (IndexError, AttributeError):  # checked only on failure: this runs per op
             _refuse_non_tensors(cls.__name__, inputs)
             raise
-        for t, d in zip(inputs, devs):
-            if d is not dev:
-                raise ValueError(
-                    f"{cls.__name__}: tensors are on different devices: {dev.name!r} and "
-                    f"{t._dev.name!r}; move one with .to(device)"
-                )
         fn = cls()
         fn.xp = dev.xp
         try:
-            arrays = [t.data for t in inputs]
             y = fn.forward(*arrays, **kwargs)
         except ValueError as e:  # say which op, and on what (the cause keeps the line)
             shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
             raise ValueError(f"{cls.__name__} on inputs of shapes {shapes}: {e}") from e
-        needs = autograd._GradMode.enabled and any(t.requires_grad for t in inputs)
+        needs = needs and autograd._GradMode.enabled
         if needs:
             fn.inputs = arrays
         if type(y) is tuple:
@@ -490,6 +492,9 @@ class Tensor:
         an integer or bool tensor is float32, and an integer with a bool tensor is int64."""
         if isinstance(other, Tensor):
             return other
+        t = type(other)
+        if (t is float or t is int) and self.data.dtype.kind in "fc":  # the common case, fast
+            return Tensor._wrap(self._dev.xp.asarray(other, dtype=self.data.dtype), self._dev)
         if isinstance(other, (int, float, bool, np.number, np.bool_)):
             kind = self.dtype.kind
             if isinstance(other, (bool, np.bool_)) or (
@@ -515,7 +520,7 @@ class Tensor:
         counts as much as any other (float32 with a 0-d float64 tensor gives float64)."""
         o = self._lift(other)
         a, b = (o, self) if reflected else (self, o)
-        if a.dtype == b.dtype and not (divide and a.dtype.kind not in "fc"):
+        if a.data.dtype == b.data.dtype and not (divide and a.dtype.kind not in "fc"):
             return a, b
         fa, fb = a.dtype.kind in "fc", b.dtype.kind in "fc"
         if fa != fb:
