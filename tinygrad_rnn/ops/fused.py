@@ -308,10 +308,10 @@ class GRUPointwise(Function):
 # ---- a whole layer (one direction) over a whole sequence as one op -------------------------
 
 
-def _feature_major(op: Any, xp: Any, xw: Any, sign: Any) -> Any:
+def _feature_major(op: Any, xp: Any, xw: Any, sign: Any, bias: Any = None) -> Any:
     """xw (T, B, G) re-laid out as (T, G, B) in its own memory (each step's block is the same
-    memory in both layouts), a chunk of steps at a time through a small buffer, and each row
-    multiplied by ``sign`` (G, 1)."""
+    memory in both layouts), a chunk of steps at a time through a small buffer, plus ``bias``
+    (G,) where given, and each row multiplied by ``sign`` (G, 1)."""
     T, B, G = xw.shape
     out = xw.reshape(T, G, B)
     C = op.chunk_len(T, B * G, 32)
@@ -319,6 +319,8 @@ def _feature_major(op: Any, xp: Any, xw: Any, sign: Any) -> Any:
     for c0 in range(0, T, C):
         c1 = min(T, c0 + C)
         chunk[:c1 - c0] = xw[c0:c1]
+        if bias is not None:  # here, where the chunk is in cache: no pass over all of xw
+            chunk[:c1 - c0] += bias
         xp.multiply(chunk[:c1 - c0].transpose(0, 2, 1), sign, out=out[c0:c1])
     return out
 
@@ -764,10 +766,10 @@ class GRUSequence(_Sequence):
         mask, a finished sequence keeps its state and outputs zeros (as ``_masked_step``)."""
         T, B, G = gi.shape
         H, dt = G // 3, gi.dtype
-        gi[..., :2 * H] += b_hh[:2 * H]
         sign = xp.ones((G, 1), dtype=dt)
         sign[:2 * H] = -1
-        acts = _feature_major(self, xp, gi, sign)  # the projection, then r, z, n
+        b_rz = xp.concatenate([b_hh[:2 * H], xp.zeros(H, dtype=dt)])
+        acts = _feature_major(self, xp, gi, sign, b_rz)  # the projection, then r, z, n
         w = xp.concatenate([-w_hh[:2 * H], w_hh[2 * H:]])
         b_hn = xp.empty((H, B), dtype=dt)
         b_hn[...] = b_hh[2 * H:, None]  # a whole block: a broadcast costs more per call
@@ -809,7 +811,8 @@ class GRUSequence(_Sequence):
         dh (the whole gradient of a step's h) into the gradients of [gh_n, r's, z's, n's
         pre-activations] for all its steps at once, then per
         step one multiply gives those gradients and one matmul carries dh back (W_hh's rows
-        taken n, r, z, to read one block); the weight gradients once per chunk."""
+        taken n, r, z, to read one block); the weight gradients once per chunk, W_hh's in the
+        same rotated rows (one matmul), turned back after the loop."""
         acts, ghn, ys, w_hh = self.acts, self.ghn, self.states, self.saved[2]
         T, G, B = acts.shape
         H, dt = G // 3, acts.dtype
@@ -856,8 +859,11 @@ class GRUSequence(_Sequence):
                 dh += tmp
             d = D[:n]
             d[...] = p.transpose(0, 2, 1)
-            dxw = d[..., H:]  # r, z, n: the input projection's; r, z and gh_n: W_hh h's
-            self.accumulate(t0, t1, dxw, [(0, dxw, 2 * H), (2 * H, d[..., :H], H)])
+            # gh_n, r, z: the gradient of W_hh h + b_hh, in W_hh's rows rotated (n, r, z);
+            # r, z, n: the input projection's
+            self.accumulate(t0, t1, d[..., H:], [(0, d[..., :3 * H], 3 * H)])
+        # the rows of W_hh's and b_hh's gradients back from n, r, z to r, z, n
+        self.dw_hh, self.db_hh = xp.roll(self.dw_hh, -H, axis=0), xp.roll(self.db_hh, -H)
         return [xp.ascontiguousarray(dh.T)]
 
     def loop_backward(self, xp: Any, gy: Any, g_hn: Any) -> list[Any]:
