@@ -169,12 +169,11 @@ def run_backward(
         elif t.grad is None:  # own memory: never a view, nor an array passed elsewhere or
             # that the op holds (what it saved, its inputs, its output)
             owned = getattr(g, "base", g) is None and id(g) not in passed and (
-                fn is None or not any(g is a for a in (*fn.saved, fn.y))
-                and not any(g is q.data for q in fn.parents))
+                fn is None or not _holds(fn, g))
             passed.add(id(g))
-            t.grad = Tensor._wrap(g if owned else g.copy(), t.device)
+            t.grad = Tensor._wrap(g if owned else g.copy(), t._dev)
         else:
-            t.grad = Tensor._wrap(t.grad.data + g, t.device)
+            t.grad = Tensor._wrap(t.grad.data + g, t._dev)
         if _HOOKS.active:
             _HOOKS.stored(t, g, previous, t.grad)
 
@@ -264,6 +263,20 @@ def run_backward(
     return results()
 
 
+def _holds(fn: Function, a: Any) -> bool:
+    """Whether ``fn`` holds the array ``a`` (as its output, something saved or an input's
+    data), by identity; plain loops, as this runs for every gradient a leaf receives."""
+    if a is fn.y:
+        return True
+    for s in fn.saved:
+        if s is a:
+            return True
+    for p in fn.parents:
+        if p.data is a:
+            return True
+    return False
+
+
 def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
     """Whether an array of ``shape`` broadcasts to ``target`` (so a gradient of ``target``'s
     shape sums back to ``shape``)."""
@@ -294,7 +307,7 @@ def deliver_retained(t: Tensor, g: Any, create_graph: bool) -> None:
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
     else:  # arrays: a copy (g flows on to other ops), or the sum with the stored gradient
-        t.grad = Tensor._wrap(g.copy() if t.grad is None else t.grad.data + g, t.device)
+        t.grad = Tensor._wrap(g.copy() if t.grad is None else t.grad.data + g, t._dev)
     if _HOOKS.active:
         _HOOKS.stored(t, g, previous, t.grad)
 
