@@ -66,6 +66,8 @@ def test_default_corpus_is_the_standard_library_and_the_vocab_round_trips():
 def test_read_text_errors_are_clear(tmp_path):
     with pytest.raises(FileNotFoundError, match="not found"):
         data.read_text(tmp_path / "missing.txt")
+    with pytest.raises(IsADirectoryError, match="is a folder, not a text file"):
+        data.read_text(tmp_path)
     (tmp_path / "empty.txt").write_text("")
     with pytest.raises(ValueError, match="empty"):
         data.read_text(tmp_path / "empty.txt")

@@ -78,6 +78,38 @@ def test_ctrl_c_finishes_the_step_saves_it_and_resume_continues_exactly(tmp_path
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or sys.platform == "win32",
+                    reason="needs POSIX signals")
+def test_sigterm_finishes_the_step_saves_it_and_a_second_stops_at_once(tmp_path):
+    after = []
+
+    def term_at(step):
+        def send(row):
+            if row["step"] == step:
+                os.kill(os.getpid(), signal.SIGTERM)
+                after.append(signal.getsignal(signal.SIGTERM))  # a second one: the default
+            return False
+        return send
+
+    with pytest.raises(ex.TrainingInterrupted, match="stopped after step 6") as info:
+        ex.train(tiny(), tmp_path, progress=False, checkpoint_every=100, stop_when=term_at(6))
+    assert info.value.signum == signal.SIGTERM and info.value.step == 6
+    assert after == [signal.SIG_DFL]  # which ends the process at once
+    assert load(tmp_path / "checkpoint.trn")["step"] == 6
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+    # a second SIGTERM gets the handler that was there before: here a test's own, to see it
+    caught = []
+    previous = signal.signal(signal.SIGTERM, lambda *a: caught.append(a[0]))
+    try:
+        def twice(row):
+            os.kill(os.getpid(), signal.SIGTERM)  # not the default handler: train leaves it
+            return False
+        ex.train(tiny(steps=3, eval_every=3), tmp_path / "b", progress=False, stop_when=twice)
+        assert caught == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def test_training_reduces_the_loss_and_is_seeded():
     a = ex.train(tiny(steps=60, eval_every=20, lr=3e-2), progress=False)
     b = ex.train(tiny(steps=60, eval_every=20, lr=3e-2), progress=False)
@@ -123,6 +155,11 @@ def test_generate_samples_text_from_a_character_model(tmp_path):
     text = ex.generate(model, length=40, prime="def ", temperature=0.8, seed=1)
     assert text.startswith("def ") and len(text) == 44
     assert text == ex.generate(model, length=40, prime="def ", temperature=0.8, seed=1)
+    # temperature 0: the likeliest character each time, whatever the seed; what a very low
+    # temperature gives too
+    greedy = ex.generate(model, length=40, prime="def ", temperature=0, seed=1)
+    assert greedy == ex.generate(model, length=40, prime="def ", temperature=0, seed=2)
+    assert greedy == ex.generate(model, length=40, prime="def ", temperature=1e-3, seed=3)
 
 
 # ---- the command --------------------------------------------------------------------------
@@ -134,7 +171,8 @@ def run_cli(*args):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
-def test_cli_ctrl_c_saves_the_step_and_the_metrics(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_cli_ctrl_c_or_sigterm_saves_the_step_and_the_metrics(tmp_path, sig):
     proc = subprocess.Popen(
         [sys.executable, "-m", "tinygrad_rnn", "train", "--T", "6", "--hidden", "4", "--batch",
          "4", "--test-size", "10", "--eval-every", "2", "--steps", "1000000",
@@ -145,11 +183,11 @@ def test_cli_ctrl_c_saves_the_step_and_the_metrics(tmp_path):
             if (tmp_path / "checkpoint.trn").exists():
                 break
             time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
     finally:
         proc.kill()
-    assert proc.returncode == 130 and "--resume continues" in err, err
+    assert proc.returncode == 128 + sig and "--resume continues" in err, err
     step = load(tmp_path / "checkpoint.trn")["step"]
     rows = list(csv.DictReader((tmp_path / "metrics.csv").read_text().splitlines()))
     assert step >= 2 and int(rows[-1]["step"]) == step - step % 2
@@ -175,6 +213,25 @@ def test_cli_compare_of_a_diverged_run_writes_valid_json(tmp_path):
     text = (tmp_path / "compare.json").read_text()
     assert "NaN" not in text and "Infinity" not in text  # JSON has no such numbers: null
     assert json.loads(text)["results"][0]["final_test_mse"] is None
+    # a second compare into the same folder must say so, before it trains anything
+    again = ("compare", "--T", "4", "--steps", "2", "--hidden", "4", "--test-size", "10",
+             "--cells", "gru", "--out", str(tmp_path), "--quiet")
+    r = run_cli(*again)
+    assert r.returncode == 1 and "pass --overwrite" in r.stderr and r.stdout == "", r.stderr
+    assert (tmp_path / "compare.json").read_text() == text
+    r = run_cli(*again, "--overwrite")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "compare.json").read_text())["config"]["cells"] == ["gru"]
+
+
+def test_cli_help_gives_defaults_and_the_version():
+    from tinygrad_rnn import __version__
+
+    text = run_cli("generate", "--help").stdout
+    assert "characters to sample (default: 400)" in " ".join(text.split())
+    assert "(default: 'def ')" in text  # a string with a space shows as one
+    r = run_cli("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"tinygrad-rnn {__version__}"
 
 
 def test_cli_gradflow_writes_the_decay_table(tmp_path):
@@ -342,17 +399,17 @@ def cli(capsys, *args):
     return rc, capsys.readouterr().err
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-1"])
-def test_cli_generate_refuses_a_temperature_that_is_not_positive_and_finite(capsys, value):
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-1", "-0.001"])
+def test_cli_generate_refuses_a_temperature_that_is_not_finite_and_at_least_0(capsys, value):
     # checked before the (here missing) checkpoint is read
     rc, err = cli(capsys, "generate", "--checkpoint", "/nonexistent.trn", f"--temperature={value}")
-    assert rc == 1 and "--temperature must be a positive finite number" in err
+    assert rc == 1 and "--temperature must be a finite number >= 0" in err
     assert "Probabilities" not in err
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), 0.0, -0.5])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1e-300, -0.5])
 def test_generate_refuses_a_bad_temperature_naming_the_argument(value):
-    with pytest.raises(ValueError, match="^temperature must be a positive finite number"):
+    with pytest.raises(ValueError, match="^temperature must be a finite number >= 0"):
         ex.check_sampling(10, value, 0)
     with pytest.raises(ValueError, match="^seed must be an integer >= 0"):
         ex.check_sampling(10, 1.0, -1)

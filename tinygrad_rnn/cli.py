@@ -155,6 +155,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ValueError(f"--cells names {', '.join(twice)} more than once")
     get_device(cfg0.device)  # fail now, not after a first model has trained
     out = _check_out(args.out)
+    earlier = [out / f for f in ("compare.csv", "curves.csv", "compare.json", "compare.png")]
+    if not args.overwrite and any(f.exists() for f in earlier):
+        raise ValueError(f"{out} holds the results of an earlier compare: pass --overwrite to "
+                         "replace them, or another --out")
+    for path in earlier:  # found now, not when the models have trained
+        if path.is_dir():
+            raise ValueError(f"{path} is a folder: compare writes a file there")
     curves, rows = {}, []
     for cell in args.cells:
         cfg = ex.Config(**{**cfg0.__dict__, "cell": cell})
@@ -285,10 +292,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         history = ex.train(cfg, out, resume=args.resume, progress=not args.quiet,
                            checkpoint_every=args.checkpoint_every)
-    except ex.TrainingInterrupted as e:  # Ctrl-C: the last step was finished and saved
+    except ex.TrainingInterrupted as e:  # Ctrl-C, SIGTERM: the last step was finished, saved
         _write_csv(out / "metrics.csv", e.history)
         print(f"interrupted: {e}; --resume continues", file=sys.stderr)
-        return 130
+        return 128 + e.signum  # the shell's status for a process stopped by that signal
     _write_csv(out / "metrics.csv", history)
     last = history[-1] if history else {}
     print("final: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
@@ -311,66 +318,105 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _common(p: argparse.ArgumentParser, out: str) -> None:
-    p.add_argument("--device", default="cpu", help="cpu or cuda (needs CuPy)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu, or cuda (needs CuPy)")
+    p.add_argument("--seed", type=int, default=0, help="seeds the weights and the data")
     p.add_argument("--out", default=out, help="output folder (created if missing)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _training(p: argparse.ArgumentParser, T: int, steps: int) -> None:
-    p.add_argument("--T", type=int, default=T, help="sequence length (adding), delay (copy), "
-                   "chunk length (text)")
-    p.add_argument("--steps", type=int, default=steps)
-    p.add_argument("--hidden", type=int, default=64)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-2)
+def _training(p: argparse.ArgumentParser, T: int, steps: int, one_task: bool) -> None:
+    """The training settings; ``one_task``: the command runs only the adding problem."""
+    p.add_argument("--T", type=int, default=T, help="sequence length" if one_task else
+                   "sequence length (adding), delay (copy), chunk length (text); the digits "
+                   "tasks have their own")
+    p.add_argument("--steps", type=int, default=steps, help="training steps (batches)")
+    p.add_argument("--hidden", type=int, default=64, help="hidden size of the recurrent layer")
+    p.add_argument("--batch", type=int, default=64, help="sequences per step")
+    p.add_argument("--lr", type=float, default=1e-2, help="Adam's learning rate")
     p.add_argument("--clip", type=float, default=1.0, help="global gradient-norm clip (0: off)")
-    p.add_argument("--forget-bias", dest="forget_bias", type=float, default=1.0)
+    p.add_argument("--forget-bias", dest="forget_bias", type=float, default=1.0,
+                   help="LSTM forget-gate bias at initialisation")
     p.add_argument("--test-size", dest="test_size", type=int, default=10_000,
-                   help="held-out sequences (adding, copy); the text task evaluates on 10 x this "
+                   help="held-out sequences" if one_task else
+                   "held-out sequences (adding, copy); the text task evaluates on 10 x this "
                    "many characters; the digits tasks always hold out 20%% of the images")
-    p.add_argument("--eval-every", dest="eval_every", type=int, default=100)
+    p.add_argument("--eval-every", dest="eval_every", type=int, default=100,
+                   help="steps between evaluations on the held-out set")
+
+
+class _Help(argparse.HelpFormatter):
+    """Help that gives each option's default, except for on/off flags and options without
+    one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        d = action.default
+        if not action.help or action.nargs == 0 or d is None or d is argparse.SUPPRESS:
+            return action.help
+        shown = (" ".join(map(str, d)) if isinstance(d, list)
+                 else repr(d) if isinstance(d, str) and d.strip() != d else str(d))
+        return f"{action.help} (default: {shown.replace('%', '%%')})"
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="tinygrad-rnn", description=__doc__.split("\n")[0])
-    sub = ap.add_subparsers(dest="command", required=True)
+    from . import __version__
 
-    p = sub.add_parser("compare", help="RNN vs LSTM vs GRU on the adding problem")
+    ap = argparse.ArgumentParser(prog="tinygrad-rnn", description=__doc__.split("\n")[0])
+    ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+    shows_defaults = {"formatter_class": _Help}
+
+    p = sub.add_parser("compare", help="RNN vs LSTM vs GRU on the adding problem",
+                       description="Train each cell on the adding problem with the same "
+                       "settings; print the table, write metrics and learning curves.",
+                       **shows_defaults)
     _common(p, "results/compare")
-    _training(p, T=100, steps=2000)
-    p.add_argument("--cells", nargs="+", choices=list(ex.CELLS), default=["rnn", "lstm", "gru"])
+    _training(p, T=100, steps=2000, one_task=True)
+    p.add_argument("--cells", nargs="+", choices=list(ex.CELLS), default=["rnn", "lstm", "gru"],
+                   help="the cells to train, in order")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the results of an earlier compare in --out")
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("gradflow", help="vanishing gradients at initialisation, per cell")
+    p = sub.add_parser("gradflow", help="vanishing gradients at initialisation, per cell",
+                       description="‖∂L/∂h_t‖ against T - t for an RNN, LSTMs with three "
+                       "forget biases and a GRU, untrained, on adding-problem inputs.",
+                       **shows_defaults)
     _common(p, "results/gradflow")
-    p.add_argument("--T", type=int, default=100)
-    p.add_argument("--hidden", type=int, default=64)
-    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--T", type=int, default=100, help="sequence length")
+    p.add_argument("--hidden", type=int, default=64, help="hidden size")
+    p.add_argument("--batch", type=int, default=32, help="sequences averaged over")
     p.set_defaults(func=cmd_gradflow)
 
-    p = sub.add_parser("train", help="train one model on one task, with checkpoints")
+    p = sub.add_parser("train", help="train one model on one task, with checkpoints",
+                       description="Train one model on one task, with checkpoints. Ctrl-C or "
+                       "SIGTERM saves the last finished step; --resume continues exactly.",
+                       **shows_defaults)
     _common(p, "results/train")
-    p.add_argument("--task", choices=list(ex.TASKS), default="adding")
-    p.add_argument("--cell", choices=list(ex.CELLS), default="lstm")
-    _training(p, T=100, steps=2000)
+    p.add_argument("--task", choices=list(ex.TASKS), default="adding", help="what to learn")
+    p.add_argument("--cell", choices=list(ex.CELLS), default="lstm", help="recurrent cell")
+    _training(p, T=100, steps=2000, one_task=False)
     p.add_argument("--text", dest="text_path", help="a UTF-8 text file (task text; default: "
                    "the Python standard library's source)")
     p.add_argument("--embed", type=int, default=32, help="embedding size (copy, text)")
-    p.add_argument("--layers", type=int, default=1)
-    p.add_argument("--checkpoint-every", dest="checkpoint_every", type=int, default=500)
+    p.add_argument("--layers", type=int, default=1, help="stacked recurrent layers")
+    p.add_argument("--checkpoint-every", dest="checkpoint_every", type=int, default=500,
+                   help="steps between checkpoints (and one at the end)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
     again.add_argument("--overwrite", action="store_true", help="start again over a checkpoint")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("generate", help="sample text from a trained character model")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--length", type=int, default=400)
-    p.add_argument("--temperature", type=float, default=0.8)
-    p.add_argument("--prime", default="def ")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
+    p = sub.add_parser("generate", help="sample text from a trained character model",
+                       description="Sample text from a character model trained with "
+                       "--task text.", **shows_defaults)
+    p.add_argument("--checkpoint", required=True, help="a checkpoint.trn of a text run")
+    p.add_argument("--length", type=int, default=400, help="characters to sample")
+    p.add_argument("--temperature", type=float, default=0.8,
+                   help="below 1: safer, more repetitive; above 1: more varied; 0: always "
+                   "the likeliest character")
+    p.add_argument("--prime", default="def ", help="text fed to the model first")
+    p.add_argument("--seed", type=int, default=0, help="seeds the sampling")
+    p.add_argument("--device", default="cpu", help="cpu, or cuda (needs CuPy)")
     p.set_defaults(func=cmd_generate)
     return ap
 

@@ -157,6 +157,8 @@ def default_corpus(max_chars: int = 2_000_000) -> str:
 def read_text(path: str | Path) -> str:
     """A UTF-8 text file, with clear errors for a missing, unreadable or empty one."""
     p = Path(path)
+    if p.is_dir():
+        raise IsADirectoryError(f"{p} is a folder, not a text file")
     if not p.is_file():
         raise FileNotFoundError(f"text file not found: {p}")
     try:

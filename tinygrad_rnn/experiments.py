@@ -306,34 +306,44 @@ def make_task(cfg: Config) -> Task:
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during ``train`` with a checkpoint folder: the step under way was finished and
-    saved. ``step`` and ``history`` say where the run stopped; ``resume=True`` continues."""
+    """Ctrl-C (or SIGTERM) during ``train`` with a checkpoint folder: the step under way was
+    finished and saved. ``step`` and ``history`` say where the run stopped, ``signum`` which
+    signal stopped it; ``resume=True`` continues."""
 
-    def __init__(self, step: int, history: list[dict[str, float]], path: Path) -> None:
+    def __init__(self, step: int, history: list[dict[str, float]], path: Path,
+                 signum: int = signal.SIGINT) -> None:
         super().__init__(f"stopped after step {step}, saved in {path}")
-        self.step, self.history, self.path = step, history, path
+        self.step, self.history, self.path, self.signum = step, history, path, signum
 
 
 class _FinishTheStep:
-    """While training with a checkpoint: the first Ctrl-C asks the loop to stop after the
-    step under way (a step cut in two would leave half-updated weights to save); a second
-    stops at once. Only where Python's own Ctrl-C handler is in place, in the main thread."""
+    """While training with a checkpoint: the first Ctrl-C (or SIGTERM, as ``kill``, a job
+    scheduler or ``timeout`` send) asks the loop to stop after the step under way (a step cut
+    in two would leave half-updated weights to save); a second stops at once. Only for a
+    signal whose handler is Python's default one, in the main thread."""
+
+    DEFAULT = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
     def __enter__(self) -> _FinishTheStep:
-        self.requested, self.previous = False, None
-        if (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
-            self.previous = signal.signal(signal.SIGINT, self._ask)
+        self.requested, self.signum = False, signal.SIGINT
+        self.previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig, default in self.DEFAULT.items():
+                if signal.getsignal(sig) is default:
+                    self.previous[sig] = signal.signal(sig, self._ask)
         return self
 
     def _ask(self, signum: int, frame: Any) -> None:
-        self.requested = True
-        signal.signal(signal.SIGINT, self.previous)
-        print("\nCtrl-C: saving after this step (Ctrl-C again stops at once)", file=sys.stderr)
+        self.requested, self.signum = True, signum
+        signal.signal(signum, self.previous[signum])  # the same signal again stops at once
+        name = self.NAMES[signum]
+        print(f"\n{name}: saving after this step ({name} again stops at once)",
+              file=sys.stderr)
 
     def __exit__(self, *exc: Any) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
 
 
 def train(cfg: Config, out_dir: str | Path | None = None, resume: bool = False,
@@ -346,8 +356,8 @@ def train(cfg: Config, out_dir: str | Path | None = None, resume: bool = False,
     history) is written atomically every ``checkpoint_every`` steps and at the end, and
     ``resume=True`` continues from it exactly. ``stop_when`` ends the run early when an
     evaluation satisfies it; ``stop_after`` stops (as if interrupted) after that many steps.
-    With ``out_dir``, Ctrl-C finishes the step under way, saves it and raises
-    ``TrainingInterrupted`` (a ``KeyboardInterrupt``); a second Ctrl-C stops at once.
+    With ``out_dir``, Ctrl-C (or SIGTERM) finishes the step under way, saves it and raises
+    ``TrainingInterrupted`` (a ``KeyboardInterrupt``); a second one stops at once.
     Every argument is checked, and the task's data made, before ``out_dir`` is created.
     """
     if not (_is_int(checkpoint_every) and checkpoint_every >= 1):
@@ -407,7 +417,8 @@ def train(cfg: Config, out_dir: str | Path | None = None, resume: bool = False,
     if ckpt is not None:
         save(_checkpoint(cfg, model, opt, step, batch_rng, history, state), ckpt)
     if ctrl_c is not None and ctrl_c.requested:
-        raise TrainingInterrupted(step, history, ckpt)  # type: ignore[arg-type]
+        raise TrainingInterrupted(step, history, ckpt,  # type: ignore[arg-type]
+                                  ctrl_c.signum)
     return history
 
 
@@ -496,19 +507,21 @@ def load_run(path: str | Path, device: str = "cpu") -> tuple[Config, SequenceMod
 
 def check_sampling(length: int, temperature: float, seed: int) -> None:
     """A clear error (``SettingError``) for settings ``generate`` cannot sample with: a length
-    below 0, a temperature that is not a positive finite number, a seed below 0."""
+    below 0, a temperature that is not a finite number >= 0, a seed below 0."""
     if not (_is_int(length) and length >= 0):
         raise SettingError("{length} must be an integer >= 0, got {got!r}", got=length)
-    if not (_is_real(temperature) and math.isfinite(temperature) and temperature > 0):
-        raise SettingError("{temperature} must be a positive finite number, got {got!r}",
-                           got=temperature)
+    if not (_is_real(temperature) and math.isfinite(temperature) and temperature >= 0):
+        raise SettingError("{temperature} must be a finite number >= 0 (0: always the likeliest "
+                           "character), got {got!r}", got=temperature)
     if not (_is_int(seed) and seed >= 0):
         raise SettingError("{seed} must be an integer >= 0, got {got!r}", got=seed)
 
 
 def generate(model: SequenceModel, length: int = 300, prime: str = "\n",
              temperature: float = 1.0, seed: int = 0) -> str:
-    """Sample ``length`` characters from a character model, after feeding it ``prime``."""
+    """Sample ``length`` characters from a character model, after feeding it ``prime``: each
+    drawn with probabilities softmax(logits / ``temperature``); at temperature 0, the likeliest
+    one (greedy decoding, the limit as the temperature goes to 0)."""
     check_sampling(length, temperature, seed)
     if not hasattr(model, "vocab"):
         raise ValueError("generate needs a character model (trained on the text task)")
@@ -524,9 +537,13 @@ def generate(model: SequenceModel, length: int = 300, prime: str = "\n",
         model.eval()
         logits, state = model(tensor(ids[None, :], device=dev), state)
         for _ in range(length):
-            z = logits.numpy()[0, -1].astype(np.float64) / temperature
-            p = np.exp(z - z.max())
-            nxt = int(rng.choice(len(p), p=p / p.sum()))
+            z = logits.numpy()[0, -1].astype(np.float64)
+            if temperature == 0:
+                nxt = int(np.argmax(z))
+            else:
+                z = z / temperature
+                p = np.exp(z - z.max())
+                nxt = int(rng.choice(len(p), p=p / p.sum()))
             out.append(nxt)
             logits, state = model(tensor(np.array([[nxt]]), device=dev), state)
     return prime + vocab.decode(np.array(out))
