@@ -126,6 +126,13 @@ def test_trace_of_op_made_before_the_trace_has_no_index():
     assert [r.op for r in tape.records] == ["Sum", "Mul"]
     assert all(r.index == -1 and r.phase == "backward" for r in tape.records)
     assert tape.records[1].output_shapes == ((2,),)
+    # an op with several outputs, one of them unused: its shape is unknown here, not ()
+    a, b = tr.split(tr.tensor([1.0, 2.0, 3.0], requires_grad=True), [1, 2])
+    z = b.sum()
+    with tr.trace() as tape:
+        z.backward()
+    split = next(r for r in tape.records if r.op != "Sum")
+    assert split.output_shapes == (None, (2,)) and " ? (2,) " in tape.table()
 
 
 # ---- anomaly detection ---------------------------------------------------------------------

@@ -112,13 +112,15 @@ class TraceRecord:
     norm of the gradient the op received (one per output, None where none arrived) and
     ``gx_norms`` the norm of each gradient it passed on, as its input received it (summed back
     to the input's shape; None for an input that needs no gradient). Both are empty in forward.
+    An output shape is None where it is unknown: an op made before the trace began shows the
+    shapes of the gradients it received, and an output that received none has no shape there.
     """
 
     phase: str
     index: int
     op: str
     input_shapes: tuple[Shape, ...]
-    output_shapes: tuple[Shape, ...]
+    output_shapes: tuple[Shape | None, ...]
     gy_norms: tuple[float | None, ...] = ()
     gx_norms: tuple[float | None, ...] = ()
 
@@ -128,7 +130,7 @@ class Trace(Listener):
 
     def __init__(self) -> None:
         self.records: list[TraceRecord] = []
-        self._seen: weakref.WeakKeyDictionary[Function, tuple[int, tuple[Shape, ...]]] = (
+        self._seen: weakref.WeakKeyDictionary[Function, tuple[int, tuple[Shape | None, ...]]] = (
             weakref.WeakKeyDictionary())
         self._count = 0  # op numbers never repeat, even when a recorded op is freed
 
@@ -143,7 +145,7 @@ class Trace(Listener):
                  parents: tuple[Tensor, ...]) -> None:
         index, shapes = self._seen.get(fn, (-1, ()))
         if not shapes:  # made before the trace began: the gradients have the outputs' shapes
-            shapes = tuple(() if g is None else tuple(g.shape) for g in gys)
+            shapes = tuple(None if g is None else tuple(g.shape) for g in gys)
         gx_norms = tuple(
             None if g is None or not p.requires_grad else _norm(sum_to(_array(g), p.shape))
             for p, g in zip(parents, gxs))
@@ -168,8 +170,8 @@ class Trace(Listener):
         return self.table()
 
 
-def _shapes(shapes: tuple[Shape, ...]) -> str:
-    return " ".join(str(s).replace(" ", "") for s in shapes)
+def _shapes(shapes: tuple[Shape | None, ...]) -> str:
+    return " ".join("?" if s is None else str(s).replace(" ", "") for s in shapes)
 
 
 def _norms(norms: tuple[float | None, ...]) -> str:
