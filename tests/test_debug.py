@@ -219,6 +219,19 @@ def test_detect_anomaly_with_create_graph():
     np.testing.assert_allclose(x.grad.numpy(), 6 * np.array([0.5, 2.0]))
 
 
+def test_detect_anomaly_under_create_graph_names_the_backward_not_a_forward_pass():
+    x = tr.tensor([0.0], requires_grad=True)
+    with np.errstate(divide="ignore"), tr.detect_anomaly():
+        y = x.sqrt()  # finite; its derivative 1 / (2 sqrt x) is inf at 0
+        with pytest.raises(RuntimeError) as err:
+            tr.grad(y.sum(), x, create_graph=True)
+    msg = str(err.value)
+    assert msg.startswith("detect_anomaly: in the backward pass, while create_graph=True "
+                          "recorded Sqrt.backward as ops, the output of Div holds inf")
+    assert "tr.grad(y.sum(), x, create_graph=True)" in msg and "y = x.sqrt()" in msg
+    assert _HOOKS.recording is None  # reset, even though backward raised
+
+
 def test_detect_anomaly_catches_an_overflow_when_gradients_accumulate():
     x = tr.tensor([1.0, 0.0], requires_grad=True)  # float32
     with np.errstate(over="ignore"), tr.detect_anomaly():

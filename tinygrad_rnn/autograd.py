@@ -44,6 +44,7 @@ class _HOOKS:
 
     active = False
     listeners: list[Any] = []
+    recording: Any = None  # the op whose backward create_graph=True is recording as ops now
 
     @staticmethod
     def forward(fn: Function, inputs: tuple[Tensor, ...], out: Any) -> None:
@@ -230,8 +231,12 @@ def run_backward(
                     i = wanted_ops.get((id(fn), out)) if wanted_ops else None
                     if i is not None:
                         found[i] = g if found[i] is None else found[i] + g
-                if create_graph:
-                    gxs = fn.graph_backward(gy, parents)
+                if create_graph:  # debug.py's messages name the op whose backward this is
+                    outer, _HOOKS.recording = _HOOKS.recording, fn
+                    try:
+                        gxs = fn.graph_backward(gy, parents)
+                    finally:
+                        _HOOKS.recording = outer
                 else:
                     fn.final = not retain_graph
                     gxs = fn.backward(*gys)

@@ -201,13 +201,13 @@ def _user_frame() -> Origin | None:
     return None
 
 
-def _where(origin: Origin | None) -> str:
+def _where(origin: Origin | None, what: str = "The op was created") -> str:
     if origin is None:
         return ("The op was made before detect_anomaly() was entered, so the line that made "
                 "it is unknown: make it inside the with block too.")
     file, line, func = origin
     code = linecache.getline(file, line).strip()
-    return f"The op was created at {file}:{line}, in {func}" + (f":\n    {code}" if code else "")
+    return f"{what} at {file}:{line}, in {func}" + (f":\n    {code}" if code else "")
 
 
 def _nonfinite(a: Any) -> str | None:
@@ -241,13 +241,20 @@ class Anomaly(Listener):
                 continue
             which = f"output {k} of {type(fn).__name__}" if len(outs) > 1 else (
                 f"the output of {type(fn).__name__}")
-            msg = f"detect_anomaly: in the forward pass, {which} holds {bad}. "
+            rec = autograd._HOOKS.recording  # create_graph=True: rec.backward made this op
+            phase = ("in the forward pass" if rec is None else f"in the backward pass, while "
+                     f"create_graph=True recorded {type(rec).__name__}.backward as ops")
+            msg = f"detect_anomaly: {phase}, {which} holds {bad}. "
             for j, t in enumerate(inputs):
                 if _nonfinite(t.data) is not None:
                     msg += (f"Its input {j} already held {_nonfinite(t.data)}: the values came "
                             "in from outside detect_anomaly() (or from the data). ")
                     break
-            raise RuntimeError(msg + _where(origin))
+            if rec is None:
+                raise RuntimeError(msg + _where(origin))
+            raise RuntimeError(msg + _where(origin, "The backward was called") + "\n"
+                               + _where(self._origin.get(rec), f"The {type(rec).__name__} was "
+                                        "created"))
 
     def backward(self, fn: Function, gys: Sequence[Any], gxs: tuple[Any, ...],
                  parents: tuple[Tensor, ...]) -> None:
