@@ -232,6 +232,19 @@ def test_detect_anomaly_under_create_graph_names_the_backward_not_a_forward_pass
     assert _HOOKS.recording is None  # reset, even though backward raised
 
 
+def test_detect_anomaly_under_create_graph_names_an_overflowing_sum_of_gradients():
+    x = tr.tensor(np.array([1.0], np.float32), requires_grad=True)
+    with np.errstate(over="ignore"), tr.detect_anomaly():
+        (x * 2e38).sum().backward(create_graph=True)  # finite: x.grad = 2e38
+        with pytest.raises(RuntimeError, match="sums of gradients that meet .* Its inputs are "
+                           "finite: their sum overflowed"):
+            (x * 2e38).sum().backward(create_graph=True)  # 4e38 > float32's largest
+        y = x * 1e-30  # two finite gradients meeting at y overflow there
+        with pytest.raises(RuntimeError, match="sums of gradients that meet"):
+            (y * 2e38 + y * 2e38).sum().backward(create_graph=True)
+    assert _HOOKS.recording is None
+
+
 def test_detect_anomaly_catches_an_overflow_when_gradients_accumulate():
     x = tr.tensor([1.0, 0.0], requires_grad=True)  # float32
     with np.errstate(over="ignore"), tr.detect_anomaly():

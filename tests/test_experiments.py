@@ -160,6 +160,7 @@ def test_generate_samples_text_from_a_character_model(tmp_path):
     greedy = ex.generate(model, length=40, prime="def ", temperature=0, seed=1)
     assert greedy == ex.generate(model, length=40, prime="def ", temperature=0, seed=2)
     assert greedy == ex.generate(model, length=40, prime="def ", temperature=1e-3, seed=3)
+    assert greedy == ex.generate(model, length=40, prime="def ", temperature=1e-320, seed=4)
 
 
 # ---- the command --------------------------------------------------------------------------
@@ -222,6 +223,9 @@ def test_cli_compare_of_a_diverged_run_writes_valid_json(tmp_path):
     r = run_cli(*again, "--overwrite")
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path / "compare.json").read_text())["config"]["cells"] == ["gru"]
+    (tmp_path / "p" / "compare.png").mkdir(parents=True)  # in the way: said first, whatever else
+    r = run_cli(*again[:-3], "--out", str(tmp_path / "p"), "--quiet")
+    assert r.returncode == 1 and "compare.png is a folder" in r.stderr, r.stderr
 
 
 def test_cli_help_gives_defaults_and_the_version():

@@ -44,7 +44,10 @@ class _HOOKS:
 
     active = False
     listeners: list[Any] = []
-    recording: Any = None  # the op whose backward create_graph=True is recording as ops now
+    # while create_graph=True records a backward as ops: the op whose backward runs, or SUMS
+    # while gradients that meet are added (debug.py says which made a bad value); else None
+    recording: Any = None
+    SUMS = "sums"
 
     @staticmethod
     def forward(fn: Function, inputs: tuple[Tensor, ...], out: Any) -> None:
@@ -66,6 +69,16 @@ class _HOOKS:
     def stored(t: Tensor, g: Any, previous: Any, total: Any) -> None:
         for listener in tuple(_HOOKS.listeners):
             listener.stored(t, g, previous, total)
+
+
+@contextlib.contextmanager
+def _recording(what: Any) -> Iterator[None]:
+    """Set ``_HOOKS.recording`` to ``what`` for the block (restored after, even on an error)."""
+    outer, _HOOKS.recording = _HOOKS.recording, what
+    try:
+        yield
+    finally:
+        _HOOKS.recording = outer
 
 
 def is_grad_enabled() -> bool:
@@ -215,7 +228,7 @@ def run_backward(
                     f"{type(fn).__name__} computes its gradient with array code that has no "
                     "derivative of its own (differentiable_backward = False), so "
                     f"create_graph=True cannot go through it{hint}")
-    with _set_grad_enabled(create_graph):
+    with _set_grad_enabled(create_graph), _recording(_HOOKS.SUMS if create_graph else None):
         for fn in reversed(order):
             gy = grads.pop(id(fn), None)
             parents = fn.parents
@@ -232,11 +245,8 @@ def run_backward(
                     if i is not None:
                         found[i] = g if found[i] is None else found[i] + g
                 if create_graph:  # debug.py's messages name the op whose backward this is
-                    outer, _HOOKS.recording = _HOOKS.recording, fn
-                    try:
+                    with _recording(fn):
                         gxs = fn.graph_backward(gy, parents)
-                    finally:
-                        _HOOKS.recording = outer
                 else:
                     fn.final = not retain_graph
                     gxs = fn.backward(*gys)
@@ -351,7 +361,8 @@ def grad(
         keep = retain_graph or k < len(outs) - 1
         res = run_backward(out, g0, keep, create_graph, inputs=ins)
         assert res is not None
-        total = [a if b is None else (b if a is None else a + b) for a, b in zip(total, res)]
+        with _recording(_HOOKS.SUMS if create_graph else None):
+            total = [a if b is None else (b if a is None else a + b) for a, b in zip(total, res)]
     result: list[Tensor | None] = []
     for t, g in zip(ins, total):
         if g is None:

@@ -156,12 +156,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     get_device(cfg0.device)  # fail now, not after a first model has trained
     out = _check_out(args.out)
     earlier = [out / f for f in ("compare.csv", "curves.csv", "compare.json", "compare.png")]
-    if not args.overwrite and any(f.exists() for f in earlier):
-        raise ValueError(f"{out} holds the results of an earlier compare: pass --overwrite to "
-                         "replace them, or another --out")
     for path in earlier:  # found now, not when the models have trained
         if path.is_dir():
             raise ValueError(f"{path} is a folder: compare writes a file there")
+    if not args.overwrite and any(f.exists() for f in earlier):
+        raise ValueError(f"{out} holds the results of an earlier compare: pass --overwrite to "
+                         "replace them, or another --out")
     curves, rows = {}, []
     for cell in args.cells:
         cfg = ex.Config(**{**cfg0.__dict__, "cell": cell})

@@ -241,20 +241,32 @@ class Anomaly(Listener):
                 continue
             which = f"output {k} of {type(fn).__name__}" if len(outs) > 1 else (
                 f"the output of {type(fn).__name__}")
-            rec = autograd._HOOKS.recording  # create_graph=True: rec.backward made this op
-            phase = ("in the forward pass" if rec is None else f"in the backward pass, while "
-                     f"create_graph=True recorded {type(rec).__name__}.backward as ops")
+            # under create_graph=True, the backward's own ops come here too (autograd.py)
+            rec = autograd._HOOKS.recording
+            if rec is None:
+                phase = "in the forward pass"
+            elif rec == autograd._HOOKS.SUMS:
+                phase = ("in the backward pass, where create_graph=True records as ops the sums "
+                         "of gradients that meet (at a tensor used twice, or in a .grad)")
+            else:
+                phase = (f"in the backward pass, while create_graph=True recorded "
+                         f"{type(rec).__name__}.backward as ops")
             msg = f"detect_anomaly: {phase}, {which} holds {bad}. "
             for j, t in enumerate(inputs):
                 if _nonfinite(t.data) is not None:
                     msg += (f"Its input {j} already held {_nonfinite(t.data)}: the values came "
                             "in from outside detect_anomaly() (or from the data). ")
                     break
+            else:
+                if rec == autograd._HOOKS.SUMS:
+                    msg += ("Its inputs are finite: their sum overflowed. Zero the gradients "
+                            "between steps, or scale the loss down. ")
             if rec is None:
                 raise RuntimeError(msg + _where(origin))
-            raise RuntimeError(msg + _where(origin, "The backward was called") + "\n"
-                               + _where(self._origin.get(rec), f"The {type(rec).__name__} was "
-                                        "created"))
+            msg += _where(origin, "The value was computed")
+            if rec != autograd._HOOKS.SUMS:
+                msg += "\n" + _where(self._origin.get(rec), f"The {type(rec).__name__} was created")
+            raise RuntimeError(msg)
 
     def backward(self, fn: Function, gys: Sequence[Any], gxs: tuple[Any, ...],
                  parents: tuple[Tensor, ...]) -> None:

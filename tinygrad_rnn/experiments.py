@@ -541,8 +541,8 @@ def generate(model: SequenceModel, length: int = 300, prime: str = "\n",
             if temperature == 0:
                 nxt = int(np.argmax(z))
             else:
-                z = z / temperature
-                p = np.exp(z - z.max())
+                with np.errstate(over="ignore"):  # a tiny temperature: -inf, p 0, as it should
+                    p = np.exp((z - z.max()) / temperature)  # (z / temperature: inf - inf)
                 nxt = int(rng.choice(len(p), p=p / p.sum()))
             out.append(nxt)
             logits, state = model(tensor(np.array([[nxt]]), device=dev), state)
