@@ -128,6 +128,17 @@ def test_engine_retain_grad_keeps_a_non_leaf_gradient():
     assert not h.is_leaf and x.is_leaf
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_engine_retained_gradients_are_tensors_of_their_own(create_graph):
+    x = tr.tensor([1.0, 2.0], requires_grad=True)
+    a, b = x * 2, x * 3
+    a.retain_grad()
+    b.retain_grad()
+    (a + b).sum().backward(create_graph=create_graph)  # one gradient reaches both
+    assert a.grad is not b.grad and not np.shares_memory(a.grad.numpy(), b.grad.data)
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 1.0])
+
+
 def test_engine_backward_with_gradient_for_non_scalar_outputs():
     x = tr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = x * x

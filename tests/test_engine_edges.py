@@ -114,6 +114,15 @@ def test_a_backward_with_a_wrong_shape_is_caught():
         Bad.apply(x).sum().backward()
 
 
+def test_apply_names_a_non_tensor_input_before_a_device_mismatch():
+    from tinygrad_rnn.ops.elementwise import Add
+
+    with pytest.raises(TypeError, match="input 2 is a int"):
+        Add.apply(tr.ones(2), tr.ones(2, device="strict"), 3)
+    with pytest.raises(ValueError, match="different devices: 'cpu' and 'strict'"):
+        Add.apply(tr.ones(2), tr.ones(2, device="strict"))
+
+
 def test_a_backward_leaking_numpy_on_the_strict_device_names_the_op():
     class Leaky(tr.Function):
         def forward(self, x):

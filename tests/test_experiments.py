@@ -110,6 +110,28 @@ def test_sigterm_finishes_the_step_saves_it_and_a_second_stops_at_once(tmp_path)
         signal.signal(signal.SIGTERM, previous)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+def test_a_signal_after_the_last_step_lets_the_run_finish(tmp_path):
+    whole = ex.train(tiny(), progress=False)
+    assert ex.train(tiny(), tmp_path, progress=False, stop_when=_ctrl_c_at(12)) == whole
+    assert load(tmp_path / "checkpoint.trn")["step"] == 12
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+def test_after_ctrl_c_a_sigterm_stops_at_once_too(tmp_path):
+    seen = []
+
+    def press(row):
+        if row["step"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+            seen.append(signal.getsignal(signal.SIGTERM))
+        return False
+
+    with pytest.raises(ex.TrainingInterrupted):
+        ex.train(tiny(), tmp_path, progress=False, stop_when=press)
+    assert seen == [signal.SIG_DFL]
+
+
 def test_training_reduces_the_loss_and_is_seeded():
     a = ex.train(tiny(steps=60, eval_every=20, lr=3e-2), progress=False)
     b = ex.train(tiny(steps=60, eval_every=20, lr=3e-2), progress=False)

@@ -319,8 +319,8 @@ def deliver_retained(t: Tensor, g: Any, create_graph: bool) -> None:
     from .tensor import Tensor
 
     previous = t.grad
-    if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
+    if create_graph:  # g + 0: its own tensor, as a leaf's (g flows on to other ops)
+        t.grad = g + 0 if t.grad is None else t.grad + g
     else:  # arrays: a copy (g flows on to other ops), or the sum with the stored gradient
         t.grad = Tensor._wrap(g.copy() if t.grad is None else t.grad.data + g, t._dev)
     if _HOOKS.active:

@@ -199,6 +199,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if _plot(out / "compare.png", draw):
         print(f"plot: {out / 'compare.png'}")
+    else:  # no matplotlib: no plot of an earlier compare beside these results
+        (out / "compare.png").unlink(missing_ok=True)
     print(f"metrics: {out / 'compare.csv'}, {out / 'curves.csv'}")
     return 0
 

@@ -336,7 +336,8 @@ class _FinishTheStep:
 
     def _ask(self, signum: int, frame: Any) -> None:
         self.requested, self.signum = True, signum
-        signal.signal(signum, self.previous[signum])  # the same signal again stops at once
+        for sig, handler in self.previous.items():  # a second signal, either, stops at once
+            signal.signal(sig, handler)
         name = self.NAMES[signum]
         print(f"\n{name}: saving after this step ({name} again stops at once)",
               file=sys.stderr)
@@ -416,7 +417,7 @@ def train(cfg: Config, out_dir: str | Path | None = None, resume: bool = False,
     bar.close()
     if ckpt is not None:
         save(_checkpoint(cfg, model, opt, step, batch_rng, history, state), ckpt)
-    if ctrl_c is not None and ctrl_c.requested:
+    if ctrl_c is not None and ctrl_c.requested and step < cfg.steps:  # else: it had finished
         raise TrainingInterrupted(step, history, ckpt,  # type: ignore[arg-type]
                                   ctrl_c.signum)
     return history

@@ -97,6 +97,7 @@ class Function:
             dev = inputs[0]._dev
             for t in inputs:
                 if t._dev is not dev:
+                    _refuse_non_tensors(cls.__name__, inputs)  # that first, as without a device
                     raise ValueError(
                         f"{cls.__name__}: tensors are on different devices: {dev.name!r} and "
                         f"{t._dev.name!r}; move one with .to(device)")
