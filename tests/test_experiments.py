@@ -271,6 +271,18 @@ def test_cli_gradflow_writes_the_decay_table(tmp_path):
     flow = list(csv.reader((tmp_path / "gradflow.csv").read_text().splitlines()))
     assert flow[0][0] == "distance" and len(flow[0]) == 6
     assert all(len(row) == len(flow[0]) for row in flow) and len(flow) == 21
+    # a second run into the same folder says so, before it computes anything
+    before = (tmp_path / "gradflow.csv").read_text()
+    again = ("gradflow", "--T", "5", "--hidden", "2", "--batch", "2", "--out", str(tmp_path))
+    r = run_cli(*again)
+    assert r.returncode == 1 and "earlier gradflow: pass --overwrite" in r.stderr, r.stderr
+    assert r.stdout == "" and (tmp_path / "gradflow.csv").read_text() == before
+    r = run_cli(*again, "--overwrite")
+    assert r.returncode == 0, r.stderr
+    assert len((tmp_path / "gradflow.csv").read_text().splitlines()) == 6
+    (tmp_path / "p" / "decay.csv").mkdir(parents=True)  # in the way: said first
+    r = run_cli(*again[:-1], str(tmp_path / "p"))
+    assert r.returncode == 1 and "decay.csv is a folder: gradflow writes" in r.stderr, r.stderr
 
 
 def test_cli_train_resume_and_generate(tmp_path):

@@ -145,6 +145,17 @@ def _config(args: argparse.Namespace, **fixed: Any) -> ex.Config:
     return cfg
 
 
+def _check_earlier(out: Path, names: Sequence[str], command: str, overwrite: bool) -> None:
+    """Before any work: a folder where ``command`` writes a file is an error, and so are the
+    files of an earlier run, unless ``overwrite``."""
+    for path in (out / n for n in names):
+        if path.is_dir():
+            raise ValueError(f"{path} is a folder: {command} writes a file there")
+    if not overwrite and any((out / n).exists() for n in names):
+        raise ValueError(f"{out} holds the results of an earlier {command}: pass --overwrite to "
+                         "replace them, or another --out")
+
+
 # ---- compare ------------------------------------------------------------------------------------
 
 
@@ -155,13 +166,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ValueError(f"--cells names {', '.join(twice)} more than once")
     get_device(cfg0.device)  # fail now, not after a first model has trained
     out = _check_out(args.out)
-    earlier = [out / f for f in ("compare.csv", "curves.csv", "compare.json", "compare.png")]
-    for path in earlier:  # found now, not when the models have trained
-        if path.is_dir():
-            raise ValueError(f"{path} is a folder: compare writes a file there")
-    if not args.overwrite and any(f.exists() for f in earlier):
-        raise ValueError(f"{out} holds the results of an earlier compare: pass --overwrite to "
-                         "replace them, or another --out")
+    _check_earlier(out, ("compare.csv", "curves.csv", "compare.json", "compare.png"), "compare",
+                   args.overwrite)
     curves, rows = {}, []
     for cell in args.cells:
         cfg = ex.Config(**{**cfg0.__dict__, "cell": cell})
@@ -241,6 +247,8 @@ def cmd_gradflow(args: argparse.Namespace) -> int:
             raise ValueError(f"{flag} must be at least {least}, got {value}")
     get_device(args.device)
     out = _check_out(args.out)
+    _check_earlier(out, ("gradflow.csv", "decay.csv", "gradflow.png"), "gradflow",
+                   args.overwrite)
     rows = gradflow_table(args.T, args.hidden, args.batch, args.seed, args.device)
     _make_out(out)
     print(f"\nGradient flow at initialisation (T = {args.T}, hidden {args.hidden}): "
@@ -270,6 +278,8 @@ def cmd_gradflow(args: argparse.Namespace) -> int:
 
     if _plot(out / "gradflow.png", draw):
         print(f"plot: {out / 'gradflow.png'}")
+    else:  # no matplotlib: no plot of an earlier run beside these results
+        (out / "gradflow.png").unlink(missing_ok=True)
     print(f"metrics: {out / 'gradflow.csv'}, {out / 'decay.csv'}")
     return 0
 
@@ -387,6 +397,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--T", type=int, default=100, help="sequence length")
     p.add_argument("--hidden", type=int, default=64, help="hidden size")
     p.add_argument("--batch", type=int, default=32, help="sequences averaged over")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the results of an earlier gradflow in --out")
     p.set_defaults(func=cmd_gradflow)
 
     p = sub.add_parser("train", help="train one model on one task, with checkpoints",
