@@ -92,14 +92,31 @@ def test_index_with_tensors_and_mixed_parts():
     idx = tr.tensor([2, 0])
     mask = tr.tensor([True, False, True, True])
     np.testing.assert_array_equal(x[:, idx].numpy(), a[:, [2, 0]])
-    np.testing.assert_array_equal(x[1, :, mask].numpy(), a[1, :, [True, False, True, True]])
+    # the int first, as in PyTorch (NumPy would put the picked axis first: a[1, :, mask].T)
+    np.testing.assert_array_equal(x[1, :, mask].numpy(), a[1][:, [True, False, True, True]])
     np.testing.assert_array_equal(x[..., 1:3].numpy(), a[..., 1:3])
     assert gradcheck(lambda t: t[1, :, mask] * t[0, :, mask], [x])
 
 
-def test_out_of_range_index_is_a_clear_error():
+@pytest.mark.parametrize("device", DEVICES)
+def test_out_of_range_index_is_a_clear_error(device):
+    """On every device: CuPy itself wraps an out-of-range array index around (x[[5]] of 3
+    elements would be x[2]), so off NumPy the engine checks, and names the axis of x."""
     with pytest.raises(ValueError, match=r"does not fit shape \(3,\)"):
-        tr.ones(3)[[5]]
+        tr.ones(3, device=device)[[5]]
+    x = tr.zeros(2, 3, 4, device=device)
+    for index, axis, size in (([0, -3], 0, 2), ((0, [0, 3]), 1, 3), ((1, None, ..., [-5]), 2, 4),
+                              ((True, 0, slice(None), [1, 9]), 2, 4), (([1], [0], [4]), 2, 4),
+                              (np.array([[True, False, True, False]] * 2), None, None)):
+        message = (rf"out of bounds for axis {axis} with size {size}" if axis is not None
+                   else "boolean mask of shape")
+        with pytest.raises(ValueError, match=message):
+            x[index]
+        with pytest.raises(ValueError, match=message):
+            x[index] = 1.0
+    assert not x.numpy().any()  # nothing written
+    x[(0, [0, 2], slice(1, None))] = 1.0  # in range: written as torch writes it
+    assert x.numpy()[0, [0, 2], 1:].all() and x.numpy().sum() == 6
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -168,10 +185,12 @@ def test_a_boolean_mask_of_the_wrong_shape_is_refused(device):
     for index in bad:
         with pytest.raises(ValueError, match="boolean mask of shape"):
             x[index]
-    with pytest.raises(ValueError, match="0-d boolean inside an index tuple"):
-        x[(np.array(True),)]
+    for index in ((0, False, [0, 1]), (np.array(False), slice(None), [1, 2])):  # 0 vs 2 picks
+        with pytest.raises(ValueError, match="does not fit shape"):
+            x[index]
     good = [(slice(None), np.array([True, False, True])), (np.array([True, False, True]), ...),
-            (None, np.array([False, True, True])), np.arange(9.0).reshape(3, 3) > 4]
+            (None, np.array([False, True, True])), np.arange(9.0).reshape(3, 3) > 4,
+            (np.array(True),), (slice(None), True, [1, 2]), (False, slice(None), [1])]
     a = np.arange(9.0).reshape(3, 3)
-    for index in good:
+    for index in good:  # no int separated from an array by a slice: NumPy's rule is torch's
         np.testing.assert_array_equal(x[index].numpy(), a[index])

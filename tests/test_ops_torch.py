@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
@@ -228,6 +228,73 @@ def test_indexing_matches_torch_with_scatter_add_gradient(name):
     assert counts.any()
     # only picked elements get a gradient (the values above show repeats add up, as torch's)
     assert np.all(x.grad.numpy()[counts == 0] == 0)
+
+
+@st.composite
+def _mixed_indices(draw):
+    """A shape and an index that mixes ints, slices, None, Ellipsis, 0-d booleans, integer
+    lists and at most one boolean mask: where NumPy's and PyTorch's rules part."""
+    shape = draw(tst.shapes(min_dims=1, max_dims=4, max_side=4))
+    picks = draw(st.integers(1, 3))  # every array index picks this many (they broadcast)
+    parts, axis = [], 0
+    while axis < len(shape):
+        n = shape[axis]
+        kind = draw(st.sampled_from(["int", "slice", "list", "mask", "none", "bool", "stop"]))
+        if kind == "stop":
+            parts.append(...) if draw(st.booleans()) else None
+            break
+        if kind in ("none", "bool"):
+            parts.append(None if kind == "none" else True)  # False would pick 0 of picks
+            continue
+        if kind == "mask" and n >= picks and not any(isinstance(p, np.ndarray) for p in parts):
+            on = draw(st.lists(st.integers(0, n - 1), min_size=picks, max_size=picks,
+                               unique=True))
+            parts.append(np.isin(np.arange(n), on))
+        elif kind == "list":
+            parts.append(draw(st.lists(st.integers(-n, n - 1), min_size=picks,
+                                       max_size=picks)))
+        elif kind == "int":
+            parts.append(draw(st.integers(-n, n - 1)))
+        else:
+            ends = st.none() | st.integers(-n - 1, n + 1)
+            parts.append(slice(draw(ends), draw(ends), draw(st.none() | st.integers(1, 3))))
+        axis += 1
+    return shape, tuple(parts)
+
+
+@pytest.mark.torch
+@given(_mixed_indices())
+@example(((2, 3, 4), (0, slice(None), [0, 1, 1])))  # (3, 3) in torch, (3, 3) transposed in NumPy
+@example(((2, 3, 4, 2), (1, ..., [0, 2], -1)))
+@example(((2, 3, 4), (-1, None, [0, 1])))
+@example(((2, 3, 4), (0, slice(1, None), np.array([True, False, True, False]))))
+@example(((2, 3, 4), (1, slice(None), True, [2, 0])))
+@example(((2, 3), (0, False)))
+def test_mixed_indices_follow_torch_ints_first(case):
+    """x[0, :, [0, 1]] takes the int first, as PyTorch (NumPy moves the picked axis to the
+    front): the values, the scatter-add gradient, its own gradient, and x[index] = value."""
+    torch = pytest.importorskip("torch")
+    shape, index = case
+    t_index = tuple(torch.tensor(p) if isinstance(p, np.ndarray) else p for p in index)
+    a = _rng(3).standard_normal(shape)
+    _compare_with_torch(lambda x: x[index] * x[index], lambda t: t[t_index] * t[t_index], [a])
+    x = tr.tensor(a, requires_grad=True)
+    assert gradgradcheck(lambda t: (t[index] ** 2).sum(), [x])
+    ours, theirs = tr.tensor(a), torch.tensor(a)
+    value = _rng(4).standard_normal(tuple(theirs[t_index].shape))
+    ours[index] = value
+    theirs[t_index] = torch.tensor(value)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_mixed_index_named_as_written_in_errors():
+    x = tr.zeros(2, 3, 4)
+    with pytest.raises(ValueError, match=r"index \(5, slice\(None, None, None\), \[0, 1\]\) "
+                       r"does not fit shape \(2, 3, 4\)"):
+        x[5, :, [0, 1]]
+    with pytest.raises(ValueError, match=r"does not fit x of shape \(2, 3, 4\)"):
+        x[0, :, [0, 9]] = 1.0
+    assert not x.numpy().any()
 
 
 @pytest.mark.torch

@@ -797,9 +797,6 @@ class Tensor:
         return unsqueeze(self, axis)
 
     def __getitem__(self, index: Index) -> Tensor:
-        if getattr(index, "ndim", None) == 0 and getattr(index, "dtype", None) == np.bool_:
-            # a 0-d mask adds an axis of length 1 (True) or 0 (False), as in NumPy
-            return self.unsqueeze(0)[[0] if bool(index) else []]
         return GetItem.apply(self, index=_normalize_index(index, self._dev))
 
     def __setitem__(self, index: Index, value: Any) -> None:
@@ -818,7 +815,12 @@ class Tensor:
                              f"{self.device!r}")
         new = self.data.copy()
         try:
-            new[_normalize_index(index, self._dev)] = v.data
+            index = _normalize_index(index, self._dev)
+            if isinstance(index, IntsFirst):
+                part = new[index.first]  # a view of new
+                part[check_index(self._dev.xp, index.then, part.shape, index.first)] = v.data
+            else:
+                new[check_index(self._dev.xp, index, new.shape)] = v.data
         except (IndexError, ValueError) as e:
             raise ValueError(f"x[{index!r}] = value (shape {v.shape}) does not fit x of shape "
                              f"{self.shape}: {e}") from None
@@ -845,7 +847,9 @@ def _rebuild(cls: type, data: Any, dev: Device | str, requires_grad: bool) -> Te
 
 
 def _normalize_index(index: Index, dev: Device) -> Index:
-    """Tensors, lists and host arrays inside an index become arrays on the tensor's device."""
+    """Tensors, lists and host arrays inside an index become arrays on the tensor's device.
+    Where ints (or 0-d booleans) meet arrays, the index becomes an ``IntsFirst``: the ints are
+    taken first, as PyTorch does (NumPy would move the picked axes to the front)."""
 
     def one(i: Any) -> Any:
         if isinstance(i, Tensor):  # an index from another device moves, as in PyTorch
@@ -855,9 +859,39 @@ def _normalize_index(index: Index, dev: Device) -> Index:
             return dev.to_device(a if a.size else a.astype(np.intp))  # [] picks nothing
         return i
 
-    if isinstance(index, tuple):
-        return tuple(one(i) for i in index)
-    return one(index)
+    parts = tuple(one(i) for i in index) if isinstance(index, tuple) else (one(index),)
+    kinds = [_index_kind(p) for p in parts]
+    if "bool" not in kinds and not ("int" in kinds and "array" in kinds):
+        return parts if isinstance(index, tuple) else parts[0]  # NumPy's rule is PyTorch's
+    first: list[Any] = []
+    then: list[Any] = []
+    for p, kind in zip(parts, kinds):
+        if kind == "int":
+            first.append(int(p))
+        elif kind == "bool":  # a new axis, of length 1 (True) or 0 (False), picked by an array
+            first.append(None)
+            then.append(dev.to_device(np.arange(int(bool(p)), dtype=np.intp)))
+        elif kind == "array":  # a mask covers as many axes as it has
+            first.extend([slice(None)] * (p.ndim if p.dtype.kind == "b" else 1))
+            then.append(p)
+        else:
+            first.append(p)
+            then.append(p if p is Ellipsis else slice(None))
+    return IntsFirst(tuple(first), tuple(then), repr(index))
+
+
+def _index_kind(p: Any) -> str:
+    """"int", "bool" (0-d), "array" (a list or array of one or more axes), or "basic"."""
+    if p is None or p is Ellipsis or isinstance(p, slice):
+        return "basic"
+    if isinstance(p, (bool, np.bool_)):
+        return "bool"
+    if isinstance(p, (int, np.integer)):
+        return "int"
+    ndim, dtype = getattr(p, "ndim", None), getattr(p, "dtype", None)
+    if ndim == 0 and dtype is not None and dtype.kind in "biu":
+        return "bool" if dtype.kind == "b" else "int"
+    return "array" if ndim else "basic"  # anything else: NumPy's error, as written
 
 
 def _array_device(data: Any) -> Device | None:
@@ -928,8 +962,10 @@ from .ops.linalg import matmul  # noqa: E402
 from .ops.movement import (  # noqa: E402
     BroadcastTo,
     GetItem,
+    IntsFirst,
     Reshape,
     Transpose,
+    check_index,
     split,
     squeeze,
     unbind,

@@ -4,7 +4,7 @@ split (``split``, ``unbind``). Stack, squeeze and unsqueeze are compositions of 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -64,6 +64,55 @@ def _is_mask(p: Any) -> bool:
     return getattr(p, "dtype", None) is not None and p.dtype.kind == "b"
 
 
+def check_index(xp: Any, index: Any, shape: tuple[int, ...], first: tuple[Any, ...] = ()
+                ) -> Any:
+    """An index of arrays, ready to use: masks expanded (``_expand_masks``) and, off NumPy,
+    every integer checked to be in range, as NumPy checks. CuPy does not: it wraps an
+    out-of-range index around (x[[5]] of 3 elements would read x[2]), so there this costs one
+    device-to-host sync. IndexError names the index and its axis: of x, before the ``first``
+    part of an ``IntsFirst`` was taken (so that part is checked on NumPy too)."""
+    index = _expand_masks(index, xp, shape)
+    if xp is np and not first:
+        return index
+    parts = index if isinstance(index, tuple) else (index,)
+    used = [0 if p is None or p is Ellipsis else 1 for p in parts]
+    axis, bad = 0, []
+    for p, n in zip(parts, used):
+        if p is Ellipsis:
+            axis += len(shape) - sum(used)
+        elif n and getattr(p, "ndim", 0) and p.dtype.kind in "iu" and axis < len(shape):
+            bad.append((axis, p, ((p < -shape[axis]) | (p >= shape[axis])).any()))
+        axis += n
+    if bad and bool(xp.stack([b for _, _, b in bad]).any()):  # one sync for all the arrays
+        axis, p, _ = next(b for b in bad if bool(b[2]))
+        n = shape[axis]
+        v = int(p[(p < -n) | (p >= n)][0])
+        axis = _axis_before(first, axis, len(shape))
+        raise IndexError(f"index {v} is out of bounds for axis {axis} with size {n}")
+    return index
+
+
+def _axis_before(first: tuple[Any, ...], axis: int, ndim: int) -> int:
+    """The axis of x that is ``axis`` of x[first] (an ``IntsFirst``'s first part: ints,
+    slices, None, Ellipsis), an array index never being at an axis that None made."""
+    ints = sum(isinstance(p, int) for p in first)
+    x_ndim = ndim + ints - sum(p is None for p in first)
+    o = q = 0  # the axis of x and of x[first] reached so far
+    for p in first:
+        if isinstance(p, int):
+            o += 1
+        elif p is Ellipsis:
+            k = x_ndim - sum(p is not None and p is not Ellipsis for p in first)
+            if axis < q + k:
+                return o + axis - q
+            o, q = o + k, q + k
+        else:  # a slice (one axis each) or None (a new axis of x[first])
+            if q == axis:
+                return o
+            o, q = o + (p is not None), q + 1
+    return o + axis - q
+
+
 def _expand_masks(index: Any, xp: Any, shape: tuple[int, ...]) -> Any:
     """Boolean masks become the integer arrays of their True positions (NumPy's own rule),
     after checking that each mask has the shape of the axes it covers."""
@@ -75,9 +124,6 @@ def _expand_masks(index: Any, xp: Any, shape: tuple[int, ...]) -> Any:
     for p, n in zip(parts, used):
         if p is Ellipsis:
             axis += len(shape) - sum(used)
-        elif _is_mask(p) and p.ndim == 0:
-            raise IndexError("a 0-d boolean inside an index tuple is not supported: use "
-                             "x[mask] alone, or x[None] for a new axis")
         elif _is_mask(p) and tuple(p.shape) != shape[axis:axis + n]:
             raise IndexError(f"the boolean mask of shape {tuple(p.shape)} does not match the "
                              f"axes {axis}..{axis + n - 1} it indexes, of shape "
@@ -89,8 +135,25 @@ def _expand_masks(index: Any, xp: Any, shape: tuple[int, ...]) -> Any:
     return tuple(out)
 
 
+class IntsFirst(NamedTuple):
+    """An index taken in two steps, as PyTorch takes an index that mixes ints with arrays:
+    ``first`` (ints, slices, None, ...: a view), then ``then`` (the arrays, at the axes that
+    are left). NumPy instead broadcasts the ints with the arrays, and where a slice separates
+    them moves the picked axes to the front: for x of shape (2, 3, 4), ``x[0, :, [0, 1]]`` is
+    (2, 3) in NumPy, (3, 2) in PyTorch and here."""
+
+    first: tuple[Any, ...]
+    then: tuple[Any, ...]
+    shown: str = ""  # the index as written, for messages
+
+
+def _pick(a: Any, index: Any) -> Any:
+    return a[index.first][index.then] if isinstance(index, IntsFirst) else a[index]
+
+
 class GetItem(Function):
-    """y = x[index]: basic slices and ints, integer arrays, boolean masks (NumPy's rules).
+    """y = x[index]: basic slices and ints, integer arrays, boolean masks (NumPy's rules, but
+    ints beside arrays first, as PyTorch: ``IntsFirst``).
 
     VJP: gx = zeros like x, with gy added at ``index`` (a scatter-add: an element picked twice
     gets both gradients).  Saves the index and x's shape.
@@ -99,10 +162,16 @@ class GetItem(Function):
     def forward(self, x: Any, index: Any) -> Any:
         self.shape = x.shape
         try:
-            self.index = index if _is_basic(index) else _expand_masks(index, self.xp, x.shape)
+            if isinstance(index, IntsFirst):
+                part = x[index.first]
+                self.index = index._replace(
+                    then=check_index(self.xp, index.then, part.shape, index.first))
+                return part[self.index.then]
+            self.index = index if _is_basic(index) else check_index(self.xp, index, x.shape)
             return x[self.index]
         except IndexError as e:
-            raise ValueError(f"index {index!r} does not fit shape {x.shape}: {e}") from None
+            shown = index.shown if isinstance(index, IntsFirst) else repr(index)
+            raise ValueError(f"index {shown} does not fit shape {x.shape}: {e}") from None
 
     def backward(self, gy: Any) -> Any:
         return scatter(gy, self.index, self.shape)
@@ -117,7 +186,7 @@ class IndexScatter(Function):
         return _scatter_array(self.xp, x, index, shape)
 
     def backward(self, gy: Any) -> Any:
-        return gy[self.index]
+        return _pick(gy, self.index)
 
 
 def scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
@@ -129,10 +198,12 @@ def scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
 
 def _scatter_array(xp: Any, g: Any, index: Any, shape: tuple[int, ...]) -> Any:
     y = xp.zeros(shape, dtype=g.dtype)
+    part = y[index.first] if isinstance(index, IntsFirst) else y  # a view: writes reach y
+    index = index.then if isinstance(index, IntsFirst) else index
     if _is_basic(index):
-        y[index] = g  # basic indexing never picks an element twice
+        part[index] = g  # basic indexing never picks an element twice
     else:
-        scatter_add(xp, y, index, g)
+        scatter_add(xp, part, index, g)
     return y
 
 
