@@ -599,12 +599,14 @@ _OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * 
 @pytest.mark.parametrize("op", list(_OPS))
 @pytest.mark.parametrize("left", _DTYPES)
 def test_arithmetic_result_dtypes_follow_pytorch(left, op):
-    """Every pair of dtypes, and every kind of Python number on either side: the result has
-    the dtype torch gives (NumPy alone would give float64 for int with float32)."""
+    """Every pair of dtypes, 0-d tensors, and every kind of Python number on either side: the
+    result has the dtype torch gives (NumPy alone would give float64 for int with float32, and
+    float64 for float32 with a 0-d float64 tensor, where torch keeps float32)."""
     torch = pytest.importorskip("torch")
     f = _OPS[op]
     a = np.array([1, 0, 1], dtype=left)
     others = [np.array([2, 1, 3], dtype=d) for d in _DTYPES] + [2, 2.5, True]
+    others += [np.array(2, dtype=d) for d in _DTYPES]  # 0-d: weaker, within its kind
     for b in others:
         for x, y in ((a, b), (b, a)):
             ours = [tr.tensor(v) if isinstance(v, np.ndarray) else v for v in (x, y)]
@@ -710,8 +712,10 @@ def test_result_dtypes_of_two_tensor_functions_follow_pytorch(name):
     torch = pytest.importorskip("torch")
     ours, theirs = _TENSOR_FUNCS[name]
     for left in _DTYPES:
-        for right in _DTYPES:
-            a, b = np.array([1, 0, 1], dtype=left), np.array([2, 1, 3], dtype=right)
+        for right, shape in [(d, s) for d in _DTYPES for s in ((3,), ())]:  # () : 0-d
+            if name in ("cat", "stack") and shape == ():
+                continue
+            a, b = np.array([1, 0, 1], dtype=left), np.full(shape, 2, dtype=right)
             try:
                 want = str(theirs(torch.from_numpy(a), torch.from_numpy(b)).dtype)
             except RuntimeError:  # torch refuses bool ** bool: so do we, by name
@@ -827,3 +831,39 @@ def test_corner_cases_follow_torch():
         np.testing.assert_array_equal(tr.Tensor(data).numpy(), torch.Tensor(data).numpy())
     assert tr.tensor([1, 2]).dtype == np.int64
     assert tr.Tensor([1, 2], dtype="float64").dtype == np.float64
+
+
+@pytest.mark.torch
+def test_call_forms_that_pytorch_code_uses():
+    """randint(high, size) and size=; flatten(start, end); max/min(other); argmax(keepdims)."""
+    torch = pytest.importorskip("torch")
+    for args, kw in (((3, (2, 5)), {}), ((-2, 3, (4,)), {}), ((0, 3), {"size": (2,)}),
+                     ((7,), {"size": (3, 1)})):
+        r = tr.randint(*args, **kw)
+        t = torch.randint(*args, **kw)
+        assert r.shape == tuple(t.shape) and r.dtype == np.int64
+        low, high = (0, args[0]) if len(args) + ("size" in kw) == 2 else args[:2]
+        assert low <= r.numpy().min() and r.numpy().max() < high
+    with pytest.raises(ValueError, match=r"high \(3\) must be greater than low \(3\)"):
+        tr.randint(3, 3, (2,))
+    with pytest.raises(TypeError, match="randint needs a size"):
+        tr.randint(3)
+    a = _rng(5).standard_normal((2, 3, 4, 5))
+    for s, e in ((0, -1), (1, 2), (-3, -2), (2, 2), (0, 3), (-1, -1)):
+        _compare_with_torch(lambda x, s=s, e=e: x.flatten(s, e),
+                            lambda t, s=s, e=e: t.flatten(s, e), [a])
+    assert tr.tensor(2.0).flatten().shape == (1,) == tuple(torch.tensor(2.0).flatten().shape)
+    with pytest.raises(ValueError, match="start_axis 2 comes after end_axis 1"):
+        tr.tensor(a).flatten(2, 1)
+    b = _rng(6).standard_normal((3, 4))
+    _compare_with_torch(lambda x, y: (tr.max(x, y), x.min(y)),
+                        lambda x, y: (torch.max(x, y), x.min(y)), [b, b[::-1].copy()])
+    for axis in (None, 0, 1, -1):
+        ours = tr.tensor(b).argmax(axis, keepdims=True)
+        theirs = torch.tensor(b).argmax(axis, keepdim=True)
+        if axis is None:  # torch keeps every axis, with length 1
+            assert ours.shape == (1, 1) == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy().reshape(ours.shape))
+        assert ours.dtype == np.int64
+        np.testing.assert_array_equal(tr.tensor(b).argmin(axis, keepdims=True).numpy(),
+                                      torch.tensor(b).argmin(axis, keepdim=True).numpy())

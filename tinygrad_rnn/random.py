@@ -58,6 +58,22 @@ def rand(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
                   requires_grad=requires_grad)
 
 
-def randint(low: int, high: int, shape: Any, device: str = "cpu") -> Tensor:
-    """Integers uniform in [low, high), int64."""
-    return tensor(_rng.integers(low, high, size=shape, dtype=np.int64), device=device)
+def randint(*args: Any, size: Any = None, dtype: DTypeLike = None, device: str = "cpu"
+            ) -> Tensor:
+    """``randint(high, size)`` or ``randint(low, high, size)``, as PyTorch's (``size`` may be
+    a keyword): integers uniform in [low, high), low 0 unless given; int64 unless ``dtype``."""
+    if size is None:
+        if len(args) < 2:
+            raise TypeError("randint needs a size: randint(high, size) or "
+                            "randint(low, high, size)")
+        *args, size = args
+    if len(args) not in (1, 2):
+        raise TypeError(f"randint takes (high, size) or (low, high, size), got {len(args)} "
+                        "numbers before the size")
+    low, high = (0, args[0]) if len(args) == 1 else args
+    if not high > low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    dt = resolve_dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    return tensor(_rng.integers(low, high, size=shape, dtype=np.int64).astype(dt),
+                  device=device)

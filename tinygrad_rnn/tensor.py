@@ -22,6 +22,7 @@ so the very formula that computes the gradient records a graph that can be diffe
 from __future__ import annotations
 
 import copy
+import math
 import operator
 import weakref
 from collections.abc import Iterator, Sequence
@@ -515,14 +516,19 @@ class Tensor:
 
     def _pair(self, other: Any, reflected: bool = False, divide: bool = False
               ) -> tuple[Tensor, Tensor]:
-        """The operands of a binary arithmetic op, promoted as PyTorch promotes tensors of the
-        same kind (NumPy would give float64): a float dtype wins over an integer or bool one,
-        and dividing two integer or bool tensors gives float32. Unlike PyTorch, a 0-d tensor
-        counts as much as any other (float32 with a 0-d float64 tensor gives float64)."""
+        """The operands of a binary arithmetic op, promoted as PyTorch promotes them (NumPy
+        would give float64): a float dtype wins over an integer or bool one, dividing two
+        integer or bool tensors gives float32, and a 0-d tensor beside one with axes takes
+        that one's dtype where both are of one kind (float32 with a 0-d float64 tensor stays
+        float32, int32 with a 0-d int64 one int32)."""
         o = self._lift(other)
         a, b = (o, self) if reflected else (self, o)
         if a.data.dtype == b.data.dtype and not (divide and a.dtype.kind not in "fc"):
             return a, b
+        if (a.ndim == 0) != (b.ndim == 0) and _KIND.get(a.dtype.kind) == _KIND.get(b.dtype.kind):
+            a, b = (a.to(dtype=b.dtype), b) if a.ndim == 0 else (a, b.to(dtype=a.dtype))
+            if a.data.dtype == b.data.dtype and not (divide and a.dtype.kind not in "fc"):
+                return a, b
         fa, fb = a.dtype.kind in "fc", b.dtype.kind in "fc"
         if fa != fb:
             return (a, b.to(dtype=a.dtype)) if fa else (a.to(dtype=b.dtype), b)
@@ -724,20 +730,39 @@ class Tensor:
     ) -> Tensor:
         return var(self, axis, keepdims, correction)
 
-    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def max(self, axis: int | Sequence[int] | Tensor | None = None,
+            keepdims: bool = False) -> Tensor:
+        """The largest element over ``axis`` (values only); given a tensor instead, the
+        elementwise ``maximum``, as PyTorch's ``x.max(other)``."""
+        if isinstance(axis, Tensor):
+            return self.maximum(axis)
         return Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def min(self, axis: int | Sequence[int] | Tensor | None = None,
+            keepdims: bool = False) -> Tensor:
+        """The smallest element over ``axis`` (values only), or with a tensor ``minimum``."""
+        if isinstance(axis, Tensor):
+            return self.minimum(axis)
         return Max.apply(self, axis=axis, keepdims=keepdims, smallest=True)
 
     def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         return logsumexp(self, axis, keepdims)
 
-    def argmax(self, axis: int | None = None) -> Tensor:
-        return Tensor._wrap(self._dev.xp.argmax(self.data, axis=axis), self._dev)
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """The index of the largest element over ``axis`` (of the flattened tensor without
+        one), int64; ``keepdims`` keeps the axis, with length 1."""
+        return self._arg(self._dev.xp.argmax, axis, keepdims)
 
-    def argmin(self, axis: int | None = None) -> Tensor:
-        return Tensor._wrap(self._dev.xp.argmin(self.data, axis=axis), self._dev)
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return self._arg(self._dev.xp.argmin, axis, keepdims)
+
+    def _arg(self, fn: Any, axis: int | None, keepdims: bool) -> Tensor:
+        i = fn(self.data, axis=axis).astype(np.int64)
+        if keepdims:  # NumPy's keepdims=, as a reshape (CuPy's argmax has no keepdims)
+            i = i.reshape([1] * self.ndim if axis is None else
+                          [1 if k == axis % max(self.ndim, 1) else n
+                           for k, n in enumerate(self.shape)])
+        return Tensor._wrap(i, self._dev)
 
     # ---- movement -------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
@@ -747,8 +772,16 @@ class Tensor:
 
     view = reshape
 
-    def flatten(self, start_axis: int = 0) -> Tensor:
-        return self.reshape(*self.shape[:start_axis], -1)
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        """The axes ``start_axis`` to ``end_axis`` (both included) merged into one, as
+        PyTorch's ``flatten(start_dim, end_dim)``; a 0-d tensor becomes shape (1,)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        (s,), (e,) = normalize_axis(start_axis, self.ndim), normalize_axis(end_axis, self.ndim)
+        if s > e:
+            raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis "
+                             f"{end_axis} (of {self.ndim} axes)")
+        return self.reshape(*self.shape[:s], math.prod(self.shape[s:e + 1]), *self.shape[e + 1:])
 
     def transpose(self, *axes: Any) -> Tensor:
         """Two axes, ``transpose(dim0, dim1)``, swap them, as PyTorch's. Any other number of
@@ -844,6 +877,9 @@ def _rebuild(cls: type, data: Any, dev: Device | str, requires_grad: bool) -> Te
     t.data = data if isinstance(data, dev.array_type) else dev.to_device(data)
     t._dev, t.requires_grad, t.grad, t._ctx, t._out = dev, requires_grad, None, None, 0
     return t
+
+
+_KIND = {"b": "bool", "i": "integer", "u": "integer", "f": "float", "c": "complex"}
 
 
 def _normalize_index(index: Index, dev: Device) -> Index:
@@ -971,5 +1007,5 @@ from .ops.movement import (  # noqa: E402
     unbind,
     unsqueeze,
 )
-from .ops.reduce import Max, Sum, logsumexp, mean, var  # noqa: E402
+from .ops.reduce import Max, Sum, logsumexp, mean, normalize_axis, var  # noqa: E402
 from .ops.tensor_xp import TensorXP  # noqa: E402

@@ -103,8 +103,9 @@ class Pow(Function):
     def backward(self, gy: Any) -> Any:
         xp = self.xp
         x0, x1, y = self.saved
-        log_x0 = xp.log(xp.where(x0 > 0, x0, 1))
-        log_x0 = xp.where(x0 < 0, np.nan, xp.where(x0 == 0, xp.where(x1 < 0, -np.inf, 0), log_x0))
+        log_x0 = xp.log(xp.where(x0 > 0, x0, 1))  # 0 at x0 <= 0, then set there:
+        log_x0 = xp.where(x0 == 0, xp.where(x1 < 0, log_x0 - np.inf, log_x0), log_x0)
+        log_x0 = xp.where(x0 < 0, np.nan, log_x0)  # (each where keeps x0's dtype)
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** negative is inf, as torch
             g0 = gy * x1 * x0 ** (x1 - 1)
             g1 = gy * y * log_x0
