@@ -638,3 +638,42 @@ def test_clip_grad_refuses_a_non_float_gradient_before_scaling_any():
         with pytest.raises(TypeError, match="floating-point"):
             clip()
         np.testing.assert_array_equal(a.grad.numpy(), [10.0, 10.0, 10.0])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop", "SGD"])
+def test_training_moves_over_from_torch_midway(name):
+    """A model, an optimizer and a schedule trained for a while in PyTorch load here as PyTorch
+    saved them (its parameters straight from named_parameters(), Adam's step as a 0-d tensor,
+    the schedule's own bookkeeping keys) and continue exactly as PyTorch continues."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    kw = {"lr": 0.01, **({"momentum": 0.9} if name in ("SGD", "RMSprop") else {})}
+    tm = torch.nn.Linear(3, 2).double()
+    topt = getattr(torch.optim, name)(tm.parameters(), **kw)
+    tsch = torch.optim.lr_scheduler.StepLR(topt, 2, 0.5)
+    x = np.random.default_rng(0).standard_normal((4, 3))
+
+    def torch_step():
+        topt.zero_grad()
+        (tm(torch.tensor(x)) ** 2).sum().backward()
+        topt.step()
+        tsch.step()
+
+    for _ in range(3):
+        torch_step()
+    m = nn.Linear(3, 2).double()
+    m.load_state_dict(dict(tm.named_parameters()))  # tensors that require grad
+    opt = getattr(optim, name)(m.parameters(), **kw)
+    sch = optim.StepLR(opt, 2, 0.5)
+    opt.load_state_dict(topt.state_dict())
+    sch.load_state_dict(tsch.state_dict())
+    for _ in range(4):
+        torch_step()
+        opt.zero_grad()
+        (m(tr.tensor(x)) ** 2).sum().backward()
+        opt.step()
+        sch.step()
+        assert sch.get_last_lr() == tsch.get_last_lr()
+    for ours, theirs in zip(m.parameters(), tm.parameters()):
+        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-15)

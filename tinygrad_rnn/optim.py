@@ -37,7 +37,7 @@ import numpy as np
 
 from .autograd import enable_grad
 from .backend import device_of
-from .tensor import Tensor, _as_device_array
+from .tensor import Tensor, _as_device_array, host_array
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -340,14 +340,16 @@ class Optimizer:
         out: dict[str, Any] = {}
         for n, v in entry.items():
             if spec[n][0] == _COUNT:
-                c = v.item() if isinstance(v, np.ndarray) and v.shape == () else v
+                # a 0-d array or tensor (PyTorch keeps Adam's step as one) is its number
+                c = v.item() if hasattr(v, "item") and tuple(getattr(v, "shape", ())) == () \
+                    else v
                 if (isinstance(c, bool) or not isinstance(c, numbers.Real)
                         or not math.isfinite(c) or c < 0 or c != int(c)):
                     problems.append(f"{where}[{n!r}] must be a non-negative integer, got {v!r}")
                 else:
                     out[n] = int(c)
                 continue
-            host = v.numpy() if isinstance(v, Tensor) else np.asarray(v)
+            host = host_array(v)
             if tuple(host.shape) != p.shape:
                 problems.append(f"{where}[{n!r}] has shape {tuple(host.shape)}, its parameter "
                                 f"has shape {p.shape}")
@@ -604,6 +606,11 @@ def _milestones(milestones: Sequence[Any]) -> list[int]:
     return ms
 
 
+# PyTorch's schedules keep these too, as its own bookkeeping: a state dict that PyTorch saved
+# loads here without them (``last_epoch`` and ``_last_lr`` say where the schedule is)
+_TORCH_ONLY = {"_step_count", "_get_lr_called_within_step", "_is_initial", "verbose"}
+
+
 class LRScheduler:
     """Base class: sets every group's ``lr`` to ``lr_at(t)`` for step ``t`` = 0, 1, 2, ...
 
@@ -660,7 +667,7 @@ class LRScheduler:
             return ["expected a dict, as state_dict() gives"]
         problems = []
         missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
+        unexpected = [k for k in state_dict if k not in own and k not in _TORCH_ONLY]
         if missing or unexpected:
             problems.append(f"missing keys {missing}, unexpected keys {unexpected}")
         for k in ("base_lrs", "_last_lr"):

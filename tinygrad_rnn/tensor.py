@@ -879,6 +879,17 @@ def _rebuild(cls: type, data: Any, dev: Device | str, requires_grad: bool) -> Te
     return t
 
 
+def host_array(v: Any) -> np.ndarray:
+    """``v`` as a host NumPy array: a Tensor's values, a PyTorch tensor's (detached and
+    copied to the CPU first, so a parameter that requires grad, or one on a GPU, works), or
+    whatever ``numpy.asarray`` takes."""
+    if isinstance(v, Tensor):
+        return v.numpy()
+    if all(hasattr(v, a) for a in ("detach", "cpu", "numpy")):  # a torch.Tensor, untyped here
+        return v.detach().cpu().numpy()
+    return np.asarray(v)
+
+
 _KIND = {"b": "bool", "i": "integer", "u": "integer", "f": "float", "c": "complex"}
 
 

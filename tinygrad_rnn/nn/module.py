@@ -1,6 +1,7 @@
 """``Module`` and ``Parameter``: named, ordered parameters and buffers, nested modules,
 train/eval, devices, and ``state_dict`` / ``load_state_dict`` that exchange plain NumPy arrays
-(so PyTorch weights load with ``{k: v.numpy() for k, v in torch_module.state_dict().items()}``);
+(PyTorch's ``torch_module.state_dict()`` loads as it is, and ours loads into PyTorch with
+``{k: torch.from_numpy(v) for k, v in ...}``);
 the containers ``ModuleList`` and ``ModuleDict``."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..tensor import (
     Tensor,
     _check_requires_grad,
     _device_or_dtype,
+    host_array,
     resolve_dtype,
     tensor,
 )
@@ -386,7 +388,8 @@ class Module:
 
         Everything is checked before anything is written: a mis-shaped value is always an error;
         with ``strict`` so are missing and unexpected names. Values may be NumPy arrays, Tensors,
-        or anything ``numpy.asarray`` takes (such as a CPU torch tensor).
+        PyTorch tensors (``named_parameters()``'s too, on any device), or anything
+        ``numpy.asarray`` takes.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict expects a dict of name -> array, as state_dict() "
@@ -412,7 +415,7 @@ class Module:
                 continue
             v = state[k]
             try:
-                host = v.numpy() if isinstance(v, Tensor) else np.asarray(v)
+                host = host_array(v)
             except (TypeError, ValueError) as e:  # e.g. ragged nested lists
                 problems.append(f"{k}: not an array ({e})")
                 continue
