@@ -753,3 +753,172 @@ def test_losses_name_a_target_that_is_not_a_tensor():
                     (F.binary_cross_entropy_with_logits, "binary_cross_entropy_with_logits")):
         with pytest.raises(TypeError, match=f"{name}: target must be a Tensor, got list"):
             f(tr.ones(2), [1.0, 0.0])
+
+
+# ---- weights, label smoothing, probability targets, nll_loss, binary_cross_entropy ----------
+
+
+@st.composite
+def _class_problems(draw):
+    """Logits of shape (C,), (N, C) or (N, C, d), class targets (some ignored, or all), and
+    per-class weights (or None)."""
+    C = draw(st.integers(1, 4))
+    shape = draw(st.sampled_from([(C,), (draw(st.integers(1, 4)), C),
+                                  (draw(st.integers(1, 3)), C, draw(st.integers(1, 3)))]))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    logits = rng.standard_normal(shape) * 3
+    tshape = () if len(shape) == 1 else (shape[0], *shape[2:])
+    target = rng.integers(0, C, tshape)
+    ignore_index = draw(st.sampled_from([IGNORE, 0]))
+    if draw(st.booleans()):
+        target = np.where(rng.random(tshape) < 0.3, ignore_index, target)
+    weight = rng.uniform(0.1, 2.0, C) if draw(st.booleans()) else None
+    return logits, target, weight, ignore_index, rng
+
+
+def _torch_loss_check(torch, ours, theirs, inputs, device, seed=0):
+    """Our loss and torch's on the same float64 inputs: equal values and input gradients."""
+    xs = [t(a, device, True) for a in inputs]
+    ts = [torch.tensor(a, requires_grad=True) for a in inputs]
+    out, ref = ours(*xs), theirs(*ts)
+    if not torch.isfinite(ref).all():  # torch's 0/0 where every target is ignored: ours 0
+        np.testing.assert_array_equal(out.numpy(), np.where(np.isfinite(ref.detach().numpy()),
+                                                            ref.detach().numpy(), 0.0))
+        return
+    _assert_same(out, ref)
+    g = np.random.default_rng(seed).standard_normal(ref.shape)
+    out.backward(t(g, device))
+    ref.backward(torch.tensor(g))
+    for x, xt in zip(xs, ts):
+        _assert_same(x.grad, xt.grad)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@given(problem=_class_problems(), smoothing=st.sampled_from([0.0, 0.1, 1.0]))
+def test_cross_entropy_and_nll_weights_and_smoothing_match_torch(device, reduction, problem,
+                                                                  smoothing):
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    logits, target, weight, ignore_index, _ = problem
+    w = None if weight is None else t(weight, device)
+    tw = None if weight is None else torch.tensor(weight)
+    kw = {"reduction": reduction, "ignore_index": ignore_index}
+    _torch_loss_check(
+        torch, lambda x: F.cross_entropy(x, t(target, device), w, label_smoothing=smoothing, **kw),
+        lambda x: tf.cross_entropy(x, torch.tensor(target), tw, label_smoothing=smoothing, **kw),
+        [logits], device)
+    _torch_loss_check(  # nll_loss of log-probabilities
+        torch, lambda x: F.nll_loss(F.log_softmax(x, int(x.ndim > 1)), t(target, device), w, **kw),
+        lambda x: tf.nll_loss(tf.log_softmax(x, int(x.ndim > 1)), torch.tensor(target), tw, **kw),
+        [logits], device)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@given(problem=_class_problems(), smoothing=st.sampled_from([0.0, 0.2]))
+def test_cross_entropy_probability_targets_match_torch(device, reduction, problem, smoothing):
+    """Soft targets of the logits' shape: the gradient reaches the targets too."""
+    torch = pytest.importorskip("torch")
+    logits, _, weight, _, rng = problem
+    axis = 0 if logits.ndim == 1 else 1
+    probs = rng.random(logits.shape)
+    probs /= probs.sum(axis, keepdims=True)
+    w = None if weight is None else t(weight, device)
+    tw = None if weight is None else torch.tensor(weight)
+    _torch_loss_check(
+        torch, lambda x, y: F.cross_entropy(x, y, w, reduction, label_smoothing=smoothing),
+        lambda x, y: torch.nn.functional.cross_entropy(x, y, tw, reduction=reduction,
+                                                       label_smoothing=smoothing),
+        [logits, probs], device)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@given(shape=tst.shapes(min_dims=1, max_dims=3), seed=st.integers(0, 2**16),
+       weighted=st.booleans(), positive=st.booleans())
+def test_binary_cross_entropies_with_weights_match_torch(device, reduction, shape, seed,
+                                                         weighted, positive):
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal(shape) * 3, rng.random(shape)
+    w = rng.uniform(0.1, 2, shape[-1:]) if weighted else None  # broadcast along the last axis
+    p = rng.uniform(0.1, 3, shape[-1:]) if positive else None
+
+    def ours(v):
+        return None if v is None else t(v, device)
+
+    def theirs(v):
+        return None if v is None else torch.tensor(v)
+
+    _torch_loss_check(
+        torch, lambda a, b: F.binary_cross_entropy_with_logits(a, b, ours(w), reduction,
+                                                               ours(p)),
+        lambda a, b: tf.binary_cross_entropy_with_logits(a, b, theirs(w), reduction=reduction,
+                                                         pos_weight=theirs(p)),
+        [x, y], device)
+    probs = 0.02 + 0.96 / (1 + np.exp(-x))  # inside (0, 1), where the clamp never acts
+    _torch_loss_check(
+        torch, lambda a, b: F.binary_cross_entropy(a, b, ours(w), reduction),
+        lambda a, b: tf.binary_cross_entropy(a, b, theirs(w), reduction=reduction),
+        [probs, y], device)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_new_loss_options_check_their_input(device):
+    x = t(np.zeros((2, 3)), device, True)
+    with pytest.raises(ValueError, match=r"one entry per class, shape \(3,\), got \(2,\)"):
+        F.cross_entropy(x, t(np.array([0, 1]), device), weight=t(np.ones(2), device))
+    with pytest.raises(ValueError, match="label_smoothing must be a number in"):
+        F.cross_entropy(x, t(np.array([0, 1]), device), label_smoothing=1.5)
+    with pytest.raises(TypeError, match=r"or class probabilities of the logits' shape"):
+        F.cross_entropy(x, t(np.zeros((2, 2)), device))
+    with pytest.raises(ValueError, match="must be a probability in"):
+        F.binary_cross_entropy(t(np.array([0.5, 1.5]), device), t(np.ones(2), device))
+    with pytest.raises(ValueError, match="must be a probability in"):
+        F.binary_cross_entropy(t(np.array([0.5, np.nan]), device), t(np.ones(2), device))
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(2,\) does not broadcast"):
+        F.binary_cross_entropy_with_logits(x, x.detach(), pos_weight=t(np.ones(2), device))
+    # the clamped logs: finite at 0 and 1, with a zero (not NaN) gradient there
+    p = t(np.array([0.0, 1.0, 0.5]), device, True)
+    loss = F.binary_cross_entropy(p, t(np.array([1.0, 0.0, 1.0]), device), reduction="sum")
+    np.testing.assert_allclose(loss.item(), 200 + np.log(2))
+    loss.backward()
+    np.testing.assert_allclose(p.grad.numpy(), [0.0, 0.0, -2.0])
+
+
+@pytest.mark.torch
+def test_loss_modules_are_torch_nn_losses():
+    """nn.CrossEntropyLoss and the rest: the functional loss with the options they hold, the
+    weights buffers (in state_dict, moved by to()), loading torch's loss state."""
+    torch = pytest.importorskip("torch")
+    from tinygrad_rnn import nn
+
+    rng = np.random.default_rng(7)
+    x, y = rng.standard_normal((4, 3)), rng.integers(0, 3, 4)
+    probs, w = rng.random((4, 3)), rng.uniform(0.5, 2, 3)
+    cases = [
+        (nn.CrossEntropyLoss(t(w, "cpu"), label_smoothing=0.1, reduction="sum"),
+         torch.nn.CrossEntropyLoss(torch.tensor(w), label_smoothing=0.1, reduction="sum"), x, y),
+        (nn.NLLLoss(t(w, "cpu"), ignore_index=1), torch.nn.NLLLoss(torch.tensor(w), ignore_index=1),
+         np.log(probs / probs.sum(1, keepdims=True)), y),
+        (nn.MSELoss(), torch.nn.MSELoss(), x, probs),
+        (nn.BCELoss(t(w, "cpu"), reduction="none"),
+         torch.nn.BCELoss(torch.tensor(w), reduction="none"), probs, probs[::-1].copy()),
+        (nn.BCEWithLogitsLoss(pos_weight=t(w, "cpu")), torch.nn.BCEWithLogitsLoss(
+            pos_weight=torch.tensor(w)), x, probs),
+    ]
+    for ours, theirs, a, b in cases:
+        assert ours.state_dict().keys() == theirs.state_dict().keys(), type(ours).__name__
+        ours.load_state_dict(theirs.state_dict())
+        _assert_same(ours(t(a, "cpu"), t(b, "cpu")), theirs(torch.tensor(a), torch.tensor(b)))
+        assert repr(ours).startswith(type(ours).__name__)
+    moved = nn.CrossEntropyLoss(t(w, "cpu")).to(dtype="float32")
+    assert moved.weight.dtype == np.float32
+    with pytest.raises(ValueError, match="reduction must be 'mean', 'sum' or 'none', got 'avg'"):
+        nn.MSELoss(reduction="avg")

@@ -81,54 +81,139 @@ def _reduce(loss: Tensor, reduction: Reduction, count: Any = None) -> Tensor:
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def cross_entropy(
-    logits: Tensor,
+def _classes_last(x: Tensor) -> Tensor:
+    """(N, C, d1, ...) as (N d1 ..., C): classes on axis 1 moved last, the rest one axis;
+    (C,), one sample, as (1, C)."""
+    if x.ndim == 1:
+        return x.reshape(1, -1)
+    if x.ndim > 2:
+        return x.transpose((0, *range(2, x.ndim), 1)).reshape(-1, x.shape[1])
+    return x
+
+
+def _class_weight(where: str, weight: Tensor | None, x: Tensor) -> Any:
+    """The array of per-class weights (a constant, as PyTorch's, which has no gradient for
+    them), or None; checked: a 1-D tensor of one weight per class, on x's device."""
+    if weight is None:
+        return None
+    _check_tensors(where, weight=weight)
+    _same_device(where, "weight", weight, "input", x)
+    n_classes = x.shape[0 if x.ndim == 1 else 1]
+    if weight.shape != (n_classes,):
+        raise ValueError(f"{where}: weight must have one entry per class, shape "
+                         f"({n_classes},), got {weight.shape}")
+    return weight.data.astype(x.dtype, copy=False)
+
+
+def nll_loss(
+    log_probs: Tensor,
     target: Tensor | Any,
+    weight: Tensor | None = None,
     reduction: Reduction = "mean",
     ignore_index: int = -100,
 ) -> Tensor:
-    """Softmax cross-entropy with integer class targets, as ``torch.nn.functional.cross_entropy``.
+    """-w[y] log_probs[y] for each sample's class y, as ``torch.nn.functional.nll_loss``.
 
-    ``logits`` is (N, C) or (N, C, d1, ...) with classes on axis 1, or (C,) for one sample;
-    ``target`` holds class indices of shape (N,) or (N, d1, ...). Targets equal to
-    ``ignore_index`` add nothing, and "mean" divides by the number of the others.
+    ``log_probs`` is (N, C) or (N, C, d1, ...) with classes on axis 1, or (C,) for one sample;
+    ``target`` holds class indices of shape (N,) or (N, d1, ...). ``weight`` (C,) weighs each
+    class (1 without it). Targets equal to ``ignore_index`` add nothing, and "mean" divides by
+    the sum of the others' weights (their number without ``weight``); where that is 0, the
+    mean is 0 (PyTorch's 0/0 is NaN).
     """
-    _same_device("cross_entropy", "target", target, "input", logits)
+    loss, den, _ = _nll(log_probs, target, _class_weight("nll_loss", weight, log_probs),
+                        ignore_index, "nll_loss")
+    if reduction == "none":
+        return loss
+    return _reduce(loss, reduction, den)
+
+
+def _nll(log_probs: Tensor, target: Any, w: Any, ignore_index: int, where_: str
+         ) -> tuple[Tensor, Tensor, Any]:
+    """nll_loss's per-sample losses (in target's shape), the divisor of its mean, and where
+    the target is not ignored (an array in target's shape)."""
+    _same_device(where_, "target", target, "input", log_probs)
     t = target if isinstance(target, Tensor) else Tensor._wrap(
-        logits._dev.to_device(np.asarray(target)), logits._dev)
+        log_probs._dev.to_device(np.asarray(target)), log_probs._dev)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: target must hold integer class indices, got {t.dtype}")
-    if logits.ndim == 0:
-        raise ValueError("cross_entropy: logits must have a class axis, got a scalar")
+        raise TypeError(f"{where_}: target must hold integer class indices, got {t.dtype}")
+    if log_probs.ndim == 0:
+        raise ValueError(f"{where_}: the input must have a class axis, got a scalar")
     # target shape: the input's without its class axis (axis 1, or axis 0 for one sample)
-    expected = () if logits.ndim == 1 else (logits.shape[0], *logits.shape[2:])
+    expected = () if log_probs.ndim == 1 else (log_probs.shape[0], *log_probs.shape[2:])
     if t.shape != expected:
         raise ValueError(
-            f"cross_entropy: target shape {t.shape} does not fit input shape {logits.shape}: "
+            f"{where_}: target shape {t.shape} does not fit input shape {log_probs.shape}: "
             f"expected target shape {expected}"
         )
-    out_shape = t.shape
-    if logits.ndim == 1:
-        logits, t = logits.reshape(1, -1), t.reshape(1)
-    if logits.ndim > 2:  # classes on axis 1: move them last and flatten the rest
-        c = logits.shape[1]
-        logits = logits.transpose((0, *range(2, logits.ndim), 1)).reshape(-1, c)
-    xp = logits._dev.xp
+    lp = _classes_last(log_probs)
+    xp, dev = lp._dev.xp, lp._dev
     tflat = t.data.reshape(-1)
     keep = tflat != ignore_index
-    n_classes = logits.shape[1]
-    bad = keep & ((tflat < 0) | (tflat >= n_classes))
-    if bool(bad.any()):
-        raise ValueError(f"cross_entropy: target values must lie in [0, {n_classes})")
+    n_classes = lp.shape[1]
+    if bool((keep & ((tflat < 0) | (tflat >= n_classes))).any()):
+        raise ValueError(f"{where_}: target values must lie in [0, {n_classes})")
     safe = xp.where(keep, tflat, 0)
-    logp = log_softmax(logits, axis=1)
-    picked = logp[xp.arange(logits.shape[0]), safe]
-    loss = where(keep, -picked, 0.0)
-    # all targets ignored: the mean is 0 (not PyTorch's 0/0 = NaN)
-    count = Tensor._wrap(xp.asarray(xp.maximum(keep.sum(), 1), dtype=logits.dtype), logits._dev)
+    picked = lp[xp.arange(lp.shape[0]), safe]
+    wk = keep.astype(lp.dtype) if w is None else xp.where(keep, w[safe], 0)
+    if w is not None:
+        picked = picked * Tensor._wrap(wk, dev)
+    loss = where(keep, -picked, 0.0)  # an ignored target's -inf adds no NaN
+    den = wk.sum()
+    den = Tensor._wrap(xp.where(den == 0, 1, den).astype(lp.dtype), dev)
+    return loss.reshape(t.shape), den, keep.reshape(t.shape)
+
+
+def cross_entropy(
+    logits: Tensor,
+    target: Tensor | Any,
+    weight: Tensor | None = None,
+    reduction: Reduction = "mean",
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Softmax cross-entropy, as ``torch.nn.functional.cross_entropy``: ``nll_loss`` of
+    ``log_softmax(logits)`` over the class axis (axis 1; axis 0 for one sample of shape (C,)).
+
+    ``target`` holds class indices (then ``weight``, ``ignore_index`` and the mean are
+    ``nll_loss``'s), or class probabilities of the logits' shape (a float tensor): then the
+    loss of a sample is -Σ_c w_c y_c log p_c, and "mean" divides by the number of samples.
+    ``label_smoothing`` ε mixes the target with the uniform distribution over the C classes:
+    (1 - ε) loss + ε/C Σ_c -w_c log p_c, reduced as the loss is.
+    """
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real) \
+            or not 0 <= label_smoothing <= 1:
+        raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got "
+                         f"{label_smoothing!r}")
+    if logits.ndim == 0:
+        raise ValueError("cross_entropy: logits must have a class axis, got a scalar")
+    w = _class_weight("cross_entropy", weight, logits)
+    axis = 0 if logits.ndim == 1 else 1
+    n_classes = logits.shape[axis]
+    logp = log_softmax(logits, axis=axis)
+    wb = None if w is None else Tensor._wrap(  # w along the class axis, to broadcast
+        w.reshape((n_classes,) + (1,) * (logits.ndim - axis - 1)), logits._dev)
+    if isinstance(target, Tensor) and target.dtype.kind == "f":  # class probabilities
+        _same_device("cross_entropy", "target", target, "input", logits)
+        if target.shape != logits.shape:
+            raise TypeError(f"cross_entropy: target must hold integer class indices, or class "
+                            f"probabilities of the logits' shape {logits.shape}; got "
+                            f"{target.dtype} of shape {target.shape}")
+        y = target if label_smoothing == 0 else \
+            target * (1 - label_smoothing) + label_smoothing / n_classes
+        loss = -(logp * y * (1 if wb is None else wb)).sum(axis)
+        return _reduce(loss, reduction)
+    nll, den, keep = _nll(logp, target, w, ignore_index, "cross_entropy")
+    if reduction not in ("mean", "sum", "none"):
+        return _reduce(nll, reduction)  # its error
+    if label_smoothing == 0:
+        return nll if reduction == "none" else _reduce(nll, reduction, den)
+    # the uniform part: -Σ_c w_c log p_c per sample, nothing for an ignored one
+    smooth = where(keep, -(logp * (1 if wb is None else wb)).sum(axis), 0.0)
+    eps = label_smoothing
     if reduction == "none":
-        return loss.reshape(out_shape)
-    return _reduce(loss, reduction, count)
+        return (1 - eps) * nll + (eps / n_classes) * smooth
+    return (1 - eps) * _reduce(nll, reduction, den) + \
+        (eps / n_classes) * _reduce(smooth, reduction, den)
 
 
 def _check_tensors(where: str, **args: Any) -> None:
@@ -147,21 +232,77 @@ def mse_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean") -> Te
     return _reduce(d * d, reduction)
 
 
-def binary_cross_entropy_with_logits(
-    logits: Tensor, target: Tensor, reduction: Reduction = "mean"
+def _bce_weight(where_: str, name: str, w: Tensor | None, x: Tensor) -> Tensor | None:
+    """A weight that broadcasts to x's shape, on x's device, in x's dtype (a constant)."""
+    if w is None:
+        return None
+    _check_tensors(where_, **{name: w})
+    _same_device(where_, name, w, "input", x)
+    try:
+        np.broadcast_shapes(w.shape, x.shape)
+    except ValueError:
+        raise ValueError(f"{where_}: {name} of shape {w.shape} does not broadcast to the "
+                         f"input's shape {x.shape}") from None
+    return w.detach().to(dtype=x.dtype)
+
+
+def binary_cross_entropy(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: Reduction = "mean",
 ) -> Tensor:
-    """-[y log σ(x) + (1 - y) log(1 - σ(x))] = log(1 + exp(x)) - x y, with log(1 + exp(x))
-    computed as logsumexp([0, x]): it neither overflows nor takes the log of zero, and its
-    gradient σ(x) - y is exact everywhere (x = 0 included)."""
+    """-w [y log x + (1 - y) log(1 - x)] for probabilities x in [0, 1], as
+    ``torch.nn.functional.binary_cross_entropy``: each log is clamped at -100, so x = 0 or 1
+    gives a finite loss (there the gradient is 0; PyTorch's is ±1e12). On logits,
+    ``binary_cross_entropy_with_logits`` is exact and stable: prefer it."""
+    _check_tensors("binary_cross_entropy", input=input, target=target)
+    if input.shape != target.shape:
+        raise ValueError(f"binary_cross_entropy: input shape {input.shape} != target shape "
+                         f"{target.shape}")
+    x = input.data
+    if bool((~((x >= 0) & (x <= 1))).any()):
+        raise ValueError("binary_cross_entropy: every input must be a probability in [0, 1] "
+                         "(for logits use binary_cross_entropy_with_logits)")
+    w = _bce_weight("binary_cross_entropy", "weight", weight, input)
+
+    def log_clamped(p: Tensor) -> Tensor:  # log p, at least -100, with no 1/0 in its gradient
+        tiny = np.exp(-100.0)
+        big = p.data > tiny
+        return where(big, where(big, p, 1.0).log(), -100.0)
+
+    loss = -(target * log_clamped(input) + (1 - target) * log_clamped(1 - input))
+    return _reduce(loss if w is None else loss * w, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    logits: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: Reduction = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """-w [p y log σ(x) + (1 - y) log(1 - σ(x))], as PyTorch's: ``weight`` w and
+    ``pos_weight`` p (the positives' weight, per class along the last axis) broadcast to x's
+    shape, 1 where not given. It is computed as (1 - y) x + (p y + 1 - y) log(1 + exp(-x)),
+    or log(1 + exp(x)) - x y without p, each log(1 + exp(·)) as logsumexp([0, ·]): that
+    neither overflows nor takes the log of zero, and the gradient, σ(x) - y without p, is
+    exact everywhere (x = 0 included)."""
     _check_tensors("binary_cross_entropy_with_logits", logits=logits, target=target)
     if logits.shape != target.shape:
         raise ValueError(
             f"binary_cross_entropy_with_logits: logits shape {logits.shape} != target shape "
             f"{target.shape}"
         )
+    w = _bce_weight("binary_cross_entropy_with_logits", "weight", weight, logits)
+    p = _bce_weight("binary_cross_entropy_with_logits", "pos_weight", pos_weight, logits)
     zero = Tensor._wrap(logits._dev.xp.zeros(logits.shape, dtype=logits.dtype), logits._dev)
-    loss = stack([zero, logits], -1).logsumexp(-1) - logits * target
-    return _reduce(loss, reduction)
+    if p is None:
+        loss = stack([zero, logits], -1).logsumexp(-1) - logits * target
+    else:
+        softplus_neg = stack([zero, -logits], -1).logsumexp(-1)  # -log σ(x)
+        loss = (1 - target) * logits + (p * target + 1 - target) * softplus_neg
+    return _reduce(loss if w is None else loss * w, reduction)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
