@@ -489,6 +489,16 @@ def test_an_empty_batch_takes_the_array_path(host_steps, mode):
     assert host_steps.steps == {} or host_steps.calls(np.float32) == {}
 
 
+def test_steps_too_large_for_int_thread_indices_take_the_array_path():
+    """A kernel's thread index is an int up to the element count rounded up to whole blocks
+    of 256: it must stay below 2**31 (and the gate offsets, up to B G, are 64-bit)."""
+    fits = PointerSteps.fits
+    assert fits(1, 1) and fits(1, 2**31 - 256) and fits(2**15, 2**16 - 1)
+    assert not fits(1, 2**31 - 255) and not fits(2**16, 2**15) and not fits(0, 8)
+    for name in ("lstm_fwd", "lstm_bwd", "gru_fwd", "gru_bwd"):
+        assert "const long long b = i / H, j = i % H, k = b * " in fused._CUDA_SOURCES[name][2]
+
+
 @given(mode=st.sampled_from(list(LAYERS)), dims=tst.recurrent_dims(), layers=st.integers(1, 2),
        bidir=st.booleans(), bias=st.booleans(), batch_first=st.booleans(),
        give_state=st.booleans(), use_lengths=st.booleans(), proj=st.booleans(),

@@ -48,7 +48,7 @@ _CUDA_SOURCES = {
     "lstm_fwd": (
         "raw T xw, raw T hw, T c_prev, int32 H", "T c, T h, raw T acts",
         f"""
-        const int b = i / H, j = i % H, k = b * 4 * H + j;
+        const long long b = i / H, j = i % H, k = b * 4 * H + j;  // k: 64-bit
         T a_i = {_SIG.format(x="xw[k] + hw[k]")};
         T a_f = {_SIG.format(x="xw[k + H] + hw[k + H]")};
         T a_g = tanh(xw[k + 2 * H] + hw[k + 2 * H]);
@@ -61,7 +61,7 @@ _CUDA_SOURCES = {
     "lstm_bwd": (
         "raw T acts, T c_prev, T c, T dh_next, T gy, T dc, int32 H", "raw T dgates, T dc_prev",
         """
-        const int b = i / H, j = i % H, k = b * 4 * H + j;
+        const long long b = i / H, j = i % H, k = b * 4 * H + j;  // k: 64-bit
         T a_i = acts[k], a_f = acts[k + H], a_g = acts[k + 2 * H], a_o = acts[k + 3 * H];
         T dh = dh_next + gy;
         T tc = tanh(c);
@@ -76,7 +76,7 @@ _CUDA_SOURCES = {
     "gru_fwd": (
         "raw T gi, raw T gh, raw T b_hh, T h_prev, int32 H", "T h, T ghn, raw T rzn",
         f"""
-        const int b = i / H, j = i % H, k = b * 3 * H + j;
+        const long long b = i / H, j = i % H, k = b * 3 * H + j;  // k: 64-bit
         T r = {_SIG.format(x="gi[k] + gh[k] + b_hh[j]")};
         T z = {_SIG.format(x="gi[k + H] + gh[k + H] + b_hh[j + H]")};
         T hn = gh[k + 2 * H] + b_hh[j + 2 * H];
@@ -90,7 +90,7 @@ _CUDA_SOURCES = {
         "raw T rzn, T ghn, T h_prev, T dh_mm, T dh_dir, T gy, int32 H",
         "raw T dgi, raw T dgh, T dghn, T dh_prev",
         """
-        const int b = i / H, j = i % H, k = b * 3 * H + j;
+        const long long b = i / H, j = i % H, k = b * 3 * H + j;  // k: 64-bit
         T r = rzn[k], z = rzn[k + H], n = rzn[k + 2 * H], hn = ghn;
         T dh = dh_mm + dh_dir + gy;
         T dnp = dh * ((T)1 - z) * ((T)1 - n * n);

@@ -330,8 +330,9 @@ class PointerSteps:
     @staticmethod
     def fits(n_rows: int, width: int) -> bool:
         """Whether a (rows, width) step can be launched: not empty (a grid of no blocks is a
-        CUDA error) and within the kernels' int indexing."""
-        return 0 < n_rows * width < 2 ** 31
+        CUDA error) and within the kernels' int thread index, which runs up to the element
+        count rounded up to whole blocks (the gate offsets are 64-bit)."""
+        return 0 < n_rows * width <= 2 ** 31 - BLOCK
 
     def mm(self, h: int, c: int, a: int, b: int, m: int, n: int, k: int, b_t: bool,
            add: bool = False) -> None:
