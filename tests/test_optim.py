@@ -677,3 +677,26 @@ def test_training_moves_over_from_torch_midway(name):
         assert sch.get_last_lr() == tsch.get_last_lr()
     for ours, theirs in zip(m.parameters(), tm.parameters()):
         np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.torch
+def test_named_parameters_default_lr_and_foreach_as_in_torch():
+    """optim.X(model.named_parameters()) keeps the names in "param_names", as torch 2.13
+    does; SGD's lr defaults to 1e-3; clip_grad_norm_(foreach=...) is accepted."""
+    torch = pytest.importorskip("torch")
+    m, tm = nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    for name in ("SGD", "Adam"):
+        ours = getattr(optim, name)(m.named_parameters())
+        theirs = getattr(torch.optim, name)(tm.named_parameters())
+        assert ours.param_groups[0]["param_names"] == theirs.param_groups[0]["param_names"]
+        assert ours.param_groups[0]["lr"] == theirs.param_groups[0]["lr"] == 1e-3
+        assert [p is q for p, q in zip(ours.param_groups[0]["params"], m.parameters())] == \
+            [True, True]
+        sd = ours.state_dict()
+        assert sd["param_groups"][0]["param_names"] == ["weight", "bias"]
+        ours.load_state_dict(sd)
+    with pytest.raises(TypeError, match="with names .* or none"):
+        optim.SGD([("weight", m.weight), m.bias])
+    m.weight.grad = tr.ones(3, 2)
+    total = clip_grad_norm_(m.parameters(), 1.0, foreach=True)
+    assert total.item() == pytest.approx(6 ** 0.5, rel=1e-6)

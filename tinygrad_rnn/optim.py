@@ -39,7 +39,7 @@ from .autograd import enable_grad
 from .backend import device_of
 from .tensor import Tensor, _as_device_array, host_array
 
-ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
 __all__ = [
     "SGD", "Adam", "AdamW", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearWarmup",
@@ -151,7 +151,7 @@ class Optimizer:
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
-        if not isinstance(groups[0], Mapping):
+        if not isinstance(groups[0], Mapping):  # tensors, or (name, tensor) pairs
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
@@ -162,6 +162,13 @@ class Optimizer:
             raise TypeError("a parameter group must be a dict with a 'params' entry")
         params = group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
+        named = [isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params]
+        if any(named):  # named_parameters(): the names go to "param_names", as in PyTorch
+            if not all(named):
+                raise TypeError("a parameter group must give all its parameters with names "
+                                "(as named_parameters() does) or none")
+            group = {**group, "param_names": [n for n, _ in params]}
+            params = [p for _, p in params]
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"an optimizer can only optimize Tensors, got {type(p).__name__}")
@@ -404,8 +411,9 @@ class SGD(Optimizer):
     State per parameter: ``momentum_buffer`` (with momentum only).
     """
 
-    def __init__(self, params: ParamsT, lr: float, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0,
+                 nesterov: bool = False) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
 

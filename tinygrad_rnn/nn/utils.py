@@ -65,6 +65,7 @@ def clip_grad_norm_(
     max_norm: float,
     norm_type: float = 2.0,
     error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
 ) -> Tensor:
     """Rescale the gradients in place so that their global norm is at most ``max_norm``.
 
@@ -78,8 +79,10 @@ def clip_grad_norm_(
     Parameters without a gradient are skipped. Returns ``total`` (before clipping) as a 0-d
     tensor of the gradients' dtype and device, as PyTorch (``.item()`` gives the number). A
     non-finite total raises a RuntimeError with ``error_if_nonfinite``; otherwise, as in
-    PyTorch, it is applied anyway (the gradients become nan).
+    PyTorch, it is applied anyway (the gradients become nan). ``foreach`` picks one of
+    PyTorch's implementations: there is one here, so it is accepted and changes nothing.
     """
+    del foreach
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not max_norm >= 0.0:
         raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
