@@ -13,7 +13,7 @@ import numpy as np
 
 from . import random as _random
 from .ops.elementwise import where
-from .ops.movement import stack
+from .ops.movement import GetItem, stack
 from .tensor import Tensor
 
 Reduction = str  # "mean", "sum" or "none"
@@ -153,14 +153,16 @@ def _nll(log_probs: Tensor, target: Any, w: Any, ignore_index: int, where_: str
     if bool((keep & ((tflat < 0) | (tflat >= n_classes))).any()):
         raise ValueError(f"{where_}: target values must lie in [0, {n_classes})")
     safe = xp.where(keep, tflat, 0)
-    picked = lp[xp.arange(lp.shape[0]), safe]
+    picked = GetItem.apply(lp, index=(xp.arange(lp.shape[0]), safe), in_range=True)
     wk = keep.astype(lp.dtype) if w is None else xp.where(keep, w[safe], 0)
     if w is not None:
         picked = picked * Tensor._wrap(wk, dev)
     loss = where(keep, -picked, 0.0)  # an ignored target's -inf adds no NaN
     den = wk.sum()
     den = Tensor._wrap(xp.where(den == 0, 1, den).astype(lp.dtype), dev)
-    return loss.reshape(t.shape), den, keep.reshape(t.shape)
+    if loss.shape != t.shape:  # (N d1 ...,) back to (N, d1, ...), or () for one sample
+        loss, keep = loss.reshape(t.shape), keep.reshape(t.shape)
+    return loss, den, keep
 
 
 def cross_entropy(
@@ -328,9 +330,9 @@ def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = N
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
     n = weight.shape[0]
-    if idx.size and (bool((idx < 0).any()) or bool((idx >= n).any())):
+    if idx.size and bool(((idx < 0) | (idx >= n)).any()):  # one device sync
         raise ValueError(f"embedding: indices must lie in [0, {n})")
-    rows = weight[idx]
+    rows = GetItem.apply(weight, index=idx, in_range=True)  # checked just now
     if padding_idx is None:
         return rows
     if not -n <= padding_idx < n:

@@ -156,10 +156,11 @@ class GetItem(Function):
     ints beside arrays first, as PyTorch: ``IntsFirst``).
 
     VJP: gx = zeros like x, with gy added at ``index`` (a scatter-add: an element picked twice
-    gets both gradients).  Saves the index and x's shape.
+    gets both gradients).  Saves the index and x's shape.  ``in_range``: the caller has
+    checked that the index's integers are in range (it skips ``check_index``'s device sync).
     """
 
-    def forward(self, x: Any, index: Any) -> Any:
+    def forward(self, x: Any, index: Any, in_range: bool = False) -> Any:
         self.shape = x.shape
         try:
             if isinstance(index, IntsFirst):
@@ -167,7 +168,8 @@ class GetItem(Function):
                 self.index = index._replace(
                     then=check_index(self.xp, index.then, part.shape, index.first))
                 return part[self.index.then]
-            self.index = index if _is_basic(index) else check_index(self.xp, index, x.shape)
+            self.index = index if _is_basic(index) or in_range else \
+                check_index(self.xp, index, x.shape)
             return x[self.index]
         except IndexError as e:
             shown = index.shown if isinstance(index, IntsFirst) else repr(index)
