@@ -416,6 +416,18 @@ class Tensor:
     def double(self) -> Tensor:
         return self.to(dtype=np.float64)
 
+    def half(self) -> Tensor:
+        return self.to(dtype=np.float16)
+
+    def clone(self) -> Tensor:
+        """A copy with its own array, in the graph: its gradient flows back unchanged. The bits
+        are copied as they are (-0.0 and NaN payloads kept; ``x + 0`` would turn -0.0 to 0.0)."""
+        return AsType.apply(self, dtype=self.dtype)
+
+    def contiguous(self) -> Tensor:
+        """This tensor itself: NumPy and CuPy take any memory layout, so there is nothing to do."""
+        return self
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording ops on this leaf; returns itself."""
         if requires_grad:
@@ -565,6 +577,29 @@ class Tensor:
     def __rtruediv__(self, other: Any) -> Tensor:
         return Div.apply(*self._pair(other, reflected=True, divide=True))
 
+    def _pair_not_bool(self, other: Any, op: str, reflected: bool = False
+                       ) -> tuple[Tensor, Tensor]:
+        """``_pair``, refusing two bool operands, as PyTorch does for // and %."""
+        a, b = self._pair(other, reflected)
+        if a.dtype.kind == "b" and b.dtype.kind == "b":
+            raise TypeError(f"x {op} y with both bool is not defined (as in PyTorch); convert "
+                            "one side first, e.g. x.to('int64')")
+        return a, b
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        """floor(self / other), with the dtypes of ``+``: int // int stays integer."""
+        return FloorDivide.apply(*self._pair_not_bool(other, "//"))
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return FloorDivide.apply(*self._pair_not_bool(other, "//", reflected=True))
+
+    def __mod__(self, other: Any) -> Tensor:
+        """``torch.remainder``: the result has the divisor's sign (-7 % 2 is 1)."""
+        return Remainder.apply(*self._pair_not_bool(other, "%"))
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return Remainder.apply(*self._pair_not_bool(other, "%", reflected=True))
+
     # ---- in place: x += y and friends ------------------------------------------------------
     def _inplace(self, other: Any, sign: str) -> Tensor:
         """``self <sign>= other``: this tensor (every reference to it) takes the new values, so
@@ -636,6 +671,9 @@ class Tensor:
         self._check_pow(other)
         return Pow.apply(*self._pair(other, reflected=True))
 
+    def pow(self, exponent: Any) -> Tensor:
+        return self ** exponent
+
     def __matmul__(self, other: Any) -> Tensor:
         return matmul(self, self._lift(other))
 
@@ -700,6 +738,16 @@ class Tensor:
     def abs(self) -> Tensor:
         return Abs.apply(self)
 
+    def softmax(self, axis: int) -> Tensor:
+        from . import functional  # imported here: functional imports this module
+
+        return functional.softmax(self, axis)
+
+    def log_softmax(self, axis: int) -> Tensor:
+        from . import functional
+
+        return functional.log_softmax(self, axis)
+
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Values limited to [min, max] (either may be None). An integer tensor stays integer
         with integer bounds and becomes float32 with a fractional one, as in PyTorch."""
@@ -729,6 +777,49 @@ class Tensor:
         self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1
     ) -> Tensor:
         return var(self, axis, keepdims, correction)
+
+    def std(
+        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1
+    ) -> Tensor:
+        """sqrt(var); where var is 0 the gradient is 0 (as PyTorch), not 0 / 0."""
+        return var(self, axis, keepdims, correction)._pow_or_zero(0.5)
+
+    def norm(self, p: float | str = 2, axis: int | Sequence[int] | None = None,
+             keepdims: bool = False) -> Tensor:
+        """The vector p-norm over ``axis`` (all elements by default): (Σ |x|^p)^(1/p) for a
+        number p > 0 (``"fro"`` is p = 2), max |x| for p = inf, min |x| for p = -inf.
+
+        Where the norm is 0 its gradient is 0, as PyTorch's (the formula's is 0 / 0)."""
+        if self.dtype.kind not in "fc":
+            raise TypeError(f"norm needs a floating-point tensor, not dtype {self.dtype} "
+                            "(as in PyTorch); convert it first, e.g. x.float()")
+        p = 2 if p == "fro" else p
+        if p in (math.inf, -math.inf):
+            return self.abs().max(axis, keepdims) if p > 0 else self.abs().min(axis, keepdims)
+        if isinstance(p, str) or not p > 0:
+            raise ValueError(f"norm: p must be 'fro', inf, -inf or a number > 0, got {p!r}")
+        if p == 1:
+            return self.abs().sum(axis, keepdims)
+        if p == 2:
+            return (self * self).sum(axis, keepdims)._pow_or_zero(0.5)
+        # |x|^p for p < 1 has an infinite slope at 0: PyTorch takes 0 there, so do we
+        return self.abs()._pow_or_zero(p).sum(axis, keepdims)._pow_or_zero(1 / p)
+
+    def _pow_or_zero(self, q: float) -> Tensor:
+        """self ** q for self >= 0, with gradient 0 (not the formula's inf, nor NaN once
+        multiplied by 0) where self is 0: the two ``where``s keep that inf out of the graph."""
+        zero = self == 0
+        safe = where(zero, 1, self)
+        return where(zero, 0, safe.sqrt() if q == 0.5 else safe**q)
+
+    def any(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        """Whether any element over ``axis`` is nonzero (NaN counts): bool, never requiring
+        grad (PyTorch gives uint8 for uint8, bool otherwise)."""
+        return self._mask(self.data.any(axis=normalize_axis(axis, self.ndim), keepdims=keepdims))
+
+    def all(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        """Whether every element over ``axis`` is nonzero, as ``any``."""
+        return self._mask(self.data.all(axis=normalize_axis(axis, self.ndim), keepdims=keepdims))
 
     def max(self, axis: int | Sequence[int] | Tensor | None = None,
             keepdims: bool = False) -> Tensor:
@@ -771,6 +862,20 @@ class Tensor:
         return Reshape.apply(self, shape=shape)
 
     view = reshape
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def flip(self, *axes: Any) -> Tensor:
+        """The elements in reverse order along each of ``axes`` (ints, or one sequence)."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        reverse = normalize_axis(axes, self.ndim)
+        return self[tuple(slice(None, None, -1) if i in reverse else slice(None)
+                          for i in range(self.ndim))]
 
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
         """The axes ``start_axis`` to ``end_axis`` (both included) merged into one, as
@@ -823,6 +928,9 @@ class Tensor:
         )
         return self.broadcast_to(full)
 
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.broadcast_to(other.shape)
+
     def squeeze(self, axis: int | Sequence[int] | None = None) -> Tensor:
         return squeeze(self, axis)
 
@@ -861,6 +969,15 @@ class Tensor:
 
     def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
         return split(self, split_size_or_sections, axis)
+
+    def chunk(self, chunks: int, axis: int = 0) -> list[Tensor]:
+        """``torch.chunk``: pieces of ceil(n / chunks) along ``axis``, the last one smaller, so
+        possibly fewer than ``chunks`` (6 elements in 4 chunks: 3 pieces of 2). An empty axis
+        gives ``chunks`` empty pieces."""
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        n = self.shape[axis]
+        return self.split(-(-n // chunks) if n else [0] * chunks, axis)
 
     def unbind(self, axis: int = 0) -> list[Tensor]:
         return unbind(self, axis)
@@ -991,6 +1108,7 @@ from .ops.elementwise import (  # noqa: E402
     Clip,
     Div,
     Exp,
+    FloorDivide,
     Log,
     Maximum,
     Minimum,
@@ -999,11 +1117,13 @@ from .ops.elementwise import (  # noqa: E402
     Pow,
     PowScalar,
     Relu,
+    Remainder,
     Sigmoid,
     Sqrt,
     Sub,
     Tanh,
     ToDevice,
+    where,
 )
 from .ops.linalg import matmul  # noqa: E402
 from .ops.movement import (  # noqa: E402

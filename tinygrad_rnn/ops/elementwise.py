@@ -112,6 +112,53 @@ class Pow(Function):
         return xp.where(x1 == 0, xp.where(x0 == 0, 0, g0), g0), g1
 
 
+def _refuse_integer_zero(x1: Any, op: str) -> None:
+    """An integer division by zero has no answer: raise, as PyTorch does (NumPy would warn
+    and give 0; CuPy would give 0 silently). Costs one device-to-host sync on a GPU."""
+    if x1.dtype.kind in "biu" and bool((x1 == 0).any()):
+        raise ZeroDivisionError(f"integer {op} by zero")
+
+
+class FloorDivide(Function):
+    """y = floor(x0 / x1), computed as NumPy's and PyTorch's floor_divide do (from fmod, so
+    exact: floor of the rounded quotient could be off by one).  A float division by zero,
+    or one that overflows, gives ±inf or NaN as PyTorch does, without NumPy's warning.
+
+    VJP: g0 = g1 = 0: y is a step function, whose derivative is 0 wherever it has one (as
+    ``torch.div(x0, x1, rounding_mode="floor")``; PyTorch's ``//`` raises in backward).
+    Saves nothing.
+    """
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        _refuse_integer_zero(x1, "//")
+        with np.errstate(all="ignore"):
+            return self.xp.floor_divide(x0, x1)
+
+    def backward(self, gy: Any) -> Any:
+        xp = self.xp  # two arrays: a gradient must never alias another
+        return xp.zeros(gy.shape, dtype=gy.dtype), xp.zeros(gy.shape, dtype=gy.dtype)
+
+
+class Remainder(Function):
+    """y = x0 - floor(x0 / x1) x1, the sign of x1's (Python's %, ``torch.remainder``),
+    computed from fmod (exact).  A float x1 = 0 gives NaN, as PyTorch, without a warning.
+
+    VJP: g0 = gy, g1 = -gy * floor(x0 / x1) (as PyTorch; y jumps where x0 / x1 is an
+    integer).  Saves x0 and x1.
+    """
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        _refuse_integer_zero(x1, "%")
+        self.saved = (x0, x1)
+        with np.errstate(all="ignore"):
+            return self.xp.remainder(x0, x1)
+
+    def backward(self, gy: Any) -> Any:
+        x0, x1 = self.saved
+        with np.errstate(all="ignore"):
+            return gy, -gy * (x0 // x1)  # on Tensors (create_graph), // is FloorDivide
+
+
 class Exp(Function):
     """y = exp(x).  VJP: gx = gy * y.  Saves y."""
 
