@@ -114,6 +114,9 @@ def test_out_of_range_index_is_a_clear_error(device):
             x[index]
         with pytest.raises(ValueError, match=message):
             x[index] = 1.0
+    for index in (tr.tensor(7, device=device), ((0, 9),), (np.int64(2),)):  # 0-d, a tuple
+        with pytest.raises(ValueError, match="out of bounds for axis 0 with size 2"):
+            x[index]
     assert not x.numpy().any()  # nothing written
     x[(0, [0, 2], slice(1, None))] = 1.0  # in range: written as torch writes it
     assert x.numpy()[0, [0, 2], 1:].all() and x.numpy().sum() == 6

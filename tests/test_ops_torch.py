@@ -287,14 +287,31 @@ def test_mixed_indices_follow_torch_ints_first(case):
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
+@pytest.mark.torch
+def test_index_forms_where_numpy_and_torch_part():
+    """A tuple inside an index is a list (torch), and a ... that stands for no axis does not
+    separate two arrays (NumPy would move the picked axes to the front in both)."""
+    torch = pytest.importorskip("torch")
+    a = _rng(8).standard_normal((5, 3, 4))
+    m = _rng(9).random((5, 3)) < 0.5
+    m[0, 0] = True
+    for index in ((0, slice(None), (0, 2)), (slice(None), [0, 1], ..., [0, 1]),
+                  (None, m, ..., True), ([[0, 1]], ..., [2]), (..., [0, 1], slice(None), 2)):
+        t_index = tuple(torch.tensor(p) if isinstance(p, np.ndarray) else p for p in index)
+        _compare_with_torch(lambda x, i=index: x[i] * 2.0, lambda t, i=t_index: t[i] * 2.0, [a])
+
+
 def test_mixed_index_named_as_written_in_errors():
     x = tr.zeros(2, 3, 4)
     with pytest.raises(ValueError, match=r"index \(5, slice\(None, None, None\), \[0, 1\]\) "
                        r"does not fit shape \(2, 3, 4\)"):
         x[5, :, [0, 1]]
-    with pytest.raises(ValueError, match=r"does not fit x of shape \(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"x\[\(0, slice\(None, None, None\), \[0, 9\]\)\] = "
+                       r"value \(shape \(\)\) does not fit x of shape \(2, 3, 4\)"):
         x[0, :, [0, 9]] = 1.0
     assert not x.numpy().any()
+    with pytest.raises(ValueError, match=r"mask of shape \(4,\) does not match the axes 1\.\.1"):
+        x[0, [True, False, True, True]]  # axis 1 of x, though axis 0 of x[0]
 
 
 @pytest.mark.torch
@@ -848,6 +865,12 @@ def test_call_forms_that_pytorch_code_uses():
         tr.randint(3, 3, (2,))
     with pytest.raises(TypeError, match="randint needs a size"):
         tr.randint(3)
+    for kw in ({"low": 2, "high": 5, "size": (3,)}, {"high": 5, "size": (3,)},
+               {"low": 2, "high": 5, "shape": (3,)}):  # shape=: the name this had before
+        r = tr.randint(**kw)
+        assert r.shape == (3,) and r.numpy().min() >= kw.get("low", 0) and r.numpy().max() < 5
+    with pytest.raises(TypeError, match="low and high must be integers"):
+        tr.randint(0, 5.5, (2,))
     a = _rng(5).standard_normal((2, 3, 4, 5))
     for s, e in ((0, -1), (1, 2), (-3, -2), (2, 2), (0, 3), (-1, -1)):
         _compare_with_torch(lambda x, s=s, e=e: x.flatten(s, e),
@@ -867,3 +890,20 @@ def test_call_forms_that_pytorch_code_uses():
         assert ours.dtype == np.int64
         np.testing.assert_array_equal(tr.tensor(b).argmin(axis, keepdims=True).numpy(),
                                       torch.tensor(b).argmin(axis, keepdim=True).numpy())
+
+
+@pytest.mark.torch
+def test_comparisons_promote_as_arithmetic_does():
+    """float32 [0.1] == 0-d float64 0.1 is True in torch (the 0-d side takes float32), and
+    uint8 [200] == 0-d int64 -56 too (-56 as uint8 is 200)."""
+    torch = pytest.importorskip("torch")
+    pairs = [(np.array([0.1, 0.2], np.float32), np.array(0.1)),
+             (np.array([200, 3], np.uint8), np.array(-56)),
+             (np.array(0.1), np.array([0.1, 0.3], np.float32)),
+             (np.array([1, 2], np.int32), np.array(2.5))]
+    ops = ["__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"]
+    for a, b in pairs:
+        for op in ops:
+            ours = getattr(tr.tensor(a), op)(tr.tensor(b)).numpy()
+            theirs = getattr(torch.from_numpy(a), op)(torch.from_numpy(b)).numpy()
+            np.testing.assert_array_equal(ours, theirs, err_msg=f"{a!r} {op} {b!r}")

@@ -7,6 +7,7 @@ and then moved to the device).
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -58,22 +59,29 @@ def rand(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
                   requires_grad=requires_grad)
 
 
-def randint(*args: Any, size: Any = None, dtype: DTypeLike = None, device: str = "cpu"
-            ) -> Tensor:
-    """``randint(high, size)`` or ``randint(low, high, size)``, as PyTorch's (``size`` may be
-    a keyword): integers uniform in [low, high), low 0 unless given; int64 unless ``dtype``."""
+def randint(*args: Any, low: int | None = None, high: int | None = None, size: Any = None,
+            shape: Any = None, dtype: DTypeLike = None, device: str = "cpu") -> Tensor:
+    """``randint(high, size)`` or ``randint(low, high, size)``, as PyTorch's (each may be a
+    keyword; ``shape=`` is ``size=``): integers uniform in [low, high), low 0 unless given;
+    int64 unless ``dtype``."""
+    size = shape if size is None else size
     if size is None:
-        if len(args) < 2:
+        if len(args) < 2 and low is None and high is None or not args:
             raise TypeError("randint needs a size: randint(high, size) or "
                             "randint(low, high, size)")
         *args, size = args
-    if len(args) not in (1, 2):
-        raise TypeError(f"randint takes (high, size) or (low, high, size), got {len(args)} "
-                        "numbers before the size")
-    low, high = (0, args[0]) if len(args) == 1 else args
-    if not high > low:
-        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    given = [*args, *([] if high is None else [high])]
+    if low is not None:
+        given = [low, *given]
+    if len(given) not in (1, 2):
+        raise TypeError(f"randint takes (high, size) or (low, high, size), got "
+                        f"{len(given)} bounds")
+    try:
+        lo, hi = (0, operator.index(given[0])) if len(given) == 1 else map(operator.index, given)
+    except TypeError:
+        raise TypeError(f"randint: low and high must be integers, got {given}") from None
+    if not hi > lo:
+        raise ValueError(f"randint: high ({hi}) must be greater than low ({lo})")
     dt = resolve_dtype(dtype) if dtype is not None else np.dtype(np.int64)
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return tensor(_rng.integers(low, high, size=shape, dtype=np.int64).astype(dt),
-                  device=device)
+    return tensor(_rng.integers(lo, hi, size=shape, dtype=np.int64).astype(dt), device=device)

@@ -40,6 +40,8 @@ Index = Any
 
 def resolve_dtype(dtype: DTypeLike) -> np.dtype:
     """A NumPy dtype from a dtype, a type or a name; a clear error for anything else."""
+    if isinstance(dtype, np.dtype):  # the common case, fast
+        return dtype
     try:
         return np.dtype(getattr(dtype, "name", dtype) if not isinstance(dtype, type) else dtype)
     except TypeError as e:
@@ -694,27 +696,43 @@ class Tensor:
             )
         return bool(self.item())
 
+    def _compared(self, other: Any) -> tuple[Any, Any]:
+        """The two arrays a comparison compares, promoted as arithmetic promotes them: a 0-d
+        tensor beside one with axes takes its dtype within a kind (float32 [0.1] == a 0-d
+        float64 0.1 is True, as in PyTorch)."""
+        a, b = self.data, self._lift(other).data
+        if a.dtype != b.dtype and (a.ndim == 0) != (b.ndim == 0) and \
+                _KIND.get(a.dtype.kind) == _KIND.get(b.dtype.kind):
+            a, b = (a.astype(b.dtype), b) if a.ndim == 0 else (a, b.astype(a.dtype))
+        return a, b
+
     def __lt__(self, other: Any) -> Tensor:
-        return self._mask(self.data < self._lift(other).data)
+        a, b = self._compared(other)
+        return self._mask(a < b)
 
     def __le__(self, other: Any) -> Tensor:
-        return self._mask(self.data <= self._lift(other).data)
+        a, b = self._compared(other)
+        return self._mask(a <= b)
 
     def __gt__(self, other: Any) -> Tensor:
-        return self._mask(self.data > self._lift(other).data)
+        a, b = self._compared(other)
+        return self._mask(a > b)
 
     def __ge__(self, other: Any) -> Tensor:
-        return self._mask(self.data >= self._lift(other).data)
+        a, b = self._compared(other)
+        return self._mask(a >= b)
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
         if other is None:  # as PyTorch: x == None is False (x is None is the Python test)
             return False
-        return self._mask(self.data == self._lift(other).data)
+        a, b = self._compared(other)
+        return self._mask(a == b)
 
     def __ne__(self, other: Any) -> Any:  # type: ignore[override]
         if other is None:
             return True
-        return self._mask(self.data != self._lift(other).data)
+        a, b = self._compared(other)
+        return self._mask(a != b)
 
     # ---- elementwise functions ------------------------------------------------------------
     def exp(self) -> Tensor:
@@ -938,7 +956,7 @@ class Tensor:
         return unsqueeze(self, axis)
 
     def __getitem__(self, index: Index) -> Tensor:
-        return GetItem.apply(self, index=_normalize_index(index, self._dev))
+        return GetItem.apply(self, index=_normalize_index(index, self._dev, self.ndim))
 
     def __setitem__(self, index: Index, value: Any) -> None:
         """``x[index] = value``, as in PyTorch, outside autograd: under ``no_grad``, or on a
@@ -956,12 +974,12 @@ class Tensor:
                              f"{self.device!r}")
         new = self.data.copy()
         try:
-            index = _normalize_index(index, self._dev)
-            if isinstance(index, IntsFirst):
-                part = new[index.first]  # a view of new
-                part[check_index(self._dev.xp, index.then, part.shape, index.first)] = v.data
+            idx = _normalize_index(index, self._dev, self.ndim)
+            if isinstance(idx, IntsFirst):
+                part = new[idx.first]  # a view of new
+                part[check_index(self._dev.xp, idx.then, part.shape, idx.first)] = v.data
             else:
-                new[check_index(self._dev.xp, index, new.shape)] = v.data
+                new[check_index(self._dev.xp, idx, new.shape)] = v.data
         except (IndexError, ValueError) as e:
             raise ValueError(f"x[{index!r}] = value (shape {v.shape}) does not fit x of shape "
                              f"{self.shape}: {e}") from None
@@ -1010,21 +1028,36 @@ def host_array(v: Any) -> np.ndarray:
 _KIND = {"b": "bool", "i": "integer", "u": "integer", "f": "float", "c": "complex"}
 
 
-def _normalize_index(index: Index, dev: Device) -> Index:
-    """Tensors, lists and host arrays inside an index become arrays on the tensor's device.
-    Where ints (or 0-d booleans) meet arrays, the index becomes an ``IntsFirst``: the ints are
-    taken first, as PyTorch does (NumPy would move the picked axes to the front)."""
+_BASIC = {int, slice, type(None), type(Ellipsis)}  # exactly these types (a bool is not one)
+
+
+def _normalize_index(index: Index, dev: Device, ndim: int) -> Index:
+    """Tensors, lists (and tuples inside the index) and host arrays become arrays on the
+    tensor's device. Where ints (or 0-d booleans) meet arrays, the index becomes an
+    ``IntsFirst``: the ints are taken first, as PyTorch does (NumPy would move the picked axes
+    to the front); so is a ``...`` that stands for no axis, which NumPy counts as a gap
+    between arrays and PyTorch does not."""
+
+    if type(index) in _BASIC or type(index) is tuple and all(type(p) in _BASIC for p in index):
+        return index  # ints, slices, None and ...: nothing to do (the common case, fast)
 
     def one(i: Any) -> Any:
         if isinstance(i, Tensor):  # an index from another device moves, as in PyTorch
             return i.data if i._dev is dev else dev.to_device(i._dev.to_host(i.data))
-        if isinstance(i, (list, np.ndarray)) and not isinstance(i, dev.array_type):
+        if isinstance(i, (list, tuple, np.ndarray)) and not isinstance(i, dev.array_type):
             a = np.asarray(i)
             return dev.to_device(a if a.size else a.astype(np.intp))  # [] picks nothing
         return i
 
     parts = tuple(one(i) for i in index) if isinstance(index, tuple) else (one(index),)
     kinds = [_index_kind(p) for p in parts]
+    if "array" in kinds and any(p is Ellipsis for p in parts):
+        covered = [p.ndim if k == "array" and p.dtype.kind == "b" else
+                   0 if p is None or p is Ellipsis or k == "bool" else 1
+                   for p, k in zip(parts, kinds)]
+        if sum(covered) == ndim:  # the ... stands for no axis: drop it
+            at = next(i for i, p in enumerate(parts) if p is Ellipsis)
+            parts, kinds = parts[:at] + parts[at + 1:], kinds[:at] + kinds[at + 1:]
     if "bool" not in kinds and not ("int" in kinds and "array" in kinds):
         return parts if isinstance(index, tuple) else parts[0]  # NumPy's rule is PyTorch's
     first: list[Any] = []

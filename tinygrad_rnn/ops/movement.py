@@ -71,7 +71,7 @@ def check_index(xp: Any, index: Any, shape: tuple[int, ...], first: tuple[Any, .
     out-of-range index around (x[[5]] of 3 elements would read x[2]), so there this costs one
     device-to-host sync. IndexError names the index and its axis: of x, before the ``first``
     part of an ``IntsFirst`` was taken (so that part is checked on NumPy too)."""
-    index = _expand_masks(index, xp, shape)
+    index = _expand_masks(index, xp, shape, first)
     if xp is np and not first:
         return index
     parts = index if isinstance(index, tuple) else (index,)
@@ -80,7 +80,8 @@ def check_index(xp: Any, index: Any, shape: tuple[int, ...], first: tuple[Any, .
     for p, n in zip(parts, used):
         if p is Ellipsis:
             axis += len(shape) - sum(used)
-        elif n and getattr(p, "ndim", 0) and p.dtype.kind in "iu" and axis < len(shape):
+        elif n and getattr(p, "dtype", None) is not None and p.dtype.kind in "iu" \
+                and axis < len(shape):  # an integer array, 0-d too (CuPy wraps those as well)
             bad.append((axis, p, ((p < -shape[axis]) | (p >= shape[axis])).any()))
         axis += n
     if bad and bool(xp.stack([b for _, _, b in bad]).any()):  # one sync for all the arrays
@@ -113,9 +114,11 @@ def _axis_before(first: tuple[Any, ...], axis: int, ndim: int) -> int:
     return o + axis - q
 
 
-def _expand_masks(index: Any, xp: Any, shape: tuple[int, ...]) -> Any:
+def _expand_masks(index: Any, xp: Any, shape: tuple[int, ...], first: tuple[Any, ...] = ()
+                  ) -> Any:
     """Boolean masks become the integer arrays of their True positions (NumPy's own rule),
-    after checking that each mask has the shape of the axes it covers."""
+    after checking that each mask has the shape of the axes it covers (named as axes of x,
+    before an ``IntsFirst``'s ``first`` part was taken)."""
     parts = index if isinstance(index, tuple) else (index,)
     if not any(_is_mask(p) for p in parts):
         return index
@@ -125,8 +128,9 @@ def _expand_masks(index: Any, xp: Any, shape: tuple[int, ...]) -> Any:
         if p is Ellipsis:
             axis += len(shape) - sum(used)
         elif _is_mask(p) and tuple(p.shape) != shape[axis:axis + n]:
+            at = _axis_before(first, axis, len(shape))
             raise IndexError(f"the boolean mask of shape {tuple(p.shape)} does not match the "
-                             f"axes {axis}..{axis + n - 1} it indexes, of shape "
+                             f"axes {at}..{at + n - 1} it indexes, of shape "
                              f"{shape[axis:axis + n]}")
         axis += n
     out: list[Any] = []
