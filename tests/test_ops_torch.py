@@ -907,3 +907,36 @@ def test_comparisons_promote_as_arithmetic_does():
             ours = getattr(tr.tensor(a), op)(tr.tensor(b)).numpy()
             theirs = getattr(torch.from_numpy(a), op)(torch.from_numpy(b)).numpy()
             np.testing.assert_array_equal(ours, theirs, err_msg=f"{a!r} {op} {b!r}")
+
+
+@pytest.mark.torch
+def test_pytorch_keyword_names_are_taken_too():
+    """dim= and keepdim= (start_dim/end_dim for flatten) work where axis= and keepdims= do."""
+    torch = pytest.importorskip("torch")
+    from tinygrad_rnn import functional as F
+
+    a = _rng(12).standard_normal((2, 3, 4))
+    calls = [
+        (lambda x: x.sum(dim=1, keepdim=True), lambda t: t.sum(dim=1, keepdim=True)),
+        (lambda x: x.mean(dim=(0, 2)), lambda t: t.mean(dim=(0, 2))),
+        (lambda x: x.var(dim=1), lambda t: t.var(dim=1)),
+        (lambda x: x.std(dim=-1, keepdim=True), lambda t: t.std(dim=-1, keepdim=True)),
+        (lambda x: x.amax(dim=1) if hasattr(x, "amax") else x.max(dim=1),
+         lambda t: t.amax(dim=1)),
+        (lambda x: x.logsumexp(dim=2), lambda t: t.logsumexp(dim=2)),
+        (lambda x: F.softmax(x, dim=1), lambda t: torch.nn.functional.softmax(t, dim=1)),
+        (lambda x: x.log_softmax(dim=-1), lambda t: t.log_softmax(dim=-1)),
+        (lambda x: tr.cat([x, x], dim=2), lambda t: torch.cat([t, t], dim=2)),
+        (lambda x: tr.stack([x, x], dim=1), lambda t: torch.stack([t, t], dim=1)),
+        (lambda x: x.flatten(start_dim=1), lambda t: t.flatten(start_dim=1)),
+        (lambda x: x.unsqueeze(dim=1), lambda t: t.unsqueeze(dim=1)),
+        (lambda x: x.chunk(2, dim=2)[1], lambda t: t.chunk(2, dim=2)[1]),
+        (lambda x: x.norm(dim=1), lambda t: t.norm(dim=1)),
+    ]
+    for ours, theirs in calls:
+        _compare_with_torch(ours, theirs, [a])
+    x = tr.tensor(a)
+    np.testing.assert_array_equal(x.argmax(dim=1, keepdim=True).numpy(),
+                                  torch.tensor(a).argmax(dim=1, keepdim=True).numpy())
+    with pytest.raises(TypeError, match=r"sum\(\) got both axis= and dim="):
+        x.sum(axis=1, dim=1)

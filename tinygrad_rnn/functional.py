@@ -14,7 +14,7 @@ import numpy as np
 from . import random as _random
 from .ops.elementwise import where
 from .ops.movement import GetItem, stack
-from .tensor import Tensor
+from .tensor import Tensor, torch_names
 
 Reduction = str  # "mean", "sum" or "none"
 
@@ -54,6 +54,7 @@ def _shift(x: Tensor, axis: int) -> Tensor:
     return x - Tensor._wrap(xp.where(m == -np.inf, 0, m), x._dev)
 
 
+@torch_names
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x - m) / Σ exp(x - m) along ``axis``, m the (constant) maximum: stable for any finite
     input, and exact to the dtype's precision even at large magnitudes."""
@@ -61,6 +62,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     return e / e.sum(axis, keepdims=True)
 
 
+@torch_names
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """s - log Σ exp(s) along ``axis``, with s = x - m (m the constant maximum): never takes the
     log of an underflowed zero, and exact at large magnitudes, where x - logsumexp(x) would

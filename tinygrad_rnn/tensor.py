@@ -22,10 +22,11 @@ so the very formula that computes the gradient records a graph that can be diffe
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import operator
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,30 @@ def resolve_dtype(dtype: DTypeLike) -> np.dtype:
         return np.dtype(getattr(dtype, "name", dtype) if not isinstance(dtype, type) else dtype)
     except TypeError as e:
         raise TypeError(f"not a dtype: {dtype!r}") from e
+
+
+# PyTorch's names for the arguments that are NumPy's here (``axis``, ``keepdims``)
+_TORCH_NAMES = {"dim": "axis", "keepdim": "keepdims", "start_dim": "start_axis",
+                "end_dim": "end_axis"}
+
+
+def torch_names(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Let ``f`` also take PyTorch's keywords: ``dim=`` for ``axis=``, ``keepdim=`` for
+    ``keepdims=`` (and ``start_dim``/``end_dim`` for ``start_axis``/``end_axis``), so that
+    ``x.sum(dim=1, keepdim=True)`` runs as it is."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:  # a call without keywords pays only this test
+            for theirs, ours in _TORCH_NAMES.items():
+                if theirs in kwargs:
+                    if ours in kwargs:
+                        raise TypeError(f"{f.__name__}() got both {ours}= and {theirs}= "
+                                        "(the same argument)")
+                    kwargs[ours] = kwargs.pop(theirs)
+        return f(*args, **kwargs)
+
+    return wrapper
 
 
 def _check_requires_grad(dtype: np.dtype) -> None:
@@ -756,11 +781,13 @@ class Tensor:
     def abs(self) -> Tensor:
         return Abs.apply(self)
 
+    @torch_names
     def softmax(self, axis: int) -> Tensor:
         from . import functional  # imported here: functional imports this module
 
         return functional.softmax(self, axis)
 
+    @torch_names
     def log_softmax(self, axis: int) -> Tensor:
         from . import functional
 
@@ -785,23 +812,28 @@ class Tensor:
         return Minimum.apply(*self._pair(other))
 
     # ---- reductions -----------------------------------------------------------------------
+    @torch_names
     def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         return Sum.apply(self, axis=axis, keepdims=keepdims)
 
+    @torch_names
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         return mean(self, axis, keepdims)
 
+    @torch_names
     def var(
         self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1
     ) -> Tensor:
         return var(self, axis, keepdims, correction)
 
+    @torch_names
     def std(
         self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1
     ) -> Tensor:
         """sqrt(var); where var is 0 the gradient is 0 (as PyTorch), not 0 / 0."""
         return var(self, axis, keepdims, correction)._pow_or_zero(0.5)
 
+    @torch_names
     def norm(self, p: float | str = 2, axis: int | Sequence[int] | None = None,
              keepdims: bool = False) -> Tensor:
         """The vector p-norm over ``axis`` (all elements by default): (Σ |x|^p)^(1/p) for a
@@ -830,15 +862,18 @@ class Tensor:
         safe = where(zero, 1, self)
         return where(zero, 0, safe.sqrt() if q == 0.5 else safe**q)
 
+    @torch_names
     def any(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """Whether any element over ``axis`` is nonzero (NaN counts): bool, never requiring
         grad (PyTorch gives uint8 for uint8, bool otherwise)."""
         return self._mask(self.data.any(axis=normalize_axis(axis, self.ndim), keepdims=keepdims))
 
+    @torch_names
     def all(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """Whether every element over ``axis`` is nonzero, as ``any``."""
         return self._mask(self.data.all(axis=normalize_axis(axis, self.ndim), keepdims=keepdims))
 
+    @torch_names
     def max(self, axis: int | Sequence[int] | Tensor | None = None,
             keepdims: bool = False) -> Tensor:
         """The largest element over ``axis`` (values only); given a tensor instead, the
@@ -847,6 +882,7 @@ class Tensor:
             return self.maximum(axis)
         return Max.apply(self, axis=axis, keepdims=keepdims)
 
+    @torch_names
     def min(self, axis: int | Sequence[int] | Tensor | None = None,
             keepdims: bool = False) -> Tensor:
         """The smallest element over ``axis`` (values only), or with a tensor ``minimum``."""
@@ -854,14 +890,17 @@ class Tensor:
             return self.minimum(axis)
         return Max.apply(self, axis=axis, keepdims=keepdims, smallest=True)
 
+    @torch_names
     def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         return logsumexp(self, axis, keepdims)
 
+    @torch_names
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """The index of the largest element over ``axis`` (of the flattened tensor without
         one), int64; ``keepdims`` keeps the axis, with length 1."""
         return self._arg(self._dev.xp.argmax, axis, keepdims)
 
+    @torch_names
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         return self._arg(self._dev.xp.argmin, axis, keepdims)
 
@@ -895,6 +934,7 @@ class Tensor:
         return self[tuple(slice(None, None, -1) if i in reverse else slice(None)
                           for i in range(self.ndim))]
 
+    @torch_names
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
         """The axes ``start_axis`` to ``end_axis`` (both included) merged into one, as
         PyTorch's ``flatten(start_dim, end_dim)``; a 0-d tensor becomes shape (1,)."""
@@ -949,9 +989,11 @@ class Tensor:
     def expand_as(self, other: Tensor) -> Tensor:
         return self.broadcast_to(other.shape)
 
+    @torch_names
     def squeeze(self, axis: int | Sequence[int] | None = None) -> Tensor:
         return squeeze(self, axis)
 
+    @torch_names
     def unsqueeze(self, axis: int) -> Tensor:
         return unsqueeze(self, axis)
 
@@ -985,9 +1027,11 @@ class Tensor:
                              f"{self.shape}: {e}") from None
         self.data = new
 
+    @torch_names
     def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
         return split(self, split_size_or_sections, axis)
 
+    @torch_names
     def chunk(self, chunks: int, axis: int = 0) -> list[Tensor]:
         """``torch.chunk``: pieces of ceil(n / chunks) along ``axis``, the last one smaller, so
         possibly fewer than ``chunks`` (6 elements in 4 chunks: 3 pieces of 2). An empty axis
@@ -997,6 +1041,7 @@ class Tensor:
         n = self.shape[axis]
         return self.split(-(-n // chunks) if n else [0] * chunks, axis)
 
+    @torch_names
     def unbind(self, axis: int = 0) -> list[Tensor]:
         return unbind(self, axis)
 

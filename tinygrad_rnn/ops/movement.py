@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..backend import get_array_module, scatter_add
-from ..tensor import Function, Tensor
+from ..tensor import Function, Tensor, torch_names
 
 
 class Reshape(Function):
@@ -233,6 +233,7 @@ class Cat(Function):
         return tuple(grads)
 
 
+@torch_names
 def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (``torch.cat``, ``numpy.concatenate``)."""
     ts = list(tensors)
@@ -246,6 +247,7 @@ def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return Cat.apply(*(t if t.dtype == dt else t.to(dtype=dt) for t in ts), axis=axis)
 
 
+@torch_names
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
     ts = list(tensors)
@@ -292,6 +294,7 @@ class Split(Function):
         return xp.concatenate(parts, axis=self.axis)
 
 
+@torch_names
 def unbind(x: Tensor, axis: int = 0) -> list[Tensor]:
     """The slices of ``x`` along ``axis``, each without that axis (``torch.unbind``): one op,
     so a loop over time steps costs one gradient array, not one per step."""
@@ -303,6 +306,7 @@ def unbind(x: Tensor, axis: int = 0) -> list[Tensor]:
     return list(Split.apply(x, sizes=(1,) * x.shape[ax], axis=ax, drop_axis=True))
 
 
+@torch_names
 def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """``torch.split``: chunks of ``split_size`` (the last may be smaller), or the given sizes."""
     n = x.shape[axis]
@@ -319,6 +323,7 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0)
     return list(Split.apply(x, sizes=tuple(sizes), axis=axis % x.ndim, drop_axis=False))
 
 
+@torch_names
 def squeeze(x: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
     """Remove axes of size 1 (all of them, or those in ``axis``; others are left, as PyTorch)."""
     if axis is None:
@@ -330,6 +335,7 @@ def squeeze(x: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
     return x.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
+@torch_names
 def unsqueeze(x: Tensor, axis: int) -> Tensor:
     """Insert an axis of size 1 at ``axis`` (negative counts from the end of the result)."""
     nd = x.ndim + 1

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function, Tensor
+from ..tensor import Function, Tensor, torch_names
 
 Axis = int | Sequence[int] | None
 
@@ -78,6 +78,7 @@ class Max(Function):
         return gy.reshape(_kept_shape(self.w.shape, self.axes)) * self.w
 
 
+@torch_names
 def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Σ_axis x / n, n the number of elements reduced (NaN over none, as 0 / 0)."""
     axes = normalize_axis(axis, x.ndim)
@@ -87,6 +88,7 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return x.sum(axes, keepdims) * (1.0 / n if n else math.nan)
 
 
+@torch_names
 def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> Tensor:
     """Σ_axis (x - mean)² / (n - correction). PyTorch's default ``correction=1`` (unbiased);
     ``correction=0`` gives NumPy's default. With no more elements than ``correction`` the
@@ -106,6 +108,7 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 
         return (d * d).sum(axes, keepdims) * math.inf
 
 
+@torch_names
 def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log Σ_axis exp(x), computed as m + log Σ exp(x - m) with m the (constant) maximum, so it
     neither overflows nor underflows. Its gradient is softmax(x)."""
@@ -123,13 +126,16 @@ def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 
 # tr.sum, tr.max, tr.min (named with a trailing _ here so this file keeps Python's builtins)
+@torch_names
 def sum_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return x.sum(axis, keepdims)
 
 
+@torch_names
 def max_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return x.max(axis, keepdims)
 
 
+@torch_names
 def min_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return x.min(axis, keepdims)
