@@ -940,3 +940,69 @@ def test_pytorch_keyword_names_are_taken_too():
                                   torch.tensor(a).argmax(dim=1, keepdim=True).numpy())
     with pytest.raises(TypeError, match=r"sum\(\) got both axis= and dim="):
         x.sum(axis=1, dim=1)
+
+
+@pytest.mark.torch
+def test_conveniences_pytorch_code_calls():
+    """The small methods and functions ported PyTorch code calls, against torch."""
+    torch = pytest.importorskip("torch")
+    a = _rng(13).standard_normal((2, 3))
+    _compare_with_torch(lambda x: x.repeat(2, 1, 2), lambda t: t.repeat(2, 1, 2), [a])
+    _compare_with_torch(lambda x: x.repeat((3, 1)), lambda t: t.repeat((3, 1)), [a])
+    _compare_with_torch(lambda x: x.narrow(1, -2, 2), lambda t: t.narrow(1, -2, 2), [a])
+    _compare_with_torch(lambda x: x.narrow(dim=0, start=1, length=1),
+                        lambda t: t.narrow(dim=0, start=1, length=1), [a])
+    _compare_with_torch(lambda x: x.t() @ x, lambda t: t.t() @ t, [a])
+    _compare_with_torch(lambda x: x.masked_fill(x > 0, -1.0), lambda t: t.masked_fill(t > 0, -1.0),
+                        [a])
+    _compare_with_torch(lambda x: x.add(x, alpha=2).sub(x, alpha=0.5).mul(x).div(3.0),
+                        lambda t: t.add(t, alpha=2).sub(t, alpha=0.5).mul(t).div(3.0), [a])
+    _compare_with_torch(lambda x: x.mm(x.T).matmul(x), lambda t: t.mm(t.T).matmul(t), [a])
+    _compare_with_torch(lambda x: tr.softmax(x, dim=0) * tr.log_softmax(x, 1),
+                        lambda t: torch.softmax(t, dim=0) * torch.log_softmax(t, 1), [a])
+    x, t = tr.tensor(a), torch.tensor(a)
+    for ours, theirs in [(x.long(), t.long()), (x.int(), t.int()), (x.bool(), t.bool()),
+                         (~(x > 0), ~(t > 0)), ((x > 0).logical_not(), (t > 0).logical_not()),
+                         (~x.long(), ~t.long()), (tr.argmax(x, dim=1), torch.argmax(t, dim=1)),
+                         (x.new_zeros(2, 2), t.new_zeros(2, 2)), (x.new_ones((3,)), t.new_ones(3)),
+                         (x.type_as(tr.tensor([1], dtype=tr.int32)),
+                          t.type_as(torch.tensor([1], dtype=torch.int32))),
+                         (tr.linspace(-1, 2, 7), torch.linspace(-1, 2, 7)),
+                         (tr.isnan(tr.tensor([1.0, np.nan])),
+                          torch.isnan(torch.tensor([1.0, np.nan]))),
+                         (tr.tensor([np.inf, 1.0]).isfinite(),
+                          torch.tensor([np.inf, 1.0]).isfinite())]:
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert [c.shape for c in tr.chunk(x, 2, dim=1)] == \
+        [tuple(c.shape) for c in torch.chunk(t, 2, 1)]
+    assert x.dim() == t.dim() and tr.allclose(x, x + 1e-9) and not tr.allclose(x, x + 1)
+    assert tr.long is tr.int64 and tr.float is tr.float32 and tr.double is tr.float64
+    y = tr.zeros(2, 3)
+    y.copy_(tr.tensor([1.0, 2.0, 3.0]))  # broadcast, in place
+    np.testing.assert_array_equal(y.numpy(), [[1, 2, 3], [1, 2, 3]])
+    assert y.fill_(4).numpy().sum() == 24 and y.zero_().numpy().sum() == 0
+    w = tr.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="under tr.no_grad"):
+        w.zero_()
+    with pytest.raises(ValueError, match="does not broadcast"):
+        y.copy_(tr.ones(4))
+    with pytest.raises(ValueError, match="at most 2 axes"):
+        tr.zeros(1, 2, 3).t()
+
+
+def test_multinomial_and_map_location(tmp_path):
+    tr.manual_seed(3)
+    p = tr.tensor([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
+    s = tr.multinomial(p, 2, replacement=True)
+    assert s.shape == (2, 2) and s.dtype == np.int64
+    assert (s.numpy()[0] == 1).all() and set(s.numpy()[1]) <= {0, 2}
+    assert sorted(tr.multinomial(tr.tensor([1.0, 2.0, 3.0]), 3).numpy()) == [0, 1, 2]
+    with pytest.raises(ValueError, match="without replacement from 3 classes"):
+        tr.multinomial(tr.tensor([1.0, 2.0, 3.0]), 4)
+    with pytest.raises(ValueError, match="positive sum"):
+        tr.multinomial(tr.zeros(3), 1)
+    tr.save({"w": tr.ones(2)}, tmp_path / "c.trn")
+    assert tr.load(tmp_path / "c.trn", map_location="cpu")["w"].numpy().tolist() == [1, 1]
+    with pytest.raises(TypeError, match="not both"):
+        tr.load(tmp_path / "c.trn", device="cpu", map_location="cpu")

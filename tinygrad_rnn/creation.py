@@ -70,3 +70,18 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: DTyp
 
 def eye(n: int, m: int | None = None, dtype: DTypeLike = None, device: str = "cpu") -> Tensor:
     return tensor(np.eye(n, m, dtype=_dt(dtype)), device=device)
+
+
+def linspace(start: float, end: float, steps: int, dtype: DTypeLike = None,
+             device: str = "cpu") -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included (float32 unless
+    ``dtype``), as ``torch.linspace``."""
+    return tensor(np.linspace(start, end, steps), dtype=dtype or np.float32, device=device)
+
+
+def from_numpy(a: np.ndarray) -> Tensor:
+    """A tensor of ``a``'s values and dtype. A copy: a tensor owns its array (PyTorch's shares
+    ``a``'s memory)."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(a).__name__}")
+    return tensor(a)

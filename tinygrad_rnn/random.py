@@ -85,3 +85,23 @@ def randint(*args: Any, low: int | None = None, high: int | None = None, size: A
     dt = resolve_dtype(dtype) if dtype is not None else np.dtype(np.int64)
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
     return tensor(_rng.integers(lo, hi, size=shape, dtype=np.int64).astype(dt), device=device)
+
+
+def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> Tensor:
+    """For each row of ``probs`` (1-D: one row; weights >= 0, not necessarily summing to 1),
+    ``num_samples`` class indices drawn with those weights (without ``replacement``, each at
+    most once), int64 on probs' device, as ``torch.multinomial``. Drawn on the host from
+    ``tr.manual_seed``'s generator."""
+    w = probs.numpy().astype(np.float64)
+    rows = w.reshape(1, -1) if w.ndim == 1 else w
+    if w.ndim not in (1, 2) or not np.all(np.isfinite(rows)) or np.any(rows < 0) or \
+            np.any(rows.sum(axis=1) <= 0):
+        raise ValueError("multinomial: probs must be 1-D or 2-D, finite, >= 0, with a "
+                         "positive sum in every row")
+    if not replacement and num_samples > rows.shape[1]:
+        raise ValueError(f"multinomial: {num_samples} samples without replacement from "
+                         f"{rows.shape[1]} classes")
+    out = np.stack([_rng.choice(len(r), num_samples, replace=replacement, p=r / r.sum())
+                    for r in rows])
+    return tensor(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64),
+                  device=probs.device)

@@ -395,14 +395,20 @@ def _not_a_zip(path: str) -> str:
     return "not a ZIP archive"
 
 
-def load(path: str | os.PathLike[str], device: str | None = None) -> Any:
+def load(path: str | os.PathLike[str], device: str | None = None,
+         map_location: str | None = None) -> Any:
     """Read a checkpoint written by ``save``.
 
     Tensors are made on ``device`` (default ``"cpu"``, so a checkpoint saved from a GPU loads
-    on any machine); NumPy arrays and scalars stay on the host. Raises ``FileNotFoundError`` for
+    on any machine; ``map_location``, PyTorch's name, is the same); NumPy arrays and scalars
+    stay on the host. Raises ``FileNotFoundError`` for
     a missing file and ``ValueError`` for anything that is not an intact checkpoint of a format
     version this code reads, naming the path and the problem.
     """
+    if map_location is not None:
+        if device is not None:
+            raise TypeError("load: give device= or map_location=, not both")
+        device = str(map_location)  # a device name (str() of a torch.device is one too)
     path = os.fspath(path)
     dev = get_device(device if device is not None else "cpu").name
     if not os.path.exists(path):

@@ -446,6 +446,38 @@ class Tensor:
     def half(self) -> Tensor:
         return self.to(dtype=np.float16)
 
+    def long(self) -> Tensor:
+        return self.to(dtype=np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtype=np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtype=np.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(dtype=other.dtype)
+
+    def dim(self) -> int:
+        """The number of axes (``ndim``), as PyTorch's ``x.dim()``."""
+        return self.ndim
+
+    def new_full(self, size: Sequence[int], fill_value: Any, dtype: DTypeLike = None,
+                 requires_grad: bool = False) -> Tensor:
+        """A new tensor of ``size`` filled with ``fill_value``, of this one's dtype (unless
+        ``dtype``) and device."""
+        dt = resolve_dtype(dtype) if dtype is not None else self.dtype
+        out = Tensor._wrap(self._dev.xp.full(tuple(size), fill_value, dtype=dt), self._dev)
+        return out.requires_grad_() if requires_grad else out
+
+    def new_zeros(self, *size: Any, dtype: DTypeLike = None, requires_grad: bool = False
+                  ) -> Tensor:
+        return self.new_full(_sizes(size), 0, dtype, requires_grad)
+
+    def new_ones(self, *size: Any, dtype: DTypeLike = None, requires_grad: bool = False
+                 ) -> Tensor:
+        return self.new_full(_sizes(size), 1, dtype, requires_grad)
+
     def clone(self) -> Tensor:
         """A copy with its own array, in the graph: its gradient flows back unchanged. The bits
         are copied as they are (-0.0 and NaN payloads kept; ``x + 0`` would turn -0.0 to 0.0)."""
@@ -628,6 +660,30 @@ class Tensor:
         return Remainder.apply(*self._pair_not_bool(other, "%", reflected=True))
 
     # ---- in place: x += y and friends ------------------------------------------------------
+    def copy_(self, src: Any) -> Tensor:
+        """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor, in
+        place, under the rules of ``x += y`` (``_inplace``): outside autograd, same device."""
+        o = self._lift(src)
+        if o._dev is not self._dev:
+            raise ValueError(f"copy_: the source is on {o.device!r}, this tensor on "
+                             f"{self.device!r}; move one with .to(device)")
+        if autograd._GradMode.enabled and (self.requires_grad or o.requires_grad):
+            raise RuntimeError("copy_ on a tensor that requires grad is not recorded by "
+                               "autograd: do it under tr.no_grad()")
+        try:
+            values = self._dev.xp.broadcast_to(o.data, self.shape)
+        except ValueError:
+            raise ValueError(f"copy_: a source of shape {o.shape} does not broadcast to this "
+                             f"tensor's shape {self.shape}") from None
+        self.data = values.astype(self.dtype)  # a new array: copy on write, as in place ops
+        return self
+
+    def fill_(self, value: Any) -> Tensor:
+        return self.copy_(value)
+
+    def zero_(self) -> Tensor:
+        return self.copy_(0)
+
     def _inplace(self, other: Any, sign: str) -> Tensor:
         """``self <sign>= other``: this tensor (every reference to it) takes the new values, so
         ``with tr.no_grad(): w -= lr * w.grad`` updates the leaf w, as in PyTorch. Autograd does
@@ -700,6 +756,60 @@ class Tensor:
 
     def pow(self, exponent: Any) -> Tensor:
         return self ** exponent
+
+    def add(self, other: Any, alpha: Any = 1) -> Tensor:
+        """self + alpha * other, as ``torch.add``."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    def div(self, other: Any) -> Tensor:
+        return self / other
+
+    def matmul(self, other: Any) -> Tensor:
+        return self @ other
+
+    mm = bmm = matmul  # PyTorch's 2-D and batched names; @ takes both
+
+    def __invert__(self) -> Tensor:
+        """``~x``: logical not of a bool tensor, bitwise not of an integer one, as PyTorch."""
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"~x needs a bool or integer tensor, not {self.dtype}")
+        return self._mask(~self.data)
+
+    def logical_not(self) -> Tensor:
+        return self._mask(self.data == 0)
+
+    def isnan(self) -> Tensor:
+        return self._mask(self._dev.xp.isnan(self.data))
+
+    def isinf(self) -> Tensor:
+        return self._mask(self._dev.xp.isinf(self.data))
+
+    def isfinite(self) -> Tensor:
+        return self._mask(self._dev.xp.isfinite(self.data))
+
+    def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
+                 equal_nan: bool = False) -> bool:
+        """Whether |self - other| <= atol + rtol |other| everywhere, as ``torch.allclose``."""
+        a, b = self._compared(other)
+        return bool(self._dev.xp.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``value`` where ``mask`` is True, else this tensor (``mask`` broadcasts to it); the
+        gradient flows where the mask is False."""
+        m = mask if isinstance(mask, Tensor) else tensor(mask, device=self.device)
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_fill: the mask must be bool, got {m.dtype}")
+        if np.broadcast_shapes(m.shape, self.shape) != self.shape:
+            raise ValueError(f"masked_fill: a mask of shape {m.shape} does not broadcast to "
+                             f"{self.shape}")
+        v = value if isinstance(value, Tensor) else self._lift(value)
+        return where(m, v.to(dtype=self.dtype) if v.dtype != self.dtype else v, self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return matmul(self, self._lift(other))
@@ -973,6 +1083,37 @@ class Tensor:
     def T(self) -> Tensor:
         return Transpose.apply(self, axes=None)
 
+    def t(self) -> Tensor:
+        """The transpose of a tensor of at most 2 axes, as PyTorch's ``x.t()``."""
+        if self.ndim > 2:
+            raise ValueError(f"t() takes a tensor of at most 2 axes, got {self.ndim}; use "
+                             "transpose(a, b) or permute")
+        return self.T
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """The tensor tiled ``sizes[i]`` times along each axis (leading sizes add axes), as
+        PyTorch's ``repeat``: broadcast to (r0, s0, r1, s1, ...), then merged, so the
+        gradient is the broadcast's sum."""
+        reps = _sizes(sizes)
+        if len(reps) < self.ndim:
+            raise ValueError(f"repeat: {len(reps)} sizes for a tensor of {self.ndim} axes; "
+                             "give at least one per axis")
+        shape = (1,) * (len(reps) - self.ndim) + self.shape
+        x = self.reshape(*[d for n in shape for d in (1, n)])
+        x = x.broadcast_to(tuple(d for r, n in zip(reps, shape) for d in (r, n)))
+        return x.reshape(*[r * n for r, n in zip(reps, shape)])
+
+    @torch_names
+    def narrow(self, axis: int, start: int, length: int) -> Tensor:
+        """Elements ``start`` to ``start + length`` along ``axis``, as PyTorch's ``narrow``."""
+        (a,) = normalize_axis(axis, self.ndim)
+        n = self.shape[a]
+        start = start + n if start < 0 else start
+        if not (0 <= start <= n and 0 <= length <= n - start):
+            raise ValueError(f"narrow: start {start} and length {length} do not fit an axis "
+                             f"of size {n}")
+        return self[(slice(None),) * a + (slice(start, start + length),)]
+
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return BroadcastTo.apply(self, shape=tuple(shape))
 
@@ -1071,6 +1212,12 @@ def host_array(v: Any) -> np.ndarray:
 
 
 _KIND = {"b": "bool", "i": "integer", "u": "integer", "f": "float", "c": "complex"}
+
+
+def _sizes(sizes: tuple[Any, ...]) -> tuple[int, ...]:
+    """Sizes given as f(2, 3) or f((2, 3)), as PyTorch takes them."""
+    return tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) \
+        else tuple(sizes)
 
 
 _BASIC = {int, slice, type(None), type(Ellipsis)}  # exactly these types (a bool is not one)

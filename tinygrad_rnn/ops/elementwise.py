@@ -430,3 +430,20 @@ def abs_(x: Tensor) -> Tensor:
 
 def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
     return x.clip(min, max)
+
+
+def isnan(x: Tensor) -> Tensor:
+    return x.isnan()
+
+
+def isinf(x: Tensor) -> Tensor:
+    return x.isinf()
+
+
+def isfinite(x: Tensor) -> Tensor:
+    return x.isfinite()
+
+
+def allclose(x0: Tensor, x1: Any, rtol: float = 1e-5, atol: float = 1e-8,
+             equal_nan: bool = False) -> bool:
+    return x0.allclose(x1, rtol, atol, equal_nan)

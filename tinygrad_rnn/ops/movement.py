@@ -355,3 +355,8 @@ def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
 
 def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     return x.transpose(tuple(axes) if axes is not None else ())
+
+
+@torch_names
+def chunk(x: Tensor, chunks: int, axis: int = 0) -> list[Tensor]:
+    return x.chunk(chunks, axis)

@@ -139,3 +139,13 @@ def max_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 @torch_names
 def min_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return x.min(axis, keepdims)
+
+
+@torch_names
+def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    return x.argmax(axis, keepdims)
+
+
+@torch_names
+def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    return x.argmin(axis, keepdims)
