@@ -355,6 +355,65 @@ def one_hot(indices: Tensor | Any, num_classes: int = -1, dtype: Any = np.int64)
     return Tensor._wrap(out.astype(dtype), t._dev)
 
 
+# ---- activations and layer normalisation (torch.nn.functional's names) ----------------------
+# ``inplace=`` is taken, as PyTorch's, so ported code runs; the result is always a new tensor,
+# since in-place writes are not recorded by autograd here (docs/pytorch.md).
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(x, 0); gradient 1 where x > 0, else 0 (at x = 0 too, as PyTorch)."""
+    return input.relu()
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """tanh(x); gradient 1 - tanh(x)²."""
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """σ(x) = 1 / (1 + exp(-x)); gradient σ(x) (1 - σ(x))."""
+    return input.sigmoid()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
+               inplace: bool = False) -> Tensor:
+    """x where x > 0, else negative_slope · x; gradient 1 or negative_slope (the slope at
+    x = 0, as PyTorch)."""
+    return where(input.data > 0, input, input * negative_slope)
+
+
+def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...],  # noqa: A002
+               weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5
+               ) -> Tensor:
+    """Layer normalisation (Ba et al., 2016), as ``torch.nn.functional.layer_norm``::
+
+        y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias
+
+    E and Var over the last ``len(normalized_shape)`` axes, which must be
+    ``normalized_shape``; Var is the biased one (divided by n, not n - 1). ``weight`` and
+    ``bias``, of shape ``normalized_shape``, are optional (1 and 0 without them)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
+        tuple(int(n) for n in normalized_shape)
+    if not shape:
+        raise ValueError("layer_norm: normalized_shape must have at least one axis, got ()")
+    if input.shape[-len(shape):] != shape:
+        raise ValueError(f"layer_norm: normalized_shape={shape} needs an input of shape "
+                         f"(*, {', '.join(map(str, shape))}), got {input.shape}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and p.shape != shape:
+            raise ValueError(f"layer_norm: {name} must have the shape normalized_shape={shape}, "
+                             f"got {p.shape}")
+        if p is not None and p.dtype != input.dtype:
+            raise TypeError(f"layer_norm: input dtype {input.dtype} does not match the {name}'s "
+                            f"dtype {p.dtype}")
+    axes = tuple(range(-len(shape), 0))
+    d = input - input.mean(axes, keepdims=True)
+    y = d / ((d * d).mean(axes, keepdims=True) + eps).sqrt()
+    if weight is not None:
+        y = y * weight
+    return y if bias is None else y + bias
+
+
 # ---- recurrent cells, composed from primitive ops ----------------------------------------
 # Each is one time step for a batch: x is (B, I) (or (I,)), the state (B, H) (or (H,)).
 # Weights use PyTorch's layout: W_ih is (G*H, I) and W_hh is (G*H, H), with the G gate blocks

@@ -1,4 +1,4 @@
-"""Helpers for training loops."""
+"""Helpers for training loops; ``rnn``: variable-length sequences (``pad_sequence``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, tensor
+from ...tensor import Tensor, tensor
+from . import rnn  # noqa: F401  (nn.utils.rnn, as torch.nn.utils.rnn)
 
 
 def detach_state(state: Any) -> Any:

@@ -1,0 +1,185 @@
+"""Weight initialisation, as ``torch.nn.init``.
+
+Each function fills its tensor in place and returns it. As PyTorch's (which run under
+``no_grad``), the fill is not recorded by autograd: the tensor gets a new array of its own dtype,
+on its own device, and a graph that saved the old one keeps it. Random values come from this
+package's generator (``tr.manual_seed``; or ``generator=``, a ``numpy.random.Generator``),
+drawn on the host in float64, so a CPU and a GPU tensor get the same values; the streams differ
+from PyTorch's.
+
+    model.apply(lambda m: nn.init.xavier_uniform_(m.weight) if isinstance(m, nn.Linear) else None)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import random as _random
+from ..tensor import Tensor
+
+
+def _fill(tensor: Tensor, host: Any) -> Tensor:
+    """Give ``tensor`` the host values ``host`` (its shape), cast to its dtype, on its device."""
+    tensor.data = tensor._dev.to_device(np.asarray(host).astype(tensor.dtype))
+    return tensor
+
+
+def _rng(tensor: Any, generator: np.random.Generator | None, where: str
+         ) -> np.random.Generator:
+    """The generator to draw from, once ``tensor`` is checked to be a floating-point Tensor."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{where}: expected a Tensor, got {type(tensor).__name__}")
+    if tensor.dtype.kind != "f":
+        raise TypeError(f"{where}: random values fill floating-point tensors, not {tensor.dtype}")
+    return _random.generator() if generator is None else generator
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The gain recommended for a nonlinearity, to scale an initialisation's std by:
+
+    linear, conv*, sigmoid: 1    tanh: 5/3    relu: √2    selu: 3/4
+    leaky_relu: √(2 / (1 + slope²)), slope = ``param`` (0.01 if None)
+    """
+    linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                  "conv_transpose2d", "conv_transpose3d"]
+    if nonlinearity in linear_fns or nonlinearity == "sigmoid":
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+
+
+def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight of shape (out, in, *kernel): in · k and out · k, k the
+    product of the kernel axes (1 for a (out, in) matrix), as PyTorch."""
+    if tensor.ndim < 2:
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 "
+                         "dimensions")
+    receptive_field = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
+
+
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
+             generator: np.random.Generator | None = None) -> Tensor:
+    """Fill with values drawn from U(a, b)."""
+    rng = _rng(tensor, generator, "uniform_")
+    if not a <= b:
+        raise ValueError(f"uniform_ expects a [from, to) range, but found from={a} > to={b}")
+    return _fill(tensor, rng.uniform(a, b, tensor.shape))
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
+            generator: np.random.Generator | None = None) -> Tensor:
+    """Fill with values drawn from N(mean, std²)."""
+    rng = _rng(tensor, generator, "normal_")
+    if not std >= 0:
+        raise ValueError(f"normal_ expects std >= 0.0, but found std {std}")
+    return _fill(tensor, rng.normal(mean, std, tensor.shape))
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill with ``val`` (cast to the tensor's dtype)."""
+    return _fill(tensor, np.full(tensor.shape, val))
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    """Fill with 0."""
+    return constant_(tensor, 0)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    """Fill with 1."""
+    return constant_(tensor, 1)
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
+                    generator: np.random.Generator | None = None) -> Tensor:
+    """Glorot & Bengio (2010): U(-a, a), a = gain · √(6 / (fan_in + fan_out)) (so the std is
+    gain · √(2 / (fan_in + fan_out)))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -a, a, generator)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0,
+                   generator: np.random.Generator | None = None) -> Tensor:
+    """Glorot & Bengio (2010): N(0, std²), std = gain · √(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float | None:
+    """gain / √fan, gain = calculate_gain(nonlinearity, a); None (with PyTorch's warning)
+    for a tensor with no elements, which is left as it is."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return None
+    return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu",
+                     generator: np.random.Generator | None = None) -> Tensor:
+    """He et al. (2015): U(-bound, bound), bound = √3 · std, std = gain / √fan, the fan of
+    ``mode`` ("fan_in" keeps the forward pass's variance, "fan_out" the backward's) and the
+    gain of ``nonlinearity`` with negative slope ``a``. (The default, leaky_relu with a = 0, is
+    relu's √2.)"""
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    if std is None:
+        return tensor
+    return uniform_(tensor, -math.sqrt(3.0) * std, math.sqrt(3.0) * std, generator)
+
+
+def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu",
+                    generator: np.random.Generator | None = None) -> Tensor:
+    """He et al. (2015): N(0, std²), std = gain / √fan (as ``kaiming_uniform_``)."""
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    return tensor if std is None else normal_(tensor, 0.0, std, generator)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1,
+                generator: np.random.Generator | None = None) -> Tensor:
+    """Saxe et al. (2013): a (semi-)orthogonal matrix times ``gain``. The tensor is seen as a
+    (rows, cols) matrix, rows = its first axis; its rows (rows <= cols) or its columns are
+    orthonormal. Made as PyTorch: the Q of a Gaussian matrix's QR, each column times the sign
+    of R's diagonal entry, which makes Q uniform over orthogonal matrices (Mezzadri, 2007)."""
+    rng = _rng(tensor, generator, "orthogonal_")
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = rng.standard_normal((rows, cols))
+    if rows < cols:  # QR of the tall transpose: orthonormal columns there are rows here
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(tensor.shape))
