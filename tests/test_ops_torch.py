@@ -998,7 +998,7 @@ def test_multinomial_and_map_location(tmp_path):
     assert s.shape == (2, 2) and s.dtype == np.int64
     assert (s.numpy()[0] == 1).all() and set(s.numpy()[1]) <= {0, 2}
     assert sorted(tr.multinomial(tr.tensor([1.0, 2.0, 3.0]), 3).numpy()) == [0, 1, 2]
-    with pytest.raises(ValueError, match="without replacement from 3 classes"):
+    with pytest.raises(ValueError, match="4 samples without replacement, but a row has fewer"):
         tr.multinomial(tr.tensor([1.0, 2.0, 3.0]), 4)
     with pytest.raises(ValueError, match="positive sum"):
         tr.multinomial(tr.zeros(3), 1)
@@ -1006,3 +1006,31 @@ def test_multinomial_and_map_location(tmp_path):
     assert tr.load(tmp_path / "c.trn", map_location="cpu")["w"].numpy().tolist() == [1, 1]
     with pytest.raises(TypeError, match="not both"):
         tr.load(tmp_path / "c.trn", device="cpu", map_location="cpu")
+
+
+def test_review_of_the_conveniences():
+    """copy_/fill_ and a 0-d masked_fill value cross devices (as torch's); mm/bmm take only
+    2-D/3-D; map_location takes only device names; multinomial refuses what torch refuses."""
+    from tinygrad_rnn.testing import strict
+
+    strict.register()
+    y = tr.zeros(3, device="strict").copy_(tr.tensor([1.0, 2.0, 3.0]))
+    assert y.device == "strict" and y.numpy().tolist() == [1, 2, 3]
+    x = tr.ones(3, device="strict")
+    m = tr.tensor([True, False, True], device="strict")
+    assert x.masked_fill(m, tr.tensor(0.0)).numpy().tolist() == [0, 1, 0]
+    with pytest.raises(ValueError, match="a number or a 0-d tensor"):
+        x.masked_fill(m, tr.ones(3, device="strict"))
+    with pytest.raises(RuntimeError, match="copy_ from a tensor that requires grad"):
+        tr.zeros(3).copy_(tr.ones(3, requires_grad=True))
+    with pytest.raises(ValueError, match=r"mm takes two 2-D tensors, got shapes \(2, 3, 4\)"):
+        tr.zeros(2, 3, 4).mm(tr.zeros(4, 5))
+    assert tr.zeros(2, 3, 4).bmm(tr.zeros(2, 4, 5)).shape == (2, 3, 5)
+    with pytest.raises(TypeError, match="floating-point"):
+        tr.multinomial(tr.tensor([1, 3]), 2)
+    with pytest.raises(ValueError, match="fewer classes of weight > 0"):
+        tr.multinomial(tr.tensor([1.0, 0.0, 0.0]), 2)
+    assert tr.multinomial(tr.zeros(0, 3), 2).shape == (0, 2)
+    with pytest.raises(TypeError, match="map_location must be a device name"):
+        tr.load("unused.trn", map_location=lambda s, loc: s)
+    assert tr.Tensor.long.__doc__ and tr.ones(2).int().dtype == np.int32

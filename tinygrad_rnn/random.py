@@ -92,16 +92,18 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> T
     ``num_samples`` class indices drawn with those weights (without ``replacement``, each at
     most once), int64 on probs' device, as ``torch.multinomial``. Drawn on the host from
     ``tr.manual_seed``'s generator."""
+    if probs.dtype.kind != "f":
+        raise TypeError(f"multinomial: probs must be floating-point, got {probs.dtype}")
     w = probs.numpy().astype(np.float64)
     rows = w.reshape(1, -1) if w.ndim == 1 else w
     if w.ndim not in (1, 2) or not np.all(np.isfinite(rows)) or np.any(rows < 0) or \
             np.any(rows.sum(axis=1) <= 0):
         raise ValueError("multinomial: probs must be 1-D or 2-D, finite, >= 0, with a "
                          "positive sum in every row")
-    if not replacement and num_samples > rows.shape[1]:
-        raise ValueError(f"multinomial: {num_samples} samples without replacement from "
-                         f"{rows.shape[1]} classes")
+    if not replacement and num_samples > (rows > 0).sum(axis=1).min(initial=num_samples):
+        raise ValueError(f"multinomial: {num_samples} samples without replacement, but a row "
+                         "has fewer classes of weight > 0")
     out = np.stack([_rng.choice(len(r), num_samples, replace=replacement, p=r / r.sum())
-                    for r in rows])
+                    for r in rows]) if len(rows) else np.zeros((0, num_samples))
     return tensor(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64),
                   device=probs.device)

@@ -408,6 +408,9 @@ def load(path: str | os.PathLike[str], device: str | None = None,
     if map_location is not None:
         if device is not None:
             raise TypeError("load: give device= or map_location=, not both")
+        if not isinstance(map_location, str) and type(map_location).__name__ != "device":
+            raise TypeError("load: map_location must be a device name ('cpu', 'cuda') or a "
+                            f"torch.device, not {type(map_location).__name__}")
         device = str(map_location)  # a device name (str() of a torch.device is one too)
     path = os.fspath(path)
     dev = get_device(device if device is not None else "cpu").name

@@ -437,23 +437,9 @@ class Tensor:
     def astype(self, dtype: DTypeLike) -> Tensor:
         return self.to(dtype=dtype)
 
-    def float(self) -> Tensor:
-        return self.to(dtype=np.float32)
+    # x.float(), x.double(), x.half(), x.long(), x.int(), x.bool(): set after the class, since
+    # methods named float, int and bool here would hide those types in the annotations below
 
-    def double(self) -> Tensor:
-        return self.to(dtype=np.float64)
-
-    def half(self) -> Tensor:
-        return self.to(dtype=np.float16)
-
-    def long(self) -> Tensor:
-        return self.to(dtype=np.int64)
-
-    def int(self) -> Tensor:
-        return self.to(dtype=np.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(dtype=np.bool_)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(dtype=other.dtype)
@@ -664,12 +650,12 @@ class Tensor:
         """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor, in
         place, under the rules of ``x += y`` (``_inplace``): outside autograd, same device."""
         o = self._lift(src)
-        if o._dev is not self._dev:
-            raise ValueError(f"copy_: the source is on {o.device!r}, this tensor on "
-                             f"{self.device!r}; move one with .to(device)")
         if autograd._GradMode.enabled and (self.requires_grad or o.requires_grad):
-            raise RuntimeError("copy_ on a tensor that requires grad is not recorded by "
-                               "autograd: do it under tr.no_grad()")
+            raise RuntimeError(f"copy_ {'into' if self.requires_grad else 'from'} a tensor "
+                               "that requires grad is not recorded by autograd: do it under "
+                               "tr.no_grad()")
+        if o._dev is not self._dev:  # across devices, as PyTorch's copy_ does
+            o = Tensor._wrap(self._dev.to_device(o._dev.to_host(o.data)), self._dev)
         try:
             values = self._dev.xp.broadcast_to(o.data, self.shape)
         except ValueError:
@@ -773,7 +759,19 @@ class Tensor:
     def matmul(self, other: Any) -> Tensor:
         return self @ other
 
-    mm = bmm = matmul  # PyTorch's 2-D and batched names; @ takes both
+    def mm(self, other: Tensor) -> Tensor:
+        """The product of two matrices (2-D only, as PyTorch's; ``@`` takes any)."""
+        return self._sized_matmul(other, 2, "mm")
+
+    def bmm(self, other: Tensor) -> Tensor:
+        """Batched matrix products of two 3-D tensors (as PyTorch's; ``@`` takes any)."""
+        return self._sized_matmul(other, 3, "bmm")
+
+    def _sized_matmul(self, other: Tensor, ndim: int, name: str) -> Tensor:
+        if self.ndim != ndim or getattr(other, "ndim", None) != ndim:
+            raise ValueError(f"{name} takes two {ndim}-D tensors, got shapes {self.shape} and "
+                             f"{getattr(other, 'shape', type(other).__name__)}; @ takes any")
+        return self @ other
 
     def __invert__(self) -> Tensor:
         """``~x``: logical not of a bool tensor, bitwise not of an integer one, as PyTorch."""
@@ -809,6 +807,11 @@ class Tensor:
             raise ValueError(f"masked_fill: a mask of shape {m.shape} does not broadcast to "
                              f"{self.shape}")
         v = value if isinstance(value, Tensor) else self._lift(value)
+        if v.ndim:
+            raise ValueError(f"masked_fill: the value must be a number or a 0-d tensor, got "
+                             f"shape {v.shape}")
+        if v._dev is not self._dev:  # a 0-d value moves, as in PyTorch
+            v = v.to(self.device)
         return where(m, v.to(dtype=self.dtype) if v.dtype != self.dtype else v, self)
 
     def __matmul__(self, other: Any) -> Tensor:
@@ -1188,6 +1191,20 @@ class Tensor:
 
     def __iter__(self) -> Iterator[Tensor]:
         return iter(unbind(self, 0))
+
+
+def _caster(name: str, dtype: Any) -> Callable[[Tensor], Tensor]:
+    def cast(self: Tensor) -> Tensor:
+        return self.to(dtype=dtype)
+
+    cast.__name__ = cast.__qualname__ = name
+    cast.__doc__ = f"This tensor as {np.dtype(dtype)} (``x.to({np.dtype(dtype).name!r})``)."
+    return cast
+
+
+for _name, _dtype in (("float", np.float32), ("double", np.float64), ("half", np.float16),
+                      ("long", np.int64), ("int", np.int32), ("bool", np.bool_)):
+    setattr(Tensor, _name, _caster(_name, _dtype))
 
 
 def _rebuild(cls: type, data: Any, dev: Device | str, requires_grad: bool) -> Tensor:
