@@ -19,50 +19,7 @@ from tinygrad_rnn.testing import gradcheck, gradgradcheck
 from tinygrad_rnn.testing import strategies as tst
 
 from .conftest import DEVICES
-
-RTOL = 1e-10  # float64 throughout: the engine and torch differ only by rounding
-
-
-def _rng(seed: int = 0) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
-def _as_tuple(out):
-    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
-
-
-def _compare_with_torch(ours, theirs, arrays, seed=0, rtol=RTOL, atol=0.0):
-    """Run ``ours`` on tinygrad_rnn tensors and ``theirs`` on torch tensors made from the same
-    float64 ``arrays`` (all requiring grad); assert equal values, then backpropagate one random
-    upstream gradient per output through both and assert equal input gradients."""
-    torch = pytest.importorskip("torch")
-    xs = [tr.tensor(a, requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    ys, us = _as_tuple(ours(*xs)), _as_tuple(theirs(*ts))
-    assert len(ys) == len(us)
-    rng = _rng(seed + 1000)
-    ours_loss, theirs_loss = None, None
-    for y, u in zip(ys, us):
-        assert y.dtype == np.float64
-        assert y.shape == tuple(u.shape)
-        np.testing.assert_allclose(y.numpy(), u.detach().numpy(), rtol=rtol, atol=atol)
-        v = rng.standard_normal(y.shape)
-        a = (y * tr.tensor(v)).sum()
-        b = (u * torch.tensor(v)).sum()
-        ours_loss = a if ours_loss is None else ours_loss + a
-        theirs_loss = b if theirs_loss is None else theirs_loss + b
-    ours_loss.backward()
-    theirs_loss.backward()
-    for k, (x, t) in enumerate(zip(xs, ts)):
-        if t.grad is None:  # torch never reached it: ours must hold zeros or nothing
-            assert x.grad is None or not np.any(x.grad.numpy()), f"input {k}"
-            continue
-        assert x.grad is not None, f"input {k}: torch has a gradient, tinygrad_rnn none"
-        assert x.grad.shape == x.shape
-        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of input {k}")
-    return xs
-
+from .test_ops_torch import _compare_with_torch, _rng
 
 # ---- std and norm ------------------------------------------------------------------------
 
