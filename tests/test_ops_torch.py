@@ -1034,3 +1034,19 @@ def test_review_of_the_conveniences():
     with pytest.raises(TypeError, match="map_location must be a device name"):
         tr.load("unused.trn", map_location=lambda s, loc: s)
     assert tr.Tensor.long.__doc__ and tr.ones(2).int().dtype == np.int32
+
+
+@pytest.mark.torch
+def test_flip_permute_transpose_take_pytorch_keywords():
+    pytest.importorskip("torch")
+    a = _rng(14).standard_normal((2, 3, 4))
+    _compare_with_torch(lambda x: x.flip(dims=[0, 2]), lambda t: t.flip(dims=[0, 2]), [a])
+    _compare_with_torch(lambda x: x.permute(dims=(2, 0, 1)), lambda t: t.permute(dims=(2, 0, 1)),
+                        [a])
+    _compare_with_torch(lambda x: x.transpose(dim0=0, dim1=2),
+                        lambda t: t.transpose(dim0=0, dim1=2), [a])
+    x = tr.tensor(a)
+    with pytest.raises(TypeError, match="got both axes and dims="):
+        x.flip(0, dims=[1])
+    with pytest.raises(TypeError, match="both dim0= and dim1="):
+        x.transpose(dim0=1)

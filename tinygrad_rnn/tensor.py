@@ -1039,8 +1039,11 @@ class Tensor:
     def view_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
 
-    def flip(self, *axes: Any) -> Tensor:
-        """The elements in reverse order along each of ``axes`` (ints, or one sequence)."""
+    def flip(self, *axes: Any, dims: Sequence[int] | None = None) -> Tensor:
+        """The elements in reverse order along each of ``axes`` (ints, or one sequence; or
+        PyTorch's ``dims=``)."""
+        if dims is not None:
+            axes = (dims,) if not axes else _both("flip", "axes", "dims")
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         reverse = normalize_axis(axes, self.ndim)
@@ -1059,16 +1062,24 @@ class Tensor:
                              f"{end_axis} (of {self.ndim} axes)")
         return self.reshape(*self.shape[:s], math.prod(self.shape[s:e + 1]), *self.shape[e + 1:])
 
-    def transpose(self, *axes: Any) -> Tensor:
-        """Two axes, ``transpose(dim0, dim1)``, swap them, as PyTorch's. Any other number of
-        axes, or one tuple of them, is a permutation, as NumPy's (``permute``); none reverses
-        the axes (``T``)."""
+    def transpose(self, *axes: Any, dim0: int | None = None, dim1: int | None = None
+                  ) -> Tensor:
+        """Two axes, ``transpose(dim0, dim1)``, swap them, as PyTorch's (keywords too). Any
+        other number of axes, or one tuple of them, is a permutation, as NumPy's
+        (``permute``); none reverses the axes (``T``)."""
+        if dim0 is not None or dim1 is not None:
+            if axes or dim0 is None or dim1 is None:
+                raise TypeError("transpose: give both dim0= and dim1=, and no other axes")
+            axes = (dim0, dim1)
         if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
             return self.swapaxes(*axes)
         return self.permute(*axes) if axes else Transpose.apply(self, axes=None)
 
-    def permute(self, *axes: Any) -> Tensor:
-        """The axes in the order given (a permutation of all of them)."""
+    def permute(self, *axes: Any, dims: Sequence[int] | None = None) -> Tensor:
+        """The axes in the order given (a permutation of all of them; or PyTorch's
+        ``dims=``)."""
+        if dims is not None:
+            axes = (dims,) if not axes else _both("permute", "axes", "dims")
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return Transpose.apply(self, axes=axes or None)  # none given: reversed
@@ -1229,6 +1240,10 @@ def host_array(v: Any) -> np.ndarray:
 
 
 _KIND = {"b": "bool", "i": "integer", "u": "integer", "f": "float", "c": "complex"}
+
+
+def _both(where: str, ours: str, theirs: str) -> Any:
+    raise TypeError(f"{where}() got both {ours} and {theirs}= (the same argument)")
 
 
 def _sizes(sizes: tuple[Any, ...]) -> tuple[int, ...]:
