@@ -197,3 +197,17 @@ def test_a_boolean_mask_of_the_wrong_shape_is_refused(device):
     a = np.arange(9.0).reshape(3, 3)
     for index in good:  # no int separated from an array by a slice: NumPy's rule is torch's
         np.testing.assert_array_equal(x[index].numpy(), a[index])
+
+
+def test_an_index_checked_by_its_caller_still_has_its_masks_expanded():
+    """GetItem(in_range=True) skips only the range check (embedding, cross_entropy)."""
+    from tinygrad_rnn.ops.movement import GetItem
+
+    a = np.arange(6.0).reshape(2, 3)
+    x = tr.tensor(a, requires_grad=True)
+    mask = np.array([[True, False, True], [False, True, False]])
+    y = GetItem.apply(x, index=mask, in_range=True)
+    np.testing.assert_array_equal(y.numpy(), a[mask])
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(mask, 2 * a, 0))
+    assert gradcheck(lambda t: GetItem.apply(t, index=mask, in_range=True) ** 2, [x])

@@ -172,7 +172,8 @@ class GetItem(Function):
                 self.index = index._replace(
                     then=check_index(self.xp, index.then, part.shape, index.first))
                 return part[self.index.then]
-            self.index = index if _is_basic(index) or in_range else \
+            self.index = index if _is_basic(index) else \
+                _expand_masks(index, self.xp, x.shape) if in_range else \
                 check_index(self.xp, index, x.shape)
             return x[self.index]
         except IndexError as e:
