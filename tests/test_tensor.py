@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import pickle
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -85,15 +87,38 @@ def test_unknown_device_is_a_clear_error():
         tr.zeros(2, device=3)
 
 
-def test_missing_cupy_says_how_to_install(monkeypatch):
+def _fresh_cupy_load(monkeypatch, module):
+    """backend as before its first look for CuPy, with ``module`` as what ``import cupy``
+    finds (None: not installed)."""
+    monkeypatch.setitem(sys.modules, "cupy", module)
     monkeypatch.setattr(backend, "_cupy", None)
-    monkeypatch.setattr(backend, "_cupy_error", "ModuleNotFoundError: No module named 'cupy'")
+    monkeypatch.setattr(backend, "_cupy_error", None)
+    monkeypatch.setattr(backend, "_cupy_hint", backend.CUPY_INSTALL_HINT)
     monkeypatch.delitem(backend._DEVICES, "cuda", raising=False)
+
+
+def test_missing_cupy_says_how_to_install(monkeypatch):
+    _fresh_cupy_load(monkeypatch, None)
     assert not tr.cuda.is_available()
-    with pytest.raises(RuntimeError, match=r"pip install .*tinygrad-rnn\[cuda12\]"):
+    with pytest.raises(RuntimeError, match=r"Error: .*pip install .*tinygrad-rnn\[cuda12\]"):
         tr.zeros(2, device="cuda")
     with pytest.raises(RuntimeError, match="cuda"):
         tr.ones(2).to("cuda")
+
+
+def test_cupy_without_a_usable_gpu_says_so_not_how_to_install(monkeypatch):
+    def no_driver():
+        raise RuntimeError("cudaErrorInsufficientDriver: CUDA driver version is insufficient")
+
+    runtime = types.SimpleNamespace(getDeviceCount=no_driver)
+    fake = types.SimpleNamespace(__version__="14.2.0", cuda=types.SimpleNamespace(runtime=runtime))
+    _fresh_cupy_load(monkeypatch, fake)
+    assert not tr.cuda.is_available()
+    with pytest.raises(RuntimeError, match=r"cudaErrorInsufficientDriver.*CuPy 14\.2\.0 is "
+                                           r"installed but cannot use a GPU.*nvidia-smi") as e:
+        tr.zeros(2, device="cuda")
+    assert "pip install" not in str(e.value)
+    assert "cuda" not in backend.known_devices()
 
 
 def test_device_mix_is_a_clear_error_naming_both_devices():

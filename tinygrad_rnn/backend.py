@@ -50,21 +50,28 @@ _DEVICES: dict[str, Device] = {
 }
 _cupy: ModuleType | None = None
 _cupy_error: str | None = None
+_cupy_hint = CUPY_INSTALL_HINT  # what to do about _cupy_error
 
 
 def _load_cupy() -> ModuleType | None:
     """Import CuPy once; remember why it failed so the error can say it."""
-    global _cupy, _cupy_error
+    global _cupy, _cupy_error, _cupy_hint
     if _cupy is None and _cupy_error is None:
         try:
             import cupy
-
+        except Exception as e:  # not installed, or broken
+            _cupy_error = f"{type(e).__name__}: {e}"
+            return None
+        try:
             if cupy.cuda.runtime.getDeviceCount() < 1:
                 raise RuntimeError("CuPy found no CUDA device")
             _cupy = cupy
             _DEVICES["cuda"] = Device("cuda", cupy.ndarray, cupy, cupy.asarray, cupy.asnumpy)
-        except Exception as e:  # ImportError, or a CUDA driver/runtime error
+        except Exception as e:  # a CUDA driver/runtime error: CuPy is there, the GPU is not
             _cupy_error = f"{type(e).__name__}: {e}"
+            _cupy_hint = (f"CuPy {cupy.__version__} is installed but cannot use a GPU: check that "
+                          "nvidia-smi sees one and that the CuPy package matches the driver's "
+                          "CUDA version (cupy-cuda12x or cupy-cuda13x)")
     return _cupy
 
 
@@ -95,7 +102,7 @@ def get_device(name: str) -> Device:
         _load_cupy()
         if "cuda" in _DEVICES:
             return _DEVICES["cuda"]
-        raise RuntimeError(f"device 'cuda' is not available ({_cupy_error}); {CUPY_INSTALL_HINT}")
+        raise RuntimeError(f"device 'cuda' is not available ({_cupy_error}); {_cupy_hint}")
     raise ValueError(f"unknown device {name!r}; known devices: 'cpu', 'cuda'")
 
 

@@ -20,8 +20,9 @@ precomputed addresses, with no array object per step.
 Where a kernel writes over one of its inputs, the loops pass the same array object as input
 and output: CuPy copies an input that overlaps an output held by another object, which would
 cost a copy per step. Without a GPU, tests/test_kernel_calls.py checks every kernel call of
-the array path and each kernel body, compiled as C++, against the NumPy step, and
-tests/test_pointer_steps.py runs the pointer loops themselves on NumPy memory.
+the array path and each kernel body, compiled as C++, against the NumPy step,
+tests/test_pointer_steps.py runs the pointer loops themselves on NumPy memory, and
+tests/test_cuda_compile.py compiles every kernel with nvcc where it is installed.
 Each op equals its composed twin in value and gradient (tests/test_fused.py). Their backward
 works on arrays only, so ``create_graph=True`` through them is refused with a clear error.
 
