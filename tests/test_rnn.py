@@ -158,6 +158,61 @@ def test_lengths_match_torch_packed_sequences(cfg, data):
         assert rel_err(dict(ours.named_parameters())[name].grad.numpy(), p.grad.numpy()) < 1e-9
 
 
+@pytest.mark.torch
+@given(cfg=layer_configs(max_layers=2), impl=st.sampled_from(["fused", "composed"]),
+       data=st.data())
+def test_packed_input_matches_torch(cfg, impl, data):
+    """A PackedSequence in, a PackedSequence out, as torch's: the same packed data, batch
+    sizes and indices, states in the batch's own order, and every gradient; batch_first
+    changes nothing for a packed input."""
+    torch = pytest.importorskip("torch")
+    from tinygrad_rnn.nn.utils.rnn import PackedSequence, pack_padded_sequence
+
+    cfg = dict(cfg, unbatched=False)
+    ours, theirs = make_pair(cfg, torch)
+    ours.impl = impl
+    T, B = cfg["T"], cfg["B"]
+    lengths = data.draw(st.lists(st.integers(1, T), min_size=B, max_size=B))
+    sort = data.draw(st.booleans())  # enforce_sorted=True on a batch sorted beforehand
+    if sort:
+        lengths = sorted(lengths, reverse=True)
+    rng = np.random.default_rng(cfg["seed"])
+    xs, hs, cs = shapes_of(cfg)
+    x = rng.standard_normal(xs)
+    is_lstm = cfg["mode"] == "LSTM"
+    tx, px = tr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    h0, c0 = rng.standard_normal(hs), rng.standard_normal(cs)
+    th0, tc0 = tr.tensor(h0, requires_grad=True), tr.tensor(c0, requires_grad=True)
+    ph0, pc0 = torch.tensor(h0, requires_grad=True), torch.tensor(c0, requires_grad=True)
+    ours_hx = ((th0, tc0) if is_lstm else th0) if cfg["give_state"] else None
+    theirs_hx = ((ph0, pc0) if is_lstm else ph0) if cfg["give_state"] else None
+    packed = pack_padded_sequence(tx, lengths, batch_first=cfg["batch_first"],
+                                  enforce_sorted=sort)
+    out, st_ = ours(packed, ours_hx)
+    pout, pst = theirs(torch.nn.utils.rnn.pack_padded_sequence(
+        px, torch.tensor(lengths), batch_first=cfg["batch_first"], enforce_sorted=sort), theirs_hx)
+    assert isinstance(out, PackedSequence)
+    np.testing.assert_array_equal(out.batch_sizes.numpy(), pout.batch_sizes.numpy())
+    for a, b in [(out.sorted_indices, pout.sorted_indices),
+                 (out.unsorted_indices, pout.unsorted_indices)]:
+        assert (a is None) == (b is None) and (a is None or np.array_equal(a.numpy(), b.numpy()))
+    ours_states = list(st_) if is_lstm else [st_]
+    theirs_states = list(pst) if is_lstm else [pst]
+    assert rel_err(out.data.numpy(), pout.data.detach().numpy()) < 1e-9
+    for a, b in zip(ours_states, theirs_states):
+        assert rel_err(a.numpy(), b.detach().numpy()) < 1e-9
+    ups = [rng.standard_normal(t.shape) for t in [out.data, *ours_states]]
+    sum((t * tr.tensor(u)).sum() for t, u in zip([out.data, *ours_states], ups)).backward()
+    sum((t * torch.tensor(u)).sum() for t, u in zip([pout.data, *theirs_states], ups)).backward()
+    assert rel_err(tx.grad.numpy(), px.grad.numpy()) < 1e-9
+    if cfg["give_state"]:
+        assert rel_err(th0.grad.numpy(), ph0.grad.numpy()) < 1e-9
+        if is_lstm:
+            assert rel_err(tc0.grad.numpy(), pc0.grad.numpy()) < 1e-9
+    for name, p in theirs.named_parameters():
+        assert rel_err(dict(ours.named_parameters())[name].grad.numpy(), p.grad.numpy()) < 1e-9
+
+
 CELLS = {"rnn": (nn.RNNCell, "RNNCell"), "lstm": (nn.LSTMCell, "LSTMCell"),
          "gru": (nn.GRUCell, "GRUCell")}
 

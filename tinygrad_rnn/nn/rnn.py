@@ -19,7 +19,9 @@ Beyond PyTorch:
 - ``lengths=``: one length per sequence of a padded batch, without sorting or packing. A finished
   sequence's state freezes, its padded outputs are zero, ``h_n`` is the state at its own last
   step, and the reverse direction starts at each sequence's own end. What the padding holds
-  (zeros, NaN, anything) changes nothing, and its gradient is zero.
+  (zeros, NaN, anything) changes nothing, and its gradient is zero. A ``PackedSequence``
+  (``nn.utils.rnn``), as PyTorch code passes, runs as exactly this: unpacked to the padded
+  batch and its lengths, and the output packed the same way.
 - ``forget_bias=`` (LSTM): added to the forget-gate block of every ``bias_ih`` at
   initialisation. The default 0 keeps PyTorch's initialisation; 1.0 is the classic choice for
   long dependencies. The parameters stay those of a plain LSTM, so they still load into PyTorch.
@@ -43,6 +45,7 @@ from ..ops.movement import cat, stack
 from ..tensor import DTypeLike, Tensor
 from ..viz import mark_step
 from .module import Module, param_dtype
+from .utils.rnn import PackedSequence, _packed_like, pad_packed_sequence
 
 State = Tensor | tuple[Tensor, Tensor]
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -322,12 +325,26 @@ class RNNBase(Module):
         return s
 
     # ---- forward ---------------------------------------------------------------------------
-    def forward(self, input: Tensor, hx: State | None = None,  # noqa: A002 - PyTorch's name
-                lengths: Any = None) -> tuple[Tensor, State]:
+    def forward(self, input: Tensor | PackedSequence,  # noqa: A002 - PyTorch's name
+                hx: State | None = None, lengths: Any = None
+                ) -> tuple[Tensor | PackedSequence, State]:
         """Run the whole sequence. ``input`` is (T, B, I), (B, T, I) with ``batch_first``, or
-        (T, I) unbatched. Returns ``(output, h_n)`` (``(output, (h_n, c_n))`` for LSTM): output
-        is (T, B, D*H_out) (batch-first if asked), states (num_layers*D, B, H_out)."""
-        x, states, batched = self._prepare(input, hx)
+        (T, I) unbatched, or a ``PackedSequence``. Returns ``(output, h_n)``
+        (``(output, (h_n, c_n))`` for LSTM): output is (T, B, D*H_out) (batch-first if asked),
+        or a ``PackedSequence`` for a packed input; states (num_layers*D, B, H_out), in the
+        batch's own order (a packed batch's too, as PyTorch's)."""
+        if isinstance(input, PackedSequence):  # run as the padded batch with its lengths
+            if lengths is not None:
+                raise ValueError(f"{type(self).__name__}: a PackedSequence carries its own "
+                                 "lengths; lengths= is for a padded batch")
+            padded, lens = pad_packed_sequence(input)
+            output, state = self._forward(padded, hx, lens, batch_first=False)
+            return _packed_like(output, input), state
+        return self._forward(input, hx, lengths, self.batch_first)
+
+    def _forward(self, input: Tensor, hx: State | None, lengths: Any,  # noqa: A002
+                 batch_first: bool) -> tuple[Tensor, State]:
+        x, states, batched = self._prepare(input, hx, batch_first)
         T, B = x.shape[0], x.shape[1]
         mask = self._mask(lengths, T, B, batched, x)
         if mask is not None:
@@ -351,7 +368,7 @@ class RNNBase(Module):
             x = outs[0] if len(outs) == 1 else cat(outs, axis=2)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, training=True)
-        output = x if not self.batch_first or not batched else x.transpose(1, 0, 2)
+        output = x if not batch_first or not batched else x.transpose(1, 0, 2)
         h_last = stack(h_n, 0)
         if not batched:
             output, h_last = output.squeeze(1), h_last.squeeze(1)
@@ -360,7 +377,7 @@ class RNNBase(Module):
         c_last = stack(c_n, 0)
         return output, (h_last, c_last if batched else c_last.squeeze(1))
 
-    def _prepare(self, input: Tensor, hx: Any  # noqa: A002
+    def _prepare(self, input: Tensor, hx: Any, batch_first: bool  # noqa: A002
                  ) -> tuple[Tensor, list[Tensor], bool]:
         """The input as (T, B, I) and the initial states as (L*D, B, *), checked."""
         _check_input(self, input, (2, 3), self.input_size)
@@ -368,7 +385,7 @@ class RNNBase(Module):
         if not batched:
             x = input.unsqueeze(1)
         else:
-            x = input.transpose(1, 0, 2) if self.batch_first else input
+            x = input.transpose(1, 0, 2) if batch_first else input
         if x.shape[0] == 0:
             raise ValueError(f"{type(self).__name__}: the input has no time steps (shape "
                              f"{input.shape}); a sequence needs at least one")

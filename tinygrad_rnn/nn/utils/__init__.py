@@ -1,4 +1,4 @@
-"""Helpers for training loops; ``rnn``: variable-length sequences (``pad_sequence``)."""
+"""Helpers for training loops; ``rnn``: variable-length sequences (padding and packing)."""
 
 from __future__ import annotations
 
