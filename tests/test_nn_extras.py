@@ -482,3 +482,51 @@ def test_pad_sequence_import_paths():
 
     assert nn.utils.rnn is rnn_utils and rnn_utils.pad_sequence is pad_sequence
     assert nn.utils.clip_grad_norm_ is not None  # nn.utils is still the module it was
+
+
+# ---- Embedding.from_pretrained ---------------------------------------------------------------
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("freeze", [True, False])
+@pytest.mark.parametrize("padding_idx", [None, 1, -1])
+def test_embedding_from_pretrained_matches_torch(freeze, padding_idx):
+    """The weight's values (the padding row kept), requires_grad, lookups and gradients, as
+    torch's; the weight is a copy, and no random number is drawn."""
+    torch = pytest.importorskip("torch")
+    w = np.random.default_rng(0).standard_normal((5, 3))
+    source = t(w)
+    state = tr.random.generator().bit_generator.state
+    ours = nn.Embedding.from_pretrained(source, freeze=freeze, padding_idx=padding_idx)
+    assert tr.random.generator().bit_generator.state == state
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(w), freeze=freeze,
+                                                padding_idx=padding_idx)
+    assert repr(ours) == repr(theirs)
+    assert ours.weight.requires_grad == theirs.weight.requires_grad == (not freeze)
+    assert ours.weight.dtype == np.float64
+    np.testing.assert_array_equal(ours.weight.numpy(), w)
+    idx = [[0, 1, 4], [1, 1, 3]]
+    out, ref = ours(idx), theirs(torch.tensor(idx))
+    np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
+    if not freeze:
+        (out * out).sum().backward()
+        (ref * ref).sum().backward()
+        np.testing.assert_array_equal(ours.weight.grad.numpy(), theirs.weight.grad.numpy())
+        ours.weight.data[0, 0] = 7.0
+        assert source.numpy()[0, 0] == w[0, 0]  # a copy: the source does not change
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_embedding_from_pretrained_keeps_device_and_dtype(device):
+    w = tr.tensor(np.ones((3, 2), dtype=np.float32), device=device)
+    e = nn.Embedding.from_pretrained(w)
+    assert e.weight.device == device and e.weight.dtype == np.float32
+    e64 = nn.Embedding.from_pretrained(np.ones((3, 2)), dtype="float32", device=device)
+    assert e64.weight.device == device and e64.weight.dtype == np.float32
+    with pytest.raises(ValueError, match=r"must be 2-D \(num_embeddings, embedding_dim\), got "
+                                         r"shape \(3,\)"):
+        nn.Embedding.from_pretrained(np.ones(3))
+    with pytest.raises(TypeError, match="must be a floating-point one, got int64"):
+        nn.Embedding.from_pretrained(np.ones((3, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"padding_idx must be an index in \[-3, 3\)"):
+        nn.Embedding.from_pretrained(np.ones((3, 2)), padding_idx=3)

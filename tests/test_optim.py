@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import nn, optim
@@ -223,6 +225,118 @@ def test_scheduler_state_dict_round_trip(make):
         sched_b.load_state_dict({"last_epoch": 3})
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("resume_at", [0, 3, 9])
+@pytest.mark.parametrize(("ours", "kw", "theirs", "tkw"), SCHEDULE_CASES,
+                         ids=[c[0] + str(i) for i, c in enumerate(SCHEDULE_CASES)])
+def test_scheduler_resumed_with_last_epoch_matches_torch(ours, kw, theirs, tkw, resume_at):
+    """Resuming as a checkpoint does: the optimizer's groups hold initial_lr and the lrs of
+    step k + 1 (a schedule stepped k + 1 times), and the schedule is made again with
+    last_epoch=k; its lrs go on as the schedule's that never stopped, and as torch's (but for
+    torch's StepLR where step k + 1 is a decay: it decays twice)."""
+    torch = pytest.importorskip("torch")
+
+    def resumed(mod, opt, name, kwargs):
+        first = getattr(mod, name)(opt, **kwargs)  # records initial_lr in the groups
+        with warnings.catch_warnings():  # torch's: a schedule stepped before the optimizer
+            warnings.simplefilter("ignore", UserWarning)
+            for _ in range(resume_at + 1):  # the groups' lrs of step k + 1
+                first.step()
+        return getattr(mod, name)(opt, **kwargs, last_epoch=resume_at)
+
+    got = our_lrs(lambda mod, opt: resumed(mod, opt, ours, kw), steps=12)
+    fresh = our_lrs(lambda mod, opt: getattr(mod, ours)(opt, **kw), steps=resume_at + 13)
+    np.testing.assert_allclose(got, fresh[resume_at + 1:], rtol=RTOL, atol=1e-15)
+    if theirs == "StepLR" and (resume_at + 1) % tkw["step_size"] == 0:
+        return  # torch's StepLR decays a second time there (its constructor's step does)
+    expected = torch_lrs(torch, lambda mod, opt: resumed(mod, opt, theirs, tkw), steps=12)
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=1e-15)
+
+
+def test_resuming_a_schedule_needs_initial_lr():
+    opt = optim.SGD(make_params("cpu"), lr=0.1)
+    with pytest.raises(KeyError, match=r"'initial_lr' is not specified in param_groups\[0\] "
+                                       "when resuming a schedule at last_epoch=4"):
+        optim.StepLR(opt, 3, last_epoch=4)
+    assert "initial_lr" not in opt.param_groups[0]  # nothing changed
+    with pytest.raises(ValueError, match="Invalid last_epoch: -2"):
+        optim.StepLR(opt, 3, last_epoch=-2)
+
+
+# ---- ReduceLROnPlateau ----------------------------------------------------------------------
+@pytest.mark.torch
+@given(metrics=st.lists(st.one_of(st.floats(-3, 3), st.sampled_from([1.0, float("nan")])),
+                        min_size=1, max_size=40),
+       mode=st.sampled_from(["min", "max"]), threshold_mode=st.sampled_from(["rel", "abs"]),
+       threshold=st.sampled_from([0.0, 1e-4, 0.1]), patience=st.integers(0, 3),
+       cooldown=st.integers(0, 2), factor=st.sampled_from([0.1, 0.5, 0.0]),
+       min_lr=st.sampled_from([0.0, 1e-3, (1e-3, 0.005)]), eps=st.sampled_from([1e-8, 1e-2]))
+def test_reduce_lr_on_plateau_matches_torch(metrics, mode, threshold_mode, threshold, patience,
+                                            cooldown, factor, min_lr, eps):
+    """The lrs, step by step, and every counter of the state, as torch's; then torch's state
+    loads here and goes on the same."""
+    torch = pytest.importorskip("torch")
+    kw = dict(mode=mode, factor=factor, patience=patience, threshold=threshold,
+              threshold_mode=threshold_mode, cooldown=cooldown, eps=eps,
+              min_lr=list(min_lr) if isinstance(min_lr, tuple) else min_lr)
+
+    def run(mod_optim, sched_mod, params):
+        opt = mod_optim.SGD([{"params": [params[0]], "lr": 0.1}, {"params": [params[1]]}],
+                            lr=0.02)
+        sched = sched_mod.ReduceLROnPlateau(opt, **kw)
+        lrs = []
+        for m in metrics:
+            sched.step(m)
+            lrs.append(sched.get_last_lr())
+            assert lrs[-1] == [g["lr"] for g in opt.param_groups]
+        return lrs, sched, opt
+
+    t_lrs, t_sched, t_opt = run(torch.optim, torch.optim.lr_scheduler,
+                                [torch.zeros(2, requires_grad=True),
+                                 torch.zeros(3, requires_grad=True)])
+    o_lrs, o_sched, o_opt = run(optim, optim, make_params("cpu", [np.zeros(2), np.zeros(3)]))
+    np.testing.assert_allclose(o_lrs, t_lrs, rtol=1e-15, atol=0)
+    ours_sd, theirs_sd = o_sched.state_dict(), t_sched.state_dict()
+    assert_plain(ours_sd)
+    assert set(ours_sd) == set(theirs_sd)
+    for k in ("num_bad_epochs", "cooldown_counter", "last_epoch", "best", "min_lrs"):
+        np.testing.assert_array_equal(ours_sd[k], theirs_sd[k])
+    o_sched.load_state_dict(theirs_sd)  # torch's state goes on here as in torch
+    for m in metrics[:5]:
+        o_sched.step(tr.tensor(m))
+        t_sched.step(torch.tensor(m))
+        assert o_sched.get_last_lr() == t_sched.get_last_lr()
+
+
+def test_reduce_lr_on_plateau_refuses_bad_settings_and_states():
+    opt = optim.SGD(make_params("cpu"), lr=0.1)
+    with pytest.raises(ValueError, match=r"Invalid factor: 1.0 \(must be < 1.0"):
+        optim.ReduceLROnPlateau(opt, factor=1.0)
+    with pytest.raises(ValueError, match=r"mode must be one of \('min', 'max'\), got 'low'"):
+        optim.ReduceLROnPlateau(opt, mode="low")
+    with pytest.raises(ValueError, match="threshold_mode must be one of"):
+        optim.ReduceLROnPlateau(opt, threshold_mode="relative")
+    with pytest.raises(ValueError, match="expected 1 min_lrs"):
+        optim.ReduceLROnPlateau(opt, min_lr=[0.1, 0.2])
+    with pytest.raises(ValueError, match="Invalid patience: -1"):
+        optim.ReduceLROnPlateau(opt, patience=-1)
+    with pytest.raises(TypeError, match="SGD is not an Optimizer|not an Optimizer"):
+        optim.ReduceLROnPlateau(object())
+    sched = optim.ReduceLROnPlateau(opt, patience=0)
+    sched.step(1.0)
+    sd = sched.state_dict()
+    with pytest.raises(ValueError, match="nothing was loaded: .*mode must be one of"):
+        sched.load_state_dict({**sd, "mode": "low", "best": 5.0})
+    assert sched.best == 1.0
+    with pytest.raises(ValueError, match="nothing was loaded: missing keys"):
+        sched.load_state_dict({"best": 0.0})
+    sched.step(2.0)  # worse, patience 0: cut
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.01)
+    opt.add_param_group({"params": make_params("cpu", [np.zeros(1)]), "lr": 0.5})
+    sched.step(3.0)  # the new group gets the default min_lr, as torch's
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.001, 0.05])
+
+
 # ---- gradient clipping ----------------------------------------------------------------------
 GRADS = [g * s for g, s in zip((_rng.standard_normal(s) for s in SHAPES), (3.0, 0.1, 1.0))]
 
@@ -362,8 +476,8 @@ def test_state_dict_round_trip_continues_exactly(device, cls, kwargs):
     run_ours(opt_b, params_b, 4)
     for a, b in zip(params_a, params_b):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
-    for st in opt_b.state.values():  # state lives on the parameters' device
-        for v in st.values():
+    for state in opt_b.state.values():  # state lives on the parameters' device
+        for v in state.values():
             assert isinstance(v, int) or isinstance(v, params_b[0]._dev.array_type)
 
 

@@ -43,7 +43,7 @@ ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tens
 
 __all__ = [
     "SGD", "Adam", "AdamW", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearWarmup",
-    "Optimizer", "RMSprop", "SequentialLR", "StepLR",
+    "Optimizer", "RMSprop", "ReduceLROnPlateau", "SequentialLR", "StepLR",
 ]
 
 # a per-parameter state entry is either an array shaped like the parameter or a step count
@@ -625,16 +625,25 @@ class LRScheduler:
     As in PyTorch, making a schedule takes step 0 (sets the lr for the first optimizer step),
     each ``step()`` (called after ``optimizer.step()``) moves to the next, and the base lrs are
     the groups' ``initial_lr`` (recorded from ``lr`` by the first schedule made).
+    ``last_epoch=k`` resumes a schedule: making it takes step k + 1 (the groups must hold the
+    ``initial_lr`` a first schedule recorded, as after loading an optimizer's state dict).
     """
 
-    def __init__(self, optimizer: Optimizer) -> None:
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        last_epoch = _count("last_epoch", last_epoch, -1)
+        if last_epoch != -1:  # resuming: the base lrs are those the first schedule recorded
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
+                                   f"when resuming a schedule at last_epoch={last_epoch}: load "
+                                   "the optimizer's state dict first, or start at -1")
         self.optimizer = optimizer
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
         self.base_lrs: list[float] = [float(g["initial_lr"]) for g in optimizer.param_groups]
-        self.last_epoch = -1
+        self.last_epoch = last_epoch
         self._last_lr: list[float] = list(self.base_lrs)
         self.step()
 
@@ -703,10 +712,11 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """``lr = base_lr * gamma ** (t // step_size)``: decay by ``gamma`` every ``step_size``."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         self.step_size = _count("step_size", step_size, 1)
         self.gamma = _at_least("gamma", gamma)
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def lr_at(self, t: int) -> list[float]:
         return [base * self.gamma ** (t // self.step_size) for base in self.base_lrs]
@@ -719,9 +729,10 @@ class StepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """``lr = base_lr * gamma ** t``."""
 
-    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+    def __init__(self, optimizer: Optimizer, gamma: float,
+                 last_epoch: int = -1) -> None:
         self.gamma = _at_least("gamma", gamma)
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def lr_at(self, t: int) -> list[float]:
         return [base * self.gamma**t for base in self.base_lrs]
@@ -734,10 +745,11 @@ class CosineAnnealingLR(LRScheduler):
     """``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2`` (SGDR without
     restarts; past ``T_max`` the cosine goes on, as in PyTorch)."""
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
         self.T_max = _count("T_max", T_max, 1)
         self.eta_min = _at_least("eta_min", eta_min)
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def lr_at(self, t: int) -> list[float]:
         c = (1.0 + math.cos(math.pi * t / self.T_max)) / 2.0
@@ -755,10 +767,11 @@ class LinearWarmup(LRScheduler):
     which refuses ``f = 0``; this allows it). ``warmup_steps=0`` is no warmup: ``base_lr`` from
     the start, where ``LinearLR(total_iters=0)`` would stay at ``f * base_lr``."""
 
-    def __init__(self, optimizer: Optimizer, warmup_steps: int, start_factor: float = 0.0) -> None:
+    def __init__(self, optimizer: Optimizer, warmup_steps: int, start_factor: float = 0.0,
+                 last_epoch: int = -1) -> None:
         self.warmup_steps = _count("warmup_steps", warmup_steps, 0)
         self.start_factor = _start_factor(start_factor)
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"warmup_steps": lambda v: _count("warmup_steps", v, 0),
@@ -778,7 +791,7 @@ class SequentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
-                 milestones: Sequence[int]) -> None:
+                 milestones: Sequence[int], last_epoch: int = -1) -> None:
         schedulers, milestones = list(schedulers), list(milestones)
         if not schedulers:
             raise ValueError("SequentialLR needs at least one scheduler")
@@ -792,7 +805,7 @@ class SequentialLR(LRScheduler):
                              f"{len(schedulers) - 1} milestones, got {len(milestones)}")
         self._schedulers = schedulers
         self._milestones = _milestones(milestones)
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         n = len(self._schedulers) - 1
@@ -837,3 +850,145 @@ class SequentialLR(LRScheduler):
         for k in self.state_dict():
             if k != "_schedulers":
                 setattr(self, k, _plain(state_dict[k], k))
+
+
+class ReduceLROnPlateau:
+    """Cut every group's lr by ``factor`` when a metric stops improving, as PyTorch's: call
+    ``step(metric)`` once per evaluation (say, the validation loss each epoch).
+
+    The metric improves when it beats the best so far by more than ``threshold``: relatively
+    (``threshold_mode="rel"``: below ``best * (1 - threshold)`` in ``mode="min"``, above
+    ``best * (1 + threshold)`` in "max") or absolutely ("abs": ``best ∓ threshold``). After
+    more than ``patience`` evaluations in a row without one, each lr becomes
+    ``max(lr * factor, min_lr)`` (unless that changes it by ``eps`` or less), and the next
+    ``cooldown`` evaluations count no bad ones. A NaN metric never improves. The schedule reads
+    and writes the groups' current lrs, so it does not combine with the closed-form ones.
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | Sequence[float] = 0.0,
+                 eps: float = 1e-8) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        settings = dict(mode=mode, factor=factor, patience=patience, threshold=threshold,
+                        threshold_mode=threshold_mode, cooldown=cooldown, eps=eps)
+        for k, check in self._fields().items():
+            if k in settings:
+                settings[k] = check(settings[k])
+        n = len(optimizer.param_groups)
+        if isinstance(min_lr, (list, tuple)):
+            if len(min_lr) != n:
+                raise ValueError(f"expected {n} min_lrs (one per param group), got {len(min_lr)}")
+            self.default_min_lr, self.min_lrs = None, [_at_least("min_lr", v) for v in min_lr]
+        else:
+            self.default_min_lr = _at_least("min_lr", min_lr)
+            self.min_lrs = [self.default_min_lr] * n
+        self.optimizer = optimizer
+        self.mode, self.factor, self.patience = settings["mode"], settings["factor"], \
+            settings["patience"]
+        self.threshold, self.threshold_mode = settings["threshold"], settings["threshold_mode"]
+        self.cooldown, self.eps = settings["cooldown"], settings["eps"]
+        self.mode_worse = math.inf if self.mode == "min" else -math.inf
+        self.best = self.mode_worse
+        self.cooldown_counter = 0
+        self.num_bad_epochs = 0
+        self.last_epoch = 0
+        self._last_lr = [float(g["lr"]) for g in optimizer.param_groups]
+
+    @staticmethod
+    def _fields() -> dict[str, Callable[[Any], Any]]:
+        def choice(name: str, allowed: tuple[str, ...]) -> Callable[[Any], str]:
+            def check(v: Any) -> str:
+                if v not in allowed:
+                    raise ValueError(f"{name} must be one of {allowed}, got {v!r}")
+                return v
+            return check
+
+        def factor(v: Any) -> float:
+            f = _at_least("factor", v)
+            if not f < 1.0:
+                raise ValueError(f"Invalid factor: {v!r} (must be < 1.0: it cuts the lr)")
+            return f
+
+        return {"mode": choice("mode", ("min", "max")),
+                "threshold_mode": choice("threshold_mode", ("rel", "abs")),
+                "factor": factor, "patience": lambda v: _count("patience", v, 0),
+                "threshold": lambda v: _at_least("threshold", v),
+                "cooldown": lambda v: _count("cooldown", v, 0),
+                "eps": lambda v: _at_least("eps", v),
+                "cooldown_counter": lambda v: _count("cooldown_counter", v, 0),
+                "num_bad_epochs": lambda v: _count("num_bad_epochs", v, 0),
+                "last_epoch": lambda v: _count("last_epoch", v, 0),
+                "best": lambda v: _real("best", v)}
+
+    def _improves(self, current: float) -> bool:
+        best, t = self.best, self.threshold
+        if self.mode == "min":
+            return current < (best * (1.0 - t) if self.threshold_mode == "rel" else best - t)
+        return current > (best * (1.0 + t) if self.threshold_mode == "rel" else best + t)
+
+    def step(self, metrics: Any) -> None:
+        """Record one evaluation's metric (a number, or a one-element tensor or array)."""
+        current = float(host_array(metrics).reshape(-1)[0]) if not isinstance(
+            metrics, numbers.Real) else float(metrics)
+        self.last_epoch += 1
+        if self._improves(current):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:  # in cooldown: bad evaluations do not count
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            groups = self.optimizer.param_groups
+            if len(groups) != len(self.min_lrs):  # a group was added since
+                if self.default_min_lr is None:
+                    raise ValueError(f"ReduceLROnPlateau: the optimizer has {len(groups)} "
+                                     f"param groups but min_lr gave {len(self.min_lrs)}; set "
+                                     "min_lrs to one per group")
+                self.min_lrs = [self.default_min_lr] * len(groups)
+            for group, low in zip(groups, self.min_lrs):
+                new = max(float(group["lr"]) * self.factor, low)
+                if float(group["lr"]) - new > self.eps:
+                    group["lr"] = new
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
+
+    @property
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates after the last ``step()``, one per group."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer, as a plain structure (PyTorch's keys)."""
+        return {k: _plain(v, k) for k, v in vars(self).items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore a state saved by ``state_dict`` (here or by PyTorch), checked first."""
+        own = self.state_dict()
+        if not isinstance(state_dict, Mapping):
+            raise ValueError("ReduceLROnPlateau.load_state_dict failed, nothing was loaded: "
+                             "expected a dict, as state_dict() gives")
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own and k not in _TORCH_ONLY]
+        problems = [f"missing keys {missing}, unexpected keys {unexpected}"] \
+            if missing or unexpected else []
+        for k, check in self._fields().items():
+            if k in state_dict:
+                problems += _problems(lambda k=k, check=check: check(state_dict[k]))
+        lrs = state_dict.get("min_lrs")
+        if not isinstance(lrs, Sequence) or isinstance(lrs, str):
+            problems.append("min_lrs must be a list of learning rates")
+        else:
+            problems += _problems(lambda: [_at_least("min_lr", v) for v in lrs])
+        if problems:
+            raise ValueError("ReduceLROnPlateau.load_state_dict failed, nothing was loaded: "
+                             + "; ".join(problems))
+        for k in own:
+            setattr(self, k, _plain(state_dict[k], k))
+        self.mode_worse = math.inf if self.mode == "min" else -math.inf

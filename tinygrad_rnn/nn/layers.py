@@ -12,7 +12,7 @@ import numpy as np
 from .. import functional as F
 from .. import random as _random
 from ..backend import get_device
-from ..tensor import DTypeLike, Tensor
+from ..tensor import DTypeLike, Tensor, host_array
 from .module import Module, _ModuleSequence, param_dtype
 
 
@@ -62,7 +62,8 @@ class Embedding(Module):
     negative index counts from the end)."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 device: str | None = None, dtype: DTypeLike = None) -> None:
+                 device: str | None = None, dtype: DTypeLike = None, *,
+                 _weight: np.ndarray | None = None) -> None:
         super().__init__()
         self.num_embeddings = _size("num_embeddings", num_embeddings)
         self.embedding_dim = _size("embedding_dim", embedding_dim)
@@ -76,7 +77,30 @@ class Embedding(Module):
         self.padding_idx = padding_idx
         self._device = get_device(device or "cpu").name
         self._dtype = param_dtype(dtype, type(self).__name__)
-        self.reset_parameters()
+        if _weight is None:
+            self.reset_parameters()
+        else:  # from_pretrained: these values, no random draw
+            self._init_parameter("weight", _weight)
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, freeze: bool = True,
+                        padding_idx: int | None = None, device: str | None = None,
+                        dtype: DTypeLike = None) -> Embedding:
+        """An Embedding whose weight is a copy of ``embeddings`` (num_embeddings,
+        embedding_dim: a Tensor, array, or PyTorch tensor), as PyTorch's: frozen
+        (``requires_grad`` False) unless ``freeze=False``; the row ``padding_idx`` keeps its
+        values and gets no gradient. On the tensor's device with its dtype unless given."""
+        if isinstance(embeddings, Tensor):
+            host, where = embeddings.numpy(), embeddings.device
+        else:
+            host, where = np.asarray(host_array(embeddings)), "cpu"
+        if host.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D "
+                             f"(num_embeddings, embedding_dim), got shape {host.shape}")
+        m = cls(host.shape[0], host.shape[1], padding_idx, device=device or where,
+                dtype=host.dtype if dtype is None else dtype, _weight=host)
+        m.weight.requires_grad = not freeze
+        return m
 
     def reset_parameters(self) -> None:
         """N(0, 1), the padding row zero; in place where the weight exists."""
