@@ -1,0 +1,208 @@
+"""tr.utils.data against torch.utils.data: batches (values, dtypes, structure), lengths,
+splits; shuffling by tr's generator; the one-gather batches of a TensorDataset equal the
+collated ones (gradients too, on every device); clear errors."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.utils.data import (
+    DataLoader,
+    Dataset,
+    Subset,
+    TensorDataset,
+    default_collate,
+    random_split,
+)
+
+from .conftest import DEVICES
+
+Pair = namedtuple("Pair", "x y")
+
+
+def _plain(batch):
+    """A batch as NumPy arrays and lists, whichever library made it."""
+    if hasattr(batch, "numpy"):
+        return batch.detach().numpy() if hasattr(batch, "detach") else batch.numpy()
+    if isinstance(batch, dict):
+        return {k: _plain(v) for k, v in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return (type(batch).__name__, [_plain(v) for v in batch])
+    if isinstance(batch, (list, tuple)):
+        return [type(batch).__name__, *[_plain(v) for v in batch]]
+    return batch
+
+
+def _assert_same(ours, theirs):
+    ours, theirs = _plain(ours), _plain(theirs)
+    if isinstance(theirs, np.ndarray):
+        assert isinstance(ours, np.ndarray) and ours.dtype == theirs.dtype, (ours, theirs)
+        np.testing.assert_array_equal(ours, theirs)
+    elif isinstance(theirs, dict):
+        assert list(ours) == list(theirs)
+        for k in theirs:
+            _assert_same(ours[k], theirs[k])
+    elif isinstance(theirs, (list, tuple)):
+        assert type(ours) is type(theirs) and len(ours) == len(theirs), (ours, theirs)
+        for a, b in zip(ours, theirs):
+            _assert_same(a, b)
+    else:
+        assert ours == theirs
+
+
+class Samples(Dataset):
+    """Samples of every kind default_collate batches."""
+
+    def __init__(self, n: int, torch=None) -> None:
+        self.n, self.torch = n, torch
+
+    def __getitem__(self, i):
+        x = np.arange(3.0) * i
+        t = self.torch.tensor(x) if self.torch else tr.tensor(x)
+        return {"t": t, "a": x.astype(np.float32), "i": i, "f": i / 2, "b": i % 2 == 0,
+                "s": f"s{i}", "g": np.int16(i), "p": Pair(i, [i, -i]), "tup": (i, 0.5)}
+
+    def __len__(self) -> int:
+        return self.n
+
+
+@pytest.mark.torch
+@given(n=st.integers(0, 9), batch_size=st.one_of(st.none(), st.integers(1, 4)),
+       drop_last=st.booleans())
+def test_batches_match_torch(n, batch_size, drop_last):
+    torch = pytest.importorskip("torch")
+    from torch.utils import data as tdata
+
+    drop_last = drop_last and batch_size is not None
+    x = np.arange(n * 2.0).reshape(n, 2)
+    y = np.arange(n)
+    ours = DataLoader(TensorDataset(tr.tensor(x), tr.tensor(y)), batch_size=batch_size,
+                      drop_last=drop_last)
+    theirs = tdata.DataLoader(tdata.TensorDataset(torch.tensor(x), torch.tensor(y)),
+                              batch_size=batch_size, drop_last=drop_last)
+    assert len(ours) == len(theirs)
+    got, expected = list(ours), list(theirs)
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        _assert_same(a, b)
+    ours = DataLoader(Samples(n), batch_size=batch_size, drop_last=drop_last)
+    theirs = tdata.DataLoader(Samples(n, torch), batch_size=batch_size, drop_last=drop_last)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs, strict=True):
+        _assert_same(a, b)
+
+
+@pytest.mark.torch
+def test_default_collate_matches_torch():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import default_collate as theirs
+
+    cases = [[(1, 2.0), (3, 4.0)], [[1, 2], [3, 4]], [np.float32(1), np.float32(2)],
+             [True, False], [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}], [Pair(1, 2.0), Pair(3, 4.0)],
+             [np.ones((2, 2), np.int32), np.zeros((2, 2), np.int32)], ["a", "b"]]
+    for batch in cases:
+        _assert_same(default_collate(batch), theirs(batch))
+    with pytest.raises(ValueError, match=r"as many elements, got lengths \[2, 1\]"):
+        default_collate([[1, 2], [3]])
+    with pytest.raises(TypeError, match="found NoneType"):
+        default_collate([None, None])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("n", "lengths"), [(10, [0.33, 0.33, 0.34]), (11, [0.5, 0.5]),
+                                            (7, [3, 4]), (5, [5, 0]), (3, [0.2, 0.8])])
+def test_random_split_sizes_match_torch(n, lengths):
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    with warnings.catch_warnings():  # torch warns about an empty split
+        warnings.simplefilter("ignore", UserWarning)
+        expected = [len(s) for s in torch.utils.data.random_split(range(n), lengths)]
+    parts = random_split(list(range(n)), lengths)
+    assert [len(p) for p in parts] == expected
+    assert sorted(i for p in parts for i in (p[j] for j in range(len(p)))) == list(range(n))
+
+
+def test_shuffle_draws_a_new_permutation_each_epoch_from_trs_generator():
+    data = TensorDataset(tr.arange(10))
+    loader = DataLoader(data, batch_size=4, shuffle=True)
+    tr.manual_seed(3)
+    first = [np.concatenate([b[0].numpy() for b in loader]) for _ in range(2)]
+    tr.manual_seed(3)
+    again = [np.concatenate([b[0].numpy() for b in loader]) for _ in range(2)]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)  # reproducible under tr.manual_seed
+        assert sorted(a.tolist()) == list(range(10))  # each epoch every sample once
+    assert not np.array_equal(first[0], first[1])  # a new order each epoch
+    own = DataLoader(data, batch_size=4, shuffle=True, generator=np.random.default_rng(0))
+    np.testing.assert_array_equal(np.concatenate([b[0].numpy() for b in own]),
+                                  np.random.default_rng(0).permutation(10))
+    sampled = DataLoader(data, batch_size=2, sampler=[9, 0, 4])
+    assert [b[0].numpy().tolist() for b in sampled] == [[9, 0], [4]] and len(sampled) == 2
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_tensor_dataset_batches_are_the_collated_ones_gradients_too(device):
+    """The one-gather batch of a TensorDataset equals collating its samples, in value and in
+    the gradient that reaches the dataset's tensors."""
+    values = np.random.default_rng(0).standard_normal((7, 3))
+    xs = [tr.tensor(values, device=device, requires_grad=True) for _ in range(2)]
+    y = tr.tensor(np.arange(7), device=device)
+    for x, collate in zip(xs, [None, default_collate]):
+        loader = DataLoader(TensorDataset(x, y), batch_size=3, shuffle=True,
+                            generator=np.random.default_rng(1), collate_fn=collate)
+        total = None
+        for xb, yb in loader:
+            assert xb.device == device and yb.dtype == np.int64
+            term = (xb * xb).sum() * 2.0 + (xb.sum(axis=1) * yb).sum()
+            total = term if total is None else total + term
+        total.backward()
+    np.testing.assert_allclose(xs[0].grad.numpy(), xs[1].grad.numpy(), rtol=1e-15)
+    first = next(iter(DataLoader(TensorDataset(xs[0], y), batch_size=4)))
+    second = next(iter(DataLoader(TensorDataset(xs[0], y), batch_size=4,
+                                  collate_fn=default_collate)))
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_subset_and_unbatched_loading():
+    sub = Subset(Samples(6), [5, 1])
+    assert len(sub) == 2 and sub[0]["i"] == 5
+    (one,) = list(DataLoader(Subset(TensorDataset(tr.arange(4)), [2]), batch_size=None))
+    assert isinstance(one, list) and one[0].numpy() == 2  # a tuple sample becomes a list
+    loader = DataLoader(Samples(2), batch_size=None)
+    sample = next(iter(loader))
+    assert isinstance(sample["a"], tr.Tensor) and sample["i"] == 0 and len(loader) == 2
+
+
+def test_bad_arguments_are_clear_errors_at_construction():
+    data = TensorDataset(tr.arange(4))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer or None, got 0"):
+        DataLoader(data, batch_size=0)
+    with pytest.raises(ValueError, match="sampler and shuffle=True exclude each other"):
+        DataLoader(data, sampler=[0], shuffle=True)
+    with pytest.raises(ValueError, match="drop_last needs a batch_size"):
+        DataLoader(data, batch_size=None, drop_last=True)
+    with pytest.raises(ValueError, match="num_workers must be an integer >= 0"):
+        DataLoader(data, num_workers=-1)
+    with pytest.raises(TypeError, match="generator must be a numpy.random.Generator"):
+        DataLoader(data, generator=3)
+    with pytest.raises(TypeError, match="needs a map-style dataset"):
+        DataLoader(iter(range(3)))
+    assert len(DataLoader(data, num_workers=4, pin_memory=True, persistent_workers=True)) == 4
+    with pytest.raises(ValueError, match=r"as many rows, got \[\(4,\), \(3,\)\]"):
+        TensorDataset(tr.arange(4), tr.arange(3))
+    with pytest.raises(TypeError, match="argument 0 is a ndarray, not a Tensor"):
+        TensorDataset(np.arange(3))
+    with pytest.raises(ValueError, match=r"add up to 5, not to the dataset's 4 samples"):
+        random_split(data, [2, 3])
+    with pytest.raises(ValueError, match="counts .* or fractions adding up to 1"):
+        random_split(data, [1.5, 2.5])
+    with pytest.raises(NotImplementedError, match="must define __getitem__"):
+        Dataset()[0]

@@ -1,0 +1,3 @@
+"""``data``: datasets and batches, as ``torch.utils.data``."""
+
+from . import data  # noqa: F401
