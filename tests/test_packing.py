@@ -169,7 +169,11 @@ def test_packed_sequence_is_a_named_tuple_that_moves_and_converts():
     on_strict = packed.to("strict")
     assert on_strict.data.device == "strict" and on_strict.unsorted_indices.device == "strict"
     assert on_strict.batch_sizes.device == "cpu"
-    assert PackedSequence(data, batch_sizes).sorted_indices is None
+    plain = PackedSequence(data, batch_sizes)
+    assert plain.sorted_indices is None and plain.unsorted_indices is None
+    # given sorted_indices alone, unsorted_indices is their inverse, as torch's
+    filled = PackedSequence(data, batch_sizes, sorted_indices)
+    np.testing.assert_array_equal(filled.unsorted_indices.numpy(), unsorted_indices.numpy())
 
 
 def test_bad_input_is_a_clear_error():
@@ -207,3 +211,36 @@ def test_bad_input_is_a_clear_error():
         gru(packed, lengths=[3, 2, 1])
     with pytest.raises(ValueError, match="input has 2 features .* but input_size is 3"):
         nn.GRU(3, 3, dtype="float64")(packed)
+    flat = pack_sequence([tr.tensor([1.0, 2.0, 3.0])])  # data of shape (3,): no feature axis
+    with pytest.raises(ValueError, match=r"packed input's data must be 2-D \(steps, 1\), got "
+                                         r"shape \(3,\)"):
+        nn.GRU(1, 2, dtype="float64")(flat)
+    with pytest.raises(TypeError, match=r"total_length"):
+        pad_packed_sequence(packed, total_length=5.7)
+    with pytest.raises(ValueError, match="padding_value=1e.40 does not fit in float32"):
+        pad_packed_sequence(packed.float(), padding_value=1e40)
+
+
+@pytest.mark.torch
+def test_pytorchs_own_objects_are_named_in_the_errors():
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.utils.rnn.pack_sequence([torch.zeros(2, 1), torch.zeros(1, 1)])
+    with pytest.raises(TypeError, match=r"got torch\.nn\.utils\.rnn\.PackedSequence "
+                                        r"\(PyTorch's"):
+        nn.LSTM(1, 2)(theirs)
+    with pytest.raises(TypeError, match=r"expected a PackedSequence, got torch\..*PyTorch's"):
+        pad_packed_sequence(theirs)
+    with pytest.raises(TypeError, match=r"input must be a Tensor, got torch\.Tensor "
+                                        r"\(PyTorch's"):
+        pack_padded_sequence(torch.zeros(3, 2, 1), [3, 2])
+
+
+@pytest.mark.torch
+def test_unpad_sequence_takes_empty_sequences_as_torch():
+    torch = pytest.importorskip("torch")
+    x = np.arange(12.0).reshape(4, 3)
+    ours = unpad_sequence(tr.tensor(x), [4, 0, 1])
+    theirs = torch.nn.utils.rnn.unpad_sequence(torch.tensor(x), torch.tensor([4, 0, 1]))
+    assert [a.shape for a in ours] == [tuple(b.shape) for b in theirs] == [(4,), (0,), (1,)]
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

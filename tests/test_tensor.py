@@ -121,6 +121,25 @@ def test_cupy_without_a_usable_gpu_says_so_not_how_to_install(monkeypatch):
     assert "cuda" not in backend.known_devices()
 
 
+def test_a_cupy_that_fails_to_import_is_not_called_missing(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def broken(name, *args, **kwargs):
+        if name == "cupy":
+            raise ImportError("libnvrtc.so.13: cannot open shared object file")
+        return real_import(name, *args, **kwargs)
+
+    _fresh_cupy_load(monkeypatch, None)
+    monkeypatch.delitem(sys.modules, "cupy")
+    monkeypatch.setattr(builtins, "__import__", broken)
+    with pytest.raises(RuntimeError, match=r"libnvrtc.*CuPy is installed but does not import: "
+                                           r"reinstall") as e:
+        tr.zeros(2, device="cuda")
+    assert "pip install" not in str(e.value)
+
+
 def test_device_mix_is_a_clear_error_naming_both_devices():
     a = tr.ones(2, requires_grad=True)
     b = tr.ones(2, device="strict")

@@ -100,7 +100,7 @@ def test_batches_match_torch(n, batch_size, drop_last):
 
 @pytest.mark.torch
 def test_default_collate_matches_torch():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch.utils.data import default_collate as theirs
 
     cases = [[(1, 2.0), (3, 4.0)], [[1, 2], [3, 4]], [np.float32(1), np.float32(2)],

@@ -61,6 +61,10 @@ def _load_cupy() -> ModuleType | None:
             import cupy
         except Exception as e:  # not installed, or broken
             _cupy_error = f"{type(e).__name__}: {e}"
+            if not (isinstance(e, ModuleNotFoundError) and e.name == "cupy"):
+                _cupy_hint = ("CuPy is installed but does not import: reinstall the CuPy "
+                              "package that matches your CUDA version (cupy-cuda12x or "
+                              "cupy-cuda13x), and only one of them")
             return None
         try:
             if cupy.cuda.runtime.getDeviceCount() < 1:

@@ -45,7 +45,7 @@ from ..ops.movement import cat, stack
 from ..tensor import DTypeLike, Tensor
 from ..viz import mark_step
 from .module import Module, param_dtype
-from .utils.rnn import PackedSequence, _packed_like, pad_packed_sequence
+from .utils.rnn import PackedSequence, _packed_like, describe_type, pad_packed_sequence
 
 State = Tensor | tuple[Tensor, Tensor]
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -72,7 +72,8 @@ def _check_input(layer: Module, x: Tensor, ndim: tuple[int, int], size: int) -> 
     """Shape, dtype and device of an input against the layer's weights."""
     w = layer.weight_ih if hasattr(layer, "weight_ih") else layer.weight_ih_l0
     if not isinstance(x, Tensor):
-        raise TypeError(f"{type(layer).__name__}: input must be a Tensor, got {type(x).__name__}")
+        raise TypeError(f"{type(layer).__name__}: input must be a Tensor or a PackedSequence, "
+                        f"got {describe_type(x)}")
     if x.ndim not in ndim:
         raise ValueError(
             f"{type(layer).__name__}: expected a {ndim[1]}-D (batched) or {ndim[0]}-D "
@@ -337,6 +338,10 @@ class RNNBase(Module):
             if lengths is not None:
                 raise ValueError(f"{type(self).__name__}: a PackedSequence carries its own "
                                  "lengths; lengths= is for a padded batch")
+            if not isinstance(input.data, Tensor) or input.data.ndim != 2:
+                raise ValueError(f"{type(self).__name__}: a packed input's data must be 2-D "
+                                 f"(steps, {self.input_size}), got shape "
+                                 f"{getattr(input.data, 'shape', None)}")
             padded, lens = pad_packed_sequence(input)
             output, state = self._forward(padded, hx, lens, batch_first=False)
             return _packed_like(output, input), state

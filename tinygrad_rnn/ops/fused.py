@@ -22,7 +22,7 @@ and output: CuPy copies an input that overlaps an output held by another object,
 cost a copy per step. Without a GPU, tests/test_kernel_calls.py checks every kernel call of
 the array path and each kernel body, compiled as C++, against the NumPy step,
 tests/test_pointer_steps.py runs the pointer loops themselves on NumPy memory, and
-tests/test_cuda_compile.py compiles every kernel with nvcc where it is installed.
+tests/test_cuda_compile.py builds every kernel with NVRTC, as CuPy does (no GPU needed).
 Each op equals its composed twin in value and gradient (tests/test_fused.py). Their backward
 works on arrays only, so ``create_graph=True`` through them is refused with a clear error.
 

@@ -21,8 +21,10 @@ same gradients, same states: the last step of each sequence, in the batch's own 
 
 from __future__ import annotations
 
+import numbers
+from collections import namedtuple
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -31,17 +33,25 @@ from ...ops.movement import GetItem, cat, stack
 from ...tensor import DTypeLike, Tensor, host_array, tensor
 
 
-class PackedSequence(NamedTuple):
+class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices",
+                                                    "unsorted_indices"])):
     """A batch of sequences of different lengths, packed (see the module's docstring), as
     ``torch.nn.utils.rnn.PackedSequence``: ``data`` (sum of the lengths, *),
     ``batch_sizes`` (int64, on the CPU, one per step of the longest sequence), and
     ``sorted_indices``/``unsorted_indices`` (int64, on the data's device; None where the
-    batch came sorted by decreasing length)."""
+    batch came sorted by decreasing length). Given ``sorted_indices`` alone,
+    ``unsorted_indices`` is its inverse, as PyTorch's."""
 
     data: Tensor
     batch_sizes: Tensor
-    sorted_indices: Tensor | None = None
-    unsorted_indices: Tensor | None = None
+    sorted_indices: Tensor | None
+    unsorted_indices: Tensor | None
+
+    def __new__(cls, data: Tensor, batch_sizes: Tensor, sorted_indices: Tensor | None = None,
+                unsorted_indices: Tensor | None = None) -> PackedSequence:
+        if unsorted_indices is None:
+            unsorted_indices = invert_permutation(sorted_indices)
+        return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
     def to(self, device: str | None = None, dtype: DTypeLike = None) -> PackedSequence:
         """The data moved and/or converted (``Tensor.to``); the indices follow the data's
@@ -70,13 +80,22 @@ class PackedSequence(NamedTuple):
         return self.data.device == "cuda"
 
 
+def describe_type(v: Any) -> str:
+    """The name of ``v``'s type for an error message, saying so where it is PyTorch's (whose
+    tensors and packed sequences share our names)."""
+    t = type(v)
+    if t.__module__.split(".")[0] == "torch":
+        return f"{t.__module__}.{t.__qualname__} (PyTorch's; convert it to ours first)"
+    return t.__name__
+
+
 def _int64(v: np.ndarray, device: str = "cpu") -> Tensor:
     return tensor(np.ascontiguousarray(v, dtype=np.int64), dtype=np.int64, device=device)
 
 
-def _lengths(lengths: Any, batch: int, steps: int, where: str) -> np.ndarray:
+def _lengths(lengths: Any, batch: int, steps: int, where: str, least: int = 1) -> np.ndarray:
     """``lengths`` (a list, array, or CPU or GPU tensor) as host int64, checked: one per
-    sequence, each in [1, steps]."""
+    sequence, each in [least, steps]."""
     host = np.asarray(host_array(lengths))
     if host.dtype.kind not in "iu" and not (host.size == 0 and host.dtype.kind == "f"):
         raise TypeError(f"{where}: lengths must be integers, got dtype {host.dtype}")
@@ -85,9 +104,9 @@ def _lengths(lengths: Any, batch: int, steps: int, where: str) -> np.ndarray:
                          f"({batch},), got {host.shape}")
     if batch == 0:
         raise ValueError(f"{where}: the batch has no sequences")
-    if host.min() < 1 or host.max() > steps:
-        raise ValueError(f"{where}: lengths must lie in [1, {steps}] (the padded length), got "
-                         f"{host.tolist()}")
+    if host.min() < least or host.max() > steps:
+        raise ValueError(f"{where}: lengths must lie in [{least}, {steps}] (the padded "
+                         f"length), got {host.tolist()}")
     return host.astype(np.int64)
 
 
@@ -115,7 +134,7 @@ def pack_padded_sequence(input: Tensor, lengths: Any,  # noqa: A002 - PyTorch's 
     padding holds is not read."""
     if not isinstance(input, Tensor):
         raise TypeError(f"pack_padded_sequence: input must be a Tensor, got "
-                        f"{type(input).__name__}")
+                        f"{describe_type(input)}")
     if input.ndim < 2:
         raise ValueError(f"pack_padded_sequence: input needs a time and a batch axis, got shape "
                          f"{input.shape}")
@@ -141,7 +160,7 @@ def _check_packed(sequence: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
     """(batch_sizes, order) of a PackedSequence, checked: order[s] is the sequence of the
     batch that is the s-th longest."""
     if not isinstance(sequence, PackedSequence):
-        raise TypeError(f"{where}: expected a PackedSequence, got {type(sequence).__name__}")
+        raise TypeError(f"{where}: expected a PackedSequence, got {describe_type(sequence)}")
     bs = np.asarray(host_array(sequence.batch_sizes)).astype(np.int64)
     if bs.ndim != 1 or bs.size == 0 or np.any(bs < 1) or np.any(np.diff(bs) > 0):
         raise ValueError(f"{where}: batch_sizes must be a non-increasing list of positive "
@@ -168,12 +187,21 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
     Differentiable in the data."""
     bs, order = _check_packed(sequence, "pad_packed_sequence")
     steps, B = len(bs), int(bs[0])
+    if total_length is not None and (isinstance(total_length, bool) or not isinstance(
+            total_length, numbers.Integral)):
+        raise TypeError(f"pad_packed_sequence: total_length must be an integer, got "
+                        f"{total_length!r}")
     T = steps if total_length is None else int(total_length)
     if T < steps:
         raise ValueError(f"pad_packed_sequence: total_length={total_length} is less than the "
                          f"longest sequence ({steps} steps)")
     data = sequence.data
     n = data.shape[0]
+    if data.dtype.kind == "f" and np.isfinite(padding_value):
+        with np.errstate(over="ignore"):
+            if not np.isfinite(np.asarray(padding_value, dtype=data.dtype)):
+                raise ValueError(f"pad_packed_sequence: padding_value={padding_value} does not "
+                                 f"fit in {data.dtype}")
     # index[t, order[s]] = the packed row of step t of the s-th longest sequence, else the
     # padding row n (one row of padding_value joined under the data)
     index = np.full((T, B), n, dtype=np.int64)
@@ -205,7 +233,7 @@ def unpad_sequence(padded_sequences: Tensor, lengths: Any, batch_first: bool = F
                    ) -> list[Tensor]:
     """The sequences of a padded batch, each cut to its length, as PyTorch's."""
     x = padded_sequences.swapaxes(0, 1) if batch_first else padded_sequences
-    lens = _lengths(lengths, x.shape[1], x.shape[0], "unpad_sequence")
+    lens = _lengths(lengths, x.shape[1], x.shape[0], "unpad_sequence", least=0)
     return [x[:int(n), b] for b, n in enumerate(lens)]
 
 
