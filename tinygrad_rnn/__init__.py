@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cuda, debug, diagnostics, functional, nn, optim, random, viz
+from . import cuda, debug, diagnostics, functional, nn, optim, random, utils, viz
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .backend import cuda_available
 from .creation import (
@@ -33,6 +33,7 @@ from .ops.elementwise import (
 from .ops.elementwise import (
     allclose,
     clip,
+    cos,
     exp,
     isfinite,
     isinf,
@@ -42,19 +43,23 @@ from .ops.elementwise import (
     minimum,
     relu,
     sigmoid,
+    sin,
     sqrt,
     tanh,
     where,
 )
 from .ops.linalg import matmul
 from .ops.movement import (
+    argsort,
     broadcast_to,
     cat,
     chunk,
     reshape,
+    sort,
     split,
     squeeze,
     stack,
+    topk,
     transpose,
     unbind,
     unsqueeze,
@@ -83,14 +88,14 @@ half, float, double, long, int, bool = float16, float32, float64, int64, int32, 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "Tensor", "abs", "allclose", "arange", "argmax", "argmin", "bool_",
-    "broadcast_to", "cat", "chunk", "clip", "cuda", "cuda_available", "debug", "detect_anomaly",
-    "diagnostics", "enable_grad", "exp", "eye", "float16", "float32", "float64", "from_numpy",
-    "full", "full_like", "functional", "grad", "int8", "int16", "int32", "int64",
+    "Function", "Tensor", "abs", "allclose", "arange", "argmax", "argmin", "argsort", "bool_",
+    "broadcast_to", "cat", "chunk", "clip", "cos", "cuda", "cuda_available", "debug",
+    "detect_anomaly", "diagnostics", "enable_grad", "exp", "eye", "float16", "float32", "float64",
+    "from_numpy", "full", "full_like", "functional", "grad", "int8", "int16", "int32", "int64",
     "is_grad_enabled", "isfinite", "isinf", "isnan", "linspace", "load", "log", "log_softmax",
-    "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum",
-    "multinomial", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randint", "randn",
-    "random", "relu", "reshape", "save", "sigmoid", "softmax", "split", "sqrt", "squeeze",
-    "stack", "sum", "tanh", "tensor", "trace", "transpose", "uint8", "unbind", "unsqueeze",
-    "var", "viz", "where", "zeros", "zeros_like",
+    "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "multinomial",
+    "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randint", "randn", "random", "relu",
+    "reshape", "save", "sigmoid", "sin", "softmax", "sort", "split", "sqrt", "squeeze", "stack",
+    "sum", "tanh", "tensor", "topk", "trace", "transpose", "uint8", "unbind", "unsqueeze",
+    "utils", "var", "viz", "where", "zeros", "zeros_like",
 ]

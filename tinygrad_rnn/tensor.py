@@ -885,6 +885,12 @@ class Tensor:
     def tanh(self) -> Tensor:
         return Tanh.apply(self._floating())
 
+    def sin(self) -> Tensor:
+        return Sin.apply(self._floating())
+
+    def cos(self) -> Tensor:
+        return Cos.apply(self._floating())
+
     def sigmoid(self) -> Tensor:
         return Sigmoid.apply(self._floating())
 
@@ -1016,6 +1022,21 @@ class Tensor:
     @torch_names
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         return self._arg(self._dev.xp.argmin, axis, keepdims)
+
+    @torch_names
+    def topk(self, k: int, axis: int = -1, largest: bool = True, sorted: bool = True
+             ) -> ValuesIndices:
+        return topk(self, k, axis, largest, sorted)
+
+    @torch_names
+    def sort(self, axis: int = -1, descending: bool = False, stable: bool = False
+             ) -> ValuesIndices:
+        return sort(self, axis, descending, stable)
+
+    @torch_names
+    def argsort(self, axis: int = -1, descending: bool = False, stable: bool = False
+                ) -> Tensor:
+        return argsort(self, axis, descending, stable)
 
     def _arg(self, fn: Any, axis: int | None, keepdims: bool) -> Tensor:
         i = fn(self.data, axis=axis).astype(np.int64)
@@ -1363,6 +1384,7 @@ from .ops.elementwise import (  # noqa: E402
     Add,
     AsType,
     Clip,
+    Cos,
     Div,
     Exp,
     FloorDivide,
@@ -1376,6 +1398,7 @@ from .ops.elementwise import (  # noqa: E402
     Relu,
     Remainder,
     Sigmoid,
+    Sin,
     Sqrt,
     Sub,
     Tanh,
@@ -1389,9 +1412,13 @@ from .ops.movement import (  # noqa: E402
     IntsFirst,
     Reshape,
     Transpose,
+    ValuesIndices,
+    argsort,
     check_index,
+    sort,
     split,
     squeeze,
+    topk,
     unbind,
     unsqueeze,
 )

@@ -210,6 +210,30 @@ class Tanh(Function):
         return gy * (1 - y * y)
 
 
+class Sin(Function):
+    """y = sin(x).  VJP: gx = gy * cos(x).  Saves x."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        return self.xp.sin(x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        return gy * self.xp.cos(x)
+
+
+class Cos(Function):
+    """y = cos(x).  VJP: gx = -gy * sin(x).  Saves x."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        return self.xp.cos(x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        return -gy * self.xp.sin(x)
+
+
 def sigmoid_array(xp: Any, x: Any) -> Any:
     """σ(x) = 1 / (1 + exp(-x)) of an array, as PyTorch computes it: to a few units in the
     last place, relative, everywhere. (The tempting 0.5 tanh(x/2) + 0.5 cancels for x < 0: at
@@ -414,6 +438,14 @@ def sqrt(x: Tensor) -> Tensor:
 
 def tanh(x: Tensor) -> Tensor:
     return x.tanh()
+
+
+def sin(x: Tensor) -> Tensor:
+    return x.sin()
+
+
+def cos(x: Tensor) -> Tensor:
+    return x.cos()
 
 
 def sigmoid(x: Tensor) -> Tensor:

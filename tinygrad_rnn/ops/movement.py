@@ -361,3 +361,93 @@ def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
 @torch_names
 def chunk(x: Tensor, chunks: int, axis: int = 0) -> list[Tensor]:
     return x.chunk(chunks, axis)
+
+
+# ---- sorting: an index computed on the device, then one differentiable gather -------------
+
+
+class ValuesIndices(NamedTuple):
+    """What ``sort`` and ``topk`` return, as PyTorch's ``torch.return_types``: the values
+    (differentiable: a gather, whose gradient scatters back to the picked positions) and
+    their int64 positions along the axis (never differentiable)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _sort_axis(what: str, axis: Any, ndim: int) -> int:
+    """``axis`` as a non-negative int (0 for a 0-d tensor, which PyTorch sorts as one
+    element): a TypeError if it is not one int, a ValueError if it is out of range."""
+    n = max(ndim, 1)
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{what}: dim must be one int, got {axis!r}")
+    if not -n <= axis < n:
+        raise ValueError(f"{what}: dim {axis} is out of range for a tensor with {ndim} "
+                         f"dimensions (expected one in [{-n}, {n - 1}])")
+    return int(axis) % n
+
+
+def _sort_index(x: Tensor, axis: int, descending: bool) -> Any:
+    """The int64 positions that sort ``x`` along ``axis`` (an array), stably in both
+    directions: equal elements keep their order. Descending sorts the reversed axis and
+    reverses back (``argsort(-x)`` would fail for unsigned and bool dtypes). NaN is the
+    largest, as in PyTorch."""
+    xp, a = x._dev.xp, x.data.reshape(x.shape or (1,))
+    if not descending:
+        return xp.argsort(a, axis=axis, kind="stable").astype(np.int64)
+    back = xp.flip(xp.argsort(xp.flip(a, axis), axis=axis, kind="stable"), axis)
+    return (a.shape[axis] - 1 - back).astype(np.int64)
+
+
+def _take_along(x: Tensor, index: Any, axis: int) -> ValuesIndices:
+    """(x's elements at ``index`` along ``axis``, the index as a tensor), as NumPy's
+    ``take_along_axis``: one ``GetItem``, the other axes matched by aranges. A 0-d ``x``
+    gives 0-d results."""
+    xp, shape = x._dev.xp, x.shape or (1,)
+    ones = (1,) * len(shape)
+    parts = tuple(index if i == axis else xp.arange(n).reshape(ones[:i] + (n,) + ones[i + 1:])
+                  for i, n in enumerate(index.shape))
+    values = GetItem.apply(x.reshape(shape), index=parts, in_range=True)
+    if not x.ndim:
+        return ValuesIndices(values.reshape(()), Tensor._wrap(index.reshape(()), x._dev))
+    return ValuesIndices(values, Tensor._wrap(index, x._dev))
+
+
+@torch_names
+def sort(x: Tensor, axis: int = -1, descending: bool = False, stable: bool = False
+         ) -> ValuesIndices:
+    """(values, indices) of ``x`` sorted along ``axis``, as ``torch.sort``. Always a stable
+    sort (``stable`` is accepted and changes nothing): equal elements keep their order, as
+    PyTorch's ``stable=True``; NaN sorts as the largest."""
+    ax = _sort_axis("sort", axis, x.ndim)
+    return _take_along(x, _sort_index(x, ax, descending), ax)
+
+
+@torch_names
+def argsort(x: Tensor, axis: int = -1, descending: bool = False, stable: bool = False
+            ) -> Tensor:
+    """The int64 indices that sort ``x`` along ``axis`` (``sort(...).indices``)."""
+    ax = _sort_axis("argsort", axis, x.ndim)
+    index = _sort_index(x, ax, descending)
+    return Tensor._wrap(index if x.ndim else index.reshape(()), x._dev)
+
+
+@torch_names
+def topk(x: Tensor, k: int, axis: int = -1, largest: bool = True, sorted: bool = True
+         ) -> ValuesIndices:
+    """(values, indices) of the ``k`` largest (``largest=False``: smallest) elements along
+    ``axis``, as ``torch.topk``, in sorted order, from a full stable sort: among equal
+    elements the first ones win. (PyTorch's order of ties, and its order with
+    ``sorted=False``, are unspecified; here ``sorted`` is accepted and changes nothing.)
+    A 0-d tensor takes k = 0 or 1 and gives itself, as PyTorch."""
+    ax = _sort_axis("topk", axis, x.ndim)
+    n = x.shape[ax] if x.ndim else 1
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"topk: k must be an int, got {type(k).__name__}")
+    if not 0 <= k <= n:
+        raise ValueError(f"topk: k={k} is out of range for size {n} along dim {axis} "
+                         f"(0 <= k <= {n})")
+    index = _sort_index(x, ax, largest)
+    if x.ndim:  # (a 0-d tensor gives itself for k = 0 too, as PyTorch)
+        index = index[(slice(None),) * ax + (slice(0, k),)]
+    return _take_along(x, index, ax)

@@ -54,6 +54,14 @@ class TensorXP:
         return x.tanh()
 
     @staticmethod
+    def sin(x: Tensor) -> Tensor:
+        return x.sin()
+
+    @staticmethod
+    def cos(x: Tensor) -> Tensor:
+        return x.cos()
+
+    @staticmethod
     def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
         return x.broadcast_to(shape)
 
