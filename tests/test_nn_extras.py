@@ -530,3 +530,7 @@ def test_embedding_from_pretrained_keeps_device_and_dtype(device):
         nn.Embedding.from_pretrained(np.ones((3, 2), dtype=np.int64))
     with pytest.raises(ValueError, match=r"padding_idx must be an index in \[-3, 3\)"):
         nn.Embedding.from_pretrained(np.ones((3, 2)), padding_idx=3)
+    with pytest.raises(ValueError, match=r"_weight has shape \(4, 3\), expected \(5, 3\)"):
+        nn.Embedding(5, 3, _weight=np.ones((4, 3)))
+    listed = nn.Embedding.from_pretrained([[1.0, 2.0]], device=device)
+    assert listed.weight.dtype == np.float32  # a list, as tr.tensor takes it

@@ -335,6 +335,11 @@ def test_reduce_lr_on_plateau_refuses_bad_settings_and_states():
     opt.add_param_group({"params": make_params("cpu", [np.zeros(1)]), "lr": 0.5})
     sched.step(3.0)  # the new group gets the default min_lr, as torch's
     assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.001, 0.05])
+    with pytest.raises(ValueError, match=r"the metric must be one number, got shape \(2,\)"):
+        sched.step(tr.tensor([1.5, 2.0]))
+    assert isinstance(sched, optim.LRScheduler)  # as torch's
+    with pytest.raises(TypeError, match="ReduceLROnPlateau follows a metric"):
+        optim.SequentialLR(opt, [optim.StepLR(opt, 2), sched], [3])
 
 
 # ---- gradient clipping ----------------------------------------------------------------------

@@ -163,6 +163,38 @@ def test_topk_matches_torch(device, case, largest, data):
     np.testing.assert_array_equal(ours.indices.numpy(), stable.numpy())
 
 
+@pytest.mark.parametrize("device", DEVICES)
+@given(data=st.data(), largest=st.booleans(),
+       dtype=st.sampled_from(["float64", "float32", "int64", "bool"]))
+def test_topk_by_selection_equals_the_sorts_first_k(device, data, largest, dtype):
+    """For k below half the axis, topk selects (partition) before it sorts: the same values,
+    indices (ties: the first ones; NaN the largest) and gradient as the first k of the sort."""
+    shape = data.draw(tst.shapes(min_dims=1, max_dims=3, min_side=1, max_side=12), label="shape")
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
+    pool = {"bool": [0.0, 1.0], "int64": [-2.0, 0.0, 1.0, 3.0]}.get(
+        dtype, [-1.0, 0.0, 2.0, np.nan, np.inf, -np.inf, 0.5])
+    a = np.asarray(data.draw(st.lists(st.sampled_from(pool), min_size=int(np.prod(shape)),
+                                      max_size=int(np.prod(shape)))), dtype=np.float64)
+    a = a.reshape(shape).astype(dtype)
+    n = shape[dim]
+    k = data.draw(st.integers(0, n), label="k")
+    differentiable = dtype.startswith("float")
+    x = tr.tensor(a, device=device, requires_grad=differentiable)
+    ours = x.topk(k, dim=dim, largest=largest)
+    first = x.sort(dim=dim, descending=largest)
+    take = [slice(None)] * len(shape)
+    take[dim] = slice(0, k)
+    np.testing.assert_array_equal(ours.indices.numpy(), first.indices.numpy()[tuple(take)])
+    np.testing.assert_array_equal(ours.values.numpy(), first.values.numpy()[tuple(take)])
+    assert ours.values.dtype == a.dtype and ours.indices.device == device
+    if differentiable:
+        v = np.random.default_rng(0).standard_normal(ours.values.shape).astype(a.dtype)
+        ours.values.backward(tr.tensor(v, device=device))
+        want = np.zeros(shape)
+        np.put_along_axis(want, ours.indices.numpy(), v, dim)
+        np.testing.assert_array_equal(x.grad.numpy(), want)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("shape", [(0,), (4,), (3, 5), (2, 0, 3), (2, 3, 4)])
@@ -334,3 +366,13 @@ def test_sort_argsort_topk_refuse_a_dim_that_is_not_one_int(dim):
     for name, call in _sorters(tr.ones(2, 3), dim):
         with pytest.raises(TypeError, match=rf"{name}: dim must be one int"):
             call()
+
+
+def test_sort_flags_must_be_bools():
+    x = tr.tensor([3.0, 1.0, 2.0])
+    with pytest.raises(TypeError, match="sort: descending must be a bool, got 'no'"):
+        x.sort(descending="no")
+    with pytest.raises(TypeError, match="topk: largest must be a bool, got 0"):
+        x.topk(1, largest=0)
+    with pytest.raises(TypeError, match="argsort: descending must be a bool"):
+        x.argsort(descending=None)

@@ -206,3 +206,58 @@ def test_bad_arguments_are_clear_errors_at_construction():
         random_split(data, [1.5, 2.5])
     with pytest.raises(NotImplementedError, match="must define __getitem__"):
         Dataset()[0]
+
+
+@pytest.mark.torch
+def test_collated_numbers_take_their_dtype_from_the_values_as_torch():
+    pytest.importorskip("torch")
+    from torch.utils.data import default_collate as theirs
+
+    for batch in ([1, 2.5], [True, 2], [1, np.float32(2.5)], [2.5, 1], [True, False], [3, 4]):
+        _assert_same(default_collate(batch), theirs(batch))
+
+
+def test_subclasses_subsets_and_getitems_are_honoured():
+    class Scaled(TensorDataset):  # an augmentation in __getitem__ must run
+        def __getitem__(self, i):
+            x, y = super().__getitem__(i)
+            return x * 10.0, y
+
+    base = (tr.arange(6) * 1.0, tr.arange(6))
+    assert [b[0].numpy().tolist() for b in DataLoader(Scaled(*base), batch_size=4)] == \
+        [[0.0, 10.0, 20.0, 30.0], [40.0, 50.0]]
+
+    class Fetches(Dataset):  # torch calls __getitems__ for a batch where a dataset has one
+        def __getitem__(self, i):
+            raise AssertionError("__getitems__ should be used")
+
+        def __getitems__(self, idx):
+            return [100 + i for i in idx]
+
+        def __len__(self):
+            return 4
+
+    assert [b.numpy().tolist() for b in DataLoader(Fetches(), batch_size=3)] == \
+        [[100, 101, 102], [103]]
+    # a Subset of a Subset of a TensorDataset: one gather, the batches as collating them
+    nested = Subset(Subset(TensorDataset(*base), [5, 4, 3, 2]), [3, 0, 1])
+    fast = [[t.numpy().tolist() for t in b] for b in DataLoader(nested, batch_size=2)]
+    slow = [[t.numpy().tolist() for t in b]
+            for b in DataLoader(nested, batch_size=2, collate_fn=default_collate)]
+    assert fast == slow == [[[2.0, 5.0], [2, 5]], [[4.0], [4]]]
+
+
+def test_samplers_give_integers_or_whole_batches():
+    data = TensorDataset(tr.arange(5) * 1.0)
+    with pytest.raises(TypeError, match="the sampler gave 1.7, which is not an integer index"):
+        list(DataLoader(data, batch_size=2, sampler=[0, 1.7]))
+    # batch_size=None with a sampler of index lists: each list is one batch, as torch's
+    batches = list(DataLoader(data, batch_size=None, sampler=[[0, 1], [4]]))
+    assert [b[0].numpy().tolist() for b in batches] == [[0.0, 1.0], [4.0]]
+
+
+@pytest.mark.torch
+def test_a_batch_of_pytorch_tensors_is_named_as_such():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"found torch\.Tensor \(PyTorch's"):
+        default_collate([torch.zeros(2), torch.zeros(2)])

@@ -625,8 +625,10 @@ class LRScheduler:
     As in PyTorch, making a schedule takes step 0 (sets the lr for the first optimizer step),
     each ``step()`` (called after ``optimizer.step()``) moves to the next, and the base lrs are
     the groups' ``initial_lr`` (recorded from ``lr`` by the first schedule made).
-    ``last_epoch=k`` resumes a schedule: making it takes step k + 1 (the groups must hold the
-    ``initial_lr`` a first schedule recorded, as after loading an optimizer's state dict).
+    ``last_epoch=k`` makes the schedule as if it had taken steps 0 to k, so making it takes
+    step k + 1 (the groups must hold the ``initial_lr`` a first schedule recorded, as after
+    loading an optimizer's state dict). To resume a schedule saved at ``last_epoch = n``, pass
+    ``n - 1``, or better, make it anew and ``load_state_dict`` its saved state.
     """
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
@@ -798,6 +800,9 @@ class SequentialLR(LRScheduler):
         for s in schedulers:
             if not isinstance(s, LRScheduler):
                 raise TypeError(f"SequentialLR: {type(s).__name__} is not a scheduler")
+            if isinstance(s, ReduceLROnPlateau):
+                raise TypeError("SequentialLR: ReduceLROnPlateau follows a metric, not a step "
+                                "count, so it cannot be one of the parts")
             if s.optimizer is not optimizer:
                 raise ValueError("SequentialLR: every scheduler must drive the optimizer given")
         if len(milestones) != len(schedulers) - 1:
@@ -852,7 +857,7 @@ class SequentialLR(LRScheduler):
                 setattr(self, k, _plain(state_dict[k], k))
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):
     """Cut every group's lr by ``factor`` when a metric stops improving, as PyTorch's: call
     ``step(metric)`` once per evaluation (say, the validation loss each epoch).
 
@@ -862,7 +867,9 @@ class ReduceLROnPlateau:
     more than ``patience`` evaluations in a row without one, each lr becomes
     ``max(lr * factor, min_lr)`` (unless that changes it by ``eps`` or less), and the next
     ``cooldown`` evaluations count no bad ones. A NaN metric never improves. The schedule reads
-    and writes the groups' current lrs, so it does not combine with the closed-form ones.
+    and writes the groups' current lrs, so it does not combine with the closed-form ones
+    (``SequentialLR`` refuses it; it is an ``LRScheduler``, as PyTorch's, but has no
+    ``lr_at``).
     """
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
@@ -930,8 +937,14 @@ class ReduceLROnPlateau:
 
     def step(self, metrics: Any) -> None:
         """Record one evaluation's metric (a number, or a one-element tensor or array)."""
-        current = float(host_array(metrics).reshape(-1)[0]) if not isinstance(
-            metrics, numbers.Real) else float(metrics)
+        if isinstance(metrics, numbers.Real):
+            current = float(metrics)
+        else:
+            host = np.asarray(host_array(metrics))
+            if host.size != 1:
+                raise ValueError(f"ReduceLROnPlateau.step: the metric must be one number, got "
+                                 f"shape {host.shape}")
+            current = float(host.reshape(()))
         self.last_epoch += 1
         if self._improves(current):
             self.best, self.num_bad_epochs = current, 0

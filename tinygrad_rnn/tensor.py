@@ -1260,6 +1260,15 @@ def host_array(v: Any) -> np.ndarray:
     return np.asarray(v)
 
 
+def describe_type(v: Any) -> str:
+    """The name of ``v``'s type for an error message, saying so where it is PyTorch's (whose
+    tensors and packed sequences share our names)."""
+    t = type(v)
+    if t.__module__.split(".")[0] == "torch":
+        return f"{t.__module__}.{t.__qualname__} (PyTorch's; convert it to ours first)"
+    return t.__name__
+
+
 _KIND = {"b": "bool", "i": "integer", "u": "integer", "f": "float", "c": "complex"}
 
 

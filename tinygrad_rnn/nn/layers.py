@@ -12,7 +12,7 @@ import numpy as np
 from .. import functional as F
 from .. import random as _random
 from ..backend import get_device
-from ..tensor import DTypeLike, Tensor, host_array
+from ..tensor import DTypeLike, Tensor, host_array, tensor
 from .module import Module, _ModuleSequence, param_dtype
 
 
@@ -80,6 +80,9 @@ class Embedding(Module):
         if _weight is None:
             self.reset_parameters()
         else:  # from_pretrained: these values, no random draw
+            if _weight.shape != (self.num_embeddings, self.embedding_dim):
+                raise ValueError(f"Embedding: _weight has shape {_weight.shape}, expected "
+                                 f"({self.num_embeddings}, {self.embedding_dim})")
             self._init_parameter("weight", _weight)
 
     @classmethod
@@ -92,6 +95,8 @@ class Embedding(Module):
         values and gets no gradient. On the tensor's device with its dtype unless given."""
         if isinstance(embeddings, Tensor):
             host, where = embeddings.numpy(), embeddings.device
+        elif isinstance(embeddings, (list, tuple)):  # as tr.tensor takes them: float32
+            host, where = tensor(embeddings).numpy(), "cpu"
         else:
             host, where = np.asarray(host_array(embeddings)), "cpu"
         if host.ndim != 2:

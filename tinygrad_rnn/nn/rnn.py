@@ -42,10 +42,10 @@ from ..backend import get_device
 from ..ops.elementwise import where
 from ..ops.fused import GRUPointwise, GRUSequence, LSTMPointwise, LSTMSequence, RNNSequence
 from ..ops.movement import cat, stack
-from ..tensor import DTypeLike, Tensor
+from ..tensor import DTypeLike, Tensor, describe_type
 from ..viz import mark_step
 from .module import Module, param_dtype
-from .utils.rnn import PackedSequence, _packed_like, describe_type, pad_packed_sequence
+from .utils.rnn import PackedSequence, _packed_like, pad_packed_sequence
 
 State = Tensor | tuple[Tensor, Tensor]
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}

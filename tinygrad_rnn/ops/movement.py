@@ -387,6 +387,12 @@ def _sort_axis(what: str, axis: Any, ndim: int) -> int:
     return int(axis) % n
 
 
+def _flag(what: str, name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what}: {name} must be a bool, got {value!r}")
+    return bool(value)
+
+
 def _sort_index(x: Tensor, axis: int, descending: bool) -> Any:
     """The int64 positions that sort ``x`` along ``axis`` (an array), stably in both
     directions: equal elements keep their order. Descending sorts the reversed axis and
@@ -420,6 +426,7 @@ def sort(x: Tensor, axis: int = -1, descending: bool = False, stable: bool = Fal
     sort (``stable`` is accepted and changes nothing): equal elements keep their order, as
     PyTorch's ``stable=True``; NaN sorts as the largest."""
     ax = _sort_axis("sort", axis, x.ndim)
+    descending = _flag("sort", "descending", descending)
     return _take_along(x, _sort_index(x, ax, descending), ax)
 
 
@@ -428,6 +435,7 @@ def argsort(x: Tensor, axis: int = -1, descending: bool = False, stable: bool = 
             ) -> Tensor:
     """The int64 indices that sort ``x`` along ``axis`` (``sort(...).indices``)."""
     ax = _sort_axis("argsort", axis, x.ndim)
+    descending = _flag("argsort", "descending", descending)
     index = _sort_index(x, ax, descending)
     return Tensor._wrap(index if x.ndim else index.reshape(()), x._dev)
 
@@ -441,13 +449,45 @@ def topk(x: Tensor, k: int, axis: int = -1, largest: bool = True, sorted: bool =
     ``sorted=False``, are unspecified; here ``sorted`` is accepted and changes nothing.)
     A 0-d tensor takes k = 0 or 1 and gives itself, as PyTorch."""
     ax = _sort_axis("topk", axis, x.ndim)
+    largest = _flag("topk", "largest", largest)
     n = x.shape[ax] if x.ndim else 1
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise TypeError(f"topk: k must be an int, got {type(k).__name__}")
     if not 0 <= k <= n:
         raise ValueError(f"topk: k={k} is out of range for size {n} along dim {axis} "
                          f"(0 <= k <= {n})")
-    index = _sort_index(x, ax, largest)
-    if x.ndim:  # (a 0-d tensor gives itself for k = 0 too, as PyTorch)
-        index = index[(slice(None),) * ax + (slice(0, k),)]
+    if x.ndim and 0 < k < n // 2 and x.size:  # select first, then sort only the k picked
+        index = _top_index(x, ax, k, largest)
+    else:
+        index = _sort_index(x, ax, largest)
+        if x.ndim:  # (a 0-d tensor gives itself for k = 0 too, as PyTorch)
+            index = index[(slice(None),) * ax + (slice(0, k),)]
     return _take_along(x, index, ax)
+
+
+def _top_index(x: Tensor, axis: int, k: int, largest: bool) -> Any:
+    """The first k of ``_sort_index(x, axis, largest)`` (the same positions, ties included)
+    without sorting the whole axis: ``partition`` finds the k-th value v; the picks are every
+    element better than v and the first of those equal to v, in the order of the axis, and
+    only those k are then sorted. NaN counts as the largest."""
+    xp = x._dev.xp
+    a = xp.moveaxis(x.data, axis, -1)
+    n = a.shape[-1]
+    nan = xp.isnan(a) if a.dtype.kind in "fc" else xp.zeros(a.shape, dtype=bool)
+    kth = xp.partition(a, n - k if largest else k - 1, axis=-1)
+    kth = kth[..., n - k:n - k + 1] if largest else kth[..., k - 1:k]
+    kth_nan = xp.isnan(kth) if a.dtype.kind in "fc" else xp.zeros(kth.shape, dtype=bool)
+    if largest:  # better: above v (NaN above all); v NaN: nothing is above it
+        better = ~kth_nan & ((a > kth) | nan)
+    else:  # better: below v; v NaN: everything but NaN is below it
+        better = xp.where(kth_nan, ~nan, a < kth)
+    equal = (a == kth) | (nan & kth_nan)
+    need = k - better.sum(axis=-1, keepdims=True)
+    picked = better | (equal & (xp.cumsum(equal, axis=-1) <= need))
+    pos = xp.nonzero(picked.reshape(-1, n))[1].reshape(a.shape[:-1] + (k,))
+    vals = xp.take_along_axis(a, pos, axis=-1)
+    if largest:  # stable descending, as _sort_index
+        order = k - 1 - xp.flip(xp.argsort(xp.flip(vals, -1), axis=-1, kind="stable"), -1)
+    else:
+        order = xp.argsort(vals, axis=-1, kind="stable")
+    return xp.moveaxis(xp.take_along_axis(pos, order, axis=-1), -1, axis).astype(np.int64)

@@ -9,14 +9,17 @@ A ``DataLoader`` draws each epoch's order when the epoch starts, from tr's gener
 ``tr.manual_seed`` makes it reproducible) or from the ``numpy.random.Generator`` passed as
 ``generator``. Loading runs in this process: ``num_workers``, ``pin_memory`` and
 ``persistent_workers`` are accepted, so ported code runs as it is, and change nothing.
-A batch of a ``TensorDataset`` under the default collate is one gather per tensor
-(``t[indices]``) rather than one lookup per sample and a ``stack``: the same batch, in one op.
+A batch of a ``TensorDataset`` (or a ``Subset`` of one, as ``random_split`` makes) under the
+default collate is one gather per tensor (``t[indices]``) rather than one lookup per sample
+and a ``stack``: the same batch, in one op. A dataset with ``__getitems__(indices)`` fetches
+each batch's samples itself, as in PyTorch.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -24,7 +27,7 @@ import numpy as np
 
 from .. import random as _random
 from ..ops.movement import stack
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor, describe_type, tensor
 
 
 class Dataset:
@@ -66,7 +69,7 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The samples ``indices`` of ``dataset``, in that order."""
+    """The samples ``indices`` of ``dataset``, in that order (``dataset[indices[i]]``)."""
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
         self.dataset, self.indices = dataset, list(indices)
@@ -76,6 +79,20 @@ class Subset(Dataset):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+def _tensor_rows(dataset: Any) -> tuple[tuple[Tensor, ...], np.ndarray | None] | None:
+    """(tensors, index map) where every sample of ``dataset`` is rows of the same tensors: a
+    TensorDataset (whose ``__getitem__`` is not overridden) or Subsets of one; the map (None:
+    the identity) takes a position in ``dataset`` to a row. None for any other dataset."""
+    if type(dataset).__getitem__ is TensorDataset.__getitem__:
+        return dataset.tensors, None
+    if type(dataset).__getitem__ is Subset.__getitem__:
+        inner = _tensor_rows(dataset.dataset)
+        if inner is not None:
+            rows = np.asarray(dataset.indices, dtype=np.int64).reshape(-1)
+            return inner[0], rows if inner[1] is None else inner[1][rows]
+    return None
 
 
 def _len(dataset: Any, where: str) -> int:
@@ -119,7 +136,9 @@ def random_split(dataset: Any, lengths: Sequence[float],
 def default_collate(batch: Sequence[Any]) -> Any:
     """A list of samples as one batch, as PyTorch's: tensors stacked along a new first axis
     (differentiable), NumPy arrays and NumPy numbers stacked into a tensor of their dtype,
-    Python ints into int64, floats into float64, bools into bool; dicts key by key, tuples
+    Python floats into float64; Python ints and bools into int64, or bool if all are bools, or
+    float32 if a float is among them (torch's rules: the first sample's type, then the values);
+    dicts key by key, tuples
     and lists position by position (a namedtuple stays one; any other tuple becomes a list);
     strings stay a list."""
     elem = batch[0]
@@ -130,12 +149,15 @@ def default_collate(batch: Sequence[Any]) -> Any:
             raise TypeError(f"default_collate: cannot batch NumPy arrays of dtype "
                             f"{np.asarray(elem).dtype}")
         return tensor(np.stack([np.asarray(b) for b in batch]))
-    if isinstance(elem, (bool, np.bool_)):
-        return tensor(np.array(batch, dtype=np.bool_))
-    if isinstance(elem, numbers.Integral):
-        return tensor(np.array(batch, dtype=np.int64))
-    if isinstance(elem, numbers.Real):
+    if isinstance(elem, numbers.Real) and not isinstance(elem, numbers.Integral):
         return tensor(np.array(batch, dtype=np.float64))
+    if isinstance(elem, (numbers.Integral, np.bool_)):  # the batch's values decide, as torch's
+        if any(isinstance(b, numbers.Real) and not isinstance(b, numbers.Integral)
+               for b in batch):
+            return tensor(np.array(batch, dtype=np.float32))  # the default float dtype
+        if all(isinstance(b, (bool, np.bool_)) for b in batch):
+            return tensor(np.array(batch, dtype=np.bool_))
+        return tensor(np.array(batch, dtype=np.int64))
     if isinstance(elem, (str, bytes)):
         return list(batch)
     if isinstance(elem, Mapping):
@@ -148,7 +170,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
                              f"lengths {[len(b) for b in batch]}")
         return [default_collate(list(s)) for s in zip(*batch)]
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
-                    f"dicts or lists; found {type(elem).__name__}")
+                    f"dicts or lists; found {describe_type(elem)}")
 
 
 def _convert(sample: Any) -> Any:
@@ -165,6 +187,18 @@ def _convert(sample: Any) -> Any:
     if isinstance(sample, (list, tuple)):
         return [_convert(v) for v in sample]
     return sample
+
+
+def _index(i: Any) -> Any:
+    """An index from the order: an integer as an int (a float is refused); a list or array
+    of them (a batch sampler's) as it is."""
+    if isinstance(i, (list, tuple, np.ndarray, Tensor)):
+        return i
+    try:
+        return operator.index(i)
+    except TypeError:
+        raise TypeError(f"DataLoader: the sampler gave {i!r}, which is not an integer index"
+                        ) from None
 
 
 class DataLoader:
@@ -214,20 +248,25 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         order = self._order()  # drawn now, when the epoch starts
-        if self.batch_size is None:
+        if self.batch_size is None:  # one sample (or whatever index the sampler gives) at a time
             for i in order:
-                yield _convert(self.dataset[int(i)])
+                yield _convert(self.dataset[_index(i)])
             return
-        gather = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
+        rows = _tensor_rows(self.dataset) if self.collate_fn is None else None
         collate = self.collate_fn or default_collate
+        many = getattr(self.dataset, "__getitems__", None)
         n, b = len(order), self.batch_size
         stop = n - n % b if self.drop_last else n
         for start in range(0, stop, b):
-            idx = np.asarray(order[start:start + b], dtype=np.int64)
-            if gather:  # the same batch as collating the samples: one gather per tensor
-                yield [t[idx] for t in self.dataset.tensors]
+            idx = [_index(i) for i in order[start:start + b]]
+            if rows is not None:  # the same batch as collating the samples: one gather each
+                at = np.asarray(idx, dtype=np.int64)
+                at = at if rows[1] is None else rows[1][at]
+                yield [t[at] for t in rows[0]]
+            elif many is not None:  # the dataset fetches a batch of samples itself, as torch
+                yield collate(many(idx))
             else:
-                yield collate([self.dataset[int(i)] for i in idx])
+                yield collate([self.dataset[i] for i in idx])
 
     def __len__(self) -> int:
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore

@@ -30,7 +30,7 @@ import numpy as np
 
 from ...creation import full
 from ...ops.movement import GetItem, cat, stack
-from ...tensor import DTypeLike, Tensor, host_array, tensor
+from ...tensor import DTypeLike, Tensor, describe_type, host_array, tensor
 
 
 class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices",
@@ -78,15 +78,6 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
     @property
     def is_cuda(self) -> bool:
         return self.data.device == "cuda"
-
-
-def describe_type(v: Any) -> str:
-    """The name of ``v``'s type for an error message, saying so where it is PyTorch's (whose
-    tensors and packed sequences share our names)."""
-    t = type(v)
-    if t.__module__.split(".")[0] == "torch":
-        return f"{t.__module__}.{t.__qualname__} (PyTorch's; convert it to ours first)"
-    return t.__name__
 
 
 def _int64(v: np.ndarray, device: str = "cpu") -> Tensor:
