@@ -394,13 +394,13 @@ def _dim(t, ax):
 REDUCE_TORCH = {
     "sum": (lambda x, ax, kd: x.sum(ax, kd), lambda t, ax, kd: t.sum(_dim(t, ax), kd)),
     "mean": (lambda x, ax, kd: x.mean(ax, kd), lambda t, ax, kd: t.mean(_dim(t, ax), kd)),
-    "max": (lambda x, ax, kd: x.max(ax, kd), lambda t, ax, kd: t.amax(_dim(t, ax), kd)),
-    "min": (lambda x, ax, kd: x.min(ax, kd), lambda t, ax, kd: t.amin(_dim(t, ax), kd)),
+    "max": (lambda x, ax, kd: x.amax(ax, kd), lambda t, ax, kd: t.amax(_dim(t, ax), kd)),
+    "min": (lambda x, ax, kd: x.amin(ax, kd), lambda t, ax, kd: t.amin(_dim(t, ax), kd)),
     # the default correction=1 on both sides
     "var": (lambda x, ax, kd: x.var(ax, kd), lambda t, ax, kd: t.var(_dim(t, ax), keepdim=kd)),
     "tr_functions": (
-        lambda x, ax, kd: tr.sum(x, ax, kd) + tr.mean(x, ax, kd) + tr.max(x, ax, kd)
-        - tr.min(x, ax, kd) + tr.var(x, ax, kd),
+        lambda x, ax, kd: tr.sum(x, ax, kd) + tr.mean(x, ax, kd) + tr.amax(x, ax, kd)
+        - tr.amin(x, ax, kd) + tr.var(x, ax, kd),
         lambda t, ax, kd: t.sum(_dim(t, ax), kd) + t.mean(_dim(t, ax), kd)
         + t.amax(_dim(t, ax), kd) - t.amin(_dim(t, ax), kd) + t.var(_dim(t, ax), keepdim=kd),
     ),
@@ -424,8 +424,8 @@ ZERO_DIM_AXIS_0 = {
     "sum": (lambda x: x.sum(0), lambda t: t.sum(0)),
     "sum_keepdims": (lambda x: x.sum(0, keepdims=True), lambda t: t.sum(0, keepdim=True)),
     "mean": (lambda x: x.mean(0), lambda t: t.mean(0)),
-    "max": (lambda x: x.max(0), lambda t: t.amax(0)),
-    "min": (lambda x: x.min((0,)), lambda t: t.amin((0,))),
+    "max": (lambda x: x.amax(0), lambda t: t.amax(0)),
+    "min": (lambda x: x.amin((0,)), lambda t: t.amin((0,))),
     "squeeze": (lambda x: x.squeeze(0), lambda t: t.squeeze(0)),
 }
 

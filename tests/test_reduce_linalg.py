@@ -25,8 +25,8 @@ def _np_logsumexp(a, axis, keepdims):
 REDUCTIONS = {
     "sum": (lambda x, ax, kd: x.sum(ax, kd), lambda a, ax, kd: a.sum(axis=ax, keepdims=kd)),
     "mean": (lambda x, ax, kd: x.mean(ax, kd), lambda a, ax, kd: a.mean(axis=ax, keepdims=kd)),
-    "max": (lambda x, ax, kd: x.max(ax, kd), lambda a, ax, kd: a.max(axis=ax, keepdims=kd)),
-    "min": (lambda x, ax, kd: x.min(ax, kd), lambda a, ax, kd: a.min(axis=ax, keepdims=kd)),
+    "max": (lambda x, ax, kd: x.amax(ax, kd), lambda a, ax, kd: a.max(axis=ax, keepdims=kd)),
+    "min": (lambda x, ax, kd: x.amin(ax, kd), lambda a, ax, kd: a.min(axis=ax, keepdims=kd)),
     "logsumexp": (lambda x, ax, kd: x.logsumexp(ax, kd), _np_logsumexp),
     "var": (lambda x, ax, kd: x.var(ax, kd, correction=0),
             lambda a, ax, kd: a.var(axis=ax, keepdims=kd)),
@@ -61,7 +61,7 @@ def test_reduction_values_and_gradients_over_any_axes(name, device, data, keepdi
 
 def test_max_splits_the_gradient_evenly_between_ties():
     x = tr.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], requires_grad=True)
-    x.max(axis=1).sum().backward()
+    x.amax(axis=1).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
     y = tr.tensor([4.0, 4.0], requires_grad=True)
     y.min().backward()
@@ -138,7 +138,7 @@ def test_reductions_match_torch():
     for ours, theirs in [
         (lambda x: x.logsumexp(axis=(0, 2)), lambda t: torch.logsumexp(t, dim=(0, 2))),
         (lambda x: x.var(axis=1), lambda t: torch.var(t, dim=1)),
-        (lambda x: x.max(axis=-1), lambda t: torch.amax(t, dim=-1)),
+        (lambda x: x.amax(axis=-1), lambda t: torch.amax(t, dim=-1)),
     ]:
         x = tr.tensor(a, requires_grad=True)
         t = torch.tensor(a, requires_grad=True)

@@ -64,7 +64,7 @@ from .ops.movement import (
     unbind,
     unsqueeze,
 )
-from .ops.reduce import argmax, argmin, logsumexp, mean, var
+from .ops.reduce import amax, amin, argmax, argmin, logsumexp, mean, var
 from .ops.reduce import max_ as max
 from .ops.reduce import min_ as min
 from .ops.reduce import sum_ as sum
@@ -88,8 +88,9 @@ half, float, double, long, int, bool = float16, float32, float64, int64, int32, 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "Tensor", "abs", "allclose", "arange", "argmax", "argmin", "argsort", "bool_",
-    "broadcast_to", "cat", "chunk", "clip", "cos", "cuda", "cuda_available", "debug",
+    "Function", "Tensor", "abs", "allclose", "amax", "amin", "arange", "argmax", "argmin",
+    "argsort", "bool_", "broadcast_to", "cat", "chunk", "clip", "cos", "cuda", "cuda_available",
+    "debug",
     "detect_anomaly", "diagnostics", "enable_grad", "exp", "eye", "float16", "float32", "float64",
     "from_numpy", "full", "full_like", "functional", "grad", "int8", "int16", "int32", "int64",
     "is_grad_enabled", "isfinite", "isinf", "isnan", "linspace", "load", "log", "log_softmax",

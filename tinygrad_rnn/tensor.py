@@ -964,7 +964,7 @@ class Tensor:
                             "(as in PyTorch); convert it first, e.g. x.float()")
         p = 2 if p == "fro" else p
         if p in (math.inf, -math.inf):
-            return self.abs().max(axis, keepdims) if p > 0 else self.abs().min(axis, keepdims)
+            return self.abs().amax(axis, keepdims) if p > 0 else self.abs().amin(axis, keepdims)
         if isinstance(p, str) or not p > 0:
             raise ValueError(f"norm: p must be 'fro', inf, -inf or a number > 0, got {p!r}")
         if p == 1:
@@ -993,21 +993,37 @@ class Tensor:
         return self._mask(self.data.all(axis=normalize_axis(axis, self.ndim), keepdims=keepdims))
 
     @torch_names
-    def max(self, axis: int | Sequence[int] | Tensor | None = None,
-            keepdims: bool = False) -> Tensor:
-        """The largest element over ``axis`` (values only); given a tensor instead, the
-        elementwise ``maximum``, as PyTorch's ``x.max(other)``."""
-        if isinstance(axis, Tensor):
-            return self.maximum(axis)
+    def amax(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        """The largest element over ``axis`` (one or several axes, or all), values only; at a
+        tie the gradient is split evenly between the tied elements (``torch.amax``)."""
         return Max.apply(self, axis=axis, keepdims=keepdims)
 
     @torch_names
-    def min(self, axis: int | Sequence[int] | Tensor | None = None,
-            keepdims: bool = False) -> Tensor:
-        """The smallest element over ``axis`` (values only), or with a tensor ``minimum``."""
+    def amin(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        """The smallest element over ``axis``, as ``amax``."""
+        return Max.apply(self, axis=axis, keepdims=keepdims, smallest=True)
+
+    @torch_names
+    def max(self, axis: int | Tensor | None = None, keepdims: bool = False) -> Any:
+        """As PyTorch's ``x.max``: with no axis, the largest element (a 0-d tensor, the
+        gradient split among ties as ``amax``); along one axis, the pair ``(values,
+        indices)``, the first largest of each row and where it is (the gradient goes to that
+        element alone); given a tensor, the elementwise ``maximum``."""
+        if isinstance(axis, Tensor):
+            return self.maximum(axis)
+        if axis is None:
+            return Max.apply(self, axis=None, keepdims=keepdims)
+        return max_along(self, axis, keepdims)
+
+    @torch_names
+    def min(self, axis: int | Tensor | None = None, keepdims: bool = False) -> Any:
+        """As ``max``, for the smallest: a 0-d tensor, ``(values, indices)`` along one axis,
+        or the elementwise ``minimum`` with a tensor."""
         if isinstance(axis, Tensor):
             return self.minimum(axis)
-        return Max.apply(self, axis=axis, keepdims=keepdims, smallest=True)
+        if axis is None:
+            return Max.apply(self, axis=None, keepdims=keepdims, smallest=True)
+        return max_along(self, axis, keepdims, smallest=True)
 
     @torch_names
     def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
@@ -1424,6 +1440,7 @@ from .ops.movement import (  # noqa: E402
     ValuesIndices,
     argsort,
     check_index,
+    max_along,
     sort,
     split,
     squeeze,

@@ -491,3 +491,26 @@ def _top_index(x: Tensor, axis: int, k: int, largest: bool) -> Any:
     else:
         order = xp.argsort(vals, axis=-1, kind="stable")
     return xp.moveaxis(xp.take_along_axis(pos, order, axis=-1), -1, axis).astype(np.int64)
+
+
+def max_along(x: Tensor, axis: Any, keepdims: bool = False, smallest: bool = False
+              ) -> ValuesIndices:
+    """(values, indices) of the largest (``smallest``: the smallest) element along one
+    ``axis``, as PyTorch's ``x.max(dim)``: the first of tied elements, NaN where a row holds
+    one (the first NaN); the values are gathered at the indices, so the gradient goes to
+    that element alone. A 0-d tensor gives itself and index 0."""
+    what = "min" if smallest else "max"
+    if isinstance(axis, (tuple, list)):
+        raise TypeError(f"{what}: one axis gives (values, indices); over several axes there is "
+                        f"no single index: use a{what}(axes) for the values")
+    ax = _sort_axis(what, axis, x.ndim)
+    if x.ndim and x.shape[ax] == 0:
+        raise ValueError(f"{what}: axis {axis} has size 0 (shape {x.shape}), so it has no "
+                         f"{'smallest' if smallest else 'largest'} element")
+    xp = x._dev.xp
+    a = x.data.reshape(x.shape or (1,))
+    index = xp.expand_dims((xp.argmin if smallest else xp.argmax)(a, axis=ax), ax)
+    values, indices = _take_along(x, index.astype(np.int64), ax)
+    if keepdims or not x.ndim:
+        return ValuesIndices(values, indices)
+    return ValuesIndices(values.squeeze(ax), indices.squeeze(ax))

@@ -132,13 +132,26 @@ def sum_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 
 @torch_names
-def max_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def max_(x: Tensor, axis: Any = None, keepdims: bool = False) -> Any:
+    """``x.max``: the largest element, ``(values, indices)`` along one axis, or with a tensor
+    the elementwise maximum, as ``torch.max``."""
     return x.max(axis, keepdims)
 
 
 @torch_names
-def min_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def min_(x: Tensor, axis: Any = None, keepdims: bool = False) -> Any:
+    """``x.min``, as ``torch.min``."""
     return x.min(axis, keepdims)
+
+
+@torch_names
+def amax(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    return x.amax(axis, keepdims)
+
+
+@torch_names
+def amin(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    return x.amin(axis, keepdims)
 
 
 @torch_names
