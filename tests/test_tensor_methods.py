@@ -15,6 +15,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
+from tinygrad_rnn import nn
 from tinygrad_rnn.testing import gradcheck, gradgradcheck
 from tinygrad_rnn.testing import strategies as tst
 
@@ -362,3 +363,37 @@ def test_floor_divide_and_remainder_gradients_broadcast(op, device, shapes, data
     y = tr.tensor(b, device=device, requires_grad=True)
     np.testing.assert_array_equal(fn(x, y).numpy(), ref(a, b))
     assert gradcheck(fn, [x, y]) and gradgradcheck(fn, [x, y])
+
+
+def test_writes_into_a_part_of_a_live_tensor_are_refused_not_lost():
+    """In-place writes go to a new array (copy on write), so one into a part of a tensor
+    would not reach the tensor, where PyTorch's does: refused with the way out, and nothing
+    changes. Writes into the whole, into a copy, or into a part of a dead tensor are fine."""
+    p = nn.Parameter(tr.zeros(4))
+    w = tr.zeros(8, 2)
+    attempts = [
+        (lambda: p[1:3].fill_(1.0), "copy_"),
+        (lambda: w[0].copy_(tr.ones(2)), "copy_"),
+        (lambda: w[0].__setitem__(1, 5.0), r"x\[index\] = value"),  # w[0][1] = 5.0
+        (lambda: nn.init.orthogonal_(w[0:4]), "nn.init"),
+        (lambda: w.chunk(2)[1].zero_(), "copy_"),
+        (lambda: w.unbind(0)[3].fill_(2.0), "copy_"),
+        (lambda: tr.split(w, 3)[0].fill_(2.0), "copy_"),
+    ]
+    with tr.no_grad():
+        for attempt, what in attempts:
+            with pytest.raises(RuntimeError, match=what + r" into a part of another tensor.*"
+                                                   r"x\[index\] = value"):
+                attempt()
+        assert not p.numpy().any() and not w.numpy().any()
+        p[1:3] = 1.0  # the way: write into the whole
+        w[0:4] += 1.0  # x[index] += y writes back through __setitem__
+        part = w[4:].clone()
+        part.fill_(3.0)  # a copy is one's own
+        rows = tr.arange(6.0).reshape(2, 3)  # a view of a temporary: nothing else to reach
+        rows += 1.0
+        picked = w[[0, 1]]  # advanced indexing copies, as in PyTorch
+        picked.fill_(7.0)
+    assert p.numpy().tolist() == [0.0, 1.0, 1.0, 0.0]
+    assert w.numpy()[:4].tolist() == [[1.0, 1.0]] * 4 and not w.numpy()[4:].any()
+    assert part.numpy().tolist() == [[3.0, 3.0]] * 4 and rows.numpy()[0].tolist() == [1, 2, 3]

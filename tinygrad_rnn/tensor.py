@@ -257,7 +257,11 @@ def _as_device_array(y: Any, dev: Device, where: str) -> Any:
 class Tensor:
     """An n-dimensional array on a device, that can record the ops applied to it."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out", "_dev", "__weakref__")
+    # _view_of (set by indexing, split, chunk and unbind, unset otherwise): a weak reference to
+    # the tensor this one is a part of, so that an in-place write into the part, which would
+    # not reach the whole here (copy on write), is refused instead of lost (_check_write)
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_view_of",
+                 "__weakref__")
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
     __array_priority__ = 1000
 
@@ -650,6 +654,7 @@ class Tensor:
         """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor, in
         place, under the rules of ``x += y`` (``_inplace``): outside autograd, same device."""
         o = self._lift(src)
+        self._check_write("copy_")
         if autograd._GradMode.enabled and (self.requires_grad or o.requires_grad):
             raise RuntimeError(f"copy_ {'into' if self.requires_grad else 'from'} a tensor "
                                "that requires grad is not recorded by autograd: do it under "
@@ -680,6 +685,8 @@ class Tensor:
         So a backward after an update is the gradient of the forward as it ran, never a mix of
         old and new values (PyTorch refuses such a backward instead)."""
         o = self._lift(other)
+        # (no _check_write here: x[index] += y is x.__setitem__(index, x[index] += y), whose
+        # += acts on a part and __setitem__ writes it back into x)
         if o._dev is not self._dev:
             raise ValueError(f"in-place {sign}=: the other tensor is on {o.device!r}, this one "
                              f"on {self.device!r}; move one with .to(device)")
@@ -1190,7 +1197,26 @@ class Tensor:
         return unsqueeze(self, axis)
 
     def __getitem__(self, index: Index) -> Tensor:
-        return GetItem.apply(self, index=_normalize_index(index, self._dev, self.ndim))
+        idx = _normalize_index(index, self._dev, self.ndim)
+        out = GetItem.apply(self, index=idx)
+        if all(isinstance(i, (int, np.integer, slice)) and not isinstance(i, bool) or i is None
+               or i is Ellipsis for i in (idx if isinstance(idx, tuple) else (idx,))):
+            out._view_of = weakref.ref(self)  # basic indexing: a view of this tensor
+        return out
+
+    def _check_write(self, what: str) -> None:
+        """Refuse an in-place write into a part of a live tensor (a view made by basic
+        indexing, ``split``, ``chunk`` or ``unbind``): in-place ops here write a new array
+        (copy on write), so the whole would not change, where in PyTorch it does."""
+        whole = getattr(self, "_view_of", None)
+        if whole is not None and whole() is not None and getattr(self.data, "base",
+                                                                  None) is not None:
+            raise RuntimeError(
+                f"{what} into a part of another tensor (x[...], or a piece of split, chunk or "
+                "unbind) would change only the part here: in-place ops write a new array "
+                "(copy on write), so, unlike PyTorch, the change does not reach the tensor it "
+                "was taken from. Write into that tensor instead: x[index] = value (under "
+                "tr.no_grad() for a parameter), or keep the part with .clone() first")
 
     def __setitem__(self, index: Index, value: Any) -> None:
         """``x[index] = value``, as in PyTorch, outside autograd: under ``no_grad``, or on a
@@ -1198,6 +1224,7 @@ class Tensor:
         (a whole copy per assignment; to fill a large tensor piece by piece, fill a NumPy array
         and make it a tensor once). ``x[index] += y`` works through this."""
         v = self._lift(value)
+        self._check_write("x[index] = value")
         if autograd._GradMode.enabled and (self.requires_grad or v.requires_grad):
             raise RuntimeError(
                 "x[index] = value on a tensor that requires grad is not recorded by autograd: "

@@ -24,6 +24,7 @@ from ..tensor import Tensor
 
 def _fill(tensor: Tensor, host: Any) -> Tensor:
     """Give ``tensor`` the host values ``host`` (its shape), cast to its dtype, on its device."""
+    tensor._check_write("nn.init")
     tensor.data = tensor._dev.to_device(np.asarray(host).astype(tensor.dtype))
     return tensor
 

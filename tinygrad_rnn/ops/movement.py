@@ -3,6 +3,7 @@ split (``split``, ``unbind``). Stack, squeeze and unsqueeze are compositions of 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -304,7 +305,16 @@ def unbind(x: Tensor, axis: int = 0) -> list[Tensor]:
     ax = axis % x.ndim
     if x.shape[ax] == 0:
         return []
-    return list(Split.apply(x, sizes=(1,) * x.shape[ax], axis=ax, drop_axis=True))
+    return _parts_of(x, Split.apply(x, sizes=(1,) * x.shape[ax], axis=ax, drop_axis=True))
+
+
+def _parts_of(x: Tensor, parts: Any) -> list[Tensor]:
+    """The pieces of ``x`` (views of its array), each marked as a part of x, so an in-place
+    write into one is refused rather than lost (``Tensor._check_write``)."""
+    whole = weakref.ref(x)
+    for p in parts:
+        p._view_of = whole
+    return list(parts)
 
 
 @torch_names
@@ -321,7 +331,7 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0)
             raise ValueError(f"split: sizes {sizes} do not add up to {n} (axis {axis})")
     if any(s < 0 for s in sizes):
         raise ValueError(f"split: sizes must not be negative, got {sizes}")
-    return list(Split.apply(x, sizes=tuple(sizes), axis=axis % x.ndim, drop_axis=False))
+    return _parts_of(x, Split.apply(x, sizes=tuple(sizes), axis=axis % x.ndim, drop_axis=False))
 
 
 @torch_names
