@@ -129,6 +129,13 @@ SCHEDULE_CASES = [
     ("CosineAnnealingLR", dict(T_max=7), "CosineAnnealingLR", dict(T_max=7)),
     ("LinearWarmup", dict(warmup_steps=6, start_factor=0.25), "LinearLR",
      dict(start_factor=0.25, end_factor=1.0, total_iters=6)),
+    ("MultiStepLR", dict(milestones=[7, 3, 12], gamma=0.5), "MultiStepLR",
+     dict(milestones=[7, 3, 12], gamma=0.5)),
+    ("LambdaLR", dict(lr_lambda=lambda t: 0.95**t + 0.01 * t), "LambdaLR",
+     dict(lr_lambda=lambda t: 0.95**t + 0.01 * t)),
+    ("LinearLR", dict(start_factor=0.5, end_factor=0.1, total_iters=8), "LinearLR",
+     dict(start_factor=0.5, end_factor=0.1, total_iters=8)),
+    ("LinearLR", dict(), "LinearLR", dict()),
 ]
 
 
@@ -819,3 +826,25 @@ def test_named_parameters_default_lr_and_foreach_as_in_torch():
     m.weight.grad = tr.ones(3, 2)
     total = clip_grad_norm_(m.parameters(), 1.0, foreach=True)
     assert total.item() == pytest.approx(6 ** 0.5, rel=1e-6)
+
+
+def test_schedules_live_in_optim_lr_scheduler_too_as_in_torch():
+    from tinygrad_rnn.optim.lr_scheduler import ReduceLROnPlateau, StepLR
+
+    assert optim.lr_scheduler.StepLR is optim.StepLR is StepLR
+    assert ReduceLROnPlateau is optim.ReduceLROnPlateau
+    opt = optim.SGD(make_params("cpu"), lr=0.1)
+    per_group = optim.LambdaLR(opt, [lambda t: 1.0 / (t + 1)])
+    for _ in range(3):
+        per_group.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.025)
+    sd = per_group.state_dict()
+    assert "_lr_lambdas" not in sd  # functions are not saved, as torch's
+    assert_plain(sd)
+    again = optim.LambdaLR(optim.SGD(make_params("cpu"), lr=0.1), lambda t: 1.0 / (t + 1))
+    again.load_state_dict(sd)
+    assert again.get_last_lr() == per_group.get_last_lr()
+    with pytest.raises(ValueError, match="expected 1 lr_lambdas"):
+        optim.LambdaLR(opt, [lambda t: 1.0, lambda t: 2.0])
+    with pytest.raises(ValueError, match=r"Invalid start_factor: 0 \(must be in \(0, 1\]\)"):
+        optim.LinearLR(opt, start_factor=0)

@@ -397,3 +397,44 @@ def test_writes_into_a_part_of_a_live_tensor_are_refused_not_lost():
     assert p.numpy().tolist() == [0.0, 1.0, 1.0, 0.0]
     assert w.numpy()[:4].tolist() == [[1.0, 1.0]] * 4 and not w.numpy()[4:].any()
     assert part.numpy().tolist() == [[3.0, 3.0]] * 4 and rows.numpy()[0].tolist() == [1, 2, 3]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("device", DEVICES)
+def test_bitwise_and_logical_ops_match_torch(device):
+    torch = pytest.importorskip("torch")
+    a = np.array([[True, False, True], [False, False, True]])
+    b = np.array([True, True, False])
+    i, j = np.array([5, 3, 12]), np.array([[1], [6]])
+    for x, y in [(a, b), (i, j), (a, True), (i, 4)]:
+        ours, theirs = tr.tensor(x, device=device), torch.tensor(x)
+        other = tr.tensor(y, device=device) if isinstance(y, np.ndarray) else y
+        t_other = torch.tensor(y) if isinstance(y, np.ndarray) else y
+        for op in ("__and__", "__or__", "__xor__", "__rand__", "__ror__", "__rxor__"):
+            got, want = getattr(ours, op)(other), getattr(theirs, op)(t_other)
+            assert got.dtype == want.numpy().dtype and got.device == device
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    f = np.array([0.0, 2.0, -1.0])
+    for name in ("logical_and", "logical_or", "logical_xor"):
+        got = getattr(tr.tensor(f, device=device), name)(tr.tensor(i, device=device))
+        np.testing.assert_array_equal(got.numpy(),
+                                      getattr(torch.tensor(f), name)(torch.tensor(i)).numpy())
+    with pytest.raises(TypeError, match=r"x & y needs bool or integer tensors, got float64"):
+        tr.tensor(f) & tr.tensor(a[0])
+
+
+def test_item_assignment_error_says_which_side_requires_grad():
+    out = tr.zeros(2, 3)
+    with pytest.raises(RuntimeError, match="with a value that requires grad .* then tr.stack"):
+        out[0] = tr.ones(3, requires_grad=True)
+    w = tr.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="with a tensor that requires grad"):
+        w[0] = 2.0
+
+
+def test_load_takes_weights_only_as_torch(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    tr.save({"w": tr.ones(2)}, path)
+    assert tr.load(path, weights_only=True)["w"].numpy().tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="weights_only=False is not offered"):
+        tr.load(path, weights_only=False)

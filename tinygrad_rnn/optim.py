@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
+import types
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -43,7 +45,8 @@ ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tens
 
 __all__ = [
     "SGD", "Adam", "AdamW", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearWarmup",
-    "Optimizer", "RMSprop", "ReduceLROnPlateau", "SequentialLR", "StepLR",
+    "LambdaLR", "LinearLR", "MultiStepLR", "Optimizer", "RMSprop", "ReduceLROnPlateau",
+    "SequentialLR", "StepLR", "lr_scheduler",
 ]
 
 # a per-parameter state entry is either an array shaped like the parameter or a step count
@@ -762,6 +765,81 @@ class CosineAnnealingLR(LRScheduler):
                 "eta_min": lambda v: _at_least("eta_min", v)}
 
 
+class MultiStepLR(LRScheduler):
+    """``lr = base_lr * gamma ** (number of milestones <= t)``: decay by ``gamma`` at each
+    milestone step."""
+
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        self.milestones = sorted(_count("milestone", m, 0) for m in milestones)
+        self.gamma = _at_least("gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, t: int) -> list[float]:
+        return [base * self.gamma ** bisect_right(self.milestones, t) for base in self.base_lrs]
+
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        return {"milestones": lambda v: [_count("milestone", m, 0) for m in v],
+                "gamma": lambda v: _at_least("gamma", v)}
+
+
+class LambdaLR(LRScheduler):
+    """``lr = base_lr * lr_lambda(t)``, one function for every group or one per group. The
+    functions are not part of ``state_dict`` (as in PyTorch, a plain function is not saved):
+    make the schedule with them, then load its state."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]
+                 | Sequence[Callable[[int], float]], last_epoch: int = -1) -> None:
+        n = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+        fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+        if len(fns) != n:
+            raise ValueError(f"LambdaLR: expected {n} lr_lambdas (one per param group), got "
+                             f"{len(fns)}")
+        if not all(callable(f) for f in fns):
+            raise TypeError("LambdaLR: lr_lambda must be a function of the step, or a list of "
+                            "them")
+        self._lr_lambdas = fns
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, t: int) -> list[float]:
+        return [base * float(f(t)) for base, f in zip(self.base_lrs, self._lr_lambdas)]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: _plain(v, k) for k, v in vars(self).items()
+                if k not in ("optimizer", "_lr_lambdas")}
+
+
+class LinearLR(LRScheduler):
+    """``lr = base_lr * (s + (e - s) * min(t, total_iters) / total_iters)``: the factor moves
+    linearly from ``start_factor`` s to ``end_factor`` e over ``total_iters`` steps, then
+    stays, as PyTorch's (which refuses s = 0; ``LinearWarmup`` allows it)."""
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+        self.start_factor = _linear_factor("start_factor", start_factor, low_open=True)
+        self.end_factor = _linear_factor("end_factor", end_factor)
+        self.total_iters = _count("total_iters", total_iters, 0)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, t: int) -> list[float]:
+        s, e, n = self.start_factor, self.end_factor, self.total_iters
+        k = s + (e - s) * min(t, n) / n if n else s  # total_iters=0 stays at s, as PyTorch
+        return [base * k for base in self.base_lrs]
+
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        return {"start_factor": lambda v: _linear_factor("start_factor", v, low_open=True),
+                "end_factor": lambda v: _linear_factor("end_factor", v),
+                "total_iters": lambda v: _count("total_iters", v, 0)}
+
+
+def _linear_factor(name: str, value: Any, low_open: bool = False) -> float:
+    f = _real(name, value)
+    if not (0.0 < f <= 1.0 if low_open else 0.0 <= f <= 1.0):
+        raise ValueError(f"Invalid {name}: {value!r} (must be in {'(0' if low_open else '[0'}"
+                         ", 1])")
+    return f
+
+
 class LinearWarmup(LRScheduler):
     """``lr = base_lr * (f + (1 - f) * min(t, warmup_steps) / warmup_steps)`` with ``f`` the
     start factor: a linear ramp from ``f * base_lr`` to ``base_lr`` over ``warmup_steps`` steps,
@@ -1005,3 +1083,13 @@ class ReduceLROnPlateau(LRScheduler):
         for k in own:
             setattr(self, k, _plain(state_dict[k], k))
         self.mode_worse = math.inf if self.mode == "min" else -math.inf
+
+
+# optim.lr_scheduler, PyTorch's home of the schedules: ``optim.lr_scheduler.StepLR`` and
+# ``from tinygrad_rnn.optim.lr_scheduler import StepLR`` work as with ``torch.optim``
+lr_scheduler = types.ModuleType(__name__ + ".lr_scheduler",
+                                "The learning-rate schedules, as ``torch.optim.lr_scheduler``.")
+for _cls in (LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LambdaLR,
+             LinearLR, LinearWarmup, SequentialLR, ReduceLROnPlateau):
+    setattr(lr_scheduler, _cls.__name__, _cls)
+sys.modules[lr_scheduler.__name__] = lr_scheduler

@@ -396,15 +396,19 @@ def _not_a_zip(path: str) -> str:
 
 
 def load(path: str | os.PathLike[str], device: str | None = None,
-         map_location: str | None = None) -> Any:
+         map_location: str | None = None, weights_only: bool = True) -> Any:
     """Read a checkpoint written by ``save``.
 
     Tensors are made on ``device`` (default ``"cpu"``, so a checkpoint saved from a GPU loads
     on any machine; ``map_location``, PyTorch's name, is the same); NumPy arrays and scalars
-    stay on the host. Raises ``FileNotFoundError`` for
+    stay on the host. ``weights_only=True`` (PyTorch's safe mode) is what loading always is
+    here, so it is accepted, and ``False`` refused. Raises ``FileNotFoundError`` for
     a missing file and ``ValueError`` for anything that is not an intact checkpoint of a format
     version this code reads, naming the path and the problem.
     """
+    if weights_only is not True:
+        raise ValueError("load: weights_only=False is not offered: a checkpoint here never runs "
+                         "code on load (PyTorch's weights_only=True), whatever it holds")
     if map_location is not None:
         if device is not None:
             raise TypeError("load: give device= or map_location=, not both")

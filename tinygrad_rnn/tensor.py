@@ -789,6 +789,47 @@ class Tensor:
     def logical_not(self) -> Tensor:
         return self._mask(self.data == 0)
 
+    def _bitwise(self, other: Any, op: str) -> Tensor:
+        """``x & y``, ``x | y``, ``x ^ y`` of bool or integer tensors (or Python bools and
+        ints), as PyTorch's: logical for bools, bitwise for integers; never differentiable."""
+        a, b = self._compared(other)
+        if a.dtype.kind not in "biu" or b.dtype.kind not in "biu":
+            raise TypeError(f"x {op} y needs bool or integer tensors, got {a.dtype} and "
+                            f"{b.dtype}; for a float mask compare first, e.g. (x > 0) {op} m")
+        fn = {"&": operator.and_, "|": operator.or_, "^": operator.xor}[op]
+        return self._mask(fn(a, b))
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._bitwise(other, "&")
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._bitwise(other, "|")
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._bitwise(other, "^")
+
+    def __rand__(self, other: Any) -> Tensor:
+        return self._bitwise(other, "&")
+
+    def __ror__(self, other: Any) -> Tensor:
+        return self._bitwise(other, "|")
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return self._bitwise(other, "^")
+
+    def logical_and(self, other: Any) -> Tensor:
+        """Elementwise ``x != 0 and y != 0``, bool, for tensors of any dtype."""
+        a, b = self._compared(other)
+        return self._mask((a != 0) & (b != 0))
+
+    def logical_or(self, other: Any) -> Tensor:
+        a, b = self._compared(other)
+        return self._mask((a != 0) | (b != 0))
+
+    def logical_xor(self, other: Any) -> Tensor:
+        a, b = self._compared(other)
+        return self._mask((a != 0) ^ (b != 0))
+
     def isnan(self) -> Tensor:
         return self._mask(self._dev.xp.isnan(self.data))
 
@@ -1226,10 +1267,12 @@ class Tensor:
         v = self._lift(value)
         self._check_write("x[index] = value")
         if autograd._GradMode.enabled and (self.requires_grad or v.requires_grad):
+            whose = "a tensor that requires grad" if self.requires_grad else \
+                "a value that requires grad"
             raise RuntimeError(
-                "x[index] = value on a tensor that requires grad is not recorded by autograd: "
-                "build the result with tr.where or tr.cat, or, to edit a parameter by hand, do "
-                "it under tr.no_grad()")
+                f"x[index] = value with {whose} is not recorded by autograd: build the "
+                "result with tr.where, tr.cat or tr.stack (for outputs step by step: a list, "
+                "then tr.stack), or, to edit a parameter by hand, do it under tr.no_grad()")
         if v._dev is not self._dev:
             raise ValueError(f"x[index] = value: the value is on {v.device!r}, x on "
                              f"{self.device!r}")
