@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cuda, debug, diagnostics, functional, nn, optim, random, utils, viz
-from .autograd import enable_grad, grad, is_grad_enabled, no_grad
-from .backend import cuda_available
+from . import backends, cuda, debug, diagnostics, functional, nn, optim, random, utils, viz
+from .autograd import (
+    enable_grad,
+    grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .backend import cuda_available, device
 from .creation import (
     arange,
+    empty,
     eye,
     from_numpy,
     full,
@@ -48,12 +56,21 @@ from .ops.elementwise import (
     tanh,
     where,
 )
+from .ops.elementwise import (
+    clip as clamp,
+)
 from .ops.linalg import matmul
 from .ops.movement import (
     argsort,
+    bmm,
     broadcast_to,
     cat,
     chunk,
+    flip,
+    gather,
+    index_select,
+    masked_select,
+    mm,
     reshape,
     sort,
     split,
@@ -64,11 +81,22 @@ from .ops.movement import (
     unbind,
     unsqueeze,
 )
-from .ops.reduce import amax, amin, argmax, argmin, logsumexp, mean, var
+from .ops.reduce import all_ as all  # noqa: F401  (an attribute only, not in __all__)
+from .ops.reduce import amax, amin, argmax, argmin, cumsum, logsumexp, mean, var
+from .ops.reduce import any_ as any  # noqa: F401  (as all)
 from .ops.reduce import max_ as max
 from .ops.reduce import min_ as min
 from .ops.reduce import sum_ as sum
-from .random import manual_seed, multinomial, rand, randint, randn
+from .random import (
+    manual_seed,
+    multinomial,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+)
 from .serialization import load, save
 from .tensor import Function, Tensor, tensor
 
@@ -87,16 +115,31 @@ half, float, double, long, int, bool = float16, float32, float64, int64, int32, 
 
 __version__ = "0.1.0"
 
+
+def is_tensor(obj: object) -> bool:
+    """Whether ``obj`` is a tinygrad_rnn Tensor, as ``torch.is_tensor``."""
+    return isinstance(obj, Tensor)
+
+
+def get_default_dtype() -> np.dtype:
+    """float32: the dtype of ``tr.ones``, ``tr.randn``, and of tensors made from Python
+    floats, as PyTorch's default."""
+    return np.dtype(np.float32)
+
+# tr.all and tr.any are attributes only, not in __all__: `from tinygrad_rnn import *` must not
+# hide Python's all() and any(), which take any iterable
 __all__ = [
     "Function", "Tensor", "abs", "allclose", "amax", "amin", "arange", "argmax", "argmin",
-    "argsort", "bool_", "broadcast_to", "cat", "chunk", "clip", "cos", "cuda", "cuda_available",
-    "debug",
-    "detect_anomaly", "diagnostics", "enable_grad", "exp", "eye", "float16", "float32", "float64",
-    "from_numpy", "full", "full_like", "functional", "grad", "int8", "int16", "int32", "int64",
-    "is_grad_enabled", "isfinite", "isinf", "isnan", "linspace", "load", "log", "log_softmax",
-    "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "multinomial",
-    "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randint", "randn", "random", "relu",
-    "reshape", "save", "sigmoid", "sin", "softmax", "sort", "split", "sqrt", "squeeze", "stack",
-    "sum", "tanh", "tensor", "topk", "trace", "transpose", "uint8", "unbind", "unsqueeze",
-    "utils", "var", "viz", "where", "zeros", "zeros_like",
+    "argsort", "backends", "bmm", "bool_", "broadcast_to", "cat", "chunk", "clamp", "clip",
+    "cos", "cuda", "cuda_available", "cumsum", "debug", "detect_anomaly", "device",
+    "diagnostics", "empty", "enable_grad", "exp", "eye", "flip", "float16", "float32",
+    "float64", "from_numpy", "full", "full_like", "functional", "gather", "get_default_dtype",
+    "grad", "index_select", "inference_mode", "int16", "int32", "int64", "int8",
+    "is_grad_enabled", "is_tensor", "isfinite", "isinf", "isnan", "linspace", "load", "log",
+    "log_softmax", "logsumexp", "manual_seed", "masked_select", "matmul", "max", "maximum",
+    "mean", "min", "minimum", "mm", "multinomial", "nn", "no_grad", "ones", "ones_like",
+    "optim", "rand", "rand_like", "randint", "randn", "randn_like", "random", "randperm",
+    "relu", "reshape", "save", "set_grad_enabled", "sigmoid", "sin", "softmax", "sort", "split",
+    "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "topk", "trace", "transpose", "uint8",
+    "unbind", "unsqueeze", "utils", "var", "viz", "where", "zeros", "zeros_like",
 ]

@@ -112,6 +112,30 @@ def enable_grad(fn: Any = None) -> Any:
     return _set_grad_enabled(True)
 
 
+class set_grad_enabled:
+    """``tr.set_grad_enabled(mode)``, as PyTorch's: turns recording on or off now; used as a
+    context manager (``with tr.set_grad_enabled(training):``), it restores the previous mode
+    on leaving."""
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        _GradMode.enabled = self.prev
+
+
+def inference_mode(mode: Any = True) -> Any:
+    """PyTorch's ``inference_mode``: here the same as ``no_grad()`` (with ``mode=False``, a
+    context that changes nothing). Also a decorator."""
+    if callable(mode):
+        return _set_grad_enabled(False)(mode)
+    return _set_grad_enabled(False) if mode else _set_grad_enabled(_GradMode.enabled)
+
+
 def toposort(root: Function, inputs_in_order: bool = False) -> list[Function]:
     """Every op that ``root`` depends on (itself included), each listed after its inputs' ops.
 

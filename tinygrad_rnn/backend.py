@@ -94,6 +94,41 @@ def register_device(device: Device) -> None:
     _DEVICES[device.name] = device
 
 
+class device(str):  # noqa: N801 - PyTorch's name
+    """``tr.device("cuda")``, as ``torch.device``: a device name (a ``str``, so it goes
+    wherever a device name does, ``x.to(dev)``, ``device=dev``, and prints as one) with
+    ``.type`` ("cpu", "cuda") and ``.index`` (None, or the number after "cuda:"). It is also
+    what ``x.device`` gives."""
+
+    def __new__(cls, type: str, index: int | None = None) -> device:  # noqa: A002
+        if isinstance(type, device):
+            return type
+        if not isinstance(type, str):
+            raise TypeError(f"device() takes a device name such as 'cpu' or 'cuda', got "
+                            f"{type!r}")
+        name = type if index is None else f"{type}:{index}"
+        return super().__new__(cls, name)
+
+    @property
+    def type(self) -> str:
+        return self.split(":")[0]
+
+    @property
+    def index(self) -> int | None:
+        return int(self.split(":")[1]) if ":" in self else None
+
+
+_DEVICE_NAMES: dict[str, device] = {}
+
+
+def device_name(name: str) -> device:
+    """The ``device`` for a backend's name (one object per name: ``Tensor.device``)."""
+    d = _DEVICE_NAMES.get(name)
+    if d is None:
+        d = _DEVICE_NAMES[name] = device(name)
+    return d
+
+
 def get_device(name: str) -> Device:
     """The backend called ``name``; a clear error for an unknown or unavailable one."""
     if not isinstance(name, str):

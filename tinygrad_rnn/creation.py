@@ -46,6 +46,13 @@ def ones(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
     return full(_shape(shape), 1.0, dtype, device, requires_grad)
 
 
+def empty(*size: Any, dtype: DTypeLike = None, device: str = "cpu",
+          requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size``, as ``torch.empty``, but zero-filled (PyTorch leaves the memory
+    uninitialised; here it is always zeros, so code that reads it before writing gets 0)."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
 def full_like(x: Tensor, fill_value: float, dtype: DTypeLike = None,
               requires_grad: bool = False) -> Tensor:
     return full(x.shape, fill_value, dtype or x.dtype, x.device, requires_grad)

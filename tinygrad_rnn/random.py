@@ -1,4 +1,5 @@
-"""The random number generator behind ``randn``, ``rand``, ``dropout`` and weight init.
+"""The random number generator behind ``randn``, ``rand``, ``randperm``, ``dropout`` and weight
+init.
 
 One seeded ``numpy.random.Generator`` on the host: ``tr.manual_seed(s)`` makes every draw after
 it reproducible, and a CPU run and a GPU run draw identical numbers (they are made on the host
@@ -57,6 +58,42 @@ def rand(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
     dt = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
     return tensor(_rng.random(_shape(shape)).astype(dt), device=device,
                   requires_grad=requires_grad)
+
+
+def randn_like(x: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
+               requires_grad: bool = False) -> Tensor:
+    """``randn`` of x's shape, dtype and device (or ``dtype``, ``device``), as
+    ``torch.randn_like``; a TypeError for an integer or bool dtype, as PyTorch refuses."""
+    dt = _float_like("randn_like", x, dtype)
+    return randn(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad)
+
+
+def rand_like(x: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
+              requires_grad: bool = False) -> Tensor:
+    """``rand`` of x's shape, dtype and device, as ``torch.rand_like`` (see ``randn_like``)."""
+    dt = _float_like("rand_like", x, dtype)
+    return rand(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad)
+
+
+def _float_like(what: str, x: Tensor, dtype: DTypeLike) -> np.dtype:
+    dt = resolve_dtype(dtype) if dtype is not None else x.dtype
+    if dt.kind != "f":
+        raise TypeError(f"{what}: draws floating-point numbers, not {dt} (pass a float dtype=)")
+    return dt
+
+
+def randperm(n: int, *, dtype: DTypeLike = None, device: str = "cpu",
+             requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0, ..., n - 1 (int64 unless ``dtype``), drawn from the global
+    generator (so ``manual_seed`` makes it reproducible), as ``torch.randperm``."""
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"randperm: n must be an int, got {type(n).__name__}") from None
+    if n < 0:
+        raise ValueError(f"randperm: n must be >= 0, got {n}")
+    dt = resolve_dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    return tensor(_rng.permutation(n).astype(dt), device=device, requires_grad=requires_grad)
 
 
 def randint(*args: Any, low: int | None = None, high: int | None = None, size: Any = None,

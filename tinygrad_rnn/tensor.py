@@ -33,7 +33,7 @@ import numpy as np
 
 from . import autograd
 from .autograd import _HOOKS
-from .backend import Device, device_of, get_device, known_devices
+from .backend import Device, device, device_name, device_of, get_device, known_devices
 
 DTypeLike = Any  # a NumPy dtype, a scalar type such as numpy.float32, or a name such as "float64"
 Index = Any
@@ -322,8 +322,14 @@ class Tensor:
         return int(self.data.size)
 
     @property
-    def device(self) -> str:
-        return self._dev.name
+    def device(self) -> device:
+        """The device's name, as a ``tr.device`` (a ``str`` with ``.type``)."""
+        return device_name(self._dev.name)
+
+    @property
+    def is_cuda(self) -> bool:
+        """Whether the tensor lives on the GPU (device ``"cuda"``), as PyTorch's."""
+        return self._dev.name == "cuda"
 
     @property
     def is_leaf(self) -> bool:
@@ -1078,6 +1084,12 @@ class Tensor:
         return logsumexp(self, axis, keepdims)
 
     @torch_names
+    def cumsum(self, axis: int, *, dtype: DTypeLike = None) -> Tensor:
+        """The running sum along ``axis``, as ``torch.cumsum`` (bool and integer tensors give
+        int64; ``dtype`` casts first)."""
+        return cumsum(self, axis, dtype=dtype)
+
+    @torch_names
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """The index of the largest element over ``axis`` (of the flattened tensor without
         one), int64; ``keepdims`` keeps the axis, with length 1."""
@@ -1288,6 +1300,21 @@ class Tensor:
             raise ValueError(f"x[{index!r}] = value (shape {v.shape}) does not fit x of shape "
                              f"{self.shape}: {e}") from None
         self.data = new
+
+    @torch_names
+    def gather(self, axis: int, index: Tensor) -> Tensor:
+        """The elements at ``index`` along ``axis``, as ``torch.gather`` (see ``tr.gather``)."""
+        return gather(self, axis, index)
+
+    @torch_names
+    def index_select(self, axis: int, index: Tensor) -> Tensor:
+        """The slices at the 1-D ``index`` along ``axis``, as ``torch.index_select``."""
+        return index_select(self, axis, index)
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """The elements where the bool ``mask`` (broadcast) is True, 1-D, as
+        ``torch.masked_select``."""
+        return masked_select(self, mask)
 
     @torch_names
     def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
@@ -1510,6 +1537,9 @@ from .ops.movement import (  # noqa: E402
     ValuesIndices,
     argsort,
     check_index,
+    gather,
+    index_select,
+    masked_select,
     max_along,
     sort,
     split,
@@ -1518,5 +1548,5 @@ from .ops.movement import (  # noqa: E402
     unbind,
     unsqueeze,
 )
-from .ops.reduce import Max, Sum, logsumexp, mean, normalize_axis, var  # noqa: E402
+from .ops.reduce import Max, Sum, cumsum, logsumexp, mean, normalize_axis, var  # noqa: E402
 from .ops.tensor_xp import TensorXP  # noqa: E402

@@ -524,3 +524,118 @@ def max_along(x: Tensor, axis: Any, keepdims: bool = False, smallest: bool = Fal
     if keepdims or not x.ndim:
         return ValuesIndices(values, indices)
     return ValuesIndices(values.squeeze(ax), indices.squeeze(ax))
+
+
+# ---- gathers by an index tensor: one differentiable GetItem, the index checked first -------
+
+
+def _index_array(what: str, index: Any, x: Tensor) -> Any:
+    """``index``'s array on x's device (an index from another device moves, as ``x[index]``'s
+    does); a TypeError unless it is an integer Tensor."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{what}: index must be a Tensor of integers (int64), got "
+                        f"{type(index).__name__}")
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{what}: index must hold integers (int64), got {index.dtype}")
+    if index._dev is x._dev:
+        return index.data
+    return x._dev.to_device(index._dev.to_host(index.data))
+
+
+def _check_in_range(what: str, index: Any, n: int, axis: int) -> None:
+    """A ValueError naming the first value of ``index`` outside [0, n) (negative values too,
+    as PyTorch: they do not count from the end here). One device sync, as ``check_index``."""
+    if not index.size:
+        return
+    bad = (index < 0) | (index >= n)
+    if bool(bad.any()):
+        v = int(index[bad][0])
+        raise ValueError(f"{what}: index {v} is out of bounds for dim {axis} with size {n} "
+                         f"(the index must lie in [0, {n}))")
+
+
+@torch_names
+def gather(x: Tensor, axis: int, index: Tensor) -> Tensor:
+    """``out[i][j][k] = x[index[i][j][k]][j][k]`` for axis 0 (and so on), as ``torch.gather``:
+    ``index`` is an integer tensor with as many dimensions as x, ``index.size(d) <=
+    x.size(d)`` for every d != axis, and the result has index's shape and x's dtype. The
+    values are differentiable (a gather: the gradient is scatter-added back, an element picked
+    twice getting both). A 0-d tensor counts as one of shape (1,), and an empty index gives
+    an empty result without further checks, both as PyTorch."""
+    ax = _sort_axis("gather", axis, x.ndim)
+    a = _index_array("gather", index, x)
+    if not a.size:
+        return x.reshape(-1)[0:0].reshape(a.shape)
+    if max(a.ndim, 1) != max(x.ndim, 1):
+        raise ValueError(f"gather: index of shape {tuple(a.shape)} must have as many dimensions "
+                         f"as x, of shape {x.shape}")
+    shape, ishape = x.shape or (1,), a.shape or (1,)
+    for d, (m, n) in enumerate(zip(ishape, shape)):
+        if d != ax and m > n:
+            raise ValueError(f"gather: index of shape {tuple(a.shape)} is larger than x, of "
+                             f"shape {x.shape}, at dim {d}: index.size(d) <= x.size(d) for "
+                             f"every d != dim ({ax})")
+    _check_in_range("gather", a, shape[ax], ax)
+    values = _take_along(x.reshape(shape) if not x.ndim else x, a.reshape(ishape), ax).values
+    return values if values.shape == a.shape else values.reshape(a.shape)
+
+
+@torch_names
+def index_select(x: Tensor, axis: int, index: Tensor) -> Tensor:
+    """The slices of ``x`` at the positions ``index`` (1-D, or 0-d as one position) along
+    ``axis``, in that order, repeats allowed, as ``torch.index_select``: x's shape with
+    ``len(index)`` at ``axis``. Differentiable in x (the gradient is scatter-added back). A
+    0-d x takes one index, 0, and gives itself."""
+    ax = _sort_axis("index_select", axis, x.ndim)
+    a = _index_array("index_select", index, x)
+    if a.ndim > 1:
+        raise ValueError(f"index_select: index must be 1-D (or 0-d), got shape "
+                         f"{tuple(a.shape)}")
+    a = a.reshape(-1)
+    if not x.ndim:
+        if a.size != 1:
+            raise ValueError(f"index_select: a 0-d tensor takes an index of one element, got "
+                             f"{a.size}")
+        _check_in_range("index_select", a, 1, ax)
+        return GetItem.apply(x.reshape(1), index=(a,), in_range=True).reshape(())
+    _check_in_range("index_select", a, x.shape[ax], ax)
+    return GetItem.apply(x, index=(slice(None),) * ax + (a,), in_range=True)
+
+
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    """The elements of ``x`` where the bool ``mask`` is True, as a 1-D tensor in row-major
+    order, as ``torch.masked_select``: x and mask broadcast together first. Differentiable in
+    x (the gradient goes back to the picked elements, and is summed over a broadcast)."""
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"masked_select: mask must be a bool Tensor, got {type(mask).__name__}")
+    if mask.dtype != np.bool_:
+        raise TypeError(f"masked_select: the mask must be bool, got {mask.dtype}")
+    try:
+        shape = np.broadcast_shapes(x.shape, mask.shape)
+    except ValueError:
+        raise ValueError(f"masked_select: a mask of shape {mask.shape} and x of shape "
+                         f"{x.shape} do not broadcast together") from None
+    xp = x._dev.xp
+    m = mask.data if mask._dev is x._dev else x._dev.to_device(mask._dev.to_host(mask.data))
+    if m.shape != shape:
+        m = xp.broadcast_to(m, shape)
+    xb = x if x.shape == shape else x.broadcast_to(shape)
+    return GetItem.apply(xb.reshape(-1), index=m.reshape(-1), in_range=True)
+
+
+# ---- tr.flip, tr.mm, tr.bmm: module-level names of Tensor methods, as torch's --------------
+
+
+def flip(x: Tensor, *axes: Any, dims: Sequence[int] | None = None) -> Tensor:
+    """``x.flip(dims)``: x reversed along each of the given axes, as ``torch.flip``."""
+    return x.flip(*axes, dims=dims)
+
+
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """``a.mm(b)``: the product of two matrices (2-D only), as ``torch.mm``."""
+    return a.mm(b)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """``a.bmm(b)``: batched products of two 3-D tensors, as ``torch.bmm``."""
+    return a.bmm(b)

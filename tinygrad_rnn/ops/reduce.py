@@ -1,6 +1,6 @@
 """Reductions over ``axis`` (None, an int, or a tuple; negative counts from the end) with
 ``keepdims``. ``Sum`` and ``Max`` (which takes min too) are primitives; mean, var and
-logsumexp are compositions.
+logsumexp are compositions. ``Cumsum`` (the running sum along one axis) is a primitive too.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function, Tensor, torch_names
+from ..tensor import DTypeLike, Function, Tensor, resolve_dtype, torch_names
+from .movement import _sort_axis
 
 Axis = int | Sequence[int] | None
 
@@ -76,6 +77,42 @@ class Max(Function):
 
     def backward(self, gy: Any) -> Any:
         return gy.reshape(_kept_shape(self.w.shape, self.axes)) * self.w
+
+
+class Cumsum(Function):
+    """y_i = Σ_{j ≤ i} x_j along ``axis`` (the running sum; y has x's shape).
+
+    VJP: gx_i = Σ_{j ≥ i} gy_j, the cumulative sum of gy taken from the end of the axis:
+    flip(cumsum(flip(gy))). Linear, so it saves nothing but the axis; written with
+    ``xp.flip`` and ``xp.cumsum``, which ``TensorXP`` records as ops, so that
+    ``create_graph=True`` differentiates it again. float16 adds up in float32 (as PyTorch):
+    a float16 running sum would stop growing once its steps fall below its rounding.
+    """
+
+    def forward(self, x: Any, axis: int) -> Any:
+        self.axis = axis
+        if x.dtype == np.float16:
+            return self.xp.cumsum(x, axis=axis, dtype=np.float32).astype(np.float16)
+        return self.xp.cumsum(x, axis=axis, dtype=x.dtype)  # NumPy's would widen int32
+
+    def backward(self, gy: Any) -> Any:
+        xp, a = self.xp, self.axis
+        return xp.flip(xp.cumsum(xp.flip(gy, a), axis=a), a)
+
+
+@torch_names
+def cumsum(x: Tensor, axis: int, *, dtype: DTypeLike = None) -> Tensor:
+    """The running sum of ``x`` along ``axis``, as ``torch.cumsum(x, dim, dtype=None)``: bool
+    and integer tensors give int64; ``dtype`` casts x first. A 0-d tensor takes axis 0 or -1
+    and gives itself."""
+    ax = _sort_axis("cumsum", axis, x.ndim)
+    dt = resolve_dtype(dtype) if dtype is not None else \
+        np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype
+    if x.dtype != dt:
+        x = x.to(dtype=dt)
+    if not x.ndim:
+        return Cumsum.apply(x.reshape(1), axis=0).reshape(())
+    return Cumsum.apply(x, axis=ax)
 
 
 @torch_names
@@ -142,6 +179,19 @@ def max_(x: Tensor, axis: Any = None, keepdims: bool = False) -> Any:
 def min_(x: Tensor, axis: Any = None, keepdims: bool = False) -> Any:
     """``x.min``, as ``torch.min``."""
     return x.min(axis, keepdims)
+
+
+# tr.all, tr.any (all_ and any_ here, as sum_ above)
+@torch_names
+def all_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """``x.all``: whether every element over ``axis`` is nonzero (bool), as ``torch.all``."""
+    return x.all(axis, keepdims)
+
+
+@torch_names
+def any_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """``x.any``: whether any element over ``axis`` is nonzero (bool), as ``torch.any``."""
+    return x.any(axis, keepdims)
 
 
 @torch_names

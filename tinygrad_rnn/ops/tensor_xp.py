@@ -17,6 +17,7 @@ from .elementwise import maximum as _maximum
 from .elementwise import minimum as _minimum
 from .elementwise import where as _where
 from .movement import cat, stack
+from .reduce import Cumsum
 
 
 class TensorXP:
@@ -36,6 +37,18 @@ class TensorXP:
     @staticmethod
     def stack(tensors: Any, axis: int = 0) -> Tensor:
         return stack(list(tensors), axis)
+
+    @staticmethod
+    def cumsum(x: Tensor, axis: int | None = None) -> Tensor:
+        """The running sum along ``axis`` (None: of the flattened tensor, as NumPy's)."""
+        if axis is None:
+            x, axis = x.reshape(-1), 0
+        return Cumsum.apply(x, axis=axis % max(x.ndim, 1))
+
+    @staticmethod
+    def flip(x: Tensor, axis: Any = None) -> Tensor:
+        """``x`` reversed along ``axis`` (an int or a tuple; None: every axis, as NumPy's)."""
+        return x.flip(tuple(range(x.ndim)) if axis is None else axis)
 
     @staticmethod
     def where(cond: Any, x0: Any, x1: Any) -> Tensor:
