@@ -399,3 +399,128 @@ def grad(
         else:
             result.append(g if isinstance(g, Tensor) else Tensor._wrap(g, t.device))
     return tuple(result)
+
+
+# ---- PyTorch-style custom functions: tr.autograd.Function -----------------------------------
+
+
+class FunctionCtx:
+    """The ``ctx`` a ``tr.autograd.Function``'s forward and backward share, as PyTorch's:
+    ``save_for_backward(*tensors)`` and ``saved_tensors``, ``needs_input_grad`` (one bool per
+    argument of ``apply``), and any attribute the forward sets (``ctx.k = k``)."""
+
+    def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors: tuple[Any, ...] = ()
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        self.saved_tensors = tensors
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        """Accepted, as PyTorch's; the gradient the backward returns for them is ignored."""
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Accepted: gradients here always arrive materialized (zeros, never None)."""
+
+
+class Function:
+    """A differentiable function with a hand-written backward, written as in PyTorch::
+
+        class Clamp(tr.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, lo):
+                ctx.save_for_backward(x)
+                ctx.lo = lo
+                return x.clamp(min=lo)
+
+            @staticmethod
+            def backward(ctx, gy):
+                (x,) = ctx.saved_tensors
+                return gy * (x > ctx.lo), None   # one gradient (or None) per argument
+
+        y = Clamp.apply(x, 0.0)
+
+    Both run on Tensors with recording off; ``apply`` takes the arguments positionally
+    (tensors and anything else). Built on the engine's own op class (``tr.Function``, which
+    works on arrays and is what the project's ops use). Its backward has no derivative of its
+    own here, so ``create_graph=True`` through it is refused with a clear error.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any) -> Any:
+        raise NotImplementedError("a tr.autograd.Function needs a forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("a tr.autograd.Function needs a backward(ctx, *grads)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        from .tensor import Tensor
+
+        if kwargs:
+            raise TypeError(f"{cls.__name__}.apply takes its arguments positionally, as "
+                            f"PyTorch's; got keywords {sorted(kwargs)}")
+        at = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+        if not at:
+            raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
+        ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
+        return _op_for(cls).apply(*(args[i] for i in at), user=cls, ctx=ctx, args=args,
+                                  at=at)
+
+
+_OPS: dict[type, type] = {}
+
+
+def _op_for(user: type) -> type:
+    """The engine op that runs ``user`` (one class per Function, named after it, so errors and
+    graph drawings say which)."""
+    op = _OPS.get(user)
+    if op is None:
+        from .tensor import Function as Op
+
+        op = _OPS[user] = type(user.__name__, (_UserOp, Op), {})
+    return op
+
+
+class _UserOp:
+    """The engine side of a ``tr.autograd.Function``: arrays in and out, the user's forward
+    and backward on Tensors in between."""
+
+    differentiable_backward = False
+
+    def forward(self, *arrays: Any, user: type, ctx: FunctionCtx, args: tuple[Any, ...],
+                at: tuple[int, ...]) -> Any:
+        from .tensor import Tensor
+
+        dev = args[at[0]]._dev
+        call = list(args)
+        for i, a in zip(at, arrays):
+            call[i] = Tensor._wrap(a, dev)  # the values, outside any graph
+        with _set_grad_enabled(False):
+            out = user.forward(ctx, *call)
+        self.user, self.ctx, self.at, self.dev, self.n_args = user, ctx, at, dev, len(args)
+        outs = out if isinstance(out, tuple) else (out,)
+        if not outs or not all(isinstance(o, Tensor) for o in outs):
+            raise TypeError(f"{user.__name__}.forward must return a Tensor or a tuple of "
+                            f"Tensors, got {type(out).__name__}")
+        self.shapes = [(o.shape, o.dtype) for o in outs]
+        return tuple(o.data for o in outs) if isinstance(out, tuple) else out.data
+
+    def backward(self, *gys: Any) -> Any:
+        from .tensor import Tensor
+
+        xp = self.dev.xp  # an output that got no gradient gets zeros, as PyTorch materializes
+        gys = tuple(xp.zeros(s, dtype=d) if g is None else g for g, (s, d) in zip(gys,
+                                                                                  self.shapes))
+        with _set_grad_enabled(False):
+            grads = self.user.backward(self.ctx, *(Tensor._wrap(g, self.dev) for g in gys))
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) != self.n_args:
+            raise TypeError(f"{self.user.__name__}.backward returned {len(grads)} gradients; "
+                            f"it must return one per argument of apply ({self.n_args}), None "
+                            "for those that need none")
+        picked = [grads[i] for i in self.at]
+        out = tuple(None if g is None else g.data if isinstance(g, Tensor) else g
+                    for g in picked)
+        return out if len(out) > 1 else out[0]

@@ -1,0 +1,102 @@
+"""tr.autograd.Function: custom functions written as in PyTorch (ctx, save_for_backward,
+staticmethods, positional non-tensor arguments) give torch's values and gradients; the
+engine's own checks apply; create_graph through one is refused with a clear error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.testing import gradcheck
+
+from .conftest import DEVICES
+
+
+def functions(lib):
+    """The same three custom functions, written against tinygrad_rnn or torch."""
+
+    class ScaledExp(lib.autograd.Function):  # saves its output and a number on ctx
+        @staticmethod
+        def forward(ctx, x, scale):
+            y = (x * scale).exp()
+            ctx.save_for_backward(y)
+            ctx.scale = scale
+            return y
+
+        @staticmethod
+        def backward(ctx, gy):
+            (y,) = ctx.saved_tensors
+            return gy * y * ctx.scale, None
+
+    class MulAdd(lib.autograd.Function):  # two tensors in, two out, needs_input_grad
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a * b, a + b
+
+        @staticmethod
+        def backward(ctx, g_mul, g_add):
+            a, b = ctx.saved_tensors
+            ga = g_mul * b + g_add if ctx.needs_input_grad[0] else None
+            gb = g_mul * a + g_add if ctx.needs_input_grad[1] else None
+            return ga, gb
+
+    class StraightThrough(lib.autograd.Function):  # a gradient that is not the derivative
+        @staticmethod
+        def forward(ctx, x):
+            return (x > 0) * 1.0
+
+        @staticmethod
+        def backward(ctx, gy):
+            return gy
+
+    return ScaledExp, MulAdd, StraightThrough
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("b_grad", [True, False])
+def test_custom_functions_match_torch(b_grad):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    results = []
+    for lib, make in ((tr, tr.tensor), (torch, torch.tensor)):
+        ScaledExp, MulAdd, StraightThrough = functions(lib)
+        x, y = make(a, requires_grad=True), make(b, requires_grad=b_grad)
+        m, s = MulAdd.apply(x, y)
+        out = ScaledExp.apply(m, 0.5).sum() + (s * s).sum() + StraightThrough.apply(x * y).sum()
+        out.backward()
+        results.append([out.detach().numpy(), x.grad.numpy(),
+                        y.grad.numpy() if b_grad else None])
+    for ours, theirs in zip(*results):
+        if theirs is not None:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_custom_function_gradcheck_and_refusals(device):
+    ScaledExp, MulAdd, _ = functions(tr)
+    x = tr.tensor(np.random.default_rng(1).standard_normal(4), device=device,
+                  requires_grad=True)
+    assert gradcheck(lambda t: ScaledExp.apply(t, 0.7), (x,))
+    assert gradcheck(lambda t: MulAdd.apply(t, t * 2.0)[0], (x,))
+    y = ScaledExp.apply(x, 0.7).sum()
+    (g,) = tr.grad(y, [x], create_graph=False)
+    with pytest.raises(RuntimeError, match="ScaledExp computes its gradient .* create_graph"):
+        tr.grad(ScaledExp.apply(x, 0.7).sum(), [x], create_graph=True)
+    with pytest.raises(TypeError, match="takes its arguments positionally"):
+        ScaledExp.apply(x, scale=0.7)
+
+    class Wrong(tr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            return x * k
+
+        @staticmethod
+        def backward(ctx, gy):
+            return gy  # one gradient for two arguments
+
+    with pytest.raises(TypeError, match=r"returned 1 gradients; it must return one per "
+                                        r"argument of apply \(2\)"):
+        Wrong.apply(x, 2.0).sum().backward()
