@@ -379,6 +379,9 @@ def test_writes_into_a_part_of_a_live_tensor_are_refused_not_lost():
         (lambda: w.chunk(2)[1].zero_(), "copy_"),
         (lambda: w.unbind(0)[3].fill_(2.0), "copy_"),
         (lambda: tr.split(w, 3)[0].fill_(2.0), "copy_"),
+        (lambda: w[0][1:].fill_(1.0), "copy_"),  # a part of a part: of w, though w[0] is gone
+        (lambda: w[0, 1].fill_(1.0), "copy_"),  # one element (a copy in NumPy, a view in torch)
+        (lambda: w[0][1].fill_(1.0), "copy_"),
     ]
     with tr.no_grad():
         for attempt, what in attempts:

@@ -24,6 +24,15 @@ def test_device_objects_go_where_device_names_go():
     assert tr.zeros(2, device=tr.device("cpu")).device.type == "cpu"
     with pytest.raises(TypeError, match="device name such as 'cpu' or 'cuda'"):
         tr.device(0)
+    for bad in ("gpu", "cuda:x"):
+        with pytest.raises(ValueError, match=f"unknown device '{bad}'"):
+            tr.device(bad)
+
+
+def test_a_device_saves_as_its_name(tmp_path):
+    path = tmp_path / "cfg.pt"
+    tr.save({"device": tr.ones(1).device, "other": tr.device("cuda")}, path)
+    assert tr.load(path) == {"device": "cpu", "other": "cuda"}
 
 
 def test_seeding_and_flags_scripts_set():
@@ -61,3 +70,20 @@ def test_set_grad_enabled_and_inference_mode():
         return x * 2
 
     assert not predict(w).requires_grad
+    with tr.no_grad(), tr.inference_mode(False):  # recording on again, as torch's
+        assert tr.is_grad_enabled()
+
+    @tr.set_grad_enabled(False)
+    def frozen(x):
+        return x * 2
+
+    assert tr.is_grad_enabled()  # making the decorator changed nothing
+    assert not frozen(w).requires_grad and (w * 2).requires_grad
+    ctx = tr.set_grad_enabled(False)  # made outside a with: the mode is off from here
+    try:
+        for _ in range(2):  # one object entered twice applies its mode each time
+            with ctx:
+                assert not tr.is_grad_enabled()
+            assert tr.is_grad_enabled()  # the mode before it was made
+    finally:
+        tr.set_grad_enabled(True)

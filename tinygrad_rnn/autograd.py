@@ -118,22 +118,28 @@ class set_grad_enabled:
     on leaving."""
 
     def __init__(self, mode: bool) -> None:
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = bool(mode)
+        self.mode, self.prev = bool(mode), _GradMode.enabled
+        _GradMode.enabled = self.mode
 
-    def __enter__(self) -> None:
-        return None
+    def __enter__(self) -> None:  # (the mode to restore is the one before __init__)
+        _GradMode.enabled = self.mode
 
     def __exit__(self, *exc: Any) -> None:
         _GradMode.enabled = self.prev
 
+    def __call__(self, fn: Any) -> Any:
+        """As a decorator (``@tr.set_grad_enabled(False)``): the mode applies inside ``fn``
+        only, and making the decorator changes nothing."""
+        _GradMode.enabled = self.prev
+        return _set_grad_enabled(self.mode)(fn)
+
 
 def inference_mode(mode: Any = True) -> Any:
-    """PyTorch's ``inference_mode``: here the same as ``no_grad()`` (with ``mode=False``, a
-    context that changes nothing). Also a decorator."""
+    """PyTorch's ``inference_mode``: here the same as ``no_grad()`` (``mode=False``: as
+    ``enable_grad()``). Also a decorator."""
     if callable(mode):
         return _set_grad_enabled(False)(mode)
-    return _set_grad_enabled(False) if mode else _set_grad_enabled(_GradMode.enabled)
+    return _set_grad_enabled(not mode)  # inference_mode(False): recording on, as PyTorch
 
 
 def toposort(root: Function, inputs_in_order: bool = False) -> list[Function]:

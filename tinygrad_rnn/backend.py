@@ -107,6 +107,9 @@ class device(str):  # noqa: N801 - PyTorch's name
             raise TypeError(f"device() takes a device name such as 'cpu' or 'cuda', got "
                             f"{type!r}")
         name = type if index is None else f"{type}:{index}"
+        kind, _, number = name.partition(":")
+        if kind not in ("cpu", "cuda", *_DEVICES) or (":" in name and not number.isdigit()):
+            raise ValueError(f"unknown device {name!r}: expected 'cpu', 'cuda' or 'cuda:N'")
         return super().__new__(cls, name)
 
     @property

@@ -68,7 +68,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import get_device
+from .backend import device, get_device
 from .tensor import Tensor, _Size, tensor
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save"]
@@ -117,6 +117,8 @@ class _Encoder:
         t = type(x)
         if t is _Size:
             x, t = int(x), int  # x.size: saved as the number it is
+        if t is device:
+            x, t = str(x), str  # tr.device (x.device): saved as the name it is
         if x is None:
             return {"type": "none"}
         if t is bool:
@@ -131,7 +133,7 @@ class _Encoder:
             dt = np.dtype(x.dtype)
             self._check_dtype(dt, where, "a Tensor")
             return {"type": "tensor", "member": self._member(x), "dtype": dt.str,
-                    "shape": list(x.shape), "device": x.device,
+                    "shape": list(x.shape), "device": str(x.device),
                     "requires_grad": bool(x.requires_grad)}
         if t is np.ndarray:
             self._check_dtype(x.dtype, where, "an array")

@@ -257,9 +257,10 @@ def _as_device_array(y: Any, dev: Device, where: str) -> Any:
 class Tensor:
     """An n-dimensional array on a device, that can record the ops applied to it."""
 
-    # _view_of (set by indexing, split, chunk and unbind, unset otherwise): a weak reference to
-    # the tensor this one is a part of, so that an in-place write into the part, which would
-    # not reach the whole here (copy on write), is refused instead of lost (_check_write)
+    # _view_of (set by indexing, split, chunk and unbind, unset otherwise): (a weak reference
+    # to the tensor this one is a part of, the array the part was made with), so that an
+    # in-place write into the part, which would not reach the whole here (copy on write), is
+    # refused instead of lost (_check_write); see part_of
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_view_of",
                  "__weakref__")
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
@@ -1254,16 +1255,15 @@ class Tensor:
         out = GetItem.apply(self, index=idx)
         if all(isinstance(i, (int, np.integer, slice)) and not isinstance(i, bool) or i is None
                or i is Ellipsis for i in (idx if isinstance(idx, tuple) else (idx,))):
-            out._view_of = weakref.ref(self)  # basic indexing: a view of this tensor
+            out._view_of = part_of(self, out)  # basic indexing: a part of this tensor
         return out
 
     def _check_write(self, what: str) -> None:
         """Refuse an in-place write into a part of a live tensor (a view made by basic
         indexing, ``split``, ``chunk`` or ``unbind``): in-place ops here write a new array
         (copy on write), so the whole would not change, where in PyTorch it does."""
-        whole = getattr(self, "_view_of", None)
-        if whole is not None and whole() is not None and getattr(self.data, "base",
-                                                                  None) is not None:
+        whole, made = getattr(self, "_view_of", None) or (None, None)
+        if whole is not None and whole() is not None and self.data is made:
             raise RuntimeError(
                 f"{what} into a part of another tensor (x[...], or a piece of split, chunk or "
                 "unbind) would change only the part here: in-place ops write a new array "
@@ -1336,6 +1336,14 @@ class Tensor:
 
     def __iter__(self) -> Iterator[Tensor]:
         return iter(unbind(self, 0))
+
+
+def part_of(whole: Tensor, part: Tensor) -> tuple[weakref.ref[Tensor], Any]:
+    """``part._view_of`` for a part of ``whole``: the tensor at the root of a chain of parts
+    (``x[0][1:]`` is a part of x, though x[0] is gone by then) and the part's own array."""
+    above, _ = getattr(whole, "_view_of", None) or (None, None)
+    root = above() if above is not None else None
+    return weakref.ref(root if root is not None else whole), part.data
 
 
 def _caster(name: str, dtype: Any) -> Callable[[Tensor], Tensor]:

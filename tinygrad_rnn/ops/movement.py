@@ -3,7 +3,6 @@ split (``split``, ``unbind``). Stack, squeeze and unsqueeze are compositions of 
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -311,9 +310,10 @@ def unbind(x: Tensor, axis: int = 0) -> list[Tensor]:
 def _parts_of(x: Tensor, parts: Any) -> list[Tensor]:
     """The pieces of ``x`` (views of its array), each marked as a part of x, so an in-place
     write into one is refused rather than lost (``Tensor._check_write``)."""
-    whole = weakref.ref(x)
+    from ..tensor import part_of
+
     for p in parts:
-        p._view_of = whole
+        p._view_of = part_of(x, p)
     return list(parts)
 
 
