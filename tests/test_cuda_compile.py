@@ -100,18 +100,16 @@ def _checker(prog):
 def _elementwise_source(name: str) -> str:
     """``ElementwiseKernel`` ``name`` as CuPy lays it out: a grid-stride loop over the
     elements, elementwise parameters bound by reference (inputs const), raw ones whole."""
-    ins, outs, body = fused._CUDA_SOURCES[name]
-    n_in = len(ins.split(","))
     args, binds = [], []
-    for idx, decl in enumerate((ins + ", " + outs).split(",")):
-        *raw, typ, pname = decl.split()
+    for is_in, raw, typ, pname in pointer_steps._parsed(name):
         if typ == "int32":
             args.append(f"const int {pname}")
         elif raw:
             args.append(f"T* {pname}")
         else:
             args.append(f"T* _raw_{pname}")
-            binds.append(f"{'const ' if idx < n_in else ''}T& {pname} = _raw_{pname}[i];")
+            binds.append(f"{'const ' if is_in else ''}T& {pname} = _raw_{pname}[i];")
+    body = fused._CUDA_SOURCES[name][2]
     return (f'extern "C" __global__ void ew_{name}({", ".join(args)}, const long long _n) {{\n'
             "  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < _n;\n"
             "       i += (long long)blockDim.x * gridDim.x) {\n"

@@ -69,6 +69,19 @@ def shapes_of(cfg):
     return x, (cfg["num_layers"] * D, B, h_out), (cfg["num_layers"] * D, B, H)
 
 
+def _inputs_both(cfg, rng, torch):
+    """The same random input and initial states, for ours and for torch: (x, h0, c0, hx) each,
+    hx None unless the config gives a state."""
+    xs, hs, cs = shapes_of(cfg)
+    x, h0, c0 = rng.standard_normal(xs), rng.standard_normal(hs), rng.standard_normal(cs)
+    both = []
+    for make in (tr.tensor, torch.tensor):
+        tx, th0, tc0 = (make(a, requires_grad=True) for a in (x, h0, c0))
+        hx = ((th0, tc0) if cfg["mode"] == "LSTM" else th0) if cfg["give_state"] else None
+        both.append((tx, th0, tc0, hx))
+    return both
+
+
 ORACLE_ERRORS: list[float] = []
 
 
@@ -126,15 +139,8 @@ def test_lengths_match_torch_packed_sequences(cfg, data):
     T, B = cfg["T"], cfg["B"]
     lengths = data.draw(st.lists(st.integers(1, T), min_size=B, max_size=B))
     rng = np.random.default_rng(cfg["seed"])
-    xs, hs, cs = shapes_of(cfg)
-    x = rng.standard_normal(xs)
     is_lstm = cfg["mode"] == "LSTM"
-    tx, px = tr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    h0, c0 = rng.standard_normal(hs), rng.standard_normal(cs)
-    th0, tc0 = tr.tensor(h0, requires_grad=True), tr.tensor(c0, requires_grad=True)
-    ph0, pc0 = torch.tensor(h0, requires_grad=True), torch.tensor(c0, requires_grad=True)
-    ours_hx = ((th0, tc0) if is_lstm else th0) if cfg["give_state"] else None
-    theirs_hx = ((ph0, pc0) if is_lstm else ph0) if cfg["give_state"] else None
+    (tx, th0, tc0, ours_hx), (px, ph0, pc0, theirs_hx) = _inputs_both(cfg, rng, torch)
     out, st_ = ours(tx, ours_hx, lengths=lengths)
     packed = torch.nn.utils.rnn.pack_padded_sequence(
         px, torch.tensor(lengths), batch_first=cfg["batch_first"], enforce_sorted=False)
@@ -177,15 +183,8 @@ def test_packed_input_matches_torch(cfg, impl, data):
     if sort:
         lengths = sorted(lengths, reverse=True)
     rng = np.random.default_rng(cfg["seed"])
-    xs, hs, cs = shapes_of(cfg)
-    x = rng.standard_normal(xs)
     is_lstm = cfg["mode"] == "LSTM"
-    tx, px = tr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    h0, c0 = rng.standard_normal(hs), rng.standard_normal(cs)
-    th0, tc0 = tr.tensor(h0, requires_grad=True), tr.tensor(c0, requires_grad=True)
-    ph0, pc0 = torch.tensor(h0, requires_grad=True), torch.tensor(c0, requires_grad=True)
-    ours_hx = ((th0, tc0) if is_lstm else th0) if cfg["give_state"] else None
-    theirs_hx = ((ph0, pc0) if is_lstm else ph0) if cfg["give_state"] else None
+    (tx, th0, tc0, ours_hx), (px, ph0, pc0, theirs_hx) = _inputs_both(cfg, rng, torch)
     packed = pack_padded_sequence(tx, lengths, batch_first=cfg["batch_first"],
                                   enforce_sorted=sort)
     out, st_ = ours(packed, ours_hx)
