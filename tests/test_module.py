@@ -786,3 +786,17 @@ def test_repr_with_extra_lines_and_children_as_torch():
 
     for ours, theirs in zip(build(nn), build(torch.nn)):
         assert repr(ours) == repr(theirs)
+
+
+def test_assigning_a_tensor_to_a_parameters_data_takes_its_array():
+    """``p.data = other`` as in PyTorch: the parameter stays the same object (optimizers keep
+    it), with the other tensor's values; a tensor on another device is refused."""
+    lin = nn.Linear(2, 2)
+    w = lin.weight
+    lin.weight.data = tr.ones(2, 2)
+    assert lin.weight is w and isinstance(w.data, np.ndarray) and w.requires_grad
+    np.testing.assert_array_equal(lin(tr.ones(1, 2)).numpy(),
+                                  2.0 + lin.bias.numpy()[None, :])
+    with pytest.raises(ValueError, match="parameter.data = a tensor on 'strict' for a "
+                                         "parameter on 'cpu'"):
+        lin.weight.data = tr.ones(2, 2, device="strict")

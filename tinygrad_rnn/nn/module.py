@@ -23,9 +23,26 @@ from ..tensor import (
     tensor,
 )
 
+_DATA = Tensor.__dict__["data"]  # the slot that holds a tensor's array
+
+
+def _set_data(p: Parameter, value: Any) -> None:
+    """``p.data = value``: an array, or a Tensor, whose array p takes (as PyTorch's
+    ``p.data = other``; on p's device)."""
+    if isinstance(value, Tensor):
+        if value._dev is not p._dev:
+            raise ValueError(f"parameter.data = a tensor on {value.device!r} for a parameter "
+                             f"on {p.device!r}: move it first with .to(device)")
+        value = value.data
+    _DATA.__set__(p, value)
+
 
 class Parameter(Tensor):
-    """A tensor that a ``Module`` owns and trains: a leaf that requires grad by default."""
+    """A tensor that a ``Module`` owns and trains: a leaf that requires grad by default.
+    ``p.data`` is its array (read as fast as any tensor's); assigning a Tensor to it takes
+    that tensor's array, as ``p.data = other`` does in PyTorch."""
+
+    data = property(_DATA.__get__, _set_data)
 
     def __init__(self, data: Any, requires_grad: bool = True) -> None:
         t = data if isinstance(data, Tensor) else tensor(data)
