@@ -82,6 +82,30 @@ def _inputs_both(cfg, rng, torch):
     return both
 
 
+def _outputs_states_and_gradients_agree(torch, rng, cfg, ours, theirs):
+    """Output, final states, and the gradients of one random upstream gradient on them (input,
+    initial states, every parameter), ours against torch's: each (layer, output, state, x,
+    h0, c0)."""
+    layer, out, state, tx, th0, tc0 = ours
+    t_layer, pout, pstate, px, ph0, pc0 = theirs
+    is_lstm = cfg["mode"] == "LSTM"
+    ours_states = list(state) if is_lstm else [state]
+    theirs_states = list(pstate) if is_lstm else [pstate]
+    assert rel_err(out.numpy(), pout.detach().numpy()) < 1e-9
+    for a, b in zip(ours_states, theirs_states):
+        assert rel_err(a.numpy(), b.detach().numpy()) < 1e-9
+    ups = [rng.standard_normal(t.shape) for t in [out, *ours_states]]
+    sum((t * tr.tensor(u)).sum() for t, u in zip([out, *ours_states], ups)).backward()
+    sum((t * torch.tensor(u)).sum() for t, u in zip([pout, *theirs_states], ups)).backward()
+    assert rel_err(tx.grad.numpy(), px.grad.numpy()) < 1e-9
+    if cfg["give_state"]:
+        assert rel_err(th0.grad.numpy(), ph0.grad.numpy()) < 1e-9
+        if is_lstm:
+            assert rel_err(tc0.grad.numpy(), pc0.grad.numpy()) < 1e-9
+    for name, p in t_layer.named_parameters():
+        assert rel_err(dict(layer.named_parameters())[name].grad.numpy(), p.grad.numpy()) < 1e-9
+
+
 ORACLE_ERRORS: list[float] = []
 
 
@@ -139,7 +163,6 @@ def test_lengths_match_torch_packed_sequences(cfg, data):
     T, B = cfg["T"], cfg["B"]
     lengths = data.draw(st.lists(st.integers(1, T), min_size=B, max_size=B))
     rng = np.random.default_rng(cfg["seed"])
-    is_lstm = cfg["mode"] == "LSTM"
     (tx, th0, tc0, ours_hx), (px, ph0, pc0, theirs_hx) = _inputs_both(cfg, rng, torch)
     out, st_ = ours(tx, ours_hx, lengths=lengths)
     packed = torch.nn.utils.rnn.pack_padded_sequence(
@@ -147,21 +170,8 @@ def test_lengths_match_torch_packed_sequences(cfg, data):
     pout, pst = theirs(packed, theirs_hx)
     pout, _ = torch.nn.utils.rnn.pad_packed_sequence(pout, batch_first=cfg["batch_first"],
                                                      total_length=T)
-    ours_states = list(st_) if is_lstm else [st_]
-    theirs_states = list(pst) if is_lstm else [pst]
-    assert rel_err(out.numpy(), pout.detach().numpy()) < 1e-9
-    for a, b in zip(ours_states, theirs_states):
-        assert rel_err(a.numpy(), b.detach().numpy()) < 1e-9
-    ups = [rng.standard_normal(t.shape) for t in [out, *ours_states]]
-    sum((t * tr.tensor(u)).sum() for t, u in zip([out, *ours_states], ups)).backward()
-    sum((t * torch.tensor(u)).sum() for t, u in zip([pout, *theirs_states], ups)).backward()
-    assert rel_err(tx.grad.numpy(), px.grad.numpy()) < 1e-9
-    if cfg["give_state"]:
-        assert rel_err(th0.grad.numpy(), ph0.grad.numpy()) < 1e-9
-        if is_lstm:
-            assert rel_err(tc0.grad.numpy(), pc0.grad.numpy()) < 1e-9
-    for name, p in theirs.named_parameters():
-        assert rel_err(dict(ours.named_parameters())[name].grad.numpy(), p.grad.numpy()) < 1e-9
+    _outputs_states_and_gradients_agree(torch, rng, cfg, (ours, out, st_, tx, th0, tc0),
+                                        (theirs, pout, pst, px, ph0, pc0))
 
 
 @pytest.mark.torch
@@ -183,7 +193,6 @@ def test_packed_input_matches_torch(cfg, impl, data):
     if sort:
         lengths = sorted(lengths, reverse=True)
     rng = np.random.default_rng(cfg["seed"])
-    is_lstm = cfg["mode"] == "LSTM"
     (tx, th0, tc0, ours_hx), (px, ph0, pc0, theirs_hx) = _inputs_both(cfg, rng, torch)
     packed = pack_padded_sequence(tx, lengths, batch_first=cfg["batch_first"],
                                   enforce_sorted=sort)
@@ -195,21 +204,8 @@ def test_packed_input_matches_torch(cfg, impl, data):
     for a, b in [(out.sorted_indices, pout.sorted_indices),
                  (out.unsorted_indices, pout.unsorted_indices)]:
         assert (a is None) == (b is None) and (a is None or np.array_equal(a.numpy(), b.numpy()))
-    ours_states = list(st_) if is_lstm else [st_]
-    theirs_states = list(pst) if is_lstm else [pst]
-    assert rel_err(out.data.numpy(), pout.data.detach().numpy()) < 1e-9
-    for a, b in zip(ours_states, theirs_states):
-        assert rel_err(a.numpy(), b.detach().numpy()) < 1e-9
-    ups = [rng.standard_normal(t.shape) for t in [out.data, *ours_states]]
-    sum((t * tr.tensor(u)).sum() for t, u in zip([out.data, *ours_states], ups)).backward()
-    sum((t * torch.tensor(u)).sum() for t, u in zip([pout.data, *theirs_states], ups)).backward()
-    assert rel_err(tx.grad.numpy(), px.grad.numpy()) < 1e-9
-    if cfg["give_state"]:
-        assert rel_err(th0.grad.numpy(), ph0.grad.numpy()) < 1e-9
-        if is_lstm:
-            assert rel_err(tc0.grad.numpy(), pc0.grad.numpy()) < 1e-9
-    for name, p in theirs.named_parameters():
-        assert rel_err(dict(ours.named_parameters())[name].grad.numpy(), p.grad.numpy()) < 1e-9
+    _outputs_states_and_gradients_agree(torch, rng, cfg, (ours, out.data, st_, tx, th0, tc0),
+                                        (theirs, pout.data, pst, px, ph0, pc0))
 
 
 CELLS = {"rnn": (nn.RNNCell, "RNNCell"), "lstm": (nn.LSTMCell, "LSTMCell"),
