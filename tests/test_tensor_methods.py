@@ -365,10 +365,11 @@ def test_floor_divide_and_remainder_gradients_broadcast(op, device, shapes, data
     assert gradcheck(fn, [x, y]) and gradgradcheck(fn, [x, y])
 
 
-def test_writes_into_a_part_of_a_live_tensor_are_refused_not_lost():
-    """In-place writes go to a new array (copy on write), so one into a part of a tensor
-    would not reach the tensor, where PyTorch's does: refused with the way out, and nothing
-    changes. Writes into the whole, into a copy, or into a part of a dead tensor are fine."""
+def test_writes_into_a_part_or_view_of_a_live_tensor_are_refused_not_lost():
+    """In-place writes go to a new array (copy on write), so one into a part or a view of a
+    tensor would not reach the tensor, where PyTorch's does: refused with the way out, and
+    nothing changes. Writes into the whole, into a copy (flip, a reshape that had to copy,
+    advanced indexing, clone), or into a part of a dead tensor are fine."""
     p = nn.Parameter(tr.zeros(4))
     w = tr.zeros(8, 2)
     attempts = [
@@ -382,11 +383,27 @@ def test_writes_into_a_part_of_a_live_tensor_are_refused_not_lost():
         (lambda: w[0][1:].fill_(1.0), "copy_"),  # a part of a part: of w, though w[0] is gone
         (lambda: w[0, 1].fill_(1.0), "copy_"),  # one element (a copy in NumPy, a view in torch)
         (lambda: w[0][1].fill_(1.0), "copy_"),
+        # views: in PyTorch they share the tensor's storage
+        (lambda: w.view(-1).fill_(1.0), "copy_"),
+        (lambda: w.view(4, 2, 2)[1].fill_(1.0), "copy_"),  # the gate-block idiom
+        (lambda: w.reshape(2, 8).__setitem__(0, 1.0), r"x\[index\] = value"),
+        (lambda: w.T.zero_(), "copy_"),
+        (lambda: w.t()[0].fill_(1.0), "copy_"),
+        (lambda: w.transpose(0, 1).copy_(tr.ones(2, 8)), "copy_"),
+        (lambda: w.permute(1, 0).fill_(1.0), "copy_"),
+        (lambda: w.unsqueeze(0).fill_(1.0), "copy_"),
+        (lambda: w[:1].squeeze(0).fill_(1.0), "copy_"),
+        (lambda: w.flatten().fill_(1.0), "copy_"),
+        (lambda: w[0].expand(3, 2).fill_(1.0), "copy_"),
+        (lambda: w.detach().zero_(), "copy_"),
+        (lambda: w.detach()[0].fill_(1.0), "copy_"),
+        (lambda: nn.init.xavier_uniform_(w.T), "nn.init"),
+        (lambda: p.detach().fill_(1.0), "copy_"),
     ]
     with tr.no_grad():
         for attempt, what in attempts:
-            with pytest.raises(RuntimeError, match=what + r" into a part of another tensor.*"
-                                                   r"x\[index\] = value"):
+            with pytest.raises(RuntimeError, match=what + r" into a part or view of another "
+                                                   r"tensor.*x\[index\] = value"):
                 attempt()
         assert not p.numpy().any() and not w.numpy().any()
         p[1:3] = 1.0  # the way: write into the whole
@@ -397,9 +414,15 @@ def test_writes_into_a_part_of_a_live_tensor_are_refused_not_lost():
         rows += 1.0
         picked = w[[0, 1]]  # advanced indexing copies, as in PyTorch
         picked.fill_(7.0)
+        flipped = w.flip(0)  # a copy in PyTorch too
+        flipped.fill_(7.0)
+        copied = w.T.reshape(-1)  # NumPy had to copy: nothing shared
+        copied.fill_(7.0)
+        w.contiguous().fill_(0.0).__setitem__(slice(4), 1.0)  # w itself, as in PyTorch
     assert p.numpy().tolist() == [0.0, 1.0, 1.0, 0.0]
     assert w.numpy()[:4].tolist() == [[1.0, 1.0]] * 4 and not w.numpy()[4:].any()
     assert part.numpy().tolist() == [[3.0, 3.0]] * 4 and rows.numpy()[0].tolist() == [1, 2, 3]
+    assert (flipped.numpy() == 7).all() and (copied.numpy() == 7).all()
 
 
 @pytest.mark.torch

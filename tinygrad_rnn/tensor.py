@@ -257,10 +257,11 @@ def _as_device_array(y: Any, dev: Device, where: str) -> Any:
 class Tensor:
     """An n-dimensional array on a device, that can record the ops applied to it."""
 
-    # _view_of (set by indexing, split, chunk and unbind, unset otherwise): (a weak reference
-    # to the tensor this one is a part of, the array the part was made with), so that an
-    # in-place write into the part, which would not reach the whole here (copy on write), is
-    # refused instead of lost (_check_write); see part_of
+    # _view_of (set by basic indexing, split, chunk, unbind and the views: reshape/view,
+    # transposes, expand, detach; unset otherwise): (a weak reference to the tensor this one
+    # is a part or view of, the array it was made with), so that an in-place write into it,
+    # which would not reach that tensor here (copy on write), is refused instead of lost
+    # (_check_write); see part_of
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_view_of",
                  "__weakref__")
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
@@ -424,7 +425,7 @@ class Tensor:
         It shares memory with this tensor but is a distinct array object: create_graph maps an
         op's saved arrays back to its inputs by identity, and must not mistake one for the
         other (``x * x.detach()``)."""
-        return Tensor._wrap(self.data.view(), self._dev, False)
+        return view_of(self, Tensor._wrap(self.data.view(), self._dev, False))
 
     def to(self, device: str | None = None, dtype: DTypeLike = None) -> Tensor:
         """This tensor on another device and/or with another dtype (differentiable).
@@ -1127,7 +1128,7 @@ class Tensor:
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return Reshape.apply(self, shape=shape)
+        return view_of(self, Reshape.apply(self, shape=shape))
 
     view = reshape
 
@@ -1145,8 +1146,10 @@ class Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         reverse = normalize_axis(axes, self.ndim)
-        return self[tuple(slice(None, None, -1) if i in reverse else slice(None)
-                          for i in range(self.ndim))]
+        out = self[tuple(slice(None, None, -1) if i in reverse else slice(None)
+                         for i in range(self.ndim))]
+        out._view_of = None  # a copy in PyTorch: a write into it is its own
+        return out
 
     @torch_names
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
@@ -1171,7 +1174,7 @@ class Tensor:
             axes = (dim0, dim1)
         if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
             return self.swapaxes(*axes)
-        return self.permute(*axes) if axes else Transpose.apply(self, axes=None)
+        return self.permute(*axes) if axes else self.T
 
     def permute(self, *axes: Any, dims: Sequence[int] | None = None) -> Tensor:
         """The axes in the order given (a permutation of all of them; or PyTorch's
@@ -1180,7 +1183,7 @@ class Tensor:
             axes = (dims,) if not axes else _both("permute", "axes", "dims")
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return Transpose.apply(self, axes=axes or None)  # none given: reversed
+        return view_of(self, Transpose.apply(self, axes=axes or None))  # none given: reversed
 
     def swapaxes(self, a: int, b: int) -> Tensor:
         n = self.ndim
@@ -1189,11 +1192,11 @@ class Tensor:
                              f"(shape {self.shape})")
         axes = list(range(n))
         axes[a], axes[b] = axes[b], axes[a]
-        return Transpose.apply(self, axes=tuple(axes))
+        return view_of(self, Transpose.apply(self, axes=tuple(axes)))
 
     @property
     def T(self) -> Tensor:
-        return Transpose.apply(self, axes=None)
+        return view_of(self, Transpose.apply(self, axes=None))
 
     def t(self) -> Tensor:
         """The transpose of a tensor of at most 2 axes, as PyTorch's ``x.t()``."""
@@ -1227,7 +1230,7 @@ class Tensor:
         return self[(slice(None),) * a + (slice(start, start + length),)]
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        return BroadcastTo.apply(self, shape=tuple(shape))
+        return view_of(self, BroadcastTo.apply(self, shape=tuple(shape)))
 
     def expand(self, *shape: Any) -> Tensor:
         """PyTorch's ``expand``: like ``broadcast_to``, and -1 keeps a size."""
@@ -1259,17 +1262,20 @@ class Tensor:
         return out
 
     def _check_write(self, what: str) -> None:
-        """Refuse an in-place write into a part of a live tensor (a view made by basic
-        indexing, ``split``, ``chunk`` or ``unbind``): in-place ops here write a new array
-        (copy on write), so the whole would not change, where in PyTorch it does."""
+        """Refuse an in-place write into a part or view of a live tensor (made by basic
+        indexing, ``split``, ``chunk``, ``unbind``, ``reshape``/``view``, a transpose,
+        ``expand`` or ``detach``): in-place ops here write a new array (copy on write), so
+        that tensor would not change, where in PyTorch it does."""
         whole, made = getattr(self, "_view_of", None) or (None, None)
         if whole is not None and whole() is not None and self.data is made:
             raise RuntimeError(
-                f"{what} into a part of another tensor (x[...], or a piece of split, chunk or "
-                "unbind) would change only the part here: in-place ops write a new array "
+                f"{what} into a part or view of another tensor (x[...], a piece of split, "
+                "chunk or unbind, or x.reshape/view/T/transpose/permute/expand/detach()) "
+                "would change only that part or view here: in-place ops write a new array "
                 "(copy on write), so, unlike PyTorch, the change does not reach the tensor it "
-                "was taken from. Write into that tensor instead: x[index] = value (under "
-                "tr.no_grad() for a parameter), or keep the part with .clone() first")
+                "was taken from. Write into that tensor instead: x[index] = value or "
+                "x.copy_(...) (under tr.no_grad() for a parameter), or make it your own "
+                "with .clone() first")
 
     def __setitem__(self, index: Index, value: Any) -> None:
         """``x[index] = value``, as in PyTorch, outside autograd: under ``no_grad``, or on a
@@ -1338,12 +1344,21 @@ class Tensor:
         return iter(unbind(self, 0))
 
 
+def view_of(whole: Tensor, out: Tensor) -> Tensor:
+    """``out``, marked (``part_of``) as a view of ``whole`` when their arrays share memory
+    (a reshape that had to copy does not)."""
+    if whole._dev.xp.may_share_memory(out.data, whole.data):
+        out._view_of = part_of(whole, out)
+    return out
+
+
 def part_of(whole: Tensor, part: Tensor) -> tuple[weakref.ref[Tensor], Any]:
     """``part._view_of`` for a part of ``whole``: the tensor at the root of a chain of parts
     (``x[0][1:]`` is a part of x, though x[0] is gone by then) and the part's own array."""
-    above, _ = getattr(whole, "_view_of", None) or (None, None)
-    root = above() if above is not None else None
-    return weakref.ref(root if root is not None else whole), part.data
+    above = getattr(whole, "_view_of", None)
+    if above is not None and above[0]() is not None:
+        return above[0], part.data
+    return weakref.ref(whole), part.data
 
 
 def _caster(name: str, dtype: Any) -> Callable[[Tensor], Tensor]:
