@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import numpy as np
 
 from . import backends, cuda, debug, diagnostics, functional, nn, optim, random, utils, viz
@@ -126,6 +129,62 @@ def get_default_dtype() -> np.dtype:
     floats, as PyTorch's default."""
     return np.dtype(np.float32)
 
+
+def _function_of(name: str) -> Any:
+    """``tr.<name>(x, ...)``: the Tensor method ``x.<name>(...)``, as PyTorch has both."""
+    method = getattr(Tensor, name)
+
+    @functools.wraps(method)
+    def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+        if not isinstance(input, Tensor):
+            raise TypeError(f"tr.{name}: the first argument must be a Tensor, got "
+                            f"{type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__qualname__ = function.__name__ = name
+    return function
+
+
+_METHODS_AS_FUNCTIONS = (
+    "eq", "ne", "lt", "gt", "le", "ge", "square", "reciprocal", "rsqrt", "tril", "triu",
+    "nonzero", "argwhere", "roll", "movedim", "moveaxis", "unflatten", "select", "narrow",
+    "flatten", "permute", "swapaxes", "std", "masked_fill", "numel",
+)
+for _name in _METHODS_AS_FUNCTIONS:
+    globals()[_name] = _function_of(_name)
+concat = concatenate = cat
+
+
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """The inner product of two 1-D tensors of one length (a 0-d tensor)."""
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"dot: two 1-D tensors of one length, got shapes {a.shape} and "
+                         f"{b.shape}")
+    return matmul(a, b)
+
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    """The outer product of two 1-D tensors: ``a[i] * b[j]``."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+def mv(m: Tensor, v: Tensor) -> Tensor:
+    """A matrix (n, k) times a vector (k,): a vector (n,)."""
+    if m.ndim != 2 or v.ndim != 1 or m.shape[1] != v.shape[0]:
+        raise ValueError(f"mv: a matrix (n, k) and a vector (k,), got shapes {m.shape} and "
+                         f"{v.shape}")
+    return matmul(m, v)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: str | None = None) -> Tensor:
+    """``data`` as a tensor: a tensor of that dtype and device is returned as it is, anything
+    else converted (copied), as ``torch.as_tensor``."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    return tensor(data, dtype=dtype, device=device)
+
 # tr.all and tr.any are attributes only, not in __all__: `from tinygrad_rnn import *` must not
 # hide Python's all() and any(), which take any iterable
 __all__ = [
@@ -142,4 +201,5 @@ __all__ = [
     "relu", "reshape", "save", "set_grad_enabled", "sigmoid", "sin", "softmax", "sort", "split",
     "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "topk", "trace", "transpose", "uint8",
     "unbind", "unsqueeze", "utils", "var", "viz", "where", "zeros", "zeros_like",
+    *_METHODS_AS_FUNCTIONS, "as_tensor", "concat", "concatenate", "dot", "mv", "outer",
 ]

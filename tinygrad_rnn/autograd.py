@@ -199,9 +199,17 @@ def run_backward(
     # gets such an array as a copy, so that no two gradients are one object
     passed: set[int] = {id(gradient)}
 
-    def deliver(t: Tensor, g: Any, fn: Function | None = None) -> None:
+    hooked: dict[int, list[Any]] = {}  # leaves with hooks: [t, sum of g, fn], until the end
+
+    def deliver(t: Tensor, g: Any, fn: Function | None = None, summed: bool = False) -> None:
         """Hand ``g`` to a leaf (or a wanted input): its ``.grad`` or the result list. ``fn``
-        is the op whose backward computed ``g``."""
+        is the op whose backward computed ``g``. A leaf with hooks (``register_hook``) gets
+        the sum of this backward's gradients at the end, through its hooks once, as in
+        PyTorch."""
+        if not summed and getattr(t, "_hooks", None):
+            slot = hooked.get(id(t))
+            hooked[id(t)] = [t, g, fn] if slot is None else [t, slot[1] + g, None]
+            return
         if wanted is not None:
             i = wanted.get(id(t))
             if i is not None:
@@ -235,6 +243,8 @@ def run_backward(
     def results() -> list[Any] | None:
         """The gradients for ``inputs``, each with memory of its own (never a view or an
         array shared with another gradient)."""
+        for t, g, fn in hooked.values():  # the hooked leaves' sums, through their hooks
+            deliver(t, _hooked(t._hooks, g, create_graph), fn, summed=True)
         if inputs is None:
             return None
         return [None if g is None else g + 0 if create_graph else g.copy() for g in found]
@@ -263,6 +273,9 @@ def run_backward(
             gy = grads.pop(id(fn), None)
             parents = fn.parents
             if gy is not None:
+                if fn.hooks:  # register_hook's, on this op's outputs
+                    gy = _hooked(fn.hooks.get(0), gy, create_graph) if fn.n_out == 1 else [
+                        _hooked(fn.hooks.get(k), g, create_graph) for k, g in enumerate(gy)]
                 gys = gy if fn.n_out > 1 else [gy]
                 for out, g in enumerate(gys if fn.retained or wanted_ops else ()):
                     if g is None:
@@ -306,6 +319,29 @@ def run_backward(
             if not retain_graph:  # free the graph behind this op as the walk goes
                 fn.parents, fn.inputs, fn.saved, fn.y = None, [], (), None
     return results()
+
+
+def _hooked(hooks: list[Any] | None, g: Any, create_graph: bool) -> Any:
+    """The gradient ``g`` after a tensor's hooks (``register_hook``), in the order they were
+    registered: each gets it as a Tensor and may return a replacement of its shape."""
+    if not hooks or g is None:
+        return g
+    from .backend import device_of
+    from .tensor import Tensor
+
+    t = g if create_graph else Tensor._wrap(g, device_of(g))
+    for hook in list(hooks):
+        r = hook(t)
+        if r is None:
+            continue
+        if not isinstance(r, Tensor):
+            raise TypeError(f"a gradient hook returned {type(r).__name__}: it must return a "
+                            "Tensor (the new gradient) or None")
+        if r.shape != t.shape:
+            raise RuntimeError(f"a gradient hook returned shape {r.shape} for a gradient of "
+                               f"shape {t.shape}")
+        t = r if r.dtype == t.dtype else r.to(dtype=t.dtype)
+    return t if create_graph else t.data
 
 
 def _holds(fn: Function, a: Any) -> bool:

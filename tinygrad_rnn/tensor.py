@@ -97,8 +97,8 @@ class Function:
     set it, and ``viz.to_dot`` reads it to draw one node per step.
     """
 
-    __slots__ = ("parents", "inputs", "saved", "xp", "retained", "y", "n_out", "final", "step",
-                 "__weakref__")
+    __slots__ = ("parents", "inputs", "saved", "xp", "retained", "hooks", "y", "n_out", "final",
+                 "step", "__weakref__")
     differentiable_backward = True
 
     def __init__(self) -> None:
@@ -106,6 +106,7 @@ class Function:
         self.inputs: list[Any] = []  # the parents' arrays when this op ran
         self.saved: tuple[Any, ...] = ()
         self.retained: dict[int, weakref.ref[Tensor]] | None = None
+        self.hooks: dict[int, list[Any]] | None = None  # register_hook's, by output
         self.y: Any = None
         self.n_out = 1
         self.final = True
@@ -263,7 +264,7 @@ class Tensor:
     # which would not reach that tensor here (copy on write), is refused instead of lost
     # (_check_write); see part_of
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_view_of",
-                 "__weakref__")
+                 "_hooks", "__weakref__")
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
     __array_priority__ = 1000
 
@@ -1343,6 +1344,261 @@ class Tensor:
     def __iter__(self) -> Iterator[Tensor]:
         return iter(unbind(self, 0))
 
+    # ---- PyTorch's method names for the comparisons ---------------------------------------
+    def eq(self, other: Any) -> Tensor:
+        return self == other
+
+    def ne(self, other: Any) -> Tensor:
+        return self != other
+
+    def lt(self, other: Any) -> Tensor:
+        return self < other
+
+    def le(self, other: Any) -> Tensor:
+        return self <= other
+
+    def gt(self, other: Any) -> Tensor:
+        return self > other
+
+    def ge(self, other: Any) -> Tensor:
+        return self >= other
+
+    # ---- in place, by PyTorch's names: each refused into a part or view of a live tensor --
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        """``self += alpha * other``, in place (the rules of ``+=``)."""
+        self._check_write("add_")
+        return self._inplace(other if alpha == 1 else other * alpha, "+")
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        """``self -= alpha * other``, in place (the rules of ``-=``)."""
+        self._check_write("sub_")
+        return self._inplace(other if alpha == 1 else other * alpha, "-")
+
+    def mul_(self, other: Any) -> Tensor:
+        self._check_write("mul_")
+        return self._inplace(other, "*")
+
+    def div_(self, other: Any) -> Tensor:
+        self._check_write("div_")
+        return self._inplace(other, "/")
+
+    def _overwrite(self, what: str, new: Tensor) -> Tensor:
+        """Give this tensor the values of ``new`` (its shape), in place: outside autograd,
+        never into a part or view of a live tensor, a new array (copy on write)."""
+        self._check_write(what)
+        if autograd._GradMode.enabled and (self.requires_grad or new.requires_grad):
+            raise RuntimeError(f"{what} on a tensor that requires grad (or with a value that "
+                               "does) is not recorded by autograd: do it under tr.no_grad()")
+        self.data = new.data.astype(self.dtype, copy=False)
+        return self
+
+    def clip_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """``clip`` (``clamp``), in place."""
+        return self._overwrite("clamp_", self.detach().clip(min, max))
+
+    clamp_ = clip_
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """``masked_fill``, in place."""
+        return self._overwrite("masked_fill_", self.detach().masked_fill(mask, value))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Values drawn from U(a, b), in place (``nn.init.uniform_``; seeded by
+        ``tr.manual_seed``)."""
+        from .nn import init
+
+        return self._overwrite("uniform_", init.uniform_(self.detach().clone(), a, b))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Values drawn from N(mean, std²), in place (``nn.init.normal_``)."""
+        from .nn import init
+
+        return self._overwrite("normal_", init.normal_(self.detach().clone(), mean, std))
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph, in place: it becomes a leaf that needs no
+        gradient, as ``x = x.detach()`` would make it."""
+        self._ctx, self._out, self.requires_grad = None, 0, False
+        return self
+
+    # ---- gradient hooks -------------------------------------------------------------------
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` with this tensor's gradient whenever backward computes it,
+        before it is stored in ``.grad`` (a leaf, or a tensor that called ``retain_grad``) or
+        passed on to the ops that made this tensor. A hook that returns a tensor replaces the
+        gradient with it (same shape); one that returns None leaves it. As PyTorch's; the
+        handle's ``remove()`` takes the hook off."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook on a tensor that does not require grad: there "
+                               "is no gradient to hook")
+        if self._ctx is None:  # a leaf keeps its hooks
+            owner, key = self, "leaf"
+            if getattr(self, "_hooks", None) is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:  # a result: its op keeps them, by output
+            owner, key = self._ctx, self._out
+            if owner.hooks is None:
+                owner.hooks = {}
+            hooks = owner.hooks.setdefault(key, [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    # ---- more of PyTorch's names ------------------------------------------------------------
+    def square(self) -> Tensor:
+        """x², as ``x * x``."""
+        return self * self
+
+    def reciprocal(self) -> Tensor:
+        """1 / x (float for an integer tensor, as PyTorch)."""
+        return 1 / self._floating()
+
+    def rsqrt(self) -> Tensor:
+        """1 / √x, as x ** -0.5: VJP gx = -gy x^(-3/2) / 2."""
+        return self._floating() ** -0.5
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """This tensor where ``condition`` is True, else ``other`` (``tr.where(condition,
+        self, other)``)."""
+        return where(condition, self, other)
+
+    def _triangle(self, name: str, diagonal: int, lower: bool) -> Tensor:
+        if self.ndim < 2:
+            raise ValueError(f"{name}: the tensor needs at least 2 axes, got shape {self.shape}")
+        n, m = self.shape[-2:]
+        below = self._dev.xp.tri(n, m, diagonal if lower else diagonal - 1, dtype=bool)
+        keep = below if lower else ~below
+        return where(Tensor._wrap(keep, self._dev), self, self.new_zeros(()))
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """The elements on and below the ``diagonal``-th diagonal of the last two axes, the
+        others 0 (selected, not multiplied: an inf above stays out); gradient the same
+        pattern."""
+        return self._triangle("tril", diagonal, True)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """The elements on and above the ``diagonal``-th diagonal of the last two axes, the
+        others 0."""
+        return self._triangle("triu", diagonal, False)
+
+    def nonzero(self, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
+        """The indices of the nonzero elements: one row of ``ndim`` int64 indices each (in
+        C order), or with ``as_tuple`` one 1-D tensor per axis, as PyTorch's."""
+        xp = self._dev.xp
+        if as_tuple:
+            return tuple(Tensor._wrap(i.astype(np.int64), self._dev)
+                         for i in xp.nonzero(self.data.reshape(self.shape or (1,))))
+        return Tensor._wrap(xp.argwhere(self.data).astype(np.int64), self._dev)
+
+    def argwhere(self) -> Tensor:
+        return self.nonzero()
+
+    def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None, *,
+             axis: int | Sequence[int] | None = None) -> Tensor:
+        """The elements shifted by ``shifts`` along each of ``dims`` (or NumPy's ``axis``),
+        wrapping around, as ``torch.roll``; with neither, over the flattened tensor. Two
+        slices joined per axis, so the gradient is rolled back the same way."""
+        if dims is not None:
+            axis = dims if axis is None else _both("roll", "axis", "dims")
+        if axis is None:
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        shifts_ = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+        axes = (axis,) if isinstance(axis, int) else tuple(axis)
+        if len(shifts_) != len(axes):
+            raise ValueError(f"roll: {len(shifts_)} shifts for {len(axes)} axes")
+        out = self
+        for s, a in zip(shifts_, (normalize_axis(a, self.ndim)[0] for a in axes)):
+            n = self.shape[a]
+            s = s % n if n else 0
+            if s:
+                out = cat([out.narrow(a, n - s, s), out.narrow(a, 0, n - s)], a)
+        return out
+
+    @torch_names
+    def movedim(self, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+        """The axes ``source`` moved to ``destination``, the others in their order (a
+        permutation), as ``torch.movedim``."""
+        def each(axes: int | Sequence[int]) -> list[int]:  # in order, not sorted
+            return [normalize_axis(a, self.ndim)[0]
+                    for a in ((axes,) if isinstance(axes, int) else axes)]
+
+        src, dst = each(source), each(destination)
+        if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
+            raise ValueError(f"movedim: source {source} and destination {destination} must "
+                             "be distinct axes, as many of each")
+        order = [a for a in range(self.ndim) if a not in src]
+        for d, s in sorted(zip(dst, src)):
+            order.insert(d, s)
+        return self.permute(order)
+
+    moveaxis = movedim
+
+    @torch_names
+    def unflatten(self, axis: int, sizes: Sequence[int]) -> Tensor:
+        """Axis ``axis`` split into ``sizes`` (one may be -1), as ``torch.unflatten``."""
+        (a,) = normalize_axis(axis, self.ndim)
+        return self.reshape(*self.shape[:a], *sizes, *self.shape[a + 1:])
+
+    @torch_names
+    def select(self, axis: int, index: int) -> Tensor:
+        """The slice at ``index`` along ``axis``, that axis removed (``x[:, index]`` for axis
+        1), as ``torch.select``."""
+        (a,) = normalize_axis(axis, self.ndim)
+        return self[(slice(None),) * a + (index,)]
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        """The last two axes swapped (a batch of matrices transposed)."""
+        return self.swapaxes(-2, -1)
+
+    def new_tensor(self, data: Any, dtype: DTypeLike = None, requires_grad: bool = False
+                   ) -> Tensor:
+        """A new tensor of ``data`` (copied) on this device, of this dtype unless ``dtype``."""
+        return tensor(data, dtype=dtype if dtype is not None else self.dtype,
+                      device=self.device, requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: DTypeLike = None, requires_grad: bool = False
+                  ) -> Tensor:
+        """As ``new_zeros`` (the memory is zero-filled, as ``tr.empty``)."""
+        return self.new_full(_sizes(size), 0, dtype, requires_grad)
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    def is_contiguous(self) -> bool:
+        """Whether the array is laid out in C order without gaps (every op takes any
+        layout; ``contiguous()`` returns the tensor itself)."""
+        return bool(self.data.flags.c_contiguous)
+
+    def stride(self, axis: int | None = None) -> tuple[int, ...] | int:
+        """Steps between neighbours along each axis, in elements, as PyTorch's ``stride``."""
+        steps = tuple(s // self.dtype.itemsize for s in self.data.strides)
+        return steps if axis is None else steps[normalize_axis(axis, self.ndim)[0]]
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``remove()`` takes the hook off (once; again is a
+    no-op), as PyTorch's handle."""
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        for i, h in enumerate(self._hooks):
+            if h is self._hook:
+                del self._hooks[i]
+                return
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
 
 def view_of(whole: Tensor, out: Tensor) -> Tensor:
     """``out``, marked (``part_of``) as a view of ``whole`` when their arrays share memory
@@ -1559,6 +1815,7 @@ from .ops.movement import (  # noqa: E402
     Transpose,
     ValuesIndices,
     argsort,
+    cat,
     check_index,
     gather,
     index_select,

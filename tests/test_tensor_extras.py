@@ -1,0 +1,259 @@
+"""More of PyTorch's tensor API: gradient hooks (``register_hook``), tril/triu, roll, movedim,
+unflatten, select, nonzero, the comparison and in-place methods by PyTorch's names, the
+in-place random fills, and the function forms (``tr.roll(x, ...)``). Gradients against
+central differences in float64 on every device, values and gradients against PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import nn
+from tinygrad_rnn.testing import gradcheck, gradgradcheck
+from tinygrad_rnn.testing import strategies as tst
+
+from .conftest import DEVICES
+
+# ---- gradient hooks ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_hooks_see_and_replace_gradients_as_pytorch_does(device):
+    """A hook on a result sees the gradient reaching it and may replace it before it flows
+    on; a hook on a leaf runs before .grad is stored; hooks run in order; retain_grad stores
+    the hooked gradient; remove() takes a hook off."""
+    x = tr.tensor([[1.0, -2.0, 3.0]], dtype="float64", device=device, requires_grad=True)
+    seen = []
+    y = x * x
+    y.register_hook(lambda g: seen.append(("y1", g.numpy().copy())))
+    y.register_hook(lambda g: g * 10)
+    y.register_hook(lambda g: seen.append(("y3", g.numpy().copy())))
+    y.retain_grad()
+    leaf = x.register_hook(lambda g: g + 1)
+    (y * 3).sum().backward()
+    assert [name for name, _ in seen] == ["y1", "y3"]
+    np.testing.assert_array_equal(seen[0][1], [[3.0, 3.0, 3.0]])
+    np.testing.assert_array_equal(seen[1][1], [[30.0, 30.0, 30.0]])
+    np.testing.assert_array_equal(y.grad.numpy(), [[30.0, 30.0, 30.0]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[61.0, -119.0, 181.0]])  # 30 * 2x + 1
+    leaf.remove()
+    leaf.remove()  # again: nothing
+    x.grad = None
+    (x * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 2.0, 2.0]])
+
+
+@pytest.mark.torch
+def test_hooks_match_torch_on_a_recurrent_loop():
+    """A hook on each hidden state of an unrolled cell records ‖∂L/∂h_t‖ (the gradient-flow
+    measurement learners make by hand in PyTorch), and a clipping hook changes what flows
+    back: both equal torch's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 2, 3))
+    cell = nn.RNNCell(3, 4, dtype="float64")
+    ref = torch.nn.RNNCell(3, 4, dtype=torch.float64)
+    ref.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in cell.state_dict().items()})
+
+    def run(lib, module, xs):
+        h, norms = None, []
+        for t in range(xs.shape[0]):
+            h = module(xs[t]) if h is None else module(xs[t], h)
+            h.register_hook(lambda g, t=t: norms.append((t, float((g * g).sum() ** 0.5))))
+            h.register_hook(lambda g: g.clamp(-0.05, 0.05))
+        (h * h).sum().backward()
+        return sorted(norms), module.weight_hh.grad.numpy()
+
+    ours = run(tr, cell, tr.tensor(x))
+    theirs = run(torch, ref, torch.from_numpy(x))
+    np.testing.assert_allclose([n for _, n in ours[0]], [n for _, n in theirs[0]], rtol=1e-12)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_hooks_with_create_graph_and_autograd_grad(device):
+    x = tr.tensor([0.5, 2.0], dtype="float64", device=device, requires_grad=True)
+    y = x ** 3
+    y.register_hook(lambda g: g * 2)
+    (g,) = tr.grad(y.sum(), [x], create_graph=True)
+    np.testing.assert_allclose(g.numpy(), 6 * x.numpy() ** 2)  # hooked: 2 * 3x²
+    (gg,) = tr.grad(g.sum(), [x])
+    np.testing.assert_allclose(gg.numpy(), 12 * x.numpy())
+
+
+def test_hook_errors():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tr.ones(2).register_hook(lambda g: g)
+    x = tr.ones(2, requires_grad=True)
+    x.register_hook(lambda g: g.sum())
+    with pytest.raises(RuntimeError, match=r"returned shape \(\) for a gradient of shape \(2,\)"):
+        (x * 2).sum().backward()
+    y = tr.ones(2, requires_grad=True)
+    y.register_hook(lambda g: 3.0)
+    with pytest.raises(TypeError, match="returned float: it must return a Tensor"):
+        (y * 2).sum().backward()
+
+
+# ---- tril, triu, roll, movedim and friends -------------------------------------------------
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", ["tril", "triu"])
+@given(a=tst.arrays(shape=tst.shapes(min_dims=2, max_dims=4)), k=st.integers(-4, 4))
+def test_triangles_values_and_gradients(name, device, a, k):
+    x = tr.tensor(a, device=device, requires_grad=True)
+    np.testing.assert_array_equal(getattr(x, name)(k).numpy(), getattr(np, name)(a, k))
+    f = lambda t: getattr(tr, name)(t, k)  # noqa: E731
+    assert gradcheck(f, [x]) and gradgradcheck(f, [x])
+
+
+def test_triangles_select_so_an_inf_outside_stays_out():
+    """A causal mask made with triu(-inf) must not turn 0 * inf into NaN."""
+    mask = tr.full((3, 3), float("-inf")).triu(1)
+    assert mask.numpy().tolist() == [[0, -np.inf, -np.inf], [0, 0, -np.inf], [0, 0, 0]]
+    with pytest.raises(ValueError, match=r"tril: the tensor needs at least 2 axes, got shape"):
+        tr.ones(3).tril()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@given(data=st.data())
+def test_roll_values_and_gradients(device, data):
+    a = data.draw(tst.arrays(shape=tst.shapes(min_dims=1, max_dims=3, min_side=0)))
+    axes = data.draw(st.lists(st.integers(0, a.ndim - 1), min_size=1, max_size=a.ndim,
+                              unique=True))
+    shifts = data.draw(st.lists(st.integers(-7, 7), min_size=len(axes), max_size=len(axes)))
+    x = tr.tensor(a, device=device, requires_grad=True)
+    np.testing.assert_array_equal(x.roll(shifts, axes).numpy(), np.roll(a, shifts, axes))
+    np.testing.assert_array_equal(tr.roll(x, 2).numpy(), np.roll(a, 2))  # flattened
+    assert gradcheck(lambda t: t.roll(shifts, axes), [x])
+
+
+@pytest.mark.torch
+def test_movement_extras_match_torch():
+    torch = pytest.importorskip("torch")
+    a = np.arange(24.0).reshape(2, 3, 4)
+    x, t = tr.tensor(a), torch.from_numpy(a)
+    pairs = [
+        (x.movedim(0, -1), t.movedim(0, -1)),
+        (x.movedim((0, 1), (2, 0)), t.movedim((0, 1), (2, 0))),
+        (tr.moveaxis(x, 2, 0), torch.moveaxis(t, 2, 0)),
+        (x.unflatten(2, (2, -1)), t.unflatten(2, (2, -1))),
+        (x.select(1, -1), t.select(1, -1)),
+        (tr.select(x, dim=2, index=0), torch.select(t, dim=2, index=0)),
+        (x.mT, t.mT),
+        (tr.roll(x, shifts=(1, -2), dims=(0, 2)), torch.roll(t, shifts=(1, -2), dims=(0, 2))),
+        (tr.narrow(x, 1, 1, 2), torch.narrow(t, 1, 1, 2)),
+        (tr.flatten(x, 1), torch.flatten(t, 1)),
+        (tr.permute(x, (2, 0, 1)), torch.permute(t, (2, 0, 1))),
+        (tr.tril(x, -1), torch.tril(t, -1)),
+        (tr.outer(x[0, 0], x[1, 1]), torch.outer(t[0, 0], t[1, 1])),
+        (tr.dot(x[0, 0], x[1, 1]), torch.dot(t[0, 0], t[1, 1])),
+        (tr.mv(x[0], x[1, 1]), torch.mv(t[0], t[1, 1])),
+        (tr.square(x), torch.square(t)),
+        (tr.rsqrt(x + 1), torch.rsqrt(t + 1)),
+        (tr.reciprocal(x + 1), torch.reciprocal(t + 1)),
+        (tr.nonzero(x > 20), torch.nonzero(t > 20)),
+        (tr.argwhere(x > 20), torch.argwhere(t > 20)),
+    ]
+    for ours, theirs in pairs:
+        assert ours.shape == tuple(theirs.shape)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-15)
+    for ours, theirs in zip(x.nonzero(as_tuple=True), t.nonzero(as_tuple=True)):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert x.stride() == t.stride() and x.mT.stride() == t.mT.stride() and x.stride(-1) == 1
+    assert x.is_contiguous() and not x.mT.is_contiguous()
+    assert x.nelement() == 24 and x.element_size() == 8 and tr.numel(x) == 24
+    with pytest.raises(ValueError, match="movedim: source"):
+        x.movedim((0, 0), (1, 2))
+    with pytest.raises(ValueError, match=r"dot: two 1-D tensors of one length"):
+        tr.dot(x[0], x[0])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@given(a=tst.arrays(shape=tst.shapes(min_dims=2, max_dims=3), min_value=0.5, max_value=3.0))
+def test_composed_extras_gradients(device, a):
+    x = tr.tensor(a, device=device, requires_grad=True)
+    for f in (lambda t: t.movedim(0, -1) * t.movedim(0, -1).square(),
+              lambda t: t.rsqrt() + t.reciprocal(),
+              lambda t: t.unflatten(0, (1, -1)).select(0, 0).mT):
+        assert gradcheck(f, [x]) and gradgradcheck(f, [x])
+
+
+# ---- methods by PyTorch's names ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_comparison_methods_equal_the_operators(device):
+    x = tr.tensor([1.0, 2.0, 3.0], device=device)
+    for name, op in [("eq", "__eq__"), ("ne", "__ne__"), ("lt", "__lt__"), ("le", "__le__"),
+                     ("gt", "__gt__"), ("ge", "__ge__")]:
+        np.testing.assert_array_equal(getattr(x, name)(2.0).numpy(),
+                                      getattr(x, op)(2.0).numpy())
+        np.testing.assert_array_equal(getattr(tr, name)(x, 2.0).numpy(),
+                                      getattr(x, op)(2.0).numpy())
+    with pytest.raises(TypeError, match="tr.eq: the first argument must be a Tensor"):
+        tr.eq(2.0, x)
+
+
+@pytest.mark.torch
+def test_in_place_methods_match_torch_and_refuse_what_torch_would_write_through():
+    torch = pytest.importorskip("torch")
+    a = np.array([[0.5, -1.5, 2.0], [3.0, -0.25, 1.0]])
+    x, t = tr.tensor(a), torch.from_numpy(a.copy())
+    steps = [
+        lambda m, v: v.add_(m.ones(3, dtype=m.float64), alpha=2.0),
+        lambda m, v: v.sub_(0.5),
+        lambda m, v: v.mul_(m.tensor([1.0, 2.0, 3.0], dtype=m.float64)),
+        lambda m, v: v.div_(4.0),
+        lambda m, v: v.clamp_(-0.5, 1.25),
+        lambda m, v: v.masked_fill_(m.tensor([True, False, True]), 9.0),
+        lambda m, v: v.clip_(max=5.0),
+    ]
+    for step in steps:
+        assert step(tr, x) is x
+        step(torch, t)
+        np.testing.assert_allclose(x.numpy(), t.numpy(), rtol=1e-15)
+    p = nn.Parameter(tr.zeros(3))
+    with pytest.raises(RuntimeError, match="add_ on a tensor that requires grad|in-place"):
+        p.add_(1.0)
+    with pytest.raises(RuntimeError, match="clamp_ on a tensor that requires grad"):
+        p.clamp_(0, 1)
+    with tr.no_grad():
+        p.add_(1.0).mul_(3.0)
+        with pytest.raises(RuntimeError, match="mul_ into a part or view of another tensor"):
+            p[1:].mul_(2.0)
+        with pytest.raises(RuntimeError, match="masked_fill_ into a part or view"):
+            p.view(3, 1).masked_fill_(tr.tensor([[True]]), 0.0)
+    assert p.numpy().tolist() == [3.0, 3.0, 3.0]
+
+
+def test_random_fills_in_place_are_seeded_and_refused_on_parts():
+    w = tr.zeros(200, 50)
+    tr.manual_seed(3)
+    assert w.uniform_(-0.1, 0.1) is w
+    first = w.numpy().copy()
+    assert -0.1 <= first.min() < -0.09 and 0.09 < first.max() < 0.1
+    tr.manual_seed(3)
+    np.testing.assert_array_equal(w.uniform_(-0.1, 0.1).numpy(), first)
+    w.normal_(2.0, 0.5)
+    assert abs(w.numpy().mean() - 2.0) < 0.02 and abs(w.numpy().std() - 0.5) < 0.02
+    p = nn.Parameter(tr.zeros(4, 2))
+    with pytest.raises(RuntimeError, match="uniform_ on a tensor that requires grad"):
+        p.uniform_(-1, 1)
+    with tr.no_grad(), pytest.raises(RuntimeError, match="into a part or view"):
+        p[0].normal_()
+    assert not p.numpy().any()
+
+
+def test_detach_in_place_and_new_tensor():
+    x = tr.ones(2, requires_grad=True)
+    y = x * 2
+    assert y.detach_() is y and y.requires_grad is False and y.grad_fn is None
+    z = x.new_tensor([1, 2])
+    assert z.dtype == x.dtype and not z.requires_grad
+    assert x.new_tensor([1, 2], dtype="int64").dtype == np.int64
+    assert x.new_empty(2, 3).shape == (2, 3) and tr.as_tensor(x) is x
+    assert tr.as_tensor([1.0, 2.0], dtype="float64").dtype == np.float64
