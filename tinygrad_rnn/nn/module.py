@@ -15,6 +15,7 @@ import numpy as np
 from ..backend import get_device
 from ..tensor import (
     DTypeLike,
+    RemovableHandle,
     Tensor,
     _check_requires_grad,
     _device_or_dtype,
@@ -152,7 +153,41 @@ class Module:
             object.__delattr__(self, name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        d = self.__dict__
+        if "_forward_hooks" not in d:  # the common case: no hooks were ever registered
+            return self.forward(*args, **kwargs)
+        for hook in list(d["_forward_pre_hooks"]):
+            new = hook(self, args)
+            if new is not None:
+                args = new if isinstance(new, tuple) else (new,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(d["_forward_hooks"]):
+            new = hook(self, args, out)
+            if new is not None:
+                out = new
+        return out
+
+    def _hook_lists(self) -> tuple[list[Any], list[Any]]:
+        d = self.__dict__
+        if "_forward_hooks" not in d:
+            object.__setattr__(self, "_forward_pre_hooks", [])
+            object.__setattr__(self, "_forward_hooks", [])
+        return d["_forward_pre_hooks"], d["_forward_hooks"]
+
+    def register_forward_pre_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward``; a result other than None
+        replaces the positional arguments (a tuple, or one value). Returns a handle whose
+        ``remove()`` takes the hook off, as PyTorch's."""
+        hooks = self._hook_lists()[0]
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def register_forward_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward`` (to record activations,
+        say); a result other than None replaces the output. Returns a removable handle."""
+        hooks = self._hook_lists()[1]
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -653,3 +688,110 @@ class ModuleDict(Module):
             self._check_child(k, m)
         for k, m in pairs:
             self[k] = m
+
+
+def _as_parameter(value: Any) -> Any:
+    """A Parameter as it is; any other tensor (or array) becomes one, as PyTorch's
+    ParameterList and ParameterDict make them; None stays."""
+    if value is None or isinstance(value, Parameter):
+        return value
+    return Parameter(value)
+
+
+class ParameterList(Module):
+    """A list of parameters, registered as ``0``, ``1``, ...: indexing (a slice gives a new
+    ParameterList), ``append``, ``extend``, ``+=``, iteration, as PyTorch's. A plain tensor
+    put in becomes a Parameter."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._parameters.values())
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):
+            return type(self)(list(self._parameters.values())[idx])
+        return self._parameters[str(_index(idx, len(self)))]
+
+    def __setitem__(self, idx: int, value: Any) -> None:
+        self.register_parameter(str(_index(idx, len(self))), _as_parameter(value))
+
+    def append(self, value: Any) -> ParameterList:
+        self.register_parameter(str(len(self)), _as_parameter(value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got "
+                            f"{type(values).__name__}")
+        for v in list(values):
+            self.append(v)
+        return self
+
+    def __iadd__(self, values: Iterable[Any]) -> ParameterList:
+        return self.extend(values)
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {p.shape}]"
+                         for k, p in self._parameters.items() if p is not None)
+
+
+class ParameterDict(Module):
+    """A dict of parameters, registered under their keys (in insertion order), as PyTorch's:
+    ``d[key]``, ``d[key] = value`` (a plain tensor becomes a Parameter), ``del``, ``in``,
+    ``keys``/``values``/``items``, ``update``, ``pop``, ``get``."""
+
+    def __init__(self, parameters: Mapping[str, Any] | Iterable[Any] | None = None) -> None:
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.register_parameter(key, _as_parameter(value))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._parameters[key]
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._parameters
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def keys(self) -> Any:
+        return self._parameters.keys()
+
+    def values(self) -> Any:
+        return self._parameters.values()
+
+    def items(self) -> Any:
+        return self._parameters.items()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._parameters.get(key, default)
+
+    def pop(self, key: str) -> Any:
+        return self._parameters.pop(key)
+
+    def update(self, parameters: Mapping[str, Any] | Iterable[Any]) -> None:
+        """Add (or replace) parameters from a mapping or (key, value) pairs, in order."""
+        pairs = list(parameters.items()) if isinstance(parameters, (Mapping, ParameterDict)) \
+            else [tuple(p) for p in parameters]
+        for k, v in pairs:
+            self[k] = v
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {p.shape}]"
+                         for k, p in self._parameters.items() if p is not None)
