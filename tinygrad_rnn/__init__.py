@@ -62,7 +62,7 @@ from .ops.elementwise import (
 from .ops.elementwise import (
     clip as clamp,
 )
-from .ops.linalg import matmul
+from .ops.linalg import einsum, matmul
 from .ops.movement import (
     argsort,
     bmm,
@@ -201,5 +201,5 @@ __all__ = [
     "relu", "reshape", "save", "set_grad_enabled", "sigmoid", "sin", "softmax", "sort", "split",
     "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "topk", "trace", "transpose", "uint8",
     "unbind", "unsqueeze", "utils", "var", "viz", "where", "zeros", "zeros_like",
-    *_METHODS_AS_FUNCTIONS, "as_tensor", "concat", "concatenate", "dot", "mv", "outer",
+    *_METHODS_AS_FUNCTIONS, "as_tensor", "concat", "concatenate", "dot", "einsum", "mv", "outer",
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..tensor import Function, Tensor
 
 
@@ -42,3 +44,115 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if b.ndim == 1:
         return MatMul.apply(a, b.reshape(-1, 1)).squeeze(-1)
     return MatMul.apply(a, b)
+
+
+class Einsum(Function):
+    """y = einsum(spec, x0, x1, ...) for an explicit ``spec`` ("ij,jk->ik") whose operands
+    each name an axis once and agree on every letter's size (``einsum`` below makes any spec
+    so: ellipses become letters, broadcast first).
+
+    VJP: the gradient of operand k sums the product of gy and the other operands over every
+    letter operand k lacks: g_k = einsum("out,others->sub_k", gy, others...). A letter of
+    operand k found nowhere else was summed away by the forward, so every element along it
+    gets the same gradient: g_k is computed without it, then broadcast along it.  Saves the
+    operands.
+    """
+
+    def forward(self, *xs: Any, spec: str) -> Any:
+        self.saved, self.spec = xs, spec
+        return self.xp.einsum(spec, *xs, optimize=_optimize(xs))
+
+    def backward(self, gy: Any) -> tuple[Any, ...]:
+        xs, xp = self.saved, self.xp
+        ins, out = self.spec.split("->")
+        subs = ins.split(",")
+        grads = []
+        for k, (sub, x) in enumerate(zip(subs, xs)):
+            others = [s for j, s in enumerate(subs) if j != k]
+            present = set(out).union(*others)
+            kept = "".join(c for c in sub if c in present)
+            g = xp.einsum(",".join([out, *others]) + "->" + kept, gy,
+                          *(a for j, a in enumerate(xs) if j != k), optimize=_optimize(xs))
+            if kept != sub:  # letters summed away in the forward: broadcast back along them
+                g = xp.broadcast_to(g.reshape([n if c in present else 1
+                                               for c, n in zip(sub, x.shape)]), x.shape)
+            grads.append(g)
+        return tuple(grads)
+
+
+def _optimize(xs: tuple[Any, ...]) -> bool:
+    """Whether einsum should plan its contraction (pairwise, through BLAS: 6x faster on a
+    batched matrix product of 64 x 100 x 64) rather than run one loop; planning costs about
+    20 us, so not for a few small operands."""
+    return len(xs) > 2 or sum(x.size for x in xs) > 10_000
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def einsum(spec: str, *operands: Any) -> Tensor:
+    """Sums of products over named axes, as ``torch.einsum`` (and NumPy's): "ij,jk->ik" is a
+    matrix product, "bij,bjk->bik" a batched one, "i,j->ij" an outer product, "ij->j" a column
+    sum, "...ij,...jk->...ik" a matrix product broadcast over any leading axes. Without "->",
+    the output is the letters that appear once, in alphabetical order (after the ellipsis).
+    The operands may also come as one list. Each letter names one axis per operand; a letter
+    repeated within one operand (a diagonal, "ii->i") is not supported."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(spec, str) or not all(isinstance(t, Tensor) for t in operands):
+        raise TypeError("einsum(spec, *tensors): a string, then Tensors")
+    spec = spec.replace(" ", "")
+    ins, arrow, out = spec.partition("->")
+    subs = ins.split(",")
+    if len(subs) != len(operands):
+        raise ValueError(f"einsum: {spec!r} names {len(subs)} operands, {len(operands)} given")
+    if len({t.dtype for t in operands}) > 1:
+        raise TypeError(f"einsum: the operands' dtypes differ "
+                        f"({', '.join(str(t.dtype) for t in operands)}); convert them to one")
+    for s in [*subs, out]:
+        bad = set(s.replace("...", "")) - set(_LETTERS)
+        if bad or s.count("...") > 1:
+            raise ValueError(f"einsum: {spec!r}: each operand is letters and at most one '...'")
+    spare = iter(c for c in _LETTERS if c not in spec)
+    # the ellipsis: as many new letters as the most axes it stands for, the operands
+    # broadcast to one shape there (right-aligned, as NumPy's broadcasting)
+    ell_shapes = []
+    for s, t in zip(subs, operands):
+        n = t.ndim - len(s.replace("...", ""))
+        if n < 0 or (n > 0 and "..." not in s):
+            raise ValueError(f"einsum: operand {s!r} names {len(s.replace('...', ''))} axes "
+                             f"for a tensor of shape {t.shape}")
+        i = s.find("...")
+        ell_shapes.append(t.shape[i:i + n] if i >= 0 else ())
+    try:
+        ell = np.broadcast_shapes(*ell_shapes)
+    except ValueError:
+        raise ValueError(f"einsum: {spec!r}: the axes under '...' do not broadcast together: "
+                         f"{', '.join(map(str, ell_shapes))}") from None
+    ell_letters = "".join(next(spare) for _ in ell)
+    ops = []
+    for k, (s, t) in enumerate(zip(subs, operands)):
+        if "..." in s:
+            i, n = s.find("..."), len(ell_shapes[k])
+            shape = t.shape[:i] + (1,) * (len(ell) - n) + t.shape[i:]
+            t = t.reshape(shape).broadcast_to(t.shape[:i] + ell + t.shape[i + n:])
+            subs[k] = s.replace("...", ell_letters)
+        ops.append(t)
+    counts = {c: "".join(subs).count(c) for c in set("".join(subs))}
+    if arrow:
+        out = out.replace("...", ell_letters)
+    else:
+        out = ell_letters + "".join(sorted(c for c, n in counts.items()
+                                           if n == 1 and c not in ell_letters))
+    sizes: dict[str, int] = {}
+    for s, t in zip(subs, ops):
+        if len(set(s)) != len(s):
+            raise ValueError(f"einsum: {spec!r}: a letter repeated within one operand (a "
+                             "diagonal) is not supported")
+        for c, n in zip(s, t.shape):
+            if sizes.setdefault(c, n) != n:
+                raise ValueError(f"einsum: {spec!r}: letter {c!r} is size {sizes[c]} in one "
+                                 f"operand and {n} in another")
+    if len(set(out)) != len(out) or not set(out) <= set(sizes):
+        raise ValueError(f"einsum: {spec!r}: each output letter once, and from the operands")
+    return Einsum.apply(*ops, spec=",".join(subs) + "->" + out)

@@ -51,6 +51,13 @@ class TensorXP:
         return x.flip(tuple(range(x.ndim)) if axis is None else axis)
 
     @staticmethod
+    def einsum(spec: str, *xs: Tensor, optimize: bool = False) -> Tensor:
+        """``Einsum`` of an explicit spec whose operands agree (as its backward makes them)."""
+        from .linalg import Einsum
+
+        return Einsum.apply(*xs, spec=spec)
+
+    @staticmethod
     def where(cond: Any, x0: Any, x1: Any) -> Tensor:
         return _where(cond, x0, x1)
 
