@@ -22,7 +22,9 @@ param groups, as in PyTorch, written as a string so that ``tr.save`` can store i
      "param_groups": [{"lr": 0.001, "betas": [0.9, 0.999], ..., "params": [0, 1, ...]}]}
 
 The schedules set each group's ``lr`` from a closed form of the step count (PyTorch computes the
-same values recursively); they do not chain, so combine them with ``SequentialLR``.
+same values recursively), so two schedules on one optimizer do not compound: run them one after
+the other with ``SequentialLR``, or at once with ``ChainedScheduler``, which steps them through
+PyTorch's recursive forms so that they compound as in PyTorch.
 """
 
 from __future__ import annotations
@@ -44,13 +46,16 @@ from .tensor import Tensor, _as_device_array, host_array
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
 __all__ = [
-    "SGD", "Adam", "AdamW", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearWarmup",
-    "LambdaLR", "LinearLR", "MultiStepLR", "Optimizer", "RMSprop", "ReduceLROnPlateau",
+    "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "ChainedScheduler", "ConstantLR",
+    "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR", "ExponentialLR",
+    "LRScheduler", "LambdaLR", "LinearLR", "LinearWarmup", "MultiStepLR", "MultiplicativeLR",
+    "NAdam", "OneCycleLR", "Optimizer", "PolynomialLR", "RAdam", "RMSprop", "ReduceLROnPlateau",
     "SequentialLR", "StepLR", "lr_scheduler",
 ]
 
-# a per-parameter state entry is either an array shaped like the parameter or a step count
-_ARRAY, _COUNT = "array", "count"
+# a per-parameter state entry is an array shaped like the parameter, a step count, or one real
+# number (NAdam's running product of momentum coefficients)
+_ARRAY, _COUNT, _SCALAR = "array", "count", "scalar"
 
 
 # ---- argument checks -------------------------------------------------------------------------
@@ -71,6 +76,20 @@ def _in_unit(name: str, value: Any) -> float:
     v = _real(name, value)
     if not 0.0 <= v < 1.0:
         raise ValueError(f"Invalid {name}: {value!r} (must be in [0, 1))")
+    return v
+
+
+def _fraction(name: str, value: Any) -> float:
+    v = _real(name, value)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"Invalid {name}: {value!r} (must be in [0, 1])")
+    return v
+
+
+def _positive(name: str, value: Any) -> float:
+    v = _real(name, value)
+    if not v > 0.0:
+        raise ValueError(f"Invalid {name}: {value!r} (must be > 0)")
     return v
 
 
@@ -201,7 +220,7 @@ class Optimizer:
                              f"{', '.join(wrong)}")
 
     def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
-        """Per-parameter state entries: name -> (_ARRAY or _COUNT, always present)."""
+        """Per-parameter state entries: name -> (_ARRAY, _COUNT or _SCALAR, always present)."""
         return {}
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
@@ -330,7 +349,8 @@ class Optimizer:
         for group, new in zip(self.param_groups, new_groups):
             group.update(new)
         self.state = {
-            p: {n: v if isinstance(v, int) else p._dev.to_device(v) for n, v in entry.items()}
+            p: {n: v if isinstance(v, (int, float)) else p._dev.to_device(v)
+                for n, v in entry.items()}
             for p, entry in staged.items()
         }
 
@@ -349,12 +369,18 @@ class Optimizer:
             return {}
         out: dict[str, Any] = {}
         for n, v in entry.items():
-            if spec[n][0] == _COUNT:
+            if spec[n][0] != _ARRAY:
                 # a 0-d array or tensor (PyTorch keeps Adam's step as one) is its number
                 c = v.item() if hasattr(v, "item") and tuple(getattr(v, "shape", ())) == () \
                     else v
-                if (isinstance(c, bool) or not isinstance(c, numbers.Real)
-                        or not math.isfinite(c) or c < 0 or c != int(c)):
+                bad = isinstance(c, bool) or not isinstance(c, numbers.Real) \
+                    or not math.isfinite(c)
+                if spec[n][0] == _SCALAR:
+                    if bad:
+                        problems.append(f"{where}[{n!r}] must be a finite number, got {v!r}")
+                    else:
+                        out[n] = float(c)
+                elif bad or c < 0 or c != int(c):
                     problems.append(f"{where}[{n!r}] must be a non-negative integer, got {v!r}")
                 else:
                     out[n] = int(c)
@@ -396,7 +422,8 @@ def _check_grad(where: str, p: Tensor) -> None:
 def _follow(p: Tensor, state: dict[str, Any]) -> None:
     """Move state arrays to where the parameter is now (after ``Module.to``)."""
     for n, v in state.items():
-        if not isinstance(v, int) and (not isinstance(v, p._dev.array_type) or v.dtype != p.dtype):
+        if not isinstance(v, (int, float)) and (not isinstance(v, p._dev.array_type)
+                                                or v.dtype != p.dtype):
             state[n] = p._dev.to_device(np.array(device_of(v).to_host(v), dtype=p.dtype))
 
 
@@ -473,14 +500,7 @@ class Adam(Optimizer):
     _fixed_options = {**Optimizer._fixed_options, "decoupled_weight_decay": False}
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
-        group["lr"] = _at_least("learning rate", group["lr"])
-        group["eps"] = _at_least("epsilon value", group["eps"])
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair of numbers, got {betas!r}")
-        group["betas"] = (_in_unit("beta parameter at index 0", betas[0]),
-                          _in_unit("beta parameter at index 1", betas[1]))
-        group["weight_decay"] = _at_least("weight_decay value", group["weight_decay"])
+        group = _check_adam_like(group)
         group["amsgrad"] = bool(group["amsgrad"])
         return group
 
@@ -511,6 +531,19 @@ class Adam(Optimizer):
             v = v_max
         denom = xp.sqrt(v) / math.sqrt(1.0 - beta2**t) + group["eps"]
         _write(p, p.data - (lr / (1.0 - beta1**t)) * (m / denom))
+
+
+def _check_adam_like(group: dict[str, Any]) -> dict[str, Any]:
+    """The options Adam and its relatives share: lr, eps, betas and weight_decay."""
+    group["lr"] = _at_least("learning rate", group["lr"])
+    group["eps"] = _at_least("epsilon value", group["eps"])
+    betas = group["betas"]
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair of numbers, got {betas!r}")
+    group["betas"] = (_in_unit("beta parameter at index 0", betas[0]),
+                      _in_unit("beta parameter at index 1", betas[1]))
+    group["weight_decay"] = _at_least("weight_decay value", group["weight_decay"])
+    return group
 
 
 class AdamW(Adam):
@@ -593,6 +626,266 @@ class RMSprop(Optimizer):
             _write(p, p.data - group["lr"] * (g / d))
 
 
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011), as in PyTorch: each coordinate's step shrinks with the sum
+    of its squared gradients.
+
+    With ``g`` the gradient and ``t`` the step (from 1)::
+
+        g <- g + weight_decay * p                        (if weight_decay)
+        s <- s + g * g                                   (s starts at initial_accumulator_value)
+        p <- p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
+
+    ``initial_accumulator_value`` is one for every parameter, as in PyTorch (which takes the
+    constructor's and ignores a group's own), so a group may not set another.
+    State per parameter: ``step``, ``sum`` (s).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10) -> None:
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
+                                      weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value))
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        group["lr"] = _at_least("learning rate", group["lr"])
+        group["lr_decay"] = _at_least("lr_decay value", group["lr_decay"])
+        group["weight_decay"] = _at_least("weight_decay value", group["weight_decay"])
+        group["eps"] = _at_least("epsilon value", group["eps"])
+        value = _at_least("initial_accumulator_value value", group["initial_accumulator_value"])
+        if value != self.defaults["initial_accumulator_value"]:
+            raise ValueError(f"initial_accumulator_value={value!r} cannot be set per group: it "
+                             "is the constructor's for every parameter, as in PyTorch")
+        group["initial_accumulator_value"] = value
+        return group
+
+    def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
+        return {"step": (_COUNT, True), "sum": (_ARRAY, True)}
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = p._dev.xp
+        if not state:
+            state.update(step=0, sum=xp.full_like(p.data, group["initial_accumulator_value"]))
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.data
+        state["step"] += 1
+        s = state["sum"]
+        s += g * g
+        clr = group["lr"] / (1.0 + (state["step"] - 1) * group["lr_decay"])
+        _write(p, p.data - clr * (g / (xp.sqrt(s) + group["eps"])))
+
+
+class Adamax(Optimizer):
+    """Adamax (Kingma & Ba, 2015, section 7), as in PyTorch: Adam with the infinity norm.
+
+    With ``g`` the gradient and ``t`` the step (from 1)::
+
+        g <- g + weight_decay * p                        (if weight_decay)
+        m <- beta1 * m + (1 - beta1) * g
+        u <- max(beta2 * u, |g| + eps)
+        p <- p - lr / (1 - beta1**t) * m / u
+
+    State per parameter: ``step``, ``exp_avg`` (m), ``exp_inf`` (u).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 2e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        return _check_adam_like(group)
+
+    def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
+        return {"step": (_COUNT, True), "exp_avg": (_ARRAY, True), "exp_inf": (_ARRAY, True)}
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = p._dev.xp
+        beta1, beta2 = group["betas"]
+        if not state:
+            state.update(step=0, exp_avg=xp.zeros_like(p.data), exp_inf=xp.zeros_like(p.data))
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.data
+        state["step"] += 1
+        m, u = state["exp_avg"], state["exp_inf"]
+        m += (1.0 - beta1) * (g - m)
+        u *= beta2
+        xp.maximum(u, xp.abs(g) + group["eps"], out=u)
+        _write(p, p.data - (group["lr"] / (1.0 - beta1 ** state["step"])) * (m / u))
+
+
+def _decay_weights(p: Tensor, g: Any, group: Mapping[str, Any]) -> Any:
+    """Weight decay for NAdam and RAdam: an L2 term on the gradient (returned), or, with
+    ``decoupled_weight_decay``, AdamW's ``p <- p * (1 - lr * weight_decay)`` (p written)."""
+    wd = group["weight_decay"]
+    if wd and group["decoupled_weight_decay"]:
+        _write(p, p.data * (1.0 - group["lr"] * wd))
+    elif wd:
+        g = g + wd * p.data
+    return g
+
+
+class NAdam(Optimizer):
+    """NAdam (Dozat, 2016): Adam with Nesterov momentum, as in PyTorch, whose momentum
+    coefficient ``mu_t`` warms up with ``momentum_decay`` (psi).
+
+    With ``g`` the gradient (after ``weight_decay``, L2 or decoupled as in AdamW) and ``t`` the
+    step (from 1)::
+
+        mu_t = beta1 * (1 - 0.5 * 0.96**(t * psi))        P_t = mu_1 * mu_2 * ... * mu_t
+        m <- beta1 * m + (1 - beta1) * g
+        v <- beta2 * v + (1 - beta2) * g * g
+        d = sqrt(v / (1 - beta2**t)) + eps
+        p <- p - lr * (1 - mu_t) / (1 - P_t) * g / d - lr * mu_{t+1} / (1 - P_t * mu_{t+1}) * m / d
+
+    State per parameter: ``step``, ``mu_product`` (P_t, a number), ``exp_avg`` (m),
+    ``exp_avg_sq`` (v).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 2e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay))
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        group = _check_adam_like(group)
+        group["momentum_decay"] = _at_least("momentum_decay value", group["momentum_decay"])
+        group["decoupled_weight_decay"] = bool(group["decoupled_weight_decay"])
+        return group
+
+    def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
+        return {"step": (_COUNT, True), "mu_product": (_SCALAR, True),
+                "exp_avg": (_ARRAY, True), "exp_avg_sq": (_ARRAY, True)}
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = p._dev.xp
+        lr, (beta1, beta2), psi = group["lr"], group["betas"], group["momentum_decay"]
+        if not state:
+            state.update(step=0, mu_product=1.0, exp_avg=xp.zeros_like(p.data),
+                         exp_avg_sq=xp.zeros_like(p.data))
+        g = _decay_weights(p, g, group)
+        state["step"] += 1
+        t = state["step"]
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+        state["mu_product"] *= mu
+        mu_product = state["mu_product"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m += (1.0 - beta1) * (g - m)
+        v *= beta2
+        v += (1.0 - beta2) * (g * g)
+        d = xp.sqrt(v / (1.0 - beta2**t)) + group["eps"]
+        _write(p, p.data - (lr * (1.0 - mu) / (1.0 - mu_product)) * (g / d)
+               - (lr * mu_next / (1.0 - mu_product * mu_next)) * (m / d))
+
+
+class RAdam(Optimizer):
+    """RAdam (Liu et al., 2020): Adam whose adaptive step is switched on, and scaled by ``r_t``,
+    only once the variance of the adaptive rate is tractable (rho_t > 5), as in PyTorch.
+
+    With ``g`` the gradient (after ``weight_decay``, L2 or decoupled as in AdamW) and ``t`` the
+    step (from 1)::
+
+        m <- beta1 * m + (1 - beta1) * g
+        v <- beta2 * v + (1 - beta2) * g * g
+        rho_inf = 2 / (1 - beta2) - 1;   rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+        r_t = sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        p <- p - lr * m / (1 - beta1**t) * r_t * sqrt(1 - beta2**t) / (sqrt(v) + eps)   (rho_t > 5)
+        p <- p - lr * m / (1 - beta1**t)                                                (otherwise)
+
+    State per parameter: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay))
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        group = _check_adam_like(group)
+        group["decoupled_weight_decay"] = bool(group["decoupled_weight_decay"])
+        return group
+
+    def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
+        return {"step": (_COUNT, True), "exp_avg": (_ARRAY, True), "exp_avg_sq": (_ARRAY, True)}
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = p._dev.xp
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        if not state:
+            state.update(step=0, exp_avg=xp.zeros_like(p.data), exp_avg_sq=xp.zeros_like(p.data))
+        g = _decay_weights(p, g, group)
+        state["step"] += 1
+        t = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m += (1.0 - beta1) * (g - m)
+        v *= beta2
+        v += (1.0 - beta2) * (g * g)
+        bc1, bc2 = 1.0 - beta1**t, 1.0 - beta2**t
+        rho_inf = 2.0 / (1.0 - beta2) - 1.0
+        rho_t = rho_inf - 2.0 * t * beta2**t / bc2
+        if rho_t > 5.0:
+            r_t = math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+                            / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+            step = lr * r_t * math.sqrt(bc2) / bc1
+            _write(p, p.data - step * (m / (xp.sqrt(v) + group["eps"])))
+        else:  # too early for the adaptive rate: plain momentum SGD
+            _write(p, p.data - (lr / bc1) * m)
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler, 2012), as in PyTorch: steps scaled by the ratio of running RMS of past
+    updates to that of gradients (``lr`` multiplies the result; 1.0 is the paper's method).
+
+    With ``g`` the gradient::
+
+        g <- g + weight_decay * p                        (if weight_decay)
+        s <- rho * s + (1 - rho) * g * g
+        d = sqrt(a + eps) / sqrt(s + eps) * g
+        a <- rho * a + (1 - rho) * d * d
+        p <- p - lr * d
+
+    State per parameter: ``step``, ``square_avg`` (s), ``acc_delta`` (a).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        group["lr"] = _at_least("learning rate", group["lr"])
+        group["rho"] = _fraction("rho value", group["rho"])
+        group["eps"] = _at_least("epsilon value", group["eps"])
+        group["weight_decay"] = _at_least("weight_decay value", group["weight_decay"])
+        return group
+
+    def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
+        return {"step": (_COUNT, True), "square_avg": (_ARRAY, True),
+                "acc_delta": (_ARRAY, True)}
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = p._dev.xp
+        rho, eps = group["rho"], group["eps"]
+        if not state:
+            state.update(step=0, square_avg=xp.zeros_like(p.data),
+                         acc_delta=xp.zeros_like(p.data))
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.data
+        state["step"] += 1
+        s, a = state["square_avg"], state["acc_delta"]
+        s *= rho
+        s += (1.0 - rho) * (g * g)
+        d = xp.sqrt(a + eps) / xp.sqrt(s + eps) * g
+        a *= rho
+        a += (1.0 - rho) * (d * d)
+        _write(p, p.data - group["lr"] * d)
+
+
 # ---- learning-rate schedules ------------------------------------------------------------------
 def _problems(check: Callable[[], Any]) -> list[str]:
     """[] if ``check()`` passes, else its error's message."""
@@ -619,7 +912,8 @@ def _milestones(milestones: Sequence[Any]) -> list[int]:
 
 # PyTorch's schedules keep these too, as its own bookkeeping: a state dict that PyTorch saved
 # loads here without them (``last_epoch`` and ``_last_lr`` say where the schedule is)
-_TORCH_ONLY = {"_step_count", "_get_lr_called_within_step", "_is_initial", "verbose"}
+_TORCH_ONLY = {"_step_count", "_get_lr_called_within_step", "_is_initial", "verbose",
+               "_scale_fn_custom"}  # CyclicLR's scale_fn: None in PyTorch's for a function
 
 
 class LRScheduler:
@@ -632,6 +926,11 @@ class LRScheduler:
     step k + 1 (the groups must hold the ``initial_lr`` a first schedule recorded, as after
     loading an optimizer's state dict). To resume a schedule saved at ``last_epoch = n``, pass
     ``n - 1``, or better, make it anew and ``load_state_dict`` its saved state.
+
+    A schedule may also say how PyTorch's recursive form takes a step from the groups' current
+    lrs (``_chained``): ``ChainedScheduler`` steps schedules that way, and ``MultiplicativeLR``,
+    which has no closed form, always does. For those two, load the optimizer's state dict
+    after making the schedule (as PyTorch advises for all), since making it sets the lrs.
     """
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
@@ -650,16 +949,38 @@ class LRScheduler:
         self.base_lrs: list[float] = [float(g["initial_lr"]) for g in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._last_lr: list[float] = list(self.base_lrs)
-        self.step()
+        self._initial_step()
 
     def lr_at(self, t: int) -> list[float]:
         """The learning rate of each group at step ``t`` (closed form)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} has no closed form")
 
     def step(self) -> None:
         """Move to the next step and set the groups' learning rates."""
         self.last_epoch += 1
         self._set(self.lr_at(self.last_epoch))
+
+    def _initial_step(self) -> None:
+        """The step the constructor takes (step 0, or k + 1 when resuming at ``last_epoch=k``)."""
+        self.step()
+
+    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float] | None:
+        """Step ``t`` taken from the groups' current lrs ``lrs`` as PyTorch's recursive
+        ``get_lr`` takes it (``initial``: the step its constructor takes), or None for a schedule
+        that sets its own lrs whatever they were. ``ChainedScheduler`` steps its schedules this
+        way, so that they compound as in PyTorch."""
+        return None
+
+    def _recursive_step(self, initial: bool = False) -> None:
+        """``step()`` through ``_chained``: scale the groups' current lrs if the schedule has a
+        recursive form, else take its own step."""
+        lrs = self._chained([g["lr"] for g in self.optimizer.param_groups], self.last_epoch + 1,
+                            initial)
+        if lrs is None:
+            self.step()
+        else:
+            self.last_epoch += 1
+            self._set(lrs)
 
     def _set(self, lrs: list[float]) -> None:
         for group, lr in zip(self.optimizer.param_groups, lrs):
@@ -726,6 +1047,9 @@ class StepLR(LRScheduler):
     def lr_at(self, t: int) -> list[float]:
         return [base * self.gamma ** (t // self.step_size) for base in self.base_lrs]
 
+    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
+        return lrs if t == 0 or t % self.step_size else [lr * self.gamma for lr in lrs]
+
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"step_size": lambda v: _count("step_size", v, 1),
                 "gamma": lambda v: _at_least("gamma", v)}
@@ -741,6 +1065,9 @@ class ExponentialLR(LRScheduler):
 
     def lr_at(self, t: int) -> list[float]:
         return [base * self.gamma**t for base in self.base_lrs]
+
+    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
+        return lrs if initial else [lr * self.gamma for lr in lrs]
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"gamma": lambda v: _at_least("gamma", v)}
@@ -760,6 +1087,16 @@ class CosineAnnealingLR(LRScheduler):
         c = (1.0 + math.cos(math.pi * t / self.T_max)) / 2.0
         return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
 
+    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
+        T, eta = self.T_max, self.eta_min
+        if initial:
+            return lrs
+        if (t - 1 - T) % (2 * T) == 0:  # leaving a trough of the cosine, where the ratio is 0/0
+            return [lr + (base - eta) * (1.0 - math.cos(math.pi / T)) / 2.0
+                    for lr, base in zip(lrs, self.base_lrs)]
+        r = (1.0 + math.cos(math.pi * t / T)) / (1.0 + math.cos(math.pi * (t - 1) / T))
+        return [r * (lr - eta) + eta for lr in lrs]
+
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"T_max": lambda v: _count("T_max", v, 1),
                 "eta_min": lambda v: _at_least("eta_min", v)}
@@ -778,6 +1115,9 @@ class MultiStepLR(LRScheduler):
     def lr_at(self, t: int) -> list[float]:
         return [base * self.gamma ** bisect_right(self.milestones, t) for base in self.base_lrs]
 
+    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
+        return [lr * self.gamma ** self.milestones.count(t) for lr in lrs]
+
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"milestones": lambda v: [_count("milestone", m, 0) for m in v],
                 "gamma": lambda v: _at_least("gamma", v)}
@@ -790,15 +1130,7 @@ class LambdaLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]
                  | Sequence[Callable[[int], float]], last_epoch: int = -1) -> None:
-        n = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
-        fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
-        if len(fns) != n:
-            raise ValueError(f"LambdaLR: expected {n} lr_lambdas (one per param group), got "
-                             f"{len(fns)}")
-        if not all(callable(f) for f in fns):
-            raise TypeError("LambdaLR: lr_lambda must be a function of the step, or a list of "
-                            "them")
-        self._lr_lambdas = fns
+        self._lr_lambdas = _lambdas(self, optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, t: int) -> list[float]:
@@ -807,6 +1139,96 @@ class LambdaLR(LRScheduler):
     def state_dict(self) -> dict[str, Any]:
         return {k: _plain(v, k) for k, v in vars(self).items()
                 if k not in ("optimizer", "_lr_lambdas")}
+
+
+def _lambdas(sched: LRScheduler, optimizer: Any, lr_lambda: Any) -> list[Callable[[int], float]]:
+    """One function per param group: the list given, or the one function for every group."""
+    name = type(sched).__name__
+    n = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+    fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+    if len(fns) != n:
+        raise ValueError(f"{name}: expected {n} lr_lambdas (one per param group), got "
+                         f"{len(fns)}")
+    if not all(callable(f) for f in fns):
+        raise TypeError(f"{name}: lr_lambda must be a function of the step, or a list of them")
+    return fns
+
+
+class MultiplicativeLR(LRScheduler):
+    """``lr <- lr * lr_lambda(t)`` at each step ``t >= 1``: the groups' current lrs are scaled,
+    as PyTorch's (which has no closed form either), one function for every group or one per
+    group. As with ``LambdaLR``, the functions are not part of ``state_dict``."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]
+                 | Sequence[Callable[[int], float]], last_epoch: int = -1) -> None:
+        self._lr_lambdas = _lambdas(self, optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
+    def step(self) -> None:
+        self._recursive_step()
+
+    def _initial_step(self) -> None:
+        self._recursive_step(initial=True)
+
+    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
+        if initial:  # making the schedule keeps the lrs (resuming too)
+            return lrs
+        return [lr * float(f(t)) for lr, f in zip(lrs, self._lr_lambdas)]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: _plain(v, k) for k, v in vars(self).items()
+                if k not in ("optimizer", "_lr_lambdas")}
+
+
+class ConstantLR(LRScheduler):
+    """``lr = base_lr * factor`` for steps ``t < total_iters``, then ``base_lr``; as PyTorch's,
+    ``total_iters=0`` stays at ``factor``."""
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        self.factor = _fraction("factor", factor)
+        self.total_iters = _count("total_iters", total_iters, 0)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, t: int) -> list[float]:
+        k = self.factor if t < self.total_iters or self.total_iters == 0 else 1.0
+        return [base * k for base in self.base_lrs]
+
+    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
+        if t == 0:
+            return [lr * self.factor for lr in lrs]
+        return [lr * (1.0 / self.factor) for lr in lrs] if t == self.total_iters else lrs
+
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        return {"factor": lambda v: _fraction("factor", v),
+                "total_iters": lambda v: _count("total_iters", v, 0)}
+
+
+class PolynomialLR(LRScheduler):
+    """``lr = base_lr * (1 - min(t, total_iters) / total_iters) ** power``: a polynomial decay to
+    0 at step ``total_iters``, then 0 (``total_iters=0`` keeps ``base_lr``)."""
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
+        self.total_iters = _count("total_iters", total_iters, 0)
+        self.power = _at_least("power", power)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, t: int) -> list[float]:
+        n = self.total_iters
+        k = (1.0 - min(t, n) / n) ** self.power if n else 1.0
+        return [base * k for base in self.base_lrs]
+
+    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
+        n = self.total_iters
+        if initial or t > n or n == 0:
+            return lrs
+        k = ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
+        return [lr * k for lr in lrs]
+
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        return {"total_iters": lambda v: _count("total_iters", v, 0),
+                "power": lambda v: _at_least("power", v)}
 
 
 class LinearLR(LRScheduler):
@@ -825,6 +1247,14 @@ class LinearLR(LRScheduler):
         s, e, n = self.start_factor, self.end_factor, self.total_iters
         k = s + (e - s) * min(t, n) / n if n else s  # total_iters=0 stays at s, as PyTorch
         return [base * k for base in self.base_lrs]
+
+    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
+        s, e, n = self.start_factor, self.end_factor, self.total_iters
+        if t == 0:
+            return [lr * s for lr in lrs]
+        if initial or t > n:
+            return lrs
+        return [lr * (1.0 + (e - s) / (n * s + (t - 1) * (e - s))) for lr in lrs]
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"start_factor": lambda v: _linear_factor("start_factor", v, low_open=True),
@@ -863,7 +1293,35 @@ class LinearWarmup(LRScheduler):
         return [base * k for base in self.base_lrs]
 
 
-class SequentialLR(LRScheduler):
+class _Composite(LRScheduler):
+    """What ``SequentialLR`` and ``ChainedScheduler`` share: a state dict holding, under
+    ``"_schedulers"``, the state dicts of the schedules they drive."""
+
+    _schedulers: list[LRScheduler]
+
+    def state_dict(self) -> dict[str, Any]:
+        own = {k: _plain(v, k) for k, v in vars(self).items()
+               if k not in ("optimizer", "_schedulers")}
+        return {**own, "_schedulers": [s.state_dict() for s in self._schedulers]}
+
+    def _check_state(self, state_dict: Any) -> list[str]:
+        problems = super()._check_state(state_dict)
+        children = state_dict.get("_schedulers") if isinstance(state_dict, Mapping) else None
+        if not isinstance(children, Sequence) or len(children) != len(self._schedulers):
+            return [*problems, f"_schedulers must be a list of {len(self._schedulers)} states"]
+        for i, (s, d) in enumerate(zip(self._schedulers, children)):
+            problems += [f"_schedulers[{i}]: {e}" for e in s._check_state(d)]
+        return problems
+
+    def _apply_state(self, state_dict: Mapping[str, Any]) -> None:
+        for s, d in zip(self._schedulers, state_dict["_schedulers"]):
+            s._apply_state(d)
+        for k in self.state_dict():
+            if k != "_schedulers":
+                setattr(self, k, _plain(state_dict[k], k))
+
+
+class SequentialLR(_Composite):
     """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` from its own step 0,
     and so on (PyTorch's ``SequentialLR``), e.g. a warmup followed by cosine annealing::
 
@@ -913,26 +1371,382 @@ class SequentialLR(LRScheduler):
         child.step()
         self._last_lr = child.get_last_lr()
 
+
+class ChainedScheduler(_Composite):
+    """Step several schedules at once, each on top of the lrs the ones before it set, as
+    PyTorch's ``ChainedScheduler``; e.g. a factor of 0.1 for 20 steps on an exponential decay::
+
+        ChainedScheduler([ConstantLR(opt, 0.1, total_iters=20), ExponentialLR(opt, 0.9)])
+
+    The schedules are stepped through PyTorch's recursive forms (``_chained``): StepLR,
+    MultiStepLR, ExponentialLR, ConstantLR, LinearLR, PolynomialLR and MultiplicativeLR scale
+    the current lrs, CosineAnnealingLR moves them along its cosine; the others (LambdaLR,
+    CyclicLR, OneCycleLR, CosineAnnealingWarmRestarts, LinearWarmup, SequentialLR) set their own
+    lrs, replacing those of the schedules before them, as in PyTorch. Make the chain right
+    after its schedules: it retakes their step 0 as PyTorch's constructors took it, one on top
+    of the other, from the groups' ``initial_lr``.
+    """
+
+    def __init__(self, schedulers: Sequence[LRScheduler],
+                 optimizer: Optimizer | None = None) -> None:
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError("ChainedScheduler needs at least one scheduler")
+        for i, s in enumerate(schedulers):
+            if not isinstance(s, LRScheduler):
+                raise TypeError(f"ChainedScheduler: schedulers[{i}] is a {type(s).__name__}, "
+                                "not a scheduler")
+            if isinstance(s, ReduceLROnPlateau):
+                raise ValueError("ChainedScheduler: ReduceLROnPlateau follows a metric, not a "
+                                 f"step count, so it cannot be chained (schedulers[{i}])")
+        optimizer = schedulers[0].optimizer if optimizer is None else optimizer
+        if any(s.optimizer is not optimizer for s in schedulers):
+            raise ValueError("ChainedScheduler: every scheduler must drive the same optimizer")
+        self.optimizer = optimizer
+        self._schedulers = schedulers
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for s in schedulers:  # each made on top of the ones before it, as in PyTorch
+            lrs = s._chained([g["lr"] for g in optimizer.param_groups], s.last_epoch, True)
+            s._set(s.get_last_lr() if lrs is None else lrs)
+        self._last_lr = [g["lr"] for g in optimizer.param_groups]
+
+    def step(self) -> None:
+        for s in self._schedulers:
+            s._recursive_step()
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+
+# ---- cyclical schedules -------------------------------------------------------------------------
+def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[float]:
+    """One value per param group: the list given, or the one value for every group."""
+    n = len(optimizer.param_groups)
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * n
+    if len(values) != n:
+        raise ValueError(f"{name} must have one value per param group: the optimizer has {n} "
+                         f"groups, {name} has {len(values)} values")
+    return [_at_least(name, v) for v in values]
+
+
+def _uses_beta1(optimizer: Optimizer) -> bool:
+    """Whether cycling the momentum moves Adam's beta1 (``betas[0]``) or ``momentum``."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"cycle_momentum=True needs an optimizer with momentum or betas; "
+                         f"{type(optimizer).__name__} has neither (pass cycle_momentum=False)")
+    return "betas" in optimizer.defaults
+
+
+def _set_momenta(optimizer: Optimizer, use_beta1: bool, momenta: list[float]) -> None:
+    for group, m in zip(optimizer.param_groups, momenta):
+        if use_beta1:
+            group["betas"] = (m, *group["betas"][1:])
+        else:
+            group["momentum"] = m
+
+
+_CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith, 2017), as PyTorch's: each group's lr climbs from
+    ``base_lr`` to ``max_lr`` over ``step_size_up`` steps and comes back over
+    ``step_size_down`` (default: the same), cycle after cycle, the height scaled by ``mode``:
+    "triangular" (1), "triangular2" (halved each cycle) or "exp_range" (``gamma**t``), or by
+    ``scale_fn`` of the cycle number (``scale_mode="cycle"``) or of the step ("iterations")::
+
+        cycle = floor(1 + t / (up + down));   x = 1 + t / (up + down) - cycle   (in [0, 1))
+        h = x / r if x <= r else (x - 1) / (r - 1),   with r = up / (up + down)
+        lr = base_lr + (max_lr - base_lr) * h * scale
+        momentum = max_momentum - (max_momentum - base_momentum) * h * scale
+
+    With ``cycle_momentum`` (the default), the optimizer's ``momentum`` (Adam's beta1) moves
+    against the lr, so the optimizer must have one. ``base_lr``, ``max_lr`` and the momenta
+    are one value or one per group. ``scale_fn`` is not part of ``state_dict`` (as in PyTorch,
+    a plain function is not saved).
+    """
+
+    def __init__(self, optimizer: Optimizer, base_lr: float | Sequence[float],
+                 max_lr: float | Sequence[float], step_size_up: float = 2000,
+                 step_size_down: float | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn: Callable[[float], float] | None = None,
+                 scale_mode: str = "cycle", cycle_momentum: bool = True,
+                 base_momentum: float | Sequence[float] = 0.8,
+                 max_momentum: float | Sequence[float] = 0.9, last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        last_epoch = _count("last_epoch", last_epoch, -1)
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        up = _positive("step_size_up", step_size_up)
+        down = up if step_size_down is None else _at_least("step_size_down", step_size_down)
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if scale_fn is None and mode not in _CYCLIC_MODES:
+            raise ValueError(f"mode must be one of {_CYCLIC_MODES} (or give scale_fn), got "
+                             f"{mode!r}")
+        if scale_fn is not None and not callable(scale_fn):
+            raise TypeError(f"scale_fn must be a function, got {type(scale_fn).__name__}")
+        if scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"scale_mode must be one of ('cycle', 'iterations'), got "
+                             f"{scale_mode!r}")
+        self.mode = mode
+        self.gamma = _at_least("gamma", gamma)
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        if scale_fn is None:  # the built-in modes fix their own
+            self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
+        self.cycle_momentum = bool(cycle_momentum)
+        if self.cycle_momentum:
+            self.use_beta1 = _uses_beta1(optimizer)
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr
+            if self.cycle_momentum:
+                _set_momenta(optimizer, self.use_beta1, self.max_momentums)
+                for group, b, m in zip(optimizer.param_groups, self.base_momentums,
+                                       self.max_momentums):
+                    group["base_momentum"], group["max_momentum"] = b, m
+        super().__init__(optimizer, last_epoch)
+        # as PyTorch: the first step used the groups' initial_lr (base_lr, unless an earlier
+        # schedule recorded another), every later one uses base_lr
+        self.base_lrs = base_lrs
+
+    def scale_fn(self, x: float) -> float:
+        """The height's scale at cycle (or step) ``x``."""
+        if self._scale_fn_custom is not None:
+            return float(self._scale_fn_custom(x))
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma**x
+
+    def _height(self, t: int) -> tuple[float, float]:
+        """``h`` (the place in the cycle: 0 at the bottom, 1 at the top) and ``scale`` at t."""
+        cycle = math.floor(1 + t / self.total_size)
+        x = 1.0 + t / self.total_size - cycle
+        h = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        return h, self.scale_fn(cycle if self.scale_mode == "cycle" else t)
+
+    def lr_at(self, t: int) -> list[float]:
+        h, scale = self._height(t)
+        return [base + (top - base) * h * scale for base, top in zip(self.base_lrs, self.max_lrs)]
+
+    def step(self) -> None:
+        super().step()
+        if self.cycle_momentum:
+            h, scale = self._height(self.last_epoch)
+            _set_momenta(self.optimizer, self.use_beta1,
+                         [top - (top - low) * h * scale
+                          for low, top in zip(self.base_momentums, self.max_momentums)])
+
     def state_dict(self) -> dict[str, Any]:
-        own = {k: _plain(v, k) for k, v in vars(self).items()
-               if k not in ("optimizer", "_schedulers")}
-        return {**own, "_schedulers": [s.state_dict() for s in self._schedulers]}
+        return {k: _plain(v, k) for k, v in vars(self).items()
+                if k not in ("optimizer", "_scale_fn_custom")}
 
-    def _check_state(self, state_dict: Any) -> list[str]:
-        problems = super()._check_state(state_dict)
-        children = state_dict.get("_schedulers") if isinstance(state_dict, Mapping) else None
-        if not isinstance(children, Sequence) or len(children) != len(self._schedulers):
-            return [*problems, f"_schedulers must be a list of {len(self._schedulers)} states"]
-        for i, (s, d) in enumerate(zip(self._schedulers, children)):
-            problems += [f"_schedulers[{i}]: {e}" for e in s._check_state(d)]
-        return problems
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        def values(name: str) -> Callable[[Any], Any]:
+            return lambda v: [_at_least(name, x) for x in v]
 
-    def _apply_state(self, state_dict: Mapping[str, Any]) -> None:
-        for s, d in zip(self._schedulers, state_dict["_schedulers"]):
-            s._apply_state(d)
-        for k in self.state_dict():
-            if k != "_schedulers":
-                setattr(self, k, _plain(state_dict[k], k))
+        return {"max_lrs": values("max_lr"), "total_size": lambda v: _positive("total_size", v),
+                "step_ratio": lambda v: _fraction("step_ratio", v),
+                "gamma": lambda v: _at_least("gamma", v),
+                "base_momentums": values("base_momentum"),
+                "max_momentums": values("max_momentum")}
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter, 2017), as PyTorch's: a cosine from ``base_lr`` down to
+    ``eta_min`` over ``T_i`` steps, then a restart; the first cycle has ``T_0`` steps and each
+    next one ``T_mult`` times as many::
+
+        lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2
+
+    with ``T_cur`` the steps since the last restart. ``step(epoch)`` jumps to any epoch,
+    fractional ones too (call ``step(epoch + i / iters)`` after batch ``i`` of an epoch).
+    """
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        self.T_0 = _count("T_0", T_0, 1)
+        self.T_i = self.T_0
+        self.T_mult = _count("T_mult", T_mult, 1)
+        self.eta_min = _at_least("eta_min", eta_min)
+        self.T_cur: float = _count("last_epoch", last_epoch, -1)
+        super().__init__(optimizer, last_epoch)
+
+    def _cycle(self, epoch: float) -> tuple[float, int]:
+        """``(T_cur, T_i)`` at ``epoch``: the time since the last restart and its cycle's length."""
+        if self.T_mult == 1:
+            return epoch % self.T_0, self.T_0
+        start, length = 0, self.T_0  # cycles start at T_0 * (T_mult**n - 1) / (T_mult - 1)
+        while epoch >= start + length:
+            start, length = start + length, length * self.T_mult
+        return epoch - start, length
+
+    def _cosine(self, T_cur: float, T_i: int) -> list[float]:
+        eta = self.eta_min
+        return [eta + (base - eta) * (1 + math.cos(math.pi * T_cur / T_i)) / 2
+                for base in self.base_lrs]
+
+    def lr_at(self, t: int) -> list[float]:
+        return self._cosine(*self._cycle(t))
+
+    def step(self, epoch: float | None = None) -> None:
+        """Take the next step, or jump to ``epoch`` (a number >= 0, fractional or not)."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:  # one more step since the restart, restarting when the cycle is done
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur %= self.T_i
+                self.T_i *= self.T_mult
+            self.last_epoch += 1
+        else:
+            e = _at_least("epoch", epoch)
+            self.T_cur, self.T_i = self._cycle(e)
+            self.last_epoch = math.floor(e)
+        self._set(self._cosine(self.T_cur, self.T_i))
+
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        return {"T_0": lambda v: _count("T_0", v, 1), "T_i": lambda v: _count("T_i", v, 1),
+                "T_mult": lambda v: _count("T_mult", v, 1),
+                "eta_min": lambda v: _at_least("eta_min", v),
+                "T_cur": lambda v: _at_least("T_cur", v)}
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin, 2018), as PyTorch's: over ``total_steps`` steps (or
+    ``epochs * steps_per_epoch``) each group's lr anneals from ``max_lr / div_factor`` up to
+    ``max_lr`` in the first ``pct_start`` of the steps, then down to
+    ``max_lr / div_factor / final_div_factor``. With ``three_phase``, it comes back down to the
+    start value in as many steps as it went up, and only then anneals to the minimum.
+
+    Each phase runs from the step where the last one ended (``s``, 0 at first) to its own end
+    ``e`` (``pct_start * total_steps - 1``, ``2 * pct_start * total_steps - 2`` with three
+    phases, ``total_steps - 1`` for the last), and with ``p = (t - s) / (e - s)``::
+
+        "cos":    lr = end + (start - end) / 2 * (1 + cos(pi * p))
+        "linear": lr = start + (end - start) * p
+
+    With ``cycle_momentum`` (the default), the optimizer's ``momentum`` (Adam's beta1) anneals
+    the other way, between ``max_momentum`` and ``base_momentum``, so the optimizer must have
+    one. The groups hold ``initial_lr``, ``max_lr``, ``min_lr`` (and ``max_momentum``,
+    ``base_momentum``), which the schedule reads each step, as PyTorch's does; stepping past
+    ``total_steps`` is an error.
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float],
+                 total_steps: int | None = None, epochs: int | None = None,
+                 steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | Sequence[float] = 0.85,
+                 max_momentum: float | Sequence[float] = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        last_epoch = _count("last_epoch", last_epoch, -1)
+        if total_steps is not None:
+            self.total_steps = _count("total_steps", total_steps, 1)
+        elif epochs is not None and steps_per_epoch is not None:
+            self.total_steps = (_count("epochs", epochs, 1)
+                                * _count("steps_per_epoch", steps_per_epoch, 1))
+        else:
+            raise ValueError("OneCycleLR needs total_steps, or epochs and steps_per_epoch")
+        pct = _fraction("pct_start", pct_start)
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', got "
+                             f"{anneal_strategy!r}")
+        self._anneal_func_type = anneal_strategy
+        max_lrs = _per_group("max_lr", optimizer, max_lr)
+        div, final_div = _positive("div_factor", div_factor), \
+            _positive("final_div_factor", final_div_factor)
+        n = self.total_steps
+
+        def phase(end_step: float, lr: tuple[str, str],
+                  momentum: tuple[str, str]) -> dict[str, Any]:
+            return {"end_step": end_step, "start_lr": lr[0], "end_lr": lr[1],
+                    "start_momentum": momentum[0], "end_momentum": momentum[1]}
+
+        up = phase(float(pct * n) - 1, ("initial_lr", "max_lr"), ("max_momentum", "base_momentum"))
+        if three_phase:
+            self._schedule_phases = [
+                up, phase(float(2 * pct * n) - 2, ("max_lr", "initial_lr"),
+                          ("base_momentum", "max_momentum")),
+                phase(n - 1, ("initial_lr", "min_lr"), ("max_momentum", "max_momentum"))]
+        else:
+            self._schedule_phases = [
+                up, phase(n - 1, ("max_lr", "min_lr"), ("base_momentum", "max_momentum"))]
+        ends = [0.0] + [ph["end_step"] for ph in self._schedule_phases]
+        if any(a == b for a, b in zip(ends, ends[1:])):  # PyTorch divides by zero in it
+            raise ValueError(f"pct_start={pct_start!r} with total_steps={n} gives a phase of no "
+                             "steps")
+        self.cycle_momentum = bool(cycle_momentum)
+        if self.cycle_momentum:
+            self.use_beta1 = _uses_beta1(optimizer)
+            base_ms = _per_group("base_momentum", optimizer, base_momentum)
+            max_ms = _per_group("max_momentum", optimizer, max_momentum)
+        if last_epoch == -1:
+            for group, top in zip(optimizer.param_groups, max_lrs):
+                group["initial_lr"] = top / div
+                group["max_lr"] = top
+                group["min_lr"] = group["initial_lr"] / final_div
+            if self.cycle_momentum:
+                _set_momenta(optimizer, self.use_beta1, max_ms)
+                for group, b, m in zip(optimizer.param_groups, base_ms, max_ms):
+                    group["base_momentum"], group["max_momentum"] = b, m
+        super().__init__(optimizer, last_epoch)
+
+    def _phase(self, t: int) -> tuple[dict[str, Any], float]:
+        """The phase step ``t`` is in, and how far into it (0 at its start, 1 at its end)."""
+        start = 0.0
+        for i, ph in enumerate(self._schedule_phases):
+            end = ph["end_step"]
+            if t <= end or i == len(self._schedule_phases) - 1:
+                return ph, (t - start) / (end - start)
+            start = end
+        raise AssertionError("unreachable: the last phase takes every later step")
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self._anneal_func_type == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def lr_at(self, t: int) -> list[float]:
+        ph, pct = self._phase(t)
+        return [self._anneal(g[ph["start_lr"]], g[ph["end_lr"]], pct)
+                for g in self.optimizer.param_groups]
+
+    def step(self) -> None:
+        t = self.last_epoch + 1
+        if t > self.total_steps:
+            raise ValueError(f"Tried to step {t} times. The specified number of total steps is "
+                             f"{self.total_steps}")
+        super().step()
+        if self.cycle_momentum:
+            ph, pct = self._phase(t)
+            _set_momenta(self.optimizer, self.use_beta1,
+                         [self._anneal(g[ph["start_momentum"]], g[ph["end_momentum"]], pct)
+                          for g in self.optimizer.param_groups])
+
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        def strategy(v: Any) -> str:
+            if v not in ("cos", "linear"):
+                raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', got {v!r}")
+            return v
+
+        def phases(v: Any) -> Any:
+            if not isinstance(v, Sequence) or len(v) != len(self._schedule_phases) \
+                    or not all(isinstance(ph, Mapping) for ph in v):
+                raise ValueError(f"_schedule_phases must be a list of "
+                                 f"{len(self._schedule_phases)} phases")
+            return v
+
+        return {"total_steps": lambda v: _count("total_steps", v, 1),
+                "_anneal_func_type": strategy, "_schedule_phases": phases}
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -1090,6 +1904,8 @@ class ReduceLROnPlateau(LRScheduler):
 lr_scheduler = types.ModuleType(__name__ + ".lr_scheduler",
                                 "The learning-rate schedules, as ``torch.optim.lr_scheduler``.")
 for _cls in (LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LambdaLR,
-             LinearLR, LinearWarmup, SequentialLR, ReduceLROnPlateau):
+             MultiplicativeLR, ConstantLR, LinearLR, LinearWarmup, PolynomialLR, SequentialLR,
+             ChainedScheduler, CyclicLR, CosineAnnealingWarmRestarts, OneCycleLR,
+             ReduceLROnPlateau):
     setattr(lr_scheduler, _cls.__name__, _cls)
 sys.modules[lr_scheduler.__name__] = lr_scheduler
