@@ -12,8 +12,10 @@ from PyTorch's.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,25 @@ def _fill(tensor: Tensor, host: Any) -> Tensor:
     tensor._check_write("nn.init")
     tensor.data = tensor._dev.to_device(np.asarray(host).astype(tensor.dtype))
     return tensor
+
+
+def _takes_a_tensor(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """Refuse anything but a Tensor as ``fn``'s first argument, naming ``fn``; for an array,
+    say why: ``p.data`` is the parameter's array here, where it is a tensor in PyTorch."""
+
+    @functools.wraps(fn)
+    def checked(tensor: Any, *args: Any, **kwargs: Any) -> Tensor:
+        if not isinstance(tensor, Tensor):
+            hint = (f": p.data is the parameter's array here (in PyTorch, a tensor); pass the "
+                    f"parameter itself, nn.init.{fn.__name__}(p), and for a part of it, "
+                    "initialise a new tensor and write it in with p[index] = t under "
+                    "tr.no_grad()") if hasattr(tensor, "__array_interface__") or \
+                hasattr(tensor, "__cuda_array_interface__") else ""
+            raise TypeError(f"nn.init.{fn.__name__}: expected a Tensor, got "
+                            f"{type(tensor).__name__}{hint}")
+        return fn(tensor, *args, **kwargs)
+
+    return checked
 
 
 def _rng(tensor: Any, generator: np.random.Generator | None, where: str
@@ -84,6 +105,7 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+@_takes_a_tensor
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
              generator: np.random.Generator | None = None) -> Tensor:
     """Fill with values drawn from U(a, b)."""
@@ -93,6 +115,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
     return _fill(tensor, rng.uniform(a, b, tensor.shape))
 
 
+@_takes_a_tensor
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: np.random.Generator | None = None) -> Tensor:
     """Fill with values drawn from N(mean, std²)."""
@@ -102,21 +125,25 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
     return _fill(tensor, rng.normal(mean, std, tensor.shape))
 
 
+@_takes_a_tensor
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val`` (cast to the tensor's dtype)."""
     return _fill(tensor, np.full(tensor.shape, val))
 
 
+@_takes_a_tensor
 def zeros_(tensor: Tensor) -> Tensor:
     """Fill with 0."""
     return constant_(tensor, 0)
 
 
+@_takes_a_tensor
 def ones_(tensor: Tensor) -> Tensor:
     """Fill with 1."""
     return constant_(tensor, 1)
 
 
+@_takes_a_tensor
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
                     generator: np.random.Generator | None = None) -> Tensor:
     """Glorot & Bengio (2010): U(-a, a), a = gain · √(6 / (fan_in + fan_out)) (so the std is
@@ -126,6 +153,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
     return uniform_(tensor, -a, a, generator)
 
 
+@_takes_a_tensor
 def xavier_normal_(tensor: Tensor, gain: float = 1.0,
                    generator: np.random.Generator | None = None) -> Tensor:
     """Glorot & Bengio (2010): N(0, std²), std = gain · √(2 / (fan_in + fan_out))."""
@@ -142,6 +170,7 @@ def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> floa
     return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
 
 
+@_takes_a_tensor
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu",
                      generator: np.random.Generator | None = None) -> Tensor:
@@ -155,6 +184,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     return uniform_(tensor, -math.sqrt(3.0) * std, math.sqrt(3.0) * std, generator)
 
 
+@_takes_a_tensor
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu",
                     generator: np.random.Generator | None = None) -> Tensor:
@@ -163,6 +193,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     return tensor if std is None else normal_(tensor, 0.0, std, generator)
 
 
+@_takes_a_tensor
 def orthogonal_(tensor: Tensor, gain: float = 1,
                 generator: np.random.Generator | None = None) -> Tensor:
     """Saxe et al. (2013): a (semi-)orthogonal matrix times ``gain``. The tensor is seen as a
