@@ -1,0 +1,93 @@
+"""``assert_close``: are two results equal up to rounding? As ``torch.testing.assert_close``:
+tensors, arrays, numbers, and lists, tuples and dicts of them, compared element by element
+with |actual - expected| <= atol + rtol |expected|, and tolerances that default by dtype."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+
+# (rtol, atol) by dtype, as PyTorch's defaults; integers and bools must be equal
+_DEFAULTS = {np.dtype(np.float16): (1e-3, 1e-5), np.dtype(np.float32): (1.3e-6, 1e-5),
+             np.dtype(np.float64): (1e-7, 1e-7), np.dtype(np.complex64): (1.3e-6, 1e-5),
+             np.dtype(np.complex128): (1e-7, 1e-7)}
+
+
+def assert_close(actual: Any, expected: Any, *, rtol: float | None = None,
+                 atol: float | None = None, equal_nan: bool = False, check_dtype: bool = True,
+                 check_device: bool = True, msg: str | None = None) -> None:
+    """Raise ``AssertionError`` unless ``actual`` and ``expected`` have the same structure,
+    shapes (and, if asked, dtypes and devices) and every element is within
+    ``atol + rtol * |expected|`` (NaN equal to NaN only with ``equal_nan``). Give both
+    ``rtol`` and ``atol`` or neither: by default they come from the dtype, as in PyTorch
+    (float32: 1.3e-6 and 1e-5; float64: 1e-7 and 1e-7; integers: exact)."""
+    if (rtol is None) != (atol is None):
+        raise ValueError("assert_close: give both rtol and atol, or neither")
+    _compare(actual, expected, "", rtol, atol, equal_nan, check_dtype, check_device, msg)
+
+
+def _compare(a: Any, b: Any, where: str, rtol: float | None, atol: float | None,
+             equal_nan: bool, check_dtype: bool, check_device: bool, msg: str | None) -> None:
+    if isinstance(b, Mapping):
+        if not isinstance(a, Mapping) or set(a) != set(b):
+            got = sorted(map(str, a)) if isinstance(a, Mapping) else type(a).__name__
+            _fail(f"the keys differ{where}: {got} and {sorted(map(str, b))}", msg)
+        for k in b:
+            _compare(a[k], b[k], f"{where}[{k!r}]", rtol, atol, equal_nan, check_dtype,
+                     check_device, msg)
+        return
+    if isinstance(b, Sequence) and not isinstance(b, str):
+        if not isinstance(a, Sequence) or isinstance(a, str) or len(a) != len(b):
+            _fail(f"the sequences differ in length{where}: "
+                  f"{len(a) if isinstance(a, Sequence) else type(a).__name__} and {len(b)}", msg)
+        for i, (x, y) in enumerate(zip(a, b)):
+            _compare(x, y, f"{where}[{i}]", rtol, atol, equal_nan, check_dtype, check_device,
+                     msg)
+        return
+    if check_device and isinstance(a, Tensor) and isinstance(b, Tensor) and a.device != b.device:
+        _fail(f"the devices differ{where}: {a.device!r} and {b.device!r}", msg)
+    x, y = _host(a), _host(b)
+    if x.shape != y.shape:
+        _fail(f"the shapes differ{where}: {x.shape} and {y.shape}", msg)
+    if check_dtype and x.dtype != y.dtype:
+        _fail(f"the dtypes differ{where}: {x.dtype} and {y.dtype}", msg)
+    if rtol is None:
+        rtol, atol = _DEFAULTS.get(np.promote_types(x.dtype, y.dtype), (0.0, 0.0))
+    xf, yf = x.astype(np.float64) if x.dtype.kind in "biu" else x, \
+        y.astype(np.float64) if y.dtype.kind in "biu" else y
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(xf - yf)
+        bad = ~(diff <= atol + rtol * np.abs(yf))
+        bad |= (np.isinf(xf) | np.isinf(yf)) & (xf != yf)  # an infinity only equals itself
+        bad &= ~(xf == yf)
+        if equal_nan:
+            bad &= ~(np.isnan(xf) & np.isnan(yf))
+    if bad.any():
+        n, total = int(bad.sum()), bad.size
+        diff = np.where(bad, np.where(np.isnan(diff), np.inf, diff), 0)  # NaN counts as inf
+        worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), x.shape))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(bad, diff / np.abs(yf), 0)
+        rel = np.where(np.isnan(rel), np.inf, rel)
+        _fail(f"Tensor-likes are not close{where}!\n\n"
+              f"Mismatched elements: {n} / {total} ({100 * n / total:.1f}%)\n"
+              f"Greatest absolute difference: {diff.max()} at index {worst} "
+              f"(up to {atol} allowed)\n"
+              f"Greatest relative difference: {rel.max()} (up to {rtol} allowed)", msg)
+
+
+def _host(v: Any) -> np.ndarray:
+    if isinstance(v, Tensor):
+        return v.numpy()
+    if isinstance(v, (bool, int, float, complex, np.generic, np.ndarray)):
+        return np.asarray(v)
+    raise TypeError(f"assert_close compares tensors, arrays, numbers and lists, tuples and "
+                    f"dicts of them, not {type(v).__name__}")
+
+
+def _fail(text: str, msg: str | None) -> None:
+    raise AssertionError(msg if msg is not None else text)
