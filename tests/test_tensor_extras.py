@@ -217,9 +217,9 @@ def test_in_place_methods_match_torch_and_refuse_what_torch_would_write_through(
         step(torch, t)
         np.testing.assert_allclose(x.numpy(), t.numpy(), rtol=1e-15)
     p = nn.Parameter(tr.zeros(3))
-    with pytest.raises(RuntimeError, match="add_ on a tensor that requires grad|in-place"):
+    with pytest.raises(RuntimeError, match="add_ on a leaf tensor that requires grad"):
         p.add_(1.0)
-    with pytest.raises(RuntimeError, match="clamp_ on a tensor that requires grad"):
+    with pytest.raises(RuntimeError, match="clamp_ on a leaf tensor that requires grad"):
         p.clamp_(0, 1)
     with tr.no_grad():
         p.add_(1.0).mul_(3.0)
@@ -241,7 +241,7 @@ def test_random_fills_in_place_are_seeded_and_refused_on_parts():
     w.normal_(2.0, 0.5)
     assert abs(w.numpy().mean() - 2.0) < 0.02 and abs(w.numpy().std() - 0.5) < 0.02
     p = nn.Parameter(tr.zeros(4, 2))
-    with pytest.raises(RuntimeError, match="uniform_ on a tensor that requires grad"):
+    with pytest.raises(RuntimeError, match="uniform_ on a leaf tensor that requires grad"):
         p.uniform_(-1, 1)
     with tr.no_grad(), pytest.raises(RuntimeError, match="into a part or view"):
         p[0].normal_()
@@ -257,3 +257,151 @@ def test_detach_in_place_and_new_tensor():
     assert x.new_tensor([1, 2], dtype="int64").dtype == np.int64
     assert x.new_empty(2, 3).shape == (2, 3) and tr.as_tensor(x) is x
     assert tr.as_tensor([1.0, 2.0], dtype="float64").dtype == np.float64
+
+
+# ---- in-place ops recorded by autograd, as PyTorch records them ------------------------------
+
+
+@pytest.mark.torch
+def test_in_place_writes_into_results_are_recorded_as_in_torch():
+    """The patterns of PyTorch tutorials that write into tensors inside the graph: outputs
+    preallocated and filled step by step (seq2seq decoders), ``h += b``, attention scores
+    masked in place, ``x[i] += y``, ``copy_`` from a tensor that needs grad, ``clamp_`` and
+    ``mul_`` on a result. Values and every gradient equal torch's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    w0, b0, v0 = rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((2, 4))
+    mask = np.array([[True, False, False, True], [False, False, True, False]])
+
+    def run(m, leaf):
+        w, b, v = leaf(w0), leaf(b0), leaf(v0)
+        outputs = m.zeros(3, 2, 4, dtype=m.float64)
+        h = m.zeros(2, 4, dtype=m.float64)
+        for t in range(3):
+            h = v * w[t] + h
+            h += b  # on a result: recorded
+            h = h.tanh()
+            outputs[t] = h  # a preallocated output: recorded
+        scores = outputs.sum(0)
+        scores.masked_fill_(m.tensor(mask), -1e9)
+        scores[0] += b * 2  # x[i] += y: through __setitem__
+        scores.mul_(0.5).clamp_(-3.0, 3.0)
+        buf = m.zeros(2, 4, dtype=m.float64)
+        buf.copy_(scores.softmax(-1))
+        loss = (buf * v).sum() + (outputs ** 2).mean()
+        loss.backward()
+        return [loss.detach().numpy(), *(p.grad.numpy() for p in (w, b, v))]
+
+    ours = run(tr, lambda a: tr.tensor(a, requires_grad=True))
+    theirs = run(torch, lambda a: torch.tensor(a, requires_grad=True))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@given(data=st.data())
+def test_item_assignment_gradients(device, data):
+    """``x[index] = v`` as an op: gradients (and second derivatives) for x and v against
+    central differences, for drawn basic indices and masks and a broadcast value."""
+    a = data.draw(tst.arrays(shape=tst.shapes(min_dims=1, max_dims=3)))
+    # no integer arrays: one that repeats an index writes that element once (the last)
+    index = data.draw(tst.indices(a.shape, kind=data.draw(st.sampled_from(["basic",
+                                                                             "bool_mask"]))))
+    x = tr.tensor(a, device=device, requires_grad=True)
+    target = a[index].shape
+    v = tr.tensor(data.draw(tst.arrays(shape=st.sampled_from([target, target[1:] or ()]))),
+                  device=device, requires_grad=True)
+
+    def f(x, v):
+        y = x * 1.0
+        y[index] = v
+        return y * y
+
+    assert gradcheck(f, [x, v]) and gradgradcheck(f, [x, v])
+    y = x * 1.0
+    y[index] = v
+    expected = a.copy()
+    expected[index] = v.numpy()
+    np.testing.assert_array_equal(y.numpy(), expected)
+
+
+def test_in_place_on_a_leaf_that_requires_grad_is_refused_and_no_grad_is_not_recorded():
+    w = tr.ones(3, requires_grad=True)
+    for attempt in (lambda: w.__setitem__(0, 2.0), lambda: w.__iadd__(1.0),
+                    lambda: w.masked_fill_(tr.tensor([True, False, False]), 0.0),
+                    lambda: w.copy_(tr.zeros(3))):
+        with pytest.raises(RuntimeError, match="on a leaf tensor that requires grad .*"
+                                               "tr.no_grad()"):
+            attempt()
+    assert w.numpy().tolist() == [1.0, 1.0, 1.0] and w.is_leaf
+    with tr.no_grad():
+        w[0] = 2.0
+        w += 1.0
+    assert w.numpy().tolist() == [3.0, 2.0, 2.0] and w.is_leaf and w.requires_grad
+    y = w * 2
+    y.fill_(0.0)  # overwritten by values of no history: cut from the graph, as gradient 0
+    assert not y.requires_grad and y.grad_fn is None
+    out = tr.zeros(2)
+    out[0] = w[0]  # a tensor that needed no gradient now does
+    assert out.requires_grad and not out.is_leaf
+    out.sum().backward()
+    assert w.grad.numpy().tolist() == [1.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_ops_that_used_a_tensor_before_an_in_place_write_keep_its_old_value(device):
+    """An op remembers the graph node each input was when it ran, so a tensor written in
+    place afterwards does not change what flows back through the earlier op: a decoder that
+    reads its previous output from the buffer it writes to (input feeding), a constant buffer
+    used, then written with a value that needs grad, and ``x[i] += y``, which reads x first.
+    (PyTorch refuses the backward of all three: they modify a tensor its graph saved; here
+    the graph kept the old array, copy on write.) Against central differences."""
+    rng = np.random.default_rng(2)
+    w = tr.tensor(rng.standard_normal((3, 3)), device=device, requires_grad=True)
+    v = tr.tensor(rng.standard_normal((2, 3)), device=device, requires_grad=True)
+
+    def decoder(w, v):
+        outputs = tr.zeros(4, 2, 3, dtype="float64", device=device)
+        outputs[0] = v
+        for t in range(1, 4):
+            outputs[t] = (outputs[t - 1] @ w).tanh()  # reads the buffer, then writes it
+        outputs[2] += outputs[1] * w[0]  # reads x before writing it
+        return outputs
+
+    def constant_then_not(w, v):
+        const = tr.ones(2, 3, dtype="float64", device=device)
+        early = const * v  # uses const while it needs no gradient
+        const[1] = v[0] * 3  # now it does: early's gradient must not change
+        const.mul_(w[1])
+        return early + const
+
+    for f in (decoder, constant_then_not):
+        assert gradcheck(f, [w, v]) and gradgradcheck(f, [w, v])
+    y = constant_then_not(w, v)
+    y.sum().backward()
+    expected = np.ones((2, 3))  # d(early)/dv, plus v[0] * 3 * w[1] through const's row 1
+    expected[0] += 3 * w.numpy()[1]
+    np.testing.assert_allclose(v.grad.numpy(), expected, rtol=1e-14)
+
+
+def test_init_of_p_data_says_why_it_is_refused():
+    """``nn.init.xavier_uniform_(p.data)``, PyTorch's idiom, meets an array here: the error
+    names the init function and says what to pass instead."""
+    p = nn.Parameter(tr.zeros(3, 3))
+    for init in (nn.init.xavier_uniform_, nn.init.orthogonal_, nn.init.zeros_):
+        with pytest.raises(TypeError, match=rf"nn.init.{init.__name__}: expected a Tensor, got "
+                                            r"ndarray: p.data is the parameter's array here"):
+            init(p.data)
+    with pytest.raises(TypeError, match=r"nn.init.zeros_: expected a Tensor, got list$"):
+        nn.init.zeros_([1.0])
+
+
+def test_autograd_gradcheck_is_the_testing_one():
+    from tinygrad_rnn import testing
+
+    assert tr.autograd.gradcheck is testing.gradcheck
+    assert tr.autograd.gradgradcheck is testing.gradgradcheck
+    assert tr.autograd.gradcheck(lambda x: x * x, [tr.ones(2, dtype="float64",
+                                                           requires_grad=True)])
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        tr.autograd.nothing  # noqa: B018

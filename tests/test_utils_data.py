@@ -191,7 +191,7 @@ def test_bad_arguments_are_clear_errors_at_construction():
         DataLoader(data, batch_size=None, drop_last=True)
     with pytest.raises(ValueError, match="num_workers must be an integer >= 0"):
         DataLoader(data, num_workers=-1)
-    with pytest.raises(TypeError, match="generator must be a numpy.random.Generator"):
+    with pytest.raises(TypeError, match="generator must be a tr.Generator or a numpy"):
         DataLoader(data, generator=3)
     with pytest.raises(TypeError, match="needs a map-style dataset"):
         DataLoader(iter(range(3)))
@@ -261,3 +261,34 @@ def test_a_batch_of_pytorch_tensors_is_named_as_such():
     torch = pytest.importorskip("torch")
     with pytest.raises(TypeError, match=r"found torch\.Tensor \(PyTorch's"):
         default_collate([torch.zeros(2), torch.zeros(2)])
+
+
+def test_a_generator_of_its_own_as_torch_generator():
+    """``tr.Generator().manual_seed(s)`` makes DataLoader's shuffle, random_split, the random
+    tensors and nn.init draw from it, reproducibly and apart from the global generator."""
+    data = TensorDataset(tr.arange(10.0))
+
+    def draws(seed):
+        g = tr.Generator().manual_seed(seed)
+        order = [b[0].numpy().tolist() for b in DataLoader(data, batch_size=10, shuffle=True,
+                                                            generator=g)]
+        split = [s.indices for s in random_split(data, [3, 7], generator=g)]
+        w = tr.nn.init.uniform_(tr.zeros(4), generator=g)
+        return (order, split, tr.randn(3, generator=g).numpy().tolist(),
+                tr.rand(2, generator=g).numpy().tolist(),
+                tr.randint(0, 9, (3,), generator=g).numpy().tolist(),
+                tr.randperm(5, generator=g).numpy().tolist(),
+                tr.multinomial(tr.ones(4), 2, generator=g).numpy().tolist(), w.numpy().tolist())
+
+    tr.manual_seed(0)
+    first = draws(7)
+    tr.manual_seed(1)  # the global generator does not matter
+    assert draws(7) == first and draws(8) != first
+    g = tr.Generator().manual_seed(3)
+    state = g.get_state()
+    a = tr.randn(2, generator=g).numpy()
+    g.set_state(state)
+    assert (tr.randn(2, generator=g).numpy() == a).all() and g.initial_seed() == 3
+    assert isinstance(g.seed(), int)
+    with pytest.raises(TypeError, match="randn: generator must be a tr.Generator"):
+        tr.randn(2, generator=3)

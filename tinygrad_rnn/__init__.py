@@ -13,7 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from . import backends, cuda, debug, diagnostics, functional, nn, optim, random, utils, viz
+from . import (
+    backends,
+    cuda,
+    debug,
+    diagnostics,
+    functional,
+    nn,
+    optim,
+    random,
+    testing,
+    utils,
+    viz,
+)
 from .autograd import (
     enable_grad,
     grad,
@@ -43,25 +55,33 @@ from .ops.elementwise import (
 )
 from .ops.elementwise import (
     allclose,
+    ceil,
     clip,
     cos,
+    erf,
     exp,
+    expm1,
+    floor,
     isfinite,
     isinf,
     isnan,
     log,
+    log1p,
     maximum,
     minimum,
     relu,
     sigmoid,
+    sign,
     sin,
     sqrt,
     tanh,
+    trunc,
     where,
 )
 from .ops.elementwise import (
     clip as clamp,
 )
+from .ops.elementwise import round_ as round  # noqa: F401  (an attribute only, as all and any)
 from .ops.linalg import einsum, matmul
 from .ops.movement import (
     argsort,
@@ -91,6 +111,7 @@ from .ops.reduce import max_ as max
 from .ops.reduce import min_ as min
 from .ops.reduce import sum_ as sum
 from .random import (
+    Generator,
     manual_seed,
     multinomial,
     rand,
@@ -185,8 +206,8 @@ def as_tensor(data: Any, dtype: Any = None, device: str | None = None) -> Tensor
         return data.to(device=device, dtype=dtype)
     return tensor(data, dtype=dtype, device=device)
 
-# tr.all and tr.any are attributes only, not in __all__: `from tinygrad_rnn import *` must not
-# hide Python's all() and any(), which take any iterable
+# tr.all, tr.any and tr.round are attributes only, not in __all__: `from tinygrad_rnn import *`
+# must not hide Python's all() and any(), which take any iterable, nor round(), on numbers
 __all__ = [
     "Function", "Tensor", "abs", "allclose", "amax", "amin", "arange", "argmax", "argmin",
     "argsort", "backends", "bmm", "bool_", "broadcast_to", "cat", "chunk", "clamp", "clip",
@@ -201,5 +222,6 @@ __all__ = [
     "relu", "reshape", "save", "set_grad_enabled", "sigmoid", "sin", "softmax", "sort", "split",
     "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "topk", "trace", "transpose", "uint8",
     "unbind", "unsqueeze", "utils", "var", "viz", "where", "zeros", "zeros_like",
-    *_METHODS_AS_FUNCTIONS, "as_tensor", "concat", "concatenate", "dot", "einsum", "mv", "outer",
+    *_METHODS_AS_FUNCTIONS, "Generator", "as_tensor", "concat", "concatenate", "dot", "einsum",
+    "mv", "outer", "ceil", "erf", "expm1", "floor", "log1p", "sign", "testing", "trunc",
 ]

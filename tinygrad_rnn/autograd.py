@@ -166,9 +166,8 @@ def toposort(root: Function, inputs_in_order: bool = False) -> list[Function]:
             raise RuntimeError(FREED_GRAPH_MSG)
         seen.add(k)
         stack.append((fn, True))
-        for p in reversed(parents) if inputs_in_order else parents:
-            c = p._ctx
-            if c is not None and p.requires_grad and id(c) not in seen:
+        for c, _ in reversed(fn.edges) if inputs_in_order else fn.edges:
+            if c is not None and id(c) not in seen:
                 stack.append((c, False))
     return order
 
@@ -297,9 +296,9 @@ def run_backward(
                     gxs = _gradients(fn, gxs, parents)
                 if _HOOKS.active:  # trace, detect_anomaly (debug.py)
                     _HOOKS.backward(fn, gys, gxs, parents)
-                for p, g in zip(parents, gxs):
-                    if g is None or not p.requires_grad:
-                        continue
+                for p, g, (ctx, out) in zip(parents, gxs, fn.edges):
+                    if g is None or (ctx is None and (p._ctx is not None or not p.requires_grad)):
+                        continue  # a leaf that needs none (or needed none: made a result since)
                     if not create_graph and type(g) is not p._dev.array_type:
                         g = _as_device_array(g, p._dev, f"{type(fn).__name__}.backward")
                     if g.shape != p.data.shape:
@@ -312,12 +311,12 @@ def run_backward(
                         g = sum_to(g, p.shape)
                     if g.dtype != p.data.dtype:
                         g = g.astype(p.dtype)
-                    if p._ctx is None:
+                    if ctx is None:
                         deliver(p, g, fn)
                     else:
-                        add(p._ctx, p._out, g)
+                        add(ctx, out, g)
             if not retain_graph:  # free the graph behind this op as the walk goes
-                fn.parents, fn.inputs, fn.saved, fn.y = None, [], (), None
+                fn.parents, fn.edges, fn.inputs, fn.saved, fn.y = None, (), (), (), None
     return results()
 
 
@@ -566,3 +565,13 @@ class _UserOp:
         out = tuple(None if g is None else g.data if isinstance(g, Tensor) else g
                     for g in picked)
         return out if len(out) > 1 else out[0]
+
+
+def __getattr__(name: str) -> Any:
+    """``tr.autograd.gradcheck`` and ``gradgradcheck``, where PyTorch has them: the checkers of
+    ``tinygrad_rnn.testing`` (imported on first use: they import this module)."""
+    if name in ("gradcheck", "gradgradcheck"):
+        from . import testing
+
+        return getattr(testing, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,6 +6,7 @@ from theirs; nothing here has a backward of its own.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from . import random as _random
 from .ops.elementwise import where
-from .ops.movement import GetItem, stack
+from .ops.movement import GetItem, cat, stack
 from .tensor import Tensor, torch_names
 
 Reduction = str  # "mean", "sum" or "none"
@@ -236,6 +237,90 @@ def mse_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean") -> Te
     return _reduce(d * d, reduction)
 
 
+def _difference(where_: str, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    """input - target, for tensors of one shape (PyTorch warns and broadcasts; a mismatch
+    here is an error, as in ``mse_loss``)."""
+    _check_tensors(where_, input=input, target=target)
+    if input.shape != target.shape:
+        raise ValueError(f"{where_}: input shape {input.shape} != target shape {target.shape}")
+    return input - target
+
+
+def _sample_weight(where_: str, weight: Tensor, input: Tensor) -> Tensor:  # noqa: A002
+    """A weight per element, of the input's shape and device, as PyTorch's ``weight=``."""
+    _check_tensors(where_, weight=weight)
+    _same_device(where_, "weight", weight, "input", input)
+    if weight.shape != input.shape:
+        raise ValueError(f"{where_}: weight must have the input's shape {input.shape}, got "
+                         f"{weight.shape}")
+    return weight
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean",  # noqa: A002
+            weight: Tensor | None = None) -> Tensor:
+    """|input - target|, reduced; gradient sign(input - target) (0 where they are equal).
+    With ``weight`` (the input's shape), w |input - target|, and "mean" divides by Σ w, as
+    PyTorch."""
+    loss = _difference("l1_loss", input, target).abs()
+    if weight is None:
+        return _reduce(loss, reduction)
+    w = _sample_weight("l1_loss", weight, input)
+    return _reduce(loss * w, reduction, w.sum())
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean",  # noqa: A002
+                   beta: float = 1.0) -> Tensor:
+    """0.5 d² / β where |d| < β, else |d| - 0.5 β, for d = input - target (quadratic near 0,
+    then linear); β = 0 is ``l1_loss``, as PyTorch."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    d = _difference("smooth_l1_loss", input, target)
+    z = d.abs()
+    return _reduce(where(z.data < beta, 0.5 * d * d / beta, z - 0.5 * beta), reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean",  # noqa: A002
+               delta: float = 1.0, weight: Tensor | None = None) -> Tensor:
+    """0.5 d² where |d| < δ, else δ (|d| - 0.5 δ), for d = input - target: δ times
+    ``smooth_l1_loss`` with β = δ. With ``weight`` (the input's shape) each element's loss is
+    multiplied by it, and "mean" is the plain mean of the products, as PyTorch."""
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    d = _difference("huber_loss", input, target)
+    z = d.abs()
+    loss = where(z.data < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
+    if weight is not None:
+        loss = loss * _sample_weight("huber_loss", weight, input)
+    return _reduce(loss, reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
+           log_target: bool = False) -> Tensor:
+    """The Kullback-Leibler divergence KL(P ‖ Q) = Σ P (log P - log Q), as PyTorch's: ``input``
+    holds log Q, ``target`` P (or log P with ``log_target``). Each element's loss is
+    t (log t - input), with 0 log 0 = 0, or exp(t) (t - input) with ``log_target``.
+
+    ``reduction="batchmean"`` divides the sum by the batch size (the first axis): that is the
+    true KL divergence per sample. "mean" divides by the number of elements, as PyTorch
+    (which warns about it)."""
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', "
+                         f"got {reduction!r}")
+    _difference("kl_div", input, target)  # the checks
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        nonzero = target.data != 0
+        with np.errstate(invalid="ignore"):  # a negative target gives NaN, as in PyTorch
+            t_log_t = where(nonzero, target * where(nonzero, target, 1.0).log(), 0.0)
+        loss = t_log_t - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
 def _bce_weight(where_: str, name: str, w: Tensor | None, x: Tensor) -> Tensor | None:
     """A weight that broadcasts to x's shape, on x's device, in x's dtype (a constant)."""
     if w is None:
@@ -357,7 +442,7 @@ def one_hot(indices: Tensor | Any, num_classes: int = -1, dtype: Any = np.int64)
 
 # ---- activations and layer normalisation (torch.nn.functional's names) ----------------------
 # ``inplace=`` is taken, as PyTorch's, so ported code runs; the result is always a new tensor,
-# since in-place writes are not recorded by autograd here (docs/pytorch.md).
+# and the input is left as it was (docs/pytorch.md).
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -380,6 +465,129 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
     """x where x > 0, else negative_slope · x; gradient 1 or negative_slope (the slope at
     x = 0, as PyTorch)."""
     return where(input.data > 0, input, input * negative_slope)
+
+
+def _only(x: Tensor, keep: Any) -> Tensor:
+    """x where ``keep``, else 0 (a constant): the input of a branch that ``where`` keeps only
+    there, so that what the branch computes elsewhere (exp(1000) = inf, or NaN) never reaches
+    the gradient as 0 * inf = NaN."""
+    return where(keep, x, 0.0)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """x Φ(x), Φ the standard normal CDF: x/2 (1 + erf(x/√2)), as PyTorch (Hendrycks and
+    Gimpel, 2016). ``approximate="tanh"``: x/2 (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
+    if approximate == "none":
+        return input * 0.5 * (1 + (input * math.sqrt(0.5)).erf())
+    if approximate == "tanh":
+        inner = (math.sqrt(2) * (2 / math.sqrt(math.pi)) * 0.5) * (
+            input + 0.044715 * (input * input * input))
+        return 0.5 * input * (1 + inner.tanh())
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x σ(x) (also called swish)."""
+    return input * input.sigmoid()
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """α (exp(x) - 1) where x <= 0 (expm1: exact near 0), else x; the gradient at 0 is α, the
+    left one, as PyTorch's."""
+    neg = input.data <= 0
+    return where(neg, alpha * _only(input, neg).expm1(), input)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """scale · elu(x, α) with Klambauer et al.'s (2017) α ≈ 1.6733 and scale ≈ 1.0507, which
+    keep activations near mean 0 and variance 1."""
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    return scale * elu(input, alpha)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x where x > 0, else α (exp(x/α) - 1): continuously differentiable for every α."""
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0 (it divides x)")
+    neg = input.data <= 0
+    return where(neg, alpha * (_only(input, neg) / alpha).expm1(), input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """log(1 + exp(β x)) / β, a smooth relu; x itself where β x > ``threshold``, as PyTorch
+    (there the two agree to about exp(-threshold), relatively)."""
+    bx = input * beta
+    soft = ~(bx.data > threshold)  # NaN too: NaN gives NaN, as in PyTorch
+    return where(soft, _only(bx, soft).exp().log1p() / beta, input)
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
+             inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val]. As PyTorch's, the gradient is 0 at the bounds too (the
+    clip's is 1 there) and passes at NaN."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
+                         f"({max_val})")
+    d = input.data
+    inside = ~((d <= min_val) | (d >= max_val))
+    return where(inside, input, input.detach().clip(min_val, max_val))
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """min(max(x, 0), 6): ``hardtanh(x, 0, 6)`` (so its gradient at 0 and 6 is 0)."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """log σ(x), computed as min(x, 0) - log(1 + exp(-|x|)), as PyTorch: exp never overflows
+    and no log of an underflowed σ is taken. (At x = 0, min's gradient splits to 1/2, which is
+    exactly σ(-0), the derivative there.)"""
+    return input.minimum(0) - (-input.abs()).exp().log1p()
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x tanh(softplus(x)) (Misra, 2019)."""
+    return input * softplus(input).tanh()
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    """The gated linear unit a σ(b), a and b the two halves of ``input`` along ``dim``."""
+    if not -input.ndim <= dim < input.ndim:
+        raise ValueError(f"glu: dim {dim} is out of range for an input of shape {input.shape}")
+    n = input.shape[dim]
+    if n % 2:
+        raise ValueError(f"glu: the halved axis must have an even size, but axis {dim} of "
+                         f"shape {input.shape} has size {n}")
+    a, b = input.split(n // 2, axis=dim)
+    return a * b.sigmoid()
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """min(max(x + 3, 0), 6) / 6: 0 below -3, 1 above 3, linear between; gradient 1/6
+    strictly between -3 and 3, else 0, as PyTorch's."""
+    d = input.data
+    inside = (d > -3) & (d < 3)
+    return where(inside, (input + 3) / 6, (input.detach() + 3).clip(0, 6) / 6)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x hardsigmoid(x): 0 for x <= -3, x for x >= 3, x (x + 3) / 6 between (Howard et al.,
+    2019). Its gradient at -3 is 0 and at 3 is 1, as PyTorch's."""
+    d = input.data
+    middle = (d > -3) & (d < 3)
+    m = _only(input, middle)
+    return where(d <= -3, 0.0, where(middle, m * (m + 3) / 6, input))
+
+
+@torch_names
+def softmin(input: Tensor, axis: int = -1) -> Tensor:  # noqa: A002
+    """softmax(-x) along ``axis`` (PyTorch's ``dim=`` too)."""
+    return softmax(-input, axis)
 
 
 def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...],  # noqa: A002
@@ -412,6 +620,137 @@ def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...],  # noqa: 
     if weight is not None:
         y = y * weight
     return y if bias is None else y + bias
+
+
+# ---- normalisation, distances and padding (torch.nn.functional's names) ---------------------
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12  # noqa: A002
+              ) -> Tensor:
+    """x / max(‖x‖_p, eps), the p-norm along ``dim``: unit vectors along ``dim``."""
+    return input / input.norm(p, dim, keepdims=True).clip(min=eps)
+
+
+def _broadcast_pair(where_: str, x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor]:
+    _check_tensors(where_, x1=x1, x2=x2)
+    try:
+        shape = np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ValueError(f"{where_}: x1 of shape {x1.shape} and x2 of shape {x2.shape} do not "
+                         "broadcast together") from None
+    return tuple(x if x.shape == shape else x.broadcast_to(shape) for x in (x1, x2))
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Σ (x1 / ‖x1‖)(x2 / ‖x2‖) along ``dim`` (after broadcasting x1 and x2), each norm at
+    least ``eps``: PyTorch's formula, which normalises each first (so the result stays in
+    [-1, 1]). As there, the clamp at ``eps`` has no gradient of its own: the gradient flows as
+    through the unclamped norm."""
+    x1, x2 = _broadcast_pair("cosine_similarity", x1, x2)
+
+    def unit(x: Tensor) -> Tensor:
+        n = x.norm(2, dim, keepdims=True)
+        at_least_eps = Tensor._wrap(n._dev.xp.maximum(n.data, eps), n._dev)
+        return x / (at_least_eps + (n - n.detach()))  # the value max(n, eps), the gradient n's
+
+    return (unit(x1) * unit(x2)).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """‖x1 - x2 + eps‖_p along the last axis (after broadcasting), as PyTorch (the eps keeps
+    the norm's gradient finite where x1 = x2)."""
+    x1, x2 = _broadcast_pair("pairwise_distance", x1, x2)
+    d = x1 - x2 + eps
+    return d.norm(p, -1 if d.ndim else None, keepdims=keepdim)
+
+
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None  # noqa: A002
+        ) -> Tensor:
+    """``input`` padded, as ``torch.nn.functional.pad``. ``pad`` holds (before, after) pairs,
+    the last axis first: (1, 2) pads the last axis with 1 element before and 2 after, and
+    (1, 2, 0, 3) also the one before it with 3 after. A negative amount crops.
+
+    - "constant": ``value`` (0 without it), on any number of axes;
+    - "reflect": the input mirrored about its edge, the edge not repeated (each amount
+      smaller than the axis);
+    - "replicate": the edge element repeated;
+    - "circular": the input wrapped around (each amount at most the axis), cropped first.
+
+    The last three pad the last 1, 2 or 3 axes of an input with 1 or 2 more (batch, channels),
+    as PyTorch's. Built from slices, flips, broadcasts and ``cat``: the gradient is theirs."""
+    if mode not in PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
+    if not isinstance(pad, (tuple, list)) or not all(
+            isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in pad):
+        raise TypeError(f"pad: pad must be a tuple of integers, (before, after) for each axis "
+                        f"padded, the last axis first; got {pad!r}")
+    if len(pad) % 2:
+        raise ValueError(f"pad: pad must hold (before, after) pairs, the last axis first; got "
+                         f"{len(pad)} numbers, an odd count")
+    n_axes = len(pad) // 2
+    if n_axes > input.ndim:
+        raise ValueError(f"pad: {len(pad)} numbers pad {n_axes} axes, but the input has only "
+                         f"{input.ndim} (shape {input.shape})")
+    if mode != "constant":
+        if value is not None:
+            raise ValueError(f"pad: mode {mode!r} takes no value (a fill for mode 'constant')")
+        if input.ndim not in (n_axes + 1, n_axes + 2) or n_axes > 3:
+            raise ValueError(f"pad: mode {mode!r} pads the last 1, 2 or 3 axes of an input with "
+                             f"1 or 2 axes more (batch, channels); got {n_axes} axes to pad "
+                             f"and an input of shape {input.shape}")
+    out = input
+    for k in range(n_axes):
+        out = _pad_axis(out, input.ndim - 1 - k, int(pad[2 * k]), int(pad[2 * k + 1]), mode,
+                        0 if value is None else value)
+    return input.clone() if out is input else out  # a new tensor, as PyTorch's
+
+
+def _crop(x: Tensor, axis: int, before: int, after: int) -> Tensor:
+    """x without ``before`` elements at the start of ``axis`` and ``after`` at its end."""
+    if before == after == 0:
+        return x
+    n = x.shape[axis]
+    if before + after > n:
+        raise ValueError(f"pad: cropping {before} + {after} elements from an axis of size {n} "
+                         "leaves a negative size")
+    return x.narrow(axis, before, n - before - after)
+
+
+def _pad_axis(x: Tensor, axis: int, before: int, after: int, mode: str, value: float) -> Tensor:
+    """x padded along ``axis`` (a negative amount crops: after padding, except in "circular"
+    mode, where PyTorch crops first)."""
+    if mode == "circular":
+        x = _crop(x, axis, max(-before, 0), max(-after, 0))
+    lo, hi, n = max(before, 0), max(after, 0), x.shape[axis]
+    if mode == "constant":
+        def block(size: int) -> Tensor:
+            shape = x.shape[:axis] + (size,) + x.shape[axis + 1:]
+            return Tensor._wrap(x._dev.xp.full(shape, value, dtype=x.dtype), x._dev)
+
+        head, tail = block(lo), block(hi)
+    elif mode == "reflect":
+        if lo >= n or hi >= n:
+            raise ValueError(f"pad: reflect padding ({before}, {after}) must be smaller than "
+                             f"the axis it pads, of size {n}")
+        head, tail = x.narrow(axis, 1, lo).flip(axis), x.narrow(axis, n - 1 - hi, hi).flip(axis)
+    elif mode == "replicate":
+        if n == 0 and lo + hi:
+            raise ValueError("pad: replicate padding of an axis of size 0 (it has no edge)")
+        head = x.narrow(axis, 0, min(n, 1)).expand(*x.shape[:axis], lo, *x.shape[axis + 1:])
+        tail = x.narrow(axis, n - min(n, 1), min(n, 1)).expand(
+            *x.shape[:axis], hi, *x.shape[axis + 1:])
+    else:  # circular
+        if lo > n or hi > n:
+            raise ValueError(f"pad: circular padding ({before}, {after}) wraps around an axis "
+                             f"of size {n} more than once")
+        head, tail = x.narrow(axis, n - lo, lo), x.narrow(axis, 0, hi)
+    parts = [p for p in (head, x, tail) if p is x or p.shape[axis]]
+    y = cat(parts, axis) if len(parts) > 1 else x
+    return y if mode == "circular" else _crop(y, axis, max(-before, 0), max(-after, 0))
 
 
 # ---- recurrent cells, composed from primitive ops ----------------------------------------

@@ -38,6 +38,55 @@ def set_rng_state(state: dict[str, Any]) -> None:
     _rng.bit_generator.state = state
 
 
+class Generator:
+    """A random number generator of its own, as ``torch.Generator``: ``g =
+    tr.Generator().manual_seed(0)``, then ``generator=g`` to ``randn``, ``rand``, ``randint``,
+    ``randperm``, ``multinomial``, ``DataLoader``, ``random_split`` or ``nn.init``, draws from g
+    instead of the global generator. NumPy's default bit generator (PCG64) on the host, as the
+    global one: other numbers than PyTorch's for one seed. ``device`` is taken for PyTorch's
+    sake; every draw happens on the host."""
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = device
+        self._seed = int(np.random.SeedSequence().entropy % 2**63)
+        self.rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Reseed; returns this generator (``tr.Generator().manual_seed(0)``)."""
+        self._seed = operator.index(seed)
+        self.rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        """Reseed from fresh entropy; returns the new seed."""
+        self.manual_seed(int(np.random.SeedSequence().entropy % 2**63))
+        return self._seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> dict[str, Any]:
+        """The generator's state (a dict, where PyTorch gives a byte tensor)."""
+        return self.rng.bit_generator.state
+
+    def set_state(self, state: dict[str, Any]) -> Generator:
+        self.rng.bit_generator.state = state
+        return self
+
+
+def rng_of(generator: Any, where: str) -> np.random.Generator:
+    """The NumPy generator to draw from: ``generator``'s (a ``tr.Generator`` or a
+    ``numpy.random.Generator``), or, for None, the global one."""
+    if generator is None:
+        return _rng
+    if isinstance(generator, Generator):
+        return generator.rng
+    if isinstance(generator, np.random.Generator):
+        return generator
+    raise TypeError(f"{where}: generator must be a tr.Generator or a numpy.random.Generator, "
+                    f"got {type(generator).__name__}")
+
+
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
@@ -45,18 +94,19 @@ def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def randn(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
-          requires_grad: bool = False) -> Tensor:
+          requires_grad: bool = False, generator: Any = None) -> Tensor:
     """Standard normal samples (float32 unless ``dtype``)."""
     dt = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
-    return tensor(_rng.standard_normal(_shape(shape)).astype(dt), device=device,
+    rng = rng_of(generator, "randn")
+    return tensor(rng.standard_normal(_shape(shape)).astype(dt), device=device,
                   requires_grad=requires_grad)
 
 
 def rand(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
-         requires_grad: bool = False) -> Tensor:
+         requires_grad: bool = False, generator: Any = None) -> Tensor:
     """Uniform samples in [0, 1) (float32 unless ``dtype``)."""
     dt = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
-    return tensor(_rng.random(_shape(shape)).astype(dt), device=device,
+    return tensor(rng_of(generator, "rand").random(_shape(shape)).astype(dt), device=device,
                   requires_grad=requires_grad)
 
 
@@ -83,7 +133,7 @@ def _float_like(what: str, x: Tensor, dtype: DTypeLike) -> np.dtype:
 
 
 def randperm(n: int, *, dtype: DTypeLike = None, device: str = "cpu",
-             requires_grad: bool = False) -> Tensor:
+             requires_grad: bool = False, generator: Any = None) -> Tensor:
     """A random permutation of 0, ..., n - 1 (int64 unless ``dtype``), drawn from the global
     generator (so ``manual_seed`` makes it reproducible), as ``torch.randperm``."""
     try:
@@ -93,11 +143,13 @@ def randperm(n: int, *, dtype: DTypeLike = None, device: str = "cpu",
     if n < 0:
         raise ValueError(f"randperm: n must be >= 0, got {n}")
     dt = resolve_dtype(dtype) if dtype is not None else np.dtype(np.int64)
-    return tensor(_rng.permutation(n).astype(dt), device=device, requires_grad=requires_grad)
+    return tensor(rng_of(generator, "randperm").permutation(n).astype(dt), device=device,
+                  requires_grad=requires_grad)
 
 
 def randint(*args: Any, low: int | None = None, high: int | None = None, size: Any = None,
-            shape: Any = None, dtype: DTypeLike = None, device: str = "cpu") -> Tensor:
+            shape: Any = None, dtype: DTypeLike = None, device: str = "cpu",
+            generator: Any = None) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``, as PyTorch's (each may be a
     keyword; ``shape=`` is ``size=``): integers uniform in [low, high), low 0 unless given;
     int64 unless ``dtype``."""
@@ -121,10 +173,12 @@ def randint(*args: Any, low: int | None = None, high: int | None = None, size: A
         raise ValueError(f"randint: high ({hi}) must be greater than low ({lo})")
     dt = resolve_dtype(dtype) if dtype is not None else np.dtype(np.int64)
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return tensor(_rng.integers(lo, hi, size=shape, dtype=np.int64).astype(dt), device=device)
+    rng = rng_of(generator, "randint")
+    return tensor(rng.integers(lo, hi, size=shape, dtype=np.int64).astype(dt), device=device)
 
 
-def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> Tensor:
+def multinomial(probs: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Any = None) -> Tensor:
     """For each row of ``probs`` (1-D: one row; weights >= 0, not necessarily summing to 1),
     ``num_samples`` class indices drawn with those weights (without ``replacement``, each at
     most once), int64 on probs' device, as ``torch.multinomial``. Drawn on the host from
@@ -140,7 +194,8 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> T
     if not replacement and num_samples > (rows > 0).sum(axis=1).min(initial=num_samples):
         raise ValueError(f"multinomial: {num_samples} samples without replacement, but a row "
                          "has fewer classes of weight > 0")
-    out = np.stack([_rng.choice(len(r), num_samples, replace=replacement, p=r / r.sum())
+    rng = rng_of(generator, "multinomial")
+    out = np.stack([rng.choice(len(r), num_samples, replace=replacement, p=r / r.sum())
                     for r in rows]) if len(rows) else np.zeros((0, num_samples))
     return tensor(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64),
                   device=probs.device)

@@ -97,13 +97,16 @@ class Function:
     set it, and ``viz.to_dot`` reads it to draw one node per step.
     """
 
-    __slots__ = ("parents", "inputs", "saved", "xp", "retained", "hooks", "y", "n_out", "final",
-                 "step", "__weakref__")
+    __slots__ = ("parents", "edges", "inputs", "saved", "xp", "retained", "hooks", "y", "n_out",
+                 "final", "step", "__weakref__")
     differentiable_backward = True
 
     def __init__(self) -> None:
         self.parents: tuple[Tensor, ...] | None = ()
-        self.inputs: list[Any] = []  # the parents' arrays when this op ran
+        # the graph node each parent was when this op ran: (its op, which output), (None, 0)
+        # for a leaf; an in-place op may since have made a parent the result of another op
+        self.edges: Sequence[tuple[Function | None, int]] = ()
+        self.inputs: Sequence[Any] = ()  # the parents' arrays when this op ran
         self.saved: tuple[Any, ...] = ()
         self.retained: dict[int, weakref.ref[Tensor]] | None = None
         self.hooks: dict[int, list[Any]] | None = None  # register_hook's, by output
@@ -146,6 +149,7 @@ class Function:
         needs = needs and autograd._GradMode.enabled
         if needs:
             fn.inputs = arrays
+            fn.edges = [(t._ctx, t._out) for t in inputs]
         if type(y) is tuple:
             out: Any = tuple(Tensor._wrap(_as_device_array(a, dev, cls.__name__), dev, needs)
                              for a in y)
@@ -182,8 +186,14 @@ class Function:
         def as_tensor(a: Any) -> Any:
             if not isinstance(a, dev.array_type):
                 return a
-            for p, old in zip(parents, self.inputs):
+            for p, old, (ctx, out) in zip(parents, self.inputs, self.edges):
                 if a is old:
+                    if p._ctx is not ctx or p._out != out:  # made another op's result since
+                        if ctx is None:  # a constant then
+                            return a
+                        then = Tensor._wrap(a, dev, True)
+                        then._ctx, then._out = ctx, out
+                        return then
                     return p if p.data is old else p - p.detach() + old
             if a is self.y:
                 twin = Tensor._wrap(a, dev, True)
@@ -660,23 +670,19 @@ class Tensor:
 
     # ---- in place: x += y and friends ------------------------------------------------------
     def copy_(self, src: Any) -> Tensor:
-        """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor, in
-        place, under the rules of ``x += y`` (``_inplace``): outside autograd, same device."""
+        """Write ``src`` (broadcast to this shape, cast to this dtype; from any device, as
+        PyTorch's) into this tensor, in place, under the rules of ``_overwrite``."""
         o = self._lift(src)
-        self._check_write("copy_")
-        if autograd._GradMode.enabled and (self.requires_grad or o.requires_grad):
-            raise RuntimeError(f"copy_ {'into' if self.requires_grad else 'from'} a tensor "
-                               "that requires grad is not recorded by autograd: do it under "
-                               "tr.no_grad()")
-        if o._dev is not self._dev:  # across devices, as PyTorch's copy_ does
-            o = Tensor._wrap(self._dev.to_device(o._dev.to_host(o.data)), self._dev)
         try:
-            values = self._dev.xp.broadcast_to(o.data, self.shape)
+            fits = np.broadcast_shapes(o.shape, self.shape) == self.shape
         except ValueError:
+            fits = False
+        if not fits:
             raise ValueError(f"copy_: a source of shape {o.shape} does not broadcast to this "
-                             f"tensor's shape {self.shape}") from None
-        self.data = values.astype(self.dtype)  # a new array: copy on write, as in place ops
-        return self
+                             f"tensor's shape {self.shape}")
+        if o._dev is not self._dev:
+            o = o.to(self.device)
+        return self._overwrite("copy_", lambda old: o.broadcast_to(self.shape).clone())
 
     def fill_(self, value: Any) -> Tensor:
         return self.copy_(value)
@@ -684,39 +690,27 @@ class Tensor:
     def zero_(self) -> Tensor:
         return self.copy_(0)
 
-    def _inplace(self, other: Any, sign: str) -> Tensor:
-        """``self <sign>= other``: this tensor (every reference to it) takes the new values, so
-        ``with tr.no_grad(): w -= lr * w.grad`` updates the leaf w, as in PyTorch. Autograd does
-        not record it, so on a tensor that needs a gradient it must run under ``no_grad``.
-
-        The new values go into a new array (copy on write, as optimizer steps do): an array that
-        a graph saved, or that another tensor shares (a view, ``detach()``), keeps the old ones.
-        So a backward after an update is the gradient of the forward as it ran, never a mix of
-        old and new values (PyTorch refuses such a backward instead)."""
+    def _inplace(self, other: Any, sign: str, what: str = "") -> Tensor:
+        """``self <sign>= other``, under the rules of ``_overwrite``: so ``with tr.no_grad():
+        w -= lr * w.grad`` updates the leaf w, and ``h = w * x; h += b`` is recorded, as in
+        PyTorch. (No ``_check_write`` here: ``x[index] += y`` is ``x.__setitem__(index,
+        x[index] += y)``, whose += acts on a part and ``__setitem__`` writes it back into x.)"""
         o = self._lift(other)
-        # (no _check_write here: x[index] += y is x.__setitem__(index, x[index] += y), whose
-        # += acts on a part and __setitem__ writes it back into x)
         if o._dev is not self._dev:
             raise ValueError(f"in-place {sign}=: the other tensor is on {o.device!r}, this one "
                              f"on {self.device!r}; move one with .to(device)")
-        if autograd._GradMode.enabled and (self.requires_grad or o.requires_grad):
-            raise RuntimeError(
-                f"in-place {sign}= on a tensor that requires grad is not recorded by autograd: "
-                f"write x = x {sign} y, or, to update a parameter by hand, do it under "
-                "tr.no_grad()")
         shape = np.broadcast_shapes(self.shape, o.shape)
         if shape != self.shape:
             raise ValueError(f"in-place {sign}=: the result's shape {shape} is not this "
                              f"tensor's {self.shape}")
         a, b = self._pair(o, divide=sign == "/")
-        fn = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
-        r = fn[sign](a.data, b.data)
-        if r.dtype != self.dtype and not np.can_cast(r.dtype, self.dtype, "same_kind"):
-            raise TypeError(f"in-place {sign}=: the result is {r.dtype}, which cannot be stored "
+        dtype = np.result_type(a.dtype, b.dtype)
+        if dtype != self.dtype and not np.can_cast(dtype, self.dtype, "same_kind"):
+            raise TypeError(f"in-place {sign}=: the result is {dtype}, which cannot be stored "
                             f"in this {self.dtype} tensor")
-        self.data = _as_device_array(r, self._dev, f"in-place {sign}=").astype(self.dtype,
-                                                                                copy=False)
-        return self
+        fn = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+        return self._overwrite(what or f"in-place {sign}=", lambda old: fn[sign](
+            *old._pair(o, divide=sign == "/")), check=False)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._inplace(other, "+")
@@ -986,6 +980,48 @@ class Tensor:
 
     def minimum(self, other: Any) -> Tensor:
         return Minimum.apply(*self._pair(other))
+
+    # log1p, expm1, erf, sign and rounding: the functions in ops/elementwise.py (imported when
+    # called, which keeps this block self-contained)
+    def log1p(self) -> Tensor:
+        from .ops import elementwise
+
+        return elementwise.log1p(self)
+
+    def expm1(self) -> Tensor:
+        from .ops import elementwise
+
+        return elementwise.expm1(self)
+
+    def erf(self) -> Tensor:
+        from .ops import elementwise
+
+        return elementwise.erf(self)
+
+    def sign(self) -> Tensor:
+        from .ops import elementwise
+
+        return elementwise.sign(self)
+
+    def floor(self) -> Tensor:
+        from .ops import elementwise
+
+        return elementwise.floor(self)
+
+    def ceil(self) -> Tensor:
+        from .ops import elementwise
+
+        return elementwise.ceil(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        from .ops import elementwise
+
+        return elementwise.round_(self, decimals)
+
+    def trunc(self) -> Tensor:
+        from .ops import elementwise
+
+        return elementwise.trunc(self)
 
     # ---- reductions -----------------------------------------------------------------------
     @torch_names
@@ -1279,34 +1315,35 @@ class Tensor:
                 "with .clone() first")
 
     def __setitem__(self, index: Index, value: Any) -> None:
-        """``x[index] = value``, as in PyTorch, outside autograd: under ``no_grad``, or on a
-        tensor that needs no gradient. Copy on write, as the in-place ops: x gets a new array
-        (a whole copy per assignment; to fill a large tensor piece by piece, fill a NumPy array
-        and make it a tensor once). ``x[index] += y`` works through this."""
+        """``x[index] = value``, as in PyTorch, under the rules of ``_overwrite``: recorded
+        while autograd records (``outputs[t] = step_output`` builds a differentiable result,
+        as there), a plain write under ``no_grad``. Copy on write: x gets a new array, a whole
+        copy per assignment (to fill a large tensor piece by piece outside autograd, fill a
+        NumPy array and make it a tensor once). ``x[index] += y`` works through this."""
         v = self._lift(value)
-        self._check_write("x[index] = value")
-        if autograd._GradMode.enabled and (self.requires_grad or v.requires_grad):
-            whose = "a tensor that requires grad" if self.requires_grad else \
-                "a value that requires grad"
-            raise RuntimeError(
-                f"x[index] = value with {whose} is not recorded by autograd: build the "
-                "result with tr.where, tr.cat or tr.stack (for outputs step by step: a list, "
-                "then tr.stack), or, to edit a parameter by hand, do it under tr.no_grad()")
         if v._dev is not self._dev:
             raise ValueError(f"x[index] = value: the value is on {v.device!r}, x on "
                              f"{self.device!r}")
-        new = self.data.copy()
         try:
             idx = _normalize_index(index, self._dev, self.ndim)
             if isinstance(idx, IntsFirst):
-                part = new[idx.first]  # a view of new
-                part[check_index(self._dev.xp, idx.then, part.shape, idx.first)] = v.data
+                part = self.data[idx.first]  # a view
+                idx = idx._replace(then=check_index(self._dev.xp, idx.then, part.shape,
+                                                    idx.first))
+                target = part[idx.then].shape
             else:
-                new[check_index(self._dev.xp, idx, new.shape)] = v.data
+                idx = check_index(self._dev.xp, idx, self.shape)
+                target = self.data[idx].shape
+            lead = v.ndim - len(target)  # NumPy drops leading axes of size 1, as PyTorch
+            if lead > 0 and all(n == 1 for n in v.shape[:lead]):
+                v = v.reshape(v.shape[lead:])
+            if np.broadcast_shapes(v.shape, target) != target:
+                raise ValueError(f"a value of shape {v.shape} does not broadcast to {target}")
         except (IndexError, ValueError) as e:
             raise ValueError(f"x[{index!r}] = value (shape {v.shape}) does not fit x of shape "
                              f"{self.shape}: {e}") from None
-        self.data = new
+        self._overwrite("x[index] = value", lambda old: SetItem.apply(
+            old, v if v.dtype == self.dtype else v.to(dtype=self.dtype), index=idx))
 
     @torch_names
     def gather(self, axis: int, index: Tensor) -> Tensor:
@@ -1367,53 +1404,85 @@ class Tensor:
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         """``self += alpha * other``, in place (the rules of ``+=``)."""
         self._check_write("add_")
-        return self._inplace(other if alpha == 1 else other * alpha, "+")
+        return self._inplace(other if alpha == 1 else other * alpha, "+", "add_")
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         """``self -= alpha * other``, in place (the rules of ``-=``)."""
         self._check_write("sub_")
-        return self._inplace(other if alpha == 1 else other * alpha, "-")
+        return self._inplace(other if alpha == 1 else other * alpha, "-", "sub_")
 
     def mul_(self, other: Any) -> Tensor:
         self._check_write("mul_")
-        return self._inplace(other, "*")
+        return self._inplace(other, "*", "mul_")
 
     def div_(self, other: Any) -> Tensor:
         self._check_write("div_")
-        return self._inplace(other, "/")
+        return self._inplace(other, "/", "div_")
 
-    def _overwrite(self, what: str, new: Tensor) -> Tensor:
-        """Give this tensor the values of ``new`` (its shape), in place: outside autograd,
-        never into a part or view of a live tensor, a new array (copy on write)."""
-        self._check_write(what)
-        if autograd._GradMode.enabled and (self.requires_grad or new.requires_grad):
-            raise RuntimeError(f"{what} on a tensor that requires grad (or with a value that "
-                               "does) is not recorded by autograd: do it under tr.no_grad()")
-        self.data = new.data.astype(self.dtype, copy=False)
+    def _overwrite(self, what: str, compute: Callable[[Tensor], Tensor], check: bool = True
+                   ) -> Tensor:
+        """Give this tensor, in place, the values ``compute(old)`` of its shape, where ``old``
+        stands for its current values: every reference to this tensor sees them.
+
+        They go into a new array (copy on write): an array that a graph saved, or that
+        another tensor shares, keeps the old values, so a backward after an update is the
+        gradient of the forward as it ran, never a mix of old and new values (PyTorch refuses
+        such a backward instead). Refused into a part or view of a live tensor, which would
+        not change (``_check_write``; not if ``check`` is False).
+
+        While autograd records, so is the change, as PyTorch records an in-place op: ``old``
+        carries this tensor's place in the graph (``_history``), and this tensor becomes the
+        result of ``compute``; a leaf that requires grad (a parameter) is refused, as there.
+        Under ``no_grad`` only the values change (``with tr.no_grad(): w -= lr * w.grad``)."""
+        if check:
+            self._check_write(what)
+        recording = autograd._GradMode.enabled
+        if recording and self.requires_grad and self._ctx is None:
+            raise RuntimeError(
+                f"{what} on a leaf tensor that requires grad (a parameter) cannot be recorded, "
+                "as in PyTorch: compute a new tensor instead (y = x + 1, not x += 1), or, to "
+                "change a parameter by hand, do it under tr.no_grad()")
+        new = compute(self._history() if recording else self.detach())
+        if new.dtype != self.dtype:
+            new = new.to(dtype=self.dtype)
+        if recording and new.requires_grad:  # this tensor is now the result of those ops
+            self._ctx, self._out, self.requires_grad = new._ctx, new._out, True
+        elif recording and self._ctx is not None:  # overwritten by values of no history
+            self._ctx, self._out, self.requires_grad = None, 0, False
+        self.data = new.data
         return self
+
+    def _history(self) -> Tensor:
+        """A tensor for this one as it is now, its array and its place in the graph: the
+        input of an in-place op, before this tensor becomes the op's result."""
+        old = Tensor._wrap(self.data, self._dev, self.requires_grad)
+        old._ctx, old._out = self._ctx, self._out
+        return old
 
     def clip_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         """``clip`` (``clamp``), in place."""
-        return self._overwrite("clamp_", self.detach().clip(min, max))
+        return self._overwrite("clamp_", lambda old: old.clip(min, max))
 
     clamp_ = clip_
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         """``masked_fill``, in place."""
-        return self._overwrite("masked_fill_", self.detach().masked_fill(mask, value))
+        return self._overwrite("masked_fill_", lambda old: old.masked_fill(mask, value))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         """Values drawn from U(a, b), in place (``nn.init.uniform_``; seeded by
         ``tr.manual_seed``)."""
         from .nn import init
 
-        return self._overwrite("uniform_", init.uniform_(self.detach().clone(), a, b))
+        return self._overwrite("uniform_", lambda old: init.uniform_(old.detach().clone(), a,
+                                                                    b))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         """Values drawn from N(mean, std²), in place (``nn.init.normal_``)."""
         from .nn import init
 
-        return self._overwrite("normal_", init.normal_(self.detach().clone(), mean, std))
+        return self._overwrite("normal_", lambda old: init.normal_(old.detach().clone(), mean,
+                                                                  std))
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph, in place: it becomes a leaf that needs no
@@ -1812,6 +1881,7 @@ from .ops.movement import (  # noqa: E402
     GetItem,
     IntsFirst,
     Reshape,
+    SetItem,
     Transpose,
     ValuesIndices,
     argsort,

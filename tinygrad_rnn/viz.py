@@ -102,8 +102,7 @@ def _steps(order: list[Function]) -> dict[int, Key]:
                 continue
             seen.add(id(g))
             member[id(g)] = key  # overrides an enclosing viz.step: the innermost step wins
-            for p in g.parents or ():
-                c = p._ctx
+            for p, (c, _) in zip(g.parents or (), g.edges):
                 if c is None or id(p) in stop or id(c) in seen:
                     continue
                 other = getattr(c, "step", None)
@@ -231,13 +230,15 @@ def to_dot(tensor: Tensor, params: Any = None, collapse_steps: bool = False,
     seen_edges: set[tuple[str, str, str]] = set()
     collapsed = set(group_node.values())
 
-    def edge(src: Tensor, dst: str) -> None:
-        if src._ctx is None:
+    def edge(src: Tensor, dst: str, ctx: Any = None, out: int = 0) -> None:
+        """An arrow from ``src`` (the node ``ctx``, output ``out``, it was when used) to
+        ``dst``."""
+        if ctx is None:
             a, text = leaf(src), ""
         else:
-            a, text = node[id(src._ctx)], _describe(src)
-            if src._ctx.n_out > 1:
-                text = f"out {src._out}: {text}"
+            a, text = node[id(ctx)], _describe(src)
+            if ctx.n_out > 1:
+                text = f"out {out}: {text}"
         if a == dst:
             return  # inside one collapsed step
         if a in collapsed or dst in collapsed:
@@ -247,13 +248,13 @@ def to_dot(tensor: Tensor, params: Any = None, collapse_steps: bool = False,
         edges.append(f"  {a} -> {dst}" + (f" [label={_label(text)}];" if text else ";"))
 
     for fn in order:
-        for p in fn.parents or ():
-            edge(p, node[id(fn)])
+        for p, (ctx, out) in zip(fn.parents or (), fn.edges):
+            edge(p, node[id(fn)], ctx, out)
     if tensor._ctx is None:
         leaf(tensor)
     else:
         lines.append(f"  out [label={_label(_describe(tensor))}, {ROOT}];")
-        edge(tensor, "out")
+        edge(tensor, "out", tensor._ctx, tensor._out)
     return "\n".join(lines + edges + ["}"]) + "\n"
 
 

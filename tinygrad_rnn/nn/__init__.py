@@ -2,9 +2,55 @@
 recurrent cells and layers; ``nn.init`` (weight initialisation) and ``nn.utils``."""
 
 from . import functional, init, utils
-from .activation import Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .layers import Dropout, Embedding, Linear, Sequential
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    Identity,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanh,
+)
+from .layers import (
+    ConstantPad1d,
+    ConstantPad2d,
+    CosineSimilarity,
+    Dropout,
+    Embedding,
+    Flatten,
+    Linear,
+    PairwiseDistance,
+    Sequential,
+    Unflatten,
+    ZeroPad1d,
+    ZeroPad2d,
+)
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList
 from .normalization import LayerNorm
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
@@ -16,4 +62,8 @@ __all__ = [
     "ParameterDict", "ParameterList",
     "RNNBase", "RNNCell", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init",
     "utils",
+    "CELU", "ELU", "GELU", "GLU", "SELU", "ConstantPad1d", "ConstantPad2d", "CosineSimilarity",
+    "Flatten", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "KLDivLoss", "L1Loss",
+    "LogSigmoid", "Mish", "PairwiseDistance", "ReLU6", "SiLU", "SmoothL1Loss", "Softmin",
+    "Softplus", "Softsign", "Unflatten", "ZeroPad1d", "ZeroPad2d",
 ]

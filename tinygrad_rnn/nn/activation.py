@@ -1,8 +1,8 @@
 """Activations as modules, as ``torch.nn``'s: each holds its options and calls ``functional``.
 
 ``inplace=`` is taken where PyTorch takes it, so ported code runs, but the result is always a
-new tensor (in-place writes are not recorded by autograd here). GELU is not here: PyTorch's
-default, x Φ(x), needs erf, which this package has no op for.
+new tensor and the input is left as it was (code that uses the returned tensor, as nearly all
+does, runs the same). Each repr is PyTorch's.
 """
 
 from __future__ import annotations
@@ -52,6 +52,166 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
+class _InplaceActivation(Module):
+    """An activation whose only option is PyTorch's ``inplace=`` (taken, see above)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class GELU(Module):
+    """y = x Φ(x), Φ the standard normal CDF (``F.gelu``; ``approximate="tanh"`` for the tanh
+    approximation)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):  # now, not at the first batch
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.gelu(input, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(_InplaceActivation):
+    """y = x σ(x) (``F.silu``)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.silu(input)
+
+
+class ELU(Module):
+    """y = x where x > 0, else α (exp(x) - 1) (``F.elu``)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class SELU(_InplaceActivation):
+    """y = scale · elu(x, α), self-normalising (``F.selu``)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.selu(input)
+
+
+class CELU(ELU):
+    """y = x where x > 0, else α (exp(x/α) - 1) (``F.celu``)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        if alpha == 0:
+            raise ValueError("CELU: alpha cannot be 0 (it divides x)")
+        super().__init__(alpha, inplace)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.celu(input, self.alpha)
+
+
+class Softplus(Module):
+    """y = log(1 + exp(β x)) / β, x itself where β x > threshold (``F.softplus``)."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Softsign(Module):
+    """y = x / (1 + |x|) (``F.softsign``)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.softsign(input)
+
+
+class Hardtanh(Module):
+    """y = x clipped to [min_val, max_val] (``F.hardtanh``)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+                 ) -> None:
+        super().__init__()
+        if min_val > max_val:  # now, not at the first batch
+            raise ValueError(f"Hardtanh: min_val ({min_val}) cannot be greater than max_val "
+                             f"({max_val})")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return (f"min_val={self.min_val}, max_val={self.max_val}"
+                + (", inplace=True" if self.inplace else ""))
+
+
+class ReLU6(Hardtanh):
+    """y = min(max(x, 0), 6) (``F.relu6``): ``Hardtanh(0, 6)``, as PyTorch's."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class LogSigmoid(Module):
+    """y = log σ(x), stable for any x (``F.logsigmoid``)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.logsigmoid(input)
+
+
+class Mish(_InplaceActivation):
+    """y = x tanh(softplus(x)) (``F.mish``)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.mish(input)
+
+
+class GLU(Module):
+    """y = a σ(b), a and b the halves of the input along ``dim`` (``F.glu``)."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Hardsigmoid(_InplaceActivation):
+    """y = min(max(x + 3, 0), 6) / 6 (``F.hardsigmoid``)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.hardsigmoid(input)
+
+
+class Hardswish(_InplaceActivation):
+    """y = x hardsigmoid(x) (``F.hardswish``)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.hardswish(input)
+
+
 class Tanh(Module):
     """y = tanh(x)."""
 
@@ -97,3 +257,10 @@ class LogSoftmax(_SoftmaxBase):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.log_softmax(input, axis=self.dim)
+
+
+class Softmin(_SoftmaxBase):
+    """y_i = exp(-x_i) / Σ_j exp(-x_j) along ``dim`` (``F.softmin``)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.softmin(input, axis=self.dim)

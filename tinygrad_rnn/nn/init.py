@@ -3,9 +3,9 @@
 Each function fills its tensor in place and returns it. As PyTorch's (which run under
 ``no_grad``), the fill is not recorded by autograd: the tensor gets a new array of its own dtype,
 on its own device, and a graph that saved the old one keeps it. Random values come from this
-package's generator (``tr.manual_seed``; or ``generator=``, a ``numpy.random.Generator``),
-drawn on the host in float64, so a CPU and a GPU tensor get the same values; the streams differ
-from PyTorch's.
+package's generator (``tr.manual_seed``; or ``generator=``, a ``tr.Generator`` or a
+``numpy.random.Generator``), drawn on the host in float64, so a CPU and a GPU tensor get the
+same values; the streams differ from PyTorch's.
 
     model.apply(lambda m: nn.init.xavier_uniform_(m.weight) if isinstance(m, nn.Linear) else None)
 """
@@ -57,7 +57,7 @@ def _rng(tensor: Any, generator: np.random.Generator | None, where: str
         raise TypeError(f"{where}: expected a Tensor, got {type(tensor).__name__}")
     if tensor.dtype.kind != "f":
         raise TypeError(f"{where}: random values fill floating-point tensors, not {tensor.dtype}")
-    return _random.generator() if generator is None else generator
+    return _random.rng_of(generator, where)
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -107,7 +107,7 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 @_takes_a_tensor
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
-             generator: np.random.Generator | None = None) -> Tensor:
+             generator: Any = None) -> Tensor:
     """Fill with values drawn from U(a, b)."""
     rng = _rng(tensor, generator, "uniform_")
     if not a <= b:
@@ -117,7 +117,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
 
 @_takes_a_tensor
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
-            generator: np.random.Generator | None = None) -> Tensor:
+            generator: Any = None) -> Tensor:
     """Fill with values drawn from N(mean, std²)."""
     rng = _rng(tensor, generator, "normal_")
     if not std >= 0:
@@ -145,7 +145,7 @@ def ones_(tensor: Tensor) -> Tensor:
 
 @_takes_a_tensor
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
-                    generator: np.random.Generator | None = None) -> Tensor:
+                    generator: Any = None) -> Tensor:
     """Glorot & Bengio (2010): U(-a, a), a = gain · √(6 / (fan_in + fan_out)) (so the std is
     gain · √(2 / (fan_in + fan_out)))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -155,7 +155,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
 
 @_takes_a_tensor
 def xavier_normal_(tensor: Tensor, gain: float = 1.0,
-                   generator: np.random.Generator | None = None) -> Tensor:
+                   generator: Any = None) -> Tensor:
     """Glorot & Bengio (2010): N(0, std²), std = gain · √(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
@@ -173,7 +173,7 @@ def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> floa
 @_takes_a_tensor
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu",
-                     generator: np.random.Generator | None = None) -> Tensor:
+                     generator: Any = None) -> Tensor:
     """He et al. (2015): U(-bound, bound), bound = √3 · std, std = gain / √fan, the fan of
     ``mode`` ("fan_in" keeps the forward pass's variance, "fan_out" the backward's) and the
     gain of ``nonlinearity`` with negative slope ``a``. (The default, leaky_relu with a = 0, is
@@ -187,7 +187,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 @_takes_a_tensor
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu",
-                    generator: np.random.Generator | None = None) -> Tensor:
+                    generator: Any = None) -> Tensor:
     """He et al. (2015): N(0, std²), std = gain / √fan (as ``kaiming_uniform_``)."""
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     return tensor if std is None else normal_(tensor, 0.0, std, generator)
@@ -195,7 +195,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 
 @_takes_a_tensor
 def orthogonal_(tensor: Tensor, gain: float = 1,
-                generator: np.random.Generator | None = None) -> Tensor:
+                generator: Any = None) -> Tensor:
     """Saxe et al. (2013): a (semi-)orthogonal matrix times ``gain``. The tensor is seen as a
     (rows, cols) matrix, rows = its first axis; its rows (rows <= cols) or its columns are
     orthonormal. Made as PyTorch: the Q of a Gaussian matrix's QR, each column times the sign

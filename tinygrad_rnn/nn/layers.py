@@ -1,10 +1,12 @@
-"""Small layers: Linear, Embedding, Dropout, Sequential."""
+"""Small layers: Linear, Embedding, Dropout, Sequential, Flatten and Unflatten, constant
+padding, and the distances CosineSimilarity and PairwiseDistance."""
 
 from __future__ import annotations
 
 import math
 import numbers
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -173,3 +175,125 @@ class Sequential(_ModuleSequence):
     def __iadd__(self, other: Sequential) -> Sequential:
         self._only_sequential(other)
         return self.extend(other)
+
+
+class Flatten(Module):
+    """The axes ``start_dim`` to ``end_dim`` merged into one (``Tensor.flatten``); by default
+    all but the first (the batch)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Axis ``dim`` split into ``unflattened_size`` (one entry may be -1): Flatten undone."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)) or not all(
+                isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+                for n in unflattened_size):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of integers, got "
+                            f"{unflattened_size!r}")
+        self.dim, self.unflattened_size = dim, tuple(int(n) for n in unflattened_size)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if not -input.ndim <= self.dim < input.ndim:
+            raise ValueError(f"Unflatten: dim {self.dim} is out of range for an input of shape "
+                             f"{input.shape}")
+        d = self.dim % input.ndim
+        return input.reshape(*input.shape[:d], *self.unflattened_size, *input.shape[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class _ConstantPadNd(Module):
+    """Pads the last ``n`` axes with ``value`` (``F.pad``, mode "constant"). ``padding`` is
+    an int (the same on every side) or ``2 n`` ints: (before, after) per axis, the last axis
+    first."""
+
+    n = 1
+
+    def __init__(self, padding: int | Sequence[int], value: float) -> None:
+        super().__init__()
+        pads = (padding,) * (2 * self.n) if isinstance(padding, (int, np.integer)) else padding
+        if not isinstance(pads, (tuple, list)) or len(pads) != 2 * self.n or not all(
+                isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pads):
+            raise ValueError(f"{type(self).__name__}: padding must be an int or {2 * self.n} "
+                             f"ints (before, after per axis, the last axis first), got "
+                             f"{padding!r}")
+        self.padding, self.value = tuple(int(p) for p in pads), value
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.pad(input, self.padding, "constant", self.value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ConstantPad1d(_ConstantPadNd):
+    """Pads the last axis with ``value``: ``padding`` is an int or (before, after)."""
+
+
+class ConstantPad2d(_ConstantPadNd):
+    """Pads the last two axes with ``value``: ``padding`` is an int or (left, right, top,
+    bottom), the last axis first."""
+
+    n = 2
+
+
+class ZeroPad1d(ConstantPad1d):
+    """Pads the last axis with zeros: ``padding`` is an int or (before, after)."""
+
+    def __init__(self, padding: int | Sequence[int]) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ZeroPad2d(ConstantPad2d):
+    """Pads the last two axes with zeros: ``padding`` is an int or (left, right, top,
+    bottom)."""
+
+    def __init__(self, padding: int | Sequence[int]) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class CosineSimilarity(Module):
+    """The cosine of the angle between x1 and x2 along ``dim`` (``F.cosine_similarity``)."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, eps={self.eps}"
+
+
+class PairwiseDistance(Module):
+    """‖x1 - x2 + eps‖_p along the last axis (``F.pairwise_distance``)."""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim  # ``norm``: PyTorch's name for p
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+    def extra_repr(self) -> str:
+        return f"p={self.norm}, eps={self.eps}, keepdim={self.keepdim}"

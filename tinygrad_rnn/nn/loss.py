@@ -11,10 +11,14 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 class _Loss(Module):
+    reductions = REDUCTIONS  # what ``reduction`` may be (KLDivLoss adds "batchmean")
+
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if reduction not in REDUCTIONS:  # now, not at the first batch
-            raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        if reduction not in self.reductions:  # now, not at the first batch
+            names = [repr(r) for r in self.reductions]
+            raise ValueError(f"reduction must be {', '.join(names[:-1])} or {names[-1]}, got "
+                             f"{reduction!r}")
         self.reduction = reduction
 
     def extra_repr(self) -> str:
@@ -79,3 +83,65 @@ class BCEWithLogitsLoss(_Loss):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
                                                   self.pos_weight)
+
+
+class L1Loss(_Loss):
+    """``F.l1_loss``: |input - target|, reduced."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """``F.smooth_l1_loss``: quadratic where |input - target| < beta, linear beyond."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        if beta < 0:
+            raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {beta}")
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+    def extra_repr(self) -> str:
+        return ", ".join(filter(None, [super().extra_repr(),
+                                       f"beta={self.beta}" if self.beta != 1.0 else ""]))
+
+
+class HuberLoss(_Loss):
+    """``F.huber_loss``: quadratic where |input - target| < delta, delta-scaled linear
+    beyond."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        if not delta > 0:
+            raise ValueError(f"HuberLoss: delta must be > 0, got {delta}")
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+    def extra_repr(self) -> str:
+        return ", ".join(filter(None, [super().extra_repr(),
+                                       f"delta={self.delta}" if self.delta != 1.0 else ""]))
+
+
+class KLDivLoss(_Loss):
+    """``F.kl_div``: KL divergence of ``target`` (probabilities, or log-probabilities with
+    ``log_target``) from ``input`` (log-probabilities). ``reduction="batchmean"`` gives the
+    true KL divergence per sample; "mean" (the default, as PyTorch's) divides by the number
+    of elements instead."""
+
+    reductions = ("mean", "batchmean", "sum", "none")
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__(reduction)
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.kl_div(input, target, self.reduction, self.log_target)
+
+    def extra_repr(self) -> str:
+        return ", ".join(filter(None, [super().extra_repr(),
+                                       "log_target=True" if self.log_target else ""]))

@@ -7,6 +7,7 @@ shape, so no op here contains shape logic.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -234,6 +235,82 @@ class Cos(Function):
         return -gy * self.xp.sin(x)
 
 
+class Log1p(Function):
+    """y = log(1 + x), exact where x is tiny (1 + x would round to 1 first).  VJP: gx = gy /
+    (1 + x).  Saves x."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        return self.xp.log1p(x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        return gy / (1 + x)
+
+
+class Expm1(Function):
+    """y = exp(x) - 1, exact where x is tiny (exp(x) would round to 1 first).  VJP: gx = gy *
+    exp(x) (PyTorch's y + 1 cancels where x << 0: at x = -40 it is 0, not 4e-18; elu's tail
+    needs it).  Saves x."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        return self.xp.expm1(x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        return gy * self.xp.exp(x)
+
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+# erf's series in t = z²: 2^k / (1·3·5···(2k+1)) for k = 0..30 (30 terms: exact to the last
+# bit up to z = 2, where the continued fraction takes over)
+_ERF_SERIES = [2**k / math.prod(range(1, 2 * k + 2, 2)) for k in range(31)]
+_ERFC_TERMS = 26  # levels of the continued fraction: exact to the last bit from z = 2 on
+
+
+def erf_array(xp: Any, x: Any) -> Any:
+    """erf(x) of an array, to a few units in the last place of float64 (NumPy has no erf, and
+    low-order rational approximations are good to 1e-7 at best). In float64, for z = |x|:
+
+    - z < 2: the series erf(z) = 2/√π z exp(-z²) Σ_k (2z²)^k / (1·3···(2k+1)), whose terms
+      are all positive (no cancellation; the Taylor series alternates), summed by Horner;
+    - z >= 2: 1 - erfc(z), erfc from its continued fraction (Abramowitz & Stegun 7.1.14)
+      erfc(z) = exp(-z²)/√π · 2z / (2z² + 1 - 1·2 / (2z² + 5 - 3·4 / (2z² + 9 - ...))),
+      evaluated from a fixed depth back; z is capped at 6, where erf is 1 in float64.
+
+    erf is odd, so the sign is x's (-0 and NaN kept)."""
+    z = xp.abs(x).astype(np.float64, copy=False).reshape(-1)  # 1-D: NumPy's 0-d would be scalars
+    near = xp.minimum(z, 2.0)  # the series, for every element (the far ones replaced below)
+    t = near * near
+    s = xp.full(z.shape, _ERF_SERIES[-1])
+    for c in reversed(_ERF_SERIES[:-1]):
+        s *= t
+        s += c
+    y = _TWO_OVER_SQRT_PI * near * xp.exp(-t) * s
+    far = z >= 2.0  # the continued fraction only where it is needed (false at NaN)
+    w = xp.minimum(z[far], 6.0)
+    t2 = 2 * w * w
+    d = t2 + (4 * _ERFC_TERMS + 1)
+    for k in range(_ERFC_TERMS, 0, -1):
+        d = t2 + (4 * k - 3) - (2 * k - 1) * (2 * k) / d
+    y[far] = 1 - xp.exp(-w * w) * (_TWO_OVER_SQRT_PI * w / d)
+    return xp.copysign(y.reshape(x.shape), x).astype(x.dtype, copy=False)
+
+
+class Erf(Function):
+    """y = erf(x) = 2/√π ∫₀ˣ exp(-t²) dt (``erf_array``; in float64 inside, rounded to x's
+    dtype).  VJP: gx = gy * 2/√π exp(-x²).  Saves x."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        return erf_array(self.xp, x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        return gy * (_TWO_OVER_SQRT_PI * self.xp.exp(-(x * x)))
+
+
 def sigmoid_array(xp: Any, x: Any) -> Any:
     """σ(x) = 1 / (1 + exp(-x)) of an array, as PyTorch computes it: to a few units in the
     last place, relative, everywhere. (The tempting 0.5 tanh(x/2) + 0.5 cancels for x < 0: at
@@ -284,6 +361,66 @@ class Abs(Function):
 
     def backward(self, gy: Any) -> Any:
         return gy * self.sign
+
+
+def _no_gradient(xp: Any, gy: Any) -> Any:
+    """A new array of zeros: the gradient of a step function, 0 wherever it has one (even
+    where gy is inf or NaN, as PyTorch; gy * 0 would give NaN there)."""
+    return xp.zeros(gy.shape, dtype=gy.dtype)
+
+
+class Sign(Function):
+    """y = sign(x): -1, 0 or 1; 0 at NaN too (as PyTorch; NumPy's is NaN).  VJP: gx = 0.
+    Saves nothing."""
+
+    def forward(self, x: Any) -> Any:
+        xp = self.xp
+        return xp.where(xp.isnan(x), 0, xp.sign(x)) if x.dtype.kind == "f" else xp.sign(x)
+
+    def backward(self, gy: Any) -> Any:
+        return _no_gradient(self.xp, gy)
+
+
+class Floor(Function):
+    """y = floor(x), the largest integer <= x.  VJP: gx = 0.  Saves nothing."""
+
+    def forward(self, x: Any) -> Any:
+        return self.xp.floor(x)
+
+    def backward(self, gy: Any) -> Any:
+        return _no_gradient(self.xp, gy)
+
+
+class Ceil(Function):
+    """y = ceil(x), the smallest integer >= x.  VJP: gx = 0.  Saves nothing."""
+
+    def forward(self, x: Any) -> Any:
+        return self.xp.ceil(x)
+
+    def backward(self, gy: Any) -> Any:
+        return _no_gradient(self.xp, gy)
+
+
+class Round(Function):
+    """y = x rounded to ``decimals`` decimal places, halves to even (round(2.5) = 2, as
+    ``torch.round``); with decimals, round(x 10^d) / 10^d, as PyTorch.  VJP: gx = 0.  Saves
+    nothing."""
+
+    def forward(self, x: Any, decimals: int = 0) -> Any:
+        return self.xp.round(x, decimals)
+
+    def backward(self, gy: Any) -> Any:
+        return _no_gradient(self.xp, gy)
+
+
+class Trunc(Function):
+    """y = trunc(x), x rounded towards 0.  VJP: gx = 0.  Saves nothing."""
+
+    def forward(self, x: Any) -> Any:
+        return self.xp.trunc(x)
+
+    def backward(self, gy: Any) -> Any:
+        return _no_gradient(self.xp, gy)
 
 
 def _extremum_weights(xp: Any, wins: Any, x0: Any, x1: Any, dtype: Any) -> tuple[Any, Any]:
@@ -386,7 +523,7 @@ class ToDevice(Function):
         needs = x.requires_grad and autograd.is_grad_enabled()
         out = Tensor._wrap(y, dst, needs)
         if needs:
-            fn.parents, fn.y, out._ctx = (x,), y, fn
+            fn.parents, fn.edges, fn.y, out._ctx = (x,), [(x._ctx, x._out)], y, fn
         return out
 
     def backward(self, gy: Any) -> Any:
@@ -458,6 +595,58 @@ def relu(x: Tensor) -> Tensor:
 
 def abs_(x: Tensor) -> Tensor:
     return x.abs()
+
+
+def log1p(x: Tensor) -> Tensor:
+    """log(1 + x), exact for tiny x (float32 for an integer tensor, as PyTorch)."""
+    return Log1p.apply(x._floating())
+
+
+def expm1(x: Tensor) -> Tensor:
+    """exp(x) - 1, exact for tiny x (float32 for an integer tensor, as PyTorch)."""
+    return Expm1.apply(x._floating())
+
+
+def erf(x: Tensor) -> Tensor:
+    """The error function, 2/√π ∫₀ˣ exp(-t²) dt (float32 for an integer tensor)."""
+    return Erf.apply(x._floating())
+
+
+def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element (0 at NaN), in x's dtype; gradient 0. A bool
+    tensor is its own sign (a copy), as PyTorch."""
+    return x.clone() if x.dtype.kind == "b" else Sign.apply(x)
+
+
+def _rounded(x: Tensor, op: type[Function], name: str, **kwargs: Any) -> Tensor:
+    """``op`` on a float tensor; a copy of an integer one, already whole (its dtype kept, as
+    PyTorch); refused on bool, as PyTorch."""
+    if x.dtype.kind == "b":
+        raise TypeError(f"{name}: not defined for bool tensors (as in PyTorch); convert first, "
+                        "e.g. x.float()")
+    return x.clone() if x.dtype.kind in "iu" else op.apply(x, **kwargs)
+
+
+def floor(x: Tensor) -> Tensor:
+    """The largest integer <= x, elementwise (x's dtype); gradient 0."""
+    return _rounded(x, Floor, "floor")
+
+
+def ceil(x: Tensor) -> Tensor:
+    """The smallest integer >= x, elementwise (x's dtype); gradient 0."""
+    return _rounded(x, Ceil, "ceil")
+
+
+def round_(x: Tensor, decimals: int = 0) -> Tensor:
+    """x rounded to ``decimals`` places, halves to even, as ``torch.round``; gradient 0."""
+    if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
+        raise TypeError(f"round: decimals must be an integer, got {decimals!r}")
+    return _rounded(x, Round, "round", decimals=int(decimals))
+
+
+def trunc(x: Tensor) -> Tensor:
+    """x rounded towards 0, elementwise (x's dtype); gradient 0."""
+    return _rounded(x, Trunc, "trunc")
 
 
 def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002

@@ -184,6 +184,30 @@ class GetItem(Function):
         return scatter(gy, self.index, self.shape)
 
 
+class SetItem(Function):
+    """y = x with the elements at ``index`` replaced by v (broadcast to x[index]'s shape):
+    ``x[index] = v`` as an op (an index checked as ``GetItem``'s).
+
+    VJP: gx = gy with 0 at ``index`` (those elements of x were overwritten), gv = gy[index]
+    (the engine sums it back to v's shape). An element indexed twice is written once, by the
+    last, and each of them gets its gradient (PyTorch leaves both unspecified).  Saves the
+    index and a mask of the elements kept.
+    """
+
+    def forward(self, x: Any, v: Any, index: Any) -> Any:
+        y, keep = x.copy(), self.xp.ones(x.shape, dtype=bool)
+        for a, value in ((y, v), (keep, False)):
+            if isinstance(index, IntsFirst):
+                a[index.first][index.then] = value  # a[first] is a view: writes reach a
+            else:
+                a[index] = value
+        self.index, self.keep = index, keep
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        return self.xp.where(self.keep, gy, 0), _pick(gy, self.index)
+
+
 class IndexScatter(Function):
     """y = zeros(shape) with x added at ``index`` (GetItem's backward as an op of its own, so
     that it can be differentiated again).  VJP: gx = gy[index].  Saves the index."""

@@ -104,7 +104,7 @@ def _len(dataset: Any, where: str) -> int:
 
 
 def random_split(dataset: Any, lengths: Sequence[float],
-                 generator: np.random.Generator | None = None) -> list[Subset]:
+                 generator: Any = None) -> list[Subset]:
     """``dataset`` split at random into non-overlapping ``Subset``s of the given lengths: counts
     that add up to its size, or fractions that add up to 1 (each gets the floor of its share,
     and what is left goes one by one to the first splits, as PyTorch's)."""
@@ -128,7 +128,7 @@ def random_split(dataset: Any, lengths: Sequence[float],
     if sum(counts) != n:
         raise ValueError(f"random_split: the lengths {counts} add up to {sum(counts)}, not to "
                          f"the dataset's {n} samples")
-    order = (generator or _random.generator()).permutation(n).tolist()
+    order = _random.rng_of(generator, "random_split").permutation(n).tolist()
     ends = np.cumsum(counts).tolist()
     return [Subset(dataset, order[end - c:end]) for c, end in zip(counts, ends)]
 
@@ -212,7 +212,7 @@ class DataLoader:
                  sampler: Iterable[int] | None = None, num_workers: int = 0,
                  collate_fn: Callable[[list[Any]], Any] | None = None,
                  pin_memory: bool = False, drop_last: bool = False,
-                 generator: np.random.Generator | None = None, *,
+                 generator: Any = None, *,
                  persistent_workers: bool = False) -> None:
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
                 batch_size, numbers.Integral) or batch_size < 1):
@@ -228,9 +228,7 @@ class DataLoader:
                 or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be an integer >= 0, got "
                              f"{num_workers!r}")
-        if generator is not None and not isinstance(generator, np.random.Generator):
-            raise TypeError(f"DataLoader: generator must be a numpy.random.Generator, got "
-                            f"{type(generator).__name__}")
+        _random.rng_of(generator, "DataLoader")  # a tr.Generator, a NumPy one, or None
         if sampler is None:
             _len(dataset, "DataLoader")
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, bool(shuffle)
@@ -243,7 +241,7 @@ class DataLoader:
             return list(self.sampler)
         n = len(self.dataset)
         if self.shuffle:
-            return (self.generator or _random.generator()).permutation(n)
+            return _random.rng_of(self.generator, "DataLoader").permutation(n)
         return np.arange(n)
 
     def __iter__(self) -> Iterator[Any]:
