@@ -225,15 +225,20 @@ def test_everyday_pytorch_idioms():
         [1, 2][tr.tensor([0, 1])]
     # x.size copies, pickles and saves as the plain int it is
     assert type(copy.copy(ours.size)) is int and pickle.loads(pickle.dumps(ours.size)) == 6
-    # Tensor(data): a sequence or array (torch's Tensor(3) is a shape: refused, with both ways)
-    with pytest.raises(TypeError, match=r"tr.tensor\(3\).*tr.zeros\(3\)"):
-        tr.Tensor(3)
+    # Tensor(data), or Tensor(*sizes) as torch's (zero-filled here), Tensor(x.size()) too
+    for args in [(3,), (2, 3), (), (np.int64(2), 1)]:
+        assert tr.Tensor(*args).shape == tuple(torch.Tensor(*args).shape)
+        assert tr.Tensor(*args).dtype == np.float32 and not tr.Tensor(*args).numpy().any()
+    assert tr.Tensor(ours.size()).shape == ours.shape and ours.size() == ours.shape
+    assert isinstance(ours.size(), tr.Size) and ours.size().numel() == 6
+    assert tr.Tensor((2, 3)).numpy().tolist() == [2.0, 3.0]  # a plain tuple is data, as torch
     with pytest.raises(TypeError):
         torch.Tensor(3.0)
-    for number in (3.0, True):  # a shape must be an int: no tr.zeros(3.0) suggested
-        with pytest.raises(TypeError, match="sequence") as info:
+    for number in (3.0, True):  # a number: refused, with the way to make one
+        with pytest.raises(TypeError, match=r"sequence.*tr.tensor"):
             tr.Tensor(number)
-        assert "tr.zeros" not in str(info.value)
+    with pytest.raises(TypeError, match="give the dtype and device as dtype="):
+        tr.Tensor([1.0], "float64")
     kept = torch.Tensor(torch.tensor([1, 2])).dtype  # a Tensor keeps its dtype
     assert str(tr.Tensor(tr.tensor([1, 2])).dtype) == str(kept).removeprefix("torch.") == "int64"
     with pytest.raises((RuntimeError, ValueError), match="cuda"):  # x.to(0): a GPU, as torch

@@ -122,7 +122,7 @@ from .random import (
     randperm,
 )
 from .serialization import load, save
-from .tensor import Function, Tensor, tensor
+from .tensor import Function, Size, Tensor, tensor
 
 float16 = np.float16
 float32 = np.float32
@@ -222,6 +222,7 @@ __all__ = [
     "relu", "reshape", "save", "set_grad_enabled", "sigmoid", "sin", "softmax", "sort", "split",
     "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "topk", "trace", "transpose", "uint8",
     "unbind", "unsqueeze", "utils", "var", "viz", "where", "zeros", "zeros_like",
-    *_METHODS_AS_FUNCTIONS, "Generator", "as_tensor", "concat", "concatenate", "dot", "einsum",
-    "mv", "outer", "ceil", "erf", "expm1", "floor", "log1p", "sign", "testing", "trunc",
+    *_METHODS_AS_FUNCTIONS, "Generator", "Size", "as_tensor", "concat", "concatenate", "dot",
+    "einsum", "mv", "outer", "ceil", "erf", "expm1", "floor", "log1p", "sign", "testing",
+    "trunc",
 ]

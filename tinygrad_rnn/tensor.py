@@ -209,9 +209,17 @@ class Function:
             self.saved, self.xp = arrays, xp
 
 
+class Size(tuple):
+    """A shape, as ``torch.Size``: what ``x.size()`` gives. A tuple of ints in every way, but
+    ``tr.Tensor(x.size())`` reads it as sizes, where a plain tuple is data."""
+
+    def numel(self) -> int:
+        return math.prod(self)
+
+
 class _Size(int):
     """``x.size``: the number of elements, an int (NumPy's meaning), that can be called as
-    PyTorch's ``x.size()``, which gives the shape (``x.size(dim)``: one axis)."""
+    PyTorch's ``x.size()``, which gives the shape as a ``Size`` (``x.size(dim)``: one axis)."""
 
     def __new__(cls, n: int, shape: tuple[int, ...]) -> _Size:
         size = super().__new__(cls, n)
@@ -219,7 +227,7 @@ class _Size(int):
         return size
 
     def __call__(self, dim: int | None = None) -> Any:
-        return self.shape if dim is None else self.shape[dim]
+        return Size(self.shape) if dim is None else self.shape[dim]
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (int, (int(self),))  # copied, pickled or saved, it is the plain int
@@ -278,21 +286,22 @@ class Tensor:
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
     __array_priority__ = 1000
 
-    def __init__(
-        self,
-        data: Any,
-        dtype: DTypeLike = None,
-        device: str | None = None,
-        requires_grad: bool = False,
-    ) -> None:
+    def __init__(self, *data: Any, dtype: DTypeLike = None, device: str | None = None,
+                 requires_grad: bool = False) -> None:
         """``Tensor(data)`` is float32 unless ``dtype`` says otherwise (or ``data`` is a Tensor,
-        whose dtype it keeps), as ``torch.Tensor``; ``tr.tensor(data)`` infers the dtype."""
-        if isinstance(data, (int, float, bool)):  # torch.Tensor(3) is a shape, Tensor(3.0) an error
-            shape = (f", for a tensor of that shape tr.zeros({data!r})"
-                     if isinstance(data, int) and not isinstance(data, bool) else "")
-            raise TypeError(
-                f"Tensor({data!r}): Tensor() takes a sequence or an array; for the number use "
-                f"tr.tensor({data!r}){shape}")
+        whose dtype it keeps), as ``torch.Tensor``; ``tr.tensor(data)`` infers the dtype.
+        ``Tensor(2, 3)`` (sizes) is a float32 tensor of that shape, zero-filled (PyTorch's is
+        uninitialised), and ``Tensor()`` an empty one."""
+        sizes = data[0] if len(data) == 1 and isinstance(data[0], Size) else data
+        if all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in sizes):
+            data = (np.zeros(tuple(sizes) if sizes else (0,)),)
+        elif len(data) != 1:
+            raise TypeError(f"Tensor{data!r}: Tensor() takes one sequence or array, or sizes "
+                            "(ints); give the dtype and device as dtype=, device=")
+        (data,) = data
+        if isinstance(data, (float, bool)):  # torch.Tensor(3.0) is an error too
+            raise TypeError(f"Tensor({data!r}): Tensor() takes a sequence, an array or sizes; "
+                            f"for the number use tr.tensor({data!r})")
         if dtype is None and not isinstance(data, Tensor):
             dtype = np.float32
         t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
