@@ -405,3 +405,47 @@ def test_autograd_gradcheck_is_the_testing_one():
                                                            requires_grad=True)])
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         tr.autograd.nothing  # noqa: B018
+
+
+@pytest.mark.torch
+def test_more_of_torchs_names_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    a, b, c = rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), rng.standard_normal(4)
+    x, m, v = (tr.tensor(t, requires_grad=True) for t in (a, b, c))
+    tx, tm, tv = (torch.tensor(t, requires_grad=True) for t in (a, b, c))
+    pairs = [
+        (tr.addmm(v, x, m, beta=0.5, alpha=2.0), torch.addmm(tv, tx, tm, beta=0.5, alpha=2.0)),
+        (v.addmm(x, m), tv.addmm(tx, tm)),
+        (tr.baddbmm(v, x[None], m[None]), torch.baddbmm(tv, tx[None], tm[None])),
+        (tr.add(x, x, alpha=3), torch.add(tx, tx, alpha=3)),
+        (tr.sub(x, 1.5), torch.sub(tx, 1.5)), (tr.mul(x, x), torch.mul(tx, tx)),
+        (tr.div(x, 2), torch.div(tx, 2)), (tr.pow(x, 2), torch.pow(tx, 2)),
+        (tr.neg(x), torch.neg(tx)), (x.negative(), tx.negative()),
+        (tr.lerp(x, x * 2, 0.25), torch.lerp(tx, tx * 2, 0.25)),
+        (tr.norm(x), torch.norm(tx)),
+    ]
+    total_o = sum((o * o).sum() for o, _ in pairs)
+    total_t = sum((t * t).sum() for _, t in pairs)
+    for o, t in pairs:
+        np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-13)
+    total_o.backward()
+    total_t.backward()
+    for o, t in ((x, tx), (m, tm), (v, tv)):
+        np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    assert tr.tensor(a).type() == "tinygrad_rnn.DoubleTensor" and torch.tensor(a).type() == \
+        "torch.DoubleTensor"
+    assert tr.ones(2).type("float64").dtype == np.float64
+    assert tr.equal(tr.ones(2), tr.ones(2)) and not tr.equal(tr.ones(2), tr.ones(3))
+    assert tr.finfo(tr.float32).min == torch.finfo(torch.float32).min
+    assert tr.finfo().eps == torch.finfo().eps and tr.iinfo(tr.int64).max == \
+        torch.iinfo(torch.int64).max
+    for name in ("exp", "tanh", "sigmoid", "abs", "neg", "square", "floor", "tril"):
+        ours, theirs = tr.tensor(a), torch.tensor(a)
+        assert getattr(ours, name + "_")() is ours
+        getattr(theirs, name + "_")()
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-15)
+    y = x * 1.0
+    y.exp_().sqrt_()  # recorded, as torch's
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy() - tx.grad.numpy(), np.exp(a / 2) / 2, rtol=1e-12)

@@ -122,7 +122,7 @@ from .random import (
     randperm,
 )
 from .serialization import load, save
-from .tensor import Function, Size, Tensor, tensor
+from .tensor import Function, Size, Tensor, resolve_dtype, tensor
 
 float16 = np.float16
 float32 = np.float32
@@ -169,11 +169,28 @@ def _function_of(name: str) -> Any:
 _METHODS_AS_FUNCTIONS = (
     "eq", "ne", "lt", "gt", "le", "ge", "square", "reciprocal", "rsqrt", "tril", "triu",
     "nonzero", "argwhere", "roll", "movedim", "moveaxis", "unflatten", "select", "narrow",
-    "flatten", "permute", "swapaxes", "std", "masked_fill", "numel",
+    "flatten", "permute", "swapaxes", "std", "masked_fill", "numel", "add", "sub", "mul", "div",
+    "pow", "neg", "negative", "lerp", "addmm", "baddbmm", "norm",
 )
 for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)
 concat = concatenate = cat
+
+
+def equal(a: Tensor, b: Tensor) -> bool:
+    """Whether ``a`` and ``b`` have one shape and equal elements, as ``torch.equal``."""
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def finfo(dtype: Any = None) -> np.finfo:
+    """The limits of a floating-point dtype (float32 by default), as ``torch.finfo``: ``.min``,
+    ``.max``, ``.eps``, ``.tiny``, ``.bits``, ``.resolution`` (NumPy's ``finfo``)."""
+    return np.finfo(resolve_dtype(dtype) if dtype is not None else np.float32)
+
+
+def iinfo(dtype: Any) -> np.iinfo:
+    """The limits of an integer dtype, as ``torch.iinfo``: ``.min``, ``.max``, ``.bits``."""
+    return np.iinfo(resolve_dtype(dtype))
 
 
 def dot(a: Tensor, b: Tensor) -> Tensor:
@@ -222,7 +239,7 @@ __all__ = [
     "relu", "reshape", "save", "set_grad_enabled", "sigmoid", "sin", "softmax", "sort", "split",
     "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "topk", "trace", "transpose", "uint8",
     "unbind", "unsqueeze", "utils", "var", "viz", "where", "zeros", "zeros_like",
-    *_METHODS_AS_FUNCTIONS, "Generator", "Size", "as_tensor", "concat", "concatenate", "dot",
-    "einsum", "mv", "outer", "ceil", "erf", "expm1", "floor", "log1p", "sign", "testing",
-    "trunc",
+    *_METHODS_AS_FUNCTIONS, "Generator", "Size", "as_tensor", "ceil", "concat", "concatenate",
+    "dot", "einsum", "equal", "erf", "expm1", "finfo", "floor", "iinfo", "log1p", "mv", "outer",
+    "sign", "testing", "trunc",
 ]

@@ -762,6 +762,37 @@ class Tensor:
     def pow(self, exponent: Any) -> Tensor:
         return self ** exponent
 
+    def neg(self) -> Tensor:
+        return -self
+
+    negative = neg
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """self + weight (end - self), as ``torch.lerp``."""
+        return self + (end - self) * weight
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta self + alpha (mat1 @ mat2), as ``torch.addmm`` (beta = 0 ignores self, NaN
+        included, as there)."""
+        product = mat1.mm(mat2) * alpha if alpha != 1 else mat1.mm(mat2)
+        return product if beta == 0 else (self * beta if beta != 1 else self) + product
+
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
+                ) -> Tensor:
+        """beta self + alpha (batch1 @ batch2) for batches of matrices, as ``torch.baddbmm``."""
+        product = batch1.bmm(batch2) * alpha if alpha != 1 else batch1.bmm(batch2)
+        return product if beta == 0 else (self * beta if beta != 1 else self) + product
+
+    def type(self, dtype: DTypeLike = None) -> Any:
+        """With a dtype, this tensor as that dtype (``x.to(dtype)``); without, its type's name
+        (``"tinygrad_rnn.FloatTensor"``), as PyTorch's ``x.type()``."""
+        if dtype is None:
+            names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                     "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                     "bool": "Bool"}
+            return f"tinygrad_rnn.{names.get(self.dtype.name, self.dtype.name)}Tensor"
+        return self.to(dtype=dtype)
+
     def add(self, other: Any, alpha: Any = 1) -> Tensor:
         """self + alpha * other, as ``torch.add``."""
         return self + (other if alpha == 1 else other * alpha)
@@ -1707,6 +1738,25 @@ def _caster(name: str, dtype: Any) -> Callable[[Tensor], Tensor]:
 for _name, _dtype in (("float", np.float32), ("double", np.float64), ("half", np.float16),
                       ("long", np.int64), ("int", np.int32), ("bool", np.bool_)):
     setattr(Tensor, _name, _caster(_name, _dtype))
+
+
+def _in_place(name: str) -> Callable[..., Tensor]:
+    """``x.<name>_(...)``: ``x.<name>(...)`` written into x, as PyTorch's in-place twin (under
+    ``Tensor._overwrite``'s rules: recorded by autograd, refused on a parameter outside
+    ``no_grad`` and into a part or view of a live tensor)."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return self._overwrite(f"{name}_", lambda old: getattr(old, name)(*args, **kwargs))
+
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = f"``x.{name}(...)``, in place."
+    return method
+
+
+for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "neg", "pow", "sin",
+              "cos", "square", "reciprocal", "rsqrt", "floor", "ceil", "round", "trunc", "sign",
+              "log1p", "expm1", "erf", "tril", "triu", "lerp"):
+    setattr(Tensor, f"{_name}_", _in_place(_name))
 
 
 def _rebuild(cls: type, data: Any, dev: Device | str, requires_grad: bool) -> Tensor:
