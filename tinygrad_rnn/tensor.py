@@ -1524,6 +1524,83 @@ class Tensor:
         return self._overwrite("normal_", lambda old: init.normal_(old.detach().clone(), mean,
                                                                   std))
 
+    # ---- the in-place twins: x.<op>_() is x.<op>() written into x (``_overwrite``'s rules:
+    # recorded by autograd, refused on a parameter outside no_grad and into a part or view)
+    def exp_(self) -> Tensor:
+        return self._overwrite("exp_", Tensor.exp)
+
+    def log_(self) -> Tensor:
+        return self._overwrite("log_", Tensor.log)
+
+    def sqrt_(self) -> Tensor:
+        return self._overwrite("sqrt_", Tensor.sqrt)
+
+    def tanh_(self) -> Tensor:
+        return self._overwrite("tanh_", Tensor.tanh)
+
+    def sigmoid_(self) -> Tensor:
+        return self._overwrite("sigmoid_", Tensor.sigmoid)
+
+    def relu_(self) -> Tensor:
+        return self._overwrite("relu_", Tensor.relu)
+
+    def abs_(self) -> Tensor:
+        return self._overwrite("abs_", Tensor.abs)
+
+    def neg_(self) -> Tensor:
+        return self._overwrite("neg_", Tensor.neg)
+
+    def sin_(self) -> Tensor:
+        return self._overwrite("sin_", Tensor.sin)
+
+    def cos_(self) -> Tensor:
+        return self._overwrite("cos_", Tensor.cos)
+
+    def square_(self) -> Tensor:
+        return self._overwrite("square_", Tensor.square)
+
+    def reciprocal_(self) -> Tensor:
+        return self._overwrite("reciprocal_", Tensor.reciprocal)
+
+    def rsqrt_(self) -> Tensor:
+        return self._overwrite("rsqrt_", Tensor.rsqrt)
+
+    def floor_(self) -> Tensor:
+        return self._overwrite("floor_", Tensor.floor)
+
+    def ceil_(self) -> Tensor:
+        return self._overwrite("ceil_", Tensor.ceil)
+
+    def trunc_(self) -> Tensor:
+        return self._overwrite("trunc_", Tensor.trunc)
+
+    def sign_(self) -> Tensor:
+        return self._overwrite("sign_", Tensor.sign)
+
+    def log1p_(self) -> Tensor:
+        return self._overwrite("log1p_", Tensor.log1p)
+
+    def expm1_(self) -> Tensor:
+        return self._overwrite("expm1_", Tensor.expm1)
+
+    def erf_(self) -> Tensor:
+        return self._overwrite("erf_", Tensor.erf)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._overwrite("pow_", lambda old: old ** exponent)
+
+    def round_(self, decimals: int = 0) -> Tensor:
+        return self._overwrite("round_", lambda old: old.round(decimals))
+
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        return self._overwrite("tril_", lambda old: old.tril(diagonal))
+
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        return self._overwrite("triu_", lambda old: old.triu(diagonal))
+
+    def lerp_(self, end: Any, weight: Any) -> Tensor:
+        return self._overwrite("lerp_", lambda old: old.lerp(end, weight))
+
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph, in place: it becomes a leaf that needs no
         gradient, as ``x = x.detach()`` would make it."""
@@ -1739,24 +1816,6 @@ for _name, _dtype in (("float", np.float32), ("double", np.float64), ("half", np
                       ("long", np.int64), ("int", np.int32), ("bool", np.bool_)):
     setattr(Tensor, _name, _caster(_name, _dtype))
 
-
-def _in_place(name: str) -> Callable[..., Tensor]:
-    """``x.<name>_(...)``: ``x.<name>(...)`` written into x, as PyTorch's in-place twin (under
-    ``Tensor._overwrite``'s rules: recorded by autograd, refused on a parameter outside
-    ``no_grad`` and into a part or view of a live tensor)."""
-
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return self._overwrite(f"{name}_", lambda old: getattr(old, name)(*args, **kwargs))
-
-    method.__name__ = method.__qualname__ = f"{name}_"
-    method.__doc__ = f"``x.{name}(...)``, in place."
-    return method
-
-
-for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "neg", "pow", "sin",
-              "cos", "square", "reciprocal", "rsqrt", "floor", "ceil", "round", "trunc", "sign",
-              "log1p", "expm1", "erf", "tril", "triu", "lerp"):
-    setattr(Tensor, f"{_name}_", _in_place(_name))
 
 
 def _rebuild(cls: type, data: Any, dev: Device | str, requires_grad: bool) -> Tensor:
