@@ -339,8 +339,11 @@ def test_in_place_on_a_leaf_that_requires_grad_is_refused_and_no_grad_is_not_rec
         w += 1.0
     assert w.numpy().tolist() == [3.0, 2.0, 2.0] and w.is_leaf and w.requires_grad
     y = w * 2
-    y.fill_(0.0)  # overwritten by values of no history: cut from the graph, as gradient 0
-    assert not y.requires_grad and y.grad_fn is None
+    y.fill_(0.0)  # values of no history over a result: still a result, gradient 0, as torch
+    assert y.requires_grad and y.grad_fn is not None
+    (y * 3).sum().backward()
+    assert w.grad.numpy().tolist() == [0.0, 0.0, 0.0]
+    w.grad = None
     out = tr.zeros(2)
     out[0] = w[0]  # a tensor that needed no gradient now does
     assert out.requires_grad and not out.is_leaf
@@ -449,3 +452,97 @@ def test_more_of_torchs_names_match_torch():
     y.exp_().sqrt_()  # recorded, as torch's
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy() - tx.grad.numpy(), np.exp(a / 2) / 2, rtol=1e-12)
+
+
+# ---- from a review of the in-place and hook changes ------------------------------------------
+
+
+def test_hooks_on_a_leaf_with_one_gradient_and_what_hooks_hold_stays_theirs():
+    x = tr.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: None)
+    (x * 2).sum().backward()  # one contribution, graph freed as the walk went
+    assert x.grad.numpy().tolist() == [2.0, 2.0]
+    seen = []
+    a = tr.tensor([1.0, 2.0], requires_grad=True)
+    c = tr.tensor([3.0, 4.0])
+    a.register_hook(lambda g: seen.append(g) or c)  # returns a tensor the user holds
+    y = a + 0
+    y.register_hook(lambda g: seen.append(g))
+    (y * 2).sum().backward()
+    nn.utils.clip_grad_norm_([a], 1.0)  # writes into a.grad
+    assert c.numpy().tolist() == [3.0, 4.0]  # not into c
+    assert all(g.numpy().tolist() == [2.0, 2.0] for g in seen)  # nor into what hooks saw
+
+
+def test_tr_grad_calls_no_hook_of_a_leaf_it_was_not_asked_about():
+    w = tr.tensor([1.0, 2.0], requires_grad=True)
+    x = tr.tensor([3.0, 4.0], requires_grad=True)
+    called = []
+    w.register_hook(lambda g: called.append("w"))
+    x.register_hook(lambda g: called.append("x"))
+    (g,) = tr.grad((w * x * x).sum(), [x])
+    assert called == ["x"] and g.numpy().tolist() == [6.0, 16.0]
+
+
+@pytest.mark.torch
+def test_retain_grad_follows_the_tensor_through_in_place_writes_as_torch():
+    torch = pytest.importorskip("torch")
+    a = np.array([0.5, -1.0, 2.0])
+
+    def run(m):
+        x = m.tensor(a, requires_grad=True)
+        h = x * 2
+        h.retain_grad()
+        u = h * 3
+        h += 1
+        h.mul_(x)
+        (u + h * h).sum().backward()
+        return h.grad.numpy(), x.grad.numpy()
+
+    for ours, theirs in zip(run(tr), run(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-14)
+
+
+def test_anomaly_check_skips_gradients_the_engine_drops():
+    x = tr.tensor([-1.0, 1.0], requires_grad=True)
+    w = tr.tensor(2.0, requires_grad=True)
+    c = tr.tensor([2.0, 2.0])
+    with np.errstate(invalid="ignore"), tr.detect_anomaly():
+        y = x ** c  # the gradient for c (a constant here) is NaN at x = -1 (log x)
+        c[0] = w  # c becomes a result later: y's gradient for it is still dropped
+        (y.sum() + c.sum()).backward()
+    assert w.grad.item() == 1.0
+
+
+def test_a_part_of_a_live_view_is_refused_after_the_root_is_gone():
+    x = tr.ones(2, 3)
+    y = x.reshape(6)
+    z = y[2:4]
+    del x
+    with pytest.raises(RuntimeError, match="add_ into a part or view"):
+        z.add_(1.0)
+    del y
+    z.add_(1.0)  # nothing left to reach
+    assert z.numpy().tolist() == [2.0, 2.0]
+
+
+@pytest.mark.torch
+def test_the_other_augmented_assignments_are_in_place_as_torch():
+    torch = pytest.importorskip("torch")
+    for op in ("**=", "//=", "%=", "&=", "|=", "^="):
+        for m in (tr, torch):
+            dtype = m.int64 if op in ("&=", "|=", "^=", "//=", "%=") else m.float64
+            x = m.tensor([5, 6, 7], dtype=dtype)
+            alias = x
+            exec(f"x {op} 3")  # noqa: S102
+            assert x is alias  # the same tensor, as every holder of it sees
+        ours = tr.tensor([5, 6, 7], dtype=tr.int64)
+        theirs = torch.tensor([5, 6, 7])
+        exec(f"ours {op} 3; theirs {op} 3")  # noqa: S102
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    y = tr.ones(3, requires_grad=True) * 2
+    y **= 2  # recorded
+    assert y.grad_fn is not None
+    with pytest.raises(TypeError, match=r"in-place //=: the result is float32, which cannot"):
+        z = tr.tensor([1, 2])
+        z //= 0.5

@@ -205,14 +205,15 @@ def run_backward(
         is the op whose backward computed ``g``. A leaf with hooks (``register_hook``) gets
         the sum of this backward's gradients at the end, through its hooks once, as in
         PyTorch."""
+        if wanted is not None and id(t) not in wanted:
+            return  # tr.grad: a leaf it was not asked about (nor its hooks) gets nothing
         if not summed and getattr(t, "_hooks", None):
             slot = hooked.get(id(t))
             hooked[id(t)] = [t, g, fn] if slot is None else [t, slot[1] + g, None]
             return
         if wanted is not None:
-            i = wanted.get(id(t))
-            if i is not None:
-                found[i] = g if found[i] is None else found[i] + g
+            i = wanted[id(t)]
+            found[i] = g if found[i] is None else found[i] + g
             return
         previous = t.grad
         if create_graph:  # g + 0: its own array, so no two gradients are one object
@@ -227,6 +228,16 @@ def run_backward(
             t.grad = Tensor._wrap(t.grad.data + g, t._dev)
         if _HOOKS.active:
             _HOOKS.stored(t, g, previous, t.grad)
+
+    def through_hooks(hooks: list[Any] | None, g: Any) -> Any:
+        """``g`` after the hooks; what they saw or returned, the user may hold: a leaf gets
+        it as a copy (``passed``)."""
+        if not hooks or g is None:
+            return g
+        passed.add(id(g))
+        g = _hooked(hooks, g, create_graph)
+        passed.add(id(g))
+        return g
 
     def add(fn: Function, out: int, g: Any) -> None:
         """Add ``g`` to the gradient waiting for output ``out`` of ``fn``."""
@@ -243,7 +254,7 @@ def run_backward(
         """The gradients for ``inputs``, each with memory of its own (never a view or an
         array shared with another gradient)."""
         for t, g, fn in hooked.values():  # the hooked leaves' sums, through their hooks
-            deliver(t, _hooked(t._hooks, g, create_graph), fn, summed=True)
+            deliver(t, through_hooks(t._hooks, g), fn, summed=True)
         if inputs is None:
             return None
         return [None if g is None else g + 0 if create_graph else g.copy() for g in found]
@@ -273,8 +284,8 @@ def run_backward(
             parents = fn.parents
             if gy is not None:
                 if fn.hooks:  # register_hook's, on this op's outputs
-                    gy = _hooked(fn.hooks.get(0), gy, create_graph) if fn.n_out == 1 else [
-                        _hooked(fn.hooks.get(k), g, create_graph) for k, g in enumerate(gy)]
+                    gy = through_hooks(fn.hooks.get(0), gy) if fn.n_out == 1 else [
+                        through_hooks(fn.hooks.get(k), g) for k, g in enumerate(gy)]
                 gys = gy if fn.n_out > 1 else [gy]
                 for out, g in enumerate(gys if fn.retained or wanted_ops else ()):
                     if g is None:
@@ -351,7 +362,10 @@ def _holds(fn: Function, a: Any) -> bool:
     for s in fn.saved:
         if s is a:
             return True
-    for p in fn.parents:
+    for s in fn.inputs:  # the inputs' arrays when it ran
+        if s is a:
+            return True
+    for p in fn.parents or ():  # and now (a graph freed as the walk went: none)
         if p.data is a:
             return True
     return False

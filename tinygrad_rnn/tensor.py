@@ -733,6 +733,42 @@ class Tensor:
     def __itruediv__(self, other: Any) -> Tensor:
         return self._inplace(other, "/")
 
+    def _in_place_op(self, other: Any, op: str, fn: Callable[[Tensor, Any], Tensor]
+                     ) -> Tensor:
+        """``self <op>= other`` for the operators without a gradient rule of ``_inplace``'s
+        kind (**, //, %, &, |, ^): ``fn(self, other)`` written into this tensor, which must
+        keep its shape and be able to hold the result's dtype."""
+
+        def compute(old: Tensor) -> Tensor:
+            new = fn(old, other)
+            if new.shape != self.shape:
+                raise ValueError(f"in-place {op}=: the result's shape {new.shape} is not this "
+                                 f"tensor's {self.shape}")
+            if new.dtype != self.dtype and not np.can_cast(new.dtype, self.dtype, "same_kind"):
+                raise TypeError(f"in-place {op}=: the result is {new.dtype}, which cannot be "
+                                f"stored in this {self.dtype} tensor")
+            return new
+
+        return self._overwrite(f"in-place {op}=", compute, check=False)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._in_place_op(other, "**", operator.pow)
+
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return self._in_place_op(other, "//", operator.floordiv)
+
+    def __imod__(self, other: Any) -> Tensor:
+        return self._in_place_op(other, "%", operator.mod)
+
+    def __iand__(self, other: Any) -> Tensor:
+        return self._in_place_op(other, "&", operator.and_)
+
+    def __ior__(self, other: Any) -> Tensor:
+        return self._in_place_op(other, "|", operator.or_)
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self._in_place_op(other, "^", operator.xor)
+
     def __neg__(self) -> Tensor:
         return Neg.apply(self)
 
@@ -1343,8 +1379,8 @@ class Tensor:
         indexing, ``split``, ``chunk``, ``unbind``, ``reshape``/``view``, a transpose,
         ``expand`` or ``detach``): in-place ops here write a new array (copy on write), so
         that tensor would not change, where in PyTorch it does."""
-        whole, made = getattr(self, "_view_of", None) or (None, None)
-        if whole is not None and whole() is not None and self.data is made:
+        wholes, made = getattr(self, "_view_of", None) or ((), None)
+        if self.data is made and any(w() is not None for w in wholes):
             raise RuntimeError(
                 f"{what} into a part or view of another tensor (x[...], a piece of split, "
                 "chunk or unbind, or x.reshape/view/T/transpose/permute/expand/detach()) "
@@ -1482,13 +1518,22 @@ class Tensor:
                 f"{what} on a leaf tensor that requires grad (a parameter) cannot be recorded, "
                 "as in PyTorch: compute a new tensor instead (y = x + 1, not x += 1), or, to "
                 "change a parameter by hand, do it under tr.no_grad()")
-        new = compute(self._history() if recording else self.detach())
+        old = self._history() if recording else self.detach()
+        new = compute(old)
         if new.dtype != self.dtype:
             new = new.to(dtype=self.dtype)
+        if recording and self.requires_grad and not new.requires_grad:
+            # values of no history over a result (h.zero_()): still a result, whose
+            # gradient to the old value is 0, as PyTorch's
+            new = SetItem.apply(old, new, index=Ellipsis)
         if recording and new.requires_grad:  # this tensor is now the result of those ops
+            kept = self._ctx.retained if self._ctx is not None else None
+            if kept and kept.get(self._out) is not None and kept[self._out]() is self:
+                del kept[self._out]  # retain_grad follows the tensor to its new value
+                if new._ctx.retained is None:
+                    new._ctx.retained = {}
+                new._ctx.retained[new._out] = weakref.ref(self)
             self._ctx, self._out, self.requires_grad = new._ctx, new._out, True
-        elif recording and self._ctx is not None:  # overwritten by values of no history
-            self._ctx, self._out, self.requires_grad = None, 0, False
         self.data = new.data
         return self
 
@@ -1794,13 +1839,14 @@ def view_of(whole: Tensor, out: Tensor) -> Tensor:
     return out
 
 
-def part_of(whole: Tensor, part: Tensor) -> tuple[weakref.ref[Tensor], Any]:
-    """``part._view_of`` for a part of ``whole``: the tensor at the root of a chain of parts
-    (``x[0][1:]`` is a part of x, though x[0] is gone by then) and the part's own array."""
+def part_of(whole: Tensor, part: Tensor) -> tuple[tuple[weakref.ref[Tensor], ...], Any]:
+    """``part._view_of`` for a part of ``whole``: weak references to every tensor along the
+    chain of parts and views it was taken through (``x.reshape(6)[2:4]`` is a part of the
+    reshape and of x; ``x[0][1:]`` of x, though x[0] is gone by then), the live ones only, and
+    the part's own array."""
     above = getattr(whole, "_view_of", None)
-    if above is not None and above[0]() is not None:
-        return above[0], part.data
-    return weakref.ref(whole), part.data
+    chain = tuple(w for w in above[0] if w() is not None) if above is not None else ()
+    return (*chain, weakref.ref(whole)), part.data
 
 
 def _caster(name: str, dtype: Any) -> Callable[[Tensor], Tensor]:
