@@ -546,3 +546,19 @@ def test_the_other_augmented_assignments_are_in_place_as_torch():
     with pytest.raises(TypeError, match=r"in-place //=: the result is float32, which cannot"):
         z = tr.tensor([1, 2])
         z //= 0.5
+
+
+def test_augmented_assignment_into_a_view_is_refused_but_not_into_an_indexed_part():
+    """``d = w.detach(); d -= g`` writes through in PyTorch and could not here: refused, as
+    every other in-place form. A part made by ``x[index]`` takes ``+=``: ``x[index] += y``
+    writes it back through ``__setitem__``."""
+    w = tr.ones(3)
+    for view, op in ((lambda: w.detach(), "-="), (lambda: w.reshape(3, 1), "*="),
+                     (lambda: w.chunk(3)[0], "+="), (lambda: w.unsqueeze(0), "**=")):
+        with pytest.raises(RuntimeError, match=rf"in-place \{op[0]}.*into a part or view"):
+            exec(f"v {op} 2.0", {"v": view()})  # noqa: S102
+    x = tr.zeros(2, 2)
+    x[0] += 1.0
+    part = x[1]
+    part += 5.0  # the part alone, as documented
+    assert x.numpy().tolist() == [[1.0, 1.0], [0.0, 0.0]] and part.numpy().tolist() == [5, 5]

@@ -282,7 +282,7 @@ class Tensor:
     # which would not reach that tensor here (copy on write), is refused instead of lost
     # (_check_write); see part_of
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_view_of",
-                 "_hooks", "__weakref__")
+                 "_indexed", "_hooks", "__weakref__")
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
     __array_priority__ = 1000
 
@@ -702,8 +702,10 @@ class Tensor:
     def _inplace(self, other: Any, sign: str, what: str = "") -> Tensor:
         """``self <sign>= other``, under the rules of ``_overwrite``: so ``with tr.no_grad():
         w -= lr * w.grad`` updates the leaf w, and ``h = w * x; h += b`` is recorded, as in
-        PyTorch. (No ``_check_write`` here: ``x[index] += y`` is ``x.__setitem__(index,
-        x[index] += y)``, whose += acts on a part and ``__setitem__`` writes it back into x.)"""
+        PyTorch. A view (``d = w.detach(); d -= g``) is refused as by ``_check_write``; a part
+        made by ``x[index]`` is not, for ``x[index] += y``."""
+        if not what:
+            self._check_write(f"in-place {sign}=", augmented=True)
         o = self._lift(other)
         if o._dev is not self._dev:
             raise ValueError(f"in-place {sign}=: the other tensor is on {o.device!r}, this one "
@@ -749,6 +751,7 @@ class Tensor:
                                 f"stored in this {self.dtype} tensor")
             return new
 
+        self._check_write(f"in-place {op}=", augmented=True)
         return self._overwrite(f"in-place {op}=", compute, check=False)
 
     def __ipow__(self, other: Any) -> Tensor:
@@ -1372,14 +1375,19 @@ class Tensor:
         if all(isinstance(i, (int, np.integer, slice)) and not isinstance(i, bool) or i is None
                or i is Ellipsis for i in (idx if isinstance(idx, tuple) else (idx,))):
             out._view_of = part_of(self, out)  # basic indexing: a part of this tensor
+            out._indexed = True  # one that x[index] += y writes back
         return out
 
-    def _check_write(self, what: str) -> None:
+    def _check_write(self, what: str, augmented: bool = False) -> None:
         """Refuse an in-place write into a part or view of a live tensor (made by basic
         indexing, ``split``, ``chunk``, ``unbind``, ``reshape``/``view``, a transpose,
         ``expand`` or ``detach``): in-place ops here write a new array (copy on write), so
-        that tensor would not change, where in PyTorch it does."""
+        that tensor would not change, where in PyTorch it does. ``augmented``: the write is
+        ``+=`` and its kind, which a part made by ``x[index]`` may take (``x[index] += y``
+        is ``x.__setitem__(index, x[index] += y)``, which writes the part back into x)."""
         wholes, made = getattr(self, "_view_of", None) or ((), None)
+        if augmented and getattr(self, "_indexed", False):
+            return
         if self.data is made and any(w() is not None for w in wholes):
             raise RuntimeError(
                 f"{what} into a part or view of another tensor (x[...], a piece of split, "
