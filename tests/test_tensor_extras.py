@@ -562,3 +562,28 @@ def test_augmented_assignment_into_a_view_is_refused_but_not_into_an_indexed_par
     part = x[1]
     part += 5.0  # the part alone, as documented
     assert x.numpy().tolist() == [[1.0, 1.0], [0.0, 0.0]] and part.numpy().tolist() == [5, 5]
+
+
+@pytest.mark.torch
+def test_prod_scatter_repeat_unfold_as_methods_and_functions_match_torch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[0.5, -2.0, 3.0, 1.5], [0.0, 4.0, -1.0, 2.0]])
+    index = np.array([[0, 1, 0, 1]])
+    for m in (tr, torch):
+        x = m.tensor(a, requires_grad=True)
+        src = m.tensor(a[:1] * 10, requires_grad=True)
+        i = m.tensor(index)
+        buf = m.zeros(2, 4, dtype=m.float64)
+        buf.scatter_(0, i, src)  # in place, recorded
+        buf.scatter_add_(1, m.tensor([[3, 3, 0, 1]]), src)
+        outs = [x.prod(1), m.prod(x, dim=0, keepdim=True), m.prod(x), x.scatter(0, i, src),
+                m.scatter_add(x, 0, i, src), x.repeat_interleave(2, dim=1),
+                m.repeat_interleave(x, m.tensor([1, 3]), dim=0), x.unfold(1, 2, 1), buf]
+        total = sum((o * o).sum() for o in outs)
+        total.backward()
+        if m is tr:
+            ours = [o.detach().numpy() for o in outs] + [x.grad.numpy(), src.grad.numpy()]
+        else:
+            theirs = [o.detach().numpy() for o in outs] + [x.grad.numpy(), src.grad.numpy()]
+    for o, t in zip(ours, theirs):
+        np.testing.assert_allclose(o, t, rtol=1e-13)

@@ -170,7 +170,8 @@ _METHODS_AS_FUNCTIONS = (
     "eq", "ne", "lt", "gt", "le", "ge", "square", "reciprocal", "rsqrt", "tril", "triu",
     "nonzero", "argwhere", "roll", "movedim", "moveaxis", "unflatten", "select", "narrow",
     "flatten", "permute", "swapaxes", "std", "masked_fill", "numel", "add", "sub", "mul", "div",
-    "pow", "neg", "negative", "lerp", "addmm", "baddbmm", "norm",
+    "pow", "neg", "negative", "lerp", "addmm", "baddbmm", "norm", "prod", "scatter",
+    "scatter_add", "repeat_interleave",
 )
 for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)

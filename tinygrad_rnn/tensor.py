@@ -1439,6 +1439,56 @@ class Tensor:
         """The slices at the 1-D ``index`` along ``axis``, as ``torch.index_select``."""
         return index_select(self, axis, index)
 
+    @torch_names
+    def prod(self, axis: int | None = None, keepdims: bool = False, dtype: DTypeLike = None
+             ) -> Tensor:
+        """The product of the elements (or along one axis), as ``torch.prod`` (``tr.prod``)."""
+        from .ops.reduce import prod
+
+        return prod(self, axis, keepdims, dtype)
+
+    @torch_names
+    def scatter(self, axis: int, index: Tensor, src: Any = None, reduce: str | None = None, *,
+                value: Any = None) -> Tensor:
+        """This tensor with ``src`` (or ``value``) written along ``axis`` at ``index``, as
+        ``torch.scatter`` (``tr.scatter``; out of place)."""
+        from .ops.movement import scatter
+
+        return scatter(self, axis, index, src, reduce, value=value)
+
+    @torch_names
+    def scatter_(self, axis: int, index: Tensor, src: Any = None, reduce: str | None = None,
+                 *, value: Any = None) -> Tensor:
+        """``scatter``, in place (``_overwrite``'s rules)."""
+        return self._overwrite("scatter_", lambda old: old.scatter(axis, index, src, reduce,
+                                                                    value=value))
+
+    @torch_names
+    def scatter_add(self, axis: int, index: Tensor, src: Tensor) -> Tensor:
+        """This tensor with ``src`` added along ``axis`` at ``index``, as ``torch.scatter_add``."""
+        from .ops.movement import scatter_add
+
+        return scatter_add(self, axis, index, src)
+
+    @torch_names
+    def scatter_add_(self, axis: int, index: Tensor, src: Tensor) -> Tensor:
+        """``scatter_add``, in place."""
+        return self._overwrite("scatter_add_", lambda old: old.scatter_add(axis, index, src))
+
+    @torch_names
+    def repeat_interleave(self, repeats: Any, axis: int | None = None) -> Tensor:
+        """Each slice along ``axis`` repeated in place, as ``torch.repeat_interleave``."""
+        from .ops.movement import repeat_interleave
+
+        return repeat_interleave(self, repeats, axis)
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """The windows of ``size`` along ``dimension``, one every ``step``, as a new last axis,
+        as ``torch.Tensor.unfold`` (a copy, where PyTorch's is a view)."""
+        from .ops.movement import unfold
+
+        return unfold(self, dimension, size, step)
+
     def masked_select(self, mask: Tensor) -> Tensor:
         """The elements where the bool ``mask`` (broadcast) is True, 1-D, as
         ``torch.masked_select``."""

@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..backend import get_array_module, scatter_add
+from ..backend import get_array_module
+from ..backend import scatter_add as _add_at  # (scatter_add below is the op)
 from ..tensor import Function, Tensor, torch_names
 
 
@@ -181,7 +182,7 @@ class GetItem(Function):
             raise ValueError(f"index {shown} does not fit shape {x.shape}: {e}") from None
 
     def backward(self, gy: Any) -> Any:
-        return scatter(gy, self.index, self.shape)
+        return _index_scatter(gy, self.index, self.shape)
 
 
 class SetItem(Function):
@@ -191,21 +192,29 @@ class SetItem(Function):
     VJP: gx = gy with 0 at ``index`` (those elements of x were overwritten), gv = gy[index]
     (the engine sums it back to v's shape). An element indexed twice is written once, by the
     last, and each of them gets its gradient (PyTorch leaves both unspecified).  Saves the
-    index and a mask of the elements kept.
+    index and x's shape (the mask of kept elements is made again in backward: a graph that
+    fills a buffer step by step holds one mask at a time, not one per step).
     """
 
     def forward(self, x: Any, v: Any, index: Any) -> Any:
-        y, keep = x.copy(), self.xp.ones(x.shape, dtype=bool)
-        for a, value in ((y, v), (keep, False)):
-            if isinstance(index, IntsFirst):
-                a[index.first][index.then] = value  # a[first] is a view: writes reach a
-            else:
-                a[index] = value
-        self.index, self.keep = index, keep
+        y = x.copy()
+        _put(y, index, v)
+        self.index, self.shape, self.arrays = index, x.shape, self.xp
         return y
 
     def backward(self, gy: Any) -> Any:
-        return self.xp.where(self.keep, gy, 0), _pick(gy, self.index)
+        keep = self.arrays.ones(self.shape, dtype=bool)  # an array, even under create_graph
+        _put(keep, self.index, False)
+        return self.xp.where(keep, gy, 0), _pick(gy, self.index)
+
+
+def _put(a: Any, index: Any, value: Any) -> None:
+    """``a[index] = value`` for an index of ``GetItem``'s kinds (``IntsFirst``: a[first] is a
+    view, so the write reaches a)."""
+    if isinstance(index, IntsFirst):
+        a[index.first][index.then] = value
+    else:
+        a[index] = value
 
 
 class IndexScatter(Function):
@@ -220,7 +229,7 @@ class IndexScatter(Function):
         return _pick(gy, self.index)
 
 
-def scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+def _index_scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
     """zeros(shape) with ``g`` added at ``index``; an op when ``g`` is a Tensor."""
     if isinstance(g, Tensor):
         return IndexScatter.apply(g, index=index, shape=shape)
@@ -234,7 +243,7 @@ def _scatter_array(xp: Any, g: Any, index: Any, shape: tuple[int, ...]) -> Any:
     if _is_basic(index):
         part[index] = g  # basic indexing never picks an element twice
     else:
-        scatter_add(xp, part, index, g)
+        _add_at(xp, part, index, g)
     return y
 
 
@@ -439,14 +448,21 @@ def _sort_index(x: Tensor, axis: int, descending: bool) -> Any:
     return (a.shape[axis] - 1 - back).astype(np.int64)
 
 
+def _positions(xp: Any, index: Any, axis: int) -> tuple[Any, ...]:
+    """The coordinates that the elements of ``index`` name: along ``axis`` their values, along
+    every other axis their own position (an arange), as arrays that broadcast to index's
+    shape. ``x[_positions(xp, index, axis)]`` is NumPy's ``take_along_axis``."""
+    ones = (1,) * index.ndim
+    return tuple(index if i == axis else xp.arange(n).reshape(ones[:i] + (n,) + ones[i + 1:])
+                 for i, n in enumerate(index.shape))
+
+
 def _take_along(x: Tensor, index: Any, axis: int) -> ValuesIndices:
     """(x's elements at ``index`` along ``axis``, the index as a tensor), as NumPy's
     ``take_along_axis``: one ``GetItem``, the other axes matched by aranges. A 0-d ``x``
     gives 0-d results."""
-    xp, shape = x._dev.xp, x.shape or (1,)
-    ones = (1,) * len(shape)
-    parts = tuple(index if i == axis else xp.arange(n).reshape(ones[:i] + (n,) + ones[i + 1:])
-                  for i, n in enumerate(index.shape))
+    shape = x.shape or (1,)
+    parts = _positions(x._dev.xp, index, axis)
     values = GetItem.apply(x.reshape(shape), index=parts, in_range=True)
     if not x.ndim:
         return ValuesIndices(values.reshape(()), Tensor._wrap(index.reshape(()), x._dev))
@@ -645,6 +661,223 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
         m = xp.broadcast_to(m, shape)
     xb = x if x.shape == shape else x.broadcast_to(shape)
     return GetItem.apply(xb.reshape(-1), index=m.reshape(-1), in_range=True)
+
+
+# ---- scatter, scatter_add, repeat_interleave, unfold ---------------------------------------
+
+
+class Scatter(Function):
+    """y = x with the elements of src written along ``axis`` at ``index`` (src and index of one
+    shape): for axis 0, ``y[index[i][j]][j] = src[i][j]``. Where several elements of index
+    name one position, the last of them in row-major order (the last along the axis) is the
+    one written and the others are lost (PyTorch leaves this unspecified; its CPU kernel
+    also keeps the last).
+
+    VJP: gx = gy with 0 at the written positions; gsrc = gy at the position each element of
+    src went to, and 0 for an element overwritten by a later one (it changes nothing, so its
+    gradient is 0; PyTorch gives every duplicate gy there).  Saves the flat positions written,
+    which elements of src were kept, and a mask of the elements of x kept.
+    """
+
+    def forward(self, x: Any, src: Any, index: Any, axis: int) -> Any:
+        xp = self.xp
+        at = _flat(_positions(xp, index, axis), x.shape)
+        win = _last_writes(xp, at)
+        y, keep = x.reshape(-1).copy(), xp.ones(x.size, dtype=bool)
+        y[at[win]] = src[win]  # each position once: the order of writes cannot matter
+        keep[at] = False
+        self.at, self.win, self.keep = at, win, keep.reshape(x.shape)
+        return y.reshape(x.shape)
+
+    def backward(self, gy: Any) -> Any:
+        xp = self.xp
+        return xp.where(self.keep, gy, 0), xp.where(self.win, gy.reshape(-1)[self.at], 0)
+
+
+def _flat(at: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
+    """The row-major flat position of each coordinate in ``at`` (``_positions``) in ``shape``:
+    one int array of their broadcast shape."""
+    flat, stride = 0, 1
+    for a, n in zip(reversed(at), reversed(shape)):
+        flat, stride = flat + a * stride, stride * n
+    return flat
+
+
+def _last_writes(xp: Any, at: Any) -> Any:
+    """A bool mask of ``at``'s shape: True for the last (row-major) of the elements that hold
+    each value. A stable sort puts equal positions side by side in their order; the last of
+    each run is the one whose successor differs."""
+    flat = at.reshape(-1)
+    order = xp.argsort(flat, kind="stable")
+    s = flat[order]
+    last = xp.ones(flat.shape, dtype=bool)
+    last[:-1] = s[1:] != s[:-1]
+    win = xp.zeros(flat.shape, dtype=bool)
+    win[order] = last
+    return win.reshape(at.shape)
+
+
+def _scatter_args(what: str, x: Tensor, axis: Any, index: Any, src: Any) -> Any:
+    """(axis, index array, src) checked as PyTorch checks them, before anything is computed:
+    index holds integers and has as many dims as x and src (a 0-d tensor counting as one of
+    shape (1,)); index.size(d) <= src.size(d) for every d and <= x.size(d) for d != axis;
+    its values lie in [0, x.size(axis)); src has x's dtype. A number src becomes a constant
+    tensor. None for the index when it is empty: then nothing is written (and, as in
+    PyTorch, no sizes are checked)."""
+    ax = _sort_axis(what, axis, x.ndim)
+    a = _index_array(what, index, x)
+    if isinstance(src, Tensor):
+        if src.dtype != x.dtype:
+            raise TypeError(f"{what}: src's dtype {src.dtype} differs from x's {x.dtype} (they "
+                            "must match)")
+    elif isinstance(src, (bool, int, float, np.bool_, np.number)) and what == "scatter":
+        src = Tensor._wrap(x._dev.xp.full(a.shape, src, dtype=x.dtype), x._dev)
+    else:
+        raise TypeError(f"{what}: src must be a Tensor{' or a number' * (what == 'scatter')}, "
+                        f"got {type(src).__name__}")
+    if not a.size:
+        return ax, None, src
+    if not max(a.ndim, 1) == max(x.ndim, 1) == max(src.ndim, 1):
+        raise ValueError(f"{what}: index of shape {tuple(a.shape)} must have as many dimensions "
+                         f"as x, of shape {x.shape}, and src, of shape {src.shape}")
+    ishape, shape, sshape = a.shape or (1,), x.shape or (1,), src.shape or (1,)
+    for d, (m, n, k) in enumerate(zip(ishape, shape, sshape)):
+        if m > k or (d != ax and m > n):
+            raise ValueError(f"{what}: index of shape {tuple(a.shape)} is larger than src, of "
+                             f"shape {src.shape}, or than x, of shape {x.shape}, at dim {d}: "
+                             f"index.size(d) <= src.size(d) for every d, and <= x.size(d) for "
+                             f"every d != dim ({ax})")
+    _check_in_range(what, a, shape[ax], ax)
+    src = src.reshape(sshape)
+    if sshape != ishape:  # only the part of src that index covers is written
+        src = GetItem.apply(src, index=tuple(slice(0, m) for m in ishape))
+    return ax, a.reshape(ishape), src
+
+
+@torch_names
+def scatter(x: Tensor, axis: int, index: Tensor, src: Tensor | float | None = None,
+            reduce: str | None = None, *, value: float | None = None) -> Tensor:
+    """x with the elements of ``src`` (or the number ``value``) written along ``axis`` at
+    ``index``, out of place, as ``torch.scatter``: for axis 0, ``y[index[i][j]][j] =
+    src[i][j]`` (``Scatter``). ``reduce="add"`` adds them instead (``scatter_add``),
+    ``reduce="multiply"`` multiplies x by them. Duplicate positions: without ``reduce`` the
+    last along the axis wins and only it gets a gradient; with it every one counts.
+    Differentiable in x and src (PyTorch's ``reduce`` is not); where src is larger than
+    index, the part index does not reach gets gradient 0 (PyTorch raises in backward). A 0-d
+    tensor counts as one of shape (1,)."""
+    if (src is None) == (value is None):
+        raise TypeError("scatter: give src (a Tensor or a number) or value (a number), not "
+                        "both or neither")
+    if reduce not in (None, "add", "multiply"):
+        raise ValueError(f"scatter: reduce must be None, 'add' or 'multiply', got {reduce!r}")
+    ax, a, s = _scatter_args("scatter", x, axis, index, value if src is None else src)
+    if a is None:
+        return x.clone()
+    if reduce == "add":
+        return _scatter_added(x, ax, a, s)
+    x1 = x.reshape(x.shape or (1,))
+    if reduce == "multiply":
+        return _scatter_multiply(x1, ax, a, s).reshape(x.shape)
+    return Scatter.apply(x1, s, index=a, axis=ax).reshape(x.shape)
+
+
+def _scatter_added(x: Tensor, axis: int, index: Any, src: Tensor) -> Tensor:
+    """x + zeros with src added along ``axis`` at ``index`` (an ``IndexScatter``, whose
+    gradient gathers gy at index)."""
+    shape = x.shape or (1,)
+    at = _positions(x._dev.xp, index, axis)
+    return (x.reshape(shape) + IndexScatter.apply(src, index=at, shape=shape)).reshape(x.shape)
+
+
+def _scatter_multiply(x: Tensor, axis: int, index: Any, src: Tensor) -> Tensor:
+    """x times, at each position p along ``axis``, the product of the elements of src that
+    index sends to p: ``factor[..., p, ...] = Π_i (src[..., i, ...] if index[..., i, ...] == p
+    else 1)``, a ``prod`` over index's axis with the m candidate positions p on a new axis
+    (index.size · m elements). Made of differentiable ops, so it has gradients, exact where
+    src holds zeros (as ``Prod``'s)."""
+    from .elementwise import where
+    from .reduce import prod
+
+    xp, m = x._dev.xp, x.shape[axis]
+    p = xp.arange(m).reshape((m,) + (1,) * (index.ndim - axis - 1))
+    hit = xp.expand_dims(index, axis + 1) == p  # (..., i, p, ...): index[..., i, ...] == p
+    factor = prod(where(hit, src.unsqueeze(axis + 1), 1), axis)  # index's shape, m at axis
+    part = tuple(slice(0, n) for n in factor.shape)  # the part of x that index can reach
+    return SetItem.apply(x, GetItem.apply(x, index=part) * factor, index=part)
+
+
+@torch_names
+def scatter_add(x: Tensor, axis: int, index: Tensor, src: Tensor) -> Tensor:
+    """x with the elements of ``src`` added along ``axis`` at ``index``, as
+    ``torch.scatter_add``: for axis 0, ``y[index[i][j]][j] += src[i][j]``, duplicates adding
+    up. Written as x + ``IndexScatter``(src), so gx = gy and gsrc = gy gathered at index.
+    Index and src are checked as ``scatter``'s."""
+    ax, a, s = _scatter_args("scatter_add", x, axis, index, src)
+    return x.clone() if a is None else _scatter_added(x, ax, a, s)
+
+
+def _int_arg(what: str, name: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{what}: {name} must be an int, got {type(v).__name__}")
+    return int(v)
+
+
+@torch_names
+def repeat_interleave(x: Tensor, repeats: int | Tensor, axis: int | None = None) -> Tensor:
+    """Each slice of ``x`` along ``axis`` repeated in place, as ``torch.repeat_interleave``:
+    ``repeats`` is an int, or an integer tensor of one element or one per slice (``[1, 0,
+    2]`` keeps the first once, drops the second, doubles the third); ``axis=None`` flattens
+    x first. One ``GetItem`` of the repeated positions, so the gradient of a slice is the sum
+    of its copies' gradients. The result's size depends on the repeats, so a tensor of them
+    is read on the host (one device sync, as PyTorch's)."""
+    if axis is None:
+        x, ax = x.reshape(-1), 0
+    elif not x.ndim:  # as PyTorch
+        raise ValueError(f"repeat_interleave: a 0-d tensor takes dim=None, got dim={axis}")
+    else:
+        ax = _sort_axis("repeat_interleave", axis, x.ndim)
+    n = x.shape[ax]
+    if isinstance(repeats, Tensor):
+        if repeats.dtype.kind not in "iu":
+            raise TypeError(f"repeat_interleave: repeats must hold integers, got "
+                            f"{repeats.dtype}")
+        if repeats.ndim > 1:
+            raise ValueError(f"repeat_interleave: repeats must be 0-d or 1-D, got shape "
+                             f"{repeats.shape}")
+        r = repeats._dev.to_host(repeats.data).reshape(-1).astype(np.int64)
+        if r.size != 1 and r.size != n:
+            raise ValueError(f"repeat_interleave: {r.size} repeats for {n} slices along dim "
+                             f"{ax} of x, of shape {x.shape} (one each, or one for all)")
+    else:
+        r = np.array([_int_arg("repeat_interleave", "repeats", repeats)])
+    if (r < 0).any():
+        raise ValueError(f"repeat_interleave: repeats must not be negative, got {int(r.min())}")
+    at = x._dev.to_device(np.repeat(np.arange(n), r if r.size == n else r[0]))
+    return GetItem.apply(x, index=(slice(None),) * ax + (at,), in_range=True)
+
+
+def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """The windows of ``size`` elements along ``dimension``, one every ``step``, as a new last
+    axis, as ``torch.Tensor.unfold``: x of shape (..., n, ...) gives (..., (n - size) //
+    step + 1, ..., size), window w holding elements w·step ... w·step + size - 1. One
+    ``GetItem`` (a copy, where PyTorch's is a view), so where windows overlap an element's
+    gradient is the sum of its copies'. A 0-d tensor counts as one of shape (1,)."""
+    ax = _sort_axis("unfold", dimension, x.ndim)
+    size, step = _int_arg("unfold", "size", size), _int_arg("unfold", "step", step)
+    n = x.shape[ax] if x.ndim else 1
+    if size < 0 or step <= 0:
+        raise ValueError(f"unfold: size must be >= 0 and step > 0, got size={size}, "
+                         f"step={step}")
+    if size > n:
+        raise ValueError(f"unfold: size {size} is larger than dimension {dimension} of x, of "
+                         f"shape {x.shape}, which has {n} elements")
+    xp, count = x._dev.xp, (n - size) // step + 1
+    at = xp.arange(count).reshape(count, 1) * step + xp.arange(size)  # (windows, size)
+    y = GetItem.apply(x if x.ndim else x.reshape(1), index=(slice(None),) * ax + (at,),
+                      in_range=True)  # (..., windows, size, ...): move size to the end
+    if not x.ndim:
+        return y.reshape(size)
+    return Transpose.apply(y, axes=(*range(ax + 1), *range(ax + 2, y.ndim), ax + 1))
 
 
 # ---- tr.flip, tr.mm, tr.bmm: module-level names of Tensor methods, as torch's --------------

@@ -1,6 +1,7 @@
 """Reductions over ``axis`` (None, an int, or a tuple; negative counts from the end) with
 ``keepdims``. ``Sum`` and ``Max`` (which takes min too) are primitives; mean, var and
-logsumexp are compositions. ``Cumsum`` (the running sum along one axis) is a primitive too.
+logsumexp are compositions. ``Cumsum`` (the running sum along one axis) and ``Prod`` (the
+product along one axis) are primitives too.
 """
 
 from __future__ import annotations
@@ -113,6 +114,56 @@ def cumsum(x: Tensor, axis: int, *, dtype: DTypeLike = None) -> Tensor:
     if not x.ndim:
         return Cumsum.apply(x.reshape(1), axis=0).reshape(())
     return Cumsum.apply(x, axis=ax)
+
+
+class Prod(Function):
+    """y = Π_axis x, along one axis.
+
+    VJP: gx_i = gy · Π_{j≠i} x_j = gy · L_i · R_i, with L_i = Π_{j<i} x_j and R_i = Π_{j>i}
+    x_j the exclusive running products from the left and from the right (``_exclusive_cumprod``).
+    No division by x (y / x_i would be 0 / 0 at a zero), so it is exact with any number of
+    zeros: with one zero at k, only gx_k is nonzero. ``xp.cumprod`` is one of ``TensorXP``'s
+    differentiable ops, so ``create_graph=True`` differentiates it again.  Saves x.
+    """
+
+    def forward(self, x: Any, axis: int, keepdims: bool) -> Any:
+        self.axis, self.saved = axis, (x,)
+        self.kept = _kept_shape(x.shape, (axis,))
+        return x.prod(axis=axis, keepdims=keepdims)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        xp, a = self.xp, self.axis
+        left = _exclusive_cumprod(xp, x, a)
+        right = xp.flip(_exclusive_cumprod(xp, xp.flip(x, a), a), a)
+        return gy.reshape(self.kept) * (left * right)
+
+
+def _exclusive_cumprod(xp: Any, x: Any, axis: int) -> Any:
+    """Π_{j<i} x_j along ``axis`` (1 at i = 0): the running product of [1, x_0, ..., x_{n-1}]
+    without its last element. Works on arrays and, through ``TensorXP``, on Tensors."""
+    ones = xp.ones(_kept_shape(x.shape, (axis,)), dtype=x.dtype)
+    run = xp.cumprod(xp.concatenate([ones, x], axis=axis), axis=axis)
+    return run[(slice(None),) * axis + (slice(0, x.shape[axis]),)]
+
+
+@torch_names
+def prod(x: Tensor, axis: int | None = None, keepdims: bool = False,
+         dtype: DTypeLike = None) -> Tensor:
+    """The product of the elements of ``x`` (axis None) or along one ``axis``, as
+    ``torch.prod(x, dim, keepdim, dtype=None)`` (``Prod``): bool and integer tensors give
+    int64 (no gradient); ``dtype`` casts x first. The product of no elements is 1. A 0-d
+    tensor takes axis 0 or -1 and gives itself."""
+    if axis is not None:
+        ax = _sort_axis("prod", axis, x.ndim)
+    dt = resolve_dtype(dtype) if dtype is not None else \
+        np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype
+    if x.dtype != dt:
+        x = x.to(dtype=dt)
+    if axis is None or not x.ndim:  # one axis of all the elements
+        y = Prod.apply(x.reshape(-1), axis=0, keepdims=False)
+        return y.reshape((1,) * x.ndim) if keepdims else y
+    return Prod.apply(x, axis=ax, keepdims=keepdims)
 
 
 @torch_names

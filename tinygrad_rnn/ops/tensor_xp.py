@@ -30,6 +30,24 @@ class TensorXP:
         """A constant tensor of zeros on this device."""
         return Tensor._wrap(self.device.xp.zeros(shape, dtype=dtype), self.device)
 
+    def ones(self, shape: tuple[int, ...], dtype: Any = None) -> Tensor:
+        """A constant tensor of ones on this device."""
+        return Tensor._wrap(self.device.xp.ones(shape, dtype=dtype), self.device)
+
+    def cumprod(self, x: Tensor, axis: int) -> Tensor:
+        """The running product along ``axis``, from Tensor products alone, so that it is
+        differentiable again and exact where x holds zeros (no division): a doubling scan
+        (Hillis and Steele's) of ceil(log2 n) steps, d = 1, 2, 4, ..., each multiplying every
+        element by the one d places before it (by 1 for the first d). After step d, element
+        i holds x_{i-2d+1} · ... · x_i (from x_0 where i < 2d): once 2d >= n, all of them."""
+        axis %= max(x.ndim, 1)
+        n, lead, d = x.shape[axis], (slice(None),) * axis, 1
+        while d < n:
+            ones = self.ones(x.shape[:axis] + (d,) + x.shape[axis + 1:], dtype=x.dtype)
+            x = x * cat([ones, x[(*lead, slice(0, n - d))]], axis)
+            d *= 2
+        return x
+
     @staticmethod
     def concatenate(tensors: Any, axis: int = 0) -> Tensor:
         return cat(list(tensors), axis)
