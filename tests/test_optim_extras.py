@@ -18,37 +18,12 @@ from tinygrad_rnn.nn import Parameter
 
 from .conftest import DEVICES
 
-RTOL = 1e-10
-SHAPES = [(3, 4), (4,), (2, 3)]
-_rng = np.random.default_rng(2024)
-INIT = [_rng.standard_normal(s) for s in SHAPES]
-TARGETS = [_rng.standard_normal(s) for s in SHAPES]
-WEIGHTS = [_rng.uniform(0.2, 3.0, s) for s in SHAPES]
-
-
-def quadratic(params, const):
-    """sum_i sum(w_i * (p_i - c_i)**2) + 0.05 * (sum_i sum(p_i))**2, in either framework."""
-    total, coupling = 0.0, 0.0
-    for p, c, w in zip(params, TARGETS, WEIGHTS):
-        total = total + (const(w, p) * (p - const(c, p)) ** 2).sum()
-        coupling = coupling + p.sum()
-    return total + 0.05 * coupling**2
+# the problem of test_optim.py: its quadratic, parameters and comparisons
+from .test_optim import INIT, RTOL, assert_moves_equal, grouped, quadratic, run_ours
 
 
 def make_params(device="cpu", values=INIT):
     return [Parameter(tr.tensor(v, device=device)) for v in values]
-
-
-def grouped(params, groups):
-    return params if groups is None else [
-        {"params": [params[i] for i in idx], **opts} for idx, opts in groups]
-
-
-def run_ours(opt, params, steps):
-    for _ in range(steps):
-        opt.zero_grad()
-        quadratic(params, lambda a, p: tr.tensor(a, device=p.device)).backward()
-        opt.step()
 
 
 @contextlib.contextmanager
@@ -76,12 +51,6 @@ def torch_run(torch, name, kwargs, groups=None, steps=30):
     opt = getattr(torch.optim, name)(grouped(params, groups), **kwargs, foreach=False)
     torch_steps(torch, opt, params, steps)
     return opt, params
-
-
-def assert_moves_equal(ours, theirs):
-    """Compare the displacements from INIT, so that small steps are checked too."""
-    for a, b, p0 in zip(ours, theirs, INIT):
-        np.testing.assert_allclose(a - p0, np.asarray(b) - p0, rtol=RTOL, atol=1e-14)
 
 
 # ---- optimizers ---------------------------------------------------------------------------------

@@ -519,10 +519,7 @@ class Adam(Optimizer):
             g = g + wd * p.data
         state["step"] += 1
         t = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1.0 - beta1) * (g - m)
-        v *= beta2
-        v += (1.0 - beta2) * (g * g)
+        m, v = _moments(state, g, beta1, beta2)
         if group["amsgrad"]:
             v_max = state.get("max_exp_avg_sq")
             if v_max is None:
@@ -715,6 +712,16 @@ class Adamax(Optimizer):
         _write(p, p.data - (group["lr"] / (1.0 - beta1 ** state["step"])) * (m / u))
 
 
+def _moments(state: dict[str, Any], g: Any, beta1: float, beta2: float) -> tuple[Any, Any]:
+    """Adam's two moments, updated in place with the gradient g and returned: m ← β1 m +
+    (1 - β1) g, v ← β2 v + (1 - β2) g² (Adam, NAdam, RAdam)."""
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    m += (1.0 - beta1) * (g - m)
+    v *= beta2
+    v += (1.0 - beta2) * (g * g)
+    return m, v
+
+
 def _decay_weights(p: Tensor, g: Any, group: Mapping[str, Any]) -> Any:
     """Weight decay for NAdam and RAdam: an L2 term on the gradient (returned), or, with
     ``decoupled_weight_decay``, AdamW's ``p <- p * (1 - lr * weight_decay)`` (p written)."""
@@ -774,10 +781,7 @@ class NAdam(Optimizer):
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         state["mu_product"] *= mu
         mu_product = state["mu_product"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1.0 - beta1) * (g - m)
-        v *= beta2
-        v += (1.0 - beta2) * (g * g)
+        m, v = _moments(state, g, beta1, beta2)
         d = xp.sqrt(v / (1.0 - beta2**t)) + group["eps"]
         _write(p, p.data - (lr * (1.0 - mu) / (1.0 - mu_product)) * (g / d)
                - (lr * mu_next / (1.0 - mu_product * mu_next)) * (m / d))
@@ -822,10 +826,7 @@ class RAdam(Optimizer):
         g = _decay_weights(p, g, group)
         state["step"] += 1
         t = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1.0 - beta1) * (g - m)
-        v *= beta2
-        v += (1.0 - beta2) * (g * g)
+        m, v = _moments(state, g, beta1, beta2)
         bc1, bc2 = 1.0 - beta1**t, 1.0 - beta2**t
         rho_inf = 2.0 / (1.0 - beta2) - 1.0
         rho_t = rho_inf - 2.0 * t * beta2**t / bc2

@@ -149,7 +149,11 @@ class Function:
         needs = needs and autograd._GradMode.enabled
         if needs:
             fn.inputs = arrays
-            fn.edges = [(t._ctx, t._out) for t in inputs]
+            if len(inputs) == 2:  # the common case, written out: this runs for every op
+                a, b = inputs
+                fn.edges = ((a._ctx, a._out), (b._ctx, b._out))
+            else:
+                fn.edges = tuple([(t._ctx, t._out) for t in inputs])
         if type(y) is tuple:
             out: Any = tuple(Tensor._wrap(_as_device_array(a, dev, cls.__name__), dev, needs)
                              for a in y)
@@ -1060,47 +1064,30 @@ class Tensor:
     def minimum(self, other: Any) -> Tensor:
         return Minimum.apply(*self._pair(other))
 
-    # log1p, expm1, erf, sign and rounding: the functions in ops/elementwise.py (imported when
-    # called, which keeps this block self-contained)
+    # log1p, expm1, erf, sign and rounding: the functions in ops/elementwise.py
     def log1p(self) -> Tensor:
-        from .ops import elementwise
-
-        return elementwise.log1p(self)
+        return log1p(self)
 
     def expm1(self) -> Tensor:
-        from .ops import elementwise
-
-        return elementwise.expm1(self)
+        return expm1(self)
 
     def erf(self) -> Tensor:
-        from .ops import elementwise
-
-        return elementwise.erf(self)
+        return erf(self)
 
     def sign(self) -> Tensor:
-        from .ops import elementwise
-
-        return elementwise.sign(self)
+        return sign(self)
 
     def floor(self) -> Tensor:
-        from .ops import elementwise
-
-        return elementwise.floor(self)
+        return floor(self)
 
     def ceil(self) -> Tensor:
-        from .ops import elementwise
-
-        return elementwise.ceil(self)
+        return ceil(self)
 
     def round(self, decimals: int = 0) -> Tensor:
-        from .ops import elementwise
-
-        return elementwise.round_(self, decimals)
+        return round_(self, decimals)
 
     def trunc(self) -> Tensor:
-        from .ops import elementwise
-
-        return elementwise.trunc(self)
+        return trunc(self)
 
     # ---- reductions -----------------------------------------------------------------------
     @torch_names
@@ -2095,6 +2082,14 @@ from .ops.elementwise import (  # noqa: E402
     Sub,
     Tanh,
     ToDevice,
+    ceil,
+    erf,
+    expm1,
+    floor,
+    log1p,
+    round_,
+    sign,
+    trunc,
     where,
 )
 from .ops.linalg import matmul  # noqa: E402
