@@ -18,6 +18,7 @@ from . import (
     cuda,
     debug,
     diagnostics,
+    distributions,
     functional,
     nn,
     optim,
@@ -241,6 +242,6 @@ __all__ = [
     "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "topk", "trace", "transpose", "uint8",
     "unbind", "unsqueeze", "utils", "var", "viz", "where", "zeros", "zeros_like",
     *_METHODS_AS_FUNCTIONS, "Generator", "Size", "as_tensor", "ceil", "concat", "concatenate",
-    "dot", "einsum", "equal", "erf", "expm1", "finfo", "floor", "iinfo", "log1p", "mv", "outer",
-    "sign", "testing", "trunc",
+    "distributions", "dot", "einsum", "equal", "erf", "expm1", "finfo", "floor", "iinfo",
+    "log1p", "mv", "outer", "sign", "testing", "trunc",
 ]
