@@ -587,3 +587,32 @@ def test_prod_scatter_repeat_unfold_as_methods_and_functions_match_torch():
             theirs = [o.detach().numpy() for o in outs] + [x.grad.numpy(), src.grad.numpy()]
     for o, t in zip(ours, theirs):
         np.testing.assert_allclose(o, t, rtol=1e-13)
+
+
+@pytest.mark.torch
+def test_set_default_dtype_as_torch():
+    """With float64 the default, everything that takes the default makes float64, as in
+    PyTorch; tensors that exist keep their dtype; only floating-point dtypes are taken."""
+    torch = pytest.importorskip("torch")
+    before = tr.ones(2)
+    old = torch.get_default_dtype()
+    try:
+        for m in (tr, torch):
+            m.set_default_dtype(m.float64)
+        makers = [
+            lambda m: m.ones(2), lambda m: m.zeros(2), lambda m: m.randn(2), lambda m: m.rand(2),
+            lambda m: m.tensor([1.5]), lambda m: m.arange(0.0, 2.0), lambda m: m.linspace(0, 1, 3),
+            lambda m: m.eye(2), lambda m: m.full((2,), 1.5), lambda m: m.Tensor([1, 2]),
+            lambda m: m.tensor([1, 2]) / 2, lambda m: m.tensor([1, 2]).exp(),
+            lambda m: m.nn.Linear(2, 3).weight, lambda m: m.nn.GRU(2, 3).weight_hh_l0,
+        ]
+        for make in makers:
+            assert str(make(tr).dtype) == str(make(torch).dtype).removeprefix("torch.")
+        assert tr.get_default_dtype() == np.float64 and before.dtype == np.float32
+        assert repr(tr.ones(1)) == "tensor([1.])"  # the default dtype is not shown
+        with pytest.raises(TypeError, match="floating-point dtype, got int64"):
+            tr.set_default_dtype(tr.int64)
+    finally:
+        tr.set_default_dtype(tr.float32)
+        torch.set_default_dtype(old)
+    assert tr.ones(1).dtype == np.float32

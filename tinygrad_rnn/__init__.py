@@ -123,7 +123,15 @@ from .random import (
     randperm,
 )
 from .serialization import load, save
-from .tensor import Function, Size, Tensor, resolve_dtype, tensor
+from .tensor import (
+    Function,
+    Size,
+    Tensor,
+    default_dtype,
+    resolve_dtype,
+    set_default_dtype,
+    tensor,
+)
 
 float16 = np.float16
 float32 = np.float32
@@ -147,9 +155,10 @@ def is_tensor(obj: object) -> bool:
 
 
 def get_default_dtype() -> np.dtype:
-    """float32: the dtype of ``tr.ones``, ``tr.randn``, and of tensors made from Python
-    floats, as PyTorch's default."""
-    return np.dtype(np.float32)
+    """The default floating-point dtype (float32 unless ``tr.set_default_dtype`` changed it):
+    of ``tr.ones``, ``tr.randn``, new parameters, and tensors made from Python floats, as
+    PyTorch's."""
+    return default_dtype()
 
 
 def _function_of(name: str) -> Any:
@@ -243,5 +252,5 @@ __all__ = [
     "unbind", "unsqueeze", "utils", "var", "viz", "where", "zeros", "zeros_like",
     *_METHODS_AS_FUNCTIONS, "Generator", "Size", "as_tensor", "ceil", "concat", "concatenate",
     "distributions", "dot", "einsum", "equal", "erf", "expm1", "finfo", "floor", "iinfo",
-    "log1p", "mv", "outer", "sign", "testing", "trunc",
+    "log1p", "mv", "outer", "set_default_dtype", "sign", "testing", "trunc",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import DTypeLike, Tensor, resolve_dtype, tensor
+from .tensor import DTypeLike, Tensor, default_dtype, resolve_dtype, tensor
 
 
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -19,7 +19,7 @@ def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def _dt(dtype: DTypeLike) -> np.dtype:
-    return np.dtype(np.float32) if dtype is None else resolve_dtype(dtype)
+    return default_dtype() if dtype is None else resolve_dtype(dtype)
 
 
 def full(
@@ -71,7 +71,7 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: DTyp
     """Evenly spaced values in [start, stop); int64 for integer arguments, else float32."""
     a = np.arange(start, stop, step) if stop is not None else np.arange(start)
     if dtype is None and a.dtype.kind == "f":
-        dtype = np.float32
+        dtype = default_dtype()
     return tensor(a, dtype=dtype, device=device)
 
 
@@ -83,7 +83,7 @@ def linspace(start: float, end: float, steps: int, dtype: DTypeLike = None,
              device: str = "cpu") -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included (float32 unless
     ``dtype``), as ``torch.linspace``."""
-    return tensor(np.linspace(start, end, steps), dtype=dtype or np.float32, device=device)
+    return tensor(np.linspace(start, end, steps), dtype=dtype or default_dtype(), device=device)
 
 
 def from_numpy(a: np.ndarray) -> Tensor:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import DTypeLike, Tensor, resolve_dtype, tensor
+from .tensor import DTypeLike, Tensor, default_dtype, resolve_dtype, tensor
 
 _rng = np.random.default_rng()
 
@@ -95,8 +95,8 @@ def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
 
 def randn(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
           requires_grad: bool = False, generator: Any = None) -> Tensor:
-    """Standard normal samples (float32 unless ``dtype``)."""
-    dt = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
+    """Standard normal samples (of the default dtype, float32, unless ``dtype``)."""
+    dt = resolve_dtype(dtype) if dtype is not None else default_dtype()
     rng = rng_of(generator, "randn")
     return tensor(rng.standard_normal(_shape(shape)).astype(dt), device=device,
                   requires_grad=requires_grad)
@@ -104,8 +104,8 @@ def randn(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
 
 def rand(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
          requires_grad: bool = False, generator: Any = None) -> Tensor:
-    """Uniform samples in [0, 1) (float32 unless ``dtype``)."""
-    dt = resolve_dtype(dtype) if dtype is not None else np.dtype(np.float32)
+    """Uniform samples in [0, 1) (of the default dtype unless ``dtype``)."""
+    dt = resolve_dtype(dtype) if dtype is not None else default_dtype()
     return tensor(rng_of(generator, "rand").random(_shape(shape)).astype(dt), device=device,
                   requires_grad=requires_grad)
 

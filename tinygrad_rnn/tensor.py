@@ -39,6 +39,24 @@ DTypeLike = Any  # a NumPy dtype, a scalar type such as numpy.float32, or a name
 Index = Any
 
 
+_DEFAULT_DTYPE = [np.dtype(np.float32)]  # set_default_dtype's: the one place it is kept
+
+
+def default_dtype() -> np.dtype:
+    """The default floating-point dtype (float32 unless ``tr.set_default_dtype`` changed it):
+    of ``tr.ones``, ``tr.randn``, new parameters, and tensors made from Python floats."""
+    return _DEFAULT_DTYPE[0]
+
+
+def set_default_dtype(dtype: DTypeLike) -> None:
+    """Make ``dtype`` (float16, float32 or float64) the default floating-point dtype, as
+    ``torch.set_default_dtype``; tensors that exist keep theirs."""
+    dt = resolve_dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"set_default_dtype takes a floating-point dtype, got {dt}")
+    _DEFAULT_DTYPE[0] = dt
+
+
 def resolve_dtype(dtype: DTypeLike) -> np.dtype:
     """A NumPy dtype from a dtype, a type or a name; a clear error for anything else."""
     if isinstance(dtype, np.dtype):  # the common case, fast
@@ -307,7 +325,7 @@ class Tensor:
             raise TypeError(f"Tensor({data!r}): Tensor() takes a sequence, an array or sizes; "
                             f"for the number use tr.tensor({data!r})")
         if dtype is None and not isinstance(data, Tensor):
-            dtype = np.float32
+            dtype = default_dtype()
         t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
         self.data, self._dev, self._out = t.data, t._dev, 0
         self.requires_grad, self.grad, self._ctx = t.requires_grad, None, None
@@ -373,7 +391,7 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", precision=4, threshold=20,
                                prefix="tensor(")
-        extra = f", dtype={self.dtype}" if self.dtype != np.float32 else ""
+        extra = f", dtype={self.dtype}" if self.dtype != default_dtype() else ""
         extra += f", device='{self.device}'" if self.device != "cpu" else ""
         if self._ctx is not None:  # made by an op: name it, as PyTorch's grad_fn=<...>
             extra += f", grad_fn=<{type(self._ctx).__name__}>"
@@ -598,7 +616,7 @@ class Tensor:
             elif isinstance(other, (int, np.integer)):
                 dt = np.dtype(np.int64)
             else:
-                dt = self.dtype if kind in "fc" else np.dtype(np.float32)
+                dt = self.dtype if kind in "fc" else default_dtype()
             return Tensor._wrap(self._dev.xp.asarray(other, dtype=dt), self._dev)
         if isinstance(other, self._dev.array_type):
             return Tensor._wrap(other, self._dev)
@@ -626,13 +644,13 @@ class Tensor:
         if fa != fb:
             return (a, b.to(dtype=a.dtype)) if fa else (a.to(dtype=b.dtype), b)
         if divide and not fa:
-            return a.to(dtype=np.float32), b.to(dtype=np.float32)
+            return a.to(dtype=default_dtype()), b.to(dtype=default_dtype())
         return a, b
 
     def _floating(self) -> Tensor:
         """This tensor, or, if its dtype is integer or bool, it cast to float32 (PyTorch's
         default dtype): the input of an op whose result is fractional, such as exp."""
-        return self if self.dtype.kind in "fc" else self.to(dtype=np.float32)
+        return self if self.dtype.kind in "fc" else self.to(dtype=default_dtype())
 
     def __add__(self, other: Any) -> Tensor:
         return Add.apply(*self._pair(other))
@@ -2043,7 +2061,7 @@ def tensor(
         if dtype is not None:
             dt = resolve_dtype(dtype)
         else:  # Python floats take the default float dtype
-            dt = np.dtype(np.float32) if host.dtype == np.float64 else host.dtype
+            dt = default_dtype() if host.dtype == np.float64 else host.dtype
         out = dev.to_device(np.array(host, dtype=dt))
     else:
         if src is not dev:

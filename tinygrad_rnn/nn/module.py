@@ -19,6 +19,7 @@ from ..tensor import (
     Tensor,
     _check_requires_grad,
     _device_or_dtype,
+    default_dtype,
     host_array,
     resolve_dtype,
     tensor,
@@ -62,9 +63,10 @@ class LoadResult(NamedTuple):
 
 
 def param_dtype(dtype: DTypeLike, where: str) -> np.dtype:
-    """The dtype for a module's parameters: float32 by default, else a floating-point one
-    (checked before anything is made, so a refused layer draws no random numbers)."""
-    dt = np.dtype(np.float32) if dtype is None else resolve_dtype(dtype)
+    """The dtype for a module's parameters: the default one (float32) unless given, which must
+    be floating-point (checked before anything is made, so a refused layer draws no random
+    numbers)."""
+    dt = default_dtype() if dtype is None else resolve_dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"{where}: parameters are trained, so their dtype must be a "
                         f"floating-point one, got {dt}")

@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import random as _random
 from ..ops.movement import stack
-from ..tensor import Tensor, describe_type, tensor
+from ..tensor import Tensor, default_dtype, describe_type, tensor
 
 
 class Dataset:
@@ -154,7 +154,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(elem, (numbers.Integral, np.bool_)):  # the batch's values decide, as torch's
         if any(isinstance(b, numbers.Real) and not isinstance(b, numbers.Integral)
                for b in batch):
-            return tensor(np.array(batch, dtype=np.float32))  # the default float dtype
+            return tensor(np.array(batch, dtype=default_dtype()))  # the default float dtype
         if all(isinstance(b, (bool, np.bool_)) for b in batch):
             return tensor(np.array(batch, dtype=np.bool_))
         return tensor(np.array(batch, dtype=np.int64))
