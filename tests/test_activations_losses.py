@@ -481,8 +481,10 @@ def test_pad_bad_arguments_raise(pad, mode, shape, error, match):
 
 
 def test_pad_value_with_another_mode_raises():
+    """As PyTorch: a fill other than 0 with a mode that does not fill is refused; 0 is taken."""
     with pytest.raises(ValueError, match="takes no value"):
-        F.pad(tr.zeros(1, 3), (1, 1), "reflect", 0.0)
+        F.pad(tr.zeros(1, 3), (1, 1), "reflect", 1.0)
+    assert F.pad(tr.zeros(1, 3), (1, 1), "reflect", 0.0).shape == (1, 5)
 
 
 # ---- losses ----------------------------------------------------------------------------------

@@ -616,3 +616,78 @@ def test_set_default_dtype_as_torch():
         tr.set_default_dtype(tr.float32)
         torch.set_default_dtype(old)
     assert tr.ones(1).dtype == np.float32
+
+
+# ---- from a review of the new names ----------------------------------------------------------
+
+
+@pytest.mark.torch
+def test_second_review_fixes_match_torch():
+    torch = pytest.importorskip("torch")
+    a = tr.arange(3.0)
+    b = a.roll(0, 0)  # a new tensor, not a itself
+    b += 1
+    assert a.numpy().tolist() == [0.0, 1.0, 2.0]
+    assert tr.arange(3.0).roll(np.int64(1)).numpy()[0] == 2
+    for name, args in (("sqrt_", ()), ("exp_", ()), ("pow_", (0.5,)), ("clamp_", (0.5, 2.5))):
+        with pytest.raises(TypeError, match=rf"{name}: the result is float32, which cannot be "
+                                            r"stored in this int64 tensor"):
+            getattr(tr.tensor([4, 9]), name)(*args)
+        with pytest.raises(RuntimeError):
+            getattr(torch.tensor([4, 9]), name)(*args)
+    z = tr.tensor([1, 2])
+    z.copy_(tr.tensor([1.7, 2.2]))  # copy_ converts, as torch's
+    assert z.numpy().tolist() == torch.tensor([1, 2]).copy_(torch.tensor([1.7, 2.2])).tolist()
+    x = tr.tensor([7, -7])
+    for mode in ("trunc", "floor"):
+        assert tr.div(x, 2, rounding_mode=mode).numpy().tolist() == torch.div(
+            torch.tensor([7, -7]), 2, rounding_mode=mode).tolist()
+    f = np.array([1.0, 2.0, 4.0])
+    np.testing.assert_allclose(tr.std(tr.tensor(f), unbiased=False).item(),
+                               torch.std(torch.tensor(f), unbiased=False).item())
+    np.testing.assert_allclose(tr.pow(2, tr.tensor(f)).numpy(), torch.pow(2, torch.tensor(f)))
+    np.testing.assert_allclose(tr.sub(1, tr.tensor(f)).numpy(), torch.sub(1, torch.tensor(f)))
+    assert tr.Tensor(tr.ones(2, 3).size()[1:]).shape == (3,) and tr.Tensor(tr.Size([])).shape == ()
+    u = tr.arange(4.0)
+    with pytest.raises(RuntimeError, match="into a part or view"):
+        u.unfold(0, 2, 1).fill_(1.0)  # a view in torch: the write would reach u
+    w = tr.ones(2, 3)
+    w.T.contiguous().fill_(2.0)  # a copy, as torch's
+    w.repeat(1, 1).fill_(2.0)
+    assert (w.numpy() == 1).all() and tr.tensor([True, False]).square().dtype == np.int64
+    ein = tr.einsum("ij,jk->ik", tr.ones(2, 1), tr.ones(3, 4))  # size 1 broadcasts
+    assert ein.shape == tuple(torch.einsum("ij,jk->ik", torch.ones(2, 1), torch.ones(3, 4)).shape)
+    g = tr.Generator().manual_seed(-1)
+    assert tr.rand_like(tr.ones(2), generator=g).shape == (2,)
+    tr.ones(3).uniform_(0, 1, generator=g)
+    assert tr.nn.functional.pad(tr.ones(1, 3), (1, 1), "reflect", 0.0).shape == (1, 5)
+
+
+def test_assert_close_mixed_dtypes_integers_and_none():
+    from tinygrad_rnn.testing import assert_close
+
+    assert_close(tr.tensor([1.0]), tr.tensor([1.000001], dtype="float64"), check_dtype=False)
+    assert_close(None, None)
+    with pytest.raises(AssertionError, match="not equal"):
+        assert_close(tr.tensor([2**62 + 1]), tr.tensor([2**62]))  # exactly, not via float64
+    with pytest.raises(AssertionError, match="None"):
+        assert_close(None, tr.ones(1))
+
+
+@pytest.mark.torch
+def test_lambda_schedules_load_torchs_state_dicts():
+    torch = pytest.importorskip("torch")
+    from tinygrad_rnn import optim
+
+    def lam(t):
+        return 0.9 ** t
+
+    t_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    for kind in ("LambdaLR", "MultiplicativeLR"):
+        theirs = getattr(torch.optim.lr_scheduler, kind)(t_opt, lam)
+        t_opt.step()
+        theirs.step()
+        ours = getattr(optim.lr_scheduler, kind)(optim.SGD([tr.nn.Parameter(tr.zeros(1))],
+                                                           lr=0.1), lam)
+        ours.load_state_dict(theirs.state_dict())  # lr_lambdas: [None] is taken
+        assert ours.last_epoch == theirs.last_epoch

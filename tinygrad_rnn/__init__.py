@@ -167,6 +167,9 @@ def _function_of(name: str) -> Any:
 
     @functools.wraps(method)
     def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+        if name in _NUMBER_FIRST and not isinstance(input, Tensor) and args and \
+                isinstance(args[0], Tensor):  # tr.pow(2, x): the number as a constant tensor
+            input = args[0]._lift(input)
         if not isinstance(input, Tensor):
             raise TypeError(f"tr.{name}: the first argument must be a Tensor, got "
                             f"{type(input).__name__}")
@@ -176,6 +179,7 @@ def _function_of(name: str) -> Any:
     return function
 
 
+_NUMBER_FIRST = {"add", "sub", "mul", "div", "pow"}  # as in PyTorch, a number may come first
 _METHODS_AS_FUNCTIONS = (
     "eq", "ne", "lt", "gt", "le", "ge", "square", "reciprocal", "rsqrt", "tril", "triu",
     "nonzero", "argwhere", "roll", "movedim", "moveaxis", "unflatten", "select", "narrow",

@@ -696,7 +696,7 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
         raise ValueError(f"pad: {len(pad)} numbers pad {n_axes} axes, but the input has only "
                          f"{input.ndim} (shape {input.shape})")
     if mode != "constant":
-        if value is not None:
+        if value:  # 0 (or None) is taken, as PyTorch takes it
             raise ValueError(f"pad: mode {mode!r} takes no value (a fill for mode 'constant')")
         if input.ndim not in (n_axes + 1, n_axes + 2) or n_axes > 3:
             raise ValueError(f"pad: mode {mode!r} pads the last 1, 2 or 3 axes of an input with "

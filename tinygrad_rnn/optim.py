@@ -914,7 +914,8 @@ def _milestones(milestones: Sequence[Any]) -> list[int]:
 # PyTorch's schedules keep these too, as its own bookkeeping: a state dict that PyTorch saved
 # loads here without them (``last_epoch`` and ``_last_lr`` say where the schedule is)
 _TORCH_ONLY = {"_step_count", "_get_lr_called_within_step", "_is_initial", "verbose",
-               "_scale_fn_custom"}  # CyclicLR's scale_fn: None in PyTorch's for a function
+               "_scale_fn_custom",  # CyclicLR's scale_fn: None in PyTorch's for a function
+               "lr_lambdas"}  # LambdaLR's and MultiplicativeLR's: [None] for plain functions
 
 
 class LRScheduler:

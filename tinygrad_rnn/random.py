@@ -19,9 +19,9 @@ _rng = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> None:
-    """Reseed the global generator."""
+    """Reseed the global generator (a negative seed wraps around, as PyTorch's)."""
     global _rng
-    _rng = np.random.default_rng(seed)
+    _rng = np.random.default_rng(operator.index(seed) % 2**64)
 
 
 def generator() -> np.random.Generator:
@@ -54,7 +54,7 @@ class Generator:
     def manual_seed(self, seed: int) -> Generator:
         """Reseed; returns this generator (``tr.Generator().manual_seed(0)``)."""
         self._seed = operator.index(seed)
-        self.rng = np.random.default_rng(self._seed)
+        self.rng = np.random.default_rng(self._seed % 2**64)  # negative: wraps, as PyTorch's
         return self
 
     def seed(self) -> int:
@@ -111,18 +111,20 @@ def rand(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
 
 
 def randn_like(x: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
-               requires_grad: bool = False) -> Tensor:
+               requires_grad: bool = False, generator: Any = None) -> Tensor:
     """``randn`` of x's shape, dtype and device (or ``dtype``, ``device``), as
     ``torch.randn_like``; a TypeError for an integer or bool dtype, as PyTorch refuses."""
     dt = _float_like("randn_like", x, dtype)
-    return randn(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad)
+    return randn(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad,
+                 generator=generator)
 
 
 def rand_like(x: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
-              requires_grad: bool = False) -> Tensor:
+              requires_grad: bool = False, generator: Any = None) -> Tensor:
     """``rand`` of x's shape, dtype and device, as ``torch.rand_like`` (see ``randn_like``)."""
     dt = _float_like("rand_like", x, dtype)
-    return rand(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad)
+    return rand(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad,
+                generator=generator)
 
 
 def _float_like(what: str, x: Tensor, dtype: DTypeLike) -> np.dtype:

@@ -238,6 +238,13 @@ class Size(tuple):
     def numel(self) -> int:
         return math.prod(self)
 
+    def __getitem__(self, index: Any) -> Any:  # a slice of a Size is a Size, as PyTorch's
+        out = super().__getitem__(index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other: Any) -> Size:
+        return Size(tuple(self) + tuple(other))
+
 
 class _Size(int):
     """``x.size``: the number of elements, an int (NumPy's meaning), that can be called as
@@ -314,9 +321,10 @@ class Tensor:
         whose dtype it keeps), as ``torch.Tensor``; ``tr.tensor(data)`` infers the dtype.
         ``Tensor(2, 3)`` (sizes) is a float32 tensor of that shape, zero-filled (PyTorch's is
         uninitialised), and ``Tensor()`` an empty one."""
-        sizes = data[0] if len(data) == 1 and isinstance(data[0], Size) else data
+        size = len(data) == 1 and isinstance(data[0], Size)
+        sizes = data[0] if size else data
         if all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in sizes):
-            data = (np.zeros(tuple(sizes) if sizes else (0,)),)
+            data = (np.zeros(tuple(sizes) if sizes or size else (0,)),)
         elif len(data) != 1:
             raise TypeError(f"Tensor{data!r}: Tensor() takes one sequence or array, or sizes "
                             "(ints); give the dtype and device as dtype=, device=")
@@ -524,8 +532,11 @@ class Tensor:
         return AsType.apply(self, dtype=self.dtype)
 
     def contiguous(self) -> Tensor:
-        """This tensor itself: NumPy and CuPy take any memory layout, so there is nothing to do."""
-        return self
+        """This tensor itself if its array is in C order, else a copy in C order, as
+        PyTorch's (so a write into the result is its own, there as here)."""
+        if self.data.flags.c_contiguous:
+            return self
+        return self.clone()
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording ops on this leaf; returns itself."""
@@ -713,7 +724,8 @@ class Tensor:
                              f"tensor's shape {self.shape}")
         if o._dev is not self._dev:
             o = o.to(self.device)
-        return self._overwrite("copy_", lambda old: o.broadcast_to(self.shape).clone())
+        return self._overwrite("copy_", lambda old: o.broadcast_to(self.shape).clone(),
+                               casting="unsafe")  # copy_ converts, as PyTorch's
 
     def fill_(self, value: Any) -> Tensor:
         return self.copy_(value)
@@ -864,8 +876,19 @@ class Tensor:
     def mul(self, other: Any) -> Tensor:
         return self * other
 
-    def div(self, other: Any) -> Tensor:
-        return self / other
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """self / other; ``rounding_mode="floor"`` rounds down (``//``), ``"trunc"`` toward
+        zero, as ``torch.div``."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode == "trunc":  # integers stay integers, as with //
+            a, b = self._pair(other)
+            q = (a / b).trunc()
+            return q if a.dtype.kind in "fc" else q.to(dtype=a.dtype)
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got "
+                         f"{rounding_mode!r}")
 
     def matmul(self, other: Any) -> Tensor:
         return self @ other
@@ -1118,16 +1141,21 @@ class Tensor:
 
     @torch_names
     def var(
-        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1
+        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1,
+        *, unbiased: bool | None = None
     ) -> Tensor:
-        return var(self, axis, keepdims, correction)
+        """The variance, dividing by n - correction (PyTorch's ``unbiased=False`` is
+        correction 0)."""
+        return var(self, axis, keepdims, correction if unbiased is None else int(unbiased))
 
     @torch_names
     def std(
-        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1
+        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1,
+        *, unbiased: bool | None = None
     ) -> Tensor:
         """sqrt(var); where var is 0 the gradient is 0 (as PyTorch), not 0 / 0."""
-        return var(self, axis, keepdims, correction)._pow_or_zero(0.5)
+        c = correction if unbiased is None else int(unbiased)
+        return var(self, axis, keepdims, c)._pow_or_zero(0.5)
 
     @torch_names
     def norm(self, p: float | str = 2, axis: int | Sequence[int] | None = None,
@@ -1337,7 +1365,9 @@ class Tensor:
         shape = (1,) * (len(reps) - self.ndim) + self.shape
         x = self.reshape(*[d for n in shape for d in (1, n)])
         x = x.broadcast_to(tuple(d for r, n in zip(reps, shape) for d in (r, n)))
-        return x.reshape(*[r * n for r, n in zip(reps, shape)])
+        out = x.reshape(*[r * n for r, n in zip(reps, shape)])
+        # a copy, as PyTorch's, even where every count is 1 (a reshape would share memory)
+        return out.clone() if self._dev.xp.may_share_memory(out.data, self.data) else out
 
     @torch_names
     def narrow(self, axis: int, start: int, length: int) -> Tensor:
@@ -1492,7 +1522,9 @@ class Tensor:
         as ``torch.Tensor.unfold`` (a copy, where PyTorch's is a view)."""
         from .ops.movement import unfold
 
-        return unfold(self, dimension, size, step)
+        out = unfold(self, dimension, size, step)
+        out._view_of = part_of(self, out)  # a view in PyTorch: a write into it is refused
+        return out
 
     def masked_select(self, mask: Tensor) -> Tensor:
         """The elements where the bool ``mask`` (broadcast) is True, 1-D, as
@@ -1558,8 +1590,8 @@ class Tensor:
         self._check_write("div_")
         return self._inplace(other, "/", "div_")
 
-    def _overwrite(self, what: str, compute: Callable[[Tensor], Tensor], check: bool = True
-                   ) -> Tensor:
+    def _overwrite(self, what: str, compute: Callable[[Tensor], Tensor], check: bool = True,
+                   casting: str = "same_kind") -> Tensor:
         """Give this tensor, in place, the values ``compute(old)`` of its shape, where ``old``
         stands for its current values: every reference to this tensor sees them.
 
@@ -1584,6 +1616,10 @@ class Tensor:
         old = self._history() if recording else self.detach()
         new = compute(old)
         if new.dtype != self.dtype:
+            if not np.can_cast(new.dtype, self.dtype, casting):
+                raise TypeError(f"{what}: the result is {new.dtype}, which cannot be stored in "
+                                f"this {self.dtype} tensor (as in PyTorch); convert it first, "
+                                f"e.g. x = x.to('float32')")
             new = new.to(dtype=self.dtype)
         if recording and self.requires_grad and not new.requires_grad:
             # values of no history over a result (h.zero_()): still a result, whose
@@ -1617,20 +1653,20 @@ class Tensor:
         """``masked_fill``, in place."""
         return self._overwrite("masked_fill_", lambda old: old.masked_fill(mask, value))
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
         """Values drawn from U(a, b), in place (``nn.init.uniform_``; seeded by
-        ``tr.manual_seed``)."""
+        ``tr.manual_seed``, or from ``generator``)."""
         from .nn import init
 
         return self._overwrite("uniform_", lambda old: init.uniform_(old.detach().clone(), a,
-                                                                    b))
+                                                                    b, generator))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
         """Values drawn from N(mean, std²), in place (``nn.init.normal_``)."""
         from .nn import init
 
         return self._overwrite("normal_", lambda old: init.normal_(old.detach().clone(), mean,
-                                                                  std))
+                                                                  std, generator))
 
     # ---- the in-place twins: x.<op>_() is x.<op>() written into x (``_overwrite``'s rules:
     # recorded by autograd, refused on a parameter outside no_grad and into a part or view)
@@ -1740,8 +1776,9 @@ class Tensor:
 
     # ---- more of PyTorch's names ------------------------------------------------------------
     def square(self) -> Tensor:
-        """x², as ``x * x``."""
-        return self * self
+        """x², as ``x * x`` (of a bool tensor: int64, as PyTorch's)."""
+        x = self.long() if self.dtype.kind == "b" else self
+        return x * x
 
     def reciprocal(self) -> Tensor:
         """1 / x (float for an integer tensor, as PyTorch)."""
@@ -1796,17 +1833,17 @@ class Tensor:
             axis = dims if axis is None else _both("roll", "axis", "dims")
         if axis is None:
             return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
-        shifts_ = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-        axes = (axis,) if isinstance(axis, int) else tuple(axis)
+        shifts_ = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
         if len(shifts_) != len(axes):
             raise ValueError(f"roll: {len(shifts_)} shifts for {len(axes)} axes")
         out = self
         for s, a in zip(shifts_, (normalize_axis(a, self.ndim)[0] for a in axes)):
             n = self.shape[a]
-            s = s % n if n else 0
+            s = operator.index(s) % n if n else 0
             if s:
                 out = cat([out.narrow(a, n - s, s), out.narrow(a, 0, n - s)], a)
-        return out
+        return self.clone() if out is self else out  # a new tensor, as PyTorch's
 
     @torch_names
     def movedim(self, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:

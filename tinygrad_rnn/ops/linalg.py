@@ -144,15 +144,20 @@ def einsum(spec: str, *operands: Any) -> Tensor:
     else:
         out = ell_letters + "".join(sorted(c for c, n in counts.items()
                                            if n == 1 and c not in ell_letters))
-    sizes: dict[str, int] = {}
+    sizes: dict[str, int] = {}  # each letter's size: where one operand has 1, the others'
     for s, t in zip(subs, ops):
         if len(set(s)) != len(s):
             raise ValueError(f"einsum: {spec!r}: a letter repeated within one operand (a "
                              "diagonal) is not supported")
         for c, n in zip(s, t.shape):
-            if sizes.setdefault(c, n) != n:
+            if sizes.get(c, 1) == 1:
+                sizes[c] = n
+            elif n not in (1, sizes[c]):
                 raise ValueError(f"einsum: {spec!r}: letter {c!r} is size {sizes[c]} in one "
                                  f"operand and {n} in another")
+    # an axis of size 1 broadcasts to its letter's size, as in PyTorch (its gradient sums)
+    ops = [t if t.shape == tuple(sizes[c] for c in s) else t.broadcast_to(
+        tuple(sizes[c] for c in s)) for s, t in zip(subs, ops)]
     if len(set(out)) != len(out) or not set(out) <= set(sizes):
         raise ValueError(f"einsum: {spec!r}: each output letter once, and from the operands")
     return Einsum.apply(*ops, spec=",".join(subs) + "->" + out)

@@ -32,6 +32,10 @@ def assert_close(actual: Any, expected: Any, *, rtol: float | None = None,
 
 def _compare(a: Any, b: Any, where: str, rtol: float | None, atol: float | None,
              equal_nan: bool, check_dtype: bool, check_device: bool, msg: str | None) -> None:
+    if a is None or b is None:
+        if a is not b:
+            _fail(f"one is None and the other is not{where}", msg)
+        return
     if isinstance(b, Mapping):
         if not isinstance(a, Mapping) or set(a) != set(b):
             got = sorted(map(str, a)) if isinstance(a, Mapping) else type(a).__name__
@@ -55,8 +59,17 @@ def _compare(a: Any, b: Any, where: str, rtol: float | None, atol: float | None,
         _fail(f"the shapes differ{where}: {x.shape} and {y.shape}", msg)
     if check_dtype and x.dtype != y.dtype:
         _fail(f"the dtypes differ{where}: {x.dtype} and {y.dtype}", msg)
-    if rtol is None:
-        rtol, atol = _DEFAULTS.get(np.promote_types(x.dtype, y.dtype), (0.0, 0.0))
+    if rtol is None:  # the looser of the two dtypes' defaults, as PyTorch
+        rtol, atol = (max(t) for t in zip(_DEFAULTS.get(x.dtype, (0.0, 0.0)),
+                                          _DEFAULTS.get(y.dtype, (0.0, 0.0))))
+    if x.dtype.kind in "biu" and y.dtype.kind in "biu":  # integers: exactly, not via float64
+        x, y = x.astype(object), y.astype(object)
+        if not (x == y).all():
+            bad = x != y
+            n = int(bad.sum())
+            _fail(f"Tensor-likes are not equal{where}!\n\nMismatched elements: {n} / "
+                  f"{bad.size} ({100 * n / bad.size:.1f}%)", msg)
+        return
     xf, yf = x.astype(np.float64) if x.dtype.kind in "biu" else x, \
         y.astype(np.float64) if y.dtype.kind in "biu" else y
     with np.errstate(invalid="ignore", over="ignore"):
