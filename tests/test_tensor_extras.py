@@ -691,3 +691,14 @@ def test_lambda_schedules_load_torchs_state_dicts():
                                                            lr=0.1), lam)
         ours.load_state_dict(theirs.state_dict())  # lr_lambdas: [None] is taken
         assert ours.last_epoch == theirs.last_epoch
+
+
+def test_small_gaps_from_the_second_review():
+    assert tr.ones(3).prod(dtype=tr.int32).dtype == np.int32
+    assert tr.tensor(3.0).roll(1).shape == ()
+    with pytest.raises(TypeError, match="lerp takes floating-point tensors, got int64"):
+        tr.tensor([1, 2]).lerp(tr.tensor([3, 4]), 0.5)
+    with pytest.raises(ValueError, match="select: a 0-d tensor has no axis"):
+        tr.tensor(3.0).select(0, 0)
+    with pytest.raises(ValueError, match="roll: a 0-d tensor has no axis"):
+        tr.tensor(3.0).roll(1, 0)

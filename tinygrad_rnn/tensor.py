@@ -841,7 +841,9 @@ class Tensor:
     negative = neg
 
     def lerp(self, end: Any, weight: Any) -> Tensor:
-        """self + weight (end - self), as ``torch.lerp``."""
+        """self + weight (end - self), as ``torch.lerp`` (of floating-point tensors)."""
+        if self.dtype.kind not in "fc":
+            raise TypeError(f"lerp takes floating-point tensors, got {self.dtype}")
         return self + (end - self) * weight
 
     def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
@@ -1837,6 +1839,8 @@ class Tensor:
         axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
         if len(shifts_) != len(axes):
             raise ValueError(f"roll: {len(shifts_)} shifts for {len(axes)} axes")
+        if self.ndim == 0:
+            raise ValueError("roll: a 0-d tensor has no axis to roll along (give no axis)")
         out = self
         for s, a in zip(shifts_, (normalize_axis(a, self.ndim)[0] for a in axes)):
             n = self.shape[a]
@@ -1874,6 +1878,8 @@ class Tensor:
     def select(self, axis: int, index: int) -> Tensor:
         """The slice at ``index`` along ``axis``, that axis removed (``x[:, index]`` for axis
         1), as ``torch.select``."""
+        if self.ndim == 0:
+            raise ValueError("select: a 0-d tensor has no axis to select from")
         (a,) = normalize_axis(axis, self.ndim)
         return self[(slice(None),) * a + (index,)]
 

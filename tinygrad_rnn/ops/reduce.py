@@ -129,7 +129,7 @@ class Prod(Function):
     def forward(self, x: Any, axis: int, keepdims: bool) -> Any:
         self.axis, self.saved = axis, (x,)
         self.kept = _kept_shape(x.shape, (axis,))
-        return x.prod(axis=axis, keepdims=keepdims)
+        return x.prod(axis=axis, keepdims=keepdims, dtype=x.dtype)  # int32 stays int32
 
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
