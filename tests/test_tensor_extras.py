@@ -702,3 +702,14 @@ def test_small_gaps_from_the_second_review():
         tr.tensor(3.0).select(0, 0)
     with pytest.raises(ValueError, match="roll: a 0-d tensor has no axis"):
         tr.tensor(3.0).roll(1, 0)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("device", DEVICES)
+def test_repeat_interleave_of_counts_alone_as_torch(device):
+    torch = pytest.importorskip("torch")
+    counts = [2, 1, 0, 3]
+    assert tr.repeat_interleave(tr.tensor(counts, device=device)).numpy().tolist() == \
+        torch.repeat_interleave(torch.tensor(counts)).tolist()
+    with pytest.raises(ValueError, match="the counts must be a 1-D integer tensor"):
+        tr.repeat_interleave(tr.ones(3))

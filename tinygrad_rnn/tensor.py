@@ -1513,10 +1513,18 @@ class Tensor:
         return self._overwrite("scatter_add_", lambda old: old.scatter_add(axis, index, src))
 
     @torch_names
-    def repeat_interleave(self, repeats: Any, axis: int | None = None) -> Tensor:
-        """Each slice along ``axis`` repeated in place, as ``torch.repeat_interleave``."""
+    def repeat_interleave(self, repeats: Any = None, axis: int | None = None) -> Tensor:
+        """Each slice along ``axis`` repeated in place, as ``torch.repeat_interleave``; with
+        no ``repeats``, this 1-D integer tensor is the counts, and the result repeats each
+        index i that many times (``tr.repeat_interleave(tr.tensor([2, 1]))`` is [0, 0, 1])."""
         from .ops.movement import repeat_interleave
 
+        if repeats is None:
+            if self.ndim != 1 or self.dtype.kind not in "iu":
+                raise ValueError(f"repeat_interleave(repeats): the counts must be a 1-D "
+                                 f"integer tensor, got shape {self.shape} of {self.dtype}")
+            index = Tensor._wrap(self._dev.xp.arange(self.shape[0], dtype=np.int64), self._dev)
+            return repeat_interleave(index, self, 0)
         return repeat_interleave(self, repeats, axis)
 
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
