@@ -23,14 +23,14 @@ def test_gradients_never_alias_on_any_path():
     a = tr.tensor([1.0, 2.0], requires_grad=True)
     b = tr.tensor([3.0, 4.0], requires_grad=True)
     (a + b).backward(tr.ones(2), create_graph=True)
-    assert a.grad is not b.grad and a.grad.data is not b.grad.data
+    assert a.grad is not b.grad and a.grad._data is not b.grad._data
     x = tr.tensor([1.0, 2.0], requires_grad=True)
     go = tr.tensor([1.0, 1.0])
     (g,) = tr.grad(x + 1, x, go)
-    g.data *= 2  # writable, and not the upstream gradient's memory
+    g._data *= 2  # writable, and not the upstream gradient's memory
     np.testing.assert_array_equal(go.numpy(), [1.0, 1.0])
     (s,) = tr.grad(x.sum(), x)
-    s.data *= 3  # not a read-only broadcast view
+    s._data *= 3  # not a read-only broadcast view
     np.testing.assert_array_equal(s.numpy(), [3.0, 3.0])
 
 
@@ -138,7 +138,7 @@ def test_a_backward_leaking_numpy_on_the_strict_device_names_the_op():
 
 
 def test_strict_namespace_checks_keyword_arguments():
-    a = tr.ones(3, device="strict").data
+    a = tr.ones(3, device="strict")._data
     with pytest.raises(TypeError, match="host numpy.ndarray"):
         STRICT_XP.clip(a, a_min=np.zeros(3), a_max=1)
 

@@ -221,7 +221,7 @@ def test_a_kept_graph_holds_no_gradients(mode):
     x = tr.randn(6, 2, 3, requires_grad=True)
     out, _ = layer(x)
     out.sum().backward(retain_graph=True)
-    refs = [weakref.ref(g.data) for g in [x.grad] + [p.grad for p in layer.parameters()]]
+    refs = [weakref.ref(g._data) for g in [x.grad] + [p.grad for p in layer.parameters()]]
     x.grad = None
     layer.zero_grad()
     gc.collect()

@@ -794,9 +794,9 @@ def test_assigning_a_tensor_to_a_parameters_data_takes_its_array():
     lin = nn.Linear(2, 2)
     w = lin.weight
     lin.weight.data = tr.ones(2, 2)
-    assert lin.weight is w and isinstance(w.data, np.ndarray) and w.requires_grad
+    assert lin.weight is w and isinstance(w.data, tr.Tensor) and w.requires_grad
     np.testing.assert_array_equal(lin(tr.ones(1, 2)).numpy(),
                                   2.0 + lin.bias.numpy()[None, :])
-    with pytest.raises(ValueError, match="parameter.data = a tensor on 'strict' for a "
-                                         "parameter on 'cpu'"):
+    with pytest.raises(ValueError, match="x.data = a tensor on 'strict' for a tensor on "
+                                         "'cpu'"):
         lin.weight.data = tr.ones(2, 2, device="strict")

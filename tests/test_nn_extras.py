@@ -312,10 +312,10 @@ def test_init_distribution_matches_torch(fn, kwargs, kind):
 @pytest.mark.parametrize(("fn", "kwargs", "kind"), INITS, ids=INIT_IDS)
 def test_init_in_place_keeps_dtype_device_and_records_nothing(device, dtype, fn, kwargs, kind):
     w = tr.zeros(4, 6, dtype=dtype, device=device, requires_grad=True)
-    array_type = type(w.data)
+    array_type = type(w._data)
     y = (w * w).sum()  # saved w's zeros before the fill
     out = fn(w, **kwargs)
-    assert out is w and w.dtype == dtype and w.device == device and type(w.data) is array_type
+    assert out is w and w.dtype == dtype and w.device == device and type(w._data) is array_type
     assert w.is_leaf and w.requires_grad and w.grad_fn is None
     assert np.all(w.numpy() != 0)
     y.backward()  # the gradient of the forward that ran: 2 · 0

@@ -576,7 +576,7 @@ def test_optimizer_on_strict_device_keeps_state_there(device):
     clip_grad_norm_(params, 0.1)
     clip_grad_value_(params, 0.01)
     for p in params:
-        assert isinstance(p.data, p._dev.array_type)
+        assert isinstance(p._data, p._dev.array_type)
         for v in opt.state[p].values():
             assert isinstance(v, int) or isinstance(v, p._dev.array_type)
 

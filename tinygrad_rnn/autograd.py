@@ -225,7 +225,7 @@ def run_backward(
             passed.add(id(g))
             t.grad = Tensor._wrap(g if owned else g.copy(), t._dev)
         else:
-            t.grad = Tensor._wrap(t.grad.data + g, t._dev)
+            t.grad = Tensor._wrap(t.grad._data + g, t._dev)
         if _HOOKS.active:
             _HOOKS.stored(t, g, previous, t.grad)
 
@@ -312,7 +312,7 @@ def run_backward(
                         continue  # a leaf that needs none (or needed none: made a result since)
                     if not create_graph and type(g) is not p._dev.array_type:
                         g = _as_device_array(g, p._dev, f"{type(fn).__name__}.backward")
-                    if g.shape != p.data.shape:
+                    if g.shape != p._data.shape:
                         if not _broadcasts_to(p.shape, g.shape):
                             raise RuntimeError(
                                 f"{type(fn).__name__}.backward returned a gradient of shape "
@@ -320,7 +320,7 @@ def run_backward(
                                 "have the input's shape (or a shape it broadcasts to)"
                             )
                         g = sum_to(g, p.shape)
-                    if g.dtype != p.data.dtype:
+                    if g.dtype != p._data.dtype:
                         g = g.astype(p.dtype)
                     if ctx is None:
                         deliver(p, g, fn)
@@ -351,7 +351,7 @@ def _hooked(hooks: list[Any] | None, g: Any, create_graph: bool) -> Any:
             raise RuntimeError(f"a gradient hook returned shape {r.shape} for a gradient of "
                                f"shape {t.shape}")
         t = r if r.dtype == t.dtype else r.to(dtype=t.dtype)
-    return t if create_graph else t.data
+    return t if create_graph else t._data
 
 
 def _holds(fn: Function, a: Any) -> bool:
@@ -366,7 +366,7 @@ def _holds(fn: Function, a: Any) -> bool:
         if s is a:
             return True
     for p in fn.parents or ():  # and now (a graph freed as the walk went: none)
-        if p.data is a:
+        if p._data is a:
             return True
     return False
 
@@ -401,7 +401,7 @@ def deliver_retained(t: Tensor, g: Any, create_graph: bool) -> None:
     if create_graph:  # g + 0: its own tensor, as a leaf's (g flows on to other ops)
         t.grad = g + 0 if t.grad is None else t.grad + g
     else:  # arrays: a copy (g flows on to other ops), or the sum with the stored gradient
-        t.grad = Tensor._wrap(g.copy() if t.grad is None else t.grad.data + g, t._dev)
+        t.grad = Tensor._wrap(g.copy() if t.grad is None else t.grad._data + g, t._dev)
     if _HOOKS.active:
         _HOOKS.stored(t, g, previous, t.grad)
 
@@ -560,7 +560,7 @@ class _UserOp:
             raise TypeError(f"{user.__name__}.forward must return a Tensor or a tuple of "
                             f"Tensors, got {type(out).__name__}")
         self.shapes = [(o.shape, o.dtype) for o in outs]
-        return tuple(o.data for o in outs) if isinstance(out, tuple) else out.data
+        return tuple(o._data for o in outs) if isinstance(out, tuple) else out._data
 
     def backward(self, *gys: Any) -> Any:
         from .tensor import Tensor
@@ -576,7 +576,7 @@ class _UserOp:
                             f"it must return one per argument of apply ({self.n_args}), None "
                             "for those that need none")
         picked = [grads[i] for i in self.at]
-        out = tuple(None if g is None else g.data if isinstance(g, Tensor) else g
+        out = tuple(None if g is None else g._data if isinstance(g, Tensor) else g
                     for g in picked)
         return out if len(out) > 1 else out[0]
 

@@ -83,7 +83,7 @@ def _array(g: Any) -> Any:
     """The array behind a gradient: a Tensor's while ``create_graph=True`` records the pass,
     a NumPy scalar's where an op returned a Python number."""
     if isinstance(g, Tensor):
-        return g.data
+        return g._data
     return g if hasattr(g, "dtype") else np.asarray(g)
 
 
@@ -236,7 +236,7 @@ class Anomaly(Listener):
         self._origin[fn] = origin
         outs = _outputs(out)
         for k, o in enumerate(outs):
-            bad = _nonfinite(o.data)
+            bad = _nonfinite(o._data)
             if bad is None:
                 continue
             which = f"output {k} of {type(fn).__name__}" if len(outs) > 1 else (
@@ -253,8 +253,8 @@ class Anomaly(Listener):
                          f"{type(rec).__name__}.backward as ops")
             msg = f"detect_anomaly: {phase}, {which} holds {bad}. "
             for j, t in enumerate(inputs):
-                if _nonfinite(t.data) is not None:
-                    msg += (f"Its input {j} already held {_nonfinite(t.data)}: the values came "
+                if _nonfinite(t._data) is not None:
+                    msg += (f"Its input {j} already held {_nonfinite(t._data)}: the values came "
                             "in from outside detect_anomaly() (or from the data). ")
                     break
             else:

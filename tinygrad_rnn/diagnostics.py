@@ -136,7 +136,7 @@ def gate_stats(layer: Any, x: Any, threshold: float = 0.1) -> dict[str, float]:
         raise ValueError(f"gate_stats: a plain RNN ({mode}) has no gates; use an LSTM or a GRU")
     with no_grad():
         _, (w_ih, w_hh, b_ih, b_hh, _), x, hs = _unroll(layer, x)
-        h_prev = [Tensor._wrap(x._dev.xp.zeros_like(hs[0].data), x._dev), *hs[:-1]]
+        h_prev = [Tensor._wrap(x._dev.xp.zeros_like(hs[0]._data), x._dev), *hs[:-1]]
         saturated = dict.fromkeys(GATE_NAMES[mode], 0)
         count = 0
         for t, h in enumerate(h_prev):

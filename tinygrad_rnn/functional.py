@@ -51,7 +51,7 @@ def _shift(x: Tensor, axis: int) -> Tensor:
     xp = x._dev.xp
     if x.size == 0:
         return x
-    m = x.data.max(axis=axis, keepdims=True)
+    m = x._data.max(axis=axis, keepdims=True)
     return x - Tensor._wrap(xp.where(m == -np.inf, 0, m), x._dev)
 
 
@@ -105,7 +105,7 @@ def _class_weight(where: str, weight: Tensor | None, x: Tensor) -> Any:
     if weight.shape != (n_classes,):
         raise ValueError(f"{where}: weight must have one entry per class, shape "
                          f"({n_classes},), got {weight.shape}")
-    return weight.data.astype(x.dtype, copy=False)
+    return weight._data.astype(x.dtype, copy=False)
 
 
 def nll_loss(
@@ -150,7 +150,7 @@ def _nll(log_probs: Tensor, target: Any, w: Any, ignore_index: int, where_: str
         )
     lp = _classes_last(log_probs)
     xp, dev = lp._dev.xp, lp._dev
-    tflat = t.data.reshape(-1)
+    tflat = t._data.reshape(-1)
     keep = tflat != ignore_index
     n_classes = lp.shape[1]
     if bool((keep & ((tflat < 0) | (tflat >= n_classes))).any()):
@@ -278,7 +278,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean",
         return l1_loss(input, target, reduction)
     d = _difference("smooth_l1_loss", input, target)
     z = d.abs()
-    return _reduce(where(z.data < beta, 0.5 * d * d / beta, z - 0.5 * beta), reduction)
+    return _reduce(where(z._data < beta, 0.5 * d * d / beta, z - 0.5 * beta), reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean",  # noqa: A002
@@ -290,7 +290,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean",  # 
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
     d = _difference("huber_loss", input, target)
     z = d.abs()
-    loss = where(z.data < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
+    loss = where(z._data < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
     if weight is not None:
         loss = loss * _sample_weight("huber_loss", weight, input)
     return _reduce(loss, reduction)
@@ -312,7 +312,7 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        nonzero = target.data != 0
+        nonzero = target._data != 0
         with np.errstate(invalid="ignore"):  # a negative target gives NaN, as in PyTorch
             t_log_t = where(nonzero, target * where(nonzero, target, 1.0).log(), 0.0)
         loss = t_log_t - target * input
@@ -349,7 +349,7 @@ def binary_cross_entropy(
     if input.shape != target.shape:
         raise ValueError(f"binary_cross_entropy: input shape {input.shape} != target shape "
                          f"{target.shape}")
-    x = input.data
+    x = input._data
     if bool((~((x >= 0) & (x <= 1))).any()):
         raise ValueError("binary_cross_entropy: every input must be a probability in [0, 1] "
                          "(for logits use binary_cross_entropy_with_logits)")
@@ -357,7 +357,7 @@ def binary_cross_entropy(
 
     def log_clamped(p: Tensor) -> Tensor:  # log p, at least -100, with no 1/0 in its gradient
         tiny = np.exp(-100.0)
-        big = p.data > tiny
+        big = p._data > tiny
         return where(big, where(big, p, 1.0).log(), -100.0)
 
     loss = -(target * log_clamped(input) + (1 - target) * log_clamped(1 - input))
@@ -412,7 +412,7 @@ def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = N
     """Rows of ``weight`` picked by integer ``indices`` (any shape); the gradient adds up rows
     picked more than once. The row ``padding_idx``, where given, gets no gradient."""
     _same_device("embedding", "indices", indices, "weight", weight)
-    idx = indices.data if isinstance(indices, Tensor) else weight._dev.to_device(
+    idx = indices._data if isinstance(indices, Tensor) else weight._dev.to_device(
         np.asarray(indices))
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
@@ -433,10 +433,10 @@ def one_hot(indices: Tensor | Any, num_classes: int = -1, dtype: Any = np.int64)
     if t.dtype.kind not in "iu":
         raise TypeError(f"one_hot: indices must be integers, got {t.dtype}")
     xp = t._dev.xp
-    n = int(t.data.max()) + 1 if num_classes < 0 else num_classes
-    if t.size and (bool((t.data < 0).any()) or bool((t.data >= n).any())):
+    n = int(t._data.max()) + 1 if num_classes < 0 else num_classes
+    if t.size and (bool((t._data < 0).any()) or bool((t._data >= n).any())):
         raise ValueError(f"one_hot: indices must lie in [0, {n})")
-    out = t.data[..., None] == xp.arange(n)
+    out = t._data[..., None] == xp.arange(n)
     return Tensor._wrap(out.astype(dtype), t._dev)
 
 
@@ -464,7 +464,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope · x; gradient 1 or negative_slope (the slope at
     x = 0, as PyTorch)."""
-    return where(input.data > 0, input, input * negative_slope)
+    return where(input._data > 0, input, input * negative_slope)
 
 
 def _only(x: Tensor, keep: Any) -> Tensor:
@@ -494,7 +494,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """α (exp(x) - 1) where x <= 0 (expm1: exact near 0), else x; the gradient at 0 is α, the
     left one, as PyTorch's."""
-    neg = input.data <= 0
+    neg = input._data <= 0
     return where(neg, alpha * _only(input, neg).expm1(), input)
 
 
@@ -509,7 +509,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     """x where x > 0, else α (exp(x/α) - 1): continuously differentiable for every α."""
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0 (it divides x)")
-    neg = input.data <= 0
+    neg = input._data <= 0
     return where(neg, alpha * (_only(input, neg) / alpha).expm1(), input)
 
 
@@ -517,7 +517,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     """log(1 + exp(β x)) / β, a smooth relu; x itself where β x > ``threshold``, as PyTorch
     (there the two agree to about exp(-threshold), relatively)."""
     bx = input * beta
-    soft = ~(bx.data > threshold)  # NaN too: NaN gives NaN, as in PyTorch
+    soft = ~(bx._data > threshold)  # NaN too: NaN gives NaN, as in PyTorch
     return where(soft, _only(bx, soft).exp().log1p() / beta, input)
 
 
@@ -533,7 +533,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
                          f"({max_val})")
-    d = input.data
+    d = input._data
     inside = ~((d <= min_val) | (d >= max_val))
     return where(inside, input, input.detach().clip(min_val, max_val))
 
@@ -570,7 +570,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """min(max(x + 3, 0), 6) / 6: 0 below -3, 1 above 3, linear between; gradient 1/6
     strictly between -3 and 3, else 0, as PyTorch's."""
-    d = input.data
+    d = input._data
     inside = (d > -3) & (d < 3)
     return where(inside, (input + 3) / 6, (input.detach() + 3).clip(0, 6) / 6)
 
@@ -578,7 +578,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x hardsigmoid(x): 0 for x <= -3, x for x >= 3, x (x + 3) / 6 between (Howard et al.,
     2019). Its gradient at -3 is 0 and at 3 is 1, as PyTorch's."""
-    d = input.data
+    d = input._data
     middle = (d > -3) & (d < 3)
     m = _only(input, middle)
     return where(d <= -3, 0.0, where(middle, m * (m + 3) / 6, input))
@@ -650,7 +650,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
     def unit(x: Tensor) -> Tensor:
         n = x.norm(2, dim, keepdims=True)
-        at_least_eps = Tensor._wrap(n._dev.xp.maximum(n.data, eps), n._dev)
+        at_least_eps = Tensor._wrap(n._dev.xp.maximum(n._data, eps), n._dev)
         return x / (at_least_eps + (n - n.detach()))  # the value max(n, eps), the gradient n's
 
     return (unit(x1) * unit(x2)).sum(dim)

@@ -41,7 +41,7 @@ import numpy as np
 
 from .autograd import enable_grad
 from .backend import device_of
-from .tensor import Tensor, _as_device_array, host_array
+from .tensor import Tensor, _as_device_array, _pass_on, host_array
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
@@ -149,7 +149,9 @@ def _write(p: Tensor, new: Any) -> None:
     """p takes the updated values as a new array (copy on write): an array that a graph saved
     keeps the values its forward used, so a backward after a step is never a mix of old and new
     weights."""
-    p.data = _as_device_array(new, p._dev, "an optimizer step").astype(p.data.dtype, copy=False)
+    p._data = _as_device_array(new, p._dev, "an optimizer step").astype(p._data.dtype, copy=False)
+    if getattr(p, "_views", None):  # views of p (a p.data held, p.T) see it, as in PyTorch
+        _pass_on(p, set())
 
 
 class Optimizer:
@@ -234,7 +236,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad = Tensor._wrap(p._dev.xp.zeros_like(p.grad.data), p._dev)
+                    p.grad = Tensor._wrap(p._dev.xp.zeros_like(p.grad._data), p._dev)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient (those with ``grad is None`` are skipped).
@@ -253,7 +255,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad.data
+                g = p.grad._data
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}
@@ -463,7 +465,7 @@ class SGD(Optimizer):
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         mu, wd = group["momentum"], group["weight_decay"]
         if wd:
-            g = g + wd * p.data
+            g = g + wd * p._data
         if mu:
             b = state.get("momentum_buffer")
             if b is None:
@@ -472,7 +474,7 @@ class SGD(Optimizer):
                 b *= mu
                 b += (1.0 - group["dampening"]) * g
             g = g + mu * b if group["nesterov"] else b
-        _write(p, p.data - group["lr"] * g)
+        _write(p, p._data - group["lr"] * g)
 
 
 class Adam(Optimizer):
@@ -512,22 +514,22 @@ class Adam(Optimizer):
         xp = p._dev.xp
         lr, wd, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
         if not state:
-            state.update(step=0, exp_avg=xp.zeros_like(p.data), exp_avg_sq=xp.zeros_like(p.data))
+            state.update(step=0, exp_avg=xp.zeros_like(p._data), exp_avg_sq=xp.zeros_like(p._data))
         if wd and self._decoupled:
-            _write(p, p.data * (1.0 - lr * wd))
+            _write(p, p._data * (1.0 - lr * wd))
         elif wd:
-            g = g + wd * p.data
+            g = g + wd * p._data
         state["step"] += 1
         t = state["step"]
         m, v = _moments(state, g, beta1, beta2)
         if group["amsgrad"]:
             v_max = state.get("max_exp_avg_sq")
             if v_max is None:
-                v_max = state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+                v_max = state["max_exp_avg_sq"] = xp.zeros_like(p._data)
             xp.maximum(v_max, v, out=v_max)
             v = v_max
         denom = xp.sqrt(v) / math.sqrt(1.0 - beta2**t) + group["eps"]
-        _write(p, p.data - (lr / (1.0 - beta1**t)) * (m / denom))
+        _write(p, p._data - (lr / (1.0 - beta1**t)) * (m / denom))
 
 
 def _check_adam_like(group: dict[str, Any]) -> dict[str, Any]:
@@ -597,9 +599,9 @@ class RMSprop(Optimizer):
         xp = p._dev.xp
         alpha, wd, mu = group["alpha"], group["weight_decay"], group["momentum"]
         if not state:
-            state.update(step=0, square_avg=xp.zeros_like(p.data))
+            state.update(step=0, square_avg=xp.zeros_like(p._data))
         if wd:
-            g = g + wd * p.data
+            g = g + wd * p._data
         state["step"] += 1
         s = state["square_avg"]
         s *= alpha
@@ -607,7 +609,7 @@ class RMSprop(Optimizer):
         if group["centered"]:
             a = state.get("grad_avg")
             if a is None:
-                a = state["grad_avg"] = xp.zeros_like(p.data)
+                a = state["grad_avg"] = xp.zeros_like(p._data)
             a += (1.0 - alpha) * (g - a)
             d = xp.sqrt(s - a * a) + group["eps"]
         else:
@@ -615,12 +617,12 @@ class RMSprop(Optimizer):
         if mu > 0:
             b = state.get("momentum_buffer")
             if b is None:
-                b = state["momentum_buffer"] = xp.zeros_like(p.data)
+                b = state["momentum_buffer"] = xp.zeros_like(p._data)
             b *= mu
             b += g / d
-            _write(p, p.data - group["lr"] * b)
+            _write(p, p._data - group["lr"] * b)
         else:
-            _write(p, p.data - group["lr"] * (g / d))
+            _write(p, p._data - group["lr"] * (g / d))
 
 
 class Adagrad(Optimizer):
@@ -663,14 +665,14 @@ class Adagrad(Optimizer):
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = p._dev.xp
         if not state:
-            state.update(step=0, sum=xp.full_like(p.data, group["initial_accumulator_value"]))
+            state.update(step=0, sum=xp.full_like(p._data, group["initial_accumulator_value"]))
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
+            g = g + group["weight_decay"] * p._data
         state["step"] += 1
         s = state["sum"]
         s += g * g
         clr = group["lr"] / (1.0 + (state["step"] - 1) * group["lr_decay"])
-        _write(p, p.data - clr * (g / (xp.sqrt(s) + group["eps"])))
+        _write(p, p._data - clr * (g / (xp.sqrt(s) + group["eps"])))
 
 
 class Adamax(Optimizer):
@@ -701,15 +703,15 @@ class Adamax(Optimizer):
         xp = p._dev.xp
         beta1, beta2 = group["betas"]
         if not state:
-            state.update(step=0, exp_avg=xp.zeros_like(p.data), exp_inf=xp.zeros_like(p.data))
+            state.update(step=0, exp_avg=xp.zeros_like(p._data), exp_inf=xp.zeros_like(p._data))
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
+            g = g + group["weight_decay"] * p._data
         state["step"] += 1
         m, u = state["exp_avg"], state["exp_inf"]
         m += (1.0 - beta1) * (g - m)
         u *= beta2
         xp.maximum(u, xp.abs(g) + group["eps"], out=u)
-        _write(p, p.data - (group["lr"] / (1.0 - beta1 ** state["step"])) * (m / u))
+        _write(p, p._data - (group["lr"] / (1.0 - beta1 ** state["step"])) * (m / u))
 
 
 def _moments(state: dict[str, Any], g: Any, beta1: float, beta2: float) -> tuple[Any, Any]:
@@ -727,9 +729,9 @@ def _decay_weights(p: Tensor, g: Any, group: Mapping[str, Any]) -> Any:
     ``decoupled_weight_decay``, AdamW's ``p <- p * (1 - lr * weight_decay)`` (p written)."""
     wd = group["weight_decay"]
     if wd and group["decoupled_weight_decay"]:
-        _write(p, p.data * (1.0 - group["lr"] * wd))
+        _write(p, p._data * (1.0 - group["lr"] * wd))
     elif wd:
-        g = g + wd * p.data
+        g = g + wd * p._data
     return g
 
 
@@ -772,8 +774,8 @@ class NAdam(Optimizer):
         xp = p._dev.xp
         lr, (beta1, beta2), psi = group["lr"], group["betas"], group["momentum_decay"]
         if not state:
-            state.update(step=0, mu_product=1.0, exp_avg=xp.zeros_like(p.data),
-                         exp_avg_sq=xp.zeros_like(p.data))
+            state.update(step=0, mu_product=1.0, exp_avg=xp.zeros_like(p._data),
+                         exp_avg_sq=xp.zeros_like(p._data))
         g = _decay_weights(p, g, group)
         state["step"] += 1
         t = state["step"]
@@ -783,7 +785,7 @@ class NAdam(Optimizer):
         mu_product = state["mu_product"]
         m, v = _moments(state, g, beta1, beta2)
         d = xp.sqrt(v / (1.0 - beta2**t)) + group["eps"]
-        _write(p, p.data - (lr * (1.0 - mu) / (1.0 - mu_product)) * (g / d)
+        _write(p, p._data - (lr * (1.0 - mu) / (1.0 - mu_product)) * (g / d)
                - (lr * mu_next / (1.0 - mu_product * mu_next)) * (m / d))
 
 
@@ -822,7 +824,7 @@ class RAdam(Optimizer):
         xp = p._dev.xp
         lr, (beta1, beta2) = group["lr"], group["betas"]
         if not state:
-            state.update(step=0, exp_avg=xp.zeros_like(p.data), exp_avg_sq=xp.zeros_like(p.data))
+            state.update(step=0, exp_avg=xp.zeros_like(p._data), exp_avg_sq=xp.zeros_like(p._data))
         g = _decay_weights(p, g, group)
         state["step"] += 1
         t = state["step"]
@@ -834,9 +836,9 @@ class RAdam(Optimizer):
             r_t = math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
                             / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
             step = lr * r_t * math.sqrt(bc2) / bc1
-            _write(p, p.data - step * (m / (xp.sqrt(v) + group["eps"])))
+            _write(p, p._data - step * (m / (xp.sqrt(v) + group["eps"])))
         else:  # too early for the adaptive rate: plain momentum SGD
-            _write(p, p.data - (lr / bc1) * m)
+            _write(p, p._data - (lr / bc1) * m)
 
 
 class Adadelta(Optimizer):
@@ -873,10 +875,10 @@ class Adadelta(Optimizer):
         xp = p._dev.xp
         rho, eps = group["rho"], group["eps"]
         if not state:
-            state.update(step=0, square_avg=xp.zeros_like(p.data),
-                         acc_delta=xp.zeros_like(p.data))
+            state.update(step=0, square_avg=xp.zeros_like(p._data),
+                         acc_delta=xp.zeros_like(p._data))
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
+            g = g + group["weight_decay"] * p._data
         state["step"] += 1
         s, a = state["square_avg"], state["acc_delta"]
         s *= rho
@@ -884,7 +886,7 @@ class Adadelta(Optimizer):
         d = xp.sqrt(a + eps) / xp.sqrt(s + eps) * g
         a *= rho
         a += (1.0 - rho) * (d * d)
-        _write(p, p.data - group["lr"] * d)
+        _write(p, p._data - group["lr"] * d)
 
 
 # ---- learning-rate schedules ------------------------------------------------------------------

@@ -151,9 +151,11 @@ class Function:
                     raise ValueError(
                         f"{cls.__name__}: tensors are on different devices: {dev.name!r} and "
                         f"{t._dev.name!r}; move one with .to(device)")
-                arrays.append(t.data)
                 if t.requires_grad:
                     needs = True
+                    if t._base is not None and t._base.stale:
+                        t._refresh()  # a view whose base changed: its place in the graph
+                arrays.append(t._data)
         except (IndexError, AttributeError):  # checked only on failure: this runs per op
             _refuse_non_tensors(cls.__name__, inputs)
             raise
@@ -197,10 +199,11 @@ class Function:
 
         Each saved array is replaced by the tensor it stands for: an input by that input, the
         output by a tensor made by this very op (so its derivative flows back through it), and
-        anything else (masks, indices) by a constant. An input updated since (copy on write:
-        an optimizer step, ``-=``) has a new array: the op's old one stands for it, as
-        ``p - p.detach() + old``, so the values are the forward's and the derivative still
-        reaches p.
+        anything else (masks, indices) by a constant. A leaf updated since (copy on write: an
+        optimizer step, ``-=``) has a new array: the op's old one stands for it, as ``p -
+        p.detach() + old``, so the values are the forward's and the derivative still reaches
+        p; any other input changed since (an in-place write into it, or into the tensor it is
+        a view of) is the graph node it was (``edges``), with its old array.
         """
         arrays, xp = self.saved, self.xp
         dev = parents[0]._dev
@@ -210,13 +213,15 @@ class Function:
                 return a
             for p, old, (ctx, out) in zip(parents, self.inputs, self.edges):
                 if a is old:
-                    if p._ctx is not ctx or p._out != out:  # made another op's result since
+                    # made another op's result since, or a view whose base changed since
+                    if p._ctx is not ctx or p._out != out or (
+                            p._data is not old and (ctx is not None or p._base is not None)):
                         if ctx is None:  # a constant then
                             return a
                         then = Tensor._wrap(a, dev, True)
                         then._ctx, then._out = ctx, out
                         return then
-                    return p if p.data is old else p - p.detach() + old
+                    return p if p._data is old else p - p.detach() + old
             if a is self.y:
                 twin = Tensor._wrap(a, dev, True)
                 twin._ctx = self
@@ -305,13 +310,12 @@ def _as_device_array(y: Any, dev: Device, where: str) -> Any:
 class Tensor:
     """An n-dimensional array on a device, that can record the ops applied to it."""
 
-    # _view_of (set by basic indexing, split, chunk, unbind and the views: reshape/view,
-    # transposes, expand, detach; unset otherwise): (a weak reference to the tensor this one
-    # is a part or view of, the array it was made with), so that an in-place write into it,
-    # which would not reach that tensor here (copy on write), is refused instead of lost
-    # (_check_write); see part_of
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_view_of",
-                 "_indexed", "_hooks", "__weakref__")
+    # _data: the array (a NumPy or CuPy array; ``x.data`` is a tensor, as in PyTorch).
+    # _base: for a view (basic indexing, split, chunk, unbind, reshape/view, transposes,
+    # expand, unfold, detach, .data), how it was taken from which tensor (_ViewOf), else
+    # None; _views: weak references to the views taken from this tensor, unset or None
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_base", "_views",
+                 "_hooks", "__weakref__")
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
     __array_priority__ = 1000
 
@@ -335,43 +339,72 @@ class Tensor:
         if dtype is None and not isinstance(data, Tensor):
             dtype = default_dtype()
         t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
-        self.data, self._dev, self._out = t.data, t._dev, 0
+        self._data, self._dev, self._out = t._data, t._dev, 0
+        self._base = self._views = None
         self.requires_grad, self.grad, self._ctx = t.requires_grad, None, None
 
     @staticmethod
     def _wrap(data: Any, dev: Device | str, requires_grad: bool = False) -> Tensor:
         """A tensor around ``data`` as it is (no copy, no checks): the engine's constructor."""
         t = Tensor.__new__(Tensor)
-        t.data = data
+        t._data = data
         t._dev = dev if isinstance(dev, Device) else get_device(dev)
         t.requires_grad = requires_grad
         t.grad = None
         t._ctx = None
         t._out = 0  # which output of its op (ops with several outputs)
+        t._base = None  # (and _views unset: read with getattr)
         return t
 
     # ---- attributes -----------------------------------------------------------------------
     @property
+    def data(self) -> Tensor:
+        """The values, as a tensor outside the graph, as PyTorch's ``x.data``: like
+        ``detach()``, an in-place write into it (``p.data.uniform_(-k, k)``,
+        ``p.data.add_(g, alpha=-lr)``) changes x's values and nothing of the graph, even where
+        autograd records. (The array itself is ``x.numpy()``, a host copy.)"""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """``x.data = value``: an array, or a Tensor, whose values x takes (as PyTorch's
+        ``p.data = other``; on x's device), leaving its place in the graph as it is; views
+        taken from x before keep their values."""
+        if isinstance(value, Tensor):
+            if value._dev is not self._dev:
+                raise ValueError(f"x.data = a tensor on {value.device!r} for a tensor on "
+                                 f"{self.device!r}: move it first with .to(device)")
+            value = value._data
+        elif not isinstance(value, self._dev.array_type):
+            raise TypeError(f"x.data = a {type(value).__name__}: give a Tensor or an array "
+                            f"on {self.device!r}")
+        for v in _views_of(self):
+            v._base = None
+        self._views = None
+        self._base = None
+        self._data = value
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        return tuple(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> _Size:
         """The number of elements, as NumPy's ``a.size``; called, the shape, as PyTorch's
         ``x.size()`` (``x.size(dim)``: one axis)."""
-        return _Size(self.data.size, self.shape)
+        return _Size(self._data.size, self.shape)
 
     def numel(self) -> int:
         """The number of elements (PyTorch's name)."""
-        return int(self.data.size)
+        return int(self._data.size)
 
     @property
     def device(self) -> device:
@@ -386,15 +419,17 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors the user made (and for results of ops that needed no gradient)."""
+        self._refresh()
         return self._ctx is None
 
     @property
     def grad_fn(self) -> Function | None:
         """The op that made this tensor (None for a leaf)."""
+        self._refresh()
         return self._ctx
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self._data)
 
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", precision=4, threshold=20,
@@ -440,7 +475,7 @@ class Tensor:
     # ---- leaving the graph, moving, converting -------------------------------------------
     def numpy(self) -> np.ndarray:
         """A host NumPy copy of the values (never a view into the tensor)."""
-        return np.array(self._dev.to_host(self.data), copy=True)
+        return np.array(self._dev.to_host(self._data), copy=True)
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
@@ -458,7 +493,7 @@ class Tensor:
         if self._ctx is not None:
             raise RuntimeError("copy.deepcopy copies leaf tensors only (as PyTorch): this one "
                                "was made by an op; copy x.detach() for its values")
-        new = _rebuild(type(self), self.data.copy(), self._dev, self.requires_grad)
+        new = _rebuild(type(self), self._data.copy(), self._dev, self.requires_grad)
         memo[id(self)] = new
         new.grad = None if self.grad is None else copy.deepcopy(self.grad, memo)
         return new
@@ -466,7 +501,7 @@ class Tensor:
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
         """Pickling keeps the values (as a host array), the device, ``requires_grad`` and the
         class; not ``.grad`` or the graph, as PyTorch. (``tr.save`` never pickles.)"""
-        host = self._dev.to_host(self.data)
+        host = self._dev.to_host(self._data)
         return (_rebuild, (type(self), np.array(host), self._dev.name, self.requires_grad))
 
     def detach(self) -> Tensor:
@@ -475,7 +510,7 @@ class Tensor:
         It shares memory with this tensor but is a distinct array object: create_graph maps an
         op's saved arrays back to its inputs by identity, and must not mistake one for the
         other (``x * x.detach()``)."""
-        return view_of(self, Tensor._wrap(self.data.view(), self._dev, False))
+        return _view(self, Tensor._wrap(self._data.view(), self._dev, False), "detach", None)
 
     def to(self, device: str | None = None, dtype: DTypeLike = None) -> Tensor:
         """This tensor on another device and/or with another dtype (differentiable).
@@ -534,7 +569,7 @@ class Tensor:
     def contiguous(self) -> Tensor:
         """This tensor itself if its array is in C order, else a copy in C order, as
         PyTorch's (so a write into the result is its own, there as here)."""
-        if self.data.flags.c_contiguous:
+        if self._data.flags.c_contiguous:
             return self
         return self.clone()
 
@@ -573,9 +608,9 @@ class Tensor:
                     f"backward(): grad can be implicitly created only for scalar outputs, but "
                     f"this tensor has shape {self.shape}; pass gradient= of that shape"
                 )
-            g = self._dev.xp.ones(self.data.shape, dtype=self.dtype)
+            g = self._dev.xp.ones(self._data.shape, dtype=self.dtype)
         else:
-            g = gradient.data if isinstance(gradient, Tensor) else gradient
+            g = gradient._data if isinstance(gradient, Tensor) else gradient
             if isinstance(gradient, Tensor) and gradient._dev is not self._dev:
                 raise ValueError(
                     f"backward(): gradient is on {gradient.device!r}, tensor on {self.device!r}"
@@ -604,6 +639,7 @@ class Tensor:
         The graph is freed afterwards unless ``retain_graph`` (default: ``create_graph``).
         With ``create_graph=True`` the stored gradients are themselves differentiable.
         """
+        self._refresh()
         g = self._initial_grad(gradient, create_graph)
         if retain_graph is None:
             retain_graph = create_graph
@@ -617,8 +653,8 @@ class Tensor:
         if isinstance(other, Tensor):
             return other
         t = type(other)
-        if (t is float or t is int) and self.data.dtype.kind in "fc":  # the common case, fast
-            return Tensor._wrap(self._dev.xp.asarray(other, dtype=self.data.dtype), self._dev)
+        if (t is float or t is int) and self._data.dtype.kind in "fc":  # the common case, fast
+            return Tensor._wrap(self._dev.xp.asarray(other, dtype=self._data.dtype), self._dev)
         if isinstance(other, (int, float, bool, np.number, np.bool_)):
             kind = self.dtype.kind
             if isinstance(other, (bool, np.bool_)) or (
@@ -645,11 +681,11 @@ class Tensor:
         float32, int32 with a 0-d int64 one int32)."""
         o = self._lift(other)
         a, b = (o, self) if reflected else (self, o)
-        if a.data.dtype == b.data.dtype and not (divide and a.dtype.kind not in "fc"):
+        if a._data.dtype == b._data.dtype and not (divide and a.dtype.kind not in "fc"):
             return a, b
         if (a.ndim == 0) != (b.ndim == 0) and _KIND.get(a.dtype.kind) == _KIND.get(b.dtype.kind):
             a, b = (a.to(dtype=b.dtype), b) if a.ndim == 0 else (a, b.to(dtype=a.dtype))
-            if a.data.dtype == b.data.dtype and not (divide and a.dtype.kind not in "fc"):
+            if a._data.dtype == b._data.dtype and not (divide and a.dtype.kind not in "fc"):
                 return a, b
         fa, fb = a.dtype.kind in "fc", b.dtype.kind in "fc"
         if fa != fb:
@@ -711,7 +747,7 @@ class Tensor:
         return Remainder.apply(*self._pair_not_bool(other, "%", reflected=True))
 
     # ---- in place: x += y and friends ------------------------------------------------------
-    def copy_(self, src: Any) -> Tensor:
+    def copy_(self, src: Any, what: str = "copy_") -> Tensor:
         """Write ``src`` (broadcast to this shape, cast to this dtype; from any device, as
         PyTorch's) into this tensor, in place, under the rules of ``_overwrite``."""
         o = self._lift(src)
@@ -720,26 +756,24 @@ class Tensor:
         except ValueError:
             fits = False
         if not fits:
-            raise ValueError(f"copy_: a source of shape {o.shape} does not broadcast to this "
+            raise ValueError(f"{what}: a source of shape {o.shape} does not broadcast to this "
                              f"tensor's shape {self.shape}")
         if o._dev is not self._dev:
             o = o.to(self.device)
-        return self._overwrite("copy_", lambda old: o.broadcast_to(self.shape).clone(),
+        return self._overwrite(what, lambda old: o.broadcast_to(self.shape).clone(),
                                casting="unsafe")  # copy_ converts, as PyTorch's
 
     def fill_(self, value: Any) -> Tensor:
-        return self.copy_(value)
+        return self.copy_(value, "fill_")
 
     def zero_(self) -> Tensor:
-        return self.copy_(0)
+        return self.copy_(0, "zero_")
 
     def _inplace(self, other: Any, sign: str, what: str = "") -> Tensor:
         """``self <sign>= other``, under the rules of ``_overwrite``: so ``with tr.no_grad():
         w -= lr * w.grad`` updates the leaf w, and ``h = w * x; h += b`` is recorded, as in
-        PyTorch. A view (``d = w.detach(); d -= g``) is refused as by ``_check_write``; a part
-        made by ``x[index]`` is not, for ``x[index] += y``."""
-        if not what:
-            self._check_write(f"in-place {sign}=", augmented=True)
+        PyTorch. Into a view (``x[0] += 1``, ``d = w.detach(); d -= g``), the write goes
+        through to the tensor it was taken from."""
         o = self._lift(other)
         if o._dev is not self._dev:
             raise ValueError(f"in-place {sign}=: the other tensor is on {o.device!r}, this one "
@@ -755,7 +789,7 @@ class Tensor:
                             f"in this {self.dtype} tensor")
         fn = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
         return self._overwrite(what or f"in-place {sign}=", lambda old: fn[sign](
-            *old._pair(o, divide=sign == "/")), check=False)
+            *old._pair(o, divide=sign == "/")))
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._inplace(other, "+")
@@ -785,8 +819,7 @@ class Tensor:
                                 f"stored in this {self.dtype} tensor")
             return new
 
-        self._check_write(f"in-place {op}=", augmented=True)
-        return self._overwrite(f"in-place {op}=", compute, check=False)
+        return self._overwrite(f"in-place {op}=", compute)
 
     def __ipow__(self, other: Any) -> Tensor:
         return self._in_place_op(other, "**", operator.pow)
@@ -913,10 +946,10 @@ class Tensor:
         """``~x``: logical not of a bool tensor, bitwise not of an integer one, as PyTorch."""
         if self.dtype.kind not in "biu":
             raise TypeError(f"~x needs a bool or integer tensor, not {self.dtype}")
-        return self._mask(~self.data)
+        return self._mask(~self._data)
 
     def logical_not(self) -> Tensor:
-        return self._mask(self.data == 0)
+        return self._mask(self._data == 0)
 
     def _bitwise(self, other: Any, op: str) -> Tensor:
         """``x & y``, ``x | y``, ``x ^ y`` of bool or integer tensors (or Python bools and
@@ -960,13 +993,13 @@ class Tensor:
         return self._mask((a != 0) ^ (b != 0))
 
     def isnan(self) -> Tensor:
-        return self._mask(self._dev.xp.isnan(self.data))
+        return self._mask(self._dev.xp.isnan(self._data))
 
     def isinf(self) -> Tensor:
-        return self._mask(self._dev.xp.isinf(self.data))
+        return self._mask(self._dev.xp.isinf(self._data))
 
     def isfinite(self) -> Tensor:
-        return self._mask(self._dev.xp.isfinite(self.data))
+        return self._mask(self._dev.xp.isfinite(self._data))
 
     def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
                  equal_nan: bool = False) -> bool:
@@ -1015,7 +1048,7 @@ class Tensor:
         """The two arrays a comparison compares, promoted as arithmetic promotes them: a 0-d
         tensor beside one with axes takes its dtype within a kind (float32 [0.1] == a 0-d
         float64 0.1 is True, as in PyTorch)."""
-        a, b = self.data, self._lift(other).data
+        a, b = self._data, self._lift(other)._data
         if a.dtype != b.dtype and (a.ndim == 0) != (b.ndim == 0) and \
                 _KIND.get(a.dtype.kind) == _KIND.get(b.dtype.kind):
             a, b = (a.astype(b.dtype), b) if a.ndim == 0 else (a, b.astype(a.dtype))
@@ -1192,12 +1225,12 @@ class Tensor:
     def any(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """Whether any element over ``axis`` is nonzero (NaN counts): bool, never requiring
         grad (PyTorch gives uint8 for uint8, bool otherwise)."""
-        return self._mask(self.data.any(axis=normalize_axis(axis, self.ndim), keepdims=keepdims))
+        return self._mask(self._data.any(axis=normalize_axis(axis, self.ndim), keepdims=keepdims))
 
     @torch_names
     def all(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """Whether every element over ``axis`` is nonzero, as ``any``."""
-        return self._mask(self.data.all(axis=normalize_axis(axis, self.ndim), keepdims=keepdims))
+        return self._mask(self._data.all(axis=normalize_axis(axis, self.ndim), keepdims=keepdims))
 
     @torch_names
     def amax(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
@@ -1268,7 +1301,7 @@ class Tensor:
         return argsort(self, axis, descending, stable)
 
     def _arg(self, fn: Any, axis: int | None, keepdims: bool) -> Tensor:
-        i = fn(self.data, axis=axis).astype(np.int64)
+        i = fn(self._data, axis=axis).astype(np.int64)
         if keepdims:  # NumPy's keepdims=, as a reshape (CuPy's argmax has no keepdims)
             i = i.reshape([1] * self.ndim if axis is None else
                           [1 if k == axis % max(self.ndim, 1) else n
@@ -1279,7 +1312,7 @@ class Tensor:
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return view_of(self, Reshape.apply(self, shape=shape))
+        return _reshaped(self, Reshape.apply(self, shape=shape))
 
     view = reshape
 
@@ -1297,10 +1330,9 @@ class Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         reverse = normalize_axis(axes, self.ndim)
-        out = self[tuple(slice(None, None, -1) if i in reverse else slice(None)
-                         for i in range(self.ndim))]
-        out._view_of = None  # a copy in PyTorch: a write into it is its own
-        return out
+        # a copy in PyTorch (a write into it is its own): not marked as a view
+        return GetItem.apply(self, index=tuple(slice(None, None, -1) if i in reverse
+                                               else slice(None) for i in range(self.ndim)))
 
     @torch_names
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
@@ -1334,7 +1366,8 @@ class Tensor:
             axes = (dims,) if not axes else _both("permute", "axes", "dims")
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return view_of(self, Transpose.apply(self, axes=axes or None))  # none given: reversed
+        axes = tuple(axes) or None  # none given: reversed
+        return _view(self, Transpose.apply(self, axes=axes), "transpose", axes)
 
     def swapaxes(self, a: int, b: int) -> Tensor:
         n = self.ndim
@@ -1343,11 +1376,11 @@ class Tensor:
                              f"(shape {self.shape})")
         axes = list(range(n))
         axes[a], axes[b] = axes[b], axes[a]
-        return view_of(self, Transpose.apply(self, axes=tuple(axes)))
+        return _view(self, Transpose.apply(self, axes=tuple(axes)), "transpose", tuple(axes))
 
     @property
     def T(self) -> Tensor:
-        return view_of(self, Transpose.apply(self, axes=None))
+        return _view(self, Transpose.apply(self, axes=None), "transpose", None)
 
     def t(self) -> Tensor:
         """The transpose of a tensor of at most 2 axes, as PyTorch's ``x.t()``."""
@@ -1369,7 +1402,7 @@ class Tensor:
         x = x.broadcast_to(tuple(d for r, n in zip(reps, shape) for d in (r, n)))
         out = x.reshape(*[r * n for r, n in zip(reps, shape)])
         # a copy, as PyTorch's, even where every count is 1 (a reshape would share memory)
-        return out.clone() if self._dev.xp.may_share_memory(out.data, self.data) else out
+        return out.clone() if self._dev.xp.may_share_memory(out._data, self._data) else out
 
     @torch_names
     def narrow(self, axis: int, start: int, length: int) -> Tensor:
@@ -1383,7 +1416,8 @@ class Tensor:
         return self[(slice(None),) * a + (slice(start, start + length),)]
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        return view_of(self, BroadcastTo.apply(self, shape=tuple(shape)))
+        out = BroadcastTo.apply(self, shape=tuple(shape))
+        return _view(self, out, "expand", out.shape)
 
     def expand(self, *shape: Any) -> Tensor:
         """PyTorch's ``expand``: like ``broadcast_to``, and -1 keeps a size."""
@@ -1411,29 +1445,8 @@ class Tensor:
         out = GetItem.apply(self, index=idx)
         if all(isinstance(i, (int, np.integer, slice)) and not isinstance(i, bool) or i is None
                or i is Ellipsis for i in (idx if isinstance(idx, tuple) else (idx,))):
-            out._view_of = part_of(self, out)  # basic indexing: a part of this tensor
-            out._indexed = True  # one that x[index] += y writes back
+            _view(self, out, "index", idx)  # basic indexing: a part of this tensor
         return out
-
-    def _check_write(self, what: str, augmented: bool = False) -> None:
-        """Refuse an in-place write into a part or view of a live tensor (made by basic
-        indexing, ``split``, ``chunk``, ``unbind``, ``reshape``/``view``, a transpose,
-        ``expand`` or ``detach``): in-place ops here write a new array (copy on write), so
-        that tensor would not change, where in PyTorch it does. ``augmented``: the write is
-        ``+=`` and its kind, which a part made by ``x[index]`` may take (``x[index] += y``
-        is ``x.__setitem__(index, x[index] += y)``, which writes the part back into x)."""
-        wholes, made = getattr(self, "_view_of", None) or ((), None)
-        if augmented and getattr(self, "_indexed", False):
-            return
-        if self.data is made and any(w() is not None for w in wholes):
-            raise RuntimeError(
-                f"{what} into a part or view of another tensor (x[...], a piece of split, "
-                "chunk or unbind, or x.reshape/view/T/transpose/permute/expand/detach()) "
-                "would change only that part or view here: in-place ops write a new array "
-                "(copy on write), so, unlike PyTorch, the change does not reach the tensor it "
-                "was taken from. Write into that tensor instead: x[index] = value or "
-                "x.copy_(...) (under tr.no_grad() for a parameter), or make it your own "
-                "with .clone() first")
 
     def __setitem__(self, index: Index, value: Any) -> None:
         """``x[index] = value``, as in PyTorch, under the rules of ``_overwrite``: recorded
@@ -1448,13 +1461,13 @@ class Tensor:
         try:
             idx = _normalize_index(index, self._dev, self.ndim)
             if isinstance(idx, IntsFirst):
-                part = self.data[idx.first]  # a view
+                part = self._data[idx.first]  # a view
                 idx = idx._replace(then=check_index(self._dev.xp, idx.then, part.shape,
                                                     idx.first))
                 target = part[idx.then].shape
             else:
                 idx = check_index(self._dev.xp, idx, self.shape)
-                target = self.data[idx].shape
+                target = self._data[idx].shape
             lead = v.ndim - len(target)  # NumPy drops leading axes of size 1, as PyTorch
             if lead > 0 and all(n == 1 for n in v.shape[:lead]):
                 v = v.reshape(v.shape[lead:])
@@ -1532,9 +1545,8 @@ class Tensor:
         as ``torch.Tensor.unfold`` (a copy, where PyTorch's is a view)."""
         from .ops.movement import unfold
 
-        out = unfold(self, dimension, size, step)
-        out._view_of = part_of(self, out)  # a view in PyTorch: a write into it is refused
-        return out
+        return _view(self, unfold(self, dimension, size, step), "unfold",
+                     (dimension, size, step))  # a view in PyTorch: a write into it is refused
 
     def masked_select(self, mask: Tensor) -> Tensor:
         """The elements where the bool ``mask`` (broadcast) is True, 1-D, as
@@ -1584,46 +1596,40 @@ class Tensor:
     # ---- in place, by PyTorch's names: each refused into a part or view of a live tensor --
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         """``self += alpha * other``, in place (the rules of ``+=``)."""
-        self._check_write("add_")
         return self._inplace(other if alpha == 1 else other * alpha, "+", "add_")
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         """``self -= alpha * other``, in place (the rules of ``-=``)."""
-        self._check_write("sub_")
         return self._inplace(other if alpha == 1 else other * alpha, "-", "sub_")
 
     def mul_(self, other: Any) -> Tensor:
-        self._check_write("mul_")
         return self._inplace(other, "*", "mul_")
 
     def div_(self, other: Any) -> Tensor:
-        self._check_write("div_")
         return self._inplace(other, "/", "div_")
 
-    def _overwrite(self, what: str, compute: Callable[[Tensor], Tensor], check: bool = True,
+    def _overwrite(self, what: str, compute: Callable[[Tensor], Tensor],
                    casting: str = "same_kind") -> Tensor:
         """Give this tensor, in place, the values ``compute(old)`` of its shape, where ``old``
-        stands for its current values: every reference to this tensor sees them.
+        stands for its current values: every reference to this tensor sees them, and so do
+        the tensors it is a view of, and their views (``_ViewOf``), as in PyTorch.
 
         They go into a new array (copy on write): an array that a graph saved, or that
         another tensor shares, keeps the old values, so a backward after an update is the
         gradient of the forward as it ran, never a mix of old and new values (PyTorch refuses
-        such a backward instead). Refused into a part or view of a live tensor, which would
-        not change (``_check_write``; not if ``check`` is False).
+        such a backward instead).
 
         While autograd records, so is the change, as PyTorch records an in-place op: ``old``
         carries this tensor's place in the graph (``_history``), and this tensor becomes the
-        result of ``compute``; a leaf that requires grad (a parameter) is refused, as there.
-        Under ``no_grad`` only the values change (``with tr.no_grad(): w -= lr * w.grad``)."""
-        if check:
-            self._check_write(what)
+        result of ``compute``; a base it is a view of becomes ``put(base, new)``. A leaf that
+        requires grad (a parameter), or a view of one, is refused, as there. Under
+        ``no_grad``, and above a ``detach()`` or ``.data``, only the values change (``with
+        tr.no_grad(): w -= lr * w.grad``; ``p.data.uniform_()``). Every check runs before
+        anything changes."""
+        self._refresh()
         recording = autograd._GradMode.enabled
-        if recording and self.requires_grad and self._ctx is None:
-            raise RuntimeError(
-                f"{what} on a leaf tensor that requires grad (a parameter) cannot be recorded, "
-                "as in PyTorch: compute a new tensor instead (y = x + 1, not x += 1), or, to "
-                "change a parameter by hand, do it under tr.no_grad()")
-        old = self._history() if recording else self.detach()
+        _check_writable(self, what, recording)
+        old = self._history() if recording else Tensor._wrap(self._data, self._dev)
         new = compute(old)
         if new.dtype != self.dtype:
             if not np.can_cast(new.dtype, self.dtype, casting):
@@ -1635,7 +1641,32 @@ class Tensor:
             # values of no history over a result (h.zero_()): still a result, whose
             # gradient to the old value is 0, as PyTorch's
             new = SetItem.apply(old, new, index=Ellipsis)
-        if recording and new.requires_grad:  # this tensor is now the result of those ops
+        # the bases up the chain, each with its new value (recorded up to a detach)
+        changes, t, value, records = [(self, new, recording)], self, new, recording
+        while t._base is not None:
+            link = t._base
+            records = records and link.kind != "detach"
+            base = link.base
+            if records:
+                value = link.put(base._history(), value)
+            else:
+                with autograd.no_grad():
+                    value = link.put(Tensor._wrap(base._data, base._dev), value)
+            changes.append((base, value, records))
+            t = base
+        for t, value, records in changes:
+            t._become(value, records)
+            if records and t._base is not None:
+                t._base.recorded = True  # its graph, taken again, is recorded from now on
+        chain = {id(t) for t, _, _ in changes}
+        for t, _, _ in changes:
+            _pass_on(t, chain)
+        return self
+
+    def _become(self, new: Tensor, record: bool) -> None:
+        """Take ``new``'s array and, if ``record`` and it needs a gradient, its place in the
+        graph (``retain_grad`` follows this tensor there)."""
+        if record and new.requires_grad:
             kept = self._ctx.retained if self._ctx is not None else None
             if kept and kept.get(self._out) is not None and kept[self._out]() is self:
                 del kept[self._out]  # retain_grad follows the tensor to its new value
@@ -1643,13 +1674,31 @@ class Tensor:
                     new._ctx.retained = {}
                 new._ctx.retained[new._out] = weakref.ref(self)
             self._ctx, self._out, self.requires_grad = new._ctx, new._out, True
-        self.data = new.data
-        return self
+        self._data = new._data
+
+    def _refresh(self) -> None:
+        """A view whose base changed since it was made (``_ViewOf.stale``) takes its place in
+        the graph again (its values already changed), and so do the stale views above it,
+        the topmost first. Ops do it for the inputs that require grad (``_pass_on`` marks a
+        stale view that will), so the graph of a view nothing uses again is never made."""
+        stale = []
+        t = self
+        while t._base is not None and t._base.stale:
+            stale.append(t)
+            t = t._base.base
+        mode = autograd._GradMode.enabled
+        try:
+            for t in reversed(stale):
+                autograd._GradMode.enabled = t._base.recorded
+                t._base.stale = False
+                t._become(t._base.take(), True)
+        finally:
+            autograd._GradMode.enabled = mode
 
     def _history(self) -> Tensor:
         """A tensor for this one as it is now, its array and its place in the graph: the
         input of an in-place op, before this tensor becomes the op's result."""
-        old = Tensor._wrap(self.data, self._dev, self.requires_grad)
+        old = Tensor._wrap(self._data, self._dev, self.requires_grad)
         old._ctx, old._out = self._ctx, self._out
         return old
 
@@ -1828,8 +1877,8 @@ class Tensor:
         xp = self._dev.xp
         if as_tuple:
             return tuple(Tensor._wrap(i.astype(np.int64), self._dev)
-                         for i in xp.nonzero(self.data.reshape(self.shape or (1,))))
-        return Tensor._wrap(xp.argwhere(self.data).astype(np.int64), self._dev)
+                         for i in xp.nonzero(self._data.reshape(self.shape or (1,))))
+        return Tensor._wrap(xp.argwhere(self._data).astype(np.int64), self._dev)
 
     def argwhere(self) -> Tensor:
         return self.nonzero()
@@ -1917,11 +1966,11 @@ class Tensor:
     def is_contiguous(self) -> bool:
         """Whether the array is laid out in C order without gaps (every op takes any
         layout; ``contiguous()`` returns the tensor itself)."""
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous)
 
     def stride(self, axis: int | None = None) -> tuple[int, ...] | int:
         """Steps between neighbours along each axis, in elements, as PyTorch's ``stride``."""
-        steps = tuple(s // self.dtype.itemsize for s in self.data.strides)
+        steps = tuple(s // self.dtype.itemsize for s in self._data.strides)
         return steps if axis is None else steps[normalize_axis(axis, self.ndim)[0]]
 
 
@@ -1945,22 +1994,154 @@ class RemovableHandle:
         self.remove()
 
 
-def view_of(whole: Tensor, out: Tensor) -> Tensor:
-    """``out``, marked (``part_of``) as a view of ``whole`` when their arrays share memory
-    (a reshape that had to copy does not)."""
-    if whole._dev.xp.may_share_memory(out.data, whole.data):
-        out._view_of = part_of(whole, out)
+class _ViewOf:
+    """How a view was taken from its base: ``kind`` ("index": ``base[arg]`` by basic
+    indexing, a piece of split, chunk or unbind; "reshape" to shape ``arg``; "transpose" by
+    axes ``arg``; "expand" to shape ``arg``; "unfold" with (dimension, size, step) ``arg``;
+    "detach"). Arrays here are never written in place (copy on write), so a view does not
+    share its base's changes by sharing memory, as in PyTorch: the engine passes them on.
+
+    - A write into the view writes through (``Tensor._overwrite``): the base becomes
+      ``put(base, new view)`` (``base[index] = new``, or the inverse reshape or transpose),
+      and so on up the chain of bases, recorded by autograd as PyTorch records it.
+    - A write into the base reaches its views: their arrays are taken again at once (a
+      NumPy view, no copy), their place in the graph when an op next uses them (``stale``),
+      so a loop that writes a buffer it reads pays one flag per view, not one op.
+
+    ``recorded``: made while autograd recorded, so a refresh records too (never for
+    "detach", which ``x.data`` also makes: its writes change the base's values only)."""
+
+    __slots__ = ("base", "kind", "arg", "recorded", "stale")
+
+    def __init__(self, base: Tensor, kind: str, arg: Any, recorded: bool) -> None:
+        self.base, self.kind, self.arg = base, kind, arg
+        self.recorded, self.stale = recorded, False
+
+    def values(self) -> Any:
+        """The view's array, taken again from the base's (no op, no graph)."""
+        b, kind, arg = self.base._data, self.kind, self.arg
+        xp = self.base._dev.xp
+        if kind == "index":
+            a = b[arg]
+            return a if isinstance(a, self.base._dev.array_type) else xp.asarray(a)
+        if kind == "reshape":
+            return b.reshape(arg)
+        if kind == "transpose":
+            return b.transpose(arg)
+        if kind == "expand":
+            return xp.broadcast_to(b, arg)
+        if kind == "detach":
+            return b.view()
+        return self.take()._data  # unfold: a copy (GetItem on windows), as unfold makes
+
+    def take(self) -> Tensor:
+        """The view taken again from the base, as the op that first made it."""
+        b, kind, arg = self.base, self.kind, self.arg
+        if kind == "index":
+            return GetItem.apply(b, index=arg)
+        if kind == "reshape":
+            return Reshape.apply(b, shape=arg)
+        if kind == "transpose":
+            return Transpose.apply(b, axes=arg)
+        if kind == "expand":
+            return BroadcastTo.apply(b, shape=arg)
+        if kind == "detach":
+            return Tensor._wrap(b._data.view(), b._dev, False)
+        from .ops.movement import unfold
+
+        return unfold(b, *arg)
+
+    def put(self, old: Tensor, new: Tensor) -> Tensor:
+        """The base's new value, where ``old`` stands for its current one, once the view
+        holds ``new``."""
+        kind, arg = self.kind, self.arg
+        if kind == "index":
+            return SetItem.apply(old, new, index=arg)
+        if kind == "reshape" or (kind == "expand" and new.shape == old.shape):
+            return Reshape.apply(new, shape=old.shape)
+        if kind == "transpose":
+            back = None if arg is None else tuple(int(a) for a in np.argsort(arg))
+            return Transpose.apply(new, axes=back)
+        if kind == "detach":
+            return new
+        raise AssertionError(kind)  # expand and unfold are refused before (_write_through)
+
+
+def _view(base: Tensor, out: Tensor, kind: str, arg: Any) -> Tensor:
+    """Mark ``out`` as a view of ``base`` (``_ViewOf``) and return it."""
+    out._base = _ViewOf(base, kind, arg, kind != "detach" and autograd._GradMode.enabled)
+    views = getattr(base, "_views", None)
+    if views is None:
+        base._views = [weakref.ref(out)]
+    else:
+        views.append(weakref.ref(out))
+        if len(views) >= 64 and not len(views) & (len(views) - 1):  # 64, 128, ...: prune
+            views[:] = [r for r in views if r() is not None]
     return out
 
 
-def part_of(whole: Tensor, part: Tensor) -> tuple[tuple[weakref.ref[Tensor], ...], Any]:
-    """``part._view_of`` for a part of ``whole``: weak references to every tensor along the
-    chain of parts and views it was taken through (``x.reshape(6)[2:4]`` is a part of the
-    reshape and of x; ``x[0][1:]`` of x, though x[0] is gone by then), the live ones only, and
-    the part's own array."""
-    above = getattr(whole, "_view_of", None)
-    chain = tuple(w for w in above[0] if w() is not None) if above is not None else ()
-    return (*chain, weakref.ref(whole)), part.data
+def _views_of(t: Tensor) -> list[Tensor]:
+    """The live views taken from ``t`` (not their views); the dead are forgotten."""
+    if not getattr(t, "_views", None):
+        return []
+    refs, live = [], []
+    for r in t._views:
+        v = r()
+        if v is not None and v._base is not None and v._base.base is t:
+            refs.append(r)
+            live.append(v)
+    t._views = refs or None
+    return live
+
+
+def _check_writable(t: Tensor, what: str, recording: bool) -> None:
+    """Refuse, before anything changes, an in-place write into ``t`` that PyTorch refuses: a
+    recorded write into a leaf that requires grad, or into a view of one, and a write into
+    the result of expand or unfold, whose elements are not each one of the base's."""
+    records, first = recording, t
+    while True:
+        if records and t.requires_grad and t._ctx is None:
+            raise RuntimeError(
+                f"{what} on a leaf tensor that requires grad (a parameter)"
+                f"{'' if t is first else ', through a view of it,'} cannot be recorded, as in "
+                "PyTorch: compute a new tensor instead (y = x + 1, not x += 1), or, to change "
+                "a parameter by hand, do it under tr.no_grad() (or write into p.data)")
+        link = t._base
+        if link is None:
+            return
+        if link.kind == "unfold" or link.kind == "expand" and link.arg != link.base.shape:
+            raise RuntimeError(
+                f"{what} into the result of {link.kind}, as in PyTorch: several of its "
+                f"elements are one element of the tensor of shape {link.base.shape} it was "
+                "taken from; make it your own with .clone() first")
+        records = records and link.kind != "detach"
+        t = link.base
+
+
+def _pass_on(t: Tensor, written: set[int]) -> None:
+    """``t`` has new values: its views, and theirs, take their arrays again (their graph when
+    next used: ``_ViewOf.stale``), except the tensors in ``written`` (ids), which the write
+    changed itself."""
+    todo = [t]
+    while todo:
+        for v in _views_of(todo.pop()):
+            if id(v) in written:
+                continue
+            link = v._base
+            v._data = link.values()
+            if link.kind != "detach":
+                link.stale = True
+                if link.recorded and link.base.requires_grad:
+                    v.requires_grad = True  # so the op that uses it next takes it again
+            todo.append(v)
+
+
+def _reshaped(base: Tensor, out: Tensor) -> Tensor:
+    """A reshape's result, a view of ``base`` where their arrays share memory (a reshape
+    that had to copy is a copy, as in PyTorch)."""
+    if base._dev.xp.may_share_memory(out._data, base._data):
+        return _view(base, out, "reshape", out.shape)
+    return out
 
 
 def _caster(name: str, dtype: Any) -> Callable[[Tensor], Tensor]:
@@ -1983,8 +2164,9 @@ def _rebuild(cls: type, data: Any, dev: Device | str, requires_grad: bool) -> Te
     to ``dev``: what a copy and an unpickled tensor are made from."""
     dev = dev if isinstance(dev, Device) else get_device(dev)
     t = cls.__new__(cls)
-    t.data = data if isinstance(data, dev.array_type) else dev.to_device(data)
+    t._data = data if isinstance(data, dev.array_type) else dev.to_device(data)
     t._dev, t.requires_grad, t.grad, t._ctx, t._out = dev, requires_grad, None, None, 0
+    t._base = t._views = None
     return t
 
 
@@ -2036,7 +2218,7 @@ def _normalize_index(index: Index, dev: Device, ndim: int) -> Index:
 
     def one(i: Any) -> Any:
         if isinstance(i, Tensor):  # an index from another device moves, as in PyTorch
-            return i.data if i._dev is dev else dev.to_device(i._dev.to_host(i.data))
+            return i._data if i._dev is dev else dev.to_device(i._dev.to_host(i._data))
         if isinstance(i, (list, tuple, np.ndarray)) and not isinstance(i, dev.array_type):
             a = np.asarray(i)
             return dev.to_device(a if a.size else a.astype(np.intp))  # [] picks nothing
@@ -2103,7 +2285,7 @@ def tensor(
     int64. ``dtype`` overrides. Only floating-point tensors can require grad.
     """
     if isinstance(data, Tensor):
-        src, arr = data._dev, data.data
+        src, arr = data._dev, data._data
     else:
         src, arr = _array_device(data), data
     dev = get_device(device) if device is not None else (src or get_device("cpu"))

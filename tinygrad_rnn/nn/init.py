@@ -21,28 +21,28 @@ from typing import Any
 import numpy as np
 
 from .. import random as _random
+from ..autograd import no_grad
 from ..tensor import Tensor
 
 
 def _fill(tensor: Tensor, host: Any) -> Tensor:
     """Give ``tensor`` the host values ``host`` (its shape), cast to its dtype, on its device."""
-    tensor._check_write("nn.init")
-    tensor.data = tensor._dev.to_device(np.asarray(host).astype(tensor.dtype))
-    return tensor
+    values = Tensor._wrap(tensor._dev.to_device(np.asarray(host).astype(tensor.dtype)),
+                          tensor._dev)
+    with no_grad():  # into a view (p[0], p.data), the values go through to its base
+        return tensor._overwrite("nn.init", lambda old: values)
 
 
 def _takes_a_tensor(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    """Refuse anything but a Tensor as ``fn``'s first argument, naming ``fn``; for an array,
-    say why: ``p.data`` is the parameter's array here, where it is a tensor in PyTorch."""
+    """Refuse anything but a Tensor as ``fn``'s first argument, naming ``fn``."""
 
     @functools.wraps(fn)
     def checked(tensor: Any, *args: Any, **kwargs: Any) -> Tensor:
         if not isinstance(tensor, Tensor):
-            hint = (f": p.data is the parameter's array here (in PyTorch, a tensor); pass the "
-                    f"parameter itself, nn.init.{fn.__name__}(p), and for a part of it, "
-                    "initialise a new tensor and write it in with p[index] = t under "
-                    "tr.no_grad()") if hasattr(tensor, "__array_interface__") or \
-                hasattr(tensor, "__cuda_array_interface__") else ""
+            hint = (f": pass the tensor itself, nn.init.{fn.__name__}(p) or "
+                    f"nn.init.{fn.__name__}(p.data), not its array") if hasattr(
+                tensor, "__array_interface__") or hasattr(tensor, "__cuda_array_interface__") \
+                else ""
             raise TypeError(f"nn.init.{fn.__name__}: expected a Tensor, got "
                             f"{type(tensor).__name__}{hint}")
         return fn(tensor, *args, **kwargs)

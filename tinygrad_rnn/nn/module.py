@@ -19,36 +19,21 @@ from ..tensor import (
     Tensor,
     _check_requires_grad,
     _device_or_dtype,
+    _pass_on,
     default_dtype,
     host_array,
     resolve_dtype,
     tensor,
 )
 
-_DATA = Tensor.__dict__["data"]  # the slot that holds a tensor's array
-
-
-def _set_data(p: Parameter, value: Any) -> None:
-    """``p.data = value``: an array, or a Tensor, whose array p takes (as PyTorch's
-    ``p.data = other``; on p's device)."""
-    if isinstance(value, Tensor):
-        if value._dev is not p._dev:
-            raise ValueError(f"parameter.data = a tensor on {value.device!r} for a parameter "
-                             f"on {p.device!r}: move it first with .to(device)")
-        value = value.data
-    _DATA.__set__(p, value)
-
 
 class Parameter(Tensor):
-    """A tensor that a ``Module`` owns and trains: a leaf that requires grad by default.
-    ``p.data`` is its array (read as fast as any tensor's); assigning a Tensor to it takes
-    that tensor's array, as ``p.data = other`` does in PyTorch."""
-
-    data = property(_DATA.__get__, _set_data)
+    """A tensor that a ``Module`` owns and trains: a leaf that requires grad by default."""
 
     def __init__(self, data: Any, requires_grad: bool = True) -> None:
         t = data if isinstance(data, Tensor) else tensor(data)
-        self.data, self._dev, self.grad, self._ctx, self._out = t.data, t._dev, None, None, 0
+        self._data, self._dev, self.grad, self._ctx, self._out = t._data, t._dev, None, None, 0
+        self._base = self._views = None
         if requires_grad:
             _check_requires_grad(t.dtype)
         self.requires_grad = requires_grad
@@ -348,7 +333,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor._wrap(p._dev.xp.zeros_like(p.grad.data), p._dev)
+                p.grad = Tensor._wrap(p._dev.xp.zeros_like(p.grad._data), p._dev)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Set ``requires_grad`` on every parameter (``False`` freezes them). Returns self."""
@@ -380,7 +365,7 @@ class Module:
         for p in self.parameters():
             q = tensor(p, dtype=dt, device=dev.name if dev else None)
             g = None if p.grad is None else tensor(p.grad, dtype=dt, device=q.device)
-            p.data, p._dev, p.grad = q.data, q._dev, g
+            p._data, p._dev, p.grad = q._data, q._dev, g
         moved: dict[int, Tensor] = {}  # a buffer shared by several modules stays shared
         for _, m in self.named_modules():
             for k, b in m._buffers.items():
@@ -408,7 +393,7 @@ class Module:
         data = dev.to_device(host.astype(self.__dict__.get("_dtype", np.float32)))
         old = self._parameters.get(name)
         if old is not None and old.shape == data.shape:
-            old.data, old._dev = data, dev
+            old._data, old._dev = data, dev
             return old
         setattr(self, name, Parameter(Tensor._wrap(data, dev)))
         return self._parameters[name]
@@ -486,7 +471,8 @@ class Module:
             )
         for k, host in staged.items():
             p = own[k]
-            p.data = p._dev.to_device(host)
+            p._data = p._dev.to_device(host)
+            _pass_on(p, set())  # views taken from p see the loaded values, as in PyTorch
         return LoadResult(missing, unexpected)
 
     # ---- printing ------------------------------------------------------------------------

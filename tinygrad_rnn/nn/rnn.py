@@ -294,7 +294,7 @@ class RNNBase(Module):
                 if self.bias:
                     b_ih = self._init_parameter("bias_ih" + sfx, _uniform((g,), k))
                     if self.forget_bias:
-                        b_ih.data[h:2 * h] += self.forget_bias
+                        b_ih._data[h:2 * h] += self.forget_bias
                     self._init_parameter("bias_hh" + sfx, _uniform((g,), k))
                 if self.proj_size:
                     self._init_parameter("weight_hr" + sfx, _uniform((self.proj_size, h), k))

@@ -519,7 +519,7 @@ class ToDevice(Function):
         (x,), dst = inputs, kwargs["device"]
         fn = cls()
         fn.src, fn.dst, fn.xp = x._dev, dst, dst.xp
-        y = dst.to_device(x._dev.to_host(x.data))
+        y = dst.to_device(x._dev.to_host(x._data))
         needs = x.requires_grad and autograd.is_grad_enabled()
         out = Tensor._wrap(y, dst, needs)
         if needs:
@@ -544,7 +544,7 @@ def where(cond: Any, x0: Any, x1: Any) -> Tensor:
         kinds = {np.asarray(v).dtype.kind for v in (x0, x1)}  # Python or NumPy numbers
         dtype = np.float32 if "f" in kinds else np.int64 if kinds & {"i", "u"} else None
         ref = x0 = Tensor._wrap(cond._dev.to_device(np.asarray(x0, dtype)), cond._dev)
-    c = cond.data if isinstance(cond, Tensor) else cond
+    c = cond._data if isinstance(cond, Tensor) else cond
     if not isinstance(c, ref._dev.array_type):
         c = ref._dev.to_device(np.asarray(c))
     if c.dtype != np.bool_:

@@ -337,16 +337,22 @@ def unbind(x: Tensor, axis: int = 0) -> list[Tensor]:
     ax = axis % x.ndim
     if x.shape[ax] == 0:
         return []
-    return _parts_of(x, Split.apply(x, sizes=(1,) * x.shape[ax], axis=ax, drop_axis=True))
+    return _parts_of(x, Split.apply(x, sizes=(1,) * x.shape[ax], axis=ax, drop_axis=True),
+                     ax, True)
 
 
-def _parts_of(x: Tensor, parts: Any) -> list[Tensor]:
-    """The pieces of ``x`` (views of its array), each marked as a part of x, so an in-place
-    write into one is refused rather than lost (``Tensor._check_write``)."""
-    from ..tensor import part_of
+def _parts_of(x: Tensor, parts: Any, axis: int, dropped: bool) -> list[Tensor]:
+    """The pieces of ``x`` along ``axis``, each marked as the view ``x[index]`` it is, so an
+    in-place write into one reaches x (``Tensor._overwrite``); ``dropped``: unbind's, which
+    lose the axis."""
+    from ..tensor import _view
 
+    at = 0
     for p in parts:
-        p._view_of = part_of(x, p)
+        n = 1 if dropped else p.shape[axis]
+        _view(x, p, "index", (slice(None),) * axis + ((at,) if dropped else
+                                                      (slice(at, at + n),)))
+        at += n
     return list(parts)
 
 
@@ -364,7 +370,8 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0)
             raise ValueError(f"split: sizes {sizes} do not add up to {n} (axis {axis})")
     if any(s < 0 for s in sizes):
         raise ValueError(f"split: sizes must not be negative, got {sizes}")
-    return _parts_of(x, Split.apply(x, sizes=tuple(sizes), axis=axis % x.ndim, drop_axis=False))
+    ax = axis % x.ndim
+    return _parts_of(x, Split.apply(x, sizes=tuple(sizes), axis=ax, drop_axis=False), ax, False)
 
 
 @torch_names
@@ -441,7 +448,7 @@ def _sort_index(x: Tensor, axis: int, descending: bool) -> Any:
     directions: equal elements keep their order. Descending sorts the reversed axis and
     reverses back (``argsort(-x)`` would fail for unsigned and bool dtypes). NaN is the
     largest, as in PyTorch."""
-    xp, a = x._dev.xp, x.data.reshape(x.shape or (1,))
+    xp, a = x._dev.xp, x._data.reshape(x.shape or (1,))
     if not descending:
         return xp.argsort(a, axis=axis, kind="stable").astype(np.int64)
     back = xp.flip(xp.argsort(xp.flip(a, axis), axis=axis, kind="stable"), axis)
@@ -521,7 +528,7 @@ def _top_index(x: Tensor, axis: int, k: int, largest: bool) -> Any:
     element better than v and the first of those equal to v, in the order of the axis, and
     only those k are then sorted. NaN counts as the largest."""
     xp = x._dev.xp
-    a = xp.moveaxis(x.data, axis, -1)
+    a = xp.moveaxis(x._data, axis, -1)
     n = a.shape[-1]
     nan = xp.isnan(a) if a.dtype.kind in "fc" else xp.zeros(a.shape, dtype=bool)
     kth = xp.partition(a, n - k if largest else k - 1, axis=-1)
@@ -558,7 +565,7 @@ def max_along(x: Tensor, axis: Any, keepdims: bool = False, smallest: bool = Fal
         raise ValueError(f"{what}: axis {axis} has size 0 (shape {x.shape}), so it has no "
                          f"{'smallest' if smallest else 'largest'} element")
     xp = x._dev.xp
-    a = x.data.reshape(x.shape or (1,))
+    a = x._data.reshape(x.shape or (1,))
     index = xp.expand_dims((xp.argmin if smallest else xp.argmax)(a, axis=ax), ax)
     values, indices = _take_along(x, index.astype(np.int64), ax)
     if keepdims or not x.ndim:
@@ -578,8 +585,8 @@ def _index_array(what: str, index: Any, x: Tensor) -> Any:
     if index.dtype.kind not in "iu":
         raise TypeError(f"{what}: index must hold integers (int64), got {index.dtype}")
     if index._dev is x._dev:
-        return index.data
-    return x._dev.to_device(index._dev.to_host(index.data))
+        return index._data
+    return x._dev.to_device(index._dev.to_host(index._data))
 
 
 def _check_in_range(what: str, index: Any, n: int, axis: int) -> None:
@@ -656,7 +663,7 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
         raise ValueError(f"masked_select: a mask of shape {mask.shape} and x of shape "
                          f"{x.shape} do not broadcast together") from None
     xp = x._dev.xp
-    m = mask.data if mask._dev is x._dev else x._dev.to_device(mask._dev.to_host(mask.data))
+    m = mask._data if mask._dev is x._dev else x._dev.to_device(mask._dev.to_host(mask._data))
     if m.shape != shape:
         m = xp.broadcast_to(m, shape)
     xb = x if x.shape == shape else x.broadcast_to(shape)
@@ -844,7 +851,7 @@ def repeat_interleave(x: Tensor, repeats: int | Tensor, axis: int | None = None)
         if repeats.ndim > 1:
             raise ValueError(f"repeat_interleave: repeats must be 0-d or 1-D, got shape "
                              f"{repeats.shape}")
-        r = repeats._dev.to_host(repeats.data).reshape(-1).astype(np.int64)
+        r = repeats._dev.to_host(repeats._data).reshape(-1).astype(np.int64)
         if r.size != 1 and r.size != n:
             raise ValueError(f"repeat_interleave: {r.size} repeats for {n} slices along dim "
                              f"{ax} of x, of shape {x.shape} (one each, or one for all)")

@@ -236,7 +236,7 @@ class CupyBackend:
         if not a.flags.c_contiguous or a.dtype != self.dtype:
             raise ValueError(f"pointer loops need C-contiguous {self.dtype} arrays, got "
                              f"{a.dtype} with strides {a.strides}")
-        return a.data.ptr
+        return a._data.ptr
 
     def launch(self, name: str, grid: int, args: tuple) -> None:
         self.kernels[name]((grid,), (BLOCK,), args)

@@ -205,7 +205,7 @@ def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     if x.size == 0:  # no elements: the sum of no exp() is 0, so the result is -inf
         m = xp.zeros(tuple(1 if i in axes else n for i, n in enumerate(x.shape)), x.dtype)
     else:
-        m = x.data.max(axis=axes, keepdims=True)
+        m = x._data.max(axis=axes, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)  # an all -inf row stays -inf, not NaN
     m_t = Tensor._wrap(m, x._dev)
     out = (x - m_t).exp().sum(axes, keepdims=True).log() + m_t

@@ -121,7 +121,7 @@ class TensorXP:
 
     def sign(self, x: Any) -> Tensor:
         """A constant: sign's derivative is 0 wherever it has one."""
-        a = x.data if isinstance(x, Tensor) else x
+        a = x._data if isinstance(x, Tensor) else x
         return Tensor._wrap(self.device.xp.sign(a), self.device)
 
     def __getattr__(self, name: str) -> Any:

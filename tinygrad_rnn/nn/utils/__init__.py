@@ -53,7 +53,7 @@ def _grad_norm(g: Tensor, norm_type: float) -> float:
     """``||g||_p`` computed on g's device (scaled by ``max |g|``, so float32 cannot overflow)."""
     if g.size == 0:
         return 0.0
-    a = g._dev.xp.abs(g.data)
+    a = g._dev.xp.abs(g._data)
     m = float(a.max())  # nan if any element is nan
     if norm_type == math.inf or m == 0.0 or not math.isfinite(m):
         return m
@@ -100,7 +100,7 @@ def clip_grad_norm_(
     coef = max_norm / (total + 1e-6)
     if not coef >= 1.0:  # a nan coefficient is applied too, as in PyTorch
         for g in grads:
-            g.data *= coef
+            g._data *= coef
     dtype = grads[0].dtype if grads else np.float32
     with np.errstate(over="ignore"):  # a float64 total beyond float32 is inf, as in PyTorch
         value = np.array(total, dtype=dtype)
@@ -114,4 +114,4 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     if not c >= 0.0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for g in _grads(parameters, "clip_grad_value_"):
-        g._dev.xp.clip(g.data, -c, c, out=g.data)
+        g._dev.xp.clip(g._data, -c, c, out=g._data)
