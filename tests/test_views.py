@@ -279,3 +279,17 @@ def test_a_loop_that_reads_the_buffer_it_writes_stays_linear():
         steps.append(steps[-1] @ w2)
     tr.stack(steps).sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), w2.grad.numpy(), rtol=1e-12)
+
+
+def test_a_module_moved_to_another_dtype_leaves_views_of_its_parameters_behind():
+    lin = nn.Linear(2, 2)
+    held = lin.weight.data
+    lin.to(dtype="float64")
+    with tr.no_grad():
+        lin.weight.fill_(1.0)
+    assert held.dtype == np.float32 and not (held.numpy() == 1.0).all()
+    row = lin.weight[0]
+    lin.to(dtype="float64")  # nothing changes: views stay views
+    with tr.no_grad():
+        lin.weight.fill_(2.0)
+    assert (row.detach().numpy() == 2.0).all()

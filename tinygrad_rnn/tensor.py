@@ -378,9 +378,7 @@ class Tensor:
         elif not isinstance(value, self._dev.array_type):
             raise TypeError(f"x.data = a {type(value).__name__}: give a Tensor or an array "
                             f"on {self.device!r}")
-        for v in _views_of(self):
-            v._base = None
-        self._views = None
+        _forget_views(self)
         self._base = None
         self._data = value
 
@@ -2092,6 +2090,15 @@ def _views_of(t: Tensor) -> list[Tensor]:
             live.append(v)
     t._views = refs or None
     return live
+
+
+def _forget_views(t: Tensor) -> None:
+    """``t`` takes an array that is not its values changed (``x.data = other``, a module
+    moved to another device or dtype): the views taken from it stop being its views and
+    keep the values they have, as PyTorch's keep the old storage."""
+    for v in _views_of(t):
+        v._base = None
+    t._views = None
 
 
 def _check_writable(t: Tensor, what: str, recording: bool) -> None:

@@ -19,6 +19,7 @@ from ..tensor import (
     Tensor,
     _check_requires_grad,
     _device_or_dtype,
+    _forget_views,
     _pass_on,
     default_dtype,
     host_array,
@@ -365,6 +366,8 @@ class Module:
         for p in self.parameters():
             q = tensor(p, dtype=dt, device=dev.name if dev else None)
             g = None if p.grad is None else tensor(p.grad, dtype=dt, device=q.device)
+            if q._dev is not p._dev or q.dtype != p.dtype:
+                _forget_views(p)  # views taken before keep their values, as PyTorch's
             p._data, p._dev, p.grad = q._data, q._dev, g
         moved: dict[int, Tensor] = {}  # a buffer shared by several modules stays shared
         for _, m in self.named_modules():
