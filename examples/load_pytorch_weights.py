@@ -1,9 +1,15 @@
 """Move weights between PyTorch and tinygrad_rnn: same names, same shapes, same function.
+In one process, as dicts of arrays; or as files, which need no PyTorch on our side:
+``tr.load("lstm.pt")`` reads what ``torch.save`` wrote, and ``tr.save(sd, "lstm.pt",
+format="torch")`` writes what ``torch.load`` reads.
 
 Run:  python examples/load_pytorch_weights.py      (needs torch; says so if it is missing)
 """
 
 from __future__ import annotations
+
+import os
+import tempfile
 
 import numpy as np
 
@@ -33,3 +39,12 @@ else:
     # tinygrad_rnn -> PyTorch: the same dict the other way
     theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
     print("parameter names:", list(ours.state_dict())[:4], "...")
+
+    # as files: torch.save's format, read and written here without torch
+    with tempfile.TemporaryDirectory() as d:
+        torch.save(theirs.state_dict(), os.path.join(d, "theirs.pt"))
+        ours.load_state_dict(tr.load(os.path.join(d, "theirs.pt")))
+        tr.save(ours.state_dict(), os.path.join(d, "ours.pt"), format="torch")
+        theirs.load_state_dict(torch.load(os.path.join(d, "ours.pt")))
+    out, ref = ours(tr.tensor(x))[0].numpy(), theirs(torch.tensor(x))[0].detach().numpy()
+    print("through .pt files, largest output difference:", np.abs(out - ref).max())

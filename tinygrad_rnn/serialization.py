@@ -8,8 +8,10 @@ A model's ``state_dict()``, an optimizer's ``state_dict()`` and
 types (tuple is not list, ``True`` is not ``1``, dict order), dtypes (byte order included), shapes
 and values bit for bit (nan payloads and ``-0.0`` included).
 
-Loading never runs code: there is no pickle anywhere, arrays are read with
-``allow_pickle=False``, and the structure is plain JSON checked node by node. A file that is
+Loading never runs code: arrays are read with ``allow_pickle=False``, and the structure is
+plain JSON checked node by node. (A PyTorch checkpoint, which ``load`` reads too, is a pickle:
+``torchfile`` reads it through an allowlist that builds only containers, numbers, strings and
+tensors, as ``torch.load(weights_only=True)``.) A file that is
 missing, truncated, corrupted, of another format, or of a newer format version raises
 ``FileNotFoundError`` or ``ValueError`` naming the path and the problem. Saving is atomic: the
 file is written under a temporary name in the target's directory, flushed, fsynced, and then
@@ -68,6 +70,7 @@ from typing import Any
 
 import numpy as np
 
+from . import torchfile
 from .backend import device, get_device
 from .tensor import Tensor, _Size, tensor
 
@@ -206,8 +209,12 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
-def save(obj: Any, path: str | os.PathLike[str]) -> None:
+def save(obj: Any, path: str | os.PathLike[str], format: str = FORMAT_NAME) -> None:  # noqa: A002
     """Write ``obj`` to ``path`` as a checkpoint, atomically (see the module docstring).
+
+    ``format="torch"``: as PyTorch's ``torch.save`` writes it, for ``torch.load`` to read
+    (``torchfile``); it takes dicts (str or int keys), ``OrderedDict``, lists, tuples, None,
+    bool, int, float, str, Tensors and NumPy arrays (as tensors).
 
     The whole structure is checked first: an unsupported object raises ``TypeError`` naming
     where it is (e.g. ``obj['optim']['state'][0]``) and nothing is written. The directory must
@@ -216,17 +223,34 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     to gets the checkpoint (as ``torch.save``).
     """
     path = os.fspath(path)
+    if format not in (FORMAT_NAME, "torch"):
+        raise ValueError(f"save: format must be {FORMAT_NAME!r} (the default) or 'torch', "
+                         f"not {format!r}")
     if not os.path.basename(path):  # "" or "folder/": no file named
         raise ValueError(f"save: {path!r} names no file: give a file name, e.g. 'model.trn'")
     if os.path.islink(path):  # write where it points, in that file's directory
         path = os.path.realpath(path)
-    enc = _Encoder()
-    try:
-        root = enc.encode(obj, "")
-    except RecursionError:
-        raise ValueError("save: the object is nested too deeply to save") from None
-    manifest = json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION, "root": root},
-                          ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    if format == "torch":
+        data, storages = torchfile.encode_torch(obj)
+        prefix = os.path.splitext(os.path.basename(path))[0] or "archive"
+        if not prefix.isidentifier():
+            prefix = "archive"
+
+        def members(zf: zipfile.ZipFile) -> None:
+            torchfile.write_torch(zf, prefix, data, storages, _zipinfo)
+    else:
+        enc = _Encoder()
+        try:
+            root = enc.encode(obj, "")
+        except RecursionError:
+            raise ValueError("save: the object is nested too deeply to save") from None
+        manifest = json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION, "root": root},
+                              ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+
+        def members(zf: zipfile.ZipFile) -> None:
+            zf.writestr(_zipinfo(MANIFEST), manifest.encode("ascii"))
+            for name, value in enc.arrays:
+                _write_array(zf, name, value)
 
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -244,9 +268,7 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-                zf.writestr(_zipinfo(MANIFEST), manifest.encode("ascii"))
-                for name, value in enc.arrays:
-                    _write_array(zf, name, value)
+                members(zf)
             f.flush()
             os.fsync(f.fileno())
         with contextlib.suppress(OSError):  # a file written over keeps its permissions
@@ -391,7 +413,8 @@ def _not_a_zip(path: str) -> str:
     if head.startswith(b"PK"):
         return "a truncated or corrupted ZIP archive"
     if head[:1] == b"\x80" or head[:2] in (b"(d", b"(l", b"}q", b"]q"):
-        return "not a ZIP archive; it looks like a pickle, which this loader never unpickles"
+        return ("not a ZIP archive; it looks like a pickle (PyTorch's format before 1.6?), "
+                "which this loader never unpickles: save it again with a current torch.save")
     if head.startswith(b"\x93NUMPY"):
         return "not a ZIP archive but a plain .npy file"
     return "not a ZIP archive"
@@ -399,7 +422,8 @@ def _not_a_zip(path: str) -> str:
 
 def load(path: str | os.PathLike[str], device: str | None = None,
          map_location: str | None = None, weights_only: bool = True) -> Any:
-    """Read a checkpoint written by ``save``.
+    """Read a checkpoint written by ``save``, or a PyTorch checkpoint written by
+    ``torch.save`` (its ZIP format, PyTorch 1.6 and later; ``torchfile``).
 
     Tensors are made on ``device`` (default ``"cpu"``, so a checkpoint saved from a GPU loads
     on any machine; ``map_location``, PyTorch's name, is the same); NumPy arrays and scalars
@@ -431,6 +455,18 @@ def load(path: str | os.PathLike[str], device: str | None = None,
         except Exception:  # BadZipFile, and whatever a mangled central directory causes
             raise ValueError(f"{what}: {_not_a_zip(path)}") from None
         with zf:
+            prefix = torchfile.torch_prefix(zf) if MANIFEST not in zf.namelist() else None
+            if prefix is not None:
+                try:
+                    return torchfile.load_torch(zf, prefix, dev)
+                except torchfile.TorchFileError as e:
+                    raise ValueError(f"load: cannot read the PyTorch checkpoint {path!r}: "
+                                     f"{e}") from None
+                except MemoryError:
+                    raise
+                except Exception as e:  # zipfile, zlib: a bad file
+                    raise ValueError(f"load: {path!r} is truncated or corrupted "
+                                     f"({type(e).__name__}: {e})") from None
             if MANIFEST not in zf.namelist():
                 raise ValueError(f"{what}: the ZIP archive has no {MANIFEST} (a plain .npz "
                                  "or another program's archive?)") from None

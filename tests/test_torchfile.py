@@ -1,0 +1,179 @@
+"""PyTorch's checkpoint files, read and written without PyTorch (``tinygrad_rnn/torchfile.py``):
+``tr.load`` reads what ``torch.save`` wrote, ``tr.save(..., format="torch")`` writes what
+``torch.load(weights_only=True)`` reads, bit for bit, and a file that would run code is
+refused."""
+
+from __future__ import annotations
+
+import collections
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import nn
+
+DTYPES = [np.float32, np.float64, np.float16, np.int64, np.int32, np.int16, np.int8, np.uint8,
+          np.bool_, np.complex64, np.complex128]
+
+
+def _same(a, b):
+    """Equal in type, dtype, shape and bits, through containers."""
+    if isinstance(a, tr.Tensor) or hasattr(a, "detach"):
+        a = a.detach().numpy() if not isinstance(a, tr.Tensor) else a.numpy()
+        b = b.numpy() if isinstance(b, tr.Tensor) else b.detach().numpy()
+        assert a.dtype == b.dtype and a.shape == b.shape
+        assert a.tobytes() == b.tobytes()
+        return
+    if isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            _same(a[k], b[k])
+        return
+    if isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y)
+        return
+    assert type(a) is type(b) and (a == b or a != a and b != b)
+
+
+arrays = st.sampled_from(DTYPES).flatmap(lambda dt: hnp.arrays(
+    dt, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)))
+leaves = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
+                   st.floats(allow_nan=False), st.text(max_size=5), arrays.map(tr.tensor))
+objects = st.recursive(leaves, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.lists(inner, max_size=3).map(tuple),
+    st.dictionaries(st.one_of(st.text(max_size=4), st.integers(0, 9)), inner, max_size=3)),
+    max_leaves=8)
+
+
+@given(obj=objects)
+def test_the_torch_format_reads_back_what_it_wrote(obj, tmp_path_factory):
+    path = tmp_path_factory.mktemp("pt") / "x.pt"
+    tr.save(obj, path, format="torch")
+    _same(tr.load(path), obj)
+
+
+@pytest.mark.torch
+@given(obj=objects)
+def test_torch_reads_what_we_write_and_we_read_what_torch_writes(obj, tmp_path_factory):
+    torch = pytest.importorskip("torch")
+    d = tmp_path_factory.mktemp("pt")
+    tr.save(obj, d / "ours.pt", format="torch")
+    theirs = torch.load(d / "ours.pt")  # weights_only=True: torch's default
+    _same(obj, theirs)
+    torch.save(theirs, d / "theirs.pt")
+    _same(tr.load(d / "theirs.pt"), obj)
+
+
+@pytest.mark.torch
+def test_torch_state_dicts_load_into_our_layers_and_back(tmp_path):
+    """A torch LSTM's and optimizer's files load here without torch's help; ours load into
+    torch. Views, non-contiguous tensors, parameters, bfloat16 (as float32, exactly) and a
+    state dict's ``_metadata`` come through."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    theirs = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    torch.save(theirs.state_dict(), tmp_path / "lstm.pt")
+    sd = tr.load(tmp_path / "lstm.pt")
+    assert type(sd) is collections.OrderedDict and sd._metadata == theirs.state_dict()._metadata
+    ours = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    ours.load_state_dict(sd)
+    x = np.random.default_rng(0).standard_normal((5, 2, 3)).astype(np.float32)
+    np.testing.assert_allclose(ours(tr.tensor(x))[0].numpy(),
+                               theirs(torch.tensor(x))[0].detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+    tr.save(ours.state_dict(), tmp_path / "ours.pt", format="torch")
+    back = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    back.load_state_dict(torch.load(tmp_path / "ours.pt"))
+    for k, v in back.state_dict().items():
+        assert torch.equal(v, theirs.state_dict()[k])
+    opt = torch.optim.Adam(theirs.parameters())
+    theirs(torch.tensor(x))[0].sum().backward()
+    opt.step()
+    base = torch.arange(12.0).reshape(3, 4)
+    torch.save({"opt": opt.state_dict(), "view": base[1:, ::2], "t": base.T,
+                "p": torch.nn.Parameter(torch.ones(2)), "bf": torch.tensor([1.5, -2.25],
+                                                                           dtype=torch.bfloat16),
+                "empty": torch.zeros(0, 3), "scalar": torch.tensor(7)}, tmp_path / "mix.pt")
+    mix = tr.load(tmp_path / "mix.pt")
+    assert mix["view"].numpy().tolist() == [[4.0, 6.0], [8.0, 10.0]]
+    assert mix["t"].numpy().tolist() == base.T.tolist()
+    assert mix["p"].requires_grad and mix["bf"].dtype == np.float32
+    assert mix["bf"].numpy().tolist() == [1.5, -2.25] and mix["empty"].shape == (0, 3)
+    assert mix["scalar"].shape == () and mix["scalar"].item() == 7
+    state = mix["opt"]["state"]
+    assert sorted(state) == list(range(len(list(theirs.parameters()))))
+    np.testing.assert_array_equal(state[0]["exp_avg"].numpy(),
+                                  opt.state_dict()["state"][0]["exp_avg"].numpy())
+
+
+@pytest.mark.torch
+def test_a_pickled_model_is_refused_by_name(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.save(torch.nn.Linear(2, 2), tmp_path / "model.pt")  # the whole module, pickled
+    with pytest.raises(ValueError, match=r"cannot read the PyTorch checkpoint .*model.pt.*: it "
+                                         r"holds torch.nn.modules.linear.Linear.*state_dict"):
+        tr.load(tmp_path / "model.pt")
+    torch.save({"w": torch.ones(2)}, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    with pytest.raises(ValueError, match=r"PyTorch's format before 1.6"):
+        tr.load(tmp_path / "old.pt")
+
+
+def _zip(path, members):
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def test_a_file_that_would_run_code_is_refused_without_running_it(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+
+    _zip(tmp_path / "evil.pt", {"evil/data.pkl": pickle.dumps({"w": Evil()}, protocol=2)})
+    with pytest.raises(ValueError, match=r"it holds (posix|nt|os)\.system, which this reader "
+                                         r"does not build"):
+        tr.load(tmp_path / "evil.pt")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_bad_storages_are_named(tmp_path):
+    tr.save({"w": tr.ones(4)}, tmp_path / "w.pt", format="torch")
+    with zipfile.ZipFile(tmp_path / "w.pt") as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    short = dict(members, **{"w/data/0": members["w/data/0"][:8]})
+    _zip(tmp_path / "short.pt", short)
+    with pytest.raises(ValueError, match=r"storage '0' has 8 bytes, expected 16"):
+        tr.load(tmp_path / "short.pt")
+    missing = {k: v for k, v in members.items() if k != "w/data/0"}
+    _zip(tmp_path / "missing.pt", missing)
+    with pytest.raises(ValueError, match=r"storage '0' is missing"):
+        tr.load(tmp_path / "missing.pt")
+    cut = dict(members, **{"w/data.pkl": members["w/data.pkl"][:-5]})
+    _zip(tmp_path / "cut.pt", cut)
+    with pytest.raises(ValueError, match=r"data.pkl is corrupted"):
+        tr.load(tmp_path / "cut.pt")
+
+
+def test_what_torch_cannot_hold_is_refused_before_anything_is_written(tmp_path):
+    path = tmp_path / "x.pt"
+    tr.save({"a": 1}, path, format="torch")
+    before = path.read_bytes()
+    with pytest.raises(TypeError, match=r"no storage of dtype uint16 \(at obj\['b'\]\)"):
+        tr.save({"a": 2, "b": np.zeros(2, np.uint16)}, path, format="torch")
+    with pytest.raises(TypeError, match=r"cannot save an object of type set at obj\['c'\]"):
+        tr.save({"c": {1}}, path, format="torch")
+    with pytest.raises(TypeError, match=r"dict keys must be str or int, got float"):
+        tr.save({1.5: 1}, path, format="torch")
+    with pytest.raises(ValueError, match=r"format must be 'tinygrad_rnn.checkpoint' .* or "
+                                         r"'torch', not 'pt'"):
+        tr.save({}, path, format="pt")
+    assert path.read_bytes() == before
