@@ -177,3 +177,80 @@ def test_what_torch_cannot_hold_is_refused_before_anything_is_written(tmp_path):
                                          r"'torch', not 'pt'"):
         tr.save({}, path, format="pt")
     assert path.read_bytes() == before
+
+
+def _pickle_file(path, body):
+    """A PyTorch-style ZIP whose data.pkl is ``body`` (protocol-2 opcodes) and STOP."""
+    _zip(path, {"x/data.pkl": pickle.PROTO + b"\x02" + body + pickle.STOP,
+                "x/version": b"3\n"})
+    return path
+
+
+def _global(module, name):
+    return pickle.GLOBAL + f"{module}\n{name}\n".encode()
+
+
+def _str(s):
+    return pickle.BINUNICODE + len(s.encode()).to_bytes(4, "little") + s.encode()
+
+
+def test_crafted_pickles_change_nothing_and_are_refused(tmp_path):
+    """BUILD on anything but a state dict's OrderedDict, the extension registry, and objects
+    of the reader's own smuggled out as keys or metadata are refused; a tiny pickle of shared
+    lists (a DAG, 2**40 paths) loads at once, each list built once."""
+    from tinygrad_rnn import torchfile
+
+    before = torchfile._rebuild_tensor_v2.__defaults__
+    build = (_global("torch._utils", "_rebuild_tensor_v2") + pickle.EMPTY_DICT
+             + _str("__defaults__") + pickle.NONE + pickle.SETITEM + pickle.BUILD)
+    with pytest.raises(ValueError, match="it sets the state of a function"):
+        tr.load(_pickle_file(tmp_path / "build.pt", build))
+    assert torchfile._rebuild_tensor_v2.__defaults__ == before
+    with pytest.raises(ValueError, match="extension registry"):
+        tr.load(_pickle_file(tmp_path / "ext.pt", pickle.EXT1 + b"\x01"))
+    key = pickle.EMPTY_DICT + _global("collections", "OrderedDict") + pickle.NONE + pickle.SETITEM
+    with pytest.raises(ValueError, match="a dict key of type type"):
+        tr.load(_pickle_file(tmp_path / "key.pt", key))
+    dag = pickle.EMPTY_LIST + pickle.BININT1 + b"\x01" + pickle.APPEND + pickle.BINPUT + b"\x00"
+    for i in range(1, 41):
+        dag += (pickle.EMPTY_LIST + pickle.MARK + pickle.BINGET + bytes([i - 1])
+                + pickle.BINGET + bytes([i - 1]) + pickle.APPENDS + pickle.BINPUT + bytes([i]))
+    deep = tr.load(_pickle_file(tmp_path / "dag.pt", dag))
+    assert deep[0] is deep[1] and len(deep) == 2
+
+
+def test_a_storage_is_sized_before_it_is_read_and_a_huge_int_is_refused_by_place(tmp_path):
+    tr.save({"w": tr.ones(2)}, tmp_path / "w.pt", format="torch")
+    with zipfile.ZipFile(tmp_path / "w.pt") as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    with zipfile.ZipFile(tmp_path / "bomb.pt", "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in members.items():
+            zf.writestr(n, bytes(10**7) if n == "w/data/0" else data)
+    with pytest.raises(ValueError, match=r"storage '0' has 10000000 bytes, expected 8"):
+        tr.load(tmp_path / "bomb.pt")
+    with pytest.raises(ValueError, match=r"an int of 3001 bits at obj\['n'\]"):
+        tr.save({"n": 2**3000}, tmp_path / "n.pt", format="torch")
+    with pytest.raises(TypeError, match="MaskedArray"):
+        tr.save({"m": np.ma.masked_array([1.0], mask=[True])}, tmp_path / "m.pt", format="torch")
+
+
+@pytest.mark.torch
+def test_lazy_conjugates_negatives_unsigned_dtypes_and_metadata_as_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    z = torch.tensor([1 + 2j, -3j])
+    saved = {"conj": z.conj(), "neg": torch.tensor([1.0, -2.0])._neg_view(),
+             "u16": torch.tensor([1, 65535], dtype=torch.uint16),
+             "u64": torch.tensor([2**63], dtype=torch.uint64),
+             "expanded": torch.ones(1).expand(1000)}
+    torch.save(saved, tmp_path / "t.pt")
+    got = tr.load(tmp_path / "t.pt")
+    for k, v in saved.items():
+        np.testing.assert_array_equal(got[k].numpy(), v.resolve_conj().resolve_neg().numpy())
+        assert got[k].dtype == v.resolve_conj().resolve_neg().numpy().dtype
+    torch.save({"f8": torch.zeros(2, dtype=torch.float8_e4m3fn)}, tmp_path / "f8.pt")
+    with pytest.raises(ValueError, match="dtype torch.float8_e4m3fn, which NumPy does not have"):
+        tr.load(tmp_path / "f8.pt")
+    sd = torch.nn.LSTM(2, 2).state_dict()
+    torch.save(sd, tmp_path / "sd.pt")
+    tr.save(tr.load(tmp_path / "sd.pt"), tmp_path / "again.pt", format="torch")
+    assert torch.load(tmp_path / "again.pt")._metadata == sd._metadata

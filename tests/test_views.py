@@ -293,3 +293,34 @@ def test_a_module_moved_to_another_dtype_leaves_views_of_its_parameters_behind()
     with tr.no_grad():
         lin.weight.fill_(2.0)
     assert (row.detach().numpy() == 2.0).all()
+
+
+def test_filling_a_buffer_step_by_step_keeps_one_buffer_not_one_per_step():
+    """``outputs[t] = h`` writes a new array each step (copy on write); the graph keeps only
+    what its ops saved, so the old buffers are freed as the loop runs."""
+    import tracemalloc
+
+    T, B, H = 60, 16, 32
+    w = tr.tensor(np.eye(H, dtype=np.float32) * 0.5, requires_grad=True)
+    x = tr.ones(T, B, H)
+    one_buffer = T * B * H * 4
+    tracemalloc.start()
+    try:
+        out = tr.zeros(T, B, H)
+        h = tr.zeros(B, H)
+        for t in range(T):
+            h = (x[t] + h @ w).tanh()
+            out[t] = h
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 8 * one_buffer  # the buffer, each step's saved arrays; T copies before
+    out.sum().backward()
+    steps = []  # the same, collected in a list
+    w2 = tr.tensor(np.eye(H, dtype=np.float32) * 0.5, requires_grad=True)
+    h = tr.zeros(B, H)
+    for t in range(T):
+        h = (x[t] + h @ w2).tanh()
+        steps.append(h)
+    tr.stack(steps).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), w2.grad.numpy(), rtol=1e-6)

@@ -124,11 +124,11 @@ class Function:
         # the graph node each parent was when this op ran: (its op, which output), (None, 0)
         # for a leaf; an in-place op may since have made a parent the result of another op
         self.edges: Sequence[tuple[Function | None, int]] = ()
-        self.inputs: Sequence[Any] = ()  # the parents' arrays when this op ran
+        self.inputs: Sequence[Any] = ()  # the parents' arrays when this op ran, if it saved any
         self.saved: tuple[Any, ...] = ()
         self.retained: dict[int, weakref.ref[Tensor]] | None = None
         self.hooks: dict[int, list[Any]] | None = None  # register_hook's, by output
-        self.y: Any = None
+        self.y: Any = None  # its output, if saved
         self.n_out = 1
         self.final = True
 
@@ -168,7 +168,8 @@ class Function:
             raise ValueError(f"{cls.__name__} on inputs of shapes {shapes}: {e}") from e
         needs = needs and autograd._GradMode.enabled
         if needs:
-            fn.inputs = arrays
+            if fn.saved:  # kept for create_graph, which maps saved arrays to inputs
+                fn.inputs = arrays  # (graph_backward); else an array no op saved is freed
             if len(inputs) == 2:  # the common case, written out: this runs for every op
                 a, b = inputs
                 fn.edges = ((a._ctx, a._out), (b._ctx, b._out))
@@ -188,7 +189,10 @@ class Function:
             out = Tensor._wrap(y, dev, needs)
             if needs:
                 fn.parents = inputs
-                fn.y = y
+                for s in fn.saved:  # the output, if saved (graph_backward maps it)
+                    if s is y:
+                        fn.y = y
+                        break
                 out._ctx = fn
         if _HOOKS.active:  # trace, detect_anomaly, viz.step (debug.py, viz.py)
             _HOOKS.forward(fn, inputs, out)
@@ -1628,6 +1632,7 @@ class Tensor:
         recording = autograd._GradMode.enabled
         _check_writable(self, what, recording)
         old = self._history() if recording else Tensor._wrap(self._data, self._dev)
+        histories = [old] if recording else []
         new = compute(old)
         if new.dtype != self.dtype:
             if not np.can_cast(new.dtype, self.dtype, casting):
@@ -1646,7 +1651,8 @@ class Tensor:
             records = records and link.kind != "detach"
             base = link.base
             if records:
-                value = link.put(base._history(), value)
+                histories.append(base._history())
+                value = link.put(histories[-1], value)
             else:
                 with autograd.no_grad():
                     value = link.put(Tensor._wrap(base._data, base._dev), value)
@@ -1656,6 +1662,8 @@ class Tensor:
             t._become(value, records)
             if records and t._base is not None:
                 t._base.recorded = True  # its graph, taken again, is recorded from now on
+        for h in histories:  # the old values: the graph keeps them only where an op saved
+            h._data = _placeholder(h)  # them (outputs[t] = h holds one buffer, not T)
         chain = {id(t) for t, _, _ in changes}
         for t, _, _ in changes:
             _pass_on(t, chain)
@@ -2099,6 +2107,13 @@ def _forget_views(t: Tensor) -> None:
     for v in _views_of(t):
         v._base = None
     t._views = None
+
+
+def _placeholder(t: Tensor) -> Any:
+    """An array of ``t``'s shape and dtype that holds no memory of its own (one element,
+    broadcast), for a tensor whose values nothing reads again."""
+    xp = t._dev.xp
+    return xp.broadcast_to(xp.zeros((), dtype=t.dtype), t.shape)
 
 
 def _check_writable(t: Tensor, what: str, recording: bool) -> None:

@@ -17,9 +17,12 @@ folder (``<name>/``):
 Reading never runs code from the file: the unpickler builds only what ``torch.load(...,
 weights_only=True)`` builds of a checkpoint of weights (dicts, ``OrderedDict``, lists,
 tuples, numbers, strings, None, tensors), refuses any other global by name, and reads each
-storage through bounds checks. Tensors come back as ``Tensor`` (a parameter as one that
-requires grad), each with its own array: two tensors that shared a storage in PyTorch no
-longer share it. bfloat16 tensors load as float32 (NumPy has no bfloat16), exactly.
+storage through bounds checks, its size checked before it is read. Tensors come back as
+``Tensor`` (a parameter as one that requires grad), their arrays read-only views of their
+storage's (arrays are never written in place here, so two tensors that shared a storage in
+PyTorch still behave as two, and an expanded tensor takes no more memory than in PyTorch).
+bfloat16 tensors load as float32 (NumPy has no bfloat16), exactly; PyTorch's lazy
+conjugate and negative bits are applied; dtypes NumPy lacks (float8) are refused by name.
 """
 
 from __future__ import annotations
@@ -52,43 +55,30 @@ class TorchFileError(ValueError):
 
 # ---- reading --------------------------------------------------------------------------------
 
+# torch.<dtype> globals (what _rebuild_tensor_v3 names), for the dtypes NumPy has
+_DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16,
+           "int64": np.int64, "int32": np.int32, "int16": np.int16, "int8": np.int8,
+           "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64,
+           "bool": np.bool_, "complex64": np.complex64, "complex128": np.complex128,
+           "bfloat16": "bfloat16"}
+
 
 class _StorageKind:
     def __init__(self, name: str) -> None:
         self.name = name
 
 
+class _DType:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
 class _Storage:
-    """One storage of the file: its elements as a 1-D array (bfloat16: the uint16 bits)."""
+    """One storage of the file: its elements as a 1-D array (bfloat16 already as float32;
+    an untyped storage as bytes, viewed as its tensor's dtype when rebuilt)."""
 
-    def __init__(self, array: np.ndarray, bfloat16: bool) -> None:
-        self.array, self.bfloat16 = array, bfloat16
-
-
-def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any,
-                    requires_grad: Any = False, hooks: Any = None, metadata: Any = None
-                    ) -> _Loaded:
-    """``_rebuild_tensor_v2``'s arguments to a host array of the tensor's own (a copy), and
-    whether it requires grad; the bounds checked against the storage."""
-    if not isinstance(storage, _Storage):
-        raise TorchFileError("a tensor without a storage")
-    size, stride = tuple(size), tuple(stride)
-    if not (type(offset) is int and offset >= 0 and len(size) == len(stride)
-            and all(type(n) is int and n >= 0 for n in size + stride)):
-        raise TorchFileError(f"a tensor of bad layout (offset {offset!r}, size {size}, "
-                             f"stride {stride})")
-    a = storage.array
-    if all(size):
-        if offset + sum((n - 1) * s for n, s in zip(size, stride)) >= len(a):
-            raise TorchFileError(f"a tensor of size {size} at offset {offset} runs past its "
-                                 f"storage of {len(a)} elements")
-        out = np.lib.stride_tricks.as_strided(a[offset:], size,
-                                              tuple(s * a.itemsize for s in stride)).copy()
-    else:
-        out = np.zeros(size, a.dtype)
-    if storage.bfloat16:  # the upper half of a float32's bits: exact as float32
-        out = (out.astype(np.uint32) << 16).view(np.float32)
-    return _Loaded(out, bool(requires_grad))
+    def __init__(self, array: np.ndarray, untyped: bool) -> None:
+        self.array, self.untyped = array, untyped
 
 
 class _Loaded:
@@ -97,6 +87,69 @@ class _Loaded:
 
     def __init__(self, array: np.ndarray, requires_grad: bool) -> None:
         self.array, self.requires_grad = array, requires_grad
+
+
+def _bfloat16(bits: np.ndarray) -> np.ndarray:
+    """bfloat16 bits (uint16) as float32: the upper half of a float32's bits, so exact."""
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def _rebuild(storage: Any, offset: Any, size: Any, stride: Any, requires_grad: Any,
+             metadata: Any, dtype: Any = None) -> _Loaded:
+    """A tensor of ``size`` and ``stride`` (in elements) at ``offset`` of ``storage``, its
+    bounds checked. The array is a view of the storage, not a copy (an expanded tensor
+    stays one array of its storage's size); arrays are never written in place here.
+    ``metadata``: PyTorch's lazy conjugate and negative bits, applied now."""
+    if not isinstance(storage, _Storage):
+        raise TorchFileError("a tensor without a storage")
+    a = storage.array
+    if storage.untyped:  # _rebuild_tensor_v3: bytes, of the dtype given
+        if not isinstance(dtype, _DType) or dtype.name not in _DTYPES:
+            name = dtype.name if isinstance(dtype, _DType) else repr(dtype)
+            raise TorchFileError(f"a tensor of dtype torch.{name}, which NumPy does not have")
+        dt = _DTYPES[dtype.name]
+        whole = len(a) // (2 if dt == "bfloat16" else np.dtype(dt).itemsize)
+        a = a[:whole * (2 if dt == "bfloat16" else np.dtype(dt).itemsize)]
+        a = _bfloat16(a.view(np.uint16)) if dt == "bfloat16" else a.view(dt)
+    try:
+        size, stride = tuple(size), tuple(stride)
+    except TypeError:
+        raise TorchFileError("a tensor of bad layout") from None
+    if not (type(offset) is int and offset >= 0 and len(size) == len(stride)
+            and all(type(n) is int and n >= 0 for n in size + stride)):
+        raise TorchFileError(f"a tensor of bad layout (offset {offset!r}, size {size}, "
+                             f"stride {stride})")
+    if all(size):
+        if offset + sum((n - 1) * s for n, s in zip(size, stride)) >= len(a):
+            raise TorchFileError(f"a tensor of size {size} at offset {offset} runs past its "
+                                 f"storage of {len(a)} elements")
+        out = np.lib.stride_tricks.as_strided(a[offset:], size,
+                                              tuple(s * a.itemsize for s in stride),
+                                              writeable=False)
+    else:
+        out = np.zeros(size, a.dtype)
+    flags = {} if metadata is None else metadata
+    if not isinstance(flags, dict) or not set(flags) <= {"conj", "neg"} or not all(
+            type(v) is bool for v in flags.values()):
+        raise TorchFileError(f"a tensor with metadata {flags!r}, which this reader does not "
+                             "apply")
+    if flags.get("conj"):
+        out = np.conj(out)
+    if flags.get("neg"):
+        out = -out
+    return _Loaded(out, bool(requires_grad))
+
+
+def _rebuild_tensor_v2(storage: Any, offset: Any, size: Any, stride: Any,
+                       requires_grad: Any = False, hooks: Any = None, metadata: Any = None
+                       ) -> _Loaded:
+    return _rebuild(storage, offset, size, stride, requires_grad, metadata)
+
+
+def _rebuild_tensor_v3(storage: Any, offset: Any, size: Any, stride: Any,
+                       requires_grad: Any, hooks: Any, dtype: Any, metadata: Any = None
+                       ) -> _Loaded:
+    return _rebuild(storage, offset, size, stride, requires_grad, metadata, dtype)
 
 
 def _rebuild_parameter(data: Any, requires_grad: Any, hooks: Any = None,
@@ -108,14 +161,21 @@ def _rebuild_parameter(data: Any, requires_grad: Any, hooks: Any = None,
 
 _GLOBALS: dict[tuple[str, str], Any] = {
     ("collections", "OrderedDict"): collections.OrderedDict,
-    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
+    ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
     ("torch", "Size"): tuple,
 }
 
 
-class _Unpickler(pickle.Unpickler):
+class _Unpickler(pickle._Unpickler):  # the Python one, whose opcodes can be restricted
+    """Builds only what ``_GLOBALS`` allows (and storage kinds and dtypes, as markers). As
+    ``torch.load(weights_only=True)``: ``BUILD`` only sets a state dict's ``_metadata`` on
+    an ``OrderedDict``, and the extension-registry opcodes are refused."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
     def __init__(self, data: bytes, zf: zipfile.ZipFile, prefix: str, byteorder: str) -> None:
         super().__init__(io.BytesIO(data))
         self.zf, self.prefix, self.byteorder = zf, prefix, byteorder
@@ -126,10 +186,33 @@ class _Unpickler(pickle.Unpickler):
             return _GLOBALS[(module, name)]
         if module == "torch" and name in _STORAGES:
             return _StorageKind(name)
+        if module == "torch.storage" and name == "UntypedStorage":
+            return _StorageKind(name)
+        if module == "torch" and name in _DTYPES or module == "torch" and name.startswith(
+                ("float8", "complex32", "qint", "quint")):
+            return _DType(name)
+        hint = ("; save a state_dict() rather than a model" if module.startswith("torch.nn")
+                or module == "__main__" else "")
         raise TorchFileError(
             f"it holds {module}.{name}, which this reader does not build: it reads what "
             "torch.load(weights_only=True) reads of a checkpoint of weights (dicts, lists, "
-            "tuples, numbers, strings, tensors); save a state_dict() rather than a model")
+            f"tuples, numbers, strings, tensors){hint}")
+
+    def load_build(self) -> None:
+        state = self.stack.pop()
+        inst = self.stack[-1]
+        if not (type(inst) is collections.OrderedDict and type(state) is dict
+                and set(state) <= {"_metadata"}):
+            raise TorchFileError(f"it sets the state of a {type(inst).__name__}, which this "
+                                 "reader does not do")
+        inst.__dict__.update(state)
+
+    def load_ext(self) -> None:
+        raise TorchFileError("it uses the pickle extension registry, which this reader "
+                             "refuses")
+
+    dispatch[pickle.BUILD[0]] = load_build
+    dispatch[pickle.EXT1[0]] = dispatch[pickle.EXT2[0]] = dispatch[pickle.EXT4[0]] = load_ext
 
     def persistent_load(self, pid: Any) -> _Storage:
         if not (type(pid) is tuple and len(pid) == 5 and pid[0] == "storage"
@@ -138,19 +221,22 @@ class _Unpickler(pickle.Unpickler):
             raise TorchFileError(f"a bad storage reference {pid!r}")
         kind, key, numel = pid[1].name, pid[2], pid[4]
         if key not in self.storages:
-            dtype = _STORAGES[kind]
+            untyped = kind == "UntypedStorage"
+            dtype = np.uint8 if untyped else _STORAGES[kind]
             bf16 = dtype == "bfloat16"
             dt = np.dtype(np.uint16 if bf16 else dtype)
             dt = dt.newbyteorder("<" if self.byteorder == "little" else ">")
+            member = f"{self.prefix}/data/{key}"
             try:
-                raw = self.zf.read(f"{self.prefix}/data/{key}")
+                info = self.zf.getinfo(member)
             except KeyError:
                 raise TorchFileError(f"storage {key!r} is missing") from None
-            if len(raw) < numel * dt.itemsize:
-                raise TorchFileError(f"storage {key!r} has {len(raw)} bytes, expected "
+            if info.file_size != numel * dt.itemsize:  # checked before reading
+                raise TorchFileError(f"storage {key!r} has {info.file_size} bytes, expected "
                                      f"{numel * dt.itemsize}")
-            a = np.frombuffer(raw, dt, count=numel).astype(dt.newbyteorder("="))
-            self.storages[key] = _Storage(a, bf16)
+            a = np.frombuffer(self.zf.read(member), dt, count=numel)
+            a = a.astype(dt.newbyteorder("="), copy=not a.dtype.isnative)
+            self.storages[key] = _Storage(_bfloat16(a) if bf16 else a, untyped)
         return self.storages[key]
 
 
@@ -174,42 +260,62 @@ def load_torch(zf: zipfile.ZipFile, prefix: str, device: str) -> Any:
         obj = _Unpickler(zf.read(f"{prefix}/data.pkl"), zf, prefix, byteorder).load()
     except TorchFileError:
         raise
+    except RecursionError:
+        raise TorchFileError("its data.pkl is nested too deeply") from None
     except (pickle.UnpicklingError, EOFError, TypeError, ValueError, AttributeError,
-            IndexError, KeyError) as e:
+            IndexError, KeyError, struct.error) as e:
         raise TorchFileError(f"its data.pkl is corrupted ({type(e).__name__}: {e})") from None
     return _finish(obj, device)
 
 
+_PLAIN = (bool, int, float, str)
+
+
 def _finish(obj: Any, device: str) -> Any:
-    """``obj`` with every tensor read made a ``Tensor`` on ``device`` (containers rebuilt, of
-    the same types; a loop, which no checkpoint of weights has, is refused)."""
-    stack: set[int] = set()
+    """``obj`` with every tensor read made a ``Tensor`` on ``device``; containers rebuilt, of
+    the same types, once each (an object the pickle names twice is one object here too); a
+    state dict's ``_metadata`` and the keys checked like everything else."""
+    done: dict[int, Any] = {}
+    open_: set[int] = set()
 
     def walk(x: Any) -> Any:
+        if x is None or type(x) in _PLAIN:
+            return x
+        if id(x) in done:
+            return done[id(x)]
         if isinstance(x, _Loaded):
-            return tensor(x.array, device=device,
-                          requires_grad=x.requires_grad and x.array.dtype.kind in "fc")
-        if isinstance(x, _Storage):
-            raise TorchFileError("a bare storage (not a tensor) is not read here")
-        if type(x) in (dict, collections.OrderedDict, list, tuple):
-            if id(x) in stack:
+            a = x.array
+            rg = x.requires_grad and a.dtype.kind in "fc"
+            out = (Tensor._wrap(a, "cpu", rg) if device == "cpu"
+                   else tensor(a, device=device, requires_grad=rg))
+        elif type(x) in (dict, collections.OrderedDict, list, tuple):
+            if id(x) in open_:
                 raise TorchFileError("a container that holds itself")
-            stack.add(id(x))
+            open_.add(id(x))
             try:
                 if type(x) is list:
-                    return [walk(v) for v in x]
-                if type(x) is tuple:
-                    return tuple(walk(v) for v in x)
-                out = type(x)((k, walk(v)) for k, v in x.items())
-                meta = getattr(x, "_metadata", None)  # a state_dict's: kept, as torch keeps it
-                if meta is not None:
-                    out._metadata = meta  # type: ignore[attr-defined]
-                return out
+                    out = [walk(v) for v in x]
+                elif type(x) is tuple:
+                    out = tuple(walk(v) for v in x)
+                else:
+                    out = type(x)()
+                    for k, v in x.items():
+                        if k is not None and type(k) not in _PLAIN:
+                            raise TorchFileError(f"a dict key of type {type(k).__name__}, "
+                                                 "which this reader does not build")
+                        out[k] = walk(v)
+                    meta = x.__dict__.get("_metadata") if type(x) is not dict else None
+                    if meta is not None:  # a state_dict's, kept as torch keeps it
+                        out._metadata = walk(meta)  # type: ignore[union-attr]
             finally:
-                stack.discard(id(x))
-        if x is None or type(x) in (bool, int, float, str, complex, bytes):
-            return x
-        raise TorchFileError(f"it holds a {type(x).__name__}, which this reader does not build")
+                open_.discard(id(x))
+        elif isinstance(x, (_Storage, _StorageKind, _DType)):
+            raise TorchFileError("a bare storage or dtype (not a tensor) is not read here")
+        else:
+            raise TorchFileError(f"it holds a {type(x).__name__}, which this reader does not "
+                                 "build")
+        done[id(x)] = out
+        return out
 
     return walk(obj)
 
@@ -224,6 +330,7 @@ class _Pickler:
 
     def __init__(self) -> None:
         self.out = io.BytesIO()
+        self._where = ""
         self.storages: list[tuple[str, np.ndarray]] = []  # (key, C-order host array)
         self._open: set[int] = set()
 
@@ -246,6 +353,9 @@ class _Pickler:
             self._w(pickle.BININT + struct.pack("<i", n))
         else:
             b = n.to_bytes((n.bit_length() + 8) // 8, "little", signed=True)
+            if len(b) > 255:
+                raise ValueError(f"save(format='torch'): an int of {n.bit_length()} bits at "
+                                 f"obj{self._where}: torch.load reads ints of at most 2040")
             self._w(pickle.LONG1 + bytes([len(b)]) + b)
 
     def dump(self, obj: Any, where: str) -> bytes:
@@ -256,6 +366,7 @@ class _Pickler:
 
     def _save(self, x: Any, where: str) -> None:
         t = type(x)
+        self._where = where
         if x is None:
             self._w(pickle.NONE)
         elif t is bool:
@@ -266,7 +377,7 @@ class _Pickler:
             self._w(pickle.BINFLOAT + struct.pack(">d", x))
         elif t is str:
             self._str(x)
-        elif isinstance(x, (Tensor, np.ndarray)):
+        elif isinstance(x, Tensor) or t is np.ndarray:
             self._tensor(x, where)
         elif t in (dict, collections.OrderedDict, list, tuple):
             if id(x) in self._open:
@@ -308,6 +419,12 @@ class _Pickler:
             self._save(k, "")
             self._save(v, f"{where}[{k!r}]")
         self._w(pickle.SETITEMS)
+        meta = getattr(x, "_metadata", None) if type(x) is not dict else None
+        if meta is not None:  # a state_dict's, as torch pickles it
+            self._w(pickle.EMPTY_DICT)
+            self._str("_metadata")
+            self._save(meta, f"{where}._metadata")
+            self._w(pickle.SETITEM + pickle.BUILD)
 
     def _tensor(self, x: Tensor | np.ndarray, where: str) -> None:
         host = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
