@@ -324,3 +324,48 @@ def test_filling_a_buffer_step_by_step_keeps_one_buffer_not_one_per_step():
         steps.append(h)
     tr.stack(steps).sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), w2.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.torch
+def test_review_cases_match_torch():
+    """A write keeps the tensor's memory layout (so a later reshape is a view, as in
+    PyTorch); gradients accumulate into the same ``.grad`` tensor and ``zero_grad(False)``
+    zeroes it in place; a 0-d integer tensor indexes as an int (a view); an expand that
+    repeats nothing takes writes."""
+    torch = pytest.importorskip("torch")
+    got = []
+    for m in (tr, torch):
+        with (tr.no_grad() if m is tr else torch.no_grad()):
+            x = m.zeros(2, 3)
+            x.T.fill_(2.0)
+            r = x.view(6)
+            x.add_(100.0)
+            y = m.zeros(2, 3)
+            y.copy_(m.ones(3, 2).T)
+            f = y.flatten()
+            f[0] = 7.0
+            z = m.zeros(3)
+            z[m.tensor(1)].fill_(5.0)
+            z.expand(1, 3).add_(1.0)
+        a = m.ones(2, requires_grad=True)
+        (a * 3).sum().backward()
+        held, held_data = a.grad, a.grad.data
+        (a * 3).sum().backward()
+        after = (held.numpy().tolist(), held_data.numpy().tolist())
+        opt = m.optim.SGD([a], lr=0.1)
+        opt.zero_grad(set_to_none=False)
+        got.append([r.numpy().tolist(), y.numpy().tolist(), x.is_contiguous(),
+                    z.numpy().tolist(), after, held.numpy().tolist()])
+    assert got[0] == got[1]
+
+
+def test_views_of_a_parameter_keep_a_write_made_before_its_module_moved():
+    lin = nn.Linear(2, 2)
+    held = lin.weight.data
+    with tr.no_grad():
+        lin.weight.fill_(4.0)  # held is dirty: it reads the new values when next read
+    lin.to(dtype="float64")
+    assert held.dtype == np.float32 and (held.numpy() == 4.0).all()
+    with tr.no_grad():
+        lin.weight.fill_(5.0)
+    assert (held.numpy() == 4.0).all()  # no longer a view of the moved weight

@@ -224,8 +224,8 @@ def run_backward(
                 fn is None or not _holds(fn, g))
             passed.add(id(g))
             t.grad = Tensor._wrap(g if owned else g.copy(), t._dev)
-        else:
-            t.grad = Tensor._wrap(t.grad._data + g, t._dev)
+        else:  # into the same tensor, as PyTorch: a .grad held before sees the sum
+            previous = _add_into(t.grad, g)
         if _HOOKS.active:
             _HOOKS.stored(t, g, previous, t.grad)
 
@@ -354,6 +354,18 @@ def _hooked(hooks: list[Any] | None, g: Any, create_graph: bool) -> Any:
     return t if create_graph else t._data
 
 
+def _add_into(grad: Tensor, g: Any) -> Tensor:
+    """``grad`` takes the values ``grad + g`` (a new array: copy on write), so a ``.grad``
+    held before sees them, and so do views taken from it (``p.grad.data``); returns a tensor
+    of the old values."""
+    from .tensor import Tensor, _pass_on
+
+    old = grad._data
+    grad._data = old + g
+    _pass_on(grad, set())
+    return Tensor._wrap(old, grad._dev)
+
+
 def _holds(fn: Function, a: Any) -> bool:
     """Whether ``fn`` holds the array ``a`` (as its output, something saved or an input's
     data), by identity; plain loops, as this runs for every gradient a leaf receives."""
@@ -400,8 +412,10 @@ def deliver_retained(t: Tensor, g: Any, create_graph: bool) -> None:
     previous = t.grad
     if create_graph:  # g + 0: its own tensor, as a leaf's (g flows on to other ops)
         t.grad = g + 0 if t.grad is None else t.grad + g
-    else:  # arrays: a copy (g flows on to other ops), or the sum with the stored gradient
-        t.grad = Tensor._wrap(g.copy() if t.grad is None else t.grad._data + g, t._dev)
+    elif t.grad is None:  # a copy: g flows on to other ops
+        t.grad = Tensor._wrap(g.copy(), t._dev)
+    else:  # the sum, into the stored gradient's tensor
+        previous = _add_into(t.grad, g)
     if _HOOKS.active:
         _HOOKS.stored(t, g, previous, t.grad)
 

@@ -236,7 +236,8 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad = Tensor._wrap(p._dev.xp.zeros_like(p.grad._data), p._dev)
+                    p.grad._data = p._dev.xp.zeros_like(p.grad._data)  # in place, as PyTorch
+                    _pass_on(p.grad, set())
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient (those with ``grad is None`` are skipped).

@@ -317,9 +317,10 @@ class Tensor:
     # _data: the array (a NumPy or CuPy array; ``x.data`` is a tensor, as in PyTorch).
     # _base: for a view (basic indexing, split, chunk, unbind, reshape/view, transposes,
     # expand, unfold, detach, .data), how it was taken from which tensor (_ViewOf), else
-    # None; _views: weak references to the views taken from this tensor, unset or None
+    # None; _views: weak references to the views taken from this tensor, unset or None;
+    # _dirty_views: the same for those marked dirty since (see _pass_on)
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_base", "_views",
-                 "_hooks", "__weakref__")
+                 "_dirty_views", "_hooks", "__weakref__")
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
     __array_priority__ = 1000
 
@@ -495,7 +496,8 @@ class Tensor:
         if self._ctx is not None:
             raise RuntimeError("copy.deepcopy copies leaf tensors only (as PyTorch): this one "
                                "was made by an op; copy x.detach() for its values")
-        new = _rebuild(type(self), self._data.copy(), self._dev, self.requires_grad)
+        cls = Tensor if type(self) is _View else type(self)
+        new = _rebuild(cls, self._data.copy(), self._dev, self.requires_grad)
         memo[id(self)] = new
         new.grad = None if self.grad is None else copy.deepcopy(self.grad, memo)
         return new
@@ -504,7 +506,8 @@ class Tensor:
         """Pickling keeps the values (as a host array), the device, ``requires_grad`` and the
         class; not ``.grad`` or the graph, as PyTorch. (``tr.save`` never pickles.)"""
         host = self._dev.to_host(self._data)
-        return (_rebuild, (type(self), np.array(host), self._dev.name, self.requires_grad))
+        cls = Tensor if type(self) is _View else type(self)
+        return (_rebuild, (cls, np.array(host), self._dev.name, self.requires_grad))
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph: no gradient flows through the result.
@@ -1658,10 +1661,18 @@ class Tensor:
                     value = link.put(Tensor._wrap(base._data, base._dev), value)
             changes.append((base, value, records))
             t = base
+        root, root_value, _ = changes[-1]
+        layout = _layout_like(root._data, root_value._data)
         for t, value, records in changes:
             t._become(value, records)
             if records and t._base is not None:
                 t._base.recorded = True  # its graph, taken again, is recorded from now on
+        # the root keeps its memory layout, as PyTorch's keeps its strides, and each view
+        # below it is again a NumPy view of its base (so a reshape of it is a view or a copy
+        # as in PyTorch)
+        _DATA.__set__(root, layout)
+        for t, _, _ in reversed(changes[:-1]):
+            _DATA.__set__(t, t._base.values())
         for h in histories:  # the old values: the graph keeps them only where an op saved
             h._data = _placeholder(h)  # them (outputs[t] = h holds one buffer, not T)
         chain = {id(t) for t, _, _ in changes}
@@ -1695,9 +1706,13 @@ class Tensor:
         mode = autograd._GradMode.enabled
         try:
             for t in reversed(stale):
-                autograd._GradMode.enabled = t._base.recorded
-                t._base.stale = False
-                t._become(t._base.take(), True)
+                link = t._base
+                autograd._GradMode.enabled = link.recorded
+                link.stale = False
+                t._become(link.take(), True)
+                if link.dirty:  # its values are the base's now too
+                    link.dirty = False
+                    _register(link.base, t)
         finally:
             autograd._GradMode.enabled = mode
 
@@ -2010,18 +2025,21 @@ class _ViewOf:
     - A write into the view writes through (``Tensor._overwrite``): the base becomes
       ``put(base, new view)`` (``base[index] = new``, or the inverse reshape or transpose),
       and so on up the chain of bases, recorded by autograd as PyTorch records it.
-    - A write into the base reaches its views: their arrays are taken again at once (a
-      NumPy view, no copy), their place in the graph when an op next uses them (``stale``),
-      so a loop that writes a buffer it reads pays one flag per view, not one op.
+    - A write into the base reaches its views: their arrays are taken again when next read
+      (``dirty``: a view is a ``_View``, whose ``_data`` checks it), their place in the graph
+      when an op that needs a gradient next uses them (``stale``). A dirty view leaves its
+      base's list of views until it is read again, so a loop that writes a buffer whose
+      earlier views only its graph holds (a decoder reading ``outputs[t - 1]``) pays for
+      each view once, not once per write.
 
     ``recorded``: made while autograd recorded, so a refresh records too (never for
     "detach", which ``x.data`` also makes: its writes change the base's values only)."""
 
-    __slots__ = ("base", "kind", "arg", "recorded", "stale")
+    __slots__ = ("base", "kind", "arg", "recorded", "stale", "dirty")
 
     def __init__(self, base: Tensor, kind: str, arg: Any, recorded: bool) -> None:
         self.base, self.kind, self.arg = base, kind, arg
-        self.recorded, self.stale = recorded, False
+        self.recorded, self.stale, self.dirty = recorded, False, False
 
     def values(self) -> Any:
         """The view's array, taken again from the base's (no op, no graph)."""
@@ -2063,7 +2081,7 @@ class _ViewOf:
         kind, arg = self.kind, self.arg
         if kind == "index":
             return SetItem.apply(old, new, index=arg)
-        if kind == "reshape" or (kind == "expand" and new.shape == old.shape):
+        if kind == "reshape" or kind == "expand":  # an expand that repeats nothing
             return Reshape.apply(new, shape=old.shape)
         if kind == "transpose":
             back = None if arg is None else tuple(int(a) for a in np.argsort(arg))
@@ -2076,37 +2094,48 @@ class _ViewOf:
 def _view(base: Tensor, out: Tensor, kind: str, arg: Any) -> Tensor:
     """Mark ``out`` as a view of ``base`` (``_ViewOf``) and return it."""
     out._base = _ViewOf(base, kind, arg, kind != "detach" and autograd._GradMode.enabled)
-    views = getattr(base, "_views", None)
-    if views is None:
-        base._views = [weakref.ref(out)]
-    else:
-        views.append(weakref.ref(out))
-        if len(views) >= 64 and not len(views) & (len(views) - 1):  # 64, 128, ...: prune
-            views[:] = [r for r in views if r() is not None]
+    if type(out) is Tensor:
+        out.__class__ = _View
+    _register(base, out)
     return out
 
 
+def _register(base: Tensor, view: Tensor) -> None:
+    """Put ``view`` in ``base``'s list of views (weak references), which a write into the
+    base goes through (``_pass_on``)."""
+    views = getattr(base, "_views", None)
+    if views is None:
+        base._views = [weakref.ref(view)]
+    else:
+        views.append(weakref.ref(view))
+        if len(views) >= 64 and not len(views) & (len(views) - 1):  # 64, 128, ...: prune
+            views[:] = [r for r in views if r() is not None]
+
+
 def _views_of(t: Tensor) -> list[Tensor]:
-    """The live views taken from ``t`` (not their views); the dead are forgotten."""
-    if not getattr(t, "_views", None):
-        return []
-    refs, live = [], []
-    for r in t._views:
-        v = r()
-        if v is not None and v._base is not None and v._base.base is t:
-            refs.append(r)
-            live.append(v)
-    t._views = refs or None
-    return live
+    """The live views taken from ``t`` (not their views), dirty or not; the dead are
+    forgotten."""
+    found: dict[int, Tensor] = {}
+    for refs in (getattr(t, "_views", None), getattr(t, "_dirty_views", None)):
+        for r in refs or ():
+            v = r()
+            if v is not None and v._base is not None and v._base.base is t:
+                found[id(v)] = v
+    t._views = [weakref.ref(v) for v in found.values() if not v._base.dirty] or None
+    t._dirty_views = [weakref.ref(v) for v in found.values() if v._base.dirty] or None
+    return list(found.values())
 
 
 def _forget_views(t: Tensor) -> None:
     """``t`` takes an array that is not its values changed (``x.data = other``, a module
     moved to another device or dtype): the views taken from it stop being its views and
-    keep the values they have, as PyTorch's keep the old storage."""
+    keep the values they have, as PyTorch's keep the old storage. (Call it before ``t``
+    takes the new array: a dirty view first takes its values from the old one.)"""
     for v in _views_of(t):
+        if v._base.dirty:
+            _take_values(v)
         v._base = None
-    t._views = None
+    t._views = t._dirty_views = None
 
 
 def _placeholder(t: Tensor) -> Any:
@@ -2131,31 +2160,76 @@ def _check_writable(t: Tensor, what: str, recording: bool) -> None:
         link = t._base
         if link is None:
             return
-        if link.kind == "unfold" or link.kind == "expand" and link.arg != link.base.shape:
+        if link.kind == "unfold" or link.kind == "expand" and math.prod(link.arg) != math.prod(
+                link.base.shape):
             raise RuntimeError(
-                f"{what} into the result of {link.kind}, as in PyTorch: several of its "
-                f"elements are one element of the tensor of shape {link.base.shape} it was "
-                "taken from; make it your own with .clone() first")
+                f"{what} into the result of {link.kind} is refused: its elements may repeat "
+                f"elements of the tensor of shape {link.base.shape} it was taken from (PyTorch "
+                "refuses such writes where they overlap); make it your own with .clone() "
+                "first")
         records = records and link.kind != "detach"
         t = link.base
 
 
 def _pass_on(t: Tensor, written: set[int]) -> None:
-    """``t`` has new values: its views, and theirs, take their arrays again (their graph when
-    next used: ``_ViewOf.stale``), except the tensors in ``written`` (ids), which the write
-    changed itself."""
+    """``t`` has new values: its views, and theirs, are marked ``dirty`` (their arrays are
+    taken again when read) and ``stale`` (their graph, when used), and move to their base's
+    list of dirty views, which the next write passes by; the tensors in ``written`` (ids),
+    which the write changed itself, stay."""
     todo = [t]
     while todo:
-        for v in _views_of(todo.pop()):
-            if id(v) in written:
+        u = todo.pop()
+        views = getattr(u, "_views", None)
+        if not views:
+            continue
+        keep = []
+        for r in views:
+            v = r()
+            if v is None or v._base is None or v._base.base is not u:
                 continue
             link = v._base
-            v._data = link.values()
+            if id(v) in written or link.dirty:
+                keep.append(r)
+                continue
+            link.dirty = True
             if link.kind != "detach":
                 link.stale = True
-                if link.recorded and link.base.requires_grad:
+                if link.recorded and u.requires_grad:
                     v.requires_grad = True  # so the op that uses it next takes it again
+            dirty = getattr(u, "_dirty_views", None)
+            if dirty is None:
+                u._dirty_views = dirty = []
+            dirty.append(r)
+            if len(dirty) >= 64 and not len(dirty) & (len(dirty) - 1):  # 64, 128, ...
+                dirty[:] = [d for d in dirty if (w := d()) is not None and w._base is not None
+                            and w._base.base is u and w._base.dirty]
             todo.append(v)
+        u._views = keep or None
+
+
+def _take_values(view: Tensor) -> None:
+    """A dirty view (and the dirty views above it) takes its array again from its base's,
+    the topmost first, and goes back into its base's list of views."""
+    chain = []
+    t = view
+    while t._base is not None and t._base.dirty:
+        chain.append(t)
+        t = t._base.base
+    for u in reversed(chain):
+        link = u._base
+        link.dirty = False
+        _DATA.__set__(u, link.values())
+        _register(link.base, u)
+
+
+def _layout_like(old: Any, new: Any) -> Any:
+    """``new`` in ``old``'s memory order where ``old`` was C- or F-contiguous and ``new`` is
+    not (an in-place write keeps a tensor's layout, as PyTorch's keeps its strides)."""
+    if old.flags.c_contiguous and not new.flags.c_contiguous:
+        return new.copy(order="C")
+    if old.flags.f_contiguous and not old.flags.c_contiguous and not new.flags.f_contiguous:
+        return new.copy(order="F")
+    return new
 
 
 def _reshaped(base: Tensor, out: Tensor) -> Tensor:
@@ -2179,6 +2253,28 @@ for _name, _dtype in (("float", np.float32), ("double", np.float64), ("half", np
                       ("long", np.int64), ("int", np.int32), ("bool", np.bool_)):
     setattr(Tensor, _name, _caster(_name, _dtype))
 
+
+
+_DATA = Tensor.__dict__["_data"]  # the slot that holds a tensor's array
+
+
+class _View(Tensor):
+    """A tensor that is a view of another (``_base``, a ``_ViewOf``): reading its array
+    after a write into its base takes it again from the base's first (``dirty``). Only
+    views pay for the check; every other tensor's ``_data`` is a plain slot."""
+
+    __slots__ = ()
+
+    @property  # type: ignore[override]
+    def _data(self) -> Any:
+        link = self._base
+        if link is not None and link.dirty:
+            _take_values(self)
+        return _DATA.__get__(self)
+
+    @_data.setter
+    def _data(self, value: Any) -> None:
+        _DATA.__set__(self, value)
 
 
 def _rebuild(cls: type, data: Any, dev: Device | str, requires_grad: bool) -> Tensor:
@@ -2239,6 +2335,8 @@ def _normalize_index(index: Index, dev: Device, ndim: int) -> Index:
         return index  # ints, slices, None and ...: nothing to do (the common case, fast)
 
     def one(i: Any) -> Any:
+        if isinstance(i, Tensor) and i.ndim == 0 and i.dtype.kind in "iu":
+            return int(i.item())  # an int, as in PyTorch (so x[t] is a view)
         if isinstance(i, Tensor):  # an index from another device moves, as in PyTorch
             return i._data if i._dev is dev else dev.to_device(i._dev.to_host(i._data))
         if isinstance(i, (list, tuple, np.ndarray)) and not isinstance(i, dev.array_type):

@@ -334,7 +334,8 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor._wrap(p._dev.xp.zeros_like(p.grad._data), p._dev)
+                p.grad._data = p._dev.xp.zeros_like(p.grad._data)  # in place, as PyTorch
+                _pass_on(p.grad, set())
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Set ``requires_grad`` on every parameter (``False`` freezes them). Returns self."""
