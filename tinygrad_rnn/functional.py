@@ -228,6 +228,96 @@ def _check_tensors(where: str, **args: Any) -> None:
                             "(tr.tensor(...) makes one)")
 
 
+def _lengths_of(what: str, lengths: Any, n: int, most: int) -> np.ndarray:
+    """``lengths`` (a tensor, array or sequence of ints) as host int64 of shape (n,), each in
+    [0, most]."""
+    a = np.asarray(lengths.numpy() if isinstance(lengths, Tensor) else lengths)
+    if a.ndim == 0:
+        a = a.reshape(1)
+    if a.dtype.kind not in "iu" and not (a.size == 0 and a.dtype.kind == "f"):
+        raise TypeError(f"ctc_loss: {what} must be integers, got dtype {a.dtype}")
+    a = a.astype(np.int64)
+    if a.shape != (n,):
+        raise ValueError(f"ctc_loss: {what} must have one entry per sequence ({n}), got shape "
+                         f"{a.shape}")
+    if (a < 0).any() or (a > most).any():
+        raise ValueError(f"ctc_loss: {what} must be in [0, {most}], got {a.tolist()}")
+    return a
+
+
+def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths: Any,
+             blank: int = 0, reduction: Reduction = "mean", zero_infinity: bool = False
+             ) -> Tensor:
+    """The connectionist temporal classification loss, as ``torch.nn.functional.ctc_loss``:
+    -log p(target | input), summed over every alignment of the target to the steps
+    (``ops/ctc.py`` has the recursion and its gradient).
+
+    ``log_probs`` (T, N, C) (or (T, C), one sequence): log-probabilities of the C classes at
+    each step, e.g. ``log_softmax(logits, -1)``; ``targets`` (N, S) padded, or 1-D, all
+    targets one after another; ``input_lengths`` and ``target_lengths`` (N,) the lengths of
+    each. Labels are in [0, C) and never ``blank``. "mean" divides each loss by its target
+    length (at least 1), then averages over the batch, as PyTorch. A target that cannot be
+    aligned (too few steps) has an infinite loss, or 0 (and gradient 0) with
+    ``zero_infinity=True``.
+
+    The gradient is that of the loss for ``log_probs`` as free inputs (checked against
+    central differences); PyTorch's adds ``exp(log_probs)``, which is the same once it goes
+    back through a log_softmax, where every step's gradients sum to -1.
+    """
+    from .ops.ctc import CTC
+
+    if not isinstance(log_probs, Tensor) or log_probs.dtype.kind != "f":
+        raise TypeError("ctc_loss: log_probs must be a floating-point Tensor")
+    one = log_probs.ndim == 2
+    if one:
+        log_probs = log_probs.reshape(log_probs.shape[0], 1, log_probs.shape[1])
+    if log_probs.ndim != 3:
+        raise ValueError(f"ctc_loss: log_probs must be (T, N, C) or (T, C), got shape "
+                         f"{log_probs.shape}")
+    T, N, C = log_probs.shape
+    if not 0 <= blank < C:
+        raise ValueError(f"ctc_loss: blank {blank} is not a class of {C}")
+    tg = np.asarray(targets.numpy() if isinstance(targets, Tensor) else targets)
+    if tg.size and tg.dtype.kind not in "iu":
+        raise TypeError(f"ctc_loss: targets must be integers, got dtype {tg.dtype}")
+    tg = tg.astype(np.int64)
+    if one and tg.ndim == 1 and np.ndim(target_lengths) == 0:
+        tg = tg.reshape(1, -1)
+    in_len = _lengths_of("input_lengths", input_lengths, N, T)
+    if tg.ndim == 2:
+        if tg.shape[0] != N:
+            raise ValueError(f"ctc_loss: targets of shape {tg.shape} for {N} sequences")
+        tl = _lengths_of("target_lengths", target_lengths, N, tg.shape[1])
+        labels = [tg[n, :tl[n]] for n in range(N)]
+    elif tg.ndim == 1:
+        tl = _lengths_of("target_lengths", target_lengths, N, tg.shape[0])
+        if tl.sum() != tg.shape[0]:
+            raise ValueError(f"ctc_loss: 1-D targets hold {tg.shape[0]} labels, but "
+                             f"target_lengths sum to {int(tl.sum())}")
+        labels = np.split(tg, np.cumsum(tl)[:-1])
+    else:
+        raise ValueError(f"ctc_loss: targets must be (N, S) or 1-D, got shape {tg.shape}")
+    for n, lab in enumerate(labels):
+        if ((lab < 0) | (lab >= C) | (lab == blank)).any():
+            raise ValueError(f"ctc_loss: target {n} holds {lab.tolist()}: labels must be "
+                             f"classes in [0, {C}) other than blank {blank}")
+    L = 2 * int(tl.max(initial=0)) + 1
+    ext = np.full((N, L), blank, np.int64)
+    for n, lab in enumerate(labels):
+        ext[n, 1:2 * len(lab):2] = lab
+    dev = log_probs._dev
+    loss = CTC.apply(log_probs, ext=dev.to_device(ext), ext_len=dev.to_device(2 * tl + 1),
+                     in_len=dev.to_device(in_len), blank=blank, zero_infinity=zero_infinity)
+    if reduction == "none":
+        return loss[0] if one else loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        per = Tensor._wrap(dev.to_device(np.maximum(tl, 1).astype(log_probs.dtype)), dev)
+        return (loss / per).mean()
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
 def mse_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean") -> Tensor:  # noqa: A002
     """(input - target)², reduced."""
     _check_tensors("mse_loss", input=input, target=target)

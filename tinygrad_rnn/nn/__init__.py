@@ -44,6 +44,7 @@ from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    CTCLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
@@ -65,5 +66,5 @@ __all__ = [
     "CELU", "ELU", "GELU", "GLU", "SELU", "ConstantPad1d", "ConstantPad2d", "CosineSimilarity",
     "Flatten", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "KLDivLoss", "L1Loss",
     "LogSigmoid", "Mish", "PairwiseDistance", "ReLU6", "SiLU", "SmoothL1Loss", "Softmin",
-    "Softplus", "Softsign", "Unflatten", "ZeroPad1d", "ZeroPad2d",
+    "Softplus", "Softsign", "Unflatten", "ZeroPad1d", "ZeroPad2d", "CTCLoss",
 ]

@@ -3,6 +3,8 @@ A class weight is a buffer, as in PyTorch: ``to()`` moves it and ``state_dict()`
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import functional as F
 from ..tensor import Tensor
 from .module import Module
@@ -145,3 +147,18 @@ class KLDivLoss(_Loss):
     def extra_repr(self) -> str:
         return ", ".join(filter(None, [super().extra_repr(),
                                        "log_target=True" if self.log_target else ""]))
+
+
+class CTCLoss(_Loss):
+    """``functional.ctc_loss`` as a module: ``CTCLoss(blank=0, reduction="mean",
+    zero_infinity=False)(log_probs, targets, input_lengths, target_lengths)``."""
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False
+                 ) -> None:
+        super().__init__(reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs: Any, targets: Any, input_lengths: Any,
+                target_lengths: Any) -> Any:
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                          self.reduction, self.zero_infinity)
