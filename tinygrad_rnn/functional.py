@@ -228,6 +228,58 @@ def _check_tensors(where: str, **args: Any) -> None:
                             "(tr.tensor(...) makes one)")
 
 
+def _additive_mask(mask: Any, like: Tensor, where_: str) -> Tensor | None:
+    """An attention mask as a tensor to add to the scores: a bool mask (True: not allowed,
+    as PyTorch's ``nn.MultiheadAttention``) becomes -inf there and 0 elsewhere; a float mask
+    is added as it is."""
+    if mask is None:
+        return None
+    m = mask if isinstance(mask, Tensor) else Tensor._wrap(like._dev.to_device(np.asarray(mask)),
+                                                           like._dev)
+    if m._dev is not like._dev:
+        raise ValueError(f"{where_}: the mask is on {m.device!r}, the input on {like.device!r}")
+    if m.dtype == np.bool_:
+        return where(m, Tensor._wrap(like._dev.xp.asarray(-np.inf, dtype=like.dtype), like._dev),
+                     Tensor._wrap(like._dev.xp.zeros((), dtype=like.dtype), like._dev))
+    if m.dtype.kind != "f":
+        raise TypeError(f"{where_}: a mask must be bool or floating-point, got {m.dtype}")
+    return m if m.dtype == like.dtype else m.to(dtype=like.dtype)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Any = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None
+                                 ) -> Tensor:
+    """softmax(q kᵀ · scale + mask) v over the last two axes (leading axes broadcast), as
+    ``torch.nn.functional.scaled_dot_product_attention``: ``scale`` defaults to
+    1/sqrt(q's last size); a bool ``attn_mask`` is True where attention is *allowed* (as
+    PyTorch's here, the opposite of ``nn.MultiheadAttention``'s), a float one is added;
+    ``is_causal`` allows each query position only the key positions up to its own. A row
+    with nothing allowed gives NaN, as PyTorch's."""
+    L, S = query.shape[-2], key.shape[-2]
+    scores = (query @ key.transpose(-2, -1)) * (
+        scale if scale is not None else 1 / math.sqrt(query.shape[-1]))
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not "
+                             "both")
+        attn_mask = Tensor._wrap(query._dev.to_device(np.tril(np.ones((L, S), bool))),
+                                 query._dev)
+    if attn_mask is not None:
+        m = attn_mask if isinstance(attn_mask, Tensor) else _as_tensor_on(attn_mask, query)
+        scores = scores + _additive_mask(~m if m.dtype == np.bool_ else m, scores,
+                                         "scaled_dot_product_attention")
+    weights = softmax(scores, -1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p)
+    return weights @ value
+
+
+def _as_tensor_on(values: Any, like: Tensor) -> Tensor:
+    """``values`` (an array or sequence) as a tensor on ``like``'s device, its own dtype."""
+    return Tensor._wrap(like._dev.to_device(np.asarray(values)), like._dev)
+
+
 def _lengths_of(what: str, lengths: Any, n: int, most: int) -> np.ndarray:
     """``lengths`` (a tensor, array or sequence of ints) as host int64 of shape (n,), each in
     [0, most]."""

@@ -26,6 +26,7 @@ from .activation import (
     Softsign,
     Tanh,
 )
+from .attention import MultiheadAttention
 from .layers import (
     ConstantPad1d,
     ConstantPad2d,
@@ -67,4 +68,5 @@ __all__ = [
     "Flatten", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "KLDivLoss", "L1Loss",
     "LogSigmoid", "Mish", "PairwiseDistance", "ReLU6", "SiLU", "SmoothL1Loss", "Softmin",
     "Softplus", "Softsign", "Unflatten", "ZeroPad1d", "ZeroPad2d", "CTCLoss",
+    "MultiheadAttention",
 ]

@@ -397,7 +397,10 @@ class Module:
         data = dev.to_device(host.astype(self.__dict__.get("_dtype", np.float32)))
         old = self._parameters.get(name)
         if old is not None and old.shape == data.shape:
+            if old._dev is not dev or old.dtype != data.dtype:
+                _forget_views(old)
             old._data, old._dev = data, dev
+            _pass_on(old, set())  # views taken from it see the new values
             return old
         setattr(self, name, Parameter(Tensor._wrap(data, dev)))
         return self._parameters[name]
