@@ -264,3 +264,13 @@ def test_an_xp_function_missing_under_create_graph_is_named():
     with pytest.raises(AttributeError, match="xp.expm1 is not available in backward under "
                                              "create_graph=True"):
         tr.grad(UsesExpm1.apply(x).sum(), [x], create_graph=True)
+
+
+def test_requires_grad_after_use_does_not_reach_back():
+    """As PyTorch: an op records which inputs needed a gradient when it ran; a leaf that
+    starts requiring grad afterwards gets none from that op, but does from later ones."""
+    x, w = tr.ones(2), tr.ones(2, requires_grad=True)
+    early = (x * w).sum()
+    x.requires_grad_()
+    (early + (x * 3).sum()).backward()
+    assert x.grad.numpy().tolist() == [3.0, 3.0] and w.grad.numpy().tolist() == [1.0, 1.0]

@@ -308,8 +308,10 @@ def run_backward(
                 if _HOOKS.active:  # trace, detect_anomaly (debug.py)
                     _HOOKS.backward(fn, gys, gxs, parents)
                 for p, g, (ctx, out) in zip(parents, gxs, fn.edges):
-                    if g is None or (ctx is None and (p._ctx is not None or not p.requires_grad)):
-                        continue  # a leaf that needs none (or needed none: made a result since)
+                    if g is None or (ctx is None and (out < 0 or p._ctx is not None
+                                                      or not p.requires_grad)):
+                        continue  # a leaf that needs none, or needed none when this op ran,
+                        # or was made a result since
                     if not create_graph and type(g) is not p._dev.array_type:
                         g = _as_device_array(g, p._dev, f"{type(fn).__name__}.backward")
                     if g.shape != p._data.shape:

@@ -272,7 +272,8 @@ class Anomaly(Listener):
                  parents: tuple[Tensor, ...]) -> None:
         for k, g in enumerate(gxs):
             if k < len(parents) and fn.edges[k][0] is None and (
-                    parents[k]._ctx is not None or not parents[k].requires_grad):
+                    fn.edges[k][1] < 0 or parents[k]._ctx is not None
+                    or not parents[k].requires_grad):
                 continue  # a gradient nobody asked for, which the engine drops (as it does)
             bad = None if g is None else _nonfinite(g)
             if bad is None:

@@ -122,7 +122,9 @@ class Function:
     def __init__(self) -> None:
         self.parents: tuple[Tensor, ...] | None = ()
         # the graph node each parent was when this op ran: (its op, which output), (None, 0)
-        # for a leaf; an in-place op may since have made a parent the result of another op
+        # for a leaf, (None, -1) for one that needed no gradient then (requires_grad_()
+        # later does not reach back); an in-place op may since have made a parent the
+        # result of another op
         self.edges: Sequence[tuple[Function | None, int]] = ()
         self.inputs: Sequence[Any] = ()  # the parents' arrays when this op ran, if it saved any
         self.saved: tuple[Any, ...] = ()
@@ -172,9 +174,10 @@ class Function:
                 fn.inputs = arrays  # (graph_backward); else an array no op saved is freed
             if len(inputs) == 2:  # the common case, written out: this runs for every op
                 a, b = inputs
-                fn.edges = ((a._ctx, a._out), (b._ctx, b._out))
+                fn.edges = ((a._ctx, a._out if a.requires_grad else -1),
+                            (b._ctx, b._out if b.requires_grad else -1))
             else:
-                fn.edges = tuple([(t._ctx, t._out) for t in inputs])
+                fn.edges = tuple([(t._ctx, t._out if t.requires_grad else -1) for t in inputs])
         if type(y) is tuple:
             out: Any = tuple(Tensor._wrap(_as_device_array(a, dev, cls.__name__), dev, needs)
                              for a in y)
@@ -217,11 +220,12 @@ class Function:
                 return a
             for p, old, (ctx, out) in zip(parents, self.inputs, self.edges):
                 if a is old:
+                    if ctx is None and (out < 0 or p._ctx is not None or (
+                            p._data is not old and p._base is not None)):
+                        return Tensor._wrap(a, dev)  # a constant when this op ran
                     # made another op's result since, or a view whose base changed since
                     if p._ctx is not ctx or p._out != out or (
-                            p._data is not old and (ctx is not None or p._base is not None)):
-                        if ctx is None:  # a constant then
-                            return a
+                            p._data is not old and ctx is not None):
                         then = Tensor._wrap(a, dev, True)
                         then._ctx, then._out = ctx, out
                         return then
