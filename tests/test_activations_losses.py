@@ -750,3 +750,18 @@ def test_kl_div_loss_module_accepts_batchmean_and_divides_by_the_batch():
     total = F.kl_div(logp, q, "sum").item()
     assert nn.KLDivLoss("batchmean")(logp, q).item() == pytest.approx(total / 4, rel=1e-14)
     assert nn.KLDivLoss()(logp, q).item() == pytest.approx(total / 12, rel=1e-14)
+
+
+@pytest.mark.torch
+def test_norm_and_pairwise_distance_at_p_0_count_nonzeros_as_torch():
+    torch = pytest.importorskip("torch")
+    a, b = np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]]), np.array([[1.0, 0.0, 3.0]])
+    for eps in (1e-6, 0.0):
+        ours = tr.nn.functional.pairwise_distance(tr.tensor(a), tr.tensor(b), p=0, eps=eps)
+        theirs = torch.nn.functional.pairwise_distance(torch.tensor(a), torch.tensor(b), p=0,
+                                                       eps=eps)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = tr.tensor([[1.0, 0.0, -2.0]], requires_grad=True)
+    n = x.norm(p=0, axis=1)
+    n.sum().backward()
+    assert n.numpy().tolist() == [2.0] and not x.grad.numpy().any()

@@ -81,7 +81,7 @@ def test_norm_and_std_keep_float32():
 
 def test_norm_refuses_what_it_does_not_compute():
     x = tr.randn(3)
-    for p in (0, -1, "nuc"):
+    for p in (-1, "nuc"):
         with pytest.raises(ValueError, match="p must be"):
             x.norm(p)
     with pytest.raises(TypeError, match="floating-point"):

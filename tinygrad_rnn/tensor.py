@@ -1205,7 +1205,8 @@ class Tensor:
     def norm(self, p: float | str = 2, axis: int | Sequence[int] | None = None,
              keepdims: bool = False) -> Tensor:
         """The vector p-norm over ``axis`` (all elements by default): (Σ |x|^p)^(1/p) for a
-        number p > 0 (``"fro"`` is p = 2), max |x| for p = inf, min |x| for p = -inf.
+        number p > 0 (``"fro"`` is p = 2), max |x| for p = inf, min |x| for p = -inf, the
+        number of nonzero elements for p = 0 (its gradient 0).
 
         Where the norm is 0 its gradient is 0, as PyTorch's (the formula's is 0 / 0)."""
         if self.dtype.kind not in "fc":
@@ -1214,8 +1215,10 @@ class Tensor:
         p = 2 if p == "fro" else p
         if p in (math.inf, -math.inf):
             return self.abs().amax(axis, keepdims) if p > 0 else self.abs().amin(axis, keepdims)
-        if isinstance(p, str) or not p > 0:
-            raise ValueError(f"norm: p must be 'fro', inf, -inf or a number > 0, got {p!r}")
+        if isinstance(p, str) or not p >= 0:
+            raise ValueError(f"norm: p must be 'fro', inf, -inf or a number >= 0, got {p!r}")
+        if p == 0:  # the number of nonzero elements, of gradient 0
+            return self._pow_or_zero(0).sum(axis, keepdims)
         if p == 1:
             return self.abs().sum(axis, keepdims)
         if p == 2:
