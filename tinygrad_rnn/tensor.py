@@ -2034,10 +2034,10 @@ class _ViewOf:
       and so on up the chain of bases, recorded by autograd as PyTorch records it.
     - A write into the base reaches its views: their arrays are taken again when next read
       (``dirty``: a view is a ``_View``, whose ``_data`` checks it), their place in the graph
-      when an op that needs a gradient next uses them (``stale``). A dirty view leaves its
-      base's list of views until it is read again, so a loop that writes a buffer whose
-      earlier views only its graph holds (a decoder reading ``outputs[t - 1]``) pays for
-      each view once, not once per write.
+      when an op that needs a gradient next uses them (``stale``). A dirty view moves to its
+      base's list of dirty views, which later writes pass by, until it is read again, so a
+      loop that writes a buffer whose earlier views only its graph holds (a decoder reading
+      ``outputs[t - 1]``) pays for each view once, not once per write.
 
     ``recorded``: made while autograd recorded, so a refresh records too (never for
     "detach", which ``x.data`` also makes: its writes change the base's values only)."""
@@ -2095,7 +2095,7 @@ class _ViewOf:
             return Transpose.apply(new, axes=back)
         if kind == "detach":
             return new
-        raise AssertionError(kind)  # expand and unfold are refused before (_write_through)
+        raise AssertionError(kind)  # expand and unfold are refused before (_check_writable)
 
 
 def _view(base: Tensor, out: Tensor, kind: str, arg: Any) -> Tensor:
