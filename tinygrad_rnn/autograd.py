@@ -360,11 +360,10 @@ def _add_into(grad: Tensor, g: Any) -> Tensor:
     """``grad`` takes the values ``grad + g`` (a new array: copy on write), so a ``.grad``
     held before sees them, and so do views taken from it (``p.grad.data``); returns a tensor
     of the old values."""
-    from .tensor import Tensor, _pass_on
+    from .tensor import Tensor, _set_values
 
     old = grad._data
-    grad._data = old + g
-    _pass_on(grad, set())
+    _set_values(grad, old + g, "a gradient accumulated")
     return Tensor._wrap(old, grad._dev)
 
 
@@ -414,10 +413,8 @@ def deliver_retained(t: Tensor, g: Any, create_graph: bool) -> None:
     previous = t.grad
     if create_graph:  # g + 0: its own tensor, as a leaf's (g flows on to other ops)
         t.grad = g + 0 if t.grad is None else t.grad + g
-    elif t.grad is None:  # a copy: g flows on to other ops
-        t.grad = Tensor._wrap(g.copy(), t._dev)
-    else:  # the sum, into the stored gradient's tensor
-        previous = _add_into(t.grad, g)
+    else:  # a copy (g flows on to other ops), or a new sum (out of place, as PyTorch's)
+        t.grad = Tensor._wrap(g.copy() if t.grad is None else t.grad._data + g, t._dev)
     if _HOOKS.active:
         _HOOKS.stored(t, g, previous, t.grad)
 

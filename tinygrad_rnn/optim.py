@@ -41,7 +41,7 @@ import numpy as np
 
 from .autograd import enable_grad
 from .backend import device_of
-from .tensor import Tensor, _as_device_array, _pass_on, host_array
+from .tensor import Tensor, _as_device_array, _set_values, host_array
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
@@ -149,9 +149,10 @@ def _write(p: Tensor, new: Any) -> None:
     """p takes the updated values as a new array (copy on write): an array that a graph saved
     keeps the values its forward used, so a backward after a step is never a mix of old and new
     weights."""
-    p._data = _as_device_array(new, p._dev, "an optimizer step").astype(p._data.dtype, copy=False)
-    if getattr(p, "_views", None):  # views of p (a p.data held, p.T) see it, as in PyTorch
-        _pass_on(p, set())
+    # views of p (a p.data held, p.T) see it, and a p that is a view writes through, as in
+    # PyTorch
+    _set_values(p, _as_device_array(new, p._dev, "an optimizer step").astype(
+        p._data.dtype, copy=False), "an optimizer step")
 
 
 class Optimizer:
@@ -236,8 +237,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad._data = p._dev.xp.zeros_like(p.grad._data)  # in place, as PyTorch
-                    _pass_on(p.grad, set())
+                    _set_values(p.grad, p._dev.xp.zeros_like(p.grad._data), "zero_grad")
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient (those with ``grad is None`` are skipped).

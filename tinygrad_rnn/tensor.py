@@ -153,10 +153,10 @@ class Function:
                     raise ValueError(
                         f"{cls.__name__}: tensors are on different devices: {dev.name!r} and "
                         f"{t._dev.name!r}; move one with .to(device)")
+                if t._base is not None and t._base.stale:
+                    t._refresh()  # a view whose base changed: its place in the graph
                 if t.requires_grad:
                     needs = True
-                    if t._base is not None and t._base.stale:
-                        t._refresh()  # a view whose base changed: its place in the graph
                 arrays.append(t._data)
         except (IndexError, AttributeError):  # checked only on failure: this runs per op
             _refuse_non_tensors(cls.__name__, inputs)
@@ -580,7 +580,7 @@ class Tensor:
         PyTorch's (so a write into the result is its own, there as here)."""
         if self._data.flags.c_contiguous:
             return self
-        return self.clone()
+        return AsType.apply(self, dtype=self.dtype, order="C")
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording ops on this leaf; returns itself."""
@@ -770,7 +770,7 @@ class Tensor:
         if o._dev is not self._dev:
             o = o.to(self.device)
         return self._overwrite(what, lambda old: o.broadcast_to(self.shape).clone(),
-                               casting="unsafe")  # copy_ converts, as PyTorch's
+                               casting="unsafe", replaces=True)  # copy_ converts, as torch
 
     def fill_(self, value: Any) -> Tensor:
         return self.copy_(value, "fill_")
@@ -1621,7 +1621,7 @@ class Tensor:
         return self._inplace(other, "/", "div_")
 
     def _overwrite(self, what: str, compute: Callable[[Tensor], Tensor],
-                   casting: str = "same_kind") -> Tensor:
+                   casting: str = "same_kind", replaces: bool = False) -> Tensor:
         """Give this tensor, in place, the values ``compute(old)`` of its shape, where ``old``
         stands for its current values: every reference to this tensor sees them, and so do
         the tensors it is a view of, and their views (``_ViewOf``), as in PyTorch.
@@ -1650,9 +1650,9 @@ class Tensor:
                                 f"this {self.dtype} tensor (as in PyTorch); convert it first, "
                                 f"e.g. x = x.to('float32')")
             new = new.to(dtype=self.dtype)
-        if recording and self.requires_grad and not new.requires_grad:
-            # values of no history over a result (h.zero_()): still a result, whose
-            # gradient to the old value is 0, as PyTorch's
+        if recording and self.requires_grad and (replaces or not new.requires_grad):
+            # new values over a result (h.zero_(), b.copy_(c)): its old history still gets
+            # a gradient, 0, as PyTorch's (so an optimizer does not skip what it came from)
             new = SetItem.apply(old, new, index=Ellipsis)
         # the bases up the chain, each with its new value (recorded up to a detach)
         changes, t, value, records = [(self, new, recording)], self, new, recording
@@ -1703,8 +1703,8 @@ class Tensor:
     def _refresh(self) -> None:
         """A view whose base changed since it was made (``_ViewOf.stale``) takes its place in
         the graph again (its values already changed), and so do the stale views above it,
-        the topmost first. Ops do it for the inputs that require grad (``_pass_on`` marks a
-        stale view that will), so the graph of a view nothing uses again is never made."""
+        the topmost first. Ops do it for their inputs, so the graph of a view nothing uses
+        again is never made."""
         stale = []
         t = self
         while t._base is not None and t._base.stale:
@@ -2138,18 +2138,34 @@ def _forget_views(t: Tensor) -> None:
     moved to another device or dtype): the views taken from it stop being its views and
     keep the values they have, as PyTorch's keep the old storage. (Call it before ``t``
     takes the new array: a dirty view first takes its values from the old one.)"""
-    for v in _views_of(t):
-        if v._base.dirty:
-            _take_values(v)
-        v._base = None
+    views = _views_of(t)
+    if views:  # they keep sharing the old values among themselves, as the old storage
+        old = Tensor._wrap(t._data, t._dev)
+        for v in views:
+            if v._base.dirty:
+                _take_values(v)
+            v._base.base = old
+            _register(old, v)
     t._views = t._dirty_views = None
+
+
+def _set_values(t: Tensor, array: Any, what: str) -> None:
+    """``t`` takes the values ``array`` (its shape and dtype), outside autograd, as an
+    in-place write: through to its base if it is a view, on to its own views."""
+    if t._base is None:
+        t._data = array
+        if getattr(t, "_views", None):
+            _pass_on(t, {id(t)})
+        return
+    with autograd.no_grad():
+        t._overwrite(what, lambda old: Tensor._wrap(array, t._dev), casting="unsafe")
 
 
 def _placeholder(t: Tensor) -> Any:
     """An array of ``t``'s shape and dtype that holds no memory of its own (one element,
     broadcast), for a tensor whose values nothing reads again."""
-    xp = t._dev.xp
-    return xp.broadcast_to(xp.zeros((), dtype=t.dtype), t.shape)
+    xp, a = t._dev.xp, _DATA.__get__(t)  # (the slot itself: a view's is not read again)
+    return xp.broadcast_to(xp.zeros((), dtype=a.dtype), a.shape)
 
 
 def _check_writable(t: Tensor, what: str, recording: bool) -> None:
@@ -2199,6 +2215,7 @@ def _pass_on(t: Tensor, written: set[int]) -> None:
                 keep.append(r)
                 continue
             link.dirty = True
+            _DATA.__set__(v, _placeholder(v))  # read again when needed: hold no old array
             if link.kind != "detach":
                 link.stale = True
                 if link.recorded and u.requires_grad:
@@ -2263,6 +2280,7 @@ for _name, _dtype in (("float", np.float32), ("double", np.float64), ("half", np
 
 
 _DATA = Tensor.__dict__["_data"]  # the slot that holds a tensor's array
+_REQUIRES_GRAD = Tensor.__dict__["requires_grad"]
 
 
 class _View(Tensor):
@@ -2282,6 +2300,17 @@ class _View(Tensor):
     @_data.setter
     def _data(self, value: Any) -> None:
         _DATA.__set__(self, value)
+
+    @property  # type: ignore[override]
+    def requires_grad(self) -> bool:
+        link = self._base
+        if link is not None and link.stale:  # its base may need a gradient now
+            self._refresh()
+        return _REQUIRES_GRAD.__get__(self)
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        _REQUIRES_GRAD.__set__(self, value)
 
 
 def _rebuild(cls: type, data: Any, dev: Device | str, requires_grad: bool) -> Tensor:

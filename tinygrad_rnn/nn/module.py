@@ -21,6 +21,7 @@ from ..tensor import (
     _device_or_dtype,
     _forget_views,
     _pass_on,
+    _set_values,
     default_dtype,
     host_array,
     resolve_dtype,
@@ -334,8 +335,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad._data = p._dev.xp.zeros_like(p.grad._data)  # in place, as PyTorch
-                _pass_on(p.grad, set())
+                _set_values(p.grad, p._dev.xp.zeros_like(p.grad._data), "zero_grad")
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Set ``requires_grad`` on every parameter (``False`` freezes them). Returns self."""

@@ -504,8 +504,10 @@ class Clip(Function):
 class AsType(Function):
     """y = x cast to ``dtype``.  VJP: gx = gy (the engine casts it back to x's dtype)."""
 
-    def forward(self, x: Any, dtype: np.dtype) -> Any:
-        return x.astype(dtype)
+    def forward(self, x: Any, dtype: np.dtype, order: str = "K") -> Any:
+        if order == "K" and 0 in x.strides and x.size > 1:
+            order = "C"  # a broadcast array: a plain one, as PyTorch's clone
+        return x.astype(dtype, order=order)
 
     def backward(self, gy: Any) -> Any:
         return gy

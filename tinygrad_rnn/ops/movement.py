@@ -205,7 +205,9 @@ class SetItem(Function):
     def backward(self, gy: Any) -> Any:
         keep = self.arrays.ones(self.shape, dtype=bool)  # an array, even under create_graph
         _put(keep, self.index, False)
-        return self.xp.where(keep, gy, 0), _pick(gy, self.index)
+        gv = _pick(gy, self.index)  # a copy, not a view that would keep all of gy alive
+        return self.xp.where(keep, gy, 0), gv.copy() if getattr(gv, "base", None) is not None \
+            else gv
 
 
 def _put(a: Any, index: Any, value: Any) -> None:

@@ -125,6 +125,7 @@ class StrictArray:
     size = property(lambda self: self._a.size)
     nbytes = property(lambda self: self._a.nbytes)
     flags = property(lambda self: self._a.flags)  # c_contiguous, f_contiguous, as CuPy's
+    strides = property(lambda self: self._a.strides)
     T = property(lambda self: StrictArray(self._a.T))
     base = property(lambda self: None if self._a.base is None else StrictArray(self._a.base))
 
