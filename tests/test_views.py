@@ -369,3 +369,61 @@ def test_views_of_a_parameter_keep_a_write_made_before_its_module_moved():
     with tr.no_grad():
         lin.weight.fill_(5.0)
     assert (held.numpy() == 4.0).all()  # no longer a view of the moved weight
+
+
+@pytest.mark.torch
+def test_second_review_cases_match_torch():
+    """A view dirty from an earlier write still learns that its base needs a gradient; a
+    .grad that is a view, and an optimizer step on a leaf that is a view, write through;
+    contiguous() is C order; old views share the old values after x.data = ...; copy_ into
+    a result gives its old history gradient 0 (so momentum keeps moving it)."""
+    torch = pytest.importorskip("torch")
+    got = []
+    for m in (tr, torch):
+        p = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = m.zeros(3)
+        v = b[:2]
+        b.add_(1.0)
+        b.copy_(p * 2)
+        assert v.requires_grad
+        (v * v).sum().backward()
+        q = m.ones(3, requires_grad=True)
+        flat = m.zeros(6)
+        q.grad = flat[3:]
+        (q * 2).sum().backward()
+        x = m.tensor([[1.0, 2.0], [3.0, 4.0]])
+        w = x[0].detach().requires_grad_()
+        (w * w).sum().backward()
+        m.optim.SGD([w], lr=0.5).step()
+        c = x.T.contiguous()
+        r = m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        d, row = r.data, r[0]
+        r.data = m.zeros(2, 2)
+        d.add_(100.0)
+        a = m.tensor([1.0, 2.0], requires_grad=True)
+        s = m.tensor([3.0, 4.0], requires_grad=True)
+        e = a * 2
+        e.copy_(s * 1)
+        e.sum().backward()
+        got.append([p.grad.numpy().tolist(), flat.numpy().tolist(), x.numpy().tolist(),
+                    c.is_contiguous(), row.detach().numpy().tolist(), a.grad.numpy().tolist()])
+    assert got[0] == got[1]
+
+
+def test_backward_of_a_buffer_filled_step_by_step_holds_no_copy_per_step():
+    import tracemalloc
+
+    T, B, H = 60, 16, 32
+    w = tr.tensor(np.eye(H) * 0.5, requires_grad=True)
+    out = tr.zeros(T, B, H, dtype="float64")
+    h = tr.ones(B, H, dtype="float64")
+    for t in range(T):
+        h = (h @ w).tanh()
+        out[t] = h
+    tracemalloc.start()
+    try:
+        out.sum().backward()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * T * B * H * 8  # a few buffers; one per step before
