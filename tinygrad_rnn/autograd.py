@@ -225,7 +225,14 @@ def run_backward(
             passed.add(id(g))
             t.grad = Tensor._wrap(g if owned else g.copy(), t._dev)
         else:  # into the same tensor, as PyTorch: a .grad held before sees the sum
-            previous = _add_into(t.grad, g)
+            grad = t.grad
+            old = grad._data
+            if grad._base is None and not getattr(grad, "_views", None):
+                grad._data = old + g  # the common case, written out: this runs per use
+            else:
+                _add_into(grad, old + g)
+            if _HOOKS.active:
+                previous = Tensor._wrap(old, t._dev)
         if _HOOKS.active:
             _HOOKS.stored(t, g, previous, t.grad)
 
@@ -356,15 +363,12 @@ def _hooked(hooks: list[Any] | None, g: Any, create_graph: bool) -> Any:
     return t if create_graph else t._data
 
 
-def _add_into(grad: Tensor, g: Any) -> Tensor:
-    """``grad`` takes the values ``grad + g`` (a new array: copy on write), so a ``.grad``
-    held before sees them, and so do views taken from it (``p.grad.data``); returns a tensor
-    of the old values."""
-    from .tensor import Tensor, _set_values
+def _add_into(grad: Tensor, total: Any) -> None:
+    """``grad`` (a view, or one with views) takes the values ``total``: through to its base,
+    on to its views (``_set_values``)."""
+    from .tensor import _set_values
 
-    old = grad._data
-    _set_values(grad, old + g, "a gradient accumulated")
-    return Tensor._wrap(old, grad._dev)
+    _set_values(grad, total, "a gradient accumulated")
 
 
 def _holds(fn: Function, a: Any) -> bool:

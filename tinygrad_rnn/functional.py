@@ -14,7 +14,7 @@ import numpy as np
 
 from . import random as _random
 from .ops.elementwise import where
-from .ops.movement import GetItem, cat, stack
+from .ops.movement import GetItem, Transpose, cat, stack
 from .tensor import Tensor, torch_names
 
 Reduction = str  # "mean", "sum" or "none"
@@ -41,7 +41,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
             f"expects {weight.shape[-1]} (weight shape {weight.shape})"
         )
-    y = x @ weight.T
+    y = x @ Transpose.apply(weight, axes=None)  # (not marked as a view: nobody writes it)
     return y if bias is None else y + bias
 
 
