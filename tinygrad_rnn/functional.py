@@ -895,6 +895,292 @@ def _pad_axis(x: Tensor, axis: int, before: int, after: int, mode: str, value: f
     return y if mode == "circular" else _crop(y, axis, max(-before, 0), max(-after, 0))
 
 
+# ---- convolution, pooling and batch normalisation over one spatial axis ---------------------
+# Inputs are (N, C, L) (or unbatched (C, L)): channels on axis 1, positions on the last axis,
+# as PyTorch's. Each is built from slices, a stack and a matmul (or a max or a mean), so its
+# gradient, and its second derivative, are theirs.
+
+
+def _one_int(where_: str, name: str, v: Any, least: int) -> int:
+    """An int argument (or a 1-tuple of one, as PyTorch's ``_single``) of at least ``least``."""
+    if isinstance(v, (tuple, list)) and len(v) == 1:
+        v = v[0]
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
+        raise ValueError(f"{where_}: {name} must be an int >= {least} (or a 1-tuple of one), "
+                         f"got {v!r}")
+    return int(v)
+
+
+def _batched(where_: str, input: Tensor, what: str) -> tuple[Tensor, bool]:  # noqa: A002
+    """``input`` as (N, C, L), and whether it was unbatched (C, L)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{where_}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim not in (2, 3):
+        raise ValueError(f"{where_}: expected a 2-D (C, L) or 3-D (N, C, L) input {what}, got "
+                         f"shape {input.shape}")
+    return (input.unsqueeze(0), True) if input.ndim == 2 else (input, False)
+
+
+def _taps(x: Tensor, k: int, stride: int, dilation: int, n_out: int) -> Tensor:
+    """(N, C, k, n_out): tap j of window l is x[:, :, l·stride + j·dilation] (x is (N, C, L),
+    long enough). One strided slice per tap, stacked: the gradient of an element is the sum
+    over the windows that hold it."""
+    span = stride * (n_out - 1) + 1
+    return stack([x[:, :, j * dilation: j * dilation + span: stride] for j in range(k)], 2)
+
+
+def _window_count(where_: str, length: int, k: int, stride: int, dilation: int, ceil: bool,
+                  pad: int = 0) -> int:
+    """How many windows of reach dilation·(k - 1) + 1 fit in ``length`` (padded on each side by
+    ``pad``): PyTorch's rule, ``ceil`` counting a last partial window that starts inside the
+    input or its left padding."""
+    reach = dilation * (k - 1) + 1
+    room = length + 2 * pad - reach
+    if room < 0:
+        raise ValueError(f"{where_}: the input's {length} positions (padded by {pad} on each "
+                         f"side) are fewer than the window's reach dilation·(kernel_size - 1) "
+                         f"+ 1 = {reach}")
+    n = -(-room // stride) + 1 if ceil else room // stride + 1
+    if ceil and (n - 1) * stride >= length + pad:
+        n -= 1
+    return n
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+           stride: int = 1, padding: int | str = 0, dilation: int = 1, groups: int = 1
+           ) -> Tensor:
+    """1-D convolution (cross-correlation, as in every framework), as
+    ``torch.nn.functional.conv1d``::
+
+        y[n, o, l] = bias[o] + Σ_c Σ_j weight[o, c, j] · x[n, g·C/G + c, l·stride + j·dilation]
+
+    x zero-padded by ``padding`` on each side, g = o // (O/G) the group of output channel o
+    (G = ``groups``: input channel block g only feeds output block g). ``input`` is (N, C, L)
+    or (C, L), ``weight`` (O, C/G, k), ``bias`` (O,); the result (N, O, L_out), L_out =
+    (L + 2·padding - dilation·(k - 1) - 1) // stride + 1. ``padding="same"`` keeps L (stride
+    1; an odd total puts the extra element on the right, as PyTorch), ``"valid"`` is 0.
+
+    Computed as im2col: the k taps of every window stacked (``_taps``), then one matmul per
+    group with the weight as (G, O/G, C/G·k)."""
+    x, unbatched = _batched("conv1d", input, "")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"conv1d: {name} must be a Tensor, got {type(t).__name__}")
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"conv1d: input dtype {x.dtype} does not match the {name}'s dtype "
+                            f"{t.dtype}")
+    stride = _one_int("conv1d", "stride", stride, 1)
+    dilation = _one_int("conv1d", "dilation", dilation, 1)
+    groups = _one_int("conv1d", "groups", groups, 1)
+    if weight.ndim != 3:
+        raise ValueError(f"conv1d: weight must be 3-D (out_channels, in_channels / groups, "
+                         f"kernel_size), got shape {weight.shape}")
+    (n, c, _), (o, cg, k) = x.shape, weight.shape
+    if c != cg * groups or o % groups:
+        raise ValueError(f"conv1d: weight of shape {weight.shape} with groups={groups} expects "
+                         f"{cg * groups} input channels and out_channels divisible by {groups}; "
+                         f"the input, of shape {input.shape}, has {c}")
+    if bias is not None and bias.shape != (o,):
+        raise ValueError(f"conv1d: bias must have shape ({o},), one per output channel, got "
+                         f"{bias.shape}")
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"conv1d: padding must be an int, 'same' or 'valid', got "
+                             f"{padding!r}")
+        if padding == "same" and stride != 1:
+            raise ValueError(f"conv1d: padding='same' needs stride 1, got stride={stride}")
+        total = dilation * (k - 1) if padding == "same" else 0
+        left, right = total // 2, total - total // 2
+    else:
+        left = right = _one_int("conv1d", "padding", padding, 0)
+    if left or right:
+        x = pad(x, (left, right))
+    n_out = _window_count("conv1d", x.shape[2], k, stride, dilation, False)
+    cols = _taps(x, k, stride, dilation, n_out).reshape(n, groups, cg * k, n_out)
+    y = (weight.reshape(groups, o // groups, cg * k) @ cols).reshape(n, o, n_out)
+    if bias is not None:
+        y = y + bias.reshape(o, 1)
+    return y.squeeze(0) if unbatched else y
+
+
+def _pool_args(where_: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1
+               ) -> tuple[int, int, int, int]:
+    k = _one_int(where_, "kernel_size", kernel_size, 1)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) else \
+        _one_int(where_, "stride", stride, 1)
+    p = _one_int(where_, "padding", padding, 0)
+    if p > k // 2:
+        raise ValueError(f"{where_}: padding should be at most half the kernel size, got "
+                         f"padding={p} for kernel_size={k}")
+    return k, s, p, _one_int(where_, "dilation", dilation, 1)
+
+
+def max_pool1d(input: Tensor, kernel_size: int, stride: int | None = None,  # noqa: A002
+               padding: int = 0, dilation: int = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Any:
+    """The largest element of each window, as ``torch.nn.functional.max_pool1d``:
+    ``y[n, c, l] = max_j x[n, c, l·stride - padding + j·dilation]`` over the positions inside
+    the input (padding counts as -inf). ``stride`` defaults to ``kernel_size``;
+    ``ceil_mode`` keeps a last partial window. With ``return_indices`` also the position of
+    each maximum in the input (int64), which ``max_unpool1d`` would take.
+
+    The gradient of a window goes to its maximum only (the first, where several tie), as
+    PyTorch's: the maxima are picked by ``gather`` at their indices. A NaN counts as the
+    largest. A dilated window can hold padding only: its maximum is -inf, its index the
+    padding position of its first tap, and it sends no gradient (PyTorch's index and gradient
+    there point at an element outside the window)."""
+    x, unbatched = _batched("max_pool1d", input, "")
+    k, s, p, d = _pool_args("max_pool1d", kernel_size, stride, padding, dilation)
+    length = x.shape[2]
+    n_out = _window_count("max_pool1d", length, k, s, d, ceil_mode, p)
+    right = max((n_out - 1) * s + d * (k - 1) + 1 - length - p, 0)
+    if x.dtype.kind != "f":
+        raise TypeError(f"max_pool1d: expected a floating-point input, got {x.dtype}")
+    xp_ = pad(x, (p, right), value=-np.inf) if p or right else x
+    win = _taps(xp_, k, s, d, n_out)  # (N, C, k, L_out)
+    at = x._dev.xp.argmax(win._data, axis=2)[:, :, None]  # the first maximum (a NaN first)
+    y = win.gather(2, Tensor._wrap(at, x._dev)).squeeze(2)
+    if return_indices:
+        xp = x._dev.xp
+        pos = xp.arange(n_out) * s - p + at[:, :, 0] * d
+        idx = Tensor._wrap(pos.astype(np.int64), x._dev)
+        return (y.squeeze(0), idx.squeeze(0)) if unbatched else (y, idx)
+    return y.squeeze(0) if unbatched else y
+
+
+def avg_pool1d(input: Tensor, kernel_size: int, stride: int | None = None,  # noqa: A002
+               padding: int = 0, ceil_mode: bool = False, count_include_pad: bool = True
+               ) -> Tensor:
+    """The mean of each window, as ``torch.nn.functional.avg_pool1d``: the sum of the
+    elements of window l (zero padding adds 0) over its size, counted as PyTorch counts it:
+    the positions of the window inside the padded input (``count_include_pad``) or inside the
+    input (without it); a ``ceil_mode`` window past the padding counts only what it holds."""
+    x, unbatched = _batched("avg_pool1d", input, "")
+    k, s, p, _ = _pool_args("avg_pool1d", kernel_size, stride, padding)
+    length = x.shape[2]
+    n_out = _window_count("avg_pool1d", length, k, s, 1, ceil_mode, p)
+    right = max((n_out - 1) * s + k - length - p, 0)
+    xp_ = pad(x, (p, right)) if p or right else x
+    start = np.arange(n_out) * s - p
+    end = np.minimum(start + k, length + p)
+    count = end - start if count_include_pad else \
+        np.minimum(end, length) - np.maximum(start, 0)
+    div = Tensor._wrap(x._dev.to_device(count.astype(x.dtype)), x._dev)
+    y = _taps(xp_, k, s, 1, n_out).sum(2) / div
+    return y.squeeze(0) if unbatched else y
+
+
+def _adaptive_windows(length: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's adaptive windows: window i covers [floor(i·L/size), ceil((i+1)·L/size))."""
+    i = np.arange(size)
+    return (i * length) // size, -(-((i + 1) * length) // size)
+
+
+def _adaptive(where_: str, input: Tensor, output_size: Any  # noqa: A002
+              ) -> tuple[Tensor, bool, Tensor, np.ndarray, np.ndarray]:
+    """(x as (N, C, L), unbatched, the windows (N, C, size, w) padded to the widest w by
+    repeating each window's last element, which positions are real (size, w), the starts)."""
+    x, unbatched = _batched(where_, input, "")
+    size = _one_int(where_, "output_size", output_size, 1)
+    length = x.shape[2]
+    if length == 0:
+        raise ValueError(f"{where_}: the input, of shape {input.shape}, has no positions")
+    start, end = _adaptive_windows(length, size)
+    w = int((end - start).max())
+    at = start[:, None] + np.arange(w)
+    real = at < end[:, None]
+    at = np.minimum(at, end[:, None] - 1)
+    win = GetItem.apply(x, index=(slice(None), slice(None), x._dev.to_device(at)),
+                        in_range=True)
+    return win, unbatched, x, real, start
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:  # noqa: A002
+    """The mean of each of ``output_size`` windows that tile the last axis, as
+    ``torch.nn.functional.adaptive_avg_pool1d``: window i covers positions
+    floor(i·L/size) ... ceil((i+1)·L/size) - 1 (neighbours may share one)."""
+    win, unbatched, x, real, _ = _adaptive("adaptive_avg_pool1d", input, output_size)
+    wt = real / real.sum(1, keepdims=True)
+    y = (win * Tensor._wrap(x._dev.to_device(wt.astype(x.dtype)), x._dev)).sum(-1)
+    return y.squeeze(0) if unbatched else y
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: int,  # noqa: A002
+                        return_indices: bool = False) -> Any:
+    """The largest element of each of ``output_size`` windows (``adaptive_avg_pool1d``'s), as
+    ``torch.nn.functional.adaptive_max_pool1d``; the gradient goes to the first maximum. With
+    ``return_indices`` also each maximum's position in the input (int64)."""
+    win, unbatched, x, _, start = _adaptive("adaptive_max_pool1d", input, output_size)
+    xp = x._dev.xp
+    at = xp.argmax(win._data, axis=-1)[..., None]  # repeats come after the real first maximum
+    y = win.gather(-1, Tensor._wrap(at, x._dev)).squeeze(-1)
+    if return_indices:
+        idx = Tensor._wrap((x._dev.to_device(start) + at[..., 0]).astype(np.int64), x._dev)
+        return (y.squeeze(0), idx.squeeze(0)) if unbatched else (y, idx)
+    return y.squeeze(0) if unbatched else y
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,  # noqa: A002
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalisation (Ioffe and Szegedy, 2015), as
+    ``torch.nn.functional.batch_norm``::
+
+        y = (x - mean) / sqrt(var + eps) · weight + bias
+
+    per channel (axis 1 of (N, C, ...)). Training: mean and the biased var over the batch and
+    every other axis, and, where running stats are given, ``running = (1 - momentum) ·
+    running + momentum · batch`` in place (the running var takes the unbiased batch var, n /
+    (n - 1) times the biased one), outside autograd. Evaluation: the running stats."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"batch_norm: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C, ...), got shape "
+                         f"{input.shape}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is None:
+            continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"batch_norm: {name} must be a Tensor, got {type(t).__name__}")
+        if t.shape != (c,):
+            raise ValueError(f"batch_norm: {name} must have shape ({c},), one per channel of "
+                             f"the input of shape {input.shape}, got {t.shape}")
+        if t.dtype != input.dtype:
+            raise TypeError(f"batch_norm: input dtype {input.dtype} does not match the "
+                            f"{name}'s dtype {t.dtype}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: give both running_mean and running_var, or neither")
+    axes = (0, *range(2, input.ndim))
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if training:
+        n = input.size // max(c, 1)
+        if n <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                             f"training, got input of shape {input.shape}")
+        mean = input.mean(axes, keepdims=True)
+        d = input - mean
+        var = (d * d).mean(axes, keepdims=True)
+        if running_mean is not None:
+            from .autograd import no_grad
+
+            m = float(momentum)
+            with no_grad():
+                running_mean.copy_(running_mean * (1 - m) + mean.detach().reshape(c) * m)
+                running_var.copy_(running_var * (1 - m)
+                                  + var.detach().reshape(c) * (m * n / (n - 1)))
+        y = d / (var + eps).sqrt()
+    else:
+        if running_mean is None:
+            raise ValueError("batch_norm: evaluation (training=False) needs running_mean and "
+                             "running_var")
+        y = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    return y if bias is None else y + bias.reshape(shape)
+
+
 # ---- recurrent cells, composed from primitive ops ----------------------------------------
 # Each is one time step for a batch: x is (B, I) (or (I,)), the state (B, H) (or (H,)).
 # Weights use PyTorch's layout: W_ih is (G*H, I) and W_hh is (G*H, H), with the G gate blocks

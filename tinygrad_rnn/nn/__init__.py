@@ -1,5 +1,6 @@
-"""Layers: ``Module`` and ``Parameter``, small layers, activations, LayerNorm, losses, and the
-recurrent cells and layers; ``nn.init`` (weight initialisation) and ``nn.utils``."""
+"""Layers: ``Module`` and ``Parameter``, small layers, activations, LayerNorm and BatchNorm,
+1-D convolution and pooling, losses, and the recurrent cells and layers; ``nn.init`` (weight
+initialisation) and ``nn.utils``."""
 
 from . import functional, init, utils
 from .activation import (
@@ -27,6 +28,7 @@ from .activation import (
     Tanh,
 )
 from .attention import MultiheadAttention
+from .conv import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, Conv1d, MaxPool1d
 from .layers import (
     ConstantPad1d,
     ConstantPad2d,
@@ -54,7 +56,7 @@ from .loss import (
     SmoothL1Loss,
 )
 from .module import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList
-from .normalization import LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 
 __all__ = [
@@ -68,5 +70,6 @@ __all__ = [
     "Flatten", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "KLDivLoss", "L1Loss",
     "LogSigmoid", "Mish", "PairwiseDistance", "ReLU6", "SiLU", "SmoothL1Loss", "Softmin",
     "Softplus", "Softsign", "Unflatten", "ZeroPad1d", "ZeroPad2d", "CTCLoss",
-    "MultiheadAttention",
+    "MultiheadAttention", "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d", "BatchNorm1d", "BatchNorm2d",
 ]

@@ -1,4 +1,4 @@
-"""Normalisation layers: LayerNorm, as ``torch.nn``'s."""
+"""Normalisation layers: LayerNorm, BatchNorm1d and BatchNorm2d, as ``torch.nn``'s."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import functional as F
+from ..autograd import no_grad
 from ..backend import get_device
-from ..tensor import DTypeLike, Tensor
+from ..tensor import DTypeLike, Tensor, tensor
 from .module import Module, param_dtype
 
 
@@ -52,3 +53,96 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class _BatchNorm(Module):
+    """``F.batch_norm`` over the channels (axis 1), with ``weight`` (ones) and ``bias``
+    (zeros) where ``affine``, and, where ``track_running_stats``, the buffers
+    ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked`` (int64),
+    all in ``state_dict()`` under PyTorch's names.
+
+    Training mode normalises by the batch's statistics and updates the running ones with
+    ``momentum`` (None: their plain average over every batch so far, 1 / num_batches_tracked);
+    evaluation mode normalises by the running ones. Without running stats both use the batch.
+    """
+
+    dims: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 device: str | None = None, dtype: DTypeLike = None) -> None:
+        super().__init__()
+        if isinstance(num_features, bool) or not isinstance(num_features, numbers.Integral) \
+                or num_features < 1:
+            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got "
+                             f"{num_features!r}")
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        self._device = get_device(device or "cpu").name
+        self._dtype = param_dtype(dtype, type(self).__name__)
+        self.register_parameter("weight", None)
+        self.register_parameter("bias", None)
+        for name in ("running_mean", "running_var", "num_batches_tracked"):
+            self.register_buffer(name, None)
+        if self.track_running_stats:
+            c = self.num_features
+            self.running_mean = tensor(np.zeros(c), dtype=self._dtype, device=self._device)
+            self.running_var = tensor(np.ones(c), dtype=self._dtype, device=self._device)
+            self.num_batches_tracked = tensor(0, dtype=np.int64, device=self._device)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        """running_mean = 0, running_var = 1, num_batches_tracked = 0, in place."""
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        """The running stats reset; weight = 1, bias = 0, in place (where they exist)."""
+        self.reset_running_stats()
+        if self.affine:
+            self._init_parameter("weight", np.ones(self.num_features))
+            self._init_parameter("bias", np.zeros(self.num_features))
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        name = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        if input.ndim not in self.dims:
+            want = " or ".join(f"{d}-D" for d in self.dims)
+            raise ValueError(f"{name}: expected a {want} input, got shape {input.shape}")
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected {self.num_features} channels on axis 1, got "
+                             f"an input of shape {input.shape}")
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            if input.size // self.num_features <= 1:  # refused before the count changes
+                raise ValueError(f"{name}: expected more than 1 value per channel when "
+                                 f"training, got input of shape {input.shape}")
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                momentum = 1.0 / int(self.num_batches_tracked.item())
+        use_batch = self.training or self.running_mean is None
+        keep = not self.training or self.track_running_stats  # which running stats to pass
+        return F.batch_norm(input, self.running_mean if keep else None,
+                            self.running_var if keep else None, self.weight, self.bias,
+                            use_batch, momentum, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) inputs, per channel C."""
+
+    dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) inputs, per channel C."""
+
+    dims = (4,)
