@@ -413,3 +413,14 @@ def test_in_place_with_a_tensor_on_another_device_is_a_clear_error(device):
     x = tr.ones(2, device=device)
     with pytest.raises(ValueError, match="'cpu'.*'strict'|other tensor is on 'cpu'"):
         x += tr.ones(2)
+
+
+@pytest.mark.torch
+def test_grad_of_an_input_given_twice_is_given_twice_as_torch():
+    torch = pytest.importorskip("torch")
+    a, b = tr.tensor([1.0, 2.0], requires_grad=True), tr.tensor([3.0], requires_grad=True)
+    ga1, gb, ga2 = tr.autograd.grad((a * a).sum() * b.sum(), [a, b, a])
+    at, bt = torch.tensor([1.0, 2.0], requires_grad=True), torch.tensor([3.0], requires_grad=True)
+    expected = torch.autograd.grad((at * at).sum() * bt.sum(), [at, bt, at])
+    for g, e in zip((ga1, gb, ga2), expected):
+        np.testing.assert_array_equal(g.numpy(), e.numpy())

@@ -451,6 +451,9 @@ def grad(
             raise RuntimeError("grad: one of the inputs does not require grad")
     if retain_graph is None:
         retain_graph = create_graph
+    asked = ins  # an input given twice gets its gradient twice, as in PyTorch
+    first = {id(t): i for i, t in reversed(list(enumerate(asked)))}
+    ins = [t for i, t in enumerate(asked) if first[id(t)] == i]
     total: list[Any] = [None] * len(ins)
     for k, (out, go) in enumerate(zip(outs, gos)):
         g0 = out._initial_grad(go, create_graph)
@@ -459,8 +462,10 @@ def grad(
         assert res is not None
         with _recording(_HOOKS.SUMS if create_graph else None):
             total = [a if b is None else (b if a is None else a + b) for a, b in zip(total, res)]
+    by_id = {id(t): g for t, g in zip(ins, total)}
     result: list[Tensor | None] = []
-    for t, g in zip(ins, total):
+    for t in asked:
+        g = by_id[id(t)]
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
