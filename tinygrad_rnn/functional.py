@@ -1025,25 +1025,30 @@ def max_pool1d(input: Tensor, kernel_size: int, stride: int | None = None,  # no
     each maximum in the input (int64), which ``max_unpool1d`` would take.
 
     The gradient of a window goes to its maximum only (the first, where several tie), as
-    PyTorch's: the maxima are picked by ``gather`` at their indices. A NaN counts as the
-    largest. A dilated window can hold padding only: its maximum is -inf, its index the
-    padding position of its first tap, and it sends no gradient (PyTorch's index and gradient
-    there point at an element outside the window)."""
+    PyTorch's: which tap holds it is found on the arrays, one comparison per tap (a NaN counts
+    as the largest), and ``y = Σ_j where(tap j holds it, tap j, 0)``. A dilated window can
+    hold padding only: its maximum is -inf, its index the padding position of its first tap,
+    and it sends no gradient (PyTorch's index and gradient there point at an element outside
+    the window)."""
     x, unbatched = _batched("max_pool1d", input, "")
     k, s, p, d = _pool_args("max_pool1d", kernel_size, stride, padding, dilation)
+    if x.dtype.kind != "f":
+        raise TypeError(f"max_pool1d: expected a floating-point input, got {x.dtype}")
     length = x.shape[2]
     n_out = _window_count("max_pool1d", length, k, s, d, ceil_mode, p)
     right = max((n_out - 1) * s + d * (k - 1) + 1 - length - p, 0)
-    if x.dtype.kind != "f":
-        raise TypeError(f"max_pool1d: expected a floating-point input, got {x.dtype}")
     xp_ = pad(x, (p, right), value=-np.inf) if p or right else x
-    win = _taps(xp_, k, s, d, n_out)  # (N, C, k, L_out)
-    at = x._dev.xp.argmax(win._data, axis=2)[:, :, None]  # the first maximum (a NaN first)
-    y = win.gather(2, Tensor._wrap(at, x._dev)).squeeze(2)
+    span = s * (n_out - 1) + 1
+    taps = [xp_[:, :, j * d: j * d + span: s] for j in range(k)]  # each (N, C, L_out)
+    xp = x._dev.xp
+    best, at = taps[0]._data, xp.zeros(taps[0].shape, dtype=np.int64)
+    for j in range(1, k):
+        v = taps[j]._data
+        more = (v > best) | (xp.isnan(v) & ~xp.isnan(best))  # the first maximum stays
+        best, at = xp.where(more, v, best), xp.where(more, j, at)
+    y = taps[0] if k == 1 else sum(where(at == j, t, 0.0) for j, t in enumerate(taps))
     if return_indices:
-        xp = x._dev.xp
-        pos = xp.arange(n_out) * s - p + at[:, :, 0] * d
-        idx = Tensor._wrap(pos.astype(np.int64), x._dev)
+        idx = Tensor._wrap(xp.arange(n_out) * s - p + at * d, x._dev)
         return (y.squeeze(0), idx.squeeze(0)) if unbatched else (y, idx)
     return y.squeeze(0) if unbatched else y
 

@@ -467,7 +467,8 @@ class Minimum(Function):
 class Where(Function):
     """y = x0 where cond else x1 (cond a boolean array, never differentiated).
 
-    VJP: g0 = gy where cond else 0;  g1 = 0 where cond else gy.  Saves cond.
+    VJP: g0 = gy where cond else 0;  g1 = 0 where cond else gy (each only where that input
+    needed a gradient: one is often a constant, ``where(mask, x, 0.0)``).  Saves cond.
     """
 
     def forward(self, x0: Any, x1: Any, cond: Any) -> Any:
@@ -475,8 +476,9 @@ class Where(Function):
         return self.xp.where(cond, x0, x1)
 
     def backward(self, gy: Any) -> Any:
-        xp = self.xp
-        return xp.where(self.cond, gy, 0), xp.where(self.cond, 0, gy)
+        xp, (e0, e1) = self.xp, self.edges  # an edge (_, -1): that input needs no gradient
+        return (None if e0[1] < 0 else xp.where(self.cond, gy, 0),
+                None if e1[1] < 0 else xp.where(self.cond, 0, gy))
 
 
 class Clip(Function):
