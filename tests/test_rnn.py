@@ -763,3 +763,29 @@ def test_a_sequence_without_time_steps_is_a_clear_error(impl):
     lstm = nn.LSTM(3, 4, impl=impl)
     with pytest.raises(ValueError, match=r"no time steps \(shape \(0, 2, 3\)\)"):
         lstm(tr.randn(0, 2, 3))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_a_weight_replaced_by_a_computed_tensor_is_used_as_torch(mode):
+    """The weight-drop recipe (AWD-LSTM): the recurrent weight is deleted as a parameter and
+    set, before each forward, to a masked copy of a raw parameter."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    theirs = getattr(torch.nn, mode)(3, 4, bidirectional=True, dtype=torch.float64)
+    ours = getattr(nn, mode)(3, 4, bidirectional=True, dtype=np.float64)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    mask = rng.random(theirs.weight_hh_l0.shape) > 0.3
+    x = rng.standard_normal((5, 2, 3))
+    grads = []
+    for lib, rnn in ((torch, theirs), (tr, ours)):
+        w = rnn.weight_hh_l0
+        del rnn._parameters["weight_hh_l0"]
+        rnn.register_parameter("weight_hh_l0_raw", lib.nn.Parameter(w.data))
+        rnn.weight_hh_l0 = rnn.weight_hh_l0_raw * lib.tensor(mask.astype(np.float64))
+        out, _ = rnn(lib.tensor(x))
+        (out ** 2).sum().backward()
+        grads.append((out.detach().numpy(), rnn.weight_hh_l0_raw.grad.numpy()))
+        assert rnn._all_weights[0][:2] == ["weight_ih_l0", "weight_hh_l0"]
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)

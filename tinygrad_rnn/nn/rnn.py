@@ -49,6 +49,7 @@ from .utils.rnn import PackedSequence, _packed_like, pad_packed_sequence
 
 State = Tensor | tuple[Tensor, Tensor]
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+_WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
 
 
 def _check_impl(impl: str) -> str:
@@ -310,11 +311,25 @@ class RNNBase(Module):
         """Does nothing: PyTorch packs its weights into one buffer for cuDNN here, and these
         layers need no such packing. It exists so that PyTorch code calling it runs."""
 
+    @property
+    def _all_weights(self) -> list[list[str]]:
+        """The names of ``all_weights``, per layer and direction, as PyTorch's."""
+        return [[n + self._suffix(layer, d) for n, w in zip(_WEIGHT_NAMES,
+                                                            self._weights(layer, d))
+                 if w is not None]
+                for layer in range(self.num_layers) for d in range(self.num_directions)]
+
+    @staticmethod
+    def _suffix(layer: int, d: int) -> str:
+        return f"_l{layer}" + ("_reverse" if d else "")
+
     def _weights(self, layer: int, d: int) -> tuple[Any, ...]:
-        sfx = f"_l{layer}" + ("_reverse" if d else "")
-        p = self._parameters
-        return (p["weight_ih" + sfx], p["weight_hh" + sfx], p.get("bias_ih" + sfx),
-                p.get("bias_hh" + sfx), p.get("weight_hr" + sfx))
+        """W_ih, W_hh, b_ih, b_hh, W_hr of one layer and direction (None where absent), read
+        as attributes: a weight replaced by a computed tensor (``del
+        rnn._parameters["weight_hh_l0"]; rnn.weight_hh_l0 = raw * mask``, the weight-drop
+        recipe) is used as it is."""
+        sfx = self._suffix(layer, d)
+        return tuple(getattr(self, n + sfx, None) for n in _WEIGHT_NAMES)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"  # in torch's order, then ours
