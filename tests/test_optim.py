@@ -519,7 +519,8 @@ def test_load_state_dict_refuses_and_changes_nothing():
         (bad(lambda sd: sd["state"]["0"].update(step=-2)), "non-negative integer"),
         (bad(lambda sd: sd["state"]["0"].update(step=math.inf)), "non-negative integer"),
         (bad(lambda sd: sd["state"]["0"].update(step=math.nan)), "non-negative integer"),
-        (bad(lambda sd: sd["param_groups"][0].update(maximize=True)), "maximize=True"),
+        (bad(lambda sd: sd["param_groups"][0].update(differentiable=True)),
+         "differentiable=True"),
         (bad(lambda sd: sd["param_groups"][0].update(decoupled_weight_decay=True)),
          "decoupled_weight_decay"),
         ({"state": {}}, "'state' and 'param_groups'"),
@@ -707,8 +708,12 @@ def test_a_bad_gradient_anywhere_updates_nothing(device, cls, kwargs):
 def test_torch_options_this_optimizer_lacks_are_refused_not_ignored(name):
     torch = pytest.importorskip("torch")
     p = _leaf()
-    with pytest.raises(ValueError, match="does not implement PyTorch's maximize=True"):
-        getattr(optim, name)([{"params": [p], "maximize": True}], lr=0.1)
+    with pytest.raises(ValueError, match="does not implement PyTorch's differentiable=True"):
+        getattr(optim, name)([{"params": [p], "differentiable": True}], lr=0.1)
+    with pytest.raises(ValueError, match="does not implement PyTorch's differentiable=True"):
+        getattr(optim, name)([p], lr=0.1, differentiable=True)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'lr_decay'"):
+        getattr(optim, name)([p], lr=0.1, lr_decay=0.1)
     opt = getattr(optim, name)([p], lr=0.1)
     tp = torch.nn.Parameter(torch.ones(3))
     topt = getattr(torch.optim, name)([tp], lr=0.1, foreach=False)
@@ -848,3 +853,78 @@ def test_schedules_live_in_optim_lr_scheduler_too_as_in_torch():
         optim.LambdaLR(opt, [lambda t: 1.0, lambda t: 2.0])
     with pytest.raises(ValueError, match=r"Invalid start_factor: 0 \(must be in \(0, 1\]\)"):
         optim.LinearLR(opt, start_factor=0)
+
+
+ALL_OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam",
+                  "Adadelta"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ALL_OPTIMIZERS)
+def test_maximize_and_torchs_implementation_flags_as_torch(name):
+    """maximize=True ascends (each optimizer negates the gradient first, as PyTorch's);
+    foreach, fused and capturable choose how PyTorch computes the same update: accepted."""
+    torch = pytest.importorskip("torch")
+    opts = dict(lr=0.05, weight_decay=0.01)
+    if name in ("SGD", "RMSprop"):
+        opts["momentum"] = 0.9
+    w0 = np.random.default_rng(0).standard_normal(4)
+    p, tp = tr.tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    ours = getattr(optim, name)([p], maximize=True, foreach=False, capturable=False, **opts)
+    theirs = getattr(torch.optim, name)([tp], maximize=True, foreach=False, **opts)
+    for _ in range(5):
+        for w, opt, lib in ((p, ours, tr), (tp, theirs, torch)):
+            opt.zero_grad()
+            (-(w - lib.tensor([1.0, 2.0, 3.0, 4.0], dtype=w.dtype)) ** 2).sum().backward()
+            opt.step()
+    rtol = 1e-7 if name == "NAdam" else 1e-9  # its momentum product: float32 in torch
+    np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=rtol, atol=1e-12)
+    assert ours.param_groups[0]["maximize"] is True
+    fresh = getattr(optim, name)([tr.tensor(w0, requires_grad=True)], **opts)
+    fresh.load_state_dict(ours.state_dict())  # maximize travels with the groups
+    assert fresh.param_groups[0]["maximize"] is True
+    sd = ours.state_dict()
+    del sd["param_groups"][0]["maximize"]  # a checkpoint from before the option
+    fresh = getattr(optim, name)([tr.tensor(w0, requires_grad=True)], **opts)
+    fresh.load_state_dict(sd)
+    assert fresh.param_groups[0]["maximize"] is False
+
+
+def test_a_custom_optimizer_written_for_pytorch_runs_and_resumes():
+    """A subclass with its own step keeps what it likes in self.state[p] (a dict made on
+    first use); its state dict saves that and loads it back as tensors."""
+
+    class MomentumSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.1, momentum=0.9):
+            super().__init__(params, dict(lr=lr, momentum=momentum))
+
+        @tr.no_grad()
+        def step(self):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    state = self.state[p]
+                    if "buf" not in state:
+                        state["buf"] = tr.zeros_like(p)
+                        state["count"] = 0
+                    state["buf"].mul_(group["momentum"]).add_(p.grad)
+                    state["count"] += 1
+                    p.add_(state["buf"], alpha=-group["lr"])
+
+    def run(opt, p, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            ((p - 3.0) ** 2).sum().backward()
+            opt.step()
+
+    p = tr.tensor([0.0, 1.0], dtype="float64", requires_grad=True)
+    opt = MomentumSGD([p])
+    run(opt, p, 3)
+    saved, at = opt.state_dict(), p.detach().clone()
+    run(opt, p, 2)
+    q = tr.tensor(at.numpy(), requires_grad=True)
+    resumed = MomentumSGD([q])
+    resumed.load_state_dict(saved)
+    assert isinstance(resumed.state[q]["buf"], tr.Tensor)
+    assert resumed.state[q]["buf"].dtype == np.float64 and resumed.state[q]["count"] == 3
+    run(resumed, q, 2)
+    np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-15)

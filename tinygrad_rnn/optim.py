@@ -34,6 +34,7 @@ import numbers
 import sys
 import types
 from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -128,6 +129,22 @@ def _plain(v: Any, where: str) -> Any:
     return np.array(dev.to_host(v), copy=True)
 
 
+def _restored(v: Any, p: Tensor, name: str) -> Any:
+    """A custom optimizer's saved state value as PyTorch loads it: arrays (and tensors) as
+    tensors on p's device, floating ones in p's dtype (except a ``step`` count); numbers,
+    strings and None as they are; lists and dicts entry by entry."""
+    if isinstance(v, Mapping):
+        return {k: _restored(e, p, name) for k, e in v.items()}
+    if isinstance(v, list):
+        return [_restored(e, p, name) for e in v]
+    if isinstance(v, Tensor) or (hasattr(v, "shape") and hasattr(v, "dtype")):
+        host = host_array(v)
+        if host.dtype.kind == "f" and p.dtype.kind == "f" and name != "step":
+            host = host.astype(p.dtype)
+        return Tensor._wrap(p._dev.to_device(np.array(host)), p._dev)
+    return v
+
+
 def _like(saved: Any, current: Any) -> Any:
     """A loaded option in the form of the current one (state_dict turns tuples into lists)."""
     if isinstance(current, tuple) and isinstance(saved, list):
@@ -155,6 +172,12 @@ def _write(p: Tensor, new: Any) -> None:
         p._data.dtype, copy=False), "an optimizer step")
 
 
+# keyword arguments of PyTorch's optimizers that choose how the update is computed (loops
+# fused across parameters, CUDA-graph capture), not what it is: accepted, and the update here
+# is the same (``differentiable=True`` is refused: no autograd through a step)
+_NO_EFFECT = ("foreach", "fused", "capturable", "differentiable")
+
+
 class Optimizer:
     """Base class: parameter groups, ``zero_grad``, ``step`` and the state dict.
 
@@ -164,14 +187,23 @@ class Optimizer:
     per-parameter state entries) and ``_update`` (one parameter's update).
     """
 
-    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+    def __init__(self, params: ParamsT, defaults: dict[str, Any], **flags: Any) -> None:
+        for k, v in flags.items():  # PyTorch's implementation choices: same update here
+            if k not in _NO_EFFECT:
+                raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword "
+                                f"argument {k!r}")
+            if k == "differentiable" and v:
+                raise ValueError(f"{type(self).__name__} does not implement PyTorch's "
+                                 "differentiable=True: its step is not recorded by autograd")
         if isinstance(params, (Tensor, Mapping)):
             raise TypeError(
                 "params must be an iterable of Tensors or of dicts (parameter groups), got a "
                 f"single {type(params).__name__}; wrap it in a list"
             )
         self.defaults: dict[str, Any] = dict(defaults)
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        # a parameter's state dict, made empty on first use, as PyTorch's (a custom optimizer
+        # writes self.state[p]["buf"] = ...)
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
         if not groups:
@@ -212,8 +244,7 @@ class Optimizer:
     # PyTorch options that change the update and that this optimizer does not implement, with
     # the one value it accepts (e.g. in a state dict saved by torch). Other extra keys in a group
     # (a name, say) are kept and ignored, as PyTorch does.
-    _fixed_options: dict[str, Any] = {"maximize": False, "capturable": False,
-                                      "differentiable": False}
+    _fixed_options: dict[str, Any] = {"differentiable": False}
 
     def _check_options(self, group: Mapping[str, Any]) -> None:
         wrong = [f"{k}={group[k]!r}" for k, v in self._fixed_options.items()
@@ -257,6 +288,8 @@ class Optimizer:
                 if p.grad is None:
                     continue
                 g = p.grad._data
+                if group.get("maximize"):  # ascend: every optimizer negates g first
+                    g = -g
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}
@@ -313,7 +346,7 @@ class Optimizer:
             if len(ids) != len(group["params"]):
                 problems.append(f"{where} has {len(ids)} parameters, the optimizer's group has "
                                 f"{len(group['params'])}")
-            missing = [k for k in self.defaults if k not in saved]
+            missing = [k for k in self.defaults if k not in saved and k != "maximize"]
             if missing:
                 problems.append(f"{where} lacks the options {missing}")
             # the saved options replace the group's; what it lacks beyond the optimizer's own
@@ -351,11 +384,19 @@ class Optimizer:
                              + "; ".join(problems))
         for group, new in zip(self.param_groups, new_groups):
             group.update(new)
-        self.state = {
+        if self._custom():
+            self.state = defaultdict(dict, staged)
+            return
+        self.state = defaultdict(dict, {
             p: {n: v if isinstance(v, (int, float)) else p._dev.to_device(v)
                 for n, v in entry.items()}
             for p, entry in staged.items()
-        }
+        })
+
+    def _custom(self) -> bool:
+        """Whether this is a user's optimizer with its own ``step``, as written for PyTorch
+        (its state entries are whatever that step keeps), not one built on ``_update``."""
+        return type(self)._update is Optimizer._update
 
     def _check_entry(self, where: str, entry: Any, p: Tensor, group: Mapping[str, Any],
                      problems: list[str]) -> dict[str, Any]:
@@ -363,6 +404,8 @@ class Optimizer:
         if not isinstance(entry, Mapping):
             problems.append(f"{where} is not a dict")
             return {}
+        if self._custom():
+            return {n: _restored(v, p, n) for n, v in entry.items()}
         spec = self._state_spec(group)
         unknown = [n for n in entry if n not in spec]
         missing = [n for n, (_, required) in spec.items() if required and n not in entry]
@@ -446,9 +489,11 @@ class SGD(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0,
-                 nesterov: bool = False) -> None:
+                 nesterov: bool = False, *, maximize: bool = False,
+                 **flags: Any) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize), **flags)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group["lr"] = _at_least("learning rate", group["lr"])
@@ -496,9 +541,10 @@ class Adam(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+                 weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 maximize: bool = False, **flags: Any) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad))
+                                      amsgrad=amsgrad, maximize=maximize), **flags)
 
     _fixed_options = {**Optimizer._fixed_options, "decoupled_weight_decay": False}
 
@@ -554,9 +600,10 @@ class AdamW(Adam):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False, **flags: Any) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad)
+                         amsgrad=amsgrad, maximize=maximize, **flags)
 
     _fixed_options = {**Optimizer._fixed_options, "decoupled_weight_decay": True}
 
@@ -578,9 +625,11 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
+                 maximize: bool = False, **flags: Any) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered))
+                                      momentum=momentum, centered=centered, maximize=maximize),
+                         **flags)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group["lr"] = _at_least("learning rate", group["lr"])
@@ -643,10 +692,12 @@ class Adagrad(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10) -> None:
+                 eps: float = 1e-10, *, maximize: bool = False,
+                 **flags: Any) -> None:
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
                                       weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value))
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      maximize=maximize), **flags)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group["lr"] = _at_least("learning rate", group["lr"])
@@ -691,8 +742,9 @@ class Adamax(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+                 weight_decay: float = 0.0, *, maximize: bool = False, **flags: Any) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize), **flags)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         return _check_adam_like(group)
@@ -756,10 +808,12 @@ class NAdam(Optimizer):
     def __init__(self, params: ParamsT, lr: float = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False) -> None:
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False,
+                 **flags: Any) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay))
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize), **flags)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group = _check_adam_like(group)
@@ -809,9 +863,11 @@ class RAdam(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False) -> None:
+                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *,
+                 maximize: bool = False, **flags: Any) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay))
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize), **flags)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group = _check_adam_like(group)
@@ -858,8 +914,10 @@ class Adadelta(Optimizer):
     """
 
     def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0) -> None:
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
+                 weight_decay: float = 0.0, *, maximize: bool = False,
+                 **flags: Any) -> None:
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize), **flags)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group["lr"] = _at_least("learning rate", group["lr"])
