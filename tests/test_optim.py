@@ -928,3 +928,38 @@ def test_a_custom_optimizer_written_for_pytorch_runs_and_resumes():
     assert resumed.state[q]["buf"].dtype == np.float64 and resumed.state[q]["count"] == 3
     run(resumed, q, 2)
     np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-15)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("base", ["LRScheduler", "_LRScheduler"])
+@pytest.mark.parametrize("sequential", [False, True])
+def test_a_schedule_written_for_pytorch_with_get_lr_runs_as_torch(base, sequential):
+    """A warmup schedule as seq2seq code writes it: a subclass with only get_lr(), alone or
+    as the first phase of a SequentialLR."""
+    torch = pytest.importorskip("torch")
+
+    def trace(lib, opt_mod):
+        class Warmup(getattr(opt_mod.lr_scheduler, base)):
+            def __init__(self, optimizer, warmup, last_epoch=-1):
+                self.warmup = warmup
+                super().__init__(optimizer, last_epoch)
+
+            def get_lr(self):
+                scale = min(1.0, (self.last_epoch + 1) / self.warmup)
+                return [b * scale for b in self.base_lrs]
+
+        p = lib.zeros(2, requires_grad=True)
+        opt = opt_mod.SGD([p], lr=1.0)
+        sched = Warmup(opt, 4)
+        if sequential:
+            sched = opt_mod.lr_scheduler.SequentialLR(
+                opt, [sched, opt_mod.lr_scheduler.ExponentialLR(opt, 0.5)], [6])
+        lrs = []
+        for _ in range(9):
+            lrs.append(opt.param_groups[0]["lr"])
+            p.grad = lib.ones(2)
+            opt.step()
+            sched.step()
+        return lrs
+
+    np.testing.assert_allclose(trace(tr, optim), trace(torch, torch.optim), rtol=1e-12)

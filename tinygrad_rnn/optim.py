@@ -1015,13 +1015,32 @@ class LRScheduler:
         self._initial_step()
 
     def lr_at(self, t: int) -> list[float]:
-        """The learning rate of each group at step ``t`` (closed form)."""
-        raise NotImplementedError(f"{type(self).__name__} has no closed form")
+        """The learning rate of each group at step ``t`` (closed form). A schedule written
+        for PyTorch, with only a ``get_lr``, is asked at step t (``last_epoch`` set to t while
+        it answers)."""
+        if type(self).get_lr is LRScheduler.get_lr:
+            raise NotImplementedError(f"{type(self).__name__} defines neither lr_at(t) nor "
+                                      "get_lr()")
+        now, self.last_epoch = self.last_epoch, t
+        try:
+            return [float(lr) for lr in self.get_lr()]
+        finally:
+            self.last_epoch = now
+
+    def get_lr(self) -> list[float]:
+        """The learning rate of each group at the current step, ``last_epoch``. A schedule
+        written for PyTorch overrides this, computing from ``self.last_epoch``,
+        ``self.base_lrs`` or the groups' current lrs; ``step()`` then uses it, as PyTorch's.
+        (PyTorch warns when it is called outside ``step``; here it is the closed form.)"""
+        return self.lr_at(self.last_epoch)
 
     def step(self) -> None:
         """Move to the next step and set the groups' learning rates."""
         self.last_epoch += 1
-        self._set(self.lr_at(self.last_epoch))
+        if type(self).get_lr is LRScheduler.get_lr:
+            self._set(self.lr_at(self.last_epoch))
+        else:  # a schedule written for PyTorch
+            self._set([float(lr) for lr in self.get_lr()])
 
     def _initial_step(self) -> None:
         """The step the constructor takes (step 0, or k + 1 when resuming at ``last_epoch=k``)."""
@@ -1971,4 +1990,5 @@ for _cls in (LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR,
              ChainedScheduler, CyclicLR, CosineAnnealingWarmRestarts, OneCycleLR,
              ReduceLROnPlateau):
     setattr(lr_scheduler, _cls.__name__, _cls)
+lr_scheduler._LRScheduler = LRScheduler  # type: ignore[attr-defined]  # PyTorch's older name
 sys.modules[lr_scheduler.__name__] = lr_scheduler
