@@ -680,3 +680,38 @@ def test_pickle_keeps_values_device_class_and_requires_grad_not_grad() -> None:
     x = tr.tensor([1.0, 2.0], requires_grad=True) * 3  # a result: its values, as torch
     y = pickle.loads(pickle.dumps(x))
     assert y.is_leaf and y.requires_grad and y.device == "cpu" and y.tolist() == [3.0, 6.0]
+
+
+@pytest.mark.parametrize("fmt", ["tinygrad_rnn.checkpoint", "torch"])
+def test_save_and_load_through_file_objects(fmt, tmp_path):
+    obj = {"w": tr.arange(6, dtype="float64").reshape(2, 3), "step": 7}
+    buf = io.BytesIO()
+    tr.save(obj, buf, format=fmt)
+    buf.seek(0)
+    back = tr.load(buf)
+    np.testing.assert_array_equal(back["w"].numpy(), obj["w"].numpy())
+    assert back["step"] == 7
+    with open(tmp_path / "f.pt", "wb") as f:  # an open file, as torch.save takes one
+        tr.save(obj, f, format=fmt)
+    with open(tmp_path / "f.pt", "rb") as f:
+        assert tr.load(f)["step"] == 7
+    with pytest.raises(ValueError, match="not a ZIP archive"):
+        tr.load(io.BytesIO(b"not a checkpoint"))
+
+@pytest.mark.torch
+def test_load_takes_torchs_map_location_forms():
+    torch = pytest.importorskip("torch")
+    buf = io.BytesIO()
+    torch.save({"x": torch.arange(3.0)}, buf)
+    for where in ("cpu", torch.device("cpu"), {"cuda:0": "cpu"}, lambda storage, loc: storage,
+                  lambda storage, loc: storage.cpu()):
+        buf.seek(0)
+        x = tr.load(buf, map_location=where)["x"]
+        assert x.device == "cpu" and x.tolist() == [0.0, 1.0, 2.0]
+    buf.seek(0)
+    with pytest.raises(TypeError, match="must return the storage it is given"):
+        tr.load(buf, map_location=lambda storage, loc: None)
+    with pytest.raises(ValueError, match="several kinds of device"):
+        tr.load(buf, map_location={"cuda:0": "cpu", "cpu": "cuda:0"})
+    with pytest.raises(TypeError, match="map_location must be"):
+        tr.load(buf, map_location=3)

@@ -66,7 +66,7 @@ import secrets
 import stat
 import struct
 import zipfile
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -209,8 +209,11 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
-def save(obj: Any, path: str | os.PathLike[str], format: str = FORMAT_NAME) -> None:  # noqa: A002
-    """Write ``obj`` to ``path`` as a checkpoint, atomically (see the module docstring).
+def save(obj: Any, path: str | os.PathLike[str] | BinaryIO,
+         format: str = FORMAT_NAME) -> None:  # noqa: A002
+    """Write ``obj`` to ``path`` as a checkpoint, atomically (see the module docstring). A
+    file object (``io.BytesIO``, a file opened ``"wb"``) is written in place, from where it
+    stands, as ``torch.save`` writes one (no atomic rename there).
 
     ``format="torch"``: as PyTorch's ``torch.save`` writes it, for ``torch.load`` to read
     (``torchfile``); it takes dicts (str or int keys), ``OrderedDict``, lists, tuples, None,
@@ -222,36 +225,21 @@ def save(obj: Any, path: str | os.PathLike[str], format: str = FORMAT_NAME) -> N
     and the temporary file is removed. A symbolic link at ``path`` stays, and the file it points
     to gets the checkpoint (as ``torch.save``).
     """
-    path = os.fspath(path)
     if format not in (FORMAT_NAME, "torch"):
         raise ValueError(f"save: format must be {FORMAT_NAME!r} (the default) or 'torch', "
                          f"not {format!r}")
+    if hasattr(path, "write"):  # a file object (io.BytesIO, an open file): written in place
+        members = _members(obj, format, "archive")
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED,  # type: ignore[arg-type]
+                             allowZip64=True) as zf:
+            members(zf)
+        return
+    path = os.fspath(path)
     if not os.path.basename(path):  # "" or "folder/": no file named
         raise ValueError(f"save: {path!r} names no file: give a file name, e.g. 'model.trn'")
     if os.path.islink(path):  # write where it points, in that file's directory
         path = os.path.realpath(path)
-    if format == "torch":
-        data, storages = torchfile.encode_torch(obj)
-        prefix = os.path.splitext(os.path.basename(path))[0] or "archive"
-        if not prefix.isidentifier():
-            prefix = "archive"
-
-        def members(zf: zipfile.ZipFile) -> None:
-            torchfile.write_torch(zf, prefix, data, storages, _zipinfo)
-    else:
-        enc = _Encoder()
-        try:
-            root = enc.encode(obj, "")
-        except RecursionError:
-            raise ValueError("save: the object is nested too deeply to save") from None
-        manifest = json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION, "root": root},
-                              ensure_ascii=True, allow_nan=False, separators=(",", ":"))
-
-        def members(zf: zipfile.ZipFile) -> None:
-            zf.writestr(_zipinfo(MANIFEST), manifest.encode("ascii"))
-            for name, value in enc.arrays:
-                _write_array(zf, name, value)
-
+    members = _members(obj, format, os.path.splitext(os.path.basename(path))[0])
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         if os.path.exists(directory):
@@ -279,6 +267,33 @@ def save(obj: Any, path: str | os.PathLike[str], format: str = FORMAT_NAME) -> N
             os.remove(tmp)
         raise
     _fsync_dir(directory)
+
+
+def _members(obj: Any, format: str, stem: str) -> Any:  # noqa: A002
+    """A function that writes ``obj``'s archive members into an open ZIP file, everything
+    checked and encoded first (an unsupported object raises before anything is written)."""
+    if format == "torch":
+        data, storages = torchfile.encode_torch(obj)
+        prefix = stem if stem.isidentifier() else "archive"
+
+        def members(zf: zipfile.ZipFile) -> None:
+            torchfile.write_torch(zf, prefix, data, storages, _zipinfo)
+
+        return members
+    enc = _Encoder()
+    try:
+        root = enc.encode(obj, "")
+    except RecursionError:
+        raise ValueError("save: the object is nested too deeply to save") from None
+    manifest = json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION, "root": root},
+                          ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+
+    def members(zf: zipfile.ZipFile) -> None:
+        zf.writestr(_zipinfo(MANIFEST), manifest.encode("ascii"))
+        for name, value in enc.arrays:
+            _write_array(zf, name, value)
+
+    return members
 
 
 # ---- loading -------------------------------------------------------------------------------
@@ -420,13 +435,17 @@ def _not_a_zip(path: str) -> str:
     return "not a ZIP archive"
 
 
-def load(path: str | os.PathLike[str], device: str | None = None,
-         map_location: str | None = None, weights_only: bool = True) -> Any:
+def load(path: str | os.PathLike[str] | BinaryIO, device: str | None = None,
+         map_location: Any = None, weights_only: bool = True) -> Any:
     """Read a checkpoint written by ``save``, or a PyTorch checkpoint written by
-    ``torch.save`` (its ZIP format, PyTorch 1.6 and later; ``torchfile``).
+    ``torch.save`` (its ZIP format, PyTorch 1.6 and later; ``torchfile``), from a path or a
+    binary file object.
 
     Tensors are made on ``device`` (default ``"cpu"``, so a checkpoint saved from a GPU loads
-    on any machine; ``map_location``, PyTorch's name, is the same); NumPy arrays and scalars
+    on any machine). ``map_location``, PyTorch's name, is the same, in PyTorch's forms: a
+    device name, a ``torch.device``, a dict of saved location to device, or a function such as
+    ``lambda storage, loc: storage`` (the CPU); everything loads on one device. NumPy arrays
+    and scalars
     stay on the host. ``weights_only=True`` (PyTorch's safe mode) is what loading always is
     here, so it is accepted, and ``False`` refused. Raises ``FileNotFoundError`` for
     a missing file and ``ValueError`` for anything that is not an intact checkpoint of a format
@@ -438,51 +457,100 @@ def load(path: str | os.PathLike[str], device: str | None = None,
     if map_location is not None:
         if device is not None:
             raise TypeError("load: give device= or map_location=, not both")
-        if not isinstance(map_location, str) and type(map_location).__name__ != "device":
-            raise TypeError("load: map_location must be a device name ('cpu', 'cuda') or a "
-                            f"torch.device, not {type(map_location).__name__}")
-        device = str(map_location)  # a device name (str() of a torch.device is one too)
-    path = os.fspath(path)
+        device = _mapped_device(map_location)
     dev = get_device(device if device is not None else "cpu").name
+    if hasattr(path, "read"):  # a file object (io.BytesIO, an open file)
+        return _load_from(path, repr(path), dev, None)
+    path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
     if os.path.isdir(path):
         raise ValueError(f"load: {path!r} is a directory, not a checkpoint file")
-    what = f"load: {path!r} is not a tinygrad_rnn checkpoint"
     with open(path, "rb") as fh:
-        try:
-            zf = zipfile.ZipFile(fh, "r")
-        except Exception:  # BadZipFile, and whatever a mangled central directory causes
-            raise ValueError(f"{what}: {_not_a_zip(path)}") from None
-        with zf:
-            prefix = torchfile.torch_prefix(zf) if MANIFEST not in zf.namelist() else None
-            if prefix is not None:
-                try:
-                    return torchfile.load_torch(zf, prefix, dev)
-                except torchfile.TorchFileError as e:
-                    raise ValueError(f"load: cannot read the PyTorch checkpoint {path!r}: "
-                                     f"{e}") from None
-                except MemoryError:
-                    raise
-                except Exception as e:  # zipfile, zlib: a bad file
-                    raise ValueError(f"load: {path!r} is truncated or corrupted "
-                                     f"({type(e).__name__}: {e})") from None
-            if MANIFEST not in zf.namelist():
-                raise ValueError(f"{what}: the ZIP archive has no {MANIFEST} (a plain .npz "
-                                 "or another program's archive?)") from None
+        return _load_from(fh, repr(path), dev, path)
+
+
+class _Where:
+    """What a ``map_location`` function is called with: it records where the function sends
+    a storage (``lambda storage, loc: storage`` keeps it on the CPU; ``storage.cuda()`` moves
+    it)."""
+
+    def __init__(self) -> None:
+        self.device = "cpu"
+
+    def cuda(self, *args: Any, **kwargs: Any) -> _Where:
+        self.device = "cuda"
+        return self
+
+    def cpu(self) -> _Where:
+        self.device = "cpu"
+        return self
+
+    def to(self, device: Any = None, *args: Any, **kwargs: Any) -> _Where:
+        self.device = str(device).split(":")[0]
+        return self
+
+
+def _mapped_device(map_location: Any) -> str:
+    """The one device ``map_location`` sends tensors to, in PyTorch's forms: a device name or
+    ``torch.device``; a dict from saved locations to devices (all of one kind: everything loads
+    on one device here); a function of (storage, location)."""
+    if isinstance(map_location, str) or type(map_location).__name__ == "device":
+        return str(map_location).split(":")[0]  # str() of a torch.device is a name too
+    if isinstance(map_location, dict):
+        kinds = {str(v).split(":")[0] for v in map_location.values()}
+        if len(kinds) != 1:
+            raise ValueError(f"load: map_location {map_location!r} sends tensors to several "
+                             "kinds of device; everything loads on one device here")
+        return kinds.pop()
+    if callable(map_location):
+        probe = _Where()
+        if map_location(probe, "cpu") is not probe:
+            raise TypeError("load: a map_location function must return the storage it is "
+                            "given (moved with .cpu(), .cuda() or .to(device))")
+        return probe.device
+    raise TypeError("load: map_location must be a device name ('cpu', 'cuda'), a "
+                    f"torch.device, a dict or a function, not {type(map_location).__name__}")
+
+
+def _load_from(fh: Any, name: str, dev: str, path: str | None) -> Any:
+    """Load from an open binary file ``fh`` (``name`` for messages; ``path`` to sniff a file
+    that is not a ZIP archive)."""
+    what = f"load: {name} is not a tinygrad_rnn checkpoint"
+    try:
+        zf = zipfile.ZipFile(fh, "r")
+    except Exception:  # BadZipFile, and whatever a mangled central directory causes
+        why = _not_a_zip(path) if path is not None else "not a ZIP archive"
+        raise ValueError(f"{what}: {why}") from None
+    with zf:
+        prefix = torchfile.torch_prefix(zf) if MANIFEST not in zf.namelist() else None
+        if prefix is not None:
             try:
-                return _load_archive(zf, dev)
-            except _Corrupt as e:
-                raise ValueError(f"load: {path!r} is corrupted: {e}") from None
-            except _Unsupported as e:
-                raise ValueError(f"load: {path!r}: {e}") from None
+                return torchfile.load_torch(zf, prefix, dev)
+            except torchfile.TorchFileError as e:
+                raise ValueError(f"load: cannot read the PyTorch checkpoint {name}: "
+                                 f"{e}") from None
             except MemoryError:
                 raise
-            except RecursionError:
-                raise ValueError(f"load: {path!r} is corrupted: nested too deeply") from None
-            except Exception as e:  # zipfile, zlib, numpy header errors: all mean a bad file
-                raise ValueError(f"load: {path!r} is truncated or corrupted "
+            except Exception as e:  # zipfile, zlib: a bad file
+                raise ValueError(f"load: {name} is truncated or corrupted "
                                  f"({type(e).__name__}: {e})") from None
+        if MANIFEST not in zf.namelist():
+            raise ValueError(f"{what}: the ZIP archive has no {MANIFEST} (a plain .npz "
+                             "or another program's archive?)") from None
+        try:
+            return _load_archive(zf, dev)
+        except _Corrupt as e:
+            raise ValueError(f"load: {name} is corrupted: {e}") from None
+        except _Unsupported as e:
+            raise ValueError(f"load: {name}: {e}") from None
+        except MemoryError:
+            raise
+        except RecursionError:
+            raise ValueError(f"load: {name} is corrupted: nested too deeply") from None
+        except Exception as e:  # zipfile, zlib, numpy header errors: all mean a bad file
+            raise ValueError(f"load: {name} is truncated or corrupted "
+                             f"({type(e).__name__}: {e})") from None
 
 
 def _load_archive(zf: zipfile.ZipFile, device: str) -> Any:
