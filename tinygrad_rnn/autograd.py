@@ -603,11 +603,27 @@ class _UserOp:
         return out if len(out) > 1 else out[0]
 
 
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:  # noqa: N802
+    """PyTorch's old wrapper, merged into Tensor long ago and still in many tutorials: ``data``
+    detached (a tensor sharing its values, outside any graph), requiring grad if asked, as
+    ``torch.autograd.Variable`` gives it. ``volatile`` is accepted and ignored (use
+    ``no_grad``)."""
+    from .tensor import Tensor, tensor
+
+    t = data.detach() if isinstance(data, Tensor) else tensor(data)
+    return t.requires_grad_() if requires_grad else t
+
+
 def __getattr__(name: str) -> Any:
     """``tr.autograd.gradcheck`` and ``gradgradcheck``, where PyTorch has them: the checkers of
-    ``tinygrad_rnn.testing`` (imported on first use: they import this module)."""
+    ``tinygrad_rnn.testing``; ``detect_anomaly``, ``set_detect_anomaly`` and
+    ``is_anomaly_enabled`` from ``debug`` (imported on first use: they import this module)."""
     if name in ("gradcheck", "gradgradcheck"):
         from . import testing
 
         return getattr(testing, name)
+    if name in ("detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"):
+        from . import debug
+
+        return getattr(debug, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

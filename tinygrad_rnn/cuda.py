@@ -1,5 +1,6 @@
-"""``tr.cuda``, as PyTorch's: ``is_available()``, ``device_count()`` and the seeding calls that
-scripts make at the top.
+"""``tr.cuda``, as PyTorch's: ``is_available()``, ``device_count()``, the seeding calls that
+scripts make at the top, and ``synchronize``, ``empty_cache``, ``memory_allocated``,
+``current_device`` and ``get_device_name``.
 
 Every random number here is drawn on the host (``tinygrad_rnn.random``), for the GPU too, so
 ``manual_seed`` and ``manual_seed_all`` seed that one generator, as ``tr.manual_seed`` does.
@@ -32,3 +33,50 @@ def manual_seed(seed: int) -> None:
 
 
 manual_seed_all = manual_seed
+
+
+def synchronize() -> None:
+    """Wait for every kernel queued on the GPU (a timing needs it); nothing without one."""
+    if cuda_available():
+        import cupy
+
+        cupy.cuda.Device().synchronize()
+
+
+def empty_cache() -> None:
+    """Give the GPU memory CuPy holds for reuse back to the driver (its memory pools' free
+    blocks), as PyTorch's frees its caching allocator's; nothing without a GPU."""
+    if cuda_available():
+        import cupy
+
+        cupy.get_default_memory_pool().free_all_blocks()
+        cupy.get_default_pinned_memory_pool().free_all_blocks()
+
+
+def memory_allocated() -> int:
+    """Bytes of GPU memory held by arrays now (CuPy's pool, in use); 0 without a GPU."""
+    if not cuda_available():
+        return 0
+    import cupy
+
+    return int(cupy.get_default_memory_pool().used_bytes())
+
+
+def current_device() -> int:
+    """The index of the GPU CuPy uses (0 unless changed); an error without one, as PyTorch."""
+    if not cuda_available():
+        raise RuntimeError("cuda.current_device: no CUDA GPU (CuPy sees none)")
+    import cupy
+
+    return int(cupy.cuda.Device().id)
+
+
+def get_device_name(device: int | None = None) -> str:
+    """The GPU's name, e.g. "NVIDIA H100 80GB HBM3"; an error without one."""
+    if not cuda_available():
+        raise RuntimeError("cuda.get_device_name: no CUDA GPU (CuPy sees none)")
+    import cupy
+
+    i = cupy.cuda.Device().id if device is None else int(device)
+    name = cupy.cuda.runtime.getDeviceProperties(i)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)

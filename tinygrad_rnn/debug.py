@@ -311,8 +311,44 @@ class Anomaly(Listener):
         raise RuntimeError(f"detect_anomaly: the gradient stored in {what} holds {bad}.")
 
 
-def detect_anomaly() -> contextlib.AbstractContextManager[Anomaly]:
+def detect_anomaly(check_nan: bool = True) -> contextlib.AbstractContextManager[Any]:
     """Context manager (as ``torch.autograd.detect_anomaly``): raise ``RuntimeError`` at the
     first op whose forward output or backward gradient holds NaN or infinity, naming the op and
-    the file:line of the code that created it. Off by default; free when off."""
-    return listen(Anomaly())
+    the file:line of the code that created it. Off by default; free when off.
+    ``check_nan=False`` checks nothing (PyTorch then only records where ops were made, which
+    this engine's messages say anyway)."""
+    return listen(Anomaly()) if check_nan else contextlib.nullcontext()
+
+
+_GLOBAL: list[Anomaly] = []  # the checker set_detect_anomaly(True) installed, if any
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether ``set_detect_anomaly(True)`` is in force, or a ``detect_anomaly()`` is open."""
+    return bool(_GLOBAL) or any(isinstance(x, Anomaly) for x in autograd._HOOKS.listeners)
+
+
+class set_detect_anomaly:  # noqa: N801 - PyTorch's name, a class there too
+    """``detect_anomaly``'s checks turned on (``mode=True``) or off for what follows, as
+    ``torch.autograd.set_detect_anomaly``: called, it sets the mode until called again; used
+    as ``with set_detect_anomaly(True):``, it puts the previous mode back on exit."""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self.previous = bool(_GLOBAL)
+        _set_global(bool(mode) and check_nan)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        _set_global(self.previous)
+
+
+def _set_global(on: bool) -> None:
+    hooks = autograd._HOOKS
+    if on and not _GLOBAL:
+        _GLOBAL.append(Anomaly())
+        hooks.listeners.append(_GLOBAL[0])
+    elif not on and _GLOBAL:
+        hooks.listeners.remove(_GLOBAL.pop())
+    hooks.active = bool(hooks.listeners)

@@ -14,7 +14,7 @@ import numpy as np
 from .. import functional as F
 from .. import random as _random
 from ..backend import get_device
-from ..tensor import DTypeLike, Tensor, host_array, tensor
+from ..tensor import DTypeLike, Tensor, _set_values, host_array, tensor
 from .module import Module, _ModuleSequence, param_dtype
 
 
@@ -61,12 +61,24 @@ class Linear(Module):
 class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, N(0, 1) init.
     With ``padding_idx``, as PyTorch: that row starts at zero and gets no gradient (a
-    negative index counts from the end)."""
+    negative index counts from the end). With ``max_norm``, as PyTorch: each forward first
+    rescales, in place and outside autograd, every looked-up row whose ``norm_type``-norm
+    exceeds it to norm ``max_norm`` (exactly: ``max_norm / (norm + 1e-7)``).
+    ``sparse=True`` is accepted: the gradient has the same values, held dense here."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  device: str | None = None, dtype: DTypeLike = None, *,
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False,
                  _weight: np.ndarray | None = None) -> None:
         super().__init__()
+        if scale_grad_by_freq:
+            raise ValueError("Embedding: scale_grad_by_freq=True is not implemented (it "
+                             "divides each row's gradient by its count in the batch)")
+        if max_norm is not None and not (isinstance(max_norm, numbers.Real) and max_norm > 0):
+            raise ValueError(f"Embedding: max_norm must be a positive number, got {max_norm!r}")
+        self.max_norm, self.norm_type, self.sparse = max_norm, float(norm_type), bool(sparse)
+        self.scale_grad_by_freq = False
         self.num_embeddings = _size("num_embeddings", num_embeddings)
         self.embedding_dim = _size("embedding_dim", embedding_dim)
         if padding_idx is not None:
@@ -89,7 +101,9 @@ class Embedding(Module):
 
     @classmethod
     def from_pretrained(cls, embeddings: Any, freeze: bool = True,
-                        padding_idx: int | None = None, device: str | None = None,
+                        padding_idx: int | None = None, max_norm: float | None = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False, device: str | None = None,
                         dtype: DTypeLike = None) -> Embedding:
         """An Embedding whose weight is a copy of ``embeddings`` (num_embeddings,
         embedding_dim: a Tensor, array, or PyTorch tensor), as PyTorch's: frozen
@@ -105,7 +119,9 @@ class Embedding(Module):
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D "
                              f"(num_embeddings, embedding_dim), got shape {host.shape}")
         m = cls(host.shape[0], host.shape[1], padding_idx, device=device or where,
-                dtype=host.dtype if dtype is None else dtype, _weight=host)
+                dtype=host.dtype if dtype is None else dtype, max_norm=max_norm,
+                norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse,
+                _weight=host)
         m.weight.requires_grad = not freeze
         return m
 
@@ -117,11 +133,38 @@ class Embedding(Module):
         self._init_parameter("weight", host)
 
     def forward(self, indices: Any) -> Tensor:
+        if self.max_norm is not None:
+            self._renorm(indices)
         return F.embedding(indices, self.weight, self.padding_idx)
+
+    def _renorm(self, indices: Any) -> None:
+        """Rows looked up by ``indices`` with a norm above ``max_norm`` scaled down to it, in
+        place, outside autograd (as PyTorch's ``embedding_renorm_``)."""
+        w = self.weight
+        xp = w._dev.xp
+        idx = indices._data if isinstance(indices, Tensor) else w._dev.to_device(
+            np.asarray(indices))
+        if idx.dtype.kind not in "iu" or not idx.size:
+            return  # F.embedding says what is wrong with them
+        rows = xp.unique(idx.reshape(-1) % self.num_embeddings)
+        picked = w._data[rows]
+        p = self.norm_type
+        norm = xp.abs(picked).max(axis=1) if p == math.inf else \
+            (xp.abs(picked) ** p).sum(axis=1) ** (1 / p)
+        scale = xp.where(norm > self.max_norm, self.max_norm / (norm + 1e-7), 1.0)
+        new = w._data.copy()
+        new[rows] = picked * scale[:, None].astype(picked.dtype)
+        _set_values(w, new, "Embedding(max_norm=)")
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
-        return s + ("" if self.padding_idx is None else f", padding_idx={self.padding_idx}")
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        return s + (", sparse=True" if self.sparse else "")
 
 
 class Dropout(Module):

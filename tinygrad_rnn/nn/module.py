@@ -422,11 +422,18 @@ class Module:
                                    if c is not None and id(c) not in inside]))
         return out
 
-    def state_dict(self, *, prefix: str = "") -> dict[str, np.ndarray]:
+    def state_dict(self, *, destination: dict[str, Any] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
         """Every parameter and persistent buffer as a host NumPy copy, under its dotted name
         (a shared one under each of its names, as in PyTorch, so the dict loads there and
-        back), each name after ``prefix`` (``"model."`` gives ``"model.0.weight"``)."""
-        return {name: t.numpy() for name, t in self._state_names(prefix)}
+        back), each name after ``prefix`` (``"model."`` gives ``"model.0.weight"``).
+
+        ``keep_vars=True`` gives the tensors themselves instead (the Parameters and buffers,
+        as PyTorch's ``keep_vars=True``); ``destination``, a dict, is filled and returned."""
+        out = {} if destination is None else destination
+        for name, t in self._state_names(prefix):
+            out[name] = t if keep_vars else t.numpy()
+        return out
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
         """Copy values into the parameters and persistent buffers (cast to each one's dtype and

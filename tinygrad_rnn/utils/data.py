@@ -1,27 +1,38 @@
 """Datasets and minibatches, as ``torch.utils.data``: ``Dataset``, ``TensorDataset``,
-``Subset``, ``random_split``, ``DataLoader`` and ``default_collate``.
+``Subset``, ``ConcatDataset``, ``random_split``, the samplers (``SequentialSampler``,
+``RandomSampler``, ``SubsetRandomSampler``, ``WeightedRandomSampler``, ``BatchSampler``),
+``DataLoader``, ``default_collate`` and ``default_convert``.
 
     loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
     for xb, yb in loader:
         ...
 
 A ``DataLoader`` draws each epoch's order when the epoch starts, from tr's generator (so
-``tr.manual_seed`` makes it reproducible) or from the ``numpy.random.Generator`` passed as
-``generator``. Loading runs in this process: ``num_workers``, ``pin_memory`` and
-``persistent_workers`` are accepted, so ported code runs as it is, and change nothing.
-A batch of a ``TensorDataset`` (or a ``Subset`` of one, as ``random_split`` makes) under the
-default collate is one gather per tensor (``t[indices]``) rather than one lookup per sample
-and a ``stack``: the same batch, in one op. A dataset with ``__getitems__(indices)`` fetches
-each batch's samples itself, as in PyTorch.
+``tr.manual_seed`` makes it reproducible) or from the ``generator`` passed (a ``tr.Generator``
+or a ``numpy.random.Generator``); so do the random samplers. Loading runs in this process:
+``num_workers``, ``pin_memory`` and ``persistent_workers`` are accepted, so ported code runs
+as it is, and change nothing. A batch of a ``TensorDataset`` (or a ``Subset`` of one, as
+``random_split`` makes) under the default collate is one gather per tensor (``t[indices]``)
+rather than one lookup per sample and a ``stack``: the same batch, in one op. A dataset with
+``__getitems__(indices)`` fetches each batch's samples itself, as in PyTorch.
+
+PyTorch's submodules ``torch.utils.data.dataloader``, ``.sampler`` and ``.dataset`` are
+here as ``tinygrad_rnn.utils.data.dataloader`` and so on (the same objects under the paths
+ported code imports them from: ``from tinygrad_rnn.utils.data.dataloader import
+default_collate``).
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import numbers
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+import sys
+import types
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -29,16 +40,22 @@ from .. import random as _random
 from ..ops.movement import stack
 from ..tensor import Tensor, default_dtype, describe_type, tensor
 
+T_co = TypeVar("T_co", covariant=True)
 
-class Dataset:
+
+class Dataset(Generic[T_co]):
     """A map-style dataset: ``dataset[i]`` is sample i, ``len(dataset)`` how many there are.
-    Subclass it and define both."""
+    Subclass it and define both (``Dataset[T]`` in a subclass's bases, as in PyTorch).
+    ``a + b`` is ``ConcatDataset([a, b])``."""
 
-    def __getitem__(self, index: int) -> Any:
+    def __getitem__(self, index: int) -> T_co:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+    def __add__(self, other: Dataset[T_co]) -> ConcatDataset[T_co]:
+        return ConcatDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -79,6 +96,39 @@ class Subset(Dataset):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class ConcatDataset(Dataset[T_co]):
+    """The samples of ``datasets``, one dataset after the other, as PyTorch's:
+    ``cumulative_sizes[k]`` is how many samples the first k + 1 datasets hold (their sizes
+    when made), and a negative index counts from the end. An index out of range is an
+    IndexError (PyTorch's is a ValueError for a negative one); an empty list of datasets is a
+    ValueError (PyTorch's an AssertionError)."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        datasets = list(datasets)
+        if not datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = self.cumsum(datasets)
+        self.datasets = datasets
+
+    @staticmethod
+    def cumsum(sequence: Iterable[Any]) -> list[int]:
+        """The running total of the datasets' sizes."""
+        sizes = [_len(d, f"ConcatDataset (dataset {k})") for k, d in enumerate(sequence)]
+        return list(itertools.accumulate(sizes))
+
+    def __getitem__(self, index: int) -> T_co:
+        n = len(self)
+        i = operator.index(index)
+        if not -n <= i < n:
+            raise IndexError(f"ConcatDataset: index {i} is out of range for {n} samples")
+        i = i + n if i < 0 else i
+        k = bisect.bisect_right(self.cumulative_sizes, i)  # the dataset holding sample i
+        return self.datasets[k][i - (self.cumulative_sizes[k - 1] if k else 0)]
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
 
 
 def _tensor_rows(dataset: Any) -> tuple[tuple[Tensor, ...], np.ndarray | None] | None:
@@ -133,6 +183,162 @@ def random_split(dataset: Any, lengths: Sequence[float],
     return [Subset(dataset, order[end - c:end]) for c, end in zip(counts, ends)]
 
 
+def _positive(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{what} should be a positive integer value, but got {value!r}")
+    return int(value)
+
+
+class Sampler(Generic[T_co]):
+    """The indices (or, for a batch sampler, lists of indices) a ``DataLoader`` reads, in
+    order: subclass it and define ``__iter__``, and ``__len__`` where ``len(loader)`` should
+    work. Any iterable does as well (a list of indices, say), as in PyTorch."""
+
+    def __iter__(self) -> Iterator[T_co]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+
+class SequentialSampler(Sampler[int]):
+    """0, 1, ..., len(data_source) - 1, as PyTorch's."""
+
+    def __init__(self, data_source: Sized) -> None:
+        self.data_source = data_source
+
+    def _draw(self) -> np.ndarray:
+        return np.arange(len(self.data_source))
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler[int]):
+    """``num_samples`` indices (default: ``len(data_source)``) in a random order drawn anew
+    each epoch, as PyTorch's: without ``replacement``, a permutation of the data source (and as
+    many whole permutations, then part of one, as ``num_samples`` asks); with it, each index
+    uniform and independent. Drawn from ``generator`` (a ``tr.Generator`` or a
+    ``numpy.random.Generator``) or tr's generator (``tr.manual_seed``): other numbers than
+    PyTorch's for one seed."""
+
+    def __init__(self, data_source: Sized, replacement: bool = False,
+                 num_samples: int | None = None, generator: Any = None) -> None:
+        if not isinstance(replacement, bool):
+            raise TypeError(f"RandomSampler: replacement should be a boolean value, but got "
+                            f"replacement={replacement!r}")
+        _random.rng_of(generator, "RandomSampler")
+        if num_samples is None and len(data_source) == 0:  # PyTorch refuses it too
+            raise ValueError("RandomSampler: the data source is empty (num_samples should be "
+                             "a positive integer value, but got num_samples=0)")
+        if num_samples is not None:
+            _positive(num_samples, "RandomSampler: num_samples")
+        self.data_source, self.replacement, self.generator = data_source, replacement, generator
+        self._num_samples = num_samples
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else int(self._num_samples)
+
+    def _draw(self) -> np.ndarray:
+        """The epoch's indices, all at once."""
+        n, k = len(self.data_source), self.num_samples
+        if n == 0:
+            raise ValueError("RandomSampler: cannot draw from an empty data source")
+        rng = _random.rng_of(self.generator, "RandomSampler")
+        if self.replacement:
+            return rng.integers(0, n, size=k, dtype=np.int64)
+        parts = [rng.permutation(n) for _ in range(k // n)]
+        if k % n:  # only where part of one is asked for (PyTorch draws it anyway)
+            parts.append(rng.permutation(n)[:k % n])
+        return np.concatenate(parts).astype(np.int64, copy=False)
+
+    def __iter__(self) -> Iterator[int]:
+        yield from self._draw().tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler[int]):
+    """The given ``indices`` in a random order drawn anew each epoch, as PyTorch's (from
+    ``generator`` or tr's generator, as ``RandomSampler``)."""
+
+    def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
+        _random.rng_of(generator, "SubsetRandomSampler")
+        self.indices, self.generator = indices, generator
+
+    def __iter__(self) -> Iterator[int]:
+        order = _random.rng_of(self.generator, "SubsetRandomSampler").permutation(
+            len(self.indices))
+        for i in order.tolist():
+            yield self.indices[i]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler[int]):
+    """``num_samples`` indices of ``weights`` (>= 0, not necessarily summing to 1), index i
+    drawn with probability weights[i] / sum(weights), as PyTorch's: with ``replacement``
+    independently, without it each at most once. ``weights`` is kept as a float64 tensor.
+    Drawn from ``generator`` or tr's generator, as ``RandomSampler``. Bad weights (not 1-D,
+    negative, not finite, all 0, or too few above 0 for ``num_samples`` without replacement)
+    are an error here, where PyTorch's comes when the first epoch draws."""
+
+    def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
+                 generator: Any = None) -> None:
+        num_samples = _positive(num_samples, "WeightedRandomSampler: num_samples")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, "
+                             f"but got replacement={replacement!r}")
+        _random.rng_of(generator, "WeightedRandomSampler")
+        w = np.asarray(weights, dtype=np.float64)
+        if w.ndim != 1:
+            raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence but "
+                             f"given weights have shape {w.shape}")
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+            raise ValueError("WeightedRandomSampler: weights must be finite and >= 0, with a "
+                             "positive sum")
+        if not replacement and num_samples > np.count_nonzero(w):
+            raise ValueError(f"WeightedRandomSampler: {num_samples} samples without "
+                             f"replacement, but only {np.count_nonzero(w)} weights are > 0")
+        self.weights, self.num_samples = tensor(w), num_samples
+        self.replacement, self.generator = replacement, generator
+
+    def __iter__(self) -> Iterator[int]:
+        drawn = _random.multinomial(self.weights, self.num_samples, self.replacement,
+                                    generator=self.generator)
+        yield from drawn.tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class BatchSampler(Sampler[list[int]]):
+    """The indices of ``sampler`` (a ``Sampler`` or any iterable of indices, read afresh each
+    epoch) in lists of ``batch_size``, as PyTorch's; ``drop_last`` drops a last, shorter
+    list. ``len`` needs the sampler's ``len``."""
+
+    def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
+        batch_size = _positive(batch_size, "BatchSampler: batch_size")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"BatchSampler: drop_last should be a boolean value, but got "
+                             f"drop_last={drop_last!r}")
+        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
+
+    def __iter__(self) -> Iterator[list[int]]:
+        it = iter(self.sampler)
+        while batch := list(itertools.islice(it, self.batch_size)):
+            if len(batch) < self.batch_size and self.drop_last:
+                return
+            yield batch
+
+    def __len__(self) -> int:
+        n = len(self.sampler)  # type: ignore[arg-type]
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
 def default_collate(batch: Sequence[Any]) -> Any:
     """A list of samples as one batch, as PyTorch's: tensors stacked along a new first axis
     (differentiable), NumPy arrays and NumPy numbers stacked into a tensor of their dtype,
@@ -173,101 +379,148 @@ def default_collate(batch: Sequence[Any]) -> Any:
                     f"dicts or lists; found {describe_type(elem)}")
 
 
-def _convert(sample: Any) -> Any:
-    """One sample, unbatched (``batch_size=None``): NumPy arrays and numbers as tensors,
-    containers element by element, as PyTorch's ``default_convert``."""
+def default_convert(sample: Any) -> Any:
+    """One sample, unbatched (``DataLoader``'s ``batch_size=None``), as PyTorch's: NumPy
+    arrays and NumPy numbers as tensors, containers element by element (a namedtuple stays
+    one; any other tuple becomes a list); anything else as it is."""
     if isinstance(sample, np.ndarray) and sample.dtype.kind in "biufc":
         return tensor(sample)
     if isinstance(sample, np.generic) and not isinstance(sample, (np.str_, np.bytes_)):
         return tensor(sample)
     if isinstance(sample, Mapping):
-        return {k: _convert(v) for k, v in sample.items()}
+        return {k: default_convert(v) for k, v in sample.items()}
     if isinstance(sample, tuple) and hasattr(sample, "_fields"):
-        return type(sample)(*(_convert(v) for v in sample))
+        return type(sample)(*(default_convert(v) for v in sample))
     if isinstance(sample, (list, tuple)):
-        return [_convert(v) for v in sample]
+        return [default_convert(v) for v in sample]
     return sample
 
 
-def _index(i: Any) -> Any:
-    """An index from the order: an integer as an int (a float is refused); a list or array
-    of them (a batch sampler's) as it is."""
-    if isinstance(i, (list, tuple, np.ndarray, Tensor)):
+def _index(i: Any, source: str) -> Any:
+    """An index the ``source`` (sampler) gave: an integer as an int (a float is refused); a
+    list or array of them (a batch, for ``batch_size=None``) as it is."""
+    if isinstance(i, (list, tuple, np.ndarray)) or isinstance(i, Tensor) and i.ndim:
         return i
     try:
         return operator.index(i)
     except TypeError:
-        raise TypeError(f"DataLoader: the sampler gave {i!r}, which is not an integer index"
+        raise TypeError(f"DataLoader: the {source} gave {i!r}, which is not an integer index"
                         ) from None
 
 
 class DataLoader:
     """Minibatches of a dataset, as PyTorch's: ``batch_size`` samples at a time (``None``:
-    one sample at a time, unbatched), in order or, with ``shuffle``, in a new random order each
-    epoch; ``sampler`` (an iterable of indices, read afresh each epoch) gives the order
-    instead. ``drop_last`` drops a last, smaller batch. ``collate_fn`` turns a list of samples
-    into a batch (``default_collate`` unless given)."""
+    one sample at a time, unbatched, each through ``default_convert``), in order or, with
+    ``shuffle``, in a new random order each epoch (a ``RandomSampler``). ``sampler`` (any
+    iterable of indices, read afresh each epoch) gives the order instead, and
+    ``batch_sampler`` (any iterable of lists of indices) each batch's indices; ``drop_last``
+    drops a last, smaller batch. ``collate_fn`` turns a list of samples into a batch
+    (``default_collate`` unless given). As in PyTorch, ``sampler`` excludes ``shuffle=True``,
+    and ``batch_sampler`` excludes ``batch_size`` (other than 1), ``shuffle``, ``sampler``
+    and ``drop_last``; ``loader.sampler`` and ``loader.batch_sampler`` are the samplers in
+    use (a ``SequentialSampler`` or ``RandomSampler`` and a ``BatchSampler`` of it unless
+    given); ``len(loader)`` is the length of the batch sampler (or, unbatched, the sampler).
+    ``generator`` is the shuffle's; ``timeout``, ``worker_init_fn`` and the rest of
+    PyTorch's multiprocessing arguments are not taken."""
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool = False,
-                 sampler: Iterable[int] | None = None, num_workers: int = 0,
+                 sampler: Iterable[Any] | None = None,
+                 batch_sampler: Iterable[Sequence[Any]] | None = None, num_workers: int = 0,
                  collate_fn: Callable[[list[Any]], Any] | None = None,
                  pin_memory: bool = False, drop_last: bool = False,
                  generator: Any = None, *,
                  persistent_workers: bool = False) -> None:
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True exclude each other (the "
+                             "sampler gives the order)")
+        if batch_sampler is not None:
+            clashes = [what for what, clash in [
+                (f"batch_size={batch_size!r}", batch_size != 1), ("shuffle=True", shuffle),
+                ("a sampler", sampler is not None), ("drop_last=True", drop_last)] if clash]
+            if clashes:
+                raise ValueError(f"DataLoader: batch_sampler excludes batch_size, shuffle, "
+                                 f"sampler and drop_last (the batch sampler gives each batch's "
+                                 f"indices), got {', '.join(clashes)}")
+            batch_size = None  # as PyTorch's: the batch sampler batches
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
                 batch_size, numbers.Integral) or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be a positive integer or None, got "
                              f"{batch_size!r}")
-        if batch_size is None and drop_last:
+        if batch_size is None and batch_sampler is None and drop_last:
             raise ValueError("DataLoader: drop_last needs a batch_size (batch_size=None loads "
                              "one sample at a time)")
-        if sampler is not None and shuffle:
-            raise ValueError("DataLoader: sampler and shuffle=True exclude each other (the "
-                             "sampler gives the order)")
         if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) \
                 or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be an integer >= 0, got "
                              f"{num_workers!r}")
         _random.rng_of(generator, "DataLoader")  # a tr.Generator, a NumPy one, or None
-        if sampler is None:
+        if sampler is None and batch_sampler is None:
             _len(dataset, "DataLoader")
+        if sampler is None:  # PyTorch's defaults, which the fast path below recognizes
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else \
+                SequentialSampler(dataset)
+        if batch_sampler is None and batch_size is not None:
+            batch_sampler = BatchSampler(sampler, int(batch_size), bool(drop_last))
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, bool(shuffle)
-        self.sampler, self.num_workers, self.collate_fn = sampler, int(num_workers), collate_fn
-        self.pin_memory, self.drop_last, self.generator = pin_memory, bool(drop_last), generator
-        self.persistent_workers = persistent_workers
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        self.num_workers, self.collate_fn = int(num_workers), collate_fn
+        self.pin_memory, self.drop_last = pin_memory, bool(drop_last) and batch_size is not None
+        self.generator, self.persistent_workers = generator, persistent_workers
 
-    def _order(self) -> list[int] | np.ndarray:
-        if self.sampler is not None:
-            return list(self.sampler)
-        n = len(self.dataset)
-        if self.shuffle:
-            return _random.rng_of(self.generator, "DataLoader").permutation(n)
-        return np.arange(n)
+    def _batches(self) -> Iterator[list[Any] | np.ndarray]:
+        """Each batch's indices: an array for the default samplers (the epoch's order is
+        drawn in one go, when the epoch starts), a list from any other."""
+        bs = self.batch_sampler
+        if type(bs) is BatchSampler and type(bs.sampler) in (SequentialSampler, RandomSampler):
+            order = bs.sampler._draw()
+            stop = len(order) - len(order) % bs.batch_size if bs.drop_last else len(order)
+            for start in range(0, stop, bs.batch_size):
+                yield order[start:start + bs.batch_size]
+            return
+        source = "sampler" if type(bs) is BatchSampler else "batch sampler"
+        for batch in bs:  # type: ignore[union-attr]
+            yield [_index(i, source) for i in batch]
 
     def __iter__(self) -> Iterator[Any]:
-        order = self._order()  # drawn now, when the epoch starts
-        if self.batch_size is None:  # one sample (or whatever index the sampler gives) at a time
-            for i in order:
-                yield _convert(self.dataset[_index(i)])
+        if self.batch_sampler is None:  # one sample (or whatever index the sampler gives) at a time
+            convert = self.collate_fn or default_convert
+            for i in self.sampler:
+                yield convert(self.dataset[_index(i, "sampler")])
             return
         rows = _tensor_rows(self.dataset) if self.collate_fn is None else None
         collate = self.collate_fn or default_collate
         many = getattr(self.dataset, "__getitems__", None)
-        n, b = len(order), self.batch_size
-        stop = n - n % b if self.drop_last else n
-        for start in range(0, stop, b):
-            idx = [_index(i) for i in order[start:start + b]]
+        for idx in self._batches():
             if rows is not None:  # the same batch as collating the samples: one gather each
                 at = np.asarray(idx, dtype=np.int64)
                 at = at if rows[1] is None else rows[1][at]
                 yield [t[at] for t in rows[0]]
-            elif many is not None:  # the dataset fetches a batch of samples itself, as torch
+                continue
+            idx = idx.tolist() if isinstance(idx, np.ndarray) else idx
+            if many is not None:  # the dataset fetches a batch of samples itself, as torch
                 yield collate(many(idx))
             else:
                 yield collate([self.dataset[i] for i in idx])
 
     def __len__(self) -> int:
-        n = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore
-        if self.batch_size is None:
-            return n
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        batches = self.batch_sampler if self.batch_sampler is not None else self.sampler
+        return len(batches)  # type: ignore[arg-type]
+
+
+def _submodule(name: str, names: list[str]) -> types.ModuleType:
+    """``tinygrad_rnn.utils.data.<name>``, registered as a module, holding ``names``, as
+    PyTorch's ``torch.utils.data.<name>``: ported code imports from there."""
+    module = types.ModuleType(f"{__name__}.{name}", f"``{names[0]}`` and the rest, as "
+                              f"``torch.utils.data.{name}``: the objects of ``{__name__}``.")
+    module.__dict__.update({n: globals()[n] for n in names})
+    module.__all__ = names  # type: ignore[attr-defined]
+    sys.modules[module.__name__] = module
+    return module
+
+
+# attributes of this module too, so that ``tinygrad_rnn.utils.data.dataloader`` resolves
+dataloader = _submodule("dataloader", ["DataLoader", "default_collate", "default_convert"])
+sampler = _submodule("sampler", ["Sampler", "SequentialSampler", "RandomSampler",
+                                 "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler"])
+dataset = _submodule("dataset", ["Dataset", "TensorDataset", "Subset", "ConcatDataset",
+                                 "random_split"])

@@ -1,0 +1,104 @@
+"""PyTorch idioms that a porting trial of typical recurrent-net programs met: each runs here
+as it does there (legacy names, checkpoint and module options, helpers scripts call)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import nn
+
+
+def test_variable_is_a_detached_tensor_that_may_require_grad():
+    a = tr.ones(2, requires_grad=True) * 2
+    v = tr.autograd.Variable(a)
+    assert isinstance(v, tr.Tensor) and not v.requires_grad and v.is_leaf
+    w = tr.autograd.Variable(tr.ones(2), requires_grad=True)
+    (w * 3).sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0]
+    from tinygrad_rnn.autograd import Variable  # as tutorials import it
+
+    assert Variable([1.0, 2.0]).tolist() == [1.0, 2.0]
+
+
+def test_set_detect_anomaly_as_a_call_and_as_a_context():
+    x = tr.tensor([0.0], requires_grad=True)
+    nan = tr.tensor([np.nan])
+    assert not tr.autograd.is_anomaly_enabled()
+    tr.autograd.set_detect_anomaly(True)
+    try:
+        assert tr.autograd.is_anomaly_enabled()
+        with pytest.raises(RuntimeError, match="detect_anomaly"):
+            (x * nan).sum().backward()
+    finally:
+        tr.autograd.set_detect_anomaly(False)
+    assert not tr.autograd.is_anomaly_enabled()
+    (x * nan).sum()  # off again: a NaN passes
+    with tr.autograd.set_detect_anomaly(True):
+        assert tr.autograd.is_anomaly_enabled()
+    assert not tr.autograd.is_anomaly_enabled()
+    with tr.autograd.detect_anomaly(), pytest.raises(RuntimeError, match="NaN"):
+        x * nan
+    with tr.autograd.detect_anomaly(check_nan=False):
+        x * nan
+
+
+def test_cuda_helpers_answer_without_a_gpu():
+    if tr.cuda.is_available():
+        pytest.skip("a GPU is here: these are the answers without one")
+    tr.cuda.synchronize()
+    tr.cuda.empty_cache()
+    assert tr.cuda.memory_allocated() == 0
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        tr.cuda.current_device()
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        tr.cuda.get_device_name(0)
+
+
+def test_state_dict_keep_vars_and_destination():
+    m = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    kept = m.state_dict(keep_vars=True)
+    assert kept["0.weight"] is m[0].weight and kept["1.running_mean"] is m[1].running_mean
+    dest: dict = {}
+    out = m.state_dict(destination=dest, prefix="model.")
+    assert out is dest and isinstance(dest["model.0.bias"], np.ndarray)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+def test_embedding_max_norm_renormalises_the_rows_it_looks_up_as_torch(norm_type):
+    torch = pytest.importorskip("torch")
+    w = np.random.default_rng(0).standard_normal((6, 4)) * 2
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(w), freeze=False, max_norm=1.5,
+                                                norm_type=norm_type)
+    ours = nn.Embedding.from_pretrained(w, freeze=False, max_norm=1.5, norm_type=norm_type)
+    idx = [[0, 2, 2], [5, 0, 1]]
+    yt, yo = theirs(torch.tensor(idx)), ours(tr.tensor(idx))
+    (yt ** 2).sum().backward()
+    (yo ** 2).sum().backward()
+    np.testing.assert_allclose(yo.numpy(), yt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(),
+                               rtol=1e-12)
+    assert "max_norm=1.5" in repr(ours)
+    nn.Embedding(3, 2, sparse=True)  # accepted: the same gradient, held dense
+    with pytest.raises(ValueError, match="scale_grad_by_freq=True is not implemented"):
+        nn.Embedding(3, 2, scale_grad_by_freq=True)
+
+
+@pytest.mark.torch
+def test_parameters_to_vector_and_back_as_torch():
+    torch = pytest.importorskip("torch")
+    m = nn.Linear(3, 2, dtype=np.float64)
+    vec = nn.utils.parameters_to_vector(m.parameters())
+    expected = torch.nn.utils.parameters_to_vector(
+        [torch.tensor(p.numpy()) for p in m.parameters()])
+    np.testing.assert_array_equal(vec.numpy(), expected.numpy())
+    (vec * tr.arange(8, dtype="float64")).sum().backward()  # differentiable
+    assert m.bias.grad.tolist() == [6.0, 7.0]
+    nn.utils.vector_to_parameters(tr.arange(8, dtype="float64"), m.parameters())
+    assert m.weight.tolist() == [[0, 1, 2], [3, 4, 5]] and m.bias.tolist() == [6, 7]
+    with pytest.raises(ValueError, match="the vector has 7 elements, the parameters 8"):
+        nn.utils.vector_to_parameters(tr.zeros(7, dtype="float64"), m.parameters())
+    assert m.bias.tolist() == [6, 7]  # nothing written
