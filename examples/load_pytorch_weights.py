@@ -37,7 +37,7 @@ else:
     print("largest output difference:", np.abs(out.numpy() - ref.detach().numpy()).max())
 
     # tinygrad_rnn -> PyTorch: the same dict the other way
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     print("parameter names:", list(ours.state_dict())[:4], "...")
 
     # as files: torch.save's format, read and written here without torch

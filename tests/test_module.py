@@ -92,7 +92,7 @@ def test_state_dict_names_a_tied_weight_and_a_shared_module_twice_as_torch():
     t_model = torch.nn.Sequential(t_emb, t_head)
     assert list(model.state_dict()) == list(t_model.state_dict()) == ["0.weight", "1.weight",
                                                                       "1.bias"]
-    t_model.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    t_model.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in model.state_dict().items()})
     np.testing.assert_array_equal(t_model[1].weight.detach().numpy(), model[0].weight.numpy())
     with torch.no_grad():
         t_emb.weight.mul_(2)
@@ -671,15 +671,17 @@ def test_buffers_are_state_but_not_parameters_as_torch():
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     np.testing.assert_array_equal(ours[0].running_mean.numpy(), [3, 3])
     assert ours[0].steps.item() == 7 and ours[0].steps.dtype == np.int64
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy())
+                            for k, v in ours.state_dict().items()})
     # a persistent buffer is required; a non-persistent one is not expected
     state = ours.state_dict()
-    for lib_model, convert in ((ours, lambda v: v), (theirs, torch.from_numpy)):
+    for lib_model, convert in ((ours, lambda v: v),
+                               (theirs, lambda v: torch.from_numpy(v.numpy()))):
         short = {k: convert(v) for k, v in state.items() if k != "0.steps"}
         with pytest.raises(RuntimeError, match="0.steps"):
             lib_model.load_state_dict(short)
         assert list(lib_model.load_state_dict(short, strict=False).missing_keys) == ["0.steps"]
-        extra = {**{k: convert(v) for k, v in state.items()}, "0.mask": convert(np.ones(2))}
+        extra = {**{k: convert(v) for k, v in state.items()}, "0.mask": convert(tr.ones(2))}
         with pytest.raises(RuntimeError, match="0.mask"):
             lib_model.load_state_dict(extra)
     # double() casts floating buffers and leaves the integer count, as torch

@@ -62,7 +62,8 @@ def test_state_dict_keep_vars_and_destination():
     assert kept["0.weight"] is m[0].weight and kept["1.running_mean"] is m[1].running_mean
     dest: dict = {}
     out = m.state_dict(destination=dest, prefix="model.")
-    assert out is dest and isinstance(dest["model.0.bias"], np.ndarray)
+    assert out is dest and isinstance(dest["model.0.bias"], tr.Tensor)
+    assert not dest["model.0.bias"].requires_grad
 
 
 @pytest.mark.torch

@@ -3,6 +3,7 @@ gradchecks, invariants as properties, long sequences, and clear errors for bad i
 
 from __future__ import annotations
 
+import copy
 import tracemalloc
 
 import numpy as np
@@ -496,8 +497,10 @@ def test_state_dict_round_trips(mode, bidir, layers):
     x = tr.randn(2, 2, 3)
     np.testing.assert_array_equal(_run(a, x)[0].numpy(), _run(b, x)[0].numpy())
     assert list(sd) == [n for n, _ in b.named_parameters()]
-    sd[next(iter(sd))][...] = 99.0  # the dict holds copies
-    assert not np.any(next(a.parameters()).numpy() == 99.0)
+    snapshot = copy.deepcopy(sd)
+    sd[next(iter(sd))][...] = 99.0  # the dict shares the module's values, as torch's
+    assert np.all(next(a.parameters()).numpy() == 99.0)
+    assert not np.any(next(iter(snapshot.values())).numpy() == 99.0)  # a deep copy does not
 
 
 # ---- PyTorch conventions --------------------------------------------------------------------

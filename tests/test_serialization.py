@@ -29,8 +29,12 @@ from tinygrad_rnn.random import get_rng_state, set_rng_state
 
 
 def assert_same(a: Any, b: Any, where: str = "obj", device: str = "cpu") -> None:
-    """Equal in every detail: types, dict order, dtypes, shapes, and bits."""
-    assert type(a) is type(b), f"{where}: {type(a).__name__} != {type(b).__name__}"
+    """Equal in every detail: types, dict order, dtypes, shapes, and bits (a view, such as a
+    state dict's values, loads as a plain Tensor)."""
+    if isinstance(a, tr.Tensor):
+        assert type(b) is tr.Tensor, f"{where}: {type(b).__name__} is not a Tensor"
+    else:
+        assert type(a) is type(b), f"{where}: {type(a).__name__} != {type(b).__name__}"
     if isinstance(a, tr.Tensor):
         assert b.device == device, where
         assert a.requires_grad == b.requires_grad, where

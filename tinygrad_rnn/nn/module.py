@@ -423,16 +423,19 @@ class Module:
         return out
 
     def state_dict(self, *, destination: dict[str, Any] | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> dict[str, Any]:
-        """Every parameter and persistent buffer as a host NumPy copy, under its dotted name
-        (a shared one under each of its names, as in PyTorch, so the dict loads there and
-        back), each name after ``prefix`` (``"model."`` gives ``"model.0.weight"``).
+                   keep_vars: bool = False) -> dict[str, Tensor]:
+        """Every parameter and persistent buffer under its dotted name (a shared one under
+        each of its names, as in PyTorch, so the dict loads there and back), each name after
+        ``prefix`` (``"model."`` gives ``"model.0.weight"``).
 
-        ``keep_vars=True`` gives the tensors themselves instead (the Parameters and buffers,
-        as PyTorch's ``keep_vars=True``); ``destination``, a dict, is filled and returned."""
+        As PyTorch's: each value is the tensor detached, sharing its values (an in-place write
+        into it, ``sd["w"].copy_(x)``, changes the module; ``copy.deepcopy`` or ``clone()``
+        makes a snapshot); ``keep_vars=True`` gives the Parameters and buffers themselves;
+        ``destination``, a dict, is filled and returned. For PyTorch,
+        ``{k: torch.from_numpy(v.numpy()) for k, v in sd.items()}``."""
         out = {} if destination is None else destination
         for name, t in self._state_names(prefix):
-            out[name] = t if keep_vars else t.numpy()
+            out[name] = t if keep_vars else t.detach()
         return out
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
