@@ -1,8 +1,8 @@
 """``Module`` and ``Parameter``: named, ordered parameters and buffers, nested modules,
-train/eval, devices, and ``state_dict`` / ``load_state_dict`` that exchange plain NumPy arrays
-(PyTorch's ``torch_module.state_dict()`` loads as it is, and ours loads into PyTorch with
-``{k: torch.from_numpy(v) for k, v in ...}``);
-the containers ``ModuleList`` and ``ModuleDict``."""
+train/eval, devices, and ``state_dict`` / ``load_state_dict`` (tensors that share the module's
+values, as PyTorch's; PyTorch's ``torch_module.state_dict()`` loads as it is, and ours loads
+into PyTorch with ``{k: torch.from_numpy(v.numpy()) for k, v in ...}``); the containers
+``ModuleList`` and ``ModuleDict``."""
 
 from __future__ import annotations
 
