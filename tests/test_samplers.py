@@ -387,3 +387,22 @@ def test_bucketing_batches_feed_a_packed_lstm():
     first = [lens for _, lens in loader]
     tr.manual_seed(3)
     assert [lens for _, lens in loader] == first  # the bucket order, reproducible
+
+
+@pytest.mark.torch
+def test_dataloader_takes_torchs_worker_options_in_torchs_places():
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    ours = list(inspect.signature(DataLoader).parameters)
+    theirs = list(inspect.signature(torch.utils.data.DataLoader).parameters)
+    assert ours == theirs
+    called = []
+    data = TensorDataset(tr.arange(6))
+    loader = DataLoader(data, 2, False, None, None, 0, None, False, False, 5.0,
+                        lambda i: called.append(i), None, None, prefetch_factor=None,
+                        persistent_workers=False, pin_memory_device="", in_order=True)
+    assert [b[0].tolist() for b in loader] == [[0, 1], [2, 3], [4, 5]]
+    assert called == []  # no workers: never called, as torch with num_workers=0
+    with pytest.raises(ValueError, match="timeout must be non-negative"):
+        DataLoader(data, timeout=-1)

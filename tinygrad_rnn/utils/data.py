@@ -420,16 +420,24 @@ class DataLoader:
     and ``drop_last``; ``loader.sampler`` and ``loader.batch_sampler`` are the samplers in
     use (a ``SequentialSampler`` or ``RandomSampler`` and a ``BatchSampler`` of it unless
     given); ``len(loader)`` is the length of the batch sampler (or, unbatched, the sampler).
-    ``generator`` is the shuffle's; ``timeout``, ``worker_init_fn`` and the rest of
-    PyTorch's multiprocessing arguments are not taken."""
+    ``generator`` is the shuffle's. Loading runs in this process, as PyTorch's with
+    ``num_workers=0``: the worker and memory options (``num_workers``, ``pin_memory``,
+    ``timeout``, ``worker_init_fn``, ``multiprocessing_context``, ``prefetch_factor``,
+    ``persistent_workers``, ``pin_memory_device``, ``in_order``) are taken, in PyTorch's
+    places, and change nothing (``worker_init_fn`` is never called, as there without
+    workers)."""
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool = False,
                  sampler: Iterable[Any] | None = None,
                  batch_sampler: Iterable[Sequence[Any]] | None = None, num_workers: int = 0,
                  collate_fn: Callable[[list[Any]], Any] | None = None,
-                 pin_memory: bool = False, drop_last: bool = False,
-                 generator: Any = None, *,
-                 persistent_workers: bool = False) -> None:
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable[[int], Any] | None = None,
+                 multiprocessing_context: Any = None, generator: Any = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True) -> None:
+        if timeout < 0:
+            raise ValueError(f"DataLoader: timeout must be non-negative, got {timeout!r}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler and shuffle=True exclude each other (the "
                              "sampler gives the order)")
