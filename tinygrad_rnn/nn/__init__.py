@@ -1,6 +1,6 @@
 """Layers: ``Module`` and ``Parameter``, small layers, activations, LayerNorm and BatchNorm,
-1-D convolution and pooling, losses, and the recurrent cells and layers; ``nn.init`` (weight
-initialisation) and ``nn.utils``."""
+1-D convolution and pooling, losses, the Transformer's layers, and the recurrent cells and
+layers; ``nn.init`` (weight initialisation) and ``nn.utils``."""
 
 from . import functional, init, utils
 from .activation import (
@@ -58,6 +58,13 @@ from .loss import (
 from .module import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "GRU", "LSTM", "RNN", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout",
@@ -71,5 +78,6 @@ __all__ = [
     "LogSigmoid", "Mish", "PairwiseDistance", "ReLU6", "SiLU", "SmoothL1Loss", "Softmin",
     "Softplus", "Softsign", "Unflatten", "ZeroPad1d", "ZeroPad2d", "CTCLoss",
     "MultiheadAttention", "Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d",
-    "AdaptiveMaxPool1d", "BatchNorm1d", "BatchNorm2d",
+    "AdaptiveMaxPool1d", "BatchNorm1d", "BatchNorm2d", "Transformer", "TransformerEncoder",
+    "TransformerEncoderLayer", "TransformerDecoder", "TransformerDecoderLayer",
 ]
