@@ -103,3 +103,13 @@ def test_parameters_to_vector_and_back_as_torch():
     with pytest.raises(ValueError, match="the vector has 7 elements, the parameters 8"):
         nn.utils.vector_to_parameters(tr.zeros(7, dtype="float64"), m.parameters())
     assert m.bias.tolist() == [6, 7]  # nothing written
+
+
+def test_half_makes_a_float16_module_that_trains():
+    m = nn.LSTM(3, 4).half()
+    assert all(p.dtype == np.float16 for p in m.parameters())
+    y, _ = m(tr.randn(5, 2, 3).half())
+    y.sum().backward()
+    assert y.dtype == np.float16 and m.weight_ih_l0.grad.dtype == np.float16
+    bn = nn.BatchNorm1d(3).half()
+    assert bn.running_mean.dtype == np.float16 and bn.num_batches_tracked.dtype == np.int64

@@ -349,6 +349,11 @@ class Module:
     def double(self) -> Module:
         return self.to(dtype=np.float64)
 
+    def half(self) -> Module:
+        """float16 parameters and floating buffers, as PyTorch's (NumPy's half precision:
+        slow on the CPU)."""
+        return self.to(dtype=np.float16)
+
     def cpu(self) -> Module:
         return self.to(device="cpu")
 
