@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import builtins
 import functools
+import os
 from typing import Any
 
 import numpy as np
@@ -37,6 +39,13 @@ from .autograd import (
 )
 from .backend import cuda_available, device
 from .creation import (
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
     arange,
     empty,
     eye,
@@ -55,7 +64,11 @@ from .ops.elementwise import (
     abs_ as abs,
 )
 from .ops.elementwise import (
+    acos,
     allclose,
+    asin,
+    atan,
+    atan2,
     ceil,
     clip,
     cos,
@@ -68,6 +81,8 @@ from .ops.elementwise import (
     isnan,
     log,
     log1p,
+    log2,
+    log10,
     maximum,
     minimum,
     relu,
@@ -75,6 +90,7 @@ from .ops.elementwise import (
     sign,
     sin,
     sqrt,
+    tan,
     tanh,
     trunc,
     where,
@@ -83,15 +99,20 @@ from .ops.elementwise import (
     clip as clamp,
 )
 from .ops.elementwise import round_ as round  # noqa: F401  (an attribute only, as all and any)
-from .ops.linalg import einsum, matmul
+from .ops.linalg import einsum, matmul, tensordot
 from .ops.movement import (
     argsort,
+    bincount,
     bmm,
     broadcast_to,
     cat,
     chunk,
+    diag,
+    diagonal,
     flip,
     gather,
+    index_add,
+    index_fill,
     index_select,
     masked_select,
     mm,
@@ -103,16 +124,33 @@ from .ops.movement import (
     topk,
     transpose,
     unbind,
+    unique,
     unsqueeze,
 )
 from .ops.reduce import all_ as all  # noqa: F401  (an attribute only, not in __all__)
-from .ops.reduce import amax, amin, argmax, argmin, cumsum, logsumexp, mean, var
+from .ops.reduce import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    cumprod,
+    cumsum,
+    logsumexp,
+    mean,
+    median,
+    std_mean,
+    var,
+    var_mean,
+)
 from .ops.reduce import any_ as any  # noqa: F401  (as all)
 from .ops.reduce import max_ as max
 from .ops.reduce import min_ as min
 from .ops.reduce import sum_ as sum
 from .random import (
     Generator,
+    bernoulli,
+    default_generator,
+    initial_seed,
     manual_seed,
     multinomial,
     rand,
@@ -121,7 +159,9 @@ from .random import (
     randn,
     randn_like,
     randperm,
+    set_rng_state,
 )
+from .random import get_rng_state_tensor as get_rng_state
 from .serialization import load, save
 from .tensor import (
     Function,
@@ -130,6 +170,7 @@ from .tensor import (
     default_dtype,
     resolve_dtype,
     set_default_dtype,
+    set_printoptions,
     tensor,
 )
 
@@ -179,17 +220,21 @@ def _function_of(name: str) -> Any:
     return function
 
 
-_NUMBER_FIRST = {"add", "sub", "mul", "div", "pow"}  # as in PyTorch, a number may come first
+# as in PyTorch, a number may come first
+_NUMBER_FIRST = {"add", "sub", "mul", "div", "pow", "remainder", "floor_divide", "true_divide"}
 _METHODS_AS_FUNCTIONS = (
     "eq", "ne", "lt", "gt", "le", "ge", "square", "reciprocal", "rsqrt", "tril", "triu",
     "nonzero", "argwhere", "roll", "movedim", "moveaxis", "unflatten", "select", "narrow",
     "flatten", "permute", "swapaxes", "std", "masked_fill", "numel", "add", "sub", "mul", "div",
     "pow", "neg", "negative", "lerp", "addmm", "baddbmm", "norm", "prod", "scatter",
-    "scatter_add", "repeat_interleave",
+    "scatter_add", "repeat_interleave", "logical_and", "logical_or", "logical_xor",
+    "logical_not", "isclose", "remainder", "fmod", "floor_divide", "true_divide", "addcmul",
+    "addcdiv", "logit",
 )
 for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)
 concat = concatenate = cat
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2  # PyTorch's aliases
 
 
 def equal(a: Tensor, b: Tensor) -> bool:
@@ -231,6 +276,51 @@ def mv(m: Tensor, v: Tensor) -> Tensor:
     return matmul(m, v)
 
 
+_DETERMINISTIC = {"mode": False, "warn_only": False}
+_NUM_THREADS = [os.cpu_count() or 1]
+
+
+def use_deterministic_algorithms(mode: builtins.bool, *, warn_only: builtins.bool = False
+                                 ) -> None:
+    """Record PyTorch's deterministic-algorithms flag, as scripts set it at the top. Every op
+    here is deterministic already (the same inputs give the same bits, on the CPU and on the
+    GPU: no atomics-ordered sums), so the flag changes nothing; it is kept for
+    ``are_deterministic_algorithms_enabled()``."""
+    # (builtins': this module's bool and int are PyTorch's dtype names)
+    flag = (builtins.bool, np.bool_)
+    if not isinstance(mode, flag) or not isinstance(warn_only, flag):
+        raise TypeError(f"use_deterministic_algorithms: mode and warn_only must be bools, got "
+                        f"{mode!r} and {warn_only!r}")
+    _DETERMINISTIC.update(mode=builtins.bool(mode), warn_only=builtins.bool(warn_only))
+
+
+def are_deterministic_algorithms_enabled() -> builtins.bool:
+    """The flag ``use_deterministic_algorithms`` recorded (False until then)."""
+    return _DETERMINISTIC["mode"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> builtins.bool:
+    """The ``warn_only`` that ``use_deterministic_algorithms`` recorded."""
+    return _DETERMINISTIC["warn_only"]
+
+
+def set_num_threads(n: builtins.int) -> None:
+    """Record the number of threads for intra-op parallelism, as ``torch.set_num_threads``,
+    and nothing more: NumPy's BLAS (and CuPy) pick their threads when they load, and cannot
+    be changed portably while running (set ``OMP_NUM_THREADS`` or ``OPENBLAS_NUM_THREADS``
+    before Python starts for that). ``get_num_threads()`` returns it."""
+    if isinstance(n, (builtins.bool, np.bool_)) or not isinstance(n, (builtins.int, np.integer)) \
+            or n < 1:
+        raise ValueError(f"set_num_threads: n must be an int >= 1, got {n!r}")
+    _NUM_THREADS[0] = builtins.int(n)
+
+
+def get_num_threads() -> builtins.int:
+    """The number ``set_num_threads`` recorded (the number of CPUs until then); what the
+    BLAS uses is set outside (see ``set_num_threads``)."""
+    return _NUM_THREADS[0]
+
+
 def as_tensor(data: Any, dtype: Any = None, device: str | None = None) -> Tensor:
     """``data`` as a tensor: a tensor of that dtype and device is returned as it is, anything
     else converted (copied), as ``torch.as_tensor``."""
@@ -257,4 +347,12 @@ __all__ = [
     *_METHODS_AS_FUNCTIONS, "Generator", "Size", "as_tensor", "ceil", "concat", "concatenate",
     "distributions", "dot", "einsum", "equal", "erf", "expm1", "finfo", "floor", "iinfo",
     "log1p", "mv", "outer", "set_default_dtype", "sign", "testing", "trunc",
+    "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
+    "LongTensor", "acos", "arccos", "arcsin", "arctan", "arctan2",
+    "are_deterministic_algorithms_enabled", "asin", "atan", "atan2", "bernoulli", "bincount",
+    "cumprod", "default_generator", "diag",
+    "diagonal", "get_num_threads", "get_rng_state", "index_add", "index_fill",
+    "initial_seed", "is_deterministic_algorithms_warn_only_enabled", "log10", "log2",
+    "median", "set_num_threads", "set_printoptions", "set_rng_state", "std_mean", "tan",
+    "tensordot", "unique", "use_deterministic_algorithms", "var_mean",
 ]

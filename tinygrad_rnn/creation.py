@@ -92,3 +92,42 @@ def from_numpy(a: np.ndarray) -> Tensor:
     if not isinstance(a, np.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(a).__name__}")
     return tensor(a)
+
+
+class _LegacyType(type):
+    """The type of ``tr.FloatTensor`` and its kin, PyTorch's legacy tensor types:
+    ``tr.FloatTensor(2, 3)`` (sizes: a zero-filled tensor, where PyTorch's is
+    uninitialised), ``tr.LongTensor([1, 2])`` (data: of that dtype), ``tr.FloatTensor()``
+    (empty), each with ``device=``; ``isinstance(x, tr.FloatTensor)`` tests x's dtype, and
+    ``x.type(tr.FloatTensor)`` converts, as there. A tensor given as data must be of that
+    dtype already (as PyTorch: convert with ``x.to(dtype)``)."""
+
+    _legacy_dtype: np.dtype
+
+    def __call__(cls, *data: Any, device: str | None = None) -> Tensor:
+        dt = cls._legacy_dtype
+        if len(data) == 1 and isinstance(data[0], Tensor) and data[0].dtype != dt:
+            raise TypeError(f"{cls.__name__}(x): x is {data[0].dtype}, not {dt}; convert it "
+                            f"with x.to({dt.name!r}) (or x.type(tr.{cls.__name__}))")
+        return Tensor(*data, dtype=dt, device=device)
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls._legacy_dtype
+
+    def __repr__(cls) -> str:
+        return f"<class 'tinygrad_rnn.{cls.__name__}'>"
+
+
+def _legacy(name: str, dtype: Any) -> _LegacyType:
+    return _LegacyType(name, (), {"_legacy_dtype": np.dtype(dtype), "__doc__": (
+        f"PyTorch's legacy ``torch.{name}``: a {np.dtype(dtype)} tensor of the sizes or the "
+        "data given (see ``_LegacyType``).")})
+
+
+FloatTensor = _legacy("FloatTensor", np.float32)
+DoubleTensor = _legacy("DoubleTensor", np.float64)
+HalfTensor = _legacy("HalfTensor", np.float16)
+LongTensor = _legacy("LongTensor", np.int64)
+IntTensor = _legacy("IntTensor", np.int32)
+ByteTensor = _legacy("ByteTensor", np.uint8)
+BoolTensor = _legacy("BoolTensor", np.bool_)

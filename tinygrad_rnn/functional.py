@@ -55,19 +55,35 @@ def _shift(x: Tensor, axis: int) -> Tensor:
     return x - Tensor._wrap(xp.where(m == -np.inf, 0, m), x._dev)
 
 
+def _cast(x: Tensor, dtype: Any) -> Tensor:
+    """x as ``dtype`` (None: as it is), the ``dtype=`` of softmax and log_softmax: PyTorch
+    casts the input before the op (to compute a float16 input in float32, say)."""
+    if dtype is None:
+        return x
+    from .tensor import resolve_dtype
+
+    dt = resolve_dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"softmax/log_softmax: dtype must be floating-point, got {dt}")
+    return x if x.dtype == dt else x.to(dtype=dt)
+
+
 @torch_names
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
+def softmax(x: Tensor, axis: int = -1, *, dtype: Any = None) -> Tensor:
     """exp(x - m) / Σ exp(x - m) along ``axis``, m the (constant) maximum: stable for any finite
-    input, and exact to the dtype's precision even at large magnitudes."""
+    input, and exact to the dtype's precision even at large magnitudes. ``dtype`` casts x
+    first, as PyTorch's."""
+    x = _cast(x, dtype)
     e = _shift(x, axis).exp()
     return e / e.sum(axis, keepdims=True)
 
 
 @torch_names
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+def log_softmax(x: Tensor, axis: int = -1, *, dtype: Any = None) -> Tensor:
     """s - log Σ exp(s) along ``axis``, with s = x - m (m the constant maximum): never takes the
     log of an underflowed zero, and exact at large magnitudes, where x - logsumexp(x) would
-    subtract two large, nearly equal numbers."""
+    subtract two large, nearly equal numbers. ``dtype`` casts x first, as PyTorch's."""
+    x = _cast(x, dtype)
     if x.size == 0:  # nothing to normalise (and no log of an empty sum)
         return x.reshape(x.shape)
     s = _shift(x, axis)
@@ -548,6 +564,39 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     keep = _random.generator().random(x.shape) >= p
     mask = x._dev.to_device((keep / (1 - p)).astype(x.dtype))
     return x * Tensor._wrap(mask, x._dev)
+
+
+@torch_names
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   axis: int = -1) -> Tensor:
+    """A sample from the Gumbel-softmax (concrete) distribution, as
+    ``torch.nn.functional.gumbel_softmax``: y = softmax((logits + g) / tau) along ``axis``
+    (PyTorch's ``dim=``), g = -log(e) with e ~ Exp(1) drawn from ``tr.manual_seed``'s
+    generator (so other numbers than PyTorch's for one seed). With ``hard``, the one-hot
+    vector of y's argmax, with y's gradient (straight-through): ``y_hard - y.detach() + y``,
+    as PyTorch computes it. ``eps`` is unused (PyTorch's is deprecated)."""
+    if not isinstance(logits, Tensor):
+        raise TypeError(f"gumbel_softmax: logits must be a Tensor, got {type(logits).__name__}")
+    if logits.dtype.kind != "f":
+        raise TypeError(f"gumbel_softmax: logits must be floating-point, got {logits.dtype}")
+    if isinstance(tau, bool) or not isinstance(tau, numbers.Real) or not tau > 0:
+        raise ValueError(f"gumbel_softmax: tau must be a number > 0, got {tau!r}")
+    from .ops.movement import _sort_axis
+
+    ax = _sort_axis("gumbel_softmax", axis, logits.ndim)
+    e = _random.generator().standard_exponential(logits.shape)
+    with np.errstate(divide="ignore"):  # e = 0 (one draw in 2⁵³) gives g = inf, as torch
+        g = Tensor._wrap(logits._dev.to_device(-np.log(e).astype(logits.dtype)), logits._dev)
+    y = softmax((logits + g) / tau, ax)
+    if not hard:
+        return y
+    xp = logits._dev.xp
+    a = y._data.reshape(y.shape or (1,))
+    n = a.shape[ax]
+    pick = xp.expand_dims(xp.argmax(a, axis=ax), ax)
+    at = xp.arange(n).reshape((n,) + (1,) * (a.ndim - ax - 1))
+    y_hard = Tensor._wrap((at == pick).astype(y.dtype).reshape(y.shape), logits._dev)
+    return y_hard - y.detach() + y
 
 
 def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:

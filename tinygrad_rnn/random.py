@@ -15,13 +15,28 @@ import numpy as np
 
 from .tensor import DTypeLike, Tensor, default_dtype, resolve_dtype, tensor
 
-_rng = np.random.default_rng()
+_SEED = [int(np.random.SeedSequence().entropy % 2**63)]  # the last seed (initial_seed)
+_rng = np.random.default_rng(_SEED[0])
 
 
-def manual_seed(seed: int) -> None:
-    """Reseed the global generator (a negative seed wraps around, as PyTorch's)."""
+def manual_seed(seed: int) -> Generator:
+    """Reseed the global generator (a negative seed wraps around, as PyTorch's); returns it
+    as a ``tr.Generator`` (``default_generator``), as ``torch.manual_seed`` does."""
     global _rng
-    _rng = np.random.default_rng(operator.index(seed) % 2**64)
+    try:
+        seed = operator.index(seed)
+    except TypeError:
+        raise TypeError(f"manual_seed: the seed must be an int, got {type(seed).__name__}") \
+            from None
+    _SEED[0] = seed
+    _rng = np.random.default_rng(seed % 2**64)
+    return default_generator
+
+
+def initial_seed() -> int:
+    """The global generator's last seed (``manual_seed``'s, or the one drawn at import), as
+    ``torch.initial_seed``."""
+    return _SEED[0]
 
 
 def generator() -> np.random.Generator:
@@ -30,12 +45,46 @@ def generator() -> np.random.Generator:
 
 
 def get_rng_state() -> dict[str, Any]:
-    """The generator's state, to save in a checkpoint."""
+    """The generator's state, to save in a checkpoint: NumPy's dict of it (``tr.save`` keeps
+    it). ``tr.get_rng_state()`` gives the same state as a uint8 tensor, as PyTorch's."""
     return _rng.bit_generator.state
 
 
-def set_rng_state(state: dict[str, Any]) -> None:
+def set_rng_state(state: Any) -> None:
+    """Restore a state from ``get_rng_state`` (the dict) or ``tr.get_rng_state`` (the uint8
+    tensor): the draws that follow are those that followed it."""
+    if isinstance(state, Tensor):
+        state = _state_from_bytes(state)
+    if not isinstance(state, dict):
+        raise TypeError(f"set_rng_state takes the dict of tr.random.get_rng_state() or the "
+                        f"uint8 tensor of tr.get_rng_state(), got {type(state).__name__}")
     _rng.bit_generator.state = state
+
+
+_STATE_BYTES = 37  # PCG64: 128-bit state, 128-bit increment, has_uint32, a 32-bit uinteger
+
+
+def get_rng_state_tensor() -> Tensor:
+    """The global generator's state as a 1-D uint8 tensor, as ``torch.get_rng_state()``
+    (other bytes than PyTorch's: NumPy's PCG64 state, increment and cached half-word, 37
+    bytes little-endian); ``set_rng_state`` takes it back. This is ``tr.get_rng_state``."""
+    st = _rng.bit_generator.state
+    if st["bit_generator"] != "PCG64":  # default_rng's; anything else is a bug here
+        raise RuntimeError(f"get_rng_state: a {st['bit_generator']} generator has no byte form")
+    raw = (st["state"]["state"].to_bytes(16, "little") + st["state"]["inc"].to_bytes(16, "little")
+           + bytes([st["has_uint32"]]) + st["uinteger"].to_bytes(4, "little"))
+    return tensor(np.frombuffer(raw, dtype=np.uint8).copy())
+
+
+def _state_from_bytes(t: Tensor) -> dict[str, Any]:
+    if t.dtype != np.uint8 or t.shape != (_STATE_BYTES,):
+        raise ValueError(f"set_rng_state: a state tensor is {_STATE_BYTES} uint8 values "
+                         f"(tr.get_rng_state()), got shape {t.shape} of {t.dtype}")
+    raw = t.numpy().tobytes()
+    return {"bit_generator": "PCG64",
+            "state": {"state": int.from_bytes(raw[:16], "little"),
+                      "inc": int.from_bytes(raw[16:32], "little")},
+            "has_uint32": raw[32], "uinteger": int.from_bytes(raw[33:], "little")}
 
 
 class Generator:
@@ -72,6 +121,29 @@ class Generator:
     def set_state(self, state: dict[str, Any]) -> Generator:
         self.rng.bit_generator.state = state
         return self
+
+
+class _DefaultGenerator(Generator):
+    """The global generator as a ``tr.Generator`` (``tr.default_generator``, what
+    ``tr.manual_seed`` returns, as ``torch.default_generator``): seeding it, drawing from it
+    (``generator=``), or reading or setting its state is doing so to the global one."""
+
+    def __init__(self) -> None:  # no generator of its own
+        self.device = "cpu"
+
+    @property
+    def rng(self) -> np.random.Generator:  # type: ignore[override]
+        return _rng
+
+    @property
+    def _seed(self) -> int:  # type: ignore[override]
+        return _SEED[0]
+
+    def manual_seed(self, seed: int) -> Generator:
+        return manual_seed(seed)
+
+
+default_generator = _DefaultGenerator()
 
 
 def rng_of(generator: Any, where: str) -> np.random.Generator:
@@ -201,3 +273,37 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False, *,
                     for r in rows]) if len(rows) else np.zeros((0, num_samples))
     return tensor(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64),
                   device=probs.device)
+
+
+def _bernoulli_values(what: str, shape: tuple[int, ...], p: Any, dtype: Any,
+                      generator: Any) -> np.ndarray:
+    """Host draws of ``shape``: 1 with probability ``p`` (a number, or a tensor that
+    broadcasts to ``shape``), else 0, of ``dtype``; p checked to lie in [0, 1]."""
+    probs = p.numpy() if isinstance(p, Tensor) else np.asarray(p)
+    if probs.dtype.kind not in "biuf" or probs.dtype.kind == "f" and not np.all(
+            np.isfinite(probs)) or np.any(probs < 0) or np.any(probs > 1):
+        raise ValueError(f"{what}: p must be probabilities in [0, 1], got "
+                         f"{p if not isinstance(p, Tensor) else 'a tensor outside it'}")
+    try:
+        probs = np.broadcast_to(probs, shape)
+    except ValueError:
+        raise ValueError(f"{what}: p of shape {probs.shape} does not broadcast to "
+                         f"{shape}") from None
+    return (rng_of(generator, what).random(shape) < probs).astype(dtype)
+
+
+def bernoulli(input: Tensor, p: float | None = None, *,  # noqa: A002
+              generator: Any = None) -> Tensor:
+    """1 with probability ``input`` (elementwise probabilities in [0, 1]), else 0, of
+    ``input``'s dtype and device, as ``torch.bernoulli``; with ``p``, that one probability
+    for every element instead. Drawn on the host from ``tr.manual_seed``'s generator (or
+    ``generator``): U < p for U uniform in [0, 1). Never differentiable (PyTorch's result
+    requires grad with gradient 0; this one is a constant)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"bernoulli: input must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"bernoulli: input must be floating-point, got {input.dtype} (as in "
+                        "PyTorch)")
+    values = _bernoulli_values("bernoulli", input.shape, input if p is None else p,
+                               input.dtype, generator)
+    return tensor(values, device=input.device)

@@ -25,6 +25,7 @@ import copy
 import functools
 import math
 import operator
+import sys
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -65,6 +66,63 @@ def resolve_dtype(dtype: DTypeLike) -> np.dtype:
         return np.dtype(getattr(dtype, "name", dtype) if not isinstance(dtype, type) else dtype)
     except TypeError as e:
         raise TypeError(f"not a dtype: {dtype!r}") from e
+
+
+# how a tensor prints (set_printoptions): PyTorch's defaults
+_PRINT_OPTIONS: dict[str, Any] = {"precision": 4, "threshold": 1000, "edgeitems": 3,
+                                  "linewidth": 80, "sci_mode": None}
+_PRINT_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80),
+                   "full": (4, math.inf, 3, 80)}
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """How tensors print, as ``torch.set_printoptions``: ``precision`` digits after the point
+    (4), at most ``threshold`` elements before the middle is summarised as ``...`` (1000;
+    ``math.inf`` never), ``edgeitems`` kept at each end of a summarised axis (3), lines of at
+    most ``linewidth`` characters (80); ``sci_mode`` True always uses scientific notation,
+    False never, None (the default) where the values need it. ``profile`` ("default",
+    "short": precision 2 and 2 edge items, "full": no summary) sets the first four, then the
+    others given override it. As PyTorch's, ``sci_mode`` is set on every call (None when not
+    given). The numbers are laid out by NumPy's ``array2string``, so spacing may differ from
+    PyTorch's."""
+    if profile is not None:
+        if profile not in _PRINT_PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of "
+                             f"{sorted(_PRINT_PROFILES)}, got {profile!r}")
+        _PRINT_OPTIONS.update(zip(("precision", "threshold", "edgeitems", "linewidth"),
+                                  _PRINT_PROFILES[profile]))
+    for name, value in (("precision", precision), ("threshold", threshold),
+                        ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is None:
+            continue
+        whole = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+        if not (whole or name == "threshold" and value == math.inf) or value < 0:
+            raise ValueError(f"set_printoptions: {name} must be an int >= 0"
+                             f"{' (or math.inf)' if name == 'threshold' else ''}, got "
+                             f"{value!r}")
+        _PRINT_OPTIONS[name] = value if value == math.inf else int(value)
+    if sci_mode is not None and not isinstance(sci_mode, (bool, np.bool_)):
+        raise ValueError(f"set_printoptions: sci_mode must be True, False or None, got "
+                         f"{sci_mode!r}")
+    _PRINT_OPTIONS["sci_mode"] = None if sci_mode is None else bool(sci_mode)
+
+
+def _array_string(a: np.ndarray) -> str:
+    """``a`` laid out as ``set_printoptions`` says, rows aligned under ``tensor(``."""
+    o = _PRINT_OPTIONS
+    threshold = o["threshold"]
+    options: dict[str, Any] = {
+        "separator": ", ", "precision": o["precision"], "edgeitems": o["edgeitems"],
+        "threshold": sys.maxsize if threshold == math.inf else threshold,
+        "max_line_width": o["linewidth"], "prefix": "tensor("}
+    if o["sci_mode"] is False:
+        options["suppress_small"] = True
+    elif o["sci_mode"] and a.dtype.kind == "f":
+        p = o["precision"]
+        options["formatter"] = {"float_kind": lambda v: f"{v:.{p}e}"}
+    return np.array2string(a, **options)
 
 
 # PyTorch's names for the arguments that are NumPy's here (``axis``, ``keepdims``)
@@ -439,8 +497,7 @@ class Tensor:
         return len(self._data)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", precision=4, threshold=20,
-                               prefix="tensor(")
+        body = _array_string(self.numpy())
         extra = f", dtype={self.dtype}" if self.dtype != default_dtype() else ""
         extra += f", device='{self.device}'" if self.device != "cpu" else ""
         if self._ctx is not None:  # made by an op: name it, as PyTorch's grad_fn=<...>
@@ -904,10 +961,17 @@ class Tensor:
         """With a dtype, this tensor as that dtype (``x.to(dtype)``); without, its type's name
         (``"tinygrad_rnn.FloatTensor"``), as PyTorch's ``x.type()``."""
         if dtype is None:
-            names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                     "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                     "bool": "Bool"}
-            return f"tinygrad_rnn.{names.get(self.dtype.name, self.dtype.name)}Tensor"
+            return f"tinygrad_rnn.{_TYPE_NAMES.get(self.dtype.name, self.dtype.name)}Tensor"
+        legacy = getattr(dtype, "_legacy_dtype", None)  # tr.FloatTensor and its kin
+        if legacy is not None:
+            dtype = legacy
+        elif isinstance(dtype, str) and dtype.endswith("Tensor"):  # "torch.FloatTensor"
+            short = dtype.rsplit(".", 1)[-1][:-len("Tensor")]
+            found = [k for k, v in _TYPE_NAMES.items() if v == short]
+            if not found:
+                raise TypeError(f"type: no tensor type named {dtype!r} (one of "
+                                f"{', '.join(v + 'Tensor' for v in _TYPE_NAMES.values())})")
+            dtype = found[0]
         return self.to(dtype=dtype)
 
     def add(self, other: Any, alpha: Any = 1) -> Tensor:
@@ -1120,20 +1184,25 @@ class Tensor:
         return Abs.apply(self)
 
     @torch_names
-    def softmax(self, axis: int) -> Tensor:
+    def softmax(self, axis: int, dtype: DTypeLike = None) -> Tensor:
         from . import functional  # imported here: functional imports this module
 
-        return functional.softmax(self, axis)
+        return functional.softmax(self, axis, dtype=dtype)
 
     @torch_names
-    def log_softmax(self, axis: int) -> Tensor:
+    def log_softmax(self, axis: int, dtype: DTypeLike = None) -> Tensor:
         from . import functional
 
-        return functional.log_softmax(self, axis)
+        return functional.log_softmax(self, axis, dtype=dtype)
 
-    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:
         """Values limited to [min, max] (either may be None). An integer tensor stays integer
-        with integer bounds and becomes float32 with a fractional one, as in PyTorch."""
+        with integer bounds and becomes float32 with a fractional one, as in PyTorch.
+
+        A bound may be a tensor (``_clip_by_tensors``): elementwise bounds that broadcast
+        with this tensor, differentiable too."""
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            return self._clip_by_tensors(min, max)
         bounds = [b for b in (min, max) if b is not None]
         integral = all(isinstance(b, (int, np.integer)) for b in bounds)
         x = self if self.dtype.kind in "fc" or integral else self._floating()
@@ -1142,6 +1211,29 @@ class Tensor:
                           hi=None if max is None else cast(max))
 
     clamp = clip
+
+    def _clip_by_tensors(self, lo: Any, hi: Any) -> Tensor:
+        """``clip`` with tensor bounds, as ``torch.clamp(x, min=t, max=u)``: y = where(x <
+        lo, lo, x), then where(y > hi, hi, y), broadcast together, the dtype promoted as
+        arithmetic promotes it. So the gradient goes to x where lo <= x <= hi, to lo where x
+        < lo, to hi where the result is hi (as PyTorch's, but for lo = hi with x < lo, where
+        PyTorch's goes nowhere and this goes to lo); where lo > hi, the result is hi. A NaN in
+        x or in a bound gives NaN, as PyTorch."""
+        if lo is None and hi is None:
+            raise ValueError("clamp: give at least one of min and max")
+        out = self
+        for bound, low in ((lo, True), (hi, False)):
+            if bound is None:
+                continue
+            b = self._lift(bound)
+            if b._dev is not self._dev:
+                raise ValueError(f"clamp: a bound on {b.device!r} for a tensor on "
+                                 f"{self.device!r}; move it with .to({self.device!r})")
+            past = out < b if low else out > b
+            if b.dtype.kind in "fc":
+                past = past | b.isnan()
+            out = where(past, b, out)
+        return out
 
     def maximum(self, other: Any) -> Tensor:
         return Maximum.apply(*self._pair(other))
@@ -1176,12 +1268,18 @@ class Tensor:
 
     # ---- reductions -----------------------------------------------------------------------
     @torch_names
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return Sum.apply(self, axis=axis, keepdims=keepdims)
+    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+            dtype: DTypeLike = None) -> Tensor:
+        """Σ over ``axis`` (all by default); ``dtype`` casts first, as ``torch.sum(...,
+        dtype=)`` (``x.sum(dtype=tr.float64)`` adds float32 values in float64)."""
+        x = self if dtype is None or resolve_dtype(dtype) == self.dtype else self.to(dtype=dtype)
+        return Sum.apply(x, axis=axis, keepdims=keepdims)
 
     @torch_names
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return mean(self, axis, keepdims)
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+             dtype: DTypeLike = None) -> Tensor:
+        """Σ over ``axis`` / n; ``dtype`` (floating-point) casts first, as ``torch.mean``."""
+        return mean(self, axis, keepdims, dtype=dtype)
 
     @torch_names
     def var(
@@ -1731,8 +1829,16 @@ class Tensor:
         return old
 
     def clip_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        """``clip`` (``clamp``), in place."""
-        return self._overwrite("clamp_", lambda old: old.clip(min, max))
+        """``clip`` (``clamp``), in place; tensor bounds must broadcast to this tensor's
+        shape."""
+        def clipped(old: Tensor) -> Tensor:
+            new = old.clip(min, max)
+            if new.shape != self.shape:
+                raise ValueError(f"clamp_: bounds that broadcast this tensor's shape "
+                                 f"{self.shape} to {new.shape}; they must fit it")
+            return new
+
+        return self._overwrite("clamp_", clipped)
 
     clamp_ = clip_
 
@@ -2001,6 +2107,296 @@ class Tensor:
         steps = tuple(s // self.dtype.itemsize for s in self._data.strides)
         return steps if axis is None else steps[normalize_axis(axis, self.ndim)[0]]
 
+    # ---- more of PyTorch's ops, for ported programs ------------------------------------------
+    def dot(self, other: Tensor) -> Tensor:
+        """The inner product of two 1-D tensors of one length (a 0-d tensor), as
+        ``torch.dot``."""
+        if not isinstance(other, Tensor) or self.ndim != 1 or other.ndim != 1 or \
+                self.shape != other.shape:
+            raise ValueError(f"dot: two 1-D tensors of one length, got shapes {self.shape} and "
+                             f"{getattr(other, 'shape', type(other).__name__)}")
+        return matmul(self, other)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        """The ``offset``-th diagonal of the matrices in axes ``dim1`` and ``dim2`` (above the
+        main one for offset > 0, below for < 0), as a new last axis, the other axes kept in
+        order, as ``torch.diagonal``: a view, so a write into it reaches this tensor
+        (``_overwrite``). One gather; the gradient goes back to the diagonal."""
+        from .ops.movement import diagonal
+
+        return diagonal(self, offset, dim1, dim2)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """``tr.diag``: a 1-D tensor becomes the square matrix with it on its ``diagonal``-th
+        diagonal (zeros elsewhere); a 2-D tensor gives its ``diagonal``-th diagonal (a copy,
+        as PyTorch's)."""
+        from .ops.movement import diag
+
+        return diag(self, diagonal)
+
+    @torch_names
+    def cumprod(self, axis: int, *, dtype: DTypeLike = None) -> Tensor:
+        """The running product along ``axis``, as ``torch.cumprod`` (``Cumprod``; bool and
+        integer tensors give int64; ``dtype`` casts first)."""
+        from .ops.reduce import cumprod
+
+        return cumprod(self, axis, dtype=dtype)
+
+    @torch_names
+    def median(self, axis: int | None = None, keepdims: bool = False) -> Any:
+        """The lower median: of all the elements (a 0-d tensor), or along ``axis`` the pair
+        ``(values, indices)``, as ``torch.median`` (see ``tr.median``)."""
+        from .ops.reduce import median
+
+        return median(self, axis, keepdims)
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+               return_counts: bool = False, dim: int | None = None) -> Any:
+        """The distinct elements (or slices along ``dim``), in ascending order, as
+        ``torch.unique`` (see ``tr.unique``); never differentiable."""
+        from .ops.movement import unique
+
+        return unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        """How often each value 0, 1, ... occurs in this 1-D tensor of integers >= 0 (or the
+        sum of ``weights`` at its places), as ``torch.bincount`` (see ``tr.bincount``)."""
+        from .ops.movement import bincount
+
+        return bincount(self, weights, minlength)
+
+    @torch_names
+    def index_add(self, axis: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        """This tensor with ``alpha * source`` added at the positions ``index`` along
+        ``axis``, as ``torch.index_add`` (out of place; see ``tr.index_add``)."""
+        from .ops.movement import index_add
+
+        return index_add(self, axis, index, source, alpha=alpha)
+
+    @torch_names
+    def index_add_(self, axis: int, index: Tensor, source: Tensor, *, alpha: Any = 1
+                   ) -> Tensor:
+        """``index_add``, in place (``_overwrite``'s rules)."""
+        return self._overwrite("index_add_", lambda old: old.index_add(axis, index, source,
+                                                                        alpha=alpha))
+
+    @torch_names
+    def index_fill(self, axis: int, index: Tensor, value: Any) -> Tensor:
+        """This tensor with ``value`` at the positions ``index`` along ``axis``, as
+        ``torch.index_fill`` (out of place; see ``tr.index_fill``)."""
+        from .ops.movement import index_fill
+
+        return index_fill(self, axis, index, value)
+
+    @torch_names
+    def index_fill_(self, axis: int, index: Tensor, value: Any) -> Tensor:
+        """``index_fill``, in place (``_overwrite``'s rules)."""
+        return self._overwrite("index_fill_", lambda old: old.index_fill(axis, index, value))
+
+    def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
+        """1 with probability ``p`` (or, without it, this tensor's values, probabilities),
+        else 0, elementwise, in this dtype, as ``torch.bernoulli`` (see ``tr.bernoulli``)."""
+        from .random import bernoulli
+
+        return bernoulli(self, p, generator=generator)
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+        """Each element drawn again, in place: 1 with probability ``p`` (a number, or a tensor
+        that broadcasts to this one), else 0, as ``torch.Tensor.bernoulli_``; drawn from
+        ``tr.manual_seed``'s generator (or ``generator``)."""
+        from .random import _bernoulli_values
+
+        return self._overwrite("bernoulli_", lambda old: Tensor._wrap(self._dev.to_device(
+            _bernoulli_values("bernoulli_", self.shape, p, self.dtype, generator)), self._dev))
+
+    def isclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
+                equal_nan: bool = False) -> Tensor:
+        """Elementwise |self - other| <= atol + rtol |other| (bool; equal infinities are
+        close, NaN only with ``equal_nan``), as ``torch.isclose``."""
+        a, b = self._compared(other)
+        return self._mask(self._dev.xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def log2(self) -> Tensor:
+        """The base-2 logarithm (``Log2``: exact at powers of two)."""
+        return Log2.apply(self._floating())
+
+    def log10(self) -> Tensor:
+        """The base-10 logarithm (``Log10``: exact at powers of ten)."""
+        return Log10.apply(self._floating())
+
+    def tan(self) -> Tensor:
+        return Tan.apply(self._floating())
+
+    def asin(self) -> Tensor:
+        return Asin.apply(self._floating())
+
+    def acos(self) -> Tensor:
+        return Acos.apply(self._floating())
+
+    def atan(self) -> Tensor:
+        return Atan.apply(self._floating())
+
+    def atan2(self, other: Any) -> Tensor:
+        """The angle of the point (other, self), in [-π, π], as ``torch.atan2(self, other)``
+        (``Atan2``; broadcast; float32 for integer tensors)."""
+        a, b = self._pair(other)
+        return Atan2.apply(a._floating(), b._floating())
+
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2  # PyTorch's (and NumPy's) aliases
+
+    def remainder(self, other: Any) -> Tensor:
+        """``self % other``: the sign of other's, as ``torch.remainder``."""
+        return self % other
+
+    def fmod(self, other: Any) -> Tensor:
+        """self - trunc(self / other) other, the sign of self's (C's fmod), as ``torch.fmod``
+        (``Fmod``; integers stay integers; an integer division by zero raises)."""
+        return Fmod.apply(*self._pair_not_bool(other, "fmod"))
+
+    def floor_divide(self, other: Any) -> Tensor:
+        """``self // other``, rounded down, as ``torch.floor_divide``."""
+        return self // other
+
+    def true_divide(self, other: Any) -> Tensor:
+        """``self / other`` (float for integers), as ``torch.true_divide``."""
+        return self / other
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+        """self + value · tensor1 · tensor2 (broadcast), as ``torch.addcmul``."""
+        product = self._lift(tensor1) * tensor2
+        return self + (product if value == 1 else product * value)
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+        """self + value · tensor1 / tensor2 (broadcast), as ``torch.addcdiv``; refused for
+        integer tensor1 and tensor2, as PyTorch refuses (whose old integer division it was)."""
+        t1, t2 = self._lift(tensor1), self._lift(tensor2)
+        if t1.dtype.kind in "biu" and t2.dtype.kind in "biu":
+            raise TypeError(f"addcdiv: integer tensor1 and tensor2 ({t1.dtype}, {t2.dtype}) "
+                            "are refused, as in PyTorch; for true division write "
+                            "x + value * t1 / t2, for the old one x + value * (t1 / t2).trunc()")
+        quotient = t1 / t2
+        return self + (quotient if value == 1 else quotient * value)
+
+    def addcmul_(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+        return self._overwrite("addcmul_", lambda old: old.addcmul(tensor1, tensor2,
+                                                                  value=value))
+
+    def addcdiv_(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+        return self._overwrite("addcdiv_", lambda old: old.addcdiv(tensor1, tensor2,
+                                                                  value=value))
+
+    def logit(self, eps: float | None = None) -> Tensor:
+        """log(z / (1 - z)), the inverse of sigmoid, with z = x, or with ``eps`` z = x clamped
+        to [eps, 1 - eps], as ``torch.logit``: written as log(z) - log1p(-z), so its gradient
+        is 1 / (z (1 - z)), and 0 where the clamp cut x off. Float32 for integer tensors."""
+        z = self._floating()
+        if eps is not None:
+            if not 0 <= eps <= 0.5:
+                raise ValueError(f"logit: eps must lie in [0, 0.5], got {eps!r}")
+            z = z.clip(eps, 1 - eps)
+        with np.errstate(divide="ignore"):  # -inf at 0, inf at 1, as PyTorch, no warning
+            return z.log() - (-z).log1p()
+
+    def log2_(self) -> Tensor:
+        return self._overwrite("log2_", Tensor.log2)
+
+    def log10_(self) -> Tensor:
+        return self._overwrite("log10_", Tensor.log10)
+
+    def tan_(self) -> Tensor:
+        return self._overwrite("tan_", Tensor.tan)
+
+    def asin_(self) -> Tensor:
+        return self._overwrite("asin_", Tensor.asin)
+
+    def acos_(self) -> Tensor:
+        return self._overwrite("acos_", Tensor.acos)
+
+    def atan_(self) -> Tensor:
+        return self._overwrite("atan_", Tensor.atan)
+
+    def logit_(self, eps: float | None = None) -> Tensor:
+        return self._overwrite("logit_", lambda old: old.logit(eps))
+
+    def new(self, *data: Any) -> Tensor:
+        """``Tensor(*data)`` of this dtype, on this device: sizes give a zero-filled tensor
+        (PyTorch's is uninitialised), a sequence or array its values, nothing an empty one,
+        as PyTorch's legacy ``x.new(...)``."""
+        return Tensor(*data, dtype=self.dtype, device=self.device)
+
+    @torch_names
+    def unsqueeze_(self, axis: int) -> Tensor:
+        """``unsqueeze``, in place: this tensor gets an axis of size 1 at ``axis`` (see
+        ``_reshape_``)."""
+        nd = self.ndim + 1
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or \
+                not -nd <= axis < nd:
+            raise ValueError(f"unsqueeze_: axis {axis!r} out of range for a result with {nd} "
+                             "axes")
+        a = int(axis) % nd
+        return self._reshape_("unsqueeze_", self.shape[:a] + (1,) + self.shape[a:])
+
+    @torch_names
+    def squeeze_(self, axis: int | Sequence[int] | None = None) -> Tensor:
+        """``squeeze``, in place: this tensor loses its axes of size 1 (all, or those in
+        ``axis``; see ``_reshape_``)."""
+        axes = normalize_axis(axis, self.ndim)
+        return self._reshape_("squeeze_", tuple(n for i, n in enumerate(self.shape)
+                                                if i not in axes or n != 1))
+
+    def _reshape_(self, what: str, shape: tuple[int, ...]) -> Tensor:
+        """This tensor takes ``shape`` (of as many elements), in place, as PyTorch's
+        ``unsqueeze_`` and ``squeeze_``: recorded while autograd records (the tensor becomes
+        the result of a reshape of what it was, so the gradient reaches back), refused there
+        on a leaf that requires grad and on a view of one, as in PyTorch.
+
+        Where the tensor is a view, or views were taken from it, its old self stays behind,
+        unseen, in the chain of views: it stays the view of its base and the base of those
+        views, and this tensor becomes a reshape of it. So writes still pass both ways, as
+        in PyTorch, whose views share the storage."""
+        self._refresh()
+        recording = autograd._GradMode.enabled
+        t = self
+        while recording:  # a leaf that requires grad, or a view of one (not above a detach)
+            if t.requires_grad and t._ctx is None:
+                raise RuntimeError(
+                    f"{what} on {'a leaf tensor' if t is self else 'a view of a leaf tensor'} "
+                    "that requires grad cannot be recorded, as in PyTorch: write "
+                    f"x = x.{what[:-1]}(...) instead, or do it under tr.no_grad()")
+            if t._base is None or t._base.kind == "detach":
+                break
+            t = t._base.base
+        data = self._data  # (a view whose base changed takes its values first)
+        link = self._base
+        views = _views_of(self) if getattr(self, "_views", None) or \
+            getattr(self, "_dirty_views", None) else []
+        if link is None and not views:
+            if recording and self.requires_grad:
+                new = Reshape.apply(self._history(), shape=shape)
+                self._ctx, self._out, self._data = new._ctx, new._out, new._data
+            else:
+                self._data = data.reshape(shape)
+            return self
+        if type(self) not in (Tensor, _View):
+            raise TypeError(f"{what} on a {type(self).__name__} that is a view or has views: "
+                            f"write x = x.{what[:-1]}(...) instead")
+        old = Tensor._wrap(data, self._dev, self.requires_grad)
+        old._ctx, old._out = self._ctx, self._out
+        if link is not None:  # the old self stays the view of the base
+            old.__class__ = _View
+            old._base = link
+            _register(link.base, old)
+        for v in views:  # and the base of the views taken from it
+            v._base.base = old
+            _register(old, v)
+        self._views = self._dirty_views = self._base = None
+        new = Reshape.apply(old, shape=shape)
+        self._data = new._data
+        if new._ctx is not None:
+            self._ctx, self._out = new._ctx, new._out
+        _view(old, self, "reshape", shape)
+        return self
+
 
 class RemovableHandle:
     """What ``register_hook`` returns: ``remove()`` takes the hook off (once; again is a
@@ -2026,6 +2422,7 @@ class _ViewOf:
     """How a view was taken from its base: ``kind`` ("index": ``base[arg]`` by basic
     indexing, a piece of split, chunk or unbind; "reshape" to shape ``arg``; "transpose" by
     axes ``arg``; "expand" to shape ``arg``; "unfold" with (dimension, size, step) ``arg``;
+    "diagonal" with (index, axis) ``arg``: ``base[index]``, that axis moved last;
     "detach"). Arrays here are never written in place (copy on write), so a view does not
     share its base's changes by sharing memory, as in PyTorch: the engine passes them on.
 
@@ -2063,6 +2460,9 @@ class _ViewOf:
             return xp.broadcast_to(b, arg)
         if kind == "detach":
             return b.view()
+        if kind == "diagonal":
+            index, at = arg
+            return xp.moveaxis(b[index], at, -1)
         return self.take()._data  # unfold: a copy (GetItem on windows), as unfold makes
 
     def take(self) -> Tensor:
@@ -2078,6 +2478,10 @@ class _ViewOf:
             return BroadcastTo.apply(b, shape=arg)
         if kind == "detach":
             return Tensor._wrap(b._data.view(), b._dev, False)
+        if kind == "diagonal":
+            from .ops.movement import take_diagonal
+
+            return take_diagonal(b, *arg)
         from .ops.movement import unfold
 
         return unfold(b, *arg)
@@ -2095,6 +2499,12 @@ class _ViewOf:
             return Transpose.apply(new, axes=back)
         if kind == "detach":
             return new
+        if kind == "diagonal":  # the diagonal's axis back where indexing puts it, then written
+            index, at = arg
+            if at != new.ndim - 1:
+                back = (*range(at), new.ndim - 1, *range(at, new.ndim - 1))
+                new = Transpose.apply(new, axes=back)
+            return SetItem.apply(old, new, index=index)
         raise AssertionError(kind)  # expand and unfold are refused before (_check_writable)
 
 
@@ -2345,6 +2755,10 @@ def describe_type(v: Any) -> str:
 
 
 _KIND = {"b": "bool", "i": "integer", "u": "integer", "f": "float", "c": "complex"}
+# PyTorch's legacy names of the tensor types (x.type(), tr.FloatTensor), by dtype name
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "bool": "Bool"}
 
 
 def _both(where: str, ours: str, theirs: str) -> Any:
@@ -2467,14 +2881,21 @@ def tensor(
 # The ops live in ops/; they subclass Function, so they are imported after it is defined.
 from .ops.elementwise import (  # noqa: E402
     Abs,
+    Acos,
     Add,
+    Asin,
     AsType,
+    Atan,
+    Atan2,
     Clip,
     Cos,
     Div,
     Exp,
     FloorDivide,
+    Fmod,
     Log,
+    Log2,
+    Log10,
     Maximum,
     Minimum,
     Mul,
@@ -2487,6 +2908,7 @@ from .ops.elementwise import (  # noqa: E402
     Sin,
     Sqrt,
     Sub,
+    Tan,
     Tanh,
     ToDevice,
     ceil,

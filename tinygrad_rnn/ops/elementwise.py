@@ -160,6 +160,26 @@ class Remainder(Function):
             return gy, -gy * (x0 // x1)  # on Tensors (create_graph), // is FloorDivide
 
 
+class Fmod(Function):
+    """y = x0 - trunc(x0 / x1) x1, the sign of x0's (C's fmod, ``torch.fmod``), exact.  A float
+    x1 = 0 gives NaN, as PyTorch, without a warning.
+
+    VJP: g0 = gy, g1 = -gy * trunc(x0 / x1) (as PyTorch; y jumps where x0 / x1 is an
+    integer).  Saves x0 and x1.
+    """
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        _refuse_integer_zero(x1, "fmod")
+        self.saved = (x0, x1)
+        with np.errstate(all="ignore"):
+            return self.xp.fmod(x0, x1)
+
+    def backward(self, gy: Any) -> Any:
+        x0, x1 = self.saved
+        with np.errstate(all="ignore"):
+            return gy, -gy * self.xp.trunc(x0 / x1)
+
+
 class Exp(Function):
     """y = exp(x).  VJP: gx = gy * y.  Saves y."""
 
@@ -233,6 +253,118 @@ class Cos(Function):
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
         return -gy * self.xp.sin(x)
+
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+class Log2(Function):
+    """y = log2(x), exact at powers of two (log(x) / log(2) can miss by one unit in the last
+    place: 2.9999999999999996 for x = 8).  VJP: gx = gy / (x ln 2).  Saves x.  x < 0 gives NaN
+    and x = 0 gives -inf, as PyTorch, without NumPy's warning."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.xp.log2(x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return gy / (x * _LN2)
+
+
+class Log10(Function):
+    """y = log10(x), exact at powers of ten.  VJP: gx = gy / (x ln 10).  Saves x.  (x <= 0 as
+    ``Log2``.)"""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.xp.log10(x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return gy / (x * _LN10)
+
+
+class Tan(Function):
+    """y = tan(x).  VJP: gx = gy * (1 + y²) (from y: no cos(x)² to divide by).  Saves y."""
+
+    def forward(self, x: Any) -> Any:
+        with np.errstate(invalid="ignore"):  # tan(±inf) is NaN, as PyTorch, without a warning
+            y = self.xp.tan(x)
+        self.saved = (y,)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        (y,) = self.saved
+        return gy * (1 + y * y)
+
+
+class Asin(Function):
+    """y = asin(x), in [-π/2, π/2] (NaN outside [-1, 1], as PyTorch, without a warning).
+
+    VJP: gx = gy / √(1 - x²) (±inf at x = ±1, as PyTorch).  Saves x."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        with np.errstate(invalid="ignore"):
+            return self.xp.arcsin(x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return gy / self.xp.sqrt(1 - x * x)
+
+
+class Acos(Function):
+    """y = acos(x), in [0, π] (NaN outside [-1, 1], as ``Asin``).
+
+    VJP: gx = -gy / √(1 - x²).  Saves x."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        with np.errstate(invalid="ignore"):
+            return self.xp.arccos(x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -gy / self.xp.sqrt(1 - x * x)
+
+
+class Atan(Function):
+    """y = atan(x), in (-π/2, π/2).  VJP: gx = gy / (1 + x²).  Saves x."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        return self.xp.arctan(x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        return gy / (1 + x * x)
+
+
+class Atan2(Function):
+    """y = atan2(x0, x1): the angle of the point (x1, x0), in [-π, π] (x0 is the ordinate,
+    as ``torch.atan2(input, other)``).
+
+    VJP: g0 = gy x1 / (x0² + x1²), g1 = -gy x0 / (x0² + x1²); both 0 at the origin, where
+    the angle has no derivative (as PyTorch).  Saves x0 and x1.
+    """
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        self.saved = (x0, x1)
+        return self.xp.arctan2(x0, x1)
+
+    def backward(self, gy: Any) -> Any:
+        xp = self.xp
+        x0, x1 = self.saved
+        r2 = x0 * x0 + x1 * x1
+        g = gy / xp.where(r2 == 0, 1, r2)  # at the origin x0 = x1 = 0, so both are 0
+        return g * x1, -g * x0
 
 
 class Log1p(Function):
@@ -539,8 +671,17 @@ class ToDevice(Function):
 # ---- functions on tensors (the methods of Tensor call the same ops) ------------------------
 
 
-def where(cond: Any, x0: Any, x1: Any) -> Tensor:
-    """Elements of ``x0`` where ``cond`` is true, else of ``x1`` (broadcast together)."""
+def where(cond: Any, x0: Any = None, x1: Any = None) -> Any:
+    """Elements of ``x0`` where ``cond`` is true, else of ``x1`` (broadcast together). With
+    ``cond`` alone, the indices of its nonzero elements, one int64 tensor per axis:
+    ``cond.nonzero(as_tuple=True)``, as ``torch.where(condition)``."""
+    if x0 is None and x1 is None:
+        if not isinstance(cond, Tensor):
+            raise TypeError(f"where(condition): the condition must be a Tensor, got "
+                            f"{type(cond).__name__}")
+        return cond.nonzero(as_tuple=True)
+    if x0 is None or x1 is None:
+        raise TypeError("where takes (condition) or (condition, x, y), not one of x and y")
     ref = x0 if isinstance(x0, Tensor) else x1 if isinstance(x1, Tensor) else None
     if ref is None:  # two Python numbers: a tensor of their type on cond's device, as PyTorch
         if not isinstance(cond, Tensor):
@@ -599,6 +740,38 @@ def relu(x: Tensor) -> Tensor:
 
 def abs_(x: Tensor) -> Tensor:
     return x.abs()
+
+
+def log2(x: Tensor) -> Tensor:
+    """The base-2 logarithm, elementwise (float32 for an integer tensor, as PyTorch)."""
+    return x.log2()
+
+
+def log10(x: Tensor) -> Tensor:
+    """The base-10 logarithm, elementwise (float32 for an integer tensor, as PyTorch)."""
+    return x.log10()
+
+
+def tan(x: Tensor) -> Tensor:
+    return x.tan()
+
+
+def asin(x: Tensor) -> Tensor:
+    return x.asin()
+
+
+def acos(x: Tensor) -> Tensor:
+    return x.acos()
+
+
+def atan(x: Tensor) -> Tensor:
+    return x.atan()
+
+
+def atan2(x0: Tensor, x1: Any) -> Tensor:
+    """The angle of the point (x1, x0), elementwise and broadcast, as ``torch.atan2(input,
+    other)``."""
+    return x0.atan2(x1)
 
 
 def log1p(x: Tensor) -> Tensor:

@@ -3,6 +3,7 @@ the added axis is removed afterwards; leading (batch) axes broadcast."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -161,3 +162,55 @@ def einsum(spec: str, *operands: Any) -> Tensor:
     if len(set(out)) != len(out) or not set(out) <= set(sizes):
         raise ValueError(f"einsum: {spec!r}: each output letter once, and from the operands")
     return Einsum.apply(*ops, spec=",".join(subs) + "->" + out)
+
+
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    """Σ over paired axes of a and b of their product, as ``torch.tensordot``: ``dims`` an int
+    d pairs a's last d axes with b's first d; a pair of sequences (or a 2-row tensor) names
+    the axes of a and of b to pair, in order. The result has a's other axes, then b's. A
+    composition: both permuted and reshaped into matrices, one ``matmul``, reshaped back."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"tensordot takes two Tensors, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)) and not isinstance(dims, bool):
+        if not 0 <= dims <= min(a.ndim, b.ndim):
+            raise ValueError(f"tensordot: dims={dims} must lie in [0, {min(a.ndim, b.ndim)}] "
+                             f"for shapes {a.shape} and {b.shape}")
+        axes_a, axes_b = list(range(a.ndim - dims, a.ndim)), list(range(int(dims)))
+    else:
+        try:
+            axes_a, axes_b = ([d] if isinstance(d, (int, np.integer)) else list(d)
+                              for d in dims)
+        except (TypeError, ValueError):
+            raise TypeError(f"tensordot: dims must be an int or a pair of sequences of axes, "
+                            f"got {dims!r}") from None
+        if len(axes_a) != len(axes_b):
+            raise ValueError(f"tensordot: {len(axes_a)} axes of a paired with {len(axes_b)} "
+                             "of b; give as many of each")
+
+        def normal(axes: list[Any], ndim: int, name: str) -> list[int]:
+            out = []
+            for d in axes:
+                if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or \
+                        not -ndim <= d < max(ndim, 1) or not ndim:
+                    raise ValueError(f"tensordot: axis {d!r} out of range for {name}, of "
+                                     f"{ndim} axes")
+                out.append(int(d) % ndim)
+            if len(set(out)) != len(out):
+                raise ValueError(f"tensordot: the axes {axes} of {name} repeat one")
+            return out
+
+        axes_a, axes_b = normal(axes_a, a.ndim, "a"), normal(axes_b, b.ndim, "b")
+    for i, j in zip(axes_a, axes_b):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(f"tensordot: axis {i} of a (size {a.shape[i]}) is paired with "
+                             f"axis {j} of b (size {b.shape[j]}); the sizes must match")
+    free_a = [i for i in range(a.ndim) if i not in axes_a]
+    free_b = [j for j in range(b.ndim) if j not in axes_b]
+    k = math.prod(a.shape[i] for i in axes_a)
+    left = a.permute(free_a + axes_a).reshape(math.prod(a.shape[i] for i in free_a), k)
+    right = b.permute(axes_b + free_b).reshape(k, math.prod(b.shape[j] for j in free_b))
+    out = matmul(left, right)
+    return out.reshape(*(a.shape[i] for i in free_a), *(b.shape[j] for j in free_b))

@@ -905,3 +905,188 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
 def bmm(a: Tensor, b: Tensor) -> Tensor:
     """``a.bmm(b)``: batched products of two 3-D tensors, as ``torch.bmm``."""
     return a.bmm(b)
+
+
+# ---- diagonals, index_add and index_fill, unique and bincount ------------------------------
+
+
+def _diagonal_index(xp: Any, shape: tuple[int, ...], offset: int, d1: int, d2: int
+                    ) -> tuple[tuple[Any, ...], int]:
+    """(index, at): ``x[index]`` holds the ``offset``-th diagonal of axes d1 and d2 at axis
+    ``at`` of the result (NumPy puts the axis of two index arrays where the first of them
+    was when they are neighbours, else first)."""
+    r0, c0 = max(-offset, 0), max(offset, 0)
+    n = max(0, min(shape[d1] - r0, shape[d2] - c0))
+    index: list[Any] = [slice(None)] * len(shape)
+    index[d1], index[d2] = xp.arange(r0, r0 + n), xp.arange(c0, c0 + n)
+    return tuple(index), min(d1, d2) if abs(d1 - d2) == 1 else 0
+
+
+def take_diagonal(x: Tensor, index: tuple[Any, ...], at: int) -> Tensor:
+    """``x[index]`` (a gather) with its axis ``at`` moved last: a diagonal's values."""
+    y = GetItem.apply(x, index=index, in_range=True)
+    if at == y.ndim - 1:
+        return y
+    return Transpose.apply(y, axes=(*range(at), *range(at + 1, y.ndim), at))
+
+
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The ``offset``-th diagonal (above the main one for offset > 0, below for < 0) of the
+    matrices in axes ``dim1`` and ``dim2`` of ``x``, as a new last axis, the other axes in
+    order, as ``torch.diagonal``: ``y[..., i] = x[..., i + max(-offset, 0), ..., i +
+    max(offset, 0), ...]``, empty where the offset passes the matrix. One gather, so the
+    gradient goes back to the diagonal; a view (kind "diagonal"), so a write into it reaches
+    x, as PyTorch's."""
+    from ..tensor import _view
+
+    if x.ndim < 2:
+        raise ValueError(f"diagonal: x needs at least 2 axes, got shape {x.shape}")
+    d1, d2 = _sort_axis("diagonal", dim1, x.ndim), _sort_axis("diagonal", dim2, x.ndim)
+    if d1 == d2:
+        raise ValueError(f"diagonal: dim1 and dim2 name one axis ({dim1}, {dim2}); give two")
+    offset = _int_arg("diagonal", "offset", offset)
+    index, at = _diagonal_index(x._dev.xp, x.shape, offset, d1, d2)
+    return _view(x, take_diagonal(x, index, at), "diagonal", (index, at))
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """As ``torch.diag``: a 1-D x of n elements gives the square matrix of side n +
+    |diagonal| with x on its ``diagonal``-th diagonal and zeros elsewhere (``IndexScatter``,
+    whose gradient picks the diagonal of gy); a 2-D x gives a copy of its ``diagonal``-th
+    diagonal (``diagonal``)."""
+    k = _int_arg("diag", "diagonal", diagonal)
+    if x.ndim == 2:
+        return take_diagonal(x, *_diagonal_index(x._dev.xp, x.shape, k, 0, 1))
+    if x.ndim != 1:
+        raise ValueError(f"diag: x must be 1-D (a diagonal) or 2-D (a matrix), got shape "
+                         f"{x.shape}")
+    xp, n = x._dev.xp, x.shape[0]
+    side = n + abs(k)
+    rows, cols = xp.arange(n) + max(-k, 0), xp.arange(n) + max(k, 0)
+    return IndexScatter.apply(x, index=(rows, cols), shape=(side, side))
+
+
+def _index_1d(what: str, index: Any, x: Tensor, n: int, axis: int) -> Any:
+    """``index`` as a 1-D array of positions in [0, n) on x's device (a 0-d index is one
+    position), checked."""
+    a = _index_array(what, index, x)
+    if a.ndim > 1:
+        raise ValueError(f"{what}: index must be 1-D (or 0-d), got shape {tuple(a.shape)}")
+    a = a.reshape(-1)
+    _check_in_range(what, a, n, axis)
+    return a
+
+
+@torch_names
+def index_add(x: Tensor, axis: int, index: Tensor, source: Tensor, *, alpha: Any = 1
+              ) -> Tensor:
+    """x with ``alpha * source`` added at the positions ``index`` (1-D) along ``axis``, as
+    ``torch.index_add``: for axis 0, ``y[index[i]] += alpha * source[i]``, repeated
+    positions adding up. ``source`` has x's dtype and shape but ``len(index)`` along
+    ``axis``. Written as x + ``IndexScatter``(alpha source), so gx = gy and gsource = alpha
+    gy[index]."""
+    ax = _sort_axis("index_add", axis, x.ndim)
+    if not isinstance(source, Tensor):
+        raise TypeError(f"index_add: source must be a Tensor, got {type(source).__name__}")
+    if source.dtype != x.dtype:
+        raise TypeError(f"index_add: source's dtype {source.dtype} differs from x's {x.dtype} "
+                        "(they must match, as in PyTorch)")
+    shape = x.shape or (1,)
+    a = _index_1d("index_add", index, x, shape[ax], ax)
+    expected = shape[:ax] + (a.size,) + shape[ax + 1:]
+    if (source.shape or (1,)) != expected:
+        raise ValueError(f"index_add: source of shape {source.shape} does not fit x of shape "
+                         f"{x.shape} and {a.size} indices along dim {ax}: expected shape "
+                         f"{expected}")
+    s = source.reshape(expected)
+    if not (isinstance(alpha, (int, float)) and alpha == 1):
+        s = s * alpha
+    added = IndexScatter.apply(s, index=(slice(None),) * ax + (a,), shape=shape)
+    return (x.reshape(shape) + added).reshape(x.shape)
+
+
+@torch_names
+def index_fill(x: Tensor, axis: int, index: Tensor, value: Any) -> Tensor:
+    """x with ``value`` (a number or a 0-d tensor) at the positions ``index`` (1-D) along
+    ``axis``, as ``torch.index_fill``: for axis 0, ``y[index[i]] = value``. A
+    ``masked_fill`` with the mask of those positions, so gx = gy elsewhere, and a value that
+    requires grad gets the sum of gy over the filled elements (each counted once)."""
+    ax = _sort_axis("index_fill", axis, x.ndim)
+    if isinstance(value, Tensor) and value.ndim:
+        raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got shape "
+                         f"{value.shape}")
+    n = x.shape[ax] if x.ndim else 1
+    a = _index_1d("index_fill", index, x, n, ax)
+    xp = x._dev.xp
+    hit = xp.zeros(n, dtype=bool)
+    hit[a] = True
+    mask = hit.reshape((n,) + (1,) * (x.ndim - ax - 1) if x.ndim else ())
+    return x.masked_fill(Tensor._wrap(mask, x._dev), value)
+
+
+@torch_names
+def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, axis: int | None = None) -> Any:
+    """The distinct elements of ``x`` (flattened), in ascending order, as ``torch.unique``;
+    with ``axis`` (PyTorch's ``dim=``), the distinct slices along it, in lexicographic order.
+    ``return_inverse`` adds, for each element (slice), the position of its value in the
+    result (x's shape; with ``axis``, one per slice), ``return_counts`` how often each value
+    occurs, both int64. The result is always sorted (PyTorch may leave ``sorted=False``
+    unsorted); NaNs stay distinct, as PyTorch's. Its size depends on the values, so it is
+    computed on the host (one copy from the device and back); never differentiable."""
+    _flag("unique", "sorted", sorted)
+    _flag("unique", "return_inverse", return_inverse)
+    _flag("unique", "return_counts", return_counts)
+    h = x.numpy()
+    if axis is None:
+        values, inverse, counts = np.unique(h.reshape(-1), return_inverse=True,
+                                            return_counts=True, equal_nan=False)
+        inverse = inverse.reshape(x.shape)
+    else:
+        if not x.ndim:
+            raise ValueError("unique: a 0-d tensor has no dim to take slices along (give "
+                             "dim=None)")
+        ax = _sort_axis("unique", axis, x.ndim)
+        values, inverse, counts = np.unique(h, return_inverse=True, return_counts=True,
+                                            axis=ax)
+        inverse = inverse.reshape(-1)
+    out = [Tensor._wrap(x._dev.to_device(values.astype(x.dtype, copy=False)), x._dev)]
+    if return_inverse:
+        out.append(Tensor._wrap(x._dev.to_device(inverse.astype(np.int64)), x._dev))
+    if return_counts:
+        out.append(Tensor._wrap(x._dev.to_device(counts.astype(np.int64)), x._dev))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, ..., max(x) occurs in the 1-D tensor ``x`` of integers >=
+    0 (at least ``minlength`` counts), as ``torch.bincount``: int64; with ``weights`` (x's
+    shape) the sum of the weights at each value's places instead, of weights' dtype if it
+    is floating (float64 for integer weights). The weighted counts are an ``IndexScatter``
+    of the weights, so they are differentiable in them (PyTorch's are not). The length
+    depends on max(x): one device sync."""
+    if not isinstance(x, Tensor) or x.dtype.kind not in "iu" or x.ndim != 1:
+        raise ValueError(f"bincount: x must be a 1-D tensor of integers >= 0, got "
+                         f"{getattr(x, 'shape', type(x).__name__)} of "
+                         f"{getattr(x, 'dtype', '')}")
+    minlength = _int_arg("bincount", "minlength", minlength)
+    if minlength < 0:
+        raise ValueError(f"bincount: minlength must be >= 0, got {minlength}")
+    xp, a = x._dev.xp, x._data
+    n = minlength
+    if a.size:
+        lo, hi = (int(v) for v in x._dev.to_host(xp.stack([a.min(), a.max()])))
+        if lo < 0:
+            raise ValueError(f"bincount: x must hold integers >= 0, got {lo}")
+        n = max(n, hi + 1)
+    if weights is None:
+        counts = xp.zeros(n, dtype=np.int64)
+        _add_at(xp, counts, a, 1)
+        return Tensor._wrap(counts, x._dev)
+    if not isinstance(weights, Tensor) or weights.shape != x.shape:
+        raise ValueError(f"bincount: weights must be a tensor of x's shape {x.shape}, got "
+                         f"{getattr(weights, 'shape', type(weights).__name__)}")
+    w = weights if weights.dtype.kind == "f" else weights.to(dtype=np.float64)
+    if w._dev is not x._dev:
+        raise ValueError(f"bincount: weights on {w.device!r}, x on {x.device!r}")
+    return IndexScatter.apply(w, index=(a,), shape=(n,))

@@ -1,7 +1,8 @@
 """Reductions over ``axis`` (None, an int, or a tuple; negative counts from the end) with
-``keepdims``. ``Sum`` and ``Max`` (which takes min too) are primitives; mean, var and
-logsumexp are compositions. ``Cumsum`` (the running sum along one axis) and ``Prod`` (the
-product along one axis) are primitives too.
+``keepdims``. ``Sum`` and ``Max`` (which takes min too) are primitives; mean, var,
+var_mean, std_mean, logsumexp and median are compositions. ``Cumsum`` and ``Cumprod`` (the
+running sum and product along one axis) and ``Prod`` (the product along one axis) are
+primitives too.
 """
 
 from __future__ import annotations
@@ -116,6 +117,65 @@ def cumsum(x: Tensor, axis: int, *, dtype: DTypeLike = None) -> Tensor:
     return Cumsum.apply(x, axis=ax)
 
 
+class Cumprod(Function):
+    """y_i = Π_{j ≤ i} x_j along ``axis`` (the running product; y has x's shape).
+
+    VJP: gx_i = Σ_{j ≥ i} gy_j Π_{k ≤ j, k ≠ i} x_k = L_i S_i, with L_i = Π_{k < i} x_k (the
+    exclusive running product, ``_exclusive_cumprod``) and S_i = Σ_{j ≥ i} gy_j Π_{i < k ≤ j}
+    x_k, the solution of S_i = gy_i + x_{i+1} S_{i+1} from the end (``_suffix_scan``). No
+    division (PyTorch's Σ_{j ≥ i} gy_j y_j / x_i needs a case for zeros, and loses all
+    precision where y underflows), so it is exact with zeros, and the same polynomial on
+    Tensors under ``create_graph=True`` (``xp.cumprod``, ``xp.concatenate`` and ``xp.zeros``
+    are ``TensorXP``'s), whose derivative is then right at zeros too. O(n log n) along the
+    axis.  Saves x.
+    """
+
+    def forward(self, x: Any, axis: int) -> Any:
+        self.axis, self.saved = axis, (x,)
+        return self.xp.cumprod(x, axis=axis, dtype=x.dtype)  # NumPy's would widen int32
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        return _exclusive_cumprod(self.xp, x, self.axis) * _suffix_scan(self.xp, x, gy,
+                                                                         self.axis)
+
+
+def _suffix_scan(xp: Any, x: Any, g: Any, axis: int) -> Any:
+    """S_i = Σ_{j ≥ i} g_j Π_{i < k ≤ j} x_k along ``axis``, by doubling (Hillis and Steele's
+    scan of the maps s ↦ a s + b): b_i starts as g_i, a_i as x_{i+1} (0 past the end); each
+    step d = 1, 2, 4, ... makes b_i += a_i b_{i+d} and a_i *= a_{i+d}, after which b_i sums
+    the terms j < i + 2d and a_i = Π_{i < k ≤ i + 2d} x_k. Works on arrays and, through
+    ``TensorXP``, on Tensors."""
+    n, lead = x.shape[axis], (slice(None),) * axis
+
+    def ahead(v: Any, d: int) -> Any:  # v_{i+d}, 0 past the end
+        pad = xp.zeros(v.shape[:axis] + (min(d, n),) + v.shape[axis + 1:], dtype=v.dtype)
+        return xp.concatenate([v[(*lead, slice(d, None))], pad], axis=axis)
+
+    a, b, d = ahead(x, 1), g, 1
+    while d < n:
+        b = b + a * ahead(b, d)
+        if 2 * d < n:  # (the last step's a is not used)
+            a = a * ahead(a, d)
+        d *= 2
+    return b
+
+
+@torch_names
+def cumprod(x: Tensor, axis: int, *, dtype: DTypeLike = None) -> Tensor:
+    """The running product of ``x`` along ``axis``, as ``torch.cumprod(x, dim, dtype=None)``
+    (``Cumprod``): bool and integer tensors give int64; ``dtype`` casts x first. A 0-d tensor
+    takes axis 0 or -1 and gives itself."""
+    ax = _sort_axis("cumprod", axis, x.ndim)
+    dt = resolve_dtype(dtype) if dtype is not None else \
+        np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype
+    if x.dtype != dt:
+        x = x.to(dtype=dt)
+    if not x.ndim:
+        return Cumprod.apply(x.reshape(1), axis=0).reshape(())
+    return Cumprod.apply(x, axis=ax)
+
+
 class Prod(Function):
     """y = Π_axis x, along one axis.
 
@@ -167,8 +227,16 @@ def prod(x: Tensor, axis: int | None = None, keepdims: bool = False,
 
 
 @torch_names
-def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Σ_axis x / n, n the number of elements reduced (NaN over none, as 0 / 0)."""
+def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dtype: DTypeLike = None
+         ) -> Tensor:
+    """Σ_axis x / n, n the number of elements reduced (NaN over none, as 0 / 0). ``dtype``
+    (a floating-point one) casts x first, as ``torch.mean(..., dtype=)``."""
+    if dtype is not None:
+        dt = resolve_dtype(dtype)
+        if dt.kind not in "fc":
+            raise TypeError(f"mean: dtype must be a floating-point dtype, got {dt} (as in "
+                            "PyTorch: the mean of integers is fractional)")
+        x = x if x.dtype == dt else x.to(dtype=dt)
     axes = normalize_axis(axis, x.ndim)
     n = 1
     for a in axes:
@@ -196,6 +264,57 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 
         return (d * d).sum(axes, keepdims) * math.inf
 
 
+def _correction(what: str, correction: Any, unbiased: Any) -> int:
+    """The divisor's correction from PyTorch's ``correction=`` or ``unbiased=`` (not both)."""
+    if unbiased is not None:
+        if correction is not None:
+            raise TypeError(f"{what}: give correction= or unbiased=, not both")
+        if not isinstance(unbiased, (bool, np.bool_)):
+            raise TypeError(f"{what}: unbiased must be a bool, got {unbiased!r}")
+        return int(unbiased)
+    if correction is None:
+        return 1
+    if isinstance(correction, bool) or not isinstance(correction, (int, np.integer)):
+        raise TypeError(f"{what}: correction must be an int, got {correction!r}")
+    return int(correction)
+
+
+def _moments(what: str, x: Tensor, axis: Any, unbiased: Any, keepdims: bool,
+             correction: Any) -> tuple[Tensor, Tensor]:
+    """(var, mean) for var_mean and std_mean; ``axis`` may be PyTorch's bool ``unbiased``
+    (``torch.var_mean(x, False)``)."""
+    if isinstance(axis, (bool, np.bool_)):  # the (input, unbiased) overload
+        if unbiased is not None:
+            raise TypeError(f"{what}: unbiased given twice")
+        axis, unbiased = None, bool(axis)
+    if x.dtype.kind not in "fc":
+        raise TypeError(f"{what}: x must be floating-point, got {x.dtype} (as in PyTorch); "
+                        "convert it first, e.g. x.float()")
+    c = _correction(what, correction, unbiased)
+    return var(x, axis, keepdims, c), mean(x, axis, keepdims)
+
+
+@torch_names
+def var_mean(x: Tensor, axis: Axis = None, unbiased: bool | None = None,
+             keepdims: bool = False, *, correction: int | None = None
+             ) -> tuple[Tensor, Tensor]:
+    """(var, mean) of ``x`` over ``axis``, as ``torch.var_mean(x, dim, unbiased, keepdim,
+    *, correction)``: var divides by n - correction (1 unless ``correction``, or
+    ``unbiased=False`` for 0), both compositions (``var``, ``mean``) with their gradients.
+    ``var_mean(x, False)`` is PyTorch's (input, unbiased) form."""
+    return _moments("var_mean", x, axis, unbiased, keepdims, correction)
+
+
+@torch_names
+def std_mean(x: Tensor, axis: Axis = None, unbiased: bool | None = None,
+             keepdims: bool = False, *, correction: int | None = None
+             ) -> tuple[Tensor, Tensor]:
+    """(std, mean) of ``x`` over ``axis``, as ``torch.std_mean`` (the arguments of
+    ``var_mean``); std = √var, of gradient 0 where var is 0 (as ``x.std``)."""
+    v, m = _moments("std_mean", x, axis, unbiased, keepdims, correction)
+    return v._pow_or_zero(0.5), m
+
+
 @torch_names
 def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log Σ_axis exp(x), computed as m + log Σ exp(x - m) with m the (constant) maximum, so it
@@ -213,10 +332,65 @@ def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
                                                   if i not in axes))
 
 
+@torch_names
+def median(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Any:
+    """The lower median, as ``torch.median``: of the n elements in order, the one at (n - 1)
+    // 2 (for an even n the smaller of the two middle ones, not their mean); NaN if there is
+    a NaN.
+
+    - No ``axis``: the median of all the elements, a 0-d tensor. Its gradient is split evenly
+      between the elements equal to it (as PyTorch's; the NaNs, if it is NaN): written as
+      ``amax`` over those elements alone (the others replaced by -inf, or by +inf with
+      ``amin`` where the median is -inf), which splits a gradient so.
+    - Along one ``axis``: ``(values, indices)``, as ``x.max(axis)``: the element a stable
+      sort puts in the middle (among tied elements PyTorch leaves which one unspecified).
+      The values are gathered at the indices, so the gradient goes to that element alone,
+      as PyTorch's. A row with NaN gives its first NaN, as PyTorch's.
+    """
+    from .movement import ValuesIndices, _sort_index, _take_along
+
+    if x.dtype.kind not in "iuf":
+        raise TypeError(f"median: x must hold integers or floats, got {x.dtype}")
+    xp = x._dev.xp
+    if axis is None:
+        if keepdims:
+            raise TypeError("median: keepdim needs a dim (the median of all elements is 0-d)")
+        if x.size == 0:
+            raise ValueError("median() of an empty tensor (it has no middle element)")
+        s = xp.sort(x._data.reshape(-1))  # NaN sorts last
+        k = (s.size - 1) // 2
+        m = s[k:k + 1]
+        if x.dtype.kind != "f":
+            return Tensor._wrap(m.reshape(()), x._dev)
+        m = xp.where(xp.isnan(s[-1:]), s[-1:], m)
+        mask = (x._data == m) | (xp.isnan(x._data) & xp.isnan(m))
+        lowest = bool((m == -math.inf).any())  # one device sync
+        from .elementwise import where
+
+        others = where(Tensor._wrap(mask, x._dev), x, math.inf if lowest else -math.inf)
+        return Max.apply(others, axis=None, keepdims=False, smallest=lowest)
+    ax = _sort_axis("median", axis, x.ndim)
+    if x.ndim and x.shape[ax] == 0:
+        raise ValueError(f"median: axis {axis} has size 0 (shape {x.shape}), so it has no "
+                         "middle element")
+    a = x._data.reshape(x.shape or (1,))
+    order = _sort_index(x, ax, False)
+    n = a.shape[ax]
+    at = xp.full(a.shape[:ax] + (1,) + a.shape[ax + 1:], (n - 1) // 2, dtype=np.int64)
+    if x.dtype.kind == "f":  # a row with NaN: its first NaN, the first of those sorted last
+        nans = xp.isnan(a).sum(axis=ax, keepdims=True)
+        at = xp.where(nans > 0, n - nans, at)
+    values, indices = _take_along(x, xp.take_along_axis(order, at, axis=ax), ax)
+    if keepdims or not x.ndim:
+        return ValuesIndices(values, indices)
+    return ValuesIndices(values.squeeze(ax), indices.squeeze(ax))
+
+
 # tr.sum, tr.max, tr.min (named with a trailing _ here so this file keeps Python's builtins)
 @torch_names
-def sum_(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    return x.sum(axis, keepdims)
+def sum_(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dtype: DTypeLike = None
+         ) -> Tensor:
+    return x.sum(axis, keepdims, dtype=dtype)
 
 
 @torch_names

@@ -104,6 +104,11 @@ class TensorXP:
         return x.broadcast_to(shape)
 
     @staticmethod
+    def trunc(x: Tensor) -> Tensor:
+        """x rounded towards 0 (gradient 0)."""
+        return x.trunc()
+
+    @staticmethod
     def sqrt(x: Tensor) -> Tensor:
         return x.sqrt()
 
