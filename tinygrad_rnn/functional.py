@@ -631,6 +631,151 @@ def one_hot(indices: Tensor | Any, num_classes: int = -1, dtype: Any = np.int64)
     return Tensor._wrap(out.astype(dtype), t._dev)
 
 
+# ---- more losses: probabilistic regression, ranking and embeddings -------------------------
+
+
+def _softplus0(x: Tensor) -> Tensor:
+    """log(1 + exp(x)) as logsumexp([0, x]): no overflow, an exact gradient σ(x)."""
+    zero = Tensor._wrap(x._dev.xp.zeros(x.shape, dtype=x.dtype), x._dev)
+    return stack([zero, x], -1).logsumexp(-1)
+
+
+def _sign_target(where_: str, target: Any, like: Tensor) -> Tensor:
+    """A target of 1s and -1s as a tensor of ``like``'s dtype and device."""
+    t = target if isinstance(target, Tensor) else _as_tensor_on(target, like)
+    _same_device(where_, "target", t, "input", like)
+    return t.to(like.dtype) if t.dtype != like.dtype else t
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float,  # noqa: A002
+                      full: bool = False, eps: float = 1e-6, reduction: Reduction = "mean"
+                      ) -> Tensor:
+    """The negative log-likelihood of ``target`` under N(input, var), as PyTorch's::
+
+        loss = 0.5 (log max(var, eps) + (input - target)² / max(var, eps))  (+ 0.5 log 2π)
+
+    the constant with ``full``. ``var`` has the input's shape, or it without its last axis,
+    or with 1 there (one variance per sample), or is a number. As in PyTorch the clamp at
+    ``eps`` has no gradient of its own: var's gradient is taken at the clamped value. A
+    negative var is a ValueError."""
+    _check_tensors("gaussian_nll_loss", input=input, target=target)
+    if not isinstance(var, Tensor):
+        var = _as_tensor_on(np.full(input.shape, float(var), dtype=input.dtype), input)
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:  # one variance per sample, its last axis dropped
+            var = var.unsqueeze(-1)
+        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1:] == (1,)):
+            raise ValueError(f"gaussian_nll_loss: var of shape {var.shape} fits neither the "
+                             f"input's shape {input.shape} nor it with 1 (or nothing) as its "
+                             "last axis")
+    if input.shape != target.shape:
+        raise ValueError(f"gaussian_nll_loss: input shape {input.shape} != target shape "
+                         f"{target.shape}")
+    if bool((var._data < 0).any()):
+        raise ValueError("gaussian_nll_loss: var has negative entries")
+    xp = var._dev.xp
+    v = Tensor._wrap(xp.maximum(var._data, eps), var._dev) + (var - var.detach())
+    loss = 0.5 * (v.log() + (input - target) ** 2 / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,  # noqa: A002
+                     full: bool = False, eps: float = 1e-8, reduction: Reduction = "mean"
+                     ) -> Tensor:
+    """The negative log-likelihood of counts ``target`` under Poisson(rate), as PyTorch's:
+    ``exp(input) - target · input`` with ``log_input`` (input is the log-rate), else
+    ``input - target · log(input + eps)``; ``full`` adds Stirling's approximation of
+    log(target!), ``target log target - target + 0.5 log(2π target)``, where target > 1."""
+    _difference("poisson_nll_loss", input, target)  # the checks
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        t = target.detach()
+        big = t._data > 1
+        safe = where(big, t, 1.0)
+        loss = loss + where(big, safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log(),
+                            0.0)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
+                        reduction: Reduction = "mean") -> Tensor:
+    """max(0, -target · (input1 - input2) + margin), target 1 where input1 should rank
+    higher and -1 where input2 should, as PyTorch's (the three broadcast)."""
+    _check_tensors("margin_ranking_loss", input1=input1, input2=input2)
+    y = _sign_target("margin_ranking_loss", target, input1)
+    return _reduce((-y * (input1 - input2) + margin).clip(min=0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0,  # noqa: A002
+                         reduction: Reduction = "mean") -> Tensor:
+    """x where target is 1, max(0, margin - x) where it is -1, as PyTorch's (x a distance:
+    small for similar pairs, at least ``margin`` for dissimilar ones)."""
+    _check_tensors("hinge_embedding_loss", input=input)
+    y = _sign_target("hinge_embedding_loss", target, input)._data
+    loss = where(y != 1, (margin - input).clip(min=0), 0.0) + where(y != -1, input, 0.0)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Any,  # noqa: A002
+                     reduction: Reduction = "mean") -> Tensor:
+    """log(1 + exp(-target · x)), the logistic loss of labels ±1, as PyTorch's."""
+    _check_tensors("soft_margin_loss", input=input)
+    y = _sign_target("soft_margin_loss", target, input)
+    return _reduce(_softplus0(-y * input), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Any,  # noqa: A002
+                                weight: Tensor | None = None,
+                                reduction: Reduction = "mean") -> Tensor:
+    """Binary cross-entropy of each of C labels from logits x (N, C), 0/1 targets, averaged
+    over the labels: ``-mean_c w_c (y log σ(x) + (1 - y) log σ(-x))`` per sample, as
+    PyTorch's."""
+    _check_tensors("multilabel_soft_margin_loss", input=input)
+    y = _sign_target("multilabel_soft_margin_loss", target, input)
+    loss = y * _softplus0(-input) + (1 - y) * _softplus0(input)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.sum(-1) / input.shape[-1], reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any,
+                          margin: float = 0.0, reduction: Reduction = "mean") -> Tensor:
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1, the
+    cosine along the last axis of (N, D) or (D,) inputs, as PyTorch's (its squared norms
+    plus 1e-12)."""
+    _check_tensors("cosine_embedding_loss", input1=input1, input2=input2)
+    if input1.shape != input2.shape or input1.ndim not in (1, 2):
+        raise ValueError(f"cosine_embedding_loss: input1 {input1.shape} and input2 "
+                         f"{input2.shape} must be one shape, (N, D) or (D,)")
+    y = _sign_target("cosine_embedding_loss", target, input1)._data
+    dot = (input1 * input2).sum(-1)
+    cos = dot / (((input1 * input1).sum(-1) + 1e-12) * ((input2 * input2).sum(-1) + 1e-12)
+                 ).sqrt()
+    loss = where(y == 1, 1 - cos, 0.0) + where(y == -1, (cos - margin).clip(min=0), 0.0)
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                        swap: bool = False, reduction: Reduction = "mean") -> Tensor:
+    """max(0, d(a, p) - d(a, n) + margin), d the ``pairwise_distance`` (p-norm, eps added),
+    as PyTorch's; ``swap`` takes d(a, n) as min(d(a, n), d(p, n)) (Balntas et al., 2016)."""
+    _check_tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
+    if not anchor.ndim == positive.ndim == negative.ndim or anchor.ndim not in (1, 2):
+        raise ValueError(f"triplet_margin_loss: anchor {anchor.shape}, positive "
+                         f"{positive.shape} and negative {negative.shape} must all be (N, D) "
+                         "or all (D,)")
+    d_ap = pairwise_distance(anchor, positive, p, eps)
+    d_an = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        from .ops.elementwise import minimum
+
+        d_an = minimum(d_an, pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_ap - d_an + margin).clip(min=0), reduction)
+
+
 # ---- activations and layer normalisation (torch.nn.functional's names) ----------------------
 # ``inplace=`` is taken, as PyTorch's, so ported code runs; the result is always a new tensor,
 # and the input is left as it was (docs/pytorch.md).
