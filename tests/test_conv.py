@@ -1,5 +1,6 @@
-"""1-D convolution, pooling and batch normalisation (``functional.conv1d``, ``max_pool1d``,
-``avg_pool1d``, the adaptive pools, ``batch_norm``; ``nn.Conv1d``, ``nn.BatchNorm1d``, ...):
+"""1-D convolution, pooling and normalisation (``functional.conv1d``, ``max_pool1d``,
+``avg_pool1d``, the adaptive pools, ``batch_norm``, ``group_norm``, ``rms_norm``,
+``instance_norm``; ``nn.Conv1d``, ``nn.BatchNorm1d``, ``nn.GroupNorm``, ...):
 values and gradients against torch in float64, gradients against central differences, and
 the layers' parameters, buffers and state dicts against torch's."""
 
@@ -350,3 +351,80 @@ def test_batch_norm_running_stats_are_not_in_the_graph_and_eval_uses_them():
     expected = (z.numpy() - bn.running_mean.numpy()) / np.sqrt(bn.running_var.numpy() + 1e-5)
     np.testing.assert_allclose(bn(z).numpy(), expected, rtol=1e-5)
     assert int(bn.num_batches_tracked.item()) == 3
+
+
+@pytest.mark.torch
+@given(shape=st.sampled_from([(2, 6), (3, 6, 4), (2, 6, 2, 3)]), groups=st.sampled_from(
+    [1, 2, 3, 6]), affine=st.booleans(), seed=st.integers(0, 2**16))
+def test_group_norm_matches_torch(shape, groups, affine, seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    theirs = torch.nn.GroupNorm(groups, 6, affine=affine, dtype=torch.float64)
+    ours = nn.GroupNorm(groups, 6, affine=affine, dtype=np.float64)
+    if affine:
+        with torch.no_grad():
+            theirs.weight.normal_()
+            theirs.bias.normal_()
+        ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    _same_forward_backward(torch, ours, theirs, rng.standard_normal(shape) * 3 + 1)
+
+
+@pytest.mark.torch
+@given(shape=st.sampled_from([(4,), (3, 4), (2, 3, 4)]), eps=st.sampled_from([None, 1e-3]),
+       affine=st.booleans(), seed=st.integers(0, 2**16))
+def test_rms_norm_matches_torch(shape, eps, affine, seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    theirs = torch.nn.RMSNorm(shape[-1:], eps=eps, elementwise_affine=affine,
+                              dtype=torch.float64)
+    ours = nn.RMSNorm(shape[-1:], eps=eps, elementwise_affine=affine, dtype=np.float64)
+    if affine:
+        with torch.no_grad():
+            theirs.weight.normal_()
+        ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    _same_forward_backward(torch, ours, theirs, rng.standard_normal(shape))
+
+
+@pytest.mark.torch
+@given(dims=st.sampled_from([2, 3, 4]), affine=st.booleans(), track=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_instance_norm_trains_and_evaluates_as_torch(dims, affine, track, seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    cls = "InstanceNorm2d" if dims == 4 else "InstanceNorm1d"
+    shape = {2: (3, 5), 3: (2, 3, 5), 4: (2, 3, 2, 3)}[dims]
+    theirs = getattr(torch.nn, cls)(3, affine=affine, track_running_stats=track,
+                                    momentum=0.3, dtype=torch.float64)
+    ours = getattr(nn, cls)(3, affine=affine, track_running_stats=track, momentum=0.3,
+                            dtype=np.float64)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for step in range(3):
+        ours.train(step < 2)
+        theirs.train(step < 2)
+        _same_forward_backward(torch, ours, theirs, rng.standard_normal(shape) * 2 + 1)
+        for k, v in theirs.state_dict().items():
+            np.testing.assert_allclose(ours.state_dict()[k].numpy(), v.numpy(), rtol=1e-12)
+
+
+def _same_forward_backward(torch, ours, theirs, x):
+    xo, xt = tr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yo, yt = ours(xo), theirs(xt)
+    np.testing.assert_allclose(yo.numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (yo ** 3).sum().backward()
+    (yt ** 3).sum().backward()
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-8, atol=1e-10)
+    for (name, p), q in zip(ours.named_parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-8, atol=1e-10,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_group_rms_and_instance_norm_gradients_are_those_of_central_differences(device):
+    rng = np.random.default_rng(0)
+    x = tr.tensor(rng.standard_normal((2, 4, 3)), device=device, requires_grad=True)
+    w, b = (tr.tensor(rng.standard_normal(4), device=device, requires_grad=True)
+            for _ in range(2))
+    assert gradcheck(lambda x, w, b: F.group_norm(x, 2, w, b), [x, w, b])
+    assert gradcheck(lambda x, w, b: F.instance_norm(x, weight=w, bias=b), [x, w, b])
+    v = tr.tensor(rng.standard_normal(3), device=device, requires_grad=True)
+    assert gradcheck(lambda x, v: F.rms_norm(x, 3, v, 1e-6), [x, v])

@@ -958,6 +958,77 @@ def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...],  # noqa: 
     return y if bias is None else y + bias
 
 
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Group normalisation (Wu and He, 2018), as ``torch.nn.functional.group_norm``: the C
+    channels of (N, C, ...) in ``num_groups`` groups of C / G, each (sample, group)
+    normalised by its own mean and biased variance over its channels and positions, then
+    ``· weight[c] + bias[c]`` per channel."""
+    if not isinstance(input, Tensor) or input.ndim < 2:
+        raise ValueError(f"group_norm: expected an input of shape (N, C, ...), got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    n, c = input.shape[:2]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)) or \
+            num_groups < 1 or c % num_groups:
+        raise ValueError(f"group_norm: {c} channels do not split into num_groups="
+                         f"{num_groups!r} groups")
+    x = input.reshape(n, int(num_groups), -1)
+    d = x - x.mean(-1, keepdims=True)
+    y = (d / ((d * d).mean(-1, keepdims=True) + eps).sqrt()).reshape(input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    return y if bias is None else y + bias.reshape(shape)
+
+
+def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],  # noqa: A002
+             weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """Root-mean-square normalisation (Zhang and Sennrich, 2019), as
+    ``torch.nn.functional.rms_norm``: ``x / sqrt(mean(x²) + eps) · weight`` over the last
+    ``len(normalized_shape)`` axes; ``eps`` None is the dtype's machine epsilon, as there."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
+        tuple(int(k) for k in normalized_shape)
+    if not shape or input.shape[-len(shape):] != shape:
+        raise ValueError(f"rms_norm: normalized_shape={shape} needs an input of shape "
+                         f"(*, {', '.join(map(str, shape))}), got {input.shape}")
+    if weight is not None and weight.shape != shape:
+        raise ValueError(f"rms_norm: weight must have the shape normalized_shape={shape}, got "
+                         f"{weight.shape}")
+    e = float(np.finfo(input.dtype).eps) if eps is None else eps
+    axes = tuple(range(-len(shape), 0))
+    y = input / ((input * input).mean(axes, keepdims=True) + e).sqrt()
+    return y if weight is None else y * weight
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A002
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Instance normalisation (Ulyanov et al., 2016), as
+    ``torch.nn.functional.instance_norm``: each (sample, channel) of (N, C, ...) normalised
+    over its positions (``batch_norm`` of the input seen as one sample of N·C channels).
+    With running stats, they move towards the batch's average of the instances' statistics;
+    ``use_input_stats=False`` normalises by them instead."""
+    if not isinstance(input, Tensor) or input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, L, ...), got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    n, c = input.shape[:2]
+    rm = None if running_mean is None else running_mean.detach().repeat(n)
+    rv = None if running_var is None else running_var.detach().repeat(n)
+    y = batch_norm(input.reshape(1, n * c, *input.shape[2:]), rm, rv, None, None,
+                   use_input_stats, momentum, eps).reshape(input.shape)
+    if use_input_stats and running_mean is not None:
+        from .autograd import no_grad
+
+        with no_grad():
+            running_mean.copy_(rm.reshape(n, c).mean(0))
+            running_var.copy_(rv.reshape(n, c).mean(0))
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    return y if bias is None else y + bias.reshape(shape)
+
+
 # ---- normalisation, distances and padding (torch.nn.functional's names) ---------------------
 
 

@@ -64,7 +64,15 @@ from .loss import (
     TripletMarginLoss,
 )
 from .module import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    LayerNorm,
+    RMSNorm,
+)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from .transformer import (
     Transformer,
@@ -90,4 +98,5 @@ __all__ = [
     "TransformerEncoderLayer", "TransformerDecoder", "TransformerDecoderLayer",
     "GaussianNLLLoss", "PoissonNLLLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
     "CosineEmbeddingLoss", "TripletMarginLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
+    "GroupNorm", "RMSNorm", "InstanceNorm1d", "InstanceNorm2d",
 ]

@@ -1,4 +1,5 @@
-"""Normalisation layers: LayerNorm, BatchNorm1d and BatchNorm2d, as ``torch.nn``'s."""
+"""Normalisation layers, as ``torch.nn``'s: LayerNorm, BatchNorm1d/2d, GroupNorm, RMSNorm,
+InstanceNorm1d/2d."""
 
 from __future__ import annotations
 
@@ -146,3 +147,107 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) inputs, per channel C."""
 
     dims = (4,)
+
+
+class GroupNorm(Module):
+    """``F.group_norm``: (sample, group of channels) normalisation, with per-channel
+    ``weight`` (ones) and ``bias`` (zeros) where ``affine``."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device: str | None = None, dtype: DTypeLike = None
+                 ) -> None:
+        super().__init__()
+        if num_groups < 1 or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        self.eps, self.affine = eps, bool(affine)
+        self._device = get_device(device or "cpu").name
+        self._dtype = param_dtype(dtype, type(self).__name__)
+        self.register_parameter("weight", None)
+        self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """weight = 1, bias = 0, in place (where they exist)."""
+        if self.affine:
+            self._init_parameter("weight", np.ones(self.num_channels))
+            self._init_parameter("bias", np.zeros(self.num_channels))
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm: expected an input of shape (N, {self.num_channels}, "
+                             f"...), got {input.shape}")
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class RMSNorm(Module):
+    """``F.rms_norm`` over the last ``len(normalized_shape)`` axes, with ``weight`` (ones)
+    where ``elementwise_affine``; ``eps`` None is the dtype's machine epsilon."""
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
+                 elementwise_affine: bool = True, device: str | None = None,
+                 dtype: DTypeLike = None) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps, self.elementwise_affine = eps, bool(elementwise_affine)
+        self._device = get_device(device or "cpu").name
+        self._dtype = param_dtype(dtype, type(self).__name__)
+        self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """weight = 1, in place (where it exists)."""
+        if self.elementwise_affine:
+            self._init_parameter("weight", np.ones(self.normalized_shape))
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class _InstanceNorm(_BatchNorm):
+    """``F.instance_norm`` per (sample, channel), over the positions; ``affine`` and
+    ``track_running_stats`` off by default, as PyTorch's. An input without its batch axis
+    is one sample."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = False, track_running_stats: bool = False,
+                 device: str | None = None, dtype: DTypeLike = None) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        name = type(self).__name__
+        if not isinstance(input, Tensor) or input.ndim not in self.dims:
+            raise ValueError(f"{name}: expected a {' or '.join(f'{d}-D' for d in self.dims)} "
+                             f"input, got {getattr(input, 'shape', type(input).__name__)}")
+        unbatched = input.ndim == self.dims[0]
+        x = input.unsqueeze(0) if unbatched else input
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected {self.num_features} channels, got an input of "
+                             f"shape {input.shape}")
+        use_input_stats = self.training or not self.track_running_stats
+        y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            use_input_stats, self.momentum, self.eps)
+        return y.squeeze(0) if unbatched else y
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or (C, L) inputs."""
+
+    dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or (C, H, W) inputs."""
+
+    dims = (3, 4)
