@@ -113,3 +113,15 @@ def test_half_makes_a_float16_module_that_trains():
     assert y.dtype == np.float16 and m.weight_ih_l0.grad.dtype == np.float16
     bn = nn.BatchNorm1d(3).half()
     assert bn.running_mean.dtype == np.float16 and bn.num_batches_tracked.dtype == np.int64
+
+
+def test_dtypes_are_dtype_objects_and_views_are_named_tensor():
+    x = tr.ones(2)
+    assert x.dtype is tr.float32 and x.dtype in {tr.float32} and {tr.float32: 1}[x.dtype] == 1
+    assert tr.tensor([1, 2]).dtype is tr.long and x.to(tr.double).dtype is tr.float64
+    assert x.is_floating_point() and tr.is_floating_point(x)
+    assert not tr.tensor([1]).is_floating_point() and not x.is_complex()
+    view = x.detach()
+    assert type(view).__name__ == "Tensor"
+    with pytest.raises(AttributeError, match="'Tensor' object has no attribute"):
+        view.no_such_method()

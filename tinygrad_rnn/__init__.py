@@ -174,15 +174,17 @@ from .tensor import (
     tensor,
 )
 
-float16 = np.float16
-float32 = np.float32
-float64 = np.float64
-int64 = np.int64
-int32 = np.int32
-int16 = np.int16
-int8 = np.int8
-uint8 = np.uint8
-bool_ = np.bool_
+# dtypes are NumPy's dtype objects, as ``x.dtype`` is: ``x.dtype is tr.float32``,
+# ``x.dtype == tr.float32``, ``{tr.float32: ...}[x.dtype]`` all hold, as with torch's
+float16 = np.dtype("float16")
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int64 = np.dtype("int64")
+int32 = np.dtype("int32")
+int16 = np.dtype("int16")
+int8 = np.dtype("int8")
+uint8 = np.dtype("uint8")
+bool_ = np.dtype("bool")
 # PyTorch's other names for them (tr.long, tr.float, ...): attributes only, not in __all__,
 # so that `from tinygrad_rnn import *` never hides Python's float, int and bool
 half, float, double, long, int, bool = float16, float32, float64, int64, int32, bool_  # noqa: A001
@@ -193,6 +195,11 @@ __version__ = "0.1.0"
 def is_tensor(obj: object) -> bool:
     """Whether ``obj`` is a tinygrad_rnn Tensor, as ``torch.is_tensor``."""
     return isinstance(obj, Tensor)
+
+
+def is_floating_point(x: Tensor) -> builtins.bool:
+    """Whether ``x``'s dtype is a floating-point one, as ``torch.is_floating_point``."""
+    return x.is_floating_point()
 
 
 def get_default_dtype() -> np.dtype:
@@ -239,7 +246,7 @@ arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2  # PyTorch's aliases
 
 def equal(a: Tensor, b: Tensor) -> bool:
     """Whether ``a`` and ``b`` have one shape and equal elements, as ``torch.equal``."""
-    return a.shape == b.shape and bool((a == b).all())
+    return a.shape == b.shape and builtins.bool((a == b).all())
 
 
 def finfo(dtype: Any = None) -> np.finfo:
@@ -354,5 +361,5 @@ __all__ = [
     "diagonal", "get_num_threads", "get_rng_state", "index_add", "index_fill",
     "initial_seed", "is_deterministic_algorithms_warn_only_enabled", "log10", "log2",
     "median", "set_num_threads", "set_printoptions", "set_rng_state", "std_mean", "tan",
-    "tensordot", "unique", "use_deterministic_algorithms", "var_mean",
+    "tensordot", "unique", "use_deterministic_algorithms", "var_mean", "is_floating_point",
 ]

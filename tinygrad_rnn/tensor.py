@@ -2097,6 +2097,14 @@ class Tensor:
         """Bytes per element."""
         return self.dtype.itemsize
 
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating-point one (float16, float32, float64)."""
+        return self.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        """False: tensors here hold real numbers (or bools)."""
+        return self.dtype.kind == "c"
+
     def is_contiguous(self) -> bool:
         """Whether the array is laid out in C order without gaps (every op takes any
         layout; ``contiguous()`` returns the tensor itself)."""
@@ -2696,7 +2704,8 @@ _REQUIRES_GRAD = Tensor.__dict__["requires_grad"]
 class _View(Tensor):
     """A tensor that is a view of another (``_base``, a ``_ViewOf``): reading its array
     after a write into its base takes it again from the base's first (``dirty``). Only
-    views pay for the check; every other tensor's ``_data`` is a plain slot."""
+    views pay for the check; every other tensor's ``_data`` is a plain slot. It is named
+    ``Tensor`` (``type(v).__name__``), so messages about a view say what the user holds."""
 
     __slots__ = ()
 
@@ -2721,6 +2730,9 @@ class _View(Tensor):
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         _REQUIRES_GRAD.__set__(self, value)
+
+
+_View.__name__ = _View.__qualname__ = "Tensor"
 
 
 def _rebuild(cls: type, data: Any, dev: Device | str, requires_grad: bool) -> Tensor:
