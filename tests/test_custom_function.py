@@ -100,3 +100,49 @@ def test_custom_function_gradcheck_and_refusals(device):
     with pytest.raises(TypeError, match=r"returned 1 gradients; it must return one per "
                                         r"argument of apply \(2\)"):
         Wrong.apply(x, 2.0).sum().backward()
+
+
+@pytest.mark.torch
+def test_mark_dirty_changes_the_callers_tensor_in_place_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def make(lib):
+        class ReluInPlace(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.clamp_(min=0)
+                ctx.mark_dirty(x)
+                ctx.save_for_backward(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, gy):
+                (y,) = ctx.saved_tensors
+                return gy * (y > 0)
+
+        return ReluInPlace
+
+    results = []
+    for lib in (torch, tr):
+        w = lib.tensor([-1.0, 2.0, -3.0, 4.0], requires_grad=True)
+        h = w * 2
+        assert make(lib).apply(h) is h  # the caller's tensor, changed in place
+        (h * lib.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+        results.append((h.tolist(), w.grad.tolist()))
+        with pytest.raises(RuntimeError, match="leaf"):
+            make(lib).apply(w)
+    assert results[0] == results[1]
+    assert w.tolist() == [-1.0, 2.0, -3.0, 4.0]  # refused before w changed (torch's changes)
+
+    class Forgot(tr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, gy):
+            return gy * 2
+
+    with pytest.raises(RuntimeError, match="returned as an output"):
+        Forgot.apply(tr.ones(2, requires_grad=True) * 1)

@@ -489,9 +489,17 @@ class FunctionCtx:
     def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
         self.needs_input_grad = needs_input_grad
         self.saved_tensors: tuple[Any, ...] = ()
+        self.dirty: tuple[Any, ...] = ()
+        self._dirty_outputs: list[tuple[int, int]] = []  # (argument, output) pairs
 
     def save_for_backward(self, *tensors: Any) -> None:
         self.saved_tensors = tensors
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        """Say that forward changed these arguments in place, as PyTorch's: each must be
+        returned as an output, and ``apply`` then gives the caller's own tensor, changed in
+        place and recorded as an in-place op (refused on a leaf that requires grad)."""
+        self.dirty = tensors
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
         """Accepted, as PyTorch's; the gradient the backward returns for them is ignored."""
@@ -542,8 +550,14 @@ class Function:
         if not at:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
-        return _op_for(cls).apply(*(args[i] for i in at), user=cls, ctx=ctx, args=args,
-                                  at=at)
+        out = _op_for(cls).apply(*(args[i] for i in at), user=cls, ctx=ctx, args=args, at=at)
+        if not ctx._dirty_outputs:
+            return out
+        outs = list(out) if isinstance(out, tuple) else [out]
+        for arg, k in ctx._dirty_outputs:  # the caller's tensor takes the result in place
+            t = args[arg]
+            outs[k] = t._overwrite(f"{cls.__name__} (mark_dirty)", lambda old, o=outs[k]: o)
+        return tuple(outs) if isinstance(out, tuple) else outs[0]
 
 
 _OPS: dict[type, type] = {}
@@ -582,6 +596,14 @@ class _UserOp:
             raise TypeError(f"{user.__name__}.forward must return a Tensor or a tuple of "
                             f"Tensors, got {type(out).__name__}")
         self.shapes = [(o.shape, o.dtype) for o in outs]
+        for d in ctx.dirty:
+            arg = next((i for i in at if call[i] is d), None)
+            k = next((k for k, o in enumerate(outs) if o is d), None)
+            if arg is None or k is None:
+                raise RuntimeError(f"{user.__name__}.forward: a tensor given to "
+                                   "ctx.mark_dirty must be one of its Tensor arguments, changed "
+                                   "in place and returned as an output")
+            ctx._dirty_outputs.append((arg, k))
         return tuple(o._data for o in outs) if isinstance(out, tuple) else out._data
 
     def backward(self, *gys: Any) -> Any:
