@@ -428,3 +428,25 @@ def test_group_rms_and_instance_norm_gradients_are_those_of_central_differences(
     assert gradcheck(lambda x, w, b: F.instance_norm(x, weight=w, bias=b), [x, w, b])
     v = tr.tensor(rng.standard_normal(3), device=device, requires_grad=True)
     assert gradcheck(lambda x, v: F.rms_norm(x, 3, v, 1e-6), [x, v])
+
+
+def test_batch_norm_refuses_a_bad_batch_before_counting_it():
+    bn = nn.BatchNorm1d(3, momentum=None)
+    with pytest.raises(TypeError, match="float64 does not match"):
+        bn(tr.randn(4, 3).double())
+    assert int(bn.num_batches_tracked.item()) == 0
+
+
+@pytest.mark.torch
+def test_instance_norm_with_momentum_none_keeps_its_running_stats_as_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((2, 3, 5))
+    theirs = torch.nn.InstanceNorm1d(3, momentum=None, track_running_stats=True,
+                                     dtype=torch.float64)
+    ours = nn.InstanceNorm1d(3, momentum=None, track_running_stats=True, dtype=np.float64)
+    np.testing.assert_allclose(ours(tr.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(),
+                               rtol=1e-12)
+    for k, v in theirs.state_dict().items():
+        np.testing.assert_array_equal(ours.state_dict()[k].numpy(), v.numpy())
+    with pytest.raises(ValueError, match="more than 1 position per channel"):
+        ours(tr.ones(2, 3, 1, dtype="float64"))

@@ -127,3 +127,22 @@ def test_loss_modules_hold_their_options():
     np.testing.assert_allclose(m(x, y).numpy(), expected, rtol=1e-6)
     with pytest.raises(ValueError, match="reduction must be"):
         nn.CosineEmbeddingLoss(reduction="avg")
+
+
+@pytest.mark.torch
+def test_poisson_and_gaussian_nll_differentiate_a_broadcast_target_as_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x, target = rng.standard_normal((4, 3)), rng.uniform(0, 5, (3,))
+    var = rng.uniform(0.5, 2, (4, 3))
+    for name, extra in (("poisson_nll_loss", dict(full=True)), ("gaussian_nll_loss", {})):
+        grads = []
+        for lib, f in ((tr, F), (torch, torch.nn.functional)):
+            xi, ti = lib.tensor(x, requires_grad=True), lib.tensor(target, requires_grad=True)
+            args = (xi, ti, lib.tensor(var)) if name == "gaussian_nll_loss" else (xi, ti)
+            loss = getattr(f, name)(*args, **extra)
+            loss.backward()
+            grads.append((loss.item(), xi.grad.numpy(), ti.grad.numpy()))
+        np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-12)
+        for a, b in zip(grads[0][1:], grads[1][1:]):
+            np.testing.assert_allclose(a, b, rtol=1e-10, err_msg=name)

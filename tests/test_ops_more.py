@@ -1083,3 +1083,57 @@ def test_legacy_types_refuse_another_dtype_and_x_new():
     assert z.dtype == np.int32 and z.tolist() == [4, 5]
     assert x.new().shape == (0,)
     assert x.new_tensor([1.5]).dtype == np.int32
+
+
+# ---- from a review: in-place reshapes in the graph, sums in a dtype, logit, index_fill --------
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("op", ["unsqueeze_", "squeeze_"])
+def test_backward_through_ops_recorded_before_an_in_place_reshape(op):
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (torch, tr):
+        a = lib.ones(3, 1, 4, requires_grad=True) if op == "squeeze_" else \
+            lib.ones(3, 4, requires_grad=True)
+        b = a * 3.0  # (torch refuses when an op saved b itself: exp's output, say)
+        c, v, t = b * 2, b[0], b.transpose(0, 1)  # an op, and views, taken before
+        getattr(b, op)(0 if op == "unsqueeze_" else 1)
+        (c.sum() + b.sum() + v.sum() + t.sum()).backward()
+        grads.append(a.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6)
+
+
+@pytest.mark.torch
+def test_sum_in_a_given_dtype_and_integer_sums_as_torch():
+    torch = pytest.importorskip("torch")
+    for values, dt, to in (([1, 2], "int32", "int32"), ([200, 100], "uint8", "uint8"),
+                           ([200, 100], "uint8", None), ([True, True], "bool", None),
+                           ([1.5, 2.5], "float32", "float64")):
+        ours = tr.tensor(values, dtype=dt).sum(dtype=to)
+        theirs = torch.tensor(values, dtype=getattr(torch, dt)).sum(
+            dtype=None if to is None else getattr(torch, to))
+        assert ours.item() == theirs.item()
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+
+
+@pytest.mark.torch
+def test_logit_outside_its_domain_is_nan_with_a_nan_gradient_and_no_warning():
+    torch = pytest.importorskip("torch")
+    for v in ([-0.1, 1.5, 0.3], [0.0, 1.0, 0.5]):
+        x, t = tr.tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
+        y, z = x.logit(), t.logit()
+        y.backward(tr.ones(3))
+        z.backward(torch.ones(3))
+        np.testing.assert_allclose(y.numpy(), z.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.torch
+def test_index_fill_takes_negative_indices_as_torch():
+    torch = pytest.importorskip("torch")
+    ours = tr.arange(6.0).reshape(2, 3).index_fill(1, tr.tensor([-1, 0]), 9.0)
+    theirs = torch.arange(6.0).reshape(2, 3).index_fill(1, torch.tensor([-1, 0]), 9.0)
+    assert ours.tolist() == theirs.tolist()
+    with pytest.raises(ValueError, match=r"index -4 is out of range .* \[-3, 3\)"):
+        tr.ones(2, 3).index_fill(1, tr.tensor([-4]), 1.0)

@@ -125,3 +125,27 @@ def test_dtypes_are_dtype_objects_and_views_are_named_tensor():
     assert type(view).__name__ == "Tensor"
     with pytest.raises(AttributeError, match="'Tensor' object has no attribute"):
         view.no_such_method()
+
+
+def test_embedding_takes_torchs_positional_arguments_and_checks_indices_first():
+    import inspect
+
+    names = list(inspect.signature(nn.Embedding).parameters)
+    assert names[:7] == ["num_embeddings", "embedding_dim", "padding_idx", "max_norm",
+                         "norm_type", "scale_grad_by_freq", "sparse"]
+    e = nn.Embedding(5, 3, None, 0.5)
+    assert e.max_norm == 0.5
+    before = e.weight.numpy().copy()
+    for bad in ([7], [-1]):
+        with pytest.raises(ValueError, match="indices must lie in"):
+            e(bad)
+    np.testing.assert_array_equal(e.weight.numpy(), before)  # nothing renormalised
+    frozen = nn.Embedding(3, 2, _weight=np.ones((3, 2)), _freeze=True)
+    assert not frozen.weight.requires_grad
+
+
+def test_cuda_helpers_take_a_device_argument():
+    if tr.cuda.is_available():
+        pytest.skip("a GPU is here")
+    tr.cuda.synchronize(0)
+    assert tr.cuda.memory_allocated(0) == 0

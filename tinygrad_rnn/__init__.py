@@ -289,10 +289,12 @@ _NUM_THREADS = [os.cpu_count() or 1]
 
 def use_deterministic_algorithms(mode: builtins.bool, *, warn_only: builtins.bool = False
                                  ) -> None:
-    """Record PyTorch's deterministic-algorithms flag, as scripts set it at the top. Every op
-    here is deterministic already (the same inputs give the same bits, on the CPU and on the
-    GPU: no atomics-ordered sums), so the flag changes nothing; it is kept for
-    ``are_deterministic_algorithms_enabled()``."""
+    """Record PyTorch's deterministic-algorithms flag, as scripts set it at the top; it is
+    kept for ``are_deterministic_algorithms_enabled()`` and changes nothing. On the CPU every
+    op gives the same bits for the same inputs. On the GPU the scatter-adds (the backward of
+    an embedding or of indexing that picks an element twice, ``index_add``, weighted
+    ``bincount``) use CuPy's atomic adds, whose float sums may differ in the last bits from
+    run to run, as PyTorch's nondeterministic kernels do; this flag does not replace them."""
     # (builtins': this module's bool and int are PyTorch's dtype names)
     flag = (builtins.bool, np.bool_)
     if not isinstance(mode, flag) or not isinstance(warn_only, flag):

@@ -321,14 +321,17 @@ def run_backward(
                         # or was made a result since
                     if not create_graph and type(g) is not p._dev.array_type:
                         g = _as_device_array(g, p._dev, f"{type(fn).__name__}.backward")
-                    if g.shape != p._data.shape:
-                        if not _broadcasts_to(p.shape, g.shape):
+                    # the input's shape when this op ran (its node's: an in-place
+                    # unsqueeze_ may have changed p's since)
+                    shape = p._data.shape if ctx is None else ctx.shapes[out]
+                    if g.shape != shape:
+                        if not _broadcasts_to(shape, g.shape):
                             raise RuntimeError(
                                 f"{type(fn).__name__}.backward returned a gradient of shape "
-                                f"{tuple(g.shape)} for an input of shape {p.shape}: it must "
-                                "have the input's shape (or a shape it broadcasts to)"
+                                f"{tuple(g.shape)} for an input of shape {tuple(shape)}: it "
+                                "must have the input's shape (or a shape it broadcasts to)"
                             )
-                        g = sum_to(g, p.shape)
+                        g = sum_to(g, shape)
                     if g.dtype != p._data.dtype:
                         g = g.astype(p.dtype)
                     if ctx is None:
@@ -595,7 +598,7 @@ class _UserOp:
         if not outs or not all(isinstance(o, Tensor) for o in outs):
             raise TypeError(f"{user.__name__}.forward must return a Tensor or a tuple of "
                             f"Tensors, got {type(out).__name__}")
-        self.shapes = [(o.shape, o.dtype) for o in outs]
+        self.outs_like = [(o.shape, o.dtype) for o in outs]
         for d in ctx.dirty:
             arg = next((i for i in at if call[i] is d), None)
             k = next((k for k, o in enumerate(outs) if o is d), None)
@@ -610,8 +613,8 @@ class _UserOp:
         from .tensor import Tensor
 
         xp = self.dev.xp  # an output that got no gradient gets zeros, as PyTorch materializes
-        gys = tuple(xp.zeros(s, dtype=d) if g is None else g for g, (s, d) in zip(gys,
-                                                                                  self.shapes))
+        gys = tuple(xp.zeros(s, dtype=d) if g is None else g for g, (s, d) in zip(
+            gys, self.outs_like))
         with _set_grad_enabled(False):
             grads = self.user.backward(self.ctx, *(Tensor._wrap(g, self.dev) for g in gys))
         grads = grads if isinstance(grads, tuple) else (grads,)

@@ -35,8 +35,9 @@ def manual_seed(seed: int) -> None:
 manual_seed_all = manual_seed
 
 
-def synchronize() -> None:
-    """Wait for every kernel queued on the GPU (a timing needs it); nothing without one."""
+def synchronize(device: int | str | None = None) -> None:
+    """Wait for every kernel queued on the GPU (a timing needs it); nothing without one.
+    ``device`` is taken, as PyTorch's (CuPy's current device is the one waited for)."""
     if cuda_available():
         import cupy
 
@@ -53,8 +54,9 @@ def empty_cache() -> None:
         cupy.get_default_pinned_memory_pool().free_all_blocks()
 
 
-def memory_allocated() -> int:
-    """Bytes of GPU memory held by arrays now (CuPy's pool, in use); 0 without a GPU."""
+def memory_allocated(device: int | str | None = None) -> int:
+    """Bytes of GPU memory held by arrays now (CuPy's pool, in use, for every device); 0
+    without a GPU. ``device`` is taken, as PyTorch's."""
     if not cuda_available():
         return 0
     import cupy

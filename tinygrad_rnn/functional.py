@@ -640,6 +640,15 @@ def _softplus0(x: Tensor) -> Tensor:
     return stack([zero, x], -1).logsumexp(-1)
 
 
+def _broadcast_shapes(where_: str, **tensors: Tensor) -> tuple[int, ...]:
+    """The shape the tensors broadcast to; a ValueError naming them all if they do not."""
+    try:
+        return np.broadcast_shapes(*(t.shape for t in tensors.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} of shape {t.shape}" for k, t in tensors.items())
+        raise ValueError(f"{where_}: {shapes} do not broadcast together") from None
+
+
 def _sign_target(where_: str, target: Any, like: Tensor) -> Tensor:
     """A target of 1s and -1s as a tensor of ``like``'s dtype and device."""
     t = target if isinstance(target, Tensor) else _as_tensor_on(target, like)
@@ -668,9 +677,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float,  # noq
             raise ValueError(f"gaussian_nll_loss: var of shape {var.shape} fits neither the "
                              f"input's shape {input.shape} nor it with 1 (or nothing) as its "
                              "last axis")
-    if input.shape != target.shape:
-        raise ValueError(f"gaussian_nll_loss: input shape {input.shape} != target shape "
-                         f"{target.shape}")
+    _broadcast_shapes("gaussian_nll_loss", input=input, target=target)
     if bool((var._data < 0).any()):
         raise ValueError("gaussian_nll_loss: var has negative entries")
     xp = var._dev.xp
@@ -688,12 +695,12 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,  # n
     ``exp(input) - target · input`` with ``log_input`` (input is the log-rate), else
     ``input - target · log(input + eps)``; ``full`` adds Stirling's approximation of
     log(target!), ``target log target - target + 0.5 log(2π target)``, where target > 1."""
-    _difference("poisson_nll_loss", input, target)  # the checks
+    _check_tensors("poisson_nll_loss", input=input, target=target)
+    _broadcast_shapes("poisson_nll_loss", input=input, target=target)
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
-    if full:
-        t = target.detach()
-        big = t._data > 1
-        safe = where(big, t, 1.0)
+    if full:  # differentiable in the target too, as PyTorch's
+        big = target._data > 1
+        safe = where(big, target, 1.0)
         loss = loss + where(big, safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log(),
                             0.0)
     return _reduce(loss, reduction)
@@ -705,6 +712,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: flo
     higher and -1 where input2 should, as PyTorch's (the three broadcast)."""
     _check_tensors("margin_ranking_loss", input1=input1, input2=input2)
     y = _sign_target("margin_ranking_loss", target, input1)
+    _broadcast_shapes("margin_ranking_loss", input1=input1, input2=input2, target=y)
     return _reduce((-y * (input1 - input2) + margin).clip(min=0), reduction)
 
 
@@ -750,6 +758,10 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any,
         raise ValueError(f"cosine_embedding_loss: input1 {input1.shape} and input2 "
                          f"{input2.shape} must be one shape, (N, D) or (D,)")
     y = _sign_target("cosine_embedding_loss", target, input1)._data
+    if tuple(y.shape) != input1.shape[:-1]:
+        raise ValueError(f"cosine_embedding_loss: target of shape {tuple(y.shape)} for inputs "
+                         f"of shape {input1.shape}: one ±1 per pair, shape "
+                         f"{input1.shape[:-1]}")
     dot = (input1 * input2).sum(-1)
     cos = dot / (((input1 * input1).sum(-1) + 1e-12) * ((input2 * input2).sum(-1) + 1e-12)
                  ).sqrt()
@@ -1013,6 +1025,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A0
         raise ValueError(f"instance_norm: expected an input of shape (N, C, L, ...), got "
                          f"{getattr(input, 'shape', type(input).__name__)}")
     n, c = input.shape[:2]
+    if use_input_stats and input.size // max(n * c, 1) <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 position per channel when "
+                         f"using the input's statistics, got an input of shape {input.shape}")
     rm = None if running_mean is None else running_mean.detach().repeat(n)
     rv = None if running_var is None else running_var.detach().repeat(n)
     y = batch_norm(input.reshape(1, n * c, *input.shape[2:]), rm, rv, None, None,
@@ -1176,13 +1191,13 @@ def _one_int(where_: str, name: str, v: Any, least: int) -> int:
     return int(v)
 
 
-def _batched(where_: str, input: Tensor, what: str) -> tuple[Tensor, bool]:  # noqa: A002
+def _batched(where_: str, input: Tensor) -> tuple[Tensor, bool]:  # noqa: A002
     """``input`` as (N, C, L), and whether it was unbatched (C, L)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{where_}: input must be a Tensor, got {type(input).__name__}")
     if input.ndim not in (2, 3):
-        raise ValueError(f"{where_}: expected a 2-D (C, L) or 3-D (N, C, L) input {what}, got "
-                         f"shape {input.shape}")
+        raise ValueError(f"{where_}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+                         f"{input.shape}")
     return (input.unsqueeze(0), True) if input.ndim == 2 else (input, False)
 
 
@@ -1227,7 +1242,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
 
     Computed as im2col: the k taps of every window stacked (``_taps``), then one matmul per
     group with the weight as (G, O/G, C/G·k)."""
-    x, unbatched = _batched("conv1d", input, "")
+    x, unbatched = _batched("conv1d", input)
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and not isinstance(t, Tensor):
             raise TypeError(f"conv1d: {name} must be a Tensor, got {type(t).__name__}")
@@ -1295,7 +1310,7 @@ def max_pool1d(input: Tensor, kernel_size: int, stride: int | None = None,  # no
     hold padding only: its maximum is -inf, its index the padding position of its first tap,
     and it sends no gradient (PyTorch's index and gradient there point at an element outside
     the window)."""
-    x, unbatched = _batched("max_pool1d", input, "")
+    x, unbatched = _batched("max_pool1d", input)
     k, s, p, d = _pool_args("max_pool1d", kernel_size, stride, padding, dilation)
     if x.dtype.kind != "f":
         raise TypeError(f"max_pool1d: expected a floating-point input, got {x.dtype}")
@@ -1325,7 +1340,7 @@ def avg_pool1d(input: Tensor, kernel_size: int, stride: int | None = None,  # no
     elements of window l (zero padding adds 0) over its size, counted as PyTorch counts it:
     the positions of the window inside the padded input (``count_include_pad``) or inside the
     input (without it); a ``ceil_mode`` window past the padding counts only what it holds."""
-    x, unbatched = _batched("avg_pool1d", input, "")
+    x, unbatched = _batched("avg_pool1d", input)
     k, s, p, _ = _pool_args("avg_pool1d", kernel_size, stride, padding)
     length = x.shape[2]
     n_out = _window_count("avg_pool1d", length, k, s, 1, ceil_mode, p)
@@ -1350,7 +1365,7 @@ def _adaptive(where_: str, input: Tensor, output_size: Any  # noqa: A002
               ) -> tuple[Tensor, bool, Tensor, np.ndarray, np.ndarray]:
     """(x as (N, C, L), unbatched, the windows (N, C, size, w) padded to the widest w by
     repeating each window's last element, which positions are real (size, w), the starts)."""
-    x, unbatched = _batched(where_, input, "")
+    x, unbatched = _batched(where_, input)
     size = _one_int(where_, "output_size", output_size, 1)
     length = x.shape[2]
     if length == 0:
@@ -1390,18 +1405,11 @@ def adaptive_max_pool1d(input: Tensor, output_size: int,  # noqa: A002
     return y.squeeze(0) if unbatched else y
 
 
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,  # noqa: A002
-               weight: Tensor | None = None, bias: Tensor | None = None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Batch normalisation (Ioffe and Szegedy, 2015), as
-    ``torch.nn.functional.batch_norm``::
-
-        y = (x - mean) / sqrt(var + eps) · weight + bias
-
-    per channel (axis 1 of (N, C, ...)). Training: mean and the biased var over the batch and
-    every other axis, and, where running stats are given, ``running = (1 - momentum) ·
-    running + momentum · batch`` in place (the running var takes the unbiased batch var, n /
-    (n - 1) times the biased one), outside autograd. Evaluation: the running stats."""
+def _check_batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
+                      running_var: Tensor | None, weight: Tensor | None,
+                      bias: Tensor | None) -> None:
+    """``batch_norm``'s arguments checked (shapes, dtypes, devices), before anything changes:
+    the BatchNorm layers call it before they count a batch."""
     if not isinstance(input, Tensor):
         raise TypeError(f"batch_norm: input must be a Tensor, got {type(input).__name__}")
     if input.ndim < 2:
@@ -1420,8 +1428,25 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if t.dtype != input.dtype:
             raise TypeError(f"batch_norm: input dtype {input.dtype} does not match the "
                             f"{name}'s dtype {t.dtype}")
+        _same_device("batch_norm", name, t, "input", input)
     if (running_mean is None) != (running_var is None):
         raise ValueError("batch_norm: give both running_mean and running_var, or neither")
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,  # noqa: A002
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalisation (Ioffe and Szegedy, 2015), as
+    ``torch.nn.functional.batch_norm``::
+
+        y = (x - mean) / sqrt(var + eps) · weight + bias
+
+    per channel (axis 1 of (N, C, ...)). Training: mean and the biased var over the batch and
+    every other axis, and, where running stats are given, ``running = (1 - momentum) ·
+    running + momentum · batch`` in place (the running var takes the unbiased batch var, n /
+    (n - 1) times the biased one), outside autograd. Evaluation: the running stats."""
+    _check_batch_norm(input, running_mean, running_var, weight, bias)
+    c = input.shape[1]
     axes = (0, *range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
     if training:

@@ -174,7 +174,7 @@ class Function:
     """
 
     __slots__ = ("parents", "edges", "inputs", "saved", "xp", "retained", "hooks", "y", "n_out",
-                 "final", "step", "__weakref__")
+                 "shapes", "final", "step", "__weakref__")
     differentiable_backward = True
 
     def __init__(self) -> None:
@@ -190,6 +190,7 @@ class Function:
         self.hooks: dict[int, list[Any]] | None = None  # register_hook's, by output
         self.y: Any = None  # its output, if saved
         self.n_out = 1
+        self.shapes: tuple[tuple[int, ...], ...] = ()  # each output's shape (apply sets it)
         self.final = True
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -241,6 +242,7 @@ class Function:
                              for a in y)
             if needs:
                 fn.parents, fn.n_out = inputs, len(out)
+                fn.shapes = tuple(o._data.shape for o in out)
                 for k, o in enumerate(out):
                     o._ctx, o._out = fn, k
         else:
@@ -249,7 +251,7 @@ class Function:
                 fn.saved = tuple(y if s is y0 else s for s in fn.saved)
             out = Tensor._wrap(y, dev, needs)
             if needs:
-                fn.parents = inputs
+                fn.parents, fn.shapes = inputs, (y.shape,)
                 for s in fn.saved:  # the output, if saved (graph_backward maps it)
                     if s is y:
                         fn.y = y
@@ -1272,8 +1274,11 @@ class Tensor:
             dtype: DTypeLike = None) -> Tensor:
         """Σ over ``axis`` (all by default); ``dtype`` casts first, as ``torch.sum(...,
         dtype=)`` (``x.sum(dtype=tr.float64)`` adds float32 values in float64)."""
-        x = self if dtype is None or resolve_dtype(dtype) == self.dtype else self.to(dtype=dtype)
-        return Sum.apply(x, axis=axis, keepdims=keepdims)
+        if dtype is None:
+            return Sum.apply(self, axis=axis, keepdims=keepdims)
+        dt = resolve_dtype(dtype)
+        x = self if dt == self.dtype else self.to(dtype=dt)
+        return Sum.apply(x, axis=axis, keepdims=keepdims, dtype=dt)
 
     @torch_names
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
@@ -2302,8 +2307,7 @@ class Tensor:
             if not 0 <= eps <= 0.5:
                 raise ValueError(f"logit: eps must lie in [0, 0.5], got {eps!r}")
             z = z.clip(eps, 1 - eps)
-        with np.errstate(divide="ignore"):  # -inf at 0, inf at 1, as PyTorch, no warning
-            return z.log() - (-z).log1p()
+        return Logit.apply(z)  # -inf at 0, inf at 1, NaN outside, as PyTorch, no warning
 
     def log2_(self) -> Tensor:
         return self._overwrite("log2_", Tensor.log2)
@@ -2908,6 +2912,7 @@ from .ops.elementwise import (  # noqa: E402
     Log,
     Log2,
     Log10,
+    Logit,
     Maximum,
     Minimum,
     Mul,

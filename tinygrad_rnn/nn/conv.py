@@ -87,7 +87,7 @@ class Conv1d(Module):
         if self.padding_mode == "zeros":
             return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
                             self.dilation, self.groups)
-        x, unbatched = F._batched(type(self).__name__, input, "")
+        x, unbatched = F._batched(type(self).__name__, input)
         y = F.conv1d(F.pad(x, self._pads(), self.padding_mode), self.weight, self.bias,
                      self.stride, 0, self.dilation, self.groups)
         return y.squeeze(0) if unbatched else y

@@ -67,10 +67,10 @@ class Embedding(Module):
     ``sparse=True`` is accepted: the gradient has the same values, held dense here."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 device: str | None = None, dtype: DTypeLike = None, *,
                  max_norm: float | None = None, norm_type: float = 2.0,
                  scale_grad_by_freq: bool = False, sparse: bool = False,
-                 _weight: np.ndarray | None = None) -> None:
+                 _weight: np.ndarray | None = None, _freeze: bool = False,
+                 device: str | None = None, dtype: DTypeLike = None) -> None:
         super().__init__()
         if scale_grad_by_freq:
             raise ValueError("Embedding: scale_grad_by_freq=True is not implemented (it "
@@ -97,7 +97,9 @@ class Embedding(Module):
             if _weight.shape != (self.num_embeddings, self.embedding_dim):
                 raise ValueError(f"Embedding: _weight has shape {_weight.shape}, expected "
                                  f"({self.num_embeddings}, {self.embedding_dim})")
-            self._init_parameter("weight", _weight)
+            self._init_parameter("weight", np.asarray(host_array(_weight)))
+        if _freeze:
+            self.weight.requires_grad = False
 
     @classmethod
     def from_pretrained(cls, embeddings: Any, freeze: bool = True,
@@ -144,9 +146,10 @@ class Embedding(Module):
         xp = w._dev.xp
         idx = indices._data if isinstance(indices, Tensor) else w._dev.to_device(
             np.asarray(indices))
-        if idx.dtype.kind not in "iu" or not idx.size:
-            return  # F.embedding says what is wrong with them
-        rows = xp.unique(idx.reshape(-1) % self.num_embeddings)
+        if idx.dtype.kind not in "iu" or not idx.size or bool(
+                ((idx < 0) | (idx >= self.num_embeddings)).any()):
+            return  # F.embedding says what is wrong with them, before anything changes
+        rows = xp.unique(idx.reshape(-1))
         picked = w._data[rows]
         p = self.norm_type
         norm = xp.abs(picked).max(axis=1) if p == math.inf else \

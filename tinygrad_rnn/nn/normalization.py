@@ -122,6 +122,8 @@ class _BatchNorm(Module):
             if input.size // self.num_features <= 1:  # refused before the count changes
                 raise ValueError(f"{name}: expected more than 1 value per channel when "
                                  f"training, got input of shape {input.shape}")
+            F._check_batch_norm(input, self.running_mean, self.running_var, self.weight,
+                                self.bias)
             with no_grad():
                 self.num_batches_tracked.add_(1)
             if self.momentum is None:
@@ -236,8 +238,9 @@ class _InstanceNorm(_BatchNorm):
             raise ValueError(f"{name}: expected {self.num_features} channels, got an input of "
                              f"shape {input.shape}")
         use_input_stats = self.training or not self.track_running_stats
+        momentum = 0.0 if self.momentum is None else self.momentum  # None: kept, as torch
         y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            use_input_stats, self.momentum, self.eps)
+                            use_input_stats, momentum, self.eps)
         return y.squeeze(0) if unbatched else y
 
 

@@ -274,6 +274,24 @@ class Log2(Function):
             return gy / (x * _LN2)
 
 
+class Logit(Function):
+    """y = log(x / (1 - x)), the inverse of the sigmoid, as ``torch.logit``: -inf at 0, inf
+    at 1, NaN outside [0, 1], without NumPy's warnings.  VJP: gx = gy / (x (1 - x)), NaN
+    where x lies outside [0, 1] (as PyTorch's).  Saves x."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.xp.log(x) - self.xp.log1p(-x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        xp = self.xp
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = gy / (x * (1 - x))
+        return xp.where((x < 0) | (x > 1), xp.nan, g)
+
+
 class Log10(Function):
     """y = log10(x), exact at powers of ten.  VJP: gx = gy / (x ln 10).  Saves x.  (x <= 0 as
     ``Log2``.)"""
@@ -660,6 +678,7 @@ class ToDevice(Function):
         out = Tensor._wrap(y, dst, needs)
         if needs:
             fn.parents, fn.edges, fn.y, out._ctx = (x,), [(x._ctx, x._out)], y, fn
+            fn.shapes = (y.shape,)
         return out
 
     def backward(self, gy: Any) -> Any:

@@ -1016,7 +1016,16 @@ def index_fill(x: Tensor, axis: int, index: Tensor, value: Any) -> Tensor:
         raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got shape "
                          f"{value.shape}")
     n = x.shape[ax] if x.ndim else 1
-    a = _index_1d("index_fill", index, x, n, ax)
+    a = _index_array("index_fill", index, x)
+    if a.ndim > 1:
+        raise ValueError(f"index_fill: index must be 1-D (or 0-d), got shape "
+                         f"{tuple(a.shape)}")
+    a = a.reshape(-1)
+    bad = (a < -n) | (a >= n)
+    if a.size and bool(bad.any()):  # a negative one counts from the end, as PyTorch's
+        raise ValueError(f"index_fill: index {int(a[bad][0])} is out of range for dim {ax} "
+                         f"with size {n} (it must lie in [-{n}, {n}))")
+    a = a + n * (a < 0)
     xp = x._dev.xp
     hit = xp.zeros(n, dtype=bool)
     hit[a] = True

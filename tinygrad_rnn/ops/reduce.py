@@ -41,12 +41,16 @@ def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...
 
 
 class Sum(Function):
-    """y = Σ_axis x.  VJP: gx = gy broadcast back over the summed axes.  Saves x's shape."""
+    """y = Σ_axis x, accumulated in ``dtype`` if given, else in x's dtype, or in int64 for
+    bool and integer x (as PyTorch's).  VJP: gx = gy broadcast back over the summed axes.
+    Saves x's shape."""
 
-    def forward(self, x: Any, axis: Axis, keepdims: bool) -> Any:
+    def forward(self, x: Any, axis: Axis, keepdims: bool, dtype: Any = None) -> Any:
         self.axes = normalize_axis(axis, x.ndim)
         self.shape = x.shape
-        return x.sum(axis=self.axes, keepdims=keepdims)
+        if dtype is None and x.dtype.kind in "biu":
+            dtype = np.int64
+        return x.sum(axis=self.axes, keepdims=keepdims, dtype=dtype)
 
     def backward(self, gy: Any) -> Any:
         gy = gy.reshape(_kept_shape(self.shape, self.axes))
