@@ -397,10 +397,11 @@ REDUCE_TORCH = {
     "max": (lambda x, ax, kd: x.amax(ax, kd), lambda t, ax, kd: t.amax(_dim(t, ax), kd)),
     "min": (lambda x, ax, kd: x.amin(ax, kd), lambda t, ax, kd: t.amin(_dim(t, ax), kd)),
     # the default correction=1 on both sides
-    "var": (lambda x, ax, kd: x.var(ax, kd), lambda t, ax, kd: t.var(_dim(t, ax), keepdim=kd)),
+    "var": (lambda x, ax, kd: x.var(ax, keepdims=kd),
+            lambda t, ax, kd: t.var(_dim(t, ax), keepdim=kd)),
     "tr_functions": (
         lambda x, ax, kd: tr.sum(x, ax, kd) + tr.mean(x, ax, kd) + tr.amax(x, ax, kd)
-        - tr.amin(x, ax, kd) + tr.var(x, ax, kd),
+        - tr.amin(x, ax, kd) + tr.var(x, ax, keepdim=kd),
         lambda t, ax, kd: t.sum(_dim(t, ax), kd) + t.mean(_dim(t, ax), kd)
         + t.amax(_dim(t, ax), kd) - t.amin(_dim(t, ax), kd) + t.var(_dim(t, ax), keepdim=kd),
     ),
@@ -548,10 +549,10 @@ def test_var_default_correction_gradcheck_over_drawn_axes(device, data, keepdims
     x = tr.tensor(a, device=device, requires_grad=True)
     if n < 2:  # n - 1 = 0: warned, and inf or NaN, as PyTorch
         with pytest.warns(RuntimeWarning, match="correction=1"), np.errstate(all="ignore"):
-            out = x.var(axis, keepdims)
+            out = x.var(axis, keepdims=keepdims)
         assert not np.isfinite(out.numpy()).any()
         return
-    out = x.var(axis, keepdims)
+    out = x.var(axis, keepdims=keepdims)
     np.testing.assert_allclose(out.numpy(), a.var(axis=axes, ddof=1, keepdims=keepdims),
                                rtol=1e-10, atol=1e-12)
     f = lambda t: t.var(axis, keepdims)  # noqa: E731

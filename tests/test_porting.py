@@ -149,3 +149,20 @@ def test_cuda_helpers_take_a_device_argument():
         pytest.skip("a GPU is here")
     tr.cuda.synchronize(0)
     assert tr.cuda.memory_allocated(0) == 0
+
+
+@pytest.mark.torch
+def test_var_and_std_take_torchs_positional_unbiased_and_transpose_two_dims():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((2, 4))
+    for args, kw in [((1, False), {}), ((False,), {}), ((1, False, True), {}), ((), {}),
+                     ((0,), dict(correction=0, keepdim=True)), ((1,), dict(unbiased=False))]:
+        for f in ("var", "std"):
+            for ours, theirs in ((getattr(tr.tensor(a), f)(*args, **kw),
+                                  getattr(torch.tensor(a), f)(*args, **kw)),
+                                 (getattr(tr, f)(tr.tensor(a), *args, **kw),
+                                  getattr(torch, f)(torch.tensor(a), *args, **kw))):
+                assert ours.shape == tuple(theirs.shape), (f, args, kw)
+                np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    assert tr.transpose(tr.ones(2, 3), 0, 1).shape == (3, 2)
+    assert tr.transpose(tr.ones(2, 3, 4), (2, 0, 1)).shape == (4, 2, 3)  # NumPy's form too

@@ -28,7 +28,7 @@ REDUCTIONS = {
     "max": (lambda x, ax, kd: x.amax(ax, kd), lambda a, ax, kd: a.max(axis=ax, keepdims=kd)),
     "min": (lambda x, ax, kd: x.amin(ax, kd), lambda a, ax, kd: a.min(axis=ax, keepdims=kd)),
     "logsumexp": (lambda x, ax, kd: x.logsumexp(ax, kd), _np_logsumexp),
-    "var": (lambda x, ax, kd: x.var(ax, kd, correction=0),
+    "var": (lambda x, ax, kd: x.var(ax, keepdims=kd, correction=0),
             lambda a, ax, kd: a.var(axis=ax, keepdims=kd)),
 }
 

@@ -33,7 +33,7 @@ AXES = [None, 0, 1, -1, (0, 1)]
 @pytest.mark.parametrize("axis", AXES, ids=str)
 def test_std_matches_torch(axis, keepdims, correction):
     a = _rng(1).standard_normal((3, 4))
-    _compare_with_torch(lambda x: x.std(axis, keepdims, correction),
+    _compare_with_torch(lambda x: x.std(axis, keepdims=keepdims, correction=correction),
                         lambda t: t.std(dim=axis, keepdim=keepdims, correction=correction), [a])
 
 

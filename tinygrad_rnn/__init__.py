@@ -139,7 +139,6 @@ from .ops.reduce import (
     mean,
     median,
     std_mean,
-    var,
     var_mean,
 )
 from .ops.reduce import any_ as any  # noqa: F401  (as all)
@@ -232,8 +231,8 @@ _NUMBER_FIRST = {"add", "sub", "mul", "div", "pow", "remainder", "floor_divide",
 _METHODS_AS_FUNCTIONS = (
     "eq", "ne", "lt", "gt", "le", "ge", "square", "reciprocal", "rsqrt", "tril", "triu",
     "nonzero", "argwhere", "roll", "movedim", "moveaxis", "unflatten", "select", "narrow",
-    "flatten", "permute", "swapaxes", "std", "masked_fill", "numel", "add", "sub", "mul", "div",
-    "pow", "neg", "negative", "lerp", "addmm", "baddbmm", "norm", "prod", "scatter",
+    "flatten", "permute", "swapaxes", "std", "var", "masked_fill", "numel", "add", "sub", "mul",
+    "div", "pow", "neg", "negative", "lerp", "addmm", "baddbmm", "norm", "prod", "scatter",
     "scatter_add", "repeat_interleave", "logical_and", "logical_or", "logical_xor",
     "logical_not", "isclose", "remainder", "fmod", "floor_divide", "true_divide", "addcmul",
     "addcdiv", "logit",

@@ -1287,21 +1287,27 @@ class Tensor:
         return mean(self, axis, keepdims, dtype=dtype)
 
     @torch_names
-    def var(
-        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1,
-        *, unbiased: bool | None = None
-    ) -> Tensor:
-        """The variance, dividing by n - correction (PyTorch's ``unbiased=False`` is
-        correction 0)."""
-        return var(self, axis, keepdims, correction if unbiased is None else int(unbiased))
+    def var(self, axis: int | Sequence[int] | bool | None = None, unbiased: bool | None = None,
+            keepdims: bool = False, *, correction: int | None = None) -> Tensor:
+        """The variance, dividing by n - correction (1 by default; ``unbiased=False`` is 0),
+        in PyTorch's argument order: ``x.var(dim, unbiased, keepdim)``, ``x.var(False)`` (all
+        elements, biased), ``x.var(dim, correction=0, keepdim=True)``."""
+        if isinstance(axis, (bool, np.bool_)):  # PyTorch's var(unbiased) form
+            if unbiased is not None:
+                raise TypeError("var: unbiased given twice")
+            axis, unbiased = None, bool(axis)
+        return var(self, axis, keepdims, _correction("var", correction, unbiased))
 
     @torch_names
-    def std(
-        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1,
-        *, unbiased: bool | None = None
-    ) -> Tensor:
-        """sqrt(var); where var is 0 the gradient is 0 (as PyTorch), not 0 / 0."""
-        c = correction if unbiased is None else int(unbiased)
+    def std(self, axis: int | Sequence[int] | bool | None = None, unbiased: bool | None = None,
+            keepdims: bool = False, *, correction: int | None = None) -> Tensor:
+        """sqrt(var) (``var``'s arguments, in PyTorch's order); where var is 0 the gradient
+        is 0 (as PyTorch), not 0 / 0."""
+        if isinstance(axis, (bool, np.bool_)):  # PyTorch's std(unbiased) form
+            if unbiased is not None:
+                raise TypeError("std: unbiased given twice")
+            axis, unbiased = None, bool(axis)
+        c = _correction("std", correction, unbiased)
         return var(self, axis, keepdims, c)._pow_or_zero(0.5)
 
     @torch_names
@@ -2961,5 +2967,14 @@ from .ops.movement import (  # noqa: E402
     unbind,
     unsqueeze,
 )
-from .ops.reduce import Max, Sum, cumsum, logsumexp, mean, normalize_axis, var  # noqa: E402
+from .ops.reduce import (  # noqa: E402
+    Max,
+    Sum,
+    _correction,
+    cumsum,
+    logsumexp,
+    mean,
+    normalize_axis,
+    var,
+)
 from .ops.tensor_xp import TensorXP  # noqa: E402

@@ -406,8 +406,16 @@ def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
     return x.reshape(tuple(shape))
 
 
-def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
-    return x.transpose(tuple(axes) if axes is not None else ())
+def transpose(x: Tensor, *axes: Any, dim0: int | None = None, dim1: int | None = None
+              ) -> Tensor:
+    """``x.transpose(...)``: ``transpose(x, dim0, dim1)`` swaps two axes, as
+    ``torch.transpose``; ``transpose(x, axes)`` with one sequence permutes them, as NumPy's;
+    ``transpose(x)`` reverses them."""
+    if len(axes) == 1 and axes[0] is None:  # NumPy's transpose(x, None)
+        axes = ()
+    if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+        axes = tuple(axes[0])
+    return x.transpose(*axes, dim0=dim0, dim1=dim1)
 
 
 @torch_names
