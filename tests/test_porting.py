@@ -166,3 +166,20 @@ def test_var_and_std_take_torchs_positional_unbiased_and_transpose_two_dims():
                 np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
     assert tr.transpose(tr.ones(2, 3), 0, 1).shape == (3, 2)
     assert tr.transpose(tr.ones(2, 3, 4), (2, 0, 1)).shape == (4, 2, 3)  # NumPy's form too
+
+
+def test_to_cuda_and_backward_take_torchs_extra_arguments():
+    x = tr.ones(2)
+    assert x.to("cpu", non_blocking=True) is x and x.to(tr.float64, True).dtype == tr.float64
+    assert x.to(tr.zeros(1, dtype="float64")).dtype == tr.float64 and x.to(x) is x
+    y = x.to("cpu", copy=True)
+    assert y is not x and y.tolist() == x.tolist() and x.pin_memory() is x
+    m = nn.Linear(2, 2).to("cpu", non_blocking=True).to(tr.zeros(1, dtype="float64"))
+    assert m.weight.dtype == tr.float64
+    assert repr(nn.Dropout(0.2, inplace=True)) == "Dropout(p=0.2, inplace=True)"
+    w, b = tr.ones(2, requires_grad=True), tr.ones(2, requires_grad=True)
+    h = w * 3
+    (h * b).sum().backward(inputs=[w])  # only w's .grad
+    assert w.grad.tolist() == [3.0, 3.0] and b.grad is None
+    (w * 2).sum().backward(inputs=w)
+    assert w.grad.tolist() == [5.0, 5.0]

@@ -552,9 +552,11 @@ def binary_cross_entropy_with_logits(
     return _reduce(loss if w is None else loss * w, reduction)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+            ) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (in training;
-    the identity otherwise). The mask comes from ``tr.manual_seed``'s generator."""
+    the identity otherwise). The mask comes from ``tr.manual_seed``'s generator.
+    ``inplace=True`` is taken and gives a new tensor, as the activations' ``inplace``."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ValueError(f"dropout probability must be a number in [0, 1], got {p!r}")
     if not training or p == 0:

@@ -445,15 +445,15 @@ def load(path: str | os.PathLike[str] | BinaryIO, device: str | None = None,
     on any machine). ``map_location``, PyTorch's name, is the same, in PyTorch's forms: a
     device name, a ``torch.device``, a dict of saved location to device, or a function such as
     ``lambda storage, loc: storage`` (the CPU); everything loads on one device. NumPy arrays
-    and scalars
-    stay on the host. ``weights_only=True`` (PyTorch's safe mode) is what loading always is
-    here, so it is accepted, and ``False`` refused. Raises ``FileNotFoundError`` for
+    and scalars stay on the host. Loading is always PyTorch's safe ``weights_only=True``: it
+    never runs code. ``weights_only=False``, which ported code passes since PyTorch 2.6, is
+    taken and loads the same way (a pickled object outside the allowlist is still refused,
+    naming it). Raises ``FileNotFoundError`` for
     a missing file and ``ValueError`` for anything that is not an intact checkpoint of a format
     version this code reads, naming the path and the problem.
     """
-    if weights_only is not True:
-        raise ValueError("load: weights_only=False is not offered: a checkpoint here never runs "
-                         "code on load (PyTorch's weights_only=True), whatever it holds")
+    if weights_only not in (True, False, None):
+        raise TypeError(f"load: weights_only must be True or False, got {weights_only!r}")
     if map_location is not None:
         if device is not None:
             raise TypeError("load: give device= or map_location=, not both")

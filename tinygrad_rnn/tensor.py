@@ -580,11 +580,22 @@ class Tensor:
         other (``x * x.detach()``)."""
         return _view(self, Tensor._wrap(self._data.view(), self._dev, False), "detach", None)
 
-    def to(self, device: str | None = None, dtype: DTypeLike = None) -> Tensor:
+    def to(self, device: Any = None, dtype: Any = None, non_blocking: bool = False,
+           copy: bool = False, *, memory_format: Any = None) -> Tensor:
         """This tensor on another device and/or with another dtype (differentiable).
-        ``x.to("float64")`` or ``x.to(np.float64)``: a dtype alone, as in PyTorch."""
+        ``x.to("float64")`` or ``x.to(np.float64)``: a dtype alone, as in PyTorch;
+        ``x.to(other)``: other's device and dtype. ``copy=True`` gives a new tensor even where
+        nothing changes; ``non_blocking`` and ``memory_format`` are taken and change nothing
+        (copies here are synchronous, and arrays are laid out as NumPy lays them out)."""
+        if isinstance(device, Tensor):  # to(other, non_blocking, copy)
+            other = device
+            if isinstance(dtype, (bool, np.bool_)):
+                non_blocking, copy, dtype = dtype, non_blocking, None
+            device, dtype = other.device, other.dtype
+        elif isinstance(dtype, (bool, np.bool_)):  # to(dtype, non_blocking, copy)
+            non_blocking, copy, dtype = dtype, non_blocking, None
         device, dtype = _device_or_dtype(device, dtype)
-        out = self
+        out = self if not copy else self.clone()
         if dtype is not None and resolve_dtype(dtype) != self.dtype:
             if resolve_dtype(dtype).kind not in "fc":  # integers never carry gradients
                 out = out.detach()
@@ -593,11 +604,20 @@ class Tensor:
             out = ToDevice.apply(out, device=get_device(device))
         return out
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format: Any = None) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
+    def cuda(self, device: int | str | None = None, non_blocking: bool = False,
+             memory_format: Any = None) -> Tensor:
+        """On the GPU (``device``: its index or name), as PyTorch's."""
+        return self.to("cuda" if device is None else
+                       f"cuda:{device}" if isinstance(device, (int, np.integer)) else device)
+
+    def pin_memory(self) -> Tensor:
+        """This tensor itself: host memory is not pinned here (copies to the GPU are
+        synchronous anyway), so ``pin_memory=True`` loaders and ``x.pin_memory()`` run as
+        they are."""
+        return self
 
     def astype(self, dtype: DTypeLike) -> Tensor:
         return self.to(dtype=dtype)
@@ -699,19 +719,38 @@ class Tensor:
         return g
 
     def backward(
-        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+        inputs: Tensor | Sequence[Tensor] | None = None
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
         ``gradient`` is the upstream gradient (required unless this tensor has one element).
         The graph is freed afterwards unless ``retain_graph`` (default: ``create_graph``).
-        With ``create_graph=True`` the stored gradients are themselves differentiable.
+        With ``create_graph=True`` the stored gradients are themselves differentiable. With
+        ``inputs``, as PyTorch's, only those tensors' ``.grad`` take their gradients (leaves
+        or not); every other ``.grad`` stays as it was.
         """
         self._refresh()
         g = self._initial_grad(gradient, create_graph)
         if retain_graph is None:
             retain_graph = create_graph
-        autograd.run_backward(self, g, retain_graph, create_graph)
+        if inputs is None:
+            autograd.run_backward(self, g, retain_graph, create_graph)
+            return
+        ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        if not ins or not all(isinstance(t, Tensor) and t.requires_grad for t in ins):
+            raise ValueError("backward: inputs must be a tensor or tensors that require grad")
+        found = autograd.run_backward(self, g, retain_graph, create_graph, inputs=ins)
+        for t, gi in zip(ins, found or ()):
+            if gi is None:
+                continue
+            gt = gi if isinstance(gi, Tensor) else Tensor._wrap(gi, t._dev)
+            if t.grad is None:
+                t.grad = gt
+            elif create_graph:
+                t.grad = t.grad + gt
+            else:
+                _set_values(t.grad, t.grad._data + gt._data, "backward")
 
     # ---- arithmetic (each one op; a scalar or array operand becomes a constant) ----------
     def _lift(self, other: Any) -> Tensor:

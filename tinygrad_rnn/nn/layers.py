@@ -173,17 +173,17 @@ class Embedding(Module):
 class Dropout(Module):
     """Zeroes elements with probability ``p`` in training mode; the identity in eval mode."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
             raise ValueError(f"dropout probability must be a number in [0, 1], got {p!r}")
-        self.p = p
+        self.p, self.inplace = p, bool(inplace)  # inplace: taken, a new tensor all the same
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Sequential(_ModuleSequence):

@@ -357,15 +357,21 @@ class Module:
     def cpu(self) -> Module:
         return self.to(device="cpu")
 
-    def cuda(self) -> Module:
-        return self.to(device="cuda")
+    def cuda(self, device: int | str | None = None) -> Module:
+        """Every parameter and buffer on the GPU (``device``: its index or name)."""
+        return self.to(device="cuda" if device is None else
+                       f"cuda:{device}" if isinstance(device, (int, np.integer)) else device)
 
-    def to(self, device: str | None = None, dtype: DTypeLike = None) -> Module:
+    def to(self, device: Any = None, dtype: DTypeLike = None, non_blocking: bool = False
+           ) -> Module:
         """Move (and/or cast) every parameter and its gradient in place: the Parameter objects
         stay the same, so an optimizer built before keeps working. ``m.to(np.float64)``: a
         dtype alone, as in PyTorch. Buffers move too, and are cast if floating-point (an
         integer count stays one); as in PyTorch they are replaced by new tensors, except where
-        nothing changes."""
+        nothing changes. ``m.to(tensor)`` takes the tensor's device and dtype (a floating
+        one); ``non_blocking`` is taken and changes nothing, as ``Tensor.to``'s."""
+        if isinstance(device, Tensor):
+            device, dtype = device.device, device.dtype if device.dtype.kind == "f" else None
         device, dtype = _device_or_dtype(device, dtype)
         dev = get_device(device) if device is not None else None
         dt = param_dtype(dtype, "Module.to") if dtype is not None else None
