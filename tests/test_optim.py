@@ -469,7 +469,7 @@ def test_state_dict_round_trip_continues_exactly(device, cls, kwargs):
     run_ours(opt_a, params_a, 4)
     sd = opt_a.state_dict()
     assert_plain(sd)
-    assert sorted(sd["state"]) == ["0", "1", "2"]
+    assert sorted(sd["state"]) == [0, 1, 2]
     assert [g["params"] for g in sd["param_groups"]] == [[0], [1, 2]]
     for k, entry in sd["state"].items():
         for n, v in entry.items():
@@ -508,17 +508,17 @@ def test_load_state_dict_refuses_and_changes_nothing():
     cases = [
         (bad(lambda sd: sd["param_groups"].append(dict(sd["param_groups"][0]))), "2 parameter"),
         (bad(lambda sd: sd["param_groups"][0]["params"].pop()), "has 2 parameters"),
-        (bad(lambda sd: sd["state"]["1"].update(exp_avg=np.zeros(5))), r"shape \(5,\)"),
-        (bad(lambda sd: sd["state"]["0"].pop("exp_avg_sq")), "lacks"),
-        (bad(lambda sd: sd["state"]["0"].update(momentum_buffer=np.zeros(SHAPES[0]))),
+        (bad(lambda sd: sd["state"][1].update(exp_avg=np.zeros(5))), r"shape \(5,\)"),
+        (bad(lambda sd: sd["state"][0].pop("exp_avg_sq")), "lacks"),
+        (bad(lambda sd: sd["state"][0].update(momentum_buffer=np.zeros(SHAPES[0]))),
          "unexpected"),
-        (bad(lambda sd: sd["state"].update({"7": sd["state"]["0"]})), "no parameter"),
+        (bad(lambda sd: sd["state"].update({7: sd["state"][0]})), "no parameter"),
         (bad(lambda sd: sd["param_groups"][0].update(lr=-1.0)), "learning rate"),
         (bad(lambda sd: sd["param_groups"][0].update(betas=[0.9, 1.5])), "beta"),
         (bad(lambda sd: sd["param_groups"][0].pop("eps")), "lacks the options"),
-        (bad(lambda sd: sd["state"]["0"].update(step=-2)), "non-negative integer"),
-        (bad(lambda sd: sd["state"]["0"].update(step=math.inf)), "non-negative integer"),
-        (bad(lambda sd: sd["state"]["0"].update(step=math.nan)), "non-negative integer"),
+        (bad(lambda sd: sd["state"][0].update(step=-2)), "non-negative integer"),
+        (bad(lambda sd: sd["state"][0].update(step=math.inf)), "non-negative integer"),
+        (bad(lambda sd: sd["state"][0].update(step=math.nan)), "non-negative integer"),
         (bad(lambda sd: sd["param_groups"][0].update(differentiable=True)),
          "differentiable=True"),
         (bad(lambda sd: sd["param_groups"][0].update(decoupled_weight_decay=True)),
@@ -536,7 +536,7 @@ def test_load_state_dict_refuses_and_changes_nothing():
     opt.load_state_dict(good)  # a sound one still loads
     str_keys = {**good, "state": {str(k): v for k, v in good["state"].items()}}
     opt.load_state_dict(str_keys)  # as a JSON-like writer may store the indices
-    assert sorted(opt.state_dict()["state"]) == ["0", "1", "2"]
+    assert sorted(opt.state_dict()["state"]) == [0, 1, 2]
 
 
 def test_load_state_dict_casts_to_parameter_dtype():
@@ -562,7 +562,7 @@ def test_params_without_grad_are_skipped(device, cls, kwargs):
     np.testing.assert_array_equal(params[0].numpy(), INIT[0])
     np.testing.assert_array_equal(params[2].numpy(), INIT[2])
     assert not np.array_equal(params[1].numpy(), INIT[1])
-    assert list(opt.state_dict()["state"]) == ["1"]
+    assert list(opt.state_dict()["state"]) == [1]
     opt.zero_grad()
     assert all(p.grad is None for p in params)
 
@@ -963,3 +963,43 @@ def test_a_schedule_written_for_pytorch_with_get_lr_runs_as_torch(base, sequenti
         return lrs
 
     np.testing.assert_allclose(trace(tr, optim), trace(torch, torch.optim), rtol=1e-12)
+
+
+@pytest.mark.torch
+def test_a_run_saved_here_in_torchs_format_resumes_in_torch_with_its_state():
+    """The optimizer's state keyed by ints, as torch's: torch takes it with its moments;
+    LambdaLR's and CyclicLR's states carry what torch's load needs."""
+    import io
+
+    torch = pytest.importorskip("torch")
+    w0 = np.random.default_rng(0).standard_normal(3)
+    p = tr.tensor(w0, requires_grad=True)
+    opt = optim.Adam([p], lr=0.1)
+    sched = optim.lr_scheduler.LambdaLR(opt, lambda e: 0.9 ** e)
+    for _ in range(3):
+        opt.zero_grad()
+        ((p - 1) ** 2).sum().backward()
+        opt.step()
+        sched.step()
+    buf = io.BytesIO()
+    tr.save({"opt": opt.state_dict(), "sched": sched.state_dict(), "w": p.detach()}, buf,
+            format="torch")
+    buf.seek(0)
+    ck = torch.load(buf)
+    tp = torch.tensor(ck["w"].numpy(), requires_grad=True)
+    topt = torch.optim.Adam([tp], lr=0.1)
+    tsched = torch.optim.lr_scheduler.LambdaLR(topt, lambda e: 0.9 ** e)
+    topt.load_state_dict(ck["opt"])
+    tsched.load_state_dict(ck["sched"])
+    for _ in range(3):
+        for w, o, s in ((p, opt, sched), (tp, topt, tsched)):
+            o.zero_grad()
+            ((w - 1) ** 2).sum().backward()
+            o.step()
+            s.step()
+    np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-12)
+    cyc = optim.lr_scheduler.CyclicLR(optim.SGD([tr.zeros(1, requires_grad=True)], lr=1.0),
+                                      0.1, 1.0)
+    torch.optim.lr_scheduler.CyclicLR(torch.optim.SGD([torch.zeros(1, requires_grad=True)],
+                                                      lr=1.0), 0.1, 1.0).load_state_dict(
+        cyc.state_dict())

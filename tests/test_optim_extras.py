@@ -142,7 +142,7 @@ def test_state_dict_mid_run_continues_exactly(device, cls, kwargs):
     run_ours(opt_a, params_a, 7)
     sd = opt_a.state_dict()
     assert_plain(sd)
-    assert sorted(sd["state"]) == ["0", "1", "2"]
+    assert sorted(sd["state"]) == [0, 1, 2]
     params_b = make_params(device, [p.numpy() for p in params_a])
     opt_b = cls(grouped(params_b, [([0], {}), ([1, 2], {})]), **kwargs)
     opt_b.load_state_dict(sd)
@@ -171,9 +171,9 @@ def test_torch_state_mid_run_loads_and_goes_on_as_torch(name, kwargs):
     torch_steps(torch, topt, theirs, 9)
     assert_moves_equal([p.numpy() for p in params], [t.detach().numpy() for t in theirs])
     ours_state, torch_state = opt.state_dict()["state"], topt.state_dict()["state"]
-    assert set(ours_state["0"]) == set(torch_state[0])
+    assert set(ours_state[0]) == set(torch_state[0])
     for n, v in torch_state[0].items():
-        np.testing.assert_allclose(ours_state["0"][n], v.numpy(), rtol=1e-9)
+        np.testing.assert_allclose(ours_state[0][n], v.numpy(), rtol=1e-9)
 
 
 def test_nadam_keeps_mu_product_as_a_number_and_checks_it_on_load():
@@ -181,12 +181,12 @@ def test_nadam_keeps_mu_product_as_a_number_and_checks_it_on_load():
     opt = optim.NAdam(params, lr=0.01)
     run_ours(opt, params, 3)
     sd = opt.state_dict()
-    assert type(sd["state"]["0"]["mu_product"]) is float and 0 < sd["state"]["0"]["mu_product"] < 1
-    bad = {**sd, "state": {**sd["state"], "0": {**sd["state"]["0"], "mu_product": "x"}}}
+    assert type(sd["state"][0]["mu_product"]) is float and 0 < sd["state"][0]["mu_product"] < 1
+    bad = {**sd, "state": {**sd["state"], 0: {**sd["state"][0], "mu_product": "x"}}}
     with pytest.raises(ValueError, match=r"mu_product'\] must be a finite number"):
         opt.load_state_dict(bad)
-    opt.load_state_dict({**sd, "state": {**sd["state"], "0": {
-        **sd["state"]["0"], "mu_product": np.array(0.5)}}})  # a 0-d array is its number
+    opt.load_state_dict({**sd, "state": {**sd["state"], 0: {
+        **sd["state"][0], "mu_product": np.array(0.5)}}})  # a 0-d array is its number
     assert opt.state[params[0]]["mu_product"] == 0.5
 
 

@@ -11,7 +11,7 @@ import struct
 import subprocess
 import sys
 import zipfile
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -326,7 +326,8 @@ def test_format_is_a_zip_of_json_manifest_and_npy_members(tmp_path: Path) -> Non
         assert names[0] == "manifest.json"
         assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist())
         m = json.loads(zf.read("manifest.json"))
-        assert (m["format"], m["version"]) == (S.FORMAT_NAME, S.FORMAT_VERSION) == (
+        # version 1: nothing here needs version 2, so older readers read it
+        assert (m["format"], m["version"]) == (S.FORMAT_NAME, 1) == (
             "tinygrad_rnn.checkpoint", 1)
         items = dict(m["root"]["items"])
         assert items["a"] == {"type": "ndarray", "member": "arrays/0.npy", "dtype": "<i4",
@@ -346,19 +347,19 @@ def test_format_is_a_zip_of_json_manifest_and_npy_members(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("obj, where, what", [
-    ({"a": [1, {"b": {1, 2}}]}, "obj['a'][1]['b']", "set"),
+    ({"a": [1, {"b": {1, 2j}}]}, "obj['a'][1]['b']", "complex"),  # in a set
     ({"model": object()}, "obj['model']", "object"),
-    ([1, (2, b"x")], "obj[1][1]", "bytes"),
+    ([1, (2, bytearray(b"x"))], "obj[1][1]", "bytearray"),
     ({"z": 1j}, "obj['z']", "complex"),
     ({"m": tr.nn.Linear(2, 2)}, "obj['m']", "Linear"),
-    ({"o": OrderedDict(a=1)}, "obj['o']", "subclass"),
+    ({"o": Counter(a=1)}, "obj['o']", "subclass"),
     ({"s": np.array(["x", "y"])}, "obj['s']", "dtype <U1"),
     ({"o": np.array([None], dtype=object)}, "obj['o']", "dtype object"),
     ({"d": np.array(["2020-01-01"], dtype="datetime64[D]")}, "obj['d']", "datetime64"),
     ({"r": np.zeros(2, dtype=[("a", "<f4")])}, "obj['r']", "dtype"),
     ({"m": np.ma.masked_array([1, 2])}, "obj['m']", "MaskedArray"),
     ({"g": np.str_("x")}, "obj['g']", "NumPy scalar"),
-    ({"k": {"inner": {3: "x"}}}, "obj['k']['inner']", "dict keys must be str"),
+    ({"k": {"inner": {frozenset([3]): "x"}}}, "obj['k']['inner']", "dict keys must be str, int"),
 ])
 def test_unsupported_objects_raise_type_error_before_writing(
         tmp_path: Path, obj: Any, where: str, what: str) -> None:
@@ -532,7 +533,7 @@ def _write_bad_json(p: Path) -> None:
 
 def _write_future_version(p: Path) -> None:
     S.save([1], p)
-    rewrite(p, {**manifest_of(p), "version": 2})
+    rewrite(p, {**manifest_of(p), "version": S.FORMAT_VERSION + 1})
 
 
 @pytest.mark.parametrize("make, message", [
@@ -543,7 +544,7 @@ def _write_future_version(p: Path) -> None:
     (_write_npz, "no manifest.json"),
     (_write_other_zip, "format 'something.else'"),
     (_write_bad_json, "not valid JSON"),
-    (_write_future_version, "unsupported checkpoint format version 2"),
+    (_write_future_version, "unsupported checkpoint format version 3"),
 ])
 def test_load_other_files_raise_value_error(tmp_path: Path, make: Any, message: str) -> None:
     p = tmp_path / "f.ckpt"
@@ -719,3 +720,23 @@ def test_load_takes_torchs_map_location_forms():
         tr.load(buf, map_location={"cuda:0": "cpu", "cpu": "cuda:0"})
     with pytest.raises(TypeError, match="map_location must be"):
         tr.load(buf, map_location=3)
+
+
+def test_version_2_keeps_int_keys_ordered_dicts_sets_bytes_and_namespaces(tmp_path: Path) -> None:
+    """What training scripts checkpoint besides arrays: a vocabulary keyed by ints, a state
+    dict with its prefix stripped into an OrderedDict, the script's argparse arguments."""
+    import argparse
+
+    obj = {"itos": {0: "<pad>", 1: "a", -5: "b"}, "pairs": {(1, "x"): 2.5, None: True, 1.5: 0},
+           "sd": OrderedDict([("w", tr.ones(2)), ("b", np.zeros(1))]),
+           "args": argparse.Namespace(lr=0.1, layers=2, name="lstm"),
+           "seen": {3, 1, 2}, "frozen": frozenset({"a"}), "raw": b"\x00\xff"}
+    out = roundtrip(obj, tmp_path / "v2.ckpt")
+    assert out["itos"] == obj["itos"] and list(out["itos"]) == [0, 1, -5]
+    assert out["pairs"] == obj["pairs"] and type(out["sd"]) is OrderedDict
+    assert list(out["sd"]) == ["w", "b"] and out["sd"]["w"].tolist() == [1.0, 1.0]
+    assert out["args"] == obj["args"] and out["seen"] == {1, 2, 3}
+    assert out["frozen"] == frozenset({"a"}) and out["raw"] == b"\x00\xff"
+    assert manifest_of(tmp_path / "v2.ckpt")["version"] == 2
+    S.save(obj, tmp_path / "again.ckpt")  # equal objects, identical files
+    assert (tmp_path / "again.ckpt").read_bytes() == (tmp_path / "v2.ckpt").read_bytes()

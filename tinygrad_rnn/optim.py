@@ -16,9 +16,9 @@ the parameter's device too and follows it if ``Module.to`` moves the parameter.
 
 ``state_dict()`` gives a plain structure (dicts, lists, Python numbers, strings, bools, None and
 host NumPy arrays) with per-parameter state keyed by the parameter's index in the order of the
-param groups, as in PyTorch, written as a string so that ``tr.save`` can store it::
+param groups, as in PyTorch (an int; ``load_state_dict`` takes it as a string too)::
 
-    {"state": {"0": {"step": 3, "exp_avg": ndarray, ...}, ...},
+    {"state": {0: {"step": 3, "exp_avg": ndarray, ...}, ...},
      "param_groups": [{"lr": 0.001, "betas": [0.9, 0.999], ..., "params": [0, 1, ...]}]}
 
 The schedules set each group's ``lr`` from a closed form of the step count (PyTorch computes the
@@ -301,8 +301,11 @@ class Optimizer:
     # ---- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Options and state as a plain structure (host NumPy copies of every array), with
-        parameters numbered in group order. The state is keyed by that number written as a
-        string ("0", "1", ...), so that ``tr.save`` (string keys only) can write it as is."""
+        parameters numbered in group order, the state keyed by those numbers (ints), as
+        PyTorch's: ``tr.save`` writes it as it is, in either format, and ``torch.load`` of a
+        ``format="torch"`` file gives what ``torch.optim``'s ``load_state_dict`` takes.
+        ``load_state_dict`` also takes the numbers as strings, as earlier versions wrote
+        them."""
         index: dict[int, int] = {}
         groups = []
         for i, group in enumerate(self.param_groups):
@@ -316,7 +319,7 @@ class Optimizer:
                 st = self.state.get(p)
                 if st:
                     k = index[id(p)]
-                    state[str(k)] = {n: _plain(v, f"state[{k}][{n!r}]") for n, v in st.items()}
+                    state[k] = {n: _plain(v, f"state[{k}][{n!r}]") for n, v in st.items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
@@ -1091,7 +1094,7 @@ class LRScheduler:
         if not isinstance(state_dict, Mapping):
             return ["expected a dict, as state_dict() gives"]
         problems = []
-        missing = [k for k in own if k not in state_dict]
+        missing = [k for k in own if k not in state_dict and k not in _TORCH_ONLY]
         unexpected = [k for k in state_dict if k not in own and k not in _TORCH_ONLY]
         if missing or unexpected:
             problems.append(f"missing keys {missing}, unexpected keys {unexpected}")
@@ -1114,7 +1117,8 @@ class LRScheduler:
 
     def _apply_state(self, state_dict: Mapping[str, Any]) -> None:
         for k in self.state_dict():
-            setattr(self, k, _plain(state_dict[k], k))
+            if k not in _TORCH_ONLY:  # (what PyTorch's load needs, not ours)
+                setattr(self, k, _plain(state_dict[k], k))
 
 
 class StepLR(LRScheduler):
@@ -1219,8 +1223,10 @@ class LambdaLR(LRScheduler):
         return [base * float(f(t)) for base, f in zip(self.base_lrs, self._lr_lambdas)]
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: _plain(v, k) for k, v in vars(self).items()
-                if k not in ("optimizer", "_lr_lambdas")}
+        # lr_lambdas: None for each plain function, as PyTorch writes it (its load needs it)
+        return {**{k: _plain(v, k) for k, v in vars(self).items()
+                   if k not in ("optimizer", "_lr_lambdas")},
+                "lr_lambdas": [None] * len(self._lr_lambdas)}
 
 
 def _lambdas(sched: LRScheduler, optimizer: Any, lr_lambda: Any) -> list[Callable[[int], float]]:
@@ -1258,8 +1264,10 @@ class MultiplicativeLR(LRScheduler):
         return [lr * float(f(t)) for lr, f in zip(lrs, self._lr_lambdas)]
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: _plain(v, k) for k, v in vars(self).items()
-                if k not in ("optimizer", "_lr_lambdas")}
+        # lr_lambdas: None for each plain function, as PyTorch writes it (its load needs it)
+        return {**{k: _plain(v, k) for k, v in vars(self).items()
+                   if k not in ("optimizer", "_lr_lambdas")},
+                "lr_lambdas": [None] * len(self._lr_lambdas)}
 
 
 class ConstantLR(LRScheduler):
@@ -1399,7 +1407,7 @@ class _Composite(LRScheduler):
         for s, d in zip(self._schedulers, state_dict["_schedulers"]):
             s._apply_state(d)
         for k in self.state_dict():
-            if k != "_schedulers":
+            if k != "_schedulers" and k not in _TORCH_ONLY:
                 setattr(self, k, _plain(state_dict[k], k))
 
 
@@ -1625,8 +1633,9 @@ class CyclicLR(LRScheduler):
                           for low, top in zip(self.base_momentums, self.max_momentums)])
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: _plain(v, k) for k, v in vars(self).items()
-                if k not in ("optimizer", "_scale_fn_custom")}
+        return {**{k: _plain(v, k) for k, v in vars(self).items()
+                   if k not in ("optimizer", "_scale_fn_custom")},
+                "_scale_fn_custom": None}  # a function is not saved, as in PyTorch
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         def values(name: str) -> Callable[[Any], Any]:

@@ -1,8 +1,10 @@
 """Checkpoints: ``save(obj, path)`` and ``load(path, device=None)``, without pickle.
 
-``obj`` is a nested structure of ``dict`` (string keys), ``list``, ``tuple``, ``None``, ``bool``,
-``int`` (any size), ``float`` (nan and inf included), ``str``, NumPy arrays of a numeric or bool
-dtype (any shape, 0-d and empty included), NumPy scalars of such a dtype, and ``Tensor`` objects.
+``obj`` is a nested structure of ``dict`` and ``OrderedDict`` (keys: strings, numbers, bools,
+None or tuples of them), ``list``, ``tuple``, ``set``, ``None``, ``bool``, ``int`` (any size),
+``float`` (nan and inf included), ``str``, ``bytes``, ``argparse.Namespace``, NumPy arrays of a
+numeric or bool dtype (any shape, 0-d and empty included), NumPy scalars of such a dtype, and
+``Tensor`` objects.
 A model's ``state_dict()``, an optimizer's ``state_dict()`` and
 ``tinygrad_rnn.random.get_rng_state()`` all fit. It loads back equal in every detail: container
 types (tuple is not list, ``True`` is not ``1``, dict order), dtypes (byte order included), shapes
@@ -18,13 +20,16 @@ file is written under a temporary name in the target's directory, flushed, fsync
 renamed over the target with ``os.replace``, so a crash mid-write leaves the previous file as it
 was. Equal objects give byte-identical files.
 
-Format (``tinygrad_rnn.checkpoint``, version 1)
------------------------------------------------
+Format (``tinygrad_rnn.checkpoint``, versions 1 and 2)
+------------------------------------------------------
 A ZIP archive, members stored uncompressed (ZIP64 where needed):
 
 - ``manifest.json`` (the first member): UTF-8 JSON ::
 
       {"format": "tinygrad_rnn.checkpoint", "version": 1, "root": NODE}
+
+  (version 2 when the object needs a node marked "version 2" below: a file that needs
+  none is written as version 1, which older readers read)
 
 - ``arrays/<i>.npy`` for i = 0, 1, ...: one array each, in the standard ``.npy`` format
   (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html), never object dtype.
@@ -42,7 +47,14 @@ A NODE is a JSON object whose ``"type"`` says what it holds:
 ``"str"``           ``"value"``: the string
 ``"list"``          ``"items"``: a list of NODEs
 ``"tuple"``         ``"items"``: a list of NODEs
-``"dict"``          ``"items"``: a list of ``[key, NODE]`` pairs, in order; keys are strings
+``"dict"``          ``"items"``: a list of ``[key, NODE]`` pairs, in order; keys are strings,
+                    or, with ``"keyed": true`` (version 2), each key is a NODE (an int, float,
+                    bool, None, str or a tuple of them: an optimizer's state, a vocabulary)
+``"ordered_dict"``  as ``"dict"`` (version 2); loads as a ``collections.OrderedDict``
+``"set"``           ``"items"``: its members' NODEs (version 2); ``"frozenset"`` likewise
+``"bytes"``         ``"value"``: the bytes as hex digits (version 2)
+``"namespace"``     ``"items"``: ``[name, NODE]`` pairs (version 2); loads as an
+                    ``argparse.Namespace`` (a script's arguments, as checkpoints keep them)
 ``"ndarray"``       ``"member"`` (the ``.npy`` member's name), ``"dtype"`` (NumPy's dtype
                     string, e.g. ``"<f4"``), ``"shape"`` (a list of ints)
 ``"numpy_scalar"``  as ``"ndarray"`` with shape ``[]``; loads as a NumPy scalar (``arr[()]``)
@@ -59,6 +71,7 @@ twice and loads as two independent copies.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -66,6 +79,7 @@ import secrets
 import stat
 import struct
 import zipfile
+from collections import OrderedDict
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -77,7 +91,7 @@ from .tensor import Tensor, _Size, tensor
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save"]
 
 FORMAT_NAME = "tinygrad_rnn.checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest this code reads; a file needing nothing of 2 is written as 1
 MANIFEST = "manifest.json"
 
 _ARRAY_KINDS = "biufc"  # bool, signed, unsigned, float, complex
@@ -103,6 +117,7 @@ class _Encoder:
     def __init__(self) -> None:
         self.arrays: list[tuple[str, Any]] = []  # (member name, ndarray | np.generic | Tensor)
         self._open: set[int] = set()  # containers on the current path, to catch cycles
+        self.version = 1  # raised to 2 by the first node that version 1 lacks
 
     def _member(self, value: Any) -> str:
         name = f"arrays/{len(self.arrays)}.npy"
@@ -146,21 +161,25 @@ class _Encoder:
             self._check_dtype(x.dtype, where, "a NumPy scalar")
             return {"type": "numpy_scalar", "member": self._member(x), "dtype": x.dtype.str,
                     "shape": []}
-        if t in (dict, list, tuple):
+        if t is bytes:
+            self.version = 2
+            return {"type": "bytes", "value": x.hex()}
+        if t in (dict, list, tuple, OrderedDict, set, frozenset, argparse.Namespace):
             if id(x) in self._open:
                 raise ValueError(f"save: circular reference at {_path_str(where)}")
             self._open.add(id(x))
             try:
-                if t is dict:
-                    items: list[Any] = []
-                    for k, v in x.items():
-                        if type(k) is not str:
-                            raise TypeError(
-                                f"save: dict keys must be str, got {_describe(k)} key {k!r} in "
-                                f"{_path_str(where)}"
-                            )
-                        items.append([k, self.encode(v, f"{where}[{k!r}]")])
-                    return {"type": "dict", "items": items}
+                if t is argparse.Namespace:  # a script's arguments, as checkpoints keep them
+                    self.version = 2
+                    return {"type": "namespace", "items": [
+                        [k, self.encode(v, f"{where}.{k}")] for k, v in vars(x).items()]}
+                if t in (dict, OrderedDict):
+                    return self._mapping(x, where)
+                if t in (set, frozenset):
+                    self.version = 2
+                    members = sorted((self.encode(v, f"{where}{{{v!r}}}") for v in x),
+                                     key=lambda n: json.dumps(n, sort_keys=True))
+                    return {"type": t.__name__, "items": members}
                 return {"type": t.__name__,
                         "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(x)]}
             finally:
@@ -170,9 +189,42 @@ class _Encoder:
             hint = " (a subclass of a supported type: convert it to the plain type first)"
         raise TypeError(
             f"save: cannot save an object of type {_describe(x)} at {_path_str(where)}{hint}; "
-            "supported: dict (str keys), list, tuple, None, bool, int, float, str, numeric "
-            "NumPy arrays and scalars, Tensor"
+            "supported: dict and OrderedDict (keys: str, int, float, bool, None or tuples of "
+            "them), list, tuple, set, None, bool, int, float, str, bytes, numeric NumPy arrays "
+            "and scalars, Tensor, argparse.Namespace"
         )
+
+    def _mapping(self, x: Any, where: str) -> dict[str, Any]:
+        """A dict or OrderedDict: string keys as version 1 writes them, other keys (ints, as
+        an optimizer's state or a vocabulary has) each as a node of their own (version 2)."""
+        ordered = type(x) is OrderedDict
+        keyed = not all(type(k) is str for k in x)
+        if ordered or keyed:
+            self.version = 2
+        items: list[Any] = []
+        for k, v in x.items():
+            if keyed:
+                _check_key(k, where)
+                key: Any = self.encode(k, f"{where} (a key)")
+            else:
+                key = k
+            items.append([key, self.encode(v, f"{where}[{k!r}]")])
+        node = {"type": "ordered_dict" if ordered else "dict", "items": items}
+        if keyed:
+            node["keyed"] = True
+        return node
+
+
+def _check_key(k: Any, where: str) -> None:
+    """A dict key this format writes: str, int, float, bool, None, or a tuple of them."""
+    if type(k) in (str, int, float, bool) or k is None:
+        return
+    if type(k) is tuple:
+        for e in k:
+            _check_key(e, where)
+        return
+    raise TypeError(f"save: dict keys must be str, int, float, bool, None or tuples of them, "
+                    f"got {_describe(k)} key {k!r} in {_path_str(where)}")
 
 
 def _zipinfo(name: str) -> zipfile.ZipInfo:
@@ -285,7 +337,7 @@ def _members(obj: Any, format: str, stem: str) -> Any:  # noqa: A002
         root = enc.encode(obj, "")
     except RecursionError:
         raise ValueError("save: the object is nested too deeply to save") from None
-    manifest = json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION, "root": root},
+    manifest = json.dumps({"format": FORMAT_NAME, "version": enc.version, "root": root},
                           ensure_ascii=True, allow_nan=False, separators=(",", ":"))
 
     def members(zf: zipfile.ZipFile) -> None:
@@ -389,17 +441,31 @@ class _Decoder:
         if kind == "str":
             _expect(type(node.get("value")) is str, f"bad str at {_path_str(where)}")
             return node["value"]
-        if kind in ("list", "tuple", "dict"):
+        if kind == "bytes":
+            v = node.get("value")
+            _expect(type(v) is str, f"bad bytes at {_path_str(where)}")
+            try:
+                return bytes.fromhex(v)
+            except ValueError:
+                raise _Corrupt(f"bad bytes at {_path_str(where)}") from None
+        if kind in ("list", "tuple", "dict", "ordered_dict", "set", "frozenset", "namespace"):
             items = node.get("items")
             _expect(type(items) is list, f"bad {kind} at {_path_str(where)}")
-            if kind == "dict":
-                out: dict[str, Any] = {}
+            if kind in ("dict", "ordered_dict", "namespace"):
+                keyed = node.get("keyed", False) is True and kind != "namespace"
+                out: dict[Any, Any] = OrderedDict() if kind == "ordered_dict" else {}
                 for pair in items:
-                    _expect(type(pair) is list and len(pair) == 2 and type(pair[0]) is str
-                            and pair[0] not in out, f"bad dict entry in {_path_str(where)}")
-                    out[pair[0]] = self.decode(pair[1], f"{where}[{pair[0]!r}]")
-                return out
+                    _expect(type(pair) is list and len(pair) == 2, f"bad entry in "
+                            f"{_path_str(where)}")
+                    key = self.decode(pair[0], f"{where} (a key)") if keyed else pair[0]
+                    _expect((keyed or type(key) is str) and _hashable(key) and key not in out,
+                            f"bad or repeated key in {_path_str(where)}")
+                    out[key] = self.decode(pair[1], f"{where}[{key!r}]")
+                return argparse.Namespace(**out) if kind == "namespace" else out
             seq = [self.decode(v, f"{where}[{i}]") for i, v in enumerate(items)]
+            if kind in ("set", "frozenset"):
+                _expect(all(_hashable(v) for v in seq), f"bad {kind} at {_path_str(where)}")
+                return set(seq) if kind == "set" else frozenset(seq)
             return seq if kind == "list" else tuple(seq)
         if kind == "ndarray":
             return self._array(node, where)
@@ -414,6 +480,14 @@ class _Decoder:
                     f"integer tensor marked requires_grad at {_path_str(where)}")
             return tensor(arr, device=self.device, requires_grad=rg)
         raise _Corrupt(f"unknown node type {kind!r} at {_path_str(where)}")
+
+
+def _hashable(v: Any) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
 
 
 def _not_a_zip(path: str) -> str:
