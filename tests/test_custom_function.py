@@ -85,8 +85,10 @@ def test_custom_function_gradcheck_and_refusals(device):
     (g,) = tr.grad(y, [x], create_graph=False)
     with pytest.raises(RuntimeError, match="ScaledExp computes its gradient .* create_graph"):
         tr.grad(ScaledExp.apply(x, 0.7).sum(), [x], create_graph=True)
-    with pytest.raises(TypeError, match="takes its arguments positionally"):
-        ScaledExp.apply(x, scale=0.7)
+    np.testing.assert_array_equal(ScaledExp.apply(x, scale=0.7).numpy(),  # by name, as torch
+                                  ScaledExp.apply(x, 0.7).numpy())
+    with pytest.raises(TypeError, match="ScaledExp.apply: missing a required argument"):
+        ScaledExp.apply(x, scales=0.7)
 
     class Wrong(tr.autograd.Function):
         @staticmethod
@@ -146,3 +148,72 @@ def test_mark_dirty_changes_the_callers_tensor_in_place_as_torch():
 
     with pytest.raises(RuntimeError, match="returned as an output"):
         Forgot.apply(tr.ones(2, requires_grad=True) * 1)
+
+
+@pytest.mark.torch
+def test_pytorch_2_style_functions_and_outputs_that_are_not_differentiable_as_torch():
+    """forward without ctx plus setup_context; non-tensor outputs; integer outputs and
+    mark_non_differentiable ones do not require grad; backward gets None or zeros for them."""
+    torch = pytest.importorskip("torch")
+    seen = {}
+
+    def make(lib):
+        class Scale(lib.autograd.Function):
+            @staticmethod
+            def forward(x, k=2.0):
+                return x * k, 7, x.argmax()
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.k = inputs[1]
+
+            @staticmethod
+            def backward(ctx, g, g_count, g_index):
+                seen[lib.__name__] = (g_count, g_index.tolist(), str(g_index.dtype))
+                return g * ctx.k, None
+
+        class Marked(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x * 3
+                ctx.mark_non_differentiable(y)
+                return x * 2, y
+
+            @staticmethod
+            def backward(ctx, g, g_marked):
+                return g * 2 + g_marked
+
+        return Scale, Marked
+
+    results = []
+    for lib in (torch, tr):
+        Scale, Marked = make(lib)
+        x = lib.ones(3, requires_grad=True)
+        y, count, index = Scale.apply(x, k=3.0)
+        assert count == 7 and not index.requires_grad and y.requires_grad
+        a, b = Marked.apply(x)
+        assert a.requires_grad and not b.requires_grad
+        (y.sum() + a.sum()).backward()
+        results.append(x.grad.tolist())
+    assert results[0] == results[1]
+    assert seen["torch"][:2] == seen["tinygrad_rnn"][:2]
+    assert seen["tinygrad_rnn"][2] == "int64"
+
+
+def test_once_differentiable_from_torchs_path():
+    from tinygrad_rnn.autograd.function import FunctionCtx, once_differentiable
+
+    class Double(tr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, g):
+            assert isinstance(ctx, FunctionCtx)
+            return g * 2
+
+    x = tr.ones(2, requires_grad=True)
+    Double.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]

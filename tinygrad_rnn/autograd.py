@@ -15,6 +15,8 @@ phases, as in micrograd, but without recursion so a 10,000-step unrolled LSTM wo
 from __future__ import annotations
 
 import contextlib
+import sys
+import types
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -493,7 +495,9 @@ class FunctionCtx:
         self.needs_input_grad = needs_input_grad
         self.saved_tensors: tuple[Any, ...] = ()
         self.dirty: tuple[Any, ...] = ()
+        self.non_differentiable: tuple[Any, ...] = ()
         self._dirty_outputs: list[tuple[int, int]] = []  # (argument, output) pairs
+        self._constant_outputs: set[int] = set()  # outputs that never require grad
 
     def save_for_backward(self, *tensors: Any) -> None:
         self.saved_tensors = tensors
@@ -505,7 +509,9 @@ class FunctionCtx:
         self.dirty = tensors
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
-        """Accepted, as PyTorch's; the gradient the backward returns for them is ignored."""
+        """Say that these outputs have no gradient, as PyTorch's: ``apply`` returns them not
+        requiring grad, and backward gets zeros for them."""
+        self.non_differentiable = tensors
 
     def set_materialize_grads(self, value: bool) -> None:
         """Accepted: gradients here always arrive materialized (zeros, never None)."""
@@ -528,10 +534,16 @@ class Function:
 
         y = Clamp.apply(x, 0.0)
 
-    Both run on Tensors with recording off; ``apply`` takes the arguments positionally
-    (tensors and anything else). Built on the engine's own op class (``tr.Function``, which
-    works on arrays and is what the project's ops use). Its backward has no derivative of its
-    own here, so ``create_graph=True`` through it is refused with a clear error.
+    Both run on Tensors with recording off. As in PyTorch: ``apply`` takes forward's
+    arguments, by position or by name (defaults filled in), and backward returns one gradient
+    (or None) per argument; forward may instead be written without ``ctx``, with a
+    ``setup_context(ctx, inputs, output)`` that fills it (PyTorch 2's style); forward may
+    return numbers and other non-tensors among its outputs (they come back as they are, and
+    backward gets None for them); integer outputs and those given to
+    ``ctx.mark_non_differentiable`` do not require grad, and backward gets zeros for them.
+    Built on the engine's own op class (``tr.Function``, which works on arrays and is what
+    the project's ops use). Its backward has no derivative of its own here, so
+    ``create_graph=True`` through it is refused with a clear error.
     """
 
     @staticmethod
@@ -542,25 +554,41 @@ class Function:
     def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
         raise NotImplementedError("a tr.autograd.Function needs a backward(ctx, *grads)")
 
+    @staticmethod
+    def setup_context(ctx: FunctionCtx, inputs: tuple[Any, ...], output: Any) -> Any:
+        """PyTorch 2's style: fill ``ctx`` from forward's ``inputs`` and ``output`` (then
+        forward takes no ``ctx``). Not defined: forward takes ``ctx`` first."""
+        raise NotImplementedError
+
+    @classmethod
+    def _separate(cls) -> bool:
+        """Whether forward is written without ctx (a ``setup_context`` of its own)."""
+        return cls.setup_context is not Function.setup_context
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         from .tensor import Tensor
 
-        if kwargs:
-            raise TypeError(f"{cls.__name__}.apply takes its arguments positionally, as "
-                            f"PyTorch's; got keywords {sorted(kwargs)}")
+        args = _bound(cls, args, kwargs)
         at = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         if not at:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
+        ctx._tuple, ctx._others = False, {}  # (set by the op: the outputs' layout)
         out = _op_for(cls).apply(*(args[i] for i in at), user=cls, ctx=ctx, args=args, at=at)
-        if not ctx._dirty_outputs:
-            return out
-        outs = list(out) if isinstance(out, tuple) else [out]
+        tensors = list(out) if type(out) is tuple else [out]
+        outs: list[Any] = []
+        for k in range(len(tensors) + len(ctx._others)):  # the non-tensors back in place
+            if k in ctx._others:
+                outs.append(ctx._others[k])
+            else:
+                t = tensors.pop(0)
+                outs.append(Tensor._wrap(t._data, t._dev) if k in ctx._constant_outputs
+                            else t)
         for arg, k in ctx._dirty_outputs:  # the caller's tensor takes the result in place
             t = args[arg]
             outs[k] = t._overwrite(f"{cls.__name__} (mark_dirty)", lambda old, o=outs[k]: o)
-        return tuple(outs) if isinstance(out, tuple) else outs[0]
+        return tuple(outs) if ctx._tuple else outs[0]
 
 
 _OPS: dict[type, type] = {}
@@ -575,6 +603,24 @@ def _op_for(user: type) -> type:
 
         op = _OPS[user] = type(user.__name__, (_UserOp, Op), {})
     return op
+
+
+def _bound(user: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """``apply``'s arguments as forward's positional ones, keywords bound by name and defaults
+    filled in, as PyTorch binds them."""
+    if not kwargs:
+        return args
+    import inspect
+
+    params = list(inspect.signature(user.forward).parameters.values())
+    if not user._separate():
+        params = params[1:]  # ctx
+    try:
+        bound = inspect.Signature(params).bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{user.__name__}.apply: {e}") from None
+    bound.apply_defaults()
+    return tuple(bound.args) + tuple(bound.kwargs.values())
 
 
 class _UserOp:
@@ -592,13 +638,23 @@ class _UserOp:
         for i, a in zip(at, arrays):
             call[i] = Tensor._wrap(a, dev)  # the values, outside any graph
         with _set_grad_enabled(False):
-            out = user.forward(ctx, *call)
+            if user._separate():  # PyTorch 2's style: forward without ctx, then setup_context
+                out = user.forward(*call)
+                user.setup_context(ctx, tuple(call), out)
+            else:
+                out = user.forward(ctx, *call)
         self.user, self.ctx, self.at, self.dev, self.n_args = user, ctx, at, dev, len(args)
         outs = out if isinstance(out, tuple) else (out,)
-        if not outs or not all(isinstance(o, Tensor) for o in outs):
-            raise TypeError(f"{user.__name__}.forward must return a Tensor or a tuple of "
-                            f"Tensors, got {type(out).__name__}")
-        self.outs_like = [(o.shape, o.dtype) for o in outs]
+        ctx._tuple = isinstance(out, tuple)
+        ctx._others = {k: o for k, o in enumerate(outs) if not isinstance(o, Tensor)}
+        if len(ctx._others) == len(outs):
+            raise TypeError(f"{user.__name__}.forward must return a Tensor or a tuple with at "
+                            f"least one, got {type(out).__name__}")
+        # (shape, dtype) of each output, None for a non-tensor: backward's zeros and Nones
+        self.outs_like = [None if k in ctx._others else (o.shape, o.dtype)
+                          for k, o in enumerate(outs)]
+        ctx._constant_outputs = {k for k, o in enumerate(outs) if isinstance(o, Tensor) and (
+            o.dtype.kind not in "fc" or any(o is n for n in ctx.non_differentiable))}
         for d in ctx.dirty:
             arg = next((i for i in at if call[i] is d), None)
             k = next((k for k, o in enumerate(outs) if o is d), None)
@@ -607,16 +663,19 @@ class _UserOp:
                                    "ctx.mark_dirty must be one of its Tensor arguments, changed "
                                    "in place and returned as an output")
             ctx._dirty_outputs.append((arg, k))
-        return tuple(o._data for o in outs) if isinstance(out, tuple) else out._data
+        arrays_out = tuple(o._data for o in outs if isinstance(o, Tensor))
+        return arrays_out if len(arrays_out) > 1 else arrays_out[0]
 
     def backward(self, *gys: Any) -> Any:
         from .tensor import Tensor
 
         xp = self.dev.xp  # an output that got no gradient gets zeros, as PyTorch materializes
-        gys = tuple(xp.zeros(s, dtype=d) if g is None else g for g, (s, d) in zip(
-            gys, self.outs_like))
+        it = iter(gys)  # (one per tensor output; a non-tensor output gets None)
+        full = [None if like is None else _zeros_or(xp, next(it), like)
+                for like in self.outs_like]
         with _set_grad_enabled(False):
-            grads = self.user.backward(self.ctx, *(Tensor._wrap(g, self.dev) for g in gys))
+            grads = self.user.backward(self.ctx, *(
+                None if g is None else Tensor._wrap(g, self.dev) for g in full))
         grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) != self.n_args:
             raise TypeError(f"{self.user.__name__}.backward returned {len(grads)} gradients; "
@@ -628,6 +687,11 @@ class _UserOp:
         return out if len(out) > 1 else out[0]
 
 
+def _zeros_or(xp: Any, g: Any, like: tuple[Any, Any]) -> Any:
+    """``g``, or zeros of the output's shape and dtype, as PyTorch materializes them."""
+    return xp.zeros(*like) if g is None else g
+
+
 def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:  # noqa: N802
     """PyTorch's old wrapper, merged into Tensor long ago and still in many tutorials: ``data``
     detached (a tensor sharing its values, outside any graph), requiring grad if asked, as
@@ -637,6 +701,23 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
 
     t = data.detach() if isinstance(data, Tensor) else tensor(data)
     return t.requires_grad_() if requires_grad else t
+
+
+def once_differentiable(backward: Any) -> Any:
+    """PyTorch's decorator for a backward that cannot be differentiated again: here every
+    custom Function's backward is such (``create_graph=True`` through one is refused), so it
+    returns ``backward`` as it is."""
+    return backward
+
+
+# tr.autograd.function, PyTorch's home of these names: ``from
+# tinygrad_rnn.autograd.function import once_differentiable`` works as with torch
+function = types.ModuleType(__name__ + ".function",
+                            "Custom Functions, as ``torch.autograd.function``.")
+function.Function = Function  # type: ignore[attr-defined]
+function.FunctionCtx = FunctionCtx  # type: ignore[attr-defined]
+function.once_differentiable = once_differentiable  # type: ignore[attr-defined]
+sys.modules[function.__name__] = function
 
 
 def __getattr__(name: str) -> Any:
