@@ -183,3 +183,15 @@ def test_to_cuda_and_backward_take_torchs_extra_arguments():
     assert w.grad.tolist() == [3.0, 3.0] and b.grad is None
     (w * 2).sum().backward(inputs=w)
     assert w.grad.tolist() == [5.0, 5.0]
+
+
+def test_nan_and_inf_arrive_without_numpy_warnings_as_in_torch():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = tr.tensor([0.0, -1.0, 1000.0], requires_grad=True)
+        y = (x / x).sum() + x.log().sum() + x.sqrt().sum() + x.exp().sum() + x.log1p().sum()
+        y.backward()
+        assert np.isnan(y.item()) and np.isnan(x.grad.numpy()[0])
+        assert tr.tensor([-np.inf] * 3).logsumexp(0).item() == -np.inf

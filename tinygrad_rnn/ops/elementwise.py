@@ -48,6 +48,12 @@ class Mul(Function):
         return gy * x1, gy * x0
 
 
+# NumPy's floating-point warnings (0 / 0, log(0), sqrt(-1), exp overflow) silenced in the ops
+# that meet them in ordinary use: the result is NaN or inf, as PyTorch's, which warns of none
+# (``tr.detect_anomaly()`` finds where they start)
+_QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
+
+
 class Div(Function):
     """y = x0 / x1.  VJP: g0 = gy / x1, g1 = -gy * x0 / x1², computed as -gy (x0 / x1) / x1
     (as PyTorch), since x1² overflows or underflows where the quotient does not.  Saves both
@@ -55,11 +61,13 @@ class Div(Function):
 
     def forward(self, x0: Any, x1: Any) -> Any:
         self.saved = (x0, x1)
-        return x0 / x1
+        with np.errstate(**_QUIET):
+            return x0 / x1
 
     def backward(self, gy: Any) -> Any:
         x0, x1 = self.saved
-        return gy / x1, -gy * (x0 / x1) / x1
+        with np.errstate(**_QUIET):
+            return gy / x1, -gy * (x0 / x1) / x1
 
 
 class Neg(Function):
@@ -184,13 +192,15 @@ class Exp(Function):
     """y = exp(x).  VJP: gx = gy * y.  Saves y."""
 
     def forward(self, x: Any) -> Any:
-        y = self.xp.exp(x)
+        with np.errstate(**_QUIET):
+            y = self.xp.exp(x)
         self.saved = (y,)
         return y
 
     def backward(self, gy: Any) -> Any:
         (y,) = self.saved
-        return gy * y
+        with np.errstate(**_QUIET):  # inf * 0
+            return gy * y
 
 
 class Log(Function):
@@ -198,24 +208,28 @@ class Log(Function):
 
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
-        return self.xp.log(x)
+        with np.errstate(**_QUIET):
+            return self.xp.log(x)
 
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
-        return gy / x
+        with np.errstate(**_QUIET):
+            return gy / x
 
 
 class Sqrt(Function):
     """y = sqrt(x).  VJP: gx = gy / (2 y).  Saves y."""
 
     def forward(self, x: Any) -> Any:
-        y = self.xp.sqrt(x)
+        with np.errstate(**_QUIET):
+            y = self.xp.sqrt(x)
         self.saved = (y,)
         return y
 
     def backward(self, gy: Any) -> Any:
         (y,) = self.saved
-        return gy / (2 * y)
+        with np.errstate(**_QUIET):
+            return gy / (2 * y)
 
 
 class Tanh(Function):
@@ -391,11 +405,13 @@ class Log1p(Function):
 
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
-        return self.xp.log1p(x)
+        with np.errstate(**_QUIET):
+            return self.xp.log1p(x)
 
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
-        return gy / (1 + x)
+        with np.errstate(**_QUIET):
+            return gy / (1 + x)
 
 
 class Expm1(Function):
@@ -459,6 +475,112 @@ class Erf(Function):
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
         return gy * (_TWO_OVER_SQRT_PI * self.xp.exp(-(x * x)))
+
+
+def erfc_array(xp: Any, x: Any) -> Any:
+    """erfc(x) = 1 - erf(x) of an array, without the cancellation of 1 - erf(x) in the tail
+    (erfc(6) = 2e-17, where 1 - erf(6) is 0). In float64, for z = |x|: z < 2, 1 - erf(z)
+    (``erf_array``'s series; erfc(z) > 0.004 there, so at most a few units in the 14th
+    digit are lost); z >= 2, erfc's continued fraction itself (``erf_array``'s), which
+    underflows to 0 past z ≈ 27. erfc(-z) = 2 - erfc(z); NaN stays NaN."""
+    z = xp.abs(x).astype(np.float64, copy=False).reshape(-1)
+    y = 1 - erf_array(xp, xp.minimum(z, 2.0))  # the series' branch (z < 2)
+    far = z >= 2.0
+    w = xp.minimum(z[far], 30.0)  # past 27 exp(-w²) is 0 already
+    t2 = 2 * w * w
+    d = t2 + (4 * _ERFC_TERMS + 1)
+    for k in range(_ERFC_TERMS, 0, -1):
+        d = t2 + (4 * k - 3) - (2 * k - 1) * (2 * k) / d
+    y[far] = xp.exp(-w * w) * (_TWO_OVER_SQRT_PI * w / d)
+    y = xp.where(z == z, y, z)  # NaN in, NaN out
+    y = xp.where(x.reshape(-1) < 0, 2 - y, y)
+    return y.reshape(x.shape).astype(x.dtype, copy=False)
+
+
+class Erfc(Function):
+    """y = erfc(x) = 1 - erf(x) = 2/√π ∫ₓ^∞ exp(-t²) dt (``erfc_array``: exact in the tail,
+    where 1 - erf(x) is 0).  VJP: gx = -gy * 2/√π exp(-x²).  Saves x."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        return erfc_array(self.xp, x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        return gy * (-_TWO_OVER_SQRT_PI * self.xp.exp(-(x * x)))
+
+
+# digamma's asymptotic series in 1/x² (Cephes' psi, as PyTorch's ``calc_digamma``), and ψ(10)
+_PSI_SERIES = [8.33333333333333333333e-2, -2.10927960927960927961e-2,
+               7.57575757575757575758e-3, -4.16666666666666666667e-3,
+               3.96825396825396825397e-3, -8.33333333333333333333e-3,
+               8.33333333333333333333e-2]
+_PSI_10 = 2.25175258906672110764
+
+
+def digamma_array(xp: Any, x: Any) -> Any:
+    """ψ(x) = d/dx log Γ(x) of an array, by PyTorch's algorithm (``calc_digamma``, from
+    Cephes), in float64: x < 0 reflected, ψ(x) = ψ(1 - x) - π / tan(π frac(x)); then
+    ψ(x) = ψ(x + n) - Σ_{k<n} 1/(x + k) with x + n >= 10, and there the asymptotic series
+    log x - 1/(2x) - Σ_k A_k / x^(2k) (ψ(10) exactly where x + n = 10). ψ(±0) = ∓inf, NaN at
+    the negative integers, as PyTorch's."""
+    a = x.astype(np.float64, copy=False).reshape(-1)
+    negative = a < 0
+    frac = a - xp.trunc(a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reflect = xp.where(negative, -math.pi / xp.tan(math.pi * frac), 0.0)
+    z = xp.where(negative, 1 - a, a)
+    result = xp.zeros(z.shape)
+    for _ in range(10):  # z < 10: ψ(z) = ψ(z + 1) - 1/z
+        small = z < 10
+        with np.errstate(divide="ignore"):
+            result = result - xp.where(small, 1 / xp.where(small, z, 1.0), 0.0)
+        z = xp.where(small, z + 1, z)
+    inv2 = 1 / (z * z)
+    poly = xp.full(z.shape, _PSI_SERIES[0])
+    for c in _PSI_SERIES[1:]:
+        poly = poly * inv2 + c
+    series = xp.where(z < 1e17, inv2 * poly, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = xp.where(z == 10, result + _PSI_10, result + xp.log(z) - 0.5 / z - series) + reflect
+    y = xp.where(a == 0, xp.where(xp.signbit(a), math.inf, -math.inf), y)
+    y = xp.where(negative & (frac == 0), math.nan, y)
+    return y.reshape(x.shape).astype(x.dtype, copy=False)
+
+
+def trigamma_array(xp: Any, x: Any) -> Any:
+    """ψ'(x) of an array, by PyTorch's algorithm (``calc_trigamma``): x < 0.5 reflected,
+    ψ'(x) = π² / sin²(πx) - ψ'(1 - x); then ψ'(x) = Σ_{k<6} 1/(x + k)² + ψ'(x + 6), the
+    last by its asymptotic series."""
+    a = x.astype(np.float64, copy=False).reshape(-1)
+    reflect = a < 0.5
+    z = xp.where(reflect, 1 - a, a)
+    with np.errstate(divide="ignore"):
+        s = xp.sin(math.pi * a)
+        sign = xp.where(reflect, -1.0, 1.0)
+        result = xp.where(reflect, math.pi**2 / (s * s), 0.0)
+    for k in range(6):
+        result = result + sign / ((z + k) * (z + k))
+    z = z + 6
+    ixx = 1 / (z * z)
+    result = result + sign * ((1 + 1 / (2 * z) + ixx * (1 / 6 - ixx * (1 / 30 - ixx * (1 / 42))))
+                              / z)
+    return result.reshape(x.shape).astype(x.dtype, copy=False)
+
+
+class Digamma(Function):
+    """y = ψ(x) = Γ'(x) / Γ(x) (``digamma_array``).  VJP: gx = gy ψ'(x) (``trigamma_array``,
+    on arrays only: ``create_graph=True`` through it is refused).  Saves x."""
+
+    differentiable_backward = False
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        return digamma_array(self.xp, x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        return gy * trigamma_array(self.xp, x)
 
 
 def sigmoid_array(xp: Any, x: Any) -> Any:
@@ -806,6 +928,71 @@ def expm1(x: Tensor) -> Tensor:
 def erf(x: Tensor) -> Tensor:
     """The error function, 2/√π ∫₀ˣ exp(-t²) dt (float32 for an integer tensor)."""
     return Erf.apply(x._floating())
+
+
+def erfc(x: Tensor) -> Tensor:
+    """The complementary error function, 1 - erf(x), exact in the tail (``Erfc``; float32 for
+    an integer tensor)."""
+    return Erfc.apply(x._floating())
+
+
+def digamma(x: Tensor) -> Tensor:
+    """ψ(x), the derivative of log Γ(x) (``Digamma``; float32 for an integer tensor), as
+    ``torch.digamma``."""
+    return Digamma.apply(x._floating())
+
+
+def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """x with NaN replaced by ``nan``, inf by ``posinf`` and -inf by ``neginf`` (by default
+    the largest and the lowest finite value of x's dtype), as ``torch.nan_to_num``: a
+    ``where`` with a constant, so the gradient passes where x is finite and is 0 elsewhere,
+    as PyTorch's. An integer or bool tensor has nothing to replace: a copy."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"nan_to_num: x must be a Tensor, got {type(x).__name__}")
+    for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.number))):
+            raise TypeError(f"nan_to_num: {name} must be a number or None, got {v!r}")
+    if x.dtype.kind not in "fc":
+        return x.clone()
+    xp, d = x._dev.xp, x._data
+    info = np.finfo(x.dtype)
+    hi = info.max if posinf is None else posinf
+    lo = info.min if neginf is None else neginf
+    with np.errstate(over="ignore"):  # a float64 value beyond float32 is inf, as in PyTorch
+        fill = xp.where(d != d, np.asarray(nan, x.dtype),
+                        xp.where(d > 0, np.asarray(hi, x.dtype), np.asarray(lo, x.dtype)))
+    return where(Tensor._wrap(xp.isfinite(d), x._dev), x, Tensor._wrap(fill, x._dev))
+
+
+def _log_add(x0: Tensor, x1: Any, base2: bool) -> Tensor:
+    """log(exp(a) + exp(b)) (or log2(2^a + 2^b)) as m + log1p(exp(-|a - b|)) (over ln 2),
+    m = max(a, b): exp never overflows, and the gradient, σ(a - b) for a, comes out of the
+    same ops (at a = b, 1/2 each: max splits it, |a - b| gives 0). Where a = b = ±inf, a - b
+    is NaN: it is replaced by 0 there (a constant), so the result is ±inf, as PyTorch's."""
+    a, b = x0._pair(x1)
+    a, b = a._floating(), b._floating()
+    if a._dev is not b._dev:
+        raise ValueError(f"logaddexp: tensors on {a.device!r} and {b.device!r}")
+    xp = a._dev.xp
+    d = a - b
+    same_inf = xp.isinf(a._data) & (a._data == b._data)
+    d = where(Tensor._wrap(same_inf, a._dev), 0.0, d)
+    m = a.maximum(b)
+    if base2:
+        return m + (d.abs() * -math.log(2)).exp().log1p() * (1 / math.log(2))
+    return m + (-d.abs()).exp().log1p()
+
+
+def logaddexp(x0: Tensor, x1: Any) -> Tensor:
+    """log(exp(x0) + exp(x1)), elementwise and broadcast, stable for any magnitudes, as
+    ``torch.logaddexp`` (``_log_add``)."""
+    return _log_add(x0, x1, False)
+
+
+def logaddexp2(x0: Tensor, x1: Any) -> Tensor:
+    """log2(2^x0 + 2^x1), elementwise and broadcast, stable, as ``torch.logaddexp2``."""
+    return _log_add(x0, x1, True)
 
 
 def sign(x: Tensor) -> Tensor:
