@@ -740,3 +740,11 @@ def test_version_2_keeps_int_keys_ordered_dicts_sets_bytes_and_namespaces(tmp_pa
     assert manifest_of(tmp_path / "v2.ckpt")["version"] == 2
     S.save(obj, tmp_path / "again.ckpt")  # equal objects, identical files
     assert (tmp_path / "again.ckpt").read_bytes() == (tmp_path / "v2.ckpt").read_bytes()
+
+
+def test_save_and_load_take_torchs_keyword_names_and_options(tmp_path: Path) -> None:
+    p = tmp_path / "k.pt"
+    tr.save({"a": 1}, f=p, pickle_protocol=2)
+    assert tr.load(f=p, mmap=True, weights_only=True) == {"a": 1}
+    with pytest.raises(TypeError, match="unexpected keyword argument 'compress'"):
+        tr.save({"a": 1}, p, compress=True)

@@ -261,8 +261,8 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
-def save(obj: Any, path: str | os.PathLike[str] | BinaryIO,
-         format: str = FORMAT_NAME) -> None:  # noqa: A002
+def save(obj: Any, f: str | os.PathLike[str] | BinaryIO,
+         format: str = FORMAT_NAME, **torch_options: Any) -> None:  # noqa: A002
     """Write ``obj`` to ``path`` as a checkpoint, atomically (see the module docstring). A
     file object (``io.BytesIO``, a file opened ``"wb"``) is written in place, from where it
     stands, as ``torch.save`` writes one (no atomic rename there).
@@ -277,6 +277,9 @@ def save(obj: Any, path: str | os.PathLike[str] | BinaryIO,
     and the temporary file is removed. A symbolic link at ``path`` stays, and the file it points
     to gets the checkpoint (as ``torch.save``).
     """
+    path = f
+    _torch_options("save", torch_options, ("pickle_module", "pickle_protocol",
+                                             "_use_new_zipfile_serialization"))
     if format not in (FORMAT_NAME, "torch"):
         raise ValueError(f"save: format must be {FORMAT_NAME!r} (the default) or 'torch', "
                          f"not {format!r}")
@@ -319,6 +322,14 @@ def save(obj: Any, path: str | os.PathLike[str] | BinaryIO,
             os.remove(tmp)
         raise
     _fsync_dir(directory)
+
+
+def _torch_options(what: str, given: dict[str, Any], known: tuple[str, ...]) -> None:
+    """PyTorch's pickling options: taken (``mmap``, the protocol, the zip switch) and changing
+    nothing, since no pickle module runs here; anything else is a TypeError, as Python's."""
+    for k in given:
+        if k not in known:
+            raise TypeError(f"{what}() got an unexpected keyword argument {k!r}")
 
 
 def _members(obj: Any, format: str, stem: str) -> Any:  # noqa: A002
@@ -509,8 +520,8 @@ def _not_a_zip(path: str) -> str:
     return "not a ZIP archive"
 
 
-def load(path: str | os.PathLike[str] | BinaryIO, device: str | None = None,
-         map_location: Any = None, weights_only: bool = True) -> Any:
+def load(f: str | os.PathLike[str] | BinaryIO, device: str | None = None,
+         map_location: Any = None, weights_only: bool = True, **torch_options: Any) -> Any:
     """Read a checkpoint written by ``save``, or a PyTorch checkpoint written by
     ``torch.save`` (its ZIP format, PyTorch 1.6 and later; ``torchfile``), from a path or a
     binary file object.
@@ -526,6 +537,8 @@ def load(path: str | os.PathLike[str] | BinaryIO, device: str | None = None,
     a missing file and ``ValueError`` for anything that is not an intact checkpoint of a format
     version this code reads, naming the path and the problem.
     """
+    path = f
+    _torch_options("load", torch_options, ("pickle_module", "mmap", "encoding"))
     if weights_only not in (True, False, None):
         raise TypeError(f"load: weights_only must be True or False, got {weights_only!r}")
     if map_location is not None:
