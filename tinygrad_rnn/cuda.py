@@ -1,6 +1,7 @@
 """``tr.cuda``, as PyTorch's: ``is_available()``, ``device_count()``, the seeding calls that
 scripts make at the top, and ``synchronize``, ``empty_cache``, ``memory_allocated``,
-``current_device`` and ``get_device_name``.
+``current_device`` and ``get_device_name``; ``tr.cuda.amp`` holds PyTorch's older mixed-precision
+names, ``autocast`` and ``GradScaler`` for "cuda" (see ``tinygrad_rnn.amp``).
 
 Every random number here is drawn on the host (``tinygrad_rnn.random``), for the GPU too, so
 ``manual_seed`` and ``manual_seed_all`` seed that one generator, as ``tr.manual_seed`` does.
@@ -8,6 +9,7 @@ Every random number here is drawn on the host (``tinygrad_rnn.random``), for the
 
 from __future__ import annotations
 
+from .amp import _cuda_amp as amp  # noqa: F401  (tr.cuda.amp, as torch.cuda.amp)
 from .backend import cuda_available
 
 

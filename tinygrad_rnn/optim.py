@@ -25,10 +25,15 @@ The schedules set each group's ``lr`` from a closed form of the step count (PyTo
 same values recursively), so two schedules on one optimizer do not compound: run them one after
 the other with ``SequentialLR``, or at once with ``ChainedScheduler``, which steps them through
 PyTorch's recursive forms so that they compound as in PyTorch.
+
+``LBFGS`` takes a closure (``opt.step(closure)``); ``optim.swa_utils``, as
+``torch.optim.swa_utils``, holds weight averaging: ``AveragedModel`` (SWA or an EMA of a
+model's weights), ``SWALR`` and ``update_bn``.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import sys
@@ -40,9 +45,11 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import enable_grad
+from .autograd import enable_grad, no_grad
 from .backend import device_of
-from .tensor import Tensor, _as_device_array, _set_values, host_array
+from .nn.module import Module
+from .nn.normalization import _BatchNorm
+from .tensor import Tensor, _as_device_array, _set_values, host_array, tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
@@ -51,7 +58,7 @@ __all__ = [
     "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR", "ExponentialLR",
     "LRScheduler", "LambdaLR", "LinearLR", "LinearWarmup", "MultiStepLR", "MultiplicativeLR",
     "NAdam", "OneCycleLR", "Optimizer", "PolynomialLR", "RAdam", "RMSprop", "ReduceLROnPlateau",
-    "SequentialLR", "StepLR", "lr_scheduler",
+    "SequentialLR", "StepLR", "lr_scheduler", "ASGD", "LBFGS", "swa_utils",
 ]
 
 # a per-parameter state entry is an array shaped like the parameter, a step count, or one real
@@ -949,6 +956,427 @@ class Adadelta(Optimizer):
         a *= rho
         a += (1.0 - rho) * (d * d)
         _write(p, p._data - group["lr"] * d)
+
+
+class ASGD(Optimizer):
+    """Averaged SGD (Polyak & Juditsky, 1992), as PyTorch's: SGD with a step size ``eta`` that
+    decays, keeping the running average ``ax`` of the iterates from step ``t0`` on (AWD-LSTM's
+    NT-ASGD evaluates with it: ``p.data = opt.state[p]["ax"].clone()``).
+
+    With ``g`` the gradient and ``t`` the step (from 1); ``eta`` starts at ``lr``, ``mu`` at 1::
+
+        g <- g + weight_decay * p                        (if weight_decay)
+        p <- p * (1 - lambd * eta) - eta * g
+        ax <- p  (if mu = 1),   else  ax <- ax + (p - ax) * mu
+        eta <- lr / (1 + lambd * lr * t) ** alpha
+        mu <- 1 / max(1, t - t0)
+
+    State per parameter: ``step``, ``eta`` and ``mu`` (numbers; PyTorch keeps them as 0-d
+    tensors of its default dtype, float64 numbers here) and ``ax``, a Tensor as PyTorch's, so
+    that code written for it (``.clone()``, ``p.data = ...``) runs unchanged. ``ax`` is
+    updated copy on write: a tensor taken from it before a step keeps its values.
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lambd: float = 1e-4,
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0.0, *,
+                 maximize: bool = False, **flags: Any) -> None:
+        super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0,
+                                      weight_decay=weight_decay, maximize=maximize), **flags)
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        group["lr"] = _at_least("learning rate", group["lr"])
+        group["lambd"] = _real("lambd", group["lambd"])
+        group["alpha"] = _real("alpha", group["alpha"])
+        group["t0"] = _real("t0", group["t0"])
+        group["weight_decay"] = _at_least("weight_decay value", group["weight_decay"])
+        return group
+
+    def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
+        return {"step": (_COUNT, True), "eta": (_SCALAR, True), "mu": (_SCALAR, True),
+                "ax": (_ARRAY, True)}
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient, as ``Optimizer.step`` (``ax`` is a
+        Tensor, which the base class's bookkeeping of state arrays does not take)."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:  # every gradient checked before any update
+            for p in group["params"]:
+                _check_grad("ASGD.step", p)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    g = p.grad._data
+                    self._update(p, -g if group["maximize"] else g, group, self.state[p])
+        return loss
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        lr, lambd = group["lr"], group["lambd"]
+        if not state:
+            state.update(step=0, eta=lr, mu=1.0,
+                         ax=Tensor._wrap(p._dev.xp.zeros_like(p._data), p._dev))
+        ax = _average_tensor(state, p)
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p._data
+        state["step"] += 1
+        t, eta, mu = state["step"], state["eta"], state["mu"]
+        _write(p, p._data * (1.0 - lambd * eta) - eta * g)
+        _set_values(ax, p._data.copy() if mu == 1 else ax._data + (p._data - ax._data) * mu,
+                    "ASGD's average")
+        state["eta"] = lr / (1.0 + lambd * lr * t) ** group["alpha"]
+        state["mu"] = 1.0 / max(1.0, t - group["t0"])
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """As ``Optimizer.load_state_dict``; each loaded ``ax`` becomes a Tensor."""
+        super().load_state_dict(state_dict)
+        for p, state in self.state.items():
+            if "ax" in state:
+                _average_tensor(state, p)
+
+
+def _average_tensor(state: dict[str, Any], p: Tensor) -> Tensor:
+    """ASGD's ``state["ax"]`` as a Tensor on p's device, in p's dtype (it is an array after a
+    load, and stays behind if ``Module.to`` moves p)."""
+    ax = state["ax"]
+    if not isinstance(ax, Tensor):
+        host = np.array(device_of(ax).to_host(ax), dtype=p.dtype)
+        ax = state["ax"] = Tensor._wrap(p._dev.to_device(host), p._dev)
+    elif ax._dev is not p._dev or ax.dtype != p.dtype:
+        ax = state["ax"] = Tensor._wrap(
+            p._dev.to_device(np.array(ax.numpy(), dtype=p.dtype)), p._dev)
+    return ax
+
+
+class LBFGS(Optimizer):
+    """L-BFGS (Nocedal, 1980; after minFunc), as PyTorch's: each ``step(closure)`` runs up to
+    ``max_iter`` iterations, each a quasi-Newton direction from the last ``history_size``
+    steps and gradient changes (the two-loop recursion), then a step along it: of ``lr``
+    (the first iteration ever: ``lr * min(1, 1 / sum|g|)``), or, with
+    ``line_search_fn="strong_wolfe"``, one that satisfies the strong Wolfe conditions
+    (``c1 = 1e-4``, ``c2 = 0.9``; cubic interpolation, as PyTorch's). ``closure`` clears the
+    gradients, computes the loss, calls ``backward()`` and returns the loss; it is called with
+    gradients on, at most ``max_eval`` times. An iteration stops the step when the largest
+    gradient element is at most ``tolerance_grad``, or the step or the loss changes by less
+    than ``tolerance_change``. Returns the loss of the first evaluation.
+
+    One parameter group only (PyTorch's rule), every parameter on one device. The state is the
+    optimizer's, kept (as PyTorch keeps it) under the first parameter: ``func_evals``,
+    ``n_iter``, the direction ``d`` and step ``t``, the history ``old_dirs``, ``old_stps``,
+    ``ro``, ``H_diag``, ``prev_flat_grad``, ``prev_loss`` and ``al``; its arrays are flat,
+    all parameters end to end. Scalars (dot products, step lengths) are Python floats, i.e.
+    float64 (PyTorch keeps them as 0-d tensors of the parameters' dtype).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1.0, max_iter: int = 20,
+                 max_eval: int | None = None, tolerance_grad: float = 1e-7,
+                 tolerance_change: float = 1e-9, history_size: int = 100,
+                 line_search_fn: str | None = None) -> None:
+        max_iter = _count("max_iter", max_iter, 1)
+        if max_eval is None:
+            max_eval = max_iter * 5 // 4
+        super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval,
+                                      tolerance_grad=tolerance_grad,
+                                      tolerance_change=tolerance_change,
+                                      history_size=history_size, line_search_fn=line_search_fn))
+        self._params: list[Tensor] = self.param_groups[0]["params"]
+        dev = self._params[0]._dev
+        if any(p._dev is not dev for p in self._params):
+            raise ValueError("LBFGS: every parameter must be on one device, got "
+                             f"{sorted({p.device for p in self._params})}")
+
+    def add_param_group(self, group: Mapping[str, Any]) -> None:
+        if self.param_groups:
+            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        super().add_param_group(group)
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        group["lr"] = _at_least("learning rate", group["lr"])
+        group["max_iter"] = _count("max_iter", group["max_iter"], 1)
+        group["max_eval"] = _count("max_eval", group["max_eval"], 1)
+        group["tolerance_grad"] = _real("tolerance_grad", group["tolerance_grad"])
+        group["tolerance_change"] = _real("tolerance_change", group["tolerance_change"])
+        group["history_size"] = _count("history_size", group["history_size"], 1)
+        if group["line_search_fn"] not in (None, "strong_wolfe"):
+            raise ValueError(f"line_search_fn must be None or 'strong_wolfe' (the only line "
+                             f"search, as in PyTorch), got {group['line_search_fn']!r}")
+        return group
+
+    # ---- the parameters as one flat vector -----------------------------------------------------
+    def _gather_flat_grad(self) -> Any:
+        xp = self._params[0]._dev.xp
+        parts = []
+        for p in self._params:
+            _check_grad("LBFGS.step", p)
+            parts.append(xp.zeros(p._data.size, dtype=p.dtype) if p.grad is None
+                         else p.grad._data.reshape(-1))
+        return xp.concatenate(parts)
+
+    def _add_grad(self, t: float, d: Any) -> None:
+        offset = 0
+        for p in self._params:
+            n = p._data.size
+            _write(p, p._data + t * d[offset:offset + n].reshape(p._data.shape))
+            offset += n
+
+    def _directional_evaluate(self, closure: Callable[[], Any], x: list[Any], t: float,
+                              d: Any) -> tuple[float, Any]:
+        """The loss and flat gradient at ``x + t d``; the parameters are ``x`` again after."""
+        self._add_grad(t, d)
+        with enable_grad():
+            loss = float(closure())
+        flat_grad = self._gather_flat_grad()
+        for p, v in zip(self._params, x):
+            _write(p, v.copy())
+        return loss, flat_grad
+
+    def step(self, closure: Callable[[], Any]) -> Any:  # type: ignore[override]
+        """Run up to ``max_iter`` iterations; returns the loss of the first ``closure()``."""
+        if closure is None:
+            raise TypeError("LBFGS.step needs a closure: a function that clears the "
+                            "gradients, computes the loss, calls backward() and returns it")
+        group = self.param_groups[0]
+        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
+        history_size = group["history_size"]
+        xp = self._params[0]._dev.xp
+
+        state = self.state[self._params[0]]
+        _lbfgs_arrays(state, self._params[0])
+        state.setdefault("func_evals", 0)
+        state.setdefault("n_iter", 0)
+
+        with enable_grad():
+            orig_loss = closure()
+        loss = float(orig_loss)
+        current_evals = 1
+        state["func_evals"] += 1
+        flat_grad = self._gather_flat_grad()
+        if float(xp.abs(flat_grad).max()) <= tolerance_grad:
+            return orig_loss
+
+        d, t = state.get("d"), state.get("t")
+        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        H_diag = state.get("H_diag")
+        prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
+
+        n_iter = 0
+        while n_iter < max_iter:
+            n_iter += 1
+            state["n_iter"] += 1
+            # the direction: steepest descent first, then the two-loop recursion
+            if state["n_iter"] == 1:
+                d = -flat_grad
+                old_dirs, old_stps, ro, H_diag = [], [], [], 1.0
+            else:
+                y = flat_grad - prev_flat_grad
+                s = d * t
+                ys = float(xp.dot(y, s))
+                if ys > 1e-10:  # a curvature pair worth keeping
+                    if len(old_dirs) == history_size:
+                        old_dirs.pop(0)
+                        old_stps.pop(0)
+                        ro.pop(0)
+                    old_dirs.append(y)
+                    old_stps.append(s)
+                    ro.append(1.0 / ys)
+                    H_diag = ys / float(xp.dot(y, y))
+                num_old = len(old_dirs)
+                if "al" not in state:
+                    state["al"] = [None] * history_size
+                al = state["al"]
+                q = -flat_grad
+                for i in range(num_old - 1, -1, -1):
+                    al[i] = float(xp.dot(old_stps[i], q)) * ro[i]
+                    q = q - al[i] * old_dirs[i]
+                r = q * H_diag
+                for i in range(num_old):
+                    be_i = float(xp.dot(old_dirs[i], r)) * ro[i]
+                    r = r + (al[i] - be_i) * old_stps[i]
+                d = r
+            prev_flat_grad = flat_grad
+            prev_loss = loss
+
+            # the step length
+            if state["n_iter"] == 1:
+                t = min(1.0, 1.0 / float(xp.abs(flat_grad).sum())) * lr
+            else:
+                t = lr
+            gtd = float(xp.dot(flat_grad, d))
+            if gtd > -tolerance_change:  # not a descent direction (any more)
+                break
+
+            ls_func_evals = 0
+            if group["line_search_fn"] is not None:
+                x_init = [p._data.copy() for p in self._params]
+
+                def obj_func(x: list[Any], t: float, d: Any) -> tuple[float, Any]:
+                    return self._directional_evaluate(closure, x, t, d)
+
+                loss, flat_grad, t, ls_func_evals = _strong_wolfe(
+                    obj_func, x_init, t, d, loss, flat_grad, gtd, xp,
+                    max_ls=max_eval - current_evals)
+                self._add_grad(t, d)
+                opt_cond = float(xp.abs(flat_grad).max()) <= tolerance_grad
+            else:
+                self._add_grad(t, d)
+                opt_cond = False
+                if n_iter != max_iter:  # (the last iteration's loss would go unused)
+                    with enable_grad():
+                        loss = float(closure())
+                    flat_grad = self._gather_flat_grad()
+                    opt_cond = float(xp.abs(flat_grad).max()) <= tolerance_grad
+                    ls_func_evals = 1
+            current_evals += ls_func_evals
+            state["func_evals"] += ls_func_evals
+
+            if n_iter == max_iter or current_evals >= max_eval or opt_cond:
+                break
+            if float(xp.abs(d * t).max()) <= tolerance_change:  # no progress
+                break
+            if abs(loss - prev_loss) < tolerance_change:
+                break
+
+        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
+                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+        return orig_loss
+
+
+def _lbfgs_arrays(state: dict[str, Any], p: Tensor) -> None:
+    """LBFGS's state as the arrays (on p's device, in its dtype) and numbers its step works
+    on: after ``load_state_dict`` it holds Tensors (0-d ones for the numbers, from a state dict
+    that PyTorch saved), and after ``Module.to`` arrays of another device or dtype."""
+    def array(v: Any) -> Any:
+        if isinstance(v, Tensor):
+            v = v._data
+        if isinstance(v, p._dev.array_type) and v.dtype == p.dtype:
+            return v
+        try:
+            host = device_of(v).to_host(v)
+        except TypeError:
+            host = host_array(v)
+        return p._dev.to_device(np.array(host, dtype=p.dtype))
+
+    def number(v: Any) -> Any:
+        return float(v.item()) if isinstance(v, Tensor) else v
+
+    for k in ("d", "prev_flat_grad"):
+        if state.get(k) is not None:
+            state[k] = array(state[k])
+    for k in ("old_dirs", "old_stps"):
+        if state.get(k) is not None:
+            state[k] = [array(v) for v in state[k]]
+    for k in ("t", "H_diag", "prev_loss"):
+        if state.get(k) is not None:
+            state[k] = number(state[k])
+    for k in ("ro", "al"):
+        if state.get(k) is not None:
+            state[k] = [None if v is None else number(v) for v in state[k]]
+
+
+def _cubic_interpolate(x1: float, f1: float, g1: float, x2: float, f2: float, g2: float,
+                       bounds: tuple[float, float] | None = None) -> float:
+    """The minimiser of the cubic through (x1, f1) and (x2, f2) with slopes g1 and g2, kept
+    within ``bounds`` (default: between x1 and x2); their midpoint if the cubic has none."""
+    xmin_bound, xmax_bound = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d2_square = d1**2 - g1 * g2
+    if d2_square >= 0:
+        d2 = math.sqrt(d2_square)
+        if x1 <= x2:
+            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        else:
+            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        return min(max(min_pos, xmin_bound), xmax_bound)
+    return (xmin_bound + xmax_bound) / 2.0
+
+
+def _strong_wolfe(obj_func: Callable[[list[Any], float, Any], tuple[float, Any]],
+                  x: list[Any], t: float, d: Any, f: float, g: Any, gtd: float, xp: Any,
+                  c1: float = 1e-4, c2: float = 0.9, tolerance_change: float = 1e-9,
+                  max_ls: int = 25) -> tuple[float, Any, float, int]:
+    """A step ``t`` along ``d`` from ``x`` (loss ``f``, gradient ``g``, slope ``gtd``) that
+    satisfies the strong Wolfe conditions, as PyTorch's (after minFunc's): bracket an interval
+    that holds one, then zoom in on it by cubic interpolation. Returns the loss and gradient
+    there, ``t``, and the number of evaluations."""
+    d_norm = float(xp.abs(d).max())
+    f_new, g_new = obj_func(x, t, d)
+    ls_func_evals = 1
+    gtd_new = float(xp.dot(g_new, d))
+
+    # bracket an interval containing a point satisfying the Wolfe criteria
+    t_prev, f_prev, g_prev, gtd_prev = 0.0, f, g, gtd
+    done = False
+    ls_iter = 0
+    while ls_iter < max_ls:
+        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g, bracket_gtd = [g_prev, g_new], [gtd_prev, gtd_new]
+            break
+        if abs(gtd_new) <= -c2 * gtd:
+            bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
+            done = True
+            break
+        if gtd_new >= 0:
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g, bracket_gtd = [g_prev, g_new], [gtd_prev, gtd_new]
+            break
+        # extrapolate
+        min_step = t + 0.01 * (t - t_prev)
+        max_step = t * 10
+        tmp = t
+        t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new,
+                               bounds=(min_step, max_step))
+        t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new, gtd_new
+        f_new, g_new = obj_func(x, t, d)
+        ls_func_evals += 1
+        gtd_new = float(xp.dot(g_new, d))
+        ls_iter += 1
+    if ls_iter >= max_ls:  # out of evaluations
+        bracket, bracket_f, bracket_g = [0.0, t], [f, f_new], [g, g_new]
+
+    # zoom: shrink the bracket until a point in it satisfies the criteria
+    insuf_progress = False
+    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
+    while not done and ls_iter < max_ls:
+        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:  # too small a bracket
+            break
+        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0],
+                               bracket[1], bracket_f[1], bracket_gtd[1])
+        # too close to an end of the bracket, twice in a row or beyond it: move 10% inside
+        eps = 0.1 * (max(bracket) - min(bracket))
+        if min(max(bracket) - t, t - min(bracket)) < eps:
+            if insuf_progress or t >= max(bracket) or t <= min(bracket):
+                if abs(t - max(bracket)) < abs(t - min(bracket)):
+                    t = max(bracket) - eps
+                else:
+                    t = min(bracket) + eps
+                insuf_progress = False
+            else:
+                insuf_progress = True
+        else:
+            insuf_progress = False
+        f_new, g_new = obj_func(x, t, d)
+        ls_func_evals += 1
+        gtd_new = float(xp.dot(g_new, d))
+        ls_iter += 1
+        if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
+            # not enough decrease, or not below the lowest point: the new high end
+            bracket[high_pos], bracket_f[high_pos] = t, f_new
+            bracket_g[high_pos], bracket_gtd[high_pos] = g_new, gtd_new
+            low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
+        else:
+            if abs(gtd_new) <= -c2 * gtd:  # the Wolfe conditions hold
+                done = True
+            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:
+                # the old high end becomes the new low end
+                bracket[high_pos], bracket_f[high_pos] = bracket[low_pos], bracket_f[low_pos]
+                bracket_g[high_pos] = bracket_g[low_pos]
+                bracket_gtd[high_pos] = bracket_gtd[low_pos]
+            bracket[low_pos], bracket_f[low_pos] = t, f_new
+            bracket_g[low_pos], bracket_gtd[low_pos] = g_new, gtd_new
+    return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos], ls_func_evals
 
 
 # ---- learning-rate schedules ------------------------------------------------------------------
@@ -1990,6 +2418,257 @@ class ReduceLROnPlateau(LRScheduler):
         self.mode_worse = math.inf if self.mode == "min" else -math.inf
 
 
+# ---- stochastic weight averaging: optim.swa_utils, as torch.optim.swa_utils --------------------
+def _lerp_into(avg: Tensor, cur: Tensor, weight: float) -> None:
+    """``avg <- avg + weight * (cur - avg)`` in place, by PyTorch's ``lerp`` formula (from the
+    nearer end: ``cur - (cur - avg) * (1 - weight)`` once weight reaches 0.5)."""
+    a, b = avg._data, cur._data
+    new = a + weight * (b - a) if abs(weight) < 0.5 else b - (b - a) * (1.0 - weight)
+    _set_values(avg, new.astype(a.dtype, copy=False), "an average")
+
+
+def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable[..., None]:
+    """For ``AveragedModel(multi_avg_fn=...)``: an exponential moving average of the weights,
+    ``avg <- decay * avg + (1 - decay) * current`` (PyTorch's ``lerp`` by ``1 - decay`` for
+    floating-point tensors), over lists of tensors, in place."""
+    decay = _fraction("decay", decay)
+
+    def ema_update(ema_param_list: Sequence[Tensor], current_param_list: Sequence[Tensor],
+                   _: Any) -> None:
+        for p_ema, p_model in zip(ema_param_list, current_param_list):
+            if p_ema.dtype.kind in "fc":
+                _lerp_into(p_ema, p_model, 1.0 - decay)
+            else:
+                with no_grad():
+                    p_ema.copy_(p_ema * decay + p_model * (1.0 - decay))
+
+    return ema_update
+
+
+def get_swa_multi_avg_fn() -> Callable[..., None]:
+    """For ``AveragedModel(multi_avg_fn=...)``: the plain (equal-weight) average of the
+    weights seen so far, ``avg <- avg + (current - avg) / (n + 1)``, over lists of tensors,
+    in place (``n``: how many were averaged before)."""
+
+    def swa_update(averaged_param_list: Sequence[Tensor], current_param_list: Sequence[Tensor],
+                   num_averaged: Any) -> None:
+        n = num_averaged.item() if isinstance(num_averaged, Tensor) else num_averaged
+        for p_avg, p_model in zip(averaged_param_list, current_param_list):
+            if p_avg.dtype.kind in "fc":
+                _lerp_into(p_avg, p_model, 1.0 / (n + 1))
+            else:
+                with no_grad():
+                    p_avg.copy_(p_avg + (p_model - p_avg) / (n + 1))
+
+    return swa_update
+
+
+def get_ema_avg_fn(decay: float = 0.999) -> Callable[[Tensor, Tensor, Any], Tensor]:
+    """For ``AveragedModel(avg_fn=...)``: one tensor's exponential moving average,
+    ``decay * avg + (1 - decay) * current`` (returned)."""
+    decay = _fraction("decay", decay)
+
+    @no_grad()
+    def ema_update(ema_param: Tensor, current_param: Tensor, num_averaged: Any) -> Tensor:
+        return decay * ema_param + (1 - decay) * current_param
+
+    return ema_update
+
+
+def get_swa_avg_fn() -> Callable[[Tensor, Tensor, Any], Tensor]:
+    """For ``AveragedModel(avg_fn=...)``: one tensor's equal-weight average,
+    ``avg + (current - avg) / (n + 1)`` (returned); the default of ``AveragedModel``."""
+
+    @no_grad()
+    def swa_update(averaged_param: Tensor, current_param: Tensor, num_averaged: Any) -> Tensor:
+        return averaged_param + (current_param - averaged_param) / (num_averaged + 1)
+
+    return swa_update
+
+
+class AveragedModel(Module):
+    """A running average of a model's weights (SWA, Izmailov et al. 2018; or an EMA), as
+    PyTorch's ``torch.optim.swa_utils.AveragedModel``::
+
+        swa_model = AveragedModel(model)                 # equal weights (SWA)
+        ema_model = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.999))
+        ...
+        swa_model.update_parameters(model)               # after an optimizer step
+        update_bn(loader, swa_model)                     # BatchNorm statistics for it
+        swa_model(x)                                     # the averaged model's forward
+
+    ``module`` is a deep copy of ``model`` (moved to ``device`` if given), whose parameters
+    (and, with ``use_buffers=True``, buffers too) hold the average; ``n_averaged`` (an int64
+    buffer) counts the models averaged. The first ``update_parameters`` copies the model;
+    each later one calls ``avg_fn(avg, current, n_averaged)`` per tensor (its result is
+    copied in) or ``multi_avg_fn(avgs, currents, n_averaged)`` per group of one device and
+    dtype (it updates the lists in place); without either, the equal-weight average
+    ``avg + (current - avg) / (n + 1)``. With ``use_buffers=False`` the buffers (BatchNorm's
+    running statistics) are copied from the model at each update instead.
+    """
+
+    def __init__(self, model: Module, device: Any = None,
+                 avg_fn: Callable[[Tensor, Tensor, Any], Tensor] | None = None,
+                 multi_avg_fn: Callable[..., None] | None = None,
+                 use_buffers: bool = False) -> None:
+        super().__init__()
+        if avg_fn is not None and multi_avg_fn is not None:
+            raise ValueError("AveragedModel: give avg_fn or multi_avg_fn, not both")
+        if not isinstance(model, Module):
+            raise TypeError(f"AveragedModel averages a Module, got {type(model).__name__}")
+        self.module = copy.deepcopy(model)
+        if device is not None:
+            self.module = self.module.to(device)
+        self.register_buffer("n_averaged", tensor(0, dtype=np.int64,
+                                                  device="cpu" if device is None else device))
+        self.avg_fn = avg_fn
+        self.multi_avg_fn = multi_avg_fn
+        self.use_buffers = bool(use_buffers)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The averaged model's forward: ``self.module(*args, **kwargs)``."""
+        return self.module(*args, **kwargs)
+
+    def update_parameters(self, model: Module) -> None:
+        """Average ``model``'s current weights in (the first call copies them)."""
+        if self.use_buffers:
+            mine = [*self.module.parameters(), *self.module.buffers()]
+            theirs = [*model.parameters(), *model.buffers()]
+        else:
+            mine, theirs = list(self.parameters()), list(model.parameters())
+        n = int(self.n_averaged.item())
+        pairs = []
+        with no_grad():
+            for p_avg, p_model in zip(mine, theirs):
+                p_model_ = p_model.detach().to(p_avg.device)
+                pairs.append((p_avg.detach(), p_model_))
+                if n == 0:
+                    p_avg.detach().copy_(p_model_)
+            if n > 0:
+                if self.avg_fn is not None:
+                    for p_avg, p_model in pairs:
+                        p_avg.copy_(self.avg_fn(p_avg, p_model,
+                                                self.n_averaged.to(p_avg.device)))
+                else:
+                    groups: dict[tuple[str, Any], list[tuple[Tensor, Tensor]]] = {}
+                    for pair in pairs:
+                        groups.setdefault((pair[0].device, pair[0].dtype), []).append(pair)
+                    for (dev, _), group in groups.items():
+                        avgs, curs = [a for a, _ in group], [c for _, c in group]
+                        if self.multi_avg_fn is not None:
+                            self.multi_avg_fn(avgs, curs, self.n_averaged.to(dev))
+                        else:  # PyTorch's default on the CPU: get_swa_avg_fn, per tensor
+                            avg = get_swa_avg_fn()
+                            for a, c in zip(avgs, curs):
+                                a.copy_(avg(a, c, self.n_averaged.to(dev)))
+            if not self.use_buffers:
+                for b_swa, b_model in zip(self.module.buffers(), model.buffers()):
+                    b_swa.detach().copy_(b_model.detach().to(b_swa.device))
+            self.n_averaged.add_(1)
+
+
+def update_bn(loader: Iterable[Any], model: Module, device: Any = None) -> None:
+    """Recompute the BatchNorm running statistics of ``model`` (an ``AveragedModel``, say)
+    from one pass over ``loader``, as PyTorch's: each BatchNorm's statistics are reset and
+    become the plain average over the batches (``momentum=None`` for the pass); a batch that
+    is a list or tuple gives its first element as the input, moved to ``device`` if given.
+    Runs without gradients; the model's train/eval mode and momenta are restored after."""
+    momenta = {}
+    for module in model.modules():
+        if isinstance(module, _BatchNorm):
+            module.reset_running_stats()
+            momenta[module] = module.momentum
+    if not momenta:
+        return
+    was_training = model.training
+    model.train()
+    for module in momenta:
+        module.momentum = None
+    try:
+        with no_grad():
+            for batch in loader:
+                if isinstance(batch, (list, tuple)):
+                    batch = batch[0]
+                if device is not None:
+                    batch = batch.to(device)
+                model(batch)
+    finally:
+        for module, momentum in momenta.items():
+            module.momentum = momentum
+        model.train(was_training)
+
+
+class SWALR(LRScheduler):
+    """The learning rate for SWA, as PyTorch's: each group's lr anneals from what it was to
+    ``swa_lr`` (one value, or one per group) over ``anneal_epochs`` steps, by a cosine
+    (``anneal_strategy="cos"``) or linearly ("linear"), then stays there. With ``alpha(s)``
+    the anneal fraction at step s (0 at s = 0, 1 from s = anneal_epochs on)::
+
+        lr_s = swa_lr * alpha(s) + lr_0 * (1 - alpha(s))
+
+    computed, as PyTorch's, from the group's current lr (``lr_0`` recovered from it through
+    the previous step's alpha), so it takes over from whatever schedule ran before. The
+    groups hold ``swa_lr``.
+    """
+
+    def __init__(self, optimizer: Optimizer, swa_lr: float | Sequence[float],
+                 anneal_epochs: int = 10, anneal_strategy: str = "cos",
+                 last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        swa_lrs = _per_group("swa_lr", optimizer, swa_lr)
+        self._anneal_strategy = _anneal_strategy(anneal_strategy)
+        self.anneal_epochs = _count("anneal_epochs", anneal_epochs, 0)
+        for lr, group in zip(swa_lrs, optimizer.param_groups):
+            group["swa_lr"] = lr
+        self._step_count = 0
+        super().__init__(optimizer, last_epoch)
+
+    def _alpha(self, t: float) -> float:
+        return (1 - math.cos(math.pi * t)) / 2 if self._anneal_strategy == "cos" else t
+
+    def step(self) -> None:
+        self._recursive_step()
+
+    def _initial_step(self) -> None:
+        self._recursive_step(initial=True)
+
+    def _recursive_step(self, initial: bool = False) -> None:
+        self._step_count += 1
+        super()._recursive_step(initial)
+
+    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
+        step = self._step_count - 1
+        if self.anneal_epochs == 0:
+            step = max(1, step)
+        n = max(1, self.anneal_epochs)
+        prev_alpha = self._alpha(max(0, min(1, (step - 1) / n)))
+        alpha = self._alpha(max(0, min(1, step / n)))
+        groups = self.optimizer.param_groups
+        out = []
+        for lr, group in zip(lrs, groups):
+            swa = group["swa_lr"]
+            lr0 = swa if prev_alpha == 1 else (lr - prev_alpha * swa) / (1 - prev_alpha)
+            out.append(swa * alpha + lr0 * (1 - alpha))
+        return out
+
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        return {"anneal_epochs": lambda v: _count("anneal_epochs", v, 0),
+                "_anneal_strategy": _anneal_strategy,
+                "_step_count": lambda v: _count("_step_count", v, 0)}
+
+    def _apply_state(self, state_dict: Mapping[str, Any]) -> None:
+        super()._apply_state(state_dict)
+        # the step count is SWALR's own clock (PyTorch's, which the base class leaves)
+        self._step_count = int(state_dict["_step_count"])
+
+
+def _anneal_strategy(v: Any) -> str:
+    if v not in ("cos", "linear"):
+        raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {v!r}")
+    return v
+
+
 # optim.lr_scheduler, PyTorch's home of the schedules: ``optim.lr_scheduler.StepLR`` and
 # ``from tinygrad_rnn.optim.lr_scheduler import StepLR`` work as with ``torch.optim``
 lr_scheduler = types.ModuleType(__name__ + ".lr_scheduler",
@@ -2001,3 +2680,16 @@ for _cls in (LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR,
     setattr(lr_scheduler, _cls.__name__, _cls)
 lr_scheduler._LRScheduler = LRScheduler  # type: ignore[attr-defined]  # PyTorch's older name
 sys.modules[lr_scheduler.__name__] = lr_scheduler
+
+
+# optim.swa_utils, as ``torch.optim.swa_utils``: ``optim.swa_utils.AveragedModel`` and
+# ``from tinygrad_rnn.optim.swa_utils import AveragedModel, SWALR`` work
+swa_utils = types.ModuleType(__name__ + ".swa_utils",
+                             "Stochastic weight averaging, as ``torch.optim.swa_utils``.")
+for _obj in (AveragedModel, SWALR, update_bn, get_ema_multi_avg_fn, get_swa_multi_avg_fn,
+             get_ema_avg_fn, get_swa_avg_fn):
+    setattr(swa_utils, _obj.__name__, _obj)
+swa_utils.__all__ = ["AveragedModel", "SWALR", "get_ema_avg_fn",  # type: ignore[attr-defined]
+                     "get_ema_multi_avg_fn", "get_swa_avg_fn", "get_swa_multi_avg_fn",
+                     "update_bn"]
+sys.modules[swa_utils.__name__] = swa_utils

@@ -1,3 +1,4 @@
-"""``data``: datasets and batches, as ``torch.utils.data``."""
+"""``data``: datasets and batches, as ``torch.utils.data``; ``checkpoint``: activation
+checkpointing, as ``torch.utils.checkpoint``."""
 
-from . import data  # noqa: F401
+from . import checkpoint, data  # noqa: F401
