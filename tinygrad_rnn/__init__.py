@@ -16,19 +16,24 @@ from typing import Any
 import numpy as np
 
 from . import (
+    amp,
     backends,
     cuda,
     debug,
     diagnostics,
     distributions,
     functional,
+    jit,
     nn,
     optim,
     random,
+    special,
     testing,
     utils,
     viz,
 )
+from .amp import _cpu as cpu  # noqa: F401  (tr.cpu.amp, as torch.cpu.amp; not in __all__)
+from .amp import autocast
 from .autograd import (
     enable_grad,
     grad,
@@ -48,6 +53,7 @@ from .creation import (
     LongTensor,
     arange,
     empty,
+    empty_like,
     eye,
     from_numpy,
     full,
@@ -59,7 +65,8 @@ from .creation import (
     zeros_like,
 )
 from .debug import detect_anomaly, trace
-from .functional import log_softmax, softmax
+from .functional import cdist, log_softmax, softmax
+from .jit import compile  # noqa: F401  (an attribute only, not in __all__: import * keeps Python's)
 from .ops.elementwise import (
     abs_ as abs,
 )
@@ -72,7 +79,9 @@ from .ops.elementwise import (
     ceil,
     clip,
     cos,
+    digamma,
     erf,
+    erfc,
     exp,
     expm1,
     floor,
@@ -83,8 +92,11 @@ from .ops.elementwise import (
     log1p,
     log2,
     log10,
+    logaddexp,
+    logaddexp2,
     maximum,
     minimum,
+    nan_to_num,
     relu,
     sigmoid,
     sign,
@@ -102,30 +114,47 @@ from .ops.elementwise import round_ as round  # noqa: F401  (an attribute only, 
 from .ops.linalg import einsum, matmul, tensordot
 from .ops.movement import (
     argsort,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
     bincount,
     bmm,
+    broadcast_shapes,
+    broadcast_tensors,
     broadcast_to,
     cat,
     chunk,
+    column_stack,
     diag,
     diagonal,
+    diff,
+    dstack,
     flip,
     gather,
+    hstack,
     index_add,
     index_fill,
+    index_put,
     index_select,
+    isin,
+    masked_scatter,
     masked_select,
+    meshgrid,
     mm,
     reshape,
+    scatter_reduce,
     sort,
     split,
     squeeze,
     stack,
+    take_along_dim,
+    tile,
     topk,
     transpose,
     unbind,
     unique,
     unsqueeze,
+    vstack,
 )
 from .ops.reduce import all_ as all  # noqa: F401  (an attribute only, not in __all__)
 from .ops.reduce import (
@@ -133,11 +162,15 @@ from .ops.reduce import (
     amin,
     argmax,
     argmin,
+    count_nonzero,
     cumprod,
     cumsum,
+    logcumsumexp,
     logsumexp,
     mean,
     median,
+    nanquantile,
+    quantile,
     std_mean,
     var_mean,
 )
@@ -152,9 +185,11 @@ from .random import (
     initial_seed,
     manual_seed,
     multinomial,
+    normal,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -235,11 +270,12 @@ _METHODS_AS_FUNCTIONS = (
     "div", "pow", "neg", "negative", "lerp", "addmm", "baddbmm", "norm", "prod", "scatter",
     "scatter_add", "repeat_interleave", "logical_and", "logical_or", "logical_xor",
     "logical_not", "isclose", "remainder", "fmod", "floor_divide", "true_divide", "addcmul",
-    "addcdiv", "logit",
+    "addcdiv", "logit", "clone", "t", "clamp_min", "clamp_max",
 )
 for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)
 concat = concatenate = cat
+row_stack = vstack
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2  # PyTorch's aliases
 
 
@@ -363,4 +399,10 @@ __all__ = [
     "initial_seed", "is_deterministic_algorithms_warn_only_enabled", "log10", "log2",
     "median", "set_num_threads", "set_printoptions", "set_rng_state", "std_mean", "tan",
     "tensordot", "unique", "use_deterministic_algorithms", "var_mean", "is_floating_point",
+    "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes", "broadcast_tensors", "cdist",
+    "column_stack", "count_nonzero", "diff", "digamma", "dstack", "empty_like", "erfc",
+    "hstack", "index_put", "isin", "logaddexp", "logaddexp2", "logcumsumexp", "masked_scatter",
+    "meshgrid", "nan_to_num", "nanquantile", "normal", "quantile", "randint_like", "row_stack",
+    "scatter_reduce", "special", "take_along_dim", "tile", "vstack",
+    "amp", "autocast", "jit",
 ]

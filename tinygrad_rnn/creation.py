@@ -131,3 +131,12 @@ LongTensor = _legacy("LongTensor", np.int64)
 IntTensor = _legacy("IntTensor", np.int32)
 ByteTensor = _legacy("ByteTensor", np.uint8)
 BoolTensor = _legacy("BoolTensor", np.bool_)
+
+
+def empty_like(x: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
+               requires_grad: bool = False) -> Tensor:
+    """A tensor of x's shape, dtype and device (or ``dtype``, ``device``), as
+    ``torch.empty_like``, but zero-filled (see ``empty``)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"empty_like: x must be a Tensor, got {type(x).__name__}")
+    return full(x.shape, 0, dtype or x.dtype, device or x.device, requires_grad)

@@ -568,6 +568,33 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
     return x * Tensor._wrap(mask, x._dev)
 
 
+_SELU_ALPHA_SCALE = 1.7580993408473766  # SELU's -scale·alpha, the value of a dropped unit
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
+                  inplace: bool = False) -> Tensor:
+    """Alpha dropout (Klambauer et al., 2017), as PyTorch's: in training, each element is
+    dropped with probability ``p`` to SELU's negative saturation value α' = -1.7581, and the
+    result is scaled back to zero mean and unit variance (for such inputs): y = a x + a α' p
+    where kept, a α' (p - 1) where dropped, a = ((α'² p + 1)(1 - p))^(-1/2). The identity
+    outside training (the default, as PyTorch's ``F.alpha_dropout``) and for p = 0; zeros
+    for p = 1. The mask comes from ``tr.manual_seed``'s generator; the gradient is a where
+    kept, 0 where dropped."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"alpha_dropout probability must be a number in [0, 1], got {p!r}")
+    if not training or p == 0 or input.size == 0:
+        return input
+    if p == 1:
+        return input * 0
+    keep = _random.generator().random(input.shape) >= p
+    alpha = _SELU_ALPHA_SCALE
+    a = 1 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+    b = (keep - 1.0) * (alpha * a) + alpha * a * p
+    dev = input._dev
+    scale = Tensor._wrap(dev.to_device((keep * a).astype(input.dtype)), dev)
+    return input * scale + Tensor._wrap(dev.to_device(b.astype(input.dtype)), dev)
+
+
 @torch_names
 def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
                    axis: int = -1) -> Tensor:
@@ -618,6 +645,156 @@ def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = N
     if not -n <= padding_idx < n:
         raise ValueError(f"embedding: padding_idx must lie in [-{n}, {n}), got {padding_idx}")
     return where((idx == padding_idx % n)[..., None], rows.detach(), rows)
+
+
+EMBEDDING_BAG_MODES = ("sum", "mean", "max")
+
+
+def _host_ints(what: str, name: str, t: Any) -> np.ndarray:
+    if not isinstance(t, Tensor) or t.dtype.kind not in "iu":
+        raise TypeError(f"{what}: {name} must be a Tensor of integers, got "
+                        f"{getattr(t, 'dtype', type(t).__name__)}")
+    return t.numpy().astype(np.int64)
+
+
+def renorm_rows_(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """The rows of ``weight`` named by ``idx`` whose ``norm_type``-norm exceeds ``max_norm``
+    scaled, in place and outside autograd, to norm ``max_norm`` (exactly: by max_norm /
+    (norm + 1e-7)), as PyTorch's ``embedding_renorm_``."""
+    from .tensor import _set_values
+
+    xp = weight._dev.xp
+    rows = weight._dev.to_device(np.unique(idx))
+    picked = weight._data[rows]
+    norm = xp.abs(picked).max(axis=1) if norm_type == math.inf else \
+        (xp.abs(picked) ** norm_type).sum(axis=1) ** (1 / norm_type)
+    scale = xp.where(norm > max_norm, max_norm / (norm + 1e-7), 1.0)
+    new = weight._data.copy()
+    new[rows] = picked * scale[:, None].astype(picked.dtype)
+    _set_values(weight, new, "embedding_bag(max_norm=)")
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,  # noqa: A002
+                  max_norm: float | None = None, norm_type: float = 2.0,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """The sums, means or maxima of bags of rows of ``weight`` (num_embeddings, D), one (D,)
+    per bag, as ``torch.nn.functional.embedding_bag``, without making the (bag, length, D)
+    lookups first:
+
+    - ``input`` 2-D (B, N): B bags of N indices each (``offsets`` must be None);
+    - ``input`` 1-D with ``offsets`` (1-D, starting at 0, non-decreasing): bag b holds
+      input[offsets[b]:offsets[b+1]] (the last to the end); with ``include_last_offset`` the
+      last offset is the end of the last bag instead of the start of one more, and must be
+      the input's length (PyTorch's bags disagree between modes where it is not).
+
+    ``mode`` "sum" (each row times its ``per_sample_weights`` entry, input's shape, if
+    given), "mean", or "max" (elementwise; the gradient goes to the first largest, as
+    PyTorch's). Entries equal to ``padding_idx`` are left out (and out of the mean's count);
+    an empty bag gives zeros. ``max_norm`` renormalises the looked-up rows of weight first,
+    in place (as ``nn.Embedding``'s). Sum and mean are one gather and one scatter-add
+    (``IndexScatter``); max a gather into a padded (B, longest bag, D) block. Differentiable
+    in weight and per_sample_weights. The indices are checked on the host (one device sync).
+    """
+    where_ = "embedding_bag"
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError(f"{where_}: weight must be a 2-D Tensor (num_embeddings, "
+                         f"embedding_dim), got {getattr(weight, 'shape', type(weight).__name__)}")
+    if mode not in EMBEDDING_BAG_MODES:
+        raise ValueError(f"{where_}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    if scale_grad_by_freq:
+        raise ValueError(f"{where_}: scale_grad_by_freq=True is not implemented")
+    if per_sample_weights is not None and mode != "sum":
+        raise ValueError(f"{where_}: per_sample_weights is only supported for mode='sum' (got "
+                         f"mode={mode!r}), as in PyTorch")
+    idx = _host_ints(where_, "input", input)
+    _same_device(where_, "input", input, "weight", weight)
+    n_emb, dim = weight.shape
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{where_}: a 2-D input is a batch of bags of one length: offsets "
+                             "must be None")
+        B, N = idx.shape
+        starts, ends = np.arange(B) * N, np.arange(1, B + 1) * N
+        idx = idx.reshape(-1)
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError(f"{where_}: a 1-D input needs offsets (a 1-D tensor of the bags' "
+                             "starts)")
+        off = _host_ints(where_, "offsets", offsets)
+        _same_device(where_, "offsets", offsets, "weight", weight)
+        if off.ndim != 1 or (include_last_offset and off.size < 1):
+            raise ValueError(f"{where_}: offsets must be 1-D (and not empty with "
+                             f"include_last_offset), got shape {off.shape}")
+        n = idx.size
+        if off.size and off[0] != 0:
+            raise ValueError(f"{where_}: offsets[0] must be 0 (the first bag starts at the "
+                             f"first index), got {off[0]}")
+        if np.any(np.diff(off) < 0) or (off.size and off[-1] > n):
+            raise ValueError(f"{where_}: offsets must be non-decreasing and at most the "
+                             f"input's length {n}, got {off.tolist()}")
+        if include_last_offset:
+            if off[-1] != n:  # PyTorch's bags are inconsistent then (sum, mean, max differ)
+                raise ValueError(f"{where_}: with include_last_offset, the last offset is the "
+                                 f"end of the last bag, the input's length {n}; got {off[-1]}")
+            starts, ends = off[:-1], off[1:]
+        else:
+            starts, ends = off, np.append(off[1:], n).astype(np.int64)
+    else:
+        raise ValueError(f"{where_}: input must be 1-D (with offsets) or 2-D, got shape "
+                         f"{input.shape}")
+    if idx.size and (idx.min() < 0 or idx.max() >= n_emb):
+        bad = idx[(idx < 0) | (idx >= n_emb)][0]
+        raise ValueError(f"{where_}: index {bad} is out of range for {n_emb} embeddings")
+    if per_sample_weights is not None:
+        if not isinstance(per_sample_weights, Tensor) or per_sample_weights.shape != \
+                input.shape or per_sample_weights.dtype != weight.dtype:
+            raise ValueError(f"{where_}: per_sample_weights must be a tensor of the input's "
+                             f"shape {input.shape} and the weight's dtype {weight.dtype}")
+        _same_device(where_, "per_sample_weights", per_sample_weights, "weight", weight)
+    if max_norm is not None and idx.size:
+        renorm_rows_(weight, idx, float(max_norm), float(norm_type))
+    B = len(starts)
+    counts = ends - starts
+    pos = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)] or [np.zeros(0)])
+    pos = pos.astype(np.int64)
+    bag = np.repeat(np.arange(B), counts)
+    if padding_idx is not None:
+        if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)) \
+                or not -n_emb <= padding_idx < n_emb:
+            raise ValueError(f"{where_}: padding_idx must be an index in [-{n_emb}, {n_emb}), "
+                             f"got {padding_idx!r}")
+        keep = idx[pos] != padding_idx % n_emb
+        pos, bag = pos[keep], bag[keep]
+    dev = weight._dev
+    if mode != "max":
+        rows = GetItem.apply(weight, index=dev.to_device(idx[pos]), in_range=True)  # (k, D)
+        if per_sample_weights is not None:
+            w = GetItem.apply(per_sample_weights.reshape(-1), index=dev.to_device(pos),
+                              in_range=True)
+            rows = rows * w.unsqueeze(-1)
+        from .ops.movement import IndexScatter
+
+        out = IndexScatter.apply(rows, index=(dev.to_device(bag),), shape=(B, dim))
+        if mode == "mean":
+            n_in = np.maximum(np.bincount(bag, minlength=B), 1)[:, None]
+            out = out / Tensor._wrap(dev.to_device(n_in.astype(weight.dtype)), dev)
+        return out
+    from .ops.movement import max_along
+
+    n_in = np.bincount(bag, minlength=B)
+    longest = int(n_in.max(initial=0))
+    if longest == 0:
+        return weight[0:0].sum() * 0 + Tensor._wrap(dev.xp.zeros((B, dim), weight.dtype), dev)
+    slot = np.arange(len(bag)) - np.repeat(np.cumsum(n_in) - n_in, n_in)  # place in its bag
+    block = np.zeros((B, longest), dtype=np.int64)
+    full = np.zeros((B, longest), dtype=bool)
+    block[bag, slot], full[bag, slot] = idx[pos], True
+    rows = GetItem.apply(weight, index=dev.to_device(block), in_range=True)  # (B, longest, D)
+    rows = where(Tensor._wrap(dev.to_device(full[:, :, None]), dev), rows, -math.inf)
+    best = max_along(rows, 1).values
+    return where(Tensor._wrap(dev.to_device(n_in[:, None] > 0), dev), best, 0.0)
 
 
 def one_hot(indices: Tensor | Any, num_classes: int = -1, dtype: Any = np.int64) -> Tensor:
@@ -940,6 +1117,70 @@ def softmin(input: Tensor, axis: int = -1) -> Tensor:  # noqa: A002
     return softmax(-input, axis)
 
 
+def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
+    """x - tanh(x)."""
+    return input - input.tanh()
+
+
+def _lambd(where_: str, lambd: Any) -> float:
+    if isinstance(lambd, bool) or not isinstance(lambd, numbers.Real) or not lambd >= 0:
+        raise ValueError(f"{where_}: lambd must be a number >= 0, got {lambd!r}")
+    return float(lambd)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """x - λ where x > λ, x + λ where x < -λ, else 0 (NaN stays NaN), as PyTorch; gradient 1
+    outside [-λ, λ] and 0 inside, bounds included."""
+    lam = _lambd("softshrink", lambd)
+    d = input._data
+    with np.errstate(invalid="ignore"):  # (inf · 0, never picked)
+        inside = Tensor._wrap(d * 0, input._dev)  # a constant: 0, and NaN where x is NaN
+    return where(d > lam, input - lam, where(d < -lam, input + lam, inside))
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """x where |x| > λ, else 0 (NaN stays NaN), as PyTorch; gradient 1 outside [-λ, λ], 0
+    inside, bounds included."""
+    lam = _lambd("hardshrink", lambd)
+    d = input._data
+    return where((d >= -lam) & (d <= lam), 0, input)
+
+
+def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """x where x > ``threshold``, else ``value`` (NaN stays NaN), as PyTorch; gradient 1
+    where x > threshold, else 0."""
+    for name, v in (("threshold", threshold), ("value", value)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"threshold: {name} must be a number, got {v!r}")
+    return where(input._data <= threshold, value, input)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """max(0, x) + w · min(0, x), as ``torch.nn.functional.prelu``: ``weight`` holds one
+    slope, or one per channel (axis 1; an input below 2-D has one channel). Gradient: 1
+    where x > 0, w elsewhere (at x = 0 too, as PyTorch's); the slopes get x where x <= 0."""
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError("prelu: input and weight must be Tensors")
+    if weight.dtype != input.dtype:
+        raise TypeError(f"prelu: weight's dtype {weight.dtype} differs from the input's "
+                        f"{input.dtype}")
+    _same_device("prelu", "weight", weight, "input", input)
+    n = weight.size
+    if weight.ndim > 1:
+        raise ValueError(f"prelu: weight must be 0-d or 1-D, got shape {weight.shape}")
+    if n == 1:
+        w = weight.reshape(())
+    else:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if channels != n:
+            raise ValueError(f"prelu: {n} slopes, but the input, of shape {input.shape}, has "
+                             f"{channels} channel(s) (axis 1; one below 2-D): give one slope, "
+                             "or one per channel")
+        w = weight.reshape((n,) + (1,) * (input.ndim - 2))
+    return where(input._data > 0, input, input * w)
+
+
 def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...],  # noqa: A002
                weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5
                ) -> Tensor:
@@ -1087,6 +1328,150 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     x1, x2 = _broadcast_pair("pairwise_distance", x1, x2)
     d = x1 - x2 + eps
     return d.norm(p, -1 if d.ndim else None, keepdims=keepdim)
+
+
+CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+               "donot_use_mm_for_euclid_dist")
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """The p-norm distance between each row of x1 (..., P, M) and each row of x2 (..., R, M):
+    (..., P, R), the leading (batch) axes broadcast, as ``torch.cdist``: ‖x1_i - x2_j‖_p =
+    (Σ_k |x1_ik - x2_jk|^p)^(1/p); p = 0 counts the differing coordinates (gradient 0), p =
+    inf takes the largest |difference|. From the differences (..., P, R, M) directly,
+    whatever ``compute_mode`` says (PyTorch's matrix-product form for p = 2 is faster and less
+    exact). Differentiable; where a distance is 0 its gradient is 0, as PyTorch's (the
+    power's inf kept out of the graph, ``_pow_or_zero``). For p = inf, equal largest
+    differences share the gradient (PyTorch gives each all of it); for p < 1 the gradient at
+    a zero difference is NaN, as PyTorch's."""
+    for name, t in (("x1", x1), ("x2", x2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cdist: {name} must be a Tensor, got {type(t).__name__}")
+        if t.ndim < 2:
+            raise ValueError(f"cdist: {name} must have at least 2 dims (..., rows, features), "
+                             f"got shape {t.shape}")
+        if t.dtype.kind != "f":
+            raise TypeError(f"cdist: only floating-point tensors, {name} is {t.dtype}")
+    _same_device("cdist", "x2", x2, "x1", x1)
+    if x1.dtype != x2.dtype:
+        raise TypeError(f"cdist: x1 and x2 must have one dtype, got {x1.dtype} and {x2.dtype}")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise ValueError(f"cdist: x1 and x2 must have as many features (last dim), got shapes "
+                         f"{x1.shape} and {x2.shape}")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p >= 0:
+        raise ValueError(f"cdist: p must be a number >= 0, got {p!r}")
+    if compute_mode not in CDIST_MODES:
+        raise ValueError(f"cdist: compute_mode must be one of {', '.join(CDIST_MODES)}, got "
+                         f"{compute_mode!r}")
+    try:
+        np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
+    except ValueError:
+        raise ValueError(f"cdist: the batch dims of x1 {x1.shape} and x2 {x2.shape} do not "
+                         "broadcast together") from None
+    d = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (..., P, R, M)
+    if d.size == 0:  # no pairs, or no features (distance 0)
+        return d.abs().sum(-1)
+    if p == 0:
+        return Tensor._wrap((d._data != 0).sum(axis=-1).astype(x1.dtype), x1._dev)
+    if p == 1:
+        return d.abs().sum(-1)
+    if p == math.inf:
+        return d.abs().amax(-1)
+    if p == 2:
+        return (d * d).sum(-1)._pow_or_zero(0.5)
+    return (d.abs() ** float(p)).sum(-1)._pow_or_zero(1.0 / p)
+
+
+INTERPOLATE_MODES = ("nearest", "linear", "nearest-exact", "area")
+
+
+def interpolate(input: Tensor, size: int | tuple[int] | None = None,  # noqa: A002
+                scale_factor: float | tuple[float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resample the last axis of a 3-D input (N, C, L) to ``size`` (or L · ``scale_factor``,
+    rounded down), as ``torch.nn.functional.interpolate`` for 1-D signals:
+
+    - "nearest": output j takes input ⌊j s⌋ (PyTorch's rule, in float32 as there, so the
+      same picks), s = L / size, or 1 / scale_factor where that was given (unless
+      ``recompute_scale_factor``);
+    - "nearest-exact": input ⌊(j + ½) s⌋ (Pillow's and SciPy's, which PyTorch's "nearest"
+      does not match);
+    - "linear": the two neighbours of the source point mixed by distance, the source point
+      s (j + ½) - ½ (clamped at 0), or with ``align_corners`` j (L - 1) / (size - 1), so that
+      the end samples line up;
+    - "area": ``adaptive_avg_pool1d``.
+
+    Each output is a gather (and for "linear" a weighted sum of two), so the gradient is
+    scattered back. 4-D and 5-D inputs (images, volumes) are not supported here."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"interpolate: input must be a Tensor, got {type(input).__name__}")
+    if mode not in INTERPOLATE_MODES:
+        raise ValueError(f"interpolate: mode must be one of {', '.join(INTERPOLATE_MODES)} "
+                         f"(for 3-D inputs), got {mode!r}")
+    if input.ndim != 3:
+        raise ValueError(f"interpolate: only 3-D inputs (N, C, L) are supported, got shape "
+                         f"{input.shape}")
+    if align_corners is not None and mode != "linear":
+        raise ValueError("interpolate: align_corners can only be set with the interpolating "
+                         f"mode 'linear', not {mode!r}")
+    if antialias:
+        raise ValueError("interpolate: antialias is for 2-D images (bilinear, bicubic) only")
+    if input.dtype.kind != "f":
+        raise TypeError(f"interpolate: the input must be floating-point, got {input.dtype}")
+    L = input.shape[-1]
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size and scale_factor")
+    scale: float | None = None
+    if size is not None:
+        n_out = _one_int("interpolate", "size", size, 1)
+    else:
+        sf = scale_factor[0] if isinstance(scale_factor, (tuple, list)) and \
+            len(scale_factor) == 1 else scale_factor
+        if isinstance(sf, bool) or not isinstance(sf, numbers.Real) or not sf > 0:
+            raise ValueError(f"interpolate: scale_factor must be a number > 0 (or a 1-tuple of "
+                             f"one), got {scale_factor!r}")
+        n_out = math.floor(float(L) * float(sf))
+        scale = None if recompute_scale_factor else float(sf)
+    if L < 1 or n_out < 1:
+        raise ValueError(f"interpolate: the input and output lengths must be > 0, got {L} "
+                         f"and {n_out}")
+    if mode == "area":
+        return adaptive_avg_pool1d(input, n_out)
+    j = np.arange(n_out)
+    dev = input._dev
+
+    def pick(at: np.ndarray) -> Tensor:
+        return GetItem.apply(input, index=(Ellipsis, dev.to_device(at)), in_range=True)
+
+    if mode != "linear":
+        s32 = np.float32(1.0 / scale) if scale is not None else np.float32(L) / np.float32(n_out)
+        if mode == "nearest" and n_out == L:
+            src = j
+        elif mode == "nearest" and n_out == 2 * L:
+            src = j >> 1
+        elif mode == "nearest":
+            src = np.floor(j.astype(np.float32) * s32).astype(np.int64)
+        else:  # (j + 0.5) in float64 times the float32 scale, then rounded to float32
+            src = np.floor(((j + 0.5) * np.float64(s32)).astype(np.float32)).astype(np.int64)
+        return pick(np.minimum(src, L - 1))
+    ot = np.float64 if input.dtype == np.float64 else np.float32  # PyTorch's opmath type
+    if align_corners:
+        s = ot(L - 1) / ot(n_out - 1) if n_out > 1 else ot(0)
+        real = s * j.astype(ot)
+    else:
+        s = ot(1.0 / scale) if scale is not None else ot(L) / ot(n_out)
+        real = np.maximum(s * (j.astype(ot) + ot(0.5)) - ot(0.5), ot(0))
+    i0 = np.minimum(np.floor(real.astype(np.float32)).astype(np.int64), L - 1)
+    i1 = i0 + (i0 < L - 1)
+    lam1 = np.minimum(np.maximum(real - i0.astype(ot), ot(0)), ot(1))
+    lam0 = ot(1) - lam1
+
+    def weight(w: np.ndarray) -> Tensor:
+        return Tensor._wrap(dev.to_device(w.astype(input.dtype)), dev)
+
+    return pick(i0) * weight(lam0) + pick(i1) * weight(lam1)
 
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")

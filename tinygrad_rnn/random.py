@@ -307,3 +307,68 @@ def bernoulli(input: Tensor, p: float | None = None, *,  # noqa: A002
     values = _bernoulli_values("bernoulli", input.shape, input if p is None else p,
                                input.dtype, generator)
     return tensor(values, device=input.device)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
+           dtype: DTypeLike = None, device: str | None = None,
+           requires_grad: bool = False) -> Tensor:
+    """Draws from N(mean, std²), as ``torch.normal``, in its four forms: ``mean`` and ``std``
+    tensors (broadcast together; the result has their shape, dtype and device), one of them
+    a tensor and the other a number, or two numbers and a ``size`` (of the default dtype
+    unless ``dtype``). Drawn on the host from ``tr.manual_seed``'s generator (or
+    ``generator``) as mean + std · z, z standard normal, so other numbers than PyTorch's for
+    one seed. Never differentiable: PyTorch's result from a tensor mean requires grad, but
+    its gradient is 0 (the draw is not reparameterised); this one is a constant."""
+    rng = rng_of(generator, "normal")
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    for name, v in (("mean", mean), ("std", std)):
+        if not isinstance(v, Tensor) and (isinstance(v, bool) or not isinstance(
+                v, (int, float, np.integer, np.floating))):
+            raise TypeError(f"normal: {name} must be a Tensor or a number, got "
+                            f"{type(v).__name__}")
+    if not tensors:
+        if size is None:
+            raise TypeError("normal: with a number mean and std, give size= (the shape to "
+                            "draw)")
+        shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+        if not std >= 0:
+            raise ValueError(f"normal: std must be >= 0, got {std}")
+        dt = resolve_dtype(dtype) if dtype is not None else default_dtype()
+        values = mean + std * rng.standard_normal(shape)
+        return tensor(values.astype(dt), device=device or "cpu", requires_grad=requires_grad)
+    if size is not None:
+        raise TypeError("normal: size= goes with a number mean and std; with a tensor the "
+                        "result has its shape")
+    ref = tensors[0]
+    for t in tensors:
+        if t.dtype.kind != "f":
+            raise TypeError(f"normal: mean and std tensors must be floating-point, got "
+                            f"{t.dtype}")
+        if t._dev is not ref._dev:
+            raise ValueError(f"normal: mean on {ref.device!r}, std on {t.device!r}")
+    m = mean.numpy() if isinstance(mean, Tensor) else np.asarray(mean)
+    s = std.numpy() if isinstance(std, Tensor) else np.asarray(std)
+    if np.any(s < 0):
+        raise ValueError("normal: every std must be >= 0")
+    try:
+        shape = np.broadcast_shapes(m.shape, s.shape)
+    except ValueError:
+        raise ValueError(f"normal: mean of shape {m.shape} and std of shape {s.shape} do not "
+                         "broadcast together") from None
+    dt = np.result_type(*[t.dtype for t in tensors])
+    values = (m + s * rng.standard_normal(shape)).astype(dt)
+    return tensor(values, device=device or ref.device, requires_grad=requires_grad)
+
+
+def randint_like(x: Tensor, low: int = 0, high: int | None = None, *,
+                 dtype: DTypeLike = None, device: str | None = None,
+                 generator: Any = None) -> Tensor:
+    """``randint`` of x's shape, dtype and device (or ``dtype``, ``device``), as
+    ``torch.randint_like(x, high)`` or ``(x, low, high)``: integers uniform in [low, high),
+    of x's dtype even where it is floating, as PyTorch's."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"randint_like: x must be a Tensor, got {type(x).__name__}")
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, x.shape, dtype=x.dtype if dtype is None else dtype,
+                   device=device or x.device, generator=generator)

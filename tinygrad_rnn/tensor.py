@@ -2375,6 +2375,221 @@ class Tensor:
     def logit_(self, eps: float | None = None) -> Tensor:
         return self._overwrite("logit_", lambda old: old.logit(eps))
 
+    # ---- quantiles, running log-sum-exp, clamps, NaN handling, scatters, random fills -----
+    @torch_names
+    def quantile(self, q: Any, axis: int | None = None, keepdims: bool = False, *,
+                 interpolation: str = "linear") -> Tensor:
+        """The ``q``-th quantiles, as ``torch.quantile`` (see ``tr.quantile``)."""
+        return quantile(self, q, axis, keepdims, interpolation=interpolation)
+
+    @torch_names
+    def nanquantile(self, q: Any, axis: int | None = None, keepdims: bool = False, *,
+                    interpolation: str = "linear") -> Tensor:
+        """The ``q``-th quantiles of the elements that are not NaN, as
+        ``torch.nanquantile``."""
+        return nanquantile(self, q, axis, keepdims, interpolation=interpolation)
+
+    @torch_names
+    def logcumsumexp(self, axis: int) -> Tensor:
+        """log Σ_{j <= i} exp(x_j) along ``axis``, stable (see ``tr.logcumsumexp``)."""
+        return logcumsumexp(self, axis)
+
+    @torch_names
+    def count_nonzero(self, axis: int | Sequence[int] | None = None) -> Tensor:
+        """The number of nonzero elements over ``axis`` (all by default), int64."""
+        return count_nonzero(self, axis)
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002
+        """``clamp(min=min)``, as PyTorch's ``clamp_min`` (a number or a tensor bound)."""
+        return self.clip(min=min)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002
+        """``clamp(max=max)``, as PyTorch's ``clamp_max``."""
+        return self.clip(max=max)
+
+    def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002
+        return self.clip_(min=min)
+
+    def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002
+        return self.clip_(max=max)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        """NaN, inf and -inf replaced by numbers, as ``torch.nan_to_num`` (``tr.nan_to_num``):
+        the gradient passes where this tensor is finite."""
+        return nan_to_num(self, nan, posinf, neginf)
+
+    def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None,
+                    neginf: float | None = None) -> Tensor:
+        return self._overwrite("nan_to_num_", lambda old: nan_to_num(old, nan, posinf, neginf))
+
+    def logaddexp(self, other: Any) -> Tensor:
+        """log(exp(self) + exp(other)), stable, as ``torch.logaddexp``."""
+        return logaddexp(self, other)
+
+    def logaddexp2(self, other: Any) -> Tensor:
+        """log2(2^self + 2^other), stable, as ``torch.logaddexp2``."""
+        return logaddexp2(self, other)
+
+    def erfc(self) -> Tensor:
+        """1 - erf(x), exact in the tail (``tr.erfc``)."""
+        return erfc(self)
+
+    def erfc_(self) -> Tensor:
+        return self._overwrite("erfc_", Tensor.erfc)
+
+    def digamma(self) -> Tensor:
+        """ψ(x), the derivative of log Γ(x) (``tr.digamma``)."""
+        return digamma(self)
+
+    def digamma_(self) -> Tensor:
+        return self._overwrite("digamma_", Tensor.digamma)
+
+    def equal(self, other: Tensor) -> bool:
+        """Whether ``other`` has this shape and equal elements, as ``torch.equal``."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"equal: other must be a Tensor, got {type(other).__name__}")
+        return self.shape == other.shape and bool((self == other).all())
+
+    def tile(self, *dims: Any) -> Tensor:
+        """This tensor repeated ``dims[i]`` times along each axis, as ``torch.tile``."""
+        from .ops.movement import tile
+
+        return tile(self, _sizes(dims))
+
+    @torch_names
+    def diff(self, n: int = 1, axis: int = -1, prepend: Tensor | None = None,
+             append: Tensor | None = None) -> Tensor:
+        """The ``n``-th forward difference along ``axis``, as ``torch.diff``."""
+        from .ops.movement import diff
+
+        return diff(self, n, axis, prepend, append)
+
+    @torch_names
+    def take_along_dim(self, indices: Tensor, axis: int | None = None) -> Tensor:
+        """The elements at ``indices`` along ``axis``, as ``torch.take_along_dim``."""
+        from .ops.movement import take_along_dim
+
+        return take_along_dim(self, indices, axis)
+
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        """The elements where ``mask`` is True replaced by source's, in order, as
+        ``torch.masked_scatter`` (see ``tr.masked_scatter``)."""
+        from .ops.movement import masked_scatter
+
+        return masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        """``masked_scatter``, in place: the mask must broadcast to this tensor's shape."""
+        if isinstance(mask, Tensor) and np.broadcast_shapes(mask.shape, self.shape) != \
+                self.shape:
+            raise ValueError(f"masked_scatter_: a mask of shape {mask.shape} does not "
+                             f"broadcast to this tensor's shape {self.shape}")
+        return self._overwrite("masked_scatter_", lambda old: old.masked_scatter(mask, source))
+
+    def index_put(self, indices: Sequence[Any], values: Any, accumulate: bool = False
+                  ) -> Tensor:
+        """``values`` put (or, with ``accumulate``, added) at ``x[indices]``, out of place,
+        as ``torch.index_put`` (see ``tr.index_put``)."""
+        from .ops.movement import index_put
+
+        return index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices: Sequence[Any], values: Any, accumulate: bool = False
+                   ) -> Tensor:
+        """``index_put``, in place (``_overwrite``'s rules)."""
+        return self._overwrite("index_put_", lambda old: old.index_put(indices, values,
+                                                                      accumulate))
+
+    @torch_names
+    def scatter_reduce(self, axis: int, index: Tensor, src: Tensor, reduce: str, *,
+                       include_self: bool = True) -> Tensor:
+        """src reduced into this tensor along ``axis`` at ``index``, as
+        ``torch.scatter_reduce`` (see ``tr.scatter_reduce``)."""
+        from .ops.movement import scatter_reduce
+
+        return scatter_reduce(self, axis, index, src, reduce, include_self=include_self)
+
+    @torch_names
+    def scatter_reduce_(self, axis: int, index: Tensor, src: Tensor, reduce: str, *,
+                        include_self: bool = True) -> Tensor:
+        """``scatter_reduce``, in place."""
+        return self._overwrite("scatter_reduce_", lambda old: old.scatter_reduce(
+            axis, index, src, reduce, include_self=include_self))
+
+    def fill_diagonal_(self, fill_value: Any, wrap: bool = False) -> Tensor:
+        """The main diagonal set to ``fill_value``, in place, as PyTorch's: the elements
+        x[i, i, ..., i] (every dim of one length beyond 2-D). A 2-D tensor of n rows and m
+        columns with n > m + 1 and ``wrap`` starts again below it: every (m + 1)-th element
+        in row-major order. A ``masked_fill`` (``_overwrite``'s rules), so the gradient
+        is 0 on the diagonal."""
+        if self.ndim < 2:
+            raise ValueError(f"fill_diagonal_: the tensor needs at least 2 dims, got shape "
+                             f"{self.shape}")
+        if self.ndim > 2 and len(set(self.shape)) != 1:
+            raise ValueError(f"fill_diagonal_: beyond 2-D, all dims must have one length, got "
+                             f"shape {self.shape}")
+        if not isinstance(wrap, (bool, np.bool_)):
+            raise TypeError(f"fill_diagonal_: wrap must be a bool, got {wrap!r}")
+        n, m = self.shape[:2]
+        step = sum(math.prod(self.shape[i + 1:]) for i in range(self.ndim))  # C order
+        count = min(n, m)
+        if wrap and self.ndim == 2 and n > m + 1:
+            count = -(-self.size // step)
+        flat = np.zeros(self.size, dtype=bool)
+        flat[np.arange(count) * step] = True
+        mask = Tensor._wrap(self._dev.to_device(flat.reshape(self.shape)), self._dev)
+        return self._overwrite("fill_diagonal_", lambda old: old.masked_fill(mask, fill_value))
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Tensor:
+        """Class indices drawn with these weights, as ``torch.multinomial``
+        (``tr.multinomial``)."""
+        from .random import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    def _draw_(self, what: str, draw: Callable[[Any], np.ndarray], floating: bool = True
+               ) -> Tensor:
+        """This tensor's values replaced, in place, by ``draw(rng)`` (a host array of its
+        shape), from ``tr.manual_seed``'s generator or the one given."""
+        if floating and self.dtype.kind != "f":
+            raise TypeError(f"{what}: fills floating-point tensors, not {self.dtype}")
+        return self._overwrite(what, lambda old: Tensor._wrap(self._dev.to_device(
+            np.asarray(draw(old)).astype(self.dtype)), self._dev))
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Values drawn from the exponential distribution of rate ``lambd`` (density λ
+        exp(-λx)), in place, as PyTorch's."""
+        from .random import rng_of
+
+        if not lambd > 0:
+            raise ValueError(f"exponential_: lambd must be > 0, got {lambd!r}")
+        rng = rng_of(generator, "exponential_")
+        return self._draw_("exponential_", lambda old: rng.exponential(1 / lambd, self.shape))
+
+    def geometric_(self, p: float, *, generator: Any = None) -> Tensor:
+        """Values drawn from the geometric distribution: k >= 1 with probability (1 - p)^(k-1)
+        p (the number of trials to the first success), in place, as PyTorch's."""
+        from .random import rng_of
+
+        if not 0 < p < 1:
+            raise ValueError(f"geometric_: p must lie in (0, 1), got {p!r}")
+        rng = rng_of(generator, "geometric_")
+        return self._draw_("geometric_", lambda old: rng.geometric(p, self.shape),
+                           floating=False)
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator: Any = None
+                    ) -> Tensor:
+        """Values exp(z), z drawn from N(mean, std²), in place, as PyTorch's."""
+        from .random import rng_of
+
+        if not std > 0:
+            raise ValueError(f"log_normal_: std must be > 0, got {std!r}")
+        rng = rng_of(generator, "log_normal_")
+        return self._draw_("log_normal_", lambda old: np.exp(rng.normal(mean, std,
+                                                                        self.shape)))
+
     def new(self, *data: Any) -> Tensor:
         """``Tensor(*data)`` of this dtype, on this device: sizes give a zero-filled tensor
         (PyTorch's is uninitialised), a sequence or array its values, nothing an empty one,
@@ -2741,7 +2956,8 @@ def _caster(name: str, dtype: Any) -> Callable[[Tensor], Tensor]:
 
 
 for _name, _dtype in (("float", np.float32), ("double", np.float64), ("half", np.float16),
-                      ("long", np.int64), ("int", np.int32), ("bool", np.bool_)):
+                      ("long", np.int64), ("int", np.int32), ("bool", np.bool_),
+                      ("byte", np.uint8), ("char", np.int8), ("short", np.int16)):
     setattr(Tensor, _name, _caster(_name, _dtype))
 
 
@@ -2974,10 +3190,15 @@ from .ops.elementwise import (  # noqa: E402
     Tanh,
     ToDevice,
     ceil,
+    digamma,
     erf,
+    erfc,
     expm1,
     floor,
     log1p,
+    logaddexp,
+    logaddexp2,
+    nan_to_num,
     round_,
     sign,
     trunc,
@@ -3010,10 +3231,14 @@ from .ops.reduce import (  # noqa: E402
     Max,
     Sum,
     _correction,
+    count_nonzero,
     cumsum,
+    logcumsumexp,
     logsumexp,
     mean,
+    nanquantile,
     normalize_axis,
+    quantile,
     var,
 )
 from .ops.tensor_xp import TensorXP  # noqa: E402

@@ -9,6 +9,7 @@ from .activation import (
     GELU,
     GLU,
     SELU,
+    Hardshrink,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
@@ -17,6 +18,7 @@ from .activation import (
     LogSigmoid,
     LogSoftmax,
     Mish,
+    PReLU,
     ReLU,
     ReLU6,
     Sigmoid,
@@ -24,17 +26,22 @@ from .activation import (
     Softmax,
     Softmin,
     Softplus,
+    Softshrink,
     Softsign,
     Tanh,
+    Tanhshrink,
+    Threshold,
 )
 from .attention import MultiheadAttention
 from .conv import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, Conv1d, MaxPool1d
 from .layers import (
+    AlphaDropout,
     ConstantPad1d,
     ConstantPad2d,
     CosineSimilarity,
     Dropout,
     Embedding,
+    EmbeddingBag,
     Flatten,
     Linear,
     PairwiseDistance,
@@ -99,4 +106,6 @@ __all__ = [
     "GaussianNLLLoss", "PoissonNLLLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
     "CosineEmbeddingLoss", "TripletMarginLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
     "GroupNorm", "RMSNorm", "InstanceNorm1d", "InstanceNorm2d",
+    "AlphaDropout", "EmbeddingBag", "Hardshrink", "PReLU", "Softshrink", "Tanhshrink",
+    "Threshold",
 ]

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import functional as F
-from ..tensor import Tensor
-from .module import Module
+from ..backend import get_device
+from ..tensor import DTypeLike, Tensor
+from .module import Module, param_dtype
 
 
 class Identity(Module):
@@ -264,3 +267,81 @@ class Softmin(_SoftmaxBase):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.softmin(input, axis=self.dim)
+
+
+class Tanhshrink(Module):
+    """y = x - tanh(x) (``F.tanhshrink``)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.tanhshrink(input)
+
+
+class Softshrink(Module):
+    """y = x - λ above λ, x + λ below -λ, else 0 (``F.softshrink``)."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = F._lambd("Softshrink", lambd)  # now, not at the first batch
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Hardshrink(Module):
+    """y = x where |x| > λ, else 0 (``F.hardshrink``)."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = F._lambd("Hardshrink", lambd)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Threshold(Module):
+    """y = x where x > ``threshold``, else ``value`` (``F.threshold``)."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.threshold(input, self.threshold, self.value)
+
+    def extra_repr(self) -> str:
+        return (f"threshold={self.threshold}, value={self.value}"
+                + (", inplace=True" if self.inplace else ""))
+
+
+class PReLU(Module):
+    """y = max(0, x) + a · min(0, x) with a learned slope ``a`` (``F.prelu``): one for all
+    channels, or ``num_parameters`` of them, one per channel (axis 1 of the input), each
+    starting at ``init``. As PyTorch's, the weight has shape (num_parameters,)."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: str | None = None,
+                 dtype: DTypeLike = None) -> None:
+        super().__init__()
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, (int, np.integer)) \
+                or num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be an int >= 1, got "
+                             f"{num_parameters!r}")
+        self.num_parameters, self.init = int(num_parameters), init
+        self._device = get_device(device or "cpu").name
+        self._dtype = param_dtype(dtype, "PReLU")
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every slope ``init``, in place where the weight exists."""
+        self._init_parameter("weight", np.full(self.num_parameters, self.init, dtype=float))
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

@@ -215,3 +215,82 @@ def orthogonal_(tensor: Tensor, gain: float = 1,
     if rows < cols:
         q = q.T
     return _fill(tensor, gain * q.reshape(tensor.shape))
+
+
+def _truncated_standard_normal(rng: np.random.Generator, lo: float, hi: float, n: int
+                               ) -> np.ndarray:
+    """``n`` exact draws from the standard normal truncated to [lo, hi] (lo < hi), by
+    rejection: from the normal itself where [lo, hi] holds a fair share of its mass, else
+    Robert's (1995) samplers (an interval below 0 mirrored above it): uniform on [lo, hi]
+    kept with probability exp((c² - z²)/2), c the point of it nearest 0, for a narrow
+    interval; for a wide one in the upper tail (lo > 0), lo + Exp(λ) kept with probability
+    exp(-(z - λ)²/2), λ = (lo + √(lo² + 4))/2."""
+    if hi <= 0:  # the lower tail: the upper one mirrored
+        return -_truncated_standard_normal(rng, -hi, -lo, n)
+    out = np.empty(0)
+    mass = 0.5 * (math.erf(hi / math.sqrt(2)) - math.erf(lo / math.sqrt(2)))
+    while out.size < n:
+        want = n - out.size
+        m = 2 * want + 16
+        lam = (max(lo, 0) + math.sqrt(max(lo, 0) ** 2 + 4)) / 2
+        if mass > 0.3:
+            z = rng.standard_normal(int(want / mass) + 16)
+            z = z[(z >= lo) & (z <= hi)]
+        elif lo <= 0 or lam * (hi - lo) < 1:  # narrow: uniform proposals
+            c = max(lo, 0)  # the point of [lo, hi] nearest 0, where the density is largest
+            z = rng.uniform(lo, hi, m)
+            z = z[rng.random(m) <= np.exp((c * c - z * z) / 2)]
+        else:  # a wide interval in the upper tail: exponential proposals
+            z = lo + rng.exponential(1 / lam, m)
+            z = z[(z <= hi) & (rng.random(m) <= np.exp(-((z - lam) ** 2) / 2))]
+        out = np.concatenate([out, z[:want]])
+    return out
+
+
+@_takes_a_tensor
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: Any = None) -> Tensor:
+    """Fill with values drawn from N(mean, std²) truncated to [a, b] (absolute bounds, not
+    in stds), as PyTorch's. Exact draws by rejection (``_truncated_standard_normal``), where
+    PyTorch maps uniforms through an inverse CDF and clamps; so other numbers for one seed,
+    from the same distribution, in its far tails too (PyTorch warns there that its values
+    may be wrong; this one does not)."""
+    rng = _rng(tensor, generator, "trunc_normal_")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be > 0, got {std}")
+    if not a < b:
+        raise ValueError(f"trunc_normal_: needs a < b, got a={a}, b={b}")
+    lo, hi = (a - mean) / std, (b - mean) / std
+    z = _truncated_standard_normal(rng, lo, hi, tensor.numel())
+    return _fill(tensor, np.clip(mean + std * z, a, b).reshape(tensor.shape))
+
+
+@_takes_a_tensor
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity (ones on the main diagonal, zeros elsewhere), as
+    PyTorch's (a Linear layer that passes its input on, where the sizes allow)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tensor.shape}")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+@_takes_a_tensor
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D convolution weight (out, in, *kernel) with the Dirac delta, as
+    PyTorch's: w[g·out_g + d, d, centre] = 1 for d < min(out_g, in) in each of ``groups``
+    groups (out_g = out / groups), zeros elsewhere, so the convolution passes as many input
+    channels on as it can."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got "
+                         f"shape {tensor.shape}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1 \
+            or tensor.shape[0] % groups:
+        raise ValueError(f"dirac_: dim 0 ({tensor.shape[0]}) must be divisible by groups, got "
+                         f"groups={groups!r}")
+    out_g = tensor.shape[0] // groups
+    host = np.zeros(tensor.shape)
+    centre = tuple(n // 2 for n in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(out_g, tensor.shape[1])):
+            host[(g * out_g + d, d) + centre] = 1
+    return _fill(tensor, host)

@@ -186,6 +186,107 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
+class AlphaDropout(Dropout):
+    """Alpha dropout for SELU networks (``F.alpha_dropout``): in training, drops each element
+    with probability ``p`` to SELU's saturation value and rescales, keeping zero mean and
+    unit variance; the identity in eval mode."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.alpha_dropout(x, self.p, self.training)
+
+
+class EmbeddingBag(Module):
+    """Sums, means or maxima of bags of embeddings (``F.embedding_bag``), without making each
+    bag's lookups first, as ``torch.nn.EmbeddingBag``: a table of ``num_embeddings`` vectors
+    of size ``embedding_dim``, N(0, 1) init (the row ``padding_idx``, if given, zero; its
+    entries are left out of every bag). ``forward(input, offsets=None,
+    per_sample_weights=None)``: a 2-D input is a batch of bags of one length, a 1-D input
+    with ``offsets`` bags of any length. ``max_norm`` renormalises looked-up rows in place,
+    as ``Embedding``'s; ``sparse=True`` is accepted (dense gradients)."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+                 sparse: bool = False, _weight: Any = None, include_last_offset: bool = False,
+                 padding_idx: int | None = None, device: str | None = None,
+                 dtype: DTypeLike = None) -> None:
+        super().__init__()
+        if mode not in F.EMBEDDING_BAG_MODES:
+            raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+        if scale_grad_by_freq:
+            raise ValueError("EmbeddingBag: scale_grad_by_freq=True is not implemented (it "
+                             "divides each row's gradient by its count in the batch)")
+        if max_norm is not None and not (isinstance(max_norm, numbers.Real) and max_norm > 0):
+            raise ValueError(f"EmbeddingBag: max_norm must be a positive number, got "
+                             f"{max_norm!r}")
+        self.num_embeddings = _size("num_embeddings", num_embeddings)
+        self.embedding_dim = _size("embedding_dim", embedding_dim)
+        if padding_idx is not None:
+            n = self.num_embeddings
+            if not isinstance(padding_idx, (int, np.integer)) or isinstance(padding_idx, bool) \
+                    or not -n <= padding_idx < n:
+                raise ValueError(f"padding_idx must be an index in [-{n}, {n}), got "
+                                 f"{padding_idx!r}")
+            padding_idx = int(padding_idx) % n
+        self.max_norm, self.norm_type, self.mode = max_norm, float(norm_type), mode
+        self.scale_grad_by_freq, self.sparse = False, bool(sparse)
+        self.include_last_offset, self.padding_idx = bool(include_last_offset), padding_idx
+        self._device = get_device(device or "cpu").name
+        self._dtype = param_dtype(dtype, type(self).__name__)
+        if _weight is None:
+            self.reset_parameters()
+        else:
+            host = np.asarray(host_array(_weight))
+            if host.shape != (self.num_embeddings, self.embedding_dim):
+                raise ValueError(f"EmbeddingBag: _weight has shape {host.shape}, expected "
+                                 f"({self.num_embeddings}, {self.embedding_dim})")
+            self._init_parameter("weight", host)
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, freeze: bool = True,
+                        max_norm: float | None = None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False, mode: str = "mean",
+                        sparse: bool = False, include_last_offset: bool = False,
+                        padding_idx: int | None = None) -> EmbeddingBag:
+        """An EmbeddingBag whose weight is a copy of the 2-D ``embeddings`` (a Tensor, array
+        or PyTorch tensor), frozen unless ``freeze=False``, as PyTorch's."""
+        if isinstance(embeddings, Tensor):
+            host, where = embeddings.numpy(), embeddings.device
+        else:
+            host, where = np.asarray(host_array(embeddings)), "cpu"
+        if host.ndim != 2:
+            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got shape "
+                             f"{host.shape}")
+        m = cls(host.shape[0], host.shape[1], max_norm, norm_type, scale_grad_by_freq, mode,
+                sparse, host, include_last_offset, padding_idx, device=where,
+                dtype=host.dtype if host.dtype.kind == "f" else None)
+        m.weight.requires_grad = not freeze
+        return m
+
+    def reset_parameters(self) -> None:
+        """N(0, 1), the padding row zero; in place where the weight exists."""
+        host = _random.generator().standard_normal((self.num_embeddings, self.embedding_dim))
+        if self.padding_idx is not None:
+            host[self.padding_idx] = 0
+        self._init_parameter("weight", host)
+
+    def forward(self, input: Tensor, offsets: Tensor | None = None,  # noqa: A002
+                per_sample_weights: Tensor | None = None) -> Tensor:
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
+                               False, self.mode, self.sparse, per_sample_weights,
+                               self.include_last_offset, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        s += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s
+
+
 class Sequential(_ModuleSequence):
     """Modules applied one after another, registered as ``0``, ``1``, ... (or under the keys
     of one ``OrderedDict`` given instead, as PyTorch's). Indexing, ``append``, ``extend``,

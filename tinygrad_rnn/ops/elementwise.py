@@ -477,19 +477,23 @@ class Erf(Function):
         return gy * (_TWO_OVER_SQRT_PI * self.xp.exp(-(x * x)))
 
 
+_ERFC_DEEP = 100  # levels of erfc's continued fraction from z = 1 on: exact to the last bit
+
+
 def erfc_array(xp: Any, x: Any) -> Any:
     """erfc(x) = 1 - erf(x) of an array, without the cancellation of 1 - erf(x) in the tail
-    (erfc(6) = 2e-17, where 1 - erf(6) is 0). In float64, for z = |x|: z < 2, 1 - erf(z)
-    (``erf_array``'s series; erfc(z) > 0.004 there, so at most a few units in the 14th
-    digit are lost); z >= 2, erfc's continued fraction itself (``erf_array``'s), which
-    underflows to 0 past z ≈ 27. erfc(-z) = 2 - erfc(z); NaN stays NaN."""
+    (erfc(6) = 2e-17, where 1 - erf(6) is 0), to a few units in the last place of float64:
+    for z = |x| < 1, 1 - erf(z) (``erf_array``; erfc(z) > 0.15 there, so little is lost);
+    for z >= 1, erfc's continued fraction itself (``erf_array``'s, 100 levels deep, enough
+    from z = 1 on), which underflows to 0 past z ≈ 27. erfc(-z) = 2 - erfc(z); NaN stays
+    NaN."""
     z = xp.abs(x).astype(np.float64, copy=False).reshape(-1)
-    y = 1 - erf_array(xp, xp.minimum(z, 2.0))  # the series' branch (z < 2)
-    far = z >= 2.0
+    y = 1 - erf_array(xp, xp.minimum(z, 1.0))  # the series' branch (z < 1)
+    far = z >= 1.0
     w = xp.minimum(z[far], 30.0)  # past 27 exp(-w²) is 0 already
     t2 = 2 * w * w
-    d = t2 + (4 * _ERFC_TERMS + 1)
-    for k in range(_ERFC_TERMS, 0, -1):
+    d = t2 + (4 * _ERFC_DEEP + 1)
+    for k in range(_ERFC_DEEP, 0, -1):
         d = t2 + (4 * k - 3) - (2 * k - 1) * (2 * k) / d
     y[far] = xp.exp(-w * w) * (_TWO_OVER_SQRT_PI * w / d)
     y = xp.where(z == z, y, z)  # NaN in, NaN out
@@ -526,8 +530,8 @@ def digamma_array(xp: Any, x: Any) -> Any:
     the negative integers, as PyTorch's."""
     a = x.astype(np.float64, copy=False).reshape(-1)
     negative = a < 0
-    frac = a - xp.trunc(a)
     with np.errstate(divide="ignore", invalid="ignore"):
+        frac = a - xp.trunc(a)  # (NaN at ±inf)
         reflect = xp.where(negative, -math.pi / xp.tan(math.pi * frac), 0.0)
     z = xp.where(negative, 1 - a, a)
     result = xp.zeros(z.shape)
@@ -581,6 +585,36 @@ class Digamma(Function):
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
         return gy * trigamma_array(self.xp, x)
+
+
+class LogAddExp(Function):
+    """y = log(exp(x0) + exp(x1)) (``base2``: log2(2^x0 + 2^x1)), as m + log1p(exp(-|x0 -
+    x1|)) (over ln 2), m = max(x0, x1): exp never overflows, and where one term is far below
+    the other y keeps its tiny share (log(1 + e) would round it away). Where x0 = x1 = ±inf,
+    y is that infinity, as PyTorch's.
+
+    VJP (PyTorch's): g0 = gy / (1 + e^(x1 - x0)), g1 = gy / (1 + e^(x0 - x1)) (base 2: 2^),
+    smooth, so ``create_graph=True`` differentiates it again (a composition of max and |x0 -
+    x1| would have the right first derivative but none of the curvature at x0 = x1). An
+    overflowing e^ gives the limit 0.  Saves x0 and x1.
+    """
+
+    def forward(self, x0: Any, x1: Any, base2: bool) -> Any:
+        xp = self.xp
+        self.saved, self.base2 = (x0, x1), base2
+        m = xp.maximum(x0, x1)
+        with np.errstate(invalid="ignore"):  # inf - inf, replaced just below
+            d = xp.abs(x0 - x1)
+        d = xp.where(xp.isinf(m) & (x0 == x1), 0, d)  # (m + log 2 = m there)
+        if base2:
+            return m + xp.log1p(xp.exp(d * -math.log(2))) * (1 / math.log(2))
+        return m + xp.log1p(xp.exp(-d))
+
+    def backward(self, gy: Any) -> Any:
+        x0, x1 = self.saved
+        xp, k = self.xp, math.log(2) if self.base2 else 1.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            return gy / (1 + xp.exp((x1 - x0) * k)), gy / (1 + xp.exp((x0 - x1) * k))
 
 
 def sigmoid_array(xp: Any, x: Any) -> Any:
@@ -960,28 +994,15 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
     hi = info.max if posinf is None else posinf
     lo = info.min if neginf is None else neginf
     with np.errstate(over="ignore"):  # a float64 value beyond float32 is inf, as in PyTorch
-        fill = xp.where(d != d, np.asarray(nan, x.dtype),
-                        xp.where(d > 0, np.asarray(hi, x.dtype), np.asarray(lo, x.dtype)))
+        t = x.dtype.type  # NumPy scalars: no host array meets the device's
+        fill = xp.where(d != d, t(nan), xp.where(d > 0, t(hi), t(lo)))
     return where(Tensor._wrap(xp.isfinite(d), x._dev), x, Tensor._wrap(fill, x._dev))
 
 
 def _log_add(x0: Tensor, x1: Any, base2: bool) -> Tensor:
-    """log(exp(a) + exp(b)) (or log2(2^a + 2^b)) as m + log1p(exp(-|a - b|)) (over ln 2),
-    m = max(a, b): exp never overflows, and the gradient, σ(a - b) for a, comes out of the
-    same ops (at a = b, 1/2 each: max splits it, |a - b| gives 0). Where a = b = ±inf, a - b
-    is NaN: it is replaced by 0 there (a constant), so the result is ±inf, as PyTorch's."""
+    """``LogAddExp`` of x0 and x1, promoted as arithmetic (integers become float32)."""
     a, b = x0._pair(x1)
-    a, b = a._floating(), b._floating()
-    if a._dev is not b._dev:
-        raise ValueError(f"logaddexp: tensors on {a.device!r} and {b.device!r}")
-    xp = a._dev.xp
-    d = a - b
-    same_inf = xp.isinf(a._data) & (a._data == b._data)
-    d = where(Tensor._wrap(same_inf, a._dev), 0.0, d)
-    m = a.maximum(b)
-    if base2:
-        return m + (d.abs() * -math.log(2)).exp().log1p() * (1 / math.log(2))
-    return m + (-d.abs()).exp().log1p()
+    return LogAddExp.apply(a._floating(), b._floating(), base2=base2)
 
 
 def logaddexp(x0: Tensor, x1: Any) -> Tensor:

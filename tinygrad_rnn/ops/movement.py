@@ -1107,3 +1107,379 @@ def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Te
     if w._dev is not x._dev:
         raise ValueError(f"bincount: weights on {w.device!r}, x on {x.device!r}")
     return IndexScatter.apply(w, index=(a,), shape=(n,))
+
+
+# ---- scatter_reduce, index_put, masked_scatter, take_along_dim ------------------------------
+
+SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+@torch_names
+def scatter_reduce(x: Tensor, axis: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """x with the elements of ``src`` reduced along ``axis`` into the positions ``index``
+    names, as ``torch.scatter_reduce``: for axis 0, position p = ``index[i][j]`` of column j
+    takes ``reduce`` ("sum", "prod", "mean", "amax" or "amin") of every ``src[i][j]`` sent
+    there, and of ``x[p][j]`` itself with ``include_self`` (without it, x's value at a
+    position that receives anything is left out; a position that receives nothing keeps x's
+    value either way). "mean" divides by the number of values reduced (rounding down for
+    integers, as PyTorch). Index and src are checked as ``scatter``'s.
+
+    Made of differentiable ops, so the gradients are theirs, as PyTorch defines them: "sum"
+    and "mean" scatter-add (``IndexScatter``) over a constant divisor; "prod" the exact
+    product of ``_scatter_multiply`` (right with zeros); "amax"/"amin" a ``Max`` over a new
+    axis of candidates (index.size · x.size(axis) elements), which splits the gradient
+    evenly between the tied maxima, x's own value included, as PyTorch's (which, without
+    ``include_self``, also counts x's value in the split where it ties, then drops its
+    share; here it is not counted)."""
+    from .elementwise import where
+    from .reduce import Max
+
+    if reduce not in SCATTER_REDUCTIONS:
+        raise ValueError(f"scatter_reduce: reduce must be one of {', '.join(SCATTER_REDUCTIONS)}"
+                         f", got {reduce!r}")
+    include_self = _flag("scatter_reduce", "include_self", include_self)
+    if x.dtype.kind == "b" and reduce != "sum":
+        raise TypeError(f"scatter_reduce: reduce={reduce!r} takes numbers, not bool tensors")
+    ax, a, s = _scatter_args("scatter_reduce", x, axis, index, src)
+    if a is None:
+        return x.clone()
+    x1 = x.reshape(x.shape or (1,))
+    xp, shape = x._dev.xp, x1.shape
+    at = _positions(xp, a, ax)
+    count = _scatter_array(xp, xp.ones(a.shape, dtype=np.int64), at, shape)
+    hit = Tensor._wrap(count > 0, x._dev)
+    if reduce in ("sum", "mean"):
+        base = x1 if include_self else where(hit, x1.new_zeros(()), x1)
+        out = base + IndexScatter.apply(s, index=at, shape=shape)
+        if reduce == "mean":
+            n = xp.maximum(count + int(include_self), 1)
+            out = out // Tensor._wrap(n.astype(x.dtype), x._dev) if x.dtype.kind in "iu" \
+                else out / Tensor._wrap(n.astype(x.dtype), x._dev)
+    elif reduce == "prod":
+        base = x1 if include_self else where(hit, x1.new_ones(()), x1)
+        out = _scatter_multiply(base, ax, a, s)
+    else:
+        m = shape[ax]
+        p = xp.arange(m).reshape((m,) + (1,) * (a.ndim - ax - 1))
+        sent = Tensor._wrap(xp.expand_dims(a, ax + 1) == p, x._dev)  # (..., i, p, ...)
+        if x.dtype.kind == "f":
+            none = -np.inf if reduce == "amax" else np.inf
+        else:
+            info = np.iinfo(x.dtype)
+            none = info.min if reduce == "amax" else info.max
+        candidates = where(sent, s.unsqueeze(ax + 1), none)
+        part = tuple(slice(0, n) if d != ax else slice(None) for d, n in enumerate(a.shape))
+        xpart = GetItem.apply(x1, index=part)
+        if include_self:
+            candidates = cat([xpart.unsqueeze(ax), candidates], ax)
+        best = Max.apply(candidates, axis=ax, keepdims=False, smallest=reduce == "amin")
+        new = where(Tensor._wrap(count[part] > 0, x._dev), best, xpart)
+        out = SetItem.apply(x1, new, index=part)
+    return out.reshape(x.shape)
+
+
+def index_put(x: Tensor, indices: Sequence[Any], values: Any, accumulate: bool = False
+              ) -> Tensor:
+    """x with ``values`` (broadcast) put at ``x[indices]``, out of place, as
+    ``torch.index_put``: ``indices`` is a tuple of index tensors (integer or bool, or None for
+    a whole axis), one per leading axis, as they would be written in ``x[i0, i1, ...]``. With
+    ``accumulate``, the values are added there instead, an element named twice getting both
+    (x + an ``IndexScatter``); without it, an element named twice gets the last value
+    (PyTorch leaves it unspecified). Differentiable in x and values; every index is checked
+    before anything is computed."""
+    from ..tensor import _normalize_index
+
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put: indices must be a tuple of Tensors, got "
+                        f"{type(indices).__name__}")
+    for k, i in enumerate(indices):
+        if i is not None and not (isinstance(i, Tensor) and i.dtype.kind in "biu"):
+            raise TypeError(f"index_put: indices[{k}] must be a Tensor of integers or bools "
+                            f"(or None), got {getattr(i, 'dtype', type(i).__name__)}")
+    if len(indices) > max(x.ndim, 1):
+        raise ValueError(f"index_put: {len(indices)} indices for a tensor of {x.ndim} dims")
+    v = values if isinstance(values, Tensor) else x._lift(values)
+    if v.dtype != x.dtype:
+        raise TypeError(f"index_put: values' dtype {v.dtype} differs from x's {x.dtype} (they "
+                        "must match, as in PyTorch)")
+    if v._dev is not x._dev:
+        raise ValueError(f"index_put: values on {v.device!r}, x on {x.device!r}")
+    index = tuple(slice(None) if i is None else i for i in indices)
+    if not accumulate:
+        out = x.clone()
+        out[index] = v
+        return out
+    xp = x._dev.xp
+    idx = _normalize_index(index, x._dev, x.ndim)
+    try:
+        if isinstance(idx, IntsFirst):
+            part = x._data[idx.first]
+            idx = idx._replace(then=check_index(xp, idx.then, part.shape, idx.first))
+        else:
+            idx = check_index(xp, idx, x.shape)
+        target = _pick(x._data, idx).shape
+        if np.broadcast_shapes(v.shape, target) != target:
+            raise ValueError(f"values of shape {v.shape} do not broadcast to {target}")
+    except (IndexError, ValueError) as e:
+        raise ValueError(f"index_put: the indices or values do not fit x of shape {x.shape}: "
+                         f"{e}") from None
+    vb = v if v.shape == target else v.broadcast_to(target)
+    return x + IndexScatter.apply(vb, index=idx, shape=x.shape)
+
+
+def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """x with the elements where the bool ``mask`` is True replaced, in row-major order, by
+    the first elements of ``source`` (flattened), as ``torch.masked_scatter``: x and mask
+    broadcast together. A ``SetItem`` at the mask, so x's gradient passes where the mask is
+    False, and source's first k elements (k the number of True) get the gradient of the
+    places they went to, the rest 0. One device sync (k)."""
+    if not isinstance(mask, Tensor) or mask.dtype != np.bool_:
+        raise TypeError(f"masked_scatter: mask must be a bool Tensor, got "
+                        f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    if not isinstance(source, Tensor):
+        raise TypeError(f"masked_scatter: source must be a Tensor, got {type(source).__name__}")
+    if source.dtype != x.dtype:
+        raise TypeError(f"masked_scatter: source's dtype {source.dtype} differs from x's "
+                        f"{x.dtype} (they must match, as in PyTorch)")
+    for name, t in (("mask", mask), ("source", source)):
+        if t._dev is not x._dev:
+            raise ValueError(f"masked_scatter: {name} on {t.device!r}, x on {x.device!r}")
+    try:
+        shape = np.broadcast_shapes(x.shape, mask.shape)
+    except ValueError:
+        raise ValueError(f"masked_scatter: a mask of shape {mask.shape} and x of shape "
+                         f"{x.shape} do not broadcast together") from None
+    xp = x._dev.xp
+    m = mask._data if mask.shape == shape else xp.broadcast_to(mask._data, shape)
+    k = int(m.sum())
+    if source.size < k:
+        raise ValueError(f"masked_scatter: the mask has {k} True elements, but source only "
+                         f"{source.size} elements")
+    xb = x if x.shape == shape else x.broadcast_to(shape)
+    return SetItem.apply(xb, source.reshape(-1)[0:k], index=m)
+
+
+def take_along_dim(x: Tensor, indices: Tensor, axis: int | None = None) -> Tensor:
+    """The elements of x at ``indices`` along ``axis``, as ``torch.take_along_dim`` (NumPy's
+    ``take_along_axis``): x and indices have as many dims and broadcast together on every
+    other axis, then ``gather``. Without ``axis``, both are flattened first. Differentiable
+    in x (a gather)."""
+    a = _index_array("take_along_dim", indices, x)
+    if axis is None:
+        return gather(x.reshape(-1), 0, Tensor._wrap(a.reshape(-1), x._dev))
+    ax = _sort_axis("take_along_dim", axis, x.ndim)
+    if a.ndim != x.ndim:
+        raise ValueError(f"take_along_dim: input and indices need the same number of dims, "
+                         f"got shapes {x.shape} and {tuple(a.shape)}")
+    if not x.ndim:
+        return gather(x, 0, Tensor._wrap(a, x._dev))
+    try:
+        ishape = np.broadcast_shapes(x.shape[:ax] + (a.shape[ax],) + x.shape[ax + 1:], a.shape)
+        xshape = np.broadcast_shapes(a.shape[:ax] + (x.shape[ax],) + a.shape[ax + 1:], x.shape)
+    except ValueError:
+        raise ValueError(f"take_along_dim: input of shape {x.shape} and indices of shape "
+                         f"{tuple(a.shape)} do not broadcast together off dim {ax}") from None
+    xp = x._dev.xp
+    xb = x if x.shape == xshape else x.broadcast_to(xshape)
+    return gather(xb, ax, Tensor._wrap(xp.broadcast_to(a, ishape), x._dev))
+
+
+# ---- tile, the stacks, diff, meshgrid, broadcasting, isin -----------------------------------
+
+
+def tile(x: Tensor, dims: Sequence[int]) -> Tensor:
+    """x repeated ``dims[i]`` times along each axis, as ``torch.tile``: where dims is shorter
+    than x's shape, ones are put in front of it (``x.repeat`` needs one per axis); where
+    longer, x gets leading axes of size 1."""
+    if isinstance(dims, (int, np.integer)) and not isinstance(dims, bool):
+        dims = (dims,)
+    if not isinstance(dims, (tuple, list)) or not all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims):
+        raise TypeError(f"tile: dims must be a tuple of ints, got {dims!r}")
+    if any(d < 0 for d in dims):
+        raise ValueError(f"tile: dims must be >= 0, got {tuple(dims)}")
+    dims = (1,) * (x.ndim - len(dims)) + tuple(int(d) for d in dims)
+    return x.repeat(*dims)
+
+
+def _tensor_list(what: str, tensors: Any) -> list[Tensor]:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (tuple, list)) or not tensors:
+        raise TypeError(f"{what}: expects a non-empty list or tuple of Tensors")
+    for k, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what}: element {k} is a {type(t).__name__}, not a Tensor")
+    return list(tensors)
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    """Each tensor with at least 1 axis (a 0-d one as shape (1,)), as ``torch.atleast_1d``;
+    one tensor in, one out, else a tuple."""
+    return _atleast(tensors, 1)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """Each tensor with at least 2 axes: (n,) becomes (1, n), as ``torch.atleast_2d``."""
+    return _atleast(tensors, 2)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """Each tensor with at least 3 axes: (n,) becomes (1, n, 1) and (m, n) (m, n, 1), as
+    ``torch.atleast_3d``."""
+    return _atleast(tensors, 3)
+
+
+def _atleast(tensors: tuple[Any, ...], k: int) -> Any:
+    one = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    ts = [tensors[0]] if one else _tensor_list(f"atleast_{k}d", list(
+        tensors[0] if len(tensors) == 1 else tensors))
+    shapes = {1: {0: (1,)}, 2: {0: (1, 1), 1: lambda s: (1,) + s},
+              3: {0: (1, 1, 1), 1: lambda s: (1,) + s + (1,), 2: lambda s: s + (1,)}}[k]
+    out = []
+    for t in ts:
+        if t.ndim >= k:
+            out.append(t)
+        else:
+            s = shapes[t.ndim]
+            out.append(t.reshape(s if isinstance(s, tuple) else s(t.shape)))
+    return out[0] if one else tuple(out)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors joined column-wise, as ``torch.hstack``: along axis 0 if they are 1-D (0-d
+    ones count as 1-D), else axis 1."""
+    ts = list(atleast_1d(*_tensor_list("hstack", tensors)))
+    return cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors joined row-wise (axis 0), 1-D ones (n,) as rows (1, n), as
+    ``torch.vstack``."""
+    return cat(list(atleast_2d(*_tensor_list("vstack", tensors))), 0)
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors joined depth-wise (axis 2), each made at least 3-D (``atleast_3d``), as
+    ``torch.dstack``."""
+    return cat(list(atleast_3d(*_tensor_list("dstack", tensors))), 2)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors as the columns of a matrix, as ``torch.column_stack``: 0-d and 1-D tensors
+    become columns (n, 1), the others are joined as they are along axis 1."""
+    ts = _tensor_list("column_stack", tensors)
+    return cat([t.reshape(t.size, 1) if t.ndim <= 1 else t for t in ts], 1)
+
+
+@torch_names
+def diff(x: Tensor, n: int = 1, axis: int = -1, prepend: Tensor | None = None,
+         append: Tensor | None = None) -> Tensor:
+    """The ``n``-th forward difference along ``axis``, as ``torch.diff``: y_i = x_{i+1} -
+    x_i, applied n times (n = 0: x as it is), after ``prepend`` and ``append`` (tensors of
+    x's number of dims, the same sizes off ``axis``) are joined to x's ends (n = 0 ignores
+    them, as PyTorch). Bool tensors
+    give x_{i+1} != x_i, as PyTorch's. Slices and subtraction, so differentiable."""
+    n = _int_arg("diff", "n", n)
+    if n < 0:
+        raise ValueError(f"diff: n must be >= 0, got {n}")
+    if not x.ndim:
+        raise ValueError("diff: the input must have at least one dimension, got a 0-d tensor")
+    ax = _sort_axis("diff", axis, x.ndim)
+    if n == 0:  # x itself, without prepend and append, as PyTorch's
+        return x
+    parts = []
+    for name, t in (("prepend", prepend), (None, x), ("append", append)):
+        if t is None:
+            continue
+        if name is not None:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"diff: {name} must be a Tensor, got {type(t).__name__}")
+            if t.ndim != x.ndim:
+                raise ValueError(f"diff: {name} must have as many dims as the input, got shape "
+                                 f"{t.shape} for an input of shape {x.shape}")
+        parts.append(t)
+    y = parts[0] if len(parts) == 1 else cat(parts, ax)
+    lead = (slice(None),) * ax
+    for _ in range(n):
+        hi, lo = y[(*lead, slice(1, None))], y[(*lead, slice(0, -1))]
+        y = hi != lo if y.dtype.kind == "b" else hi - lo
+    return y
+
+
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids from 0-d or 1-D tensors t_0, ..., t_{k-1}, as ``torch.meshgrid``:
+    k tensors of shape (n_0, ..., n_{k-1}), the i-th holding t_i along axis i (broadcast:
+    views, whose gradients sum back). ``indexing="xy"`` swaps the first two axes (NumPy's
+    default). PyTorch warns when ``indexing`` is not given; here "ij" is the default
+    without a warning."""
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    ts = _tensor_list("meshgrid", list(tensors))
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for k, t in enumerate(ts):
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: expects 0-d or 1-D tensors, got shape {t.shape} at "
+                             f"{k}")
+        if t.dtype != ts[0].dtype or t._dev is not ts[0]._dev:
+            raise ValueError(f"meshgrid: all tensors need one dtype and device, got "
+                             f"{ts[0].dtype} on {ts[0].device!r} and {t.dtype} on "
+                             f"{t.device!r}")
+    axes = list(range(len(ts)))
+    if indexing == "xy" and len(ts) >= 2:
+        axes[0], axes[1] = 1, 0
+    shape = [0] * len(ts)
+    for t, a in zip(ts, axes):
+        shape[a] = t.size
+    out = []
+    for t, a in zip(ts, axes):
+        one = [1] * len(ts)
+        one[a] = t.size
+        out.append(t.reshape(one).broadcast_to(tuple(shape)))
+    return tuple(out)
+
+
+def broadcast_shapes(*shapes: Any) -> Any:
+    """The shape that tensors of ``shapes`` (each a sequence of ints, or an int for a 1-D
+    shape) broadcast to, as ``torch.broadcast_shapes`` (a ``Size``)."""
+    from ..tensor import Size
+
+    norm = []
+    for s in shapes:
+        if isinstance(s, (int, np.integer)) and not isinstance(s, bool):
+            norm.append((int(s),))
+        elif isinstance(s, (tuple, list)) and all(
+                isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in s):
+            norm.append(tuple(int(n) for n in s))
+        else:
+            raise TypeError(f"broadcast_shapes: a shape is an int or a sequence of ints, got "
+                            f"{s!r}")
+    try:
+        return Size(np.broadcast_shapes(*norm))
+    except ValueError:
+        raise ValueError(f"broadcast_shapes: shapes {', '.join(map(str, norm))} do not "
+                         "broadcast together") from None
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors broadcast to their common shape, as ``torch.broadcast_tensors`` (views:
+    the gradient of each sums back to its shape)."""
+    ts = _tensor_list("broadcast_tensors", list(tensors)) if tensors else []
+    shape = broadcast_shapes(*[t.shape for t in ts])
+    return tuple(t if t.shape == shape else t.broadcast_to(shape) for t in ts)
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """Whether each element of ``elements`` occurs in ``test_elements`` (bool, of elements'
+    shape), as ``torch.isin``; either may be a number, not both; ``invert`` negates.
+    ``assume_unique`` is accepted and changes nothing. Never differentiable."""
+    ref = elements if isinstance(elements, Tensor) else test_elements
+    if not isinstance(ref, Tensor):
+        raise TypeError("isin: elements or test_elements must be a Tensor")
+    e, t = ref._lift(elements), ref._lift(test_elements)
+    if e._dev is not t._dev:
+        raise ValueError(f"isin: elements on {e.device!r}, test_elements on {t.device!r}")
+    xp = ref._dev.xp
+    out = xp.isin(e._data, t._data, invert=_flag("isin", "invert", invert))
+    return Tensor._wrap(xp.asarray(out), ref._dev)

@@ -441,3 +441,146 @@ def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor
 @torch_names
 def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
     return x.argmin(axis, keepdims)
+
+
+# ---- quantile, nanquantile, logcumsumexp, count_nonzero ------------------------------------
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+@torch_names
+def quantile(x: Tensor, q: float | Tensor, axis: int | None = None, keepdims: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The ``q``-th quantiles of ``x`` (all elements, or along ``axis``), as
+    ``torch.quantile``. ``q`` is a number or a 0-d or 1-D tensor of x's dtype, in [0, 1]; a
+    1-D q puts its axis first in the result. Of the n elements v_0 <= ... <= v_{n-1} in
+    order, quantile q sits at rank r = q (n - 1); ``interpolation`` picks between v_⌊r⌋ and
+    v_⌈r⌉: "linear" v_⌊r⌋ + (r - ⌊r⌋)(v_⌈r⌉ - v_⌊r⌋) (PyTorch's lerp), "lower" v_⌊r⌋,
+    "higher" v_⌈r⌉, "midpoint" their mean, "nearest" v at r rounded (halves to even, as
+    PyTorch's). A slice holding NaN gives NaN. Differentiable as PyTorch's: a sort (a
+    gather), then the picked values mixed with constant weights; so the gradient goes to
+    the one or two elements picked (among equal elements, to the one a stable sort puts
+    there)."""
+    return _quantile("quantile", x, q, axis, keepdims, interpolation, False)
+
+
+@torch_names
+def nanquantile(x: Tensor, q: float | Tensor, axis: int | None = None, keepdims: bool = False,
+                *, interpolation: str = "linear") -> Tensor:
+    """``quantile`` of the elements that are not NaN (n counts them alone), as
+    ``torch.nanquantile``; a slice of NaNs only gives NaN."""
+    return _quantile("nanquantile", x, q, axis, keepdims, interpolation, True)
+
+
+def _quantile_q(what: str, x: Tensor, q: Any) -> tuple[Any, bool]:
+    """(q as a 1-D array of x's dtype on x's device, whether q was a scalar), checked: a
+    number or a 0-d or 1-D tensor of x's dtype, every value in [0, 1]."""
+    xp = x._dev.xp
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise ValueError(f"{what}: q must be a scalar or a 1-D tensor, got shape {q.shape}")
+        if q.dtype != x.dtype:
+            raise TypeError(f"{what}: q must have the input's dtype {x.dtype}, got {q.dtype} "
+                            "(as in PyTorch)")
+        if q._dev is not x._dev:
+            raise ValueError(f"{what}: q on {q.device!r}, the input on {x.device!r}")
+        qa, scalar = q._data.reshape(-1), q.ndim == 0
+    elif isinstance(q, (int, float, np.integer, np.floating)) and not isinstance(q, bool):
+        qa, scalar = xp.asarray([q], dtype=x.dtype), True
+    else:
+        raise TypeError(f"{what}: q must be a number or a Tensor, got {type(q).__name__}")
+    if qa.size and not bool(((qa >= 0) & (qa <= 1)).all()):  # one device sync (NaN fails too)
+        raise ValueError(f"{what}: q values must lie in [0, 1]")
+    return qa, scalar
+
+
+def _quantile(what: str, x: Tensor, q: Any, axis: Any, keepdims: bool, interpolation: str,
+              ignore_nan: bool) -> Tensor:
+    from .elementwise import where
+    from .movement import _take_along, sort
+
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{what}: input must be a Tensor, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{what}: input must be floating-point, got {x.dtype} (as in PyTorch)")
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"{what}: interpolation must be one of {', '.join(_INTERPOLATIONS)}, "
+                         f"got {interpolation!r}")
+    if not isinstance(keepdims, (bool, np.bool_)):
+        raise TypeError(f"{what}: keepdim must be a bool, got {keepdims!r}")
+    if axis is None:
+        rows, kept = x.reshape(-1), (1,) * x.ndim if keepdims else ()
+    else:
+        ax = _sort_axis(what, axis, x.ndim)
+        if not x.ndim:
+            rows, kept = x.reshape(1), ()
+        else:
+            rows = x.movedim(ax, -1)
+            kept = tuple(1 if i == ax else n for i, n in enumerate(x.shape)
+                         if keepdims or i != ax)
+    if x.size == 0:
+        raise ValueError(f"{what}: the input must not be empty (shape {x.shape})")
+    qa, scalar = _quantile_q(what, x, q)
+    xp = x._dev.xp
+    values = sort(rows, -1).values  # NaN sorts last
+    s, n = values._data, rows.shape[-1]
+    batch, nq = rows.shape[:-1], qa.shape[0]
+    nans = xp.isnan(s)
+    if ignore_nan:  # ranks among the elements that are not NaN (0 where all are)
+        count = (n - nans.sum(axis=-1, keepdims=True)).astype(x.dtype)
+        ranks = qa * (count - 1)
+        ranks = xp.where(ranks < 0, 0, ranks)
+    else:  # a slice with NaN: its last element, a NaN
+        ranks = xp.where(nans.any(axis=-1, keepdims=True), n - 1, qa * (n - 1))
+    ranks = xp.broadcast_to(ranks, batch + (nq,)).astype(x.dtype)
+    if interpolation == "lower":
+        ranks = xp.floor(ranks)
+    elif interpolation == "higher":
+        ranks = xp.ceil(ranks)
+    elif interpolation == "nearest":
+        ranks = xp.round(ranks)  # halves to even, as PyTorch's round
+    below = ranks.astype(np.int64)
+    out = _take_along(values, below, len(batch)).values
+    if interpolation in ("linear", "midpoint"):
+        above = _take_along(values, xp.ceil(ranks).astype(np.int64), len(batch)).values
+        w = xp.full(ranks.shape, 0.5, dtype=x.dtype) if interpolation == "midpoint" \
+            else (ranks - below).astype(x.dtype)
+        # PyTorch's lerp: from the nearer end, so that w = 0 and w = 1 give the ends exactly
+        wt = Tensor._wrap(w, x._dev)
+        out = where(Tensor._wrap(w < 0.5, x._dev), out + wt * (above - out),
+                    above - (above - out) * (1 - wt))
+    out = out.movedim(-1, 0).reshape((nq,) + kept)
+    return out.reshape(kept) if scalar else out
+
+
+@torch_names
+def logcumsumexp(x: Tensor, axis: int) -> Tensor:
+    """y_i = log Σ_{j <= i} exp(x_j) along ``axis``, as ``torch.logcumsumexp``: a doubling
+    scan (Hillis and Steele's) of ``logaddexp``, y ← logaddexp(y, y shifted by d) for d = 1,
+    2, 4, ..., each step stable for any magnitudes, so neither overflow nor an underflowed
+    early term can spoil it (log(cumsum(exp(x - max))) would give -inf where x_0 is far below
+    the maximum). Made of differentiable ops, so its gradient, Σ_{i >= j} gy_i exp(x_j -
+    y_i), is theirs. O(n log n) along the axis. Integer tensors become float32."""
+    from .elementwise import logaddexp
+    from .movement import cat
+
+    ax = _sort_axis("logcumsumexp", axis, x.ndim)
+    x = x._floating()
+    if not x.ndim:
+        return x.clone()
+    n, lead = x.shape[ax], (slice(None),) * ax
+    y, d = x, 1
+    while d < n:
+        y = cat([y[(*lead, slice(0, d))],
+                 logaddexp(y[(*lead, slice(d, n))], y[(*lead, slice(0, n - d))])], ax)
+        d *= 2
+    return y if d > 1 else x.clone()
+
+
+@torch_names
+def count_nonzero(x: Tensor, axis: Axis = None) -> Tensor:
+    """The number of nonzero elements (over ``axis``: an int, a tuple, or None for all), int64,
+    as ``torch.count_nonzero``."""
+    axes = normalize_axis(axis, x.ndim)
+    xp = x._dev.xp
+    return Tensor._wrap(xp.asarray((x._data != 0).sum(axis=axes), dtype=np.int64), x._dev)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -105,6 +106,17 @@ def clip_grad_norm_(
     with np.errstate(over="ignore"):  # a float64 total beyond float32 is inf, as in PyTorch
         value = np.array(total, dtype=dtype)
     return tensor(value, device=grads[0].device if grads else "cpu")
+
+
+def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                   norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: bool | None = None) -> Tensor:
+    """``clip_grad_norm_``, under its deprecated name: it warns (a FutureWarning, as
+    PyTorch's) and clips in place all the same."""
+    warnings.warn("nn.utils.clip_grad_norm is deprecated in favor of nn.utils.clip_grad_norm_ "
+                  "(the same function, named for working in place)", FutureWarning,
+                  stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

@@ -1,0 +1,70 @@
+"""``tr.special``, PyTorch's ``torch.special``: the special functions under their SciPy-style
+names, each the same function as elsewhere in the package (so the same values and gradients).
+
+    expit = sigmoid        logit, erf, erfc, log1p, expm1, exp2, xlogy, digamma (psi)
+    logsumexp, softmax, log_softmax, ndtr (the standard normal CDF)
+
+``gammaln`` (log Γ) is not here: the package has no ``lgamma``, which it could not compute to
+the last bit of float64 without a new dependency.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .functional import log_softmax as _log_softmax
+from .functional import softmax as _softmax
+from .ops.elementwise import digamma, erf, erfc, expm1, log1p, where
+from .ops.reduce import logsumexp
+from .tensor import DTypeLike, Tensor
+
+__all__ = ["digamma", "erf", "erfc", "exp2", "expit", "expm1", "log1p", "log_softmax",
+           "logit", "logsumexp", "ndtr", "psi", "softmax", "xlogy"]
+
+psi = digamma
+
+
+def expit(input: Tensor) -> Tensor:  # noqa: A002
+    """σ(x) = 1 / (1 + exp(-x)), the logistic function (``x.sigmoid()``)."""
+    return input.sigmoid()
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
+    """log(z / (1 - z)), z = x clamped to [eps, 1 - eps] with ``eps`` (``x.logit``)."""
+    return input.logit(eps)
+
+
+def exp2(input: Tensor) -> Tensor:  # noqa: A002
+    """2^x, as exp(x ln 2) (float32 for an integer tensor)."""
+    return (input._floating() * math.log(2)).exp()
+
+
+def ndtr(input: Tensor) -> Tensor:  # noqa: A002
+    """Φ(x), the standard normal CDF, as erfc(-x/√2) / 2: exact in the lower tail too."""
+    return erfc(input._floating() * -math.sqrt(0.5)) * 0.5
+
+
+def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """x log(y), 0 where x = 0 (unless y is NaN), broadcast, as ``torch.special.xlogy``:
+    x · log(y'), y' = y but 1 where x = 0 and y <= 0 or y = inf, so no 0 · (-inf) reaches the
+    value or the gradient. Gradients as PyTorch's: log(y) for x (0 where x = 0 and y <= 0),
+    x / y for y (0 where y' replaced y)."""
+    ref = input if isinstance(input, Tensor) else other
+    if not isinstance(ref, Tensor):
+        raise TypeError("xlogy: input or other must be a Tensor")
+    x, y = (ref._pair(other) if ref is input else ref._pair(input, reflected=True))
+    x, y = x._floating(), y._floating()
+    yd = y._data
+    swap = (x._data == 0) & ((yd <= 0) | (yd == math.inf))
+    return x * where(Tensor._wrap(swap, x._dev), 1.0, y).log()
+
+
+def softmax(input: Tensor, dim: int, *, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
+    """exp(x_i) / Σ_j exp(x_j) along ``dim`` (``F.softmax``)."""
+    return _softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int, *, dtype: DTypeLike = None) -> Tensor:  # noqa: A002
+    """x_i - log Σ_j exp(x_j) along ``dim`` (``F.log_softmax``)."""
+    return _log_softmax(input, dim, dtype=dtype)
