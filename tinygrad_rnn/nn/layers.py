@@ -58,7 +58,42 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
-class Embedding(Module):
+class _Table(Module):
+    """What Embedding and EmbeddingBag share: a table of ``num_embeddings`` vectors of size
+    ``embedding_dim``, N(0, 1) init, the row ``padding_idx`` (a negative index counts from
+    the end) zero; the options checked as PyTorch's."""
+
+    def _table(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None,
+               max_norm: float | None, norm_type: float, scale_grad_by_freq: bool,
+               sparse: bool) -> None:
+        name = type(self).__name__
+        if scale_grad_by_freq:
+            raise ValueError(f"{name}: scale_grad_by_freq=True is not implemented (it divides "
+                             "each row's gradient by its count in the batch)")
+        if max_norm is not None and not (isinstance(max_norm, numbers.Real) and max_norm > 0):
+            raise ValueError(f"{name}: max_norm must be a positive number, got {max_norm!r}")
+        self.max_norm, self.norm_type, self.sparse = max_norm, float(norm_type), bool(sparse)
+        self.scale_grad_by_freq = False
+        self.num_embeddings = _size("num_embeddings", num_embeddings)
+        self.embedding_dim = _size("embedding_dim", embedding_dim)
+        if padding_idx is not None:
+            n = self.num_embeddings
+            if not isinstance(padding_idx, (int, np.integer)) or isinstance(padding_idx, bool) \
+                    or not -n <= padding_idx < n:
+                raise ValueError(f"padding_idx must be an index in [-{n}, {n}), got "
+                                 f"{padding_idx!r}")
+            padding_idx = int(padding_idx) % n
+        self.padding_idx = padding_idx
+
+    def reset_parameters(self) -> None:
+        """N(0, 1), the padding row zero; in place where the weight exists."""
+        host = _random.generator().standard_normal((self.num_embeddings, self.embedding_dim))
+        if self.padding_idx is not None:
+            host[self.padding_idx] = 0
+        self._init_parameter("weight", host)
+
+
+class Embedding(_Table):
     """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, N(0, 1) init.
     With ``padding_idx``, as PyTorch: that row starts at zero and gets no gradient (a
     negative index counts from the end). With ``max_norm``, as PyTorch: each forward first
@@ -72,23 +107,8 @@ class Embedding(Module):
                  _weight: np.ndarray | None = None, _freeze: bool = False,
                  device: str | None = None, dtype: DTypeLike = None) -> None:
         super().__init__()
-        if scale_grad_by_freq:
-            raise ValueError("Embedding: scale_grad_by_freq=True is not implemented (it "
-                             "divides each row's gradient by its count in the batch)")
-        if max_norm is not None and not (isinstance(max_norm, numbers.Real) and max_norm > 0):
-            raise ValueError(f"Embedding: max_norm must be a positive number, got {max_norm!r}")
-        self.max_norm, self.norm_type, self.sparse = max_norm, float(norm_type), bool(sparse)
-        self.scale_grad_by_freq = False
-        self.num_embeddings = _size("num_embeddings", num_embeddings)
-        self.embedding_dim = _size("embedding_dim", embedding_dim)
-        if padding_idx is not None:
-            n = self.num_embeddings
-            if not isinstance(padding_idx, (int, np.integer)) or isinstance(padding_idx, bool) \
-                    or not -n <= padding_idx < n:
-                raise ValueError(f"padding_idx must be an index in [-{n}, {n}), got "
-                                 f"{padding_idx!r}")
-            padding_idx = int(padding_idx) % n
-        self.padding_idx = padding_idx
+        self._table(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type,
+                    scale_grad_by_freq, sparse)
         self._device = get_device(device or "cpu").name
         self._dtype = param_dtype(dtype, type(self).__name__)
         if _weight is None:
@@ -126,13 +146,6 @@ class Embedding(Module):
                 _weight=host)
         m.weight.requires_grad = not freeze
         return m
-
-    def reset_parameters(self) -> None:
-        """N(0, 1), the padding row zero; in place where the weight exists."""
-        host = _random.generator().standard_normal((self.num_embeddings, self.embedding_dim))
-        if self.padding_idx is not None:
-            host[self.padding_idx] = 0
-        self._init_parameter("weight", host)
 
     def forward(self, indices: Any) -> Tensor:
         if self.max_norm is not None:
@@ -195,7 +208,7 @@ class AlphaDropout(Dropout):
         return F.alpha_dropout(x, self.p, self.training)
 
 
-class EmbeddingBag(Module):
+class EmbeddingBag(_Table):
     """Sums, means or maxima of bags of embeddings (``F.embedding_bag``), without making each
     bag's lookups first, as ``torch.nn.EmbeddingBag``: a table of ``num_embeddings`` vectors
     of size ``embedding_dim``, N(0, 1) init (the row ``padding_idx``, if given, zero; its
@@ -212,24 +225,9 @@ class EmbeddingBag(Module):
         super().__init__()
         if mode not in F.EMBEDDING_BAG_MODES:
             raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
-        if scale_grad_by_freq:
-            raise ValueError("EmbeddingBag: scale_grad_by_freq=True is not implemented (it "
-                             "divides each row's gradient by its count in the batch)")
-        if max_norm is not None and not (isinstance(max_norm, numbers.Real) and max_norm > 0):
-            raise ValueError(f"EmbeddingBag: max_norm must be a positive number, got "
-                             f"{max_norm!r}")
-        self.num_embeddings = _size("num_embeddings", num_embeddings)
-        self.embedding_dim = _size("embedding_dim", embedding_dim)
-        if padding_idx is not None:
-            n = self.num_embeddings
-            if not isinstance(padding_idx, (int, np.integer)) or isinstance(padding_idx, bool) \
-                    or not -n <= padding_idx < n:
-                raise ValueError(f"padding_idx must be an index in [-{n}, {n}), got "
-                                 f"{padding_idx!r}")
-            padding_idx = int(padding_idx) % n
-        self.max_norm, self.norm_type, self.mode = max_norm, float(norm_type), mode
-        self.scale_grad_by_freq, self.sparse = False, bool(sparse)
-        self.include_last_offset, self.padding_idx = bool(include_last_offset), padding_idx
+        self._table(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type,
+                    scale_grad_by_freq, sparse)
+        self.mode, self.include_last_offset = mode, bool(include_last_offset)
         self._device = get_device(device or "cpu").name
         self._dtype = param_dtype(dtype, type(self).__name__)
         if _weight is None:
@@ -261,13 +259,6 @@ class EmbeddingBag(Module):
                 dtype=host.dtype if host.dtype.kind == "f" else None)
         m.weight.requires_grad = not freeze
         return m
-
-    def reset_parameters(self) -> None:
-        """N(0, 1), the padding row zero; in place where the weight exists."""
-        host = _random.generator().standard_normal((self.num_embeddings, self.embedding_dim))
-        if self.padding_idx is not None:
-            host[self.padding_idx] = 0
-        self._init_parameter("weight", host)
 
     def forward(self, input: Tensor, offsets: Tensor | None = None,  # noqa: A002
                 per_sample_weights: Tensor | None = None) -> Tensor:

@@ -36,7 +36,7 @@ def _activation(activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tenso
 
 
 class _Layer(Module):
-    """What both layers share: the feed-forward sublayer and its options."""
+    """What both layers share: the self-attention and feed-forward sublayers."""
 
     def _feed_forward(self, d_model: int, dim_feedforward: int, dropout: float,
                       activation: str | Callable[[Tensor], Tensor], bias: bool,
@@ -48,6 +48,11 @@ class _Layer(Module):
 
     def _ff_block(self, x: Tensor) -> Tensor:
         return self.linear2(self.dropout(self.activation(self.linear1(x))))
+
+    def _sa_block(self, x: Tensor, mask: Any, padding: Any, is_causal: bool) -> Tensor:
+        y = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(y)
 
     def _norms(self, n: int, d_model: int, eps: float, bias: bool, device: str | None,
                dtype: DTypeLike) -> None:
@@ -84,11 +89,6 @@ class TransformerEncoderLayer(_Layer):
             return x + self.dropout2(self._ff_block(self.norm2(x)))
         x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
         return self.norm2(x + self.dropout2(self._ff_block(x)))
-
-    def _sa_block(self, x: Tensor, mask: Any, padding: Any, is_causal: bool) -> Tensor:
-        y = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(y)
 
 
 class TransformerDecoderLayer(_Layer):
@@ -127,11 +127,6 @@ class TransformerDecoderLayer(_Layer):
         x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
                                            memory_is_causal))
         return self.norm3(x + self.dropout3(self._ff_block(x)))
-
-    def _sa_block(self, x: Tensor, mask: Any, padding: Any, is_causal: bool) -> Tensor:
-        y = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(y)
 
     def _mha_block(self, x: Tensor, memory: Tensor, mask: Any, padding: Any,
                    is_causal: bool) -> Tensor:
