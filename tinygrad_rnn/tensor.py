@@ -500,7 +500,11 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = _array_string(self.numpy())
-        extra = f", dtype={self.dtype}" if self.dtype != default_dtype() else ""
+        # the dtype is left out where PyTorch leaves it out: the default float dtype, and
+        # int64 and bool unless the tensor is empty
+        implied = self.dtype == default_dtype() or (
+            self.dtype.name in ("int64", "bool") and self.size > 0)
+        extra = "" if implied else f", dtype={self.dtype}"
         extra += f", device='{self.device}'" if self.device != "cpu" else ""
         if self._ctx is not None:  # made by an op: name it, as PyTorch's grad_fn=<...>
             extra += f", grad_fn=<{type(self._ctx).__name__}>"
