@@ -195,3 +195,42 @@ def test_nan_and_inf_arrive_without_numpy_warnings_as_in_torch():
         y.backward()
         assert np.isnan(y.item()) and np.isnan(x.grad.numpy()[0])
         assert tr.tensor([-np.inf] * 3).logsumexp(0).item() == -np.inf
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dim", [0, 1, None, -1])
+def test_weight_norm_on_a_conv_and_an_lstm_as_torch(dim):
+    """The temporal-convolution recipe (weight_norm over Conv1d) and a recurrent weight:
+    torch's state dict keys, outputs and the gradients of g and v."""
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    pairs = [(torch.nn.Conv1d(3, 4, 3, dtype=torch.float64),
+              nn.Conv1d(3, 4, 3, dtype=np.float64), "weight", (2, 3, 7)),
+             (torch.nn.LSTM(3, 4, dtype=torch.float64), nn.LSTM(3, 4, dtype=np.float64),
+              "weight_hh_l0", (5, 2, 3))]
+    for theirs, ours, name, shape in pairs:
+        ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+        with warnings.catch_warnings():  # torch's deprecation of this form
+            warnings.simplefilter("ignore")
+            torch.nn.utils.weight_norm(theirs, name, dim=dim)
+        nn.utils.weight_norm(ours, name, dim=dim)
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        with torch.no_grad():
+            getattr(theirs, name + "_g").mul_(1.5)
+        ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+        x = rng.standard_normal(shape)
+        yt, yo = theirs(torch.tensor(x)), ours(tr.tensor(x))
+        yt, yo = (yt[0], yo[0]) if isinstance(yt, tuple) else (yt, yo)
+        (yt ** 2).sum().backward()
+        (yo ** 2).sum().backward()
+        np.testing.assert_allclose(yo.numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+        for part in ("_g", "_v"):
+            np.testing.assert_allclose(getattr(ours, name + part).grad.numpy(),
+                                       getattr(theirs, name + part).grad.numpy(),
+                                       rtol=1e-9, atol=1e-12)
+        nn.utils.remove_weight_norm(ours, name)
+        assert name in ours.state_dict() and name + "_g" not in ours.state_dict()
+    with pytest.raises(ValueError, match="has no parameter 'nope'"):
+        nn.utils.weight_norm(nn.Linear(2, 2), "nope")

@@ -167,3 +167,74 @@ def _one_device(where: str, tensors: list[Tensor]) -> None:
     devices = {t.device for t in tensors}
     if len(devices) > 1:
         raise ValueError(f"{where}: the tensors are on several devices: {sorted(devices)}")
+
+
+class WeightNorm:
+    """The forward pre-hook of ``weight_norm``: before each forward, ``module.<name> = g ·
+    v / ‖v‖``, the norm taken over every axis but ``dim`` (over all for ``dim=None``)."""
+
+    def __init__(self, name: str, dim: int | None) -> None:
+        self.name, self.dim = name, dim
+
+    def compute_weight(self, module: Any) -> Tensor:
+        g, v = getattr(module, self.name + "_g"), getattr(module, self.name + "_v")
+        return v * (g / _norm_except(v, self.dim))
+
+    def __call__(self, module: Any, inputs: Any) -> None:
+        setattr(module, self.name, self.compute_weight(module))
+
+
+def _norm_except(v: Tensor, dim: int | None) -> Tensor:
+    """‖v‖ over every axis but ``dim``, kept as size-1 axes (all axes for ``dim=None``)."""
+    if dim is None:
+        return v.norm()
+    axes = tuple(a for a in range(v.ndim) if a != dim % v.ndim)
+    return v.norm(2, axes, keepdims=True) if axes else v.abs()
+
+
+def weight_norm(module: Any, name: str = "weight", dim: int | None = 0) -> Any:
+    """Weight normalisation (Salimans and Kingma, 2016), as PyTorch's (deprecated but common)
+    ``torch.nn.utils.weight_norm``: the parameter ``name`` is replaced by a direction
+    ``<name>_v`` and a magnitude ``<name>_g`` (its norm over every axis but ``dim``: one per
+    output unit for ``dim=0``), and before each forward ``<name> = g · v / ‖v‖``. The state
+    dict holds ``<name>_g`` and ``<name>_v``, as PyTorch's, so weights move between the two.
+    ``dim=None`` uses one norm for the whole tensor, and so does ``dim=-1``, as in PyTorch
+    (which turns None into -1); another negative ``dim`` counts from the end. Recurrent layers
+    take it too (``weight_norm(lstm, "weight_hh_l0")``)."""
+    from ..module import Parameter
+
+    w = module._parameters.get(name) if hasattr(module, "_parameters") else None
+    if w is None:
+        raise ValueError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
+    if any(isinstance(h, WeightNorm) and h.name == name for h in module._hook_lists()[0]):
+        raise RuntimeError(f"weight_norm: {name!r} is already weight-normalised")
+    if dim is not None and not -w.ndim <= dim < w.ndim:
+        raise ValueError(f"weight_norm: dim {dim} is out of range for {name!r} of shape "
+                         f"{w.shape}")
+    hook = WeightNorm(name, None if dim == -1 else dim)
+    dim = hook.dim
+    g = _norm_except(w.detach(), dim)
+    del module._parameters[name]
+    module.register_parameter(name + "_g", Parameter(g))
+    module.register_parameter(name + "_v", Parameter(w.detach().clone()))
+    setattr(module, name, hook.compute_weight(module))
+    module.register_forward_pre_hook(hook)
+    return module
+
+
+def remove_weight_norm(module: Any, name: str = "weight") -> Any:
+    """Undo ``weight_norm``: ``name`` is again one parameter, of the current g · v / ‖v‖."""
+    from ..module import Parameter
+
+    hooks = module._hook_lists()[0]
+    found = [h for h in hooks if isinstance(h, WeightNorm) and h.name == name]
+    if not found:
+        raise ValueError(f"remove_weight_norm: weight_norm of {name!r} not found in "
+                         f"{type(module).__name__}")
+    w = found[0].compute_weight(module).detach()
+    hooks.remove(found[0])
+    del module._parameters[name + "_g"], module._parameters[name + "_v"]
+    if name in module.__dict__:
+        del module.__dict__[name]
+    module.register_parameter(name, Parameter(w))
+    return module
