@@ -124,3 +124,19 @@ def test_errors():
         Normal(0.0, tr.tensor([1.0, -1.0]))
     with pytest.raises(NotImplementedError, match="Normal and Categorical"):
         kl_divergence(Normal(0.0, 1.0), Categorical(logits=tr.zeros(2)))
+
+
+@pytest.mark.torch
+def test_normal_cdf_matches_torch_values_and_gradients():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    loc, scale, v = rng.standard_normal(4), rng.uniform(0.5, 2, 4), rng.standard_normal(4)
+    ours = [tr.tensor(a, requires_grad=True) for a in (loc, scale, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (loc, scale, v)]
+    co = tr.distributions.Normal(ours[0], ours[1]).cdf(ours[2])
+    ct = torch.distributions.Normal(theirs[0], theirs[1]).cdf(theirs[2])
+    np.testing.assert_allclose(co.numpy(), ct.detach().numpy(), rtol=1e-12)
+    co.sum().backward()
+    ct.sum().backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10)

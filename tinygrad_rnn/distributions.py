@@ -199,6 +199,12 @@ class Normal(Distribution):
         return (0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()).broadcast_to(
             self.batch_shape)
 
+    def cdf(self, value: Any) -> Tensor:
+        """P(X <= value) = ½ (1 + erf((value - loc) / (scale √2))), differentiable in loc,
+        scale and value (a forecaster's predicted quantile coverage, say)."""
+        v = _as_tensor(value, self.loc)
+        return 0.5 * (1 + ((v - self.loc) / (self.scale * math.sqrt(2))).erf())
+
 
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     """KL(p ‖ q) = E_p[log p - log q], in closed form, for two distributions of one kind
