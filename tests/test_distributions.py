@@ -140,3 +140,37 @@ def test_normal_cdf_matches_torch_values_and_gradients():
     ct.sum().backward()
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.torch
+def test_erfinv_ndtri_and_normal_icdf_match_torch():
+    torch = pytest.importorskip("torch")
+    x = np.concatenate([np.linspace(-0.999999, 0.999999, 2001),
+                        [1 - 2 ** -53, -1 + 2 ** -53, 1e-300, 0.0, 1.0, -1.0, 1.5, np.nan]])
+    ours, theirs = tr.tensor(x).erfinv().numpy(), torch.erfinv(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=4e-15, atol=0)  # inf, -inf, NaN equal too
+    p = np.array([1e-4, 0.025, 0.5, 0.975, 1 - 1e-4])
+    np.testing.assert_allclose(tr.special.ndtri(tr.tensor(p)).numpy(),
+                               torch.special.ndtri(torch.tensor(p)).numpy(), rtol=1e-12)
+    tail = np.array([1e-10, 1 - 1e-10])  # 2p - 1 rounds there (see ndtri's docstring)
+    np.testing.assert_allclose(tr.special.ndtri(tr.tensor(tail)).numpy(),
+                               torch.special.ndtri(torch.tensor(tail)).numpy(), rtol=1e-8)
+    rng = np.random.default_rng(0)
+    loc, scale, q = rng.standard_normal(3), rng.uniform(0.5, 2, 3), np.array([0.1, 0.5, 0.95])
+    ours = [tr.tensor(a, requires_grad=True) for a in (loc, scale, q)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (loc, scale, q)]
+    io = tr.distributions.Normal(ours[0], ours[1]).icdf(ours[2])
+    it = torch.distributions.Normal(theirs[0], theirs[1]).icdf(theirs[2])
+    np.testing.assert_allclose(io.numpy(), it.detach().numpy(), rtol=1e-12)
+    io.sum().backward()
+    it.sum().backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_erfinv_gradient_is_that_of_central_differences(device):
+    from tinygrad_rnn.testing import gradcheck
+
+    x = tr.tensor(np.linspace(-0.95, 0.95, 9), device=device, requires_grad=True)
+    assert gradcheck(lambda t: t.erfinv(), [x])

@@ -205,6 +205,12 @@ class Normal(Distribution):
         v = _as_tensor(value, self.loc)
         return 0.5 * (1 + ((v - self.loc) / (self.scale * math.sqrt(2))).erf())
 
+    def icdf(self, value: Any) -> Tensor:
+        """The quantile: loc + scale √2 erfinv(2 value - 1), differentiable in loc, scale and
+        value (a forecaster's prediction intervals)."""
+        p = _as_tensor(value, self.loc)
+        return self.loc + self.scale * (2 * p - 1).erfinv() * math.sqrt(2)
+
 
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     """KL(p ‖ q) = E_p[log p - log q], in closed form, for two distributions of one kind

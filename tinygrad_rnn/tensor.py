@@ -2442,6 +2442,13 @@ class Tensor:
     def erfc_(self) -> Tensor:
         return self._overwrite("erfc_", Tensor.erfc)
 
+    def erfinv(self) -> Tensor:
+        """The inverse of erf on (-1, 1) (``tr.erfinv``)."""
+        return erfinv(self)
+
+    def erfinv_(self) -> Tensor:
+        return self._overwrite("erfinv_", Tensor.erfinv)
+
     def digamma(self) -> Tensor:
         """ψ(x), the derivative of log Γ(x) (``tr.digamma``)."""
         return digamma(self)
@@ -3197,6 +3204,7 @@ from .ops.elementwise import (  # noqa: E402
     digamma,
     erf,
     erfc,
+    erfinv,
     expm1,
     floor,
     log1p,

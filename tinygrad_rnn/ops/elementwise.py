@@ -477,6 +477,59 @@ class Erf(Function):
         return gy * (_TWO_OVER_SQRT_PI * self.xp.exp(-(x * x)))
 
 
+# Giles' single-precision erfinv (2010): a polynomial in w - 2.5 for w = -log(1 - x²) < 5,
+# else in √w - 3; good to about 1e-7, then Newton's method makes it float64's
+_ERFINV_NEAR = [2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
+                0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941]
+_ERFINV_STEPS = 4  # Newton steps: 3 leave 4e-10 at 1 - 2**-53, 4 reach float64's last bits
+_ERFINV_FAR = [-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844,
+               0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682]
+
+
+def erfinv_array(xp: Any, x: Any) -> Any:
+    """erfinv(x), the y with erf(y) = x, of an array: Giles' approximation, then three
+    Newton steps, to a few units in the last place of float64: on erf(y) = |x| below 0.5,
+    and on log erfc(y) = log(1 - |x|) from 0.5 on (1 - |x| is exact there, and the
+    logarithm makes the tail, where erfc falls off as exp(-y²), nearly linear). ±1 give ±inf
+    and |x| > 1 NaN, as PyTorch's; the sign is x's."""
+    a = xp.abs(x).astype(np.float64, copy=False).reshape(-1)
+    inside = a < 1
+    z = xp.where(inside, a, 0.0)
+    with np.errstate(divide="ignore"):
+        w = -xp.log((1 - z) * (1 + z))
+    near, far = w - 2.5, xp.sqrt(w) - 3
+    pn, pf = xp.full(z.shape, _ERFINV_NEAR[0]), xp.full(z.shape, _ERFINV_FAR[0])
+    for cn, cf in zip(_ERFINV_NEAR[1:], _ERFINV_FAR[1:]):
+        pn, pf = pn * near + cn, pf * far + cf
+    y = xp.where(w < 5, pn, pf) * z
+    small = z < 0.5
+    log_c = xp.log(xp.where(small, 1.0, 1 - z))  # 1 - z: exact for z >= 0.5 (Sterbenz)
+    for _ in range(_ERFINV_STEPS):
+        slope = _TWO_OVER_SQRT_PI * xp.exp(-y * y)  # erf'(y), positive for |y| < 27
+        ec = erfc_array(xp, xp.where(small, 0.0, y))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = xp.where(small, (erf_array(xp, y) - z) / slope,
+                            -(xp.log(ec) - log_c) * ec / slope)
+        y = y - xp.where(xp.isfinite(step), step, 0.0)
+    y = xp.where(inside, y, xp.where(a == 1, xp.inf, xp.nan))
+    return xp.copysign(y.reshape(x.shape), x).astype(x.dtype, copy=False)
+
+
+class Erfinv(Function):
+    """y = erfinv(x), the inverse of erf on (-1, 1) (``erfinv_array``).  VJP: gx = gy * √π/2
+    exp(y²) (1 / erf'(y)).  Saves y."""
+
+    def forward(self, x: Any) -> Any:
+        y = erfinv_array(self.xp, x)
+        self.saved = (y,)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        (y,) = self.saved
+        with np.errstate(**_QUIET):
+            return gy * (self.xp.exp(y * y) / _TWO_OVER_SQRT_PI)
+
+
 _ERFC_DEEP = 100  # levels of erfc's continued fraction from z = 1 on: exact to the last bit
 
 
@@ -962,6 +1015,12 @@ def expm1(x: Tensor) -> Tensor:
 def erf(x: Tensor) -> Tensor:
     """The error function, 2/√π ∫₀ˣ exp(-t²) dt (float32 for an integer tensor)."""
     return Erf.apply(x._floating())
+
+
+def erfinv(x: Tensor) -> Tensor:
+    """The inverse error function on (-1, 1) (``Erfinv``; float32 for an integer tensor), as
+    ``torch.erfinv``: ±inf at ±1, NaN beyond."""
+    return Erfinv.apply(x._floating())
 
 
 def erfc(x: Tensor) -> Tensor:
