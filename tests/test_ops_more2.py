@@ -26,20 +26,8 @@ from tinygrad_rnn.testing import gradcheck, gradgradcheck
 from tinygrad_rnn.testing import strategies as tst
 
 from .conftest import DEVICES
+from .test_ops_more import _distinct, _torch
 from .test_ops_torch import _compare_with_torch, _rng
-
-
-def _torch():
-    return pytest.importorskip("torch")
-
-
-def _distinct(shape, scale: float = 0.1, offset: float = 0.0):
-    """Float64 arrays of ``shape`` whose elements differ by at least ``scale`` (no ties, so
-    a selection's gradient is unique and central differences see it)."""
-    n = math.prod(shape)
-    return hnp.arrays(np.int64, shape, elements=st.integers(-5 * n - 5, 5 * n + 5),
-                      unique=True).map(lambda a: a * scale + offset)
-
 
 INTERPOLATIONS = ["linear", "lower", "higher", "midpoint", "nearest"]
 
