@@ -214,3 +214,168 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     right = b.permute(axes_b + free_b).reshape(k, math.prod(b.shape[j] for j in free_b))
     out = matmul(left, right)
     return out.reshape(*(a.shape[i] for i in free_a), *(b.shape[j] for j in free_b))
+
+
+# ---- matrix functions (``tr.linalg``): the ops whose backward needs more than matmul --------
+# Each works on a batch of square matrices (..., n, n). Their backwards are written with ``@``,
+# ``swapaxes`` and ``xp.linalg``: under ``create_graph=True`` xp is a TensorXP, whose ``linalg``
+# records these same ops, so the ones that say so are differentiable again.
+
+
+def _mT(a: Any) -> Any:  # noqa: N802 (the transpose of a batch of matrices)
+    return a.swapaxes(-1, -2)
+
+
+class Inv(Function):
+    """y = x⁻¹.  VJP: gx = -yᵀ gy yᵀ (from d(x⁻¹) = -x⁻¹ dx x⁻¹).  Saves y."""
+
+    def forward(self, x: Any) -> Any:
+        y = self.xp.linalg.inv(x)
+        self.saved = (y,)
+        self.y = y
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        (y,) = self.saved
+        return -(_mT(y) @ gy @ _mT(y))
+
+
+class Solve(Function):
+    """y = x0⁻¹ x1, the solution of x0 y = x1 (x1 a batch of (n, k) matrices; ``linalg.solve``
+    makes vectors columns and broadcasts the batch axes first).
+
+    VJP: g1 = x0⁻ᵀ gy (one more solve, with the transpose), g0 = -g1 yᵀ.  Saves x0 and y."""
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        y = self.xp.linalg.solve(x0, x1)
+        self.saved = (x0, y)
+        self.y = y
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        x0, y = self.saved
+        g1 = self.xp.linalg.solve(_mT(x0), gy)
+        return -(g1 @ _mT(y)), g1
+
+
+def _adjugate_t(xp: Any, x: Any) -> Any:
+    """adj(x)ᵀ, the cofactor matrix (= det(x) x⁻ᵀ where x is invertible), from the SVD x = U
+    diag(s) Vh: adj(x)ᵀ = det(U) det(Vh) U diag(p) Vh with p_i = Π_{j≠i} s_j, the products
+    taken from running products on both sides (no division), so a singular x is fine."""
+    u, s, vh = xp.linalg.svd(x)
+    ones = xp.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    left = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([s[..., 1:], ones], axis=-1), -1),
+                               axis=-1), -1)
+    sign = xp.linalg.det(u) * xp.linalg.det(vh)
+    return sign[..., None, None] * ((u * (left * right)[..., None, :]) @ vh)
+
+
+class Det(Function):
+    """y = det x.  VJP: gx = gy adj(x)ᵀ, which is gy y x⁻ᵀ where x is invertible; the
+    adjugate comes from the SVD (``_adjugate_t``), so a singular x gets its gradient too, as
+    PyTorch's. Under ``create_graph=True`` the backward is gy y x⁻ᵀ, of ops that record, so
+    there x must be invertible.  Saves x and y."""
+
+    def forward(self, x: Any) -> Any:
+        y = self.xp.linalg.det(x)
+        self.saved = (x, y)
+        self.y = y
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        x, y = self.saved
+        if isinstance(x, Tensor):  # create_graph: the formula for invertible x, recorded
+            return (gy * y)[..., None, None] * _mT(self.xp.linalg.inv(x))
+        return gy[..., None, None] * _adjugate_t(self.xp, x)
+
+
+class Slogdet(Function):
+    """(sign, logabsdet) of x: det x = sign · exp(logabsdet), the log without the overflow of
+    a determinant of many factors.  VJP: gx = g_logabsdet x⁻ᵀ (sign is piecewise constant:
+    its gradient is 0).  Saves x."""
+
+    def forward(self, x: Any) -> tuple[Any, Any]:
+        sign, logabsdet = self.xp.linalg.slogdet(x)
+        self.saved = (x,)
+        return sign.astype(x.dtype, copy=False), logabsdet.astype(x.dtype, copy=False)
+
+    def backward(self, gsign: Any, glogabsdet: Any) -> Any:
+        (x,) = self.saved
+        if glogabsdet is None:
+            return None
+        return glogabsdet[..., None, None] * _mT(self.xp.linalg.inv(x))
+
+
+class Cholesky(Function):
+    """y = L, the lower-triangular factor with positive diagonal of a symmetric positive-
+    definite x = L Lᵀ (only x's lower triangle is read).
+
+    VJP (L⁻¹ from one more op, so it is differentiable again): with Φ(m) the lower triangle of
+    m with its diagonal halved, S = L⁻ᵀ Φ(Lᵀ gy) L⁻¹ and gx = (S + Sᵀ) / 2, symmetric, as
+    PyTorch's.  Saves L and Φ's mask."""
+
+    def forward(self, x: Any) -> Any:
+        xp = self.xp
+        y = xp.linalg.cholesky(x)
+        n = x.shape[-1]
+        mask = xp.tril(xp.ones((n, n), dtype=x.dtype)) - 0.5 * xp.eye(n, dtype=x.dtype)
+        self.saved = (y, mask)
+        self.y = y
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        y, mask = self.saved
+        inv = self.xp.linalg.inv(y)
+        s = _mT(inv) @ ((_mT(y) @ gy) * mask) @ inv
+        return (s + _mT(s)) * 0.5
+
+
+class Eigh(Function):
+    """(w, V): the eigenvalues (ascending) and orthonormal eigenvectors of a symmetric x (its
+    lower triangle is read), x = V diag(w) Vᵀ.
+
+    VJP: gx = V (diag(gw) + F ∘ skew(Vᵀ gV)) Vᵀ with skew(m) = (m - mᵀ) / 2 (V stays
+    orthonormal, so only that part of Vᵀ gV moves it) and F_ij = 1 / (w_j - w_i) off the
+    diagonal, 0 on it: the gradient through V needs distinct eigenvalues (repeated ones give
+    inf, as PyTorch's); with gw alone it is V diag(gw) Vᵀ.  Arrays only: ``create_graph=True`` is
+    refused.  Saves w and V."""
+
+    differentiable_backward = False
+
+    def forward(self, x: Any) -> tuple[Any, Any]:
+        w, v = self.xp.linalg.eigh(x)
+        self.saved = (w, v)
+        return w, v
+
+    def backward(self, gw: Any, gv: Any) -> Any:
+        xp = self.xp
+        w, v = self.saved
+        inner = xp.zeros(v.shape, dtype=v.dtype)
+        if gv is not None:
+            with np.errstate(divide="ignore"):
+                f = 1 / (w[..., None, :] - w[..., :, None])
+            n = w.shape[-1]
+            f[..., range(n), range(n)] = 0
+            m = _mT(v) @ gv
+            inner = f * ((m - _mT(m)) * 0.5)  # only its antisymmetric part moves V
+        if gw is not None:
+            inner = inner + gw[..., None, :] * xp.eye(w.shape[-1], dtype=w.dtype)
+        return v @ inner @ _mT(v)
+
+
+class Svdvals(Function):
+    """s: the singular values of x (..., m, n), descending.  VJP: gx = U diag(gs) Vh from the
+    reduced SVD x = U diag(s) Vh (exact where the singular values are distinct and, for m ≠ n,
+    nonzero).  Arrays only: ``create_graph=True`` is refused.  Saves U and Vh."""
+
+    differentiable_backward = False
+
+    def forward(self, x: Any) -> Any:
+        u, s, vh = self.xp.linalg.svd(x, full_matrices=False)
+        self.saved = (u, vh)
+        return s
+
+    def backward(self, gy: Any) -> Any:
+        u, vh = self.saved
+        return (u * gy[..., None, :]) @ vh

@@ -124,6 +124,12 @@ class TensorXP:
     def minimum(x0: Any, x1: Any) -> Tensor:
         return _minimum(x0, x1)
 
+    @property
+    def linalg(self) -> Any:
+        """``inv`` and ``solve``, as the ops ``Inv`` and ``Solve`` (the matrix ops' backwards
+        call them)."""
+        return _TensorLinalg
+
     def sign(self, x: Any) -> Tensor:
         """A constant: sign's derivative is 0 wherever it has one."""
         a = x._data if isinstance(x, Tensor) else x
@@ -137,3 +143,17 @@ class TensorXP:
             "the backward with those and Tensor operators, or set differentiable_backward = "
             "False on the op, so that create_graph=True refuses it with a clear error")
 
+
+
+class _TensorLinalg:
+    @staticmethod
+    def inv(x: Tensor) -> Tensor:
+        from .linalg import Inv
+
+        return Inv.apply(x)
+
+    @staticmethod
+    def solve(a: Tensor, b: Any) -> Tensor:
+        from .linalg import Solve
+
+        return Solve.apply(a, b if isinstance(b, Tensor) else Tensor._wrap(b, a._dev))

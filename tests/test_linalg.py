@@ -1,0 +1,305 @@
+"""``tr.linalg`` against ``torch.linalg`` in float64 (values, gradients and second
+derivatives, on batches of matrices drawn by Hypothesis), against central differences, on the
+strict device, and its errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import linalg as LA
+from tinygrad_rnn.testing import gradcheck, gradgradcheck
+
+from .conftest import DEVICES
+
+
+@st.composite
+def _matrices(draw, extra=0, square=True):
+    """(batch..., n, n + extra) float64 arrays, kept well away from singular (a random matrix
+    plus n on the diagonal), for finite differences that mean something."""
+    batch = draw(st.lists(st.integers(1, 3), max_size=2))
+    n = draw(st.integers(1, 4))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(-1, 1, (*batch, n, n + extra))
+    if square:
+        a = a + n * np.eye(n)
+    return a
+
+
+def _spd(a):
+    """A symmetric positive-definite matrix from a square one."""
+    return a @ np.swapaxes(a, -1, -2) + np.eye(a.shape[-1])
+
+
+def _against_torch(ours, theirs, *arrays, tol=1e-10):
+    """ours and theirs on float64 leaves: equal values, and equal gradients of a random
+    weighting of the output (a tuple output: its last element)."""
+    torch = pytest.importorskip("torch")
+    lo = [tr.tensor(a, requires_grad=True) for a in arrays]
+    lt = [torch.tensor(a, requires_grad=True) for a in arrays]
+    a, b = ours(*lo), theirs(*lt)
+    a, b = (a[-1], b[-1]) if isinstance(b, tuple) else (a, b)
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=tol, atol=tol)
+    w = np.random.default_rng(0).standard_normal(tuple(b.shape))
+    (a * tr.tensor(w)).sum().backward()
+    (b * torch.tensor(w)).sum().backward()
+    for x, y in zip(lo, lt):
+        np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=tol, atol=tol)
+
+
+def _torch_linalg(name):
+    torch = pytest.importorskip("torch")
+    return getattr(torch.linalg, name)
+
+
+SQUARE = {
+    "inv": (LA.inv, lambda: _torch_linalg("inv")),
+    "det": (LA.det, lambda: _torch_linalg("det")),
+    "slogdet": (lambda a: LA.slogdet(a).logabsdet,
+                lambda: lambda a: _torch_linalg("slogdet")(a).logabsdet),
+    "matrix_power3": (lambda a: LA.matrix_power(a, 3),
+                      lambda: lambda a: _torch_linalg("matrix_power")(a, 3)),
+    "matrix_power-2": (lambda a: LA.matrix_power(a, -2),
+                       lambda: lambda a: _torch_linalg("matrix_power")(a, -2)),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", list(SQUARE))
+@given(a=_matrices())
+def test_square_functions_match_torch(name, a):
+    ours, theirs = SQUARE[name]
+    _against_torch(ours, theirs(), a, tol=1e-9)
+
+
+@pytest.mark.torch
+@given(a=_matrices(), k=st.integers(1, 3), vector=st.booleans(), left=st.booleans(),
+       batch_b=st.sampled_from([(), (1,), (2,)]))
+def test_solve_matches_torch(a, k, vector, left, batch_b):
+    torch = pytest.importorskip("torch")
+    n = a.shape[-1]
+    if vector:  # B a batch of vectors; left=False needs matrices
+        b, left = np.random.default_rng(1).standard_normal(a.shape[:-1]), True
+    else:
+        b = np.random.default_rng(1).standard_normal(batch_b + a.shape[:-2] + (n, k))
+        b = np.swapaxes(b, -1, -2) if not left else b
+    _against_torch(lambda x, y: LA.solve(x, y, left=left),
+                   lambda x, y: torch.linalg.solve(x, y, left=left), a, b, tol=1e-9)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("upper", [True, False])
+@pytest.mark.parametrize("unitriangular", [True, False])
+@pytest.mark.parametrize("left", [True, False])
+def test_solve_triangular_matches_torch(upper, unitriangular, left):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-1, 1, (2, 4, 4)) + 4 * np.eye(4)
+    b = rng.standard_normal((2, 4, 3) if left else (2, 3, 4))
+    kw = dict(upper=upper, unitriangular=unitriangular, left=left)
+    _against_torch(lambda x, y: LA.solve_triangular(x, y, **kw),
+                   lambda x, y: torch.linalg.solve_triangular(x, y, **kw), a, b)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("upper", [False, True])
+@given(a=_matrices())
+def test_cholesky_matches_torch(upper, a):
+    torch = pytest.importorskip("torch")
+    _against_torch(lambda x: LA.cholesky(x, upper=upper),
+                   lambda x: torch.linalg.cholesky(x, upper=upper), _spd(a), tol=1e-9)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("uplo", ["L", "U"])
+def test_eigh_matches_torch(uplo):
+    """Eigenvalues and eigenvectors (up to each vector's sign, so |V| is compared), with
+    their gradients, on a non-symmetric input of which one triangle is read."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(4).standard_normal((2, 4, 4))
+    _against_torch(lambda x: LA.eigvalsh(x, uplo), lambda x: torch.linalg.eigvalsh(x, uplo), a)
+    _against_torch(lambda x: LA.eigh(x, uplo).eigenvectors.abs(),
+                   lambda x: torch.linalg.eigh(x, uplo).eigenvectors.abs(), a)
+    _against_torch(lambda x: LA.eigh(x, uplo)[0] + LA.eigh(x, uplo)[1].abs().sum(-2),
+                   lambda x: torch.linalg.eigh(x, uplo)[0]
+                   + torch.linalg.eigh(x, uplo)[1].abs().sum(-2), a)
+
+
+@pytest.mark.torch
+@given(a=_matrices(extra=1, square=False), transpose=st.booleans())
+def test_svdvals_matches_torch(a, transpose):
+    a = np.swapaxes(a, -1, -2) if transpose else a
+    _against_torch(LA.svdvals, _torch_linalg("svdvals"), a, tol=1e-9)
+
+
+@pytest.mark.torch
+def test_det_of_a_singular_matrix_has_torchs_gradient():
+    """The adjugate, from the SVD: rank n - 1 (one nonzero cofactor pattern) and rank n - 2
+    (a zero gradient)."""
+    a = np.random.default_rng(5).standard_normal((4, 4))
+    rank3, rank2 = a.copy(), a.copy()
+    rank3[:, 3] = rank3[:, 0] + 2 * rank3[:, 1]
+    rank2[:, 2:] = rank2[:, :1]
+    for m in (rank3, rank2):
+        _against_torch(LA.det, _torch_linalg("det"), m, tol=1e-12)
+
+
+@pytest.mark.torch
+def test_logdet_matches_torch():
+    """log det: NaN (gradient 0) for a negative determinant, -inf for a zero one."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((3, 3))
+    _against_torch(LA.logdet, torch.logdet, _spd(a))
+    flipped = _spd(a)[[1, 0, 2]]  # rows swapped: det < 0
+    x = tr.tensor(flipped, requires_grad=True)
+    y = LA.logdet(x)
+    y.backward()
+    assert math.isnan(y.item()) and not x.grad.numpy().any()
+    assert LA.logdet(tr.tensor(np.zeros((2, 2)))).item() == -math.inf
+
+
+NORMS = [("fro", (-2, -1)), ("nuc", (-2, -1)), (2, (0, 2)), (-2, (-2, -1)), (1, (-1, -2)),
+         (-1, (0, 1)), (math.inf, (-2, -1)), (-math.inf, (2, 0))]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("ord_,dim", NORMS)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_matrix_norm_matches_torch(ord_, dim, keepdim):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(7).standard_normal((2, 3, 5))
+    _against_torch(lambda x: LA.matrix_norm(x, ord_, dim, keepdim),
+                   lambda x: torch.linalg.matrix_norm(x, ord_, dim, keepdim), a)
+    _against_torch(lambda x: LA.norm(x, ord_, dim, keepdim),
+                   lambda x: torch.linalg.norm(x, ord_, dim, keepdim), a)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("ord_", [2, 1, 3, 0.5, -1, math.inf, -math.inf])
+@pytest.mark.parametrize("dim", [None, 1, (0, 2)])
+def test_vector_norm_matches_torch(ord_, dim):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(8).standard_normal((2, 3, 5))
+    _against_torch(lambda x: LA.vector_norm(x, ord_, dim, True),
+                   lambda x: torch.linalg.vector_norm(x, ord_, dim, True), a)
+    if dim != (0, 2):  # two axes make linalg.norm a matrix norm
+        _against_torch(lambda x: LA.norm(x, ord_ if dim else None, dim),
+                       lambda x: torch.linalg.norm(x, ord_ if dim else None, dim), a)
+
+
+@pytest.mark.torch
+def test_small_compositions_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(9)
+    v, m, w = rng.standard_normal(3), rng.standard_normal((3, 4)), rng.standard_normal(4)
+    _against_torch(lambda *t: LA.multi_dot(t), lambda *t: torch.linalg.multi_dot(t), v, m, w)
+    a, b = rng.standard_normal((4, 3, 2)), rng.standard_normal((1, 3, 2))
+    _against_torch(lambda x, y: LA.cross(x, y, dim=1), lambda x, y: torch.linalg.cross(
+        x, y, dim=1), a, b)
+    _against_torch(lambda x, y: LA.vecdot(x, y, dim=1), lambda x, y: torch.linalg.vecdot(
+        x, y, dim=1), a, b)
+    sing = rng.standard_normal((2, 4, 4))
+    sing[0, :, 3] = sing[0, :, 0]
+    assert LA.matrix_rank(tr.tensor(sing)).tolist() == \
+        torch.linalg.matrix_rank(torch.tensor(sing)).tolist() == [3, 4]
+    assert LA.matrix_rank(tr.tensor(sing), atol=1e9).tolist() == [0, 0]
+    eye = LA.matrix_power(tr.tensor(sing), 0)
+    assert eye.shape == (2, 4, 4) and (eye.numpy() == np.eye(4)).all()
+
+
+# the ops with a backward of their own, on inputs gradcheck can perturb freely
+OWN_BACKWARD = {
+    "inv": lambda a: LA.inv(a),
+    "det": lambda a: LA.det(a),
+    "slogdet": lambda a: LA.slogdet(a).logabsdet,
+    "solve": lambda a: LA.solve(a, a[..., :1, :].mT * 2 + 1),
+    "cholesky": lambda a: LA.cholesky(a @ a.mT),
+    "eigh": lambda a: LA.eigh(a + a.mT).eigenvalues,
+    "svdvals": lambda a: LA.svdvals(a),
+}
+
+
+@pytest.mark.parametrize("name", list(OWN_BACKWARD))
+@settings(max_examples=8)
+@given(a=_matrices())
+def test_gradients_match_central_differences(name, a):
+    assert gradcheck(OWN_BACKWARD[name], (tr.tensor(a, requires_grad=True),))
+
+
+@pytest.mark.parametrize("name", ["inv", "det", "slogdet", "solve", "cholesky"])
+@settings(max_examples=5)
+@given(a=_matrices())
+def test_second_derivatives_match_central_differences(name, a):
+    assert gradgradcheck(OWN_BACKWARD[name], (tr.tensor(a, requires_grad=True),))
+
+
+def test_solve_broadcasts_and_sums_the_gradient_back():
+    """One A for a batch of right-hand sides: A's gradient is the sum over the batch."""
+    rng = np.random.default_rng(10)
+    a = tr.tensor(rng.uniform(-1, 1, (3, 3)) + 3 * np.eye(3), requires_grad=True)
+    b = tr.tensor(rng.standard_normal((5, 3, 2)), requires_grad=True)
+    assert gradcheck(LA.solve, (a, b))
+    x = LA.solve(a, b)
+    assert x.shape == (5, 3, 2)
+    np.testing.assert_allclose(a.numpy() @ x.detach().numpy(), b.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("device", DEVICES[:2])
+def test_strict_device_equals_cpu(device):
+    """Every op's forward and backward through ``xp`` only (the strict device refuses NumPy
+    called directly, as CuPy would)."""
+    a = np.random.default_rng(11).uniform(-1, 1, (2, 3, 3)) + 3 * np.eye(3)
+    grads = {}
+    for name, f in OWN_BACKWARD.items():
+        x = tr.tensor(a, device=device, requires_grad=True)
+        y = f(x)
+        y.sum().backward()
+        assert y.device == x.grad.device == device
+        grads[name] = (y.numpy(), x.grad.numpy())
+        ref = tr.tensor(a, requires_grad=True)
+        f(ref).sum().backward()
+        np.testing.assert_allclose(grads[name][1], ref.grad.numpy(), rtol=1e-12)
+
+
+def test_float32_stays_float32():
+    a = tr.tensor(np.eye(3) * 2 + 0.1, dtype="float32")
+    for y in (LA.inv(a), LA.det(a), *LA.slogdet(a), LA.cholesky(a), *LA.eigh(a),
+              LA.svdvals(a), LA.solve(a, a), LA.matrix_norm(a), LA.vector_norm(a)):
+        assert y.dtype == tr.float32
+
+
+def test_errors_name_the_problem():
+    rng = np.random.default_rng(12)
+    with pytest.raises(ValueError, match=r"linalg.inv: A \(shape \(2, 3, 3\)\) is singular"):
+        LA.inv(tr.tensor(np.zeros((2, 3, 3))))
+    with pytest.raises(ValueError, match="not positive-definite"):
+        LA.cholesky(tr.tensor(-np.eye(3)))
+    with pytest.raises(ValueError, match=r"square matrix .* got shape \(2, 3\)"):
+        LA.det(tr.tensor(np.ones((2, 3))))
+    with pytest.raises(TypeError, match="floating-point .* int64"):
+        LA.inv(tr.tensor(np.eye(3, dtype=np.int64)))
+    a = tr.tensor(rng.standard_normal((2, 3, 3)))
+    with pytest.raises(ValueError, match=r"needs B of shape \(\.\.\., 3\) .* got \(2, 4, 1\)"):
+        LA.solve(a, tr.tensor(np.ones((2, 4, 1))))
+    with pytest.raises(ValueError, match=r"batch shapes \(2,\) and \(5,\) do not broadcast"):
+        LA.solve(a, tr.tensor(np.ones((5, 3, 1))))
+    with pytest.raises(TypeError, match="different dtypes"):
+        LA.solve(a, tr.tensor(np.ones((3, 1)), dtype="float32"))
+    with pytest.raises(ValueError, match="UPLO must be 'L' or 'U'"):
+        LA.eigh(a, "X")
+    with pytest.raises(ValueError, match="ord must be"):
+        LA.matrix_norm(a, 3)
+    with pytest.raises(ValueError, match="size 3"):
+        LA.cross(a[..., :2], a[..., :2])
+    with pytest.raises(TypeError, match="n must be an int"):
+        LA.matrix_power(a, 1.5)
+    x = tr.tensor(np.eye(3), requires_grad=True)  # refused before anything is recorded
+    with pytest.raises(RuntimeError, match="create_graph=True cannot go through it"):
+        tr.autograd.grad(LA.svdvals(x).sum(), x, create_graph=True)

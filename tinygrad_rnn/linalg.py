@@ -1,0 +1,329 @@
+"""``tr.linalg``, as ``torch.linalg``: norms, determinants, inverses, linear solves and the
+Cholesky and symmetric eigen decompositions of (batches of) matrices, all differentiable.
+
+Matrices are the last two axes; any axes before them are a batch (they broadcast where two
+operands meet, as in ``solve``). The ops with a backward of their own (``Inv``, ``Solve``,
+``Det``, ``Slogdet``, ``Cholesky``, ``Eigh``, ``Svdvals``) live in ``ops/linalg.py``; the rest
+here are compositions of tensor ops. ``inv``, ``solve``, ``det`` (of an invertible matrix),
+``slogdet`` and ``cholesky`` are differentiable twice (``create_graph=True``); ``eigh`` and
+``svdvals`` once.
+
+    L = tr.linalg.cholesky(cov)                       # cov = L Lᵀ
+    x = tr.linalg.solve_triangular(L, b, upper=False)  # L x = b
+    logdet = 2 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+
+Not here: ``svd`` with its vectors, ``qr``, ``eig`` (non-symmetric), ``lstsq``, ``pinv``,
+``matrix_exp`` and the ``*_ex`` variants.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from .ops.linalg import Cholesky, Det, Eigh, Inv, Slogdet, Solve, Svdvals, matmul
+from .tensor import Tensor
+
+__all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul",
+           "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "slogdet",
+           "solve", "solve_triangular", "svdvals", "vecdot", "vector_norm"]
+
+
+class SlogdetResult(NamedTuple):
+    sign: Tensor
+    logabsdet: Tensor
+
+
+class EighResult(NamedTuple):
+    eigenvalues: Tensor
+    eigenvectors: Tensor
+
+
+def _matrices(name: str, A: Any, square: bool = True) -> Tensor:
+    """``A``, checked: a floating-point Tensor of at least two axes, square if asked."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.{name}: expected a Tensor, got {type(A).__name__}")
+    if A.ndim < 2 or (square and A.shape[-1] != A.shape[-2]):
+        raise ValueError(f"linalg.{name}: expected a {'square ' if square else ''}matrix or a "
+                         f"batch of them, (..., n, n), got shape {A.shape}")
+    if A.dtype.kind != "f":
+        raise TypeError(f"linalg.{name}: expected a floating-point tensor, got dtype {A.dtype}; "
+                        "convert it first, e.g. A.double()")
+    return A
+
+
+def _run(name: str, op: Any, *inputs: Tensor) -> Any:
+    """``op.apply(*inputs)``, with NumPy's ``LinAlgError`` made into a message that says which
+    function, on what shape, and why. (CuPy raises nothing: it gives NaN or inf there.)"""
+    try:
+        return op.apply(*inputs)
+    except ValueError as e:  # numpy.linalg.LinAlgError is a ValueError
+        if "LinAlgError" not in type(e.__cause__).__name__:
+            raise
+        why = ("is not positive-definite, so it has no Cholesky factor" if op is Cholesky
+               else "is singular, so it has no inverse")
+        raise ValueError(f"linalg.{name}: A (shape {inputs[0].shape}) {why}") from None
+
+
+def inv(A: Tensor) -> Tensor:
+    """A⁻¹ of a square matrix or a batch of them; a singular one raises ValueError."""
+    return _run("inv", Inv, _matrices("inv", A))
+
+
+def det(A: Tensor) -> Tensor:
+    """det A, of shape A.shape[:-2]. Its gradient is adj(A)ᵀ, defined for a singular A too."""
+    return Det.apply(_matrices("det", A))
+
+
+def slogdet(A: Tensor) -> SlogdetResult:
+    """(sign, logabsdet) with det A = sign · exp(logabsdet): the log of a determinant that
+    would overflow or underflow (sign 0 and logabsdet -inf for a singular A)."""
+    sign, logabsdet = Slogdet.apply(_matrices("slogdet", A))
+    return SlogdetResult(sign, logabsdet)
+
+
+def logdet(A: Tensor) -> Tensor:
+    """log det A: NaN (of gradient 0) where det A < 0, -inf where it is 0, as
+    ``torch.logdet``."""
+    from .ops.elementwise import where
+
+    sign, logabsdet = slogdet(A)
+    return where(sign < 0, math.nan, logabsdet)
+
+
+def _is_vector_rhs(A: Tensor, B: Tensor) -> bool:
+    """Whether B is a (batch of) vector(s) for A, by PyTorch's rule: 1-D, or A's shape less
+    its last axis."""
+    return B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """X with A X = B (X A = B for ``left=False``), without forming A⁻¹: B is a batch of
+    matrices (..., n, k) or of vectors (..., n) (1-D, or A's shape less its last axis).
+    The batch axes broadcast."""
+    A = _matrices("solve", A)
+    if not isinstance(B, Tensor):
+        raise TypeError(f"linalg.solve: B must be a Tensor, got {type(B).__name__}")
+    if B.dtype != A.dtype:
+        raise TypeError(f"linalg.solve: A and B have different dtypes ({A.dtype} and "
+                        f"{B.dtype}); convert one to the other's")
+    n = A.shape[-1]
+    vector = _is_vector_rhs(A, B)
+    if not left:
+        if vector:
+            raise ValueError("linalg.solve: left=False needs B to be a matrix (..., k, n), "
+                             f"got shape {B.shape}")
+        return solve(A.mT, B.mT).mT
+    if vector:
+        B = B.unsqueeze(-1)
+    if B.ndim < 2 or B.shape[-2] != n:
+        raise ValueError(f"linalg.solve: A of shape {A.shape} needs B of shape (..., {n}) or "
+                         f"(..., {n}, k), got {B.shape if not vector else B.shape[:-1]}")
+    batch = tuple(_broadcast(A.shape[:-2], B.shape[:-2], "solve"))
+    A = A if A.shape[:-2] == batch else A.broadcast_to(batch + A.shape[-2:])
+    B = B if B.shape[:-2] == batch else B.broadcast_to(batch + B.shape[-2:])
+    X = _run("solve", Solve, A, B)
+    return X.squeeze(-1) if vector else X
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...], name: str) -> tuple[int, ...]:
+    from .ops.movement import broadcast_shapes
+
+    try:
+        return tuple(broadcast_shapes(a, b))
+    except ValueError:
+        raise ValueError(f"linalg.{name}: the batch shapes {a} and {b} do not broadcast") \
+            from None
+
+
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
+                     unitriangular: bool = False) -> Tensor:
+    """X with A X = B (X A = B for ``left=False``) for a triangular A: only A's upper
+    (``upper=True``) or lower triangle is read, and its diagonal taken as ones if
+    ``unitriangular``; the gradient reaches that triangle only. B is a batch of matrices."""
+    A = _matrices("solve_triangular", A)
+    if not isinstance(B, Tensor) or B.ndim < 2:
+        raise ValueError("linalg.solve_triangular: B must be a matrix or a batch of them, got "
+                         f"{getattr(B, 'shape', type(B).__name__)}")
+    if unitriangular:
+        T = A.triu(1) if upper else A.tril(-1)
+        T = T + Tensor._wrap(T._dev.xp.eye(A.shape[-1], dtype=A.dtype), T._dev)
+    else:
+        T = A.triu() if upper else A.tril()
+    return solve(T, B, left=left)
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """L, lower-triangular with a positive diagonal, with A = L Lᵀ for a symmetric positive-
+    definite A (only its lower triangle is read); Lᵀ if ``upper``. A matrix that is not
+    positive-definite raises ValueError."""
+    L = _run("cholesky", Cholesky, _matrices("cholesky", A))
+    return L.mT if upper else L
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803 (PyTorch's name)
+    """(eigenvalues ascending, eigenvectors as columns) of a symmetric A, of which only the
+    lower (``UPLO="L"``) or upper (``"U"``) triangle is read. The eigenvectors' signs are
+    LAPACK's (as PyTorch's on the CPU); their gradient needs distinct eigenvalues."""
+    A = _matrices("eigh", A)
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    w, v = Eigh.apply(A if UPLO == "L" else A.mT)  # U's upper triangle is Uᵀ's lower one
+    return EighResult(w, v)
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+    """The eigenvalues of a symmetric A, ascending (``eigh``'s first half)."""
+    return eigh(A, UPLO).eigenvalues
+
+
+def svdvals(A: Tensor) -> Tensor:
+    """The singular values of a (batch of) (m, n) matrices, descending: min(m, n) of them."""
+    return Svdvals.apply(_matrices("svdvals", A, square=False))
+
+
+def matrix_rank(A: Tensor, tol: float | None = None, hermitian: bool = False, *,
+                atol: float | None = None, rtol: float | None = None) -> Tensor:
+    """The number of singular values above the tolerance max(atol, rtol · σ_max), int64. By
+    default atol = 0 and rtol = eps · max(m, n) (eps of A's dtype), as PyTorch's; ``tol`` is
+    the older name for atol."""
+    A = _matrices("matrix_rank", A, square=False)
+    if tol is not None:
+        atol = tol
+    s = svdvals(A.detach())
+    eps = float(A._dev.xp.finfo(A.dtype).eps)
+    if rtol is None:
+        rtol = eps * max(A.shape[-2:]) if atol is None or atol <= 0 else 0.0
+    limit = (s.amax(-1, keepdim=True) * rtol).clamp(min=atol or 0.0)
+    return (s > limit).sum(-1)
+
+
+def _dims(x: Tensor, dim: int | Sequence[int] | None) -> tuple[int, ...] | None:
+    if dim is None:
+        return None
+    return (dim,) if isinstance(dim, int) else tuple(dim)
+
+
+def vector_norm(x: Tensor, ord: float = 2, dim: int | Sequence[int] | None = None,
+                keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """(Σ |x|^ord)^(1/ord) over ``dim`` (every element by default: x taken as one vector);
+    max |x| for ord = inf, min |x| for -inf, the count of nonzeros for 0. The gradient at
+    x = 0 is 0, as PyTorch's."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"linalg.vector_norm: expected a Tensor, got {type(x).__name__}")
+    if dtype is not None:
+        x = x.to(dtype)
+    axes = _dims(x, dim)
+    if isinstance(ord, (int, float)) and 0 > ord > -math.inf:  # Tensor.norm takes ord >= 0
+        return x.abs().pow(ord).sum(axes, keepdim).pow(1 / ord)
+    return x.norm(ord, axes, keepdim)
+
+
+def matrix_norm(A: Tensor, ord: float | str = "fro", dim: Sequence[int] = (-2, -1),
+                keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """A matrix norm over the two axes ``dim``: ``"fro"`` (√Σ a²), ``"nuc"`` (Σ σ), 2 / -2
+    (largest / smallest singular value), inf / -inf (max / min row sum of |a|), 1 / -1 (max /
+    min column sum of |a|)."""
+    A = _matrices("matrix_norm", A, square=False)
+    if dtype is not None:
+        A = A.to(dtype)
+    d = tuple(dim)
+    if len(d) != 2 or d[0] % A.ndim == d[1] % A.ndim:
+        raise ValueError(f"linalg.matrix_norm: dim must name two different axes, got {dim}")
+    rows, cols = (a % A.ndim for a in d)
+    if ord == "fro":
+        return A.norm(2, (rows, cols), keepdim)
+    if ord in ("nuc", 2, -2):
+        s = svdvals(A.movedim((rows, cols), (-2, -1)))
+        out = s.sum(-1) if ord == "nuc" else s.amax(-1) if ord == 2 else s.amin(-1)
+    elif ord in (math.inf, -math.inf, 1, -1):
+        along, over = (cols, rows) if ord in (math.inf, -math.inf) else (rows, cols)
+        sums = A.abs().sum(along, keepdim=True)
+        out = sums.amax(over, keepdim=True) if ord > 0 else sums.amin(over, keepdim=True)
+        return out if keepdim else out.squeeze((rows, cols))
+    else:
+        raise ValueError(f"linalg.matrix_norm: ord must be 'fro', 'nuc', 2, -2, 1, -1, inf or "
+                         f"-inf, got {ord!r}")
+    if keepdim:
+        out = out.unsqueeze(min(rows, cols)).unsqueeze(max(rows, cols))
+    return out
+
+
+def norm(A: Tensor, ord: float | str | None = None, dim: int | Sequence[int] | None = None,
+         keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """``vector_norm`` or ``matrix_norm``, as ``torch.linalg.norm`` chooses: an int ``dim``
+    (or a 1-D A) means a vector norm, two axes (or a 2-D A with ``ord`` given) a matrix norm;
+    without ``ord`` and ``dim`` it is the 2-norm of all elements."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.norm: expected a Tensor, got {type(A).__name__}")
+    axes = _dims(A, dim)
+    if axes is None and ord is not None:
+        if A.ndim not in (1, 2):
+            raise ValueError(f"linalg.norm: with ord={ord!r} and no dim, A must be 1-D or 2-D, "
+                             f"got shape {A.shape}")
+        axes = tuple(range(A.ndim))
+    if axes is not None and len(axes) == 2:
+        return matrix_norm(A, "fro" if ord is None else ord, axes, keepdim, dtype=dtype)
+    if isinstance(ord, str):
+        raise ValueError(f"linalg.norm: ord={ord!r} is a matrix norm; give two axes in dim")
+    return vector_norm(A, 2 if ord is None else ord, axes, keepdim, dtype=dtype)
+
+
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    """A^n for an integer n by repeated squaring (about 2 log2 |n| matmuls): the identity for
+    n = 0, inv(A)^|n| for n < 0."""
+    A = _matrices("matrix_power", A)
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"linalg.matrix_power: n must be an int, got {n!r}")
+    if n == 0:
+        eye = A._dev.xp.broadcast_to(A._dev.xp.eye(A.shape[-1], dtype=A.dtype), A.shape)
+        return Tensor._wrap(eye.copy(), A._dev)
+    base, n = (inv(A), -n) if n < 0 else (A, n)
+    out = None
+    while n:
+        if n & 1:
+            out = base if out is None else matmul(out, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return out
+
+
+def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+    """The product of a chain of matrices, left to right; the first may be 1-D (a row) and the
+    last 1-D (a column), as ``torch.linalg.multi_dot``."""
+    ts = list(tensors)
+    if len(ts) < 2:
+        raise ValueError(f"linalg.multi_dot: expected at least 2 tensors, got {len(ts)}")
+    for k, t in enumerate(ts):
+        if t.ndim != 2 and not (t.ndim == 1 and k in (0, len(ts) - 1)):
+            raise ValueError(f"linalg.multi_dot: tensor {k} has shape {t.shape}; all must be "
+                             "2-D, except the first and last, which may be 1-D")
+    out = ts[0]
+    for t in ts[1:]:
+        out = matmul(out, t)
+    return out
+
+
+def cross(a: Tensor, b: Tensor, *, dim: int = -1) -> Tensor:
+    """a × b along ``dim`` (size 3), the other axes broadcast: (a1 b2 - a2 b1, a2 b0 - a0 b2,
+    a0 b1 - a1 b0)."""
+    if a.ndim == 0 or b.ndim == 0 or a.shape[dim] != 3 or b.shape[dim] != 3:
+        raise ValueError(f"linalg.cross: dim {dim} must have size 3 in both, got shapes "
+                         f"{a.shape} and {b.shape}")
+    a0, a1, a2 = a.unbind(dim)
+    b0, b1, b2 = b.unbind(dim)
+    from .ops.movement import stack
+
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim)
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """Σ x y along ``dim``, the other axes broadcast."""
+    return (x * y).sum(dim)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The ``offset``-th diagonals of the matrices in ``dim1``, ``dim2`` (a view)."""
+    return A.diagonal(offset, dim1, dim2)
