@@ -67,7 +67,32 @@ SQUARE = {
                       lambda: lambda a: _torch_linalg("matrix_power")(a, 3)),
     "matrix_power-2": (lambda a: LA.matrix_power(a, -2),
                        lambda: lambda a: _torch_linalg("matrix_power")(a, -2)),
+    "matrix_exp": (LA.matrix_exp, lambda: _torch_linalg("matrix_exp")),
 }
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("scale", [0.01, 1.0, 8.0, 40.0])
+def test_matrix_exp_matches_torch_across_norms(scale):
+    """Scaling and squaring: small norms (no squaring) to large ones (many squarings)."""
+    a = np.random.default_rng(13).standard_normal((2, 4, 4)) * scale
+    _against_torch(LA.matrix_exp, _torch_linalg("matrix_exp"), a, tol=1e-12 * max(
+        1.0, np.exp(4 * scale)))
+    skew = a - np.swapaxes(a, -1, -2)  # exp of a skew-symmetric matrix is orthogonal
+    q = LA.matrix_exp(tr.tensor(skew)).numpy()
+    np.testing.assert_allclose(q @ np.swapaxes(q, -1, -2), np.broadcast_to(np.eye(4), q.shape),
+                               atol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape,k", [((2, 5, 3), 3), ((4, 4), 2), ((6, 2), 1)])
+def test_householder_product_matches_torch(shape, k):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(14)
+    a, tau = rng.standard_normal(shape), rng.standard_normal(shape[:-2] + (k,))
+    _against_torch(LA.householder_product, torch.linalg.householder_product, a, tau)
+    assert gradcheck(LA.householder_product, (tr.tensor(a, requires_grad=True),
+                                              tr.tensor(tau, requires_grad=True)))
 
 
 @pytest.mark.torch
@@ -223,6 +248,7 @@ OWN_BACKWARD = {
     "cholesky": lambda a: LA.cholesky(a @ a.mT),
     "eigh": lambda a: LA.eigh(a + a.mT).eigenvalues,
     "svdvals": lambda a: LA.svdvals(a),
+    "matrix_exp": lambda a: LA.matrix_exp(a * 0.7),
 }
 
 
@@ -233,7 +259,7 @@ def test_gradients_match_central_differences(name, a):
     assert gradcheck(OWN_BACKWARD[name], (tr.tensor(a, requires_grad=True),))
 
 
-@pytest.mark.parametrize("name", ["inv", "det", "slogdet", "solve", "cholesky"])
+@pytest.mark.parametrize("name", ["inv", "det", "slogdet", "solve", "cholesky", "matrix_exp"])
 @settings(max_examples=5)
 @given(a=_matrices())
 def test_second_derivatives_match_central_differences(name, a):

@@ -5,15 +5,15 @@ Matrices are the last two axes; any axes before them are a batch (they broadcast
 operands meet, as in ``solve``). The ops with a backward of their own (``Inv``, ``Solve``,
 ``Det``, ``Slogdet``, ``Cholesky``, ``Eigh``, ``Svdvals``) live in ``ops/linalg.py``; the rest
 here are compositions of tensor ops. ``inv``, ``solve``, ``det`` (of an invertible matrix),
-``slogdet`` and ``cholesky`` are differentiable twice (``create_graph=True``); ``eigh`` and
-``svdvals`` once.
+``slogdet``, ``cholesky`` and ``matrix_exp`` are differentiable twice (``create_graph=True``);
+``eigh`` and ``svdvals`` once.
 
     L = tr.linalg.cholesky(cov)                       # cov = L Lᵀ
     x = tr.linalg.solve_triangular(L, b, upper=False)  # L x = b
     logdet = 2 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
 
-Not here: ``svd`` with its vectors, ``qr``, ``eig`` (non-symmetric), ``lstsq``, ``pinv``,
-``matrix_exp`` and the ``*_ex`` variants.
+Not here: ``svd`` with its vectors, ``qr``, ``eig`` (non-symmetric), ``lstsq``, ``pinv`` and
+the ``*_ex`` variants.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from .ops.linalg import Cholesky, Det, Eigh, Inv, Slogdet, Solve, Svdvals, matmul
+from .ops.linalg import Cholesky, Det, Eigh, Inv, MatrixExp, Slogdet, Solve, Svdvals, matmul
 from .tensor import Tensor
 
-__all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul",
-           "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "slogdet",
-           "solve", "solve_triangular", "svdvals", "vecdot", "vector_norm"]
+__all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "householder_product",
+           "inv", "logdet", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank",
+           "multi_dot", "norm", "slogdet", "solve", "solve_triangular", "svdvals", "vecdot",
+           "vector_norm"]
 
 
 class SlogdetResult(NamedTuple):
@@ -268,6 +269,35 @@ def norm(A: Tensor, ord: float | str | None = None, dim: int | Sequence[int] | N
     if isinstance(ord, str):
         raise ValueError(f"linalg.norm: ord={ord!r} is a matrix norm; give two axes in dim")
     return vector_norm(A, 2 if ord is None else ord, axes, keepdim, dtype=dtype)
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_iᵀ, where v_i is column i
+    of A (m, n) below the diagonal with a 1 on it (zeros above), for tau of length k <= n <= m:
+    how LAPACK's QR (``numpy.linalg.qr(mode="raw")``) stores Q. A composition (one rank-1
+    update per reflector, applied to the identity's columns last first), so differentiable in
+    A and tau."""
+    A = _matrices("householder_product", A, square=False)
+    m, n = A.shape[-2:]
+    if not (isinstance(tau, Tensor) and tau.ndim >= 1 and tau.shape[-1] <= n <= m
+            and tau.shape[:-1] == A.shape[:-2]):
+        raise ValueError(f"linalg.householder_product: A of shape {A.shape} (m >= n) needs tau "
+                         f"of shape {A.shape[:-2]} + (k,) with k <= {n}, got "
+                         f"{getattr(tau, 'shape', type(tau).__name__)}")
+    xp = A._dev.xp
+    eye = Tensor._wrap(xp.eye(m, n, dtype=A.dtype), A._dev)
+    V = A.tril(-1) + eye
+    Q = eye
+    for i in reversed(range(tau.shape[-1])):
+        v = V[..., :, i:i + 1]
+        Q = Q - tau[..., i, None, None] * (v @ (v.mT @ Q))
+    return Q if Q.shape == A.shape else Q.broadcast_to(A.shape) + 0
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """exp(A) = Σ_k A^k / k! of a square matrix or a batch of them (exp of a skew-symmetric
+    matrix is orthogonal: ``nn.utils.parametrizations.orthogonal`` uses that)."""
+    return MatrixExp.apply(_matrices("matrix_exp", A))
 
 
 def matrix_power(A: Tensor, n: int) -> Tensor:

@@ -465,6 +465,8 @@ class Module:
         if bad:
             raise TypeError(f"load_state_dict: the keys must be parameter names (str), got "
                             f"{bad[:3]!r}")
+        if any("_load_pre_hooks" in m.__dict__ for _, m in self.named_modules()):
+            state = self._through_load_pre_hooks(dict(state), strict)
         own = dict(self._state_names())
         given = {id(own[k]) for k in state if k in own}
         # a shared parameter is loaded if any of its names is given (older checkpoints hold
@@ -502,6 +504,28 @@ class Module:
             p._data = p._dev.to_device(host)
             _pass_on(p, set())  # views taken from p see the loaded values, as in PyTorch
         return LoadResult(missing, unexpected)
+
+    def register_load_state_dict_pre_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before ``load_state_dict`` reads anything, with the
+        dotted ``prefix`` of this module's names, as PyTorch's: the hook may rename or convert
+        entries of ``state_dict`` (a copy of the caller's), e.g. an older checkpoint's keys.
+        Returns a handle whose ``remove()`` takes the hook off."""
+        hooks = self.__dict__.setdefault("_load_pre_hooks", [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def _register_load_state_dict_pre_hook(self, hook: Any, with_module: bool = False
+                                           ) -> RemovableHandle:
+        """PyTorch's older form: ``hook`` without the module unless ``with_module``."""
+        return self.register_load_state_dict_pre_hook(
+            hook if with_module else lambda module, *args: hook(*args))
+
+    def _through_load_pre_hooks(self, state: dict[str, Any], strict: bool) -> dict[str, Any]:
+        for name, m in self.named_modules():
+            for hook in list(m.__dict__.get("_load_pre_hooks", ())):
+                hook(m, state, f"{name}." if name else "", {}, strict, [], [], [])
+        return state
 
     # ---- printing ------------------------------------------------------------------------
     def extra_repr(self) -> str:

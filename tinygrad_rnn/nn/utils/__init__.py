@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ...tensor import Tensor, tensor
-from . import rnn  # noqa: F401  (nn.utils.rnn, as torch.nn.utils.rnn)
+from . import parametrizations, parametrize, rnn  # noqa: F401  (as torch.nn.utils's)
 
 
 def detach_state(state: Any) -> Any:
