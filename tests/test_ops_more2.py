@@ -793,10 +793,8 @@ def test_interpolate_errors():
         F.interpolate(x)
     with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
         F.interpolate(x, 3, 2.0)
-    with pytest.raises(ValueError, match="only 3-D inputs"):
-        F.interpolate(tr.ones(1, 1, 2, 2), 3)
     with pytest.raises(ValueError, match="mode must be one of"):
-        F.interpolate(x, 3, mode="bilinear")
+        F.interpolate(x, 3, mode="cubic")
     with pytest.raises(ValueError, match="align_corners can only be set"):
         F.interpolate(x, 3, mode="nearest", align_corners=True)
     with pytest.raises(ValueError, match="must be > 0"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -1383,69 +1384,104 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     return (d.abs() ** float(p)).sum(-1)._pow_or_zero(1.0 / p)
 
 
-INTERPOLATE_MODES = ("nearest", "linear", "nearest-exact", "area")
+INTERPOLATE_MODES = ("nearest", "nearest-exact", "area", "linear", "bilinear", "bicubic",
+                     "trilinear")
+# the interpolating modes, and the input rank each one is for (as PyTorch)
+_SMOOTH_MODES = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 
 
-def interpolate(input: Tensor, size: int | tuple[int] | None = None,  # noqa: A002
-                scale_factor: float | tuple[float] | None = None, mode: str = "nearest",
+def interpolate(input: Tensor, size: int | Sequence[int] | None = None,  # noqa: A002
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
-    """Resample the last axis of a 3-D input (N, C, L) to ``size`` (or L · ``scale_factor``,
-    rounded down), as ``torch.nn.functional.interpolate`` for 1-D signals:
+    """Resample the spatial axes of a 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W)
+    input to ``size`` (an int for every axis, or one per axis), or to each length times
+    ``scale_factor``, rounded down, as ``torch.nn.functional.interpolate``. Each mode is
+    separable, so it runs one spatial axis at a time; along an axis of length L resampled to
+    n, with s = L / n (or 1 / scale_factor where that was given, unless
+    ``recompute_scale_factor``):
 
     - "nearest": output j takes input ⌊j s⌋ (PyTorch's rule, in float32 as there, so the
-      same picks), s = L / size, or 1 / scale_factor where that was given (unless
-      ``recompute_scale_factor``);
-    - "nearest-exact": input ⌊(j + ½) s⌋ (Pillow's and SciPy's, which PyTorch's "nearest"
-      does not match);
-    - "linear": the two neighbours of the source point mixed by distance, the source point
-      s (j + ½) - ½ (clamped at 0), or with ``align_corners`` j (L - 1) / (size - 1), so that
-      the end samples line up;
-    - "area": ``adaptive_avg_pool1d``.
+      same picks); "nearest-exact": input ⌊(j + ½) s⌋ (Pillow's and SciPy's);
+    - "linear" (3-D), "bilinear" (4-D), "trilinear" (5-D): the two neighbours of the source
+      point mixed by distance, the source point s (j + ½) - ½ (clamped at 0), or with
+      ``align_corners`` j (L - 1) / (n - 1), so that the end samples line up;
+    - "bicubic" (4-D): the four neighbours (indices clamped to the edge) weighted by the cubic
+      convolution kernel with a = -0.75, the source point as for "bilinear", not clamped;
+    - "area": the adaptive average pool (the mean of each output cell's window).
 
-    Each output is a gather (and for "linear" a weighted sum of two), so the gradient is
-    scattered back. 4-D and 5-D inputs (images, volumes) are not supported here."""
+    Each output is a gather (and a weighted sum of 2 or 4 for the smooth modes), so the
+    gradient is scattered back. ``antialias`` (for downsampling images) is not supported."""
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate: input must be a Tensor, got {type(input).__name__}")
     if mode not in INTERPOLATE_MODES:
-        raise ValueError(f"interpolate: mode must be one of {', '.join(INTERPOLATE_MODES)} "
-                         f"(for 3-D inputs), got {mode!r}")
-    if input.ndim != 3:
-        raise ValueError(f"interpolate: only 3-D inputs (N, C, L) are supported, got shape "
-                         f"{input.shape}")
-    if align_corners is not None and mode != "linear":
+        raise ValueError(f"interpolate: mode must be one of {', '.join(INTERPOLATE_MODES)}, "
+                         f"got {mode!r}")
+    if input.ndim not in (3, 4, 5):
+        raise ValueError(f"interpolate: expected a 3-D (N, C, L), 4-D (N, C, H, W) or 5-D "
+                         f"(N, C, D, H, W) input, got shape {input.shape}")
+    if mode in _SMOOTH_MODES and input.ndim != _SMOOTH_MODES[mode]:
+        raise ValueError(f"interpolate: mode {mode!r} is for {_SMOOTH_MODES[mode]}-D inputs, got "
+                         f"a {input.ndim}-D one (shape {input.shape}); use "
+                         f"{[m for m, d in _SMOOTH_MODES.items() if d == input.ndim][0]!r}")
+    if align_corners is not None and mode not in _SMOOTH_MODES:
         raise ValueError("interpolate: align_corners can only be set with the interpolating "
-                         f"mode 'linear', not {mode!r}")
+                         f"modes (linear, bilinear, bicubic, trilinear), not {mode!r}")
     if antialias:
-        raise ValueError("interpolate: antialias is for 2-D images (bilinear, bicubic) only")
+        raise ValueError("interpolate: antialias=True is not supported")
     if input.dtype.kind != "f":
         raise TypeError(f"interpolate: the input must be floating-point, got {input.dtype}")
-    L = input.shape[-1]
+    d = input.ndim - 2
+    lengths = input.shape[2:]
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
-    scale: float | None = None
+    scales: list[float | None] = [None] * d
     if size is not None:
-        n_out = _one_int("interpolate", "size", size, 1)
+        sizes = size if isinstance(size, (tuple, list)) else [size] * d
+        if len(sizes) != d or any(isinstance(n, bool) or not isinstance(n, (int, np.integer))
+                                  or n < 1 for n in sizes):
+            raise ValueError(f"interpolate: size must be an int >= 1 or {d} of them for a "
+                             f"{input.ndim}-D input, got {size!r}")
+        n_out = [int(n) for n in sizes]
     else:
-        sf = scale_factor[0] if isinstance(scale_factor, (tuple, list)) and \
-            len(scale_factor) == 1 else scale_factor
-        if isinstance(sf, bool) or not isinstance(sf, numbers.Real) or not sf > 0:
-            raise ValueError(f"interpolate: scale_factor must be a number > 0 (or a 1-tuple of "
-                             f"one), got {scale_factor!r}")
-        n_out = math.floor(float(L) * float(sf))
-        scale = None if recompute_scale_factor else float(sf)
-    if L < 1 or n_out < 1:
-        raise ValueError(f"interpolate: the input and output lengths must be > 0, got {L} "
-                         f"and {n_out}")
+        sfs = scale_factor if isinstance(scale_factor, (tuple, list)) else [scale_factor] * d
+        if len(sfs) != d or any(isinstance(f, bool) or not isinstance(f, numbers.Real)
+                                or not f > 0 for f in sfs):
+            raise ValueError(f"interpolate: scale_factor must be a number > 0 or {d} of them "
+                             f"for a {input.ndim}-D input, got {scale_factor!r}")
+        n_out = [math.floor(float(L) * float(f)) for L, f in zip(lengths, sfs)]
+        if not recompute_scale_factor:
+            scales = [float(f) for f in sfs]
+    if min(lengths) < 1 or min(n_out) < 1:
+        raise ValueError(f"interpolate: the input and output lengths must be > 0, got "
+                         f"{tuple(lengths)} and {tuple(n_out)}")
+    y = input
+    for k in range(d):
+        axis = 2 + k
+        if lengths[k] == n_out[k] and mode in ("nearest", "nearest-exact", "area") \
+                and scales[k] in (None, 1.0):
+            continue  # the identity along this axis
+        y = _resample_last(y.movedim(axis, -1), n_out[k], scales[k], mode,
+                           align_corners).movedim(-1, axis)
+    return y
+
+
+def _resample_last(x: Tensor, n_out: int, scale: float | None, mode: str,
+                   align_corners: bool | None) -> Tensor:
+    """``interpolate`` along the last axis alone (of length L, to n_out)."""
+    L = x.shape[-1]
     if mode == "area":
-        return adaptive_avg_pool1d(input, n_out)
+        return adaptive_avg_pool1d(x.reshape(-1, 1, L), n_out).reshape(*x.shape[:-1], n_out)
     j = np.arange(n_out)
-    dev = input._dev
+    dev = x._dev
 
     def pick(at: np.ndarray) -> Tensor:
-        return GetItem.apply(input, index=(Ellipsis, dev.to_device(at)), in_range=True)
+        return GetItem.apply(x, index=(Ellipsis, dev.to_device(at)), in_range=True)
 
-    if mode != "linear":
+    def weight(w: np.ndarray) -> Tensor:
+        return Tensor._wrap(dev.to_device(w.astype(x.dtype)), dev)
+
+    if mode in ("nearest", "nearest-exact"):
         s32 = np.float32(1.0 / scale) if scale is not None else np.float32(L) / np.float32(n_out)
         if mode == "nearest" and n_out == L:
             src = j
@@ -1456,21 +1492,36 @@ def interpolate(input: Tensor, size: int | tuple[int] | None = None,  # noqa: A0
         else:  # (j + 0.5) in float64 times the float32 scale, then rounded to float32
             src = np.floor(((j + 0.5) * np.float64(s32)).astype(np.float32)).astype(np.int64)
         return pick(np.minimum(src, L - 1))
-    ot = np.float64 if input.dtype == np.float64 else np.float32  # PyTorch's opmath type
+    ot = np.float64 if x.dtype == np.float64 else np.float32  # PyTorch's opmath type
     if align_corners:
         s = ot(L - 1) / ot(n_out - 1) if n_out > 1 else ot(0)
         real = s * j.astype(ot)
     else:
         s = ot(1.0 / scale) if scale is not None else ot(L) / ot(n_out)
-        real = np.maximum(s * (j.astype(ot) + ot(0.5)) - ot(0.5), ot(0))
+        real = s * (j.astype(ot) + ot(0.5)) - ot(0.5)
+    if mode == "bicubic":
+        base = np.floor(real)
+        t = real - base
+        a = ot(-0.75)
+
+        def near(u: np.ndarray) -> np.ndarray:  # |u| <= 1
+            return ((a + 2) * u - (a + 3)) * u * u + 1
+
+        def far(u: np.ndarray) -> np.ndarray:  # 1 < |u| < 2
+            return ((a * u - 5 * a) * u + 8 * a) * u - 4 * a
+
+        ws = (far(t + 1), near(t), near(1 - t), far(2 - t))
+        at = [np.clip(base.astype(np.int64) + k - 1, 0, L - 1) for k in range(4)]
+        y = pick(at[0]) * weight(ws[0])
+        for i, w in zip(at[1:], ws[1:]):
+            y = y + pick(i) * weight(w)
+        return y
+    if not align_corners:
+        real = np.maximum(real, ot(0))
     i0 = np.minimum(np.floor(real.astype(np.float32)).astype(np.int64), L - 1)
     i1 = i0 + (i0 < L - 1)
     lam1 = np.minimum(np.maximum(real - i0.astype(ot), ot(0)), ot(1))
     lam0 = ot(1) - lam1
-
-    def weight(w: np.ndarray) -> Tensor:
-        return Tensor._wrap(dev.to_device(w.astype(input.dtype)), dev)
-
     return pick(i0) * weight(lam0) + pick(i1) * weight(lam1)
 
 

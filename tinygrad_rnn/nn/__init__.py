@@ -33,7 +33,16 @@ from .activation import (
     Threshold,
 )
 from .attention import MultiheadAttention
-from .conv import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, Conv1d, MaxPool1d
+from .conv import (
+    AdaptiveAvgPool1d,
+    AdaptiveMaxPool1d,
+    AvgPool1d,
+    Conv1d,
+    MaxPool1d,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
 from .layers import (
     AlphaDropout,
     ConstantPad1d,
@@ -107,5 +116,5 @@ __all__ = [
     "CosineEmbeddingLoss", "TripletMarginLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
     "GroupNorm", "RMSNorm", "InstanceNorm1d", "InstanceNorm2d",
     "AlphaDropout", "EmbeddingBag", "Hardshrink", "PReLU", "Softshrink", "Tanhshrink",
-    "Threshold",
+    "Threshold", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
 ]

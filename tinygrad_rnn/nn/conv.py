@@ -176,3 +176,44 @@ class AdaptiveMaxPool1d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class Upsample(Module):
+    """``F.interpolate`` as a layer, as ``torch.nn.Upsample``: resample the spatial axes of a
+    3-D, 4-D or 5-D input to ``size`` or by ``scale_factor``, with ``mode`` ("nearest",
+    "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                 align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None) -> None:
+        super().__init__()
+        if mode not in F.INTERPOLATE_MODES:  # refused here, not at the first forward
+            raise ValueError(f"{type(self).__name__}: mode must be one of "
+                             f"{', '.join(F.INTERPOLATE_MODES)}, got {mode!r}")
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             self.recompute_scale_factor)
+
+    def extra_repr(self) -> str:
+        what = (f"scale_factor={float(self.scale_factor)!r}"
+                if self.scale_factor is not None and not isinstance(self.scale_factor, tuple)
+                else f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None
+                else f"size={self.size!r}")
+        return f"{what}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample`` with mode "nearest", for 4-D inputs."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, "nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample`` with mode "bilinear" and ``align_corners=True``, as PyTorch's."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, "bilinear", align_corners=True)
