@@ -534,3 +534,20 @@ def test_embedding_from_pretrained_keeps_device_and_dtype(device):
         nn.Embedding(5, 3, _weight=np.ones((4, 3)))
     listed = nn.Embedding.from_pretrained([[1.0, 2.0]], device=device)
     assert listed.weight.dtype == np.float32  # a list, as tr.tensor takes it
+
+
+@pytest.mark.torch
+def test_data_parallel_on_one_device_is_the_module_with_torchs_names():
+    """``nn.DataParallel(model)`` runs the model; its state dict's names start with
+    ``module.``, as PyTorch's, so checkpoints of wrapped models move both ways."""
+    torch = pytest.importorskip("torch")
+    ours = nn.DataParallel(nn.LSTM(3, 4))
+    theirs = torch.nn.DataParallel(torch.nn.LSTM(3, 4))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((5, 2, 3)).astype(np.float32)
+    np.testing.assert_allclose(ours(tr.tensor(x))[0].numpy(),
+                               theirs(torch.tensor(x))[0].detach().numpy(), atol=1e-6)
+    assert ours.module.hidden_size == 4
+    with pytest.raises(ValueError, match="one device; give at most one"):
+        nn.DataParallel(nn.Linear(2, 2), device_ids=[0, 1])

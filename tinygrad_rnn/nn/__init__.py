@@ -48,6 +48,7 @@ from .layers import (
     ConstantPad1d,
     ConstantPad2d,
     CosineSimilarity,
+    DataParallel,
     Dropout,
     Embedding,
     EmbeddingBag,
@@ -116,5 +117,5 @@ __all__ = [
     "CosineEmbeddingLoss", "TripletMarginLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
     "GroupNorm", "RMSNorm", "InstanceNorm1d", "InstanceNorm2d",
     "AlphaDropout", "EmbeddingBag", "Hardshrink", "PReLU", "Softshrink", "Tanhshrink",
-    "Threshold", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+    "Threshold", "DataParallel", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
 ]

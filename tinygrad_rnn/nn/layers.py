@@ -435,3 +435,25 @@ class PairwiseDistance(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.norm}, eps={self.eps}, keepdim={self.keepdim}"
+
+
+class DataParallel(Module):
+    """``torch.nn.DataParallel`` on one device: ``forward`` calls the wrapped ``module``, as
+    PyTorch's does when it has a single device (or none), and the state dict's names gain the
+    prefix ``module.``, as there, so checkpoints of wrapped models load in both. Splitting a
+    batch over several GPUs is not done here: more than one of ``device_ids`` is refused."""
+
+    def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None,
+                 dim: int = 0) -> None:
+        super().__init__()
+        if not isinstance(module, Module):
+            raise TypeError(f"DataParallel wraps an nn.Module, got {type(module).__name__}")
+        ids = [] if device_ids is None else list(device_ids)
+        if len(ids) > 1:
+            raise ValueError(f"DataParallel: device_ids={ids}: this framework runs a model on "
+                             "one device; give at most one")
+        self.module = module
+        self.device_ids, self.output_device, self.dim = ids, output_device, dim
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.module(*args, **kwargs)
