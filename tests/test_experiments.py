@@ -266,10 +266,10 @@ def test_cli_gradflow_writes_the_decay_table(tmp_path):
     assert "decay per step" in r.stdout
     # read as CSV readers do: the names of the models hold commas
     decay = list(csv.DictReader((tmp_path / "decay.csv").read_text().splitlines()))
-    assert len(decay) == 5 and all(float(row["decay_factor"]) > 0 for row in decay)
+    assert len(decay) == 6 and all(float(row["decay_factor"]) > 0 for row in decay)
     assert any("," in row["model"] for row in decay)
     flow = list(csv.reader((tmp_path / "gradflow.csv").read_text().splitlines()))
-    assert flow[0][0] == "distance" and len(flow[0]) == 6
+    assert flow[0][0] == "distance" and len(flow[0]) == 7
     assert all(len(row) == len(flow[0]) for row in flow) and len(flow) == 21
     # a second run into the same folder says so, before it computes anything
     before = (tmp_path / "gradflow.csv").read_text()

@@ -213,9 +213,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 # ---- gradflow -----------------------------------------------------------------------------------
 
-GRADFLOW_MODELS = [("RNN (tanh)", "rnn", 0.0), ("LSTM, forget bias 0", "lstm", 0.0),
-                   ("LSTM, forget bias 1", "lstm", 1.0), ("LSTM, forget bias 3", "lstm", 3.0),
-                   ("GRU", "gru", 0.0)]
+# (name, cell, LSTM forget bias, W_hh kept orthogonal: every singular value 1, so W_hh
+# itself neither shrinks nor grows the gradient; only tanh' <= 1 does)
+GRADFLOW_MODELS = [("RNN (tanh)", "rnn", 0.0, False), ("RNN, orthogonal W_hh", "rnn", 0.0, True),
+                   ("LSTM, forget bias 0", "lstm", 0.0, False),
+                   ("LSTM, forget bias 1", "lstm", 1.0, False),
+                   ("LSTM, forget bias 3", "lstm", 3.0, False), ("GRU", "gru", 0.0, False)]
 
 
 def gradflow_table(T: int, hidden: int, batch: int, seed: int, device: str = "cpu"
@@ -224,15 +227,18 @@ def gradflow_table(T: int, hidden: int, batch: int, seed: int, device: str = "cp
     inputs, with the fitted per-step decay factor."""
     from . import random as _random
     from .diagnostics import gate_stats
+    from .nn.utils import parametrizations
     from .tensor import tensor
 
     x, _ = ex.data.adding_problem(batch, T, np.random.default_rng(seed))
     xt = tensor(np.ascontiguousarray(x.transpose(1, 0, 2)), device=device)
     rows = []
-    for name, cell, fb in GRADFLOW_MODELS:
+    for name, cell, fb, orthogonal in GRADFLOW_MODELS:
         _random.manual_seed(seed)
         kw = {"forget_bias": fb} if cell == "lstm" else {}
         layer = ex.CELLS[cell](2, hidden, device=device, **kw)
+        if orthogonal:
+            parametrizations.orthogonal(layer, "weight_hh_l0")
         norms = ex.gradient_norms(layer, xt, seed=seed)
         gates = gate_stats(layer, xt) if cell != "rnn" else {}
         rows.append({"model": name, "decay_factor": ex.decay_factor(norms),
