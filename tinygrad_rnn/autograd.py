@@ -720,6 +720,26 @@ function.once_differentiable = once_differentiable  # type: ignore[attr-defined]
 sys.modules[function.__name__] = function
 
 
+class _Functional(types.ModuleType):
+    """``tr.autograd.functional`` (jacobian, hessian, vjp, jvp, vhp, hvp): the module
+    ``autograd_functional``, imported on first use (it needs Tensor, which imports this
+    module)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from . import autograd_functional
+
+        return getattr(autograd_functional, name)
+
+    def __dir__(self) -> list[str]:
+        from . import autograd_functional
+
+        return list(autograd_functional.__all__)
+
+
+functional = _Functional(__name__ + ".functional", "As ``torch.autograd.functional``.")
+sys.modules[functional.__name__] = functional
+
+
 def __getattr__(name: str) -> Any:
     """``tr.autograd.gradcheck`` and ``gradgradcheck``, where PyTorch has them: the checkers of
     ``tinygrad_rnn.testing``; ``detect_anomaly``, ``set_detect_anomaly`` and
