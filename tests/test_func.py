@@ -1,0 +1,171 @@
+"""``tr.func`` against ``torch.func`` in float64: grad (argnums, has_aux, nested), vjp,
+jacrev/jacfwd, hessian, vmap (in_dims, out_dims, nests), functional_call (parameters,
+buffers, tied weights, a recurrent layer) and the per-sample-gradient recipe; the errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import func as TRF
+from tinygrad_rnn import functional as F
+from tinygrad_rnn import nn
+
+RNG = np.random.default_rng(0)
+X, W, V = RNG.standard_normal(3), RNG.standard_normal((2, 3)), RNG.standard_normal(2)
+
+
+def _same(ours, theirs):
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict) and list(ours) == list(theirs)
+        for k in theirs:
+            _same(ours[k], theirs[k])
+        return
+    if isinstance(theirs, (tuple, list)):
+        assert type(ours) is type(theirs) and len(ours) == len(theirs)
+        for o, t in zip(ours, theirs):
+            _same(o, t)
+        return
+    assert ours.shape == tuple(theirs.shape) and not ours.requires_grad
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-13)
+
+
+def _loss(x, W):
+    return ((W @ x.tanh()) ** 2).sum()
+
+
+def _layer(x, W):
+    return (W @ x).tanh()
+
+
+@pytest.mark.torch
+def test_grad_vjp_jacobians_match_torch():
+    """(torch.func's first call takes seconds: it sets up its machinery once per process.)"""
+    torch = pytest.importorskip("torch")
+    TF = torch.func
+    ours, theirs = (tr.tensor(X), tr.tensor(W)), (torch.tensor(X), torch.tensor(W))
+    _same(TRF.grad(_loss)(*ours), TF.grad(_loss)(*theirs))
+    _same(TRF.grad(_loss, (0, 1))(*ours), TF.grad(_loss, (0, 1))(*theirs))
+    _same(TRF.grad_and_value(_loss, 1)(*ours), TF.grad_and_value(_loss, 1)(*theirs))
+
+    def with_aux(x, W):
+        return _loss(x, W), {"mean": x.mean()}
+
+    _same(TRF.grad(with_aux, has_aux=True)(*ours), TF.grad(with_aux, has_aux=True)(*theirs))
+
+    def inner(y):
+        return (y.sin() * y).sum()
+
+    def outer(grad):
+        return lambda x: grad(inner)(x).sum()
+
+    _same(TRF.grad(outer(TRF.grad))(ours[0]), TF.grad(outer(TF.grad))(theirs[0]))
+    _same(TRF.jacrev(_layer, (0, 1))(*ours), TF.jacrev(_layer, (0, 1))(*theirs))
+    _same(TRF.jacfwd(_layer)(*ours), TF.jacrev(_layer)(*theirs))  # one Jacobian either way
+
+    def scalar(x):
+        return (x.exp() * x).sum() + x.prod()
+
+    _same(TRF.hessian(scalar)(ours[0]), TF.hessian(scalar)(theirs[0]))
+    out, fn = TRF.vjp(_layer, *ours)
+    out_t, fn_t = TF.vjp(_layer, *theirs)
+    _same(out, out_t)
+    _same(fn(tr.tensor(V)), fn_t(torch.tensor(V)))
+
+
+@pytest.mark.torch
+def test_vmap_matches_torch():
+    torch = pytest.importorskip("torch")
+    TF = torch.func
+
+    def f(a, b):
+        return a * b, a.sum()
+
+    _same(TRF.vmap(f, in_dims=(0, None), out_dims=(1, 0))(tr.tensor(W), tr.tensor(X)),
+          TF.vmap(f, in_dims=(0, None), out_dims=(1, 0))(torch.tensor(W), torch.tensor(X)))
+    _same(TRF.vmap(lambda a: tr.outer(a, a), in_dims=1)(tr.tensor(W)),
+          TF.vmap(lambda a: torch.outer(a, a), in_dims=1)(torch.tensor(W)))
+
+    def g(d):
+        return d["a"] + d["b"].sum()
+
+    nest = {"a": W, "b": RNG.standard_normal((3, 2))}
+    _same(TRF.vmap(g, in_dims=({"a": 1, "b": 0},))({k: tr.tensor(v) for k, v in nest.items()}),
+          TF.vmap(g, in_dims=({"a": 1, "b": 0},))({k: torch.tensor(v) for k, v in
+                                                   nest.items()}))
+
+
+@pytest.mark.torch
+def test_per_sample_gradients_match_torch():
+    """The torch.func recipe: vmap(grad(loss)) over the batch, with the model's parameters
+    given to functional_call as a dict."""
+    torch = pytest.importorskip("torch")
+    tr.manual_seed(0)
+    model = nn.Linear(3, 4, dtype="float64")
+    theirs = torch.nn.Linear(3, 4).double()
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in model.state_dict().items()})
+    xs, ys = RNG.standard_normal((5, 3)), RNG.integers(0, 4, 5)
+
+    def loss(p, x, y):
+        return F.cross_entropy(TRF.functional_call(model, p, (x[None],)), y[None])
+
+    def loss_t(p, x, y):
+        return torch.nn.functional.cross_entropy(torch.func.functional_call(
+            theirs, p, (x[None],)), y[None])
+
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    params_t = {k: v.detach() for k, v in theirs.named_parameters()}
+    g = TRF.vmap(TRF.grad(loss), in_dims=(None, 0, 0))(params, tr.tensor(xs), tr.tensor(ys))
+    g_t = torch.func.vmap(torch.func.grad(loss_t), in_dims=(None, 0, 0))(
+        params_t, torch.tensor(xs), torch.tensor(ys))
+    _same(g, g_t)
+    # each row is that sample's own gradient
+    model.zero_grad()
+    F.cross_entropy(model(tr.tensor(xs[2:3])), tr.tensor(ys[2:3])).backward()
+    np.testing.assert_allclose(g["weight"].numpy()[2], model.weight.grad.numpy(), atol=1e-13)
+
+
+def test_functional_call_swaps_and_restores():
+    tr.manual_seed(0)
+    lstm = nn.LSTM(2, 3, dtype="float64")  # the fused layer reads its weights as attributes
+    x = tr.randn(4, 1, 2, dtype="float64")
+    zero = {k: v.detach() * 0 for k, v in lstm.named_parameters()}
+    out, _ = TRF.functional_call(lstm, zero, (x,))
+    assert not out.numpy().any()  # all weights 0: every state stays 0
+    before = {k: v.numpy().copy() for k, v in lstm.state_dict().items()}
+    assert all((lstm.state_dict()[k].numpy() == v).all() for k, v in before.items())
+    bn = nn.BatchNorm1d(3, dtype="float64").eval()
+    stats = {"running_mean": tr.ones(3, dtype="float64")}
+    y = TRF.functional_call(bn, stats, tr.ones(2, 3, dtype="float64"))
+    assert np.allclose(y.numpy(), 0) and (bn.running_mean.numpy() == 0).all()
+    # tied weights: a value given under one name serves both
+    emb = nn.Embedding(5, 3, dtype="float64")
+    head = nn.Linear(3, 5, bias=False, dtype="float64")
+    head.weight = emb.weight
+    model = nn.Sequential(emb, head)
+    w = tr.ones(5, 3, dtype="float64")
+    out = TRF.functional_call(model, {"0.weight": w}, (tr.tensor([1]),))
+    np.testing.assert_allclose(out.numpy(), 3 * np.ones((1, 5)))
+    with pytest.raises(ValueError, match="has no parameter or buffer '1.bias'"):
+        TRF.functional_call(model, {"1.bias": w}, (tr.tensor([1]),))
+    with pytest.raises(ValueError, match="strict=True and missing"):
+        TRF.functional_call(head, {}, (tr.ones(1, 3, dtype="float64"),), strict=True)
+    with pytest.raises(TypeError, match="dtype"):  # an error inside the call still restores
+        TRF.functional_call(head, {"weight": tr.ones(5, 3)}, (tr.ones(1, 3, dtype="float64"),))
+    assert head.weight is emb.weight
+
+
+def test_errors_name_the_problem():
+    with pytest.raises(ValueError, match="tensor of one element"):
+        TRF.grad(lambda x: x * 2)(tr.tensor(X))
+    with pytest.raises(ValueError, match="argnums 2 out of range"):
+        TRF.grad(_loss, 2)(tr.tensor(X), tr.tensor(W))
+    with pytest.raises(TypeError, match="floating-point"):
+        TRF.grad(lambda x: x.sum())(tr.tensor([1, 2]))
+    with pytest.raises(ValueError, match="mapped axes differ in size"):
+        TRF.vmap(lambda a, b: a + b)(tr.ones(2), tr.ones(3))
+    with pytest.raises(ValueError, match="at least one argument must be mapped"):
+        TRF.vmap(lambda a: a, in_dims=None)(tr.ones(2))
+    with pytest.raises(ValueError, match="cotangents must be tensors shaped"):
+        TRF.vjp(_layer, tr.tensor(X), tr.tensor(W))[1](tr.ones(3, dtype="float64"))

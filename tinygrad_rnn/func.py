@@ -1,0 +1,388 @@
+"""``tr.func``, as ``torch.func``: function transforms over the engine (``grad``,
+``grad_and_value``, ``vjp``, ``jacrev``, ``jacfwd``, ``hessian``, ``vmap``) and
+``functional_call``, which runs a module with parameters given in a dict.
+
+    params = {k: v.detach() for k, v in model.named_parameters()}
+
+    def loss(params, x, y):
+        return F.cross_entropy(tr.func.functional_call(model, params, (x[None],)), y[None])
+
+    per_sample = tr.func.vmap(tr.func.grad(loss), in_dims=(None, 0, 0))(params, xs, ys)
+
+Arguments and results may be tensors or nests of them (dicts, lists, tuples), as PyTorch's
+"pytrees". The transforms nest (``grad(grad(f))``): a transform whose inputs are already
+being differentiated by an outer one records its own backward (``create_graph``).
+
+How they differ from PyTorch's: ``vmap`` runs the function once per slice of the mapped axis
+and stacks the results (the same values, without the vectorised speed), and ``jacfwd`` is
+``jacrev`` (reverse mode gives the same Jacobian).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from . import autograd_functional as _af
+from .autograd import enable_grad
+from .autograd import grad as _grad
+from .tensor import Tensor
+
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev",
+           "vjp", "vmap"]
+
+
+# ---- pytrees: nests of dicts, lists and tuples with tensors (or anything) at the leaves ----
+
+
+def _flatten(tree: Any) -> tuple[list[Any], Callable[[list[Any]], Any]]:
+    """The leaves of ``tree`` in order, and a function that rebuilds the nest from leaves."""
+    if isinstance(tree, dict):
+        keys = list(tree)
+        parts = [_flatten(tree[k]) for k in keys]
+        sizes = [len(p[0]) for p in parts]
+
+        def build_dict(leaves: list[Any]) -> Any:
+            out, i = {}, 0
+            for k, (_, rebuild), n in zip(keys, parts, sizes):
+                out[k] = rebuild(leaves[i:i + n])
+                i += n
+            return type(tree)(out) if type(tree) is not dict else out
+
+        return [x for p in parts for x in p[0]], build_dict
+    if isinstance(tree, (list, tuple)):
+        parts = [_flatten(t) for t in tree]
+        sizes = [len(p[0]) for p in parts]
+
+        def build_seq(leaves: list[Any]) -> Any:
+            out, i = [], 0
+            for (_, rebuild), n in zip(parts, sizes):
+                out.append(rebuild(leaves[i:i + n]))
+                i += n
+            return type(tree)(*out) if hasattr(tree, "_fields") else type(tree)(out)
+
+        return [x for p in parts for x in p[0]], build_seq
+    return [tree], lambda leaves: leaves[0]
+
+
+def _tensors(where: str, leaves: list[Any]) -> list[Tensor]:
+    for x in leaves:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"func.{where}: the arguments to differentiate must hold Tensors, "
+                            f"got {type(x).__name__}")
+        if x.dtype.kind != "f":
+            raise TypeError(f"func.{where}: can only differentiate floating-point tensors, got "
+                            f"dtype {x.dtype}")
+    return leaves
+
+
+def _detached(tree: Any) -> Any:
+    """``tree`` with its tensors detached (what a transform returns beside its result)."""
+    leaves, rebuild = _flatten(tree)
+    return rebuild([x.detach() if isinstance(x, Tensor) else x for x in leaves])
+
+
+def _argnums(where: str, argnums: int | tuple[int, ...], n: int) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not nums or any(not isinstance(a, int) or not -n <= a < n for a in nums):
+        raise ValueError(f"func.{where}: argnums {argnums!r} out of range for {n} positional "
+                         "arguments")
+    return tuple(a % n for a in nums)
+
+
+def _track(leaves: list[Tensor]) -> tuple[list[Tensor], bool]:
+    """Tensors to differentiate with respect to, and whether an outer transform (or the
+    caller) is differentiating these inputs already: then the backward is recorded too."""
+    nested = any(x.requires_grad for x in leaves)
+    return [x * 1 if x.requires_grad else x.detach().requires_grad_() for x in leaves], nested
+
+
+# ---- grad, grad_and_value, vjp ------------------------------------------------------------
+
+
+def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+                   has_aux: bool = False) -> Callable[..., Any]:
+    """A function returning (∂func/∂args[argnums], func(*args)) for a ``func`` with a
+    one-element output (with ``has_aux``: (output, aux), and the value is (output, aux)).
+    The gradient has the nest of its argument (a dict of parameters gives a dict)."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        nums = _argnums("grad", argnums, len(args))
+        args = list(args)
+        rebuilds, spans, leaves = [], [], []
+        for a in nums:
+            flat, rebuild = _flatten(args[a])
+            _tensors("grad", flat)
+            spans.append((len(leaves), len(leaves) + len(flat)))
+            rebuilds.append(rebuild)
+            leaves.extend(flat)
+        tracked, nested = _track(leaves)
+        for a, rebuild, (lo, hi) in zip(nums, rebuilds, spans):
+            args[a] = rebuild(tracked[lo:hi])
+        with enable_grad():
+            out = func(*args, **kwargs)
+        value, aux = (out if has_aux else (out, None))
+        if not isinstance(value, Tensor) or value.numel() != 1:
+            raise ValueError("func.grad: the function must return a tensor of one element"
+                             + (" (and its aux)" if has_aux else "") + ", got "
+                             + (f"shape {value.shape}" if isinstance(value, Tensor)
+                                else type(value).__name__))
+        if value.requires_grad:
+            gs = _grad(value, tracked, retain_graph=nested, create_graph=nested,
+                       allow_unused=True)
+        else:
+            gs = (None,) * len(tracked)
+        gs = [x.detach() * 0 if g is None else g if nested else g.detach()
+              for x, g in zip(tracked, gs)]
+        grads = tuple(rebuild(gs[lo:hi]) for rebuild, (lo, hi) in zip(rebuilds, spans))
+        result = grads[0] if isinstance(argnums, int) else grads
+        if not nested:
+            value, aux = value.detach(), _detached(aux)
+        return result, ((value, aux) if has_aux else value)
+
+    return wrapped
+
+
+def grad(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+         has_aux: bool = False) -> Callable[..., Any]:
+    """A function returning ∂func/∂args[argnums] (and aux, with ``has_aux``) for a ``func``
+    with a one-element output, as ``torch.func.grad``."""
+    both = grad_and_value(func, argnums, has_aux)
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g, value = both(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return wrapped
+
+
+def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
+    """(func(*primals), vjp_fn), as ``torch.func.vjp``: ``vjp_fn(cotangents)`` (a nest like
+    the output) returns one vector-Jacobian product per primal, as a tuple."""
+    flats = [_flatten(p) for p in primals]
+    leaves = [x for f, _ in flats for x in _tensors("vjp", f)]
+    tracked, nested = _track(leaves)
+    args, i = [], 0
+    for flat, rebuild in flats:
+        args.append(rebuild(tracked[i:i + len(flat)]))
+        i += len(flat)
+    with enable_grad():
+        out = func(*args)
+    value, aux = (out if has_aux else (out, None))
+    outs, out_rebuild = _flatten(value)
+    _tensors("vjp", outs)
+
+    def vjp_fn(cotangents: Any) -> tuple[Any, ...]:
+        cts, _ = _flatten(cotangents)
+        if len(cts) != len(outs) or any(not isinstance(c, Tensor) or c.shape != o.shape
+                                        for c, o in zip(cts, outs)):
+            raise ValueError("func.vjp: the cotangents must be tensors shaped as the outputs "
+                             f"{[tuple(o.shape) for o in outs]}")
+        gs = _af._grads("vjp", tuple(outs), tuple(tracked), tuple(cts), nested, False)
+        res, j = [], 0
+        for flat, rebuild in flats:
+            res.append(rebuild(list(gs[j:j + len(flat)])))
+            j += len(flat)
+        return tuple(res)
+
+    shown = value if nested else out_rebuild([o.detach() for o in outs])
+    return (shown, vjp_fn, aux if nested else _detached(aux)) if has_aux else (shown, vjp_fn)
+
+
+# ---- Jacobians and Hessians ---------------------------------------------------------------
+
+
+def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """A function returning the Jacobian of ``func`` in args[argnums], as
+    ``torch.func.jacrev``: for a tensor output and a tensor argument, a tensor of shape
+    output.shape + argument.shape; nests of outputs and of arguments nest the result the
+    same way (outputs outside, arguments inside)."""
+
+    def wrapped(*args: Any) -> Any:
+        nums = _argnums("jacrev", argnums, len(args))
+        args = list(args)
+        flats = [_flatten(args[a]) for a in nums]
+        leaves = [x for f, _ in flats for x in _tensors("jacrev", f)]
+        tracked, nested = _track(leaves)
+        i = 0
+        for a, (flat, rebuild) in zip(nums, flats):
+            args[a] = rebuild(tracked[i:i + len(flat)])
+            i += len(flat)
+        with enable_grad():
+            out = func(*args)
+        value, aux = (out if has_aux else (out, None))
+        outs, out_rebuild = _flatten(value)
+        _tensors("jacrev", outs)
+        blocks = []
+        for out_t in outs:
+            rows = []
+            for k in range(out_t.numel()):
+                onehot = out_t.detach().reshape(-1) * 0
+                onehot[k] = 1
+                cts = tuple(onehot.reshape(o.shape) if o is out_t else o.detach() * 0
+                            for o in outs)
+                rows.append(_af._grads("jacrev", tuple(outs), tuple(tracked), cts, nested,
+                                       False))
+            from .ops.movement import stack
+
+            per_leaf = [(stack([r[m] for r in rows], 0) if rows else
+                         x.detach().reshape(1, *x.shape)[:0] * 0).reshape(*out_t.shape, *x.shape)
+                        for m, x in enumerate(tracked)]
+            parts, j = [], 0
+            for flat, rebuild in flats:
+                parts.append(rebuild(per_leaf[j:j + len(flat)]))
+                j += len(flat)
+            blocks.append(parts[0] if isinstance(argnums, int) else tuple(parts))
+        jac = out_rebuild(blocks)
+        return (jac, aux if nested else _detached(aux)) if has_aux else jac
+
+    return wrapped
+
+
+def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+           *, randomness: str = "error") -> Callable[..., Any]:
+    """``jacrev``: the same Jacobian (computed in reverse mode here)."""
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def hessian(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
+    """The Jacobian of the gradient: for a one-element output and a tensor argument, a tensor
+    of shape argument.shape + argument.shape, as ``torch.func.hessian``."""
+    return jacrev(jacrev(func, argnums), argnums)
+
+
+# ---- vmap ---------------------------------------------------------------------------------
+
+
+def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0,
+         randomness: str = "error", *, chunk_size: int | None = None) -> Callable[..., Any]:
+    """``func`` mapped over an axis of its arguments, as ``torch.func.vmap``: ``in_dims`` says
+    which axis of each positional argument is mapped (an int for all, or one entry per
+    argument: an int, None for an argument passed whole to every call, or a nest matching the
+    argument), ``out_dims`` where the mapped axis goes in each output. It calls ``func`` once
+    per index and stacks the results, so it works for any ``func`` (random draws included),
+    without the speed of a vectorised one."""
+    from .ops.movement import stack
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"func.vmap: in_dims has {len(dims)} entries for {len(args)} "
+                             "positional arguments")
+        mapped: list[tuple[list[Any], list[int | None], Callable[[list[Any]], Any]]] = []
+        size = None
+        for k, (a, d) in enumerate(zip(args, dims)):
+            leaves, rebuild = _flatten(a)
+            ds, _ = _flatten(d) if isinstance(d, (dict, list, tuple)) else ([d] * len(leaves),
+                                                                            None)
+            if len(ds) != len(leaves):
+                raise ValueError(f"func.vmap: in_dims for argument {k} does not match its nest")
+            for x, dim in zip(leaves, ds):
+                if dim is None:
+                    continue
+                if not isinstance(x, Tensor):
+                    raise TypeError(f"func.vmap: argument {k} is mapped (in_dims {dim}) but is "
+                                    f"a {type(x).__name__}, not a Tensor")
+                if not -x.ndim <= dim < x.ndim:
+                    raise ValueError(f"func.vmap: in_dims {dim} out of range for argument {k} "
+                                     f"of shape {x.shape}")
+                n = x.shape[dim]
+                if size is not None and n != size:
+                    raise ValueError(f"func.vmap: the mapped axes differ in size ({size} and "
+                                     f"{n}, argument {k})")
+                size = n
+            mapped.append((leaves, ds, rebuild))
+        if size is None:
+            raise ValueError("func.vmap: at least one argument must be mapped (in_dims all "
+                             "None)")
+        results = []
+        for i in range(size):
+            call = [rebuild([x if d is None else x.select(d, i) for x, d in zip(leaves, ds)])
+                    for leaves, ds, rebuild in mapped]
+            results.append(func(*call, **kwargs))
+        flat0, rebuild_out = _flatten(results[0])
+        flats = [_flatten(r)[0] for r in results]
+        odims = (_flatten(out_dims)[0] if isinstance(out_dims, (tuple, list, dict))
+                 else [out_dims] * len(flat0))
+        if len(odims) != len(flat0):
+            raise ValueError("func.vmap: out_dims does not match the function's outputs")
+        outs = []
+        for m, d in enumerate(odims):
+            column = [f[m] for f in flats]
+            if not all(isinstance(c, Tensor) for c in column):
+                raise TypeError("func.vmap: the function must return Tensors (or nests of them)")
+            outs.append(stack(column, 0 if d is None else d))
+        return rebuild_out(outs)
+
+    return wrapped
+
+
+# ---- functional_call ----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _swapped(module: Any, values: dict[str, Any]) -> Iterator[None]:
+    """``module``'s parameters and buffers named in ``values`` (dotted names) replaced by
+    those tensors for the duration, then put back, whatever happens."""
+    saved = []
+    try:
+        for name, v in values.items():
+            *path, leaf = name.split(".")
+            owner = module
+            for p in path:
+                owner = owner._modules[p] if p in owner._modules else getattr(owner, p)
+            for table in (owner._parameters, owner._buffers):
+                if leaf in table:
+                    saved.append((table, leaf, table[leaf]))
+                    table[leaf] = v
+                    break
+            else:
+                raise KeyError(leaf)
+        yield
+    finally:
+        for table, leaf, old in reversed(saved):
+            table[leaf] = old
+
+
+def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = (),
+                    kwargs: dict[str, Any] | None = None, *, tie_weights: bool = True,
+                    strict: bool = False) -> Any:
+    """``module(*args, **kwargs)`` with the parameters and buffers named in the dict (or a
+    sequence of dicts) in place of the module's own, as ``torch.func.functional_call``: the
+    dict's tensors may be any tensors (non-leaves, requiring grad or not), so the call is a
+    function of them; the module is unchanged afterwards. With ``strict`` every parameter and
+    buffer must be given. A weight shared under two names (``tie_weights``) takes the value
+    given under either."""
+    dicts = parameter_and_buffer_dicts
+    dicts = [dicts] if isinstance(dicts, dict) else list(dicts)
+    values: dict[str, Any] = {}
+    for d in dicts:
+        clash = set(values) & set(d)
+        if clash:
+            raise ValueError(f"func.functional_call: {sorted(clash)} given in more than one dict")
+        values.update(d)
+    own = dict(module.state_dict(keep_vars=True))  # a shared tensor under each of its names
+    own.update(dict(module.named_buffers()))  # the non-persistent buffers too
+    unknown = [k for k in values if k not in own]
+    if unknown:
+        raise ValueError(f"func.functional_call: {type(module).__name__} has no parameter or "
+                         f"buffer {unknown[0]!r}")
+    if strict:
+        missing = [k for k in own if k not in values]
+        if missing:
+            raise ValueError(f"func.functional_call: strict=True and missing {missing}")
+    if tie_weights:  # a shared tensor given under one name serves all its names
+        by_id: dict[int, list[str]] = {}
+        for k, t in own.items():
+            by_id.setdefault(id(t), []).append(k)
+        for names in by_id.values():
+            given = [k for k in names if k in values]
+            for k in names:
+                if given and k not in values:
+                    values[k] = values[given[0]]
+    args = args if isinstance(args, tuple) else (args,)
+    with _swapped(module, values):
+        return module(*args, **(kwargs or {}))
+
