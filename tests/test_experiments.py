@@ -24,10 +24,12 @@ def tiny(**kw):
     return ex.Config(**{**base, **kw})
 
 
-@pytest.mark.parametrize("task,cell", [("adding", "lstm"), ("copy", "gru"),
-                                       ("digits-row", "rnn"), ("text", "lstm")])
-def test_resumed_run_continues_exactly_like_an_uninterrupted_one(tmp_path, task, cell):
-    cfg = tiny(task=task, cell=cell, T=6 if task != "copy" else 3)
+@pytest.mark.parametrize("task,cell,orthogonal", [
+    ("adding", "lstm", False), ("copy", "gru", False), ("digits-row", "rnn", False),
+    ("text", "lstm", False), ("adding", "rnn", True)])
+def test_resumed_run_continues_exactly_like_an_uninterrupted_one(tmp_path, task, cell,
+                                                                 orthogonal):
+    cfg = tiny(task=task, cell=cell, T=6 if task != "copy" else 3, orthogonal=orthogonal)
     whole = ex.train(cfg, progress=False)
     ex.train(cfg, tmp_path, progress=False, checkpoint_every=5, stop_after=7)
     resumed = ex.train(cfg, tmp_path, resume=True, progress=False)
@@ -311,6 +313,8 @@ def test_cli_train_resume_and_generate(tmp_path):
      "--checkpoint-every must be at least 1"),
     (["compare", "--lr", "inf"], "--lr must be a positive number"),
     (["train", "--clip", "nan"], "--clip must be a number"),
+    (["train", "--cell", "gru", "--orthogonal"],
+     "--orthogonal keeps the plain RNN's square W_hh orthogonal; --cell 'gru'"),
 ])
 def test_cli_bad_input_is_one_clear_line_and_a_nonzero_exit(tmp_path, args, message):
     r = run_cli(*args, "--out", str(tmp_path)) if args[0] != "generate" else run_cli(*args)
@@ -546,3 +550,15 @@ def test_resume_mismatch_names_the_flag_from_the_command(capsys, tmp_path):
     rc, err = cli(capsys, *common[:-3], "--hidden", "6", "--out", str(tmp_path), "--quiet",
                   "--resume")
     assert rc == 1 and "--hidden=4 there, 6 here" in err
+
+
+def test_an_orthogonal_rnn_keeps_w_hh_orthogonal_through_training(tmp_path):
+    cfg = tiny(cell="rnn", orthogonal=True, layers=2, steps=6)
+    start = ex.make_task(cfg).model
+    ex.train(cfg, tmp_path, progress=False)
+    _, trained = ex.load_run(tmp_path / "checkpoint.trn")
+    for k in range(2):
+        name = f"weight_hh_l{k}"
+        W = getattr(trained.rnn, name).numpy().astype(np.float64)
+        assert np.abs(W - getattr(start.rnn, name).numpy()).max() > 1e-3  # it trained
+        np.testing.assert_allclose(W.T @ W, np.eye(8), atol=1e-5)

@@ -419,6 +419,8 @@ def parser() -> argparse.ArgumentParser:
                    "the Python standard library's source)")
     p.add_argument("--embed", type=int, default=32, help="embedding size (copy, text)")
     p.add_argument("--layers", type=int, default=1, help="stacked recurrent layers")
+    p.add_argument("--orthogonal", action="store_true", help="keep W_hh orthogonal while it "
+                   "trains (--cell rnn)")
     p.add_argument("--checkpoint-every", dest="checkpoint_every", type=int, default=500,
                    help="steps between checkpoints (and one at the end)")
     again = p.add_mutually_exclusive_group()

@@ -110,7 +110,8 @@ class Progress:
 @dataclass
 class Config:
     """One training run. ``T`` is the sequence length (adding), the delay (copy) or the chunk
-    length (text); ``forget_bias`` applies to LSTM only."""
+    length (text); ``forget_bias`` applies to LSTM only; ``orthogonal`` (RNN only) keeps each
+    layer's W_hh orthogonal while it trains (``nn.utils.parametrizations.orthogonal``)."""
 
     task: str = "adding"
     cell: str = "lstm"
@@ -128,6 +129,7 @@ class Config:
     text_path: str | None = None
     embed: int = 32
     layers: int = 1
+    orthogonal: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.text_path, os.PathLike):  # a Path is saved as the text it spells
@@ -159,6 +161,12 @@ class Config:
         if not (_is_real(self.forget_bias) and math.isfinite(self.forget_bias)):
             raise SettingError("{forget_bias} must be a finite number, got {got!r}",
                                got=self.forget_bias)
+        if not isinstance(self.orthogonal, bool):
+            raise SettingError("{orthogonal} must be True or False, got {got!r}",
+                               got=self.orthogonal)
+        if self.orthogonal and self.cell != "rnn":
+            raise SettingError("{orthogonal} keeps the plain RNN's square W_hh orthogonal; "
+                               "{cell} {got!r} has gate blocks stacked in W_hh", got=self.cell)
         if self.task == "adding" and self.T < 2:
             raise SettingError("the adding problem needs {T} >= 2, got {got}", got=self.T)
         if self.text_path is not None and not (isinstance(self.text_path, str)
@@ -177,13 +185,15 @@ class SequenceModel(nn.Module):
 
     def __init__(self, cell: str, input_size: int, hidden: int, output_size: int,
                  per_step: bool, vocab: int = 0, forget_bias: float = 1.0, layers: int = 1,
-                 device: str = "cpu") -> None:
+                 device: str = "cpu", orthogonal: bool = False) -> None:
         super().__init__()
         self.per_step = per_step
         self.embedding = nn.Embedding(vocab, input_size, device=device) if vocab else None
         kw: dict[str, Any] = {"forget_bias": forget_bias} if cell == "lstm" else {}
         self.rnn = CELLS[cell](input_size, hidden, num_layers=layers, batch_first=True,
                                device=device, **kw)
+        for k in range(layers if orthogonal else 0):
+            nn.utils.parametrizations.orthogonal(self.rnn, f"weight_hh_l{k}")
         self.head = nn.Linear(hidden, output_size, device=device)
 
     def forward(self, x: Tensor, state: Any = None) -> tuple[Tensor, Any]:
@@ -223,7 +233,8 @@ def make_task(cfg: Config) -> Task:
     cfg.check()
     test_rng = np.random.default_rng([cfg.seed, 1])  # the fixed test set
     _random.manual_seed(cfg.seed)  # the model's initial weights
-    dev, mk = cfg.device, dict(forget_bias=cfg.forget_bias, layers=cfg.layers, device=cfg.device)
+    dev, mk = cfg.device, dict(forget_bias=cfg.forget_bias, layers=cfg.layers, device=cfg.device,
+                               orthogonal=cfg.orthogonal)
 
     if cfg.task == "adding":
         x_test, y_test = data.adding_problem(cfg.test_size, cfg.T, test_rng)
@@ -470,7 +481,7 @@ def _restore(ck: Any, cfg: Config, model: SequenceModel, opt: optim.Optimizer,
 
 
 RESUME_FIXED = ("task", "cell", "T", "hidden", "batch", "lr", "clip", "forget_bias", "seed",
-                "test_size", "text_path", "embed", "layers")
+                "test_size", "text_path", "embed", "layers", "orthogonal")
 RUN_KEYS = ("config", "step", "model", "optimizer", "batch_rng", "rng", "history", "hidden")
 
 
@@ -498,7 +509,7 @@ def load_run(path: str | Path, device: str = "cpu") -> tuple[Config, SequenceMod
         _random.manual_seed(cfg.seed)
         model = SequenceModel(cfg.cell, cfg.embed, cfg.hidden, len(vocab), per_step=True,
                               vocab=len(vocab), forget_bias=cfg.forget_bias, layers=cfg.layers,
-                              device=device)
+                              device=device, orthogonal=cfg.orthogonal)
         model.vocab = vocab
     else:
         model = make_task(cfg).model
