@@ -127,6 +127,32 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     return _out(out_tuple, _detach(outs, create_graph)), _out(out_tuple, res)
 
 
+def _jacobian_blocks(name: str, outs: tuple[Tensor, ...], ins: tuple[Tensor, ...],
+                     create_graph: bool, strict: bool) -> list[list[Tensor]]:
+    """blocks[i][k] = ∂outs[i]/∂ins[k], of shape outs[i].shape + ins[k].shape: one backward
+    per output element gives a row of every block."""
+    from .ops.movement import stack
+
+    blocks = []
+    for out in outs:
+        rows: list[tuple[Tensor, ...]] = []
+        for i in range(out.numel()):
+            onehot = out.detach().reshape(-1) * 0
+            onehot[i] = 1
+            gos = tuple(onehot.reshape(out.shape) if o is out else o.detach() * 0
+                        for o in outs)
+            rows.append(_grads(name, outs, ins, gos, create_graph, strict))
+        per_input = []
+        for k, x in enumerate(ins):
+            if rows:
+                j = stack([r[k] for r in rows], 0)
+            else:  # an empty output: an empty Jacobian
+                j = x.detach().reshape(1, *x.shape)[:0] * 0
+            per_input.append(j.reshape(*out.shape, *x.shape))
+        blocks.append(per_input)
+    return blocks
+
+
 def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
              strict: bool = False, vectorize: bool = False,
              strategy: str = "reverse-mode") -> Any:
@@ -139,25 +165,8 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
     in_tuple, ins = _as_tuple("jacobian", "inputs", inputs)
     ins = _prepare(ins, create_graph)
     out_tuple, outs = _call("jacobian", func, ins)
-    from .ops.movement import stack
-
-    blocks = []
-    for out in outs:
-        rows: list[tuple[Tensor, ...]] = []
-        for i in range(out.numel()):
-            onehot = out.detach().reshape(-1) * 0
-            onehot[i] = 1
-            gos = tuple(onehot.reshape(out.shape) if o is out else o.detach() * 0
-                        for o in outs)
-            rows.append(_grads("jacobian", outs, ins, gos, create_graph, strict))
-        per_input = []
-        for k, x in enumerate(ins):
-            if rows:
-                j = stack([r[k] for r in rows], 0)
-            else:  # an empty output: an empty Jacobian
-                j = x.detach().reshape(1, *x.shape)[:0] * 0
-            per_input.append(j.reshape(*out.shape, *x.shape))
-        blocks.append(_out(in_tuple, tuple(per_input)))
+    blocks = [_out(in_tuple, tuple(row)) for row in
+              _jacobian_blocks("jacobian", outs, ins, create_graph, strict)]
     return _out(out_tuple, tuple(blocks))
 
 

@@ -21,7 +21,7 @@ and stacks the results (the same values, without the vectorised speed), and ``ja
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from . import autograd_functional as _af
@@ -98,6 +98,27 @@ def _track(leaves: list[Tensor]) -> tuple[list[Tensor], bool]:
     return [x * 1 if x.requires_grad else x.detach().requires_grad_() for x in leaves], nested
 
 
+class _Tracked:
+    """The arguments a transform differentiates (``nums``, each a tensor or a nest of them)
+    replaced by fresh leaves (``_track``) in ``args``, and ``nests`` to regroup one value per
+    leaf into those arguments' nests."""
+
+    def __init__(self, where: str, args: tuple[Any, ...], nums: Sequence[int]) -> None:
+        self.args = list(args)
+        self.flats = [_flatten(self.args[a]) for a in nums]
+        self.leaves, self.nested = _track([x for f, _ in self.flats
+                                           for x in _tensors(where, f)])
+        for a, nest in zip(nums, self.nests(self.leaves)):
+            self.args[a] = nest
+
+    def nests(self, per_leaf: Sequence[Any]) -> list[Any]:
+        out, i = [], 0
+        for flat, rebuild in self.flats:
+            out.append(rebuild(list(per_leaf[i:i + len(flat)])))
+            i += len(flat)
+        return out
+
+
 # ---- grad, grad_and_value, vjp ------------------------------------------------------------
 
 
@@ -108,20 +129,10 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     The gradient has the nest of its argument (a dict of parameters gives a dict)."""
 
     def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        nums = _argnums("grad", argnums, len(args))
-        args = list(args)
-        rebuilds, spans, leaves = [], [], []
-        for a in nums:
-            flat, rebuild = _flatten(args[a])
-            _tensors("grad", flat)
-            spans.append((len(leaves), len(leaves) + len(flat)))
-            rebuilds.append(rebuild)
-            leaves.extend(flat)
-        tracked, nested = _track(leaves)
-        for a, rebuild, (lo, hi) in zip(nums, rebuilds, spans):
-            args[a] = rebuild(tracked[lo:hi])
+        t = _Tracked("grad", args, _argnums("grad", argnums, len(args)))
+        tracked, nested = t.leaves, t.nested
         with enable_grad():
-            out = func(*args, **kwargs)
+            out = func(*t.args, **kwargs)
         value, aux = (out if has_aux else (out, None))
         if not isinstance(value, Tensor) or value.numel() != 1:
             raise ValueError("func.grad: the function must return a tensor of one element"
@@ -135,8 +146,8 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
             gs = (None,) * len(tracked)
         gs = [x.detach() * 0 if g is None else g if nested else g.detach()
               for x, g in zip(tracked, gs)]
-        grads = tuple(rebuild(gs[lo:hi]) for rebuild, (lo, hi) in zip(rebuilds, spans))
-        result = grads[0] if isinstance(argnums, int) else grads
+        grads = t.nests(gs)
+        result = grads[0] if isinstance(argnums, int) else tuple(grads)
         if not nested:
             value, aux = value.detach(), _detached(aux)
         return result, ((value, aux) if has_aux else value)
@@ -160,15 +171,10 @@ def grad(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """(func(*primals), vjp_fn), as ``torch.func.vjp``: ``vjp_fn(cotangents)`` (a nest like
     the output) returns one vector-Jacobian product per primal, as a tuple."""
-    flats = [_flatten(p) for p in primals]
-    leaves = [x for f, _ in flats for x in _tensors("vjp", f)]
-    tracked, nested = _track(leaves)
-    args, i = [], 0
-    for flat, rebuild in flats:
-        args.append(rebuild(tracked[i:i + len(flat)]))
-        i += len(flat)
+    t = _Tracked("vjp", primals, range(len(primals)))
+    tracked, nested = t.leaves, t.nested
     with enable_grad():
-        out = func(*args)
+        out = func(*t.args)
     value, aux = (out if has_aux else (out, None))
     outs, out_rebuild = _flatten(value)
     _tensors("vjp", outs)
@@ -179,12 +185,8 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
                                         for c, o in zip(cts, outs)):
             raise ValueError("func.vjp: the cotangents must be tensors shaped as the outputs "
                              f"{[tuple(o.shape) for o in outs]}")
-        gs = _af._grads("vjp", tuple(outs), tuple(tracked), tuple(cts), nested, False)
-        res, j = [], 0
-        for flat, rebuild in flats:
-            res.append(rebuild(list(gs[j:j + len(flat)])))
-            j += len(flat)
-        return tuple(res)
+        return tuple(t.nests(_af._grads("vjp", tuple(outs), tuple(tracked), tuple(cts),
+                                        nested, False)))
 
     shown = value if nested else out_rebuild([o.detach() for o in outs])
     return (shown, vjp_fn, aux if nested else _detached(aux)) if has_aux else (shown, vjp_fn)
@@ -201,42 +203,19 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
     same way (outputs outside, arguments inside)."""
 
     def wrapped(*args: Any) -> Any:
-        nums = _argnums("jacrev", argnums, len(args))
-        args = list(args)
-        flats = [_flatten(args[a]) for a in nums]
-        leaves = [x for f, _ in flats for x in _tensors("jacrev", f)]
-        tracked, nested = _track(leaves)
-        i = 0
-        for a, (flat, rebuild) in zip(nums, flats):
-            args[a] = rebuild(tracked[i:i + len(flat)])
-            i += len(flat)
+        t = _Tracked("jacrev", args, _argnums("jacrev", argnums, len(args)))
         with enable_grad():
-            out = func(*args)
+            out = func(*t.args)
         value, aux = (out if has_aux else (out, None))
         outs, out_rebuild = _flatten(value)
         _tensors("jacrev", outs)
         blocks = []
-        for out_t in outs:
-            rows = []
-            for k in range(out_t.numel()):
-                onehot = out_t.detach().reshape(-1) * 0
-                onehot[k] = 1
-                cts = tuple(onehot.reshape(o.shape) if o is out_t else o.detach() * 0
-                            for o in outs)
-                rows.append(_af._grads("jacrev", tuple(outs), tuple(tracked), cts, nested,
-                                       False))
-            from .ops.movement import stack
-
-            per_leaf = [(stack([r[m] for r in rows], 0) if rows else
-                         x.detach().reshape(1, *x.shape)[:0] * 0).reshape(*out_t.shape, *x.shape)
-                        for m, x in enumerate(tracked)]
-            parts, j = [], 0
-            for flat, rebuild in flats:
-                parts.append(rebuild(per_leaf[j:j + len(flat)]))
-                j += len(flat)
+        for row in _af._jacobian_blocks("jacrev", tuple(outs), tuple(t.leaves), t.nested,
+                                        False):
+            parts = t.nests(row)
             blocks.append(parts[0] if isinstance(argnums, int) else tuple(parts))
         jac = out_rebuild(blocks)
-        return (jac, aux if nested else _detached(aux)) if has_aux else jac
+        return (jac, aux if t.nested else _detached(aux)) if has_aux else jac
 
     return wrapped
 
