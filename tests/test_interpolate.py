@@ -110,3 +110,32 @@ def test_upsample_layers_match_torch():
                                    atol=1e-14)
     with pytest.raises(ValueError, match="mode must be one of"):
         nn.Upsample(scale_factor=2, mode="cubic")
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("ndim", [3, 4, 5])
+def test_lengths_kept_or_doubled_with_a_scale_factor_match_torch(ndim):
+    """An axis that keeps its length (or doubles) under a scale_factor: the linear modes copy
+    it, and "nearest" takes PyTorch's shortcuts on images only, as its kernels do. Where
+    PyTorch's own backward disagrees with its forward (its 1-D and 3-D "nearest", and its
+    bicubic, fail its gradcheck there), the gradient is checked against central differences
+    instead."""
+    torch = pytest.importorskip("torch")
+    modes = {3: ["linear", "nearest", "nearest-exact"], 4: ["bilinear", "bicubic", "nearest"],
+             5: ["trilinear", "nearest"]}[ndim]
+    for mode in modes:
+        for L in (1, 2, 3, 4):
+            for sc in (1.1, 1.2, 2.0, 2.2):
+                a = np.random.default_rng(L).standard_normal((1, 1) + (L,) * (ndim - 2))
+                x = tr.tensor(a, requires_grad=True)
+                t = torch.tensor(a, requires_grad=True)
+                y = F.interpolate(x, scale_factor=sc, mode=mode)
+                z = torch.nn.functional.interpolate(t, scale_factor=sc, mode=mode)
+                np.testing.assert_allclose(y.detach().numpy(), z.detach().numpy(), atol=1e-13)
+                if mode == "bicubic" or (mode == "nearest" and ndim != 4):
+                    assert gradcheck(lambda u, m=mode, s=sc: F.interpolate(
+                        u, scale_factor=s, mode=m), [x])
+                    continue
+                y.sum().backward()
+                z.sum().backward()
+                np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), atol=1e-13)

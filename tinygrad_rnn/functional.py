@@ -1461,15 +1461,23 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,  # noqa:
         if lengths[k] == n_out[k] and mode in ("nearest", "nearest-exact", "area") \
                 and scales[k] in (None, 1.0):
             continue  # the identity along this axis
-        y = _resample_last(y.movedim(axis, -1), n_out[k], scales[k], mode,
-                           align_corners).movedim(-1, axis)
+        y = _resample_last(y.movedim(axis, -1), n_out[k], scales[k], mode, align_corners,
+                           shortcuts=input.ndim == 4).movedim(-1, axis)
     return y
 
 
 def _resample_last(x: Tensor, n_out: int, scale: float | None, mode: str,
-                   align_corners: bool | None) -> Tensor:
-    """``interpolate`` along the last axis alone (of length L, to n_out)."""
+                   align_corners: bool | None, shortcuts: bool) -> Tensor:
+    """``interpolate`` along the last axis alone (of length L, to n_out). As PyTorch's
+    kernels: the linear modes copy an axis that keeps its length (whatever the scale), and
+    "nearest" takes j (n = L) and j // 2 (n = 2L) without arithmetic where the scale is
+    computed (no ``scale_factor``) or, with one, for images (``shortcuts``: its 2-D kernel
+    alone does so). The gradient is always the forward's own (PyTorch's backward of 1-D and
+    3-D "nearest" takes those shortcuts where its forward did not, and fails its gradcheck
+    there)."""
     L = x.shape[-1]
+    if n_out == L and mode in ("linear", "bilinear", "trilinear"):
+        return x
     if mode == "area":
         return adaptive_avg_pool1d(x.reshape(-1, 1, L), n_out).reshape(*x.shape[:-1], n_out)
     j = np.arange(n_out)
@@ -1483,9 +1491,9 @@ def _resample_last(x: Tensor, n_out: int, scale: float | None, mode: str,
 
     if mode in ("nearest", "nearest-exact"):
         s32 = np.float32(1.0 / scale) if scale is not None else np.float32(L) / np.float32(n_out)
-        if mode == "nearest" and n_out == L:
+        if mode == "nearest" and n_out == L and (shortcuts or scale is None):
             src = j
-        elif mode == "nearest" and n_out == 2 * L:
+        elif mode == "nearest" and n_out == 2 * L and (shortcuts or scale is None):
             src = j >> 1
         elif mode == "nearest":
             src = np.floor(j.astype(np.float32) * s32).astype(np.int64)

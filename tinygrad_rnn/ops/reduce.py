@@ -70,7 +70,7 @@ class Max(Function):
     def forward(self, x: Any, axis: Axis, keepdims: bool, smallest: bool = False) -> Any:
         xp = self.xp
         self.axes = normalize_axis(axis, x.ndim)
-        if x.size == 0:
+        if any(x.shape[a] == 0 for a in self.axes):  # (an empty batch of slices is fine)
             raise ValueError(f"{'min' if smallest else 'max'} of an empty tensor")
         y = (x.min if smallest else x.max)(axis=self.axes, keepdims=True)
         hit = x == y
