@@ -58,7 +58,12 @@ def test_jacobian_and_hessian_match_torch():
     def unused(x, y):  # y unused: zeros, as torch's
         return x * 2
 
+    def twice(x):  # one tensor returned twice: each block is its own Jacobian
+        y = x * 3
+        return y, y
+
     _same(AF.hessian(two, ours), TF.hessian(two, theirs))
+    _same(AF.jacobian(twice, ours[0]), TF.jacobian(twice, theirs[0]))
     _same(AF.jacobian(unused, (ours[0], ours[0])), TF.jacobian(unused, (theirs[0],
                                                                         theirs[0])))
 

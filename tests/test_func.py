@@ -170,3 +170,14 @@ def test_errors_name_the_problem():
         TRF.vmap(lambda a: a, in_dims=None)(tr.ones(2))
     with pytest.raises(ValueError, match="cotangents must be tensors shaped"):
         TRF.vjp(_layer, tr.tensor(X), tr.tensor(W))[1](tr.ones(3, dtype="float64"))
+
+
+@pytest.mark.torch
+def test_jacrev_of_a_tensor_returned_twice_matches_torch():
+    torch = pytest.importorskip("torch")
+
+    def twice(x):
+        y = x * 3
+        return y, y
+
+    _same(TRF.jacrev(twice)(tr.tensor(X)), torch.func.jacrev(twice)(torch.tensor(X)))

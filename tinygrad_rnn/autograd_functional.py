@@ -134,13 +134,14 @@ def _jacobian_blocks(name: str, outs: tuple[Tensor, ...], ins: tuple[Tensor, ...
     from .ops.movement import stack
 
     blocks = []
-    for out in outs:
+    for at, out in enumerate(outs):
         rows: list[tuple[Tensor, ...]] = []
         for i in range(out.numel()):
             onehot = out.detach().reshape(-1) * 0
             onehot[i] = 1
-            gos = tuple(onehot.reshape(out.shape) if o is out else o.detach() * 0
-                        for o in outs)
+            # by position: a function may return one tensor twice
+            gos = tuple(onehot.reshape(out.shape) if k == at else o.detach() * 0
+                        for k, o in enumerate(outs))
             rows.append(_grads(name, outs, ins, gos, create_graph, strict))
         per_input = []
         for k, x in enumerate(ins):
