@@ -329,3 +329,66 @@ def test_errors_name_the_problem():
     x = tr.tensor(np.eye(3), requires_grad=True)  # refused before anything is recorded
     with pytest.raises(RuntimeError, match="create_graph=True cannot go through it"):
         tr.autograd.grad(LA.svdvals(x).sum(), x, create_graph=True)
+
+
+@pytest.mark.torch
+def test_edge_cases_match_torch():
+    """Zero entries under a negative-order norm (0, gradient 0, no inf in the graph), the
+    upper Cholesky factor reading the upper triangle, and empty batches."""
+    torch = pytest.importorskip("torch")
+    a = np.array([[0.0, 1, 2], [3, 0.5, 2]])
+    for o in (-1, -2.5):
+        _against_torch(lambda x, o=o: LA.vector_norm(x, o, dim=1),
+                       lambda x, o=o: torch.linalg.vector_norm(x, o, dim=1), a)
+    m = _spd(np.random.default_rng(15).standard_normal((3, 3)))
+    m[2, 0] += 50  # the lower triangle is not read with upper=True
+    _against_torch(lambda x: LA.cholesky(x, upper=True),
+                   lambda x: torch.linalg.cholesky(x, upper=True), m)
+    empty = np.zeros((0, 3, 3))
+    for o in ("fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf):
+        assert LA.matrix_norm(tr.tensor(empty), o).shape == tuple(
+            torch.linalg.matrix_norm(torch.tensor(empty), o).shape) == (0,)
+    assert LA.matrix_rank(tr.tensor(empty)).shape == (0,)
+    assert LA.det(tr.tensor(empty)).shape == LA.inv(tr.tensor(empty)).shape[:1] == (0,)
+
+
+def test_results_stay_joined_to_their_inputs():
+    """A^0 and an empty Householder product still reach A (and tau): zero gradients, not a
+    tensor outside the graph, as PyTorch's."""
+    a = tr.tensor(np.random.default_rng(16).standard_normal((2, 3, 3)), requires_grad=True)
+    LA.matrix_power(a, 0).sum().backward()
+    assert a.grad.shape == (2, 3, 3) and not a.grad.numpy().any()
+    a.grad = None
+    tau = tr.tensor(np.zeros((2, 0)), requires_grad=True)
+    LA.householder_product(a, tau).sum().backward()
+    assert not a.grad.numpy().any() and tau.grad.shape == (2, 0)
+
+
+def test_singular_matrices_in_backward():
+    """slogdet's gradient at a singular matrix is inf/NaN (as PyTorch's and CuPy's), not a
+    NumPy error; create_graph through det of a singular matrix says why it cannot."""
+    x = tr.tensor(np.zeros((3, 3)), requires_grad=True)
+    LA.slogdet(x).logabsdet.backward()
+    assert not np.isfinite(x.grad.numpy()).any()
+    x = tr.tensor(np.ones((2, 2)), requires_grad=True)
+    with pytest.raises(ValueError, match="needs an invertible matrix .* is singular"):
+        tr.autograd.grad(LA.det(x), x, create_graph=True)
+    with pytest.raises(ValueError, match="linalg.matrix_power: A .* is singular"):
+        LA.matrix_power(tr.tensor(np.ones((2, 2))), -1)
+    with pytest.raises(ValueError, match=r"left=False, A of shape \(3, 3\) needs B of shape "
+                                         r"\(\.\.\., k, 3\), got \(3, 2\)"):
+        LA.solve(tr.tensor(np.eye(3)), tr.tensor(np.ones((3, 2))), left=False)
+
+
+def test_matrix_exp_gradient_keeps_its_accuracy_for_large_upstream_gradients():
+    """The Fréchet derivative is linear in gy: scaled to norm 1 inside, so float32 stays
+    accurate (here within 1e-4 of float64) for gy of any size."""
+    rng = np.random.default_rng(17)
+    a, g = rng.standard_normal((16, 16)) * 0.3, rng.standard_normal((16, 16))
+    for mag in (1.0, 1e6):
+        grads = []
+        for dtype in ("float64", "float32"):
+            x = tr.tensor(a, dtype=dtype, requires_grad=True)
+            LA.matrix_exp(x).backward(tr.tensor(g * mag, dtype=dtype))
+            grads.append(x.grad.numpy().astype(np.float64))
+        assert np.abs(grads[1] - grads[0]).max() <= 1e-4 * np.abs(grads[0]).max()

@@ -112,9 +112,9 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     n = A.shape[-1]
     vector = _is_vector_rhs(A, B)
     if not left:
-        if vector:
-            raise ValueError("linalg.solve: left=False needs B to be a matrix (..., k, n), "
-                             f"got shape {B.shape}")
+        if vector or B.ndim < 2 or B.shape[-1] != n:
+            raise ValueError(f"linalg.solve: with left=False, A of shape {A.shape} needs B of "
+                             f"shape (..., k, {n}), got {B.shape}")
         return solve(A.mT, B.mT).mT
     if vector:
         B = B.unsqueeze(-1)
@@ -157,10 +157,13 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """L, lower-triangular with a positive diagonal, with A = L Lᵀ for a symmetric positive-
-    definite A (only its lower triangle is read); Lᵀ if ``upper``. A matrix that is not
-    positive-definite raises ValueError."""
-    L = _run("cholesky", Cholesky, _matrices("cholesky", A))
-    return L.mT if upper else L
+    definite A (only its lower triangle is read); with ``upper``, U = Lᵀ (A = Uᵀ U, only the
+    upper triangle read), as PyTorch's. A matrix that is not positive-definite raises
+    ValueError."""
+    A = _matrices("cholesky", A)
+    if upper:  # A's upper triangle is Aᵀ's lower one
+        return _run("cholesky", Cholesky, A.mT).mT
+    return _run("cholesky", Cholesky, A)
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803 (PyTorch's name)
@@ -217,7 +220,13 @@ def vector_norm(x: Tensor, ord: float = 2, dim: int | Sequence[int] | None = Non
         x = x.to(dtype)
     axes = _dims(x, dim)
     if isinstance(ord, (int, float)) and 0 > ord > -math.inf:  # Tensor.norm takes ord >= 0
-        return x.abs().pow(ord).sum(axes, keepdim).pow(1 / ord)
+        from .ops.elementwise import where
+
+        # a zero entry makes Σ |x|^ord infinite and the norm 0, of gradient 0 (as PyTorch's):
+        # it is kept out of the power, so no inf (nor NaN gradient) enters the graph
+        zero = x == 0
+        norm = where(zero, 1, x.abs()).pow(ord).sum(axes, keepdim).pow(1 / ord)
+        return where(zero.any(axes, keepdim), 0, norm)
     return x.norm(ord, axes, keepdim)
 
 
@@ -287,11 +296,11 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     xp = A._dev.xp
     eye = Tensor._wrap(xp.eye(m, n, dtype=A.dtype), A._dev)
     V = A.tril(-1) + eye
-    Q = eye
+    Q = A * 0 + eye + (tau.sum(-1) * 0)[..., None, None]  # (joined to both graphs)
     for i in reversed(range(tau.shape[-1])):
         v = V[..., :, i:i + 1]
         Q = Q - tau[..., i, None, None] * (v @ (v.mT @ Q))
-    return Q if Q.shape == A.shape else Q.broadcast_to(A.shape) + 0
+    return Q
 
 
 def matrix_exp(A: Tensor) -> Tensor:
@@ -306,10 +315,9 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     A = _matrices("matrix_power", A)
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {n!r}")
-    if n == 0:
-        eye = A._dev.xp.broadcast_to(A._dev.xp.eye(A.shape[-1], dtype=A.dtype), A.shape)
-        return Tensor._wrap(eye.copy(), A._dev)
-    base, n = (inv(A), -n) if n < 0 else (A, n)
+    if n == 0:  # I, joined to A's graph (with a zero gradient), as PyTorch's
+        return A * 0 + Tensor._wrap(A._dev.xp.eye(A.shape[-1], dtype=A.dtype), A._dev)
+    base, n = (_run("matrix_power", Inv, A), -n) if n < 0 else (A, n)
     out = None
     while n:
         if n & 1:

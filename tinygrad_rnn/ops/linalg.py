@@ -273,9 +273,10 @@ def _adjugate_t(xp: Any, x: Any) -> Any:
 
 class Det(Function):
     """y = det x.  VJP: gx = gy adj(x)ᵀ, which is gy y x⁻ᵀ where x is invertible; the
-    adjugate comes from the SVD (``_adjugate_t``), so a singular x gets its gradient too, as
-    PyTorch's. Under ``create_graph=True`` the backward is gy y x⁻ᵀ, of ops that record, so
-    there x must be invertible.  Saves x and y."""
+    adjugate comes from the SVD (``_adjugate_t``), so a singular x gets its exact gradient
+    too (PyTorch's CPU kernel gives zeros for an exactly singular x). Under
+    ``create_graph=True`` the backward is gy y x⁻ᵀ, of ops that record, so there x must be
+    invertible.  Saves x and y."""
 
     def forward(self, x: Any) -> Any:
         y = self.xp.linalg.det(x)
@@ -286,14 +287,31 @@ class Det(Function):
     def backward(self, gy: Any) -> Any:
         x, y = self.saved
         if isinstance(x, Tensor):  # create_graph: the formula for invertible x, recorded
-            return (gy * y)[..., None, None] * _mT(self.xp.linalg.inv(x))
+            try:
+                inv = self.xp.linalg.inv(x)
+            except ValueError:  # numpy.linalg.LinAlgError
+                raise ValueError("det: create_graph=True through det needs an invertible "
+                                 "matrix (its backward is then det(x) x⁻ᵀ, which records); "
+                                 f"this one (shape {x.shape}) is singular") from None
+            return (gy * y)[..., None, None] * _mT(inv)
         return gy[..., None, None] * _adjugate_t(self.xp, x)
+
+
+def _inv_t(xp: Any, x: Any) -> Any:
+    """x⁻ᵀ; for a singular x (NumPy refuses it), U diag(1/s) Vh from the SVD, with inf where
+    s = 0, as CuPy's inverse gives without a word."""
+    try:
+        return _mT(xp.linalg.inv(x))
+    except np.linalg.LinAlgError:
+        u, s, vh = xp.linalg.svd(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (u / s[..., None, :]) @ vh
 
 
 class Slogdet(Function):
     """(sign, logabsdet) of x: det x = sign · exp(logabsdet), the log without the overflow of
     a determinant of many factors.  VJP: gx = g_logabsdet x⁻ᵀ (sign is piecewise constant:
-    its gradient is 0).  Saves x."""
+    its gradient is 0); inf and NaN for a singular x (``_inv_t``).  Saves x."""
 
     def forward(self, x: Any) -> tuple[Any, Any]:
         sign, logabsdet = self.xp.linalg.slogdet(x)
@@ -304,7 +322,9 @@ class Slogdet(Function):
         (x,) = self.saved
         if glogabsdet is None:
             return None
-        return glogabsdet[..., None, None] * _mT(self.xp.linalg.inv(x))
+        if isinstance(x, Tensor):
+            return glogabsdet[..., None, None] * _mT(self.xp.linalg.inv(x))
+        return glogabsdet[..., None, None] * _inv_t(self.xp, x)
 
 
 class Cholesky(Function):
@@ -403,7 +423,8 @@ class MatrixExp(Function):
     """y = exp(x) = Σ_k x^k / k! of a batch of square matrices (``_expm``).
 
     VJP: gx = L(xᵀ, gy), the Fréchet derivative of exp at xᵀ in the direction gy, read off
-    the top-right block of exp([[xᵀ, gy], [0, xᵀ]]) (Mathias, 1996). Under
+    the top-right block of exp([[xᵀ, gy/c], [0, xᵀ]]) times c = max |gy| (Mathias, 1996; L is
+    linear in gy, and the scaling keeps the block's norm, so its accuracy, that of xᵀ). Under
     ``create_graph=True`` that block exponential is this op again, so it is differentiable
     again.  Saves x."""
 
@@ -414,9 +435,14 @@ class MatrixExp(Function):
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
         xp, n = self.xp, x.shape[-1]
+        # L is linear in gy: scaled to at most 1 here (and back after), a large gy does not
+        # make _expm square xᵀ more often than xᵀ itself needs
+        g = gy._data if isinstance(gy, Tensor) else gy  # (c a constant: L is linear anyway)
+        c = float(abs(g).max()) if g.size else 0.0
+        c = c if 0 < c < math.inf else 1.0
         xt = _mT(x)
         zeros = xp.zeros(xt.shape, dtype=xt.dtype)
-        big = xp.concatenate([xp.concatenate([xt, gy], -1), xp.concatenate([zeros, xt], -1)],
-                             -2)
+        big = xp.concatenate([xp.concatenate([xt, gy / c], -1),
+                              xp.concatenate([zeros, xt], -1)], -2)
         block = MatrixExp.apply(big) if isinstance(big, Tensor) else _expm(xp, big)
-        return block[..., :n, n:]
+        return block[..., :n, n:] * c
