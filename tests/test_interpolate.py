@@ -103,7 +103,8 @@ def test_upsample_layers_match_torch():
              (nn.UpsamplingBilinear2d(size=(5, 7)), torch.nn.UpsamplingBilinear2d(size=(5, 7))),
              (nn.UpsamplingNearest2d(scale_factor=3), torch.nn.UpsamplingNearest2d(
                  scale_factor=3)),
-             (nn.Upsample(size=4), torch.nn.Upsample(size=4))]
+             (nn.Upsample(size=4), torch.nn.Upsample(size=4)),
+             (nn.Upsample(scale_factor=(2, 3)), torch.nn.Upsample(scale_factor=(2, 3)))]
     for ours, theirs in pairs:
         assert repr(ours) == repr(theirs)
         np.testing.assert_allclose(ours(tr.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(),

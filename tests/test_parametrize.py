@@ -142,6 +142,14 @@ class _Symmetric(nn.Module):
     def forward(self, X):
         return X.triu() + X.triu(1).mT
 
+    def right_inverse(self, W):
+        return W.triu()
+
+
+class _Exp(nn.Module):  # no right_inverse: the tensor cannot be assigned
+    def forward(self, X):
+        return X.exp()
+
 
 class _Scale(nn.Module):
     def forward(self, X):
@@ -165,8 +173,10 @@ def test_custom_parametrizations_chain_assign_remove():
     orig = m.parametrizations.weight.original.numpy()
     np.testing.assert_allclose(W, 2 * (np.triu(orig) + np.triu(orig, 1).T))
     sym = np.array([[1.0, 2, 3], [2, 5, 6], [3, 6, 9]])
-    m.weight = tr.tensor(sym)  # right_inverse of _Scale; _Symmetric has none: kept as given
+    m.weight = tr.tensor(sym)  # each right_inverse, last first
     np.testing.assert_allclose(m.weight.numpy(), sym)
+    with pytest.raises(KeyError, match="'weight' already exists"):
+        m.weight = nn.Parameter(tr.tensor(sym))  # would shadow the parametrized tensor
     assert set(dict(m.named_parameters())) == {"bias", "parametrizations.weight.original"}
     parametrize.remove_parametrizations(m, "weight")
     assert type(m) is nn.Linear and "parametrizations" not in m._modules
@@ -240,9 +250,17 @@ def test_parametrizations_run_on_the_device(device):
         y.sum().backward()
         assert y.device == device
         assert all(p.grad is not None and p.grad.device == device for p in m.parameters())
-    m = P.orthogonal(nn.Linear(3, 5, dtype="float64"), orthogonal_map="householder",
-                     use_trivialization=False).to(device)
-    assert m(tr.tensor(X[:, :3], device=device)).device == device
+    # registered on the device, so right_inverse (QR, one matrix at a time) runs there too,
+    # on a batch of matrices
+    for mp, triv in (("householder", False), ("matrix_exp", True), ("householder", True)):
+        holder = nn.Module()
+        holder.register_parameter("w", nn.Parameter(tr.tensor(
+            np.random.default_rng(4).standard_normal((2, 5, 3)), device=device)))
+        P.orthogonal(holder, "w", orthogonal_map=mp, use_trivialization=triv)
+        W = holder.w.numpy()
+        assert holder.w.device == device and W.dtype == np.float64
+        np.testing.assert_allclose(np.swapaxes(W, -1, -2) @ W, np.broadcast_to(
+            np.eye(3), (2, 3, 3)), atol=1e-12)
 
 
 def test_errors_name_the_problem():
@@ -270,3 +288,48 @@ def test_errors_name_the_problem():
         m.weight = tr.zeros(4, 3)
     with pytest.raises(ValueError, match="n_power_iterations must be positive"):
         P.spectral_norm(nn.Linear(3, 4), n_power_iterations=0)
+
+
+def test_assignment_needs_every_right_inverse_and_registration_checks_first():
+    m = nn.Linear(2, 2, dtype="float64")
+    parametrize.register_parametrization(m, "weight", _Exp())
+    before = m.parametrizations.weight.original.numpy().copy()
+    with pytest.raises(RuntimeError, match="_Exp has no right_inverse"):
+        m.weight = tr.ones(2, 2, dtype="float64")
+    assert (m.parametrizations.weight.original.numpy() == before).all()
+
+    class ToFloat32(nn.Module):
+        def forward(self, X):
+            return X.double()
+
+        def right_inverse(self, W):
+            return W.float()
+
+    m = nn.Linear(3, 4, dtype="float64")
+    w = m.weight
+    with pytest.raises(ValueError, match="dtype float32 for a tensor of dtype float64"):
+        parametrize.register_parametrization(m, "weight", ToFloat32())
+    assert m.weight is w and w.dtype == tr.float64  # nothing changed
+
+    class Halve(nn.Module):  # right_inverse fine, but the forward changes the shape
+        def forward(self, X):
+            return X[:2]
+
+        def right_inverse(self, W):
+            return W / 2
+
+    values = w.numpy().copy()
+    with pytest.raises(ValueError, match="unsafe=True"):
+        parametrize.register_parametrization(m, "weight", Halve())
+    assert (m.weight.numpy() == values).all()
+
+
+def test_a_load_pre_hook_can_refuse_a_state_dict():
+    m = nn.Linear(2, 2)
+    m.register_load_state_dict_pre_hook(
+        lambda mod, sd, prefix, meta, strict, missing, unexpected, errors:
+        errors.append("refused by the hook"))
+    before = m.weight.numpy().copy()
+    with pytest.raises(RuntimeError, match="nothing was loaded: refused by the hook"):
+        m.load_state_dict({k: v * 0 for k, v in m.state_dict().items()})
+    assert (m.weight.numpy() == before).all()

@@ -198,10 +198,10 @@ class Upsample(Module):
                              self.recompute_scale_factor)
 
     def extra_repr(self) -> str:
-        what = (f"scale_factor={float(self.scale_factor)!r}"
-                if self.scale_factor is not None and not isinstance(self.scale_factor, tuple)
-                else f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None
-                else f"size={self.size!r}")
+        sf = self.scale_factor
+        what = (f"size={self.size!r}" if sf is None else
+                f"scale_factor={tuple(float(f) for f in sf)!r}" if isinstance(sf, (tuple, list))
+                else f"scale_factor={float(sf)!r}")
         return f"{what}, mode={self.mode!r}"
 
 

@@ -438,10 +438,11 @@ class PairwiseDistance(Module):
 
 
 class DataParallel(Module):
-    """``torch.nn.DataParallel`` on one device: ``forward`` calls the wrapped ``module``, as
-    PyTorch's does when it has a single device (or none), and the state dict's names gain the
-    prefix ``module.``, as there, so checkpoints of wrapped models load in both. Splitting a
-    batch over several GPUs is not done here: more than one of ``device_ids`` is refused."""
+    """``torch.nn.DataParallel`` on one device: ``forward`` calls the wrapped ``module`` where
+    it is (PyTorch's, given one GPU, would move the module and inputs there: here move them
+    with ``.to``), and the state dict's names gain the prefix ``module.``, as there, so
+    checkpoints of wrapped models load in both. Splitting a batch over several GPUs is not
+    done here: more than one of ``device_ids`` is refused."""
 
     def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None,
                  dim: int = 0) -> None:

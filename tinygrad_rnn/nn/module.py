@@ -105,6 +105,10 @@ class Module:
             raise AttributeError("call Module.__init__() before assigning attributes")
         # the same order of checks as PyTorch's, so the same assignments are refused
         if isinstance(value, Parameter):
+            if isinstance(getattr(type(self), name, None), property):  # a parametrized one
+                raise KeyError(f"attribute {name!r} already exists: it is computed by "
+                               f"parametrizations.{name}; assign a tensor to set its value, or "
+                               "remove the parametrization first")
             self._forget(name, keep=self._parameters)
             self._parameters[name] = value
         elif name in self._parameters:
@@ -522,9 +526,13 @@ class Module:
             hook if with_module else lambda module, *args: hook(*args))
 
     def _through_load_pre_hooks(self, state: dict[str, Any], strict: bool) -> dict[str, Any]:
+        errors: list[str] = []  # a hook reports a problem by appending to error_msgs
         for name, m in self.named_modules():
             for hook in list(m.__dict__.get("_load_pre_hooks", ())):
-                hook(m, state, f"{name}." if name else "", {}, strict, [], [], [])
+                hook(m, state, f"{name}." if name else "", {}, strict, [], [], errors)
+        if errors:
+            raise RuntimeError(f"load_state_dict into {type(self).__name__} failed, nothing was "
+                               "loaded: " + "; ".join(errors))
         return state
 
     # ---- printing ------------------------------------------------------------------------

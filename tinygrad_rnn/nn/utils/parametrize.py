@@ -77,6 +77,17 @@ class ParametrizationList(ModuleList):
                     # it is, as in PyTorch; assigning to the tensor later raises
                     with contextlib.suppress(NotImplementedError):
                         new = m.right_inverse(new)
+        # everything checked before the caller's tensor changes
+        if isinstance(new, Tensor):
+            if new.dtype != original.dtype:
+                raise ValueError("register_parametrization: right_inverse returned one tensor of "
+                                 f"dtype {new.dtype} for a tensor of dtype {original.dtype}; it "
+                                 "may not change the dtype")
+        elif not isinstance(new, (tuple, list)) or not all(isinstance(t, Tensor) for t in new):
+            raise ValueError("register_parametrization: right_inverse must return a Tensor or a "
+                             f"sequence of Tensors, got {type(new).__name__}")
+        if not unsafe:
+            self._check(original, self._apply(*([new] if isinstance(new, Tensor) else new)))
         if isinstance(new, Tensor):
             self.is_tensor, self.ntensors = True, 1
             if isinstance(original, Parameter):
@@ -87,19 +98,13 @@ class ParametrizationList(ModuleList):
             else:
                 _register(self, "original", new.detach(), original)
         else:
-            if not isinstance(new, (tuple, list)) or not all(isinstance(t, Tensor)
-                                                               for t in new):
-                raise ValueError("register_parametrization: right_inverse must return a Tensor "
-                                 f"or a sequence of Tensors, got {type(new).__name__}")
             self.is_tensor, self.ntensors = False, len(new)
             for i, t in enumerate(new):
                 _register(self, f"original{i}", t.detach().clone(), original)
-        if not unsafe:
-            self._check(original)
 
-    def _check(self, original: Tensor) -> None:
+    @staticmethod
+    def _check(original: Tensor, y: Any) -> None:
         """That the parametrization gives back a tensor like the one it replaces."""
-        y = self()
         if not isinstance(y, Tensor):
             raise ValueError(f"register_parametrization: the parametrization must return a "
                              f"Tensor, got {type(y).__name__}")
@@ -108,6 +113,13 @@ class ParametrizationList(ModuleList):
                 "register_parametrization: a parametrization may not change the tensor's shape "
                 f"or dtype ({original.shape}, {original.dtype}) -> ({y.shape}, {y.dtype}); "
                 "pass unsafe=True to allow it")
+
+    def _apply(self, *originals: Tensor) -> Any:
+        """The parametrizations, in order, applied to ``originals``."""
+        x = self[0](*originals)
+        for m in list(self)[1:]:
+            x = m(x)
+        return x
 
     def _originals(self) -> list[Tensor]:
         if self.is_tensor:
@@ -120,11 +132,10 @@ class ParametrizationList(ModuleList):
         with no_grad():
             new: Any = value
             for m in reversed(list(self)):
-                if hasattr(m, "right_inverse"):
-                    new = m.right_inverse(new)
-                elif not self.unsafe and m is not self[0]:
+                if not hasattr(m, "right_inverse"):
                     raise RuntimeError(f"parametrization {type(m).__name__} has no "
                                        "right_inverse, so the tensor cannot be assigned")
+                new = m.right_inverse(new)
             news = [new] if self.is_tensor else list(new)
             olds = self._originals()
             if len(news) != len(olds):
@@ -137,10 +148,7 @@ class ParametrizationList(ModuleList):
                 old.data = t.detach().clone()
 
     def forward(self) -> Tensor:  # type: ignore[override]
-        x = self[0](*self._originals())
-        for m in list(self)[1:]:
-            x = m(x)
-        return x
+        return self._apply(*self._originals())
 
 
 def _property(name: str) -> property:
@@ -174,11 +182,8 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
     if is_parametrized(module, tensor_name):
         plist = module.parametrizations[tensor_name]
         if not unsafe:
-            y = parametrization(getattr(module, tensor_name))
             old = getattr(module, tensor_name)
-            if not isinstance(y, Tensor) or y.shape != old.shape or y.dtype != old.dtype:
-                raise ValueError("register_parametrization: the new parametrization changes "
-                                 f"{tensor_name!r}'s shape or dtype; pass unsafe=True")
+            ParametrizationList._check(old, parametrization(old))
         plist.append(parametrization)
         plist.unsafe = plist.unsafe or unsafe
         return module
@@ -217,7 +222,8 @@ def remove_parametrizations(module: Module, tensor_name: str,
     """Undo ``register_parametrization`` of ``tensor_name``: it is a parameter (or buffer)
     again, holding the parametrized value (``leave_parametrized``) or the original one (there
     must be a single original then). A single original keeps its identity, so an optimizer
-    holding it still trains it. The last removal restores the module's class."""
+    holding it still trains it (unless the parametrized value has another shape or dtype: then
+    it is a new parameter). The last removal restores the module's class."""
     if not is_parametrized(module, tensor_name):
         raise ValueError(f"remove_parametrizations: {type(module).__name__} has no "
                          f"parametrization on {tensor_name!r}")
