@@ -2,7 +2,7 @@
 nanquantile, fill_diagonal_, normal and the in-place random fills, clamp_min/clamp_max,
 empty_like, isin, count_nonzero, nan_to_num, logaddexp/logaddexp2, cdist, tile and the stacks,
 diff, meshgrid and broadcasting, take_along_dim, logcumsumexp, index_put, masked_scatter,
-scatter_reduce, ``tr.special`` with erfc and digamma, ``F.interpolate`` for 3-D inputs, the
+scatter_reduce, ``tr.special`` with erfc, digamma and lgamma, ``F.interpolate`` for 3-D inputs, the
 new ``nn.init`` fills, PReLU, AlphaDropout, the shrinks and Threshold, EmbeddingBag and
 ``clip_grad_norm``.
 
@@ -691,11 +691,16 @@ def test_special_functions_match_torch():
     p = _rng(43).uniform(0.05, 0.95, (3, 4))
     for name, arr in [("expit", a), ("erf", a), ("erfc", a), ("log1p", p), ("expm1", a),
                       ("exp2", a), ("ndtr", a), ("logit", p), ("digamma", np.abs(a) + 0.1),
-                      ("psi", a)]:
+                      ("psi", a), ("gammaln", a + 0.05)]:
         _compare_with_torch(getattr(tr.special, name), getattr(torch.special, name), [arr],
                             rtol=1e-12)
     _compare_with_torch(lambda x: tr.special.logit(x, eps=0.1),
                         lambda t: torch.special.logit(t, eps=0.1), [p])
+    for d in (1, 3):
+        _compare_with_torch(lambda x, d=d: tr.special.multigammaln(x, d),
+                            lambda t, d=d: torch.special.multigammaln(t, d), [np.abs(a) + 1.1],
+                            rtol=1e-13)
+    _compare_with_torch(lambda x: tr.mvlgamma(x, 2), lambda t: torch.mvlgamma(t, 2), [a + 7])
     _compare_with_torch(lambda x: tr.special.logsumexp(x, 1, keepdim=True),
                         lambda t: torch.special.logsumexp(t, 1, keepdim=True), [a])
     for name in ("softmax", "log_softmax"):
@@ -733,6 +738,62 @@ def test_erfc_is_exact_in_the_tail_and_digamma_matches_torch():
                 [tr.tensor([1.0], requires_grad=True)], create_graph=True)
 
 
+def _lgamma_grid() -> np.ndarray:
+    """Dense points over (-1e3, 1e300): both sides of the zeros at 1 and 2 down to 1e-16, the
+    series' and Stirling's ranges and their seams, and negative non-integers."""
+    offsets = np.r_[-np.logspace(-16, np.log10(0.5), 300), 0, np.logspace(-16, np.log10(0.5), 300)]
+    neg = -np.logspace(np.log10(0.5), 3, 20000)
+    return np.r_[1 + offsets, 2 + offsets, np.linspace(1e-6, 12, 20000),
+                 np.linspace(12, 1e3, 5000), np.logspace(-300, 300, 5000), 2.5e305,
+                 neg[neg != np.floor(neg)], np.linspace(-0.5, 0.5, 1001)[:-1] + 1e-4]
+
+
+@pytest.mark.torch
+def test_lgamma_matches_torch_on_a_dense_grid():
+    """Within 1e-14 relative plus 1e-15 absolute of glibc's lgamma (PyTorch's) for x > 0, at
+    and near the zeros at 1 and 2 too (5e-15 absolute for x < 0); the special values as
+    PyTorch's; float32 inputs rounded from float64; ψ and ψ' as its gradients."""
+    torch = _torch()
+    x = _lgamma_grid()
+    ours, theirs = tr.lgamma(tr.tensor(x)).numpy(), torch.lgamma(torch.tensor(x)).numpy()
+    positive = x > 0  # the reflection's sum of two terms loses a few bits near zeros below
+    np.testing.assert_allclose(ours[positive], theirs[positive], rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(ours[~positive], theirs[~positive], rtol=1e-14, atol=5e-15)
+    special = np.array([0.0, -0.0, -1.0, -7.0, -1e300, np.inf, -np.inf, np.nan, 1.0, 2.0,
+                        5e-324, -5e-324, 2.6e305, 1e308])
+    np.testing.assert_array_equal(tr.tensor(special).lgamma().numpy(),
+                                  torch.lgamma(torch.tensor(special)).numpy())
+    x32 = x[(x > -30) & (x < 1e30)].astype(np.float32)
+    y32 = tr.tensor(x32).lgamma()
+    assert y32.dtype == np.float32 and tr.tensor([3]).lgamma().dtype == np.float32
+    np.testing.assert_allclose(y32.numpy(), torch.lgamma(torch.tensor(x32)).numpy(),
+                               rtol=2e-6, atol=2e-7)
+    v = tr.tensor(np.linspace(-2.7, 9, 13), requires_grad=True)  # gradients: ψ, then ψ'
+    (g,) = tr.grad(v.lgamma().sum(), [v], create_graph=True)
+    np.testing.assert_allclose(g.numpy(), torch.digamma(torch.tensor(v.numpy())).numpy(),
+                               rtol=1e-14)
+    with pytest.raises(RuntimeError, match="Digamma"):  # a third derivative would need ψ''
+        tr.grad(g.sum(), [v], create_graph=True, retain_graph=True)
+    (gg,) = tr.grad(g.sum(), [v])
+    np.testing.assert_allclose(gg.numpy(), torch.polygamma(1, torch.tensor(v.numpy())).numpy(),
+                               rtol=1e-13)
+
+
+def test_lgamma_matches_math_lgamma_and_the_factorials():
+    """Without PyTorch: Python's own lgamma (Lanczos, good to about 1e-14 relative away from
+    the zeros), and log(n!) exactly where n! is exact in float64."""
+    x = np.r_[np.linspace(-20.5, -0.55, 400), np.linspace(2.6, 300, 400), 0.3, 1e-9, 1e100]
+    x = x[x != np.floor(x)]
+    np.testing.assert_allclose(tr.lgamma(tr.tensor(x)).numpy(), [math.lgamma(v) for v in x],
+                               rtol=1e-13, atol=1e-14)
+    n = np.arange(1.0, 23.0)
+    np.testing.assert_allclose(tr.tensor(n).lgamma().numpy(),
+                               [math.log(math.factorial(int(k) - 1)) for k in n],
+                               rtol=5e-16, atol=0)
+    y = tr.tensor([0.5, 3.0])
+    assert y.lgamma_() is y and y.numpy()[1] == np.float32(math.log(2))
+
+
 @pytest.mark.parametrize("device", DEVICES)
 @given(data=st.data())
 def test_special_gradients(device, data):
@@ -742,6 +803,8 @@ def test_special_gradients(device, data):
     pos = data.draw(tst.tensors(x.shape, device=device, requires_grad=True, min_value=0.2,
                                 max_value=6))
     assert gradcheck(tr.digamma, [pos])
+    assert gradcheck(tr.lgamma, [pos]) and gradgradcheck(tr.special.gammaln, [pos])
+    assert gradcheck(lambda t: tr.special.multigammaln(t + 1, 3), [pos])
     assert gradcheck(tr.special.xlogy, [x, pos]) and gradgradcheck(tr.special.xlogy, [x, pos])
 
 

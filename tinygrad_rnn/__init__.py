@@ -89,6 +89,7 @@ from .ops.elementwise import (
     isfinite,
     isinf,
     isnan,
+    lgamma,
     log,
     log1p,
     log2,
@@ -198,6 +199,7 @@ from .random import (
 )
 from .random import get_rng_state_tensor as get_rng_state
 from .serialization import load, save
+from .special import multigammaln as mvlgamma
 from .tensor import (
     Function,
     Size,
@@ -404,6 +406,6 @@ __all__ = [
     "column_stack", "count_nonzero", "diff", "digamma", "dstack", "empty_like", "erfc", "erfinv",
     "hstack", "index_put", "isin", "logaddexp", "logaddexp2", "logcumsumexp", "masked_scatter",
     "meshgrid", "nan_to_num", "nanquantile", "normal", "quantile", "randint_like", "row_stack",
-    "scatter_reduce", "special", "take_along_dim", "tile", "vstack",
+    "scatter_reduce", "special", "take_along_dim", "tile", "vstack", "lgamma", "mvlgamma",
     "amp", "autocast", "jit",
 ]

@@ -3,9 +3,7 @@ names, each the same function as elsewhere in the package (so the same values an
 
     expit = sigmoid        logit, erf, erfc, erfinv, log1p, expm1, exp2, xlogy, digamma (psi)
     logsumexp, softmax, log_softmax, ndtr (the standard normal CDF), ndtri (its inverse)
-
-``gammaln`` (log Γ) is not here: the package has no ``lgamma``, which it could not compute to
-the last bit of float64 without a new dependency.
+    gammaln = lgamma (log |Γ|), multigammaln (the multivariate one, ``tr.mvlgamma``)
 """
 
 from __future__ import annotations
@@ -15,14 +13,16 @@ from typing import Any
 
 from .functional import log_softmax as _log_softmax
 from .functional import softmax as _softmax
-from .ops.elementwise import digamma, erf, erfc, erfinv, expm1, log1p, where
+from .ops.elementwise import digamma, erf, erfc, erfinv, expm1, lgamma, log1p, where
 from .ops.reduce import logsumexp
-from .tensor import DTypeLike, Tensor
+from .tensor import DTypeLike, Tensor, tensor
 
-__all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "log1p",
-           "log_softmax", "logit", "logsumexp", "ndtr", "ndtri", "psi", "softmax", "xlogy"]
+__all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p",
+           "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "psi", "softmax",
+           "xlogy"]
 
 psi = digamma
+gammaln = lgamma
 
 
 def expit(input: Tensor) -> Tensor:  # noqa: A002
@@ -75,3 +75,14 @@ def ndtri(input: Tensor) -> Tensor:  # noqa: A002
     Where p (or 1 - p) is below about 1e-6, 2p - 1 rounds, so the result is good to about
     1e-8 relative there, where PyTorch's, computed from p itself, is exact."""
     return erfinv(2 * input._floating() - 1) * math.sqrt(2)
+
+
+def multigammaln(input: Tensor, p: int) -> Tensor:  # noqa: A002
+    """log Γ_p(x) = p (p - 1)/4 log π + Σ_{j<p} log Γ(x - j/2), the log of the multivariate
+    gamma function (the Wishart's normaliser), elementwise, as ``torch.special.multigammaln``
+    and ``torch.mvlgamma``; through ``lgamma``, so as exact and differentiable twice."""
+    if not isinstance(p, int) or p < 1:
+        raise ValueError(f"multigammaln: the dimension p must be an int >= 1, got {p!r}")
+    x = input._floating()
+    halves = tensor([-0.5 * j for j in range(p)], dtype=x.dtype, device=x.device)
+    return lgamma(x.unsqueeze(-1) + halves).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)

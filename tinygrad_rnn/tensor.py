@@ -2456,6 +2456,13 @@ class Tensor:
     def digamma_(self) -> Tensor:
         return self._overwrite("digamma_", Tensor.digamma)
 
+    def lgamma(self) -> Tensor:
+        """log |Γ(x)| (``tr.lgamma``)."""
+        return lgamma(self)
+
+    def lgamma_(self) -> Tensor:
+        return self._overwrite("lgamma_", Tensor.lgamma)
+
     def equal(self, other: Tensor) -> bool:
         """Whether ``other`` has this shape and equal elements, as ``torch.equal``."""
         if not isinstance(other, Tensor):
@@ -3207,6 +3214,7 @@ from .ops.elementwise import (  # noqa: E402
     erfinv,
     expm1,
     floor,
+    lgamma,
     log1p,
     logaddexp,
     logaddexp2,

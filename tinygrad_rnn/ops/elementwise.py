@@ -640,6 +640,92 @@ class Digamma(Function):
         return gy * trigamma_array(self.xp, x)
 
 
+# lgamma(2 + t) = (1 - γ) t + Σ_{n>=2} (-1)^n (ζ(n) - 1) t^n / n (converges for |t| < 2; 29 terms
+# reach float64's last bit for |t| <= 1/2): the coefficients' ζ(n) - 1 for n = 2..30, and γ
+_ZETA_MINUS_1 = [
+    0.6449340668482264, 0.2020569031595943, 0.08232323371113819, 0.03692775514336993,
+    0.01734306198444914, 0.008349277381922827, 0.00407735619794434, 0.0020083928260822143,
+    0.0009945751278180853, 0.0004941886041194645, 0.0002460865533080483,
+    0.00012271334757848915, 6.124813505870483e-05, 3.058823630702049e-05,
+    1.528225940865187e-05, 7.637197637899763e-06, 3.81729326499984e-06, 1.908212716553939e-06,
+    9.539620338727962e-07, 4.769329867878064e-07, 2.38450502727733e-07, 1.1921992596531106e-07,
+    5.960818905125948e-08, 2.980350351465228e-08, 1.4901554828365043e-08, 7.45071178983543e-09,
+    3.725334024788457e-09, 1.862659723513049e-09, 9.313274324196682e-10]
+_LGAMMA_NEAR_2 = [(-1) ** n * z / n for n, z in enumerate(_ZETA_MINUS_1, start=2)]
+_EULER_GAMMA = 0.5772156649015329
+# Stirling's series for x >= 10: B_2k / (2k (2k - 1)) for k = 1..8 (the 9th term is below 2e-18)
+_STIRLING = [1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156,
+             -3617 / 122400]
+_STIRLING_FROM = 10
+_HALF_LOG_2PI = 0.9189385332046728
+_LOG_PI = 1.1447298858494002
+
+
+def lgamma_array(xp: Any, x: Any) -> Any:
+    """log |Γ(x)| of an array, in float64 (then x's dtype), with no cancellation near the zeros
+    at 1 and 2:
+
+    - u = x, or u = 1 - x for x < -1/2, split as u = k + t, k an integer, |t| <= 1/2;
+    - u < 10: lgamma(2 + t) by the series in (ζ(n) - 1) above, whose leading term (1 - γ) t
+      carries the zero at 2; then lgamma(k + t) = lgamma(2 + t) + log((1 + t)···(k - 1 + t))
+      for k >= 3, - log1p(t) for k = 1 (the zero at 1: -γ t, from (1 - γ) t - log1p(t)), and
+      also - log |t| for k = 0; every factor and t is exact (an integer subtracted);
+    - u >= 10: Stirling, (u - 1/2)(log u - 1) - 1/2 + log √(2π) + Σ_k B_2k / (2k (2k-1) u^(2k-1))
+      (in that form (u - 1/2) log u cannot overflow before lgamma does, past 2.5e305);
+    - x < -1/2: the reflection log π - log |sin(π r)| - lgamma(1 - x), r = x - rint(x) exact.
+
+    +inf at 0, at the negative integers and at ±inf, NaN at NaN, as PyTorch's. Measured
+    against ``torch.lgamma`` (glibc's, nearly correctly rounded) in float64 on a million
+    points: at most 7e-16 relative for x in (0, 1e300) (1.1e-16 absolute within 1/2 of 1
+    and 2); for -1000 < x < -1/2 at most 4.5 units in the last place of the larger of the
+    reflection's two terms: 1.5e-15 relative where |lgamma| > 1, 1.8e-15 absolute near the
+    zeros between -5 and -2 (where glibc expands around each zero)."""
+    a = x.astype(np.float64, copy=False).reshape(-1)
+    with np.errstate(all="ignore"):  # inf - inf and log(0) in branches where() drops
+        reflect = a < -0.5
+        u = xp.where(reflect, 1 - a, a)
+        far = u >= _STIRLING_FROM
+        k = xp.floor(xp.where(far, 0.0, u) + 0.5)
+        t = u - k
+        s = xp.full(t.shape, _LGAMMA_NEAR_2[-1])
+        for c in reversed(_LGAMMA_NEAR_2[:-1]):
+            s = s * t + c
+        near = (t * t) * s + (1 - _EULER_GAMMA) * t
+        prod = xp.ones(t.shape)
+        for j in range(1, _STIRLING_FROM - 1):  # (u - 1)···(u - k + 2): down to 2 + t
+            prod = prod * xp.where(k - j >= 2, u - j, 1.0)
+        near = near + xp.where(k >= 3, xp.log(prod), 0.0)
+        near = near - xp.where(k <= 1, xp.log1p(t), 0.0)
+        near = near - xp.where(k == 0, xp.log(xp.abs(t)), 0.0)
+        w = xp.where(far, u, float(_STIRLING_FROM))
+        inv = 1 / w
+        inv2 = inv * inv
+        poly = xp.full(w.shape, _STIRLING[-1])
+        for c in reversed(_STIRLING[:-1]):
+            poly = poly * inv2 + c
+        y = xp.where(far, (w - 0.5) * (xp.log(w) - 1) - 0.5 + _HALF_LOG_2PI + poly * inv, near)
+        r = a - xp.rint(a)
+        y = xp.where(reflect, _LOG_PI - xp.log(xp.abs(xp.sin(math.pi * r))) - y, y)
+        y = xp.where((a <= 0) & (a == xp.floor(a)), math.inf, y)
+    return y.reshape(x.shape).astype(x.dtype, copy=False)
+
+
+class Lgamma(Function):
+    """y = log |Γ(x)| (``lgamma_array``).  VJP: gx = gy ψ(x) (``digamma_array``; under
+    ``create_graph=True`` the ``digamma`` op itself, so second derivatives work, through ψ';
+    a third is refused there).  Saves x."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        return lgamma_array(self.xp, x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        if isinstance(x, Tensor):  # recording the backward (create_graph=True)
+            return gy * digamma(x)
+        return gy * digamma_array(self.xp, x)
+
+
 class LogAddExp(Function):
     """y = log(exp(x0) + exp(x1)) (``base2``: log2(2^x0 + 2^x1)), as m + log1p(exp(-|x0 -
     x1|)) (over ln 2), m = max(x0, x1): exp never overflows, and where one term is far below
@@ -1033,6 +1119,12 @@ def digamma(x: Tensor) -> Tensor:
     """ψ(x), the derivative of log Γ(x) (``Digamma``; float32 for an integer tensor), as
     ``torch.digamma``."""
     return Digamma.apply(x._floating())
+
+
+def lgamma(x: Tensor) -> Tensor:
+    """log |Γ(x)| (``Lgamma``; float32 for an integer tensor), as ``torch.lgamma``: +inf at 0
+    and the negative integers; differentiable twice."""
+    return Lgamma.apply(x._floating())
 
 
 def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
