@@ -50,4 +50,4 @@ for step in range(1001):
             p -= 0.5 * p.grad  # in place: p stays the same leaf
     if step % 200 == 0:
         accuracy = (logits.argmax(axis=1) == Y).numpy().mean()
-        print(f"step {step:3d}  loss {loss.item():.4f}  accuracy {accuracy:.2f}")
+        print(f"step {step:4d}  loss {loss.item():.4f}  accuracy {accuracy:.2f}")

@@ -17,7 +17,7 @@ T, B, I, H = 20, 3, 4, 5
 layer = nn.LSTM(I, H, dtype="float64")
 x = tr.randn(T, B, I, dtype="float64")
 
-# the loop, by hand: i, f, g, o gates and the cell state c, exactly as in the docstring
+# the loop, by hand: i, f, g, o gates and the cell state c, as in F.lstm_cell's docstring
 h = tr.zeros(B, H, dtype="float64")
 c = tr.zeros(B, H, dtype="float64")
 w = (layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0)
@@ -32,4 +32,4 @@ print("largest difference from nn.LSTM:", float(np.abs(by_hand.numpy() - out.num
 
 # backprop through the hand-written loop reaches every weight
 by_hand[-1].sum().backward()
-print("dL/dW_hh has shape", layer.weight_hh_l0.grad.shape)
+print("dL/dW_hh has shape", layer.weight_hh_l0.grad.shape)  # (4H, H): i, f, g, o stacked
