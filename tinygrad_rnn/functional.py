@@ -1963,7 +1963,8 @@ def lstm_cell(
         c_t = f ⊙ c_{t-1} + i ⊙ g
         h_t = o ⊙ tanh(c_t)        (then h_t = W_hr h_t with a projection, ``proj_size``)
 
-    The cell state c is carried by a sum, not squashed at every step: ∂c_t/∂c_{t-1} = f,
+    The cell state c is carried by a sum, not squashed at every step: along c (the direct
+    path; the full derivative also runs through h and the gates) ∂c_t/∂c_{t-1} = diag(f),
     which is why gradients survive long sequences when f stays near 1.
     """
     return lstm_cell_projected(linear(x, w_ih, b_ih), state, w_hh, b_hh, w_hr)
