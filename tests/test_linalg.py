@@ -392,3 +392,29 @@ def test_matrix_exp_gradient_keeps_its_accuracy_for_large_upstream_gradients():
             LA.matrix_exp(x).backward(tr.tensor(g * mag, dtype=dtype))
             grads.append(x.grad.numpy().astype(np.float64))
         assert np.abs(grads[1] - grads[0]).max() <= 1e-4 * np.abs(grads[0]).max()
+
+
+@pytest.mark.torch
+def test_tensor_methods_and_top_level_names_match_torch():
+    """``x.inverse()``, ``tr.det(x)`` and the other names PyTorch has outside torch.linalg."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(18)
+    a, v = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3), rng.standard_normal((4, 3))
+    x, t = tr.tensor(a), torch.tensor(a)
+    for name in ("inverse", "det", "logdet", "matrix_exp"):
+        for ours, theirs in ((getattr(x, name)(), getattr(t, name)()),
+                             (getattr(tr, name)(x), getattr(torch, name)(t))):
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(x.slogdet()[1].numpy(), t.slogdet()[1].numpy(), rtol=1e-12)
+    spd = tr.tensor(_spd(a))
+    np.testing.assert_allclose(tr.cholesky(spd, upper=True).numpy(),
+                               torch.linalg.cholesky(torch.tensor(_spd(a))).mH.numpy(),
+                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(x.matrix_power(-2).numpy(), t.matrix_power(-2).numpy(),
+                               rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(tr.cross(tr.tensor(v), tr.tensor(v[::-1].copy()), dim=1).numpy(),
+                               torch.cross(torch.tensor(v), torch.tensor(v[::-1].copy()),
+                                           dim=1).numpy(), atol=1e-14)
+    np.testing.assert_allclose(tr.tensor(v[0]).outer(tr.tensor(v[1])).numpy(),
+                               torch.outer(torch.tensor(v[0]), torch.tensor(v[1])).numpy())
+    assert tr.linalg.inv is LA.inv and callable(tr.func.vmap)

@@ -22,8 +22,10 @@ from . import (
     debug,
     diagnostics,
     distributions,
+    func,
     functional,
     jit,
+    linalg,
     nn,
     optim,
     random,
@@ -273,7 +275,8 @@ _METHODS_AS_FUNCTIONS = (
     "div", "pow", "neg", "negative", "lerp", "addmm", "baddbmm", "norm", "prod", "scatter",
     "scatter_add", "repeat_interleave", "logical_and", "logical_or", "logical_xor",
     "logical_not", "isclose", "remainder", "fmod", "floor_divide", "true_divide", "addcmul",
-    "addcdiv", "logit", "clone", "t", "clamp_min", "clamp_max",
+    "addcdiv", "logit", "clone", "t", "clamp_min", "clamp_max", "inverse", "det", "logdet",
+    "slogdet", "cholesky", "matrix_exp", "matrix_power", "cross",
 )
 for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)
@@ -308,9 +311,10 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
 
 def outer(a: Tensor, b: Tensor) -> Tensor:
     """The outer product of two 1-D tensors: ``a[i] * b[j]``."""
-    if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"outer: two 1-D tensors, got shapes {a.shape} and {b.shape}")
-    return a.reshape(-1, 1) * b.reshape(1, -1)
+    return a.outer(b)
+
+
+ger = outer  # PyTorch's older name
 
 
 def mv(m: Tensor, v: Tensor) -> Tensor:
@@ -407,5 +411,5 @@ __all__ = [
     "hstack", "index_put", "isin", "logaddexp", "logaddexp2", "logcumsumexp", "masked_scatter",
     "meshgrid", "nan_to_num", "nanquantile", "normal", "quantile", "randint_like", "row_stack",
     "scatter_reduce", "special", "take_along_dim", "tile", "vstack", "lgamma", "mvlgamma",
-    "amp", "autocast", "jit",
+    "amp", "autocast", "jit", "func", "linalg",
 ]

@@ -2188,6 +2188,65 @@ class Tensor:
 
         return diagonal(self, offset, dim1, dim2)
 
+    # ---- linear algebra: tr.linalg's functions as methods, as PyTorch's ----------------------
+    def inverse(self) -> Tensor:
+        """A⁻¹ (``tr.linalg.inv``)."""
+        from . import linalg
+
+        return linalg.inv(self)
+
+    def det(self) -> Tensor:
+        """det A (``tr.linalg.det``)."""
+        from . import linalg
+
+        return linalg.det(self)
+
+    def logdet(self) -> Tensor:
+        """log det A: NaN where det A < 0 (``tr.linalg.logdet``)."""
+        from . import linalg
+
+        return linalg.logdet(self)
+
+    def slogdet(self) -> Any:
+        """(sign, logabsdet) (``tr.linalg.slogdet``)."""
+        from . import linalg
+
+        return linalg.slogdet(self)
+
+    def cholesky(self, upper: bool = False) -> Tensor:
+        """The Cholesky factor, lower (upper with ``upper``) (``tr.linalg.cholesky``)."""
+        from . import linalg
+
+        return linalg.cholesky(self, upper=upper)
+
+    def matrix_exp(self) -> Tensor:
+        """exp(A) of a square matrix (``tr.linalg.matrix_exp``)."""
+        from . import linalg
+
+        return linalg.matrix_exp(self)
+
+    def matrix_power(self, n: int) -> Tensor:
+        """A^n for an integer n (``tr.linalg.matrix_power``)."""
+        from . import linalg
+
+        return linalg.matrix_power(self, n)
+
+    def outer(self, other: Tensor) -> Tensor:
+        """The outer product of two 1-D tensors, ``self[i] * other[j]``."""
+        if self.ndim != 1 or getattr(other, "ndim", None) != 1:
+            raise ValueError(f"outer: two 1-D tensors, got shapes {self.shape} and "
+                             f"{getattr(other, 'shape', type(other).__name__)}")
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
+    def cross(self, other: Tensor, dim: int | None = None) -> Tensor:
+        """The cross product along ``dim`` (size 3), as ``torch.cross``: without ``dim``, the
+        first axis of size 3 (``tr.linalg.cross`` takes the last)."""
+        from . import linalg
+
+        if dim is None:
+            dim = next((a for a, n in enumerate(self.shape) if n == 3), -1)
+        return linalg.cross(self, other, dim=dim)
+
     def diag(self, diagonal: int = 0) -> Tensor:
         """``tr.diag``: a 1-D tensor becomes the square matrix with it on its ``diagonal``-th
         diagonal (zeros elsewhere); a 2-D tensor gives its ``diagonal``-th diagonal (a copy,
