@@ -20,6 +20,7 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import data
 from tinygrad_rnn.experiments import Config, load_run, train
 
+tr.set_num_threads(1)  # one BLAS thread: fastest for matrices this small, by far when busy
 smoke = bool(os.environ.get("TINYGRAD_RNN_EXAMPLE_SMOKE"))  # CI runs a tiny version
 T, steps = (10, 20) if smoke else (50, 1000)
 x, _ = data.adding_problem(32, T, np.random.default_rng(1))  # for the gradient measurement

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import tempfile
 
+import tinygrad_rnn as tr
 from tinygrad_rnn.experiments import Config, generate, load_run, make_task, train
 
+tr.set_num_threads(1)  # one BLAS thread: fastest for matrices this small, by far when busy
 smoke = bool(os.environ.get("TINYGRAD_RNN_EXAMPLE_SMOKE"))  # CI runs a tiny version
 cfg = Config(task="text", cell="lstm", T=50, steps=20 if smoke else 2000, hidden=64,
              batch=16 if smoke else 64, lr=1e-2, eval_every=10 if smoke else 250,

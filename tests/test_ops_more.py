@@ -973,6 +973,16 @@ def test_deterministic_and_threads_are_recorded(_restore_flags):
         tr.set_num_threads(0)
 
 
+def test_set_num_threads_limits_numpys_blas(_restore_flags):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    blas = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("threadpoolctl finds no BLAS in this NumPy")
+    tr.set_num_threads(1)
+    assert all(i["num_threads"] == 1 for i in threadpoolctl.threadpool_info()
+               if i["user_api"] == "blas")
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_rng_state_round_trips_exactly(device):
     tr.manual_seed(5)

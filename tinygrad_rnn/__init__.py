@@ -356,19 +356,25 @@ def is_deterministic_algorithms_warn_only_enabled() -> builtins.bool:
 
 
 def set_num_threads(n: builtins.int) -> None:
-    """Record the number of threads for intra-op parallelism, as ``torch.set_num_threads``,
-    and nothing more: NumPy's BLAS (and CuPy) pick their threads when they load, and cannot
-    be changed portably while running (set ``OMP_NUM_THREADS`` or ``OPENBLAS_NUM_THREADS``
-    before Python starts for that). ``get_num_threads()`` returns it."""
+    """The number of threads NumPy's BLAS uses from now on, as ``torch.set_num_threads``
+    (through threadpoolctl, a dependency; where it finds no BLAS to limit, the number is only
+    recorded, and ``OMP_NUM_THREADS`` or ``OPENBLAS_NUM_THREADS`` set before Python starts
+    does it). The recurrent nets here multiply small matrices, for which one thread is
+    fastest, and many times faster on a machine busy with other work: the ``tinygrad-rnn``
+    command uses one unless told (``--threads``). ``get_num_threads()`` returns it."""
     if isinstance(n, (builtins.bool, np.bool_)) or not isinstance(n, (builtins.int, np.integer)) \
             or n < 1:
         raise ValueError(f"set_num_threads: n must be an int >= 1, got {n!r}")
     _NUM_THREADS[0] = builtins.int(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # recorded only
+        return
+    threadpool_limits(limits=builtins.int(n), user_api="blas")
 
 
 def get_num_threads() -> builtins.int:
-    """The number ``set_num_threads`` recorded (the number of CPUs until then); what the
-    BLAS uses is set outside (see ``set_num_threads``)."""
+    """The number ``set_num_threads`` set (the number of CPUs until then)."""
     return _NUM_THREADS[0]
 
 
