@@ -3200,13 +3200,24 @@ def _array_device(data: Any) -> Device | None:
         return None
 
 
+def _holds_float64(data: Any) -> bool:
+    """Whether nested lists or tuples hold a NumPy float64 scalar (PyTorch then makes a
+    float64 tensor, as from a float64 array)."""
+    if isinstance(data, np.float64):
+        return True
+    if isinstance(data, (list, tuple)):
+        return any(_holds_float64(d) for d in data)
+    return False
+
+
 def tensor(
     data: Any, dtype: DTypeLike = None, device: str | None = None, requires_grad: bool = False
 ) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, NumPy or CuPy arrays).
 
-    Python floats become float32 (the default); NumPy arrays keep their dtype; integers become
-    int64. ``dtype`` overrides. Only floating-point tensors can require grad.
+    Python floats become float32 (the default); NumPy arrays and scalars keep their dtype (a
+    list holding a NumPy float64 gives float64, as in PyTorch); integers become int64.
+    ``dtype`` overrides. Only floating-point tensors can require grad.
     """
     if isinstance(data, Tensor):
         src, arr = data._dev, data._data
@@ -3217,8 +3228,9 @@ def tensor(
         host = np.asarray(arr)
         if dtype is not None:
             dt = resolve_dtype(dtype)
-        else:  # Python floats take the default float dtype
-            dt = default_dtype() if host.dtype == np.float64 else host.dtype
+        else:  # Python floats take the default float dtype; NumPy float64 scalars keep theirs
+            dt = default_dtype() if host.dtype == np.float64 and not _holds_float64(arr) \
+                else host.dtype
         out = dev.to_device(np.array(host, dtype=dt))
     else:
         if src is not dev:
