@@ -415,7 +415,10 @@ def train(cfg: Config, out_dir: str | Path | None = None, resume: bool = False,
             if step % cfg.eval_every == 0 or step == cfg.steps:
                 row = {"step": step, "loss": float(loss.item()), **task.evaluate(model)}
                 history.append(row)
-                bar.update(0, **{k: v for k, v in row.items() if k != "step"})
+                # labelled with the step they were measured at: the bar shows them until
+                # the next evaluation
+                bar.update(0, **{"eval @": step}, **{k: v for k, v in row.items()
+                                                     if k != "step"})
                 if stop_when is not None and stop_when(row):
                     break
             bar.update(1)
