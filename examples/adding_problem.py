@@ -7,10 +7,12 @@ script measures how much of the error signal at the last step reaches the first 
 LSTM's has not.
 Run:  python examples/adding_problem.py     (under a minute; `tinygrad-rnn compare` does
                                              all three cells at T = 100 and plots the curves)
+      python examples/adding_problem.py --T 100 --steps 2000     (longer sequences)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 
@@ -21,8 +23,12 @@ from tinygrad_rnn import data
 from tinygrad_rnn.experiments import Config, load_run, train
 
 tr.set_num_threads(1)  # one BLAS thread: fastest for matrices this small, by far when busy
+ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+ap.add_argument("--T", type=int, default=50, help="sequence length (default 50)")
+ap.add_argument("--steps", type=int, default=1000, help="training steps (default 1000)")
+args = ap.parse_args()
 smoke = bool(os.environ.get("TINYGRAD_RNN_EXAMPLE_SMOKE"))  # CI runs a tiny version
-T, steps = (10, 20) if smoke else (50, 1000)
+T, steps = (10, 20) if smoke else (args.T, args.steps)
 x, _ = data.adding_problem(32, T, np.random.default_rng(1))  # for the gradient measurement
 for cell in ["rnn", "lstm"]:
     cfg = Config(task="adding", cell=cell, T=T, steps=steps, eval_every=max(steps // 5, 1),

@@ -8,6 +8,7 @@ import contextlib
 import io
 import re
 import runpy
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,5 +42,6 @@ def test_docs_code_blocks_run_in_order(path, monkeypatch, tmp_path):
 @pytest.mark.parametrize("script", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
 def test_example_script_runs(script, capsys, monkeypatch):
     monkeypatch.setenv("TINYGRAD_RNN_EXAMPLE_SMOKE", "1")  # examples shrink to a smoke run
+    monkeypatch.setattr(sys, "argv", [str(script)])  # as run from the shell, no arguments
     runpy.run_path(str(script), run_name="__main__")
     assert capsys.readouterr().out  # each example reports what it did
