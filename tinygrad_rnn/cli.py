@@ -168,24 +168,37 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = _check_out(args.out)
     _check_earlier(out, ("compare.csv", "curves.csv", "compare.json", "compare.png"), "compare",
                    args.overwrite)
+    from .diagnostics import hidden_grad_norms
+    from .tensor import tensor
+
+    # after training, how much of the error at the last step reaches the first (32 sequences)
+    probe, _ = ex.data.adding_problem(32, cfg0.T, np.random.default_rng([cfg0.seed, 2]))
     curves, rows = {}, []
     for cell in args.cells:
         cfg = ex.Config(**{**cfg0.__dict__, "cell": cell})
-        history = ex.train(cfg, progress=not args.quiet)
+        with tempfile.TemporaryDirectory() as tmp:  # the trained model, through its checkpoint
+            history = ex.train(cfg, tmp, progress=not args.quiet, checkpoint_every=cfg.steps)
+            _, model = ex.load_run(Path(tmp) / "checkpoint.trn", cfg.device)
+        norms = hidden_grad_norms(model.rnn, tensor(probe, device=cfg.device))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reach = float(norms[0] / norms[-1])
         curves[cell] = history
         final = history[-1]["test_mse"]
         best = min((h["test_mse"] for h in history if np.isfinite(h["test_mse"])),
                    default=float("nan"))  # a diverged run's NaN is no best
         rows.append({"cell": cell, "T": cfg.T, "steps": cfg.steps, "final_test_mse": final,
                      "best_test_mse": best, "baseline_mse": ex.data.ADDING_BASELINE_MSE,
-                     "solved": final < 0.01})
+                     "solved": final < 0.01, "trained_grad_reach": reach})
     print(f"\nAdding problem, T = {cfg0.T}, {cfg0.steps} steps, hidden {cfg0.hidden}, "
           f"batch {cfg0.batch}, Adam lr {cfg0.lr}, test set {cfg0.test_size}:")
-    print(f"{'cell':6} {'final test MSE':>15} {'best':>10} {'vs baseline 1/6':>16}")
+    print(f"{'cell':6} {'final test MSE':>15} {'best':>10} {'vs baseline 1/6':>16} "
+          f"{'‖∂L/∂h_0‖ / ‖∂L/∂h_T‖':>22}")
     for r in rows:
         ratio = r["final_test_mse"] / r["baseline_mse"]
         print(f"{r['cell']:6} {r['final_test_mse']:15.4f} {r['best_test_mse']:10.4f} "
-              f"{ratio:15.3f}x")
+              f"{ratio:15.3f}x {r['trained_grad_reach']:22.1e}")
+    print("(the last column, after training: how much of the error at the last step reaches "
+          "the first)")
     _make_out(out)
     _write_csv(out / "compare.csv", rows)
     _write_csv(out / "curves.csv", [{"cell": c, **h} for c, hs in curves.items() for h in hs])
