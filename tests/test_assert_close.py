@@ -59,3 +59,21 @@ def test_assert_close_messages_and_containers():
         assert_close(tr.ones(1), tr.ones(1), rtol=1e-3)
     with pytest.raises(TypeError, match="not str"):
         assert_close("a", "a")
+
+
+def test_assert_close_takes_pytorchs_keywords():
+    with pytest.raises(AssertionError, match=r"^wrapped: Tensor-likes are not close!\n"):
+        assert_close(tr.ones(2), tr.zeros(2), msg=lambda m: "wrapped: " + m)
+    assert_close(tr.ones(2), np.ones(2, dtype=np.float32), allow_subclasses=True,
+                 check_layout=True, check_stride=False)
+    with pytest.raises(TypeError, match=r"the types differ: Tensor and ndarray "
+                                        r"\(allow_subclasses=False\)"):
+        assert_close(tr.ones(2), np.ones(2, dtype=np.float32), allow_subclasses=False)
+    with pytest.raises(TypeError, match=r"the types differ\[1\]: Tensor and float"):
+        assert_close([tr.ones(1), tr.ones(1)], [tr.ones(1), 1.0], allow_subclasses=False)
+    assert_close([tr.ones(1)], [tr.ones(1)], allow_subclasses=False)
+    x = tr.tensor(np.arange(6.0).reshape(2, 3))
+    assert_close(x.T, tr.tensor(x.T.numpy()))  # the same values, laid out otherwise
+    assert_close(x.T, tr.tensor(np.arange(6.0).reshape(2, 3)).T, check_stride=True)
+    with pytest.raises(AssertionError, match=r"the strides differ: \(1, 3\) and \(2, 1\)"):
+        assert_close(x.T, tr.tensor(np.ascontiguousarray(x.T.numpy())), check_stride=True)

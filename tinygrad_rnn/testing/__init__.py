@@ -1,8 +1,21 @@
 """Tools to test ops: ``gradcheck``, ``gradgradcheck``, ``assert_close`` (as
-``torch.testing.assert_close``), Hypothesis ``strategies`` (import it explicitly; it needs the
-``test`` extra) and the ``"strict"`` device (``testing.strict``)."""
+``torch.testing.assert_close``), Hypothesis ``strategies`` (``tr.testing.strategies``, imported
+on first use: it needs the ``test`` extra) and the ``"strict"`` device (``testing.strict``)."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
 
 from .comparison import assert_close
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = ["GradcheckError", "assert_close", "gradcheck", "gradgradcheck"]
+
+
+def __getattr__(name: str) -> ModuleType:
+    """``strategies`` and ``strict``, imported when first asked for: ``strategies`` needs
+    Hypothesis, which importing the package must not."""
+    if name in ("strategies", "strict"):
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

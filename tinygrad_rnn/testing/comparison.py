@@ -4,7 +4,7 @@ with |actual - expected| <= atol + rtol |expected|, and tolerances that default 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,21 +17,36 @@ _DEFAULTS = {np.dtype(np.float16): (1e-3, 1e-5), np.dtype(np.float32): (1.3e-6, 
              np.dtype(np.complex128): (1e-7, 1e-7)}
 
 
-def assert_close(actual: Any, expected: Any, *, rtol: float | None = None,
-                 atol: float | None = None, equal_nan: bool = False, check_dtype: bool = True,
-                 check_device: bool = True, msg: str | None = None) -> None:
+Msg = str | Callable[[str], str] | None
+
+
+def assert_close(actual: Any, expected: Any, *, allow_subclasses: bool = True,
+                 rtol: float | None = None, atol: float | None = None, equal_nan: bool = False,
+                 check_device: bool = True, check_dtype: bool = True, check_layout: bool = True,
+                 check_stride: bool = False, msg: Msg = None) -> None:
     """Raise ``AssertionError`` unless ``actual`` and ``expected`` have the same structure,
     shapes (and, if asked, dtypes and devices) and every element is within
     ``atol + rtol * |expected|`` (NaN equal to NaN only with ``equal_nan``). Give both
     ``rtol`` and ``atol`` or neither: by default they come from the dtype, as in PyTorch
-    (float32: 1.3e-6 and 1e-5; float64: 1e-7 and 1e-7; integers: exact)."""
+    (float32: 1.3e-6 and 1e-5; float64: 1e-7 and 1e-7; integers: exact).
+
+    ``msg`` replaces the message, or, if callable, makes it from the generated one (as
+    PyTorch's). ``allow_subclasses=False`` also asks for the same type on both sides: a Tensor
+    and an array, or a list and a tuple, are then a TypeError. ``check_stride=True`` also
+    compares two tensors' ``stride()``; ``check_layout`` is accepted (every tensor here is
+    dense)."""
     if (rtol is None) != (atol is None):
         raise ValueError("assert_close: give both rtol and atol, or neither")
-    _compare(actual, expected, "", rtol, atol, equal_nan, check_dtype, check_device, msg)
+    _compare(actual, expected, "", rtol, atol, equal_nan, check_dtype, check_device, msg,
+             allow_subclasses, check_stride)
 
 
 def _compare(a: Any, b: Any, where: str, rtol: float | None, atol: float | None,
-             equal_nan: bool, check_dtype: bool, check_device: bool, msg: str | None) -> None:
+             equal_nan: bool, check_dtype: bool, check_device: bool, msg: Msg,
+             allow_subclasses: bool = True, check_stride: bool = False) -> None:
+    if not allow_subclasses and type(a) is not type(b):  # a TypeError, as PyTorch's
+        raise TypeError(f"assert_close: the types differ{where}: {type(a).__name__} and "
+                        f"{type(b).__name__} (allow_subclasses=False)")
     if a is None or b is None:
         if a is not b:
             _fail(f"one is None and the other is not{where}", msg)
@@ -42,7 +57,7 @@ def _compare(a: Any, b: Any, where: str, rtol: float | None, atol: float | None,
             _fail(f"the keys differ{where}: {got} and {sorted(map(str, b))}", msg)
         for k in b:
             _compare(a[k], b[k], f"{where}[{k!r}]", rtol, atol, equal_nan, check_dtype,
-                     check_device, msg)
+                     check_device, msg, allow_subclasses, check_stride)
         return
     if isinstance(b, Sequence) and not isinstance(b, str):
         if not isinstance(a, Sequence) or isinstance(a, str) or len(a) != len(b):
@@ -50,7 +65,7 @@ def _compare(a: Any, b: Any, where: str, rtol: float | None, atol: float | None,
                   f"{len(a) if isinstance(a, Sequence) else type(a).__name__} and {len(b)}", msg)
         for i, (x, y) in enumerate(zip(a, b)):
             _compare(x, y, f"{where}[{i}]", rtol, atol, equal_nan, check_dtype, check_device,
-                     msg)
+                     msg, allow_subclasses, check_stride)
         return
     if check_device and isinstance(a, Tensor) and isinstance(b, Tensor) and a.device != b.device:
         _fail(f"the devices differ{where}: {a.device!r} and {b.device!r}", msg)
@@ -59,6 +74,9 @@ def _compare(a: Any, b: Any, where: str, rtol: float | None, atol: float | None,
         _fail(f"the shapes differ{where}: {x.shape} and {y.shape}", msg)
     if check_dtype and x.dtype != y.dtype:
         _fail(f"the dtypes differ{where}: {x.dtype} and {y.dtype}", msg)
+    if check_stride and isinstance(a, Tensor) and isinstance(b, Tensor) and \
+            a.stride() != b.stride():
+        _fail(f"the strides differ{where}: {a.stride()} and {b.stride()}", msg)
     if rtol is None:  # the looser of the two dtypes' defaults, as PyTorch
         rtol, atol = (max(t) for t in zip(_DEFAULTS.get(x.dtype, (0.0, 0.0)),
                                           _DEFAULTS.get(y.dtype, (0.0, 0.0))))
@@ -102,5 +120,5 @@ def _host(v: Any) -> np.ndarray:
                     f"dicts of them, not {type(v).__name__}")
 
 
-def _fail(text: str, msg: str | None) -> None:
-    raise AssertionError(msg if msg is not None else text)
+def _fail(text: str, msg: Msg) -> None:
+    raise AssertionError(text if msg is None else msg(text) if callable(msg) else msg)

@@ -8,31 +8,94 @@ input that requires grad, the gradient the engine computes with the numerical on
 In full mode (small inputs) it builds the whole Jacobian both ways (one backward per output
 element, two forwards per input element) and names the first input and element, and output and
 element, that differ. In fast mode (big inputs) it compares ``<vJ, u>`` for a random upstream
-gradient ``v`` and random directions ``u``, one input at a time. It also checks that ``fn`` and
-its backward mutate neither the inputs nor the upstream gradient, that a zero upstream gradient
-gives zero gradients (not NaN), and, since float64 hides dtype slips, that every op run on the
-inputs' own dtypes (float32, say) keeps its inputs' dtype, forward and backward.
+gradient ``v`` and random directions ``u``, one input at a time.
+
+Before comparing, it checks what would make the comparison meaningless or hide a bug:
+
+- ``fn`` is deterministic: two calls on the same inputs give the same outputs, and two
+  backward passes the same gradients (up to ``nondet_tol``);
+- every op ``fn`` runs leaves alone, in its backward, the upstream gradient it gets (the engine
+  may hand one array to several ops), its inputs and what it saved; and an op with several
+  outputs takes None for the gradient of an output no gradient reached, as zeros
+  (``check_undefined_grad``);
+- ``fn`` and its backward mutate neither the inputs nor the upstream gradient, and a zero
+  upstream gradient gives zero gradients (not NaN);
+- since float64 hides dtype slips, every op run on the inputs' own dtypes (float32, say) keeps
+  its inputs' dtype, forward and backward (``check_dtype``).
+
 ``gradgradcheck`` does the same for the gradient itself, after checking that the gradient
 recorded with ``create_graph=True`` equals the one the backward gives on arrays.
+
+PyTorch's keywords are accepted where they mean something here (``nondet_tol``,
+``check_undefined_grad``, ``fast_mode``, ``raise_exception``) or ask for what is done anyway
+(``check_grad_dtypes``, ``check_batched_grad=False``, ...); one that asks for something this
+framework does not have (``check_forward_ad=True``, ``check_batched_grad=True``) is a
+ValueError that says why.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..autograd import grad
+from ..autograd import _gradients, grad
 from ..debug import Listener, listen
 from ..ops.elementwise import AsType
 from ..tensor import Function, Tensor, tensor
 
 FULL_MODE_LIMIT = 4096  # full mode while (input elements) * (output elements) is at most this
 
+# PyTorch's keywords with no switch of their own here: (values accepted, why others are not)
+_NO_VMAP = "there is no vmap here to batch gradients with"
+_NO_FORWARD_AD = "there is no forward-mode AD here; reverse mode is what is checked"
+_TORCH_FLAGS: dict[str, tuple[tuple[Any, ...], str]] = {
+    "check_grad_dtypes": ((False, True), ""),  # always checked (and check_dtype does more)
+    "check_batched_grad": ((False,), _NO_VMAP),
+    "masked": ((None, False), "there are no sparse or masked tensors here"),
+}
+_GRADCHECK_FLAGS = {
+    **_TORCH_FLAGS,
+    "check_batched_forward_grad": ((False,), _NO_VMAP),
+    "check_forward_ad": ((False,), _NO_FORWARD_AD),
+    "check_backward_ad": ((True,), "reverse mode is the only one there is to check"),
+}
+_GRADGRADCHECK_FLAGS = {
+    **_TORCH_FLAGS,
+    "check_fwd_over_rev": ((False,), _NO_FORWARD_AD),
+    "check_rev_over_rev": ((True,), "reverse over reverse is the only one there is to check"),
+    "gen_non_contig_grad_outputs": ((False,), "tensors here are always made contiguous"),
+}
+
 
 class GradcheckError(AssertionError):
     """A gradient, or a side effect, that does not match what it should be."""
+
+
+def _torch_flags(name: str, flags: dict[str, Any], table: dict[str, Any]) -> None:
+    """Refuse a PyTorch keyword this checker cannot honour, saying why (and an unknown one as
+    Python would)."""
+    for k, v in flags.items():
+        if k not in table:
+            raise TypeError(f"{name}() got an unexpected keyword argument {k!r}")
+        accepted, why = table[k]
+        if v not in accepted:
+            raise ValueError(f"{name}: {k}={v!r} is not supported: {why} (only "
+                             f"{' or '.join(map(repr, accepted))} is accepted, as PyTorch's "
+                             "value that asks for nothing more)")
+
+
+def _inputs(name: str, inputs: Any) -> list[Any]:
+    """``inputs`` as a list: a single Tensor stands for ``(tensor,)``, as in PyTorch."""
+    if isinstance(inputs, Tensor):
+        return [inputs]
+    try:
+        return list(inputs)
+    except TypeError:
+        raise TypeError(f"{name}: inputs must be a Tensor or a sequence of arguments to fn, "
+                        f"not {type(inputs).__name__}") from None
 
 
 def _as_tuple(out: Any) -> tuple[Tensor, ...]:
@@ -55,8 +118,23 @@ def _host(x: Any) -> np.ndarray:
     return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _worst(a: np.ndarray, b: np.ndarray) -> tuple[float, tuple[int, ...]]:
+    """The largest |a - b| (NaN against a number counts as inf; NaN against NaN as 0) and the
+    element where it is."""
+    a, b = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64))
+    with np.errstate(invalid="ignore"):
+        d = np.abs(a - b)
+    d = np.where(np.isnan(a) & np.isnan(b), 0.0, np.where(np.isnan(d), np.inf, d))
+    d = np.where(a == b, 0.0, d)  # inf against inf
+    if d.size == 0:
+        return 0.0, ()
+    j = np.unravel_index(int(np.argmax(d)), d.shape)
+    return float(d[j]), tuple(int(n) for n in j)
+
+
 class _Checker:
-    def __init__(self, fn: Callable[..., Any], inputs: Sequence[Any], seed: int) -> None:
+    def __init__(self, fn: Callable[..., Any], inputs: Sequence[Any], seed: int,
+                 nondet_tol: float) -> None:
         self.fn = fn
         self.xs = [_copy(x, np.float64) for x in inputs]
         self.diff = [i for i, x in enumerate(self.xs) if isinstance(x, Tensor) and x.requires_grad]
@@ -64,7 +142,52 @@ class _Checker:
             raise ValueError("gradcheck: no input requires grad")
         self.rng = np.random.default_rng(seed)
         # fn runs with grad mode on even for numerical values: it may itself differentiate
-        self.out_shapes = [o.shape for o in _as_tuple(fn(*self.xs))]
+        snapshot = [_host(x) for x in self.xs]
+        first = _as_tuple(fn(*self.xs))
+        for i, (x, a) in enumerate(zip(self.xs, snapshot)):
+            if not np.array_equal(_host(x), a, equal_nan=True):
+                raise GradcheckError(f"fn mutated input {i}")
+        self.first = [o.numpy() for o in first]
+        self.out_shapes = [o.shape for o in first]
+        self.out_dtypes = [o.dtype for o in first]
+        self.out_live = [o.requires_grad for o in first]
+        self.nondet_tol = nondet_tol
+
+    def same_outputs(self, second: tuple[Tensor, ...]) -> None:
+        """Those of a second call of fn must be the first's, up to ``nondet_tol``."""
+        if self.out_shapes != [o.shape for o in second]:
+            raise GradcheckError(f"fn is not deterministic: two calls on the same inputs give "
+                                 f"outputs of shapes {self.out_shapes} and "
+                                 f"{[o.shape for o in second]}")
+        for k, (a, b) in enumerate(zip(self.first, second)):
+            d, j = _worst(a, b.numpy())
+            if d > self.nondet_tol:
+                raise GradcheckError(
+                    f"fn is not deterministic: two calls on the same inputs give output {k} "
+                    f"values that differ by {d:.3g} at element {j} (nondet_tol="
+                    f"{self.nondet_tol}); central differences need the same function on every "
+                    "call: seed any random draw inside fn (tr.manual_seed), or raise nondet_tol")
+
+    def hint(self, outputs: Sequence[int]) -> str:
+        """Why the analytic and numerical gradients of these outputs may differ, if it shows:
+        an output that needs no gradient or lost precision, or an input that is not finite."""
+        notes = []
+        for i in self.diff:
+            a = self.xs[i].numpy()
+            if not np.isfinite(a).all():
+                at = tuple(int(n) for n in np.argwhere(~np.isfinite(a))[0])
+                notes.append(f"input {i} is {a[at]} at element {at}: central differences "
+                             "near it are meaningless, unless fn maps it to a constant")
+                break
+        for m in outputs:
+            if not self.out_live[m]:
+                notes.append(f"output {m} does not require grad (fn detached it, or computed it "
+                             "under no_grad or from inputs that need no gradient), so its "
+                             "analytic gradient is 0")
+            elif self.out_dtypes[m] != np.float64 and self.out_dtypes[m].kind == "f":
+                notes.append(f"output {m} is {self.out_dtypes[m]}, not float64: fn lowers the "
+                             "precision, and central differences in it are noise")
+        return "".join(f"; {n}" for n in notes)
 
     def outputs(self, i: int, host: np.ndarray) -> tuple[Tensor, ...]:
         """fn's outputs with input ``i`` replaced by ``host`` (still requiring grad: fn may
@@ -109,6 +232,83 @@ class _Checker:
                 )
             result.append(g.numpy())
         return result
+
+
+class _Ops(Listener):
+    """Remembers every op run, with its outputs' dtypes."""
+
+    def __init__(self) -> None:
+        self.ops: list[tuple[Function, list[np.dtype]]] = []
+
+    def forward(self, fn: Function, inputs: tuple[Tensor, ...], out: Any) -> None:
+        self.ops.append((fn, [o.dtype for o in (out if isinstance(out, tuple) else (out,))]))
+
+
+def _call_backward(op: Function, gys: list[Any]) -> tuple[Any, ...]:
+    gxs = op.backward(*gys) if op.n_out > 1 else op.backward(gys[0])
+    return _gradients(op, gxs, op.parents or ())
+
+
+def _check_ops(c: _Checker, check_undefined_grad: bool) -> None:
+    """Call the backward of every op ``fn`` runs, on arrays, as the engine does, with a random
+    upstream gradient: it must change neither that gradient (the engine may hand one array to
+    several ops: ``Add`` passes its own on to both inputs), nor the arrays it holds. With
+    ``check_undefined_grad``, an op with several floating outputs must also take None for the
+    gradient of each output but one (what the engine passes for an output no gradient reached)
+    and treat it as zeros."""
+    with listen(_Ops()) as seen:
+        outs = _as_tuple(c.fn(*c.xs))  # (kept alive while the ops are called)
+    c.same_outputs(outs)  # fn's second call: is it deterministic?
+    for op, dtypes in seen.ops:
+        if not op.parents:  # ran without recording, or its graph was freed inside fn
+            continue
+        dev, name = op.parents[0]._dev, type(op).__name__
+        floats = [k for k, dt in enumerate(dtypes) if dt.kind == "f"]
+        if not floats:  # integer outputs only: the engine never calls its backward
+            continue
+        gys = [dev.to_device(c.rng.standard_normal(op.shapes[k]).astype(dt))
+               if dt.kind == "f" else None for k, dt in enumerate(dtypes)]
+        before = [None if g is None else dev.to_host(g).copy() for g in gys]
+        held = [a for a in (*op.saved, *(p._data for p in op.parents))
+                if isinstance(a, dev.array_type)]
+        held_before = [dev.to_host(a).copy() for a in held]
+        op.final = False  # so that it keeps its buffers: the engine may call it again
+        _call_backward(op, gys)
+        for k, (g, b) in enumerate(zip(gys, before)):
+            if g is not None and not np.array_equal(dev.to_host(g), b, equal_nan=True):
+                raise GradcheckError(
+                    f"backward mutated the upstream gradient of output {k} of {name}: "
+                    f"{name}.backward changes its gy in place, and the engine may hand that "
+                    "array to other ops too; compute a new one (gy = gy * 2, not gy *= 2)")
+        for a, b in zip(held, held_before):
+            if not np.array_equal(dev.to_host(a), b, equal_nan=True):
+                raise GradcheckError(
+                    f"{name}.backward mutated an array it saved or one of its inputs: a second "
+                    "backward (retain_graph=True) or another op reading it would see the change")
+        if not check_undefined_grad or len(floats) < 2:
+            continue
+        for k in floats:
+            zeros = [None if g is None else g * 0 if j != k else g for j, g in enumerate(gys)]
+            nones = [g if j == k else None for j, g in enumerate(gys)]
+            others = ", ".join(str(j) for j in floats if j != k)
+            try:
+                got = _call_backward(op, nones)
+            except Exception as e:
+                raise GradcheckError(
+                    f"{name}.backward fails when only output {k} gets a gradient: the engine "
+                    f"passes None for output(s) {others}, which no gradient reached; treat None "
+                    f"as zeros ({type(e).__name__}: {e})") from e
+            want = _call_backward(op, zeros)
+            for i, (a, b) in enumerate(zip(got, want)):
+                a = 0.0 if a is None else dev.to_host(a) if isinstance(a, dev.array_type) else a
+                b = 0.0 if b is None else dev.to_host(b) if isinstance(b, dev.array_type) else b
+                d, j = _worst(a, b)
+                if d > 1e-12 * max(1.0, float(np.max(np.abs(b), initial=0.0))):
+                    raise GradcheckError(
+                        f"{name}.backward gives input {i} another gradient when output(s) "
+                        f"{others} get None than when they get zeros (difference {d:.3g} at "
+                        f"element {j}): None means no gradient reached them, that is zeros")
+    del outs
 
 
 class _DtypeWatch(Listener):
@@ -167,7 +367,7 @@ def _check_dtypes(fn: Callable[..., Any], inputs: Sequence[Any]) -> None:
 
 def gradcheck(
     fn: Callable[..., Any],
-    inputs: Sequence[Any],
+    inputs: Tensor | Sequence[Any],
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
@@ -176,20 +376,48 @@ def gradcheck(
     seed: int = 0,
     raise_exception: bool = True,
     check_dtype: bool = True,
+    *,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    **torch_flags: Any,
 ) -> bool:
     """True if ``fn``'s gradients match central differences for every input requiring grad.
 
-    ``inputs`` may mix tensors and other arguments; floating-point tensors are copied to
-    float64 first. An element passes if ``|analytic - numeric| <= atol + rtol * |numeric|``.
-    ``fast_mode=None`` picks full mode for small problems and fast mode otherwise. With
-    ``check_dtype``, ``fn`` also runs once (forward and backward) on the inputs' own dtypes,
-    and each op must keep its inputs' floating dtype (float32, say) in its outputs and in its
-    gradients; ``astype`` may change it (an ``fn`` that raises on those dtypes fails). On
-    failure it raises
-    ``GradcheckError`` (or returns False with ``raise_exception=False``).
+    ``inputs`` is fn's positional arguments (a single Tensor stands for ``(tensor,)``); they
+    may mix tensors and other values, and only tensors that require grad are checked.
+    Floating-point tensors are copied to float64 first, so float32 inputs are checked in
+    float64 (and, with ``check_dtype``, run once more in float32: each op must keep its inputs'
+    floating dtype in its outputs and in its gradients; ``astype`` may change it; an ``fn``
+    that raises on those dtypes fails). An element passes if
+    ``|analytic - numeric| <= atol + rtol * |numeric|``, the numerical derivative being
+    ``(f(x + eps) - f(x - eps)) / (2 eps)``. ``fast_mode=None`` picks full mode (every element
+    of the Jacobian) for small problems and fast mode (``n_directions`` random directions per
+    input, drawn from ``seed``) otherwise.
+
+    Two calls of ``fn`` (and two backward passes) must agree to within ``nondet_tol``. Each
+    op's backward must leave its upstream gradient and what it holds unchanged, and, with
+    ``check_undefined_grad``, an op with several outputs must take None for an output's
+    gradient as zeros. PyTorch's other keywords are accepted where they ask for nothing more
+    (``check_batched_grad=False``, ``check_forward_ad=False``, ``check_backward_ad=True``,
+    ``check_grad_dtypes``: always checked, ``masked=None``) and refused with a ValueError
+    otherwise. On failure it raises ``GradcheckError``, whose message names the input and
+    element, the output and element, both values and their difference (or returns False with
+    ``raise_exception=False``); a misuse (no input requiring grad, ``eps <= 0``) is a
+    ValueError either way. Inputs may hold NaN or infinities (central differences there are
+    meaningful only where ``fn`` maps them to constants, as ``nan_to_num`` does; a failure
+    there says so).
     """
+    _torch_flags("gradcheck", torch_flags, _GRADCHECK_FLAGS)
+    inputs = _inputs("gradcheck", inputs)
+    if not (eps > 0 and math.isfinite(eps)):
+        raise ValueError(f"gradcheck: eps must be a positive number, not {eps!r}")
+    if n_directions < 1:
+        raise ValueError(f"gradcheck: n_directions must be at least 1, not {n_directions!r}")
+    if not nondet_tol >= 0:
+        raise ValueError(f"gradcheck: nondet_tol must be 0 or more, not {nondet_tol!r}")
     try:
-        _gradcheck(fn, inputs, eps, atol, rtol, fast_mode, n_directions, seed)
+        _gradcheck(fn, inputs, eps, atol, rtol, fast_mode, n_directions, seed, nondet_tol,
+                   check_undefined_grad)
         if check_dtype:
             _check_dtypes(fn, inputs)
     except GradcheckError:
@@ -205,13 +433,15 @@ def _close(a: float, n: float, atol: float, rtol: float) -> bool:
 
 def _gradcheck(
     fn: Callable[..., Any], inputs: Sequence[Any], eps: float, atol: float, rtol: float,
-    fast_mode: bool | None, n_directions: int, seed: int,
+    fast_mode: bool | None, n_directions: int, seed: int, nondet_tol: float,
+    check_undefined_grad: bool,
 ) -> None:
-    c = _Checker(fn, inputs, seed)
+    c = _Checker(fn, inputs, seed, nondet_tol)
     n_in = sum(c.xs[i].size for i in c.diff)
     n_out = sum(int(np.prod(s)) for s in c.out_shapes)
     if fast_mode is None:
         fast_mode = n_in * n_out > FULL_MODE_LIMIT
+    _check_ops(c, check_undefined_grad)
 
     zeros = [np.zeros(s) for s in c.out_shapes]
     for i, g in zip(c.diff, c.analytic(zeros)):
@@ -220,13 +450,25 @@ def _gradcheck(
             j = tuple(int(n) for n in bad[0])
             if np.isnan(g[j]):
                 raise GradcheckError(f"input {i}: a zero upstream gradient gave NaN at element "
-                                     f"{j} (is there a 0 * inf in backward?)")
+                                     f"{j} (is there a 0 * inf in backward?)"
+                                     + c.hint([]))
             raise GradcheckError(f"input {i}: a zero upstream gradient gave a nonzero gradient, "
                                  f"{g[j]:.10g} at element {j}")
+
+    def same_gradients(vs: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """A second backward pass with ``vs`` must give ``grads``, up to ``nondet_tol``."""
+        for i, g, h in zip(c.diff, grads, c.analytic(vs)):
+            d, j = _worst(g, h)
+            if d > nondet_tol:
+                raise GradcheckError(
+                    f"backward is not deterministic: two backward passes with the same upstream "
+                    f"gradient give input {i} gradients that differ by {d:.3g} at element {j} "
+                    f"(nondet_tol={nondet_tol})")
 
     if fast_mode:
         vs = [c.rng.standard_normal(s) for s in c.out_shapes]
         grads = c.analytic(vs)
+        same_gradients(vs, grads)
         for i, g in zip(c.diff, grads):
             x = c.xs[i].numpy()
             for d in range(n_directions):
@@ -238,6 +480,7 @@ def _gradcheck(
                         f"input {i} (shape {x.shape}): along random direction {d}, analytic "
                         f"{ana:.10g} vs numerical {num:.10g} (difference {abs(ana - num):.3g}); "
                         "run with fast_mode=False on a smaller input to find the element"
+                        + c.hint(range(len(c.out_shapes)))
                     )
         return
 
@@ -248,6 +491,8 @@ def _gradcheck(
         vs = [np.zeros(s) for s in c.out_shapes]
         vs[m][e] = 1.0
         rows.append(c.analytic(vs))
+        if len(rows) == 1:
+            same_gradients(vs, rows[0])
     for col, i in enumerate(c.diff):
         x = c.xs[i].numpy()
         for j in np.ndindex(*x.shape):
@@ -264,6 +509,7 @@ def _gradcheck(
                         f"input {i} (shape {x.shape}), element {j}, output {m} (shape "
                         f"{c.out_shapes[m]}), element {e}: analytic {ana:.10g} vs numerical "
                         f"{num[k]:.10g} (difference {abs(ana - num[k]):.3g})"
+                        + c.hint([m])
                     )
 
 
@@ -288,8 +534,8 @@ def _upstream(v: Any, out: Tensor, k: int, dtype: np.dtype) -> Tensor:
 
 def gradgradcheck(
     fn: Callable[..., Any],
-    inputs: Sequence[Any],
-    grad_outputs: Sequence[Any] | None = None,
+    inputs: Tensor | Sequence[Any],
+    grad_outputs: Tensor | Sequence[Any] | None = None,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
@@ -297,15 +543,27 @@ def gradgradcheck(
     seed: int = 0,
     raise_exception: bool = True,
     check_dtype: bool = True,
+    *,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    **torch_flags: Any,
 ) -> bool:
     """gradcheck of the gradient: checks second derivatives (``create_graph=True``).
 
     The function checked is (x, v) -> vJ(x), differentiated with respect to the inputs that
     require grad and to the upstream gradients ``v``: random, or ``grad_outputs``, one per
-    output of ``fn`` (Tensors, arrays, or numbers that fill the output's shape). ``v`` takes
-    the inputs' floating dtype where they share one, so ``check_dtype`` runs the backward in it.
+    output of ``fn`` (Tensors, arrays, or numbers that fill the output's shape; a single
+    Tensor for a single output). ``v`` takes the inputs' floating dtype where they share one,
+    so ``check_dtype`` runs the backward in it. The other keywords are ``gradcheck``'s, and
+    PyTorch's ``check_rev_over_rev=True``, ``check_fwd_over_rev=False`` and
+    ``gen_non_contig_grad_outputs=False`` are accepted too. Every op in ``fn`` must have a
+    differentiable backward: a ``tr.autograd.Function`` has none (``create_graph=True``
+    through it is a RuntimeError); write it as a ``tr.Function`` (docs/adding_an_op.md).
     """
-    xs = list(inputs)
+    _torch_flags("gradgradcheck", torch_flags, _GRADGRADCHECK_FLAGS)
+    xs = _inputs("gradgradcheck", inputs)
+    if isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
     diff = [i for i, x in enumerate(xs) if isinstance(x, Tensor) and x.requires_grad]
     if not diff:
         raise ValueError("gradgradcheck: no input requires grad")
@@ -350,4 +608,5 @@ def gradgradcheck(
                 "formula on Tensors as on arrays")
 
     return gradcheck(first_grad, [*xs, *vs], eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode,
-                     seed=seed, raise_exception=raise_exception, check_dtype=check_dtype)
+                     seed=seed, raise_exception=raise_exception, check_dtype=check_dtype,
+                     nondet_tol=nondet_tol, check_undefined_grad=check_undefined_grad)

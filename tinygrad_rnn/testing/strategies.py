@@ -1,7 +1,12 @@
 """Hypothesis strategies for testing ops: tensors, shapes that broadcast together, tensors of
 such shapes, valid axes, valid indices, and recurrent-layer dimensions. Needs ``hypothesis``
 (the ``test`` extra). Zero-size axes work throughout: draw them with ``min_side=0``, or pass a
-shape holding a 0.
+shape holding a 0. Shapes are small by default (at most 3 axes of at most 4), 0-d included.
+
+Values are float64 in [-3, 3] by default, finite. A gradient check fails where the function
+has a kink or a tie within ``eps`` of the point: draw values ``away_from`` the kinks (0 for
+``abs``, ``relu``, ``sign``; -1 and 1 for a clip to [-1, 1]) and ``distinct`` ones for a
+selection (``max``, ``sort``, ``median``), each at least ``gap`` apart.
 
 Example::
 
@@ -15,6 +20,14 @@ Example::
     @given(st.broadcastable_tensors(2, requires_grad=True))
     def test_mul_gradient(xs):
         assert gradcheck(lambda a, b: a * b, xs)
+
+    @given(st.tensors(st.shapes(min_side=0), requires_grad=True, away_from=[0.0]))
+    def test_abs_gradient(x):
+        assert gradcheck(lambda t: t.abs(), [x])
+
+    @given(st.tensors(st.shapes(min_dims=1), requires_grad=True, distinct=True))
+    def test_max_gradient(x):
+        assert gradcheck(lambda t: t.max(), [x])
 """
 
 from __future__ import annotations
@@ -41,20 +54,64 @@ def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: in
                             max_side=max_side)
 
 
-def _elements(dt: np.dtype, min_value: float, max_value: float) -> st.SearchStrategy[Any]:
-    """Values of dtype ``dt`` in [min_value, max_value] (clipped to what ``dt`` holds)."""
+def _float_bounds(dt: np.dtype, min_value: float, max_value: float) -> tuple[float, float]:
+    """[min_value, max_value] rounded inward to values of ``dt`` (0.1 is no float32) and
+    clipped to what it holds."""
+    info = np.finfo(dt)
+    lo, hi = (dt.type(min(max(v, float(info.min)), float(info.max)))
+              for v in (min_value, max_value))
+    lo = lo if float(lo) >= min_value else np.nextafter(lo, dt.type(np.inf))
+    hi = hi if float(hi) <= max_value else np.nextafter(hi, dt.type(-np.inf))
+    if lo > hi:
+        raise ValueError(f"no {dt} value lies in [{min_value}, {max_value}]")
+    return float(lo), float(hi)
+
+
+def _allowed(dt: np.dtype, lo: float, hi: float, away_from: Sequence[float], gap: float
+             ) -> list[tuple[float, float]]:
+    """[lo, hi] less the open intervals of radius ``gap`` around the points ``away_from``, as
+    closed intervals whose ends are values of ``dt``."""
+    pieces = [(lo, hi)]
+    for p in sorted(float(v) for v in away_from):
+        cut, q = p - gap, p + gap
+        cut = float(dt.type(cut)) if float(dt.type(cut)) <= cut else float(
+            np.nextafter(dt.type(cut), dt.type(-np.inf)))
+        q = float(dt.type(q)) if float(dt.type(q)) >= q else float(
+            np.nextafter(dt.type(q), dt.type(np.inf)))
+        pieces = [part for a, b in pieces for part in ((a, min(b, cut)), (max(a, q), b))
+                  if part[0] <= part[1]]
+    if not pieces:
+        raise ValueError(f"no {dt} value lies in [{lo}, {hi}] at least {gap} away from "
+                         f"{list(away_from)}")
+    return pieces
+
+
+def _elements(dt: np.dtype, min_value: float, max_value: float, away_from: Sequence[float] = (),
+              distinct: bool = False, gap: float = 1e-3) -> st.SearchStrategy[Any]:
+    """Values of dtype ``dt`` in [min_value, max_value] (clipped to what ``dt`` holds); floats
+    at least ``gap`` from each point of ``away_from``, and on a grid of step ``gap`` if
+    ``distinct`` (so that unique values are ``gap`` apart)."""
+    if (away_from or distinct) and dt.kind != "f":
+        raise ValueError(f"away_from and distinct are for floating dtypes, not {dt}")
+    if not gap > 0:
+        raise ValueError(f"gap must be positive, not {gap!r}")
     if dt.kind == "b":
         return st.booleans()
-    if dt.kind == "f":  # bounds rounded inward to dt (0.1 is no float32) and clipped to it
-        info = np.finfo(dt)
-        lo, hi = (dt.type(min(max(v, float(info.min)), float(info.max)))
-                  for v in (min_value, max_value))
-        lo = lo if float(lo) >= min_value else np.nextafter(lo, dt.type(np.inf))
-        hi = hi if float(hi) <= max_value else np.nextafter(hi, dt.type(-np.inf))
-        if lo > hi:
-            raise ValueError(f"no {dt} value lies in [{min_value}, {max_value}]")
-        return st.floats(float(lo), float(hi), allow_nan=False, allow_infinity=False,
-                         width=8 * dt.itemsize)
+    if dt.kind == "f":
+        lo, hi = _float_bounds(dt, min_value, max_value)
+        pieces = _allowed(dt, lo, hi, away_from, gap)
+        if distinct:  # multiples of gap: two different ones are gap apart
+            steps = [(math.ceil(a / gap), math.floor(b / gap), a, b) for a, b in pieces]
+            grids = [st.integers(m, n).map(  # (clipped to the piece: k * gap rounds)
+                lambda k, a=a, b=b: min(max(float(dt.type(k * gap)), a), b))
+                for m, n, a, b in steps if m <= n]
+            if not grids:
+                raise ValueError(f"no multiple of gap={gap} lies in [{lo}, {hi}] away from "
+                                 f"{list(away_from)}")
+            return st.one_of(*grids)
+        floats = [st.floats(a, b, allow_nan=False, allow_infinity=False, width=8 * dt.itemsize)
+                  for a, b in pieces]
+        return floats[0] if len(floats) == 1 else st.one_of(*floats)
     if dt.kind in "iu":
         info = np.iinfo(dt)
         return st.integers(max(math.ceil(min_value), int(info.min)),
@@ -63,27 +120,45 @@ def _elements(dt: np.dtype, min_value: float, max_value: float) -> st.SearchStra
 
 
 def arrays(shape: ShapeArg = None, dtype: Any = np.float64, min_value: float = -3.0,
-           max_value: float = 3.0) -> st.SearchStrategy[np.ndarray]:
+           max_value: float = 3.0, *, away_from: Sequence[float] = (), distinct: bool = False,
+           gap: float = 1e-3) -> st.SearchStrategy[np.ndarray]:
     """Host NumPy arrays of ``shape`` (a tuple or list, a strategy, or None for ``shapes()``).
 
     Floats are finite and in [min_value, max_value]; integers are in that range as far as the
     dtype reaches (a uint8 array from the default range holds 0 to 3); bools ignore the range.
+    For floats, ``away_from`` keeps every element at least ``gap`` from each of its points
+    (where the function checked has a kink: ``|x - p| >= gap``), and ``distinct`` makes the
+    elements pairwise at least ``gap`` apart (no ties: they are drawn as multiples of
+    ``gap``). The default gap, 1e-3, is far above gradcheck's eps (1e-6), so central
+    differences never straddle a kink or a tie. (A ValueError says when no value qualifies.)
     """
     shp = shapes() if shape is None else shape if isinstance(shape, st.SearchStrategy) \
         else tuple(shape)
     dt = np.dtype(dtype)
-    return hnp.arrays(dt, shp, elements=_elements(dt, min_value, max_value))
+    elements = _elements(dt, min_value, max_value, away_from, distinct, gap)
+    if distinct and isinstance(shp, tuple):  # too few values would only fail to draw later
+        lo, hi = _float_bounds(dt, min_value, max_value)
+        room = sum(max(0, math.floor(b / gap) - math.ceil(a / gap) + 1)
+                   for a, b in _allowed(dt, lo, hi, away_from, gap))
+        if room < math.prod(shp):
+            raise ValueError(f"distinct: an array of shape {shp} needs {math.prod(shp)} values "
+                             f"{gap} apart, and only {room} fit in [{min_value}, {max_value}]: "
+                             "widen the range or lower gap")
+    return hnp.arrays(dt, shp, elements=elements, unique=distinct)
 
 
 def tensors(shape: ShapeArg = None, dtype: Any = np.float64, min_value: float = -3.0,
-            max_value: float = 3.0, device: str = "cpu", requires_grad: bool = False
+            max_value: float = 3.0, device: str = "cpu", requires_grad: bool = False, *,
+            away_from: Sequence[float] = (), distinct: bool = False, gap: float = 1e-3
             ) -> st.SearchStrategy[Tensor]:
-    """Tensors of a given (or drawn) shape, dtype, value range and device, as ``arrays``.
-    Only floating-point tensors can require grad; asking it of another dtype is a TypeError."""
+    """Tensors of a given (or drawn) shape, dtype, value range and device, as ``arrays``
+    (``away_from``, ``distinct`` and ``gap`` included). Only floating-point tensors can
+    require grad; asking it of another dtype is a TypeError."""
     dt = np.dtype(dtype)
     if requires_grad and dt.kind != "f":
         raise TypeError(f"tensors: only floating-point tensors can require grad, not {dt}")
-    return arrays(shape, dt, min_value, max_value).map(
+    return arrays(shape, dt, min_value, max_value, away_from=away_from, distinct=distinct,
+                  gap=gap).map(
         lambda a: tensor(a, dtype=dt, device=device, requires_grad=requires_grad))
 
 
@@ -101,18 +176,22 @@ def broadcastable_shapes(num_shapes: int = 2, min_dims: int = 0, max_dims: int =
 
 def broadcastable_arrays(num_arrays: int = 2, dtype: Any = np.float64, min_value: float = -3.0,
                          max_value: float = 3.0, min_dims: int = 0, max_dims: int = 3,
-                         min_side: int = 1, max_side: int = 4
+                         min_side: int = 1, max_side: int = 4, *,
+                         away_from: Sequence[float] = (), gap: float = 1e-3
                          ) -> st.SearchStrategy[tuple[np.ndarray, ...]]:
-    """Tuples of ``num_arrays`` arrays (as ``arrays``) whose shapes broadcast together: the
-    operands of an elementwise op."""
+    """Tuples of ``num_arrays`` arrays (as ``arrays``, ``away_from`` and ``gap`` included)
+    whose shapes broadcast together: the operands of an elementwise op."""
+    _elements(np.dtype(dtype), min_value, max_value, away_from, False, gap)  # fail now, not later
     return broadcastable_shapes(num_arrays, min_dims, max_dims, min_side, max_side).flatmap(
-        lambda shps: st.tuples(*(arrays(s, dtype, min_value, max_value) for s in shps)))
+        lambda shps: st.tuples(*(arrays(s, dtype, min_value, max_value, away_from=away_from,
+                                        gap=gap) for s in shps)))
 
 
 def broadcastable_tensors(num_tensors: int = 2, dtype: Any = np.float64,
                           min_value: float = -3.0, max_value: float = 3.0, device: str = "cpu",
                           requires_grad: bool = False, min_dims: int = 0, max_dims: int = 3,
-                          min_side: int = 1, max_side: int = 4
+                          min_side: int = 1, max_side: int = 4, *,
+                          away_from: Sequence[float] = (), gap: float = 1e-3
                           ) -> st.SearchStrategy[tuple[Tensor, ...]]:
     """Tuples of ``num_tensors`` tensors (as ``tensors``) whose shapes broadcast together: the
     usual inputs to check a binary op, e.g. ``gradcheck(lambda a, b: a * b, xs)``."""
@@ -121,8 +200,9 @@ def broadcastable_tensors(num_tensors: int = 2, dtype: Any = np.float64,
         raise TypeError(f"broadcastable_tensors: only floating-point tensors can require "
                         f"grad, not {dt}")
     return broadcastable_arrays(num_tensors, dt, min_value, max_value, min_dims, max_dims,
-                                min_side, max_side).map(lambda arrs: tuple(
-        tensor(a, dtype=dt, device=device, requires_grad=requires_grad) for a in arrs))
+                                min_side, max_side, away_from=away_from, gap=gap).map(
+        lambda arrs: tuple(tensor(a, dtype=dt, device=device, requires_grad=requires_grad)
+                           for a in arrs))
 
 
 @st.composite
