@@ -217,3 +217,30 @@ def test_once_differentiable_from_torchs_path():
     x = tr.ones(2, requires_grad=True)
     Double.apply(x).sum().backward()
     assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_backward_may_return_trailing_nones_for_defaulted_arguments():
+    """As PyTorch's: extra gradients past the arguments given to apply are fine when None
+    (a forward with a defaulted argument called without it); a non-None extra is an error."""
+
+    class Scale(tr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, beta=2.0):
+            ctx.beta = beta
+            return x * beta
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.beta, None
+
+    x = tr.ones(3, requires_grad=True)
+    Scale.apply(x).sum().backward()
+    assert x.grad.numpy().tolist() == [2.0, 2.0, 2.0]
+
+    class Wrong(Scale):
+        @staticmethod
+        def backward(ctx, g):
+            return g, 1.0
+
+    with pytest.raises(TypeError, match="returned 2 gradients; it must return one per argument"):
+        Wrong.apply(tr.ones(3, requires_grad=True)).sum().backward()

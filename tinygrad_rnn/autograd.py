@@ -677,6 +677,8 @@ class _UserOp:
             grads = self.user.backward(self.ctx, *(
                 None if g is None else Tensor._wrap(g, self.dev) for g in full))
         grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) > self.n_args and all(g is None for g in grads[self.n_args:]):
+            grads = grads[:self.n_args]  # Nones for defaulted arguments not passed, as PyTorch
         if len(grads) != self.n_args:
             raise TypeError(f"{self.user.__name__}.backward returned {len(grads)} gradients; "
                             f"it must return one per argument of apply ({self.n_args}), None "
