@@ -239,7 +239,7 @@ def test_deepcopy_and_checkpoint_round_trip(tmp_path):
     np.testing.assert_allclose(fresh.weight.numpy(), m.weight.numpy())
 
 
-@pytest.mark.parametrize("device", DEVICES[:2])
+@pytest.mark.parametrize("device", DEVICES)
 def test_parametrizations_run_on_the_device(device):
     """Through ``xp`` only (the strict device refuses NumPy called directly, as CuPy)."""
     for fn, shape in ((P.orthogonal, (5, 3)), (P.orthogonal, (4, 4)), (P.weight_norm, (4, 3)),

@@ -375,8 +375,8 @@ class Eigh(Function):
         if gv is not None:
             with np.errstate(divide="ignore"):
                 f = 1 / (w[..., None, :] - w[..., :, None])
-            n = w.shape[-1]
-            f[..., range(n), range(n)] = 0
+            idx = xp.arange(w.shape[-1])  # (an index array: CuPy takes no range here)
+            f[..., idx, idx] = 0
             m = _mT(v) @ gv
             inner = f * ((m - _mT(m)) * 0.5)  # only its antisymmetric part moves V
         if gw is not None:
