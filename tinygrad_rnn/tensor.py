@@ -2519,6 +2519,12 @@ class Tensor:
         """log |Γ(x)| (``tr.lgamma``)."""
         return lgamma(self)
 
+    def mvlgamma(self, p: int) -> Tensor:
+        """The log of the multivariate gamma function of dimension ``p`` (``tr.mvlgamma``)."""
+        from .special import multigammaln
+
+        return multigammaln(self, p)
+
     def lgamma_(self) -> Tensor:
         return self._overwrite("lgamma_", Tensor.lgamma)
 
