@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.distributions import (
+    Bernoulli,
     Beta,
     Binomial,
     Categorical,
@@ -473,3 +474,59 @@ def test_missing_methods_and_composition_errors():
         MixtureSameFamily(Categorical(logits=tr.zeros(1)), Normal(0.0, 1.0))
     assert repr(Independent(normal, 1)) == \
         "Independent(Normal(batch_shape=(2, 3)), 1)"
+
+
+# ---- edge cases found in review -----------------------------------------------------------
+
+
+def test_samples_stay_inside_the_support():
+    """Beta draws with a concentration below 1 round to 0 or 1 often in float32: kept inside,
+    as PyTorch's, so log_prob of a sample is finite; float32 draws of a Uniform (and a
+    Laplace's noise) never round up to 1."""
+    from tinygrad_rnn.distributions import _below_one
+
+    tr.manual_seed(0)
+    for dtype in ("float32", "float64"):
+        b = Beta(tr.tensor(1.0, dtype=dtype), tr.tensor(0.1, dtype=dtype))
+        x = b.sample((20000,))
+        assert ((x.numpy() > 0) & (x.numpy() < 1)).all()
+        assert np.isfinite(b.log_prob(x).numpy()).all()
+    near = np.array([1 - 1e-9, 0.5, 0.0])
+    u = _below_one(near, np.float32)
+    assert u.dtype == np.float32 and u[0] < 1 and u[1] == 0.5 and u[2] == 0.0
+    assert _below_one(np.array([-1.0]), np.float32, low=-0.5)[0] == -0.5
+
+
+@pytest.mark.torch
+def test_kl_is_infinite_where_q_has_no_mass():
+    torch = pytest.importorskip("torch")
+    td = torch.distributions
+    for p, q in (([0.5, 0.2, 0.0], [0.0, 0.7, 1.0]), ([1.0], [1.0])):
+        ours = kl_divergence(Bernoulli(probs=tr.tensor(p, dtype="float64")),
+                             Bernoulli(probs=tr.tensor(q, dtype="float64")))
+        theirs = td.kl_divergence(td.Bernoulli(probs=torch.tensor(p, dtype=torch.float64)),
+                                  td.Bernoulli(probs=torch.tensor(q, dtype=torch.float64)))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+    ours = kl_divergence(Categorical(probs=tr.tensor([[0.5, 0.5], [0.3, 0.7]])),
+                         Categorical(probs=tr.tensor([[1.0, 0.0], [0.5, 0.5]])))
+    theirs = td.kl_divergence(td.Categorical(probs=torch.tensor([[0.5, 0.5], [0.3, 0.7]])),
+                              td.Categorical(probs=torch.tensor([[1.0, 0.0], [0.5, 0.5]])))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    assert ours.numpy()[0] == np.inf
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_numbers_beside_integer_counts_go_to_their_device(device):
+    b = Binomial(tr.tensor([5, 7], device=device), probs=0.3)
+    assert b.probs.device == b.total_count.device == device
+    np.testing.assert_allclose(b.mean.numpy(), [1.5, 2.1], rtol=1e-6)
+
+
+def test_parameters_are_checked():
+    with pytest.raises(ValueError, match="Normal: loc must be a real number, not NaN"):
+        Normal(tr.tensor([0.0, float("nan")]), 1.0)
+    with pytest.raises(ValueError, match="StudentT: loc must be a real number, not NaN"):
+        StudentT(3.0, float("nan"), 1.0)
+    Normal(float("nan"), 1.0, validate_args=False)  # unchecked when asked
+    with pytest.raises(TypeError, match="subclasses of Distribution"):
+        tr.distributions.register_kl(Normal, int)

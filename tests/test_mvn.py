@@ -106,3 +106,24 @@ def test_errors_name_the_problem():
     with pytest.raises(ValueError, match=r"last axis must be the event \(3\)"):
         d.log_prob(tr.tensor(np.ones(2)))
     assert kl_divergence(d, d).item() == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.torch
+def test_mixed_dtypes_promote_as_torch():
+    """float32 parameters with a float64 value (and a float32 and a float64 distribution in
+    kl_divergence) compute in float64, as PyTorch's promotion."""
+    torch = pytest.importorskip("torch")
+    ours = MultivariateNormal(tr.zeros(2), covariance_matrix=tr.eye(2))
+    theirs = torch.distributions.MultivariateNormal(torch.zeros(2), torch.eye(2))
+    value = np.array([0.5, -1.0])
+    got = ours.log_prob(tr.tensor(value))
+    assert got.dtype == tr.float64
+    np.testing.assert_allclose(got.numpy(), theirs.log_prob(torch.tensor(value)).numpy(),
+                               rtol=1e-6)
+    wide = MultivariateNormal(tr.tensor(LOC[0]), scale_tril=tr.tensor(TRIL[0]))
+    assert kl_divergence(ours, MultivariateNormal(tr.zeros(2, dtype="float64"),
+                                                  covariance_matrix=tr.eye(2, dtype="float64"))
+                         ).item() == pytest.approx(0.0, abs=1e-7)
+    with pytest.raises(ValueError, match="loc must be real numbers, not NaN"):
+        MultivariateNormal(tr.tensor([0.0, float("nan"), 0.0]), scale_tril=tr.tensor(TRIL[0]))
+    assert wide.log_prob(tr.tensor(LOC[0], dtype="float32")).dtype == tr.float64

@@ -43,9 +43,9 @@ from .special import xlogy
 from .tensor import Tensor, tensor
 
 
-def _as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
+def _as_tensor(value: Any, like: Tensor | None = None, device: str | None = None) -> Tensor:
     """``value`` as a floating-point tensor (of ``like``'s dtype and device, for a number or an
-    integer tensor, or a narrower floating one)."""
+    integer tensor, or a narrower floating one; without ``like``, float32 on ``device``)."""
     if isinstance(value, Tensor):
         if value.dtype.kind == "f":  # widened to like's, as PyTorch's promotion would first
             wider = like is not None and like.dtype.itemsize > value.dtype.itemsize
@@ -53,7 +53,7 @@ def _as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
         return value.type_as(like) if like is not None else value.float()
     if like is not None:
         return tensor(value, dtype=like.dtype, device=like.device)
-    return tensor(value, dtype="float32")
+    return tensor(value, dtype="float32", device=device)
 
 
 def _params(name: str, **values: Any) -> tuple[list[Tensor], tuple[int, ...]]:
@@ -61,7 +61,9 @@ def _params(name: str, **values: Any) -> tuple[list[Tensor], tuple[int, ...]]:
     the first floating tensor among them), and that shape: the batch shape."""
     like = next((v for v in values.values() if isinstance(v, Tensor) and v.dtype.kind == "f"),
                 None)
-    ts = [_as_tensor(v, like) for v in values.values()]
+    # without a floating tensor, numbers go where an integer one is (a Binomial's counts)
+    device = next((v.device for v in values.values() if isinstance(v, Tensor)), None)
+    ts = [_as_tensor(v, like, device) for v in values.values()]
     try:
         shape = tuple(np.broadcast_shapes(*(t.shape for t in ts)))
     except ValueError:
@@ -90,6 +92,13 @@ def _shape(sample_shape: Any) -> tuple[int, ...]:
 
 def _host(t: Tensor) -> np.ndarray:
     return t.detach().numpy()
+
+
+def _below_one(u: np.ndarray, dtype: Any, low: float = 0.0) -> np.ndarray:
+    """Host draws ``u`` in [low, 1) cast to ``dtype``, kept there: the cast rounds draws within
+    half an ulp of 1 up to 1 itself (a float32 Uniform's high, log 0 in a Laplace)."""
+    u = np.asarray(u).astype(dtype)
+    return np.clip(u, np.asarray(low, dtype), np.nextafter(np.asarray(1, dtype), 0))
 
 
 def _drawn(values: Any, like: Tensor) -> Tensor:
@@ -493,6 +502,7 @@ class Normal(Distribution):
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         (self.loc, self.scale), shape = _params("Normal", loc=loc, scale=scale)
         super().__init__(shape, validate_args=validate_args)
+        self._check("loc", self.loc, self.loc == self.loc, "a real number, not NaN")
         self._check("scale", self.scale, self.scale > 0, "positive")
 
     @property
@@ -594,6 +604,7 @@ class Laplace(Distribution):
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         (self.loc, self.scale), shape = _params("Laplace", loc=loc, scale=scale)
         super().__init__(shape, validate_args=validate_args)
+        self._check("loc", self.loc, self.loc == self.loc, "a real number, not NaN")
         self._check("scale", self.scale, self.scale > 0, "positive")
 
     @property
@@ -616,8 +627,8 @@ class Laplace(Distribution):
         """loc - scale sign(u) log(1 - |u|), u uniform on (eps - 1, 1) (the inverse CDF; never
         log 0), differentiable in loc and scale."""
         eps = float(np.finfo(self.loc.dtype).eps)
-        u = _drawn(_random.generator().uniform(eps - 1, 1, self._extended_shape(sample_shape)),
-                   self.loc)
+        u = _drawn(_below_one(_random.generator().uniform(
+            eps - 1, 1, self._extended_shape(sample_shape)), self.loc.dtype, eps - 1), self.loc)
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 
     def log_prob(self, value: Any) -> Tensor:
@@ -648,6 +659,7 @@ class StudentT(Distribution):
                                                          scale=scale)
         super().__init__(shape, validate_args=validate_args)
         self._check("df", self.df, self.df > 0, "positive")
+        self._check("loc", self.loc, self.loc == self.loc, "a real number, not NaN")
         self._check("scale", self.scale, self.scale > 0, "positive")
 
     @property
@@ -828,7 +840,11 @@ class Beta(Distribution):
         shape = self._extended_shape(sample_shape)
         x = _random.generator().beta(np.broadcast_to(_host(self.concentration1), shape),
                                      np.broadcast_to(_host(self.concentration0), shape))
-        return _drawn(x, self.concentration1)
+        # a draw with a or b below 1 rounds to 0 or 1 often: kept inside (0, 1), as PyTorch,
+        # so that log_prob of a sample is finite
+        dt = self.concentration1.dtype
+        return _drawn(np.clip(x.astype(dt), np.finfo(dt).tiny,
+                              np.nextafter(np.asarray(1, dt), 0)), self.concentration1)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         raise self._missing("rsample", ": PyTorch's differentiates its sampler implicitly, "
@@ -882,7 +898,8 @@ class Uniform(Distribution):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         """low + u (high - low), u ~ U[0, 1), differentiable in low and high."""
-        u = _drawn(_random.generator().random(self._extended_shape(sample_shape)), self.low)
+        u = _drawn(_below_one(_random.generator().random(self._extended_shape(sample_shape)),
+                              self.low.dtype), self.low)
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value: Any) -> Tensor:
@@ -1075,6 +1092,7 @@ class MultivariateNormal(Distribution):
                              f"of the matrix {matrix.shape[:-2]} do not broadcast") from None
         n = loc.shape[-1]
         super().__init__(batch, (n,), validate_args=validate_args)
+        self._check("loc", loc, loc == loc, "real numbers, not NaN")
         if scale_tril is not None:
             on_diagonal = tensor(np.eye(n, dtype=bool), device=matrix.device)
             self._check("scale_tril", matrix, where(on_diagonal, matrix > 0, matrix.triu(1) == 0),
@@ -1138,6 +1156,9 @@ class MultivariateNormal(Distribution):
         from . import linalg
 
         L = self._unbroadcasted_scale_tril
+        if L.dtype != diff.dtype:  # the wider of the two, as PyTorch's promotion
+            L, diff = (L.type_as(diff), diff) if diff.dtype.itemsize > L.dtype.itemsize \
+                else (L, diff.type_as(L))
         batch = tuple(np.broadcast_shapes(diff.shape[:-1], L.shape[:-2]))
         z = linalg.solve_triangular(L.broadcast_to(batch + L.shape[-2:]),
                                     diff.broadcast_to(batch + diff.shape[-1:]).unsqueeze(-1),
@@ -1171,6 +1192,10 @@ def register_kl(type_p: type, type_q: type) -> Callable[[Callable[..., Tensor]],
                                                         Callable[..., Tensor]]:
     """A decorator that makes ``fn(p, q)`` the KL divergence of a ``type_p`` and a ``type_q``
     (subclasses included), as ``torch.distributions.kl.register_kl``."""
+    for t in (type_p, type_q):
+        if not (isinstance(t, type) and issubclass(t, Distribution)):
+            raise TypeError(f"register_kl: expected subclasses of Distribution, got {t!r}")
+
     def register(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
         _KL[type_p, type_q] = fn
         return fn
@@ -1203,6 +1228,9 @@ def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
         raise ValueError(f"kl_divergence: MultivariateNormals of different event shapes "
                          f"{p.event_shape} and {q.event_shape}")
     Lp, Lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    if Lp.dtype != Lq.dtype:  # the wider of the two, as PyTorch's promotion
+        Lp, Lq = (Lp.type_as(Lq), Lq) if Lq.dtype.itemsize > Lp.dtype.itemsize \
+            else (Lp, Lq.type_as(Lp))
     batch = tuple(np.broadcast_shapes(Lp.shape[:-2], Lq.shape[:-2]))
     sq = Lp.shape[-2:]
     m = linalg.solve_triangular(Lq.broadcast_to(batch + sq), Lp.broadcast_to(batch + sq),
@@ -1226,15 +1254,25 @@ def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
     return 0.5 * (ratio + ((p.loc - q.loc) / q.scale) ** 2 - 1 - ratio.log())
 
 
+def _masked_kl(t: Tensor, q_none: Tensor, p_none: Tensor) -> Tensor:
+    """A KL term: inf where q has no mass and p has some, 0 where p has none, as PyTorch's
+    (the logits of a probability 0 are clamped to a finite log eps, which would hide the
+    inf)."""
+    return where(p_none, 0.0, where(q_none, math.inf, t))
+
+
 @register_kl(Categorical, Categorical)
 def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Tensor:
-    return (p.probs * (p.logits - q.logits)).masked_fill(p.probs == 0, 0.0).sum(-1)
+    return _masked_kl(p.probs * (p.logits - q.logits), q.probs == 0, p.probs == 0).sum(-1)
 
 
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
-    return p.probs * (F.logsigmoid(p.logits) - F.logsigmoid(q.logits)) + \
-        (1 - p.probs) * (F.logsigmoid(-p.logits) - F.logsigmoid(-q.logits))
+    ones = _masked_kl(p.probs * (F.logsigmoid(p.logits) - F.logsigmoid(q.logits)),
+                      q.probs == 0, p.probs == 0)
+    zeros = _masked_kl((1 - p.probs) * (F.logsigmoid(-p.logits) - F.logsigmoid(-q.logits)),
+                       q.probs == 1, p.probs == 1)
+    return ones + zeros
 
 
 @register_kl(Binomial, Binomial)

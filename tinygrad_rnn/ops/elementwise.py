@@ -707,7 +707,8 @@ def lgamma_array(xp: Any, x: Any) -> Any:
         r = a - xp.rint(a)
         y = xp.where(reflect, _LOG_PI - xp.log(xp.abs(xp.sin(math.pi * r))) - y, y)
         y = xp.where((a <= 0) & (a == xp.floor(a)), math.inf, y)
-    return y.reshape(x.shape).astype(x.dtype, copy=False)
+        # (a float32 result past float32's range is inf, as it should be, without a warning)
+        return y.reshape(x.shape).astype(x.dtype, copy=False)
 
 
 class Lgamma(Function):
