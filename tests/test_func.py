@@ -181,3 +181,91 @@ def test_jacrev_of_a_tensor_returned_twice_matches_torch():
         return y, y
 
     _same(TRF.jacrev(twice)(tr.tensor(X)), torch.func.jacrev(twice)(torch.tensor(X)))
+
+
+@pytest.mark.torch
+def test_transforms_compose_with_outer_differentiation_as_torch():
+    """A transform whose result is differentiated again (by an outer transform in another
+    argument, through a closure, or by plain autograd) records its backward; under no_grad it
+    still computes; a fused recurrent layer's parameters, as they are, still work."""
+    torch = pytest.importorskip("torch")
+    TF = torch.func
+    x0, y0 = np.array([0.5, -1.0, 2.0]), np.array([1.0, 2.0, -0.5])
+
+    def closure(grad):
+        return lambda y: grad(lambda x: (x * y).sum() ** 2)(x0_(grad)).sum()
+
+    def x0_(grad):
+        return tr.tensor(x0) if grad is TRF.grad else torch.tensor(x0)
+
+    _same(TRF.grad(closure(TRF.grad))(tr.tensor(y0)),
+          TF.grad(closure(TF.grad))(torch.tensor(y0)))
+
+    def f(x, y):
+        return (x.sin() * y).sum() ** 2
+
+    _same(TRF.jacrev(TRF.grad(f, 0), 1)(tr.tensor(x0), tr.tensor(y0)),
+          TF.jacrev(TF.grad(f, 0), 1)(torch.tensor(x0), torch.tensor(y0)))
+    w = tr.tensor(y0, requires_grad=True)  # plain autograd through a closure
+    g = TRF.grad(lambda a: (a * w).sum() ** 2)(tr.tensor(x0))
+    assert g.requires_grad
+    (dw,) = tr.autograd.grad(g.sum(), w)
+    wt = torch.tensor(y0, requires_grad=True)
+    (dwt,) = torch.autograd.grad(TF.grad(lambda a: (a * wt).sum() ** 2)(
+        torch.tensor(x0)).sum(), wt)
+    np.testing.assert_allclose(dw.numpy(), dwt.numpy(), rtol=1e-12)
+    lin = nn.Linear(3, 1, dtype="float64")
+    xs = tr.tensor(np.arange(6.0).reshape(2, 3))
+    with tr.no_grad():
+        g = TRF.vmap(TRF.grad(lambda p, x: TRF.functional_call(lin, p, (x[None],)).sum()),
+                     in_dims=(None, 0))(dict(lin.named_parameters()), xs)
+    np.testing.assert_allclose(g["weight"].numpy().ravel(), np.arange(6.0))
+    lstm = nn.LSTM(3, 4, batch_first=True, dtype="float64")
+    g = TRF.grad(lambda p, x: TRF.functional_call(lstm, p, (x[None],))[0].sum())(
+        dict(lstm.named_parameters()), tr.ones(5, 3, dtype="float64"))
+    assert g["weight_hh_l0"].shape == (16, 4)
+
+
+@pytest.mark.torch
+def test_vmap_out_dims_none_nan_and_argument_checks():
+    torch = pytest.importorskip("torch")
+
+    def f(a, b):
+        return b * 2
+
+    _same(TRF.vmap(f, in_dims=(0, None), out_dims=None)(tr.ones(4, 5), tr.ones(5)),
+          torch.func.vmap(f, in_dims=(0, None), out_dims=None)(torch.ones(4, 5),
+                                                                torch.ones(5)))
+    with pytest.raises(ValueError, match="out_dims None for output 0, but it differs"):
+        TRF.vmap(lambda a: a * 2, out_dims=None)(tr.ones(4, 5) * tr.arange(4.0)[:, None])
+    # zeros for what does not reach the output, NaN and inf inputs included
+    _same(TRF.jacrev(lambda a: a * 2)(tr.tensor([1.0, np.nan])),
+          torch.func.jacrev(lambda a: a * 2)(torch.tensor([1.0, np.nan])))
+    with pytest.raises(ValueError, match="names an argument twice"):
+        TRF.grad(lambda a, b: (a * b).sum(), argnums=(0, 0))(tr.ones(2), tr.ones(2))
+    with pytest.raises(ValueError, match=r"has_aux=True the function must return a tuple"):
+        TRF.grad(lambda a: a[:2] * 1, has_aux=True)(tr.ones(3))
+    with pytest.raises(ValueError, match="mapped axis has size 0"):
+        TRF.vmap(lambda a: a * 2)(tr.zeros(0, 3))
+
+
+@pytest.mark.torch
+def test_functional_call_tied_strict_and_parametrized_names_as_torch():
+    from tinygrad_rnn.nn.utils import parametrizations
+
+    emb = nn.Embedding(5, 3, dtype="float64")
+    head = nn.Linear(3, 5, bias=False, dtype="float64")
+    head.weight = emb.weight
+    model = nn.Sequential(emb, head)
+    w = tr.ones(5, 3, dtype="float64")
+    out = TRF.functional_call(model, {"0.weight": w}, (tr.tensor([1]),), strict=True)
+    np.testing.assert_allclose(out.numpy(), 3 * np.ones((1, 5)))
+    with pytest.raises(ValueError, match="are tied .* but given different values"):
+        TRF.functional_call(model, {"0.weight": w, "1.weight": w * 2}, (tr.tensor([1]),))
+    lin = parametrizations.orthogonal(nn.Linear(3, 3, bias=False, dtype="float64"))
+    eye = tr.eye(3, dtype="float64") * 2
+    x = tr.tensor([[1.0, 2.0, 3.0]], dtype="float64")
+    np.testing.assert_allclose(TRF.functional_call(lin, {"weight": eye}, (x,)).numpy(),
+                               [[2.0, 4.0, 6.0]])
+    W = lin.weight.numpy()  # the parametrization again afterwards
+    np.testing.assert_allclose(W @ W.T, np.eye(3), atol=1e-12)

@@ -50,6 +50,15 @@ def _call(name: str, func: Callable[..., Any], inputs: tuple[Tensor, ...]
     return _as_tuple(name, "the function's output", out)
 
 
+def _zeros(x: Tensor) -> Tensor:
+    """Zeros like x (not x * 0, which keeps x's NaN and inf)."""
+    return Tensor._wrap(x._dev.xp.zeros(x.shape, dtype=x.dtype), x._dev)
+
+
+def _ones(x: Tensor) -> Tensor:
+    return Tensor._wrap(x._dev.xp.ones(x.shape, dtype=x.dtype), x._dev)
+
+
 def _grads(name: str, outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...],
            grad_outputs: tuple[Tensor, ...], create_graph: bool, strict: bool
            ) -> tuple[Tensor, ...]:
@@ -67,7 +76,7 @@ def _grads(name: str, outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...],
             if strict:
                 raise RuntimeError(f"autograd.functional.{name}: input {k} does not reach the "
                                    "outputs (strict=True)")
-            g = x.detach() * 0
+            g = _zeros(x)
         res.append(g if create_graph else g.detach())
     return tuple(res)
 
@@ -79,7 +88,7 @@ def _vectors(name: str, v: Any, like: tuple[Tensor, ...], what: str) -> tuple[Te
         if len(like) != 1 or like[0].numel() != 1:
             raise ValueError(f"autograd.functional.{name}: v can be left out only when the "
                              f"{what} is a single tensor of one element")
-        return (like[0].detach() * 0 + 1,)
+        return (_ones(like[0]),)
     _, vs = _as_tuple(name, "v", v)
     if len(vs) != len(like) or any(a.shape != b.shape for a, b in zip(vs, like)):
         raise ValueError(f"autograd.functional.{name}: v must match the {what}'s shapes "
@@ -116,14 +125,14 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     ins = _prepare(ins, create_graph)
     vs = _vectors("jvp", v, ins, "input")
     out_tuple, outs = _call("jvp", func, ins)
-    us = tuple(o.detach() * 0 + 0 for o in outs)
+    us = tuple(_zeros(o) for o in outs)
     us = tuple(u.requires_grad_() for u in us)
     gs = _grads("jvp", outs, ins, us, True, strict)
     with enable_grad():
         total = sum(((g * w).sum() for g, w in zip(gs, vs) if g.requires_grad),
-                    start=outs[0].detach().sum() * 0)
-    res = _grads("jvp", (total,), us, (total.detach() * 0 + 1,), create_graph, strict) \
-        if total.requires_grad else tuple(u.detach() * 0 for u in us)
+                    start=_zeros(outs[0]).sum())
+    res = _grads("jvp", (total,), us, (_ones(total),), create_graph, strict) \
+        if total.requires_grad else tuple(_zeros(u) for u in us)
     return _out(out_tuple, _detach(outs, create_graph)), _out(out_tuple, res)
 
 
@@ -137,10 +146,10 @@ def _jacobian_blocks(name: str, outs: tuple[Tensor, ...], ins: tuple[Tensor, ...
     for at, out in enumerate(outs):
         rows: list[tuple[Tensor, ...]] = []
         for i in range(out.numel()):
-            onehot = out.detach().reshape(-1) * 0
+            onehot = _zeros(out).reshape(-1)
             onehot[i] = 1
             # by position: a function may return one tensor twice
-            gos = tuple(onehot.reshape(out.shape) if k == at else o.detach() * 0
+            gos = tuple(onehot.reshape(out.shape) if k == at else _zeros(o)
                         for k, o in enumerate(outs))
             rows.append(_grads(name, outs, ins, gos, create_graph, strict))
         per_input = []
@@ -148,7 +157,7 @@ def _jacobian_blocks(name: str, outs: tuple[Tensor, ...], ins: tuple[Tensor, ...
             if rows:
                 j = stack([r[k] for r in rows], 0)
             else:  # an empty output: an empty Jacobian
-                j = x.detach().reshape(1, *x.shape)[:0] * 0
+                j = _zeros(x).reshape(1, *x.shape)[:0]
             per_input.append(j.reshape(*out.shape, *x.shape))
         blocks.append(per_input)
     return blocks
@@ -184,7 +193,7 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
         if len(outs) != 1 or outs[0].numel() != 1:
             raise ValueError("autograd.functional.hessian: the function must return a single "
                              f"tensor of one element, got shapes {[o.shape for o in outs]}")
-        return _grads("hessian", outs, xs, (outs[0].detach() * 0 + 1,), True, strict)
+        return _grads("hessian", outs, xs, (_ones(outs[0]),), True, strict)
 
     h = jacobian(gradient, ins, create_graph, strict, vectorize, outer_jacobian_strategy)
     return h if in_tuple else h[0][0]
@@ -200,7 +209,7 @@ def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     if len(outs) != 1 or outs[0].numel() != 1:
         raise ValueError("autograd.functional.vhp: the function must return a single tensor "
                          f"of one element, got shapes {[o.shape for o in outs]}")
-    gs = _grads("vhp", outs, ins, (outs[0].detach() * 0 + 1,), True, strict)
+    gs = _grads("vhp", outs, ins, (_ones(outs[0]),), True, strict)
     res = _grads("vhp", gs, ins, vs, create_graph, strict)
     return _detach(outs, create_graph)[0], _out(in_tuple, res)
 

@@ -21,11 +21,12 @@ and stacks the results (the same values, without the vectorised speed), and ``ja
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from . import autograd_functional as _af
-from .autograd import enable_grad
+from .autograd import enable_grad, is_grad_enabled, toposort
 from .autograd import grad as _grad
 from .tensor import Tensor
 
@@ -85,29 +86,62 @@ def _detached(tree: Any) -> Any:
 
 def _argnums(where: str, argnums: int | tuple[int, ...], n: int) -> tuple[int, ...]:
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    if not nums or any(not isinstance(a, int) or not -n <= a < n for a in nums):
+    if not nums or any(isinstance(a, bool) or not isinstance(a, int) or not -n <= a < n
+                       for a in nums):
         raise ValueError(f"func.{where}: argnums {argnums!r} out of range for {n} positional "
                          "arguments")
-    return tuple(a % n for a in nums)
+    nums = tuple(a % n for a in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"func.{where}: argnums {argnums!r} names an argument twice; each "
+                         "must be unique")
+    return nums
 
 
-def _track(leaves: list[Tensor]) -> tuple[list[Tensor], bool]:
-    """Tensors to differentiate with respect to, and whether an outer transform (or the
-    caller) is differentiating these inputs already: then the backward is recorded too."""
-    nested = any(x.requires_grad for x in leaves)
-    return [x * 1 if x.requires_grad else x.detach().requires_grad_() for x in leaves], nested
+def _pair(where: str, out: Any, has_aux: bool) -> tuple[Any, Any]:
+    """(output, aux): with ``has_aux`` the function must return that pair."""
+    if not has_aux:
+        return out, None
+    if not isinstance(out, tuple) or len(out) != 2:
+        raise ValueError(f"func.{where}: with has_aux=True the function must return a tuple "
+                         f"(output, aux), got {type(out).__name__}")
+    return out
+
+
+_DEPTH = [0]  # how many transforms are running their function now (grad inside grad, ...)
+# the leaves transforms made (not the user's), by id: a Tensor's == is elementwise
+_MADE: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
+
+
+def _graph(outputs: Sequence[Tensor]) -> list[Any]:
+    """The ops behind ``outputs``, each once."""
+    seen, order = set(), []
+    for o in outputs:
+        if isinstance(o, Tensor) and o._ctx is not None and id(o._ctx) not in seen:
+            for fn in toposort(o._ctx):
+                if id(fn) not in seen:
+                    seen.add(id(fn))
+                    order.append(fn)
+    return order
 
 
 class _Tracked:
     """The arguments a transform differentiates (``nums``, each a tensor or a nest of them)
-    replaced by fresh leaves (``_track``) in ``args``, and ``nests`` to regroup one value per
-    leaf into those arguments' nests."""
+    as tensors to differentiate with respect to, in ``args``; ``nests`` regroups one value per
+    leaf into those arguments' nests; ``record`` says whether the transform records its own
+    backward, so that what it returns can be differentiated again (by an outer transform, or
+    by autograd in the tensors the function closes over)."""
 
     def __init__(self, where: str, args: tuple[Any, ...], nums: Sequence[int]) -> None:
+        self.grad_on = is_grad_enabled()  # under no_grad, nothing outside is differentiated
+        self.outer = _DEPTH[0] > 0
         self.args = list(args)
         self.flats = [_flatten(self.args[a]) for a in nums]
-        self.leaves, self.nested = _track([x for f, _ in self.flats
-                                           for x in _tensors(where, f)])
+        given = [x for f, _ in self.flats for x in _tensors(where, f)]
+        self.connected = self.grad_on and any(x.requires_grad for x in given)
+        with enable_grad():  # a transform computes its gradient under no_grad too
+            self.leaves = [x * 1 if x.requires_grad and self.grad_on
+                           else x.detach().requires_grad_() for x in given]
+        _MADE.update((id(x), x) for x in self.leaves if x._ctx is None)
         for a, nest in zip(nums, self.nests(self.leaves)):
             self.args[a] = nest
 
@@ -117,6 +151,31 @@ class _Tracked:
             out.append(rebuild(list(per_leaf[i:i + len(flat)])))
             i += len(flat)
         return out
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """The function's call: recorded (whatever the grad mode), as one transform deeper."""
+        _DEPTH[0] += 1
+        try:
+            with enable_grad():
+                yield
+        finally:
+            _DEPTH[0] -= 1
+
+    def record(self, outputs: Sequence[Tensor]) -> bool:
+        """Whether to record the backward: with grad mode on at the call, when an outer
+        transform runs, an argument was being differentiated already, or the outputs reach
+        another tensor that requires grad (a parameter the function closes over). Not where
+        an op has no derivative of its own (a fused recurrent layer) and no outer transform
+        needs one: the gradient is right, and nothing could differentiate it again."""
+        if not self.grad_on:
+            return False
+        ops = _graph(outputs)
+        if not (self.outer or self.connected):
+            if not any(p._ctx is None and p.requires_grad and _MADE.get(id(p)) is not p
+                       for fn in ops for p in (fn.parents or ())):
+                return False
+        return self.outer or all(fn.differentiable_backward for fn in ops)
 
 
 # ---- grad, grad_and_value, vjp ------------------------------------------------------------
@@ -130,21 +189,22 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 
     def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         t = _Tracked("grad", args, _argnums("grad", argnums, len(args)))
-        tracked, nested = t.leaves, t.nested
-        with enable_grad():
+        with t.running():
             out = func(*t.args, **kwargs)
-        value, aux = (out if has_aux else (out, None))
+        value, aux = _pair("grad", out, has_aux)
         if not isinstance(value, Tensor) or value.numel() != 1:
             raise ValueError("func.grad: the function must return a tensor of one element"
                              + (" (and its aux)" if has_aux else "") + ", got "
                              + (f"shape {value.shape}" if isinstance(value, Tensor)
                                 else type(value).__name__))
+        tracked, nested = t.leaves, t.record([value])
         if value.requires_grad:
-            gs = _grad(value, tracked, retain_graph=nested, create_graph=nested,
-                       allow_unused=True)
+            with enable_grad():
+                gs = _grad(value, tracked, retain_graph=nested, create_graph=nested,
+                           allow_unused=True)
         else:
             gs = (None,) * len(tracked)
-        gs = [x.detach() * 0 if g is None else g if nested else g.detach()
+        gs = [_af._zeros(x) if g is None else g if nested else g.detach()
               for x, g in zip(tracked, gs)]
         grads = t.nests(gs)
         result = grads[0] if isinstance(argnums, int) else tuple(grads)
@@ -172,12 +232,12 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     """(func(*primals), vjp_fn), as ``torch.func.vjp``: ``vjp_fn(cotangents)`` (a nest like
     the output) returns one vector-Jacobian product per primal, as a tuple."""
     t = _Tracked("vjp", primals, range(len(primals)))
-    tracked, nested = t.leaves, t.nested
-    with enable_grad():
+    with t.running():
         out = func(*t.args)
-    value, aux = (out if has_aux else (out, None))
+    value, aux = _pair("vjp", out, has_aux)
     outs, out_rebuild = _flatten(value)
     _tensors("vjp", outs)
+    tracked, nested = t.leaves, t.record(outs)
 
     def vjp_fn(cotangents: Any) -> tuple[Any, ...]:
         cts, _ = _flatten(cotangents)
@@ -204,18 +264,19 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
 
     def wrapped(*args: Any) -> Any:
         t = _Tracked("jacrev", args, _argnums("jacrev", argnums, len(args)))
-        with enable_grad():
+        with t.running():
             out = func(*t.args)
-        value, aux = (out if has_aux else (out, None))
+        value, aux = _pair("jacrev", out, has_aux)
         outs, out_rebuild = _flatten(value)
         _tensors("jacrev", outs)
+        nested = t.record(outs)
         blocks = []
-        for row in _af._jacobian_blocks("jacrev", tuple(outs), tuple(t.leaves), t.nested,
+        for row in _af._jacobian_blocks("jacrev", tuple(outs), tuple(t.leaves), nested,
                                         False):
             parts = t.nests(row)
             blocks.append(parts[0] if isinstance(argnums, int) else tuple(parts))
         jac = out_rebuild(blocks)
-        return (jac, aux if t.nested else _detached(aux)) if has_aux else jac
+        return (jac, aux if nested else _detached(aux)) if has_aux else jac
 
     return wrapped
 
@@ -276,6 +337,9 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0,
         if size is None:
             raise ValueError("func.vmap: at least one argument must be mapped (in_dims all "
                              "None)")
+        if size == 0:
+            raise ValueError("func.vmap: the mapped axis has size 0; there is nothing to call "
+                             "the function on here")
         results = []
         for i in range(size):
             call = [rebuild([x if d is None else x.select(d, i) for x, d in zip(leaves, ds)])
@@ -292,7 +356,15 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0,
             column = [f[m] for f in flats]
             if not all(isinstance(c, Tensor) for c in column):
                 raise TypeError("func.vmap: the function must return Tensors (or nests of them)")
-            outs.append(stack(column, 0 if d is None else d))
+            if d is None:  # not mapped: the same tensor from every call, returned once
+                first = column[0].detach().numpy()
+                if any(c.shape != column[0].shape or not (c.detach().numpy() == first).all()
+                       for c in column[1:]):
+                    raise ValueError(f"func.vmap: out_dims None for output {m}, but it differs "
+                                     "from one index of the mapped axis to another")
+                outs.append(column[0])
+            else:
+                outs.append(stack(column, d))
         return rebuild_out(outs)
 
     return wrapped
@@ -305,7 +377,8 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0,
 def _swapped(module: Any, values: dict[str, Any]) -> Iterator[None]:
     """``module``'s parameters and buffers named in ``values`` (dotted names) replaced by
     those tensors for the duration, then put back, whatever happens."""
-    saved = []
+    saved: list[tuple[Any, Any, Any]] = []
+    cache: list[tuple[tuple[int, str], Any]] = []
     try:
         for name, v in values.items():
             *path, leaf = name.split(".")
@@ -317,12 +390,24 @@ def _swapped(module: Any, values: dict[str, Any]) -> Iterator[None]:
                     saved.append((table, leaf, table[leaf]))
                     table[leaf] = v
                     break
-            else:
-                raise KeyError(leaf)
-        yield
+            else:  # a parametrized tensor: served from parametrize's cache meanwhile
+                cache.append(((id(owner), leaf), v))
+        with contextlib.ExitStack() as stack:
+            if cache:
+                from .nn.utils import parametrize
+
+                stack.enter_context(parametrize.cached())
+                assert parametrize._cache is not None
+                for key, v in cache:
+                    saved.append((parametrize._cache, key, parametrize._cache.get(key)))
+                    parametrize._cache[key] = v
+            yield
     finally:
         for table, leaf, old in reversed(saved):
-            table[leaf] = old
+            if old is None and isinstance(leaf, tuple):
+                table.pop(leaf, None)
+            else:
+                table[leaf] = old
 
 
 def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = (),
@@ -344,24 +429,38 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = ()
         values.update(d)
     own = dict(module.state_dict(keep_vars=True))  # a shared tensor under each of its names
     own.update(dict(module.named_buffers()))  # the non-persistent buffers too
-    unknown = [k for k in values if k not in own]
+    computed = _parametrized_names(module)  # (their values may be given too, as PyTorch's)
+    unknown = [k for k in values if k not in own and k not in computed]
     if unknown:
         raise ValueError(f"func.functional_call: {type(module).__name__} has no parameter or "
                          f"buffer {unknown[0]!r}")
-    if strict:
-        missing = [k for k in own if k not in values]
-        if missing:
-            raise ValueError(f"func.functional_call: strict=True and missing {missing}")
     if tie_weights:  # a shared tensor given under one name serves all its names
         by_id: dict[int, list[str]] = {}
         for k, t in own.items():
             by_id.setdefault(id(t), []).append(k)
         for names in by_id.values():
             given = [k for k in names if k in values]
+            if len({id(values[k]) for k in given}) > 1:
+                raise ValueError(f"func.functional_call: {given} are tied (one tensor) but given "
+                                 "different values; give one, or pass tie_weights=False")
             for k in names:
                 if given and k not in values:
                     values[k] = values[given[0]]
+    if strict:
+        missing = [k for k in own if k not in values]
+        if missing:
+            raise ValueError(f"func.functional_call: strict=True and missing {missing}")
     args = args if isinstance(args, tuple) else (args,)
     with _swapped(module, values):
         return module(*args, **(kwargs or {}))
 
+
+
+def _parametrized_names(module: Any) -> set[str]:
+    """The dotted names of the parametrized tensors of ``module`` and its submodules."""
+    names = set()
+    for prefix, m in module.named_modules():
+        plists = m.__dict__.get("_modules", {}).get("parametrizations")
+        for name in (plists._modules if plists is not None else ()):
+            names.add(f"{prefix}.{name}" if prefix else name)
+    return names
