@@ -967,8 +967,8 @@ def test_deterministic_and_threads_are_recorded(_restore_flags):
     with pytest.raises(TypeError, match="bools"):
         tr.use_deterministic_algorithms("yes")
     assert tr.get_num_threads() >= 1
-    tr.set_num_threads(3)
-    assert tr.get_num_threads() == 3
+    tr.set_num_threads(1)
+    assert tr.get_num_threads() == 1
     with pytest.raises(ValueError, match=">= 1"):
         tr.set_num_threads(0)
 
@@ -981,6 +981,16 @@ def test_set_num_threads_limits_numpys_blas(_restore_flags):
     tr.set_num_threads(1)
     assert all(i["num_threads"] == 1 for i in threadpoolctl.threadpool_info()
                if i["user_api"] == "blas")
+    assert tr.get_num_threads() == 1  # what the BLAS uses, as threadpoolctl reads it
+
+
+def test_a_command_run_from_python_leaves_the_threads_as_they_were(tmp_path):
+    from tinygrad_rnn import cli
+
+    before = tr.get_num_threads()
+    assert cli.main(["gradflow", "--T", "3", "--hidden", "2", "--batch", "2", "--quiet",
+                     "--out", str(tmp_path)]) == 0
+    assert tr.get_num_threads() == before
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -257,11 +257,13 @@ def test_everyday_pytorch_idioms():
 
 
 @pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Creating a tensor from a list of numpy.ndarrays")
 def test_tensor_from_lists_of_numpy_scalars_takes_torchs_dtype():
     """Python floats give the default float32; a NumPy scalar in a list keeps its dtype
     (float64 included), as PyTorch's inference."""
     torch = pytest.importorskip("torch")
     for data in ([np.float64(1.0)], [1.0, np.float64(2)], [[np.float64(1)], [2.0]],
                  (np.float64(1), 2.0), [np.float32(1.0)], [np.float16(1)], [np.int32(1)],
-                 [np.int64(1), 2], [np.bool_(True)], [1.0, 2.0], 3.0, np.float64(1.0)):
+                 [np.int64(1), 2], [np.bool_(True)], [1.0, 2.0], 3.0, np.float64(1.0),
+                 [np.array([1.0, 2.0])], [np.array([1.0], dtype=np.float32)]):
         assert str(tr.tensor(data).dtype) == str(torch.tensor(data).dtype).split(".")[1]

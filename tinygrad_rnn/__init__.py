@@ -374,8 +374,14 @@ def set_num_threads(n: builtins.int) -> None:
 
 
 def get_num_threads() -> builtins.int:
-    """The number ``set_num_threads`` set (the number of CPUs until then)."""
-    return _NUM_THREADS[0]
+    """The number of threads NumPy's BLAS uses (as threadpoolctl finds it), else the number
+    ``set_num_threads`` set (the number of CPUs until then)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return _NUM_THREADS[0]
+    found = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+    return builtins.int(builtins.max(found)) if found else _NUM_THREADS[0]
 
 
 def as_tensor(data: Any, dtype: Any = None, device: str | None = None) -> Tensor:

@@ -11,6 +11,7 @@ Results go to the output folder: metrics as CSV and JSON, plots as PNG (with mat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -18,7 +19,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -459,17 +460,30 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+@contextlib.contextmanager
+def _blas_threads(n: int | None) -> Iterator[None]:
+    """NumPy's BLAS on ``n`` threads while a command runs, then as it was (a command run
+    from Python, as the tests do, leaves the caller's setting alone)."""
+    if n is None:
+        yield
+        return
+    if n < 1:
+        raise ValueError(f"--threads must be at least 1, got {n}")
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # nothing to limit with: as set_num_threads, the number is not used
+        yield
+        return
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; bad input ends with a one-line message and exit status 1."""
     args = parser().parse_args(argv)
     try:
-        if getattr(args, "threads", None) is not None:
-            if args.threads < 1:
-                raise ValueError(f"--threads must be at least 1, got {args.threads}")
-            from . import set_num_threads
-
-            set_num_threads(args.threads)
-        return args.func(args)
+        with _blas_threads(getattr(args, "threads", None)):
+            return args.func(args)
     except ex.SettingError as e:  # named by its flag, not by the Python field
         print(f"tinygrad-rnn {args.command}: error: {e.render(_flag)}", file=sys.stderr)
         return 1

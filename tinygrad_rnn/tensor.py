@@ -3207,9 +3207,10 @@ def _array_device(data: Any) -> Device | None:
 
 
 def _holds_float64(data: Any) -> bool:
-    """Whether nested lists or tuples hold a NumPy float64 scalar (PyTorch then makes a
-    float64 tensor, as from a float64 array)."""
-    if isinstance(data, np.float64):
+    """Whether nested lists or tuples hold a NumPy float64 scalar or array (PyTorch then makes
+    a float64 tensor, as from a float64 array)."""
+    if isinstance(data, np.float64) or (isinstance(data, np.ndarray)
+                                        and data.dtype == np.float64):
         return True
     if isinstance(data, (list, tuple)):
         return any(_holds_float64(d) for d in data)

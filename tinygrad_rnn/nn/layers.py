@@ -133,7 +133,8 @@ class Embedding(_Table):
         values and gets no gradient. On the tensor's device with its dtype unless given."""
         if isinstance(embeddings, Tensor):
             host, where = embeddings.numpy(), embeddings.device
-        elif isinstance(embeddings, (list, tuple)):  # as tr.tensor takes them: float32
+        elif isinstance(embeddings, (list, tuple)):  # as tr.tensor (and torch.tensor) read
+            # them: Python floats float32, NumPy float64 scalars or rows float64
             host, where = tensor(embeddings).numpy(), "cpu"
         else:
             host, where = np.asarray(host_array(embeddings)), "cpu"
