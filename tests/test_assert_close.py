@@ -72,6 +72,11 @@ def test_assert_close_takes_pytorchs_keywords():
     with pytest.raises(TypeError, match=r"the types differ\[1\]: Tensor and float"):
         assert_close([tr.ones(1), tr.ones(1)], [tr.ones(1), 1.0], allow_subclasses=False)
     assert_close([tr.ones(1)], [tr.ones(1)], allow_subclasses=False)
+    # containers are not leaves: a list against a tuple, a dict against an OrderedDict pass
+    from collections import OrderedDict
+
+    assert_close([tr.ones(1)], (tr.ones(1),), allow_subclasses=False)
+    assert_close({"a": tr.ones(1)}, OrderedDict(a=tr.ones(1)), allow_subclasses=False)
     x = tr.tensor(np.arange(6.0).reshape(2, 3))
     assert_close(x.T, tr.tensor(x.T.numpy()))  # the same values, laid out otherwise
     assert_close(x.T, tr.tensor(np.arange(6.0).reshape(2, 3)).T, check_stride=True)

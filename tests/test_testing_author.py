@@ -153,7 +153,7 @@ def test_gradcheck_takes_pytorchs_keywords():
 
 
 @pytest.mark.parametrize("check, flag, value, why", [
-    (gradcheck, "check_batched_grad", True, "no vmap"),
+    (gradcheck, "check_batched_grad", True, "no vectorised vmap"),
     (gradcheck, "check_forward_ad", True, "no forward-mode AD"),
     (gradcheck, "check_backward_ad", False, "reverse mode is the only one"),
     (gradcheck, "masked", True, "no sparse or masked tensors"),
@@ -267,9 +267,10 @@ def test_gradcheck_says_a_forward_is_not_deterministic(fast_mode):
 
 
 def test_gradcheck_says_a_backward_is_not_deterministic():
-    with pytest.raises(GradcheckError, match=r"backward is not deterministic: two backward "
-                                             "passes with the same upstream gradient give input 0 "
-                                             "gradients that differ by"):
+    with pytest.raises(GradcheckError, match=r"NoisyBackward.backward is not deterministic or "
+                                             r"not reentrant: called twice with the same "
+                                             r"upstream gradient, it gives input 0 gradients "
+                                             r"that differ by"):
         gradcheck(NoisyBackward.apply, [t(X)])
     assert gradcheck(NoisyBackward.apply, [t(X)], nondet_tol=1e-9)
     assert gradgradcheck(lambda a: a.tanh(), [t(X)], nondet_tol=1e-7)
@@ -342,3 +343,41 @@ def test_arrays_refuse_impossible_requests_at_once(kwargs, message):
     if "away_from" in kwargs:  # the operands of a binary op too, before any is drawn
         with pytest.raises(ValueError, match=message):
             tst.broadcastable_tensors(2, **kwargs)
+
+
+class CubeCountingCalls(Cube):
+    """Right the first time, but changes an attribute it reads: not reentrant."""
+
+    def forward(self, x: Any) -> Any:
+        self.k = 3.0
+        return super().forward(x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        out = self.k * gy * x * x
+        self.k *= 2
+        return out
+
+
+class CubeFlippingItsMask(Cube):
+    """Keeps an array in an attribute of its own (not in ``saved``) and changes it."""
+
+    def forward(self, x: Any) -> Any:
+        self.scale = x * 0 + 3
+        return super().forward(x)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        out = self.scale * gy * x * x
+        self.scale *= 2
+        return out
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_state_changed_in_backward_is_caught(device):
+    x = t(X, device)
+    with pytest.raises(GradcheckError, match="CubeCountingCalls.backward is not deterministic "
+                                             "or not reentrant"):
+        gradcheck(CubeCountingCalls.apply, [x])
+    with pytest.raises(GradcheckError, match="CubeFlippingItsMask.backward mutated an array"):
+        gradcheck(CubeFlippingItsMask.apply, [x])

@@ -31,8 +31,9 @@ def assert_close(actual: Any, expected: Any, *, allow_subclasses: bool = True,
     (float32: 1.3e-6 and 1e-5; float64: 1e-7 and 1e-7; integers: exact).
 
     ``msg`` replaces the message, or, if callable, makes it from the generated one (as
-    PyTorch's). ``allow_subclasses=False`` also asks for the same type on both sides: a Tensor
-    and an array, or a list and a tuple, are then a TypeError. ``check_stride=True`` also
+    PyTorch's). ``allow_subclasses=False`` also asks for the same type of each pair of leaves:
+    a Tensor and an array are then a TypeError (a list against a tuple is still compared
+    element by element, as PyTorch's). ``check_stride=True`` also
     compares two tensors' ``stride()``; ``check_layout`` is accepted (every tensor here is
     dense)."""
     if (rtol is None) != (atol is None):
@@ -44,7 +45,9 @@ def assert_close(actual: Any, expected: Any, *, allow_subclasses: bool = True,
 def _compare(a: Any, b: Any, where: str, rtol: float | None, atol: float | None,
              equal_nan: bool, check_dtype: bool, check_device: bool, msg: Msg,
              allow_subclasses: bool = True, check_stride: bool = False) -> None:
-    if not allow_subclasses and type(a) is not type(b):  # a TypeError, as PyTorch's
+    containers = isinstance(b, (Mapping, Sequence)) and not isinstance(b, str)
+    if not allow_subclasses and not containers and type(a) is not type(b):  # as PyTorch's:
+        # the leaves' types (a list against a tuple, dict against OrderedDict is fine)
         raise TypeError(f"assert_close: the types differ{where}: {type(a).__name__} and "
                         f"{type(b).__name__} (allow_subclasses=False)")
     if a is None or b is None:

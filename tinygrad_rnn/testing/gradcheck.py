@@ -49,7 +49,7 @@ from ..tensor import Function, Tensor, tensor
 FULL_MODE_LIMIT = 4096  # full mode while (input elements) * (output elements) is at most this
 
 # PyTorch's keywords with no switch of their own here: (values accepted, why others are not)
-_NO_VMAP = "there is no vmap here to batch gradients with"
+_NO_VMAP = "there is no vectorised vmap here to batch gradients with (tr.func.vmap loops)"
 _NO_FORWARD_AD = "there is no forward-mode AD here; reverse mode is what is checked"
 _TORCH_FLAGS: dict[str, tuple[tuple[Any, ...], str]] = {
     "check_grad_dtypes": ((False, True), ""),  # always checked (and check_dtype does more)
@@ -269,11 +269,13 @@ def _check_ops(c: _Checker, check_undefined_grad: bool) -> None:
         gys = [dev.to_device(c.rng.standard_normal(op.shapes[k]).astype(dt))
                if dt.kind == "f" else None for k, dt in enumerate(dtypes)]
         before = [None if g is None else dev.to_host(g).copy() for g in gys]
-        held = [a for a in (*op.saved, *(p._data for p in op.parents))
+        # what it saved, its inputs, and any array it keeps in an attribute of its own
+        own = [v for v in getattr(op, "__dict__", {}).values()]
+        held = [a for a in (*op.saved, *(p._data for p in op.parents), *own)
                 if isinstance(a, dev.array_type)]
         held_before = [dev.to_host(a).copy() for a in held]
         op.final = False  # so that it keeps its buffers: the engine may call it again
-        _call_backward(op, gys)
+        first = _call_backward(op, gys)
         for k, (g, b) in enumerate(zip(gys, before)):
             if g is not None and not np.array_equal(dev.to_host(g), b, equal_nan=True):
                 raise GradcheckError(
@@ -285,6 +287,19 @@ def _check_ops(c: _Checker, check_undefined_grad: bool) -> None:
                 raise GradcheckError(
                     f"{name}.backward mutated an array it saved or one of its inputs: a second "
                     "backward (retain_graph=True) or another op reading it would see the change")
+        again = _call_backward(op, gys)  # reentrant: a second backward gives the same
+        for k, (g1, g2) in enumerate(zip(first, again)):
+            if (g1 is None) != (g2 is None):
+                raise GradcheckError(f"{name}.backward is not reentrant: called twice, it gives "
+                                     f"a gradient for input {k} once and None once")
+            d, j = (0.0, ()) if g1 is None else _worst(dev.to_host(g1), dev.to_host(g2))
+            if d > c.nondet_tol:
+                raise GradcheckError(
+                    f"{name}.backward is not deterministic or not reentrant: called twice with "
+                    f"the same upstream gradient, it gives input {k} gradients that differ by "
+                    f"{d:.3g} at element {j} (nondet_tol={c.nondet_tol}); it changes state it "
+                    "reads (an attribute, a saved value), so a second backward "
+                    "(retain_graph=True) would be wrong, or it draws random numbers")
         if not check_undefined_grad or len(floats) < 2:
             continue
         for k in floats:
