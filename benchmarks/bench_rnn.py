@@ -195,20 +195,33 @@ def impl_torch(cell: str, p: dict, device: str = "cpu", loop: bool = False
 # ---- measuring ------------------------------------------------------------------------------
 
 
+REPEAT_TO = 0.02  # seconds: a run shorter than this is repeated within its turn
+
+
 def interleaved(runs: dict[str, Callable], rounds: int, sync: Callable[[], None]) -> dict:
-    """Median seconds of each run, measured round-robin (the order rotates every round)."""
+    """Median seconds of each run, measured round-robin (the order rotates every round). A
+    run shorter than ``REPEAT_TO`` (the tiny configuration's, about a millisecond) is
+    repeated within its turn, the same number of times in every round, and its time is the
+    turn's over that number: one call of a millisecond is at the mercy of the timer and of
+    whatever else the machine does, and its median over a few rounds moved by 20% from run
+    to run. Every implementation is measured the same way."""
     times: dict[str, list[float]] = {k: [] for k in runs}
     names = list(runs)
-    for name in names:  # warm-up (and kernel compilation on the GPU)
+    reps = {}
+    for name in names:  # warm-up (and kernel compilation on the GPU), and the repeat count
+        sync()
+        t0 = time.perf_counter()
         runs[name]()
-    sync()
+        sync()
+        reps[name] = max(1, min(100, int(REPEAT_TO / max(time.perf_counter() - t0, 1e-9))))
     for r in range(rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
             sync()
             t0 = time.perf_counter()
-            runs[name]()
+            for _ in range(reps[name]):
+                runs[name]()
             sync()
-            times[name].append(time.perf_counter() - t0)
+            times[name].append((time.perf_counter() - t0) / reps[name])
     return {k: statistics.median(v) for k, v in times.items()}
 
 
