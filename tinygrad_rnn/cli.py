@@ -196,8 +196,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
           f"{'‖∂L/∂h_0‖ / ‖∂L/∂h_T‖':>22}")
     for r in rows:
         ratio = r["final_test_mse"] / r["baseline_mse"]
+        reach = r["trained_grad_reach"]  # exactly 0: it underflowed, vanished for good
+        shown = "0 (underflow)" if reach == 0 else f"{reach:.1e}"
         print(f"{r['cell']:6} {r['final_test_mse']:15.4f} {r['best_test_mse']:10.4f} "
-              f"{ratio:15.3f}x {r['trained_grad_reach']:22.1e}")
+              f"{ratio:15.3f}x {shown:>22}")
     print("(the last column, after training: how much of the error at the last step reaches "
           "the first)")
     _make_out(out)
