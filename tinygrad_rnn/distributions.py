@@ -494,13 +494,14 @@ class NegativeBinomial(Distribution):
 # ---- continuous ----------------------------------------------------------------------------
 
 
-class Normal(Distribution):
-    """N(loc, scale²), element by element (``loc`` and ``scale`` broadcast together)."""
+class _LocScale(Distribution):
+    """A location-scale family, element by element (``loc`` and ``scale`` broadcast
+    together): its mean and mode are loc."""
 
     has_rsample = True
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        (self.loc, self.scale), shape = _params("Normal", loc=loc, scale=scale)
+        (self.loc, self.scale), shape = _params(type(self).__name__, loc=loc, scale=scale)
         super().__init__(shape, validate_args=validate_args)
         self._check("loc", self.loc, self.loc == self.loc, "a real number, not NaN")
         self._check("scale", self.scale, self.scale > 0, "positive")
@@ -510,12 +511,16 @@ class Normal(Distribution):
         return self.loc
 
     @property
-    def variance(self) -> Tensor:
-        return self.scale ** 2
-
-    @property
     def mode(self) -> Tensor:
         return self.loc
+
+
+class Normal(_LocScale):
+    """N(loc, scale²), element by element (``loc`` and ``scale`` broadcast together)."""
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale ** 2
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         """loc + scale · ε, ε ~ N(0, 1): a sample through which gradients reach loc and scale
@@ -596,24 +601,8 @@ class LogNormal(Distribution):
         return self.base_dist.icdf(value).exp()
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """Density exp(-|x - loc| / scale) / (2 scale): the L1 loss's distribution."""
-
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        (self.loc, self.scale), shape = _params("Laplace", loc=loc, scale=scale)
-        super().__init__(shape, validate_args=validate_args)
-        self._check("loc", self.loc, self.loc == self.loc, "a real number, not NaN")
-        self._check("scale", self.scale, self.scale > 0, "positive")
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def variance(self) -> Tensor:
