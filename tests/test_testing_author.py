@@ -335,7 +335,7 @@ def test_values_away_from_kinks_make_gradchecks_pass(x, y, xs):
     ({"min_value": -0.01, "max_value": 0.01, "away_from": [0.0], "gap": 0.1},
      r"no float64 value lies in \[-0.01, 0.01\] at least 0.1 away from \[0.0\]"),
     ({"shape": (20,), "min_value": 0, "max_value": 0.01, "distinct": True},
-     r"an array of shape \(20,\) needs 20 values 0.001 apart, and only 11 fit"),
+     r"an array of shape \(20,\) needs 20 values 0.001 apart, and only 10 fit"),
 ])
 def test_arrays_refuse_impossible_requests_at_once(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -381,3 +381,18 @@ def test_state_changed_in_backward_is_caught(device):
         gradcheck(CubeCountingCalls.apply, [x])
     with pytest.raises(GradcheckError, match="CubeFlippingItsMask.backward mutated an array"):
         gradcheck(CubeFlippingItsMask.apply, [x])
+
+
+def test_strategy_bounds_hold_in_float64_arithmetic():
+    """p + gap can round to a hair inside the gap (2.0 + 0.001 is 2.001, and 2.001 - 2.0 is
+    0.00099999...): the ends are moved out until the distance, as a test computes it, is gap;
+    and distinct float32 values, rounded, stay gap apart."""
+    from tinygrad_rnn.testing.strategies import _allowed, _grid_step
+
+    for dt in (np.dtype(np.float64), np.dtype(np.float32)):
+        (_, below), (above, _) = _allowed(dt, -3.0, 3.0, [2.0], 1e-3)
+        assert 2.0 - below >= 1e-3 and above - 2.0 >= 1e-3
+        step = _grid_step(dt, -3.0, 3.0, 1e-3)
+        grid = np.arange(-2999, 3000) * step
+        values = grid.astype(dt).astype(np.float64)
+        assert np.diff(values).min() >= 1e-3

@@ -73,17 +73,26 @@ def _allowed(dt: np.dtype, lo: float, hi: float, away_from: Sequence[float], gap
     closed intervals whose ends are values of ``dt``."""
     pieces = [(lo, hi)]
     for p in sorted(float(v) for v in away_from):
-        cut, q = p - gap, p + gap
-        cut = float(dt.type(cut)) if float(dt.type(cut)) <= cut else float(
-            np.nextafter(dt.type(cut), dt.type(-np.inf)))
-        q = float(dt.type(q)) if float(dt.type(q)) >= q else float(
-            np.nextafter(dt.type(q), dt.type(np.inf)))
+        # the ends: values of dt whose distance to p, computed in float64 as a test would,
+        # is at least gap (p + gap itself may round to a hair inside)
+        cut = float(dt.type(p - gap))
+        while p - cut < gap:
+            cut = float(np.nextafter(dt.type(cut), dt.type(-np.inf)))
+        q = float(dt.type(p + gap))
+        while q - p < gap:
+            q = float(np.nextafter(dt.type(q), dt.type(np.inf)))
         pieces = [part for a, b in pieces for part in ((a, min(b, cut)), (max(a, q), b))
                   if part[0] <= part[1]]
     if not pieces:
         raise ValueError(f"no {dt} value lies in [{lo}, {hi}] at least {gap} away from "
                          f"{list(away_from)}")
     return pieces
+
+
+def _grid_step(dt: np.dtype, lo: float, hi: float, gap: float) -> float:
+    """The step of ``distinct``'s grid: gap widened by twice the rounding of the largest value
+    in dt, so that neighbours, once rounded to dt, stay gap apart (in float32 too)."""
+    return gap + 4 * max(abs(lo), abs(hi)) * float(np.finfo(dt).eps)
 
 
 def _elements(dt: np.dtype, min_value: float, max_value: float, away_from: Sequence[float] = (),
@@ -100,10 +109,11 @@ def _elements(dt: np.dtype, min_value: float, max_value: float, away_from: Seque
     if dt.kind == "f":
         lo, hi = _float_bounds(dt, min_value, max_value)
         pieces = _allowed(dt, lo, hi, away_from, gap)
-        if distinct:  # multiples of gap: two different ones are gap apart
-            steps = [(math.ceil(a / gap), math.floor(b / gap), a, b) for a, b in pieces]
-            grids = [st.integers(m, n).map(  # (clipped to the piece: k * gap rounds)
-                lambda k, a=a, b=b: min(max(float(dt.type(k * gap)), a), b))
+        if distinct:  # multiples of a step: two different ones are at least gap apart
+            step = _grid_step(dt, lo, hi, gap)
+            steps = [(math.ceil(a / step), math.floor(b / step), a, b) for a, b in pieces]
+            grids = [st.integers(m, n).map(  # (clipped to the piece: k * step rounds)
+                lambda k, a=a, b=b: min(max(float(dt.type(k * step)), a), b))
                 for m, n, a, b in steps if m <= n]
             if not grids:
                 raise ValueError(f"no multiple of gap={gap} lies in [{lo}, {hi}] away from "
@@ -138,7 +148,8 @@ def arrays(shape: ShapeArg = None, dtype: Any = np.float64, min_value: float = -
     elements = _elements(dt, min_value, max_value, away_from, distinct, gap)
     if distinct and isinstance(shp, tuple):  # too few values would only fail to draw later
         lo, hi = _float_bounds(dt, min_value, max_value)
-        room = sum(max(0, math.floor(b / gap) - math.ceil(a / gap) + 1)
+        step = _grid_step(dt, lo, hi, gap)
+        room = sum(max(0, math.floor(b / step) - math.ceil(a / step) + 1)
                    for a, b in _allowed(dt, lo, hi, away_from, gap))
         if room < math.prod(shp):
             raise ValueError(f"distinct: an array of shape {shp} needs {math.prod(shp)} values "
