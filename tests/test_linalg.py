@@ -157,6 +157,32 @@ def test_eigh_matches_torch(uplo):
 
 
 @pytest.mark.torch
+@given(a=_matrices(extra=1, square=False), transpose=st.booleans(), extra=st.integers(0, 2))
+def test_qr_matches_torch(a, transpose, extra):
+    """Q and R, and the gradient through both, for tall, square and wide matrices."""
+    torch = pytest.importorskip("torch")
+    a = np.swapaxes(a, -1, -2) if transpose else a
+    if extra:  # wider still: the [X | Y] split
+        a = np.concatenate([a, np.random.default_rng(extra).standard_normal(
+            a.shape[:-1] + (extra,))], -1)
+    _against_torch(lambda x: LA.qr(x).Q, lambda x: torch.linalg.qr(x).Q, a, tol=1e-9)
+    _against_torch(lambda x: LA.qr(x).R, lambda x: torch.linalg.qr(x).R, a, tol=1e-9)
+    q, r = LA.qr(tr.tensor(a))
+    np.testing.assert_allclose(q.numpy() @ r.numpy(), a, atol=1e-12)
+
+
+def test_qr_modes_and_errors():
+    a = tr.tensor(np.random.default_rng(19).standard_normal((4, 3)))
+    assert LA.qr(a, "r").Q.shape == (0,) and LA.qr(a, "r").R.shape == (3, 3)
+    wide = tr.tensor(np.random.default_rng(20).standard_normal((2, 5)))
+    assert LA.qr(wide, "complete").Q.shape == (2, 2)
+    with pytest.raises(ValueError, match="mode='complete' of a tall matrix"):
+        LA.qr(a, "complete")
+    with pytest.raises(ValueError, match="mode must be 'reduced', 'complete' or 'r'"):
+        LA.qr(a, "full")
+
+
+@pytest.mark.torch
 @given(a=_matrices(extra=1, square=False), transpose=st.booleans())
 def test_svdvals_matches_torch(a, transpose):
     a = np.swapaxes(a, -1, -2) if transpose else a
@@ -249,6 +275,7 @@ OWN_BACKWARD = {
     "eigh": lambda a: LA.eigh(a + a.mT).eigenvalues,
     "svdvals": lambda a: LA.svdvals(a),
     "matrix_exp": lambda a: LA.matrix_exp(a * 0.7),
+    "qr": lambda a: LA.qr(a).Q * 2 + LA.qr(a).R,
 }
 
 

@@ -12,8 +12,8 @@ here are compositions of tensor ops. ``inv``, ``solve``, ``det`` (of an invertib
     x = tr.linalg.solve_triangular(L, b, upper=False)  # L x = b
     logdet = 2 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
 
-Not here: ``svd`` with its vectors, ``qr``, ``eig`` (non-symmetric), ``lstsq``, ``pinv`` and
-the ``*_ex`` variants.
+Not here: ``svd`` with its vectors, ``eig`` (non-symmetric), ``lstsq``, ``pinv`` and the
+``*_ex`` variants.
 """
 
 from __future__ import annotations
@@ -22,18 +22,23 @@ import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from .ops.linalg import Cholesky, Det, Eigh, Inv, MatrixExp, Slogdet, Solve, Svdvals, matmul
+from .ops.linalg import QR, Cholesky, Det, Eigh, Inv, MatrixExp, Slogdet, Solve, Svdvals, matmul
 from .tensor import Tensor
 
 __all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "householder_product",
            "inv", "logdet", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank",
-           "multi_dot", "norm", "slogdet", "solve", "solve_triangular", "svdvals", "vecdot",
+           "multi_dot", "norm", "qr", "slogdet", "solve", "solve_triangular", "svdvals", "vecdot",
            "vector_norm"]
 
 
 class SlogdetResult(NamedTuple):
     sign: Tensor
     logabsdet: Tensor
+
+
+class QRResult(NamedTuple):
+    Q: Tensor
+    R: Tensor
 
 
 class EighResult(NamedTuple):
@@ -164,6 +169,31 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     if upper:  # A's upper triangle is Aᵀ's lower one
         return _run("cholesky", Cholesky, A.mT).mT
     return _run("cholesky", Cholesky, A)
+
+
+def qr(A: Tensor, mode: str = "reduced") -> QRResult:
+    """(Q, R) with A = Q R, Q's columns orthonormal and R upper-triangular (signs as LAPACK's,
+    as PyTorch's on the CPU), of a matrix (m, n) or a batch: ``"reduced"`` (Q (m, k), R (k,
+    n), k = min(m, n)), ``"complete"`` (the same where m <= n), ``"r"`` (R alone, Q empty).
+    Differentiable where A has full rank; a wide A is split as [X | Y] with X = Q U square,
+    so R = [U | Qᵀ Y]."""
+    A = _matrices("qr", A, square=False)
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    m, n = A.shape[-2:]
+    if mode == "complete" and m > n:
+        raise ValueError(f"linalg.qr: mode='complete' of a tall matrix (shape {A.shape}) is not "
+                         "supported here; 'reduced' gives its first n columns of Q")
+    if m >= n:
+        Q, R = QR.apply(A)
+    else:
+        from .ops.movement import cat
+
+        Q, U = QR.apply(A[..., :m])
+        R = cat([U, Q.mT @ A[..., m:]], -1)
+    if mode == "r":
+        return QRResult(Tensor._wrap(A._dev.xp.zeros((0,), dtype=A.dtype), A._dev), R)
+    return QRResult(Q, R)
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803 (PyTorch's name)

@@ -446,3 +446,43 @@ class MatrixExp(Function):
                               xp.concatenate([zeros, xt], -1)], -2)
         block = MatrixExp.apply(big) if isinstance(big, Tensor) else _expm(xp, big)
         return block[..., :n, n:] * c
+
+
+def qr_arrays(xp: Any, a: Any) -> tuple[Any, Any]:
+    """The reduced QR of a batch of matrices, one matrix at a time where the array module
+    takes one (CuPy), in a's dtype."""
+    if a.ndim == 2 or a.size == 0 or xp is np:
+        q, r = xp.linalg.qr(a)
+    else:
+        parts = [xp.linalg.qr(m) for m in a.reshape(-1, *a.shape[-2:])]
+        q = xp.stack([p[0] for p in parts]).reshape(*a.shape[:-2], *parts[0][0].shape)
+        r = xp.stack([p[1] for p in parts]).reshape(*a.shape[:-2], *parts[0][1].shape)
+    return q.astype(a.dtype, copy=False), r.astype(a.dtype, copy=False)
+
+
+class QR(Function):
+    """(Q, R) with x = Q R, Q (m, k) with orthonormal columns and R (k, n) upper-triangular,
+    k = min(m, n) (the reduced factorisation; signs as LAPACK's), for m >= n.
+
+    VJP (m >= n): with M = R gRᵀ - gQᵀ Q and copyltu(M) its lower triangle copied onto the
+    upper one, gx = (gQ + Q copyltu(M)) R⁻ᵀ (R⁻ᵀ by a solve). Needs R invertible (x of full
+    column rank). Arrays only: ``create_graph=True`` is refused.  Saves Q and R."""
+
+    differentiable_backward = False
+
+    def forward(self, x: Any) -> tuple[Any, Any]:
+        q, r = qr_arrays(self.xp, x)
+        self.saved = (q, r)
+        return q, r
+
+    def backward(self, gq: Any, gr: Any) -> Any:
+        xp = self.xp
+        q, r = self.saved
+        gq = xp.zeros(q.shape, dtype=q.dtype) if gq is None else gq
+        gr = xp.zeros(r.shape, dtype=r.dtype) if gr is None else gr
+        m = r @ _mT(gr) - _mT(gq) @ q
+        n = m.shape[-1]
+        lower = xp.tril(xp.ones((n, n), dtype=m.dtype))
+        copied = m * lower + _mT(m * (lower - xp.eye(n, dtype=m.dtype)))
+        b = gq + q @ copied  # gx Rᵀ = b, so gx = solve(R, bᵀ)ᵀ
+        return _mT(xp.linalg.solve(r, _mT(b)))
