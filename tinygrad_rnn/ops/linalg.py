@@ -448,13 +448,13 @@ class MatrixExp(Function):
         return block[..., :n, n:] * c
 
 
-def qr_arrays(xp: Any, a: Any) -> tuple[Any, Any]:
-    """The reduced QR of a batch of matrices, one matrix at a time where the array module
-    takes one (CuPy), in a's dtype."""
+def qr_arrays(xp: Any, a: Any, mode: str = "reduced") -> tuple[Any, Any]:
+    """``xp.linalg.qr`` of a batch of matrices, in a's dtype: one matrix at a time where the
+    array module takes one (CuPy, whose raw mode also computes in float64)."""
     if a.ndim == 2 or a.size == 0 or xp is np:
-        q, r = xp.linalg.qr(a)
+        q, r = xp.linalg.qr(a, mode=mode)
     else:
-        parts = [xp.linalg.qr(m) for m in a.reshape(-1, *a.shape[-2:])]
+        parts = [xp.linalg.qr(m, mode=mode) for m in a.reshape(-1, *a.shape[-2:])]
         q = xp.stack([p[0] for p in parts]).reshape(*a.shape[:-2], *parts[0][0].shape)
         r = xp.stack([p[1] for p in parts]).reshape(*a.shape[:-2], *parts[0][1].shape)
     return q.astype(a.dtype, copy=False), r.astype(a.dtype, copy=False)

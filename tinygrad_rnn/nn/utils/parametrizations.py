@@ -21,6 +21,7 @@ from ... import functional as F
 from ... import linalg
 from ... import random as _random
 from ...autograd import no_grad
+from ...ops.linalg import qr_arrays
 from ...ops.movement import cat
 from ...tensor import Tensor
 from ..module import Module
@@ -45,22 +46,10 @@ def _is_orthogonal(Q: Tensor) -> bool:
     return bool(xp.all(xp.abs(gram - eye) <= eps + 1e-5 * xp.abs(eye)))
 
 
-def _qr(xp: Any, a: Any, mode: str = "reduced") -> tuple[Any, Any]:
-    """``xp.linalg.qr`` of each matrix of a batch, in a's dtype: CuPy's takes one matrix at a
-    time, and its raw mode computes in float64. (Run once, when a weight is set.)"""
-    if a.ndim == 2 or a.size == 0:
-        pair = xp.linalg.qr(a, mode=mode)
-    else:
-        parts = [xp.linalg.qr(m, mode=mode) for m in a.reshape(-1, *a.shape[-2:])]
-        pair = tuple(xp.stack([p[i] for p in parts]).reshape(*a.shape[:-2], *parts[0][i].shape)
-                     for i in (0, 1))
-    return pair[0].astype(a.dtype, copy=False), pair[1].astype(a.dtype, copy=False)
-
-
 def _make_orthogonal(Q: Tensor) -> Tensor:
     """The Q of the QR factorisation of a tall Q with R's diagonal made positive."""
     xp = Q._dev.xp
-    q, r = _qr(xp, Q._data)
+    q, r = qr_arrays(xp, Q._data)
     d = xp.diagonal(r, axis1=-2, axis2=-1)
     return _const(Q, q * xp.where(d < 0, -1.0, 1.0).astype(Q.dtype)[..., None, :])
 
@@ -129,7 +118,7 @@ class _Orthogonal(Module):
                         "orthogonal: with use_trivialization=False only the householder map "
                         "can be assigned to (matrix_exp and cayley have no inverse here)")
                 xp = Q._dev.xp
-                h, tau = _qr(xp, Q._data, mode="raw")
+                h, tau = qr_arrays(xp, Q._data, mode="raw")
                 A = xp.swapaxes(h, -1, -2).copy()
                 d = xp.sign(xp.diagonal(A, axis1=-2, axis2=-1))
                 d = xp.where(tau == 0, -d, d)  # no reflection there: undo the sign it applies
