@@ -171,6 +171,29 @@ def test_qr_matches_torch(a, transpose, extra):
     np.testing.assert_allclose(q.numpy() @ r.numpy(), a, atol=1e-12)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(5, 3), (3, 3), (3, 5), (2, 6, 4), (2, 3, 6)])
+def test_pinv_and_lstsq_match_torch(shape):
+    """Full-rank tall, square and wide matrices (a wide one's least-squares solution is the
+    least-norm one), values and gradients in A and B."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(21)
+    a, b = rng.standard_normal(shape), rng.standard_normal(shape[:-1] + (2,))
+    _against_torch(LA.pinv, torch.linalg.pinv, a)
+    _against_torch(lambda x, y: LA.lstsq(x, y).solution,
+                   lambda x, y: torch.linalg.lstsq(x, y).solution, a, b)
+    ours, theirs = LA.lstsq(tr.tensor(a), tr.tensor(b)), torch.linalg.lstsq(
+        torch.tensor(a), torch.tensor(b))
+    assert ours.rank.tolist() == theirs.rank.tolist()
+    assert ours.residuals.shape == tuple(theirs.residuals.shape) == (0,)
+    rank2 = rng.standard_normal((4, 3))
+    rank2[:, 2] = rank2[:, 0]
+    with pytest.raises(ValueError, match="rank-deficient; .* needs the SVD"):
+        LA.pinv(tr.tensor(rank2))
+    with pytest.raises(ValueError, match=r"needs B of shape \(\.\.\., 4, k\)"):
+        LA.lstsq(tr.tensor(rank2), tr.tensor(np.ones(4)))
+
+
 def test_qr_modes_and_errors():
     a = tr.tensor(np.random.default_rng(19).standard_normal((4, 3)))
     assert LA.qr(a, "r").Q.shape == (0,) and LA.qr(a, "r").R.shape == (3, 3)

@@ -12,8 +12,8 @@ here are compositions of tensor ops. ``inv``, ``solve``, ``det`` (of an invertib
     x = tr.linalg.solve_triangular(L, b, upper=False)  # L x = b
     logdet = 2 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
 
-Not here: ``svd`` with its vectors, ``eig`` (non-symmetric), ``lstsq``, ``pinv`` and the
-``*_ex`` variants.
+Not here: ``svd`` with its vectors, ``eig`` (non-symmetric), ``lstsq`` and ``pinv`` of
+rank-deficient matrices (refused: they need the SVD) and the ``*_ex`` variants.
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from .ops.linalg import QR, Cholesky, Det, Eigh, Inv, MatrixExp, Slogdet, Solve, Svdvals, matmul
 from .tensor import Tensor
 
 __all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "householder_product",
-           "inv", "logdet", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank",
-           "multi_dot", "norm", "qr", "slogdet", "solve", "solve_triangular", "svdvals", "vecdot",
-           "vector_norm"]
+           "inv", "logdet", "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
+           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+           "solve_triangular", "svdvals", "vecdot", "vector_norm"]
 
 
 class SlogdetResult(NamedTuple):
@@ -39,6 +41,13 @@ class SlogdetResult(NamedTuple):
 class QRResult(NamedTuple):
     Q: Tensor
     R: Tensor
+
+
+class LstsqResult(NamedTuple):
+    solution: Tensor
+    residuals: Tensor
+    rank: Tensor
+    singular_values: Tensor
 
 
 class EighResult(NamedTuple):
@@ -194,6 +203,58 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     if mode == "r":
         return QRResult(Tensor._wrap(A._dev.xp.zeros((0,), dtype=A.dtype), A._dev), R)
     return QRResult(Q, R)
+
+
+def _full_rank(name: str, A: Tensor) -> None:
+    """Refuse a rank-deficient A, which needs the SVD (not here) for these functions."""
+    k = min(A.shape[-2:])
+    if A.numel() and bool((matrix_rank(A) < k).any()):
+        raise ValueError(f"linalg.{name}: A (shape {A.shape}) is rank-deficient; this "
+                         "framework solves full-rank least squares only (by QR): the "
+                         "rank-deficient case needs the SVD, which is not here")
+
+
+def _min_norm_factor(A: Tensor) -> tuple[Tensor, Tensor, bool]:
+    """(Q, R, wide): A = Q R for a tall or square A; for a wide one the QR of Aᵀ."""
+    wide = A.shape[-2] < A.shape[-1]
+    Q, R = qr(A.mT if wide else A)
+    return Q, R, wide
+
+
+def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
+         hermitian: bool = False) -> Tensor:
+    """The Moore-Penrose pseudo-inverse of a full-rank matrix (or batch), by QR: R⁻¹ Qᵀ for a
+    tall A = Q R, and Q R⁻ᵀ from the QR of Aᵀ for a wide one; differentiable. A
+    rank-deficient A is refused (it needs the SVD); ``atol``/``rtol`` are accepted for
+    PyTorch's signature and only matter there."""
+    A = _matrices("pinv", A, square=False)
+    _full_rank("pinv", A)
+    Q, R, wide = _min_norm_factor(A)
+    if wide:  # A = Rᵀ Qᵀ: A⁺ = Q R⁻ᵀ
+        return solve_triangular(R, Q.mT, upper=True).mT
+    return solve_triangular(R, Q.mT, upper=True)
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
+          driver: str | None = None) -> LstsqResult:
+    """The X that minimises ‖A X - B‖ (the minimum-norm one where A is wide), for a full-rank
+    A (..., m, n) and B (..., m, k), by QR; differentiable in A and B. As PyTorch's default
+    CPU driver ("gelsy"), ``residuals`` and ``singular_values`` are empty and ``rank`` is the
+    rank. A rank-deficient A is refused (it needs the SVD)."""
+    A = _matrices("lstsq", A, square=False)
+    if not isinstance(B, Tensor) or B.ndim < 2 or B.shape[-2] != A.shape[-2]:
+        raise ValueError(f"linalg.lstsq: A of shape {A.shape} needs B of shape "
+                         f"(..., {A.shape[-2]}, k), got {getattr(B, 'shape', type(B).__name__)}")
+    _full_rank("lstsq", A)
+    Q, R, wide = _min_norm_factor(A)
+    if wide:  # A = Rᵀ Qᵀ: X = Q R⁻ᵀ B, the solution of least norm
+        X = Q @ solve_triangular(R.mT, B, upper=False)
+    else:
+        X = solve_triangular(R, Q.mT @ B, upper=True)
+    xp, dev = A._dev.xp, A._dev
+    empty = Tensor._wrap(xp.zeros((0,), dtype=A.dtype), dev)
+    rank = Tensor._wrap(xp.full(A.shape[:-2], min(A.shape[-2:]), dtype=np.int64), dev)
+    return LstsqResult(X, empty, rank, empty)
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803 (PyTorch's name)
