@@ -129,18 +129,10 @@ def test_errors():
 
 @pytest.mark.torch
 def test_normal_cdf_matches_torch_values_and_gradients():
-    torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     loc, scale, v = rng.standard_normal(4), rng.uniform(0.5, 2, 4), rng.standard_normal(4)
-    ours = [tr.tensor(a, requires_grad=True) for a in (loc, scale, v)]
-    theirs = [torch.tensor(a, requires_grad=True) for a in (loc, scale, v)]
-    co = tr.distributions.Normal(ours[0], ours[1]).cdf(ours[2])
-    ct = torch.distributions.Normal(theirs[0], theirs[1]).cdf(theirs[2])
-    np.testing.assert_allclose(co.numpy(), ct.detach().numpy(), rtol=1e-12)
-    co.sum().backward()
-    ct.sum().backward()
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10)
+    _same(lambda d, t: (d.Normal(t[0], t[1]), t[2]), lambda dv, m: dv[0].cdf(dv[1]),
+          loc, scale, v)
 
 
 @pytest.mark.torch
@@ -158,15 +150,8 @@ def test_erfinv_ndtri_and_normal_icdf_match_torch():
                                torch.special.ndtri(torch.tensor(tail)).numpy(), rtol=1e-8)
     rng = np.random.default_rng(0)
     loc, scale, q = rng.standard_normal(3), rng.uniform(0.5, 2, 3), np.array([0.1, 0.5, 0.95])
-    ours = [tr.tensor(a, requires_grad=True) for a in (loc, scale, q)]
-    theirs = [torch.tensor(a, requires_grad=True) for a in (loc, scale, q)]
-    io = tr.distributions.Normal(ours[0], ours[1]).icdf(ours[2])
-    it = torch.distributions.Normal(theirs[0], theirs[1]).icdf(theirs[2])
-    np.testing.assert_allclose(io.numpy(), it.detach().numpy(), rtol=1e-12)
-    io.sum().backward()
-    it.sum().backward()
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10)
+    _same(lambda d, t: (d.Normal(t[0], t[1]), t[2]), lambda dv, m: dv[0].icdf(dv[1]),
+          loc, scale, q)
 
 
 @pytest.mark.parametrize("device", DEVICES)

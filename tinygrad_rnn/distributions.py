@@ -331,6 +331,26 @@ class Bernoulli(Distribution):
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
 
+def _count_and_coin(dist: Distribution, total_count: Any, probs: Any, logits: Any,
+                    validate_args: bool | None, probs_ok: Callable[[Tensor], Tensor],
+                    constraint: str) -> Tensor:
+    """What Binomial and NegativeBinomial share: ``total_count`` and one of ``probs`` and
+    ``logits`` broadcast together, the batch shape, both forms of the coin set, probs
+    checked; returns total_count as given (for its own check)."""
+    name = type(dist).__name__
+    _one_of(probs, logits, name)
+    given = {"probs": probs} if probs is not None else {"logits": logits}
+    (n, param), shape = _params(name, total_count=total_count, **given)
+    Distribution.__init__(dist, shape, validate_args=validate_args)
+    dist.total_count = n.type_as(param)
+    if probs is not None:
+        dist.probs, dist.logits = param, _binary_logits(param)
+        dist._check("probs", param, probs_ok(param), constraint)
+    else:
+        dist.logits, dist.probs = param, param.sigmoid()
+    return n
+
+
 class Binomial(Distribution):
     """The number of successes in ``total_count`` coins of P(1) = ``probs`` = sigmoid(
     ``logits``): P(k) = C(n, k) p^k (1 - p)^(n - k), k = 0..n."""
@@ -339,16 +359,8 @@ class Binomial(Distribution):
 
     def __init__(self, total_count: Any = 1, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
-        _one_of(probs, logits, "Binomial")
-        given = {"probs": probs} if probs is not None else {"logits": logits}
-        (n, param), shape = _params("Binomial", total_count=total_count, **given)
-        super().__init__(shape, validate_args=validate_args)
-        self.total_count = n.type_as(param)
-        if probs is not None:
-            self.probs, self.logits = param, _binary_logits(param)
-            self._check("probs", param, (param >= 0) & (param <= 1), "in [0, 1]")
-        else:
-            self.logits, self.probs = param, param.sigmoid()
+        n = _count_and_coin(self, total_count, probs, logits, validate_args,
+                            lambda p: (p >= 0) & (p <= 1), "in [0, 1]")
         self._check("total_count", n, _nonnegative_integer(n), "a nonnegative integer")
 
     def _in_support(self, value: Tensor) -> Tensor:
@@ -446,16 +458,8 @@ class NegativeBinomial(Distribution):
 
     def __init__(self, total_count: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
-        _one_of(probs, logits, "NegativeBinomial")
-        given = {"probs": probs} if probs is not None else {"logits": logits}
-        (r, param), shape = _params("NegativeBinomial", total_count=total_count, **given)
-        super().__init__(shape, validate_args=validate_args)
-        self.total_count = r.type_as(param)
-        if probs is not None:
-            self.probs, self.logits = param, _binary_logits(param)
-            self._check("probs", param, (param >= 0) & (param < 1), "in [0, 1)")
-        else:
-            self.logits, self.probs = param, param.sigmoid()
+        r = _count_and_coin(self, total_count, probs, logits, validate_args,
+                            lambda p: (p >= 0) & (p < 1), "in [0, 1)")
         self._check("total_count", r, r >= 0, "nonnegative")
 
     def _in_support(self, value: Tensor) -> Tensor:
@@ -494,6 +498,9 @@ class NegativeBinomial(Distribution):
 # ---- continuous ----------------------------------------------------------------------------
 
 
+_from_loc = property(lambda self: self.loc, doc="loc")
+
+
 class _LocScale(Distribution):
     """A location-scale family, element by element (``loc`` and ``scale`` broadcast
     together): its mean and mode are loc."""
@@ -506,13 +513,7 @@ class _LocScale(Distribution):
         self._check("loc", self.loc, self.loc == self.loc, "a real number, not NaN")
         self._check("scale", self.scale, self.scale > 0, "positive")
 
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
+    mean = mode = _from_loc  # (a symmetric, unimodal family: both are loc)
 
 
 class Normal(_LocScale):
@@ -911,6 +912,11 @@ class Uniform(Distribution):
 # ---- composed ------------------------------------------------------------------------------
 
 
+def _from_base(name: str) -> property:
+    """A property that reads the base distribution's ``name``."""
+    return property(lambda self: getattr(self.base_dist, name))
+
+
 class Independent(Distribution):
     """``base_distribution`` with its last ``reinterpreted_batch_ndims`` batch axes read as
     event axes: log_prob and entropy sum over them (a diagonal Gaussian from a Normal)."""
@@ -930,25 +936,13 @@ class Independent(Distribution):
         self.base_dist, self.reinterpreted_batch_ndims = base_distribution, n
         super().__init__(shape[:split], shape[split:], validate_args=validate_args)
 
-    @property
-    def has_rsample(self) -> bool:  # type: ignore[override]
-        return self.base_dist.has_rsample
-
-    @property
-    def mean(self) -> Tensor:
-        return self.base_dist.mean
-
-    @property
-    def mode(self) -> Tensor:
-        return self.base_dist.mode
-
-    @property
-    def variance(self) -> Tensor:
-        return self.base_dist.variance
-
-    @property
-    def stddev(self) -> Tensor:
-        return self.base_dist.stddev
+    # the base distribution's, element by element: reading batch axes as event axes changes
+    # only what sums over them
+    has_rsample = _from_base("has_rsample")  # type: ignore[assignment]
+    mean = _from_base("mean")
+    mode = _from_base("mode")
+    variance = _from_base("variance")
+    stddev = _from_base("stddev")
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         return self.base_dist.sample(sample_shape)
@@ -1118,13 +1112,7 @@ class MultivariateNormal(Distribution):
                                         upper=False)
         return inv_l.mT @ inv_l
 
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
+    mean = mode = _from_loc  # (a symmetric, unimodal family: both are loc)
 
     @property
     def variance(self) -> Tensor:
