@@ -188,10 +188,125 @@ def test_pinv_and_lstsq_match_torch(shape):
     assert ours.residuals.shape == tuple(theirs.residuals.shape) == (0,)
     rank2 = rng.standard_normal((4, 3))
     rank2[:, 2] = rank2[:, 0]
-    with pytest.raises(ValueError, match="rank-deficient; .* needs the SVD"):
-        LA.pinv(tr.tensor(rank2))
     with pytest.raises(ValueError, match=r"needs B of shape \(\.\.\., 4, k\)"):
         LA.lstsq(tr.tensor(rank2), tr.tensor(np.ones(4)))
+
+
+def _low_rank(rng, shape, rank):
+    """A (batch..., m, n) array of the given rank (a product through ``rank`` columns)."""
+    return rng.standard_normal(shape[:-1] + (rank,)) @ rng.standard_normal((rank, shape[-1]))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(5, 4), (4, 5), (4, 4), (2, 6, 3), (2, 3, 6)])
+@pytest.mark.parametrize("driver", ["gelsy", "gelsd", "gelss"])
+def test_rank_deficient_pinv_and_lstsq_match_torch(shape, driver):
+    """Rank 2 of min(m, n) >= 3: the singular values below the tolerance are dropped, and the
+    gradient (Golub and Pereyra's, for a rank kept by small changes) is PyTorch's; lstsq's
+    rank, singular values and residuals fields are those of the driver."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(22)
+    a, b = _low_rank(rng, shape, 2), rng.standard_normal(shape[:-1] + (3,))
+    _against_torch(LA.pinv, torch.linalg.pinv, a)
+    _against_torch(lambda x, y: LA.lstsq(x, y, driver=driver).solution,
+                   lambda x, y: torch.linalg.lstsq(x, y, driver=driver).solution, a, b)
+    ours = LA.lstsq(tr.tensor(a), tr.tensor(b), driver=driver)
+    theirs = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
+    assert ours.rank.tolist() == theirs.rank.tolist()
+    assert ours.residuals.shape == tuple(theirs.residuals.shape) == (0,)  # not full rank
+    np.testing.assert_allclose(ours.singular_values.numpy(), theirs.singular_values.numpy(),
+                               atol=1e-12)
+    assert LA.matrix_rank(tr.tensor(a)).tolist() == torch.linalg.matrix_rank(
+        torch.tensor(a)).tolist()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("driver", ["gels", "gelsy", "gelsd", "gelss"])
+def test_lstsq_fields_of_a_full_rank_tall_matrix_match_torch(driver):
+    """Residuals (m > n, full rank; all drivers but gelsy), rank (all but gels) and singular
+    values (gelsd, gelss), each as PyTorch gives them, and their gradient where it has one."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(23)
+    a, b = rng.standard_normal((2, 6, 3)), rng.standard_normal((2, 6, 2))
+    ours = LA.lstsq(tr.tensor(a), tr.tensor(b), driver=driver)
+    theirs = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
+    for field in ("solution", "residuals", "rank", "singular_values"):
+        x, y = getattr(ours, field).numpy(), getattr(theirs, field).numpy()
+        assert x.shape == y.shape and x.dtype == y.dtype, field
+        np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12, err_msg=field)
+    if driver != "gelsy":
+        _against_torch(lambda x, y: LA.lstsq(x, y, driver=driver).residuals,
+                       lambda x, y: torch.linalg.lstsq(x, y, driver=driver).residuals, a, b)
+
+
+@pytest.mark.torch
+def test_pinv_tolerances_and_hermitian_match_torch():
+    """atol and rtol, as numbers and one per matrix, and hermitian=True, which reads the lower
+    triangle only (its gradient is PyTorch's formula, on the whole matrix)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(24)
+    a = rng.standard_normal((3, 4, 4))
+    s = np.linalg.svd(a, compute_uv=False)
+    for kw in ({"atol": float(s[0, 1])}, {"rtol": 0.5}, {"atol": 0.0},
+               {"atol": 0.3, "rtol": 0.2}):
+        _against_torch(lambda x, kw=kw: LA.pinv(x, **kw),
+                       lambda x, kw=kw: torch.linalg.pinv(x, **kw), a)
+    per = s[:, 2] + 1e-9  # keep two singular values of each, whatever they are
+    _against_torch(lambda x: LA.pinv(x, atol=tr.tensor(per)),
+                   lambda x: torch.linalg.pinv(x, atol=torch.tensor(per)), a)
+    sym = a + np.swapaxes(a, -1, -2)
+    sym[:, 0, 3] = 50.0  # the upper triangle is not read
+    _against_torch(lambda x: LA.pinv(x, hermitian=True),
+                   lambda x: torch.linalg.pinv(x, hermitian=True), sym)
+    _against_torch(lambda x: LA.pinv(x, hermitian=True, rtol=0.4),
+                   lambda x: torch.linalg.pinv(x, hermitian=True, rtol=0.4), sym)
+    assert LA.matrix_rank(tr.tensor(sym), hermitian=True, rtol=0.4).tolist() == \
+        torch.linalg.matrix_rank(torch.tensor(sym), hermitian=True, rtol=0.4).tolist()
+    _against_torch(lambda x: x.pinverse(), lambda x: x.pinverse(), a[..., :3])
+
+
+def _svd_uses(r, k):
+    """Sign-free functions of every output of an SVD (LAPACK may flip a pair of singular
+    vectors): the product U diag(S) Vh over the first k, |U| and |Vh| over the first k."""
+    u, s, vh = r
+    return ((u[..., :k] * s[..., None, :]) @ vh[..., :k, :]).sum(-1) \
+        + u[..., :k].abs().sum(-1) * 0.3 + vh[..., :k, :].abs().sum(-2).sum(-1, keepdim=True)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("full", [False, True])
+@settings(max_examples=10)
+@given(a=_matrices(extra=2, square=False), transpose=st.booleans())
+def test_svd_matches_torch(a, transpose, full):
+    """U, S and Vh (up to the sign of each singular pair) and the gradient through all three,
+    tall, wide and square, reduced and full."""
+    torch = pytest.importorskip("torch")
+    a = np.swapaxes(a, -1, -2) if transpose else a
+    k = min(a.shape[-2:])
+    ours, theirs = LA.svd(tr.tensor(a), full), torch.linalg.svd(torch.tensor(a), full)
+    for x, y in zip(ours, theirs):
+        assert x.shape == tuple(y.shape)
+    np.testing.assert_allclose(ours.S.numpy(), theirs.S.numpy(), atol=1e-12)
+    pairs = (ours.U[..., :k], theirs.U[..., :k]), (ours.Vh[..., :k, :], theirs.Vh[..., :k, :])
+    for x, y in pairs:
+        np.testing.assert_allclose(np.abs(x.numpy()), np.abs(y.numpy()), atol=1e-9)
+    _against_torch(lambda x: _svd_uses(LA.svd(x, full), k),
+                   lambda x: _svd_uses(torch.linalg.svd(x, full), k), a, tol=1e-9)
+    u, s, v = tr.svd(tr.tensor(a), some=not full)  # torch.svd's V
+    np.testing.assert_allclose((u[..., :k] * s[..., None, :]).numpy() @ np.swapaxes(
+        v[..., :k].numpy(), -1, -2), a, atol=1e-12)
+
+
+def test_svd_of_a_matrix_with_a_zero_or_repeated_singular_value():
+    """Through S alone the gradient is U Vh (finite even where singular values repeat);
+    through U and Vh it needs them distinct: inf or NaN appear, as in PyTorch, not a wrong
+    number."""
+    x = tr.tensor(np.eye(3), requires_grad=True)
+    LA.svd(x).S.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.eye(3), atol=1e-15)
+    x.grad = None
+    LA.svd(x).U.sum().backward()
+    assert not np.isfinite(x.grad.numpy()).all()
 
 
 def test_qr_modes_and_errors():
@@ -297,6 +412,12 @@ OWN_BACKWARD = {
     "cholesky": lambda a: LA.cholesky(a @ a.mT),
     "eigh": lambda a: LA.eigh(a + a.mT).eigenvalues,
     "svdvals": lambda a: LA.svdvals(a),
+    "svd": lambda a: _svd_uses(LA.svd(a), a.shape[-1]),
+    "svd_tall_wide": lambda a: _svd_uses(LA.svd(a[..., :-1, :]), a.shape[-1] - 1)
+    + _svd_uses(LA.svd(a[..., :, :-1]), a.shape[-1] - 1).sum(-1, keepdim=True),
+    "pinv": lambda a: LA.pinv(a[..., :-1, :]) if a.shape[-1] > 1 else LA.pinv(a),
+    "pinv_hermitian": lambda a: LA.pinv(a + a.mT, hermitian=True),
+    "eigh_vectors": lambda a: LA.eigh(a + a.mT).eigenvectors[..., 0, :] ** 2,
     "matrix_exp": lambda a: LA.matrix_exp(a * 0.7),
     "qr": lambda a: LA.qr(a).Q * 2 + LA.qr(a).R,
 }
@@ -309,7 +430,7 @@ def test_gradients_match_central_differences(name, a):
     assert gradcheck(OWN_BACKWARD[name], (tr.tensor(a, requires_grad=True),))
 
 
-@pytest.mark.parametrize("name", ["inv", "det", "slogdet", "solve", "cholesky", "matrix_exp"])
+@pytest.mark.parametrize("name", [n for n in OWN_BACKWARD if n != "qr"])
 @settings(max_examples=5)
 @given(a=_matrices())
 def test_second_derivatives_match_central_differences(name, a):
@@ -333,9 +454,7 @@ def test_strict_device_equals_cpu(device):
     called directly, as CuPy would)."""
     a = np.random.default_rng(11).uniform(-1, 1, (2, 3, 3)) + 3 * np.eye(3)
     grads = {}
-    ops = {**OWN_BACKWARD,  # and the eigenvectors' backward (sign-free: squared entries)
-           "eigh_vectors": lambda t: LA.eigh(t + t.mT).eigenvectors[..., 0, :] ** 2}
-    for name, f in ops.items():
+    for name, f in OWN_BACKWARD.items():
         x = tr.tensor(a, device=device, requires_grad=True)
         y = f(x)
         y.sum().backward()
@@ -380,7 +499,15 @@ def test_errors_name_the_problem():
         LA.matrix_power(a, 1.5)
     x = tr.tensor(np.eye(3), requires_grad=True)  # refused before anything is recorded
     with pytest.raises(RuntimeError, match="create_graph=True cannot go through it"):
-        tr.autograd.grad(LA.svdvals(x).sum(), x, create_graph=True)
+        tr.autograd.grad(LA.qr(x).R.sum(), x, create_graph=True)
+    with pytest.raises(ValueError, match="driver must be None, 'gesvd'"):
+        LA.svd(a, driver="gesdd")
+    with pytest.raises(ValueError, match=r"driver must be one of \('gels', 'gelsy'"):
+        LA.lstsq(a, a, driver="x")
+    with pytest.raises(TypeError, match="different dtypes, float64 and float32"):
+        LA.lstsq(a, a.float())
+    with pytest.raises(ValueError, match=r"square matrix .* got shape \(2, 3\)"):
+        LA.pinv(tr.tensor(np.ones((2, 3))), hermitian=True)
 
 
 @pytest.mark.torch

@@ -276,7 +276,7 @@ _METHODS_AS_FUNCTIONS = (
     "scatter_add", "repeat_interleave", "logical_and", "logical_or", "logical_xor",
     "logical_not", "isclose", "remainder", "fmod", "floor_divide", "true_divide", "addcmul",
     "addcdiv", "logit", "clone", "t", "clamp_min", "clamp_max", "inverse", "det", "logdet",
-    "slogdet", "cholesky", "matrix_exp", "matrix_power", "cross",
+    "slogdet", "cholesky", "matrix_exp", "matrix_power", "cross", "svd", "pinverse",
 )
 for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)

@@ -3,17 +3,17 @@ Cholesky and symmetric eigen decompositions of (batches of) matrices, all differ
 
 Matrices are the last two axes; any axes before them are a batch (they broadcast where two
 operands meet, as in ``solve``). The ops with a backward of their own (``Inv``, ``Solve``,
-``Det``, ``Slogdet``, ``Cholesky``, ``Eigh``, ``Svdvals``) live in ``ops/linalg.py``; the rest
-here are compositions of tensor ops. ``inv``, ``solve``, ``det`` (of an invertible matrix),
-``slogdet``, ``cholesky`` and ``matrix_exp`` are differentiable twice (``create_graph=True``);
-``eigh`` and ``svdvals`` once.
+``Det``, ``Slogdet``, ``Cholesky``, ``Eigh``, ``Svd``, ``Svdvals``, ``Pinv``, ``QR``) live in
+``ops/linalg.py``; the rest here are compositions of tensor ops. All but ``qr`` are
+differentiable twice (``create_graph=True``; ``det`` there for an invertible matrix); ``qr``
+once.
 
     L = tr.linalg.cholesky(cov)                       # cov = L Lᵀ
     x = tr.linalg.solve_triangular(L, b, upper=False)  # L x = b
     logdet = 2 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
 
-Not here: ``svd`` with its vectors, ``eig`` (non-symmetric), ``lstsq`` and ``pinv`` of
-rank-deficient matrices (refused: they need the SVD) and the ``*_ex`` variants.
+Not here: ``eig`` and ``eigvals`` (non-symmetric: complex results, which this framework has
+no dtype for) and the ``*_ex`` variants.
 """
 
 from __future__ import annotations
@@ -24,13 +24,26 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .ops.linalg import QR, Cholesky, Det, Eigh, Inv, MatrixExp, Slogdet, Solve, Svdvals, matmul
+from .ops.linalg import (
+    QR,
+    Cholesky,
+    Det,
+    Eigh,
+    Inv,
+    MatrixExp,
+    Pinv,
+    Slogdet,
+    Solve,
+    Svd,
+    Svdvals,
+    matmul,
+)
 from .tensor import Tensor
 
 __all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "householder_product",
            "inv", "logdet", "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
            "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_triangular", "svdvals", "vecdot", "vector_norm"]
+           "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
 
 
 class SlogdetResult(NamedTuple):
@@ -48,6 +61,20 @@ class LstsqResult(NamedTuple):
     residuals: Tensor
     rank: Tensor
     singular_values: Tensor
+
+
+class SVDResult(NamedTuple):
+    U: Tensor
+    S: Tensor
+    Vh: Tensor
+
+
+class SVDVResult(NamedTuple):
+    """``torch.svd``'s result (``Tensor.svd``): V where ``linalg.svd`` gives Vh = Vᵀ."""
+
+    U: Tensor
+    S: Tensor
+    V: Tensor
 
 
 class EighResult(NamedTuple):
@@ -205,56 +232,72 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     return QRResult(Q, R)
 
 
-def _full_rank(name: str, A: Tensor) -> None:
-    """Refuse a rank-deficient A, which needs the SVD (not here) for these functions."""
-    k = min(A.shape[-2:])
-    if A.numel() and bool((matrix_rank(A) < k).any()):
-        raise ValueError(f"linalg.{name}: A (shape {A.shape}) is rank-deficient; this "
-                         "framework solves full-rank least squares only (by QR): the "
-                         "rank-deficient case needs the SVD, which is not here")
+def _tolerances(A: Tensor, atol: Any, rtol: Any) -> tuple[Any, Any]:
+    """PyTorch's rank tolerance, as arrays of shape (..., 1) (or numbers): a singular value
+    counts if above max(atol, rtol · σ_max). Unset, atol is 0 and rtol is eps · max(m, n)
+    (eps of A's dtype); an atol above 0 alone makes rtol 0. Either may be a tensor, one value
+    per matrix of the batch."""
+
+    def array(v: Any) -> Any:
+        return v._data[..., None] if isinstance(v, Tensor) else v
+
+    if rtol is None:
+        rtol = float(np.finfo(A.dtype).eps) * max(A.shape[-2:])
+        if atol is not None:  # (each matrix's own, for a tensor of them)
+            rtol = A._dev.xp.where(A._dev.xp.asarray(array(atol)) > 0, 0.0, rtol)
+    return (0.0 if atol is None else array(atol)), array(rtol)
 
 
-def _min_norm_factor(A: Tensor) -> tuple[Tensor, Tensor, bool]:
-    """(Q, R, wide): A = Q R for a tall or square A; for a wide one the QR of Aᵀ."""
-    wide = A.shape[-2] < A.shape[-1]
-    Q, R = qr(A.mT if wide else A)
-    return Q, R, wide
+def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False
+         ) -> Tensor:
+    """The Moore-Penrose pseudo-inverse A⁺ (n, m) of A (..., m, n), as ``torch.linalg.pinv``:
+    V diag(1/s) Uᵀ from the SVD, with the singular values at or below max(atol, rtol · σ_max)
+    taken as 0 (``_tolerances``), so a rank-deficient A is fine. ``hermitian=True`` reads the
+    lower triangle of a symmetric A and uses its eigendecomposition. Differentiable twice,
+    where small changes of A keep its rank (``Pinv``)."""
+    A = _matrices("pinv", A, square=hermitian)
+    atol, rtol = _tolerances(A, atol, rtol)
+    return Pinv.apply(A, atol=atol, rtol=rtol, hermitian=hermitian)
 
 
-def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None,
-         hermitian: bool = False) -> Tensor:
-    """The Moore-Penrose pseudo-inverse of a full-rank matrix (or batch), by QR: R⁻¹ Qᵀ for a
-    tall A = Q R, and Q R⁻ᵀ from the QR of Aᵀ for a wide one; differentiable. A
-    rank-deficient A is refused (it needs the SVD); ``atol``/``rtol`` are accepted for
-    PyTorch's signature and only matter there."""
-    A = _matrices("pinv", A, square=False)
-    _full_rank("pinv", A)
-    Q, R, wide = _min_norm_factor(A)
-    if wide:  # A = Rᵀ Qᵀ: A⁺ = Q R⁻ᵀ
-        return solve_triangular(R, Q.mT, upper=True).mT
-    return solve_triangular(R, Q.mT, upper=True)
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
           driver: str | None = None) -> LstsqResult:
-    """The X that minimises ‖A X - B‖ (the minimum-norm one where A is wide), for a full-rank
-    A (..., m, n) and B (..., m, k), by QR; differentiable in A and B. As PyTorch's default
-    CPU driver ("gelsy"), ``residuals`` and ``singular_values`` are empty and ``rank`` is the
-    rank. A rank-deficient A is refused (it needs the SVD)."""
+    """The X that minimises ‖A X - B‖, the one of least norm where several do (A wide or
+    rank-deficient), for A (..., m, n) and B (..., m, k), batches broadcast: X = A⁺ B with A's
+    singular values at or below rcond · σ_max dropped (``pinv``; rcond defaults to eps ·
+    max(m, n)). Differentiable in A and B, with PyTorch's gradient (that of A⁺ B).
+
+    The other fields follow PyTorch's CPU drivers: ``rank`` for all but "gels";
+    ``singular_values`` for "gelsd" and "gelss"; ``residuals``, the squared error per column
+    of B, for all but "gelsy" (the default) where m > n and every A has full rank. Empty
+    tensors where not given. (Where PyTorch's "gels" assumes full rank and gives a meaningless
+    X otherwise, this gives the least-norm one.)"""
     A = _matrices("lstsq", A, square=False)
     if not isinstance(B, Tensor) or B.ndim < 2 or B.shape[-2] != A.shape[-2]:
         raise ValueError(f"linalg.lstsq: A of shape {A.shape} needs B of shape "
                          f"(..., {A.shape[-2]}, k), got {getattr(B, 'shape', type(B).__name__)}")
-    _full_rank("lstsq", A)
-    Q, R, wide = _min_norm_factor(A)
-    if wide:  # A = Rᵀ Qᵀ: X = Q R⁻ᵀ B, the solution of least norm
-        X = Q @ solve_triangular(R.mT, B, upper=False)
-    else:
-        X = solve_triangular(R, Q.mT @ B, upper=True)
+    if B.dtype != A.dtype:
+        raise TypeError(f"linalg.lstsq: A and B have different dtypes, {A.dtype} and {B.dtype}")
+    _broadcast(A.shape[:-2], B.shape[:-2], "lstsq")
+    driver = "gelsy" if driver is None else driver
+    if driver not in _LSTSQ_DRIVERS:
+        raise ValueError(f"linalg.lstsq: driver must be one of {_LSTSQ_DRIVERS} (or None), got "
+                         f"{driver!r}")
+    X = pinv(A, rtol=rcond) @ B
     xp, dev = A._dev.xp, A._dev
+    m, n = A.shape[-2:]
     empty = Tensor._wrap(xp.zeros((0,), dtype=A.dtype), dev)
-    rank = Tensor._wrap(xp.full(A.shape[:-2], min(A.shape[-2:]), dtype=np.int64), dev)
-    return LstsqResult(X, empty, rank, empty)
+    rank = matrix_rank(A, rtol=rcond)
+    s = svdvals(A.detach()) if driver in ("gelsd", "gelss") else empty
+    residuals = empty
+    if driver != "gelsy" and m > n and bool((rank == n).all()):
+        residuals = ((A @ X - B) ** 2).sum(-2)
+    if driver == "gels":
+        rank = Tensor._wrap(xp.zeros((0,), dtype=np.int64), dev)
+    return LstsqResult(X, residuals, rank, s)
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803 (PyTorch's name)
@@ -278,20 +321,35 @@ def svdvals(A: Tensor) -> Tensor:
     return Svdvals.apply(_matrices("svdvals", A, square=False))
 
 
-def matrix_rank(A: Tensor, tol: float | None = None, hermitian: bool = False, *,
-                atol: float | None = None, rtol: float | None = None) -> Tensor:
-    """The number of singular values above the tolerance max(atol, rtol · σ_max), int64. By
-    default atol = 0 and rtol = eps · max(m, n) (eps of A's dtype), as PyTorch's; ``tol`` is
-    the older name for atol."""
-    A = _matrices("matrix_rank", A, square=False)
+def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> SVDResult:
+    """(U, S, Vh) with A = U diag(S) Vh, as ``torch.linalg.svd``: S descending, of min(m, n)
+    values; U (..., m, m) and Vh (..., n, n) with ``full_matrices``, else the reduced
+    (..., m, k) and (..., k, n). Signs as LAPACK's (PyTorch's on the CPU). Differentiable
+    twice (``Svd``): through U and Vh where the singular values are distinct (nonzero where
+    m ≠ n); the columns that only complete U or Vh get no gradient. ``driver`` names one of
+    cuSOLVER's methods in PyTorch; here it is checked and the array library's SVD is used."""
+    A = _matrices("svd", A, square=False)
+    if driver not in (None, "gesvd", "gesvdj", "gesvda"):
+        raise ValueError(f"linalg.svd: driver must be None, 'gesvd', 'gesvdj' or 'gesvda', got "
+                         f"{driver!r}")
+    return SVDResult(*Svd.apply(A, full_matrices=full_matrices))
+
+
+def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *,
+                atol: Any = None, rtol: Any = None) -> Tensor:
+    """The number of singular values above the tolerance max(atol, rtol · σ_max), int64, one
+    per matrix (``_tolerances``: by default atol = 0 and rtol = eps · max(m, n), as PyTorch's;
+    ``tol`` is the older name for atol). ``hermitian=True`` counts the eigenvalues of a
+    symmetric A (its lower triangle) by their absolute value instead."""
+    A = _matrices("matrix_rank", A, square=hermitian)
     if tol is not None:
         atol = tol
-    s = svdvals(A.detach())
-    eps = float(A._dev.xp.finfo(A.dtype).eps)
-    if rtol is None:
-        rtol = eps * max(A.shape[-2:]) if atol is None or atol <= 0 else 0.0
-    limit = (s.amax(-1, keepdim=True) * rtol).clamp(min=atol or 0.0)
-    return (s > limit).sum(-1)
+    atol, rtol = _tolerances(A, atol, rtol)
+    xp = A._dev.xp
+    s = xp.abs(xp.linalg.eigvalsh(A._data)) if hermitian else svdvals(A.detach())._data
+    top = s.max(-1, keepdims=True) if s.shape[-1] else s
+    count = (s > xp.maximum(atol, rtol * top)).sum(-1)
+    return Tensor._wrap(xp.asarray(count, dtype=np.int64), A._dev)
 
 
 def _dims(x: Tensor, dim: int | Sequence[int] | None) -> tuple[int, ...] | None:

@@ -2219,6 +2219,27 @@ class Tensor:
 
         return linalg.cholesky(self, upper=upper)
 
+    def svd(self, some: bool = True, compute_uv: bool = True) -> Any:
+        """(U, S, V) with A = U diag(S) Vᵀ, as ``torch.svd``: V, not Vh (``tr.linalg.svd``
+        gives Vh); reduced unless ``some=False``. With ``compute_uv=False``, U and V are zeros
+        of shapes (..., m, m) and (..., n, n), and S carries no gradient (PyTorch's)."""
+        from . import linalg
+
+        if not compute_uv:
+            s = linalg.svdvals(self.detach())
+            xp, (m, n) = self._dev.xp, self.shape[-2:]
+            zeros = [Tensor._wrap(xp.zeros((*self.shape[:-2], k, k), dtype=self.dtype),
+                                  self._dev) for k in (m, n)]
+            return linalg.SVDVResult(zeros[0], s, zeros[1])
+        u, s, vh = linalg.svd(self, full_matrices=not some)
+        return linalg.SVDVResult(u, s, vh.mT)
+
+    def pinverse(self, rcond: float = 1e-15) -> Tensor:
+        """A⁺, as ``torch.pinverse``: ``tr.linalg.pinv`` with rtol = ``rcond``."""
+        from . import linalg
+
+        return linalg.pinv(self, rtol=rcond)
+
     def matrix_exp(self) -> Tensor:
         """exp(A) of a square matrix (``tr.linalg.matrix_exp``)."""
         from . import linalg

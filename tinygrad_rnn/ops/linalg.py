@@ -351,6 +351,26 @@ class Cholesky(Function):
         return (s + _mT(s)) * 0.5
 
 
+def _off_diagonal(xp: Any, n: int, dtype: Any) -> Any:
+    """1 off the diagonal of an (n, n) matrix, 0 on it (a constant, for arrays and tensors)."""
+    return xp.ones((n, n), dtype=dtype) - xp.eye(n, dtype=dtype)
+
+
+def _gaps(xp: Any, w: Any) -> Any:
+    """F with F_ij = 1 / (w_j - w_i) off the diagonal and 0 on it (inf where two w are equal,
+    as PyTorch's): the spectral ops' backwards divide by these gaps."""
+    off = _off_diagonal(xp, w.shape[-1], w.dtype)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return off / (w[..., None, :] - w[..., :, None] + (1 - off))
+
+
+def _redo(op: type[Function], x: Any, **kwargs: Any) -> Any:
+    """The spectral ops' backwards read their own outputs: under ``create_graph=True`` (x, the
+    saved input, is then a Tensor) they are computed again by the op itself, so that the
+    recorded backward depends on x through them and is differentiable again."""
+    return op.apply(x, **kwargs)
+
+
 class Eigh(Function):
     """(w, V): the eigenvalues (ascending) and orthonormal eigenvectors of a symmetric x (its
     lower triangle is read), x = V diag(w) Vᵀ.
@@ -358,47 +378,141 @@ class Eigh(Function):
     VJP: gx = V (diag(gw) + F ∘ skew(Vᵀ gV)) Vᵀ with skew(m) = (m - mᵀ) / 2 (V stays
     orthonormal, so only that part of Vᵀ gV moves it) and F_ij = 1 / (w_j - w_i) off the
     diagonal, 0 on it: the gradient through V needs distinct eigenvalues (repeated ones give
-    inf, as PyTorch's); with gw alone it is V diag(gw) Vᵀ.  Arrays only: ``create_graph=True`` is
-    refused.  Saves w and V."""
-
-    differentiable_backward = False
+    inf, as PyTorch's); with gw alone it is V diag(gw) Vᵀ.  Under ``create_graph=True`` w and V
+    are computed again by this op (``_redo``), so it is differentiable again.  Saves x, w, V."""
 
     def forward(self, x: Any) -> tuple[Any, Any]:
         w, v = self.xp.linalg.eigh(x)
-        self.saved = (w, v)
+        self.saved = (x, w, v)
         return w, v
 
     def backward(self, gw: Any, gv: Any) -> Any:
         xp = self.xp
-        w, v = self.saved
+        x, w, v = self.saved
+        if isinstance(x, Tensor):
+            w, v = _redo(Eigh, x)
+        n = w.shape[-1]
         inner = xp.zeros(v.shape, dtype=v.dtype)
         if gv is not None:
-            with np.errstate(divide="ignore"):
-                f = 1 / (w[..., None, :] - w[..., :, None])
-            idx = xp.arange(w.shape[-1])  # (an index array: CuPy takes no range here)
-            f[..., idx, idx] = 0
             m = _mT(v) @ gv
-            inner = f * ((m - _mT(m)) * 0.5)  # only its antisymmetric part moves V
+            with np.errstate(invalid="ignore"):  # (inf · 0 where values repeat: NaN)
+                inner = _gaps(xp, w) * ((m - _mT(m)) * 0.5)  # only its skew part moves V
         if gw is not None:
-            inner = inner + gw[..., None, :] * xp.eye(w.shape[-1], dtype=w.dtype)
+            inner = inner + gw[..., None, :] * xp.eye(n, dtype=w.dtype)
         return v @ inner @ _mT(v)
 
 
 class Svdvals(Function):
     """s: the singular values of x (..., m, n), descending.  VJP: gx = U diag(gs) Vh from the
     reduced SVD x = U diag(s) Vh (exact where the singular values are distinct and, for m ≠ n,
-    nonzero).  Arrays only: ``create_graph=True`` is refused.  Saves U and Vh."""
-
-    differentiable_backward = False
+    nonzero).  Under ``create_graph=True`` U and Vh come from ``Svd`` again (``_redo``), so it
+    is differentiable again.  Saves x, U and Vh."""
 
     def forward(self, x: Any) -> Any:
         u, s, vh = self.xp.linalg.svd(x, full_matrices=False)
-        self.saved = (u, vh)
+        self.saved = (x, u, vh)
         return s
 
     def backward(self, gy: Any) -> Any:
-        u, vh = self.saved
+        x, u, vh = self.saved
+        if isinstance(x, Tensor):
+            u, _, vh = _redo(Svd, x)
         return (u * gy[..., None, :]) @ vh
+
+
+class Svd(Function):
+    """(U, s, Vh) with x = U diag(s) Vh for x (..., m, n): s descending, the k = min(m, n)
+    columns of U and rows of Vh orthonormal (signs as LAPACK's). ``full_matrices=True`` adds
+    the columns (rows) that complete U (Vh) to square orthogonal matrices; as PyTorch's, they
+    get no gradient (any orthonormal completion would do).
+
+    VJP, with V = Vhᵀ, J = Uᵀ gU, K = Vᵀ gV (gV = gVhᵀ), skew(m) = m - mᵀ, and the gaps
+    F_ij = 1 / (s_j² - s_i²) off the diagonal, 0 on it::
+
+        M  = diag(gs) + F ∘ (skew(J) diag(s) + diag(s) skew(K))        (k, k)
+        gx = (U M + (I - U Uᵀ) gU diag(1/s)) Vh                          m > n
+        gx = U (M Vh + diag(1/s) gVᵀ (I - V Vᵀ))                         m < n
+        gx = U M Vh                                                      m = n
+
+    (the middle terms move the columns of U or V that leave the span of the others). Through
+    U or V it needs distinct singular values (repeated ones give inf or NaN, as PyTorch's),
+    and nonzero ones where m ≠ n; through s alone it is U diag(gs) Vh.  Under
+    ``create_graph=True`` U, s, Vh are computed again by this op (``_redo``), so it is
+    differentiable again.  Saves x, U, s and Vh."""
+
+    def forward(self, x: Any, full_matrices: bool = False) -> tuple[Any, Any, Any]:
+        u, s, vh = self.xp.linalg.svd(x, full_matrices=full_matrices)
+        self.saved = (x, u, s, vh)
+        return u, s, vh
+
+    def backward(self, gu: Any, gs: Any, gvh: Any) -> Any:
+        xp = self.xp
+        x, u, s, vh = self.saved
+        m, n = x.shape[-2:]
+        k = min(m, n)
+        if isinstance(x, Tensor):
+            u, s, vh = _redo(Svd, x)
+        u, vh = u[..., :k], vh[..., :k, :]  # (full_matrices: the completion moves nothing)
+        gu = None if gu is None else gu[..., :k]
+        gv = None if gvh is None else _mT(gvh[..., :k, :])
+        inner = xp.zeros(s.shape + (k,), dtype=s.dtype)
+        if gu is not None or gv is not None:
+            both = inner
+            if gu is not None:
+                j = _mT(u) @ gu
+                both = both + (j - _mT(j)) * s[..., None, :]
+            if gv is not None:
+                kk = vh @ gv
+                both = both + s[..., :, None] * (kk - _mT(kk))
+            with np.errstate(invalid="ignore"):  # (inf · 0 where values repeat: NaN)
+                inner = _gaps(xp, s * s) * both
+        if gs is not None:
+            inner = inner + gs[..., None, :] * xp.eye(k, dtype=s.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if m > n and gu is not None:
+                gus = gu / s[..., None, :]
+                return (u @ inner + gus - u @ (_mT(u) @ gus)) @ vh
+            if m < n and gv is not None:
+                sgv = _mT(gv) / s[..., :, None]
+                return u @ (inner @ vh + sgv - (sgv @ _mT(vh)) @ vh)
+        return u @ inner @ vh
+
+
+class Pinv(Function):
+    """y = x⁺, the Moore-Penrose pseudo-inverse of x (..., m, n): V diag(1/s) Uᵀ from the SVD
+    keeping the singular values above max(atol, rtol · s_max) (atol and rtol numbers, or arrays
+    of shape (..., 1) for a tolerance per matrix); with ``hermitian`` from ``eigh`` (only x's
+    lower triangle read), V diag(1/w) Vᵀ over the |w| above it.
+
+    VJP, for a rank that small changes keep (Golub and Pereyra's derivative of x⁺)::
+
+        gx = -yᵀ gy yᵀ + (I - x y) gyᵀ (y yᵀ) + (yᵀ y) gyᵀ (I - y x)
+
+    written with products only (no m×m identity), so it is differentiable again, as
+    PyTorch's.  Saves x and y."""
+
+    def forward(self, x: Any, atol: Any, rtol: Any, hermitian: bool = False) -> Any:
+        xp = self.xp
+        if hermitian:
+            s, v = xp.linalg.eigh(x)
+            u, vt = v, v
+            top = xp.abs(s).max(-1, keepdims=True) if s.shape[-1] else s
+        else:
+            u, s, vh = xp.linalg.svd(x, full_matrices=False)
+            vt, top = _mT(vh), s[..., :1]
+        keep = xp.abs(s) > xp.maximum(atol, rtol * top)
+        y = (vt * xp.where(keep, 1 / xp.where(keep, s, 1), 0)[..., None, :]) @ _mT(u)
+        y = y.astype(x.dtype, copy=False)
+        self.saved = (x, y)
+        self.y = y
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        x, y = self.saved
+        gyt = _mT(gy)
+        left = gyt @ (y @ _mT(y))  # (I - x y) gyᵀ y yᵀ
+        right = (_mT(y) @ y) @ gyt  # yᵀ y gyᵀ (I - y x)
+        return -(_mT(y) @ gy @ _mT(y)) + (left - x @ (y @ left)) + (right - (right @ y) @ x)
 
 
 def _expm(xp: Any, a: Any) -> Any:

@@ -34,6 +34,10 @@ class TensorXP:
         """A constant tensor of ones on this device."""
         return Tensor._wrap(self.device.xp.ones(shape, dtype=dtype), self.device)
 
+    def eye(self, n: int, dtype: Any = None) -> Tensor:
+        """A constant identity matrix on this device."""
+        return Tensor._wrap(self.device.xp.eye(n, dtype=dtype), self.device)
+
     def cumprod(self, x: Tensor, axis: int) -> Tensor:
         """The running product along ``axis``, from Tensor products alone, so that it is
         differentiable again and exact where x holds zeros (no division): a doubling scan
