@@ -4,9 +4,8 @@ Cholesky and symmetric eigen decompositions of (batches of) matrices, all differ
 Matrices are the last two axes; any axes before them are a batch (they broadcast where two
 operands meet, as in ``solve``). The ops with a backward of their own (``Inv``, ``Solve``,
 ``Det``, ``Slogdet``, ``Cholesky``, ``Eigh``, ``Svd``, ``Svdvals``, ``Pinv``, ``QR``) live in
-``ops/linalg.py``; the rest here are compositions of tensor ops. All but ``qr`` are
-differentiable twice (``create_graph=True``; ``det`` there for an invertible matrix); ``qr``
-once.
+``ops/linalg.py``; the rest here are compositions of tensor ops. All are differentiable
+twice (``create_graph=True``; ``det`` there for an invertible matrix).
 
     L = tr.linalg.cholesky(cov)                       # cov = L Lᵀ
     x = tr.linalg.solve_triangular(L, b, upper=False)  # L x = b

@@ -580,23 +580,25 @@ class QR(Function):
 
     VJP (m >= n): with M = R gRᵀ - gQᵀ Q and copyltu(M) its lower triangle copied onto the
     upper one, gx = (gQ + Q copyltu(M)) R⁻ᵀ (R⁻ᵀ by a solve). Needs R invertible (x of full
-    column rank). Arrays only: ``create_graph=True`` is refused.  Saves Q and R."""
-
-    differentiable_backward = False
+    column rank). Under ``create_graph=True`` Q and R are computed again by this op
+    (``_redo``), so it is differentiable again.  Saves x, Q, R and copyltu's masks."""
 
     def forward(self, x: Any) -> tuple[Any, Any]:
-        q, r = qr_arrays(self.xp, x)
-        self.saved = (q, r)
+        xp = self.xp
+        q, r = qr_arrays(xp, x)
+        n = r.shape[-1]
+        lower = xp.tril(xp.ones((n, n), dtype=r.dtype))
+        self.saved = (x, q, r, lower, lower - xp.eye(n, dtype=r.dtype))
         return q, r
 
     def backward(self, gq: Any, gr: Any) -> Any:
         xp = self.xp
-        q, r = self.saved
+        x, q, r, lower, strict = self.saved
+        if isinstance(x, Tensor):
+            q, r = _redo(QR, x)
         gq = xp.zeros(q.shape, dtype=q.dtype) if gq is None else gq
         gr = xp.zeros(r.shape, dtype=r.dtype) if gr is None else gr
         m = r @ _mT(gr) - _mT(gq) @ q
-        n = m.shape[-1]
-        lower = xp.tril(xp.ones((n, n), dtype=m.dtype))
-        copied = m * lower + _mT(m * (lower - xp.eye(n, dtype=m.dtype)))
+        copied = m * lower + _mT(m * strict)
         b = gq + q @ copied  # gx Rᵀ = b, so gx = solve(R, bᵀ)ᵀ
         return _mT(xp.linalg.solve(r, _mT(b)))
