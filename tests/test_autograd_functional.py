@@ -66,6 +66,10 @@ def test_jacobian_and_hessian_match_torch():
     _same(AF.jacobian(twice, ours[0]), TF.jacobian(twice, theirs[0]))
     _same(AF.jacobian(unused, (ours[0], ours[0])), TF.jacobian(unused, (theirs[0],
                                                                         theirs[0])))
+    # by columns (the double-backward trick), nests, unused inputs and repeats included
+    for f, o, t in ((_f, ours, theirs), (twice, ours[0], theirs[0]),
+                    (unused, (ours[0], ours[0]), (theirs[0], theirs[0]))):
+        _same(AF.jacobian(f, o, strategy="forward-mode"), TF.jacobian(f, t))
 
 
 @pytest.mark.torch

@@ -269,3 +269,104 @@ def test_functional_call_tied_strict_and_parametrized_names_as_torch():
                                [[2.0, 4.0, 6.0]])
     W = lin.weight.numpy()  # the parametrization again afterwards
     np.testing.assert_allclose(W @ W.T, np.eye(3), atol=1e-12)
+
+
+def _torch_forward_mode(call):
+    """torch.func's forward mode, whose first use warns that it builds on torch.jit (and
+    linearize that it builds on torch.fx)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return call()
+
+
+@pytest.mark.torch
+def test_jvp_linearize_jacfwd_match_torch_forward_mode():
+    """J·v for tensors and nests (a dict of arguments, a tuple of outputs), with aux; the
+    forward-over-reverse Hessian-vector product (jvp of grad); linearize's map called twice;
+    jacfwd by columns on a wide and a tall Jacobian, against torch.func's forward mode."""
+    torch = pytest.importorskip("torch")
+    TF = torch.func
+    ours, theirs = (tr.tensor(X), tr.tensor(W)), (torch.tensor(X), torch.tensor(W))
+    tan = RNG.standard_normal(3), RNG.standard_normal((2, 3))
+    t_ours, t_theirs = tuple(map(tr.tensor, tan)), tuple(map(torch.tensor, tan))
+    _same(TRF.jvp(_layer, ours, t_ours),
+          _torch_forward_mode(lambda: TF.jvp(_layer, theirs, t_theirs)))
+
+    def nests(p):
+        y = p["W"] @ p["x"].sin()
+        return (y * p["x"][:2], y.exp()), {"n": y.sum()}
+
+    p_o, p_t = {"x": ours[0], "W": ours[1]}, {"x": theirs[0], "W": theirs[1]}
+    v_o, v_t = {"x": t_ours[0], "W": t_ours[1]}, {"x": t_theirs[0], "W": t_theirs[1]}
+    _same(TRF.jvp(nests, (p_o,), (v_o,), has_aux=True),
+          _torch_forward_mode(lambda: TF.jvp(nests, (p_t,), (v_t,), has_aux=True)))
+    hvp = TRF.jvp(TRF.grad(_loss), ours, t_ours)  # forward over reverse
+    _same(hvp, _torch_forward_mode(lambda: TF.jvp(TF.grad(_loss), theirs, t_theirs)))
+    out, fn = TRF.linearize(_layer, *ours)
+    out_t, fn_t = _torch_forward_mode(lambda: TF.linearize(_layer, *theirs))
+    _same(out, out_t)
+    for k in range(2):
+        scaled = (t_ours[0] * (k + 1), t_ours[1])
+        _same(fn(*scaled), _torch_forward_mode(lambda k=k: fn_t(t_theirs[0] * (k + 1),
+                                                                 t_theirs[1])))
+
+    def wide(x, W):  # 6 outputs of 3 + 6 inputs, and 12 outputs of them
+        return (W @ x).tanh()[:, None] * x
+
+    for argnums in (0, 1, (0, 1)):
+        _same(TRF.jacfwd(wide, argnums)(*ours),
+              _torch_forward_mode(lambda a=argnums: TF.jacfwd(wide, a)(*theirs)))
+    _same(TRF.hessian(_loss, 1)(*ours), _torch_forward_mode(lambda: TF.hessian(_loss, 1)(
+        *theirs)))
+
+
+def test_jacfwd_takes_columns_and_falls_back_to_rows():
+    """By columns: one backward per input element, so a Jacobian of 1 input and 50 outputs
+    runs one backward through the function and one through its recorded backward, where
+    jacrev runs 50.
+    A fused recurrent layer (no second derivative) gives the same Jacobian by rows; jvp
+    through it says why it cannot, naming impl='composed'."""
+    calls = []
+    h = tr.tensor(np.linspace(-1, 1, 50))
+
+    def spread(x):
+        y = x * h
+        y.register_hook(lambda g: calls.append(1))
+        return y.sin()
+
+    x = tr.tensor([0.3])
+    jf = TRF.jacfwd(spread)(x)
+    assert len(calls) == 2  # the recorded backward's graph holds y too: its hook runs again
+    jr = TRF.jacrev(spread)(x)
+    assert len(calls) == 2 + 50
+    np.testing.assert_allclose(jf.numpy(), jr.numpy(), atol=1e-15)
+    tr.manual_seed(0)
+    fused = nn.GRU(2, 3, dtype="float64")
+    composed = nn.GRU(2, 3, dtype="float64", impl="composed")
+    composed.load_state_dict(fused.state_dict())
+    xs = tr.tensor(RNG.standard_normal((4, 1, 2)))
+    np.testing.assert_allclose(TRF.jacfwd(lambda x: fused(x)[1])(xs).numpy(),
+                               TRF.jacfwd(lambda x: composed(x)[1])(xs).numpy(), atol=1e-13)
+    with pytest.raises(RuntimeError, match="impl='composed'"):
+        TRF.jvp(lambda x: fused(x)[1], (xs,), (tr.ones_like(xs),))
+    np.testing.assert_allclose(
+        TRF.jvp(lambda x: composed(x)[1], (xs,), (tr.ones_like(xs),))[1].numpy(),
+        (TRF.jacrev(lambda x: composed(x)[1])(xs).numpy() * 1.0).reshape(3, -1).sum(-1)
+        .reshape(1, 1, 3), atol=1e-13)
+
+
+def test_jvp_errors_name_the_problem():
+    x = tr.tensor(X)
+    with pytest.raises(TypeError, match="primals must be a tuple"):
+        TRF.jvp(lambda x: x.sin(), x, (x,))
+    with pytest.raises(TypeError, match="tangents must be a tuple"):
+        TRF.jvp(lambda x: x.sin(), (x,), x)
+    with pytest.raises(ValueError, match=r"shapes and dtypes \[\(\(3,\), 'float64'\)\], got "
+                                         r"\[\(\(2,\), 'float64'\)\]"):
+        TRF.jvp(lambda x: x.sin(), (x,), (x[:2],))
+    with pytest.raises(ValueError, match="randomness must be"):
+        TRF.jacfwd(lambda x: x, randomness="x")
+    y, zero = TRF.jvp(lambda x: tr.ones(2), (x,), (x,))  # an output that ignores its input
+    assert (zero.numpy() == 0).all() and zero.shape == (2,)

@@ -10,8 +10,10 @@ gradient geometrically.
 Reverse mode throughout: ``vjp`` is one backward; ``jacobian`` one backward per output element
 (its rows); ``jvp`` the double-backward trick (the vjp's derivative in its upstream vector),
 so it needs a function whose ops have second derivatives; ``hessian`` the Jacobian of the
-gradient. ``vectorize`` and ``strategy="forward-mode"`` are accepted and give the same values
-the reverse way (there is no vmap here).
+gradient. ``jacobian(strategy="forward-mode")`` takes the Jacobian's columns by that trick, one
+backward per input element (cheaper where the inputs are fewer than the outputs), and its rows
+where an op has no second derivative (the same values). ``vectorize`` is accepted (there is
+no vmap here).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .autograd import enable_grad, grad
+from .autograd import enable_grad, grad, toposort
 from .tensor import Tensor
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
@@ -163,20 +165,48 @@ def _jacobian_blocks(name: str, outs: tuple[Tensor, ...], ins: tuple[Tensor, ...
     return blocks
 
 
+def _twice_differentiable(outs: tuple[Tensor, ...]) -> bool:
+    """Whether every op behind ``outs`` has a backward that records (second derivatives)."""
+    return all(fn.differentiable_backward for o in outs if o._ctx is not None
+               for fn in toposort(o._ctx))
+
+
+def _jacobian_columns(name: str, outs: tuple[Tensor, ...], ins: tuple[Tensor, ...],
+                      create_graph: bool, strict: bool) -> list[list[Tensor]]:
+    """``_jacobian_blocks``' blocks (blocks[i][k] = ∂outs[i]/∂ins[k]) by columns: g(u) = uᵀ J
+    for upstream vectors u (recorded: one backward with ``create_graph``) is linear in u, and
+    ∂g_j/∂u is J's column j, so one backward through g per input element gives a column of
+    every block (forward mode's cost, by the double-backward trick)."""
+    us = tuple(_zeros(o).requires_grad_() for o in outs)
+    gs = _grads(name, outs, ins, us, True, strict)
+    cols = _jacobian_blocks(name, gs, us, create_graph, False)  # [k][i]: ins[k] + outs[i]
+    blocks = []
+    for i, out in enumerate(outs):
+        row = []
+        for k, x in enumerate(ins):
+            c = cols[k][i]
+            row.append(c.permute(*range(x.ndim, x.ndim + out.ndim), *range(x.ndim)))
+        blocks.append(row)
+    return blocks
+
+
 def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
              strict: bool = False, vectorize: bool = False,
              strategy: str = "reverse-mode") -> Any:
     """∂func/∂inputs: for one input and one output a tensor of shape output.shape +
     input.shape; for tuples, a tuple (over outputs) of tuples (over inputs), as PyTorch's
-    nesting. One backward per output element."""
+    nesting. One backward per output element, or with ``strategy="forward-mode"`` one per
+    input element (``_jacobian_columns``) where the function's ops have second derivatives."""
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError(f"autograd.functional.jacobian: strategy must be 'reverse-mode' or "
                          f"'forward-mode', got {strategy!r}")
     in_tuple, ins = _as_tuple("jacobian", "inputs", inputs)
     ins = _prepare(ins, create_graph)
     out_tuple, outs = _call("jacobian", func, ins)
-    blocks = [_out(in_tuple, tuple(row)) for row in
-              _jacobian_blocks("jacobian", outs, ins, create_graph, strict)]
+    by = _jacobian_columns if strategy == "forward-mode" and _twice_differentiable(outs) \
+        else _jacobian_blocks
+    blocks = [_out(in_tuple, tuple(row)) for row in by("jacobian", outs, ins, create_graph,
+                                                         strict)]
     return _out(out_tuple, tuple(blocks))
 
 

@@ -1,6 +1,6 @@
 """``tr.func``, as ``torch.func``: function transforms over the engine (``grad``,
-``grad_and_value``, ``vjp``, ``jacrev``, ``jacfwd``, ``hessian``, ``vmap``) and
-``functional_call``, which runs a module with parameters given in a dict.
+``grad_and_value``, ``vjp``, ``jvp``, ``linearize``, ``jacrev``, ``jacfwd``, ``hessian``,
+``vmap``) and ``functional_call``, which runs a module with parameters given in a dict.
 
     params = {k: v.detach() for k, v in model.named_parameters()}
 
@@ -14,8 +14,12 @@ Arguments and results may be tensors or nests of them (dicts, lists, tuples), as
 being differentiated by an outer one records its own backward (``create_graph``).
 
 How they differ from PyTorch's: ``vmap`` runs the function once per slice of the mapped axis
-and stacks the results (the same values, without the vectorised speed), and ``jacfwd`` is
-``jacrev`` (reverse mode gives the same Jacobian).
+and stacks the results (the same values, without the vectorised speed). The engine has no
+forward mode: ``jvp``, ``linearize`` and ``jacfwd`` differentiate the vjp in its upstream
+vector (the double-backward trick: uᵀ J is linear in u, so its derivative in u is J), which
+gives forward mode's results at forward mode's cost per tangent (a backward through the
+recorded backward each), and needs ops with second derivatives (``jacfwd`` takes the rows
+instead where one has none: the same Jacobian).
 """
 
 from __future__ import annotations
@@ -30,8 +34,8 @@ from .autograd import enable_grad, is_grad_enabled, toposort
 from .autograd import grad as _grad
 from .tensor import Tensor
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev",
-           "vjp", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
+           "linearize", "vjp", "vmap"]
 
 
 # ---- pytrees: nests of dicts, lists and tuples with tensors (or anything) at the leaves ----
@@ -252,27 +256,87 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     return (shown, vjp_fn, aux if nested else _detached(aux)) if has_aux else (shown, vjp_fn)
 
 
+def _linear_map(where: str, func: Callable[..., Any], primals: Any, has_aux: bool
+                ) -> tuple[Any, Callable[[Any], Any], Any]:
+    """(output, jvp_fn, aux): ``func(*primals)`` and the map from tangents (a nest like the
+    primals) to J · tangents (a nest like the output), by the double-backward trick: the
+    vjp g(u) = uᵀ J, recorded once for upstream vectors u, and per tangent v one backward of
+    Σ g · v in u, which is J v."""
+    if not isinstance(primals, tuple):
+        raise TypeError(f"func.{where}: primals must be a tuple of arguments, got "
+                        f"{type(primals).__name__}")
+    t = _Tracked(where, primals, range(len(primals)))
+    with t.running():
+        out = func(*t.args)
+    value, aux = _pair(where, out, has_aux)
+    outs, out_rebuild = _flatten(value)
+    _tensors(where, outs)
+    nested = t.record(outs)
+    us = tuple(_af._zeros(o).requires_grad_() for o in outs)
+    gs = _af._grads(where, tuple(outs), tuple(t.leaves), us, True, False)
+
+    def jvp_fn(tangents: Any) -> Any:
+        leaves, _ = _flatten(tangents)
+        if len(leaves) != len(t.leaves) or any(
+                not isinstance(v, Tensor) or v.shape != x.shape or v.dtype != x.dtype
+                for v, x in zip(leaves, t.leaves)):
+            want = [(tuple(x.shape), str(x.dtype)) for x in t.leaves]
+            got = [(tuple(v.shape), str(v.dtype)) if isinstance(v, Tensor) else
+                   type(v).__name__ for v in leaves]
+            raise ValueError(f"func.{where}: the tangents must be tensors of the primals' "
+                             f"shapes and dtypes {want}, got {got}")
+        with enable_grad():
+            terms = [(g * v).sum() for g, v in zip(gs, leaves) if g.requires_grad]
+        if not terms:  # the output does not depend on the primals
+            return out_rebuild([_af._zeros(o) for o in outs])
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return out_rebuild(list(_af._grads(where, (total,), us, (_af._ones(total),), nested,
+                                           False)))
+
+    shown = value if nested else out_rebuild([o.detach() for o in outs])
+    return shown, jvp_fn, (aux if nested else _detached(aux))
+
+
+def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool = False,
+        has_aux: bool = False) -> tuple[Any, ...]:
+    """(func(*primals), J · tangents), as ``torch.func.jvp``: ``primals`` a tuple of the
+    arguments, ``tangents`` a tuple of the same nests and shapes; the product has the
+    output's nest. By the double-backward trick (``_linear_map``)."""
+    value, jvp_fn, aux = _linear_map("jvp", func, primals, has_aux)
+    if not isinstance(tangents, tuple):
+        raise TypeError(f"func.jvp: tangents must be a tuple, like primals, got "
+                        f"{type(tangents).__name__}")
+    product = jvp_fn(tangents)
+    return (value, product, aux) if has_aux else (value, product)
+
+
+def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """(func(*primals), jvp_fn), as ``torch.func.linearize``: ``jvp_fn(*tangents)`` gives
+    J · tangents at the primals, each call one backward through the vjp recorded once."""
+    value, jvp_fn, _ = _linear_map("linearize", func, primals, False)
+    return value, lambda *tangents: jvp_fn(tangents)
+
+
 # ---- Jacobians and Hessians ---------------------------------------------------------------
 
 
-def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
-           has_aux: bool = False) -> Callable[..., Any]:
-    """A function returning the Jacobian of ``func`` in args[argnums], as
-    ``torch.func.jacrev``: for a tensor output and a tensor argument, a tensor of shape
-    output.shape + argument.shape; nests of outputs and of arguments nest the result the
-    same way (outputs outside, arguments inside)."""
+def _jacobian(where: str, blocks_of: Callable[..., Any], func: Callable[..., Any],
+              argnums: int | tuple[int, ...], has_aux: bool) -> Callable[..., Any]:
+    """``jacrev`` and ``jacfwd``: the Jacobian blocks by ``blocks_of`` (rows or columns),
+    nested as the output (outside) and the arguments (inside)."""
 
     def wrapped(*args: Any) -> Any:
-        t = _Tracked("jacrev", args, _argnums("jacrev", argnums, len(args)))
+        t = _Tracked(where, args, _argnums(where, argnums, len(args)))
         with t.running():
             out = func(*t.args)
-        value, aux = _pair("jacrev", out, has_aux)
+        value, aux = _pair(where, out, has_aux)
         outs, out_rebuild = _flatten(value)
-        _tensors("jacrev", outs)
+        _tensors(where, outs)
         nested = t.record(outs)
         blocks = []
-        for row in _af._jacobian_blocks("jacrev", tuple(outs), tuple(t.leaves), nested,
-                                        False):
+        for row in blocks_of(where, tuple(outs), tuple(t.leaves), nested):
             parts = t.nests(row)
             blocks.append(parts[0] if isinstance(argnums, int) else tuple(parts))
         jac = out_rebuild(blocks)
@@ -281,16 +345,42 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
     return wrapped
 
 
+def _rows(where: str, outs: tuple[Tensor, ...], ins: tuple[Tensor, ...], nested: bool) -> Any:
+    return _af._jacobian_blocks(where, outs, ins, nested, False)
+
+
+def _columns(where: str, outs: tuple[Tensor, ...], ins: tuple[Tensor, ...], nested: bool
+             ) -> Any:
+    if not _af._twice_differentiable(outs):  # no second derivative: the same Jacobian by rows
+        return _rows(where, outs, ins, nested)
+    return _af._jacobian_columns(where, outs, ins, nested, False)
+
+
+def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """A function returning the Jacobian of ``func`` in args[argnums], as
+    ``torch.func.jacrev``: for a tensor output and a tensor argument, a tensor of shape
+    output.shape + argument.shape; nests of outputs and of arguments nest the result the
+    same way (outputs outside, arguments inside). One backward per output element."""
+    return _jacobian("jacrev", _rows, func, argnums, has_aux)
+
+
 def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
            *, randomness: str = "error") -> Callable[..., Any]:
-    """``jacrev``: the same Jacobian (computed in reverse mode here)."""
-    return jacrev(func, argnums, has_aux=has_aux)
+    """``jacrev``'s Jacobian by columns, as ``torch.func.jacfwd``: one backward through the
+    recorded vjp per argument element (``_jacobian_columns``), the cheaper way for fewer
+    inputs than outputs; by rows where an op has no second derivative."""
+    if randomness not in ("error", "different", "same"):
+        raise ValueError(f"func.jacfwd: randomness must be 'error', 'different' or 'same', got "
+                         f"{randomness!r}")
+    return _jacobian("jacfwd", _columns, func, argnums, has_aux)
 
 
 def hessian(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
     """The Jacobian of the gradient: for a one-element output and a tensor argument, a tensor
-    of shape argument.shape + argument.shape, as ``torch.func.hessian``."""
-    return jacrev(jacrev(func, argnums), argnums)
+    of shape argument.shape + argument.shape, as ``torch.func.hessian``: ``jacfwd`` of
+    ``jacrev``, as there."""
+    return jacfwd(jacrev(func, argnums), argnums)
 
 
 # ---- vmap ---------------------------------------------------------------------------------
