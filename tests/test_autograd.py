@@ -424,3 +424,34 @@ def test_grad_of_an_input_given_twice_is_given_twice_as_torch():
     expected = torch.autograd.grad((at * at).sum() * bt.sum(), [at, bt, at])
     for g, e in zip((ga1, gb, ga2), expected):
         np.testing.assert_array_equal(g.numpy(), e.numpy())
+
+
+def _walk(fn):
+    """The graph under ``fn`` as nested (name, children) pairs, PyTorch's way of walking it:
+    ``name()`` and ``next_functions``."""
+    if fn is None:
+        return None
+    return fn.name(), [_walk(f) for f, _ in fn.next_functions]
+
+
+@pytest.mark.torch
+def test_grad_fn_walks_like_torchs():
+    """``y.grad_fn.name()`` and ``next_functions`` give PyTorch's names and structure: an op
+    per node, ``AccumulateGrad`` (whose ``variable`` is the leaf) at a leaf that requires
+    grad, None at an input that needs none; the repr names the node as PyTorch does."""
+    torch = pytest.importorskip("torch")
+    graphs = []
+    for lib in (tr, torch):
+        a, b, c = (lib.ones(2, requires_grad=True), lib.ones(2, requires_grad=True),
+                   lib.ones(2))
+        y = ((a * b + c).tanh().exp() * b).sigmoid()
+        graphs.append(_walk(y.grad_fn))
+        mul = y.grad_fn.next_functions[0][0]
+        assert mul.next_functions[1][0].variable is b
+        assert repr(y).endswith("grad_fn=<SigmoidBackward0>)")
+    assert graphs[0] == graphs[1]
+    x = tr.ones(2, requires_grad=True)
+    z = (x * 2).sum()
+    assert z.grad_fn.next_functions[0][0].name() == "MulBackward0"
+    z.backward()
+    assert z.grad_fn.next_functions == ()  # the graph is freed (PyTorch keeps its shape)

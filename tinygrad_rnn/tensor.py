@@ -199,6 +199,26 @@ class Function:
     def backward(self, gy: Any) -> Any:
         raise NotImplementedError
 
+    # ---- PyTorch's view of a graph node (``y.grad_fn.name()``, ``.next_functions``) ----
+
+    def name(self) -> str:
+        """The node's name as PyTorch spells its backward nodes: ``"MulBackward0"``."""
+        return f"{type(self).__name__}Backward0"
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """One (node, output index) per input, as PyTorch's: the op that made the input,
+        an ``AccumulateGrad`` for a leaf that requires grad (its ``.variable`` is the
+        leaf), None for an input that needs no gradient. Empty once the graph is freed."""
+        if not self.parents:
+            return ()
+        return tuple((ctx, out) if ctx is not None else
+                     (AccumulateGrad(p), 0) if out == 0 else (None, 0)
+                     for p, (ctx, out) in zip(self.parents, self.edges))
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
     @classmethod
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Any:
         """Run the op on tensors and, if any needs a gradient, record it in the graph."""
@@ -302,6 +322,23 @@ class Function:
             return self.backward(*gy) if self.n_out > 1 else self.backward(gy)
         finally:
             self.saved, self.xp = arrays, xp
+
+
+class AccumulateGrad:
+    """The graph's end at a leaf, as PyTorch's node of that name (``next_functions``): where
+    backward adds the gradient into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+    next_functions: tuple[tuple[Any, int], ...] = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 class Size(tuple):
@@ -507,7 +544,7 @@ class Tensor:
         extra = "" if implied else f", dtype={self.dtype}"
         extra += f", device='{self.device}'" if self.device != "cpu" else ""
         if self._ctx is not None:  # made by an op: name it, as PyTorch's grad_fn=<...>
-            extra += f", grad_fn=<{type(self._ctx).__name__}>"
+            extra += f", grad_fn=<{self._ctx.name()}>"
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
