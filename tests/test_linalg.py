@@ -419,6 +419,9 @@ OWN_BACKWARD = {
     "pinv_hermitian": lambda a: LA.pinv(a + a.mT, hermitian=True),
     "eigh_vectors": lambda a: LA.eigh(a + a.mT).eigenvectors[..., 0, :] ** 2,
     "matrix_exp": lambda a: LA.matrix_exp(a * 0.7),
+    "lu": lambda a: LA.lu(a).L * 2 + LA.lu(a).U,
+    "lu_tall_wide": lambda a: LA.lu(a[..., :-1, :]).L.sum(-1) if a.shape[-1] > 1
+    else LA.lu(a).U.sum(-1),
     "qr": lambda a: LA.qr(a).Q * 2 + LA.qr(a).R,
 }
 
@@ -594,3 +597,108 @@ def test_tensor_methods_and_top_level_names_match_torch():
     np.testing.assert_allclose(tr.tensor(v[0]).outer(tr.tensor(v[1])).numpy(),
                                torch.outer(torch.tensor(v[0]), torch.tensor(v[1])).numpy())
     assert tr.linalg.inv is LA.inv and callable(tr.func.vmap)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5), (2, 4, 4), (2, 5, 3), (2, 3, 5)])
+def test_lu_matches_torch(shape):
+    """P, L and U (LAPACK's pivots: the same matrices as PyTorch's), lu_factor's packed LU and
+    pivots, lu_unpack, and the gradient through L and U, for square, tall and wide matrices."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(25).standard_normal(shape)
+    ours, theirs = LA.lu(tr.tensor(a)), torch.linalg.lu(torch.tensor(a))
+    for x, y in zip(ours, theirs):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), atol=1e-13)
+    LU, piv = LA.lu_factor(tr.tensor(a))
+    LUt, pivt = torch.linalg.lu_factor(torch.tensor(a))
+    assert piv.dtype == tr.int32 and piv.tolist() == pivt.tolist()
+    for x, y in zip(LA.lu_unpack(LU, piv), torch.lu_unpack(LUt, pivt)):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), atol=1e-13)
+    _against_torch(lambda x: LA.lu(x).L, lambda x: torch.linalg.lu(x).L, a)
+    _against_torch(lambda x: LA.lu(x).U, lambda x: torch.linalg.lu(x).U, a)
+    _against_torch(lambda x: LA.lu_factor(x).LU, lambda x: torch.linalg.lu_factor(x).LU, a)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("adjoint", [False, True])
+def test_lu_solve_matches_torch(left, adjoint):
+    """Values and gradients in LU and B, for each side and with the transpose."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(26)
+    a = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    b = rng.standard_normal((2, 3, 2) if left else (2, 2, 3))
+    _against_torch(lambda x, y: LA.lu_solve(*LA.lu_factor(x), y, left=left, adjoint=adjoint),
+                   lambda x, y: torch.linalg.lu_solve(*torch.linalg.lu_factor(x), y, left=left,
+                                                      adjoint=adjoint), a, b)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("p", [None, 2, -2, "fro", "nuc", 1, -1, math.inf, -math.inf])
+def test_cond_matches_torch(p):
+    """Values against torch (whose cond is not differentiable for the norms through the
+    inverse: an in-place write in its backward), gradients against central differences;
+    inf for an exactly singular matrix (torch's there: inf or a huge number)."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(27).standard_normal((3, 4, 4))
+    np.testing.assert_allclose(LA.cond(tr.tensor(a), p).numpy(),
+                               torch.linalg.cond(torch.tensor(a), p).numpy(), rtol=1e-11)
+    assert gradcheck(lambda x: LA.cond(x, p), (tr.tensor(a, requires_grad=True),))
+    a[1, :, 2] = 0
+    c = LA.cond(tr.tensor(a), p).numpy()
+    assert c[1] == (0.0 if p == -2 else math.inf) and np.isfinite(c[[0, 2]]).all()
+
+
+@pytest.mark.torch
+def test_ex_forms_report_failures_as_torchs():
+    """info per matrix (the first zero pivot, the first leading minor that is not positive-
+    definite), the other matrices' results unchanged, PyTorch's error with check_errors."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(28)
+    a = rng.standard_normal((3, 4, 4))
+    a[1, :, 2] = 0  # exactly singular: LU's third pivot is 0
+    for ours, theirs in ((LA.inv_ex, torch.linalg.inv_ex),
+                         (lambda x: LA.solve_ex(x, x[..., 0]),
+                          lambda x: torch.linalg.solve_ex(x, x[..., 0]))):
+        r, t = ours(tr.tensor(a)), theirs(torch.tensor(a))
+        assert r.info.dtype == tr.int32 and r.info.tolist() == t.info.tolist() == [0, 3, 0]
+        np.testing.assert_allclose(r[0].numpy()[[0, 2]], t[0].numpy()[[0, 2]], atol=1e-12)
+        assert np.isnan(r[0].numpy()[1]).all()
+    spd = a @ np.swapaxes(a, -1, -2) + np.eye(4)
+    spd[2, 3, 3] = -50
+    for upper in (False, True):
+        r = LA.cholesky_ex(tr.tensor(spd), upper=upper)
+        t = torch.linalg.cholesky_ex(torch.tensor(spd), upper=upper)
+        assert r.info.tolist() == t.info.tolist() == [0, 0, 4]
+        np.testing.assert_allclose(r.L.numpy()[:2], t.L.numpy()[:2], atol=1e-12)
+    x = tr.tensor(spd[:2], requires_grad=True)  # all fine: differentiable as cholesky
+    LA.cholesky_ex(x).L.sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
+    with pytest.raises(LA.LinAlgError, match=r"inv_ex: \(Batch element 1\): The diagonal "
+                                             "element 3 is zero"):
+        LA.inv_ex(tr.tensor(a), check_errors=True)
+    with pytest.raises(LA.LinAlgError, match=r"cholesky_ex: \(Batch element 2\): .* order 4"):
+        LA.cholesky_ex(tr.tensor(spd), check_errors=True)
+    with pytest.raises(LA.LinAlgError):  # and what inv raises is one too (a ValueError)
+        LA.inv(tr.tensor(a))
+
+
+@pytest.mark.torch
+def test_tensorinv_tensorsolve_vander_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(29)
+    _against_torch(lambda x: LA.tensorinv(x, 1), lambda x: torch.linalg.tensorinv(x, 1),
+                   rng.standard_normal((6, 2, 3)))
+    _against_torch(LA.tensorsolve, torch.linalg.tensorsolve, rng.standard_normal((2, 3, 6)),
+                   rng.standard_normal((2, 3)))
+    _against_torch(lambda x, y: LA.tensorsolve(x, y, dims=(0,)),
+                   lambda x, y: torch.linalg.tensorsolve(x, y, dims=(0,)),
+                   rng.standard_normal((6, 2, 3)), rng.standard_normal((2, 3)))
+    x = rng.standard_normal((2, 4))
+    x[0, 1] = 0  # the running product's exact gradient at 0
+    _against_torch(LA.vander, torch.linalg.vander, x)
+    _against_torch(lambda t: LA.vander(t, N=6), lambda t: torch.linalg.vander(t, N=6), x)
+    with pytest.raises(ValueError, match=r"prod\(2, 3\) = 6 differs from prod\(5,\) = 5"):
+        LA.tensorinv(tr.tensor(np.ones((2, 3, 5))), 2)
+    with pytest.raises(ValueError, match="N must be a positive int"):
+        LA.vander(tr.tensor(x), N=0)

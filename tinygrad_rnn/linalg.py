@@ -3,16 +3,18 @@ Cholesky and symmetric eigen decompositions of (batches of) matrices, all differ
 
 Matrices are the last two axes; any axes before them are a batch (they broadcast where two
 operands meet, as in ``solve``). The ops with a backward of their own (``Inv``, ``Solve``,
-``Det``, ``Slogdet``, ``Cholesky``, ``Eigh``, ``Svd``, ``Svdvals``, ``Pinv``, ``QR``) live in
-``ops/linalg.py``; the rest here are compositions of tensor ops. All are differentiable
+``Det``, ``Slogdet``, ``Cholesky``, ``Eigh``, ``Svd``, ``Svdvals``, ``Pinv``, ``QR``, ``LU``)
+live in ``ops/linalg.py``; the rest here are compositions of tensor ops. All are differentiable
 twice (``create_graph=True``; ``det`` there for an invertible matrix).
 
     L = tr.linalg.cholesky(cov)                       # cov = L Lᵀ
     x = tr.linalg.solve_triangular(L, b, upper=False)  # L x = b
     logdet = 2 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
 
-Not here: ``eig`` and ``eigvals`` (non-symmetric: complex results, which this framework has
-no dtype for) and the ``*_ex`` variants.
+The ``*_ex`` forms (``inv_ex``, ``solve_ex``, ``cholesky_ex``, ``lu_factor_ex``) report a
+failed matrix in ``info`` (NaN in its result) instead of raising ``LinAlgError``. Not here:
+``eig`` and ``eigvals`` (non-symmetric: complex results, which this framework has no dtype
+for) and ``ldl_factor``/``ldl_solve``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .ops.linalg import (
+    LU,
     QR,
     Cholesky,
     Det,
@@ -35,14 +38,24 @@ from .ops.linalg import (
     Solve,
     Svd,
     Svdvals,
+    lu_arrays,
     matmul,
+    permutation_of,
 )
 from .tensor import Tensor
 
-__all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "householder_product",
-           "inv", "logdet", "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
-           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal",
+           "eigh", "eigvalsh", "householder_product", "inv", "inv_ex", "logdet", "lstsq", "lu",
+           "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm",
+           "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+           "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve",
+           "vander", "vecdot", "vector_norm"]
+
+
+class LinAlgError(ValueError):
+    """A matrix the function cannot take (singular, not positive-definite), as
+    ``torch.linalg.LinAlgError``; a ValueError here (PyTorch's is a RuntimeError), like every
+    error about a bad input in this framework."""
 
 
 class SlogdetResult(NamedTuple):
@@ -76,6 +89,38 @@ class SVDVResult(NamedTuple):
     V: Tensor
 
 
+class LUResult(NamedTuple):
+    P: Tensor
+    L: Tensor
+    U: Tensor
+
+
+class LUFactorResult(NamedTuple):
+    LU: Tensor
+    pivots: Tensor
+
+
+class LUFactorExResult(NamedTuple):
+    LU: Tensor
+    pivots: Tensor
+    info: Tensor
+
+
+class InvExResult(NamedTuple):
+    inverse: Tensor
+    info: Tensor
+
+
+class CholeskyExResult(NamedTuple):
+    L: Tensor
+    info: Tensor
+
+
+class SolveExResult(NamedTuple):
+    result: Tensor
+    info: Tensor
+
+
 class EighResult(NamedTuple):
     eigenvalues: Tensor
     eigenvectors: Tensor
@@ -104,7 +149,7 @@ def _run(name: str, op: Any, *inputs: Tensor) -> Any:
             raise
         why = ("is not positive-definite, so it has no Cholesky factor" if op is Cholesky
                else "is singular, so it has no inverse")
-        raise ValueError(f"linalg.{name}: A (shape {inputs[0].shape}) {why}") from None
+        raise LinAlgError(f"linalg.{name}: A (shape {inputs[0].shape}) {why}") from None
 
 
 def inv(A: Tensor) -> Tensor:
@@ -513,3 +558,306 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """The ``offset``-th diagonals of the matrices in ``dim1``, ``dim2`` (a view)."""
     return A.diagonal(offset, dim1, dim2)
+
+
+# ---- LU, and the forms that report failures instead of raising (*_ex) ----------------------
+
+
+def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
+    """(P, L, U) with A = P L U, as ``torch.linalg.lu``: partial pivoting as LAPACK's getrf
+    (the same P, L and U as PyTorch's), L (m, k) unit lower-trapezoidal, U (k, n), k = min(m,
+    n); ``pivot=False`` eliminates without row swaps (PyTorch does that on CUDA only).
+    Differentiable twice in A (``LU``: the square blocks of L and U must be invertible)."""
+    A = _matrices("lu", A, square=False)
+    return LUResult(*LU.apply(A, pivot=pivot))
+
+
+def _pack(L: Tensor, U: Tensor) -> Tensor:
+    """LAPACK's packed LU: U on and above the diagonal, L's part below it."""
+    from .ops.movement import cat
+
+    m, n = L.shape[-2], U.shape[-1]
+    k = min(m, n)
+    xp, dev = L._dev.xp, L._dev
+    strict = L - Tensor._wrap(xp.eye(m, k, dtype=L.dtype), dev)
+    if m > n:
+        zeros = Tensor._wrap(xp.zeros(U.shape[:-2] + (m - n, n), dtype=U.dtype), dev)
+        return strict + cat([U, zeros], -2)
+    if m < n:
+        zeros = Tensor._wrap(xp.zeros(L.shape[:-2] + (m, n - m), dtype=L.dtype), dev)
+        return cat([strict, zeros], -1) + U
+    return strict + U
+
+
+def _lu_info(U: Any, xp: Any) -> Any:
+    """getrf's info: the first j (1-based) with U[j, j] = 0, else 0, as int32 (...,)."""
+    d = xp.diagonal(U, axis1=-2, axis2=-1)
+    zero = d == 0
+    first = xp.argmax(zero, -1) + 1 if d.shape[-1] else xp.zeros(d.shape[:-1], dtype=np.int64)
+    return xp.where(zero.any(-1), first, 0).astype(np.int32) if d.shape[-1] else \
+        first.astype(np.int32)
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False
+                 ) -> LUFactorExResult:
+    """(LU, pivots, info), as ``torch.linalg.lu_factor_ex``: ``lu``'s L and U packed in one
+    matrix, getrf's row swaps (int32, 1-based) and ``info`` (0, or the first zero pivot,
+    1-based, for a singular matrix: it still factors)."""
+    A = _matrices("lu_factor", A, square=False)
+    box: dict[str, Any] = {}
+    _, L, U = LU.apply(A, pivot=pivot, pivots=box)
+    xp = A._dev.xp
+    info = _lu_info(U._data, xp)
+    if check_errors and bool((info > 0).any()):
+        _raise_failed("lu_factor_ex", info, "U's diagonal element {j} is zero: A is singular")
+    pivots = Tensor._wrap((box["piv"] + 1).astype(np.int32), A._dev)
+    return LUFactorExResult(_pack(L, U), pivots, Tensor._wrap(info, A._dev))
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
+    """(LU, pivots), as ``torch.linalg.lu_factor`` (``lu_factor_ex``'s first two); a singular
+    A factors too, as there (``lu_solve`` with it gives inf or NaN)."""
+    LU_, pivots, _ = lu_factor_ex(A, pivot=pivot)
+    return LUFactorResult(LU_, pivots)
+
+
+def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,  # noqa: N803
+              unpack_pivots: bool = True) -> LUResult:
+    """(P, L, U) from ``lu_factor``'s packed LU and pivots, as ``torch.lu_unpack``;
+    differentiable in LU_data. An empty tensor for what is not unpacked."""
+    LU_data = _matrices("lu_unpack", LU_data, square=False)
+    m, n = LU_data.shape[-2:]
+    k = min(m, n)
+    if not isinstance(LU_pivots, Tensor) or LU_pivots.shape != LU_data.shape[:-2] + (k,):
+        raise ValueError(f"lu_unpack: LU_pivots must have shape {LU_data.shape[:-2] + (k,)} "
+                         f"for LU_data of shape {LU_data.shape}, got "
+                         f"{getattr(LU_pivots, 'shape', type(LU_pivots).__name__)}")
+    xp, dev = LU_data._dev.xp, LU_data._dev
+    empty = Tensor._wrap(xp.zeros((0,), dtype=LU_data.dtype), dev)
+    L = U = P = empty
+    if unpack_data:
+        L = LU_data[..., :, :k].tril(-1) + Tensor._wrap(xp.eye(m, k, dtype=LU_data.dtype), dev)
+        U = LU_data[..., :k, :].triu()
+    if unpack_pivots:
+        piv = LU_pivots._data.astype(np.int64) - 1
+        if piv.size and (bool((piv < 0).any()) or bool((piv >= m).any())):
+            raise ValueError(f"lu_unpack: the pivots must lie in [1, {m}], got values from "
+                             f"{int(piv.min()) + 1} to {int(piv.max()) + 1}")
+        P = Tensor._wrap(permutation_of(xp, piv, m).astype(LU_data.dtype), dev)
+    return LUResult(P, L, U)
+
+
+def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,  # noqa: N803
+             adjoint: bool = False) -> Tensor:
+    """X with A X = B (X A = B for ``left=False``; Aᵀ in place of A with ``adjoint``), A
+    given by ``lu_factor``, as ``torch.linalg.lu_solve``: two triangular solves and the
+    permutation. Differentiable in LU and B."""
+    P, L, U = lu_unpack(LU, pivots)
+    if LU.shape[-1] != LU.shape[-2]:
+        raise ValueError(f"linalg.lu_solve: LU must be square, got shape {LU.shape}")
+    if not isinstance(B, Tensor) or B.ndim < 2 or \
+            B.shape[-2 if left else -1] != LU.shape[-1]:
+        raise ValueError(f"linalg.lu_solve: LU of shape {LU.shape} needs B of shape "
+                         f"(..., {LU.shape[-1]}, k)" + ("" if left else " (k, n) for left=False")
+                         + f", got {getattr(B, 'shape', type(B).__name__)}")
+    if left and not adjoint:  # P L U X = B
+        return solve_triangular(U, solve_triangular(L, P.mT @ B, upper=False,
+                                                    unitriangular=True), upper=True)
+    if left:  # Uᵀ Lᵀ Pᵀ X = B
+        Y = solve_triangular(L.mT, solve_triangular(U.mT, B, upper=False), upper=True,
+                             unitriangular=True)
+        return P @ Y
+    if not adjoint:  # X P L U = B
+        Y = solve_triangular(L, solve_triangular(U, B, upper=True, left=False), upper=False,
+                             left=False, unitriangular=True)
+        return Y @ P.mT
+    # X Uᵀ Lᵀ Pᵀ = B
+    return solve_triangular(U.mT, solve_triangular(L.mT, B @ P, upper=True, left=False,
+                                                   unitriangular=True), upper=False,
+                            left=False)
+
+
+def _raise_failed(name: str, info: Any, why: str) -> None:
+    """PyTorch's error for the first failing matrix of a batch: its index and ``why``."""
+    flat = np.asarray(info.get() if hasattr(info, "get") else info).reshape(-1)
+    at = int(np.flatnonzero(flat)[0])
+    where = f"(Batch element {at}): " if np.ndim(info) else ""
+    raise LinAlgError(f"linalg.{name}: {where}" + why.format(j=int(flat[at])))
+
+
+def _square_info(A: Tensor) -> Any:
+    """getrf's info for each matrix of A (0 where it is invertible), from an LU on the arrays
+    (no graph)."""
+    _, _, U = lu_arrays(A._dev.xp, A._data)
+    return _lu_info(U, A._dev.xp)
+
+
+def _where_ok(info: Any, good: Tensor, like: Tensor, core: int = 2) -> Tensor:
+    """``good`` where info is 0; NaN in the results (of ``core`` axes) that failed (PyTorch
+    leaves LAPACK's partial result there: unspecified)."""
+    from .ops.elementwise import where
+
+    failed = info != 0
+    if not bool(failed.any()):
+        return good
+    mask = Tensor._wrap(failed.reshape(failed.shape + (1,) * core), like._dev)
+    return where(mask, math.nan, good)
+
+
+def _safe(A: Tensor, info: Any) -> Tensor:
+    """A with each failed matrix replaced by the identity, so that the batch computes."""
+    from .ops.elementwise import where
+
+    if not bool((info != 0).any()):
+        return A
+    xp = A._dev.xp
+    mask = Tensor._wrap((info != 0)[..., None, None], A._dev)
+    return where(mask, Tensor._wrap(xp.eye(A.shape[-1], dtype=A.dtype), A._dev), A)
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
+    """(A⁻¹, info), as ``torch.linalg.inv_ex``: info 0 where A is invertible, else the first
+    zero pivot of its LU (1-based), and then NaN in its inverse instead of an error
+    (``check_errors=True`` raises, naming the batch element)."""
+    A = _matrices("inv_ex", A)
+    info = _square_info(A)
+    if check_errors and bool((info != 0).any()):
+        _raise_failed("inv_ex", info, "The diagonal element {j} is zero, the inversion could "
+                      "not be completed because the input matrix is singular.")
+    return InvExResult(_where_ok(info, inv(_safe(A, info)), A),
+                       Tensor._wrap(info, A._dev))
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False
+             ) -> SolveExResult:
+    """(X, info) with A X = B, as ``torch.linalg.solve_ex``: ``inv_ex``'s info, and NaN in
+    the solutions of singular systems instead of an error."""
+    A = _matrices("solve_ex", A)
+    info = _square_info(A)
+    if check_errors and bool((info != 0).any()):
+        _raise_failed("solve_ex", info, "The solver failed because the input matrix is "
+                      "singular.")
+    X = solve(_safe(A, info), B, left=left)
+    core = 1 if _is_vector_rhs(A, B) else 2
+    return SolveExResult(_where_ok(info, X, A, core), Tensor._wrap(info, A._dev))
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False
+                ) -> CholeskyExResult:
+    """(L, info), as ``torch.linalg.cholesky_ex``: info 0 where A is positive-definite, else
+    the order of its first leading minor that is not, and then NaN in L instead of an
+    error."""
+    A = _matrices("cholesky_ex", A)
+    xp = A._dev.xp
+    flat = A._data.reshape(-1, *A.shape[-2:])
+    if upper:
+        flat = flat.swapaxes(-1, -2)
+    info = np.zeros(flat.shape[0], dtype=np.int32)
+    for b in range(flat.shape[0]):
+        m = flat[b]
+        if not _is_pd(m, xp):  # the first leading minor that is not
+            info[b] = next(k for k in range(1, m.shape[-1] + 1) if not _is_pd(m[:k, :k], xp))
+    info = xp.asarray(info.reshape(A.shape[:-2]))
+    if check_errors and bool((info != 0).any()):
+        _raise_failed("cholesky_ex", info, "The factorization could not be completed because "
+                      "the input is not positive-definite (the leading minor of order {j} is "
+                      "not positive-definite).")
+    eye = Tensor._wrap(xp.eye(A.shape[-1], dtype=A.dtype), A._dev)
+    from .ops.elementwise import where
+
+    safe = A if not bool((info != 0).any()) else where(
+        Tensor._wrap((info != 0)[..., None, None], A._dev), eye, A)
+    return CholeskyExResult(_where_ok(info, cholesky(safe, upper=upper), A),
+                            Tensor._wrap(info, A._dev))
+
+
+def _is_pd(m: Any, xp: Any = np) -> bool:
+    """Whether the Cholesky factorisation of m (its lower triangle) succeeds."""
+    try:
+        c = xp.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(xp.isfinite(c).all())  # (CuPy gives NaN instead of raising)
+
+
+def cond(A: Tensor, p: Any = None) -> Tensor:
+    """The condition number of A in the norm ``p``, as ``torch.linalg.cond``: σ_max / σ_min
+    for p None or 2 (any shape), σ_min / σ_max for -2; for "fro", "nuc", ±1 and ±inf (square
+    A) ‖A‖ ‖A⁻¹‖, inf where A is singular. Differentiable."""
+    A = _matrices("cond", A, square=p not in (None, 2, -2))
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        big, small = s[..., 0], s[..., -1]
+        return big / small if p != -2 else small / big
+    if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
+        raise ValueError(f"linalg.cond: p must be None, 2, -2, 'fro', 'nuc', 1, -1, inf or -inf, "
+                         f"got {p!r}")
+    from .ops.elementwise import where
+
+    inverse, info = inv_ex(A)
+    value = matrix_norm(A, p) * matrix_norm(_safe_inverse(inverse, info), p)
+    if not bool((info._data != 0).any()):
+        return value
+    return where(Tensor._wrap(info._data != 0, A._dev), math.inf, value)
+
+
+def _safe_inverse(inverse: Tensor, info: Tensor) -> Tensor:
+    """inv_ex's inverse with its NaN matrices made zeros (their cond is inf, set after)."""
+    from .ops.elementwise import where
+
+    if not bool((info._data != 0).any()):
+        return inverse
+    return where(Tensor._wrap((info._data != 0)[..., None, None], inverse._dev), 0.0, inverse)
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of A for ``tensordot(A, ·, ind)``, as ``torch.linalg.tensorinv``: A of
+    shape out + in with prod(out) = prod(in), out = A.shape[:ind]; the result has shape in +
+    out. Differentiable."""
+    if not isinstance(A, Tensor) or not isinstance(ind, int) or ind <= 0:
+        raise ValueError(f"linalg.tensorinv: ind must be a positive int, got {ind!r}")
+    out, rest = A.shape[:ind], A.shape[ind:]
+    if math.prod(out) != math.prod(rest):
+        raise ValueError(f"linalg.tensorinv: A of shape {A.shape} with ind={ind} is not "
+                         f"invertible: prod{tuple(out)} = {math.prod(out)} differs from "
+                         f"prod{tuple(rest)} = {math.prod(rest)}")
+    n = math.prod(out)
+    return inv(A.reshape(n, n)).reshape(*rest, *out)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:
+    """X with ``tensordot(A, X, X.ndim) = B``, as ``torch.linalg.tensorsolve``: X has shape
+    A.shape[B.ndim:]; ``dims`` first moves those axes of A to its end. Differentiable."""
+    if not isinstance(A, Tensor) or not isinstance(B, Tensor):
+        raise TypeError("linalg.tensorsolve: A and B must be Tensors")
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        A = A.permute(*[d for d in range(A.ndim) if d not in dims], *dims)
+    if A.shape[:B.ndim] != B.shape:
+        raise ValueError(f"linalg.tensorsolve: A's leading axes {A.shape[:B.ndim]} must equal "
+                         f"B's shape {B.shape}")
+    rest = A.shape[B.ndim:]
+    n = B.numel()
+    if math.prod(rest) != n:
+        raise ValueError(f"linalg.tensorsolve: A of shape {A.shape} is not square for B of "
+                         f"shape {B.shape}: prod{tuple(rest)} = {math.prod(rest)} differs "
+                         f"from {n}")
+    return solve(A.reshape(n, n), B.reshape(n)).reshape(*rest)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803 (PyTorch's name)
+    """The Vandermonde matrix of x (..., n): (..., n, N) with entries x_i^j, j = 0 … N - 1
+    (increasing powers, as ``torch.linalg.vander``; ``tr.vander`` is NumPy's, decreasing),
+    N = n by default. A running product, so x = 0 has its exact gradient."""
+    from .ops.movement import cat
+
+    if not isinstance(x, Tensor) or x.ndim < 1:
+        raise ValueError("linalg.vander: x must be a tensor of at least one axis, got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
+    N = x.shape[-1] if N is None else N
+    if not isinstance(N, int) or N < 1:
+        raise ValueError(f"linalg.vander: N must be a positive int, got {N!r}")
+    ones = Tensor._wrap(x._dev.xp.ones(x.shape + (1,), dtype=x.dtype), x._dev)
+    if N == 1:
+        return ones
+    return cat([ones, x.unsqueeze(-1).expand(*x.shape, N - 1)], -1).cumprod(-1)

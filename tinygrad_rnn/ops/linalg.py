@@ -515,6 +515,102 @@ class Pinv(Function):
         return -(_mT(y) @ gy @ _mT(y)) + (left - x @ (y @ left)) + (right - (right @ y) @ x)
 
 
+def lu_arrays(xp: Any, a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
+    """(perm, L, U, ...) of a batch of (m, n) arrays by Gaussian elimination with partial
+    pivoting, as LAPACK's getrf: at step j the row at or below j of largest |entry| in column
+    j (the first of equals) is swapped into row j. Returns (piv, L, U): piv (..., k) the row
+    swapped with row j at each step (0-based), L (m, k) unit lower-trapezoidal, U (k, n)
+    upper-trapezoidal, k = min(m, n). One vectorised step per column."""
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    w = a.copy()
+    piv = xp.zeros(a.shape[:-2] + (k,), dtype=np.int64)
+    rows = xp.arange(m)
+    for j in range(k):
+        if pivot:
+            p = (xp.abs(w[..., j:, j]).argmax(-1) + j)[..., None]  # (..., 1)
+            piv[..., j] = p[..., 0]
+            swap = xp.where(rows == j, p, xp.where(rows == p, j, rows))  # rows j and p swapped
+            w = xp.take_along_axis(w, swap[..., :, None], -2)
+        else:
+            piv[..., j] = j
+        d = w[..., j, j]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factors = w[..., j + 1:, j] / d[..., None]
+        w[..., j + 1:, j] = factors
+        w[..., j + 1:, j + 1:] -= factors[..., :, None] * w[..., j, None, j + 1:]
+    eye = xp.eye(m, k, dtype=a.dtype)
+    lower = xp.tril(w[..., :, :k], -1) + eye
+    upper = xp.triu(w[..., :k, :])
+    return piv, lower, upper
+
+
+def permutation_of(xp: Any, piv: Any, m: int) -> Any:
+    """P (..., m, m) with A = P L U from getrf's swaps ``piv`` (0-based): the swaps applied in
+    order to the rows of the identity give Pᵀ."""
+    rows = xp.arange(m)
+    order = xp.broadcast_to(rows, piv.shape[:-1] + (m,))
+    for j in range(piv.shape[-1]):
+        p = piv[..., j:j + 1]
+        swap = xp.where(rows == j, p, xp.where(rows == p, j, rows))
+        order = xp.take_along_axis(order, swap, -1)
+    # row i of P^T A is row order[i] of A: P^T = I[order], P = its transpose
+    return _mT(xp.eye(m, dtype=np.float64)[order])
+
+
+class LU(Function):
+    """(P, L, U) with x = P L U for x (..., m, n): P a permutation matrix (a constant), L (m,
+    k) unit lower-trapezoidal, U (k, n) upper-trapezoidal, k = min(m, n) (``lu_arrays``).
+
+    VJP, with B = Pᵀ gx split as x is (the first k rows or columns, and the rest), triu and
+    tril(·, -1) the upper and strictly lower parts, and L₁, U₁ the square k×k blocks::
+
+        square: gB = L⁻ᵀ (tril(Lᵀ gL, -1) + triu(gU Uᵀ)) U⁻ᵀ
+        tall:   gB = [L₁⁻ᵀ (tril(L₁ᵀ gL₁, -1) + triu(gU Uᵀ - L₂ᵀ gL₂)) U⁻ᵀ ; gL₂ U⁻ᵀ]
+        wide:   gB = [L⁻ᵀ (tril(Lᵀ gL - gU₂ U₂ᵀ, -1) + triu(gU₁ U₁ᵀ)) U₁⁻ᵀ , L⁻ᵀ gU₂]
+
+    (from dL = L tril(X, -1), dU = triu(X) U, X = L⁻¹ Pᵀ dx U⁻¹ on the square blocks). Needs
+    the square blocks invertible. Under ``create_graph=True`` L and U are computed again by
+    this op (``_redo``), so it is differentiable again.  Saves x, P, L, U, the masks."""
+
+    def forward(self, x: Any, pivot: bool = True, pivots: dict[str, Any] | None = None
+                ) -> tuple[Any, Any, Any]:
+        xp = self.xp
+        m, n = x.shape[-2:]
+        k = min(m, n)
+        piv, lower, upper = lu_arrays(xp, x, pivot)
+        if pivots is not None:  # (where the caller wants getrf's swaps too: lu_factor)
+            pivots["piv"] = piv
+        perm = permutation_of(xp, piv, m).astype(x.dtype)
+        strict = xp.tril(xp.ones((k, k), dtype=x.dtype), -1)
+        self.saved = (x, perm, lower, upper, strict, 1 - strict)
+        self.pivot = pivot
+        return perm, lower, upper
+
+    def backward(self, gp: Any, gl: Any, gu: Any) -> Any:
+        xp = self.xp
+        x, perm, lower, upper, strict, up = self.saved
+        if isinstance(x, Tensor):
+            _, lower, upper = _redo(LU, x, pivot=self.pivot)
+        m, n = x.shape[-2:]
+        k = min(m, n)
+        gl = xp.zeros(lower.shape, dtype=lower.dtype) if gl is None else gl
+        gu = xp.zeros(upper.shape, dtype=upper.dtype) if gu is None else gu
+        l1, u1 = lower[..., :k, :], upper[..., :, :k]
+        mid = (_mT(l1) @ gl[..., :k, :]) * strict + (gu[..., :, :k] @ _mT(u1)) * up
+        if m > n:
+            mid = mid - (_mT(lower[..., k:, :]) @ gl[..., k:, :]) * up
+        if m < n:
+            mid = mid - (gu[..., :, k:] @ _mT(upper[..., :, k:])) * strict
+        inv_l, inv_u = _mT(xp.linalg.inv(l1)), _mT(xp.linalg.inv(u1))  # L₁⁻ᵀ, U₁⁻ᵀ
+        gb = inv_l @ mid @ inv_u
+        if m > n:
+            gb = xp.concatenate([gb, gl[..., k:, :] @ inv_u], -2)
+        elif m < n:
+            gb = xp.concatenate([gb, inv_l @ gu[..., :, k:]], -1)
+        return perm @ gb
+
+
 def _expm(xp: Any, a: Any) -> Any:
     """exp(a) of a batch of square arrays by scaling and squaring: with 2^s above the largest
     1-norm in the batch, exp(a) = exp(a / 2^s)^(2^s), and exp(b) for ‖b‖₁ ≤ 1/2 is its
