@@ -58,7 +58,8 @@ __all__ = [
     "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR", "ExponentialLR",
     "LRScheduler", "LambdaLR", "LinearLR", "LinearWarmup", "MultiStepLR", "MultiplicativeLR",
     "NAdam", "OneCycleLR", "Optimizer", "PolynomialLR", "RAdam", "RMSprop", "ReduceLROnPlateau",
-    "SequentialLR", "StepLR", "lr_scheduler", "ASGD", "LBFGS", "swa_utils",
+    "SequentialLR", "StepLR", "lr_scheduler", "ASGD", "LBFGS", "swa_utils", "Rprop",
+    "Adafactor", "Muon",
 ]
 
 # a per-parameter state entry is an array shaped like the parameter, a step count, or one real
@@ -107,6 +108,13 @@ def _count(name: str, value: Any, low: int) -> int:
     if value < low:
         raise ValueError(f"Invalid {name}: {value!r} (must be >= {low})")
     return int(value)
+
+
+def _pair(name: str, value: Any) -> tuple[Any, Any]:
+    """``value`` as a pair (a tuple or list of two), its entries unchecked."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"{name} must be a pair of numbers, got {value!r}")
+    return value[0], value[1]
 
 
 # ---- plain structures --------------------------------------------------------------------------
@@ -238,6 +246,7 @@ class Optimizer:
                 raise TypeError(f"an optimizer can only optimize Tensors, got {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError("cannot optimize a non-leaf Tensor (one made by an op)")
+            self._check_param(p)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if len({id(p) for p in params}) != len(params) or any(id(p) in seen for p in params):
             raise ValueError("some parameters appear more than once in the parameter groups")
@@ -247,6 +256,9 @@ class Optimizer:
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         return group
+
+    def _check_param(self, p: Tensor) -> None:
+        """Refuse a parameter this optimizer cannot update (Muon: all but matrices)."""
 
     # PyTorch options that change the update and that this optimizer does not implement, with
     # the one value it accepts (e.g. in a state dict saved by torch). Other extra keys in a group
@@ -263,6 +275,16 @@ class Optimizer:
     def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
         """Per-parameter state entries: name -> (_ARRAY, _COUNT or _SCALAR, always present)."""
         return {}
+
+    def _param_state_spec(self, group: Mapping[str, Any],
+                          p: Tensor) -> dict[str, tuple[str, bool]]:
+        """p's state entries: ``_state_spec``'s, unless they depend on p (Adafactor's do)."""
+        return self._state_spec(group)
+
+    def _state_shape(self, p: Tensor, name: str) -> tuple[int, ...]:
+        """The shape of p's state array ``name``: p's own, unless the optimizer keeps others
+        (Adafactor's factored second moments)."""
+        return p.shape
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -416,7 +438,7 @@ class Optimizer:
             return {}
         if self._custom():
             return {n: _restored(v, p, n) for n, v in entry.items()}
-        spec = self._state_spec(group)
+        spec = self._param_state_spec(group, p)
         unknown = [n for n in entry if n not in spec]
         missing = [n for n, (_, required) in spec.items() if required and n not in entry]
         if unknown or missing:
@@ -442,9 +464,10 @@ class Optimizer:
                     out[n] = int(c)
                 continue
             host = host_array(v)
-            if tuple(host.shape) != p.shape:
-                problems.append(f"{where}[{n!r}] has shape {tuple(host.shape)}, its parameter "
-                                f"has shape {p.shape}")
+            shape = self._state_shape(p, n)
+            if tuple(host.shape) != shape:
+                problems.append(f"{where}[{n!r}] has shape {tuple(host.shape)}, it must have "
+                                f"shape {shape} (its parameter has shape {p.shape})")
             elif host.dtype.kind not in "biuf":
                 problems.append(f"{where}[{n!r}] must hold real numbers, not {host.dtype}")
             else:
@@ -1047,6 +1070,247 @@ def _average_tensor(state: dict[str, Any], p: Tensor) -> Tensor:
         ax = state["ax"] = Tensor._wrap(
             p._dev.to_device(np.array(ax.numpy(), dtype=p.dtype)), p._dev)
     return ax
+
+
+class Rprop(Optimizer):
+    """Resilient backpropagation (Riedmiller & Braun, 1993), as PyTorch's: each coordinate
+    moves by its own step size, against the sign of its gradient; the step grows while the
+    gradient keeps its sign and shrinks when it flips (a step over a minimum), and after a
+    flip the coordinate rests for one step.
+
+    With ``g`` the gradient, ``g'`` the previous one (as kept), ``s`` the step sizes (from
+    ``lr``)::
+
+        f = etaplus where g * g' > 0,  etaminus where g * g' < 0,  1 where g * g' = 0
+        s <- clip(s * f, step_size_min, step_size_max)
+        g <- 0 where g * g' < 0
+        p <- p - sign(g) * s;   g' <- g
+
+    State per parameter: ``step``, ``prev`` (g'), ``step_size`` (s).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2,
+                 etas: tuple[float, float] = (0.5, 1.2),
+                 step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes,
+                                      maximize=maximize),
+                         capturable=capturable, foreach=foreach, differentiable=differentiable)
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        group["lr"] = _at_least("learning rate", group["lr"])
+        minus, plus = (_real("etaminus", e) for e in _pair("etas", group["etas"]))
+        if not 0.0 < minus < 1.0 < plus:
+            raise ValueError(f"Invalid eta values: {minus}, {plus} (must be 0 < etaminus < 1 "
+                             "< etaplus)")
+        group["etas"] = (minus, plus)
+        low, high = (_real(n, v) for n, v in zip(
+            ("step_size_min", "step_size_max"), _pair("step_sizes", group["step_sizes"])))
+        if not 0.0 <= low <= high:  # PyTorch lets high < low clamp every step size to high
+            raise ValueError(f"Invalid step_sizes: ({low}, {high}) (must be 0 <= min <= max)")
+        group["step_sizes"] = (low, high)
+        return group
+
+    def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
+        return {"step": (_COUNT, True), "prev": (_ARRAY, True), "step_size": (_ARRAY, True)}
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = p._dev.xp
+        minus, plus = group["etas"]
+        if not state:
+            state.update(step=0, prev=xp.zeros_like(p._data),
+                         step_size=xp.full_like(p._data, group["lr"]))
+        state["step"] += 1
+        s = state["step_size"]
+        agree = xp.sign(g * state["prev"])
+        s *= xp.where(agree > 0, plus, xp.where(agree < 0, minus, 1.0)).astype(s.dtype)
+        xp.clip(s, *group["step_sizes"], out=s)
+        g = xp.where(agree < 0, xp.zeros_like(g), g)  # a new array: g may be the gradient
+        _write(p, p._data - xp.sign(g) * s)
+        state["prev"] = g
+
+
+class Adafactor(Optimizer):
+    """Adafactor (Shazeer & Stern, 2018), PyTorch's variant: Adam without first moment whose
+    second moment of a matrix is kept factored, one mean per row and one per column (of the
+    last two axes; the leading ones are a batch of matrices), so its memory is O(m + n), not
+    O(mn). The step is relative to the parameter's RMS and clipped by the update's RMS.
+
+    With ``g`` the gradient, ``t`` the step (from 1), ``w = t ** beta2_decay`` (1 - beta2_t),
+    ``RMS(x) = sqrt(mean(x * x))``, and ``eps1 = None`` the machine epsilon of p's dtype::
+
+        rho = min(lr, 1 / sqrt(t));   alpha = max(eps2, RMS(p)) * rho
+        p <- p * (1 - lr * weight_decay)
+        p of 2 or more axes:  R <- R + w * (mean(g * g, axis=-1) - R)       R: (..., m, 1)
+                              C <- C + w * (mean(g * g, axis=-2) - C)       C: (..., 1, n)
+                              V = R * C / max(mean(R, axis=-2), eps1)
+        otherwise (0-d, 1-d): V <- V + w * (g * g - V)
+        U = g / sqrt(max(V, eps1 ** 2))
+        p <- p - alpha / max(1, RMS(U) / d) * U
+
+    (``lr`` is the cap of the relative step ``rho`` and the rate of the decoupled weight
+    decay, as in PyTorch; the paper caps ``rho`` at 0.01.) State per parameter: ``step``,
+    and ``row_var`` (R) and ``col_var`` (C), or ``variance`` (V).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, beta2_decay: float = -0.8,
+                 eps: tuple[float | None, float] = (None, 1e-3), d: float = 1.0,
+                 weight_decay: float = 0.0, *, foreach: bool | None = None,
+                 maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=eps, d=d,
+                                      weight_decay=weight_decay, maximize=maximize),
+                         foreach=foreach)
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        group["lr"] = _at_least("learning rate", group["lr"])
+        decay = _real("beta2_decay", group["beta2_decay"])
+        if not decay <= 0.0:
+            raise ValueError(f"Invalid beta2_decay: {group['beta2_decay']!r} (must be <= 0)")
+        group["beta2_decay"] = decay
+        eps1, eps2 = _pair("eps", group["eps"])
+        group["eps"] = (None if eps1 is None else _at_least("epsilon1 value", eps1),
+                        _at_least("epsilon2 value", eps2))
+        group["d"] = _at_least("clipping threshold d", group["d"], 1.0)
+        group["weight_decay"] = _at_least("weight_decay value", group["weight_decay"])
+        return group
+
+    def _param_state_spec(self, group: Mapping[str, Any],
+                          p: Tensor) -> dict[str, tuple[str, bool]]:
+        arrays = ("row_var", "col_var") if p.ndim > 1 else ("variance",)
+        return {"step": (_COUNT, True), **{n: (_ARRAY, True) for n in arrays}}
+
+    def _state_shape(self, p: Tensor, name: str) -> tuple[int, ...]:
+        if name == "row_var":
+            return p.shape[:-1] + (1,)
+        if name == "col_var":
+            return p.shape[:-2] + (1, p.shape[-1])
+        return p.shape
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp = p._dev.xp
+        lr, wd = group["lr"], group["weight_decay"]
+        eps1, eps2 = group["eps"]
+        if eps1 is None:
+            eps1 = float(np.finfo(p.dtype).eps)
+        if not state:
+            state["step"] = 0
+            for n in self._param_state_spec(group, p):
+                if n != "step":
+                    state[n] = xp.zeros(self._state_shape(p, n), dtype=p.dtype)
+        state["step"] += 1
+        t = state["step"]
+        w = float(t) ** group["beta2_decay"]
+        alpha = max(eps2, _rms(p._data)) * min(lr, 1.0 / math.sqrt(t))
+        if wd:
+            _write(p, p._data * (1.0 - lr * wd))
+        g2 = g * g
+        if p.ndim > 1:
+            r, c = state["row_var"], state["col_var"]
+            r += w * (g2.mean(axis=-1, keepdims=True) - r)
+            c += w * (g2.mean(axis=-2, keepdims=True) - c)
+            v = r * c / xp.maximum(r.mean(axis=-2, keepdims=True), eps1)
+        else:
+            v = state["variance"]
+            v += w * (g2 - v)
+        u = g / xp.sqrt(xp.maximum(v, eps1 * eps1))
+        _write(p, p._data - (alpha / max(1.0, _rms(u) / group["d"])) * u)
+
+
+def _rms(a: Any) -> float:
+    """sqrt(mean(a * a)) as a Python float (0 for an empty array)."""
+    return math.sqrt(float((a * a).sum()) / a.size) if a.size else 0.0
+
+
+class Muon(Optimizer):
+    """Muon (Jordan et al., 2024), as PyTorch's: momentum SGD for matrices whose update is the
+    momentum orthogonalised, ``U S V^T -> ~U V^T``, by a few Newton-Schulz iterations of an odd
+    quintic polynomial (coefficients a, b, c; they push every singular value towards ~1 fast,
+    not exactly). Only for 2-D parameters (hidden layers' weights): give biases, embeddings
+    and the rest to another optimizer, such as AdamW.
+
+    With ``g`` the gradient, ``mu`` the momentum, ``lambda`` the weight decay::
+
+        B <- mu * B + (1 - mu) * g
+        M = (1 - mu) * g + mu * B  (nesterov)   or   M = B
+        X = M / max(||M||_F, eps)            (transposed first if it has more rows than columns)
+        k times:  A = X X^T;   X <- a * X + (b * A + c * A A) X
+        p <- p * (1 - lr * lambda) - lr' * X
+        lr' = lr * sqrt(max(1, rows / cols))            (adjust_lr_fn None or "original")
+              lr * 0.2 * sqrt(max(rows, cols))          ("match_rms_adamw": AdamW's update RMS)
+
+    The iterations run in the parameter's dtype; PyTorch runs them in bfloat16 (which NumPy
+    and CuPy lack), so the updates differ by bfloat16's rounding, about 1% of a step.
+    State per parameter: ``momentum_buffer`` (B).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, weight_decay: float = 0.1,
+                 momentum: float = 0.95, nesterov: bool = True,
+                 ns_coefficients: tuple[float, float, float] = (3.4445, -4.7750, 2.0315),
+                 eps: float = 1e-7, ns_steps: int = 5, adjust_lr_fn: str | None = None) -> None:
+        super().__init__(params, dict(lr=lr, weight_decay=weight_decay, momentum=momentum,
+                                      nesterov=nesterov, ns_coefficients=ns_coefficients,
+                                      eps=eps, ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn))
+
+    def _check_param(self, p: Tensor) -> None:
+        if p.ndim != 2:
+            raise ValueError(f"Muon only supports 2-D parameters, got one of shape {p.shape}: "
+                             "optimize biases, embeddings and other parameters with another "
+                             "optimizer, such as AdamW")
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        group["lr"] = _at_least("learning rate", group["lr"])
+        group["weight_decay"] = _at_least("weight_decay value", group["weight_decay"])
+        group["momentum"] = _at_least("momentum value", group["momentum"])
+        group["nesterov"] = bool(group["nesterov"])
+        abc = group["ns_coefficients"]
+        if not isinstance(abc, (tuple, list)) or len(abc) != 3:
+            raise ValueError(f"ns_coefficients must be three numbers (a, b, c), got {abc!r}")
+        group["ns_coefficients"] = tuple(_real(f"ns_coefficients[{i}]", v)
+                                         for i, v in enumerate(abc))
+        group["eps"] = _at_least("epsilon value", group["eps"])
+        steps = _count("ns_steps", group["ns_steps"], 0)
+        if steps >= 100:
+            raise ValueError(f"Invalid ns_steps: {steps} (must be < 100, as in PyTorch)")
+        group["ns_steps"] = steps
+        if group["adjust_lr_fn"] not in (None, "original", "match_rms_adamw"):
+            raise ValueError(f"adjust_lr_fn must be None, 'original' or 'match_rms_adamw', got "
+                             f"{group['adjust_lr_fn']!r}")
+        return group
+
+    def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
+        return {"momentum_buffer": (_ARRAY, True)}
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        lr, mu = group["lr"], group["momentum"]
+        b = state.get("momentum_buffer")
+        if b is None:
+            b = state["momentum_buffer"] = p._dev.xp.zeros_like(p._data)
+        b += (1.0 - mu) * (g - b)
+        m = g + mu * (b - g) if group["nesterov"] else b
+        x = _newton_schulz(m, group["ns_coefficients"], group["ns_steps"], group["eps"])
+        rows, cols = p.shape
+        if group["adjust_lr_fn"] == "match_rms_adamw":
+            lr_x = lr * 0.2 * math.sqrt(max(rows, cols))
+        else:
+            lr_x = lr * math.sqrt(max(1.0, rows / cols))
+        _write(p, p._data * (1.0 - lr * group["weight_decay"]) - lr_x * x)
+
+
+def _newton_schulz(m: Any, coefficients: tuple[float, float, float], steps: int,
+                   eps: float) -> Any:
+    """Muon's orthogonalisation of the matrix m: ``steps`` iterations of
+    ``X <- a X + (b A + c A^2) X`` with ``A = X X^T``, from ``X = m / max(||m||_F, eps)``
+    (so every singular value starts at most 1), on the wide orientation (``A`` the smaller
+    Gram matrix)."""
+    a, b, c = coefficients
+    tall = m.shape[0] > m.shape[1]
+    x = m.T if tall else m
+    x = x / max(math.sqrt(float((x * x).sum())), eps)
+    for _ in range(steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * (gram @ gram)) @ x
+    return x.T if tall else x
 
 
 class LBFGS(Optimizer):

@@ -30,12 +30,15 @@ def _grads(parameters: Tensor | Iterable[Tensor], where: str) -> list[Tensor]:
     """The gradients (Tensors) of the parameters that have one, all checked to be
     floating-point Tensors before any is changed."""
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    grads = [p.grad for p in params if p.grad is not None]
-    for g in grads:
-        if not isinstance(g, Tensor) or g.dtype.kind != "f":
-            what = g.dtype if isinstance(g, Tensor) else type(g).__name__
-            raise TypeError(f"{where}: every .grad must be a floating-point Tensor, got {what}")
-    return grads
+    return _floats([p.grad for p in params if p.grad is not None], where, ".grad")
+
+
+def _floats(tensors: list[Any], where: str, what: str = "tensor") -> list[Tensor]:
+    for t in tensors:
+        if not isinstance(t, Tensor) or t.dtype.kind != "f":
+            kind = t.dtype if isinstance(t, Tensor) else type(t).__name__
+            raise TypeError(f"{where}: every {what} must be a floating-point Tensor, got {kind}")
+    return tensors
 
 
 def _norm_of(values: list[float], norm_type: float) -> float:
@@ -62,6 +65,97 @@ def _grad_norm(g: Tensor, norm_type: float) -> float:
     return m * s ** (1.0 / norm_type)
 
 
+def _total_norm(tensors: list[Tensor], norm_type: float, error_if_nonfinite: bool,
+                where: str) -> float:
+    """The norm of all the tensors together, as a Python float (float64, whatever their
+    dtype), refused if non-finite with ``error_if_nonfinite``."""
+    total = _norm_of([_grad_norm(t, norm_type) for t in tensors], norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"{where}: the total norm of order {norm_type} of the gradients is "
+            f"{total}, so they cannot be clipped; set error_if_nonfinite=False to scale them "
+            "by it anyway"
+        )
+    return total
+
+
+def _norm_tensor(total: float, tensors: list[Tensor]) -> Tensor:
+    """The total norm as PyTorch returns it: a 0-d tensor on the first tensor's device, of
+    their promoted dtype (float32 on the CPU for none)."""
+    dtype = np.result_type(*[t.dtype for t in tensors]) if tensors else np.float32
+    with np.errstate(over="ignore"):  # a float64 total beyond float32 is inf, as in PyTorch
+        value = np.array(total, dtype=dtype)
+    return tensor(value, device=tensors[0].device if tensors else "cpu")
+
+
+def _scale_grads(grads: list[Tensor], max_norm: float, total: float) -> None:
+    """g <- g * max_norm / (total + 1e-6) for every gradient, where that factor is below 1."""
+    coef = max_norm / (total + 1e-6)
+    if not coef >= 1.0:  # a nan coefficient is applied too, as in PyTorch
+        for g in grads:
+            g._data *= coef
+
+
+def _max_norm(max_norm: float, where: str) -> float:
+    max_norm = float(max_norm)
+    if not max_norm >= 0.0:
+        raise ValueError(f"{where}: max_norm must be >= 0, got {max_norm}")
+    return max_norm
+
+
+def _norm_type(norm_type: float, where: str) -> float:
+    norm_type = float(norm_type)
+    if not norm_type > 0.0:
+        raise ValueError(f"{where}: norm_type must be > 0 or inf, got {norm_type}")
+    return norm_type
+
+
+def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """The ``norm_type``-norm of the tensors taken together, as if concatenated into one
+    vector, as ``torch.nn.utils.get_total_norm``: ``(sum_i ||t_i||_p ** p) ** (1 / p)``
+    (``max_i max |t_i|`` for ``p = inf``). Pass the gradients
+    (``[p.grad for p in params if p.grad is not None]``), then ``clip_grads_with_norm_``:
+    between the two, the norm can be combined across processes or logged.
+
+    Returns a 0-d tensor of the tensors' (promoted) dtype, on the first one's device (a
+    float32 zero for none); it is computed in float64 and scaled by the largest element, so a
+    float32 norm overflows only if the result does. A non-finite norm raises a RuntimeError
+    with ``error_if_nonfinite``. ``foreach`` picks one of PyTorch's implementations: there is
+    one here, so it is accepted and changes nothing."""
+    del foreach
+    norm_type = _norm_type(norm_type, "get_total_norm")
+    tensors = _floats([tensors] if isinstance(tensors, Tensor) else list(tensors),
+                      "get_total_norm")
+    total = _total_norm(tensors, norm_type, error_if_nonfinite, "get_total_norm")
+    return _norm_tensor(total, tensors)
+
+
+def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                          total_norm: Tensor | float, foreach: bool | None = None) -> None:
+    """Scale the gradients in place by ``max_norm / (total_norm + 1e-6)`` where that is below
+    1, as ``torch.nn.utils.clip_grads_with_norm_``: ``clip_grad_norm_`` with the total norm
+    given (from ``get_total_norm``, as a 0-d tensor or a number). Parameters without a
+    gradient are skipped; a NaN norm makes the gradients NaN, as in PyTorch. ``foreach`` is
+    accepted and changes nothing."""
+    del foreach
+    max_norm = _max_norm(max_norm, "clip_grads_with_norm_")
+    if isinstance(total_norm, Tensor):
+        if total_norm.size != 1:
+            raise ValueError(f"clip_grads_with_norm_: total_norm must be one number, got a "
+                             f"tensor of shape {total_norm.shape}")
+        total = float(total_norm.item())
+    elif isinstance(total_norm, (int, float, np.integer, np.floating)) \
+            and not isinstance(total_norm, bool):
+        total = float(total_norm)
+    else:
+        raise TypeError(f"clip_grads_with_norm_: total_norm must be a Tensor or a number, got "
+                        f"{type(total_norm).__name__}")
+    if total < 0.0:
+        raise ValueError(f"clip_grads_with_norm_: total_norm must be >= 0 (a norm), got {total}")
+    _scale_grads(_grads(parameters, "clip_grads_with_norm_"), max_norm, total)
+
+
 def clip_grad_norm_(
     parameters: Tensor | Iterable[Tensor],
     max_norm: float,
@@ -78,6 +172,8 @@ def clip_grad_norm_(
         c = max_norm / (total + 1e-6)
         g_i <- c * g_i                                  (only when c < 1)
 
+    That is ``get_total_norm`` of the gradients, then ``clip_grads_with_norm_`` (sharing their
+    float64 total: a float32 total that overflows to inf still clips by the true one).
     Parameters without a gradient are skipped. Returns ``total`` (before clipping) as a 0-d
     tensor of the gradients' dtype and device, as PyTorch (``.item()`` gives the number). A
     non-finite total raises a RuntimeError with ``error_if_nonfinite``; otherwise, as in
@@ -85,27 +181,12 @@ def clip_grad_norm_(
     PyTorch's implementations: there is one here, so it is accepted and changes nothing.
     """
     del foreach
-    max_norm, norm_type = float(max_norm), float(norm_type)
-    if not max_norm >= 0.0:
-        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
-    if not norm_type > 0.0:
-        raise ValueError(f"clip_grad_norm_: norm_type must be > 0 or inf, got {norm_type}")
+    max_norm = _max_norm(max_norm, "clip_grad_norm_")
+    norm_type = _norm_type(norm_type, "clip_grad_norm_")
     grads = _grads(parameters, "clip_grad_norm_")
-    total = _norm_of([_grad_norm(g, norm_type) for g in grads], norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(
-            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
-            f"{total}, so they cannot be clipped; set error_if_nonfinite=False to scale them "
-            "by it anyway"
-        )
-    coef = max_norm / (total + 1e-6)
-    if not coef >= 1.0:  # a nan coefficient is applied too, as in PyTorch
-        for g in grads:
-            g._data *= coef
-    dtype = grads[0].dtype if grads else np.float32
-    with np.errstate(over="ignore"):  # a float64 total beyond float32 is inf, as in PyTorch
-        value = np.array(total, dtype=dtype)
-    return tensor(value, device=grads[0].device if grads else "cpu")
+    total = _total_norm(grads, norm_type, error_if_nonfinite, "clip_grad_norm_")
+    _scale_grads(grads, max_norm, total)
+    return _norm_tensor(total, grads)
 
 
 def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float,
