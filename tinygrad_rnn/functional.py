@@ -15,7 +15,7 @@ import numpy as np
 
 from . import random as _random
 from .ops.elementwise import where
-from .ops.movement import GetItem, Transpose, cat, stack
+from .ops.movement import GetItem, IndexScatter, Transpose, cat, stack, unbind
 from .tensor import Tensor, torch_names
 
 Reduction = str  # "mean", "sum" or "none"
@@ -1621,10 +1621,13 @@ def _pad_axis(x: Tensor, axis: int, before: int, after: int, mode: str, value: f
     return y if mode == "circular" else _crop(y, axis, max(-before, 0), max(-after, 0))
 
 
-# ---- convolution, pooling and batch normalisation over one spatial axis ---------------------
-# Inputs are (N, C, L) (or unbatched (C, L)): channels on axis 1, positions on the last axis,
-# as PyTorch's. Each is built from slices, a stack and a matmul (or a max or a mean), so its
-# gradient, and its second derivative, are theirs.
+# ---- convolution, pooling and batch normalisation over 1, 2 or 3 spatial axes ----------------
+# Inputs are (N, C, *spatial) (or unbatched (C, *spatial)): channels on axis 1, then d spatial
+# axes (L; H, W; D, H, W), as PyTorch's. Each is built from slices, a stack and a matmul (or a
+# max or a mean), so its gradient, and its second derivative, are theirs. One implementation
+# serves every d: ``conv1d``, ``conv2d`` and ``conv3d`` (and the pools) only name it.
+
+_SPATIAL = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 def _one_int(where_: str, name: str, v: Any, least: int) -> int:
@@ -1637,39 +1640,162 @@ def _one_int(where_: str, name: str, v: Any, least: int) -> int:
     return int(v)
 
 
-def _batched(where_: str, input: Tensor) -> tuple[Tensor, bool]:  # noqa: A002
-    """``input`` as (N, C, L), and whether it was unbatched (C, L)."""
+def _ints(where_: str, name: str, v: Any, d: int, least: int) -> tuple[int, ...]:
+    """An int, or d of them (a tuple or list), each at least ``least``, as a d-tuple: PyTorch's
+    ``_single``, ``_pair``, ``_triple``."""
+    vs = tuple(v) if isinstance(v, (tuple, list)) else (v,) * d
+    if len(vs) != d or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+                               and i >= least for i in vs):
+        raise ValueError(f"{where_}: {name} must be an int >= {least} or a {d}-tuple of them, "
+                         f"got {v!r}")
+    return tuple(int(i) for i in vs)
+
+
+def _shown(t: tuple[int, ...]) -> Any:
+    """A d-tuple as messages show it: the int itself when d is 1."""
+    return t[0] if len(t) == 1 else t
+
+
+def _batched(where_: str, input: Tensor, d: int = 1) -> tuple[Tensor, bool]:  # noqa: A002
+    """``input`` as (N, C, *spatial) with d spatial axes, and whether it was unbatched."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{where_}: input must be a Tensor, got {type(input).__name__}")
-    if input.ndim not in (2, 3):
-        raise ValueError(f"{where_}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
-                         f"{input.shape}")
-    return (input.unsqueeze(0), True) if input.ndim == 2 else (input, False)
+    if input.ndim not in (d + 1, d + 2):
+        axes = ", ".join(_SPATIAL[d])
+        raise ValueError(f"{where_}: expected a {d + 1}-D (C, {axes}) or {d + 2}-D (N, C, "
+                         f"{axes}) input, got shape {input.shape}")
+    return (input.unsqueeze(0), True) if input.ndim == d + 1 else (input, False)
 
 
-def _taps(x: Tensor, k: int, stride: int, dilation: int, n_out: int) -> Tensor:
-    """(N, C, k, n_out): tap j of window l is x[:, :, l·stride + j·dilation] (x is (N, C, L),
+def _taps(x: Tensor, k: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
+          n_out: tuple[int, ...]) -> Tensor:
+    """(N, C, K, *n_out), K = k1·k2·...: tap j = (j1, j2, ...) (row-major) of window
+    l = (l1, l2, ...) is x[:, :, l1·s1 + j1·d1, l2·s2 + j2·d2, ...] (x is (N, C, *spatial),
     long enough). One strided slice per tap, stacked: the gradient of an element is the sum
     over the windows that hold it."""
-    span = stride * (n_out - 1) + 1
-    return stack([x[:, :, j * dilation: j * dilation + span: stride] for j in range(k)], 2)
+    spans = [s * (n - 1) + 1 for s, n in zip(stride, n_out)]
+
+    def tap(js: tuple[int, ...]) -> Tensor:
+        return x[(slice(None), slice(None), *(slice(j * dl, j * dl + span, s) for j, dl, span, s
+                                              in zip(js, dilation, spans, stride)))]
+
+    return stack([tap(js) for js in np.ndindex(*k)], 2)
+
+
+def _untaps(cols: Tensor, size: tuple[int, ...], k: tuple[int, ...], stride: tuple[int, ...],
+            dilation: tuple[int, ...]) -> Tensor:
+    """``_taps``'s transpose (col2im): (N, C, *size) from cols (N, C, K, *n), each tap added
+    back where ``_taps`` took it, ``y[:, :, l·s + j·d] += cols[:, :, j, l]``. One
+    ``IndexScatter`` (zeros with the tap at a strided slice) per tap, summed."""
+    n = cols.shape[3:]
+    shape = (*cols.shape[:2], *size)
+
+    def place(js: tuple[int, ...], part: Tensor) -> Tensor:
+        index = (slice(None), slice(None), *(slice(j * dl, j * dl + s * (m - 1) + 1, s)
+                                              for j, dl, s, m in zip(js, dilation, stride, n)))
+        return IndexScatter.apply(part, index=index, shape=shape)
+
+    parts = list(zip(np.ndindex(*k), unbind(cols, 2)))  # views of cols
+    out = place(*parts[0])
+    for js, part in parts[1:]:  # added as made: one placed tap alive at a time
+        out = out + place(js, part)
+    return out
 
 
 def _window_count(where_: str, length: int, k: int, stride: int, dilation: int, ceil: bool,
-                  pad: int = 0) -> int:
+                  pad: int = 0, along: str = "") -> int:
     """How many windows of reach dilation·(k - 1) + 1 fit in ``length`` (padded on each side by
     ``pad``): PyTorch's rule, ``ceil`` counting a last partial window that starts inside the
     input or its left padding."""
     reach = dilation * (k - 1) + 1
     room = length + 2 * pad - reach
     if room < 0:
-        raise ValueError(f"{where_}: the input's {length} positions (padded by {pad} on each "
-                         f"side) are fewer than the window's reach dilation·(kernel_size - 1) "
-                         f"+ 1 = {reach}")
+        raise ValueError(f"{where_}: the input's {length} positions{along} (padded by {pad} on "
+                         f"each side) are fewer than the window's reach dilation·(kernel_size "
+                         f"- 1) + 1 = {reach}")
     n = -(-room // stride) + 1 if ceil else room // stride + 1
     if ceil and (n - 1) * stride >= length + pad:
         n -= 1
     return n
+
+
+def _windows(where_: str, size: tuple[int, ...], k: tuple[int, ...], stride: tuple[int, ...],
+             dilation: tuple[int, ...], ceil: bool, pad: tuple[int, ...]) -> tuple[int, ...]:
+    """``_window_count`` along each spatial axis."""
+    names = _SPATIAL[len(size)] if len(size) > 1 else ("",)
+    return tuple(_window_count(where_, *a, ceil, p, f" along {name}" if name else "")
+                 for *a, p, name in zip(size, k, stride, dilation, pad, names))
+
+
+def _pad_arg(pads: Sequence[tuple[int, int]]) -> tuple[int, ...]:
+    """(before, after) per spatial axis as ``pad`` takes them: the last axis first."""
+    return tuple(v for pair in reversed(pads) for v in pair)
+
+
+def _check_tensors_of(where_: str, x: Tensor, **tensors: Tensor | None) -> None:
+    """Each of ``tensors`` (None allowed) a Tensor of x's dtype."""
+    for name, t in tensors.items():
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"{where_}: {name} must be a Tensor, got {type(t).__name__}")
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"{where_}: input dtype {x.dtype} does not match the {name}'s dtype "
+                            f"{t.dtype}")
+
+
+def _conv_padding(where_: str, padding: Any, d: int, k: tuple[int, ...],
+                  stride: tuple[int, ...], dilation: tuple[int, ...]
+                  ) -> tuple[tuple[int, int], ...]:
+    """(before, after) padding of each spatial axis: ``padding`` an int, d ints, "valid" (0) or
+    "same" (stride 1; an odd total dilation·(k - 1) puts the extra element after, as
+    PyTorch)."""
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"{where_}: padding must be an int, a {d}-tuple of ints, 'same' or "
+                             f"'valid', got {padding!r}")
+        if padding == "same" and any(s != 1 for s in stride):
+            raise ValueError(f"{where_}: padding='same' needs stride 1, got "
+                             f"stride={_shown(stride)}")
+        totals = [dl * (kk - 1) if padding == "same" else 0 for kk, dl in zip(k, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    return tuple((p, p) for p in _ints(where_, "padding", padding, d, 0))
+
+
+def _check_weight(where_: str, weight: Tensor, d: int, rows: str) -> tuple[int, ...]:
+    """The kernel size of a (rows, columns, *k) weight, refused unless it has d axes >= 1."""
+    kernel = ", ".join(f"k{a}" for a in _SPATIAL[d]) if d > 1 else "kernel_size"
+    if weight.ndim != d + 2 or 0 in weight.shape[2:]:
+        raise ValueError(f"{where_}: weight must be {d + 2}-D ({rows}, {kernel}), kernel sizes "
+                         f">= 1, got shape {weight.shape}")
+    return weight.shape[2:]
+
+
+def _conv(where_: str, d: int, input: Tensor, weight: Tensor,  # noqa: A002
+          bias: Tensor | None, stride: Any, padding: Any, dilation: Any, groups: Any) -> Tensor:
+    """``conv1d``, ``conv2d`` and ``conv3d``: the d-dimensional convolution."""
+    x, unbatched = _batched(where_, input, d)
+    _check_tensors_of(where_, x, weight=weight, bias=bias)
+    stride = _ints(where_, "stride", stride, d, 1)
+    dilation = _ints(where_, "dilation", dilation, d, 1)
+    groups = _one_int(where_, "groups", groups, 1)
+    k = _check_weight(where_, weight, d, "out_channels, in_channels / groups")
+    (n, c), (o, cg) = x.shape[:2], weight.shape[:2]
+    if c != cg * groups or o % groups:
+        raise ValueError(f"{where_}: weight of shape {weight.shape} with groups={groups} "
+                         f"expects {cg * groups} input channels and out_channels divisible by "
+                         f"{groups}; the input, of shape {input.shape}, has {c}")
+    if bias is not None and bias.shape != (o,):
+        raise ValueError(f"{where_}: bias must have shape ({o},), one per output channel, got "
+                         f"{bias.shape}")
+    pads = _conv_padding(where_, padding, d, k, stride, dilation)
+    if any(p for pair in pads for p in pair):
+        x = pad(x, _pad_arg(pads))
+    n_out = _windows(where_, x.shape[2:], k, stride, dilation, False, (0,) * d)
+    taps = math.prod(k)
+    cols = _taps(x, k, stride, dilation, n_out).reshape(n, groups, cg * taps, math.prod(n_out))
+    y = (weight.reshape(groups, o // groups, cg * taps) @ cols).reshape(n, o, *n_out)
+    if bias is not None:
+        y = y + bias.reshape(o, *(1,) * d)
+    return y.squeeze(0) if unbatched else y
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
@@ -1688,57 +1814,221 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
 
     Computed as im2col: the k taps of every window stacked (``_taps``), then one matmul per
     group with the weight as (G, O/G, C/G·k)."""
-    x, unbatched = _batched("conv1d", input)
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and not isinstance(t, Tensor):
-            raise TypeError(f"conv1d: {name} must be a Tensor, got {type(t).__name__}")
-        if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"conv1d: input dtype {x.dtype} does not match the {name}'s dtype "
-                            f"{t.dtype}")
-    stride = _one_int("conv1d", "stride", stride, 1)
-    dilation = _one_int("conv1d", "dilation", dilation, 1)
-    groups = _one_int("conv1d", "groups", groups, 1)
-    if weight.ndim != 3:
-        raise ValueError(f"conv1d: weight must be 3-D (out_channels, in_channels / groups, "
-                         f"kernel_size), got shape {weight.shape}")
-    (n, c, _), (o, cg, k) = x.shape, weight.shape
-    if c != cg * groups or o % groups:
-        raise ValueError(f"conv1d: weight of shape {weight.shape} with groups={groups} expects "
-                         f"{cg * groups} input channels and out_channels divisible by {groups}; "
-                         f"the input, of shape {input.shape}, has {c}")
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+           stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
+           dilation: int | tuple[int, int] = 1, groups: int = 1) -> Tensor:
+    """2-D convolution, as ``torch.nn.functional.conv2d``: ``conv1d`` over (H, W)::
+
+        y[n, o, h, w] = bias[o] + Σ_c Σ_i Σ_j weight[o, c, i, j]
+                        · x[n, g·C/G + c, h·stride_h + i·dilation_h, w·stride_w + j·dilation_w]
+
+    ``input`` (N, C, H, W) or (C, H, W), ``weight`` (O, C/G, kH, kW); ``stride``, ``padding``
+    and ``dilation`` an int or an (H, W) pair, ``padding`` also "same" or "valid". The kH·kW
+    taps of every window stacked, then one matmul per group."""
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+           stride: int | tuple[int, int, int] = 1,
+           padding: int | tuple[int, int, int] | str = 0,
+           dilation: int | tuple[int, int, int] = 1, groups: int = 1) -> Tensor:
+    """3-D convolution, as ``torch.nn.functional.conv3d``: ``conv1d`` over (D, H, W), ``input``
+    (N, C, D, H, W) or (C, D, H, W), ``weight`` (O, C/G, kD, kH, kW); ``stride``, ``padding``
+    and ``dilation`` an int or a (D, H, W) triple, ``padding`` also "same" or "valid"."""
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose(where_: str, d: int, input: Tensor, weight: Tensor,  # noqa: A002
+                    bias: Tensor | None, stride: Any, padding: Any, output_padding: Any,
+                    groups: Any, dilation: Any) -> Tensor:
+    """``conv_transpose1d/2d/3d``: the gradient of the d-dimensional convolution."""
+    x, unbatched = _batched(where_, input, d)
+    _check_tensors_of(where_, x, weight=weight, bias=bias)
+    stride = _ints(where_, "stride", stride, d, 1)
+    pads = _ints(where_, "padding", padding, d, 0)
+    extra = _ints(where_, "output_padding", output_padding, d, 0)
+    dilation = _ints(where_, "dilation", dilation, d, 1)
+    groups = _one_int(where_, "groups", groups, 1)
+    k = _check_weight(where_, weight, d, "in_channels, out_channels / groups")
+    (n, c), (ci, og) = x.shape[:2], weight.shape[:2]
+    if c != ci or c % groups:
+        raise ValueError(f"{where_}: weight of shape {weight.shape} with groups={groups} "
+                         f"expects {ci} input channels, divisible by {groups}; the input, of "
+                         f"shape {input.shape}, has {c}")
+    o = og * groups
     if bias is not None and bias.shape != (o,):
-        raise ValueError(f"conv1d: bias must have shape ({o},), one per output channel, got "
+        raise ValueError(f"{where_}: bias must have shape ({o},), one per output channel, got "
                          f"{bias.shape}")
-    if isinstance(padding, str):
-        if padding not in ("same", "valid"):
-            raise ValueError(f"conv1d: padding must be an int, 'same' or 'valid', got "
-                             f"{padding!r}")
-        if padding == "same" and stride != 1:
-            raise ValueError(f"conv1d: padding='same' needs stride 1, got stride={stride}")
-        total = dilation * (k - 1) if padding == "same" else 0
-        left, right = total // 2, total - total // 2
-    else:
-        left = right = _one_int("conv1d", "padding", padding, 0)
-    if left or right:
-        x = pad(x, (left, right))
-    n_out = _window_count("conv1d", x.shape[2], k, stride, dilation, False)
-    cols = _taps(x, k, stride, dilation, n_out).reshape(n, groups, cg * k, n_out)
-    y = (weight.reshape(groups, o // groups, cg * k) @ cols).reshape(n, o, n_out)
+    if any(e >= max(s, dl) for e, s, dl in zip(extra, stride, dilation)):
+        raise ValueError(f"{where_}: output_padding must be smaller than stride or dilation, "
+                         f"got output_padding={_shown(extra)}, stride={_shown(stride)}, "
+                         f"dilation={_shown(dilation)}")
+    size = x.shape[2:]
+    full = tuple((m - 1) * s + dl * (kk - 1) + 1 + e
+                 for m, s, dl, kk, e in zip(size, stride, dilation, k, extra))
+    if any(f - 2 * p < 1 for f, p in zip(full, pads)):
+        out = tuple(f - 2 * p for f, p in zip(full, pads))
+        raise ValueError(f"{where_}: an input of shape {input.shape} gives an output of size "
+                         f"{_shown(out)}, too small (padding={_shown(pads)} crops "
+                         f"{_shown(full)})")
+    taps = math.prod(k)
+    w = weight.reshape(groups, c // groups, og * taps).transpose(1, 2)
+    cols = (w @ x.reshape(n, groups, c // groups, math.prod(size))).reshape(n, o, taps, *size)
+    y = _untaps(cols, full, k, stride, dilation)
+    if any(pads):
+        y = y[(slice(None), slice(None), *(slice(p, f - p) for p, f in zip(pads, full)))]
     if bias is not None:
-        y = y + bias.reshape(o, 1)
+        y = y + bias.reshape(o, *(1,) * d)
     return y.squeeze(0) if unbatched else y
 
 
-def _pool_args(where_: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1
-               ) -> tuple[int, int, int, int]:
-    k = _one_int(where_, "kernel_size", kernel_size, 1)
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+                     stride: int = 1, padding: int = 0, output_padding: int = 0,
+                     groups: int = 1, dilation: int = 1) -> Tensor:
+    """Transposed 1-D convolution, as ``torch.nn.functional.conv_transpose1d``: the gradient
+    of ``conv1d`` with respect to its input, for the same stride, padding, dilation and
+    groups, the weight (C, O/G, k) read as a conv1d weight from O to C channels::
+
+        y[n, g·O/G + o, l·stride - padding + j·dilation] += weight[c, o, j] · x[n, c, l]
+
+    summed over c of group g, l and j, plus ``bias[o]``. The result (N, O, L_out), L_out =
+    (L - 1)·stride - 2·padding + dilation·(k - 1) + output_padding + 1: ``output_padding``
+    (smaller than stride or dilation) adds positions at the end, which conv1d would drop.
+    Computed as col2im: one matmul per group gives every window's taps, which ``_untaps`` adds
+    back in place."""
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+                     stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+                     output_padding: int | tuple[int, int] = 0, groups: int = 1,
+                     dilation: int | tuple[int, int] = 1) -> Tensor:
+    """Transposed 2-D convolution, as ``torch.nn.functional.conv_transpose2d``:
+    ``conv_transpose1d`` over (H, W), the weight (C, O/G, kH, kW), each option an int or an
+    (H, W) pair."""
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
+                     groups: int = 1, dilation: Any = 1) -> Tensor:
+    """Transposed 3-D convolution, as ``torch.nn.functional.conv_transpose3d``:
+    ``conv_transpose1d`` over (D, H, W), the weight (C, O/G, kD, kH, kW)."""
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def unfold(input: Tensor, kernel_size: int | tuple[int, int],  # noqa: A002
+           dilation: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+           stride: int | tuple[int, int] = 1) -> Tensor:
+    """The sliding blocks of an image as columns (im2col), as
+    ``torch.nn.functional.unfold``: (N, C, H, W) or (C, H, W) gives (N, C·kH·kW, L), L the
+    number of blocks (row-major), column l holding block l's elements, channel-major, then
+    row-major within the block. x is zero-padded by ``padding`` first. Each option an int or
+    an (H, W) pair. (``Tensor.unfold`` is the other one: windows along one axis.)"""
+    x, unbatched = _batched("unfold", input, 2)
+    k = _ints("unfold", "kernel_size", kernel_size, 2, 1)
+    dilation = _ints("unfold", "dilation", dilation, 2, 1)
+    pads = _ints("unfold", "padding", padding, 2, 0)
+    stride = _ints("unfold", "stride", stride, 2, 1)
+    n_out = _windows("unfold", x.shape[2:], k, stride, dilation, False, pads)
+    if any(pads):
+        x = pad(x, _pad_arg([(p, p) for p in pads]))
+    n, c = x.shape[:2]
+    y = _taps(x, k, stride, dilation, n_out).reshape(n, c * math.prod(k), math.prod(n_out))
+    return y.squeeze(0) if unbatched else y
+
+
+def fold(input: Tensor, output_size: int | tuple[int, int],  # noqa: A002
+         kernel_size: int | tuple[int, int], dilation: int | tuple[int, int] = 1,
+         padding: int | tuple[int, int] = 0, stride: int | tuple[int, int] = 1) -> Tensor:
+    """Columns back into an image (col2im), as ``torch.nn.functional.fold``: ``unfold``'s
+    transpose, (N, C·kH·kW, L) or (C·kH·kW, L) to (N, C, *output_size), each element of a
+    block added at its place (overlapping blocks add up), then the padding cut off."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"fold: input must be a Tensor, got {type(input).__name__}")
+    size = _ints("fold", "output_size", output_size, 2, 1)
+    k = _ints("fold", "kernel_size", kernel_size, 2, 1)
+    dilation = _ints("fold", "dilation", dilation, 2, 1)
+    pads = _ints("fold", "padding", padding, 2, 0)
+    stride = _ints("fold", "stride", stride, 2, 1)
+    if input.ndim not in (2, 3):
+        raise ValueError(f"fold: expected a 2-D (C·kH·kW, L) or 3-D (N, C·kH·kW, L) input, got "
+                         f"shape {input.shape}")
+    x, unbatched = (input.unsqueeze(0), True) if input.ndim == 2 else (input, False)
+    n, ck, length = x.shape
+    taps = math.prod(k)
+    n_out = _windows("fold", size, k, stride, dilation, False, pads)
+    if ck % taps or length != math.prod(n_out):
+        raise ValueError(f"fold: an input of shape {input.shape} does not fit output_size="
+                         f"{size}, kernel_size={k}, dilation={dilation}, padding={pads}, "
+                         f"stride={stride}: expected C·{k[0]}·{k[1]} rows and "
+                         f"{n_out[0]}·{n_out[1]} = {math.prod(n_out)} blocks")
+    full = tuple(m + 2 * p for m, p in zip(size, pads))
+    y = _untaps(x.reshape(n, ck // taps, taps, *n_out), full, k, stride, dilation)
+    if any(pads):
+        y = y[(slice(None), slice(None), *(slice(p, p + m) for p, m in zip(pads, size)))]
+    return y.squeeze(0) if unbatched else y
+
+
+def _pool_args(where_: str, d: int, kernel_size: Any, stride: Any, padding: Any,
+               dilation: Any = 1) -> tuple[tuple[int, ...], ...]:
+    """(kernel_size, stride, padding, dilation) as d-tuples; ``stride`` None (or empty) is
+    ``kernel_size``, as PyTorch's."""
+    ints = _one_tuple if d == 1 else _ints
+    k = ints(where_, "kernel_size", kernel_size, d, 1)
     s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) else \
-        _one_int(where_, "stride", stride, 1)
-    p = _one_int(where_, "padding", padding, 0)
-    if p > k // 2:
+        ints(where_, "stride", stride, d, 1)
+    p = ints(where_, "padding", padding, d, 0)
+    if any(pp > kk // 2 for pp, kk in zip(p, k)):
         raise ValueError(f"{where_}: padding should be at most half the kernel size, got "
-                         f"padding={p} for kernel_size={k}")
-    return k, s, p, _one_int(where_, "dilation", dilation, 1)
+                         f"padding={_shown(p)} for kernel_size={_shown(k)}")
+    return k, s, p, ints(where_, "dilation", dilation, d, 1)
+
+
+def _one_tuple(where_: str, name: str, v: Any, d: int, least: int) -> tuple[int]:
+    """``_one_int`` as a 1-tuple (the 1-D names keep its message)."""
+    return (_one_int(where_, name, v, least),)
+
+
+def _max_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  # noqa: A002
+              stride: Any, padding: Any, dilation: Any, ceil_mode: bool,
+              return_indices: bool) -> Any:
+    """``max_pool1d/2d/3d``."""
+    x, unbatched = _batched(where_, input, d)
+    k, s, p, dl = _pool_args(where_, d, kernel_size, stride, padding, dilation)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{where_}: expected a floating-point input, got {x.dtype}")
+    size = x.shape[2:]
+    n_out = _windows(where_, size, k, s, dl, ceil_mode, p)
+    right = [max((m - 1) * ss + dd * (kk - 1) + 1 - n - pp, 0)
+             for m, ss, dd, kk, n, pp in zip(n_out, s, dl, k, size, p)]
+    if any(p) or any(right):
+        x = pad(x, _pad_arg(list(zip(p, right))), value=-np.inf)
+    taps = _taps(x, k, s, dl, n_out)  # (N, C, K, *n_out)
+    xp, t = x._dev.xp, taps._data
+    best, at = t[:, :, 0], xp.zeros(t[:, :, 0].shape, dtype=np.int64)
+    for j in range(1, t.shape[2]):
+        v = t[:, :, j]
+        more = (v > best) | (xp.isnan(v) & ~xp.isnan(best))  # the first maximum stays
+        best, at = xp.where(more, v, best), xp.where(more, j, at)
+    which = xp.arange(t.shape[2]).reshape(-1, *(1,) * d)
+    y = where(at[:, :, None] == which, taps, 0.0).sum(2)
+    if not return_indices:
+        return y.squeeze(0) if unbatched else y
+    flat, rest = 0, at
+    for i in reversed(range(d)):  # the window's start plus its tap, on each axis, row-major
+        shape = [1] * d
+        shape[i] = n_out[i]
+        pos = xp.arange(n_out[i]).reshape(shape) * s[i] - p[i] + (rest % k[i]) * dl[i]
+        flat, rest = flat + pos * math.prod(size[i + 1:]), rest // k[i]
+    idx = Tensor._wrap(flat.astype(np.int64), x._dev)
+    return (y.squeeze(0), idx.squeeze(0)) if unbatched else (y, idx)
 
 
 def max_pool1d(input: Tensor, kernel_size: int, stride: int | None = None,  # noqa: A002
@@ -1756,26 +2046,55 @@ def max_pool1d(input: Tensor, kernel_size: int, stride: int | None = None,  # no
     hold padding only: its maximum is -inf, its index the padding position of its first tap,
     and it sends no gradient (PyTorch's index and gradient there point at an element outside
     the window)."""
-    x, unbatched = _batched("max_pool1d", input)
-    k, s, p, d = _pool_args("max_pool1d", kernel_size, stride, padding, dilation)
-    if x.dtype.kind != "f":
-        raise TypeError(f"max_pool1d: expected a floating-point input, got {x.dtype}")
-    length = x.shape[2]
-    n_out = _window_count("max_pool1d", length, k, s, d, ceil_mode, p)
-    right = max((n_out - 1) * s + d * (k - 1) + 1 - length - p, 0)
-    xp_ = pad(x, (p, right), value=-np.inf) if p or right else x
-    span = s * (n_out - 1) + 1
-    taps = [xp_[:, :, j * d: j * d + span: s] for j in range(k)]  # each (N, C, L_out)
-    xp = x._dev.xp
-    best, at = taps[0]._data, xp.zeros(taps[0].shape, dtype=np.int64)
-    for j in range(1, k):
-        v = taps[j]._data
-        more = (v > best) | (xp.isnan(v) & ~xp.isnan(best))  # the first maximum stays
-        best, at = xp.where(more, v, best), xp.where(more, j, at)
-    y = taps[0] if k == 1 else sum(where(at == j, t, 0.0) for j, t in enumerate(taps))
-    if return_indices:
-        idx = Tensor._wrap(xp.arange(n_out) * s - p + at * d, x._dev)
-        return (y.squeeze(0), idx.squeeze(0)) if unbatched else (y, idx)
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+               padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Any:
+    """``max_pool1d`` over (H, W), as ``torch.nn.functional.max_pool2d``: each option an int
+    or an (H, W) pair; the taps of a window in row-major order (the first maximum gets the
+    gradient); indices flat over (H, W), ``h·W + w``, as PyTorch's."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+               padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Any:
+    """``max_pool2d`` over (D, H, W), as ``torch.nn.functional.max_pool3d``; indices flat over
+    (D, H, W)."""
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def _avg_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  # noqa: A002
+              stride: Any, padding: Any, ceil_mode: bool, count_include_pad: bool,
+              divisor_override: int | None) -> Tensor:
+    """``avg_pool1d/2d/3d``."""
+    x, unbatched = _batched(where_, input, d)
+    k, s, p, _ = _pool_args(where_, d, kernel_size, stride, padding)
+    if divisor_override is not None and (
+            isinstance(divisor_override, bool) or not isinstance(divisor_override, int)
+            or divisor_override == 0):
+        raise ValueError(f"{where_}: divisor_override must be a nonzero int, got "
+                         f"{divisor_override!r}")
+    size = x.shape[2:]
+    n_out = _windows(where_, size, k, s, (1,) * d, ceil_mode, p)
+    right = [max((m - 1) * ss + kk - n - pp, 0) for m, ss, kk, n, pp in zip(n_out, s, k, size, p)]
+    count = np.ones(())
+    for m, ss, kk, n, pp in zip(n_out, s, k, size, p):  # a window's size, axis by axis
+        start = np.arange(m) * ss - pp
+        end = np.minimum(start + kk, n + pp)
+        count = np.multiply.outer(count, end - start if count_include_pad else
+                                  np.minimum(end, n) - np.maximum(start, 0))
+    if divisor_override is not None:
+        count = np.full(count.shape, divisor_override)
+    if any(p) or any(right):
+        x = pad(x, _pad_arg(list(zip(p, right))))
+    div = Tensor._wrap(x._dev.to_device(count.astype(x.dtype)), x._dev)
+    y = _taps(x, k, s, (1,) * d, n_out).sum(2) / div
     return y.squeeze(0) if unbatched else y
 
 
@@ -1786,19 +2105,27 @@ def avg_pool1d(input: Tensor, kernel_size: int, stride: int | None = None,  # no
     elements of window l (zero padding adds 0) over its size, counted as PyTorch counts it:
     the positions of the window inside the padded input (``count_include_pad``) or inside the
     input (without it); a ``ceil_mode`` window past the padding counts only what it holds."""
-    x, unbatched = _batched("avg_pool1d", input)
-    k, s, p, _ = _pool_args("avg_pool1d", kernel_size, stride, padding)
-    length = x.shape[2]
-    n_out = _window_count("avg_pool1d", length, k, s, 1, ceil_mode, p)
-    right = max((n_out - 1) * s + k - length - p, 0)
-    xp_ = pad(x, (p, right)) if p or right else x
-    start = np.arange(n_out) * s - p
-    end = np.minimum(start + k, length + p)
-    count = end - start if count_include_pad else \
-        np.minimum(end, length) - np.maximum(start, 0)
-    div = Tensor._wrap(x._dev.to_device(count.astype(x.dtype)), x._dev)
-    y = _taps(xp_, k, s, 1, n_out).sum(2) / div
-    return y.squeeze(0) if unbatched else y
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+               padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """The mean of each window, as ``torch.nn.functional.avg_pool2d``: ``avg_pool1d`` over
+    (H, W), a window's size the product of its sizes along H and W (each counted as there),
+    or ``divisor_override`` where given."""
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+               padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """The mean of each window, as ``torch.nn.functional.avg_pool3d``: ``avg_pool2d`` over
+    (D, H, W)."""
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
 
 
 def _adaptive_windows(length: int, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1807,33 +2134,82 @@ def _adaptive_windows(length: int, size: int) -> tuple[np.ndarray, np.ndarray]:
     return (i * length) // size, -(-((i + 1) * length) // size)
 
 
-def _adaptive(where_: str, input: Tensor, output_size: Any  # noqa: A002
-              ) -> tuple[Tensor, bool, Tensor, np.ndarray, np.ndarray]:
-    """(x as (N, C, L), unbatched, the windows (N, C, size, w) padded to the widest w by
-    repeating each window's last element, which positions are real (size, w), the starts)."""
-    x, unbatched = _batched(where_, input)
-    size = _one_int(where_, "output_size", output_size, 1)
-    length = x.shape[2]
-    if length == 0:
+def _adaptive(where_: str, d: int, input: Tensor, output_size: Any  # noqa: A002
+              ) -> tuple[Tensor, bool, Tensor, np.ndarray, list[np.ndarray], tuple[int, ...]]:
+    """(x as (N, C, *spatial), unbatched, the windows (N, C, *sizes, W) with W = w1·w2·...
+    for the widest wi along each axis, each window padded by repeating its last element on
+    each axis; which positions are real (*sizes, W); each axis's window starts; the widths).
+    ``output_size`` is an int or d of them, None keeping that axis's size, as PyTorch's."""
+    x, unbatched = _batched(where_, input, d)
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * d
+    if len(sizes) == d:
+        sizes = tuple(n if v is None else v for v, n in zip(sizes, x.shape[2:]))
+    sizes = (_one_tuple if d == 1 else _ints)(where_, "output_size", sizes, d, 1)
+    if 0 in x.shape[2:]:
         raise ValueError(f"{where_}: the input, of shape {input.shape}, has no positions")
-    start, end = _adaptive_windows(length, size)
-    w = int((end - start).max())
-    at = start[:, None] + np.arange(w)
-    real = at < end[:, None]
-    at = np.minimum(at, end[:, None] - 1)
-    win = GetItem.apply(x, index=(slice(None), slice(None), x._dev.to_device(at)),
-                        in_range=True)
-    return win, unbatched, x, real, start
+    index: list[Any] = [slice(None), slice(None)]
+    real, starts, widths = np.ones(()), [], []
+    for i, (length, size) in enumerate(zip(x.shape[2:], sizes)):
+        start, end = _adaptive_windows(length, size)
+        w = int((end - start).max())
+        at = start[:, None] + np.arange(w)
+        real = np.multiply.outer(real, at < end[:, None])  # (..., size, w)
+        shape = [1] * (2 * d)
+        shape[i], shape[d + i] = size, w
+        index.append(x._dev.to_device(np.minimum(at, end[:, None] - 1).reshape(shape)))
+        starts.append(start)
+        widths.append(w)
+    # real is (s1, w1, s2, w2, ...): windows first, as the index arrays broadcast
+    real = real.transpose(*range(0, 2 * d, 2), *range(1, 2 * d, 2)).reshape(*sizes, -1)
+    win = GetItem.apply(x, index=tuple(index), in_range=True).reshape(*x.shape[:2], *sizes, -1)
+    return win, unbatched, x, real, starts, tuple(widths)
+
+
+def _adaptive_avg_pool(where_: str, d: int, input: Tensor, output_size: Any  # noqa: A002
+                       ) -> Tensor:
+    win, unbatched, x, real, _, _ = _adaptive(where_, d, input, output_size)
+    wt = real / real.sum(-1, keepdims=True)
+    y = (win * Tensor._wrap(x._dev.to_device(wt.astype(x.dtype)), x._dev)).sum(-1)
+    return y.squeeze(0) if unbatched else y
+
+
+def _adaptive_max_pool(where_: str, d: int, input: Tensor, output_size: Any,  # noqa: A002
+                       return_indices: bool) -> Any:
+    win, unbatched, x, _, starts, widths = _adaptive(where_, d, input, output_size)
+    xp = x._dev.xp
+    at = xp.argmax(win._data, axis=-1)  # a repeat comes after the real element it repeats
+    y = win.gather(-1, Tensor._wrap(at[..., None], x._dev)).squeeze(-1)
+    if not return_indices:
+        return y.squeeze(0) if unbatched else y
+    flat, rest, size = 0, at, x.shape[2:]
+    for i in reversed(range(d)):
+        shape = [1] * d
+        shape[i] = len(starts[i])
+        pos = x._dev.to_device(starts[i].reshape(shape)) + rest % widths[i]
+        flat, rest = flat + pos * math.prod(size[i + 1:]), rest // widths[i]
+    idx = Tensor._wrap(flat.astype(np.int64), x._dev)
+    return (y.squeeze(0), idx.squeeze(0)) if unbatched else (y, idx)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:  # noqa: A002
     """The mean of each of ``output_size`` windows that tile the last axis, as
     ``torch.nn.functional.adaptive_avg_pool1d``: window i covers positions
     floor(i·L/size) ... ceil((i+1)·L/size) - 1 (neighbours may share one)."""
-    win, unbatched, x, real, _ = _adaptive("adaptive_avg_pool1d", input, output_size)
-    wt = real / real.sum(1, keepdims=True)
-    y = (win * Tensor._wrap(x._dev.to_device(wt.astype(x.dtype)), x._dev)).sum(-1)
-    return y.squeeze(0) if unbatched else y
+    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """The mean of each of the (H_out, W_out) windows that tile (H, W), as
+    ``torch.nn.functional.adaptive_avg_pool2d``: window (i, j) covers
+    ``adaptive_avg_pool1d``'s window i along H and window j along W. ``output_size`` is an
+    int or a pair, None keeping that axis's size."""
+    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """``adaptive_avg_pool2d`` over (D, H, W), as
+    ``torch.nn.functional.adaptive_avg_pool3d``."""
+    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
 
 
 def adaptive_max_pool1d(input: Tensor, output_size: int,  # noqa: A002
@@ -1841,14 +2217,23 @@ def adaptive_max_pool1d(input: Tensor, output_size: int,  # noqa: A002
     """The largest element of each of ``output_size`` windows (``adaptive_avg_pool1d``'s), as
     ``torch.nn.functional.adaptive_max_pool1d``; the gradient goes to the first maximum. With
     ``return_indices`` also each maximum's position in the input (int64)."""
-    win, unbatched, x, _, start = _adaptive("adaptive_max_pool1d", input, output_size)
-    xp = x._dev.xp
-    at = xp.argmax(win._data, axis=-1)[..., None]  # repeats come after the real first maximum
-    y = win.gather(-1, Tensor._wrap(at, x._dev)).squeeze(-1)
-    if return_indices:
-        idx = Tensor._wrap((x._dev.to_device(start) + at[..., 0]).astype(np.int64), x._dev)
-        return (y.squeeze(0), idx.squeeze(0)) if unbatched else (y, idx)
-    return y.squeeze(0) if unbatched else y
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Any:
+    """The largest element of each of ``adaptive_avg_pool2d``'s windows, as
+    ``torch.nn.functional.adaptive_max_pool2d``; the gradient goes to the first maximum in
+    row-major order. With ``return_indices`` also each maximum's position, flat over (H, W)
+    (int64)."""
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Any:
+    """``adaptive_max_pool2d`` over (D, H, W), as ``torch.nn.functional.adaptive_max_pool3d``;
+    indices flat over (D, H, W)."""
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
 def _check_batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002

@@ -1,6 +1,6 @@
 """Layers: ``Module`` and ``Parameter``, small layers, activations, LayerNorm and BatchNorm,
-1-D convolution and pooling, losses, the Transformer's layers, and the recurrent cells and
-layers; ``nn.init`` (weight initialisation) and ``nn.utils``."""
+convolution and pooling (1-D, 2-D, 3-D), losses, the Transformer's layers, and the recurrent
+cells and layers; ``nn.init`` (weight initialisation) and ``nn.utils``."""
 
 from . import functional, init, utils
 from .activation import (
@@ -35,10 +35,25 @@ from .activation import (
 from .attention import MultiheadAttention
 from .conv import (
     AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d,
     AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AdaptiveMaxPool3d,
     AvgPool1d,
+    AvgPool2d,
+    AvgPool3d,
     Conv1d,
+    Conv2d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+    Fold,
     MaxPool1d,
+    MaxPool2d,
+    MaxPool3d,
+    Unfold,
     Upsample,
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
@@ -118,4 +133,7 @@ __all__ = [
     "GroupNorm", "RMSNorm", "InstanceNorm1d", "InstanceNorm2d",
     "AlphaDropout", "EmbeddingBag", "Hardshrink", "PReLU", "Softshrink", "Tanhshrink",
     "Threshold", "DataParallel", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+    "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "MaxPool2d",
+    "MaxPool3d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "Unfold", "Fold",
 ]
