@@ -1,22 +1,26 @@
 """Probability distributions, as ``torch.distributions``: the same classes, constructor
 arguments (``validate_args`` too), ``batch_shape`` and ``event_shape``, ``sample``, ``rsample``
 where PyTorch has a reparameterised one, ``log_prob``, ``entropy``, ``mean``, ``mode``,
-``variance``, ``stddev``, ``cdf`` and ``icdf``, all differentiable in their parameters.
+``variance``, ``stddev``, ``cdf``, ``icdf`` and ``expand``, all differentiable in their
+parameters.
 
     discrete     Categorical (sampling a language model's next character), Bernoulli,
                  Binomial, Poisson, NegativeBinomial (over-dispersed counts)
     continuous   Normal (a VAE's reparameterised sample), LogNormal, Laplace, StudentT,
-                 Exponential, Gamma, Beta, Uniform, MultivariateNormal (correlated vectors)
+                 Exponential, Gamma, Chi2, Beta, Uniform, Dirichlet (probability vectors),
+                 MultivariateNormal (correlated vectors)
     composed     Independent (batch axes read as one event: a diagonal Gaussian),
                  MixtureSameFamily (a mixture density network's output, log_prob by logsumexp)
     kl_divergence(p, q) in closed form for the pairs PyTorch has among these; register_kl
 
 Samples are drawn on the host from ``tr.manual_seed``'s generator (other numbers than
-PyTorch's for one seed) and moved to the parameters' device. ``rsample`` exists where the
-sample is a differentiable function of the parameters and of noise drawn apart from them
-(Normal, LogNormal, Laplace, Exponential, Uniform, MultivariateNormal); Gamma, Beta and
-StudentT, whose PyTorch ``rsample`` differentiates the sampler implicitly, have ``sample``
-only.
+PyTorch's for one seed) and moved to the parameters' device. ``rsample`` is a differentiable
+function of the parameters: of noise drawn apart from them (Normal, LogNormal, Laplace,
+Exponential, Uniform, MultivariateNormal), or, for Gamma and Chi2, and Beta, Dirichlet
+and StudentT built from Gamma draws as PyTorch builds them, by implicit reparameterisation
+(``StandardGamma``: dx/da = -(∂P/∂a)(x; a) / p(x; a) for a Gamma(a, 1) draw x, P its CDF,
+computed to ~1e-13 where PyTorch's is an approximation good to ~1e-3). ``Gamma.cdf`` is
+``special.gammainc``. ``expand(batch_shape)`` broadcasts every distribution's parameters.
 
 As PyTorch's, parameters are checked when a distribution is made, and ``log_prob`` (and
 ``cdf``) values against the support, unless ``validate_args=False``
@@ -30,6 +34,7 @@ that names the distribution, the parameter and the constraint.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from typing import Any
@@ -38,9 +43,11 @@ import numpy as np
 
 from . import functional as F
 from . import random as _random
+from .autograd import no_grad
+from .backend import device_of
 from .ops.elementwise import minimum, where
-from .special import xlogy
-from .tensor import Tensor, tensor
+from .special import gammainc, igamma_arrays, xlogy
+from .tensor import Function, Tensor, tensor
 
 
 def _as_tensor(value: Any, like: Tensor | None = None, device: str | None = None) -> Tensor:
@@ -121,10 +128,17 @@ def _nonnegative_integer(v: Tensor) -> Tensor:
     return (v >= 0) & (v == v.floor())
 
 
+def _clamped(x: Tensor, low: float, high: float = math.inf) -> Tensor:
+    """``x`` with its values clamped to [low, high] and its gradient untouched (PyTorch's
+    ``value.detach().clamp_``): a draw that underflowed stays a valid point of the support."""
+    return x + (x.clamp(low, high) - x).detach()
+
+
 class Distribution:
     """What every distribution here has: ``batch_shape``, ``event_shape``, ``sample``,
-    ``log_prob``, ``mean``, ``variance`` and ``stddev``; ``rsample``, ``entropy``, ``mode``,
-    ``cdf`` and ``icdf`` where PyTorch's has them (elsewhere they raise NotImplementedError)."""
+    ``log_prob``, ``mean``, ``variance``, ``stddev`` and ``expand``; ``rsample``, ``entropy``,
+    ``mode``, ``cdf`` and ``icdf`` where PyTorch's has them (elsewhere they raise
+    NotImplementedError)."""
 
     batch_shape: tuple[int, ...] = ()
     event_shape: tuple[int, ...] = ()
@@ -187,7 +201,8 @@ class Distribution:
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         """``rsample`` without a gradient."""
-        return self.rsample(sample_shape).detach()
+        with no_grad():
+            return self.rsample(sample_shape)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         raise self._missing("rsample", " (no reparameterised sample here): use sample()")
@@ -204,6 +219,30 @@ class Distribution:
     def icdf(self, value: Any) -> Tensor:
         raise self._missing("icdf")
 
+    # the parameters, each of shape batch_shape + its own trailing axes (the event's, a
+    # Categorical's categories), that ``expand`` broadcasts
+    _batch_params: tuple[str, ...] = ()
+
+    def expand(self, batch_shape: Any) -> Distribution:
+        """This distribution with its parameters broadcast to ``batch_shape`` (+ their event
+        axes), as ``torch.distributions``' ``expand``: axes of size 1 grow and new ones go in
+        front; the parameters are broadcast views, through which gradients reach the original
+        ones, and are not checked again."""
+        new_shape = _shape(batch_shape)
+        old = self.batch_shape
+        if len(new_shape) < len(old) or any(
+                o not in (1, n) for o, n in zip(old[::-1], new_shape[::-1])):
+            raise ValueError(f"{type(self).__name__}.expand: batch_shape {old} cannot be "
+                             f"expanded to {new_shape} (each axis must stay or grow from 1, "
+                             f"new axes go in front)")
+        new = copy.copy(self)
+        new.batch_shape = new_shape
+        for name in self._batch_params:
+            t = getattr(self, name)
+            shape = new_shape + t.shape[len(old):]
+            setattr(new, name, t if t.shape == shape else t.broadcast_to(shape))
+        return new
+
     def __repr__(self) -> str:
         event = f", event_shape={self.event_shape}" if self.event_shape else ""
         return f"{type(self).__name__}(batch_shape={self.batch_shape}{event})"
@@ -217,6 +256,7 @@ class Categorical(Distribution):
     (log-probabilities up to a constant): p(k) = probs[..., k] = softmax(logits)[..., k]."""
 
     support = "the integers 0..K-1"
+    _batch_params = ("probs", "logits")
 
     def __init__(self, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
@@ -282,6 +322,7 @@ class Bernoulli(Distribution):
     """One coin per element: P(1) = ``probs`` = sigmoid(``logits``)."""
 
     support = "0 or 1"
+    _batch_params = ("probs", "logits")
 
     def __init__(self, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
@@ -356,6 +397,7 @@ class Binomial(Distribution):
     ``logits``): P(k) = C(n, k) p^k (1 - p)^(n - k), k = 0..n."""
 
     support = "the integers 0..total_count"
+    _batch_params = ("total_count", "probs", "logits")
 
     def __init__(self, total_count: Any = 1, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
@@ -417,6 +459,7 @@ class Poisson(Distribution):
     """Counts k = 0, 1, 2, ... with P(k) = rate^k e^(-rate) / k!."""
 
     support = "the nonnegative integers"
+    _batch_params = ("rate",)
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
         (self.rate,), shape = _params("Poisson", rate=rate)
@@ -455,6 +498,7 @@ class NegativeBinomial(Distribution):
     p^k (1 - p)^r, r = total_count: counts more spread than Poisson's."""
 
     support = "the nonnegative integers"
+    _batch_params = ("total_count", "probs", "logits")
 
     def __init__(self, total_count: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
@@ -506,6 +550,7 @@ class _LocScale(Distribution):
     together): its mean and mode are loc."""
 
     has_rsample = True
+    _batch_params = ("loc", "scale")
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         (self.loc, self.scale), shape = _params(type(self).__name__, loc=loc, scale=scale)
@@ -584,6 +629,12 @@ class LogNormal(Distribution):
         """exp(loc + scale · ε), ε ~ N(0, 1), differentiable in loc and scale."""
         return self.base_dist.rsample(sample_shape).exp()
 
+    def expand(self, batch_shape: Any) -> LogNormal:
+        new = super().expand(batch_shape)
+        new.base_dist = self.base_dist.expand(new.batch_shape)
+        new.loc, new.scale = new.base_dist.loc, new.base_dist.scale
+        return new
+
     def log_prob(self, value: Any) -> Tensor:
         """Normal's log density at log(value), minus log(value) (the Jacobian of exp)."""
         y = self._value(value, self.loc).log()
@@ -643,6 +694,9 @@ class StudentT(Distribution):
     """Student's t with ``df`` degrees of freedom, shifted by ``loc`` and scaled by ``scale``:
     a Normal with heavy tails (robust regression)."""
 
+    has_rsample = True
+    _batch_params = ("df", "loc", "scale")
+
     def __init__(self, df: Any, loc: Any = 0.0, scale: Any = 1.0,
                  validate_args: bool | None = None) -> None:
         (self.df, self.loc, self.scale), shape = _params("StudentT", df=df, loc=loc,
@@ -669,10 +723,13 @@ class StudentT(Distribution):
         undefined = where(self.df > 1, math.inf, math.nan).type_as(self.df)
         return where(wide, self.scale ** 2 * df / (df - 2), undefined)
 
-    def sample(self, sample_shape: Any = ()) -> Tensor:
-        t = _random.generator().standard_t(np.broadcast_to(_host(self.df),
-                                                           self._extended_shape(sample_shape)))
-        return (self.loc + self.scale * _drawn(t, self.loc)).detach()
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """loc + scale X sqrt(df / Z), X ~ N(0, 1), Z ~ Chi2(df) (PyTorch's construction):
+        differentiable in loc, scale and df (through Z, a ``StandardGamma`` draw)."""
+        x = _drawn(_random.generator().standard_normal(self._extended_shape(sample_shape)),
+                   self.loc)
+        z = Chi2(self.df, validate_args=False).rsample(sample_shape)
+        return self.loc + self.scale * x * (z / self.df).rsqrt()
 
     def log_prob(self, value: Any) -> Tensor:
         """-(df + 1)/2 log(1 + y²/df) - log scale - ½ log(df π) - log Γ(df/2) + log Γ((df +
@@ -694,6 +751,8 @@ class Exponential(Distribution):
 
     has_rsample = True
     support = "the nonnegative numbers"
+
+    _batch_params = ("rate",)
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
         (self.rate,), shape = _params("Exponential", rate=rate)
@@ -737,10 +796,52 @@ class Exponential(Distribution):
         return -(-_as_tensor(value, self.rate)).log1p() / self.rate
 
 
+class StandardGamma(Function):
+    """x ~ Gamma(a, 1), one draw per element of a, from ``tr.manual_seed``'s generator on the
+    host (in float64, then a's dtype).  VJP, by implicit reparameterisation (x = F⁻¹(u; a) with
+    u ~ U(0, 1) held fixed, F(x; a) = P(a, x) the regularized lower incomplete gamma, so
+    dF = 0): ga = gy dx/da = -gy (∂P/∂a)(a, x) / p(x; a), p(x; a) = x^(a-1) e^-x / Γ(a) the
+    density (``special.igamma_arrays``' ratio: exact to ~1e-13, where PyTorch's is a fitted
+    approximation); on arrays only.  Saves a and x."""
+
+    differentiable_backward = False
+
+    def forward(self, a: Any) -> Any:
+        dev = device_of(a)
+        host = dev.to_host(a)
+        draws = _random.generator().standard_gamma(host.astype(np.float64))  # (0-d: a float)
+        x = dev.to_device(np.asarray(draws, dtype=host.dtype))
+        self.saved = (a, x)
+        return x
+
+    def backward(self, gy: Any) -> Any:
+        a, x = self.saved
+        return gy * -igamma_arrays(self.xp, a, x)[2].astype(gy.dtype, copy=False)
+
+
+def _standard_gamma(concentration: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``StandardGamma`` draws of ``shape`` from ``concentration`` (broadcast), in float64:
+    normalised by their sum (Beta, Dirichlet), float32 draws that underflowed to their
+    smallest number would tie."""
+    c = concentration.to(dtype="float64")
+    return StandardGamma.apply(c if c.shape == shape else c.broadcast_to(shape))
+
+
+def _inside_unit(x: Tensor, like: Tensor) -> Tensor:
+    """``x`` in ``like``'s dtype, clamped into (0, 1) (its gradient untouched): a draw with a
+    concentration below 1 rounds to 0 or 1 often; kept inside, as PyTorch's, so that
+    log_prob of a sample is finite."""
+    x = x.type_as(like)
+    dt = x.dtype
+    return _clamped(x, float(np.finfo(dt).tiny), float(np.nextafter(np.asarray(1, dt), 0)))
+
+
 class Gamma(Distribution):
     """Density rate^a x^(a - 1) e^(-rate x) / Γ(a) on x >= 0, a = ``concentration``."""
 
+    has_rsample = True
     support = "the nonnegative numbers"
+    _batch_params = ("concentration", "rate")
 
     def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
         (self.concentration, self.rate), shape = _params("Gamma", concentration=concentration,
@@ -764,17 +865,14 @@ class Gamma(Distribution):
     def variance(self) -> Tensor:
         return self.concentration / self.rate ** 2
 
-    def sample(self, sample_shape: Any = ()) -> Tensor:
-        """Draws of no gradient (clamped to the dtype's smallest normal number, as
-        PyTorch's, so their log is finite)."""
-        shape = self._extended_shape(sample_shape)
-        x = _random.generator().standard_gamma(np.broadcast_to(_host(self.concentration), shape))
-        x = (x / _host(self.rate)).astype(self.rate.dtype)
-        return _drawn(np.maximum(x, np.finfo(x.dtype).tiny), self.rate)
-
     def rsample(self, sample_shape: Any = ()) -> Tensor:
-        raise self._missing("rsample", ": PyTorch's differentiates its sampler implicitly, "
-                            "which this package does not reproduce; use sample()")
+        """x / rate, x ~ Gamma(concentration, 1) by ``StandardGamma`` (its gradient in the
+        concentration the implicit one, -(∂P/∂a)(a, x) / p(x) / rate; in the rate -x / rate²),
+        clamped to the dtype's smallest normal number, as PyTorch's, so that log x is finite."""
+        shape = self._extended_shape(sample_shape)
+        c = self.concentration
+        x = StandardGamma.apply(c if c.shape == shape else c.broadcast_to(shape)) / self.rate
+        return _clamped(x, float(np.finfo(x.dtype).tiny))
 
     def log_prob(self, value: Any) -> Tensor:
         """a log rate + (a - 1) log value - rate value - log Γ(a)."""
@@ -787,15 +885,35 @@ class Gamma(Distribution):
         return a - self.rate.log() + a.lgamma() + (1.0 - a) * a.digamma()
 
     def cdf(self, value: Any) -> Tensor:
-        raise self._missing("cdf", ": it needs the regularised incomplete gamma function "
-                            "(PyTorch's special.gammainc), which this package does not have")
+        """P(a, rate · value), the regularized lower incomplete gamma (``special.gammainc``):
+        differentiable in the value (the density), the rate and, unlike PyTorch's, the
+        concentration."""
+        return gammainc(self.concentration, self.rate * self._value(value, self.rate, "cdf"))
+
+
+class Chi2(Gamma):
+    """The chi-squared distribution of ``df`` degrees of freedom, Gamma(df/2, rate 1/2): the
+    sum of df squared standard normals."""
+
+    def __init__(self, df: Any, validate_args: bool | None = None) -> None:
+        (df,), _ = _params("Chi2", df=df)
+        super().__init__(0.5 * df, 0.5, validate_args=False)
+        self._validate_args = (Distribution._validate_default if validate_args is None
+                               else bool(validate_args))
+        self._check("df", df, df > 0, "positive")
+
+    @property
+    def df(self) -> Tensor:
+        return self.concentration * 2
 
 
 class Beta(Distribution):
     """Density x^(a - 1) (1 - x)^(b - 1) / B(a, b) on [0, 1], a = ``concentration1``, b =
     ``concentration0``: a probability's distribution."""
 
+    has_rsample = True
     support = "[0, 1]"
+    _batch_params = ("concentration1", "concentration0")
 
     def __init__(self, concentration1: Any, concentration0: Any,
                  validate_args: bool | None = None) -> None:
@@ -826,19 +944,15 @@ class Beta(Distribution):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total ** 2 * (total + 1))
 
-    def sample(self, sample_shape: Any = ()) -> Tensor:
-        shape = self._extended_shape(sample_shape)
-        x = _random.generator().beta(np.broadcast_to(_host(self.concentration1), shape),
-                                     np.broadcast_to(_host(self.concentration0), shape))
-        # a draw with a or b below 1 rounds to 0 or 1 often: kept inside (0, 1), as PyTorch,
-        # so that log_prob of a sample is finite
-        dt = self.concentration1.dtype
-        return _drawn(np.clip(x.astype(dt), np.finfo(dt).tiny,
-                              np.nextafter(np.asarray(1, dt), 0)), self.concentration1)
-
     def rsample(self, sample_shape: Any = ()) -> Tensor:
-        raise self._missing("rsample", ": PyTorch's differentiates its sampler implicitly, "
-                            "which this package does not reproduce; use sample()")
+        """X / (X + Y), X ~ Gamma(a, 1), Y ~ Gamma(b, 1) (PyTorch's construction; drawn in
+        that order), differentiable in a and b through the two ``StandardGamma`` draws; kept
+        inside (0, 1). (PyTorch's backward differentiates the Beta's own CDF instead: other
+        gradients for one sample, the same in expectation.)"""
+        shape = self._extended_shape(sample_shape)
+        x = _standard_gamma(self.concentration1, shape)
+        y = _standard_gamma(self.concentration0, shape)
+        return _inside_unit(x / (x + y), self.concentration1)
 
     def log_prob(self, value: Any) -> Tensor:
         """(a - 1) log x + (b - 1) log(1 - x) + log Γ(a + b) - log Γ(a) - log Γ(b)."""
@@ -859,6 +973,7 @@ class Uniform(Distribution):
     """Uniform on [low, high)."""
 
     has_rsample = True
+    _batch_params = ("low", "high")
 
     def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
         (self.low, self.high), shape = _params("Uniform", low=low, high=high)
@@ -909,6 +1024,72 @@ class Uniform(Distribution):
         return _as_tensor(value, self.low) * (self.high - self.low) + self.low
 
 
+class Dirichlet(Distribution):
+    """Density Γ(Σ_k a_k) / Π_k Γ(a_k) · Π_k x_k^(a_k - 1) on the simplex (x_k >= 0, Σ_k x_k =
+    1), a = ``concentration``, whose last axis (K long) is the event: a distribution over
+    probability vectors (mixture weights, a Bayesian estimate of category frequencies)."""
+
+    has_rsample = True
+    support = "the simplex: nonnegative, summing to 1 over the last axis"
+    _batch_params = ("concentration",)
+
+    def __init__(self, concentration: Any, validate_args: bool | None = None) -> None:
+        c = _as_tensor(concentration)
+        if c.ndim < 1:
+            raise ValueError("Dirichlet: concentration needs at least one axis (the event, K "
+                             "categories), got a scalar")
+        self.concentration = c
+        super().__init__(c.shape[:-1], c.shape[-1:], validate_args=validate_args)
+        self._check("concentration", c, c > 0, "positive")
+
+    def _in_support(self, value: Tensor) -> Tensor:
+        # (PyTorch's tolerance on the sum)
+        return (value >= 0) & ((value.sum(-1, keepdims=True) - 1).abs() < 1e-6)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration / self.concentration.sum(-1, keepdims=True)
+
+    @property
+    def mode(self) -> Tensor:
+        """(a - 1)+ / Σ (a - 1)+; the first corner (1, 0, ..., 0) where every a_k < 1
+        (PyTorch's pick among the K modes), NaN where all a_k = 1."""
+        c = self.concentration
+        above = (c - 1).clamp(min=0.0)
+        corner = tensor(np.eye(1, c.shape[-1])[0], dtype=c.dtype, device=c.device)
+        return where((c < 1).all(-1, keepdims=True), corner, above / above.sum(-1, keepdims=True))
+
+    @property
+    def variance(self) -> Tensor:
+        """a_k (a_0 - a_k) / (a_0² (a_0 + 1)), a_0 = Σ_k a_k."""
+        c = self.concentration
+        total = c.sum(-1, keepdims=True)
+        return c * (total - c) / (total ** 2 * (total + 1))
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """G / Σ_k G_k, G_k ~ Gamma(a_k, 1) (``StandardGamma``, in float64): differentiable in
+        a through the draws; kept inside (0, 1)."""
+        g = _standard_gamma(self.concentration, self._extended_shape(sample_shape))
+        return _inside_unit(g / g.sum(-1, keepdims=True), self.concentration)
+
+    def log_prob(self, value: Any) -> Tensor:
+        """Σ_k (a_k - 1) log x_k + log Γ(Σ_k a_k) - Σ_k log Γ(a_k)."""
+        c = self.concentration
+        v = _as_tensor(value, c)
+        if v.ndim < 1 or v.shape[-1] != c.shape[-1]:
+            raise ValueError(f"Dirichlet.log_prob: the value's last axis must be the event "
+                             f"({c.shape[-1]}), got shape {v.shape}")
+        v = self._value(v, c)
+        return xlogy(c - 1, v).sum(-1) + c.sum(-1).lgamma() - c.lgamma().sum(-1)
+
+    def entropy(self) -> Tensor:
+        """Σ_k log Γ(a_k) - log Γ(a_0) - (K - a_0) ψ(a_0) - Σ_k (a_k - 1) ψ(a_k)."""
+        c = self.concentration
+        total = c.sum(-1)
+        return c.lgamma().sum(-1) - total.lgamma() - (c.shape[-1] - total) * total.digamma() \
+            - ((c - 1) * c.digamma()).sum(-1)
+
+
 # ---- composed ------------------------------------------------------------------------------
 
 
@@ -952,6 +1133,12 @@ class Independent(Distribution):
 
     def log_prob(self, value: Any) -> Tensor:
         return _sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
+
+    def expand(self, batch_shape: Any) -> Independent:
+        new = super().expand(batch_shape)
+        new.base_dist = self.base_dist.expand(
+            new.batch_shape + self.event_shape[:self.reinterpreted_batch_ndims])
+        return new
 
     def entropy(self) -> Tensor:
         return _sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
@@ -1018,6 +1205,13 @@ class MixtureSameFamily(Distribution):
         return (self.component_distribution.cdf(self._pad(value))
                 * self.mixture_distribution.probs).sum(-1)
 
+    def expand(self, batch_shape: Any) -> MixtureSameFamily:
+        new = super().expand(batch_shape)
+        k = self.component_distribution.batch_shape[-1]
+        new.component_distribution = self.component_distribution.expand(new.batch_shape + (k,))
+        new.mixture_distribution = self.mixture_distribution.expand(new.batch_shape)
+        return new
+
     def log_prob(self, value: Any) -> Tensor:
         log_p = self.component_distribution.log_prob(self._pad(value))  # (..., K)
         return (log_p + self.mixture_distribution.logits.log_softmax(-1)).logsumexp(-1)
@@ -1050,6 +1244,7 @@ class MultivariateNormal(Distribution):
 
     has_rsample = True
     support = "real vectors"
+    _batch_params = ("loc", "scale_tril")
 
     def __init__(self, loc: Any, covariance_matrix: Any = None, precision_matrix: Any = None,
                  scale_tril: Any = None, validate_args: bool | None = None) -> None:
@@ -1291,6 +1486,16 @@ def _kl_beta_beta(p: Beta, q: Beta) -> Tensor:
     t3 = (p.concentration1 - q.concentration1) * p.concentration1.digamma()
     t4 = (p.concentration0 - q.concentration0) * p.concentration0.digamma()
     return t1 - t2 + t3 + t4 + (total_q - total_p) * total_p.digamma()
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> Tensor:
+    """log Γ(Σp) - log Γ(Σq) - Σ_k (log Γ(p_k) - log Γ(q_k)) + Σ_k (p_k - q_k)(ψ(p_k) -
+    ψ(Σp)), of the concentrations."""
+    a, b = p.concentration, q.concentration
+    total_a = a.sum(-1)
+    return total_a.lgamma() - b.sum(-1).lgamma() - (a.lgamma() - b.lgamma()).sum(-1) \
+        + ((a - b) * (a.digamma() - total_a.digamma().unsqueeze(-1))).sum(-1)
 
 
 @register_kl(Laplace, Laplace)
