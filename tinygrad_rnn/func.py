@@ -182,6 +182,20 @@ class _Tracked:
         return self.outer or all(fn.differentiable_backward for fn in ops)
 
 
+def _traced(where: str, func: Callable[..., Any], args: tuple[Any, ...], nums: Sequence[int],
+            has_aux: bool) -> tuple[_Tracked, Any, Any, list[Tensor], Callable[..., Any], bool]:
+    """Run ``func`` on ``args`` with the arguments ``nums`` tracked: (the tracker, its output
+    value, aux, the value's tensors, a function that nests tensors as the value, whether to
+    record the backward)."""
+    t = _Tracked(where, args, nums)
+    with t.running():
+        out = func(*t.args)
+    value, aux = _pair(where, out, has_aux)
+    outs, out_rebuild = _flatten(value)
+    _tensors(where, outs)
+    return t, value, aux, outs, out_rebuild, t.record(outs)
+
+
 # ---- grad, grad_and_value, vjp ------------------------------------------------------------
 
 
@@ -235,13 +249,9 @@ def grad(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """(func(*primals), vjp_fn), as ``torch.func.vjp``: ``vjp_fn(cotangents)`` (a nest like
     the output) returns one vector-Jacobian product per primal, as a tuple."""
-    t = _Tracked("vjp", primals, range(len(primals)))
-    with t.running():
-        out = func(*t.args)
-    value, aux = _pair("vjp", out, has_aux)
-    outs, out_rebuild = _flatten(value)
-    _tensors("vjp", outs)
-    tracked, nested = t.leaves, t.record(outs)
+    t, value, aux, outs, out_rebuild, nested = _traced("vjp", func, primals,
+                                                      range(len(primals)), has_aux)
+    tracked = t.leaves
 
     def vjp_fn(cotangents: Any) -> tuple[Any, ...]:
         cts, _ = _flatten(cotangents)
@@ -265,13 +275,8 @@ def _linear_map(where: str, func: Callable[..., Any], primals: Any, has_aux: boo
     if not isinstance(primals, tuple):
         raise TypeError(f"func.{where}: primals must be a tuple of arguments, got "
                         f"{type(primals).__name__}")
-    t = _Tracked(where, primals, range(len(primals)))
-    with t.running():
-        out = func(*t.args)
-    value, aux = _pair(where, out, has_aux)
-    outs, out_rebuild = _flatten(value)
-    _tensors(where, outs)
-    nested = t.record(outs)
+    t, value, aux, outs, out_rebuild, nested = _traced(where, func, primals,
+                                                      range(len(primals)), has_aux)
     us = tuple(_af._zeros(o).requires_grad_() for o in outs)
     gs = _af._grads(where, tuple(outs), tuple(t.leaves), us, True, False)
 
@@ -328,13 +333,8 @@ def _jacobian(where: str, blocks_of: Callable[..., Any], func: Callable[..., Any
     nested as the output (outside) and the arguments (inside)."""
 
     def wrapped(*args: Any) -> Any:
-        t = _Tracked(where, args, _argnums(where, argnums, len(args)))
-        with t.running():
-            out = func(*t.args)
-        value, aux = _pair(where, out, has_aux)
-        outs, out_rebuild = _flatten(value)
-        _tensors(where, outs)
-        nested = t.record(outs)
+        t, value, aux, outs, out_rebuild, nested = _traced(
+            where, func, args, _argnums(where, argnums, len(args)), has_aux)
         blocks = []
         for row in blocks_of(where, tuple(outs), tuple(t.leaves), nested):
             parts = t.nests(row)
