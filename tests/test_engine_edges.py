@@ -34,12 +34,26 @@ def test_gradients_never_alias_on_any_path():
     np.testing.assert_array_equal(s.numpy(), [3.0, 3.0])
 
 
-def test_grad_leaves_retained_gradients_alone():
+def test_grad_fills_retained_gradients_it_passes_and_runs_only_what_leads_to_inputs():
+    """As PyTorch's: a tensor that called retain_grad() gets the gradient tr.grad passes
+    through it (no leaf's .grad changes); ops behind the wanted inputs do not run (their
+    hooks stay silent, a retained tensor there gets nothing) and keep their graph."""
     x = tr.tensor([1.0, 2.0], requires_grad=True)
     h = x * 2
     h.retain_grad()
     tr.grad((h * h).sum(), x)
-    assert h.grad is None and x.grad is None
+    np.testing.assert_array_equal(h.grad.numpy(), [4.0, 8.0])
+    assert x.grad is None
+    heard = []
+    a = x * 3
+    a.retain_grad()
+    a.register_hook(lambda g: heard.append(g))
+    w = a.exp()
+    (gw,) = tr.grad((w * 2).sum(), w)
+    np.testing.assert_array_equal(gw.numpy(), [2.0, 2.0])
+    assert a.grad is None and heard == []
+    w.sum().backward()  # the part behind w was not run, so not freed
+    np.testing.assert_allclose(x.grad.numpy(), 3 * np.exp(3 * x.numpy()))
 
 
 def test_create_graph_through_a_device_move():

@@ -105,7 +105,8 @@ def test_default_collate_matches_torch():
 
     cases = [[(1, 2.0), (3, 4.0)], [[1, 2], [3, 4]], [np.float32(1), np.float32(2)],
              [True, False], [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}], [Pair(1, 2.0), Pair(3, 4.0)],
-             [np.ones((2, 2), np.int32), np.zeros((2, 2), np.int32)], ["a", "b"]]
+             [np.ones((2, 2), np.int32), np.zeros((2, 2), np.int32)], ["a", "b"],
+             [("a", 1), ("b", 2)], [["a", 1], ["b", 2]], [Pair("a", 1), Pair("b", 2)]]
     for batch in cases:
         _assert_same(default_collate(batch), theirs(batch))
     with pytest.raises(ValueError, match=r"as many elements, got lengths \[2, 1\]"):

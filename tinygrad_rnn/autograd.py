@@ -183,9 +183,11 @@ def run_backward(
 ) -> list[Any] | None:
     """Backpropagate ``gradient`` (an array, or a Tensor when ``create_graph``) from ``root``.
 
-    Without ``inputs``, gradients are accumulated into the ``.grad`` of the leaves (and of
-    tensors that called ``retain_grad()``). With ``inputs``, nothing's ``.grad`` changes and the
-    gradients with respect to ``inputs`` are returned instead (None where one is unreachable).
+    Without ``inputs``, gradients are accumulated into the ``.grad`` of the leaves. With
+    ``inputs``, no leaf's ``.grad`` changes and the gradients with respect to ``inputs`` are
+    returned instead (None where one is unreachable). Either way a tensor that called
+    ``retain_grad()`` and that the backward passes gets its gradient in ``.grad``, as
+    PyTorch's.
     With ``create_graph``, the gradients are Tensors whose own graph can be differentiated.
     """
     from .tensor import Tensor, _as_device_array
@@ -278,9 +280,13 @@ def run_backward(
     grads: dict[int, Any] = {}
     add(fn0, root._out, gradient)
     order = toposort(fn0)
+    runs = None if inputs is None else _leading_to(order, wanted or {}, wanted_ops)
+    if runs is not None:  # tr.grad: only the ops on a path to an input, as PyTorch's
+        order = [fn for fn in order if id(fn) in runs
+                 or any((id(fn), k) in wanted_ops for k in range(fn.n_out))]
     if create_graph:  # refuse before anything changes, not halfway through
         for fn in order:
-            if not fn.differentiable_backward:
+            if not fn.differentiable_backward and (runs is None or id(fn) in runs):
                 hint = ("; the recurrent layers and cells compose differentiable ops with "
                         "impl='composed'" if type(fn).__module__.endswith(".ops.fused") else "")
                 raise RuntimeError(
@@ -299,13 +305,15 @@ def run_backward(
                 for out, g in enumerate(gys if fn.retained or wanted_ops else ()):
                     if g is None:
                         continue
-                    if fn.retained is not None and out in fn.retained and inputs is None:
+                    if fn.retained is not None and out in fn.retained:
                         t = fn.retained[out]()
                         if t is not None:
                             deliver_retained(t, g, create_graph)
                     i = wanted_ops.get((id(fn), out)) if wanted_ops else None
                     if i is not None:
                         found[i] = g if found[i] is None else found[i] + g
+                if runs is not None and id(fn) not in runs:
+                    continue  # a wanted result with nothing wanted behind it: kept whole
                 if create_graph:  # debug.py's messages name the op whose backward this is
                     with _recording(fn):
                         gxs = fn.graph_backward(gy, parents)
@@ -343,6 +351,21 @@ def run_backward(
             if not retain_graph:  # free the graph behind this op as the walk goes
                 fn.parents, fn.edges, fn.inputs, fn.saved, fn.y = None, (), (), (), None
     return results()
+
+
+def _leading_to(order: list[Function], wanted: dict[int, int],
+                wanted_ops: dict[tuple[int, int], int]) -> set[int]:
+    """The ids of the ops in ``order`` (each after its inputs' ops) whose backward leads to a
+    wanted input: one of their inputs is a wanted leaf or a wanted result, or is made by
+    such an op. ``tr.grad`` runs only these; the rest of the graph stays as it is."""
+    runs: set[int] = set()
+    for fn in order:
+        for p, (ctx, out) in zip(fn.parents or (), fn.edges):
+            if (id(ctx) in runs or (id(ctx), out) in wanted_ops) if ctx is not None \
+                    else id(p) in wanted:
+                runs.add(id(fn))
+                break
+    return runs
 
 
 def _hooked(hooks: list[Any] | None, g: Any, create_graph: bool) -> Any:

@@ -346,7 +346,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     float32 if a float is among them (torch's rules: the first sample's type, then the values);
     dicts key by key, tuples
     and lists position by position (a namedtuple stays one; any other tuple becomes a list);
-    strings stay a list."""
+    strings stay as they come: the list given, or a tuple for a field of tuples or lists."""
     elem = batch[0]
     if isinstance(elem, Tensor):
         return stack(list(batch), 0)
@@ -365,16 +365,16 @@ def default_collate(batch: Sequence[Any]) -> Any:
             return tensor(np.array(batch, dtype=np.bool_))
         return tensor(np.array(batch, dtype=np.int64))
     if isinstance(elem, (str, bytes)):
-        return list(batch)
+        return batch
     if isinstance(elem, Mapping):
         return {k: default_collate([d[k] for d in batch]) for k in elem}
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, Sequence):
         if any(len(b) != len(elem) for b in batch):
             raise ValueError(f"default_collate: each sample must have as many elements, got "
                              f"lengths {[len(b) for b in batch]}")
-        return [default_collate(list(s)) for s in zip(*batch)]
+        return [default_collate(s) for s in zip(*batch)]
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {describe_type(elem)}")
 
