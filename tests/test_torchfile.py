@@ -254,3 +254,25 @@ def test_lazy_conjugates_negatives_unsigned_dtypes_and_metadata_as_torch(tmp_pat
     torch.save(sd, tmp_path / "sd.pt")
     tr.save(tr.load(tmp_path / "sd.pt"), tmp_path / "again.pt", format="torch")
     assert torch.load(tmp_path / "again.pt")._metadata == sd._metadata
+
+
+@pytest.mark.torch
+def test_a_pt_path_gets_torchs_format_by_default(tmp_path):
+    """tr.save(sd, "model.pt") is what torch.load reads, as a PyTorch user expects; what
+    that format cannot hold (a set) goes to this framework's own, which tr.load reads; other
+    names get this framework's own."""
+    torch = pytest.importorskip("torch")
+    sd = tr.nn.LSTM(3, 4).state_dict()
+    for name in ("m.pt", "m.PTH"):
+        tr.save(sd, tmp_path / name)
+        theirs = torch.load(tmp_path / name, weights_only=True)
+        assert list(theirs) == list(sd)
+        for k, v in sd.items():
+            np.testing.assert_array_equal(theirs[k].numpy(), v.numpy())
+    tr.save({"s": {1, 2}}, tmp_path / "odd.pt")
+    assert tr.load(tmp_path / "odd.pt") == {"s": {1, 2}}
+    with zipfile.ZipFile(tmp_path / "odd.pt") as zf:
+        assert zf.namelist()[0] == "manifest.json"
+    tr.save(sd, tmp_path / "m.trn")
+    with zipfile.ZipFile(tmp_path / "m.trn") as zf:
+        assert zf.namelist()[0] == "manifest.json"

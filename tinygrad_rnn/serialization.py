@@ -261,15 +261,22 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
+TORCH_SUFFIXES = (".pt", ".pth")
+
+
 def save(obj: Any, f: str | os.PathLike[str] | BinaryIO,
-         format: str = FORMAT_NAME, **torch_options: Any) -> None:  # noqa: A002
+         format: str | None = None, **torch_options: Any) -> None:  # noqa: A002
     """Write ``obj`` to ``path`` as a checkpoint, atomically (see the module docstring). A
     file object (``io.BytesIO``, a file opened ``"wb"``) is written in place, from where it
     stands, as ``torch.save`` writes one (no atomic rename there).
 
     ``format="torch"``: as PyTorch's ``torch.save`` writes it, for ``torch.load`` to read
     (``torchfile``); it takes dicts (str or int keys), ``OrderedDict``, lists, tuples, None,
-    bool, int, float, str, Tensors and NumPy arrays (as tensors).
+    bool, int, float, str, Tensors and NumPy arrays (as tensors). ``format`` left out: that
+    for a path ending in ``.pt`` or ``.pth`` (PyTorch's names: ``torch.load`` reads what
+    ``tr.save(sd, "model.pt")`` writes) when ``obj`` fits it, else this framework's own
+    (``tinygrad_rnn.checkpoint``, which also keeps sets, bytes, NumPy scalars and tuples
+    apart from lists exactly). ``load`` reads both.
 
     The whole structure is checked first: an unsupported object raises ``TypeError`` naming
     where it is (e.g. ``obj['optim']['state'][0]``) and nothing is written. The directory must
@@ -280,9 +287,11 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO,
     path = f
     _torch_options("save", torch_options, ("pickle_module", "pickle_protocol",
                                              "_use_new_zipfile_serialization"))
-    if format not in (FORMAT_NAME, "torch"):
-        raise ValueError(f"save: format must be {FORMAT_NAME!r} (the default) or 'torch', "
-                         f"not {format!r}")
+    if format not in (None, FORMAT_NAME, "torch"):
+        raise ValueError(f"save: format must be {FORMAT_NAME!r} (None: by the file name) or "
+                         f"'torch', not {format!r}")
+    if format is None:
+        format = _format_for(obj, path)  # noqa: A001
     if hasattr(path, "write"):  # a file object (io.BytesIO, an open file): written in place
         members = _members(obj, format, "archive")
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED,  # type: ignore[arg-type]
@@ -322,6 +331,18 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO,
             os.remove(tmp)
         raise
     _fsync_dir(directory)
+
+
+def _format_for(obj: Any, path: Any) -> str:
+    """``save``'s format when none is given: PyTorch's for a ``.pt``/``.pth`` path holding
+    what that format can (``torchfile.encode_torch`` takes it), else this framework's."""
+    if hasattr(path, "write") or not str(os.fspath(path)).lower().endswith(TORCH_SUFFIXES):
+        return FORMAT_NAME
+    try:
+        torchfile.encode_torch(obj)
+    except TypeError:
+        return FORMAT_NAME
+    return "torch"
 
 
 def _torch_options(what: str, given: dict[str, Any], known: tuple[str, ...]) -> None:
