@@ -122,13 +122,18 @@ from .ops.movement import (
     atleast_2d,
     atleast_3d,
     bincount,
+    block_diag,
     bmm,
     broadcast_shapes,
     broadcast_tensors,
     broadcast_to,
+    bucketize,
+    cartesian_prod,
     cat,
+    chain_matmul,
     chunk,
     column_stack,
+    combinations,
     diag,
     diagonal,
     diff,
@@ -147,6 +152,7 @@ from .ops.movement import (
     mm,
     reshape,
     scatter_reduce,
+    searchsorted,
     sort,
     split,
     squeeze,
@@ -155,6 +161,8 @@ from .ops.movement import (
     tile,
     topk,
     transpose,
+    tril_indices,
+    triu_indices,
     unbind,
     unique,
     unsqueeze,
@@ -169,6 +177,7 @@ from .ops.reduce import (
     count_nonzero,
     cumprod,
     cumsum,
+    cumulative_trapezoid,
     logcumsumexp,
     logsumexp,
     mean,
@@ -176,6 +185,8 @@ from .ops.reduce import (
     nanquantile,
     quantile,
     std_mean,
+    trapezoid,
+    vander,
     var_mean,
 )
 from .ops.reduce import any_ as any  # noqa: F401  (as all)
@@ -267,7 +278,9 @@ def _function_of(name: str) -> Any:
 
 
 # as in PyTorch, a number may come first
-_NUMBER_FIRST = {"add", "sub", "mul", "div", "pow", "remainder", "floor_divide", "true_divide"}
+_NUMBER_FIRST = {"add", "sub", "mul", "div", "pow", "remainder", "floor_divide", "true_divide",
+                 "xlogy", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+                 "bitwise_right_shift"}
 _METHODS_AS_FUNCTIONS = (
     "eq", "ne", "lt", "gt", "le", "ge", "square", "reciprocal", "rsqrt", "tril", "triu",
     "nonzero", "argwhere", "roll", "movedim", "moveaxis", "unflatten", "select", "narrow",
@@ -277,6 +290,10 @@ _METHODS_AS_FUNCTIONS = (
     "logical_not", "isclose", "remainder", "fmod", "floor_divide", "true_divide", "addcmul",
     "addcdiv", "logit", "clone", "t", "clamp_min", "clamp_max", "inverse", "det", "logdet",
     "slogdet", "cholesky", "matrix_exp", "matrix_power", "cross", "svd", "pinverse",
+    "cov", "corrcoef", "kron", "diag_embed", "diagflat", "cummax", "cummin", "kthvalue", "mode",
+    "nanmedian", "aminmax", "hypot", "xlogy", "sinc", "copysign", "heaviside", "signbit", "i0",
+    "rot90", "histc", "renorm", "gcd", "lcm", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "frexp", "ldexp",
 )
 for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)
@@ -424,4 +441,6 @@ __all__ = [
     "meshgrid", "nan_to_num", "nanquantile", "normal", "quantile", "randint_like", "row_stack",
     "scatter_reduce", "special", "take_along_dim", "tile", "vstack", "lgamma", "mvlgamma",
     "amp", "autocast", "jit", "func", "linalg",
+    "block_diag", "bucketize", "cartesian_prod", "chain_matmul", "combinations",
+    "cumulative_trapezoid", "searchsorted", "trapezoid", "tril_indices", "triu_indices", "vander",
 ]

@@ -2737,6 +2737,277 @@ class Tensor:
         as PyTorch's legacy ``x.new(...)``."""
         return Tensor(*data, dtype=self.dtype, device=self.device)
 
+    # ---- statistics, running extremes, special functions, bits: more of PyTorch's methods --
+    def cov(self, *, correction: int = 1, fweights: Tensor | None = None,
+            aweights: Tensor | None = None) -> Tensor:
+        """The covariance matrix of the variables in the rows (observations in the
+        columns), as ``torch.cov`` (see ``tr.cov``)."""
+        from .ops.reduce import cov
+
+        return cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self) -> Tensor:
+        """Pearson's correlation coefficients of the rows, as ``torch.corrcoef``."""
+        from .ops.reduce import corrcoef
+
+        return corrcoef(self)
+
+    def kron(self, other: Tensor) -> Tensor:
+        """The Kronecker product with ``other``, as ``torch.kron`` (see ``tr.kron``)."""
+        from .ops.movement import kron
+
+        return kron(self, other)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+        """The last axis laid on a diagonal of new matrices, as ``torch.diag_embed``."""
+        from .ops.movement import diag_embed
+
+        return diag_embed(self, offset, dim1, dim2)
+
+    def diagflat(self, offset: int = 0) -> Tensor:
+        """The matrix with the flattened tensor on a diagonal, as ``torch.diagflat``."""
+        from .ops.movement import diagflat
+
+        return diagflat(self, offset)
+
+    @torch_names
+    def cummax(self, axis: int) -> ValuesIndices:
+        """``(values, indices)`` of the running maximum along ``axis``, as
+        ``torch.cummax`` (see ``tr.cummax``)."""
+        from .ops.reduce import cummax
+
+        return cummax(self, axis)
+
+    @torch_names
+    def cummin(self, axis: int) -> ValuesIndices:
+        """``(values, indices)`` of the running minimum along ``axis``, as
+        ``torch.cummin``."""
+        from .ops.reduce import cummin
+
+        return cummin(self, axis)
+
+    @torch_names
+    def kthvalue(self, k: int, axis: int = -1, keepdims: bool = False) -> ValuesIndices:
+        """``(values, indices)`` of the k-th smallest element along ``axis``, as
+        ``torch.kthvalue`` (see ``tr.kthvalue``)."""
+        from .ops.reduce import kthvalue
+
+        return kthvalue(self, k, axis, keepdims)
+
+    @torch_names
+    def mode(self, axis: int = -1, keepdims: bool = False) -> ValuesIndices:
+        """``(values, indices)`` of the most frequent value along ``axis``, as
+        ``torch.mode`` (see ``tr.mode``)."""
+        from .ops.reduce import mode
+
+        return mode(self, axis, keepdims)
+
+    @torch_names
+    def nanmedian(self, axis: int | None = None, keepdims: bool = False) -> Any:
+        """The lower median of the elements that are not NaN, as ``torch.nanmedian`` (see
+        ``tr.nanmedian``)."""
+        from .ops.reduce import nanmedian
+
+        return nanmedian(self, axis, keepdims)
+
+    @torch_names
+    def aminmax(self, *, axis: int | None = None, keepdims: bool = False) -> Any:
+        """``(min, max)``, as ``torch.aminmax`` (see ``tr.aminmax``)."""
+        from .ops.reduce import aminmax
+
+        return aminmax(self, axis=axis, keepdims=keepdims)
+
+    def hypot(self, other: Any) -> Tensor:
+        """√(self² + other²), as ``torch.hypot`` (see ``tr.hypot``)."""
+        from .ops.elementwise import hypot
+
+        return hypot(self, other)
+
+    def xlogy(self, other: Any) -> Tensor:
+        """self · log(other), 0 where self is 0, as ``torch.xlogy`` (see ``tr.xlogy``)."""
+        from .ops.elementwise import xlogy
+
+        return xlogy(self, other)
+
+    def sinc(self) -> Tensor:
+        """sin(πx) / (πx), 1 at 0, as ``torch.sinc``."""
+        from .ops.elementwise import sinc
+
+        return sinc(self)
+
+    def copysign(self, other: Any) -> Tensor:
+        """|self| with the sign of ``other``, as ``torch.copysign``."""
+        from .ops.elementwise import copysign
+
+        return copysign(self, other)
+
+    def heaviside(self, values: Tensor) -> Tensor:
+        """The step function, ``values`` where self is 0, as ``torch.heaviside``."""
+        from .ops.elementwise import heaviside
+
+        return heaviside(self, values)
+
+    def signbit(self) -> Tensor:
+        """Whether the sign bit is set (bool), as ``torch.signbit``."""
+        from .ops.elementwise import signbit
+
+        return signbit(self)
+
+    def i0(self) -> Tensor:
+        """The modified Bessel function I0, as ``torch.i0`` (see ``tr.i0``)."""
+        from .ops.elementwise import i0
+
+        return i0(self)
+
+    def rot90(self, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+        """Rotated by k quarter turns in the plane of ``dims``, as ``torch.rot90``."""
+        from .ops.movement import rot90
+
+        return rot90(self, k, dims)
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+        """The histogram of the elements in ``bins`` bins, as ``torch.histc`` (see
+        ``tr.histc``)."""
+        from .ops.reduce import histc
+
+        return histc(self, bins, min, max)
+
+    @torch_names
+    def renorm(self, p: float, axis: int, maxnorm: float) -> Tensor:
+        """The slices along ``axis`` of p-norm above ``maxnorm`` scaled down to it, as
+        ``torch.renorm`` (see ``tr.renorm``)."""
+        from .ops.reduce import renorm
+
+        return renorm(self, p, axis, maxnorm)
+
+    def gcd(self, other: Any) -> Tensor:
+        """The greatest common divisor, as ``torch.gcd`` (integers)."""
+        from .ops.elementwise import gcd
+
+        return gcd(self, other)
+
+    def lcm(self, other: Any) -> Tensor:
+        """The least common multiple, as ``torch.lcm`` (integers)."""
+        from .ops.elementwise import lcm
+
+        return lcm(self, other)
+
+    def bitwise_and(self, other: Any) -> Tensor:
+        """``self & other``, as ``torch.bitwise_and`` (bool or integer tensors)."""
+        return self._bitwise(other, "&")
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        """``self | other``, as ``torch.bitwise_or``."""
+        return self._bitwise(other, "|")
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        """``self ^ other``, as ``torch.bitwise_xor``."""
+        return self._bitwise(other, "^")
+
+    def bitwise_not(self) -> Tensor:
+        """``~self``, as ``torch.bitwise_not``."""
+        return ~self
+
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        """``self << other``, as ``torch.bitwise_left_shift`` (see ``tr.bitwise_left_shift``:
+        integer tensors; a shift past the width gives 0)."""
+        from .ops.elementwise import bitwise_shift
+
+        return bitwise_shift(self, other, True)
+
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        """``self >> other`` (arithmetic), as ``torch.bitwise_right_shift``."""
+        from .ops.elementwise import bitwise_shift
+
+        return bitwise_shift(self, other, False)
+
+    def __lshift__(self, other: Any) -> Tensor:
+        return self.bitwise_left_shift(other)
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        from .ops.elementwise import bitwise_shift
+
+        return bitwise_shift(other, self, True)
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return self.bitwise_right_shift(other)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        from .ops.elementwise import bitwise_shift
+
+        return bitwise_shift(other, self, False)
+
+    def __ilshift__(self, other: Any) -> Tensor:
+        return self._in_place_op(other, "<<", Tensor.bitwise_left_shift)
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return self._in_place_op(other, ">>", Tensor.bitwise_right_shift)
+
+    def frexp(self) -> Any:
+        """``(mantissa, exponent)`` with self = mantissa · 2^exponent, as ``torch.frexp``
+        (see ``tr.frexp``)."""
+        from .ops.elementwise import frexp
+
+        return frexp(self)
+
+    def ldexp(self, other: Any) -> Tensor:
+        """self · 2^other, as ``torch.ldexp`` (see ``tr.ldexp``)."""
+        from .ops.elementwise import ldexp
+
+        return ldexp(self, other)
+
+    # their in-place twins, where PyTorch has one (``_overwrite``'s rules)
+    def hypot_(self, other: Any) -> Tensor:
+        return self._overwrite("hypot_", lambda old: old.hypot(other))
+
+    def xlogy_(self, other: Any) -> Tensor:
+        return self._overwrite("xlogy_", lambda old: old.xlogy(other))
+
+    def sinc_(self) -> Tensor:
+        return self._overwrite("sinc_", Tensor.sinc)
+
+    def copysign_(self, other: Any) -> Tensor:
+        return self._overwrite("copysign_", lambda old: old.copysign(other))
+
+    def heaviside_(self, values: Tensor) -> Tensor:
+        return self._overwrite("heaviside_", lambda old: old.heaviside(values))
+
+    def i0_(self) -> Tensor:
+        return self._overwrite("i0_", Tensor.i0)
+
+    @torch_names
+    def renorm_(self, p: float, axis: int, maxnorm: float) -> Tensor:
+        return self._overwrite("renorm_", lambda old: old.renorm(p, axis, maxnorm))
+
+    def gcd_(self, other: Any) -> Tensor:
+        return self._overwrite("gcd_", lambda old: old.gcd(other))
+
+    def lcm_(self, other: Any) -> Tensor:
+        return self._overwrite("lcm_", lambda old: old.lcm(other))
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        return self._overwrite("bitwise_and_", lambda old: old.bitwise_and(other))
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        return self._overwrite("bitwise_or_", lambda old: old.bitwise_or(other))
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        return self._overwrite("bitwise_xor_", lambda old: old.bitwise_xor(other))
+
+    def bitwise_not_(self) -> Tensor:
+        return self._overwrite("bitwise_not_", Tensor.bitwise_not)
+
+    def bitwise_left_shift_(self, other: Any) -> Tensor:
+        return self._overwrite("bitwise_left_shift_",
+                               lambda old: old.bitwise_left_shift(other))
+
+    def bitwise_right_shift_(self, other: Any) -> Tensor:
+        return self._overwrite("bitwise_right_shift_",
+                               lambda old: old.bitwise_right_shift(other))
+
+    def ldexp_(self, other: Any) -> Tensor:
+        return self._overwrite("ldexp_", lambda old: old.ldexp(other))
+
     @torch_names
     def unsqueeze_(self, axis: int) -> Tensor:
         """``unsqueeze``, in place: this tensor gets an axis of size 1 at ``axis`` (see

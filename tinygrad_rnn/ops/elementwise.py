@@ -8,7 +8,7 @@ shape, so no op here contains shape logic.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -1224,3 +1224,389 @@ def isfinite(x: Tensor) -> Tensor:
 def allclose(x0: Tensor, x1: Any, rtol: float = 1e-5, atol: float = 1e-8,
              equal_nan: bool = False) -> bool:
     return x0.allclose(x1, rtol, atol, equal_nan)
+
+
+# ---- hypot, sinc, copysign, xlogy, i0 (ops) and the bit, rounding and sign functions -------
+
+
+class Hypot(Function):
+    """y = √(x0² + x1²), without overflow or underflow (``xp.hypot``).
+
+    VJP (PyTorch's): g0 = gy x0 / y, g1 = gy x1 / y: NaN at x0 = x1 = 0 (0 / 0), as there.
+    Saves x0, x1 and y.
+    """
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        y = self.xp.hypot(x0, x1)
+        self.saved = (x0, x1, y)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        x0, x1, y = self.saved
+        with np.errstate(**_QUIET):
+            return gy * x0 / y, gy * x1 / y
+
+
+class Sinc(Function):
+    """y = sin(p) / p with p = πx, 1 at x = 0 (the normalized sinc, ``torch.sinc``).
+
+    VJP (PyTorch's formula): gx = gy (p cos p - sin p) / (p x), 0 at x = 0 (where it is the
+    limit). Written with ``xp.where``, ``sin`` and ``cos`` on x replaced by 1 at 0, so
+    ``create_graph=True`` differentiates it again without a 0 / 0.  Saves x.
+    """
+
+    def forward(self, x: Any) -> Any:
+        xp = self.xp
+        self.saved = (x,)
+        p = xp.where(x == 0, 1, x) * math.pi
+        with np.errstate(**_QUIET):  # sin(±inf) is NaN, as PyTorch's
+            return xp.where(x == 0, 1, xp.sin(p) / p)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        xp = self.xp
+        zero = x == 0
+        safe = xp.where(zero, 1, x)
+        p = safe * math.pi
+        with np.errstate(**_QUIET):
+            return gy * xp.where(zero, 0, (p * xp.cos(p) - xp.sin(p)) / (p * safe))
+
+
+class Copysign(Function):
+    """y = |x0| with the sign of x1: its sign bit, so -0.0 and a negative NaN count as
+    negative (``xp.copysign``).
+
+    VJP (PyTorch's): g0 = gy y / x0 (±1: whether the sign was kept), 0 where x0 = 0 and NaN
+    where x0 is NaN, as there; g1 = 0.  Saves x0 and y.
+    """
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        y = self.xp.copysign(x0, x1)
+        self.saved = (x0, y)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        x0, y = self.saved
+        xp = self.xp
+        zero = x0 == 0
+        with np.errstate(**_QUIET):
+            ratio = xp.where(zero, 0, y / xp.where(zero, 1, x0))
+        return gy * ratio, xp.zeros(gy.shape, dtype=gy.dtype)
+
+
+class Xlogy(Function):
+    """y = x0 log(x1), but 0 where x0 = 0 (whatever x1 is, log(0) and log of a negative
+    included), and NaN wherever x1 is NaN, as ``torch.xlogy``.
+
+    VJP (PyTorch's): g0 = xlogy(gy, x1), then 0 where x0 = 0 and x1 <= 0; g1 = gy x0 / x1
+    (so NaN at x0 = x1 = 0, 0 / 0, as there).  Saves x0 and x1.
+    """
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        xp = self.xp
+        self.saved = (x0, x1)
+        with np.errstate(**_QUIET):
+            y = x0 * xp.log(x1)
+        return xp.where(x1 != x1, x1, xp.where(x0 == 0, 0, y))
+
+    def backward(self, gy: Any) -> Any:
+        x0, x1 = self.saved
+        xp = self.xp
+        with np.errstate(**_QUIET):
+            g0 = xp.where(x1 != x1, x1, xp.where(gy == 0, 0, gy * xp.log(x1)))
+            return xp.where((x0 == 0) & (x1 <= 0), 0, g0), gy * x0 / x1
+
+
+# Cephes' Chebyshev coefficients (as in PyTorch's and NumPy's i0): exp(-x) I0(x) on [0, 8],
+# exp(-x) √x I0(x) on (8, inf), and the same for I1 (PyTorch's float32 I1 uses the last 17 and
+# 7 of them)
+_I0_A = [-4.41534164647933937950e-18, 3.33079451882223809783e-17, -2.43127984654795469359e-16,
+         1.71539128555513303061e-15, -1.16853328779934516808e-14, 7.67618549860493561688e-14,
+         -4.85644678311192946090e-13, 2.95505266312963983461e-12, -1.72682629144155570723e-11,
+         9.67580903537323691224e-11, -5.18979560163526290666e-10, 2.65982372468238665035e-9,
+         -1.30002500998624804212e-8, 6.04699502254191894932e-8, -2.67079385394061173391e-7,
+         1.11738753912010371815e-6, -4.41673835845875056359e-6, 1.64484480707288970893e-5,
+         -5.75419501008210370398e-5, 1.88502885095841655729e-4, -5.76375574538582365885e-4,
+         1.63947561694133579842e-3, -4.32430999505057594430e-3, 1.05464603945949983183e-2,
+         -2.37374148058994688156e-2, 4.93052842396707084878e-2, -9.49010970480476444210e-2,
+         1.71620901522208775349e-1, -3.04682672343198398683e-1, 6.76795274409476084995e-1]
+_I0_B = [-7.23318048787475395456e-18, -4.83050448594418207126e-18, 4.46562142029675999901e-17,
+         3.46122286769746109310e-17, -2.82762398051658348494e-16, -3.42548561967721913462e-16,
+         1.77256013305652638360e-15, 3.81168066935262242075e-15, -9.55484669882830764870e-15,
+         -4.15056934728722208663e-14, 1.54008621752140982691e-14, 3.85277838274214270114e-13,
+         7.18012445138366623367e-13, -1.79417853150680611778e-12, -1.32158118404477131188e-11,
+         -3.14991652796324136454e-11, 1.18891471078464383424e-11, 4.94060238822496958910e-10,
+         3.39623202570838634515e-9, 2.26666899049817806459e-8, 2.04891858946906374183e-7,
+         2.89137052083475648297e-6, 6.88975834691682398426e-5, 3.36911647825569408990e-3,
+         8.04490411014108831608e-1]
+_I1_A = [2.77791411276104639959e-18, -2.11142121435816608115e-17, 1.55363195773620046921e-16,
+         -1.10559694773538630805e-15, 7.60068429473540693410e-15, -5.04218550472791168711e-14,
+         3.22379336594557470981e-13, -1.98397439776494371520e-12, 1.17361862988909016308e-11,
+         -6.66348972350202774223e-11, 3.62559028155211703701e-10, -1.88724975172282928790e-9,
+         9.38153738649577178388e-9, -4.44505912879632808065e-8, 2.00329475355213526229e-7,
+         -8.56872026469545474066e-7, 3.47025130813767847674e-6, -1.32731636560394358279e-5,
+         4.78156510755005422638e-5, -1.61760815825896745588e-4, 5.12285956168575772895e-4,
+         -1.51357245063125314899e-3, 4.15642294431288815669e-3, -1.05640848946261981558e-2,
+         2.47264490306265168283e-2, -5.29459812080949914269e-2, 1.02643658689847095384e-1,
+         -1.76416518357834055153e-1, 2.52587186443633654823e-1]
+_I1_B = [7.51729631084210481353e-18, 4.41434832307170791151e-18, -4.65030536848935832153e-17,
+         -3.20952592199342395980e-17, 2.96262899764595013876e-16, 3.30820231092092828324e-16,
+         -1.88035477551078244854e-15, -3.81440307243700780478e-15, 1.04202769841288027642e-14,
+         4.27244001671195135429e-14, -2.10154184277266431302e-14, -4.08355111109219731823e-13,
+         -7.19855177624590851209e-13, 2.03562854414708950722e-12, 1.41258074366137813316e-11,
+         3.25260358301548823856e-11, -1.89749581235054123450e-11, -5.58974346219658380687e-10,
+         -3.83538038596423702205e-9, -2.63146884688951950684e-8, -2.51223623787020892529e-7,
+         -3.88256480887769039346e-6, -1.10588938762623716291e-4, -9.76109749136146840777e-3,
+         7.78576235018280120474e-1]
+
+
+def _chbevl(y: Any, coefficients: list[float]) -> Any:
+    """Σ c_k T_k(y / 2) by Clenshaw's recurrence, as Cephes' chbevl (in y's dtype)."""
+    b0, b1, b2 = y * 0 + coefficients[0], y * 0, y * 0
+    for c in coefficients[1:]:
+        b2, b1 = b1, b0
+        b0 = y * b1 - b2 + c
+    return (b0 - b2) * 0.5
+
+
+def bessel_i_array(xp: Any, x: Any, order: int) -> Any:
+    """I0(x) or I1(x), the modified Bessel functions of the first kind, of an array, as
+    PyTorch computes them (Cephes): exp(|x|) times a Chebyshev series in |x| / 2 - 2 up to
+    |x| = 8, exp(|x|) / √|x| times one in 32 / |x| - 2 beyond (I1: times x, odd). float16
+    is computed in float32. Inf for |x| past about 710 (float64), NaN at ±inf, as there."""
+    half = x.dtype == np.float16
+    a = xp.abs(x.astype(np.float32) if half else x)
+    near, far = (_I0_A, _I0_B) if order == 0 else (_I1_A, _I1_B)
+    if order == 1 and a.dtype == np.float32:
+        near, far = near[12:], far[18:]
+    small = a <= 8
+    big = xp.where(small, 8, a)  # each series on its own range: no 32 / 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = xp.exp(a)
+        inner = e * (a if order else 1) * _chbevl(a * 0.5 - 2, near)
+        outer = e * _chbevl(32 / big - 2, far) / xp.sqrt(big)
+    y = xp.where(small, inner, outer)
+    if order == 1:
+        y = xp.where(x < 0, -y, y)
+    return y.astype(np.float16) if half else y
+
+
+class I0(Function):
+    """y = I0(x) (``bessel_i_array``).  VJP: gx = gy I1(x) (the op ``I1``, so that
+    ``create_graph=True`` differentiates it again).  Saves x."""
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        return bessel_i_array(self.xp, x, 0)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        if isinstance(x, Tensor):  # recording the backward (create_graph=True)
+            return gy * I1.apply(x)
+        return gy * bessel_i_array(self.xp, x, 1)
+
+
+class I1(Function):
+    """y = I1(x) (``bessel_i_array``): ``I0``'s derivative.
+
+    VJP (PyTorch's ``i1_backward``): gx = gy (I0(x) - I1(x) / x), and gy / 2 (the limit)
+    where |x| <= eps of x's dtype.  Saves x.
+    """
+
+    def forward(self, x: Any) -> Any:
+        self.saved = (x,)
+        return bessel_i_array(self.xp, x, 1)
+
+    def backward(self, gy: Any) -> Any:
+        (x,) = self.saved
+        xp = self.xp
+        tiny = xp.abs(x) <= float(np.finfo(x.dtype).eps)
+        safe = xp.where(tiny, 1, x)
+        if isinstance(x, Tensor):
+            slope = I0.apply(safe) - I1.apply(safe) / safe
+        else:
+            with np.errstate(**_QUIET):
+                slope = bessel_i_array(xp, safe, 0) - bessel_i_array(xp, safe, 1) / safe
+        return gy * xp.where(tiny, 0.5, slope)
+
+
+def _operands(what: str, x0: Any, x1: Any) -> tuple[Tensor, Tensor]:
+    """The two operands of a binary function, either of which may be a number (but not
+    both), promoted as arithmetic promotes them."""
+    if isinstance(x0, Tensor):
+        return x0._pair(x1)
+    if isinstance(x1, Tensor):
+        return x1._pair(x0, reflected=True)
+    raise TypeError(f"{what}: input or other must be a Tensor, got {type(x0).__name__} and "
+                    f"{type(x1).__name__}")
+
+
+def hypot(x0: Any, x1: Any) -> Tensor:
+    """√(x0² + x1²), elementwise and broadcast, without overflow (``Hypot``), as
+    ``torch.hypot``: floating-point only (an integer pair is a TypeError, as PyTorch refuses
+    it); the gradient is NaN at the origin, as there."""
+    a, b = _operands("hypot", x0, x1)
+    if a.dtype.kind != "f":
+        raise TypeError(f"hypot: needs floating-point tensors, got {a.dtype} and {b.dtype} "
+                        "(as in PyTorch); convert first, e.g. x.float()")
+    return Hypot.apply(a, b)
+
+
+def sinc(x: Tensor) -> Tensor:
+    """sin(πx) / (πx), 1 at 0, elementwise (``Sinc``), as ``torch.sinc``: float32 for an
+    integer tensor; the gradient is PyTorch's formula, 0 at x = 0."""
+    return Sinc.apply(x._floating())
+
+
+def copysign(x0: Any, x1: Any) -> Tensor:
+    """|x0| with the sign (bit) of x1, elementwise and broadcast (``Copysign``), as
+    ``torch.copysign``: -0.0 and -NaN in x1 count as negative; float32 for integers; the
+    gradient in x0 is ±1 (0 at x0 = 0), in x1 zero."""
+    a, b = _operands("copysign", x0, x1)
+    return Copysign.apply(a._floating(), b._floating())
+
+
+def xlogy(x0: Any, x1: Any) -> Tensor:
+    """x0 log(x1), 0 where x0 = 0 (NaN where x1 is NaN), elementwise and broadcast
+    (``Xlogy``), as ``torch.xlogy``: either may be a number; float32 for integers; the
+    gradients are PyTorch's (in x1, x0 / x1: NaN at x0 = x1 = 0)."""
+    a, b = _operands("xlogy", x0, x1)
+    return Xlogy.apply(a._floating(), b._floating())
+
+
+def i0(x: Tensor) -> Tensor:
+    """I0(x), the modified Bessel function of the first kind of order 0 (``I0``), as
+    ``torch.i0``: float32 for an integer tensor; gradient I1(x), differentiable again."""
+    return I0.apply(x._floating())
+
+
+def heaviside(x: Tensor, values: Tensor) -> Tensor:
+    """The step function: 0 where x < 0, ``values`` (broadcast) where x = 0, 1 where x > 0
+    (and 0 at NaN), as ``torch.heaviside``; x and values must have one dtype, as PyTorch
+    asks. Not differentiable (PyTorch's backward raises): a constant."""
+    if not isinstance(x, Tensor) or not isinstance(values, Tensor):
+        raise TypeError(f"heaviside: input and values must be Tensors, got "
+                        f"{type(x).__name__} and {type(values).__name__}")
+    if x.dtype != values.dtype:
+        raise TypeError(f"heaviside: input and values must have one dtype, got {x.dtype} and "
+                        f"{values.dtype} (as in PyTorch)")
+    if values._dev is not x._dev:
+        raise ValueError(f"heaviside: input on {x.device!r}, values on {values.device!r}")
+    xp, a = x._dev.xp, x._data
+    return x._mask(xp.where(a == 0, values._data, (a > 0).astype(a.dtype)))
+
+
+def signbit(x: Tensor) -> Tensor:
+    """Whether each element's sign bit is set (bool), as ``torch.signbit``: True for -0.0 and
+    for a negative NaN too; x < 0 for integers; False for bool."""
+    xp, a = x._dev.xp, x._data
+    if a.dtype.kind == "f":
+        return x._mask(xp.signbit(a))
+    if a.dtype.kind == "i":
+        return x._mask(a < 0)
+    return x._mask(xp.zeros(a.shape, dtype=bool))
+
+
+def _integers(what: str, x0: Any, x1: Any) -> tuple[Any, Any]:
+    """The arrays of two integer operands (bool refused), promoted as arithmetic promotes
+    them."""
+    a, b = _operands(what, x0, x1)
+    if a.dtype.kind not in "iu" or b.dtype.kind not in "iu":
+        raise TypeError(f"{what}: needs integer tensors, got {a.dtype} and {b.dtype} (as in "
+                        "PyTorch)")
+    if a._dev is not b._dev:
+        raise ValueError(f"{what}: tensors on {a.device!r} and {b.device!r}")
+    return a, b
+
+
+def gcd(x0: Any, x1: Any) -> Tensor:
+    """The greatest common divisor, elementwise and broadcast, >= 0 (gcd(0, 0) = 0), as
+    ``torch.gcd``; integer tensors only."""
+    a, b = _integers("gcd", x0, x1)
+    return a._mask(a._dev.xp.gcd(a._data, b._data))
+
+
+def lcm(x0: Any, x1: Any) -> Tensor:
+    """The least common multiple, elementwise and broadcast, as ``torch.lcm``: |x0 / gcd ·
+    x1| (0 where either is 0), wrapping around on overflow as PyTorch's does (NumPy's lcm
+    differs there); integer tensors only."""
+    a, b = _integers("lcm", x0, x1)
+    xp = a._dev.xp
+    g = xp.gcd(a._data, b._data)
+    zero = g == 0
+    # C's arithmetic: 8- and 16-bit integers are multiplied as ints, then wrapped back
+    wide = np.int32 if g.dtype.itemsize < 4 else g.dtype
+    with np.errstate(over="ignore"):  # the wrap-around, as PyTorch's
+        y = xp.abs((a._data // xp.where(zero, 1, g)).astype(wide) * b._data.astype(wide))
+    return a._mask(xp.where(zero, 0, y).astype(g.dtype))
+
+
+def bitwise_shift(x0: Any, x1: Any, left: bool) -> Tensor:
+    """x0 << x1 (``left``) or x0 >> x1 (arithmetic), elementwise and broadcast, in the
+    promoted integer dtype, as PyTorch's: a shift by a negative count or by at least the
+    width gives 0 to the left, and to the right the sign (0 or -1); a left shift wraps
+    around."""
+    what = "bitwise_left_shift" if left else "bitwise_right_shift"
+    a, b = _operands(what, x0, x1)
+    dt = np.result_type(a.dtype, b.dtype)
+    if dt.kind not in "iu":
+        raise TypeError(f"{what}: needs integer (or bool and integer) tensors, got {a.dtype} "
+                        f"and {b.dtype} (as in PyTorch)")
+    xp = a._dev.xp
+    p, s = a._data.astype(dt), b._data.astype(dt)
+    width = 8 * dt.itemsize
+    if left:
+        bad = (s < 0) | (s >= width)
+        return a._mask(xp.where(bad, 0, xp.left_shift(p, xp.where(bad, 0, s))))
+    most = width - (dt.kind == "i")  # the sign stays: at most width - 1 for signed
+    bad = (s < 0) | (s >= most)
+    shifted = xp.right_shift(p, xp.where(bad, 0, s))
+    return a._mask(xp.where(bad, xp.right_shift(p, most) if dt.kind == "i" else 0, shifted))
+
+
+class MantissaExponent(NamedTuple):
+    """What ``frexp`` returns, as PyTorch's ``torch.return_types.frexp``."""
+
+    mantissa: Tensor
+    exponent: Tensor
+
+
+def frexp(x: Tensor) -> MantissaExponent:
+    """(mantissa, exponent) with x = mantissa · 2^exponent, |mantissa| in [0.5, 1) (0, inf and
+    NaN keep themselves with exponent 0), as ``torch.frexp``: the exponent int32, the
+    mantissa x's dtype and differentiable: x times 2^-exponent as two exact scalings, so its
+    gradient is gy · 2^-exponent for every x (PyTorch's computes 2^exponent in float32, so
+    it gives 0 or inf where |exponent| > 127; here it is exact there too)."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"frexp: needs a floating-point tensor, got {x.dtype} (as in PyTorch)")
+    xp = x._dev.xp
+    _, e = xp.frexp(x._data)
+    e = e.astype(np.int32)
+    half = (-e) // 2  # two powers of two, each in range even for subnormal x
+    ones = xp.ones(e.shape, dtype=x.dtype)
+    scale = [Tensor._wrap(xp.ldexp(ones, k), x._dev) for k in (half, -e - half)]
+    return MantissaExponent(x * scale[0] * scale[1], x._mask(e))
+
+
+def ldexp(x0: Tensor, x1: Any) -> Tensor:
+    """x0 · 2^x1, elementwise and broadcast, as ``torch.ldexp``: floating-point (float32 for
+    an integer x0 with an integer x1). An integer (or bool) x1 scales exactly, in two steps
+    of powers of two (so 1e-300 · 2^1100 is right) and x0's float dtype stays; a float x1
+    gives x0 · 2 ** x1, promoted as arithmetic, differentiable in both."""
+    if not isinstance(x0, Tensor):
+        raise TypeError(f"ldexp: input must be a Tensor, got {type(x0).__name__}")
+    b = x0._lift(x1)
+    if b.dtype.kind in "fc":
+        a, b = x0._pair(b)
+        return a * (2.0 ** b)
+    a = x0._floating()
+    if b._dev is not a._dev:
+        raise ValueError(f"ldexp: input on {a.device!r}, other on {b.device!r}")
+    xp, k = a._dev.xp, b._data.astype(np.int64)
+    half = k // 2
+    ones = xp.ones(k.shape, dtype=a.dtype)
+    with np.errstate(over="ignore"):
+        steps = [Tensor._wrap(xp.ldexp(ones, s.astype(np.int32)), a._dev)
+                 for s in (half, k - half)]
+    with np.errstate(over="ignore", invalid="ignore"):  # inf past the range, as PyTorch's
+        return a * steps[0] * steps[1]

@@ -1483,3 +1483,285 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
     xp = ref._dev.xp
     out = xp.isin(e._data, t._data, invert=_flag("isin", "invert", invert))
     return Tensor._wrap(xp.asarray(out), ref._dev)
+
+
+# ---- kron, block_diag, cartesian_prod, combinations, diag_embed, diagflat, the triangle
+# ---- indices, rot90, chain_matmul ---------------------------------------------------------
+
+
+def _promoted(tensors: Sequence[Tensor]) -> np.dtype:
+    """The dtype PyTorch's ``result_type`` gives these tensors: promoted among those with
+    axes, a float dtype winning over an integer one; 0-d tensors count only where they are
+    of a higher kind (bool < integer < float), as there."""
+
+    def promote(dtypes: list[np.dtype]) -> np.dtype | None:
+        floats = [d for d in dtypes if d.kind in "fc"]
+        return np.result_type(*(floats or dtypes)) if dtypes else None
+
+    rank = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+    dims = promote([t.dtype for t in tensors if t.ndim])
+    zero = promote([t.dtype for t in tensors if not t.ndim])
+    if dims is None or zero is None:
+        return dims if zero is None else zero
+    return promote([dims, zero]) if rank[zero.kind] > rank[dims.kind] else dims
+
+
+def kron(a: Tensor, b: Tensor) -> Tensor:
+    """The Kronecker product, as ``torch.kron``: for shapes (a_0, ..., a_k) and (b_0, ...,
+    b_k) (the shorter padded with leading ones), out[i_0 b_0 + j_0, ...] = a[i_0, ...] b[j_0,
+    ...], of shape (a_0 b_0, ..., a_k b_k). One broadcast product, reshaped: differentiable
+    in both; dtypes promoted as ``*``."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"kron: two Tensors, got {type(a).__name__} and {type(b).__name__}")
+    a, b = a._pair(b)
+    nd = max(a.ndim, b.ndim)
+    sa, sb = (1,) * (nd - a.ndim) + a.shape, (1,) * (nd - b.ndim) + b.shape
+    wide = a.reshape(tuple(v for n in sa for v in (n, 1)))
+    tall = b.reshape(tuple(v for n in sb for v in (1, n)))
+    return (wide * tall).reshape(tuple(m * n for m, n in zip(sa, sb)))
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """The block-diagonal matrix of the given 0-d, 1-D (one row) or 2-D tensors, zeros
+    elsewhere, as ``torch.block_diag``; dtypes promoted as PyTorch's (an empty call gives a
+    (1, 0) float tensor, as there). Each row band is the block between zeros, joined with
+    ``cat``: differentiable in every block."""
+    from ..tensor import default_dtype, tensor
+
+    if not tensors:
+        return tensor(np.zeros((1, 0)), dtype=default_dtype())
+    ts = _tensor_list("block_diag", list(tensors))
+    for k, t in enumerate(ts):
+        if t.ndim > 2:
+            raise ValueError(f"block_diag: the tensors must have 2 or fewer dimensions; "
+                             f"tensor {k} has shape {t.shape}")
+        if t._dev is not ts[0]._dev:
+            raise ValueError(f"block_diag: tensors on {ts[0].device!r} and {t.device!r}")
+    dt = _promoted(ts)
+    blocks = [(t if t.dtype == dt else t.to(dtype=dt)).reshape(t.shape if t.ndim == 2 else
+                                                               (1, t.size)) for t in ts]
+    width = sum(b.shape[1] for b in blocks)
+    xp, dev = ts[0]._dev.xp, ts[0]._dev
+    rows, left = [], 0
+    for b in blocks:
+        r, c = b.shape
+        zeros = [Tensor._wrap(xp.zeros((r, k), dtype=dt), dev)
+                 for k in (left, width - left - c)]
+        rows.append(cat([zeros[0], b, zeros[1]], 1))
+        left += c
+    return cat(rows, 0)
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Every tuple of one element from each 1-D tensor, in order (the last varying fastest),
+    as rows of a (n_0 ⋯ n_k, k) tensor, as ``torch.cartesian_prod``; one tensor is returned
+    as it is, as there. ``meshgrid``, flattened and stacked: differentiable."""
+    ts = _tensor_list("cartesian_prod", list(tensors))
+    for k, t in enumerate(ts):
+        if t.ndim != 1:
+            raise ValueError(f"cartesian_prod: expects 1-D tensors, got shape {t.shape} at {k}")
+    if len(ts) == 1:
+        return ts[0]
+    return stack([g.reshape(-1) for g in meshgrid(*ts)], 1)
+
+
+def combinations(x: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The length-``r`` combinations of the elements of a 1-D x, in lexicographic order of
+    position (``itertools.combinations``, or ``combinations_with_replacement``), as rows of
+    a (count, r) tensor, as ``torch.combinations``; r = 0 gives an empty 1-D tensor (a
+    constant), as there. One gather at positions made on the host: differentiable (an
+    element in several rows gets every gradient)."""
+    import itertools
+
+    if not isinstance(x, Tensor) or x.ndim != 1:
+        raise ValueError(f"combinations: expects a 1-D tensor, got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
+    r = _int_arg("combinations", "r", r)
+    if r < 0:
+        raise ValueError(f"combinations: r must be >= 0, got {r}")
+    pick = itertools.combinations_with_replacement if _flag(
+        "combinations", "with_replacement", with_replacement) else itertools.combinations
+    if r == 0:  # a constant, as PyTorch's
+        return Tensor._wrap(x._dev.xp.zeros(0, dtype=x.dtype), x._dev)
+    index = np.fromiter(itertools.chain.from_iterable(pick(range(x.shape[0]), r)),
+                        dtype=np.int64).reshape(-1, r)
+    return GetItem.apply(x, index=x._dev.to_device(index), in_range=True)
+
+
+def diag_embed(x: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """x's last axis laid on the ``offset``-th diagonal of new square matrices in the axes
+    ``dim1`` and ``dim2`` of the result (which has one axis more), zeros elsewhere, as
+    ``torch.diag_embed``: ``out.diagonal(offset, dim1, dim2)`` is x. An ``IndexScatter``
+    (its gradient picks the diagonal) and a ``movedim``."""
+    nd = x.ndim + 1
+    d1, d2 = _sort_axis("diag_embed", dim1, nd), _sort_axis("diag_embed", dim2, nd)
+    if x.ndim == 0 or d1 == d2:
+        raise ValueError(f"diag_embed: dim1 and dim2 must name two axes of the result (of "
+                         f"{nd} axes), got {dim1} and {dim2}")
+    k = _int_arg("diag_embed", "offset", offset)
+    xp, n = x._dev.xp, x.shape[-1]
+    side = n + abs(k)
+    rows, cols = xp.arange(n) + max(-k, 0), xp.arange(n) + max(k, 0)
+    lead = (slice(None),) * (x.ndim - 1)
+    out = IndexScatter.apply(x, index=(*lead, rows, cols), shape=x.shape[:-1] + (side, side))
+    return out.movedim((nd - 2, nd - 1), (d1, d2))
+
+
+def diagflat(x: Tensor, offset: int = 0) -> Tensor:
+    """The square matrix with the flattened x on its ``offset``-th diagonal, zeros elsewhere,
+    as ``torch.diagflat`` (``diag`` of ``x.reshape(-1)``)."""
+    return diag(x.reshape(-1), offset)
+
+
+def _triangle_indices(what: str, row: int, col: int, offset: int, dtype: Any, device: Any,
+                      lower: bool) -> Tensor:
+    from ..tensor import resolve_dtype, tensor
+
+    for name, v in (("row", row), ("col", col), ("offset", offset)):
+        _int_arg(what, name, v)
+    if row < 0 or col < 0:
+        raise ValueError(f"{what}: row and col must be >= 0, got {row} and {col}")
+    dt = resolve_dtype(dtype)
+    if dt.kind not in "iu":
+        raise TypeError(f"{what}: dtype must be an integer dtype, got {dt} (as in PyTorch)")
+    r, c = np.indices((row, col))
+    keep = (c - r <= offset) if lower else (c - r >= offset)
+    return tensor(np.stack([r[keep], c[keep]]).reshape(2, -1), dtype=dt,
+                  device=device if device is not None else "cpu")
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = np.int64,
+                 device: Any = None) -> Tensor:
+    """The (row, column) coordinates of the lower triangle of a row × col matrix (on and
+    below its ``offset``-th diagonal), row by row, as a (2, N) tensor, as
+    ``torch.tril_indices``."""
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device, True)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = np.int64,
+                 device: Any = None) -> Tensor:
+    """The coordinates of the upper triangle (on and above the ``offset``-th diagonal), as
+    ``torch.triu_indices``."""
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device, False)
+
+
+def rot90(x: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    """x rotated by k quarter turns in the plane of ``dims``, from the first axis towards
+    the second, as ``torch.rot90`` (k < 0 turns back): flips and a transpose, so the
+    gradient is turned back."""
+    k = _int_arg("rot90", "k", k)
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise ValueError(f"rot90: dims must name 2 axes, got {dims}")
+    if x.ndim < 2:
+        raise ValueError(f"rot90: the input needs at least 2 dims, got shape {x.shape}")
+    a, b = (_sort_axis("rot90", d, x.ndim) for d in dims)
+    if a == b:
+        raise ValueError(f"rot90: dims must be two different axes, got {dims}")
+    k %= 4
+    if k == 0:
+        return x.clone()
+    if k == 2:
+        return x.flip(a, b)
+    return x.flip(b if k == 1 else a).transpose(a, b)
+
+
+def chain_matmul(*matrices: Tensor) -> Tensor:
+    """The product of one or more 2-D tensors of one dtype, left to right, as PyTorch's
+    deprecated ``torch.chain_matmul`` (without its warning; ``tr.linalg.multi_dot`` takes a
+    list); one matrix is returned as it is, as there."""
+    ms = _tensor_list("chain_matmul", list(matrices))
+    for k, m in enumerate(ms):
+        if m.ndim != 2:
+            raise ValueError(f"chain_matmul: expects 2-D tensors, tensor {k} has shape "
+                             f"{m.shape}")
+        if m.dtype != ms[0].dtype:
+            raise TypeError(f"chain_matmul: all tensors must have one dtype, got "
+                            f"{ms[0].dtype} and {m.dtype} (as in PyTorch)")
+    if len(ms) == 1:
+        return ms[0]
+    from ..linalg import multi_dot
+
+    return multi_dot(ms)
+
+
+# ---- searchsorted, bucketize: a binary search on the device -----------------------------
+
+
+def _bisect(xp: Any, seq: Any, values: Any, right: bool) -> Any:
+    """For each value, the number of elements of its row of ``seq`` (sorted along the last
+    axis; 1-D for all values, else one row per leading index of ``values``) that are below
+    it (``right``: not above it): PyTorch's binary search, step for step, all values at
+    once, so NaNs land where they land there (the test is ``not (mid >= v)``, ``not (mid >
+    v)`` for ``right``)."""
+    n = seq.shape[-1]
+    lo = xp.zeros(values.shape, dtype=np.int64)
+    if n == 0:
+        return lo
+    hi = xp.full(values.shape, n, dtype=np.int64)
+    for _ in range(n.bit_length()):  # each step halves every interval
+        mid = lo + (hi - lo) // 2
+        at = xp.minimum(mid, n - 1)
+        v = seq[at] if seq.ndim == 1 else xp.take_along_axis(seq, at, axis=-1)
+        up = ~(v > values) if right else ~(v >= values)
+        live = lo < hi
+        lo = xp.where(live & up, mid + 1, lo)
+        hi = xp.where(live & ~up, mid, hi)
+    return lo
+
+
+def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,  # noqa: A002
+                 right: bool = False, side: str | None = None,
+                 sorter: Tensor | None = None) -> Tensor:
+    """Where each value of ``input`` would go in ``sorted_sequence`` to keep it sorted, as
+    ``torch.searchsorted``: the first place i with seq[i] >= v (``right=True`` or
+    ``side="right"``: seq[i] > v). The sequence is 1-D, or N-D with one sorted row per
+    leading index of input (whose leading axes must match). ``input`` may be a number (a
+    0-d result); ``sorter`` gives the positions that sort an unsorted sequence. int64
+    (``out_int32``: int32); never differentiable. Dtypes are promoted as in arithmetic."""
+    seq = sorted_sequence
+    if not isinstance(seq, Tensor):
+        raise TypeError(f"searchsorted: sorted_sequence must be a Tensor, got "
+                        f"{type(seq).__name__}")
+    if seq.ndim == 0:
+        raise ValueError("searchsorted: sorted_sequence must have at least one dimension "
+                         "(it is 0-d)")
+    if side not in (None, "left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    if side == "left" and _flag("searchsorted", "right", right):
+        raise ValueError("searchsorted: side='left' and right=True contradict each other")
+    right = bool(right) or side == "right"
+    values = seq._lift(input)
+    if values._dev is not seq._dev:
+        raise ValueError(f"searchsorted: input on {values.device!r}, sorted_sequence on "
+                         f"{seq.device!r}")
+    if seq.ndim > 1 and (values.ndim != seq.ndim or values.shape[:-1] != seq.shape[:-1]):
+        raise ValueError(f"searchsorted: an N-D sorted_sequence needs input with the same "
+                         f"leading dims: sorted_sequence of shape {seq.shape}, input of shape "
+                         f"{values.shape}")
+    if "b" in (seq.dtype.kind, values.dtype.kind):
+        raise TypeError(f"searchsorted: bool tensors are not supported, got {seq.dtype} and "
+                        f"{values.dtype} (as in PyTorch)")
+    xp = seq._dev.xp
+    s, v = seq._pair(values)
+    a = s._data
+    if sorter is not None:
+        order = _index_array("searchsorted", sorter, seq)
+        if tuple(order.shape) != seq.shape:
+            raise ValueError(f"searchsorted: sorter of shape {tuple(order.shape)} for a "
+                             f"sorted_sequence of shape {seq.shape} (they must match)")
+        _check_in_range("searchsorted (sorter)", order, seq.shape[-1], seq.ndim - 1)
+        a = xp.take_along_axis(a, order.astype(np.int64), axis=-1)
+    out = _bisect(xp, a, v._data, right)
+    return Tensor._wrap(out.astype(np.int32) if _flag("searchsorted", "out_int32", out_int32)
+                        else out, seq._dev)
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,  # noqa: A002
+              right: bool = False) -> Tensor:
+    """The bucket of each value of ``input`` among the sorted 1-D ``boundaries``, as
+    ``torch.bucketize``: ``searchsorted(boundaries, input, right=right)``."""
+    if not isinstance(boundaries, Tensor) or boundaries.ndim != 1:
+        raise ValueError(f"bucketize: boundaries must be a 1-D tensor, got "
+                         f"{getattr(boundaries, 'shape', type(boundaries).__name__)}")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)

@@ -2,7 +2,8 @@
 ``keepdims``. ``Sum`` and ``Max`` (which takes min too) are primitives; mean, var,
 var_mean, std_mean, logsumexp and median are compositions. ``Cumsum`` and ``Cumprod`` (the
 running sum and product along one axis) and ``Prod`` (the product along one axis) are
-primitives too.
+primitives too. cov, corrcoef, trapezoid, renorm and vander are compositions; cummax, cummin,
+kthvalue, mode and nanmedian find their indices on the device, then gather the values.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..tensor import DTypeLike, Function, Tensor, resolve_dtype, torch_names
-from .movement import _sort_axis
+from .movement import ValuesIndices, _sort_axis
 
 Axis = int | Sequence[int] | None
 
@@ -584,3 +585,418 @@ def count_nonzero(x: Tensor, axis: Axis = None) -> Tensor:
     axes = normalize_axis(axis, x.ndim)
     xp = x._dev.xp
     return Tensor._wrap(xp.asarray((x._data != 0).sum(axis=axes), dtype=np.int64), x._dev)
+
+
+# ---- cov and corrcoef ----------------------------------------------------------------------
+
+
+def _weights(what: str, w: Any, n: int, x: Tensor, integral: bool) -> Tensor:
+    """``fweights`` (integral) or ``aweights``: a 0-d or 1-D tensor of n values >= 0 on x's
+    device, checked (one device sync)."""
+    if not isinstance(w, Tensor):
+        raise TypeError(f"cov: {what} must be a Tensor, got {type(w).__name__}")
+    if w.ndim > 1:
+        raise ValueError(f"cov: {what} must have one or fewer dimensions, got shape {w.shape}")
+    kind = "iu" if integral else "f"
+    if w.dtype.kind not in kind:
+        raise TypeError(f"cov: {what} must have {'an integer' if integral else 'a floating'}"
+                        f" dtype, got {w.dtype}")
+    if w.size != n:
+        raise ValueError(f"cov: {what} has {w.size} elements for {n} observations")
+    if w._dev is not x._dev:
+        raise ValueError(f"cov: {what} on {w.device!r}, the input on {x.device!r}")
+    if n and bool((w._data < 0).any()):
+        raise ValueError(f"cov: {what} cannot be negative")
+    return w.reshape(n)
+
+
+def cov(x: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
+        aweights: Tensor | None = None) -> Tensor:
+    """The covariance matrix of the variables in the rows of ``x`` (a 1-D x: one variable),
+    each column one observation, as ``torch.cov``: with weights w = fweights · aweights
+    (integer repeat counts, float importances), mean m = Σ w x / Σ w and C = (x - m) diag(w)
+    (x - m)ᵀ / (Σ w - correction · Σ w aweights / Σ w) (without aweights, Σ w - correction;
+    without weights, n - correction). A single variable gives a 0-d tensor; integers give
+    float32. Where the divisor is <= 0 it warns and divides by 0, as PyTorch. A composition,
+    differentiable in x and aweights, as there."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"cov: input must be a Tensor, got {type(x).__name__}")
+    if x.ndim > 2:
+        raise ValueError(f"cov: input must have two or fewer dimensions (variables, "
+                         f"observations), got shape {x.shape}")
+    if x.dtype.kind == "b":
+        raise TypeError("cov: bool input is not supported (as in PyTorch)")
+    if isinstance(correction, bool) or not isinstance(correction, (int, np.integer)):
+        raise TypeError(f"cov: correction must be an int, got {correction!r}")
+    rows = x.reshape(1, -1) if x.ndim < 2 else x
+    n = rows.shape[1]
+    w = None if fweights is None else _weights("fweights", fweights, n, x, True)
+    if aweights is not None:
+        aw = _weights("aweights", aweights, n, x, False)
+        w = aw if w is None else w * aw
+    if w is None:
+        total: Any = n
+        norm: Any = n - int(correction)
+    else:
+        total = w.sum()
+        if not bool((total._data != 0).all()):
+            raise ValueError("cov: the weights sum to zero, so they cannot be normalized")
+        norm = total - correction * (w * aw).sum() / total if aweights is not None and \
+            correction != 0 else total - int(correction)
+    avg = (rows if w is None else rows * w).sum(1) / total
+    if bool(norm <= 0):  # (a device sync where norm is a tensor)
+        warnings.warn("cov: degrees of freedom is <= 0 (correction should be less than the "
+                      "number of observations), so the result is inf or NaN",
+                      RuntimeWarning, stacklevel=2)
+        norm = 0 if w is None else norm.detach() * 0
+    d = rows - avg.unsqueeze(1)
+    c = d @ (d if w is None else d * w).T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (c / norm).squeeze()
+
+
+def corrcoef(x: Tensor) -> Tensor:
+    """Pearson's correlation coefficients of the variables in the rows of ``x``, as
+    ``torch.corrcoef``: ``cov(x)`` divided by the standard deviations of row and column,
+    clipped to [-1, 1]; NaN where a variable is constant. A single variable gives c / c
+    (1, or NaN)."""
+    c = cov(x)
+    if c.ndim == 0:
+        return c / c
+    std = c.diagonal().sqrt()
+    return (c / std.unsqueeze(1) / std.unsqueeze(0)).clip(-1, 1)
+
+
+# ---- running extremes, k-th value, mode, nanmedian, aminmax --------------------------------
+
+
+def _scan_last(xp: Any, parts: tuple[Any, ...], combine: Any) -> tuple[Any, ...]:
+    """The inclusive scan of ``parts`` (arrays of one shape) along their last axis under
+    ``combine(earlier, later)``, an associative map of two tuples of arrays to one, by
+    doubling (Hillis and Steele's): each step d = 1, 2, 4, ... combines every position with
+    the one d before it. O(n log n) elementwise work, no loop over the elements."""
+    n, d = parts[0].shape[-1], 1
+    while d < n:
+        joined = combine(tuple(p[..., :n - d] for p in parts),
+                         tuple(p[..., d:] for p in parts))
+        parts = tuple(xp.concatenate([p[..., :d], q], axis=-1) for p, q in zip(parts, joined))
+        d *= 2
+    return parts
+
+
+def _cumulative_extreme(x: Tensor, axis: Any, smallest: bool) -> ValuesIndices:
+    """``cummax`` / ``cummin``: the running extreme and where it is. A later element takes
+    over when it is >= the running maximum (<= the minimum), so among equal ones the last
+    wins, and a NaN always does (then NaN stays), as PyTorch's kernel. The index is a scan
+    of (value, index) pairs, whose combine is that rule; the values are gathered there."""
+    from .movement import _take_along
+
+    what = "cummin" if smallest else "cummax"
+    ax = _sort_axis(what, axis, x.ndim)
+    xp = x._dev.xp
+    a = xp.moveaxis(x._data.reshape(x.shape or (1,)), ax, -1)
+    floating = a.dtype.kind in "fc"
+
+    def combine(earlier: tuple[Any, ...], later: tuple[Any, ...]) -> tuple[Any, ...]:
+        (v0, i0), (v1, i1) = earlier, later
+        take = v1 <= v0 if smallest else v1 >= v0
+        if floating:
+            take = xp.isnan(v1) | (~xp.isnan(v0) & take)
+        return xp.where(take, v1, v0), xp.where(take, i1, i0)
+
+    start = xp.broadcast_to(xp.arange(a.shape[-1], dtype=np.int64), a.shape)
+    _, index = _scan_last(xp, (a, start), combine)
+    values, indices = _take_along(x, xp.moveaxis(index, -1, ax), ax)
+    return ValuesIndices(values, indices)
+
+
+@torch_names
+def cummax(x: Tensor, axis: int) -> ValuesIndices:
+    """``(values, indices)``: the running maximum along ``axis`` and the position of the
+    element it is, as ``torch.cummax`` (the last of equal maxima; from a NaN on, NaN and
+    the position of the last NaN). The values are gathered at the indices, so the gradient
+    is scatter-added back there, as PyTorch's."""
+    return _cumulative_extreme(x, axis, False)
+
+
+@torch_names
+def cummin(x: Tensor, axis: int) -> ValuesIndices:
+    """The running minimum along ``axis`` and where it is, as ``torch.cummin`` (see
+    ``cummax``)."""
+    return _cumulative_extreme(x, axis, True)
+
+
+def _picked(x: Tensor, at: Any, ax: int, keepdims: bool) -> ValuesIndices:
+    """The elements of x at the positions ``at`` (one per slice along ``ax``, that axis kept
+    with length 1), with ``at``, as ``(values, indices)``, the axis dropped unless
+    ``keepdims``; the values gathered (a gradient to those elements alone)."""
+    from .movement import _take_along
+
+    values, indices = _take_along(x, at, ax)
+    if keepdims or not x.ndim:
+        return ValuesIndices(values, indices)
+    return ValuesIndices(values.squeeze(ax), indices.squeeze(ax))
+
+
+def _reduced_axis(what: str, x: Tensor, axis: Any) -> int:
+    """``axis`` checked as one axis of x of nonzero length."""
+    ax = _sort_axis(what, axis, x.ndim)
+    if x.ndim and x.shape[ax] == 0:
+        raise ValueError(f"{what}: dim {axis} has size 0 (shape {x.shape}): there is no "
+                         "element to pick")
+    return ax
+
+
+@torch_names
+def kthvalue(x: Tensor, k: int, axis: int = -1, keepdims: bool = False) -> ValuesIndices:
+    """``(values, indices)``: the k-th smallest element (k from 1) of each slice along
+    ``axis`` and where it is, as ``torch.kthvalue``; NaN counts as the largest. The element
+    a stable sort puts at place k: among equal elements PyTorch's pick is its selection
+    algorithm's (unspecified); the value is the same. The gradient goes to that element."""
+    from .movement import _sort_index
+
+    ax = _reduced_axis("kthvalue", x, axis)
+    n = x.shape[ax] if x.ndim else 1
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"kthvalue: k must be an int, got {k!r}")
+    if not 1 <= k <= n:
+        raise ValueError(f"kthvalue: k={k} is out of range for dim {axis} of size {n} (1 <= "
+                         f"k <= {n})")
+    order = _sort_index(x, ax, False)
+    return _picked(x, order[(slice(None),) * ax + (slice(k - 1, k),)], ax, keepdims)
+
+
+@torch_names
+def mode(x: Tensor, axis: int = -1, keepdims: bool = False) -> ValuesIndices:
+    """``(values, indices)``: the most frequent value of each slice along ``axis`` (the
+    smallest of equally frequent ones; each NaN counts alone) and the position of its last
+    occurrence, as ``torch.mode`` (PyTorch's CPU kernel, whose sort keeps equal elements in
+    order up to 16 elements). Runs of equal values in the sorted slice are measured by a
+    scan, all on the device. The gradient goes to the picked element, as there."""
+    ax = _reduced_axis("mode", x, axis)
+    xp = x._dev.xp
+    a = xp.moveaxis(x._data.reshape(x.shape or (1,)), ax, -1)
+    n = a.shape[-1]
+    order = xp.argsort(a, axis=-1, kind="stable")
+    s = xp.take_along_axis(a, order, axis=-1)
+    step = s[..., 1:] != s[..., :-1]  # a new run starts after each step
+    edge = xp.ones(s.shape[:-1] + (1,), dtype=bool)
+    starts = xp.concatenate([edge, step], axis=-1)
+    ends = xp.concatenate([step, edge], axis=-1)
+    pos = xp.broadcast_to(xp.arange(n, dtype=np.int64), s.shape)
+    (first,) = _scan_last(xp, (xp.where(starts, pos, 0),),
+                          lambda e, la: (xp.maximum(e[0], la[0]),))
+    length = xp.where(ends, pos - first + 1, 0)
+    best = xp.expand_dims(xp.argmax(length, axis=-1), -1)  # the first: the smallest value
+    at = xp.take_along_axis(order, best, axis=-1).astype(np.int64)
+    return _picked(x, xp.moveaxis(at, -1, ax), ax, keepdims)
+
+
+@torch_names
+def nanmedian(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Any:
+    """The lower median of the elements that are not NaN, as ``torch.nanmedian``: NaN where
+    there are none (an empty tensor included). Without ``axis`` a 0-d tensor whose gradient
+    is split evenly between the elements equal to it (as ``median``'s); along ``axis``
+    ``(values, indices)``, the element a stable sort puts at the middle of the ones that
+    are not NaN (a slice of NaNs only: its first NaN, where PyTorch's pick is its selection
+    algorithm's), the gradient to it alone. Integer tensors have no NaN: ``median``."""
+    from .elementwise import where
+    from .movement import _sort_index
+
+    if x.dtype.kind not in "iuf":
+        raise TypeError(f"nanmedian: x must hold integers or floats, got {x.dtype}")
+    if x.dtype.kind != "f":
+        return median(x, axis, keepdims)
+    xp = x._dev.xp
+    if axis is None:
+        if keepdims:
+            raise TypeError("nanmedian: keepdim needs a dim (the median of all elements is "
+                            "0-d)")
+        if x.size == 0:
+            return x.sum() * math.nan
+        s = xp.sort(x._data.reshape(-1))  # NaN sorts last
+        count = (s == s).sum().reshape(1)
+        m = xp.take(s, xp.maximum(count - 1, 0) // 2)
+        mask = (x._data == m) | (xp.isnan(x._data) & xp.isnan(m))
+        lowest = bool((m == -math.inf).any())  # one device sync
+        others = where(Tensor._wrap(mask, x._dev), x, math.inf if lowest else -math.inf)
+        return Max.apply(others, axis=None, keepdims=False, smallest=lowest)
+    ax = _reduced_axis("nanmedian", x, axis)
+    a = x._data.reshape(x.shape or (1,))
+    order = _sort_index(x, ax, False)
+    count = (a == a).sum(axis=ax, keepdims=True)
+    at = xp.take_along_axis(order, xp.maximum(count - 1, 0) // 2, axis=ax)
+    return _picked(x, at.astype(np.int64), ax, keepdims)
+
+
+class MinMax(NamedTuple):
+    """What ``aminmax`` returns, as PyTorch's ``torch.return_types.aminmax``."""
+
+    min: Tensor
+    max: Tensor
+
+
+@torch_names
+def aminmax(x: Tensor, *, axis: int | None = None, keepdims: bool = False) -> MinMax:
+    """``(min, max)``: ``amin`` and ``amax`` of all the elements, or along one ``axis``
+    (PyTorch's keyword ``dim``), as ``torch.aminmax``; at ties each splits its gradient
+    evenly between the tied elements, as PyTorch's. NaN where a slice holds one. An empty
+    slice is refused."""
+    dim = axis
+    if dim is None:
+        if x.size == 0:
+            raise ValueError(f"aminmax: the input is empty (shape {x.shape}): the min and "
+                             "max of no elements are undefined")
+        axes: Any = None
+    else:
+        if isinstance(dim, (tuple, list)):
+            raise TypeError(f"aminmax: dim must be one int, got {dim!r}")
+        axes = _reduced_axis("aminmax", x, dim)
+    return MinMax(Max.apply(x, axis=axes, keepdims=keepdims, smallest=True),
+                  Max.apply(x, axis=axes, keepdims=keepdims))
+
+
+# ---- trapezoid, cumulative_trapezoid, histc, renorm, vander --------------------------------
+
+
+def _trapezoid_args(what: str, y: Tensor, x: Any, dx: Any, axis: Any) -> int:
+    if not isinstance(y, Tensor):
+        raise TypeError(f"{what}: y must be a Tensor, got {type(y).__name__}")
+    if y.ndim == 0:
+        raise ValueError(f"{what}: y must have at least one dimension (it is 0-d)")
+    if x is not None and dx is not None:
+        raise TypeError(f"{what}: give x or dx, not both")
+    if x is not None and not isinstance(x, Tensor):
+        raise TypeError(f"{what}: x must be a Tensor of sample points (a spacing goes in dx=), "
+                        f"got {type(x).__name__}")
+    if y.dtype.kind == "b" or (x is not None and x.dtype.kind == "b"):
+        raise TypeError(f"{what}: bool inputs are not supported (as in PyTorch)")
+    if dx is not None:
+        if isinstance(dx, Tensor):
+            if dx.ndim:
+                raise ValueError(f"{what}: dx must be a number, got a tensor of shape "
+                                 f"{dx.shape}")
+            dx = dx.item()
+        if isinstance(dx, (bool, np.bool_)) or not isinstance(dx, (int, float, np.number)):
+            raise TypeError(f"{what}: dx must be a real number, got {dx!r}")
+    return _sort_axis(what, axis, y.ndim)
+
+
+def _spacing(what: str, y: Tensor, x: Tensor, ax: int) -> Tensor:
+    """The differences of the sample points x along ``ax``, laid out to broadcast with y's
+    (a 1-D x along ``ax``; a shorter x with ones in front), as PyTorch's."""
+    if x.ndim == 1:
+        if x.shape[0] != y.shape[ax]:
+            raise ValueError(f"{what}: there must be one x value for each sample point: x has "
+                             f"{x.shape[0]}, y has {y.shape[ax]} along dim {ax}")
+        x = x.reshape(tuple(-1 if i == ax else 1 for i in range(y.ndim)))
+    elif x.ndim < y.ndim:
+        x = x.reshape((1,) * (y.ndim - x.ndim) + x.shape)
+    lead = (slice(None),) * ax
+    return x[(*lead, slice(1, None))] - x[(*lead, slice(0, -1))]
+
+
+@torch_names
+def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None,
+              axis: int = -1) -> Tensor:
+    """The trapezoidal rule along ``axis`` (PyTorch's ``dim``), as ``torch.trapezoid``: Σ (y_i
+    + y_{i+1}) (x_{i+1} - x_i) / 2 with sample points ``x`` (1-D along the axis, or a tensor
+    that broadcasts with y), else with a constant spacing ``dx`` (1 by default) as dx (Σ y -
+    (y_0 + y_last) / 2). Integers give float32; no samples give zeros; a composition, so
+    differentiable in y and x."""
+    ax = _trapezoid_args("trapezoid", y, x, dx, axis)
+    if y.shape[ax] == 0:
+        shape = y.shape[:ax] + y.shape[ax + 1:]
+        return Tensor._wrap(y._dev.xp.zeros(shape, dtype=y.dtype), y._dev)
+    if x is None:
+        ends = y.select(ax, 0) + y.select(ax, -1)
+        return (y.sum(ax) - ends * 0.5) * (1 if dx is None else dx)
+    lead = (slice(None),) * ax
+    pairs = y[(*lead, slice(0, -1))] + y[(*lead, slice(1, None))]
+    return (pairs * _spacing("trapezoid", y, x, ax)).sum(ax) / 2.0
+
+
+@torch_names
+def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None,
+                         axis: int = -1) -> Tensor:
+    """The running trapezoidal rule along ``axis``, as ``torch.cumulative_trapezoid``: one
+    element fewer than y along it (the integral up to each sample after the first); sample
+    points ``x`` or a spacing ``dx`` as ``trapezoid``. Integers give float32."""
+    ax = _trapezoid_args("cumulative_trapezoid", y, x, dx, axis)
+    lead = (slice(None),) * ax
+    pairs = y[(*lead, slice(0, -1))] + y[(*lead, slice(1, None))]
+    if x is None:
+        return cumsum(pairs * ((1 if dx is None else dx) / 2.0), ax)
+    return cumsum(pairs * _spacing("cumulative_trapezoid", y, x, ax), ax) / 2.0
+
+
+def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0  # noqa: A002
+          ) -> Tensor:
+    """The histogram of the elements of ``x`` in ``bins`` equal bins over [min, max] (with
+    min = max: over the elements' own range; with all elements equal, that one ± 1), as
+    ``torch.histc``: elements outside (and NaN) are left out, one equal to max counts in the
+    last bin. Each element's bin is PyTorch's: ⌊(v - min) · bins / (max - min)⌋ in x's dtype.
+    x's dtype (floating-point only, as PyTorch's); not differentiable (a constant)."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"histc: needs a floating-point tensor, got {x.dtype} (as in PyTorch)")
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins <= 0:
+        raise ValueError(f"histc: bins must be an int > 0, got {bins!r}")
+    lo, hi = float(min), float(max)
+    xp, a = x._dev.xp, x._data.reshape(-1)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())  # (a device sync)
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"histc: the range [{lo}, {hi}] is not finite")
+    if not lo < hi:
+        raise ValueError(f"histc: max must be larger than min, got [{lo}, {hi}]")
+    left, right = x.dtype.type(lo), x.dtype.type(hi)
+    inside = (a >= left) & (a <= right)
+    with np.errstate(invalid="ignore", over="ignore"):
+        pos = ((xp.where(inside, a, left) - left) * bins / (right - left)).astype(np.int64)
+    pos = xp.minimum(pos, bins - 1)
+    counts = xp.bincount(pos, weights=inside.astype(np.float64), minlength=bins)
+    return x._mask(counts.astype(x.dtype))
+
+
+@torch_names
+def renorm(x: Tensor, p: float, axis: int, maxnorm: float) -> Tensor:
+    """Each slice of ``x`` along ``axis`` (``x.select(axis, i)``) whose p-norm exceeds
+    ``maxnorm`` scaled to norm maxnorm, the others kept, as ``torch.renorm``: x · maxnorm /
+    (norm + 1e-7) there. A composition (``norm``, ``where``), so its gradient is PyTorch's
+    ``renorm_backward``, the norm differentiated too."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"renorm: needs a floating-point tensor, got {x.dtype} (as in PyTorch)")
+    if x.ndim < 2:
+        raise ValueError(f"renorm: the input needs at least 2 dimensions, got shape {x.shape}")
+    if not p > 0:
+        raise ValueError(f"renorm: p must be > 0, got {p!r}")
+    if not maxnorm >= 0:
+        raise ValueError(f"renorm: maxnorm must be >= 0, got {maxnorm!r}")
+    ax = _sort_axis("renorm", axis, x.ndim)
+    from .elementwise import where
+
+    norm = x.norm(p, tuple(i for i in range(x.ndim) if i != ax), keepdims=True)
+    return x * where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803
+    """The Vandermonde matrix of a 1-D x, as ``torch.vander``: N columns (len(x) by default),
+    x^(N-1), ..., x, 1 (``increasing``: 1, x, ..., x^(N-1)); integers and bool give int64. A
+    running product (``cumprod``) of [1, x, x, ...], so differentiable (PyTorch's backward
+    fails on its in-place writes)."""
+    from .movement import cat
+
+    if not isinstance(x, Tensor) or x.ndim != 1:
+        raise ValueError(f"vander: x must be a 1-D tensor, got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
+    n = x.shape[0] if N is None else N
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"vander: N must be an int >= 0, got {N!r}")
+    dt = np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype
+    xs = x.to(dtype=dt) if x.dtype != dt else x
+    ones = Tensor._wrap(x._dev.xp.ones((x.shape[0], min(n, 1)), dtype=dt), x._dev)
+    columns = cat([ones, xs.unsqueeze(1).expand(x.shape[0], max(n - 1, 0))], 1)
+    out = cumprod(columns, 1) if n > 1 else columns
+    return out if increasing else out.flip(1)
