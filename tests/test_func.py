@@ -325,9 +325,10 @@ def test_jvp_linearize_jacfwd_match_torch_forward_mode():
 def test_jacfwd_takes_columns_and_falls_back_to_rows():
     """By columns: one backward per input element, so a Jacobian of 1 input and 50 outputs
     runs one backward through the function and one through its recorded backward, where
-    jacrev runs 50.
-    A fused recurrent layer (no second derivative) gives the same Jacobian by rows; jvp
-    through it says why it cannot, naming impl='composed'."""
+    jacrev runs 50. An op without a second derivative (digamma) gives the same Jacobian by
+    rows, and jvp through it says why it cannot. A fused recurrent layer has second
+    derivatives (its ops replay themselves): jvp and jacfwd through it equal the composed
+    layer's."""
     calls = []
     h = tr.tensor(np.linspace(-1, 1, 50))
 
@@ -342,6 +343,11 @@ def test_jacfwd_takes_columns_and_falls_back_to_rows():
     jr = TRF.jacrev(spread)(x)
     assert len(calls) == 1 + 50
     np.testing.assert_allclose(jf.numpy(), jr.numpy(), atol=1e-15)
+    z = tr.tensor([0.5, 1.5, 2.5])
+    np.testing.assert_allclose(TRF.jacfwd(lambda v: v.digamma() * v)(z).numpy(),
+                               TRF.jacrev(lambda v: v.digamma() * v)(z).numpy(), atol=1e-15)
+    with pytest.raises(RuntimeError, match="Digamma .*create_graph=True cannot go through"):
+        TRF.jvp(lambda v: v.digamma(), (z,), (z,))
     tr.manual_seed(0)
     fused = nn.GRU(2, 3, dtype="float64")
     composed = nn.GRU(2, 3, dtype="float64", impl="composed")
@@ -349,12 +355,11 @@ def test_jacfwd_takes_columns_and_falls_back_to_rows():
     xs = tr.tensor(RNG.standard_normal((4, 1, 2)))
     np.testing.assert_allclose(TRF.jacfwd(lambda x: fused(x)[1])(xs).numpy(),
                                TRF.jacfwd(lambda x: composed(x)[1])(xs).numpy(), atol=1e-13)
-    with pytest.raises(RuntimeError, match="impl='composed'"):
-        TRF.jvp(lambda x: fused(x)[1], (xs,), (tr.ones_like(xs),))
-    np.testing.assert_allclose(
-        TRF.jvp(lambda x: composed(x)[1], (xs,), (tr.ones_like(xs),))[1].numpy(),
-        (TRF.jacrev(lambda x: composed(x)[1])(xs).numpy() * 1.0).reshape(3, -1).sum(-1)
-        .reshape(1, 1, 3), atol=1e-13)
+    for layer in (fused, composed):  # the fused ops replay themselves under create_graph
+        np.testing.assert_allclose(
+            TRF.jvp(lambda x, layer=layer: layer(x)[1], (xs,), (tr.ones_like(xs),))[1].numpy(),
+            TRF.jacrev(lambda x: composed(x)[1])(xs).numpy().reshape(3, -1).sum(-1)
+            .reshape(1, 1, 3), atol=1e-13)
 
 
 def test_jvp_errors_name_the_problem():

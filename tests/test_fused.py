@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import tinygrad_rnn as tr
 from tinygrad_rnn import nn
 from tinygrad_rnn.ops.fused import _Sequence
-from tinygrad_rnn.testing import gradcheck
+from tinygrad_rnn.testing import gradcheck, gradgradcheck
 from tinygrad_rnn.testing import strategies as tst
 
 from .conftest import DEVICES
@@ -138,16 +138,45 @@ def test_fused_layer_gradcheck(device, mode):
     assert gradcheck(fn, [x, *layer.parameters()])
 
 
-def test_create_graph_through_the_fused_path_is_refused_clearly():
-    lstm = nn.LSTM(2, 3, dtype="float64")
-    out, _ = lstm(tr.randn(3, 1, 2, dtype="float64"))
-    with pytest.raises(RuntimeError, match="impl='composed'"):
-        tr.grad(out.sum(), [lstm.weight_hh_l0], create_graph=True)
-    composed = nn.LSTM(2, 3, dtype="float64", impl="composed")
-    out, _ = composed(tr.randn(3, 1, 2, dtype="float64"))
-    (g,) = tr.grad(out.sum(), [composed.weight_hh_l0], create_graph=True)
-    (g * g).sum().backward()  # second derivatives work on the composed path
-    assert composed.weight_hh_l0.grad is not None
+@pytest.mark.parametrize("cls,kw", [(nn.LSTM, {}), (nn.GRU, {}), (nn.RNN, {}),
+                                    (nn.RNN, {"nonlinearity": "relu"}),
+                                    (nn.LSTM, {"proj_size": 2}),
+                                    (nn.GRU, {"bidirectional": True, "num_layers": 2})])
+@pytest.mark.parametrize("lengths", [None, [4, 2]])
+def test_create_graph_through_the_fused_path_equals_the_composed_path(cls, kw, lengths):
+    """A gradient penalty (the gradient's norm, differentiated again) through the fused layer
+    (its ops replay themselves with composed cells under create_graph) equals the one through
+    impl="composed": the penalty, its gradient in x and in every parameter."""
+    tr.manual_seed(0)
+    fused = cls(3, 4, dtype="float64", **kw)
+    composed = cls(3, 4, dtype="float64", impl="composed", **kw)
+    composed.load_state_dict(fused.state_dict())
+    x = np.random.default_rng(5).standard_normal((4, 2, 3))
+    results = []
+    for layer in (fused, composed):
+        xt = tr.tensor(x, requires_grad=True)
+        out, state = layer(xt, lengths=lengths)
+        h = state[0] if isinstance(state, tuple) else state
+        (g,) = tr.grad((out ** 2).sum() + (h ** 3).sum(), xt, create_graph=True)
+        penalty = (g ** 2).sum()
+        penalty.backward()
+        results.append([penalty.numpy(), xt.grad.numpy()]
+                       + [p.grad.numpy() for p in layer.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", [nn.LSTMCell, nn.GRUCell, nn.RNNCell])
+def test_fused_cells_and_layers_have_second_derivatives(cell):
+    """gradgradcheck through the fused cells and a fused layer (the replays' own gradients
+    are checked against central differences, as every op's are)."""
+    tr.manual_seed(1)
+    c = cell(3, 4, dtype="float64")
+    x = tr.tensor(np.random.default_rng(6).standard_normal((2, 3)), requires_grad=True)
+    assert gradgradcheck(lambda x: c(x)[0] if isinstance(c(x), tuple) else c(x), (x,))
+    layer = nn.LSTM(3, 2, dtype="float64")
+    xs = tr.tensor(np.random.default_rng(7).standard_normal((3, 1, 3)), requires_grad=True)
+    assert gradgradcheck(lambda x: layer(x)[0], (xs,))
 
 
 def test_unknown_impl_is_a_clear_error():

@@ -287,12 +287,10 @@ def run_backward(
     if create_graph:  # refuse before anything changes, not halfway through
         for fn in order:
             if not fn.differentiable_backward and (runs is None or id(fn) in runs):
-                hint = ("; the recurrent layers and cells compose differentiable ops with "
-                        "impl='composed'" if type(fn).__module__.endswith(".ops.fused") else "")
                 raise RuntimeError(
                     f"{type(fn).__name__} computes its gradient with array code that has no "
                     "derivative of its own (differentiable_backward = False), so "
-                    f"create_graph=True cannot go through it{hint}")
+                    "create_graph=True cannot go through it")
     with _set_grad_enabled(create_graph), _recording(_HOOKS.SUMS if create_graph else None):
         for fn in reversed(order):
             gy = grads.pop(id(fn), None)

@@ -293,35 +293,36 @@ class Function:
         a view of) is the graph node it was (``edges``), with its old array.
         """
         arrays, xp = self.saved, self.xp
-        dev = parents[0]._dev
-
-        def as_tensor(a: Any) -> Any:
-            if not isinstance(a, dev.array_type):
-                return a
-            for p, old, (ctx, out) in zip(parents, self.inputs, self.edges):
-                if a is old:
-                    if ctx is None and (out < 0 or p._ctx is not None or (
-                            p._data is not old and p._base is not None)):
-                        return Tensor._wrap(a, dev)  # a constant when this op ran
-                    # made another op's result since, or a view whose base changed since
-                    if p._ctx is not ctx or p._out != out or (
-                            p._data is not old and ctx is not None):
-                        then = Tensor._wrap(a, dev, True)
-                        then._ctx, then._out = ctx, out
-                        return then
-                    return p if p._data is old else p - p.detach() + old
-            if a is self.y:
-                twin = Tensor._wrap(a, dev, True)
-                twin._ctx = self
-                return twin
-            return a  # a constant: Tensor operators accept raw arrays
-
-        self.saved = tuple(as_tensor(a) for a in arrays)
-        self.xp = TensorXP(dev)
+        self.saved = tuple(self.graph_input(a, parents) for a in arrays)
+        self.xp = TensorXP(parents[0]._dev)
         try:
             return self.backward(*gy) if self.n_out > 1 else self.backward(gy)
         finally:
             self.saved, self.xp = arrays, xp
+
+    def graph_input(self, a: Any, parents: tuple[Tensor, ...]) -> Any:
+        """The tensor a saved array ``a`` stands for under ``create_graph`` (see
+        ``graph_backward``): an input, the output, or ``a`` itself (a constant)."""
+        dev = parents[0]._dev
+        if not isinstance(a, dev.array_type):
+            return a
+        for p, old, (ctx, out) in zip(parents, self.inputs, self.edges):
+            if a is old:
+                if ctx is None and (out < 0 or p._ctx is not None or (
+                        p._data is not old and p._base is not None)):
+                    return Tensor._wrap(a, dev)  # a constant when this op ran
+                # made another op's result since, or a view whose base changed since
+                if p._ctx is not ctx or p._out != out or (
+                        p._data is not old and ctx is not None):
+                    then = Tensor._wrap(a, dev, True)
+                    then._ctx, then._out = ctx, out
+                    return then
+                return p if p._data is old else p - p.detach() + old
+        if a is self.y:
+            twin = Tensor._wrap(a, dev, True)
+            twin._ctx = self
+            return twin
+        return a  # a constant: Tensor operators accept raw arrays
 
 
 class AccumulateGrad:

@@ -24,7 +24,10 @@ the array path and each kernel body, compiled as C++, against the NumPy step,
 tests/test_pointer_steps.py runs the pointer loops themselves on NumPy memory, and
 tests/test_cuda_compile.py builds every kernel with NVRTC, as CuPy does (no GPU needed).
 Each op equals its composed twin in value and gradient (tests/test_fused.py). Their backward
-works on arrays only, so ``create_graph=True`` through them is refused with a clear error.
+works on arrays only; under ``create_graph=True`` (second derivatives: a gradient penalty,
+``tr.func.jvp``, a Hessian) each op replays itself from its inputs with the composed cells
+instead (``_Replayed``) and differentiates that replay, so the recorded gradient has
+derivatives of its own. The replay costs a composed forward and backward.
 
 Notation as in ``functional``: gate blocks i, f, g, o (LSTM) and r, z, n (GRU) along the last
 axis, H the hidden size, ``xw`` the input projection, ``hw`` the recurrent one.
@@ -36,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function
+from ..tensor import Function, Tensor
 from . import pointer_steps
 
 # ---- CuPy kernels (built on first use; CuPy caches the compiled code per dtype) ------------
@@ -255,15 +258,51 @@ def rnn_step_backward(xp: Any, dh_next: Any, gy: Any, y: Any, relu: bool, dpre: 
     dpre[...] = xp.where(y <= 0, 0, d) if relu else d * (1 - y * y)  # relu: as a select
 
 
+# ---- create_graph=True: a replay with composed ops -----------------------------------------
+
+
+class _Replayed(Function):
+    """A fused op whose gradient under ``create_graph=True`` comes from a replay: ``replay``
+    computes the op's outputs from its inputs (tensors) with the composed cells of
+    ``functional``; differentiating that, with ``create_graph``, gives the same gradient as
+    ``backward`` (the replay and the op are one function: tests/test_fused.py), recorded as
+    ops that can be differentiated again. ``graph_backward`` is the engine's entry for that
+    case; ``backward`` (arrays) stays the fast one for every other."""
+
+    def replay(self, *inputs: Tensor) -> Any:
+        raise NotImplementedError
+
+    def graph_backward(self, gy: Any, parents: tuple[Tensor, ...]) -> Any:
+        from ..autograd import enable_grad, grad
+
+        ins = [self.graph_input(a, parents) for a in self.inputs]
+        with enable_grad():
+            outs = self.replay(*ins)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        gys = gy if self.n_out > 1 else (gy,)
+        pairs = [(o, g) for o, g in zip(outs, gys) if g is not None and o.requires_grad]
+        need = [k for k, t in enumerate(ins) if isinstance(t, Tensor) and t.requires_grad]
+        got: list[Any] = [None] * len(parents)
+        if pairs and need:
+            found = grad([o for o, _ in pairs], [ins[k] for k in need], [g for _, g in pairs],
+                         create_graph=True, allow_unused=True)
+            for k, g in zip(need, found):
+                got[k] = g
+        return tuple(got)
+
+
 # ---- one cell step as one op ---------------------------------------------------------------
 
 
-class LSTMPointwise(Function):
+class LSTMPointwise(_Replayed):
     """(h, c) from pre-activations ``gates`` = W_ih x + b_ih + W_hh h + b_hh and ``c_prev``:
     all four gates and the state update in one op (see ``functional.lstm_cell``).
     VJP: ``lstm_step_backward``.  Saves the gate activations, c_prev and c."""
 
-    differentiable_backward = False
+    def replay(self, gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor]:
+        i, f, g, o = gates.split(c_prev.shape[-1], axis=-1)
+        c = f.sigmoid() * c_prev + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
 
     def forward(self, gates: Any, c_prev: Any) -> tuple[Any, Any]:
         xp = self.xp
@@ -282,12 +321,16 @@ class LSTMPointwise(Function):
         return dgates, dc_prev
 
 
-class GRUPointwise(Function):
+class GRUPointwise(_Replayed):
     """h from ``gi`` = W_ih x + b_ih, ``gh`` = W_hh h + b_hh and ``h_prev``: the r, z, n gates
     and the update in one op (see ``functional.gru_cell``).  VJP: ``gru_step_backward``.
     Saves r, z, n, gh_n and h_prev."""
 
-    differentiable_backward = False
+    def replay(self, gi: Tensor, gh: Tensor, h_prev: Tensor) -> Tensor:
+        (i_r, i_z, i_n), (h_r, h_z, h_n) = (a.split(h_prev.shape[-1], axis=-1)
+                                            for a in (gi, gh))
+        r, z = (i_r + h_r).sigmoid(), (i_z + h_z).sigmoid()
+        return (1 - z) * (i_n + r * h_n).tanh() + z * h_prev
 
     def forward(self, gi: Any, gh: Any, h_prev: Any) -> Any:
         xp = self.xp
@@ -326,7 +369,7 @@ def _feature_major(op: Any, xp: Any, xw: Any, sign: Any, bias: Any = None) -> An
     return out
 
 
-class _Sequence(Function):
+class _Sequence(_Replayed):
     """Shared by the three sequence ops. Inputs, in order: x (T, B, I), h0 (B, H_out),
     [c0 (B, H) for LSTM], W_ih, W_hh, [b_ih, b_hh], [W_hr for LSTM with a projection].
     Keyword arguments: ``bias``, ``proj`` (what the optional inputs are), ``reverse`` (run
@@ -347,7 +390,6 @@ class _Sequence(Function):
     incoming gradients for all its steps at once (a few NumPy calls instead of a few per
     step), then a short reverse loop over the chunk."""
 
-    differentiable_backward = False
     has_cell = False
     chunk_steps: int | None = None  # steps per weight-gradient chunk; None: see chunk_len
 
@@ -372,6 +414,33 @@ class _Sequence(Function):
         return outs
 
     adds_b_hh_early = True  # LSTM and RNN add both biases to xw; GRU keeps b_hh inside r ⊙ (.)
+
+    def replay(self, *inputs: Tensor) -> tuple[Tensor, ...]:
+        """The layer again, from tensors, one composed cell (``cell``) per step, in the same
+        order, with the same mask rule (a finished sequence keeps its state, outputs 0)."""
+        from ..functional import linear
+        from .elementwise import where
+        from .movement import stack
+
+        it = iter(inputs)
+        x, h0 = next(it), next(it)
+        c0 = next(it) if self.has_cell else None
+        w_ih, w_hh = next(it), next(it)
+        b_ih, b_hh = (next(it), next(it)) if self.bias else (None, None)
+        w_hr = next(it) if self.proj else None
+        xw = linear(x, w_ih, b_ih)
+        T = x.shape[0]
+        state: tuple[Any, ...] = (h0, c0) if self.has_cell else (h0,)
+        ys: list[Any] = [None] * T
+        for t in (range(T - 1, -1, -1) if self.dt == -1 else range(T)):
+            new = self.cell(xw[t], state, w_hh, b_hh, w_hr)
+            if self.mask is None:
+                state, ys[t] = new, new[0]
+            else:
+                m = Tensor._wrap(self.mask[t], x._dev)
+                ys[t] = where(m, new[0], 0.0)
+                state = tuple(where(m, a, b) for a, b in zip(new, state))
+        return (stack(ys, 0), *state)
 
     def backward(self, *gys: Any) -> tuple[Any, ...]:
         xp = self.xp
@@ -481,6 +550,12 @@ class LSTMSequence(_Sequence):
     """An LSTM layer (one direction) over a sequence: outputs (ys, h_n, c_n)."""
 
     has_cell = True
+
+    @staticmethod
+    def cell(xw: Tensor, state: Any, w_hh: Tensor, b_hh: Any, w_hr: Any) -> tuple[Any, ...]:
+        from ..functional import lstm_cell_projected
+
+        return lstm_cell_projected(xw, state, w_hh, b_hh, w_hr)
 
     def loop(self, xp: Any, xw: Any, h0: Any, c0: Any, w_hh: Any, b_hh: Any, w_hr: Any,
              mask: Any) -> tuple[Any, ...]:
@@ -728,6 +803,12 @@ class GRUSequence(_Sequence):
 
     adds_b_hh_early = False
 
+    @staticmethod
+    def cell(xw: Tensor, state: Any, w_hh: Tensor, b_hh: Any, w_hr: Any) -> tuple[Any, ...]:
+        from ..functional import gru_cell_projected
+
+        return (gru_cell_projected(xw, state[0], w_hh, b_hh),)
+
     def loop(self, xp: Any, gi: Any, h0: Any, c0: Any, w_hh: Any, b_hh: Any, w_hr: Any,
              mask: Any) -> tuple[Any, ...]:
         T, B, G = gi.shape
@@ -929,6 +1010,12 @@ class RNNSequence(_Sequence):
     def forward(self, *arrays: Any, nonlinearity: str = "tanh", **kwargs: Any) -> tuple[Any, ...]:
         self.relu = nonlinearity == "relu"
         return super().forward(*arrays, **kwargs)
+
+    def cell(self, xw: Tensor, state: Any, w_hh: Tensor, b_hh: Any, w_hr: Any
+             ) -> tuple[Any, ...]:
+        from ..functional import rnn_cell_projected
+
+        return (rnn_cell_projected(xw, state[0], w_hh, b_hh, "relu" if self.relu else "tanh"),)
 
     def loop(self, xp: Any, xw: Any, h0: Any, c0: Any, w_hh: Any, b_hh: Any, w_hr: Any,
              mask: Any) -> tuple[Any, ...]:
