@@ -1516,13 +1516,25 @@ class Tensor:
             shape = tuple(shape[0])
         return _reshaped(self, Reshape.apply(self, shape=shape))
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """``reshape`` that shares memory, as PyTorch's: a layout the new shape cannot be read
+        from without a copy (a transpose flattened, say) is refused, naming ``reshape``, which
+        copies. A write into the result reaches this tensor."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        out = Reshape.apply(self, shape=shape)
+        if out._data.size > 1 and not self._dev.xp.may_share_memory(out._data, self._data):
+            raise ValueError(f"view: a tensor of shape {self.shape} laid out as it is (a "
+                             f"transpose or a strided slice) cannot be viewed as shape "
+                             f"{out.shape} without a copy; use .reshape(...), which copies "
+                             "where it must (or .contiguous().view(...))")
+        return _reshaped(self, out)
 
     def reshape_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
 
     def view_as(self, other: Tensor) -> Tensor:
-        return self.reshape(other.shape)
+        return self.view(other.shape)
 
     def flip(self, *axes: Any, dims: Sequence[int] | None = None) -> Tensor:
         """The elements in reverse order along each of ``axes`` (ints, or one sequence; or

@@ -246,7 +246,8 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dtype: DTypeLi
     n = 1
     for a in axes:
         n *= x.shape[a]
-    return x.sum(axes, keepdims) * (1.0 / n if n else math.nan)
+    # divided, not multiplied by 1/n: correctly rounded, as PyTorch's (1/7 is not exact)
+    return x.sum(axes, keepdims) / n if n else x.sum(axes, keepdims) * math.nan
 
 
 @torch_names
@@ -261,7 +262,7 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 
     dof = max(0, n - correction)
     d = x - mean(x, axes, keepdims=True)
     if dof:
-        return (d * d).sum(axes, keepdims) * (1.0 / dof)
+        return (d * d).sum(axes, keepdims) / dof
     warnings.warn(f"var over {n} elements with correction={correction}: degrees of freedom "
                   "is 0, so the result is inf or NaN (and so is its gradient)", RuntimeWarning,
                   stacklevel=2)
