@@ -6,8 +6,10 @@ from theirs; nothing here has a backward of its own.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,6 +45,37 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"expects {weight.shape[-1]} (weight shape {weight.shape})"
         )
     y = x @ Transpose.apply(weight, axes=None)  # (not marked as a view: nobody writes it)
+    return y if bias is None else y + bias
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
+             bias: Tensor | None = None) -> Tensor:
+    """y_o = x1ᵀ W_o x2 + b_o for each output o, as ``torch.nn.functional.bilinear``:
+    ``input1`` (*, in1) and ``input2`` (*, in2) with the same leading axes (none for one
+    sample), ``weight`` (out, in1, in2), ``bias`` (out,); the result (*, out). Computed as
+    one matmul, x1 @ W as (in1, out·in2), then a product with x2 summed over in2."""
+    _check_tensors("bilinear", input1=input1, input2=input2, weight=weight)
+    if weight.ndim != 3:
+        raise ValueError(f"bilinear: weight must be 3-D (out_features, in1_features, "
+                         f"in2_features), got shape {weight.shape}")
+    o, n1, n2 = weight.shape
+    if input1.ndim == 0 or input2.ndim == 0 or input1.shape[:-1] != input2.shape[:-1]:
+        raise ValueError(f"bilinear: input1 of shape {input1.shape} and input2 of shape "
+                         f"{input2.shape} must have the same leading (batch) axes")
+    if input1.shape[-1] != n1 or input2.shape[-1] != n2:
+        raise ValueError(f"bilinear: inputs with {input1.shape[-1]} and {input2.shape[-1]} "
+                         f"features for a weight of shape {weight.shape}, which expects {n1} "
+                         f"and {n2}")
+    _check_tensors_of("bilinear", input1, input2=input2, weight=weight, bias=bias)
+    for name, t in (("input2", input2), ("weight", weight), ("bias", bias)):
+        if t is not None:
+            _same_device("bilinear", name, t, "input1", input1)
+    if bias is not None and bias.shape != (o,):
+        raise ValueError(f"bilinear: bias must have shape ({o},), one per output, got "
+                         f"{bias.shape}")
+    lead = input1.shape[:-1]
+    t = input1 @ weight.permute(1, 0, 2).reshape(n1, o * n2)
+    y = (t.reshape(*lead, o, n2) * input2.unsqueeze(-2)).sum(-1)
     return y if bias is None else y + bias
 
 
@@ -583,17 +616,125 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa
     kept, 0 where dropped."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ValueError(f"alpha_dropout probability must be a number in [0, 1], got {p!r}")
+    return _alpha_dropout(input, p, training, input.shape)
+
+
+def _alpha_dropout(input: Tensor, p: float, training: bool,  # noqa: A002
+                   mask_shape: tuple[int, ...]) -> Tensor:
+    """``alpha_dropout`` with one draw per element of ``mask_shape`` (which broadcasts to the
+    input's shape: the input's own, or one per channel)."""
     if not training or p == 0 or input.size == 0:
         return input
     if p == 1:
         return input * 0
-    keep = _random.generator().random(input.shape) >= p
+    keep = _random.generator().random(mask_shape) >= p
     alpha = _SELU_ALPHA_SCALE
     a = 1 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
     b = (keep - 1.0) * (alpha * a) + alpha * a * p
     dev = input._dev
     scale = Tensor._wrap(dev.to_device((keep * a).astype(input.dtype)), dev)
     return input * scale + Tensor._wrap(dev.to_device(b.astype(input.dtype)), dev)
+
+
+def _check_p(where_: str, p: Any) -> float:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"{where_}: dropout probability must be a number in [0, 1], got {p!r}")
+    return p
+
+
+def _feature_dropout(where_: str, x: Tensor, p: float, training: bool) -> Tensor:
+    """Whole channels of x (N, C, *) zeroed with probability ``p`` (one draw per (sample,
+    channel) from ``tr.manual_seed``'s generator), the rest scaled by 1/(1-p), in training;
+    the identity otherwise (PyTorch's ``feature_dropout``)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{where_}: input must be a Tensor, got {type(x).__name__}")
+    if x.ndim < 2:
+        raise ValueError(f"{where_}: channel-wise dropout needs at least 2 axes (N, C, ...), "
+                         f"got shape {x.shape}")
+    if not training or p == 0 or x.size == 0:
+        return x
+    if p == 1:
+        return x * 0
+    keep = _random.generator().random(x.shape[:2] + (1,) * (x.ndim - 2)) >= p
+    return x * Tensor._wrap(x._dev.to_device((keep / (1 - p)).astype(x.dtype)), x._dev)
+
+
+def _unbatched_feature_dropout(where_: str, input: Tensor, p: float,  # noqa: A002
+                               training: bool, batched: bool) -> Tensor:
+    x = input if batched else input.unsqueeze(0)
+    y = _feature_dropout(where_, x, p, training)
+    return input if y is x else y if batched else y.squeeze(0)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Channel-wise dropout of (N, C, L) or (C, L) inputs, as
+    ``torch.nn.functional.dropout1d``: each channel ``input[n, c]`` is zeroed as a whole with
+    probability ``p`` and the others scaled by 1/(1-p), in training; the identity otherwise.
+    ``inplace`` is taken and gives a new tensor, as ``dropout``'s."""
+    _check_p("dropout1d", p)
+    if not isinstance(input, Tensor) or input.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    return _unbatched_feature_dropout("dropout1d", input, p, training, input.ndim == 3)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Channel-wise dropout of (N, C, H, W) inputs, as ``torch.nn.functional.dropout2d``:
+    ``dropout1d``'s masks, one per (sample, channel). As PyTorch's, a 3-D input is taken as
+    (N, C, L), not as one unbatched (C, H, W) sample, with PyTorch's warning; other ranks
+    warn that they are deprecated and are masked over their first two axes."""
+    _check_p("dropout2d", p)
+    ndim = input.ndim if isinstance(input, Tensor) else None
+    if ndim is not None and ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated "
+                      "and will result in an error in a future release. To retain the behavior "
+                      "and silence this warning, please use dropout instead. Note that "
+                      "dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch "
+                      "dimension (i.e. 3D or 4D inputs).", UserWarning, stacklevel=2)
+    if ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim. This behavior will change "
+                      "in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout "
+                      "behavior, please switch to using dropout1d instead.", UserWarning,
+                      stacklevel=2)
+    return _feature_dropout("dropout2d", input, p, training)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Channel-wise dropout of (N, C, D, H, W) or (C, D, H, W) inputs, as
+    ``torch.nn.functional.dropout3d``: ``dropout1d``'s masks, one per (sample, channel).
+    Other ranks warn that they are deprecated, as PyTorch's, and are taken as unbatched."""
+    _check_p("dropout3d", p)
+    ndim = input.ndim if isinstance(input, Tensor) else None
+    if ndim is not None and ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated "
+                      "and will result in an error in a future release. To retain the behavior "
+                      "and silence this warning, please use dropout instead. Note that "
+                      "dropout3d exists to provide channel-wise dropout on inputs with 3 "
+                      "spatial dimensions, a channel dimension, and an optional batch "
+                      "dimension (i.e. 4D or 5D inputs).", UserWarning, stacklevel=2)
+    if ndim is None:
+        raise TypeError(f"dropout3d: input must be a Tensor, got {type(input).__name__}")
+    return _unbatched_feature_dropout("dropout3d", input, p, training, ndim == 5)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
+                          inplace: bool = False) -> Tensor:
+    """``alpha_dropout`` of whole channels, as ``torch.nn.functional.feature_alpha_dropout``:
+    one draw per (sample, channel) of (N, C, ...), each dropped channel set to SELU's
+    saturation value and everything rescaled (``alpha_dropout``'s formula), in training;
+    the identity otherwise (the default, as PyTorch's)."""
+    _check_p("feature_alpha_dropout", p)
+    if not isinstance(input, Tensor) or input.ndim < 2:
+        raise ValueError(f"feature_alpha_dropout: channel-wise dropout needs at least 2 axes "
+                         f"(N, C, ...), got {getattr(input, 'shape', type(input).__name__)}")
+    return _alpha_dropout(input, p, training, input.shape[:2] + (1,) * (input.ndim - 2))
 
 
 @torch_names
@@ -968,6 +1109,117 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
     return _reduce((d_ap - d_an + margin).clip(min=0), reduction)
 
 
+def _class_targets(where_: str, input: Tensor, target: Any) -> Any:  # noqa: A002
+    """One class index per sample of a (N, C) or (C,) input, as a device int array of shape
+    (N,) ((1,) for one sample), checked to lie in [0, C)."""
+    _check_tensors(where_, input=input)
+    if input.ndim not in (1, 2):
+        raise ValueError(f"{where_}: expected a (N, C) or (C,) input, got shape {input.shape}")
+    _same_device(where_, "target", target, "input", input)
+    t = target if isinstance(target, Tensor) else _as_tensor_on(target, input)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{where_}: target must hold integer class indices, got {t.dtype}")
+    want = input.shape[:1] if input.ndim == 2 else ()
+    if t.shape != want and not (input.ndim == 1 and t.shape == (1,)):
+        raise ValueError(f"{where_}: target of shape {t.shape} for an input of shape "
+                         f"{input.shape}: expected one class index per sample, shape {want}")
+    c = input.shape[-1]
+    tt = t._data.reshape(-1)
+    if tt.size and bool(((tt < 0) | (tt >= c)).any()):
+        raise ValueError(f"{where_}: target values must be class indices in [0, {c})")
+    return tt
+
+
+def multi_margin_loss(input: Tensor, target: Any, p: int = 1,  # noqa: A002
+                      margin: float = 1.0, weight: Tensor | None = None,
+                      reduction: Reduction = "mean") -> Tensor:
+    """The multi-class hinge loss, as ``torch.nn.functional.multi_margin_loss``: for each
+    sample x (C scores) of class y::
+
+        loss = Σ_{i ≠ y} w[y] · max(0, margin - x[y] + x[i])^p / C
+
+    (``weight`` w, one per class, 1 without it; p is 1 or 2; the weight multiplies after the
+    power, as PyTorch computes it). ``input`` is (N, C) or (C,), ``target`` (N,) or ()."""
+    if p not in (1, 2) or isinstance(p, bool):
+        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p!r}")
+    tt = _class_targets("multi_margin_loss", input, target)
+    w = _class_weight("multi_margin_loss", weight, input)
+    x = input.reshape(-1, input.shape[-1])
+    xp, n, c = x._dev.xp, x.shape[0], x.shape[1]
+    picked = GetItem.apply(x, index=(xp.arange(n), tt), in_range=True)
+    z = margin - picked.unsqueeze(1) + x
+    keep = (z._data > 0) & (tt[:, None] != xp.arange(c))
+    h = where(keep, z if p == 1 else z * z, 0.0)
+    if w is not None:
+        h = h * Tensor._wrap(w[tt][:, None], x._dev)
+    loss = h.sum(1) / c
+    return _reduce(loss if input.ndim == 2 else loss.reshape(()), reduction)
+
+
+def multilabel_margin_loss(input: Tensor, target: Any,  # noqa: A002
+                           reduction: Reduction = "mean") -> Tensor:
+    """The multi-label hinge loss, as ``torch.nn.functional.multilabel_margin_loss``: each
+    sample x (C scores) has the target classes J, its ``target`` row's entries before the
+    first -1 (the rest is ignored), and::
+
+        loss = Σ_{j ∈ J} Σ_{i ∉ J} max(0, 1 - (x[j] - x[i])) / C
+
+    ``input`` (N, C) or (C,), ``target`` integers of the same shape."""
+    where_ = "multilabel_margin_loss"
+    _check_tensors(where_, input=input)
+    if input.ndim not in (1, 2):
+        raise ValueError(f"{where_}: expected a (N, C) or (C,) input, got shape {input.shape}")
+    _same_device(where_, "target", target, "input", input)
+    t = target if isinstance(target, Tensor) else _as_tensor_on(target, input)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{where_}: target must hold integer class indices, got {t.dtype}")
+    if t.shape != input.shape:
+        raise ValueError(f"{where_}: target must have the input's shape {input.shape} (class "
+                         f"indices, then -1 after the last), got {t.shape}")
+    x = input.reshape(-1, input.shape[-1])
+    xp, c = x._dev.xp, x.shape[1]
+    tg = t._data.reshape(x.shape)
+    valid = xp.cumsum(tg == -1, axis=1) == 0  # the entries before the first -1
+    if tg.size and bool((valid & ((tg < 0) | (tg >= c))).any()):
+        raise ValueError(f"{where_}: target values before the first -1 must be class indices "
+                         f"in [0, {c})")
+    safe = xp.where(valid, tg, 0)
+    is_target = (valid[:, :, None] & (safe[:, :, None] == xp.arange(c))).any(axis=1)  # (N, C)
+    picked = GetItem.apply(x, index=(xp.arange(x.shape[0])[:, None], safe), in_range=True)
+    z = 1 - picked.unsqueeze(2) + x.unsqueeze(1)  # (N, J, C): 1 - x[j] + x[i]
+    keep = valid[:, :, None] & ~is_target[:, None, :] & (z._data > 0)
+    loss = where(keep, z, 0.0).sum((1, 2)) / c
+    return _reduce(loss if input.ndim == 2 else loss.reshape(()), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function: Any = None, margin: float = 1.0,
+                                      swap: bool = False, reduction: Reduction = "mean"
+                                      ) -> Tensor:
+    """max(0, margin + d(a, p) - d(a, n)), as
+    ``torch.nn.functional.triplet_margin_with_distance_loss``: d is ``distance_function``
+    (any function of two tensors giving one distance per pair; ``pairwise_distance``
+    without one), and ``swap`` takes d(a, n) as min(d(a, n), d(p, n)). ``margin`` must be
+    > 0, as PyTorch's."""
+    where_ = "triplet_margin_with_distance_loss"
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{where_}: reduction must be 'mean', 'sum' or 'none', got "
+                         f"{reduction!r}")
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not margin > 0:
+        raise ValueError(f"{where_}: margin must be a number > 0, got {margin!r}")
+    _check_tensors(where_, anchor=anchor, positive=positive, negative=negative)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise ValueError(f"{where_}: anchor, positive and negative must have as many axes, got "
+                         f"shapes {anchor.shape}, {positive.shape} and {negative.shape}")
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        from .ops.elementwise import minimum
+
+        d_neg = minimum(d_neg, dist(positive, negative))
+    return _reduce((margin + d_pos - d_neg).clip(min=0), reduction)
+
+
 # ---- activations and layer normalisation (torch.nn.functional's names) ----------------------
 # ``inplace=`` is taken, as PyTorch's, so ported code runs; the result is always a new tensor,
 # and the input is left as it was (docs/pytorch.md).
@@ -1157,6 +1409,82 @@ def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
     return where(input._data <= threshold, value, input)
 
 
+_threshold = threshold  # (threshold_'s own argument hides it)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,  # noqa: A002
+          training: bool = False, inplace: bool = False) -> Tensor:
+    """The randomized leaky relu (Xu et al., 2015), as ``torch.nn.functional.rrelu``: x where
+    x > 0, else a · x. In training each element draws its own slope a ~ U(lower, upper) (from
+    ``tr.manual_seed``'s generator; its gradient there is a); otherwise a = (lower + upper)
+    / 2 for every element, exactly ``leaky_relu(x, (lower + upper) / 2)``, as PyTorch's."""
+    for name, v in (("lower", lower), ("upper", upper)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"rrelu: {name} must be a number, got {v!r}")
+    if lower > upper:
+        raise ValueError(f"rrelu: the lower bound ({lower}) must be at most the upper bound "
+                         f"({upper})")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"rrelu: input must be a Tensor, got {type(input).__name__}")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    a = _random.generator().uniform(lower, upper, input.shape).astype(input.dtype)
+    return where(input._data > 0, input, input * Tensor._wrap(input._dev.to_device(a),
+                                                              input._dev))
+
+
+# ---- in-place activations: ``F.relu_(x)`` writes relu(x) into x (``Tensor._overwrite``'s rules:
+# recorded by autograd, as ``x.relu_()``; refused on a leaf that requires grad, as PyTorch's)
+
+
+def _in_place(where_: str, input: Tensor, fn: Any) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{where_}: input must be a Tensor, got {type(input).__name__}")
+    return input._overwrite(where_, fn)
+
+
+def relu_(input: Tensor) -> Tensor:  # noqa: A002
+    """``relu``, in place: x takes max(x, 0) and is returned."""
+    return _in_place("relu_", input, relu)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """``elu``, in place."""
+    return _in_place("elu_", input, lambda x: elu(x, alpha))
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """``leaky_relu``, in place."""
+    return _in_place("leaky_relu_", input, lambda x: leaky_relu(x, negative_slope))
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0  # noqa: A002
+              ) -> Tensor:
+    """``hardtanh``, in place."""
+    return _in_place("hardtanh_", input, lambda x: hardtanh(x, min_val, max_val))
+
+
+def selu_(input: Tensor) -> Tensor:  # noqa: A002
+    """``selu``, in place."""
+    return _in_place("selu_", input, selu)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """``celu``, in place."""
+    return _in_place("celu_", input, lambda x: celu(x, alpha))
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
+    """``threshold``, in place."""
+    return _in_place("threshold_", input, lambda x: _threshold(x, threshold, value))
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,  # noqa: A002
+           training: bool = False) -> Tensor:
+    """``rrelu``, in place."""
+    return _in_place("rrelu_", input, lambda x: rrelu(x, lower, upper, training))
+
+
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     """max(0, x) + w · min(0, x), as ``torch.nn.functional.prelu``: ``weight`` holds one
     slope, or one per channel (axis 1; an input below 2-D has one channel). Gradient: 1
@@ -1288,6 +1616,30 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A0
     return y if bias is None else y + bias.reshape(shape)
 
 
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4,  # noqa: A002
+                        beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """Local response normalisation across channels (Krizhevsky et al., 2012), as
+    ``torch.nn.functional.local_response_norm``: for (N, C, ...)::
+
+        y_c = x_c / (k + alpha / size · Σ_{c' = c - size//2}^{c + (size-1)//2} x_c'²)^beta
+
+    channels beyond the ends adding 0 (the sum always divided by ``size``, as PyTorch's
+    average pool)."""
+    _check_tensors("local_response_norm", input=input)
+    n = _factor("local_response_norm", "size", size)
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: expected an input of 3 or more axes (N, C, "
+                         f"...), got shape {input.shape}")
+    if input.size == 0:
+        return input
+    c = input.shape[1]
+    sq = _pad_axis(input * input, 1, n // 2, (n - 1) // 2, "constant", 0.0)
+    total = sq.narrow(1, 0, c)
+    for j in range(1, n):
+        total = total + sq.narrow(1, j, c)
+    return input / ((total / n) * alpha + k) ** beta
+
+
 # ---- normalisation, distances and padding (torch.nn.functional's names) ---------------------
 
 
@@ -1370,11 +1722,17 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     except ValueError:
         raise ValueError(f"cdist: the batch dims of x1 {x1.shape} and x2 {x2.shape} do not "
                          "broadcast together") from None
-    d = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (..., P, R, M)
+    return _p_norm_last(x1.unsqueeze(-2) - x2.unsqueeze(-3), p)  # d: (..., P, R, M)
+
+
+def _p_norm_last(d: Tensor, p: float) -> Tensor:
+    """The p-norm of differences along their last axis, for ``cdist`` and ``pdist``: p = 0
+    counts the nonzero ones (gradient 0), p = inf takes the largest; gradient 0 where the
+    norm is 0."""
     if d.size == 0:  # no pairs, or no features (distance 0)
         return d.abs().sum(-1)
     if p == 0:
-        return Tensor._wrap((d._data != 0).sum(axis=-1).astype(x1.dtype), x1._dev)
+        return Tensor._wrap((d._data != 0).sum(axis=-1).astype(d.dtype), d._dev)
     if p == 1:
         return d.abs().sum(-1)
     if p == math.inf:
@@ -1382,6 +1740,26 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     if p == 2:
         return (d * d).sum(-1)._pow_or_zero(0.5)
     return (d.abs() ** float(p)).sum(-1)._pow_or_zero(1.0 / p)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002
+    """The p-norm distance between every two rows of ``input`` (N, M), as
+    ``torch.nn.functional.pdist``: the upper triangle of ``cdist(x, x, p)`` without its
+    diagonal, row by row, ‖x_i - x_j‖_p for i < j, a (N (N - 1) / 2,) tensor. p >= 0 (0
+    counts the differing coordinates, inf takes the largest |difference|); the gradient at a
+    zero distance is 0, as PyTorch's."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pdist: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim != 2:
+        raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {input.shape}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"pdist: only floating-point inputs, got {input.dtype}")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p >= 0:
+        raise ValueError(f"pdist: p must be a number >= 0, got {p!r}")
+    i, j = np.triu_indices(input.shape[0], 1)
+    dev = input._dev
+    rows = GetItem.apply(input, index=dev.to_device(i), in_range=True)
+    return _p_norm_last(rows - GetItem.apply(input, index=dev.to_device(j), in_range=True), p)
 
 
 INTERPOLATE_MODES = ("nearest", "nearest-exact", "area", "linear", "bilinear", "bicubic",
@@ -1531,6 +1909,206 @@ def _resample_last(x: Tensor, n_out: int, scale: float | None, mode: str,
     lam1 = np.minimum(np.maximum(real - i0.astype(ot), ot(0)), ot(1))
     lam0 = ot(1) - lam1
     return pick(i0) * weight(lam0) + pick(i1) * weight(lam1)
+
+
+def upsample(input: Tensor, size: Any = None, scale_factor: Any = None,  # noqa: A002
+             mode: str = "nearest", align_corners: bool | None = None) -> Tensor:
+    """``interpolate``, under its deprecated name: it warns, as PyTorch's (a UserWarning),
+    then interpolates."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None,  # noqa: A002
+                     scale_factor: Any = None) -> Tensor:
+    """``interpolate(input, size, scale_factor, mode="nearest")``, under its deprecated name:
+    it warns, as PyTorch's."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None,  # noqa: A002
+                      scale_factor: Any = None) -> Tensor:
+    """``interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)``, under
+    its deprecated name: it warns, as PyTorch's."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# ---- spatial transformers: affine_grid and grid_sample ---------------------------------------
+
+GRID_SAMPLE_MODES = ("bilinear", "nearest", "bicubic")
+GRID_SAMPLE_PADDING_MODES = ("zeros", "border", "reflection")
+_ALIGN_CORNERS_WARNING = ("Default grid_sample and affine_grid behavior has changed to "
+                          "align_corners=False since 1.3.0. Please specify align_corners=True "
+                          "if the old behavior is desired. See the documentation of "
+                          "grid_sample for details.")
+
+
+def _align_corners(align_corners: bool | None) -> bool:
+    """None is False, with PyTorch's warning that the default changed."""
+    if align_corners is None:
+        warnings.warn(_ALIGN_CORNERS_WARNING, UserWarning, stacklevel=3)
+        return False
+    return bool(align_corners)
+
+
+def _grid_steps(n: int, align_corners: bool) -> np.ndarray:
+    """The n normalised coordinates of the pixels along an axis, PyTorch's
+    ``linspace_from_neg_one``: -1 ... 1 (the pixels' centres at the ends with
+    ``align_corners``, else their outer edges); 0 for a single pixel."""
+    if n <= 1:
+        return np.zeros(max(n, 0))
+    steps = np.linspace(-1.0, 1.0, n)
+    return steps if align_corners else steps * ((n - 1) / n)
+
+
+def affine_grid(theta: Tensor, size: Sequence[int],
+                align_corners: bool | None = None) -> Tensor:
+    """The sampling grid of a batch of affine maps, as ``torch.nn.functional.affine_grid``
+    (for ``grid_sample``): for ``size`` (N, C, H, W) and ``theta`` (N, 2, 3), a (N, H, W, 2)
+    grid whose point (h, w) is theta · (x_w, y_h, 1), x and y the output pixels' normalised
+    coordinates (see ``grid_sample``); for (N, C, D, H, W) and theta (N, 3, 4), a (N, D, H,
+    W, 3) grid of theta · (x, y, z, 1). Differentiable in theta (a matmul with a constant
+    base grid). ``align_corners`` None is False, with PyTorch's warning."""
+    align = _align_corners(align_corners)
+    if not isinstance(theta, Tensor):
+        raise TypeError(f"affine_grid: theta must be a Tensor, got {type(theta).__name__}")
+    if theta.dtype.kind != "f":
+        raise TypeError(f"affine_grid: expected theta to have a floating-point dtype, got "
+                        f"{theta.dtype}")
+    size = tuple(int(n) for n in size)
+    if len(size) not in (4, 5):
+        raise ValueError(f"affine_grid: size must be 4-D (N, C, H, W) or 5-D (N, C, D, H, W), "
+                         f"for 2-D and 3-D affine maps; got {size}")
+    d = len(size) - 2
+    if theta.shape != (size[0], d, d + 1):
+        raise ValueError(f"affine_grid: expected a batch of {d}-D affine matrices of shape "
+                         f"({size[0]}, {d}, {d + 1}) for size {size}, got {theta.shape}")
+    spatial = size[2:]
+    if align and min(spatial) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size "
+                      "grids when align_corners=True. This is not an intended use case of "
+                      "affine_grid. See the documentation of affine_grid for details.",
+                      UserWarning, stacklevel=2)
+    elif min(size) <= 0:
+        raise ValueError(f"affine_grid: expected a positive output size, got {size}")
+    axes = np.meshgrid(*(_grid_steps(n, align) for n in spatial), indexing="ij")
+    base = np.stack([*reversed(axes), np.ones(spatial)], -1).reshape(1, -1, d + 1)
+    b = Tensor._wrap(theta._dev.to_device(base.astype(theta.dtype)), theta._dev)
+    return (b @ theta.transpose(1, 2)).reshape(size[0], *spatial, d)
+
+
+def _clip_coordinates(s: Tensor, n: int) -> Tensor:
+    """s clamped to [0, n - 1], with gradient 1 strictly inside only, as PyTorch's
+    ``clip_coordinates_set_grad`` (the ends count as outside)."""
+    d = s._data
+    inside = (d > 0) & (d < n - 1)
+    return where(inside, s, s.detach().clip(0, n - 1))
+
+
+def _reflect_coordinates(s: Tensor, twice_low: int, twice_high: int) -> Tensor:
+    """s reflected into [twice_low / 2, twice_high / 2] about its ends, as often as it takes
+    (PyTorch's ``reflect_coordinates``); gradient ±1 by the number of reflections."""
+    if twice_low == twice_high:
+        return s.detach() * 0
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    t = s - low
+    a = where(t._data < 0, -t, t)
+    flips = a._dev.xp.floor(a._data / span)
+    extra = a - Tensor._wrap(flips * span, a._dev)
+    return where(flips % 2 == 0, extra + low, span - extra + low)
+
+
+def _grid_source(c: Tensor, n: int, padding_mode: str, align: bool) -> Tensor:
+    """Normalised coordinates c (-1 ... 1) along an axis of n pixels as pixel positions, then
+    folded in by ``padding_mode`` (PyTorch's ``grid_sampler_compute_source_index``)."""
+    s = (c + 1) / 2 * (n - 1) if align else ((c + 1) * n - 1) / 2
+    if padding_mode == "border":
+        return _clip_coordinates(s, n)
+    if padding_mode == "reflection":
+        s = _reflect_coordinates(s, 0, 2 * (n - 1)) if align else \
+            _reflect_coordinates(s, -1, 2 * n - 1)
+        return _clip_coordinates(s, n)
+    return s
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",  # noqa: A002
+                padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
+    """``input`` sampled at the points of ``grid``, as ``torch.nn.functional.grid_sample``
+    (the sampler of spatial transformer networks): for a (N, C, H, W) input and a (N, H_out,
+    W_out, 2) grid, ``out[n, :, h, w]`` is the input at the point (x, y) = grid[n, h, w],
+    normalised so that -1 and 1 are the input's left and right (top and bottom) edges, or,
+    with ``align_corners``, the centres of its corner pixels. A (N, C, D, H, W) input takes a
+    (N, D_out, H_out, W_out, 3) grid of (x, y, z) points.
+
+    - ``mode``: "bilinear" mixes the 2 (or 2·2·2) nearest pixels by distance
+      (differentiable in the input and the grid), "nearest" takes the nearest one (half
+      to even; the grid's gradient is 0). "bicubic" is not supported here.
+    - ``padding_mode``: points outside read zeros ("zeros"), the edge pixels ("border": the
+      point clamped, its gradient 0 outside), or the input mirrored at its edges
+      ("reflection").
+
+    Each sampled pixel is a gather of the input (its gradient scattered back), so everything
+    runs through the array module. ``align_corners`` None is False, with PyTorch's
+    warning."""
+    if mode not in GRID_SAMPLE_MODES:
+        raise ValueError(f"grid_sample: expected mode to be 'bilinear', 'nearest' or "
+                         f"'bicubic', but got: {mode!r}")
+    if padding_mode not in GRID_SAMPLE_PADDING_MODES:
+        raise ValueError(f"grid_sample: expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: {padding_mode!r}")
+    align = _align_corners(align_corners)
+    _check_tensors("grid_sample", input=input, grid=grid)
+    if input.ndim not in (4, 5):
+        raise ValueError(f"grid_sample: expected a 4-D (N, C, H, W) or 5-D (N, C, D, H, W) "
+                         f"input, got shape {input.shape}")
+    d = input.ndim - 2
+    if mode == "bicubic":
+        raise ValueError("grid_sample: mode 'bicubic' is not supported here (only 'bilinear' "
+                         "and 'nearest')")
+    if grid.ndim != input.ndim or grid.shape[0] != input.shape[0] or grid.shape[-1] != d:
+        raise ValueError(f"grid_sample: for an input of shape {input.shape}, expected a grid "
+                         f"of shape ({input.shape[0]}, *out, {d}) with {d} output axes, got "
+                         f"{grid.shape}")
+    if input.dtype.kind != "f" or grid.dtype != input.dtype:
+        raise TypeError(f"grid_sample: input and grid must have one floating-point dtype, got "
+                        f"{input.dtype} and {grid.dtype}")
+    _same_device("grid_sample", "grid", grid, "input", input)
+    xp, dev = input._dev.xp, input._dev
+    size = input.shape[2:]
+    # axis k of (D, H, W) is read from the grid's component d - 1 - k: (x, y, z) = (W, H, D)
+    src = [_grid_source(grid[..., d - 1 - k], n, padding_mode, align)
+           for k, n in enumerate(size)]
+    x = input.movedim(1, -1)  # (N, *size, C): a gather then gives (N, *out, C)
+    batch = xp.arange(input.shape[0]).reshape((-1,) + (1,) * d)
+
+    def pick(at: list[Any]) -> Tensor:
+        """x at the integer positions ``at`` (one per axis), 0 where any is outside."""
+        inside = xp.ones(at[0].shape, dtype=bool)
+        for i, n in zip(at, size):
+            inside = inside & (i >= 0) & (i < n)
+        safe = [xp.clip(i, 0, n - 1).astype(np.int64) for i, n in zip(at, size)]
+        v = GetItem.apply(x, index=(batch, *safe), in_range=True)
+        return where(inside[..., None], v, 0.0)
+
+    if mode == "nearest":
+        y = pick([xp.rint(s._data) for s in src])
+    else:
+        base = [xp.floor(s._data) for s in src]
+        y = None
+        for corner in itertools.product((0, 1), repeat=d):
+            w = None
+            for s, f, b in zip(src, base, corner):
+                f_t = Tensor._wrap(f, dev)
+                wk = s - f_t if b else f_t + 1 - s
+                w = wk if w is None else w * wk
+            term = pick([f + b for f, b in zip(base, corner)]) * w.unsqueeze(-1)
+            y = term if y is None else y + term
+    return y.movedim(-1, 1)
 
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
@@ -2234,6 +2812,242 @@ def adaptive_max_pool3d(input: Tensor, output_size: Any,  # noqa: A002
     """``adaptive_max_pool2d`` over (D, H, W), as ``torch.nn.functional.adaptive_max_pool3d``;
     indices flat over (D, H, W)."""
     return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """``max_pool1d`` with its indices, always: (output, indices), as PyTorch's
+    (``return_indices`` is taken and changes nothing)."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, True)
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """``max_pool2d`` with its indices, always: (output, indices), as PyTorch's."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, True)
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """``max_pool3d`` with its indices, always: (output, indices), as PyTorch's."""
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any,  # noqa: A002
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """``adaptive_max_pool1d`` with its indices, always: (output, indices), as PyTorch's."""
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any,  # noqa: A002
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """``adaptive_max_pool2d`` with its indices, always: (output, indices), as PyTorch's."""
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any,  # noqa: A002
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """``adaptive_max_pool3d`` with its indices, always: (output, indices), as PyTorch's."""
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, True)
+
+
+def _unpool_size(where_: str, x: Tensor, k: tuple[int, ...], s: tuple[int, ...],
+                 p: tuple[int, ...], output_size: Any) -> tuple[int, ...]:
+    """The spatial size of ``max_unpool``'s output: (L - 1)·stride + kernel_size -
+    2·padding along each axis, or ``output_size`` (d sizes, or d + 2 with (N, C) first),
+    each within stride of that, as PyTorch's ``_unpool_output_size``."""
+    d = len(k)
+    default = [(n - 1) * ss + kk - 2 * pp for n, kk, ss, pp in zip(x.shape[2:], k, s, p)]
+    if output_size is None:
+        out = default
+    else:
+        given = [int(v) for v in (output_size if isinstance(output_size, (tuple, list))
+                                  else (output_size,))]
+        if len(given) == d + 2:
+            given = given[2:]
+        if len(given) != d:
+            raise ValueError(f"{where_}: output_size should hold {d} or {d + 2} sizes, got "
+                             f"{output_size!r}")
+        for a, (v, m, ss) in enumerate(zip(given, default, s)):
+            if not m - ss < v < m + ss:
+                raise ValueError(f"{where_}: invalid output_size {tuple(given)} (axis {a} must "
+                                 f"be between {m - ss} and {m + ss}, both excluded)")
+        out = given
+    if any(v < 0 for v in out):
+        raise ValueError(f"{where_}: the output size {tuple(out)} has a negative axis")
+    return tuple(out)
+
+
+def _max_unpool(where_: str, d: int, input: Tensor, indices: Any, kernel_size: Any,  # noqa: A002
+                stride: Any, padding: Any, output_size: Any) -> Tensor:
+    """``max_unpool1d/2d/3d``."""
+    x, unbatched = _batched(where_, input, d)
+    k = _ints(where_, "kernel_size", kernel_size, d, 1)
+    s = k if stride is None else _ints(where_, "stride", stride, d, 1)
+    p = _ints(where_, "padding", padding, d, 0)
+    _same_device(where_, "indices", indices, "input", input)
+    idx = indices if isinstance(indices, Tensor) else _as_tensor_on(indices, input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{where_}: indices must be integers (max_pool's), got {idx.dtype}")
+    if idx.shape != input.shape:
+        raise ValueError(f"{where_}: indices of shape {idx.shape} for an input of shape "
+                         f"{input.shape}: they must have the input's shape")
+    out = _unpool_size(where_, x, k, s, p, output_size)
+    n, c = x.shape[:2]
+    size = math.prod(out)
+    xp = x._dev.xp
+    flat = idx._data.reshape(n, c, -1)
+    if flat.size and bool(((flat < 0) | (flat >= size)).any()):
+        raise ValueError(f"{where_}: an index is out of range for an output of spatial size "
+                         f"{out} ({size} positions)")
+    at = (xp.arange(n * c).reshape(n, c, 1) * size + flat).reshape(-1)
+    # an output position named twice takes the last value (PyTorch's CPU kernel writes them
+    # in order): a stable sort by position keeps the input order within a run; keep its last
+    order = xp.argsort(at, kind="stable")
+    ranked = at[order]
+    last = xp.concatenate([ranked[1:] != ranked[:-1], xp.ones(min(at.size, 1), dtype=bool)])
+    kept = order[last]
+    values = GetItem.apply(x.reshape(-1), index=kept, in_range=True)
+    y = IndexScatter.apply(values, index=(at[kept],), shape=(n * c * size,))
+    y = y.reshape(n, c, *out)
+    return y.squeeze(0) if unbatched else y
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any,  # noqa: A002
+                 stride: Any = None, padding: Any = 0, output_size: Any = None) -> Tensor:
+    """``max_pool1d`` partly undone, as ``torch.nn.functional.max_unpool1d``: zeros of
+    length ``output_size`` (by default (L - 1)·stride + kernel_size - 2·padding), with each
+    element of ``input`` (N, C, L) or (C, L) put at its position in ``indices`` (what
+    ``max_pool1d(..., return_indices=True)`` gave). A position named twice (overlapping
+    windows) takes the last element, as PyTorch's CPU kernel, and only that one gets a
+    gradient (PyTorch gives each of them one). ``stride`` defaults to ``kernel_size``."""
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any,  # noqa: A002
+                 stride: Any = None, padding: Any = 0, output_size: Any = None) -> Tensor:
+    """``max_unpool1d`` over (H, W), as ``torch.nn.functional.max_unpool2d``: indices flat
+    over (H_out, W_out), as ``max_pool2d`` gives them."""
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any,  # noqa: A002
+                 stride: Any = None, padding: Any = 0, output_size: Any = None) -> Tensor:
+    """``max_unpool1d`` over (D, H, W), as ``torch.nn.functional.max_unpool3d``."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def _lp_pool(where_: str, d: int, input: Tensor, norm_type: float,  # noqa: A002
+             kernel_size: Any, stride: Any, ceil_mode: bool) -> Tensor:
+    """``lp_pool1d/2d/3d``."""
+    if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real) \
+            or norm_type == 0:
+        raise ValueError(f"{where_}: norm_type must be a nonzero number, got {norm_type!r}")
+    if norm_type == math.inf:
+        return _max_pool(where_, d, input.abs(), kernel_size, stride, 0, 1, ceil_mode, False)
+    if norm_type == -math.inf:
+        return -_max_pool(where_, d, -input.abs(), kernel_size, stride, 0, 1, ceil_mode,
+                          False)
+    _batched(where_, input, d)  # its error first
+    k = _pool_args(where_, d, kernel_size, stride, 0)[0]
+    with np.errstate(divide="ignore", invalid="ignore"):  # NaN where PyTorch's is NaN
+        out = _avg_pool(where_, d, input ** norm_type, kernel_size, stride, 0, ceil_mode,
+                        True, None)
+        return (out.sign() * out.abs().relu() * math.prod(k))._pow_or_zero(1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int,  # noqa: A002
+              stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """The p-norm of each window, as ``torch.nn.functional.lp_pool1d``:
+    (Σ_window x^p)^(1/p) with p = ``norm_type`` (``avg_pool1d`` of x^p times the window's
+    size, no padding; a window whose sum is 0 gives 0 and gradient 0, as PyTorch's;
+    negative sums give NaN, as there). p = inf is the largest |x|, -inf the smallest.
+    ``stride`` defaults to ``kernel_size``."""
+    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any,  # noqa: A002
+              stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """``lp_pool1d`` over (H, W), as ``torch.nn.functional.lp_pool2d``."""
+    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any,  # noqa: A002
+              stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """``lp_pool1d`` over (D, H, W), as ``torch.nn.functional.lp_pool3d``."""
+    return _lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+# ---- rearranging channels: pixel_shuffle, pixel_unshuffle, channel_shuffle -------------------
+
+
+def _factor(where_: str, name: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"{where_}: {name} must be a positive int, got {v!r}")
+    return int(v)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
+    """(*, C·r², H, W) to (*, C, H·r, W·r), r = ``upscale_factor``, as
+    ``torch.nn.functional.pixel_shuffle`` (sub-pixel convolution, Shi et al., 2016):
+    ``out[..., c, h·r + i, w·r + j] = input[..., c·r² + i·r + j, h, w]``. A reshape and a
+    permutation."""
+    r = _factor("pixel_shuffle", "upscale_factor", upscale_factor)
+    _check_tensors("pixel_shuffle", input=input)
+    if input.ndim < 3:
+        raise ValueError(f"pixel_shuffle: expected an input of at least 3 axes (*, C, H, W), "
+                         f"got shape {input.shape}")
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise ValueError(f"pixel_shuffle: the channels ({c}, axis -3 of shape {input.shape}) "
+                         f"must be divisible by upscale_factor² = {r * r}")
+    b = len(lead)
+    y = input.reshape(*lead, c // (r * r), r, r, h, w)
+    return y.permute(*range(b), b, b + 3, b + 1, b + 4, b + 2).reshape(
+        *lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
+    """(*, C, H·r, W·r) to (*, C·r², H, W), ``pixel_shuffle`` undone, as
+    ``torch.nn.functional.pixel_unshuffle``."""
+    r = _factor("pixel_unshuffle", "downscale_factor", downscale_factor)
+    _check_tensors("pixel_unshuffle", input=input)
+    if input.ndim < 3:
+        raise ValueError(f"pixel_unshuffle: expected an input of at least 3 axes (*, C, H, W), "
+                         f"got shape {input.shape}")
+    *lead, c, h, w = input.shape
+    if h % r or w % r:
+        raise ValueError(f"pixel_unshuffle: the height and width ({h}, {w}) of the input of "
+                         f"shape {input.shape} must be divisible by downscale_factor {r}")
+    b = len(lead)
+    y = input.reshape(*lead, c, h // r, r, w // r, r)
+    return y.permute(*range(b), b, b + 2, b + 4, b + 1, b + 3).reshape(
+        *lead, c * r * r, h // r, w // r)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
+    """The channels of (N, C, *) in ``groups`` groups, interleaved (ShuffleNet, Zhang et al.,
+    2018), as ``torch.nn.functional.channel_shuffle``: output channel i·G + g is input
+    channel g·(C/G) + i. A reshape and a transpose."""
+    g = _factor("channel_shuffle", "groups", groups)
+    _check_tensors("channel_shuffle", input=input)
+    if input.ndim < 3:
+        raise ValueError(f"channel_shuffle: expected an input of at least 3 axes (N, C, *), "
+                         f"got shape {input.shape}")
+    n, c, *rest = input.shape
+    if c % g:
+        raise ValueError(f"channel_shuffle: the channels ({c}) must be divisible by groups "
+                         f"({g})")
+    return input.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(input.shape)
 
 
 def _check_batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002

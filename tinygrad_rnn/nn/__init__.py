@@ -1,6 +1,7 @@
-"""Layers: ``Module`` and ``Parameter``, small layers, activations, LayerNorm and BatchNorm,
-convolution and pooling (1-D, 2-D, 3-D), losses, the Transformer's layers, and the recurrent
-cells and layers; ``nn.init`` (weight initialisation) and ``nn.utils``."""
+"""Layers: ``Module``, ``Parameter`` and ``Buffer``, small layers, activations, the
+normalisations, convolution and pooling (1-D, 2-D, 3-D), padding, losses, the adaptive
+softmax, the Transformer's layers, and the recurrent cells and layers; ``nn.init`` (weight
+initialisation) and ``nn.utils``."""
 
 from . import functional, init, utils
 from .activation import (
@@ -21,9 +22,11 @@ from .activation import (
     PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
     Softmin,
     Softplus,
     Softshrink,
@@ -32,6 +35,7 @@ from .activation import (
     Tanhshrink,
     Threshold,
 )
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .attention import MultiheadAttention
 from .conv import (
     AdaptiveAvgPool1d,
@@ -43,6 +47,7 @@ from .conv import (
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
+    ChannelShuffle,
     Conv1d,
     Conv2d,
     Conv3d,
@@ -50,9 +55,17 @@ from .conv import (
     ConvTranspose2d,
     ConvTranspose3d,
     Fold,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
     MaxPool1d,
     MaxPool2d,
     MaxPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
+    PixelShuffle,
+    PixelUnshuffle,
     Unfold,
     Upsample,
     UpsamplingBilinear2d,
@@ -60,20 +73,37 @@ from .conv import (
 )
 from .layers import (
     AlphaDropout,
+    Bilinear,
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
     ConstantPad1d,
     ConstantPad2d,
+    ConstantPad3d,
     CosineSimilarity,
     DataParallel,
     Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
     Embedding,
     EmbeddingBag,
+    FeatureAlphaDropout,
     Flatten,
+    LazyLinear,
     Linear,
     PairwiseDistance,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
     Sequential,
     Unflatten,
     ZeroPad1d,
     ZeroPad2d,
+    ZeroPad3d,
 )
 from .loss import (
     BCELoss,
@@ -88,24 +118,39 @@ from .loss import (
     L1Loss,
     MarginRankingLoss,
     MSELoss,
+    MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
     PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
-from .module import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList
+from .module import (
+    Buffer,
+    Module,
+    ModuleDict,
+    ModuleList,
+    Parameter,
+    ParameterDict,
+    ParameterList,
+    UninitializedParameter,
+)
 from .normalization import (
     BatchNorm1d,
     BatchNorm2d,
+    BatchNorm3d,
     GroupNorm,
     InstanceNorm1d,
     InstanceNorm2d,
+    InstanceNorm3d,
     LayerNorm,
+    LocalResponseNorm,
     RMSNorm,
 )
-from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .transformer import (
     Transformer,
     TransformerDecoder,
@@ -136,4 +181,12 @@ __all__ = [
     "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "MaxPool2d",
     "MaxPool3d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
     "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "Unfold", "Fold",
+    "AdaptiveLogSoftmaxWithLoss", "Bilinear", "LazyLinear", "Dropout1d", "Dropout2d",
+    "Dropout3d", "FeatureAlphaDropout", "RReLU", "Softmax2d", "ReflectionPad1d",
+    "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+    "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad3d",
+    "ZeroPad3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d",
+    "LPPool3d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "BatchNorm3d",
+    "InstanceNorm3d", "LocalResponseNorm", "MultiMarginLoss", "MultiLabelMarginLoss",
+    "TripletMarginWithDistanceLoss", "RNNCellBase", "Buffer", "UninitializedParameter",
 ]

@@ -345,3 +345,35 @@ class PReLU(Module):
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
+
+
+class RReLU(Module):
+    """The randomized leaky relu (``F.rrelu``): in training each element x <= 0 is scaled by
+    its own slope drawn from U(lower, upper); in evaluation by (lower + upper) / 2, exactly
+    ``LeakyReLU((lower + upper) / 2)``."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+                 inplace: bool = False) -> None:
+        super().__init__()
+        if lower > upper:  # now, not at the first batch
+            raise ValueError(f"RReLU: the lower bound ({lower}) must be at most the upper bound "
+                             f"({upper})")
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.rrelu(input, self.lower, self.upper, self.training)
+
+    def extra_repr(self) -> str:
+        return (f"lower={self.lower}, upper={self.upper}"
+                + (", inplace=True" if self.inplace else ""))
+
+
+class Softmax2d(Module):
+    """``F.softmax`` over the channels of (N, C, H, W) or (C, H, W) inputs (axis -3), at
+    each position."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if not isinstance(input, Tensor) or input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, "
+                             f"got {getattr(input, 'shape', type(input).__name__)}")
+        return F.softmax(input, -3)

@@ -1,6 +1,7 @@
 """Convolution and pooling over 1, 2 or 3 spatial axes, as ``torch.nn``'s: Conv1d/2d/3d,
 ConvTranspose1d/2d/3d, MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d,
-AdaptiveMaxPool1d/2d/3d, Unfold and Fold, and Upsample. Inputs are (N, C, *spatial) or
+AdaptiveMaxPool1d/2d/3d, MaxUnpool1d/2d/3d, LPPool1d/2d/3d, Unfold and Fold, Upsample,
+PixelShuffle, PixelUnshuffle and ChannelShuffle. Inputs are (N, C, *spatial) or
 (C, *spatial); the math is in ``functional`` (``conv2d``, ``max_pool2d``, ...)."""
 
 from __future__ import annotations
@@ -506,3 +507,129 @@ class UpsamplingBilinear2d(Upsample):
 
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, "bilinear", align_corners=True)
+
+
+class _MaxUnpoolNd(Module):
+    """``F.max_unpool1d/2d/3d``: ``MaxPool``'s outputs put back at their indices in zeros.
+    ``kernel_size``, ``stride`` (``kernel_size`` unless given) and ``padding`` are kept as
+    d-tuples, as PyTorch keeps them."""
+
+    _d, _unpool = 1, staticmethod(F.max_unpool1d)
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        name, d = type(self).__name__, self._d
+        self.kernel_size = _sizes(name, "kernel_size", kernel_size, d, 1)
+        self.stride = self.kernel_size if stride is None else _sizes(name, "stride", stride, d, 1)
+        self.padding = _sizes(name, "padding", padding, d, 0)
+
+    def forward(self, input: Tensor, indices: Tensor,  # noqa: A002
+                output_size: Any = None) -> Tensor:
+        return self._unpool(input, indices, self.kernel_size, self.stride, self.padding,
+                            output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """``F.max_unpool1d``: (N, C, L) or (C, L) and ``MaxPool1d``'s indices to zeros of the
+    pooled input's length (or ``output_size``) with each element at its index."""
+
+    _d, _unpool = 1, staticmethod(F.max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """``F.max_unpool2d``: ``MaxUnpool1d`` over (H, W)."""
+
+    _d, _unpool = 2, staticmethod(F.max_unpool2d)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """``F.max_unpool3d``: ``MaxUnpool1d`` over (D, H, W)."""
+
+    _d, _unpool = 3, staticmethod(F.max_unpool3d)
+
+
+class _LPPoolNd(Module):
+    """``F.lp_pool1d/2d/3d``: the ``norm_type``-norm of each window (``stride`` defaults to
+    ``kernel_size``). The options are kept as given, as PyTorch keeps them."""
+
+    _d, _pool = 1, staticmethod(F.lp_pool1d)
+
+    def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None,
+                 ceil_mode: bool = False) -> None:
+        super().__init__()
+        F._pool_args(type(self).__name__, self._d, kernel_size, stride, 0)
+        self.norm_type, self.kernel_size, self.stride = norm_type, kernel_size, stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return self._pool(input, self.norm_type, self.kernel_size, self.stride,
+                          self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    """``F.lp_pool1d``: (Σ_window x^p)^(1/p), p = ``norm_type``."""
+
+    _d, _pool = 1, staticmethod(F.lp_pool1d)
+
+
+class LPPool2d(_LPPoolNd):
+    """``F.lp_pool2d``: ``LPPool1d`` over (H, W)."""
+
+    _d, _pool = 2, staticmethod(F.lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    """``F.lp_pool3d``: ``LPPool1d`` over (D, H, W)."""
+
+    _d, _pool = 3, staticmethod(F.lp_pool3d)
+
+
+class PixelShuffle(Module):
+    """``F.pixel_shuffle``: (*, C·r², H, W) to (*, C, H·r, W·r), r = ``upscale_factor``."""
+
+    def __init__(self, upscale_factor: int) -> None:
+        super().__init__()
+        self.upscale_factor = F._factor("PixelShuffle", "upscale_factor", upscale_factor)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """``F.pixel_unshuffle``: (*, C, H·r, W·r) to (*, C·r², H, W), r =
+    ``downscale_factor``."""
+
+    def __init__(self, downscale_factor: int) -> None:
+        super().__init__()
+        self.downscale_factor = F._factor("PixelUnshuffle", "downscale_factor",
+                                          downscale_factor)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """``F.channel_shuffle``: the channels of (N, C, *) in ``groups`` groups, interleaved."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = F._factor("ChannelShuffle", "groups", groups)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

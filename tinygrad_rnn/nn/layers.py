@@ -1,5 +1,5 @@
-"""Small layers: Linear, Embedding, Dropout, Sequential, Flatten and Unflatten, constant
-padding, and the distances CosineSimilarity and PairwiseDistance."""
+"""Small layers: Linear, LazyLinear, Bilinear, Embedding, the dropouts, Sequential, Flatten
+and Unflatten, the padding layers, and the distances CosineSimilarity and PairwiseDistance."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .. import functional as F
 from .. import random as _random
 from ..backend import get_device
 from ..tensor import DTypeLike, Tensor, _set_values, host_array, tensor
-from .module import Module, _ModuleSequence, param_dtype
+from .module import Module, UninitializedParameter, _ModuleSequence, param_dtype
 
 
 def _size(name: str, v: Any) -> int:
@@ -56,6 +56,134 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class LazyLinear(Linear):
+    """A ``Linear`` whose ``in_features`` is read from its first input, as
+    ``torch.nn.LazyLinear``: until then ``in_features`` is 0 and ``weight`` and ``bias`` are
+    ``UninitializedParameter``s (in ``state_dict()`` as they are); the first forward gives
+    them their shapes and ``Linear``'s initialisation, and the module becomes a ``Linear``
+    (its class too). ``load_state_dict`` before then takes their shapes from the state
+    (the values loaded), as PyTorch's; ``has_uninitialized_params()`` says which it is."""
+
+    cls_to_become = Linear
+
+    def __init__(self, out_features: int, bias: bool = True, device: str | None = None,
+                 dtype: DTypeLike = None) -> None:
+        Module.__init__(self)
+        self.in_features = 0
+        self.out_features = _size("out_features", out_features)
+        self._device = get_device(device or "cpu").name
+        self._dtype = param_dtype(dtype, type(self).__name__)
+        self._has_bias = bool(bias)
+        self.weight = UninitializedParameter(device=self._device, dtype=self._dtype)
+        if bias:
+            self.bias = UninitializedParameter(device=self._device, dtype=self._dtype)
+        else:
+            self.register_parameter("bias", None)
+        self._load_hook = self.register_load_state_dict_pre_hook(_lazy_linear_shapes)
+
+    def has_uninitialized_params(self) -> bool:
+        """Whether a parameter still waits for its shape."""
+        return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
+
+    def reset_parameters(self) -> None:
+        """``Linear``'s initialisation, once the shapes are known (else nothing)."""
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input: Tensor) -> None:  # noqa: A002
+        """``in_features`` from ``input``'s last axis, the parameters made and initialised (a
+        no-op once they are); after a ``load_state_dict`` the input must fit the weight."""
+        name = type(self).__name__
+        if not isinstance(input, Tensor) or input.ndim == 0:
+            raise ValueError(f"{name}: the input must be a Tensor with at least one axis (its "
+                             f"features), got {getattr(input, 'shape', type(input).__name__)}")
+        w = self.weight  # checked before the parameters are made (F.linear would after)
+        if input.dtype != w.dtype:
+            raise TypeError(f"{name}: input dtype {input.dtype} does not match the parameters' "
+                            f"dtype {w.dtype}; convert the input with x.to({str(w.dtype)!r}) or "
+                            "the layer with .to(dtype)")
+        if input.device != w.device:
+            raise ValueError(f"{name}: the input is on {input.device!r}, the parameters on "
+                             f"{w.device!r}; move one with .to(device)")
+        if self.has_uninitialized_params():
+            self.in_features = input.shape[-1]
+            self.weight.materialize((self.out_features, self.in_features))
+            if self.bias is not None:
+                self.bias.materialize((self.out_features,))
+            self.reset_parameters()
+        elif self.in_features == 0:  # loaded: the weight says how many
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise ValueError(f"{name}: the input has {input.shape[-1]} "
+                                 f"features (shape {input.shape}), the loaded weight of shape "
+                                 f"{self.weight.shape} expects {self.weight.shape[-1]}")
+            self.in_features = self.weight.shape[-1]
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        self.initialize_parameters(input)
+        self._load_hook.remove()
+        del self._load_hook
+        self.__class__ = self.cls_to_become
+        return self.forward(input)
+
+
+def _lazy_linear_shapes(module: LazyLinear, state: dict[str, Any], prefix: str, *args: Any
+                        ) -> None:
+    """Before ``load_state_dict``: a ``LazyLinear``'s uninitialized parameters take the shapes
+    of the values given for them, (out_features, k) and (out_features,), or the load is
+    refused (``args[-1]`` collects the problems)."""
+    errors, shapes = args[-1], {}
+    for name, want in (("weight", 2), ("bias", 1)):
+        p, key = module._parameters.get(name), prefix + name
+        if not isinstance(p, UninitializedParameter) or key not in state or \
+                isinstance(state[key], UninitializedParameter):
+            continue
+        shape = tuple(np.shape(host_array(state[key])))
+        if len(shape) != want or shape[0] != module.out_features:
+            errors.append(f"{key}: expected shape ({module.out_features}"
+                          f"{', in_features' if want == 2 else ''}) for LazyLinear("
+                          f"out_features={module.out_features}), got {shape}")
+        shapes[name] = shape
+    if not errors:
+        for name, shape in shapes.items():
+            module._parameters[name].materialize(shape)
+
+
+class Bilinear(Module):
+    """y = x1ᵀ W x2 + b (``F.bilinear``), W of shape (out_features, in1_features,
+    in2_features), both initialised U(-1/sqrt(in1), 1/sqrt(in1)), as PyTorch's."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device: str | None = None, dtype: DTypeLike = None
+                 ) -> None:
+        super().__init__()
+        self.in1_features = _size("in1_features", in1_features)
+        self.in2_features = _size("in2_features", in2_features)
+        self.out_features = _size("out_features", out_features)
+        self._device = get_device(device or "cpu").name
+        self._dtype = param_dtype(dtype, type(self).__name__)
+        self._has_bias = bool(bias)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """U(-1/sqrt(in1), 1/sqrt(in1)) for the weight and the bias, in place."""
+        k = 1 / math.sqrt(self.in1_features) if self.in1_features else 0.0
+        rng = _random.generator()
+        self._init_parameter("weight", rng.uniform(
+            -k, k, (self.out_features, self.in1_features, self.in2_features)))
+        params = self._parameters
+        if params["bias"] is not None if "bias" in params else self._has_bias:
+            self._init_parameter("bias", rng.uniform(-k, k, (self.out_features,)))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
 class _Table(Module):
@@ -209,6 +337,38 @@ class AlphaDropout(Dropout):
         return F.alpha_dropout(x, self.p, self.training)
 
 
+class Dropout1d(Dropout):
+    """Channel-wise dropout (``F.dropout1d``): each channel of (N, C, L) or (C, L) inputs is
+    zeroed as a whole with probability ``p`` in training (the rest scaled by 1/(1-p)); the
+    identity in eval mode."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout1d(x, self.p, self.training)
+
+
+class Dropout2d(Dropout):
+    """Channel-wise dropout (``F.dropout2d``) of (N, C, H, W) inputs; a 3-D input is taken
+    as (N, C, L), with PyTorch's warning."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training)
+
+
+class Dropout3d(Dropout):
+    """Channel-wise dropout (``F.dropout3d``) of (N, C, D, H, W) or (C, D, H, W) inputs."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout3d(x, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout):
+    """Alpha dropout of whole channels (``F.feature_alpha_dropout``), for SELU networks; the
+    identity in eval mode."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(x, self.p, self.training)
+
+
 class EmbeddingBag(_Table):
     """Sums, means or maxima of bags of embeddings (``F.embedding_bag``), without making each
     bag's lookups first, as ``torch.nn.EmbeddingBag``: a table of ``num_embeddings`` vectors
@@ -354,6 +514,88 @@ class Unflatten(Module):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
+def _paddings(where_: str, padding: Any, n: int) -> tuple[int, ...]:
+    """An int (the same on every side) or ``2 n`` ints as a ``2 n``-tuple, as PyTorch keeps a
+    padding layer's ``padding``."""
+    pads = (padding,) * (2 * n) if isinstance(padding, (int, np.integer)) else padding
+    if not isinstance(pads, (tuple, list)) or len(pads) != 2 * n or not all(
+            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pads):
+        raise ValueError(f"{where_}: padding must be an int or {2 * n} ints (before, after "
+                         f"per axis, the last axis first), got {padding!r}")
+    return tuple(int(p) for p in pads)
+
+
+class _PadNd(Module):
+    """Pads the last ``n`` axes of an input with ``n + 1`` or ``n + 2`` axes (``F.pad`` in
+    ``mode``): ``padding`` is an int or ``2 n`` ints, (before, after) per axis, the last axis
+    first."""
+
+    n, mode = 1, "reflect"
+
+    def __init__(self, padding: int | Sequence[int]) -> None:
+        super().__init__()
+        self.padding = _paddings(type(self).__name__, padding, self.n)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.pad(input, self.padding, self.mode)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ReflectionPad1d(_PadNd):
+    """Pads the last axis with its mirror image about its edge (``F.pad``, "reflect")."""
+
+
+class ReflectionPad2d(_PadNd):
+    """``ReflectionPad1d`` over the last two axes: (left, right, top, bottom)."""
+
+    n = 2
+
+
+class ReflectionPad3d(_PadNd):
+    """``ReflectionPad1d`` over the last three axes: (left, right, top, bottom, front,
+    back)."""
+
+    n = 3
+
+
+class ReplicationPad1d(_PadNd):
+    """Pads the last axis with copies of its edge element (``F.pad``, "replicate")."""
+
+    mode = "replicate"
+
+
+class ReplicationPad2d(ReplicationPad1d):
+    """``ReplicationPad1d`` over the last two axes."""
+
+    n = 2
+
+
+class ReplicationPad3d(ReplicationPad1d):
+    """``ReplicationPad1d`` over the last three axes."""
+
+    n = 3
+
+
+class CircularPad1d(_PadNd):
+    """Pads the last axis with the input wrapped around (``F.pad``, "circular")."""
+
+    mode = "circular"
+
+
+class CircularPad2d(CircularPad1d):
+    """``CircularPad1d`` over the last two axes."""
+
+    n = 2
+
+
+class CircularPad3d(CircularPad1d):
+    """``CircularPad1d`` over the last three axes."""
+
+    n = 3
+
+
 class _ConstantPadNd(Module):
     """Pads the last ``n`` axes with ``value`` (``F.pad``, mode "constant"). ``padding`` is
     an int (the same on every side) or ``2 n`` ints: (before, after) per axis, the last axis
@@ -363,13 +605,7 @@ class _ConstantPadNd(Module):
 
     def __init__(self, padding: int | Sequence[int], value: float) -> None:
         super().__init__()
-        pads = (padding,) * (2 * self.n) if isinstance(padding, (int, np.integer)) else padding
-        if not isinstance(pads, (tuple, list)) or len(pads) != 2 * self.n or not all(
-                isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pads):
-            raise ValueError(f"{type(self).__name__}: padding must be an int or {2 * self.n} "
-                             f"ints (before, after per axis, the last axis first), got "
-                             f"{padding!r}")
-        self.padding, self.value = tuple(int(p) for p in pads), value
+        self.padding, self.value = _paddings(type(self).__name__, padding, self.n), value
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.pad(input, self.padding, "constant", self.value)
@@ -389,6 +625,13 @@ class ConstantPad2d(_ConstantPadNd):
     n = 2
 
 
+class ConstantPad3d(_ConstantPadNd):
+    """Pads the last three axes with ``value``: ``padding`` is an int or (left, right, top,
+    bottom, front, back), the last axis first."""
+
+    n = 3
+
+
 class ZeroPad1d(ConstantPad1d):
     """Pads the last axis with zeros: ``padding`` is an int or (before, after)."""
 
@@ -402,6 +645,17 @@ class ZeroPad1d(ConstantPad1d):
 class ZeroPad2d(ConstantPad2d):
     """Pads the last two axes with zeros: ``padding`` is an int or (left, right, top,
     bottom)."""
+
+    def __init__(self, padding: int | Sequence[int]) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ZeroPad3d(ConstantPad3d):
+    """Pads the last three axes with zeros: ``padding`` is an int or (left, right, top,
+    bottom, front, back)."""
 
     def __init__(self, padding: int | Sequence[int]) -> None:
         super().__init__(padding, 0.0)

@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import functional as F
 from ..tensor import Tensor
+from .layers import PairwiseDistance
 from .module import Module
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -255,3 +256,52 @@ class MultiLabelSoftMarginLoss(_Loss):
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.multilabel_soft_margin_loss(input, target, self.weight, self.reduction)
+
+
+class MultiMarginLoss(_Loss):
+    """``F.multi_margin_loss``: the multi-class hinge loss, Σ_{i ≠ y} w[y] max(0, margin -
+    x[y] + x[i])^p / C, p 1 or 2; the class weight is a buffer."""
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                 reduction: str = "mean") -> None:
+        if p not in (1, 2) or isinstance(p, bool):  # now, not at the first batch
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p!r}")
+        if weight is not None and (not isinstance(weight, Tensor) or weight.ndim != 1):
+            raise ValueError(f"MultiMarginLoss: weight must be a 1-D Tensor, one per class, got "
+                             f"{getattr(weight, 'shape', type(weight).__name__)}")
+        super().__init__(reduction)
+        self.p, self.margin = p, margin
+        self.register_buffer("weight", weight)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.multi_margin_loss(input, target, self.p, self.margin, self.weight,
+                                   self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """``F.multilabel_margin_loss``: the multi-label hinge loss, target classes listed first
+    in each target row and ended by -1."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.multilabel_margin_loss(input, target, self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """``F.triplet_margin_with_distance_loss``: max(0, margin + d(a, p) - d(a, n)), d the
+    ``distance_function`` (a ``PairwiseDistance()`` child module without one, as PyTorch's,
+    so the repr is PyTorch's)."""
+
+    def __init__(self, *, distance_function: Any = None, margin: float = 1.0,
+                 swap: bool = False, reduction: str = "mean") -> None:
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not margin > 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater "
+                             f"than 0, got {margin!r}")
+        super().__init__(reduction)
+        self.distance_function = distance_function if distance_function is not None else \
+            PairwiseDistance()
+        self.margin, self.swap = margin, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)

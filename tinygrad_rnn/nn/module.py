@@ -44,6 +44,52 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet, as PyTorch's: a lazy module's (``LazyLinear``)
+    before its first forward. It holds no values (an empty array of its dtype, on its
+    device); ``materialize(shape)`` gives it zeros of that shape and makes it a plain
+    ``Parameter``, the same object, so an optimizer made before keeps training it. A state
+    dict holds it as it is."""
+
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device: str | None = None,
+                 dtype: DTypeLike = None) -> None:
+        dev = get_device(device or "cpu")
+        dt = default_dtype() if dtype is None else resolve_dtype(dtype)
+        super().__init__(Tensor._wrap(dev.xp.zeros((0,), dtype=dt), dev), requires_grad)
+
+    def materialize(self, shape: Any, device: str | None = None, dtype: DTypeLike = None
+                    ) -> None:
+        """Zeros of ``shape`` (an int or a tuple), on ``device`` with ``dtype`` (its own
+        unless given); from now on a ``Parameter``."""
+        shape = (int(shape),) if isinstance(shape, (int, np.integer)) else \
+            tuple(int(n) for n in shape)
+        dev = get_device(device) if device is not None else self._dev
+        dt = self.dtype if dtype is None else resolve_dtype(dtype)
+        self._data, self._dev = dev.xp.zeros(shape, dtype=dt), dev
+        self.__class__ = self.cls_to_become
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
+
+
+class Buffer(Tensor):
+    """A tensor that registers itself as a buffer when assigned to a module's attribute, as
+    ``torch.nn.Buffer``: ``module.stats = nn.Buffer(t, persistent=False)`` is
+    ``module.register_buffer("stats", ..., persistent=False)``. It shares ``data``'s values
+    (an empty float tensor without it) and keeps its ``requires_grad``; ``persistent`` says
+    whether ``state_dict()`` holds it."""
+
+    def __init__(self, data: Any = None, *, persistent: bool = True) -> None:
+        t = tensor(np.zeros(0, dtype=default_dtype())) if data is None else \
+            data if isinstance(data, Tensor) else tensor(data)
+        self._data, self._dev, self.grad, self._ctx, self._out = t._data, t._dev, None, None, 0
+        self._base = self._views = None
+        self.requires_grad = t.requires_grad
+        self.persistent = bool(persistent)
+
+
 class LoadResult(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
@@ -124,6 +170,8 @@ class Module:
                 raise TypeError(f"cannot assign {type(value).__name__!r} as child module "
                                 f"{name!r} (nn.Module or None expected)")
             self._modules[name] = None
+        elif isinstance(value, Buffer):
+            self.register_buffer(name, value, value.persistent)
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign {type(value).__name__!r} as buffer {name!r} "
@@ -449,8 +497,8 @@ class Module:
         ``destination``, a dict, is filled and returned. For PyTorch,
         ``{k: torch.from_numpy(v.numpy()) for k, v in sd.items()}``."""
         out = {} if destination is None else destination
-        for name, t in self._state_names(prefix):
-            out[name] = t if keep_vars else t.detach()
+        for name, t in self._state_names(prefix):  # (a lazy module's are kept, as PyTorch's)
+            out[name] = t if keep_vars or isinstance(t, UninitializedParameter) else t.detach()
         return out
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:

@@ -1,5 +1,5 @@
-"""Normalisation layers, as ``torch.nn``'s: LayerNorm, BatchNorm1d/2d, GroupNorm, RMSNorm,
-InstanceNorm1d/2d."""
+"""Normalisation layers, as ``torch.nn``'s: LayerNorm, BatchNorm1d/2d/3d, GroupNorm, RMSNorm,
+InstanceNorm1d/2d/3d, LocalResponseNorm."""
 
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ class LayerNorm(Module):
 
 class _BatchNorm(Module):
     """``F.batch_norm`` over the channels (axis 1), with ``weight`` (ones) and ``bias``
-    (zeros) where ``affine``, and, where ``track_running_stats``, the buffers
+    (zeros, unless ``bias=False``) where ``affine``, and, where ``track_running_stats``, the
+    buffers
     ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked`` (int64),
     all in ``state_dict()`` under PyTorch's names.
 
@@ -71,8 +72,10 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
-                 device: str | None = None, dtype: DTypeLike = None) -> None:
+                 device: str | None = None, dtype: DTypeLike = None, *, bias: bool = True
+                 ) -> None:
         super().__init__()
+        self._has_bias = bool(bias)
         if isinstance(num_features, bool) or not isinstance(num_features, numbers.Integral) \
                 or num_features < 1:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got "
@@ -105,7 +108,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             self._init_parameter("weight", np.ones(self.num_features))
-            self._init_parameter("bias", np.zeros(self.num_features))
+            if self._has_bias:
+                self._init_parameter("bias", np.zeros(self.num_features))
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         name = type(self).__name__
@@ -136,7 +140,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -149,6 +154,12 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) inputs, per channel C."""
 
     dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of (N, C, D, H, W) inputs, per channel C."""
+
+    dims = (5,)
 
 
 class GroupNorm(Module):
@@ -223,9 +234,10 @@ class _InstanceNorm(_BatchNorm):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False,
-                 device: str | None = None, dtype: DTypeLike = None) -> None:
+                 device: str | None = None, dtype: DTypeLike = None, *, bias: bool = True
+                 ) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
-                         dtype)
+                         dtype, bias=bias)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         name = type(self).__name__
@@ -254,3 +266,26 @@ class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation of (N, C, H, W) or (C, H, W) inputs."""
 
     dims = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) inputs."""
+
+    dims = (4, 5)
+
+
+class LocalResponseNorm(Module):
+    """``F.local_response_norm``: each channel divided by (k + alpha / size · the sum of the
+    squares of the ``size`` channels around it)^beta."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+                 ) -> None:
+        super().__init__()
+        self.size = F._factor("LocalResponseNorm", "size", size)  # now, not at the first batch
+        self.alpha, self.beta, self.k = alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

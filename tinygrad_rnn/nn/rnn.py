@@ -113,15 +113,23 @@ def _check_state(layer: Module, h: Any, expected: tuple[int, ...], what: str, re
 # ---- cells --------------------------------------------------------------------------------
 
 
-class _CellBase(Module):
+class RNNCellBase(Module):
+    """What the cells share, as ``torch.nn.RNNCellBase``: ``input_size``, ``hidden_size``,
+    ``bias``, and the parameters ``weight_ih`` (num_chunks·H, I), ``weight_hh`` (num_chunks·H,
+    H) and, with ``bias``, ``bias_ih`` and ``bias_hh`` (num_chunks·H,), ``num_chunks`` the
+    gate blocks (1 for RNNCell, 4 for LSTMCell, 3 for GRUCell); PyTorch's initialisation and
+    repr. It has no ``forward`` of its own."""
+
     mode = "RNN_TANH"
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, device: str | None,
-                 dtype: DTypeLike, impl: str = "fused") -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device: str | None = None, dtype: DTypeLike = None, *,
+                 impl: str = "fused") -> None:
         super().__init__()
         self.impl = _check_impl(impl)
         self.input_size = _positive_int("input_size", input_size)
         self.hidden_size = _positive_int("hidden_size", hidden_size)
+        self._num_chunks = _positive_int("num_chunks", num_chunks)
         self.bias = bool(bias)
         self._device = get_device(device or "cpu").name
         self._dtype = param_dtype(dtype, type(self).__name__)
@@ -129,7 +137,7 @@ class _CellBase(Module):
 
     def reset_parameters(self) -> None:
         """PyTorch's initialisation: every parameter U(-1/sqrt(H), 1/sqrt(H))."""
-        n, h, k = GATES[self.mode] * self.hidden_size, self.hidden_size, 1 / math.sqrt(
+        n, h, k = self._num_chunks * self.hidden_size, self.hidden_size, 1 / math.sqrt(
             self.hidden_size)
         self._init_parameter("weight_ih", _uniform((n, self.input_size), k))
         self._init_parameter("weight_hh", _uniform((n, h), k))
@@ -140,7 +148,9 @@ class _CellBase(Module):
                 setattr(self, name, None)
 
     def extra_repr(self) -> str:
-        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+        s = f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+        nonlinearity = self.__dict__.get("nonlinearity", "tanh")
+        return s if nonlinearity == "tanh" else s + f", nonlinearity={nonlinearity}"
 
     def _prepare(self, x: Tensor, hx: Any, n_states: int) -> tuple[Tensor, list[Tensor], bool]:
         """Batch the input and the states, made zeros where not given; check their shapes."""
@@ -164,7 +174,7 @@ class _CellBase(Module):
         return xb, states, batched
 
 
-class RNNCell(_CellBase):
+class RNNCell(RNNCellBase):
     """One step of an Elman RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu)."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
@@ -173,12 +183,9 @@ class RNNCell(_CellBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         # an RNN step is already one matmul pair and one tanh/relu op: both impls are the same
-        super().__init__(input_size, hidden_size, bias, device, dtype, impl)
+        super().__init__(input_size, hidden_size, bias, GATES[self.mode], device, dtype,
+                         impl=impl)
         self.nonlinearity = nonlinearity
-
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity}"
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         xb, (h,), batched = self._prepare(x, hx, 1)
@@ -187,7 +194,7 @@ class RNNCell(_CellBase):
         return h if batched else h.squeeze(0)
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(RNNCellBase):
     """One LSTM step (gates i, f, g, o): returns (h', c')."""
 
     mode = "LSTM"
@@ -195,7 +202,8 @@ class LSTMCell(_CellBase):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  device: str | None = None, dtype: DTypeLike = None, *,
                  impl: str = "fused") -> None:
-        super().__init__(input_size, hidden_size, bias, device, dtype, impl)
+        super().__init__(input_size, hidden_size, bias, GATES[self.mode], device, dtype,
+                         impl=impl)
 
     def forward(self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None
                 ) -> tuple[Tensor, Tensor]:
@@ -210,7 +218,7 @@ class LSTMCell(_CellBase):
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
-class GRUCell(_CellBase):
+class GRUCell(RNNCellBase):
     """One GRU step (gates r, z, n): returns h'."""
 
     mode = "GRU"
@@ -218,7 +226,8 @@ class GRUCell(_CellBase):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  device: str | None = None, dtype: DTypeLike = None, *,
                  impl: str = "fused") -> None:
-        super().__init__(input_size, hidden_size, bias, device, dtype, impl)
+        super().__init__(input_size, hidden_size, bias, GATES[self.mode], device, dtype,
+                         impl=impl)
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         xb, (h,), batched = self._prepare(x, hx, 1)

@@ -319,3 +319,36 @@ def remove_weight_norm(module: Any, name: str = "weight") -> Any:
         del module.__dict__[name]
     module.register_parameter(name, Parameter(w))
     return module
+
+
+def skip_init(module_cls: Any, *args: Any, **kwargs: Any) -> Any:
+    """``module_cls(*args, **kwargs)`` without its initialisation, as
+    ``torch.nn.utils.skip_init``: its parameters and buffers have their shapes, dtypes and
+    device (``device=``, "cpu" by default) but uninitialised values (``empty``'s), to be
+    set by the caller (``nn.init``, ``load_state_dict``). The module must take a ``device``
+    argument, as PyTorch requires. Here the module is built as usual, but the random
+    generator is left as it was before (its draws are undone), as PyTorch's, which builds
+    on its "meta" device, draws nothing."""
+    import inspect
+
+    from ... import random as _random
+    from ...tensor import _set_values
+    from ..module import Module
+
+    if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
+        raise TypeError(f"skip_init: expected a Module class, got {module_cls!r}")
+    if "device" not in inspect.signature(module_cls).parameters:
+        raise TypeError(f"skip_init: {module_cls.__name__} must take a 'device' argument to "
+                        "skip its initialization")
+    state = _random.get_rng_state()
+    try:
+        module = module_cls(*args, **kwargs)
+    finally:
+        _random.set_rng_state(state)
+    done: set[int] = set()
+    for m in module.modules():
+        for t in [*m._parameters.values(), *m._buffers.values()]:
+            if t is not None and id(t) not in done:
+                done.add(id(t))
+                _set_values(t, t._dev.xp.empty_like(t._data), "skip_init")
+    return module
