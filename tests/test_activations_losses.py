@@ -676,14 +676,16 @@ def test_module_matches_torch_value_and_repr(module, fn, name, kwargs):
 # (module, the same through functional, PyTorch's class name and arguments)
 LOSS_MODULES = [
     (nn.L1Loss(), lambda a, b: F.l1_loss(a, b), "L1Loss", {}),
-    (nn.L1Loss("sum"), lambda a, b: F.l1_loss(a, b, "sum"), "L1Loss", {"reduction": "sum"}),
-    (nn.SmoothL1Loss("none", beta=0.5), lambda a, b: F.smooth_l1_loss(a, b, "none", 0.5),
-     "SmoothL1Loss", {"reduction": "none", "beta": 0.5}),
+    (nn.L1Loss(reduction="sum"), lambda a, b: F.l1_loss(a, b, "sum"), "L1Loss",
+     {"reduction": "sum"}),
+    (nn.SmoothL1Loss(reduction="none", beta=0.5),
+     lambda a, b: F.smooth_l1_loss(a, b, "none", 0.5), "SmoothL1Loss",
+     {"reduction": "none", "beta": 0.5}),
     (nn.HuberLoss(delta=2.0), lambda a, b: F.huber_loss(a, b, delta=2.0), "HuberLoss",
      {"delta": 2.0}),
-    (nn.KLDivLoss("batchmean"), lambda a, b: F.kl_div(a, b.abs(), "batchmean"), "KLDivLoss",
-     {"reduction": "batchmean"}),
-    (nn.KLDivLoss("sum", log_target=True), lambda a, b: F.kl_div(a, b, "sum", True),
+    (nn.KLDivLoss(reduction="batchmean"), lambda a, b: F.kl_div(a, b.abs(), "batchmean"),
+     "KLDivLoss", {"reduction": "batchmean"}),
+    (nn.KLDivLoss(reduction="sum", log_target=True), lambda a, b: F.kl_div(a, b, "sum", True),
      "KLDivLoss", {"reduction": "sum", "log_target": True}),
     (nn.CosineSimilarity(dim=2), lambda a, b: F.cosine_similarity(a, b, 2), "CosineSimilarity",
      {"dim": 2}),
@@ -719,7 +721,7 @@ def test_two_input_module_matches_torch(module, fn, name, kwargs):
 def test_loss_and_layer_reprs_show_their_options():
     assert repr(nn.SmoothL1Loss(beta=2.0)) == "SmoothL1Loss(beta=2.0)"
     assert repr(nn.HuberLoss("sum", 0.5)) == "HuberLoss(reduction='sum', delta=0.5)"
-    assert repr(nn.KLDivLoss("batchmean", log_target=True)) == \
+    assert repr(nn.KLDivLoss(reduction="batchmean", log_target=True)) == \
         "KLDivLoss(reduction='batchmean', log_target=True)"
     assert repr(nn.L1Loss()) == "L1Loss()"
     assert repr(nn.CosineSimilarity()) == "CosineSimilarity(dim=1, eps=1e-08)"
@@ -727,8 +729,9 @@ def test_loss_and_layer_reprs_show_their_options():
 
 
 @pytest.mark.parametrize(("make", "error", "match"), [
-    (lambda: nn.L1Loss("batchmean"), ValueError, "'mean', 'sum' or 'none', got 'batchmean'"),
-    (lambda: nn.KLDivLoss("avg"), ValueError, "'mean', 'batchmean', 'sum' or 'none'"),
+    (lambda: nn.L1Loss(reduction="batchmean"), ValueError,
+     "'mean', 'sum' or 'none', got 'batchmean'"),
+    (lambda: nn.KLDivLoss(reduction="avg"), ValueError, "'mean', 'batchmean', 'sum' or 'none'"),
     (lambda: nn.SmoothL1Loss(beta=-0.5), ValueError, "beta must be >= 0"),
     (lambda: nn.HuberLoss(delta=-1.0), ValueError, "delta must be > 0"),
     (lambda: nn.GELU("fast"), ValueError, "approximate must be"),
@@ -748,7 +751,8 @@ def test_kl_div_loss_module_accepts_batchmean_and_divides_by_the_batch():
     logp = F.log_softmax(tr.tensor(np.random.default_rng(12).standard_normal((4, 3))), 1)
     q = F.softmax(tr.tensor(np.random.default_rng(13).standard_normal((4, 3))), 1)
     total = F.kl_div(logp, q, "sum").item()
-    assert nn.KLDivLoss("batchmean")(logp, q).item() == pytest.approx(total / 4, rel=1e-14)
+    batchmean = nn.KLDivLoss(reduction="batchmean")(logp, q).item()
+    assert batchmean == pytest.approx(total / 4, rel=1e-14)
     assert nn.KLDivLoss()(logp, q).item() == pytest.approx(total / 12, rel=1e-14)
 
 

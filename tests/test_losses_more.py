@@ -146,3 +146,43 @@ def test_poisson_and_gaussian_nll_differentiate_a_broadcast_target_as_torch():
         np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-12)
         for a, b in zip(grads[0][1:], grads[1][1:]):
             np.testing.assert_allclose(a, b, rtol=1e-10, err_msg=name)
+
+
+_LOSS_NAMES = ["MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+               "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "CTCLoss", "GaussianNLLLoss",
+               "PoissonNLLLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
+               "CosineEmbeddingLoss", "TripletMarginLoss", "SoftMarginLoss",
+               "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
+               "TripletMarginWithDistanceLoss"]
+
+
+@pytest.mark.torch
+def test_loss_modules_take_torchs_arguments_in_torchs_positions():
+    """Every loss module's parameters, in order, are PyTorch's (the deprecated size_average
+    and reduce included), so a call by position binds as there: the old-style
+    CrossEntropyLoss(None, False) sums (it used to land on ignore_index=False and ignore
+    class 0); legacy arguments warn and give PyTorch's reduction."""
+    import inspect
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    for name in _LOSS_NAMES:
+        ours = list(inspect.signature(getattr(nn, name).__init__).parameters)
+        theirs = list(inspect.signature(getattr(torch.nn, name).__init__).parameters)
+        assert ours == theirs, name
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    y = np.array([0, 1, 2, 0])
+    for args in [(None, False), (None, None, -100, False), (None, True, 1, True),
+                 (None, None, 2)]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ours = nn.CrossEntropyLoss(*args)(tr.tensor(x), tr.tensor(y)).numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs = torch.nn.CrossEntropyLoss(*args)(torch.tensor(x), torch.tensor(y))
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12)
+        assert bool(caught) == (args[1] is not None or len(args) > 3)
+    with pytest.warns(UserWarning, match="reduction='sum'"):
+        assert nn.MSELoss(False).reduction == "sum"
+    with pytest.raises(TypeError, match="ignore_index must be an int, got bool"):
+        nn.NLLLoss(None, None, True)

@@ -106,3 +106,122 @@ def test_parameter_containers_behave_as_list_and_dict():
     with pytest.raises(KeyError, match="can't contain '.'"):
         pd["x.y"] = tr.zeros(1)
     assert "ParameterDict(" in repr(pd) and "float32 of size (3,)" in repr(pd)
+
+
+class _Two:
+    """A module of two inputs (a scale that may need no gradient) and two outputs, in
+    either framework."""
+
+    @staticmethod
+    def make(lib):
+        class Two(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lib.nn.Linear(3, 2).double()
+
+            def forward(self, x, s, tag="t"):
+                y = self.lin(x) * s
+                return y.tanh(), y.sum()
+
+        return Two()
+
+
+def _hook_trace(lib, m, x, s):
+    """Every hook's view of one forward and backward: names and the gradients' values."""
+    seen = []
+
+    def arr(t):
+        return None if t is None else np.asarray(t.detach().numpy()).round(12).tolist()
+
+    m.register_forward_pre_hook(lambda mod, args, kwargs: seen.append(("pre_kw", sorted(
+        kwargs))), with_kwargs=True)
+    m.register_forward_pre_hook(lambda mod, args: seen.append(("pre_first", len(args))),
+                                prepend=True)
+    m.register_forward_hook(lambda mod, args, kwargs, out: seen.append(("post_kw", sorted(
+        kwargs))), with_kwargs=True)
+    m.register_full_backward_pre_hook(lambda mod, go: seen.append(
+        ("bpre", [arr(g) for g in go])))
+
+    def double_input_grads(mod, gi, go):
+        seen.append(("bfull", [arr(g) for g in gi], [arr(g) for g in go]))
+        return tuple(None if g is None else g * 2 for g in gi)
+
+    m.register_full_backward_hook(double_input_grads)
+    y, total = m(x, s, tag="u")
+    (y.sum() * 3 + total).backward()
+    return seen, arr(x.grad), arr(None if s.grad is None else s.grad)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("s_needs_grad", [True, False])
+def test_full_backward_hooks_and_hook_options_match_torch(s_needs_grad):
+    """register_full_backward_pre_hook / register_full_backward_hook (grad_output per tensor
+    output, grad_input per tensor argument, None for one that needs none, a returned
+    grad_input replacing the gradients that flow on), prepend=, with_kwargs=: the same
+    calls, order and gradients as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x, s = rng.standard_normal((4, 3)), np.array(1.5)
+    traces = []
+    for lib in (tr, torch):
+        if lib is torch:
+            torch.manual_seed(0)
+        m = _Two.make(lib)
+        if lib is tr:
+            ref = m
+        else:
+            m.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ref.state_dict().items()})
+        xt = lib.tensor(x, requires_grad=True)
+        st = lib.tensor(s, requires_grad=s_needs_grad)
+        traces.append(_hook_trace(lib, m, xt, st))
+    assert traces[0] == traces[1]
+
+
+@pytest.mark.torch
+def test_backward_hooks_on_an_lstm_see_its_top_level_outputs():
+    """An LSTM returns (output, (h, c)): as in PyTorch, grad_output holds the output's
+    gradient and None for (h, c), which is not a tensor; and a module of a number argument
+    and non-tensor outputs gets None in those places, zeros for a tensor argument that
+    needs no gradient."""
+    torch = pytest.importorskip("torch")
+    got = []
+    for lib in (tr, torch):
+        lib.manual_seed(0)
+        m = lib.nn.LSTM(2, 3).double()
+        if lib is tr:
+            sd = m.state_dict()
+        else:
+            m.load_state_dict({k: torch.tensor(v.numpy()) for k, v in sd.items()})
+        seen = []
+        m.register_full_backward_hook(lambda mod, gi, go, seen=seen: seen.append(
+            ([None if g is None else g.shape for g in gi],
+             [None if g is None else tuple(g.shape) for g in go])))
+        x = lib.tensor(np.ones((4, 1, 2)), requires_grad=True)
+        out, (h, c) = m(x)
+        (out.sum() + h.sum()).backward()
+        got.append(([tuple(s) if s is not None else None for s in seen[0][0]], seen[0][1],
+                    np.asarray(x.grad.numpy()).round(12).tolist()))
+
+        class Mixed(lib.nn.Module):
+            def forward(self, a, k, b):
+                return a * b * k, 3, (a,)
+
+        mixed, calls = Mixed(), []
+        mixed.register_full_backward_hook(lambda mod, gi, go, calls=calls: calls.append(
+            [None if g is None else g.numpy().tolist() for g in (*gi, *go)]))
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        mixed(a, 2.0, lib.tensor([3.0, 4.0]))[0].sum().backward()
+        got.append(calls)
+    assert got[0] == got[2] and got[1] == got[3]
+
+
+def test_always_call_hooks_run_when_forward_raises():
+    m = nn.Linear(3, 2)
+    seen = []
+    m.register_forward_hook(lambda mod, args, out: seen.append(out), always_call=True)
+    m.register_forward_hook(lambda mod, args, out: seen.append("plain"))
+    with pytest.raises(ValueError, match="features"):
+        m(tr.ones(2, 5))
+    assert seen == [None]
+    with pytest.raises(TypeError, match="a hook must be callable"):
+        m.register_forward_hook(3)

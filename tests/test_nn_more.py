@@ -499,7 +499,7 @@ def test_multi_margin_loss_matches_torch(n, c, p, margin, weighted, reduction, s
     y = rng.integers(0, c, () if n is None else (n,))
     w = rng.uniform(0.5, 2, c) if weighted else None
     _same(torch, lambda x: nn.MultiMarginLoss(p, margin, None if w is None else tr.tensor(w),
-                                              reduction)(x, tr.tensor(y)),
+                                              reduction=reduction)(x, tr.tensor(y)),
           lambda x: torch.nn.MultiMarginLoss(p, margin, None if w is None else torch.tensor(w),
                                              reduction=reduction)(x, torch.tensor(y)), [x])
 
@@ -519,7 +519,7 @@ def test_multilabel_margin_loss_matches_torch(n, c, reduction, seed):
         rows.append(row)
     y = np.array(rows[0] if n is None else rows, dtype=np.int64)
     x = rng.standard_normal(y.shape)
-    _same(torch, lambda x: nn.MultiLabelMarginLoss(reduction)(x, tr.tensor(y)),
+    _same(torch, lambda x: nn.MultiLabelMarginLoss(reduction=reduction)(x, tr.tensor(y)),
           lambda x: torch.nn.MultiLabelMarginLoss(reduction=reduction)(x, torch.tensor(y)), [x])
 
 

@@ -6,11 +6,12 @@ from theirs; nothing here has a backward of its own.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,8 +31,30 @@ def _same_device(where: str, name: str, a: Any, other: str, b: Tensor) -> None:
                          f"{name} with .to({b.device!r})")
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch."""
+def _first_as(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Let a function take its first argument by PyTorch's keyword ``name`` too (``input=``,
+    ``tensor=``), where it is named for what it holds here (``logits``, ``indices``)."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(f)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if name in kwargs:
+                if args:
+                    raise TypeError(f"{f.__name__}() got multiple values for argument "
+                                    f"{name!r}")
+                args = (kwargs.pop(name),)
+            return f(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None  # noqa: A002
+           ) -> Tensor:
+    """y = x Wᵀ + b (x the input), with W of shape (out_features, in_features) as in
+    PyTorch."""
+    x = input
     if x.ndim == 0:
         raise ValueError(f"linear: the input must have at least one axis (its features), "
                          f"got a 0-d tensor; the weight expects {weight.shape[-1]} features")
@@ -102,6 +125,7 @@ def _cast(x: Tensor, dtype: Any) -> Tensor:
     return x if x.dtype == dt else x.to(dtype=dt)
 
 
+@_first_as("input")
 @torch_names
 def softmax(x: Tensor, axis: int = -1, *, dtype: Any = None) -> Tensor:
     """exp(x - m) / Σ exp(x - m) along ``axis``, m the (constant) maximum: stable for any finite
@@ -112,6 +136,7 @@ def softmax(x: Tensor, axis: int = -1, *, dtype: Any = None) -> Tensor:
     return e / e.sum(axis, keepdims=True)
 
 
+@_first_as("input")
 @torch_names
 def log_softmax(x: Tensor, axis: int = -1, *, dtype: Any = None) -> Tensor:
     """s - log Σ exp(s) along ``axis``, with s = x - m (m the constant maximum): never takes the
@@ -158,6 +183,7 @@ def _class_weight(where: str, weight: Tensor | None, x: Tensor) -> Any:
     return weight._data.astype(x.dtype, copy=False)
 
 
+@_first_as("input")
 def nll_loss(
     log_probs: Tensor,
     target: Tensor | Any,
@@ -218,6 +244,7 @@ def _nll(log_probs: Tensor, target: Any, w: Any, ignore_index: int, where_: str
     return loss, den, keep
 
 
+@_first_as("input")
 def cross_entropy(
     logits: Tensor,
     target: Tensor | Any,
@@ -556,6 +583,7 @@ def binary_cross_entropy(
     return _reduce(loss if w is None else loss * w, reduction)
 
 
+@_first_as("input")
 def binary_cross_entropy_with_logits(
     logits: Tensor,
     target: Tensor,
@@ -586,6 +614,7 @@ def binary_cross_entropy_with_logits(
     return _reduce(loss if w is None else loss * w, reduction)
 
 
+@_first_as("input")
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
             ) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (in training;
@@ -770,6 +799,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
     return y_hard - y.detach() + y
 
 
+@_first_as("input")
 def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of ``weight`` picked by integer ``indices`` (any shape); the gradient adds up rows
     picked more than once. The row ``padding_idx``, where given, gets no gradient."""
@@ -939,6 +969,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     return where(Tensor._wrap(dev.to_device(n_in[:, None] > 0), dev), best, 0.0)
 
 
+@_first_as("tensor")
 def one_hot(indices: Tensor | Any, num_classes: int = -1, dtype: Any = np.int64) -> Tensor:
     """A new last axis of length ``num_classes`` with a 1 at each index (int64, as PyTorch)."""
     t = indices if isinstance(indices, Tensor) else Tensor._wrap(np.asarray(indices), "cpu")

@@ -50,8 +50,8 @@ class Linear(Module):
         else:
             self.bias = None
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002 (PyTorch's name)
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -276,10 +276,10 @@ class Embedding(_Table):
         m.weight.requires_grad = not freeze
         return m
 
-    def forward(self, indices: Any) -> Tensor:
+    def forward(self, input: Any) -> Tensor:  # noqa: A002 (PyTorch's name: the indices)
         if self.max_norm is not None:
-            self._renorm(indices)
-        return F.embedding(indices, self.weight, self.padding_idx)
+            self._renorm(input)
+        return F.embedding(input, self.weight, self.padding_idx)
 
     def _renorm(self, indices: Any) -> None:
         """Rows looked up by ``indices`` with a norm above ``max_norm`` scaled down to it, in
@@ -321,8 +321,8 @@ class Dropout(Module):
             raise ValueError(f"dropout probability must be a number in [0, 1], got {p!r}")
         self.p, self.inplace = p, bool(inplace)  # inplace: taken, a new tensor all the same
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training)
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -333,8 +333,8 @@ class AlphaDropout(Dropout):
     with probability ``p`` to SELU's saturation value and rescales, keeping zero mean and
     unit variance; the identity in eval mode."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.alpha_dropout(x, self.p, self.training)
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.alpha_dropout(input, self.p, self.training)
 
 
 class Dropout1d(Dropout):
@@ -342,31 +342,31 @@ class Dropout1d(Dropout):
     zeroed as a whole with probability ``p`` in training (the rest scaled by 1/(1-p)); the
     identity in eval mode."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout1d(x, self.p, self.training)
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout1d(input, self.p, self.training)
 
 
 class Dropout2d(Dropout):
     """Channel-wise dropout (``F.dropout2d``) of (N, C, H, W) inputs; a 3-D input is taken
     as (N, C, L), with PyTorch's warning."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout2d(x, self.p, self.training)
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout2d(input, self.p, self.training)
 
 
 class Dropout3d(Dropout):
     """Channel-wise dropout (``F.dropout3d``) of (N, C, D, H, W) or (C, D, H, W) inputs."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout3d(x, self.p, self.training)
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout3d(input, self.p, self.training)
 
 
 class FeatureAlphaDropout(Dropout):
     """Alpha dropout of whole channels (``F.feature_alpha_dropout``), for SELU networks; the
     identity in eval mode."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.feature_alpha_dropout(x, self.p, self.training)
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.feature_alpha_dropout(input, self.p, self.training)
 
 
 class EmbeddingBag(_Table):
@@ -454,10 +454,10 @@ class Sequential(_ModuleSequence):
         for name, m in named:
             self.add_module(name, m)
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, input: Any) -> Any:  # noqa: A002 (PyTorch's name)
         for m in self:
-            x = m(x)
-        return x
+            input = m(input)  # noqa: A001
+        return input
 
     def _slice(self, idx: slice) -> Sequential:
         return type(self)(OrderedDict(list(self._modules.items())[idx]))

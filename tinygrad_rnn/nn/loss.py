@@ -3,7 +3,10 @@ A class weight is a buffer, as in PyTorch: ``to()`` moves it and ``state_dict()`
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
+
+import numpy as np
 
 from .. import functional as F
 from ..tensor import Tensor
@@ -13,11 +16,39 @@ from .module import Module
 REDUCTIONS = ("mean", "sum", "none")
 
 
+def _index(ignore_index: Any) -> int:
+    """``ignore_index``, an int (a bool is refused: it is what an old-style positional
+    ``size_average=False`` would land on in a signature without that slot)."""
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"ignore_index must be an int, got {type(ignore_index).__name__} "
+                        f"{ignore_index!r}")
+    return int(ignore_index)
+
+
+def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    """``reduction`` from PyTorch's deprecated ``size_average``/``reduce`` where either is
+    given (with PyTorch's warning): reduce=False gives "none", else size_average=False
+    "sum", else "mean"."""
+    if size_average is None and reduce is None:
+        return reduction
+    reduction = "none" if reduce is not None and not reduce else \
+        "sum" if size_average is not None and not size_average else "mean"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
+    return reduction
+
+
 class _Loss(Module):
+    """A loss module: ``reduction`` checked, or made from the deprecated ``size_average`` and
+    ``reduce``, which every loss takes where PyTorch's does (in PyTorch's positions, so a
+    call by position binds as there)."""
+
     reductions = REDUCTIONS  # what ``reduction`` may be (KLDivLoss adds "batchmean")
 
-    def __init__(self, reduction: str = "mean") -> None:
+    def __init__(self, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
         super().__init__()
+        reduction = _legacy_reduction(size_average, reduce, reduction)
         if reduction not in self.reductions:  # now, not at the first batch
             names = [repr(r) for r in self.reductions]
             raise ValueError(f"reduction must be {', '.join(names[:-1])} or {names[-1]}, got "
@@ -39,11 +70,12 @@ class CrossEntropyLoss(_Loss):
     """``F.cross_entropy``: softmax cross-entropy of logits (classes on axis 1), with class
     indices or class probabilities as targets."""
 
-    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
-                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
-        super().__init__(reduction)
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None,
+                 ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
-        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+        self.ignore_index, self.label_smoothing = _index(ignore_index), label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return F.cross_entropy(input, target, self.weight, self.reduction, self.ignore_index,
@@ -53,11 +85,12 @@ class CrossEntropyLoss(_Loss):
 class NLLLoss(_Loss):
     """``F.nll_loss``: -w[y] log_probs[y], for log-probabilities (``F.log_softmax``'s)."""
 
-    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
-                 reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None,
+                 ignore_index: int = -100, reduce: Any = None, reduction: str = "mean"
+                 ) -> None:
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
-        self.ignore_index = ignore_index
+        self.ignore_index = _index(ignore_index)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return F.nll_loss(input, target, self.weight, self.reduction, self.ignore_index)
@@ -66,8 +99,9 @@ class NLLLoss(_Loss):
 class BCELoss(_Loss):
     """``F.binary_cross_entropy``, for probabilities in [0, 1]."""
 
-    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None,
+                 reduce: Any = None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
@@ -77,9 +111,10 @@ class BCELoss(_Loss):
 class BCEWithLogitsLoss(_Loss):
     """``F.binary_cross_entropy_with_logits``: exact and stable on logits."""
 
-    def __init__(self, weight: Tensor | None = None, reduction: str = "mean",
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None,
+                 reduce: Any = None, reduction: str = "mean",
                  pos_weight: Tensor | None = None) -> None:
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
@@ -98,8 +133,9 @@ class L1Loss(_Loss):
 class SmoothL1Loss(_Loss):
     """``F.smooth_l1_loss``: quadratic where |input - target| < beta, linear beyond."""
 
-    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
-        super().__init__(reduction)
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                 beta: float = 1.0) -> None:
+        super().__init__(size_average, reduce, reduction)
         if beta < 0:
             raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {beta}")
         self.beta = beta
@@ -117,7 +153,7 @@ class HuberLoss(_Loss):
     beyond."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         if not delta > 0:
             raise ValueError(f"HuberLoss: delta must be > 0, got {delta}")
         self.delta = delta
@@ -138,8 +174,9 @@ class KLDivLoss(_Loss):
 
     reductions = ("mean", "batchmean", "sum", "none")
 
-    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
-        super().__init__(reduction)
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                 log_target: bool = False) -> None:
+        super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
@@ -156,7 +193,7 @@ class CTCLoss(_Loss):
 
     def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False
                  ) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.blank, self.zero_infinity = blank, zero_infinity
 
     def forward(self, log_probs: Any, targets: Any, input_lengths: Any,
@@ -171,7 +208,7 @@ class GaussianNLLLoss(_Loss):
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6,
                  reduction: str = "mean") -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.full, self.eps = full, eps
 
     def forward(self, input: Tensor, target: Tensor, var: Any) -> Tensor:  # noqa: A002
@@ -181,9 +218,9 @@ class GaussianNLLLoss(_Loss):
 class PoissonNLLLoss(_Loss):
     """``F.poisson_nll_loss``: the Poisson negative log-likelihood of counts."""
 
-    def __init__(self, log_input: bool = True, full: bool = False, eps: float = 1e-8,
-                 reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(self, log_input: bool = True, full: bool = False, size_average: Any = None,
+                 eps: float = 1e-8, reduce: Any = None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
 
     def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
@@ -192,16 +229,18 @@ class PoissonNLLLoss(_Loss):
 
 
 class _MarginLoss(_Loss):
-    def __init__(self, margin: float, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(self, margin: float, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
 
 class MarginRankingLoss(_MarginLoss):
     """``F.margin_ranking_loss``: max(0, -y (x1 - x2) + margin)."""
 
-    def __init__(self, margin: float = 0.0, reduction: str = "mean") -> None:
-        super().__init__(margin, reduction)
+    def __init__(self, margin: float = 0.0, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(margin, size_average, reduce, reduction)
 
     def forward(self, input1: Tensor, input2: Tensor, target: Any) -> Tensor:
         return F.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
@@ -210,8 +249,9 @@ class MarginRankingLoss(_MarginLoss):
 class HingeEmbeddingLoss(_MarginLoss):
     """``F.hinge_embedding_loss``: x for similar pairs (y = 1), max(0, margin - x) else."""
 
-    def __init__(self, margin: float = 1.0, reduction: str = "mean") -> None:
-        super().__init__(margin, reduction)
+    def __init__(self, margin: float = 1.0, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(margin, size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.hinge_embedding_loss(input, target, self.margin, self.reduction)
@@ -220,8 +260,9 @@ class HingeEmbeddingLoss(_MarginLoss):
 class CosineEmbeddingLoss(_MarginLoss):
     """``F.cosine_embedding_loss``: 1 - cos for similar pairs, max(0, cos - margin) else."""
 
-    def __init__(self, margin: float = 0.0, reduction: str = "mean") -> None:
-        super().__init__(margin, reduction)
+    def __init__(self, margin: float = 0.0, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(margin, size_average, reduce, reduction)
 
     def forward(self, input1: Tensor, input2: Tensor, target: Any) -> Tensor:
         return F.cosine_embedding_loss(input1, input2, target, self.margin, self.reduction)
@@ -231,8 +272,9 @@ class TripletMarginLoss(_MarginLoss):
     """``F.triplet_margin_loss``: max(0, d(a, p) - d(a, n) + margin)."""
 
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
-                 swap: bool = False, reduction: str = "mean") -> None:
-        super().__init__(margin, reduction)
+                 swap: bool = False, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(margin, size_average, reduce, reduction)
         self.p, self.eps, self.swap = p, eps, swap
 
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
@@ -250,8 +292,9 @@ class SoftMarginLoss(_Loss):
 class MultiLabelSoftMarginLoss(_Loss):
     """``F.multilabel_soft_margin_loss``: per-label logistic loss, averaged over labels."""
 
-    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None,
+                 reduce: Any = None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
@@ -263,13 +306,14 @@ class MultiMarginLoss(_Loss):
     x[y] + x[i])^p / C, p 1 or 2; the class weight is a buffer."""
 
     def __init__(self, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
-                 reduction: str = "mean") -> None:
+                 size_average: Any = None, reduce: Any = None, reduction: str = "mean"
+                 ) -> None:
         if p not in (1, 2) or isinstance(p, bool):  # now, not at the first batch
             raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p!r}")
         if weight is not None and (not isinstance(weight, Tensor) or weight.ndim != 1):
             raise ValueError(f"MultiMarginLoss: weight must be a 1-D Tensor, one per class, got "
                              f"{getattr(weight, 'shape', type(weight).__name__)}")
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.p, self.margin = p, margin
         self.register_buffer("weight", weight)
 
@@ -296,7 +340,7 @@ class TripletMarginWithDistanceLoss(_Loss):
         if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not margin > 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater "
                              f"than 0, got {margin!r}")
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.distance_function = distance_function if distance_function is not None else \
             PairwiseDistance()
         self.margin, self.swap = margin, swap

@@ -7,14 +7,17 @@ into PyTorch with ``{k: torch.from_numpy(v.numpy()) for k, v in ...}``); the con
 from __future__ import annotations
 
 import operator
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from ..autograd import is_grad_enabled
 from ..backend import get_device
 from ..tensor import (
     DTypeLike,
+    Function,
     RemovableHandle,
     Tensor,
     _check_requires_grad,
@@ -194,41 +197,97 @@ class Module:
             object.__delattr__(self, name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        d = self.__dict__
-        if "_forward_hooks" not in d:  # the common case: no hooks were ever registered
+        if "_forward_hooks" not in self.__dict__:  # the common case: no hooks ever registered
             return self.forward(*args, **kwargs)
-        for hook in list(d["_forward_pre_hooks"]):
-            new = hook(self, args)
-            if new is not None:
-                args = new if isinstance(new, tuple) else (new,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(d["_forward_hooks"]):
-            new = hook(self, args, out)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``forward`` with the hooks, in PyTorch's order: forward pre-hooks, the inputs
+        marked for the backward hooks, forward, forward hooks, the outputs marked."""
+        d = self.__dict__
+        for h in list(d["_forward_pre_hooks"]):
+            if h.with_kwargs:
+                new = h.fn(self, args, kwargs)
+                if new is not None:
+                    if not (isinstance(new, tuple) and len(new) == 2):
+                        raise RuntimeError("a forward pre-hook with with_kwargs=True must "
+                                           "return None or (args, kwargs), got "
+                                           f"{type(new).__name__}")
+                    args, kwargs = new
+            else:
+                new = h.fn(self, args)
+                if new is not None:
+                    args = new if isinstance(new, tuple) else (new,)
+        point = _BackwardHooks(self) if (d["_backward_hooks"] or d["_backward_pre_hooks"]) \
+            and is_grad_enabled() else None
+        if point is not None:
+            args = point.mark_inputs(args)
+        try:
+            out = self.forward(*args, **kwargs)
+        except BaseException:
+            for h in list(d["_forward_hooks"]):  # always_call: even when forward raised
+                if h.always_call:
+                    (h.fn(self, args, kwargs, None) if h.with_kwargs else h.fn(self, args, None))
+            raise
+        for h in list(d["_forward_hooks"]):
+            new = h.fn(self, args, kwargs, out) if h.with_kwargs else h.fn(self, args, out)
             if new is not None:
                 out = new
-        return out
+        return point.mark_outputs(out) if point is not None else out
 
-    def _hook_lists(self) -> tuple[list[Any], list[Any]]:
+    def _hook_lists(self) -> dict[str, list[Any]]:
         d = self.__dict__
         if "_forward_hooks" not in d:
-            object.__setattr__(self, "_forward_pre_hooks", [])
-            object.__setattr__(self, "_forward_hooks", [])
-        return d["_forward_pre_hooks"], d["_forward_hooks"]
+            for name in ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks",
+                         "_backward_hooks"):
+                object.__setattr__(self, name, [])
+        return d
 
-    def register_forward_pre_hook(self, hook: Any) -> RemovableHandle:
+    def _add_hook(self, kind: str, hook: Any, prepend: bool, **flags: bool) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+        hooks = self._hook_lists()[kind]
+        entry = _Hook(hook, **flags)
+        hooks.insert(0, entry) if prepend else hooks.append(entry)
+        return RemovableHandle(hooks, entry)
+
+    def register_forward_pre_hook(self, hook: Any, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
         """Call ``hook(module, args)`` before each ``forward``; a result other than None
-        replaces the positional arguments (a tuple, or one value). Returns a handle whose
-        ``remove()`` takes the hook off, as PyTorch's."""
-        hooks = self._hook_lists()[0]
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+        replaces the positional arguments (a tuple, or one value). With ``with_kwargs``,
+        ``hook(module, args, kwargs)``, which may return (args, kwargs). ``prepend`` runs it
+        before the hooks already there. Returns a handle whose ``remove()`` takes the hook
+        off, as PyTorch's."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend, with_kwargs=with_kwargs)
 
-    def register_forward_hook(self, hook: Any) -> RemovableHandle:
+    def register_forward_hook(self, hook: Any, *, prepend: bool = False,
+                              with_kwargs: bool = False, always_call: bool = False
+                              ) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after each ``forward`` (to record activations,
-        say); a result other than None replaces the output. Returns a removable handle."""
-        hooks = self._hook_lists()[1]
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+        say); a result other than None replaces the output. With ``with_kwargs``,
+        ``hook(module, args, kwargs, output)``; with ``always_call``, also when ``forward``
+        raises (output None). Returns a removable handle."""
+        return self._add_hook("_forward_hooks", hook, prepend, with_kwargs=with_kwargs,
+                              always_call=always_call)
+
+    def register_full_backward_pre_hook(self, hook: Any, prepend: bool = False
+                                        ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients of this call's outputs are
+        known, before those of its inputs: a tuple with one entry per output (the top-level
+        ones: None for one that is not a tensor, such as an LSTM's (h, c), or that no
+        gradient reached). A result other than None replaces ``grad_output``. (Watch backprop
+        pass through a layer, as PyTorch's.)"""
+        return self._add_hook("_backward_pre_hooks", hook, prepend)
+
+    def register_full_backward_hook(self, hook: Any, prepend: bool = False
+                                    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of this call's
+        inputs are known: ``grad_input`` has one entry per positional argument (None for one
+        that is not a tensor; zeros for a tensor that needs no gradient, None for all of them
+        where none does), ``grad_output`` as the pre-hook's. A result
+        other than None replaces ``grad_input``, as PyTorch's. The inputs and outputs pass
+        through an identity op each call (a copy) while such a hook is registered."""
+        return self._add_hook("_backward_hooks", hook, prepend)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -891,3 +950,113 @@ class ParameterDict(Module):
     def extra_repr(self) -> str:
         return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {p.shape}]"
                          for k, p in self._parameters.items() if p is not None)
+
+
+class _Hook:
+    """A registered module hook and how to call it."""
+
+    __slots__ = ("fn", "with_kwargs", "always_call")
+
+    def __init__(self, fn: Any, with_kwargs: bool = False, always_call: bool = False) -> None:
+        self.fn, self.with_kwargs, self.always_call = fn, bool(with_kwargs), bool(always_call)
+
+
+class _HookPoint(Function):
+    """The identity on some tensors (copies), whose backward hands their gradients to
+    ``report`` (which may replace them): where a module's backward hooks listen."""
+
+    def forward(self, *arrays: Any, report: Any) -> tuple[Any, ...]:
+        self.report = report
+        return tuple(a.copy() for a in arrays)
+
+    def backward(self, *gys: Any) -> tuple[Any, ...]:
+        return tuple(self.report(gys, self.xp))
+
+
+class _BackwardHooks:
+    """One call's backward hooks: its tensor inputs and outputs pass through ``_HookPoint``s,
+    the outputs' backward runs the pre-hooks and keeps grad_output, the inputs' backward
+    runs the full hooks with both (or the outputs' does, when no input needs a gradient)."""
+
+    def __init__(self, module: Module) -> None:
+        self.module, self.grad_output, self.n_inputs = module, None, 0
+        self.waits_for_inputs = False
+
+    @staticmethod
+    def _as_tensors(gs: Any, xp: Any, dev: Any) -> tuple[Any, ...]:
+        return tuple(g if g is None or isinstance(g, Tensor) else Tensor._wrap(g, dev)
+                     for g in gs)
+
+    def mark_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        where = [k for k, a in enumerate(args) if isinstance(a, Tensor)]
+        self.n_inputs = len(args)  # one entry per argument (None for one not a tensor)
+        needs = [k for k in where if args[k].requires_grad]
+        if not needs:
+            return args
+        self.waits_for_inputs = True
+        self.input_slots = needs
+        # a tensor argument that needs no gradient gets zeros in grad_input, as PyTorch's
+        self.no_grad_inputs = [(k, args[k]) for k in where if k not in needs]
+        self.dev = args[needs[0]]._dev
+        marked = _HookPoint.apply(*(args[k] for k in needs), report=self._inputs_done)
+        new = list(args)
+        for k, t in zip(needs, marked):
+            new[k] = t
+        return tuple(new)
+
+    def mark_outputs(self, out: Any) -> Any:
+        outs = out if isinstance(out, tuple) else (out,)
+        where = [k for k, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
+        self.n_outputs = len(outs)  # one entry per output (None for one not a tensor)
+        self.output_slots = where
+        if not where:
+            return out
+        self.dev = outs[where[0]]._dev
+        marked = _HookPoint.apply(*(outs[k] for k in where), report=self._outputs_done)
+        new = list(outs)
+        for k, t in zip(where, marked):
+            new[k] = t
+        return tuple(new) if isinstance(out, tuple) else new[0]
+
+    def _outputs_done(self, gys: tuple[Any, ...], xp: Any) -> tuple[Any, ...]:
+        grad_output: list[Any] = [None] * self.n_outputs
+        for slot, g in zip(self.output_slots, self._as_tensors(gys, xp, self.dev)):
+            grad_output[slot] = g
+        d = self.module.__dict__
+        for h in list(d["_backward_pre_hooks"]):
+            new = h.fn(self.module, tuple(grad_output))
+            if new is not None:
+                grad_output = list(new if isinstance(new, tuple) else (new,))
+        self.grad_output = tuple(grad_output)
+        if not self.waits_for_inputs and d["_backward_hooks"]:  # no input needs a gradient:
+            warnings.warn("Full backward hook is firing when gradients are computed with "  # now
+                          "respect to module outputs since no inputs require gradients",
+                          UserWarning, stacklevel=2)
+            for h in list(d["_backward_hooks"]):
+                h.fn(self.module, (None,) * self.n_inputs, self.grad_output)
+        return tuple(_array_of(grad_output[slot], g)
+                     for slot, g in zip(self.output_slots, gys))
+
+    def _inputs_done(self, gys: tuple[Any, ...], xp: Any) -> tuple[Any, ...]:
+        grad_input: list[Any] = [None] * self.n_inputs
+        for slot, g in zip(self.input_slots, self._as_tensors(gys, xp, self.dev)):
+            grad_input[slot] = g
+        for slot, t in self.no_grad_inputs:
+            grad_input[slot] = Tensor._wrap(t._dev.xp.zeros(t.shape, dtype=t.dtype), t._dev)
+        for h in list(self.module.__dict__["_backward_hooks"]):
+            new = h.fn(self.module, tuple(grad_input), self.grad_output)
+            if new is not None:
+                new = new if isinstance(new, tuple) else (new,)
+                if len(new) != self.n_inputs:
+                    raise RuntimeError(f"a backward hook returned {len(new)} gradients for "
+                                       f"{self.n_inputs} inputs")
+                grad_input = list(new)
+        return tuple(_array_of(grad_input[slot], g) for slot, g in zip(self.input_slots, gys))
+
+
+def _array_of(g: Any, like: Any) -> Any:
+    """A hook's gradient (a Tensor or None) as the engine passes it on: ``like``'s kind
+    (an array, or a Tensor under create_graph)."""
+    if g is None or isinstance(like, Tensor) or like is None:
+        return g
+    return g._data if isinstance(g, Tensor) else g

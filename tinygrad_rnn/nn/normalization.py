@@ -219,8 +219,8 @@ class RMSNorm(Module):
         if self.elementwise_affine:
             self._init_parameter("weight", np.ones(self.normalized_shape))
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+    def forward(self, x: Tensor) -> Tensor:  # (PyTorch's name here)
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "

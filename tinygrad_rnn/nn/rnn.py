@@ -187,8 +187,8 @@ class RNNCell(RNNCellBase):
                          impl=impl)
         self.nonlinearity = nonlinearity
 
-    def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
-        xb, (h,), batched = self._prepare(x, hx, 1)
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        xb, (h,), batched = self._prepare(input, hx, 1)
         h = F.rnn_cell(xb, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
                        self.nonlinearity)
         return h if batched else h.squeeze(0)
@@ -205,9 +205,9 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, GATES[self.mode], device, dtype,
                          impl=impl)
 
-    def forward(self, x: Tensor, hx: tuple[Tensor, Tensor] | None = None
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None  # noqa: A002
                 ) -> tuple[Tensor, Tensor]:
-        xb, (h, c), batched = self._prepare(x, hx, 2)
+        xb, (h, c), batched = self._prepare(input, hx, 2)
         if self.impl == "fused":
             gates = (F.linear(xb, self.weight_ih, self.bias_ih)
                      + F.linear(h, self.weight_hh, self.bias_hh))
@@ -229,8 +229,8 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, GATES[self.mode], device, dtype,
                          impl=impl)
 
-    def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
-        xb, (h,), batched = self._prepare(x, hx, 1)
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        xb, (h,), batched = self._prepare(input, hx, 1)
         if self.impl == "fused":
             gi = F.linear(xb, self.weight_ih, self.bias_ih)
             gh = F.linear(h, self.weight_hh, self.bias_hh)

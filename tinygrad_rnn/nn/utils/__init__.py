@@ -287,7 +287,8 @@ def weight_norm(module: Any, name: str = "weight", dim: int | None = 0) -> Any:
     w = module._parameters.get(name) if hasattr(module, "_parameters") else None
     if w is None:
         raise ValueError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
-    if any(isinstance(h, WeightNorm) and h.name == name for h in module._hook_lists()[0]):
+    if any(isinstance(h.fn, WeightNorm) and h.fn.name == name
+           for h in module._hook_lists()["_forward_pre_hooks"]):
         raise RuntimeError(f"weight_norm: {name!r} is already weight-normalised")
     if dim is not None and not -w.ndim <= dim < w.ndim:
         raise ValueError(f"weight_norm: dim {dim} is out of range for {name!r} of shape "
@@ -307,12 +308,12 @@ def remove_weight_norm(module: Any, name: str = "weight") -> Any:
     """Undo ``weight_norm``: ``name`` is again one parameter, of the current g · v / ‖v‖."""
     from ..module import Parameter
 
-    hooks = module._hook_lists()[0]
-    found = [h for h in hooks if isinstance(h, WeightNorm) and h.name == name]
+    hooks = module._hook_lists()["_forward_pre_hooks"]
+    found = [h for h in hooks if isinstance(h.fn, WeightNorm) and h.fn.name == name]
     if not found:
         raise ValueError(f"remove_weight_norm: weight_norm of {name!r} not found in "
                          f"{type(module).__name__}")
-    w = found[0].compute_weight(module).detach()
+    w = found[0].fn.compute_weight(module).detach()
     hooks.remove(found[0])
     del module._parameters[name + "_g"], module._parameters[name + "_v"]
     if name in module.__dict__:
