@@ -18,7 +18,8 @@ import numpy as np
 
 from . import random as _random
 from .ops.elementwise import where
-from .ops.movement import GetItem, IndexScatter, Transpose, cat, stack, unbind
+from .ops.movement import GetItem, IndexScatter, Transpose, cat, stack
+from .ops.windows import Col2Im, Im2Col
 from .tensor import Tensor, torch_names
 
 Reduction = str  # "mean", "sum" or "none"
@@ -2280,35 +2281,18 @@ def _taps(x: Tensor, k: tuple[int, ...], stride: tuple[int, ...], dilation: tupl
           n_out: tuple[int, ...]) -> Tensor:
     """(N, C, K, *n_out), K = k1·k2·...: tap j = (j1, j2, ...) (row-major) of window
     l = (l1, l2, ...) is x[:, :, l1·s1 + j1·d1, l2·s2 + j2·d2, ...] (x is (N, C, *spatial),
-    long enough). One strided slice per tap, stacked: the gradient of an element is the sum
-    over the windows that hold it."""
-    spans = [s * (n - 1) + 1 for s, n in zip(stride, n_out)]
-
-    def tap(js: tuple[int, ...]) -> Tensor:
-        return x[(slice(None), slice(None), *(slice(j * dl, j * dl + span, s) for j, dl, span, s
-                                              in zip(js, dilation, spans, stride)))]
-
-    return stack([tap(js) for js in np.ndindex(*k)], 2)
+    long enough): ``Im2Col``, one strided copy per tap into one buffer; the gradient of an
+    element is the sum over the windows that hold it."""
+    return Im2Col.apply(x, k=tuple(k), stride=tuple(stride), dilation=tuple(dilation),
+                        n_out=tuple(n_out))
 
 
 def _untaps(cols: Tensor, size: tuple[int, ...], k: tuple[int, ...], stride: tuple[int, ...],
             dilation: tuple[int, ...]) -> Tensor:
     """``_taps``'s transpose (col2im): (N, C, *size) from cols (N, C, K, *n), each tap added
-    back where ``_taps`` took it, ``y[:, :, l·s + j·d] += cols[:, :, j, l]``. One
-    ``IndexScatter`` (zeros with the tap at a strided slice) per tap, summed."""
-    n = cols.shape[3:]
-    shape = (*cols.shape[:2], *size)
-
-    def place(js: tuple[int, ...], part: Tensor) -> Tensor:
-        index = (slice(None), slice(None), *(slice(j * dl, j * dl + s * (m - 1) + 1, s)
-                                              for j, dl, s, m in zip(js, dilation, stride, n)))
-        return IndexScatter.apply(part, index=index, shape=shape)
-
-    parts = list(zip(np.ndindex(*k), unbind(cols, 2)))  # views of cols
-    out = place(*parts[0])
-    for js, part in parts[1:]:  # added as made: one placed tap alive at a time
-        out = out + place(js, part)
-    return out
+    back where ``_taps`` took it, ``y[:, :, l·s + j·d] += cols[:, :, j, l]`` (``Col2Im``)."""
+    return Col2Im.apply(cols, size=tuple(size), k=tuple(k), stride=tuple(stride),
+                        dilation=tuple(dilation))
 
 
 def _window_count(where_: str, length: int, k: int, stride: int, dilation: int, ceil: bool,
