@@ -277,6 +277,10 @@ class _Replayed(Function):
 
         ins = [self.graph_input(a, parents) for a in self.inputs]
         with enable_grad():
+            # each input through a node of its own: the derivative in it is then the direct
+            # one (a partial), not also through another input made from it (a cell's gh from
+            # its h_prev), which the engine adds along that other path itself
+            ins = [t * 1 if isinstance(t, Tensor) and t.requires_grad else t for t in ins]
             outs = self.replay(*ins)
         outs = outs if isinstance(outs, tuple) else (outs,)
         gys = gy if self.n_out > 1 else (gy,)
