@@ -225,3 +225,24 @@ def test_always_call_hooks_run_when_forward_raises():
     assert seen == [None]
     with pytest.raises(TypeError, match="a hook must be callable"):
         m.register_forward_hook(3)
+
+
+@pytest.mark.torch
+def test_a_full_backward_hook_fires_once_through_a_double_backward():
+    """The second-order pass comes back through the forward's inputs; as PyTorch's, the
+    hook (and its replacement of grad_input) acts once, in the first backward."""
+    torch = pytest.importorskip("torch")
+    got = []
+    for lib in (tr, torch):
+        class Cube(lib.nn.Module):
+            def forward(self, x):
+                return x ** 3
+
+        m, calls = Cube(), []
+        m.register_full_backward_hook(lambda mod, gi, go, calls=calls: (
+            calls.append("full"), (gi[0] * 2,))[1])
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        (g,) = lib.autograd.grad(m(x).sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad((g ** 2).sum(), x)
+        got.append((calls, g.detach().numpy().tolist(), gg.numpy().tolist()))
+    assert got[0] == got[1]

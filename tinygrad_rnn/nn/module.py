@@ -1038,6 +1038,8 @@ class _BackwardHooks:
                      for slot, g in zip(self.output_slots, gys))
 
     def _inputs_done(self, gys: tuple[Any, ...], xp: Any) -> tuple[Any, ...]:
+        if self.grad_output is None:  # fired already (a double backward comes back through
+            return gys                # the forward's inputs): as PyTorch's, not again
         grad_input: list[Any] = [None] * self.n_inputs
         for slot, g in zip(self.input_slots, self._as_tensors(gys, xp, self.dev)):
             grad_input[slot] = g
@@ -1051,6 +1053,7 @@ class _BackwardHooks:
                     raise RuntimeError(f"a backward hook returned {len(new)} gradients for "
                                        f"{self.n_inputs} inputs")
                 grad_input = list(new)
+        self.grad_output = None
         return tuple(_array_of(grad_input[slot], g) for slot, g in zip(self.input_slots, gys))
 
 
