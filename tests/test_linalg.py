@@ -189,7 +189,9 @@ def test_pinv_and_lstsq_match_torch(shape):
     rank2 = rng.standard_normal((4, 3))
     rank2[:, 2] = rank2[:, 0]
     with pytest.raises(ValueError, match=r"needs B of shape \(\.\.\., 4, k\)"):
-        LA.lstsq(tr.tensor(rank2), tr.tensor(np.ones(4)))
+        LA.lstsq(tr.tensor(rank2), tr.tensor(np.ones((3, 2))))
+    with pytest.raises(ValueError, match=r"needs a vector B of length 4, got shape \(3,\)"):
+        LA.lstsq(tr.tensor(rank2), tr.tensor(np.ones(3)))
 
 
 def _low_rank(rng, shape, rank):
@@ -700,5 +702,31 @@ def test_tensorinv_tensorsolve_vander_match_torch():
     _against_torch(lambda t: LA.vander(t, N=6), lambda t: torch.linalg.vander(t, N=6), x)
     with pytest.raises(ValueError, match=r"prod\(2, 3\) = 6 differs from prod\(5,\) = 5"):
         LA.tensorinv(tr.tensor(np.ones((2, 3, 5))), 2)
-    with pytest.raises(ValueError, match="N must be a positive int"):
-        LA.vander(tr.tensor(x), N=0)
+    with pytest.raises(ValueError, match="N must be an int greater than 1"):
+        LA.vander(tr.tensor(x), N=1)
+
+
+@pytest.mark.torch
+def test_lu_of_singular_matrices_and_lstsq_of_a_vector_match_torch():
+    """A zero pivot scales nothing (no 0/0: the same L, U and info as PyTorch's), lu_factor
+    refuses a singular matrix with PyTorch's error, lstsq takes a vector right-hand side."""
+    torch = pytest.importorskip("torch")
+    for a in (np.zeros((3, 3)), np.array([[0.0, 1], [0, 1]]), np.array([[0.0, 0], [1, 1],
+                                                                         [2, 2]])):
+        ours, theirs = LA.lu(tr.tensor(a)), torch.linalg.lu(torch.tensor(a))
+        for x, y in zip(ours, theirs):
+            np.testing.assert_array_equal(x.numpy(), y.numpy())
+        r, t = LA.lu_factor_ex(tr.tensor(a)), torch.linalg.lu_factor_ex(torch.tensor(a))
+        np.testing.assert_array_equal(r.LU.numpy(), t.LU.numpy())
+        assert r.info.item() == t.info.item() > 0
+    with pytest.raises(LA.LinAlgError, match=r"\(Batch element 0\): U\[1,1\] is zero"):
+        LA.lu_factor(tr.tensor(np.zeros((2, 2, 2))))
+    rng = np.random.default_rng(30)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal(5)
+    for driver in ("gelsy", "gelsd"):
+        r = LA.lstsq(tr.tensor(a), tr.tensor(b), driver=driver)
+        t = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
+        for field in ("solution", "residuals"):
+            x, y = getattr(r, field).numpy(), getattr(t, field).numpy()
+            assert x.shape == y.shape
+            np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)

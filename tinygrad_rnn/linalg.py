@@ -319,7 +319,13 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
     of B, for all but "gelsy" (the default) where m > n and every A has full rank. Empty
     tensors where not given. (Where PyTorch's "gels" assumes full rank and gives a meaningless
     X otherwise, this gives the least-norm one.)"""
-    A = _matrices("lstsq", A, square=False)
+    A = _matrices("lstsq", A, square=False)  # B a vector (or a batch of them): a column
+    if isinstance(B, Tensor) and B.ndim >= 1 and _is_vector_rhs(A, B):  # PyTorch's rule
+        if B.shape[-1] != A.shape[-2]:
+            raise ValueError(f"linalg.lstsq: A of shape {A.shape} needs a vector B of "
+                             f"length {A.shape[-2]}, got shape {B.shape}")
+        r = lstsq(A, B.unsqueeze(-1), rcond, driver=driver)
+        return LstsqResult(r.solution.squeeze(-1), r.residuals, r.rank, r.singular_values)
     if not isinstance(B, Tensor) or B.ndim < 2 or B.shape[-2] != A.shape[-2]:
         raise ValueError(f"linalg.lstsq: A of shape {A.shape} needs B of shape "
                          f"(..., {A.shape[-2]}, k), got {getattr(B, 'shape', type(B).__name__)}")
@@ -615,9 +621,15 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False
 
 
 def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
-    """(LU, pivots), as ``torch.linalg.lu_factor`` (``lu_factor_ex``'s first two); a singular
-    A factors too, as there (``lu_solve`` with it gives inf or NaN)."""
-    LU_, pivots, _ = lu_factor_ex(A, pivot=pivot)
+    """(LU, pivots), as ``torch.linalg.lu_factor`` (``lu_factor_ex``'s first two). A
+    singular A (a zero on U's diagonal, which ``lu_solve`` would divide by) is refused with
+    PyTorch's error; ``lu_factor_ex`` or ``lu`` factor it."""
+    LU_, pivots, info = lu_factor_ex(A, pivot=pivot)
+    if bool((info._data != 0).any()):
+        _raise_failed("lu_factor", info._data, "U[{j},{j}] is zero and using it on lu_solve "
+                      "would result in a division by zero. If you still want to perform the "
+                      "factorization, consider calling linalg.lu(A, pivot) or "
+                      "linalg.lu_factor_ex(A, pivot)")
     return LUFactorResult(LU_, pivots)
 
 
@@ -686,10 +698,18 @@ def _raise_failed(name: str, info: Any, why: str) -> None:
 
 
 def _square_info(A: Tensor) -> Any:
-    """getrf's info for each matrix of A (0 where it is invertible), from an LU on the arrays
-    (no graph)."""
-    _, _, U = lu_arrays(A._dev.xp, A._data)
-    return _lu_info(U, A._dev.xp)
+    """getrf's info for each matrix of A (0 where it is invertible), no graph: the array
+    library's determinant (LAPACK's LU) finds the singular matrices, and only those go
+    through ``lu_arrays`` (a Python loop over the columns) for the index of the zero
+    pivot."""
+    xp = A._dev.xp
+    sign, _ = xp.linalg.slogdet(A._data)
+    singular = sign == 0
+    info = xp.zeros(A.shape[:-2], dtype=np.int32)
+    if bool(singular.any()):
+        _, _, U = lu_arrays(xp, A._data[singular])
+        info[singular] = _lu_info(U, xp)
+    return info
 
 
 def _where_ok(info: Any, good: Tensor, like: Tensor, core: int = 2) -> Tensor:
@@ -753,10 +773,12 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False
     if upper:
         flat = flat.swapaxes(-1, -2)
     info = np.zeros(flat.shape[0], dtype=np.int32)
-    for b in range(flat.shape[0]):
-        m = flat[b]
-        if not _is_pd(m, xp):  # the first leading minor that is not
-            info[b] = next(k for k in range(1, m.shape[-1] + 1) if not _is_pd(m[:k, :k], xp))
+    if not _is_pd(flat, xp):  # one of them is not (else one call did all): which, and where
+        for b in range(flat.shape[0]):
+            m = flat[b]
+            if not _is_pd(m, xp):  # the first leading minor that is not
+                info[b] = next(k for k in range(1, m.shape[-1] + 1)
+                               if not _is_pd(m[:k, :k], xp))
     info = xp.asarray(info.reshape(A.shape[:-2]))
     if check_errors and bool((info != 0).any()):
         _raise_failed("cholesky_ex", info, "The factorization could not be completed because "
@@ -772,7 +794,8 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False
 
 
 def _is_pd(m: Any, xp: Any = np) -> bool:
-    """Whether the Cholesky factorisation of m (its lower triangle) succeeds."""
+    """Whether the Cholesky factorisation of m (its lower triangle; of every matrix of a
+    batch) succeeds."""
     try:
         c = xp.linalg.cholesky(m)
     except np.linalg.LinAlgError:
@@ -855,9 +878,8 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803 (PyTorch
         raise ValueError("linalg.vander: x must be a tensor of at least one axis, got "
                          f"{getattr(x, 'shape', type(x).__name__)}")
     N = x.shape[-1] if N is None else N
-    if not isinstance(N, int) or N < 1:
-        raise ValueError(f"linalg.vander: N must be a positive int, got {N!r}")
+    if not isinstance(N, int) or N < 2:
+        raise ValueError(f"linalg.vander: N must be an int greater than 1, got {N!r} (as "
+                         "PyTorch's)")
     ones = Tensor._wrap(x._dev.xp.ones(x.shape + (1,), dtype=x.dtype), x._dev)
-    if N == 1:
-        return ones
     return cat([ones, x.unsqueeze(-1).expand(*x.shape, N - 1)], -1).cumprod(-1)

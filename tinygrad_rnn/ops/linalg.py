@@ -534,9 +534,12 @@ def lu_arrays(xp: Any, a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
             w = xp.take_along_axis(w, swap[..., :, None], -2)
         else:
             piv[..., j] = j
-        d = w[..., j, j]
+        d = w[..., j, j][..., None]
+        # a zero pivot (a column of zeros from j down, with pivoting) scales nothing, as
+        # getrf: its factors stay as they are (zeros), so no 0/0 spreads NaN
         with np.errstate(divide="ignore", invalid="ignore"):
-            factors = w[..., j + 1:, j] / d[..., None]
+            factors = xp.where(d != 0, w[..., j + 1:, j] / xp.where(d != 0, d, 1),
+                               w[..., j + 1:, j])
         w[..., j + 1:, j] = factors
         w[..., j + 1:, j + 1:] -= factors[..., :, None] * w[..., j, None, j + 1:]
     eye = xp.eye(m, k, dtype=a.dtype)
