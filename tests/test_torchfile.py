@@ -259,8 +259,8 @@ def test_lazy_conjugates_negatives_unsigned_dtypes_and_metadata_as_torch(tmp_pat
 @pytest.mark.torch
 def test_a_pt_path_gets_torchs_format_by_default(tmp_path):
     """tr.save(sd, "model.pt") is what torch.load reads, as a PyTorch user expects; what
-    that format cannot hold (a set) goes to this framework's own, which tr.load reads; other
-    names get this framework's own."""
+    would not load back the same from that format (a set, a NumPy array or scalar) goes to
+    this framework's own, which tr.load reads; other names get this framework's own."""
     torch = pytest.importorskip("torch")
     sd = tr.nn.LSTM(3, 4).state_dict()
     for name in ("m.pt", "m.PTH"):
@@ -269,10 +269,13 @@ def test_a_pt_path_gets_torchs_format_by_default(tmp_path):
         assert list(theirs) == list(sd)
         for k, v in sd.items():
             np.testing.assert_array_equal(theirs[k].numpy(), v.numpy())
-    tr.save({"s": {1, 2}}, tmp_path / "odd.pt")
-    assert tr.load(tmp_path / "odd.pt") == {"s": {1, 2}}
-    with zipfile.ZipFile(tmp_path / "odd.pt") as zf:
-        assert zf.namelist()[0] == "manifest.json"
+    for odd in ({"s": {1, 2}}, {"rng": np.arange(3)}, {"n": np.float32(1.5)}):
+        tr.save(odd, tmp_path / "odd.pt")  # would not load back the same from torch's
+        back = tr.load(tmp_path / "odd.pt")
+        assert list(back) == list(odd) and type(next(iter(back.values()))) is type(
+            next(iter(odd.values())))
+        with zipfile.ZipFile(tmp_path / "odd.pt") as zf:
+            assert zf.namelist()[0] == "manifest.json"
     tr.save(sd, tmp_path / "m.trn")
     with zipfile.ZipFile(tmp_path / "m.trn") as zf:
         assert zf.namelist()[0] == "manifest.json"

@@ -334,15 +334,31 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO,
 
 
 def _format_for(obj: Any, path: Any) -> str:
-    """``save``'s format when none is given: PyTorch's for a ``.pt``/``.pth`` path holding
-    what that format can (``torchfile.encode_torch`` takes it), else this framework's."""
+    """``save``'s format when none is given: PyTorch's for a ``.pt``/``.pth`` path whose
+    object loads back the same from it (``_torch_exact``), else this framework's."""
     if hasattr(path, "write") or not str(os.fspath(path)).lower().endswith(TORCH_SUFFIXES):
         return FORMAT_NAME
-    try:
-        torchfile.encode_torch(obj)
-    except TypeError:
-        return FORMAT_NAME
-    return "torch"
+    return "torch" if _torch_exact(obj) else FORMAT_NAME
+
+
+def _torch_exact(obj: Any) -> bool:
+    """Whether ``obj`` is only tensors, str, int, float, bool and None in dicts (str or int
+    keys), lists and tuples: what PyTorch's format gives back as it was (a NumPy array would
+    come back a Tensor, a set or bytes not at all)."""
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Tensor) or x is None or type(x) in (str, int, float, bool):
+            continue
+        if isinstance(x, dict) and type(x) in (dict, OrderedDict):
+            if any(type(k) not in (str, int) for k in x):
+                return False
+            stack.extend(x.values())
+        elif type(x) in (list, tuple):
+            stack.extend(x)
+        else:
+            return False
+    return True
 
 
 def _torch_options(what: str, given: dict[str, Any], known: tuple[str, ...]) -> None:
