@@ -374,7 +374,8 @@ def svdvals(A: Tensor) -> Tensor:
 def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> SVDResult:
     """(U, S, Vh) with A = U diag(S) Vh, as ``torch.linalg.svd``: S descending, of min(m, n)
     values; U (..., m, m) and Vh (..., n, n) with ``full_matrices``, else the reduced
-    (..., m, k) and (..., k, n). Signs as LAPACK's (PyTorch's on the CPU). Differentiable
+    (..., m, k) and (..., k, n). The signs of each pair of singular vectors are the array
+    library's LAPACK's, which can differ from PyTorch's (the products agree). Differentiable
     twice (``Svd``): through U and Vh where the singular values are distinct (nonzero where
     m ≠ n); the columns that only complete U or Vh get no gradient. ``driver`` names one of
     cuSOLVER's methods in PyTorch; here it is checked and the array library's SVD is used."""
