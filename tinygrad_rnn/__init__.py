@@ -9,8 +9,10 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -39,12 +41,14 @@ from .amp import autocast
 from .autograd import (
     enable_grad,
     grad,
-    inference_mode,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
 )
+from .autograd import inference_mode as _inference_mode
 from .backend import cuda_available, device
+from .backend import device_of as _device_of
+from .backend import get_device as _get_device
 from .creation import (
     BoolTensor,
     ByteTensor,
@@ -87,6 +91,7 @@ from .ops.elementwise import (
     erfinv,
     exp,
     expm1,
+    float_power,
     floor,
     isfinite,
     isinf,
@@ -201,6 +206,7 @@ from .random import (
     manual_seed,
     multinomial,
     normal,
+    poisson,
     rand,
     rand_like,
     randint,
@@ -217,6 +223,7 @@ from .tensor import (
     Function,
     Size,
     Tensor,
+    _default_complex,
     default_dtype,
     resolve_dtype,
     set_default_dtype,
@@ -294,6 +301,11 @@ _METHODS_AS_FUNCTIONS = (
     "nanmedian", "aminmax", "hypot", "xlogy", "sinc", "copysign", "heaviside", "signbit", "i0",
     "rot90", "histc", "renorm", "gcd", "lcm", "bitwise_and", "bitwise_or", "bitwise_xor",
     "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "frexp", "ldexp",
+    "dist", "nansum", "nanmean", "tensor_split", "swapdims", "ravel", "take", "put", "fliplr",
+    "flipud", "addmv", "addr", "inner", "vdot", "msort", "unique_consecutive", "sgn", "frac",
+    "fix", "deg2rad", "rad2deg", "isneginf", "isposinf", "isreal", "diagonal_scatter",
+    "select_scatter", "slice_scatter", "positive", "absolute", "narrow_copy", "index_copy",
+    "is_inference", "hsplit", "vsplit", "dsplit",
 )
 for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)
@@ -408,6 +420,183 @@ def as_tensor(data: Any, dtype: Any = None, device: str | None = None) -> Tensor
         return data.to(device=device, dtype=dtype)
     return tensor(data, dtype=dtype, device=device)
 
+_INFERENCE = [False]  # whether an inference_mode block is active (is_inference_mode_enabled)
+
+
+@contextlib.contextmanager
+def _inference(mode: builtins.bool) -> Iterator[None]:
+    outer, _INFERENCE[0] = _INFERENCE[0], mode
+    try:
+        with _inference_mode(mode):
+            yield
+    finally:
+        _INFERENCE[0] = outer
+
+
+def inference_mode(mode: Any = True) -> Any:
+    """PyTorch's ``inference_mode``: here ``no_grad()`` (``mode=False``: ``enable_grad()``)
+    that ``is_inference_mode_enabled()`` sees; tensors made inside are ordinary ones
+    (``x.is_inference()`` is False). Also a decorator, as ``@tr.inference_mode()`` or
+    ``@tr.inference_mode``."""
+    if callable(mode):
+        return _inference(True)(mode)
+    return _inference(builtins.bool(mode))
+
+
+def is_inference_mode_enabled() -> builtins.bool:
+    """Whether a ``tr.inference_mode()`` block is active, as PyTorch's (False inside a plain
+    ``no_grad()``, and inside ``inference_mode(False)``)."""
+    return _INFERENCE[0]
+
+
+def seed() -> builtins.int:
+    """Reseed the global generator from fresh entropy and return the seed, as ``torch.seed``
+    (``tr.initial_seed()`` gives it again)."""
+    return default_generator.seed()
+
+
+def asarray(obj: Any, *, dtype: Any = None, device: Any = None,
+            copy: builtins.bool | None = None, requires_grad: builtins.bool | None = None
+            ) -> Tensor:
+    """``obj`` as a tensor, as ``torch.asarray``: an array (NumPy's, or CuPy's on the GPU)
+    of the dtype and device asked for is shared, not copied (``copy=True`` copies; where a
+    copy is needed, for another dtype or device or for Python numbers and lists, ``copy=False``
+    refuses); a tensor is returned as it is, or converted (differentiably). ``requires_grad``
+    None keeps a tensor's, False detaches it, True makes the result a leaf that requires
+    grad (a floating-point one).
+
+    Shared reads only: a NumPy write into the array shows in the tensor (backward then sees
+    the new values, where PyTorch's version counter would refuse), but the tensor's own
+    in-place ops give it a new array (copy on write, as every tensor here), so they do not
+    reach the array; where that matters, keep writing through NumPy, or copy."""
+    if copy is not None and not isinstance(copy, (builtins.bool, np.bool_)):
+        raise TypeError(f"asarray: copy must be True, False or None, got {copy!r}")
+    dt = resolve_dtype(dtype) if dtype is not None else None
+    if isinstance(obj, Tensor):
+        target = _get_device(device) if device is not None else obj._dev
+        same = (dt is None or dt == obj.dtype) and target is obj._dev
+        if copy is False and not same:
+            raise ValueError(f"asarray: copy=False, but a {obj.dtype} tensor on "
+                             f"{obj.device!r} becomes {dt or obj.dtype} on {target.name!r} "
+                             "only by a copy")
+        out = obj.clone() if copy else obj
+        if not same:
+            out = out.to(device=target.name, dtype=dt)
+    else:
+        try:
+            src = None if isinstance(obj, (np.generic, builtins.int, builtins.float, complex,
+                                           list, tuple)) else _device_of(obj)
+        except TypeError:
+            src = None
+        target = _get_device(device) if device is not None else src
+        if src is not None and not copy and target is src and (dt is None or dt == obj.dtype) \
+                and obj.dtype.kind in "biufc":
+            out = Tensor._wrap(obj, src)
+        elif copy is False:
+            why = "has no memory to share" if src is None else \
+                f"becomes {dt or obj.dtype} on {target.name!r} only by a copy"
+            raise ValueError(f"asarray: copy=False, but this {type(obj).__name__} {why}")
+        else:
+            out = tensor(obj, dtype=dt, device=None if target is None else target.name)
+    if requires_grad is not None and builtins.bool(requires_grad) != out.requires_grad:
+        out = out.detach()
+        if requires_grad:
+            out.requires_grad_()
+    return out
+
+
+def logspace(start: Any, end: Any, steps: builtins.int, base: builtins.float = 10.0, *,
+             dtype: Any = None, device: str = "cpu", requires_grad: builtins.bool = False
+             ) -> Tensor:
+    """``steps`` values base ** e, the exponents e evenly spaced from ``start`` to ``end``
+    (both included), of the default float dtype unless ``dtype``, as ``torch.logspace``.
+    Computed in float64 (the first half of the exponents counted from start, the second back
+    from end, as PyTorch counts them), then cast: within a unit in the last place of
+    PyTorch's values (whose float32 ones come from float32 exponents and its own pow). An
+    integer dtype truncates start and end first, and the values, as there."""
+    if isinstance(steps, builtins.bool) or not isinstance(steps, (builtins.int, np.integer)) \
+            or steps < 0:
+        raise ValueError(f"logspace: steps must be an int >= 0, got {steps!r}")
+    dt = resolve_dtype(dtype) if dtype is not None else default_dtype()
+    if dt.kind not in "iuf":
+        raise TypeError(f"logspace: dtype must be an integer or floating-point one, got {dt}")
+    lo, hi = (builtins.float(start), builtins.float(end)) if dt.kind == "f" else \
+        (builtins.float(builtins.int(start)), builtins.float(builtins.int(end)))
+    k = np.arange(steps)
+    step = (hi - lo) / (steps - 1) if steps > 1 else 0.0
+    e = np.where(k < builtins.max(steps // 2, 1), lo + step * k, hi - step * (steps - 1 - k))
+    with np.errstate(over="ignore"):
+        values = np.power(builtins.float(base), e)
+    return tensor(values.astype(dt), device=device, requires_grad=requires_grad)
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < float < complex
+
+
+def promote_types(type1: Any, type2: Any) -> np.dtype:
+    """The smallest dtype both convert to without leaving their category, as
+    ``torch.promote_types``: within one category (or float with complex) NumPy's promotion;
+    across categories the higher one's dtype (int64 with float16 is float16, where NumPy
+    gives float64)."""
+    a, b = resolve_dtype(type1), resolve_dtype(type2)
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca == cb or {ca, cb} == {2, 3}:
+        return np.promote_types(a, b)
+    return a if ca > cb else b
+
+
+def can_cast(from_: Any, to: Any) -> builtins.bool:
+    """Whether a value of dtype ``from_`` may be cast to ``to`` by PyTorch's rule for
+    in-place ops: never to a lower category (complex to float, float to integer, anything
+    but bool to bool), as ``torch.can_cast``."""
+    a, b = resolve_dtype(from_), resolve_dtype(to)
+    return _CATEGORY[a.kind] <= _CATEGORY[b.kind] and (b.kind != "b" or a.kind == "b")
+
+
+def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
+    """The dtype of an arithmetic op on ``tensor1`` and ``tensor2`` (tensors or Python
+    numbers), as ``torch.result_type``: tensors with axes decide; a 0-d tensor, then a
+    number, counts only where it is of a higher category (a float number makes integers the
+    default float dtype; float32 with a 0-d float64 tensor stays float32)."""
+    groups: list[list[np.dtype]] = [[], [], []]  # with axes, 0-d, Python numbers
+    for v in (tensor1, tensor2):
+        if isinstance(v, Tensor):
+            groups[0 if v.ndim else 1].append(v.dtype)
+        elif isinstance(v, (builtins.bool, np.bool_)):
+            groups[2].append(np.dtype(np.bool_))
+        elif isinstance(v, (builtins.int, np.integer)):
+            groups[2].append(np.dtype(np.int64))
+        elif isinstance(v, (builtins.float, np.floating)):
+            groups[2].append(default_dtype())
+        elif isinstance(v, (complex, np.complexfloating)):
+            groups[2].append(_default_complex())
+        else:
+            raise TypeError(f"result_type takes tensors and numbers, got {type(v).__name__}")
+
+    def promoted(dtypes: list[np.dtype]) -> np.dtype | None:
+        out = None
+        for d in dtypes:
+            out = d if out is None else promote_types(out, d)
+        return out
+
+    def combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+        if higher is None or lower is None:
+            return lower if higher is None else higher
+        if higher.kind == "c":
+            return higher
+        if lower.kind == "c":  # a float keeps its width, made complex
+            return np.dtype({4: np.complex64, 8: np.complex128}.get(
+                higher.itemsize, np.complex64)) if higher.kind == "f" else lower
+        if higher.kind == "f":
+            return higher
+        if higher.kind == "b" or lower.kind == "f":
+            return promote_types(higher, lower)
+        return higher
+
+    dims, zero, numbers = (promoted(g) for g in groups)
+    return combine(dims, combine(zero, numbers))
+
+
 # tr.all, tr.any and tr.round are attributes only, not in __all__: `from tinygrad_rnn import *`
 # must not hide Python's all() and any(), which take any iterable, nor round(), on numbers
 __all__ = [
@@ -443,4 +632,6 @@ __all__ = [
     "amp", "autocast", "jit", "func", "linalg",
     "block_diag", "bucketize", "cartesian_prod", "chain_matmul", "combinations",
     "cumulative_trapezoid", "searchsorted", "trapezoid", "tril_indices", "triu_indices", "vander",
+    "asarray", "can_cast", "float_power", "is_inference_mode_enabled", "logspace", "poisson",
+    "promote_types", "result_type", "seed",
 ]

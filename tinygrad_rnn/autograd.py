@@ -206,12 +206,12 @@ def run_backward(
 
     def deliver(t: Tensor, g: Any, fn: Function | None = None, summed: bool = False) -> None:
         """Hand ``g`` to a leaf (or a wanted input): its ``.grad`` or the result list. ``fn``
-        is the op whose backward computed ``g``. A leaf with hooks (``register_hook``) gets
-        the sum of this backward's gradients at the end, through its hooks once, as in
-        PyTorch."""
+        is the op whose backward computed ``g``. A leaf with hooks (``register_hook``, or
+        ``register_post_accumulate_grad_hook``) gets the sum of this backward's gradients at
+        the end, through its hooks once, as in PyTorch."""
         if wanted is not None and id(t) not in wanted:
             return  # tr.grad: a leaf it was not asked about (nor its hooks) gets nothing
-        if not summed and getattr(t, "_hooks", None):
+        if not summed and (getattr(t, "_hooks", None) or getattr(t, "_post_hooks", None)):
             slot = hooked.get(id(t))
             hooked[id(t)] = [t, g, fn] if slot is None else [t, slot[1] + g, None]
             return
@@ -239,6 +239,8 @@ def run_backward(
                 previous = Tensor._wrap(old, t._dev)
         if _HOOKS.active:
             _HOOKS.stored(t, g, previous, t.grad)
+        if getattr(t, "_post_hooks", None):  # register_post_accumulate_grad_hook's
+            post_accumulate(t)
 
     def through_hooks(hooks: list[Any] | None, g: Any) -> Any:
         """``g`` after the hooks; what they saw or returned, the user may hold: a leaf gets
@@ -265,7 +267,7 @@ def run_backward(
         """The gradients for ``inputs``, each with memory of its own (never a view or an
         array shared with another gradient)."""
         for t, g, fn in hooked.values():  # the hooked leaves' sums, through their hooks
-            deliver(t, through_hooks(t._hooks, g), fn, summed=True)
+            deliver(t, through_hooks(getattr(t, "_hooks", None), g), fn, summed=True)
         if inputs is None:
             return None
         return [None if g is None else g + 0 if create_graph else g.copy() for g in found]
@@ -387,6 +389,15 @@ def _hooked(hooks: list[Any] | None, g: Any, create_graph: bool) -> Any:
                                f"shape {t.shape}")
         t = r if r.dtype == t.dtype else r.to(dtype=t.dtype)
     return t if create_graph else t._data
+
+
+def post_accumulate(t: Tensor) -> None:
+    """Call the leaf ``t``'s post-accumulate-grad hooks, in the order they were registered,
+    now that its ``.grad`` holds this backward's gradient."""
+    for hook in list(t._post_hooks):
+        if hook(t) is not None:
+            raise RuntimeError("a post-accumulate-grad hook returned a value: it must return "
+                               "None (it may change the tensor or its .grad in place)")
 
 
 def _add_into(grad: Tensor, total: Any) -> None:

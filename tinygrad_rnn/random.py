@@ -372,3 +372,55 @@ def randint_like(x: Tensor, low: int = 0, high: int | None = None, *,
         low, high = 0, low
     return randint(low, high, x.shape, dtype=x.dtype if dtype is None else dtype,
                    device=device or x.device, generator=generator)
+
+
+def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002
+    """A count drawn from the Poisson distribution of each element's rate (>= 0), of
+    ``input``'s dtype and device, as ``torch.poisson``. Drawn on the host from
+    ``tr.manual_seed``'s generator (or ``generator``), so other numbers than PyTorch's for one
+    seed; never differentiable (PyTorch's gradient is 0)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"poisson: input must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"poisson: the rates must be floating-point, got {input.dtype} (as in "
+                        "PyTorch)")
+    rates = input.numpy().astype(np.float64)
+    if not np.all(rates >= 0):  # (NaN included)
+        raise ValueError("poisson: every rate must be >= 0 (and not NaN)")
+    counts = rng_of(generator, "poisson").poisson(rates)
+    return tensor(counts.astype(input.dtype), device=input.device)
+
+
+def random_values(what: str, shape: tuple[int, ...], dtype: np.dtype, low: int,
+                  high: int | None, generator: Any) -> np.ndarray:
+    """Host integers of ``shape`` uniform in [low, high), as ``x.random_(low, high)`` draws
+    them, of ``dtype``; ``high`` None: up to the largest integer ``dtype`` holds exactly
+    (2^mantissa for a float dtype, 2^24 for float32; its maximum for an integer one; 1 for
+    bool), that one included, as PyTorch's ``random_()``. The bounds are checked to fit."""
+    for name, v in (("from", low), ("to", high)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
+            raise TypeError(f"{what}: {name} must be an int, got {v!r}")
+    if dtype.kind == "f":
+        top = 2 ** (np.finfo(dtype).nmant + 1)
+        floor, ceiling = -top, top  # the range of integers it holds exactly
+    elif dtype.kind == "b":
+        floor, ceiling = 0, 1
+    else:
+        floor, ceiling = int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)
+    last = ceiling if high is None else int(high) - 1  # the largest value drawn
+    if not floor <= low <= last <= ceiling:
+        raise ValueError(f"{what}: [{low}, {'its maximum' if high is None else high}) is "
+                         f"empty or does not fit a {dtype} tensor (whose integers lie in "
+                         f"[{floor}, {ceiling}])")
+    rng = rng_of(generator, what)
+    return rng.integers(low, last, size=shape, endpoint=True,
+                        dtype=np.int64 if last < 2**63 else np.uint64).astype(dtype)
+
+
+def cauchy_values(what: str, shape: tuple[int, ...], median: float, sigma: float,
+                  generator: Any) -> np.ndarray:
+    """Host draws of ``shape`` from the Cauchy distribution, median + sigma · C with C
+    standard Cauchy (density 1 / (π (1 + c²))), as ``x.cauchy_(median, sigma)``."""
+    if not sigma > 0:
+        raise ValueError(f"{what}: sigma must be > 0, got {sigma!r}")
+    return median + sigma * rng_of(generator, what).standard_cauchy(shape)

@@ -25,7 +25,6 @@ import copy
 import functools
 import math
 import operator
-import sys
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -34,7 +33,7 @@ import numpy as np
 
 from . import autograd
 from .autograd import _HOOKS
-from .backend import Device, device, device_name, device_of, get_device, known_devices
+from .backend import Device, device, device_name, device_of, get_device, known_devices, sum_to
 
 DTypeLike = Any  # a NumPy dtype, a scalar type such as numpy.float32, or a name such as "float64"
 Index = Any
@@ -47,6 +46,12 @@ def default_dtype() -> np.dtype:
     """The default floating-point dtype (float32 unless ``tr.set_default_dtype`` changed it):
     of ``tr.ones``, ``tr.randn``, new parameters, and tensors made from Python floats."""
     return _DEFAULT_DTYPE[0]
+
+
+def _default_complex() -> np.dtype:
+    """The complex dtype that goes with the default float one (complex64 with float32), as
+    PyTorch pairs them: a tensor of it prints without ``dtype=``."""
+    return np.dtype(np.complex128 if default_dtype() == np.float64 else np.complex64)
 
 
 def set_default_dtype(dtype: DTypeLike) -> None:
@@ -85,14 +90,14 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
     False never, None (the default) where the values need it. ``profile`` ("default",
     "short": precision 2 and 2 edge items, "full": no summary) sets the first four, then the
     others given override it. As PyTorch's, ``sci_mode`` is set on every call (None when not
-    given). The numbers are laid out by NumPy's ``array2string``, so spacing may differ from
-    PyTorch's."""
+    given). The layout is PyTorch's, character for character (``Tensor.__repr__``)."""
+    new: dict[str, Any] = {}
     if profile is not None:
         if profile not in _PRINT_PROFILES:
             raise ValueError(f"set_printoptions: profile must be one of "
                              f"{sorted(_PRINT_PROFILES)}, got {profile!r}")
-        _PRINT_OPTIONS.update(zip(("precision", "threshold", "edgeitems", "linewidth"),
-                                  _PRINT_PROFILES[profile]))
+        new.update(zip(("precision", "threshold", "edgeitems", "linewidth"),
+                       _PRINT_PROFILES[profile]))
     for name, value in (("precision", precision), ("threshold", threshold),
                         ("edgeitems", edgeitems), ("linewidth", linewidth)):
         if value is None:
@@ -102,27 +107,121 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
             raise ValueError(f"set_printoptions: {name} must be an int >= 0"
                              f"{' (or math.inf)' if name == 'threshold' else ''}, got "
                              f"{value!r}")
-        _PRINT_OPTIONS[name] = value if value == math.inf else int(value)
+        new[name] = value if value == math.inf else int(value)
     if sci_mode is not None and not isinstance(sci_mode, (bool, np.bool_)):
         raise ValueError(f"set_printoptions: sci_mode must be True, False or None, got "
                          f"{sci_mode!r}")
-    _PRINT_OPTIONS["sci_mode"] = None if sci_mode is None else bool(sci_mode)
+    new["sci_mode"] = None if sci_mode is None else bool(sci_mode)
+    _PRINT_OPTIONS.update(new)  # all checked first: a refused call changes nothing
 
 
-def _array_string(a: np.ndarray) -> str:
-    """``a`` laid out as ``set_printoptions`` says, rows aligned under ``tensor(``."""
+def _edge_array(a: Any, xp: Any, edge: int) -> tuple[Any, tuple[bool, ...]]:
+    """What a summarised tensor shows: ``a`` cut along each axis longer than ``2 * edge`` to
+    its first and last ``edge`` entries (on its device, so only those travel to the host),
+    and which axes were cut (a ``...`` stands between the two ends of those)."""
+    cut = []
+    for ax, n in enumerate(a.shape):
+        cut.append(n > 2 * edge)
+        if cut[-1]:
+            lead = (slice(None),) * ax
+            a = xp.concatenate((a[lead + (slice(0, edge),)], a[lead + (slice(n - edge, n),)]),
+                               axis=ax)
+    return a, tuple(cut)
+
+
+class _NumberFormat:
+    """How every element of one tensor prints, by PyTorch's rules (``set_printoptions``).
+
+    Integers and bools: ``str(v)``. Floats are judged on their finite nonzero values: all
+    whole numbers print as ``3.`` (integer mode); the largest over 1000 times the smallest,
+    or over 1e8, or the smallest under 1e-4, print in scientific notation, ``1.0000e-05``
+    (``sci_mode`` True or False forces it on or off); the others fixed, ``0.2500``, with
+    ``precision`` digits after the point. A tensor with no finite nonzero value prints in
+    integer mode (``0.``, ``nan``). Every element is right-aligned to ``width``, the widest
+    of those values (nan and inf do not count)."""
+
+    def __init__(self, a: np.ndarray, precision: int, sci_mode: bool | None) -> None:
+        self.floating = a.dtype.kind == "f"
+        self.precision, self.whole, self.sci, self.width = precision, True, False, 1
+        if not self.floating:
+            self.width = max([1, *(len(str(v)) for v in a.reshape(-1).tolist())])
+            return
+        wide = a.reshape(-1).astype(np.float64)  # (float16 would overflow the ratio)
+        shown = wide[np.isfinite(wide) & (wide != 0)]
+        if not shown.size:
+            return
+        # Python floats: a ratio past the largest float is inf, without NumPy's warning
+        top, bottom = float(np.abs(shown).max()), float(np.abs(shown).min())
+        self.whole = bool(np.all(shown == np.ceil(shown)))
+        self.sci = bool(top / bottom > 1000.0 or top > 1.0e8 or bottom < 1.0e-4) \
+            if sci_mode is None else sci_mode
+        spec = f".{precision}e" if self.sci else ".0f" if self.whole else f".{precision}f"
+        point = self.whole and not self.sci  # the "." after a whole number
+        self.width = max(len(format(v, spec)) + point for v in shown.tolist())
+
+    def __call__(self, v: Any) -> str:
+        if not self.floating:
+            s = str(v)
+        elif self.sci:
+            s = format(v, f".{self.precision}e")
+        elif self.whole:
+            s = format(v, ".0f") + ("." if math.isfinite(v) else "")
+        else:
+            s = format(v, f".{self.precision}f")
+        return s.rjust(self.width)
+
+
+class _ComplexFormat:
+    """A complex element as PyTorch prints it: its real part by the ``_NumberFormat`` of all
+    the real parts, its imaginary part by that of the imaginary parts, then ``j``
+    (``1.+2.0000j``, ``-0.-0.5000j``)."""
+
+    def __init__(self, a: np.ndarray, precision: int, sci_mode: bool | None) -> None:
+        self.real = _NumberFormat(a.real, precision, sci_mode)
+        self.imag = _NumberFormat(a.imag, precision, sci_mode)
+        self.width = self.real.width + self.imag.width + 1
+
+    def __call__(self, v: Any) -> str:
+        imag = (self.imag(v.imag) + "j").lstrip()
+        return self.real(v.real) + ("" if imag[0] in "+-" else "+") + imag
+
+
+def _array_string(a: Any, dev: Device, indent: int) -> str:
+    """The values of ``a`` (an array of at least one element on ``dev``) as PyTorch prints
+    them, rows nested under the first, which starts ``indent`` characters into its line:
+    more than ``threshold`` elements are summarised, each axis longer than twice
+    ``edgeitems`` shown by its ends around a ``...``; a row of numbers breaks into lines of
+    at most ``linewidth`` characters; every element is laid out by one ``_NumberFormat``
+    (of the elements shown)."""
     o = _PRINT_OPTIONS
-    threshold = o["threshold"]
-    options: dict[str, Any] = {
-        "separator": ", ", "precision": o["precision"], "edgeitems": o["edgeitems"],
-        "threshold": sys.maxsize if threshold == math.inf else threshold,
-        "max_line_width": o["linewidth"], "prefix": "tensor("}
-    if o["sci_mode"] is False:
-        options["suppress_small"] = True
-    elif o["sci_mode"] and a.dtype.kind == "f":
-        p = o["precision"]
-        options["formatter"] = {"float_kind": lambda v: f"{v:.{p}e}"}
-    return np.array2string(a, **options)
+    edge = o["edgeitems"]
+    summarise = a.size > o["threshold"]
+    if summarise and not edge and a.ndim:
+        return "[...]"
+    shown, cut = _edge_array(a, dev.xp, edge) if summarise else (a, (False,) * a.ndim)
+    host = np.asarray(dev.to_host(shown))
+    fmt = (_ComplexFormat if host.dtype.kind == "c" else _NumberFormat)(
+        host, o["precision"], o["sci_mode"])
+    if host.ndim == 0:
+        return fmt(host.item())
+    # as many numbers on a line as fit beside the innermost row's indentation
+    per_line = max(1, (o["linewidth"] - indent - host.ndim + 1) // (fmt.width + 2))
+
+    def rows(v: list[Any], depth: int) -> str:
+        newline = " " * (indent + depth + 1)  # under this row's first element
+        if depth == host.ndim - 1:
+            items = [fmt(e) for e in v]
+            if cut[depth]:
+                items.insert(edge, " ...")
+            lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+            return "[" + (",\n" + newline).join(lines) + "]"
+        parts = [rows(e, depth + 1) for e in v]
+        if cut[depth]:
+            parts.insert(edge, "...")
+        # a blank line between the blocks of each axis beyond the last two, as PyTorch's
+        return "[" + ("," + "\n" * (host.ndim - 1 - depth) + newline).join(parts) + "]"
+
+    return rows(host.tolist(), 0)
 
 
 # PyTorch's names for the arguments that are NumPy's here (``axis``, ``keepdims``)
@@ -422,7 +521,7 @@ class Tensor:
     # None; _views: weak references to the views taken from this tensor, unset or None;
     # _dirty_views: the same for those marked dirty since (see _pass_on)
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_base", "_views",
-                 "_dirty_views", "_hooks", "__weakref__")
+                 "_dirty_views", "_hooks", "_post_hooks", "__weakref__")
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
     __array_priority__ = 1000
 
@@ -537,18 +636,42 @@ class Tensor:
         return len(self._data)
 
     def __repr__(self) -> str:
-        body = _array_string(self.numpy())
-        # the dtype is left out where PyTorch leaves it out: the default float dtype, and
-        # int64 and bool unless the tensor is empty
-        implied = self.dtype == default_dtype() or (
-            self.dtype.name in ("int64", "bool") and self.size > 0)
-        extra = "" if implied else f", dtype={self.dtype}"
-        extra += f", device='{self.device}'" if self.device != "cpu" else ""
+        """As PyTorch prints a tensor (``_array_string``, under ``set_printoptions``): the
+        values, then the device unless the CPU, the size where the values do not show it,
+        the dtype unless implied, the op that made it or ``requires_grad=True``; what does
+        not fit on the last line goes on the next. The dtype is spelled as this package's
+        dtypes print, ``dtype=float64`` where PyTorch's says ``dtype=torch.float64``."""
+        prefix = "tensor("
+        indent, width = len(prefix), _PRINT_OPTIONS["linewidth"]
+        extra = [] if self.device == "cpu" else [f"device='{self.device}'"]
+        if self._data.size == 0:
+            body = "[]"
+            if self.ndim != 1:
+                extra.append(f"size={self.shape}")
+            # an empty tensor has no values to tell int64 or bool by: only the default
+            # float dtype is left out, as PyTorch's
+            implied = self.dtype == default_dtype()
+        else:
+            body = _array_string(self._data, self._dev, indent)
+            if not _PRINT_OPTIONS["edgeitems"]:
+                extra.append(f"size={self.shape}")
+            implied = self.dtype in (default_dtype(), _default_complex(), np.int64, np.bool_)
+        if not implied:
+            extra.append(f"dtype={self.dtype}")
         if self._ctx is not None:  # made by an op: name it, as PyTorch's grad_fn=<...>
-            extra += f", grad_fn=<{self._ctx.name()}>"
+            extra.append(f"grad_fn=<{self._ctx.name()}>")
         elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+            extra.append("requires_grad=True")
+        text = prefix + body
+        line = len(text) - text.rfind("\n") + 1  # the last line's length + 2, as PyTorch counts
+        for s in extra:
+            if line + len(s) + 2 > width:
+                text += ",\n" + " " * indent + s
+                line = indent + len(s)
+            else:
+                text += ", " + s
+                line += len(s) + 2
+        return text + ")"
 
     # one-element tensors as Python numbers, as in PyTorch: float(x), int(x), f"{x:.3f}"
     def __float__(self) -> float:
@@ -793,6 +916,8 @@ class Tensor:
                 t.grad = t.grad + gt
             else:
                 _set_values(t.grad, t.grad._data + gt._data, "backward")
+            if t._ctx is None and getattr(t, "_post_hooks", None):
+                autograd.post_accumulate(t)  # a leaf's gradient accumulated, as PyTorch's
 
     # ---- arithmetic (each one op; a scalar or array operand becomes a constant) ----------
     def _lift(self, other: Any) -> Tensor:
@@ -3094,6 +3219,470 @@ class Tensor:
         _view(old, self, "reshape", shape)
         return self
 
+    # ---- the last of PyTorch's names: about the tensor itself ------------------------------
+    def data_ptr(self) -> int:
+        """The address of the tensor's first element, as PyTorch's: two tensors that start at
+        one element (a parameter tied to another, a view from the start, ``detach()``) give
+        one number; 0 for an empty tensor. Copy on write: an in-place op gives the tensor a
+        new array, so its address changes, where PyTorch's stays (compare before and after
+        no write). On the CPU and the GPU; a device whose arrays expose no address (the test
+        device "strict") raises."""
+        if self._data.size == 0:
+            return 0
+        return _address(self._data, self.device)
+
+    def storage_offset(self) -> int:
+        """How many elements into the memory it lives in this tensor starts, as PyTorch's:
+        0 unless it is a view that starts later (``x[1:]``: 1; ``x[:, 2]`` of a contiguous
+        x: 2). The memory is the array its array is a view of (NumPy's or CuPy's ``base``)."""
+        a = self._data
+        if a.size == 0:
+            return 0
+        root = a
+        while isinstance(getattr(root, "base", None), self._dev.array_type):
+            root = root.base
+        return (_address(a, self.device) - _address(root, self.device)) // a.dtype.itemsize
+
+    @property
+    def is_cpu(self) -> bool:
+        """Whether the tensor lives on the CPU (device ``"cpu"``), as PyTorch's."""
+        return self._dev.name == "cpu"
+
+    def get_device(self) -> int:
+        """The GPU's index for a tensor on the GPU (0: there is one here), -1 elsewhere, as
+        PyTorch's."""
+        return 0 if self._dev.name == "cuda" else -1
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this non-leaf tensor (False for a leaf,
+        whose ``.grad`` is kept anyway), as PyTorch's."""
+        ctx = self.grad_fn
+        kept = ctx.retained if ctx is not None else None
+        ref = kept.get(self._out) if kept else None
+        return ref is not None and ref() is self
+
+    def ndimension(self) -> int:
+        """The number of axes (``ndim``), PyTorch's older name."""
+        return self.ndim
+
+    def is_inference(self) -> bool:
+        """False: no tensor here is an inference tensor. ``tr.inference_mode`` is
+        ``no_grad`` (``tr.is_inference_mode_enabled()`` says whether one is active), and
+        marks none of the tensors made under it, where PyTorch's marks them (its
+        ``x.is_inference()`` is then True)."""
+        return False
+
+    def is_shared(self) -> bool:
+        """False: arrays here live in the process's own memory (a tensor pickled to another
+        process, as ``torch.multiprocessing`` does, travels as a copy of its values);
+        ``share_memory_`` changes nothing."""
+        return False
+
+    def share_memory_(self) -> Tensor:
+        """This tensor, unchanged (``is_shared()`` stays False): there is no shared-memory
+        storage here, so workers that receive a tensor get a copy of its values, and
+        updates in one process do not reach another (Hogwild training does not work)."""
+        return self
+
+    def is_pinned(self) -> bool:
+        """False: host memory is not pinned here (``pin_memory`` returns the tensor as it
+        is; copies to the GPU are synchronous)."""
+        return False
+
+    # ---- reductions, distances, products ----------------------------------------------------
+    @torch_names
+    def nansum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+               dtype: DTypeLike = None) -> Tensor:
+        """Σ over ``axis`` of the elements that are not NaN, as ``torch.nansum``."""
+        from .ops.reduce import nansum
+
+        return nansum(self, axis, keepdims, dtype=dtype)
+
+    @torch_names
+    def nanmean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+                dtype: DTypeLike = None) -> Tensor:
+        """The mean over ``axis`` of the elements that are not NaN, as ``torch.nanmean``."""
+        from .ops.reduce import nanmean
+
+        return nanmean(self, axis, keepdims, dtype=dtype)
+
+    def dist(self, other: Any, p: float = 2) -> Tensor:
+        """The p-norm of ``self - other`` (broadcast), as ``torch.dist``: ``(self -
+        other).norm(p)``, so p may be any number >= 0, inf or -inf, and the gradient at a
+        distance of 0 is 0."""
+        return (self - other).norm(p)
+
+    def trace(self) -> Tensor:
+        """The sum of the main diagonal of a 2-D tensor (a 0-d tensor; int64 for integer and
+        bool ones), as ``torch.trace`` / ``x.trace()``. Only the method: ``tr.trace`` is this
+        package's debug tracer (``debug.trace``), not this."""
+        if self.ndim != 2:
+            raise ValueError(f"trace: expected a matrix (2-D), got shape {self.shape}")
+        return self.diagonal().sum()
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        """This tensor summed down to ``size``, which must broadcast to its shape, as
+        PyTorch's (the sum of a broadcast gradient, ``backend.sum_to``)."""
+        shape = _sizes(size)
+        try:
+            fits = np.broadcast_shapes(shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"sum_to_size: size {shape} is not expandable to this tensor's "
+                             f"shape {self.shape}")
+        return sum_to(self, shape)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        """A matrix (n, k) times a vector (k,): a vector (n,), as ``torch.mv``."""
+        if self.ndim != 2 or getattr(vec, "ndim", None) != 1 or self.shape[1] != vec.shape[0]:
+            raise ValueError(f"mv: a matrix (n, k) and a vector (k,), got shapes {self.shape} "
+                             f"and {getattr(vec, 'shape', type(vec).__name__)}")
+        return self @ vec
+
+    def _add_product(self, what: str, product: Tensor, beta: Any, alpha: Any) -> Tensor:
+        """beta self + alpha product (beta = 0 ignores self, NaN included), self broadcast to
+        the product's shape, as PyTorch's addmv and addr."""
+        try:
+            fits = np.broadcast_shapes(self.shape, product.shape) == product.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{what}: input of shape {self.shape} does not broadcast to the "
+                             f"product's shape {product.shape}")
+        if alpha != 1:
+            product = product * alpha
+        return product if beta == 0 else (self * beta if beta != 1 else self) + product
+
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta self + alpha (mat @ vec), as ``torch.addmv``."""
+        return self._add_product("addmv", self._lift(mat).mv(vec), beta, alpha)
+
+    def addr(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta self + alpha outer(vec1, vec2), as ``torch.addr``."""
+        return self._add_product("addr", self._lift(vec1).outer(vec2), beta, alpha)
+
+    def inner(self, other: Tensor) -> Tensor:
+        """Σ over the last axis of both, as ``torch.inner``: of shape self.shape[:-1] +
+        other.shape[:-1] (the dot product of two vectors; a 0-d side multiplies)."""
+        o = self._lift(other)
+        if self.ndim == 0 or o.ndim == 0:
+            return self * o
+        if self.shape[-1] != o.shape[-1]:
+            raise ValueError(f"inner: the last dims differ: shapes {self.shape} and {o.shape}")
+        from .ops.linalg import tensordot
+
+        return tensordot(self, o, ([-1], [-1]))
+
+    def vdot(self, other: Tensor) -> Tensor:
+        """The dot product of two real 1-D tensors of one length and one dtype, as
+        ``torch.vdot`` (complex tensors, whose first side PyTorch conjugates, are refused:
+        there is no conjugate here)."""
+        if self.dtype.kind == "c" or getattr(other, "dtype", np.dtype(float)).kind == "c":
+            raise TypeError("vdot: complex tensors are not supported here (no conjugate op)")
+        if isinstance(other, Tensor) and other.dtype != self.dtype:
+            raise TypeError(f"vdot: the two tensors must have one dtype, got {self.dtype} and "
+                            f"{other.dtype} (as in PyTorch)")
+        return self.dot(other)
+
+    # ---- movement ---------------------------------------------------------------------------
+    def ravel(self) -> Tensor:
+        """The elements as one axis (a 0-d tensor gives one element), as ``torch.ravel``: a
+        view where the layout allows, else a copy (``reshape(-1)``)."""
+        return self.reshape(-1)
+
+    def swapdims(self, dim0: int, dim1: int) -> Tensor:
+        """``swapaxes``, PyTorch's other name."""
+        return self.swapaxes(dim0, dim1)
+
+    @torch_names
+    def tensor_split(self, indices_or_sections: Any, axis: int = 0) -> tuple[Tensor, ...]:
+        """Views along ``axis``: n nearly equal pieces, or cut at indices, as
+        ``torch.tensor_split`` (see ``tr.tensor_split``)."""
+        from .ops.movement import tensor_split
+
+        return tensor_split(self, indices_or_sections, axis)
+
+    def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        """``tensor_split`` along dim 1 (0 for a 1-D tensor), as ``torch.hsplit``."""
+        from .ops.movement import hsplit
+
+        return hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        """``tensor_split`` along dim 0 (at least 2-D), as ``torch.vsplit``."""
+        from .ops.movement import vsplit
+
+        return vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        """``tensor_split`` along dim 2 (at least 3-D), as ``torch.dsplit``."""
+        from .ops.movement import dsplit
+
+        return dsplit(self, indices_or_sections)
+
+    @torch_names
+    def narrow_copy(self, axis: int, start: int, length: int) -> Tensor:
+        """``narrow``, copied (not a view), as ``torch.narrow_copy``."""
+        return self.narrow(axis, start, length).clone()
+
+    def fliplr(self) -> Tensor:
+        """The columns (dim 1) in reverse order, of a tensor of at least 2 dims, as
+        ``torch.fliplr``."""
+        if self.ndim < 2:
+            raise ValueError(f"fliplr: the tensor must be at least 2-D, got shape {self.shape}")
+        return self.flip(1)
+
+    def flipud(self) -> Tensor:
+        """The rows (dim 0) in reverse order, of a tensor of at least 1 dim, as
+        ``torch.flipud``."""
+        if self.ndim < 1:
+            raise ValueError("flipud: the tensor must be at least 1-D, got a 0-d one")
+        return self.flip(0)
+
+    def msort(self) -> Tensor:
+        """The values sorted along dim 0, as ``torch.msort`` (``sort(0).values``)."""
+        return self.sort(0).values
+
+    def take(self, index: Tensor) -> Tensor:
+        """The elements of the flattened tensor at ``index``, as ``torch.take`` (see
+        ``tr.take``)."""
+        from .ops.movement import take
+
+        return take(self, index)
+
+    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """``source`` written (or added) at ``index`` of the flattened tensor, out of place,
+        as ``torch.Tensor.put`` (see ``tr.put``)."""
+        from .ops.movement import put
+
+        return put(self, index, source, accumulate)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """``put``, in place (``_overwrite``'s rules)."""
+        return self._overwrite("put_", lambda old: old.put(index, source, accumulate))
+
+    @torch_names
+    def index_copy(self, axis: int, index: Tensor, source: Tensor) -> Tensor:
+        """The slices ``index`` along ``axis`` replaced by source's, out of place, as
+        ``torch.index_copy`` (see ``tr.index_copy``)."""
+        from .ops.movement import index_copy
+
+        return index_copy(self, axis, index, source)
+
+    @torch_names
+    def index_copy_(self, axis: int, index: Tensor, source: Tensor) -> Tensor:
+        """``index_copy``, in place (``_overwrite``'s rules)."""
+        return self._overwrite("index_copy_", lambda old: old.index_copy(axis, index, source))
+
+    def diagonal_scatter(self, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
+                         ) -> Tensor:
+        """This tensor with a diagonal replaced by ``src``, out of place, as
+        ``torch.diagonal_scatter``."""
+        from .ops.movement import diagonal_scatter
+
+        return diagonal_scatter(self, src, offset, dim1, dim2)
+
+    @torch_names
+    def select_scatter(self, src: Tensor, axis: int, index: int) -> Tensor:
+        """This tensor with ``select(axis, index)`` replaced by ``src``, out of place, as
+        ``torch.select_scatter``."""
+        from .ops.movement import select_scatter
+
+        return select_scatter(self, src, axis, index)
+
+    @torch_names
+    def slice_scatter(self, src: Tensor, axis: int = 0, start: int | None = None,
+                      end: int | None = None, step: int = 1) -> Tensor:
+        """This tensor with a slice along ``axis`` replaced by ``src``, out of place, as
+        ``torch.slice_scatter``."""
+        from .ops.movement import slice_scatter
+
+        return slice_scatter(self, src, axis, start, end, step)
+
+    def unique_consecutive(self, return_inverse: bool = False, return_counts: bool = False,
+                           dim: int | None = None) -> Any:
+        """Each run of equal consecutive elements (or slices along ``dim``) kept once, as
+        ``torch.unique_consecutive`` (see ``tr.unique_consecutive``)."""
+        from .ops.movement import unique_consecutive
+
+        return unique_consecutive(self, return_inverse, return_counts, dim)
+
+    # ---- elementwise ------------------------------------------------------------------------
+    def float_power(self, exponent: Any) -> Tensor:
+        """self ** exponent computed in float64, as ``torch.float_power``."""
+        from .ops.elementwise import float_power
+
+        return float_power(self, exponent)
+
+    def sgn(self) -> Tensor:
+        """``sign`` (x / |x| for complex tensors), as ``torch.sgn``."""
+        from .ops.elementwise import sgn
+
+        return sgn(self)
+
+    def frac(self) -> Tensor:
+        """x - trunc(x), as ``torch.frac``."""
+        from .ops.elementwise import frac
+
+        return frac(self)
+
+    def fix(self) -> Tensor:
+        """``trunc``, PyTorch's other name."""
+        return self.trunc()
+
+    def deg2rad(self) -> Tensor:
+        """Degrees to radians, as ``torch.deg2rad``."""
+        from .ops.elementwise import deg2rad
+
+        return deg2rad(self)
+
+    def rad2deg(self) -> Tensor:
+        """Radians to degrees, as ``torch.rad2deg``."""
+        from .ops.elementwise import rad2deg
+
+        return rad2deg(self)
+
+    def isneginf(self) -> Tensor:
+        """Whether each element is -inf (bool), as ``torch.isneginf``."""
+        from .ops.elementwise import isneginf
+
+        return isneginf(self)
+
+    def isposinf(self) -> Tensor:
+        """Whether each element is +inf (bool), as ``torch.isposinf``."""
+        from .ops.elementwise import isposinf
+
+        return isposinf(self)
+
+    def isreal(self) -> Tensor:
+        """Whether each element is real (bool), as ``torch.isreal``."""
+        from .ops.elementwise import isreal
+
+        return isreal(self)
+
+    def positive(self) -> Tensor:
+        """This tensor itself (``+x``), as ``torch.positive``; refused for bool, as there."""
+        if self.dtype.kind == "b":
+            raise TypeError("positive: not defined for bool tensors (as in PyTorch)")
+        return self
+
+    def __pos__(self) -> Tensor:
+        return self.positive()
+
+    absolute = abs
+
+    def absolute_(self) -> Tensor:
+        return self.abs_()
+
+    def negative_(self) -> Tensor:
+        return self.neg_()
+
+    def true_divide_(self, other: Any) -> Tensor:
+        """``self /= other``, in place (``div_``)."""
+        return self.div_(other)
+
+    def sgn_(self) -> Tensor:
+        return self._overwrite("sgn_", Tensor.sgn)
+
+    def frac_(self) -> Tensor:
+        return self._overwrite("frac_", Tensor.frac)
+
+    def fix_(self) -> Tensor:
+        return self.trunc_()
+
+    def deg2rad_(self) -> Tensor:
+        return self._overwrite("deg2rad_", Tensor.deg2rad)
+
+    def rad2deg_(self) -> Tensor:
+        return self._overwrite("rad2deg_", Tensor.rad2deg)
+
+    # ---- random fills -------------------------------------------------------------------------
+    def random_(self, *bounds: int, to: int | None = None, generator: Any = None) -> Tensor:
+        """Integers drawn uniformly, in place, as PyTorch's ``random_``: ``random_(to)`` from
+        [0, to), ``random_(from, to)`` from [from, to), ``random_()`` from 0 to the largest
+        integer the dtype holds exactly (2^24 for float32, 2^53 for float64, the maximum for
+        an integer dtype), that one included. From ``tr.manual_seed``'s generator (or
+        ``generator``); a range the dtype cannot hold is refused (PyTorch only warns for a
+        float one)."""
+        from .random import random_values
+
+        if len(bounds) > 2 or (len(bounds) == 2 and to is not None):
+            raise TypeError("random_ takes random_(), random_(to) or random_(from, to)")
+        low, high = (0, bounds[0]) if len(bounds) == 1 and to is None else \
+            (bounds[0], to) if len(bounds) == 1 else \
+            (bounds[0], bounds[1]) if bounds else (0, to)
+        values = random_values("random_", self.shape, self.dtype, low, high, generator)
+        return self._draw_("random_", lambda old: values, floating=False)
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None
+                ) -> Tensor:
+        """Values drawn from the Cauchy distribution (median + sigma · tan(π (U - 1/2))), in
+        place, as PyTorch's; from ``tr.manual_seed``'s generator (or ``generator``)."""
+        from .random import cauchy_values
+
+        if self.dtype.kind != "f":
+            raise TypeError(f"cauchy_: fills floating-point tensors, not {self.dtype}")
+        values = cauchy_values("cauchy_", self.shape, median, sigma, generator)
+        return self._draw_("cauchy_", lambda old: values)
+
+    # ---- Python callables, element by element (the CPU only, as PyTorch's) ------------------
+    def _elementwise_(self, what: str, fn: Callable[..., Any], *others: Tensor) -> Tensor:
+        """Each element x (and the matching elements of ``others``, broadcast to this shape)
+        replaced by ``fn(x, ...)``, converted to this dtype, in place; refused off the CPU,
+        as PyTorch refuses."""
+        if self._dev.name != "cpu":
+            raise RuntimeError(f"{what} works on CPU tensors only (as PyTorch's); this one is "
+                               f"on {self.device!r}: move it with .cpu() first")
+        if not callable(fn):
+            raise TypeError(f"{what}: callable must be a function, got {type(fn).__name__}")
+        columns = [self.numpy().reshape(-1).tolist()]
+        for o in others:
+            if not isinstance(o, Tensor):
+                raise TypeError(f"{what}: tensor must be a Tensor, got {type(o).__name__}")
+            if o._dev.name != "cpu":
+                raise RuntimeError(f"{what}: the other tensor is on {o.device!r}: it must be on "
+                                   "the CPU too")
+            try:
+                spread = np.broadcast_to(o.numpy(), self.shape)
+            except ValueError:
+                raise ValueError(f"{what}: a tensor of shape {o.shape} does not broadcast to "
+                                 f"this tensor's shape {self.shape}") from None
+            columns.append(spread.reshape(-1).tolist())
+        values = np.array([fn(*v) for v in zip(*columns)], dtype=self.dtype)
+        return self._overwrite(what, lambda old: Tensor._wrap(values.reshape(self.shape),
+                                                              self._dev), replaces=True)
+
+    def apply_(self, callable: Callable[[Any], Any]) -> Tensor:  # noqa: A002
+        """Each element x replaced by ``callable(x)`` (a Python number in, one out), in place,
+        as PyTorch's; CPU tensors only, as there (slow: a Python call per element)."""
+        return self._elementwise_("apply_", callable)
+
+    def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:  # noqa: A002
+        """Each element x replaced by ``callable(x, y)``, y the matching element of
+        ``tensor`` (broadcast to this shape), in place, as PyTorch's; CPU tensors only."""
+        return self._elementwise_("map_", callable, tensor)
+
+    # ---- a hook after the gradient is stored ------------------------------------------------
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]
+                                           ) -> RemovableHandle:
+        """Call ``hook(self)`` each time backward has added this leaf's gradient into
+        ``.grad`` (after the ``register_hook`` hooks, once per backward), as PyTorch's: the
+        place to update a parameter as soon as its gradient is ready. The hook returns None;
+        ``tr.grad`` (which stores no ``.grad``) does not call it. The handle's ``remove()``
+        takes it off."""
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook on a tensor that does not "
+                               "require grad: there is no gradient to accumulate")
+        if self._ctx is not None:
+            raise RuntimeError("post-accumulate-grad hooks can be registered on leaf tensors "
+                               "only (as in PyTorch): a result's gradient is not accumulated")
+        if getattr(self, "_post_hooks", None) is None:
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+        return RemovableHandle(self._post_hooks, hook)
+
 
 class RemovableHandle:
     """What ``register_hook`` returns: ``remove()`` takes the hook off (once; again is a
@@ -3465,6 +4054,15 @@ _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int6
 
 def _both(where: str, ours: str, theirs: str) -> Any:
     raise TypeError(f"{where}() got both {ours} and {theirs}= (the same argument)")
+
+
+def _address(a: Any, where: str) -> int:
+    """The address of array ``a``'s first element (NumPy's or CuPy's array interface)."""
+    face = getattr(a, "__cuda_array_interface__", None) or getattr(a, "__array_interface__",
+                                                                    None)
+    if face is None:
+        raise RuntimeError(f"data_ptr: the arrays of device {where!r} expose no address")
+    return int(face["data"][0])
 
 
 def _sizes(sizes: tuple[Any, ...]) -> tuple[int, ...]:

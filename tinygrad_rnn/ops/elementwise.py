@@ -1610,3 +1610,75 @@ def ldexp(x0: Tensor, x1: Any) -> Tensor:
                  for s in (half, k - half)]
     with np.errstate(over="ignore", invalid="ignore"):  # inf past the range, as PyTorch's
         return a * steps[0] * steps[1]
+
+
+# ---- frac, angle units, float_power, sgn, and the tests for -inf, inf and real values -------
+
+
+def frac(x: Tensor) -> Tensor:
+    """x - trunc(x): the fractional part, with x's sign (NaN at ±inf), as ``torch.frac``
+    (floating-point tensors); gradient gy, trunc's being 0. (An infinite x is kept out of
+    the subtraction, which would warn: its NaN is put in by a ``where``.)"""
+    if x.dtype.kind != "f":
+        raise TypeError(f"frac: x must be floating-point, got {x.dtype} (as in PyTorch)")
+    infinite = x.isinf()
+    return where(infinite, math.nan, x - trunc(where(infinite, 0, x)))
+
+
+def deg2rad(x: Tensor) -> Tensor:
+    """x · π / 180 (float32 for an integer or bool tensor), as ``torch.deg2rad``."""
+    return x._floating() * (math.pi / 180)
+
+
+def rad2deg(x: Tensor) -> Tensor:
+    """x · 180 / π (float32 for an integer or bool tensor), as ``torch.rad2deg``."""
+    return x._floating() * (180 / math.pi)
+
+
+def float_power(x0: Any, x1: Any) -> Tensor:
+    """x0 ** x1 in float64 whatever the dtypes (complex128 for complex ones), as
+    ``torch.float_power``: each side cast first (a number taken as a float64 constant), then
+    ``**``, whose gradient reaches both."""
+    if not isinstance(x0, Tensor) and not isinstance(x1, Tensor):
+        raise TypeError(f"float_power: x0 or x1 must be a Tensor, got {type(x0).__name__} and "
+                        f"{type(x1).__name__}")
+    ref = x0 if isinstance(x0, Tensor) else x1
+    complex_ = any(getattr(v, "dtype", np.dtype(type(v))).kind == "c" for v in (x0, x1))
+    dt = np.dtype(np.complex128 if complex_ else np.float64)
+
+    def wide(v: Any) -> Any:
+        if isinstance(v, Tensor):
+            return v if v.dtype == dt else v.to(dtype=dt)
+        return Tensor._wrap(ref._dev.xp.asarray(v, dtype=dt), ref._dev)
+
+    return wide(x0) ** wide(x1)
+
+
+def sgn(x: Tensor) -> Tensor:
+    """``sign`` for real tensors, x / |x| (0 at 0) for complex ones, as ``torch.sgn``."""
+    if x.dtype.kind != "c":
+        return sign(x)
+    zero = x == 0
+    return where(zero, 0, x / where(zero, 1, x.abs()).to(dtype=x.dtype))
+
+
+def isneginf(x: Tensor) -> Tensor:
+    """Whether each element is -inf (bool; all False for integer and bool tensors), as
+    ``torch.isneginf``."""
+    a = x._data
+    return x._mask(a == -math.inf if a.dtype.kind == "f" else
+                   x._dev.xp.zeros(a.shape, dtype=bool))
+
+
+def isposinf(x: Tensor) -> Tensor:
+    """Whether each element is +inf (bool), as ``torch.isposinf``."""
+    a = x._data
+    return x._mask(a == math.inf if a.dtype.kind == "f" else
+                   x._dev.xp.zeros(a.shape, dtype=bool))
+
+
+def isreal(x: Tensor) -> Tensor:
+    """Whether each element's imaginary part is 0 (bool; all True for a real tensor), as
+    ``torch.isreal``."""
+    xp, a = x._dev.xp, x._data
+    return x._mask(xp.imag(a) == 0 if a.dtype.kind == "c" else xp.ones(a.shape, dtype=bool))

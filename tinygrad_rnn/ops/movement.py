@@ -1765,3 +1765,251 @@ def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,  # noq
         raise ValueError(f"bucketize: boundaries must be a 1-D tensor, got "
                          f"{getattr(boundaries, 'shape', type(boundaries).__name__)}")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+# ---- tensor_split and hsplit/vsplit/dsplit, take and put, index_copy, the *_scatter family,
+# ---- unique_consecutive ------------------------------------------------------------------
+
+
+@torch_names
+def tensor_split(x: Tensor, indices_or_sections: Any, axis: int = 0) -> tuple[Tensor, ...]:
+    """Views of ``x`` along ``axis``, as ``torch.tensor_split``: an int n (or a 0-d integer
+    tensor) gives n pieces, the first ``size % n`` of them one longer than the others
+    (so some may be empty); a sequence of indices (or a 1-D integer tensor) cuts before each,
+    as the slices ``x[:i0], x[i0:i1], ..., x[ik:]`` (Python's slicing: negative indices count
+    from the end, indices past the end or out of order give empty pieces)."""
+    if x.ndim == 0:
+        raise ValueError("tensor_split: a 0-d tensor has no dim to split (expected at least "
+                         "1 dimension)")
+    ax = _sort_axis("tensor_split", axis, x.ndim)
+    cuts = indices_or_sections
+    if isinstance(cuts, Tensor):
+        if cuts.dtype.kind not in "iu" or cuts.ndim > 1:
+            raise TypeError(f"tensor_split: a tensor of indices_or_sections must be a 0-d or "
+                            f"1-D integer tensor, got shape {cuts.shape} of {cuts.dtype}")
+        cuts = cuts.tolist()
+    n = x.shape[ax]
+    if isinstance(cuts, (int, np.integer)) and not isinstance(cuts, bool):
+        if cuts <= 0:
+            raise ValueError(f"tensor_split: the number of sections must be > 0, got {cuts}")
+        size, longer = divmod(n, int(cuts))
+        cuts = np.cumsum([size + (k < longer) for k in range(int(cuts) - 1)]).tolist()
+    elif not isinstance(cuts, (list, tuple)) or not all(
+            isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in cuts):
+        raise TypeError(f"tensor_split: indices_or_sections must be an int or a sequence of "
+                        f"ints, got {indices_or_sections!r}")
+    lead = (slice(None),) * ax
+    bounds = [None, *(int(c) for c in cuts), None]
+    return tuple(x[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def _split_at(what: str, x: Tensor, indices_or_sections: Any, axis: int, ndim: int
+              ) -> tuple[Tensor, ...]:
+    """``tensor_split`` for hsplit, vsplit and dsplit, as PyTorch's: x needs ``ndim`` axes,
+    and a number of sections must divide the axis evenly."""
+    if x.ndim < ndim:
+        raise ValueError(f"{what}: a tensor of at least {ndim} dimension(s) is needed, got "
+                         f"shape {x.shape}")
+    cuts = indices_or_sections
+    if isinstance(cuts, (int, np.integer)) and not isinstance(cuts, bool) and cuts > 0 and \
+            x.shape[axis] % cuts:
+        raise ValueError(f"{what}: dim {axis} of size {x.shape[axis]} does not split into "
+                         f"{cuts} equal sections")
+    return tensor_split(x, cuts, axis)
+
+
+def hsplit(x: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """``tensor_split`` along dim 1 (dim 0 of a 1-D tensor), as ``torch.hsplit``."""
+    return _split_at("hsplit", x, indices_or_sections, 1 if x.ndim > 1 else 0, 1)
+
+
+def vsplit(x: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """``tensor_split`` along dim 0 of a tensor of at least 2 dims, as ``torch.vsplit``."""
+    return _split_at("vsplit", x, indices_or_sections, 0, 2)
+
+
+def dsplit(x: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """``tensor_split`` along dim 2 of a tensor of at least 3 dims, as ``torch.dsplit``."""
+    return _split_at("dsplit", x, indices_or_sections, 2, 3)
+
+
+def _flat_positions(what: str, x: Tensor, index: Any) -> Any:
+    """``index`` (an integer tensor, any shape) as positions in the flattened ``x``, a
+    negative one counting from the end, as PyTorch's take and put; checked first."""
+    a = _index_array(what, index, x)
+    n = x.size
+    bad = (a < -n) | (a >= n)
+    if a.size and bool(bad.any()):
+        raise ValueError(f"{what}: index {int(a[bad][0])} is out of range for a tensor of "
+                         f"{n} elements (it must lie in [-{n}, {n}))")
+    return a + n * (a < 0)
+
+
+def take(x: Tensor, index: Tensor) -> Tensor:
+    """The elements of the flattened ``x`` at ``index`` (an integer tensor; negative counts
+    from the end), in index's shape, as ``torch.take``. One gather: an element taken twice
+    gets both gradients."""
+    a = _flat_positions("take", x, index)
+    return GetItem.apply(x.reshape(-1), index=a, in_range=True)
+
+
+def put(x: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """x with ``source``'s elements written at the positions ``index`` of the flattened x
+    (negative counts from the end), out of place, as ``torch.Tensor.put``: index and source
+    have one number of elements, source x's dtype. With ``accumulate`` they are added there,
+    an element named twice getting both; without, an element named twice gets the last
+    (PyTorch leaves it unspecified). Differentiable in x and source."""
+    _flag("put", "accumulate", accumulate)
+    if not isinstance(source, Tensor):
+        raise TypeError(f"put: source must be a Tensor, got {type(source).__name__}")
+    if source.dtype != x.dtype:
+        raise TypeError(f"put: source's dtype {source.dtype} differs from x's {x.dtype} (they "
+                        "must match, as in PyTorch)")
+    if source._dev is not x._dev:
+        raise ValueError(f"put: source on {source.device!r}, x on {x.device!r}")
+    a = _flat_positions("put", x, index).reshape(-1)
+    if source.size != a.size:
+        raise ValueError(f"put: {a.size} indices and a source of {source.size} elements (they "
+                         "must have one number of elements)")
+    flat, s = x.reshape(-1), source.reshape(-1)
+    if accumulate:
+        out = flat + IndexScatter.apply(s, index=a, shape=flat.shape)
+    else:
+        out = SetItem.apply(flat, s, index=a)
+    return out.reshape(x.shape)
+
+
+@torch_names
+def index_copy(x: Tensor, axis: int, index: Tensor, source: Tensor) -> Tensor:
+    """x with the slices ``index`` (1-D, each in [0, n)) along ``axis`` replaced by those of
+    ``source``, out of place, as ``torch.index_copy``: for axis 0, ``y[index[i]] =
+    source[i]``. ``source`` has x's dtype and shape but ``len(index)`` along ``axis``. A
+    ``SetItem``: gx = gy with 0 at the copied slices, gsource = gy[index] (a slice named
+    twice is written once, by the last, as index_put; PyTorch leaves it unspecified)."""
+    ax = _sort_axis("index_copy", axis, x.ndim)
+    if not isinstance(source, Tensor):
+        raise TypeError(f"index_copy: source must be a Tensor, got {type(source).__name__}")
+    if source.dtype != x.dtype:
+        raise TypeError(f"index_copy: source's dtype {source.dtype} differs from x's "
+                        f"{x.dtype} (they must match, as in PyTorch)")
+    if source._dev is not x._dev:
+        raise ValueError(f"index_copy: source on {source.device!r}, x on {x.device!r}")
+    shape = x.shape or (1,)
+    a = _index_1d("index_copy", index, x, shape[ax], ax)
+    expected = shape[:ax] + (a.size,) + shape[ax + 1:]
+    if (source.shape or (1,)) != expected:
+        raise ValueError(f"index_copy: source of shape {source.shape} does not fit x of shape "
+                         f"{x.shape} and {a.size} indices along dim {ax}: expected shape "
+                         f"{expected}")
+    out = SetItem.apply(x.reshape(shape), source.reshape(expected),
+                        index=(slice(None),) * ax + (a,))
+    return out.reshape(x.shape)
+
+
+def _scatter_source(what: str, x: Tensor, src: Any, shape: tuple[int, ...]) -> Tensor:
+    """``src`` checked to be a tensor of ``shape`` on x's device, cast to x's dtype (as
+    PyTorch's *_scatter cast it; the cast is differentiable)."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"{what}: src must be a Tensor, got {type(src).__name__}")
+    if src._dev is not x._dev:
+        raise ValueError(f"{what}: src on {src.device!r}, x on {x.device!r}")
+    if src.shape != tuple(shape):
+        raise ValueError(f"{what}: src of shape {src.shape} must have the shape of the part it "
+                         f"replaces, {tuple(shape)}")
+    return src if src.dtype == x.dtype else src.to(dtype=x.dtype)
+
+
+def diagonal_scatter(x: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
+                     ) -> Tensor:
+    """x with its ``diagonal(offset, dim1, dim2)`` replaced by ``src`` (of that diagonal's
+    shape), out of place, as ``torch.diagonal_scatter``. A ``SetItem`` at the diagonal's
+    positions: gx = gy with 0 on the diagonal, gsrc = gy's diagonal."""
+    if x.ndim < 2:
+        raise ValueError(f"diagonal_scatter: x needs at least 2 axes, got shape {x.shape}")
+    d1 = _sort_axis("diagonal_scatter", dim1, x.ndim)
+    d2 = _sort_axis("diagonal_scatter", dim2, x.ndim)
+    if d1 == d2:
+        raise ValueError(f"diagonal_scatter: dim1 and dim2 name one axis ({dim1}, {dim2}); "
+                         "give two")
+    index, at = _diagonal_index(x._dev.xp, x.shape, _int_arg("diagonal_scatter", "offset",
+                                                               offset), d1, d2)
+    rest = tuple(n for k, n in enumerate(x.shape) if k not in (d1, d2))
+    s = _scatter_source("diagonal_scatter", x, src, rest + (len(index[d1]),))
+    if at != s.ndim - 1:  # the diagonal's axis back where x[index] has it
+        s = Transpose.apply(s, axes=(*range(at), s.ndim - 1, *range(at, s.ndim - 1)))
+    return SetItem.apply(x, s, index=index)
+
+
+@torch_names
+def select_scatter(x: Tensor, src: Tensor, axis: int, index: int) -> Tensor:
+    """x with ``x.select(axis, index)`` replaced by ``src`` (of that slice's shape), out of
+    place, as ``torch.select_scatter``; a negative index counts from the end. A ``SetItem``:
+    gx = gy with 0 on the slice, gsrc = the slice of gy."""
+    if x.ndim == 0:
+        raise ValueError("select_scatter: a 0-d tensor has no dim to select from")
+    ax = _sort_axis("select_scatter", axis, x.ndim)
+    i, n = _int_arg("select_scatter", "index", index), x.shape[ax]
+    if not -n <= i < n:
+        raise ValueError(f"select_scatter: index {i} is out of range for dim {ax} with size "
+                         f"{n}")
+    s = _scatter_source("select_scatter", x, src, x.shape[:ax] + x.shape[ax + 1:])
+    return SetItem.apply(x, s, index=(slice(None),) * ax + (i % n,))
+
+
+@torch_names
+def slice_scatter(x: Tensor, src: Tensor, axis: int = 0, start: int | None = None,
+                  end: int | None = None, step: int = 1) -> Tensor:
+    """x with ``x[..., start:end:step, ...]`` (along ``axis``) replaced by ``src`` (of that
+    slice's shape), out of place, as ``torch.slice_scatter``. A ``SetItem``: gx = gy with 0
+    on the slice, gsrc = the slice of gy."""
+    if x.ndim == 0:
+        raise ValueError("slice_scatter: a 0-d tensor has no dim to slice")
+    ax = _sort_axis("slice_scatter", axis, x.ndim)
+    step = _int_arg("slice_scatter", "step", step)
+    if step <= 0:
+        raise ValueError(f"slice_scatter: step must be > 0, got {step}")
+    bounds = [None if b is None else _int_arg("slice_scatter", name, b)
+              for name, b in (("start", start), ("end", end))]
+    index = (slice(None),) * ax + (slice(bounds[0], bounds[1], step),)
+    shape = x.shape[:ax] + (len(range(*index[ax].indices(x.shape[ax]))),) + x.shape[ax + 1:]
+    return SetItem.apply(x, _scatter_source("slice_scatter", x, src, shape), index=index)
+
+
+def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None) -> Any:
+    """Each run of equal consecutive elements of ``x`` (flattened) kept once, as
+    ``torch.unique_consecutive``; with ``dim``, runs of equal slices along it. As for
+    ``unique``: ``return_inverse`` adds, for each element (slice), the position of its run in
+    the result (x's shape; with ``dim``, one per slice), ``return_counts`` each run's length,
+    both int64; NaN equals nothing, so each NaN is a run of its own. The size depends on the
+    values, so it is computed on the host (one copy from the device and back); never
+    differentiable."""
+    _flag("unique_consecutive", "return_inverse", return_inverse)
+    _flag("unique_consecutive", "return_counts", return_counts)
+    h = x.numpy()
+    if dim is None:
+        rows, ax = h.reshape(-1, 1), 0
+    else:
+        if not x.ndim:
+            raise ValueError("unique_consecutive: a 0-d tensor has no dim to take slices "
+                             "along (give dim=None)")
+        ax = _sort_axis("unique_consecutive", dim, x.ndim)
+        if any(n == 0 for k, n in enumerate(x.shape) if k != ax):
+            raise ValueError(f"unique_consecutive: x of shape {x.shape} has an empty dim "
+                             f"other than dim {ax}, so its slices cannot be compared (as in "
+                             "PyTorch)")
+        rows = np.moveaxis(h, ax, 0).reshape(h.shape[ax], h.size // max(h.shape[ax], 1))
+    n = rows.shape[0]
+    new = np.ones(n, dtype=bool)  # where a run starts
+    new[1:] = (rows[1:] != rows[:-1]).any(axis=1) if rows.shape[1] else False
+    starts = np.flatnonzero(new)
+    values = h.reshape(-1)[starts] if dim is None else np.take(h, starts, axis=ax)
+    inverse = np.cumsum(new) - 1
+    out = [Tensor._wrap(x._dev.to_device(np.ascontiguousarray(values)), x._dev)]
+    if return_inverse:
+        shaped = inverse.reshape(x.shape) if dim is None else inverse
+        out.append(Tensor._wrap(x._dev.to_device(shaped.astype(np.int64)), x._dev))
+    if return_counts:
+        counts = np.diff(np.append(starts, n))
+        out.append(Tensor._wrap(x._dev.to_device(counts.astype(np.int64)), x._dev))
+    return out[0] if len(out) == 1 else tuple(out)

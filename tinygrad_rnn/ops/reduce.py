@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..tensor import DTypeLike, Function, Tensor, resolve_dtype, torch_names
+from .elementwise import where
 from .movement import ValuesIndices, _sort_axis
 
 Axis = int | Sequence[int] | None
@@ -1001,3 +1002,36 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
     columns = cat([ones, xs.unsqueeze(1).expand(x.shape[0], max(n - 1, 0))], 1)
     out = cumprod(columns, 1) if n > 1 else columns
     return out if increasing else out.flip(1)
+
+
+# ---- the sums that skip NaN ----------------------------------------------------------------
+
+
+@torch_names
+def nansum(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dtype: DTypeLike = None
+           ) -> Tensor:
+    """Σ over ``axis`` of the elements that are not NaN, as ``torch.nansum`` (integer and
+    bool tensors: their ``sum``, int64 for bool; ``dtype`` casts first). A ``where`` then a
+    sum: the gradient is gy where x is not NaN, 0 at a NaN."""
+    if x.dtype.kind in "fc":
+        x = where(Tensor._wrap(x._dev.xp.isnan(x._data), x._dev), 0, x)
+    return x.sum(axis, keepdims, dtype=dtype)
+
+
+@torch_names
+def nanmean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dtype: DTypeLike = None
+            ) -> Tensor:
+    """``nansum`` over ``axis`` / the number of elements there that are not NaN, as
+    ``torch.nanmean`` (floating-point tensors; NaN where every one is NaN, as 0 / 0).
+    ``dtype`` (floating-point) casts first. The gradient is gy / that number where x is not
+    NaN, 0 at a NaN, also where every element is NaN (PyTorch's is NaN there, 0 · inf)."""
+    if dtype is not None:
+        dt = resolve_dtype(dtype)
+        if dt.kind not in "fc":
+            raise TypeError(f"nanmean: dtype must be a floating-point dtype, got {dt}")
+        x = x if x.dtype == dt else x.to(dtype=dt)
+    if x.dtype.kind not in "fc":
+        raise TypeError(f"nanmean: x must be floating-point, got {x.dtype} (as in PyTorch; "
+                        "an integer tensor holds no NaN: use mean on x.float())")
+    kept = Tensor._wrap(~x._dev.xp.isnan(x._data), x._dev)
+    return nansum(x, axis, keepdims) / kept.sum(axis, keepdims)
