@@ -455,3 +455,24 @@ def test_grad_fn_walks_like_torchs():
     assert z.grad_fn.next_functions[0][0].name() == "MulBackward0"
     z.backward()
     assert z.grad_fn.next_functions == ()  # the graph is freed (PyTorch keeps its shape)
+
+
+@pytest.mark.torch
+def test_a_leaf_has_one_accumulate_grad_node_as_in_torch():
+    """A walk that compares nodes by identity (as torchviz's) finds each leaf's
+    AccumulateGrad once, however many ops use the leaf: the same count as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    counts = []
+    for lib in (tr, torch):
+        x, c = lib.ones(2, requires_grad=True), lib.ones(2, requires_grad=True)
+        z = (x * x + x) * c
+        seen, stack = set(), [z.grad_fn]
+        while stack:
+            node = stack.pop()
+            if node is None or id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.extend(f for f, _ in node.next_functions)
+        counts.append(len(seen))
+        assert z.grad_fn.next_functions[1][0].variable is c
+    assert counts[0] == counts[1]

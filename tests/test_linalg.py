@@ -730,3 +730,15 @@ def test_lu_of_singular_matrices_and_lstsq_of_a_vector_match_torch():
             x, y = getattr(r, field).numpy(), getattr(t, field).numpy()
             assert x.shape == y.shape
             np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_svd_without_vectors_keeps_its_gradient_and_lu_unpack_is_top_level():
+    torch = pytest.importorskip("torch")
+    _against_torch(lambda x: x.svd(compute_uv=False)[1],
+                   lambda x: x.svd(compute_uv=False)[1], np.random.default_rng(31)
+                   .standard_normal((2, 4, 3)))
+    a = np.random.default_rng(32).standard_normal((3, 3))
+    for x, y in zip(tr.lu_unpack(*LA.lu_factor(tr.tensor(a))),
+                    torch.lu_unpack(*torch.linalg.lu_factor(torch.tensor(a)))):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), atol=1e-13)

@@ -999,7 +999,7 @@ def test_multinomial_and_map_location(tmp_path):
     assert s.shape == (2, 2) and s.dtype == np.int64
     assert (s.numpy()[0] == 1).all() and set(s.numpy()[1]) <= {0, 2}
     assert sorted(tr.multinomial(tr.tensor([1.0, 2.0, 3.0]), 3).numpy()) == [0, 1, 2]
-    with pytest.raises(ValueError, match="4 samples without replacement, but a row has fewer"):
+    with pytest.raises(ValueError, match="4 samples without replacement from 3 classes"):
         tr.multinomial(tr.tensor([1.0, 2.0, 3.0]), 4)
     with pytest.raises(ValueError, match="positive sum"):
         tr.multinomial(tr.zeros(3), 1)
@@ -1028,8 +1028,11 @@ def test_review_of_the_conveniences():
     assert tr.zeros(2, 3, 4).bmm(tr.zeros(2, 4, 5)).shape == (2, 3, 5)
     with pytest.raises(TypeError, match="floating-point"):
         tr.multinomial(tr.tensor([1, 3]), 2)
-    with pytest.raises(ValueError, match="fewer classes of weight > 0"):
-        tr.multinomial(tr.tensor([1.0, 0.0, 0.0]), 2)
+    with pytest.raises(ValueError, match="4 samples without replacement from 3 classes"):
+        tr.multinomial(tr.tensor([1.0, 0.0, 0.0]), 4)
+    for _ in range(5):  # the classes of weight > 0 first, then those of weight 0 (torch's CPU)
+        d = tr.multinomial(input=tr.tensor([0.2, 0.0, 0.8, 0.0]), num_samples=4).tolist()
+        assert sorted(d[:2]) == [0, 2] and sorted(d[2:]) == [1, 3]
     assert tr.multinomial(tr.zeros(0, 3), 2).shape == (0, 2)
     with pytest.raises(TypeError, match="map_location must be a device name"):
         tr.load("unused.trn", map_location=3)

@@ -9,10 +9,8 @@
 from __future__ import annotations
 
 import builtins
-import contextlib
 import functools
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -41,11 +39,12 @@ from .amp import autocast
 from .autograd import (
     enable_grad,
     grad,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
 )
-from .autograd import inference_mode as _inference_mode
 from .backend import cuda_available, device
 from .backend import device_of as _device_of
 from .backend import get_device as _get_device
@@ -420,35 +419,6 @@ def as_tensor(data: Any, dtype: Any = None, device: str | None = None) -> Tensor
         return data.to(device=device, dtype=dtype)
     return tensor(data, dtype=dtype, device=device)
 
-_INFERENCE = [False]  # whether an inference_mode block is active (is_inference_mode_enabled)
-
-
-@contextlib.contextmanager
-def _inference(mode: builtins.bool) -> Iterator[None]:
-    outer, _INFERENCE[0] = _INFERENCE[0], mode
-    try:
-        with _inference_mode(mode):
-            yield
-    finally:
-        _INFERENCE[0] = outer
-
-
-def inference_mode(mode: Any = True) -> Any:
-    """PyTorch's ``inference_mode``: here ``no_grad()`` (``mode=False``: ``enable_grad()``)
-    that ``is_inference_mode_enabled()`` sees; tensors made inside are ordinary ones
-    (``x.is_inference()`` is False). Also a decorator, as ``@tr.inference_mode()`` or
-    ``@tr.inference_mode``."""
-    if callable(mode):
-        return _inference(True)(mode)
-    return _inference(builtins.bool(mode))
-
-
-def is_inference_mode_enabled() -> builtins.bool:
-    """Whether a ``tr.inference_mode()`` block is active, as PyTorch's (False inside a plain
-    ``no_grad()``, and inside ``inference_mode(False)``)."""
-    return _INFERENCE[0]
-
-
 def seed() -> builtins.int:
     """Reseed the global generator from fresh entropy and return the seed, as ``torch.seed``
     (``tr.initial_seed()`` gives it again)."""
@@ -633,5 +603,6 @@ __all__ = [
     "block_diag", "bucketize", "cartesian_prod", "chain_matmul", "combinations",
     "cumulative_trapezoid", "searchsorted", "trapezoid", "tril_indices", "triu_indices", "vander",
     "asarray", "can_cast", "float_power", "is_inference_mode_enabled", "logspace", "poisson",
-    "promote_types", "result_type", "seed",
+    "promote_types", "result_type", "seed", "lu_unpack",
 ]
+lu_unpack = linalg.lu_unpack  # PyTorch's top-level name (there is no linalg.lu_unpack there)

@@ -136,12 +136,34 @@ class set_grad_enabled:
         return _set_grad_enabled(self.mode)(fn)
 
 
+class _GradModeInference:
+    enabled = False  # whether an inference_mode block is active (is_inference_mode_enabled)
+
+
+@contextlib.contextmanager
+def _inference(mode: bool) -> Iterator[None]:
+    outer, _GradModeInference.enabled = _GradModeInference.enabled, mode
+    try:
+        with _set_grad_enabled(not mode):  # inference_mode(False): recording on, as PyTorch
+            yield
+    finally:
+        _GradModeInference.enabled = outer
+
+
 def inference_mode(mode: Any = True) -> Any:
-    """PyTorch's ``inference_mode``: here the same as ``no_grad()`` (``mode=False``: as
-    ``enable_grad()``). Also a decorator."""
+    """PyTorch's ``inference_mode``: here ``no_grad()`` (``mode=False``: ``enable_grad()``)
+    that ``is_inference_mode_enabled()`` sees; tensors made inside are ordinary ones
+    (``x.is_inference()`` is False). Also a decorator, as ``@tr.inference_mode()`` or
+    ``@tr.inference_mode``."""
     if callable(mode):
-        return _set_grad_enabled(False)(mode)
-    return _set_grad_enabled(not mode)  # inference_mode(False): recording on, as PyTorch
+        return _inference(True)(mode)
+    return _inference(bool(mode))
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether an ``inference_mode()`` block is active, as PyTorch's (False inside a plain
+    ``no_grad()``, and inside ``inference_mode(False)``)."""
+    return _GradModeInference.enabled
 
 
 def toposort(root: Function, inputs_in_order: bool = False) -> list[Function]:

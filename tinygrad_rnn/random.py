@@ -251,12 +251,15 @@ def randint(*args: Any, low: int | None = None, high: int | None = None, size: A
     return tensor(rng.integers(lo, hi, size=shape, dtype=np.int64).astype(dt), device=device)
 
 
-def multinomial(probs: Tensor, num_samples: int, replacement: bool = False, *,
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  # noqa: A002
                 generator: Any = None) -> Tensor:
-    """For each row of ``probs`` (1-D: one row; weights >= 0, not necessarily summing to 1),
+    """For each row of ``input`` (1-D: one row; weights >= 0, not necessarily summing to 1),
     ``num_samples`` class indices drawn with those weights (without ``replacement``, each at
-    most once), int64 on probs' device, as ``torch.multinomial``. Drawn on the host from
-    ``tr.manual_seed``'s generator."""
+    most once), int64 on the input's device, as ``torch.multinomial``. Without replacement,
+    once a row's classes of weight > 0 are drawn, its classes of weight 0 follow in random
+    order, as PyTorch's CPU kernel gives them. Drawn on the host from ``tr.manual_seed``'s
+    generator."""
+    probs = input
     if probs.dtype.kind != "f":
         raise TypeError(f"multinomial: probs must be floating-point, got {probs.dtype}")
     w = probs.numpy().astype(np.float64)
@@ -265,12 +268,21 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False, *,
             np.any(rows.sum(axis=1) <= 0):
         raise ValueError("multinomial: probs must be 1-D or 2-D, finite, >= 0, with a "
                          "positive sum in every row")
-    if not replacement and num_samples > (rows > 0).sum(axis=1).min(initial=num_samples):
-        raise ValueError(f"multinomial: {num_samples} samples without replacement, but a row "
-                         "has fewer classes of weight > 0")
+    if not replacement and num_samples > rows.shape[-1]:
+        raise ValueError(f"multinomial: {num_samples} samples without replacement from "
+                         f"{rows.shape[-1]} classes")
     rng = rng_of(generator, "multinomial")
-    out = np.stack([rng.choice(len(r), num_samples, replace=replacement, p=r / r.sum())
-                    for r in rows]) if len(rows) else np.zeros((0, num_samples))
+
+    def draw(r: np.ndarray) -> np.ndarray:
+        if replacement:
+            return rng.choice(len(r), num_samples, replace=True, p=r / r.sum())
+        positive = np.flatnonzero(r > 0)
+        first = rng.choice(positive, min(num_samples, len(positive)), replace=False,
+                           p=r[positive] / r[positive].sum())
+        rest = rng.permutation(np.flatnonzero(r == 0))[:num_samples - len(first)]
+        return np.concatenate([first, rest])
+
+    out = np.stack([draw(r) for r in rows]) if len(rows) else np.zeros((0, num_samples))
     return tensor(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64),
                   device=probs.device)
 

@@ -312,7 +312,7 @@ class Function:
         if not self.parents:
             return ()
         return tuple((ctx, out) if ctx is not None else
-                     (AccumulateGrad(p), 0) if out == 0 else (None, 0)
+                     (AccumulateGrad.of(p), 0) if out == 0 else (None, 0)
                      for p, (ctx, out) in zip(self.parents, self.edges))
 
     def __repr__(self) -> str:
@@ -426,13 +426,27 @@ class Function:
 
 class AccumulateGrad:
     """The graph's end at a leaf, as PyTorch's node of that name (``next_functions``): where
-    backward adds the gradient into ``variable.grad``."""
+    backward adds the gradient into ``variable.grad``. One per leaf (``of``), so a walk that
+    compares nodes by identity finds it once, however many ops use the leaf."""
 
-    __slots__ = ("variable",)
+    __slots__ = ("_variable",)
     next_functions: tuple[tuple[Any, int], ...] = ()
+    _made: dict[int, AccumulateGrad] = {}  # by the leaf's id, while the leaf lives
 
     def __init__(self, variable: Tensor) -> None:
-        self.variable = variable
+        key = id(variable)  # (a weak reference: the node does not keep its leaf alive)
+        self._variable = weakref.ref(variable, lambda _: AccumulateGrad._made.pop(key, None))
+
+    @classmethod
+    def of(cls, leaf: Tensor) -> AccumulateGrad:
+        node = cls._made.get(id(leaf))
+        if node is None or node.variable is not leaf:
+            node = cls._made[id(leaf)] = cls(leaf)
+        return node
+
+    @property
+    def variable(self) -> Tensor | None:
+        return self._variable()
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -2397,11 +2411,12 @@ class Tensor:
     def svd(self, some: bool = True, compute_uv: bool = True) -> Any:
         """(U, S, V) with A = U diag(S) Vᵀ, as ``torch.svd``: V, not Vh (``tr.linalg.svd``
         gives Vh); reduced unless ``some=False``. With ``compute_uv=False``, U and V are zeros
-        of shapes (..., m, m) and (..., n, n), and S carries no gradient (PyTorch's)."""
+        of shapes (..., m, m) and (..., n, n), and S its gradient (``svdvals``'s), as
+        PyTorch's."""
         from . import linalg
 
         if not compute_uv:
-            s = linalg.svdvals(self.detach())
+            s = linalg.svdvals(self)
             xp, (m, n) = self._dev.xp, self.shape[-2:]
             zeros = [Tensor._wrap(xp.zeros((*self.shape[:-2], k, k), dtype=self.dtype),
                                   self._dev) for k in (m, n)]
