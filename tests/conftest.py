@@ -63,3 +63,20 @@ DEVICES = ["cpu", "strict", pytest.param("cuda", marks=[gpu, needs_cuda])]
 
 def to_np(x: tr.Tensor) -> np.ndarray:
     return x.numpy()
+
+
+def assert_device_equals_cpu(cases: dict, a: np.ndarray, device: str) -> None:
+    """Each function of ``cases`` on ``a`` on ``device`` (the strict one refuses NumPy called
+    directly, as CuPy would): the same values and gradients, of (y * y).sum(), as on the
+    cpu, and results on that device."""
+    for name, f in cases.items():
+        x = tr.tensor(a, device=device, requires_grad=True)
+        y = f(x)
+        (y * y).sum().backward()
+        assert y.device == x.grad.device == device, name
+        ref = tr.tensor(a, requires_grad=True)
+        r = f(ref)
+        (r * r).sum().backward()
+        np.testing.assert_allclose(y.numpy(), r.numpy(), rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=name)

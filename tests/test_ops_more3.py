@@ -21,7 +21,7 @@ import tinygrad_rnn as tr
 from tinygrad_rnn.testing import gradcheck, gradgradcheck
 from tinygrad_rnn.testing import strategies as tst
 
-from .conftest import DEVICES
+from .conftest import DEVICES, assert_device_equals_cpu
 from .test_ops_more import _distinct, _torch
 from .test_ops_torch import _compare_with_torch, _rng
 
@@ -781,17 +781,7 @@ def test_strict_device_equals_cpu(device):
     """Every new op's forward and backward through ``xp`` only (the strict device refuses
     NumPy called directly, as CuPy would), and the ones without a gradient."""
     cases, a = _strict_cases()
-    for name, f in cases.items():
-        x = tr.tensor(a, device=device, requires_grad=True)
-        y = f(x)
-        (y * y).sum().backward()
-        assert y.device == x.grad.device == device, name
-        ref = tr.tensor(a, requires_grad=True)
-        r = f(ref)
-        (r * r).sum().backward()
-        np.testing.assert_allclose(y.numpy(), r.numpy(), rtol=1e-12, err_msg=name)
-        np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), rtol=1e-10, atol=1e-12,
-                                   err_msg=name)
+    assert_device_equals_cpu(cases, a, device)
     x, ints = tr.tensor(a, device=device), tr.tensor(a.astype(np.int64) + 3, device=device)
     others = {
         "cummax indices": lambda: x.cummax(1).indices, "mode indices": lambda: x.mode().indices,

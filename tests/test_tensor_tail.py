@@ -25,7 +25,7 @@ from tinygrad_rnn import nn
 from tinygrad_rnn.testing import gradcheck
 from tinygrad_rnn.testing import strategies as tst
 
-from .conftest import DEVICES
+from .conftest import DEVICES, assert_device_equals_cpu
 from .test_ops_more import _distinct, _torch
 from .test_ops_torch import _compare_with_torch, _rng
 
@@ -1014,17 +1014,7 @@ def test_strict_device_equals_cpu(device):
     """Every new op's forward and backward through ``xp`` only (the strict device refuses
     NumPy called directly, as CuPy would), and the ones without a gradient."""
     cases, a = _strict_cases()
-    for name, f in cases.items():
-        x = tr.tensor(a, device=device, requires_grad=True)
-        y = f(x)
-        (y * y).sum().backward()
-        assert y.device == x.grad.device == device, name
-        ref = tr.tensor(a, requires_grad=True)
-        r = f(ref)
-        (r * r).sum().backward()
-        np.testing.assert_allclose(y.numpy(), r.numpy(), rtol=1e-12, err_msg=name)
-        np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), rtol=1e-10, atol=1e-12,
-                                   err_msg=name)
+    assert_device_equals_cpu(cases, a, device)
     x = tr.tensor(np.where(a > 0, np.round(a), [NAN, INF, -INF, 0.0]), device=device)
     others = {
         "unique_consecutive": lambda: tr.unique_consecutive(x.nan_to_num(), dim=1,

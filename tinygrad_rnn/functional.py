@@ -709,6 +709,19 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
     return _unbatched_feature_dropout("dropout1d", input, p, training, input.ndim == 3)
 
 
+def _warn_feature_rank(name: str, ndim: int | None, spatial: int) -> None:
+    """PyTorch's deprecation warning for a channel-wise dropout given an input of another
+    rank than (C, *spatial) or (N, C, *spatial)."""
+    if ndim is not None and ndim not in (spatial + 1, spatial + 2):
+        warnings.warn(f"{name}: Received a {ndim}-D input to {name}, which is deprecated and "
+                      "will result in an error in a future release. To retain the behavior "
+                      f"and silence this warning, please use dropout instead. Note that {name} "
+                      f"exists to provide channel-wise dropout on inputs with {spatial} "
+                      "spatial dimensions, a channel dimension, and an optional batch "
+                      f"dimension (i.e. {spatial + 1}D or {spatial + 2}D inputs).", UserWarning,
+                      stacklevel=3)
+
+
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """Channel-wise dropout of (N, C, H, W) inputs, as ``torch.nn.functional.dropout2d``:
@@ -717,13 +730,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
     warn that they are deprecated and are masked over their first two axes."""
     _check_p("dropout2d", p)
     ndim = input.ndim if isinstance(input, Tensor) else None
-    if ndim is not None and ndim not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated "
-                      "and will result in an error in a future release. To retain the behavior "
-                      "and silence this warning, please use dropout instead. Note that "
-                      "dropout2d exists to provide channel-wise dropout on inputs with 2 "
-                      "spatial dimensions, a channel dimension, and an optional batch "
-                      "dimension (i.e. 3D or 4D inputs).", UserWarning, stacklevel=2)
+    _warn_feature_rank("dropout2d", ndim, 2)
     if ndim == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
                       "channel-wise 1D dropout behavior is desired - input is interpreted as "
@@ -742,13 +749,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
     Other ranks warn that they are deprecated, as PyTorch's, and are taken as unbatched."""
     _check_p("dropout3d", p)
     ndim = input.ndim if isinstance(input, Tensor) else None
-    if ndim is not None and ndim not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated "
-                      "and will result in an error in a future release. To retain the behavior "
-                      "and silence this warning, please use dropout instead. Note that "
-                      "dropout3d exists to provide channel-wise dropout on inputs with 3 "
-                      "spatial dimensions, a channel dimension, and an optional batch "
-                      "dimension (i.e. 4D or 5D inputs).", UserWarning, stacklevel=2)
+    _warn_feature_rank("dropout3d", ndim, 3)
     if ndim is None:
         raise TypeError(f"dropout3d: input must be a Tensor, got {type(input).__name__}")
     return _unbatched_feature_dropout("dropout3d", input, p, training, ndim == 5)
