@@ -1142,9 +1142,9 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
     return _reduce((d_ap - d_an + margin).clip(min=0), reduction)
 
 
-def _class_targets(where_: str, input: Tensor, target: Any) -> Any:  # noqa: A002
-    """One class index per sample of a (N, C) or (C,) input, as a device int array of shape
-    (N,) ((1,) for one sample), checked to lie in [0, C)."""
+def _integer_targets(where_: str, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+    """``target`` as an integer tensor on the input's device, for a (N, C) or (C,) input
+    (both checked)."""
     _check_tensors(where_, input=input)
     if input.ndim not in (1, 2):
         raise ValueError(f"{where_}: expected a (N, C) or (C,) input, got shape {input.shape}")
@@ -1152,6 +1152,13 @@ def _class_targets(where_: str, input: Tensor, target: Any) -> Any:  # noqa: A00
     t = target if isinstance(target, Tensor) else _as_tensor_on(target, input)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{where_}: target must hold integer class indices, got {t.dtype}")
+    return t
+
+
+def _class_targets(where_: str, input: Tensor, target: Any) -> Any:  # noqa: A002
+    """One class index per sample of a (N, C) or (C,) input, as a device int array of shape
+    (N,) ((1,) for one sample), checked to lie in [0, C)."""
+    t = _integer_targets(where_, input, target)
     want = input.shape[:1] if input.ndim == 2 else ()
     if t.shape != want and not (input.ndim == 1 and t.shape == (1,)):
         raise ValueError(f"{where_}: target of shape {t.shape} for an input of shape "
@@ -1199,13 +1206,7 @@ def multilabel_margin_loss(input: Tensor, target: Any,  # noqa: A002
 
     ``input`` (N, C) or (C,), ``target`` integers of the same shape."""
     where_ = "multilabel_margin_loss"
-    _check_tensors(where_, input=input)
-    if input.ndim not in (1, 2):
-        raise ValueError(f"{where_}: expected a (N, C) or (C,) input, got shape {input.shape}")
-    _same_device(where_, "target", target, "input", input)
-    t = target if isinstance(target, Tensor) else _as_tensor_on(target, input)
-    if t.dtype.kind not in "iu":
-        raise TypeError(f"{where_}: target must hold integer class indices, got {t.dtype}")
+    t = _integer_targets(where_, input, target)
     if t.shape != input.shape:
         raise ValueError(f"{where_}: target must have the input's shape {input.shape} (class "
                          f"indices, then -1 after the last), got {t.shape}")
