@@ -524,3 +524,30 @@ def test_bad_arguments_are_refused_with_the_shapes_named():
         nn.MaxPool3d(2, padding=(0, 0, 2))
     with pytest.raises(ValueError, match=r"kernel_size must be an int >= 1 or a 2-tuple"):
         nn.Unfold((2, 2, 2))
+
+
+@pytest.mark.torch
+def test_ceil_mode_takes_an_input_shorter_than_the_window_as_torch():
+    """With ceil_mode one last window may run past the end even where the input (padded) is
+    shorter than the window's reach: a size-1 axis halved (found in review)."""
+    torch = pytest.importorskip("torch")
+    TF = torch.nn.functional
+    rng = np.random.default_rng(40)
+    cases = [("max_pool2d", (1, 1, 1, 5), (2,), {"ceil_mode": True}),
+             ("max_pool1d", (1, 1, 1), (2, 2), {"ceil_mode": True}),
+             ("avg_pool2d", (1, 1, 1, 1), (2, 2), {"ceil_mode": True}),
+             ("avg_pool1d", (1, 1, 2), (3, 2), {"ceil_mode": True, "count_include_pad": False}),
+             ("lp_pool2d", (1, 1, 1, 5), (2, 3), {"ceil_mode": True}),
+             ("max_pool2d", (1, 1, 3, 4), ((1, 3), (1, 3)), {"dilation": (1, 2),
+                                                             "ceil_mode": True})]
+    for name, shape, args, kw in cases:
+        a = rng.standard_normal(shape) + 3
+        x, xt = tr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        y, yt = getattr(F, name)(x, *args, **kw), getattr(TF, name)(xt, *args, **kw)
+        y.sum().backward()
+        yt.sum().backward()
+        assert y.shape == tuple(yt.shape), name
+        np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="fewer than the window's reach"):
+        F.max_pool2d(tr.ones(1, 1, 1, 5), 2)  # without ceil_mode, as torch refuses it too

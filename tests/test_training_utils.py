@@ -7,6 +7,7 @@ checkpoint gives the plain call's values and gradients while keeping less memory
 from __future__ import annotations
 
 import contextlib
+import math
 import pickle
 import tracemalloc
 import warnings
@@ -885,3 +886,17 @@ def test_top_level_names_as_in_torch():
     assert tr.utils.checkpoint.checkpoint is checkpoint
     model = nn.Linear(2, 2)
     assert tr.compile(model) is model and tr.jit.script(model) is model
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("p", [0, -math.inf, -1.0, -2.5])
+def test_total_norm_of_orders_at_most_zero_match_torch(p):
+    """p = 0, -inf and negative p, as PyTorch's get_total_norm and clip_grad_norm_ compose
+    them (the norm of the per-tensor norms: p = 0 counts the nonzero ones)."""
+    torch = pytest.importorskip("torch")
+    for values in ([[3.0, -1.0, 0.5], [2.0]], [[3.0, -1.0, 0.0], [2.0]]):
+        ours = tr.nn.utils.get_total_norm([tr.tensor(v) for v in values], p)
+        theirs = torch.nn.utils.get_total_norm([torch.tensor(v) for v in values], p)
+        assert ours.item() == pytest.approx(theirs.item(), rel=1e-6)
+    with pytest.raises(ValueError, match="norm_type must be a number"):
+        tr.nn.utils.get_total_norm([tr.ones(2)], math.nan)

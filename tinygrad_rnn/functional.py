@@ -2301,16 +2301,16 @@ def _window_count(where_: str, length: int, k: int, stride: int, dilation: int, 
                   pad: int = 0, along: str = "") -> int:
     """How many windows of reach dilation·(k - 1) + 1 fit in ``length`` (padded on each side by
     ``pad``): PyTorch's rule, ``ceil`` counting a last partial window that starts inside the
-    input or its left padding."""
+    input or its left padding (which may then run past the input's end, as PyTorch's)."""
     reach = dilation * (k - 1) + 1
     room = length + 2 * pad - reach
-    if room < 0:
-        raise ValueError(f"{where_}: the input's {length} positions{along} (padded by {pad} on "
-                         f"each side) are fewer than the window's reach dilation·(kernel_size "
-                         f"- 1) + 1 = {reach}")
     n = -(-room // stride) + 1 if ceil else room // stride + 1
     if ceil and (n - 1) * stride >= length + pad:
         n -= 1
+    if n < 1 or room < 0 and not ceil:  # (with ceil, one window may run past the end)
+        raise ValueError(f"{where_}: the input's {length} positions{along} (padded by {pad} on "
+                         f"each side) are fewer than the window's reach dilation·(kernel_size "
+                         f"- 1) + 1 = {reach}")
     return n
 
 

@@ -47,14 +47,31 @@ def _norm_of(values: list[float], norm_type: float) -> float:
     is NaN (Python's ``max`` would skip a NaN that follows a number)."""
     if any(math.isnan(v) for v in values):
         return math.nan
+    if norm_type <= 0:  # the count of nonzeros (p = 0: added), the smallest (-inf), or p < 0
+        return _small_norm(np.asarray(values, dtype=np.float64), norm_type, np)
     m = max(values, default=0.0)
     if norm_type == math.inf or m == 0.0 or not math.isfinite(m):
         return m
     return m * math.fsum((v / m) ** norm_type for v in values) ** (1.0 / norm_type)
 
 
+def _small_norm(a: Any, norm_type: float, xp: Any) -> float:
+    """``vector_norm`` of |values| ``a`` for p <= 0, as PyTorch's: p = 0 counts the nonzeros,
+    -inf is the smallest, another p < 0 is (Σ a^p)^(1/p) (0 if any is 0), in float64."""
+    if norm_type == 0:
+        return float(xp.count_nonzero(a))
+    if not a.size:
+        return math.inf if norm_type == -math.inf else 0.0
+    if norm_type == -math.inf:
+        return float(a.min())
+    with np.errstate(divide="ignore"):
+        return float(xp.sum(a.astype(np.float64) ** norm_type)) ** (1.0 / norm_type)
+
+
 def _grad_norm(g: Tensor, norm_type: float) -> float:
     """``||g||_p`` computed on g's device (scaled by ``max |g|``, so float32 cannot overflow)."""
+    if norm_type <= 0:
+        return _small_norm(g._dev.xp.abs(g._data), norm_type, g._dev.xp)
     if g.size == 0:
         return 0.0
     a = g._dev.xp.abs(g._data)
@@ -105,8 +122,8 @@ def _max_norm(max_norm: float, where: str) -> float:
 
 def _norm_type(norm_type: float, where: str) -> float:
     norm_type = float(norm_type)
-    if not norm_type > 0.0:
-        raise ValueError(f"{where}: norm_type must be > 0 or inf, got {norm_type}")
+    if math.isnan(norm_type):
+        raise ValueError(f"{where}: norm_type must be a number or ±inf, got {norm_type}")
     return norm_type
 
 
