@@ -412,7 +412,7 @@ def test_clip_grad_norm_edges(device):
     assert total.dtype == np.float32 and total.item() == pytest.approx(5e30, rel=1e-6)
     np.testing.assert_allclose(big.grad.numpy(), [0.6, 0.8], rtol=1e-6)
     with pytest.raises(ValueError, match="norm_type"):
-        clip_grad_norm_(params, 1.0, norm_type=0)
+        clip_grad_norm_(params, 1.0, norm_type=float("nan"))
     with pytest.raises(ValueError, match="clip_value"):
         clip_grad_value_(params, -1.0)
 
