@@ -802,3 +802,167 @@ def test_assigning_a_tensor_to_a_parameters_data_takes_its_array():
     with pytest.raises(ValueError, match="x.data = a tensor on 'strict' for a tensor on "
                                          "'cpu'"):
         lin.weight.data = tr.ones(2, 2, device="strict")
+
+
+def _stateful(nn_):
+    """A model with extra state (a vocabulary and a step count) in a child, built from
+    ``nn_`` (ours or torch's)."""
+    class Vocab(nn_.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = nn_.Linear(2, 2)
+            self.words, self.steps = ["a", "b"], 0
+
+        def get_extra_state(self):
+            return {"words": list(self.words), "steps": self.steps}
+
+        def set_extra_state(self, state):
+            self.words, self.steps = list(state["words"]), state["steps"]
+
+    return nn_.Sequential(nn_.Linear(2, 2), Vocab(), nn_.Linear(2, 1))
+
+
+def test_extra_state_is_saved_and_loaded_under_pytorchs_name():
+    """``get_extra_state``/``set_extra_state`` as PyTorch's: the same names in the same
+    places, the object itself in the dict; a strict load without it names it missing."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = _stateful(nn), _stateful(torch.nn)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == [
+        "0.weight", "0.bias", "1._extra_state", "1.proj.weight", "1.proj.bias", "2.weight",
+        "2.bias"]
+    ours[1].words, ours[1].steps = ["x", "y", "z"], 7
+    sd = ours.state_dict()
+    assert sd["1._extra_state"] == {"words": ["x", "y", "z"], "steps": 7}
+    back = _stateful(nn)
+    back.load_state_dict(sd)
+    assert back[1].words == ["x", "y", "z"] and back[1].steps == 7
+    np.testing.assert_array_equal(back[1].proj.weight.numpy(), ours[1].proj.weight.numpy())
+    # between the frameworks: the extra state travels as it is
+    theirs.load_state_dict({k: v if k.endswith("_extra_state") else torch.from_numpy(v.numpy())
+                            for k, v in sd.items()})
+    assert theirs[1].words == ["x", "y", "z"] and theirs[1].steps == 7
+    del sd["1._extra_state"]
+    w = back[0].weight.numpy().copy()
+    with pytest.raises(RuntimeError, match=r"missing keys: 1\._extra_state"):
+        _stateful(nn).load_state_dict(sd)
+    assert back.load_state_dict(sd, strict=False).missing_keys == ["1._extra_state"]
+    np.testing.assert_array_equal(back[0].weight.numpy(), w)
+    with pytest.raises(RuntimeError, match=r"unexpected keys: 1\._extra_state"):
+        nn.Sequential(nn.Linear(2, 2), nn.Module(), nn.Linear(2, 1)).load_state_dict(
+            ours.state_dict())
+
+
+def _hook_log(nn_, log):
+    """A two-level model whose state-dict hooks write to ``log``, the post hooks renaming
+    the inner ``weight`` entries to ``kernel``."""
+    model = nn_.Sequential(nn_.Linear(2, 3), nn_.Sequential(nn_.Linear(3, 1)))
+
+    def pre(name):
+        return lambda m, prefix, keep_vars: log.append(("pre", name, prefix, keep_vars))
+
+    def post(name):
+        def hook(m, sd, prefix, meta):
+            log.append(("post", name, prefix, sorted(k for k in sd if k.startswith(prefix))))
+            for k in [k for k in sd if k.startswith(prefix) and k.endswith("weight")]:
+                sd[k[:-len("weight")] + "kernel"] = sd.pop(k)
+        return hook
+
+    for name, m in [("root", model), ("lin", model[0]), ("inner", model[1]),
+                    ("leaf", model[1][0])]:
+        m.register_state_dict_pre_hook(pre(name))
+        m.register_state_dict_post_hook(post(name))
+    return model
+
+
+def test_state_dict_hooks_run_in_pytorchs_order_and_may_change_the_dict():
+    torch = pytest.importorskip("torch")
+    ours_log, theirs_log = [], []
+    ours, theirs = _hook_log(nn, ours_log), _hook_log(torch.nn, theirs_log)
+    sd, t_sd = ours.state_dict(prefix="m.", keep_vars=True), theirs.state_dict(prefix="m.",
+                                                                               keep_vars=True)
+    assert ours_log == theirs_log and list(sd) == list(t_sd)
+    assert "m.1.0.kernel" in sd and sd["m.0.kernel"] is ours[0].weight
+    ours.register_state_dict_post_hook(lambda m, sd, prefix, meta: {})
+    with pytest.raises(RuntimeError, match="post-hook must return None"):
+        ours.state_dict()
+    handle = ours[0].register_state_dict_pre_hook(lambda *a: ours_log.append("again"))
+    handle.remove()
+    ours_log.clear()
+    ours[1].state_dict()
+    assert "again" not in ours_log and ours_log[0] == ("pre", "inner", "", False)
+
+
+def test_load_post_hooks_see_the_loaded_values_and_may_forgive_missing_names():
+    """As PyTorch's: the hooks run after the values are written, children first, with the
+    lists that are returned; clearing them lets a strict load pass. Names left make a strict
+    load fail, and then the tensors are put back as they were."""
+    torch = pytest.importorskip("torch")
+
+    def build(nn_, log):
+        model = nn_.Sequential(nn_.Linear(2, 2), nn_.Sequential(nn_.Linear(2, 1)))
+        for name, m in [("root", model), ("lin", model[0]), ("inner", model[1])]:
+            m.register_load_state_dict_post_hook(
+                lambda m, keys, name=name: log.append((name, list(keys.missing_keys),
+                                                       list(keys.unexpected_keys),
+                                                       float(m.state_dict()[next(iter(
+                                                           m.state_dict()))].sum()))))
+        return model
+
+    ours_log, theirs_log = [], []
+    ours, theirs = build(nn, ours_log), build(torch.nn, theirs_log)
+    sd = {"0.weight": np.full((2, 2), 1.0), "0.bias": np.full(2, 2.0),
+          "1.0.weight": np.full((1, 2), 3.0), "extra": np.zeros(1)}
+    ours.load_state_dict(sd, strict=False)
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()}, strict=False)
+    assert ours_log == theirs_log
+    assert [n for n, *_ in ours_log] == ["lin", "inner", "root"]
+
+    before = {k: v.numpy().copy() for k, v in ours.state_dict().items()}
+    new = {k: v + 10 for k, v in sd.items() if k != "extra"}
+    with pytest.raises(RuntimeError, match=r"put back.*missing keys: 1\.0\.bias"):
+        ours.load_state_dict(new)
+    for k, v in ours.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k])
+
+    def forgive(m, keys):
+        keys.missing_keys.clear()
+
+    ours.register_load_state_dict_post_hook(forgive)
+    result = ours.load_state_dict(new)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    np.testing.assert_array_equal(ours[1][0].weight.numpy(), np.full((1, 2), 13.0))
+    ours.register_load_state_dict_post_hook(lambda m, keys: keys)
+    with pytest.raises(RuntimeError, match="post-hook must return None"):
+        ours.load_state_dict(new)
+
+
+def test_load_with_assign_takes_the_given_tensors_as_pytorch():
+    """``assign=True``: the module holds the given tensors (dtype and device kept), each
+    parameter keeps its requires_grad; a shape error still writes nothing."""
+    torch = pytest.importorskip("torch")
+    lin, t_lin = nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    lin.bias.requires_grad_(False)
+    t_lin.bias.requires_grad_(False)
+    w = tr.tensor(np.arange(6.0).reshape(3, 2))
+    b = tr.ones(3, dtype=tr.float64)
+    lin.load_state_dict({"weight": w, "bias": b}, assign=True)
+    t_lin.load_state_dict({"weight": torch.arange(6.0, dtype=torch.float64).reshape(3, 2),
+                           "bias": torch.ones(3, dtype=torch.float64)}, assign=True)
+    for p, tp in [(lin.weight, t_lin.weight), (lin.bias, t_lin.bias)]:
+        assert isinstance(p, nn.Parameter) and str(p.dtype) == "float64"
+        assert p.requires_grad == tp.requires_grad and str(tp.dtype) == "torch.float64"
+    np.testing.assert_array_equal(lin.weight.numpy(), w.numpy())
+    y = lin(tr.ones(1, 2, dtype=tr.float64))
+    y.sum().backward()
+    assert lin.weight.grad is not None and lin.bias.grad is None
+    bn = nn.BatchNorm1d(3)
+    bn.load_state_dict({**{k: v.numpy() for k, v in bn.state_dict().items()},
+                        "running_mean": np.full(3, 5.0)}, assign=True)
+    assert "running_mean" in bn._buffers and bn.running_mean.numpy().tolist() == [5.0] * 3
+    old = lin.weight
+    with pytest.raises(RuntimeError, match="expected shape"):
+        lin.load_state_dict({"weight": np.ones((2, 2)), "bias": np.ones(3)}, assign=True)
+    with pytest.raises(RuntimeError, match="must be floating-point"):
+        lin.load_state_dict({"weight": np.ones((3, 2), dtype=np.int64), "bias": np.ones(3)},
+                            assign=True)
+    assert lin.weight is old

@@ -98,6 +98,19 @@ class LoadResult(NamedTuple):
     unexpected_keys: list[str]
 
 
+_EXTRA_STATE = "_extra_state"  # a module's extra state's name in state_dict, as PyTorch's
+
+
+class _ExtraState:
+    """The ``state_dict`` entry of a module's extra state: what its ``get_extra_state``
+    returns, which its ``set_extra_state`` takes back."""
+
+    __slots__ = ("module",)
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+
+
 def param_dtype(dtype: DTypeLike, where: str) -> np.dtype:
     """The dtype for a module's parameters: the default one (float32) unless given, which must
     be floating-point (checked before anything is made, so a refused layer draws no random
@@ -528,24 +541,36 @@ class Module:
         return self._parameters[name]
 
     # ---- state ---------------------------------------------------------------------------
-    def _state_names(self, prefix: str = "") -> list[tuple[str, Tensor]]:
-        """(dotted name, tensor) for ``state_dict``, in PyTorch's order: each module's
-        parameters, then its persistent buffers, then its children's. As in PyTorch, a
+    def _own_state(self) -> list[tuple[str, Any]]:
+        """This module's own ``state_dict`` entries, (local name, value): its parameters, its
+        persistent buffers, then ``_ExtraState`` under "_extra_state" where its class defines
+        ``get_extra_state`` (PyTorch's order)."""
+        own: list[tuple[str, Any]] = [
+            *((k, p) for k, p in self._parameters.items() if p is not None),
+            *((k, b) for k, b in self._buffers.items()
+              if b is not None and k not in self._non_persistent_buffers_set)]
+        if type(self).get_extra_state is not Module.get_extra_state:
+            own.append((_EXTRA_STATE, _ExtraState(self)))
+        return own
+
+    def _state_modules(self, prefix: str = "", above: frozenset[int] = frozenset()
+                       ) -> Iterator[tuple[str, Module]]:
+        """(prefix, module) for this module and each one under it, in ``state_dict``'s order
+        (a module, then its children in turn); ``prefix`` "" or ending in ".". A module
+        inside itself would never end: it is skipped there."""
+        yield prefix, self
+        inside = above | {id(self)}
+        for k, c in self._modules.items():
+            if c is not None and id(c) not in inside:
+                yield from c._state_modules(f"{prefix}{k}.", inside)
+
+    def _state_names(self, prefix: str = "") -> list[tuple[str, Any]]:
+        """(dotted name, value) for ``state_dict``, in PyTorch's order. As in PyTorch, a
         parameter or module that is shared (tied weights) appears under each of its names."""
-        out, stack = [], [(prefix, self, frozenset())]
-        while stack:
-            pre, m, above = stack.pop()  # pre: the names' start, "" or ending in "."
-            own = [*m._parameters.items(),
-                   *[(k, b) for k, b in m._buffers.items()
-                     if k not in m._non_persistent_buffers_set]]
-            out += [(pre + k, t) for k, t in own if t is not None]
-            inside = above | {id(m)}  # a module inside itself would never end: skip that
-            stack.extend(reversed([(f"{pre}{k}.", c, inside) for k, c in m._modules.items()
-                                   if c is not None and id(c) not in inside]))
-        return out
+        return [(pre + k, v) for pre, m in self._state_modules(prefix) for k, v in m._own_state()]
 
     def state_dict(self, *, destination: dict[str, Any] | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> dict[str, Tensor]:
+                   keep_vars: bool = False) -> dict[str, Any]:
         """Every parameter and persistent buffer under its dotted name (a shared one under
         each of its names, as in PyTorch, so the dict loads there and back), each name after
         ``prefix`` (``"model."`` gives ``"model.0.weight"``).
@@ -553,14 +578,63 @@ class Module:
         As PyTorch's: each value is the tensor detached, sharing its values (an in-place write
         into it, ``sd["w"].copy_(x)``, changes the module; ``copy.deepcopy`` or ``clone()``
         makes a snapshot); ``keep_vars=True`` gives the Parameters and buffers themselves;
-        ``destination``, a dict, is filled and returned. For PyTorch,
+        ``destination``, a dict, is filled and returned. A module whose class defines
+        ``get_extra_state`` adds what it returns under ``<prefix>_extra_state``. The hooks of
+        ``register_state_dict_pre_hook`` run before a module's entries are added, those of
+        ``register_state_dict_post_hook`` after its children's. For PyTorch,
         ``{k: torch.from_numpy(v.numpy()) for k, v in sd.items()}``."""
         out = {} if destination is None else destination
-        for name, t in self._state_names(prefix):  # (a lazy module's are kept, as PyTorch's)
-            out[name] = t if keep_vars or isinstance(t, UninitializedParameter) else t.detach()
+        self._save_state(out, prefix, keep_vars, frozenset())
         return out
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
+    def _save_state(self, out: dict[str, Any], prefix: str, keep_vars: bool,
+                    above: frozenset[int]) -> None:
+        d = self.__dict__
+        for hook in list(d.get("_state_dict_pre_hooks", ())):
+            hook(self, prefix, keep_vars)
+        for k, v in self._own_state():  # (a lazy module's are kept, as PyTorch's)
+            out[prefix + k] = v.module.get_extra_state() if isinstance(v, _ExtraState) else \
+                v if keep_vars or isinstance(v, UninitializedParameter) else v.detach()
+        inside = above | {id(self)}
+        for k, c in self._modules.items():
+            if c is not None and id(c) not in inside:
+                c._save_state(out, f"{prefix}{k}.", keep_vars, inside)
+        for hook in list(d.get("_state_dict_hooks", ())):
+            if hook(self, out, prefix, {"version": getattr(type(self), "_version", 1)}) \
+                    is not None:
+                raise RuntimeError("state_dict post-hook must return None (it changes the "
+                                   "state dict in place)")
+
+    def register_state_dict_pre_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, prefix, keep_vars)`` before ``state_dict`` adds this module's
+        entries, as PyTorch's. Returns a handle whose ``remove()`` takes the hook off."""
+        hooks = self.__dict__.setdefault("_state_dict_pre_hooks", [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def register_state_dict_post_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` once ``state_dict`` has
+        added this module's entries and its children's, as PyTorch's: the hook changes
+        ``state_dict`` in place (renames, drops, adds entries) and returns None."""
+        hooks = self.__dict__.setdefault("_state_dict_hooks", [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def get_extra_state(self) -> Any:
+        """Define this (and ``set_extra_state``) in a subclass to keep state that is not a
+        tensor in ``state_dict``, under ``<prefix>_extra_state``, as PyTorch's: any object
+        (picklable, to be saved with ``tr.save``)."""
+        raise RuntimeError("get_extra_state is only called where a Module subclass defines "
+                           "it; define get_extra_state and set_extra_state together")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Define this in a subclass to take back what its ``get_extra_state`` returned:
+        ``load_state_dict`` calls it with the ``<prefix>_extra_state`` entry."""
+        raise RuntimeError("set_extra_state is only called where a Module subclass defines "
+                           "it; define get_extra_state and set_extra_state together")
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> LoadResult:
         """Copy values into the parameters and persistent buffers (cast to each one's dtype and
         device). A shared tensor takes the value under its last name given.
 
@@ -568,6 +642,16 @@ class Module:
         with ``strict`` so are missing and unexpected names. Values may be NumPy arrays, Tensors,
         PyTorch tensors (``named_parameters()``'s too, on any device), or anything
         ``numpy.asarray`` takes.
+
+        As PyTorch's: ``assign=True`` makes the given values the module's tensors instead of
+        copying into them (their dtype and device kept; each parameter keeps its
+        ``requires_grad``), so make the optimizer afterwards. A module
+        whose class defines ``set_extra_state`` gets its ``<prefix>_extra_state`` entry. The
+        hooks of ``register_load_state_dict_pre_hook`` run first; those of
+        ``register_load_state_dict_post_hook`` after the values are written, with
+        ``(module, result)``, and may clear names from ``result.missing_keys`` and
+        ``result.unexpected_keys`` in place; if ``strict`` names are left, the tensors are put
+        back as they were before the error (what ``set_extra_state`` or the hooks did stays).
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict expects a dict of name -> array, as state_dict() "
@@ -576,24 +660,27 @@ class Module:
         if bad:
             raise TypeError(f"load_state_dict: the keys must be parameter names (str), got "
                             f"{bad[:3]!r}")
-        if any("_load_pre_hooks" in m.__dict__ for _, m in self.named_modules()):
+        modules = list(self._state_modules())
+        if any("_load_pre_hooks" in m.__dict__ for _, m in modules):
             state = self._through_load_pre_hooks(dict(state), strict)
         own = dict(self._state_names())
-        given = {id(own[k]) for k in state if k in own}
-        # a shared parameter is loaded if any of its names is given (older checkpoints hold
-        # one name only)
-        missing = [k for k in own if k not in state and id(own[k]) not in given]
-        unexpected = [k for k in state if k not in own]
+        shares = _key_shares(modules, own, state)
+        missing = [k for pre, _ in modules for k in shares[pre][0]]
+        unexpected = [k for pre, _ in modules for k in shares[pre][1]]
+        post = any("_load_post_hooks" in m.__dict__ for _, m in modules)
         problems = []
-        if strict and missing:
+        if strict and missing and not post:
             problems.append(f"missing keys: {', '.join(missing)}")
-        if strict and unexpected:
+        if strict and unexpected and not post:
             problems.append(f"unexpected keys: {', '.join(unexpected)}")
         staged = {}
         for k, p in own.items():
             if k not in state:
                 continue
             v = state[k]
+            if isinstance(p, _ExtraState):
+                staged[k] = v
+                continue
             try:
                 host = host_array(v)
             except (TypeError, ValueError) as e:  # e.g. ragged nested lists
@@ -603,6 +690,12 @@ class Module:
                 problems.append(f"{k}: expected shape {p.shape}, got {tuple(host.shape)}")
             elif host.dtype.kind not in "biuf":
                 problems.append(f"{k}: expected real numbers, got dtype {host.dtype}")
+            elif assign and isinstance(p, Parameter) and p.requires_grad and \
+                    host.dtype.kind != "f":
+                problems.append(f"{k}: a parameter that requires grad must be floating-point, "
+                                f"got dtype {host.dtype} (assign=True keeps the given dtype)")
+            elif assign:  # the value itself becomes the module's tensor
+                staged[k] = v if isinstance(v, Tensor) else tensor(host)
             else:  # cast now, so that nothing can fail while writing
                 staged[k] = np.array(host, dtype=p.dtype)
         if problems:
@@ -610,11 +703,76 @@ class Module:
                 f"load_state_dict into {type(self).__name__} failed, nothing was loaded: "
                 + "; ".join(problems)
             )
-        for k, host in staged.items():
-            p = own[k]
-            p._data = p._dev.to_device(host)
-            _pass_on(p, set())  # views taken from p see the loaded values, as in PyTorch
-        return LoadResult(missing, unexpected)
+        for k, v in staged.items():
+            if isinstance(own[k], _ExtraState):
+                own[k].module.set_extra_state(v)
+        undo = [self._load_one(k, own[k], v, assign) for k, v in staged.items()
+                if not isinstance(own[k], _ExtraState)]
+        result = LoadResult(missing, unexpected)
+        try:
+            if post:  # as PyTorch's: the lists grow module by module, each module's hooks
+                del missing[:], unexpected[:]  # called after those under it
+                self._through_load_post_hooks(result, shares, "", frozenset())
+            if strict and (missing or unexpected):
+                names = [f"missing keys: {', '.join(missing)}"] if missing else []
+                names += [f"unexpected keys: {', '.join(unexpected)}"] if unexpected else []
+                raise RuntimeError(f"load_state_dict into {type(self).__name__} failed, the "
+                                   f"tensors were put back as they were: {'; '.join(names)}")
+        except BaseException:
+            for step in reversed(undo):
+                step()
+            raise
+        return result
+
+    def _through_load_post_hooks(self, result: LoadResult,
+                                 shares: dict[str, tuple[list[str], list[str]]], prefix: str,
+                                 above: frozenset[int]) -> None:
+        result.missing_keys.extend(shares[prefix][0])
+        result.unexpected_keys.extend(shares[prefix][1])
+        inside = above | {id(self)}
+        for k, c in self._modules.items():
+            if c is not None and id(c) not in inside:
+                c._through_load_post_hooks(result, shares, f"{prefix}{k}.", inside)
+        for hook in list(self.__dict__.get("_load_post_hooks", ())):
+            if hook(self, result) is not None:
+                raise RuntimeError("a load_state_dict post-hook must return None (it changes "
+                                   "missing_keys and unexpected_keys in place)")
+
+    def _load_one(self, name: str, p: Tensor, v: Any, assign: bool) -> Any:
+        """Write ``v`` into the tensor ``p`` under the dotted ``name`` (``assign``: make the
+        Tensor ``v`` the module's tensor there); returns what puts ``p`` back."""
+        if assign:
+            *path, leaf = name.split(".")
+            owner = self.get_submodule(".".join(path))
+            owner._set_loaded(leaf, v)
+            return lambda: owner._set_loaded(leaf, p)
+        old = p._data
+        p._data = p._dev.to_device(v)
+        _pass_on(p, set())  # views taken from p see the loaded values, as in PyTorch
+
+        def put_back() -> None:
+            p._data = old
+            _pass_on(p, set())
+        return put_back
+
+    def _set_loaded(self, name: str, t: Tensor) -> None:
+        """``load_state_dict(assign=True)``: ``t`` becomes the parameter or buffer ``name``
+        (a parameter keeps its ``requires_grad``)."""
+        if name in self._parameters:
+            old = self._parameters[name]
+            self._parameters[name] = t if isinstance(t, Parameter) and \
+                t.requires_grad == old.requires_grad else Parameter(t, old.requires_grad)
+        else:
+            self._buffers[name] = t
+
+    def register_load_state_dict_post_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, incompatible_keys)`` after ``load_state_dict`` has written the
+        values, as PyTorch's: ``incompatible_keys.missing_keys`` and ``.unexpected_keys`` are
+        the lists ``load_state_dict`` returns, which the hook may change in place (clearing
+        them lets a ``strict`` load pass). It must return None."""
+        hooks = self.__dict__.setdefault("_load_post_hooks", [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def register_load_state_dict_pre_hook(self, hook: Any) -> RemovableHandle:
         """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
@@ -653,6 +811,25 @@ class Module:
         extra_lines = extra.split("\n") if extra else []
         kids = [f"({n}): " + repr(m).replace("\n", "\n  ") for n, m in self._modules.items()]
         return _layout(type(self).__name__, extra_lines, kids)
+
+
+def _key_shares(modules: list[tuple[str, Module]], own: dict[str, Any], state: Mapping[str, Any]
+                ) -> dict[str, tuple[list[str], list[str]]]:
+    """The missing and unexpected names of a load, by the prefix of the module they belong to
+    (as PyTorch's: an unexpected name to the deepest module whose prefix it starts with). A
+    shared tensor is not missing if any of its names is given (older checkpoints hold one)."""
+    given = {id(own[k]) for k in state if k in own}
+    shares: dict[str, tuple[list[str], list[str]]] = {pre: ([], []) for pre, _ in modules}
+    for pre, m in modules:
+        shares[pre][0].extend(pre + k for k, v in m._own_state()
+                              if pre + k not in state and id(v) not in given)
+    for k in state:
+        if k not in own:
+            parts = k.split(".")
+            pre = max((p for p in (".".join(parts[:i]) + "." for i in range(1, len(parts)))
+                       if p in shares), key=len, default="")
+            shares[pre][1].append(k)
+    return shares
 
 
 def _layout(name: str, extra: list[str], kids: list[str]) -> str:
