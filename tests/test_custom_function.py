@@ -1,6 +1,7 @@
 """tr.autograd.Function: custom functions written as in PyTorch (ctx, save_for_backward,
 staticmethods, positional non-tensor arguments) give torch's values and gradients; the
-engine's own checks apply; create_graph through one is refused with a clear error."""
+engine's own checks apply; under create_graph their backward is recorded, so they are
+differentiable twice, as PyTorch's (``once_differentiable`` refuses it)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 import tinygrad_rnn as tr
-from tinygrad_rnn.testing import gradcheck
+from tinygrad_rnn.testing import gradcheck, gradgradcheck
 
 from .conftest import DEVICES
 
@@ -83,8 +84,23 @@ def test_custom_function_gradcheck_and_refusals(device):
     assert gradcheck(lambda t: MulAdd.apply(t, t * 2.0)[0], (x,))
     y = ScaledExp.apply(x, 0.7).sum()
     (g,) = tr.grad(y, [x], create_graph=False)
-    with pytest.raises(RuntimeError, match="ScaledExp computes its gradient .* create_graph"):
-        tr.grad(ScaledExp.apply(x, 0.7).sum(), [x], create_graph=True)
+
+    class Frozen(tr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @tr.autograd.function.once_differentiable
+        def backward(ctx, gy):
+            (x,) = ctx.saved_tensors
+            assert not tr.is_grad_enabled()
+            return gy * 2 * x
+
+    assert gradcheck(Frozen.apply, (x,))
+    with pytest.raises(RuntimeError, match="Frozen.backward is marked @once_differentiable"):
+        tr.grad(Frozen.apply(x).sum(), [x], create_graph=True)
     np.testing.assert_array_equal(ScaledExp.apply(x, scale=0.7).numpy(),  # by name, as torch
                                   ScaledExp.apply(x, 0.7).numpy())
     with pytest.raises(TypeError, match="ScaledExp.apply: missing a required argument"):
@@ -244,3 +260,55 @@ def test_backward_may_return_trailing_nones_for_defaulted_arguments():
 
     with pytest.raises(TypeError, match="returned 2 gradients; it must return one per argument"):
         Wrong.apply(tr.ones(3, requires_grad=True)).sum().backward()
+
+
+def _double_backward(lib, make, a, b):
+    """Second derivatives through the three custom functions: the gradient of a loss, and
+    the gradient of that gradient's squared norm (a gradient penalty)."""
+    ScaledExp, MulAdd, StraightThrough = functions(lib)
+    x, y = make(a, requires_grad=True), make(b, requires_grad=True)
+    m, s = MulAdd.apply(x, y)
+    out = (ScaledExp.apply(m, 0.5) * s).sum() + StraightThrough.apply(x * y).sum()
+    gx, gy = lib.autograd.grad(out, [x, y], create_graph=True)
+    penalty = (gx * gx).sum() + (gy.sin()).sum()
+    hx, hy = lib.autograd.grad(penalty, [x, y])
+    return [t.detach().numpy() for t in (out, gx, gy, penalty, hx, hy)]
+
+
+@pytest.mark.torch
+def test_custom_function_backward_is_differentiable_again_as_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    for ours, theirs in zip(_double_backward(tr, tr.tensor, a, b),
+                            _double_backward(torch, torch.tensor, a, b)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_custom_function_gradgradcheck_saved_inputs_and_outputs(device):
+    """Saved inputs, a saved output of one and of several, a gradient that is not the
+    derivative: gradgradcheck, and the Hessian of a custom function, on every device."""
+    ScaledExp, MulAdd, _ = functions(tr)
+
+    class SinCos(tr.autograd.Function):  # two outputs, both saved
+        @staticmethod
+        def forward(ctx, x):
+            s, c = x.sin(), x.cos()
+            ctx.save_for_backward(s, c)
+            return s, c
+
+        @staticmethod
+        def backward(ctx, gs, gc):
+            s, c = ctx.saved_tensors
+            return gs * c - gc * s
+
+    rng = np.random.default_rng(3)
+    x = tr.tensor(rng.standard_normal(3), device=device, requires_grad=True)
+    y = tr.tensor(rng.standard_normal(3), device=device, requires_grad=True)
+    assert gradgradcheck(lambda t: ScaledExp.apply(t, 0.7), (x,))
+    assert gradgradcheck(lambda s, t: MulAdd.apply(s, t * 2.0)[0], (x, y))
+    assert gradgradcheck(lambda t: SinCos.apply(t)[0] * SinCos.apply(t)[1], (x,))
+    h = tr.autograd.functional.hessian(lambda t: ScaledExp.apply(t, 0.7).sum(), x)
+    e = np.exp(0.7 * x.numpy())
+    np.testing.assert_allclose(h.numpy(), np.diag(0.49 * e), rtol=1e-12)

@@ -201,10 +201,21 @@ def test_gradcheck_points_at_a_non_finite_input(bad):
     assert gradcheck(lambda a: a.nan_to_num(posinf=5.0), [t(x)])
 
 
-def test_gradcheck_checks_a_torch_style_function_and_gradgradcheck_refuses_it():
+def test_gradcheck_and_gradgradcheck_check_a_torch_style_function():
+    """Its backward, written with Tensor ops, is differentiable again, as in PyTorch; a wrong
+    second derivative (a backward that leaves the graph) is caught."""
     assert gradcheck(TorchStyleCube.apply, [t(X)])
-    with pytest.raises(RuntimeError, match="TorchStyleCube .*create_graph=True cannot go"):
-        gradgradcheck(TorchStyleCube.apply, [t(X)])
+    assert gradgradcheck(TorchStyleCube.apply, [t(X)])
+
+    class Detached(TorchStyleCube):
+        @staticmethod
+        def backward(ctx: Any, gy: tr.Tensor) -> tr.Tensor:
+            (x,) = ctx.saved_tensors
+            return 3 * gy * (x * x).detach()  # the second derivative loses 6·x·gy
+
+    assert gradcheck(Detached.apply, [t(X)])
+    with pytest.raises(GradcheckError):
+        gradgradcheck(Detached.apply, [t(X)])
 
 
 def test_strategies_are_an_attribute_of_testing():

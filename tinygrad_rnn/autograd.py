@@ -15,6 +15,7 @@ phases, as in micrograd, but without recursion so a 10,000-step unrolled LSTM wo
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import types
 from collections.abc import Iterator, Sequence
@@ -311,10 +312,10 @@ def run_backward(
     if create_graph:  # refuse before anything changes, not halfway through
         for fn in order:
             if not fn.differentiable_backward and (runs is None or id(fn) in runs):
-                raise RuntimeError(
+                raise RuntimeError(getattr(fn, "why_no_graph", None) or (
                     f"{type(fn).__name__} computes its gradient with array code that has no "
                     "derivative of its own (differentiable_backward = False), so "
-                    "create_graph=True cannot go through it")
+                    "create_graph=True cannot go through it"))
     with _set_grad_enabled(create_graph), _recording(_HOOKS.SUMS if create_graph else None):
         for fn in reversed(order):
             gy = grads.pop(id(fn), None)
@@ -596,8 +597,10 @@ class Function:
     backward gets None for them); integer outputs and those given to
     ``ctx.mark_non_differentiable`` do not require grad, and backward gets zeros for them.
     Built on the engine's own op class (``tr.Function``, which works on arrays and is what
-    the project's ops use). Its backward has no derivative of its own here, so
-    ``create_graph=True`` through it is refused with a clear error.
+    the project's ops use). Under ``create_graph=True`` backward runs recorded, on tensors in
+    the graph (the saved inputs and outputs stand for themselves), so a backward written with
+    Tensor ops is differentiable again, as PyTorch's (``tr.autograd.gradgradcheck`` checks
+    it); one marked ``@once_differentiable`` is refused there instead.
     """
 
     @staticmethod
@@ -655,7 +658,11 @@ def _op_for(user: type) -> type:
     if op is None:
         from .tensor import Function as Op
 
-        op = _OPS[user] = type(user.__name__, (_UserOp, Op), {})
+        once = getattr(user.backward, "_once_differentiable", False)
+        why = f"{user.__name__}.backward is marked @once_differentiable, so create_graph=True " \
+            "cannot go through it (PyTorch's refuses the backward through its result)"
+        op = _OPS[user] = type(user.__name__, (_UserOp, Op), {
+            "differentiable_backward": not once, "why_no_graph": why if once else None})
     return op
 
 
@@ -681,7 +688,7 @@ class _UserOp:
     """The engine side of a ``tr.autograd.Function``: arrays in and out, the user's forward
     and backward on Tensors in between."""
 
-    differentiable_backward = False
+    differentiable_backward = True  # (False for a backward marked once_differentiable)
 
     def forward(self, *arrays: Any, user: type, ctx: FunctionCtx, args: tuple[Any, ...],
                 at: tuple[int, ...]) -> Any:
@@ -718,6 +725,10 @@ class _UserOp:
                                    "in place and returned as an output")
             ctx._dirty_outputs.append((arg, k))
         arrays_out = tuple(o._data for o in outs if isinstance(o, Tensor))
+        # the engine keeps the saved tensors' arrays, and the inputs', so that create_graph
+        # can tell which saved tensor is an input or an output (graph_input)
+        self.saved = tuple(t._data for t in ctx.saved_tensors if isinstance(t, Tensor))
+        self.outs = arrays_out if self.saved else ()
         return arrays_out if len(arrays_out) > 1 else arrays_out[0]
 
     def backward(self, *gys: Any) -> Any:
@@ -730,6 +741,52 @@ class _UserOp:
         with _set_grad_enabled(False):
             grads = self.user.backward(self.ctx, *(
                 None if g is None else Tensor._wrap(g, self.dev) for g in full))
+        picked = self._picked(grads)
+        out = tuple(None if g is None else g._data if isinstance(g, Tensor) else g
+                    for g in picked)
+        return out if len(out) > 1 else out[0]
+
+    def graph_backward(self, gy: Any, parents: tuple[Any, ...]) -> Any:
+        """``create_graph=True``: the user's backward runs on tensors in the graph, recorded,
+        so its result is differentiable again, as PyTorch's. Each tensor it saved stands for
+        what it is (``graph_input``): an input for that input, an output for that output (a
+        twin made by this op), anything else for a constant."""
+        from .tensor import Tensor
+
+        ctx, dev = self.ctx, self.dev
+        saved = ctx.saved_tensors
+        ctx.saved_tensors = tuple(self._in_graph(t, parents) if isinstance(t, Tensor) else t
+                                  for t in saved)
+        it = iter(gy if self.n_out > 1 else [gy])
+        full = []
+        for like in self.outs_like:
+            g = None if like is None else next(it)
+            full.append(None if like is None else Tensor._wrap(dev.xp.zeros(*like), dev)
+                        if g is None else g)
+        try:
+            grads = self.user.backward(ctx, *full)
+        finally:
+            ctx.saved_tensors = saved
+        out = tuple(None if g is None else g if isinstance(g, Tensor) else
+                    Tensor._wrap(dev.xp.asarray(g), dev) for g in self._picked(grads))
+        return out if len(out) > 1 else out[0]
+
+    def _in_graph(self, t: Any, parents: tuple[Any, ...]) -> Any:
+        """The tensor in the graph that the saved tensor ``t`` stands for (``graph_backward``):
+        an output of several by a twin of it made by this op."""
+        from .tensor import Tensor
+
+        for k, a in enumerate(self.outs if self.n_out > 1 else ()):
+            if t._data is a:
+                twin = Tensor._wrap(a, self.dev, True)
+                twin._ctx, twin._out = self, k
+                return twin
+        g = self.graph_input(t._data, parents)
+        return g if isinstance(g, Tensor) else t
+
+    def _picked(self, grads: Any) -> list[Any]:
+        """The user's gradients, checked: one per argument of ``apply``; those of the tensor
+        arguments (the op's inputs)."""
         grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) > self.n_args and all(g is None for g in grads[self.n_args:]):
             grads = grads[:self.n_args]  # Nones for defaulted arguments not passed, as PyTorch
@@ -737,10 +794,7 @@ class _UserOp:
             raise TypeError(f"{self.user.__name__}.backward returned {len(grads)} gradients; "
                             f"it must return one per argument of apply ({self.n_args}), None "
                             "for those that need none")
-        picked = [grads[i] for i in self.at]
-        out = tuple(None if g is None else g._data if isinstance(g, Tensor) else g
-                    for g in picked)
-        return out if len(out) > 1 else out[0]
+        return [grads[i] for i in self.at]
 
 
 def _zeros_or(xp: Any, g: Any, like: tuple[Any, Any]) -> Any:
@@ -760,10 +814,18 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
 
 
 def once_differentiable(backward: Any) -> Any:
-    """PyTorch's decorator for a backward that cannot be differentiated again: here every
-    custom Function's backward is such (``create_graph=True`` through one is refused), so it
-    returns ``backward`` as it is."""
-    return backward
+    """PyTorch's decorator for a custom Function's backward that cannot be differentiated
+    again (it leaves the graph: NumPy code, ``.numpy()``): it runs with recording off, and
+    ``create_graph=True`` through the Function is refused with an error that names it (where
+    PyTorch's refuses the second backward)."""
+
+    @functools.wraps(backward)
+    def once(ctx: Any, *grad_outputs: Any) -> Any:
+        with _set_grad_enabled(False):
+            return backward(ctx, *grad_outputs)
+
+    once._once_differentiable = True  # type: ignore[attr-defined]
+    return once
 
 
 # tr.autograd.function, PyTorch's home of these names: ``from

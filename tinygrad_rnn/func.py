@@ -170,8 +170,9 @@ class _Tracked:
         """Whether to record the backward: with grad mode on at the call, when an outer
         transform runs, an argument was being differentiated already, or the outputs reach
         another tensor that requires grad (a parameter the function closes over). Not where
-        an op has no derivative of its own (digamma, a custom Function) and no outer transform
-        needs one: the gradient is right, and nothing could differentiate it again."""
+        an op has no derivative of its own (digamma, a once_differentiable Function) and no
+        outer transform needs one: the gradient is right, and nothing could differentiate it
+        again."""
         if not self.grad_on:
             return False
         ops = _graph(outputs)
