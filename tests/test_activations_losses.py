@@ -594,8 +594,9 @@ def test_kl_div_matches_torch(reduction, log_target):
     (lambda x: F.l1_loss(x, x, "avg"), "reduction must be 'mean', 'sum' or 'none'"),
     (lambda x: F.smooth_l1_loss(x, x, beta=-1.0), "beta must be >= 0"),
     (lambda x: F.huber_loss(x, x, delta=0.0), "delta must be > 0"),
-    (lambda x: F.l1_loss(x, x[:1]), r"input shape \(2, 3\) != target shape \(1, 3\)"),
-    (lambda x: F.kl_div(x, x[0]), r"input shape \(2, 3\) != target shape \(3,\)"),
+    (lambda x: F.l1_loss(x, x[:, :2]), r"input shape \(2, 3\) and target shape \(2, 2\) "
+                                       "do not broadcast"),
+    (lambda x: F.kl_div(x, x[0, :2]), r"input shape \(2, 3\) and target shape \(2,\) do not"),
     (lambda x: F.l1_loss(x, x, weight=x[0]), r"weight must have the input's shape \(2, 3\)"),
     (lambda x: F.huber_loss(x, x, weight=x[:1]), "weight must have the input's shape"),
     (lambda x: F.glu(x, 1), "even size.*size 3"),
@@ -769,3 +770,27 @@ def test_norm_and_pairwise_distance_at_p_0_count_nonzeros_as_torch():
     n = x.norm(p=0, axis=1)
     n.sum().backward()
     assert n.numpy().tolist() == [2.0] and not x.grad.numpy().any()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+                                  "kl_div"])
+def test_regression_losses_broadcast_a_target_of_another_shape_with_pytorchs_warning(name):
+    """As PyTorch's: the shapes broadcast, with its warning (kl_div without one), and the
+    same values and gradients."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((1, 3))
+    results = []
+    for lib, fn in ((tr, getattr(F, name)), (torch, getattr(torch.nn.functional, name))):
+        x, y = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loss = fn(x, y, reduction="sum")
+        loss.backward()
+        messages = [str(w.message) for w in caught if "target size" in str(w.message)]
+        results.append((loss.detach().numpy(), x.grad.numpy(), y.grad.numpy(), messages))
+    for ours, theirs in zip(results[0][:3], results[1][:3]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+    assert results[0][3] == results[1][3]
+    assert bool(results[0][3]) == (name != "kl_div")

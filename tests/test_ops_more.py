@@ -1157,3 +1157,24 @@ def test_index_fill_takes_negative_indices_as_torch():
     assert ours.tolist() == theirs.tolist()
     with pytest.raises(ValueError, match=r"index -4 is out of range .* \[-3, 3\)"):
         tr.ones(2, 3).index_fill(1, tr.tensor([-4]), 1.0)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("default", ["float32", "float64"])
+def test_where_of_two_numbers_takes_the_default_dtype_as_torch(default):
+    """Two Python floats: a tensor of the default float dtype (float64 after
+    ``set_default_dtype(float64)``), two ints int64, as ``torch.where``."""
+    torch = _torch()
+    old, t_old = tr.get_default_dtype(), torch.get_default_dtype()
+    try:
+        tr.set_default_dtype(getattr(tr, default))
+        torch.set_default_dtype(getattr(torch, default))
+        cond = [True, False]
+        for a, b in ((0.1, 0.2), (1, 2), (1, 0.5)):
+            ours = tr.where(tr.tensor(cond), a, b)
+            theirs = torch.where(torch.tensor(cond), a, b)
+            assert str(theirs.dtype) == f"torch.{ours.dtype}"
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    finally:
+        tr.set_default_dtype(old)
+        torch.set_default_dtype(t_old)

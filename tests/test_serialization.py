@@ -704,6 +704,30 @@ def test_save_and_load_through_file_objects(fmt, tmp_path):
         tr.load(io.BytesIO(b"not a checkpoint"))
 
 @pytest.mark.torch
+def test_a_buffer_gets_pytorchs_format_where_the_object_fits_it(tmp_path):
+    """``tr.save(obj, io.BytesIO())`` without ``format``: what ``torch.load`` of the buffer
+    reads, as ``torch.save`` wrote it, when obj fits PyTorch's format; else ours. An open file
+    goes by its name, as a path."""
+    torch = pytest.importorskip("torch")
+    sd = {"w": tr.arange(6, dtype="float64").reshape(2, 3), "step": 7}
+    buf = io.BytesIO()
+    tr.save(sd, buf)
+    buf.seek(0)
+    back = torch.load(buf)
+    assert back["step"] == 7 and back["w"].tolist() == sd["w"].tolist()
+    buf.seek(0)
+    assert tr.load(buf)["w"].tolist() == sd["w"].tolist()
+    odd = io.BytesIO()
+    tr.save({"ids": {1, 2}}, odd)  # a set: only ours keeps it
+    odd.seek(0)
+    assert tr.load(odd) == {"ids": {1, 2}}
+    with open(tmp_path / "f.trn", "wb") as f:
+        tr.save(sd, f)
+    with zipfile.ZipFile(tmp_path / "f.trn") as zf:
+        assert "manifest.json" in zf.namelist()
+
+
+@pytest.mark.torch
 def test_load_takes_torchs_map_location_forms():
     torch = pytest.importorskip("torch")
     buf = io.BytesIO()

@@ -74,6 +74,67 @@ class _HOOKS:
             listener.stored(t, g, previous, total)
 
 
+class _SAVED:
+    """``saved_tensors_hooks``' (pack, unpack) pairs, the innermost last (only it applies, as
+    PyTorch's), and ``disable_saved_tensors_hooks``' message while one is active."""
+
+    hooks: list[tuple[Any, Any]] = []
+    disabled: str | None = None
+
+
+class _Packed:
+    """An op's ``saved`` while a ``saved_tensors_hooks`` pair holds it: each saved array given
+    to ``pack_hook`` as a tensor and kept as what that returned, every other entry as it is.
+    ``unpacked`` gives the arrays back through ``unpack_hook`` (at each backward, as
+    PyTorch's), with the op's record of which is an input or its output, which
+    ``create_graph`` needs (``graph_input``)."""
+
+    __slots__ = ("entries", "roles", "unpack", "n_inputs")
+
+    def __init__(self, fn: Function, dev: Any) -> None:
+        from .tensor import Tensor
+
+        pack, self.unpack = _SAVED.hooks[-1]
+        self.entries, self.roles, self.n_inputs = [], [], len(fn.inputs)
+        saved = fn.saved
+        for k, a in enumerate(saved):
+            if not isinstance(a, dev.array_type):  # kept as it is
+                self.entries.append(a)
+                self.roles.append(None)
+                continue
+            # (the first entry that is this array: one array back for all, as they were one;
+            # the inputs it is; whether it is the output)
+            first = next(i for i in range(k + 1) if saved[i] is a)
+            self.roles.append((first, [j for j, old in enumerate(fn.inputs) if old is a],
+                               a is fn.y))
+            self.entries.append(pack(Tensor._wrap(a, dev)))
+        fn.saved, fn.inputs, fn.y = self, (), None  # the op holds no array of its own
+
+    def unpacked(self, fn: Function) -> None:
+        """Fill ``fn.saved`` (and ``inputs``, ``y``) with the unpacked arrays."""
+        from .tensor import Tensor
+
+        saved: list[Any] = []
+        inputs: list[Any] = [None] * self.n_inputs
+        for k, (e, role) in enumerate(zip(self.entries, self.roles)):
+            if role is None:
+                saved.append(e)
+                continue
+            t = self.unpack(e)
+            if not isinstance(t, Tensor):
+                raise TypeError(f"saved_tensors_hooks: unpack_hook must return a Tensor, got "
+                                f"{type(t).__name__} (for {type(fn).__name__}'s saved value "
+                                f"{k})")
+            first, ins, is_y = role
+            a = t._data if first == k else saved[first]
+            saved.append(a)
+            for j in ins:
+                inputs[j] = a
+            if is_y:
+                fn.y = a
+        fn.saved, fn.inputs = tuple(saved), inputs
+
+
 @contextlib.contextmanager
 def _recording(what: Any) -> Iterator[None]:
     """Set ``_HOOKS.recording`` to ``what`` for the block (restored after, even on an error)."""
@@ -337,6 +398,9 @@ def run_backward(
                         found[i] = g if found[i] is None else found[i] + g
                 if runs is not None and id(fn) not in runs:
                     continue  # a wanted result with nothing wanted behind it: kept whole
+                packed = fn.saved if type(fn.saved) is _Packed else None
+                if packed is not None:  # saved_tensors_hooks': unpacked for this backward
+                    packed.unpacked(fn)
                 if create_graph:  # debug.py's messages name the op whose backward this is
                     with _recording(fn):
                         gxs = fn.graph_backward(gy, parents)
@@ -371,6 +435,8 @@ def run_backward(
                         deliver(p, g, fn)
                     else:
                         add(ctx, out, g)
+                if packed is not None:  # packed again: the next backward unpacks again
+                    fn.saved, fn.inputs, fn.y = packed, (), None
             if not retain_graph:  # free the graph behind this op as the walk goes
                 fn.parents, fn.edges, fn.inputs, fn.saved, fn.y = None, (), (), (), None
     return results()
@@ -553,6 +619,7 @@ class FunctionCtx:
         self.non_differentiable: tuple[Any, ...] = ()
         self._dirty_outputs: list[tuple[int, int]] = []  # (argument, output) pairs
         self._constant_outputs: set[int] = set()  # outputs that never require grad
+        self.materialize_grads = True
 
     def save_for_backward(self, *tensors: Any) -> None:
         self.saved_tensors = tensors
@@ -569,7 +636,9 @@ class FunctionCtx:
         self.non_differentiable = tensors
 
     def set_materialize_grads(self, value: bool) -> None:
-        """Accepted: gradients here always arrive materialized (zeros, never None)."""
+        """Whether backward gets zeros (True, the default) or None (False) for an output
+        that no gradient reached, as PyTorch's."""
+        self.materialize_grads = bool(value)
 
 
 class Function:
@@ -725,22 +794,39 @@ class _UserOp:
                                    "in place and returned as an output")
             ctx._dirty_outputs.append((arg, k))
         arrays_out = tuple(o._data for o in outs if isinstance(o, Tensor))
-        # the engine keeps the saved tensors' arrays, and the inputs', so that create_graph
-        # can tell which saved tensor is an input or an output (graph_input)
-        self.saved = tuple(t._data for t in ctx.saved_tensors if isinstance(t, Tensor))
+        # the saved tensors' arrays go where the engine keeps an op's (and the inputs', so
+        # that create_graph can tell which is an input or an output: graph_input; and where
+        # saved_tensors_hooks pack them); ctx gets them back as tensors for each backward
+        st, ctx.saved_tensors = ctx.saved_tensors, ()
+        self.saved = tuple(t._data for t in st if isinstance(t, Tensor))
+        self.layout = tuple(None if isinstance(t, Tensor) else (t,) for t in st)
         self.outs = arrays_out if self.saved else ()
         return arrays_out if len(arrays_out) > 1 else arrays_out[0]
+
+    def _saved_tensors(self) -> tuple[Any, ...]:
+        """``ctx.saved_tensors`` for a backward: the saved arrays as tensors, and the saved
+        non-tensors (None) as they were."""
+        from .tensor import Tensor
+
+        it = iter(self.saved)
+        return tuple(Tensor._wrap(next(it), self.dev) if lay is None else lay[0]
+                     for lay in self.layout)
 
     def backward(self, *gys: Any) -> Any:
         from .tensor import Tensor
 
         xp = self.dev.xp  # an output that got no gradient gets zeros, as PyTorch materializes
         it = iter(gys)  # (one per tensor output; a non-tensor output gets None)
-        full = [None if like is None else _zeros_or(xp, next(it), like)
-                for like in self.outs_like]
-        with _set_grad_enabled(False):
-            grads = self.user.backward(self.ctx, *(
-                None if g is None else Tensor._wrap(g, self.dev) for g in full))
+        keep = not self.ctx.materialize_grads  # set_materialize_grads(False): None stays
+        full = [None if like is None else (lambda g: g if keep else _zeros_or(xp, g, like))(
+            next(it)) for like in self.outs_like]
+        self.ctx.saved_tensors = self._saved_tensors()
+        try:
+            with _set_grad_enabled(False):
+                grads = self.user.backward(self.ctx, *(
+                    None if g is None else Tensor._wrap(g, self.dev) for g in full))
+        finally:
+            self.ctx.saved_tensors = ()
         picked = self._picked(grads)
         out = tuple(None if g is None else g._data if isinstance(g, Tensor) else g
                     for g in picked)
@@ -754,19 +840,18 @@ class _UserOp:
         from .tensor import Tensor
 
         ctx, dev = self.ctx, self.dev
-        saved = ctx.saved_tensors
         ctx.saved_tensors = tuple(self._in_graph(t, parents) if isinstance(t, Tensor) else t
-                                  for t in saved)
+                                  for t in self._saved_tensors())
         it = iter(gy if self.n_out > 1 else [gy])
         full = []
         for like in self.outs_like:
             g = None if like is None else next(it)
             full.append(None if like is None else Tensor._wrap(dev.xp.zeros(*like), dev)
-                        if g is None else g)
+                        if g is None and ctx.materialize_grads else g)
         try:
             grads = self.user.backward(ctx, *full)
         finally:
-            ctx.saved_tensors = saved
+            ctx.saved_tensors = ()
         out = tuple(None if g is None else g if isinstance(g, Tensor) else
                     Tensor._wrap(dev.xp.asarray(g), dev) for g in self._picked(grads))
         return out if len(out) > 1 else out[0]
@@ -790,8 +875,8 @@ class _UserOp:
         grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) > self.n_args and all(g is None for g in grads[self.n_args:]):
             grads = grads[:self.n_args]  # Nones for defaulted arguments not passed, as PyTorch
-        if len(grads) != self.n_args:
-            raise TypeError(f"{self.user.__name__}.backward returned {len(grads)} gradients; "
+        if len(grads) != self.n_args:  # (RuntimeError, as PyTorch's)
+            raise RuntimeError(f"{self.user.__name__}.backward returned {len(grads)} gradients; "
                             f"it must return one per argument of apply ({self.n_args}), None "
                             "for those that need none")
         return [grads[i] for i in self.at]
@@ -836,6 +921,94 @@ function.Function = Function  # type: ignore[attr-defined]
 function.FunctionCtx = FunctionCtx  # type: ignore[attr-defined]
 function.once_differentiable = once_differentiable  # type: ignore[attr-defined]
 sys.modules[function.__name__] = function
+
+
+# ---- tr.autograd.graph: what backward keeps, as ``torch.autograd.graph`` --------------------
+
+
+class saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
+    """Inside the block, every array an op saves for backward goes through
+    ``pack_hook(tensor)``, and the op keeps what that returns instead; backward gets it back
+    through ``unpack_hook(packed)``, which must return a tensor with the same values, shape,
+    dtype and device, as PyTorch's::
+
+        with tr.autograd.graph.saved_tensors_hooks(lambda t: t.numpy().copy(),
+                                                   lambda a: tr.tensor(a)):
+            y = (x * w).tanh().sum()     # each op's saved arrays, copied out
+        y.backward()                     # ... and back in, as each backward runs
+
+    A learner's way to see what backward keeps (``pack_hook`` can count or print them), and a
+    way to trade time for memory (``save_on_cpu``, compression). As PyTorch's: nested blocks
+    use the innermost pair; ``unpack_hook`` runs at each backward through the op (twice with
+    ``retain_graph=True``); the arrays a fused op keeps as scratch space outside ``saved``
+    (its own attributes) are not given to the hooks. ``create_graph=True`` still knows which
+    saved array was an input or the output."""
+
+    def __init__(self, pack_hook: Any, unpack_hook: Any) -> None:
+        if not (callable(pack_hook) and callable(unpack_hook)):
+            raise TypeError("saved_tensors_hooks(pack_hook, unpack_hook): both must be callable")
+        self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
+
+    def __enter__(self) -> saved_tensors_hooks:
+        if _SAVED.disabled is not None:
+            raise RuntimeError(_SAVED.disabled)
+        _SAVED.hooks.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _SAVED.hooks.pop()
+
+
+class save_on_cpu(saved_tensors_hooks):  # noqa: N801 (PyTorch's name)
+    """Keep what the ops inside save for backward in host memory, and copy it back to its
+    device when backward needs it (``saved_tensors_hooks``), as PyTorch's: GPU memory for
+    time. On the CPU nothing is copied. ``pin_memory`` and ``device_type`` are accepted and
+    change nothing here (the copies are synchronous)."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        def pack(t: Tensor) -> tuple[str, Tensor]:
+            return t.device, t.to("cpu")
+
+        def unpack(packed: tuple[str, Tensor]) -> Tensor:
+            device, t = packed
+            return t.to(device)
+
+        super().__init__(pack, unpack)
+
+
+@contextlib.contextmanager
+def disable_saved_tensors_hooks(error_message: str) -> Iterator[None]:
+    """Inside the block, entering ``saved_tensors_hooks`` (or ``save_on_cpu``) raises
+    ``RuntimeError(error_message)``, and so does entering this block while such hooks are on,
+    as PyTorch's: for a feature that cannot work with them."""
+    if _SAVED.hooks:
+        raise RuntimeError(error_message)
+    outer, _SAVED.disabled = _SAVED.disabled, str(error_message)
+    try:
+        yield
+    finally:
+        _SAVED.disabled = outer
+
+
+class _NodeMeta(type):
+    def __instancecheck__(cls, obj: Any) -> bool:
+        from .tensor import AccumulateGrad
+        from .tensor import Function as Op
+
+        return isinstance(obj, (Op, AccumulateGrad))
+
+
+class Node(metaclass=_NodeMeta):
+    """What ``y.grad_fn`` is, as ``torch.autograd.graph.Node``: ``isinstance(y.grad_fn,
+    Node)`` holds for every op of the graph and every ``AccumulateGrad``."""
+
+
+graph = types.ModuleType(__name__ + ".graph", "What backward keeps, as ``torch.autograd.graph``.")
+graph.saved_tensors_hooks = saved_tensors_hooks  # type: ignore[attr-defined]
+graph.save_on_cpu = save_on_cpu  # type: ignore[attr-defined]
+graph.disable_saved_tensors_hooks = disable_saved_tensors_hooks  # type: ignore[attr-defined]
+graph.Node = Node  # type: ignore[attr-defined]
+sys.modules[graph.__name__] = graph
 
 
 class _Functional(types.ModuleType):

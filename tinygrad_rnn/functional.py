@@ -450,20 +450,35 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
 
 def mse_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean") -> Tensor:  # noqa: A002
     """(input - target)², reduced."""
-    _check_tensors("mse_loss", input=input, target=target)
-    if input.shape != target.shape:
-        raise ValueError(f"mse_loss: input shape {input.shape} != target shape {target.shape}")
-    d = input - target
+    d = _difference("mse_loss", input, target)
     return _reduce(d * d, reduction)
 
 
-def _difference(where_: str, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
-    """input - target, for tensors of one shape (PyTorch warns and broadcasts; a mismatch
-    here is an error, as in ``mse_loss``)."""
+def _broadcastable(where_: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    """Refuse an input and a target whose shapes do not broadcast together."""
     _check_tensors(where_, input=input, target=target)
+    try:
+        np.broadcast_shapes(input.shape, target.shape)
+    except ValueError:
+        raise ValueError(f"{where_}: input shape {input.shape} and target shape "
+                         f"{target.shape} do not broadcast together") from None
+
+
+def _difference(where_: str, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    """input - target. Shapes that differ are broadcast with PyTorch's warning (a target of
+    shape (N, 1) against an input of (N,) gives N² terms: usually a mistake)."""
+    _broadcastable(where_, input, target)
     if input.shape != target.shape:
-        raise ValueError(f"{where_}: input shape {input.shape} != target shape {target.shape}")
+        warnings.warn(f"Using a target size ({_size(target.shape)}) that is different to the "
+                      f"input size ({_size(input.shape)}). This will likely lead to incorrect "
+                      "results due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
     return input - target
+
+
+def _size(shape: tuple[int, ...]) -> str:
+    """A shape as PyTorch's messages print it: ``torch.Size([2, 3])``."""
+    return f"torch.Size({list(shape)})"
 
 
 def _sample_weight(where_: str, weight: Tensor, input: Tensor) -> Tensor:  # noqa: A002
@@ -528,7 +543,7 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
     if reduction not in ("mean", "batchmean", "sum", "none"):
         raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', "
                          f"got {reduction!r}")
-    _difference("kl_div", input, target)  # the checks
+    _broadcastable("kl_div", input, target)  # (broadcast without a warning, as PyTorch's)
     if log_target:
         loss = target.exp() * (target - input)
     else:

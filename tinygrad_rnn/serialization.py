@@ -276,7 +276,8 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO,
     for a path ending in ``.pt`` or ``.pth`` (PyTorch's names: ``torch.load`` reads what
     ``tr.save(sd, "model.pt")`` writes) when ``obj`` fits it, else this framework's own
     (``tinygrad_rnn.checkpoint``, which also keeps sets, bytes, NumPy scalars and tuples
-    apart from lists exactly). ``load`` reads both.
+    apart from lists exactly); the same for a file object without a name (``io.BytesIO``)
+    as for a ``.pt`` path, and for an open file by its name. ``load`` reads both.
 
     The whole structure is checked first: an unsupported object raises ``TypeError`` naming
     where it is (e.g. ``obj['optim']['state'][0]``) and nothing is written. The directory must
@@ -334,9 +335,15 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO,
 
 
 def _format_for(obj: Any, path: Any) -> str:
-    """``save``'s format when none is given: PyTorch's for a ``.pt``/``.pth`` path whose
-    object loads back the same from it (``_torch_exact``), else this framework's."""
-    if hasattr(path, "write") or not str(os.fspath(path)).lower().endswith(TORCH_SUFFIXES):
+    """``save``'s format when none is given: PyTorch's for a ``.pt``/``.pth`` path, or for a
+    file object without a file name (``io.BytesIO``: what ``torch.load`` of the buffer
+    expects), whose object loads back the same from it (``_torch_exact``), else this
+    framework's. An open file goes by its name."""
+    if hasattr(path, "write"):
+        path = getattr(path, "name", None)
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return "torch" if _torch_exact(obj) else FORMAT_NAME
+    if not str(os.fspath(path)).lower().endswith(TORCH_SUFFIXES):
         return FORMAT_NAME
     return "torch" if _torch_exact(obj) else FORMAT_NAME
 

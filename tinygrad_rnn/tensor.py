@@ -376,6 +376,8 @@ class Function:
                         fn.y = y
                         break
                 out._ctx = fn
+        if needs and autograd._SAVED.hooks and fn.saved:  # saved_tensors_hooks: packed
+            autograd._Packed(fn, dev)
         if _HOOKS.active:  # trace, detect_anomaly, viz.step (debug.py, viz.py)
             _HOOKS.forward(fn, inputs, out)
         return out

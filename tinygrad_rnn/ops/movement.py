@@ -1260,6 +1260,7 @@ def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     return SetItem.apply(xb, source.reshape(-1)[0:k], index=m)
 
 
+@torch_names
 def take_along_dim(x: Tensor, indices: Tensor, axis: int | None = None) -> Tensor:
     """The elements of x at ``indices`` along ``axis``, as ``torch.take_along_dim`` (NumPy's
     ``take_along_axis``): x and indices have as many dims and broadcast together on every

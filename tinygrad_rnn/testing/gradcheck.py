@@ -70,8 +70,10 @@ _GRADGRADCHECK_FLAGS = {
 }
 
 
-class GradcheckError(AssertionError):
-    """A gradient, or a side effect, that does not match what it should be."""
+class GradcheckError(AssertionError, RuntimeError):
+    """A gradient, or a side effect, that does not match what it should be: an
+    ``AssertionError`` (a failed check, for pytest) and a ``RuntimeError``, as PyTorch's
+    ``torch.autograd.gradcheck.GradcheckError`` (``except RuntimeError`` catches it)."""
 
 
 def _torch_flags(name: str, flags: dict[str, Any], table: dict[str, Any]) -> None:
