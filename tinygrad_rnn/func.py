@@ -1,6 +1,8 @@
 """``tr.func``, as ``torch.func``: function transforms over the engine (``grad``,
 ``grad_and_value``, ``vjp``, ``jvp``, ``linearize``, ``jacrev``, ``jacfwd``, ``hessian``,
-``vmap``) and ``functional_call``, which runs a module with parameters given in a dict.
+``vmap``) and ``functional_call``, which runs a module with parameters given in a dict;
+``stack_module_state`` (an ensemble's parameters stacked, for ``vmap`` over models) and
+``replace_all_batch_norm_modules_``.
 
     params = {k: v.detach() for k, v in model.named_parameters()}
 
@@ -35,7 +37,7 @@ from .autograd import grad as _grad
 from .tensor import Tensor
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
-           "linearize", "vjp", "vmap"]
+           "linearize", "replace_all_batch_norm_modules_", "stack_module_state", "vjp", "vmap"]
 
 
 # ---- pytrees: nests of dicts, lists and tuples with tensors (or anything) at the leaves ----
@@ -555,3 +557,79 @@ def _parametrized_names(module: Any) -> set[str]:
         for name in (plists._modules if plists is not None else ()):
             names.add(f"{prefix}.{name}" if prefix else name)
     return names
+
+
+# ---- ensembles ----------------------------------------------------------------------------
+
+
+def _stacked_leaf(tensors: tuple[Tensor, ...], name: str) -> Tensor:
+    """The tensors stacked along a new axis 0: a new leaf that requires grad if they all
+    do (none or all must)."""
+    from .ops.movement import stack
+
+    grads = {t.requires_grad for t in tensors}
+    if len(grads) > 1:
+        raise RuntimeError(f"stack_module_state: expected {name} from each model to have the "
+                           "same .requires_grad")
+    out = stack([t.detach() for t in tensors], 0)
+    return out.requires_grad_() if grads == {True} else out
+
+
+def stack_module_state(models: Sequence[Any]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """The parameters and the buffers of ``models`` (modules of one class, all in training
+    or all in evaluation mode) as two dicts, name -> the models' tensors stacked along a new
+    axis 0, as ``torch.func.stack_module_state``: new leaves (a parameter's stack requires
+    grad), cut from the models, so an ensemble runs as one ``vmap`` over
+    ``functional_call``::
+
+        params, buffers = stack_module_state(models)
+        base = copy.deepcopy(models[0])
+        def one(params, buffers, x):
+            return functional_call(base, (params, buffers), (x,))
+        out = vmap(one, in_dims=(0, 0, None))(params, buffers, x)  # (len(models), ...)
+
+    (PyTorch's recipe moves ``base`` to its "meta" device, which holds no values; there is
+    none here, and the copy's own values are never read.)"""
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if len({bool(m.training) for m in models}) > 1:
+        raise RuntimeError("stack_module_state: Expected all models to have the same "
+                           "training/eval mode.")
+    if len({type(m) for m in models}) > 1:
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    tables = []
+    for members in ("named_parameters", "named_buffers"):
+        each = [dict(getattr(m, members)()) for m in models]
+        names = list(each[0])
+        for k, d in enumerate(each[1:], 1):
+            if list(d) != names:
+                raise RuntimeError(f"stack_module_state: model {k} has other {members[6:]} "
+                                   f"than model 0: {sorted(set(d) ^ set(names))}")
+        for name in names:
+            shapes = {d[name].shape for d in each}
+            if len(shapes) > 1:
+                raise RuntimeError(f"stack_module_state: {name} has different shapes across "
+                                   f"the models: {sorted(shapes)}")
+        tables.append({name: _stacked_leaf(tuple(d[name] for d in each), name)
+                       for name in names})
+    return tables[0], tables[1]
+
+
+def replace_all_batch_norm_modules_(root: Any) -> Any:
+    """Every batch normalisation in ``root`` (itself included) made to stop tracking running
+    statistics, in place, as ``torch.func.replace_all_batch_norm_modules_``: its
+    ``running_mean``, ``running_var`` and ``num_batches_tracked`` set to None and
+    ``track_running_stats`` to False, so it always normalises by the batch (what ``vmap``
+    over a batch norm needs in PyTorch, where a running-stat update inside a vmap is an
+    error). The instance norms are left as they are, as there. Returns ``root``."""
+    from .nn.normalization import _BatchNorm, _InstanceNorm
+
+    for m in root.modules():
+        if isinstance(m, _BatchNorm) and not isinstance(m, _InstanceNorm) \
+                and m.track_running_stats:
+            m.running_mean = None
+            m.running_var = None
+            m.num_batches_tracked = None
+            m.track_running_stats = False
+    return root

@@ -1,7 +1,7 @@
 """Layers: ``Module``, ``Parameter`` and ``Buffer``, small layers, activations, the
 normalisations, convolution and pooling (1-D, 2-D, 3-D), padding, losses, the adaptive
-softmax, the Transformer's layers, and the recurrent cells and layers; ``nn.init`` (weight
-initialisation) and ``nn.utils``."""
+softmax, the Transformer's layers, the lazy layers (``lazy``) and the recurrent cells and
+layers; ``nn.init`` (weight initialisation) and ``nn.utils``."""
 
 from . import functional, init, utils
 from .activation import (
@@ -105,6 +105,22 @@ from .layers import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from .lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    SyncBatchNorm,
+    UninitializedBuffer,
+)
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -189,4 +205,8 @@ __all__ = [
     "LPPool3d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "BatchNorm3d",
     "InstanceNorm3d", "LocalResponseNorm", "MultiMarginLoss", "MultiLabelMarginLoss",
     "TripletMarginWithDistanceLoss", "RNNCellBase", "Buffer", "UninitializedParameter",
+    "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+    "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+    "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "SyncBatchNorm",
+    "UninitializedBuffer",
 ]

@@ -1,7 +1,8 @@
-"""Datasets and minibatches, as ``torch.utils.data``: ``Dataset``, ``TensorDataset``,
-``Subset``, ``ConcatDataset``, ``random_split``, the samplers (``SequentialSampler``,
-``RandomSampler``, ``SubsetRandomSampler``, ``WeightedRandomSampler``, ``BatchSampler``),
-``DataLoader``, ``default_collate`` and ``default_convert``.
+"""Datasets and minibatches, as ``torch.utils.data``: ``Dataset``, ``IterableDataset``,
+``TensorDataset``, ``Subset``, ``ConcatDataset``, ``ChainDataset``, ``StackDataset``,
+``random_split``, the samplers (``SequentialSampler``, ``RandomSampler``,
+``SubsetRandomSampler``, ``WeightedRandomSampler``, ``BatchSampler``, ``DistributedSampler``),
+``DataLoader``, ``default_collate``, ``default_convert`` and ``get_worker_info``.
 
     loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
     for xb, yb in loader:
@@ -16,10 +17,10 @@ as it is, and change nothing. A batch of a ``TensorDataset`` (or a ``Subset`` of
 rather than one lookup per sample and a ``stack``: the same batch, in one op. A dataset with
 ``__getitems__(indices)`` fetches each batch's samples itself, as in PyTorch.
 
-PyTorch's submodules ``torch.utils.data.dataloader``, ``.sampler`` and ``.dataset`` are
-here as ``tinygrad_rnn.utils.data.dataloader`` and so on (the same objects under the paths
-ported code imports them from: ``from tinygrad_rnn.utils.data.dataloader import
-default_collate``).
+PyTorch's submodules ``torch.utils.data.dataloader``, ``.sampler``, ``.dataset`` and
+``.distributed`` are here as ``tinygrad_rnn.utils.data.dataloader`` and so on (the same
+objects under the paths ported code imports them from: ``from
+tinygrad_rnn.utils.data.dataloader import default_collate``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import numbers
 import operator
 import sys
 import types
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
@@ -103,12 +105,18 @@ class ConcatDataset(Dataset[T_co]):
     ``cumulative_sizes[k]`` is how many samples the first k + 1 datasets hold (their sizes
     when made), and a negative index counts from the end. An index out of range is an
     IndexError (PyTorch's is a ValueError for a negative one); an empty list of datasets is a
-    ValueError (PyTorch's an AssertionError)."""
+    ValueError and an ``IterableDataset`` among them a TypeError (PyTorch's are
+    AssertionErrors)."""
 
     def __init__(self, datasets: Iterable[Any]) -> None:
         datasets = list(datasets)
         if not datasets:
             raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for k, d in enumerate(datasets):
+            if isinstance(d, IterableDataset):
+                raise TypeError(f"ConcatDataset does not support IterableDataset (dataset {k} "
+                                f"is a {type(d).__name__}); chain iterable datasets with "
+                                "ChainDataset")
         self.cumulative_sizes = self.cumsum(datasets)
         self.datasets = datasets
 
@@ -130,6 +138,106 @@ class ConcatDataset(Dataset[T_co]):
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
+
+
+class IterableDataset(Dataset[T_co]):
+    """A dataset read as a stream, as PyTorch's: subclass it and define ``__iter__``, which
+    yields the samples in order (a ``DataLoader`` batches them as they come: no indices, so
+    no shuffle and no sampler). Define ``__len__`` too where ``len(loader)`` should work;
+    without it ``len`` is a TypeError, as for any object without a length. ``a + b`` is
+    ``ChainDataset([a, b])``.
+
+    Loading runs in this process (``get_worker_info()`` is None), so the whole stream goes
+    through one iterator: there is no per-worker split to write."""
+
+    def __iter__(self) -> Iterator[T_co]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __len__(self) -> int:
+        # a TypeError, as for an object without __len__ (list() and the like then ignore it)
+        raise TypeError(f"object of type '{type(self).__name__}' has no len()")
+
+    def __add__(self, other: Dataset[T_co]) -> ChainDataset[T_co]:  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset[T_co]):
+    """The samples of several ``IterableDataset``s, one stream after the other, as PyTorch's:
+    each is iterated when the chain reaches it; ``len`` is the sum of their lengths. A dataset
+    that is not an ``IterableDataset`` is a TypeError there (PyTorch's is an
+    AssertionError)."""
+
+    def __init__(self, datasets: Iterable[Dataset[T_co]]) -> None:
+        self.datasets = datasets
+
+    def _each(self) -> Iterator[Any]:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, got "
+                                f"{type(d).__name__}")
+            yield d
+
+    def __iter__(self) -> Iterator[T_co]:
+        for d in self._each():
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self._each())
+
+
+class StackDataset(Dataset):
+    """Several map-style datasets of one length, read side by side, as PyTorch's:
+    ``StackDataset(a, b)[i]`` is the tuple ``(a[i], b[i])``, ``StackDataset(x=a, y=b)[i]``
+    the dict ``{"x": a[i], "y": b[i]}``. ``__getitems__`` fetches a batch from each dataset
+    at once (with the dataset's own ``__getitems__`` where it has one), so a ``DataLoader``
+    reads a batch in one call."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError("StackDataset: supported either tuple- (via args) or dict- (via "
+                             "kwargs) like input/output, but both types are given")
+        if not args and not kwargs:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        parts = list(args) if args else list(kwargs.values())
+        lengths = [_len(d, "StackDataset") for d in parts]
+        if any(n != lengths[0] for n in lengths):
+            raise ValueError(f"StackDataset: size mismatch between datasets, got lengths "
+                             f"{lengths}")
+        self._length = lengths[0]
+        self.datasets: tuple[Dataset, ...] | dict[str, Dataset] = args if args else kwargs
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    @staticmethod
+    def _column(dataset: Any, indices: list[Any]) -> list[Any]:
+        many = getattr(dataset, "__getitems__", None)
+        if not callable(many):
+            return [dataset[i] for i in indices]
+        items = many(indices)
+        if len(items) != len(indices):
+            raise ValueError(f"StackDataset: nested dataset's output size mismatch, expected "
+                             f"{len(indices)}, got {len(items)}")
+        return list(items)
+
+    def __getitems__(self, indices: list[Any]) -> list[Any]:
+        if isinstance(self.datasets, dict):
+            columns = {k: self._column(d, indices) for k, d in self.datasets.items()}
+            return [{k: c[j] for k, c in columns.items()} for j in range(len(indices))]
+        cols = [self._column(d, indices) for d in self.datasets]
+        return [tuple(c[j] for c in cols) for j in range(len(indices))]
+
+    def __len__(self) -> int:
+        return self._length
+
+
+def get_worker_info() -> None:
+    """Which loading worker runs this code, as ``torch.utils.data.get_worker_info``: always
+    None here, PyTorch's answer in the main process, as loading never runs in workers (an
+    ``IterableDataset`` that splits its stream by worker reads all of it)."""
+    return None
 
 def _tensor_rows(dataset: Any) -> tuple[tuple[Tensor, ...], np.ndarray | None] | None:
     """(tensors, index map) where every sample of ``dataset`` is rows of the same tensors: a
@@ -157,19 +265,25 @@ def random_split(dataset: Any, lengths: Sequence[float],
                  generator: Any = None) -> list[Subset]:
     """``dataset`` split at random into non-overlapping ``Subset``s of the given lengths: counts
     that add up to its size, or fractions that add up to 1 (each gets the floor of its share,
-    and what is left goes one by one to the first splits, as PyTorch's)."""
+    and what is left goes one by one to the first splits, as PyTorch's). As there, lengths
+    that add up to 1 are fractions even if they are ints (``[0, 1]``, ``[1]``), and a
+    fraction that leaves a split empty warns. The order is drawn from ``generator`` or tr's
+    generator: other subsets than PyTorch's for one seed."""
     n = _len(dataset, "random_split")
     lengths = list(lengths)
     if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in lengths):
         raise TypeError(f"random_split: lengths must be numbers, got {lengths!r}")
-    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1 and not all(
-            isinstance(v, numbers.Integral) for v in lengths):
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:  # fractions, as PyTorch decides
         for i, f in enumerate(lengths):
             if not 0 <= f <= 1:
                 raise ValueError(f"random_split: fraction {i} ({f}) is not between 0 and 1")
         counts = [math.floor(n * f) for f in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
+        for i, c in enumerate(counts):
+            if c == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an "
+                              "empty dataset.", stacklevel=2)
     else:
         if not all(isinstance(v, numbers.Integral) and v >= 0 for v in lengths):
             raise ValueError(f"random_split: lengths must be counts (integers >= 0) or "
@@ -339,6 +453,86 @@ class BatchSampler(Sampler[list[int]]):
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
+
+def _randperm_like_torch(n: int, seed: int) -> list[int]:
+    """``torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()``, the
+    same list: PyTorch's CPU generator is the standard MT19937 seeded with the seed's low 32
+    bits, as NumPy's legacy ``RandomState(seed)``, and its ``randperm`` (for n below 2^32 / 20)
+    swaps position i with i + (the next 32-bit draw mod (n - i)), for i = 0 .. n - 2. (tr's
+    own generators are PCG64 and cannot give these numbers.)"""
+    if n >= 2**32 // 20:  # PyTorch draws differently there
+        raise ValueError(f"DistributedSampler: shuffling {n} samples like PyTorch is only "
+                         "done below 2**32 / 20 samples")
+    r = list(range(n))
+    if n < 2:
+        return r
+    draws = np.random.RandomState(seed & 0xFFFFFFFF).randint(
+        0, 2**32, size=n - 1, dtype=np.uint64).tolist()  # raw 32-bit outputs
+    for i, z in enumerate(draws):
+        j = i + z % (n - i)
+        r[i], r[j] = r[j], r[i]
+    return r
+
+
+class DistributedSampler(Sampler[int]):
+    """The share of ``dataset``'s indices that process ``rank`` of ``num_replicas`` reads, as
+    PyTorch's: the indices (in order, or with ``shuffle`` a permutation drawn from
+    ``seed + epoch``), padded by repeating the first ones to a multiple of ``num_replicas``
+    (or, with ``drop_last``, cut to one), then every ``num_replicas``-th from ``rank`` on.
+    ``set_epoch(e)`` before each epoch gives a new order, the same in every process.
+
+    The same index lists as PyTorch's for the same seed, epoch and settings: the permutation
+    is PyTorch's ``randperm`` under ``torch.Generator().manual_seed(seed + epoch)``,
+    reproduced with NumPy's MT19937, so a run split here and one split by PyTorch read the
+    same samples. There is no process group here: ``num_replicas`` and ``rank`` default to a
+    world of one process (1 and 0), where PyTorch asks the default process group and refuses
+    without one."""
+
+    def __init__(self, dataset: Any, num_replicas: int | None = None, rank: int | None = None,
+                 shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
+        num_replicas = 1 if num_replicas is None else _positive(
+            num_replicas, "DistributedSampler: num_replicas")
+        rank = 0 if rank is None else rank
+        if isinstance(rank, bool) or not isinstance(rank, numbers.Integral) \
+                or not 0 <= rank < num_replicas:
+            raise ValueError(f"DistributedSampler: invalid rank {rank!r}, rank should be in the "
+                             f"interval [0, {num_replicas - 1}]")
+        try:
+            seed = operator.index(seed)
+        except TypeError:
+            raise TypeError(f"DistributedSampler: seed must be an int, got "
+                            f"{type(seed).__name__}") from None
+        n = _len(dataset, "DistributedSampler")
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, int(rank)
+        self.epoch, self.drop_last, self.shuffle, self.seed = 0, bool(drop_last), shuffle, seed
+        if self.drop_last and n % num_replicas:  # the tail that cannot be split evenly goes
+            self.num_samples = math.ceil((n - num_replicas) / num_replicas)
+        else:
+            self.num_samples = math.ceil(n / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.dataset)
+        indices = _randperm_like_torch(n, self.seed + self.epoch) if self.shuffle else \
+            list(range(n))
+        if not self.drop_last:
+            pad = self.total_size - len(indices)
+            if pad <= len(indices):
+                indices += indices[:pad]
+            else:
+                indices += (indices * math.ceil(pad / len(indices)))[:pad]
+        else:
+            indices = indices[:self.total_size]
+        return iter(indices[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch whose order ``__iter__`` gives next (with ``shuffle``): call it before
+        each epoch, in every process, or every epoch reads the same order."""
+        self.epoch = epoch
+
 def default_collate(batch: Sequence[Any]) -> Any:
     """A list of samples as one batch, as PyTorch's: tensors stacked along a new first axis
     (differentiable), NumPy arrays and NumPy numbers stacked into a tensor of their dtype,
@@ -408,6 +602,14 @@ def _index(i: Any, source: str) -> Any:
                         ) from None
 
 
+
+class _InfiniteConstantSampler(Sampler[None]):
+    """An ``IterableDataset``'s sampler in a ``DataLoader``, as PyTorch's: None forever (the
+    stream itself says which sample comes next)."""
+
+    def __iter__(self) -> Iterator[None]:
+        return itertools.repeat(None)
+
 class DataLoader:
     """Minibatches of a dataset, as PyTorch's: ``batch_size`` samples at a time (``None``:
     one sample at a time, unbatched, each through ``default_convert``), in order or, with
@@ -425,7 +627,15 @@ class DataLoader:
     ``timeout``, ``worker_init_fn``, ``multiprocessing_context``, ``prefetch_factor``,
     ``persistent_workers``, ``pin_memory_device``, ``in_order``) are taken, in PyTorch's
     places, and change nothing (``worker_init_fn`` is never called, as there without
-    workers)."""
+    workers).
+
+    Over an ``IterableDataset`` the batches are the stream's samples in order, ``batch_size``
+    at a time (``drop_last`` drops a last, shorter batch; ``batch_size=None`` yields each
+    sample through ``default_convert``), as PyTorch's; ``shuffle``, ``sampler`` and
+    ``batch_sampler`` are refused there. ``len(loader)`` needs the dataset's ``__len__``
+    (its length in batches); as in PyTorch, once it has been asked, an iteration begun
+    afterwards warns at each batch past the dataset's reported length (PyTorch compares
+    the count of batches with the dataset's length in samples, and so does this)."""
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool = False,
                  sampler: Iterable[Any] | None = None,
@@ -438,6 +648,15 @@ class DataLoader:
                  pin_memory_device: str = "", in_order: bool = True) -> None:
         if timeout < 0:
             raise ValueError(f"DataLoader: timeout must be non-negative, got {timeout!r}")
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable:  # PyTorch's checks, in its order, before the others
+            for what, value, unset in (("shuffle", shuffle, shuffle in (False, None)),
+                                       ("sampler", sampler, sampler is None),
+                                       ("batch_sampler", batch_sampler, batch_sampler is None)):
+                if not unset:
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                     f"{what} option, but got {what}={value!r}")
+            shuffle = False
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler and shuffle=True exclude each other (the "
                              "sampler gives the order)")
@@ -462,9 +681,11 @@ class DataLoader:
             raise ValueError(f"DataLoader: num_workers must be an integer >= 0, got "
                              f"{num_workers!r}")
         _random.rng_of(generator, "DataLoader")  # a tr.Generator, a NumPy one, or None
-        if sampler is None and batch_sampler is None:
+        if sampler is None and batch_sampler is None and not iterable:
             _len(dataset, "DataLoader")
-        if sampler is None:  # PyTorch's defaults, which the fast path below recognizes
+        if iterable:
+            sampler = _InfiniteConstantSampler()
+        elif sampler is None:  # PyTorch's defaults, which the fast path below recognizes
             sampler = RandomSampler(dataset, generator=generator) if shuffle else \
                 SequentialSampler(dataset)
         if batch_sampler is None and batch_size is not None:
@@ -474,6 +695,8 @@ class DataLoader:
         self.num_workers, self.collate_fn = int(num_workers), collate_fn
         self.pin_memory, self.drop_last = pin_memory, bool(drop_last) and batch_size is not None
         self.generator, self.persistent_workers = generator, persistent_workers
+        self._iterable = iterable
+        self._IterableDataset_len_called: int | None = None  # PyTorch's name
 
     def _batches(self) -> Iterator[list[Any] | np.ndarray]:
         """Each batch's indices: an array for the default samplers (the epoch's order is
@@ -489,7 +712,40 @@ class DataLoader:
         for batch in bs:  # type: ignore[union-attr]
             yield [_index(i, source) for i in batch]
 
+    def _stream(self) -> Iterator[Any]:
+        """The batches of an ``IterableDataset``, as PyTorch's fetcher makes them: the next
+        ``batch_size`` samples of one iterator, until a batch comes short (or empty)."""
+        it = iter(self.dataset)
+        if self.batch_size is None:
+            convert = self.collate_fn or default_convert
+            for sample in it:
+                yield convert(sample)
+            return
+        collate, size = self.collate_fn or default_collate, int(self.batch_size)
+        while True:
+            batch = list(itertools.islice(it, size))
+            if not batch or (self.drop_last and len(batch) < size):
+                return
+            yield collate(batch)
+            if len(batch) < size:  # the stream ended
+                return
+
+    def _counted(self, batches: Iterator[Any], reported: int) -> Iterator[Any]:
+        for k, batch in enumerate(batches, 1):
+            if k > reported:  # PyTorch's warning, word for word
+                warnings.warn(f"Length of IterableDataset {self.dataset} was reported to be "
+                              f"{reported}(when accessing len(dataloader)), but {k} samples "
+                              "have been fetched. ", stacklevel=2)
+            yield batch
+
     def __iter__(self) -> Iterator[Any]:
+        if self._iterable:
+            reported = self._IterableDataset_len_called  # as it is when the iteration starts
+            batches = self._stream()
+            return batches if reported is None else self._counted(batches, reported)
+        return self._mapped()
+
+    def _mapped(self) -> Iterator[Any]:
         if self.batch_sampler is None:  # one sample (or whatever index the sampler gives) at a time
             convert = self.collate_fn or default_convert
             for i in self.sampler:
@@ -511,6 +767,11 @@ class DataLoader:
                 yield collate([self.dataset[i] for i in idx])
 
     def __len__(self) -> int:
+        if self._iterable:  # the dataset's own length (a TypeError without one), in batches
+            n = self._IterableDataset_len_called = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         batches = self.batch_sampler if self.batch_sampler is not None else self.sampler
         return len(batches)  # type: ignore[arg-type]
 
@@ -530,5 +791,7 @@ def _submodule(name: str, names: list[str]) -> types.ModuleType:
 dataloader = _submodule("dataloader", ["DataLoader", "default_collate", "default_convert"])
 sampler = _submodule("sampler", ["Sampler", "SequentialSampler", "RandomSampler",
                                  "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler"])
-dataset = _submodule("dataset", ["Dataset", "TensorDataset", "Subset", "ConcatDataset",
+dataset = _submodule("dataset", ["Dataset", "IterableDataset", "TensorDataset", "Subset",
+                                 "ConcatDataset", "ChainDataset", "StackDataset",
                                  "random_split"])
+distributed = _submodule("distributed", ["DistributedSampler"])

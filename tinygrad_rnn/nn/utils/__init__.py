@@ -1,4 +1,7 @@
-"""Helpers for training loops; ``rnn``: variable-length sequences (padding and packing)."""
+"""Helpers for training loops; ``rnn``: variable-length sequences (padding and packing);
+``parametrize`` and ``parametrizations``; ``fusion`` (fold an evaluation-mode batch norm into
+the layer before it); ``convert_parameters``; ``stateless`` (the older ``functional_call``);
+``spectral_norm`` and ``remove_spectral_norm`` (the older, hook-based API)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,22 @@ from typing import Any
 import numpy as np
 
 from ...tensor import Tensor, tensor
-from . import parametrizations, parametrize, rnn  # noqa: F401  (as torch.nn.utils's)
+from . import (  # noqa: F401  (as torch.nn.utils's)
+    convert_parameters,
+    fusion,
+    parametrizations,
+    parametrize,
+    rnn,
+    stateless,
+)
+from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
+from .fusion import (  # noqa: F401
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
 
 
 def detach_state(state: Any) -> Any:
@@ -225,46 +243,6 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for g in _grads(parameters, "clip_grad_value_"):
         g._dev.xp.clip(g._data, -c, c, out=g._data)
-
-
-def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
-    """The parameters flattened and joined into one 1-D tensor, in order, as
-    ``torch.nn.utils.parameters_to_vector`` (differentiable: a reshape and a cat)."""
-    from ...ops.movement import cat
-
-    params = list(parameters)
-    if not params:
-        raise ValueError("parameters_to_vector: no parameters given")
-    _one_device("parameters_to_vector", params)
-    return cat([p.reshape(-1) for p in params], 0)
-
-
-def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    """Each parameter takes its slice of the 1-D ``vec``, in order (the inverse of
-    ``parameters_to_vector``), as PyTorch's: the values are written in place, outside
-    autograd. The sizes are checked first: nothing is written if they do not add up."""
-    from ...tensor import _set_values
-
-    params = list(parameters)
-    if not isinstance(vec, Tensor) or vec.ndim != 1:
-        raise TypeError(f"vector_to_parameters: expected a 1-D Tensor, got "
-                        f"{getattr(vec, 'shape', type(vec).__name__)}")
-    _one_device("vector_to_parameters", [vec, *params])
-    total = sum(p.size for p in params)
-    if total != vec.shape[0]:
-        raise ValueError(f"vector_to_parameters: the vector has {vec.shape[0]} elements, the "
-                         f"parameters {total}")
-    data, at = vec._data, 0
-    for p in params:
-        _set_values(p, data[at: at + p.size].reshape(p.shape).astype(p.dtype),
-                    "vector_to_parameters")
-        at += p.size
-
-
-def _one_device(where: str, tensors: list[Tensor]) -> None:
-    devices = {t.device for t in tensors}
-    if len(devices) > 1:
-        raise ValueError(f"{where}: the tensors are on several devices: {sorted(devices)}")
 
 
 class WeightNorm:
