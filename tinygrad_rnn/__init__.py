@@ -606,3 +606,439 @@ __all__ = [
     "promote_types", "result_type", "seed", "lu_unpack",
 ]
 lu_unpack = linalg.lu_unpack  # PyTorch's top-level name (there is no linalg.lu_unpack there)
+
+
+# ---- the fourth batch of PyTorch's top-level names -------------------------------------------
+# (elementwise ops of ops/elementwise2.py; aliases; functional ops under torch's top-level
+# signatures; in-place functions; queries, windows and legacy linear algebra)
+from .creation import (  # noqa: E402
+    bartlett_window,
+    blackman_window,
+    empty_strided,
+    frombuffer,
+    hamming_window,
+    hann_window,
+    kaiser_window,
+    scalar_tensor,
+)
+from .linalg import (  # noqa: E402
+    cholesky_inverse,
+    cholesky_solve,
+    pca_lowrank,
+    svd_lowrank,
+    triangular_solve,
+)
+from .linalg import eig_removed as eig  # noqa: E402
+from .linalg import lstsq_removed as lstsq  # noqa: E402
+from .linalg import lu_legacy as lu  # noqa: E402
+from .linalg import matrix_rank_removed as matrix_rank  # noqa: E402
+from .linalg import solve_removed as solve  # noqa: E402
+from .linalg import symeig_removed as symeig  # noqa: E402
+from .ops.elementwise2 import (  # noqa: E402
+    acosh,
+    asinh,
+    atanh,
+    cosh,
+    exp2,
+    fmax,
+    fmin,
+    gradient,
+    histogram,
+    histogramdd,
+    index_reduce,
+    nextafter,
+    polygamma,
+    rsub,
+    sinh,
+    unravel_index,
+)
+from .special import gammainc as igamma  # noqa: E402
+from .special import gammaincc as igammac  # noqa: E402
+
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+trapz = trapezoid  # PyTorch's older name
+
+_MORE_METHODS_AS_FUNCTIONS = (
+    "multiply", "divide", "subtract", "greater", "greater_equal", "less", "less_equal",
+    "not_equal", "is_signed", "is_nonzero", "is_same_size", "is_complex", "split_with_sizes",
+    "qr", "adjoint", "addbmm", "resize_as_",
+    # the in-place functions PyTorch has at the top level too (``_overwrite``'s rules)
+    "abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
+    "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_",
+    "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_",
+    "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "gcd_", "i0_", "index_put_", "lcm_",
+    "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
+    "negative_", "rad2deg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_",
+    "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_",
+)
+for _name in _MORE_METHODS_AS_FUNCTIONS:
+    globals()[_name] = _function_of(_name)
+_NUMBER_FIRST |= {"multiply", "divide", "subtract"}
+
+
+def is_complex(input: Tensor) -> builtins.bool:  # noqa: A002
+    """Whether ``input`` holds complex numbers, as ``torch.is_complex``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_complex: expected a Tensor, got {type(input).__name__}")
+    return input.is_complex()
+
+
+def fill(input: Tensor, value: Any) -> Tensor:  # noqa: A002
+    """A new tensor of input's shape, dtype and device filled with ``value``, as
+    ``torch.fill`` (out of place; recorded, with a zero gradient to input, as there)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"fill: input must be a Tensor, got {type(input).__name__}")
+    return input.clone().fill_(value)
+
+
+def nuclear_norm(input: Tensor, dim: Any = None, keepdim: builtins.bool = False  # noqa: A002
+                 ) -> Tensor:
+    """The sum of the singular values of the matrices in the two axes ``dim`` (the last two
+    by default), as ``torch.nuclear_norm`` (``tr.linalg.matrix_norm(A, "nuc")``)."""
+    if isinstance(dim, (builtins.bool, np.bool_)):  # torch.nuclear_norm(A, keepdim)
+        dim, keepdim = None, dim
+    if dim is None and getattr(input, "ndim", 2) != 2:
+        raise ValueError(f"nuclear_norm: expected a 2-D tensor (or give dim), got shape "
+                         f"{getattr(input, 'shape', None)}")
+    return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else tuple(dim), keepdim)
+
+
+def frobenius_norm(input: Tensor, dim: Any, keepdim: builtins.bool = False  # noqa: A002
+                   ) -> Tensor:
+    """√(Σ x²) over the one or two axes ``dim``, as ``torch.frobenius_norm``."""
+    axes = (dim,) if isinstance(dim, (builtins.int, np.integer)) else tuple(dim)
+    if not 1 <= len(axes) <= 2:
+        raise ValueError(f"frobenius_norm: dim must be one or two axes, got {dim!r}")
+    return input.norm(2, axes, keepdim)
+
+
+_MATMUL_PRECISION = ["highest"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Record PyTorch's float32 matmul precision ("highest", "high" or "medium"), as
+    ``torch.set_float32_matmul_precision``: kept for ``get_float32_matmul_precision`` and
+    changing nothing, as NumPy's and CuPy's matmuls always run at full float32 precision
+    (no TF32). Another value warns and is ignored, as there."""
+    if precision not in ("highest", "high", "medium"):
+        import warnings
+
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the "
+                      "set_float32_matmul_precision call has no effect.", UserWarning,
+                      stacklevel=2)
+        return
+    _MATMUL_PRECISION[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """The precision ``set_float32_matmul_precision`` recorded ("highest" until then)."""
+    return _MATMUL_PRECISION[0]
+
+
+def get_default_device() -> device:
+    """The device factory functions use when given none: always the CPU here (see
+    ``set_default_device``)."""
+    return device("cpu")
+
+
+def set_default_device(device: Any) -> None:  # noqa: A002
+    """``torch.set_default_device``, for the CPU only: every factory function here takes
+    ``device=`` and defaults to "cpu" (values are made on the host and moved, so that a CPU
+    run and a GPU run start from the same numbers), so another default device is refused,
+    not silently ignored: pass ``device=`` or move the tensors with ``.to(device)``."""
+    name = getattr(device, "type", device)
+    if name not in (None, "cpu"):
+        raise NotImplementedError(f"set_default_device({device!r}): only 'cpu' (or None) can be "
+                                  "the default device here; pass device= to the factory "
+                                  "functions, or move tensors with .to(device)")
+
+
+def from_dlpack(ext_tensor: Any) -> Tensor:
+    """A tensor sharing the memory of an object that implements DLPack (a NumPy or CuPy
+    array, a PyTorch tensor, another framework's), or of a DLPack capsule, as
+    ``torch.from_dlpack``: a CPU object becomes a "cpu" tensor (``numpy.from_dlpack``), a
+    CUDA one a "cuda" tensor (``cupy.from_dlpack``). Shared for reading: the tensor's own
+    in-place ops give it a new array (copy on write), so they do not reach the source."""
+    if isinstance(ext_tensor, Tensor):
+        return ext_tensor
+    kind = ext_tensor.__dlpack_device__()[0] if hasattr(ext_tensor, "__dlpack_device__") \
+        else None
+    if kind in (2, 3, 13):  # kDLCUDA, kDLCUDAHost, kDLCUDAManaged
+        dev = _get_device("cuda")
+    elif kind in (1, None):
+        dev = _get_device("cpu")
+    else:
+        raise ValueError(f"from_dlpack: DLPack device type {kind} is neither the CPU nor CUDA")
+    if kind is None:
+        capsule = ext_tensor
+
+        class _Capsule:  # NumPy takes objects with __dlpack__, not bare capsules
+            def __dlpack__(self, stream: Any = None) -> Any:  # (an unversioned capsule)
+                return capsule
+
+            def __dlpack_device__(self) -> tuple[builtins.int, builtins.int]:
+                return (1, 0)
+
+        ext_tensor = _Capsule()
+    a = dev.xp.from_dlpack(ext_tensor)
+    if a.dtype.kind not in "biufc":
+        raise TypeError(f"from_dlpack: cannot make a tensor of dtype {a.dtype}")
+    return Tensor._wrap(a, dev)
+
+
+def to_dlpack(tensor: Tensor) -> Any:
+    """A DLPack capsule of the tensor's array (shared memory), as ``torch.to_dlpack``."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"to_dlpack: expected a Tensor, got {type(tensor).__name__}")
+    return tensor._data.__dlpack__()
+
+
+# ---- functional ops at the top level, under torch's own signatures (torch.conv1d, ...) -------
+conv1d, conv2d, conv3d = functional.conv1d, functional.conv2d, functional.conv3d
+conv_transpose1d = functional.conv_transpose1d
+conv_transpose2d = functional.conv_transpose2d
+conv_transpose3d = functional.conv_transpose3d
+pixel_shuffle, pixel_unshuffle = functional.pixel_shuffle, functional.pixel_unshuffle
+channel_shuffle, bilinear, rms_norm = (functional.channel_shuffle, functional.bilinear,
+                                       functional.rms_norm)
+pdist, cosine_similarity = functional.pdist, functional.cosine_similarity
+pairwise_distance = functional.pairwise_distance
+adaptive_avg_pool1d = functional.adaptive_avg_pool1d
+max_pool1d_with_indices = functional.max_pool1d_with_indices
+celu, selu, prelu, hardshrink = (functional.celu, functional.selu, functional.prelu,
+                                 functional.hardshrink)
+celu_, selu_, threshold_, rrelu_ = (functional.celu_, functional.selu_, functional.threshold_,
+                                    functional.rrelu_)
+
+# torch's top-level losses take the reduction as an int (0 none, 1 mean, 2 sum), as ATen does
+_REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
+
+
+def _reduction(where_: str, reduction: Any) -> str:
+    if isinstance(reduction, (builtins.bool, np.bool_)) or reduction not in _REDUCTIONS:
+        raise TypeError(f"{where_}: reduction must be an int, 0 (none), 1 (mean) or 2 (sum), "
+                        f"at the top level as in PyTorch (torch.nn.functional takes the "
+                        f"strings), got {reduction!r}")
+    return _REDUCTIONS[reduction]
+
+
+def threshold(input: Tensor, threshold: Any, value: Any) -> Tensor:  # noqa: A002
+    """x where x > threshold, else value (``F.threshold``)."""
+    return functional.threshold(input, threshold, value)
+
+
+def rrelu(input: Tensor, lower: Any = 1.0 / 8, upper: Any = 1.0 / 3,  # noqa: A002
+          training: builtins.bool = False, generator: Any = None) -> Tensor:
+    """``F.rrelu`` under torch's top-level signature; slopes drawn in training from
+    ``tr.manual_seed``'s generator (another ``generator`` is refused)."""
+    if generator is not None:
+        raise NotImplementedError("rrelu: generator= is not supported; seed the draws with "
+                                  "tr.manual_seed")
+    return functional.rrelu(input, lower, upper, training)
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,  # noqa: A002
+               bias: Tensor | None = None, eps: builtins.float = 1e-5,
+               cudnn_enable: builtins.bool = True) -> Tensor:
+    """``F.layer_norm`` (``cudnn_enable`` taken and ignored)."""
+    return functional.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input: Tensor, num_groups: builtins.int,  # noqa: A002
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: builtins.float = 1e-5, cudnn_enabled: builtins.bool = True) -> Tensor:
+    """``F.group_norm`` (``cudnn_enabled`` taken and ignored)."""
+    return functional.group_norm(input, num_groups, weight, bias, eps)
+
+
+def batch_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None,  # noqa: A002
+               running_mean: Tensor | None, running_var: Tensor | None,
+               training: builtins.bool, momentum: builtins.float, eps: builtins.float,
+               cudnn_enabled: builtins.bool) -> Tensor:
+    """``F.batch_norm`` with torch's top-level argument order (weight and bias first, every
+    argument required)."""
+    return functional.batch_norm(input, running_mean, running_var, weight, bias, training,
+                                 momentum, eps)
+
+
+def instance_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None,  # noqa: A002
+                  running_mean: Tensor | None, running_var: Tensor | None,
+                  use_input_stats: builtins.bool, momentum: builtins.float,
+                  eps: builtins.float, cudnn_enabled: builtins.bool) -> Tensor:
+    """``F.instance_norm`` with torch's top-level argument order."""
+    return functional.instance_norm(input, running_mean, running_var, weight, bias,
+                                    use_input_stats, momentum, eps)
+
+
+def embedding(weight: Tensor, indices: Any, padding_idx: builtins.int = -1,
+              scale_grad_by_freq: builtins.bool = False, sparse: builtins.bool = False
+              ) -> Tensor:
+    """``F.embedding`` with torch's top-level order (weight first; padding_idx -1, or any
+    negative one, for none, as ATen's)."""
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
+    return functional.embedding(indices, weight, None if padding_idx < 0 else padding_idx)
+
+
+def dropout(input: Tensor, p: builtins.float, train: builtins.bool) -> Tensor:  # noqa: A002
+    """``F.dropout(input, p, train)`` (every argument required, as torch.dropout)."""
+    return functional.dropout(input, p, train)
+
+
+def alpha_dropout(input: Tensor, p: builtins.float, train: builtins.bool) -> Tensor:  # noqa: A002
+    """``F.alpha_dropout(input, p, train)``."""
+    return functional.alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout(input: Tensor, p: builtins.float,  # noqa: A002
+                          train: builtins.bool) -> Tensor:
+    """``F.feature_alpha_dropout(input, p, train)``."""
+    return functional.feature_alpha_dropout(input, p, train)
+
+
+def dropout_(input: Tensor, p: builtins.float, train: builtins.bool) -> Tensor:  # noqa: A002
+    """``dropout`` written into input (``_overwrite``'s rules)."""
+    return input._overwrite("dropout_", lambda old: functional.dropout(old, p, train))
+
+
+def alpha_dropout_(input: Tensor, p: builtins.float, train: builtins.bool) -> Tensor:  # noqa: A002
+    """``alpha_dropout`` written into input."""
+    return input._overwrite("alpha_dropout_",
+                            lambda old: functional.alpha_dropout(old, p, train))
+
+
+def feature_alpha_dropout_(input: Tensor, p: builtins.float,  # noqa: A002
+                           train: builtins.bool) -> Tensor:
+    """``feature_alpha_dropout`` written into input."""
+    return input._overwrite("feature_alpha_dropout_",
+                            lambda old: functional.feature_alpha_dropout(old, p, train))
+
+
+def kl_div(input: Tensor, target: Tensor, reduction: Any = 1, *,  # noqa: A002
+           log_target: builtins.bool = False) -> Tensor:
+    """``F.kl_div`` with an int reduction (1, mean, is over every element)."""
+    return functional.kl_div(input, target, _reduction("kl_div", reduction), log_target)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A002
+                                     weight: Tensor | None = None,
+                                     pos_weight: Tensor | None = None, reduction: Any = 1
+                                     ) -> Tensor:
+    """``F.binary_cross_entropy_with_logits`` with torch's top-level order and int
+    reduction."""
+    return functional.binary_cross_entropy_with_logits(
+        input, target, weight, _reduction("binary_cross_entropy_with_logits", reduction),
+        pos_weight)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any,
+                          margin: builtins.float = 0.0, reduction: Any = 1) -> Tensor:
+    """``F.cosine_embedding_loss`` with an int reduction."""
+    return functional.cosine_embedding_loss(input1, input2, target, margin,
+                                            _reduction("cosine_embedding_loss", reduction))
+
+
+def hinge_embedding_loss(input: Tensor, target: Any, margin: builtins.float = 1.0,  # noqa: A002
+                         reduction: Any = 1) -> Tensor:
+    """``F.hinge_embedding_loss`` with an int reduction."""
+    return functional.hinge_embedding_loss(input, target, margin,
+                                           _reduction("hinge_embedding_loss", reduction))
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any,
+                        margin: builtins.float = 0.0, reduction: Any = 1) -> Tensor:
+    """``F.margin_ranking_loss`` with an int reduction."""
+    return functional.margin_ranking_loss(input1, input2, target, margin,
+                                          _reduction("margin_ranking_loss", reduction))
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: builtins.float = 1.0, p: builtins.float = 2.0,
+                        eps: builtins.float = 1e-6, swap: builtins.bool = False,
+                        reduction: Any = 1) -> Tensor:
+    """``F.triplet_margin_loss`` with an int reduction."""
+    return functional.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
+                                          _reduction("triplet_margin_loss", reduction))
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: builtins.bool,  # noqa: A002
+                     full: builtins.bool, eps: builtins.float, reduction: Any) -> Tensor:
+    """``F.poisson_nll_loss`` with every argument required and an int reduction."""
+    return functional.poisson_nll_loss(input, target, log_input, full, eps,
+                                       _reduction("poisson_nll_loss", reduction))
+
+
+def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths: Any,
+             blank: builtins.int = 0, reduction: Any = 1,
+             zero_infinity: builtins.bool = False) -> Tensor:
+    """``F.ctc_loss`` with an int reduction."""
+    return functional.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
+                               _reduction("ctc_loss", reduction), zero_infinity)
+
+
+def _stride(stride: Any) -> Any:
+    """ATen's empty stride (``[]``, the default) means the kernel size."""
+    return None if isinstance(stride, (list, tuple)) and not stride else stride
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = (), padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: builtins.bool = False) -> Tensor:
+    """``F.max_pool1d`` under torch's top-level signature (no return_indices)."""
+    return functional.max_pool1d(input, kernel_size, _stride(stride), padding, dilation,
+                                 ceil_mode)
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = (), padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: builtins.bool = False) -> Tensor:
+    """``F.max_pool2d`` under torch's top-level signature."""
+    return functional.max_pool2d(input, kernel_size, _stride(stride), padding, dilation,
+                                 ceil_mode)
+
+
+def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = (), padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: builtins.bool = False) -> Tensor:
+    """``F.max_pool3d`` under torch's top-level signature."""
+    return functional.max_pool3d(input, kernel_size, _stride(stride), padding, dilation,
+                                 ceil_mode)
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = (), padding: Any = 0,  # noqa: A002
+               ceil_mode: builtins.bool = False, count_include_pad: builtins.bool = True
+               ) -> Tensor:
+    """``F.avg_pool1d`` under torch's top-level signature."""
+    return functional.avg_pool1d(input, kernel_size, _stride(stride), padding, ceil_mode,
+                                 count_include_pad)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """(values, indices), as ``torch.adaptive_max_pool1d`` (always both)."""
+    return functional.adaptive_max_pool1d(input, output_size, True)
+
+
+def constant_pad_nd(input: Tensor, pad: Any, value: Any = 0) -> Tensor:  # noqa: A002
+    """``F.pad(input, pad, "constant", value)`` (negative pads crop), as
+    ``torch.constant_pad_nd``."""
+    return functional.pad(input, pad, "constant", value)
+
+
+__all__ += [  # noqa: PLE0604
+    "acosh", "arccosh", "arcsinh", "arctanh", "asinh", "atanh", "cosh", "exp2", "fmax", "fmin",
+    "nextafter", "polygamma", "rsub", "sinh", "igamma", "igammac", "trapz", "gradient",
+    "histogram", "histogramdd", "index_reduce", "unravel_index", "scalar_tensor",
+    "empty_strided", "frombuffer", "hann_window", "hamming_window", "blackman_window",
+    "bartlett_window", "kaiser_window", "cholesky_inverse", "cholesky_solve", "pca_lowrank",
+    "svd_lowrank", "triangular_solve", "lu", "matrix_rank", "solve", "lstsq", "eig", "symeig",
+    *_MORE_METHODS_AS_FUNCTIONS, "fill", "nuclear_norm", "frobenius_norm",
+    "set_float32_matmul_precision", "get_float32_matmul_precision", "get_default_device",
+    "set_default_device", "from_dlpack", "to_dlpack", "conv1d", "conv2d", "conv3d",
+    "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "pixel_shuffle",
+    "pixel_unshuffle", "channel_shuffle", "bilinear", "rms_norm", "pdist", "cosine_similarity",
+    "pairwise_distance", "adaptive_avg_pool1d", "max_pool1d_with_indices", "celu", "selu",
+    "prelu", "hardshrink", "celu_", "selu_", "threshold_", "rrelu_", "threshold", "rrelu",
+    "layer_norm", "group_norm", "batch_norm", "instance_norm", "embedding", "dropout",
+    "alpha_dropout", "feature_alpha_dropout", "dropout_", "alpha_dropout_",
+    "feature_alpha_dropout_", "kl_div", "binary_cross_entropy_with_logits",
+    "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss",
+    "triplet_margin_loss", "poisson_nll_loss", "ctc_loss", "max_pool1d", "max_pool2d",
+    "max_pool3d", "avg_pool1d", "adaptive_max_pool1d", "constant_pad_nd",
+]

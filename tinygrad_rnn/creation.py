@@ -140,3 +140,132 @@ def empty_like(x: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
     if not isinstance(x, Tensor):
         raise TypeError(f"empty_like: x must be a Tensor, got {type(x).__name__}")
     return full(x.shape, 0, dtype or x.dtype, device or x.device, requires_grad)
+
+
+def scalar_tensor(s: Any, *, dtype: DTypeLike = None, device: str = "cpu",
+                  requires_grad: bool = False) -> Tensor:
+    """A 0-d tensor holding the number ``s``, of the default float dtype unless ``dtype``
+    (even for an int or bool, as ``torch.scalar_tensor``)."""
+    if isinstance(s, Tensor) or not isinstance(s, (int, float, bool, np.number, np.bool_)):
+        raise TypeError(f"scalar_tensor: s must be a number, got {type(s).__name__}")
+    return tensor(np.array(s, dtype=_dt(dtype)), device=device, requires_grad=requires_grad)
+
+
+def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: DTypeLike = None,
+                  device: str = "cpu", requires_grad: bool = False) -> Tensor:
+    """A zero-filled tensor of ``size``, as ``torch.empty_strided``, but C-contiguous:
+    strides are not modelled here (every op takes any layout), so ``stride`` is checked
+    for its length and sign only and then ignored (``x.stride()`` gives C order's)."""
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise ValueError(f"empty_strided: {len(size)} sizes but {len(stride)} strides")
+    if any(not isinstance(s, (int, np.integer)) or s < 0 for s in stride):
+        raise ValueError(f"empty_strided: strides must be non-negative ints, got {stride}")
+    return zeros(size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def frombuffer(buffer: Any, *, dtype: DTypeLike, count: int = -1, offset: int = 0,
+               requires_grad: bool = False) -> Tensor:
+    """A 1-D CPU tensor of the buffer's bytes read as ``dtype`` (``count`` elements, all by
+    default, from byte ``offset``), as ``torch.frombuffer``. It shares the buffer's memory
+    for reading, as PyTorch's; this tensor's own in-place ops write a new array (copy on
+    write, as every tensor here), so they do not reach the buffer."""
+    from .backend import get_device
+
+    dt = resolve_dtype(dtype)
+    try:
+        n_bytes = memoryview(buffer).nbytes
+    except TypeError:
+        raise TypeError(f"frombuffer: {type(buffer).__name__} does not implement the buffer "
+                        "protocol") from None
+    if offset < 0 or offset > n_bytes or (offset == n_bytes and n_bytes):
+        raise ValueError(f"frombuffer: offset {offset} must be in [0, {n_bytes}) for a buffer "
+                         f"of {n_bytes} bytes")
+    if count == 0 or (count < 0 and (n_bytes - offset) % dt.itemsize):
+        raise ValueError(f"frombuffer: {n_bytes - offset} bytes from offset {offset} are not "
+                         f"a whole number of {dt} elements ({dt.itemsize} bytes); give count")
+    a = np.frombuffer(buffer, dtype=dt, count=count, offset=offset)
+    out = Tensor._wrap(a, get_device("cpu"), False)
+    if requires_grad:
+        out.requires_grad_()
+    return out
+
+
+# ---- window functions, as torch.hann_window and friends ---------------------------------------
+
+
+def _window(name: str, window_length: int, periodic: bool, dtype: DTypeLike, device: str,
+            requires_grad: bool, values: Any) -> Tensor:
+    """``values(n)`` (float64, n points, n >= 2) for a symmetric window of n points, or of
+    window_length + 1 with the last dropped for a ``periodic`` one; [] and [1] for lengths 0
+    and 1, as PyTorch's. Floating-point dtypes only."""
+    if isinstance(window_length, bool) or not isinstance(window_length, (int, np.integer)) or \
+            window_length < 0:
+        raise ValueError(f"{name} requires a non-negative window_length, got {window_length!r}")
+    dt = _dt(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"{name} expects floating point dtypes, got {dt}")
+    if window_length <= 1:
+        w = np.ones(window_length)
+    else:
+        n = window_length + 1 if periodic else window_length
+        w = values(n)[:window_length]
+    return tensor(w.astype(dt), device=device, requires_grad=requires_grad)
+
+
+def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54,
+                   beta: float = 0.46, *, dtype: DTypeLike = None, device: str = "cpu",
+                   requires_grad: bool = False) -> Tensor:
+    """w[k] = α - β cos(2πk / (N - 1)), as ``torch.hamming_window`` (``periodic``: N =
+    window_length + 1, the last point dropped, for spectral analysis)."""
+    return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
+                   lambda n: alpha - beta * np.cos(np.arange(n) * (2 * np.pi / (n - 1))))
+
+
+def hann_window(window_length: int, periodic: bool = True, *, dtype: DTypeLike = None,
+                device: str = "cpu", requires_grad: bool = False) -> Tensor:
+    """w[k] = 1/2 - cos(2πk / (N - 1)) / 2, as ``torch.hann_window``."""
+    return _window("hann_window", window_length, periodic, dtype, device, requires_grad,
+                   lambda n: 0.5 - 0.5 * np.cos(np.arange(n) * (2 * np.pi / (n - 1))))
+
+
+def blackman_window(window_length: int, periodic: bool = True, *, dtype: DTypeLike = None,
+                    device: str = "cpu", requires_grad: bool = False) -> Tensor:
+    """w[k] = 0.42 - cos(2πk / (N - 1)) / 2 + 0.08 cos(4πk / (N - 1)), as
+    ``torch.blackman_window``."""
+    def values(n: int) -> Any:
+        t = np.arange(n) * (np.pi / (n - 1))
+        return 0.08 * np.cos(4 * t) - 0.5 * np.cos(2 * t) + 0.42
+
+    return _window("blackman_window", window_length, periodic, dtype, device, requires_grad,
+                   values)
+
+
+def bartlett_window(window_length: int, periodic: bool = True, *, dtype: DTypeLike = None,
+                    device: str = "cpu", requires_grad: bool = False) -> Tensor:
+    """The triangle w[k] = 1 - |2k / (N - 1) - 1|, as ``torch.bartlett_window``."""
+    def values(n: int) -> Any:
+        w = np.arange(n) * (2.0 / (n - 1))
+        half = ((n - 1) >> 1) + 1
+        w[half:] = 2 - w[half:]
+        return w
+
+    return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
+                   values)
+
+
+def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *,
+                  dtype: DTypeLike = None, device: str = "cpu", requires_grad: bool = False
+                  ) -> Tensor:
+    """w[k] = I0(β √(1 - ((k - a) / a)²)) / I0(β), a = (N - 1) / 2, as
+    ``torch.kaiser_window`` (I0 the modified Bessel function, ``tr.i0``)."""
+    from .ops.elementwise import bessel_i_array
+
+    def values(n: int) -> Any:
+        a = (n - 1) / 2.0
+        r = (np.arange(n) - a) / a
+        arg = beta * np.sqrt(np.maximum(1 - r * r, 0.0))
+        return bessel_i_array(np, arg, 0) / bessel_i_array(np, np.array(float(beta)), 0)
+
+    return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad,
+                   values)

@@ -884,3 +884,116 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803 (PyTorch
                          "PyTorch's)")
     ones = Tensor._wrap(x._dev.xp.ones(x.shape + (1,), dtype=x.dtype), x._dev)
     return cat([ones, x.unsqueeze(-1).expand(*x.shape, N - 1)], -1).cumprod(-1)
+
+
+# ---- PyTorch's older top-level names (torch.lu, torch.triangular_solve, ...) ------------------
+
+
+class TriangularSolveResult(NamedTuple):
+    solution: Tensor
+    cloned_coefficient: Tensor
+
+
+def lu_legacy(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple[Tensor, ...]:
+    """(LU, pivots), or (LU, pivots, infos) with ``get_infos``, as ``torch.lu``: a singular
+    matrix raises unless ``get_infos`` (then its info is nonzero), as there."""
+    LU_, pivots, info = lu_factor_ex(A, pivot=pivot)
+    if get_infos:
+        return LU_, pivots, info
+    if bool((info._data != 0).any()):
+        _raise_failed("lu", info._data, "U[{j},{j}] is zero: the matrix is singular "
+                      "(torch.lu(A, get_infos=True) reports it instead)")
+    return LU_, pivots
+
+
+def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,  # noqa: N803
+                     unitriangular: bool = False) -> TriangularSolveResult:
+    """(X, A's copy) with A X = b (Aᵀ X = b with ``transpose``) for a triangular A (its
+    ``upper`` or lower triangle read), as ``torch.triangular_solve`` (note b comes first):
+    ``solve_triangular`` on broadcast batches; differentiable in both."""
+    A = _matrices("triangular_solve", A)
+    if not isinstance(b, Tensor) or b.ndim < 2:
+        raise ValueError("triangular_solve: b must be a matrix or a batch of them, got "
+                         f"{getattr(b, 'shape', type(b).__name__)}")
+    T = A.mT if transpose else A
+    X = solve_triangular(T, b, upper=upper != transpose, unitriangular=unitriangular)
+    return TriangularSolveResult(X, A.clone())
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
+    """X with A X = B, A = L Lᵀ (Uᵀ U with ``upper``) given by its Cholesky factor, as
+    ``torch.cholesky_solve`` (B first): two triangular solves, differentiable in both."""
+    L = _matrices("cholesky_solve", L)
+    if not isinstance(B, Tensor) or B.ndim < 2:
+        raise ValueError("cholesky_solve: B must be a matrix or a batch of them, got "
+                         f"{getattr(B, 'shape', type(B).__name__)}")
+    lower = L.mT if upper else L
+    return solve_triangular(lower.mT, solve_triangular(lower, B, upper=False), upper=True)
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
+    """A⁻¹ for A = L Lᵀ (Uᵀ U with ``upper``) from its Cholesky factor, as
+    ``torch.cholesky_inverse``."""
+    L = _matrices("cholesky_inverse", L)
+    eye = Tensor._wrap(L._dev.xp.broadcast_to(L._dev.xp.eye(L.shape[-1], dtype=L.dtype),
+                                              L.shape).copy(), L._dev)
+    return cholesky_solve(eye, L, upper)
+
+
+def _removed(name: str, instead: str) -> Any:
+    def removed(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"{name} was deprecated since version 1.9 and is now removed (as in "
+                           f"PyTorch): use {instead} instead")
+
+    removed.__name__ = removed.__qualname__ = name.rsplit(".", 1)[-1]
+    removed.__doc__ = f"Removed, as in PyTorch: raises, pointing to ``{instead}``."
+    return removed
+
+
+# the functions PyTorch has removed but still names: calling one raises, pointing onwards
+matrix_rank_removed = _removed("torch.matrix_rank", "tr.linalg.matrix_rank")
+solve_removed = _removed("torch.solve", "tr.linalg.solve")
+lstsq_removed = _removed("torch.lstsq", "tr.linalg.lstsq")
+symeig_removed = _removed("torch.symeig", "tr.linalg.eigh")
+eig_removed = _removed("torch.eig", "tr.linalg.eig (not here: it needs complex results)")
+
+
+def svd_lowrank(A: Tensor, q: int | None = 6, niter: int = 2, M: Tensor | None = None,  # noqa: N803
+                ) -> tuple[Tensor, Tensor, Tensor]:
+    """(U, S, V) of rank ``q`` approximating A - M (a matrix or a batch), A ≈ U diag(S) Vᵀ,
+    as ``torch.svd_lowrank``: Halko et al.'s (2009) randomized range finder with ``niter``
+    power iterations (QR between them), then an exact SVD of the small projected matrix.
+    The random matrix comes from ``tr.manual_seed``'s generator (so the numbers differ from
+    PyTorch's, not the subspace found). Differentiable (QR and SVD are)."""
+    from .random import randn
+
+    A = _matrices("svd_lowrank", A, square=False)
+    if M is not None:
+        A = A - M
+    m, n = A.shape[-2:]
+    q = 6 if q is None else q
+    if isinstance(q, bool) or not isinstance(q, (int, np.integer)) or not 0 < q <= min(m, n):
+        raise ValueError(f"svd_lowrank: q must be an int in [1, min(m, n) = {min(m, n)}], got "
+                         f"{q!r}")
+    if isinstance(niter, bool) or not isinstance(niter, (int, np.integer)) or niter < 0:
+        raise ValueError(f"svd_lowrank: niter must be an int >= 0, got {niter!r}")
+    omega = randn(*A.shape[:-2], n, int(q), dtype=A.dtype, device=A.device)
+    Q = qr(A @ omega).Q
+    for _ in range(int(niter)):
+        Q = qr(A.mT @ Q).Q
+        Q = qr(A @ Q).Q
+    U, S, Vh = svd(Q.mT @ A, full_matrices=False)
+    return Q @ U, S, Vh.mT
+
+
+def pca_lowrank(A: Tensor, q: int | None = None, center: bool = True, niter: int = 2  # noqa: N803
+                ) -> tuple[Tensor, Tensor, Tensor]:
+    """(U, S, V) of ``svd_lowrank`` on A with each column's mean taken off (``center``), as
+    ``torch.pca_lowrank``: V's columns are the principal directions; q defaults to
+    min(6, m, n)."""
+    A = _matrices("pca_lowrank", A, square=False)
+    m, n = A.shape[-2:]
+    q = min(6, m, n) if q is None else q
+    if center:
+        A = A - A.mean(-2, keepdim=True)
+    return svd_lowrank(A, q, niter)

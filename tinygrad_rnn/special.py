@@ -5,7 +5,8 @@ names, each the same function as elsewhere in the package (so the same values an
     logsumexp, softmax, log_softmax, ndtr (the standard normal CDF), ndtri (its inverse)
     gammaln = lgamma (log |Γ|), multigammaln (the multivariate one, ``tr.mvlgamma``)
     gammainc (the regularized lower incomplete gamma P(a, x): the Gamma distribution's CDF),
-    differentiable in x and, unlike PyTorch's, in a too
+    gammaincc (the upper one, Q = 1 - P), differentiable in x and, unlike PyTorch's, in a too
+    polygamma (ψ⁽ⁿ⁾, ``tr.polygamma``)
 """
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ from .ops.elementwise import (
     log1p,
     where,
 )
+from .ops.elementwise2 import exp2 as _exp2
+from .ops.elementwise2 import polygamma as _polygamma
 from .ops.reduce import logsumexp
 from .tensor import DTypeLike, Function, Tensor, tensor
 
-__all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaln",
+__all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
+           "gammaln", "polygamma",
            "log1p",
            "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "psi", "softmax",
            "xlogy"]
@@ -52,8 +56,13 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
 
 
 def exp2(input: Tensor) -> Tensor:  # noqa: A002
-    """2^x, as exp(x ln 2) (float32 for an integer tensor)."""
-    return (input._floating() * math.log(2)).exp()
+    """2^x (float32 for an integer tensor): ``tr.exp2``, exact at the integers."""
+    return _exp2(input)
+
+
+def polygamma(n: int, input: Tensor) -> Tensor:  # noqa: A002
+    """ψ⁽ⁿ⁾(x), as ``torch.special.polygamma`` (``tr.polygamma``)."""
+    return _polygamma(n, input)
 
 
 def ndtr(input: Tensor) -> Tensor:  # noqa: A002
@@ -295,3 +304,34 @@ def gammainc(input: Tensor | Any, other: Tensor | Any) -> Tensor:  # noqa: A002
         raise TypeError("gammainc: input or other must be a Tensor")
     a, x = (ref._pair(other) if ref is input else ref._pair(input, reflected=True))
     return Gammainc.apply(a._floating(), x._floating())
+
+
+class Gammaincc(Function):
+    """y = Q(a, x) = 1 - P(a, x), the regularized upper incomplete gamma function, computed
+    as such (``igamma_arrays``' Q: no cancellation where P is near 1).
+    VJP: ga = -gy p(x) R(a, x), gx = -gy p(x) (``Gammainc``'s, negated); on arrays only.
+    Saves a and x."""
+
+    differentiable_backward = False
+
+    def forward(self, a: Any, x: Any) -> Any:
+        self.saved = (a, x)
+        return igamma_arrays(self.xp, a, x)[1].astype(np.result_type(a.dtype, x.dtype),
+                                                      copy=False)
+
+    def backward(self, gy: Any) -> tuple[Any, Any]:
+        a, x = self.saved
+        _, _, ratio, pdf = igamma_arrays(self.xp, a, x)
+        gx = -gy * pdf.astype(gy.dtype, copy=False)
+        return gx * ratio.astype(gy.dtype, copy=False), gx
+
+
+def gammaincc(input: Tensor | Any, other: Tensor | Any) -> Tensor:  # noqa: A002
+    """Q(a, x) = 1 - P(a, x) = Γ(a, x) / Γ(a), a = ``input``, x = ``other``, broadcast, as
+    ``torch.special.gammaincc`` (``tr.igammac``): differentiable in x and, unlike
+    PyTorch's, in a (``gammainc``'s accuracy)."""
+    ref = input if isinstance(input, Tensor) else other
+    if not isinstance(ref, Tensor):
+        raise TypeError("gammaincc: input or other must be a Tensor")
+    a, x = (ref._pair(other) if ref is input else ref._pair(input, reflected=True))
+    return Gammaincc.apply(a._floating(), x._floating())

@@ -1987,6 +1987,9 @@ class Tensor:
         old = self._history() if recording else Tensor._wrap(self._data, self._dev)
         histories = [old] if recording else []
         new = compute(old)
+        if new.shape != self.shape:  # (other broadcast to a bigger shape: PyTorch refuses)
+            raise ValueError(f"{what}: the result's shape {new.shape} is not this tensor's "
+                             f"{self.shape}; an in-place op cannot change it")
         if new.dtype != self.dtype:
             if not np.can_cast(new.dtype, self.dtype, casting):
                 raise TypeError(f"{what}: the result is {new.dtype}, which cannot be stored in "
@@ -3183,7 +3186,8 @@ class Tensor:
         return self._reshape_("squeeze_", tuple(n for i, n in enumerate(self.shape)
                                                 if i not in axes or n != 1))
 
-    def _reshape_(self, what: str, shape: tuple[int, ...]) -> Tensor:
+    def _reshape_(self, what: str, shape: tuple[int, ...],
+                  perm: tuple[int, ...] | None = None) -> Tensor:
         """This tensor takes ``shape`` (of as many elements), in place, as PyTorch's
         ``unsqueeze_`` and ``squeeze_``: recorded while autograd records (the tensor becomes
         the result of a reshape of what it was, so the gradient reaches back), refused there
@@ -3192,7 +3196,8 @@ class Tensor:
         Where the tensor is a view, or views were taken from it, its old self stays behind,
         unseen, in the chain of views: it stays the view of its base and the base of those
         views, and this tensor becomes a reshape of it. So writes still pass both ways, as
-        in PyTorch, whose views share the storage."""
+        in PyTorch, whose views share the storage. With ``perm``, the axes are permuted
+        instead (``transpose_``, ``t_``; ``shape`` is then the permuted one)."""
         self._refresh()
         recording = autograd._GradMode.enabled
         t = self
@@ -3211,10 +3216,11 @@ class Tensor:
             getattr(self, "_dirty_views", None) else []
         if link is None and not views:
             if recording and self.requires_grad:
-                new = Reshape.apply(self._history(), shape=shape)
+                new = Reshape.apply(self._history(), shape=shape) if perm is None else \
+                    Transpose.apply(self._history(), axes=perm)
                 self._ctx, self._out, self._data = new._ctx, new._out, new._data
             else:
-                self._data = data.reshape(shape)
+                self._data = data.reshape(shape) if perm is None else data.transpose(perm)
             return self
         if type(self) not in (Tensor, _View):
             raise TypeError(f"{what} on a {type(self).__name__} that is a view or has views: "
@@ -3229,11 +3235,15 @@ class Tensor:
             v._base.base = old
             _register(old, v)
         self._views = self._dirty_views = self._base = None
-        new = Reshape.apply(old, shape=shape)
+        new = Reshape.apply(old, shape=shape) if perm is None else \
+            Transpose.apply(old, axes=perm)
         self._data = new._data
         if new._ctx is not None:
             self._ctx, self._out = new._ctx, new._out
-        _view(old, self, "reshape", shape)
+        if perm is None:
+            _view(old, self, "reshape", shape)
+        else:
+            _view(old, self, "transpose", perm)
         return self
 
     # ---- the last of PyTorch's names: about the tensor itself ------------------------------
@@ -3699,6 +3709,475 @@ class Tensor:
             self._post_hooks = []
         self._post_hooks.append(hook)
         return RemovableHandle(self._post_hooks, hook)
+
+    # ---- hyperbolic functions, exp2, fmax/fmin, nextafter, polygamma, igamma (ops/
+    # elementwise2.py, special.py) ------------------------------------------------------------
+    def sinh(self) -> Tensor:
+        """sinh x, as ``torch.sinh`` (see ``tr.sinh``)."""
+        from .ops.elementwise2 import sinh
+
+        return sinh(self)
+
+    def cosh(self) -> Tensor:
+        """cosh x, as ``torch.cosh``."""
+        from .ops.elementwise2 import cosh
+
+        return cosh(self)
+
+    def asinh(self) -> Tensor:
+        """asinh x, as ``torch.asinh``."""
+        from .ops.elementwise2 import asinh
+
+        return asinh(self)
+
+    def acosh(self) -> Tensor:
+        """acosh x (NaN below 1), as ``torch.acosh``."""
+        from .ops.elementwise2 import acosh
+
+        return acosh(self)
+
+    def atanh(self) -> Tensor:
+        """atanh x (±inf at ±1, NaN beyond), as ``torch.atanh``."""
+        from .ops.elementwise2 import atanh
+
+        return atanh(self)
+
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh  # PyTorch's (and NumPy's) aliases
+
+    def exp2(self) -> Tensor:
+        """2^x, as ``torch.exp2``."""
+        from .ops.elementwise2 import exp2
+
+        return exp2(self)
+
+    def fmax(self, other: Any) -> Tensor:
+        """The larger of the two, ignoring a NaN (``tr.fmax``)."""
+        from .ops.elementwise2 import fmax
+
+        return fmax(self, other)
+
+    def fmin(self, other: Any) -> Tensor:
+        """The smaller of the two, ignoring a NaN (``tr.fmin``)."""
+        from .ops.elementwise2 import fmin
+
+        return fmin(self, other)
+
+    def nextafter(self, other: Any) -> Tensor:
+        """The next float after each element towards ``other`` (``tr.nextafter``)."""
+        from .ops.elementwise2 import nextafter
+
+        return nextafter(self, other)
+
+    def polygamma(self, n: int) -> Tensor:
+        """ψ⁽ⁿ⁾(x) (``tr.polygamma(n, x)``; note the order of the arguments there)."""
+        from .ops.elementwise2 import polygamma
+
+        return polygamma(n, self)
+
+    def igamma(self, other: Any) -> Tensor:
+        """P(self, other), the regularized lower incomplete gamma function (``tr.igamma``)."""
+        from .special import gammainc
+
+        return gammainc(self, other)
+
+    def igammac(self, other: Any) -> Tensor:
+        """Q(self, other) = 1 - P(self, other), the upper one (``tr.igammac``)."""
+        from .special import gammaincc
+
+        return gammaincc(self, other)
+
+    def hardshrink(self, lambd: float = 0.5) -> Tensor:
+        """x where |x| > lambd, else 0 (``tr.nn.functional.hardshrink``)."""
+        from .functional import hardshrink
+
+        return hardshrink(self, lambd)
+
+    def prelu(self, weight: Tensor) -> Tensor:
+        """max(0, x) + weight · min(0, x) (``tr.nn.functional.prelu``)."""
+        from .functional import prelu
+
+        return prelu(self, weight)
+
+    # and their in-place twins, and the rest of PyTorch's (``_overwrite``'s rules)
+    def sinh_(self) -> Tensor:
+        return self._overwrite("sinh_", Tensor.sinh)
+
+    def cosh_(self) -> Tensor:
+        return self._overwrite("cosh_", Tensor.cosh)
+
+    def asinh_(self) -> Tensor:
+        return self._overwrite("asinh_", Tensor.asinh)
+
+    def acosh_(self) -> Tensor:
+        return self._overwrite("acosh_", Tensor.acosh)
+
+    def atanh_(self) -> Tensor:
+        return self._overwrite("atanh_", Tensor.atanh)
+
+    arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
+
+    def arcsin_(self) -> Tensor:
+        return self.asin_()
+
+    def arccos_(self) -> Tensor:
+        return self.acos_()
+
+    def arctan_(self) -> Tensor:
+        return self.atan_()
+
+    def atan2_(self, other: Any) -> Tensor:
+        return self._overwrite("atan2_", lambda old: old.atan2(other))
+
+    arctan2_ = atan2_
+
+    def exp2_(self) -> Tensor:
+        return self._overwrite("exp2_", Tensor.exp2)
+
+    def nextafter_(self, other: Any) -> Tensor:
+        return self._overwrite("nextafter_", lambda old: old.nextafter(other))
+
+    def polygamma_(self, n: int) -> Tensor:
+        return self._overwrite("polygamma_", lambda old: old.polygamma(n))
+
+    def igamma_(self, other: Any) -> Tensor:
+        return self._overwrite("igamma_", lambda old: old.igamma(other))
+
+    def igammac_(self, other: Any) -> Tensor:
+        return self._overwrite("igammac_", lambda old: old.igammac(other))
+
+    def mvlgamma_(self, p: int) -> Tensor:
+        return self._overwrite("mvlgamma_", lambda old: old.mvlgamma(p))
+
+    def float_power_(self, exponent: Any) -> Tensor:
+        """``float_power``, in place: only into a float64 tensor, as PyTorch's (the result is
+        float64)."""
+        if self.dtype != np.float64:
+            raise TypeError(f"float_power_: the result is float64, which this {self.dtype} "
+                            "tensor cannot hold (as in PyTorch); use float_power instead")
+        return self._overwrite("float_power_", lambda old: old.float_power(exponent))
+
+    @torch_names
+    def cumsum_(self, axis: int, *, dtype: DTypeLike = None) -> Tensor:
+        return self._overwrite("cumsum_", lambda old: old.cumsum(axis, dtype=dtype))
+
+    @torch_names
+    def cumprod_(self, axis: int, *, dtype: DTypeLike = None) -> Tensor:
+        return self._overwrite("cumprod_", lambda old: old.cumprod(axis, dtype=dtype))
+
+    def remainder_(self, other: Any) -> Tensor:
+        return self._overwrite("remainder_", lambda old: old.remainder(other))
+
+    def fmod_(self, other: Any) -> Tensor:
+        return self._overwrite("fmod_", lambda old: old.fmod(other))
+
+    def floor_divide_(self, other: Any) -> Tensor:
+        return self._overwrite("floor_divide_", lambda old: old.floor_divide(other))
+
+    # PyTorch's other names for the arithmetic and the comparisons
+    def multiply(self, other: Any) -> Tensor:
+        return self.mul(other)
+
+    def multiply_(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def divide(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return self.div(other, rounding_mode=rounding_mode)
+
+    def divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        if rounding_mode is None:
+            return self.div_(other)
+        return self._overwrite("divide_", lambda old: old.div(other,
+                                                               rounding_mode=rounding_mode))
+
+    def subtract(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self.sub(other, alpha)
+
+    def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self.sub_(other, alpha)
+
+    def greater(self, other: Any) -> Tensor:
+        return self > other
+
+    def greater_equal(self, other: Any) -> Tensor:
+        return self >= other
+
+    def less(self, other: Any) -> Tensor:
+        return self < other
+
+    def less_equal(self, other: Any) -> Tensor:
+        return self <= other
+
+    def not_equal(self, other: Any) -> Tensor:
+        return self.ne(other)
+
+    # comparisons in place: 1 or 0 (True or False) in this tensor's own dtype, as PyTorch's;
+    # under autograd its old history gets a zero gradient (``_overwrite``)
+    def eq_(self, other: Any) -> Tensor:
+        return self._overwrite("eq_", lambda old: old.eq(other))
+
+    def ne_(self, other: Any) -> Tensor:
+        return self._overwrite("ne_", lambda old: old.ne(other))
+
+    def lt_(self, other: Any) -> Tensor:
+        return self._overwrite("lt_", lambda old: old < other)
+
+    def le_(self, other: Any) -> Tensor:
+        return self._overwrite("le_", lambda old: old <= other)
+
+    def gt_(self, other: Any) -> Tensor:
+        return self._overwrite("gt_", lambda old: old > other)
+
+    def ge_(self, other: Any) -> Tensor:
+        return self._overwrite("ge_", lambda old: old >= other)
+
+    greater_, greater_equal_, less_, less_equal_, not_equal_ = gt_, ge_, lt_, le_, ne_
+
+    def logical_and_(self, other: Any) -> Tensor:
+        return self._overwrite("logical_and_", lambda old: old.logical_and(other))
+
+    def logical_or_(self, other: Any) -> Tensor:
+        return self._overwrite("logical_or_", lambda old: old.logical_or(other))
+
+    def logical_xor_(self, other: Any) -> Tensor:
+        return self._overwrite("logical_xor_", lambda old: old.logical_xor(other))
+
+    def logical_not_(self) -> Tensor:
+        return self._overwrite("logical_not_", Tensor.logical_not)
+
+    # the matrix products in place
+    def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._overwrite("addmm_", lambda old: old.addmm(mat1, mat2, beta=beta,
+                                                               alpha=alpha))
+
+    def addmv_(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._overwrite("addmv_", lambda old: old.addmv(mat, vec, beta=beta,
+                                                               alpha=alpha))
+
+    def addr_(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._overwrite("addr_", lambda old: old.addr(vec1, vec2, beta=beta,
+                                                             alpha=alpha))
+
+    def baddbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
+                 ) -> Tensor:
+        return self._overwrite("baddbmm_", lambda old: old.baddbmm(batch1, batch2, beta=beta,
+                                                                   alpha=alpha))
+
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
+               ) -> Tensor:
+        """beta self + alpha Σ_b batch1[b] @ batch2[b], as ``torch.addbmm``: two batches of
+        matrices (B, n, k) and (B, k, m), summed over the batch; self broadcasts to (n, m)."""
+        if getattr(batch1, "ndim", None) != 3 or getattr(batch2, "ndim", None) != 3:
+            raise ValueError(f"addbmm: batch1 and batch2 must be 3-D, got shapes "
+                             f"{getattr(batch1, 'shape', None)} and "
+                             f"{getattr(batch2, 'shape', None)}")
+        return self._add_product("addbmm", batch1.bmm(batch2).sum(0), beta, alpha)
+
+    def addbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
+                ) -> Tensor:
+        return self._overwrite("addbmm_", lambda old: old.addbmm(batch1, batch2, beta=beta,
+                                                                 alpha=alpha))
+
+    def ger(self, vec2: Tensor) -> Tensor:
+        """``outer``, PyTorch's older name."""
+        return self.outer(vec2)
+
+    def adjoint(self) -> Tensor:
+        """The last two axes swapped (the conjugate transpose of real matrices: ``mT``)."""
+        return self.mT
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        """The conjugate transpose of the last two axes (``mT`` for real tensors)."""
+        return self.mT
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        """The conjugate transpose of a matrix (0-D or 2-D, as PyTorch's)."""
+        if self.ndim not in (0, 2):
+            raise ValueError(f"H: the tensor must be a matrix or a scalar, got shape "
+                             f"{self.shape}; use mH for a batch of matrices")
+        return self.mT if self.ndim == 2 else self
+
+    # the axes swapped in place (``_reshape_``'s rules: recorded, views kept in step)
+    @torch_names
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        """Axes ``dim0`` and ``dim1`` swapped, in place, as PyTorch's ``transpose_``."""
+        n = self.ndim
+        if not (-max(n, 1) <= dim0 < max(n, 1) and -max(n, 1) <= dim1 < max(n, 1)):
+            raise ValueError(f"transpose_: axes ({dim0}, {dim1}) out of range for a {n}-D "
+                             f"tensor (shape {self.shape})")
+        if n == 0:
+            return self
+        perm = list(range(n))
+        perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+        return self._reshape_("transpose_", tuple(self.shape[p] for p in perm), tuple(perm))
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def t_(self) -> Tensor:
+        """``t``, in place: a matrix transposed (a vector or a scalar unchanged)."""
+        if self.ndim > 2:
+            raise ValueError(f"t_: expects a tensor of at most 2 dims, got shape {self.shape}")
+        return self.transpose_(0, 1) if self.ndim == 2 else self
+
+    # ---- about the tensor: PyTorch's queries --------------------------------------------------
+    def is_signed(self) -> bool:
+        """Whether the dtype holds negative numbers (False for bool and uint8)."""
+        return self.dtype.kind not in "bu"
+
+    def is_nonzero(self) -> bool:
+        """Whether the one element is nonzero, as PyTorch's (refused for 0 or several
+        elements)."""
+        if self.size != 1:
+            raise RuntimeError(
+                "Boolean value of Tensor with no values is ambiguous" if self.size == 0 else
+                "Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def is_same_size(self, other: Tensor) -> bool:
+        """Whether ``other`` has this tensor's shape."""
+        return self.shape == tuple(other.shape)
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element (``element_size()``)."""
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the elements take (numel · itemsize)."""
+        return self.numel() * self.dtype.itemsize
+
+    @torch_names
+    def split_with_sizes(self, split_sizes: Sequence[int], axis: int = 0) -> list[Tensor]:
+        """Pieces of the sizes given (which must add up to the axis's length), as
+        ``torch.split_with_sizes``."""
+        sizes = [int(s) for s in split_sizes]
+        (a,) = normalize_axis(axis, self.ndim)
+        if any(s < 0 for s in sizes) or sum(sizes) != self.shape[a]:
+            raise ValueError(f"split_with_sizes: sizes {sizes} must be >= 0 and add up to "
+                             f"{self.shape[a]}, the length of axis {axis}")
+        return list(self.split(sizes, a))
+
+    def histogram(self, bins: Any = 100, *, range: Sequence[float] | None = None,  # noqa: A002
+                  weight: Tensor | None = None, density: bool = False) -> Any:
+        """(hist, bin_edges), as ``torch.histogram`` (see ``tr.histogram``)."""
+        from .ops.elementwise2 import histogram
+
+        return histogram(self, bins, range=range, weight=weight, density=density)
+
+    @torch_names
+    def index_reduce(self, axis: int, index: Tensor, source: Tensor, reduce: str, *,
+                     include_self: bool = True) -> Tensor:
+        """``source`` reduced into this tensor at positions ``index`` along ``axis``, as
+        ``torch.index_reduce`` (see ``tr.index_reduce``)."""
+        from .ops.elementwise2 import index_reduce
+
+        return index_reduce(self, axis, index, source, reduce, include_self=include_self)
+
+    @torch_names
+    def index_reduce_(self, axis: int, index: Tensor, source: Tensor, reduce: str, *,
+                      include_self: bool = True) -> Tensor:
+        return self._overwrite("index_reduce_", lambda old: old.index_reduce(
+            axis, index, source, reduce, include_self=include_self))
+
+    def new_empty_strided(self, size: Sequence[int], stride: Sequence[int], *,
+                          dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+        """A new zero-filled C-contiguous tensor of ``size`` on this device (this dtype
+        unless ``dtype``): strides are not modelled, so ``stride`` is checked for length
+        only, as ``tr.empty_strided``."""
+        if len(tuple(stride)) != len(tuple(size)):
+            raise ValueError(f"new_empty_strided: {len(tuple(size))} sizes but "
+                             f"{len(tuple(stride))} strides")
+        return self.new_empty(tuple(size), dtype=dtype, requires_grad=requires_grad)
+
+    def resize_(self, *sizes: Any) -> Tensor:
+        """This tensor given the shape ``sizes``, in place, as PyTorch's ``resize_``: the
+        elements kept in C order, cut off where it shrinks, zeros added where it grows
+        (PyTorch leaves them uninitialised). Not recorded: refused on a tensor that requires
+        grad while autograd records (as in PyTorch), and on a view or a tensor with views
+        (whose storage this design does not share)."""
+        shape = _sizes(sizes)
+        if any(n < 0 for n in shape):
+            raise ValueError(f"resize_: sizes must be >= 0, got {shape}")
+        if self.requires_grad and autograd._GradMode.enabled:
+            raise RuntimeError("resize_ on a tensor that requires grad is not recorded (as in "
+                               "PyTorch): call it under tr.no_grad(), or on x.detach()")
+        if self._base is not None or getattr(self, "_views", None):
+            raise RuntimeError("resize_: this tensor is a view or has views, which share no "
+                               "storage here; resize a clone instead")
+        if shape == self.shape:
+            return self
+        xp, n = self._dev.xp, math.prod(shape)
+        flat = self._data.reshape(-1)[:n]
+        if flat.size < n:
+            flat = xp.concatenate([flat, xp.zeros(n - flat.size, dtype=self.dtype)])
+        self._data = xp.ascontiguousarray(flat.reshape(shape))
+        return self
+
+    def resize_as_(self, the_template: Tensor) -> Tensor:
+        """``resize_`` to ``the_template``'s shape."""
+        return self.resize_(the_template.shape)
+
+    # ---- linear algebra under PyTorch's older names --------------------------------------------
+    def lu(self, pivot: bool = True, get_infos: bool = False) -> Any:
+        """(LU, pivots) or (LU, pivots, infos), as ``torch.lu`` (``tr.linalg.lu_factor``)."""
+        from . import linalg
+
+        return linalg.lu_legacy(self, pivot, get_infos)
+
+    def qr(self, some: bool = True) -> Any:
+        """(Q, R), as ``torch.qr`` (``tr.linalg.qr`` with mode "reduced", or "complete" when
+        not ``some``)."""
+        from . import linalg
+
+        return linalg.qr(self, "reduced" if some else "complete")
+
+    def triangular_solve(self, A: Tensor, upper: bool = True, transpose: bool = False,  # noqa: N803
+                         unitriangular: bool = False) -> Any:
+        """(solution, cloned_coefficient) of A X = self, as ``torch.triangular_solve``."""
+        from . import linalg
+
+        return linalg.triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def cholesky_solve(self, input2: Tensor, upper: bool = False) -> Tensor:
+        """X with A X = self, A = L Lᵀ from its Cholesky factor ``input2``, as
+        ``torch.cholesky_solve``."""
+        from . import linalg
+
+        return linalg.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper: bool = False) -> Tensor:
+        """A⁻¹ from A's Cholesky factor (this tensor), as ``torch.cholesky_inverse``."""
+        from . import linalg
+
+        return linalg.cholesky_inverse(self, upper)
+
+    def solve(self, *args: Any, **kwargs: Any) -> Any:
+        """Removed from PyTorch: raises, pointing to ``tr.linalg.solve``."""
+        from . import linalg
+
+        return linalg.solve_removed(self, *args, **kwargs)
+
+    def lstsq(self, *args: Any, **kwargs: Any) -> Any:
+        """Removed from PyTorch: raises, pointing to ``tr.linalg.lstsq``."""
+        from . import linalg
+
+        return linalg.lstsq_removed(self, *args, **kwargs)
+
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        """The DLPack capsule of this tensor's array (shared), so that ``numpy.from_dlpack``,
+        ``cupy.from_dlpack`` and ``torch.from_dlpack`` take it."""
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self._data.__dlpack_device__()
+
+    def lu_solve(self, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: N803
+        """X with A X = self from A's LU factorisation, as ``torch.lu_solve``."""
+        from . import linalg
+
+        return linalg.lu_solve(LU_data, LU_pivots, self)
 
 
 class RemovableHandle:
