@@ -1,0 +1,69 @@
+"""The log-normal distribution, exp of a Normal, as ``torch.distributions.LogNormal``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Tensor
+from . import constraints
+from .distribution import Distribution
+from .normal import Normal
+from .utils import (
+    _as_tensor,
+    _require,
+)
+
+
+class LogNormal(Distribution):
+    """exp(X), X ~ Normal(loc, scale) (``base_dist``): positive, skewed (prices, durations)."""
+
+    has_rsample = True
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        self.base_dist = Normal(loc, scale, validate_args=False)
+        self.loc, self.scale = self.base_dist.loc, self.base_dist.scale
+        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+        self._check("scale", self.scale, self.scale > 0, "positive")
+
+
+    @property
+    def mean(self) -> Tensor:
+        return (self.loc + self.scale ** 2 / 2).exp()
+
+    @property
+    def mode(self) -> Tensor:
+        return (self.loc - self.scale.square()).exp()
+
+    @property
+    def variance(self) -> Tensor:
+        scale_sq = self.scale ** 2
+        return scale_sq.expm1() * (2 * self.loc + scale_sq).exp()
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """exp(loc + scale · ε), ε ~ N(0, 1), differentiable in loc and scale."""
+        return self.base_dist.rsample(sample_shape).exp()
+
+    def expand(self, batch_shape: Any) -> LogNormal:
+        new = super().expand(batch_shape)
+        new.base_dist = self.base_dist.expand(new.batch_shape)
+        new.loc, new.scale = new.base_dist.loc, new.base_dist.scale
+        return new
+
+    def log_prob(self, value: Any) -> Tensor:
+        """Normal's log density at log(value), minus log(value) (the Jacobian of exp)."""
+        y = self._value(value, self.loc).log()
+        return self.base_dist.log_prob(y) - y
+
+    def entropy(self) -> Tensor:
+        return self.base_dist.entropy() + self.loc
+
+    def cdf(self, value: Any) -> Tensor:
+        v = _as_tensor(value, self.loc)
+        if self._validate_args:
+            _require("LogNormal.cdf", "the value", v, v >= 0, "nonnegative")
+        return self.base_dist.cdf(v.log())
+
+    def icdf(self, value: Any) -> Tensor:
+        return self.base_dist.icdf(value).exp()
