@@ -38,6 +38,18 @@ def float64_scalars(torch):
         torch.set_default_dtype(old)
 
 
+@pytest.fixture(autouse=True)
+def _float64_scalars_here_too():
+    """Ours keeps NAdam's mu_product and the step counts in its default dtype too, as torch:
+    float64 for the comparisons with torch's float64 run."""
+    old = tr.get_default_dtype()
+    tr.set_default_dtype(np.float64)
+    try:
+        yield
+    finally:
+        tr.set_default_dtype(old)
+
+
 def torch_steps(torch, opt, params, steps):
     with float64_scalars(torch):
         for _ in range(steps):
@@ -108,7 +120,9 @@ def test_param_groups_with_their_own_settings_match_torch(name, kwargs, second):
     assert_moves_equal([p.numpy() for p in params], [t.detach().numpy() for t in theirs])
     ours_groups, torch_groups = opt.state_dict()["param_groups"], topt.state_dict()["param_groups"]
     for o, t in zip(ours_groups, torch_groups):  # the same options, by torch's names
-        assert o == {k: list(v) if isinstance(v, tuple) else v for k, v in t.items() if k in o}
+        assert set(o) == set(t)
+        assert {k: v for k, v in o.items() if k != "foreach"} == \
+            {k: v for k, v in t.items() if k != "foreach"}  # (torch's ran with foreach=False)
 
 
 FULL = [  # options under which each keeps every kind of state
@@ -121,16 +135,16 @@ FULL = [  # options under which each keeps every kind of state
 
 
 def assert_plain(x):
-    """Only dicts, lists, Python scalars, None and host NumPy arrays (what a checkpoint holds)."""
+    """Only dicts, lists, tuples, Python scalars, None and Tensors (what a checkpoint holds)."""
     if type(x) is dict:
         for k, v in x.items():
             assert type(k) in (int, str), k
             assert_plain(v)
-    elif type(x) is list:
+    elif type(x) in (list, tuple):
         for v in x:
             assert_plain(v)
     else:
-        assert x is None or type(x) in (bool, int, float, str, np.ndarray), type(x)
+        assert x is None or type(x) in (bool, int, float, str, tr.Tensor), type(x)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -151,9 +165,10 @@ def test_state_dict_mid_run_continues_exactly(device, cls, kwargs):
     run_ours(opt_b, params_b, 8)
     for a, b in zip(params_a, params_b):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
-    for state in opt_b.state.values():  # arrays on the parameters' device, numbers as numbers
-        for v in state.values():
-            assert isinstance(v, (int, float)) or isinstance(v, params_b[0]._dev.array_type)
+    for state in opt_b.state.values():  # tensors: arrays on the parameters' device
+        for n, v in state.items():
+            assert isinstance(v, tr.Tensor)
+            assert n == "step" or v._dev is params_b[0]._dev
 
 
 @pytest.mark.torch
@@ -176,18 +191,25 @@ def test_torch_state_mid_run_loads_and_goes_on_as_torch(name, kwargs):
         np.testing.assert_allclose(ours_state[0][n], v.numpy(), rtol=1e-9)
 
 
-def test_nadam_keeps_mu_product_as_a_number_and_checks_it_on_load():
+def test_nadam_keeps_mu_product_as_torch_and_checks_it_on_load():
+    """A 0-d tensor of the default dtype, as torch's; loaded, in the parameter's dtype (as
+    torch's load casts it), from a tensor, an array or a number (an older state dict)."""
     params = make_params()
     opt = optim.NAdam(params, lr=0.01)
     run_ours(opt, params, 3)
     sd = opt.state_dict()
-    assert type(sd["state"][0]["mu_product"]) is float and 0 < sd["state"][0]["mu_product"] < 1
+    product = sd["state"][0]["mu_product"]
+    assert isinstance(product, tr.Tensor) and product.shape == () and 0 < product.item() < 1
+    assert product.dtype == tr.get_default_dtype()
     bad = {**sd, "state": {**sd["state"], 0: {**sd["state"][0], "mu_product": "x"}}}
     with pytest.raises(ValueError, match=r"mu_product'\] must be a finite number"):
         opt.load_state_dict(bad)
-    opt.load_state_dict({**sd, "state": {**sd["state"], 0: {
-        **sd["state"][0], "mu_product": np.array(0.5)}}})  # a 0-d array is its number
-    assert opt.state[params[0]]["mu_product"] == 0.5
+    for given in (np.array(0.5), 0.5, tr.tensor(0.5, dtype=np.float32)):
+        opt.load_state_dict({**sd, "state": {**sd["state"], 0: {
+            **sd["state"][0], "mu_product": given}}})
+        loaded = opt.state[params[0]]["mu_product"]
+        assert isinstance(loaded, tr.Tensor) and loaded.item() == 0.5
+        assert loaded.dtype == params[0].dtype
 
 
 def _leaf():

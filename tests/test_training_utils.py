@@ -193,8 +193,9 @@ def test_lbfgs_state_dict_mid_run_continues_exactly(line_search_fn):
     lbfgs_run(tr, opt, params, 2, ours_const)
     sd = pickle.loads(pickle.dumps(opt.state_dict()))
     state = next(iter(sd["state"].values()))
-    assert isinstance(state["d"], np.ndarray) and state["d"].shape == (sum(v.size for v in INIT),)
-    assert all(isinstance(v, np.ndarray) for v in state["old_dirs"])
+    # tensors, as torch's LBFGS keeps its flat vectors
+    assert isinstance(state["d"], tr.Tensor) and state["d"].shape == (sum(v.size for v in INIT),)
+    assert all(isinstance(v, tr.Tensor) for v in state["old_dirs"])
     params_b = make_params(values=[p.numpy() for p in params])
     opt_b = optim.LBFGS(params_b, **kwargs)
     opt_b.load_state_dict(sd)
@@ -265,10 +266,11 @@ def test_asgd_matches_torch_and_keeps_its_average(device, kwargs):
     sign = -1.0 if kwargs.get("maximize") else 1.0
     params = make_params(device)
     opt = optim.ASGD(params, **kwargs)
-    for _ in range(40):
-        opt.zero_grad()
-        (sign * quadratic(params, ours_const)).backward()
-        opt.step()
+    with float64_defaults():  # eta and mu in the default dtype, as torch's
+        for _ in range(40):
+            opt.zero_grad()
+            (sign * quadratic(params, ours_const)).backward()
+            opt.step()
     topt, theirs = torch_asgd(kwargs, 40, sign)
     assert_moves_equal([p.numpy() for p in params], [as_np(t) for t in theirs])
     for p, t in zip(params, theirs):
@@ -276,8 +278,9 @@ def test_asgd_matches_torch_and_keeps_its_average(device, kwargs):
         assert isinstance(ax, tr.Tensor) and ax.device == p.device
         np.testing.assert_allclose(ax.numpy() - as_np(t), topt.state[t]["ax"].numpy() - as_np(t),
                                    rtol=1e-10, atol=1e-15)
-        for k in ("eta", "mu", "step"):
-            assert opt.state[p][k] == pytest.approx(float(topt.state[t][k]), rel=1e-14)
+        for k in ("eta", "mu", "step"):  # 0-d tensors of torch's dtype and values
+            assert isinstance(opt.state[p][k], tr.Tensor) and opt.state[p][k].shape == ()
+            assert opt.state[p][k].item() == pytest.approx(topt.state[t][k].item(), rel=1e-14)
 
 
 def test_asgd_average_swaps_in_as_awd_lstm_does():
@@ -299,13 +302,23 @@ def test_asgd_average_swaps_in_as_awd_lstm_does():
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_asgd_state_dict_mid_run_continues_exactly(device):
+    """Exactly where eta and mu are of the parameters' dtype (the default dtype float64): a
+    load casts them to it, as torch's does."""
+    tr.set_default_dtype("float64")
+    try:
+        _asgd_state_dict_mid_run_continues_exactly(device)
+    finally:
+        tr.set_default_dtype("float32")
+
+
+def _asgd_state_dict_mid_run_continues_exactly(device):
     kwargs = dict(lr=0.05, t0=3, weight_decay=0.01)
     params = make_params(device)
     opt = optim.ASGD(params, **kwargs)
     run_ours(opt, params, 6)
     sd = opt.state_dict()
     entry = next(iter(sd["state"].values()))
-    assert type(entry["ax"]) is np.ndarray and isinstance(entry["eta"], float)
+    assert all(isinstance(entry[k], tr.Tensor) for k in ("ax", "eta", "mu", "step"))
     params_b = make_params(device, [p.numpy() for p in params])
     opt_b = optim.ASGD(params_b, **kwargs)
     opt_b.load_state_dict(sd)

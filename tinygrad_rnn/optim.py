@@ -11,15 +11,20 @@
 
 Updates run on raw arrays, outside the graph: each parameter's ``data`` is changed in place with
 its own device's array module (``xp = p._dev.xp``), so the same code runs on NumPy, CuPy and the
-test-only ``"strict"`` device. The optimizer state (momentum buffers, moment estimates) lives on
-the parameter's device too and follows it if ``Module.to`` moves the parameter.
+test-only ``"strict"`` device. The optimizer state is PyTorch's: ``opt.state[p]`` holds Tensors
+(momentum buffers and moment estimates on the parameter's device, in its dtype, following it
+if ``Module.to`` moves it; ``step`` a 0-d float tensor of the default dtype on the CPU), which
+each step updates in place, copy on write as every write here: a tensor the user holds is the
+one the optimizer holds and sees the new values, and an array a graph saved keeps its own.
 
-``state_dict()`` gives a plain structure (dicts, lists, Python numbers, strings, bools, None and
-host NumPy arrays) with per-parameter state keyed by the parameter's index in the order of the
-param groups, as in PyTorch (an int; ``load_state_dict`` takes it as a string too)::
+``state_dict()`` is PyTorch's: per-parameter state keyed by the parameter's index in the order
+of the param groups (an int; ``load_state_dict`` takes it as a string too), holding the
+optimizer's own tensors (``copy.deepcopy`` it for a snapshot), and each group's options with
+PyTorch's implementation flags and tuples as given::
 
-    {"state": {0: {"step": 3, "exp_avg": ndarray, ...}, ...},
-     "param_groups": [{"lr": 0.001, "betas": [0.9, 0.999], ..., "params": [0, 1, ...]}]}
+    {"state": {0: {"step": tensor(3.), "exp_avg": Tensor, ...}, ...},
+     "param_groups": [{"lr": 0.001, "betas": (0.9, 0.999), ..., "foreach": None, ...,
+                       "params": [0, 1, ...]}]}
 
 The schedules set each group's ``lr`` from a closed form of the step count (PyTorch computes the
 same values recursively), so two schedules on one optimizer do not compound: run them one after
@@ -46,10 +51,10 @@ from typing import Any
 import numpy as np
 
 from .autograd import enable_grad, no_grad
-from .backend import device_of
+from .backend import device_of, get_device
 from .nn.module import Module
 from .nn.normalization import _BatchNorm
-from .tensor import Tensor, _as_device_array, _set_values, host_array, tensor
+from .tensor import Tensor, _as_device_array, _set_values, default_dtype, host_array, tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
@@ -177,6 +182,56 @@ def _state_key(k: Any) -> int | None:
 
 
 # ---- optimizers ---------------------------------------------------------------------------------
+def _scalar_dtype() -> np.dtype:
+    """PyTorch's dtype for an optimizer's step counts and other 0-d state: float64 if that is
+    the default dtype, else float32."""
+    return np.dtype(np.float64 if default_dtype() == np.float64 else np.float32)
+
+
+def _number(value: float, dev: Any = None, dtype: Any = None) -> Tensor:
+    """A 0-d tensor holding ``value`` (a step count, NAdam's momentum product, ASGD's ``eta``
+    and ``mu``), on the CPU unless ``dev`` says otherwise, as PyTorch keeps them."""
+    dev = get_device("cpu") if dev is None else dev
+    host = np.array(value, dtype=_scalar_dtype() if dtype is None else dtype)
+    return Tensor._wrap(dev.to_device(host), dev)
+
+
+def _zeros(p: Tensor, fill: float = 0.0) -> Tensor:
+    """A state tensor of p's shape, dtype and device, filled with ``fill``."""
+    xp = p._dev.xp
+    return Tensor._wrap(xp.zeros_like(p._data) if fill == 0.0 else xp.full_like(p._data, fill),
+                        p._dev)
+
+
+def _put(t: Tensor, new: Any) -> None:
+    """The state tensor t takes the values ``new`` in place, as PyTorch's in-place update of
+    it: t stays the same object (a user holding it, or a view of it, sees the values), and, as
+    every write here, copy on write (an array a graph saved keeps its values)."""
+    a = t._data
+    _set_values(t, new if new.dtype == a.dtype else new.astype(a.dtype), "an optimizer step")
+
+
+def _tick(state: dict[str, Any]) -> float:
+    """``state["step"] += 1`` in place and in its own dtype, as PyTorch's ``step_t += 1``;
+    returns the new count as a number."""
+    s = state["step"]
+    a = s._data
+    # (the sum in float64, exact, then rounded to a's dtype: a's own sum, and faster)
+    new = s._dev.xp.asarray(float(a) + 1.0, dtype=a.dtype)
+    _set_values(s, new, "an optimizer step")
+    return float(new)
+
+
+def _host(v: Any) -> np.ndarray:
+    """v (a Tensor, an array of any device, PyTorch's tensor, a number) as a host array."""
+    if not isinstance(v, Tensor):
+        try:
+            return np.asarray(device_of(v).to_host(v))
+        except TypeError:
+            pass
+    return host_array(v)
+
+
 def _write(p: Tensor, new: Any) -> None:
     """p takes the updated values as a new array (copy on write): an array that a graph saved
     keeps the values its forward used, so a backward after a step is never a mix of old and new
@@ -188,9 +243,10 @@ def _write(p: Tensor, new: Any) -> None:
 
 
 # keyword arguments of PyTorch's optimizers that choose how the update is computed (loops
-# fused across parameters, CUDA-graph capture), not what it is: accepted, and the update here
-# is the same (``differentiable=True`` is refused: no autograd through a step)
-_NO_EFFECT = ("foreach", "fused", "capturable", "differentiable")
+# fused across parameters, CUDA-graph capture), not what it is: each optimizer takes those its
+# PyTorch twin takes, keeps them in its defaults and groups as PyTorch does, and computes the
+# same update whatever they are (``differentiable=True`` is refused: no autograd through a step)
+_FLAGS_FCD = {"foreach": None, "capturable": False, "differentiable": False}
 
 
 class Optimizer:
@@ -202,14 +258,22 @@ class Optimizer:
     per-parameter state entries) and ``_update`` (one parameter's update).
     """
 
+    # PyTorch's implementation flags this optimizer takes (by keyword), with their defaults
+    _flags: dict[str, Any] = {}
+    # its 0-d state entries (step counts and such), kept as PyTorch keeps them: float tensors
+    # of the scalar dtype, on the CPU unless _numbers_on_device
+    _numbers: tuple[str, ...] = ("step",)
+    _numbers_on_device = False
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any], **flags: Any) -> None:
         for k, v in flags.items():  # PyTorch's implementation choices: same update here
-            if k not in _NO_EFFECT:
+            if k not in self._flags:
                 raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword "
                                 f"argument {k!r}")
             if k == "differentiable" and v:
                 raise ValueError(f"{type(self).__name__} does not implement PyTorch's "
                                  "differentiable=True: its step is not recorded by autograd")
+        defaults = {**defaults, **{k: flags.get(k, v) for k, v in self._flags.items()}}
         if isinstance(params, (Tensor, Mapping)):
             raise TypeError(
                 "params must be an iterable of Tensors or of dicts (parameter groups), got a "
@@ -323,39 +387,55 @@ class Optimizer:
                 if state is None:
                     state = self.state[p] = {}
                 else:
-                    _follow(p, state)
+                    self._follow(p, state)
                 self._update(p, g, group, state)
         return loss
 
+    def _follow(self, p: Tensor, state: dict[str, Any]) -> None:
+        """Make p's state entries what the update works on: tensors on p's device in its
+        dtype (after ``Module.to`` moved p, or where a user put an array or a tensor of
+        another kind), and the 0-d ones (``_numbers``) 0-d tensors (after a user put a
+        number there)."""
+        dev, dtype, numbers_ = p._dev, p._data.dtype, self._numbers
+        for n, v in state.items():
+            if n in numbers_:
+                if not isinstance(v, Tensor):
+                    state[n] = _number(float(_host(v)), dev if self._numbers_on_device else None)
+            elif not isinstance(v, Tensor) or v._dev is not dev or v._data.dtype != dtype:
+                state[n] = Tensor._wrap(dev.to_device(np.array(_host(v), dtype=dtype)), dev)
+
     # ---- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Options and state as a plain structure (host NumPy copies of every array), with
-        parameters numbered in group order, the state keyed by those numbers (ints), as
-        PyTorch's: ``tr.save`` writes it as it is, in either format, and ``torch.load`` of a
+        """Options and state as PyTorch's: each group's options (a shallow copy, tuples as
+        tuples) with its parameters numbered in group order, and each parameter's state dict
+        keyed by its number (an int). As PyTorch's, the state is the optimizer's own: its
+        tensors are the ones the next step updates (``copy.deepcopy`` it for a snapshot).
+        ``tr.save`` writes it as it is, in either format, and ``torch.load`` of a
         ``format="torch"`` file gives what ``torch.optim``'s ``load_state_dict`` takes.
         ``load_state_dict`` also takes the numbers as strings, as earlier versions wrote
         them."""
         index: dict[int, int] = {}
         groups = []
-        for i, group in enumerate(self.param_groups):
+        for group in self.param_groups:
             ids = [index.setdefault(id(p), len(index)) for p in group["params"]]
-            packed = {k: _plain(v, f"param_groups[{i}][{k!r}]")
-                      for k, v in group.items() if k != "params"}
-            groups.append({**packed, "params": ids})
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
         state = {}
         for group in self.param_groups:
             for p in group["params"]:
                 st = self.state.get(p)
                 if st:
-                    k = index[id(p)]
-                    state[k] = {n: _plain(v, f"state[{k}][{n!r}]") for n, v in st.items()}
+                    state[index[id(p)]] = st
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Load options and state saved by ``state_dict`` (into an optimizer over parameters of
-        the same shapes, in the same groups). Everything is checked first: on any problem a
-        ValueError lists them all and nothing is changed. Arrays go to each parameter's device
-        and dtype; loaded arrays are copies, never the given ones."""
+        the same shapes, in the same groups): ours, PyTorch's (its tensors as they are), or
+        one of an earlier version (arrays and int step counts). Everything is checked first:
+        on any problem a ValueError lists them all and nothing is changed. The state becomes
+        tensors as PyTorch's load makes them: on each parameter's device in its dtype, step
+        counts 0-d float tensors (of their saved dtype, or the scalar dtype) on the CPU;
+        loaded tensors are copies, never the given ones (PyTorch's keeps a given tensor that
+        needs no cast)."""
         name = type(self).__name__
         if not isinstance(state_dict, Mapping) or not {"state", "param_groups"} <= set(state_dict):
             raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and "
@@ -378,7 +458,9 @@ class Optimizer:
             if len(ids) != len(group["params"]):
                 problems.append(f"{where} has {len(ids)} parameters, the optimizer's group has "
                                 f"{len(group['params'])}")
-            missing = [k for k in self.defaults if k not in saved and k != "maximize"]
+            # (an older state dict may lack maximize and the implementation flags)
+            missing = [k for k in self.defaults
+                       if k not in saved and k != "maximize" and k not in self._flags]
             if missing:
                 problems.append(f"{where} lacks the options {missing}")
             # the saved options replace the group's; what it lacks beyond the optimizer's own
@@ -416,14 +498,7 @@ class Optimizer:
                              + "; ".join(problems))
         for group, new in zip(self.param_groups, new_groups):
             group.update(new)
-        if self._custom():
-            self.state = defaultdict(dict, staged)
-            return
-        self.state = defaultdict(dict, {
-            p: {n: v if isinstance(v, (int, float)) else p._dev.to_device(v)
-                for n, v in entry.items()}
-            for p, entry in staged.items()
-        })
+        self.state = defaultdict(dict, staged)
 
     def _custom(self) -> bool:
         """Whether this is a user's optimizer with its own ``step``, as written for PyTorch
@@ -449,19 +524,22 @@ class Optimizer:
         for n, v in entry.items():
             if spec[n][0] != _ARRAY:
                 # a 0-d array or tensor (PyTorch keeps Adam's step as one) is its number
-                c = v.item() if hasattr(v, "item") and tuple(getattr(v, "shape", ())) == () \
-                    else v
+                zero_d = hasattr(v, "item") and tuple(getattr(v, "shape", ())) == ()
+                c = v.item() if zero_d else v
                 bad = isinstance(c, bool) or not isinstance(c, numbers.Real) \
                     or not math.isfinite(c)
-                if spec[n][0] == _SCALAR:
+                if spec[n][0] == _SCALAR:  # cast to p's dtype and device, as PyTorch's load
                     if bad:
                         problems.append(f"{where}[{n!r}] must be a finite number, got {v!r}")
                     else:
-                        out[n] = float(c)
+                        out[n] = _number(float(c), p._dev, p.dtype if p.dtype.kind == "f"
+                                         else None)
                 elif bad or c < 0 or c != int(c):
                     problems.append(f"{where}[{n!r}] must be a non-negative integer, got {v!r}")
-                else:
-                    out[n] = int(c)
+                else:  # a count keeps its saved float dtype, and stays on the CPU
+                    dtype = host_array(v).dtype if zero_d else None
+                    out[n] = _number(float(c), p._dev if self._numbers_on_device else None,
+                                     dtype if dtype is not None and dtype.kind == "f" else None)
                 continue
             host = host_array(v)
             shape = self._state_shape(p, n)
@@ -471,7 +549,7 @@ class Optimizer:
             elif host.dtype.kind not in "biuf":
                 problems.append(f"{where}[{n!r}] must hold real numbers, not {host.dtype}")
             else:
-                out[n] = np.array(host, dtype=p.dtype)
+                out[n] = Tensor._wrap(p._dev.to_device(np.array(host, dtype=p.dtype)), p._dev)
         return out
 
     def __repr__(self) -> str:
@@ -488,6 +566,9 @@ def _check_grad(where: str, p: Tensor) -> None:
     g = p.grad
     if g is None:
         return
+    if isinstance(g, Tensor) and g._dev is p._dev and g._data.shape == p._data.shape \
+            and g._data.dtype == p._data.dtype:  # (the usual case, checked fast)
+        return
     if not isinstance(g, Tensor):
         raise TypeError(f"{where}: a parameter's .grad must be a Tensor, got {type(g).__name__}")
     problems = [f"{what} {a} (the parameter's is {b})" for what, a, b in (
@@ -496,14 +577,6 @@ def _check_grad(where: str, p: Tensor) -> None:
     if problems:
         raise ValueError(f"{where}: a gradient has " + ", ".join(problems) + "; nothing was "
                          "updated")
-
-
-def _follow(p: Tensor, state: dict[str, Any]) -> None:
-    """Move state arrays to where the parameter is now (after ``Module.to``)."""
-    for n, v in state.items():
-        if not isinstance(v, (int, float)) and (not isinstance(v, p._dev.array_type)
-                                                or v.dtype != p.dtype):
-            state[n] = p._dev.to_device(np.array(device_of(v).to_host(v), dtype=p.dtype))
 
 
 class SGD(Optimizer):
@@ -519,6 +592,9 @@ class SGD(Optimizer):
 
     State per parameter: ``momentum_buffer`` (with momentum only).
     """
+
+    _flags = {"foreach": None, "differentiable": False, "fused": None}
+    _numbers = ()
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0,
@@ -546,12 +622,12 @@ class SGD(Optimizer):
         if wd:
             g = g + wd * p._data
         if mu:
-            b = state.get("momentum_buffer")
-            if b is None:
-                b = state["momentum_buffer"] = g.copy()  # g may be the gradient itself
+            buf = state.get("momentum_buffer")
+            if buf is None:  # a copy: g may be the gradient itself
+                state["momentum_buffer"] = Tensor._wrap(b := g.copy(), p._dev)
             else:
-                b *= mu
-                b += (1.0 - group["dampening"]) * g
+                b = buf._data * mu + (1.0 - group["dampening"]) * g
+                _put(buf, b)
             g = g + mu * b if group["nesterov"] else b
         _write(p, p._data - group["lr"] * g)
 
@@ -567,10 +643,11 @@ class Adam(Optimizer):
         v_max <- max(v_max, v);  v <- v_max              (if amsgrad)
         p <- p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
 
-    State per parameter: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v), ``max_exp_avg_sq``.
+    ``decoupled_weight_decay=True`` makes it AdamW, as PyTorch's. State per parameter:
+    ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v), ``max_exp_avg_sq``.
     """
 
-    _decoupled = False
+    _flags = {**_FLAGS_FCD, "fused": None, "decoupled_weight_decay": False}
 
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -579,11 +656,10 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize), **flags)
 
-    _fixed_options = {**Optimizer._fixed_options, "decoupled_weight_decay": False}
-
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group = _check_adam_like(group)
         group["amsgrad"] = bool(group["amsgrad"])
+        group["decoupled_weight_decay"] = bool(group["decoupled_weight_decay"])
         return group
 
     def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
@@ -594,20 +670,19 @@ class Adam(Optimizer):
         xp = p._dev.xp
         lr, wd, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
         if not state:
-            state.update(step=0, exp_avg=xp.zeros_like(p._data), exp_avg_sq=xp.zeros_like(p._data))
-        if wd and self._decoupled:
+            state.update(step=_number(0.0), exp_avg=_zeros(p), exp_avg_sq=_zeros(p))
+        if wd and group["decoupled_weight_decay"]:
             _write(p, p._data * (1.0 - lr * wd))
         elif wd:
             g = g + wd * p._data
-        state["step"] += 1
-        t = state["step"]
+        t = _tick(state)
         m, v = _moments(state, g, beta1, beta2)
         if group["amsgrad"]:
             v_max = state.get("max_exp_avg_sq")
             if v_max is None:
-                v_max = state["max_exp_avg_sq"] = xp.zeros_like(p._data)
-            xp.maximum(v_max, v, out=v_max)
-            v = v_max
+                v_max = state["max_exp_avg_sq"] = _zeros(p)
+            v = xp.maximum(v_max._data, v)
+            _put(v_max, v)
         denom = xp.sqrt(v) / math.sqrt(1.0 - beta2**t) + group["eps"]
         _write(p, p._data - (lr / (1.0 - beta1**t)) * (m / denom))
 
@@ -629,16 +704,17 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as in PyTorch: before the
     Adam step (which then has no L2 term), ``p <- p * (1 - lr * weight_decay)``."""
 
-    _decoupled = True
+    _flags = {**Adam._flags, "decoupled_weight_decay": True}
 
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *,
                  maximize: bool = False, **flags: Any) -> None:
+        if "decoupled_weight_decay" in flags:  # as PyTorch's AdamW, which always decouples
+            raise TypeError("AdamW.__init__() got an unexpected keyword argument "
+                            "'decoupled_weight_decay'")
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad, maximize=maximize, **flags)
-
-    _fixed_options = {**Optimizer._fixed_options, "decoupled_weight_decay": True}
 
 
 class RMSprop(Optimizer):
@@ -656,6 +732,8 @@ class RMSprop(Optimizer):
     State per parameter: ``step``, ``square_avg`` (s), ``grad_avg`` (a, centered),
     ``momentum_buffer`` (b, with momentum).
     """
+
+    _flags = _FLAGS_FCD
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
@@ -682,27 +760,31 @@ class RMSprop(Optimizer):
         xp = p._dev.xp
         alpha, wd, mu = group["alpha"], group["weight_decay"], group["momentum"]
         if not state:
-            state.update(step=0, square_avg=xp.zeros_like(p._data))
+            state.update(step=_number(0.0), square_avg=_zeros(p))
+            if mu > 0:
+                state["momentum_buffer"] = _zeros(p)
+            if group["centered"]:
+                state["grad_avg"] = _zeros(p)
         if wd:
             g = g + wd * p._data
-        state["step"] += 1
-        s = state["square_avg"]
-        s *= alpha
-        s += (1.0 - alpha) * (g * g)
+        _tick(state)
+        s = state["square_avg"]._data * alpha + (1.0 - alpha) * (g * g)
+        _put(state["square_avg"], s)
         if group["centered"]:
             a = state.get("grad_avg")
             if a is None:
-                a = state["grad_avg"] = xp.zeros_like(p._data)
-            a += (1.0 - alpha) * (g - a)
-            d = xp.sqrt(s - a * a) + group["eps"]
+                a = state["grad_avg"] = _zeros(p)
+            a_new = a._data + (1.0 - alpha) * (g - a._data)
+            _put(a, a_new)
+            d = xp.sqrt(s - a_new * a_new) + group["eps"]
         else:
             d = xp.sqrt(s) + group["eps"]
         if mu > 0:
-            b = state.get("momentum_buffer")
-            if b is None:
-                b = state["momentum_buffer"] = xp.zeros_like(p._data)
-            b *= mu
-            b += g / d
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = _zeros(p)
+            b = buf._data * mu + g / d
+            _put(buf, b)
             _write(p, p._data - group["lr"] * b)
         else:
             _write(p, p._data - group["lr"] * (g / d))
@@ -722,6 +804,8 @@ class Adagrad(Optimizer):
     constructor's and ignores a group's own), so a group may not set another.
     State per parameter: ``step``, ``sum`` (s).
     """
+
+    _flags = {"foreach": None, "differentiable": False, "fused": None}
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
@@ -750,13 +834,14 @@ class Adagrad(Optimizer):
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = p._dev.xp
         if not state:
-            state.update(step=0, sum=xp.full_like(p._data, group["initial_accumulator_value"]))
+            state.update(step=_number(0.0),
+                         sum=_zeros(p, group["initial_accumulator_value"]))
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p._data
-        state["step"] += 1
-        s = state["sum"]
-        s += g * g
-        clr = group["lr"] / (1.0 + (state["step"] - 1) * group["lr_decay"])
+        t = _tick(state)
+        s = state["sum"]._data + g * g
+        _put(state["sum"], s)
+        clr = group["lr"] / (1.0 + (t - 1) * group["lr_decay"])
         _write(p, p._data - clr * (g / (xp.sqrt(s) + group["eps"])))
 
 
@@ -772,6 +857,8 @@ class Adamax(Optimizer):
 
     State per parameter: ``step``, ``exp_avg`` (m), ``exp_inf`` (u).
     """
+
+    _flags = _FLAGS_FCD
 
     def __init__(self, params: ParamsT, lr: float = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -789,24 +876,26 @@ class Adamax(Optimizer):
         xp = p._dev.xp
         beta1, beta2 = group["betas"]
         if not state:
-            state.update(step=0, exp_avg=xp.zeros_like(p._data), exp_inf=xp.zeros_like(p._data))
+            state.update(step=_number(0.0), exp_avg=_zeros(p), exp_inf=_zeros(p))
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p._data
-        state["step"] += 1
-        m, u = state["exp_avg"], state["exp_inf"]
-        m += (1.0 - beta1) * (g - m)
-        u *= beta2
-        xp.maximum(u, xp.abs(g) + group["eps"], out=u)
-        _write(p, p._data - (group["lr"] / (1.0 - beta1 ** state["step"])) * (m / u))
+        t = _tick(state)
+        m_t, u_t = state["exp_avg"], state["exp_inf"]
+        m = m_t._data + (1.0 - beta1) * (g - m_t._data)
+        u = xp.maximum(u_t._data * beta2, xp.abs(g) + group["eps"])
+        _put(m_t, m)
+        _put(u_t, u)
+        _write(p, p._data - (group["lr"] / (1.0 - beta1**t)) * (m / u))
 
 
 def _moments(state: dict[str, Any], g: Any, beta1: float, beta2: float) -> tuple[Any, Any]:
-    """Adam's two moments, updated in place with the gradient g and returned: m ← β1 m +
-    (1 - β1) g, v ← β2 v + (1 - β2) g² (Adam, NAdam, RAdam)."""
-    m, v = state["exp_avg"], state["exp_avg_sq"]
-    m += (1.0 - beta1) * (g - m)
-    v *= beta2
-    v += (1.0 - beta2) * (g * g)
+    """Adam's two moments, updated in place with the gradient g, their new arrays returned:
+    m ← β1 m + (1 - β1) g, v ← β2 v + (1 - β2) g² (Adam, NAdam, RAdam)."""
+    m_t, v_t = state["exp_avg"], state["exp_avg_sq"]
+    m = m_t._data + (1.0 - beta1) * (g - m_t._data)
+    v = v_t._data * beta2 + (1.0 - beta2) * (g * g)
+    _put(m_t, m)
+    _put(v_t, v)
     return m, v
 
 
@@ -834,8 +923,8 @@ class NAdam(Optimizer):
         d = sqrt(v / (1 - beta2**t)) + eps
         p <- p - lr * (1 - mu_t) / (1 - P_t) * g / d - lr * mu_{t+1} / (1 - P_t * mu_{t+1}) * m / d
 
-    State per parameter: ``step``, ``mu_product`` (P_t, a number), ``exp_avg`` (m),
-    ``exp_avg_sq`` (v).
+    State per parameter: ``step``, ``mu_product`` (P_t, a 0-d tensor of the default dtype, as
+    PyTorch's: multiplied in it), ``exp_avg`` (m), ``exp_avg_sq`` (v).
     """
 
     def __init__(self, params: ParamsT, lr: float = 2e-3,
@@ -854,6 +943,9 @@ class NAdam(Optimizer):
         group["decoupled_weight_decay"] = bool(group["decoupled_weight_decay"])
         return group
 
+    _flags = _FLAGS_FCD
+    _numbers = ("step", "mu_product")
+
     def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
         return {"step": (_COUNT, True), "mu_product": (_SCALAR, True),
                 "exp_avg": (_ARRAY, True), "exp_avg_sq": (_ARRAY, True)}
@@ -862,15 +954,16 @@ class NAdam(Optimizer):
         xp = p._dev.xp
         lr, (beta1, beta2), psi = group["lr"], group["betas"], group["momentum_decay"]
         if not state:
-            state.update(step=0, mu_product=1.0, exp_avg=xp.zeros_like(p._data),
-                         exp_avg_sq=xp.zeros_like(p._data))
+            state.update(step=_number(0.0), mu_product=_number(1.0), exp_avg=_zeros(p),
+                         exp_avg_sq=_zeros(p))
         g = _decay_weights(p, g, group)
-        state["step"] += 1
-        t = state["step"]
+        t = _tick(state)
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-        state["mu_product"] *= mu
-        mu_product = state["mu_product"]
+        product = state["mu_product"]  # in its own dtype, as PyTorch's mu_product *= mu
+        new = product._dev.xp.asarray(product._data * mu, dtype=product.dtype)
+        _set_values(product, new, "an optimizer step")
+        mu_product = float(new)
         m, v = _moments(state, g, beta1, beta2)
         d = xp.sqrt(v / (1.0 - beta2**t)) + group["eps"]
         _write(p, p._data - (lr * (1.0 - mu) / (1.0 - mu_product)) * (g / d)
@@ -907,6 +1000,8 @@ class RAdam(Optimizer):
         group["decoupled_weight_decay"] = bool(group["decoupled_weight_decay"])
         return group
 
+    _flags = _FLAGS_FCD
+
     def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
         return {"step": (_COUNT, True), "exp_avg": (_ARRAY, True), "exp_avg_sq": (_ARRAY, True)}
 
@@ -914,10 +1009,9 @@ class RAdam(Optimizer):
         xp = p._dev.xp
         lr, (beta1, beta2) = group["lr"], group["betas"]
         if not state:
-            state.update(step=0, exp_avg=xp.zeros_like(p._data), exp_avg_sq=xp.zeros_like(p._data))
+            state.update(step=_number(0.0), exp_avg=_zeros(p), exp_avg_sq=_zeros(p))
         g = _decay_weights(p, g, group)
-        state["step"] += 1
-        t = state["step"]
+        t = _tick(state)
         m, v = _moments(state, g, beta1, beta2)
         bc1, bc2 = 1.0 - beta1**t, 1.0 - beta2**t
         rho_inf = 2.0 / (1.0 - beta2) - 1.0
@@ -946,6 +1040,8 @@ class Adadelta(Optimizer):
     State per parameter: ``step``, ``square_avg`` (s), ``acc_delta`` (a).
     """
 
+    _flags = _FLAGS_FCD
+
     def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0, *, maximize: bool = False,
                  **flags: Any) -> None:
@@ -967,17 +1063,16 @@ class Adadelta(Optimizer):
         xp = p._dev.xp
         rho, eps = group["rho"], group["eps"]
         if not state:
-            state.update(step=0, square_avg=xp.zeros_like(p._data),
-                         acc_delta=xp.zeros_like(p._data))
+            state.update(step=_number(0.0), square_avg=_zeros(p), acc_delta=_zeros(p))
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p._data
-        state["step"] += 1
-        s, a = state["square_avg"], state["acc_delta"]
-        s *= rho
-        s += (1.0 - rho) * (g * g)
+        _tick(state)
+        s_t, a_t = state["square_avg"], state["acc_delta"]
+        s = s_t._data * rho + (1.0 - rho) * (g * g)
+        a = a_t._data
         d = xp.sqrt(a + eps) / xp.sqrt(s + eps) * g
-        a *= rho
-        a += (1.0 - rho) * (d * d)
+        _put(s_t, s)
+        _put(a_t, a * rho + (1.0 - rho) * (d * d))
         _write(p, p._data - group["lr"] * d)
 
 
@@ -994,10 +1089,9 @@ class ASGD(Optimizer):
         eta <- lr / (1 + lambd * lr * t) ** alpha
         mu <- 1 / max(1, t - t0)
 
-    State per parameter: ``step``, ``eta`` and ``mu`` (numbers; PyTorch keeps them as 0-d
-    tensors of its default dtype, float64 numbers here) and ``ax``, a Tensor as PyTorch's, so
-    that code written for it (``.clone()``, ``p.data = ...``) runs unchanged. ``ax`` is
-    updated copy on write: a tensor taken from it before a step keeps its values.
+    State per parameter: ``step``, ``eta`` and ``mu`` (0-d tensors of the scalar dtype on
+    the parameter's device, as PyTorch's: ``eta`` and ``mu`` rounded to it) and ``ax``, so
+    that code written for PyTorch (``.clone()``, ``p.data = ...``) runs unchanged.
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lambd: float = 1e-4,
@@ -1014,62 +1108,32 @@ class ASGD(Optimizer):
         group["weight_decay"] = _at_least("weight_decay value", group["weight_decay"])
         return group
 
+    _flags = _FLAGS_FCD
+    _numbers = ("step", "eta", "mu")
+    _numbers_on_device = True  # PyTorch keeps ASGD's on the parameter's device
+
     def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
         return {"step": (_COUNT, True), "eta": (_SCALAR, True), "mu": (_SCALAR, True),
                 "ax": (_ARRAY, True)}
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient, as ``Optimizer.step`` (``ax`` is a
-        Tensor, which the base class's bookkeeping of state arrays does not take)."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        for group in self.param_groups:  # every gradient checked before any update
-            for p in group["params"]:
-                _check_grad("ASGD.step", p)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    g = p.grad._data
-                    self._update(p, -g if group["maximize"] else g, group, self.state[p])
-        return loss
-
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         lr, lambd = group["lr"], group["lambd"]
         if not state:
-            state.update(step=0, eta=lr, mu=1.0,
-                         ax=Tensor._wrap(p._dev.xp.zeros_like(p._data), p._dev))
-        ax = _average_tensor(state, p)
+            state.update(step=_number(0.0, p._dev), eta=_number(lr, p._dev),
+                         mu=_number(1.0, p._dev), ax=_zeros(p))
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p._data
-        state["step"] += 1
-        t, eta, mu = state["step"], state["eta"], state["mu"]
+        t = _tick(state)
+        eta_t, mu_t, ax = state["eta"], state["mu"], state["ax"]
+        eta, mu = float(eta_t._data), float(mu_t._data)
         _write(p, p._data * (1.0 - lambd * eta) - eta * g)
-        _set_values(ax, p._data.copy() if mu == 1 else ax._data + (p._data - ax._data) * mu,
-                    "ASGD's average")
-        state["eta"] = lr / (1.0 + lambd * lr * t) ** group["alpha"]
-        state["mu"] = 1.0 / max(1.0, t - group["t0"])
-
-    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """As ``Optimizer.load_state_dict``; each loaded ``ax`` becomes a Tensor."""
-        super().load_state_dict(state_dict)
-        for p, state in self.state.items():
-            if "ax" in state:
-                _average_tensor(state, p)
-
-
-def _average_tensor(state: dict[str, Any], p: Tensor) -> Tensor:
-    """ASGD's ``state["ax"]`` as a Tensor on p's device, in p's dtype (it is an array after a
-    load, and stays behind if ``Module.to`` moves p)."""
-    ax = state["ax"]
-    if not isinstance(ax, Tensor):
-        host = np.array(device_of(ax).to_host(ax), dtype=p.dtype)
-        ax = state["ax"] = Tensor._wrap(p._dev.to_device(host), p._dev)
-    elif ax._dev is not p._dev or ax.dtype != p.dtype:
-        ax = state["ax"] = Tensor._wrap(
-            p._dev.to_device(np.array(ax.numpy(), dtype=p.dtype)), p._dev)
-    return ax
+        _put(ax, p._data.copy() if mu == 1 else ax._data + (p._data - ax._data) * mu)
+        # the new eta and mu rounded to their tensors' dtype, as PyTorch's eta.copy_(...)
+        xp = eta_t._dev.xp
+        _set_values(eta_t, xp.asarray(lr / (1.0 + lambd * lr * t) ** group["alpha"],
+                                      dtype=eta_t.dtype), "an optimizer step")
+        _set_values(mu_t, xp.asarray(1.0 / max(1.0, t - group["t0"]), dtype=mu_t.dtype),
+                    "an optimizer step")
 
 
 class Rprop(Optimizer):
@@ -1098,6 +1162,8 @@ class Rprop(Optimizer):
                                       maximize=maximize),
                          capturable=capturable, foreach=foreach, differentiable=differentiable)
 
+    _flags = _FLAGS_FCD
+
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group["lr"] = _at_least("learning rate", group["lr"])
         minus, plus = (_real("etaminus", e) for e in _pair("etas", group["etas"]))
@@ -1119,16 +1185,17 @@ class Rprop(Optimizer):
         xp = p._dev.xp
         minus, plus = group["etas"]
         if not state:
-            state.update(step=0, prev=xp.zeros_like(p._data),
-                         step_size=xp.full_like(p._data, group["lr"]))
-        state["step"] += 1
-        s = state["step_size"]
-        agree = xp.sign(g * state["prev"])
-        s *= xp.where(agree > 0, plus, xp.where(agree < 0, minus, 1.0)).astype(s.dtype)
-        xp.clip(s, *group["step_sizes"], out=s)
+            state.update(step=_number(0.0), prev=_zeros(p), step_size=_zeros(p, group["lr"]))
+        _tick(state)
+        s_t = state["step_size"]
+        agree = xp.sign(g * state["prev"]._data)
+        s = s_t._data * xp.where(agree > 0, plus, xp.where(agree < 0, minus, 1.0)).astype(
+            s_t.dtype)
+        s = xp.clip(s, *group["step_sizes"])
+        _put(s_t, s)
         g = xp.where(agree < 0, xp.zeros_like(g), g)  # a new array: g may be the gradient
         _write(p, p._data - xp.sign(g) * s)
-        state["prev"] = g
+        _put(state["prev"], g)
 
 
 class Adafactor(Optimizer):
@@ -1162,6 +1229,8 @@ class Adafactor(Optimizer):
                                       weight_decay=weight_decay, maximize=maximize),
                          foreach=foreach)
 
+    _flags = {"foreach": None}
+
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group["lr"] = _at_least("learning rate", group["lr"])
         decay = _real("beta2_decay", group["beta2_decay"])
@@ -1194,25 +1263,29 @@ class Adafactor(Optimizer):
         if eps1 is None:
             eps1 = float(np.finfo(p.dtype).eps)
         if not state:
-            state["step"] = 0
+            state["step"] = _number(0.0)
             for n in self._param_state_spec(group, p):
                 if n != "step":
-                    state[n] = xp.zeros(self._state_shape(p, n), dtype=p.dtype)
-        state["step"] += 1
-        t = state["step"]
+                    state[n] = Tensor._wrap(xp.zeros(self._state_shape(p, n), dtype=p.dtype),
+                                            p._dev)
+        t = _tick(state)
         w = float(t) ** group["beta2_decay"]
         alpha = max(eps2, _rms(p._data)) * min(lr, 1.0 / math.sqrt(t))
         if wd:
             _write(p, p._data * (1.0 - lr * wd))
         g2 = g * g
         if p.ndim > 1:
-            r, c = state["row_var"], state["col_var"]
-            r += w * (g2.mean(axis=-1, keepdims=True) - r)
-            c += w * (g2.mean(axis=-2, keepdims=True) - c)
+            r_t, c_t = state["row_var"], state["col_var"]
+            r, c = r_t._data, c_t._data
+            r = r + w * (g2.mean(axis=-1, keepdims=True) - r)
+            c = c + w * (g2.mean(axis=-2, keepdims=True) - c)
+            _put(r_t, r)
+            _put(c_t, c)
             v = r * c / xp.maximum(r.mean(axis=-2, keepdims=True), eps1)
         else:
-            v = state["variance"]
-            v += w * (g2 - v)
+            v_t = state["variance"]
+            v = v_t._data + w * (g2 - v_t._data)
+            _put(v_t, v)
         u = g / xp.sqrt(xp.maximum(v, eps1 * eps1))
         _write(p, p._data - (alpha / max(1.0, _rms(u) / group["d"])) * u)
 
@@ -1278,15 +1351,18 @@ class Muon(Optimizer):
                              f"{group['adjust_lr_fn']!r}")
         return group
 
+    _numbers = ()
+
     def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
         return {"momentum_buffer": (_ARRAY, True)}
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         lr, mu = group["lr"], group["momentum"]
-        b = state.get("momentum_buffer")
-        if b is None:
-            b = state["momentum_buffer"] = p._dev.xp.zeros_like(p._data)
-        b += (1.0 - mu) * (g - b)
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = state["momentum_buffer"] = _zeros(p)
+        b = buf._data + (1.0 - mu) * (g - buf._data)
+        _put(buf, b)
         m = g + mu * (b - g) if group["nesterov"] else b
         x = _newton_schulz(m, group["ns_coefficients"], group["ns_steps"], group["eps"])
         rows, cols = p.shape
@@ -1329,8 +1405,9 @@ class LBFGS(Optimizer):
     optimizer's, kept (as PyTorch keeps it) under the first parameter: ``func_evals``,
     ``n_iter``, the direction ``d`` and step ``t``, the history ``old_dirs``, ``old_stps``,
     ``ro``, ``H_diag``, ``prev_flat_grad``, ``prev_loss`` and ``al``; its arrays are flat,
-    all parameters end to end. Scalars (dot products, step lengths) are Python floats, i.e.
-    float64 (PyTorch keeps them as 0-d tensors of the parameters' dtype).
+    all parameters end to end, Tensors between steps, as PyTorch's. Scalars (dot products,
+    step lengths) are Python floats, i.e. float64 (PyTorch keeps them as 0-d tensors of the
+    parameters' dtype).
     """
 
     def __init__(self, params: ParamsT, lr: float = 1.0, max_iter: int = 20,
@@ -1502,8 +1579,14 @@ class LBFGS(Optimizer):
             if abs(loss - prev_loss) < tolerance_change:
                 break
 
-        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
-                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+        dev = self._params[0]._dev
+
+        def wrap(a: Any) -> Any:  # PyTorch keeps the flat vectors as tensors
+            return a if a is None else Tensor._wrap(a, dev)
+
+        state.update(d=wrap(d), t=t, old_dirs=[wrap(a) for a in old_dirs],
+                     old_stps=[wrap(a) for a in old_stps], ro=ro, H_diag=H_diag,
+                     prev_flat_grad=wrap(prev_flat_grad), prev_loss=prev_loss)
         return orig_loss
 
 
