@@ -55,6 +55,79 @@ def functions(lib):
     return ScaledExp, MulAdd, StraightThrough
 
 
+def _frozen(lib):
+    class Frozen(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @lib.autograd.function.once_differentiable
+        def backward(ctx, gy):
+            (x,) = ctx.saved_tensors
+            assert not lib.is_grad_enabled()
+            return gy * 2 * x
+
+    return Frozen
+
+
+@pytest.mark.torch
+def test_once_differentiable_fails_only_where_a_second_backward_reaches_it_as_torch():
+    """A gradient penalty that differentiates the first gradient in w only (through another
+    path) works, as in PyTorch; one that goes back through the function is refused."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tr, torch):
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([1.5, 0.5, -2.0], dtype=lib.float64, requires_grad=True)
+        (gw,) = lib.autograd.grad((_frozen(lib).apply(x) * w).sum(), [w], create_graph=True)
+        (gx,) = lib.autograd.grad((gw * gw).sum(), [x])  # d/dx Σ (x²)² = 4x³, not through it
+        results.append(gx.detach().numpy())
+        (g,) = lib.autograd.grad((_frozen(lib).apply(x) * w).sum(), [x], create_graph=True)
+        with pytest.raises(RuntimeError, match="once_differentiable"):
+            g.sum().backward()
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-14)
+
+
+class SqOnCtx(tr.autograd.Function):  # the input kept on ctx, not saved
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        return 2 * ctx.x * g
+
+
+@pytest.mark.torch
+def test_a_tensor_kept_on_ctx_stands_for_its_input_under_create_graph_as_torch():
+    torch = pytest.importorskip("torch")
+
+    class TSq(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.x = x
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * ctx.x * g
+
+    out = []
+    for lib, Sq in ((tr, SqOnCtx), (torch, TSq)):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad(Sq.apply(x).sum(), [x], create_graph=True)
+        out.append([lib.autograd.grad((g * x).sum(), [x])[0].detach().numpy(),
+                    lib.autograd.grad(Sq.apply(x).sum() * 1, [x], create_graph=True)[0]
+                    .sum().detach().numpy()])
+        (g,) = lib.autograd.grad(Sq.apply(x).sum(), [x], create_graph=True)
+        out[-1].append(lib.autograd.grad(g.sum(), [x])[0].detach().numpy())
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("b_grad", [True, False])
 def test_custom_functions_match_torch(b_grad):
@@ -85,22 +158,12 @@ def test_custom_function_gradcheck_and_refusals(device):
     y = ScaledExp.apply(x, 0.7).sum()
     (g,) = tr.grad(y, [x], create_graph=False)
 
-    class Frozen(tr.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        @tr.autograd.function.once_differentiable
-        def backward(ctx, gy):
-            (x,) = ctx.saved_tensors
-            assert not tr.is_grad_enabled()
-            return gy * 2 * x
-
+    Frozen = _frozen(tr)
     assert gradcheck(Frozen.apply, (x,))
-    with pytest.raises(RuntimeError, match="Frozen.backward is marked @once_differentiable"):
-        tr.grad(Frozen.apply(x).sum(), [x], create_graph=True)
+    (g,) = tr.grad(Frozen.apply(x).sum(), [x], create_graph=True)  # as torch: allowed, and
+    with pytest.raises(RuntimeError, match="Frozen: trying to differentiate twice a function "
+                                           "that was marked with @once_differentiable"):
+        g.sum().backward()  # the second backward through it is refused
     np.testing.assert_array_equal(ScaledExp.apply(x, scale=0.7).numpy(),  # by name, as torch
                                   ScaledExp.apply(x, 0.7).numpy())
     with pytest.raises(TypeError, match="ScaledExp.apply: missing a required argument"):

@@ -819,6 +819,9 @@ def _stateful(nn_):
         def set_extra_state(self, state):
             self.words, self.steps = list(state["words"]), state["steps"]
 
+        def forward(self, x):
+            return self.proj(x)
+
     return nn_.Sequential(nn_.Linear(2, 2), Vocab(), nn_.Linear(2, 1))
 
 
@@ -966,3 +969,25 @@ def test_load_with_assign_takes_the_given_tensors_as_pytorch():
         lin.load_state_dict({"weight": np.ones((3, 2), dtype=np.int64), "bias": np.ones(3)},
                             assign=True)
     assert lin.weight is old
+
+
+def test_functional_call_ignores_the_state_dict_hooks_and_extra_state_as_torch():
+    """tr.func.functional_call names the parameters and buffers, as torch's: a module with
+    extra state or with state-dict hooks that rename keys works, and the hooks stay silent."""
+    model = _stateful(nn)
+    calls = []
+    model.register_state_dict_pre_hook(lambda *a: calls.append("pre"))
+    model.register_state_dict_post_hook(
+        lambda m, sd, prefix, meta: sd.update({"renamed": sd.pop("0.weight")}))
+    params = {k: v.detach() * 0 for k, v in model.named_parameters()}
+    out = tr.func.functional_call(model, params, (tr.ones(1, 2),), strict=True)
+    assert out.tolist() == [[0.0]] and calls == []
+
+
+def test_a_shared_modules_extra_state_is_loaded_from_either_name():
+    """As a tied weight: a module under two names, given under one, is not missing."""
+    vocab = _stateful(nn)[1]
+    model = nn.ModuleDict({"a": vocab, "b": vocab})
+    sd = {k: v for k, v in model.state_dict().items() if k.startswith("a.")}
+    result = model.load_state_dict(sd)
+    assert result.missing_keys == [] and result.unexpected_keys == []

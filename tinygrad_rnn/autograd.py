@@ -89,13 +89,13 @@ class _Packed:
     PyTorch's), with the op's record of which is an input or its output, which
     ``create_graph`` needs (``graph_input``)."""
 
-    __slots__ = ("entries", "roles", "unpack", "n_inputs")
+    __slots__ = ("entries", "roles", "unpack", "others", "dev")
 
     def __init__(self, fn: Function, dev: Any) -> None:
         from .tensor import Tensor
 
         pack, self.unpack = _SAVED.hooks[-1]
-        self.entries, self.roles, self.n_inputs = [], [], len(fn.inputs)
+        self.entries, self.roles, self.dev = [], [], dev
         saved = fn.saved
         for k, a in enumerate(saved):
             if not isinstance(a, dev.array_type):  # kept as it is
@@ -108,14 +108,18 @@ class _Packed:
             self.roles.append((first, [j for j, old in enumerate(fn.inputs) if old is a],
                                a is fn.y))
             self.entries.append(pack(Tensor._wrap(a, dev)))
-        fn.saved, fn.inputs, fn.y = self, (), None  # the op holds no array of its own
+        # the op holds no saved array of its own; the inputs it did not save stay (a fused
+        # op's create_graph replay needs them all: they are its parents' arrays anyway)
+        packed = {j for role in self.roles if role for j in role[1]}
+        self.others = [None if j in packed else a for j, a in enumerate(fn.inputs)]
+        fn.saved, fn.inputs, fn.y = self, self.others, None
 
     def unpacked(self, fn: Function) -> None:
         """Fill ``fn.saved`` (and ``inputs``, ``y``) with the unpacked arrays."""
         from .tensor import Tensor
 
         saved: list[Any] = []
-        inputs: list[Any] = [None] * self.n_inputs
+        inputs = list(self.others)
         for k, (e, role) in enumerate(zip(self.entries, self.roles)):
             if role is None:
                 saved.append(e)
@@ -125,6 +129,10 @@ class _Packed:
                 raise TypeError(f"saved_tensors_hooks: unpack_hook must return a Tensor, got "
                                 f"{type(t).__name__} (for {type(fn).__name__}'s saved value "
                                 f"{k})")
+            if t._dev.xp is not self.dev.xp:
+                raise RuntimeError(f"saved_tensors_hooks: unpack_hook returned a tensor on "
+                                   f"{t.device!r} for {type(fn).__name__}'s saved value {k}, "
+                                   f"which was on {self.dev.name!r}: give it back there")
             first, ins, is_y = role
             a = t._data if first == k else saved[first]
             saved.append(a)
@@ -401,12 +409,18 @@ def run_backward(
                 packed = fn.saved if type(fn.saved) is _Packed else None
                 if packed is not None:  # saved_tensors_hooks': unpacked for this backward
                     packed.unpacked(fn)
-                if create_graph:  # debug.py's messages name the op whose backward this is
-                    with _recording(fn):
-                        gxs = fn.graph_backward(gy, parents)
-                else:
-                    fn.final = not retain_graph
-                    gxs = fn.backward(*gys)
+                try:
+                    if create_graph:  # debug.py's messages name the op whose backward this is
+                        with _recording(fn):
+                            gxs = fn.graph_backward(gy, parents)
+                    else:  # (the last backward may reuse saved buffers as scratch space; not
+                        # those unpack_hook gave, which the hooks' owner may hold)
+                        fn.final = not retain_graph and packed is None
+                        gxs = fn.backward(*gys)
+                except BaseException:
+                    if packed is not None:  # packed again, as it was
+                        fn.saved, fn.inputs, fn.y = packed, packed.others, None
+                    raise
                 if type(gxs) is not tuple or len(gxs) != len(parents):
                     gxs = _gradients(fn, gxs, parents)
                 if _HOOKS.active:  # trace, detect_anomaly (debug.py)
@@ -436,7 +450,7 @@ def run_backward(
                     else:
                         add(ctx, out, g)
                 if packed is not None:  # packed again: the next backward unpacks again
-                    fn.saved, fn.inputs, fn.y = packed, (), None
+                    fn.saved, fn.inputs, fn.y = packed, packed.others, None
             if not retain_graph:  # free the graph behind this op as the walk goes
                 fn.parents, fn.edges, fn.inputs, fn.saved, fn.y = None, (), (), (), None
     return results()
@@ -500,7 +514,7 @@ def _add_into(grad: Tensor, total: Any) -> None:
 def _holds(fn: Function, a: Any) -> bool:
     """Whether ``fn`` holds the array ``a`` (as its output, something saved or an input's
     data), by identity; plain loops, as this runs for every gradient a leaf receives."""
-    if a is fn.y:
+    if a is fn.y or type(fn.saved) is _Packed:  # (packed: what unpack gave may be held)
         return True
     for s in fn.saved:
         if s is a:
@@ -727,11 +741,7 @@ def _op_for(user: type) -> type:
     if op is None:
         from .tensor import Function as Op
 
-        once = getattr(user.backward, "_once_differentiable", False)
-        why = f"{user.__name__}.backward is marked @once_differentiable, so create_graph=True " \
-            "cannot go through it (PyTorch's refuses the backward through its result)"
-        op = _OPS[user] = type(user.__name__, (_UserOp, Op), {
-            "differentiable_backward": not once, "why_no_graph": why if once else None})
+        op = _OPS[user] = type(user.__name__, (_UserOp, Op), {})
     return op
 
 
@@ -757,7 +767,7 @@ class _UserOp:
     """The engine side of a ``tr.autograd.Function``: arrays in and out, the user's forward
     and backward on Tensors in between."""
 
-    differentiable_backward = True  # (False for a backward marked once_differentiable)
+    differentiable_backward = True
 
     def forward(self, *arrays: Any, user: type, ctx: FunctionCtx, args: tuple[Any, ...],
                 at: tuple[int, ...]) -> Any:
@@ -800,7 +810,15 @@ class _UserOp:
         st, ctx.saved_tensors = ctx.saved_tensors, ()
         self.saved = tuple(t._data for t in st if isinstance(t, Tensor))
         self.layout = tuple(None if isinstance(t, Tensor) else (t,) for t in st)
-        self.outs = arrays_out if self.saved else ()
+        # which output each saved tensor is (None: not one), known now: saved_tensors_hooks
+        # may give back other arrays
+        self.out_roles = tuple(next((k for k, a in enumerate(arrays_out) if t._data is a),
+                                    None) for t in st if isinstance(t, Tensor))
+        # the argument tensors forward saw: one kept on ctx (ctx.x = x) stands for that
+        # input under create_graph too (graph_backward), so the engine keeps the inputs
+        self.wrappers = tuple(call[i] for i in at)
+        if any(v is w for v in vars(ctx).values() for w in self.wrappers):
+            self.inputs = arrays
         return arrays_out if len(arrays_out) > 1 else arrays_out[0]
 
     def _saved_tensors(self) -> tuple[Any, ...]:
@@ -840,8 +858,17 @@ class _UserOp:
         from .tensor import Tensor
 
         ctx, dev = self.ctx, self.dev
-        ctx.saved_tensors = tuple(self._in_graph(t, parents) if isinstance(t, Tensor) else t
+        if getattr(self.user.backward, "_once_differentiable", False):
+            return self._once(gy)
+        roles = iter(self.out_roles)
+        ctx.saved_tensors = tuple(self._in_graph(t, next(roles), parents)
+                                  if isinstance(t, Tensor) else t
                                   for t in self._saved_tensors())
+        swapped = {name: v for name, v in vars(ctx).items()  # ctx.x = x: x in the graph
+                   if isinstance(v, Tensor) and any(v is w for w in self.wrappers)}
+        for name, v in swapped.items():
+            j = next(j for j, w in enumerate(self.wrappers) if v is w)
+            setattr(ctx, name, self._in_graph(Tensor._wrap(self.inputs[j], dev), None, parents))
         it = iter(gy if self.n_out > 1 else [gy])
         full = []
         for like in self.outs_like:
@@ -852,22 +879,39 @@ class _UserOp:
             grads = self.user.backward(ctx, *full)
         finally:
             ctx.saved_tensors = ()
+            for name, v in swapped.items():
+                setattr(ctx, name, v)
         out = tuple(None if g is None else g if isinstance(g, Tensor) else
                     Tensor._wrap(dev.xp.asarray(g), dev) for g in self._picked(grads))
         return out if len(out) > 1 else out[0]
 
-    def _in_graph(self, t: Any, parents: tuple[Any, ...]) -> Any:
+    def _in_graph(self, t: Any, out: int | None, parents: tuple[Any, ...]) -> Any:
         """The tensor in the graph that the saved tensor ``t`` stands for (``graph_backward``):
-        an output of several by a twin of it made by this op."""
+        output ``out`` (of several) by a twin of it made by this op; else ``graph_input``'s
+        (an input, the single output, or a constant)."""
         from .tensor import Tensor
 
-        for k, a in enumerate(self.outs if self.n_out > 1 else ()):
-            if t._data is a:
-                twin = Tensor._wrap(a, self.dev, True)
-                twin._ctx, twin._out = self, k
-                return twin
+        if out is not None and self.n_out > 1:
+            twin = Tensor._wrap(t._data, self.dev, True)
+            twin._ctx, twin._out = self, out
+            return twin
         g = self.graph_input(t._data, parents)
         return g if isinstance(g, Tensor) else t
+
+    def _once(self, gy: Any) -> Any:
+        """``create_graph=True`` through a backward marked ``@once_differentiable``: computed
+        unrecorded, each gradient behind a node whose own backward raises, as PyTorch's (so
+        the error comes only if a later backward reaches it)."""
+        from .tensor import Tensor
+
+        gys = gy if self.n_out > 1 else [gy]
+        grads = self.backward(*(None if g is None else g._data for g in gys))
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        out = tuple(None if g is None else _delayed_error().apply(
+            Tensor._wrap(g, self.dev, True), message=(
+                f"{self.user.__name__}: trying to differentiate twice a function that was "
+                "marked with @once_differentiable")) for g in grads)
+        return out if len(out) > 1 else out[0]
 
     def _picked(self, grads: Any) -> list[Any]:
         """The user's gradients, checked: one per argument of ``apply``; those of the tensor
@@ -880,6 +924,27 @@ class _UserOp:
                             f"it must return one per argument of apply ({self.n_args}), None "
                             "for those that need none")
         return [grads[i] for i in self.at]
+
+
+_DELAYED: list[type] = []
+
+
+def _delayed_error() -> type:
+    """The op behind a ``@once_differentiable`` gradient under ``create_graph``: the values
+    as they are; its backward raises ``message``."""
+    if not _DELAYED:
+        from .tensor import Function as Op
+
+        class DelayedError(Op):
+            def forward(self, a: Any, message: str) -> Any:
+                self.message = message
+                return a
+
+            def backward(self, gy: Any) -> Any:
+                raise RuntimeError(self.message)
+
+        _DELAYED.append(DelayedError)
+    return _DELAYED[0]
 
 
 def _zeros_or(xp: Any, g: Any, like: tuple[Any, Any]) -> Any:
@@ -900,9 +965,10 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
 
 def once_differentiable(backward: Any) -> Any:
     """PyTorch's decorator for a custom Function's backward that cannot be differentiated
-    again (it leaves the graph: NumPy code, ``.numpy()``): it runs with recording off, and
-    ``create_graph=True`` through the Function is refused with an error that names it (where
-    PyTorch's refuses the second backward)."""
+    again (it leaves the graph: NumPy code, ``.numpy()``): it runs with recording off; under
+    ``create_graph=True`` its gradients come out behind a node whose backward raises, as
+    PyTorch's, so only a later backward that reaches them fails (a gradient penalty through
+    other paths still works)."""
 
     @functools.wraps(backward)
     def once(ctx: Any, *grad_outputs: Any) -> Any:
@@ -962,8 +1028,11 @@ class saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
 class save_on_cpu(saved_tensors_hooks):  # noqa: N801 (PyTorch's name)
     """Keep what the ops inside save for backward in host memory, and copy it back to its
     device when backward needs it (``saved_tensors_hooks``), as PyTorch's: GPU memory for
-    time. On the CPU nothing is copied. ``pin_memory`` and ``device_type`` are accepted and
-    change nothing here (the copies are synchronous)."""
+    time. What it frees is what only the backward needs: the fused recurrent layers' states
+    and gate activations, and whatever an op saves that is neither its input nor its output
+    (the graph keeps those alive as tensors anyway). On the CPU nothing is copied.
+    ``pin_memory`` and ``device_type`` are accepted and change nothing here (the copies are
+    synchronous)."""
 
     def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
         def pack(t: Tensor) -> tuple[str, Tensor]:
@@ -992,10 +1061,13 @@ def disable_saved_tensors_hooks(error_message: str) -> Iterator[None]:
 
 class _NodeMeta(type):
     def __instancecheck__(cls, obj: Any) -> bool:
+        return cls.__subclasscheck__(type(obj))
+
+    def __subclasscheck__(cls, sub: type) -> bool:
         from .tensor import AccumulateGrad
         from .tensor import Function as Op
 
-        return isinstance(obj, (Op, AccumulateGrad))
+        return sub is cls or issubclass(sub, (Op, AccumulateGrad))
 
 
 class Node(metaclass=_NodeMeta):

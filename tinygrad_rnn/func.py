@@ -520,7 +520,9 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = ()
         if clash:
             raise ValueError(f"func.functional_call: {sorted(clash)} given in more than one dict")
         values.update(d)
-    own = dict(module.state_dict(keep_vars=True))  # a shared tensor under each of its names
+    # a shared tensor under each of its names (state_dict's names, without its hooks and
+    # extra state)
+    own = {k: v for k, v in module._state_names() if isinstance(v, Tensor)}
     own.update(dict(module.named_buffers()))  # the non-persistent buffers too
     computed = _parametrized_names(module)  # (their values may be given too, as PyTorch's)
     unknown = [k for k in values if k not in own and k not in computed]

@@ -818,11 +818,14 @@ def _key_shares(modules: list[tuple[str, Module]], own: dict[str, Any], state: M
     """The missing and unexpected names of a load, by the prefix of the module they belong to
     (as PyTorch's: an unexpected name to the deepest module whose prefix it starts with). A
     shared tensor is not missing if any of its names is given (older checkpoints hold one)."""
-    given = {id(own[k]) for k in state if k in own}
+    def ident(v: Any) -> int:  # one tensor, or one module's extra state, under many names
+        return id(v.module) if isinstance(v, _ExtraState) else id(v)
+
+    given = {ident(own[k]) for k in state if k in own}
     shares: dict[str, tuple[list[str], list[str]]] = {pre: ([], []) for pre, _ in modules}
     for pre, m in modules:
         shares[pre][0].extend(pre + k for k, v in m._own_state()
-                              if pre + k not in state and id(v) not in given)
+                              if pre + k not in state and ident(v) not in given)
     for k in state:
         if k not in own:
             parts = k.split(".")

@@ -373,6 +373,10 @@ def _feature_major(op: Any, xp: Any, xw: Any, sign: Any, bias: Any = None) -> An
     return out
 
 
+# the states and activations a sequence op's loop keeps for its backward (those it made)
+_KEPT = ("h0", "c0", "states", "cells", "acts", "raw", "rzn", "ghn", "new")
+
+
 class _Sequence(_Replayed):
     """Shared by the three sequence ops. Inputs, in order: x (T, B, I), h0 (B, H_out),
     [c0 (B, H) for LSTM], W_ih, W_hh, [b_ih, b_hh], [W_hr for LSTM with a projection].
@@ -414,7 +418,12 @@ class _Sequence(_Replayed):
         self.dt = -1 if reverse else 1
         self.bias, self.proj, self.mask = bias, proj, mask
         outs = self.loop(xp, xw, h0, c0, w_hh, b_hh, w_hr, mask)
-        self.saved = (x, w_ih, w_hh, w_hr)
+        # what backward needs besides the inputs (the loop's states and activations) goes in
+        # `saved` too, where the engine keeps an op's arrays (and saved_tensors_hooks pack
+        # them); backward takes it back as attributes
+        d = self.__dict__
+        self.kept = tuple(k for k in _KEPT if d.get(k) is not None)
+        self.saved = (x, w_ih, w_hh, w_hr, *(d.pop(k) for k in self.kept))
         return outs
 
     adds_b_hh_early = True  # LSTM and RNN add both biases to xw; GRU keeps b_hh inside r ⊙ (.)
@@ -448,7 +457,8 @@ class _Sequence(_Replayed):
 
     def backward(self, *gys: Any) -> tuple[Any, ...]:
         xp = self.xp
-        x, w_ih, w_hh, w_hr = self.saved
+        x, w_ih, w_hh, w_hr, *kept = self.saved
+        self.__dict__.update(zip(self.kept, kept))
         needs = [p.requires_grad for p in self.parents] if self.parents else None
         # the gradients, filled chunk by chunk by `accumulate` during the loop
         self.dx = xp.empty(x.shape, dtype=x.dtype) if needs is None or needs[0] else None
@@ -462,8 +472,9 @@ class _Sequence(_Replayed):
             grads += [self.db_ih, self.db_ih if self.shared else self.db_hh]
         if self.proj:
             grads.append(self.projection_grad())
-        for name in ("dx", "dw_ih", "dw_hh", "db_ih", "db_hh", "dh_new_all"):
-            self.__dict__.pop(name, None)  # the gradients belong to the caller now
+        for name in ("dx", "dw_ih", "dw_hh", "db_ih", "db_hh", "dh_new_all", *self.kept):
+            self.__dict__.pop(name, None)  # the gradients belong to the caller now (and
+            # the states and activations stay in `saved` only)
         if self.final:  # the engine frees `saved`; these buffers go with it
             self.__dict__.clear()
         return tuple(grads)

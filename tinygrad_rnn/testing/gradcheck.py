@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import _gradients, grad
+from ..autograd import _gradients, _Packed, grad
 from ..debug import Listener, listen
 from ..ops.elementwise import AsType
 from ..tensor import Function, Tensor, tensor
@@ -271,6 +271,8 @@ def _check_ops(c: _Checker, check_undefined_grad: bool) -> None:
         gys = [dev.to_device(c.rng.standard_normal(op.shapes[k]).astype(dt))
                if dt.kind == "f" else None for k, dt in enumerate(dtypes)]
         before = [None if g is None else dev.to_host(g).copy() for g in gys]
+        if type(op.saved) is _Packed:  # under saved_tensors_hooks: the arrays back, for good
+            op.saved.unpacked(op)
         # what it saved, its inputs, and any array it keeps in an attribute of its own
         own = [v for v in getattr(op, "__dict__", {}).values()]
         held = [a for a in (*op.saved, *(p._data for p in op.parents), *own)
