@@ -241,6 +241,9 @@ int16 = np.dtype("int16")
 int8 = np.dtype("int8")
 uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
+# complex values flow through the ops (without gradients: see tensor._NO_COMPLEX_GRAD)
+complex64, complex128 = np.dtype("complex64"), np.dtype("complex128")
+cfloat, cdouble = complex64, complex128
 # PyTorch's other names for them (tr.long, tr.float, ...): attributes only, not in __all__,
 # so that `from tinygrad_rnn import *` never hides Python's float, int and bool
 half, float, double, long, int, bool = float16, float32, float64, int64, int32, bool_  # noqa: A001

@@ -249,11 +249,29 @@ def torch_names(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _check_requires_grad(dtype: np.dtype) -> None:
-    if dtype.kind not in "fc":
+    if dtype.kind == "c":
+        raise TypeError(_NO_COMPLEX_GRAD.format(f"a {dtype} tensor"))
+    if dtype.kind != "f":
         raise TypeError(
             f"only floating-point tensors can require gradients, not dtype {dtype} "
             "(integer tensors hold indices and labels)"
         )
+
+
+# complex numbers flow through the ops, but not gradients: each op's derivative here is for
+# real numbers, and PyTorch's convention for complex ones (the conjugate Wirtinger
+# derivative) would need its own in every op; refused, never a wrong gradient
+_NO_COMPLEX_GRAD = (
+    "{} cannot carry gradients here: complex autograd (PyTorch's conjugate Wirtinger "
+    "derivatives) is not implemented; keep the real and imaginary parts as real tensors, or "
+    "detach() first")
+
+
+def _refuse_complex_result(name: str, y: Any) -> None:
+    """Refuse an op whose result is complex while an input requires grad."""
+    if y.dtype.kind == "c":
+        raise TypeError(_NO_COMPLEX_GRAD.format(f"{name}'s complex result (an input requires "
+                                                "grad)"))
 
 
 class Function:
@@ -348,6 +366,9 @@ class Function:
             raise ValueError(f"{cls.__name__} on inputs of shapes {shapes}: {e}") from e
         needs = needs and autograd._GradMode.enabled
         if needs:
+            for a in y if type(y) is tuple else (y,):
+                if a.dtype.kind == "c":
+                    _refuse_complex_result(cls.__name__, a)
             if fn.saved:  # kept for create_graph, which maps saved arrays to inputs
                 fn.inputs = arrays  # (graph_backward); else an array no op saved is freed
             if len(inputs) == 2:  # the common case, written out: this runs for every op
