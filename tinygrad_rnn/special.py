@@ -7,6 +7,17 @@ names, each the same function as elsewhere in the package (so the same values an
     gammainc (the regularized lower incomplete gamma P(a, x): the Gamma distribution's CDF),
     gammaincc (the upper one, Q = 1 - P), differentiable in x and, unlike PyTorch's, in a too
     polygamma (ψ⁽ⁿ⁾, ``tr.polygamma``)
+    i0, i0e, i1, i1e (the modified Bessel functions of the first kind, plain and scaled by
+    e^-|x|), modified_bessel_i0/i1/k0/k1, scaled_modified_bessel_k0/k1 (e^x K), bessel_j0/j1/
+    y0/y1, spherical_bessel_j0, airy_ai, erfcx (e^(x²) erfc x), log_ndtr (log Φ), entr
+    (-x log x), sinc, xlog1py, zeta (Hurwitz's, two arguments), round, and the orthogonal
+    polynomials chebyshev_polynomial_t/u/v/w, shifted_chebyshev_polynomial_t/u/v/w,
+    hermite_polynomial_h/he, laguerre_polynomial_l, legendre_polynomial_p (integer degrees n,
+    a tensor or a number, as PyTorch reads them: see ``ops/special_ops.py``)
+
+The Bessel functions are differentiable (PyTorch's J, Y, K and spherical j0 are not: here they
+have their true derivatives, differentiable again); airy_ai and the polynomials are not (their
+results need no gradient, as PyTorch's); zeta only in q (in x it raises, as PyTorch's).
 """
 
 from __future__ import annotations
@@ -18,6 +29,8 @@ import numpy as np
 
 from .functional import log_softmax as _log_softmax
 from .functional import softmax as _softmax
+from .ops import special_ops as _sp
+from .ops.elementwise import I1 as _I1
 from .ops.elementwise import (
     digamma,
     digamma_array,
@@ -25,9 +38,11 @@ from .ops.elementwise import (
     erfc,
     erfinv,
     expm1,
+    i0,
     lgamma,
     lgamma_array,
     log1p,
+    sinc,
     where,
 )
 from .ops.elementwise2 import exp2 as _exp2
@@ -39,7 +54,15 @@ __all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammai
            "gammaln", "polygamma",
            "log1p",
            "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "psi", "softmax",
-           "xlogy"]
+           "xlogy", "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
+           "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+           "chebyshev_polynomial_w", "entr", "erfcx", "hermite_polynomial_h",
+           "hermite_polynomial_he", "i0", "i0e", "i1", "i1e", "laguerre_polynomial_l",
+           "legendre_polynomial_p", "log_ndtr", "modified_bessel_i0", "modified_bessel_i1",
+           "modified_bessel_k0", "modified_bessel_k1", "round", "scaled_modified_bessel_k0",
+           "scaled_modified_bessel_k1", "shifted_chebyshev_polynomial_t",
+           "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "sinc", "spherical_bessel_j0", "xlog1py", "zeta"]
 
 psi = digamma
 gammaln = lgamma
@@ -96,10 +119,9 @@ def log_softmax(input: Tensor, dim: int, *, dtype: DTypeLike = None) -> Tensor: 
 
 
 def ndtri(input: Tensor) -> Tensor:  # noqa: A002
-    """The standard normal quantile, Φ⁻¹(p) = √2 erfinv(2p - 1) (``torch.special.ndtri``).
-    Where p (or 1 - p) is below about 1e-6, 2p - 1 rounds, so the result is good to about
-    1e-8 relative there, where PyTorch's, computed from p itself, is exact."""
-    return erfinv(2 * input._floating() - 1) * math.sqrt(2)
+    """The standard normal quantile Φ⁻¹(p) (``torch.special.ndtri``): Cephes' rational
+    approximations, from p itself in both tails (exact there too); gradient √(2π) e^(y²/2)."""
+    return _sp.Ndtri.apply(_tensor_in("ndtri", input)._floating())
 
 
 def multigammaln(input: Tensor, p: int) -> Tensor:  # noqa: A002
@@ -335,3 +357,220 @@ def gammaincc(input: Tensor | Any, other: Tensor | Any) -> Tensor:  # noqa: A002
         raise TypeError("gammaincc: input or other must be a Tensor")
     a, x = (ref._pair(other) if ref is input else ref._pair(input, reflected=True))
     return Gammaincc.apply(a._floating(), x._floating())
+
+
+# ---- Bessel, Airy, erfcx, log Φ, entr, xlog1py, zeta, round, the polynomials ---------------
+
+
+def _tensor_in(what: str, input: Any) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{what}: input must be a Tensor, got {type(input).__name__}")
+    return input
+
+
+def i0e(input: Tensor) -> Tensor:  # noqa: A002
+    """e^-|x| I0(x), the exponentially scaled I0 (finite for every x), as
+    ``torch.special.i0e``; gradient i1e(x) - sgn(x) i0e(x)."""
+    return _sp.I0e.apply(_tensor_in("i0e", input)._floating())
+
+
+def i1(input: Tensor) -> Tensor:  # noqa: A002
+    """I1(x), the modified Bessel function of the first kind of order 1, as
+    ``torch.special.i1``; gradient I0(x) - I1(x)/x (1/2 at 0)."""
+    return _I1.apply(_tensor_in("i1", input)._floating())
+
+
+def i1e(input: Tensor) -> Tensor:  # noqa: A002
+    """e^-|x| I1(x), as ``torch.special.i1e``; gradient i0e(x) - i1e(x)(sgn x + 1/x)."""
+    return _sp.I1e.apply(_tensor_in("i1e", input)._floating())
+
+
+def modified_bessel_i0(input: Tensor) -> Tensor:  # noqa: A002
+    """I0(x) (``i0``), as ``torch.special.modified_bessel_i0``; gradient I1(x)."""
+    return i0(_tensor_in("modified_bessel_i0", input))
+
+
+def modified_bessel_i1(input: Tensor) -> Tensor:  # noqa: A002
+    """I1(x) (``i1``), as ``torch.special.modified_bessel_i1``."""
+    return i1(_tensor_in("modified_bessel_i1", input))
+
+
+def modified_bessel_k0(input: Tensor) -> Tensor:  # noqa: A002
+    """K0(x), the modified Bessel function of the second kind (inf at 0, NaN below), as
+    ``torch.special.modified_bessel_k0``; gradient -K1(x)."""
+    return _sp.ModifiedBesselK0.apply(_tensor_in("modified_bessel_k0", input)._floating())
+
+
+def modified_bessel_k1(input: Tensor) -> Tensor:  # noqa: A002
+    """K1(x), as ``torch.special.modified_bessel_k1``; gradient -K0(x) - K1(x)/x."""
+    return _sp.ModifiedBesselK1.apply(_tensor_in("modified_bessel_k1", input)._floating())
+
+
+def scaled_modified_bessel_k0(input: Tensor) -> Tensor:  # noqa: A002
+    """e^x K0(x), as ``torch.special.scaled_modified_bessel_k0``."""
+    return _sp.ScaledModifiedBesselK0.apply(
+        _tensor_in("scaled_modified_bessel_k0", input)._floating())
+
+
+def scaled_modified_bessel_k1(input: Tensor) -> Tensor:  # noqa: A002
+    """e^x K1(x), as ``torch.special.scaled_modified_bessel_k1``."""
+    return _sp.ScaledModifiedBesselK1.apply(
+        _tensor_in("scaled_modified_bessel_k1", input)._floating())
+
+
+def bessel_j0(input: Tensor) -> Tensor:  # noqa: A002
+    """J0(x), the Bessel function of the first kind of order 0, as
+    ``torch.special.bessel_j0``; gradient -J1(x)."""
+    return _sp.BesselJ0.apply(_tensor_in("bessel_j0", input)._floating())
+
+
+def bessel_j1(input: Tensor) -> Tensor:  # noqa: A002
+    """J1(x), as ``torch.special.bessel_j1``; gradient J0(x) - J1(x)/x (1/2 at 0)."""
+    return _sp.BesselJ1.apply(_tensor_in("bessel_j1", input)._floating())
+
+
+def bessel_y0(input: Tensor) -> Tensor:  # noqa: A002
+    """Y0(x), the Bessel function of the second kind (-inf at 0, NaN below), as
+    ``torch.special.bessel_y0``; gradient -Y1(x)."""
+    return _sp.BesselY0.apply(_tensor_in("bessel_y0", input)._floating())
+
+
+def bessel_y1(input: Tensor) -> Tensor:  # noqa: A002
+    """Y1(x), as ``torch.special.bessel_y1``; gradient Y0(x) - Y1(x)/x."""
+    return _sp.BesselY1.apply(_tensor_in("bessel_y1", input)._floating())
+
+
+def spherical_bessel_j0(input: Tensor) -> Tensor:  # noqa: A002
+    """j0(x) = sin(x)/x (1 at 0, 0 at ±inf), as ``torch.special.spherical_bessel_j0``;
+    gradient (cos x - j0(x))/x."""
+    return _sp.SphericalBesselJ0.apply(_tensor_in("spherical_bessel_j0", input)._floating())
+
+
+def airy_ai(input: Tensor) -> Tensor:  # noqa: A002
+    """Ai(x), Airy's function of the first kind, as ``torch.special.airy_ai``: no gradient
+    (as PyTorch's; the result does not require grad)."""
+    x = _tensor_in("airy_ai", input)._floating()
+    return Tensor._wrap(_sp.airy_ai_array(x._dev.xp, x._data), x._dev)
+
+
+def erfcx(input: Tensor) -> Tensor:  # noqa: A002
+    """erfcx(x) = e^(x²) erfc(x), the scaled complementary error function (no overflow or
+    underflow for large x), as ``torch.special.erfcx``; gradient 2x erfcx(x) - 2/√π."""
+    return _sp.Erfcx.apply(_tensor_in("erfcx", input)._floating())
+
+
+def log_ndtr(input: Tensor) -> Tensor:  # noqa: A002
+    """log Φ(x), the log of the standard normal CDF, finite far into the left tail, as
+    ``torch.special.log_ndtr``; gradient φ(x)/Φ(x)."""
+    return _sp.LogNdtr.apply(_tensor_in("log_ndtr", input)._floating())
+
+
+def entr(input: Tensor) -> Tensor:  # noqa: A002
+    """-x log x for x > 0, 0 at 0, -inf below, as ``torch.special.entr``; gradient
+    -(1 + log x)."""
+    return _sp.Entr.apply(_tensor_in("entr", input)._floating())
+
+
+def xlog1py(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """x log(1 + y), 0 where x = 0 (unless y is NaN), broadcast, as
+    ``torch.special.xlog1py``: x · log1p(y'), y' = y but 0 where x = 0 and y <= -1 or
+    y = inf. Gradients as PyTorch's: log1p(y) for x (0 where x = 0 and y <= -1), x / (1 + y)
+    for y (0 where y' replaced y)."""
+    ref = input if isinstance(input, Tensor) else other
+    if not isinstance(ref, Tensor):
+        raise TypeError("xlog1py: input or other must be a Tensor")
+    x, y = (ref._pair(other) if ref is input else ref._pair(input, reflected=True))
+    x, y = x._floating(), y._floating()
+    yd = y._data
+    swap = (x._data == 0) & ((yd <= -1) | (yd == math.inf))
+    return x * log1p(where(Tensor._wrap(swap, x._dev), 0.0, y))
+
+
+def zeta(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """ζ(x, q) = Σ_{k>=0} (q + k)^-x, Hurwitz's zeta function, x = ``input``, q = ``other``
+    (either may be a number), broadcast, as ``torch.special.zeta``: inf at x = 1 and at q a
+    non-positive integer, NaN for x < 1. Differentiable in q (-x ζ(x + 1, q)); a gradient in
+    x raises a RuntimeError at backward, as PyTorch's."""
+    ref = input if isinstance(input, Tensor) else other
+    if not isinstance(ref, Tensor):
+        raise TypeError("zeta: input or other must be a Tensor")
+    x, q = (ref._pair(other) if ref is input else ref._pair(input, reflected=True))
+    x, q = x._floating(), q._floating()
+    return _sp.Zeta.apply(x, q, x_needs_grad=x.requires_grad)
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
+    """``x.round(decimals)``: halves to even, as ``torch.special.round``."""
+    return _tensor_in("round", input).round(decimals)
+
+
+def _polynomial(name: str, input: Any, n: Any) -> Tensor:  # noqa: A002
+    """The polynomial ``name`` of degree(s) n at ``input`` (tensors or numbers, one at
+    least a tensor), promoted as arithmetic (float32 for two integer ones); no gradient."""
+    ref = input if isinstance(input, Tensor) else n
+    if not isinstance(ref, Tensor):
+        raise TypeError(f"{name}: input or n must be a Tensor")
+    x, k = (ref._pair(n) if ref is input else ref._pair(input, reflected=True))
+    x = x._floating()
+    return Tensor._wrap(_sp.polynomial_array(x._dev.xp, name, x._data, k._data), x._dev)
+
+
+def chebyshev_polynomial_t(input: Any, n: Any) -> Tensor:  # noqa: A002
+    """T_n(x), Chebyshev's polynomial of the first kind, as
+    ``torch.special.chebyshev_polynomial_t``."""
+    return _polynomial("chebyshev_polynomial_t", input, n)
+
+
+def chebyshev_polynomial_u(input: Any, n: Any) -> Tensor:  # noqa: A002
+    """U_n(x), of the second kind."""
+    return _polynomial("chebyshev_polynomial_u", input, n)
+
+
+def chebyshev_polynomial_v(input: Any, n: Any) -> Tensor:  # noqa: A002
+    """V_n(x), of the third kind."""
+    return _polynomial("chebyshev_polynomial_v", input, n)
+
+
+def chebyshev_polynomial_w(input: Any, n: Any) -> Tensor:  # noqa: A002
+    """W_n(x), of the fourth kind."""
+    return _polynomial("chebyshev_polynomial_w", input, n)
+
+
+def shifted_chebyshev_polynomial_t(input: Any, n: Any) -> Tensor:  # noqa: A002
+    """T*_n(x) = T_n(2x - 1), on [0, 1]."""
+    return _polynomial("shifted_chebyshev_polynomial_t", input, n)
+
+
+def shifted_chebyshev_polynomial_u(input: Any, n: Any) -> Tensor:  # noqa: A002
+    """U*_n(x) = U_n(2x - 1)."""
+    return _polynomial("shifted_chebyshev_polynomial_u", input, n)
+
+
+def shifted_chebyshev_polynomial_v(input: Any, n: Any) -> Tensor:  # noqa: A002
+    """V*_n(x) = V_n(2x - 1)."""
+    return _polynomial("shifted_chebyshev_polynomial_v", input, n)
+
+
+def shifted_chebyshev_polynomial_w(input: Any, n: Any) -> Tensor:  # noqa: A002
+    """W*_n(x) = W_n(2x - 1)."""
+    return _polynomial("shifted_chebyshev_polynomial_w", input, n)
+
+
+def hermite_polynomial_h(input: Any, n: Any) -> Tensor:  # noqa: A002
+    """H_n(x), the physicists' Hermite polynomial (NaN past n = 512, as PyTorch's)."""
+    return _polynomial("hermite_polynomial_h", input, n)
+
+
+def hermite_polynomial_he(input: Any, n: Any) -> Tensor:  # noqa: A002
+    """He_n(x), the probabilists' Hermite polynomial."""
+    return _polynomial("hermite_polynomial_he", input, n)
+
+
+def laguerre_polynomial_l(input: Any, n: Any) -> Tensor:  # noqa: A002
+    """L_n(x), Laguerre's polynomial."""
+    return _polynomial("laguerre_polynomial_l", input, n)
+
+
+def legendre_polynomial_p(input: Any, n: Any) -> Tensor:  # noqa: A002
+    """P_n(x), Legendre's polynomial."""
+    return _polynomial("legendre_polynomial_p", input, n)

@@ -22,7 +22,8 @@ The package is laid out as PyTorch's, one family per module (``normal.py`` holds
                  Multinomial, OneHotCategorical(StraightThrough)
     continuous   Normal (a VAE's reparameterised sample), LogNormal, Laplace, StudentT, Cauchy,
                  HalfNormal, HalfCauchy, Gumbel, Exponential, Gamma, Chi2, InverseGamma, Beta,
-                 Kumaraswamy, Uniform, Weibull, Pareto, GeneralizedPareto, FisherSnedecor
+                 Kumaraswamy, Uniform, Weibull, Pareto, GeneralizedPareto, FisherSnedecor,
+                 ContinuousBernoulli (on [0, 1]), VonMises (angles)
     relaxed      RelaxedBernoulli, RelaxedOneHotCategorical (the Gumbel-softmax), and their
                  logit / log forms LogitRelaxedBernoulli, ExpRelaxedCategorical
     vectors      Dirichlet, LogisticNormal (probability vectors), MultivariateNormal,
@@ -58,6 +59,7 @@ from .categorical import Categorical
 from .cauchy import Cauchy
 from .chi2 import Chi2
 from .constraint_registry import biject_to, transform_to
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
@@ -113,11 +115,13 @@ from .transforms import (
 )
 from .uniform import Uniform
 from .utils import _below_one  # noqa: F401  (tests reach it here, as before the split)
+from .von_mises import VonMises
 from .weibull import Weibull
 
 __all__ = [
     "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform",
-    "Categorical", "Cauchy", "Chi2", "ComposeTransform", "CorrCholeskyTransform",
+    "Categorical", "Cauchy", "Chi2", "ComposeTransform", "ContinuousBernoulli",
+    "CorrCholeskyTransform",
     "CumulativeDistributionTransform", "Dirichlet", "Distribution", "ExpRelaxedCategorical",
     "ExpTransform", "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma",
     "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
@@ -128,7 +132,8 @@ __all__ = [
     "Pareto", "Poisson", "PositiveDefiniteTransform", "PowerTransform", "RelaxedBernoulli",
     "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
     "SoftplusTransform", "StackTransform", "StandardGamma", "StickBreakingTransform",
-    "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "Weibull",
+    "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "VonMises",
+    "Weibull",
     "biject_to", "constraint_registry", "constraints", "identity_transform", "kl",
     "kl_divergence", "register_kl", "transform_to", "transforms", "utils",
 ]

@@ -10,7 +10,7 @@ import numpy as np
 from .. import functional as F
 from .. import random as _random
 from ..ops.elementwise import where
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 from . import constraints
 from .distribution import Distribution
 from .utils import (
@@ -27,6 +27,7 @@ class Bernoulli(Distribution):
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
+    has_enumerate_support = True
     _batch_params = ("probs", "logits")
 
     def __init__(self, probs: Any = None, logits: Any = None,
@@ -73,3 +74,10 @@ class Bernoulli(Distribution):
 
     def entropy(self) -> Tensor:
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """0.0 and 1.0 (this dtype) along a new first axis, then batch_shape (broadcast to it
+        where ``expand``), as PyTorch's."""
+        values = tensor([0.0, 1.0], dtype=self.probs.dtype, device=self.probs.device)
+        values = values.reshape((-1,) + (1,) * len(self.batch_shape))
+        return values.broadcast_to((2,) + self.batch_shape) if expand else values

@@ -47,6 +47,7 @@ class Binomial(Distribution):
     """The number of successes in ``total_count`` coins of P(1) = ``probs`` = sigmoid(
     ``logits``): P(k) = C(n, k) p^k (1 - p)^(n - k), k = 0..n."""
 
+    has_enumerate_support = True
     arg_constraints = {"total_count": constraints.nonnegative_integer,
                        "probs": constraints.unit_interval, "logits": constraints.real}
 

@@ -32,6 +32,7 @@ class Categorical(Distribution):
     def support(self) -> constraints.Constraint:
         return constraints.integer_interval(0, self.probs.shape[-1] - 1)
     _batch_params = ("probs", "logits")
+    has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
@@ -91,3 +92,11 @@ class Categorical(Distribution):
         """-sum_k p_k log p_k (a category of probability 0 adds 0)."""
         plogp = (self.probs * self.logits).masked_fill(self.probs == 0, 0.0)
         return -plogp.sum(-1)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """The categories 0..K-1 (int64) along a new first axis, then batch_shape (broadcast
+        to it where ``expand``), as PyTorch's."""
+        k = self.probs.shape[-1]
+        values = tensor(np.arange(k), dtype="int64", device=self.probs.device)
+        values = values.reshape((-1,) + (1,) * len(self.batch_shape))
+        return values.broadcast_to((k,) + self.batch_shape) if expand else values

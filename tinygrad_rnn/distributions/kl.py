@@ -19,6 +19,7 @@ from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
@@ -67,8 +68,11 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     for the pairs it has among the distributions here: two of one kind (but NegativeBinomial,
     StudentT, MixtureSameFamily), and Bernoulli-Poisson, Beta-{Exponential, Gamma, Normal,
     Uniform}, Exponential-{Gamma, Normal}, Gamma-{Exponential, Normal}, Laplace-Normal,
-    Normal-Laplace, Uniform-{Beta, Exponential, Gamma, Normal}; inf where q has no mass
-    where p has (Normal-Exponential, Poisson-Binomial, ...)."""
+    Normal-Laplace, Uniform-{Beta, Exponential, Gamma, Normal}, ContinuousBernoulli-
+    {ContinuousBernoulli, Exponential, Normal, Uniform}, {Beta, Uniform}-ContinuousBernoulli,
+    {Exponential, Gamma, Normal, Uniform}-Gumbel, Gumbel-Normal, Pareto-{Exponential, Gamma,
+    Normal}, Uniform-Pareto; inf where q has no mass where p has (Normal-Exponential,
+    Poisson-Binomial, Beta-Pareto, ...)."""
     for tp in type(p).__mro__:
         for tq in type(q).__mro__:
             fn = _KL.get((tp, tq))
@@ -324,26 +328,40 @@ def _kl_uniform_normal(p: Uniform, q: Normal) -> Tensor:
 
 
 @register_kl(Exponential, Beta)
+@register_kl(Exponential, ContinuousBernoulli)
+@register_kl(Exponential, Pareto)
 @register_kl(Exponential, Uniform)
 def _kl_exponential_infinity(p: Exponential, q: Distribution) -> Tensor:
     return _infinite_like(p.rate)  # q has no mass where p has
 
 
 @register_kl(Gamma, Beta)
+@register_kl(Gamma, ContinuousBernoulli)
+@register_kl(Gamma, Pareto)
 @register_kl(Gamma, Uniform)
 def _kl_gamma_infinity(p: Gamma, q: Distribution) -> Tensor:
     return _infinite_like(p.concentration)
 
 
 @register_kl(Laplace, Beta)
+@register_kl(Laplace, ContinuousBernoulli)
 @register_kl(Laplace, Exponential)
 @register_kl(Laplace, Gamma)
+@register_kl(Laplace, Pareto)
 @register_kl(Laplace, Uniform)
 @register_kl(Normal, Beta)
+@register_kl(Normal, ContinuousBernoulli)
 @register_kl(Normal, Exponential)
 @register_kl(Normal, Gamma)
+@register_kl(Normal, Pareto)
 @register_kl(Normal, Uniform)
-def _kl_real_line_infinity(p: Laplace | Normal, q: Distribution) -> Tensor:
+@register_kl(Gumbel, Beta)
+@register_kl(Gumbel, ContinuousBernoulli)
+@register_kl(Gumbel, Exponential)
+@register_kl(Gumbel, Gamma)
+@register_kl(Gumbel, Pareto)
+@register_kl(Gumbel, Uniform)
+def _kl_real_line_infinity(p: Laplace | Normal | Gumbel, q: Distribution) -> Tensor:
     return _infinite_like(p.loc)
 
 
@@ -432,3 +450,142 @@ def _kl_expfamily_expfamily(p: ExponentialFamily, q: ExponentialFamily) -> Tenso
                                   f"{type(q).__name__}: two exponential families of different "
                                   f"kinds")
     return p._bregman(q)
+
+
+# ---- the pairs across families PyTorch registers beside these -----------------------------
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p: ContinuousBernoulli,
+                                                  q: ContinuousBernoulli) -> Tensor:
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + (-p.probs).log1p()
+    t3 = -q._cont_bern_log_norm() - (-q.probs).log1p()
+    return t1 + t2 + t3
+
+
+@register_kl(Beta, ContinuousBernoulli)
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_unit_interval_continuous_bernoulli(p: Beta | Uniform, q: ContinuousBernoulli
+                                           ) -> Tensor:
+    """-H(p) - E_p[x] logit(λ) - log(1 - λ) - log C(λ); for a Uniform, inf where it reaches
+    1 or 0 (PyTorch's test, ``>=`` and ``<=``)."""
+    kl = -p.entropy() - p.mean * q.logits - (-q.probs).log1p() - q._cont_bern_log_norm()
+    if isinstance(p, Uniform):
+        return where((p.high >= 1) | (p.low <= 0), math.inf, kl)
+    return kl
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p: ContinuousBernoulli, q: Exponential) -> Tensor:
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p: ContinuousBernoulli, q: Normal) -> Tensor:
+    t2 = 0.5 * (math.log(2.0 * math.pi) + (q.loc / q.scale) ** 2) + q.scale.log()
+    t3 = (p.variance + p.mean ** 2 - 2.0 * q.loc * p.mean) / (2.0 * q.scale ** 2)
+    return -p.entropy() + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p: ContinuousBernoulli, q: Uniform) -> Tensor:
+    """-H(p) + log(high - low); inf where low >= 0 or high <= 1 (PyTorch's test, kept as
+    it is)."""
+    kl = -p.entropy() + (q.high - q.low).log()
+    return where((q.low >= 0) | (q.high <= 1), math.inf, kl)
+
+
+@register_kl(Beta, Pareto)
+@register_kl(ContinuousBernoulli, Pareto)
+@register_kl(Pareto, Beta)
+@register_kl(Pareto, ContinuousBernoulli)
+@register_kl(Pareto, Uniform)
+def _kl_bounded_infinity(p: Distribution, q: Distribution) -> Tensor:
+    """inf: q has no mass where p has some (PyTorch's verdict for these pairs)."""
+    first = {Beta: "concentration1", ContinuousBernoulli: "probs", Pareto: "scale"}
+    return _infinite_like(getattr(p, first[type(p)]))
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p: Exponential, q: Gumbel) -> Tensor:
+    prod = p.rate * q.scale
+    ratio = q.loc / q.scale
+    return prod.log() - 1 - ratio + ratio.exp() * prod / (prod + 1) + 1 / prod
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p: Gamma, q: Gumbel) -> Tensor:
+    prod = p.rate * q.scale
+    ratio = q.loc / q.scale
+    a = p.concentration
+    t1 = (a - 1) * a.digamma() - a.lgamma() - a
+    t2 = prod.log() + a / prod
+    t3 = ratio.exp() * (1 + 1 / prod) ** (-a) - ratio
+    return t1 + t2 + t3
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p: Gumbel, q: Normal) -> Tensor:
+    ratio = p.scale / q.scale
+    t1 = (ratio / math.sqrt(2 * math.pi)).log()
+    t2 = (math.pi * ratio * 0.5) ** 2 / 3
+    t3 = ((p.loc + p.scale * _EULER_GAMMA - q.loc) / q.scale) ** 2 * 0.5
+    return -t1 + t2 + t3 - (_EULER_GAMMA + 1)
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p: Normal, q: Gumbel) -> Tensor:
+    mean_ratio = p.loc / q.scale
+    var_ratio = (p.scale / q.scale) ** 2
+    loc_ratio = q.loc / q.scale
+    t3 = (-mean_ratio + 0.5 * var_ratio + loc_ratio).exp()
+    return -0.5 * var_ratio.log() + mean_ratio - loc_ratio + t3 \
+        - 0.5 * (1 + math.log(2 * math.pi))
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p: Uniform, q: Gumbel) -> Tensor:
+    common = q.scale / (p.high - p.low)
+    high = (p.high - q.loc) / q.scale
+    low = (p.low - q.loc) / q.scale
+    return common.log() + 0.5 * (high + low) - common * ((-high).exp() - (-low).exp())
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p: Pareto, q: Exponential) -> Tensor:
+    """inf where alpha <= 1 (p has no mean)."""
+    prod = p.scale * q.rate
+    kl = (p.alpha / prod).log() - 1 / p.alpha + p.alpha * prod / (p.alpha - 1) - 1
+    return where(p.alpha <= 1, math.inf, kl)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p: Pareto, q: Gamma) -> Tensor:
+    common = p.scale.log() + 1 / p.alpha
+    t1 = p.alpha.log() - common
+    t2 = q.concentration.lgamma() - q.concentration * q.rate.log()
+    t3 = (1 - q.concentration) * common
+    t4 = q.rate * p.alpha * p.scale / (p.alpha - 1)
+    return where(p.alpha <= 1, math.inf, t1 + t2 + t3 + t4 - 1)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p: Pareto, q: Normal) -> Tensor:
+    """inf where alpha <= 2 (p has no variance)."""
+    var = 2 * q.scale ** 2
+    common = p.scale / (p.alpha - 1)
+    t1 = (math.sqrt(2 * math.pi) * q.scale * p.alpha / p.scale).log()
+    t3 = p.alpha * common ** 2 / (p.alpha - 2)
+    t4 = (p.alpha * common - q.loc) ** 2
+    return where(p.alpha <= 2, math.inf, t1 - 1 / p.alpha + (t3 + t4) / var - 1)
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p: Uniform, q: Pareto) -> Tensor:
+    """inf where the Uniform starts below the Pareto's scale... as PyTorch's test: where low
+    < the support's lower bound (its scale)."""
+    width = p.high - p.low
+    t1 = (q.alpha * q.scale ** q.alpha * width).log()
+    t2 = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    return where(p.low < q.scale, math.inf, t2 * (q.alpha + 1) - t1)
