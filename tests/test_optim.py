@@ -214,16 +214,19 @@ def test_scheduler_state_dict_round_trip(make):
     opt_a = optim.SGD(make_params("cpu"), lr=0.1)
     sched_a = make(opt_a)
     for _ in range(6):
+        opt_a.step()
         sched_a.step()
     sd = sched_a.state_dict()
     assert_plain(sd)
     opt_b = optim.SGD(make_params("cpu"), lr=0.1)
-    opt_b.load_state_dict(opt_a.state_dict())
-    sched_b = make(opt_b)
+    sched_b = make(opt_b)  # as torch advises: the schedule, then the optimizer's state (the
+    opt_b.load_state_dict(opt_a.state_dict())  # lrs: making the schedule sets them), then its
     sched_b.load_state_dict(sd)
     assert sched_b.get_last_lr() == sched_a.get_last_lr()
     for _ in range(6):
+        opt_a.step()
         sched_a.step()
+        opt_b.step()
         sched_b.step()
         assert sched_b.get_last_lr() == sched_a.get_last_lr()
         assert opt_b.param_groups[0]["lr"] == opt_a.param_groups[0]["lr"]
@@ -240,8 +243,9 @@ def test_scheduler_state_dict_round_trip(make):
 def test_scheduler_resumed_with_last_epoch_matches_torch(ours, kw, theirs, tkw, resume_at):
     """Resuming as a checkpoint does: the optimizer's groups hold initial_lr and the lrs of
     step k + 1 (a schedule stepped k + 1 times), and the schedule is made again with
-    last_epoch=k; its lrs go on as the schedule's that never stopped, and as torch's (but for
-    torch's StepLR where step k + 1 is a decay: it decays twice)."""
+    last_epoch=k; its lrs go on as torch's, and so as the schedule's that never stopped but
+    for StepLR where step k + 1 is a decay: the constructor's step decays a second time, as
+    torch's does."""
     torch = pytest.importorskip("torch")
 
     def resumed(mod, opt, name, kwargs):
@@ -253,12 +257,13 @@ def test_scheduler_resumed_with_last_epoch_matches_torch(ours, kw, theirs, tkw, 
         return getattr(mod, name)(opt, **kwargs, last_epoch=resume_at)
 
     got = our_lrs(lambda mod, opt: resumed(mod, opt, ours, kw), steps=12)
-    fresh = our_lrs(lambda mod, opt: getattr(mod, ours)(opt, **kw), steps=resume_at + 13)
-    np.testing.assert_allclose(got, fresh[resume_at + 1:], rtol=RTOL, atol=1e-15)
-    if theirs == "StepLR" and (resume_at + 1) % tkw["step_size"] == 0:
-        return  # torch's StepLR decays a second time there (its constructor's step does)
     expected = torch_lrs(torch, lambda mod, opt: resumed(mod, opt, theirs, tkw), steps=12)
     np.testing.assert_allclose(got, expected, rtol=RTOL, atol=1e-15)
+    fresh = our_lrs(lambda mod, opt: getattr(mod, ours)(opt, **kw), steps=resume_at + 13)
+    if theirs == "StepLR" and (resume_at + 1) % tkw["step_size"] == 0:
+        np.testing.assert_allclose(got, fresh[resume_at + 1:] * tkw["gamma"], rtol=RTOL)
+    else:
+        np.testing.assert_allclose(got, fresh[resume_at + 1:], rtol=RTOL, atol=1e-15)
 
 
 def test_resuming_a_schedule_needs_initial_lr():
@@ -745,8 +750,9 @@ def test_a_state_saved_before_a_schedule_loads_into_a_scheduled_optimizer():
     sched = optim.StepLR(opt, 2, gamma=0.5)
     opt.load_state_dict(saved)
     assert opt.param_groups[0]["initial_lr"] == 0.1
-    sched.step()
-    sched.step()
+    for _ in range(2):
+        opt.step()
+        sched.step()
     assert opt.param_groups[0]["lr"] == pytest.approx(0.05)
 
 
@@ -848,6 +854,7 @@ def test_schedules_live_in_optim_lr_scheduler_too_as_in_torch():
     opt = optim.SGD(make_params("cpu"), lr=0.1)
     per_group = optim.LambdaLR(opt, [lambda t: 1.0 / (t + 1)])
     for _ in range(3):
+        opt.step()
         per_group.step()
     assert opt.param_groups[0]["lr"] == pytest.approx(0.025)
     sd = per_group.state_dict()

@@ -461,18 +461,18 @@ def test_warm_restarts_step_to_fractional_epochs_as_torch():
         np.testing.assert_allclose(where, twhere, rtol=1e-12)
 
 
-def test_warm_restarts_finds_the_cycle_of_an_epoch_exactly():
-    """Cycles of 1, 3, 9, 27, 81, 243 steps start at epochs 0, 1, 4, 13, 40, 121: epoch 121 is
-    a restart (torch 2.13's log-based formula rounds log3(243) down and puts it at the end of
-    the cycle before, at eta_min)."""
+def test_warm_restarts_finds_the_cycle_of_an_epoch_as_torch():
+    """Cycles of 1, 3, 9, 27, 81, 243 steps start at epochs 0, 1, 4, 13, 40, 121; step(epoch)
+    finds the cycle by torch 2.13's logarithm, which rounds log3(243) down at epoch 121 and
+    puts it at the end of the cycle before (T_cur = T_i = 81), at eta_min, as torch does."""
     opt = optim.SGD(make_params(), lr=0.1)
     sched = optim.CosineAnnealingWarmRestarts(opt, T_0=1, T_mult=3)
-    for epoch, (T_cur, T_i) in [(121.0, (0.0, 243)), (120.5, (80.5, 81)), (40, (0, 81)),
+    for epoch, (T_cur, T_i) in [(121.0, (81.0, 81)), (120.5, (80.5, 81)), (40, (0, 81)),
                                 (0.25, (0.25, 1)), (3.0, (2.0, 3))]:
         sched.step(epoch)
         assert (sched.T_cur, sched.T_i, sched.last_epoch) == (T_cur, T_i, int(epoch))
     sched.step(121.0)
-    assert sched.get_last_lr() == [0.1]
+    assert sched.get_last_lr() == [0.0]
 
 
 @pytest.mark.torch

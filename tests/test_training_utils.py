@@ -494,12 +494,15 @@ def test_swalr_state_dict_round_trip_and_checks():
 
     opt, sched = make()
     for _ in range(2):
+        opt.step()
         sched.step()
     opt_b, sched_b = make()
     opt_b.load_state_dict(opt.state_dict())
     sched_b.load_state_dict(sched.state_dict())
     for _ in range(4):
+        opt.step()
         sched.step()
+        opt_b.step()
         sched_b.step()
         assert sched.get_last_lr() == sched_b.get_last_lr()
     with pytest.raises(ValueError, match="anneal_strategy"):

@@ -26,10 +26,11 @@ PyTorch's implementation flags and tuples as given::
      "param_groups": [{"lr": 0.001, "betas": (0.9, 0.999), ..., "foreach": None, ...,
                        "params": [0, 1, ...]}]}
 
-The schedules set each group's ``lr`` from a closed form of the step count (PyTorch computes the
-same values recursively), so two schedules on one optimizer do not compound: run them one after
-the other with ``SequentialLR``, or at once with ``ChainedScheduler``, which steps them through
-PyTorch's recursive forms so that they compound as in PyTorch.
+The schedules are PyTorch's, step for step: each ``step()`` computes the groups' next lrs from
+their current ones (PyTorch's "chainable" form), so an lr changed by hand carries on, and two
+schedules on one optimizer compound, as in PyTorch; ``step(epoch)`` (deprecated there, and
+warned about here as there) uses the closed form of the step count. Their state dicts hold
+PyTorch's keys and move between PyTorch and here both ways.
 
 ``LBFGS`` takes a closure (``opt.step(closure)``); ``optim.swa_utils``, as
 ``torch.optim.swa_utils``, holds weight averaging: ``AveragedModel`` (SWA or an EMA of a
@@ -43,8 +44,9 @@ import math
 import numbers
 import sys
 import types
+import warnings
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -1750,29 +1752,100 @@ def _milestones(milestones: Sequence[Any]) -> list[int]:
     return ms
 
 
-# PyTorch's schedules keep these too, as its own bookkeeping: a state dict that PyTorch saved
-# loads here without them (``last_epoch`` and ``_last_lr`` say where the schedule is)
-_TORCH_ONLY = {"_step_count", "_get_lr_called_within_step", "_is_initial", "verbose",
-               "_scale_fn_custom",  # CyclicLR's scale_fn: None in PyTorch's for a function
-               "lr_lambdas"}  # LambdaLR's and MultiplicativeLR's: [None] for plain functions
+# PyTorch's warnings, word for word (code that filters them by message keeps working)
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where "
+    "possible. Please use `scheduler.step()` to step the scheduler. During the deprecation, if "
+    "epoch is different from None, the closed form is used instead of the new chainable form, "
+    "where available. Please open an issue if you are unable to replicate your use case: "
+    "https://github.com/pytorch/pytorch/issues/new/choose.")
+_SEE = "See more details at https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+_STEP_REPLACED = (
+    "Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+    "initialization. Please, make sure to call `optimizer.step()` before "
+    "`lr_scheduler.step()`. " + _SEE)
+_STEPPED_FIRST = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+    "later, you should call them in the opposite order: `optimizer.step()` before "
+    "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first value "
+    "of the learning rate schedule. " + _SEE)
+_USE_GET_LAST_LR = ("To get the last learning rate computed by the scheduler, please use "
+                    "`get_last_lr()`.")
+
+# keys a state dict may hold that this version does not keep: PyTorch's older bookkeeping,
+# and its CyclicLR's scale function (a function, which it drops itself)
+_TORCH_ONLY = {"verbose", "_scale_fn_ref"}
+# bookkeeping a state saved by an earlier version of this package lacks: kept as it is
+_BOOKKEEPING = {"_step_count", "_get_lr_called_within_step", "_is_initial"}
+
+
+class _CountedStep:
+    """``optimizer.step`` once a schedule drives the optimizer, as PyTorch's schedules leave
+    it: the optimizer's own step, which also marks the optimizer as stepped
+    (``optimizer._opt_called``), so that a schedule stepped before it can say so.
+
+    An object rather than a closure: ``copy.deepcopy`` (or pickling) of the optimizer gives a
+    copy whose step steps the copy."""
+
+    _wrapped_by_lr_sched = True
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        step = optimizer.step
+        self.optimizer = optimizer
+        # the class's step, bound at each call; or a step the user put on the instance
+        own = getattr(step, "__self__", None) is optimizer
+        self._func: Callable[..., Any] | None = step.__func__ if own else None
+        self._step: Callable[..., Any] | None = None if own else step
+        self.__doc__ = step.__doc__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.optimizer._opt_called = True  # type: ignore[attr-defined]
+        if self._func is not None:
+            return self._func(self.optimizer, *args, **kwargs)
+        return self._step(*args, **kwargs)  # type: ignore[misc]
+
+
+def _warn_outside_step(sched: LRScheduler) -> None:
+    """PyTorch's warning when a built-in schedule's ``get_lr()`` is called by hand: it computes
+    the next step's lrs (from the groups' current ones), not the current lrs."""
+    if not sched._get_lr_called_within_step:
+        warnings.warn(_USE_GET_LAST_LR, UserWarning, stacklevel=3)
 
 
 class LRScheduler:
-    """Base class: sets every group's ``lr`` to ``lr_at(t)`` for step ``t`` = 0, 1, 2, ...
+    """Base class, as PyTorch's: each ``step()`` (called after ``optimizer.step()``) adds one to
+    ``last_epoch`` and sets every group's ``lr`` to what ``get_lr()`` gives.
 
-    As in PyTorch, making a schedule takes step 0 (sets the lr for the first optimizer step),
-    each ``step()`` (called after ``optimizer.step()``) moves to the next, and the base lrs are
-    the groups' ``initial_lr`` (recorded from ``lr`` by the first schedule made).
-    ``last_epoch=k`` makes the schedule as if it had taken steps 0 to k, so making it takes
-    step k + 1 (the groups must hold the ``initial_lr`` a first schedule recorded, as after
-    loading an optimizer's state dict). To resume a schedule saved at ``last_epoch = n``, pass
-    ``n - 1``, or better, make it anew and ``load_state_dict`` its saved state.
+    ``get_lr()`` is PyTorch's "chainable" form: the next lrs computed from the groups' current
+    lrs (``StepLR`` multiplies them by ``gamma`` at each ``step_size``-th step, and leaves them
+    otherwise), so a change the user (or another schedule on the same optimizer) makes to a
+    group's ``lr`` carries on. Schedules that have one also give a closed form,
+    ``_get_closed_form_lr()``, computed from ``base_lrs`` and ``last_epoch``; ``step(epoch)``
+    (deprecated in PyTorch, which warns, as here) jumps to ``epoch`` through it.
 
-    A schedule may also say how PyTorch's recursive form takes a step from the groups' current
-    lrs (``_chained``): ``ChainedScheduler`` steps schedules that way, and ``MultiplicativeLR``,
-    which has no closed form, always does. For those two, load the optimizer's state dict
-    after making the schedule (as PyTorch advises for all), since making it sets the lrs.
+    Making a schedule takes its step 0 (``last_epoch`` -1 -> 0): the groups' ``initial_lr`` is
+    recorded from their ``lr`` by the first schedule made, and ``base_lrs`` is read from it.
+    ``last_epoch=k`` resumes: the groups must hold ``initial_lr`` (load the optimizer's state
+    dict first), and making the schedule takes step k + 1 from the groups' current lrs, as
+    PyTorch's does (better: make it afresh and ``load_state_dict`` its saved state).
+
+    A schedule written for PyTorch (a subclass overriding ``get_lr()``, reading
+    ``self.base_lrs``, ``self.last_epoch`` or the groups, maybe with its own
+    ``_get_closed_form_lr()``) runs unchanged. ``state_dict()`` holds PyTorch's keys, so a
+    schedule's state moves between PyTorch and here both ways.
+
+    As PyTorch's, making a schedule wraps ``optimizer.step`` (the same step, which also notes
+    that it ran), and the first ``step()`` after making the schedule warns (a ``UserWarning``,
+    PyTorch's words) if the optimizer has not stepped yet: the schedule's first lr would be
+    skipped.
     """
+
+    # flags PyTorch's schedules keep, instance attributes once set (so in the state dict):
+    # inside step() (a built-in get_lr called elsewhere warns), and in the constructor's step
+    _get_lr_called_within_step: bool = False
+    _is_initial: bool = False
+    _step_count: int
+    _last_lr: list[float]
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -1787,77 +1860,80 @@ class LRScheduler:
         self.optimizer = optimizer
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
-        self.base_lrs: list[float] = [float(g["initial_lr"]) for g in optimizer.param_groups]
+        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
-        self._last_lr: list[float] = list(self.base_lrs)
+        if not getattr(optimizer.step, "_wrapped_by_lr_sched", False):
+            optimizer.step = _CountedStep(optimizer)  # type: ignore[method-assign]
         self._initial_step()
 
-    def lr_at(self, t: int) -> list[float]:
-        """The learning rate of each group at step ``t`` (closed form). A schedule written
-        for PyTorch, with only a ``get_lr``, is asked at step t (``last_epoch`` set to t while
-        it answers)."""
-        if type(self).get_lr is LRScheduler.get_lr:
-            raise NotImplementedError(f"{type(self).__name__} defines neither lr_at(t) nor "
-                                      "get_lr()")
-        now, self.last_epoch = self.last_epoch, t
+    def _initial_step(self) -> None:
+        """The step the constructor takes (to step 0, or k + 1 when resuming at k)."""
+        self._step_count = 0
+        self._is_initial = True
         try:
-            return [float(lr) for lr in self.get_lr()]
+            self.step()
         finally:
-            self.last_epoch = now
+            self._is_initial = False
 
     def get_lr(self) -> list[float]:
-        """The learning rate of each group at the current step, ``last_epoch``. A schedule
-        written for PyTorch overrides this, computing from ``self.last_epoch``,
-        ``self.base_lrs`` or the groups' current lrs; ``step()`` then uses it, as PyTorch's.
-        (PyTorch warns when it is called outside ``step``; here it is the closed form.)"""
-        return self.lr_at(self.last_epoch)
-
-    def step(self) -> None:
-        """Move to the next step and set the groups' learning rates."""
-        self.last_epoch += 1
-        if type(self).get_lr is LRScheduler.get_lr:
-            self._set(self.lr_at(self.last_epoch))
-        else:  # a schedule written for PyTorch
-            self._set([float(lr) for lr in self.get_lr()])
-
-    def _initial_step(self) -> None:
-        """The step the constructor takes (step 0, or k + 1 when resuming at ``last_epoch=k``)."""
-        self.step()
-
-    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float] | None:
-        """Step ``t`` taken from the groups' current lrs ``lrs`` as PyTorch's recursive
-        ``get_lr`` takes it (``initial``: the step its constructor takes), or None for a schedule
-        that sets its own lrs whatever they were. ``ChainedScheduler`` steps its schedules this
-        way, so that they compound as in PyTorch."""
-        return None
-
-    def _recursive_step(self, initial: bool = False) -> None:
-        """``step()`` through ``_chained``: scale the groups' current lrs if the schedule has a
-        recursive form, else take its own step."""
-        lrs = self._chained([g["lr"] for g in self.optimizer.param_groups], self.last_epoch + 1,
-                            initial)
-        if lrs is None:
-            self.step()
-        else:
-            self.last_epoch += 1
-            self._set(lrs)
-
-    def _set(self, lrs: list[float]) -> None:
-        for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = lr
-        self._last_lr = list(lrs)
+        """The lrs of step ``last_epoch`` (which ``step()`` has just set), one per group, as a
+        schedule computes them inside ``step()``: a subclass defines it (PyTorch's built-in ones
+        warn when it is called outside ``step()``; ``get_last_lr()`` gives the current lrs)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define get_lr()")
 
     def get_last_lr(self) -> list[float]:
         """The learning rates the last ``step()`` set, one per group."""
         return list(self._last_lr)
 
+    def step(self, epoch: int | None = None) -> None:
+        """Move to the next step and set the groups' lrs (call it after ``optimizer.step()``).
+        ``step(epoch)``, deprecated as in PyTorch (it warns), jumps to ``epoch`` through the
+        closed form where the schedule has one."""
+        if self._step_count == 1:  # the first step() since the schedule was made
+            if not getattr(self.optimizer.step, "_wrapped_by_lr_sched", False):
+                warnings.warn(_STEP_REPLACED, UserWarning, stacklevel=2)
+            elif not getattr(self.optimizer, "_opt_called", False):
+                warnings.warn(_STEPPED_FIRST, UserWarning, stacklevel=2)
+        self._step_count += 1
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: float | None = None) -> None:
+        """Take the next step (``epoch`` None) or go to ``epoch``, and set the lrs."""
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                lrs = self.get_lr()
+            else:
+                self.last_epoch = epoch  # type: ignore[assignment]
+                closed_form = getattr(self, "_get_closed_form_lr", None)
+                lrs = closed_form() if closed_form is not None else self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        self._set_lrs(lrs)
+
+    def _set_lrs(self, lrs: Iterable[float]) -> None:
+        groups, lrs = self.optimizer.param_groups, list(lrs)
+        if len(lrs) != len(groups):
+            raise ValueError(f"{type(self).__name__}: get_lr() gave {len(lrs)} learning rates "
+                             f"for {len(groups)} param groups")
+        for group, lr in zip(groups, lrs):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in groups]
+
+    def _current_lrs(self) -> list[float]:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    # ---- state dict: everything but the optimizer, with PyTorch's keys --------------------
     def state_dict(self) -> dict[str, Any]:
-        """Everything but the optimizer, as a plain structure."""
+        """Everything but the optimizer (and functions), as a plain structure: PyTorch's keys."""
         return {k: _plain(v, k) for k, v in vars(self).items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore a schedule saved by ``state_dict`` (checked first; the optimizer's lrs come
-        from the optimizer's own state dict)."""
+        """Restore a state saved by ``state_dict``, here or by PyTorch (checked first; the
+        optimizer's lrs come from the optimizer's own state dict)."""
         problems = self._check_state(state_dict)
         if problems:
             raise ValueError(f"{type(self).__name__}.load_state_dict failed, nothing was "
@@ -1869,17 +1945,19 @@ class LRScheduler:
         if not isinstance(state_dict, Mapping):
             return ["expected a dict, as state_dict() gives"]
         problems = []
-        missing = [k for k in own if k not in state_dict and k not in _TORCH_ONLY]
-        unexpected = [k for k in state_dict if k not in own and k not in _TORCH_ONLY]
+        missing = [k for k in own if k not in state_dict and k not in _BOOKKEEPING]
+        unexpected = [k for k in state_dict if k not in own and k not in _TORCH_ONLY | _BOOKKEEPING]
         if missing or unexpected:
             problems.append(f"missing keys {missing}, unexpected keys {unexpected}")
         for k in ("base_lrs", "_last_lr"):
             v = state_dict.get(k)
-            if k in state_dict and (not isinstance(v, Sequence) or len(v) != len(own[k])):
+            if k in own and k in state_dict and (not isinstance(v, Sequence)
+                                                 or len(v) != len(own[k])):
                 problems.append(f"{k} must be a list of {len(own[k])} learning rates")
-            elif k in state_dict:
+            elif k in own and k in state_dict:
                 problems += _problems(lambda v=v: [_at_least("learning rate", x) for x in v])
-        checks = {"last_epoch": lambda v: _count("last_epoch", v, -1), **self._fields()}
+        checks = {"last_epoch": lambda v: _count("last_epoch", v, -1),
+                  "_step_count": lambda v: _count("_step_count", v, 0), **self._fields()}
         for k, check in checks.items():
             if k in state_dict:
                 problems += _problems(lambda k=k, check=check: check(state_dict[k]))
@@ -1887,17 +1965,33 @@ class LRScheduler:
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         """The schedule's own settings in its state dict, each with the check its constructor
-        makes (so a loaded state is held to the same rules)."""
+        makes (so a loaded state is held to the same rules); what a check returns is loaded."""
         return {}
 
     def _apply_state(self, state_dict: Mapping[str, Any]) -> None:
+        fields = self._fields()
         for k in self.state_dict():
-            if k not in _TORCH_ONLY:  # (what PyTorch's load needs, not ours)
-                setattr(self, k, _plain(state_dict[k], k))
+            if k in state_dict:
+                v = _plain(state_dict[k], k)
+                setattr(self, k, fields[k](v) if k in fields else v)
+
+
+def _functions_state(fns: Sequence[Any]) -> list[Any]:
+    """PyTorch's way to save functions: None for a plain function, a callable object's
+    attributes (``__dict__``) otherwise."""
+    return [None if isinstance(f, types.FunctionType) or not hasattr(f, "__dict__")
+            else _plain(f.__dict__, "a callable's attributes") for f in fns]
+
+
+def _load_functions_state(fns: Sequence[Any], saved: Any) -> None:
+    for f, attrs in zip(fns, saved or []):
+        if attrs is not None:
+            f.__dict__.update(attrs)
 
 
 class StepLR(LRScheduler):
-    """``lr = base_lr * gamma ** (t // step_size)``: decay by ``gamma`` every ``step_size``."""
+    """Multiply the lrs by ``gamma`` every ``step_size`` steps; closed form
+    ``lr = base_lr * gamma ** (t // step_size)``."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
@@ -1905,103 +1999,113 @@ class StepLR(LRScheduler):
         self.gamma = _at_least("gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, t: int) -> list[float]:
-        return [base * self.gamma ** (t // self.step_size) for base in self.base_lrs]
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        t = self.last_epoch
+        if t == 0 or t % self.step_size != 0:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
 
-    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
-        return lrs if t == 0 or t % self.step_size else [lr * self.gamma for lr in lrs]
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"step_size": lambda v: _count("step_size", v, 1),
                 "gamma": lambda v: _at_least("gamma", v)}
 
 
-class ExponentialLR(LRScheduler):
-    """``lr = base_lr * gamma ** t``."""
+class MultiStepLR(LRScheduler):
+    """Multiply the lrs by ``gamma`` at each milestone step (by ``gamma**n`` at a milestone
+    given n times); closed form ``lr = base_lr * gamma ** (number of milestones <= t)``.
+    ``milestones`` is kept as PyTorch keeps it, a ``Counter`` (a dict in the state dict)."""
 
-    def __init__(self, optimizer: Optimizer, gamma: float,
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        self.milestones = Counter(_count("milestone", m, 0) for m in milestones)
         self.gamma = _at_least("gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, t: int) -> list[float]:
-        return [base * self.gamma**t for base in self.base_lrs]
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        if self.last_epoch not in self.milestones:
+            return self._current_lrs()
+        k = self.milestones[self.last_epoch]
+        return [lr * self.gamma**k for lr in self._current_lrs()]
 
-    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
-        return lrs if initial else [lr * self.gamma for lr in lrs]
+    def _get_closed_form_lr(self) -> list[float]:
+        ms = sorted(self.milestones.elements())
+        return [base * self.gamma ** bisect_right(ms, self.last_epoch) for base in self.base_lrs]
+
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        def milestones(v: Any) -> Counter[int]:
+            if isinstance(v, Mapping):  # PyTorch's Counter, or the dict it saves as
+                return Counter({_count("milestone", m, 0): _count("milestone count", n, 0)
+                                for m, n in v.items()})
+            if isinstance(v, Sequence) and not isinstance(v, str):  # earlier versions: a list
+                return Counter(_count("milestone", m, 0) for m in v)
+            raise ValueError(f"milestones must be a dict of milestone counts, got {v!r}")
+
+        return {"milestones": milestones, "gamma": lambda v: _at_least("gamma", v)}
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the lrs by ``gamma`` at every step; closed form ``lr = base_lr * gamma ** t``."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        self.gamma = _at_least("gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"gamma": lambda v: _at_least("gamma", v)}
 
 
 class CosineAnnealingLR(LRScheduler):
-    """``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2`` (SGDR without
-    restarts; past ``T_max`` the cosine goes on, as in PyTorch)."""
+    """SGDR without restarts, as PyTorch's: closed form
+    ``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2`` (past ``T_max`` the
+    cosine goes on); each step moves the current lrs along the cosine::
+
+        lr_t = eta_min + (lr_{t-1} - eta_min) * (1 + cos(pi t / T)) / (1 + cos(pi (t-1) / T))
+
+    (leaving a trough, where that ratio is 0/0, it adds ``(base_lr - eta_min) *
+    (1 - cos(pi / T)) / 2``)."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
-        self.T_max = _count("T_max", T_max, 1)
+        self.T_max = _count("T_max", T_max, 1)  # T_max = 0: PyTorch divides by zero
         self.eta_min = _at_least("eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, t: int) -> list[float]:
-        c = (1.0 + math.cos(math.pi * t / self.T_max)) / 2.0
-        return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        t, T, eta = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return self._current_lrs()
+        if self._step_count == 1 and t > 0:  # stepped without its first step: the closed form
+            return [eta + (base - eta) * (1 + math.cos(t * math.pi / T)) / 2
+                    for base in self.base_lrs]
+        if (t - 1 - T) % (2 * T) == 0:
+            return [lr + (base - eta) * (1 - math.cos(math.pi / T)) / 2
+                    for lr, base in zip(self._current_lrs(), self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
+        return [ratio * (lr - eta) + eta for lr in self._current_lrs()]
 
-    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
-        T, eta = self.T_max, self.eta_min
-        if initial:
-            return lrs
-        if (t - 1 - T) % (2 * T) == 0:  # leaving a trough of the cosine, where the ratio is 0/0
-            return [lr + (base - eta) * (1.0 - math.cos(math.pi / T)) / 2.0
-                    for lr, base in zip(lrs, self.base_lrs)]
-        r = (1.0 + math.cos(math.pi * t / T)) / (1.0 + math.cos(math.pi * (t - 1) / T))
-        return [r * (lr - eta) + eta for lr in lrs]
+    def _get_closed_form_lr(self) -> list[float]:
+        eta = self.eta_min
+        return [eta + (base - eta) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base in self.base_lrs]
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"T_max": lambda v: _count("T_max", v, 1),
                 "eta_min": lambda v: _at_least("eta_min", v)}
-
-
-class MultiStepLR(LRScheduler):
-    """``lr = base_lr * gamma ** (number of milestones <= t)``: decay by ``gamma`` at each
-    milestone step."""
-
-    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
-                 last_epoch: int = -1) -> None:
-        self.milestones = sorted(_count("milestone", m, 0) for m in milestones)
-        self.gamma = _at_least("gamma", gamma)
-        super().__init__(optimizer, last_epoch)
-
-    def lr_at(self, t: int) -> list[float]:
-        return [base * self.gamma ** bisect_right(self.milestones, t) for base in self.base_lrs]
-
-    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
-        return [lr * self.gamma ** self.milestones.count(t) for lr in lrs]
-
-    def _fields(self) -> dict[str, Callable[[Any], Any]]:
-        return {"milestones": lambda v: [_count("milestone", m, 0) for m in v],
-                "gamma": lambda v: _at_least("gamma", v)}
-
-
-class LambdaLR(LRScheduler):
-    """``lr = base_lr * lr_lambda(t)``, one function for every group or one per group. The
-    functions are not part of ``state_dict`` (as in PyTorch, a plain function is not saved):
-    make the schedule with them, then load its state."""
-
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]
-                 | Sequence[Callable[[int], float]], last_epoch: int = -1) -> None:
-        self._lr_lambdas = _lambdas(self, optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
-
-    def lr_at(self, t: int) -> list[float]:
-        return [base * float(f(t)) for base, f in zip(self.base_lrs, self._lr_lambdas)]
-
-    def state_dict(self) -> dict[str, Any]:
-        # lr_lambdas: None for each plain function, as PyTorch writes it (its load needs it)
-        return {**{k: _plain(v, k) for k, v in vars(self).items()
-                   if k not in ("optimizer", "_lr_lambdas")},
-                "lr_lambdas": [None] * len(self._lr_lambdas)}
 
 
 def _lambdas(sched: LRScheduler, optimizer: Any, lr_lambda: Any) -> list[Callable[[int], float]]:
@@ -2017,61 +2121,114 @@ def _lambdas(sched: LRScheduler, optimizer: Any, lr_lambda: Any) -> list[Callabl
     return fns
 
 
-class MultiplicativeLR(LRScheduler):
-    """``lr <- lr * lr_lambda(t)`` at each step ``t >= 1``: the groups' current lrs are scaled,
-    as PyTorch's (which has no closed form either), one function for every group or one per
-    group. As with ``LambdaLR``, the functions are not part of ``state_dict``."""
+class _LambdaState:
+    """The state dict of ``LambdaLR`` and ``MultiplicativeLR``, as PyTorch's: ``lr_lambdas``
+    holds None for each plain function and a callable object's attributes otherwise (so make
+    the schedule with its functions, then load its state)."""
+
+    lr_lambdas: list[Callable[[int], float]]
+
+    def state_dict(self) -> dict[str, Any]:
+        own = {k: _plain(v, k) for k, v in vars(self).items()
+               if k not in ("optimizer", "lr_lambdas")}
+        return {**own, "lr_lambdas": _functions_state(self.lr_lambdas)}
+
+    def _fields(self) -> dict[str, Callable[[Any], Any]]:
+        def saved(v: Any) -> Any:
+            if not isinstance(v, Sequence) or len(v) != len(self.lr_lambdas) \
+                    or not all(e is None or isinstance(e, Mapping) for e in v):
+                raise ValueError(f"lr_lambdas must be a list of {len(self.lr_lambdas)} entries "
+                                 "(None or a dict)")
+            return v
+
+        return {"lr_lambdas": saved}
+
+    def _apply_state(self, state_dict: Mapping[str, Any]) -> None:
+        saved = state_dict.get("lr_lambdas")
+        LRScheduler._apply_state(self, {k: v for k, v in state_dict.items()  # type: ignore
+                                        if k != "lr_lambdas"})
+        _load_functions_state(self.lr_lambdas, saved)
+
+
+class LambdaLR(_LambdaState, LRScheduler):
+    """``lr = base_lr * lr_lambda(t)``, one function for every group or one per group (a closed
+    form: a change made to the lrs by hand lasts one step, as in PyTorch)."""
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]
                  | Sequence[Callable[[int], float]], last_epoch: int = -1) -> None:
-        self._lr_lambdas = _lambdas(self, optimizer, lr_lambda)
+        self.lr_lambdas = _lambdas(self, optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
-    def step(self) -> None:
-        self._recursive_step()
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
 
-    def _initial_step(self) -> None:
-        self._recursive_step(initial=True)
 
-    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
-        if initial:  # making the schedule keeps the lrs (resuming too)
-            return lrs
-        return [lr * float(f(t)) for lr, f in zip(lrs, self._lr_lambdas)]
+class MultiplicativeLR(_LambdaState, LRScheduler):
+    """``lr <- lr * lr_lambda(t)`` at each step ``t``: the groups' current lrs are scaled, one
+    function for every group or one per group (no closed form, as PyTorch's)."""
 
-    def state_dict(self) -> dict[str, Any]:
-        # lr_lambdas: None for each plain function, as PyTorch writes it (its load needs it)
-        return {**{k: _plain(v, k) for k, v in vars(self).items()
-                   if k not in ("optimizer", "_lr_lambdas")},
-                "lr_lambdas": [None] * len(self._lr_lambdas)}
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]
+                 | Sequence[Callable[[int], float]], last_epoch: int = -1) -> None:
+        self.lr_lambdas = _lambdas(self, optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        if self._is_initial:  # making the schedule keeps the lrs (resuming too)
+            return self._current_lrs()
+        return [lr * f(self.last_epoch) for f, lr in zip(self.lr_lambdas, self._current_lrs())]
 
 
 class ConstantLR(LRScheduler):
-    """``lr = base_lr * factor`` for steps ``t < total_iters``, then ``base_lr``; as PyTorch's,
-    ``total_iters=0`` stays at ``factor``."""
+    """Multiply the lrs by ``factor`` at step 0 and divide them by it again at step
+    ``total_iters``; closed form ``lr = base_lr * factor`` for ``t < total_iters``, then
+    ``base_lr`` (``total_iters=0`` stays at ``factor``, as PyTorch's). ``factor=0`` needs
+    ``total_iters=0`` (PyTorch divides by zero at step ``total_iters``)."""
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
         self.factor = _fraction("factor", factor)
         self.total_iters = _count("total_iters", total_iters, 0)
+        _constant_settings(self.factor, self.total_iters)
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, t: int) -> list[float]:
-        k = self.factor if t < self.total_iters or self.total_iters == 0 else 1.0
-        return [base * k for base in self.base_lrs]
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
 
-    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
-        if t == 0:
-            return [lr * self.factor for lr in lrs]
-        return [lr * (1.0 / self.factor) for lr in lrs] if t == self.total_iters else lrs
+    def _get_closed_form_lr(self) -> list[float]:
+        k = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
+        return [base * k for base in self.base_lrs]
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"factor": lambda v: _fraction("factor", v),
                 "total_iters": lambda v: _count("total_iters", v, 0)}
 
+    def _check_state(self, state_dict: Any) -> list[str]:
+        problems = super()._check_state(state_dict)
+        if not problems:
+            problems = _problems(lambda: _constant_settings(state_dict.get("factor", self.factor),
+                                                            state_dict.get("total_iters",
+                                                                           self.total_iters)))
+        return problems
+
+
+def _constant_settings(factor: float, total_iters: int) -> None:
+    if factor == 0 and total_iters > 0:
+        raise ValueError(f"ConstantLR: factor=0 with total_iters={total_iters} would divide "
+                         "by zero at step total_iters (use factor > 0, or total_iters=0)")
+
 
 class PolynomialLR(LRScheduler):
-    """``lr = base_lr * (1 - min(t, total_iters) / total_iters) ** power``: a polynomial decay to
-    0 at step ``total_iters``, then 0 (``total_iters=0`` keeps ``base_lr``)."""
+    """Decay the lrs polynomially to 0 at step ``total_iters``, then leave them; closed form
+    ``lr = base_lr * (1 - min(t, total_iters) / total_iters) ** power``; each step multiplies
+    the current lrs by ``((1 - t / n) / (1 - (t - 1) / n)) ** power``. ``total_iters=0``
+    keeps the lrs (whose closed form PyTorch divides by zero)."""
 
     def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
                  last_epoch: int = -1) -> None:
@@ -2079,27 +2236,40 @@ class PolynomialLR(LRScheduler):
         self.power = _at_least("power", power)
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, t: int) -> list[float]:
-        n = self.total_iters
-        k = (1.0 - min(t, n) / n) ** self.power if n else 1.0
-        return [base * k for base in self.base_lrs]
-
-    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
-        n = self.total_iters
-        if initial or t > n or n == 0:
-            return lrs
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        t, n = self.last_epoch, self.total_iters
+        if self._is_initial or t > n:
+            return self._current_lrs()
         k = ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
-        return [lr * k for lr in lrs]
+        return [lr * k for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        n = self.total_iters
+        k = (1.0 - min(n, self.last_epoch) / n) ** self.power if n else 1.0
+        return [base * k for base in self.base_lrs]
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"total_iters": lambda v: _count("total_iters", v, 0),
                 "power": lambda v: _at_least("power", v)}
 
 
+def _linear_lrs(lrs: list[float], t: int, s: float, e: float, n: int,
+                initial: bool) -> list[float]:
+    """A step of PyTorch's LinearLR from the current lrs: the factor goes from s (at step 0)
+    to e (at step n) in equal steps, each step multiplying by the ratio of the factors."""
+    if t == 0:
+        return [lr * s for lr in lrs]
+    if initial or t > n:
+        return lrs
+    return [lr * (1.0 + (e - s) / (n * s + (t - 1) * (e - s))) for lr in lrs]
+
+
 class LinearLR(LRScheduler):
-    """``lr = base_lr * (s + (e - s) * min(t, total_iters) / total_iters)``: the factor moves
-    linearly from ``start_factor`` s to ``end_factor`` e over ``total_iters`` steps, then
-    stays, as PyTorch's (which refuses s = 0; ``LinearWarmup`` allows it)."""
+    """Scale the lrs by a factor moving linearly from ``start_factor`` s to ``end_factor`` e
+    over ``total_iters`` steps, then leave them, as PyTorch's (which refuses s = 0;
+    ``LinearWarmup`` allows it); closed form
+    ``lr = base_lr * (s + (e - s) * min(t, total_iters) / total_iters)``."""
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
@@ -2108,18 +2278,16 @@ class LinearLR(LRScheduler):
         self.total_iters = _count("total_iters", total_iters, 0)
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, t: int) -> list[float]:
-        s, e, n = self.start_factor, self.end_factor, self.total_iters
-        k = s + (e - s) * min(t, n) / n if n else s  # total_iters=0 stays at s, as PyTorch
-        return [base * k for base in self.base_lrs]
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        return _linear_lrs(self._current_lrs(), self.last_epoch, self.start_factor,
+                           self.end_factor, self.total_iters, self._is_initial)
 
-    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
+    def _get_closed_form_lr(self) -> list[float]:
         s, e, n = self.start_factor, self.end_factor, self.total_iters
-        if t == 0:
-            return [lr * s for lr in lrs]
-        if initial or t > n:
-            return lrs
-        return [lr * (1.0 + (e - s) / (n * s + (t - 1) * (e - s))) for lr in lrs]
+        # total_iters=0 stays at s, as the steps do (PyTorch's closed form divides by zero)
+        k = s + (e - s) * min(n, self.last_epoch) / n if n else s
+        return [base * k for base in self.base_lrs]
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"start_factor": lambda v: _linear_factor("start_factor", v, low_open=True),
@@ -2136,11 +2304,13 @@ def _linear_factor(name: str, value: Any, low_open: bool = False) -> float:
 
 
 class LinearWarmup(LRScheduler):
-    """``lr = base_lr * (f + (1 - f) * min(t, warmup_steps) / warmup_steps)`` with ``f`` the
-    start factor: a linear ramp from ``f * base_lr`` to ``base_lr`` over ``warmup_steps`` steps,
-    then constant (PyTorch's ``LinearLR(start_factor=f, end_factor=1, total_iters=warmup_steps)``,
-    which refuses ``f = 0``; this allows it). ``warmup_steps=0`` is no warmup: ``base_lr`` from
-    the start, where ``LinearLR(total_iters=0)`` would stay at ``f * base_lr``."""
+    """A linear warmup from ``f * lr`` to ``lr`` over ``warmup_steps`` steps, then the lrs are
+    left alone, with ``f`` the start factor: PyTorch's
+    ``LinearLR(start_factor=f, end_factor=1, total_iters=warmup_steps)``, step for step, but
+    that this allows ``f = 0`` (the first step then adds ``base_lr / warmup_steps`` to the lr,
+    as there is nothing to scale) and ``warmup_steps=0`` is no warmup (the lrs as they are,
+    where ``LinearLR(total_iters=0)`` would stay at ``f * lr``). Closed form
+    ``lr = base_lr * (f + (1 - f) * min(t, warmup_steps) / warmup_steps)``."""
 
     def __init__(self, optimizer: Optimizer, warmup_steps: int, start_factor: float = 0.0,
                  last_epoch: int = -1) -> None:
@@ -2152,9 +2322,19 @@ class LinearWarmup(LRScheduler):
         return {"warmup_steps": lambda v: _count("warmup_steps", v, 0),
                 "start_factor": _start_factor}
 
-    def lr_at(self, t: int) -> list[float]:
-        w, f = self.warmup_steps, self.start_factor
-        k = 1.0 if w == 0 else f + (1.0 - f) * min(t, w) / w
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
+        t, n, f = self.last_epoch, self.warmup_steps, self.start_factor
+        lrs = self._current_lrs()
+        if n == 0:
+            return lrs
+        if f == 0 and t == 1 and not self._is_initial:
+            return [lr + base * (1.0 / n) for lr, base in zip(lrs, self.base_lrs)]
+        return _linear_lrs(lrs, t, f, 1.0, n, self._is_initial)
+
+    def _get_closed_form_lr(self) -> list[float]:
+        n, f = self.warmup_steps, self.start_factor
+        k = f + (1.0 - f) * min(n, self.last_epoch) / n if n else 1.0
         return [base * k for base in self.base_lrs]
 
 
@@ -2181,16 +2361,28 @@ class _Composite(LRScheduler):
     def _apply_state(self, state_dict: Mapping[str, Any]) -> None:
         for s, d in zip(self._schedulers, state_dict["_schedulers"]):
             s._apply_state(d)
-        for k in self.state_dict():
-            if k != "_schedulers" and k not in _TORCH_ONLY:
-                setattr(self, k, _plain(state_dict[k], k))
+        super()._apply_state({k: v for k, v in state_dict.items() if k != "_schedulers"})
+
+
+def _undo_a_step(sched: Any) -> None:
+    """Take back the step a schedule's constructor took (of each part of a composite)."""
+    if hasattr(sched, "_schedulers"):
+        for s in sched._schedulers:
+            _undo_a_step(s)
+    elif hasattr(sched, "last_epoch"):
+        sched.last_epoch -= 1
 
 
 class SequentialLR(_Composite):
     """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` from its own step 0,
-    and so on (PyTorch's ``SequentialLR``), e.g. a warmup followed by cosine annealing::
+    and so on, as PyTorch's ``SequentialLR``; e.g. a warmup followed by cosine annealing::
 
         SequentialLR(opt, [LinearWarmup(opt, 100), CosineAnnealingLR(opt, 900)], [100])
+
+    As PyTorch's: making it resets the lrs to ``initial_lr``, takes back the step each part's
+    constructor took and retakes the first part's; at a milestone the next part restarts at
+    its step 0 (through its closed form where it has one, so from ``base_lrs``), and between
+    milestones the current part takes its ordinary (chainable) steps.
     """
 
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
@@ -2211,7 +2403,14 @@ class SequentialLR(_Composite):
                              f"{len(schedulers) - 1} milestones, got {len(milestones)}")
         self._schedulers = schedulers
         self._milestones = _milestones(milestones)
-        super().__init__(optimizer, last_epoch)
+        self.last_epoch = _count("last_epoch", last_epoch, -1) + 1
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        _undo_a_step(self)
+        first = schedulers[bisect_right(self._milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         n = len(self._schedulers) - 1
@@ -2223,34 +2422,28 @@ class SequentialLR(_Composite):
 
         return {"_milestones": check}
 
-    def lr_at(self, t: int) -> list[float]:
-        i = bisect_right(self._milestones, t)
-        return self._schedulers[i].lr_at(t - (self._milestones[i - 1] if i else 0))
-
-    def step(self) -> None:
+    def step(self) -> None:  # type: ignore[override]
+        """Step the part that runs at the next step (restarting it at a milestone)."""
         self.last_epoch += 1
-        t = self.last_epoch
-        i = bisect_right(self._milestones, t)
-        child = self._schedulers[i]
-        child.last_epoch = t - (self._milestones[i - 1] if i else 0) - 1
-        child.step()
-        self._last_lr = child.get_last_lr()
+        i = bisect_right(self._milestones, self.last_epoch)
+        part = self._schedulers[i]
+        if i > 0 and self._milestones[i - 1] == self.last_epoch:
+            part._update_lr(0)
+        else:
+            part.step()
+        self._last_lr = part.get_last_lr()
 
 
 class ChainedScheduler(_Composite):
-    """Step several schedules at once, each on top of the lrs the ones before it set, as
-    PyTorch's ``ChainedScheduler``; e.g. a factor of 0.1 for 20 steps on an exponential decay::
+    """Step several schedules at once, in order, as PyTorch's ``ChainedScheduler``: each
+    step of each from the lrs the ones before it set (so chainable schedules compound, and one
+    that sets its own lrs, as ``LambdaLR`` or ``CyclicLR``, overrides those before it); e.g.
+    a factor of 0.1 for 20 steps on an exponential decay::
 
         ChainedScheduler([ConstantLR(opt, 0.1, total_iters=20), ExponentialLR(opt, 0.9)])
 
-    The schedules are stepped through PyTorch's recursive forms (``_chained``): StepLR,
-    MultiStepLR, ExponentialLR, ConstantLR, LinearLR, PolynomialLR and MultiplicativeLR scale
-    the current lrs, CosineAnnealingLR moves them along its cosine; the others (LambdaLR,
-    CyclicLR, OneCycleLR, CosineAnnealingWarmRestarts, LinearWarmup, SequentialLR) set their own
-    lrs, replacing those of the schedules before them, as in PyTorch. Make the chain right
-    after its schedules: it retakes their step 0 as PyTorch's constructors took it, one on top
-    of the other, from the groups' ``initial_lr``.
-    """
+    Making it steps nothing: the schedules have taken their first steps, one on top of the
+    other, when they were made."""
 
     def __init__(self, schedulers: Sequence[LRScheduler],
                  optimizer: Optimizer | None = None) -> None:
@@ -2267,19 +2460,15 @@ class ChainedScheduler(_Composite):
         optimizer = schedulers[0].optimizer if optimizer is None else optimizer
         if any(s.optimizer is not optimizer for s in schedulers):
             raise ValueError("ChainedScheduler: every scheduler must drive the same optimizer")
-        self.optimizer = optimizer
         self._schedulers = schedulers
-        for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
-        for s in schedulers:  # each made on top of the ones before it, as in PyTorch
-            lrs = s._chained([g["lr"] for g in optimizer.param_groups], s.last_epoch, True)
-            s._set(s.get_last_lr() if lrs is None else lrs)
-        self._last_lr = [g["lr"] for g in optimizer.param_groups]
+        self.optimizer = optimizer
+        self._last_lr = self._current_lrs()
 
-    def step(self) -> None:
+    def step(self) -> None:  # type: ignore[override]
+        """Step every schedule, in order."""
         for s in self._schedulers:
-            s._recursive_step()
-        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+            s.step()
+        self._last_lr = self._current_lrs()
 
 
 # ---- cyclical schedules -------------------------------------------------------------------------
@@ -2301,12 +2490,19 @@ def _uses_beta1(optimizer: Optimizer) -> bool:
     return "betas" in optimizer.defaults
 
 
-def _set_momenta(optimizer: Optimizer, use_beta1: bool, momenta: list[float]) -> None:
-    for group, m in zip(optimizer.param_groups, momenta):
-        if use_beta1:
-            group["betas"] = (m, *group["betas"][1:])
-        else:
-            group["momentum"] = m
+def _set_momentum(group: dict[str, Any], use_beta1: bool, m: float) -> None:
+    if use_beta1:
+        group["betas"] = (m, *group["betas"][1:])
+    else:
+        group["momentum"] = m
+
+
+def _start_momenta(optimizer: Optimizer, use_beta1: bool, base_ms: list[float],
+                   max_ms: list[float]) -> None:
+    """The groups' momenta at the start of a cycle, and the ends they move between."""
+    for group, b, m in zip(optimizer.param_groups, base_ms, max_ms):
+        _set_momentum(group, use_beta1, m)
+        group["max_momentum"], group["base_momentum"] = m, b
 
 
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
@@ -2324,10 +2520,11 @@ class CyclicLR(LRScheduler):
         lr = base_lr + (max_lr - base_lr) * h * scale
         momentum = max_momentum - (max_momentum - base_momentum) * h * scale
 
-    With ``cycle_momentum`` (the default), the optimizer's ``momentum`` (Adam's beta1) moves
-    against the lr, so the optimizer must have one. ``base_lr``, ``max_lr`` and the momenta
-    are one value or one per group. ``scale_fn`` is not part of ``state_dict`` (as in PyTorch,
-    a plain function is not saved).
+    A closed form of the step, as PyTorch's (the step making the schedule starts from the
+    groups' ``initial_lr``, every later one from ``base_lr``). With ``cycle_momentum`` (the
+    default), the optimizer's ``momentum`` (Adam's beta1) moves against the lr, so the
+    optimizer must have one. ``base_lr``, ``max_lr`` and the momenta are one value or one per
+    group. ``scale_fn`` is saved as PyTorch saves it (None for a plain function).
     """
 
     def __init__(self, optimizer: Optimizer, base_lr: float | Sequence[float],
@@ -2358,8 +2555,7 @@ class CyclicLR(LRScheduler):
         self.gamma = _at_least("gamma", gamma)
         self._scale_fn_custom = scale_fn
         self.scale_mode = scale_mode
-        if scale_fn is None:  # the built-in modes fix their own
-            self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
+        self._fix_scale_mode()
         self.cycle_momentum = bool(cycle_momentum)
         if self.cycle_momentum:
             self.use_beta1 = _uses_beta1(optimizer)
@@ -2369,56 +2565,69 @@ class CyclicLR(LRScheduler):
             for group, lr in zip(optimizer.param_groups, base_lrs):
                 group["lr"] = lr
             if self.cycle_momentum:
-                _set_momenta(optimizer, self.use_beta1, self.max_momentums)
-                for group, b, m in zip(optimizer.param_groups, self.base_momentums,
-                                       self.max_momentums):
-                    group["base_momentum"], group["max_momentum"] = b, m
+                _start_momenta(optimizer, self.use_beta1, self.base_momentums,
+                               self.max_momentums)
         super().__init__(optimizer, last_epoch)
-        # as PyTorch: the first step used the groups' initial_lr (base_lr, unless an earlier
-        # schedule recorded another), every later one uses base_lr
         self.base_lrs = base_lrs
+
+    def _fix_scale_mode(self) -> None:
+        if self._scale_fn_custom is None:  # the built-in modes fix their own
+            self.scale_mode = "iterations" if self.mode == "exp_range" else "cycle"
 
     def scale_fn(self, x: float) -> float:
         """The height's scale at cycle (or step) ``x``."""
         if self._scale_fn_custom is not None:
-            return float(self._scale_fn_custom(x))
+            return self._scale_fn_custom(x)
         if self.mode == "triangular":
             return 1.0
         if self.mode == "triangular2":
             return 1 / (2.0 ** (x - 1))
         return self.gamma**x
 
-    def _height(self, t: int) -> tuple[float, float]:
-        """``h`` (the place in the cycle: 0 at the bottom, 1 at the top) and ``scale`` at t."""
+    def get_lr(self) -> list[float]:
+        """The lrs of step ``last_epoch``; sets the momenta too (as PyTorch's)."""
+        _warn_outside_step(self)
+        t = self.last_epoch
         cycle = math.floor(1 + t / self.total_size)
         x = 1.0 + t / self.total_size - cycle
-        h = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
-        return h, self.scale_fn(cycle if self.scale_mode == "cycle" else t)
-
-    def lr_at(self, t: int) -> list[float]:
-        h, scale = self._height(t)
-        return [base + (top - base) * h * scale for base, top in zip(self.base_lrs, self.max_lrs)]
-
-    def step(self) -> None:
-        super().step()
+        if x <= self.step_ratio:
+            h = x / self.step_ratio
+        else:
+            h = (x - 1) / (self.step_ratio - 1)
+        at = cycle if self.scale_mode == "cycle" else t
+        lrs = [base + (top - base) * h * self.scale_fn(at)
+               for base, top in zip(self.base_lrs, self.max_lrs)]
         if self.cycle_momentum:
-            h, scale = self._height(self.last_epoch)
-            _set_momenta(self.optimizer, self.use_beta1,
-                         [top - (top - low) * h * scale
-                          for low, top in zip(self.base_momentums, self.max_momentums)])
+            for group, low, top in zip(self.optimizer.param_groups, self.base_momentums,
+                                       self.max_momentums):
+                _set_momentum(group, self.use_beta1, top - (top - low) * h * self.scale_fn(at))
+        return lrs
 
     def state_dict(self) -> dict[str, Any]:
-        return {**{k: _plain(v, k) for k, v in vars(self).items()
-                   if k not in ("optimizer", "_scale_fn_custom")},
-                "_scale_fn_custom": None}  # a function is not saved, as in PyTorch
+        own = {k: _plain(v, k) for k, v in vars(self).items()
+               if k not in ("optimizer", "_scale_fn_custom")}
+        fn = self._scale_fn_custom
+        return {**own, "_scale_fn_custom": None if fn is None else _functions_state([fn])[0]}
+
+    def _apply_state(self, state_dict: Mapping[str, Any]) -> None:
+        saved = state_dict.get("_scale_fn_custom")
+        super()._apply_state({k: v for k, v in state_dict.items() if k != "_scale_fn_custom"})
+        if self._scale_fn_custom is not None:
+            _load_functions_state([self._scale_fn_custom], [saved])
+        self._fix_scale_mode()
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         def values(name: str) -> Callable[[Any], Any]:
             return lambda v: [_at_least(name, x) for x in v]
 
+        def mode(v: Any) -> str:
+            if self._scale_fn_custom is None and v not in _CYCLIC_MODES:
+                raise ValueError(f"mode must be one of {_CYCLIC_MODES}, got {v!r}")
+            return v
+
         return {"max_lrs": values("max_lr"), "total_size": lambda v: _positive("total_size", v),
                 "step_ratio": lambda v: _fraction("step_ratio", v),
-                "gamma": lambda v: _at_least("gamma", v),
+                "gamma": lambda v: _at_least("gamma", v), "mode": mode,
                 "base_momentums": values("base_momentum"),
                 "max_momentums": values("max_momentum")}
 
@@ -2430,8 +2639,13 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
         lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2
 
-    with ``T_cur`` the steps since the last restart. ``step(epoch)`` jumps to any epoch,
-    fractional ones too (call ``step(epoch + i / iters)`` after batch ``i`` of an epoch).
+    with ``T_cur`` the steps since the last restart (a closed form of ``T_cur``, from
+    ``base_lrs``, as PyTorch's). ``step(epoch)`` jumps to any epoch, fractional ones too (call
+    ``step(epoch + i / iters)`` after batch ``i`` of an epoch), finding the cycle by PyTorch's
+    logarithm (so, as there, an epoch where rounding puts it one cycle early lands at the end
+    of that cycle: ``T_0=1, T_mult=3``, epoch 121 gives ``eta_min``). As PyTorch's, its
+    ``step`` neither warns (stepped before the optimizer, or given an epoch) nor counts
+    ``_step_count``.
     """
 
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
@@ -2443,44 +2657,51 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_cur: float = _count("last_epoch", last_epoch, -1)
         super().__init__(optimizer, last_epoch)
 
-    def _cycle(self, epoch: float) -> tuple[float, int]:
-        """``(T_cur, T_i)`` at ``epoch``: the time since the last restart and its cycle's length."""
-        if self.T_mult == 1:
-            return epoch % self.T_0, self.T_0
-        start, length = 0, self.T_0  # cycles start at T_0 * (T_mult**n - 1) / (T_mult - 1)
-        while epoch >= start + length:
-            start, length = start + length, length * self.T_mult
-        return epoch - start, length
-
-    def _cosine(self, T_cur: float, T_i: int) -> list[float]:
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         eta = self.eta_min
-        return [eta + (base - eta) * (1 + math.cos(math.pi * T_cur / T_i)) / 2
+        return [eta + (base - eta) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
                 for base in self.base_lrs]
-
-    def lr_at(self, t: int) -> list[float]:
-        return self._cosine(*self._cycle(t))
 
     def step(self, epoch: float | None = None) -> None:
         """Take the next step, or jump to ``epoch`` (a number >= 0, fractional or not)."""
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:  # one more step since the restart, restarting when the cycle is done
+            epoch = self.last_epoch + 1
             self.T_cur += 1
             if self.T_cur >= self.T_i:
                 self.T_cur %= self.T_i
                 self.T_i *= self.T_mult
-            self.last_epoch += 1
         else:
-            e = _at_least("epoch", epoch)
-            self.T_cur, self.T_i = self._cycle(e)
-            self.last_epoch = math.floor(e)
-        self._set(self._cosine(self.T_cur, self.T_i))
+            if not epoch >= 0:
+                raise ValueError(f"Invalid epoch: {epoch!r} (must be >= 0)")
+            if epoch < self.T_0:
+                self.T_i, self.T_cur = self.T_0, epoch
+            elif self.T_mult == 1:
+                self.T_cur = epoch % self.T_0
+            else:  # cycles start at T_0 * (T_mult**n - 1) / (T_mult - 1)
+                n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+                self.T_i = self.T_0 * self.T_mult**n
+        self.last_epoch = math.floor(epoch)
+        self._get_lr_called_within_step = True
+        try:
+            lrs = self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        self._set_lrs(lrs)
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"T_0": lambda v: _count("T_0", v, 1), "T_i": lambda v: _count("T_i", v, 1),
                 "T_mult": lambda v: _count("T_mult", v, 1),
                 "eta_min": lambda v: _at_least("eta_min", v),
-                "T_cur": lambda v: _at_least("T_cur", v)}
+                "T_cur": _t_cur}
+
+
+def _t_cur(v: Any) -> float:
+    _real("T_cur", v)
+    return v
 
 
 class OneCycleLR(LRScheduler):
@@ -2497,11 +2718,12 @@ class OneCycleLR(LRScheduler):
         "cos":    lr = end + (start - end) / 2 * (1 + cos(pi * p))
         "linear": lr = start + (end - start) * p
 
-    With ``cycle_momentum`` (the default), the optimizer's ``momentum`` (Adam's beta1) anneals
-    the other way, between ``max_momentum`` and ``base_momentum``, so the optimizer must have
-    one. The groups hold ``initial_lr``, ``max_lr``, ``min_lr`` (and ``max_momentum``,
-    ``base_momentum``), which the schedule reads each step, as PyTorch's does; stepping past
-    ``total_steps`` is an error.
+    A closed form of the step, as PyTorch's, from the ends the groups hold (``initial_lr``,
+    ``max_lr``, ``min_lr``, and ``max_momentum``, ``base_momentum``). With ``cycle_momentum``
+    (the default), the optimizer's ``momentum`` (Adam's beta1) anneals the other way, so the
+    optimizer must have one. Stepping past ``total_steps`` is an error, as in PyTorch; so are
+    settings that leave a phase empty (``pct_start=1.0``, or ``pct_start * total_steps = 1``),
+    where PyTorch divides by zero.
     """
 
     def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float],
@@ -2561,42 +2783,34 @@ class OneCycleLR(LRScheduler):
                 group["max_lr"] = top
                 group["min_lr"] = group["initial_lr"] / final_div
             if self.cycle_momentum:
-                _set_momenta(optimizer, self.use_beta1, max_ms)
-                for group, b, m in zip(optimizer.param_groups, base_ms, max_ms):
-                    group["base_momentum"], group["max_momentum"] = b, m
+                _start_momenta(optimizer, self.use_beta1, base_ms, max_ms)
         super().__init__(optimizer, last_epoch)
-
-    def _phase(self, t: int) -> tuple[dict[str, Any], float]:
-        """The phase step ``t`` is in, and how far into it (0 at its start, 1 at its end)."""
-        start = 0.0
-        for i, ph in enumerate(self._schedule_phases):
-            end = ph["end_step"]
-            if t <= end or i == len(self._schedule_phases) - 1:
-                return ph, (t - start) / (end - start)
-            start = end
-        raise AssertionError("unreachable: the last phase takes every later step")
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def lr_at(self, t: int) -> list[float]:
-        ph, pct = self._phase(t)
-        return [self._anneal(g[ph["start_lr"]], g[ph["end_lr"]], pct)
-                for g in self.optimizer.param_groups]
-
-    def step(self) -> None:
-        t = self.last_epoch + 1
+    def get_lr(self) -> list[float]:
+        """The lrs of step ``last_epoch``; sets the momenta too (as PyTorch's)."""
+        _warn_outside_step(self)
+        t = self.last_epoch
         if t > self.total_steps:
             raise ValueError(f"Tried to step {t} times. The specified number of total steps is "
                              f"{self.total_steps}")
-        super().step()
-        if self.cycle_momentum:
-            ph, pct = self._phase(t)
-            _set_momenta(self.optimizer, self.use_beta1,
-                         [self._anneal(g[ph["start_momentum"]], g[ph["end_momentum"]], pct)
-                          for g in self.optimizer.param_groups])
+        start, last = 0.0, len(self._schedule_phases) - 1
+        for i, ph in enumerate(self._schedule_phases):
+            if t <= ph["end_step"] or i == last:
+                pct = (t - start) / (ph["end_step"] - start)
+                break
+            start = ph["end_step"]
+        lrs = []
+        for group in self.optimizer.param_groups:
+            lrs.append(self._anneal(group[ph["start_lr"]], group[ph["end_lr"]], pct))
+            if self.cycle_momentum:
+                _set_momentum(group, self.use_beta1, self._anneal(
+                    group[ph["start_momentum"]], group[ph["end_momentum"]], pct))
+        return lrs
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         def strategy(v: Any) -> str:
@@ -2624,10 +2838,11 @@ class ReduceLROnPlateau(LRScheduler):
     ``best * (1 + threshold)`` in "max") or absolutely ("abs": ``best ∓ threshold``). After
     more than ``patience`` evaluations in a row without one, each lr becomes
     ``max(lr * factor, min_lr)`` (unless that changes it by ``eps`` or less), and the next
-    ``cooldown`` evaluations count no bad ones. A NaN metric never improves. The schedule reads
-    and writes the groups' current lrs, so it does not combine with the closed-form ones
-    (``SequentialLR`` refuses it; it is an ``LRScheduler``, as PyTorch's, but has no
-    ``lr_at``).
+    ``cooldown`` evaluations count no bad ones. A NaN metric never improves. It reads and
+    writes the groups' current lrs, so a change made to them by hand (or by another schedule)
+    carries on. ``SequentialLR`` and ``ChainedScheduler`` refuse it (it follows a metric);
+    it is an ``LRScheduler``, as PyTorch's, but takes no step of its own when made and never
+    warns that it was stepped before the optimizer.
     """
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
@@ -2693,8 +2908,9 @@ class ReduceLROnPlateau(LRScheduler):
             return current < (best * (1.0 - t) if self.threshold_mode == "rel" else best - t)
         return current > (best * (1.0 + t) if self.threshold_mode == "rel" else best + t)
 
-    def step(self, metrics: Any) -> None:
-        """Record one evaluation's metric (a number, or a one-element tensor or array)."""
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Record one evaluation's metric (a number, or a one-element tensor or array).
+        ``epoch`` (deprecated, as in PyTorch, which warns) sets ``last_epoch``."""
         if isinstance(metrics, numbers.Real):
             current = float(metrics)
         else:
@@ -2703,7 +2919,11 @@ class ReduceLROnPlateau(LRScheduler):
                 raise ValueError(f"ReduceLROnPlateau.step: the metric must be one number, got "
                                  f"shape {host.shape}")
             current = float(host.reshape(()))
-        self.last_epoch += 1
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self.last_epoch = epoch
         if self._improves(current):
             self.best, self.num_bad_epochs = current, 0
         else:
@@ -2954,8 +3174,8 @@ class SWALR(LRScheduler):
         lr_s = swa_lr * alpha(s) + lr_0 * (1 - alpha(s))
 
     computed, as PyTorch's, from the group's current lr (``lr_0`` recovered from it through
-    the previous step's alpha), so it takes over from whatever schedule ran before. The
-    groups hold ``swa_lr``.
+    the previous step's alpha), so it takes over from whatever schedule ran before. The step
+    ``s`` is the schedule's ``_step_count`` less one. The groups hold ``swa_lr``.
     """
 
     def __init__(self, optimizer: Optimizer, swa_lr: float | Sequence[float],
@@ -2968,46 +3188,30 @@ class SWALR(LRScheduler):
         self.anneal_epochs = _count("anneal_epochs", anneal_epochs, 0)
         for lr, group in zip(swa_lrs, optimizer.param_groups):
             group["swa_lr"] = lr
-        self._step_count = 0
         super().__init__(optimizer, last_epoch)
 
-    def _alpha(self, t: float) -> float:
+    def anneal_func(self, t: float) -> float:
+        """The anneal fraction ``alpha`` at ``t`` in [0, 1] (the share of the way done)."""
         return (1 - math.cos(math.pi * t)) / 2 if self._anneal_strategy == "cos" else t
 
-    def step(self) -> None:
-        self._recursive_step()
-
-    def _initial_step(self) -> None:
-        self._recursive_step(initial=True)
-
-    def _recursive_step(self, initial: bool = False) -> None:
-        self._step_count += 1
-        super()._recursive_step(initial)
-
-    def _chained(self, lrs: list[float], t: int, initial: bool) -> list[float]:
+    def get_lr(self) -> list[float]:
+        _warn_outside_step(self)
         step = self._step_count - 1
         if self.anneal_epochs == 0:
             step = max(1, step)
         n = max(1, self.anneal_epochs)
-        prev_alpha = self._alpha(max(0, min(1, (step - 1) / n)))
-        alpha = self._alpha(max(0, min(1, step / n)))
-        groups = self.optimizer.param_groups
+        prev_alpha = self.anneal_func(max(0, min(1, (step - 1) / n)))
+        alpha = self.anneal_func(max(0, min(1, step / n)))
         out = []
-        for lr, group in zip(lrs, groups):
-            swa = group["swa_lr"]
+        for group in self.optimizer.param_groups:
+            swa, lr = group["swa_lr"], group["lr"]
             lr0 = swa if prev_alpha == 1 else (lr - prev_alpha * swa) / (1 - prev_alpha)
             out.append(swa * alpha + lr0 * (1 - alpha))
         return out
 
     def _fields(self) -> dict[str, Callable[[Any], Any]]:
         return {"anneal_epochs": lambda v: _count("anneal_epochs", v, 0),
-                "_anneal_strategy": _anneal_strategy,
-                "_step_count": lambda v: _count("_step_count", v, 0)}
-
-    def _apply_state(self, state_dict: Mapping[str, Any]) -> None:
-        super()._apply_state(state_dict)
-        # the step count is SWALR's own clock (PyTorch's, which the base class leaves)
-        self._step_count = int(state_dict["_step_count"])
+                "_anneal_strategy": _anneal_strategy}
 
 
 def _anneal_strategy(v: Any) -> str:
@@ -3026,6 +3230,7 @@ for _cls in (LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR,
              ReduceLROnPlateau):
     setattr(lr_scheduler, _cls.__name__, _cls)
 lr_scheduler._LRScheduler = LRScheduler  # type: ignore[attr-defined]  # PyTorch's older name
+lr_scheduler.EPOCH_DEPRECATION_WARNING = EPOCH_DEPRECATION_WARNING  # type: ignore[attr-defined]
 sys.modules[lr_scheduler.__name__] = lr_scheduler
 
 

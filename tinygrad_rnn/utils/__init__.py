@@ -1,4 +1,5 @@
 """``data``: datasets and batches, as ``torch.utils.data``; ``checkpoint``: activation
-checkpointing, as ``torch.utils.checkpoint``."""
+checkpointing, as ``torch.utils.checkpoint``; ``tensorboard``: ``SummaryWriter``, as
+``torch.utils.tensorboard``, writing TensorBoard's event files without TensorBoard."""
 
-from . import checkpoint, data  # noqa: F401
+from . import checkpoint, data, tensorboard  # noqa: F401
