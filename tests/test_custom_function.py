@@ -160,10 +160,11 @@ def test_custom_function_gradcheck_and_refusals(device):
 
     Frozen = _frozen(tr)
     assert gradcheck(Frozen.apply, (x,))
-    (g,) = tr.grad(Frozen.apply(x).sum(), [x], create_graph=True)  # as torch: allowed, and
+    w = tr.tensor(2.0, dtype=x.dtype, device=device, requires_grad=True)
+    (g,) = tr.grad((Frozen.apply(x) * w).sum(), [x], create_graph=True)  # as torch: allowed,
     with pytest.raises(RuntimeError, match="Frozen: trying to differentiate twice a function "
                                            "that was marked with @once_differentiable"):
-        g.sum().backward()  # the second backward through it is refused
+        g.sum().backward()  # and the second backward through it is refused
     np.testing.assert_array_equal(ScaledExp.apply(x, scale=0.7).numpy(),  # by name, as torch
                                   ScaledExp.apply(x, 0.7).numpy())
     with pytest.raises(TypeError, match="ScaledExp.apply: missing a required argument"):
@@ -401,3 +402,18 @@ def test_set_materialize_grads_as_torch(materialize):
         Split.apply(x)[0].sum().backward()
         assert x.grad.tolist() == [2.0, 2.0]
     assert seen["tinygrad_rnn"] == seen["torch"] == ([0.0, 0.0] if materialize else None)
+
+
+@pytest.mark.torch
+def test_node_names_and_once_differentiable_gradients_as_torch():
+    """A custom Function's node is named ``<Name>Backward``; a once_differentiable gradient
+    reached by gradients that need none needs none itself (so nothing can go back through
+    it), as in PyTorch."""
+    torch = pytest.importorskip("torch")
+    for lib in (tr, torch):
+        x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        Frozen = _frozen(lib)
+        y = Frozen.apply(x)
+        assert y.grad_fn.name() == "FrozenBackward"
+        (g,) = lib.autograd.grad(y.sum(), [x], create_graph=True)
+        assert not g.requires_grad

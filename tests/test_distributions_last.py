@@ -284,3 +284,42 @@ def test_kl_continuous_bernoulli_is_nonnegative_and_zero_on_itself(a, b):
     q = ContinuousBernoulli(probs=tr.tensor([b], dtype="float64"))
     assert kl_divergence(p, q).item() >= -1e-12
     assert abs(kl_divergence(p, p).item()) < 1e-12
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("default", ["float32", "float64"])
+def test_parameters_given_as_numbers_take_the_default_dtype_as_torch(default):
+    """``Normal(0.2, 0.9)`` under ``set_default_dtype(float64)`` is float64, as PyTorch's:
+    its samples feed a float64 model and its log_prob keeps full precision."""
+    torch = pytest.importorskip("torch")
+    old, t_old = tr.get_default_dtype(), torch.get_default_dtype()
+    try:
+        tr.set_default_dtype(getattr(tr, default))
+        torch.set_default_dtype(getattr(torch, default))
+        D, TD = tr.distributions, torch.distributions
+        cases = [(D.Normal(0.2, 0.9), TD.Normal(0.2, 0.9), 0.7),
+                 (D.Binomial(10, probs=0.3), TD.Binomial(10, probs=0.3), 4.0),
+                 (D.Poisson(2.5), TD.Poisson(2.5), 3.0),
+                 (D.Gamma(2.0, 3.0), TD.Gamma(2.0, 3.0), 0.4),
+                 (D.Uniform(0.0, 2.0), TD.Uniform(0.0, 2.0), 0.5)]
+        for ours, theirs, v in cases:
+            lp = ours.log_prob(tr.tensor(v))
+            t_lp = theirs.log_prob(torch.tensor(v))
+            assert str(lp.dtype) == default == str(t_lp.dtype).replace("torch.", "")
+            np.testing.assert_allclose(lp.numpy(), t_lp.numpy(), rtol=1e-14 if
+                                       default == "float64" else 1e-6)
+        assert str(D.Normal(0.0, 1.0).sample((2,)).dtype) == default
+    finally:
+        tr.set_default_dtype(old)
+        torch.set_default_dtype(t_old)
+
+
+@pytest.mark.torch
+def test_a_nan_value_is_outside_a_real_support_as_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (tr, torch):
+        d = lib.distributions.Normal(0.0, 1.0, validate_args=True)
+        with pytest.raises(ValueError, match="support"):
+            d.log_prob(lib.tensor(float("nan")))
+        assert not lib.distributions.Normal(0.0, 1.0, validate_args=False).log_prob(
+            lib.tensor(float("nan"))).isfinite().item()

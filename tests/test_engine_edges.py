@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -303,3 +305,43 @@ def test_complex_results_are_refused_gradients_never_given_wrong_ones():
     np.testing.assert_array_equal(w.numpy(), np.array([1.0, 2.0]) * z)
     with tr.no_grad():
         assert x.to(np.complex128).dtype == np.complex128
+
+
+@pytest.mark.torch
+def test_differential_fuzzing_findings_behave_as_torch():
+    """Found by tests/test_differential.py: each now as PyTorch."""
+    torch = pytest.importorskip("torch")
+    F = tr.nn.functional
+    s = tr.tensor(np.float64(1.5))
+    assert s.movedim(0, 0).item() == s.transpose(0, 0).item() == s.permute(()).item() == 1.5
+    x = tr.ones(2, 3)
+    for bad, kind in [(lambda: x.permute(()), ValueError), (lambda: x.unbind(5), IndexError),
+                      (lambda: tr.stack([x[0], x[0]], -3), IndexError),
+                      (lambda: tr.bmm(tr.ones(1, 2, 1), tr.ones(2, 1, 1)), ValueError),
+                      (lambda: F.linear(tr.ones(1, 2), tr.ones(1, 2), tr.ones(2)), ValueError),
+                      (lambda: F.linear(tr.ones(1, 1, 1), tr.ones(1, 1, 1)), ValueError)]:
+        with pytest.raises(kind):
+            bad()
+    a = np.array([[1.0], [2.0]])
+    for lib in (tr, torch):  # an advanced index's result is contiguous: view and writes work
+        t = lib.tensor(a)
+        assert t[:, [0, 0]].is_contiguous() and t[:, [0, 0]].view(-1).tolist() == [1, 1, 2, 2]
+        c = t[:, [0, 0]].clone()
+        c.reshape(-1).add_(1)
+        assert c.tolist() == [[2, 2], [3, 3]]
+    grads = []
+    for lib in (tr, torch):
+        x = lib.tensor([0.1, float("nan")], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([0.3, 0.2], dtype=lib.float64, requires_grad=True)
+        z = lib.tensor([0.5, 0.5], dtype=lib.float64, requires_grad=True)
+        logits = lib.tensor([math.inf, 0.5], dtype=lib.float64, requires_grad=True)
+        target = lib.tensor([0.53, 0.2], dtype=lib.float64)
+        out = (lib.maximum(x, y) * lib.tensor([math.nan, 1.0], dtype=lib.float64)).sum() \
+            + x.clamp(max=z).sum()
+        out.backward()
+        bce = lib.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
+        bce.sum().backward()
+        grads.append([x.grad.numpy(), y.grad.numpy(), z.grad.numpy(), bce.detach().numpy(),
+                      logits.grad.numpy()])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-14)

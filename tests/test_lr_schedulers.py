@@ -555,3 +555,28 @@ def test_linear_warmup_from_zero_and_without_warmup():
     sched = optim.LinearWarmup(opt, 0)
     run(opt, sched, 3, manual=False)
     assert sched.get_last_lr() == [0.1, 0.02]
+
+
+@pytest.mark.torch
+def test_a_negative_lr_a_schedule_reached_loads_as_torch():
+    """OneCycleLR's third phase ends below 0 with a linear anneal: the optimizer's state dict
+    then holds a negative lr, which PyTorch's load_state_dict takes (it checks lr only when
+    the optimizer is made)."""
+    torch = pytest.importorskip("torch")
+    lrs = []
+    for lib in (tr, torch):
+        p = lib.nn.Parameter(lib.ones(2))
+        opt = lib.optim.Adadelta([p], lr=1.0)
+        sched = lib.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=2.0, total_steps=8, anneal_strategy="linear", three_phase=True,
+            cycle_momentum=False)
+        for _ in range(8):
+            p.grad = lib.ones(2)
+            opt.step()
+            sched.step()
+        other = lib.optim.Adadelta([lib.nn.Parameter(lib.ones(2))], lr=1.0)
+        other.load_state_dict(opt.state_dict())
+        lrs.append(other.param_groups[0]["lr"])
+    assert lrs[0] == lrs[1] < 0
+    with pytest.raises(ValueError, match="learning rate"):
+        tr.optim.Adadelta([tr.nn.Parameter(tr.ones(2))], lr=-1.0)

@@ -138,7 +138,11 @@ def test_nextafter_and_rsub_match_torch():
           torch.tensor(f).nextafter(torch.tensor(y.astype(np.float32))))
     _same(tr.nextafter(tr.tensor(f), tr.tensor(y)), torch.nextafter(torch.tensor(f),
                                                                     torch.tensor(y)))
-    assert not tr.nextafter(tr.tensor(x, requires_grad=True), tr.tensor(y)).requires_grad
+    for lib in (tr, torch):  # PyTorch's gradient: gy to the first input, 0 to the second
+        s = lib.tensor([1.0, 2.0], requires_grad=True)
+        o = lib.tensor([[5.0, 0.0]], requires_grad=True)
+        lib.nextafter(s, o).sum().backward()
+        assert s.grad.tolist() == [1.0, 1.0] and o.grad.tolist() == [[0.0, 0.0]]
     with pytest.raises(TypeError, match="floating-point"):
         tr.nextafter(tr.tensor([1]), tr.tensor([2]))
     a, b = _rng(4).standard_normal((2, 3)), _rng(5).standard_normal(3)

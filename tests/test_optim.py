@@ -529,7 +529,7 @@ def test_load_state_dict_refuses_and_changes_nothing():
         (bad(lambda sd: sd["state"][0].update(momentum_buffer=np.zeros(SHAPES[0]))),
          "unexpected"),
         (bad(lambda sd: sd["state"].update({7: sd["state"][0]})), "no parameter"),
-        (bad(lambda sd: sd["param_groups"][0].update(lr=-1.0)), "learning rate"),
+        (bad(lambda sd: sd["param_groups"][0].update(lr="fast")), "learning rate"),
         (bad(lambda sd: sd["param_groups"][0].update(betas=[0.9, 1.5])), "beta"),
         (bad(lambda sd: sd["param_groups"][0].pop("eps")), "lacks the options"),
         (bad(lambda sd: sd["state"][0].update(step=-2)), "non-negative integer"),

@@ -250,6 +250,11 @@ half, float, double, long, int, bool = float16, float32, float64, int64, int32, 
 
 __version__ = "0.1.0"
 
+# torch._foreach_add_ and the rest: one op over each tensor of a list (see foreach.py)
+from .foreach import FUNCTIONS as _FOREACH  # noqa: E402
+
+globals().update(_FOREACH)
+
 
 def is_tensor(obj: object) -> bool:
     """Whether ``obj`` is a tinygrad_rnn Tensor, as ``torch.is_tensor``."""

@@ -821,6 +821,10 @@ class _UserOp:
             self.inputs = arrays
         return arrays_out if len(arrays_out) > 1 else arrays_out[0]
 
+    def name(self) -> str:
+        """``"CubeBackward"`` for a Function ``Cube``, as PyTorch names a custom one's node."""
+        return f"{type(self).__name__}Backward"
+
     def _saved_tensors(self) -> tuple[Any, ...]:
         """``ctx.saved_tensors`` for a backward: the saved arrays as tensors, and the saved
         non-tensors (None) as they were."""
@@ -907,6 +911,10 @@ class _UserOp:
         gys = gy if self.n_out > 1 else [gy]
         grads = self.backward(*(None if g is None else g._data for g in gys))
         grads = grads if isinstance(grads, tuple) else (grads,)
+        if not any(g is not None and g.requires_grad for g in gys):  # nothing to reach it
+            return tuple(None if g is None else Tensor._wrap(g, self.dev) for g in grads) \
+                if len(grads) > 1 else (None if grads[0] is None else
+                                        Tensor._wrap(grads[0], self.dev))
         out = tuple(None if g is None else _delayed_error().apply(
             Tensor._wrap(g, self.dev, True), message=(
                 f"{self.user.__name__}: trying to differentiate twice a function that was "

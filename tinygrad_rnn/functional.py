@@ -68,8 +68,20 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None  # noqa: A0
             f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
             f"expects {weight.shape[-1]} (weight shape {weight.shape})"
         )
+    if weight.ndim > 2:
+        raise ValueError(f"linear: the weight must be 1-D or 2-D (out_features, in_features), "
+                         f"got shape {weight.shape}")
     y = x @ Transpose.apply(weight, axes=None)  # (not marked as a view: nobody writes it)
-    return y if bias is None else y + bias
+    if bias is None:
+        return y
+    try:
+        fits = np.broadcast_shapes(y.shape, bias.shape) == y.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"linear: a bias of shape {bias.shape} does not fit the output of "
+                         f"shape {y.shape}: it must broadcast to it (out_features,)")
+    return y + bias
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
@@ -609,10 +621,10 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     """-w [p y log σ(x) + (1 - y) log(1 - σ(x))], as PyTorch's: ``weight`` w and
     ``pos_weight`` p (the positives' weight, per class along the last axis) broadcast to x's
-    shape, 1 where not given. It is computed as (1 - y) x + (p y + 1 - y) log(1 + exp(-x)),
-    or log(1 + exp(x)) - x y without p, each log(1 + exp(·)) as logsumexp([0, ·]): that
-    neither overflows nor takes the log of zero, and the gradient, σ(x) - y without p, is
-    exact everywhere (x = 0 included)."""
+    shape, 1 where not given. It is computed as (1 - y) x + (p y + 1 - y) log(1 + exp(-x))
+    (p = 1 without it), the log(1 + exp(-x)) as logsumexp([0, -x]), as PyTorch's: that
+    neither overflows nor takes the log of zero, the gradient, σ(x) - y without p, is exact
+    everywhere (x = 0 included), and at x = +inf the loss is inf and the gradient 1 - y."""
     _check_tensors("binary_cross_entropy_with_logits", logits=logits, target=target)
     if logits.shape != target.shape:
         raise ValueError(
@@ -622,10 +634,10 @@ def binary_cross_entropy_with_logits(
     w = _bce_weight("binary_cross_entropy_with_logits", "weight", weight, logits)
     p = _bce_weight("binary_cross_entropy_with_logits", "pos_weight", pos_weight, logits)
     zero = Tensor._wrap(logits._dev.xp.zeros(logits.shape, dtype=logits.dtype), logits._dev)
-    if p is None:
-        loss = stack([zero, logits], -1).logsumexp(-1) - logits * target
+    softplus_neg = stack([zero, -logits], -1).logsumexp(-1)  # -log σ(x)
+    if p is None:  # (at x = +inf: the loss inf and the gradient 1 - y, as PyTorch's)
+        loss = (1 - target) * logits + softplus_neg
     else:
-        softplus_neg = stack([zero, -logits], -1).logsumexp(-1)  # -log σ(x)
         loss = (1 - target) * logits + (p * target + 1 - target) * softplus_neg
     return _reduce(loss if w is None else loss * w, reduction)
 

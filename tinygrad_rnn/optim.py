@@ -470,11 +470,18 @@ class Optimizer:
             new = {**{k: v for k, v in group.items() if k != "params" and k not in saved},
                    **{k: _like(v, group.get(k)) for k, v in saved.items() if k != "params"}}
             if not missing:
+                # a schedule may have driven the lr below 0 (OneCycleLR's third phase, a cosine
+                # run past T_max): PyTorch checks it only when the optimizer is made, so a
+                # saved negative lr loads
+                lr = new.get("lr")
+                below = isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr < 0
                 try:
                     self._check_options(new)
-                    new = self._check_group({**new})
+                    new = self._check_group({**new, **({"lr": -lr} if below else {})})
                 except (TypeError, ValueError) as e:
                     problems.append(f"{where}: {e}")
+                if below:
+                    new["lr"] = float(lr)
             new_groups.append(new)
             for k, p in zip(ids, group["params"]):
                 idx = _state_key(k)

@@ -1258,6 +1258,9 @@ class Tensor:
         if self.ndim != ndim or getattr(other, "ndim", None) != ndim:
             raise ValueError(f"{name} takes two {ndim}-D tensors, got shapes {self.shape} and "
                              f"{getattr(other, 'shape', type(other).__name__)}; @ takes any")
+        if ndim == 3 and self.shape[0] != other.shape[0]:  # (no broadcasting, as PyTorch's)
+            raise ValueError(f"{name}: the batches must have one size, got shapes {self.shape} "
+                             f"and {other.shape}; @ broadcasts them")
         return self @ other
 
     def __invert__(self) -> Tensor:
@@ -1478,6 +1481,8 @@ class Tensor:
             if b.dtype.kind in "fc":
                 past = past | b.isnan()
             out = where(past, b, out)
+        if self.dtype.kind == "f":  # a NaN in x stays NaN, and no gradient goes anywhere
+            out = where(self.isnan(), self.detach(), out)  # from it, as PyTorch's
         return out
 
     def maximum(self, other: Any) -> Tensor:
@@ -1733,6 +1738,8 @@ class Tensor:
             axes = (dim0, dim1)
         if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
             return self.swapaxes(*axes)
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)) and not axes[0]:
+            return self.T  # transpose(()): NumPy's "no axes given"
         return self.permute(*axes) if axes else self.T
 
     def permute(self, *axes: Any, dims: Sequence[int] | None = None) -> Tensor:
@@ -1742,11 +1749,16 @@ class Tensor:
             axes = (dims,) if not axes else _both("permute", "axes", "dims")
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        axes = tuple(axes) or None  # none given: reversed
+            if len(axes) != self.ndim:  # (an empty tuple is a 0-D tensor's permutation)
+                raise ValueError(f"permute: {len(axes)} axes given for a {self.ndim}-D tensor "
+                                 f"(shape {self.shape}): give each axis once")
+        axes = tuple(axes) if axes or self.ndim == 0 else None  # none given: reversed
         return _view(self, Transpose.apply(self, axes=axes), "transpose", axes)
 
     def swapaxes(self, a: int, b: int) -> Tensor:
         n = self.ndim
+        if n == 0 and a in (0, -1) and b in (0, -1):  # a 0-D tensor's one "axis", as PyTorch
+            return self.permute(())
         if not (-n <= a < n and -n <= b < n) or n == 0:
             raise ValueError(f"swapaxes: axes ({a}, {b}) out of range for a {n}-D tensor "
                              f"(shape {self.shape})")
@@ -2317,6 +2329,10 @@ class Tensor:
             return [normalize_axis(a, self.ndim)[0]
                     for a in ((axes,) if isinstance(axes, int) else axes)]
 
+        if self.ndim == 0 and all(a in (0, -1) for a in (
+                *((source,) if isinstance(source, int) else source),
+                *((destination,) if isinstance(destination, int) else destination))):
+            return self.permute(())  # a 0-D tensor's one "axis", as PyTorch
         src, dst = each(source), each(destination)
         if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
             raise ValueError(f"movedim: source {source} and destination {destination} must "

@@ -31,13 +31,13 @@ class Cauchy(_LocScale):
         return self.loc + self.scale * _drawn(eps, self.loc)
 
     def log_prob(self, value: Any) -> Tensor:
-        v = _as_tensor(value, self.loc)
+        v = self._value(value, self.loc)
         return -math.log(math.pi) - self.scale.log() - ((v - self.loc) / self.scale).square() \
             .log1p()
 
     def cdf(self, value: Any) -> Tensor:
         """atan((value - loc) / scale) / π + ½."""
-        v = _as_tensor(value, self.loc)
+        v = self._value(value, self.loc, "cdf")
         return ((v - self.loc) / self.scale).atan() / math.pi + 0.5
 
     def icdf(self, value: Any) -> Tensor:

@@ -66,7 +66,7 @@ class Dirichlet(Distribution):
     def log_prob(self, value: Any) -> Tensor:
         """Σ_k (a_k - 1) log x_k + log Γ(Σ_k a_k) - Σ_k log Γ(a_k)."""
         c = self.concentration
-        v = _as_tensor(value, c)
+        v = self._value(value, c)
         if v.ndim < 1 or v.shape[-1] != c.shape[-1]:
             raise ValueError(f"Dirichlet.log_prob: the value's last axis must be the event "
                              f"({c.shape[-1]}), got shape {v.shape}")

@@ -60,12 +60,9 @@ class Distribution:
                 _require(type(self).__name__, name, value, c.check(value), c.words)
 
     def _in_support(self, value: Tensor) -> Tensor | None:
-        """Where ``value`` lies in the support (reduced over its event axes); None for a real
-        support (every value is: PyTorch's NaN check is left out)."""
-        support = self.support
-        while isinstance(support, constraints._IndependentConstraint):
-            support = support.base_constraint
-        return None if isinstance(support, constraints._Real) else self.support.check(value)
+        """Where ``value`` lies in the support (reduced over its event axes): for a real
+        support, where it is not NaN, as PyTorch's."""
+        return self.support.check(value)
 
     def _value(self, value: Any, like: Tensor, method: str = "log_prob") -> Tensor:
         """``value`` as a tensor, checked against the support (when validating)."""

@@ -37,7 +37,7 @@ class Laplace(_LocScale):
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 
     def log_prob(self, value: Any) -> Tensor:
-        v = _as_tensor(value, self.loc)
+        v = self._value(value, self.loc)
         return -(2 * self.scale).log() - (v - self.loc).abs() / self.scale
 
     def entropy(self) -> Tensor:

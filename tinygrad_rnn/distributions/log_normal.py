@@ -9,7 +9,6 @@ from . import constraints
 from .distribution import Distribution
 from .normal import Normal
 from .utils import (
-    _as_tensor,
     _require,
 )
 
@@ -60,7 +59,7 @@ class LogNormal(Distribution):
         return self.base_dist.entropy() + self.loc
 
     def cdf(self, value: Any) -> Tensor:
-        v = _as_tensor(value, self.loc)
+        v = self._value(value, self.loc, "cdf")
         if self._validate_args:
             _require("LogNormal.cdf", "the value", v, v >= 0, "nonnegative")
         return self.base_dist.cdf(v.log())

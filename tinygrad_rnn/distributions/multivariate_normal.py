@@ -129,7 +129,7 @@ class MultivariateNormal(Distribution):
 
     def log_prob(self, value: Any) -> Tensor:
         """-½ (n log 2π + ‖L⁻¹ (x - loc)‖²) - Σ log diag L."""
-        v = _as_tensor(value, self.loc)
+        v = self._value(value, self.loc)
         if v.ndim < 1 or v.shape[-1] != self.event_shape[0]:
             raise ValueError(f"MultivariateNormal.log_prob: the value's last axis must be the "
                              f"event ({self.event_shape[0]}), got shape {v.shape}")

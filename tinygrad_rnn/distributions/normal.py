@@ -29,7 +29,7 @@ class Normal(_LocScale):
 
     def log_prob(self, value: Any) -> Tensor:
         """-(value - loc)² / (2 scale²) - log scale - log √(2π)."""
-        v = _as_tensor(value, self.loc)
+        v = self._value(value, self.loc)
         return -((v - self.loc) ** 2) / (2 * self.scale ** 2) - self.scale.log() \
             - 0.5 * math.log(2 * math.pi)
 
@@ -40,7 +40,7 @@ class Normal(_LocScale):
     def cdf(self, value: Any) -> Tensor:
         """P(X <= value) = ½ (1 + erf((value - loc) / (scale √2))), differentiable in loc,
         scale and value (a forecaster's predicted quantile coverage, say)."""
-        v = _as_tensor(value, self.loc)
+        v = self._value(value, self.loc, "cdf")
         return 0.5 * (1 + ((v - self.loc) / (self.scale * math.sqrt(2))).erf())
 
     def icdf(self, value: Any) -> Tensor:

@@ -12,7 +12,6 @@ from . import constraints
 from .chi2 import Chi2
 from .distribution import Distribution
 from .utils import (
-    _as_tensor,
     _drawn,
     _params,
 )
@@ -64,7 +63,7 @@ class StudentT(Distribution):
     def log_prob(self, value: Any) -> Tensor:
         """-(df + 1)/2 log(1 + y²/df) - log scale - ½ log(df π) - log Γ(df/2) + log Γ((df +
         1)/2), y = (value - loc) / scale."""
-        y = (_as_tensor(value, self.loc) - self.loc) / self.scale
+        y = (self._value(value, self.loc) - self.loc) / self.scale
         z = self.scale.log() + 0.5 * self.df.log() + 0.5 * math.log(math.pi) \
             + (0.5 * self.df).lgamma() - (0.5 * (self.df + 1.0)).lgamma()
         return -0.5 * (self.df + 1.0) * (y ** 2 / self.df).log1p() - z

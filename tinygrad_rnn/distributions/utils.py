@@ -10,20 +10,21 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor, default_dtype, tensor
 
 
 def _as_tensor(value: Any, like: Tensor | None = None, device: str | None = None) -> Tensor:
     """``value`` as a floating-point tensor (of ``like``'s dtype and device, for a number or an
-    integer tensor, or a narrower floating one; without ``like``, float32 on ``device``)."""
+    integer tensor, or a narrower floating one; without ``like``, the default dtype (float32
+    unless ``tr.set_default_dtype`` changed it, as PyTorch's) on ``device``)."""
     if isinstance(value, Tensor):
         if value.dtype.kind == "f":  # widened to like's, as PyTorch's promotion would first
             wider = like is not None and like.dtype.itemsize > value.dtype.itemsize
             return value.type_as(like) if wider else value
-        return value.type_as(like) if like is not None else value.float()
+        return value.type_as(like) if like is not None else value.to(dtype=default_dtype())
     if like is not None:
         return tensor(value, dtype=like.dtype, device=like.device)
-    return tensor(value, dtype="float32", device=device)
+    return tensor(value, dtype=default_dtype(), device=device)
 
 
 def _params(name: str, **values: Any) -> tuple[list[Tensor], tuple[int, ...]]:
@@ -105,7 +106,7 @@ euler_constant = 0.57721566490153286060  # Euler-Mascheroni: -ψ(1)
 
 def broadcast_all(*values: Any) -> tuple[Tensor, ...]:
     """``values`` (tensors and numbers) as tensors broadcast to one shape; numbers take the
-    dtype and device of the first floating tensor among them (float32 without one)."""
+    dtype and device of the first floating tensor among them (the default dtype without one)."""
     if not values:
         return ()
     ts, _ = _params("broadcast_all", **{f"value {i}": v for i, v in enumerate(values)})

@@ -894,7 +894,13 @@ class Maximum(Function):
         return y
 
     def backward(self, gy: Any) -> Any:
-        return gy * self.w[0], gy * self.w[1]
+        return _weighted(self.xp, gy, self.w)
+
+
+def _weighted(xp: Any, gy: Any, w: tuple[Any, Any]) -> tuple[Any, Any]:
+    """gy times each input's weight, 0 where the weight is 0 (even for a NaN gy, as
+    PyTorch's: the input that was not chosen gets nothing)."""
+    return tuple(xp.where(wk == 0, 0, gy * wk) for wk in w)
 
 
 class Minimum(Function):
@@ -907,7 +913,7 @@ class Minimum(Function):
         return y
 
     def backward(self, gy: Any) -> Any:
-        return gy * self.w[0], gy * self.w[1]
+        return _weighted(self.xp, gy, self.w)
 
 
 class Where(Function):

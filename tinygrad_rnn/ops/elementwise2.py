@@ -128,6 +128,21 @@ class Fmax(Function):
         return self.xp.where(first, gy, 0), self.xp.where(first, 0, gy)
 
 
+class NextAfter(Function):
+    """y = the next floating-point number after x0 towards x1 (NumPy's and PyTorch's
+    ``nextafter``).
+
+    VJP (PyTorch's): g0 = gy (y is x0 moved by one unit in the last place), g1 = 0.  Saves
+    the shapes only."""
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        self.like = x1.shape
+        return self.xp.nextafter(x0, x1)
+
+    def backward(self, gy: Any) -> Any:
+        return gy, self.xp.zeros(self.like, dtype=gy.dtype)
+
+
 class Fmin(Function):
     """y = min(x0, x1), the other one where one is NaN (``fmin``).
 
@@ -285,13 +300,13 @@ def fmin(x0: Any, x1: Any) -> Tensor:
 
 def nextafter(x0: Any, x1: Any) -> Tensor:
     """The next floating-point number after x0 towards x1, elementwise and broadcast, as
-    ``torch.nextafter`` (floating-point; promoted as arithmetic). A step function: the
-    result needs no gradient (PyTorch's backward raises instead)."""
+    ``torch.nextafter`` (floating-point; promoted as arithmetic). Its gradient is PyTorch's:
+    gy to x0, 0 to x1 (``NextAfter``)."""
     a, b = _operands("nextafter", x0, x1)
     if a.dtype.kind != "f":
         raise TypeError(f"nextafter: needs floating-point tensors, got {a.dtype} (as in "
                         "PyTorch)")
-    return Tensor._wrap(a._dev.xp.nextafter(a._data, b._data), a._dev)
+    return NextAfter.apply(a, b)
 
 
 def rsub(input: Any, other: Any, alpha: Any = 1) -> Tensor:  # noqa: A002

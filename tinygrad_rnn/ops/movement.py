@@ -156,6 +156,12 @@ def _pick(a: Any, index: Any) -> Any:
     return a[index.first][index.then] if isinstance(index, IntsFirst) else a[index]
 
 
+def _packed(xp: Any, a: Any) -> Any:
+    """An advanced index's result (a new array) in C order, as PyTorch lays it out: NumPy's
+    can come out in another order (x[:, [0, 1]]), which ``view`` would then refuse."""
+    return a if a.flags.c_contiguous else xp.ascontiguousarray(a)
+
+
 class GetItem(Function):
     """y = x[index]: basic slices and ints, integer arrays, boolean masks (NumPy's rules, but
     ints beside arrays first, as PyTorch: ``IntsFirst``).
@@ -172,11 +178,14 @@ class GetItem(Function):
                 part = x[index.first]
                 self.index = index._replace(
                     then=check_index(self.xp, index.then, part.shape, index.first))
-                return part[self.index.then]
-            self.index = index if _is_basic(index) else \
-                _expand_masks(index, self.xp, x.shape) if in_range else \
+                y = part[self.index.then]
+                return y if _is_basic(self.index.then) else _packed(self.xp, y)
+            if _is_basic(index):  # a view
+                self.index = index
+                return x[index]
+            self.index = _expand_masks(index, self.xp, x.shape) if in_range else \
                 check_index(self.xp, index, x.shape)
-            return x[self.index]
+            return _packed(self.xp, x[self.index])
         except IndexError as e:
             shown = index.shown if isinstance(index, IntsFirst) else repr(index)
             raise ValueError(f"index {shown} does not fit shape {x.shape}: {e}") from None
@@ -291,7 +300,11 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
         raise ValueError("stack: needs at least one tensor")
     if len({t.shape for t in ts}) != 1:
         raise ValueError(f"stack: all tensors need the same shape, got {[t.shape for t in ts]}")
-    ax = axis if axis >= 0 else axis + ts[0].ndim + 1
+    n = ts[0].ndim + 1  # the result's axes
+    if not -n <= axis < n:
+        raise IndexError(f"stack: axis {axis} out of range for {ts[0].ndim}-D tensors (the "
+                         f"result has {n} axes)")
+    ax = axis if axis >= 0 else axis + n
     return cat([t.unsqueeze(ax) for t in ts], axis=ax)
 
 
@@ -336,6 +349,9 @@ def unbind(x: Tensor, axis: int = 0) -> list[Tensor]:
     so a loop over time steps costs one gradient array, not one per step."""
     if x.ndim == 0:
         raise ValueError("unbind of a 0-d tensor")
+    if not -x.ndim <= axis < x.ndim:
+        raise IndexError(f"unbind: axis {axis} out of range for a {x.ndim}-D tensor (shape "
+                         f"{x.shape})")
     ax = axis % x.ndim
     if x.shape[ax] == 0:
         return []
