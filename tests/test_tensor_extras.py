@@ -723,3 +723,17 @@ def test_repeat_interleave_of_counts_alone_as_torch(device):
         torch.repeat_interleave(torch.tensor(counts)).tolist()
     with pytest.raises(ValueError, match="the counts must be a 1-D integer tensor"):
         tr.repeat_interleave(tr.ones(3))
+
+
+@pytest.mark.torch
+def test_shape_is_a_size_as_torch():
+    torch = pytest.importorskip("torch")
+    x, t = tr.zeros(2, 3, 4), torch.zeros(2, 3, 4)
+    for ours, theirs in ((x.shape, t.shape), (x.size(), t.size()), (x.shape[1:], t.shape[1:]),
+                         (x.shape + (5,), t.shape + (5,))):
+        assert isinstance(ours, tr.Size) and isinstance(ours, tuple)
+        assert ours == tuple(theirs) and ours.numel() == theirs.numel()
+    assert x.shape[-1] == 4 and isinstance(x.shape[-1], int)
+    assert tr.Tensor(x.shape).shape == (2, 3, 4)  # sizes, as torch.Tensor(t.shape)
+    assert tr.tensor(x.shape).tolist() == torch.tensor(t.shape).tolist()  # data, as torch's
+    assert repr(x.shape) == "(2, 3, 4)" and tr.zeros(()).shape.numel() == 1

@@ -626,8 +626,9 @@ class Tensor:
         self._data = value
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self._data.shape)
+    def shape(self) -> Size:
+        """The sizes of the axes, as a ``Size`` (a tuple; ``x.shape.numel()`` as PyTorch's)."""
+        return Size(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
