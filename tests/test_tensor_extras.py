@@ -737,3 +737,26 @@ def test_shape_is_a_size_as_torch():
     assert tr.Tensor(x.shape).shape == (2, 3, 4)  # sizes, as torch.Tensor(t.shape)
     assert tr.tensor(x.shape).tolist() == torch.tensor(t.shape).tolist()  # data, as torch's
     assert repr(x.shape) == "(2, 3, 4)" and tr.zeros(()).shape.numel() == 1
+
+
+@pytest.mark.torch
+def test_shape_refusals_are_runtime_errors_as_torch():
+    torch = pytest.importorskip("torch")
+    cases = [
+        (lambda m: m.ones(2) + m.ones(3), RuntimeError),
+        (lambda m: m.ones(2, 3) @ m.ones(2, 3), RuntimeError),
+        (lambda m: m.ones(2, 3).view(4), RuntimeError),
+        (lambda m: m.cat([m.ones(2, 3), m.ones(2, 4)]), RuntimeError),
+        (lambda m: m.ones(2)[5], IndexError),
+        (lambda m: m.nn.LSTM(3, 4)(m.ones(5, 2, 2)), RuntimeError),
+        (lambda m: m.nn.GRU(2, 4)(m.ones(5, 2, 2), m.ones(1, 3, 4)), RuntimeError),
+        (lambda m: m.ones(2).__setitem__(5, 1.0), IndexError),
+        (lambda m: m.ones(2, 3).__setitem__(0, m.ones(4)), RuntimeError),
+        (lambda m: m.ones(3).index_put_((m.tensor([7]),), m.tensor(1.0)), IndexError),
+    ]
+    for f, kind in cases:
+        for module in (torch, tr):
+            with pytest.raises(kind):
+                f(module)
+        with pytest.raises(ValueError):  # ours stays a ValueError, as before
+            f(tr)

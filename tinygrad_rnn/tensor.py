@@ -363,7 +363,8 @@ class Function:
             y = fn.forward(*arrays, **kwargs)
         except ValueError as e:  # say which op, and on what (the cause keeps the line)
             shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
-            raise ValueError(f"{cls.__name__} on inputs of shapes {shapes}: {e}") from e
+            kind = OpIndexError if isinstance(e, IndexError) else OpError
+            raise kind(f"{cls.__name__} on inputs of shapes {shapes}: {e}") from e
         needs = needs and autograd._GradMode.enabled
         if needs:
             for a in y if type(y) is tuple else (y,):
@@ -491,6 +492,16 @@ class Size(tuple):
 
     def __add__(self, other: Any) -> Size:
         return Size(tuple(self) + tuple(other))
+
+
+class OpError(ValueError, RuntimeError):
+    """Inputs an op cannot take (shapes that do not fit, a size that differs from the layer's):
+    a ``ValueError``, and a ``RuntimeError`` too, which is what PyTorch raises there, so that
+    ported ``except RuntimeError`` code and tests still catch it."""
+
+
+class OpIndexError(OpError, IndexError):
+    """An index out of range: an ``OpError`` that is also an ``IndexError``, as PyTorch's."""
 
 
 class _Size(int):
@@ -1863,8 +1874,9 @@ class Tensor:
             if np.broadcast_shapes(v.shape, target) != target:
                 raise ValueError(f"a value of shape {v.shape} does not broadcast to {target}")
         except (IndexError, ValueError) as e:
-            raise ValueError(f"x[{index!r}] = value (shape {v.shape}) does not fit x of shape "
-                             f"{self.shape}: {e}") from None
+            kind = OpIndexError if isinstance(e, IndexError) else OpError
+            raise kind(f"x[{index!r}] = value (shape {v.shape}) does not fit x of shape "
+                       f"{self.shape}: {e}") from None
         self._overwrite("x[index] = value", lambda old: SetItem.apply(
             old, v if v.dtype == self.dtype else v.to(dtype=self.dtype), index=idx))
 

@@ -42,7 +42,7 @@ from ..backend import get_device
 from ..ops.elementwise import where
 from ..ops.fused import GRUPointwise, GRUSequence, LSTMPointwise, LSTMSequence, RNNSequence
 from ..ops.movement import cat, stack
-from ..tensor import DTypeLike, Tensor, describe_type
+from ..tensor import DTypeLike, OpError, Tensor, describe_type
 from ..viz import mark_step
 from .module import Module, param_dtype
 from .utils.rnn import PackedSequence, _packed_like, pad_packed_sequence
@@ -81,7 +81,7 @@ def _check_input(layer: Module, x: Tensor, ndim: tuple[int, int], size: int) -> 
             f"(unbatched) input, got shape {x.shape}"
         )
     if x.shape[-1] != size:
-        raise ValueError(
+        raise OpError(
             f"{type(layer).__name__}: input has {x.shape[-1]} features (shape {x.shape}) but "
             f"input_size is {size}"
         )
@@ -91,7 +91,7 @@ def _check_input(layer: Module, x: Tensor, ndim: tuple[int, int], size: int) -> 
             f"{w.dtype}; convert the input with x.to(dtype=...) or build the layer with dtype="
         )
     if x.device != w.device:
-        raise ValueError(
+        raise OpError(
             f"{type(layer).__name__}: input is on {x.device!r} but the weights are on "
             f"{w.device!r}; move one with .to(device)"
         )
@@ -101,9 +101,9 @@ def _check_state(layer: Module, h: Any, expected: tuple[int, ...], what: str, re
     if not isinstance(h, Tensor):
         raise TypeError(f"{type(layer).__name__}: {what} must be a Tensor, got {type(h).__name__}")
     if h.shape != expected:
-        raise ValueError(f"{type(layer).__name__}: Expected {what} size {expected}, got {h.shape}")
+        raise OpError(f"{type(layer).__name__}: Expected {what} size {expected}, got {h.shape}")
     if h.device != ref.device:
-        raise ValueError(f"{type(layer).__name__}: {what} is on {h.device!r} but the input is on "
+        raise OpError(f"{type(layer).__name__}: {what} is on {h.device!r} but the input is on "
                          f"{ref.device!r}; move one with .to(device)")
     if h.dtype != ref.dtype:
         raise TypeError(f"{type(layer).__name__}: {what} is {h.dtype} but the input is "

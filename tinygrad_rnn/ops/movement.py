@@ -10,7 +10,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..backend import scatter_add as _add_at  # (scatter_add below is the op)
-from ..tensor import Function, Tensor, torch_names
+from ..tensor import Function, OpError, OpIndexError, Tensor, torch_names
 
 
 class Reshape(Function):
@@ -188,7 +188,7 @@ class GetItem(Function):
             return _packed(self.xp, x[self.index])
         except IndexError as e:
             shown = index.shown if isinstance(index, IntsFirst) else repr(index)
-            raise ValueError(f"index {shown} does not fit shape {x.shape}: {e}") from None
+            raise OpIndexError(f"index {shown} does not fit shape {x.shape}: {e}") from None
 
     def backward(self, gy: Any) -> Any:
         return _index_scatter(gy, self.index, self.shape)
@@ -1238,8 +1238,9 @@ def index_put(x: Tensor, indices: Sequence[Any], values: Any, accumulate: bool =
         if np.broadcast_shapes(v.shape, target) != target:
             raise ValueError(f"values of shape {v.shape} do not broadcast to {target}")
     except (IndexError, ValueError) as e:
-        raise ValueError(f"index_put: the indices or values do not fit x of shape {x.shape}: "
-                         f"{e}") from None
+        kind = OpIndexError if isinstance(e, IndexError) else OpError
+        raise kind(f"index_put: the indices or values do not fit x of shape {x.shape}: "
+                   f"{e}") from None
     vb = v if v.shape == target else v.broadcast_to(target)
     return x + IndexScatter.apply(vb, index=idx, shape=x.shape)
 
