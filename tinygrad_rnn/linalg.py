@@ -550,9 +550,12 @@ def ormqr(A: Tensor, tau: Tensor, other: Tensor, left: bool = True,  # noqa: N80
     """Q C, Qᵀ C (``transpose``), C Q or C Qᵀ (``left=False``) for C = ``other`` (..., m, n)
     and Q = H_1 ... H_k (mn × mn, mn = m if ``left`` else n) given by ``geqrf``'s (A, tau), as
     ``torch.ormqr``, without forming Q: each reflector H_i = I - tau_i v_i v_iᵀ applied in
-    turn as a rank-1 update (C - tau_i v_i (v_iᵀ C) from the left), so differentiable in A,
-    tau and C. A is (..., mn, k'), tau (..., k) with k = min(mn, k'); the batch axes of the
-    three must match."""
+    turn as a rank-1 update, so differentiable in A, tau and C. A is (..., mn, k'), tau
+    (..., k) with k = min(mn, k'); the batch axes of the three must match.
+
+    One step from the left, C' = C - τ v (vᵀ C), has the VJP gC = gC' - τ v (vᵀ gC'),
+    gv = -τ (gC' Cᵀ v + C gC'ᵀ v), gτ = -vᵀ gC' Cᵀ v (the engine chains the steps; gv
+    reaches A below its diagonal only)."""
     A = _matrices("ormqr", A, square=False)
     if not isinstance(tau, Tensor) or not isinstance(other, Tensor):
         raise TypeError("ormqr: tau and other must be Tensors")
@@ -584,16 +587,15 @@ def ormqr(A: Tensor, tau: Tensor, other: Tensor, left: bool = True,  # noqa: N80
     return C
 
 
-def _eig_arrays(name: str, A: Any, vectors: bool) -> tuple[Tensor, Tensor | None]:
+def _eig(name: str, A: Any, vectors: bool) -> tuple[Tensor, Tensor | None]:
     """The eigenvalues (and unit eigenvectors) of a general square A, as complex tensors
     (complex64 for float32 and complex64, complex128 for float64 and complex128), from
     LAPACK's geev, as PyTorch's: each eigenvector of norm 1 with its largest entry real.
     The array module's ``linalg.eig`` where it has one; else (CuPy) NumPy's on the host."""
+    from . import autograd
     from .tensor import _NO_COMPLEX_GRAD, tensor
 
     A = _matrices(name, A, complex_ok=True)
-    from . import autograd
-
     if A.requires_grad and autograd._GradMode.enabled:
         raise TypeError(_NO_COMPLEX_GRAD.format(f"linalg.{name}'s complex result (A requires "
                                                 "grad)"))
@@ -622,14 +624,14 @@ def eig(A: Tensor) -> EigResult:
     convention; any unit multiple e^{iφ} v is an eigenvector too, so compare by A V = V
     diag(w)). In no particular order. Complex results carry no gradient here: an A that
     requires grad is refused (``eigh`` takes a symmetric A, differentiably)."""
-    w, v = _eig_arrays("eig", A, True)
+    w, v = _eig("eig", A, True)
     return EigResult(w, v)
 
 
 def eigvals(A: Tensor) -> Tensor:
     """The eigenvalues of a square A (or a batch), complex, as ``torch.linalg.eigvals``
     (``eig``'s first half, the same order)."""
-    return _eig_arrays("eigvals", A, False)[0]
+    return _eig("eigvals", A, False)[0]
 
 
 def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False
