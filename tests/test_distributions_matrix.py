@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.distributions import LKJCholesky, Wishart, constraints, kl_divergence
@@ -72,6 +74,28 @@ def test_wishart_broadcasts_expands_and_kl_match_torch():
 
     _same(lambda d, t: d.Wishart(t[0], covariance_matrix=t[1]), kl, np.array(4.0), COV[0],
           atol=1e-11)
+
+
+@pytest.mark.torch
+@given(kind=st.sampled_from(list(KINDS)), n=st.integers(1, 4),
+       batch=st.lists(st.integers(1, 3), max_size=2), data=st.data())
+def test_wishart_broadcasting_matches_torch(kind, n, batch, data):
+    """df and the matrix of mutually broadcastable batch shapes (df's a suffix of the
+    matrix's with axes of size 1, or the other way round), values of one more axis."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    short = [data.draw(st.sampled_from([1, b])) for b in batch[data.draw(
+        st.integers(0, len(batch))):]]
+    df_shape, m_shape = (short, batch) if data.draw(st.booleans()) else (batch, short)
+    df = n + rng.uniform(0, 4, df_shape)
+    a = rng.standard_normal((*m_shape, n, n))
+    cov = a @ np.swapaxes(a, -1, -2) + np.eye(n)
+    matrix = {"covariance_matrix": cov, "precision_matrix": np.linalg.inv(cov),
+              "scale_tril": np.linalg.cholesky(cov)}[kind]
+    z = rng.standard_normal((2, *np.broadcast_shapes(df.shape, cov.shape[:-2]), n, n + 2))
+    x = z @ np.swapaxes(z, -1, -2)
+    for what in (lambda d, m: d.log_prob(m.tensor(x)), lambda d, m: d.entropy(),
+                 lambda d, m: d.variance):
+        _same(_wishart(kind), what, df, matrix, atol=1e-10)
 
 
 def test_wishart_shapes_constraints_and_expand():

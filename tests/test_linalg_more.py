@@ -324,6 +324,18 @@ def test_ldl_singular_and_errors():
         LA.ldl_solve(LD, piv, b).sum().backward()
 
 
+def test_empty_inputs_as_torch():
+    assert LA.eig(tr.zeros(0, 0, dtype="float64")).eigenvectors.shape == (0, 0)
+    assert LA.eigvals(tr.zeros(0, 3, 3)).shape == (0, 3)
+    LD, piv, info = LA.ldl_factor_ex(tr.zeros(0, 0, dtype="float64"))
+    assert LD.shape == (0, 0) and piv.shape == (0,) and info.item() == 0
+    assert LA.ldl_factor_ex(tr.zeros(0, 3, 3)).pivots.shape == (0, 3)
+    assert LA.ldl_solve(*LA.ldl_factor(tr.eye(3)), tr.zeros(3, 0)).shape == (3, 0)
+    assert tr.geqrf(tr.zeros(0, 3, 2)).tau.shape == (0, 2)
+    c = tr.ones(3, 2)
+    np.testing.assert_array_equal(tr.ormqr(tr.zeros(3, 0), tr.zeros(0), c).numpy(), c.numpy())
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_ldl_on_device(device):
     s = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 3.0], [2.0, 3.0, 0.0]])

@@ -864,8 +864,8 @@ class LdlFactor(_NoDerivative):
 
     def forward(self, x: Any, box: dict[str, Any]) -> Any:
         xp = self.xp
-        n = x.shape[-1]
-        flat = x.reshape(-1, n, n)
+        n, count = x.shape[-1], math.prod(x.shape[:-2])
+        flat = x.reshape(count, n, n)
         parts = [ldl_arrays(xp, m) for m in flat]
         ld = xp.stack([p[0] for p in parts]) if parts else flat.copy()
         piv = xp.stack([p[1] for p in parts]) if parts else xp.zeros((0, n), dtype=np.int32)
@@ -884,8 +884,8 @@ class LdlSolve(_NoDerivative):
 
     def forward(self, ld: Any, b: Any, piv: Any = None) -> Any:
         xp = self.xp
-        n = ld.shape[-1]
-        host = np.asarray(piv.get() if hasattr(piv, "get") else piv).reshape(-1, n)
-        lds, bs = ld.reshape(-1, n, n), b.reshape(-1, *b.shape[-2:])
+        n, count = ld.shape[-1], math.prod(ld.shape[:-2])
+        host = np.asarray(piv.get() if hasattr(piv, "get") else piv).reshape(count, n)
+        lds, bs = ld.reshape(count, n, n), b.reshape(count, *b.shape[-2:])
         out = [ldl_solve_arrays(xp, m, p, r) for m, p, r in zip(lds, host, bs)]
         return xp.stack(out).reshape(b.shape) if out else b.copy()
