@@ -57,7 +57,7 @@ def test_wishart_matches_torch(kind, what):
 
 
 @pytest.mark.torch
-def test_wishart_broadcasts_expands_and_kl_match_torch():
+def test_wishart_broadcasts_and_expands_match_torch():
     # one df for a batch of scales, one scale for a batch of df
     _same(_wishart("scale_tril"), WISHART["log_prob"], np.array(5.0), KINDS["scale_tril"],
           atol=1e-11)
@@ -66,14 +66,6 @@ def test_wishart_broadcasts_expands_and_kl_match_torch():
           lambda d, m: d.log_prob(m.tensor(X[:3])), DF, COV, atol=1e-11)
     _same(lambda d, t: d.Wishart(t[0], scale_tril=t[1].tril()).expand((3, 2)),
           lambda d, m: d.precision_matrix, DF, KINDS["scale_tril"], atol=1e-11)
-
-    def kl(d, m):
-        other = m.distributions.Wishart(m.tensor(6.0, dtype=m.float64),
-                                        covariance_matrix=m.tensor(COV[1]))
-        return m.distributions.kl_divergence(d, other)
-
-    _same(lambda d, t: d.Wishart(t[0], covariance_matrix=t[1]), kl, np.array(4.0), COV[0],
-          atol=1e-11)
 
 
 @pytest.mark.torch
@@ -96,6 +88,29 @@ def test_wishart_broadcasting_matches_torch(kind, n, batch, data):
     for what in (lambda d, m: d.log_prob(m.tensor(x)), lambda d, m: d.entropy(),
                  lambda d, m: d.variance):
         _same(_wishart(kind), what, df, matrix, atol=1e-10)
+
+
+@pytest.mark.torch
+def test_wishart_kl_per_batch_element_and_gradcheck():
+    """torch reaches this pair through its exponential-family rule, which sums the df term
+    over the batch and gives p's parameters no gradient; here each batch element's KL equals
+    torch's of that element alone, and the gradients are central differences'."""
+    torch = pytest.importorskip("torch")
+    Lq = np.linalg.cholesky(COV[::-1].copy())
+    ours = kl_divergence(Wishart(tr.tensor(DF), covariance_matrix=tr.tensor(COV)),
+                         Wishart(tr.tensor(DF + 1), scale_tril=tr.tensor(Lq))).numpy()
+    for i in range(2):
+        theirs = torch.distributions.kl_divergence(
+            torch.distributions.Wishart(torch.tensor(DF[i]), torch.tensor(COV[i])),
+            torch.distributions.Wishart(torch.tensor(DF[i] + 1), scale_tril=torch.tensor(Lq[i])))
+        assert ours[i] == pytest.approx(theirs.item(), rel=1e-12)
+    leaves = [tr.tensor(a, requires_grad=True) for a in (DF, KINDS["scale_tril"], DF + 1, Lq)]
+    assert gradcheck(lambda a, b, c, d: kl_divergence(
+        Wishart(a, scale_tril=b.tril(), validate_args=False),
+        Wishart(c, scale_tril=d.tril(), validate_args=False)), leaves)
+    with pytest.raises(ValueError, match="different event shapes"):
+        kl_divergence(Wishart(3.0, covariance_matrix=tr.eye(2)),
+                      Wishart(3.0, covariance_matrix=tr.eye(3)))
 
 
 def test_wishart_shapes_constraints_and_expand():
