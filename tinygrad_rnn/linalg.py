@@ -11,10 +11,10 @@ twice (``create_graph=True``; ``det`` there for an invertible matrix).
     x = tr.linalg.solve_triangular(L, b, upper=False)  # L x = b
     logdet = 2 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
 
-The ``*_ex`` forms (``inv_ex``, ``solve_ex``, ``cholesky_ex``, ``lu_factor_ex``) report a
-failed matrix in ``info`` (NaN in its result) instead of raising ``LinAlgError``. Not here:
-``eig`` and ``eigvals`` (non-symmetric: complex results, which this framework has no dtype
-for) and ``ldl_factor``/``ldl_solve``.
+The ``*_ex`` forms (``inv_ex``, ``solve_ex``, ``cholesky_ex``, ``lu_factor_ex``,
+``ldl_factor_ex``) report a failed matrix in ``info`` instead of raising ``LinAlgError``.
+``eig`` and ``eigvals`` of a general matrix give complex tensors, which carry no gradient
+here; ``geqrf``, ``ldl_factor`` and ``ldl_solve`` have no derivative, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ from .ops.linalg import (
     Cholesky,
     Det,
     Eigh,
+    Geqrf,
     Inv,
+    LdlFactor,
+    LdlSolve,
     MatrixExp,
     Pinv,
     Slogdet,
@@ -45,7 +48,8 @@ from .ops.linalg import (
 from .tensor import Tensor
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal",
-           "eigh", "eigvalsh", "householder_product", "inv", "inv_ex", "logdet", "lstsq", "lu",
+           "eig", "eigh", "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex",
+           "ldl_factor", "ldl_factor_ex", "ldl_solve", "logdet", "lstsq", "lu",
            "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm",
            "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
            "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve",
@@ -126,14 +130,36 @@ class EighResult(NamedTuple):
     eigenvectors: Tensor
 
 
-def _matrices(name: str, A: Any, square: bool = True) -> Tensor:
-    """``A``, checked: a floating-point Tensor of at least two axes, square if asked."""
+class EigResult(NamedTuple):
+    eigenvalues: Tensor
+    eigenvectors: Tensor
+
+
+class GeqrfResult(NamedTuple):
+    a: Tensor
+    tau: Tensor
+
+
+class LDLFactorResult(NamedTuple):
+    LD: Tensor
+    pivots: Tensor
+
+
+class LDLFactorExResult(NamedTuple):
+    LD: Tensor
+    pivots: Tensor
+    info: Tensor
+
+
+def _matrices(name: str, A: Any, square: bool = True, complex_ok: bool = False) -> Tensor:
+    """``A``, checked: a floating-point (or, if ``complex_ok``, complex) Tensor of at least
+    two axes, square if asked."""
     if not isinstance(A, Tensor):
         raise TypeError(f"linalg.{name}: expected a Tensor, got {type(A).__name__}")
     if A.ndim < 2 or (square and A.shape[-1] != A.shape[-2]):
         raise ValueError(f"linalg.{name}: expected a {'square ' if square else ''}matrix or a "
                          f"batch of them, (..., n, n), got shape {A.shape}")
-    if A.dtype.kind != "f":
+    if A.dtype.kind != "f" and not (complex_ok and A.dtype.kind == "c"):
         raise TypeError(f"linalg.{name}: expected a floating-point tensor, got dtype {A.dtype}; "
                         "convert it first, e.g. A.double()")
     return A
@@ -501,6 +527,169 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
         v = V[..., :, i:i + 1]
         Q = Q - tau[..., i, None, None] * (v @ (v.mT @ Q))
     return Q
+
+
+def orgqr(A: Tensor, tau: Tensor) -> Tensor:
+    """``householder_product(A, tau)`` under LAPACK's name, as ``torch.orgqr``: Q from
+    ``geqrf``'s (a, tau)."""
+    return householder_product(A, tau)
+
+
+def geqrf(A: Tensor) -> GeqrfResult:
+    """(a, tau), LAPACK's compact QR of A (..., m, n), as ``torch.geqrf``: R on and above a's
+    diagonal, below it the Householder vectors v_i (column i, its 1 on the diagonal implied)
+    with A = H_1 ... H_k R, H_i = I - tau_i v_i v_iᵀ, k = min(m, n). ``householder_product``
+    (``orgqr``) forms Q from them, ``ormqr`` multiplies by Q without forming it. No derivative,
+    as in PyTorch (``linalg.qr`` has one)."""
+    A = _matrices("geqrf", A, square=False)
+    return GeqrfResult(*Geqrf.apply(A))
+
+
+def ormqr(A: Tensor, tau: Tensor, other: Tensor, left: bool = True,  # noqa: N803
+          transpose: bool = False) -> Tensor:
+    """Q C, Qᵀ C (``transpose``), C Q or C Qᵀ (``left=False``) for C = ``other`` (..., m, n)
+    and Q = H_1 ... H_k (mn × mn, mn = m if ``left`` else n) given by ``geqrf``'s (A, tau), as
+    ``torch.ormqr``, without forming Q: each reflector H_i = I - tau_i v_i v_iᵀ applied in
+    turn as a rank-1 update, so differentiable in A, tau and C. A is (..., mn, k'), tau
+    (..., k) with k = min(mn, k'); the batch axes of the three must match.
+
+    One step from the left, C' = C - τ v (vᵀ C), has the VJP gC = gC' - τ v (vᵀ gC'),
+    gv = -τ (gC' Cᵀ v + C gC'ᵀ v), gτ = -vᵀ gC' Cᵀ v (the engine chains the steps; gv
+    reaches A below its diagonal only)."""
+    A = _matrices("ormqr", A, square=False)
+    if not isinstance(tau, Tensor) or not isinstance(other, Tensor):
+        raise TypeError("ormqr: tau and other must be Tensors")
+    if other.ndim != A.ndim or tau.ndim != A.ndim - 1:
+        raise ValueError(f"ormqr: A (..., mn, k), tau (..., k) and other (..., m, n) need the "
+                         f"same batch axes, got shapes {A.shape}, {tau.shape}, {other.shape}")
+    if tau.dtype != A.dtype or other.dtype != A.dtype:
+        raise TypeError(f"ormqr: A, tau and other must have one dtype, got {A.dtype}, "
+                        f"{tau.dtype}, {other.dtype}")
+    if not A.shape[:-2] == tau.shape[:-1] == other.shape[:-2]:
+        raise ValueError(f"ormqr: the batch axes differ: A {A.shape}, tau {tau.shape}, other "
+                         f"{other.shape}")
+    mn = A.shape[-2]
+    side = -2 if left else -1
+    if other.shape[side] != mn:
+        raise ValueError(f"ormqr: other.shape[{side}] must equal A.shape[-2] = {mn} (left="
+                         f"{left}), got other of shape {other.shape}")
+    k = tau.shape[-1]
+    if k != min(mn, A.shape[-1]):
+        raise ValueError(f"ormqr: tau.shape[-1] must equal min(A.shape[-2], A.shape[-1]) = "
+                         f"{min(mn, A.shape[-1])}, got tau of shape {tau.shape}")
+    eye = Tensor._wrap(A._dev.xp.eye(mn, k, dtype=A.dtype), A._dev)
+    V = A[..., :, :k].tril(-1) + eye
+    C = other
+    # Q C = H_1 (H_2 (... H_k C)): the last reflector first; Qᵀ C and C Q the first first
+    for i in (range(k) if left == transpose else reversed(range(k))):
+        v, t = V[..., :, i:i + 1], tau[..., i, None, None]
+        C = C - t * (v @ (v.mT @ C)) if left else C - t * ((C @ v) @ v.mT)
+    return C
+
+
+def _eig(name: str, A: Any, vectors: bool) -> tuple[Tensor, Tensor | None]:
+    """The eigenvalues (and unit eigenvectors) of a general square A, as complex tensors
+    (complex64 for float32 and complex64, complex128 for float64 and complex128), from
+    LAPACK's geev, as PyTorch's: each eigenvector of norm 1 with its largest entry real.
+    The array module's ``linalg.eig`` where it has one; else (CuPy) NumPy's on the host."""
+    from . import autograd
+    from .tensor import _NO_COMPLEX_GRAD, tensor
+
+    A = _matrices(name, A, complex_ok=True)
+    if A.requires_grad and autograd._GradMode.enabled:
+        raise TypeError(_NO_COMPLEX_GRAD.format(f"linalg.{name}'s complex result (A requires "
+                                                "grad)"))
+    xp = A._dev.xp
+    if not bool(xp.isfinite(A._data).all()):
+        raise ValueError(f"linalg.{name}: A (shape {A.shape}) must not contain inf or NaN")
+    out = np.dtype(np.complex64 if A.dtype in (np.float32, np.complex64) else np.complex128)
+    host = not hasattr(xp.linalg, "eig")
+    data = A.numpy() if host else A._data
+    lib = np if host else xp
+    if vectors:
+        w, v = lib.linalg.eig(data)
+    else:
+        w, v = lib.linalg.eigvals(data), None
+    if host:
+        return (tensor(w.astype(out), device=A.device),
+                None if v is None else tensor(v.astype(out), device=A.device))
+    return (Tensor._wrap(w.astype(out), A._dev),
+            None if v is None else Tensor._wrap(v.astype(out), A._dev))
+
+
+def eig(A: Tensor) -> EigResult:
+    """(eigenvalues, eigenvectors as columns) of a square, not necessarily symmetric, A (or a
+    batch), as ``torch.linalg.eig``: A V = V diag(w), complex (complex64 for float32 A,
+    complex128 for float64), each eigenvector of norm 1 with its largest entry real (LAPACK's
+    convention; any unit multiple e^{iφ} v is an eigenvector too, so compare by A V = V
+    diag(w)). In no particular order. Complex results carry no gradient here: an A that
+    requires grad is refused (``eigh`` takes a symmetric A, differentiably)."""
+    w, v = _eig("eig", A, True)
+    return EigResult(w, v)
+
+
+def eigvals(A: Tensor) -> Tensor:
+    """The eigenvalues of a square A (or a batch), complex, as ``torch.linalg.eigvals``
+    (``eig``'s first half, the same order)."""
+    return _eig("eigvals", A, False)[0]
+
+
+def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False
+                  ) -> LDLFactorExResult:
+    """(LD, pivots, info) with A = L D Lᵀ for a symmetric A (its lower triangle read), as
+    ``torch.linalg.ldl_factor_ex``: LAPACK's sytrf, Bunch-Kaufman pivoting (``ldl_arrays``,
+    the same pivots and factors as PyTorch's). LD holds D's 1×1 and 2×2 blocks on the
+    diagonal (and first subdiagonal) and L's multipliers below it; pivots (int32, 1-based):
+    k' where rows k and k' were swapped for a 1×1 block, -k' at both rows of a 2×2 block.
+    info is the first zero 1×1 block (1-based; D singular), else 0. ``hermitian`` is
+    the same factorisation for a real A. No derivative, as in PyTorch."""
+    A = _matrices("ldl_factor_ex", A)
+    box: dict[str, Any] = {}
+    LD = LdlFactor.apply(A, box=box)
+    if check_errors and bool((box["info"] != 0).any()):
+        _raise_failed("ldl_factor_ex", box["info"], "D[{j},{j}] is zero: A is singular")
+    return LDLFactorExResult(LD, Tensor._wrap(box["pivots"], A._dev),
+                             Tensor._wrap(box["info"], A._dev))
+
+
+def ldl_factor(A: Tensor, *, hermitian: bool = False) -> LDLFactorResult:
+    """(LD, pivots), as ``torch.linalg.ldl_factor`` (``ldl_factor_ex``'s first two); a
+    singular A (a zero block of D, which ``ldl_solve`` would divide by) raises LinAlgError
+    (``ldl_factor_ex`` reports it in info instead)."""
+    LD, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
+    if bool((info._data != 0).any()):
+        _raise_failed("ldl_factor", info._data, "D[{j},{j}] is zero: A is singular "
+                      "(linalg.ldl_factor_ex reports it in info instead)")
+    return LDLFactorResult(LD, pivots)
+
+
+def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False  # noqa: N803
+              ) -> Tensor:
+    """X with A X = B from A's ``ldl_factor`` (LD, pivots), as ``torch.linalg.ldl_solve``:
+    LAPACK's sytrs, the swaps and block eliminations of L D, then Lᵀ in reverse. B is
+    (..., n, k); the batch axes of LD and B broadcast. No derivative, as in PyTorch."""
+    LD = _matrices("ldl_solve", LD)
+    n = LD.shape[-1]
+    if not isinstance(pivots, Tensor) or pivots.dtype.kind not in "iu" or \
+            pivots.shape != LD.shape[:-1]:
+        raise ValueError(f"linalg.ldl_solve: pivots must be an integer tensor of shape "
+                         f"{LD.shape[:-1]} for LD of shape {LD.shape}, got "
+                         f"{getattr(pivots, 'shape', type(pivots).__name__)}")
+    if not isinstance(B, Tensor) or B.ndim < 2 or B.shape[-2] != n:
+        raise ValueError(f"linalg.ldl_solve: LD of shape {LD.shape} needs B of shape (..., {n}, "
+                         f"k), got {getattr(B, 'shape', type(B).__name__)}")
+    if B.dtype != LD.dtype:
+        raise TypeError(f"linalg.ldl_solve: LD and B have different dtypes ({LD.dtype} and "
+                        f"{B.dtype})")
+    piv = pivots._data
+    if piv.size and (bool((piv == 0).any()) or bool((abs(piv) > n).any())):
+        raise ValueError(f"linalg.ldl_solve: the pivots must lie in [-{n}, -1] or [1, {n}]")
+    batch = _broadcast(LD.shape[:-2], B.shape[:-2], "ldl_solve")
+    xp = LD._dev.xp
+    LD = LD if LD.shape[:-2] == batch else LD.broadcast_to(batch + LD.shape[-2:])
+    B = B if B.shape[:-2] == batch else B.broadcast_to(batch + B.shape[-2:])
+    piv = xp.broadcast_to(piv, batch + (n,))
+    return LdlSolve.apply(LD, B, piv=piv)
 
 
 def matrix_exp(A: Tensor) -> Tensor:
@@ -955,7 +1144,8 @@ matrix_rank_removed = _removed("torch.matrix_rank", "tr.linalg.matrix_rank")
 solve_removed = _removed("torch.solve", "tr.linalg.solve")
 lstsq_removed = _removed("torch.lstsq", "tr.linalg.lstsq")
 symeig_removed = _removed("torch.symeig", "tr.linalg.eigh")
-eig_removed = _removed("torch.eig", "tr.linalg.eig (not here: it needs complex results)")
+eig_removed = _removed("torch.eig", "tr.linalg.eig (complex eigenvalues and eigenvectors) or "
+                       "tr.linalg.eigvals")
 
 
 def svd_lowrank(A: Tensor, q: int | None = 6, niter: int = 2, M: Tensor | None = None,  # noqa: N803

@@ -4183,6 +4183,27 @@ class Tensor:
 
         return linalg.qr(self, "reduced" if some else "complete")
 
+    def geqrf(self) -> Any:
+        """(a, tau), LAPACK's compact QR, as ``torch.geqrf`` (``tr.geqrf``)."""
+        from . import linalg
+
+        return linalg.geqrf(self)
+
+    def orgqr(self, input2: Tensor) -> Tensor:
+        """Q from ``geqrf``'s (self, tau = ``input2``), as ``torch.orgqr``
+        (``tr.linalg.householder_product``)."""
+        from . import linalg
+
+        return linalg.householder_product(self, input2)
+
+    def ormqr(self, input2: Tensor, input3: Tensor, left: bool = True,
+              transpose: bool = False) -> Tensor:
+        """Q ``input3`` (or Qᵀ, or on the right) for Q from ``geqrf``'s (self, tau =
+        ``input2``), as ``torch.ormqr`` (``tr.ormqr``)."""
+        from . import linalg
+
+        return linalg.ormqr(self, input2, input3, left, transpose)
+
     def triangular_solve(self, A: Tensor, upper: bool = True, transpose: bool = False,  # noqa: N803
                          unitriangular: bool = False) -> Any:
         """(solution, cloned_coefficient) of A X = self, as ``torch.triangular_solve``."""
@@ -4208,6 +4229,12 @@ class Tensor:
         from . import linalg
 
         return linalg.solve_removed(self, *args, **kwargs)
+
+    def eig(self, *args: Any, **kwargs: Any) -> Any:
+        """Removed from PyTorch: raises, pointing to ``tr.linalg.eig``."""
+        from . import linalg
+
+        return linalg.eig_removed(self, *args, **kwargs)
 
     def lstsq(self, *args: Any, **kwargs: Any) -> Any:
         """Removed from PyTorch: raises, pointing to ``tr.linalg.lstsq``."""

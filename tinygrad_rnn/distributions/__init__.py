@@ -28,6 +28,8 @@ The package is laid out as PyTorch's, one family per module (``normal.py`` holds
                  logit / log forms LogitRelaxedBernoulli, ExpRelaxedCategorical
     vectors      Dirichlet, LogisticNormal (probability vectors), MultivariateNormal,
                  LowRankMultivariateNormal (correlated vectors)
+    matrices     Wishart (covariance matrices), LKJCholesky (Cholesky factors of
+                 correlation matrices)
     composed     Independent (batch axes read as one event: a diagonal Gaussian),
                  MixtureSameFamily (a mixture density network's output, log_prob by logsumexp),
                  TransformedDistribution
@@ -76,6 +78,7 @@ from .inverse_gamma import InverseGamma
 from .kl import kl_divergence, register_kl
 from .kumaraswamy import Kumaraswamy
 from .laplace import Laplace
+from .lkj_cholesky import LKJCholesky
 from .log_normal import LogNormal
 from .logistic_normal import LogisticNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -117,6 +120,7 @@ from .uniform import Uniform
 from .utils import _below_one  # noqa: F401  (tests reach it here, as before the split)
 from .von_mises import VonMises
 from .weibull import Weibull
+from .wishart import Wishart
 
 __all__ = [
     "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform",
@@ -125,7 +129,7 @@ __all__ = [
     "CumulativeDistributionTransform", "Dirichlet", "Distribution", "ExpRelaxedCategorical",
     "ExpTransform", "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma",
     "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
-    "IndependentTransform", "InverseGamma", "Kumaraswamy", "Laplace",
+    "IndependentTransform", "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace",
     "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal",
     "LowerCholeskyTransform", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
     "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
@@ -133,7 +137,7 @@ __all__ = [
     "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
     "SoftplusTransform", "StackTransform", "StandardGamma", "StickBreakingTransform",
     "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "VonMises",
-    "Weibull",
+    "Weibull", "Wishart",
     "biject_to", "constraint_registry", "constraints", "identity_transform", "kl",
     "kl_divergence", "register_kl", "transform_to", "transforms", "utils",
 ]

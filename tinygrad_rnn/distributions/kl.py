@@ -42,6 +42,7 @@ from .uniform import Uniform
 from .utils import (
     _sum_rightmost,
 )
+from .wishart import Wishart, _mvdigamma
 
 _KL: dict[tuple[type, type], Callable[[Any, Any], Tensor]] = {}
 
@@ -102,6 +103,33 @@ def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
     n = p.event_shape[0]
     return 0.5 * ((m ** 2).sum((-2, -1)) + q._mahalanobis(p.loc - q.loc) - n) \
         + q._half_log_det() - p._half_log_det()
+
+
+@register_kl(Wishart, Wishart)
+def _kl_wishart_wishart(p: Wishart, q: Wishart) -> Tensor:
+    """νq/2 (log det Σq - log det Σp) + νp/2 (tr(Σq⁻¹ Σp) - n) + log Γ_n(νq/2)
+    - log Γ_n(νp/2) + (νp - νq)/2 ψ_n(νp/2), the trace as ‖Lq⁻¹ Lp‖²_F. (PyTorch reaches
+    this pair through its exponential-family rule, which sums the df term over the batch
+    axes; here each batch element gets its own.)"""
+    from .. import linalg
+
+    if p.event_shape != q.event_shape:
+        raise ValueError(f"kl_divergence: Wisharts of different event shapes "
+                         f"{p.event_shape} and {q.event_shape}")
+    Lp, Lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    batch = tuple(np.broadcast_shapes(Lp.shape[:-2], Lq.shape[:-2]))
+    sq = Lp.shape[-2:]
+    m = linalg.solve_triangular(Lq.broadcast_to(batch + sq), Lp.broadcast_to(batch + sq),
+                                upper=False)
+    n = p.event_shape[-1]
+
+    def log_det(L: Tensor) -> Tensor:
+        return 2 * L.diagonal(0, -2, -1).log().sum(-1)
+
+    nu_p, nu_q = p.df, q.df
+    return (nu_q / 2 * (log_det(Lq) - log_det(Lp)) + nu_p / 2 * ((m ** 2).sum((-2, -1)) - n)
+            + (nu_q / 2).mvlgamma(n) - (nu_p / 2).mvlgamma(n)
+            + (nu_p - nu_q) / 2 * _mvdigamma(nu_p / 2, n))
 
 
 def _infinite_like(t: Tensor) -> Tensor:

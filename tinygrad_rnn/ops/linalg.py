@@ -701,3 +701,191 @@ class QR(Function):
         copied = m * lower + _mT(m * strict)
         b = gq + q @ copied  # gx Rᵀ = b, so gx = solve(R, bᵀ)ᵀ
         return _mT(xp.linalg.solve(r, _mT(b)))
+
+
+# ---- factorisations PyTorch gives no derivative for: geqrf, ldl_factor, ldl_solve ----------
+
+
+class _NoDerivative(Function):
+    """An op whose backward PyTorch does not implement either: recorded as usual, and a
+    backward through it raises, naming it (``name``), as PyTorch's does."""
+
+    name = ""
+
+    def backward(self, *gys: Any) -> Any:
+        raise NotImplementedError(f"the derivative for '{self.name}' is not implemented (as in "
+                                  "PyTorch); detach() its inputs, or build what you need from "
+                                  "differentiable ops")
+
+
+class Geqrf(_NoDerivative):
+    """(a, tau): LAPACK's geqrf QR of x (..., m, n), Householder reflectors H_i = I - tau_i v_i
+    v_iᵀ with x = H_1 ... H_k R, k = min(m, n): R on and above a's diagonal, v_i below it in
+    column i (its 1 on the diagonal implied). ``xp.linalg.qr(mode="raw")`` (one matrix at a
+    time where the array module takes one), which stores a transposed."""
+
+    name = "geqrf"
+
+    def forward(self, x: Any) -> tuple[Any, Any]:
+        xp = self.xp
+        m, n = x.shape[-2:]
+        if x.size == 0:
+            return x.copy(), xp.zeros(x.shape[:-2] + (min(m, n),), dtype=x.dtype)
+        if x.ndim == 2 or xp is np:
+            h, tau = xp.linalg.qr(x, mode="raw")
+        else:
+            parts = [xp.linalg.qr(a, mode="raw") for a in x.reshape(-1, m, n)]
+            h = xp.stack([p[0] for p in parts]).reshape(*x.shape[:-2], n, m)
+            tau = xp.stack([p[1] for p in parts]).reshape(*x.shape[:-2], min(m, n))
+        return (xp.ascontiguousarray(_mT(h)).astype(x.dtype, copy=False),
+                tau.astype(x.dtype, copy=False))
+
+
+_BUNCH_KAUFMAN = (1 + math.sqrt(17)) / 8  # the pivot threshold that bounds the growth
+
+
+def ldl_arrays(xp: Any, a: Any) -> tuple[Any, Any, Any]:
+    """(LD, pivots, info) of one symmetric (n, n) array (its lower triangle read) by LAPACK's
+    sytf2 (Bunch-Kaufman diagonal pivoting), as PyTorch's ``ldl_factor_ex``: A = L D Lᵀ with
+    L = P_1 L_1 P_2 L_2 ..., D block-diagonal of 1×1 and symmetric 2×2 blocks. At step k a
+    1×1 pivot a_kk is kept where |a_kk| >= α max_i |a_ik| (α = (1 + √17) / 8); else row and
+    column k (or k + 1, for a 2×2 block of rows k, k + 1) are swapped with those of the
+    largest off-diagonal entry. pivots (1-based, int32): k' at k for a 1×1 step that swapped
+    k and k', -k' at k and k + 1 for a 2×2 step that swapped k + 1 and k'. LD holds D on its
+    diagonal (and first subdiagonal, for 2×2 blocks) and L's multipliers below, zeros above.
+    info is the first (1-based) zero 1×1 pivot, 0 if none (D singular, the rest factored).
+
+    The trailing matrix is kept whole and symmetric (each update mirrored from its lower
+    triangle), so a swap of rows and columns is one symmetric permutation."""
+    n = a.shape[-1]
+    w = xp.tril(a) + _mT(xp.tril(a, -1))
+    piv = xp.zeros(n, dtype=np.int32)
+    info = 0
+    k = 0
+    while k < n:
+        step, col = 1, xp.abs(w[k + 1:, k])
+        akk = abs(float(w[k, k]))
+        imax = k + 1 + int(col.argmax()) if k < n - 1 else k
+        colmax = float(col[imax - k - 1]) if k < n - 1 else 0.0
+        zero = max(akk, colmax) == 0 or math.isnan(akk)  # (a zero column: nothing to do)
+        if zero:
+            info = info or k + 1
+            kp = k
+        elif akk >= _BUNCH_KAUFMAN * colmax:
+            kp = k
+        else:  # the largest off-diagonal entry of row (and column) imax
+            row = xp.abs(w[imax, k:])
+            row[imax - k] = 0  # (the diagonal: w is symmetric, so this row is LAPACK's row
+            rowmax = float(row.max())  # and column of imax together)
+            if akk >= _BUNCH_KAUFMAN * colmax * (colmax / rowmax):
+                kp = k
+            elif abs(float(w[imax, imax])) >= _BUNCH_KAUFMAN * rowmax:
+                kp = imax
+            else:
+                kp, step = imax, 2
+        kk = k + step - 1
+        if kp != kk:  # swap rows and columns kk and kp of the trailing matrix
+            order = xp.arange(n - k)
+            i, j = kk - k, kp - k
+            order = xp.where(order == i, j, xp.where(order == j, i, order))
+            w[k:, k:] = w[k:, k:][order][:, order]
+        if step == 1 and k < n - 1 and not zero:
+            x, d11 = w[k + 1:, k], 1 / w[k, k]
+            upd = w[k + 1:, k + 1:] + x[:, None] * (-d11 * x)[None, :]
+            w[k + 1:, k + 1:] = xp.tril(upd) + _mT(xp.tril(upd, -1))
+            w[k + 1:, k] = x * d11
+        elif step == 2 and k < n - 2:
+            d21 = w[k + 1, k]
+            d11, d22 = w[k + 1, k + 1] / d21, w[k, k] / d21
+            t = 1 / (d11 * d22 - 1)
+            d21 = t / d21
+            c0, c1 = w[k + 2:, k], w[k + 2:, k + 1]
+            wk, wk1 = d21 * (d11 * c0 - c1), d21 * (d22 * c1 - c0)
+            upd = w[k + 2:, k + 2:] - c0[:, None] * wk[None, :] - c1[:, None] * wk1[None, :]
+            w[k + 2:, k + 2:] = xp.tril(upd) + _mT(xp.tril(upd, -1))
+            w[k + 2:, k], w[k + 2:, k + 1] = wk, wk1
+        if step == 1:
+            piv[k] = kp + 1
+        else:
+            piv[k] = piv[k + 1] = -(kp + 1)
+        k += step
+    return xp.tril(w), piv, info
+
+
+def ldl_solve_arrays(xp: Any, ld: Any, piv: Any, b: Any) -> Any:
+    """X with A X = B from one ``ldl_arrays`` factorisation (ld (n, n), piv (n,) on the host)
+    and B (n, r), by LAPACK's sytrs: first L D Y = B, the swaps and block eliminations in
+    their order (k up), then Lᵀ X = Y in reverse (k down)."""
+    n = ld.shape[-1]
+    x = b.copy()
+
+    def swap(i: int, j: int) -> None:
+        if i != j:
+            x[[i, j]] = x[[j, i]]
+
+    k = 0
+    while k < n:
+        if piv[k] > 0:
+            swap(k, int(piv[k]) - 1)
+            x[k + 1:] -= ld[k + 1:, k, None] * x[k][None, :]
+            x[k] = x[k] / ld[k, k]
+            k += 1
+        else:
+            swap(k + 1, -int(piv[k]) - 1)
+            x[k + 2:] -= ld[k + 2:, k, None] * x[k][None, :]
+            x[k + 2:] -= ld[k + 2:, k + 1, None] * x[k + 1][None, :]
+            d21 = ld[k + 1, k]
+            d11, d22 = ld[k, k] / d21, ld[k + 1, k + 1] / d21
+            denom = d11 * d22 - 1
+            b0, b1 = x[k] / d21, x[k + 1] / d21
+            x[k], x[k + 1] = (d22 * b0 - b1) / denom, (d11 * b1 - b0) / denom
+            k += 2
+    k = n - 1
+    while k >= 0:
+        if piv[k] > 0:
+            if k < n - 1:
+                x[k] -= (_mT(ld[k + 1:, k, None]) @ x[k + 1:])[0]
+            swap(k, int(piv[k]) - 1)
+            k -= 1
+        else:
+            if k < n - 1:
+                x[k] -= (_mT(ld[k + 1:, k, None]) @ x[k + 1:])[0]
+                x[k - 1] -= (_mT(ld[k + 1:, k - 1, None]) @ x[k + 1:])[0]
+            swap(k, -int(piv[k]) - 1)
+            k -= 2
+    return x
+
+
+class LdlFactor(_NoDerivative):
+    """LD of a batch of symmetric matrices (``ldl_arrays``, one matrix at a time); the pivots
+    and info (integers, no gradient) go into ``box``."""
+
+    name = "linalg_ldl_factor_ex"
+
+    def forward(self, x: Any, box: dict[str, Any]) -> Any:
+        xp = self.xp
+        n, count = x.shape[-1], math.prod(x.shape[:-2])
+        flat = x.reshape(count, n, n)
+        parts = [ldl_arrays(xp, m) for m in flat]
+        ld = xp.stack([p[0] for p in parts]) if parts else flat.copy()
+        piv = xp.stack([p[1] for p in parts]) if parts else xp.zeros((0, n), dtype=np.int32)
+        info = xp.zeros(len(parts), dtype=np.int32)
+        for i, p in enumerate(parts):
+            info[i] = p[2]
+        box["pivots"], box["info"] = piv.reshape(x.shape[:-1]), info.reshape(x.shape[:-2])
+        return ld.reshape(x.shape)
+
+
+class LdlSolve(_NoDerivative):
+    """X with A X = B from A's ``LdlFactor`` (LD and pivots, batch axes already broadcast
+    with B's) (``ldl_solve_arrays``, one matrix at a time)."""
+
+    name = "linalg_ldl_solve"
+
+    def forward(self, ld: Any, b: Any, piv: Any = None) -> Any:
+        xp = self.xp
+        n, count = ld.shape[-1], math.prod(ld.shape[:-2])
+        host = np.asarray(piv.get() if hasattr(piv, "get") else piv).reshape(count, n)
+        lds, bs = ld.reshape(count, n, n), b.reshape(count, *b.shape[-2:])
+        out = [ldl_solve_arrays(xp, m, p, r) for m, p, r in zip(lds, host, bs)]
+        return xp.stack(out).reshape(b.shape) if out else b.copy()
