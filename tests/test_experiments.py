@@ -226,7 +226,7 @@ def test_cli_compare_writes_table_metrics_and_plot(tmp_path):
     saved = json.loads((tmp_path / "compare.json").read_text())
     assert [row["cell"] for row in saved["results"]] == ["rnn", "lstm", "gru"]
     assert all(0 < row["trained_grad_reach"] for row in saved["results"])
-    assert "‖∂L/∂h_0‖ / ‖∂L/∂h_T‖" in r.stdout
+    assert "‖∂L/∂h_0‖ / ‖∂L/∂h_{T-1}‖" in r.stdout
     assert saved["config"]["cells"] == ["rnn", "lstm", "gru"] and "cell" not in saved["config"]
     assert (tmp_path / "curves.csv").read_text().startswith("cell,step")
     assert (tmp_path / "compare.png").stat().st_size > 1000

@@ -1,7 +1,7 @@
 """The ``tinygrad-rnn`` command (also ``python -m tinygrad_rnn``).
 
     tinygrad-rnn compare     # RNN vs LSTM vs GRU on the adding problem: table + learning curves
-    tinygrad-rnn gradflow    # how fast gradients vanish: ‖∂L/∂h_t‖ against T - t, per cell
+    tinygrad-rnn gradflow    # how fast gradients vanish: ‖∂L/∂h_t‖ per step back, per cell
     tinygrad-rnn train --task text --cell lstm --out runs/text   # one model, with checkpoints
     tinygrad-rnn generate --checkpoint runs/text/checkpoint.trn  # sample from a text model
 
@@ -159,6 +159,9 @@ def _check_earlier(out: Path, names: Sequence[str], command: str, overwrite: boo
 
 # ---- compare ------------------------------------------------------------------------------------
 
+# how much of the error at the last of the T states, h_0 .. h_{T-1}, reaches the first
+REACH = "‖∂L/∂h_0‖ / ‖∂L/∂h_{T-1}‖"
+
 
 def cmd_compare(args: argparse.Namespace) -> int:
     cfg0 = _config(args, task="adding")
@@ -193,13 +196,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"\nAdding problem, T = {cfg0.T}, {cfg0.steps} steps, hidden {cfg0.hidden}, "
           f"batch {cfg0.batch}, Adam lr {cfg0.lr}, test set {cfg0.test_size}:")
     print(f"{'cell':6} {'final test MSE':>15} {'best':>10} {'vs baseline 1/6':>16} "
-          f"{'‖∂L/∂h_0‖ / ‖∂L/∂h_T‖':>22}")
+          f"{REACH:>26}")
     for r in rows:
         ratio = r["final_test_mse"] / r["baseline_mse"]
         reach = r["trained_grad_reach"]  # exactly 0: it underflowed, vanished for good
         shown = "0 (underflow)" if reach == 0 else f"{reach:.1e}"
         print(f"{r['cell']:6} {r['final_test_mse']:15.4f} {r['best_test_mse']:10.4f} "
-              f"{ratio:15.3f}x {shown:>22}")
+              f"{ratio:15.3f}x {shown:>26}")
     print("(the last column, after training: how much of the error at the last step reaches "
           "the first)")
     _make_out(out)
@@ -274,13 +277,13 @@ def cmd_gradflow(args: argparse.Namespace) -> int:
     rows = gradflow_table(args.T, args.hidden, args.batch, args.seed, args.device)
     _make_out(out)
     print(f"\nGradient flow at initialisation (T = {args.T}, hidden {args.hidden}): "
-          f"‖∂L/∂h_t‖ for L = <v, h_T>")
-    print(f"{'model':22} {'decay per step':>15} {'‖∂L/∂h_0‖ / ‖∂L/∂h_T‖':>24}  "
+          f"‖∂L/∂h_t‖ for L = <v, h_{{T-1}}> (the last state)")
+    print(f"{'model':22} {'decay per step':>15} {REACH:>28}  "
           "saturated gates (<0.1 or >0.9)")
     for r in rows:
         n = r["norms"]
         sat = " ".join(f"{g} {v:.0%}" for g, v in r["saturated"].items())
-        print(f"{r['model']:22} {r['decay_factor']:15.4f} {n[0] / n[-1]:24.3e}  {sat}")
+        print(f"{r['model']:22} {r['decay_factor']:15.4f} {n[0] / n[-1]:28.3e}  {sat}")
     dist = list(range(args.T - 1, -1, -1))
     _write_csv(out / "gradflow.csv", [{"distance": d, **{r["model"]: r["norms"][t]
                                                         for r in rows}}
@@ -293,7 +296,7 @@ def cmd_gradflow(args: argparse.Namespace) -> int:
         for r in rows:
             ax.plot(dist, r["norms"], label=f"{r['model']} (λ = {r['decay_factor']:.3f})")
         ax.set_yscale("log")
-        ax.set_xlabel("distance T - t (steps back from the loss)")
+        ax.set_xlabel("distance T - 1 - t (steps back from the last state)")
         ax.set_ylabel("‖∂L/∂h_t‖")
         ax.set_title("How far back does the gradient reach? (at initialisation)")
         ax.legend(fontsize=8)
@@ -397,7 +400,9 @@ class _Help(argparse.HelpFormatter):
 def parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    ap = argparse.ArgumentParser(prog="tinygrad-rnn", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="tinygrad-rnn", description=(
+        "Recurrent nets on this package's engine: compare RNN, LSTM and GRU, measure how far "
+        "back gradients reach, train, sample. Also runs as python -m tinygrad_rnn."))
     ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
     shows_defaults = {"formatter_class": _Help}
@@ -415,8 +420,9 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("gradflow", help="vanishing gradients at initialisation, per cell",
-                       description="‖∂L/∂h_t‖ against T - t for an RNN, LSTMs with three "
-                       "forget biases and a GRU, untrained, on adding-problem inputs.",
+                       description="‖∂L/∂h_t‖ at each step t, back from the last state, for "
+                       "an RNN, LSTMs with three forget biases and a GRU, untrained, on "
+                       "adding-problem inputs.",
                        **shows_defaults)
     _common(p, "results/gradflow")
     p.add_argument("--T", type=int, default=100, help="sequence length")

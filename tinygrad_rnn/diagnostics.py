@@ -88,7 +88,7 @@ def hidden_grad_norms(layer: Any, x: Any, loss: Callable[[Tensor], Tensor] | Non
     batch: an array of length T.
 
     ``loss`` takes the hidden states stacked as (T, B, H) and returns a scalar tensor. The
-    default is L = <v, h_T>, with v a fixed random unit vector per sequence (drawn from
+    default is L = <v, h_{T-1}>, with v a fixed random unit vector per sequence (drawn from
     ``seed``): how much of a signal at the end of the sequence reaches step t, as
     ``experiments.gradient_norms`` measures it. ∂L/∂h_t is the total derivative: through the
     outputs at step t and through every later step. It works under ``no_grad`` and on a

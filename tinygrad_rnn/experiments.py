@@ -568,14 +568,16 @@ def generate(model: SequenceModel, length: int = 300, prime: str = "\n",
 
 
 def gradient_norms(layer: nn.RNNBase, x: Tensor, seed: int = 0) -> np.ndarray:
-    """‖∂L/∂h_t‖ for every step t of the first layer of ``layer``, for L = <v, h_T> with a
-    fixed random unit vector v per sequence, averaged over the batch (``x`` is (T, B, I)):
-    ``diagnostics.hidden_grad_norms``, as ``tinygrad-rnn gradflow`` uses it."""
+    """‖∂L/∂h_t‖ for every step t = 0 .. T-1 of the first layer of ``layer``, for
+    L = <v, h_{T-1}> with a fixed random unit vector v per sequence, averaged over the batch
+    (``x`` is (T, B, I)): ``diagnostics.hidden_grad_norms``, as ``tinygrad-rnn gradflow`` uses
+    it."""
     return hidden_grad_norms(layer, x, seed=seed)
 
 
 def decay_factor(norms: np.ndarray) -> float:
-    """The per-step factor λ of a fit ‖∂L/∂h_t‖ ≈ C λ^(T - t) (least squares on the log)."""
+    """The per-step factor λ of a fit ‖∂L/∂h_t‖ ≈ C λ^(T-1-t), t = 0 .. T-1 (least squares on
+    the log)."""
     T = len(norms)
     dist = T - 1 - np.arange(T)
     ok = norms > 0

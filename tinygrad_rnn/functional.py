@@ -3218,14 +3218,14 @@ def lstm_cell_projected(
     w_hr: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """``lstm_cell`` with its input half xw = W_ih x_t + b_ih already computed (see
-    ``rnn_cell_projected``)."""
+    ``rnn_cell_projected``); the equations are in ``lstm_cell``'s docstring."""
     h, c = state
-    gates = xw + linear(h, w_hh, b_hh)
-    i, f, g, o = gates.split(c.shape[-1], axis=-1)
-    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-    c = f * c + i * g
-    h = o * c.tanh()
-    if w_hr is not None:
+    gates = xw + linear(h, w_hh, b_hh)  # (B, 4H): the four gates' pre-activations side by side
+    i, f, g, o = gates.split(c.shape[-1], axis=-1)  # H each (c's size; proj_size shrinks h)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()  # gates in (0, 1), g in (-1, 1)
+    c = f * c + i * g  # keep the fraction f of the memory, write the fraction i of g
+    h = o * c.tanh()  # show the fraction o of the memory
+    if w_hr is not None:  # proj_size: h_t = W_hr h_t, while c keeps its H values
         h = linear(h, w_hr)
     return h, c
 
@@ -3250,10 +3250,10 @@ def gru_cell_projected(
     gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None = None
 ) -> Tensor:
     """``gru_cell`` with its input half gi = W_ih x_t + b_ih already computed (see
-    ``rnn_cell_projected``)."""
-    i_r, i_z, i_n = gi.split(h.shape[-1], axis=-1)
-    h_r, h_z, h_n = linear(h, w_hh, b_hh).split(h.shape[-1], axis=-1)
+    ``rnn_cell_projected``); the equations are in ``gru_cell``'s docstring."""
+    i_r, i_z, i_n = gi.split(h.shape[-1], axis=-1)  # blocks of W_ih x_t + b_ih
+    h_r, h_z, h_n = linear(h, w_hh, b_hh).split(h.shape[-1], axis=-1)  # of W_hh h_{t-1} + b_hh
     r = (i_r + h_r).sigmoid()
     z = (i_z + h_z).sigmoid()
-    n = (i_n + r * h_n).tanh()
-    return (1 - z) * n + z * h
+    n = (i_n + r * h_n).tanh()  # r gates the recurrent part only, bias b_hn included
+    return (1 - z) * n + z * h  # z near 1 keeps h_{t-1}: state and gradient pass unchanged

@@ -281,7 +281,9 @@ class Function:
     An op whose ``forward`` returns a tuple of arrays has several outputs: ``apply`` returns a
     tuple of tensors, and ``backward`` receives one gradient per output (None for an output no
     gradient reached). ``differentiable_backward = False`` marks an op whose backward works on
-    arrays only (the fused kernels): ``create_graph=True`` through it is refused, not wrong.
+    arrays only (``Digamma``, the CTC loss): ``create_graph=True`` through it is refused, not
+    wrong. (The fused recurrent ops' backward is array code too, but they override
+    ``graph_backward`` to differentiate a composed replay instead: see ``ops/fused.py``.)
     ``final`` is True while the last backward through the op runs (the graph is freed after
     it): the op may then reuse its saved buffers as scratch space.
 

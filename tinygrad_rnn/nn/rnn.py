@@ -494,7 +494,7 @@ class RNNBase(Module):
         xw = F.linear(x, w_ih, b_ih).unbind(0)  # the input half of every step: one matmul
         ys: list[Any] = [None] * T
         for t in range(T - 1, -1, -1) if reverse else range(T):
-            step_inputs = (xw[t], h, c)
+            step_inputs = (xw[t], h, c)  # for viz.to_dot: the ops from these on are step t
             if self.mode == "LSTM":
                 h_new, c_new = F.lstm_cell_projected(xw[t], (h, c), w_hh, b_hh, w_hr)
             elif self.mode == "GRU":
@@ -510,7 +510,7 @@ class RNNBase(Module):
                 h = where(m, h_new, h)
                 c = where(m, c_new, c) if c is not None else None
             ys[t] = y.unsqueeze(0)  # inside the step, so that a drawing of it shows it there
-            mark_step(t, group, (ys[t], h, c), step_inputs)
+            mark_step(t, group, (ys[t], h, c), step_inputs)  # (drawing only: no math)
         return cat(ys, 0), h, c
 
 
