@@ -512,3 +512,22 @@ def test_spawned_workers_load_the_same_batches():
     _no_children()
     assert time.monotonic() - start < 20
 
+
+
+class _Sleepy(trd.Dataset):
+    def __len__(self):
+        return 40
+
+    def __getitem__(self, i):
+        time.sleep(0.4)
+        return i
+
+
+def test_leaving_early_skips_the_tasks_still_queued():
+    loader = DataLoader(_Sleepy(), batch_size=None, num_workers=2, prefetch_factor=4)
+    for _ in loader:
+        start = time.monotonic()
+        break
+    # each worker ends the one task it is loading, not the 3 queued behind it (1.2 s more)
+    assert time.monotonic() - start < 1.1
+    _no_children()

@@ -11,11 +11,13 @@ the worker's own copy of the stream, and a worker whose copy has run out answers
 skipped from then on, so the batches of a stream come round-robin from the workers that have
 some left. Results come back in task order (``in_order=True``) or as they arrive.
 
-What travels. Every message goes through a pipe, pickled: the dataset (copied into each
-worker when it starts: by fork, or pickled under spawn), the indices, and each batch, which
-the worker pickles and the main process unpickles, so a batch costs a copy of its bytes each
-way on top of the time to load it. Tensors arrive as new tensors with their values, dtype and
-``requires_grad`` (never a graph, nor a GPU array: workers make host data).
+What travels. Each worker gets its copy of the dataset when it starts (by fork, or pickled
+under spawn). The indices and the batches go through pipes, pickled: the worker pickles each
+batch and the main process unpickles it, so a batch costs a few copies of its bytes
+(pickling, the pipe, unpickling) on top of the time to load it. Workers pay where a batch
+takes longer to load (decode, augment) than to copy, not for arrays already in memory (keep
+``num_workers=0`` for a ``TensorDataset``). Tensors arrive as new tensors with their values,
+dtype and ``requires_grad`` (never a graph, nor a GPU array: workers make host data).
 """
 
 from __future__ import annotations
@@ -126,10 +128,12 @@ def _on_host(batch: Any) -> Any:
 
 
 def _worker_loop(worker_id: int, num_workers: int, base_seed: int, fetch: Any,
-                 init_fn: Callable[[int], Any] | None, tasks: Any, results: Any) -> None:
+                 init_fn: Callable[[int], Any] | None, tasks: Any, results: Any,
+                 done: Any) -> None:
     """A worker process: seed (Python's ``random`` and tr's generator with ``base_seed +
     worker_id``, NumPy's global one with ``numpy_seed``, as PyTorch's workers), run
-    ``init_fn(worker_id)``, then answer tasks until told to exit (``None``)."""
+    ``init_fn(worker_id)``, then answer tasks until told to exit (``None``), skipping those
+    still queued once the main process has set ``done``."""
     global _info
     seed = base_seed + worker_id
     random.seed(seed)
@@ -148,7 +152,7 @@ def _worker_loop(worker_id: int, num_workers: int, base_seed: int, fetch: Any,
             e, k, index = task
             if e != epoch:  # a new epoch (persistent workers): a new pass over the stream
                 epoch, ended, started = e, False, False
-            if ended:  # the stream ran out this epoch: the main process skips these tasks
+            if ended or done.is_set():  # answers nobody will read
                 continue
             try:
                 if failed:
@@ -189,7 +193,7 @@ class WorkerPool:
         self.prefetch, self.timeout = prefetch_factor, timeout
         self.in_order, self.persistent = in_order, persistent
         self.closed, self.epoch_id, self.workers = False, 0, []
-        self.results = ctx.Queue()
+        self.results, self.done = ctx.Queue(), ctx.Event()
         self.tasks = [ctx.Queue() for _ in range(num_workers)]
         for q in self.tasks:
             q.cancel_join_thread()  # exiting never waits on a pipe no dead worker will read
@@ -198,7 +202,7 @@ class WorkerPool:
                 w = ctx.Process(target=_worker_loop, daemon=True,
                                 name=f"DataLoader worker {i}",
                                 args=(i, num_workers, base_seed, fetch, init_fn, q,
-                                      self.results))
+                                      self.results, self.done))
                 # started before anything is put on a queue, so that no queue's feeder
                 # thread runs yet when a worker is forked
                 w.start()
@@ -289,6 +293,7 @@ class WorkerPool:
         if self.closed:
             return
         self.closed = True
+        self.done.set()
         for q in self.tasks:
             try:
                 q.put(None)
