@@ -246,9 +246,9 @@ class WorkerPool:
                     if e != epoch:  # left over from an epoch that was cut short
                         continue
                     if status == "end":  # its unanswered tasks will never be: drop them
-                        done = owner[k]
-                        active[done] = False
-                        for j in [j for j, w in owner.items() if w == done and j not in early]:
+                        spent = owner[k]
+                        active[spent] = False
+                        for j in [j for j, w in owner.items() if w == spent and j not in early]:
                             del owner[j]
                         send()
                         continue

@@ -699,15 +699,16 @@ class DataLoader:
     numbers, and the same ones again after the same ``tr.manual_seed``. In a worker,
     ``get_worker_info()`` gives its id, the number of workers, its seed and its dataset. An
     error in a worker is raised here, of its type, its message naming the worker and holding
-    the worker's traceback; a worker that dies, or (``timeout`` > 0) a batch that takes more
+    the worker's traceback, and ends the iteration (PyTorch's iterator can be asked for the
+    next batch after it); a worker that dies, or (``timeout`` > 0) a batch that takes more
     than ``timeout`` seconds, is a RuntimeError. The workers exit at the end of the epoch,
     when the loop is left or the iterator dropped, or, with ``persistent_workers=True``, stay
-    for the next epochs until the loader is dropped. Batches travel pickled (a copy of their
-    bytes each way); the dataset must give host data (CPU tensors, NumPy arrays: move each
-    batch to the GPU in the main loop). ``pin_memory`` and ``pin_memory_device`` change
-    nothing (host memory is not pinned here). As in PyTorch, ``prefetch_factor``,
-    ``persistent_workers`` and ``multiprocessing_context`` need ``num_workers > 0``, and more
-    workers than the CPUs this process may use warns.
+    for the next epochs until the loader is dropped. Batches travel pickled (a few copies of
+    their bytes: see ``_workers.py``); the dataset must give host data (CPU tensors, NumPy
+    arrays: move each batch to the GPU in the main loop). ``pin_memory`` and
+    ``pin_memory_device`` change nothing (host memory is not pinned here). As in PyTorch,
+    ``prefetch_factor``, ``persistent_workers`` and ``multiprocessing_context`` need
+    ``num_workers > 0``, and more workers than the CPUs this process may use warns.
 
     Over an ``IterableDataset`` the batches are the stream's samples in order, ``batch_size``
     at a time (``drop_last`` drops a last, shorter batch; ``batch_size=None`` yields each
@@ -845,21 +846,19 @@ class DataLoader:
             yield batch
 
     def __iter__(self) -> Iterator[Any]:
-        pool = self._workers
+        pool = self._workers  # persistent workers, once started
         if pool is None or pool.closed:
             # one base seed per iterator (per pool of persistent workers), drawn as PyTorch's
             # even without workers, so that num_workers does not change later draws
             base_seed = int(_random.rng_of(self.generator, "DataLoader").integers(2**63))
-            if self.num_workers == 0:
-                batches = self._in_process(_Fetcher(self))
-            else:
+            if self.num_workers > 0:
                 pool = WorkerPool(_Fetcher(self), self.num_workers, base_seed,
                                   self.worker_init_fn, self.multiprocessing_context,
                                   int(self.prefetch_factor), float(self.timeout),  # type: ignore
                                   self.in_order, self.persistent_workers)
                 self._workers = pool if self.persistent_workers else None
-        if pool is not None:
-            batches = pool.epoch(self._indices())
+        batches = self._in_process(_Fetcher(self)) if pool is None else \
+            pool.epoch(self._indices())
         reported = self._IterableDataset_len_called  # as it is when the iteration starts
         return batches if not self._iterable or reported is None else \
             self._counted(batches, reported)
