@@ -157,8 +157,8 @@ def test_tensor_dataset_and_collate_fn_through_workers_match_in_process():
 
 @pytest.mark.torch
 @pytest.mark.parametrize("workers", [1, 2, 3])
-@pytest.mark.parametrize("options", [dict(batch_size=2), dict(batch_size=2, drop_last=True),
-                                     dict(batch_size=None), dict(batch_size=3, prefetch_factor=1)])
+@pytest.mark.parametrize("options", [dict(batch_size=2), dict(batch_size=None),
+                                     dict(batch_size=3, drop_last=True, prefetch_factor=1)])
 def test_streams_interleave_across_workers_as_torch(workers, options):
     sharded = _both(lambda k: k.Sharded(10, extra=1), num_workers=workers, **options)
     assert sharded[0] == sharded[1]
@@ -186,7 +186,7 @@ class _SlowFirst(trd.Dataset):
 
     def __getitem__(self, i):
         if i == 0:
-            time.sleep(1.0)
+            time.sleep(0.5)
         return i
 
 
@@ -196,7 +196,7 @@ def test_in_order_false_gives_the_same_batches_as_they_come(stream):
     ordered = [_plain(b) for b in DataLoader(data, batch_size=3, num_workers=3)]
     loose = [_plain(b) for b in DataLoader(data, batch_size=3, num_workers=3, in_order=False)]
     assert sorted(loose) == sorted(ordered) and len(loose) == len(ordered)
-    if not stream:  # sample 0 takes a second: the other worker's come first
+    if not stream:  # sample 0 takes half a second: the other worker's come first
         out = [_plain(b) for b in DataLoader(_SlowFirst(), batch_size=None, num_workers=2,
                                              in_order=False)]
         assert sorted(out) == list(range(6)) and out[0] == 1
@@ -460,11 +460,21 @@ def test_gpu_data_from_a_worker_is_refused_with_a_clear_message():
     _no_children()
 
 
+def test_a_tensor_dataset_on_the_gpu_is_refused_before_workers_start(monkeypatch):
+    data = TensorDataset(tr.arange(4))
+    monkeypatch.setattr(tr.Tensor, "is_cuda", property(lambda t: True))  # as if on the GPU
+    with pytest.raises(RuntimeError, match="cannot read this dataset's GPU tensors"):
+        iter(DataLoader(data, num_workers=1))
+    _no_children()
+
+
 @gpu
 @needs_cuda
 def test_a_cuda_tensor_in_a_batch_is_refused():
     with pytest.raises(RuntimeError, match="move each batch to the GPU in the training loop"):
         _workers._on_host({"x": [tr.ones(2, device="cuda")]})
+    with pytest.raises(RuntimeError, match="cannot read this dataset's GPU tensors"):
+        iter(DataLoader(TensorDataset(tr.ones(4, device="cuda")), num_workers=1))
 
 
 @pytest.mark.torch

@@ -848,6 +848,12 @@ class DataLoader:
     def __iter__(self) -> Iterator[Any]:
         pool = self._workers  # persistent workers, once started
         if pool is None or pool.closed:
+            rows = _tensor_rows(self.dataset) if self.num_workers else None
+            if rows is not None and any(t.is_cuda for t in rows[0]):
+                raise RuntimeError("DataLoader: worker processes cannot read this dataset's "
+                                   "GPU tensors (a forked process cannot use the GPU): keep "
+                                   "them on the host and move each batch to the GPU in the "
+                                   "training loop, or load with num_workers=0")
             # one base seed per iterator (per pool of persistent workers), drawn as PyTorch's
             # even without workers, so that num_workers does not change later draws
             base_seed = int(_random.rng_of(self.generator, "DataLoader").integers(2**63))
