@@ -45,6 +45,16 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _fork_by_default():
+    """Workers start by fork here (the platform's default on Linux before Python 3.14, whose
+    default is forkserver), for both libraries' loaders left with the default context."""
+    before = multiprocessing.get_start_method(allow_none=True)
+    multiprocessing.set_start_method("fork", force=True)
+    yield
+    multiprocessing.set_start_method(before, force=True)
+
+
 def _torch_data():
     torch = pytest.importorskip("torch")
     return torch.utils.data
@@ -566,4 +576,35 @@ def test_leaving_early_skips_the_tasks_still_queued():
         break
     # each worker ends the one task it is loading, not the 7 queued behind it (2.8 s more)
     assert time.monotonic() - start < 2
+    _no_children()
+
+
+class _Counting:
+    """A sampler that counts the indices drawn from it."""
+
+    def __init__(self, n):
+        self.n, self.drawn = n, 0
+
+    def __iter__(self):
+        for i in range(self.n):
+            self.drawn += 1
+            yield i
+
+    def __len__(self):
+        return self.n
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("workers, prefetch", [(1, 2), (2, 2), (2, 3)])
+def test_at_most_prefetch_factor_batches_per_worker_are_ahead_as_torch(workers, prefetch):
+    tud = _torch_data()
+    counts = []
+    for lib, Loader in ((OURS, DataLoader), (_kit(tud), tud.DataLoader)):
+        sampler = _Counting(20)
+        it = iter(Loader(lib.Numbers(20), sampler=sampler, num_workers=workers,
+                         prefetch_factor=prefetch))
+        next(it)  # the first batch: one more task goes out as it is taken
+        counts.append(sampler.drawn)
+        del it
+    assert counts[0] == counts[1] == prefetch * workers + 1
     _no_children()
