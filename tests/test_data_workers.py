@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import random
 import signal
 import time
@@ -557,6 +558,13 @@ def test_spawned_workers_load_the_same_batches():
     assert [_plain(b) for b in loader] == [[[0, 1, 4], [0, 0, 0]], [[9, 16, 25], [0, 0, 0]]]
     _no_children()
     assert time.monotonic() - start < 20
+    loader = DataLoader(Squares(), collate_fn=lambda b: b, num_workers=1,
+                        multiprocessing_context="spawn")
+    with pytest.raises((pickle.PicklingError, AttributeError)) as e:  # as Python words it
+        iter(loader)
+    if hasattr(e.value, "add_note"):  # Python 3.11+: a note says what to do
+        assert "no lambdas or local classes" in "".join(e.value.__notes__)
+    _no_children()
 
 
 

@@ -207,8 +207,14 @@ class WorkerPool:
                 # thread runs yet when a worker is forked
                 w.start()
                 self.workers.append(w)
-        except BaseException:
+        except BaseException as e:
             self.shutdown(now=True)
+            if isinstance(e, (pickle.PicklingError, AttributeError, TypeError)) and \
+                    hasattr(e, "add_note"):
+                e.add_note(f"DataLoader: starting workers by {ctx.get_start_method()} pickles "
+                           "the dataset, collate_fn and worker_init_fn: define them at the "
+                           "top level of a module (no lambdas or local classes), or use "
+                           "multiprocessing_context='fork' where the platform has it")
             raise
 
     def epoch(self, indices: Iterator[Any]) -> Iterator[Any]:
