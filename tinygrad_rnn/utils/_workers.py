@@ -140,14 +140,13 @@ def _worker_loop(worker_id: int, num_workers: int, base_seed: int, fetch: Any,
     _random.manual_seed(seed)
     np.random.seed(numpy_seed(base_seed, worker_id))  # noqa: NPY002 - the global one, as torch
     _info = WorkerInfo(worker_id, num_workers, seed, fetch.dataset)
-    failed = None  # init_fn's error, the answer to every task
+    failed, epoch, ended = None, None, False  # failed: init_fn's error, every task's answer
     try:
-        if init_fn is not None:
-            init_fn(worker_id)
-    except Exception:
-        failed = _caught(worker_id)
-    epoch, ended = None, False
-    try:
+        try:
+            if init_fn is not None:
+                init_fn(worker_id)
+        except Exception:
+            failed = _caught(worker_id)
         while (task := tasks.get()) is not None:
             e, k, index = task
             if e != epoch:  # a new epoch (persistent workers): a new pass over the stream

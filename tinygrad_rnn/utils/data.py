@@ -239,7 +239,6 @@ class StackDataset(Dataset):
         return self._length
 
 
-
 def _tensor_rows(dataset: Any) -> tuple[tuple[Tensor, ...], np.ndarray | None] | None:
     """(tensors, index map) where every sample of ``dataset`` is rows of the same tensors: a
     TensorDataset (whose ``__getitem__`` is not overridden) or Subsets of one; the map (None:
@@ -836,7 +835,7 @@ class DataLoader:
 
     def _counted(self, batches: Iterator[Any], reported: int) -> Iterator[Any]:
         for k, batch in enumerate(batches, 1):
-            if k > reported:  # PyTorch's warning, word for word
+            if k > reported:  # PyTorch's warning, word for word (then a hint of ours)
                 more = "" if not self.num_workers else (
                     "With worker processes, each worker iterates its own copy of the dataset: "
                     "split the stream by get_worker_info() in __iter__.")
