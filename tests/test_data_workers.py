@@ -216,6 +216,26 @@ def test_in_order_false_gives_the_same_batches_as_they_come(stream):
     _no_children()
 
 
+class _SlowWorker0(trd.Dataset):
+    def __len__(self):
+        return 24
+
+    def __getitem__(self, i):
+        if get_worker_info().id == 0:
+            time.sleep(0.2)
+        return get_worker_info().id
+
+
+def test_in_order_false_sends_more_tasks_to_the_faster_worker_as_torch():
+    """A worker holding its share of the outstanding tasks (prefetch_factor * num_workers /
+    active workers) gets no more until it gives some back: the fast one takes the rest
+    (torch gives the slow one 2 of 24 here; in order, each gets 12)."""
+    loader = DataLoader(_SlowWorker0(), batch_size=None, num_workers=2, in_order=False)
+    by = [_plain(b) for b in loader]
+    assert len(by) == 24 and by.count(0) < 8
+    _no_children()
+
+
 @pytest.mark.torch
 def test_get_worker_info_in_workers_as_torch():
     assert get_worker_info() is None

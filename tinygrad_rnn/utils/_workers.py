@@ -9,7 +9,8 @@ worker answers its tasks in the order they came. A map-style task's index is a b
 indices (or one index, unbatched); an ``IterableDataset``'s task asks for the next batch of
 the worker's own copy of the stream, and a worker whose copy has run out answers "end" and is
 skipped from then on, so the batches of a stream come round-robin from the workers that have
-some left. Results come back in task order (``in_order=True``) or as they arrive.
+some left. Results come back in task order (``in_order=True``) or as they arrive; then a
+worker that holds its share of the outstanding tasks is passed over, so a slow one gets fewer.
 
 What travels. Each worker gets its copy of the dataset when it starts (by fork, or pickled
 under spawn). The indices and the batches go through pipes, pickled: the worker pickles each
@@ -225,7 +226,19 @@ class WorkerPool:
         active = [True] * n
         owner: dict[int, int] = {}  # outstanding task -> its worker, in the order sent
         early: dict[int, tuple[str, Any]] = {}  # results that came before their turn
+        load = [0] * n  # each worker's tasks not yet taken back
         turn, sent = itertools.cycle(range(n)), itertools.count()
+
+        def pick() -> int:
+            """The next active worker in turn; as ready (``in_order=False``), the next one
+            that holds less than its share of the tasks, as PyTorch's, where there is one."""
+            share, first = self.prefetch * n // sum(active), None
+            for _ in range(n):
+                w = next(turn)
+                if active[w] and (self.in_order or load[w] < share):
+                    return w
+                first = w if first is None and active[w] else first
+            return first  # type: ignore[return-value]
 
         def send() -> None:
             if not any(active):
@@ -233,10 +246,10 @@ class WorkerPool:
             index = next(indices, END)
             if index is END:
                 return
-            w = next(k for k in turn if active[k])
-            k = next(sent)
+            w, k = pick(), next(sent)
             self.tasks[w].put((epoch, k, index))
             owner[k] = w
+            load[w] += 1
 
         try:
             for _ in range(self.prefetch * n):
@@ -245,7 +258,7 @@ class WorkerPool:
                 first = next(iter(owner))
                 if first in early:
                     status, payload = early.pop(first)
-                    del owner[first]
+                    load[owner.pop(first)] -= 1
                 else:
                     e, k, status, payload = self._get()
                     if e != epoch:  # left over from an epoch that was cut short
@@ -260,7 +273,7 @@ class WorkerPool:
                     if self.in_order and k != first:
                         early[k] = (status, payload)
                         continue
-                    del owner[k]
+                    load[owner.pop(k)] -= 1
                 send()
                 if status == "error":
                     _reraise(*payload)

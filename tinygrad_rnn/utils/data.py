@@ -691,11 +691,12 @@ class DataLoader:
     default), each with its copy of the dataset; the main process draws the indices and
     sends the batches' indices to them in turn, at most ``prefetch_factor`` (default 2) per
     worker ahead, and yields the batches in the sampler's order (``in_order=False``: as they
-    come). Each iterator draws a base seed from ``generator`` or tr's generator (also with no
-    workers, so ``num_workers`` does not change the draws that follow); worker i seeds
-    Python's ``random`` and tr's generator with base seed + i and NumPy's global generator
-    with a hash of both, as PyTorch's, then calls ``worker_init_fn(i)``: workers draw other
-    numbers, and the same ones again after the same ``tr.manual_seed``. In a worker,
+    come, a slow worker getting fewer). Each iterator draws a base seed from ``generator`` or
+    tr's generator (also with no workers, so ``num_workers`` does not change the draws that
+    follow); worker i seeds Python's ``random`` and tr's generator with base seed + i and
+    NumPy's global generator with a hash of both, as PyTorch's, then calls
+    ``worker_init_fn(i)``: workers draw other numbers, and the same ones again after the same
+    ``tr.manual_seed``. In a worker,
     ``get_worker_info()`` gives its id, the number of workers, its seed and its dataset. An
     error in a worker is raised here, of its type, its message naming the worker and holding
     the worker's traceback, and ends the iteration (PyTorch's iterator can be asked for the
