@@ -372,6 +372,55 @@ def test_errors_in_workers_are_raised_here_with_the_workers_traceback():
     _no_children()
 
 
+def _failing(lib):
+    """A dataset failing at sample 3 and a stream failing at its third item, in ``lib``."""
+
+    class Fails(lib.Dataset):
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            if i == 3:
+                raise ValueError("bad sample 3")
+            return i
+
+    class FailingStream(lib.IterableDataset):
+        def __iter__(self):
+            w = lib.get_worker_info()
+            for i in range(0 if w is None else w.id, 8, 1 if w is None else w.num_workers):
+                if i == 4:
+                    raise ValueError("bad item 4")
+                yield i
+
+    return Fails, FailingStream
+
+
+def _go_on(loader, steps=12):
+    """What ``next`` gives, again and again: batches, the name of an error, or "end"."""
+    it, seen = iter(loader), []
+    for _ in range(steps):
+        try:
+            seen.append(_plain(next(it)))
+        except StopIteration:
+            seen.append("end")
+            break
+        except ValueError as e:
+            seen.append(str(e).splitlines()[0][:28])
+    return seen
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("workers", [0, 2])
+def test_the_iterator_goes_on_after_an_error_as_torch(workers):
+    tud = _torch_data()
+    for ours, theirs in zip(_failing(trd), _failing(tud)):
+        mine = _go_on(DataLoader(ours(), batch_size=None, num_workers=workers))
+        assert mine == _go_on(tud.DataLoader(theirs(), batch_size=None, num_workers=workers))
+        assert mine[-1] == "end" and sum(str(x).startswith(("bad", "Caught")) for x in mine) == 1
+        assert len(mine) > 5  # batches came after the error
+    _no_children()  # the iterators are gone, and their workers with them
+
+
 class _Dies(trd.Dataset):
     def __len__(self):
         return 6

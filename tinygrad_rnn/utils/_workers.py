@@ -99,14 +99,24 @@ class _KeyErrorText(str):
         return str(self)
 
 
-def _reraise(kind: type, text: str) -> None:
+class Failure:
+    """An error met while loading a batch, in place of the batch: the loader's iterator
+    raises ``error`` when that batch is asked for, and can be asked for the next one after
+    it, as PyTorch's."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _rebuilt(kind: type, text: str) -> Exception:
+    """A worker's error as an exception of its class here (RuntimeError for a class whose
+    constructor takes other arguments)."""
     if kind is KeyError:
         text = _KeyErrorText(text)
     try:
-        error = kind(text)
-    except Exception:  # a class whose constructor takes other arguments
-        raise RuntimeError(text) from None
-    raise error
+        return kind(text)
+    except Exception:
+        return RuntimeError(text)
 
 
 def _on_host(batch: Any) -> Any:
@@ -275,9 +285,7 @@ class WorkerPool:
                         continue
                     load[owner.pop(k)] -= 1
                 send()
-                if status == "error":
-                    _reraise(*payload)
-                yield pickle.loads(payload)
+                yield Failure(_rebuilt(*payload)) if status == "error" else pickle.loads(payload)
                 if self.epoch_id != epoch:  # a newer pass began on these (persistent) workers
                     return
         finally:

@@ -45,7 +45,7 @@ import numpy as np
 from .. import random as _random
 from ..ops.movement import stack
 from ..tensor import Tensor, default_dtype, describe_type, tensor
-from ._workers import END, WorkerInfo, WorkerPool, get_worker_info  # noqa: F401
+from ._workers import END, Failure, WorkerInfo, WorkerPool, get_worker_info  # noqa: F401
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -688,27 +688,26 @@ class DataLoader:
     Worker processes, as PyTorch's. ``num_workers=0`` loads in this process. With
     ``num_workers=N`` > 0, each ``iter(loader)`` starts N processes (by
     ``multiprocessing_context``: a start method's name, a context, or None for the platform's
-    default), each with its copy of the dataset; the main process draws the indices and
-    sends the batches' indices to them in turn, at most ``prefetch_factor`` (default 2) per
-    worker ahead, and yields the batches in the sampler's order (``in_order=False``: as they
-    come, a slow worker getting fewer). Each iterator draws a base seed from ``generator`` or
-    tr's generator (also with no workers, so ``num_workers`` does not change the draws that
-    follow); worker i seeds Python's ``random`` and tr's generator with base seed + i and
-    NumPy's global generator with a hash of both, as PyTorch's, then calls
-    ``worker_init_fn(i)``: workers draw other numbers, and the same ones again after the same
-    ``tr.manual_seed``. In a worker,
+    default), each with its copy of the dataset; the main process draws the indices and sends
+    the batches' indices to them in turn, at most ``prefetch_factor`` (default 2) per worker
+    ahead, and yields the batches in the sampler's order (``in_order=False``: as they come, a
+    slow worker getting fewer). Each iterator draws a base seed from ``generator`` or tr's
+    generator (also with no workers, so ``num_workers`` does not change the draws that follow);
+    worker i seeds Python's ``random`` and tr's generator with base seed + i and NumPy's global
+    generator with a hash of both, as PyTorch's, then calls ``worker_init_fn(i)``: workers draw
+    other numbers, and the same ones again after the same ``tr.manual_seed``. In a worker,
     ``get_worker_info()`` gives its id, the number of workers, its seed and its dataset. An
-    error in a worker is raised here, of its type, its message naming the worker and holding
-    the worker's traceback, and ends the iteration (PyTorch's iterator can be asked for the
-    next batch after it); a worker that dies, or (``timeout`` > 0) a batch that takes more
-    than ``timeout`` seconds, is a RuntimeError. The workers exit at the end of the epoch,
-    when the loop is left or the iterator dropped, or, with ``persistent_workers=True``, stay
-    for the next epochs until the loader is dropped. Batches travel pickled (a few copies of
-    their bytes: see ``_workers.py``); the dataset must give host data (CPU tensors, NumPy
-    arrays: move each batch to the GPU in the main loop). ``pin_memory`` and
-    ``pin_memory_device`` change nothing (host memory is not pinned here). As in PyTorch,
-    ``prefetch_factor``, ``persistent_workers`` and ``multiprocessing_context`` need
-    ``num_workers > 0``, and more workers than the CPUs this process may use warns.
+    error in a worker is raised here, of its type, its message naming the worker and holding the
+    worker's traceback, and the iterator can still be asked for the next batch, as PyTorch's (an
+    in-process one too); a worker that dies, or (``timeout`` > 0) a batch that takes more than
+    ``timeout`` seconds, is a RuntimeError. The workers exit at the end of the epoch, when the
+    loop is left or the iterator dropped, or, with ``persistent_workers=True``, stay for the
+    next epochs until the loader is dropped. Batches travel pickled (a few copies of their
+    bytes: see ``_workers.py``); the dataset must give host data (CPU tensors, NumPy arrays:
+    move each batch to the GPU in the main loop). ``pin_memory`` and ``pin_memory_device``
+    change nothing (host memory is not pinned here). As in PyTorch, ``prefetch_factor``,
+    ``persistent_workers`` and ``multiprocessing_context`` need ``num_workers > 0``, and more
+    workers than the CPUs this process may use warns.
 
     Over an ``IterableDataset`` the batches are the stream's samples in order, ``batch_size``
     at a time (``drop_last`` drops a last, shorter batch; ``batch_size=None`` yields each
@@ -829,20 +828,12 @@ class DataLoader:
     def _in_process(self, fetch: _Fetcher) -> Iterator[Any]:
         fetch.start()
         for index in self._indices():
-            batch = fetch(index)
+            try:
+                batch = fetch(index)
+            except Exception as e:  # raised by _LoaderIter, which can go on after it
+                batch = Failure(e)
             if batch is END:
                 return
-            yield batch
-
-    def _counted(self, batches: Iterator[Any], reported: int) -> Iterator[Any]:
-        for k, batch in enumerate(batches, 1):
-            if k > reported:  # PyTorch's warning, word for word (then a hint of ours)
-                more = "" if not self.num_workers else (
-                    "With worker processes, each worker iterates its own copy of the dataset: "
-                    "split the stream by get_worker_info() in __iter__.")
-                warnings.warn(f"Length of IterableDataset {self.dataset} was reported to be "
-                              f"{reported}(when accessing len(dataloader)), but {k} samples "
-                              f"have been fetched. {more}", stacklevel=2)
             yield batch
 
     def __iter__(self) -> Iterator[Any]:
@@ -865,9 +856,7 @@ class DataLoader:
                 self._workers = pool if self.persistent_workers else None
         batches = self._in_process(_Fetcher(self)) if pool is None else \
             pool.epoch(self._indices())
-        reported = self._IterableDataset_len_called  # as it is when the iteration starts
-        return batches if not self._iterable or reported is None else \
-            self._counted(batches, reported)
+        return _LoaderIter(self, batches)
 
     def __len__(self) -> int:
         if self._iterable:  # the dataset's own length (a TypeError without one), in batches
@@ -877,6 +866,37 @@ class DataLoader:
             return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         batches = self.batch_sampler if self.batch_sampler is not None else self.sampler
         return len(batches)  # type: ignore[arg-type]
+
+
+class _LoaderIter:
+    """``iter(loader)``: the batches; where loading one failed, its error is raised and the
+    next batch can still be asked for, as PyTorch's iterator. Over an ``IterableDataset``
+    whose length ``len(loader)`` asked before, each batch past that length warns."""
+
+    def __init__(self, loader: DataLoader, batches: Iterator[Any]) -> None:
+        self.loader, self.batches, self.count = loader, batches, 0
+        self.reported = loader._IterableDataset_len_called if loader._iterable else None
+
+    def __iter__(self) -> _LoaderIter:
+        return self
+
+    def __next__(self) -> Any:
+        batch = next(self.batches)
+        if isinstance(batch, Failure):
+            error = batch.error
+            # the traceback keeps this frame, and must not keep the iterator (and its workers)
+            # alive once the caller has let it go
+            del self, batch
+            raise error
+        self.count += 1
+        if self.reported is not None and self.count > self.reported:
+            more = "" if not self.loader.num_workers else (  # a hint of ours after PyTorch's
+                "With worker processes, each worker iterates its own copy of the dataset: "
+                "split the stream by get_worker_info() in __iter__.")
+            warnings.warn(f"Length of IterableDataset {self.loader.dataset} was reported to be "
+                          f"{self.reported}(when accessing len(dataloader)), but {self.count} "
+                          f"samples have been fetched. {more}", stacklevel=2)
+        return batch
 
 
 def _context(context: Any, num_workers: int) -> Any:
