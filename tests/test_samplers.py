@@ -232,7 +232,8 @@ def test_default_and_custom_samplers_give_the_same_batches():
         pass
 
     data = TensorDataset(tr.arange(11) * 3)
-    loaders = [DataLoader(data, batch_size=4, shuffle=True, generator=np.random.default_rng(0)),
+    shared = np.random.default_rng(0)  # the loader's: it draws the iterator's base seed first
+    loaders = [DataLoader(data, batch_size=4, shuffle=True, generator=shared),
                DataLoader(data, batch_size=4, sampler=RandomSampler(
                    data, generator=np.random.default_rng(0))),
                DataLoader(data, batch_size=4, sampler=Mine(
@@ -240,7 +241,10 @@ def test_default_and_custom_samplers_give_the_same_batches():
                DataLoader(data, batch_sampler=BatchSampler(Mine(
                    data, generator=np.random.default_rng(0)), 4, False))]
     runs = [[_rows(loader) for _ in range(2)] for loader in loaders]  # two epochs each
-    assert all(r == runs[0] for r in runs) and runs[0][0] != runs[0][1]
+    assert all(r == runs[1] for r in runs[1:]) and runs[1][0] != runs[1][1]
+    alone = np.random.default_rng(0)  # the first loader's draws: a seed, an order, again
+    assert runs[0] == [_rows(DataLoader(data, batch_size=4, sampler=[
+        int(i) for i in (alone.integers(2**63), alone.permutation(11))[1]])) for _ in range(2)]
     assert all(len(loader) == 3 for loader in loaders)
     assert isinstance(loaders[0].sampler, RandomSampler)
     assert isinstance(loaders[0].batch_sampler, BatchSampler)

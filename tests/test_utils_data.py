@@ -196,7 +196,7 @@ def test_bad_arguments_are_clear_errors_at_construction():
         DataLoader(data, generator=3)
     with pytest.raises(TypeError, match="needs a map-style dataset"):
         DataLoader(iter(range(3)))
-    assert len(DataLoader(data, num_workers=4, pin_memory=True, persistent_workers=True)) == 4
+    assert len(DataLoader(data, num_workers=1, pin_memory=True, persistent_workers=True)) == 4
     with pytest.raises(ValueError, match=r"as many rows, got \[\(4,\), \(3,\)\]"):
         TensorDataset(tr.arange(4), tr.arange(3))
     with pytest.raises(TypeError, match="argument 0 is a ndarray, not a Tensor"):

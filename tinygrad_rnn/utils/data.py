@@ -10,12 +10,13 @@
 
 A ``DataLoader`` draws each epoch's order when the epoch starts, from tr's generator (so
 ``tr.manual_seed`` makes it reproducible) or from the ``generator`` passed (a ``tr.Generator``
-or a ``numpy.random.Generator``); so do the random samplers. Loading runs in this process:
-``num_workers``, ``pin_memory`` and ``persistent_workers`` are accepted, so ported code runs
-as it is, and change nothing. A batch of a ``TensorDataset`` (or a ``Subset`` of one, as
-``random_split`` makes) under the default collate is one gather per tensor (``t[indices]``)
-rather than one lookup per sample and a ``stack``: the same batch, in one op. A dataset with
-``__getitems__(indices)`` fetches each batch's samples itself, as in PyTorch.
+or a ``numpy.random.Generator``); so do the random samplers. ``num_workers=N`` loads in N
+worker processes, as PyTorch's (``get_worker_info()`` tells a dataset which worker runs it;
+the processes themselves are in ``_workers.py``); ``pin_memory`` changes nothing. A batch of
+a ``TensorDataset`` (or a ``Subset`` of one, as ``random_split`` makes) under the default
+collate is one gather per tensor (``t[indices]``) rather than one lookup per sample and a
+``stack``: the same batch, in one op. A dataset with ``__getitems__(indices)`` fetches each
+batch's samples itself, as in PyTorch.
 
 PyTorch's submodules ``torch.utils.data.dataloader``, ``.sampler``, ``.dataset`` and
 ``.distributed`` are here as ``tinygrad_rnn.utils.data.dataloader`` and so on (the same
@@ -28,8 +29,11 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import multiprocessing
+import multiprocessing.context
 import numbers
 import operator
+import os
 import sys
 import types
 import warnings
@@ -41,6 +45,7 @@ import numpy as np
 from .. import random as _random
 from ..ops.movement import stack
 from ..tensor import Tensor, default_dtype, describe_type, tensor
+from ._workers import END, Failure, WorkerInfo, WorkerPool, get_worker_info  # noqa: F401
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -147,8 +152,9 @@ class IterableDataset(Dataset[T_co]):
     without it ``len`` is a TypeError, as for any object without a length. ``a + b`` is
     ``ChainDataset([a, b])``.
 
-    Loading runs in this process (``get_worker_info()`` is None), so the whole stream goes
-    through one iterator: there is no per-worker split to write."""
+    With ``num_workers=N`` each worker iterates its own copy of the dataset, so, as in
+    PyTorch, ``__iter__`` splits the stream by ``get_worker_info()`` (worker ``id`` of
+    ``num_workers``), or every sample comes N times."""
 
     def __iter__(self) -> Iterator[T_co]:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
@@ -232,12 +238,6 @@ class StackDataset(Dataset):
     def __len__(self) -> int:
         return self._length
 
-
-def get_worker_info() -> None:
-    """Which loading worker runs this code, as ``torch.utils.data.get_worker_info``: always
-    None here, PyTorch's answer in the main process, as loading never runs in workers (an
-    ``IterableDataset`` that splits its stream by worker reads all of it)."""
-    return None
 
 def _tensor_rows(dataset: Any) -> tuple[tuple[Tensor, ...], np.ndarray | None] | None:
     """(tensors, index map) where every sample of ``dataset`` is rows of the same tensors: a
@@ -610,6 +610,67 @@ class _InfiniteConstantSampler(Sampler[None]):
     def __iter__(self) -> Iterator[None]:
         return itertools.repeat(None)
 
+
+class _Fetcher:
+    """A ``DataLoader``'s batches, one at a time, as PyTorch's fetchers make them. Map-style:
+    ``fetch(index)`` reads the samples at ``index`` (a batch of indices, or one index
+    unbatched) and collates them (for a ``TensorDataset`` under the default collate, one
+    gather per tensor). An ``IterableDataset``: ``start()`` opens the stream and
+    ``fetch(None)`` is its next ``batch_size`` samples (a last, shorter batch unless
+    ``drop_last``), ``END`` once it has run out. The main process uses one when
+    ``num_workers=0``; each worker process has its own copy."""
+
+    def __init__(self, loader: DataLoader) -> None:
+        self.dataset, self.iterable = loader.dataset, loader._iterable
+        self.batched = loader.batch_sampler is not None
+        self.size, self.drop_last = loader.batch_size, loader.drop_last
+        self.collate = loader.collate_fn or (default_collate if self.batched else
+                                             default_convert)
+        self.rows = _tensor_rows(self.dataset) if self.batched and not self.iterable and \
+            loader.collate_fn is None else None
+        self.stream: Iterator[Any] | None = None
+        self.ended = False
+
+    def start(self) -> None:
+        if self.iterable:
+            self.stream, self.ended = iter(self.dataset), False
+
+    def __call__(self, index: Any) -> Any:
+        if self.iterable:
+            return self._next()
+        if not self.batched:
+            return self.collate(self.dataset[index])
+        if self.rows is not None:  # the same batch as collating the samples: one gather each
+            at = np.asarray(index, dtype=np.int64)
+            at = at if self.rows[1] is None else self.rows[1][at]
+            return [t[at] for t in self.rows[0]]
+        index = index.tolist() if isinstance(index, np.ndarray) else index
+        many = getattr(self.dataset, "__getitems__", None)
+        if many is not None:  # the dataset fetches a batch of samples itself, as torch
+            return self.collate(many(index))
+        return self.collate([self.dataset[i] for i in index])
+
+    def _next(self) -> Any:
+        if self.ended:
+            return END
+        if not self.batched:
+            sample = next(self.stream, END)  # type: ignore[call-overload]
+            self.ended = sample is END
+            return END if self.ended else self.collate(sample)
+        batch = list(itertools.islice(self.stream, self.size))  # type: ignore[arg-type]
+        self.ended = len(batch) < self.size  # type: ignore[operator]
+        if not batch or self.ended and self.drop_last:
+            return END
+        return self.collate(batch)
+
+
+def _cpu_count() -> int | None:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
+
+
 class DataLoader:
     """Minibatches of a dataset, as PyTorch's: ``batch_size`` samples at a time (``None``:
     one sample at a time, unbatched, each through ``default_convert``), in order or, with
@@ -622,20 +683,42 @@ class DataLoader:
     and ``drop_last``; ``loader.sampler`` and ``loader.batch_sampler`` are the samplers in
     use (a ``SequentialSampler`` or ``RandomSampler`` and a ``BatchSampler`` of it unless
     given); ``len(loader)`` is the length of the batch sampler (or, unbatched, the sampler).
-    ``generator`` is the shuffle's. Loading runs in this process, as PyTorch's with
-    ``num_workers=0``: the worker and memory options (``num_workers``, ``pin_memory``,
-    ``timeout``, ``worker_init_fn``, ``multiprocessing_context``, ``prefetch_factor``,
-    ``persistent_workers``, ``pin_memory_device``, ``in_order``) are taken, in PyTorch's
-    places, and change nothing (``worker_init_fn`` is never called, as there without
-    workers).
+    ``generator`` is the shuffle's.
+
+    Worker processes, as PyTorch's. ``num_workers=0`` loads in this process. With
+    ``num_workers=N`` > 0, each ``iter(loader)`` starts N processes (by
+    ``multiprocessing_context``: a start method's name, a context, or None for the platform's
+    default), each with its copy of the dataset; the main process draws the indices and sends
+    the batches' indices to them in turn, at most ``prefetch_factor`` (default 2) per worker
+    ahead, and yields the batches in the sampler's order (``in_order=False``: as they come, a
+    slow worker getting fewer). Each iterator draws a base seed from ``generator`` or tr's
+    generator (also with no workers, so ``num_workers`` does not change the draws that follow);
+    worker i seeds Python's ``random`` and tr's generator with base seed + i and NumPy's global
+    generator with a hash of both, as PyTorch's, then calls ``worker_init_fn(i)``: workers draw
+    other numbers, and the same ones again after the same ``tr.manual_seed``. In a worker,
+    ``get_worker_info()`` gives its id, the number of workers, its seed and its dataset. An
+    error in a worker is raised here, of its type, its message naming the worker and holding the
+    worker's traceback, and the iterator can still be asked for the next batch, as PyTorch's (an
+    in-process one too); a worker that dies, or (``timeout`` > 0) a batch that takes more than
+    ``timeout`` seconds, is a RuntimeError. The workers exit at the end of the epoch, when the
+    loop is left or the iterator dropped, or, with ``persistent_workers=True``, stay for the
+    next epochs until the loader is dropped. Batches travel pickled (a few copies of their
+    bytes: see ``_workers.py``); the dataset must give host data (CPU tensors, NumPy arrays:
+    move each batch to the GPU in the main loop). ``pin_memory`` and ``pin_memory_device``
+    change nothing (host memory is not pinned here). As in PyTorch, ``prefetch_factor``,
+    ``persistent_workers`` and ``multiprocessing_context`` need ``num_workers > 0``, and more
+    workers than the CPUs this process may use warns.
 
     Over an ``IterableDataset`` the batches are the stream's samples in order, ``batch_size``
     at a time (``drop_last`` drops a last, shorter batch; ``batch_size=None`` yields each
     sample through ``default_convert``), as PyTorch's; ``shuffle``, ``sampler`` and
-    ``batch_sampler`` are refused there. ``len(loader)`` needs the dataset's ``__len__``
-    (its length in batches); as in PyTorch, once it has been asked, an iteration begun
-    afterwards warns at each batch past the dataset's reported length (PyTorch compares
-    the count of batches with the dataset's length in samples, and so does this)."""
+    ``batch_sampler`` are refused there. With workers, each worker reads its own copy of the
+    stream (split it by ``get_worker_info()``), and the batches come from the workers in
+    turn, skipping those whose stream has run out. ``len(loader)`` needs the dataset's
+    ``__len__`` (its length in batches); as in PyTorch, once it has been asked, an iteration
+    begun afterwards warns at each batch past the dataset's reported length (PyTorch
+    compares the count of batches with the dataset's length in samples, and so does
+    this)."""
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool = False,
                  sampler: Iterable[Any] | None = None,
@@ -646,8 +729,21 @@ class DataLoader:
                  multiprocessing_context: Any = None, generator: Any = None, *,
                  prefetch_factor: int | None = None, persistent_workers: bool = False,
                  pin_memory_device: str = "", in_order: bool = True) -> None:
-        if timeout < 0:
+        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) \
+                or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be an integer >= 0, got "
+                             f"{num_workers!r} (0 loads in the main process)")
+        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or timeout < 0:
             raise ValueError(f"DataLoader: timeout must be non-negative, got {timeout!r}")
+        if prefetch_factor is not None and num_workers == 0:
+            raise ValueError("DataLoader: prefetch_factor needs worker processes "
+                             "(num_workers > 0); with num_workers=0 leave it None")
+        if prefetch_factor is not None and (isinstance(prefetch_factor, bool) or not isinstance(
+                prefetch_factor, numbers.Integral) or prefetch_factor < 1):
+            raise ValueError(f"DataLoader: prefetch_factor must be a positive integer (the "
+                             f"batches loaded ahead per worker), got {prefetch_factor!r}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
         iterable = isinstance(dataset, IterableDataset)
         if iterable:  # PyTorch's checks, in its order, before the others
             for what, value, unset in (("shuffle", shuffle, shuffle in (False, None)),
@@ -676,10 +772,6 @@ class DataLoader:
         if batch_size is None and batch_sampler is None and drop_last:
             raise ValueError("DataLoader: drop_last needs a batch_size (batch_size=None loads "
                              "one sample at a time)")
-        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) \
-                or num_workers < 0:
-            raise ValueError(f"DataLoader: num_workers must be an integer >= 0, got "
-                             f"{num_workers!r}")
         _random.rng_of(generator, "DataLoader")  # a tr.Generator, a NumPy one, or None
         if sampler is None and batch_sampler is None and not iterable:
             _len(dataset, "DataLoader")
@@ -690,13 +782,25 @@ class DataLoader:
                 SequentialSampler(dataset)
         if batch_sampler is None and batch_size is not None:
             batch_sampler = BatchSampler(sampler, int(batch_size), bool(drop_last))
+        self.multiprocessing_context = _context(multiprocessing_context, int(num_workers))
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, bool(shuffle)
         self.sampler, self.batch_sampler = sampler, batch_sampler
         self.num_workers, self.collate_fn = int(num_workers), collate_fn
         self.pin_memory, self.drop_last = pin_memory, bool(drop_last) and batch_size is not None
-        self.generator, self.persistent_workers = generator, persistent_workers
+        self.pin_memory_device, self.timeout = pin_memory_device, timeout
+        self.worker_init_fn, self.in_order = worker_init_fn, bool(in_order)
+        self.prefetch_factor = prefetch_factor if prefetch_factor is not None or \
+            num_workers == 0 else 2
+        self.generator, self.persistent_workers = generator, bool(persistent_workers)
         self._iterable = iterable
         self._IterableDataset_len_called: int | None = None  # PyTorch's name
+        self._workers: WorkerPool | None = None  # the persistent workers, once started
+        cpus = _cpu_count()
+        if self.num_workers > (cpus or 0):
+            warnings.warn(f"DataLoader: {self.num_workers} worker processes, more than the "
+                          f"{cpus or 'unknown number of'} CPUs this process may use; loading "
+                          "may run slower than with fewer workers, or stall the machine: "
+                          "lower num_workers if so", stacklevel=2)
 
     def _batches(self) -> Iterator[list[Any] | np.ndarray]:
         """Each batch's indices: an array for the default samplers (the epoch's order is
@@ -712,59 +816,47 @@ class DataLoader:
         for batch in bs:  # type: ignore[union-attr]
             yield [_index(i, source) for i in batch]
 
-    def _stream(self) -> Iterator[Any]:
-        """The batches of an ``IterableDataset``, as PyTorch's fetcher makes them: the next
-        ``batch_size`` samples of one iterator, until a batch comes short (or empty)."""
-        it = iter(self.dataset)
-        if self.batch_size is None:
-            convert = self.collate_fn or default_convert
-            for sample in it:
-                yield convert(sample)
-            return
-        collate, size = self.collate_fn or default_collate, int(self.batch_size)
-        while True:
-            batch = list(itertools.islice(it, size))
-            if not batch or (self.drop_last and len(batch) < size):
-                return
-            yield collate(batch)
-            if len(batch) < size:  # the stream ended
-                return
+    def _indices(self) -> Iterator[Any]:
+        """What each fetch reads: None forever for a stream, else a batch of indices (or,
+        unbatched, one index)."""
+        if self._iterable:
+            return itertools.repeat(None)
+        if self.batch_sampler is None:
+            return (_index(i, "sampler") for i in self.sampler)
+        return self._batches()
 
-    def _counted(self, batches: Iterator[Any], reported: int) -> Iterator[Any]:
-        for k, batch in enumerate(batches, 1):
-            if k > reported:  # PyTorch's warning, word for word
-                warnings.warn(f"Length of IterableDataset {self.dataset} was reported to be "
-                              f"{reported}(when accessing len(dataloader)), but {k} samples "
-                              "have been fetched. ", stacklevel=2)
+    def _in_process(self, fetch: _Fetcher) -> Iterator[Any]:
+        fetch.start()
+        for index in self._indices():
+            try:
+                batch = fetch(index)
+            except Exception as e:  # raised by _LoaderIter, which can go on after it
+                batch = Failure(e)
+            if batch is END:
+                return
             yield batch
 
     def __iter__(self) -> Iterator[Any]:
-        if self._iterable:
-            reported = self._IterableDataset_len_called  # as it is when the iteration starts
-            batches = self._stream()
-            return batches if reported is None else self._counted(batches, reported)
-        return self._mapped()
-
-    def _mapped(self) -> Iterator[Any]:
-        if self.batch_sampler is None:  # one sample (or whatever index the sampler gives) at a time
-            convert = self.collate_fn or default_convert
-            for i in self.sampler:
-                yield convert(self.dataset[_index(i, "sampler")])
-            return
-        rows = _tensor_rows(self.dataset) if self.collate_fn is None else None
-        collate = self.collate_fn or default_collate
-        many = getattr(self.dataset, "__getitems__", None)
-        for idx in self._batches():
-            if rows is not None:  # the same batch as collating the samples: one gather each
-                at = np.asarray(idx, dtype=np.int64)
-                at = at if rows[1] is None else rows[1][at]
-                yield [t[at] for t in rows[0]]
-                continue
-            idx = idx.tolist() if isinstance(idx, np.ndarray) else idx
-            if many is not None:  # the dataset fetches a batch of samples itself, as torch
-                yield collate(many(idx))
-            else:
-                yield collate([self.dataset[i] for i in idx])
+        pool = self._workers  # persistent workers, once started
+        if pool is None or pool.closed:
+            rows = _tensor_rows(self.dataset) if self.num_workers else None
+            if rows is not None and any(t.is_cuda for t in rows[0]):
+                raise RuntimeError("DataLoader: worker processes cannot read this dataset's "
+                                   "GPU tensors (a forked process cannot use the GPU): keep "
+                                   "them on the host and move each batch to the GPU in the "
+                                   "training loop, or load with num_workers=0")
+            # one base seed per iterator (per pool of persistent workers), drawn as PyTorch's
+            # even without workers, so that num_workers does not change later draws
+            base_seed = int(_random.rng_of(self.generator, "DataLoader").integers(2**63))
+            if self.num_workers > 0:
+                pool = WorkerPool(_Fetcher(self), self.num_workers, base_seed,
+                                  self.worker_init_fn, self.multiprocessing_context,
+                                  int(self.prefetch_factor), float(self.timeout),  # type: ignore
+                                  self.in_order, self.persistent_workers)
+                self._workers = pool if self.persistent_workers else None
+        batches = self._in_process(_Fetcher(self)) if pool is None else \
+            pool.epoch(self._indices())
+        return _LoaderIter(self, batches)
 
     def __len__(self) -> int:
         if self._iterable:  # the dataset's own length (a TypeError without one), in batches
@@ -774,6 +866,58 @@ class DataLoader:
             return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         batches = self.batch_sampler if self.batch_sampler is not None else self.sampler
         return len(batches)  # type: ignore[arg-type]
+
+
+class _LoaderIter:
+    """``iter(loader)``: the batches; where loading one failed, its error is raised and the
+    next batch can still be asked for, as PyTorch's iterator. Over an ``IterableDataset``
+    whose length ``len(loader)`` asked before, each batch past that length warns."""
+
+    def __init__(self, loader: DataLoader, batches: Iterator[Any]) -> None:
+        self.loader, self.batches, self.count = loader, batches, 0
+        self.reported = loader._IterableDataset_len_called if loader._iterable else None
+
+    def __iter__(self) -> _LoaderIter:
+        return self
+
+    def __next__(self) -> Any:
+        batch = next(self.batches)
+        if isinstance(batch, Failure):
+            error = batch.error
+            # the traceback keeps this frame, and must not keep the iterator (and its workers)
+            # alive once the caller has let it go
+            del self, batch
+            raise error
+        self.count += 1
+        if self.reported is not None and self.count > self.reported:
+            more = "" if not self.loader.num_workers else (  # a hint of ours after PyTorch's
+                "With worker processes, each worker iterates its own copy of the dataset: "
+                "split the stream by get_worker_info() in __iter__.")
+            warnings.warn(f"Length of IterableDataset {self.loader.dataset} was reported to be "
+                          f"{self.reported}(when accessing len(dataloader)), but {self.count} "
+                          f"samples have been fetched. {more}", stacklevel=2)
+        return batch
+
+
+def _context(context: Any, num_workers: int) -> Any:
+    """``multiprocessing_context`` as a context object (None: the platform's default), checked
+    as PyTorch's."""
+    if context is None:
+        return None
+    if num_workers == 0:
+        raise ValueError(f"DataLoader: multiprocessing_context can only be used with "
+                         f"multi-process loading (num_workers > 0), but got "
+                         f"num_workers={num_workers}")
+    if isinstance(context, str):
+        methods = multiprocessing.get_all_start_methods()
+        if context not in methods:
+            raise ValueError(f"DataLoader: multiprocessing_context should be a start method "
+                             f"in {methods!r}, but got {context!r}")
+        return multiprocessing.get_context(context)
+    if not isinstance(context, multiprocessing.context.BaseContext):
+        raise TypeError(f"DataLoader: multiprocessing_context should be a context object or "
+                        f"the name of a start method, but got {context!r}")
+    return context
 
 
 def _submodule(name: str, names: list[str]) -> types.ModuleType:
