@@ -444,6 +444,8 @@ def run_backward(
                             )
                         g = sum_to(g, shape)
                     if g.dtype != p._data.dtype:
+                        if g.dtype.kind == "c" and p._data.dtype.kind != "c":
+                            g = g.real  # a real input's gradient: the real part (as PyTorch)
                         g = g.astype(p.dtype)
                     if ctx is None:
                         deliver(p, g, fn)

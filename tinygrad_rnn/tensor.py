@@ -249,29 +249,32 @@ def torch_names(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _check_requires_grad(dtype: np.dtype) -> None:
-    if dtype.kind == "c":
-        raise TypeError(_NO_COMPLEX_GRAD.format(f"a {dtype} tensor"))
-    if dtype.kind != "f":
+    if dtype.kind not in "fc":
         raise TypeError(
             f"only floating-point tensors can require gradients, not dtype {dtype} "
             "(integer tensors hold indices and labels)"
         )
 
 
-# complex numbers flow through the ops, but not gradients: each op's derivative here is for
-# real numbers, and PyTorch's convention for complex ones (the conjugate Wirtinger
-# derivative) would need its own in every op; refused, never a wrong gradient
+# complex gradients follow PyTorch's convention: a complex z = x + iy gets dL/dx + i dL/dy
+# (twice the conjugate Wirtinger derivative), so a holomorphic f has the VJP gy * conj(f'(z)).
+# Only the ops whose backward is written for that (``complex_ok = True``) take part; any
+# other op meeting a complex array while recording is refused, never a wrong gradient
 _NO_COMPLEX_GRAD = (
-    "{} cannot carry gradients here: complex autograd (PyTorch's conjugate Wirtinger "
-    "derivatives) is not implemented; keep the real and imaginary parts as real tensors, or "
-    "detach() first")
+    "{} does not support complex gradients here (its backward is written for real numbers); "
+    "work on the real and imaginary parts (.real, .imag, view_as_real), or detach() first")
 
 
-def _refuse_complex_result(name: str, y: Any) -> None:
-    """Refuse an op whose result is complex while an input requires grad."""
-    if y.dtype.kind == "c":
-        raise TypeError(_NO_COMPLEX_GRAD.format(f"{name}'s complex result (an input requires "
-                                                "grad)"))
+def _refuse_complex(name: str, arrays: Sequence[Any], y: Any) -> None:
+    """Refuse an op without ``complex_ok`` that records a complex input or result."""
+    for a in (*arrays, *(y if type(y) is tuple else (y,))):
+        if a.dtype.kind == "c":
+            raise TypeError(_NO_COMPLEX_GRAD.format(name))
+
+
+def conj_(a: Any) -> Any:
+    """The complex conjugate of an array (or Tensor); a real one is returned as it is."""
+    return a.conj() if a.dtype.kind == "c" else a
 
 
 class Function:
@@ -293,6 +296,7 @@ class Function:
     __slots__ = ("parents", "edges", "inputs", "saved", "xp", "retained", "hooks", "y", "n_out",
                  "shapes", "final", "step", "__weakref__")
     differentiable_backward = True
+    complex_ok = False  # whether backward is right for complex numbers (``_NO_COMPLEX_GRAD``)
 
     def __init__(self) -> None:
         self.parents: tuple[Tensor, ...] | None = ()
@@ -366,9 +370,8 @@ class Function:
             raise ValueError(f"{cls.__name__} on inputs of shapes {shapes}: {e}") from e
         needs = needs and autograd._GradMode.enabled
         if needs:
-            for a in y if type(y) is tuple else (y,):
-                if a.dtype.kind == "c":
-                    _refuse_complex_result(cls.__name__, a)
+            if not cls.complex_ok:
+                _refuse_complex(cls.__name__, arrays, y)
             if fn.saved:  # kept for create_graph, which maps saved arrays to inputs
                 fn.inputs = arrays  # (graph_backward); else an array no op saved is freed
             if len(inputs) == 2:  # the common case, written out: this runs for every op
@@ -893,6 +896,11 @@ class Tensor:
                 "does; set requires_grad=True on the inputs you differentiate"
             )
         if gradient is None:
+            if self.dtype.kind == "c":  # which real loss of it is meant? (as PyTorch)
+                raise RuntimeError(
+                    "backward(): grad can be implicitly created only for real scalar outputs, "
+                    f"but this tensor is {self.dtype}; backward from a real loss (z.abs() ** 2, "
+                    "z.real) or pass gradient=")
             if self.size != 1:
                 raise RuntimeError(
                     f"backward(): grad can be implicitly created only for scalar outputs, but "
@@ -2387,8 +2395,39 @@ class Tensor:
         return self.dtype.kind == "f"
 
     def is_complex(self) -> bool:
-        """False: tensors here hold real numbers (or bools)."""
+        """Whether the dtype is a complex one (complex64, complex128)."""
         return self.dtype.kind == "c"
+
+    # ---- complex numbers (ops/complex.py) -------------------------------------------------
+    @property
+    def real(self) -> Tensor:
+        """The real part (this tensor itself when it is real), as ``torch.Tensor.real``."""
+        return _complex_ops.real(self)
+
+    @property
+    def imag(self) -> Tensor:
+        """The imaginary part of a complex tensor, as ``torch.Tensor.imag``."""
+        return _complex_ops.imag(self)
+
+    def conj(self) -> Tensor:
+        """The complex conjugate (this tensor itself when it is real)."""
+        return _complex_ops.conj(self)
+
+    def conj_physical(self) -> Tensor:
+        """The complex conjugate, as ``torch.Tensor.conj_physical``."""
+        return _complex_ops.conj(self)
+
+    def resolve_conj(self) -> Tensor:
+        """This tensor (conjugates are computed at once here, never lazy)."""
+        return self
+
+    def is_conj(self) -> bool:
+        """False: conjugates are computed at once here (PyTorch may set a lazy flag)."""
+        return False
+
+    def angle(self) -> Tensor:
+        """The angle of each element in radians, as ``torch.Tensor.angle``."""
+        return _complex_ops.angle(self)
 
     def is_contiguous(self) -> bool:
         """Whether the array is laid out in C order without gaps (every op takes any
@@ -4019,13 +4058,13 @@ class Tensor:
         return self.outer(vec2)
 
     def adjoint(self) -> Tensor:
-        """The last two axes swapped (the conjugate transpose of real matrices: ``mT``)."""
-        return self.mT
+        """The conjugate transpose of the last two axes (``mT`` for real tensors)."""
+        return self.mH
 
     @property
     def mH(self) -> Tensor:  # noqa: N802 (PyTorch's name)
         """The conjugate transpose of the last two axes (``mT`` for real tensors)."""
-        return self.mT
+        return self.mT.conj()
 
     @property
     def H(self) -> Tensor:  # noqa: N802 (PyTorch's name)
@@ -4033,7 +4072,7 @@ class Tensor:
         if self.ndim not in (0, 2):
             raise ValueError(f"H: the tensor must be a matrix or a scalar, got shape "
                              f"{self.shape}; use mH for a batch of matrices")
-        return self.mT if self.ndim == 2 else self
+        return self.mH if self.ndim == 2 else self.conj()
 
     # the axes swapped in place (``_reshape_``'s rules: recorded, views kept in step)
     @torch_names
@@ -4725,6 +4764,7 @@ def tensor(
 
 
 # The ops live in ops/; they subclass Function, so they are imported after it is defined.
+from .ops import complex as _complex_ops  # noqa: E402
 from .ops.elementwise import (  # noqa: E402
     Abs,
     Acos,

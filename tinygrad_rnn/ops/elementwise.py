@@ -8,16 +8,19 @@ shape, so no op here contains shape logic.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from .. import autograd
-from ..tensor import Function, Tensor, default_dtype
+from ..tensor import Function, Tensor, conj_, default_dtype
 
 
 class Add(Function):
     """y = x0 + x1.  VJP: g0 = gy, g1 = gy.  Saves nothing."""
+
+    complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         return x0 + x1
@@ -29,6 +32,8 @@ class Add(Function):
 class Sub(Function):
     """y = x0 - x1.  VJP: g0 = gy, g1 = -gy.  Saves nothing."""
 
+    complex_ok = True
+
     def forward(self, x0: Any, x1: Any) -> Any:
         return x0 - x1
 
@@ -37,7 +42,10 @@ class Sub(Function):
 
 
 class Mul(Function):
-    """y = x0 * x1.  VJP: g0 = gy * x1, g1 = gy * x0.  Saves both inputs."""
+    """y = x0 * x1.  VJP: g0 = gy * conj(x1), g1 = gy * conj(x0) (conj does nothing to real
+    numbers: the complex VJP of a holomorphic f is gy * conj(f'(z))).  Saves both inputs."""
+
+    complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         self.saved = (x0, x1)
@@ -45,7 +53,7 @@ class Mul(Function):
 
     def backward(self, gy: Any) -> Any:
         x0, x1 = self.saved
-        return gy * x1, gy * x0
+        return gy * conj_(x1), gy * conj_(x0)
 
 
 # NumPy's floating-point warnings (0 / 0, log(0), sqrt(-1), exp overflow) silenced in the ops
@@ -56,8 +64,10 @@ _QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 
 class Div(Function):
     """y = x0 / x1.  VJP: g0 = gy / x1, g1 = -gy * x0 / x1², computed as -gy (x0 / x1) / x1
-    (as PyTorch), since x1² overflows or underflows where the quotient does not.  Saves both
-    inputs."""
+    (as PyTorch), since x1² overflows or underflows where the quotient does not; complex:
+    each factor conjugated.  Saves both inputs."""
+
+    complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         self.saved = (x0, x1)
@@ -67,11 +77,14 @@ class Div(Function):
     def backward(self, gy: Any) -> Any:
         x0, x1 = self.saved
         with np.errstate(**_QUIET):
-            return gy / x1, -gy * (x0 / x1) / x1
+            x1_ = conj_(x1)
+            return gy / x1_, -gy * conj_(x0 / x1) / x1_
 
 
 class Neg(Function):
     """y = -x.  VJP: gx = -gy.  Saves nothing."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         return -x
@@ -81,7 +94,9 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """y = x ** p for a number p.  VJP: gx = gy * p * x ** (p - 1).  Saves x."""
+    """y = x ** p for a number p.  VJP: gx = gy * conj(p * x ** (p - 1)).  Saves x."""
+
+    complex_ok = True
 
     def forward(self, x: Any, p: float) -> Any:
         self.p = p
@@ -92,7 +107,7 @@ class PowScalar(Function):
         (x,) = self.saved
         if self.p == 0:
             return gy * 0
-        return gy * (self.p * x ** (self.p - 1))
+        return gy * conj_(self.p * x ** (self.p - 1))
 
 
 class Pow(Function):
@@ -101,8 +116,11 @@ class Pow(Function):
     VJP: g0 = gy * x1 * x0 ** (x1 - 1), taken as 0 at x0 = x1 = 0 (y = 1 around there, where
     the formula is 0 * inf; as PyTorch);  g1 = gy * y * log(x0), where x0 = 0 taken as 0 for
     x1 >= 0 (the limit for x1 > 0) and as gy * inf * log(0) = -inf * gy for x1 < 0, as
-    PyTorch; NaN where x0 < 0 (no real logarithm).  Saves x0, x1 and y.
+    PyTorch; NaN where x0 < 0 (no real logarithm).  Complex (either side): g0 = gy *
+    conj(x1 * x0 ** (x1 - 1)), g1 = gy * conj(y * log(x0)), 0 at x0 = 0.  Saves x0, x1, y.
     """
+
+    complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         y = x0**x1
@@ -112,6 +130,12 @@ class Pow(Function):
     def backward(self, gy: Any) -> Any:
         xp = self.xp
         x0, x1, y = self.saved
+        if y.dtype.kind == "c":
+            x0 = x0.astype(y.dtype)  # a real base's logarithm is complex where it is < 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                g0 = gy * (x1 * x0 ** (x1 - 1)).conj()
+                g1 = gy * (y * xp.log(xp.where(x0 == 0, 1, x0))).conj()
+            return g0, xp.where(x0 == 0, 0, g1)
         log_x0 = xp.log(xp.where(x0 > 0, x0, 1))  # 0 at x0 <= 0, then set there:
         log_x0 = xp.where(x0 == 0, xp.where(x1 < 0, log_x0 - np.inf, log_x0), log_x0)
         log_x0 = xp.where(x0 < 0, np.nan, log_x0)  # (each where keeps x0's dtype)
@@ -189,7 +213,9 @@ class Fmod(Function):
 
 
 class Exp(Function):
-    """y = exp(x).  VJP: gx = gy * y.  Saves y."""
+    """y = exp(x).  VJP: gx = gy * conj(y).  Saves y."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         with np.errstate(**_QUIET):
@@ -200,11 +226,13 @@ class Exp(Function):
     def backward(self, gy: Any) -> Any:
         (y,) = self.saved
         with np.errstate(**_QUIET):  # inf * 0
-            return gy * y
+            return gy * conj_(y)
 
 
 class Log(Function):
-    """y = log(x).  VJP: gx = gy / x.  Saves x."""
+    """y = log(x).  VJP: gx = gy / conj(x).  Saves x."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
@@ -214,11 +242,13 @@ class Log(Function):
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
         with np.errstate(**_QUIET):
-            return gy / x
+            return gy / conj_(x)
 
 
 class Sqrt(Function):
-    """y = sqrt(x).  VJP: gx = gy / (2 y).  Saves y."""
+    """y = sqrt(x).  VJP: gx = gy / (2 conj(y)).  Saves y."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         with np.errstate(**_QUIET):
@@ -229,11 +259,13 @@ class Sqrt(Function):
     def backward(self, gy: Any) -> Any:
         (y,) = self.saved
         with np.errstate(**_QUIET):
-            return gy / (2 * y)
+            return gy / (2 * conj_(y))
 
 
 class Tanh(Function):
-    """y = tanh(x).  VJP: gx = gy * (1 - y²).  Saves y."""
+    """y = tanh(x).  VJP: gx = gy * conj(1 - y²).  Saves y."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         y = self.xp.tanh(x)
@@ -241,12 +273,14 @@ class Tanh(Function):
         return y
 
     def backward(self, gy: Any) -> Any:
-        (y,) = self.saved
+        y = conj_(self.saved[0])
         return gy * (1 - y * y)
 
 
 class Sin(Function):
-    """y = sin(x).  VJP: gx = gy * cos(x).  Saves x."""
+    """y = sin(x).  VJP: gx = gy * conj(cos(x)).  Saves x."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
@@ -254,11 +288,13 @@ class Sin(Function):
 
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
-        return gy * self.xp.cos(x)
+        return gy * self.xp.cos(conj_(x))
 
 
 class Cos(Function):
-    """y = cos(x).  VJP: gx = -gy * sin(x).  Saves x."""
+    """y = cos(x).  VJP: gx = -gy * conj(sin(x)).  Saves x."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
@@ -266,7 +302,7 @@ class Cos(Function):
 
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
-        return -gy * self.xp.sin(x)
+        return -gy * self.xp.sin(conj_(x))
 
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -771,8 +807,10 @@ def sigmoid_array(xp: Any, x: Any) -> Any:
 class Sigmoid(Function):
     """y = σ(x) = 1 / (1 + exp(-x)) (``sigmoid_array``).
 
-    VJP: gx = gy * y * (1 - y).  Saves y.
+    VJP: gx = gy * conj(y (1 - y)).  Saves y.
     """
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         y = sigmoid_array(self.xp, x)
@@ -780,7 +818,7 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy: Any) -> Any:
-        (y,) = self.saved
+        y = conj_(self.saved[0])
         return gy * y * (1 - y)
 
 
@@ -797,11 +835,18 @@ class Relu(Function):
 
 
 class Abs(Function):
-    """y = |x|.  VJP: gx = gy * sign(x), with sign 0 at x = 0 and at NaN (as PyTorch).  Saves
-    sign(x)."""
+    """y = |x|.  VJP: gx = gy * sign(x), with sign 0 at x = 0 and at NaN (as PyTorch); for a
+    complex x, sign(x) = x / |x| (d|z|/dRe z + i d|z|/dIm z).  Saves sign(x)."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         xp = self.xp
+        if x.dtype.kind == "c":
+            y = xp.abs(x)
+            with np.errstate(**_QUIET):
+                self.sign = xp.where(y == 0, 0, x / y)
+            return y
         self.sign = xp.where(xp.isnan(x), 0, xp.sign(x)) if x.dtype.kind == "f" else xp.sign(x)
         return xp.abs(x)
 
@@ -923,6 +968,8 @@ class Where(Function):
     needed a gradient: one is often a constant, ``where(mask, x, 0.0)``).  Saves cond.
     """
 
+    complex_ok = True
+
     def forward(self, x0: Any, x1: Any, cond: Any) -> Any:
         self.cond = cond
         return self.xp.where(cond, x0, x1)
@@ -956,11 +1003,19 @@ class Clip(Function):
 
 
 class AsType(Function):
-    """y = x cast to ``dtype``.  VJP: gx = gy (the engine casts it back to x's dtype)."""
+    """y = x cast to ``dtype`` (complex to real keeps the real part, with PyTorch's warning).
+    VJP: gx = gy (the engine casts it back to x's dtype: a real x gets its real part).
+    Saves nothing."""
+
+    complex_ok = True
 
     def forward(self, x: Any, dtype: np.dtype, order: str = "K") -> Any:
         if order == "K" and 0 in x.strides and x.size > 1:
             order = "C"  # a broadcast array: a plain one, as PyTorch's clone
+        if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+            warnings.warn("Casting complex values to real discards the imaginary part",
+                          UserWarning, stacklevel=4)
+            x = x.real
         return x.astype(dtype, order=order)
 
     def backward(self, gy: Any) -> Any:
@@ -969,6 +1024,8 @@ class AsType(Function):
 
 class ToDevice(Function):
     """y = x copied to another device.  VJP: gx = gy copied back."""
+
+    complex_ok = True
 
     @classmethod
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:  # the output changes device

@@ -8,15 +8,17 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function, Tensor
+from ..tensor import Function, Tensor, conj_
 
 
 class MatMul(Function):
     """y = x0 @ x1 for operands with at least two axes (batch axes broadcast).
 
-    VJP: g0 = gy @ x1ᵀ, g1 = x0ᵀ @ gy (ᵀ swaps the last two axes; the engine sums broadcast
-    batch axes back).  Saves both inputs.
+    VJP: g0 = gy @ x1ᴴ, g1 = x0ᴴ @ gy (ᴴ swaps the last two axes and conjugates; the engine
+    sums broadcast batch axes back).  Saves both inputs.
     """
+
+    complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         self.saved = (x0, x1)
@@ -24,7 +26,7 @@ class MatMul(Function):
 
     def backward(self, gy: Any) -> Any:
         x0, x1 = self.saved
-        return gy @ x1.swapaxes(-1, -2), x0.swapaxes(-1, -2) @ gy
+        return gy @ conj_(x1).swapaxes(-1, -2), conj_(x0).swapaxes(-1, -2) @ gy
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

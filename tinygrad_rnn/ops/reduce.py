@@ -47,6 +47,8 @@ class Sum(Function):
     bool and integer x (as PyTorch's).  VJP: gx = gy broadcast back over the summed axes.
     Saves x's shape."""
 
+    complex_ok = True
+
     def forward(self, x: Any, axis: Axis, keepdims: bool, dtype: Any = None) -> Any:
         self.axes = normalize_axis(axis, x.ndim)
         self.shape = x.shape

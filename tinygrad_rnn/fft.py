@@ -1,0 +1,336 @@
+"""Discrete Fourier transforms, as ``torch.fft``: the same functions, arguments (``n``/``s``,
+``dim``, ``norm``), dtypes and gradients.
+
+Three ops do the work; the rest are compositions of them.
+
+- ``FFT``: complex to complex over some axes. The DFT is linear, y = s·W x (W the DFT matrix,
+  s the ``norm`` scale), so its VJP is gx = s·Wᴴ gy: the inverse transform with the dual
+  ``norm`` ("backward" and "forward" swap; "ortho" is its own).
+- ``RFFT``: real to complex, keeping the n//2 + 1 non-negative frequencies of the last axis
+  (the rest are their conjugates). y = P W x (P drops the others), so gx = Re(Wᴴ Pᵀ gy):
+  gy zero-padded to the full length, transformed back with the dual norm, its real part.
+- ``IRFFT``: complex to real, the inverse of ``RFFT``: a Hermitian spectrum of n//2 + 1 bins
+  stands for n. Each bin k other than 0 (and n/2 for even n) stands for itself and its mirror
+  n - k, so it enters twice: gx = RFFT(gy) with the dual norm, those bins doubled; the imaginary
+  parts of bins 0 and n/2, which the transform ignores, get 0.
+
+``n``/``s`` pad with zeros or trim each transformed axis first; the gradient is trimmed or
+padded back (``_resize``). Real input is made complex (float32 -> complex64, float64 ->
+complex128, integers and bools -> the default dtype's); float16 is refused, as PyTorch's CPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .tensor import Function, Tensor, _default_complex, default_dtype, tensor
+
+__all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
+           "fftn", "ifftn", "rfftn", "irfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
+
+_DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+_COMPLEX = {np.dtype(np.float32): np.dtype(np.complex64),
+            np.dtype(np.float64): np.dtype(np.complex128)}
+_REAL = {c: f for f, c in _COMPLEX.items()}
+
+
+def _resize(xp: Any, a: Any, axes: Sequence[int], shape: Sequence[int]) -> Any:
+    """``a`` trimmed or zero-padded along ``axes`` to the sizes of ``shape`` there."""
+    for ax in axes:
+        n, m = a.shape[ax], shape[ax]
+        if n > m:
+            a = a[(slice(None),) * ax + (slice(0, m),)]
+        elif n < m:
+            pad = [(0, 0)] * a.ndim
+            pad[ax] = (0, m - n)
+            a = xp.pad(a, pad)
+    return a
+
+
+class FFT(Function):
+    """y = fftn(x, s, axes, norm) (``inverse``: ifftn), x complex.
+
+    VJP: gx = the other direction's transform of gy with the dual norm (sᵀ·Wᴴ), trimmed or
+    padded back to x's shape.  Saves x's shape.
+    """
+
+    complex_ok = True
+
+    def forward(self, x: Any, s: tuple[int, ...], axes: tuple[int, ...], norm: str,
+                inverse: bool) -> Any:
+        self.shape, self.axes, self.norm, self.inverse = x.shape, axes, norm, inverse
+        f = self.xp.fft.ifftn if inverse else self.xp.fft.fftn
+        return f(x, s=s, axes=axes, norm=norm).astype(x.dtype, copy=False)
+
+    def backward(self, gy: Any) -> Any:
+        f = self.xp.fft.fftn if self.inverse else self.xp.fft.ifftn
+        gx = f(gy, axes=self.axes, norm=_DUAL[self.norm]).astype(gy.dtype, copy=False)
+        return _resize(self.xp, gx, self.axes, self.shape)
+
+
+class RFFT(Function):
+    """y = rfftn(x, s, axes, norm), x real: the last axis keeps n//2 + 1 frequencies.
+
+    VJP: gx = Re(ifftn(gy zero-padded to n along the last axis, dual norm)), trimmed or
+    padded back to x's shape.  Saves x's shape and the full lengths s.
+    """
+
+    complex_ok = True
+
+    def forward(self, x: Any, s: tuple[int, ...], axes: tuple[int, ...], norm: str) -> Any:
+        self.shape, self.s, self.axes, self.norm = x.shape, s, axes, norm
+        return self.xp.fft.rfftn(x, s=s, axes=axes, norm=norm).astype(_COMPLEX[x.dtype],
+                                                                       copy=False)
+
+    def backward(self, gy: Any) -> Any:
+        xp, last = self.xp, self.axes[-1]
+        full = list(gy.shape)
+        full[last] = self.s[-1]
+        g = _resize(xp, gy, (last,), full)  # the dropped frequencies: no gradient
+        gx = xp.fft.ifftn(g, axes=self.axes, norm=_DUAL[self.norm]).real
+        return _resize(xp, gx.astype(_REAL[gy.dtype], copy=False), self.axes, self.shape)
+
+
+class IRFFT(Function):
+    """y = irfftn(x, s, axes, norm), x complex: the last axis's n//2 + 1 bins give n reals.
+
+    VJP: gx = rfftn(gy, dual norm) with bins 1 .. n - (n//2 + 1) of the last axis doubled
+    (each stands for its mirror too), trimmed or padded back to x's shape.  Saves x's shape.
+    """
+
+    complex_ok = True
+
+    def forward(self, x: Any, s: tuple[int, ...], axes: tuple[int, ...], norm: str) -> Any:
+        self.shape, self.axes, self.norm = x.shape, axes, norm
+        return self.xp.fft.irfftn(x, s=s, axes=axes, norm=norm).astype(_REAL[x.dtype],
+                                                                        copy=False)
+
+    def backward(self, gy: Any) -> Any:
+        xp, last = self.xp, self.axes[-1]
+        gx = xp.fft.rfftn(gy, axes=self.axes, norm=_DUAL[self.norm])
+        gx = gx.astype(_COMPLEX[gy.dtype], copy=False)
+        twice = gy.shape[last] - gx.shape[last]  # the bins that stand for two
+        if twice > 0:
+            gx[(slice(None),) * last + (slice(1, 1 + twice),)] *= 2
+        return _resize(xp, gx, self.axes, self.shape)
+
+
+# ---- arguments, checked as PyTorch checks them ---------------------------------------------
+
+
+def _norm(norm: str | None) -> str:
+    if norm is None:
+        return "backward"
+    if norm not in _DUAL:
+        raise RuntimeError(f'Invalid normalization mode: "{norm}"')
+    return norm
+
+
+def _floating(name: str, x: Tensor, real_only: bool = False) -> Tensor:
+    """``x`` as a float or complex tensor: integers and bools take the default dtype."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
+    if x.dtype.kind in "biu":
+        return x.to(dtype=default_dtype())
+    if x.dtype.kind == "c" and real_only:
+        raise RuntimeError(f"{name} expects a real input tensor, but got {x.dtype}")
+    if x.dtype not in _COMPLEX and x.dtype not in _REAL:
+        raise RuntimeError(f"{name}: unsupported dtype {x.dtype} (float32, float64, complex64 "
+                           "and complex128 are)")
+    return x
+
+
+def _as_complex(x: Tensor) -> Tensor:
+    return x if x.dtype.kind == "c" else x.to(dtype=_COMPLEX.get(x.dtype, _default_complex()))
+
+
+def _dims(x: Tensor, s: Sequence[int] | None, dim: int | Sequence[int] | None
+          ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The axes to transform (nonnegative) and their lengths, from PyTorch's ``s`` and ``dim``
+    (``dim`` None: the last len(s) axes, or all; -1 in ``s``: that axis's own length)."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is None:
+        dim = tuple(range(x.ndim - len(s), x.ndim)) if s is not None else tuple(range(x.ndim))
+    elif s is not None and len(s) != len(dim):
+        raise RuntimeError("When given, dim and shape arguments must have the same length")
+    axes = []
+    for d in dim:
+        if not -max(x.ndim, 1) <= d < max(x.ndim, 1) or x.ndim == 0:
+            if x.ndim == 0:
+                raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-x.ndim}, {x.ndim - 1}], but got {d})")
+        axes.append(d % x.ndim)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError("FFT dims must be unique")
+    if s is None:
+        sizes = tuple(x.shape[a] for a in axes)
+    else:
+        sizes = tuple(x.shape[a] if n == -1 else int(n) for a, n in zip(axes, s))
+    for n in sizes:
+        if n < 1:
+            raise RuntimeError(f"Invalid number of data points ({n}) specified")
+    return tuple(axes), sizes
+
+
+def _one(n: int | None, dim: int) -> tuple[list[int] | None, tuple[int]]:
+    return (None if n is None else [n]), (dim,)
+
+
+# ---- complex to complex --------------------------------------------------------------------
+
+
+def fftn(input: Tensor, s: Sequence[int] | None = None,  # noqa: A002 (PyTorch's names)
+         dim: int | Sequence[int] | None = None, norm: str | None = None) -> Tensor:
+    """The n-dimensional DFT over ``dim`` (all axes by default), each padded or trimmed to
+    ``s``: ``y[k] = Σ_t x[t] exp(-2πi k·t / n)``, scaled by ``norm`` ("backward": 1,
+    "ortho": 1/√n, "forward": 1/n)."""
+    x = _as_complex(_floating("fftn", input))
+    axes, sizes = _dims(x, s, dim)
+    if not axes:
+        return x.clone()
+    return FFT.apply(x, s=sizes, axes=axes, norm=_norm(norm), inverse=False)
+
+
+def ifftn(input: Tensor, s: Sequence[int] | None = None,  # noqa: A002
+          dim: int | Sequence[int] | None = None, norm: str | None = None) -> Tensor:
+    """The inverse of ``fftn``: ``x[t] = Σ_k y[k] exp(2πi k·t / n)`` scaled by ``norm``
+    ("backward": 1/n, "ortho": 1/√n, "forward": 1)."""
+    x = _as_complex(_floating("ifftn", input))
+    axes, sizes = _dims(x, s, dim)
+    if not axes:
+        return x.clone()
+    return FFT.apply(x, s=sizes, axes=axes, norm=_norm(norm), inverse=True)
+
+
+def fft(input: Tensor, n: int | None = None, dim: int = -1,  # noqa: A002
+        norm: str | None = None) -> Tensor:
+    """The one-dimensional DFT along ``dim`` (``fftn`` over one axis)."""
+    return fftn(input, *_one(n, dim), norm=norm)
+
+
+def ifft(input: Tensor, n: int | None = None, dim: int = -1,  # noqa: A002
+         norm: str | None = None) -> Tensor:
+    """The one-dimensional inverse DFT along ``dim``."""
+    return ifftn(input, *_one(n, dim), norm=norm)
+
+
+def fft2(input: Tensor, s: Sequence[int] | None = None,  # noqa: A002
+         dim: Sequence[int] = (-2, -1), norm: str | None = None) -> Tensor:
+    """The two-dimensional DFT over ``dim``."""
+    return fftn(input, s, dim, norm)
+
+
+def ifft2(input: Tensor, s: Sequence[int] | None = None,  # noqa: A002
+          dim: Sequence[int] = (-2, -1), norm: str | None = None) -> Tensor:
+    """The two-dimensional inverse DFT over ``dim``."""
+    return ifftn(input, s, dim, norm)
+
+
+# ---- real to complex and back --------------------------------------------------------------
+
+
+def rfftn(input: Tensor, s: Sequence[int] | None = None,  # noqa: A002
+          dim: int | Sequence[int] | None = None, norm: str | None = None) -> Tensor:
+    """``fftn`` of a real tensor, keeping the n//2 + 1 non-negative frequencies of the last
+    axis of ``dim`` (the others are their complex conjugates)."""
+    x = _floating("rfftn", input, real_only=True)
+    axes, sizes = _dims(x, s, dim)
+    if not axes:
+        raise RuntimeError("rfftn must transform at least one axis")
+    return RFFT.apply(x, s=sizes, axes=axes, norm=_norm(norm))
+
+
+def irfftn(input: Tensor, s: Sequence[int] | None = None,  # noqa: A002
+           dim: int | Sequence[int] | None = None, norm: str | None = None) -> Tensor:
+    """The inverse of ``rfftn``: a real tensor from the non-negative frequencies. The last
+    axis of ``dim`` gives ``s[-1]`` values (default 2 (m - 1) for m bins); the imaginary
+    parts of its bins 0 and n/2 are ignored."""
+    x = _as_complex(_floating("irfftn", input))
+    axes, sizes = _dims(x, s, dim)
+    if not axes:
+        raise RuntimeError("irfftn must transform at least one axis")
+    if s is None or s[-1] == -1:
+        sizes = (*sizes[:-1], 2 * (x.shape[axes[-1]] - 1))
+        if sizes[-1] < 1:
+            raise RuntimeError(f"Invalid number of data points ({sizes[-1]}) specified")
+    return IRFFT.apply(x, s=sizes, axes=axes, norm=_norm(norm))
+
+
+def rfft(input: Tensor, n: int | None = None, dim: int = -1,  # noqa: A002
+         norm: str | None = None) -> Tensor:
+    """The DFT of a real tensor along ``dim``: its n//2 + 1 non-negative frequencies."""
+    return rfftn(input, *_one(n, dim), norm=norm)
+
+
+def irfft(input: Tensor, n: int | None = None, dim: int = -1,  # noqa: A002
+          norm: str | None = None) -> Tensor:
+    """The inverse of ``rfft``: ``n`` real values (default 2 (m - 1)) along ``dim``."""
+    return irfftn(input, *_one(n, dim), norm=norm)
+
+
+def rfft2(input: Tensor, s: Sequence[int] | None = None,  # noqa: A002
+          dim: Sequence[int] = (-2, -1), norm: str | None = None) -> Tensor:
+    """``rfftn`` over two axes."""
+    return rfftn(input, s, dim, norm)
+
+
+def irfft2(input: Tensor, s: Sequence[int] | None = None,  # noqa: A002
+           dim: Sequence[int] = (-2, -1), norm: str | None = None) -> Tensor:
+    """``irfftn`` over two axes."""
+    return irfftn(input, s, dim, norm)
+
+
+def hfft(input: Tensor, n: int | None = None, dim: int = -1,  # noqa: A002
+         norm: str | None = None) -> Tensor:
+    """The DFT of a Hermitian-symmetric signal given by its first half: a real tensor,
+    ``irfft(conj(x), n)`` with the dual norm (so "backward" leaves it unscaled)."""
+    x = _as_complex(_floating("hfft", input))
+    return irfft(x.conj(), n, dim, _DUAL[_norm(norm)])
+
+
+def ihfft(input: Tensor, n: int | None = None, dim: int = -1,  # noqa: A002
+          norm: str | None = None) -> Tensor:
+    """The inverse of ``hfft``: ``conj(rfft(x, n))`` of a real tensor, with the dual norm
+    (so "backward" scales by 1/n)."""
+    x = _floating("ihfft", input, real_only=True)
+    return rfft(x, n, dim, _DUAL[_norm(norm)]).conj()
+
+
+# ---- frequencies and shifts ----------------------------------------------------------------
+
+
+def fftfreq(n: int, d: float = 1.0, *, dtype: Any = None, device: Any = "cpu",
+            requires_grad: bool = False) -> Tensor:
+    """The frequencies of ``fft``'s bins for n samples spaced ``d`` apart:
+    ``[0, 1, ..., ⌈n/2⌉ - 1, -⌊n/2⌋, ..., -1] / (d n)``, in the default float dtype."""
+    return tensor(np.fft.fftfreq(n, d), dtype=dtype or default_dtype(), device=device,
+                  requires_grad=requires_grad)
+
+
+def rfftfreq(n: int, d: float = 1.0, *, dtype: Any = None, device: Any = "cpu",
+             requires_grad: bool = False) -> Tensor:
+    """The frequencies of ``rfft``'s bins: ``[0, 1, ..., n//2] / (d n)``."""
+    return tensor(np.fft.rfftfreq(n, d), dtype=dtype or default_dtype(), device=device,
+                  requires_grad=requires_grad)
+
+
+def _shift(x: Tensor, dim: int | Sequence[int] | None, inverse: bool) -> Tensor:
+    axes = tuple(range(x.ndim)) if dim is None else (dim,) if isinstance(dim, int) else dim
+    shifts = [(x.shape[a] + 1) // 2 if inverse else x.shape[a] // 2 for a in axes]
+    return x.roll(shifts, tuple(axes)) if axes else x.clone()
+
+
+def fftshift(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:  # noqa: A002
+    """The zero frequency moved to the middle: a roll by n//2 along each of ``dim`` (all axes
+    by default)."""
+    return _shift(input, dim, False)
+
+
+def ifftshift(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:  # noqa: A002
+    """The inverse of ``fftshift``: a roll by -(n//2), that is ⌈n/2⌉."""
+    return _shift(input, dim, True)
