@@ -984,6 +984,11 @@ class Tensor:
             else:
                 dt = self.dtype if kind in "fc" else default_dtype()
             return Tensor._wrap(self._dev.xp.asarray(other, dtype=dt), self._dev)
+        if isinstance(other, (complex, np.complexfloating)):  # complex of this float's width
+            dt = self.dtype if self.dtype.kind == "c" else np.dtype(
+                np.complex128) if self.dtype == np.float64 else _default_complex() \
+                if self.dtype.kind != "f" else np.dtype(np.complex64)
+            return Tensor._wrap(self._dev.xp.asarray(other, dtype=dt), self._dev)
         if isinstance(other, self._dev.array_type):
             return Tensor._wrap(other, self._dev)
         raise TypeError(

@@ -836,7 +836,8 @@ class Relu(Function):
 
 class Abs(Function):
     """y = |x|.  VJP: gx = gy * sign(x), with sign 0 at x = 0 and at NaN (as PyTorch); for a
-    complex x, sign(x) = x / |x| (d|z|/dRe z + i d|z|/dIm z).  Saves sign(x)."""
+    complex x, sign(x) = x / |x| (d|z|/dRe z + i d|z|/dIm z).  Saves sign(x) (complex: x and
+    y, so that the sign is differentiated under ``create_graph``)."""
 
     complex_ok = True
 
@@ -844,13 +845,16 @@ class Abs(Function):
         xp = self.xp
         if x.dtype.kind == "c":
             y = xp.abs(x)
-            with np.errstate(**_QUIET):
-                self.sign = xp.where(y == 0, 0, x / y)
+            self.saved, self.sign = (x, y), None
             return y
         self.sign = xp.where(xp.isnan(x), 0, xp.sign(x)) if x.dtype.kind == "f" else xp.sign(x)
         return xp.abs(x)
 
     def backward(self, gy: Any) -> Any:
+        if self.sign is None:
+            x, y = self.saved
+            with np.errstate(**_QUIET):
+                return self.xp.where(y == 0, 0, gy * x / y)
         return gy * self.sign
 
 
