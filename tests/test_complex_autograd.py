@@ -129,7 +129,8 @@ def test_movement_indexing_and_joining_carry_complex_gradients_as_torch():
 
     def f(m, z, w):
         parts = [z.reshape(6, 4)[::2], z.transpose(0, 1).flatten(1)[:, :4],
-                 z.permute(2, 0, 1)[1:3, 0, :].unsqueeze(0).squeeze(0).expand(2, 3) @ w.expand(3, 4),
+                 z.permute(2, 0, 1)[1:3, 0, :].unsqueeze(0).squeeze(0).expand(2, 3)
+                 @ w.expand(3, 4),
                  z[:, m.tensor([0, 2, 2])][0], z.view(24)[m.tensor([1, 5, 1, 7])].view(1, 4)]
         return m.cat([m.stack(parts[:1], 0)[0], *parts[1:]], 0).roll(1, 0) * z.sum()
 
@@ -206,7 +207,7 @@ def test_a_real_input_of_an_unsupported_op_with_a_complex_partner_is_refused():
 def test_misuse_of_the_complex_functions_is_named():
     x = tr.tensor([1.0, 2.0])
     with pytest.raises(RuntimeError, match="non-complex"):
-        x.imag
+        _ = x.imag
     with pytest.raises(RuntimeError, match="only supported for complex"):
         tr.view_as_real(x)
     with pytest.raises(RuntimeError, match="last dimension of size 2"):
