@@ -44,16 +44,34 @@ def _resize(xp: Any, a: Any, axes: Sequence[int], shape: Sequence[int]) -> Any:
         if n > m:
             a = a[(slice(None),) * ax + (slice(0, m),)]
         elif n < m:
-            pad = [(0, 0)] * a.ndim
-            pad[ax] = (0, m - n)
-            a = xp.pad(a, pad)
+            pad = list(a.shape)
+            pad[ax] = m - n
+            a = xp.concatenate([a, xp.zeros(tuple(pad), dtype=a.dtype)], axis=ax)
     return a
+
+
+def _sizes(a: Any, axes: Sequence[int]) -> tuple[int, ...]:
+    return tuple(a.shape[ax] for ax in axes)
+
+
+# the transforms of a gradient: arrays, or (under create_graph) Tensors through the ops
+def _c2c(xp: Any, a: Any, axes: tuple[int, ...], norm: str, inverse: bool) -> Any:
+    if isinstance(a, Tensor):
+        return FFT.apply(a, s=_sizes(a, axes), axes=axes, norm=norm, inverse=inverse)
+    f = xp.fft.ifftn if inverse else xp.fft.fftn
+    return f(a, axes=axes, norm=norm).astype(a.dtype, copy=False)
+
+
+def _r2c(xp: Any, a: Any, axes: tuple[int, ...], norm: str) -> Any:
+    if isinstance(a, Tensor):
+        return RFFT.apply(a, s=_sizes(a, axes), axes=axes, norm=norm)
+    return xp.fft.rfftn(a, axes=axes, norm=norm).astype(_COMPLEX[a.dtype], copy=False)
 
 
 class FFT(Function):
     """y = fftn(x, s, axes, norm) (``inverse``: ifftn), x complex.
 
-    VJP: gx = the other direction's transform of gy with the dual norm (sᵀ·Wᴴ), trimmed or
+    VJP: gx = the other direction's transform of gy with the dual norm (s·Wᴴ), trimmed or
     padded back to x's shape.  Saves x's shape.
     """
 
@@ -66,8 +84,7 @@ class FFT(Function):
         return f(x, s=s, axes=axes, norm=norm).astype(x.dtype, copy=False)
 
     def backward(self, gy: Any) -> Any:
-        f = self.xp.fft.fftn if self.inverse else self.xp.fft.ifftn
-        gx = f(gy, axes=self.axes, norm=_DUAL[self.norm]).astype(gy.dtype, copy=False)
+        gx = _c2c(self.xp, gy, self.axes, _DUAL[self.norm], not self.inverse)
         return _resize(self.xp, gx, self.axes, self.shape)
 
 
@@ -86,36 +103,35 @@ class RFFT(Function):
                                                                        copy=False)
 
     def backward(self, gy: Any) -> Any:
-        xp, last = self.xp, self.axes[-1]
         full = list(gy.shape)
-        full[last] = self.s[-1]
-        g = _resize(xp, gy, (last,), full)  # the dropped frequencies: no gradient
-        gx = xp.fft.ifftn(g, axes=self.axes, norm=_DUAL[self.norm]).real
-        return _resize(xp, gx.astype(_REAL[gy.dtype], copy=False), self.axes, self.shape)
+        full[self.axes[-1]] = self.s[-1]
+        g = _resize(self.xp, gy, self.axes[-1:], full)  # the dropped frequencies: no gradient
+        gx = _c2c(self.xp, g, self.axes, _DUAL[self.norm], True).real
+        return _resize(self.xp, gx, self.axes, self.shape)
 
 
 class IRFFT(Function):
     """y = irfftn(x, s, axes, norm), x complex: the last axis's n//2 + 1 bins give n reals.
 
     VJP: gx = rfftn(gy, dual norm) with bins 1 .. n - (n//2 + 1) of the last axis doubled
-    (each stands for its mirror too), trimmed or padded back to x's shape.  Saves x's shape.
+    (each stands for its mirror too), trimmed or padded back to x's shape.  Saves x's shape
+    and those weights (1 or 2 per bin).
     """
 
     complex_ok = True
 
     def forward(self, x: Any, s: tuple[int, ...], axes: tuple[int, ...], norm: str) -> Any:
         self.shape, self.axes, self.norm = x.shape, axes, norm
-        return self.xp.fft.irfftn(x, s=s, axes=axes, norm=norm).astype(_REAL[x.dtype],
-                                                                        copy=False)
+        y = self.xp.fft.irfftn(x, s=s, axes=axes, norm=norm).astype(_REAL[x.dtype], copy=False)
+        bins, last = s[-1] // 2 + 1, axes[-1]
+        w = np.ones(bins, dtype=y.dtype)
+        w[1:s[-1] - bins + 1] = 2  # bins 1 .. n - (n//2 + 1) stand for two
+        self.weights = self.xp.asarray(w.reshape((bins,) + (1,) * (y.ndim - 1 - last)))
+        return y
 
     def backward(self, gy: Any) -> Any:
-        xp, last = self.xp, self.axes[-1]
-        gx = xp.fft.rfftn(gy, axes=self.axes, norm=_DUAL[self.norm])
-        gx = gx.astype(_COMPLEX[gy.dtype], copy=False)
-        twice = gy.shape[last] - gx.shape[last]  # the bins that stand for two
-        if twice > 0:
-            gx[(slice(None),) * last + (slice(1, 1 + twice),)] *= 2
-        return _resize(xp, gx, self.axes, self.shape)
+        gx = _r2c(self.xp, gy, self.axes, _DUAL[self.norm]) * self.weights
+        return _resize(self.xp, gx, self.axes, self.shape)
 
 
 # ---- arguments, checked as PyTorch checks them ---------------------------------------------

@@ -1,0 +1,172 @@
+"""tr.fft: every transform's values, dtypes and gradients against torch.fft (Hypothesis draws the
+shape, ``n``/``s``, ``dim`` and ``norm``), gradcheck on each (the real-to-complex and
+complex-to-real ones: Hermitian symmetry, doubled bins, padding and trimming), the frequency
+helpers and shifts, and torch's errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_rnn as tr
+from tinygrad_rnn.testing import gradcheck, gradgradcheck
+
+NORMS = st.sampled_from([None, "backward", "ortho", "forward"])
+ONE_D = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft"]
+N_D = ["fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn", "rfftn", "irfftn"]
+REAL_INPUT = {"rfft", "ihfft", "rfft2", "rfftn"}  # (the others take complex input)
+
+
+def _input(rng: np.random.Generator, shape: tuple[int, ...], name: str) -> np.ndarray:
+    a = rng.standard_normal(shape)
+    return a if name in REAL_INPUT else a + 1j * rng.standard_normal(shape)
+
+
+def _against_torch(f, ft, a, seed=0):
+    torch = pytest.importorskip("torch")
+    x, xt = tr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, yt = f(x), ft(xt)
+    assert y.shape == tuple(yt.shape)
+    assert str(y.dtype) == str(yt.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(y.numpy(), yt.detach().resolve_conj().numpy(), rtol=1e-9,
+                               atol=1e-9)
+    rng = np.random.default_rng(seed)
+    g = rng.standard_normal(yt.shape)
+    if yt.is_complex():
+        g = g + 1j * rng.standard_normal(yt.shape)
+    y.backward(tr.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.resolve_conj().numpy(), rtol=1e-9,
+                               atol=1e-9)
+
+
+@st.composite
+def one_d_cases(draw):
+    ndim = draw(st.integers(1, 3))
+    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=ndim, max_size=ndim)))
+    dim = draw(st.integers(-ndim, ndim - 1))
+    n = draw(st.none() | st.integers(1, 8))
+    return shape, n, dim, draw(NORMS), draw(st.integers(0, 2**16))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ONE_D)
+@given(case=one_d_cases())
+def test_one_dimensional_transforms_match_torch(name, case):
+    torch = pytest.importorskip("torch")
+    shape, n, dim, norm, seed = case
+    if name in ("irfft", "hfft") and n is None and shape[dim] == 1:
+        n = 2  # (the default n = 2 (m - 1) is 0 there: an error, tested below)
+    a = _input(np.random.default_rng(seed), shape, name)
+    _against_torch(lambda x: getattr(tr.fft, name)(x, n, dim, norm),
+                   lambda x: getattr(torch.fft, name)(x, n, dim, norm), a, seed)
+
+
+@st.composite
+def n_d_cases(draw, name):
+    ndim = draw(st.integers(2, 3))
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=ndim, max_size=ndim)))
+    k = 2 if name.endswith("2") else draw(st.integers(1, ndim))
+    dim = tuple(draw(st.permutations(range(-ndim, 0)))[:k]) if name[-1] == "n" and draw(
+        st.booleans()) else None
+    s = draw(st.none() | st.lists(st.integers(1, 6) | st.just(-1), min_size=k, max_size=k))
+    if dim is None and name[-1] == "n" and s is None:
+        k = ndim
+    if s is None and name.startswith("irfft"):  # keep the default n = 2 (m - 1) positive
+        last = (dim[-1] if dim else -1)
+        shape = tuple(max(m, 2) if i == last % ndim else m for i, m in enumerate(shape))
+    return shape, s, dim, draw(NORMS), draw(st.integers(0, 2**16))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", N_D)
+@given(data=st.data())
+def test_multi_dimensional_transforms_match_torch(name, data):
+    torch = pytest.importorskip("torch")
+    shape, s, dim, norm, seed = data.draw(n_d_cases(name))
+    a = _input(np.random.default_rng(seed), shape, name)
+    kw = {} if dim is None else {"dim": dim}
+    _against_torch(lambda x: getattr(tr.fft, name)(x, s, norm=norm, **kw),
+                   lambda x: getattr(torch.fft, name)(x, s, norm=norm, **kw), a, seed)
+
+
+@pytest.mark.parametrize("name", ONE_D + N_D)
+@pytest.mark.parametrize("norm", ["backward", "ortho", "forward"])
+@pytest.mark.parametrize("n", [None, 3, 6])
+def test_every_transform_passes_gradcheck(name, norm, n):
+    """Padding (n > 4) and trimming (n < 4), odd and even lengths, the doubled bins of the
+    complex-to-real transforms, against central differences on real and imaginary parts."""
+    a = _input(np.random.default_rng(0), (3, 4), name)
+    x = tr.tensor(a, requires_grad=True)
+    f = getattr(tr.fft, name)
+    arg = n if name in ONE_D or n is None else (2, n)
+    assert gradcheck(lambda x: f(x, arg, norm=norm), (x,))
+
+
+def test_transforms_compose_with_other_ops_to_second_derivatives():
+    rng = np.random.default_rng(1)
+    x = tr.tensor(rng.standard_normal(6), requires_grad=True)
+    assert gradgradcheck(lambda x: tr.fft.irfft(tr.fft.rfft(x) ** 2, 6).exp(), (x,))
+    assert gradcheck(lambda x: tr.fft.fft(x).abs().sum(), (x,))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_, np.complex64])
+def test_dtypes_follow_torch(dtype):
+    torch = pytest.importorskip("torch")
+    a = (np.arange(6) % 3).astype(dtype)
+    for name in ("fft", "ifft", "irfft", "hfft", "fftn") + (
+            ("rfft", "ihfft", "rfftn") if dtype != np.complex64 else ()):
+        y, yt = getattr(tr.fft, name)(tr.tensor(a)), getattr(torch.fft, name)(torch.tensor(a))
+        assert str(y.dtype) == str(yt.dtype).removeprefix("torch."), name
+        np.testing.assert_allclose(y.numpy(), yt.resolve_conj().numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("n", [1, 4, 5])
+@pytest.mark.parametrize("d", [1.0, 0.25])
+def test_frequencies_and_shifts_match_torch(n, d):
+    torch = pytest.importorskip("torch")
+    for name in ("fftfreq", "rfftfreq"):
+        y, yt = getattr(tr.fft, name)(n, d), getattr(torch.fft, name)(n, d)
+        assert y.dtype == np.float32
+        np.testing.assert_allclose(y.numpy(), yt.numpy(), rtol=1e-6)
+    assert tr.fft.fftfreq(n, dtype=tr.float64).dtype == np.float64
+    a = np.arange(n * 3).reshape(3, n)
+    for name in ("fftshift", "ifftshift"):
+        for dim in (None, 1, (0, 1), -2):
+            y = getattr(tr.fft, name)(tr.tensor(a), dim)
+            np.testing.assert_array_equal(y.numpy(), getattr(torch.fft, name)(
+                torch.tensor(a), dim).numpy())
+    _against_torch(lambda x: tr.fft.ifftshift(tr.fft.fftshift(x) * 2, 0),
+                   lambda x: torch.fft.ifftshift(torch.fft.fftshift(x) * 2, 0),
+                   np.arange(3 * n) + 1j)
+
+
+def test_errors_are_torch_s():
+    x = tr.tensor([1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(RuntimeError, match='Invalid normalization mode: "foo"'):
+        tr.fft.fft(x, norm="foo")
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        tr.fft.fft(x, dim=1)
+    with pytest.raises(IndexError, match="tensor has no dimensions"):
+        tr.fft.fft(tr.tensor(1.0))
+    with pytest.raises(RuntimeError, match=r"Invalid number of data points \(0\)"):
+        tr.fft.fft(x, n=0)
+    with pytest.raises(RuntimeError, match=r"Invalid number of data points \(0\)"):
+        tr.fft.irfft(tr.tensor(np.array([1j])))
+    with pytest.raises(RuntimeError, match="same length"):
+        tr.fft.fftn(tr.zeros(2, 3), s=(2,), dim=(0, 1))
+    with pytest.raises(RuntimeError, match="unique"):
+        tr.fft.fftn(tr.zeros(2, 3), dim=(0, 0))
+    with pytest.raises(RuntimeError, match="rfft.* expects a real input"):
+        tr.fft.rfft(x.to(tr.complex64))
+    with pytest.raises(RuntimeError, match="ihfft expects a real input"):
+        tr.fft.ihfft(x.to(tr.complex64))
+    with pytest.raises(RuntimeError, match="unsupported dtype float16"):
+        tr.fft.fft(x.half())
+    with pytest.raises(RuntimeError, match="at least one axis"):
+        tr.fft.rfftn(tr.zeros(2, 3), dim=())
+    assert tr.fft.fftn(x, dim=()).dtype == np.complex64
