@@ -170,3 +170,73 @@ def test_errors_are_torch_s():
     with pytest.raises(RuntimeError, match="at least one axis"):
         tr.fft.rfftn(tr.zeros(2, 3), dim=())
     assert tr.fft.fftn(x, dim=()).dtype == np.complex64
+
+
+def _against_torch_many(f, arrays, seed=0):
+    """f(module, *tensors) here and in torch: values, dtypes and every input's gradient."""
+    torch = pytest.importorskip("torch")
+    xs = [tr.tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y, yt = f(tr, *xs), f(torch, *ts)
+    assert y.shape == tuple(yt.shape) and str(y.dtype) == str(yt.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(y.numpy(), yt.detach().resolve_conj().numpy(), atol=1e-9)
+    rng = np.random.default_rng(seed)
+    g = rng.standard_normal(yt.shape)
+    g = g + 1j * rng.standard_normal(yt.shape) if yt.is_complex() else g
+    y.backward(tr.tensor(g))
+    yt.backward(torch.tensor(g))
+    for x, t in zip(xs, ts):
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.resolve_conj().numpy(), atol=1e-9)
+
+
+@pytest.mark.torch
+@given(shape=st.sampled_from([(20,), (2, 17)]), n_fft=st.sampled_from([4, 8]),
+       hop=st.sampled_from([None, 3]), win_length=st.sampled_from([None, 3]),
+       center=st.booleans(), normalized=st.booleans(),
+       pad_mode=st.sampled_from(["reflect", "constant"]), complex_input=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_stft_matches_torch_with_gradients_for_signal_and_window(
+        shape, n_fft, hop, win_length, center, normalized, pad_mode, complex_input, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if complex_input else 0)
+    w = rng.standard_normal(win_length or n_fft) + 1.5
+    _against_torch_many(lambda m, x, w: m.stft(x, n_fft, hop, win_length, w, center, pad_mode,
+                                               normalized, return_complex=True), [a, w], seed)
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:The length of signal is shorter")
+@given(shape=st.sampled_from([(20,), (2, 17)]), n_fft=st.sampled_from([4, 8]),
+       hop=st.sampled_from([None, 2]), center=st.booleans(), normalized=st.booleans(),
+       length=st.sampled_from([None, 7, 30]), seed=st.integers(0, 2**16))
+def test_istft_inverts_stft_and_matches_torch(shape, n_fft, hop, center, normalized, length,
+                                              seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    a, win = rng.standard_normal(shape), np.hanning(n_fft + 1)[:-1] + 0.1
+    spec = torch.stft(torch.tensor(a), n_fft, hop, None, torch.tensor(win), center,
+                      normalized=normalized, return_complex=True).numpy()
+    _against_torch_many(lambda m, s, w: m.istft(s, n_fft, hop, None, w, center, normalized,
+                                                length=length), [spec, win], seed)
+    if center and length is None:  # the round trip gives the signal back
+        back = tr.istft(tr.stft(tr.tensor(a), n_fft, hop, window=tr.tensor(win),
+                                return_complex=True), n_fft, hop, window=tr.tensor(win),
+                        length=shape[-1])
+        np.testing.assert_allclose(back.numpy(), a, atol=1e-10)
+
+
+def test_stft_errors_are_torch_s():
+    x = tr.randn(16)
+    with pytest.raises(RuntimeError, match="requires the return_complex parameter"):
+        tr.stft(x, 4)
+    with pytest.raises(RuntimeError, match="expected 0 < n_fft"):
+        x.stft(32, center=False, return_complex=True)
+    with pytest.raises(RuntimeError, match="window tensor of size equal to win_length=4"):
+        x.stft(4, window=tr.ones(3), return_complex=True)
+    with pytest.raises(RuntimeError, match="1D or 2D"):
+        tr.stft(tr.zeros(1, 1, 8), 4, return_complex=True)
+    with pytest.raises(RuntimeError, match="complex-valued input"):
+        tr.istft(tr.zeros(3, 5), 4)
+    with pytest.raises(RuntimeError, match="window overlap add min"):
+        tr.istft(x.stft(4, return_complex=True), 4, window=tr.zeros(4))
+    assert tr.view_as_complex(x.stft(4, return_complex=False)).shape == (3, 17)

@@ -1054,6 +1054,7 @@ __all__ += [  # noqa: PLE0604
 ]
 
 from . import fft  # noqa: E402
+from .fft import istft, stft  # noqa: E402
 
 # tr.complex is an attribute only, not in __all__: `from tinygrad_rnn import *` keeps Python's
 from .ops.complex import (  # noqa: E402
@@ -1068,5 +1069,5 @@ from .ops.complex import (  # noqa: E402
     view_as_real,
 )
 
-__all__ += ["fft", "angle", "conj", "conj_physical", "imag", "polar", "real",  # noqa: PLE0604
+__all__ += ["fft", "stft", "istft", "angle", "conj", "conj_physical", "imag", "polar", "real",  # noqa: PLE0604
             "view_as_complex", "view_as_real"]

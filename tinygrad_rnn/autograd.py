@@ -770,6 +770,7 @@ class _UserOp:
     and backward on Tensors in between."""
 
     differentiable_backward = True
+    complex_ok = True  # the user's backward, as PyTorch's, is the user's to make right
 
     def forward(self, *arrays: Any, user: type, ctx: FunctionCtx, args: tuple[Any, ...],
                 at: tuple[int, ...]) -> Any:

@@ -21,11 +21,13 @@ complex128, integers and bools -> the default dtype's); float16 is refused, as P
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from .ops import complex as _complex_ops
 from .tensor import Function, Tensor, _default_complex, default_dtype, tensor
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
@@ -350,3 +352,135 @@ def fftshift(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:  
 def ifftshift(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:  # noqa: A002
     """The inverse of ``fftshift``: a roll by -(n//2), that is ⌈n/2⌉."""
     return _shift(input, dim, True)
+
+
+# ---- short-time Fourier transforms (tr.stft, tr.istft; not in torch.fft) ------------------
+
+
+def _window(name: str, window: Tensor | None, win_length: int | None, n_fft: int,
+            like: Tensor) -> Tensor:
+    """The window (ones by default) centred in ``n_fft`` samples, zeros either side."""
+    from .functional import pad
+
+    win_length = n_fft if win_length is None else win_length
+    if not 0 < win_length <= n_fft:
+        raise RuntimeError(f"{name}: expected 0 < win_length <= n_fft, but got "
+                           f"win_length={win_length}")
+    if window is None:
+        window = _ones(win_length, like)
+    elif window.ndim != 1 or window.shape[0] != win_length:
+        raise RuntimeError(f"{name}: expected a 1D window tensor of size equal to "
+                           f"win_length={win_length}, but got window with size "
+                           f"{list(window.shape)}")
+    left = (n_fft - win_length) // 2
+    return pad(window, (left, n_fft - win_length - left)) if win_length < n_fft else window
+
+
+def _ones(n: int, like: Tensor) -> Tensor:
+    """n ones of ``like``'s real dtype, on its device."""
+    dtype = _REAL.get(like.dtype, like.dtype)
+    return Tensor._wrap(like._dev.xp.ones(n, dtype=dtype), like._dev)
+
+
+def stft(input: Tensor, n_fft: int, hop_length: int | None = None,  # noqa: A002
+         win_length: int | None = None, window: Tensor | None = None, center: bool = True,
+         pad_mode: str = "reflect", normalized: bool = False, onesided: bool | None = None,
+         return_complex: bool | None = None) -> Tensor:
+    """The short-time Fourier transform, as ``torch.stft``: frames of ``n_fft`` samples every
+    ``hop_length`` (n_fft // 4), each times ``window`` and transformed,
+    ``X[ω, m] = Σ_k window[k] x[m·hop + k] exp(-2πi ω k / n_fft)``; shape (freq, frames),
+    (batch, freq, frames) for a 2-D input. ``center`` pads n_fft // 2 either side
+    (``pad_mode``); ``onesided`` (default for real input and window) keeps n_fft // 2 + 1
+    frequencies; ``normalized`` scales by 1/√n_fft. ``return_complex=True`` is required for
+    real input (False gives ``view_as_real`` of the result), as PyTorch's."""
+    from .functional import pad
+
+    if not isinstance(input, Tensor):
+        raise TypeError(f"stft: expected a Tensor, got {type(input).__name__}")
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"stft: expected a 1D or 2D tensor, but got {input.ndim}D")
+    x = _floating("stft", input)
+    is_complex = x.dtype.kind == "c" or (window is not None and window.dtype.kind == "c")
+    if return_complex is None:
+        if not is_complex:
+            raise RuntimeError("stft requires the return_complex parameter be given for real "
+                               "inputs, and will further require that return_complex=True in "
+                               "a future PyTorch release.")
+        return_complex = True
+    hop = n_fft // 4 if hop_length is None else hop_length
+    if hop <= 0:
+        raise RuntimeError(f"stft: expected hop_length > 0, but got hop_length={hop}")
+    batch = x if x.ndim == 2 else x.unsqueeze(0)
+    if center:
+        batch = pad(batch.unsqueeze(1), (n_fft // 2, n_fft // 2), pad_mode).squeeze(1)
+    if not 0 < n_fft <= batch.shape[-1]:
+        raise RuntimeError(f"stft: expected 0 < n_fft < {batch.shape[-1]}, but got "
+                           f"n_fft={n_fft}")
+    frames = batch.unfold(-1, n_fft, hop) * _window("stft", window, win_length, n_fft, x)
+    onesided = not is_complex if onesided is None else onesided
+    if onesided and is_complex:
+        raise RuntimeError("Cannot have onesided output if window or input is complex")
+    norm = "ortho" if normalized else "backward"
+    spec = (rfft if onesided else fft)(frames, dim=-1, norm=norm).transpose(-1, -2)
+    spec = spec if x.ndim == 2 else spec.squeeze(0)
+    return spec if return_complex else _complex_ops.view_as_real(spec)
+
+
+def istft(input: Tensor, n_fft: int, hop_length: int | None = None,  # noqa: A002
+          win_length: int | None = None, window: Tensor | None = None, center: bool = True,
+          normalized: bool = False, onesided: bool | None = None, length: int | None = None,
+          return_complex: bool = False) -> Tensor:
+    """The inverse of ``stft``, as ``torch.istft``: each frame transformed back, times the
+    window, added where it overlaps the others, divided by the sum of the squared windows
+    there (which must not vanish: NOLA); ``center`` trims n_fft // 2 either side and
+    ``length`` trims or zero-pads the end."""
+    if not isinstance(input, Tensor) or input.dtype.kind != "c":
+        raise RuntimeError("istft requires a complex-valued input tensor")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"istft: expected a tensor with 2 or 3 dimensions of complex, but "
+                           f"got {input.ndim}")
+    spec = input if input.ndim == 3 else input.unsqueeze(0)
+    n_freq, n_frames = spec.shape[-2:]
+    hop = n_fft // 4 if hop_length is None else hop_length
+    if not 0 < hop <= n_fft:
+        raise RuntimeError(f"istft: expected 0 < hop_length <= n_fft, but got "
+                           f"hop_length={hop}")
+    onesided = n_freq != n_fft if onesided is None else onesided
+    want = n_fft // 2 + 1 if onesided else n_fft
+    if n_freq != want:
+        raise RuntimeError(f"istft: expected the frequency dimension (3rd to the last) of the "
+                           f"input tensor to match {want} when onesided={onesided}, but got "
+                           f"{n_freq}")
+    w = _window("istft", window, win_length, n_fft, spec)
+    if onesided and (return_complex or w.dtype.kind == "c"):
+        raise RuntimeError("cannot have onesided output if window or input is complex")
+    norm = "ortho" if normalized else "backward"
+    spec = spec.transpose(-1, -2)  # (batch, frames, freq)
+    frames = irfft(spec, n_fft, norm=norm) if onesided else ifft(spec, n_fft, norm=norm)
+    if not onesided and not return_complex:
+        frames = frames.real
+    frames = frames * w
+    # overlap-add: sample m·hop + k of the signal gets frame m's k-th value
+    total = n_fft + hop * (n_frames - 1)
+    xp, dev = spec._dev.xp, spec._dev
+    at = (xp.arange(n_frames)[:, None] * hop + xp.arange(n_fft)).reshape(-1)
+    at = Tensor._wrap(at.astype(np.int64), dev)
+    y = Tensor._wrap(xp.zeros((frames.shape[0], total), dtype=frames.dtype), dev).index_add(
+        1, at, frames.reshape(frames.shape[0], -1))
+    envelope = Tensor._wrap(xp.zeros(total, dtype=_REAL.get(w.dtype, w.dtype)), dev)
+    envelope = envelope.index_add(0, at, (w * w).expand(n_frames, n_fft).reshape(-1))
+    start = n_fft // 2 if center else 0
+    end = start + length if length is not None else total - n_fft // 2 if center else total
+    y, envelope = y[:, start:min(end, total)], envelope[start:min(end, total)]
+    if float(envelope.abs().min().item()) < 1e-11:
+        raise RuntimeError("istft: window overlap add min: the squared windows add up to "
+                           "(nearly) 0 somewhere (the NOLA condition fails)")
+    y = y / envelope
+    if end > total:
+        from .functional import pad
+
+        warnings.warn("The length of signal is shorter than the length parameter. Result is "
+                      "being padded with zeros in the tail. Please check your center and "
+                      "hop_length settings.", UserWarning, stacklevel=2)
+        y = pad(y, (0, end - total))
+    return y if input.ndim == 3 else y.squeeze(0)

@@ -2434,6 +2434,26 @@ class Tensor:
         """The angle of each element in radians, as ``torch.Tensor.angle``."""
         return _complex_ops.angle(self)
 
+    def stft(self, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+             window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect",
+             normalized: bool = False, onesided: bool | None = None,
+             return_complex: bool | None = None) -> Tensor:
+        """The short-time Fourier transform, as ``torch.Tensor.stft`` (``tr.stft``)."""
+        from .fft import stft
+
+        return stft(self, n_fft, hop_length, win_length, window, center, pad_mode, normalized,
+                    onesided, return_complex)
+
+    def istft(self, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+              window: Tensor | None = None, center: bool = True, normalized: bool = False,
+              onesided: bool | None = None, length: int | None = None,
+              return_complex: bool = False) -> Tensor:
+        """The inverse short-time Fourier transform, as ``torch.Tensor.istft``."""
+        from .fft import istft
+
+        return istft(self, n_fft, hop_length, win_length, window, center, normalized,
+                     onesided, length, return_complex)
+
     def is_contiguous(self) -> bool:
         """Whether the array is laid out in C order without gaps (every op takes any
         layout; ``contiguous()`` returns the tensor itself)."""
