@@ -246,3 +246,32 @@ def test_gradcheck_catches_a_backward_that_forgets_the_conjugate(fast_mode):
 def test_complex64_leaves_keep_their_dtype_through_gradcheck_dtype_check():
     z = tr.tensor(np.array([1 + 1j, 2 - 1j], dtype=np.complex64), requires_grad=True)
     assert gradcheck(lambda z: (z * z).exp().abs(), (z,))
+
+
+def test_a_custom_autograd_function_takes_complex_tensors():
+    class Square(tr.autograd.Function):
+        @staticmethod
+        def forward(ctx, z):
+            ctx.save_for_backward(z)
+            return z * z
+
+        @staticmethod
+        def backward(ctx, gy):
+            (z,) = ctx.saved_tensors
+            return gy * 2 * z.conj()
+
+    z = tr.tensor(np.array([1 + 2j, -0.5j]), requires_grad=True)
+    assert gradcheck(Square.apply, (z,))
+
+
+def test_optimizers_refuse_complex_parameters_rather_than_update_them_wrongly():
+    p = tr.nn.Parameter(tr.tensor(np.array([1 + 1j])))
+    with pytest.raises(TypeError, match="complex parameters"):
+        tr.optim.Adam([p])
+    w = tr.nn.Parameter(tr.zeros(1, 2))  # the supported way: optimize the real view
+    opt = tr.optim.Adam([w], lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        (tr.view_as_complex(w) - (1 + 2j)).abs().sum().backward()
+        opt.step()
+    assert w.grad.dtype == np.float32 and (w.detach().numpy() > 0).all()
