@@ -118,8 +118,10 @@ def test_matrix_products_are_conjugated_as_torch():
     _against_torch(lambda m, a, b: a[0] @ b[1], [a, b])
     _against_torch(lambda m, a, b: m.mm(a[1], b[0]), [a, b])
     _against_torch(lambda m, a, v: m.matmul(a, v), [a, v])
-    _against_torch(lambda m, v: v @ v, [v])
+    _against_torch(lambda m, v: v @ v + m.dot(v, v), [v])
     _against_torch(lambda m, a: a.mH @ a, [a])
+    _against_torch(lambda m, v, w: m.vdot(v, w) + v.vdot(w) * 2j, [v, v[::-1].copy()])
+    _against_torch(lambda m, a: a[0, :2, :2].H @ a[1, :2, :2].adjoint(), [a])
 
 
 @pytest.mark.torch

@@ -3504,15 +3504,12 @@ class Tensor:
         return tensordot(self, o, ([-1], [-1]))
 
     def vdot(self, other: Tensor) -> Tensor:
-        """The dot product of two real 1-D tensors of one length and one dtype, as
-        ``torch.vdot`` (complex tensors, whose first side PyTorch conjugates, are refused:
-        there is no conjugate here)."""
-        if self.dtype.kind == "c" or getattr(other, "dtype", np.dtype(float)).kind == "c":
-            raise TypeError("vdot: complex tensors are not supported here (no conjugate op)")
+        """Σ conj(self) · other for two 1-D tensors of one length and one dtype, as
+        ``torch.vdot`` (the first side conjugated; for real tensors, ``dot``)."""
         if isinstance(other, Tensor) and other.dtype != self.dtype:
             raise TypeError(f"vdot: the two tensors must have one dtype, got {self.dtype} and "
                             f"{other.dtype} (as in PyTorch)")
-        return self.dot(other)
+        return self.conj().dot(other)
 
     # ---- movement ---------------------------------------------------------------------------
     def ravel(self) -> Tensor:
