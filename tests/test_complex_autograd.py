@@ -277,3 +277,13 @@ def test_optimizers_refuse_complex_parameters_rather_than_update_them_wrongly():
         (tr.view_as_complex(w) - (1 + 2j)).abs().sum().backward()
         opt.step()
     assert w.grad.dtype == np.float32 and (w.detach().numpy() > 0).all()
+
+
+def test_python_complex_numbers_take_the_default_complex_dtype_as_torch():
+    assert tr.tensor([1j]).dtype == tr.tensor(2 + 1j).dtype == tr.tensor([[1, 2j]]).dtype \
+        == np.complex64
+    assert tr.tensor([np.complex128(1j)]).dtype == tr.tensor(np.array([1j])).dtype \
+        == np.complex128
+    assert (tr.ones(2) * 1j).dtype == np.complex64
+    assert (tr.ones(2, dtype=tr.float64) * 1j).dtype == np.complex128
+    assert (tr.ones(2, dtype=tr.int64) * 1j).dtype == np.complex64

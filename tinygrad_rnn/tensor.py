@@ -4740,14 +4740,13 @@ def _array_device(data: Any) -> Device | None:
         return None
 
 
-def _holds_float64(data: Any) -> bool:
-    """Whether nested lists or tuples hold a NumPy float64 scalar or array (PyTorch then makes
-    a float64 tensor, as from a float64 array)."""
-    if isinstance(data, np.float64) or (isinstance(data, np.ndarray)
-                                        and data.dtype == np.float64):
+def _holds_float64(data: Any, dtype: Any = np.float64) -> bool:
+    """Whether nested lists or tuples hold a NumPy float64 (or ``dtype``) scalar or array
+    (PyTorch then makes a tensor of that dtype, as from such an array)."""
+    if isinstance(data, (np.generic, np.ndarray)) and data.dtype == dtype:
         return True
     if isinstance(data, (list, tuple)):
-        return any(_holds_float64(d) for d in data)
+        return any(_holds_float64(d, dtype) for d in data)
     return False
 
 
@@ -4771,7 +4770,8 @@ def tensor(
             dt = resolve_dtype(dtype)
         else:  # Python floats take the default float dtype; NumPy float64 scalars keep theirs
             dt = default_dtype() if host.dtype == np.float64 and not _holds_float64(arr) \
-                else host.dtype
+                else _default_complex() if host.dtype == np.complex128 and not _holds_float64(
+                    arr, np.complex128) else host.dtype  # (and complex numbers likewise)
         out = dev.to_device(np.array(host, dtype=dt))
     else:
         if src is not dev:
