@@ -159,6 +159,8 @@ def test_errors_are_torch_s():
         tr.fft.irfft(tr.tensor(np.array([1j])))
     with pytest.raises(RuntimeError, match="same length"):
         tr.fft.fftn(tr.zeros(2, 3), s=(2,), dim=(0, 1))
+    with pytest.raises(RuntimeError, match="shape with 3 values but input tensor only has 2"):
+        tr.fft.fftn(tr.zeros(2, 3), s=(2, 2, 2))
     with pytest.raises(RuntimeError, match="unique"):
         tr.fft.fftn(tr.zeros(2, 3), dim=(0, 0))
     with pytest.raises(RuntimeError, match="rfft.* expects a real input"):

@@ -172,14 +172,17 @@ def _dims(x: Tensor, s: Sequence[int] | None, dim: int | Sequence[int] | None
     if isinstance(dim, int):
         dim = (dim,)
     if dim is None:
+        if s is not None and len(s) > x.ndim:
+            raise RuntimeError(f"Got shape with {len(s)} values but input tensor only has "
+                               f"{x.ndim} dimensions.")
         dim = tuple(range(x.ndim - len(s), x.ndim)) if s is not None else tuple(range(x.ndim))
     elif s is not None and len(s) != len(dim):
         raise RuntimeError("When given, dim and shape arguments must have the same length")
     axes = []
     for d in dim:
-        if not -max(x.ndim, 1) <= d < max(x.ndim, 1) or x.ndim == 0:
-            if x.ndim == 0:
-                raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+        if x.ndim == 0:
+            raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+        if not -x.ndim <= d < x.ndim:
             raise IndexError(f"Dimension out of range (expected to be in range of "
                              f"[{-x.ndim}, {x.ndim - 1}], but got {d})")
         axes.append(d % x.ndim)
