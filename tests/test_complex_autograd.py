@@ -102,6 +102,16 @@ def test_binary_complex_ops_pass_gradcheck_with_broadcasting(shapes, seed):
         assert gradcheck(lambda a, r, f=f: f(tr, a, r), (a, r))
 
 
+@given(shapes=tst.broadcastable_shapes(2, min_dims=1, max_side=3), seed=st.integers(0, 2**16))
+def test_complex_polar_and_view_as_complex_pass_gradcheck_with_broadcasting(shapes, seed):
+    rng = np.random.default_rng(seed)
+    a, b = (tr.tensor(rng.standard_normal(s), requires_grad=True) for s in shapes)
+    assert gradcheck(lambda a, b: tr.complex(a, b) * (1 - 2j), (a, b))
+    assert gradcheck(lambda a, b: tr.polar(a, b), (a, b))
+    pairs = tr.tensor(rng.standard_normal((*shapes[0], 2)), requires_grad=True)
+    assert gradcheck(lambda p: tr.view_as_complex(p) ** 2, (pairs,))
+
+
 def test_second_derivatives_of_complex_functions_pass_gradgradcheck():
     rng = np.random.default_rng(0)
     z = tr.tensor(_complex(rng, (3,)), requires_grad=True)
