@@ -265,13 +265,6 @@ _NO_COMPLEX_GRAD = (
     "work on the real and imaginary parts (.real, .imag, view_as_real), or detach() first")
 
 
-def _refuse_complex(name: str, arrays: Sequence[Any], y: Any) -> None:
-    """Refuse an op without ``complex_ok`` that records a complex input or result."""
-    for a in (*arrays, *(y if type(y) is tuple else (y,))):
-        if a.dtype.kind == "c":
-            raise TypeError(_NO_COMPLEX_GRAD.format(name))
-
-
 def conj_(a: Any) -> Any:
     """The complex conjugate of an array (or Tensor); a real one is returned as it is."""
     return a.conj() if a.dtype.kind == "c" else a
@@ -370,8 +363,13 @@ class Function:
             raise ValueError(f"{cls.__name__} on inputs of shapes {shapes}: {e}") from e
         needs = needs and autograd._GradMode.enabled
         if needs:
-            if not cls.complex_ok:
-                _refuse_complex(cls.__name__, arrays, y)
+            if not cls.complex_ok:  # (loops written out: this runs per op)
+                for a in arrays:
+                    if a.dtype.kind == "c":
+                        raise TypeError(_NO_COMPLEX_GRAD.format(cls.__name__))
+                for a in y if type(y) is tuple else (y,):
+                    if a.dtype.kind == "c":
+                        raise TypeError(_NO_COMPLEX_GRAD.format(cls.__name__))
             if fn.saved:  # kept for create_graph, which maps saved arrays to inputs
                 fn.inputs = arrays  # (graph_backward); else an array no op saved is freed
             if len(inputs) == 2:  # the common case, written out: this runs for every op
