@@ -428,7 +428,8 @@ def gradcheck(
 
     ``inputs`` is fn's positional arguments (a single Tensor stands for ``(tensor,)``); they
     may mix tensors and other values, and only tensors that require grad are checked.
-    Floating-point tensors are copied to float64 first, so float32 inputs are checked in
+    Floating-point tensors are copied to float64 first (complex ones to complex128, their real
+    and imaginary parts perturbed apart, as PyTorch's), so float32 inputs are checked in
     float64 (and, with ``check_dtype``, run once more in float32: each op must keep its inputs'
     floating dtype in its outputs and in its gradients; ``astype`` may change it; an ``fn``
     that raises on those dtypes fails). An element passes if
