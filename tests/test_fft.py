@@ -242,3 +242,35 @@ def test_stft_errors_are_torch_s():
     with pytest.raises(RuntimeError, match="window overlap add min"):
         tr.istft(x.stft(4, return_complex=True), 4, window=tr.zeros(4))
     assert tr.view_as_complex(x.stft(4, return_complex=False)).shape == (3, 17)
+
+
+STRICT_CASES = {
+    "fft": lambda x: tr.fft.fft(x.to(tr.complex128) * (1 + 1j), 5),
+    "rfft": lambda x: tr.fft.rfft(x, 7, norm="ortho"),
+    "irfft2": lambda x: tr.fft.irfft2(tr.fft.rfft2(x) * 1j, (3, 5)),
+    "hfft": lambda x: tr.fft.hfft(tr.complex(x, x * 2), 6),
+    "ihfft_ifftn": lambda x: tr.fft.ifftn(tr.fft.ihfft(x), norm="forward"),
+    "shift": lambda x: tr.fft.fftshift(tr.polar(x.abs(), x)),
+    "parts": lambda x: tr.view_as_real(tr.view_as_complex(tr.stack([x, -x], -1)).exp()).angle(),
+    "stft": lambda x: tr.stft(x.reshape(-1), 4, window=tr.ones(4, dtype=x.dtype, device=x.device),
+                              return_complex=True),
+    "istft": lambda x: tr.istft(tr.stft(x.reshape(-1), 4, return_complex=True), 4),
+    "ops": lambda x: (lambda z: ((z @ z.mH).sqrt().log() / z[:, :3].tanh().sigmoid()) ** 1.5
+                      + z[:, 1:].conj().real.cos() * z[:, :3] ** z[:, 1:])(x * (1 - 0.5j) + 3),
+}
+
+
+@pytest.mark.parametrize("device", ["strict"])
+def test_transforms_and_complex_parts_compute_through_xp_on_the_strict_device(device):
+    """The strict device refuses NumPy called on its arrays, as CuPy would: the same values and
+    gradients (of Σ|y|²) there as on the CPU."""
+    a = np.random.default_rng(2).standard_normal((3, 4))
+    for name, f in STRICT_CASES.items():
+        x, ref = tr.tensor(a, device=device, requires_grad=True), tr.tensor(a, requires_grad=True)
+        y, r = f(x), f(ref)
+        (y.abs() ** 2).sum().backward()
+        (r.abs() ** 2).sum().backward()
+        assert y.device == x.grad.device == device, name
+        np.testing.assert_allclose(y.numpy(), r.numpy(), rtol=1e-12, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
