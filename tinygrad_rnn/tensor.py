@@ -1580,6 +1580,8 @@ class Tensor:
         if self.dtype.kind not in "fc":
             raise TypeError(f"norm needs a floating-point tensor, not dtype {self.dtype} "
                             "(as in PyTorch); convert it first, e.g. x.float()")
+        if self.dtype.kind == "c":  # the norm of the moduli (real; its gradient x / |x| ...)
+            return self.abs().norm(p, axis, keepdims)
         p = 2 if p == "fro" else p
         if p in (math.inf, -math.inf):
             return self.abs().amax(axis, keepdims) if p > 0 else self.abs().amin(axis, keepdims)

@@ -99,6 +99,8 @@ class Cumsum(Function):
     a float16 running sum would stop growing once its steps fall below its rounding.
     """
 
+    complex_ok = True  # (linear with real coefficients: the same VJP for complex numbers)
+
     def forward(self, x: Any, axis: int) -> Any:
         self.axis = axis
         if x.dtype == np.float16:
@@ -255,7 +257,7 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dtype: DTypeLi
 
 @torch_names
 def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> Tensor:
-    """Σ_axis (x - mean)² / (n - correction). PyTorch's default ``correction=1`` (unbiased);
+    """Σ_axis |x - mean|² / (n - correction). PyTorch's default ``correction=1`` (unbiased);
     ``correction=0`` gives NumPy's default. With no more elements than ``correction`` the
     divisor is 0: it warns and gives inf (or NaN for 0/0), as PyTorch."""
     axes = normalize_axis(axis, x.ndim)
@@ -264,6 +266,8 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 
         n *= x.shape[a]
     dof = max(0, n - correction)
     d = x - mean(x, axes, keepdims=True)
+    if d.dtype.kind == "c":  # |d|²: the variance of complex numbers is real
+        d = d.abs()
     if dof:
         return (d * d).sum(axes, keepdims) / dof
     warnings.warn(f"var over {n} elements with correction={correction}: degrees of freedom "
