@@ -15,8 +15,9 @@ from tinygrad_rnn.testing import gradcheck, gradgradcheck
 
 NORMS = st.sampled_from([None, "backward", "ortho", "forward"])
 ONE_D = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft"]
-N_D = ["fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn", "rfftn", "irfftn"]
-REAL_INPUT = {"rfft", "ihfft", "rfft2", "rfftn"}  # (the others take complex input)
+N_D = ["fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn", "rfftn", "irfftn", "hfft2", "ihfft2",
+       "hfftn", "ihfftn"]
+REAL_INPUT = {"rfft", "ihfft", "rfft2", "rfftn", "ihfft2", "ihfftn"}  # (the others: complex)
 
 
 def _input(rng: np.random.Generator, shape: tuple[int, ...], name: str) -> np.ndarray:
@@ -74,7 +75,7 @@ def n_d_cases(draw, name):
     s = draw(st.none() | st.lists(st.integers(1, 6) | st.just(-1), min_size=k, max_size=k))
     if dim is None and name[-1] == "n" and s is None:
         k = ndim
-    if s is None and name.startswith("irfft"):  # keep the default n = 2 (m - 1) positive
+    if (s is None or s[-1] == -1) and name.startswith(("irfft", "hfft")):  # 2 (m - 1) > 0
         last = (dim[-1] if dim else -1)
         shape = tuple(max(m, 2) if i == last % ndim else m for i, m in enumerate(shape))
     return shape, s, dim, draw(NORMS), draw(st.integers(0, 2**16))

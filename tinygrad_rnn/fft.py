@@ -31,7 +31,8 @@ from .ops import complex as _complex_ops
 from .tensor import Function, Tensor, _default_complex, default_dtype, tensor
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
-           "fftn", "ifftn", "rfftn", "irfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
+           "fftn", "ifftn", "rfftn", "irfftn", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq",
+           "rfftfreq", "fftshift", "ifftshift"]
 
 _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 _COMPLEX = {np.dtype(np.float32): np.dtype(np.complex64),
@@ -320,6 +321,45 @@ def ihfft(input: Tensor, n: int | None = None, dim: int = -1,  # noqa: A002
     (so "backward" scales by 1/n)."""
     x = _floating("ihfft", input, real_only=True)
     return rfft(x, n, dim, _DUAL[_norm(norm)]).conj()
+
+
+def hfftn(input: Tensor, s: Sequence[int] | None = None,  # noqa: A002
+          dim: int | Sequence[int] | None = None, norm: str | None = None) -> Tensor:
+    """``hfft`` over several axes: the DFT of an n-D signal Hermitian-symmetric about its last
+    axis of ``dim``, given by its first half there (``s[-1]`` real values, default 2 (m - 1)).
+    The DFT along the other axes keeps that symmetry row by row, so it runs first, then
+    ``hfft`` along the last."""
+    x = _as_complex(_floating("hfftn", input))
+    axes, sizes = _dims(x, s, dim)
+    if not axes:
+        raise RuntimeError("hfftn must transform at least one axis")
+    if len(axes) > 1:
+        x = fftn(x, sizes[:-1], axes[:-1], norm)
+    return hfft(x, None if s is None or s[-1] == -1 else sizes[-1], axes[-1], norm)
+
+
+def ihfftn(input: Tensor, s: Sequence[int] | None = None,  # noqa: A002
+           dim: int | Sequence[int] | None = None, norm: str | None = None) -> Tensor:
+    """The inverse of ``hfftn``: ``ihfft`` along the last axis of ``dim``, then the inverse
+    DFT along the others."""
+    x = _floating("ihfftn", input, real_only=True)
+    axes, sizes = _dims(x, s, dim)
+    if not axes:
+        raise RuntimeError("ihfftn must transform at least one axis")
+    y = ihfft(x, sizes[-1], axes[-1], norm)
+    return ifftn(y, sizes[:-1], axes[:-1], norm) if len(axes) > 1 else y
+
+
+def hfft2(input: Tensor, s: Sequence[int] | None = None,  # noqa: A002
+          dim: Sequence[int] = (-2, -1), norm: str | None = None) -> Tensor:
+    """``hfftn`` over two axes."""
+    return hfftn(input, s, dim, norm)
+
+
+def ihfft2(input: Tensor, s: Sequence[int] | None = None,  # noqa: A002
+           dim: Sequence[int] = (-2, -1), norm: str | None = None) -> Tensor:
+    """``ihfftn`` over two axes."""
+    return ihfftn(input, s, dim, norm)
 
 
 # ---- frequencies and shifts ----------------------------------------------------------------
