@@ -3,6 +3,11 @@
 
 Binary ops return gradients in the broadcast shape: the engine sums them back to each input's
 shape, so no op here contains shape logic.
+
+Ops with ``complex_ok = True`` also take complex numbers: a holomorphic f gets the VJP
+gy * conj(f'(z)) (PyTorch's convention). For an f with real coefficients (exp, sin, log, ...)
+conj(f'(z)) = f'(conj(z)), so such a backward conjugates its saved value (``conj_``, which
+leaves a real array as it is) and keeps the real formula.
 """
 
 from __future__ import annotations
@@ -313,13 +318,15 @@ class Log2(Function):
     place: 2.9999999999999996 for x = 8).  VJP: gx = gy / (x ln 2).  Saves x.  x < 0 gives NaN
     and x = 0 gives -inf, as PyTorch, without NumPy's warning."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.xp.log2(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         with np.errstate(divide="ignore", invalid="ignore"):
             return gy / (x * _LN2)
 
@@ -346,19 +353,23 @@ class Log10(Function):
     """y = log10(x), exact at powers of ten.  VJP: gx = gy / (x ln 10).  Saves x.  (x <= 0 as
     ``Log2``.)"""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.xp.log10(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         with np.errstate(divide="ignore", invalid="ignore"):
             return gy / (x * _LN10)
 
 
 class Tan(Function):
     """y = tan(x).  VJP: gx = gy * (1 + y²) (from y: no cos(x)² to divide by).  Saves y."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         with np.errstate(invalid="ignore"):  # tan(±inf) is NaN, as PyTorch, without a warning
@@ -367,7 +378,7 @@ class Tan(Function):
         return y
 
     def backward(self, gy: Any) -> Any:
-        (y,) = self.saved
+        y = conj_(self.saved[0])
         return gy * (1 + y * y)
 
 
@@ -376,13 +387,15 @@ class Asin(Function):
 
     VJP: gx = gy / √(1 - x²) (±inf at x = ±1, as PyTorch).  Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         with np.errstate(invalid="ignore"):
             return self.xp.arcsin(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         with np.errstate(divide="ignore", invalid="ignore"):
             return gy / self.xp.sqrt(1 - x * x)
 
@@ -392,13 +405,15 @@ class Acos(Function):
 
     VJP: gx = -gy / √(1 - x²).  Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         with np.errstate(invalid="ignore"):
             return self.xp.arccos(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         with np.errstate(divide="ignore", invalid="ignore"):
             return -gy / self.xp.sqrt(1 - x * x)
 
@@ -406,12 +421,14 @@ class Acos(Function):
 class Atan(Function):
     """y = atan(x), in (-π/2, π/2).  VJP: gx = gy / (1 + x²).  Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         return self.xp.arctan(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         return gy / (1 + x * x)
 
 
@@ -439,13 +456,15 @@ class Log1p(Function):
     """y = log(1 + x), exact where x is tiny (1 + x would round to 1 first).  VJP: gx = gy /
     (1 + x).  Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         with np.errstate(**_QUIET):
             return self.xp.log1p(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         with np.errstate(**_QUIET):
             return gy / (1 + x)
 
@@ -455,12 +474,14 @@ class Expm1(Function):
     exp(x) (PyTorch's y + 1 cancels where x << 0: at x = -40 it is 0, not 4e-18; elu's tail
     needs it).  Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         return self.xp.expm1(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         return gy * self.xp.exp(x)
 
 
