@@ -74,7 +74,10 @@ class Asinh(Function):
 
 class Acosh(Function):
     """y = acosh x = log(x + √(x² - 1)), NaN below 1.  VJP: gx = gy / √(x² - 1) (inf at 1,
-    NaN below, as PyTorch's).  Saves x."""
+    NaN below, as PyTorch's); complex: gy / conj(√(x - 1) √(x + 1)), the derivative on the
+    principal branch (√(x² - 1) takes the other sign where Re x < 0).  Saves x."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
@@ -83,8 +86,12 @@ class Acosh(Function):
 
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
+        xp = self.xp
         with np.errstate(**_QUIET):
-            return gy / self.xp.sqrt(x * x - 1)
+            if x.dtype.kind == "c":
+                x = x.conj()
+                return gy / (xp.sqrt(x - 1) * xp.sqrt(x + 1))
+            return gy / xp.sqrt(x * x - 1)
 
 
 class Atanh(Function):
