@@ -241,7 +241,8 @@ int16 = np.dtype("int16")
 int8 = np.dtype("int8")
 uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
-# complex values flow through the ops (without gradients: see tensor._NO_COMPLEX_GRAD)
+# complex values flow through the ops; gradients through those with ``complex_ok`` (see
+# tensor._NO_COMPLEX_GRAD)
 complex64, complex128 = np.dtype("complex64"), np.dtype("complex128")
 cfloat, cdouble = complex64, complex128
 # PyTorch's other names for them (tr.long, tr.float, ...): attributes only, not in __all__,
@@ -462,7 +463,8 @@ def asarray(obj: Any, *, dtype: Any = None, device: Any = None,
             out = out.to(device=target.name, dtype=dt)
     else:
         try:
-            src = None if isinstance(obj, (np.generic, builtins.int, builtins.float, complex,
+            src = None if isinstance(obj, (np.generic, builtins.int, builtins.float,
+                                           builtins.complex,
                                            list, tuple)) else _device_of(obj)
         except TypeError:
             src = None
@@ -546,7 +548,7 @@ def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
             groups[2].append(np.dtype(np.int64))
         elif isinstance(v, (builtins.float, np.floating)):
             groups[2].append(default_dtype())
-        elif isinstance(v, (complex, np.complexfloating)):
+        elif isinstance(v, (builtins.complex, np.complexfloating)):
             groups[2].append(_default_complex())
         else:
             raise TypeError(f"result_type takes tensors and numbers, got {type(v).__name__}")
@@ -1054,3 +1056,22 @@ __all__ += [  # noqa: PLE0604
     "triplet_margin_loss", "poisson_nll_loss", "ctc_loss", "max_pool1d", "max_pool2d",
     "max_pool3d", "avg_pool1d", "adaptive_max_pool1d", "constant_pad_nd",
 ]
+
+from . import fft  # noqa: E402
+from .fft import istft, stft  # noqa: E402
+
+# tr.complex is an attribute only, not in __all__: `from tinygrad_rnn import *` keeps Python's
+from .ops.complex import (  # noqa: E402
+    angle,
+    complex,  # noqa: A004, F401
+    conj,
+    conj_physical,
+    imag,
+    polar,
+    real,
+    view_as_complex,
+    view_as_real,
+)
+
+__all__ += ["fft", "stft", "istft", "angle", "conj", "conj_physical", "imag", "polar", "real",  # noqa: PLE0604
+            "view_as_complex", "view_as_real"]

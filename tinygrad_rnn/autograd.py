@@ -444,6 +444,8 @@ def run_backward(
                             )
                         g = sum_to(g, shape)
                     if g.dtype != p._data.dtype:
+                        if g.dtype.kind == "c" and p._data.dtype.kind != "c":
+                            g = g.real  # a real input's gradient: the real part (as PyTorch)
                         g = g.astype(p.dtype)
                     if ctx is None:
                         deliver(p, g, fn)
@@ -768,6 +770,7 @@ class _UserOp:
     and backward on Tensors in between."""
 
     differentiable_backward = True
+    complex_ok = True  # the user's backward, as PyTorch's, is the user's to make right
 
     def forward(self, *arrays: Any, user: type, ctx: FunctionCtx, args: tuple[Any, ...],
                 at: tuple[int, ...]) -> Any:

@@ -747,8 +747,8 @@ def cross(a: Tensor, b: Tensor, *, dim: int = -1) -> Tensor:
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
-    """Σ x y along ``dim``, the other axes broadcast."""
-    return (x * y).sum(dim)
+    """Σ conj(x) y along ``dim``, the other axes broadcast (x conjugated, as PyTorch's)."""
+    return (x.conj() * y).sum(dim)
 
 
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

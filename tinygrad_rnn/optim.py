@@ -312,6 +312,11 @@ class Optimizer:
                 raise TypeError(f"an optimizer can only optimize Tensors, got {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError("cannot optimize a non-leaf Tensor (one made by an op)")
+            if p.dtype.kind == "c":  # (their squared-gradient statistics would be complex)
+                raise TypeError(f"{type(self).__name__}: complex parameters are not supported "
+                                "here; optimize the real tensor tr.view_as_real would give "
+                                "(real and imaginary parts) and build the complex one from it "
+                                "with tr.view_as_complex")
             self._check_param(p)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if len({id(p) for p in params}) != len(params) or any(id(p) in seen for p in params):

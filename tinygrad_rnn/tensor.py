@@ -249,29 +249,25 @@ def torch_names(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _check_requires_grad(dtype: np.dtype) -> None:
-    if dtype.kind == "c":
-        raise TypeError(_NO_COMPLEX_GRAD.format(f"a {dtype} tensor"))
-    if dtype.kind != "f":
+    if dtype.kind not in "fc":
         raise TypeError(
             f"only floating-point tensors can require gradients, not dtype {dtype} "
             "(integer tensors hold indices and labels)"
         )
 
 
-# complex numbers flow through the ops, but not gradients: each op's derivative here is for
-# real numbers, and PyTorch's convention for complex ones (the conjugate Wirtinger
-# derivative) would need its own in every op; refused, never a wrong gradient
+# complex gradients follow PyTorch's convention: a complex z = x + iy gets dL/dx + i dL/dy
+# (twice the conjugate Wirtinger derivative), so a holomorphic f has the VJP gy * conj(f'(z)).
+# Only the ops whose backward is written for that (``complex_ok = True``) take part; any
+# other op meeting a complex array while recording is refused, never a wrong gradient
 _NO_COMPLEX_GRAD = (
-    "{} cannot carry gradients here: complex autograd (PyTorch's conjugate Wirtinger "
-    "derivatives) is not implemented; keep the real and imaginary parts as real tensors, or "
-    "detach() first")
+    "{} does not support complex gradients here (its backward is written for real numbers); "
+    "work on the real and imaginary parts (.real, .imag, view_as_real), or detach() first")
 
 
-def _refuse_complex_result(name: str, y: Any) -> None:
-    """Refuse an op whose result is complex while an input requires grad."""
-    if y.dtype.kind == "c":
-        raise TypeError(_NO_COMPLEX_GRAD.format(f"{name}'s complex result (an input requires "
-                                                "grad)"))
+def conj_(a: Any) -> Any:
+    """The complex conjugate of an array (or Tensor); a real one is returned as it is."""
+    return a.conj() if a.dtype.kind == "c" else a
 
 
 class Function:
@@ -295,6 +291,7 @@ class Function:
     __slots__ = ("parents", "edges", "inputs", "saved", "xp", "retained", "hooks", "y", "n_out",
                  "shapes", "final", "step", "__weakref__")
     differentiable_backward = True
+    complex_ok = False  # whether backward is right for complex numbers (``_NO_COMPLEX_GRAD``)
 
     def __init__(self) -> None:
         self.parents: tuple[Tensor, ...] | None = ()
@@ -369,9 +366,13 @@ class Function:
             raise kind(f"{cls.__name__} on inputs of shapes {shapes}: {e}") from e
         needs = needs and autograd._GradMode.enabled
         if needs:
-            for a in y if type(y) is tuple else (y,):
-                if a.dtype.kind == "c":
-                    _refuse_complex_result(cls.__name__, a)
+            if not cls.complex_ok:  # (loops written out: this runs per op)
+                for a in arrays:
+                    if a.dtype.kind == "c":
+                        raise TypeError(_NO_COMPLEX_GRAD.format(cls.__name__))
+                for a in y if type(y) is tuple else (y,):
+                    if a.dtype.kind == "c":
+                        raise TypeError(_NO_COMPLEX_GRAD.format(cls.__name__))
             if fn.saved:  # kept for create_graph, which maps saved arrays to inputs
                 fn.inputs = arrays  # (graph_backward); else an array no op saved is freed
             if len(inputs) == 2:  # the common case, written out: this runs for every op
@@ -907,6 +908,11 @@ class Tensor:
                 "does; set requires_grad=True on the inputs you differentiate"
             )
         if gradient is None:
+            if self.dtype.kind == "c":  # which real loss of it is meant? (as PyTorch)
+                raise RuntimeError(
+                    "backward(): grad can be implicitly created only for real scalar outputs, "
+                    f"but this tensor is {self.dtype}; backward from a real loss (z.abs() ** 2, "
+                    "z.real) or pass gradient=")
             if self.size != 1:
                 raise RuntimeError(
                     f"backward(): grad can be implicitly created only for scalar outputs, but "
@@ -989,6 +995,11 @@ class Tensor:
                 dt = np.dtype(np.int64)
             else:
                 dt = self.dtype if kind in "fc" else default_dtype()
+            return Tensor._wrap(self._dev.xp.asarray(other, dtype=dt), self._dev)
+        if isinstance(other, (complex, np.complexfloating)):  # complex of this float's width
+            dt = self.dtype if self.dtype.kind == "c" else np.dtype(
+                np.complex128) if self.dtype == np.float64 else _default_complex() \
+                if self.dtype.kind != "f" else np.dtype(np.complex64)
             return Tensor._wrap(self._dev.xp.asarray(other, dtype=dt), self._dev)
         if isinstance(other, self._dev.array_type):
             return Tensor._wrap(other, self._dev)
@@ -1583,6 +1594,8 @@ class Tensor:
         if self.dtype.kind not in "fc":
             raise TypeError(f"norm needs a floating-point tensor, not dtype {self.dtype} "
                             "(as in PyTorch); convert it first, e.g. x.float()")
+        if self.dtype.kind == "c":  # the norm of the moduli (real; its gradient x / |x| ...)
+            return self.abs().norm(p, axis, keepdims)
         p = 2 if p == "fro" else p
         if p in (math.inf, -math.inf):
             return self.abs().amax(axis, keepdims) if p > 0 else self.abs().amin(axis, keepdims)
@@ -2402,8 +2415,59 @@ class Tensor:
         return self.dtype.kind == "f"
 
     def is_complex(self) -> bool:
-        """False: tensors here hold real numbers (or bools)."""
+        """Whether the dtype is a complex one (complex64, complex128)."""
         return self.dtype.kind == "c"
+
+    # ---- complex numbers (ops/complex.py) -------------------------------------------------
+    @property
+    def real(self) -> Tensor:
+        """The real part (this tensor itself when it is real), as ``torch.Tensor.real``."""
+        return _complex_ops.real(self)
+
+    @property
+    def imag(self) -> Tensor:
+        """The imaginary part of a complex tensor, as ``torch.Tensor.imag``."""
+        return _complex_ops.imag(self)
+
+    def conj(self) -> Tensor:
+        """The complex conjugate (this tensor itself when it is real)."""
+        return _complex_ops.conj(self)
+
+    def conj_physical(self) -> Tensor:
+        """The complex conjugate, as ``torch.Tensor.conj_physical``."""
+        return _complex_ops.conj(self)
+
+    def resolve_conj(self) -> Tensor:
+        """This tensor (conjugates are computed at once here, never lazy)."""
+        return self
+
+    def is_conj(self) -> bool:
+        """False: conjugates are computed at once here (PyTorch may set a lazy flag)."""
+        return False
+
+    def angle(self) -> Tensor:
+        """The angle of each element in radians, as ``torch.Tensor.angle``."""
+        return _complex_ops.angle(self)
+
+    def stft(self, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+             window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect",
+             normalized: bool = False, onesided: bool | None = None,
+             return_complex: bool | None = None) -> Tensor:
+        """The short-time Fourier transform, as ``torch.Tensor.stft`` (``tr.stft``)."""
+        from .fft import stft
+
+        return stft(self, n_fft, hop_length, win_length, window, center, pad_mode, normalized,
+                    onesided, return_complex)
+
+    def istft(self, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+              window: Tensor | None = None, center: bool = True, normalized: bool = False,
+              onesided: bool | None = None, length: int | None = None,
+              return_complex: bool = False) -> Tensor:
+        """The inverse short-time Fourier transform, as ``torch.Tensor.istft``."""
+        from .fft import istft
+
+        return istft(self, n_fft, hop_length, win_length, window, center, normalized,
+                     onesided, length, return_complex)
 
     def is_contiguous(self) -> bool:
         """Whether the array is laid out in C order without gaps (every op takes any
@@ -3455,15 +3519,12 @@ class Tensor:
         return tensordot(self, o, ([-1], [-1]))
 
     def vdot(self, other: Tensor) -> Tensor:
-        """The dot product of two real 1-D tensors of one length and one dtype, as
-        ``torch.vdot`` (complex tensors, whose first side PyTorch conjugates, are refused:
-        there is no conjugate here)."""
-        if self.dtype.kind == "c" or getattr(other, "dtype", np.dtype(float)).kind == "c":
-            raise TypeError("vdot: complex tensors are not supported here (no conjugate op)")
+        """Σ conj(self) · other for two 1-D tensors of one length and one dtype, as
+        ``torch.vdot`` (the first side conjugated; for real tensors, ``dot``)."""
         if isinstance(other, Tensor) and other.dtype != self.dtype:
             raise TypeError(f"vdot: the two tensors must have one dtype, got {self.dtype} and "
                             f"{other.dtype} (as in PyTorch)")
-        return self.dot(other)
+        return self.conj().dot(other)
 
     # ---- movement ---------------------------------------------------------------------------
     def ravel(self) -> Tensor:
@@ -4034,13 +4095,13 @@ class Tensor:
         return self.outer(vec2)
 
     def adjoint(self) -> Tensor:
-        """The last two axes swapped (the conjugate transpose of real matrices: ``mT``)."""
-        return self.mT
+        """The conjugate transpose of the last two axes (``mT`` for real tensors)."""
+        return self.mH
 
     @property
     def mH(self) -> Tensor:  # noqa: N802 (PyTorch's name)
         """The conjugate transpose of the last two axes (``mT`` for real tensors)."""
-        return self.mT
+        return self.mT.conj()
 
     @property
     def H(self) -> Tensor:  # noqa: N802 (PyTorch's name)
@@ -4048,7 +4109,7 @@ class Tensor:
         if self.ndim not in (0, 2):
             raise ValueError(f"H: the tensor must be a matrix or a scalar, got shape "
                              f"{self.shape}; use mH for a batch of matrices")
-        return self.mT if self.ndim == 2 else self
+        return self.mH if self.ndim == 2 else self.conj()
 
     # the axes swapped in place (``_reshape_``'s rules: recorded, views kept in step)
     @torch_names
@@ -4721,14 +4782,13 @@ def _array_device(data: Any) -> Device | None:
         return None
 
 
-def _holds_float64(data: Any) -> bool:
-    """Whether nested lists or tuples hold a NumPy float64 scalar or array (PyTorch then makes
-    a float64 tensor, as from a float64 array)."""
-    if isinstance(data, np.float64) or (isinstance(data, np.ndarray)
-                                        and data.dtype == np.float64):
+def _holds_float64(data: Any, dtype: Any = np.float64) -> bool:
+    """Whether nested lists or tuples hold a NumPy float64 (or ``dtype``) scalar or array
+    (PyTorch then makes a tensor of that dtype, as from such an array)."""
+    if isinstance(data, (np.generic, np.ndarray)) and data.dtype == dtype:
         return True
     if isinstance(data, (list, tuple)):
-        return any(_holds_float64(d) for d in data)
+        return any(_holds_float64(d, dtype) for d in data)
     return False
 
 
@@ -4752,7 +4812,8 @@ def tensor(
             dt = resolve_dtype(dtype)
         else:  # Python floats take the default float dtype; NumPy float64 scalars keep theirs
             dt = default_dtype() if host.dtype == np.float64 and not _holds_float64(arr) \
-                else host.dtype
+                else _default_complex() if host.dtype == np.complex128 and not _holds_float64(
+                    arr, np.complex128) else host.dtype  # (and complex numbers likewise)
         out = dev.to_device(np.array(host, dtype=dt))
     else:
         if src is not dev:
@@ -4767,6 +4828,7 @@ def tensor(
 
 
 # The ops live in ops/; they subclass Function, so they are imported after it is defined.
+from .ops import complex as _complex_ops  # noqa: E402
 from .ops.elementwise import (  # noqa: E402
     Abs,
     Acos,

@@ -3,21 +3,29 @@
 
 Binary ops return gradients in the broadcast shape: the engine sums them back to each input's
 shape, so no op here contains shape logic.
+
+Ops with ``complex_ok = True`` also take complex numbers: a holomorphic f gets the VJP
+gy * conj(f'(z)) (PyTorch's convention). For an f with real coefficients (exp, sin, log, ...)
+conj(f'(z)) = f'(conj(z)), so such a backward conjugates its saved value (``conj_``, which
+leaves a real array as it is) and keeps the real formula.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from .. import autograd
-from ..tensor import Function, Tensor, default_dtype
+from ..tensor import Function, Tensor, conj_, default_dtype
 
 
 class Add(Function):
     """y = x0 + x1.  VJP: g0 = gy, g1 = gy.  Saves nothing."""
+
+    complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         return x0 + x1
@@ -29,6 +37,8 @@ class Add(Function):
 class Sub(Function):
     """y = x0 - x1.  VJP: g0 = gy, g1 = -gy.  Saves nothing."""
 
+    complex_ok = True
+
     def forward(self, x0: Any, x1: Any) -> Any:
         return x0 - x1
 
@@ -37,7 +47,10 @@ class Sub(Function):
 
 
 class Mul(Function):
-    """y = x0 * x1.  VJP: g0 = gy * x1, g1 = gy * x0.  Saves both inputs."""
+    """y = x0 * x1.  VJP: g0 = gy * conj(x1), g1 = gy * conj(x0) (conj does nothing to real
+    numbers: the complex VJP of a holomorphic f is gy * conj(f'(z))).  Saves both inputs."""
+
+    complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         self.saved = (x0, x1)
@@ -45,7 +58,7 @@ class Mul(Function):
 
     def backward(self, gy: Any) -> Any:
         x0, x1 = self.saved
-        return gy * x1, gy * x0
+        return gy * conj_(x1), gy * conj_(x0)
 
 
 # NumPy's floating-point warnings (0 / 0, log(0), sqrt(-1), exp overflow) silenced in the ops
@@ -56,8 +69,10 @@ _QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 
 class Div(Function):
     """y = x0 / x1.  VJP: g0 = gy / x1, g1 = -gy * x0 / x1², computed as -gy (x0 / x1) / x1
-    (as PyTorch), since x1² overflows or underflows where the quotient does not.  Saves both
-    inputs."""
+    (as PyTorch), since x1² overflows or underflows where the quotient does not; complex:
+    each factor conjugated.  Saves both inputs."""
+
+    complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         self.saved = (x0, x1)
@@ -67,11 +82,14 @@ class Div(Function):
     def backward(self, gy: Any) -> Any:
         x0, x1 = self.saved
         with np.errstate(**_QUIET):
-            return gy / x1, -gy * (x0 / x1) / x1
+            x1_ = conj_(x1)
+            return gy / x1_, -gy * conj_(x0 / x1) / x1_
 
 
 class Neg(Function):
     """y = -x.  VJP: gx = -gy.  Saves nothing."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         return -x
@@ -81,7 +99,9 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """y = x ** p for a number p.  VJP: gx = gy * p * x ** (p - 1).  Saves x."""
+    """y = x ** p for a number p.  VJP: gx = gy * conj(p * x ** (p - 1)).  Saves x."""
+
+    complex_ok = True
 
     def forward(self, x: Any, p: float) -> Any:
         self.p = p
@@ -92,7 +112,7 @@ class PowScalar(Function):
         (x,) = self.saved
         if self.p == 0:
             return gy * 0
-        return gy * (self.p * x ** (self.p - 1))
+        return gy * conj_(self.p * x ** (self.p - 1))
 
 
 class Pow(Function):
@@ -101,8 +121,11 @@ class Pow(Function):
     VJP: g0 = gy * x1 * x0 ** (x1 - 1), taken as 0 at x0 = x1 = 0 (y = 1 around there, where
     the formula is 0 * inf; as PyTorch);  g1 = gy * y * log(x0), where x0 = 0 taken as 0 for
     x1 >= 0 (the limit for x1 > 0) and as gy * inf * log(0) = -inf * gy for x1 < 0, as
-    PyTorch; NaN where x0 < 0 (no real logarithm).  Saves x0, x1 and y.
+    PyTorch; NaN where x0 < 0 (no real logarithm).  Complex (either side): g0 = gy *
+    conj(x1 * x0 ** (x1 - 1)), g1 = gy * conj(y * log(x0)), 0 at x0 = 0.  Saves x0, x1, y.
     """
+
+    complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         y = x0**x1
@@ -112,6 +135,12 @@ class Pow(Function):
     def backward(self, gy: Any) -> Any:
         xp = self.xp
         x0, x1, y = self.saved
+        if y.dtype.kind == "c":
+            x0 = x0.astype(y.dtype)  # a real base's logarithm is complex where it is < 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                g0 = gy * (x1 * x0 ** (x1 - 1)).conj()
+                g1 = gy * (y * xp.log(xp.where(x0 == 0, 1, x0))).conj()
+            return g0, xp.where(x0 == 0, 0, g1)
         log_x0 = xp.log(xp.where(x0 > 0, x0, 1))  # 0 at x0 <= 0, then set there:
         log_x0 = xp.where(x0 == 0, xp.where(x1 < 0, log_x0 - np.inf, log_x0), log_x0)
         log_x0 = xp.where(x0 < 0, np.nan, log_x0)  # (each where keeps x0's dtype)
@@ -189,7 +218,9 @@ class Fmod(Function):
 
 
 class Exp(Function):
-    """y = exp(x).  VJP: gx = gy * y.  Saves y."""
+    """y = exp(x).  VJP: gx = gy * conj(y).  Saves y."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         with np.errstate(**_QUIET):
@@ -200,11 +231,13 @@ class Exp(Function):
     def backward(self, gy: Any) -> Any:
         (y,) = self.saved
         with np.errstate(**_QUIET):  # inf * 0
-            return gy * y
+            return gy * conj_(y)
 
 
 class Log(Function):
-    """y = log(x).  VJP: gx = gy / x.  Saves x."""
+    """y = log(x).  VJP: gx = gy / conj(x).  Saves x."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
@@ -214,11 +247,13 @@ class Log(Function):
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
         with np.errstate(**_QUIET):
-            return gy / x
+            return gy / conj_(x)
 
 
 class Sqrt(Function):
-    """y = sqrt(x).  VJP: gx = gy / (2 y).  Saves y."""
+    """y = sqrt(x).  VJP: gx = gy / (2 conj(y)).  Saves y."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         with np.errstate(**_QUIET):
@@ -229,11 +264,13 @@ class Sqrt(Function):
     def backward(self, gy: Any) -> Any:
         (y,) = self.saved
         with np.errstate(**_QUIET):
-            return gy / (2 * y)
+            return gy / (2 * conj_(y))
 
 
 class Tanh(Function):
-    """y = tanh(x).  VJP: gx = gy * (1 - y²).  Saves y."""
+    """y = tanh(x).  VJP: gx = gy * conj(1 - y²).  Saves y."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         y = self.xp.tanh(x)
@@ -241,12 +278,14 @@ class Tanh(Function):
         return y
 
     def backward(self, gy: Any) -> Any:
-        (y,) = self.saved
+        y = conj_(self.saved[0])
         return gy * (1 - y * y)
 
 
 class Sin(Function):
-    """y = sin(x).  VJP: gx = gy * cos(x).  Saves x."""
+    """y = sin(x).  VJP: gx = gy * conj(cos(x)).  Saves x."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
@@ -254,11 +293,13 @@ class Sin(Function):
 
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
-        return gy * self.xp.cos(x)
+        return gy * self.xp.cos(conj_(x))
 
 
 class Cos(Function):
-    """y = cos(x).  VJP: gx = -gy * sin(x).  Saves x."""
+    """y = cos(x).  VJP: gx = -gy * conj(sin(x)).  Saves x."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
@@ -266,7 +307,7 @@ class Cos(Function):
 
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
-        return -gy * self.xp.sin(x)
+        return -gy * self.xp.sin(conj_(x))
 
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -277,13 +318,15 @@ class Log2(Function):
     place: 2.9999999999999996 for x = 8).  VJP: gx = gy / (x ln 2).  Saves x.  x < 0 gives NaN
     and x = 0 gives -inf, as PyTorch, without NumPy's warning."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.xp.log2(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         with np.errstate(divide="ignore", invalid="ignore"):
             return gy / (x * _LN2)
 
@@ -310,19 +353,23 @@ class Log10(Function):
     """y = log10(x), exact at powers of ten.  VJP: gx = gy / (x ln 10).  Saves x.  (x <= 0 as
     ``Log2``.)"""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.xp.log10(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         with np.errstate(divide="ignore", invalid="ignore"):
             return gy / (x * _LN10)
 
 
 class Tan(Function):
     """y = tan(x).  VJP: gx = gy * (1 + y²) (from y: no cos(x)² to divide by).  Saves y."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         with np.errstate(invalid="ignore"):  # tan(±inf) is NaN, as PyTorch, without a warning
@@ -331,7 +378,7 @@ class Tan(Function):
         return y
 
     def backward(self, gy: Any) -> Any:
-        (y,) = self.saved
+        y = conj_(self.saved[0])
         return gy * (1 + y * y)
 
 
@@ -340,13 +387,15 @@ class Asin(Function):
 
     VJP: gx = gy / √(1 - x²) (±inf at x = ±1, as PyTorch).  Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         with np.errstate(invalid="ignore"):
             return self.xp.arcsin(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         with np.errstate(divide="ignore", invalid="ignore"):
             return gy / self.xp.sqrt(1 - x * x)
 
@@ -356,13 +405,15 @@ class Acos(Function):
 
     VJP: gx = -gy / √(1 - x²).  Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         with np.errstate(invalid="ignore"):
             return self.xp.arccos(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         with np.errstate(divide="ignore", invalid="ignore"):
             return -gy / self.xp.sqrt(1 - x * x)
 
@@ -370,12 +421,14 @@ class Acos(Function):
 class Atan(Function):
     """y = atan(x), in (-π/2, π/2).  VJP: gx = gy / (1 + x²).  Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         return self.xp.arctan(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         return gy / (1 + x * x)
 
 
@@ -403,13 +456,15 @@ class Log1p(Function):
     """y = log(1 + x), exact where x is tiny (1 + x would round to 1 first).  VJP: gx = gy /
     (1 + x).  Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         with np.errstate(**_QUIET):
             return self.xp.log1p(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         with np.errstate(**_QUIET):
             return gy / (1 + x)
 
@@ -419,12 +474,14 @@ class Expm1(Function):
     exp(x) (PyTorch's y + 1 cancels where x << 0: at x = -40 it is 0, not 4e-18; elu's tail
     needs it).  Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         return self.xp.expm1(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         return gy * self.xp.exp(x)
 
 
@@ -771,8 +828,10 @@ def sigmoid_array(xp: Any, x: Any) -> Any:
 class Sigmoid(Function):
     """y = σ(x) = 1 / (1 + exp(-x)) (``sigmoid_array``).
 
-    VJP: gx = gy * y * (1 - y).  Saves y.
+    VJP: gx = gy * conj(y (1 - y)).  Saves y.
     """
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         y = sigmoid_array(self.xp, x)
@@ -780,7 +839,7 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy: Any) -> Any:
-        (y,) = self.saved
+        y = conj_(self.saved[0])
         return gy * y * (1 - y)
 
 
@@ -797,15 +856,26 @@ class Relu(Function):
 
 
 class Abs(Function):
-    """y = |x|.  VJP: gx = gy * sign(x), with sign 0 at x = 0 and at NaN (as PyTorch).  Saves
-    sign(x)."""
+    """y = |x|.  VJP: gx = gy * sign(x), with sign 0 at x = 0 and at NaN (as PyTorch); for a
+    complex x, sign(x) = x / |x| (d|z|/dRe z + i d|z|/dIm z).  Saves sign(x) (complex: x and
+    y, so that the sign is differentiated under ``create_graph``)."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         xp = self.xp
+        if x.dtype.kind == "c":
+            y = xp.abs(x)
+            self.saved, self.sign = (x, y), None
+            return y
         self.sign = xp.where(xp.isnan(x), 0, xp.sign(x)) if x.dtype.kind == "f" else xp.sign(x)
         return xp.abs(x)
 
     def backward(self, gy: Any) -> Any:
+        if self.sign is None:
+            x, y = self.saved
+            with np.errstate(**_QUIET):
+                return self.xp.where(y == 0, 0, gy * x / y)
         return gy * self.sign
 
 
@@ -923,6 +993,8 @@ class Where(Function):
     needed a gradient: one is often a constant, ``where(mask, x, 0.0)``).  Saves cond.
     """
 
+    complex_ok = True
+
     def forward(self, x0: Any, x1: Any, cond: Any) -> Any:
         self.cond = cond
         return self.xp.where(cond, x0, x1)
@@ -956,11 +1028,19 @@ class Clip(Function):
 
 
 class AsType(Function):
-    """y = x cast to ``dtype``.  VJP: gx = gy (the engine casts it back to x's dtype)."""
+    """y = x cast to ``dtype`` (complex to real keeps the real part, with PyTorch's warning).
+    VJP: gx = gy (the engine casts it back to x's dtype: a real x gets its real part).
+    Saves nothing."""
+
+    complex_ok = True
 
     def forward(self, x: Any, dtype: np.dtype, order: str = "K") -> Any:
         if order == "K" and 0 in x.strides and x.size > 1:
             order = "C"  # a broadcast array: a plain one, as PyTorch's clone
+        if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+            warnings.warn("Casting complex values to real discards the imaginary part",
+                          UserWarning, stacklevel=4)
+            x = x.real
         return x.astype(dtype, order=order)
 
     def backward(self, gy: Any) -> Any:
@@ -969,6 +1049,8 @@ class AsType(Function):
 
 class ToDevice(Function):
     """y = x copied to another device.  VJP: gx = gy copied back."""
+
+    complex_ok = True
 
     @classmethod
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:  # the output changes device

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function, Tensor
+from ..tensor import Function, Tensor, conj_
 from .elementwise import _QUIET, _operands, digamma_array, trigamma_array
 
 
@@ -23,13 +23,15 @@ class Sinh(Function):
     """y = sinh x.  VJP: gx = gy cosh x (the op ``Cosh`` under ``create_graph=True``).
     Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         with np.errstate(over="ignore"):  # ±inf past ~710, as PyTorch's
             return self.xp.sinh(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         if isinstance(x, Tensor):
             return gy * Cosh.apply(x)
         with np.errstate(over="ignore"):
@@ -40,13 +42,15 @@ class Cosh(Function):
     """y = cosh x.  VJP: gx = gy sinh x (the op ``Sinh`` under ``create_graph=True``).
     Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         with np.errstate(over="ignore"):
             return self.xp.cosh(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         if isinstance(x, Tensor):
             return gy * Sinh.apply(x)
         with np.errstate(over="ignore"):
@@ -56,19 +60,24 @@ class Cosh(Function):
 class Asinh(Function):
     """y = asinh x = log(x + √(x² + 1)).  VJP: gx = gy / √(x² + 1).  Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         return self.xp.arcsinh(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         with np.errstate(over="ignore"):
             return gy / self.xp.sqrt(x * x + 1)
 
 
 class Acosh(Function):
     """y = acosh x = log(x + √(x² - 1)), NaN below 1.  VJP: gx = gy / √(x² - 1) (inf at 1,
-    NaN below, as PyTorch's).  Saves x."""
+    NaN below, as PyTorch's); complex: gy / conj(√(x - 1) √(x + 1)), the derivative on the
+    principal branch (√(x² - 1) takes the other sign where Re x < 0).  Saves x."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
@@ -77,13 +86,19 @@ class Acosh(Function):
 
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
+        xp = self.xp
         with np.errstate(**_QUIET):
-            return gy / self.xp.sqrt(x * x - 1)
+            if x.dtype.kind == "c":
+                x = x.conj()
+                return gy / (xp.sqrt(x - 1) * xp.sqrt(x + 1))
+            return gy / xp.sqrt(x * x - 1)
 
 
 class Atanh(Function):
     """y = atanh x = log((1 + x) / (1 - x)) / 2, ±inf at ±1, NaN outside [-1, 1].
     VJP: gx = gy / (1 - x²).  Saves x."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
@@ -91,13 +106,15 @@ class Atanh(Function):
             return self.xp.arctanh(x)
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         with np.errstate(**_QUIET):
             return gy / (1 - x * x)
 
 
 class Exp2(Function):
     """y = 2^x.  VJP: gx = gy y log 2.  Saves y (its own output)."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         with np.errstate(over="ignore"):
@@ -106,7 +123,7 @@ class Exp2(Function):
         return y
 
     def backward(self, gy: Any) -> Any:
-        (y,) = self.saved
+        y = conj_(self.saved[0])
         return gy * y * math.log(2)
 
 

@@ -8,15 +8,17 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function, Tensor
+from ..tensor import Function, Tensor, conj_
 
 
 class MatMul(Function):
     """y = x0 @ x1 for operands with at least two axes (batch axes broadcast).
 
-    VJP: g0 = gy @ x1ᵀ, g1 = x0ᵀ @ gy (ᵀ swaps the last two axes; the engine sums broadcast
-    batch axes back).  Saves both inputs.
+    VJP: g0 = gy @ x1ᴴ, g1 = x0ᴴ @ gy (ᴴ swaps the last two axes and conjugates; the engine
+    sums broadcast batch axes back).  Saves both inputs.
     """
+
+    complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         self.saved = (x0, x1)
@@ -24,7 +26,7 @@ class MatMul(Function):
 
     def backward(self, gy: Any) -> Any:
         x0, x1 = self.saved
-        return gy @ x1.swapaxes(-1, -2), x0.swapaxes(-1, -2) @ gy
+        return gy @ conj_(x1).swapaxes(-1, -2), conj_(x0).swapaxes(-1, -2) @ gy
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -55,9 +57,11 @@ class Einsum(Function):
     VJP: the gradient of operand k sums the product of gy and the other operands over every
     letter operand k lacks: g_k = einsum("out,others->sub_k", gy, others...). A letter of
     operand k found nowhere else was summed away by the forward, so every element along it
-    gets the same gradient: g_k is computed without it, then broadcast along it.  Saves the
-    operands.
+    gets the same gradient: g_k is computed without it, then broadcast along it. Complex
+    operands: the others conjugated (the product is holomorphic in each).  Saves the operands.
     """
+
+    complex_ok = True
 
     def forward(self, *xs: Any, spec: str) -> Any:
         self.saved, self.spec = xs, spec
@@ -73,7 +77,8 @@ class Einsum(Function):
             present = set(out).union(*others)
             kept = "".join(c for c in sub if c in present)
             g = xp.einsum(",".join([out, *others]) + "->" + kept, gy,
-                          *(a for j, a in enumerate(xs) if j != k), optimize=_optimize(xs))
+                          *(conj_(a) for j, a in enumerate(xs) if j != k),
+                          optimize=_optimize(xs))
             if kept != sub:  # letters summed away in the forward: broadcast back along them
                 g = xp.broadcast_to(g.reshape([n if c in present else 1
                                                for c, n in zip(sub, x.shape)]), x.shape)

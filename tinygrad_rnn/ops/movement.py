@@ -17,6 +17,8 @@ class Reshape(Function):
     """y = x with a new shape (one size may be -1).  VJP: gx = gy reshaped back.
     Saves x's shape."""
 
+    complex_ok = True
+
     def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
         self.shape = x.shape
         return x.reshape(shape)
@@ -28,6 +30,8 @@ class Reshape(Function):
 class Transpose(Function):
     """y = x with its axes permuted (None reverses them).  VJP: gx = gy with the inverse
     permutation.  Saves the permutation."""
+
+    complex_ok = True
 
     def forward(self, x: Any, axes: tuple[int, ...] | None) -> Any:
         if axes is not None and sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
@@ -47,6 +51,8 @@ class Transpose(Function):
 class BroadcastTo(Function):
     """y = x broadcast to ``shape`` (a read-only view).  VJP: gx = gy, which the engine sums
     back to x's shape.  Saves nothing."""
+
+    complex_ok = True
 
     def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
         return self.xp.broadcast_to(x, shape)
@@ -171,6 +177,8 @@ class GetItem(Function):
     checked that the index's integers are in range (it skips ``check_index``'s device sync).
     """
 
+    complex_ok = True
+
     def forward(self, x: Any, index: Any, in_range: bool = False) -> Any:
         self.shape = x.shape
         try:
@@ -205,6 +213,8 @@ class SetItem(Function):
     fills a buffer step by step holds one mask at a time, not one per step).
     """
 
+    complex_ok = True
+
     def forward(self, x: Any, v: Any, index: Any) -> Any:
         y = x.copy()
         _put(y, index, v)
@@ -231,6 +241,8 @@ def _put(a: Any, index: Any, value: Any) -> None:
 class IndexScatter(Function):
     """y = zeros(shape) with x added at ``index`` (GetItem's backward as an op of its own, so
     that it can be differentiated again).  VJP: gx = gy[index].  Saves the index."""
+
+    complex_ok = True
 
     def forward(self, x: Any, index: Any, shape: tuple[int, ...]) -> Any:
         self.index = index
@@ -261,6 +273,8 @@ def _scatter_array(xp: Any, g: Any, index: Any, shape: tuple[int, ...]) -> Any:
 class Cat(Function):
     """y = the inputs joined along ``axis``.  VJP: each input gets its slice of gy.
     Saves the sizes along ``axis``."""
+
+    complex_ok = True
 
     def forward(self, *xs: Any, axis: int) -> Any:
         if not xs:
@@ -316,6 +330,8 @@ class Split(Function):
     reached: one array, where slicing with T separate ``x[t]`` would build T full-size ones.
     Saves the sizes.
     """
+
+    complex_ok = True
 
     def forward(self, x: Any, sizes: tuple[int, ...], axis: int, drop_axis: bool) -> Any:
         self.sizes, self.axis, self.drop_axis = sizes, axis, drop_axis

@@ -47,6 +47,8 @@ class Sum(Function):
     bool and integer x (as PyTorch's).  VJP: gx = gy broadcast back over the summed axes.
     Saves x's shape."""
 
+    complex_ok = True
+
     def forward(self, x: Any, axis: Axis, keepdims: bool, dtype: Any = None) -> Any:
         self.axes = normalize_axis(axis, x.ndim)
         self.shape = x.shape
@@ -96,6 +98,8 @@ class Cumsum(Function):
     ``create_graph=True`` differentiates it again. float16 adds up in float32 (as PyTorch):
     a float16 running sum would stop growing once its steps fall below its rounding.
     """
+
+    complex_ok = True  # (linear with real coefficients: the same VJP for complex numbers)
 
     def forward(self, x: Any, axis: int) -> Any:
         self.axis = axis
@@ -253,7 +257,7 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dtype: DTypeLi
 
 @torch_names
 def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> Tensor:
-    """Σ_axis (x - mean)² / (n - correction). PyTorch's default ``correction=1`` (unbiased);
+    """Σ_axis |x - mean|² / (n - correction). PyTorch's default ``correction=1`` (unbiased);
     ``correction=0`` gives NumPy's default. With no more elements than ``correction`` the
     divisor is 0: it warns and gives inf (or NaN for 0/0), as PyTorch."""
     axes = normalize_axis(axis, x.ndim)
@@ -262,6 +266,8 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 
         n *= x.shape[a]
     dof = max(0, n - correction)
     d = x - mean(x, axes, keepdims=True)
+    if d.dtype.kind == "c":  # |d|²: the variance of complex numbers is real
+        d = d.abs()
     if dof:
         return (d * d).sum(axes, keepdims) / dof
     warnings.warn(f"var over {n} elements with correction={correction}: degrees of freedom "

@@ -23,6 +23,11 @@ Before comparing, it checks what would make the comparison meaningless or hide a
 - since float64 hides dtype slips, every op run on the inputs' own dtypes (float32, say) keeps
   its inputs' dtype, forward and backward (``check_dtype``).
 
+Complex inputs and outputs are checked as PyTorch's gradcheck does, as pairs of real numbers:
+an input's real and imaginary parts are perturbed apart, and a complex output o with upstream
+gradient v stands for the real value Re(Σ conj(v) o), whose gradient (PyTorch's convention) is
+dL/dRe x + i dL/dIm x.
+
 ``gradgradcheck`` does the same for the gradient itself, after checking that the gradient
 recorded with ``create_graph=True`` equals the one the backward gives on arrays.
 
@@ -109,11 +114,25 @@ def _as_tuple(out: Any) -> tuple[Tensor, ...]:
 
 
 def _copy(x: Any, dtype: Any = None) -> Any:
-    """A floating tensor copied (to ``dtype`` if given); anything else as it is."""
-    if isinstance(x, Tensor) and x.dtype.kind == "f":
+    """A floating or complex tensor copied (to ``dtype`` if given, complex128 for a complex
+    one when that is float64); anything else as it is."""
+    if isinstance(x, Tensor) and x.dtype.kind in "fc":
+        if x.dtype.kind == "c" and dtype is not None:
+            dtype = np.complex128
         return tensor(x.numpy().astype(dtype or x.dtype), device=x.device,
                       requires_grad=x.requires_grad)
     return x
+
+
+def _random(rng: np.random.Generator, shape: Any, dtype: np.dtype) -> np.ndarray:
+    """Standard normal numbers of ``shape`` (complex ones for a complex dtype)."""
+    a = rng.standard_normal(shape)
+    return a + 1j * rng.standard_normal(shape) if dtype.kind == "c" else a
+
+
+def _parts(dtype: np.dtype) -> tuple[Any, ...]:
+    """The unit directions of one element: 1, and also i for a complex dtype."""
+    return (1.0, 1j) if dtype.kind == "c" else (1.0,)
 
 
 def _host(x: Any) -> np.ndarray:
@@ -123,7 +142,9 @@ def _host(x: Any) -> np.ndarray:
 def _worst(a: np.ndarray, b: np.ndarray) -> tuple[float, tuple[int, ...]]:
     """The largest |a - b| (NaN against a number counts as inf; NaN against NaN as 0) and the
     element where it is."""
-    a, b = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64))
+    a, b = np.asarray(a), np.asarray(b)
+    dt = np.complex128 if np.iscomplexobj(a) or np.iscomplexobj(b) else np.float64
+    a, b = np.broadcast_arrays(a.astype(dt), b.astype(dt))
     with np.errstate(invalid="ignore"):
         d = np.abs(a - b)
     d = np.where(np.isnan(a) & np.isnan(b), 0.0, np.where(np.isnan(d), np.inf, d))
@@ -195,13 +216,14 @@ class _Checker:
         """fn's outputs with input ``i`` replaced by ``host`` (still requiring grad: fn may
         differentiate inside, as gradgradcheck's does)."""
         xs = list(self.xs)
-        xs[i] = tensor(host, dtype=np.float64, device=self.xs[i].device, requires_grad=True)
+        xs[i] = tensor(host, dtype=self.xs[i].dtype, device=self.xs[i].device,
+                       requires_grad=True)
         return _as_tuple(self.fn(*xs))
 
     def value(self, i: int, host: np.ndarray, vs: list[np.ndarray]) -> float:
-        """<v, fn(x)> with input ``i`` replaced by ``host``, in float64."""
+        """<v, fn(x)> = Re Σ conj(v) fn(x) with input ``i`` replaced by ``host``, in float64."""
         outs = self.outputs(i, host)
-        return float(sum(np.sum(o.numpy().astype(np.float64) * v) for o, v in zip(outs, vs)))
+        return float(sum(np.sum((np.conj(v) * o.numpy()).real) for o, v in zip(outs, vs)))
 
     def analytic(self, vs: list[np.ndarray]) -> list[np.ndarray]:
         """vJ for every differentiable input, through the engine."""
@@ -265,11 +287,11 @@ def _check_ops(c: _Checker, check_undefined_grad: bool) -> None:
         if not op.parents:  # ran without recording, or its graph was freed inside fn
             continue
         dev, name = op.parents[0]._dev, type(op).__name__
-        floats = [k for k, dt in enumerate(dtypes) if dt.kind == "f"]
+        floats = [k for k, dt in enumerate(dtypes) if dt.kind in "fc"]
         if not floats:  # integer outputs only: the engine never calls its backward
             continue
-        gys = [dev.to_device(c.rng.standard_normal(op.shapes[k]).astype(dt))
-               if dt.kind == "f" else None for k, dt in enumerate(dtypes)]
+        gys = [dev.to_device(_random(c.rng, op.shapes[k], dt).astype(dt))
+               if dt.kind in "fc" else None for k, dt in enumerate(dtypes)]
         before = [None if g is None else dev.to_host(g).copy() for g in gys]
         if type(op.saved) is _Packed:  # under saved_tensors_hooks: the arrays back, for good
             op.saved.unpacked(op)
@@ -354,7 +376,9 @@ class _DtypeWatch(Listener):
         dt = self.kept.get(id(fn))
         for k, (p, g) in enumerate(zip(parents, gxs)):
             g_dt = getattr(g, "dtype", None)  # None for a Python number
-            if dt is not None and p.dtype == dt and g_dt is not None and g_dt != dt:
+            # (a complex gradient for a real input is fine: the engine keeps its real part)
+            if dt is not None and p.dtype == dt and g_dt is not None and g_dt != dt and \
+                    g_dt.kind != "c":
                 raise GradcheckError(
                     f"{type(fn).__name__}.backward returned a {g_dt} gradient for its {dt} "
                     f"input {k}"
@@ -404,7 +428,8 @@ def gradcheck(
 
     ``inputs`` is fn's positional arguments (a single Tensor stands for ``(tensor,)``); they
     may mix tensors and other values, and only tensors that require grad are checked.
-    Floating-point tensors are copied to float64 first, so float32 inputs are checked in
+    Floating-point tensors are copied to float64 first (complex ones to complex128, their real
+    and imaginary parts perturbed apart, as PyTorch's), so float32 inputs are checked in
     float64 (and, with ``check_dtype``, run once more in float32: each op must keep its inputs'
     floating dtype in its outputs and in its gradients; ``astype`` may change it; an ``fn``
     that raises on those dtypes fails). An element passes if
@@ -485,15 +510,15 @@ def _gradcheck(
                     f"(nondet_tol={nondet_tol})")
 
     if fast_mode:
-        vs = [c.rng.standard_normal(s) for s in c.out_shapes]
+        vs = [_random(c.rng, s, dt) for s, dt in zip(c.out_shapes, c.out_dtypes)]
         grads = c.analytic(vs)
         same_gradients(vs, grads)
         for i, g in zip(c.diff, grads):
             x = c.xs[i].numpy()
             for d in range(n_directions):
-                u = c.rng.standard_normal(x.shape)
+                u = _random(c.rng, x.shape, x.dtype)
                 num = (c.value(i, x + eps * u, vs) - c.value(i, x - eps * u, vs)) / (2 * eps)
-                ana = float(np.sum(g * u))
+                ana = float(np.sum((np.conj(g) * u).real))
                 if not _close(ana, num, atol * max(1.0, np.sqrt(x.size)), rtol):
                     raise GradcheckError(
                         f"input {i} (shape {x.shape}): along random direction {d}, analytic "
@@ -503,33 +528,41 @@ def _gradcheck(
                     )
         return
 
-    # full mode: the Jacobian row by row (analytic) and column by column (numerical)
-    cells = [(m, e) for m, s in enumerate(c.out_shapes) for e in np.ndindex(*s)]  # C order
+    # full mode: the Jacobian row by row (analytic) and column by column (numerical), a
+    # complex element counting as two real ones (its real and imaginary parts, w and u)
+    cells = [(m, e, w) for m, s in enumerate(c.out_shapes) for e in np.ndindex(*s)
+             for w in _parts(c.out_dtypes[m])]  # C order
     rows: list[list[np.ndarray]] = []
-    for m, e in cells:
-        vs = [np.zeros(s) for s in c.out_shapes]
-        vs[m][e] = 1.0
+    for m, e, w in cells:
+        vs = [np.zeros(s, dtype=np.result_type(dt, np.float64))
+              for s, dt in zip(c.out_shapes, c.out_dtypes)]
+        vs[m][e] = w
         rows.append(c.analytic(vs))
         if len(rows) == 1:
             same_gradients(vs, rows[0])
     for col, i in enumerate(c.diff):
         x = c.xs[i].numpy()
         for j in np.ndindex(*x.shape):
-            xp_, xm = x.copy(), x.copy()
-            xp_[j] += eps
-            xm[j] -= eps
-            op, om = c.outputs(i, xp_), c.outputs(i, xm)
-            num = np.concatenate([((a.numpy() - b.numpy()) / (2 * eps)).reshape(-1)
-                                  for a, b in zip(op, om)])
-            for k, (m, e) in enumerate(cells):
-                ana = float(rows[k][col][j])
-                if not _close(ana, float(num[k]), atol, rtol):
-                    raise GradcheckError(
-                        f"input {i} (shape {x.shape}), element {j}, output {m} (shape "
-                        f"{c.out_shapes[m]}), element {e}: analytic {ana:.10g} vs numerical "
-                        f"{num[k]:.10g} (difference {abs(ana - num[k]):.3g})"
-                        + c.hint([m])
-                    )
+            for u in _parts(x.dtype):
+                xp_, xm = x.copy(), x.copy()
+                xp_[j] += eps * u
+                xm[j] -= eps * u
+                op, om = c.outputs(i, xp_), c.outputs(i, xm)
+                num = [(a.numpy() - b.numpy()) / (2 * eps) for a, b in zip(op, om)]
+                for k, (m, e, w) in enumerate(cells):
+                    ana = float((np.conj(u) * rows[k][col][j]).real)
+                    n = float((np.conj(w) * num[m][e]).real)
+                    if not _close(ana, n, atol, rtol):
+                        part = "" if x.dtype.kind != "c" else " (real part)" if u == 1 \
+                            else " (imaginary part)"
+                        out = "" if c.out_dtypes[m].kind != "c" else " (real part)" if w == 1 \
+                            else " (imaginary part)"
+                        raise GradcheckError(
+                            f"input {i} (shape {x.shape}), element {j}{part}, output {m} (shape "
+                            f"{c.out_shapes[m]}), element {e}{out}: analytic {ana:.10g} vs "
+                            f"numerical {n:.10g} (difference {abs(ana - n):.3g})"
+                            + c.hint([m])
+                        )
 
 
 def _upstream(v: Any, out: Tensor, k: int, dtype: np.dtype) -> Tensor:
@@ -548,7 +581,8 @@ def _upstream(v: Any, out: Tensor, k: int, dtype: np.dtype) -> Tensor:
     if a.shape != out.shape:
         raise ValueError(f"gradgradcheck: grad_outputs[{k}] has shape {a.shape}, but output {k} "
                          f"has shape {out.shape}")
-    return tensor(a.astype(dtype), device=device, requires_grad=True)
+    return tensor(a.astype(out.dtype if out.dtype.kind == "c" else dtype), device=device,
+                  requires_grad=True)
 
 
 def gradgradcheck(
@@ -591,8 +625,8 @@ def gradgradcheck(
     dt = floats.pop() if len(floats) == 1 else np.dtype(np.float64)
     if grad_outputs is None:
         rng = np.random.default_rng(seed + 1)
-        vs = [tensor(rng.standard_normal(o.shape), dtype=dt, device=o.device,
-                     requires_grad=True) for o in outs]
+        vs = [tensor(_random(rng, o.shape, o.dtype), device=o.device, requires_grad=True,
+                     dtype=o.dtype if o.dtype.kind == "c" else dt) for o in outs]
     elif len(grad_outputs) != len(outs):
         raise ValueError(f"gradgradcheck: {len(grad_outputs)} grad_outputs for {len(outs)} "
                          "outputs")

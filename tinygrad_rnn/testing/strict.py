@@ -129,6 +129,23 @@ class StrictArray:
     T = property(lambda self: StrictArray(self._a.T))
     base = property(lambda self: None if self._a.base is None else StrictArray(self._a.base))
 
+    # complex parts: views, writable, as CuPy's
+    @property
+    def real(self) -> StrictArray:
+        return StrictArray(self._a.real)
+
+    @real.setter
+    def real(self, value: Any) -> None:
+        self._a.real = _unwrap(value, "an assignment")
+
+    @property
+    def imag(self) -> StrictArray:
+        return StrictArray(self._a.imag)
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        self._a.imag = _unwrap(value, "an assignment")
+
     def __len__(self) -> int:
         return len(self._a)
 
@@ -218,7 +235,7 @@ def _method(name: str) -> Any:
 
 for _name in ("reshape", "transpose", "swapaxes", "sum", "max", "min", "mean", "prod", "astype",
               "copy", "any", "all", "nonzero", "argmax", "argmin", "ravel", "fill", "squeeze",
-              "clip", "dot", "cumsum", "view"):
+              "clip", "dot", "cumsum", "view", "conj"):
     setattr(StrictArray, _name, _method(_name))
 
 
