@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import random as _random
+from .ops.conv import Conv, ConvInput, Geometry
 from .ops.elementwise import where
 from .ops.movement import GetItem, IndexScatter, Transpose, cat, stack
 from .ops.windows import Col2Im, Im2Col
@@ -2400,7 +2401,7 @@ def _conv(where_: str, d: int, input: Tensor, weight: Tensor,  # noqa: A002
     dilation = _ints(where_, "dilation", dilation, d, 1)
     groups = _one_int(where_, "groups", groups, 1)
     k = _check_weight(where_, weight, d, "out_channels, in_channels / groups")
-    (n, c), (o, cg) = x.shape[:2], weight.shape[:2]
+    c, (o, cg) = x.shape[1], weight.shape[:2]
     if c != cg * groups or o % groups:
         raise ValueError(f"{where_}: weight of shape {weight.shape} with groups={groups} "
                          f"expects {cg * groups} input channels and out_channels divisible by "
@@ -2409,12 +2410,9 @@ def _conv(where_: str, d: int, input: Tensor, weight: Tensor,  # noqa: A002
         raise ValueError(f"{where_}: bias must have shape ({o},), one per output channel, got "
                          f"{bias.shape}")
     pads = _conv_padding(where_, padding, d, k, stride, dilation)
-    if any(p for pair in pads for p in pair):
-        x = pad(x, _pad_arg(pads))
-    n_out = _windows(where_, x.shape[2:], k, stride, dilation, False, (0,) * d)
-    taps = math.prod(k)
-    cols = _taps(x, k, stride, dilation, n_out).reshape(n, groups, cg * taps, math.prod(n_out))
-    y = (weight.reshape(groups, o // groups, cg * taps) @ cols).reshape(n, o, *n_out)
+    padded = tuple(m + a + b for m, (a, b) in zip(x.shape[2:], pads))
+    n_out = _windows(where_, padded, k, stride, dilation, False, (0,) * d)
+    y = Conv.apply(x, weight, geo=Geometry(k, stride, dilation, pads, groups), n_out=n_out)
     if bias is not None:
         y = y + bias.reshape(o, *(1,) * d)
     return y.squeeze(0) if unbatched else y
@@ -2475,7 +2473,7 @@ def _conv_transpose(where_: str, d: int, input: Tensor, weight: Tensor,  # noqa:
     dilation = _ints(where_, "dilation", dilation, d, 1)
     groups = _one_int(where_, "groups", groups, 1)
     k = _check_weight(where_, weight, d, "in_channels, out_channels / groups")
-    (n, c), (ci, og) = x.shape[:2], weight.shape[:2]
+    c, (ci, og) = x.shape[1], weight.shape[:2]
     if c != ci or c % groups:
         raise ValueError(f"{where_}: weight of shape {weight.shape} with groups={groups} "
                          f"expects {ci} input channels, divisible by {groups}; the input, of "
@@ -2496,12 +2494,8 @@ def _conv_transpose(where_: str, d: int, input: Tensor, weight: Tensor,  # noqa:
         raise ValueError(f"{where_}: an input of shape {input.shape} gives an output of size "
                          f"{_shown(out)}, too small (padding={_shown(pads)} crops "
                          f"{_shown(full)})")
-    taps = math.prod(k)
-    w = weight.reshape(groups, c // groups, og * taps).transpose(1, 2)
-    cols = (w @ x.reshape(n, groups, c // groups, math.prod(size))).reshape(n, o, taps, *size)
-    y = _untaps(cols, full, k, stride, dilation)
-    if any(pads):
-        y = y[(slice(None), slice(None), *(slice(p, f - p) for p, f in zip(pads, full)))]
+    geo = Geometry(k, stride, dilation, tuple((p, p) for p in pads), groups)
+    y = ConvInput.apply(x, weight, geo=geo, size=tuple(f - 2 * p for f, p in zip(full, pads)))
     if bias is not None:
         y = y + bias.reshape(o, *(1,) * d)
     return y.squeeze(0) if unbatched else y
