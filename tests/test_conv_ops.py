@@ -1,10 +1,12 @@
 """``ops/conv.py``: Conv, ConvInput and ConvWeight (the convolutions' three ops, each the
 others' gradient) against central differences, twice differentiated, each the others'
 transpose, on every path (im2col + matmul, grouped, depthwise, a 1x1 kernel that needs no
-copy) and, through ``functional``, against torch in float64."""
+copy) and, through ``functional``, against torch in float64; the max pool's ``window_max``
+and ``WindowPick`` (``ops/windows.py``) likewise."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 import tinygrad_rnn as tr
 from tinygrad_rnn import functional as F
 from tinygrad_rnn.ops.conv import Conv, ConvInput, ConvWeight, Geometry
+from tinygrad_rnn.ops.windows import WindowPick, _tap, window_max
 from tinygrad_rnn.testing import gradcheck, gradgradcheck
 
 from .conftest import DEVICES
@@ -136,3 +139,45 @@ def test_every_conv_path_matches_torch(name, xs, ws, opts):
     yt.backward(torch.tensor(g))
     for a, at in zip(ours, theirs):
         np.testing.assert_allclose(a.grad.numpy(), at.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@st.composite
+def pool_windows(draw):
+    """(x, k, stride, dilation, n_out) for 1 or 2 spatial axes, windows that may overlap."""
+    d = draw(st.integers(1, 2))
+    k = tuple(draw(st.integers(1, 3)) for _ in range(d))
+    s = tuple(draw(st.integers(1, 3)) for _ in range(d))
+    dl = tuple(draw(st.integers(1, 2)) for _ in range(d))
+    n_out = tuple(draw(st.integers(1, 3)) for _ in range(d))
+    size = tuple(si * (n - 1) + di * (ki - 1) + 1 + draw(st.integers(0, 1))
+                 for si, n, di, ki in zip(s, n_out, dl, k))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    # distinct values: a window's maximum is unique, so central differences see one slope
+    x = rng.permutation(math.prod(size) * 2 * 2).reshape(2, 2, *size) / 7.0
+    return x, k, s, dl, n_out
+
+
+@settings(max_examples=20, deadline=None)
+@pytest.mark.parametrize("device", DEVICES)
+@given(case=pool_windows())
+def test_window_pick_is_the_windows_maximum_and_its_gradient(device, case):
+    x, k, s, dl, n_out = case
+    best, at = window_max(np, x, k, s, dl, n_out)
+    windows = np.stack([x[_tap(js, s, dl, n_out)] for js in np.ndindex(*k)], -1)
+    np.testing.assert_array_equal(best, windows.max(-1))
+    np.testing.assert_array_equal(at, windows.argmax(-1))
+
+    def pick(t):
+        b, a = window_max(t._dev.xp, t._data, k, s, dl, n_out)
+        return WindowPick.apply(t, best=b, at=a, k=k, stride=s, dilation=dl)
+
+    xt = tr.tensor(x, device=device, requires_grad=True)
+    assert gradcheck(pick, (xt,))
+    assert gradgradcheck(lambda t: pick(t) ** 2, (xt,))
+
+
+def test_window_max_takes_the_first_of_tied_taps_and_the_first_nan():
+    x = np.array([[[1.0, 3.0, 3.0, 2.0, np.nan, 5.0, np.nan, 4.0, 2.0, 2.0]]])
+    best, at = window_max(np, x, (2,), (2,), (1,), (5,))
+    np.testing.assert_array_equal(best, [[[3.0, 3.0, np.nan, np.nan, 2.0]]])
+    np.testing.assert_array_equal(at, [[[1, 0, 0, 0, 0]]])

@@ -20,7 +20,7 @@ from . import random as _random
 from .ops.conv import Conv, ConvInput, Geometry
 from .ops.elementwise import where
 from .ops.movement import GetItem, IndexScatter, Transpose, cat, stack
-from .ops.windows import Col2Im, Im2Col
+from .ops.windows import Col2Im, Im2Col, WindowPick, window_max
 from .tensor import Tensor, torch_names
 
 Reduction = str  # "mean", "sum" or "none"
@@ -2626,15 +2626,9 @@ def _max_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  # noqa: A00
              for m, ss, dd, kk, n, pp in zip(n_out, s, dl, k, size, p)]
     if any(p) or any(right):
         x = pad(x, _pad_arg(list(zip(p, right))), value=-np.inf)
-    taps = _taps(x, k, s, dl, n_out)  # (N, C, K, *n_out)
-    xp, t = x._dev.xp, taps._data
-    best, at = t[:, :, 0], xp.zeros(t[:, :, 0].shape, dtype=np.int64)
-    for j in range(1, t.shape[2]):
-        v = t[:, :, j]
-        more = (v > best) | (xp.isnan(v) & ~xp.isnan(best))  # the first maximum stays
-        best, at = xp.where(more, v, best), xp.where(more, j, at)
-    which = xp.arange(t.shape[2]).reshape(-1, *(1,) * d)
-    y = where(at[:, :, None] == which, taps, 0.0).sum(2)
+    xp = x._dev.xp
+    best, at = window_max(xp, x._data, k, s, dl, n_out)
+    y = WindowPick.apply(x, best=best, at=at, k=k, stride=s, dilation=dl)
     if not return_indices:
         return y.squeeze(0) if unbatched else y
     flat, rest = 0, at

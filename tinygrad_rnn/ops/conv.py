@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..tensor import Function, Tensor
-from .windows import _tap
+from .windows import _chunks, _tap
 
 
 class Geometry(NamedTuple):
@@ -120,36 +120,33 @@ def _grid(xp: Any, gy: Any, r: _Rows) -> Any:
     return g
 
 
-def _spread(xp: Any, w: Any, r: _Rows) -> Any:
-    """A depthwise weight (C, 1, *k) as (C, K, q_len), each tap's weight repeated along the
-    row: a product with a row is then two contiguous operands (fast vector code), where a
-    broadcast weight would not be."""
-    return xp.ascontiguousarray(xp.broadcast_to(w.reshape(w.shape[0], -1, 1),
-                                                (w.shape[0], len(r.offsets), r.q_len)))
-
-
 def _forward(xp: Any, cols: Any, w: Any, geo: Geometry, n_out: tuple[int, ...]) -> Any:
     """y (N, O, *n_out) from ``_cols``."""
     n, o = cols.shape[0], w.shape[0]
     if _depthwise(w.shape[1] * geo.groups, o, geo):
-        r = _rows(geo, n_out)
-        wk = _spread(xp, w, r)
-        y = xp.multiply(cols[:, :, r.offsets[0]:r.offsets[0] + r.q_len], wk[:, 0])
-        tmp = xp.empty_like(y)  # one buffer for every tap's product
-        for j, off in enumerate(r.offsets[1:], 1):
-            y += xp.multiply(cols[:, :, off:off + r.q_len], wk[:, j], out=tmp)
+        r, wk = _rows(geo, n_out), w.reshape(o, -1, 1)
+        y = xp.empty((n, o, r.q_len), dtype=w.dtype)
+        for part in _chunks(n, o * r.length):
+            rows, yb = cols[part], y[part]
+            tmp = xp.empty_like(yb)  # one buffer for every tap's product
+            xp.multiply(rows[:, :, r.offsets[0]:r.offsets[0] + r.q_len], wk[:, 0], out=yb)
+            for j, off in enumerate(r.offsets[1:], 1):
+                yb += xp.multiply(rows[:, :, off:off + r.q_len], wk[:, j], out=tmp)
         return y.reshape(n, o, *r.grid)[(..., *(slice(m) for m in n_out[1:]))]
     return xp.matmul(w.reshape(geo.groups, o // geo.groups, -1), cols).reshape(n, o, *n_out)
+
+
 def _weight_grad(xp: Any, cols: Any, gy: Any, c: int, geo: Geometry) -> Any:
     """gw (O, C/G, *k) from ``_cols`` (of an input with c channels) and gy: the sum over the
     batch and the windows of gy[n, o, l] times window l's taps."""
     n, o, n_out = gy.shape[0], gy.shape[1], gy.shape[2:]
     if _depthwise(c, o, geo):
         r = _rows(geo, n_out)
-        g = _grid(xp, gy, r)
-        gw = xp.empty((o, len(r.offsets)), dtype=gy.dtype)
-        for j, off in enumerate(r.offsets):  # one pass over both, no product array
-            gw[:, j] = xp.einsum("ncq,ncq->c", g, cols[:, :, off:off + r.q_len])
+        gw = xp.zeros((o, len(r.offsets)), dtype=gy.dtype)
+        for part in _chunks(n, o * r.length):
+            g, rows = _grid(xp, gy[part], r), cols[part]
+            for j, off in enumerate(r.offsets):  # one pass over both, no product array
+                gw[:, j] += xp.einsum("ncq,ncq->c", g, rows[:, :, off:off + r.q_len])
         return gw.reshape(o, 1, *geo.k)
     gy2 = gy.reshape(n, geo.groups, o // geo.groups, -1)
     return xp.matmul(gy2, cols.swapaxes(-1, -2)).sum(0).reshape(o, -1, *geo.k)
@@ -162,10 +159,12 @@ def _input_grad(xp: Any, gy: Any, w: Any, geo: Geometry, size: tuple[int, ...]) 
     c = w.shape[1] * geo.groups
     if _depthwise(c, o, geo):
         r = _rows(geo, n_out)
-        g, wk = _grid(xp, gy, r), _spread(xp, w, r)
-        gx, tmp = xp.zeros((n, c, r.length), dtype=gy.dtype), xp.empty_like(g)
-        for j, off in enumerate(r.offsets):
-            gx[:, :, off:off + r.q_len] += xp.multiply(g, wk[:, j], out=tmp)
+        gx, wk = xp.zeros((n, c, r.length), dtype=gy.dtype), w.reshape(o, -1, 1)
+        for part in _chunks(n, o * r.length):
+            g, rows = _grid(xp, gy[part], r), gx[part]
+            tmp = xp.empty_like(g)
+            for j, off in enumerate(r.offsets):
+                rows[:, :, off:off + r.q_len] += xp.multiply(g, wk[:, j], out=tmp)
         return _row_view(gx, r.padded)[_inner(size, geo.pads)]
     padded = tuple(m + a + b for m, (a, b) in zip(size, geo.pads))
     wm = w.reshape(geo.groups, o // geo.groups, -1).swapaxes(-1, -2)

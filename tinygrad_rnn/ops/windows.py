@@ -11,11 +11,14 @@ K scattered full-size arrays) would make K temporaries.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from ..backend import get_array_module
 from ..tensor import Function, Tensor
+from .elementwise import where
 
 
 def _tap(js: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
@@ -80,3 +83,70 @@ class Col2Im(Function):
         if isinstance(gy, Tensor):
             return Im2Col.apply(gy, k=k, stride=stride, dilation=dilation, n_out=n_out)
         return _gather(self.xp, gy, k, stride, dilation, n_out)
+
+
+CHUNK = 2**17  # elements: what the tap-by-tap loops take at a time, a few images
+
+
+def _chunks(n: int, per_image: int) -> list[slice]:
+    """The batch in slices of as many images as fit ``CHUNK`` elements of ``per_image`` (at
+    least one). A loop that makes K passes, one per tap, over the whole batch reads and
+    writes main memory K times; run on one slice, then the next, the slice stays in cache
+    through all K."""
+    b = max(1, CHUNK // per_image)
+    return [slice(a, a + b) for a in range(0, n, b)]
+
+
+def window_max(xp: Any, x: Any, k: tuple[int, ...], stride: tuple[int, ...],
+               dilation: tuple[int, ...], n_out: tuple[int, ...]) -> tuple[Any, Any]:
+    """(the largest tap of each window, which tap it is (int64, row-major over the kernel)),
+    each (N, C, *n_out), for x (N, C, *spatial) already padded, on strided views of x (no
+    copy of the windows): the maximum over the taps, then the first tap that equals it. A
+    NaN counts as the largest (the first NaN), as PyTorch's."""
+    slices = [_tap(js, stride, dilation, n_out) for js in np.ndindex(*k)]
+    best = xp.empty((*x.shape[:2], *n_out), dtype=x.dtype)
+    at = xp.full(best.shape, len(slices) - 1, dtype=np.int64)  # the last, if no other holds it
+    for part in _chunks(x.shape[0], x[0].size):
+        taps, b = [x[part][i] for i in slices], best[part]
+        b[...] = taps[0]
+        for v in taps[1:]:
+            xp.maximum(b, v, out=b)  # NaN wins
+        nan = xp.isnan(b)
+        nan = nan if bool(nan.any()) else None
+        for j in reversed(range(len(taps) - 1)):  # the first tap to hold it is written last
+            v = taps[j]
+            at[part][v == b if nan is None else (v == b) | (nan & xp.isnan(v))] = j
+    return best, at
+
+
+class WindowPick(Function):
+    """y[:, :, l] = x[:, :, l·s + j·d] for the tap j = ``at[:, :, l]`` of each window l (x
+    (N, C, *spatial), already padded): a max pool, given its ``window_max``. ``best`` is that
+    tap's value, which ``window_max`` has already read, so the forward only passes it on.
+
+    VJP: gx[:, :, l·s + j·d] += gy[:, :, l] where at[:, :, l] = j: each window's gradient to
+    the element it picked (an element several windows picked gets the sum), one masked add
+    per tap. Linear in gy, so under ``create_graph=True`` it is recorded as a ``Col2Im`` of
+    gy masked to the picked taps.  Saves ``at`` (and the input's shape)."""
+
+    def forward(self, x: Any, best: Any, at: Any, k: tuple[int, ...], stride: tuple[int, ...],
+                dilation: tuple[int, ...]) -> Any:
+        self.args = (tuple(x.shape), at, k, stride, dilation)
+        return best
+
+    def backward(self, gy: Any) -> Any:
+        shape, at, k, stride, dilation = self.args
+        n_out = tuple(at.shape[2:])
+        if isinstance(gy, Tensor):  # create_graph: recorded
+            taps = get_array_module(at).arange(math.prod(k)).reshape(-1, *(1,) * len(k))
+            which = at[:, :, None] == taps
+            return Col2Im.apply(where(which, gy.unsqueeze(2), 0.0), size=shape[2:], k=k,
+                                stride=stride, dilation=dilation)
+        xp = self.xp
+        gx = xp.zeros(shape, dtype=gy.dtype)
+        slices = [_tap(js, stride, dilation, n_out) for js in np.ndindex(*k)]
+        for part in _chunks(shape[0], math.prod(shape[1:])):
+            g, a, out = gy[part], at[part], gx[part]
+            for j, i in enumerate(slices):
+                out[i] += xp.where(a == j, g, 0)
+        return gx
