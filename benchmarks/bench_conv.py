@@ -126,19 +126,8 @@ def floor_conv(x, w, b, gy, stride=1, padding=0, dilation=1, groups=1):  # noqa:
     xp_[inner] = x
     win = _windows(xp_, k, s, dl, n_out)
     gb = gy.sum((0, *range(2, gy.ndim)))
-    if Cg == 1 and O == G:  # depthwise: K multiply-adds over whole arrays
-        w2 = w.reshape(1, C, K, *(1,) * d)
-        y = np.zeros((N, O, *n_out), x.dtype)
-        for j, tap in enumerate(_taps(k, s, dl, n_out)):
-            y += w2[:, :, j] * xp_[tap]
-        y += b.reshape(O, *(1,) * d)
-        gw = np.empty((O, K), x.dtype)
-        gxp = np.zeros_like(xp_)
-        spec = "nc" + "xyz"[:d]
-        for j, tap in enumerate(_taps(k, s, dl, n_out)):
-            gw[:, j] = np.einsum(f"{spec},{spec}->c", gy, xp_[tap])
-            gxp[tap] += w2[:, :, j] * gy
-        return y, gxp[inner], gw.reshape(w.shape), gb
+    if Cg == 1 and O == G and all(v == 1 for v in s):
+        return _floor_depthwise(x, w, b, gy, xp_[inner].shape[2:], pads, dl, n_out, gb)
     cols = win.reshape(N, G, Cg * K, L)  # the one copy (none for a 1x1 kernel, stride 1)
     wm = w.reshape(G, O // G, Cg * K)
     y = np.matmul(wm, cols).reshape(N, O, *n_out)
@@ -149,6 +138,44 @@ def floor_conv(x, w, b, gy, stride=1, padding=0, dilation=1, groups=1):  # noqa:
     if all(v == 1 for v in k) and padded == x.shape[2:] and all(t == 1 for t in s):
         return y, gcols.reshape(x.shape), gw, gb
     return y, _col2im(gcols, padded, k, s, dl, n_out)[inner], gw, gb
+
+
+def _floor_depthwise(x, w, b, gy, size, pads, dl, n_out, gb):  # noqa: ANN001, ANN202
+    """Depthwise, stride 1: each channel's padded input one flat row, every tap one
+    contiguous slice of it (output position a at a · the padded strides, the positions past
+    each output row's end computed and dropped), K multiply-adds, a few images at a time so
+    that they stay in cache."""
+    N, C = x.shape[:2]
+    k = w.shape[2:]
+    padded = [m + v * (kk - 1) for m, v, kk in zip(n_out, dl, k)]
+    st = [math.prod(padded[i + 1:]) for i in range(len(padded))]
+    offs = [sum(j * v * t for j, v, t in zip(js, dl, st)) for js in np.ndindex(*k)]
+    q = n_out[0] * st[0]
+    grid = (n_out[0], *padded[1:])
+    crop = (..., *(slice(m) for m in n_out[1:]))
+    rows = np.zeros((N, C, q + max(offs)), x.dtype)
+    rows[:, :, :math.prod(padded)].reshape(N, C, *padded)[
+        (slice(None), slice(None), *(slice(a, a + m) for (a, _), m in zip(pads, size)))] = x
+    wk = w.reshape(C, -1, 1)
+    y = np.empty((N, C, q), x.dtype)
+    g = np.zeros((N, C, q), x.dtype)
+    g.reshape(N, C, *grid)[crop] = gy
+    grows = np.zeros_like(rows)
+    gw = np.zeros((C, len(offs)), x.dtype)
+    step = max(1, 2**17 // (C * rows.shape[2]))
+    for a in range(0, N, step):
+        r, yb, gb_, gr = rows[a:a + step], y[a:a + step], g[a:a + step], grows[a:a + step]
+        tmp = np.empty_like(yb)
+        np.multiply(r[:, :, offs[0]:offs[0] + q], wk[:, 0], out=yb)
+        for j, o in enumerate(offs[1:], 1):
+            yb += np.multiply(r[:, :, o:o + q], wk[:, j], out=tmp)
+        for j, o in enumerate(offs):
+            gw[:, j] += np.einsum("ncq,ncq->c", gb_, r[:, :, o:o + q])
+            gr[:, :, o:o + q] += np.multiply(gb_, wk[:, j], out=tmp)
+    y = y.reshape(N, C, *grid)[crop] + b.reshape(C, *(1,) * len(k))
+    gx = grows[:, :, :math.prod(padded)].reshape(N, C, *padded)[
+        (slice(None), slice(None), *(slice(a, a + m) for (a, _), m in zip(pads, size)))]
+    return y, gx, gw.reshape(w.shape), gb
 
 
 def floor_conv_transpose(x, w, b, gy, stride=1, padding=0, output_padding=0):  # noqa: ANN001, ANN201
@@ -175,32 +202,41 @@ def floor_conv_transpose(x, w, b, gy, stride=1, padding=0, output_padding=0):  #
 
 
 def floor_max_pool(x, k, gy):  # noqa: ANN001, ANN201
-    """max_pool2d, stride = kernel, no padding (the first maximum of a window gets its
-    gradient, as torch's)."""
-    N, C, H, W = x.shape
-    kh, kw = k
-    Ho, Wo = H // kh, W // kw
-    win = x[:, :, :Ho * kh, :Wo * kw].reshape(N, C, Ho, kh, Wo, kw).transpose(0, 1, 2, 4, 3, 5)
-    win = win.reshape(N, C, Ho, Wo, kh * kw)
-    at = win.argmax(-1)
-    y = np.take_along_axis(win, at[..., None], -1)[..., 0]
-    gwin = np.zeros((N, C, Ho, Wo, kh * kw), x.dtype)
-    np.put_along_axis(gwin, at[..., None], gy[..., None], -1)
+    """max_pool2d, stride = kernel, no padding: the maximum over the taps (strided views),
+    then the first tap equal to it (it gets the window's gradient, as torch's), a few images
+    at a time; no NaN in the input."""
+    N, C = x.shape[:2]
+    n_out = tuple(m // kk for m, kk in zip(x.shape[2:], k))
+    taps = _taps(k, k, (1, 1), n_out)
+    y = np.empty((N, C, *n_out), x.dtype)
     gx = np.zeros_like(x)
-    gx[:, :, :Ho * kh, :Wo * kw] = gwin.reshape(N, C, Ho, Wo, kh, kw).transpose(
-        0, 1, 2, 4, 3, 5).reshape(N, C, Ho * kh, Wo * kw)
+    step = max(1, 2**17 // x[0].size)
+    for a in range(0, N, step):
+        xb, yb, gb, gxb = x[a:a + step], y[a:a + step], gy[a:a + step], gx[a:a + step]
+        yb[...] = xb[taps[0]]
+        for t in taps[1:]:
+            np.maximum(yb, xb[t], out=yb)
+        free = np.ones(yb.shape, bool)  # no earlier tap has taken the window's gradient
+        for t in taps:
+            hit = xb[t] == yb
+            hit &= free
+            free &= ~hit
+            gxb[t] = np.where(hit, gb, 0)
     return y, gx
 
 
 def floor_avg_pool(x, k, gy):  # noqa: ANN001, ANN201
-    """avg_pool2d, stride = kernel, no padding."""
-    N, C, H, W = x.shape
-    kh, kw = k
-    Ho, Wo = H // kh, W // kw
-    y = x[:, :, :Ho * kh, :Wo * kw].reshape(N, C, Ho, kh, Wo, kw).mean((3, 5))
+    """avg_pool2d, stride = kernel, no padding: the taps (strided views) added up."""
+    n_out = tuple(m // kk for m, kk in zip(x.shape[2:], k))
+    taps = _taps(k, k, (1, 1), n_out)
+    y = x[taps[0]].copy()
+    for t in taps[1:]:
+        y += x[t]
+    y /= math.prod(k)
     gx = np.zeros_like(x)
-    g = (gy / (kh * kw))[:, :, :, None, :, None]
-    gx[:, :, :Ho * kh, :Wo * kw].reshape(N, C, Ho, kh, Wo, kw)[...] = g
+    g = gy / math.prod(k)
+    for t in taps:
+        gx[t] = g
     return y, gx
 
 

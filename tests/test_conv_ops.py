@@ -1,8 +1,8 @@
 """``ops/conv.py``: Conv, ConvInput and ConvWeight (the convolutions' three ops, each the
 others' gradient) against central differences, twice differentiated, each the others'
 transpose, on every path (im2col + matmul, grouped, depthwise, a 1x1 kernel that needs no
-copy) and, through ``functional``, against torch in float64; the max pool's ``window_max``
-and ``WindowPick`` (``ops/windows.py``) likewise."""
+copy) and, through ``functional``, against torch in float64; the pools' ``window_max``,
+``WindowPick`` and ``WindowSum`` (``ops/windows.py``) likewise."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import tinygrad_rnn as tr
 from tinygrad_rnn import functional as F
 from tinygrad_rnn.ops.conv import Conv, ConvInput, ConvWeight, Geometry
-from tinygrad_rnn.ops.windows import WindowPick, _tap, window_max
+from tinygrad_rnn.ops.windows import WindowPick, WindowSum, _tap, window_max
 from tinygrad_rnn.testing import gradcheck, gradgradcheck
 
 from .conftest import DEVICES
@@ -174,6 +174,20 @@ def test_window_pick_is_the_windows_maximum_and_its_gradient(device, case):
     xt = tr.tensor(x, device=device, requires_grad=True)
     assert gradcheck(pick, (xt,))
     assert gradgradcheck(lambda t: pick(t) ** 2, (xt,))
+
+
+@settings(max_examples=20, deadline=None)
+@pytest.mark.parametrize("device", DEVICES)
+@given(case=pool_windows())
+def test_window_sum_is_the_windows_sum_and_its_gradient(device, case):
+    x, k, s, dl, n_out = case
+    kw = dict(k=k, stride=s, dilation=dl, n_out=n_out)
+    windows = np.stack([x[_tap(js, s, dl, n_out)] for js in np.ndindex(*k)], -1)
+    got = WindowSum.apply(tr.tensor(x, device=device), **kw).numpy()
+    np.testing.assert_allclose(got, windows.sum(-1), rtol=1e-12)
+    xt = tr.tensor(x, device=device, requires_grad=True)
+    assert gradcheck(lambda t: WindowSum.apply(t, **kw), (xt,))
+    assert gradgradcheck(lambda t: WindowSum.apply(t, **kw) ** 2, (xt,))
 
 
 def test_window_max_takes_the_first_of_tied_taps_and_the_first_nan():

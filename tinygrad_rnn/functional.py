@@ -20,7 +20,7 @@ from . import random as _random
 from .ops.conv import Conv, ConvInput, Geometry
 from .ops.elementwise import where
 from .ops.movement import GetItem, IndexScatter, Transpose, cat, stack
-from .ops.windows import Col2Im, Im2Col, WindowPick, window_max
+from .ops.windows import Col2Im, Im2Col, WindowPick, WindowSum, window_max
 from .tensor import Tensor, torch_names
 
 Reduction = str  # "mean", "sum" or "none"
@@ -2631,7 +2631,7 @@ def _max_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  # noqa: A00
     y = WindowPick.apply(x, best=best, at=at, k=k, stride=s, dilation=dl)
     if not return_indices:
         return y.squeeze(0) if unbatched else y
-    flat, rest = 0, at
+    flat, rest = 0, at.astype(np.int64)
     for i in reversed(range(d)):  # the window's start plus its tap, on each axis, row-major
         shape = [1] * d
         shape[i] = n_out[i]
@@ -2704,7 +2704,7 @@ def _avg_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  # noqa: A00
     if any(p) or any(right):
         x = pad(x, _pad_arg(list(zip(p, right))))
     div = Tensor._wrap(x._dev.to_device(count.astype(x.dtype)), x._dev)
-    y = _taps(x, k, s, (1,) * d, n_out).sum(2) / div
+    y = WindowSum.apply(x, k=k, stride=s, dilation=(1,) * d, n_out=n_out) / div
     return y.squeeze(0) if unbatched else y
 
 

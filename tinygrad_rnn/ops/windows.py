@@ -99,13 +99,15 @@ def _chunks(n: int, per_image: int) -> list[slice]:
 
 def window_max(xp: Any, x: Any, k: tuple[int, ...], stride: tuple[int, ...],
                dilation: tuple[int, ...], n_out: tuple[int, ...]) -> tuple[Any, Any]:
-    """(the largest tap of each window, which tap it is (int64, row-major over the kernel)),
+    """(the largest tap of each window, which tap it is (row-major over the kernel)),
     each (N, C, *n_out), for x (N, C, *spatial) already padded, on strided views of x (no
     copy of the windows): the maximum over the taps, then the first tap that equals it. A
     NaN counts as the largest (the first NaN), as PyTorch's."""
     slices = [_tap(js, stride, dilation, n_out) for js in np.ndindex(*k)]
     best = xp.empty((*x.shape[:2], *n_out), dtype=x.dtype)
-    at = xp.full(best.shape, len(slices) - 1, dtype=np.int64)  # the last, if no other holds it
+    # the last tap, where no other holds the maximum; int8 where it fits, a fraction of the
+    # memory that each of the backward's K comparisons reads
+    at = xp.full(best.shape, len(slices) - 1, dtype=np.int8 if len(slices) < 128 else np.int64)
     for part in _chunks(x.shape[0], x[0].size):
         taps, b = [x[part][i] for i in slices], best[part]
         b[...] = taps[0]
@@ -126,8 +128,9 @@ class WindowPick(Function):
 
     VJP: gx[:, :, l·s + j·d] += gy[:, :, l] where at[:, :, l] = j: each window's gradient to
     the element it picked (an element several windows picked gets the sum), one masked add
-    per tap. Linear in gy, so under ``create_graph=True`` it is recorded as a ``Col2Im`` of
-    gy masked to the picked taps.  Saves ``at`` (and the input's shape)."""
+    per tap (a masked write where the windows do not overlap). Linear in gy, so under
+    ``create_graph=True`` it is recorded as a ``Col2Im`` of gy masked to the picked taps.
+    Saves ``at`` (and the input's shape)."""
 
     def forward(self, x: Any, best: Any, at: Any, k: tuple[int, ...], stride: tuple[int, ...],
                 dilation: tuple[int, ...]) -> Any:
@@ -145,8 +148,51 @@ class WindowPick(Function):
         xp = self.xp
         gx = xp.zeros(shape, dtype=gy.dtype)
         slices = [_tap(js, stride, dilation, n_out) for js in np.ndindex(*k)]
+        apart = all(s >= d * (kk - 1) + 1 for s, d, kk in zip(stride, dilation, k))
         for part in _chunks(shape[0], math.prod(shape[1:])):
             g, a, out = gy[part], at[part], gx[part]
             for j, i in enumerate(slices):
-                out[i] += xp.where(a == j, g, 0)
+                if apart:  # windows that do not overlap: each element gets one tap's value
+                    out[i] = xp.where(a == j, g, 0)
+                else:
+                    out[i] += xp.where(a == j, g, 0)
+        return gx
+
+
+class WindowSum(Function):
+    """y[:, :, l] = Σ_j x[:, :, l·s + j·d], the sum of each window's K taps (x (N, C,
+    *spatial), already padded): K - 1 adds of strided views of x, a few images at a time (an
+    average pool divides it by the window's size).
+
+    VJP: gx[:, :, l·s + j·d] += gy[:, :, l] for every tap j: K strided adds (writes, where
+    the windows do not overlap). Linear in gy, so under ``create_graph=True`` it is recorded
+    as a ``Col2Im`` of gy repeated over the taps.  Saves nothing (the input's shape)."""
+
+    def forward(self, x: Any, k: tuple[int, ...], stride: tuple[int, ...],
+                dilation: tuple[int, ...], n_out: tuple[int, ...]) -> Any:
+        self.args = (tuple(x.shape), k, stride, dilation, n_out)
+        slices = [_tap(js, stride, dilation, n_out) for js in np.ndindex(*k)]
+        y = self.xp.empty((*x.shape[:2], *n_out), dtype=x.dtype)
+        for part in _chunks(x.shape[0], x[0].size):
+            xb, yb = x[part], y[part]
+            yb[...] = xb[slices[0]]
+            for i in slices[1:]:
+                yb += xb[i]
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        shape, k, stride, dilation, n_out = self.args
+        if isinstance(gy, Tensor):  # create_graph: recorded
+            every = gy.unsqueeze(2).expand(*shape[:2], math.prod(k), *n_out)
+            return Col2Im.apply(every, size=shape[2:], k=k, stride=stride, dilation=dilation)
+        gx = self.xp.zeros(shape, dtype=gy.dtype)
+        slices = [_tap(js, stride, dilation, n_out) for js in np.ndindex(*k)]
+        apart = all(s >= d * (kk - 1) + 1 for s, d, kk in zip(stride, dilation, k))
+        for part in _chunks(shape[0], math.prod(shape[1:])):
+            g, out = gy[part], gx[part]
+            for i in slices:
+                if apart:
+                    out[i] = g
+                else:
+                    out[i] += g
         return gx
