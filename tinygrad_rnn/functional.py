@@ -2432,8 +2432,10 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
     (L + 2·padding - dilation·(k - 1) - 1) // stride + 1. ``padding="same"`` keeps L (stride
     1; an odd total puts the extra element on the right, as PyTorch), ``"valid"`` is 0.
 
-    Computed as im2col: the k taps of every window stacked (``_taps``), then one matmul per
-    group with the weight as (G, O/G, C/G·k)."""
+    Computed by the op ``Conv`` (``ops/conv.py``) as im2col: the k taps of every window
+    gathered from a strided view of the padded input, then one batched matmul with the weight
+    as (G, O/G, C/G·k) (a depthwise convolution, k multiply-adds); its gradients are the ops
+    ``ConvInput`` and ``ConvWeight``, each differentiable again."""
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -2446,8 +2448,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
                         · x[n, g·C/G + c, h·stride_h + i·dilation_h, w·stride_w + j·dilation_w]
 
     ``input`` (N, C, H, W) or (C, H, W), ``weight`` (O, C/G, kH, kW); ``stride``, ``padding``
-    and ``dilation`` an int or an (H, W) pair, ``padding`` also "same" or "valid". The kH·kW
-    taps of every window stacked, then one matmul per group."""
+    and ``dilation`` an int or an (H, W) pair, ``padding`` also "same" or "valid". Computed as
+    ``conv1d``: the kH·kW taps of every window gathered, then one batched matmul."""
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -2513,8 +2515,9 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     summed over c of group g, l and j, plus ``bias[o]``. The result (N, O, L_out), L_out =
     (L - 1)·stride - 2·padding + dilation·(k - 1) + output_padding + 1: ``output_padding``
     (smaller than stride or dilation) adds positions at the end, which conv1d would drop.
-    Computed as col2im: one matmul per group gives every window's taps, which ``_untaps`` adds
-    back in place."""
+    Computed by the op ``ConvInput`` (``ops/conv.py``), conv1d's input gradient, as col2im:
+    one batched matmul gives every window's taps, which a loop over the k taps adds back in
+    place."""
     return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding,
                            output_padding, groups, dilation)
 
@@ -2651,8 +2654,9 @@ def max_pool1d(input: Tensor, kernel_size: int, stride: int | None = None,  # no
     each maximum in the input (int64), which ``max_unpool1d`` would take.
 
     The gradient of a window goes to its maximum only (the first, where several tie), as
-    PyTorch's: which tap holds it is found on the arrays, one comparison per tap (a NaN counts
-    as the largest), and ``y = Σ_j where(tap j holds it, tap j, 0)``. A dilated window can
+    PyTorch's: which tap holds it is found on strided views of the input (``window_max``: the
+    maximum over the taps, then the first tap equal to it; a NaN counts as the largest), and
+    ``WindowPick`` sends each window's gradient to that tap. A dilated window can
     hold padding only: its maximum is -inf, its index the padding position of its first tap,
     and it sends no gradient (PyTorch's index and gradient there point at an element outside
     the window)."""
