@@ -1,8 +1,8 @@
 """``ops/conv.py``: Conv, ConvInput and ConvWeight (the convolutions' three ops, each the
 others' gradient) against central differences, twice differentiated, each the others'
 transpose, on every path (im2col + matmul, grouped, depthwise, a 1x1 kernel that needs no
-copy) and, through ``functional``, against torch in float64; the pools' ``window_max``,
-``WindowPick`` and ``WindowSum`` (``ops/windows.py``) likewise."""
+copy) and, through ``functional``, against torch in float64; the pools' ``WindowMax``
+(with ``window_argmax``) and ``WindowSum`` (``ops/windows.py``) likewise."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import tinygrad_rnn as tr
 from tinygrad_rnn import functional as F
 from tinygrad_rnn.ops.conv import Conv, ConvInput, ConvWeight, Geometry
-from tinygrad_rnn.ops.windows import WindowPick, WindowSum, _tap, window_max
+from tinygrad_rnn.ops.windows import WindowMax, WindowSum, _tap, window_argmax
 from tinygrad_rnn.testing import gradcheck, gradgradcheck
 
 from .conftest import DEVICES
@@ -160,20 +160,16 @@ def pool_windows(draw):
 @settings(max_examples=20, deadline=None)
 @pytest.mark.parametrize("device", DEVICES)
 @given(case=pool_windows())
-def test_window_pick_is_the_windows_maximum_and_its_gradient(device, case):
+def test_window_max_is_the_windows_maximum_and_its_gradient(device, case):
     x, k, s, dl, n_out = case
-    best, at = window_max(np, x, k, s, dl, n_out)
+    kw = dict(k=k, stride=s, dilation=dl, n_out=n_out)
     windows = np.stack([x[_tap(js, s, dl, n_out)] for js in np.ndindex(*k)], -1)
+    best = WindowMax.apply(tr.tensor(x), **kw).numpy()
     np.testing.assert_array_equal(best, windows.max(-1))
-    np.testing.assert_array_equal(at, windows.argmax(-1))
-
-    def pick(t):
-        b, a = window_max(t._dev.xp, t._data, k, s, dl, n_out)
-        return WindowPick.apply(t, best=b, at=a, k=k, stride=s, dilation=dl)
-
+    np.testing.assert_array_equal(window_argmax(x, best, k, s, dl), windows.argmax(-1))
     xt = tr.tensor(x, device=device, requires_grad=True)
-    assert gradcheck(pick, (xt,))
-    assert gradgradcheck(lambda t: pick(t) ** 2, (xt,))
+    assert gradcheck(lambda t: WindowMax.apply(t, **kw), (xt,))
+    assert gradgradcheck(lambda t: WindowMax.apply(t, **kw) ** 2, (xt,))
 
 
 @settings(max_examples=20, deadline=None)
@@ -190,8 +186,12 @@ def test_window_sum_is_the_windows_sum_and_its_gradient(device, case):
     assert gradgradcheck(lambda t: WindowSum.apply(t, **kw) ** 2, (xt,))
 
 
-def test_window_max_takes_the_first_of_tied_taps_and_the_first_nan():
+def test_window_max_gives_a_tie_to_its_first_tap_and_a_nan_window_to_its_first_nan():
     x = np.array([[[1.0, 3.0, 3.0, 2.0, np.nan, 5.0, np.nan, 4.0, 2.0, 2.0]]])
-    best, at = window_max(np, x, (2,), (2,), (1,), (5,))
-    np.testing.assert_array_equal(best, [[[3.0, 3.0, np.nan, np.nan, 2.0]]])
-    np.testing.assert_array_equal(at, [[[1, 0, 0, 0, 0]]])
+    xt = tr.tensor(x, requires_grad=True)
+    y = WindowMax.apply(xt, k=(2,), stride=(2,), dilation=(1,), n_out=(5,))
+    np.testing.assert_array_equal(y.numpy(), [[[3.0, 3.0, np.nan, np.nan, 2.0]]])
+    np.testing.assert_array_equal(window_argmax(x, y.numpy(), (2,), (2,), (1,)),
+                                  [[[1, 0, 0, 0, 0]]])
+    y.backward(tr.tensor(np.arange(1.0, 6.0).reshape(1, 1, 5)))
+    np.testing.assert_array_equal(xt.grad.numpy(), [[[0, 1, 2, 0, 3, 0, 4, 0, 5, 0]]])

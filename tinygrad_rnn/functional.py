@@ -20,7 +20,7 @@ from . import random as _random
 from .ops.conv import Conv, ConvInput, Geometry
 from .ops.elementwise import where
 from .ops.movement import GetItem, IndexScatter, Transpose, cat, stack
-from .ops.windows import Col2Im, Im2Col, WindowPick, WindowSum, window_max
+from .ops.windows import Col2Im, Im2Col, WindowMax, WindowSum, window_argmax
 from .tensor import Tensor, torch_names
 
 Reduction = str  # "mean", "sum" or "none"
@@ -2629,12 +2629,11 @@ def _max_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  # noqa: A00
              for m, ss, dd, kk, n, pp in zip(n_out, s, dl, k, size, p)]
     if any(p) or any(right):
         x = pad(x, _pad_arg(list(zip(p, right))), value=-np.inf)
-    xp = x._dev.xp
-    best, at = window_max(xp, x._data, k, s, dl, n_out)
-    y = WindowPick.apply(x, best=best, at=at, k=k, stride=s, dilation=dl)
+    y = WindowMax.apply(x, k=k, stride=s, dilation=dl, n_out=n_out)
     if not return_indices:
         return y.squeeze(0) if unbatched else y
-    flat, rest = 0, at.astype(np.int64)
+    xp = x._dev.xp
+    flat, rest = 0, window_argmax(x._data, y._data, k, s, dl)
     for i in reversed(range(d)):  # the window's start plus its tap, on each axis, row-major
         shape = [1] * d
         shape[i] = n_out[i]
@@ -2654,9 +2653,9 @@ def max_pool1d(input: Tensor, kernel_size: int, stride: int | None = None,  # no
     each maximum in the input (int64), which ``max_unpool1d`` would take.
 
     The gradient of a window goes to its maximum only (the first, where several tie), as
-    PyTorch's: which tap holds it is found on strided views of the input (``window_max``: the
-    maximum over the taps, then the first tap equal to it; a NaN counts as the largest), and
-    ``WindowPick`` sends each window's gradient to that tap. A dilated window can
+    PyTorch's: ``WindowMax`` takes the maximum over the taps as strided views of the input,
+    and its backward sends each window's gradient to the first tap equal to it (a NaN counts
+    as the largest). A dilated window can
     hold padding only: its maximum is -inf, its index the padding position of its first tap,
     and it sends no gradient (PyTorch's index and gradient there point at an element outside
     the window)."""

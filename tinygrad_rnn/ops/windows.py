@@ -12,6 +12,7 @@ K scattered full-size arrays) would make K temporaries.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -97,65 +98,71 @@ def _chunks(n: int, per_image: int) -> list[slice]:
     return [slice(a, a + b) for a in range(0, n, b)]
 
 
-def window_max(xp: Any, x: Any, k: tuple[int, ...], stride: tuple[int, ...],
-               dilation: tuple[int, ...], n_out: tuple[int, ...]) -> tuple[Any, Any]:
-    """(the largest tap of each window, which tap it is (row-major over the kernel)),
-    each (N, C, *n_out), for x (N, C, *spatial) already padded, on strided views of x (no
-    copy of the windows): the maximum over the taps, then the first tap that equals it. A
-    NaN counts as the largest (the first NaN), as PyTorch's."""
-    slices = [_tap(js, stride, dilation, n_out) for js in np.ndindex(*k)]
-    best = xp.empty((*x.shape[:2], *n_out), dtype=x.dtype)
-    # the last tap, where no other holds the maximum; int8 where it fits, a fraction of the
-    # memory that each of the backward's K comparisons reads
-    at = xp.full(best.shape, len(slices) - 1, dtype=np.int8 if len(slices) < 128 else np.int64)
-    for part in _chunks(x.shape[0], x[0].size):
-        taps, b = [x[part][i] for i in slices], best[part]
-        b[...] = taps[0]
-        for v in taps[1:]:
-            xp.maximum(b, v, out=b)  # NaN wins
-        nan = xp.isnan(b)
-        nan = nan if bool(nan.any()) else None
-        for j in reversed(range(len(taps) - 1)):  # the first tap to hold it is written last
-            v = taps[j]
-            at[part][v == b if nan is None else (v == b) | (nan & xp.isnan(v))] = j
-    return best, at
+def _first_max(xp: Any, taps: list[Any], best: Any) -> Iterator[Any]:
+    """For each tap in turn (row-major over the kernel), where it holds its window's maximum
+    ``best`` and no earlier tap does: the first maximum of a tie, and a NaN counting as the
+    largest (the first NaN), as PyTorch's."""
+    nan = xp.isnan(best)
+    nan = nan if bool(nan.any()) else None
+    free = xp.ones(best.shape, dtype=bool)  # no earlier tap holds the maximum
+    for v in taps:
+        hit = v == best if nan is None else (v == best) | (nan & xp.isnan(v))
+        hit &= free
+        free ^= hit
+        yield hit
 
 
-class WindowPick(Function):
-    """y[:, :, l] = x[:, :, l·s + j·d] for the tap j = ``at[:, :, l]`` of each window l (x
-    (N, C, *spatial), already padded): a max pool, given its ``window_max``. ``best`` is that
-    tap's value, which ``window_max`` has already read, so the forward only passes it on.
+def window_argmax(x: Any, best: Any, k: tuple[int, ...], stride: tuple[int, ...],
+                  dilation: tuple[int, ...]) -> Any:
+    """Which tap of each window holds ``WindowMax``'s maximum ``best`` (int64, row-major over
+    the kernel; the first of a tie, the first NaN), for x (N, C, *spatial) already padded."""
+    xp, n_out = get_array_module(x), tuple(best.shape[2:])
+    taps = [x[_tap(js, stride, dilation, n_out)] for js in np.ndindex(*k)]
+    at = xp.zeros(best.shape, dtype=np.int64)
+    for j, hit in enumerate(_first_max(xp, taps, best)):
+        at[hit] = j
+    return at
 
-    VJP: gx[:, :, l·s + j·d] += gy[:, :, l] where at[:, :, l] = j: each window's gradient to
-    the element it picked (an element several windows picked gets the sum), one masked add
-    per tap (a masked write where the windows do not overlap). Linear in gy, so under
-    ``create_graph=True`` it is recorded as a ``Col2Im`` of gy masked to the picked taps.
-    Saves ``at`` (and the input's shape)."""
 
-    def forward(self, x: Any, best: Any, at: Any, k: tuple[int, ...], stride: tuple[int, ...],
-                dilation: tuple[int, ...]) -> Any:
-        self.args = (tuple(x.shape), at, k, stride, dilation)
-        return best
+class WindowMax(Function):
+    """y[:, :, l] = max_j x[:, :, l·s + j·d], the largest of each window's K taps (x (N, C,
+    *spatial), already padded; a NaN wins): K - 1 maxima of strided views of x (no copy of the
+    windows), a few images at a time.
+
+    VJP: gx[:, :, l·s + j·d] += gy[:, :, l] for the first tap j that holds the maximum (a
+    NaN, the first NaN), found again from x and y: K comparisons and masked adds (writes,
+    where the windows do not overlap); an element several windows picked gets the sum.
+    Linear in gy, so under ``create_graph=True`` it is recorded as a ``Col2Im`` of gy masked
+    to the picked taps.  Saves x and y."""
+
+    def forward(self, x: Any, k: tuple[int, ...], stride: tuple[int, ...],
+                dilation: tuple[int, ...], n_out: tuple[int, ...]) -> Any:
+        slices = [_tap(js, stride, dilation, n_out) for js in np.ndindex(*k)]
+        y = self.xp.empty((*x.shape[:2], *n_out), dtype=x.dtype)
+        for part in _chunks(x.shape[0], x[0].size):
+            xb, yb = x[part], y[part]
+            yb[...] = xb[slices[0]]
+            for i in slices[1:]:
+                self.xp.maximum(yb, xb[i], out=yb)  # NaN wins
+        self.args = (x, y, k, stride, dilation, slices)
+        return y
 
     def backward(self, gy: Any) -> Any:
-        shape, at, k, stride, dilation = self.args
-        n_out = tuple(at.shape[2:])
+        x, y, k, stride, dilation, slices = self.args
+        xp = get_array_module(x)
         if isinstance(gy, Tensor):  # create_graph: recorded
-            taps = get_array_module(at).arange(math.prod(k)).reshape(-1, *(1,) * len(k))
-            which = at[:, :, None] == taps
-            return Col2Im.apply(where(which, gy.unsqueeze(2), 0.0), size=shape[2:], k=k,
+            which = xp.stack(list(_first_max(xp, [x[i] for i in slices], y)), axis=2)
+            return Col2Im.apply(where(which, gy.unsqueeze(2), 0.0), size=x.shape[2:], k=k,
                                 stride=stride, dilation=dilation)
-        xp = self.xp
-        gx = xp.zeros(shape, dtype=gy.dtype)
-        slices = [_tap(js, stride, dilation, n_out) for js in np.ndindex(*k)]
+        gx = xp.zeros(x.shape, dtype=gy.dtype)
         apart = all(s >= d * (kk - 1) + 1 for s, d, kk in zip(stride, dilation, k))
-        for part in _chunks(shape[0], math.prod(shape[1:])):
-            g, a, out = gy[part], at[part], gx[part]
-            for j, i in enumerate(slices):
+        for part in _chunks(x.shape[0], x[0].size):
+            xb, g, out = x[part], gy[part], gx[part]
+            for i, hit in zip(slices, _first_max(xp, [xb[i] for i in slices], y[part])):
                 if apart:  # windows that do not overlap: each element gets one tap's value
-                    out[i] = xp.where(a == j, g, 0)
+                    out[i] = xp.where(hit, g, 0)
                 else:
-                    out[i] += xp.where(a == j, g, 0)
+                    out[i] += xp.where(hit, g, 0)
         return gx
 
 
