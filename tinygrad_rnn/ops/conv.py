@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..tensor import Function, Tensor
-from .windows import _chunks, _tap
+from .windows import _chunks
 
 
 class Geometry(NamedTuple):
@@ -166,17 +166,35 @@ def _input_grad(xp: Any, gy: Any, w: Any, geo: Geometry, size: tuple[int, ...]) 
             for j, off in enumerate(r.offsets):
                 rows[:, :, off:off + r.q_len] += xp.multiply(g, wk[:, j], out=tmp)
         return _row_view(gx, r.padded)[_inner(size, geo.pads)]
-    padded = tuple(m + a + b for m, (a, b) in zip(size, geo.pads))
     wm = w.reshape(geo.groups, o // geo.groups, -1).swapaxes(-1, -2)
     gcols = xp.matmul(wm, gy.reshape(n, geo.groups, o // geo.groups, -1))
     k = math.prod(geo.k)
     gcols = gcols.reshape(n, c, k, *n_out)
-    if k == 1 and tuple(n_out) == tuple(size) == padded:
+    if k == 1 and tuple(n_out) == tuple(size) and not any(a or b for a, b in geo.pads):
         return gcols.reshape(n, c, *size)  # a 1x1 kernel, stride 1: the taps are x itself
-    gx = xp.zeros((n, c, *padded), dtype=gy.dtype)
+    gx = xp.zeros((n, c, *size), dtype=gy.dtype)
     for j, js in enumerate(np.ndindex(*geo.k)):
-        gx[_tap(js, geo.stride, geo.dilation, n_out)] += gcols[:, :, j]
-    return gx[_inner(size, geo.pads)]
+        reach = _unpadded_tap(js, geo, n_out, size)
+        if reach is not None:
+            gx[reach[0]] += gcols[(slice(None), slice(None), j, *reach[1])]
+    return gx
+
+
+def _unpadded_tap(js: tuple[int, ...], geo: Geometry, n_out: tuple[int, ...],
+                  size: tuple[int, ...]) -> tuple[tuple[slice, ...], tuple[slice, ...]] | None:
+    """Where tap ``js`` of the windows lands in the unpadded input, and which windows land
+    there: along each axis, window l reads position l·s + j·dl - before, kept where it is in
+    [0, size). None where no window's tap lands inside (it reads padding only). Adding the
+    taps straight into the unpadded gradient needs no padded buffer, and no copy out of it."""
+    into, which = [slice(None), slice(None)], []
+    for j, s, dl, (before, _), m, n in zip(js, geo.stride, geo.dilation, geo.pads, n_out, size):
+        first = max(0, -((j * dl - before) // s))  # ceil((before - j·dl) / s)
+        last = min(m - 1, (n - 1 + before - j * dl) // s)
+        if first > last:
+            return None
+        into.append(slice(first * s + j * dl - before, last * s + j * dl - before + 1, s))
+        which.append(slice(first, last + 1))
+    return tuple(into), tuple(which)
 
 
 def _needs(fn: Function) -> list[bool]:
