@@ -26,7 +26,8 @@ from .conftest import DEVICES
 @st.composite
 def conv_geometries(draw):
     """(x, w, g arrays, geometry, n_out): 1 or 2 spatial axes, any groups, depthwise (one
-    input and one output channel per group) half the time, uneven padding, small."""
+    input and one output channel per group) half the time, uneven padding, small; n_out may
+    leave room at the end."""
     d = draw(st.integers(1, 2))
     groups = draw(st.integers(1, 3))
     if draw(st.booleans()):  # depthwise
@@ -42,6 +43,9 @@ def conv_geometries(draw):
                   for m, (a, b), dl, kk, s in zip(size, pads, dilation, k, stride))
     assume(all(m + a + b >= dl * (kk - 1) + 1
                for m, (a, b), dl, kk in zip(size, pads, dilation, k)))
+    # sometimes fewer windows than fit: room at the end, as a transposed convolution's
+    # output_padding leaves
+    n_out = tuple(max(1, m - draw(st.integers(0, 1))) for m in n_out)
     n = draw(st.integers(1, 2))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     x = rng.standard_normal((n, c, *size))
@@ -116,6 +120,9 @@ TORCH_CASES = [
     ("conv_transpose2d", (2, 4, 5, 4), (4, 3, 3, 3), dict(stride=2, padding=1,
                                                           output_padding=1)),
     ("conv_transpose1d", (2, 3, 6), (3, 2, 3), dict(stride=1, dilation=2, output_padding=1)),
+    ("conv_transpose1d", (2, 3, 6), (3, 1, 3), dict(dilation=2, output_padding=1, groups=3)),
+    ("conv_transpose2d", (2, 2, 5, 4), (2, 1, 3, 2), dict(dilation=2, output_padding=1,
+                                                          groups=2, padding=(1, 0))),
 ]
 
 

@@ -16,8 +16,8 @@ with stride 1 and no padding needs no copy), and y is one batched matmul with w 
 (G, O/G, C/G·K). The weight's gradient is one batched matmul with the same cols (which
 ``Conv`` keeps), summed over the batch; the input's is the matmul with wᵀ, whose K taps are
 added back where they were read (col2im: a short loop over the taps, each one strided add).
-A depthwise convolution (one input channel per group, O = C = G) is K multiply-adds over whole
-arrays instead, which beats N·G matrix products of one row.
+A depthwise convolution (one input channel per group, O = C = G) with stride 1 is K
+multiply-adds over whole rows instead (``_Rows``), which beats N·G matrix products of one row.
 """
 
 from __future__ import annotations
@@ -79,13 +79,16 @@ class _Rows(NamedTuple):
     grid: tuple[int, ...]
 
 
-def _rows(geo: Geometry, n_out: tuple[int, ...]) -> _Rows:
-    padded = tuple(m + dl * (k - 1) for m, dl, k in zip(n_out, geo.dilation, geo.k))
+def _rows(geo: Geometry, size: tuple[int, ...], n_out: tuple[int, ...]) -> _Rows:
+    """The layout for an input of spatial ``size`` (before padding) and n_out windows (which
+    may leave room at the end: a transposed convolution's output_padding)."""
+    padded = tuple(m + a + b for m, (a, b) in zip(size, geo.pads))
     strides = [math.prod(padded[i + 1:]) for i in range(len(padded))]
     offsets = [sum(j * dl * st for j, dl, st in zip(js, geo.dilation, strides))
                for js in np.ndindex(*geo.k)]
     q_len = n_out[0] * strides[0]
-    return _Rows(q_len + max(offsets), padded, offsets, q_len, (n_out[0], *padded[1:]))
+    return _Rows(max(q_len + max(offsets), math.prod(padded)), padded, offsets, q_len,
+                 (n_out[0], *padded[1:]))
 
 
 def _row_view(a: Any, shape: tuple[int, ...]) -> Any:
@@ -99,7 +102,7 @@ def _cols(xp: Any, x: Any, o: int, geo: Geometry, n_out: tuple[int, ...]) -> Any
     reads the padded x itself as ``_rows`` lays it out: that is returned instead."""
     n, c = x.shape[:2]
     if _depthwise(c, o, geo):
-        r = _rows(geo, n_out)
+        r = _rows(geo, x.shape[2:], n_out)
         rows = xp.zeros((n, c, r.length), dtype=x.dtype)
         _row_view(rows, r.padded)[_inner(x.shape[2:], geo.pads)] = x
         return rows
@@ -120,11 +123,12 @@ def _grid(xp: Any, gy: Any, r: _Rows) -> Any:
     return g
 
 
-def _forward(xp: Any, cols: Any, w: Any, geo: Geometry, n_out: tuple[int, ...]) -> Any:
-    """y (N, O, *n_out) from ``_cols``."""
+def _forward(xp: Any, cols: Any, w: Any, geo: Geometry, size: tuple[int, ...],
+             n_out: tuple[int, ...]) -> Any:
+    """y (N, O, *n_out) from ``_cols`` (of an input of spatial ``size``)."""
     n, o = cols.shape[0], w.shape[0]
     if _depthwise(w.shape[1] * geo.groups, o, geo):
-        r, wk = _rows(geo, n_out), w.reshape(o, -1, 1)
+        r, wk = _rows(geo, size, n_out), w.reshape(o, -1, 1)
         y = xp.empty((n, o, r.q_len), dtype=w.dtype)
         for part in _chunks(n, o * r.length):
             rows, yb = cols[part], y[part]
@@ -136,12 +140,13 @@ def _forward(xp: Any, cols: Any, w: Any, geo: Geometry, n_out: tuple[int, ...]) 
     return xp.matmul(w.reshape(geo.groups, o // geo.groups, -1), cols).reshape(n, o, *n_out)
 
 
-def _weight_grad(xp: Any, cols: Any, gy: Any, c: int, geo: Geometry) -> Any:
-    """gw (O, C/G, *k) from ``_cols`` (of an input with c channels) and gy: the sum over the
+def _weight_grad(xp: Any, cols: Any, gy: Any, x_shape: tuple[int, ...], geo: Geometry
+                 ) -> Any:
+    """gw (O, C/G, *k) from ``_cols`` (of an input of shape x_shape) and gy: the sum over the
     batch and the windows of gy[n, o, l] times window l's taps."""
     n, o, n_out = gy.shape[0], gy.shape[1], gy.shape[2:]
-    if _depthwise(c, o, geo):
-        r = _rows(geo, n_out)
+    if _depthwise(x_shape[1], o, geo):
+        r = _rows(geo, x_shape[2:], n_out)
         gw = xp.zeros((o, len(r.offsets)), dtype=gy.dtype)
         for part in _chunks(n, o * r.length):
             g, rows = _grid(xp, gy[part], r), cols[part]
@@ -158,7 +163,7 @@ def _input_grad(xp: Any, gy: Any, w: Any, geo: Geometry, size: tuple[int, ...]) 
     (n, o), n_out = gy.shape[:2], gy.shape[2:]
     c = w.shape[1] * geo.groups
     if _depthwise(c, o, geo):
-        r = _rows(geo, n_out)
+        r = _rows(geo, size, n_out)
         gx, wk = xp.zeros((n, c, r.length), dtype=gy.dtype), w.reshape(o, -1, 1)
         for part in _chunks(n, o * r.length):
             g, rows = _grid(xp, gy[part], r), gx[part]
@@ -212,7 +217,7 @@ class Conv(Function):
     def forward(self, x: Any, w: Any, geo: Geometry, n_out: tuple[int, ...]) -> Any:
         self.saved, self.geo = (x, w), geo
         self.cols = _cols(self.xp, x, w.shape[0], geo, n_out)
-        return _forward(self.xp, self.cols, w, geo, n_out)
+        return _forward(self.xp, self.cols, w, geo, tuple(x.shape[2:]), n_out)
 
     def backward(self, gy: Any) -> Any:
         (x, w), geo = self.saved, self.geo
@@ -221,7 +226,7 @@ class Conv(Function):
         if isinstance(gy, Tensor):  # create_graph: recorded, differentiable again
             return (ConvInput.apply(gy, w, geo=geo, size=size) if nx else None,
                     ConvWeight.apply(x, gy, geo=geo) if nw else None)
-        gw = _weight_grad(self.xp, self.cols, gy, x.shape[1], geo) if nw else None
+        gw = _weight_grad(self.xp, self.cols, gy, x.shape, geo) if nw else None
         if self.final:
             self.cols = None  # the graph is freed after this backward
         return _input_grad(self.xp, gy, w, geo, size) if nx else None, gw
@@ -246,8 +251,8 @@ class ConvInput(Function):
             return (Conv.apply(gy, w, geo=geo, n_out=n_out) if ng else None,
                     ConvWeight.apply(gy, g, geo=geo) if nw else None)
         cols = _cols(self.xp, gy, w.shape[0], geo, n_out)
-        return (_forward(self.xp, cols, w, geo, n_out) if ng else None,
-                _weight_grad(self.xp, cols, g, gy.shape[1], geo) if nw else None)
+        return (_forward(self.xp, cols, w, geo, tuple(gy.shape[2:]), n_out) if ng else None,
+                _weight_grad(self.xp, cols, g, gy.shape, geo) if nw else None)
 
 
 class ConvWeight(Function):
@@ -259,8 +264,8 @@ class ConvWeight(Function):
 
     def forward(self, x: Any, g: Any, geo: Geometry) -> Any:
         self.saved, self.geo = (x, g), geo
-        return _weight_grad(self.xp, _cols(self.xp, x, g.shape[1], geo, tuple(g.shape[2:])),
-                            g, x.shape[1], geo)
+        cols = _cols(self.xp, x, g.shape[1], geo, tuple(g.shape[2:]))
+        return _weight_grad(self.xp, cols, g, x.shape, geo)
 
     def backward(self, gy: Any) -> Any:
         (x, g), geo = self.saved, self.geo
@@ -269,6 +274,6 @@ class ConvWeight(Function):
         if isinstance(gy, Tensor):
             return (ConvInput.apply(g, gy, geo=geo, size=size) if nx else None,
                     Conv.apply(x, gy, geo=geo, n_out=n_out) if ng else None)
+        cols = _cols(self.xp, x, g.shape[1], geo, n_out) if ng else None
         return (_input_grad(self.xp, g, gy, geo, size) if nx else None,
-                _forward(self.xp, _cols(self.xp, x, g.shape[1], geo, n_out), gy, geo, n_out)
-                if ng else None)
+                _forward(self.xp, cols, gy, geo, size, n_out) if ng else None)
