@@ -202,3 +202,18 @@ def test_window_max_gives_a_tie_to_its_first_tap_and_a_nan_window_to_its_first_n
                                   [[[1, 0, 0, 0, 0]]])
     y.backward(tr.tensor(np.arange(1.0, 6.0).reshape(1, 1, 5)))
     np.testing.assert_array_equal(xt.grad.numpy(), [[[0, 1, 2, 0, 3, 0, 4, 0, 5, 0]]])
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: F.conv2d(x, tr.ones(4, 3, 3, 3, requires_grad=True), padding=1),
+    lambda x: F.conv2d(x, tr.ones(3, 1, 3, 3, requires_grad=True), padding=1, groups=3),
+    lambda x: F.conv_transpose2d(x, tr.ones(3, 2, 3, 3, requires_grad=True), stride=2),
+    lambda x: F.max_pool2d(x, 2),
+    lambda x: F.avg_pool2d(x, 2),
+], ids=["conv2d", "depthwise", "conv_transpose2d", "max_pool2d", "avg_pool2d"])
+def test_an_empty_batch_gives_an_empty_result_and_gradient(call):
+    x = tr.zeros(0, 3, 6, 6, requires_grad=True)
+    y = call(x)
+    assert y.shape[0] == 0
+    y.sum().backward()
+    assert x.grad.shape == x.shape

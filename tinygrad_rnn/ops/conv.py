@@ -153,7 +153,7 @@ def _weight_grad(xp: Any, cols: Any, gy: Any, x_shape: tuple[int, ...], geo: Geo
             for j, off in enumerate(r.offsets):  # one pass over both, no product array
                 gw[:, j] += xp.einsum("ncq,ncq->c", g, rows[:, :, off:off + r.q_len])
         return gw.reshape(o, 1, *geo.k)
-    gy2 = gy.reshape(n, geo.groups, o // geo.groups, -1)
+    gy2 = gy.reshape(n, geo.groups, o // geo.groups, math.prod(n_out))
     return xp.matmul(gy2, cols.swapaxes(-1, -2)).sum(0).reshape(o, -1, *geo.k)
 
 
@@ -172,7 +172,7 @@ def _input_grad(xp: Any, gy: Any, w: Any, geo: Geometry, size: tuple[int, ...]) 
                 rows[:, :, off:off + r.q_len] += xp.multiply(g, wk[:, j], out=tmp)
         return _row_view(gx, r.padded)[_inner(size, geo.pads)]
     wm = w.reshape(geo.groups, o // geo.groups, -1).swapaxes(-1, -2)
-    gcols = xp.matmul(wm, gy.reshape(n, geo.groups, o // geo.groups, -1))
+    gcols = xp.matmul(wm, gy.reshape(n, geo.groups, o // geo.groups, math.prod(n_out)))
     k = math.prod(geo.k)
     gcols = gcols.reshape(n, c, k, *n_out)
     if k == 1 and tuple(n_out) == tuple(size) and not any(a or b for a, b in geo.pads):

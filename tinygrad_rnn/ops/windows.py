@@ -94,7 +94,7 @@ def _chunks(n: int, per_image: int) -> list[slice]:
     least one). A loop that makes K passes, one per tap, over the whole batch reads and
     writes main memory K times; run on one slice, then the next, the slice stays in cache
     through all K."""
-    b = max(1, CHUNK // per_image)
+    b = max(1, CHUNK // max(per_image, 1))
     return [slice(a, a + b) for a in range(0, n, b)]
 
 
@@ -139,7 +139,7 @@ class WindowMax(Function):
                 dilation: tuple[int, ...], n_out: tuple[int, ...]) -> Any:
         slices = [_tap(js, stride, dilation, n_out) for js in np.ndindex(*k)]
         y = self.xp.empty((*x.shape[:2], *n_out), dtype=x.dtype)
-        for part in _chunks(x.shape[0], x[0].size):
+        for part in _chunks(x.shape[0], math.prod(x.shape[1:])):
             xb, yb = x[part], y[part]
             yb[...] = xb[slices[0]]
             for i in slices[1:]:
@@ -156,7 +156,7 @@ class WindowMax(Function):
                                 stride=stride, dilation=dilation)
         gx = xp.zeros(x.shape, dtype=gy.dtype)
         apart = all(s >= d * (kk - 1) + 1 for s, d, kk in zip(stride, dilation, k))
-        for part in _chunks(x.shape[0], x[0].size):
+        for part in _chunks(x.shape[0], math.prod(x.shape[1:])):
             xb, g, out = x[part], gy[part], gx[part]
             for i, hit in zip(slices, _first_max(xp, [xb[i] for i in slices], y[part])):
                 if apart:  # windows that do not overlap: each element gets one tap's value
@@ -180,7 +180,7 @@ class WindowSum(Function):
         self.args = (tuple(x.shape), k, stride, dilation, n_out)
         slices = [_tap(js, stride, dilation, n_out) for js in np.ndindex(*k)]
         y = self.xp.empty((*x.shape[:2], *n_out), dtype=x.dtype)
-        for part in _chunks(x.shape[0], x[0].size):
+        for part in _chunks(x.shape[0], math.prod(x.shape[1:])):
             xb, yb = x[part], y[part]
             yb[...] = xb[slices[0]]
             for i in slices[1:]:
