@@ -91,9 +91,11 @@ def _rows(geo: Geometry, size: tuple[int, ...], n_out: tuple[int, ...]) -> _Rows
                  (n_out[0], *padded[1:]))
 
 
-def _row_view(a: Any, shape: tuple[int, ...]) -> Any:
-    """The first prod(shape) elements of each row of a (N, C, length) as (N, C, *shape)."""
-    return a[:, :, :math.prod(shape)].reshape(*a.shape[:2], *shape)
+def _row_view(xp: Any, a: Any, shape: tuple[int, ...]) -> Any:
+    """The first prod(shape) elements of each row of a contiguous (N, C, length) as
+    (N, C, *shape): a view made by its strides, so that writes through it land in a."""
+    inner = [a.strides[2] * math.prod(shape[i + 1:]) for i in range(len(shape))]
+    return xp.lib.stride_tricks.as_strided(a, (*a.shape[:2], *shape), (*a.strides[:2], *inner))
 
 
 def _cols(xp: Any, x: Any, o: int, geo: Geometry, n_out: tuple[int, ...]) -> Any:
@@ -104,7 +106,7 @@ def _cols(xp: Any, x: Any, o: int, geo: Geometry, n_out: tuple[int, ...]) -> Any
     if _depthwise(c, o, geo):
         r = _rows(geo, x.shape[2:], n_out)
         rows = xp.zeros((n, c, r.length), dtype=x.dtype)
-        _row_view(rows, r.padded)[_inner(x.shape[2:], geo.pads)] = x
+        _row_view(xp, rows, r.padded)[_inner(x.shape[2:], geo.pads)] = x
         return rows
     xpad = _padded(xp, x, geo.pads)
     st = xpad.strides
@@ -170,7 +172,7 @@ def _input_grad(xp: Any, gy: Any, w: Any, geo: Geometry, size: tuple[int, ...]) 
             tmp = xp.empty_like(g)
             for j, off in enumerate(r.offsets):
                 rows[:, :, off:off + r.q_len] += xp.multiply(g, wk[:, j], out=tmp)
-        return _row_view(gx, r.padded)[_inner(size, geo.pads)]
+        return _row_view(xp, gx, r.padded)[_inner(size, geo.pads)]
     wm = w.reshape(geo.groups, o // geo.groups, -1).swapaxes(-1, -2)
     gcols = xp.matmul(wm, gy.reshape(n, geo.groups, o // geo.groups, math.prod(n_out)))
     k = math.prod(geo.k)
