@@ -256,3 +256,55 @@ def test_gpu_smoke_checks_the_layers_on_a_cpu_device():
         run = subprocess.run([sys.executable, script], capture_output=True, text=True,
                              timeout=300)
         assert run.returncode == 1 and "CuPy sees no GPU" in run.stderr
+
+
+@pytest.mark.torch
+def test_bench_conv_quick_run_writes_its_table(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    out = tmp_path / "conv.md"
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_conv.py"), "--quick",
+                          "--rounds", "1", "--out", str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    text = out.read_text()
+    assert re.search(r"threads: numpy 1\b.*, torch 1$", text.splitlines()[0])
+    head, *rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert head.split("|")[2:-1] == [" ours ms ", " torch ms ", " floor ms ", " ours/torch ",
+                                     " ours/floor "]
+    bench = load_script("bench_conv", monkeypatch)
+    assert [r.split("|")[1].strip() for r in rows] == list(bench.QUICK)
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert all(float(c) > 0 for c in cells[1:4])
+        assert all(c.endswith("x") and float(c[:-1]) > 0 for c in cells[4:])
+    assert "Medians of 1 rounds, forward + backward, float32." in text
+
+
+@pytest.mark.torch
+def test_bench_conv_floor_is_torch_in_float64(monkeypatch):
+    """The hand-written NumPy floor computes what torch computes: output and every gradient,
+    each case of the quick table, in float64."""
+    pytest.importorskip("torch")
+    bench = load_script("bench_conv", monkeypatch)
+    for name, (op, xs, ws, opts) in bench.QUICK.items():
+        p = {k: v.astype(np.float64) for k, v in bench.make_problem(op, xs, ws).items()}
+        gy = np.random.default_rng(1).standard_normal(bench._out_shape(op, p, ws, opts))
+        floor = bench.impl_floor(op, p, ws, opts, gy)[1]()
+        torch_ = bench.impl_torch(op, p, ws, opts, gy)[1]()
+        assert len(floor) == len(torch_), name
+        for a, b, what in zip(floor, torch_, bench.CHECKED):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"{name}: {what}")
+
+
+def test_bench_conv_without_torch_leaves_its_columns_out(monkeypatch, tmp_path):
+    bench = load_script("bench_conv", monkeypatch)
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch fails
+    out = tmp_path / "conv.md"
+    bench.main(["--quick", "--rounds", "1", "--cases", "conv2d 3->32", "max_pool2d 2x2",
+                "--out", str(out)])
+    text = out.read_text()
+    assert "torch not installed" in text.splitlines()[0]
+    assert "torch is not installed: no torch columns" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert rows[0].count("|") == 5 and [r.split("|")[1].strip() for r in rows[1:]] == [
+        "conv2d 3->32", "max_pool2d 2x2"]

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from . import random as _random
+from .ops.conv import Conv, ConvInput, Geometry
 from .ops.elementwise import where
 from .ops.movement import GetItem, IndexScatter, Transpose, cat, stack
-from .ops.windows import Col2Im, Im2Col
+from .ops.windows import Col2Im, Im2Col, WindowMax, WindowSum, window_argmax
 from .tensor import Tensor, torch_names
 
 Reduction = str  # "mean", "sum" or "none"
@@ -2400,7 +2401,7 @@ def _conv(where_: str, d: int, input: Tensor, weight: Tensor,  # noqa: A002
     dilation = _ints(where_, "dilation", dilation, d, 1)
     groups = _one_int(where_, "groups", groups, 1)
     k = _check_weight(where_, weight, d, "out_channels, in_channels / groups")
-    (n, c), (o, cg) = x.shape[:2], weight.shape[:2]
+    c, (o, cg) = x.shape[1], weight.shape[:2]
     if c != cg * groups or o % groups:
         raise ValueError(f"{where_}: weight of shape {weight.shape} with groups={groups} "
                          f"expects {cg * groups} input channels and out_channels divisible by "
@@ -2409,12 +2410,9 @@ def _conv(where_: str, d: int, input: Tensor, weight: Tensor,  # noqa: A002
         raise ValueError(f"{where_}: bias must have shape ({o},), one per output channel, got "
                          f"{bias.shape}")
     pads = _conv_padding(where_, padding, d, k, stride, dilation)
-    if any(p for pair in pads for p in pair):
-        x = pad(x, _pad_arg(pads))
-    n_out = _windows(where_, x.shape[2:], k, stride, dilation, False, (0,) * d)
-    taps = math.prod(k)
-    cols = _taps(x, k, stride, dilation, n_out).reshape(n, groups, cg * taps, math.prod(n_out))
-    y = (weight.reshape(groups, o // groups, cg * taps) @ cols).reshape(n, o, *n_out)
+    padded = tuple(m + a + b for m, (a, b) in zip(x.shape[2:], pads))
+    n_out = _windows(where_, padded, k, stride, dilation, False, (0,) * d)
+    y = Conv.apply(x, weight, geo=Geometry(k, stride, dilation, pads, groups), n_out=n_out)
     if bias is not None:
         y = y + bias.reshape(o, *(1,) * d)
     return y.squeeze(0) if unbatched else y
@@ -2434,8 +2432,10 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
     (L + 2·padding - dilation·(k - 1) - 1) // stride + 1. ``padding="same"`` keeps L (stride
     1; an odd total puts the extra element on the right, as PyTorch), ``"valid"`` is 0.
 
-    Computed as im2col: the k taps of every window stacked (``_taps``), then one matmul per
-    group with the weight as (G, O/G, C/G·k)."""
+    Computed by the op ``Conv`` (``ops/conv.py``) as im2col: the k taps of every window
+    gathered from a strided view of the padded input, then one batched matmul with the weight
+    as (G, O/G, C/G·k) (a depthwise convolution, k multiply-adds); its gradients are the ops
+    ``ConvInput`` and ``ConvWeight``, each differentiable again."""
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -2448,8 +2448,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
                         · x[n, g·C/G + c, h·stride_h + i·dilation_h, w·stride_w + j·dilation_w]
 
     ``input`` (N, C, H, W) or (C, H, W), ``weight`` (O, C/G, kH, kW); ``stride``, ``padding``
-    and ``dilation`` an int or an (H, W) pair, ``padding`` also "same" or "valid". The kH·kW
-    taps of every window stacked, then one matmul per group."""
+    and ``dilation`` an int or an (H, W) pair, ``padding`` also "same" or "valid". Computed as
+    ``conv1d``: the kH·kW taps of every window gathered, then one batched matmul."""
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -2475,7 +2475,7 @@ def _conv_transpose(where_: str, d: int, input: Tensor, weight: Tensor,  # noqa:
     dilation = _ints(where_, "dilation", dilation, d, 1)
     groups = _one_int(where_, "groups", groups, 1)
     k = _check_weight(where_, weight, d, "in_channels, out_channels / groups")
-    (n, c), (ci, og) = x.shape[:2], weight.shape[:2]
+    c, (ci, og) = x.shape[1], weight.shape[:2]
     if c != ci or c % groups:
         raise ValueError(f"{where_}: weight of shape {weight.shape} with groups={groups} "
                          f"expects {ci} input channels, divisible by {groups}; the input, of "
@@ -2496,12 +2496,8 @@ def _conv_transpose(where_: str, d: int, input: Tensor, weight: Tensor,  # noqa:
         raise ValueError(f"{where_}: an input of shape {input.shape} gives an output of size "
                          f"{_shown(out)}, too small (padding={_shown(pads)} crops "
                          f"{_shown(full)})")
-    taps = math.prod(k)
-    w = weight.reshape(groups, c // groups, og * taps).transpose(1, 2)
-    cols = (w @ x.reshape(n, groups, c // groups, math.prod(size))).reshape(n, o, taps, *size)
-    y = _untaps(cols, full, k, stride, dilation)
-    if any(pads):
-        y = y[(slice(None), slice(None), *(slice(p, f - p) for p, f in zip(pads, full)))]
+    geo = Geometry(k, stride, dilation, tuple((p, p) for p in pads), groups)
+    y = ConvInput.apply(x, weight, geo=geo, size=tuple(f - 2 * p for f, p in zip(full, pads)))
     if bias is not None:
         y = y + bias.reshape(o, *(1,) * d)
     return y.squeeze(0) if unbatched else y
@@ -2519,8 +2515,9 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     summed over c of group g, l and j, plus ``bias[o]``. The result (N, O, L_out), L_out =
     (L - 1)·stride - 2·padding + dilation·(k - 1) + output_padding + 1: ``output_padding``
     (smaller than stride or dilation) adds positions at the end, which conv1d would drop.
-    Computed as col2im: one matmul per group gives every window's taps, which ``_untaps`` adds
-    back in place."""
+    Computed by the op ``ConvInput`` (``ops/conv.py``), conv1d's input gradient, as col2im:
+    one batched matmul gives every window's taps, which a loop over the k taps adds back in
+    place."""
     return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding,
                            output_padding, groups, dilation)
 
@@ -2632,18 +2629,11 @@ def _max_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  # noqa: A00
              for m, ss, dd, kk, n, pp in zip(n_out, s, dl, k, size, p)]
     if any(p) or any(right):
         x = pad(x, _pad_arg(list(zip(p, right))), value=-np.inf)
-    taps = _taps(x, k, s, dl, n_out)  # (N, C, K, *n_out)
-    xp, t = x._dev.xp, taps._data
-    best, at = t[:, :, 0], xp.zeros(t[:, :, 0].shape, dtype=np.int64)
-    for j in range(1, t.shape[2]):
-        v = t[:, :, j]
-        more = (v > best) | (xp.isnan(v) & ~xp.isnan(best))  # the first maximum stays
-        best, at = xp.where(more, v, best), xp.where(more, j, at)
-    which = xp.arange(t.shape[2]).reshape(-1, *(1,) * d)
-    y = where(at[:, :, None] == which, taps, 0.0).sum(2)
+    y = WindowMax.apply(x, k=k, stride=s, dilation=dl, n_out=n_out)
     if not return_indices:
         return y.squeeze(0) if unbatched else y
-    flat, rest = 0, at
+    xp = x._dev.xp
+    flat, rest = 0, window_argmax(x._data, y._data, k, s, dl)
     for i in reversed(range(d)):  # the window's start plus its tap, on each axis, row-major
         shape = [1] * d
         shape[i] = n_out[i]
@@ -2663,8 +2653,9 @@ def max_pool1d(input: Tensor, kernel_size: int, stride: int | None = None,  # no
     each maximum in the input (int64), which ``max_unpool1d`` would take.
 
     The gradient of a window goes to its maximum only (the first, where several tie), as
-    PyTorch's: which tap holds it is found on the arrays, one comparison per tap (a NaN counts
-    as the largest), and ``y = Σ_j where(tap j holds it, tap j, 0)``. A dilated window can
+    PyTorch's: ``WindowMax`` takes the maximum over the taps as strided views of the input,
+    and its backward sends each window's gradient to the first tap equal to it (a NaN counts
+    as the largest). A dilated window can
     hold padding only: its maximum is -inf, its index the padding position of its first tap,
     and it sends no gradient (PyTorch's index and gradient there point at an element outside
     the window)."""
@@ -2715,8 +2706,11 @@ def _avg_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  # noqa: A00
         count = np.full(count.shape, divisor_override)
     if any(p) or any(right):
         x = pad(x, _pad_arg(list(zip(p, right))))
-    div = Tensor._wrap(x._dev.to_device(count.astype(x.dtype)), x._dev)
-    y = _taps(x, k, s, (1,) * d, n_out).sum(2) / div
+    if (count == count.flat[0]).all():  # one size for all: a scalar, one fast pass
+        div: Any = Tensor._wrap(x._dev.to_device(np.array(count.flat[0], x.dtype)), x._dev)
+    else:
+        div = Tensor._wrap(x._dev.to_device(count.astype(x.dtype)), x._dev)
+    y = WindowSum.apply(x, k=k, stride=s, dilation=(1,) * d, n_out=n_out) / div
     return y.squeeze(0) if unbatched else y
 
 
