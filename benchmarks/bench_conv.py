@@ -333,25 +333,6 @@ def impl_torch(op: str, p: dict, ws: tuple[int, ...], opts: dict, gy: np.ndarray
     return forward_backward, grads
 
 
-def check_same(grads: dict[str, Callable], atol: float) -> None:
-    """Every implementation's output and gradients equal the first one's, to ``atol``
-    relative to the larger of 1 and the reference's largest magnitude."""
-    ref_name, *others = list(grads)
-    ref = grads[ref_name]()
-    for name in others:
-        got = grads[name]()
-        if len(got) != len(ref):
-            raise SystemExit(f"{name} returned {len(got)} arrays, {ref_name} {len(ref)}")
-        for a, b, what in zip(got, ref, CHECKED):
-            if a.shape != b.shape:
-                raise SystemExit(f"{name} disagrees with {ref_name} on {what}: shape "
-                                 f"{a.shape} against {b.shape}")
-            scale = max(float(np.abs(b).max(initial=0.0)), 1.0)
-            err = float(np.abs(a - b).max(initial=0.0)) / scale
-            if not err <= atol:  # a NaN fails too
-                raise SystemExit(f"{name} disagrees with {ref_name} on {what}: {err:.2e}")
-
-
 # ---- the table --------------------------------------------------------------------------------
 
 
@@ -368,7 +349,7 @@ def table(cases: dict, rounds: int) -> list[str]:
         impls = {"floor": impl_floor(op, p, ws, opts, gy), "ours": impl_ours(op, p, ws, opts, gy)}
         if torch:
             impls["torch"] = impl_torch(op, p, ws, opts, gy)
-        check_same({k: v[1] for k, v in impls.items()}, atol=1e-4)
+        bench_rnn.check_same({k: v[1] for k, v in impls.items()}, 1e-4, CHECKED)
         med = bench_rnn.interleaved({k: v[0] for k, v in impls.items()}, rounds, lambda: None)
         ours, fl = med["ours"], med["floor"]
         row = [name, f"{ours * 1e3:.2f}"] + ([f"{med['torch'] * 1e3:.2f}"] if torch else []) + [

@@ -25,7 +25,7 @@ import statistics
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -255,16 +255,17 @@ def needed_bytes(cell: str, T: int, B: int, I: int, H: int) -> int:
     return 4 * T * B * (per_step + I)
 
 
-def check_same(grads: dict[str, Callable], atol: float) -> None:
-    """Every implementation's outputs and gradients (``CHECKED``) equal the first one's, to
-    ``atol`` relative to the larger of 1 and the reference's largest magnitude."""
+def check_same(grads: dict[str, Callable], atol: float,
+               checked: Sequence[str] = CHECKED) -> None:
+    """Every implementation's outputs and gradients (named by ``checked``) equal the first
+    one's, to ``atol`` relative to the larger of 1 and the reference's largest magnitude."""
     ref_name, *others = list(grads)
     ref = grads[ref_name]()
     for name in others:
         got = grads[name]()
         if len(got) != len(ref):
             raise SystemExit(f"{name} returned {len(got)} arrays, {ref_name} {len(ref)}")
-        for a, b, what in zip(got, ref, CHECKED):
+        for a, b, what in zip(got, ref, checked):
             a, b = np.asarray(a), np.asarray(b)
             if a.shape != b.shape:
                 raise SystemExit(f"{name} disagrees with {ref_name} on {what}: shape "

@@ -217,20 +217,18 @@ class Conv(Function):
     the gathered windows (the weight's gradient reuses them)."""
 
     def forward(self, x: Any, w: Any, geo: Geometry, n_out: tuple[int, ...]) -> Any:
-        self.saved, self.geo = (x, w), geo
-        self.cols = _cols(self.xp, x, w.shape[0], geo, n_out)
-        return _forward(self.xp, self.cols, w, geo, tuple(x.shape[2:]), n_out)
+        cols = _cols(self.xp, x, w.shape[0], geo, n_out)
+        self.saved, self.geo = (x, w, cols), geo  # (saved: what saved-tensor hooks see)
+        return _forward(self.xp, cols, w, geo, tuple(x.shape[2:]), n_out)
 
     def backward(self, gy: Any) -> Any:
-        (x, w), geo = self.saved, self.geo
+        (x, w, cols), geo = self.saved, self.geo
         nx, nw = _needs(self)
         size = tuple(x.shape[2:])
         if isinstance(gy, Tensor):  # create_graph: recorded, differentiable again
             return (ConvInput.apply(gy, w, geo=geo, size=size) if nx else None,
                     ConvWeight.apply(x, gy, geo=geo) if nw else None)
-        gw = _weight_grad(self.xp, self.cols, gy, x.shape, geo) if nw else None
-        if self.final:
-            self.cols = None  # the graph is freed after this backward
+        gw = _weight_grad(self.xp, cols, gy, x.shape, geo) if nw else None
         return _input_grad(self.xp, gy, w, geo, size) if nx else None, gw
 
 

@@ -144,11 +144,13 @@ class WindowMax(Function):
             yb[...] = xb[slices[0]]
             for i in slices[1:]:
                 self.xp.maximum(yb, xb[i], out=yb)  # NaN wins
-        self.args = (x, y, k, stride, dilation, slices)
+        self.saved, self.args = (x, y), (k, stride, dilation, slices)
         return y
 
     def backward(self, gy: Any) -> Any:
-        x, y, k, stride, dilation, slices = self.args
+        # x and y only say which tap was picked: their arrays (Tensors under create_graph)
+        x, y = (getattr(a, "_data", a) for a in self.saved)
+        k, stride, dilation, slices = self.args
         xp = get_array_module(x)
         if isinstance(gy, Tensor):  # create_graph: recorded
             which = xp.stack(list(_first_max(xp, [x[i] for i in slices], y)), axis=2)
