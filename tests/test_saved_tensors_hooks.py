@@ -297,3 +297,30 @@ def test_unpack_to_another_device_is_refused_and_node_is_a_base_class():
     with pytest.raises(RuntimeError, match="unpack_hook returned a tensor on 'strict' for Exp"):
         y.backward()
     assert issubclass(type(y.grad_fn), Node) and not issubclass(tr.Tensor, Node)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("groups", [1, 4])
+def test_conv_and_pooling_keep_nothing_outside_the_hooks(device, groups):
+    """Conv's gathered windows and max pooling's input and output go through the hooks: under
+    copying hooks (the op keeps none of its own arrays) the gradients are unchanged."""
+    rng = np.random.default_rng(1)
+    x = tr.tensor(rng.standard_normal((2, 4, 6, 6)), device=device, requires_grad=True)
+    w = tr.tensor(rng.standard_normal((4, 4 // groups, 3, 3)), device=device,
+                  requires_grad=True)
+
+    def program():
+        y = tr.nn.functional.conv2d(x, w, padding=1, groups=groups)
+        return (tr.nn.functional.max_pool2d(y, 2) ** 2).sum()
+
+    program().backward()
+    expected = [x.grad.numpy().copy(), w.grad.numpy().copy()]
+    x.grad = w.grad = None
+    hooks = Counting()
+    with hooks:
+        y = program()
+    assert hooks.packed == 6  # x, w, the windows; the pool's input and output; ** 2's input
+    y.backward()
+    assert hooks.unpacked == hooks.packed
+    for t, e in zip((x, w), expected):
+        np.testing.assert_allclose(t.grad.numpy(), e, rtol=1e-12, atol=1e-12)
