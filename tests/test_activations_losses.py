@@ -330,6 +330,17 @@ def test_glu_and_softmin_match_torch(dim):
                         lambda u: torch.nn.functional.softmin(u, dim=dim), [x], [t])
 
 
+
+@pytest.mark.torch
+def test_softmin_dtype_casts_first_as_torch():
+    torch = _torch()
+    a = np.random.default_rng(2).standard_normal((2, 3)).astype(np.float32)
+    ours = F.softmin(tr.tensor(a), dim=1, dtype=np.float64)
+    theirs = torch.nn.functional.softmin(torch.tensor(a), 1, dtype=torch.float64)
+    assert ours.dtype == np.float64
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
 # ---- normalize and distances ---------------------------------------------------------------
 
 

@@ -124,3 +124,40 @@ def test_bad_shapes_are_named():
     with pytest.raises(ValueError, match=r"expected query, key, value of sizes 4, 4, 4, got "
                                          r"4, 5, 4"):
         mha(x, tr.zeros(3, 2, 5), x)
+
+
+@pytest.mark.torch
+def test_scaled_dot_product_attention_row_with_nothing_allowed_is_zero():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    q, k, v = rng.standard_normal((1, 2, 3)), rng.standard_normal((1, 2, 3)), \
+        rng.standard_normal((1, 2, 3))
+    allowed = np.array([[False, False], [True, False]])  # query 0 may attend to nothing
+    got = []
+    for m in (tr, torch):
+        Q, K, V = (m.tensor(a, requires_grad=True) for a in (q, k, v))
+        out = m.nn.functional.scaled_dot_product_attention(Q, K, V, attn_mask=m.tensor(allowed))
+        out.sum().backward()
+        got.append([out.detach().numpy(), Q.grad.numpy(), K.grad.numpy(), V.grad.numpy()])
+    np.testing.assert_array_equal(got[0][0][0, 0], 0.0)  # zeros, not softmax's NaN
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_scaled_dot_product_attention_enable_gqa_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    q, k, v = rng.standard_normal((2, 4, 3, 2)), rng.standard_normal((2, 2, 5, 2)), \
+        rng.standard_normal((2, 2, 5, 3))
+    got = []
+    for m in (tr, torch):
+        Q, K, V = (m.tensor(a, requires_grad=True) for a in (q, k, v))
+        out = m.nn.functional.scaled_dot_product_attention(Q, K, V, enable_gqa=True)
+        (out * out).sum().backward()
+        got.append([out.detach().numpy(), Q.grad.numpy(), K.grad.numpy(), V.grad.numpy()])
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="multiple of the key's 3"):
+        F.scaled_dot_product_attention(tr.zeros(4, 1, 2), tr.zeros(3, 1, 2), tr.zeros(3, 1, 2),
+                                       enable_gqa=True)

@@ -369,6 +369,14 @@ def test_group_norm_matches_torch(shape, groups, affine, seed):
     _same_forward_backward(torch, ours, theirs, rng.standard_normal(shape) * 3 + 1)
 
 
+def test_group_norm_refuses_one_value_as_torch():
+    # PyTorch counts N·C/G·(positions) and refuses a count of 1 (its 0/0 variance)
+    for shape, groups in (((1, 1), 1), ((1, 2), 2), ((1, 1, 1, 1), 1)):
+        with pytest.raises(ValueError, match="more than 1 value per channel"):
+            F.group_norm(tr.zeros(shape), groups)
+    assert F.group_norm(tr.ones(2, 1), 1).shape == (2, 1)  # as torch's: (2, 1) is allowed
+
+
 @pytest.mark.torch
 @given(shape=st.sampled_from([(4,), (3, 4), (2, 3, 4)]), eps=st.sampled_from([None, 1e-3]),
        affine=st.booleans(), seed=st.integers(0, 2**16))

@@ -257,6 +257,14 @@ def test_cross_entropy_custom_ignore_index(device):
                                rtol=1e-12)
 
 
+def test_cross_entropy_probability_target_refuses_ignore_index():
+    # as torch's: a probability target has no class to ignore
+    probs = np.full((2, 3), 1 / 3)
+    with pytest.raises(ValueError, match="ignore_index=0 is not supported"):
+        F.cross_entropy(tr.zeros(2, 3, dtype="float64"), tr.tensor(probs), ignore_index=0)
+    F.cross_entropy(tr.zeros(2, 3, dtype="float64"), tr.tensor(probs), ignore_index=-100)
+
+
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_cross_entropy_all_ignored_is_zero_with_zero_gradient(device, reduction):

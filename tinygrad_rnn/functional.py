@@ -293,6 +293,9 @@ def cross_entropy(
             raise TypeError(f"cross_entropy: target must hold integer class indices, or class "
                             f"probabilities of the logits' shape {logits.shape}; got "
                             f"{target.dtype} of shape {target.shape}")
+        if ignore_index != -100:  # a probability target has no class to ignore
+            raise ValueError(f"cross_entropy: ignore_index={ignore_index} is not supported for "
+                             f"a floating point (class probabilities) target")
         y = target if label_smoothing == 0 else \
             target * (1 - label_smoothing) + label_smoothing / n_classes
         loss = -(logp * y * (1 if wb is None else wb)).sum(axis)
@@ -338,14 +341,25 @@ def _additive_mask(mask: Any, like: Tensor, where_: str) -> Tensor | None:
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Any = None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale: float | None = None
-                                 ) -> Tensor:
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
     """softmax(q kᵀ · scale + mask) v over the last two axes (leading axes broadcast), as
     ``torch.nn.functional.scaled_dot_product_attention``: ``scale`` defaults to
     1/sqrt(q's last size); a bool ``attn_mask`` is True where attention is *allowed* (as
     PyTorch's here, the opposite of ``nn.MultiheadAttention``'s), a float one is added;
     ``is_causal`` allows each query position only the key positions up to its own. A row
-    with nothing allowed gives NaN, as PyTorch's."""
+    with nothing allowed (every score -inf) gives zeros and gradient 0, as PyTorch's.
+    ``enable_gqa`` (grouped-query attention): key and value have fewer heads (axis -3) than
+    query, a divisor of its; each key/value head serves that many consecutive query heads."""
+    if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and value.ndim >= 3:
+        hq = query.shape[-3]
+        for name, t in (("key", key), ("value", value)):
+            if hq % t.shape[-3]:
+                raise ValueError(f"scaled_dot_product_attention: with enable_gqa the query's "
+                                 f"{hq} heads must be a multiple of the {name}'s "
+                                 f"{t.shape[-3]}")
+        key = key.repeat_interleave(hq // key.shape[-3], dim=-3)
+        value = value.repeat_interleave(hq // value.shape[-3], dim=-3)
     L, S = query.shape[-2], key.shape[-2]
     scores = (query @ key.transpose(-2, -1)) * (
         scale if scale is not None else 1 / math.sqrt(query.shape[-1]))
@@ -359,7 +373,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         m = attn_mask if isinstance(attn_mask, Tensor) else _as_tensor_on(attn_mask, query)
         scores = scores + _additive_mask(~m if m.dtype == np.bool_ else m, scores,
                                          "scaled_dot_product_attention")
-    weights = softmax(scores, -1)
+    # a row with every score -inf attends to nothing: its weights are 0, not softmax's NaN
+    # (and its scores are replaced before softmax, so no NaN reaches the gradient)
+    dead = (scores._data == -np.inf).all(-1, keepdims=True)
+    if dead.any():
+        weights = where(dead, 0.0, softmax(where(dead, 0.0, scores), -1))
+    else:
+        weights = softmax(scores, -1)
     if dropout_p > 0:
         weights = dropout(weights, dropout_p)
     return weights @ value
@@ -1426,9 +1446,9 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 
 @torch_names
-def softmin(input: Tensor, axis: int = -1) -> Tensor:  # noqa: A002
-    """softmax(-x) along ``axis`` (PyTorch's ``dim=`` too)."""
-    return softmax(-input, axis)
+def softmin(input: Tensor, axis: int = -1, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """softmax(-x) along ``axis`` (PyTorch's ``dim=`` too); ``dtype`` casts x first."""
+    return softmax(-_cast(input, dtype), axis)
 
 
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
@@ -1617,6 +1637,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # 
             num_groups < 1 or c % num_groups:
         raise ValueError(f"group_norm: {c} channels do not split into num_groups="
                          f"{num_groups!r} groups")
+    if n * c // num_groups * math.prod(input.shape[2:]) == 1:  # PyTorch's count, refused there
+        raise ValueError(f"group_norm: expected more than 1 value per channel, got an input of "
+                         f"shape {input.shape} in {num_groups} groups")
     x = input.reshape(n, int(num_groups), -1)
     d = x - x.mean(-1, keepdims=True)
     y = (d / ((d * d).mean(-1, keepdims=True) + eps).sqrt()).reshape(input.shape)
@@ -1792,8 +1815,9 @@ def _p_norm_last(d: Tensor, p: float) -> Tensor:
     norm is 0."""
     if d.size == 0:  # no pairs, or no features (distance 0)
         return d.abs().sum(-1)
-    if p == 0:
-        return Tensor._wrap((d._data != 0).sum(axis=-1).astype(d.dtype), d._dev)
+    if p == 0:  # counts the nonzero ones, NaN with a NaN one; gradient 0, as PyTorch's
+        nan = d._dev.xp.isnan(d._data)
+        return where(d._data != 0, where(nan, d, 1.0), 0.0).sum(-1)
     if p == 1:
         return d.abs().sum(-1)
     if p == math.inf:
