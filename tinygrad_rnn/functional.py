@@ -419,8 +419,8 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     targets one after another; ``input_lengths`` and ``target_lengths`` (N,) the lengths of
     each. Labels are in [0, C) and never ``blank``. "mean" divides each loss by its target
     length (at least 1), then averages over the batch, as PyTorch. A target that cannot be
-    aligned (too few steps) has an infinite loss, or 0 (and gradient 0) with
-    ``zero_infinity=True``.
+    aligned (too few steps) has an infinite loss (gradient NaN, as PyTorch's), or 0 (and
+    gradient 0) with ``zero_infinity=True``.
 
     The gradient is that of the loss for ``log_probs`` as free inputs (checked against
     central differences); PyTorch's adds ``exp(log_probs)``, which is the same once it goes
