@@ -849,9 +849,20 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
 
 
 @_first_as("input")
-def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by integer ``indices`` (any shape); the gradient adds up rows
-    picked more than once. The row ``padding_idx``, where given, gets no gradient."""
+    picked more than once. The row ``padding_idx``, where given, gets no gradient. With
+    ``max_norm``, as PyTorch's: first every looked-up row whose ``norm_type``-norm exceeds it
+    is scaled to it, in ``weight`` itself, outside autograd (``renorm_rows_``).
+    ``scale_grad_by_freq=True`` is refused (not implemented); ``sparse=True`` is taken and
+    the gradient is dense."""
+    if scale_grad_by_freq:
+        raise ValueError("embedding: scale_grad_by_freq=True is not implemented (it divides "
+                         "each row's gradient by its count in the batch)")
+    if max_norm is not None and not (isinstance(max_norm, numbers.Real) and max_norm > 0):
+        raise ValueError(f"embedding: max_norm must be a positive number, got {max_norm!r}")
     _same_device("embedding", "indices", indices, "weight", weight)
     idx = indices._data if isinstance(indices, Tensor) else weight._dev.to_device(
         np.asarray(indices))
@@ -860,11 +871,13 @@ def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = N
     n = weight.shape[0]
     if idx.size and bool(((idx < 0) | (idx >= n)).any()):  # one device sync
         raise ValueError(f"embedding: indices must lie in [0, {n})")
+    if padding_idx is not None and not -n <= padding_idx < n:
+        raise ValueError(f"embedding: padding_idx must lie in [-{n}, {n}), got {padding_idx}")
+    if max_norm is not None and idx.size:
+        renorm_rows_(weight, idx, float(max_norm), float(norm_type), "embedding(max_norm=)")
     rows = GetItem.apply(weight, index=idx, in_range=True)  # checked just now
     if padding_idx is None:
         return rows
-    if not -n <= padding_idx < n:
-        raise ValueError(f"embedding: padding_idx must lie in [-{n}, {n}), got {padding_idx}")
     return where((idx == padding_idx % n)[..., None], rows.detach(), rows)
 
 
@@ -878,21 +891,22 @@ def _host_ints(what: str, name: str, t: Any) -> np.ndarray:
     return t.numpy().astype(np.int64)
 
 
-def renorm_rows_(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: float) -> None:
+def renorm_rows_(weight: Tensor, idx: Any, max_norm: float, norm_type: float,
+                 what: str = "embedding_bag(max_norm=)") -> None:
     """The rows of ``weight`` named by ``idx`` whose ``norm_type``-norm exceeds ``max_norm``
     scaled, in place and outside autograd, to norm ``max_norm`` (exactly: by max_norm /
     (norm + 1e-7)), as PyTorch's ``embedding_renorm_``."""
     from .tensor import _set_values
 
     xp = weight._dev.xp
-    rows = weight._dev.to_device(np.unique(idx))
+    rows = xp.unique(weight._dev.to_device(idx).reshape(-1))
     picked = weight._data[rows]
     norm = xp.abs(picked).max(axis=1) if norm_type == math.inf else \
         (xp.abs(picked) ** norm_type).sum(axis=1) ** (1 / norm_type)
     scale = xp.where(norm > max_norm, max_norm / (norm + 1e-7), 1.0)
     new = weight._data.copy()
     new[rows] = picked * scale[:, None].astype(picked.dtype)
-    _set_values(weight, new, "embedding_bag(max_norm=)")
+    _set_values(weight, new, what)
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,  # noqa: A002
