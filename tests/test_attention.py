@@ -161,3 +161,24 @@ def test_scaled_dot_product_attention_enable_gqa_matches_torch():
     with pytest.raises(ValueError, match="multiple of the key's 3"):
         F.scaled_dot_product_attention(tr.zeros(4, 1, 2), tr.zeros(3, 1, 2), tr.zeros(3, 1, 2),
                                        enable_gqa=True)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_multihead_attention_with_every_key_masked_as_torch(need_weights):
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.MultiheadAttention(4, 2, dtype=torch.float64)
+    ours = nn.MultiheadAttention(4, 2, dtype=np.float64)
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    q = np.random.default_rng(3).standard_normal((2, 2, 4))
+    pad = np.array([[True, True], [False, True]])  # sequence 0 masks every key
+    got = []
+    for m, mha in ((tr, ours), (torch, theirs)):
+        x = m.tensor(q, requires_grad=True)
+        out = mha(x, x, x, key_padding_mask=m.tensor(pad), need_weights=need_weights)[0]
+        out[:, 1].sum().backward()
+        got.append([out.detach().numpy(), x.grad.numpy()])
+    # zeros through the output projection (its bias) without weights, NaN with them
+    assert np.isnan(got[0][0][:, 0]).all() == need_weights
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

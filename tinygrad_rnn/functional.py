@@ -373,16 +373,20 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         m = attn_mask if isinstance(attn_mask, Tensor) else _as_tensor_on(attn_mask, query)
         scores = scores + _additive_mask(~m if m.dtype == np.bool_ else m, scores,
                                          "scaled_dot_product_attention")
-    # a row with every score -inf attends to nothing: its weights are 0, not softmax's NaN
-    # (and its scores are replaced before softmax, so no NaN reaches the gradient)
-    dead = (scores._data == -np.inf).all(-1, keepdims=True)
-    if dead.any():
-        weights = where(dead, 0.0, softmax(where(dead, 0.0, scores), -1))
-    else:
-        weights = softmax(scores, -1)
+    weights = _safe_softmax(scores)
     if dropout_p > 0:
         weights = dropout(weights, dropout_p)
     return weights @ value
+
+
+def _safe_softmax(scores: Tensor) -> Tensor:
+    """softmax along the last axis, but a row with every score -inf (attending to nothing)
+    gives zeros, not NaN, as PyTorch's attention does; its scores are replaced before the
+    softmax, so no NaN reaches the gradient either."""
+    dead = (scores._data == -np.inf).all(-1, keepdims=True)
+    if not dead.any():
+        return softmax(scores, -1)
+    return where(dead, 0.0, softmax(where(dead, 0.0, scores), -1))
 
 
 def _as_tensor_on(values: Any, like: Tensor) -> Tensor:
