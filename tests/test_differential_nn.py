@@ -861,11 +861,13 @@ def _mha(draw, a: Arrays):
     kpm = None
     if draw(st.booleans()):
         kpm = a.ints((N, S) if batched else (S,), 0, 2).astype(bool)
-        kpm[..., 0] = False
+        if draw(st.booleans()):
+            kpm[..., 0] = False  # every query has a key (else NaN, or 0 without weights)
     am = None
     if draw(st.booleans()):
         am = a.ints((L, S), 0, 2).astype(bool)
-        am[:, 0] = False
+        if draw(st.booleans()):
+            am[:, 0] = False
         if draw(st.booleans()):
             am = np.where(am, -1e4, 0.0).astype(a.dt)
     nw, avg = draw(st.booleans()), draw(st.booleans())
@@ -1132,7 +1134,8 @@ class Result:
     state: dict = field(default_factory=dict)  # parameters and buffers after the call
 
 
-def _execute(case: Case, m, dt, state0, wseed) -> tuple[Result, dict | None]:
+def _execute(case: Case, m, dt, state0, wseed, mod_dt=None) -> tuple[Result, dict | None]:
+    """Run ``case`` in ``m``; the module in ``mod_dt`` (the inputs' dtype by default)."""
     r = Result()
     mod = None
     sd = None
@@ -1142,7 +1145,7 @@ def _execute(case: Case, m, dt, state0, wseed) -> tuple[Result, dict | None]:
             r.stage = "build"
             if case.make is not None:
                 mod = case.make(m)
-                mod = mod.double() if dt == np.float64 else mod.float()
+                mod = mod.double() if (mod_dt or dt) == np.float64 else mod.float()
                 if m is torch:  # perturbed, so a norm's ones and zeros are not all that runs
                     g = np.random.default_rng(wseed + 1)
                     with torch.no_grad():
@@ -1231,10 +1234,15 @@ def _run_case(data, families):
     note(f"arguments: {_arguments(case)}")
     for k, x in enumerate(case.arrays):
         note(f"input {k} = np.array({x.tolist()!r})")
-    t, sd = _execute(case, torch, dt, None, seed)
-    o, _ = _execute(case, tr, dt, sd, seed)
+    # now and then a module in the other float dtype than its inputs: both must refuse
+    mod_dt = ({np.float64: np.float32, np.float32: np.float64}[dt]
+              if case.make is not None and bad(draw) else None)
+    if mod_dt is not None:
+        note(f"the module in {np.dtype(mod_dt).name}")
+    t, sd = _execute(case, torch, dt, None, seed, mod_dt)
+    o, _ = _execute(case, tr, dt, sd, seed, mod_dt)
     r = Result(error=ValueError())  # torch in float64 on the same inputs, for float32 cases
-    if dt == np.float32 and t.error is None and o.error is None:
+    if dt == np.float32 and mod_dt is None and t.error is None and o.error is None:
         r, _ = _execute(replace(case, arrays=[x.astype(np.float64) if x.dtype == np.float32
                                               else x for x in case.arrays]),
                         torch, np.float64, None, seed)

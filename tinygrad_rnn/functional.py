@@ -1641,6 +1641,14 @@ def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...],  # noqa: 
     return y if bias is None else y + bias
 
 
+def _affine_dtypes(where_: str, input: Tensor, **params: Tensor | None) -> None:  # noqa: A002
+    """Refuse a weight or bias of another dtype than the input's, as PyTorch's norms do."""
+    for name, p in params.items():
+        if p is not None and p.dtype != input.dtype:
+            raise TypeError(f"{where_}: input dtype {input.dtype} does not match the {name}'s "
+                            f"dtype {p.dtype}")
+
+
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Group normalisation (Wu and He, 2018), as ``torch.nn.functional.group_norm``: the C
@@ -1658,6 +1666,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # 
     if n * c // num_groups * math.prod(input.shape[2:]) == 1:  # PyTorch's count, refused there
         raise ValueError(f"group_norm: expected more than 1 value per channel, got an input of "
                          f"shape {input.shape} in {num_groups} groups")
+    _affine_dtypes("group_norm", input, weight=weight, bias=bias)
     x = input.reshape(n, int(num_groups), -1)
     d = x - x.mean(-1, keepdims=True)
     y = (d / ((d * d).mean(-1, keepdims=True) + eps).sqrt()).reshape(input.shape)
@@ -1683,7 +1692,10 @@ def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],  # noqa: A0
     e = float(np.finfo(input.dtype).eps) if eps is None else eps
     axes = tuple(range(-len(shape), 0))
     y = input / ((input * input).mean(axes, keepdims=True) + e).sqrt()
-    return y if weight is None else y * weight
+    if weight is None:
+        return y
+    y = y * weight  # in the input's dtype, as PyTorch's (with a weight of another dtype too)
+    return y if y.dtype == input.dtype else y.to(input.dtype)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A002
@@ -1699,6 +1711,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A0
         raise ValueError(f"instance_norm: expected an input of shape (N, C, L, ...), got "
                          f"{getattr(input, 'shape', type(input).__name__)}")
     n, c = input.shape[:2]
+    _affine_dtypes("instance_norm", input, weight=weight, bias=bias)
     if use_input_stats and input.size // max(n * c, 1) <= 1:
         raise ValueError(f"instance_norm: expected more than 1 position per channel when "
                          f"using the input's statistics, got an input of shape {input.shape}")
