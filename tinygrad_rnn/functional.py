@@ -184,7 +184,8 @@ def _classes_last(x: Tensor) -> Tensor:
 
 def _class_weight(where: str, weight: Tensor | None, x: Tensor) -> Any:
     """The array of per-class weights (a constant, as PyTorch's, which has no gradient for
-    them), or None; checked: a 1-D tensor of one weight per class, on x's device."""
+    them), or None; checked: a 1-D tensor of one weight per class, on x's device, of x's
+    dtype (as PyTorch's, which refuses another)."""
     if weight is None:
         return None
     _check_tensors(where, weight=weight)
@@ -193,7 +194,10 @@ def _class_weight(where: str, weight: Tensor | None, x: Tensor) -> Any:
     if weight.shape != (n_classes,):
         raise ValueError(f"{where}: weight must have one entry per class, shape "
                          f"({n_classes},), got {weight.shape}")
-    return weight._data.astype(x.dtype, copy=False)
+    if weight.dtype != x.dtype:
+        raise TypeError(f"{where}: weight dtype {weight.dtype} does not match the input's "
+                        f"dtype {x.dtype}")
+    return weight._data
 
 
 @_first_as("input")
@@ -620,6 +624,9 @@ def binary_cross_entropy(
     if input.shape != target.shape:
         raise ValueError(f"binary_cross_entropy: input shape {input.shape} != target shape "
                          f"{target.shape}")
+    if target.dtype != input.dtype:  # as PyTorch's
+        raise TypeError(f"binary_cross_entropy: target dtype {target.dtype} does not match the "
+                        f"input's dtype {input.dtype}")
     x = input._data
     if bool((~((x >= 0) & (x <= 1))).any()):
         raise ValueError("binary_cross_entropy: every input must be a probability in [0, 1] "
