@@ -513,6 +513,9 @@ def _difference(where_: str, input: Tensor, target: Tensor) -> Tensor:  # noqa: 
                       f"input size ({_size(input.shape)}). This will likely lead to incorrect "
                       "results due to broadcasting. Please ensure they have the same size.",
                       UserWarning, stacklevel=3)
+        # both expanded first, as PyTorch's: a 0-d one then takes part in the dtype promotion
+        shape = np.broadcast_shapes(input.shape, target.shape)
+        input, target = input.expand(shape), target.expand(shape)  # noqa: A001
     return input - target
 
 
