@@ -182,3 +182,9 @@ def test_multihead_attention_with_every_key_masked_as_torch(need_weights):
     assert np.isnan(got[0][0][:, 0]).all() == need_weights
     for a, b in zip(*got):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_scaled_dot_product_attention_refuses_a_float_mask_of_another_dtype():
+    q = tr.zeros(2, 3)  # float32
+    with pytest.raises(TypeError, match="attn_mask must be bool or of the query's dtype"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=tr.tensor(np.zeros((2, 2))))
