@@ -186,5 +186,7 @@ def test_multihead_attention_with_every_key_masked_as_torch(need_weights):
 
 def test_scaled_dot_product_attention_refuses_a_float_mask_of_another_dtype():
     q = tr.zeros(2, 3)  # float32
-    with pytest.raises(TypeError, match="attn_mask must be bool or of the query's dtype"):
+    with pytest.raises(TypeError, match="attn_mask must be bool, float32 or of the query's"):
         F.scaled_dot_product_attention(q, q, q, attn_mask=tr.tensor(np.zeros((2, 2))))
+    q = tr.zeros(2, 3, dtype="float64")  # a float32 mask is taken, as PyTorch's
+    assert F.scaled_dot_product_attention(q, q, q, attn_mask=tr.zeros(2, 2)).dtype == np.float64

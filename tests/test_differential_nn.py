@@ -211,6 +211,10 @@ def _pool(draw, a: Arrays):
             return Case(f"AvgPool{d}d", [x], lambda m, mod, x: mod(x), mk)
         return Case(name, [x], lambda m, _, x: getattr(m.nn.functional, name)(x, k, **kw))
     dil = ints(draw, 1, 2, d)
+    # no window over padding alone: torch's max pool backward then writes out of bounds
+    # (heap corruption, the process aborts); such an axis goes unpadded
+    pad = tuple(0 if _padding_only_window(n, kk, ss, p, dl, ceil) else p for n, kk, ss, p, dl in
+                zip(spatial, k, stride or k, pad, dil))
     kw = dict(stride=stride, padding=pad, dilation=dil, ceil_mode=ceil)
     name = f"max_pool{d}d"
     if kind == "max":
@@ -233,6 +237,18 @@ def _pool(draw, a: Arrays):
         size = tuple(x.shape[-d:]) if with_size else None
         return y, getattr(m.nn.functional, f"max_unpool{d}d")(y, i, k, output_size=size, **kw)
     return Case(f"max_unpool{d}d", [x], unpool)
+
+
+def _padding_only_window(n, k, stride, pad, dil, ceil) -> bool:
+    """Whether a max pool along an axis of n has a window over padding alone."""
+    span = n + 2 * pad - dil * (k - 1) - 1
+    if span < 0:
+        return False  # no window at all: both refuse
+    out = (-(-span // stride) if ceil else span // stride) + 1
+    if ceil and (out - 1) * stride >= n + pad:  # the last window must start inside
+        out -= 1
+    return any(all(not 0 <= o * stride - pad + j * dil < n for j in range(k))
+               for o in range(out))
 
 
 # ---- normalization -------------------------------------------------------------------------

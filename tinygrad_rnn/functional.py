@@ -375,9 +375,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  query._dev)
     if attn_mask is not None:
         m = attn_mask if isinstance(attn_mask, Tensor) else _as_tensor_on(attn_mask, query)
-        if m.dtype != np.bool_ and m.dtype != query.dtype:  # as PyTorch's
-            raise TypeError(f"scaled_dot_product_attention: attn_mask must be bool or of the "
-                            f"query's dtype {query.dtype}, got {m.dtype}")
+        if m.dtype not in (np.bool_, np.float32, query.dtype):  # as PyTorch's
+            raise TypeError(f"scaled_dot_product_attention: attn_mask must be bool, float32 or "
+                            f"of the query's dtype {query.dtype}, got {m.dtype}")
         scores = scores + _additive_mask(~m if m.dtype == np.bool_ else m, scores,
                                          "scaled_dot_product_attention")
     weights = _safe_softmax(scores)
