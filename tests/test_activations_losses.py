@@ -330,6 +330,17 @@ def test_glu_and_softmin_match_torch(dim):
                         lambda u: torch.nn.functional.softmin(u, dim=dim), [x], [t])
 
 
+
+@pytest.mark.torch
+def test_softmin_dtype_casts_first_as_torch():
+    torch = _torch()
+    a = np.random.default_rng(2).standard_normal((2, 3)).astype(np.float32)
+    ours = F.softmin(tr.tensor(a), dim=1, dtype=np.float64)
+    theirs = torch.nn.functional.softmin(torch.tensor(a), 1, dtype=torch.float64)
+    assert ours.dtype == np.float64
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
 # ---- normalize and distances ---------------------------------------------------------------
 
 
@@ -794,3 +805,18 @@ def test_regression_losses_broadcast_a_target_of_another_shape_with_pytorchs_war
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
     assert results[0][3] == results[1][3]
     assert bool(results[0][3]) == (name != "kl_div")
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss"])
+def test_regression_losses_promote_a_broadcast_0d_target_as_torch(name):
+    # PyTorch expands both first, so a 0-d float64 target makes a float32 input's loss
+    # float64 (where a plain x - y keeps float32 for a 0-d operand)
+    fn = getattr(F, name)
+    x32 = tr.tensor(np.ones(2, np.float32), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the target size warning
+        loss = fn(x32, tr.tensor(np.float64(0.5)))
+        assert loss.dtype == np.float64
+        loss.backward()
+        assert x32.grad.dtype == np.float32
+        assert fn(tr.tensor(np.ones(2)), tr.tensor(np.float32(0.5))).dtype == np.float64

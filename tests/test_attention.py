@@ -124,3 +124,69 @@ def test_bad_shapes_are_named():
     with pytest.raises(ValueError, match=r"expected query, key, value of sizes 4, 4, 4, got "
                                          r"4, 5, 4"):
         mha(x, tr.zeros(3, 2, 5), x)
+
+
+@pytest.mark.torch
+def test_scaled_dot_product_attention_row_with_nothing_allowed_is_zero():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    q, k, v = rng.standard_normal((1, 2, 3)), rng.standard_normal((1, 2, 3)), \
+        rng.standard_normal((1, 2, 3))
+    allowed = np.array([[False, False], [True, False]])  # query 0 may attend to nothing
+    got = []
+    for m in (tr, torch):
+        Q, K, V = (m.tensor(a, requires_grad=True) for a in (q, k, v))
+        out = m.nn.functional.scaled_dot_product_attention(Q, K, V, attn_mask=m.tensor(allowed))
+        out.sum().backward()
+        got.append([out.detach().numpy(), Q.grad.numpy(), K.grad.numpy(), V.grad.numpy()])
+    np.testing.assert_array_equal(got[0][0][0, 0], 0.0)  # zeros, not softmax's NaN
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_scaled_dot_product_attention_enable_gqa_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    q, k, v = rng.standard_normal((2, 4, 3, 2)), rng.standard_normal((2, 2, 5, 2)), \
+        rng.standard_normal((2, 2, 5, 3))
+    got = []
+    for m in (tr, torch):
+        Q, K, V = (m.tensor(a, requires_grad=True) for a in (q, k, v))
+        out = m.nn.functional.scaled_dot_product_attention(Q, K, V, enable_gqa=True)
+        (out * out).sum().backward()
+        got.append([out.detach().numpy(), Q.grad.numpy(), K.grad.numpy(), V.grad.numpy()])
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="multiple of the key's 3"):
+        F.scaled_dot_product_attention(tr.zeros(4, 1, 2), tr.zeros(3, 1, 2), tr.zeros(3, 1, 2),
+                                       enable_gqa=True)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_multihead_attention_with_every_key_masked_as_torch(need_weights):
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.MultiheadAttention(4, 2, dtype=torch.float64)
+    ours = nn.MultiheadAttention(4, 2, dtype=np.float64)
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    q = np.random.default_rng(3).standard_normal((2, 2, 4))
+    pad = np.array([[True, True], [False, True]])  # sequence 0 masks every key
+    got = []
+    for m, mha in ((tr, ours), (torch, theirs)):
+        x = m.tensor(q, requires_grad=True)
+        out = mha(x, x, x, key_padding_mask=m.tensor(pad), need_weights=need_weights)[0]
+        out[:, 1].sum().backward()
+        got.append([out.detach().numpy(), x.grad.numpy()])
+    # zeros through the output projection (its bias) without weights, NaN with them
+    assert np.isnan(got[0][0][:, 0]).all() == need_weights
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_scaled_dot_product_attention_refuses_a_float_mask_of_another_dtype():
+    q = tr.zeros(2, 3)  # float32
+    with pytest.raises(TypeError, match="attn_mask must be bool, float32 or of the query's"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=tr.tensor(np.zeros((2, 2))))
+    q = tr.zeros(2, 3, dtype="float64")  # a float32 mask is taken, as PyTorch's
+    assert F.scaled_dot_product_attention(q, q, q, attn_mask=tr.zeros(2, 2)).dtype == np.float64

@@ -369,6 +369,37 @@ def test_group_norm_matches_torch(shape, groups, affine, seed):
     _same_forward_backward(torch, ours, theirs, rng.standard_normal(shape) * 3 + 1)
 
 
+def test_norms_refuse_a_weight_of_another_dtype_as_torch():
+    x = tr.zeros(2, 3, 4)  # float32
+    w = tr.ones(3, dtype="float64")
+    with pytest.raises(TypeError, match="group_norm: input dtype float32 does not match the "
+                                        "weight's dtype float64"):
+        F.group_norm(x, 1, w)
+    with pytest.raises(TypeError, match="instance_norm: input dtype float32 does not match the "
+                                        "bias's dtype float64"):
+        F.instance_norm(x, bias=w)
+    with pytest.raises(TypeError, match="group_norm"):
+        nn.GroupNorm(1, 3).double()(x)
+
+
+def test_rms_norm_keeps_the_input_dtype_as_torch():
+    # PyTorch computes with a weight of another dtype, and gives the input's dtype
+    x = tr.tensor(np.ones((2, 4), np.float32), requires_grad=True)
+    norm = nn.RMSNorm(4).double()
+    y = norm(x)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and norm.weight.grad.dtype == np.float64
+
+
+def test_group_norm_refuses_one_value_as_torch():
+    # PyTorch counts N·C/G·(positions) and refuses a count of 1 (its 0/0 variance)
+    for shape, groups in (((1, 1), 1), ((1, 2), 2), ((1, 1, 1, 1), 1)):
+        with pytest.raises(ValueError, match="more than 1 value per channel"):
+            F.group_norm(tr.zeros(shape), groups)
+    assert F.group_norm(tr.ones(2, 1), 1).shape == (2, 1)  # as torch's: (2, 1) is allowed
+
+
 @pytest.mark.torch
 @given(shape=st.sampled_from([(4,), (3, 4), (2, 3, 4)]), eps=st.sampled_from([None, 1e-3]),
        affine=st.booleans(), seed=st.integers(0, 2**16))

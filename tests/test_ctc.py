@@ -84,6 +84,26 @@ def test_the_module_and_one_unbatched_sequence_as_torch():
     assert too_long.item() == np.inf
 
 
+@pytest.mark.torch
+def test_an_impossible_alignment_has_gradient_nan_as_torch():
+    torch = pytest.importorskip("torch")
+    logits = np.random.default_rng(1).standard_normal((2, 2, 3))
+    grads = []
+    for m in (tr, torch):
+        x = m.tensor(logits, requires_grad=True)
+        loss = m.nn.functional.ctc_loss(x.log_softmax(-1), m.tensor([[1, 1], [1, 2]]),
+                                        m.tensor([1, 2]), m.tensor([2, 2]), reduction="none")
+        loss.sum().backward()  # sequence 0: two 1s need 3 steps, it has 1
+        grads.append(x.grad.numpy())
+    assert np.isnan(grads[0][0, 0]).all() and not np.isnan(grads[0][1, 0]).any()
+    assert not np.isnan(grads[0][:, 1]).any()
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-12)
+    x = tr.tensor(logits, requires_grad=True)
+    F.ctc_loss(x.log_softmax(-1), [[1, 1], [1, 2]], [1, 2], [2, 2], zero_infinity=True,
+               reduction="sum").backward()
+    np.testing.assert_array_equal(x.grad.numpy()[:, 0], 0.0)
+
+
 def test_bad_input_is_named():
     lp = tr.zeros(5, 2, 4)
     with pytest.raises(ValueError, match=r"target 0 holds \[1, 0\]: labels must be classes in "

@@ -257,6 +257,27 @@ def test_cross_entropy_custom_ignore_index(device):
                                rtol=1e-12)
 
 
+def test_losses_refuse_weights_and_targets_of_another_dtype_as_torch():
+    x = tr.tensor(np.zeros((2, 3)))  # float64
+    w32 = tr.ones(3)  # float32
+    y = tr.tensor([0, 2])
+    for f in (F.cross_entropy, F.nll_loss, F.multi_margin_loss):
+        with pytest.raises(TypeError, match="weight dtype float32 does not match the input's "
+                                            "dtype float64"):
+            f(x, y, weight=w32)
+    with pytest.raises(TypeError, match="target dtype float64 does not match the input's "
+                                        "dtype float32"):
+        F.binary_cross_entropy(tr.full((2,), 0.5), tr.tensor(np.ones(2)))
+
+
+def test_cross_entropy_probability_target_refuses_ignore_index():
+    # as torch's: a probability target has no class to ignore
+    probs = np.full((2, 3), 1 / 3)
+    with pytest.raises(ValueError, match="ignore_index=0 is not supported"):
+        F.cross_entropy(tr.zeros(2, 3, dtype="float64"), tr.tensor(probs), ignore_index=0)
+    F.cross_entropy(tr.zeros(2, 3, dtype="float64"), tr.tensor(probs), ignore_index=-100)
+
+
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_cross_entropy_all_ignored_is_zero_with_zero_gradient(device, reduction):

@@ -582,8 +582,8 @@ def test_pdist_matches_torch(n, m, p, seed):
         a[2] = a[0]  # a zero distance: gradient 0, as torch's
     if p == 0.5:  # torch's gradient at a zero distance is NaN for p < 1
         a = a[:2]
-    if p == 0 or (p == math.inf and n > 2):  # a count (a constant here, as cdist's), and a
-        np.testing.assert_allclose(  # tie at p = inf splits otherwise: values only
+    if p == 0 or (p == math.inf and n > 2):  # a count (gradient 0), and a tie at p = inf
+        np.testing.assert_allclose(  # splits otherwise: values only
             F.pdist(tr.tensor(a), p).numpy(),
             torch.nn.functional.pdist(torch.tensor(a), p).numpy(), rtol=1e-12)
         return
@@ -598,6 +598,18 @@ def test_pdist_of_fewer_than_two_rows_is_empty():
         assert y.shape == (0,)
         y.sum().backward()
         np.testing.assert_array_equal(x.grad.numpy(), np.zeros((n, 3)))
+
+
+def test_pdist_and_cdist_at_p0_take_gradient_zero_as_torch():
+    a = _rng(3).standard_normal((3, 2))
+    a[1, 0] = np.nan
+    x = tr.tensor(a, requires_grad=True)
+    y = F.pdist(x, 0)
+    assert y.requires_grad  # as torch's: a count, its gradient 0
+    np.testing.assert_array_equal(y.detach().numpy(), [np.nan, 2, np.nan])
+    y.nansum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 2)))
+    assert tr.cdist(x[None], x[None], 0).requires_grad
 
 
 def test_pdist_errors():

@@ -89,6 +89,24 @@ def test_embedding_max_norm_renormalises_the_rows_it_looks_up_as_torch(norm_type
 
 
 @pytest.mark.torch
+def test_functional_embedding_takes_max_norm_as_torch():
+    torch = pytest.importorskip("torch")
+    w = np.random.default_rng(1).standard_normal((5, 3)) * 2
+    idx = np.array([[0, 3], [3, 4]])
+    got = []
+    for m in (tr, torch):
+        leaf = m.tensor(w, requires_grad=True)
+        table = leaf * 1  # renormalised in place, outside autograd
+        y = m.nn.functional.embedding(m.tensor(idx), table, max_norm=1.0, norm_type=3.0)
+        (y ** 2).sum().backward()
+        got.append([y.detach().numpy(), table.detach().numpy(), leaf.grad.numpy()])
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    with pytest.raises(ValueError, match="scale_grad_by_freq=True is not implemented"):
+        tr.nn.functional.embedding(tr.tensor([0]), tr.zeros(2, 2), scale_grad_by_freq=True)
+
+
+@pytest.mark.torch
 def test_parameters_to_vector_and_back_as_torch():
     torch = pytest.importorskip("torch")
     m = nn.Linear(3, 2, dtype=np.float64)

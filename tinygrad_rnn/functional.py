@@ -185,7 +185,8 @@ def _classes_last(x: Tensor) -> Tensor:
 
 def _class_weight(where: str, weight: Tensor | None, x: Tensor) -> Any:
     """The array of per-class weights (a constant, as PyTorch's, which has no gradient for
-    them), or None; checked: a 1-D tensor of one weight per class, on x's device."""
+    them), or None; checked: a 1-D tensor of one weight per class, on x's device, of x's
+    dtype (as PyTorch's, which refuses another)."""
     if weight is None:
         return None
     _check_tensors(where, weight=weight)
@@ -194,7 +195,10 @@ def _class_weight(where: str, weight: Tensor | None, x: Tensor) -> Any:
     if weight.shape != (n_classes,):
         raise ValueError(f"{where}: weight must have one entry per class, shape "
                          f"({n_classes},), got {weight.shape}")
-    return weight._data.astype(x.dtype, copy=False)
+    if weight.dtype != x.dtype:
+        raise TypeError(f"{where}: weight dtype {weight.dtype} does not match the input's "
+                        f"dtype {x.dtype}")
+    return weight._data
 
 
 @_first_as("input")
@@ -294,6 +298,9 @@ def cross_entropy(
             raise TypeError(f"cross_entropy: target must hold integer class indices, or class "
                             f"probabilities of the logits' shape {logits.shape}; got "
                             f"{target.dtype} of shape {target.shape}")
+        if ignore_index != -100:  # a probability target has no class to ignore
+            raise ValueError(f"cross_entropy: ignore_index={ignore_index} is not supported for "
+                             f"a floating point (class probabilities) target")
         y = target if label_smoothing == 0 else \
             target * (1 - label_smoothing) + label_smoothing / n_classes
         loss = -(logp * y * (1 if wb is None else wb)).sum(axis)
@@ -339,14 +346,25 @@ def _additive_mask(mask: Any, like: Tensor, where_: str) -> Tensor | None:
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Any = None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale: float | None = None
-                                 ) -> Tensor:
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
     """softmax(q kᵀ · scale + mask) v over the last two axes (leading axes broadcast), as
     ``torch.nn.functional.scaled_dot_product_attention``: ``scale`` defaults to
     1/sqrt(q's last size); a bool ``attn_mask`` is True where attention is *allowed* (as
     PyTorch's here, the opposite of ``nn.MultiheadAttention``'s), a float one is added;
     ``is_causal`` allows each query position only the key positions up to its own. A row
-    with nothing allowed gives NaN, as PyTorch's."""
+    with nothing allowed (every score -inf) gives zeros and gradient 0, as PyTorch's.
+    ``enable_gqa`` (grouped-query attention): key and value have fewer heads (axis -3) than
+    query, a divisor of its; each key/value head serves that many consecutive query heads."""
+    if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and value.ndim >= 3:
+        hq = query.shape[-3]
+        for name, t in (("key", key), ("value", value)):
+            if hq % t.shape[-3]:
+                raise ValueError(f"scaled_dot_product_attention: with enable_gqa the query's "
+                                 f"{hq} heads must be a multiple of the {name}'s "
+                                 f"{t.shape[-3]}")
+        key = key.repeat_interleave(hq // key.shape[-3], dim=-3)
+        value = value.repeat_interleave(hq // value.shape[-3], dim=-3)
     L, S = query.shape[-2], key.shape[-2]
     scores = (query @ key.transpose(-2, -1)) * (
         scale if scale is not None else 1 / math.sqrt(query.shape[-1]))
@@ -358,12 +376,25 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  query._dev)
     if attn_mask is not None:
         m = attn_mask if isinstance(attn_mask, Tensor) else _as_tensor_on(attn_mask, query)
+        if m.dtype not in (np.bool_, np.float32, query.dtype):  # as PyTorch's
+            raise TypeError(f"scaled_dot_product_attention: attn_mask must be bool, float32 or "
+                            f"of the query's dtype {query.dtype}, got {m.dtype}")
         scores = scores + _additive_mask(~m if m.dtype == np.bool_ else m, scores,
                                          "scaled_dot_product_attention")
-    weights = softmax(scores, -1)
+    weights = _safe_softmax(scores)
     if dropout_p > 0:
         weights = dropout(weights, dropout_p)
     return weights @ value
+
+
+def _safe_softmax(scores: Tensor) -> Tensor:
+    """softmax along the last axis, but a row with every score -inf (attending to nothing)
+    gives zeros, not NaN, as PyTorch's attention does; its scores are replaced before the
+    softmax, so no NaN reaches the gradient either."""
+    dead = (scores._data == -np.inf).all(-1, keepdims=True)
+    if not dead.any():
+        return softmax(scores, -1)
+    return where(dead, 0.0, softmax(where(dead, 0.0, scores), -1))
 
 
 def _as_tensor_on(values: Any, like: Tensor) -> Tensor:
@@ -400,8 +431,8 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     targets one after another; ``input_lengths`` and ``target_lengths`` (N,) the lengths of
     each. Labels are in [0, C) and never ``blank``. "mean" divides each loss by its target
     length (at least 1), then averages over the batch, as PyTorch. A target that cannot be
-    aligned (too few steps) has an infinite loss, or 0 (and gradient 0) with
-    ``zero_infinity=True``.
+    aligned (too few steps) has an infinite loss (gradient NaN, as PyTorch's), or 0 (and
+    gradient 0) with ``zero_infinity=True``.
 
     The gradient is that of the loss for ``log_probs`` as free inputs (checked against
     central differences); PyTorch's adds ``exp(log_probs)``, which is the same once it goes
@@ -486,6 +517,9 @@ def _difference(where_: str, input: Tensor, target: Tensor) -> Tensor:  # noqa: 
                       f"input size ({_size(input.shape)}). This will likely lead to incorrect "
                       "results due to broadcasting. Please ensure they have the same size.",
                       UserWarning, stacklevel=3)
+        # both expanded first, as PyTorch's: a 0-d one then takes part in the dtype promotion
+        shape = np.broadcast_shapes(input.shape, target.shape)
+        input, target = input.expand(shape), target.expand(shape)  # noqa: A001
     return input - target
 
 
@@ -597,6 +631,9 @@ def binary_cross_entropy(
     if input.shape != target.shape:
         raise ValueError(f"binary_cross_entropy: input shape {input.shape} != target shape "
                          f"{target.shape}")
+    if target.dtype != input.dtype:  # as PyTorch's
+        raise TypeError(f"binary_cross_entropy: target dtype {target.dtype} does not match the "
+                        f"input's dtype {input.dtype}")
     x = input._data
     if bool((~((x >= 0) & (x <= 1))).any()):
         raise ValueError("binary_cross_entropy: every input must be a probability in [0, 1] "
@@ -830,9 +867,20 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
 
 
 @_first_as("input")
-def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by integer ``indices`` (any shape); the gradient adds up rows
-    picked more than once. The row ``padding_idx``, where given, gets no gradient."""
+    picked more than once. The row ``padding_idx``, where given, gets no gradient. With
+    ``max_norm``, as PyTorch's: first every looked-up row whose ``norm_type``-norm exceeds it
+    is scaled to it, in ``weight`` itself, outside autograd (``renorm_rows_``).
+    ``scale_grad_by_freq=True`` is refused (not implemented); ``sparse=True`` is taken and
+    the gradient is dense."""
+    if scale_grad_by_freq:
+        raise ValueError("embedding: scale_grad_by_freq=True is not implemented (it divides "
+                         "each row's gradient by its count in the batch)")
+    if max_norm is not None and not (isinstance(max_norm, numbers.Real) and max_norm > 0):
+        raise ValueError(f"embedding: max_norm must be a positive number, got {max_norm!r}")
     _same_device("embedding", "indices", indices, "weight", weight)
     idx = indices._data if isinstance(indices, Tensor) else weight._dev.to_device(
         np.asarray(indices))
@@ -841,11 +889,13 @@ def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = N
     n = weight.shape[0]
     if idx.size and bool(((idx < 0) | (idx >= n)).any()):  # one device sync
         raise ValueError(f"embedding: indices must lie in [0, {n})")
+    if padding_idx is not None and not -n <= padding_idx < n:
+        raise ValueError(f"embedding: padding_idx must lie in [-{n}, {n}), got {padding_idx}")
+    if max_norm is not None and idx.size:
+        renorm_rows_(weight, idx, float(max_norm), float(norm_type), "embedding(max_norm=)")
     rows = GetItem.apply(weight, index=idx, in_range=True)  # checked just now
     if padding_idx is None:
         return rows
-    if not -n <= padding_idx < n:
-        raise ValueError(f"embedding: padding_idx must lie in [-{n}, {n}), got {padding_idx}")
     return where((idx == padding_idx % n)[..., None], rows.detach(), rows)
 
 
@@ -859,21 +909,22 @@ def _host_ints(what: str, name: str, t: Any) -> np.ndarray:
     return t.numpy().astype(np.int64)
 
 
-def renorm_rows_(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: float) -> None:
+def renorm_rows_(weight: Tensor, idx: Any, max_norm: float, norm_type: float,
+                 what: str = "embedding_bag(max_norm=)") -> None:
     """The rows of ``weight`` named by ``idx`` whose ``norm_type``-norm exceeds ``max_norm``
     scaled, in place and outside autograd, to norm ``max_norm`` (exactly: by max_norm /
     (norm + 1e-7)), as PyTorch's ``embedding_renorm_``."""
     from .tensor import _set_values
 
     xp = weight._dev.xp
-    rows = weight._dev.to_device(np.unique(idx))
+    rows = xp.unique(weight._dev.to_device(idx).reshape(-1))
     picked = weight._data[rows]
     norm = xp.abs(picked).max(axis=1) if norm_type == math.inf else \
         (xp.abs(picked) ** norm_type).sum(axis=1) ** (1 / norm_type)
     scale = xp.where(norm > max_norm, max_norm / (norm + 1e-7), 1.0)
     new = weight._data.copy()
     new[rows] = picked * scale[:, None].astype(picked.dtype)
-    _set_values(weight, new, "embedding_bag(max_norm=)")
+    _set_values(weight, new, what)
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,  # noqa: A002
@@ -1427,9 +1478,9 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 
 @torch_names
-def softmin(input: Tensor, axis: int = -1) -> Tensor:  # noqa: A002
-    """softmax(-x) along ``axis`` (PyTorch's ``dim=`` too)."""
-    return softmax(-input, axis)
+def softmin(input: Tensor, axis: int = -1, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """softmax(-x) along ``axis`` (PyTorch's ``dim=`` too); ``dtype`` casts x first."""
+    return softmax(-_cast(input, dtype), axis)
 
 
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
@@ -1604,6 +1655,14 @@ def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...],  # noqa: 
     return y if bias is None else y + bias
 
 
+def _affine_dtypes(where_: str, input: Tensor, **params: Tensor | None) -> None:  # noqa: A002
+    """Refuse a weight or bias of another dtype than the input's, as PyTorch's norms do."""
+    for name, p in params.items():
+        if p is not None and p.dtype != input.dtype:
+            raise TypeError(f"{where_}: input dtype {input.dtype} does not match the {name}'s "
+                            f"dtype {p.dtype}")
+
+
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Group normalisation (Wu and He, 2018), as ``torch.nn.functional.group_norm``: the C
@@ -1618,6 +1677,10 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # 
             num_groups < 1 or c % num_groups:
         raise ValueError(f"group_norm: {c} channels do not split into num_groups="
                          f"{num_groups!r} groups")
+    if n * c // num_groups * math.prod(input.shape[2:]) == 1:  # PyTorch's count, refused there
+        raise ValueError(f"group_norm: expected more than 1 value per channel, got an input of "
+                         f"shape {input.shape} in {num_groups} groups")
+    _affine_dtypes("group_norm", input, weight=weight, bias=bias)
     x = input.reshape(n, int(num_groups), -1)
     d = x - x.mean(-1, keepdims=True)
     y = (d / ((d * d).mean(-1, keepdims=True) + eps).sqrt()).reshape(input.shape)
@@ -1643,7 +1706,10 @@ def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],  # noqa: A0
     e = float(np.finfo(input.dtype).eps) if eps is None else eps
     axes = tuple(range(-len(shape), 0))
     y = input / ((input * input).mean(axes, keepdims=True) + e).sqrt()
-    return y if weight is None else y * weight
+    if weight is None:
+        return y
+    y = y * weight  # in the input's dtype, as PyTorch's (with a weight of another dtype too)
+    return y if y.dtype == input.dtype else y.to(input.dtype)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A002
@@ -1659,6 +1725,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A0
         raise ValueError(f"instance_norm: expected an input of shape (N, C, L, ...), got "
                          f"{getattr(input, 'shape', type(input).__name__)}")
     n, c = input.shape[:2]
+    _affine_dtypes("instance_norm", input, weight=weight, bias=bias)
     if use_input_stats and input.size // max(n * c, 1) <= 1:
         raise ValueError(f"instance_norm: expected more than 1 position per channel when "
                          f"using the input's statistics, got an input of shape {input.shape}")
@@ -1793,8 +1860,9 @@ def _p_norm_last(d: Tensor, p: float) -> Tensor:
     norm is 0."""
     if d.size == 0:  # no pairs, or no features (distance 0)
         return d.abs().sum(-1)
-    if p == 0:
-        return Tensor._wrap((d._data != 0).sum(axis=-1).astype(d.dtype), d._dev)
+    if p == 0:  # counts the nonzero ones, NaN with a NaN one; gradient 0, as PyTorch's
+        nan = d._dev.xp.isnan(d._data)
+        return where(d._data != 0, where(nan, d, 1.0), 0.0).sum(-1)
     if p == 1:
         return d.abs().sum(-1)
     if p == math.inf:

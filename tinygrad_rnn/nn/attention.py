@@ -147,7 +147,9 @@ class MultiheadAttention(Module):
             scores = scores + (mask.reshape(N, H, L, -1) if mask.ndim == 3 else mask)
         if pad is not None:
             scores = scores + pad.reshape(N, 1, 1, -1)
-        weights = F.softmax(scores, -1)
+        # without need_weights PyTorch runs scaled_dot_product_attention, whose row with
+        # every key masked gives zeros; with them, its softmax's NaN
+        weights = F.softmax(scores, -1) if need_weights else F._safe_softmax(scores)
         if self.dropout > 0 and self.training:
             weights = F.dropout(weights, self.dropout)
         out = (weights @ v).permute(2, 0, 1, 3).reshape(L, N, E)  # heads side by side

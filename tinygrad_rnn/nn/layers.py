@@ -14,7 +14,7 @@ import numpy as np
 from .. import functional as F
 from .. import random as _random
 from ..backend import get_device
-from ..tensor import DTypeLike, Tensor, _set_values, host_array, tensor
+from ..tensor import DTypeLike, Tensor, host_array, tensor
 from .module import Module, UninitializedParameter, _ModuleSequence, param_dtype
 
 
@@ -277,29 +277,7 @@ class Embedding(_Table):
         return m
 
     def forward(self, input: Any) -> Tensor:  # noqa: A002 (PyTorch's name: the indices)
-        if self.max_norm is not None:
-            self._renorm(input)
-        return F.embedding(input, self.weight, self.padding_idx)
-
-    def _renorm(self, indices: Any) -> None:
-        """Rows looked up by ``indices`` with a norm above ``max_norm`` scaled down to it, in
-        place, outside autograd (as PyTorch's ``embedding_renorm_``)."""
-        w = self.weight
-        xp = w._dev.xp
-        idx = indices._data if isinstance(indices, Tensor) else w._dev.to_device(
-            np.asarray(indices))
-        if idx.dtype.kind not in "iu" or not idx.size or bool(
-                ((idx < 0) | (idx >= self.num_embeddings)).any()):
-            return  # F.embedding says what is wrong with them, before anything changes
-        rows = xp.unique(idx.reshape(-1))
-        picked = w._data[rows]
-        p = self.norm_type
-        norm = xp.abs(picked).max(axis=1) if p == math.inf else \
-            (xp.abs(picked) ** p).sum(axis=1) ** (1 / p)
-        scale = xp.where(norm > self.max_norm, self.max_norm / (norm + 1e-7), 1.0)
-        new = w._data.copy()
-        new[rows] = picked * scale[:, None].astype(picked.dtype)
-        _set_values(w, new, "Embedding(max_norm=)")
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"

@@ -33,7 +33,7 @@ class CTC(Function):
 
     ``ext`` (N, L): the extended targets (blanks interleaved), ``ext_len`` (N,) their lengths
     2·S + 1, ``in_len`` (N,) the steps of each sequence; ``zero_infinity``: an impossible
-    alignment (too few steps) gives loss 0 and gradient 0 instead of inf.
+    alignment (too few steps) gives loss 0 and gradient 0 instead of inf (and gradient NaN).
 
     VJP: glp[t, n, c] = gy[n] · -exp(⊕_{s: ext[n, s] = c} (α + β)[t, n, s] - lp[t, n, c]
     + loss[n]) for t < in_len[n], else 0. Saves α, β (T, N, L) and the losses. Its backward
@@ -115,8 +115,12 @@ class CTC(Function):
             g = -xp.exp(lcab - lp + self.loss[None, :, None])
         live = (xp.arange(T)[:, None] < in_len[None, :])[:, :, None]
         g = xp.where(live & xp.isfinite(g), g, 0.0)
+        # an impossible alignment: gradient 0 with zero_infinity, else NaN on its steps, as
+        # PyTorch's (an infinite loss has no gradient)
         if self.zero_infinity:
             g = xp.where(self.inf[None, :, None], 0.0, g)
+        else:
+            g = xp.where(self.inf[None, :, None] & live, np.nan, g)
         return (g * gy[None, :, None]).astype(lp.dtype, copy=False)
 
 
