@@ -481,3 +481,16 @@ def test_instance_norm_with_momentum_none_keeps_its_running_stats_as_torch():
         np.testing.assert_array_equal(ours.state_dict()[k].numpy(), v.numpy())
     with pytest.raises(ValueError, match="more than 1 position per channel"):
         ours(tr.ones(2, 3, 1, dtype="float64"))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("train", [False, True])
+def test_instance_norm_takes_float32_running_stats_with_a_float64_input_as_torch(train):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((3, 2, 4))
+    ours = tr.nn.InstanceNorm1d(2, track_running_stats=True).train(train)
+    theirs = torch.nn.InstanceNorm1d(2, track_running_stats=True).train(train)
+    y, z = ours(tr.tensor(x)), theirs(torch.tensor(x))
+    assert y.dtype == tr.float64 and ours.running_mean.dtype == tr.float32
+    np.testing.assert_allclose(y.numpy(), z.numpy(), atol=1e-12)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), atol=1e-7)

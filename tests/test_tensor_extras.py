@@ -760,3 +760,23 @@ def test_shape_refusals_are_runtime_errors_as_torch():
                 f(module)
         with pytest.raises(ValueError):  # ours stays a ValueError, as before
             f(tr)
+
+
+@pytest.mark.torch
+def test_dtype_refusals_are_runtime_errors_as_torch():
+    torch = pytest.importorskip("torch")
+    cases = [
+        lambda m: m.ones(2, 2) @ m.ones(2, 2, dtype=m.float64),
+        lambda m: m.tensor([4, 9]).sqrt_(),
+        lambda m: m.ones(3).index_add_(0, m.tensor([0]), m.ones(1, dtype=m.float64)),
+        lambda m: m.nn.functional.linear(m.ones(2, 2), m.ones(2, 2, dtype=m.float64)),
+        lambda m: m.randn_like(m.tensor([1, 2])),
+        lambda m: m.tensor([1, 2]).requires_grad_(),
+    ]
+    for f in cases:
+        with pytest.raises(RuntimeError):
+            f(torch)
+        with pytest.raises(RuntimeError):
+            f(tr)
+        with pytest.raises(TypeError):  # ours stays a TypeError, as before
+            f(tr)

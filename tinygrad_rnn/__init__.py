@@ -219,6 +219,7 @@ from .random import get_rng_state_tensor as get_rng_state
 from .serialization import load, save
 from .special import multigammaln as mvlgamma
 from .tensor import (
+    DTypeError,
     Function,
     Size,
     Tensor,
@@ -499,7 +500,7 @@ def logspace(start: Any, end: Any, steps: builtins.int, base: builtins.float = 1
         raise ValueError(f"logspace: steps must be an int >= 0, got {steps!r}")
     dt = resolve_dtype(dtype) if dtype is not None else default_dtype()
     if dt.kind not in "iuf":
-        raise TypeError(f"logspace: dtype must be an integer or floating-point one, got {dt}")
+        raise DTypeError(f"logspace: dtype must be an integer or floating-point one, got {dt}")
     lo, hi = (builtins.float(start), builtins.float(end)) if dt.kind == "f" else \
         (builtins.float(builtins.int(start)), builtins.float(builtins.int(end)))
     k = np.arange(steps)
@@ -795,7 +796,7 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
         ext_tensor = _Capsule()
     a = dev.xp.from_dlpack(ext_tensor)
     if a.dtype.kind not in "biufc":
-        raise TypeError(f"from_dlpack: cannot make a tensor of dtype {a.dtype}")
+        raise DTypeError(f"from_dlpack: cannot make a tensor of dtype {a.dtype}")
     return Tensor._wrap(a, dev)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import DTypeLike, Tensor, default_dtype, resolve_dtype, tensor
+from .tensor import DTypeError, DTypeLike, Tensor, default_dtype, resolve_dtype, tensor
 
 
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -107,8 +107,8 @@ class _LegacyType(type):
     def __call__(cls, *data: Any, device: str | None = None) -> Tensor:
         dt = cls._legacy_dtype
         if len(data) == 1 and isinstance(data[0], Tensor) and data[0].dtype != dt:
-            raise TypeError(f"{cls.__name__}(x): x is {data[0].dtype}, not {dt}; convert it "
-                            f"with x.to({dt.name!r}) (or x.type(tr.{cls.__name__}))")
+            raise DTypeError(f"{cls.__name__}(x): x is {data[0].dtype}, not {dt}; convert it "
+                             f"with x.to({dt.name!r}) (or x.type(tr.{cls.__name__}))")
         return Tensor(*data, dtype=dt, device=device)
 
     def __instancecheck__(cls, obj: Any) -> bool:
@@ -204,7 +204,7 @@ def _window(name: str, window_length: int, periodic: bool, dtype: DTypeLike, dev
         raise ValueError(f"{name} requires a non-negative window_length, got {window_length!r}")
     dt = _dt(dtype)
     if dt.kind != "f":
-        raise TypeError(f"{name} expects floating point dtypes, got {dt}")
+        raise DTypeError(f"{name} expects floating point dtypes, got {dt}")
     if window_length <= 1:
         w = np.ones(window_length)
     else:

@@ -34,7 +34,7 @@ from typing import Any
 from . import autograd_functional as _af
 from .autograd import enable_grad, is_grad_enabled, toposort
 from .autograd import grad as _grad
-from .tensor import Tensor
+from .tensor import DTypeError, Tensor
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
            "linearize", "replace_all_batch_norm_modules_", "stack_module_state", "vjp", "vmap"]
@@ -79,8 +79,8 @@ def _tensors(where: str, leaves: list[Any]) -> list[Tensor]:
             raise TypeError(f"func.{where}: the arguments to differentiate must hold Tensors, "
                             f"got {type(x).__name__}")
         if x.dtype.kind != "f":
-            raise TypeError(f"func.{where}: can only differentiate floating-point tensors, got "
-                            f"dtype {x.dtype}")
+            raise DTypeError(f"func.{where}: can only differentiate floating-point tensors, got "
+                             f"dtype {x.dtype}")
     return leaves
 
 

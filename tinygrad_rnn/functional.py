@@ -21,7 +21,7 @@ from .ops.conv import Conv, ConvInput, Geometry
 from .ops.elementwise import where
 from .ops.movement import GetItem, IndexScatter, Transpose, cat, stack
 from .ops.windows import Col2Im, Im2Col, WindowMax, WindowSum, window_argmax
-from .tensor import Tensor, torch_names
+from .tensor import DTypeError, Tensor, torch_names
 
 Reduction = str  # "mean", "sum" or "none"
 
@@ -61,9 +61,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None  # noqa: A0
         raise ValueError(f"linear: the input must have at least one axis (its features), "
                          f"got a 0-d tensor; the weight expects {weight.shape[-1]} features")
     if x.dtype != weight.dtype:
-        raise TypeError(f"linear: input dtype {x.dtype} does not match the weight's dtype "
-                        f"{weight.dtype}; convert the input with x.to({str(weight.dtype)!r}) "
-                        "or the layer with .to(dtype)")
+        raise DTypeError(f"linear: input dtype {x.dtype} does not match the weight's dtype "
+                         f"{weight.dtype}; convert the input with x.to({str(weight.dtype)!r}) "
+                         "or the layer with .to(dtype)")
     if x.shape[-1] != weight.shape[-1]:
         raise ValueError(
             f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
@@ -135,7 +135,7 @@ def _cast(x: Tensor, dtype: Any) -> Tensor:
 
     dt = resolve_dtype(dtype)
     if dt.kind != "f":
-        raise TypeError(f"softmax/log_softmax: dtype must be floating-point, got {dt}")
+        raise DTypeError(f"softmax/log_softmax: dtype must be floating-point, got {dt}")
     return x if x.dtype == dt else x.to(dtype=dt)
 
 
@@ -196,8 +196,8 @@ def _class_weight(where: str, weight: Tensor | None, x: Tensor) -> Any:
         raise ValueError(f"{where}: weight must have one entry per class, shape "
                          f"({n_classes},), got {weight.shape}")
     if weight.dtype != x.dtype:
-        raise TypeError(f"{where}: weight dtype {weight.dtype} does not match the input's "
-                        f"dtype {x.dtype}")
+        raise DTypeError(f"{where}: weight dtype {weight.dtype} does not match the input's "
+                         f"dtype {x.dtype}")
     return weight._data
 
 
@@ -232,7 +232,7 @@ def _nll(log_probs: Tensor, target: Any, w: Any, ignore_index: int, where_: str
     t = target if isinstance(target, Tensor) else Tensor._wrap(
         log_probs._dev.to_device(np.asarray(target)), log_probs._dev)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{where_}: target must hold integer class indices, got {t.dtype}")
+        raise DTypeError(f"{where_}: target must hold integer class indices, got {t.dtype}")
     if log_probs.ndim == 0:
         raise ValueError(f"{where_}: the input must have a class axis, got a scalar")
     # target shape: the input's without its class axis (axis 1, or axis 0 for one sample)
@@ -295,9 +295,9 @@ def cross_entropy(
     if isinstance(target, Tensor) and target.dtype.kind == "f":  # class probabilities
         _same_device("cross_entropy", "target", target, "input", logits)
         if target.shape != logits.shape:
-            raise TypeError(f"cross_entropy: target must hold integer class indices, or class "
-                            f"probabilities of the logits' shape {logits.shape}; got "
-                            f"{target.dtype} of shape {target.shape}")
+            raise DTypeError(f"cross_entropy: target must hold integer class indices, or class "
+                             f"probabilities of the logits' shape {logits.shape}; got "
+                             f"{target.dtype} of shape {target.shape}")
         if ignore_index != -100:  # a probability target has no class to ignore
             raise ValueError(f"cross_entropy: ignore_index={ignore_index} is not supported for "
                              f"a floating point (class probabilities) target")
@@ -340,7 +340,7 @@ def _additive_mask(mask: Any, like: Tensor, where_: str) -> Tensor | None:
         return where(m, Tensor._wrap(like._dev.xp.asarray(-np.inf, dtype=like.dtype), like._dev),
                      Tensor._wrap(like._dev.xp.zeros((), dtype=like.dtype), like._dev))
     if m.dtype.kind != "f":
-        raise TypeError(f"{where_}: a mask must be bool or floating-point, got {m.dtype}")
+        raise DTypeError(f"{where_}: a mask must be bool or floating-point, got {m.dtype}")
     return m if m.dtype == like.dtype else m.to(dtype=like.dtype)
 
 
@@ -377,8 +377,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if attn_mask is not None:
         m = attn_mask if isinstance(attn_mask, Tensor) else _as_tensor_on(attn_mask, query)
         if m.dtype not in (np.bool_, np.float32, query.dtype):  # as PyTorch's
-            raise TypeError(f"scaled_dot_product_attention: attn_mask must be bool, float32 or "
-                            f"of the query's dtype {query.dtype}, got {m.dtype}")
+            raise DTypeError(f"scaled_dot_product_attention: attn_mask must be bool, float32 or "
+                             f"of the query's dtype {query.dtype}, got {m.dtype}")
         scores = scores + _additive_mask(~m if m.dtype == np.bool_ else m, scores,
                                          "scaled_dot_product_attention")
     weights = _safe_softmax(scores)
@@ -409,7 +409,7 @@ def _lengths_of(what: str, lengths: Any, n: int, most: int) -> np.ndarray:
     if a.ndim == 0:
         a = a.reshape(1)
     if a.dtype.kind not in "iu" and not (a.size == 0 and a.dtype.kind == "f"):
-        raise TypeError(f"ctc_loss: {what} must be integers, got dtype {a.dtype}")
+        raise DTypeError(f"ctc_loss: {what} must be integers, got dtype {a.dtype}")
     a = a.astype(np.int64)
     if a.shape != (n,):
         raise ValueError(f"ctc_loss: {what} must have one entry per sequence ({n}), got shape "
@@ -441,7 +441,7 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     from .ops.ctc import CTC
 
     if not isinstance(log_probs, Tensor) or log_probs.dtype.kind != "f":
-        raise TypeError("ctc_loss: log_probs must be a floating-point Tensor")
+        raise DTypeError("ctc_loss: log_probs must be a floating-point Tensor")
     one = log_probs.ndim == 2
     if one:
         log_probs = log_probs.reshape(log_probs.shape[0], 1, log_probs.shape[1])
@@ -453,7 +453,7 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
         raise ValueError(f"ctc_loss: blank {blank} is not a class of {C}")
     tg = np.asarray(targets.numpy() if isinstance(targets, Tensor) else targets)
     if tg.size and tg.dtype.kind not in "iu":
-        raise TypeError(f"ctc_loss: targets must be integers, got dtype {tg.dtype}")
+        raise DTypeError(f"ctc_loss: targets must be integers, got dtype {tg.dtype}")
     tg = tg.astype(np.int64)
     if one and tg.ndim == 1 and np.ndim(target_lengths) == 0:
         tg = tg.reshape(1, -1)
@@ -632,8 +632,8 @@ def binary_cross_entropy(
         raise ValueError(f"binary_cross_entropy: input shape {input.shape} != target shape "
                          f"{target.shape}")
     if target.dtype != input.dtype:  # as PyTorch's
-        raise TypeError(f"binary_cross_entropy: target dtype {target.dtype} does not match the "
-                        f"input's dtype {input.dtype}")
+        raise DTypeError(f"binary_cross_entropy: target dtype {target.dtype} does not match the "
+                         f"input's dtype {input.dtype}")
     x = input._data
     if bool((~((x >= 0) & (x <= 1))).any()):
         raise ValueError("binary_cross_entropy: every input must be a probability in [0, 1] "
@@ -845,7 +845,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
     if not isinstance(logits, Tensor):
         raise TypeError(f"gumbel_softmax: logits must be a Tensor, got {type(logits).__name__}")
     if logits.dtype.kind != "f":
-        raise TypeError(f"gumbel_softmax: logits must be floating-point, got {logits.dtype}")
+        raise DTypeError(f"gumbel_softmax: logits must be floating-point, got {logits.dtype}")
     if isinstance(tau, bool) or not isinstance(tau, numbers.Real) or not tau > 0:
         raise ValueError(f"gumbel_softmax: tau must be a number > 0, got {tau!r}")
     from .ops.movement import _sort_axis
@@ -885,7 +885,7 @@ def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = N
     idx = indices._data if isinstance(indices, Tensor) else weight._dev.to_device(
         np.asarray(indices))
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
+        raise DTypeError(f"embedding: indices must be integers, got {idx.dtype}")
     n = weight.shape[0]
     if idx.size and bool(((idx < 0) | (idx >= n)).any()):  # one device sync
         raise ValueError(f"embedding: indices must lie in [0, {n})")
@@ -1055,7 +1055,7 @@ def one_hot(indices: Tensor | Any, num_classes: int = -1, dtype: Any = np.int64)
     """A new last axis of length ``num_classes`` with a 1 at each index (int64, as PyTorch)."""
     t = indices if isinstance(indices, Tensor) else Tensor._wrap(np.asarray(indices), "cpu")
     if t.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: indices must be integers, got {t.dtype}")
+        raise DTypeError(f"one_hot: indices must be integers, got {t.dtype}")
     xp = t._dev.xp
     n = int(t._data.max()) + 1 if num_classes < 0 else num_classes
     if t.size and (bool((t._data < 0).any()) or bool((t._data >= n).any())):
@@ -1230,7 +1230,7 @@ def _integer_targets(where_: str, input: Tensor, target: Any) -> Tensor:  # noqa
     _same_device(where_, "target", target, "input", input)
     t = target if isinstance(target, Tensor) else _as_tensor_on(target, input)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{where_}: target must hold integer class indices, got {t.dtype}")
+        raise DTypeError(f"{where_}: target must hold integer class indices, got {t.dtype}")
     return t
 
 
@@ -1605,8 +1605,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError("prelu: input and weight must be Tensors")
     if weight.dtype != input.dtype:
-        raise TypeError(f"prelu: weight's dtype {weight.dtype} differs from the input's "
-                        f"{input.dtype}")
+        raise DTypeError(f"prelu: weight's dtype {weight.dtype} differs from the input's "
+                         f"{input.dtype}")
     _same_device("prelu", "weight", weight, "input", input)
     n = weight.size
     if weight.ndim > 1:
@@ -1645,8 +1645,8 @@ def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...],  # noqa: 
             raise ValueError(f"layer_norm: {name} must have the shape normalized_shape={shape}, "
                              f"got {p.shape}")
         if p is not None and p.dtype != input.dtype:
-            raise TypeError(f"layer_norm: input dtype {input.dtype} does not match the {name}'s "
-                            f"dtype {p.dtype}")
+            raise DTypeError(f"layer_norm: input dtype {input.dtype} does not match the {name}'s "
+                             f"dtype {p.dtype}")
     axes = tuple(range(-len(shape), 0))
     d = input - input.mean(axes, keepdims=True)
     y = d / ((d * d).mean(axes, keepdims=True) + eps).sqrt()
@@ -1659,8 +1659,8 @@ def _affine_dtypes(where_: str, input: Tensor, **params: Tensor | None) -> None:
     """Refuse a weight or bias of another dtype than the input's, as PyTorch's norms do."""
     for name, p in params.items():
         if p is not None and p.dtype != input.dtype:
-            raise TypeError(f"{where_}: input dtype {input.dtype} does not match the {name}'s "
-                            f"dtype {p.dtype}")
+            raise DTypeError(f"{where_}: input dtype {input.dtype} does not match the {name}'s "
+                             f"dtype {p.dtype}")
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
@@ -1729,8 +1729,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A0
     if use_input_stats and input.size // max(n * c, 1) <= 1:
         raise ValueError(f"instance_norm: expected more than 1 position per channel when "
                          f"using the input's statistics, got an input of shape {input.shape}")
-    rm = None if running_mean is None else running_mean.detach().repeat(n)
-    rv = None if running_var is None else running_var.detach().repeat(n)
+    # running stats of another float dtype are taken, in the input's (as PyTorch's)
+    rm = None if running_mean is None else running_mean.detach().repeat(n).to(input.dtype)
+    rv = None if running_var is None else running_var.detach().repeat(n).to(input.dtype)
     y = batch_norm(input.reshape(1, n * c, *input.shape[2:]), rm, rv, None, None,
                    use_input_stats, momentum, eps).reshape(input.shape)
     if use_input_stats and running_mean is not None:
@@ -1834,10 +1835,10 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
             raise ValueError(f"cdist: {name} must have at least 2 dims (..., rows, features), "
                              f"got shape {t.shape}")
         if t.dtype.kind != "f":
-            raise TypeError(f"cdist: only floating-point tensors, {name} is {t.dtype}")
+            raise DTypeError(f"cdist: only floating-point tensors, {name} is {t.dtype}")
     _same_device("cdist", "x2", x2, "x1", x1)
     if x1.dtype != x2.dtype:
-        raise TypeError(f"cdist: x1 and x2 must have one dtype, got {x1.dtype} and {x2.dtype}")
+        raise DTypeError(f"cdist: x1 and x2 must have one dtype, got {x1.dtype} and {x2.dtype}")
     if x1.shape[-1] != x2.shape[-1]:
         raise ValueError(f"cdist: x1 and x2 must have as many features (last dim), got shapes "
                          f"{x1.shape} and {x2.shape}")
@@ -1883,7 +1884,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002
     if input.ndim != 2:
         raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {input.shape}")
     if input.dtype.kind != "f":
-        raise TypeError(f"pdist: only floating-point inputs, got {input.dtype}")
+        raise DTypeError(f"pdist: only floating-point inputs, got {input.dtype}")
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p >= 0:
         raise ValueError(f"pdist: p must be a number >= 0, got {p!r}")
     i, j = np.triu_indices(input.shape[0], 1)
@@ -1938,7 +1939,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,  # noqa:
     if antialias:
         raise ValueError("interpolate: antialias=True is not supported")
     if input.dtype.kind != "f":
-        raise TypeError(f"interpolate: the input must be floating-point, got {input.dtype}")
+        raise DTypeError(f"interpolate: the input must be floating-point, got {input.dtype}")
     d = input.ndim - 2
     lengths = input.shape[2:]
     if (size is None) == (scale_factor is None):
@@ -2108,8 +2109,8 @@ def affine_grid(theta: Tensor, size: Sequence[int],
     if not isinstance(theta, Tensor):
         raise TypeError(f"affine_grid: theta must be a Tensor, got {type(theta).__name__}")
     if theta.dtype.kind != "f":
-        raise TypeError(f"affine_grid: expected theta to have a floating-point dtype, got "
-                        f"{theta.dtype}")
+        raise DTypeError(f"affine_grid: expected theta to have a floating-point dtype, got "
+                         f"{theta.dtype}")
     size = tuple(int(n) for n in size)
     if len(size) not in (4, 5):
         raise ValueError(f"affine_grid: size must be 4-D (N, C, H, W) or 5-D (N, C, D, H, W), "
@@ -2205,8 +2206,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",  # noqa: A0
                          f"of shape ({input.shape[0]}, *out, {d}) with {d} output axes, got "
                          f"{grid.shape}")
     if input.dtype.kind != "f" or grid.dtype != input.dtype:
-        raise TypeError(f"grid_sample: input and grid must have one floating-point dtype, got "
-                        f"{input.dtype} and {grid.dtype}")
+        raise DTypeError(f"grid_sample: input and grid must have one floating-point dtype, got "
+                         f"{input.dtype} and {grid.dtype}")
     _same_device("grid_sample", "grid", grid, "input", input)
     xp, dev = input._dev.xp, input._dev
     size = input.shape[2:]
@@ -2429,8 +2430,8 @@ def _check_tensors_of(where_: str, x: Tensor, **tensors: Tensor | None) -> None:
         if t is not None and not isinstance(t, Tensor):
             raise TypeError(f"{where_}: {name} must be a Tensor, got {type(t).__name__}")
         if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"{where_}: input dtype {x.dtype} does not match the {name}'s dtype "
-                            f"{t.dtype}")
+            raise DTypeError(f"{where_}: input dtype {x.dtype} does not match the {name}'s dtype "
+                             f"{t.dtype}")
 
 
 def _conv_padding(where_: str, padding: Any, d: int, k: tuple[int, ...],
@@ -2690,7 +2691,7 @@ def _max_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  # noqa: A00
     x, unbatched = _batched(where_, input, d)
     k, s, p, dl = _pool_args(where_, d, kernel_size, stride, padding, dilation)
     if x.dtype.kind != "f":
-        raise TypeError(f"{where_}: expected a floating-point input, got {x.dtype}")
+        raise DTypeError(f"{where_}: expected a floating-point input, got {x.dtype}")
     size = x.shape[2:]
     n_out = _windows(where_, size, k, s, dl, ceil_mode, p)
     right = [max((m - 1) * ss + dd * (kk - 1) + 1 - n - pp, 0)
@@ -3000,7 +3001,7 @@ def _max_unpool(where_: str, d: int, input: Tensor, indices: Any, kernel_size: A
     _same_device(where_, "indices", indices, "input", input)
     idx = indices if isinstance(indices, Tensor) else _as_tensor_on(indices, input)
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"{where_}: indices must be integers (max_pool's), got {idx.dtype}")
+        raise DTypeError(f"{where_}: indices must be integers (max_pool's), got {idx.dtype}")
     if idx.shape != input.shape:
         raise ValueError(f"{where_}: indices of shape {idx.shape} for an input of shape "
                          f"{input.shape}: they must have the input's shape")
@@ -3177,8 +3178,8 @@ def _check_batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
             raise ValueError(f"batch_norm: {name} must have shape ({c},), one per channel of "
                              f"the input of shape {input.shape}, got {t.shape}")
         if t.dtype != input.dtype:
-            raise TypeError(f"batch_norm: input dtype {input.dtype} does not match the "
-                            f"{name}'s dtype {t.dtype}")
+            raise DTypeError(f"batch_norm: input dtype {input.dtype} does not match the "
+                             f"{name}'s dtype {t.dtype}")
         _same_device("batch_norm", name, t, "input", input)
     if (running_mean is None) != (running_var is None):
         raise ValueError("batch_norm: give both running_mean and running_var, or neither")

@@ -45,7 +45,7 @@ from .ops.linalg import (
     matmul,
     permutation_of,
 )
-from .tensor import Tensor
+from .tensor import DTypeError, Tensor
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal",
            "eig", "eigh", "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex",
@@ -160,8 +160,8 @@ def _matrices(name: str, A: Any, square: bool = True, complex_ok: bool = False) 
         raise ValueError(f"linalg.{name}: expected a {'square ' if square else ''}matrix or a "
                          f"batch of them, (..., n, n), got shape {A.shape}")
     if A.dtype.kind != "f" and not (complex_ok and A.dtype.kind == "c"):
-        raise TypeError(f"linalg.{name}: expected a floating-point tensor, got dtype {A.dtype}; "
-                        "convert it first, e.g. A.double()")
+        raise DTypeError(f"linalg.{name}: expected a floating-point tensor, got dtype {A.dtype}; "
+                         "convert it first, e.g. A.double()")
     return A
 
 
@@ -218,8 +218,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     if not isinstance(B, Tensor):
         raise TypeError(f"linalg.solve: B must be a Tensor, got {type(B).__name__}")
     if B.dtype != A.dtype:
-        raise TypeError(f"linalg.solve: A and B have different dtypes ({A.dtype} and "
-                        f"{B.dtype}); convert one to the other's")
+        raise DTypeError(f"linalg.solve: A and B have different dtypes ({A.dtype} and "
+                         f"{B.dtype}); convert one to the other's")
     n = A.shape[-1]
     vector = _is_vector_rhs(A, B)
     if not left:
@@ -356,7 +356,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
         raise ValueError(f"linalg.lstsq: A of shape {A.shape} needs B of shape "
                          f"(..., {A.shape[-2]}, k), got {getattr(B, 'shape', type(B).__name__)}")
     if B.dtype != A.dtype:
-        raise TypeError(f"linalg.lstsq: A and B have different dtypes, {A.dtype} and {B.dtype}")
+        raise DTypeError(f"linalg.lstsq: A and B have different dtypes, {A.dtype} and {B.dtype}")
     _broadcast(A.shape[:-2], B.shape[:-2], "lstsq")
     driver = "gelsy" if driver is None else driver
     if driver not in _LSTSQ_DRIVERS:
@@ -563,8 +563,8 @@ def ormqr(A: Tensor, tau: Tensor, other: Tensor, left: bool = True,  # noqa: N80
         raise ValueError(f"ormqr: A (..., mn, k), tau (..., k) and other (..., m, n) need the "
                          f"same batch axes, got shapes {A.shape}, {tau.shape}, {other.shape}")
     if tau.dtype != A.dtype or other.dtype != A.dtype:
-        raise TypeError(f"ormqr: A, tau and other must have one dtype, got {A.dtype}, "
-                        f"{tau.dtype}, {other.dtype}")
+        raise DTypeError(f"ormqr: A, tau and other must have one dtype, got {A.dtype}, "
+                         f"{tau.dtype}, {other.dtype}")
     if not A.shape[:-2] == tau.shape[:-1] == other.shape[:-2]:
         raise ValueError(f"ormqr: the batch axes differ: A {A.shape}, tau {tau.shape}, other "
                          f"{other.shape}")
@@ -679,8 +679,8 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False 
         raise ValueError(f"linalg.ldl_solve: LD of shape {LD.shape} needs B of shape (..., {n}, "
                          f"k), got {getattr(B, 'shape', type(B).__name__)}")
     if B.dtype != LD.dtype:
-        raise TypeError(f"linalg.ldl_solve: LD and B have different dtypes ({LD.dtype} and "
-                        f"{B.dtype})")
+        raise DTypeError(f"linalg.ldl_solve: LD and B have different dtypes ({LD.dtype} and "
+                         f"{B.dtype})")
     piv = pivots._data
     if piv.size and (bool((piv == 0).any()) or bool((abs(piv) > n).any())):
         raise ValueError(f"linalg.ldl_solve: the pivots must lie in [-{n}, -1] or [1, {n}]")

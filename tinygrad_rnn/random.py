@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import DTypeLike, Tensor, default_dtype, resolve_dtype, tensor
+from .tensor import DTypeError, DTypeLike, Tensor, default_dtype, resolve_dtype, tensor
 
 _SEED = [int(np.random.SeedSequence().entropy % 2**63)]  # the last seed (initial_seed)
 _rng = np.random.default_rng(_SEED[0])
@@ -202,7 +202,7 @@ def rand_like(x: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
 def _float_like(what: str, x: Tensor, dtype: DTypeLike) -> np.dtype:
     dt = resolve_dtype(dtype) if dtype is not None else x.dtype
     if dt.kind != "f":
-        raise TypeError(f"{what}: draws floating-point numbers, not {dt} (pass a float dtype=)")
+        raise DTypeError(f"{what}: draws floating-point numbers, not {dt} (pass a float dtype=)")
     return dt
 
 
@@ -261,7 +261,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
     generator."""
     probs = input
     if probs.dtype.kind != "f":
-        raise TypeError(f"multinomial: probs must be floating-point, got {probs.dtype}")
+        raise DTypeError(f"multinomial: probs must be floating-point, got {probs.dtype}")
     w = probs.numpy().astype(np.float64)
     rows = w.reshape(1, -1) if w.ndim == 1 else w
     if w.ndim not in (1, 2) or not np.all(np.isfinite(rows)) or np.any(rows < 0) or \
@@ -314,8 +314,8 @@ def bernoulli(input: Tensor, p: float | None = None, *,  # noqa: A002
     if not isinstance(input, Tensor):
         raise TypeError(f"bernoulli: input must be a Tensor, got {type(input).__name__}")
     if input.dtype.kind != "f":
-        raise TypeError(f"bernoulli: input must be floating-point, got {input.dtype} (as in "
-                        "PyTorch)")
+        raise DTypeError(f"bernoulli: input must be floating-point, got {input.dtype} (as in "
+                         "PyTorch)")
     values = _bernoulli_values("bernoulli", input.shape, input if p is None else p,
                                input.dtype, generator)
     return tensor(values, device=input.device)
@@ -354,8 +354,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     ref = tensors[0]
     for t in tensors:
         if t.dtype.kind != "f":
-            raise TypeError(f"normal: mean and std tensors must be floating-point, got "
-                            f"{t.dtype}")
+            raise DTypeError(f"normal: mean and std tensors must be floating-point, got "
+                             f"{t.dtype}")
         if t._dev is not ref._dev:
             raise ValueError(f"normal: mean on {ref.device!r}, std on {t.device!r}")
     m = mean.numpy() if isinstance(mean, Tensor) else np.asarray(mean)
@@ -394,8 +394,8 @@ def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002
     if not isinstance(input, Tensor):
         raise TypeError(f"poisson: input must be a Tensor, got {type(input).__name__}")
     if input.dtype.kind != "f":
-        raise TypeError(f"poisson: the rates must be floating-point, got {input.dtype} (as in "
-                        "PyTorch)")
+        raise DTypeError(f"poisson: the rates must be floating-point, got {input.dtype} (as in "
+                         "PyTorch)")
     rates = input.numpy().astype(np.float64)
     if not np.all(rates >= 0):  # (NaN included)
         raise ValueError("poisson: every rate must be >= 0 (and not NaN)")

@@ -86,7 +86,7 @@ import numpy as np
 
 from . import torchfile
 from .backend import device, get_device
-from .tensor import Tensor, _Size, tensor
+from .tensor import DTypeError, Tensor, _Size, tensor
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save"]
 
@@ -126,7 +126,7 @@ class _Encoder:
 
     def _check_dtype(self, dtype: np.dtype, where: str, what: str) -> None:
         if dtype.kind not in _ARRAY_KINDS or dtype.fields is not None:
-            raise TypeError(
+            raise DTypeError(
                 f"save: cannot save {what} of dtype {dtype} at {_path_str(where)}: only "
                 "numeric and bool dtypes can be saved (no object, string, void or datetime)"
             )

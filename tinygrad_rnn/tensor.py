@@ -59,7 +59,7 @@ def set_default_dtype(dtype: DTypeLike) -> None:
     ``torch.set_default_dtype``; tensors that exist keep theirs."""
     dt = resolve_dtype(dtype)
     if dt.kind != "f":
-        raise TypeError(f"set_default_dtype takes a floating-point dtype, got {dt}")
+        raise DTypeError(f"set_default_dtype takes a floating-point dtype, got {dt}")
     _DEFAULT_DTYPE[0] = dt
 
 
@@ -70,7 +70,7 @@ def resolve_dtype(dtype: DTypeLike) -> np.dtype:
     try:
         return np.dtype(getattr(dtype, "name", dtype) if not isinstance(dtype, type) else dtype)
     except TypeError as e:
-        raise TypeError(f"not a dtype: {dtype!r}") from e
+        raise DTypeError(f"not a dtype: {dtype!r}") from e
 
 
 # how a tensor prints (set_printoptions): PyTorch's defaults
@@ -250,7 +250,7 @@ def torch_names(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _check_requires_grad(dtype: np.dtype) -> None:
     if dtype.kind not in "fc":
-        raise TypeError(
+        raise DTypeError(
             f"only floating-point tensors can require gradients, not dtype {dtype} "
             "(integer tensors hold indices and labels)"
         )
@@ -503,6 +503,11 @@ class OpError(ValueError, RuntimeError):
     ported ``except RuntimeError`` code and tests still catch it."""
 
 
+class DTypeError(TypeError, RuntimeError):
+    """A dtype an op or layer cannot take (an integer tensor where floats are needed, two
+    dtypes that must match): a ``TypeError``, and a ``RuntimeError`` too, as PyTorch raises."""
+
+
 class OpIndexError(OpError, IndexError):
     """An index out of range: an ``OpError`` that is also an ``IndexError``, as PyTorch's."""
 
@@ -587,8 +592,8 @@ class Tensor:
         if all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in sizes):
             data = (np.zeros(tuple(sizes) if sizes or size else (0,)),)
         elif len(data) != 1:
-            raise TypeError(f"Tensor{data!r}: Tensor() takes one sequence or array, or sizes "
-                            "(ints); give the dtype and device as dtype=, device=")
+            raise DTypeError(f"Tensor{data!r}: Tensor() takes one sequence or array, or sizes "
+                             "(ints); give the dtype and device as dtype=, device=")
         (data,) = data
         if isinstance(data, (float, bool)):  # torch.Tensor(3.0) is an error too
             raise TypeError(f"Tensor({data!r}): Tensor() takes a sequence, an array or sizes; "
@@ -734,8 +739,8 @@ class Tensor:
 
     def __index__(self) -> int:
         if self.dtype.kind not in "iub":
-            raise TypeError(f"only integer or bool tensors of one element can be used as an "
-                            f"index, not dtype {self.dtype}")
+            raise DTypeError(f"only integer or bool tensors of one element can be used as an "
+                             f"index, not dtype {self.dtype}")
         return int(self._one("an index", TypeError))
 
     def __format__(self, spec: str) -> str:
@@ -1064,8 +1069,8 @@ class Tensor:
         """``_pair``, refusing two bool operands, as PyTorch does for // and %."""
         a, b = self._pair(other, reflected)
         if a.dtype.kind == "b" and b.dtype.kind == "b":
-            raise TypeError(f"x {op} y with both bool is not defined (as in PyTorch); convert "
-                            "one side first, e.g. x.to('int64')")
+            raise DTypeError(f"x {op} y with both bool is not defined (as in PyTorch); convert "
+                             "one side first, e.g. x.to('int64')")
         return a, b
 
     def __floordiv__(self, other: Any) -> Tensor:
@@ -1121,8 +1126,8 @@ class Tensor:
         a, b = self._pair(o, divide=sign == "/")
         dtype = np.result_type(a.dtype, b.dtype)
         if dtype != self.dtype and not np.can_cast(dtype, self.dtype, "same_kind"):
-            raise TypeError(f"in-place {sign}=: the result is {dtype}, which cannot be stored "
-                            f"in this {self.dtype} tensor")
+            raise DTypeError(f"in-place {sign}=: the result is {dtype}, which cannot be stored "
+                             f"in this {self.dtype} tensor")
         fn = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
         return self._overwrite(what or f"in-place {sign}=", lambda old: fn[sign](
             *old._pair(o, divide=sign == "/")))
@@ -1151,8 +1156,8 @@ class Tensor:
                 raise ValueError(f"in-place {op}=: the result's shape {new.shape} is not this "
                                  f"tensor's {self.shape}")
             if new.dtype != self.dtype and not np.can_cast(new.dtype, self.dtype, "same_kind"):
-                raise TypeError(f"in-place {op}=: the result is {new.dtype}, which cannot be "
-                                f"stored in this {self.dtype} tensor")
+                raise DTypeError(f"in-place {op}=: the result is {new.dtype}, which cannot be "
+                                 f"stored in this {self.dtype} tensor")
             return new
 
         return self._overwrite(f"in-place {op}=", compute)
@@ -1212,7 +1217,7 @@ class Tensor:
     def lerp(self, end: Any, weight: Any) -> Tensor:
         """self + weight (end - self), as ``torch.lerp`` (of floating-point tensors)."""
         if self.dtype.kind not in "fc":
-            raise TypeError(f"lerp takes floating-point tensors, got {self.dtype}")
+            raise DTypeError(f"lerp takes floating-point tensors, got {self.dtype}")
         return self + (end - self) * weight
 
     def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
@@ -1239,8 +1244,8 @@ class Tensor:
             short = dtype.rsplit(".", 1)[-1][:-len("Tensor")]
             found = [k for k, v in _TYPE_NAMES.items() if v == short]
             if not found:
-                raise TypeError(f"type: no tensor type named {dtype!r} (one of "
-                                f"{', '.join(v + 'Tensor' for v in _TYPE_NAMES.values())})")
+                raise DTypeError(f"type: no tensor type named {dtype!r} (one of "
+                                 f"{', '.join(v + 'Tensor' for v in _TYPE_NAMES.values())})")
             dtype = found[0]
         return self.to(dtype=dtype)
 
@@ -1291,7 +1296,7 @@ class Tensor:
     def __invert__(self) -> Tensor:
         """``~x``: logical not of a bool tensor, bitwise not of an integer one, as PyTorch."""
         if self.dtype.kind not in "biu":
-            raise TypeError(f"~x needs a bool or integer tensor, not {self.dtype}")
+            raise DTypeError(f"~x needs a bool or integer tensor, not {self.dtype}")
         return self._mask(~self._data)
 
     def logical_not(self) -> Tensor:
@@ -1302,8 +1307,8 @@ class Tensor:
         ints), as PyTorch's: logical for bools, bitwise for integers; never differentiable."""
         a, b = self._compared(other)
         if a.dtype.kind not in "biu" or b.dtype.kind not in "biu":
-            raise TypeError(f"x {op} y needs bool or integer tensors, got {a.dtype} and "
-                            f"{b.dtype}; for a float mask compare first, e.g. (x > 0) {op} m")
+            raise DTypeError(f"x {op} y needs bool or integer tensors, got {a.dtype} and "
+                             f"{b.dtype}; for a float mask compare first, e.g. (x > 0) {op} m")
         fn = {"&": operator.and_, "|": operator.or_, "^": operator.xor}[op]
         return self._mask(fn(a, b))
 
@@ -1358,7 +1363,7 @@ class Tensor:
         gradient flows where the mask is False."""
         m = mask if isinstance(mask, Tensor) else tensor(mask, device=self.device)
         if m.dtype != np.bool_:
-            raise TypeError(f"masked_fill: the mask must be bool, got {m.dtype}")
+            raise DTypeError(f"masked_fill: the mask must be bool, got {m.dtype}")
         if np.broadcast_shapes(m.shape, self.shape) != self.shape:
             raise ValueError(f"masked_fill: a mask of shape {m.shape} does not broadcast to "
                              f"{self.shape}")
@@ -1592,8 +1597,8 @@ class Tensor:
 
         Where the norm is 0 its gradient is 0, as PyTorch's (the formula's is 0 / 0)."""
         if self.dtype.kind not in "fc":
-            raise TypeError(f"norm needs a floating-point tensor, not dtype {self.dtype} "
-                            "(as in PyTorch); convert it first, e.g. x.float()")
+            raise DTypeError(f"norm needs a floating-point tensor, not dtype {self.dtype} "
+                             "(as in PyTorch); convert it first, e.g. x.float()")
         if self.dtype.kind == "c":  # the norm of the moduli (real; its gradient x / |x| ...)
             return self.abs().norm(p, axis, keepdims)
         p = 2 if p == "fro" else p
@@ -2053,9 +2058,9 @@ class Tensor:
                              f"{self.shape}; an in-place op cannot change it")
         if new.dtype != self.dtype:
             if not np.can_cast(new.dtype, self.dtype, casting):
-                raise TypeError(f"{what}: the result is {new.dtype}, which cannot be stored in "
-                                f"this {self.dtype} tensor (as in PyTorch); convert it first, "
-                                f"e.g. x = x.to('float32')")
+                raise DTypeError(f"{what}: the result is {new.dtype}, which cannot be stored in "
+                                 f"this {self.dtype} tensor (as in PyTorch); convert it first, "
+                                 f"e.g. x = x.to('float32')")
             new = new.to(dtype=self.dtype)
         if recording and self.requires_grad and (replaces or not new.requires_grad):
             # new values over a result (h.zero_(), b.copy_(c)): its old history still gets
@@ -2724,9 +2729,9 @@ class Tensor:
         integer tensor1 and tensor2, as PyTorch refuses (whose old integer division it was)."""
         t1, t2 = self._lift(tensor1), self._lift(tensor2)
         if t1.dtype.kind in "biu" and t2.dtype.kind in "biu":
-            raise TypeError(f"addcdiv: integer tensor1 and tensor2 ({t1.dtype}, {t2.dtype}) "
-                            "are refused, as in PyTorch; for true division write "
-                            "x + value * t1 / t2, for the old one x + value * (t1 / t2).trunc()")
+            raise DTypeError(f"addcdiv: integer tensor1 and tensor2 ({t1.dtype}, {t2.dtype}) "
+                             "are refused, as in PyTorch; for true division write "
+                             "x + value * t1 / t2, for the old one x + value * (t1 / t2).trunc()")
         quotient = t1 / t2
         return self + (quotient if value == 1 else quotient * value)
 
@@ -2969,7 +2974,7 @@ class Tensor:
         """This tensor's values replaced, in place, by ``draw(rng)`` (a host array of its
         shape), from ``tr.manual_seed``'s generator or the one given."""
         if floating and self.dtype.kind != "f":
-            raise TypeError(f"{what}: fills floating-point tensors, not {self.dtype}")
+            raise DTypeError(f"{what}: fills floating-point tensors, not {self.dtype}")
         return self._overwrite(what, lambda old: Tensor._wrap(self._dev.to_device(
             np.asarray(draw(old)).astype(self.dtype)), self._dev))
 
@@ -3522,8 +3527,8 @@ class Tensor:
         """Σ conj(self) · other for two 1-D tensors of one length and one dtype, as
         ``torch.vdot`` (the first side conjugated; for real tensors, ``dot``)."""
         if isinstance(other, Tensor) and other.dtype != self.dtype:
-            raise TypeError(f"vdot: the two tensors must have one dtype, got {self.dtype} and "
-                            f"{other.dtype} (as in PyTorch)")
+            raise DTypeError(f"vdot: the two tensors must have one dtype, got {self.dtype} and "
+                             f"{other.dtype} (as in PyTorch)")
         return self.conj().dot(other)
 
     # ---- movement ---------------------------------------------------------------------------
@@ -3705,7 +3710,7 @@ class Tensor:
     def positive(self) -> Tensor:
         """This tensor itself (``+x``), as ``torch.positive``; refused for bool, as there."""
         if self.dtype.kind == "b":
-            raise TypeError("positive: not defined for bool tensors (as in PyTorch)")
+            raise DTypeError("positive: not defined for bool tensors (as in PyTorch)")
         return self
 
     def __pos__(self) -> Tensor:
@@ -3763,7 +3768,7 @@ class Tensor:
         from .random import cauchy_values
 
         if self.dtype.kind != "f":
-            raise TypeError(f"cauchy_: fills floating-point tensors, not {self.dtype}")
+            raise DTypeError(f"cauchy_: fills floating-point tensors, not {self.dtype}")
         values = cauchy_values("cauchy_", self.shape, median, sigma, generator)
         return self._draw_("cauchy_", lambda old: values)
 
@@ -3965,8 +3970,8 @@ class Tensor:
         """``float_power``, in place: only into a float64 tensor, as PyTorch's (the result is
         float64)."""
         if self.dtype != np.float64:
-            raise TypeError(f"float_power_: the result is float64, which this {self.dtype} "
-                            "tensor cannot hold (as in PyTorch); use float_power instead")
+            raise DTypeError(f"float_power_: the result is float64, which this {self.dtype} "
+                             "tensor cannot hold (as in PyTorch); use float_power instead")
         return self._overwrite("float_power_", lambda old: old.float_power(exponent))
 
     @torch_names
@@ -4821,7 +4826,7 @@ def tensor(
         dt = resolve_dtype(dtype) if dtype is not None else arr.dtype
         out = dev.xp.array(arr, dtype=dt, copy=True)
     if out.dtype.kind not in "biufc":
-        raise TypeError(f"tensor(): cannot make a tensor of dtype {out.dtype}")
+        raise DTypeError(f"tensor(): cannot make a tensor of dtype {out.dtype}")
     if requires_grad:
         _check_requires_grad(out.dtype)
     return Tensor._wrap(out, dev, requires_grad)

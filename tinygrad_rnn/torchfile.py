@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, tensor
+from .tensor import DTypeError, Tensor, tensor
 
 # PyTorch's storage kinds and their dtypes (bfloat16: read as its bits, see _rebuild)
 _STORAGES = {
@@ -432,8 +432,8 @@ class _Pickler:
             host = host.copy(order="C")
         kind = _KIND_OF.get(host.dtype.newbyteorder("="))
         if kind is None:
-            raise TypeError(f"save(format='torch'): PyTorch has no storage of dtype "
-                            f"{host.dtype} (at obj{where})")
+            raise DTypeError(f"save(format='torch'): PyTorch has no storage of dtype "
+                             f"{host.dtype} (at obj{where})")
         host = host.astype(host.dtype.newbyteorder("<"), copy=False)
         key = str(len(self.storages))
         self.storages.append((key, host))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import random as _random
-from ..tensor import Tensor, tensor
+from ..tensor import DTypeError, Tensor, tensor
 from . import constraints
 from .distribution import Distribution
 from .utils import (
@@ -79,8 +79,8 @@ class Categorical(Distribution):
         """log p(value) for category indices ``value`` (broadcast against batch_shape)."""
         v = value if isinstance(value, Tensor) else tensor(value, dtype="int64")
         if v.dtype.kind not in "iu":
-            raise TypeError(f"Categorical.log_prob: the value must hold integer categories, "
-                            f"got {v.dtype}")
+            raise DTypeError(f"Categorical.log_prob: the value must hold integer categories, "
+                             f"got {v.dtype}")
         if self._validate_args:
             _require("Categorical.log_prob", "the value", v,
                      (v >= 0) & (v < self.probs.shape[-1]), f"in 0..{self.probs.shape[-1] - 1}")

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import functional as F
 from ..ops.movement import GetItem, IndexScatter, cat
-from ..tensor import DTypeLike, Tensor
+from ..tensor import DTypeError, DTypeLike, Tensor
 from .layers import Linear, Sequential
 from .module import Module, ModuleList
 
@@ -82,8 +82,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
     def forward(self, input: Tensor, target: Any) -> _ASMoutput:  # noqa: A002
         t = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
         if t.dtype.kind not in "iu":
-            raise TypeError(f"AdaptiveLogSoftmaxWithLoss: target must hold integer class "
-                            f"indices, got {t.dtype}")
+            raise DTypeError(f"AdaptiveLogSoftmaxWithLoss: target must hold integer class "
+                             f"indices, got {t.dtype}")
         if t.ndim == 1:
             if not isinstance(input, Tensor) or input.ndim != 2 or input.shape[0] != len(t):
                 raise ValueError(f"AdaptiveLogSoftmaxWithLoss: a 1-D target of shape "

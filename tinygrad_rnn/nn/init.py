@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import random as _random
 from ..autograd import no_grad
-from ..tensor import Tensor
+from ..tensor import DTypeError, Tensor
 
 
 def _fill(tensor: Tensor, host: Any) -> Tensor:
@@ -56,7 +56,7 @@ def _rng(tensor: Any, generator: np.random.Generator | None, where: str
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{where}: expected a Tensor, got {type(tensor).__name__}")
     if tensor.dtype.kind != "f":
-        raise TypeError(f"{where}: random values fill floating-point tensors, not {tensor.dtype}")
+        raise DTypeError(f"{where}: random values fill floating-point tensors, not {tensor.dtype}")
     return _random.rng_of(generator, where)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from .. import functional as F
 from .. import random as _random
 from ..backend import get_device
-from ..tensor import DTypeLike, Tensor, host_array, tensor
+from ..tensor import DTypeError, DTypeLike, Tensor, host_array, tensor
 from .module import Module, UninitializedParameter, _ModuleSequence, param_dtype
 
 
@@ -101,9 +101,9 @@ class LazyLinear(Linear):
                              f"features), got {getattr(input, 'shape', type(input).__name__)}")
         w = self.weight  # checked before the parameters are made (F.linear would after)
         if input.dtype != w.dtype:
-            raise TypeError(f"{name}: input dtype {input.dtype} does not match the parameters' "
-                            f"dtype {w.dtype}; convert the input with x.to({str(w.dtype)!r}) or "
-                            "the layer with .to(dtype)")
+            raise DTypeError(f"{name}: input dtype {input.dtype} does not match the parameters' "
+                             f"dtype {w.dtype}; convert the input with x.to({str(w.dtype)!r}) or "
+                             "the layer with .to(dtype)")
         if input.device != w.device:
             raise ValueError(f"{name}: the input is on {input.device!r}, the parameters on "
                              f"{w.device!r}; move one with .to(device)")

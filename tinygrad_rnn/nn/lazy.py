@@ -24,7 +24,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..backend import get_device
-from ..tensor import DTypeLike, Tensor, host_array, resolve_dtype, tensor
+from ..tensor import DTypeError, DTypeLike, Tensor, host_array, resolve_dtype, tensor
 from .conv import (
     Conv1d,
     Conv2d,
@@ -147,9 +147,9 @@ class _LazyMixin:
         floats = [t for t in [*d["_parameters"].values(), *d["_buffers"].values()]
                   if t is not None and t.dtype.kind == "f"]
         if floats and input.dtype != floats[0].dtype:
-            raise TypeError(f"{name}: input dtype {input.dtype} does not match the parameters' "
-                            f"dtype {floats[0].dtype}; convert the input with "
-                            f"x.to({str(floats[0].dtype)!r}) or the layer with .to(dtype)")
+            raise DTypeError(f"{name}: input dtype {input.dtype} does not match the parameters' "
+                             f"dtype {floats[0].dtype}; convert the input with "
+                             f"x.to({str(floats[0].dtype)!r}) or the layer with .to(dtype)")
         if floats and input.device != floats[0].device:
             raise ValueError(f"{name}: the input is on {input.device!r}, the parameters on "
                              f"{floats[0].device!r}; move one with .to(device)")

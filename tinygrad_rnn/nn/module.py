@@ -16,6 +16,7 @@ import numpy as np
 from ..autograd import is_grad_enabled
 from ..backend import get_device
 from ..tensor import (
+    DTypeError,
     DTypeLike,
     Function,
     RemovableHandle,
@@ -117,8 +118,8 @@ def param_dtype(dtype: DTypeLike, where: str) -> np.dtype:
     numbers)."""
     dt = default_dtype() if dtype is None else resolve_dtype(dtype)
     if dt.kind != "f":
-        raise TypeError(f"{where}: parameters are trained, so their dtype must be a "
-                        f"floating-point one, got {dt}")
+        raise DTypeError(f"{where}: parameters are trained, so their dtype must be a "
+                         f"floating-point one, got {dt}")
     return dt
 
 

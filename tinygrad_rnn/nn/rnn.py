@@ -42,7 +42,7 @@ from ..backend import get_device
 from ..ops.elementwise import where
 from ..ops.fused import GRUPointwise, GRUSequence, LSTMPointwise, LSTMSequence, RNNSequence
 from ..ops.movement import cat, stack
-from ..tensor import DTypeLike, OpError, Tensor, describe_type
+from ..tensor import DTypeError, DTypeLike, OpError, Tensor, describe_type
 from ..viz import mark_step
 from .module import Module, param_dtype
 from .utils.rnn import PackedSequence, _packed_like, pad_packed_sequence
@@ -448,7 +448,7 @@ class RNNBase(Module):
         if host.size == 0:  # [] of an empty batch: NumPy makes it float
             host = host.astype(np.int64)
         if host.dtype.kind not in "iu":
-            raise TypeError(f"lengths must be integers, got dtype {host.dtype}")
+            raise DTypeError(f"lengths must be integers, got dtype {host.dtype}")
         if host.shape != (B,):
             raise ValueError(f"lengths must hold one length per sequence: expected shape ({B},),"
                              f" got {host.shape}")

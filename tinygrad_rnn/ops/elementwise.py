@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import autograd
-from ..tensor import Function, Tensor, conj_, default_dtype
+from ..tensor import DTypeError, Function, Tensor, conj_, default_dtype
 
 
 class Add(Function):
@@ -1096,7 +1096,7 @@ def where(cond: Any, x0: Any = None, x1: Any = None) -> Any:
     if not isinstance(c, ref._dev.array_type):
         c = ref._dev.to_device(np.asarray(c))
     if c.dtype != np.bool_:
-        raise TypeError(f"where: cond must be boolean, got dtype {c.dtype}")
+        raise DTypeError(f"where: cond must be boolean, got dtype {c.dtype}")
     a, b = ref._pair(x1) if ref is x0 else ref._pair(x0, reflected=True)  # PyTorch's dtype
     return Where.apply(a, b, cond=c)
 
@@ -1266,8 +1266,8 @@ def _rounded(x: Tensor, op: type[Function], name: str, **kwargs: Any) -> Tensor:
     """``op`` on a float tensor; a copy of an integer one, already whole (its dtype kept, as
     PyTorch); refused on bool, as PyTorch."""
     if x.dtype.kind == "b":
-        raise TypeError(f"{name}: not defined for bool tensors (as in PyTorch); convert first, "
-                        "e.g. x.float()")
+        raise DTypeError(f"{name}: not defined for bool tensors (as in PyTorch); convert first, "
+                         "e.g. x.float()")
     return x.clone() if x.dtype.kind in "iu" else op.apply(x, **kwargs)
 
 
@@ -1535,8 +1535,8 @@ def hypot(x0: Any, x1: Any) -> Tensor:
     it); the gradient is NaN at the origin, as there."""
     a, b = _operands("hypot", x0, x1)
     if a.dtype.kind != "f":
-        raise TypeError(f"hypot: needs floating-point tensors, got {a.dtype} and {b.dtype} "
-                        "(as in PyTorch); convert first, e.g. x.float()")
+        raise DTypeError(f"hypot: needs floating-point tensors, got {a.dtype} and {b.dtype} "
+                         "(as in PyTorch); convert first, e.g. x.float()")
     return Hypot.apply(a, b)
 
 
@@ -1576,8 +1576,8 @@ def heaviside(x: Tensor, values: Tensor) -> Tensor:
         raise TypeError(f"heaviside: input and values must be Tensors, got "
                         f"{type(x).__name__} and {type(values).__name__}")
     if x.dtype != values.dtype:
-        raise TypeError(f"heaviside: input and values must have one dtype, got {x.dtype} and "
-                        f"{values.dtype} (as in PyTorch)")
+        raise DTypeError(f"heaviside: input and values must have one dtype, got {x.dtype} and "
+                         f"{values.dtype} (as in PyTorch)")
     if values._dev is not x._dev:
         raise ValueError(f"heaviside: input on {x.device!r}, values on {values.device!r}")
     xp, a = x._dev.xp, x._data
@@ -1600,8 +1600,8 @@ def _integers(what: str, x0: Any, x1: Any) -> tuple[Any, Any]:
     them."""
     a, b = _operands(what, x0, x1)
     if a.dtype.kind not in "iu" or b.dtype.kind not in "iu":
-        raise TypeError(f"{what}: needs integer tensors, got {a.dtype} and {b.dtype} (as in "
-                        "PyTorch)")
+        raise DTypeError(f"{what}: needs integer tensors, got {a.dtype} and {b.dtype} (as in "
+                         "PyTorch)")
     if a._dev is not b._dev:
         raise ValueError(f"{what}: tensors on {a.device!r} and {b.device!r}")
     return a, b
@@ -1638,8 +1638,8 @@ def bitwise_shift(x0: Any, x1: Any, left: bool) -> Tensor:
     a, b = _operands(what, x0, x1)
     dt = np.result_type(a.dtype, b.dtype)
     if dt.kind not in "iu":
-        raise TypeError(f"{what}: needs integer (or bool and integer) tensors, got {a.dtype} "
-                        f"and {b.dtype} (as in PyTorch)")
+        raise DTypeError(f"{what}: needs integer (or bool and integer) tensors, got {a.dtype} "
+                         f"and {b.dtype} (as in PyTorch)")
     xp = a._dev.xp
     p, s = a._data.astype(dt), b._data.astype(dt)
     width = 8 * dt.itemsize
@@ -1666,7 +1666,7 @@ def frexp(x: Tensor) -> MantissaExponent:
     gradient is gy · 2^-exponent for every x (PyTorch's computes 2^exponent in float32, so
     it gives 0 or inf where |exponent| > 127; here it is exact there too)."""
     if x.dtype.kind != "f":
-        raise TypeError(f"frexp: needs a floating-point tensor, got {x.dtype} (as in PyTorch)")
+        raise DTypeError(f"frexp: needs a floating-point tensor, got {x.dtype} (as in PyTorch)")
     xp = x._dev.xp
     _, e = xp.frexp(x._data)
     e = e.astype(np.int32)
@@ -1708,7 +1708,7 @@ def frac(x: Tensor) -> Tensor:
     (floating-point tensors); gradient gy, trunc's being 0. (An infinite x is kept out of
     the subtraction, which would warn: its NaN is put in by a ``where``.)"""
     if x.dtype.kind != "f":
-        raise TypeError(f"frac: x must be floating-point, got {x.dtype} (as in PyTorch)")
+        raise DTypeError(f"frac: x must be floating-point, got {x.dtype} (as in PyTorch)")
     infinite = x.isinf()
     return where(infinite, math.nan, x - trunc(where(infinite, 0, x)))
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function, Tensor, conj_
+from ..tensor import DTypeError, Function, Tensor, conj_
 from .elementwise import _QUIET, _operands, digamma_array, trigamma_array
 
 
@@ -296,7 +296,7 @@ def exp2(x: Tensor) -> Tensor:
 
 def _not_bool(what: str, a: Tensor, b: Tensor) -> None:
     if a.dtype.kind == "b":
-        raise TypeError(f"{what}: not defined for bool tensors (as in PyTorch)")
+        raise DTypeError(f"{what}: not defined for bool tensors (as in PyTorch)")
 
 
 def fmax(x0: Any, x1: Any) -> Tensor:
@@ -321,8 +321,8 @@ def nextafter(x0: Any, x1: Any) -> Tensor:
     gy to x0, 0 to x1 (``NextAfter``)."""
     a, b = _operands("nextafter", x0, x1)
     if a.dtype.kind != "f":
-        raise TypeError(f"nextafter: needs floating-point tensors, got {a.dtype} (as in "
-                        "PyTorch)")
+        raise DTypeError(f"nextafter: needs floating-point tensors, got {a.dtype} (as in "
+                         "PyTorch)")
     return NextAfter.apply(a, b)
 
 
@@ -333,8 +333,8 @@ def rsub(input: Any, other: Any, alpha: Any = 1) -> Tensor:  # noqa: A002
         raise TypeError(f"rsub: input must be a Tensor, got {type(input).__name__}")
     if input.dtype.kind == "b" or getattr(other, "dtype", None) == np.bool_ or \
             isinstance(other, bool):
-        raise TypeError("rsub: subtraction with bool tensors is not supported (as in "
-                        "PyTorch); use logical_xor or ~ instead")
+        raise DTypeError("rsub: subtraction with bool tensors is not supported (as in "
+                         "PyTorch); use logical_xor or ~ instead")
     scaled = input if alpha == 1 else input * alpha
     return scaled.__rsub__(other) if not isinstance(other, Tensor) else other - scaled
 
@@ -374,12 +374,12 @@ def index_reduce(x: Tensor, axis: int, index: Any, source: Tensor, reduce: str, 
     if not isinstance(x, Tensor) or not isinstance(source, Tensor):
         raise TypeError("index_reduce: input and source must be Tensors")
     if x.dtype != source.dtype:
-        raise TypeError(f"index_reduce: input ({x.dtype}) and source ({source.dtype}) must "
-                        "have the same dtype (as in PyTorch)")
+        raise DTypeError(f"index_reduce: input ({x.dtype}) and source ({source.dtype}) must "
+                         "have the same dtype (as in PyTorch)")
     idx = index if isinstance(index, Tensor) else x._lift(index)
     if idx.dtype.kind not in "iu" or idx.ndim > 1:
-        raise TypeError(f"index_reduce: index must be a 1-D integer tensor, got {idx.dtype} "
-                        f"of shape {idx.shape}")
+        raise DTypeError(f"index_reduce: index must be a 1-D integer tensor, got {idx.dtype} "
+                         f"of shape {idx.shape}")
     idx = idx.reshape(-1)
     (a,) = normalize_axis(axis, max(x.ndim, 1))
     xs, ss = x.shape or (1,), source.shape or (1,)
@@ -402,8 +402,8 @@ def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
 
     t = indices if isinstance(indices, Tensor) else tensor(indices)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"unravel_index: expected 'indices' to be integer dtype, but got "
-                        f"{t.dtype}")
+        raise DTypeError(f"unravel_index: expected 'indices' to be integer dtype, but got "
+                         f"{t.dtype}")
     dims = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) for d in dims):
         raise TypeError(f"unravel_index: shape must be ints, got {shape!r}")
@@ -462,8 +462,8 @@ def histogramdd(input: Tensor, bins: Any = 10, range: Sequence[float] | None = N
     if not isinstance(input, T):
         raise TypeError(f"{what}: input must be a Tensor, got {type(input).__name__}")
     if input.dtype.kind != "f":
-        raise TypeError(f"{what}: input must be floating-point, got {input.dtype} (as in "
-                        "PyTorch)")
+        raise DTypeError(f"{what}: input must be floating-point, got {input.dtype} (as in "
+                         "PyTorch)")
     if input.ndim < 1:
         raise ValueError(f"{what}: input needs at least 1 dim (the points' coordinates)")
     xp, dev, dt = input._dev.xp, input._dev, input.dtype

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function, Tensor, conj_
+from ..tensor import DTypeError, Function, Tensor, conj_
 
 
 class MatMul(Function):
@@ -33,9 +33,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b`` with NumPy's 1-D and batched rules. The dtypes must match, as in PyTorch (a
     float64 result from float32 weights would be silent and slow)."""
     if a.dtype != b.dtype:
-        raise TypeError(f"matmul: the operands' dtypes differ ({a.dtype} and {b.dtype}); "
-                        "convert one to the other's dtype (a Tensor with .to(dtype), a NumPy "
-                        "array with .astype(dtype))")
+        raise DTypeError(f"matmul: the operands' dtypes differ ({a.dtype} and {b.dtype}); "
+                         "convert one to the other's dtype (a Tensor with .to(dtype), a NumPy "
+                         "array with .astype(dtype))")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must not be scalars (shapes {a.shape} and {b.shape})")
     if a.ndim == 1 and b.ndim == 1:
@@ -113,8 +113,8 @@ def einsum(spec: str, *operands: Any) -> Tensor:
     if len(subs) != len(operands):
         raise ValueError(f"einsum: {spec!r} names {len(subs)} operands, {len(operands)} given")
     if len({t.dtype for t in operands}) > 1:
-        raise TypeError(f"einsum: the operands' dtypes differ "
-                        f"({', '.join(str(t.dtype) for t in operands)}); convert them to one")
+        raise DTypeError(f"einsum: the operands' dtypes differ "
+                         f"({', '.join(str(t.dtype) for t in operands)}); convert them to one")
     for s in [*subs, out]:
         bad = set(s.replace("...", "")) - set(_LETTERS)
         if bad or s.count("...") > 1:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..backend import scatter_add as _add_at  # (scatter_add below is the op)
-from ..tensor import Function, OpError, OpIndexError, Tensor, torch_names
+from ..tensor import DTypeError, Function, OpError, OpIndexError, Tensor, torch_names
 
 
 class Reshape(Function):
@@ -625,7 +625,7 @@ def _index_array(what: str, index: Any, x: Tensor) -> Any:
         raise TypeError(f"{what}: index must be a Tensor of integers (int64), got "
                         f"{type(index).__name__}")
     if index.dtype.kind not in "iu":
-        raise TypeError(f"{what}: index must hold integers (int64), got {index.dtype}")
+        raise DTypeError(f"{what}: index must hold integers (int64), got {index.dtype}")
     if index._dev is x._dev:
         return index._data
     return x._dev.to_device(index._dev.to_host(index._data))
@@ -698,7 +698,7 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
     if not isinstance(mask, Tensor):
         raise TypeError(f"masked_select: mask must be a bool Tensor, got {type(mask).__name__}")
     if mask.dtype != np.bool_:
-        raise TypeError(f"masked_select: the mask must be bool, got {mask.dtype}")
+        raise DTypeError(f"masked_select: the mask must be bool, got {mask.dtype}")
     try:
         shape = np.broadcast_shapes(x.shape, mask.shape)
     except ValueError:
@@ -777,8 +777,8 @@ def _scatter_args(what: str, x: Tensor, axis: Any, index: Any, src: Any) -> Any:
     a = _index_array(what, index, x)
     if isinstance(src, Tensor):
         if src.dtype != x.dtype:
-            raise TypeError(f"{what}: src's dtype {src.dtype} differs from x's {x.dtype} (they "
-                            "must match)")
+            raise DTypeError(f"{what}: src's dtype {src.dtype} differs from x's {x.dtype} (they "
+                             "must match)")
     elif isinstance(src, (bool, int, float, np.bool_, np.number)) and what == "scatter":
         src = Tensor._wrap(x._dev.xp.full(a.shape, src, dtype=x.dtype), x._dev)
     else:
@@ -888,8 +888,8 @@ def repeat_interleave(x: Tensor, repeats: int | Tensor, axis: int | None = None)
     n = x.shape[ax]
     if isinstance(repeats, Tensor):
         if repeats.dtype.kind not in "iu":
-            raise TypeError(f"repeat_interleave: repeats must hold integers, got "
-                            f"{repeats.dtype}")
+            raise DTypeError(f"repeat_interleave: repeats must hold integers, got "
+                             f"{repeats.dtype}")
         if repeats.ndim > 1:
             raise ValueError(f"repeat_interleave: repeats must be 0-d or 1-D, got shape "
                              f"{repeats.shape}")
@@ -1029,8 +1029,8 @@ def index_add(x: Tensor, axis: int, index: Tensor, source: Tensor, *, alpha: Any
     if not isinstance(source, Tensor):
         raise TypeError(f"index_add: source must be a Tensor, got {type(source).__name__}")
     if source.dtype != x.dtype:
-        raise TypeError(f"index_add: source's dtype {source.dtype} differs from x's {x.dtype} "
-                        "(they must match, as in PyTorch)")
+        raise DTypeError(f"index_add: source's dtype {source.dtype} differs from x's {x.dtype} "
+                         "(they must match, as in PyTorch)")
     shape = x.shape or (1,)
     a = _index_1d("index_add", index, x, shape[ax], ax)
     expected = shape[:ax] + (a.size,) + shape[ax + 1:]
@@ -1172,7 +1172,7 @@ def scatter_reduce(x: Tensor, axis: int, index: Tensor, src: Tensor, reduce: str
                          f", got {reduce!r}")
     include_self = _flag("scatter_reduce", "include_self", include_self)
     if x.dtype.kind == "b" and reduce != "sum":
-        raise TypeError(f"scatter_reduce: reduce={reduce!r} takes numbers, not bool tensors")
+        raise DTypeError(f"scatter_reduce: reduce={reduce!r} takes numbers, not bool tensors")
     ax, a, s = _scatter_args("scatter_reduce", x, axis, index, src)
     if a is None:
         return x.clone()
@@ -1233,8 +1233,8 @@ def index_put(x: Tensor, indices: Sequence[Any], values: Any, accumulate: bool =
         raise ValueError(f"index_put: {len(indices)} indices for a tensor of {x.ndim} dims")
     v = values if isinstance(values, Tensor) else x._lift(values)
     if v.dtype != x.dtype:
-        raise TypeError(f"index_put: values' dtype {v.dtype} differs from x's {x.dtype} (they "
-                        "must match, as in PyTorch)")
+        raise DTypeError(f"index_put: values' dtype {v.dtype} differs from x's {x.dtype} (they "
+                         "must match, as in PyTorch)")
     if v._dev is not x._dev:
         raise ValueError(f"index_put: values on {v.device!r}, x on {x.device!r}")
     index = tuple(slice(None) if i is None else i for i in indices)
@@ -1273,8 +1273,8 @@ def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     if not isinstance(source, Tensor):
         raise TypeError(f"masked_scatter: source must be a Tensor, got {type(source).__name__}")
     if source.dtype != x.dtype:
-        raise TypeError(f"masked_scatter: source's dtype {source.dtype} differs from x's "
-                        f"{x.dtype} (they must match, as in PyTorch)")
+        raise DTypeError(f"masked_scatter: source's dtype {source.dtype} differs from x's "
+                         f"{x.dtype} (they must match, as in PyTorch)")
     for name, t in (("mask", mask), ("source", source)):
         if t._dev is not x._dev:
             raise ValueError(f"masked_scatter: {name} on {t.device!r}, x on {x.device!r}")
@@ -1657,7 +1657,7 @@ def _triangle_indices(what: str, row: int, col: int, offset: int, dtype: Any, de
         raise ValueError(f"{what}: row and col must be >= 0, got {row} and {col}")
     dt = resolve_dtype(dtype)
     if dt.kind not in "iu":
-        raise TypeError(f"{what}: dtype must be an integer dtype, got {dt} (as in PyTorch)")
+        raise DTypeError(f"{what}: dtype must be an integer dtype, got {dt} (as in PyTorch)")
     r, c = np.indices((row, col))
     keep = (c - r <= offset) if lower else (c - r >= offset)
     return tensor(np.stack([r[keep], c[keep]]).reshape(2, -1), dtype=dt,
@@ -1710,8 +1710,8 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
             raise ValueError(f"chain_matmul: expects 2-D tensors, tensor {k} has shape "
                              f"{m.shape}")
         if m.dtype != ms[0].dtype:
-            raise TypeError(f"chain_matmul: all tensors must have one dtype, got "
-                            f"{ms[0].dtype} and {m.dtype} (as in PyTorch)")
+            raise DTypeError(f"chain_matmul: all tensors must have one dtype, got "
+                             f"{ms[0].dtype} and {m.dtype} (as in PyTorch)")
     if len(ms) == 1:
         return ms[0]
     from ..linalg import multi_dot
@@ -1774,8 +1774,8 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
                          f"leading dims: sorted_sequence of shape {seq.shape}, input of shape "
                          f"{values.shape}")
     if "b" in (seq.dtype.kind, values.dtype.kind):
-        raise TypeError(f"searchsorted: bool tensors are not supported, got {seq.dtype} and "
-                        f"{values.dtype} (as in PyTorch)")
+        raise DTypeError(f"searchsorted: bool tensors are not supported, got {seq.dtype} and "
+                         f"{values.dtype} (as in PyTorch)")
     xp = seq._dev.xp
     s, v = seq._pair(values)
     a = s._data
@@ -1819,8 +1819,8 @@ def tensor_split(x: Tensor, indices_or_sections: Any, axis: int = 0) -> tuple[Te
     cuts = indices_or_sections
     if isinstance(cuts, Tensor):
         if cuts.dtype.kind not in "iu" or cuts.ndim > 1:
-            raise TypeError(f"tensor_split: a tensor of indices_or_sections must be a 0-d or "
-                            f"1-D integer tensor, got shape {cuts.shape} of {cuts.dtype}")
+            raise DTypeError(f"tensor_split: a tensor of indices_or_sections must be a 0-d or "
+                             f"1-D integer tensor, got shape {cuts.shape} of {cuts.dtype}")
         cuts = cuts.tolist()
     n = x.shape[ax]
     if isinstance(cuts, (int, np.integer)) and not isinstance(cuts, bool):
@@ -1897,8 +1897,8 @@ def put(x: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> T
     if not isinstance(source, Tensor):
         raise TypeError(f"put: source must be a Tensor, got {type(source).__name__}")
     if source.dtype != x.dtype:
-        raise TypeError(f"put: source's dtype {source.dtype} differs from x's {x.dtype} (they "
-                        "must match, as in PyTorch)")
+        raise DTypeError(f"put: source's dtype {source.dtype} differs from x's {x.dtype} (they "
+                         "must match, as in PyTorch)")
     if source._dev is not x._dev:
         raise ValueError(f"put: source on {source.device!r}, x on {x.device!r}")
     a = _flat_positions("put", x, index).reshape(-1)
@@ -1924,8 +1924,8 @@ def index_copy(x: Tensor, axis: int, index: Tensor, source: Tensor) -> Tensor:
     if not isinstance(source, Tensor):
         raise TypeError(f"index_copy: source must be a Tensor, got {type(source).__name__}")
     if source.dtype != x.dtype:
-        raise TypeError(f"index_copy: source's dtype {source.dtype} differs from x's "
-                        f"{x.dtype} (they must match, as in PyTorch)")
+        raise DTypeError(f"index_copy: source's dtype {source.dtype} differs from x's "
+                         f"{x.dtype} (they must match, as in PyTorch)")
     if source._dev is not x._dev:
         raise ValueError(f"index_copy: source on {source.device!r}, x on {x.device!r}")
     shape = x.shape or (1,)

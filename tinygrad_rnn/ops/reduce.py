@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..tensor import DTypeLike, Function, Tensor, resolve_dtype, torch_names
+from ..tensor import DTypeError, DTypeLike, Function, Tensor, resolve_dtype, torch_names
 from .elementwise import where
 from .movement import ValuesIndices, _sort_axis
 
@@ -244,8 +244,8 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dtype: DTypeLi
     if dtype is not None:
         dt = resolve_dtype(dtype)
         if dt.kind not in "fc":
-            raise TypeError(f"mean: dtype must be a floating-point dtype, got {dt} (as in "
-                            "PyTorch: the mean of integers is fractional)")
+            raise DTypeError(f"mean: dtype must be a floating-point dtype, got {dt} (as in "
+                             "PyTorch: the mean of integers is fractional)")
         x = x if x.dtype == dt else x.to(dtype=dt)
     axes = normalize_axis(axis, x.ndim)
     n = 1
@@ -301,8 +301,8 @@ def _moments(what: str, x: Tensor, axis: Any, unbiased: Any, keepdims: bool,
             raise TypeError(f"{what}: unbiased given twice")
         axis, unbiased = None, bool(axis)
     if x.dtype.kind not in "fc":
-        raise TypeError(f"{what}: x must be floating-point, got {x.dtype} (as in PyTorch); "
-                        "convert it first, e.g. x.float()")
+        raise DTypeError(f"{what}: x must be floating-point, got {x.dtype} (as in PyTorch); "
+                         "convert it first, e.g. x.float()")
     c = _correction(what, correction, unbiased)
     return var(x, axis, keepdims, c), mean(x, axis, keepdims)
 
@@ -363,7 +363,7 @@ def median(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Any:
     from .movement import ValuesIndices, _sort_index, _take_along
 
     if x.dtype.kind not in "iuf":
-        raise TypeError(f"median: x must hold integers or floats, got {x.dtype}")
+        raise DTypeError(f"median: x must hold integers or floats, got {x.dtype}")
     xp = x._dev.xp
     if axis is None:
         if keepdims:
@@ -489,8 +489,8 @@ def _quantile_q(what: str, x: Tensor, q: Any) -> tuple[Any, bool]:
         if q.ndim > 1:
             raise ValueError(f"{what}: q must be a scalar or a 1-D tensor, got shape {q.shape}")
         if q.dtype != x.dtype:
-            raise TypeError(f"{what}: q must have the input's dtype {x.dtype}, got {q.dtype} "
-                            "(as in PyTorch)")
+            raise DTypeError(f"{what}: q must have the input's dtype {x.dtype}, got {q.dtype} "
+                             "(as in PyTorch)")
         if q._dev is not x._dev:
             raise ValueError(f"{what}: q on {q.device!r}, the input on {x.device!r}")
         qa, scalar = q._data.reshape(-1), q.ndim == 0
@@ -511,7 +511,7 @@ def _quantile(what: str, x: Tensor, q: Any, axis: Any, keepdims: bool, interpola
     if not isinstance(x, Tensor):
         raise TypeError(f"{what}: input must be a Tensor, got {type(x).__name__}")
     if x.dtype.kind != "f":
-        raise TypeError(f"{what}: input must be floating-point, got {x.dtype} (as in PyTorch)")
+        raise DTypeError(f"{what}: input must be floating-point, got {x.dtype} (as in PyTorch)")
     if interpolation not in _INTERPOLATIONS:
         raise ValueError(f"{what}: interpolation must be one of {', '.join(_INTERPOLATIONS)}, "
                          f"got {interpolation!r}")
@@ -607,8 +607,8 @@ def _weights(what: str, w: Any, n: int, x: Tensor, integral: bool) -> Tensor:
         raise ValueError(f"cov: {what} must have one or fewer dimensions, got shape {w.shape}")
     kind = "iu" if integral else "f"
     if w.dtype.kind not in kind:
-        raise TypeError(f"cov: {what} must have {'an integer' if integral else 'a floating'}"
-                        f" dtype, got {w.dtype}")
+        raise DTypeError(f"cov: {what} must have {'an integer' if integral else 'a floating'}"
+                         f" dtype, got {w.dtype}")
     if w.size != n:
         raise ValueError(f"cov: {what} has {w.size} elements for {n} observations")
     if w._dev is not x._dev:
@@ -812,7 +812,7 @@ def nanmedian(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Any
     from .movement import _sort_index
 
     if x.dtype.kind not in "iuf":
-        raise TypeError(f"nanmedian: x must hold integers or floats, got {x.dtype}")
+        raise DTypeError(f"nanmedian: x must hold integers or floats, got {x.dtype}")
     if x.dtype.kind != "f":
         return median(x, axis, keepdims)
     xp = x._dev.xp
@@ -946,7 +946,7 @@ def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0  # noqa: A0
     last bin. Each element's bin is PyTorch's: ⌊(v - min) · bins / (max - min)⌋ in x's dtype.
     x's dtype (floating-point only, as PyTorch's); not differentiable (a constant)."""
     if x.dtype.kind != "f":
-        raise TypeError(f"histc: needs a floating-point tensor, got {x.dtype} (as in PyTorch)")
+        raise DTypeError(f"histc: needs a floating-point tensor, got {x.dtype} (as in PyTorch)")
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins <= 0:
         raise ValueError(f"histc: bins must be an int > 0, got {bins!r}")
     lo, hi = float(min), float(max)
@@ -975,7 +975,7 @@ def renorm(x: Tensor, p: float, axis: int, maxnorm: float) -> Tensor:
     (norm + 1e-7) there. A composition (``norm``, ``where``), so its gradient is PyTorch's
     ``renorm_backward``, the norm differentiated too."""
     if x.dtype.kind != "f":
-        raise TypeError(f"renorm: needs a floating-point tensor, got {x.dtype} (as in PyTorch)")
+        raise DTypeError(f"renorm: needs a floating-point tensor, got {x.dtype} (as in PyTorch)")
     if x.ndim < 2:
         raise ValueError(f"renorm: the input needs at least 2 dimensions, got shape {x.shape}")
     if not p > 0:
@@ -1034,10 +1034,10 @@ def nanmean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dtype: DTyp
     if dtype is not None:
         dt = resolve_dtype(dtype)
         if dt.kind not in "fc":
-            raise TypeError(f"nanmean: dtype must be a floating-point dtype, got {dt}")
+            raise DTypeError(f"nanmean: dtype must be a floating-point dtype, got {dt}")
         x = x if x.dtype == dt else x.to(dtype=dt)
     if x.dtype.kind not in "fc":
-        raise TypeError(f"nanmean: x must be floating-point, got {x.dtype} (as in PyTorch; "
-                        "an integer tensor holds no NaN: use mean on x.float())")
+        raise DTypeError(f"nanmean: x must be floating-point, got {x.dtype} (as in PyTorch; "
+                         "an integer tensor holds no NaN: use mean on x.float())")
     kept = Tensor._wrap(~x._dev.xp.isnan(x._data), x._dev)
     return nansum(x, axis, keepdims) / kept.sum(axis, keepdims)

@@ -44,7 +44,7 @@ import numpy as np
 
 from .. import random as _random
 from ..ops.movement import stack
-from ..tensor import Tensor, default_dtype, describe_type, tensor
+from ..tensor import DTypeError, Tensor, default_dtype, describe_type, tensor
 from ._workers import END, Failure, WorkerInfo, WorkerPool, get_worker_info  # noqa: F401
 
 T_co = TypeVar("T_co", covariant=True)
@@ -546,8 +546,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
         return stack(list(batch), 0)
     if isinstance(elem, (np.ndarray, np.generic)) and not isinstance(elem, (np.str_, np.bytes_)):
         if np.asarray(elem).dtype.kind not in "biufc":
-            raise TypeError(f"default_collate: cannot batch NumPy arrays of dtype "
-                            f"{np.asarray(elem).dtype}")
+            raise DTypeError(f"default_collate: cannot batch NumPy arrays of dtype "
+                             f"{np.asarray(elem).dtype}")
         return tensor(np.stack([np.asarray(b) for b in batch]))
     if isinstance(elem, numbers.Real) and not isinstance(elem, numbers.Integral):
         return tensor(np.array(batch, dtype=np.float64))

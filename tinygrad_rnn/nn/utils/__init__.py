@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ...tensor import Tensor, tensor
+from ...tensor import DTypeError, Tensor, tensor
 from . import (  # noqa: F401  (as torch.nn.utils's)
     convert_parameters,
     fusion,
@@ -55,7 +55,7 @@ def _floats(tensors: list[Any], where: str, what: str = "tensor") -> list[Tensor
     for t in tensors:
         if not isinstance(t, Tensor) or t.dtype.kind != "f":
             kind = t.dtype if isinstance(t, Tensor) else type(t).__name__
-            raise TypeError(f"{where}: every {what} must be a floating-point Tensor, got {kind}")
+            raise DTypeError(f"{where}: every {what} must be a floating-point Tensor, got {kind}")
     return tensors
 
 

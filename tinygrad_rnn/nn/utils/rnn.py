@@ -30,7 +30,7 @@ import numpy as np
 
 from ...creation import full
 from ...ops.movement import GetItem, cat, stack
-from ...tensor import DTypeLike, Tensor, describe_type, host_array, tensor
+from ...tensor import DTypeError, DTypeLike, Tensor, describe_type, host_array, tensor
 
 
 class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices",
@@ -89,7 +89,7 @@ def _lengths(lengths: Any, batch: int, steps: int, where: str, least: int = 1) -
     sequence, each in [least, steps]."""
     host = np.asarray(host_array(lengths))
     if host.dtype.kind not in "iu" and not (host.size == 0 and host.dtype.kind == "f"):
-        raise TypeError(f"{where}: lengths must be integers, got dtype {host.dtype}")
+        raise DTypeError(f"{where}: lengths must be integers, got dtype {host.dtype}")
     if host.shape != (batch,):
         raise ValueError(f"{where}: lengths must hold one length per sequence: expected shape "
                          f"({batch},), got {host.shape}")
