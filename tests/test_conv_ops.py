@@ -6,7 +6,6 @@ copy) and, through ``functional``, against torch in float64; the pools' ``Window
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -21,6 +20,7 @@ from tinygrad_rnn.ops.windows import WindowMax, WindowSum, _tap, window_argmax
 from tinygrad_rnn.testing import gradcheck, gradgradcheck
 
 from .conftest import DEVICES
+from .test_windows import windows
 
 
 @st.composite
@@ -148,20 +148,9 @@ def test_every_conv_path_matches_torch(name, xs, ws, opts):
         np.testing.assert_allclose(a.grad.numpy(), at.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
-@st.composite
-def pool_windows(draw):
-    """(x, k, stride, dilation, n_out) for 1 or 2 spatial axes, windows that may overlap."""
-    d = draw(st.integers(1, 2))
-    k = tuple(draw(st.integers(1, 3)) for _ in range(d))
-    s = tuple(draw(st.integers(1, 3)) for _ in range(d))
-    dl = tuple(draw(st.integers(1, 2)) for _ in range(d))
-    n_out = tuple(draw(st.integers(1, 3)) for _ in range(d))
-    size = tuple(si * (n - 1) + di * (ki - 1) + 1 + draw(st.integers(0, 1))
-                 for si, n, di, ki in zip(s, n_out, dl, k))
-    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    # distinct values: a window's maximum is unique, so central differences see one slope
-    x = rng.permutation(math.prod(size) * 2 * 2).reshape(2, 2, *size) / 7.0
-    return x, k, s, dl, n_out
+def pool_windows():
+    """Windows that may overlap, on 1 or 2 axes, over distinct values."""
+    return windows(max_axes=2, distinct=True)
 
 
 @settings(max_examples=20, deadline=None)

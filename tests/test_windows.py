@@ -3,6 +3,8 @@ central differences, each the other's transpose, on the strict device too."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,9 +18,11 @@ from .conftest import DEVICES
 
 
 @st.composite
-def _windows(draw):
-    """(x array, k, stride, dilation, n_out) for 1 to 3 spatial axes, small."""
-    d = draw(st.integers(1, 3))
+def windows(draw, max_axes: int = 3, distinct: bool = False):
+    """(x array, k, stride, dilation, n_out) for 1 to ``max_axes`` spatial axes, small;
+    ``distinct``: no two values of x equal (each window's maximum unique, so central
+    differences see one slope)."""
+    d = draw(st.integers(1, max_axes))
     k = tuple(draw(st.integers(1, 3)) for _ in range(d))
     s = tuple(draw(st.integers(1, 3)) for _ in range(d))
     dl = tuple(draw(st.integers(1, 2)) for _ in range(d))
@@ -26,12 +30,14 @@ def _windows(draw):
     size = tuple(si * (n - 1) + di * (ki - 1) + 1 + draw(st.integers(0, 1))
                  for si, n, di, ki in zip(s, n_out, dl, k))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    x = rng.standard_normal((draw(st.integers(1, 2)), draw(st.integers(1, 2)), *size))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), *size)
+    x = (rng.permutation(math.prod(shape)).reshape(shape) / 7.0 if distinct
+         else rng.standard_normal(shape))
     return x, k, s, dl, n_out
 
 
 @settings(max_examples=15, deadline=None)
-@given(case=_windows())
+@given(case=windows())
 def test_im2col_and_col2im_match_central_differences_and_are_transposes(case):
     x, k, s, dl, n_out = case
     kw = dict(k=k, stride=s, dilation=dl, n_out=n_out)

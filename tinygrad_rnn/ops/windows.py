@@ -124,6 +124,19 @@ def window_argmax(x: Any, best: Any, k: tuple[int, ...], stride: tuple[int, ...]
     return at
 
 
+def _combine_taps(xp: Any, x: Any, slices: list[Any], n_out: tuple[int, ...],
+                  ufunc: Any) -> Any:
+    """y = ufunc(...ufunc(x[tap 0], x[tap 1])..., x[tap K-1]) over the strided views of the
+    taps, written in place a few images at a time (each slice stays in cache)."""
+    y = xp.empty((*x.shape[:2], *n_out), dtype=x.dtype)
+    for part in _chunks(x.shape[0], math.prod(x.shape[1:])):
+        xb, yb = x[part], y[part]
+        yb[...] = xb[slices[0]]
+        for i in slices[1:]:
+            ufunc(yb, xb[i], out=yb)
+    return y
+
+
 class WindowMax(Function):
     """y[:, :, l] = max_j x[:, :, l·s + j·d], the largest of each window's K taps (x (N, C,
     *spatial), already padded; a NaN wins): K - 1 maxima of strided views of x (no copy of the
@@ -138,12 +151,7 @@ class WindowMax(Function):
     def forward(self, x: Any, k: tuple[int, ...], stride: tuple[int, ...],
                 dilation: tuple[int, ...], n_out: tuple[int, ...]) -> Any:
         slices = [_tap(js, stride, dilation, n_out) for js in np.ndindex(*k)]
-        y = self.xp.empty((*x.shape[:2], *n_out), dtype=x.dtype)
-        for part in _chunks(x.shape[0], math.prod(x.shape[1:])):
-            xb, yb = x[part], y[part]
-            yb[...] = xb[slices[0]]
-            for i in slices[1:]:
-                self.xp.maximum(yb, xb[i], out=yb)  # NaN wins
+        y = _combine_taps(self.xp, x, slices, n_out, self.xp.maximum)  # (NaN wins)
         self.saved, self.args = (x, y), (k, stride, dilation, slices)
         return y
 
@@ -181,13 +189,7 @@ class WindowSum(Function):
                 dilation: tuple[int, ...], n_out: tuple[int, ...]) -> Any:
         self.args = (tuple(x.shape), k, stride, dilation, n_out)
         slices = [_tap(js, stride, dilation, n_out) for js in np.ndindex(*k)]
-        y = self.xp.empty((*x.shape[:2], *n_out), dtype=x.dtype)
-        for part in _chunks(x.shape[0], math.prod(x.shape[1:])):
-            xb, yb = x[part], y[part]
-            yb[...] = xb[slices[0]]
-            for i in slices[1:]:
-                yb += xb[i]
-        return y
+        return _combine_taps(self.xp, x, slices, n_out, self.xp.add)
 
     def backward(self, gy: Any) -> Any:
         shape, k, stride, dilation, n_out = self.args
