@@ -302,8 +302,9 @@ def test_unpack_to_another_device_is_refused_and_node_is_a_base_class():
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("groups", [1, 4])
 def test_conv_and_pooling_keep_nothing_outside_the_hooks(device, groups):
-    """Conv's gathered windows and max pooling's input and output go through the hooks: under
-    copying hooks (the op keeps none of its own arrays) the gradients are unchanged."""
+    """What conv and max pooling keep (x and w; the pool's input and output) goes through the
+    hooks: under copying hooks (the op keeps none of its own arrays) the gradients are the
+    same."""
     rng = np.random.default_rng(1)
     x = tr.tensor(rng.standard_normal((2, 4, 6, 6)), device=device, requires_grad=True)
     w = tr.tensor(rng.standard_normal((4, 4 // groups, 3, 3)), device=device,
@@ -319,7 +320,7 @@ def test_conv_and_pooling_keep_nothing_outside_the_hooks(device, groups):
     hooks = Counting()
     with hooks:
         y = program()
-    assert hooks.packed == 6  # x, w, the windows; the pool's input and output; ** 2's input
+    assert hooks.packed == 5  # x, w (not the windows); the pool's input and output; ** 2's
     y.backward()
     assert hooks.unpacked == hooks.packed
     for t, e in zip((x, w), expected):

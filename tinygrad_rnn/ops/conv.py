@@ -13,8 +13,9 @@ output channel o reads the input channels of its group g = o // (O/G)::
 Computed as im2col + matmul: the windows of the padded input, a strided view, are gathered by
 one copy into cols (N, G, C/G·K, L) (K = k1·k2·... taps, L = n1·n2·... windows; a 1x1 kernel
 with stride 1 and no padding needs no copy), and y is one batched matmul with w as
-(G, O/G, C/G·K). The weight's gradient is one batched matmul with the same cols (which
-``Conv`` keeps), summed over the batch; the input's is the matmul with wᵀ, whose K taps are
+(G, O/G, C/G·K). The weight's gradient is one batched matmul with the same cols, gathered
+again in the backward (keeping them would hold K times the input until then), summed over
+the batch; the input's is the matmul with wᵀ, whose K taps are
 added back where they were read (col2im: a short loop over the taps, each one strided add).
 A depthwise convolution (one input channel per group, O = C = G) with stride 1 is K
 multiply-adds over whole rows instead (``_Rows``), which beats N·G matrix products of one row.
@@ -213,22 +214,24 @@ class Conv(Function):
     """y = conv(x, w) (the module docstring's formula), y (N, O, *n_out).
 
     VJP: gx = ConvInput(gy, w) (the transposed convolution: wᵀ gy, each tap added back where it
-    was read), gw = ConvWeight(x, gy) (Σ_n Σ_l gy[n, o, l] · window l's taps).  Saves x, w and
-    the gathered windows (the weight's gradient reuses them)."""
+    was read), gw = ConvWeight(x, gy) (Σ_n Σ_l gy[n, o, l] · window l's taps).  Saves x and w
+    (the weight's gradient gathers the windows again: K times x, not kept meanwhile)."""
 
     def forward(self, x: Any, w: Any, geo: Geometry, n_out: tuple[int, ...]) -> Any:
-        cols = _cols(self.xp, x, w.shape[0], geo, n_out)
-        self.saved, self.geo = (x, w, cols), geo  # (saved: what saved-tensor hooks see)
-        return _forward(self.xp, cols, w, geo, tuple(x.shape[2:]), n_out)
+        self.saved, self.geo = (x, w), geo  # x, not its windows: K times smaller
+        return _forward(self.xp, _cols(self.xp, x, w.shape[0], geo, n_out), w, geo,
+                        tuple(x.shape[2:]), n_out)
 
     def backward(self, gy: Any) -> Any:
-        (x, w, cols), geo = self.saved, self.geo
+        (x, w), geo = self.saved, self.geo
         nx, nw = _needs(self)
         size = tuple(x.shape[2:])
         if isinstance(gy, Tensor):  # create_graph: recorded, differentiable again
             return (ConvInput.apply(gy, w, geo=geo, size=size) if nx else None,
                     ConvWeight.apply(x, gy, geo=geo) if nw else None)
-        gw = _weight_grad(self.xp, cols, gy, x.shape, geo) if nw else None
+        # the windows gathered again (one copy), as PyTorch's CPU kernel does
+        gw = _weight_grad(self.xp, _cols(self.xp, x, w.shape[0], geo, tuple(gy.shape[2:])),
+                          gy, x.shape, geo) if nw else None
         return _input_grad(self.xp, gy, w, geo, size) if nx else None, gw
 
 
