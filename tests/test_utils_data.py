@@ -293,3 +293,36 @@ def test_a_generator_of_its_own_as_torch_generator():
     assert isinstance(g.seed(), int)
     with pytest.raises(TypeError, match="randn: generator must be a tr.Generator"):
         tr.randn(2, generator=3)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_the_iterator_has_the_loaders_length_as_torch(drop_last):
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader as TorchLoader
+    from torch.utils.data import TensorDataset as TorchTensors
+
+    class Stream(tr.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(range(7))
+
+        def __len__(self):
+            return 7
+
+    class TorchStream(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(range(7))
+
+        def __len__(self):
+            return 7
+
+    x = np.arange(10.0)
+    ours = [DataLoader(TensorDataset(tr.tensor(x)), 3, drop_last=drop_last),
+            DataLoader(Stream(), 3, drop_last=drop_last)]
+    theirs = [TorchLoader(TorchTensors(torch.tensor(x)), 3, drop_last=drop_last),
+              TorchLoader(TorchStream(), 3, drop_last=drop_last)]
+    for a, b in zip(ours, theirs):
+        it = iter(a)
+        assert len(it) == len(a) == len(b) and len(list(it)) == len(a)
+    assert len(iter(theirs[0])) == len(theirs[0])  # (torch's iterator over a stream has no
+    # length, a TypeError from its sampler; ours gives the loader's, as len(loader) does)

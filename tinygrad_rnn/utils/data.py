@@ -880,6 +880,9 @@ class _LoaderIter:
     def __iter__(self) -> _LoaderIter:
         return self
 
+    def __len__(self) -> int:  # the loader's number of batches, as PyTorch's iterator
+        return len(self.loader)
+
     def __next__(self) -> Any:
         batch = next(self.batches)
         if isinstance(batch, Failure):
