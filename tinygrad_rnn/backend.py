@@ -171,6 +171,15 @@ def get_array_module(*arrays: Any) -> Any:
     return np
 
 
+def broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` broadcasts to exactly ``target`` (PyTorch's "expandable
+    to")."""
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
 def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``x`` over the axes that broadcasting added or stretched, so it has ``shape``.
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import random as _random
+from .backend import broadcasts_to
 from .ops.conv import Conv, ConvInput, Geometry
 from .ops.elementwise import where
 from .ops.movement import GetItem, IndexScatter, Transpose, cat, stack
@@ -75,11 +76,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None  # noqa: A0
     y = x @ Transpose.apply(weight, axes=None)  # (not marked as a view: nobody writes it)
     if bias is None:
         return y
-    try:
-        fits = np.broadcast_shapes(y.shape, bias.shape) == y.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not broadcasts_to(bias.shape, y.shape):
         raise ValueError(f"linear: a bias of shape {bias.shape} does not fit the output of "
                          f"shape {y.shape}: it must broadcast to it (out_features,)")
     return y + bias

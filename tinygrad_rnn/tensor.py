@@ -33,7 +33,16 @@ import numpy as np
 
 from . import autograd
 from .autograd import _HOOKS
-from .backend import Device, device, device_name, device_of, get_device, known_devices, sum_to
+from .backend import (
+    Device,
+    broadcasts_to,
+    device,
+    device_name,
+    device_of,
+    get_device,
+    known_devices,
+    sum_to,
+)
 
 DTypeLike = Any  # a NumPy dtype, a scalar type such as numpy.float32, or a name such as "float64"
 Index = Any
@@ -1092,11 +1101,7 @@ class Tensor:
         """Write ``src`` (broadcast to this shape, cast to this dtype; from any device, as
         PyTorch's) into this tensor, in place, under the rules of ``_overwrite``."""
         o = self._lift(src)
-        try:
-            fits = np.broadcast_shapes(o.shape, self.shape) == self.shape
-        except ValueError:
-            fits = False
-        if not fits:
+        if not broadcasts_to(o.shape, self.shape):
             raise ValueError(f"{what}: a source of shape {o.shape} does not broadcast to this "
                              f"tensor's shape {self.shape}")
         if o._dev is not self._dev:
@@ -3473,11 +3478,7 @@ class Tensor:
         """This tensor summed down to ``size``, which must broadcast to its shape, as
         PyTorch's (the sum of a broadcast gradient, ``backend.sum_to``)."""
         shape = _sizes(size)
-        try:
-            fits = np.broadcast_shapes(shape, self.shape) == self.shape
-        except ValueError:
-            fits = False
-        if not fits:
+        if not broadcasts_to(shape, self.shape):
             raise ValueError(f"sum_to_size: size {shape} is not expandable to this tensor's "
                              f"shape {self.shape}")
         return sum_to(self, shape)
@@ -3492,11 +3493,7 @@ class Tensor:
     def _add_product(self, what: str, product: Tensor, beta: Any, alpha: Any) -> Tensor:
         """beta self + alpha product (beta = 0 ignores self, NaN included), self broadcast to
         the product's shape, as PyTorch's addmv and addr."""
-        try:
-            fits = np.broadcast_shapes(self.shape, product.shape) == product.shape
-        except ValueError:
-            fits = False
-        if not fits:
+        if not broadcasts_to(self.shape, product.shape):
             raise ValueError(f"{what}: input of shape {self.shape} does not broadcast to the "
                              f"product's shape {product.shape}")
         if alpha != 1:
