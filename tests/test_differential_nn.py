@@ -629,7 +629,7 @@ def _activation(draw, a: Arrays):
     kwf, inplace_ok = ACTS[kind]
     kw = kwf(draw)
     # torch refuses the backward of an in-place leaky_relu with a negative slope (its own
-    # limit: the output does not say the input's sign); inplace is a new tensor here
+    # limit: the output does not say the input's sign); ours gives the gradient
     inplace = inplace_ok and draw(st.booleans()) and kw.get("negative_slope", 0) >= 0
     if kind in MODS and draw(st.booleans()):
         mkw = dict(kw)
@@ -642,9 +642,12 @@ def _activation(draw, a: Arrays):
                     lambda m: getattr(m.nn, MODS[kind])(**mkw))
     if inplace:
         def run_inplace(m, _, x):
-            # a non-leaf: an in-place write into a leaf is refused. Only the result is
-            # compared: docs/pytorch.md says inplace=True gives a new tensor here
-            return getattr(m.nn.functional, kind)(x * 1, inplace=True, **kw)
+            # a non-leaf: an in-place write into a leaf is refused; the result is the
+            # input itself, written into
+            y = x * 1
+            out = getattr(m.nn.functional, kind)(y, inplace=True, **kw)
+            assert out is y
+            return out
         return Case(f"{kind} inplace", [x], run_inplace)
     return Case(kind, [x], lambda m, _, x: getattr(m.nn.functional, kind)(x, **kw))
 

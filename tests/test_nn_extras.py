@@ -61,8 +61,8 @@ def test_activation_module_matches_torch(device, make, name, kwargs):
     g = rng.standard_normal(a.shape)
     ours, theirs = make(), getattr(torch.nn, name)(**kwargs)
     x, xt = t(a, device, True), torch.tensor(a.copy(), requires_grad=True)
-    out = ours(x)
-    # PyTorch's in-place layers write into their input, which a leaf requiring grad refuses
+    # in-place layers write into their input, which a leaf requiring grad refuses
+    out = ours(x * 1 if kwargs.get("inplace") else x)
     ref = theirs(xt * 1 if kwargs.get("inplace") else xt)
     np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-12, atol=1e-15)
     out.backward(t(g, device))
@@ -551,3 +551,61 @@ def test_data_parallel_on_one_device_is_the_module_with_torchs_names():
     assert ours.module.hidden_size == 4
     with pytest.raises(ValueError, match="one device; give at most one"):
         nn.DataParallel(nn.Linear(2, 2), device_ids=[0, 1])
+
+
+# (functional name, extra arguments): every activation and dropout that takes ``inplace=``
+INPLACE = [("relu", ()), ("relu6", ()), ("leaky_relu", (0.2,)), ("elu", (0.7,)),
+           ("celu", (1.5,)), ("selu", ()), ("hardtanh", (-0.5, 0.8)), ("threshold", (0.1, -2.0)),
+           ("rrelu", (0.1, 0.3)), ("hardsigmoid", ()), ("hardswish", ()), ("silu", ()),
+           ("mish", ()), ("dropout", (0.0,)), ("alpha_dropout", (0.5, False)),
+           ("dropout1d", (0.0,)), ("dropout2d", (0.0,)), ("dropout3d", (0.0,)),
+           ("feature_alpha_dropout", (0.5, False))]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("name", "args"), INPLACE, ids=[n for n, _ in INPLACE])
+def test_inplace_true_writes_into_the_input_as_torch(name, args):
+    """``inplace=True`` returns the input itself, holding the result; a view writes through
+    to its base; the gradient is the out-of-place one; a leaf that requires grad is
+    refused (as RuntimeError, PyTorch's class)."""
+    torch = pytest.importorskip("torch")
+    shape = {"dropout1d": (3, 4, 5), "dropout2d": (2, 3, 4, 5)}.get(name, (2, 3, 4, 5, 2))
+    a = np.random.default_rng(3).uniform(-4, 4, shape)
+    g = np.random.default_rng(4).standard_normal(a.shape)
+    x, xt = t(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, yt = x * 1, xt * 1
+    out = getattr(F, name)(y, *args, inplace=True)
+    ref = getattr(torch.nn.functional, name)(yt, *args, inplace=True)
+    assert out is y and ref is yt
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-12, atol=1e-15)
+    out.backward(t(g))
+    ref.backward(torch.tensor(g))
+    # (rtol: torch's hardsigmoid and celu gradients use float32 constants, docs/pytorch.md)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-7, atol=1e-15)
+    try:  # a leaf: refused as torch refuses it (a dropout that changes nothing is not)
+        getattr(torch.nn.functional, name)(torch.tensor(a, requires_grad=True), *args,
+                                           inplace=True)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="requires grad"):
+            getattr(F, name)(t(a, requires_grad=True), *args, inplace=True)
+    else:
+        leaf = t(a, requires_grad=True)
+        assert getattr(F, name)(leaf, *args, inplace=True) is leaf
+    base = t(a)
+    getattr(F, name)(base[1:], *args, inplace=True)  # a view: the base sees the write
+    tb = torch.tensor(a)
+    getattr(torch.nn.functional, name)(tb[1:], *args, inplace=True)
+    np.testing.assert_allclose(base.numpy(), tb.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_inplace_modules_write_into_their_input_and_dropout_keeps_its_mask():
+    y = t(np.linspace(-2, 2, 12).reshape(3, 4))
+    assert nn.ReLU(inplace=True)(y) is y and float(y.min()) == 0.0
+    tr.manual_seed(5)
+    z = t(np.ones((40, 50)))
+    out = nn.Dropout(0.5, inplace=True)(z)
+    tr.manual_seed(5)
+    fresh = nn.Dropout(0.5)(t(np.ones((40, 50))))
+    assert out is z
+    np.testing.assert_array_equal(z.numpy(), fresh.numpy())  # the same draw, written into z
+    assert set(np.unique(z.numpy())) == {0.0, 2.0}

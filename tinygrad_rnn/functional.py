@@ -682,11 +682,13 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
             ) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (in training;
     the identity otherwise). The mask comes from ``tr.manual_seed``'s generator.
-    ``inplace=True`` is taken and gives a new tensor, as the activations' ``inplace``."""
+    ``inplace=True`` writes the result into ``x`` and returns it, as PyTorch's."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ValueError(f"dropout probability must be a number in [0, 1], got {p!r}")
     if not training or p == 0:
         return x
+    if inplace:
+        return _in_place("dropout", x, lambda v: dropout(v, p, training))
     if p == 1:
         return x * 0
     keep = _random.generator().random(x.shape) >= p
@@ -706,6 +708,8 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa
     outside training (the default, as PyTorch's ``F.alpha_dropout``) and for p = 0; zeros
     for p = 1. The mask comes from ``tr.manual_seed``'s generator; the gradient is a where
     kept, 0 where dropped."""
+    if inplace and training and p != 0:  # (else the identity: nothing written)
+        return _in_place("alpha_dropout", input, lambda v: alpha_dropout(v, p, training))
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ValueError(f"alpha_dropout probability must be a number in [0, 1], got {p!r}")
     return _alpha_dropout(input, p, training, input.shape)
@@ -763,7 +767,9 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
     """Channel-wise dropout of (N, C, L) or (C, L) inputs, as
     ``torch.nn.functional.dropout1d``: each channel ``input[n, c]`` is zeroed as a whole with
     probability ``p`` and the others scaled by 1/(1-p), in training; the identity otherwise.
-    ``inplace`` is taken and gives a new tensor, as ``dropout``'s."""
+    ``inplace=True`` writes the result into the input, as ``dropout``'s."""
+    if inplace and training and p != 0:  # (else the identity: nothing written)
+        return _in_place("dropout1d", input, lambda v: dropout1d(v, p, training))
     _check_p("dropout1d", p)
     if not isinstance(input, Tensor) or input.ndim not in (2, 3):
         raise ValueError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got "
@@ -790,6 +796,8 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
     ``dropout1d``'s masks, one per (sample, channel). As PyTorch's, a 3-D input is taken as
     (N, C, L), not as one unbatched (C, H, W) sample, with PyTorch's warning; other ranks
     warn that they are deprecated and are masked over their first two axes."""
+    if inplace and training and p != 0:  # (else the identity: nothing written)
+        return _in_place("dropout2d", input, lambda v: dropout2d(v, p, training))
     _check_p("dropout2d", p)
     ndim = input.ndim if isinstance(input, Tensor) else None
     _warn_feature_rank("dropout2d", ndim, 2)
@@ -809,6 +817,8 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
     """Channel-wise dropout of (N, C, D, H, W) or (C, D, H, W) inputs, as
     ``torch.nn.functional.dropout3d``: ``dropout1d``'s masks, one per (sample, channel).
     Other ranks warn that they are deprecated, as PyTorch's, and are taken as unbatched."""
+    if inplace and training and p != 0:  # (else the identity: nothing written)
+        return _in_place("dropout3d", input, lambda v: dropout3d(v, p, training))
     _check_p("dropout3d", p)
     ndim = input.ndim if isinstance(input, Tensor) else None
     _warn_feature_rank("dropout3d", ndim, 3)
@@ -823,6 +833,9 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     one draw per (sample, channel) of (N, C, ...), each dropped channel set to SELU's
     saturation value and everything rescaled (``alpha_dropout``'s formula), in training;
     the identity otherwise (the default, as PyTorch's)."""
+    if inplace and training and p != 0:  # (else the identity: nothing written)
+        return _in_place("feature_alpha_dropout", input,
+                         lambda v: feature_alpha_dropout(v, p, training))
     _check_p("feature_alpha_dropout", p)
     if not isinstance(input, Tensor) or input.ndim < 2:
         raise ValueError(f"feature_alpha_dropout: channel-wise dropout needs at least 2 axes "
@@ -1331,12 +1344,14 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
 
 
 # ---- activations and layer normalisation (torch.nn.functional's names) ----------------------
-# ``inplace=`` is taken, as PyTorch's, so ported code runs; the result is always a new tensor,
-# and the input is left as it was (docs/pytorch.md).
+# ``inplace=True`` writes the result into the input and returns it, as PyTorch's (``_in_place``,
+# below: ``Tensor._overwrite``'s rules).
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """max(x, 0); gradient 1 where x > 0, else 0 (at x = 0 too, as PyTorch)."""
+    if inplace:
+        return _in_place("relu", input, relu)
     return input.relu()
 
 
@@ -1354,6 +1369,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope · x; gradient 1 or negative_slope (the slope at
     x = 0, as PyTorch)."""
+    if inplace:
+        return _in_place("leaky_relu", input, lambda v: leaky_relu(v, negative_slope))
     return where(input._data > 0, input, input * negative_slope)
 
 
@@ -1378,12 +1395,16 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x σ(x) (also called swish)."""
+    if inplace:
+        return _in_place("silu", input, silu)
     return input * input.sigmoid()
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """α (exp(x) - 1) where x <= 0 (expm1: exact near 0), else x; the gradient at 0 is α, the
     left one, as PyTorch's."""
+    if inplace:
+        return _in_place("elu", input, lambda v: elu(v, alpha))
     neg = input._data <= 0
     return where(neg, alpha * _only(input, neg).expm1(), input)
 
@@ -1391,12 +1412,16 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """scale · elu(x, α) with Klambauer et al.'s (2017) α ≈ 1.6733 and scale ≈ 1.0507, which
     keep activations near mean 0 and variance 1."""
+    if inplace:
+        return _in_place("selu", input, selu)
     alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
     return scale * elu(input, alpha)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x where x > 0, else α (exp(x/α) - 1): continuously differentiable for every α."""
+    if inplace:
+        return _in_place("celu", input, lambda v: celu(v, alpha))
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0 (it divides x)")
     neg = input._data <= 0
@@ -1420,6 +1445,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
              inplace: bool = False) -> Tensor:
     """x clipped to [min_val, max_val]. As PyTorch's, the gradient is 0 at the bounds too (the
     clip's is 1 there) and passes at NaN."""
+    if inplace:
+        return _in_place("hardtanh", input, lambda v: hardtanh(v, min_val, max_val))
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
                          f"({max_val})")
@@ -1430,6 +1457,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """min(max(x, 0), 6): ``hardtanh(x, 0, 6)`` (so its gradient at 0 and 6 is 0)."""
+    if inplace:
+        return _in_place("relu6", input, relu6)
     return hardtanh(input, 0.0, 6.0)
 
 
@@ -1442,6 +1471,8 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x tanh(softplus(x)) (Misra, 2019)."""
+    if inplace:
+        return _in_place("mish", input, mish)
     return input * softplus(input).tanh()
 
 
@@ -1460,6 +1491,8 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """min(max(x + 3, 0), 6) / 6: 0 below -3, 1 above 3, linear between; gradient 1/6
     strictly between -3 and 3, else 0, as PyTorch's."""
+    if inplace:
+        return _in_place("hardsigmoid", input, hardsigmoid)
     d = input._data
     inside = (d > -3) & (d < 3)
     return where(inside, (input + 3) / 6, (input.detach() + 3).clip(0, 6) / 6)
@@ -1468,6 +1501,8 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x hardsigmoid(x): 0 for x <= -3, x for x >= 3, x (x + 3) / 6 between (Howard et al.,
     2019). Its gradient at -3 is 0 and at 3 is 1, as PyTorch's."""
+    if inplace:
+        return _in_place("hardswish", input, hardswish)
     d = input._data
     middle = (d > -3) & (d < 3)
     m = _only(input, middle)
@@ -1513,6 +1548,8 @@ def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """x where x > ``threshold``, else ``value`` (NaN stays NaN), as PyTorch; gradient 1
     where x > threshold, else 0."""
+    if inplace:
+        return _in_place("threshold", input, lambda v: _threshold(v, threshold, value))
     for name, v in (("threshold", threshold), ("value", value)):
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
             raise TypeError(f"threshold: {name} must be a number, got {v!r}")
@@ -1528,6 +1565,8 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,  # noqa
     x > 0, else a · x. In training each element draws its own slope a ~ U(lower, upper) (from
     ``tr.manual_seed``'s generator; its gradient there is a); otherwise a = (lower + upper)
     / 2 for every element, exactly ``leaky_relu(x, (lower + upper) / 2)``, as PyTorch's."""
+    if inplace:
+        return _in_place("rrelu", input, lambda v: rrelu(v, lower, upper, training))
     for name, v in (("lower", lower), ("upper", upper)):
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
             raise TypeError(f"rrelu: {name} must be a number, got {v!r}")

@@ -1,8 +1,8 @@
 """Activations as modules, as ``torch.nn``'s: each holds its options and calls ``functional``.
 
-``inplace=`` is taken where PyTorch takes it, so ported code runs, but the result is always a
-new tensor and the input is left as it was (code that uses the returned tensor, as nearly all
-does, runs the same). Each repr is PyTorch's.
+``inplace=True`` writes the result into the input and returns it, as PyTorch's
+(``Tensor._overwrite``'s rules: recorded by autograd, refused on a leaf that requires grad).
+Each repr is PyTorch's.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.relu(input)
+        return F.relu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -49,14 +49,14 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class _InplaceActivation(Module):
-    """An activation whose only option is PyTorch's ``inplace=`` (taken, see above)."""
+    """An activation whose only option is PyTorch's ``inplace=``."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -87,7 +87,7 @@ class SiLU(_InplaceActivation):
     """y = x σ(x) (``F.silu``)."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
 
 class ELU(Module):
@@ -98,7 +98,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -108,7 +108,7 @@ class SELU(_InplaceActivation):
     """y = scale · elu(x, α), self-normalising (``F.selu``)."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.selu(input)
+        return F.selu(input, self.inplace)
 
 
 class CELU(ELU):
@@ -120,7 +120,7 @@ class CELU(ELU):
         super().__init__(alpha, inplace)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.celu(input, self.alpha)
+        return F.celu(input, self.alpha, self.inplace)
 
 
 class Softplus(Module):
@@ -156,7 +156,7 @@ class Hardtanh(Module):
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         return (f"min_val={self.min_val}, max_val={self.max_val}"
@@ -184,7 +184,7 @@ class Mish(_InplaceActivation):
     """y = x tanh(softplus(x)) (``F.mish``)."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.mish(input)
+        return F.mish(input, self.inplace)
 
 
 class GLU(Module):
@@ -205,14 +205,14 @@ class Hardsigmoid(_InplaceActivation):
     """y = min(max(x + 3, 0), 6) / 6 (``F.hardsigmoid``)."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.hardsigmoid(input)
+        return F.hardsigmoid(input, self.inplace)
 
 
 class Hardswish(_InplaceActivation):
     """y = x hardsigmoid(x) (``F.hardswish``)."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.hardswish(input)
+        return F.hardswish(input, self.inplace)
 
 
 class Tanh(Module):
@@ -312,7 +312,7 @@ class Threshold(Module):
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.threshold(input, self.threshold, self.value)
+        return F.threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self) -> str:
         return (f"threshold={self.threshold}, value={self.value}"
@@ -361,7 +361,7 @@ class RReLU(Module):
         self.lower, self.upper, self.inplace = lower, upper, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.rrelu(input, self.lower, self.upper, self.training)
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return (f"lower={self.lower}, upper={self.upper}"

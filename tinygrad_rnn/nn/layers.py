@@ -297,10 +297,10 @@ class Dropout(Module):
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
             raise ValueError(f"dropout probability must be a number in [0, 1], got {p!r}")
-        self.p, self.inplace = p, bool(inplace)  # inplace: taken, a new tensor all the same
+        self.p, self.inplace = p, bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -312,7 +312,7 @@ class AlphaDropout(Dropout):
     unit variance; the identity in eval mode."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.alpha_dropout(input, self.p, self.training)
+        return F.alpha_dropout(input, self.p, self.training, self.inplace)
 
 
 class Dropout1d(Dropout):
@@ -321,7 +321,7 @@ class Dropout1d(Dropout):
     identity in eval mode."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.dropout1d(input, self.p, self.training)
+        return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(Dropout):
@@ -329,14 +329,14 @@ class Dropout2d(Dropout):
     as (N, C, L), with PyTorch's warning."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.dropout2d(input, self.p, self.training)
+        return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
 class Dropout3d(Dropout):
     """Channel-wise dropout (``F.dropout3d``) of (N, C, D, H, W) or (C, D, H, W) inputs."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.dropout3d(input, self.p, self.training)
+        return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
 class FeatureAlphaDropout(Dropout):
@@ -344,7 +344,7 @@ class FeatureAlphaDropout(Dropout):
     identity in eval mode."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.feature_alpha_dropout(input, self.p, self.training)
+        return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)
 
 
 class EmbeddingBag(_Table):
