@@ -780,3 +780,21 @@ def test_dtype_refusals_are_runtime_errors_as_torch():
             f(tr)
         with pytest.raises(TypeError):  # ours stays a TypeError, as before
             f(tr)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+@pytest.mark.parametrize("name", ["mean", "var", "std", "nanmean", "var_mean", "std_mean"])
+def test_moments_of_integers_are_refused_as_torch(name, dtype):
+    """The mean, variance and standard deviation of an integer or bool tensor are refused
+    (torch: RuntimeError); ``mean`` takes them with a floating-point ``dtype=``, as torch."""
+    torch = pytest.importorskip("torch")
+    a = np.array([[1, 0, 4], [2, 1, 1]]).astype(dtype)
+    with pytest.raises(RuntimeError):
+        getattr(torch, name)(torch.tensor(a))
+    with pytest.raises(RuntimeError, match="float"):
+        getattr(tr, name)(tr.tensor(a))
+    if name == "mean":
+        ours = getattr(tr.tensor(a), name)(1, dtype=tr.float64)
+        theirs = getattr(torch.tensor(a), name)(1, dtype=torch.float64)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-15)

@@ -247,6 +247,10 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dtype: DTypeLi
             raise DTypeError(f"mean: dtype must be a floating-point dtype, got {dt} (as in "
                              "PyTorch: the mean of integers is fractional)")
         x = x if x.dtype == dt else x.to(dtype=dt)
+    elif x.dtype.kind not in "fc":
+        raise DTypeError(f"mean: could not infer the result's dtype from an {x.dtype} input "
+                         "(as in PyTorch, the mean of integers or booleans needs a floating-point "
+                         "dtype: x.float().mean() or x.mean(dtype=tr.float32))")
     axes = normalize_axis(axis, x.ndim)
     n = 1
     for a in axes:
@@ -260,6 +264,9 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 
     """Σ_axis |x - mean|² / (n - correction). PyTorch's default ``correction=1`` (unbiased);
     ``correction=0`` gives NumPy's default. With no more elements than ``correction`` the
     divisor is 0: it warns and gives inf (or NaN for 0/0), as PyTorch."""
+    if x.dtype.kind not in "fc":
+        raise DTypeError(f"var/std: x must be floating-point or complex, got {x.dtype} (as in "
+                         "PyTorch; convert it first, e.g. x.float())")
     axes = normalize_axis(axis, x.ndim)
     n = 1
     for a in axes:
@@ -1031,13 +1038,13 @@ def nanmean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dtype: DTyp
     ``torch.nanmean`` (floating-point tensors; NaN where every one is NaN, as 0 / 0).
     ``dtype`` (floating-point) casts first. The gradient is gy / that number where x is not
     NaN, 0 at a NaN, also where every element is NaN (PyTorch's is NaN there, 0 · inf)."""
+    if x.dtype.kind not in "fc":  # (dtype= or not, as PyTorch's)
+        raise DTypeError(f"nanmean: x must be floating-point, got {x.dtype} (as in PyTorch; "
+                         "an integer tensor holds no NaN: use mean on x.float())")
     if dtype is not None:
         dt = resolve_dtype(dtype)
         if dt.kind not in "fc":
             raise DTypeError(f"nanmean: dtype must be a floating-point dtype, got {dt}")
         x = x if x.dtype == dt else x.to(dtype=dt)
-    if x.dtype.kind not in "fc":
-        raise DTypeError(f"nanmean: x must be floating-point, got {x.dtype} (as in PyTorch; "
-                         "an integer tensor holds no NaN: use mean on x.float())")
     kept = Tensor._wrap(~x._dev.xp.isnan(x._data), x._dev)
     return nansum(x, axis, keepdims) / kept.sum(axis, keepdims)
