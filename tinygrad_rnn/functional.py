@@ -2855,12 +2855,10 @@ def _adaptive_windows(length: int, size: int) -> tuple[np.ndarray, np.ndarray]:
     return (i * length) // size, -(-((i + 1) * length) // size)
 
 
-def _adaptive(where_: str, d: int, input: Tensor, output_size: Any  # noqa: A002
-              ) -> tuple[Tensor, bool, Tensor, np.ndarray, list[np.ndarray], tuple[int, ...]]:
-    """(x as (N, C, *spatial), unbatched, the windows (N, C, *sizes, W) with W = w1·w2·...
-    for the widest wi along each axis, each window padded by repeating its last element on
-    each axis; which positions are real (*sizes, W); each axis's window starts; the widths).
-    ``output_size`` is an int or d of them, None keeping that axis's size, as PyTorch's."""
+def _adaptive_sizes(where_: str, d: int, input: Tensor, output_size: Any  # noqa: A002
+                    ) -> tuple[Tensor, bool, tuple[int, ...]]:
+    """(x as (N, C, *spatial), unbatched, the output's spatial sizes). ``output_size`` is an
+    int or d of them, None keeping that axis's size, as PyTorch's."""
     x, unbatched = _batched(where_, input, d)
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * d
     if len(sizes) == d:
@@ -2868,47 +2866,76 @@ def _adaptive(where_: str, d: int, input: Tensor, output_size: Any  # noqa: A002
     sizes = (_one_tuple if d == 1 else _ints)(where_, "output_size", sizes, d, 1)
     if 0 in x.shape[2:]:
         raise ValueError(f"{where_}: the input, of shape {input.shape}, has no positions")
+    return x, unbatched, tuple(sizes)
+
+
+def _adaptive_windows_of(x: Tensor, sizes: tuple[int, ...]
+                         ) -> tuple[Any, list[np.ndarray], tuple[int, ...]]:
+    """(x's values in windows, an array (N, C, *sizes, W) with W = w1·w2·... for the widest
+    wi along each axis, each window padded by repeating its last element on each axis; each
+    axis's window starts; the widths). Where every length is a multiple of its size the
+    windows tile the input exactly: a reshape, no gather."""
+    d, spatial, data = len(sizes), tuple(x.shape[2:]), x._data
+    n, c = x.shape[:2]
+    if all(length % size == 0 for length, size in zip(spatial, sizes)):
+        widths = tuple(length // size for length, size in zip(spatial, sizes))
+        split = data.reshape(n, c, *[v for pair in zip(sizes, widths) for v in pair])
+        win = split.transpose(0, 1, *range(2, 2 + 2 * d, 2), *range(3, 3 + 2 * d, 2))
+        return (win.reshape(n, c, *sizes, -1),
+                [np.arange(size) * w for size, w in zip(sizes, widths)], widths)
     index: list[Any] = [slice(None), slice(None)]
-    real, starts, widths = np.ones(()), [], []
-    for i, (length, size) in enumerate(zip(x.shape[2:], sizes)):
+    starts, widths_ = [], []
+    for i, (length, size) in enumerate(zip(spatial, sizes)):
         start, end = _adaptive_windows(length, size)
         w = int((end - start).max())
         at = start[:, None] + np.arange(w)
-        real = np.multiply.outer(real, at < end[:, None])  # (..., size, w)
         shape = [1] * (2 * d)
         shape[i], shape[d + i] = size, w
         index.append(x._dev.to_device(np.minimum(at, end[:, None] - 1).reshape(shape)))
         starts.append(start)
-        widths.append(w)
-    # real is (s1, w1, s2, w2, ...): windows first, as the index arrays broadcast
-    real = real.transpose(*range(0, 2 * d, 2), *range(1, 2 * d, 2)).reshape(*sizes, -1)
-    win = GetItem.apply(x, index=tuple(index), in_range=True).reshape(*x.shape[:2], *sizes, -1)
-    return win, unbatched, x, real, starts, tuple(widths)
+        widths_.append(w)
+    return data[tuple(index)].reshape(n, c, *sizes, -1), starts, tuple(widths_)
 
 
 def _adaptive_avg_pool(where_: str, d: int, input: Tensor, output_size: Any  # noqa: A002
                        ) -> Tensor:
-    win, unbatched, x, real, _, _ = _adaptive(where_, d, input, output_size)
-    wt = real / real.sum(-1, keepdims=True)
-    y = (win * Tensor._wrap(x._dev.to_device(wt.astype(x.dtype)), x._dev)).sum(-1)
-    return y.squeeze(0) if unbatched else y
+    """Adaptive average pooling is separable: the mean over a window (i along H, j along W)
+    is the mean along W of the means along H, so each axis is one matmul with an (L, size)
+    matrix holding 1/width in window i's rows of column i (``_adaptive_windows``)."""
+    x, unbatched, sizes = _adaptive_sizes(where_, d, input, output_size)
+    for axis, size in zip(range(2, 2 + d), sizes):
+        length = x.shape[axis]
+        if length == size:  # windows of one element: this axis is kept as it is
+            continue
+        if size == 1:  # one window: the mean along the axis (global pooling)
+            x = x.mean(axis, keepdims=True)
+            continue
+        start, end = _adaptive_windows(length, size)
+        at = np.arange(length)[:, None]
+        inside = (at >= start) & (at < end)
+        mean = Tensor._wrap(x._dev.to_device((inside / (end - start)).astype(x.dtype)), x._dev)
+        x = (x.movedim(axis, -1) @ mean).movedim(-1, axis)
+    return x.squeeze(0) if unbatched else x
 
 
 def _adaptive_max_pool(where_: str, d: int, input: Tensor, output_size: Any,  # noqa: A002
                        return_indices: bool) -> Any:
-    win, unbatched, x, _, starts, widths = _adaptive(where_, d, input, output_size)
-    xp = x._dev.xp
-    at = xp.argmax(win._data, axis=-1)  # a repeat comes after the real element it repeats
-    y = win.gather(-1, Tensor._wrap(at[..., None], x._dev)).squeeze(-1)
-    if not return_indices:
-        return y.squeeze(0) if unbatched else y
+    """The first maximum of each window: its place found among the window's values (no
+    graph), then taken from x by one ``gather`` (whose gradient goes to that place only)."""
+    x, unbatched, sizes = _adaptive_sizes(where_, d, input, output_size)
+    win, starts, widths = _adaptive_windows_of(x, sizes)
+    at = x._dev.xp.argmax(win, axis=-1)  # a repeat comes after the real element it repeats
     flat, rest, size = 0, at, x.shape[2:]
-    for i in reversed(range(d)):
+    for i in reversed(range(d)):  # the window's position, row-major over (W1, W2, ...), to x's
         shape = [1] * d
         shape[i] = len(starts[i])
         pos = x._dev.to_device(starts[i].reshape(shape)) + rest % widths[i]
         flat, rest = flat + pos * math.prod(size[i + 1:]), rest // widths[i]
     idx = Tensor._wrap(flat.astype(np.int64), x._dev)
+    n, c = x.shape[:2]
+    y = x.reshape(n, c, -1).gather(-1, idx.reshape(n, c, -1)).reshape(n, c, *sizes)
+    if not return_indices:
+        return y.squeeze(0) if unbatched else y
     return (y.squeeze(0), idx.squeeze(0)) if unbatched else (y, idx)
 
 
