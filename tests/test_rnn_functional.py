@@ -386,7 +386,8 @@ def test_sequence_errors_name_what_was_expected():
         tr.lstm(x, hx, params, True, 2, 1.5, True, False, False)
     # packed
     data, sizes = x.reshape(8, 3), tr.tensor([2, 2, 2, 2])
-    with pytest.raises(DTypeError, match=r"lstm: batch_sizes must be an int64 Tensor on the CPU"):
+    with pytest.raises(DTypeError, match=r"lstm: batch_sizes must be an int64 Tensor on the CPU "
+                                         r"\(a PackedSequence's\), got float64 on 'cpu'"):
         tr.lstm(data, sizes.double(), hx, params, True, 2, 0.0, False, False)
     with pytest.raises(ValueError, match=r"lstm: data has 8 rows but batch_sizes add up to 7"):
         tr.lstm(data, tr.tensor([2, 2, 2, 1]), hx, params, True, 2, 0.0, False, False)

@@ -685,8 +685,10 @@ def _sequence(mode: str, input: Tensor, batch_sizes: Tensor | None, hx: Any,  # 
     if batch_sizes is not None:  # run as the padded batch with its lengths, as the layers do
         if not isinstance(batch_sizes, Tensor) or batch_sizes.dtype != np.int64 or \
                 batch_sizes.device != "cpu":
-            raise DTypeError(f"{who}: batch_sizes must be an int64 Tensor on the CPU, got "
-                             f"{describe_type(batch_sizes)}")
+            got = (f"{batch_sizes.dtype} on {batch_sizes.device!r}"
+                   if isinstance(batch_sizes, Tensor) else describe_type(batch_sizes))
+            raise DTypeError(f"{who}: batch_sizes must be an int64 Tensor on the CPU (a "
+                             f"PackedSequence's), got {got}")
         packed = PackedSequence(input, batch_sizes)
         _check_packed(packed, who)
         input, lengths = pad_packed_sequence(packed)  # noqa: A001
