@@ -365,7 +365,7 @@ def test_pointer_loops_keep_nans_of_padding_where_the_array_path_does(host_steps
     """NaN in the padded steps of a batch: the masked kernels must spread it (or not) exactly
     as the array path's ``where`` and products do. (The layers zero the padding before the
     fused ops see it; here they do not, so the NaN reaches the kernels.)"""
-    monkeypatch.setattr(rnn.RNNBase, "_zero_padding", staticmethod(lambda x, mask: x))
+    monkeypatch.setattr(rnn, "_zero_padding", lambda x, mask: x)
     tr.manual_seed(0)
     layer = getattr(nn, mode)(3, 4, num_layers=2, bidirectional=True, dtype="float64", **kw)
     x0 = np.random.default_rng(0).standard_normal((5, 2, 3))

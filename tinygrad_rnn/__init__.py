@@ -1076,3 +1076,19 @@ from .ops.complex import (  # noqa: E402
 
 __all__ += ["fft", "stft", "istft", "angle", "conj", "conj_physical", "imag", "polar", "real",  # noqa: PLE0604
             "view_as_complex", "view_as_real"]
+
+# torch.lstm, torch.gru, torch.rnn_tanh, torch.rnn_relu and their cells: the recurrent layers
+# as functions of PyTorch's flat parameter lists
+from .nn.rnn import (  # noqa: E402
+    gru,
+    gru_cell,
+    lstm,
+    lstm_cell,
+    rnn_relu,
+    rnn_relu_cell,
+    rnn_tanh,
+    rnn_tanh_cell,
+)
+
+__all__ += ["lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell",  # noqa: PLE0604
+            "rnn_tanh_cell", "rnn_relu_cell"]
