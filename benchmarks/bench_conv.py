@@ -17,7 +17,8 @@ matmul summed over the batch, the columns' gradient one batched matmul, added ba
 padded input tap by tap (col2im, a short loop over the K taps). A depthwise convolution (one
 input channel per group) is K multiply-adds over whole arrays instead, which beats G·N
 matrix products of one row. The transposed convolution is the same two pieces the other way
-round; a pool is a strided view, reduced.
+round; a pool is a strided view, reduced; an adaptive average pool two matmuls with an
+averaging matrix per axis, an adaptive max pool a gather of each window and its argmax.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ CASES: dict[str, tuple[str, tuple[int, ...], tuple[int, ...], dict]] = {
                             {"stride": 2, "padding": 1, "output_padding": 1}),
     "max_pool2d 2x2": ("max_pool2d", (32, 32, 32, 32), (2, 2), {}),
     "avg_pool2d 2x2": ("avg_pool2d", (32, 32, 32, 32), (2, 2), {}),
+    "adaptive_avg_pool2d 7": ("adaptive_avg_pool2d", (32, 32, 32, 32), (7, 7), {}),
+    "adaptive_avg_pool2d 1": ("adaptive_avg_pool2d", (32, 32, 32, 32), (1, 1), {}),
+    "adaptive_max_pool2d 7": ("adaptive_max_pool2d", (32, 32, 32, 32), (7, 7), {}),
 }
 QUICK = {  # the same ops on small shapes
     "conv1d k3": ("conv1d", (2, 4, 16), (4, 4, 3), {"padding": "same"}),
@@ -72,6 +76,9 @@ QUICK = {  # the same ops on small shapes
                             {"stride": 2, "padding": 1, "output_padding": 1}),
     "max_pool2d 2x2": ("max_pool2d", (2, 4, 8, 8), (2, 2), {}),
     "avg_pool2d 2x2": ("avg_pool2d", (2, 4, 8, 8), (2, 2), {}),
+    "adaptive_avg_pool2d 7": ("adaptive_avg_pool2d", (2, 4, 8, 8), (3, 3), {}),
+    "adaptive_avg_pool2d 1": ("adaptive_avg_pool2d", (2, 4, 8, 8), (1, 1), {}),
+    "adaptive_max_pool2d 7": ("adaptive_max_pool2d", (2, 4, 8, 8), (3, 3), {}),
 }
 CHECKED = ["out", "dx", "dw", "db"]
 
@@ -240,6 +247,47 @@ def floor_avg_pool(x, k, gy):  # noqa: ANN001, ANN201
     return y, gx
 
 
+def _adaptive_windows(length: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Window i of an adaptive pool covers [floor(i·L/size), ceil((i+1)·L/size))."""
+    i = np.arange(size)
+    return (i * length) // size, -(-((i + 1) * length) // size)
+
+
+def floor_adaptive_avg_pool(x, size, gy):  # noqa: ANN001, ANN201
+    """adaptive_avg_pool2d: an (L, size) averaging matrix per axis, y = A_Hᵀ x A_W and
+    gx = A_H gy A_Wᵀ (two matmuls each way)."""
+    mats = []
+    for length, s in zip(x.shape[2:], size):
+        start, end = _adaptive_windows(length, s)
+        at = np.arange(length)[:, None]
+        mats.append((((at >= start) & (at < end)) / (end - start)).astype(x.dtype))
+    ah, aw = mats
+    y = ah.T @ (x @ aw)
+    gx = ah @ (gy @ aw.T)
+    return y, gx
+
+
+def floor_adaptive_max_pool(x, size, gy):  # noqa: ANN001, ANN201
+    """adaptive_max_pool2d: each window's values gathered (its last row and column repeated
+    up to the widest window), the first maximum's place, its value taken and gy added there
+    (windows may share an element)."""
+    (N, C, H, W), places = x.shape, []
+    for length, s in zip((H, W), size):
+        start, end = _adaptive_windows(length, s)
+        at = start[:, None] + np.arange(int((end - start).max()))
+        places.append(np.minimum(at, end[:, None] - 1))
+    (ih, iw), (sh, sw) = places, size
+    flat = (ih[:, None, :, None] * W + iw[None, :, None, :]).reshape(sh, sw, -1)
+    x2 = x.reshape(N, C, H * W)
+    best = np.take_along_axis(flat[None, None], x2[:, :, flat].argmax(-1)[..., None], -1)[..., 0]
+    best = best.reshape(N, C, sh * sw)
+    y = np.take_along_axis(x2, best, -1).reshape(N, C, sh, sw)
+    gx = np.zeros_like(x2)
+    rows = (np.arange(N * C) * (H * W))[:, None]
+    np.add.at(gx.reshape(-1), (rows + best.reshape(N * C, -1)).ravel(), gy.ravel())
+    return y, gx.reshape(x.shape)
+
+
 # ---- implementations: each returns run() and grads() -> [out, dx, dw, db] -----------------------
 
 
@@ -274,7 +322,9 @@ def impl_floor(op: str, p: dict, ws: tuple[int, ...], opts: dict, gy: np.ndarray
         def fn() -> tuple:
             return floor_conv(p["x"], p["w"], p["b"], gy, **opts)
     else:
-        pool = floor_max_pool if op.startswith("max") else floor_avg_pool
+        pool = {"max_pool2d": floor_max_pool, "avg_pool2d": floor_avg_pool,
+                "adaptive_avg_pool2d": floor_adaptive_avg_pool,
+                "adaptive_max_pool2d": floor_adaptive_max_pool}[op]
 
         def fn() -> tuple:
             return pool(p["x"], ws, gy)

@@ -2914,7 +2914,12 @@ def _adaptive_avg_pool(where_: str, d: int, input: Tensor, output_size: Any  # n
         at = np.arange(length)[:, None]
         inside = (at >= start) & (at < end)
         mean = Tensor._wrap(x._dev.to_device((inside / (end - start)).astype(x.dtype)), x._dev)
-        x = (x.movedim(axis, -1) @ mean).movedim(-1, axis)
+        if axis == x.ndim - 1:
+            x = x @ mean
+        elif axis == x.ndim - 2:  # (the matrix broadcasts over the leading axes)
+            x = mean.mT @ x
+        else:
+            x = (x.movedim(axis, -1) @ mean).movedim(-1, axis)
     return x.squeeze(0) if unbatched else x
 
 
