@@ -13,10 +13,13 @@ some left. Results come back in task order (``in_order=True``) or as they arrive
 worker that holds its share of the outstanding tasks is passed over, so a slow one gets fewer.
 
 What travels. Each worker gets its copy of the dataset when it starts (by fork, or pickled
-under spawn). The indices and the batches go through pipes, pickled: the worker pickles each
-batch and the main process unpickles it, so a batch costs a few copies of its bytes
-(pickling, the pipe, unpickling) on top of the time to load it. Workers pay where a batch
-takes longer to load (decode, augment) than to copy, not for arrays already in memory (keep
+under spawn). The indices and the batches go through pipes, pickled, except the values of
+large arrays (``SHARED_MIN`` bytes and more): the worker copies each into a block of shared
+memory (``_pack``) and sends its name; the main process copies it out and frees the block
+(``_unpack``). So a large batch costs two copies of its bytes on top of the time to load it
+(a pipe costs several); where shared memory has no room (a small /dev/shm in a container),
+or the platform has none, the values go through the pipe. Workers pay where a batch takes
+longer to load (decode, augment) than to copy, not for arrays already in memory (keep
 ``num_workers=0`` for a ``TensorDataset``). Tensors arrive as new tensors with their values,
 dtype and ``requires_grad`` (never a graph, nor a GPU array: workers make host data).
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
 import pickle
 import queue
 import random
@@ -34,6 +38,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from multiprocessing import resource_tracker, shared_memory
 from typing import Any
 
 import numpy as np
@@ -43,6 +48,7 @@ from ..tensor import Tensor
 
 _POLL = 0.1  # seconds between checks that every worker is still alive, while waiting
 _JOIN_TIMEOUT = 5.0  # seconds workers get to exit on their own before they are terminated
+SHARED_MIN = 1 << 18  # an array of this many bytes or more travels through shared memory
 END = object()  # what a fetcher returns when an IterableDataset's stream has run out
 
 
@@ -138,6 +144,78 @@ def _on_host(batch: Any) -> Any:
     return batch
 
 
+def _shared_copy(raw: memoryview) -> str | None:
+    """The name of a new block of shared memory holding ``raw``'s bytes, or None where there
+    is no room for it (or no shared memory). The block's pages are reserved before they are
+    written (``posix_fallocate``): a full /dev/shm is an error here, never a SIGBUS later."""
+    try:
+        block = shared_memory.SharedMemory(create=True, size=raw.nbytes)
+    except OSError:
+        return None
+    try:
+        fd = getattr(block, "_fd", -1)
+        if fd >= 0 and hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(fd, 0, raw.nbytes)
+        block.buf[:raw.nbytes] = raw.cast("B")
+    except OSError:
+        block.close()
+        block.unlink()
+        return None
+    block.close()
+    return block.name
+
+
+def _pack(batch: Any) -> tuple[bytes, list[tuple[str, int]]]:
+    """``batch`` pickled (protocol 5), the values of its large arrays in blocks of shared
+    memory (``_shared_copy``) instead of in the pickle: (the pickle, each block's name and
+    size, in the order ``_unpack`` gives them back)."""
+    blocks: list[tuple[str, int]] = []
+
+    def out_of_band(buffer: pickle.PickleBuffer) -> bool:  # True: keep it in the pickle
+        raw = buffer.raw()
+        name = _shared_copy(raw) if raw.nbytes >= SHARED_MIN else None
+        if name is None:
+            return True
+        blocks.append((name, raw.nbytes))
+        return False
+
+    try:
+        return pickle.dumps(batch, 5, buffer_callback=out_of_band), blocks
+    except BaseException:
+        _free(blocks)
+        raise
+
+
+def _unpack(data: bytes, blocks: list[tuple[str, int]]) -> Any:
+    """``_pack``'s batch: each block copied out into an array of this process, and freed."""
+    buffers = []
+    for name, size in blocks:
+        block = shared_memory.SharedMemory(name=name)
+        try:
+            buffers.append(np.frombuffer(block.buf, np.uint8, size).copy())
+        finally:
+            block.close()
+            block.unlink()
+    return pickle.loads(data, buffers=buffers)
+
+
+def _free(blocks: list[tuple[str, int]]) -> None:
+    """Free the shared memory of a packed batch nobody will unpack."""
+    for name, _ in blocks:
+        try:
+            block = shared_memory.SharedMemory(name=name)
+        except OSError:
+            continue
+        block.close()
+        block.unlink()
+
+
+def _drop(status: str, payload: Any) -> None:
+    """A result that will not be used: its shared memory freed."""
+    if status == "ok":
+        _free(payload[1])
+
+
 def _worker_loop(worker_id: int, num_workers: int, base_seed: int, fetch: Any,
                  init_fn: Callable[[int], Any] | None, tasks: Any, results: Any,
                  done: Any) -> None:
@@ -176,8 +254,7 @@ def _worker_loop(worker_id: int, num_workers: int, base_seed: int, fetch: Any,
                     ended = True
                     results.put((e, k, "end", None))
                 else:  # pickled here, so that a batch that cannot travel is an error to report
-                    data = pickle.dumps(_on_host(batch), pickle.HIGHEST_PROTOCOL)
-                    results.put((e, k, "ok", data))
+                    results.put((e, k, "ok", _pack(_on_host(batch))))
             except Exception:
                 results.put((e, k, "error", _caught(worker_id)))
     except KeyboardInterrupt:  # the main process gets it too and shuts the workers down
@@ -207,6 +284,9 @@ class WorkerPool:
         self.tasks = [ctx.Queue() for _ in range(num_workers)]
         for q in self.tasks:
             q.cancel_join_thread()  # exiting never waits on a pipe no dead worker will read
+        # one tracker of shared memory for this process and its workers (forked or spawned),
+        # so that a block a worker makes and this process frees is accounted for as freed
+        resource_tracker.ensure_running()
         try:
             for i, q in enumerate(self.tasks):
                 w = ctx.Process(target=_worker_loop, daemon=True,
@@ -272,6 +352,7 @@ class WorkerPool:
                 else:
                     e, k, status, payload = self._get()
                     if e != epoch:  # left over from an epoch that was cut short
+                        _drop(status, payload)
                         continue
                     if status == "end":  # its unanswered tasks will never be: drop them
                         spent = owner[k]
@@ -285,10 +366,12 @@ class WorkerPool:
                         continue
                     load[owner.pop(k)] -= 1
                 send()
-                yield Failure(_rebuilt(*payload)) if status == "error" else pickle.loads(payload)
+                yield Failure(_rebuilt(*payload)) if status == "error" else _unpack(*payload)
                 if self.epoch_id != epoch:  # a newer pass began on these (persistent) workers
                     return
         finally:
+            for status, payload in early.values():
+                _drop(status, payload)
             if not self.persistent:
                 self.shutdown()
 
@@ -334,6 +417,12 @@ class WorkerPool:
             if w.is_alive():
                 w.kill()
                 w.join()
+        while True:  # results nobody will read: their shared memory freed
+            try:
+                _, _, status, payload = self.results.get(timeout=0.01)
+            except (queue.Empty, ValueError, OSError, EOFError):
+                break
+            _drop(status, payload)
         for q in (*self.tasks, self.results):
             q.close()
 

@@ -702,8 +702,9 @@ class DataLoader:
     in-process one too); a worker that dies, or (``timeout`` > 0) a batch that takes more than
     ``timeout`` seconds, is a RuntimeError. The workers exit at the end of the epoch, when the
     loop is left or the iterator dropped, or, with ``persistent_workers=True``, stay for the
-    next epochs until the loader is dropped. Batches travel pickled (a few copies of their
-    bytes: see ``_workers.py``); the dataset must give host data (CPU tensors, NumPy arrays:
+    next epochs until the loader is dropped. Batches travel pickled, the values of large arrays
+    through shared memory (two copies of their bytes: see ``_workers.py``); the dataset must
+    give host data (CPU tensors, NumPy arrays:
     move each batch to the GPU in the main loop). ``pin_memory`` and ``pin_memory_device``
     change nothing (host memory is not pinned here). As in PyTorch, ``prefetch_factor``,
     ``persistent_workers`` and ``multiprocessing_context`` need ``num_workers > 0``, and more
