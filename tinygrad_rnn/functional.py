@@ -2961,6 +2961,141 @@ def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any,  # noqa: A
     return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, True)
 
 
+def _fractional_starts(u: np.ndarray, length: int, n_out: int, k: int) -> np.ndarray:
+    """Where each of the ``n_out`` windows of size k starts along an axis of ``length``, for
+    each sample u in [0, 1) (an array, in the input's dtype): PyTorch's sequence,
+    ``start_i = int((i + u)·α) - int(u·α)`` with ``α = (length - k) / (n_out - 1)``, the last
+    window at ``length - k``. It is computed in u's dtype, as PyTorch's kernel computes it, so
+    that the same samples give the same windows."""
+    starts = np.empty((*u.shape, n_out), dtype=np.int64)
+    if n_out > 1:
+        alpha = u.dtype.type(length - k) / u.dtype.type(n_out - 1)
+        i = np.arange(n_out - 1, dtype=u.dtype)
+        starts[..., :-1] = (((i + u[..., None]) * alpha).astype(np.int64)
+                            - (u * alpha).astype(np.int64)[..., None])
+    if n_out:
+        starts[..., -1] = length - k
+    return starts
+
+
+def _fractional_max_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  # noqa: A002
+                         output_size: Any, output_ratio: Any, return_indices: bool,
+                         samples: Tensor | None) -> Any:
+    """``fractional_max_pool2d/3d``: the windows' flat positions from the samples, the first
+    maximum of each (the last NaN, where it holds one, as PyTorch's kernel), and a ``gather``
+    of the input there (its gradient adds each window's gradient at its maximum)."""
+    x, unbatched = _batched(where_, input, d)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{where_}: expected a floating-point input, got {x.dtype}")
+    k = _ints(where_, "kernel_size", kernel_size, d, 1)
+    N, C, size = x.shape[0], x.shape[1], x.shape[2:]
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{where_}: give either output_size or output_ratio")
+    if output_size is None:
+        ratio = output_ratio if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * d
+        if len(ratio) != d or not all(isinstance(r, numbers.Real) for r in ratio):
+            raise ValueError(f"{where_}: output_ratio must be a number or {d} of them, got "
+                             f"{output_ratio!r}")
+        output_size = tuple(int(n * r) for n, r in zip(size, ratio))
+    n_out = _ints(where_, "output_size", output_size, d, 0)
+    for name, n, kk, m in zip(_SPATIAL[d], size, k, n_out):
+        # PyTorch's 3-D kernel asks for one position more than its 2-D one
+        if m + kk - 1 + (d == 3) > n:
+            raise ValueError(f"{where_}: output_size {m} and kernel_size {kk} along {name} "
+                             f"need {m + kk - 1 + (d == 3)} positions (output_size + "
+                             f"kernel_size - {2 - (d == 3)}), the input has {n}")
+    if samples is None:
+        u = _random.generator().random((N, C, d)).astype(x.dtype)
+    else:
+        if not isinstance(samples, Tensor):
+            raise TypeError(f"{where_}: _random_samples must be a Tensor, got "
+                            f"{type(samples).__name__}")
+        if samples.dtype != x.dtype:
+            raise DTypeError(f"{where_}: _random_samples dtype {samples.dtype} does not match "
+                             f"the input's dtype {x.dtype}")
+        if samples.ndim != 3 or samples.shape[0] < N or samples.shape[1:] != (C, d):
+            raise ValueError(f"{where_}: _random_samples must be (N, C, {d}) = ({N}, {C}, {d}) "
+                             f"(one sample per plane and axis), got {samples.shape}")
+        u = np.asarray(samples._dev.to_host(samples._data[:N]))
+        if not ((u >= 0) & (u < 1)).all():
+            raise ValueError(f"{where_}: _random_samples must lie in [0, 1)")
+    # the flat position of each window's taps, (N, C, *n_out, *k): per axis, the window's
+    # start plus the tap, times the axis's stride in the flattened plane
+    pos: Any = 0
+    for i in range(d):
+        # PyTorch's samples run over (W, H) for 2-D and (T, H, W) for 3-D
+        axis_u = u[..., 1 - i] if d == 2 else u[..., i]
+        shape = [N, C] + [1] * (2 * d)
+        shape[2 + i] = n_out[i]
+        starts = _fractional_starts(axis_u, size[i], n_out[i], k[i]).reshape(shape)
+        tap = [1] * (2 + 2 * d)
+        tap[2 + d + i] = k[i]
+        pos = pos + (starts + np.arange(k[i]).reshape(tap)) * math.prod(size[i + 1:])
+    pos = x._dev.to_device(pos.reshape(N, C, -1, math.prod(k)))  # (N, C, windows, K)
+    xp = x._dev.xp
+    taps = xp.take_along_axis(x._data.reshape(N, C, -1)[:, :, None], pos, -1)
+    nan = xp.isnan(taps)
+    last_nan = taps.shape[-1] - 1 - xp.argmax(nan[..., ::-1], -1)
+    at = xp.where(nan.any(-1), last_nan, xp.argmax(taps, -1))
+    flat = xp.take_along_axis(pos, at[..., None], -1)[..., 0]  # (N, C, windows)
+    idx = Tensor._wrap(flat, x._dev)
+    y = x.reshape(N, C, -1).gather(-1, idx).reshape(N, C, *n_out)
+    if not return_indices:
+        return y.squeeze(0) if unbatched else y
+    idx = idx.reshape(N, C, *n_out)
+    return (y.squeeze(0), idx.squeeze(0)) if unbatched else (y, idx)
+
+
+def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = None,  # noqa: A002
+                          output_ratio: Any = None, return_indices: bool = False,
+                          _random_samples: Tensor | None = None) -> Any:
+    """Max pooling over (H, W) with pseudo-random strides, as
+    ``torch.nn.functional.fractional_max_pool2d`` (Graham, "Fractional Max-Pooling"): the
+    output is ``output_size`` (or ``int(size · output_ratio)``), each element the largest of a
+    ``kernel_size`` window whose start along each axis is
+    ``int((i + u)·α) - int(u·α)``, ``α = (size - k) / (output - 1)``, the last window
+    flush with the end. ``u`` is one sample in [0, 1) per (batch, channel, axis):
+    ``_random_samples`` (N, C, 2) holds them, the W axis's first, as PyTorch's; without it
+    they are drawn from the global generator. With ``return_indices`` also each maximum's
+    position, flat over (H, W) (int64).
+
+    The gradient of each output goes to its window's maximum (the first of a tie; a window
+    holding a NaN picks its last NaN, as PyTorch's CPU kernel)."""
+    return _fractional_max_pool("fractional_max_pool2d", 2, input, kernel_size, output_size,
+                                output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool3d(input: Tensor, kernel_size: Any, output_size: Any = None,  # noqa: A002
+                          output_ratio: Any = None, return_indices: bool = False,
+                          _random_samples: Tensor | None = None) -> Any:
+    """``fractional_max_pool2d`` over (T, H, W), as
+    ``torch.nn.functional.fractional_max_pool3d``: ``_random_samples`` is (N, C, 3), in
+    (T, H, W) order; indices flat over (T, H, W). As PyTorch's, each axis needs at least
+    output + kernel positions (the 2-D pool, output + kernel - 1)."""
+    return _fractional_max_pool("fractional_max_pool3d", 3, input, kernel_size, output_size,
+                                output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input: Tensor, kernel_size: Any,  # noqa: A002
+                                       output_size: Any = None, output_ratio: Any = None,
+                                       return_indices: bool = False,
+                                       _random_samples: Tensor | None = None
+                                       ) -> tuple[Tensor, Tensor]:
+    """``fractional_max_pool2d`` with its indices, always: (output, indices), as PyTorch's."""
+    return _fractional_max_pool("fractional_max_pool2d", 2, input, kernel_size, output_size,
+                                output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input: Tensor, kernel_size: Any,  # noqa: A002
+                                       output_size: Any = None, output_ratio: Any = None,
+                                       return_indices: bool = False,
+                                       _random_samples: Tensor | None = None
+                                       ) -> tuple[Tensor, Tensor]:
+    """``fractional_max_pool3d`` with its indices, always: (output, indices), as PyTorch's."""
+    return _fractional_max_pool("fractional_max_pool3d", 3, input, kernel_size, output_size,
+                                output_ratio, True, _random_samples)
+
+
 def _unpool_size(where_: str, x: Tensor, k: tuple[int, ...], s: tuple[int, ...],
                  p: tuple[int, ...], output_size: Any) -> tuple[int, ...]:
     """The spatial size of ``max_unpool``'s output: (L - 1)·stride + kernel_size -

@@ -55,6 +55,8 @@ from .conv import (
     ConvTranspose2d,
     ConvTranspose3d,
     Fold,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
     LPPool1d,
     LPPool2d,
     LPPool3d,
@@ -208,5 +210,5 @@ __all__ = [
     "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
     "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
     "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "SyncBatchNorm",
-    "UninitializedBuffer",
+    "UninitializedBuffer", "FractionalMaxPool2d", "FractionalMaxPool3d",
 ]
