@@ -5,6 +5,8 @@ differences in float64 on Hypothesis-drawn cases; values, indices and gradients 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -136,3 +138,152 @@ def test_fractional_max_pool_modules_draw_their_samples_from_the_global_generato
 def test_fractional_max_pool_refuses_bad_arguments_clearly(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call(tr.rand(1, 1, 4, 4))
+
+
+# ---------------------------------------------------------------- multi_head_attention_forward
+
+@st.composite
+def attention_cases(draw):
+    """Keyword arguments of ``multi_head_attention_forward`` (as float64 arrays) covering its
+    options; no query has every key masked (that row is NaN with need_weights)."""
+    H = draw(st.integers(1, 2))
+    d = draw(st.integers(1, 2))
+    E, L, S, N = H * d, draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    batched = draw(st.booleans())
+    separate = draw(st.booleans())
+    kdim, vdim = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) if separate else (E, E)
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    r = rng.standard_normal
+    a = dict(query=r((L, N, E)), key=r((S, N, kdim)), value=r((S, N, vdim)),
+             embed_dim_to_check=E, num_heads=H, in_proj_weight=None,
+             in_proj_bias=r(3 * E) if draw(st.booleans()) else None, bias_k=None, bias_v=None,
+             add_zero_attn=draw(st.booleans()), dropout_p=0.5, out_proj_weight=r((E, E)),
+             out_proj_bias=r(E) if draw(st.booleans()) else None, training=False,
+             need_weights=draw(st.booleans()), average_attn_weights=draw(st.booleans()),
+             use_separate_proj_weight=separate)
+    if separate:
+        a.update(q_proj_weight=r((E, E)), k_proj_weight=r((E, kdim)), v_proj_weight=r((E, vdim)))
+    else:
+        a["in_proj_weight"] = r((3 * E, E))
+    static = draw(st.sampled_from(["none", "bias_kv", "static_k", "static_v"]))
+    if static == "bias_kv":
+        a.update(bias_k=r((1, 1, E)), bias_v=r((1, 1, E)))
+    elif static != "none":
+        a[static] = r((N * H, S, d))
+    allowed = rng.random((L, S)) < 0.7
+    allowed[:, 0] = True
+    mask = draw(st.sampled_from(["none", "bool", "float", "3d", "causal"]))
+    if mask == "causal":
+        a.update(attn_mask=~np.tril(np.ones((L, S), bool)), is_causal=True)
+    elif mask != "none":
+        m = ~allowed if mask == "bool" else np.where(allowed, r((L, S)), -np.inf)
+        a["attn_mask"] = np.broadcast_to(m, (N * H, L, S)).copy() if mask == "3d" else m
+    if draw(st.booleans()):
+        pad = rng.random((N, S)) < 0.3
+        pad[:, 0] = False
+        a["key_padding_mask"] = pad if draw(st.booleans()) else np.where(pad, -np.inf, 0.0)
+    if not batched:
+        for name in ("query", "key", "value"):
+            a[name] = a[name][:, 0]
+        if "key_padding_mask" in a:
+            a["key_padding_mask"] = a["key_padding_mask"][0]
+        for name in ("static_k", "static_v"):
+            if name in a:
+                a[name] = a[name][:H]
+        if np.ndim(a.get("attn_mask")) == 3:
+            a["attn_mask"] = a["attn_mask"][:H]
+    return a
+
+
+@pytest.mark.torch
+@settings(deadline=None)
+@given(case=attention_cases())
+def test_multi_head_attention_forward_values_and_gradients_are_torchs(case):
+    torch = _torch()
+    grads = ("query", "key", "value", "in_proj_weight", "q_proj_weight", "static_k", "bias_v")
+    ours = {k: tr.tensor(v, requires_grad=k in grads) if isinstance(v, np.ndarray) else v
+            for k, v in case.items()}
+    theirs = {k: torch.tensor(v, requires_grad=k in grads and v.dtype != bool)
+              if isinstance(v, np.ndarray) else v for k, v in case.items()}
+    with warnings.catch_warnings(record=True) as said:  # both warn of mismatched masks
+        warnings.simplefilter("always")
+        out, w = F.multi_head_attention_forward(**ours)
+        out_t, w_t = torch.nn.functional.multi_head_attention_forward(**theirs)
+    assert len(said) in (0, 2) and all("mismatched" in str(x.message) for x in said)
+    np.testing.assert_allclose(out.numpy(), out_t.detach().numpy(), rtol=1e-9, atol=1e-12)
+    assert (w is None) == (w_t is None)
+    if w is not None:
+        np.testing.assert_allclose(w.numpy(), w_t.detach().numpy(), rtol=1e-9, atol=1e-12)
+    g = np.random.default_rng(0).standard_normal(out.shape)
+    (out * tr.tensor(g)).sum().backward()
+    (out_t * torch.tensor(g)).sum().backward()
+    for name in grads:
+        if name in case and case[name] is not None:
+            mine, want = ours[name].grad, theirs[name].grad
+            if want is None:  # torch's key projection unused under a static_k
+                assert mine is None or not mine.numpy().any()
+            else:
+                np.testing.assert_allclose(mine.numpy(), want.numpy(), rtol=1e-8, atol=1e-11,
+                                           err_msg=name)
+
+
+@pytest.mark.filterwarnings("ignore:.*mismatched key_padding_mask")
+@settings(deadline=None, max_examples=10)
+@given(case=attention_cases())
+def test_multi_head_attention_forward_gradient_is_that_of_central_differences(case):
+    names = ("query", "key", "value", "in_proj_weight", "k_proj_weight", "static_v", "bias_k")
+    names = [n for n in names if case.get(n) is not None]
+    rest = {k: tr.tensor(v) if isinstance(v, np.ndarray) else v for k, v in case.items()
+            if k not in names}
+
+    def f(*ts):
+        out, w = F.multi_head_attention_forward(**rest, **dict(zip(names, ts)))
+        return out if w is None else (out, w)
+
+    gradcheck(f, [tr.tensor(case[n], requires_grad=True) for n in names], check_dtype=False)
+
+
+def test_multi_head_attention_module_runs_on_the_functional():
+    tr.manual_seed(0)
+    mha = nn.MultiheadAttention(4, 2, kdim=3, vdim=5, add_bias_kv=True, dropout=0.5)
+    q, k, v = tr.randn(3, 2, 4), tr.randn(6, 2, 3), tr.randn(6, 2, 5)
+    mha.eval()
+    out, w = mha(q, k, v, average_attn_weights=False)
+    ref, w_ref = F.multi_head_attention_forward(
+        q, k, v, 4, 2, None, mha.in_proj_bias, mha.bias_k, mha.bias_v, False, 0.5,
+        mha.out_proj.weight, mha.out_proj.bias, training=False, use_separate_proj_weight=True,
+        q_proj_weight=mha.q_proj_weight, k_proj_weight=mha.k_proj_weight,
+        v_proj_weight=mha.v_proj_weight, average_attn_weights=False)
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(w.numpy(), w_ref.numpy())
+    assert w.shape == (2, 2, 3, 7)
+    # dropout on the weights in training only, from the global generator
+    mha.train()
+    tr.manual_seed(3)
+    a = mha(q, k, v)[1]
+    tr.manual_seed(3)
+    np.testing.assert_array_equal(a.numpy(), mha(q, k, v)[1].numpy())
+    assert not np.allclose(a.numpy(), mha.eval()(q, k, v)[1].numpy())
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(embed_dim_to_check=6), "embedding size 6, got 4"),
+    (dict(num_heads=3), "not a multiple of num_heads 3"),
+    (dict(in_proj_weight=None), "in_proj_weight is None"),
+    (dict(bias_k=tr.zeros(1, 1, 4)), "both bias_k and bias_v"),
+    (dict(bias_k=tr.zeros(1, 1, 4), bias_v=tr.zeros(1, 1, 4), static_k=tr.zeros(4, 5, 2)),
+     "cannot be added to static_k"),
+    (dict(static_k=tr.zeros(4, 5, 3)), r"static_k must be .*\(4, S, 2\), got \(4, 5, 3\)"),
+    (dict(attn_mask=tr.zeros(3, 3)), r"attn_mask must be \(3, 5\) or \(4, 3, 5\)"),
+    (dict(key_padding_mask=tr.zeros(2, 4, dtype="bool")), r"must be \(2, 5\), got \(2, 4\)"),
+    (dict(is_causal=True), "needs attn_mask"),
+    (dict(dropout_p=2.0), r"dropout probability must be a number in \[0, 1\]"),
+    (dict(key=tr.zeros(5, 3, 4)), "the query's batch 2"),
+])
+def test_multi_head_attention_forward_refuses_bad_arguments_clearly(change, match):
+    args = dict(query=tr.zeros(3, 2, 4), key=tr.zeros(5, 2, 4), value=tr.zeros(5, 2, 4),
+                embed_dim_to_check=4, num_heads=2, in_proj_weight=tr.zeros(12, 4),
+                in_proj_bias=None, bias_k=None, bias_v=None, add_zero_attn=False,
+                dropout_p=0.0, out_proj_weight=tr.zeros(4, 4), out_proj_bias=None)
+    with pytest.raises(ValueError, match=match):
+        F.multi_head_attention_forward(**{**args, **change})

@@ -384,6 +384,161 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     return weights @ value
 
 
+def multi_head_attention_forward(
+        query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
+        in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
+        bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float, out_proj_weight: Tensor,
+        out_proj_bias: Tensor | None, training: bool = True, key_padding_mask: Any = None,
+        need_weights: bool = True, attn_mask: Any = None, use_separate_proj_weight: bool = False,
+        q_proj_weight: Tensor | None = None, k_proj_weight: Tensor | None = None,
+        v_proj_weight: Tensor | None = None, static_k: Tensor | None = None,
+        static_v: Tensor | None = None, average_attn_weights: bool = True,
+        is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
+    """``nn.MultiheadAttention``'s computation on given weights, as
+    ``torch.nn.functional.multi_head_attention_forward``: query (L, N, E), key and value
+    (S, N, ·), or unbatched (L, E), (S, ·). Per head h of size d = E / num_heads,
+
+        q, k, v = query W_qᵀ + b_q, key W_kᵀ + b_k, value W_vᵀ + b_v   (split into heads)
+        out = concat_h(softmax(q_h k_hᵀ / sqrt(d) + masks) v_h) W_outᵀ + b_out
+
+    with W_q, W_k, W_v the thirds of ``in_proj_weight`` (or ``q/k/v_proj_weight`` with
+    ``use_separate_proj_weight``), ``in_proj_bias`` likewise. ``bias_k``/``bias_v`` (1, 1, E)
+    append one key and value; ``static_k``/``static_v`` (N·heads, S, d) replace the projected
+    keys or values; ``add_zero_attn`` appends a zero key and value after them. A bool mask is
+    True where attention is *not* allowed, a float one is added: ``attn_mask`` (L, S) or
+    (N·heads, L, S), ``key_padding_mask`` (N, S). Returns (output, weights): the weights
+    (N, L, S) averaged over heads, (N, heads, L, S) without ``average_attn_weights``, None
+    without ``need_weights``. Dropout of ``dropout_p`` on the weights when ``training``.
+    ``is_causal`` is PyTorch's hint: it needs ``attn_mask``, and where there is no
+    ``key_padding_mask`` and no ``need_weights`` the causal mask is used in its place. Without
+    ``need_weights`` (``scaled_dot_product_attention``) a query with every key masked gives
+    zeros, with them (a softmax) NaN, as PyTorch's.
+
+    The gradient is that of these compositions (linear, matmul, softmax, cat)."""
+    return _multi_head_attention(
+        "multi_head_attention_forward", query, key, value, embed_dim_to_check, num_heads,
+        in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight,
+        out_proj_bias, training, key_padding_mask, need_weights, attn_mask,
+        use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, static_k,
+        static_v, average_attn_weights, is_causal)
+
+
+def _multi_head_attention(
+        where_: str, query: Tensor, key: Tensor, value: Tensor, embed_dim: int, H: int,
+        in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
+        bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float, out_proj_weight: Tensor,
+        out_proj_bias: Tensor | None, training: bool, key_padding_mask: Any,
+        need_weights: bool, attn_mask: Any, separate: bool, q_proj_weight: Tensor | None,
+        k_proj_weight: Tensor | None, v_proj_weight: Tensor | None, static_k: Tensor | None,
+        static_v: Tensor | None, average_attn_weights: bool, is_causal: bool
+) -> tuple[Tensor, Tensor | None]:
+    """``multi_head_attention_forward``, its messages naming ``where_`` (the module's name
+    when ``nn.MultiheadAttention`` calls it)."""
+    _check_tensors(where_, query=query, key=key, value=value)
+    dropout_p = _check_p(where_, dropout_p)
+    if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+        raise ValueError(f"{where_}: query, key and value must be 3-D (or all 2-D), got shapes "
+                         f"{query.shape}, {key.shape}, {value.shape}")
+    unbatched = query.ndim == 2
+    if unbatched:
+        query, key, value = (x.unsqueeze(1) for x in (query, key, value))
+    L, N, E = query.shape
+    S = key.shape[0]
+    if E != embed_dim:
+        raise ValueError(f"{where_}: expected a query of embedding size {embed_dim}, got {E}")
+    if not isinstance(H, int) or H <= 0 or E % H:
+        raise ValueError(f"{where_}: embed_dim {E} is not a multiple of num_heads {H!r}")
+    d = E // H
+    if key.shape[:2] != value.shape[:2] or key.shape[1] != N or (
+            not separate and key.shape != value.shape):
+        raise ValueError(f"{where_}: key {key.shape} and value {value.shape} must match, and "
+                         f"have the query's batch {N}")
+    if separate:
+        if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
+            raise ValueError(f"{where_}: use_separate_proj_weight needs q_proj_weight, "
+                             "k_proj_weight and v_proj_weight")
+        wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
+    elif in_proj_weight is None:
+        raise ValueError(f"{where_}: in_proj_weight is None (give it, or the three "
+                         "q/k/v_proj_weight with use_separate_proj_weight=True)")
+    else:
+        wq, wk, wv = in_proj_weight.chunk(3)
+    bq = bk = bv = None
+    if in_proj_bias is not None:
+        bq, bk, bv = in_proj_bias.chunk(3)
+    if (bias_k is None) != (bias_v is None):
+        raise ValueError(f"{where_}: give both bias_k and bias_v, or neither")
+    if bias_k is not None and (static_k is not None or static_v is not None):
+        raise ValueError(f"{where_}: bias_k and bias_v cannot be added to static_k/static_v")
+    # the keys' and values' projections, (S, N, E); a static one replaces its projection
+    q = linear(query, wq, bq)
+    k = linear(key, wk, bk) if static_k is None else None
+    v = linear(value, wv, bv) if static_v is None else None
+    for name, t in (("static_k", static_k), ("static_v", static_v)):
+        if t is not None and (t.ndim != 3 or t.shape[0] != N * H or t.shape[2] != d):
+            raise ValueError(f"{where_}: {name} must be (N·num_heads, S, head size) = "
+                             f"({N * H}, S, {d}), got {t.shape}")
+    S_kv = S if static_k is None else static_k.shape[1]
+    if S_kv != (S if static_v is None else static_v.shape[1]):
+        raise ValueError(f"{where_}: {S_kv} keys but {static_v.shape[1]} values")
+    if key_padding_mask is not None and attn_mask is not None and \
+            _dtype_of(key_padding_mask) != _dtype_of(attn_mask):
+        warnings.warn(f"{where_}: support for mismatched key_padding_mask and attn_mask is "
+                      "deprecated, as in PyTorch; give both the same dtype", stacklevel=3)
+    causal_hint = is_causal and key_padding_mask is None and not need_weights
+    if is_causal and attn_mask is None:
+        raise ValueError(f"{where_}: is_causal is a hint that needs attn_mask too (the causal "
+                         "mask, as nn.Transformer.generate_square_subsequent_mask makes)")
+    mask = None if causal_hint else _additive_mask(attn_mask, q, where_)
+    if mask is not None:
+        if mask.shape not in ((L, S), (N * H, L, S)):
+            raise ValueError(f"{where_}: attn_mask must be ({L}, {S}) or ({N * H}, {L}, {S}), "
+                             f"got {mask.shape}")
+        mask = mask.reshape(N, H, L, S) if mask.ndim == 3 else mask
+    padding = _additive_mask(key_padding_mask, q, where_)
+    if padding is not None:
+        padding = padding.unsqueeze(0) if unbatched else padding
+        if padding.shape != (N, S_kv):
+            shown = padding.shape[1:] if unbatched else padding.shape
+            raise ValueError(f"{where_}: key_padding_mask must be "
+                             f"{(S_kv,) if unbatched else (N, S_kv)}, got {shown}")
+    if bias_k is not None:  # one more key and value, open to every query
+        k, v = cat([k, bias_k.expand(1, N, E)]), cat([v, bias_v.expand(1, N, E)])
+        mask = None if mask is None else pad(mask, (0, 1))
+        padding = None if padding is None else pad(padding, (0, 1))
+    # heads: (S, N, E) -> (N, H, S, d); a static (N·H, S, d) is already split
+    q = q.reshape(L, N, H, d).permute(1, 2, 0, 3)
+    k = k.reshape(-1, N, H, d).permute(1, 2, 0, 3) if static_k is None else \
+        static_k.reshape(N, H, -1, d)
+    v = v.reshape(-1, N, H, d).permute(1, 2, 0, 3) if static_v is None else \
+        static_v.reshape(N, H, -1, d)
+    if add_zero_attn:  # and a zero key and value
+        zeros = Tensor._wrap(q._dev.xp.zeros((N, H, 1, d), dtype=q.dtype), q._dev)
+        k, v = cat([k, zeros], 2), cat([v, zeros], 2)
+        mask = None if mask is None else pad(mask, (0, 1))
+        padding = None if padding is None else pad(padding, (0, 1))
+    if padding is not None:
+        padding = padding.reshape(N, 1, 1, -1)
+        mask = padding if mask is None else mask + padding
+    p = dropout_p if training else 0.0
+    if need_weights:
+        scores = (q * (1 / math.sqrt(d))) @ k.transpose(-2, -1)  # (N, H, L, S')
+        weights = softmax(scores if mask is None else scores + mask, -1)
+        weights = dropout(weights, p) if p > 0 else weights
+        out = weights @ v
+    else:
+        out = scaled_dot_product_attention(q, k, v, mask, p, is_causal=causal_hint)
+    out = linear(out.permute(2, 0, 1, 3).reshape(L, N, E), out_proj_weight, out_proj_bias)
+    if not need_weights:
+        return (out.squeeze(1) if unbatched else out), None
+    w = weights.mean(1) if average_attn_weights else weights
+    return (out.squeeze(1), w.squeeze(0)) if unbatched else (out, w)
+
+
+def _dtype_of(mask: Any) -> np.dtype:
+    return mask.dtype if isinstance(mask, Tensor) else np.asarray(mask).dtype
+
+
 def _safe_softmax(scores: Tensor) -> Tensor:
     """softmax along the last axis, but a row with every score -inf (attending to nothing)
     gives zeros, not NaN, as PyTorch's attention does; its scores are replaced before the
