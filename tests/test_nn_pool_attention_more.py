@@ -287,3 +287,149 @@ def test_multi_head_attention_forward_refuses_bad_arguments_clearly(change, matc
                 dropout_p=0.0, out_proj_weight=tr.zeros(4, 4), out_proj_bias=None)
     with pytest.raises(ValueError, match=match):
         F.multi_head_attention_forward(**{**args, **change})
+
+
+# ---------------------------------------------------------------- linear_cross_entropy
+
+@st.composite
+def linear_ce_cases(draw):
+    """(x, W, b, target, keyword arguments): batched or not, K-dimensional or not, class
+    indices (some ignored) or probabilities, class weights, smoothing, each reduction."""
+    batched = draw(st.booleans())
+    out = () if not batched else draw(st.sampled_from([(), (), (2,), (2, 1)]))
+    N, I, C = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(2, 5))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((N, I) if batched else (I,))
+    W = rng.standard_normal((C, *out, I))
+    b = rng.standard_normal((C, *out)) if draw(st.booleans()) else None
+    batch = (N,) if batched else ()
+    kw = dict(reduction=draw(st.sampled_from(["mean", "sum", "none"])),
+              label_smoothing=draw(st.sampled_from([0.0, 0.0, 0.25])))
+    if draw(st.booleans()):
+        kw["weight"] = rng.random(C) + 0.1
+    if draw(st.booleans()):  # probabilities
+        p = rng.random((*batch, C, *out))
+        t = p / p.sum(len(batch), keepdims=True)
+    else:
+        t = rng.integers(0, C, (*batch, *out))
+        if draw(st.booleans()):
+            kw["ignore_index"] = int(rng.integers(0, C))
+    return x, W, b, t, kw
+
+
+@pytest.mark.torch
+@settings(deadline=None)
+@given(case=linear_ce_cases())
+def test_linear_cross_entropy_values_and_gradients_are_torchs(case):
+    torch = _torch()
+    x, W, b, t, kw = case
+    ours = [tr.tensor(a, requires_grad=True) if a is not None else None for a in (x, W, b)]
+    theirs = [torch.tensor(a, requires_grad=True) if a is not None else None for a in (x, W, b)]
+    weight = kw.pop("weight", None)
+    loss = F.linear_cross_entropy(ours[0], ours[1], tr.tensor(t), linear_bias=ours[2],
+                                  weight=None if weight is None else tr.tensor(weight), **kw)
+    want = torch.nn.functional.linear_cross_entropy(
+        theirs[0], theirs[1], torch.tensor(t), linear_bias=theirs[2],
+        weight=None if weight is None else torch.tensor(weight), **kw)
+    if not np.isfinite(want.detach().numpy()).all():  # torch's 0/0 mean, every target ignored
+        return
+    np.testing.assert_allclose(loss.numpy(), want.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = np.random.default_rng(0).standard_normal(loss.shape)
+    (loss * tr.tensor(g)).sum().backward()
+    (want * torch.tensor(g)).sum().backward()
+    for mine, theirs_ in zip(ours, theirs):
+        if mine is not None:
+            np.testing.assert_allclose(mine.grad.numpy(), theirs_.grad.numpy(), rtol=1e-9,
+                                       atol=1e-12)
+
+
+@st.composite
+def chunked_cases(draw):
+    """(x, W, b, target, weight, ignore_index, reduction, chunk) that the chunked path takes."""
+    N, I, C = draw(st.integers(1, 6)), draw(st.integers(1, 3)), draw(st.integers(2, 6))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    batched = draw(st.booleans())
+    x = rng.standard_normal((N, I) if batched else (I,))
+    t = rng.integers(0, C, (N,) if batched else ())
+    b = rng.standard_normal(C) if draw(st.booleans()) else None
+    w = rng.random(C) + 0.1 if draw(st.booleans()) else None
+    return (x, rng.standard_normal((C, I)), b, t, w, int(rng.integers(0, C)),
+            draw(st.sampled_from(["mean", "sum", "none"])), draw(st.integers(1, 4)))
+
+
+@settings(deadline=None)
+@pytest.mark.parametrize("device", DEVICES)
+@given(case=chunked_cases())
+def test_chunked_linear_cross_entropy_equals_the_reference_and_its_gradient_checks(device,
+                                                                                  case):
+    x, W, b, t, w, ignore, reduction, chunk = case
+    weight = None if w is None else tr.tensor(w, device=device)
+    target = tr.tensor(t, device=device)
+    opts = nn.LinearCrossEntropyOptions(batch_chunk_size=chunk)
+    params = [a for a in (x, W, b) if a is not None]
+
+    def f(options, *ts):
+        return F.linear_cross_entropy(ts[0], ts[1], target, linear_bias=ts[2] if b is not None
+                                      else None, weight=weight, reduction=reduction,
+                                      ignore_index=ignore, options=options)
+
+    results = []
+    for options in (None, opts):
+        ts = [tr.tensor(a, device=device, requires_grad=True) for a in params]
+        loss = f(options, *ts)
+        loss.sum().backward()
+        results.append([loss.numpy()] + [t_.grad.numpy() for t_ in ts])
+    for a, r in zip(*results):
+        np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-13)
+    gradcheck(lambda *ts: f(opts, *ts),
+              [tr.tensor(a, device=device, requires_grad=True) for a in params],
+              check_dtype=False)
+
+
+@pytest.mark.torch
+def test_linear_cross_entropy_loss_module_is_torchs():
+    torch = _torch()
+    ours = nn.LinearCrossEntropyLoss(3, 4, out_features=(2,), bias=True, dtype="float64",
+                                     label_smoothing=0.1, weight=tr.ones(4, dtype="float64"))
+    theirs = torch.nn.LinearCrossEntropyLoss(3, 4, out_features=(2,), bias=True,
+                                             dtype=torch.float64, label_smoothing=0.1,
+                                             weight=torch.ones(4, dtype=torch.float64))
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    t = np.random.default_rng(1).integers(0, 4, (5, 2))
+    np.testing.assert_allclose(ours(tr.tensor(x), tr.tensor(t)).item(),
+                               theirs(torch.tensor(x), torch.tensor(t)).item(), rtol=1e-12)
+    chunked = nn.LinearCrossEntropyLoss(3, 40, options=nn.LinearCrossEntropyOptions())
+    for n, i, c in [(64, 3, 40), (5, 7, 3), (100, 2, 1000), (1, 1, 1)]:  # aspect_ratio:2
+        want = torch.nn.LinearCrossEntropyOptions()._compute_batch_chunk_size(
+            n, i, c, "aspect_ratio:2")
+        assert chunked.options.rows(n, i, c) == max(want, 1)
+    assert chunked(tr.randn(64, 3), tr.randint(0, 40, (64,))).shape == ()
+
+
+def test_linear_cross_entropy_warns_where_options_cannot_apply_and_refuses_bad_input():
+    x, W = tr.randn(3, 2), tr.randn(4, 2)
+    opts = nn.LinearCrossEntropyOptions(batch_chunk_size=1)
+    with pytest.warns(UserWarning, match="options ignored"):
+        F.linear_cross_entropy(x, W, tr.tensor([0, 1, 2]), label_smoothing=0.1, options=opts)
+    for call, match in [
+        (lambda: F.linear_cross_entropy(tr.randn(2, 3, 2), W, tr.tensor([0])), "1 or 2 dim"),
+        (lambda: F.linear_cross_entropy(x, tr.randn(4), tr.tensor([0])), "at least 2"),
+        (lambda: F.linear_cross_entropy(x, tr.randn(4, 3), tr.tensor([0, 1, 2])),
+         "input has 2 features"),
+        (lambda: F.linear_cross_entropy(x, W, tr.tensor([0, 1, 2]), linear_bias=tr.zeros(3)),
+         r"linear_bias of shape \(4,\)"),
+        (lambda: F.linear_cross_entropy(tr.randn(2), tr.randn(4, 2, 2), tr.tensor(0)),
+         "needs a batched input"),
+        (lambda: F.linear_cross_entropy(x, W, tr.rand(3, 4), ignore_index=1), "probabilities"),
+        (lambda: F.linear_cross_entropy(x, W, tr.tensor([0, 1]), options=opts),
+         "target shape"),
+        (lambda: F.linear_cross_entropy(x, W, tr.tensor([0, 1, 4]), options=opts),
+         r"lie in \[0, 4\)"),
+        (lambda: nn.LinearCrossEntropyOptions(chunking_method="rows"), "chunking_method"),
+        (lambda: nn.LinearCrossEntropyOptions(batch_chunk_size=0), "batch_chunk_size"),
+        (lambda: nn.LinearCrossEntropyLoss(2, 4, weight=tr.ones(3)), r"\(4,\)"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            call()

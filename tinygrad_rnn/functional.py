@@ -6,6 +6,7 @@ from theirs; nothing here has a backward of its own.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -20,6 +21,7 @@ from . import random as _random
 from .backend import broadcasts_to
 from .ops.conv import Conv, ConvInput, Geometry
 from .ops.elementwise import where
+from .ops.linear_ce import LinearCrossEntropy
 from .ops.movement import GetItem, IndexScatter, Transpose, cat, stack
 from .ops.windows import Col2Im, Im2Col, WindowMax, WindowSum, window_argmax
 from .tensor import DTypeError, Tensor, torch_names
@@ -314,6 +316,150 @@ def cross_entropy(
         return (1 - eps) * nll + (eps / n_classes) * smooth
     return (1 - eps) * _reduce(nll, reduction, den) + \
         (eps / n_classes) * _reduce(smooth, reduction, den)
+
+
+def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor | Any,  # noqa: A002
+                         *, linear_bias: Tensor | None = None, weight: Tensor | None = None,
+                         reduction: Reduction = "mean", ignore_index: int | None = None,
+                         label_smoothing: float = 0.0, options: Any = None) -> Tensor:
+    """``cross_entropy(linear(input, W, b), target, ...)``, as
+    ``torch.nn.functional.linear_cross_entropy``: input (in_features,) or (N, in_features),
+    ``linear_weight`` W (C, in_features), or (C, d1, ..., dK, in_features) for a K-dimensional
+    loss (logits (N, C, d1, ..., dK), batched input only), ``linear_bias`` of W's shape less
+    its last axis. ``target`` holds class indices, or class probabilities of the logits'
+    shape; ``ignore_index`` None is -100 for indices and must stay None for probabilities.
+
+    ``options`` (``nn.LinearCrossEntropyOptions``) asks for the batch in chunks of
+    ``batch_chunk_size`` rows, with the same values: the logits of one chunk at a time are
+    made, in the forward and again in the backward, never the whole (N, C) of them. It needs
+    class indices, no label smoothing and no K-dimensional loss; otherwise it is ignored with
+    a warning, as PyTorch's. The gradient is that of linear then cross_entropy."""
+    where_ = "linear_cross_entropy"
+    _check_tensors(where_, input=input, linear_weight=linear_weight)
+    if input.ndim not in (1, 2):
+        raise ValueError(f"{where_}: expected an input of 1 or 2 dimensions (in_features) or "
+                         f"(N, in_features), got shape {input.shape}")
+    if linear_weight.ndim < 2:
+        raise ValueError(f"{where_}: expected a linear_weight of at least 2 dimensions "
+                         f"(C, ..., in_features), got shape {linear_weight.shape}")
+    batch, n_in = input.shape[:-1], input.shape[-1]
+    if n_in != linear_weight.shape[-1]:
+        raise ValueError(f"{where_}: the input has {n_in} features (shape {input.shape}), "
+                         f"the linear_weight {linear_weight.shape[-1]} (shape "
+                         f"{linear_weight.shape})")
+    C, out_features = linear_weight.shape[0], linear_weight.shape[1:-1]
+    if linear_bias is not None and linear_bias.shape != (C, *out_features):
+        raise ValueError(f"{where_}: expected a linear_bias of shape {(C, *out_features)}, got "
+                         f"{linear_bias.shape}")
+    if out_features and not batch:
+        raise ValueError(f"{where_}: a K-dimensional loss (linear_weight {linear_weight.shape}) "
+                         f"needs a batched input (N, {n_in}), got shape {input.shape}")
+    logits_shape = (*batch, C, *out_features)
+    probabilities = getattr(target, "shape", None) == logits_shape
+    if probabilities and ignore_index is not None:
+        raise ValueError(f"{where_}: ignore_index cannot be given with a target of class "
+                         "probabilities")
+    ignore_index = -100 if ignore_index is None else ignore_index
+    if options is not None:
+        integer = isinstance(target, Tensor) and target.dtype.kind in "iu"
+        if out_features or label_smoothing != 0 or not integer or \
+                reduction not in ("mean", "sum", "none"):
+            warnings.warn(f"{where_}: options ignored; the chunked path needs reduction in "
+                          f"('mean', 'sum', 'none'), label_smoothing == 0, integer class "
+                          f"indices and no out_features; got reduction={reduction!r}, "
+                          f"label_smoothing={label_smoothing}, target of "
+                          f"{getattr(target, 'dtype', type(target).__name__)}, "
+                          f"out_features={tuple(out_features)}", stacklevel=2)
+        else:
+            return _chunked_linear_cross_entropy(input, linear_weight, target, linear_bias,
+                                                 weight, reduction, ignore_index, options)
+    n_out = math.prod(out_features) * C
+    logits = linear(input, linear_weight.reshape(n_out, n_in),
+                    None if linear_bias is None else linear_bias.reshape(n_out))
+    return cross_entropy(logits.reshape(logits_shape), target, weight, reduction, ignore_index,
+                         label_smoothing)
+
+
+@dataclasses.dataclass
+class LinearCrossEntropyOptions:
+    """How ``linear_cross_entropy`` splits the batch, as ``torch.nn.LinearCrossEntropyOptions``:
+    ``batch_chunk_size`` rows at a time (None: the whole batch), or, where
+    ``chunking_method`` is ``"aspect_ratio:k"`` (``"aspect_ratio"`` is k = 1; ``"auto"``,
+    without a ``batch_chunk_size``, is k = 2), chunks whose (rows, C) logits are about the
+    size of the (N, I) input, divided by k: ``min(next_pow2(ceil(N / ceil(C / I))) // k, N)``
+    rows. ``acc_policy``, ``acc_dtype`` and ``allow_retain_graph`` are taken and checked:
+    here everything accumulates in the input's dtype, and the backward can always run
+    again."""
+
+    allow_retain_graph: bool = False
+    batch_chunk_size: int | None = None
+    chunking_method: str | None = "auto"
+    acc_policy: str = "auto"
+    acc_dtype: Any = None
+
+    def __post_init__(self) -> None:
+        if self.acc_policy not in ("auto", "accurate", "balanced", "compact"):
+            raise ValueError(f"LinearCrossEntropyOptions: invalid acc_policy "
+                             f"{self.acc_policy!r}")
+        if self.chunking_method not in (None, "auto"):
+            name, _, factor = str(self.chunking_method).partition(":")
+            if name != "aspect_ratio" or not (factor or "1").isdigit() or int(factor or 1) < 1:
+                raise ValueError(f"LinearCrossEntropyOptions: invalid chunking_method "
+                                 f"{self.chunking_method!r} (\"auto\", \"aspect_ratio\", "
+                                 f"\"aspect_ratio:k\" or None)")
+        size = self.batch_chunk_size
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int)
+                                 or size < 1):
+            raise ValueError(f"LinearCrossEntropyOptions: batch_chunk_size must be a positive "
+                             f"int or None, got {size!r}")
+
+    def rows(self, n: int, in_features: int, num_classes: int) -> int:
+        """The rows of one chunk, for a batch of n rows."""
+        method = self.chunking_method
+        if method == "auto":
+            method = None if self.batch_chunk_size is not None else "aspect_ratio:2"
+        if method is None:
+            return n if self.batch_chunk_size is None else min(self.batch_chunk_size, n)
+        k = int(method.partition(":")[2] or 1)
+        want = -(-n // -(-num_classes // in_features))
+        return max(1, min((1 << (want - 1).bit_length()) // k, n))
+
+
+def _chunked_linear_cross_entropy(input: Tensor, linear_weight: Tensor,  # noqa: A002
+                                  target: Tensor, linear_bias: Tensor | None,
+                                  weight: Tensor | None, reduction: str, ignore_index: int,
+                                  options: Any) -> Tensor:
+    """``linear_cross_entropy`` with ``options``: the ``LinearCrossEntropy`` op's per-row
+    losses, reduced as ``cross_entropy``'s (a mean over no row is 0)."""
+    where_ = "linear_cross_entropy"
+    _same_device(where_, "target", target, "input", input)
+    if target.shape != input.shape[:-1]:
+        raise ValueError(f"{where_}: target shape {target.shape} does not fit input shape "
+                         f"{input.shape}: expected {input.shape[:-1]}")
+    x, t = (input, target) if input.ndim == 2 else (input.unsqueeze(0), target.reshape(1))
+    C = linear_weight.shape[0]
+    keep = t._data != ignore_index
+    if bool((keep & ((t._data < 0) | (t._data >= C))).any()):
+        raise ValueError(f"{where_}: target values must lie in [0, {C})")
+    if weight is not None:
+        _check_tensors(where_, weight=weight)
+        _same_device(where_, "weight", weight, "input", input)
+        if weight.shape != (C,) or weight.dtype != input.dtype:
+            raise ValueError(f"{where_}: weight must be ({C},) of the input's dtype "
+                             f"{input.dtype}, got {weight.shape} of {weight.dtype}")
+    w = None if weight is None else weight._data
+    chunk = options.rows(len(x), x.shape[1], C)
+    params = (linear_weight,) if linear_bias is None else (linear_weight, linear_bias)
+    loss = LinearCrossEntropy.apply(x, *params, target=t._data, weight=w,
+                                    ignore_index=ignore_index, chunk=chunk)
+    if reduction == "none":
+        return loss if input.ndim == 2 else loss.reshape(())
+    if reduction == "sum":
+        return loss.sum()
+    xp = x._dev.xp
+    den = keep.sum() if w is None else xp.where(keep, w[xp.where(keep, t._data, 0)], 0).sum()
+    den = Tensor._wrap(xp.where(den == 0, 1, den).astype(x.dtype), x._dev)
+    return loss.sum() / den
 
 
 def _check_tensors(where: str, **args: Any) -> None:

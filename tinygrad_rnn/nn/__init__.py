@@ -3,6 +3,7 @@ normalisations, convolution and pooling (1-D, 2-D, 3-D), padding, losses, the ad
 softmax, the Transformer's layers, the lazy layers (``lazy``) and the recurrent cells and
 layers; ``nn.init`` (weight initialisation) and ``nn.utils``."""
 
+from ..functional import LinearCrossEntropyOptions
 from . import functional, init, utils
 from .activation import (
     CELU,
@@ -134,6 +135,7 @@ from .loss import (
     HuberLoss,
     KLDivLoss,
     L1Loss,
+    LinearCrossEntropyLoss,
     MarginRankingLoss,
     MSELoss,
     MultiLabelMarginLoss,
@@ -211,4 +213,5 @@ __all__ = [
     "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
     "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "SyncBatchNorm",
     "UninitializedBuffer", "FractionalMaxPool2d", "FractionalMaxPool3d",
+    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions",
 ]
