@@ -433,3 +433,65 @@ def test_linear_cross_entropy_warns_where_options_cannot_apply_and_refuses_bad_i
     ]:
         with pytest.raises(ValueError, match=match):
             call()
+
+
+# ---------------------------------------------------------------- CrossMapLRN2d
+
+@st.composite
+def lrn_cases(draw):
+    size, C = draw(st.integers(1, 6)), draw(st.integers(1, 8))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((draw(st.integers(1, 2)), C, draw(st.integers(1, 3)), 2))
+    return x, size, draw(st.sampled_from([1e-4, 0.5, 2.0])), \
+        draw(st.sampled_from([0.75, 0.5, 1.3])), draw(st.sampled_from([1.0, 2.0]))
+
+
+@pytest.mark.torch
+@settings(deadline=None)
+@given(case=lrn_cases())
+def test_cross_map_lrn2d_values_are_torchs_and_gradients_its_autograds(case):
+    torch = _torch()
+    x, size, alpha, beta, k = case
+    ours = nn.CrossMapLRN2d(size, alpha, beta, k)
+    xs = tr.tensor(x, requires_grad=True)
+    y = ours(xs)
+    np.testing.assert_allclose(
+        y.numpy(), torch.nn.CrossMapLRN2d(size, alpha, beta, k)(torch.tensor(x)).numpy(),
+        rtol=1e-12)
+    # torch's hand-written backward disagrees with its forward (it fails torch's gradcheck),
+    # so the gradient is checked against torch's autograd of the same forward
+    xt = torch.tensor(x, requires_grad=True)
+    sq = xt * xt
+    C, h = x.shape[1], (size - 1) // 2
+    total = torch.stack([sq[:, max(c - h, 0):c + h + 1].sum(1) + (sq[:, 0] if c > h else 0)
+                         for c in range(C)], 1)
+    yt = xt * (total * (alpha / size) + k) ** -beta
+    g = np.random.default_rng(0).standard_normal(x.shape)
+    (y * tr.tensor(g)).sum().backward()
+    (yt * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+@settings(deadline=None, max_examples=15)
+@pytest.mark.parametrize("device", DEVICES)
+@given(case=lrn_cases())
+def test_cross_map_lrn2d_gradient_is_that_of_central_differences(device, case):
+    x, size, alpha, beta, k = case
+    lrn = nn.CrossMapLRN2d(size, alpha, beta, k)
+    gradcheck(lrn, [tr.tensor(x, device=device, requires_grad=True)], check_dtype=False)
+
+
+@pytest.mark.torch
+def test_cross_map_lrn2d_gradient_is_torchs_where_torchs_backward_is_right():
+    torch = _torch()
+    for size, C in [(3, 1), (5, 1), (4, 2), (5, 2)]:
+        x = np.random.default_rng(size).standard_normal((2, C, 3, 2))
+        xs, xt = tr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        nn.CrossMapLRN2d(size, 0.5, 0.75, 1.0)(xs).sum().backward()
+        torch.nn.CrossMapLRN2d(size, 0.5, 0.75, 1.0)(xt).sum().backward()
+        np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-10)
+    assert repr(nn.CrossMapLRN2d(3)) == repr(torch.nn.CrossMapLRN2d(3))
+    with pytest.raises(ValueError, match="4-D input"):
+        nn.CrossMapLRN2d(3)(tr.zeros(2, 3, 4))
+    with pytest.raises(ValueError, match="size must be a positive int"):
+        nn.CrossMapLRN2d(0)

@@ -2068,6 +2068,34 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4,  # noqa: 
     return input / ((total / n) * alpha + k) ** beta
 
 
+def _cross_map_lrn2d(input: Tensor, size: int, alpha: float, beta: float,  # noqa: A002
+                     k: float) -> Tensor:
+    """``nn.CrossMapLRN2d``'s normalisation across the channels of (N, C, H, W), as PyTorch's
+    legacy kernel computes it: with h = (size - 1) // 2,
+
+        y_c = x_c · (k + alpha / size · (Σ_{c' = c-h}^{c+h} x_c'² + [c > h] x_0²))^-beta
+
+    channels beyond the ends adding 0. The term x_0² for c > h is PyTorch's: its running sum
+    over the channels never takes channel 0 out again. The gradient is that of this
+    composition (PyTorch's hand-written backward disagrees with its forward)."""
+    _check_tensors("CrossMapLRN2d", input=input)
+    if input.ndim != 4:
+        raise ValueError(f"CrossMapLRN2d: expected a 4-D input (N, C, H, W), got shape "
+                         f"{input.shape}")
+    if input.size == 0:
+        return input
+    h, C = (size - 1) // 2, input.shape[1]
+    sq = _pad_axis(input * input, 1, h, h, "constant", 0.0)
+    total = sq.narrow(1, 0, C)
+    for j in range(1, 2 * h + 1):
+        total = total + sq.narrow(1, j, C)
+    if C > h + 1:
+        late = (np.arange(C) > h).astype(input.dtype).reshape(1, C, 1, 1)
+        first = input.narrow(1, 0, 1)
+        total = total + first * first * Tensor._wrap(input._dev.to_device(late), input._dev)
+    return input * (total * (alpha / size) + k) ** -beta
+
+
 # ---- normalisation, distances and padding (torch.nn.functional's names) ---------------------
 
 

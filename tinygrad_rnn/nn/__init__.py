@@ -162,6 +162,7 @@ from .normalization import (
     BatchNorm1d,
     BatchNorm2d,
     BatchNorm3d,
+    CrossMapLRN2d,
     GroupNorm,
     InstanceNorm1d,
     InstanceNorm2d,
@@ -213,5 +214,5 @@ __all__ = [
     "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
     "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "SyncBatchNorm",
     "UninitializedBuffer", "FractionalMaxPool2d", "FractionalMaxPool3d",
-    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions",
+    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "CrossMapLRN2d",
 ]
