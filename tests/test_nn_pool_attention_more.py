@@ -495,3 +495,64 @@ def test_cross_map_lrn2d_gradient_is_torchs_where_torchs_backward_is_right():
         nn.CrossMapLRN2d(3)(tr.zeros(2, 3, 4))
     with pytest.raises(ValueError, match="size must be a positive int"):
         nn.CrossMapLRN2d(0)
+
+
+# ---------------------------------------------------------------- antialiased interpolate
+
+@st.composite
+def antialias_cases(draw):
+    """(x, keyword arguments of interpolate): bilinear or bicubic, shrinking or growing each
+    axis by size or scale_factor, align_corners or not."""
+    H, W = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    kw = dict(mode=draw(st.sampled_from(["bilinear", "bicubic"])), antialias=True,
+              align_corners=draw(st.sampled_from([None, False, True])))
+    if draw(st.booleans()):
+        kw["size"] = (draw(st.integers(1, 8)), draw(st.integers(1, 8)))
+    else:
+        f = draw(st.sampled_from([0.2, 0.3, 0.5, 0.7, 1.6]))
+        kw.update(scale_factor=f, recompute_scale_factor=draw(st.booleans()))
+        H, W = max(H, 5), max(W, 5)  # (an output length of at least 1)
+    x = np.random.default_rng(draw(st.integers(0, 2**16))).standard_normal((2, 2, H, W))
+    return x, kw
+
+
+@pytest.mark.torch
+@settings(deadline=None)
+@given(case=antialias_cases(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_antialiased_interpolate_values_and_gradients_are_torchs(case, dtype):
+    torch = _torch()
+    x, kw = case
+    x = x.astype(dtype)
+    xs, xt = tr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = F.interpolate(xs, **kw)
+    if y.shape[-1] == 1:  # torch's kernel gives every row the first's there: H and W swapped
+        swapped = {**kw, "size": kw["size"][::-1]} if "size" in kw else kw
+        yt = torch.nn.functional.interpolate(xt.mT, **swapped).mT
+    else:
+        yt = torch.nn.functional.interpolate(xt, **kw)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), **tol)
+    g = np.random.default_rng(0).standard_normal(y.shape).astype(dtype)
+    (y * tr.tensor(g)).sum().backward()
+    (yt * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), **tol)
+
+
+@settings(deadline=None, max_examples=15)
+@pytest.mark.parametrize("device", DEVICES)
+@given(case=antialias_cases())
+def test_antialiased_interpolate_gradient_is_that_of_central_differences(device, case):
+    x, kw = case
+    gradcheck(lambda t: F.interpolate(t, **kw), [tr.tensor(x, device=device,
+                                                           requires_grad=True)],
+              check_dtype=False)
+
+
+def test_antialiased_downsampling_averages_what_each_output_covers():
+    x = tr.tensor(np.arange(8.0).reshape(1, 1, 1, 8))
+    y = F.interpolate(x, size=(1, 2), mode="bilinear", antialias=True)
+    # each output's triangle of half-width 4 over the positions it covers, normalised
+    w = np.maximum(1 - np.abs(np.arange(8) + 0.5 - 2.0) / 4, 0)
+    np.testing.assert_allclose(y.numpy()[0, 0, 0, 0], (w * np.arange(8)).sum() / w.sum())
+    with pytest.raises(ValueError, match="antialias=True is for the bilinear and bicubic"):
+        F.interpolate(tr.ones(1, 1, 4), size=2, mode="linear", antialias=True)

@@ -2246,7 +2246,10 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,  # noqa:
     - "area": the adaptive average pool (the mean of each output cell's window).
 
     Each output is a gather (and a weighted sum of 2 or 4 for the smooth modes), so the
-    gradient is scattered back. ``antialias`` (for downsampling images) is not supported."""
+    gradient is scattered back. ``antialias=True`` (the bilinear and bicubic modes of 4-D
+    inputs, for downsampling images) widens the filter by the scale where it shrinks an axis,
+    as PyTorch's (and Pillow's): each output then averages every input it covers
+    (``_antialias_last``)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate: input must be a Tensor, got {type(input).__name__}")
     if mode not in INTERPOLATE_MODES:
@@ -2262,8 +2265,9 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,  # noqa:
     if align_corners is not None and mode not in _SMOOTH_MODES:
         raise ValueError("interpolate: align_corners can only be set with the interpolating "
                          f"modes (linear, bilinear, bicubic, trilinear), not {mode!r}")
-    if antialias:
-        raise ValueError("interpolate: antialias=True is not supported")
+    if antialias and (mode not in ("bilinear", "bicubic") or input.ndim != 4):
+        raise ValueError(f"interpolate: antialias=True is for the bilinear and bicubic modes "
+                         f"of 4-D inputs, got mode {mode!r} and shape {input.shape}")
     if input.dtype.kind != "f":
         raise DTypeError(f"interpolate: the input must be floating-point, got {input.dtype}")
     d = input.ndim - 2
@@ -2291,6 +2295,12 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,  # noqa:
         raise ValueError(f"interpolate: the input and output lengths must be > 0, got "
                          f"{tuple(lengths)} and {tuple(n_out)}")
     y = input
+    if antialias:  # W first, then H, as PyTorch's separable kernel; a kept length untouched
+        for k in reversed(range(d)):
+            if lengths[k] != n_out[k]:
+                y = _antialias_last(y.movedim(2 + k, -1), n_out[k], scales[k], mode,
+                                    align_corners).movedim(-1, 2 + k)
+        return y
     for k in range(d):
         axis = 2 + k
         if lengths[k] == n_out[k] and mode in ("nearest", "nearest-exact", "area") \
@@ -2299,6 +2309,56 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,  # noqa:
         y = _resample_last(y.movedim(axis, -1), n_out[k], scales[k], mode, align_corners,
                            shortcuts=input.ndim == 4).movedim(-1, axis)
     return y
+
+
+def _antialias_last(x: Tensor, n_out: int, scale: float | None, mode: str,
+                    align_corners: bool | None) -> Tensor:
+    """``interpolate(..., antialias=True)`` along the last axis (of length L, to n_out), as
+    PyTorch's separable kernel: with s = L / n_out (1 / scale_factor, or (L - 1) / (n_out - 1)
+    with ``align_corners``) and the filter f (bilinear: the triangle 1 - |u|; bicubic: the
+    cubic convolution kernel with a = -0.5) of half-width r (1, 2), output j is
+
+        y_j = Σ_i w_ji x_i,  w_ji ∝ f((i - c_j + ½) / max(s, 1)),  c_j = s (j + ½)
+
+    over the i with |i + ½ - c_j| < r·max(s, 1) (within the input), the weights of each j
+    normalised to sum to 1: downsampling widens the filter by s, so that each output averages
+    every input it covers. Arithmetic in the input's precision, as PyTorch's, so that the
+    same inputs are picked. The gradient scatters each weighted pick back."""
+    L, dev = x.shape[-1], x._dev
+    ot = np.float64 if x.dtype == np.float64 else np.float32  # PyTorch's scalar type
+    if align_corners:
+        s = ot(L - 1) / ot(n_out - 1) if n_out > 1 else ot(0)
+    else:
+        s = ot(1.0 / scale) if scale is not None else ot(L) / ot(n_out)
+    r = 1.0 if mode == "bilinear" else 2.0
+    widen = s >= 1
+    support = ot(r * np.float64(s)) if widen else ot(r)
+    inv = ot(1.0 / np.float64(s)) if widen else ot(1.0)
+    width = int(math.ceil(support)) * 2 + 1
+    center = (np.float64(s) * (np.arange(n_out) + 0.5)).astype(ot)
+    start = np.maximum(np.trunc((center - support) + 0.5).astype(np.int64), 0)
+    stop = np.minimum(np.trunc((center + support) + 0.5).astype(np.int64), L)
+    count = np.clip(stop - start, 0, width)
+    at = start[:, None] + np.arange(width)  # (n_out, width)
+    u = np.abs(((at.astype(ot) - center[:, None]) + 0.5) * np.float64(inv)).astype(ot)
+    if mode == "bilinear":
+        w = np.maximum(ot(1) - u, ot(0))
+    else:
+        a = ot(-0.5)
+        w = np.where(u < 1, ((a + 2) * u - (a + 3)) * u * u + 1,
+                     np.where(u < 2, ((a * u - 5 * a) * u + 8 * a) * u - 4 * a, ot(0)))
+    w = np.where(np.arange(width) < count[:, None], w, ot(0)).astype(ot)
+    total = w.sum(1, keepdims=True)
+    w = np.where(total != 0, w / np.where(total != 0, total, 1), w)
+    at = np.minimum(at, L - 1)
+    y = None
+    for k in range(width):
+        if not w[:, k].any():
+            continue
+        term = GetItem.apply(x, index=(Ellipsis, dev.to_device(at[:, k])), in_range=True) * \
+            Tensor._wrap(dev.to_device(w[:, k].astype(x.dtype)), dev)
+        y = term if y is None else y + term
+    return y if y is not None else x[..., :1].expand(*x.shape[:-1], n_out) * 0
 
 
 def _resample_last(x: Tensor, n_out: int, scale: float | None, mode: str,
