@@ -117,6 +117,15 @@ def test_fractional_max_pool_modules_draw_their_samples_from_the_global_generato
     assert fixed(tr.randn(2, 5, 6, 7)).shape == (2, 2, 3, 4)
 
 
+def test_fractional_max_pool_of_an_empty_batch_or_output_is_empty_as_torchs():
+    for shape, out in [((0, 2, 5, 5), (2, 2)), ((1, 2, 5, 5), (0, 2))]:
+        x = tr.randn(*shape, requires_grad=True)
+        y, i = F.fractional_max_pool2d(x, 2, out, return_indices=True)
+        assert y.shape == i.shape == (shape[0], 2, *out)
+        y.sum().backward()
+        assert x.grad.shape == shape and not x.grad.numpy().any()
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda x: F.fractional_max_pool2d(x, 2), "output_size or output_ratio"),
     (lambda x: F.fractional_max_pool2d(x, 2, (4, 4)), "need 5 positions"),

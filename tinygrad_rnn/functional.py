@@ -3420,15 +3420,16 @@ def _fractional_max_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  
         tap = [1] * (2 + 2 * d)
         tap[2 + d + i] = k[i]
         pos = pos + (starts + np.arange(k[i]).reshape(tap)) * math.prod(size[i + 1:])
-    pos = x._dev.to_device(pos.reshape(N, C, -1, math.prod(k)))  # (N, C, windows, K)
+    windows, K = math.prod(n_out), math.prod(k)
+    pos = x._dev.to_device(pos.reshape(N, C, windows, K))
     xp = x._dev.xp
-    taps = xp.take_along_axis(x._data.reshape(N, C, -1)[:, :, None], pos, -1)
+    taps = xp.take_along_axis(x._data.reshape(N, C, 1, math.prod(size)), pos, -1)
     nan = xp.isnan(taps)
     last_nan = taps.shape[-1] - 1 - xp.argmax(nan[..., ::-1], -1)
     at = xp.where(nan.any(-1), last_nan, xp.argmax(taps, -1))
     flat = xp.take_along_axis(pos, at[..., None], -1)[..., 0]  # (N, C, windows)
     idx = Tensor._wrap(flat, x._dev)
-    y = x.reshape(N, C, -1).gather(-1, idx).reshape(N, C, *n_out)
+    y = x.reshape(N, C, math.prod(size)).gather(-1, idx).reshape(N, C, *n_out)
     if not return_indices:
         return y.squeeze(0) if unbatched else y
     idx = idx.reshape(N, C, *n_out)
