@@ -3424,9 +3424,10 @@ def _fractional_max_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  
     pos = x._dev.to_device(pos.reshape(N, C, windows, K))
     xp = x._dev.xp
     taps = xp.take_along_axis(x._data.reshape(N, C, 1, math.prod(size)), pos, -1)
-    nan = xp.isnan(taps)
-    last_nan = taps.shape[-1] - 1 - xp.argmax(nan[..., ::-1], -1)
-    at = xp.where(nan.any(-1), last_nan, xp.argmax(taps, -1))
+    at = xp.argmax(taps, -1)
+    if bool(xp.isnan(x._data).any()):  # a window with a NaN picks its last one
+        nan = xp.isnan(taps)
+        at = xp.where(nan.any(-1), K - 1 - xp.argmax(nan[..., ::-1], -1), at)
     flat = xp.take_along_axis(pos, at[..., None], -1)[..., 0]  # (N, C, windows)
     idx = Tensor._wrap(flat, x._dev)
     y = x.reshape(N, C, math.prod(size)).gather(-1, idx).reshape(N, C, *n_out)
