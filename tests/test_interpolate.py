@@ -85,8 +85,8 @@ def test_interpolate_errors():
         F.interpolate(img, (3, 3, 3))
     with pytest.raises(ValueError, match="scale_factor must be a number > 0 or 2 of them"):
         F.interpolate(img, scale_factor=(2.0,))
-    with pytest.raises(ValueError, match="antialias=True is not supported"):
-        F.interpolate(img, 2, mode="bilinear", antialias=True)
+    with pytest.raises(ValueError, match="antialias=True is for the bilinear and bicubic"):
+        F.interpolate(img, 2, mode="nearest", antialias=True)
     with pytest.raises(ValueError, match="align_corners can only be set"):
         F.interpolate(img, 3, mode="area", align_corners=False)
 

@@ -6,6 +6,7 @@ from theirs; nothing here has a backward of its own.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -20,6 +21,7 @@ from . import random as _random
 from .backend import broadcasts_to
 from .ops.conv import Conv, ConvInput, Geometry
 from .ops.elementwise import where
+from .ops.linear_ce import LinearCrossEntropy
 from .ops.movement import GetItem, IndexScatter, Transpose, cat, stack
 from .ops.windows import Col2Im, Im2Col, WindowMax, WindowSum, window_argmax
 from .tensor import DTypeError, Tensor, torch_names
@@ -316,6 +318,150 @@ def cross_entropy(
         (eps / n_classes) * _reduce(smooth, reduction, den)
 
 
+def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor | Any,  # noqa: A002
+                         *, linear_bias: Tensor | None = None, weight: Tensor | None = None,
+                         reduction: Reduction = "mean", ignore_index: int | None = None,
+                         label_smoothing: float = 0.0, options: Any = None) -> Tensor:
+    """``cross_entropy(linear(input, W, b), target, ...)``, as
+    ``torch.nn.functional.linear_cross_entropy``: input (in_features,) or (N, in_features),
+    ``linear_weight`` W (C, in_features), or (C, d1, ..., dK, in_features) for a K-dimensional
+    loss (logits (N, C, d1, ..., dK), batched input only), ``linear_bias`` of W's shape less
+    its last axis. ``target`` holds class indices, or class probabilities of the logits'
+    shape; ``ignore_index`` None is -100 for indices and must stay None for probabilities.
+
+    ``options`` (``nn.LinearCrossEntropyOptions``) asks for the batch in chunks of
+    ``batch_chunk_size`` rows, with the same values: the logits of one chunk at a time are
+    made, in the forward and again in the backward, never the whole (N, C) of them. It needs
+    class indices, no label smoothing and no K-dimensional loss; otherwise it is ignored with
+    a warning, as PyTorch's. The gradient is that of linear then cross_entropy."""
+    where_ = "linear_cross_entropy"
+    _check_tensors(where_, input=input, linear_weight=linear_weight)
+    if input.ndim not in (1, 2):
+        raise ValueError(f"{where_}: expected an input of 1 or 2 dimensions (in_features) or "
+                         f"(N, in_features), got shape {input.shape}")
+    if linear_weight.ndim < 2:
+        raise ValueError(f"{where_}: expected a linear_weight of at least 2 dimensions "
+                         f"(C, ..., in_features), got shape {linear_weight.shape}")
+    batch, n_in = input.shape[:-1], input.shape[-1]
+    if n_in != linear_weight.shape[-1]:
+        raise ValueError(f"{where_}: the input has {n_in} features (shape {input.shape}), "
+                         f"the linear_weight {linear_weight.shape[-1]} (shape "
+                         f"{linear_weight.shape})")
+    C, out_features = linear_weight.shape[0], linear_weight.shape[1:-1]
+    if linear_bias is not None and linear_bias.shape != (C, *out_features):
+        raise ValueError(f"{where_}: expected a linear_bias of shape {(C, *out_features)}, got "
+                         f"{linear_bias.shape}")
+    if out_features and not batch:
+        raise ValueError(f"{where_}: a K-dimensional loss (linear_weight {linear_weight.shape}) "
+                         f"needs a batched input (N, {n_in}), got shape {input.shape}")
+    logits_shape = (*batch, C, *out_features)
+    probabilities = getattr(target, "shape", None) == logits_shape
+    if probabilities and ignore_index is not None:
+        raise ValueError(f"{where_}: ignore_index cannot be given with a target of class "
+                         "probabilities")
+    ignore_index = -100 if ignore_index is None else ignore_index
+    if options is not None:
+        integer = isinstance(target, Tensor) and target.dtype.kind in "iu"
+        if out_features or label_smoothing != 0 or not integer or \
+                reduction not in ("mean", "sum", "none"):
+            warnings.warn(f"{where_}: options ignored; the chunked path needs reduction in "
+                          f"('mean', 'sum', 'none'), label_smoothing == 0, integer class "
+                          f"indices and no out_features; got reduction={reduction!r}, "
+                          f"label_smoothing={label_smoothing}, target of "
+                          f"{getattr(target, 'dtype', type(target).__name__)}, "
+                          f"out_features={tuple(out_features)}", stacklevel=2)
+        else:
+            return _chunked_linear_cross_entropy(input, linear_weight, target, linear_bias,
+                                                 weight, reduction, ignore_index, options)
+    n_out = math.prod(out_features) * C
+    logits = linear(input, linear_weight.reshape(n_out, n_in),
+                    None if linear_bias is None else linear_bias.reshape(n_out))
+    return cross_entropy(logits.reshape(logits_shape), target, weight, reduction, ignore_index,
+                         label_smoothing)
+
+
+@dataclasses.dataclass
+class LinearCrossEntropyOptions:
+    """How ``linear_cross_entropy`` splits the batch, as ``torch.nn.LinearCrossEntropyOptions``:
+    ``batch_chunk_size`` rows at a time (None: the whole batch), or, where
+    ``chunking_method`` is ``"aspect_ratio:k"`` (``"aspect_ratio"`` is k = 1; ``"auto"``,
+    without a ``batch_chunk_size``, is k = 2), chunks whose (rows, C) logits are about the
+    size of the (N, I) input, divided by k: ``min(next_pow2(ceil(N / ceil(C / I))) // k, N)``
+    rows. ``acc_policy``, ``acc_dtype`` and ``allow_retain_graph`` are taken and checked:
+    here everything accumulates in the input's dtype, and the backward can always run
+    again."""
+
+    allow_retain_graph: bool = False
+    batch_chunk_size: int | None = None
+    chunking_method: str | None = "auto"
+    acc_policy: str = "auto"
+    acc_dtype: Any = None
+
+    def __post_init__(self) -> None:
+        if self.acc_policy not in ("auto", "accurate", "balanced", "compact"):
+            raise ValueError(f"LinearCrossEntropyOptions: invalid acc_policy "
+                             f"{self.acc_policy!r}")
+        if self.chunking_method not in (None, "auto"):
+            name, _, factor = str(self.chunking_method).partition(":")
+            if name != "aspect_ratio" or not (factor or "1").isdigit() or int(factor or 1) < 1:
+                raise ValueError(f"LinearCrossEntropyOptions: invalid chunking_method "
+                                 f"{self.chunking_method!r} (\"auto\", \"aspect_ratio\", "
+                                 f"\"aspect_ratio:k\" or None)")
+        size = self.batch_chunk_size
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int)
+                                 or size < 1):
+            raise ValueError(f"LinearCrossEntropyOptions: batch_chunk_size must be a positive "
+                             f"int or None, got {size!r}")
+
+    def rows(self, n: int, in_features: int, num_classes: int) -> int:
+        """The rows of one chunk, for a batch of n rows."""
+        method = self.chunking_method
+        if method == "auto":
+            method = None if self.batch_chunk_size is not None else "aspect_ratio:2"
+        if method is None:
+            return n if self.batch_chunk_size is None else min(self.batch_chunk_size, n)
+        k = int(method.partition(":")[2] or 1)
+        want = -(-n // -(-num_classes // in_features))
+        return max(1, min((1 << (want - 1).bit_length()) // k, n))
+
+
+def _chunked_linear_cross_entropy(input: Tensor, linear_weight: Tensor,  # noqa: A002
+                                  target: Tensor, linear_bias: Tensor | None,
+                                  weight: Tensor | None, reduction: str, ignore_index: int,
+                                  options: Any) -> Tensor:
+    """``linear_cross_entropy`` with ``options``: the ``LinearCrossEntropy`` op's per-row
+    losses, reduced as ``cross_entropy``'s (a mean over no row is 0)."""
+    where_ = "linear_cross_entropy"
+    _same_device(where_, "target", target, "input", input)
+    if target.shape != input.shape[:-1]:
+        raise ValueError(f"{where_}: target shape {target.shape} does not fit input shape "
+                         f"{input.shape}: expected {input.shape[:-1]}")
+    x, t = (input, target) if input.ndim == 2 else (input.unsqueeze(0), target.reshape(1))
+    C = linear_weight.shape[0]
+    keep = t._data != ignore_index
+    if bool((keep & ((t._data < 0) | (t._data >= C))).any()):
+        raise ValueError(f"{where_}: target values must lie in [0, {C})")
+    if weight is not None:
+        _check_tensors(where_, weight=weight)
+        _same_device(where_, "weight", weight, "input", input)
+        if weight.shape != (C,) or weight.dtype != input.dtype:
+            raise ValueError(f"{where_}: weight must be ({C},) of the input's dtype "
+                             f"{input.dtype}, got {weight.shape} of {weight.dtype}")
+    w = None if weight is None else weight._data
+    chunk = options.rows(len(x), x.shape[1], C)
+    params = (linear_weight,) if linear_bias is None else (linear_weight, linear_bias)
+    loss = LinearCrossEntropy.apply(x, *params, target=t._data, weight=w,
+                                    ignore_index=ignore_index, chunk=chunk)
+    if reduction == "none":
+        return loss if input.ndim == 2 else loss.reshape(())
+    if reduction == "sum":
+        return loss.sum()
+    xp = x._dev.xp
+    den = keep.sum() if w is None else xp.where(keep, w[xp.where(keep, t._data, 0)], 0).sum()
+    den = Tensor._wrap(xp.where(den == 0, 1, den).astype(x.dtype), x._dev)
+    return loss.sum() / den
+
+
 def _check_tensors(where: str, **args: Any) -> None:
     for name, value in args.items():
         if not isinstance(value, Tensor):
@@ -382,6 +528,161 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if dropout_p > 0:
         weights = dropout(weights, dropout_p)
     return weights @ value
+
+
+def multi_head_attention_forward(
+        query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
+        in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
+        bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float, out_proj_weight: Tensor,
+        out_proj_bias: Tensor | None, training: bool = True, key_padding_mask: Any = None,
+        need_weights: bool = True, attn_mask: Any = None, use_separate_proj_weight: bool = False,
+        q_proj_weight: Tensor | None = None, k_proj_weight: Tensor | None = None,
+        v_proj_weight: Tensor | None = None, static_k: Tensor | None = None,
+        static_v: Tensor | None = None, average_attn_weights: bool = True,
+        is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
+    """``nn.MultiheadAttention``'s computation on given weights, as
+    ``torch.nn.functional.multi_head_attention_forward``: query (L, N, E), key and value
+    (S, N, ·), or unbatched (L, E), (S, ·). Per head h of size d = E / num_heads,
+
+        q, k, v = query W_qᵀ + b_q, key W_kᵀ + b_k, value W_vᵀ + b_v   (split into heads)
+        out = concat_h(softmax(q_h k_hᵀ / sqrt(d) + masks) v_h) W_outᵀ + b_out
+
+    with W_q, W_k, W_v the thirds of ``in_proj_weight`` (or ``q/k/v_proj_weight`` with
+    ``use_separate_proj_weight``), ``in_proj_bias`` likewise. ``bias_k``/``bias_v`` (1, 1, E)
+    append one key and value; ``static_k``/``static_v`` (N·heads, S, d) replace the projected
+    keys or values; ``add_zero_attn`` appends a zero key and value after them. A bool mask is
+    True where attention is *not* allowed, a float one is added: ``attn_mask`` (L, S) or
+    (N·heads, L, S), ``key_padding_mask`` (N, S). Returns (output, weights): the weights
+    (N, L, S) averaged over heads, (N, heads, L, S) without ``average_attn_weights``, None
+    without ``need_weights``. Dropout of ``dropout_p`` on the weights when ``training``.
+    ``is_causal`` is PyTorch's hint: it needs ``attn_mask``, and where there is no
+    ``key_padding_mask`` and no ``need_weights`` the causal mask is used in its place. Without
+    ``need_weights`` (``scaled_dot_product_attention``) a query with every key masked gives
+    zeros, with them (a softmax) NaN, as PyTorch's.
+
+    The gradient is that of these compositions (linear, matmul, softmax, cat)."""
+    return _multi_head_attention(
+        "multi_head_attention_forward", query, key, value, embed_dim_to_check, num_heads,
+        in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight,
+        out_proj_bias, training, key_padding_mask, need_weights, attn_mask,
+        use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, static_k,
+        static_v, average_attn_weights, is_causal)
+
+
+def _multi_head_attention(
+        where_: str, query: Tensor, key: Tensor, value: Tensor, embed_dim: int, H: int,
+        in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
+        bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float, out_proj_weight: Tensor,
+        out_proj_bias: Tensor | None, training: bool, key_padding_mask: Any,
+        need_weights: bool, attn_mask: Any, separate: bool, q_proj_weight: Tensor | None,
+        k_proj_weight: Tensor | None, v_proj_weight: Tensor | None, static_k: Tensor | None,
+        static_v: Tensor | None, average_attn_weights: bool, is_causal: bool
+) -> tuple[Tensor, Tensor | None]:
+    """``multi_head_attention_forward``, its messages naming ``where_`` (the module's name
+    when ``nn.MultiheadAttention`` calls it)."""
+    _check_tensors(where_, query=query, key=key, value=value)
+    dropout_p = _check_p(where_, dropout_p)
+    if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+        raise ValueError(f"{where_}: query, key and value must be 3-D (or all 2-D), got shapes "
+                         f"{query.shape}, {key.shape}, {value.shape}")
+    unbatched = query.ndim == 2
+    if unbatched:
+        query, key, value = (x.unsqueeze(1) for x in (query, key, value))
+    L, N, E = query.shape
+    S = key.shape[0]
+    if E != embed_dim:
+        raise ValueError(f"{where_}: expected a query of embedding size {embed_dim}, got {E}")
+    if not isinstance(H, int) or H <= 0 or E % H:
+        raise ValueError(f"{where_}: embed_dim {E} is not a multiple of num_heads {H!r}")
+    d = E // H
+    if key.shape[:2] != value.shape[:2] or key.shape[1] != N or (
+            not separate and key.shape != value.shape):
+        raise ValueError(f"{where_}: key {key.shape} and value {value.shape} must match, and "
+                         f"have the query's batch {N}")
+    if separate:
+        if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
+            raise ValueError(f"{where_}: use_separate_proj_weight needs q_proj_weight, "
+                             "k_proj_weight and v_proj_weight")
+        wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
+    elif in_proj_weight is None:
+        raise ValueError(f"{where_}: in_proj_weight is None (give it, or the three "
+                         "q/k/v_proj_weight with use_separate_proj_weight=True)")
+    else:
+        wq, wk, wv = in_proj_weight.chunk(3)
+    bq = bk = bv = None
+    if in_proj_bias is not None:
+        bq, bk, bv = in_proj_bias.chunk(3)
+    if (bias_k is None) != (bias_v is None):
+        raise ValueError(f"{where_}: give both bias_k and bias_v, or neither")
+    if bias_k is not None and (static_k is not None or static_v is not None):
+        raise ValueError(f"{where_}: bias_k and bias_v cannot be added to static_k/static_v")
+    # the keys' and values' projections, (S, N, E); a static one replaces its projection
+    q = linear(query, wq, bq)
+    k = linear(key, wk, bk) if static_k is None else None
+    v = linear(value, wv, bv) if static_v is None else None
+    for name, t in (("static_k", static_k), ("static_v", static_v)):
+        if t is not None and (t.ndim != 3 or t.shape[0] != N * H or t.shape[2] != d):
+            raise ValueError(f"{where_}: {name} must be (N·num_heads, S, head size) = "
+                             f"({N * H}, S, {d}), got {t.shape}")
+    S_kv = S if static_k is None else static_k.shape[1]
+    if S_kv != (S if static_v is None else static_v.shape[1]):
+        raise ValueError(f"{where_}: {S_kv} keys but {static_v.shape[1]} values")
+    if key_padding_mask is not None and attn_mask is not None and \
+            _dtype_of(key_padding_mask) != _dtype_of(attn_mask):
+        warnings.warn(f"{where_}: support for mismatched key_padding_mask and attn_mask is "
+                      "deprecated, as in PyTorch; give both the same dtype", stacklevel=3)
+    causal_hint = is_causal and key_padding_mask is None and not need_weights
+    if is_causal and attn_mask is None:
+        raise ValueError(f"{where_}: is_causal is a hint that needs attn_mask too (the causal "
+                         "mask, as nn.Transformer.generate_square_subsequent_mask makes)")
+    mask = None if causal_hint else _additive_mask(attn_mask, q, where_)
+    if mask is not None:
+        if mask.shape not in ((L, S), (N * H, L, S)):
+            raise ValueError(f"{where_}: attn_mask must be ({L}, {S}) or ({N * H}, {L}, {S}), "
+                             f"got {mask.shape}")
+        mask = mask.reshape(N, H, L, S) if mask.ndim == 3 else mask
+    padding = _additive_mask(key_padding_mask, q, where_)
+    if padding is not None:
+        padding = padding.unsqueeze(0) if unbatched else padding
+        if padding.shape != (N, S_kv):
+            shown = padding.shape[1:] if unbatched else padding.shape
+            raise ValueError(f"{where_}: key_padding_mask must be "
+                             f"{(S_kv,) if unbatched else (N, S_kv)}, got {shown}")
+    if bias_k is not None:  # one more key and value, open to every query
+        k, v = cat([k, bias_k.expand(1, N, E)]), cat([v, bias_v.expand(1, N, E)])
+        mask = None if mask is None else pad(mask, (0, 1))
+        padding = None if padding is None else pad(padding, (0, 1))
+    # heads: (S, N, E) -> (N, H, S, d); a static (N·H, S, d) is already split
+    q = q.reshape(L, N, H, d).permute(1, 2, 0, 3)
+    k = k.reshape(-1, N, H, d).permute(1, 2, 0, 3) if static_k is None else \
+        static_k.reshape(N, H, -1, d)
+    v = v.reshape(-1, N, H, d).permute(1, 2, 0, 3) if static_v is None else \
+        static_v.reshape(N, H, -1, d)
+    if add_zero_attn:  # and a zero key and value
+        zeros = Tensor._wrap(q._dev.xp.zeros((N, H, 1, d), dtype=q.dtype), q._dev)
+        k, v = cat([k, zeros], 2), cat([v, zeros], 2)
+        mask = None if mask is None else pad(mask, (0, 1))
+        padding = None if padding is None else pad(padding, (0, 1))
+    if padding is not None:
+        padding = padding.reshape(N, 1, 1, -1)
+        mask = padding if mask is None else mask + padding
+    p = dropout_p if training else 0.0
+    if need_weights:
+        scores = (q * (1 / math.sqrt(d))) @ k.transpose(-2, -1)  # (N, H, L, S')
+        weights = softmax(scores if mask is None else scores + mask, -1)
+        weights = dropout(weights, p) if p > 0 else weights
+        out = weights @ v
+    else:
+        out = scaled_dot_product_attention(q, k, v, mask, p, is_causal=causal_hint)
+    out = linear(out.permute(2, 0, 1, 3).reshape(L, N, E), out_proj_weight, out_proj_bias)
+    if not need_weights:
+        return (out.squeeze(1) if unbatched else out), None
+    w = weights.mean(1) if average_attn_weights else weights
+    return (out.squeeze(1), w.squeeze(0)) if unbatched else (out, w)
+
+
+def _dtype_of(mask: Any) -> np.dtype:
+    return mask.dtype if isinstance(mask, Tensor) else np.asarray(mask).dtype
 
 
 def _safe_softmax(scores: Tensor) -> Tensor:
@@ -1806,6 +2107,34 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4,  # noqa: 
     return input / ((total / n) * alpha + k) ** beta
 
 
+def _cross_map_lrn2d(input: Tensor, size: int, alpha: float, beta: float,  # noqa: A002
+                     k: float) -> Tensor:
+    """``nn.CrossMapLRN2d``'s normalisation across the channels of (N, C, H, W), as PyTorch's
+    legacy kernel computes it: with h = (size - 1) // 2,
+
+        y_c = x_c · (k + alpha / size · (Σ_{c' = c-h}^{c+h} x_c'² + [c > h] x_0²))^-beta
+
+    channels beyond the ends adding 0. The term x_0² for c > h is PyTorch's: its running sum
+    over the channels never takes channel 0 out again. The gradient is that of this
+    composition (PyTorch's hand-written backward disagrees with its forward)."""
+    _check_tensors("CrossMapLRN2d", input=input)
+    if input.ndim != 4:
+        raise ValueError(f"CrossMapLRN2d: expected a 4-D input (N, C, H, W), got shape "
+                         f"{input.shape}")
+    if input.size == 0:
+        return input
+    h, C = (size - 1) // 2, input.shape[1]
+    sq = _pad_axis(input * input, 1, h, h, "constant", 0.0)
+    total = sq.narrow(1, 0, C)
+    for j in range(1, 2 * h + 1):
+        total = total + sq.narrow(1, j, C)
+    if C > h + 1:
+        late = (np.arange(C) > h).astype(input.dtype).reshape(1, C, 1, 1)
+        first = input.narrow(1, 0, 1)
+        total = total + first * first * Tensor._wrap(input._dev.to_device(late), input._dev)
+    return input * (total * (alpha / size) + k) ** -beta
+
+
 # ---- normalisation, distances and padding (torch.nn.functional's names) ---------------------
 
 
@@ -1956,7 +2285,10 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,  # noqa:
     - "area": the adaptive average pool (the mean of each output cell's window).
 
     Each output is a gather (and a weighted sum of 2 or 4 for the smooth modes), so the
-    gradient is scattered back. ``antialias`` (for downsampling images) is not supported."""
+    gradient is scattered back. ``antialias=True`` (the bilinear and bicubic modes of 4-D
+    inputs, for downsampling images) widens the filter by the scale where it shrinks an axis,
+    as PyTorch's (and Pillow's): each output then averages every input it covers
+    (``_antialias_last``)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate: input must be a Tensor, got {type(input).__name__}")
     if mode not in INTERPOLATE_MODES:
@@ -1972,8 +2304,9 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,  # noqa:
     if align_corners is not None and mode not in _SMOOTH_MODES:
         raise ValueError("interpolate: align_corners can only be set with the interpolating "
                          f"modes (linear, bilinear, bicubic, trilinear), not {mode!r}")
-    if antialias:
-        raise ValueError("interpolate: antialias=True is not supported")
+    if antialias and (mode not in ("bilinear", "bicubic") or input.ndim != 4):
+        raise ValueError(f"interpolate: antialias=True is for the bilinear and bicubic modes "
+                         f"of 4-D inputs, got mode {mode!r} and shape {input.shape}")
     if input.dtype.kind != "f":
         raise DTypeError(f"interpolate: the input must be floating-point, got {input.dtype}")
     d = input.ndim - 2
@@ -2001,6 +2334,12 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,  # noqa:
         raise ValueError(f"interpolate: the input and output lengths must be > 0, got "
                          f"{tuple(lengths)} and {tuple(n_out)}")
     y = input
+    if antialias:  # W first, then H, as PyTorch's separable kernel; a kept length untouched
+        for k in reversed(range(d)):
+            if lengths[k] != n_out[k]:
+                y = _antialias_last(y.movedim(2 + k, -1), n_out[k], scales[k], mode,
+                                    align_corners).movedim(-1, 2 + k)
+        return y
     for k in range(d):
         axis = 2 + k
         if lengths[k] == n_out[k] and mode in ("nearest", "nearest-exact", "area") \
@@ -2009,6 +2348,56 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,  # noqa:
         y = _resample_last(y.movedim(axis, -1), n_out[k], scales[k], mode, align_corners,
                            shortcuts=input.ndim == 4).movedim(-1, axis)
     return y
+
+
+def _antialias_last(x: Tensor, n_out: int, scale: float | None, mode: str,
+                    align_corners: bool | None) -> Tensor:
+    """``interpolate(..., antialias=True)`` along the last axis (of length L, to n_out), as
+    PyTorch's separable kernel: with s = L / n_out (1 / scale_factor, or (L - 1) / (n_out - 1)
+    with ``align_corners``) and the filter f (bilinear: the triangle 1 - |u|; bicubic: the
+    cubic convolution kernel with a = -0.5) of half-width r (1, 2), output j is
+
+        y_j = Σ_i w_ji x_i,  w_ji ∝ f((i - c_j + ½) / max(s, 1)),  c_j = s (j + ½)
+
+    over the i with |i + ½ - c_j| < r·max(s, 1) (within the input), the weights of each j
+    normalised to sum to 1: downsampling widens the filter by s, so that each output averages
+    every input it covers. Arithmetic in the input's precision, as PyTorch's, so that the
+    same inputs are picked. The gradient scatters each weighted pick back."""
+    L, dev = x.shape[-1], x._dev
+    ot = np.float64 if x.dtype == np.float64 else np.float32  # PyTorch's scalar type
+    if align_corners:
+        s = ot(L - 1) / ot(n_out - 1) if n_out > 1 else ot(0)
+    else:
+        s = ot(1.0 / scale) if scale is not None else ot(L) / ot(n_out)
+    r = 1.0 if mode == "bilinear" else 2.0
+    widen = s >= 1
+    support = ot(r * np.float64(s)) if widen else ot(r)
+    inv = ot(1.0 / np.float64(s)) if widen else ot(1.0)
+    width = int(math.ceil(support)) * 2 + 1
+    center = (np.float64(s) * (np.arange(n_out) + 0.5)).astype(ot)
+    start = np.maximum(np.trunc((center - support) + 0.5).astype(np.int64), 0)
+    stop = np.minimum(np.trunc((center + support) + 0.5).astype(np.int64), L)
+    count = np.clip(stop - start, 0, width)
+    at = start[:, None] + np.arange(width)  # (n_out, width)
+    u = np.abs(((at.astype(ot) - center[:, None]) + 0.5) * np.float64(inv)).astype(ot)
+    if mode == "bilinear":
+        w = np.maximum(ot(1) - u, ot(0))
+    else:
+        a = ot(-0.5)
+        w = np.where(u < 1, ((a + 2) * u - (a + 3)) * u * u + 1,
+                     np.where(u < 2, ((a * u - 5 * a) * u + 8 * a) * u - 4 * a, ot(0)))
+    w = np.where(np.arange(width) < count[:, None], w, ot(0)).astype(ot)
+    total = w.sum(1, keepdims=True)
+    w = np.where(total != 0, w / np.where(total != 0, total, 1), w)
+    at = np.minimum(at, L - 1)
+    y = None
+    for k in range(width):
+        if not w[:, k].any():
+            continue
+        term = GetItem.apply(x, index=(Ellipsis, dev.to_device(at[:, k])), in_range=True) * \
+            Tensor._wrap(dev.to_device(w[:, k].astype(x.dtype)), dev)
+        y = term if y is None else y + term
+    return y if y is not None else x[..., :1].expand(*x.shape[:-1], n_out) * 0
 
 
 def _resample_last(x: Tensor, n_out: int, scale: float | None, mode: str,
@@ -3030,6 +3419,143 @@ def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any,  # noqa: A
                                      return_indices: bool = False) -> tuple[Tensor, Tensor]:
     """``adaptive_max_pool3d`` with its indices, always: (output, indices), as PyTorch's."""
     return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, True)
+
+
+def _fractional_starts(u: np.ndarray, length: int, n_out: int, k: int) -> np.ndarray:
+    """Where each of the ``n_out`` windows of size k starts along an axis of ``length``, for
+    each sample u in [0, 1) (an array, in the input's dtype): PyTorch's sequence,
+    ``start_i = int((i + u)·α) - int(u·α)`` with ``α = (length - k) / (n_out - 1)``, the last
+    window at ``length - k``. It is computed in u's dtype, as PyTorch's kernel computes it, so
+    that the same samples give the same windows."""
+    starts = np.empty((*u.shape, n_out), dtype=np.int64)
+    if n_out > 1:
+        alpha = u.dtype.type(length - k) / u.dtype.type(n_out - 1)
+        i = np.arange(n_out - 1, dtype=u.dtype)
+        starts[..., :-1] = (((i + u[..., None]) * alpha).astype(np.int64)
+                            - (u * alpha).astype(np.int64)[..., None])
+    if n_out:
+        starts[..., -1] = length - k
+    return starts
+
+
+def _fractional_max_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  # noqa: A002
+                         output_size: Any, output_ratio: Any, return_indices: bool,
+                         samples: Tensor | None) -> Any:
+    """``fractional_max_pool2d/3d``: the windows' flat positions from the samples, the first
+    maximum of each (the last NaN, where it holds one, as PyTorch's kernel), and a ``gather``
+    of the input there (its gradient adds each window's gradient at its maximum)."""
+    x, unbatched = _batched(where_, input, d)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{where_}: expected a floating-point input, got {x.dtype}")
+    k = _ints(where_, "kernel_size", kernel_size, d, 1)
+    N, C, size = x.shape[0], x.shape[1], x.shape[2:]
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{where_}: give either output_size or output_ratio")
+    if output_size is None:
+        ratio = output_ratio if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * d
+        if len(ratio) != d or not all(isinstance(r, numbers.Real) for r in ratio):
+            raise ValueError(f"{where_}: output_ratio must be a number or {d} of them, got "
+                             f"{output_ratio!r}")
+        output_size = tuple(int(n * r) for n, r in zip(size, ratio))
+    n_out = _ints(where_, "output_size", output_size, d, 0)
+    for name, n, kk, m in zip(_SPATIAL[d], size, k, n_out):
+        # PyTorch's 3-D kernel asks for one position more than its 2-D one
+        if m + kk - 1 + (d == 3) > n:
+            raise ValueError(f"{where_}: output_size {m} and kernel_size {kk} along {name} "
+                             f"need {m + kk - 1 + (d == 3)} positions (output_size + "
+                             f"kernel_size - {2 - (d == 3)}), the input has {n}")
+    if samples is None:
+        u = _random.generator().random((N, C, d)).astype(x.dtype)
+    else:
+        if not isinstance(samples, Tensor):
+            raise TypeError(f"{where_}: _random_samples must be a Tensor, got "
+                            f"{type(samples).__name__}")
+        if samples.dtype != x.dtype:
+            raise DTypeError(f"{where_}: _random_samples dtype {samples.dtype} does not match "
+                             f"the input's dtype {x.dtype}")
+        if samples.ndim != 3 or samples.shape[0] < N or samples.shape[1:] != (C, d):
+            raise ValueError(f"{where_}: _random_samples must be (N, C, {d}) = ({N}, {C}, {d}) "
+                             f"(one sample per plane and axis), got {samples.shape}")
+        u = np.asarray(samples._dev.to_host(samples._data[:N]))
+        if not ((u >= 0) & (u < 1)).all():
+            raise ValueError(f"{where_}: _random_samples must lie in [0, 1)")
+    # the flat position of each window's taps, (N, C, *n_out, *k): per axis, the window's
+    # start plus the tap, times the axis's stride in the flattened plane
+    pos: Any = 0
+    for i in range(d):
+        # PyTorch's samples run over (W, H) for 2-D and (T, H, W) for 3-D
+        axis_u = u[..., 1 - i] if d == 2 else u[..., i]
+        shape = [N, C] + [1] * (2 * d)
+        shape[2 + i] = n_out[i]
+        starts = _fractional_starts(axis_u, size[i], n_out[i], k[i]).reshape(shape)
+        tap = [1] * (2 + 2 * d)
+        tap[2 + d + i] = k[i]
+        pos = pos + (starts + np.arange(k[i]).reshape(tap)) * math.prod(size[i + 1:])
+    windows, K = math.prod(n_out), math.prod(k)
+    pos = x._dev.to_device(pos.reshape(N, C, windows, K))
+    xp = x._dev.xp
+    taps = xp.take_along_axis(x._data.reshape(N, C, 1, math.prod(size)), pos, -1)
+    at = xp.argmax(taps, -1)
+    if bool(xp.isnan(x._data).any()):  # a window with a NaN picks its last one
+        nan = xp.isnan(taps)
+        at = xp.where(nan.any(-1), K - 1 - xp.argmax(nan[..., ::-1], -1), at)
+    flat = xp.take_along_axis(pos, at[..., None], -1)[..., 0]  # (N, C, windows)
+    idx = Tensor._wrap(flat, x._dev)
+    y = x.reshape(N, C, math.prod(size)).gather(-1, idx).reshape(N, C, *n_out)
+    if not return_indices:
+        return y.squeeze(0) if unbatched else y
+    idx = idx.reshape(N, C, *n_out)
+    return (y.squeeze(0), idx.squeeze(0)) if unbatched else (y, idx)
+
+
+def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = None,  # noqa: A002
+                          output_ratio: Any = None, return_indices: bool = False,
+                          _random_samples: Tensor | None = None) -> Any:
+    """Max pooling over (H, W) with pseudo-random strides, as
+    ``torch.nn.functional.fractional_max_pool2d`` (Graham, "Fractional Max-Pooling"): the
+    output is ``output_size`` (or ``int(size · output_ratio)``), each element the largest of a
+    ``kernel_size`` window whose start along each axis is
+    ``int((i + u)·α) - int(u·α)``, ``α = (size - k) / (output - 1)``, the last window
+    flush with the end. ``u`` is one sample in [0, 1) per (batch, channel, axis):
+    ``_random_samples`` (N, C, 2) holds them, the W axis's first, as PyTorch's; without it
+    they are drawn from the global generator. With ``return_indices`` also each maximum's
+    position, flat over (H, W) (int64).
+
+    The gradient of each output goes to its window's maximum (the first of a tie; a window
+    holding a NaN picks its last NaN, as PyTorch's CPU kernel)."""
+    return _fractional_max_pool("fractional_max_pool2d", 2, input, kernel_size, output_size,
+                                output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool3d(input: Tensor, kernel_size: Any, output_size: Any = None,  # noqa: A002
+                          output_ratio: Any = None, return_indices: bool = False,
+                          _random_samples: Tensor | None = None) -> Any:
+    """``fractional_max_pool2d`` over (T, H, W), as
+    ``torch.nn.functional.fractional_max_pool3d``: ``_random_samples`` is (N, C, 3), in
+    (T, H, W) order; indices flat over (T, H, W). As PyTorch's, each axis needs at least
+    output + kernel positions (the 2-D pool, output + kernel - 1)."""
+    return _fractional_max_pool("fractional_max_pool3d", 3, input, kernel_size, output_size,
+                                output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input: Tensor, kernel_size: Any,  # noqa: A002
+                                       output_size: Any = None, output_ratio: Any = None,
+                                       return_indices: bool = False,
+                                       _random_samples: Tensor | None = None
+                                       ) -> tuple[Tensor, Tensor]:
+    """``fractional_max_pool2d`` with its indices, always: (output, indices), as PyTorch's."""
+    return _fractional_max_pool("fractional_max_pool2d", 2, input, kernel_size, output_size,
+                                output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input: Tensor, kernel_size: Any,  # noqa: A002
+                                       output_size: Any = None, output_ratio: Any = None,
+                                       return_indices: bool = False,
+                                       _random_samples: Tensor | None = None
+                                       ) -> tuple[Tensor, Tensor]:
+    """``fractional_max_pool3d`` with its indices, always: (output, indices), as PyTorch's."""
+    return _fractional_max_pool("fractional_max_pool3d", 3, input, kernel_size, output_size,
+                                output_ratio, True, _random_samples)
 
 
 def _unpool_size(where_: str, x: Tensor, k: tuple[int, ...], s: tuple[int, ...],

@@ -3,6 +3,7 @@ normalisations, convolution and pooling (1-D, 2-D, 3-D), padding, losses, the ad
 softmax, the Transformer's layers, the lazy layers (``lazy``) and the recurrent cells and
 layers; ``nn.init`` (weight initialisation) and ``nn.utils``."""
 
+from ..functional import LinearCrossEntropyOptions
 from . import functional, init, utils
 from .activation import (
     CELU,
@@ -55,6 +56,8 @@ from .conv import (
     ConvTranspose2d,
     ConvTranspose3d,
     Fold,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
     LPPool1d,
     LPPool2d,
     LPPool3d,
@@ -132,6 +135,7 @@ from .loss import (
     HuberLoss,
     KLDivLoss,
     L1Loss,
+    LinearCrossEntropyLoss,
     MarginRankingLoss,
     MSELoss,
     MultiLabelMarginLoss,
@@ -158,6 +162,7 @@ from .normalization import (
     BatchNorm1d,
     BatchNorm2d,
     BatchNorm3d,
+    CrossMapLRN2d,
     GroupNorm,
     InstanceNorm1d,
     InstanceNorm2d,
@@ -208,5 +213,6 @@ __all__ = [
     "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
     "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
     "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "SyncBatchNorm",
-    "UninitializedBuffer",
+    "UninitializedBuffer", "FractionalMaxPool2d", "FractionalMaxPool3d",
+    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "CrossMapLRN2d",
 ]

@@ -1,8 +1,8 @@
 """Convolution and pooling over 1, 2 or 3 spatial axes, as ``torch.nn``'s: Conv1d/2d/3d,
 ConvTranspose1d/2d/3d, MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d,
-AdaptiveMaxPool1d/2d/3d, MaxUnpool1d/2d/3d, LPPool1d/2d/3d, Unfold and Fold, Upsample,
-PixelShuffle, PixelUnshuffle and ChannelShuffle. Inputs are (N, C, *spatial) or
-(C, *spatial); the math is in ``functional`` (``conv2d``, ``max_pool2d``, ...)."""
+AdaptiveMaxPool1d/2d/3d, FractionalMaxPool2d/3d, MaxUnpool1d/2d/3d, LPPool1d/2d/3d, Unfold
+and Fold, Upsample, PixelShuffle, PixelUnshuffle and ChannelShuffle. Inputs are (N, C,
+*spatial) or (C, *spatial); the math is in ``functional`` (``conv2d``, ``max_pool2d``, ...)."""
 
 from __future__ import annotations
 
@@ -418,6 +418,53 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """``F.adaptive_max_pool3d``: ``AdaptiveMaxPool2d`` over (D, H, W)."""
 
     _d, _pool = 3, staticmethod(F.adaptive_max_pool3d)
+
+
+class _FractionalMaxPoolNd(Module):
+    """``F.fractional_max_pool2d/3d``: max pooling with pseudo-random strides onto
+    ``output_size``, or ``output_ratio`` (in (0, 1)) of the input's size; the samples that
+    place the windows are drawn from the global generator at each call, unless
+    ``_random_samples`` fixes them."""
+
+    _d, _pool = 2, staticmethod(F.fractional_max_pool2d)
+
+    def __init__(self, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                 return_indices: bool = False, _random_samples: Tensor | None = None) -> None:
+        super().__init__()
+        where_, d = type(self).__name__, self._d
+        self.kernel_size = F._ints(where_, "kernel_size", kernel_size, d, 1)
+        if (output_size is None) == (output_ratio is None):
+            raise ValueError(f"{where_}: give exactly one of output_size and output_ratio, got "
+                             f"output_size={output_size!r}, output_ratio={output_ratio!r}")
+        self.output_size = None if output_size is None else \
+            F._ints(where_, "output_size", output_size, d, 1)
+        self.output_ratio = None
+        if output_ratio is not None:
+            ratio = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else \
+                (output_ratio,) * d
+            if len(ratio) != d or not all(0 < r < 1 for r in ratio):
+                raise ValueError(f"{where_}: output_ratio must be a number in (0, 1) or {d} of "
+                                 f"them, got {output_ratio!r}")
+            self.output_ratio = ratio
+        self.return_indices = bool(return_indices)
+        self._random_samples = _random_samples
+
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        return self._pool(input, self.kernel_size, self.output_size, self.output_ratio,
+                          self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """``F.fractional_max_pool2d``: max pooling of (H, W) by ``kernel_size`` windows with
+    pseudo-random strides onto ``output_size`` or ``output_ratio`` of the input."""
+
+    _d, _pool = 2, staticmethod(F.fractional_max_pool2d)
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """``F.fractional_max_pool3d``: ``FractionalMaxPool2d`` over (T, H, W)."""
+
+    _d, _pool = 3, staticmethod(F.fractional_max_pool3d)
 
 
 def _block_options(where_: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any

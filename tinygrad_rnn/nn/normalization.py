@@ -1,5 +1,5 @@
 """Normalisation layers, as ``torch.nn``'s: LayerNorm, BatchNorm1d/2d/3d, GroupNorm, RMSNorm,
-InstanceNorm1d/2d/3d, LocalResponseNorm."""
+InstanceNorm1d/2d/3d, LocalResponseNorm, CrossMapLRN2d."""
 
 from __future__ import annotations
 
@@ -286,6 +286,25 @@ class LocalResponseNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(Module):
+    """PyTorch's legacy cross-channel local response normalisation of (N, C, H, W) inputs:
+    each channel times (k + alpha / size · the sum of the squares of the channels within
+    (size - 1) // 2 of it)^-beta, channel 0's square staying in the sums past the window's
+    reach, as PyTorch's kernel keeps it (``LocalResponseNorm`` is the usual one)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1
+                 ) -> None:
+        super().__init__()
+        self.size = F._factor("CrossMapLRN2d", "size", size)
+        self.alpha, self.beta, self.k = alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F._cross_map_lrn2d(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
