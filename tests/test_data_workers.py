@@ -570,6 +570,10 @@ def test_refused_arguments_as_torch():
             tud.DataLoader(_kit(tud).Numbers(4), **case)
         with pytest.raises(type(theirs.value)):
             DataLoader(OURS.Numbers(4), **case)
+    with pytest.raises(AssertionError):  # torch refuses it when iterating; ours at once
+        iter(tud.DataLoader(_kit(tud).Numbers(4), timeout=1))
+    with pytest.raises(ValueError, match="limits the wait for worker processes"):
+        DataLoader(OURS.Numbers(4), timeout=1)
     with pytest.raises(ValueError, match="prefetch_factor needs worker processes"):
         DataLoader(OURS.Numbers(4), prefetch_factor=2)
     with pytest.raises(ValueError, match="prefetch_factor must be a positive integer"):

@@ -736,6 +736,9 @@ class DataLoader:
                              f"{num_workers!r} (0 loads in the main process)")
         if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or timeout < 0:
             raise ValueError(f"DataLoader: timeout must be non-negative, got {timeout!r}")
+        if timeout > 0 and num_workers == 0:
+            raise ValueError(f"DataLoader: timeout={timeout!r} limits the wait for worker "
+                             "processes (num_workers > 0); with num_workers=0 leave it 0")
         if prefetch_factor is not None and num_workers == 0:
             raise ValueError("DataLoader: prefetch_factor needs worker processes "
                              "(num_workers > 0); with num_workers=0 leave it None")
