@@ -403,7 +403,7 @@ def test_dataloader_takes_torchs_worker_options_in_torchs_places():
     assert ours == theirs
     called = []
     data = TensorDataset(tr.arange(6))
-    loader = DataLoader(data, 2, False, None, None, 0, None, False, False, 5.0,
+    loader = DataLoader(data, 2, False, None, None, 0, None, False, False, 0,
                         lambda i: called.append(i), None, None, prefetch_factor=None,
                         persistent_workers=False, pin_memory_device="", in_order=True)
     assert [b[0].tolist() for b in loader] == [[0, 1], [2, 3], [4, 5]]
