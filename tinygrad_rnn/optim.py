@@ -40,6 +40,7 @@ model's weights), ``SWALR`` and ``update_bn``.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import numbers
 import sys
@@ -56,7 +57,15 @@ from .autograd import enable_grad, no_grad
 from .backend import device_of, get_device
 from .nn.module import Module
 from .nn.normalization import _BatchNorm
-from .tensor import Tensor, _as_device_array, _set_values, default_dtype, host_array, tensor
+from .tensor import (
+    RemovableHandle,
+    Tensor,
+    _as_device_array,
+    _set_values,
+    default_dtype,
+    host_array,
+    tensor,
+)
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
@@ -66,7 +75,7 @@ __all__ = [
     "LRScheduler", "LambdaLR", "LinearLR", "LinearWarmup", "MultiStepLR", "MultiplicativeLR",
     "NAdam", "OneCycleLR", "Optimizer", "PolynomialLR", "RAdam", "RMSprop", "ReduceLROnPlateau",
     "SequentialLR", "StepLR", "lr_scheduler", "ASGD", "LBFGS", "swa_utils", "Rprop",
-    "Adafactor", "Muon",
+    "Adafactor", "Muon", "optimizer",
 ]
 
 # a per-parameter state entry is an array shaped like the parameter, a step count, or one real
@@ -251,6 +260,67 @@ def _write(p: Tensor, new: Any) -> None:
 _FLAGS_FCD = {"foreach": None, "capturable": False, "differentiable": False}
 
 
+# ---- step hooks: every optimizer's (``register_optimizer_step_pre_hook``), each one's own ------
+
+_GLOBAL_PRE_HOOKS: list[Callable[..., Any]] = []
+_GLOBAL_POST_HOOKS: list[Callable[..., Any]] = []
+
+
+def register_optimizer_step_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Run ``hook(optimizer, args, kwargs)`` before every optimizer's ``step``, as
+    ``torch.optim.optimizer.register_optimizer_step_pre_hook``: it may return new
+    ``(args, kwargs)`` (``args[0]`` is the optimizer). Before each optimizer's own hooks."""
+    _GLOBAL_PRE_HOOKS.append(hook)
+    return RemovableHandle(_GLOBAL_PRE_HOOKS, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Run ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``, after each
+    optimizer's own hooks."""
+    _GLOBAL_POST_HOOKS.append(hook)
+    return RemovableHandle(_GLOBAL_POST_HOOKS, hook)
+
+
+def _hooked(step: Callable[..., Any]) -> Callable[..., Any]:
+    """``step`` with the step hooks around it, as PyTorch wraps every optimizer's ``step``:
+    the global pre-hooks, then the optimizer's (each may replace the arguments), the step,
+    the optimizer's post-hooks, then the global ones. A step that calls its base class's
+    runs them once."""
+    @functools.wraps(step)
+    def stepped(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        if self.__dict__.get("_in_step"):
+            return step(self, *args, **kwargs)
+        call: tuple[Any, ...] = (self, *args)
+        for hook in (*_GLOBAL_PRE_HOOKS, *self.__dict__.get("_optimizer_step_pre_hooks", ())):
+            result = hook(self, call, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"an optimizer step pre-hook must return None or "
+                                       f"(new_args, new_kwargs), got {result!r}")
+                call, kwargs = result
+        self._in_step = True
+        try:
+            out = step(*call, **kwargs)
+        finally:
+            self._in_step = False
+        for hook in (*self.__dict__.get("_optimizer_step_post_hooks", ()), *_GLOBAL_POST_HOOKS):
+            hook(self, call, kwargs)
+        return out
+
+    stepped._hooked = True  # type: ignore[attr-defined]
+    return stepped
+
+
+def _or(result: Any, given: Any) -> Any:
+    """A hook's result, or what it was given where it returned None."""
+    return given if result is None else result
+
+
+def _add(hooks: list[Any], hook: Any, prepend: bool) -> RemovableHandle:
+    hooks.insert(0, hook) if prepend else hooks.append(hook)
+    return RemovableHandle(hooks, hook)
+
+
 class Optimizer:
     """Base class: parameter groups, ``zero_grad``, ``step`` and the state dict.
 
@@ -267,7 +337,19 @@ class Optimizer:
     _numbers: tuple[str, ...] = ("step",)
     _numbers_on_device = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if callable(step) and not getattr(step, "_hooked", False):  # (LBFGS, a user's step)
+            cls.step = _hooked(step)  # type: ignore[method-assign]
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any], **flags: Any) -> None:
+        self._optimizer_step_pre_hooks: list[Callable[..., Any]] = []
+        self._optimizer_step_post_hooks: list[Callable[..., Any]] = []
+        self._optimizer_state_dict_pre_hooks: list[Callable[..., Any]] = []
+        self._optimizer_state_dict_post_hooks: list[Callable[..., Any]] = []
+        self._optimizer_load_state_dict_pre_hooks: list[Callable[..., Any]] = []
+        self._optimizer_load_state_dict_post_hooks: list[Callable[..., Any]] = []
         for k, v in flags.items():  # PyTorch's implementation choices: same update here
             if k not in self._flags:
                 raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword "
@@ -398,6 +480,39 @@ class Optimizer:
                 self._update(p, g, group, state)
         return loss
 
+    # ---- hooks, as PyTorch's: each returns a handle whose remove() takes it off ----------
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Run ``hook(optimizer, args, kwargs)`` before each ``step``; it may return new
+        ``(args, kwargs)`` for the step (``args[0]`` is the optimizer)."""
+        return _add(self._optimizer_step_pre_hooks, hook, False)
+
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Run ``hook(optimizer, args, kwargs)`` after each ``step``."""
+        return _add(self._optimizer_step_post_hooks, hook, False)
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                     ) -> RemovableHandle:
+        """Run ``hook(optimizer)`` before ``state_dict`` builds the dict (``prepend``: before
+        the hooks already there)."""
+        return _add(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                      ) -> RemovableHandle:
+        """Run ``hook(optimizer, state_dict)`` on the dict ``state_dict`` built; a dict it
+        returns is given instead."""
+        return _add(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                          ) -> RemovableHandle:
+        """Run ``hook(optimizer, state_dict)`` on (a shallow copy of) the dict given to
+        ``load_state_dict``, before anything is loaded; a dict it returns is loaded instead."""
+        return _add(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                           ) -> RemovableHandle:
+        """Run ``hook(optimizer)`` after ``load_state_dict`` has loaded."""
+        return _add(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
     def _follow(self, p: Tensor, state: dict[str, Any]) -> None:
         """Make p's state entries what the update works on: tensors on p's device in its
         dtype (after ``Module.to`` moved p, or where a user put an array or a tensor of
@@ -421,6 +536,8 @@ class Optimizer:
         ``format="torch"`` file gives what ``torch.optim``'s ``load_state_dict`` takes.
         ``load_state_dict`` also takes the numbers as strings, as earlier versions wrote
         them."""
+        for hook in self.__dict__.get("_optimizer_state_dict_pre_hooks", ()):
+            hook(self)
         index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -432,7 +549,10 @@ class Optimizer:
                 st = self.state.get(p)
                 if st:
                     state[index[id(p)]] = st
-        return {"state": state, "param_groups": groups}
+        result = {"state": state, "param_groups": groups}
+        for hook in self.__dict__.get("_optimizer_state_dict_post_hooks", ()):
+            result = _or(hook(self, result), result)
+        return result
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Load options and state saved by ``state_dict`` (into an optimizer over parameters of
@@ -444,6 +564,11 @@ class Optimizer:
         loaded tensors are copies, never the given ones (PyTorch's keeps a given tensor that
         needs no cast)."""
         name = type(self).__name__
+        hooks = self.__dict__.get("_optimizer_load_state_dict_pre_hooks", ())
+        if hooks and isinstance(state_dict, Mapping):
+            state_dict = dict(state_dict)  # (a hook may change it: the caller's is left)
+            for hook in hooks:
+                state_dict = _or(hook(self, state_dict), state_dict)
         if not isinstance(state_dict, Mapping) or not {"state", "param_groups"} <= set(state_dict):
             raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and "
                              "'param_groups', as state_dict() gives")
@@ -513,6 +638,10 @@ class Optimizer:
         for group, new in zip(self.param_groups, new_groups):
             group.update(new)
         self.state = defaultdict(dict, staged)
+        for hook in self.__dict__.get("_optimizer_load_state_dict_post_hooks", ()):
+            hook(self)
+
+    step = _hooked(step)  # type: ignore[assignment]
 
     def _custom(self) -> bool:
         """Whether this is a user's optimizer with its own ``step``, as written for PyTorch
@@ -3257,3 +3386,11 @@ swa_utils.__all__ = ["AveragedModel", "SWALR", "get_ema_avg_fn",  # type: ignore
                      "get_ema_multi_avg_fn", "get_swa_avg_fn", "get_swa_multi_avg_fn",
                      "update_bn"]
 sys.modules[swa_utils.__name__] = swa_utils
+
+
+# optim.optimizer, as ``torch.optim.optimizer``: the base class and the global step hooks
+optimizer = types.ModuleType(__name__ + ".optimizer",
+                             "The optimizers' base class, as ``torch.optim.optimizer``.")
+for _obj in (Optimizer, register_optimizer_step_pre_hook, register_optimizer_step_post_hook):
+    setattr(optimizer, _obj.__name__, _obj)
+sys.modules[optimizer.__name__] = optimizer
