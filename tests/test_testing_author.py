@@ -407,3 +407,62 @@ def test_strategy_bounds_hold_in_float64_arithmetic():
         grid = np.arange(-2999, 3000) * step
         values = grid.astype(dt).astype(np.float64)
         assert np.diff(values).min() >= 1e-3
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "int64", "int8", "uint8",
+                                   "bool"])
+@pytest.mark.parametrize("bounds", [(None, None), (-2, 3), (0.5, 0.75), (-300, 300)])
+def test_make_tensor_draws_as_torchs(dtype, bounds):
+    """Shape, dtype, the range of the values (PyTorch's defaults, clamped to the dtype,
+    integer bounds rounded up) and the refusals equal torch.testing.make_tensor's."""
+    torch = pytest.importorskip("torch")
+    from tinygrad_rnn.testing import make_tensor
+
+    low, high = bounds
+    kw = {"low": low, "high": high}
+    try:
+        theirs = torch.testing.make_tensor(200, 3, dtype=getattr(torch, dtype), device="cpu",
+                                           **kw)
+    except Exception as e:  # noqa: BLE001 - whatever torch raises, ours raises too
+        with pytest.raises(type(e)):
+            make_tensor(200, 3, dtype=dtype, **kw)
+        return
+    ours = make_tensor((200, 3), dtype=dtype, **kw)
+    assert ours.shape == tuple(theirs.shape) and str(ours.dtype) == dtype
+    a, b = ours.numpy(), theirs.numpy()
+    parts = [a.real, a.imag] if dtype.startswith("complex") else [a]
+    if dtype == "bool":
+        assert set(np.unique(a)) == {False, True}
+        return
+    lo = b.real.min() if dtype.startswith("complex") else b.min()
+    hi = b.real.max() if dtype.startswith("complex") else b.max()
+    for part in parts:  # within torch's range, give or take one draw's spacing
+        span = float(hi) - float(lo)
+        assert part.min() >= float(lo) - 0.1 * span - 1e-9
+        assert part.max() <= float(hi) + 0.1 * span + 1e-9
+
+
+@pytest.mark.torch
+def test_make_tensor_options_as_torchs():
+    torch = pytest.importorskip("torch")
+    from tinygrad_rnn.testing import make_tensor
+
+    for bad in [dict(dtype="int64", requires_grad=True), dict(dtype="float32", low=2, high=1),
+                dict(dtype="float32", low=float("nan")), dict(dtype="int32", low=3, high=3)]:
+        with pytest.raises(ValueError):
+            torch.testing.make_tensor(3, device="cpu",
+                                      **{**bad, "dtype": getattr(torch, bad["dtype"])})
+        with pytest.raises(ValueError):
+            make_tensor(3, **bad)
+    z = make_tensor(1000, dtype="int64", low=-1, high=1, exclude_zero=True)
+    assert set(np.unique(z.numpy())) <= {-1, 1}
+    f = make_tensor(1000, dtype="float32", low=0, high=1e-30, exclude_zero=True)
+    assert (f.numpy() != 0).all()
+    x = make_tensor(4, 5, dtype="float64", noncontiguous=True, requires_grad=True)
+    assert not x.is_contiguous() and x.requires_grad and x.is_leaf
+    assert make_tensor(1, dtype="float64", noncontiguous=True).is_contiguous()  # one element
+    tr.manual_seed(3)
+    first = make_tensor(5, dtype="float32")
+    tr.manual_seed(3)
+    np.testing.assert_array_equal(make_tensor(5, dtype="float32").numpy(), first.numpy())

@@ -1,6 +1,7 @@
 """Tools to test ops: ``gradcheck``, ``gradgradcheck``, ``assert_close`` (as
-``torch.testing.assert_close``), Hypothesis ``strategies`` (``tr.testing.strategies``, imported
-on first use: it needs the ``test`` extra) and the ``"strict"`` device (``testing.strict``)."""
+``torch.testing.assert_close``), ``make_tensor`` (as ``torch.testing.make_tensor``),
+Hypothesis ``strategies`` (``tr.testing.strategies``, imported on first use: it needs the
+``test`` extra) and the ``"strict"`` device (``testing.strict``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import importlib
 from types import ModuleType
 
 from .comparison import assert_close
+from .creation import make_tensor
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
-__all__ = ["GradcheckError", "assert_close", "gradcheck", "gradgradcheck"]
+__all__ = ["GradcheckError", "assert_close", "gradcheck", "gradgradcheck", "make_tensor"]
 
 
 def __getattr__(name: str) -> ModuleType:
