@@ -991,3 +991,34 @@ def test_a_shared_modules_extra_state_is_loaded_from_either_name():
     sd = {k: v for k, v in model.state_dict().items() if k.startswith("a.")}
     result = model.load_state_dict(sd)
     assert result.missing_keys == [] and result.unexpected_keys == []
+
+
+@pytest.mark.torch
+def test_get_parameter_get_buffer_set_submodule_to_empty_and_type_as_torch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tr, torch):
+        got = []
+        m = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+        got.append((tuple(m.get_parameter("0.weight").shape),
+                    m.get_parameter("0.weight") is m[0].weight,
+                    m.get_buffer("1.running_mean") is m[1].running_mean))
+        relu = lib.nn.ReLU()
+        for name, *args in (("get_parameter", "0.nope"), ("get_parameter", "1.running_mean"),
+                            ("get_buffer", "0.weight"), ("get_parameter", "5.weight"),
+                            ("set_submodule", "9", relu, True),
+                            ("set_submodule", "0.weight", relu)):
+            try:
+                getattr(m, name)(*args)
+                got.append("ran")
+            except Exception as e:  # noqa: BLE001 - the class and message are compared
+                got.append((type(e).__name__, str(e)))
+        m.set_submodule("0", lib.nn.Linear(2, 3, bias=False))
+        m.set_submodule("new", lib.nn.ReLU())
+        got.append((m[0].bias is None, type(m.new).__name__))
+        weight = m[0].weight
+        assert m.to_empty(device="cpu") is m and m.type(lib.float64) is m
+        got.append((m[0].weight is weight, str(m[0].weight.dtype).split(".")[-1],
+                    tuple(m[1].running_var.shape), m.share_memory() is m))
+        results.append(got)
+    assert results[0] == results[1]

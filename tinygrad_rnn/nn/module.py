@@ -369,6 +369,42 @@ class Module:
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
 
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at the dotted path ``target``, as PyTorch's: the modules on the way
+        must exist; with ``strict`` so must the last one (it is replaced, not added)."""
+        if target == "":
+            raise ValueError("set_submodule: cannot set the module itself (target is '')")
+        if not isinstance(module, Module):
+            raise ValueError(f"set_submodule: `{module}` is not an nn.Module")
+        *path, name = target.split(".")
+        parent = self.get_submodule(".".join(path))
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` (``"encoder.weight_ih_l0"``), as
+        PyTorch's; an AttributeError naming what is missing or not a parameter."""
+        *path, name = target.split(".")
+        mod = self.get_submodule(".".join(path))
+        if not hasattr(mod, name):
+            raise AttributeError(f"{type(mod).__name__} has no attribute `{name}`")
+        if name not in mod._parameters:
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return getattr(mod, name)
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target`` (``"bn.running_mean"``), as PyTorch's."""
+        *path, name = target.split(".")
+        mod = self.get_submodule(".".join(path))
+        if not hasattr(mod, name):
+            raise AttributeError(f"{type(mod).__name__} has no attribute `{name}`")
+        if name not in mod._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(mod, name)
+
     # ---- walking the tree ----------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """(name, module) pairs, this module first, each shared module once; an explicit
@@ -481,6 +517,31 @@ class Module:
 
     def cpu(self) -> Module:
         return self.to(device="cpu")
+
+    def type(self, dst_type: DTypeLike) -> Module:
+        """Every parameter and floating-point buffer cast to ``dst_type``, as PyTorch's."""
+        return self.to(dtype=dst_type)
+
+    def share_memory(self) -> Module:
+        """PyTorch's ``share_memory``: changes nothing here (``Tensor.share_memory_`` does
+        nothing: worker processes get copies)."""
+        return self
+
+    def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
+        """Every parameter and buffer moved to ``device`` without its values (uninitialised
+        memory of its shape and dtype), as PyTorch's: for a model built to be loaded into.
+        ``recurse=False``: this module's own only."""
+        dev = get_device(device.type if hasattr(device, "type") else device)
+        mods = self.modules() if recurse else [self]
+        for m in mods:
+            for p in m._parameters.values():
+                if p is not None:
+                    _forget_views(p)
+                    p._data, p._dev, p.grad = dev.xp.empty(p.shape, p.dtype), dev, None
+            for k, b in m._buffers.items():
+                if b is not None:
+                    m._buffers[k] = Tensor._wrap(dev.xp.empty(b.shape, b.dtype), dev)
+        return self
 
     def cuda(self, device: int | str | None = None) -> Module:
         """Every parameter and buffer on the GPU (``device``: its index or name)."""
