@@ -13,8 +13,11 @@ twice (``create_graph=True``; ``det`` there for an invertible matrix).
 
 The ``*_ex`` forms (``inv_ex``, ``solve_ex``, ``cholesky_ex``, ``lu_factor_ex``,
 ``ldl_factor_ex``) report a failed matrix in ``info`` instead of raising ``LinAlgError``.
-``eig`` and ``eigvals`` of a general matrix give complex tensors, which carry no gradient
-here; ``geqrf``, ``ldl_factor`` and ``ldl_solve`` have no derivative, as in PyTorch.
+Complex matrices (Hermitian where the real ones must be symmetric) go through ``inv``, ``det``,
+``slogdet``, ``solve``, ``cholesky``, ``qr``, ``eigh``, ``svd``, ``svdvals``, ``pinv``,
+``lstsq``, ``matrix_exp`` and the norms with PyTorch's complex gradients. ``eig`` and
+``eigvals`` of a general matrix give complex tensors, which carry no gradient here;
+``geqrf``, ``ldl_factor`` and ``ldl_solve`` have no derivative, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -165,11 +168,12 @@ def _matrices(name: str, A: Any, square: bool = True, complex_ok: bool = False) 
     return A
 
 
-def _run(name: str, op: Any, *inputs: Tensor) -> Any:
-    """``op.apply(*inputs)``, with NumPy's ``LinAlgError`` made into a message that says which
-    function, on what shape, and why. (CuPy raises nothing: it gives NaN or inf there.)"""
+def _run(name: str, op: Any, *inputs: Tensor, **kwargs: Any) -> Any:
+    """``op.apply(*inputs, **kwargs)``, with NumPy's ``LinAlgError`` made into a message that
+    says which function, on what shape, and why. (CuPy raises nothing: it gives NaN or inf
+    there.)"""
     try:
-        return op.apply(*inputs)
+        return op.apply(*inputs, **kwargs)
     except ValueError as e:  # numpy.linalg.LinAlgError is a ValueError
         if "LinAlgError" not in type(e.__cause__).__name__:
             raise
@@ -180,18 +184,18 @@ def _run(name: str, op: Any, *inputs: Tensor) -> Any:
 
 def inv(A: Tensor) -> Tensor:
     """A⁻¹ of a square matrix or a batch of them; a singular one raises ValueError."""
-    return _run("inv", Inv, _matrices("inv", A))
+    return _run("inv", Inv, _matrices("inv", A, complex_ok=True))
 
 
 def det(A: Tensor) -> Tensor:
     """det A, of shape A.shape[:-2]. Its gradient is adj(A)ᵀ, defined for a singular A too."""
-    return Det.apply(_matrices("det", A))
+    return Det.apply(_matrices("det", A, complex_ok=True))
 
 
 def slogdet(A: Tensor) -> SlogdetResult:
     """(sign, logabsdet) with det A = sign · exp(logabsdet): the log of a determinant that
     would overflow or underflow (sign 0 and logabsdet -inf for a singular A)."""
-    sign, logabsdet = Slogdet.apply(_matrices("slogdet", A))
+    sign, logabsdet = Slogdet.apply(_matrices("slogdet", A, complex_ok=True))
     return SlogdetResult(sign, logabsdet)
 
 
@@ -214,7 +218,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (X A = B for ``left=False``), without forming A⁻¹: B is a batch of
     matrices (..., n, k) or of vectors (..., n) (1-D, or A's shape less its last axis).
     The batch axes broadcast."""
-    A = _matrices("solve", A)
+    A = _matrices("solve", A, complex_ok=True)
     if not isinstance(B, Tensor):
         raise TypeError(f"linalg.solve: B must be a Tensor, got {type(B).__name__}")
     if B.dtype != A.dtype:
@@ -271,10 +275,8 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     definite A (only its lower triangle is read); with ``upper``, U = Lᵀ (A = Uᵀ U, only the
     upper triangle read), as PyTorch's. A matrix that is not positive-definite raises
     ValueError."""
-    A = _matrices("cholesky", A)
-    if upper:  # A's upper triangle is Aᵀ's lower one
-        return _run("cholesky", Cholesky, A.mT).mT
-    return _run("cholesky", Cholesky, A)
+    A = _matrices("cholesky", A, complex_ok=True)
+    return _run("cholesky", Cholesky, A, upper=upper)
 
 
 def qr(A: Tensor, mode: str = "reduced") -> QRResult:
@@ -283,7 +285,7 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     n), k = min(m, n)), ``"complete"`` (the same where m <= n), ``"r"`` (R alone, Q empty).
     Differentiable where A has full rank; a wide A is split as [X | Y] with X = Q U square,
     so R = [U | Qᵀ Y]."""
-    A = _matrices("qr", A, square=False)
+    A = _matrices("qr", A, square=False, complex_ok=True)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     m, n = A.shape[-2:]
@@ -296,7 +298,7 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
         from .ops.movement import cat
 
         Q, U = QR.apply(A[..., :m])
-        R = cat([U, Q.mT @ A[..., m:]], -1)
+        R = cat([U, Q.mH @ A[..., m:]], -1)
     if mode == "r":
         return QRResult(Tensor._wrap(A._dev.xp.zeros((0,), dtype=A.dtype), A._dev), R)
     return QRResult(Q, R)
@@ -325,7 +327,7 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     taken as 0 (``_tolerances``), so a rank-deficient A is fine. ``hermitian=True`` reads the
     lower triangle of a symmetric A and uses its eigendecomposition. Differentiable twice,
     where small changes of A keep its rank (``Pinv``)."""
-    A = _matrices("pinv", A, square=hermitian)
+    A = _matrices("pinv", A, square=hermitian, complex_ok=True)
     atol, rtol = _tolerances(A, atol, rtol)
     return Pinv.apply(A, atol=atol, rtol=rtol, hermitian=hermitian)
 
@@ -345,7 +347,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
     of B, for all but "gelsy" (the default) where m > n and every A has full rank. Empty
     tensors where not given. (Where PyTorch's "gels" assumes full rank and gives a meaningless
     X otherwise, this gives the least-norm one.)"""
-    A = _matrices("lstsq", A, square=False)  # B a vector (or a batch of them): a column
+    A = _matrices("lstsq", A, square=False, complex_ok=True)
+    # B a vector (or a batch of them): a column
     if isinstance(B, Tensor) and B.ndim >= 1 and _is_vector_rhs(A, B):  # PyTorch's rule
         if B.shape[-1] != A.shape[-2]:
             raise ValueError(f"linalg.lstsq: A of shape {A.shape} needs a vector B of "
@@ -370,7 +373,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
     s = svdvals(A.detach()) if driver in ("gelsd", "gelss") else empty
     residuals = empty
     if driver != "gelsy" and m > n and bool((rank == n).all()):
-        residuals = ((A @ X - B) ** 2).sum(-2)
+        r = A @ X - B  # (|r|² for complex numbers: the residuals are real)
+        residuals = (r.abs() ** 2 if r.dtype.kind == "c" else r**2).sum(-2)
     if driver == "gels":
         rank = Tensor._wrap(xp.zeros((0,), dtype=np.int64), dev)
     return LstsqResult(X, residuals, rank, s)
@@ -380,10 +384,10 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803 (PyTorch's nam
     """(eigenvalues ascending, eigenvectors as columns) of a symmetric A, of which only the
     lower (``UPLO="L"``) or upper (``"U"``) triangle is read. The eigenvectors' signs are
     LAPACK's (as PyTorch's on the CPU); their gradient needs distinct eigenvalues."""
-    A = _matrices("eigh", A)
+    A = _matrices("eigh", A, complex_ok=True)
     if UPLO not in ("L", "U"):
         raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    w, v = Eigh.apply(A if UPLO == "L" else A.mT)  # U's upper triangle is Uᵀ's lower one
+    w, v = Eigh.apply(A if UPLO == "L" else A.mH)  # U's upper triangle is Uᵀ's lower one
     return EighResult(w, v)
 
 
@@ -394,7 +398,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
 
 def svdvals(A: Tensor) -> Tensor:
     """The singular values of a (batch of) (m, n) matrices, descending: min(m, n) of them."""
-    return Svdvals.apply(_matrices("svdvals", A, square=False))
+    return Svdvals.apply(_matrices("svdvals", A, square=False, complex_ok=True))
 
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> SVDResult:
@@ -405,7 +409,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
     twice (``Svd``): through U and Vh where the singular values are distinct (nonzero where
     m ≠ n); the columns that only complete U or Vh get no gradient. ``driver`` names one of
     cuSOLVER's methods in PyTorch; here it is checked and the array library's SVD is used."""
-    A = _matrices("svd", A, square=False)
+    A = _matrices("svd", A, square=False, complex_ok=True)
     if driver not in (None, "gesvd", "gesvdj", "gesvda"):
         raise ValueError(f"linalg.svd: driver must be None, 'gesvd', 'gesvdj' or 'gesvda', got "
                          f"{driver!r}")
@@ -418,7 +422,7 @@ def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *,
     per matrix (``_tolerances``: by default atol = 0 and rtol = eps · max(m, n), as PyTorch's;
     ``tol`` is the older name for atol). ``hermitian=True`` counts the eigenvalues of a
     symmetric A (its lower triangle) by their absolute value instead."""
-    A = _matrices("matrix_rank", A, square=hermitian)
+    A = _matrices("matrix_rank", A, square=hermitian, complex_ok=True)
     if tol is not None:
         atol = tol
     atol, rtol = _tolerances(A, atol, rtol)
@@ -461,7 +465,7 @@ def matrix_norm(A: Tensor, ord: float | str = "fro", dim: Sequence[int] = (-2, -
     """A matrix norm over the two axes ``dim``: ``"fro"`` (√Σ a²), ``"nuc"`` (Σ σ), 2 / -2
     (largest / smallest singular value), inf / -inf (max / min row sum of |a|), 1 / -1 (max /
     min column sum of |a|)."""
-    A = _matrices("matrix_norm", A, square=False)
+    A = _matrices("matrix_norm", A, square=False, complex_ok=True)
     if dtype is not None:
         A = A.to(dtype)
     d = tuple(dim)
@@ -695,7 +699,7 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False 
 def matrix_exp(A: Tensor) -> Tensor:
     """exp(A) = Σ_k A^k / k! of a square matrix or a batch of them (exp of a skew-symmetric
     matrix is orthogonal: ``nn.utils.parametrizations.orthogonal`` uses that)."""
-    return MatrixExp.apply(_matrices("matrix_exp", A))
+    return MatrixExp.apply(_matrices("matrix_exp", A, complex_ok=True))
 
 
 def matrix_power(A: Tensor, n: int) -> Tensor:
