@@ -260,3 +260,79 @@ def test_complex_lstsq_residuals_are_real_as_torch():
     rng = np.random.default_rng(5)
     _against_torch(lambda m, A, B: m.linalg.lstsq(A, B, driver="gelsd").residuals,
                    [_complex(rng, (5, 3)), _complex(rng, (5, 2))])
+
+
+# ---- the complex views: real, imag, conj, view_as_real, view_as_complex ----------------------
+
+
+def _writes(m, z0, x0):
+    """Writes through each complex view and into the bases, then a loss of everything."""
+    z, x = z0 * 1, x0 * 1
+    r, i, c, v = z.real, z.imag, z.conj(), m.view_as_real(z)
+    r.mul_(2)  # into a view: the base changes, and the other views with it
+    i[0] = 5.0
+    c[1:].add_(1j)
+    v[..., 0].sub_(0.5)
+    z.mul_(1 - 1j)  # into the base: every view changes
+    w = m.view_as_complex(x)
+    w.add_(z[:2])  # through view_as_complex into x
+    x.mul_(3)
+    parts = [z, r, i, c.resolve_conj(), v, w, x]
+    values = [p.detach().resolve_conj().numpy().copy() for p in parts]
+    loss = sum((p.abs() ** 2).sum() for p in parts) + (c * v[..., 1]).real.sum()
+    return values, loss
+
+
+@pytest.mark.torch
+def test_complex_views_pass_writes_both_ways_with_torch_values_and_gradients():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    z0, x0 = _complex(rng, (3,)), rng.standard_normal((2, 2))
+    ours = [tr.tensor(z0, requires_grad=True), tr.tensor(x0, requires_grad=True)]
+    theirs = [torch.tensor(z0, requires_grad=True), torch.tensor(x0, requires_grad=True)]
+    (values, loss), (values_t, loss_t) = _writes(tr, *ours), _writes(torch, *theirs)
+    for a, b in zip(values, values_t):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    loss.backward()
+    loss_t.backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10)
+
+
+def test_conj_is_a_view_and_conj_physical_a_copy_as_torch():
+    z = tr.tensor(np.array([1 + 2j, -1j]))
+    c, p = z.conj(), z.conj_physical()
+    assert c.is_conj() and not p.is_conj() and not z.is_conj()
+    r = c.resolve_conj()
+    assert not r.is_conj()
+    z.add_(1)
+    np.testing.assert_allclose(c.numpy(), [2 - 2j, 1 + 1j])
+    np.testing.assert_allclose(p.numpy(), [1 - 2j, 1j])  # (a copy: unchanged)
+    np.testing.assert_allclose(r.numpy(), [1 - 2j, 1j])
+    x = tr.tensor([1.0, 2.0])
+    assert x.real is x and x.conj() is x and x.conj_physical() is x and not x.is_conj()
+
+
+def test_a_write_into_a_view_of_a_leaf_that_requires_grad_is_refused():
+    z = tr.tensor(np.array([1 + 2j]), requires_grad=True)
+    for view in (z.real, z.imag, z.conj(), tr.view_as_real(z)):
+        with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+            view.mul_(2)
+    with tr.no_grad():
+        z.imag.mul_(2)
+    np.testing.assert_allclose(z.detach().numpy(), [1 + 4j])
+
+
+@given(shape=tst.shapes(min_dims=1, max_dims=2, max_side=3), seed=st.integers(0, 2**16))
+def test_writes_through_complex_views_pass_gradcheck(shape, seed):
+    rng = np.random.default_rng(seed)
+    z = tr.tensor(_complex(rng, shape), requires_grad=True)
+    w = tr.tensor(rng.standard_normal((*shape, 2)), requires_grad=True)
+
+    def f(z, w):
+        y = z.exp()
+        y.imag.mul_(z.real.sin())
+        tr.view_as_real(y).add_(w)
+        y.conj().mul_(1 + 2j)
+        return y
+    assert gradcheck(f, (z, w))

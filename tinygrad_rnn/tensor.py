@@ -2444,16 +2444,18 @@ class Tensor:
         return _complex_ops.conj(self)
 
     def conj_physical(self) -> Tensor:
-        """The complex conjugate, as ``torch.Tensor.conj_physical``."""
-        return _complex_ops.conj(self)
+        """The complex conjugate, a new tensor (not a view), as ``torch.Tensor.conj_physical``."""
+        return _complex_ops.conj_physical(self)
 
     def resolve_conj(self) -> Tensor:
-        """This tensor (conjugates are computed at once here, never lazy)."""
-        return self
+        """A conjugate view (``is_conj``) as a tensor of its own, as PyTorch's; any other
+        tensor itself."""
+        return self.clone() if self.is_conj() else self
 
     def is_conj(self) -> bool:
-        """False: conjugates are computed at once here (PyTorch may set a lazy flag)."""
-        return False
+        """Whether this is ``conj()`` of a complex tensor, a view (PyTorch's lazy conjugate
+        bit; the values here are computed at once)."""
+        return self._base is not None and self._base.kind == "conj"
 
     def angle(self) -> Tensor:
         """The angle of each element in radians, as ``torch.Tensor.angle``."""
@@ -4347,8 +4349,10 @@ class _ViewOf:
     indexing, a piece of split, chunk or unbind; "reshape" to shape ``arg``; "transpose" by
     axes ``arg``; "expand" to shape ``arg``; "unfold" with (dimension, size, step) ``arg``;
     "diagonal" with (index, axis) ``arg``: ``base[index]``, that axis moved last;
-    "detach"). Arrays here are never written in place (copy on write), so a view does not
-    share its base's changes by sharing memory, as in PyTorch: the engine passes them on.
+    "detach"; the complex views "real", "imag", "conj", "as_real" and "as_complex", whose
+    three methods are ``ops/complex.py``'s ``view_values``, ``view_take``, ``view_put``).
+    Arrays here are never written in place (copy on write), so a view does not share its
+    base's changes by sharing memory, as in PyTorch: the engine passes them on.
 
     - A write into the view writes through (``Tensor._overwrite``): the base becomes
       ``put(base, new view)`` (``base[index] = new``, or the inverse reshape or transpose),
@@ -4387,6 +4391,8 @@ class _ViewOf:
         if kind == "diagonal":
             index, at = arg
             return xp.moveaxis(b[index], at, -1)
+        if kind in _COMPLEX_VIEWS:
+            return _complex_ops.view_values(kind, b)
         return self.take()._data  # unfold: a copy (GetItem on windows), as unfold makes
 
     def take(self) -> Tensor:
@@ -4406,6 +4412,8 @@ class _ViewOf:
             from .ops.movement import take_diagonal
 
             return take_diagonal(b, *arg)
+        if kind in _COMPLEX_VIEWS:
+            return _complex_ops.view_take(kind, b)
         from .ops.movement import unfold
 
         return unfold(b, *arg)
@@ -4429,7 +4437,12 @@ class _ViewOf:
                 back = (*range(at), new.ndim - 1, *range(at, new.ndim - 1))
                 new = Transpose.apply(new, axes=back)
             return SetItem.apply(old, new, index=index)
+        if kind in _COMPLEX_VIEWS:
+            return _complex_ops.view_put(kind, old, new)
         raise AssertionError(kind)  # expand and unfold are refused before (_check_writable)
+
+
+_COMPLEX_VIEWS = ("real", "imag", "conj", "as_real", "as_complex")
 
 
 def _view(base: Tensor, out: Tensor, kind: str, arg: Any) -> Tensor:

@@ -416,14 +416,17 @@ def _redo(op: type[Function], x: Any, **kwargs: Any) -> Any:
 
 
 class Eigh(Function):
-    """(w, V): the eigenvalues (ascending) and orthonormal eigenvectors of a symmetric x (its
-    lower triangle is read), x = V diag(w) Vᵀ.
+    """(w, V): the eigenvalues (ascending, real) and orthonormal eigenvectors of a symmetric
+    (or Hermitian) x (its lower triangle is read), x = V diag(w) Vᴴ (ᴴ is ᵀ for real x).
 
-    VJP: gx = V (diag(gw) + F ∘ skew(Vᵀ gV)) Vᵀ with skew(m) = (m - mᵀ) / 2 (V stays
-    orthonormal, so only that part of Vᵀ gV moves it) and F_ij = 1 / (w_j - w_i) off the
+    VJP: gx = V (diag(gw) + F ∘ skew(Vᴴ gV)) Vᴴ with skew(m) = (m - mᴴ) / 2 (V stays
+    orthonormal, so only that part of Vᴴ gV moves it) and F_ij = 1 / (w_j - w_i) off the
     diagonal, 0 on it: the gradient through V needs distinct eigenvalues (repeated ones give
-    inf, as PyTorch's); with gw alone it is V diag(gw) Vᵀ.  Under ``create_graph=True`` w and V
-    are computed again by this op (``_redo``), so it is differentiable again.  Saves x, w, V."""
+    inf, as PyTorch's); with gw alone it is V diag(gw) Vᴴ. Complex eigenvectors are defined up
+    to a phase each: a loss must not depend on it (Im diag(Vᴴ gV) = 0; PyTorch raises where it
+    does, which is not checked here: the gradient is then that of some choice of phases).
+    Under ``create_graph=True`` w and V are computed again by this op (``_redo``), so it is
+    differentiable again.  Saves x, w, V."""
 
     complex_ok = True
 
@@ -485,7 +488,8 @@ class Svd(Function):
 
     (the middle terms move the columns of U or V that leave the span of the others). For
     complex x each pair u_k, v_k is defined up to one phase e^(iφ): a loss must not depend on
-    it (as PyTorch warns), so Im diag(K) = -Im diag(J), and the phase term reads J alone. Through
+    it (PyTorch raises where it does; not checked here), so Im diag(K) = -Im diag(J), and the
+    phase term reads J alone. Through
     U or V it needs distinct singular values (repeated ones give inf or NaN, as PyTorch's),
     and nonzero ones where m ≠ n; through s alone it is U diag(gs) Vh.  Under
     ``create_graph=True`` U, s, Vh are computed again by this op (``_redo``), so it is
