@@ -18,6 +18,8 @@ import tinygrad_rnn as tr
 from tinygrad_rnn.testing import gradcheck, gradgradcheck
 from tinygrad_rnn.testing import strategies as tst
 
+from .conftest import DEVICES
+
 
 def _complex(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
@@ -336,3 +338,25 @@ def test_writes_through_complex_views_pass_gradcheck(shape, seed):
         y.conj().mul_(1 + 2j)
         return y
     assert gradcheck(f, (z, w))
+
+
+@pytest.mark.parametrize("device", [d for d in DEVICES if d != "cpu"])
+def test_complex_ops_and_views_on_other_devices_equal_the_cpu(device):
+    """Every function above on the strict device (NumPy behind a wrapper that refuses plain
+    NumPy calls, as CuPy would) and on CUDA where there is one: the cpu's values and
+    gradients of the sum of |y|²."""
+    rng = np.random.default_rng(9)
+    cases = [(f, [_complex(rng, (3, 4))]) for f in VECTOR.values()]
+    cases += [(f, draw(rng, (2,))) for f, draw in LINALG.values()]
+    cases.append((lambda m, z, x: _writes(m, z, x)[1],
+                  [_complex(rng, (3,)), rng.standard_normal((2, 2))]))
+    for f, arrays in cases:
+        got = []
+        for dev in (device, "cpu"):
+            xs = [tr.tensor(a, device=dev, requires_grad=True) for a in arrays]
+            y = f(tr, *xs)
+            (y.abs() ** 2).sum().backward()
+            assert y.device == xs[0].grad.device == dev
+            got.append([y.numpy()] + [x.grad.numpy() for x in xs])
+        for a, b in zip(*got):
+            np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)

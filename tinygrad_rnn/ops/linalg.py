@@ -523,10 +523,11 @@ class Svd(Function):
                 both = both + s[..., :, None] * (kk - _mH(kk))
             with np.errstate(invalid="ignore"):  # (inf · 0 where values repeat: NaN)
                 inner = _gaps(xp, s * s) * both
-            if gu is not None and u.dtype.kind == "c":  # U's phases
+            if gu is not None and u.dtype.kind == "c":  # U's phases: i Im diag(J) / s
+                eye = xp.eye(k, dtype=s.dtype)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    inner = inner + xp.eye(k, dtype=u.dtype) * (
-                        1j * (j.diagonal(0, -2, -1).imag / s))[..., None, :]
+                    phase = (j * eye).sum(-1).imag / s
+                inner = inner + eye * (phase * 1j)[..., None, :]
         if gs is not None:
             inner = inner + gs[..., None, :] * xp.eye(k, dtype=s.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
