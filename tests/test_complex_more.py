@@ -200,11 +200,24 @@ LINALG = {
     "lstsq": (lambda m, A, B: m.linalg.lstsq(A, B).solution,
               lambda r, b: [_complex(r, (*b, 4, 3)), _complex(r, (*b, 4, 2))]),
     "matrix_exp": (lambda m, A: m.linalg.matrix_exp(A), lambda r, b: [_complex(r, (*b, 3, 3))]),
+    "logdet": (lambda m, A: m.logdet(A), lambda r, b: [_complex(r, (*b, 3, 3))]),
+    "cond": (lambda m, A: m.linalg.cond(A), lambda r, b: [_complex(r, (*b, 3, 4))]),
+    "matrix_power": (lambda m, A: m.linalg.matrix_power(A, 3) + m.linalg.matrix_power(A, -2),
+                     lambda r, b: [_complex(r, (*b, 3, 3))]),
+    "solve_triangular": (lambda m, A, B: m.linalg.solve_triangular(A, B, upper=True),
+                         lambda r, b: [_complex(r, (*b, 3, 3)) + 3 * np.eye(3),
+                                       _complex(r, (*b, 3, 2))]),
+    "inv_ex": (lambda m, A: m.linalg.inv_ex(A).inverse, lambda r, b: [_complex(r, (*b, 3, 3))]),
+    "solve_ex": (lambda m, A, B: m.linalg.solve_ex(A, B).result,
+                 lambda r, b: [_complex(r, (*b, 3, 3)), _complex(r, (*b, 3, 2))]),
+    "cholesky_ex": (lambda m, A: m.linalg.cholesky_ex(A).L,
+                    lambda r, b: [_hermitian(r, (*b, 3, 3))]),
 }
 
 # the ones that read only a triangle of A (cholesky, eigh) are checked on a Hermitian function
 # of a free matrix: central differences perturb one entry at a time, leaving the triangle
-_READS_A_TRIANGLE = {"cholesky", "cholesky_upper", "eigh", "eigvalsh_upper", "pinv_hermitian"}
+_READS_A_TRIANGLE = {"cholesky", "cholesky_upper", "eigh", "eigvalsh_upper", "pinv_hermitian",
+                     "cholesky_ex"}
 
 
 @pytest.mark.torch
@@ -255,6 +268,36 @@ def test_complex_slogdet_sign_is_complex_and_logabsdet_real_as_torch():
     assert sign.dtype == np.complex64 and logabsdet.dtype == np.float32
     np.testing.assert_allclose(sign.numpy(), ts.numpy(), rtol=1e-5)
     np.testing.assert_allclose(logabsdet.numpy(), tl.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("p", ["fro", "nuc", 1, -math.inf, -2])
+def test_complex_cond_passes_gradcheck(p):
+    a = tr.tensor(_complex(np.random.default_rng(6), (2, 3, 3)), requires_grad=True)
+    assert gradcheck(lambda a: tr.linalg.cond(a, p), (a,))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("upper", [False, True])
+def test_complex_cholesky_solve_and_inverse_match_torch_on_the_factors_triangle(upper):
+    """(PyTorch's gradient also fills the triangle of the factor that is not read; here, as
+    for real factors, only the triangle read gets one.)"""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    factor = np.linalg.cholesky(_hermitian(rng, (2, 3, 3)))
+    factor = factor.conj().swapaxes(-1, -2) if upper else factor
+    b, g = _complex(rng, (2, 3, 2)), _complex(rng, (2, 3, 2))
+    read = np.triu(np.ones((3, 3))) if upper else np.tril(np.ones((3, 3)))
+    for f in (lambda m, b, L: m.cholesky_solve(b, L, upper),
+              lambda m, b, L: m.cholesky_inverse(L, upper)[..., :2] + b):
+        ours = [tr.tensor(b, requires_grad=True), tr.tensor(factor, requires_grad=True)]
+        theirs = [torch.tensor(b, requires_grad=True), torch.tensor(factor, requires_grad=True)]
+        y, yt = f(tr, *ours), f(torch, *theirs)
+        np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-10)
+        y.backward(tr.tensor(g))
+        yt.backward(torch.tensor(g))
+        np.testing.assert_allclose(ours[0].grad.numpy(), theirs[0].grad.numpy(), rtol=1e-9)
+        np.testing.assert_allclose(ours[1].grad.numpy(), theirs[1].grad.numpy() * read,
+                                   rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.torch

@@ -14,8 +14,9 @@ twice (``create_graph=True``; ``det`` there for an invertible matrix).
 The ``*_ex`` forms (``inv_ex``, ``solve_ex``, ``cholesky_ex``, ``lu_factor_ex``,
 ``ldl_factor_ex``) report a failed matrix in ``info`` instead of raising ``LinAlgError``.
 Complex matrices (Hermitian where the real ones must be symmetric) go through ``inv``, ``det``,
-``slogdet``, ``solve``, ``cholesky``, ``qr``, ``eigh``, ``svd``, ``svdvals``, ``pinv``,
-``lstsq``, ``matrix_exp`` and the norms with PyTorch's complex gradients. ``eig`` and
+``slogdet``, ``logdet``, ``solve``, ``solve_triangular``, ``cholesky`` (and its solves),
+``qr``, ``eigh``, ``svd``, ``svdvals``, ``pinv``, ``lstsq``, ``matrix_exp``, ``matrix_power``,
+``cond``, the ``*_ex`` forms and the norms with PyTorch's complex gradients. ``eig`` and
 ``eigvals`` of a general matrix give complex tensors, which carry no gradient here;
 ``geqrf``, ``ldl_factor`` and ``ldl_solve`` have no derivative, as in PyTorch.
 """
@@ -201,10 +202,12 @@ def slogdet(A: Tensor) -> SlogdetResult:
 
 def logdet(A: Tensor) -> Tensor:
     """log det A: NaN (of gradient 0) where det A < 0, -inf where it is 0, as
-    ``torch.logdet``."""
+    ``torch.logdet``; for a complex A the principal log, logabsdet + i arg(det A)."""
     from .ops.elementwise import where
 
     sign, logabsdet = slogdet(A)
+    if sign.dtype.kind == "c":
+        return logabsdet + sign.angle() * 1j
     return where(sign < 0, math.nan, logabsdet)
 
 
@@ -258,7 +261,7 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     """X with A X = B (X A = B for ``left=False``) for a triangular A: only A's upper
     (``upper=True``) or lower triangle is read, and its diagonal taken as ones if
     ``unitriangular``; the gradient reaches that triangle only. B is a batch of matrices."""
-    A = _matrices("solve_triangular", A)
+    A = _matrices("solve_triangular", A, complex_ok=True)
     if not isinstance(B, Tensor) or B.ndim < 2:
         raise ValueError("linalg.solve_triangular: B must be a matrix or a batch of them, got "
                          f"{getattr(B, 'shape', type(B).__name__)}")
@@ -705,7 +708,7 @@ def matrix_exp(A: Tensor) -> Tensor:
 def matrix_power(A: Tensor, n: int) -> Tensor:
     """A^n for an integer n by repeated squaring (about 2 log2 |n| matmuls): the identity for
     n = 0, inv(A)^|n| for n < 0."""
-    A = _matrices("matrix_power", A)
+    A = _matrices("matrix_power", A, complex_ok=True)
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {n!r}")
     if n == 0:  # I, joined to A's graph (with a zero gradient), as PyTorch's
@@ -933,7 +936,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     """(A⁻¹, info), as ``torch.linalg.inv_ex``: info 0 where A is invertible, else the first
     zero pivot of its LU (1-based), and then NaN in its inverse instead of an error
     (``check_errors=True`` raises, naming the batch element)."""
-    A = _matrices("inv_ex", A)
+    A = _matrices("inv_ex", A, complex_ok=True)
     info = _square_info(A)
     if check_errors and bool((info != 0).any()):
         _raise_failed("inv_ex", info, "The diagonal element {j} is zero, the inversion could "
@@ -946,7 +949,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
              ) -> SolveExResult:
     """(X, info) with A X = B, as ``torch.linalg.solve_ex``: ``inv_ex``'s info, and NaN in
     the solutions of singular systems instead of an error."""
-    A = _matrices("solve_ex", A)
+    A = _matrices("solve_ex", A, complex_ok=True)
     info = _square_info(A)
     if check_errors and bool((info != 0).any()):
         _raise_failed("solve_ex", info, "The solver failed because the input matrix is "
@@ -961,7 +964,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False
     """(L, info), as ``torch.linalg.cholesky_ex``: info 0 where A is positive-definite, else
     the order of its first leading minor that is not, and then NaN in L instead of an
     error."""
-    A = _matrices("cholesky_ex", A)
+    A = _matrices("cholesky_ex", A, complex_ok=True)
     xp = A._dev.xp
     flat = A._data.reshape(-1, *A.shape[-2:])
     if upper:
@@ -1001,7 +1004,7 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     """The condition number of A in the norm ``p``, as ``torch.linalg.cond``: σ_max / σ_min
     for p None or 2 (any shape), σ_min / σ_max for -2; for "fro", "nuc", ±1 and ±inf (square
     A) ‖A‖ ‖A⁻¹‖, inf where A is singular. Differentiable."""
-    A = _matrices("cond", A, square=p not in (None, 2, -2))
+    A = _matrices("cond", A, square=p not in (None, 2, -2), complex_ok=True)
     if p in (None, 2, -2):
         s = svdvals(A)
         big, small = s[..., 0], s[..., -1]
@@ -1114,20 +1117,21 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
 
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
-    """X with A X = B, A = L Lᵀ (Uᵀ U with ``upper``) given by its Cholesky factor, as
+    """X with A X = B, A = L Lᴴ (Uᴴ U with ``upper``; ᴴ is ᵀ for real L) given by its
+    Cholesky factor, as
     ``torch.cholesky_solve`` (B first): two triangular solves, differentiable in both."""
-    L = _matrices("cholesky_solve", L)
+    L = _matrices("cholesky_solve", L, complex_ok=True)
     if not isinstance(B, Tensor) or B.ndim < 2:
         raise ValueError("cholesky_solve: B must be a matrix or a batch of them, got "
                          f"{getattr(B, 'shape', type(B).__name__)}")
-    lower = L.mT if upper else L
-    return solve_triangular(lower.mT, solve_triangular(lower, B, upper=False), upper=True)
+    lower = L.mH if upper else L
+    return solve_triangular(lower.mH, solve_triangular(lower, B, upper=False), upper=True)
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
-    """A⁻¹ for A = L Lᵀ (Uᵀ U with ``upper``) from its Cholesky factor, as
+    """A⁻¹ for A = L Lᴴ (Uᴴ U with ``upper``) from its Cholesky factor, as
     ``torch.cholesky_inverse``."""
-    L = _matrices("cholesky_inverse", L)
+    L = _matrices("cholesky_inverse", L, complex_ok=True)
     eye = Tensor._wrap(L._dev.xp.broadcast_to(L._dev.xp.eye(L.shape[-1], dtype=L.dtype),
                                               L.shape).copy(), L._dev)
     return cholesky_solve(eye, L, upper)
