@@ -214,6 +214,17 @@ LINALG = {
                     lambda r, b: [_hermitian(r, (*b, 3, 3))]),
 }
 
+LINALG["eigvals"] = (lambda m, A: m.linalg.eigvals(A), lambda r, b: [_complex(r, (*b, 3, 3))])
+LINALG["eig"] = (lambda m, A: _phase_free_eig(m, A), lambda r, b: [_complex(r, (*b, 3, 3))])
+LINALG["eig_of_real"] = (lambda m, A: _phase_free_eig(m, A),
+                         lambda r, b: [r.standard_normal((*b, 3, 3))])
+
+
+def _phase_free_eig(m, A):
+    w, v = m.linalg.eig(A)  # (V diag(w) V⁻¹, |V| and w do not depend on the phases)
+    return (v * w[..., None, :]) @ m.linalg.inv(v) + v.abs() + w[..., None, :]
+
+
 # the ones that read only a triangle of A (cholesky, eigh) are checked on a Hermitian function
 # of a free matrix: central differences perturb one entry at a time, leaving the triangle
 _READS_A_TRIANGLE = {"cholesky", "cholesky_upper", "eigh", "eigvalsh_upper", "pinv_hermitian",
@@ -241,7 +252,7 @@ def test_complex_linalg_passes_gradcheck(name):
 
 
 @pytest.mark.parametrize("name", ["det", "slogdet", "inv", "qr", "svdvals", "pinv",
-                                  "matrix_exp", "cholesky", "eigh"])
+                                  "matrix_exp", "cholesky", "eigh", "eig"])
 def test_complex_linalg_is_differentiable_twice(name):
     f, draw = LINALG[name]
     (a,) = draw(np.random.default_rng(3), ())

@@ -3,9 +3,9 @@ Cholesky and symmetric eigen decompositions of (batches of) matrices, all differ
 
 Matrices are the last two axes; any axes before them are a batch (they broadcast where two
 operands meet, as in ``solve``). The ops with a backward of their own (``Inv``, ``Solve``,
-``Det``, ``Slogdet``, ``Cholesky``, ``Eigh``, ``Svd``, ``Svdvals``, ``Pinv``, ``QR``, ``LU``)
-live in ``ops/linalg.py``; the rest here are compositions of tensor ops. All are differentiable
-twice (``create_graph=True``; ``det`` there for an invertible matrix).
+``Det``, ``Slogdet``, ``Cholesky``, ``Eigh``, ``Eig``, ``Svd``, ``Svdvals``, ``Pinv``, ``QR``,
+``LU``) live in ``ops/linalg.py``; the rest here are compositions of tensor ops. All are
+differentiable twice (``create_graph=True``; ``det`` there for an invertible matrix).
 
     L = tr.linalg.cholesky(cov)                       # cov = L Lᵀ
     x = tr.linalg.solve_triangular(L, b, upper=False)  # L x = b
@@ -17,7 +17,7 @@ Complex matrices (Hermitian where the real ones must be symmetric) go through ``
 ``slogdet``, ``logdet``, ``solve``, ``solve_triangular``, ``cholesky`` (and its solves),
 ``qr``, ``eigh``, ``svd``, ``svdvals``, ``pinv``, ``lstsq``, ``matrix_exp``, ``matrix_power``,
 ``cond``, the ``*_ex`` forms and the norms with PyTorch's complex gradients. ``eig`` and
-``eigvals`` of a general matrix give complex tensors, which carry no gradient here;
+``eigvals`` of a general matrix give complex tensors, differentiable too;
 ``geqrf``, ``ldl_factor`` and ``ldl_solve`` have no derivative, as in PyTorch.
 """
 
@@ -34,6 +34,7 @@ from .ops.linalg import (
     QR,
     Cholesky,
     Det,
+    Eig,
     Eigh,
     Geqrf,
     Inv,
@@ -594,34 +595,13 @@ def ormqr(A: Tensor, tau: Tensor, other: Tensor, left: bool = True,  # noqa: N80
     return C
 
 
-def _eig(name: str, A: Any, vectors: bool) -> tuple[Tensor, Tensor | None]:
-    """The eigenvalues (and unit eigenvectors) of a general square A, as complex tensors
-    (complex64 for float32 and complex64, complex128 for float64 and complex128), from
-    LAPACK's geev, as PyTorch's: each eigenvector of norm 1 with its largest entry real.
-    The array module's ``linalg.eig`` where it has one; else (CuPy) NumPy's on the host."""
-    from . import autograd
-    from .tensor import _NO_COMPLEX_GRAD, tensor
-
+def _eig(name: str, A: Any) -> tuple[Tensor, Tensor]:
+    """The eigenvalues and unit eigenvectors of a general square A, as complex tensors
+    (``Eig``), differentiable (complex gradients)."""
     A = _matrices(name, A, complex_ok=True)
-    if A.requires_grad and autograd._GradMode.enabled:
-        raise TypeError(_NO_COMPLEX_GRAD.format(f"linalg.{name}'s complex result (A requires "
-                                                "grad)"))
-    xp = A._dev.xp
-    if not bool(xp.isfinite(A._data).all()):
+    if not bool(A._dev.xp.isfinite(A._data).all()):
         raise ValueError(f"linalg.{name}: A (shape {A.shape}) must not contain inf or NaN")
-    out = np.dtype(np.complex64 if A.dtype in (np.float32, np.complex64) else np.complex128)
-    host = not hasattr(xp.linalg, "eig")
-    data = A.numpy() if host else A._data
-    lib = np if host else xp
-    if vectors:
-        w, v = lib.linalg.eig(data)
-    else:
-        w, v = lib.linalg.eigvals(data), None
-    if host:
-        return (tensor(w.astype(out), device=A.device),
-                None if v is None else tensor(v.astype(out), device=A.device))
-    return (Tensor._wrap(w.astype(out), A._dev),
-            None if v is None else Tensor._wrap(v.astype(out), A._dev))
+    return Eig.apply(A)
 
 
 def eig(A: Tensor) -> EigResult:
@@ -629,16 +609,16 @@ def eig(A: Tensor) -> EigResult:
     batch), as ``torch.linalg.eig``: A V = V diag(w), complex (complex64 for float32 A,
     complex128 for float64), each eigenvector of norm 1 with its largest entry real (LAPACK's
     convention; any unit multiple e^{iφ} v is an eigenvector too, so compare by A V = V
-    diag(w)). In no particular order. Complex results carry no gradient here: an A that
-    requires grad is refused (``eigh`` takes a symmetric A, differentiably)."""
-    w, v = _eig("eig", A, True)
-    return EigResult(w, v)
+    diag(w)). In no particular order. Differentiable, with PyTorch's gradient (``Eig``):
+    through V for distinct eigenvalues and a loss that does not depend on the eigenvectors'
+    phases (``eigh`` takes a symmetric A)."""
+    return EigResult(*_eig("eig", A))
 
 
 def eigvals(A: Tensor) -> Tensor:
     """The eigenvalues of a square A (or a batch), complex, as ``torch.linalg.eigvals``
     (``eig``'s first half, the same order)."""
-    return _eig("eigvals", A, False)[0]
+    return _eig("eigvals", A)[0]
 
 
 def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False

@@ -582,7 +582,8 @@ class Tensor:
 
     # _data: the array (a NumPy or CuPy array; ``x.data`` is a tensor, as in PyTorch).
     # _base: for a view (basic indexing, split, chunk, unbind, reshape/view, transposes,
-    # expand, unfold, detach, .data), how it was taken from which tensor (_ViewOf), else
+    # expand, unfold, detach, .data, a complex tensor's parts, conjugate and real view, a
+    # real tensor's complex view), how it was taken from which tensor (_ViewOf), else
     # None; _views: weak references to the views taken from this tensor, unset or None;
     # _dirty_views: the same for those marked dirty since (see _pass_on)
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_base", "_views",

@@ -451,6 +451,54 @@ class Eigh(Function):
         return v @ inner @ _mH(v)
 
 
+class Eig(Function):
+    """(w, V): the eigenvalues and unit eigenvectors (columns) of a general square x, x V = V
+    diag(w), complex (complex64 for float32 and complex64 x, complex128 otherwise), from
+    LAPACK's geev: each column of norm 1 with its largest entry real (NumPy's on the host
+    where the array module has no ``linalg.eig``: CuPy).
+
+    VJP (PyTorch's), with F_ij = 1 / conj(w_j - w_i) off the diagonal and 0 on it, M = Vᴴ gV::
+
+        gx = V⁻ᴴ (diag(gw) + F ∘ (M - Vᴴ V diag(Re diag(M)))) Vᴴ
+
+    (the middle term keeps each column's norm 1); the real part for a real x. Through V it
+    needs distinct eigenvalues, and a loss that does not depend on each eigenvector's phase
+    e^(iφ) (Im diag(M) = 0; PyTorch raises where it does, not checked here). Under
+    ``create_graph=True`` w and V are computed again by this op (``_redo``), so it is
+    differentiable again.  Saves x, w and V."""
+
+    complex_ok = True
+
+    def forward(self, x: Any) -> tuple[Any, Any]:
+        xp = self.xp
+        out = np.dtype(np.complex64 if x.dtype in (np.float32, np.complex64) else np.complex128)
+        if hasattr(xp.linalg, "eig"):
+            w, v = xp.linalg.eig(x)
+        else:
+            w, v = (xp.asarray(a) for a in np.linalg.eig(xp.asnumpy(x)))
+        w, v = w.astype(out, copy=False), v.astype(out, copy=False)
+        self.saved = (x, w, v)
+        return w, v
+
+    def backward(self, gw: Any, gv: Any) -> Any:
+        xp = self.xp
+        x, w, v = self.saved
+        if isinstance(x, Tensor):
+            w, v = _redo(Eig, x)
+        n = w.shape[-1]
+        eye = xp.eye(n, dtype=x.real.dtype)
+        inner = xp.zeros(v.shape, dtype=v.dtype)
+        if gv is not None:
+            m = _mH(v) @ gv
+            m = m - _mH(v) @ (v * (m * eye).sum(-1).real[..., None, :])
+            with np.errstate(invalid="ignore"):  # (inf · 0 where values repeat: NaN)
+                inner = _gaps(xp, conj_(w)) * m
+        if gw is not None:
+            inner = inner + gw[..., None, :] * eye
+        g = xp.linalg.solve(_mH(v), inner @ _mH(v))  # V⁻ᴴ inner Vᴴ
+        return g if x.dtype.kind == "c" else g.real
+
+
 class Svdvals(Function):
     """s: the singular values of x (..., m, n), descending.  VJP: gx = U diag(gs) Vh from the
     reduced SVD x = U diag(s) Vh (exact where the singular values are distinct and, for m ≠ n,
