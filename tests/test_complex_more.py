@@ -214,6 +214,16 @@ LINALG = {
                     lambda r, b: [_hermitian(r, (*b, 3, 3))]),
 }
 
+LINALG["lu"] = (lambda m, A: m.linalg.lu(A).L * 2 + m.linalg.lu(A).U[..., :1, :],
+                lambda r, b: [_complex(r, (*b, 4, 3))])
+LINALG["lu_wide"] = (lambda m, A: m.linalg.lu(A).U + m.linalg.lu(A).L.sum(-1, keepdim=True),
+                     lambda r, b: [_complex(r, (*b, 2, 3))])
+LINALG["lu_solve"] = (lambda m, A, B: m.linalg.lu_solve(*m.linalg.lu_factor(A), B),
+                      lambda r, b: [_complex(r, (*b, 3, 3)), _complex(r, (*b, 3, 2))])
+LINALG["lu_solve_adjoint"] = (
+    lambda m, A, B: m.linalg.lu_solve(*m.linalg.lu_factor(A), B, adjoint=True)
+    + m.linalg.lu_solve(*m.linalg.lu_factor(A), B.mT, left=False, adjoint=True).mT,
+    lambda r, b: [_complex(r, (*b, 3, 3)), _complex(r, (*b, 3, 2))])
 LINALG["eigvals"] = (lambda m, A: m.linalg.eigvals(A), lambda r, b: [_complex(r, (*b, 3, 3))])
 LINALG["eig"] = (lambda m, A: _phase_free_eig(m, A), lambda r, b: [_complex(r, (*b, 3, 3))])
 LINALG["eig_of_real"] = (lambda m, A: _phase_free_eig(m, A),
@@ -309,6 +319,18 @@ def test_complex_cholesky_solve_and_inverse_match_torch_on_the_factors_triangle(
         np.testing.assert_allclose(ours[0].grad.numpy(), theirs[0].grad.numpy(), rtol=1e-9)
         np.testing.assert_allclose(ours[1].grad.numpy(), theirs[1].grad.numpy() * read,
                                    rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_complex_lu_pivots_by_lapacks_size_of_a_complex_number_as_torch():
+    """getrf picks the pivot of largest |Re| + |Im| (not modulus): 2 + 2i over 3 here."""
+    torch = pytest.importorskip("torch")
+    a = np.array([[3, 1j], [2 + 2j, 1]])
+    P, L, U = tr.linalg.lu(tr.tensor(a))
+    Pt, Lt, Ut = torch.linalg.lu(torch.tensor(a))
+    for ours, theirs in ((P, Pt), (L, Lt), (U, Ut)):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    assert P.numpy()[0, 1] == 1
 
 
 @pytest.mark.torch

@@ -16,9 +16,9 @@ The ``*_ex`` forms (``inv_ex``, ``solve_ex``, ``cholesky_ex``, ``lu_factor_ex``,
 Complex matrices (Hermitian where the real ones must be symmetric) go through ``inv``, ``det``,
 ``slogdet``, ``logdet``, ``solve``, ``solve_triangular``, ``cholesky`` (and its solves),
 ``qr``, ``eigh``, ``svd``, ``svdvals``, ``pinv``, ``lstsq``, ``matrix_exp``, ``matrix_power``,
-``cond``, the ``*_ex`` forms and the norms with PyTorch's complex gradients. ``eig`` and
-``eigvals`` of a general matrix give complex tensors, differentiable too;
-``geqrf``, ``ldl_factor`` and ``ldl_solve`` have no derivative, as in PyTorch.
+``cond``, ``lu`` and its solve, the ``*_ex`` forms and the norms with PyTorch's complex
+gradients. ``eig`` and ``eigvals`` of a general matrix give complex tensors, differentiable
+too; ``geqrf``, ``ldl_factor`` and ``ldl_solve`` have no derivative, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -751,7 +751,7 @@ def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
     (the same P, L and U as PyTorch's), L (m, k) unit lower-trapezoidal, U (k, n), k = min(m,
     n); ``pivot=False`` eliminates without row swaps (PyTorch does that on CUDA only).
     Differentiable twice in A (``LU``: the square blocks of L and U must be invertible)."""
-    A = _matrices("lu", A, square=False)
+    A = _matrices("lu", A, square=False, complex_ok=True)
     return LUResult(*LU.apply(A, pivot=pivot))
 
 
@@ -786,7 +786,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False
     """(LU, pivots, info), as ``torch.linalg.lu_factor_ex``: ``lu``'s L and U packed in one
     matrix, getrf's row swaps (int32, 1-based) and ``info`` (0, or the first zero pivot,
     1-based, for a singular matrix: it still factors)."""
-    A = _matrices("lu_factor", A, square=False)
+    A = _matrices("lu_factor", A, square=False, complex_ok=True)
     box: dict[str, Any] = {}
     _, L, U = LU.apply(A, pivot=pivot, pivots=box)
     xp = A._dev.xp
@@ -814,7 +814,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,  # n
               unpack_pivots: bool = True) -> LUResult:
     """(P, L, U) from ``lu_factor``'s packed LU and pivots, as ``torch.lu_unpack``;
     differentiable in LU_data. An empty tensor for what is not unpacked."""
-    LU_data = _matrices("lu_unpack", LU_data, square=False)
+    LU_data = _matrices("lu_unpack", LU_data, square=False, complex_ok=True)
     m, n = LU_data.shape[-2:]
     k = min(m, n)
     if not isinstance(LU_pivots, Tensor) or LU_pivots.shape != LU_data.shape[:-2] + (k,):
@@ -838,7 +838,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,  # n
 
 def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,  # noqa: N803
              adjoint: bool = False) -> Tensor:
-    """X with A X = B (X A = B for ``left=False``; Aᵀ in place of A with ``adjoint``), A
+    """X with A X = B (X A = B for ``left=False``; Aᴴ in place of A with ``adjoint``), A
     given by ``lu_factor``, as ``torch.linalg.lu_solve``: two triangular solves and the
     permutation. Differentiable in LU and B."""
     P, L, U = lu_unpack(LU, pivots)
@@ -852,16 +852,16 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,  # noq
     if left and not adjoint:  # P L U X = B
         return solve_triangular(U, solve_triangular(L, P.mT @ B, upper=False,
                                                     unitriangular=True), upper=True)
-    if left:  # Uᵀ Lᵀ Pᵀ X = B
-        Y = solve_triangular(L.mT, solve_triangular(U.mT, B, upper=False), upper=True,
+    if left:  # Uᴴ Lᴴ Pᵀ X = B
+        Y = solve_triangular(L.mH, solve_triangular(U.mH, B, upper=False), upper=True,
                              unitriangular=True)
         return P @ Y
     if not adjoint:  # X P L U = B
         Y = solve_triangular(L, solve_triangular(U, B, upper=True, left=False), upper=False,
                              left=False, unitriangular=True)
         return Y @ P.mT
-    # X Uᵀ Lᵀ Pᵀ = B
-    return solve_triangular(U.mT, solve_triangular(L.mT, B @ P, upper=True, left=False,
+    # X Uᴴ Lᴴ Pᵀ = B
+    return solve_triangular(U.mH, solve_triangular(L.mH, B @ P, upper=True, left=False,
                                                    unitriangular=True), upper=False,
                             left=False)
 

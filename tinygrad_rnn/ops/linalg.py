@@ -630,7 +630,8 @@ class Pinv(Function):
 def lu_arrays(xp: Any, a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
     """(perm, L, U, ...) of a batch of (m, n) arrays by Gaussian elimination with partial
     pivoting, as LAPACK's getrf: at step j the row at or below j of largest |entry| in column
-    j (the first of equals) is swapped into row j. Returns (piv, L, U): piv (..., k) the row
+    j (|Re| + |Im| for complex numbers, as LAPACK's; the first of equals) is swapped into row
+    j. Returns (piv, L, U): piv (..., k) the row
     swapped with row j at each step (0-based), L (m, k) unit lower-trapezoidal, U (k, n)
     upper-trapezoidal, k = min(m, n). One vectorised step per column."""
     m, n = a.shape[-2:]
@@ -640,7 +641,9 @@ def lu_arrays(xp: Any, a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
     rows = xp.arange(m)
     for j in range(k):
         if pivot:
-            p = (xp.abs(w[..., j:, j]).argmax(-1) + j)[..., None]  # (..., 1)
+            col = w[..., j:, j]  # (LAPACK's size of a complex number: |Re| + |Im|)
+            size = xp.abs(col.real) + xp.abs(col.imag) if col.dtype.kind == "c" else xp.abs(col)
+            p = (size.argmax(-1) + j)[..., None]  # (..., 1)
             piv[..., j] = p[..., 0]
             swap = xp.where(rows == j, p, xp.where(rows == p, j, rows))  # rows j and p swapped
             w = xp.take_along_axis(w, swap[..., :, None], -2)
@@ -688,6 +691,8 @@ class LU(Function):
     the square blocks invertible. Under ``create_graph=True`` L and U are computed again by
     this op (``_redo``), so it is differentiable again.  Saves x, P, L, U, the masks."""
 
+    complex_ok = True
+
     def forward(self, x: Any, pivot: bool = True, pivots: dict[str, Any] | None = None
                 ) -> tuple[Any, Any, Any]:
         xp = self.xp
@@ -712,12 +717,12 @@ class LU(Function):
         gl = xp.zeros(lower.shape, dtype=lower.dtype) if gl is None else gl
         gu = xp.zeros(upper.shape, dtype=upper.dtype) if gu is None else gu
         l1, u1 = lower[..., :k, :], upper[..., :, :k]
-        mid = (_mT(l1) @ gl[..., :k, :]) * strict + (gu[..., :, :k] @ _mT(u1)) * up
+        mid = (_mH(l1) @ gl[..., :k, :]) * strict + (gu[..., :, :k] @ _mH(u1)) * up
         if m > n:
-            mid = mid - (_mT(lower[..., k:, :]) @ gl[..., k:, :]) * up
+            mid = mid - (_mH(lower[..., k:, :]) @ gl[..., k:, :]) * up
         if m < n:
-            mid = mid - (gu[..., :, k:] @ _mT(upper[..., :, k:])) * strict
-        inv_l, inv_u = _mT(xp.linalg.inv(l1)), _mT(xp.linalg.inv(u1))  # L₁⁻ᵀ, U₁⁻ᵀ
+            mid = mid - (gu[..., :, k:] @ _mH(upper[..., :, k:])) * strict
+        inv_l, inv_u = _mH(xp.linalg.inv(l1)), _mH(xp.linalg.inv(u1))  # L₁⁻ᴴ, U₁⁻ᴴ
         gb = inv_l @ mid @ inv_u
         if m > n:
             gb = xp.concatenate([gb, gl[..., k:, :] @ inv_u], -2)
