@@ -395,7 +395,7 @@ def test_conj_is_a_view_and_conj_physical_a_copy_as_torch():
     c, p = z.conj(), z.conj_physical()
     assert c.is_conj() and not p.is_conj() and not z.is_conj()
     r = c.resolve_conj()
-    assert not r.is_conj()
+    assert not r.is_conj() and not c.conj().is_conj() and c.conj().conj().is_conj()
     z.add_(1)
     np.testing.assert_allclose(c.numpy(), [2 - 2j, 1 + 1j])
     np.testing.assert_allclose(p.numpy(), [1 - 2j, 1j])  # (a copy: unchanged)

@@ -2455,8 +2455,11 @@ class Tensor:
 
     def is_conj(self) -> bool:
         """Whether this is ``conj()`` of a complex tensor, a view (PyTorch's lazy conjugate
-        bit; the values here are computed at once)."""
-        return self._base is not None and self._base.kind == "conj"
+        bit; the values here are computed at once): the conjugate of a conjugate is not."""
+        odd, t = False, self
+        while t._base is not None and t._base.kind == "conj":
+            odd, t = not odd, t._base.base
+        return odd
 
     def angle(self) -> Tensor:
         """The angle of each element in radians, as ``torch.Tensor.angle``."""
