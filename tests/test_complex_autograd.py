@@ -206,9 +206,8 @@ def test_backward_from_a_complex_scalar_is_refused_as_torch():
 
 
 @pytest.mark.parametrize("f", [
-    lambda z: z.relu(), lambda z: z.logit(), lambda z: z.sign(), lambda z: z.cumprod(0),
-    lambda z: z.prod(), lambda z: z.logaddexp(z), lambda z: z.sinc(),
-], ids=["relu", "logit", "sign", "cumprod", "prod", "logaddexp", "sinc"])
+    lambda z: z.relu(), lambda z: z.logit(), lambda z: z.sinc(), lambda z: z.maximum(z),
+], ids=["relu", "logit", "sinc", "maximum"])
 def test_ops_without_a_complex_backward_refuse_by_name(f):
     """Never a silently wrong gradient: the op that meets a complex array while recording is
     named; without gradients the same op runs."""

@@ -3,9 +3,9 @@ Cholesky and symmetric eigen decompositions of (batches of) matrices, all differ
 
 Matrices are the last two axes; any axes before them are a batch (they broadcast where two
 operands meet, as in ``solve``). The ops with a backward of their own (``Inv``, ``Solve``,
-``Det``, ``Slogdet``, ``Cholesky``, ``Eigh``, ``Svd``, ``Svdvals``, ``Pinv``, ``QR``, ``LU``)
-live in ``ops/linalg.py``; the rest here are compositions of tensor ops. All are differentiable
-twice (``create_graph=True``; ``det`` there for an invertible matrix).
+``Det``, ``Slogdet``, ``Cholesky``, ``Eigh``, ``Eig``, ``Svd``, ``Svdvals``, ``Pinv``, ``QR``,
+``LU``) live in ``ops/linalg.py``; the rest here are compositions of tensor ops. All are
+differentiable twice (``create_graph=True``; ``det`` there for an invertible matrix).
 
     L = tr.linalg.cholesky(cov)                       # cov = L Lᵀ
     x = tr.linalg.solve_triangular(L, b, upper=False)  # L x = b
@@ -13,8 +13,12 @@ twice (``create_graph=True``; ``det`` there for an invertible matrix).
 
 The ``*_ex`` forms (``inv_ex``, ``solve_ex``, ``cholesky_ex``, ``lu_factor_ex``,
 ``ldl_factor_ex``) report a failed matrix in ``info`` instead of raising ``LinAlgError``.
-``eig`` and ``eigvals`` of a general matrix give complex tensors, which carry no gradient
-here; ``geqrf``, ``ldl_factor`` and ``ldl_solve`` have no derivative, as in PyTorch.
+Complex matrices (Hermitian where the real ones must be symmetric) go through ``inv``, ``det``,
+``slogdet``, ``logdet``, ``solve``, ``solve_triangular``, ``cholesky`` (and its solves),
+``qr``, ``eigh``, ``svd``, ``svdvals``, ``pinv``, ``lstsq``, ``matrix_exp``, ``matrix_power``,
+``cond``, ``lu`` and its solve, the ``*_ex`` forms and the norms with PyTorch's complex
+gradients. ``eig`` and ``eigvals`` of a general matrix give complex tensors, differentiable
+too; ``geqrf``, ``ldl_factor`` and ``ldl_solve`` have no derivative, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from .ops.linalg import (
     QR,
     Cholesky,
     Det,
+    Eig,
     Eigh,
     Geqrf,
     Inv,
@@ -165,11 +170,12 @@ def _matrices(name: str, A: Any, square: bool = True, complex_ok: bool = False) 
     return A
 
 
-def _run(name: str, op: Any, *inputs: Tensor) -> Any:
-    """``op.apply(*inputs)``, with NumPy's ``LinAlgError`` made into a message that says which
-    function, on what shape, and why. (CuPy raises nothing: it gives NaN or inf there.)"""
+def _run(name: str, op: Any, *inputs: Tensor, **kwargs: Any) -> Any:
+    """``op.apply(*inputs, **kwargs)``, with NumPy's ``LinAlgError`` made into a message that
+    says which function, on what shape, and why. (CuPy raises nothing: it gives NaN or inf
+    there.)"""
     try:
-        return op.apply(*inputs)
+        return op.apply(*inputs, **kwargs)
     except ValueError as e:  # numpy.linalg.LinAlgError is a ValueError
         if "LinAlgError" not in type(e.__cause__).__name__:
             raise
@@ -180,27 +186,29 @@ def _run(name: str, op: Any, *inputs: Tensor) -> Any:
 
 def inv(A: Tensor) -> Tensor:
     """A⁻¹ of a square matrix or a batch of them; a singular one raises ValueError."""
-    return _run("inv", Inv, _matrices("inv", A))
+    return _run("inv", Inv, _matrices("inv", A, complex_ok=True))
 
 
 def det(A: Tensor) -> Tensor:
     """det A, of shape A.shape[:-2]. Its gradient is adj(A)ᵀ, defined for a singular A too."""
-    return Det.apply(_matrices("det", A))
+    return Det.apply(_matrices("det", A, complex_ok=True))
 
 
 def slogdet(A: Tensor) -> SlogdetResult:
     """(sign, logabsdet) with det A = sign · exp(logabsdet): the log of a determinant that
     would overflow or underflow (sign 0 and logabsdet -inf for a singular A)."""
-    sign, logabsdet = Slogdet.apply(_matrices("slogdet", A))
+    sign, logabsdet = Slogdet.apply(_matrices("slogdet", A, complex_ok=True))
     return SlogdetResult(sign, logabsdet)
 
 
 def logdet(A: Tensor) -> Tensor:
     """log det A: NaN (of gradient 0) where det A < 0, -inf where it is 0, as
-    ``torch.logdet``."""
+    ``torch.logdet``; for a complex A the principal log, logabsdet + i arg(det A)."""
     from .ops.elementwise import where
 
     sign, logabsdet = slogdet(A)
+    if sign.dtype.kind == "c":
+        return logabsdet + sign.angle() * 1j
     return where(sign < 0, math.nan, logabsdet)
 
 
@@ -214,7 +222,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (X A = B for ``left=False``), without forming A⁻¹: B is a batch of
     matrices (..., n, k) or of vectors (..., n) (1-D, or A's shape less its last axis).
     The batch axes broadcast."""
-    A = _matrices("solve", A)
+    A = _matrices("solve", A, complex_ok=True)
     if not isinstance(B, Tensor):
         raise TypeError(f"linalg.solve: B must be a Tensor, got {type(B).__name__}")
     if B.dtype != A.dtype:
@@ -254,7 +262,7 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     """X with A X = B (X A = B for ``left=False``) for a triangular A: only A's upper
     (``upper=True``) or lower triangle is read, and its diagonal taken as ones if
     ``unitriangular``; the gradient reaches that triangle only. B is a batch of matrices."""
-    A = _matrices("solve_triangular", A)
+    A = _matrices("solve_triangular", A, complex_ok=True)
     if not isinstance(B, Tensor) or B.ndim < 2:
         raise ValueError("linalg.solve_triangular: B must be a matrix or a batch of them, got "
                          f"{getattr(B, 'shape', type(B).__name__)}")
@@ -271,10 +279,8 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     definite A (only its lower triangle is read); with ``upper``, U = Lᵀ (A = Uᵀ U, only the
     upper triangle read), as PyTorch's. A matrix that is not positive-definite raises
     ValueError."""
-    A = _matrices("cholesky", A)
-    if upper:  # A's upper triangle is Aᵀ's lower one
-        return _run("cholesky", Cholesky, A.mT).mT
-    return _run("cholesky", Cholesky, A)
+    A = _matrices("cholesky", A, complex_ok=True)
+    return _run("cholesky", Cholesky, A, upper=upper)
 
 
 def qr(A: Tensor, mode: str = "reduced") -> QRResult:
@@ -283,7 +289,7 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     n), k = min(m, n)), ``"complete"`` (the same where m <= n), ``"r"`` (R alone, Q empty).
     Differentiable where A has full rank; a wide A is split as [X | Y] with X = Q U square,
     so R = [U | Qᵀ Y]."""
-    A = _matrices("qr", A, square=False)
+    A = _matrices("qr", A, square=False, complex_ok=True)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     m, n = A.shape[-2:]
@@ -296,7 +302,7 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
         from .ops.movement import cat
 
         Q, U = QR.apply(A[..., :m])
-        R = cat([U, Q.mT @ A[..., m:]], -1)
+        R = cat([U, Q.mH @ A[..., m:]], -1)
     if mode == "r":
         return QRResult(Tensor._wrap(A._dev.xp.zeros((0,), dtype=A.dtype), A._dev), R)
     return QRResult(Q, R)
@@ -325,7 +331,7 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     taken as 0 (``_tolerances``), so a rank-deficient A is fine. ``hermitian=True`` reads the
     lower triangle of a symmetric A and uses its eigendecomposition. Differentiable twice,
     where small changes of A keep its rank (``Pinv``)."""
-    A = _matrices("pinv", A, square=hermitian)
+    A = _matrices("pinv", A, square=hermitian, complex_ok=True)
     atol, rtol = _tolerances(A, atol, rtol)
     return Pinv.apply(A, atol=atol, rtol=rtol, hermitian=hermitian)
 
@@ -345,7 +351,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
     of B, for all but "gelsy" (the default) where m > n and every A has full rank. Empty
     tensors where not given. (Where PyTorch's "gels" assumes full rank and gives a meaningless
     X otherwise, this gives the least-norm one.)"""
-    A = _matrices("lstsq", A, square=False)  # B a vector (or a batch of them): a column
+    A = _matrices("lstsq", A, square=False, complex_ok=True)
+    # B a vector (or a batch of them): a column
     if isinstance(B, Tensor) and B.ndim >= 1 and _is_vector_rhs(A, B):  # PyTorch's rule
         if B.shape[-1] != A.shape[-2]:
             raise ValueError(f"linalg.lstsq: A of shape {A.shape} needs a vector B of "
@@ -370,7 +377,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
     s = svdvals(A.detach()) if driver in ("gelsd", "gelss") else empty
     residuals = empty
     if driver != "gelsy" and m > n and bool((rank == n).all()):
-        residuals = ((A @ X - B) ** 2).sum(-2)
+        r = A @ X - B  # (|r|² for complex numbers: the residuals are real)
+        residuals = (r.abs() ** 2 if r.dtype.kind == "c" else r**2).sum(-2)
     if driver == "gels":
         rank = Tensor._wrap(xp.zeros((0,), dtype=np.int64), dev)
     return LstsqResult(X, residuals, rank, s)
@@ -380,10 +388,10 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803 (PyTorch's nam
     """(eigenvalues ascending, eigenvectors as columns) of a symmetric A, of which only the
     lower (``UPLO="L"``) or upper (``"U"``) triangle is read. The eigenvectors' signs are
     LAPACK's (as PyTorch's on the CPU); their gradient needs distinct eigenvalues."""
-    A = _matrices("eigh", A)
+    A = _matrices("eigh", A, complex_ok=True)
     if UPLO not in ("L", "U"):
         raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    w, v = Eigh.apply(A if UPLO == "L" else A.mT)  # U's upper triangle is Uᵀ's lower one
+    w, v = Eigh.apply(A if UPLO == "L" else A.mH)  # U's upper triangle is Uᵀ's lower one
     return EighResult(w, v)
 
 
@@ -394,7 +402,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
 
 def svdvals(A: Tensor) -> Tensor:
     """The singular values of a (batch of) (m, n) matrices, descending: min(m, n) of them."""
-    return Svdvals.apply(_matrices("svdvals", A, square=False))
+    return Svdvals.apply(_matrices("svdvals", A, square=False, complex_ok=True))
 
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> SVDResult:
@@ -405,7 +413,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
     twice (``Svd``): through U and Vh where the singular values are distinct (nonzero where
     m ≠ n); the columns that only complete U or Vh get no gradient. ``driver`` names one of
     cuSOLVER's methods in PyTorch; here it is checked and the array library's SVD is used."""
-    A = _matrices("svd", A, square=False)
+    A = _matrices("svd", A, square=False, complex_ok=True)
     if driver not in (None, "gesvd", "gesvdj", "gesvda"):
         raise ValueError(f"linalg.svd: driver must be None, 'gesvd', 'gesvdj' or 'gesvda', got "
                          f"{driver!r}")
@@ -418,7 +426,7 @@ def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *,
     per matrix (``_tolerances``: by default atol = 0 and rtol = eps · max(m, n), as PyTorch's;
     ``tol`` is the older name for atol). ``hermitian=True`` counts the eigenvalues of a
     symmetric A (its lower triangle) by their absolute value instead."""
-    A = _matrices("matrix_rank", A, square=hermitian)
+    A = _matrices("matrix_rank", A, square=hermitian, complex_ok=True)
     if tol is not None:
         atol = tol
     atol, rtol = _tolerances(A, atol, rtol)
@@ -461,7 +469,7 @@ def matrix_norm(A: Tensor, ord: float | str = "fro", dim: Sequence[int] = (-2, -
     """A matrix norm over the two axes ``dim``: ``"fro"`` (√Σ a²), ``"nuc"`` (Σ σ), 2 / -2
     (largest / smallest singular value), inf / -inf (max / min row sum of |a|), 1 / -1 (max /
     min column sum of |a|)."""
-    A = _matrices("matrix_norm", A, square=False)
+    A = _matrices("matrix_norm", A, square=False, complex_ok=True)
     if dtype is not None:
         A = A.to(dtype)
     d = tuple(dim)
@@ -587,34 +595,13 @@ def ormqr(A: Tensor, tau: Tensor, other: Tensor, left: bool = True,  # noqa: N80
     return C
 
 
-def _eig(name: str, A: Any, vectors: bool) -> tuple[Tensor, Tensor | None]:
-    """The eigenvalues (and unit eigenvectors) of a general square A, as complex tensors
-    (complex64 for float32 and complex64, complex128 for float64 and complex128), from
-    LAPACK's geev, as PyTorch's: each eigenvector of norm 1 with its largest entry real.
-    The array module's ``linalg.eig`` where it has one; else (CuPy) NumPy's on the host."""
-    from . import autograd
-    from .tensor import _NO_COMPLEX_GRAD, tensor
-
+def _eig(name: str, A: Any) -> tuple[Tensor, Tensor]:
+    """The eigenvalues and unit eigenvectors of a general square A, as complex tensors
+    (``Eig``), differentiable (complex gradients)."""
     A = _matrices(name, A, complex_ok=True)
-    if A.requires_grad and autograd._GradMode.enabled:
-        raise TypeError(_NO_COMPLEX_GRAD.format(f"linalg.{name}'s complex result (A requires "
-                                                "grad)"))
-    xp = A._dev.xp
-    if not bool(xp.isfinite(A._data).all()):
+    if not bool(A._dev.xp.isfinite(A._data).all()):
         raise ValueError(f"linalg.{name}: A (shape {A.shape}) must not contain inf or NaN")
-    out = np.dtype(np.complex64 if A.dtype in (np.float32, np.complex64) else np.complex128)
-    host = not hasattr(xp.linalg, "eig")
-    data = A.numpy() if host else A._data
-    lib = np if host else xp
-    if vectors:
-        w, v = lib.linalg.eig(data)
-    else:
-        w, v = lib.linalg.eigvals(data), None
-    if host:
-        return (tensor(w.astype(out), device=A.device),
-                None if v is None else tensor(v.astype(out), device=A.device))
-    return (Tensor._wrap(w.astype(out), A._dev),
-            None if v is None else Tensor._wrap(v.astype(out), A._dev))
+    return Eig.apply(A)
 
 
 def eig(A: Tensor) -> EigResult:
@@ -622,16 +609,16 @@ def eig(A: Tensor) -> EigResult:
     batch), as ``torch.linalg.eig``: A V = V diag(w), complex (complex64 for float32 A,
     complex128 for float64), each eigenvector of norm 1 with its largest entry real (LAPACK's
     convention; any unit multiple e^{iφ} v is an eigenvector too, so compare by A V = V
-    diag(w)). In no particular order. Complex results carry no gradient here: an A that
-    requires grad is refused (``eigh`` takes a symmetric A, differentiably)."""
-    w, v = _eig("eig", A, True)
-    return EigResult(w, v)
+    diag(w)). In no particular order. Differentiable, with PyTorch's gradient (``Eig``):
+    through V for distinct eigenvalues and a loss that does not depend on the eigenvectors'
+    phases (``eigh`` takes a symmetric A)."""
+    return EigResult(*_eig("eig", A))
 
 
 def eigvals(A: Tensor) -> Tensor:
     """The eigenvalues of a square A (or a batch), complex, as ``torch.linalg.eigvals``
     (``eig``'s first half, the same order)."""
-    return _eig("eigvals", A, False)[0]
+    return _eig("eigvals", A)[0]
 
 
 def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False
@@ -695,13 +682,13 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False 
 def matrix_exp(A: Tensor) -> Tensor:
     """exp(A) = Σ_k A^k / k! of a square matrix or a batch of them (exp of a skew-symmetric
     matrix is orthogonal: ``nn.utils.parametrizations.orthogonal`` uses that)."""
-    return MatrixExp.apply(_matrices("matrix_exp", A))
+    return MatrixExp.apply(_matrices("matrix_exp", A, complex_ok=True))
 
 
 def matrix_power(A: Tensor, n: int) -> Tensor:
     """A^n for an integer n by repeated squaring (about 2 log2 |n| matmuls): the identity for
     n = 0, inv(A)^|n| for n < 0."""
-    A = _matrices("matrix_power", A)
+    A = _matrices("matrix_power", A, complex_ok=True)
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {n!r}")
     if n == 0:  # I, joined to A's graph (with a zero gradient), as PyTorch's
@@ -764,7 +751,7 @@ def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
     (the same P, L and U as PyTorch's), L (m, k) unit lower-trapezoidal, U (k, n), k = min(m,
     n); ``pivot=False`` eliminates without row swaps (PyTorch does that on CUDA only).
     Differentiable twice in A (``LU``: the square blocks of L and U must be invertible)."""
-    A = _matrices("lu", A, square=False)
+    A = _matrices("lu", A, square=False, complex_ok=True)
     return LUResult(*LU.apply(A, pivot=pivot))
 
 
@@ -799,7 +786,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False
     """(LU, pivots, info), as ``torch.linalg.lu_factor_ex``: ``lu``'s L and U packed in one
     matrix, getrf's row swaps (int32, 1-based) and ``info`` (0, or the first zero pivot,
     1-based, for a singular matrix: it still factors)."""
-    A = _matrices("lu_factor", A, square=False)
+    A = _matrices("lu_factor", A, square=False, complex_ok=True)
     box: dict[str, Any] = {}
     _, L, U = LU.apply(A, pivot=pivot, pivots=box)
     xp = A._dev.xp
@@ -827,7 +814,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,  # n
               unpack_pivots: bool = True) -> LUResult:
     """(P, L, U) from ``lu_factor``'s packed LU and pivots, as ``torch.lu_unpack``;
     differentiable in LU_data. An empty tensor for what is not unpacked."""
-    LU_data = _matrices("lu_unpack", LU_data, square=False)
+    LU_data = _matrices("lu_unpack", LU_data, square=False, complex_ok=True)
     m, n = LU_data.shape[-2:]
     k = min(m, n)
     if not isinstance(LU_pivots, Tensor) or LU_pivots.shape != LU_data.shape[:-2] + (k,):
@@ -851,7 +838,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,  # n
 
 def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,  # noqa: N803
              adjoint: bool = False) -> Tensor:
-    """X with A X = B (X A = B for ``left=False``; Aᵀ in place of A with ``adjoint``), A
+    """X with A X = B (X A = B for ``left=False``; Aᴴ in place of A with ``adjoint``), A
     given by ``lu_factor``, as ``torch.linalg.lu_solve``: two triangular solves and the
     permutation. Differentiable in LU and B."""
     P, L, U = lu_unpack(LU, pivots)
@@ -865,16 +852,16 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,  # noq
     if left and not adjoint:  # P L U X = B
         return solve_triangular(U, solve_triangular(L, P.mT @ B, upper=False,
                                                     unitriangular=True), upper=True)
-    if left:  # Uᵀ Lᵀ Pᵀ X = B
-        Y = solve_triangular(L.mT, solve_triangular(U.mT, B, upper=False), upper=True,
+    if left:  # Uᴴ Lᴴ Pᵀ X = B
+        Y = solve_triangular(L.mH, solve_triangular(U.mH, B, upper=False), upper=True,
                              unitriangular=True)
         return P @ Y
     if not adjoint:  # X P L U = B
         Y = solve_triangular(L, solve_triangular(U, B, upper=True, left=False), upper=False,
                              left=False, unitriangular=True)
         return Y @ P.mT
-    # X Uᵀ Lᵀ Pᵀ = B
-    return solve_triangular(U.mT, solve_triangular(L.mT, B @ P, upper=True, left=False,
+    # X Uᴴ Lᴴ Pᵀ = B
+    return solve_triangular(U.mH, solve_triangular(L.mH, B @ P, upper=True, left=False,
                                                    unitriangular=True), upper=False,
                             left=False)
 
@@ -929,7 +916,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     """(A⁻¹, info), as ``torch.linalg.inv_ex``: info 0 where A is invertible, else the first
     zero pivot of its LU (1-based), and then NaN in its inverse instead of an error
     (``check_errors=True`` raises, naming the batch element)."""
-    A = _matrices("inv_ex", A)
+    A = _matrices("inv_ex", A, complex_ok=True)
     info = _square_info(A)
     if check_errors and bool((info != 0).any()):
         _raise_failed("inv_ex", info, "The diagonal element {j} is zero, the inversion could "
@@ -942,7 +929,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
              ) -> SolveExResult:
     """(X, info) with A X = B, as ``torch.linalg.solve_ex``: ``inv_ex``'s info, and NaN in
     the solutions of singular systems instead of an error."""
-    A = _matrices("solve_ex", A)
+    A = _matrices("solve_ex", A, complex_ok=True)
     info = _square_info(A)
     if check_errors and bool((info != 0).any()):
         _raise_failed("solve_ex", info, "The solver failed because the input matrix is "
@@ -957,7 +944,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False
     """(L, info), as ``torch.linalg.cholesky_ex``: info 0 where A is positive-definite, else
     the order of its first leading minor that is not, and then NaN in L instead of an
     error."""
-    A = _matrices("cholesky_ex", A)
+    A = _matrices("cholesky_ex", A, complex_ok=True)
     xp = A._dev.xp
     flat = A._data.reshape(-1, *A.shape[-2:])
     if upper:
@@ -997,7 +984,7 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     """The condition number of A in the norm ``p``, as ``torch.linalg.cond``: σ_max / σ_min
     for p None or 2 (any shape), σ_min / σ_max for -2; for "fro", "nuc", ±1 and ±inf (square
     A) ‖A‖ ‖A⁻¹‖, inf where A is singular. Differentiable."""
-    A = _matrices("cond", A, square=p not in (None, 2, -2))
+    A = _matrices("cond", A, square=p not in (None, 2, -2), complex_ok=True)
     if p in (None, 2, -2):
         s = svdvals(A)
         big, small = s[..., 0], s[..., -1]
@@ -1110,20 +1097,21 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
 
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
-    """X with A X = B, A = L Lᵀ (Uᵀ U with ``upper``) given by its Cholesky factor, as
+    """X with A X = B, A = L Lᴴ (Uᴴ U with ``upper``; ᴴ is ᵀ for real L) given by its
+    Cholesky factor, as
     ``torch.cholesky_solve`` (B first): two triangular solves, differentiable in both."""
-    L = _matrices("cholesky_solve", L)
+    L = _matrices("cholesky_solve", L, complex_ok=True)
     if not isinstance(B, Tensor) or B.ndim < 2:
         raise ValueError("cholesky_solve: B must be a matrix or a batch of them, got "
                          f"{getattr(B, 'shape', type(B).__name__)}")
-    lower = L.mT if upper else L
-    return solve_triangular(lower.mT, solve_triangular(lower, B, upper=False), upper=True)
+    lower = L.mH if upper else L
+    return solve_triangular(lower.mH, solve_triangular(lower, B, upper=False), upper=True)
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
-    """A⁻¹ for A = L Lᵀ (Uᵀ U with ``upper``) from its Cholesky factor, as
+    """A⁻¹ for A = L Lᴴ (Uᴴ U with ``upper``) from its Cholesky factor, as
     ``torch.cholesky_inverse``."""
-    L = _matrices("cholesky_inverse", L)
+    L = _matrices("cholesky_inverse", L, complex_ok=True)
     eye = Tensor._wrap(L._dev.xp.broadcast_to(L._dev.xp.eye(L.shape[-1], dtype=L.dtype),
                                               L.shape).copy(), L._dev)
     return cholesky_solve(eye, L, upper)

@@ -582,7 +582,8 @@ class Tensor:
 
     # _data: the array (a NumPy or CuPy array; ``x.data`` is a tensor, as in PyTorch).
     # _base: for a view (basic indexing, split, chunk, unbind, reshape/view, transposes,
-    # expand, unfold, detach, .data), how it was taken from which tensor (_ViewOf), else
+    # expand, unfold, detach, .data, a complex tensor's parts, conjugate and real view, a
+    # real tensor's complex view), how it was taken from which tensor (_ViewOf), else
     # None; _views: weak references to the views taken from this tensor, unset or None;
     # _dirty_views: the same for those marked dirty since (see _pass_on)
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_base", "_views",
@@ -2444,16 +2445,21 @@ class Tensor:
         return _complex_ops.conj(self)
 
     def conj_physical(self) -> Tensor:
-        """The complex conjugate, as ``torch.Tensor.conj_physical``."""
-        return _complex_ops.conj(self)
+        """The complex conjugate, a new tensor (not a view), as ``torch.Tensor.conj_physical``."""
+        return _complex_ops.conj_physical(self)
 
     def resolve_conj(self) -> Tensor:
-        """This tensor (conjugates are computed at once here, never lazy)."""
-        return self
+        """A conjugate view (``is_conj``) as a tensor of its own, as PyTorch's; any other
+        tensor itself."""
+        return self.clone() if self.is_conj() else self
 
     def is_conj(self) -> bool:
-        """False: conjugates are computed at once here (PyTorch may set a lazy flag)."""
-        return False
+        """Whether this is ``conj()`` of a complex tensor, a view (PyTorch's lazy conjugate
+        bit; the values here are computed at once): the conjugate of a conjugate is not."""
+        odd, t = False, self
+        while t._base is not None and t._base.kind == "conj":
+            odd, t = not odd, t._base.base
+        return odd
 
     def angle(self) -> Tensor:
         """The angle of each element in radians, as ``torch.Tensor.angle``."""
@@ -4347,8 +4353,10 @@ class _ViewOf:
     indexing, a piece of split, chunk or unbind; "reshape" to shape ``arg``; "transpose" by
     axes ``arg``; "expand" to shape ``arg``; "unfold" with (dimension, size, step) ``arg``;
     "diagonal" with (index, axis) ``arg``: ``base[index]``, that axis moved last;
-    "detach"). Arrays here are never written in place (copy on write), so a view does not
-    share its base's changes by sharing memory, as in PyTorch: the engine passes them on.
+    "detach"; the complex views "real", "imag", "conj", "as_real" and "as_complex", whose
+    three methods are ``ops/complex.py``'s ``view_values``, ``view_take``, ``view_put``).
+    Arrays here are never written in place (copy on write), so a view does not share its
+    base's changes by sharing memory, as in PyTorch: the engine passes them on.
 
     - A write into the view writes through (``Tensor._overwrite``): the base becomes
       ``put(base, new view)`` (``base[index] = new``, or the inverse reshape or transpose),
@@ -4387,6 +4395,8 @@ class _ViewOf:
         if kind == "diagonal":
             index, at = arg
             return xp.moveaxis(b[index], at, -1)
+        if kind in _COMPLEX_VIEWS:
+            return _complex_ops.view_values(kind, b)
         return self.take()._data  # unfold: a copy (GetItem on windows), as unfold makes
 
     def take(self) -> Tensor:
@@ -4406,6 +4416,8 @@ class _ViewOf:
             from .ops.movement import take_diagonal
 
             return take_diagonal(b, *arg)
+        if kind in _COMPLEX_VIEWS:
+            return _complex_ops.view_take(kind, b)
         from .ops.movement import unfold
 
         return unfold(b, *arg)
@@ -4429,7 +4441,12 @@ class _ViewOf:
                 back = (*range(at), new.ndim - 1, *range(at, new.ndim - 1))
                 new = Transpose.apply(new, axes=back)
             return SetItem.apply(old, new, index=index)
+        if kind in _COMPLEX_VIEWS:
+            return _complex_ops.view_put(kind, old, new)
         raise AssertionError(kind)  # expand and unfold are refused before (_check_writable)
+
+
+_COMPLEX_VIEWS = ("real", "imag", "conj", "as_real", "as_complex")
 
 
 def _view(base: Tensor, out: Tensor, kind: str, arg: Any) -> Tensor:

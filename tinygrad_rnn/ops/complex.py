@@ -1,5 +1,11 @@
 """Complex numbers' own ops: their parts, conjugate, angle, and the real views of them.
 
+``real``, ``imag``, ``conj``, ``view_as_real`` and ``view_as_complex`` give views, as
+PyTorch's: a write into one reaches the tensor it was taken from, and a write into that tensor
+reaches the view (the engine's ``_ViewOf`` machinery, with the three methods at the end of this
+file: the view's values, the op that takes it again, and the base's new value once the view
+holds new values).
+
 Gradients follow PyTorch's convention: a complex z = x + iy gets gz = dL/dx + i dL/dy for a
 real loss L (twice the conjugate Wirtinger derivative dL/dz*). So a real-valued op of z (its
 real part, |z|, its angle) gets gz = gy * (dy/dx + i dy/dy'), and a real input of a complex
@@ -12,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function, Tensor
+from ..backend import get_array_module
+from ..tensor import Function, Tensor, _view
 
 _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64),
                np.dtype(np.float64): np.dtype(np.complex128)}
@@ -80,8 +87,8 @@ class Angle(Function):
 
 
 class ViewAsReal(Function):
-    """y[..., 0] = Re z, y[..., 1] = Im z (a new last axis of size 2; a copy here, a view in
-    PyTorch).  VJP: gz = gy[..., 0] + i gy[..., 1].  Saves nothing."""
+    """y[..., 0] = Re z, y[..., 1] = Im z (a new last axis of size 2).
+    VJP: gz = gy[..., 0] + i gy[..., 1].  Saves nothing."""
 
     complex_ok = True
 
@@ -101,13 +108,24 @@ class Complex(Function):
     complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
-        shape = np.broadcast_shapes(x0.shape, x1.shape)
-        z = self.xp.empty(shape, dtype=_COMPLEX_OF[x0.dtype])
-        z.real, z.imag = x0, x1
-        return z
+        return _complex_array(self.xp, x0, x1)
 
     def backward(self, gz: Any) -> Any:
         return gz.real, gz.imag
+
+
+def _complex_array(xp: Any, x0: Any, x1: Any) -> Any:
+    shape = np.broadcast_shapes(x0.shape, x1.shape)
+    z = xp.empty(shape, dtype=_COMPLEX_OF[x0.dtype])
+    z.real, z.imag = x0, x1
+    return z
+
+
+def _half(x: Tensor, k: int) -> Tensor:
+    """x[..., k], by the op alone (no view of x of its own: the complex result is the view)."""
+    from .movement import GetItem
+
+    return GetItem.apply(x, index=(Ellipsis, k))
 
 
 def _complex_input(name: str, z: Tensor) -> None:
@@ -116,30 +134,32 @@ def _complex_input(name: str, z: Tensor) -> None:
 
 
 def real(z: Tensor) -> Tensor:
-    """The real part (``torch.real``; a real tensor is returned as it is)."""
+    """The real part, a view (``torch.real``; a real tensor is returned as it is)."""
     _complex_input("real", z)
-    return Real.apply(z) if z.dtype.kind == "c" else z
+    return _view(z, Real.apply(z), "real", None) if z.dtype.kind == "c" else z
 
 
 def imag(z: Tensor) -> Tensor:
-    """The imaginary part of a complex tensor (``torch.imag``)."""
+    """The imaginary part of a complex tensor, a view (``torch.imag``)."""
     _complex_input("imag", z)
     if z.dtype.kind != "c":
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes "
                            f"(this one is {z.dtype})")
-    return Imag.apply(z)
+    return _view(z, Imag.apply(z), "imag", None)
 
 
 def conj(z: Tensor) -> Tensor:
-    """The complex conjugate (``torch.conj``: a real tensor is returned as it is; a copy here,
-    where PyTorch sets a lazy flag)."""
+    """The complex conjugate, a view (``torch.conj``, whose lazy flag ``is_conj`` reports; a
+    real tensor is returned as it is)."""
     _complex_input("conj", z)
-    return Conj.apply(z) if z.dtype.kind == "c" else z
+    return _view(z, Conj.apply(z), "conj", None) if z.dtype.kind == "c" else z
 
 
 def conj_physical(z: Tensor) -> Tensor:
-    """The complex conjugate, computed (``torch.conj_physical``)."""
-    return conj(z)
+    """The complex conjugate, a new tensor (``torch.conj_physical``; a real one is returned
+    as it is)."""
+    _complex_input("conj_physical", z)
+    return Conj.apply(z) if z.dtype.kind == "c" else z
 
 
 def angle(z: Tensor) -> Tensor:
@@ -153,17 +173,17 @@ def angle(z: Tensor) -> Tensor:
 
 
 def view_as_real(z: Tensor) -> Tensor:
-    """A complex tensor as a real one with a last axis of size 2 (real, imaginary), as
-    ``torch.view_as_real`` (a copy here: writes into it do not reach ``z``)."""
+    """A complex tensor as a real one with a last axis of size 2 (real, imaginary), a view, as
+    ``torch.view_as_real``."""
     _complex_input("view_as_real", z)
     if z.dtype.kind != "c":
         raise RuntimeError(f"view_as_real is only supported for complex tensors, got {z.dtype}")
-    return ViewAsReal.apply(z)
+    return _view(z, ViewAsReal.apply(z), "as_real", None)
 
 
 def view_as_complex(x: Tensor) -> Tensor:
     """A real tensor whose last axis has size 2 (real, imaginary) as a complex one, as
-    ``torch.view_as_complex`` (float32 gives complex64, float64 complex128; a copy here)."""
+    ``torch.view_as_complex`` (float32 gives complex64, float64 complex128), a view."""
     _complex_input("view_as_complex", x)
     if x.dtype not in _COMPLEX_OF:
         raise RuntimeError("view_as_complex is only supported for float and double tensors, "
@@ -171,7 +191,7 @@ def view_as_complex(x: Tensor) -> Tensor:
     if x.ndim == 0 or x.shape[-1] != 2:
         raise RuntimeError(f"view_as_complex: the tensor must have a last dimension of size 2, "
                            f"got shape {x.shape}")
-    return Complex.apply(x[..., 0], x[..., 1])
+    return _view(x, Complex.apply(_half(x, 0), _half(x, 1)), "as_complex", None)
 
 
 def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001 (PyTorch's name)
@@ -197,3 +217,41 @@ def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002 (PyTorch's names)
         raise RuntimeError(f"polar: expected abs and angle to be float or double tensors of "
                            f"one dtype, got {abs.dtype} and {angle.dtype}")
     return complex(abs * angle.cos(), abs * angle.sin())
+
+
+# ---- the complex views' three methods (``tensor._ViewOf``) -----------------------------------
+
+
+def view_values(kind: str, b: Any) -> Any:
+    """The view's array, from its base's array ``b``."""
+    if kind == "real":
+        return b.real
+    if kind == "imag":
+        return b.imag
+    if kind == "conj":
+        return b.conj()
+    if kind == "as_real":
+        return get_array_module(b).stack([b.real, b.imag], axis=-1)
+    return _complex_array(get_array_module(b), b[..., 0], b[..., 1])  # as_complex
+
+
+def view_take(kind: str, b: Tensor) -> Tensor:
+    """The view taken again from its base ``b``, by the op that first made it."""
+    if kind == "as_complex":
+        return Complex.apply(_half(b, 0), _half(b, 1))
+    op = {"real": Real, "imag": Imag, "conj": Conj, "as_real": ViewAsReal}[kind]
+    return op.apply(b)
+
+
+def view_put(kind: str, old: Tensor, new: Tensor) -> Tensor:
+    """The base's new value, where ``old`` stands for its current one, once the view holds
+    ``new``: the other part kept, or the inverse of the view."""
+    if kind == "real":
+        return Complex.apply(new, Imag.apply(old))
+    if kind == "imag":
+        return Complex.apply(Real.apply(old), new)
+    if kind == "conj":
+        return Conj.apply(new)
+    if kind == "as_real":
+        return Complex.apply(_half(new, 0), _half(new, 1))
+    return ViewAsReal.apply(new)  # as_complex

@@ -793,12 +793,22 @@ class LogAddExp(Function):
     VJP (PyTorch's): g0 = gy / (1 + e^(x1 - x0)), g1 = gy / (1 + e^(x0 - x1)) (base 2: 2^),
     smooth, so ``create_graph=True`` differentiates it again (a composition of max and |x0 -
     x1| would have the right first derivative but none of the curvature at x0 = x1). An
-    overflowing e^ gives the limit 0.  Saves x0 and x1.
+    overflowing e^ gives the limit 0.
+
+    Complex x0, x1 (natural base only, as PyTorch's): y = m + log1p(exp(n - m)), m the one of
+    larger real part and n the other (principal logarithm, as PyTorch's kernel; where both real
+    parts are the same infinity, m for -inf and log(e^x0 + e^x1) for +inf). y is holomorphic,
+    so the VJP is the real one conjugated: g0 = gy / conj(1 + e^(x1 - x0)), and g1 alike.
+    Saves x0 and x1.
     """
+
+    complex_ok = True
 
     def forward(self, x0: Any, x1: Any, base2: bool) -> Any:
         xp = self.xp
         self.saved, self.base2 = (x0, x1), base2
+        if x0.dtype.kind == "c":
+            return _log_add_complex(xp, x0, x1)
         m = xp.maximum(x0, x1)
         with np.errstate(invalid="ignore"):  # inf - inf, replaced just below
             d = xp.abs(x0 - x1)
@@ -811,7 +821,21 @@ class LogAddExp(Function):
         x0, x1 = self.saved
         xp, k = self.xp, math.log(2) if self.base2 else 1.0
         with np.errstate(over="ignore", invalid="ignore"):
-            return gy / (1 + xp.exp((x1 - x0) * k)), gy / (1 + xp.exp((x0 - x1) * k))
+            return (gy / conj_(1 + xp.exp((x1 - x0) * k)),
+                    gy / conj_(1 + xp.exp((x0 - x1) * k)))
+
+
+def _log_add_complex(xp: Any, x0: Any, x1: Any) -> Any:
+    """``LogAddExp``'s forward for complex arrays (see its docstring)."""
+    first = x0.real >= x1.real
+    m, n = xp.where(first, x0, x1), xp.where(first, x1, x0)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        y = m + xp.log1p(xp.exp(n - m))
+        same_inf = xp.isinf(m.real) & (m.real == n.real)
+        if same_inf.any():  # (rare: computed only then)
+            y = xp.where(same_inf & (m.real < 0), m, y)
+            y = xp.where(same_inf & (m.real > 0), xp.log(xp.exp(x0) + xp.exp(x1)), y)
+    return y
 
 
 def sigmoid_array(xp: Any, x: Any) -> Any:
@@ -1242,6 +1266,9 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
 def _log_add(x0: Tensor, x1: Any, base2: bool) -> Tensor:
     """``LogAddExp`` of x0 and x1, promoted as arithmetic (integers become float32)."""
     a, b = x0._pair(x1)
+    if base2 and "c" in (a.dtype.kind, b.dtype.kind):
+        raise RuntimeError(f"logaddexp2 is not implemented for complex tensors (got {a.dtype} and "
+                        f"{b.dtype}), as in PyTorch; logaddexp takes them")
     return LogAddExp.apply(a._floating(), b._floating(), base2=base2)
 
 
@@ -1258,7 +1285,11 @@ def logaddexp2(x0: Tensor, x1: Any) -> Tensor:
 
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of each element (0 at NaN), in x's dtype; gradient 0. A bool
-    tensor is its own sign (a copy), as PyTorch."""
+    tensor is its own sign (a copy), as PyTorch. A complex tensor is refused, as PyTorch's
+    ``sign`` refuses it: ``sgn`` gives x / |x|."""
+    if x.dtype.kind == "c":
+        raise NotImplementedError(f"sign is not defined for complex tensors (dtype {x.dtype}), "
+                                  "as in PyTorch; use sgn (x / |x|, 0 at 0) instead")
     return x.clone() if x.dtype.kind == "b" else Sign.apply(x)
 
 

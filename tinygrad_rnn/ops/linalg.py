@@ -225,14 +225,25 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
 # Each works on a batch of square matrices (..., n, n). Their backwards are written with ``@``,
 # ``swapaxes`` and ``xp.linalg``: under ``create_graph=True`` xp is a TensorXP, whose ``linalg``
 # records these same ops, so the ones that say so are differentiable again.
+#
+# Complex matrices (PyTorch's convention, gz = dL/dx + i dL/dy): the ops marked ``complex_ok``
+# take them, with the real formulas' transposes made conjugate transposes (``_mH``, which is
+# the transpose for real arrays), plus the terms the docstrings name.
 
 
 def _mT(a: Any) -> Any:  # noqa: N802 (the transpose of a batch of matrices)
     return a.swapaxes(-1, -2)
 
 
+def _mH(a: Any) -> Any:  # noqa: N802 (the conjugate transpose; the transpose if a is real)
+    return conj_(a).swapaxes(-1, -2)
+
+
 class Inv(Function):
-    """y = x⁻¹.  VJP: gx = -yᵀ gy yᵀ (from d(x⁻¹) = -x⁻¹ dx x⁻¹).  Saves y."""
+    """y = x⁻¹.  VJP: gx = -yᴴ gy yᴴ (from d(x⁻¹) = -x⁻¹ dx x⁻¹; ᴴ is ᵀ for real x).  Saves
+    y."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         y = self.xp.linalg.inv(x)
@@ -242,14 +253,17 @@ class Inv(Function):
 
     def backward(self, gy: Any) -> Any:
         (y,) = self.saved
-        return -(_mT(y) @ gy @ _mT(y))
+        return -(_mH(y) @ gy @ _mH(y))
 
 
 class Solve(Function):
     """y = x0⁻¹ x1, the solution of x0 y = x1 (x1 a batch of (n, k) matrices; ``linalg.solve``
     makes vectors columns and broadcasts the batch axes first).
 
-    VJP: g1 = x0⁻ᵀ gy (one more solve, with the transpose), g0 = -g1 yᵀ.  Saves x0 and y."""
+    VJP: g1 = x0⁻ᴴ gy (one more solve, with the conjugate transpose), g0 = -g1 yᴴ.  Saves x0
+    and y."""
+
+    complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
         y = self.xp.linalg.solve(x0, x1)
@@ -259,29 +273,33 @@ class Solve(Function):
 
     def backward(self, gy: Any) -> Any:
         x0, y = self.saved
-        g1 = self.xp.linalg.solve(_mT(x0), gy)
-        return -(g1 @ _mT(y)), g1
+        g1 = self.xp.linalg.solve(_mH(x0), gy)
+        return -(g1 @ _mH(y)), g1
 
 
-def _adjugate_t(xp: Any, x: Any) -> Any:
-    """adj(x)ᵀ, the cofactor matrix (= det(x) x⁻ᵀ where x is invertible), from the SVD x = U
-    diag(s) Vh: adj(x)ᵀ = det(U) det(Vh) U diag(p) Vh with p_i = Π_{j≠i} s_j, the products
-    taken from running products on both sides (no division), so a singular x is fine."""
+def _adjugate_h(xp: Any, x: Any) -> Any:
+    """adj(x)ᴴ, the conjugate of the cofactor matrix (= conj(det x) x⁻ᴴ where x is
+    invertible), from the SVD x = U diag(s) Vh: adj(x)ᴴ = conj(det(U) det(Vh)) U diag(p) Vh
+    with p_i = Π_{j≠i} s_j, the products taken from running products on both sides (no
+    division), so a singular x is fine."""
     u, s, vh = xp.linalg.svd(x)
     ones = xp.ones(s.shape[:-1] + (1,), dtype=s.dtype)
     left = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
     right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([s[..., 1:], ones], axis=-1), -1),
                                axis=-1), -1)
-    sign = xp.linalg.det(u) * xp.linalg.det(vh)
+    sign = conj_(xp.linalg.det(u) * xp.linalg.det(vh))
     return sign[..., None, None] * ((u * (left * right)[..., None, :]) @ vh)
 
 
 class Det(Function):
-    """y = det x.  VJP: gx = gy adj(x)ᵀ, which is gy y x⁻ᵀ where x is invertible; the
-    adjugate comes from the SVD (``_adjugate_t``), so a singular x gets its exact gradient
-    too (PyTorch's CPU kernel gives zeros for an exactly singular x). Under
-    ``create_graph=True`` the backward is gy y x⁻ᵀ, of ops that record, so there x must be
-    invertible.  Saves x and y."""
+    """y = det x.  VJP: gx = gy adj(x)ᴴ, which is gy conj(y) x⁻ᴴ where x is invertible (ᴴ
+    is ᵀ for real x; det is holomorphic, so the complex VJP conjugates its derivative
+    adj(x)ᵀ); the adjugate comes from the SVD (``_adjugate_h``), so a singular x gets its
+    exact gradient too (PyTorch's CPU kernel gives zeros for an exactly singular x). Under
+    ``create_graph=True`` the backward is gy conj(y) x⁻ᴴ, of ops that record, so there x must
+    be invertible.  Saves x and y."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         y = self.xp.linalg.det(x)
@@ -298,15 +316,15 @@ class Det(Function):
                 raise ValueError("det: create_graph=True through det needs an invertible "
                                  "matrix (its backward is then det(x) x⁻ᵀ, which records); "
                                  f"this one (shape {x.shape}) is singular") from None
-            return (gy * y)[..., None, None] * _mT(inv)
-        return gy[..., None, None] * _adjugate_t(self.xp, x)
+            return (gy * conj_(y))[..., None, None] * _mH(inv)
+        return gy[..., None, None] * _adjugate_h(self.xp, x)
 
 
-def _inv_t(xp: Any, x: Any) -> Any:
-    """x⁻ᵀ; for a singular x (NumPy refuses it), U diag(1/s) Vh from the SVD, with inf where
+def _inv_h(xp: Any, x: Any) -> Any:
+    """x⁻ᴴ; for a singular x (NumPy refuses it), U diag(1/s) Vh from the SVD, with inf where
     s = 0, as CuPy's inverse gives without a word."""
     try:
-        return _mT(xp.linalg.inv(x))
+        return _mH(xp.linalg.inv(x))
     except np.linalg.LinAlgError:
         u, s, vh = xp.linalg.svd(x)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -315,45 +333,66 @@ def _inv_t(xp: Any, x: Any) -> Any:
 
 class Slogdet(Function):
     """(sign, logabsdet) of x: det x = sign · exp(logabsdet), the log without the overflow of
-    a determinant of many factors.  VJP: gx = g_logabsdet x⁻ᵀ (sign is piecewise constant:
-    its gradient is 0); inf and NaN for a singular x (``_inv_t``).  Saves x."""
+    a determinant of many factors; logabsdet is real, sign is ±1 (or 0), or for a complex x
+    the complex number det x / |det x| of modulus 1.
+
+    VJP: gx = c x⁻ᴴ; inf and NaN for a singular x (``_inv_h``). For a real x, c = g_logabsdet
+    (sign is piecewise constant: its gradient is 0). For a complex x, log det x = logabsdet +
+    iθ with sign = e^(iθ) and d(log det x) = tr(x⁻¹ dx), so c = g_logabsdet - i Im(conj(g_sign)
+    sign), as PyTorch's.  Saves x and sign."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> tuple[Any, Any]:
         sign, logabsdet = self.xp.linalg.slogdet(x)
-        self.saved = (x,)
-        return sign.astype(x.dtype, copy=False), logabsdet.astype(x.dtype, copy=False)
+        self.saved = (x, sign)
+        return sign.astype(x.dtype, copy=False), logabsdet.astype(x.real.dtype, copy=False)
 
     def backward(self, gsign: Any, glogabsdet: Any) -> Any:
-        (x,) = self.saved
-        if glogabsdet is None:
+        x, sign = self.saved
+        c = glogabsdet
+        if x.dtype.kind == "c" and gsign is not None:
+            if isinstance(x, Tensor):  # create_graph: sign recorded, as a function of x
+                sign = Slogdet.apply(x)[0]
+            turn = (conj_(gsign) * sign).imag * -1j
+            c = turn if c is None else c + turn
+        if c is None:
             return None
         if isinstance(x, Tensor):
-            return glogabsdet[..., None, None] * _mT(self.xp.linalg.inv(x))
-        return glogabsdet[..., None, None] * _inv_t(self.xp, x)
+            return c[..., None, None] * _mH(self.xp.linalg.inv(x))
+        return c[..., None, None] * _inv_h(self.xp, x)
 
 
 class Cholesky(Function):
-    """y = L, the lower-triangular factor with positive diagonal of a symmetric positive-
-    definite x = L Lᵀ (only x's lower triangle is read).
+    """y = L, the lower-triangular factor with positive (real) diagonal of a symmetric (or
+    Hermitian) positive-definite x = L Lᴴ (only x's lower triangle is read); with ``upper``,
+    y = U = Lᴴ, x = Uᴴ U, from x's upper triangle (L is then that of xᴴ).
 
-    VJP (L⁻¹ from one more op, so it is differentiable again): with Φ(m) the lower triangle of
-    m with its diagonal halved, S = L⁻ᵀ Φ(Lᵀ gy) L⁻¹ and gx = (S + Sᵀ) / 2, symmetric, as
-    PyTorch's.  Saves L and Φ's mask."""
+    VJP (L⁻¹ from one more op, so it is differentiable again; ᴴ is ᵀ for real x): with M =
+    Lᴴ gL (gL = gUᴴ for ``upper``), gx = L⁻ᴴ (tril(M) + tril(M, -1)ᴴ) L⁻¹ / 2, as PyTorch's:
+    symmetric for real x; for complex x its Hermitian part is the gradient along Hermitian
+    changes of x, and the rest (from M's imaginary diagonal) is PyTorch's too.  Saves y and
+    the two triangles' masks."""
 
-    def forward(self, x: Any) -> Any:
+    complex_ok = True
+
+    def forward(self, x: Any, upper: bool = False) -> Any:
         xp = self.xp
-        y = xp.linalg.cholesky(x)
+        y = xp.linalg.cholesky(_mH(x) if upper else x)
+        y = _mH(y) if upper else y
         n = x.shape[-1]
-        mask = xp.tril(xp.ones((n, n), dtype=x.dtype)) - 0.5 * xp.eye(n, dtype=x.dtype)
-        self.saved = (y, mask)
+        lower = xp.tril(xp.ones((n, n), dtype=x.real.dtype))
+        self.saved, self.upper = (y, lower, lower - xp.eye(n, dtype=lower.dtype)), upper
         self.y = y
         return y
 
     def backward(self, gy: Any) -> Any:
-        y, mask = self.saved
+        y, lower, strict = self.saved
+        if self.upper:
+            y, gy = _mH(y), _mH(gy)
         inv = self.xp.linalg.inv(y)
-        s = _mT(inv) @ ((_mT(y) @ gy) * mask) @ inv
-        return (s + _mT(s)) * 0.5
+        m = _mH(y) @ gy
+        return _mH(inv) @ ((m * lower + _mH(m * strict)) * 0.5) @ inv
 
 
 def _off_diagonal(xp: Any, n: int, dtype: Any) -> Any:
@@ -377,14 +416,19 @@ def _redo(op: type[Function], x: Any, **kwargs: Any) -> Any:
 
 
 class Eigh(Function):
-    """(w, V): the eigenvalues (ascending) and orthonormal eigenvectors of a symmetric x (its
-    lower triangle is read), x = V diag(w) Vᵀ.
+    """(w, V): the eigenvalues (ascending, real) and orthonormal eigenvectors of a symmetric
+    (or Hermitian) x (its lower triangle is read), x = V diag(w) Vᴴ (ᴴ is ᵀ for real x).
 
-    VJP: gx = V (diag(gw) + F ∘ skew(Vᵀ gV)) Vᵀ with skew(m) = (m - mᵀ) / 2 (V stays
-    orthonormal, so only that part of Vᵀ gV moves it) and F_ij = 1 / (w_j - w_i) off the
+    VJP: gx = V (diag(gw) + F ∘ skew(Vᴴ gV)) Vᴴ with skew(m) = (m - mᴴ) / 2 (V stays
+    orthonormal, so only that part of Vᴴ gV moves it) and F_ij = 1 / (w_j - w_i) off the
     diagonal, 0 on it: the gradient through V needs distinct eigenvalues (repeated ones give
-    inf, as PyTorch's); with gw alone it is V diag(gw) Vᵀ.  Under ``create_graph=True`` w and V
-    are computed again by this op (``_redo``), so it is differentiable again.  Saves x, w, V."""
+    inf, as PyTorch's); with gw alone it is V diag(gw) Vᴴ. Complex eigenvectors are defined up
+    to a phase each: a loss must not depend on it (Im diag(Vᴴ gV) = 0; PyTorch raises where it
+    does, which is not checked here: the gradient is then that of some choice of phases).
+    Under ``create_graph=True`` w and V are computed again by this op (``_redo``), so it is
+    differentiable again.  Saves x, w, V."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> tuple[Any, Any]:
         w, v = self.xp.linalg.eigh(x)
@@ -399,12 +443,60 @@ class Eigh(Function):
         n = w.shape[-1]
         inner = xp.zeros(v.shape, dtype=v.dtype)
         if gv is not None:
-            m = _mT(v) @ gv
+            m = _mH(v) @ gv
             with np.errstate(invalid="ignore"):  # (inf · 0 where values repeat: NaN)
-                inner = _gaps(xp, w) * ((m - _mT(m)) * 0.5)  # only its skew part moves V
+                inner = _gaps(xp, w) * ((m - _mH(m)) * 0.5)  # only its skew part moves V
         if gw is not None:
             inner = inner + gw[..., None, :] * xp.eye(n, dtype=w.dtype)
-        return v @ inner @ _mT(v)
+        return v @ inner @ _mH(v)
+
+
+class Eig(Function):
+    """(w, V): the eigenvalues and unit eigenvectors (columns) of a general square x, x V = V
+    diag(w), complex (complex64 for float32 and complex64 x, complex128 otherwise), from
+    LAPACK's geev: each column of norm 1 with its largest entry real (NumPy's on the host
+    where the array module has no ``linalg.eig``: CuPy).
+
+    VJP (PyTorch's), with F_ij = 1 / conj(w_j - w_i) off the diagonal and 0 on it, M = Vᴴ gV::
+
+        gx = V⁻ᴴ (diag(gw) + F ∘ (M - Vᴴ V diag(Re diag(M)))) Vᴴ
+
+    (the middle term keeps each column's norm 1); the real part for a real x. Through V it
+    needs distinct eigenvalues, and a loss that does not depend on each eigenvector's phase
+    e^(iφ) (Im diag(M) = 0; PyTorch raises where it does, not checked here). Under
+    ``create_graph=True`` w and V are computed again by this op (``_redo``), so it is
+    differentiable again.  Saves x, w and V."""
+
+    complex_ok = True
+
+    def forward(self, x: Any) -> tuple[Any, Any]:
+        xp = self.xp
+        out = np.dtype(np.complex64 if x.dtype in (np.float32, np.complex64) else np.complex128)
+        if hasattr(xp.linalg, "eig"):
+            w, v = xp.linalg.eig(x)
+        else:
+            w, v = (xp.asarray(a) for a in np.linalg.eig(xp.asnumpy(x)))
+        w, v = w.astype(out, copy=False), v.astype(out, copy=False)
+        self.saved = (x, w, v)
+        return w, v
+
+    def backward(self, gw: Any, gv: Any) -> Any:
+        xp = self.xp
+        x, w, v = self.saved
+        if isinstance(x, Tensor):
+            w, v = _redo(Eig, x)
+        n = w.shape[-1]
+        eye = xp.eye(n, dtype=x.real.dtype)
+        inner = xp.zeros(v.shape, dtype=v.dtype)
+        if gv is not None:
+            m = _mH(v) @ gv
+            m = m - _mH(v) @ (v * (m * eye).sum(-1).real[..., None, :])
+            with np.errstate(invalid="ignore"):  # (inf · 0 where values repeat: NaN)
+                inner = _gaps(xp, conj_(w)) * m
+        if gw is not None:
+            inner = inner + gw[..., None, :] * eye
+        g = xp.linalg.solve(_mH(v), inner @ _mH(v))  # V⁻ᴴ inner Vᴴ
+        return g if x.dtype.kind == "c" else g.real
 
 
 class Svdvals(Function):
@@ -412,6 +504,8 @@ class Svdvals(Function):
     reduced SVD x = U diag(s) Vh (exact where the singular values are distinct and, for m ≠ n,
     nonzero).  Under ``create_graph=True`` U and Vh come from ``Svd`` again (``_redo``), so it
     is differentiable again.  Saves x, U and Vh."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> Any:
         u, s, vh = self.xp.linalg.svd(x, full_matrices=False)
@@ -431,19 +525,25 @@ class Svd(Function):
     the columns (rows) that complete U (Vh) to square orthogonal matrices; as PyTorch's, they
     get no gradient (any orthonormal completion would do).
 
-    VJP, with V = Vhᵀ, J = Uᵀ gU, K = Vᵀ gV (gV = gVhᵀ), skew(m) = m - mᵀ, and the gaps
-    F_ij = 1 / (s_j² - s_i²) off the diagonal, 0 on it::
+    VJP, with V = Vhᴴ, J = Uᴴ gU, K = Vᴴ gV (gV = gVhᴴ), skew(m) = m - mᴴ, and the gaps
+    F_ij = 1 / (s_j² - s_i²) off the diagonal, 0 on it (ᴴ is ᵀ for real x)::
 
         M  = diag(gs) + F ∘ (skew(J) diag(s) + diag(s) skew(K))        (k, k)
-        gx = (U M + (I - U Uᵀ) gU diag(1/s)) Vh                          m > n
-        gx = U (M Vh + diag(1/s) gVᵀ (I - V Vᵀ))                         m < n
+             + i diag(Im diag(J) / s)                                  (complex x only)
+        gx = (U M + (I - U Uᴴ) gU diag(1/s)) Vh                          m > n
+        gx = U (M Vh + diag(1/s) gVᴴ (I - V Vᴴ))                         m < n
         gx = U M Vh                                                      m = n
 
-    (the middle terms move the columns of U or V that leave the span of the others). Through
+    (the middle terms move the columns of U or V that leave the span of the others). For
+    complex x each pair u_k, v_k is defined up to one phase e^(iφ): a loss must not depend on
+    it (PyTorch raises where it does; not checked here), so Im diag(K) = -Im diag(J), and the
+    phase term reads J alone. Through
     U or V it needs distinct singular values (repeated ones give inf or NaN, as PyTorch's),
     and nonzero ones where m ≠ n; through s alone it is U diag(gs) Vh.  Under
     ``create_graph=True`` U, s, Vh are computed again by this op (``_redo``), so it is
     differentiable again.  Saves x, U, s and Vh."""
+
+    complex_ok = True
 
     def forward(self, x: Any, full_matrices: bool = False) -> tuple[Any, Any, Any]:
         u, s, vh = self.xp.linalg.svd(x, full_matrices=full_matrices)
@@ -459,27 +559,32 @@ class Svd(Function):
             u, s, vh = _redo(Svd, x)
         u, vh = u[..., :k], vh[..., :k, :]  # (full_matrices: the completion moves nothing)
         gu = None if gu is None else gu[..., :k]
-        gv = None if gvh is None else _mT(gvh[..., :k, :])
-        inner = xp.zeros(s.shape + (k,), dtype=s.dtype)
+        gv = None if gvh is None else _mH(gvh[..., :k, :])
+        inner = xp.zeros(s.shape + (k,), dtype=u.dtype)
         if gu is not None or gv is not None:
             both = inner
             if gu is not None:
-                j = _mT(u) @ gu
-                both = both + (j - _mT(j)) * s[..., None, :]
+                j = _mH(u) @ gu
+                both = both + (j - _mH(j)) * s[..., None, :]
             if gv is not None:
                 kk = vh @ gv
-                both = both + s[..., :, None] * (kk - _mT(kk))
+                both = both + s[..., :, None] * (kk - _mH(kk))
             with np.errstate(invalid="ignore"):  # (inf · 0 where values repeat: NaN)
                 inner = _gaps(xp, s * s) * both
+            if gu is not None and u.dtype.kind == "c":  # U's phases: i Im diag(J) / s
+                eye = xp.eye(k, dtype=s.dtype)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    phase = (j * eye).sum(-1).imag / s
+                inner = inner + eye * (phase * 1j)[..., None, :]
         if gs is not None:
             inner = inner + gs[..., None, :] * xp.eye(k, dtype=s.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
             if m > n and gu is not None:
                 gus = gu / s[..., None, :]
-                return (u @ inner + gus - u @ (_mT(u) @ gus)) @ vh
+                return (u @ inner + gus - u @ (_mH(u) @ gus)) @ vh
             if m < n and gv is not None:
-                sgv = _mT(gv) / s[..., :, None]
-                return u @ (inner @ vh + sgv - (sgv @ _mT(vh)) @ vh)
+                sgv = _mH(gv) / s[..., :, None]
+                return u @ (inner @ vh + sgv - (sgv @ _mH(vh)) @ vh)
         return u @ inner @ vh
 
 
@@ -496,6 +601,8 @@ class Pinv(Function):
     written with products only (no m×m identity), so it is differentiable again, as
     PyTorch's.  Saves x and y."""
 
+    complex_ok = True
+
     def forward(self, x: Any, atol: Any, rtol: Any, hermitian: bool = False) -> Any:
         xp = self.xp
         if hermitian:
@@ -504,9 +611,9 @@ class Pinv(Function):
             top = xp.abs(s).max(-1, keepdims=True) if s.shape[-1] else s
         else:
             u, s, vh = xp.linalg.svd(x, full_matrices=False)
-            vt, top = _mT(vh), s[..., :1]
+            vt, top = _mH(vh), s[..., :1]
         keep = xp.abs(s) > xp.maximum(atol, rtol * top)
-        y = (vt * xp.where(keep, 1 / xp.where(keep, s, 1), 0)[..., None, :]) @ _mT(u)
+        y = (vt * xp.where(keep, 1 / xp.where(keep, s, 1), 0)[..., None, :]) @ _mH(u)
         y = y.astype(x.dtype, copy=False)
         self.saved = (x, y)
         self.y = y
@@ -514,16 +621,17 @@ class Pinv(Function):
 
     def backward(self, gy: Any) -> Any:
         x, y = self.saved
-        gyt = _mT(gy)
-        left = gyt @ (y @ _mT(y))  # (I - x y) gyᵀ y yᵀ
-        right = (_mT(y) @ y) @ gyt  # yᵀ y gyᵀ (I - y x)
-        return -(_mT(y) @ gy @ _mT(y)) + (left - x @ (y @ left)) + (right - (right @ y) @ x)
+        gyt = _mH(gy)
+        left = gyt @ (y @ _mH(y))  # (I - x y) gyᴴ y yᴴ
+        right = (_mH(y) @ y) @ gyt  # yᴴ y gyᴴ (I - y x)
+        return -(_mH(y) @ gy @ _mH(y)) + (left - x @ (y @ left)) + (right - (right @ y) @ x)
 
 
 def lu_arrays(xp: Any, a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
     """(perm, L, U, ...) of a batch of (m, n) arrays by Gaussian elimination with partial
     pivoting, as LAPACK's getrf: at step j the row at or below j of largest |entry| in column
-    j (the first of equals) is swapped into row j. Returns (piv, L, U): piv (..., k) the row
+    j (|Re| + |Im| for complex numbers, as LAPACK's; the first of equals) is swapped into row
+    j. Returns (piv, L, U): piv (..., k) the row
     swapped with row j at each step (0-based), L (m, k) unit lower-trapezoidal, U (k, n)
     upper-trapezoidal, k = min(m, n). One vectorised step per column."""
     m, n = a.shape[-2:]
@@ -533,7 +641,9 @@ def lu_arrays(xp: Any, a: Any, pivot: bool = True) -> tuple[Any, Any, Any]:
     rows = xp.arange(m)
     for j in range(k):
         if pivot:
-            p = (xp.abs(w[..., j:, j]).argmax(-1) + j)[..., None]  # (..., 1)
+            col = w[..., j:, j]  # (LAPACK's size of a complex number: |Re| + |Im|)
+            size = xp.abs(col.real) + xp.abs(col.imag) if col.dtype.kind == "c" else xp.abs(col)
+            p = (size.argmax(-1) + j)[..., None]  # (..., 1)
             piv[..., j] = p[..., 0]
             swap = xp.where(rows == j, p, xp.where(rows == p, j, rows))  # rows j and p swapped
             w = xp.take_along_axis(w, swap[..., :, None], -2)
@@ -581,6 +691,8 @@ class LU(Function):
     the square blocks invertible. Under ``create_graph=True`` L and U are computed again by
     this op (``_redo``), so it is differentiable again.  Saves x, P, L, U, the masks."""
 
+    complex_ok = True
+
     def forward(self, x: Any, pivot: bool = True, pivots: dict[str, Any] | None = None
                 ) -> tuple[Any, Any, Any]:
         xp = self.xp
@@ -605,12 +717,12 @@ class LU(Function):
         gl = xp.zeros(lower.shape, dtype=lower.dtype) if gl is None else gl
         gu = xp.zeros(upper.shape, dtype=upper.dtype) if gu is None else gu
         l1, u1 = lower[..., :k, :], upper[..., :, :k]
-        mid = (_mT(l1) @ gl[..., :k, :]) * strict + (gu[..., :, :k] @ _mT(u1)) * up
+        mid = (_mH(l1) @ gl[..., :k, :]) * strict + (gu[..., :, :k] @ _mH(u1)) * up
         if m > n:
-            mid = mid - (_mT(lower[..., k:, :]) @ gl[..., k:, :]) * up
+            mid = mid - (_mH(lower[..., k:, :]) @ gl[..., k:, :]) * up
         if m < n:
-            mid = mid - (gu[..., :, k:] @ _mT(upper[..., :, k:])) * strict
-        inv_l, inv_u = _mT(xp.linalg.inv(l1)), _mT(xp.linalg.inv(u1))  # L₁⁻ᵀ, U₁⁻ᵀ
+            mid = mid - (gu[..., :, k:] @ _mH(upper[..., :, k:])) * strict
+        inv_l, inv_u = _mH(xp.linalg.inv(l1)), _mH(xp.linalg.inv(u1))  # L₁⁻ᴴ, U₁⁻ᴴ
         gb = inv_l @ mid @ inv_u
         if m > n:
             gb = xp.concatenate([gb, gl[..., k:, :] @ inv_u], -2)
@@ -646,6 +758,8 @@ class MatrixExp(Function):
     ``create_graph=True`` that block exponential is this op again, so it is differentiable
     again.  Saves x."""
 
+    complex_ok = True
+
     def forward(self, x: Any) -> Any:
         self.saved = (x,)
         return _expm(self.xp, x)
@@ -658,7 +772,7 @@ class MatrixExp(Function):
         g = gy._data if isinstance(gy, Tensor) else gy  # (c a constant: L is linear anyway)
         c = float(abs(g).max()) if g.size else 0.0
         c = c if 0 < c < math.inf else 1.0
-        xt = _mT(x)
+        xt = _mH(x)
         zeros = xp.zeros(xt.shape, dtype=xt.dtype)
         big = xp.concatenate([xp.concatenate([xt, gy / c], -1),
                               xp.concatenate([zeros, xt], -1)], -2)
@@ -682,10 +796,14 @@ class QR(Function):
     """(Q, R) with x = Q R, Q (m, k) with orthonormal columns and R (k, n) upper-triangular,
     k = min(m, n) (the reduced factorisation; signs as LAPACK's), for m >= n.
 
-    VJP (m >= n): with M = R gRᵀ - gQᵀ Q and copyltu(M) its lower triangle copied onto the
-    upper one, gx = (gQ + Q copyltu(M)) R⁻ᵀ (R⁻ᵀ by a solve). Needs R invertible (x of full
-    column rank). Under ``create_graph=True`` Q and R are computed again by this op
-    (``_redo``), so it is differentiable again.  Saves x, Q, R and copyltu's masks."""
+    VJP (m >= n): with M = R gRᴴ - gQᴴ Q and copyltu(M) = tril(M, -1) + tril(M, -1)ᴴ + Re
+    diag(M) (its lower triangle copied onto the upper one; ᴴ is ᵀ for real x), gx = (gQ + Q
+    copyltu(M)) R⁻ᴴ (R⁻ᴴ by a solve). For complex x, Re diag(M) because Qᴴ dQ is
+    skew-Hermitian and R's diagonal real. Needs R invertible (x of full column rank).
+    Under ``create_graph=True`` Q and R are computed again by this op (``_redo``), so it is
+    differentiable again.  Saves x, Q, R and copyltu's masks."""
+
+    complex_ok = True
 
     def forward(self, x: Any) -> tuple[Any, Any]:
         xp = self.xp
@@ -702,10 +820,11 @@ class QR(Function):
             q, r = _redo(QR, x)
         gq = xp.zeros(q.shape, dtype=q.dtype) if gq is None else gq
         gr = xp.zeros(r.shape, dtype=r.dtype) if gr is None else gr
-        m = r @ _mT(gr) - _mT(gq) @ q
-        copied = m * lower + _mT(m * strict)
-        b = gq + q @ copied  # gx Rᵀ = b, so gx = solve(R, bᵀ)ᵀ
-        return _mT(xp.linalg.solve(r, _mT(b)))
+        m = r @ _mH(gr) - _mH(gq) @ q
+        below = m * strict
+        copied = below + _mH(below) + m.real * (lower - strict)
+        b = gq + q @ copied  # gx Rᴴ = b, so gx = solve(R, bᴴ)ᴴ
+        return _mH(xp.linalg.solve(r, _mH(b)))
 
 
 # ---- factorisations PyTorch gives no derivative for: geqrf, ldl_factor, ldl_solve ----------

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..tensor import DTypeError, DTypeLike, Function, Tensor, resolve_dtype, torch_names
+from ..tensor import DTypeError, DTypeLike, Function, Tensor, conj_, resolve_dtype, torch_names
 from .elementwise import where
 from .movement import ValuesIndices, _sort_axis
 
@@ -137,15 +137,17 @@ class Cumprod(Function):
     precision where y underflows), so it is exact with zeros, and the same polynomial on
     Tensors under ``create_graph=True`` (``xp.cumprod``, ``xp.concatenate`` and ``xp.zeros``
     are ``TensorXP``'s), whose derivative is then right at zeros too. O(n log n) along the
-    axis.  Saves x.
+    axis. Complex x: y is holomorphic, so the same with conj(x) for x.  Saves x.
     """
+
+    complex_ok = True
 
     def forward(self, x: Any, axis: int) -> Any:
         self.axis, self.saved = axis, (x,)
         return self.xp.cumprod(x, axis=axis, dtype=x.dtype)  # NumPy's would widen int32
 
     def backward(self, gy: Any) -> Any:
-        (x,) = self.saved
+        x = conj_(self.saved[0])
         return _exclusive_cumprod(self.xp, x, self.axis) * _suffix_scan(self.xp, x, gy,
                                                                          self.axis)
 
@@ -193,8 +195,11 @@ class Prod(Function):
     x_j the exclusive running products from the left and from the right (``_exclusive_cumprod``).
     No division by x (y / x_i would be 0 / 0 at a zero), so it is exact with any number of
     zeros: with one zero at k, only gx_k is nonzero. ``xp.cumprod`` is one of ``TensorXP``'s
-    differentiable ops, so ``create_graph=True`` differentiates it again.  Saves x.
+    differentiable ops, so ``create_graph=True`` differentiates it again. Complex x: gx = gy ·
+    conj(L_i R_i) (y is holomorphic).  Saves x.
     """
+
+    complex_ok = True
 
     def forward(self, x: Any, axis: int, keepdims: bool) -> Any:
         self.axis, self.saved = axis, (x,)
@@ -206,7 +211,7 @@ class Prod(Function):
         xp, a = self.xp, self.axis
         left = _exclusive_cumprod(xp, x, a)
         right = xp.flip(_exclusive_cumprod(xp, xp.flip(x, a), a), a)
-        return gy.reshape(self.kept) * (left * right)
+        return gy.reshape(self.kept) * conj_(left * right)
 
 
 def _exclusive_cumprod(xp: Any, x: Any, axis: int) -> Any:
