@@ -1076,3 +1076,10 @@ from .ops.complex import (  # noqa: E402
 
 __all__ += ["fft", "stft", "istft", "angle", "conj", "conj_physical", "imag", "polar", "real",  # noqa: PLE0604
             "view_as_complex", "view_as_real"]
+
+# ---- as_strided and PyTorch's *_copy functions (ops/strided.py) ------------------------------
+from .ops import strided as _strided  # noqa: E402
+from .ops.strided import as_strided, as_strided_scatter  # noqa: E402
+
+globals().update({_name: getattr(_strided, _name) for _name in _strided.COPIES})
+__all__ += ["as_strided", "as_strided_scatter", *_strided.COPIES]  # noqa: PLE0604

@@ -1974,6 +1974,22 @@ class Tensor:
         return _view(self, unfold(self, dimension, size, step), "unfold",
                      (dimension, size, step))  # a view in PyTorch: a write into it is refused
 
+    def as_strided(self, size: Sequence[int], stride: Sequence[int],
+                   storage_offset: int | None = None) -> Tensor:
+        """A view of this tensor's elements (C order) picked by ``size``, ``stride`` and
+        ``storage_offset``, as ``torch.Tensor.as_strided`` (see ``tr.as_strided``)."""
+        from .ops.strided import as_strided
+
+        return as_strided(self, size, stride, storage_offset)
+
+    def as_strided_scatter(self, src: Tensor, size: Sequence[int], stride: Sequence[int],
+                           storage_offset: int | None = None) -> Tensor:
+        """This tensor with ``self.as_strided(size, stride, storage_offset)`` replaced by
+        ``src``, out of place, as ``torch.Tensor.as_strided_scatter``."""
+        from .ops.strided import as_strided_scatter
+
+        return as_strided_scatter(self, src, size, stride, storage_offset)
+
     def masked_select(self, mask: Tensor) -> Tensor:
         """The elements where the bool ``mask`` (broadcast) is True, 1-D, as
         ``torch.masked_select``."""
@@ -4347,7 +4363,8 @@ class _ViewOf:
     indexing, a piece of split, chunk or unbind; "reshape" to shape ``arg``; "transpose" by
     axes ``arg``; "expand" to shape ``arg``; "unfold" with (dimension, size, step) ``arg``;
     "diagonal" with (index, axis) ``arg``: ``base[index]``, that axis moved last;
-    "detach"). Arrays here are never written in place (copy on write), so a view does not
+    "as_strided" with (flat positions, whether they repeat) ``arg``; "detach"). Arrays
+    here are never written in place (copy on write), so a view does not
     share its base's changes by sharing memory, as in PyTorch: the engine passes them on.
 
     - A write into the view writes through (``Tensor._overwrite``): the base becomes
@@ -4406,6 +4423,10 @@ class _ViewOf:
             from .ops.movement import take_diagonal
 
             return take_diagonal(b, *arg)
+        if kind == "as_strided":
+            from .ops.strided import strided_take
+
+            return strided_take(b, arg[0])
         from .ops.movement import unfold
 
         return unfold(b, *arg)
@@ -4429,6 +4450,10 @@ class _ViewOf:
                 back = (*range(at), new.ndim - 1, *range(at, new.ndim - 1))
                 new = Transpose.apply(new, axes=back)
             return SetItem.apply(old, new, index=index)
+        if kind == "as_strided":  # (windows that overlap are refused before)
+            from .ops.strided import strided_put
+
+            return strided_put(old, new, arg[0])
         raise AssertionError(kind)  # expand and unfold are refused before (_check_writable)
 
 
@@ -4517,8 +4542,8 @@ def _check_writable(t: Tensor, what: str, recording: bool) -> None:
         link = t._base
         if link is None:
             return
-        if link.kind == "unfold" or link.kind == "expand" and math.prod(link.arg) != math.prod(
-                link.base.shape):
+        if link.kind == "unfold" or link.kind == "as_strided" and link.arg[1] or \
+                link.kind == "expand" and math.prod(link.arg) != math.prod(link.base.shape):
             raise RuntimeError(
                 f"{what} into the result of {link.kind} is refused: its elements may repeat "
                 f"elements of the tensor of shape {link.base.shape} it was taken from (PyTorch "
