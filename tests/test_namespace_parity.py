@@ -236,3 +236,277 @@ def test_copy_functions_gradcheck(shape):
               lambda t: tr.slice_copy(t, 1, 0, None, 2), lambda t: tr.diagonal_copy(t),
               lambda t: tr.unfold_copy(t, 0, 1, 1), lambda t: tr.unbind_copy(t, 2)):
         assert gradcheck(f, [x])
+
+
+# ---- constants, queries and small functions at the top level --------------------------------
+@pytest.mark.torch
+def test_constants_and_queries_match_torch():
+    torch = pytest.importorskip("torch")
+    for name in ("pi", "e", "inf"):
+        assert getattr(tr, name) == getattr(torch, name)
+    assert math.isnan(tr.nan) and tr.newaxis is torch.newaxis is None
+    x = tr.ones(2, 3)
+    assert x[:, tr.newaxis].shape == (2, 1, 3)
+    w = tr.ones(2, requires_grad=True)
+    assert not tr.detach(w).requires_grad and tr.detach(w)._base.base is w
+    assert tr.get_device(x) == x.get_device() == torch.get_device(torch.ones(2)) == -1
+    for f in ("is_conj", "is_neg"):
+        assert getattr(tr, f)(x) is getattr(x, f)() is getattr(torch, f)(torch.ones(2))
+    for f in ("resolve_conj", "resolve_neg"):
+        assert getattr(tr, f)(x) is x and getattr(x, f)() is x
+    assert tr.typename(x) == "tinygrad_rnn.FloatTensor"
+    assert tr.typename(tr.zeros(2, dtype="int64")) == "tinygrad_rnn.LongTensor"
+    for obj in (3, "s", None, math.sqrt):
+        assert tr.typename(obj) == torch.typename(obj)
+    assert tr.typename(tr.nn.Linear) == "tinygrad_rnn.nn.layers.Linear"
+
+
+@pytest.mark.torch
+def test_cfloat_cdouble_unsafe_splits_match_torch():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((5, 4))
+    x, xt = tr.tensor(a), torch.tensor(a)
+    for name in ("cfloat", "cdouble"):
+        y, yt = getattr(x, name)(), getattr(xt, name)()
+        assert y.dtype == np.dtype(str(yt.dtype).split(".")[1])
+        np.testing.assert_array_equal(y.numpy(), yt.numpy())
+    cases = [("unsafe_split", (2,), {"dim": 0}), ("unsafe_chunk", (3,), {"dim": 1}),
+             ("unsafe_split_with_sizes", ([1, 4],), {"dim": 0})]
+    for name, args, kw in cases:
+        for ours in (getattr(tr, name)(x, *args, **kw), getattr(x, name)(*args, **kw)):
+            theirs = getattr(torch, name)(xt, *args, **kw)
+            assert type(ours) is type(theirs) is tuple
+            for p, pt in zip(ours, theirs, strict=True):
+                np.testing.assert_array_equal(p.numpy(), pt.numpy())
+    w = tr.tensor(a, requires_grad=True)
+    sum((p * p).sum() for p in w.unsafe_chunk(2)).backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * a)
+
+
+@pytest.mark.torch
+@given(a=st.lists(st.integers(-1, 1), min_size=0, max_size=12), ndim=st.integers(0, 3),
+       size=st.integers(0, 8), fill=st.integers(-3, 3))
+def test_nonzero_static_matches_torch(a, ndim, size, fill):
+    torch = pytest.importorskip("torch")
+    v = np.array(a, dtype=np.int64)
+    v = v[:1] if ndim == 0 and v.size else v
+    shape = {0: (), 1: (v.size,), 2: (1, v.size), 3: (v.size, 1, 1)}[ndim]
+    if ndim == 0 and v.size == 0:
+        v, shape = np.array([0]), ()
+    x = v.reshape(shape)
+    ours = tr.nonzero_static(tr.tensor(x), size=size, fill_value=fill)
+    theirs = torch.nonzero_static(torch.tensor(x), size=size, fill_value=fill)
+    assert ours.dtype == np.int64
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(tr.tensor(x).nonzero_static(size=size).numpy(),
+                                  torch.tensor(x).nonzero_static(size=size).numpy())
+
+
+def test_nonzero_static_refuses_bad_size():
+    with pytest.raises(ValueError, match="size must be >= 0"):
+        tr.nonzero_static(tr.ones(3), size=-1)
+    with pytest.raises(TypeError, match="'size' must be int"):
+        tr.nonzero_static(tr.ones(3), size=2.0)
+
+
+def test_binomial_draws_from_the_seeded_generator():
+    count, prob = tr.tensor([5.0, 10.0, 0.0, 40.0]), tr.tensor([0.5, 0.2, 0.3, 1.0])
+    tr.manual_seed(3)
+    a = tr.binomial(count, prob)
+    tr.manual_seed(3)
+    b = tr.binomial(count, prob)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert a.dtype == count.dtype and a[2].item() == 0 and a[3].item() == 40
+    assert ((a >= 0) & (a <= count)).all()
+    g = tr.Generator().manual_seed(1)
+    many = tr.binomial(tr.full((20000,), 10.0, dtype="float64"),
+                       tr.full((20000,), 0.3, dtype="float64"), generator=g)
+    assert abs(many.mean().item() - 3.0) < 0.05 and abs(many.var().item() - 2.1) < 0.1
+
+
+@pytest.mark.parametrize("count, prob, err, match", [
+    (tr.tensor([1, 2]), tr.tensor([0.5, 0.5]), tr.DTypeError, "floating-point"),
+    (tr.tensor([1.0, 2.0]), tr.tensor([0.5, 0.5], dtype="float64"), tr.DTypeError, "match"),
+    (tr.tensor([-1.0, 2.0]), tr.tensor([0.5, 0.5]), ValueError, "whole number"),
+    (tr.tensor([1.5, 2.0]), tr.tensor([0.5, 0.5]), ValueError, "whole number"),
+    (tr.tensor([1.0, 2.0]), tr.tensor([0.5, 1.5]), ValueError, r"\[0, 1\]"),
+])
+def test_binomial_refuses_bad_input(count, prob, err, match):
+    with pytest.raises(err, match=match):
+        tr.binomial(count, prob)
+
+
+@pytest.mark.torch
+def test_anomaly_flags_match_torch():
+    torch = pytest.importorskip("torch")
+    steps = [
+        lambda m: m.set_anomaly_enabled(True, False),
+        lambda m: m.set_anomaly_enabled(False),
+        lambda m: m.set_anomaly_enabled(True),
+        lambda m: m.set_anomaly_enabled(False),
+        lambda m: m.autograd.set_detect_anomaly(True, check_nan=False),
+        lambda m: m.autograd.set_detect_anomaly(False),
+    ]
+    try:
+        for step in steps:
+            seen = []
+            for m in (tr, torch):
+                step(m)
+                seen.append((m.is_anomaly_enabled(), m.is_anomaly_check_nan_enabled()))
+            assert seen[0] == seen[1]
+        for m in (tr, torch):
+            with pytest.warns(UserWarning) if m is torch else _nothing(), \
+                    m.autograd.detect_anomaly(check_nan=False):
+                assert m.is_anomaly_enabled() and not m.is_anomaly_check_nan_enabled()
+            assert not m.is_anomaly_enabled() and m.is_anomaly_check_nan_enabled()
+    finally:
+        tr.set_anomaly_enabled(False)
+        torch.set_anomaly_enabled(False)
+    with pytest.raises(TypeError, match="must be bool"):
+        tr.set_anomaly_enabled(1)
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def test_set_anomaly_enabled_checks_every_op():
+    x = tr.tensor([0.0, 1.0], requires_grad=True)
+    tr.set_anomaly_enabled(True)
+    try:
+        with np.errstate(divide="ignore"), pytest.raises(RuntimeError, match="detect_anomaly"):
+            x.log()
+    finally:
+        tr.set_anomaly_enabled(False)
+    with np.errstate(divide="ignore"):
+        x.log()  # off again
+
+
+# ---- cond and while_loop: eager, with torch's checks ----------------------------------------
+@pytest.mark.torch
+def test_cond_runs_the_branch_and_its_gradient():
+    torch = pytest.importorskip("torch")
+    a = np.array([0.5, -1.0])
+    for pred in (True, False, 0, 1.0):
+        x, xt = tr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        y = tr.cond(pred, lambda t: t.sin() * 2, lambda t: t.cos(), (x,))
+        yt = torch.cond(pred, lambda t: t.sin() * 2, lambda t: t.cos(), (xt,))  # eager there
+        y.sum().backward()
+        yt.sum().backward()
+        np.testing.assert_allclose(y.numpy(), yt.detach().numpy())
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy())
+    x = tr.tensor(a, requires_grad=True)
+    y = tr.cond(x.sum() < 0, lambda t, u: t * u, lambda t, u: t + u, [x, tr.ones(2)])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("args", [
+    lambda m, x: ("yes", lambda t: t, lambda t: t, (x,)),
+    lambda m, x: (m.tensor([True, False]), lambda t: t, lambda t: t, (x,)),
+    lambda m, x: (m.tensor(True), 3, lambda t: t, (x,)),
+    lambda m, x: (m.tensor(True), lambda t: t, lambda t: t, (x, 3)),
+    lambda m, x: (m.tensor(True), lambda t: t, lambda t: t, x),
+])
+def test_cond_refuses_as_torch(args):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as theirs:
+        torch.cond(*args(torch, torch.ones(2)))
+    with pytest.raises(RuntimeError) as ours:
+        tr.cond(*args(tr, tr.ones(2)))
+    assert str(ours.value).split(",")[0] == str(theirs.value).split(",")[0]
+
+
+def test_while_loop_runs_eagerly_with_gradients():
+    x = tr.tensor([1.0, 2.0], requires_grad=True)
+    i, y = tr.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * 2), (tr.tensor(0), x))
+    assert i.item() == 3
+    np.testing.assert_array_equal(y.numpy(), [8.0, 16.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [8.0, 8.0])
+    out = tr.while_loop(lambda a, n: n > 5, lambda a, n: (a, n - 1), [x, 0])
+    assert type(out) is tuple and out[1] == 0 and out[0] is not x  # a copy, as torch's
+    np.testing.assert_array_equal(out[0].numpy(), x.numpy())
+
+
+@pytest.mark.parametrize("cond_fn, body_fn, carried, match", [
+    (lambda a: True, 3, (tr.ones(1),), "callable"),
+    (lambda a: True, lambda a: (a,), tr.ones(1), "tuple or list"),
+    (lambda a: True, lambda a: (a,), (tr.ones(1), "s"), "tensor or int leaves"),
+    (lambda a: a, lambda a: (a,), (tr.ones(1),), "boolean scalar tensor"),
+    (lambda a: (a < 3).all(), lambda a: a + 1, (tr.ones(()),), "should return a tuple"),
+    (lambda a: (a < 3).all(), lambda a: (a, a), (tr.ones(()),), "same number"),
+])
+def test_while_loop_refuses_as_torch(cond_fn, body_fn, carried, match):
+    with pytest.raises(RuntimeError, match=match):
+        tr.while_loop(cond_fn, body_fn, carried)
+
+
+# ---- segment_reduce ---------------------------------------------------------------------------
+@st.composite
+def segments(draw):
+    """(shape, lengths of shape shape[:axis] + (K,), axis): each leading index its own."""
+    ndim = draw(st.integers(1, 3))
+    axis = draw(st.integers(0, ndim - 1))
+    shape = [draw(st.integers(1, 2)) for _ in range(ndim)]
+    k, n = draw(st.integers(1, 4)), draw(st.integers(0, 6))
+    lead = math.prod(shape[:axis])
+    rows = [sorted(draw(st.lists(st.integers(0, n), min_size=k - 1, max_size=k - 1)))
+            for _ in range(lead)]
+    lengths = np.diff([[0, *r, n] for r in rows]).reshape(*shape[:axis], k)
+    shape[axis] = n
+    return tuple(shape), lengths, axis
+
+
+@pytest.mark.torch
+@given(case=segments(), reduce=st.sampled_from(["sum", "mean", "max", "min", "prod"]),
+       initial=st.sampled_from([None, 0.5]), by_offsets=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_segment_reduce_matches_torch(case, reduce, initial, by_offsets, seed):
+    torch = pytest.importorskip("torch")
+    shape, lengths, axis = case
+    a = np.random.default_rng(seed).standard_normal(shape)
+    sizes = np.asarray(lengths, dtype=np.int64)
+    zero = np.zeros(sizes.shape[:-1] + (1,), dtype=np.int64)
+    kw = {"offsets": np.concatenate([zero, np.cumsum(sizes, -1)], -1)} if by_offsets else \
+        {"lengths": sizes}
+    x, xt = tr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y = tr.segment_reduce(x, reduce, **{k: tr.tensor(v) for k, v in kw.items()}, axis=axis,
+                          initial=initial)
+    yt = torch.segment_reduce(xt, reduce, **{k: torch.tensor(v) for k, v in kw.items()},
+                              axis=axis, initial=initial)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-12)
+    if not a.size:
+        return  # (no element to differentiate)
+    g = np.random.default_rng(seed + 1).standard_normal(y.shape)
+    (y * tr.tensor(g)).nansum().backward()
+    (yt * torch.tensor(g)).nansum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@given(case=segments(), reduce=st.sampled_from(["sum", "mean", "max", "prod"]))
+def test_segment_reduce_gradcheck(case, reduce):
+    shape, lengths, axis = case
+    assume(np.all(lengths))  # (an empty segment's NaN or inf has no derivative)
+    x = tr.randn(*shape, dtype="float64", requires_grad=True)
+    assert gradcheck(lambda t: tr.segment_reduce(t, reduce, lengths=tr.tensor(lengths),
+                                                 axis=axis), [x])
+
+
+def test_segment_reduce_refuses_bad_input():
+    x = tr.ones(5)
+    with pytest.raises(ValueError, match="add up to 5"):
+        tr.segment_reduce(x, "sum", lengths=tr.tensor([2, 2]))
+    with pytest.raises(ValueError, match="add up to 5"):
+        tr.segment_reduce(x, "sum", lengths=tr.tensor([2, -1, 4]))
+    with pytest.raises(ValueError, match="reduce must be"):
+        tr.segment_reduce(x, "median", lengths=tr.tensor([5]))
+    with pytest.raises(ValueError, match="exactly one of"):
+        tr.segment_reduce(x, "sum")
+    with pytest.raises(ValueError, match="axis is its last dim"):
+        tr.segment_reduce(tr.ones(2, 5), "sum", lengths=tr.tensor([5]), axis=1)
+    with pytest.raises(NotImplementedError, match="indices"):
+        tr.segment_reduce(x, "sum", indices=tr.tensor([5]))

@@ -1083,3 +1083,50 @@ from .ops.strided import as_strided, as_strided_scatter  # noqa: E402
 
 globals().update({_name: getattr(_strided, _name) for _name in _strided.COPIES})
 __all__ += ["as_strided", "as_strided_scatter", *_strided.COPIES]  # noqa: PLE0604
+
+# ---- more of PyTorch's top-level names: constants, queries, control flow ---------------------
+import math as _math  # noqa: E402
+
+from .control_flow import cond, while_loop  # noqa: E402
+from .debug import (  # noqa: E402
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
+from .ops.reduce import segment_reduce  # noqa: E402
+from .random import binomial  # noqa: E402
+
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
+newaxis = None  # x[:, tr.newaxis], as NumPy's and PyTorch's
+
+_FIFTH = ("detach", "get_device", "is_conj", "is_neg", "resolve_conj", "resolve_neg",
+          "unsafe_split", "unsafe_chunk", "unsafe_split_with_sizes")
+for _name in _FIFTH:
+    globals()[_name] = _function_of(_name)
+
+
+def nonzero_static(input: Tensor, *, size: builtins.int,  # noqa: A002
+                   fill_value: builtins.int = -1) -> Tensor:
+    """``input.nonzero()`` with exactly ``size`` rows, padded with ``fill_value``, as
+    ``torch.nonzero_static``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"nonzero_static: input must be a Tensor, got {type(input).__name__}")
+    return input.nonzero_static(size=size, fill_value=fill_value)
+
+
+def typename(obj: Any, /) -> str:
+    """The qualified name of ``obj``'s type, as ``torch.typename``: a tensor's legacy type
+    name (``"tinygrad_rnn.FloatTensor"``, ``x.type()``), else the module and qualified name
+    of a class or function, or of the object's class (builtins' without a module)."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if qualname is None:
+        module, qualname = obj.__class__.__module__ or "", obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+__all__ += ["cond", "while_loop", "is_anomaly_check_nan_enabled",  # noqa: PLE0604
+            "is_anomaly_enabled", "set_anomaly_enabled", "segment_reduce", "binomial", "pi",
+            "e", "inf", "nan", "newaxis", *_FIFTH, "nonzero_static", "typename"]

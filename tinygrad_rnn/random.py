@@ -436,3 +436,32 @@ def cauchy_values(what: str, shape: tuple[int, ...], median: float, sigma: float
     if not sigma > 0:
         raise ValueError(f"{what}: sigma must be > 0, got {sigma!r}")
     return median + sigma * rng_of(generator, what).standard_cauchy(shape)
+
+
+def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
+    """The number of successes in ``count`` trials of probability ``prob`` each, elementwise
+    (count and prob broadcast), of count's dtype and device, as ``torch.binomial``. count and
+    prob are floating-point tensors of one dtype, as there; counts must be whole numbers >= 0
+    and probabilities lie in [0, 1] (PyTorch returns garbage for others; here they are
+    refused). Drawn on the host from ``tr.manual_seed``'s generator (or ``generator``), so
+    other numbers than PyTorch's for one seed; never differentiable."""
+    for name, t in (("count", count), ("prob", prob)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"binomial: {name} must be a Tensor, got {type(t).__name__}")
+        if t.dtype.kind != "f":
+            raise DTypeError(f"binomial: {name} must be floating-point, got {t.dtype} (as in "
+                             "PyTorch)")
+    if prob.dtype != count.dtype:
+        raise DTypeError(f"binomial: prob is {prob.dtype} but count is {count.dtype} (they must "
+                         "match, as in PyTorch)")
+    if prob.device != count.device:
+        raise ValueError(f"binomial: count on {count.device!r}, prob on {prob.device!r}")
+    n, p = count.numpy().astype(np.float64), prob.numpy().astype(np.float64)
+    shape = np.broadcast_shapes(n.shape, p.shape)  # (raises, naming both, if they do not)
+    if not np.all((n >= 0) & (n == np.floor(n)) & np.isfinite(n)):
+        raise ValueError("binomial: every count must be a whole number >= 0")
+    if not np.all((p >= 0) & (p <= 1)):  # (NaN included)
+        raise ValueError("binomial: every probability must lie in [0, 1] (and not be NaN)")
+    draws = rng_of(generator, "binomial").binomial(np.broadcast_to(n, shape).astype(np.int64),
+                                                   np.broadcast_to(p, shape))
+    return tensor(draws.astype(count.dtype), device=count.device)

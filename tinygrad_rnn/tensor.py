@@ -2016,6 +2016,23 @@ class Tensor:
     def __iter__(self) -> Iterator[Tensor]:
         return iter(unbind(self, 0))
 
+    # PyTorch's unsafe_ forms skip its view tracking for speed; here they are the same ops
+    @torch_names
+    def unsafe_split(self, split_size: int, axis: int = 0) -> tuple[Tensor, ...]:
+        """``split``, as ``torch.unsafe_split`` (a tuple)."""
+        return tuple(self.split(split_size, axis))
+
+    @torch_names
+    def unsafe_chunk(self, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
+        """``chunk``, as ``torch.unsafe_chunk`` (a tuple)."""
+        return tuple(self.chunk(chunks, axis))
+
+    @torch_names
+    def unsafe_split_with_sizes(self, split_sizes: Sequence[int], axis: int = 0
+                                ) -> tuple[Tensor, ...]:
+        """``split_with_sizes``, as ``torch.unsafe_split_with_sizes`` (a tuple)."""
+        return tuple(self.split_with_sizes(split_sizes, axis))
+
     # ---- PyTorch's method names for the comparisons ---------------------------------------
     def eq(self, other: Any) -> Tensor:
         return self == other
@@ -2352,6 +2369,21 @@ class Tensor:
     def argwhere(self) -> Tensor:
         return self.nonzero()
 
+    def nonzero_static(self, *, size: int, fill_value: int = -1) -> Tensor:
+        """``nonzero()`` with exactly ``size`` rows, as ``torch.nonzero_static``: the first
+        ``size`` indices (C order), then rows of ``fill_value`` where there are fewer."""
+        for name, v in (("size", size), ("fill_value", fill_value)):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+                raise TypeError(f"nonzero_static(): argument '{name}' must be int, not "
+                                f"{type(v).__name__}")
+        if size < 0:
+            raise ValueError(f"nonzero_static: size must be >= 0, got {size}")
+        xp = self._dev.xp
+        found = xp.argwhere(self._data).astype(np.int64)[:size]
+        out = xp.full((size, self.ndim), fill_value, dtype=np.int64)
+        out[:found.shape[0]] = found
+        return Tensor._wrap(out, self._dev)
+
     def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None, *,
              axis: int | Sequence[int] | None = None) -> Tensor:
         """The elements shifted by ``shifts`` along each of ``dims`` (or NumPy's ``axis``),
@@ -2469,6 +2501,15 @@ class Tensor:
 
     def is_conj(self) -> bool:
         """False: conjugates are computed at once here (PyTorch may set a lazy flag)."""
+        return False
+
+    def resolve_neg(self) -> Tensor:
+        """This tensor (negations are computed at once here, never lazy)."""
+        return self
+
+    def is_neg(self) -> bool:
+        """False: negations are computed at once here (PyTorch may set a lazy flag on the
+        imaginary part of a lazy conjugate)."""
         return False
 
     def angle(self) -> Tensor:
@@ -4634,7 +4675,8 @@ def _caster(name: str, dtype: Any) -> Callable[[Tensor], Tensor]:
 
 for _name, _dtype in (("float", np.float32), ("double", np.float64), ("half", np.float16),
                       ("long", np.int64), ("int", np.int32), ("bool", np.bool_),
-                      ("byte", np.uint8), ("char", np.int8), ("short", np.int16)):
+                      ("byte", np.uint8), ("char", np.int8), ("short", np.int16),
+                      ("cfloat", np.complex64), ("cdouble", np.complex128)):
     setattr(Tensor, _name, _caster(_name, _dtype))
 
 
