@@ -510,3 +510,87 @@ def test_segment_reduce_refuses_bad_input():
         tr.segment_reduce(tr.ones(2, 5), "sum", lengths=tr.tensor([5]), axis=1)
     with pytest.raises(NotImplementedError, match="indices"):
         tr.segment_reduce(x, "sum", indices=tr.tensor([5]))
+
+
+# ---- PyTorch's import paths: nn.parameter, nn.modules.*, nn.utils.clip_grad ------------------
+def test_nn_parameter_and_clip_grad_paths():
+    from tinygrad_rnn import nn
+    from tinygrad_rnn.nn.parameter import (
+        Buffer,
+        Parameter,
+        UninitializedBuffer,
+        UninitializedParameter,
+    )
+    from tinygrad_rnn.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
+
+    assert (Parameter, Buffer, UninitializedParameter, UninitializedBuffer) == (
+        nn.Parameter, nn.Buffer, nn.UninitializedParameter, nn.UninitializedBuffer)
+    assert clip_grad_norm_ is nn.utils.clip_grad_norm_
+    assert clip_grad_value_ is nn.utils.clip_grad.clip_grad_value_
+
+
+@pytest.mark.torch
+def test_nn_modules_lays_out_torchs_names():
+    torch = pytest.importorskip("torch")
+    import importlib
+
+    from tinygrad_rnn import nn
+    from tinygrad_rnn.nn.modules import LAYOUT
+
+    for sub, names in LAYOUT.items():
+        ours = importlib.import_module(f"tinygrad_rnn.nn.modules.{sub}")
+        theirs = importlib.import_module(f"torch.nn.modules.{sub}")
+        for name in names:
+            assert hasattr(theirs, name), (sub, name)  # where torch keeps it
+            assert getattr(ours, name) is getattr(nn, name)
+            assert getattr(nn.modules, name) is getattr(nn, name)
+        missing = [n for n in getattr(theirs, "__all__", ()) if hasattr(nn, n) and n not in names]
+        assert not missing, (sub, missing)  # every class nn has, where torch has it
+    assert torch.nn.modules.loss._WeightedLoss  # the bases PyTorch code subclasses
+    from tinygrad_rnn.nn.modules.loss import _Loss, _WeightedLoss
+    from tinygrad_rnn.nn.modules.module import Module
+
+    assert Module is nn.Module and issubclass(_WeightedLoss, _Loss)
+    for name in ("CrossEntropyLoss", "NLLLoss", "BCELoss", "MultiMarginLoss",
+                 "MultiLabelSoftMarginLoss", "BCEWithLogitsLoss", "MSELoss"):
+        assert issubclass(getattr(nn, name), _WeightedLoss) == issubclass(
+            getattr(torch.nn, name), torch.nn.modules.loss._WeightedLoss), name
+
+
+def test_weighted_loss_subclass_keeps_its_weight_buffer():
+    from tinygrad_rnn import nn
+    from tinygrad_rnn.nn.modules.loss import _WeightedLoss
+
+    class Mine(_WeightedLoss):
+        def forward(self, x, y):
+            return ((x - y) ** 2 * self.weight).mean()
+
+    m = Mine(tr.tensor([1.0, 2.0]))
+    assert list(m.state_dict()) == ["weight"] and m.reduction == "mean"
+    assert m(tr.ones(2), tr.zeros(2)).item() == 1.5
+    assert list(nn.CrossEntropyLoss(tr.ones(3)).state_dict()) == ["weight"]
+
+
+@pytest.mark.torch
+def test_deprecated_names_warn_as_torch():
+    torch = pytest.importorskip("torch")
+    from tinygrad_rnn import nn
+
+    with pytest.warns(FutureWarning, match="NLLLoss2d") as ours:
+        loss = nn.NLLLoss2d(ignore_index=1)
+    with pytest.warns(FutureWarning) as theirs:
+        torch.nn.NLLLoss2d()
+    assert str(ours[0].message) == str(theirs[0].message)
+    assert isinstance(loss, nn.NLLLoss) and loss.ignore_index == 1
+    for old in ("uniform", "normal", "constant", "xavier_uniform", "xavier_normal",
+                "kaiming_uniform", "kaiming_normal", "orthogonal"):
+        args = (0.5,) if old == "constant" else ()
+        w = tr.zeros(3, 4)
+        with pytest.warns(FutureWarning) as ours:
+            assert getattr(nn.init, old)(w, *args) is w
+        with pytest.warns(FutureWarning) as theirs:
+            getattr(torch.nn.init, old)(torch.zeros(3, 4), *args)
+        assert str(ours[0].message) == str(theirs[0].message)
+        assert ours[0].filename == __file__  # the caller's line, as torch's
+        assert getattr(nn.init, old).__name__ == old
+    assert (w != 0).any()

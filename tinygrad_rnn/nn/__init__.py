@@ -138,6 +138,7 @@ from .loss import (
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
+    NLLLoss2d,
     PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
@@ -208,5 +209,8 @@ __all__ = [
     "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
     "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
     "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "SyncBatchNorm",
-    "UninitializedBuffer",
+    "UninitializedBuffer", "NLLLoss2d", "modules", "parameter",
 ]
+
+# PyTorch's import paths (torch.nn.modules.loss, torch.nn.parameter), made from the names above
+from . import modules, parameter  # noqa: E402

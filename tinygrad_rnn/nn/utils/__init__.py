@@ -348,3 +348,6 @@ def skip_init(module_cls: Any, *args: Any, **kwargs: Any) -> Any:
                 done.add(id(t))
                 _set_values(t, t._dev.xp.empty_like(t._data), "skip_init")
     return module
+
+
+from . import clip_grad  # noqa: E402, F401  (torch.nn.utils.clip_grad: the functions above)
