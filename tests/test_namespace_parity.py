@@ -558,8 +558,9 @@ def test_nn_modules_lays_out_torchs_names():
 
 
 def test_weighted_loss_subclass_keeps_its_weight_buffer():
-    from tinygrad_rnn import nn
     from tinygrad_rnn.nn.modules.loss import _WeightedLoss
+
+    from tinygrad_rnn import nn
 
     class Mine(_WeightedLoss):
         def forward(self, x, y):
@@ -594,3 +595,20 @@ def test_deprecated_names_warn_as_torch():
         assert ours[0].filename == __file__  # the caller's line, as torch's
         assert getattr(nn.init, old).__name__ == old
     assert (w != 0).any()
+
+
+@pytest.mark.torch
+def test_resize_as_torch():
+    torch = pytest.importorskip("torch")
+    for m in (tr, torch):
+        x = m.arange(6.0)
+        assert x.resize_(2, 2) is x and x.shape == (2, 2)
+        np.testing.assert_array_equal(np.asarray(x.tolist()), [[0, 1], [2, 3]])
+        x.resize_as_(m.zeros(3))  # back to 3 elements: the first kept
+        np.testing.assert_array_equal(np.asarray(x.tolist()), [0, 1, 2])
+        with pytest.raises(RuntimeError, match="grad"):
+            m.ones(2, requires_grad=True).resize_(3)
+        w = m.ones(2, requires_grad=True)
+        with m.no_grad():
+            w.resize_(1)
+        assert tuple(w.shape) == (1,)

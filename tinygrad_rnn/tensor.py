@@ -4404,9 +4404,9 @@ class _ViewOf:
     indexing, a piece of split, chunk or unbind; "reshape" to shape ``arg``; "transpose" by
     axes ``arg``; "expand" to shape ``arg``; "unfold" with (dimension, size, step) ``arg``;
     "diagonal" with (index, axis) ``arg``: ``base[index]``, that axis moved last;
-    "as_strided" with (flat positions, whether they repeat) ``arg``; "detach"). Arrays
-    here are never written in place (copy on write), so a view does not
-    share its base's changes by sharing memory, as in PyTorch: the engine passes them on.
+    "as_strided" with the flat positions ``arg``; "detach"). Arrays here are never written
+    in place (copy on write), so a view does not share its base's changes by sharing memory,
+    as in PyTorch: the engine passes them on.
 
     - A write into the view writes through (``Tensor._overwrite``): the base becomes
       ``put(base, new view)`` (``base[index] = new``, or the inverse reshape or transpose),
@@ -4467,7 +4467,7 @@ class _ViewOf:
         if kind == "as_strided":
             from .ops.strided import strided_take
 
-            return strided_take(b, arg[0])
+            return strided_take(b, arg)
         from .ops.movement import unfold
 
         return unfold(b, *arg)
@@ -4494,7 +4494,7 @@ class _ViewOf:
         if kind == "as_strided":  # (windows that overlap are refused before)
             from .ops.strided import strided_put
 
-            return strided_put(old, new, arg[0])
+            return strided_put(old, new, arg)
         raise AssertionError(kind)  # expand and unfold are refused before (_check_writable)
 
 
@@ -4583,7 +4583,7 @@ def _check_writable(t: Tensor, what: str, recording: bool) -> None:
         link = t._base
         if link is None:
             return
-        if link.kind == "unfold" or link.kind == "as_strided" and link.arg[1] or \
+        if link.kind == "unfold" or link.kind == "as_strided" and _repeats(link) or \
                 link.kind == "expand" and math.prod(link.arg) != math.prod(link.base.shape):
             raise RuntimeError(
                 f"{what} into the result of {link.kind} is refused: its elements may repeat "
@@ -4592,6 +4592,13 @@ def _check_writable(t: Tensor, what: str, recording: bool) -> None:
                 "first")
         records = records and link.kind != "detach"
         t = link.base
+
+
+def _repeats(link: _ViewOf) -> bool:
+    """Whether an as_strided view's flat positions name an element twice (windows that
+    overlap): found when a write is tried, not each time a view is made."""
+    at = link.arg
+    return at.size > 1 and int(link.base._dev.xp.unique(at).size) != at.size
 
 
 def _pass_on(t: Tensor, written: set[int]) -> None:
