@@ -606,9 +606,9 @@ def test_resize_as_torch():
         np.testing.assert_array_equal(np.asarray(x.tolist()), [[0, 1], [2, 3]])
         x.resize_as_(m.zeros(3))  # back to 3 elements: the first kept
         np.testing.assert_array_equal(np.asarray(x.tolist()), [0, 1, 2])
-        with pytest.raises(RuntimeError, match="grad"):
-            m.ones(2, requires_grad=True).resize_(3)
         w = m.ones(2, requires_grad=True)
-        with m.no_grad():
+        with pytest.raises(RuntimeError, match="resize"):
+            w.resize_(3)
+        with m.no_grad(), pytest.raises(RuntimeError, match="resize"):
             w.resize_(1)
-        assert tuple(w.shape) == (1,)
+        assert tuple(w.detach().clone().resize_(1).shape) == (1,) and tuple(w.shape) == (2,)

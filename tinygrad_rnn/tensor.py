@@ -4267,14 +4267,14 @@ class Tensor:
         """This tensor given the shape ``sizes``, in place, as PyTorch's ``resize_``: the
         elements kept in C order, cut off where it shrinks, zeros added where it grows
         (PyTorch leaves them uninitialised). Not recorded: refused on a tensor that requires
-        grad while autograd records (as in PyTorch), and on a view or a tensor with views
-        (whose storage this design does not share)."""
+        grad, under ``no_grad`` too (as in PyTorch; resize ``x.detach().clone()``), and on a
+        view or a tensor with views (whose storage this design does not share)."""
         shape = _sizes(sizes)
         if any(n < 0 for n in shape):
             raise ValueError(f"resize_: sizes must be >= 0, got {shape}")
-        if self.requires_grad and autograd._GradMode.enabled:
-            raise RuntimeError("resize_ on a tensor that requires grad is not recorded (as in "
-                               "PyTorch): call it under tr.no_grad(), or on x.detach()")
+        if self.requires_grad:
+            raise RuntimeError("resize_: cannot resize a tensor that requires grad (as in "
+                               "PyTorch, under no_grad too); resize a copy, x.detach().clone()")
         if self._base is not None or getattr(self, "_views", None):
             raise RuntimeError("resize_: this tensor is a view or has views, which share no "
                                "storage here; resize a clone instead")
