@@ -584,8 +584,8 @@ def test_deprecated_names_warn_as_torch():
     assert str(ours[0].message) == str(theirs[0].message)
     assert isinstance(loss, nn.NLLLoss) and loss.ignore_index == 1
     for old in ("uniform", "normal", "constant", "xavier_uniform", "xavier_normal",
-                "kaiming_uniform", "kaiming_normal", "orthogonal"):
-        args = (0.5,) if old == "constant" else ()
+                "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse"):
+        args = (0.5,) if old in ("constant", "sparse") else ()
         w = tr.zeros(3, 4)
         with pytest.warns(FutureWarning) as ours:
             assert getattr(nn.init, old)(w, *args) is w
@@ -612,3 +612,32 @@ def test_resize_as_torch():
         with m.no_grad(), pytest.raises(RuntimeError, match="resize"):
             w.resize_(1)
         assert tuple(w.detach().clone().resize_(1).shape) == (1,) and tuple(w.shape) == (2,)
+
+
+def test_init_sparse_zeroes_a_fraction_of_each_column():
+    from tinygrad_rnn import nn
+
+    w = tr.zeros(10, 6, dtype="float64")
+    assert nn.init.sparse_(w, 0.25, std=2.0, generator=tr.Generator().manual_seed(0)) is w
+    np.testing.assert_array_equal((w.numpy() == 0).sum(0), [3] * 6)  # ceil(0.25 * 10)
+    assert 1.0 < w.numpy()[w.numpy() != 0].std() < 3.0
+    with pytest.raises(ValueError, match="2 dimensions"):
+        nn.init.sparse_(tr.zeros(3), 0.5)
+
+
+@pytest.mark.torch
+def test_map2_conj_physical_and_kind_queries_match_torch():
+    torch = pytest.importorskip("torch")
+    for m in (tr, torch):
+        x = m.arange(3.0)
+        assert x.map2_(m.ones(1), m.full((3,), 2.0), lambda a, b, c: a + b * c) is x
+        np.testing.assert_array_equal(np.asarray(x.tolist()), [2.0, 3.0, 4.0])
+        z = m.tensor([1 + 2j, 3 - 1j])
+        assert z.conj_physical_() is z
+        np.testing.assert_array_equal(z.numpy(), [1 - 2j, 3 + 1j])
+        for name in ("is_sparse", "is_sparse_csr", "is_quantized", "is_nested", "is_meta",
+                     "is_mkldnn", "is_mps", "is_xpu", "is_xla", "is_ipu", "is_mtia",
+                     "is_maia", "is_vulkan"):
+            assert getattr(m.ones(2), name) is False, name
+    with pytest.raises(ValueError, match="does not broadcast"):
+        tr.arange(3.0).map2_(tr.ones(2), tr.ones(3), lambda a, b, c: a)

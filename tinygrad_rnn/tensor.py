@@ -2495,6 +2495,10 @@ class Tensor:
         """The complex conjugate, as ``torch.Tensor.conj_physical``."""
         return _complex_ops.conj(self)
 
+    def conj_physical_(self) -> Tensor:
+        """The complex conjugate, in place (``_overwrite``'s rules); a real tensor stays."""
+        return self._overwrite("conj_physical_", lambda old: _complex_ops.conj(old))
+
     def resolve_conj(self) -> Tensor:
         """This tensor (conjugates are computed at once here, never lazy)."""
         return self
@@ -3863,6 +3867,12 @@ class Tensor:
         ``tensor`` (broadcast to this shape), in place, as PyTorch's; CPU tensors only."""
         return self._elementwise_("map_", callable, tensor)
 
+    def map2_(self, x: Tensor, y: Tensor, callable: Callable[[Any, Any, Any], Any]  # noqa: A002
+              ) -> Tensor:
+        """Each element a replaced by ``callable(a, b, c)``, b and c the matching elements of
+        ``x`` and ``y`` (broadcast to this shape), in place, as PyTorch's; CPU tensors only."""
+        return self._elementwise_("map2_", callable, x, y)
+
     # ---- a hook after the gradient is stored ------------------------------------------------
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]
                                            ) -> RemovableHandle:
@@ -4686,6 +4696,19 @@ for _name, _dtype in (("float", np.float32), ("double", np.float64), ("half", np
                       ("cfloat", np.complex64), ("cdouble", np.complex128)):
     setattr(Tensor, _name, _caster(_name, _dtype))
 
+
+
+def _never(name: str) -> property:
+    return property(lambda self: False, doc=f"False, as PyTorch's ``{name}`` for a dense "
+                    "tensor on the CPU or a CUDA GPU: there is no other kind here.")
+
+
+# PyTorch's queries for the layouts, kinds and devices this package has none of (sparse,
+# quantized, nested, meta, MKL-DNN; Apple, Intel, XLA and other accelerators)
+for _name in ("is_sparse", "is_sparse_csr", "is_quantized", "is_nested", "is_meta",
+              "is_mkldnn", "is_mps", "is_xpu", "is_xla", "is_ipu", "is_mtia", "is_maia",
+              "is_vulkan"):
+    setattr(Tensor, _name, _never(_name))
 
 
 _DATA = Tensor.__dict__["_data"]  # the slot that holds a tensor's array
