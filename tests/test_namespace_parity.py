@@ -641,3 +641,55 @@ def test_map2_conj_physical_and_kind_queries_match_torch():
             assert getattr(m.ones(2), name) is False, name
     with pytest.raises(ValueError, match="does not broadcast"):
         tr.arange(3.0).map2_(tr.ones(2), tr.ones(3), lambda a, b, c: a)
+
+
+# ---- memory formats and layouts --------------------------------------------------------------
+LAYOUT_CASES = [
+    lambda m, t: t.contiguous(memory_format=m.channels_last),
+    lambda m, t: t.clone(memory_format=m.channels_last),
+    lambda m, t: t.transpose(0, 1).clone(),
+    lambda m, t: t.transpose(0, 1).clone(memory_format=m.contiguous_format),
+    lambda m, t: t.transpose(0, 1).contiguous(),
+    lambda m, t: m.zeros_like(t.transpose(0, 1)),
+    lambda m, t: m.ones_like(t.contiguous(memory_format=m.channels_last)),
+    lambda m, t: m.full_like(t, 2.0, memory_format=m.channels_last),
+    lambda m, t: m.empty_like(t, memory_format=m.channels_last),
+    lambda m, t: m.rand_like(t.permute(0, 2, 3, 1)),
+    lambda m, t: m.randn_like(t, memory_format=m.contiguous_format),
+    lambda m, t: m.randint_like(t, 5, memory_format=m.channels_last),
+    lambda m, t: m.zeros_like(t[:, :, ::2], memory_format=m.preserve_format),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("k", range(len(LAYOUT_CASES)))
+def test_memory_formats_lay_out_as_torch(k):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    y, yt = LAYOUT_CASES[k](tr, tr.tensor(a)), LAYOUT_CASES[k](torch, torch.tensor(a))
+    assert y.shape == tuple(yt.shape) and y.stride() == yt.stride()
+    for fmt in ("contiguous_format", "channels_last"):
+        assert y.is_contiguous(memory_format=getattr(tr, fmt)) == yt.is_contiguous(
+            memory_format=getattr(torch, fmt))
+    if k < 5:
+        np.testing.assert_array_equal(y.numpy(), yt.numpy())
+
+
+def test_memory_formats_keep_values_gradients_and_check_arguments():
+    x = tr.randn(2, 3, 4, 5, dtype="float64", requires_grad=True)
+    y = x.contiguous(memory_format=tr.channels_last)
+    assert y.is_contiguous(memory_format=tr.channels_last) and not y.is_contiguous()
+    assert y.contiguous(memory_format=tr.channels_last) is y  # already so laid out
+    assert gradcheck(lambda t: t.clone(memory_format=tr.channels_last), [x])
+    w = tr.zeros_like(x, requires_grad=True, memory_format=tr.channels_last)
+    assert w.is_leaf and w.requires_grad and x.layout is tr.strided
+    with pytest.raises(ValueError, match="required rank 4"):
+        tr.ones(2, 3).contiguous(memory_format=tr.channels_last)
+    assert not tr.ones(2, 3).is_contiguous(memory_format=tr.channels_last)  # as torch
+    with pytest.raises(ValueError, match="preserve memory format"):
+        x.contiguous(memory_format=tr.preserve_format)
+    with pytest.raises(TypeError, match="memory_format must be"):
+        x.clone(memory_format="channels_last")
+    with pytest.raises(ValueError, match="layout must be tr.strided"):
+        tr.zeros_like(x, layout="sparse")
+    assert repr(tr.channels_last) == "tinygrad_rnn.channels_last"

@@ -224,10 +224,17 @@ from .tensor import (
     Size,
     Tensor,
     _default_complex,
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
     default_dtype,
+    layout,
+    memory_format,
+    preserve_format,
     resolve_dtype,
     set_default_dtype,
     set_printoptions,
+    strided,
     tensor,
 )
 
@@ -1129,4 +1136,6 @@ def typename(obj: Any, /) -> str:
 
 __all__ += ["cond", "while_loop", "is_anomaly_check_nan_enabled",  # noqa: PLE0604
             "is_anomaly_enabled", "set_anomaly_enabled", "segment_reduce", "binomial", "pi",
-            "e", "inf", "nan", "newaxis", *_FIFTH, "nonzero_static", "typename"]
+            "e", "inf", "nan", "newaxis", *_FIFTH, "nonzero_static", "typename",
+            "memory_format", "contiguous_format", "preserve_format", "channels_last",
+            "channels_last_3d", "layout", "strided"]

@@ -13,7 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import DTypeError, DTypeLike, Tensor, default_dtype, resolve_dtype, tensor
+from .tensor import (
+    DTypeError,
+    DTypeLike,
+    Tensor,
+    _laid_out,
+    default_dtype,
+    preserve_format,
+    resolve_dtype,
+    tensor,
+)
 
 _SEED = [int(np.random.SeedSequence().entropy % 2**63)]  # the last seed (initial_seed)
 _rng = np.random.default_rng(_SEED[0])
@@ -183,20 +192,25 @@ def rand(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
 
 
 def randn_like(x: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
-               requires_grad: bool = False, generator: Any = None) -> Tensor:
-    """``randn`` of x's shape, dtype and device (or ``dtype``, ``device``), as
-    ``torch.randn_like``; a TypeError for an integer or bool dtype, as PyTorch refuses."""
+               requires_grad: bool = False, generator: Any = None, layout: Any = None,
+               memory_format: Any = preserve_format) -> Tensor:
+    """``randn`` of x's shape, dtype and device (or ``dtype``, ``device``), laid out as x (or
+    as ``memory_format`` asks), as ``torch.randn_like``; a TypeError for an integer or bool
+    dtype, as PyTorch refuses."""
     dt = _float_like("randn_like", x, dtype)
-    return randn(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad,
-                 generator=generator)
+    out = randn(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad,
+                generator=generator)
+    return _laid_out("randn_like", out, x, memory_format, layout)
 
 
 def rand_like(x: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
-              requires_grad: bool = False, generator: Any = None) -> Tensor:
+              requires_grad: bool = False, generator: Any = None, layout: Any = None,
+              memory_format: Any = preserve_format) -> Tensor:
     """``rand`` of x's shape, dtype and device, as ``torch.rand_like`` (see ``randn_like``)."""
     dt = _float_like("rand_like", x, dtype)
-    return rand(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad,
-                generator=generator)
+    out = rand(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad,
+               generator=generator)
+    return _laid_out("rand_like", out, x, memory_format, layout)
 
 
 def _float_like(what: str, x: Tensor, dtype: DTypeLike) -> np.dtype:
@@ -374,7 +388,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
 
 def randint_like(x: Tensor, low: int = 0, high: int | None = None, *,
                  dtype: DTypeLike = None, device: str | None = None,
-                 generator: Any = None) -> Tensor:
+                 generator: Any = None, layout: Any = None,
+                 memory_format: Any = preserve_format) -> Tensor:
     """``randint`` of x's shape, dtype and device (or ``dtype``, ``device``), as
     ``torch.randint_like(x, high)`` or ``(x, low, high)``: integers uniform in [low, high),
     of x's dtype even where it is floating, as PyTorch's."""
@@ -382,8 +397,9 @@ def randint_like(x: Tensor, low: int = 0, high: int | None = None, *,
         raise TypeError(f"randint_like: x must be a Tensor, got {type(x).__name__}")
     if high is None:
         low, high = 0, low
-    return randint(low, high, x.shape, dtype=x.dtype if dtype is None else dtype,
-                   device=device or x.device, generator=generator)
+    out = randint(low, high, x.shape, dtype=x.dtype if dtype is None else dtype,
+                  device=device or x.device, generator=generator)
+    return _laid_out("randint_like", out, x, memory_format, layout)
 
 
 def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002

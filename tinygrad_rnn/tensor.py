@@ -491,6 +491,81 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {id(self):#x}>"
 
 
+class memory_format:  # noqa: N801 - PyTorch's class name
+    """How a tensor's elements lie in memory, as ``torch.memory_format``:
+    ``contiguous_format`` (C order), ``preserve_format`` (as the tensor's they come from),
+    ``channels_last`` (a 4-D (N, C, H, W) tensor stored as (N, H, W, C)) and
+    ``channels_last_3d`` (5-D). Arrays take any layout NumPy can express, so ``clone``,
+    ``contiguous`` and the ``*_like`` functions lay them out as asked, and ``stride()`` and
+    ``is_contiguous(memory_format=)`` tell, as PyTorch's; ops lay out their results as NumPy
+    does."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"tinygrad_rnn.{self.name}"
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+
+
+class layout:  # noqa: N801 - PyTorch's class name
+    """How a tensor is stored, as ``torch.layout``: ``strided`` (dense) is the only one here."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"tinygrad_rnn.{self.name}"
+
+
+strided = layout("strided")
+
+
+def _memory_order(what: str, fmt: Any, ndim: int) -> tuple[int, ...] | str | None:
+    """The order of the axes in memory that ``fmt`` asks for: None for C order, "K" to keep
+    the source's (preserve_format), the channels axis last for channels_last (4-D only) and
+    channels_last_3d (5-D only), as PyTorch checks them."""
+    if fmt is contiguous_format:
+        return None
+    if fmt is preserve_format:
+        return "K"
+    rank = {channels_last: 4, channels_last_3d: 5}.get(fmt)
+    if rank is None:
+        raise TypeError(f"{what}: memory_format must be one of tr.contiguous_format, "
+                        f"tr.preserve_format, tr.channels_last, tr.channels_last_3d, got "
+                        f"{fmt!r}")
+    if ndim != rank:
+        raise ValueError(f"{what}: required rank {rank} tensor to use {fmt.name} format, got "
+                         f"{ndim} dims")
+    return (0, *range(2, rank), 1)
+
+
+def _laid_out(what: str, out: Tensor, like: Tensor, fmt: Any, lay: Any = None) -> Tensor:
+    """``out`` (a new tensor of ``like``'s shape, a leaf) with its elements laid out as
+    ``fmt`` asks, in place: C order, the channels last, or, for preserve_format, the order
+    of ``like``'s axes in memory (its strides, largest first)."""
+    if lay is not None and lay is not strided:
+        raise ValueError(f"{what}: layout must be tr.strided (dense tensors only here), got "
+                         f"{lay!r}")
+    order = _memory_order(what, fmt, out.ndim)
+    if order == "K":
+        order = tuple(int(i) for i in np.argsort([-s for s in like.stride()], kind="stable"))
+    if order is None or order == tuple(range(out.ndim)):
+        return out
+    back = tuple(int(i) for i in np.argsort(order))
+    out._data = out._dev.xp.ascontiguousarray(out._data.transpose(order)).transpose(back)
+    return out
+
+
 class Size(tuple):
     """A shape, as ``torch.Size``: what ``x.size()`` gives. A tuple of ints in every way, but
     ``tr.Tensor(x.size())`` reads it as sizes, where a plain tuple is data."""
@@ -880,17 +955,33 @@ class Tensor:
                  ) -> Tensor:
         return self.new_full(_sizes(size), 1, dtype, requires_grad)
 
-    def clone(self) -> Tensor:
+    def clone(self, *, memory_format: memory_format = preserve_format) -> Tensor:
         """A copy with its own array, in the graph: its gradient flows back unchanged. The bits
-        are copied as they are (-0.0 and NaN payloads kept; ``x + 0`` would turn -0.0 to 0.0)."""
-        return AsType.apply(self, dtype=self.dtype)
+        are copied as they are (-0.0 and NaN payloads kept; ``x + 0`` would turn -0.0 to 0.0).
+        Laid out as this tensor is, or as ``memory_format`` asks (``tr.channels_last``)."""
+        if memory_format is preserve_format:
+            return AsType.apply(self, dtype=self.dtype)
+        return self._relaid("clone", memory_format)
 
-    def contiguous(self) -> Tensor:
-        """This tensor itself if its array is in C order, else a copy in C order, as
-        PyTorch's (so a write into the result is its own, there as here)."""
-        if self._data.flags.c_contiguous:
+    def contiguous(self, memory_format: memory_format = contiguous_format) -> Tensor:
+        """This tensor itself if its array is in C order (or, with ``tr.channels_last``, in
+        (N, H, W, C) order), else a copy laid out so, as PyTorch's (so a write into the result
+        is its own, there as here)."""
+        if memory_format is preserve_format:
+            raise ValueError("contiguous: preserve memory format is unsupported by the "
+                             "contiguous operator (as in PyTorch)")
+        if self.is_contiguous(memory_format=memory_format):
             return self
-        return AsType.apply(self, dtype=self.dtype, order="C")
+        return self._relaid("contiguous", memory_format)
+
+    def _relaid(self, what: str, fmt: memory_format) -> Tensor:
+        """A copy laid out as ``fmt`` asks (C order, or the channels last), in the graph."""
+        order = _memory_order(what, fmt, self.ndim)
+        if order is None:
+            return AsType.apply(self, dtype=self.dtype, order="C")
+        back = tuple(int(i) for i in np.argsort(order))
+        moved = AsType.apply(Transpose.apply(self, axes=order), dtype=self.dtype, order="C")
+        return Transpose.apply(moved, axes=back)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording ops on this leaf; returns itself."""
@@ -2540,10 +2631,29 @@ class Tensor:
         return istft(self, n_fft, hop_length, win_length, window, center, normalized,
                      onesided, length, return_complex)
 
-    def is_contiguous(self) -> bool:
+    def is_contiguous(self, memory_format: memory_format = contiguous_format) -> bool:
         """Whether the array is laid out in C order without gaps (every op takes any
-        layout; ``contiguous()`` returns the tensor itself)."""
-        return bool(self._data.flags.c_contiguous)
+        layout; ``contiguous()`` returns the tensor itself), or, with ``tr.channels_last``
+        (``_3d``), in that order: the strides of each axis longer than 1 are those of the
+        axes stored channels last."""
+        if memory_format is preserve_format:
+            raise ValueError("is_contiguous: preserve memory format is unsupported by the "
+                             "contiguous operator (as in PyTorch)")
+        rank = {channels_last: 4, channels_last_3d: 5}.get(memory_format)
+        if rank is not None and self.ndim != rank:
+            return False  # (PyTorch's answer, where it raises for contiguous() itself)
+        order = _memory_order("is_contiguous", memory_format, self.ndim)
+        if order is None:
+            return bool(self._data.flags.c_contiguous)
+        want, step = [0] * self.ndim, 1
+        for axis in reversed(order):
+            want[axis], step = step, step * self.shape[axis]
+        return all(s == w for s, w, n in zip(self.stride(), want, self.shape) if n > 1)
+
+    @property
+    def layout(self) -> layout:
+        """``tr.strided``: every tensor here is dense, as PyTorch's ``x.layout``."""
+        return strided
 
     def stride(self, axis: int | None = None) -> tuple[int, ...] | int:
         """Steps between neighbours along each axis, in elements, as PyTorch's ``stride``."""
