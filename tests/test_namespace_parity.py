@@ -157,6 +157,8 @@ def test_as_strided_refuses_what_it_cannot_follow():
         x.t().as_strided((2,), (1,))
     with pytest.raises(ValueError, match="result of diagonal"):
         x.diagonal().as_strided((2,), (1,))
+    with pytest.raises(ValueError, match="result of as_strided"):
+        x.as_strided((4,), (1,))[1:].as_strided((2,), (1,))
     with pytest.raises(ValueError, match="stride 0"):
         tr.as_strided_scatter(tr.zeros(6), tr.ones(2, 2), (2, 2), (0, 1))
     with pytest.raises(ValueError, match=r"src of shape \(2, 2\)"):

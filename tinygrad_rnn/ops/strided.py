@@ -19,7 +19,8 @@ from ..tensor import Tensor
 from .elementwise import AsType
 from .movement import GetItem, Reshape, SetItem, _scatter_source, _sort_axis
 
-_NOT_OWN = {"unfold", "diagonal"}  # views in PyTorch (their base's memory), copies here
+# views in PyTorch (strides through their base's memory), copies here
+_NOT_OWN = {"unfold", "diagonal", "as_strided"}
 
 
 def _int_tuple(what: str, name: str, v: Any) -> tuple[int, ...]:
@@ -48,11 +49,14 @@ def _positions(what: str, x: Tensor, size: Any, stride: Any, storage_offset: Any
     if any(s < 0 for s in steps):
         raise ValueError(f"{what}: negative strides are not supported (as in PyTorch), got "
                          f"{steps}")
-    link = x._base
-    if link is not None and link.kind in _NOT_OWN:
-        raise ValueError(f"{what}: input is the result of {link.kind}, a view in PyTorch whose "
-                         "strides step through its base's memory, but a copy here; call "
-                         f"{what} on the base, or on input.clone() for a tensor of its own")
+    t = x
+    while t._base is not None:  # x, or a tensor it is a view of, made by one of those
+        if t._base.kind in _NOT_OWN:
+            raise ValueError(f"{what}: input is (a view of) the result of {t._base.kind}, a "
+                             "view in PyTorch whose strides step through its base's memory, "
+                             f"but a copy here; call {what} on the base, or on input.clone() "
+                             "for a tensor of its own")
+        t = t._base.base
     if not x.is_contiguous():
         raise ValueError(f"{what}: input of shape {x.shape} has strides {x.stride()}, not a "
                          "contiguous layout; sizes and strides here count in the tensor's own "
@@ -103,9 +107,9 @@ def as_strided(x: Tensor, size: Sequence[int], stride: Sequence[int],
     ``size``, as ``torch.as_strided``, where flat(x) is x's elements in C order: PyTorch's
     result for a contiguous x. ``storage_offset`` counts, as there, from the start of the
     memory x is a view of (None: x's own first element). Refused: negative strides (as
-    there), a non-contiguous x or the result of unfold or diagonal (whose memory is their
-    base's in PyTorch), and a position outside x's elements (PyTorch reads the memory around
-    a view; here a tensor reaches only its own elements).
+    there), a non-contiguous x, the result of unfold, diagonal or as_strided, or a view of
+    one (whose memory is their base's in PyTorch), and a position outside x's elements
+    (PyTorch reads the memory around a view; here a tensor reaches only its own elements).
 
     One gather: VJP gx = zeros like x with gy added at each position, so elements that
     overlapping windows share get the sum of their gradients. A view (kind "as_strided"): a
