@@ -695,3 +695,60 @@ def test_memory_formats_keep_values_gradients_and_check_arguments():
     with pytest.raises(ValueError, match="layout must be tr.strided"):
         tr.zeros_like(x, layout="sparse")
     assert repr(tr.channels_last) == "tinygrad_rnn.channels_last"
+
+
+# ---- settings, aliases and small functions -------------------------------------------------
+@pytest.mark.torch
+def test_aliases_and_settings_match_torch():
+    torch = pytest.importorskip("torch")
+    assert tr.vmap is tr.func.vmap and tr.short == tr.int16
+    assert isinstance(tr.ones(2).dtype, tr.dtype)
+    assert not tr.is_warn_always_enabled()
+    tr.set_warn_always(True)
+    assert tr.is_warn_always_enabled()
+    tr.set_warn_always(False)
+    tr.set_num_interop_threads(2)
+    assert tr.get_num_interop_threads() == 2
+    assert tr.set_flush_denormal(True) is False
+    try:
+        for mode in ("warn", 2, "default", "error", 0):
+            for m in (tr, torch):
+                m.set_deterministic_debug_mode(mode)
+            assert tr.get_deterministic_debug_mode() == torch.get_deterministic_debug_mode()
+            assert tr.are_deterministic_algorithms_enabled() == \
+                torch.are_deterministic_algorithms_enabled()
+            assert tr.is_deterministic_algorithms_warn_only_enabled() == \
+                torch.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        tr.use_deterministic_algorithms(False)
+        torch.use_deterministic_algorithms(False)
+    with pytest.raises(ValueError, match="debug_mode"):
+        tr.set_deterministic_debug_mode("x")
+
+
+@pytest.mark.torch
+def test_small_functions_match_torch():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((2, 3, 4))
+    x, xt = tr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    for p, d in ((2, 0), (2, 1), (3, -1), (1, 2)):
+        y, yt = tr.norm_except_dim(x, p, d), torch.norm_except_dim(xt, p, d)
+        np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-12)
+    for size, order in (((2, 3, 4), (2, 0, 1)), ((2, 3, 4, 5), (0, 2, 3, 1)), ((3,), (0,))):
+        e, et = tr.empty_permuted(size, order), torch.empty_permuted(size, order)
+        assert e.shape == tuple(et.shape) and e.stride() == et.stride()
+    with pytest.raises(ValueError, match="permutation"):
+        tr.empty_permuted((2, 3), (0, 0))
+    rng = np.random.default_rng(1)
+    for n, transposed in ((1, False), (2, False), (1, True), (2, True)):
+        inp = rng.standard_normal((2, 4) + (6,) * n)
+        w = rng.standard_normal((4, 2) + (3,) * n)
+        b = rng.standard_normal(4)  # (out channels: 4 either way, with groups=2)
+        args = ((2,) * n, (1,) * n, (1,) * n, transposed, (1 if transposed else 0,) * n, 2)
+        y = tr.convolution(tr.tensor(inp), tr.tensor(w), tr.tensor(b), *args)
+        yt = torch.convolution(torch.tensor(inp), torch.tensor(w), torch.tensor(b), *args)
+        np.testing.assert_allclose(y.numpy(), yt.numpy(), rtol=1e-10, atol=1e-12)
+    lu, piv = tr.linalg.lu_factor(tr.tensor(a[0, :3, :3]))
+    rhs = tr.tensor(a[1, :3, :2])
+    np.testing.assert_allclose((tr.tensor(a[0, :3, :3]) @ tr.lu_solve(rhs, lu, piv)).numpy(),
+                               rhs.numpy(), atol=1e-10)
