@@ -223,6 +223,11 @@ def test_view_as_complex_copy_matches_torch():  # (torch's has no gradient)
                                   torch.view_as_complex_copy(torch.tensor(a)).numpy())
 
 
+def test_view_copy_refuses_a_dtype():
+    with pytest.raises(TypeError, match="another dtype"):
+        tr.view_copy(tr.ones(4), tr.float64)
+
+
 def test_copy_functions_are_not_views():
     x = tr.arange(6.0).reshape(2, 3)
     y = tr.transpose_copy(x, 0, 1)

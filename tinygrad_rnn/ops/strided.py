@@ -70,7 +70,7 @@ def _positions(what: str, x: Tensor, size: Any, stride: Any, storage_offset: Any
                             f"{type(storage_offset).__name__}")
         if storage_offset < 0:
             raise ValueError(f"{what}: storage_offset must be >= 0, got {storage_offset}")
-        own = x.storage_offset() if x._data.base is not None else 0
+        own = x.storage_offset() if x._base is not None else 0  # (a view's; else 0, fresh)
         start = int(storage_offset) - own
         if start < 0:
             raise ValueError(f"{what}: storage_offset {storage_offset} lies before this "
@@ -154,7 +154,11 @@ def _own(y: Tensor) -> Tensor:
 
 def view_copy(input: Tensor, size: Any) -> Tensor:  # noqa: A002
     """``input.view(size)`` copied, as ``torch.view_copy``: any layout (PyTorch's copies a
-    transposed tensor too), one size may be -1."""
+    transposed tensor too), one size may be -1. (PyTorch's ``view_copy(x, dtype)``, which
+    reads the bits as another dtype, is refused.)"""
+    if not isinstance(size, (tuple, list, int, np.integer)):
+        raise TypeError(f"view_copy: size must be a sequence of ints, got {size!r} (viewing "
+                        "the bits as another dtype is not supported here)")
     return _own(input.reshape(size))
 
 
