@@ -132,16 +132,18 @@ def as_strided_scatter(x: Tensor, src: Tensor, size: Sequence[int], stride: Sequ
                        storage_offset: int | None = None) -> Tensor:
     """x with the elements ``x.as_strided(size, stride, storage_offset)`` picks replaced by
     ``src`` (of shape ``size``, cast to x's dtype), out of place, as
-    ``torch.as_strided_scatter``; where windows overlap, the last write (in C order of src)
-    wins (a stride of 0, which surely repeats, is refused, as there). A ``SetItem`` on x's
-    flat elements: gx = gy with 0 at the positions written, gsrc = gy at each position
-    (every element of src, as PyTorch's)."""
+    ``torch.as_strided_scatter``. Windows that overlap are refused: PyTorch refuses a stride
+    of 0 and leaves which write wins unspecified otherwise (and gives each writer a
+    gradient). A ``SetItem`` on x's flat elements: VJP gx = gy with 0 at the positions
+    written, gsrc = gy at those positions."""
     at = _positions("as_strided_scatter", x, size, stride, storage_offset)
-    if any(n > 1 and s == 0 for n, s in zip(size, stride)):
-        raise ValueError(f"as_strided_scatter: stride 0 along a dim of size > 1 (sizes "
-                         f"{tuple(size)}, strides {tuple(stride)}) writes one element several "
-                         "times; PyTorch refuses it too")
-    return strided_put(x, _scatter_source("as_strided_scatter", x, src, at.shape), at)
+    src = _scatter_source("as_strided_scatter", x, src, at.shape)
+    if at.size > 1 and int(x._dev.xp.unique(at).size) != at.size:
+        raise ValueError(f"as_strided_scatter: sizes {tuple(size)} and strides {tuple(stride)} "
+                         "name an element more than once (overlapping windows), so which write "
+                         "would win is unspecified (PyTorch refuses a stride of 0 and leaves "
+                         "the rest unspecified); write the windows one at a time")
+    return strided_put(x, src, at)
 
 
 # ---- PyTorch's *_copy functions: a view op's result as a tensor of its own -------------------
