@@ -766,3 +766,21 @@ def test_small_functions_match_torch():
     rhs = tr.tensor(a[1, :3, :2])
     np.testing.assert_allclose((tr.tensor(a[0, :3, :3]) @ tr.lu_solve(rhs, lu, piv)).numpy(),
                                rhs.numpy(), atol=1e-10)
+
+
+@pytest.mark.torch
+def test_convert_conv_weight_memory_format_as_torch():
+    torch = pytest.importorskip("torch")
+    for m, two, three in ((tr, tr.channels_last, tr.channels_last_3d),
+                          (torch, torch.channels_last, torch.channels_last_3d)):
+        net = m.nn.Sequential(m.nn.Conv2d(3, 4, 3), m.nn.Sequential(m.nn.ConvTranspose2d(4, 2, 2)),
+                              m.nn.Conv3d(2, 2, 1), m.nn.Linear(2, 2))
+        before = [p.detach().numpy().copy() for p in net.parameters()]
+        assert m.nn.utils.convert_conv2d_weight_memory_format(net, two) is net
+        m.nn.utils.convert_conv3d_weight_memory_format(net, three)
+        strides = [p.stride() for p in net.parameters()]
+        for p, b in zip(net.parameters(), before):
+            np.testing.assert_array_equal(p.detach().numpy(), b)
+        if m is tr:
+            ours = strides
+    assert [tuple(s) for s in ours] == [tuple(s) for s in strides]
