@@ -674,6 +674,9 @@ LAYOUT_CASES = [
     lambda m, t: m.randn_like(t, memory_format=m.contiguous_format),
     lambda m, t: m.randint_like(t, 5, memory_format=m.channels_last),
     lambda m, t: m.zeros_like(t[:, :, ::2], memory_format=m.preserve_format),
+    lambda m, t: t.to(memory_format=m.channels_last),
+    lambda m, t: t.to(m.float64, memory_format=m.channels_last),
+    lambda m, t: t.contiguous(memory_format=m.channels_last).to(m.float32),
 ]
 
 
@@ -784,3 +787,20 @@ def test_convert_conv_weight_memory_format_as_torch():
         if m is tr:
             ours = strides
     assert [tuple(s) for s in ours] == [tuple(s) for s in strides]
+
+
+@pytest.mark.torch
+def test_module_to_memory_format_as_torch():
+    torch = pytest.importorskip("torch")
+    strides = []
+    for m in (tr, torch):
+        net = m.nn.Sequential(m.nn.Conv2d(3, 4, 3), m.nn.BatchNorm2d(4), m.nn.Linear(2, 2))
+        assert net.to(memory_format=m.channels_last) is net
+        strides.append([tuple(p.stride()) for p in net.parameters()])
+        with pytest.raises((ValueError, RuntimeError), match="rank 4"):
+            m.nn.Conv3d(1, 1, 1).to(memory_format=m.channels_last)
+    assert strides[0] == strides[1]
+    conv = tr.nn.Conv3d(1, 1, 1)
+    with pytest.raises(ValueError, match="rank 4"):
+        conv.to(tr.float64, memory_format=tr.channels_last)
+    assert conv.weight.dtype == tr.float32  # refused before anything changed

@@ -891,8 +891,9 @@ class Tensor:
         """This tensor on another device and/or with another dtype (differentiable).
         ``x.to("float64")`` or ``x.to(np.float64)``: a dtype alone, as in PyTorch;
         ``x.to(other)``: other's device and dtype. ``copy=True`` gives a new tensor even where
-        nothing changes; ``non_blocking`` and ``memory_format`` are taken and change nothing
-        (copies here are synchronous, and arrays are laid out as NumPy lays them out)."""
+        nothing changes; ``memory_format`` (``tr.channels_last``, ...) lays the result out so,
+        as ``contiguous(memory_format)``; ``non_blocking`` is taken and changes nothing
+        (copies here are synchronous)."""
         if isinstance(device, Tensor):  # to(other, non_blocking, copy)
             other = device
             if isinstance(dtype, (bool, np.bool_)):
@@ -908,6 +909,8 @@ class Tensor:
             out = AsType.apply(out, dtype=resolve_dtype(dtype))
         if device is not None and get_device(device) is not self._dev:
             out = ToDevice.apply(out, device=get_device(device))
+        if memory_format is not None and memory_format is not preserve_format:
+            out = out.contiguous(memory_format)
         return out
 
     def cpu(self, memory_format: Any = None) -> Tensor:
