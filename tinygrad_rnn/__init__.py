@@ -224,10 +224,17 @@ from .tensor import (
     Size,
     Tensor,
     _default_complex,
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
     default_dtype,
+    layout,
+    memory_format,
+    preserve_format,
     resolve_dtype,
     set_default_dtype,
     set_printoptions,
+    strided,
     tensor,
 )
 
@@ -1092,3 +1099,170 @@ from .nn.rnn import (  # noqa: E402
 
 __all__ += ["lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell",  # noqa: PLE0604
             "rnn_tanh_cell", "rnn_relu_cell"]
+
+# ---- as_strided and PyTorch's *_copy functions (ops/strided.py) ------------------------------
+from .ops import strided as _strided  # noqa: E402
+from .ops.strided import as_strided, as_strided_scatter  # noqa: E402
+
+globals().update({_name: getattr(_strided, _name) for _name in _strided.COPIES})
+__all__ += ["as_strided", "as_strided_scatter", *_strided.COPIES]  # noqa: PLE0604
+
+# ---- more of PyTorch's top-level names: constants, queries, control flow ---------------------
+import math as _math  # noqa: E402
+
+from .control_flow import cond, while_loop  # noqa: E402
+from .debug import (  # noqa: E402
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
+from .ops.reduce import segment_reduce  # noqa: E402
+from .random import binomial  # noqa: E402
+
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
+newaxis = None  # x[:, tr.newaxis], as NumPy's and PyTorch's
+
+_FIFTH = ("detach", "get_device", "is_conj", "is_neg", "resolve_conj", "resolve_neg",
+          "unsafe_split", "unsafe_chunk", "unsafe_split_with_sizes")
+for _name in _FIFTH:
+    globals()[_name] = _function_of(_name)
+
+
+def nonzero_static(input: Tensor, *, size: builtins.int,  # noqa: A002
+                   fill_value: builtins.int = -1) -> Tensor:
+    """``input.nonzero()`` with exactly ``size`` rows, padded with ``fill_value``, as
+    ``torch.nonzero_static``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"nonzero_static: input must be a Tensor, got {type(input).__name__}")
+    return input.nonzero_static(size=size, fill_value=fill_value)
+
+
+def typename(obj: Any, /) -> str:
+    """The qualified name of ``obj``'s type, as ``torch.typename``: a tensor's legacy type
+    name (``"tinygrad_rnn.FloatTensor"``, ``x.type()``), else the module and qualified name
+    of a class or function, or of the object's class (builtins' without a module)."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if qualname is None:
+        module, qualname = obj.__class__.__module__ or "", obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+__all__ += ["cond", "while_loop", "is_anomaly_check_nan_enabled",  # noqa: PLE0604
+            "is_anomaly_enabled", "set_anomaly_enabled", "segment_reduce", "binomial", "pi",
+            "e", "inf", "nan", "newaxis", *_FIFTH, "nonzero_static", "typename",
+            "memory_format", "contiguous_format", "preserve_format", "channels_last",
+            "channels_last_3d", "layout", "strided"]
+
+
+# ---- settings, aliases and small functions ported code calls ---------------------------------
+vmap = func.vmap  # torch.vmap is torch.func.vmap
+short = int16  # (an attribute only, as float and long)
+dtype = np.dtype  # isinstance(x.dtype, tr.dtype), as torch.dtype (an attribute only)
+_SIXTH = ("lu_solve", "addmv_", "conj_physical_")
+for _name in _SIXTH:
+    globals()[_name] = _function_of(_name)
+_WARN_ALWAYS = [False]
+_INTEROP_THREADS = [1]
+
+
+def set_warn_always(b: builtins.bool) -> None:
+    """Record PyTorch's flag that makes its warn-once warnings warn every time
+    (``torch.set_warn_always``); Python's ``warnings`` filters decide here, so it is kept for
+    ``is_warn_always_enabled`` only."""
+    _WARN_ALWAYS[0] = builtins.bool(b)
+
+
+def is_warn_always_enabled() -> builtins.bool:
+    """The flag ``set_warn_always`` recorded (False until then)."""
+    return _WARN_ALWAYS[0]
+
+
+def set_num_interop_threads(n: builtins.int) -> None:
+    """Record the number of threads for running ops side by side, as
+    ``torch.set_num_interop_threads``: ops here run one after another, so it changes nothing
+    (``set_num_threads`` sets BLAS's threads)."""
+    if isinstance(n, builtins.bool) or not isinstance(n, (builtins.int, np.integer)) or n < 1:
+        raise ValueError(f"set_num_interop_threads: n must be an int >= 1, got {n!r}")
+    _INTEROP_THREADS[0] = builtins.int(n)
+
+
+def get_num_interop_threads() -> builtins.int:
+    """The number ``set_num_interop_threads`` recorded (1: ops run one after another)."""
+    return _INTEROP_THREADS[0]
+
+
+def set_flush_denormal(mode: builtins.bool) -> builtins.bool:
+    """False: NumPy and CuPy give no switch to flush subnormal floats to zero, and PyTorch's
+    ``set_flush_denormal`` returns False where it cannot either."""
+    return False
+
+
+_DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
+
+
+def set_deterministic_debug_mode(debug_mode: str | builtins.int) -> None:
+    """``use_deterministic_algorithms`` by PyTorch's other switch: "default" (0) off, "warn"
+    (1) on with ``warn_only``, "error" (2) on."""
+    mode = _DEBUG_MODES.get(debug_mode, debug_mode) if isinstance(debug_mode, str) else debug_mode
+    if isinstance(mode, builtins.bool) or mode not in (0, 1, 2):
+        raise ValueError(f"set_deterministic_debug_mode: invalid value of debug_mode, expected "
+                         f"one of `default`, `warn`, `error` (or 0, 1, 2), but got "
+                         f"{debug_mode!r}")
+    use_deterministic_algorithms(mode > 0, warn_only=mode == 1)
+
+
+def get_deterministic_debug_mode() -> builtins.int:
+    """0, 1 or 2, as ``set_deterministic_debug_mode`` (or ``use_deterministic_algorithms``)
+    set it."""
+    return 0 if not _DETERMINISTIC["mode"] else 1 if _DETERMINISTIC["warn_only"] else 2
+
+
+def empty_permuted(size: Any, physical_layout: Any, *, dtype: Any = None,
+                   device: str = "cpu", requires_grad: builtins.bool = False) -> Tensor:
+    """A zero-filled tensor of ``size`` whose axes lie in memory in the order
+    ``physical_layout`` gives (outermost first), as ``torch.empty_permuted`` (PyTorch's is
+    uninitialised): ``empty_permuted((N, C, H, W), (0, 2, 3, 1))`` is channels-last."""
+    shape, order = tuple(size), tuple(physical_layout)
+    if sorted(order) != list(builtins.range(len(shape))):
+        raise ValueError(f"empty_permuted: physical_layout must be a permutation of the "
+                         f"{len(shape)} dims of size {shape}, got {order}")
+    stored = zeros(*(shape[i] for i in order), dtype=dtype, device=device)
+    out = Tensor._wrap(stored._data.transpose(tuple(builtins.int(i) for i in np.argsort(order))),
+                       stored._dev)
+    return out.requires_grad_() if requires_grad else out
+
+
+def norm_except_dim(v: Tensor, pow: builtins.float = 2, dim: builtins.int = 0  # noqa: A002
+                    ) -> Tensor:
+    """The ``pow``-norm of v over every dim but ``dim``, that one kept (the others of size 1),
+    as ``torch.norm_except_dim`` (weight norm's); ``dim=-1``: of all of v, 0-d."""
+    if dim == -1:
+        return v.norm(pow)
+    axes = tuple(a for a in builtins.range(v.ndim) if a != dim)
+    return v.norm(pow, axes, keepdims=True)
+
+
+def convolution(input: Tensor, weight: Tensor, bias: Tensor | None,  # noqa: A002
+                stride: Any, padding: Any, dilation: Any, transposed: builtins.bool,
+                output_padding: Any, groups: builtins.int) -> Tensor:
+    """The convolution ATen's ``torch.convolution`` names: ``conv1d/2d/3d`` (by weight's
+    dims), or with ``transposed`` ``conv_transpose1d/2d/3d``."""
+    n = weight.ndim - 2
+    if n not in (1, 2, 3):
+        raise ValueError(f"convolution: weight must have 3, 4 or 5 dims, got shape "
+                         f"{weight.shape}")
+    if transposed:
+        f = (functional.conv_transpose1d, functional.conv_transpose2d,
+             functional.conv_transpose3d)[n - 1]
+        return f(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return (functional.conv1d, functional.conv2d, functional.conv3d)[n - 1](
+        input, weight, bias, stride, padding, dilation, groups)
+
+
+__all__ += ["vmap", *_SIXTH, "set_warn_always", "is_warn_always_enabled",  # noqa: PLE0604
+            "set_num_interop_threads", "get_num_interop_threads", "set_flush_denormal",
+            "set_deterministic_debug_mode", "get_deterministic_debug_mode", "empty_permuted",
+            "norm_except_dim", "convolution"]

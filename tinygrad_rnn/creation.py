@@ -7,7 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import DTypeError, DTypeLike, Tensor, default_dtype, resolve_dtype, tensor
+from .tensor import (
+    DTypeError,
+    DTypeLike,
+    Tensor,
+    _laid_out,
+    default_dtype,
+    preserve_format,
+    resolve_dtype,
+    tensor,
+)
 
 
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -54,16 +63,27 @@ def empty(*size: Any, dtype: DTypeLike = None, device: str = "cpu",
 
 
 def full_like(x: Tensor, fill_value: float, dtype: DTypeLike = None,
-              requires_grad: bool = False) -> Tensor:
-    return full(x.shape, fill_value, dtype or x.dtype, x.device, requires_grad)
+              requires_grad: bool = False, *, layout: Any = None, device: str | None = None,
+              memory_format: Any = preserve_format) -> Tensor:
+    """A tensor of x's shape filled with ``fill_value``, of x's dtype and device (or
+    ``dtype``, ``device``), laid out as x (or as ``memory_format`` asks), as
+    ``torch.full_like``."""
+    out = full(x.shape, fill_value, dtype or x.dtype, device or x.device, requires_grad)
+    return _laid_out("full_like", out, x, memory_format, layout)
 
 
-def zeros_like(x: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
-    return full_like(x, 0, dtype, requires_grad)
+def zeros_like(x: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
+               layout: Any = None, device: str | None = None,
+               memory_format: Any = preserve_format) -> Tensor:
+    return full_like(x, 0, dtype, requires_grad, layout=layout, device=device,
+                     memory_format=memory_format)
 
 
-def ones_like(x: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
-    return full_like(x, 1, dtype, requires_grad)
+def ones_like(x: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *,
+              layout: Any = None, device: str | None = None,
+              memory_format: Any = preserve_format) -> Tensor:
+    return full_like(x, 1, dtype, requires_grad, layout=layout, device=device,
+                     memory_format=memory_format)
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: DTypeLike = None,
@@ -134,12 +154,14 @@ BoolTensor = _legacy("BoolTensor", np.bool_)
 
 
 def empty_like(x: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
-               requires_grad: bool = False) -> Tensor:
+               requires_grad: bool = False, layout: Any = None,
+               memory_format: Any = preserve_format) -> Tensor:
     """A tensor of x's shape, dtype and device (or ``dtype``, ``device``), as
     ``torch.empty_like``, but zero-filled (see ``empty``)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"empty_like: x must be a Tensor, got {type(x).__name__}")
-    return full(x.shape, 0, dtype or x.dtype, device or x.device, requires_grad)
+    out = full(x.shape, 0, dtype or x.dtype, device or x.device, requires_grad)
+    return _laid_out("empty_like", out, x, memory_format, layout)
 
 
 def scalar_tensor(s: Any, *, dtype: DTypeLike = None, device: str = "cpu",

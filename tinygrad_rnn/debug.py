@@ -316,16 +316,51 @@ def detect_anomaly(check_nan: bool = True) -> contextlib.AbstractContextManager[
     first op whose forward output or backward gradient holds NaN or infinity, naming the op and
     the file:line of the code that created it. Off by default; free when off.
     ``check_nan=False`` checks nothing (PyTorch then only records where ops were made, which
-    this engine's messages say anyway)."""
-    return listen(Anomaly()) if check_nan else contextlib.nullcontext()
+    this engine's messages say anyway), but turns the mode on, as there."""
+    return _anomaly_mode(check_nan)
+
+
+@contextlib.contextmanager
+def _anomaly_mode(check_nan: bool) -> Iterator[None]:
+    before = dict(_FLAGS)
+    _FLAGS.update(enabled=True, check_nan=bool(check_nan))
+    try:
+        if check_nan:
+            with listen(Anomaly()):
+                yield
+        else:
+            yield
+    finally:
+        _FLAGS.update(before)
 
 
 _GLOBAL: list[Anomaly] = []  # the checker set_detect_anomaly(True) installed, if any
+_FLAGS = {"enabled": False, "check_nan": True}  # the mode, as PyTorch reports it
 
 
 def is_anomaly_enabled() -> bool:
-    """Whether ``set_detect_anomaly(True)`` is in force, or a ``detect_anomaly()`` is open."""
-    return bool(_GLOBAL) or any(isinstance(x, Anomaly) for x in autograd._HOOKS.listeners)
+    """Whether ``set_detect_anomaly(True)`` (or ``set_anomaly_enabled(True)``) is in force, or
+    a ``detect_anomaly()`` is open, as ``torch.is_anomaly_enabled``."""
+    return _FLAGS["enabled"] or bool(_GLOBAL) or any(
+        isinstance(x, Anomaly) for x in autograd._HOOKS.listeners)
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly mode checks values for NaN and inf (True unless it was turned on with
+    ``check_nan=False``), as ``torch.is_anomaly_check_nan_enabled``."""
+    return _FLAGS["check_nan"]
+
+
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """Turn anomaly mode on or off for what follows, as ``torch.set_anomaly_enabled``: on with
+    ``check_nan``, every op is checked as under ``detect_anomaly()``; off, ``check_nan`` is
+    back to True."""
+    for name, v in (("enabled", enabled), ("check_nan", check_nan)):
+        if not isinstance(v, (bool, np.bool_)):
+            raise TypeError(f"set_anomaly_enabled(): argument '{name}' must be bool, not "
+                            f"{type(v).__name__}")
+    _FLAGS.update(enabled=bool(enabled), check_nan=bool(check_nan) if enabled else True)
+    _set_global(bool(enabled) and bool(check_nan))
 
 
 class set_detect_anomaly:  # noqa: N801 - PyTorch's name, a class there too
@@ -334,14 +369,16 @@ class set_detect_anomaly:  # noqa: N801 - PyTorch's name, a class there too
     as ``with set_detect_anomaly(True):``, it puts the previous mode back on exit."""
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
-        self.previous = bool(_GLOBAL)
+        self.previous = (bool(_GLOBAL), dict(_FLAGS))
+        _FLAGS.update(enabled=bool(mode), check_nan=bool(check_nan) if mode else True)
         _set_global(bool(mode) and check_nan)
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, *exc: Any) -> None:
-        _set_global(self.previous)
+        _set_global(self.previous[0])
+        _FLAGS.update(self.previous[1])
 
 
 def _set_global(on: bool) -> None:

@@ -13,7 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import DTypeError, DTypeLike, Tensor, default_dtype, resolve_dtype, tensor
+from .tensor import (
+    DTypeError,
+    DTypeLike,
+    Tensor,
+    _laid_out,
+    default_dtype,
+    preserve_format,
+    resolve_dtype,
+    tensor,
+)
 
 _SEED = [int(np.random.SeedSequence().entropy % 2**63)]  # the last seed (initial_seed)
 _rng = np.random.default_rng(_SEED[0])
@@ -183,20 +192,25 @@ def rand(*shape: Any, dtype: DTypeLike = None, device: str = "cpu",
 
 
 def randn_like(x: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
-               requires_grad: bool = False, generator: Any = None) -> Tensor:
-    """``randn`` of x's shape, dtype and device (or ``dtype``, ``device``), as
-    ``torch.randn_like``; a TypeError for an integer or bool dtype, as PyTorch refuses."""
+               requires_grad: bool = False, generator: Any = None, layout: Any = None,
+               memory_format: Any = preserve_format) -> Tensor:
+    """``randn`` of x's shape, dtype and device (or ``dtype``, ``device``), laid out as x (or
+    as ``memory_format`` asks), as ``torch.randn_like``; a TypeError for an integer or bool
+    dtype, as PyTorch refuses."""
     dt = _float_like("randn_like", x, dtype)
-    return randn(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad,
-                 generator=generator)
+    out = randn(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad,
+                generator=generator)
+    return _laid_out("randn_like", out, x, memory_format, layout)
 
 
 def rand_like(x: Tensor, *, dtype: DTypeLike = None, device: str | None = None,
-              requires_grad: bool = False, generator: Any = None) -> Tensor:
+              requires_grad: bool = False, generator: Any = None, layout: Any = None,
+              memory_format: Any = preserve_format) -> Tensor:
     """``rand`` of x's shape, dtype and device, as ``torch.rand_like`` (see ``randn_like``)."""
     dt = _float_like("rand_like", x, dtype)
-    return rand(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad,
-                generator=generator)
+    out = rand(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad,
+               generator=generator)
+    return _laid_out("rand_like", out, x, memory_format, layout)
 
 
 def _float_like(what: str, x: Tensor, dtype: DTypeLike) -> np.dtype:
@@ -374,7 +388,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
 
 def randint_like(x: Tensor, low: int = 0, high: int | None = None, *,
                  dtype: DTypeLike = None, device: str | None = None,
-                 generator: Any = None) -> Tensor:
+                 generator: Any = None, layout: Any = None,
+                 memory_format: Any = preserve_format) -> Tensor:
     """``randint`` of x's shape, dtype and device (or ``dtype``, ``device``), as
     ``torch.randint_like(x, high)`` or ``(x, low, high)``: integers uniform in [low, high),
     of x's dtype even where it is floating, as PyTorch's."""
@@ -382,8 +397,9 @@ def randint_like(x: Tensor, low: int = 0, high: int | None = None, *,
         raise TypeError(f"randint_like: x must be a Tensor, got {type(x).__name__}")
     if high is None:
         low, high = 0, low
-    return randint(low, high, x.shape, dtype=x.dtype if dtype is None else dtype,
-                   device=device or x.device, generator=generator)
+    out = randint(low, high, x.shape, dtype=x.dtype if dtype is None else dtype,
+                  device=device or x.device, generator=generator)
+    return _laid_out("randint_like", out, x, memory_format, layout)
 
 
 def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002
@@ -436,3 +452,32 @@ def cauchy_values(what: str, shape: tuple[int, ...], median: float, sigma: float
     if not sigma > 0:
         raise ValueError(f"{what}: sigma must be > 0, got {sigma!r}")
     return median + sigma * rng_of(generator, what).standard_cauchy(shape)
+
+
+def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
+    """The number of successes in ``count`` trials of probability ``prob`` each, elementwise
+    (count and prob broadcast), of count's dtype and device, as ``torch.binomial``. count and
+    prob are floating-point tensors of one dtype, as there; counts must be whole numbers >= 0
+    and probabilities lie in [0, 1] (PyTorch returns garbage for others; here they are
+    refused). Drawn on the host from ``tr.manual_seed``'s generator (or ``generator``), so
+    other numbers than PyTorch's for one seed; never differentiable."""
+    for name, t in (("count", count), ("prob", prob)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"binomial: {name} must be a Tensor, got {type(t).__name__}")
+        if t.dtype.kind != "f":
+            raise DTypeError(f"binomial: {name} must be floating-point, got {t.dtype} (as in "
+                             "PyTorch)")
+    if prob.dtype != count.dtype:
+        raise DTypeError(f"binomial: prob is {prob.dtype} but count is {count.dtype} (they must "
+                         "match, as in PyTorch)")
+    if prob.device != count.device:
+        raise ValueError(f"binomial: count on {count.device!r}, prob on {prob.device!r}")
+    n, p = count.numpy().astype(np.float64), prob.numpy().astype(np.float64)
+    shape = np.broadcast_shapes(n.shape, p.shape)  # (raises, naming both, if they do not)
+    if not np.all((n >= 0) & (n == np.floor(n)) & np.isfinite(n)):
+        raise ValueError("binomial: every count must be a whole number >= 0")
+    if not np.all((p >= 0) & (p <= 1)):  # (NaN included)
+        raise ValueError("binomial: every probability must lie in [0, 1] (and not be NaN)")
+    draws = rng_of(generator, "binomial").binomial(np.broadcast_to(n, shape).astype(np.int64),
+                                                   np.broadcast_to(p, shape))
+    return tensor(draws.astype(count.dtype), device=count.device)

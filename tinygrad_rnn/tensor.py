@@ -491,6 +491,81 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {id(self):#x}>"
 
 
+class memory_format:  # noqa: N801 - PyTorch's class name
+    """How a tensor's elements lie in memory, as ``torch.memory_format``:
+    ``contiguous_format`` (C order), ``preserve_format`` (as the tensor's they come from),
+    ``channels_last`` (a 4-D (N, C, H, W) tensor stored as (N, H, W, C)) and
+    ``channels_last_3d`` (5-D). Arrays take any layout NumPy can express, so ``clone``,
+    ``contiguous`` and the ``*_like`` functions lay them out as asked, and ``stride()`` and
+    ``is_contiguous(memory_format=)`` tell, as PyTorch's; ops lay out their results as NumPy
+    does."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"tinygrad_rnn.{self.name}"
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+
+
+class layout:  # noqa: N801 - PyTorch's class name
+    """How a tensor is stored, as ``torch.layout``: ``strided`` (dense) is the only one here."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"tinygrad_rnn.{self.name}"
+
+
+strided = layout("strided")
+
+
+def _memory_order(what: str, fmt: Any, ndim: int) -> tuple[int, ...] | str | None:
+    """The order of the axes in memory that ``fmt`` asks for: None for C order, "K" to keep
+    the source's (preserve_format), the channels axis last for channels_last (4-D only) and
+    channels_last_3d (5-D only), as PyTorch checks them."""
+    if fmt is contiguous_format:
+        return None
+    if fmt is preserve_format:
+        return "K"
+    rank = {channels_last: 4, channels_last_3d: 5}.get(fmt)
+    if rank is None:
+        raise TypeError(f"{what}: memory_format must be one of tr.contiguous_format, "
+                        f"tr.preserve_format, tr.channels_last, tr.channels_last_3d, got "
+                        f"{fmt!r}")
+    if ndim != rank:
+        raise ValueError(f"{what}: required rank {rank} tensor to use {fmt.name} format, got "
+                         f"{ndim} dims")
+    return (0, *range(2, rank), 1)
+
+
+def _laid_out(what: str, out: Tensor, like: Tensor, fmt: Any, lay: Any = None) -> Tensor:
+    """``out`` (a new tensor of ``like``'s shape, a leaf) with its elements laid out as
+    ``fmt`` asks, in place: C order, the channels last, or, for preserve_format, the order
+    of ``like``'s axes in memory (its strides, largest first)."""
+    if lay is not None and lay is not strided:
+        raise ValueError(f"{what}: layout must be tr.strided (dense tensors only here), got "
+                         f"{lay!r}")
+    order = _memory_order(what, fmt, out.ndim)
+    if order == "K":
+        order = tuple(int(i) for i in np.argsort([-s for s in like.stride()], kind="stable"))
+    if order is None or order == tuple(range(out.ndim)):
+        return out
+    back = tuple(int(i) for i in np.argsort(order))
+    out._data = out._dev.xp.ascontiguousarray(out._data.transpose(order)).transpose(back)
+    return out
+
+
 class Size(tuple):
     """A shape, as ``torch.Size``: what ``x.size()`` gives. A tuple of ints in every way, but
     ``tr.Tensor(x.size())`` reads it as sizes, where a plain tuple is data."""
@@ -817,8 +892,9 @@ class Tensor:
         """This tensor on another device and/or with another dtype (differentiable).
         ``x.to("float64")`` or ``x.to(np.float64)``: a dtype alone, as in PyTorch;
         ``x.to(other)``: other's device and dtype. ``copy=True`` gives a new tensor even where
-        nothing changes; ``non_blocking`` and ``memory_format`` are taken and change nothing
-        (copies here are synchronous, and arrays are laid out as NumPy lays them out)."""
+        nothing changes; ``memory_format`` (``tr.channels_last``, ...) lays the result out so,
+        as ``contiguous(memory_format)``; ``non_blocking`` is taken and changes nothing
+        (copies here are synchronous)."""
         if isinstance(device, Tensor):  # to(other, non_blocking, copy)
             other = device
             if isinstance(dtype, (bool, np.bool_)):
@@ -834,6 +910,8 @@ class Tensor:
             out = AsType.apply(out, dtype=resolve_dtype(dtype))
         if device is not None and get_device(device) is not self._dev:
             out = ToDevice.apply(out, device=get_device(device))
+        if memory_format is not None and memory_format is not preserve_format:
+            out = out.contiguous(memory_format)
         return out
 
     def cpu(self, memory_format: Any = None) -> Tensor:
@@ -881,17 +959,33 @@ class Tensor:
                  ) -> Tensor:
         return self.new_full(_sizes(size), 1, dtype, requires_grad)
 
-    def clone(self) -> Tensor:
+    def clone(self, *, memory_format: memory_format = preserve_format) -> Tensor:
         """A copy with its own array, in the graph: its gradient flows back unchanged. The bits
-        are copied as they are (-0.0 and NaN payloads kept; ``x + 0`` would turn -0.0 to 0.0)."""
-        return AsType.apply(self, dtype=self.dtype)
+        are copied as they are (-0.0 and NaN payloads kept; ``x + 0`` would turn -0.0 to 0.0).
+        Laid out as this tensor is, or as ``memory_format`` asks (``tr.channels_last``)."""
+        if memory_format is preserve_format:
+            return AsType.apply(self, dtype=self.dtype)
+        return self._relaid("clone", memory_format)
 
-    def contiguous(self) -> Tensor:
-        """This tensor itself if its array is in C order, else a copy in C order, as
-        PyTorch's (so a write into the result is its own, there as here)."""
-        if self._data.flags.c_contiguous:
+    def contiguous(self, memory_format: memory_format = contiguous_format) -> Tensor:
+        """This tensor itself if its array is in C order (or, with ``tr.channels_last``, in
+        (N, H, W, C) order), else a copy laid out so, as PyTorch's (so a write into the result
+        is its own, there as here)."""
+        if memory_format is preserve_format:
+            raise ValueError("contiguous: preserve memory format is unsupported by the "
+                             "contiguous operator (as in PyTorch)")
+        if self.is_contiguous(memory_format=memory_format):
             return self
-        return AsType.apply(self, dtype=self.dtype, order="C")
+        return self._relaid("contiguous", memory_format)
+
+    def _relaid(self, what: str, fmt: memory_format) -> Tensor:
+        """A copy laid out as ``fmt`` asks (C order, or the channels last), in the graph."""
+        order = _memory_order(what, fmt, self.ndim)
+        if order is None:
+            return AsType.apply(self, dtype=self.dtype, order="C")
+        back = tuple(int(i) for i in np.argsort(order))
+        moved = AsType.apply(Transpose.apply(self, axes=order), dtype=self.dtype, order="C")
+        return Transpose.apply(moved, axes=back)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording ops on this leaf; returns itself."""
@@ -1975,6 +2069,22 @@ class Tensor:
         return _view(self, unfold(self, dimension, size, step), "unfold",
                      (dimension, size, step))  # a view in PyTorch: a write into it is refused
 
+    def as_strided(self, size: Sequence[int], stride: Sequence[int],
+                   storage_offset: int | None = None) -> Tensor:
+        """A view of this tensor's elements (C order) picked by ``size``, ``stride`` and
+        ``storage_offset``, as ``torch.Tensor.as_strided`` (see ``tr.as_strided``)."""
+        from .ops.strided import as_strided
+
+        return as_strided(self, size, stride, storage_offset)
+
+    def as_strided_scatter(self, src: Tensor, size: Sequence[int], stride: Sequence[int],
+                           storage_offset: int | None = None) -> Tensor:
+        """This tensor with ``self.as_strided(size, stride, storage_offset)`` replaced by
+        ``src``, out of place, as ``torch.Tensor.as_strided_scatter``."""
+        from .ops.strided import as_strided_scatter
+
+        return as_strided_scatter(self, src, size, stride, storage_offset)
+
     def masked_select(self, mask: Tensor) -> Tensor:
         """The elements where the bool ``mask`` (broadcast) is True, 1-D, as
         ``torch.masked_select``."""
@@ -2000,6 +2110,23 @@ class Tensor:
 
     def __iter__(self) -> Iterator[Tensor]:
         return iter(unbind(self, 0))
+
+    # PyTorch's unsafe_ forms skip its view tracking for speed; here they are the same ops
+    @torch_names
+    def unsafe_split(self, split_size: int, axis: int = 0) -> tuple[Tensor, ...]:
+        """``split``, as ``torch.unsafe_split`` (a tuple)."""
+        return tuple(self.split(split_size, axis))
+
+    @torch_names
+    def unsafe_chunk(self, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
+        """``chunk``, as ``torch.unsafe_chunk`` (a tuple)."""
+        return tuple(self.chunk(chunks, axis))
+
+    @torch_names
+    def unsafe_split_with_sizes(self, split_sizes: Sequence[int], axis: int = 0
+                                ) -> tuple[Tensor, ...]:
+        """``split_with_sizes``, as ``torch.unsafe_split_with_sizes`` (a tuple)."""
+        return tuple(self.split_with_sizes(split_sizes, axis))
 
     # ---- PyTorch's method names for the comparisons ---------------------------------------
     def eq(self, other: Any) -> Tensor:
@@ -2337,6 +2464,21 @@ class Tensor:
     def argwhere(self) -> Tensor:
         return self.nonzero()
 
+    def nonzero_static(self, *, size: int, fill_value: int = -1) -> Tensor:
+        """``nonzero()`` with exactly ``size`` rows, as ``torch.nonzero_static``: the first
+        ``size`` indices (C order), then rows of ``fill_value`` where there are fewer."""
+        for name, v in (("size", size), ("fill_value", fill_value)):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+                raise TypeError(f"nonzero_static(): argument '{name}' must be int, not "
+                                f"{type(v).__name__}")
+        if size < 0:
+            raise ValueError(f"nonzero_static: size must be >= 0, got {size}")
+        xp = self._dev.xp
+        found = xp.argwhere(self._data).astype(np.int64)[:size]
+        out = xp.full((size, self.ndim), fill_value, dtype=np.int64)
+        out[:found.shape[0]] = found
+        return Tensor._wrap(out, self._dev)
+
     def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None, *,
              axis: int | Sequence[int] | None = None) -> Tensor:
         """The elements shifted by ``shifts`` along each of ``dims`` (or NumPy's ``axis``),
@@ -2448,6 +2590,10 @@ class Tensor:
         """The complex conjugate, a new tensor (not a view), as ``torch.Tensor.conj_physical``."""
         return _complex_ops.conj_physical(self)
 
+    def conj_physical_(self) -> Tensor:
+        """The complex conjugate, in place (``_overwrite``'s rules); a real tensor stays."""
+        return self._overwrite("conj_physical_", lambda old: _complex_ops.conj(old))
+
     def resolve_conj(self) -> Tensor:
         """A conjugate view (``is_conj``) as a tensor of its own, as PyTorch's; any other
         tensor itself."""
@@ -2460,6 +2606,15 @@ class Tensor:
         while t._base is not None and t._base.kind == "conj":
             odd, t = not odd, t._base.base
         return odd
+
+    def resolve_neg(self) -> Tensor:
+        """This tensor (negations are computed at once here, never lazy)."""
+        return self
+
+    def is_neg(self) -> bool:
+        """False: negations are computed at once here (PyTorch may set a lazy flag on the
+        imaginary part of a lazy conjugate)."""
+        return False
 
     def angle(self) -> Tensor:
         """The angle of each element in radians, as ``torch.Tensor.angle``."""
@@ -2485,10 +2640,29 @@ class Tensor:
         return istft(self, n_fft, hop_length, win_length, window, center, normalized,
                      onesided, length, return_complex)
 
-    def is_contiguous(self) -> bool:
+    def is_contiguous(self, memory_format: memory_format = contiguous_format) -> bool:
         """Whether the array is laid out in C order without gaps (every op takes any
-        layout; ``contiguous()`` returns the tensor itself)."""
-        return bool(self._data.flags.c_contiguous)
+        layout; ``contiguous()`` returns the tensor itself), or, with ``tr.channels_last``
+        (``_3d``), in that order: the strides of each axis longer than 1 are those of the
+        axes stored channels last."""
+        if memory_format is preserve_format:
+            raise ValueError("is_contiguous: preserve memory format is unsupported by the "
+                             "contiguous operator (as in PyTorch)")
+        rank = {channels_last: 4, channels_last_3d: 5}.get(memory_format)
+        if rank is not None and self.ndim != rank:
+            return False  # (PyTorch's answer, where it raises for contiguous() itself)
+        order = _memory_order("is_contiguous", memory_format, self.ndim)
+        if order is None:
+            return bool(self._data.flags.c_contiguous)
+        want, step = [0] * self.ndim, 1
+        for axis in reversed(order):
+            want[axis], step = step, step * self.shape[axis]
+        return all(s == w for s, w, n in zip(self.stride(), want, self.shape) if n > 1)
+
+    @property
+    def layout(self) -> layout:
+        """``tr.strided``: every tensor here is dense, as PyTorch's ``x.layout``."""
+        return strided
 
     def stride(self, axis: int | None = None) -> tuple[int, ...] | int:
         """Steps between neighbours along each axis, in elements, as PyTorch's ``stride``."""
@@ -3812,6 +3986,12 @@ class Tensor:
         ``tensor`` (broadcast to this shape), in place, as PyTorch's; CPU tensors only."""
         return self._elementwise_("map_", callable, tensor)
 
+    def map2_(self, x: Tensor, y: Tensor, callable: Callable[[Any, Any, Any], Any]  # noqa: A002
+              ) -> Tensor:
+        """Each element a replaced by ``callable(a, b, c)``, b and c the matching elements of
+        ``x`` and ``y`` (broadcast to this shape), in place, as PyTorch's; CPU tensors only."""
+        return self._elementwise_("map2_", callable, x, y)
+
     # ---- a hook after the gradient is stored ------------------------------------------------
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]
                                            ) -> RemovableHandle:
@@ -4216,14 +4396,14 @@ class Tensor:
         """This tensor given the shape ``sizes``, in place, as PyTorch's ``resize_``: the
         elements kept in C order, cut off where it shrinks, zeros added where it grows
         (PyTorch leaves them uninitialised). Not recorded: refused on a tensor that requires
-        grad while autograd records (as in PyTorch), and on a view or a tensor with views
-        (whose storage this design does not share)."""
+        grad, under ``no_grad`` too (as in PyTorch; resize ``x.detach().clone()``), and on a
+        view or a tensor with views (whose storage this design does not share)."""
         shape = _sizes(sizes)
         if any(n < 0 for n in shape):
             raise ValueError(f"resize_: sizes must be >= 0, got {shape}")
-        if self.requires_grad and autograd._GradMode.enabled:
-            raise RuntimeError("resize_ on a tensor that requires grad is not recorded (as in "
-                               "PyTorch): call it under tr.no_grad(), or on x.detach()")
+        if self.requires_grad:
+            raise RuntimeError("resize_: cannot resize a tensor that requires grad (as in "
+                               "PyTorch, under no_grad too); resize a copy, x.detach().clone()")
         if self._base is not None or getattr(self, "_views", None):
             raise RuntimeError("resize_: this tensor is a view or has views, which share no "
                                "storage here; resize a clone instead")
@@ -4353,10 +4533,11 @@ class _ViewOf:
     indexing, a piece of split, chunk or unbind; "reshape" to shape ``arg``; "transpose" by
     axes ``arg``; "expand" to shape ``arg``; "unfold" with (dimension, size, step) ``arg``;
     "diagonal" with (index, axis) ``arg``: ``base[index]``, that axis moved last;
-    "detach"; the complex views "real", "imag", "conj", "as_real" and "as_complex", whose
-    three methods are ``ops/complex.py``'s ``view_values``, ``view_take``, ``view_put``).
-    Arrays here are never written in place (copy on write), so a view does not share its
-    base's changes by sharing memory, as in PyTorch: the engine passes them on.
+    "as_strided" with the flat positions ``arg``; "detach"; the complex views "real", "imag",
+    "conj", "as_real" and "as_complex", whose three methods are ``ops/complex.py``'s
+    ``view_values``, ``view_take``, ``view_put``). Arrays here are never written in place
+    (copy on write), so a view does not share its base's changes by sharing memory, as in
+    PyTorch: the engine passes them on.
 
     - A write into the view writes through (``Tensor._overwrite``): the base becomes
       ``put(base, new view)`` (``base[index] = new``, or the inverse reshape or transpose),
@@ -4418,6 +4599,10 @@ class _ViewOf:
             return take_diagonal(b, *arg)
         if kind in _COMPLEX_VIEWS:
             return _complex_ops.view_take(kind, b)
+        if kind == "as_strided":
+            from .ops.strided import strided_take
+
+            return strided_take(b, arg)
         from .ops.movement import unfold
 
         return unfold(b, *arg)
@@ -4443,6 +4628,10 @@ class _ViewOf:
             return SetItem.apply(old, new, index=index)
         if kind in _COMPLEX_VIEWS:
             return _complex_ops.view_put(kind, old, new)
+        if kind == "as_strided":  # (windows that overlap are refused before)
+            from .ops.strided import strided_put
+
+            return strided_put(old, new, arg)
         raise AssertionError(kind)  # expand and unfold are refused before (_check_writable)
 
 
@@ -4534,8 +4723,8 @@ def _check_writable(t: Tensor, what: str, recording: bool) -> None:
         link = t._base
         if link is None:
             return
-        if link.kind == "unfold" or link.kind == "expand" and math.prod(link.arg) != math.prod(
-                link.base.shape):
+        if link.kind == "unfold" or link.kind == "as_strided" and _repeats(link) or \
+                link.kind == "expand" and math.prod(link.arg) != math.prod(link.base.shape):
             raise RuntimeError(
                 f"{what} into the result of {link.kind} is refused: its elements may repeat "
                 f"elements of the tensor of shape {link.base.shape} it was taken from (PyTorch "
@@ -4543,6 +4732,13 @@ def _check_writable(t: Tensor, what: str, recording: bool) -> None:
                 "first")
         records = records and link.kind != "detach"
         t = link.base
+
+
+def _repeats(link: _ViewOf) -> bool:
+    """Whether an as_strided view's flat positions name an element twice (windows that
+    overlap): found when a write is tried, not each time a view is made."""
+    at = link.arg
+    return at.size > 1 and int(link.base._dev.xp.unique(at).size) != at.size
 
 
 def _pass_on(t: Tensor, written: set[int]) -> None:
@@ -4626,9 +4822,23 @@ def _caster(name: str, dtype: Any) -> Callable[[Tensor], Tensor]:
 
 for _name, _dtype in (("float", np.float32), ("double", np.float64), ("half", np.float16),
                       ("long", np.int64), ("int", np.int32), ("bool", np.bool_),
-                      ("byte", np.uint8), ("char", np.int8), ("short", np.int16)):
+                      ("byte", np.uint8), ("char", np.int8), ("short", np.int16),
+                      ("cfloat", np.complex64), ("cdouble", np.complex128)):
     setattr(Tensor, _name, _caster(_name, _dtype))
 
+
+
+def _never(name: str) -> property:
+    return property(lambda self: False, doc=f"False, as PyTorch's ``{name}`` for a dense "
+                    "tensor on the CPU or a CUDA GPU: there is no other kind here.")
+
+
+# PyTorch's queries for the layouts, kinds and devices this package has none of (sparse,
+# quantized, nested, meta, MKL-DNN; Apple, Intel, XLA and other accelerators)
+for _name in ("is_sparse", "is_sparse_csr", "is_quantized", "is_nested", "is_meta",
+              "is_mkldnn", "is_mps", "is_xpu", "is_xla", "is_ipu", "is_mtia", "is_maia",
+              "is_vulkan"):
+    setattr(Tensor, _name, _never(_name))
 
 
 _DATA = Tensor.__dict__["_data"]  # the slot that holds a tensor's array

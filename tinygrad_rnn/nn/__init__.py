@@ -142,6 +142,7 @@ from .loss import (
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
+    NLLLoss2d,
     PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
@@ -215,4 +216,8 @@ __all__ = [
     "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "SyncBatchNorm",
     "UninitializedBuffer", "FractionalMaxPool2d", "FractionalMaxPool3d",
     "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "CrossMapLRN2d",
+    "NLLLoss2d", "modules", "parameter",
 ]
+
+# PyTorch's import paths (torch.nn.modules.loss, torch.nn.parameter), made from the names above
+from . import modules, parameter  # noqa: E402

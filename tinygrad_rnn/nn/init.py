@@ -294,3 +294,41 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
         for d in range(min(out_g, tensor.shape[1])):
             host[(g * out_g + d, d) + centre] = 1
     return _fill(tensor, host)
+
+
+@_takes_a_tensor
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any = None
+            ) -> Tensor:
+    """Fill a 2-D tensor with N(0, std²) values, then zero ceil(sparsity · rows) of them in
+    each column, at rows drawn at random, as PyTorch's (a dense tensor: the name is its)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape "
+                         f"{tensor.shape}")
+    rng = _rng(tensor, generator, "sparse_")
+    rows, cols = tensor.shape
+    host = rng.normal(0.0, std, (rows, cols))
+    zeros = math.ceil(sparsity * rows)
+    for c in range(cols):
+        host[rng.permutation(rows)[:zeros], c] = 0.0
+    return _fill(tensor, host)
+
+
+def _deprecated(new: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """PyTorch's old name of ``new``, without the underscore (``nn.init.uniform``): ``new``,
+    after the ``FutureWarning`` PyTorch gives."""
+    old = new.__name__[:-1]
+
+    @functools.wraps(new)
+    def deprecated_init(*args: Any, **kwargs: Any) -> Tensor:
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old
+    return deprecated_init
+
+
+uniform, normal, constant = _deprecated(uniform_), _deprecated(normal_), _deprecated(constant_)
+xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
+kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
+orthogonal, sparse = _deprecated(orthogonal_), _deprecated(sparse_)

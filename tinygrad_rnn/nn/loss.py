@@ -60,6 +60,16 @@ class _Loss(Module):
         return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
 
 
+class _WeightedLoss(_Loss):
+    """A loss with a per-class ``weight`` (a buffer, or None), as PyTorch's base of the
+    weighted losses."""
+
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None,
+                 reduce: Any = None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+
+
 class MSELoss(_Loss):
     """``F.mse_loss``: (input - target)², reduced."""
 
@@ -67,15 +77,14 @@ class MSELoss(_Loss):
         return F.mse_loss(input, target, self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_WeightedLoss):
     """``F.cross_entropy``: softmax cross-entropy of logits (classes on axis 1), with class
     indices or class probabilities as targets."""
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None,
                  ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.register_buffer("weight", weight)
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index, self.label_smoothing = _index(ignore_index), label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
@@ -83,27 +92,38 @@ class CrossEntropyLoss(_Loss):
                                self.label_smoothing)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     """``F.nll_loss``: -w[y] log_probs[y], for log-probabilities (``F.log_softmax``'s)."""
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None,
                  ignore_index: int = -100, reduce: Any = None, reduction: str = "mean"
                  ) -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.register_buffer("weight", weight)
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = _index(ignore_index)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return F.nll_loss(input, target, self.weight, self.reduction, self.ignore_index)
 
 
-class BCELoss(_Loss):
+class NLLLoss2d(NLLLoss):
+    """``NLLLoss`` under its old name, which warns (a ``FutureWarning``), as PyTorch's."""
+
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None,
+                 ignore_index: int = -100, reduce: Any = None, reduction: str = "mean"
+                 ) -> None:
+        warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a "
+                      "drop-in replacement and see "
+                      "https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more details.",
+                      FutureWarning, stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
+
+
+class BCELoss(_WeightedLoss):
     """``F.binary_cross_entropy``, for probabilities in [0, 1]."""
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None,
                  reduce: Any = None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.register_buffer("weight", weight)
+        super().__init__(weight, size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return F.binary_cross_entropy(input, target, self.weight, self.reduction)
@@ -290,19 +310,18 @@ class SoftMarginLoss(_Loss):
         return F.soft_margin_loss(input, target, self.reduction)
 
 
-class MultiLabelSoftMarginLoss(_Loss):
+class MultiLabelSoftMarginLoss(_WeightedLoss):
     """``F.multilabel_soft_margin_loss``: per-label logistic loss, averaged over labels."""
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None,
                  reduce: Any = None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.register_buffer("weight", weight)
+        super().__init__(weight, size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.multilabel_soft_margin_loss(input, target, self.weight, self.reduction)
 
 
-class MultiMarginLoss(_Loss):
+class MultiMarginLoss(_WeightedLoss):
     """``F.multi_margin_loss``: the multi-class hinge loss, Σ_{i ≠ y} w[y] max(0, margin -
     x[y] + x[i])^p / C, p 1 or 2; the class weight is a buffer."""
 
@@ -314,9 +333,8 @@ class MultiMarginLoss(_Loss):
         if weight is not None and (not isinstance(weight, Tensor) or weight.ndim != 1):
             raise ValueError(f"MultiMarginLoss: weight must be a 1-D Tensor, one per class, got "
                              f"{getattr(weight, 'shape', type(weight).__name__)}")
-        super().__init__(size_average, reduce, reduction)
+        super().__init__(weight, size_average, reduce, reduction)
         self.p, self.margin = p, margin
-        self.register_buffer("weight", weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.multi_margin_loss(input, target, self.p, self.margin, self.weight,

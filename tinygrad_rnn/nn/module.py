@@ -24,6 +24,7 @@ from ..tensor import (
     _check_requires_grad,
     _device_or_dtype,
     _forget_views,
+    _memory_order,
     _pass_on,
     _set_values,
     default_dtype,
@@ -548,17 +549,23 @@ class Module:
         return self.to(device="cuda" if device is None else
                        f"cuda:{device}" if isinstance(device, (int, np.integer)) else device)
 
-    def to(self, device: Any = None, dtype: DTypeLike = None, non_blocking: bool = False
-           ) -> Module:
+    def to(self, device: Any = None, dtype: DTypeLike = None, non_blocking: bool = False, *,
+           memory_format: Any = None) -> Module:
         """Move (and/or cast) every parameter and its gradient in place: the Parameter objects
         stay the same, so an optimizer built before keeps working. ``m.to(np.float64)``: a
         dtype alone, as in PyTorch. Buffers move too, and are cast if floating-point (an
         integer count stays one); as in PyTorch they are replaced by new tensors, except where
         nothing changes. ``m.to(tensor)`` takes the tensor's device and dtype (a floating
-        one); ``non_blocking`` is taken and changes nothing, as ``Tensor.to``'s."""
+        one); ``non_blocking`` is taken and changes nothing, as ``Tensor.to``'s.
+        ``memory_format`` (``tr.channels_last``) lays out the 4-D and 5-D parameters and
+        buffers so, as PyTorch's (a rank the format does not fit is refused, as there)."""
         if isinstance(device, Tensor):
             device, dtype = device.device, device.dtype if device.dtype.kind == "f" else None
         device, dtype = _device_or_dtype(device, dtype)
+        if memory_format is not None:  # checked on every tensor before anything changes
+            for t in [*self.parameters(), *self.buffers()]:
+                if t.ndim in (4, 5):
+                    _memory_order("Module.to", memory_format, t.ndim)
         dev = get_device(device) if device is not None else None
         dt = param_dtype(dtype, "Module.to") if dtype is not None else None
         for p in self.parameters():
@@ -578,6 +585,10 @@ class Module:
                     moved[id(b)] = b if (b_dt, b_dev) == (b.dtype, b._dev) else tensor(
                         b, dtype=b_dt, device=b_dev.name, requires_grad=b.requires_grad)
                 m._buffers[k] = moved[id(b)]
+        if memory_format is not None:
+            for t in [*self.parameters(), *self.buffers()]:
+                if t.ndim in (4, 5):  # the same values, other strides
+                    t._data = t.detach().contiguous(memory_format)._data
         for m in self.modules():  # layers that remember where to (re)initialise
             if dev is not None and "_device" in m.__dict__:
                 object.__setattr__(m, "_device", dev.name)

@@ -1053,3 +1053,69 @@ def nanmean(x: Tensor, axis: Axis = None, keepdims: bool = False, *, dtype: DTyp
         x = x if x.dtype == dt else x.to(dtype=dt)
     kept = Tensor._wrap(~x._dev.xp.isnan(x._data), x._dev)
     return nansum(x, axis, keepdims) / kept.sum(axis, keepdims)
+
+
+_SEGMENT_EMPTY = {"sum": 0.0, "prod": 1.0, "amax": -np.inf, "amin": np.inf}
+
+
+def segment_reduce(data: Tensor, reduce: str, *, lengths: Any = None, indices: Any = None,
+                   offsets: Any = None, axis: int = 0, unsafe: bool = False,
+                   initial: Any = None) -> Tensor:
+    """``reduce`` ("sum", "mean", "max"/"amax", "min"/"amin" or "prod") of each run of
+    consecutive slices of ``data`` along ``axis``, as ``torch.segment_reduce``: segment k is
+    the next ``lengths[..., k]`` slices (or ``offsets[..., k]`` to ``offsets[..., k + 1]``),
+    and becomes slice k of the result. lengths has the shape ``data.shape[:axis] + (K,)``
+    (offsets one more along its last axis), so each leading index has its own segments, and
+    axis is lengths' last (1-D lengths: axis 0). ``initial`` takes part in each reduction
+    (the mean divides by the length only, as PyTorch's); an empty segment gives ``initial``,
+    else 0, 1, NaN, -inf or inf. ``unsafe`` is taken, and the sizes are checked anyway.
+
+    A ``scatter_reduce`` of data into the segments, so the gradients are its own: summed back
+    for "sum" and "mean" (over the length), exact products for "prod", split evenly between
+    tied maxima for "max", as PyTorch's."""
+    from .movement import scatter_reduce
+
+    red = {"max": "amax", "min": "amin"}.get(reduce, reduce)
+    if red not in ("sum", "mean", "amax", "amin", "prod"):
+        raise ValueError(f"segment_reduce: reduce must be sum, mean, max (amax), min (amin) or "
+                         f"prod, got {reduce!r}")
+    if indices is not None:
+        raise NotImplementedError("segment_reduce: indices= is not supported (nor is it in "
+                                  "PyTorch); give lengths= or offsets=")
+    if (lengths is None) == (offsets is None):
+        raise ValueError("segment_reduce: give exactly one of lengths= and offsets=")
+    ax = _sort_axis("segment_reduce", axis, data.ndim)
+    name = "lengths" if lengths is not None else "offsets"
+    given = lengths if lengths is not None else offsets
+    sizes = np.asarray(given.numpy() if isinstance(given, Tensor) else given)
+    if sizes.dtype.kind not in "iu" or sizes.ndim != ax + 1 or \
+            sizes.shape[:-1] != data.shape[:ax]:
+        raise ValueError(f"segment_reduce: {name} must be an integer tensor of shape "
+                         f"data.shape[:axis] + (segments,), {data.shape[:ax]} + (K,) for axis "
+                         f"{ax} (axis is its last dim, as in PyTorch), got shape {sizes.shape} "
+                         f"of {sizes.dtype}")
+    if offsets is not None:
+        if sizes.shape[-1] == 0 or (sizes[..., 0] != 0).any():
+            raise ValueError(f"segment_reduce: offsets must start at 0, got {sizes.tolist()}")
+        sizes = np.diff(sizes, axis=-1)
+    n = data.shape[ax]
+    ends = np.cumsum(sizes, axis=-1)  # (..., K)
+    if (sizes < 0).any() or (sizes.shape[-1] == 0 and n) or (ends[..., -1:] != n).any():
+        raise ValueError(f"segment_reduce: segment lengths {sizes.tolist()} must be >= 0 and "
+                         f"add up to {n}, the size of data's axis {ax} (shape {data.shape})")
+    k, xp, rest = sizes.shape[-1], data._dev.xp, (1,) * (data.ndim - ax - 1)
+    ids = (np.arange(n) >= ends[..., None]).sum(axis=-2)  # the segment of each slice
+    index = Tensor._wrap(xp.broadcast_to(data._dev.to_device(ids.reshape(ids.shape + rest)),
+                                         data.shape).copy(), data._dev)
+    shape = data.shape[:ax] + (k,) + data.shape[ax + 1:]
+    if red == "mean":
+        total = scatter_reduce(data.new_zeros(shape), ax, index, data, "sum")
+        count = sizes.reshape(sizes.shape + rest)
+        if initial is not None:
+            total = total + initial
+        mean = total / Tensor._wrap(data._dev.to_device(np.maximum(count, 1).astype(
+            data.dtype)), data._dev)
+        empty = Tensor._wrap(data._dev.to_device(count == 0), data._dev)
+        return where(empty, np.nan if initial is None else initial, mean)
+    base = data.new_full(shape, _SEGMENT_EMPTY[red] if initial is None else initial)
+    return scatter_reduce(base, ax, index, data, red, include_self=initial is not None)

@@ -348,3 +348,31 @@ def skip_init(module_cls: Any, *args: Any, **kwargs: Any) -> Any:
                 done.add(id(t))
                 _set_values(t, t._dev.xp.empty_like(t._data), "skip_init")
     return module
+
+
+def _convert_weights(module: Any, kinds: tuple[type, ...], memory_format: Any) -> Any:
+    """The weights of the ``kinds`` layers in ``module`` (itself and every descendant) laid
+    out as ``memory_format`` asks, in place (``w.data``: the same values, other strides)."""
+    for m in module.modules():
+        if isinstance(m, kinds):
+            m.weight.data = m.weight.detach().clone(memory_format=memory_format)
+    return module
+
+
+def convert_conv2d_weight_memory_format(module: Any, memory_format: Any) -> Any:
+    """The weights of every ``Conv2d`` and ``ConvTranspose2d`` in ``module`` laid out as
+    ``memory_format`` asks (``tr.channels_last``), as PyTorch's; returns ``module``."""
+    from ..conv import Conv2d, ConvTranspose2d
+
+    return _convert_weights(module, (Conv2d, ConvTranspose2d), memory_format)
+
+
+def convert_conv3d_weight_memory_format(module: Any, memory_format: Any) -> Any:
+    """The weights of every ``Conv3d`` and ``ConvTranspose3d`` in ``module`` laid out as
+    ``memory_format`` asks (``tr.channels_last_3d``), as PyTorch's; returns ``module``."""
+    from ..conv import Conv3d, ConvTranspose3d
+
+    return _convert_weights(module, (Conv3d, ConvTranspose3d), memory_format)
+
+
+from . import clip_grad  # noqa: E402, F401  (torch.nn.utils.clip_grad: the functions above)
