@@ -74,6 +74,21 @@ class _HOOKS:
             listener.stored(t, g, previous, total)
 
 
+class _DUAL:
+    """Forward-mode AD's state (``autograd_forward``): ``level`` is the serial number of the
+    dual level now active, None outside one; a tensor's tangent is kept as ``(serial,
+    array)`` in its ``_fw`` slot, so one from a level already left never counts. ``duals``
+    holds the tensors given a tangent in this level (weak references), whose tangents are
+    dropped on leaving it. ``propagate`` is set by ``autograd_forward``: ``Function.apply``
+    calls it after each op while a level is active (through the ``_HOOKS.active`` switch, so
+    the engine pays nothing more outside one)."""
+
+    level: int | None = None
+    serial = 0
+    duals: list[Any] = []
+    propagate: Any = None
+
+
 class _SAVED:
     """``saved_tensors_hooks``' (pack, unpack) pairs, the innermost last (only it applies, as
     PyTorch's), and ``disable_saved_tensors_hooks``' message while one is active."""
@@ -1112,6 +1127,26 @@ class _Functional(types.ModuleType):
 
 functional = _Functional(__name__ + ".functional", "As ``torch.autograd.functional``.")
 sys.modules[functional.__name__] = functional
+
+
+class _ForwardAD(types.ModuleType):
+    """``tr.autograd.forward_ad`` (dual_level, make_dual, unpack_dual, ...): the module
+    ``autograd_forward``, imported on first use (it needs Tensor, which imports this
+    module)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from . import autograd_forward
+
+        return getattr(autograd_forward, name)
+
+    def __dir__(self) -> list[str]:
+        from . import autograd_forward
+
+        return list(autograd_forward.__all__)
+
+
+forward_ad = _ForwardAD(__name__ + ".forward_ad", "As ``torch.autograd.forward_ad``.")
+sys.modules[forward_ad.__name__] = forward_ad
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,310 @@
+"""Forward-mode AD (``tr.autograd.forward_ad``): tangents of random op chains (broadcasting
+included) equal central differences and ``torch.autograd.forward_ad``'s; the generic rule
+(double vjp) for ops without one, and the refusal where it cannot work; the fused recurrent
+ops; levels and their errors; in-place ops, no_grad, detach; forward-over-reverse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import functional as F
+from tinygrad_rnn import nn
+from tinygrad_rnn.autograd import forward_ad as fwAD
+from tinygrad_rnn.testing import strategies as trs
+
+
+def _t(a):
+    return tr.tensor(np.asarray(a, dtype=np.float64))
+
+
+def jvp_of(f, xs, vs):
+    """(f(xs), J·vs) by forward mode."""
+    with fwAD.dual_level():
+        y = f(*[fwAD.make_dual(_t(x), _t(v)) for x, v in zip(xs, vs)])
+        p, t = fwAD.unpack_dual(y)
+        assert t is not None
+        return p.numpy(), t.numpy()
+
+
+def numeric_jvp(f, xs, vs, eps=1e-6):
+    """Central difference of f along the direction vs."""
+    up = f(*[_t(x + eps * v) for x, v in zip(xs, vs)]).numpy()
+    down = f(*[_t(x - eps * v) for x, v in zip(xs, vs)]).numpy()
+    return (up - down) / (2 * eps)
+
+
+# each step: h, other -> a new h; written once for tinygrad_rnn and torch alike
+# (only the operators and methods both have)
+STEPS = {
+    "add": lambda h, o, m: h + o,
+    "sub": lambda h, o, m: o - h,
+    "mul": lambda h, o, m: h * o,
+    "div": lambda h, o, m: h / (o * o + 1),
+    "rdiv": lambda h, o, m: o / (h * h + 0.5),
+    "exp": lambda h, o, m: (h * 0.3).exp(),
+    "log": lambda h, o, m: (h * h + 1).log(),
+    "sqrt": lambda h, o, m: (h * h + 0.5).sqrt(),
+    "tanh": lambda h, o, m: h.tanh(),
+    "sigmoid": lambda h, o, m: h.sigmoid(),
+    "sin": lambda h, o, m: h.sin(),
+    "cos": lambda h, o, m: h.cos(),
+    "relu": lambda h, o, m: h.relu() + h * 0.1,
+    "abs": lambda h, o, m: h.abs(),
+    "pow": lambda h, o, m: h**3,
+    "neg": lambda h, o, m: -h,
+    "where": lambda h, o, m: m.where(h > 0, h, o),
+    "clamp": lambda h, o, m: h.clamp(-1.0, 1.0),
+    "softplus": lambda h, o, m: m.nn.functional.softplus(h),  # no rule: double vjp
+    "atan2": lambda h, o, m: m.atan2(h, o * o + 1),  # no rule: double vjp
+    "logaddexp": lambda h, o, m: m.logaddexp(h, o),  # no rule: double vjp
+    "transpose": lambda h, o, m: h.transpose(0, -1) if h.ndim else h,
+    "flip": lambda h, o, m: h.flip(-1) if h.ndim else h,
+    "index": lambda h, o, m: h[..., :1] * 2 + h.sum(-1, keepdim=True) if h.ndim else h,
+    "cat": lambda h, o, m: m.cat([h, h * 2], -1) if h.ndim else h,
+    "cumsum": lambda h, o, m: h.cumsum(-1) if h.ndim else h,
+    "max": lambda h, o, m: h.amax(-1) if h.ndim else h,
+    "mean": lambda h, o, m: h.mean(0) if h.ndim else h,
+    "softmax": lambda h, o, m: m.softmax(h, -1) if h.ndim else h,
+    "matmul": lambda h, o, m: h @ h.transpose(-1, -2) if h.ndim >= 2 else h,
+}
+
+
+def _chain(names, mod):
+    def f(x, other):
+        h = x
+        for n in names:
+            h = STEPS[n](h, other, mod)
+        return h.sum() if h.ndim == 0 else h
+    return f
+
+
+chains = st.lists(st.sampled_from(sorted(STEPS)), min_size=1, max_size=5)
+pairs = trs.broadcastable_arrays(2, dtype=np.float64, min_value=-2, max_value=2)
+
+
+@given(names=chains, xs=pairs, seed=st.integers(0, 2**16))
+def test_chain_tangent_equals_central_differences(names, xs, seed):
+    """Both inputs dual, of mutually broadcastable shapes; float64 throughout."""
+    f = _chain(names, tr)
+    rng = np.random.default_rng(seed)
+    vs = [rng.standard_normal(np.shape(x)) for x in xs]
+    y, t = jvp_of(f, xs, vs)
+    np.testing.assert_allclose(y, f(*[_t(x) for x in xs]).numpy(), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(t, numeric_jvp(f, xs, vs), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+@given(names=chains, xs=pairs, seed=st.integers(0, 2**16))
+def test_chain_tangent_equals_torch(names, xs, seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    vs = [rng.standard_normal(np.shape(x)) for x in xs]
+    ours = jvp_of(_chain(names, tr), xs, vs)[1]
+    with torch.autograd.forward_ad.dual_level():
+        ins = [torch.autograd.forward_ad.make_dual(torch.tensor(np.asarray(x)),
+                                                   torch.tensor(v)) for x, v in zip(xs, vs)]
+        theirs = torch.autograd.forward_ad.unpack_dual(_chain(names, torch)(*ins)).tangent
+    np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_tangent_of_one_input_only():
+    """A second operand without a tangent counts as a constant (zero tangent)."""
+    x, w = np.array([0.5, -1.0, 2.0]), np.arange(6.0).reshape(2, 3)
+    with fwAD.dual_level():
+        y = _t(w) @ fwAD.make_dual(_t(x), _t([1.0, 0, 0])).tanh()
+        np.testing.assert_allclose(fwAD.unpack_dual(y).tangent.numpy(),
+                                   w[:, 0] * (1 - np.tanh(0.5) ** 2), rtol=1e-14)
+        assert fwAD.unpack_dual(_t(w) * 2).tangent is None
+
+
+def test_generic_rule_on_an_op_with_several_outputs():
+    """``unbind`` (Split, linear) and ``lu`` (no rule, several outputs: double vjp)."""
+    rng = np.random.default_rng(1)
+    a, v = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    for f in (lambda x: tr.stack(x.unbind(0)[::-1], 0).sin(),
+              lambda x: tr.linalg.det(x).reshape(1),
+              lambda x: tr.linalg.solve(x, x.sum(0, keepdims=True).T)):
+        np.testing.assert_allclose(jvp_of(f, [a], [v])[1], numeric_jvp(f, [a], [v]),
+                                   rtol=1e-6, atol=1e-8)
+
+
+def test_op_whose_backward_is_array_code_is_refused_by_name():
+    with fwAD.dual_level():
+        x = fwAD.make_dual(_t([1.5, 2.0]), _t([1.0, 1.0]))
+        with pytest.raises(RuntimeError, match="Digamma has no forward rule"):
+            tr.special.digamma(x)
+        tr.special.digamma(x.detach())  # no tangent, no rule needed
+
+
+def test_custom_function_goes_through_its_backward_twice():
+    class Cube(tr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, gy):
+            (x,) = ctx.saved_tensors
+            return 3 * x * x * gy
+
+    x, v = np.array([1.0, -2.0]), np.array([0.5, 1.0])
+    np.testing.assert_allclose(jvp_of(Cube.apply, [x], [v])[1], 3 * x * x * v, rtol=1e-14)
+
+    class Opaque(Cube):
+        @staticmethod
+        @tr.autograd.function.once_differentiable
+        def backward(ctx, gy):
+            (x,) = ctx.saved_tensors
+            return 3 * x * x * gy
+
+    with fwAD.dual_level(), pytest.raises(RuntimeError, match="Opaque has no forward rule"):
+        Opaque.apply(fwAD.make_dual(_t(x), _t(v)))
+
+
+# ---- levels, errors, and what carries a tangent ------------------------------------------
+
+
+def test_levels_nesting_and_errors():
+    x = _t([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="no level exists"):
+        fwAD.make_dual(x, x)
+    assert fwAD.unpack_dual(x) == (x, None)
+    with fwAD.dual_level() as level:
+        assert level == 0
+        with pytest.raises(RuntimeError, match="Nested forward mode AD is not supported"):
+            fwAD.enter_dual_level()
+        with pytest.raises(RuntimeError, match=r"size \[2\] while .* size \[3\]"):
+            fwAD.make_dual(x, _t([1.0, 2, 3]))
+        with pytest.raises(ValueError, match="Expected tangent to be floating point"):
+            fwAD.make_dual(x, tr.tensor([1, 2]))
+        with pytest.raises(RuntimeError, match="not the last one"):
+            fwAD.exit_dual_level(level=1)
+        d = fwAD.make_dual(x, tr.tensor(np.array([1.0, 1.0], np.float32)))
+        assert fwAD.unpack_dual(d).tangent.dtype == np.float64  # cast to the primal's
+        y = d * 3
+    assert fwAD.unpack_dual(y).tangent is None  # outside the level
+    with fwAD.dual_level():  # a new level: the old tangents are gone
+        assert fwAD.unpack_dual(y).tangent is None
+        assert fwAD.unpack_dual(y * 2).tangent is None
+    with pytest.raises(RuntimeError, match="no forward AD level is active"):
+        fwAD.exit_dual_level()
+    assert fwAD.enter_dual_level() == 0
+    fwAD.exit_dual_level()
+    assert not tr.autograd._HOOKS.active  # the engine's switch is off again
+
+
+def test_no_grad_detach_and_in_place():
+    """As PyTorch: tangents flow under no_grad; detach drops them; an in-place op updates the
+    tangent of the tensor it writes."""
+    with fwAD.dual_level():
+        d = fwAD.make_dual(_t([1.0, 2.0]), _t([1.0, -1.0]))
+        with tr.no_grad():
+            np.testing.assert_array_equal(fwAD.unpack_dual(d * 2).tangent.numpy(), [2, -2])
+        assert fwAD.unpack_dual(d.detach()).tangent is None
+        z = d.clone()
+        z.mul_(3)
+        np.testing.assert_array_equal(fwAD.unpack_dual(z).tangent.numpy(), [3, -3])
+        z = _t([5.0, 5.0])
+        z += d  # a tensor without a tangent takes one from what is added into it
+        np.testing.assert_array_equal(fwAD.unpack_dual(z).tangent.numpy(), [1, -1])
+        z[0] = 7.0  # the element written over has tangent 0
+        np.testing.assert_array_equal(fwAD.unpack_dual(z).tangent.numpy(), [0, -1])
+
+
+def test_make_dual_and_unpack_dual_pass_gradients_back():
+    x = tr.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with fwAD.dual_level():
+        d = fwAD.make_dual(x, _t([1.0, 0.0]))
+        y = (d * d).sum()
+        p, t = fwAD.unpack_dual(y)
+        p.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
+    assert t.item() == 2.0
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_forward_over_reverse_gives_hessian_vector_products():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    x0, v = rng.standard_normal(4), rng.standard_normal(4)
+
+    def f(x, m):
+        return ((x.sin() * x).sum() * x.tanh()).sum()
+
+    with fwAD.dual_level():
+        x = fwAD.make_dual(tr.tensor(x0, requires_grad=True), _t(v))
+        (g,) = tr.autograd.grad(f(x, tr), x, create_graph=True)
+        ours = fwAD.unpack_dual(g).tangent.numpy()
+    theirs = torch.autograd.functional.hvp(lambda x: f(x, torch), torch.tensor(x0),
+                                           torch.tensor(v))[1]
+    np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# ---- recurrent layers: the fused ops' tangents through their replay ------------------------
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_fused_layer_tangent_equals_composed_and_central_differences(kind):
+    rng = np.random.default_rng(3)
+    x, v = rng.standard_normal((4, 2, 3)), rng.standard_normal((4, 2, 3))
+    out = {}
+    for impl in ("fused", "composed"):
+        tr.manual_seed(0)
+        m = getattr(nn, kind)(3, 5, num_layers=2, bidirectional=True, dtype="float64",
+                              impl=impl)
+
+        def f(x, m=m):
+            return m(x)[0]
+
+        out[impl] = jvp_of(f, [x], [v])[1]
+    np.testing.assert_allclose(out["fused"], out["composed"], rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(out["fused"], numeric_jvp(f, [x], [v]), rtol=1e-6, atol=1e-8)
+
+
+def test_fused_cells_tangents_with_weight_tangents():
+    """A tangent on the weights as well as on the input and state (LSTMCell, GRUCell)."""
+    rng = np.random.default_rng(4)
+    for cell in (nn.LSTMCell(3, 4, dtype="float64"), nn.GRUCell(3, 4, dtype="float64")):
+        w = cell.weight_hh.detach().numpy()
+        x, h = rng.standard_normal((2, 3)), rng.standard_normal((2, 4))
+        vs = [rng.standard_normal(a.shape) for a in (x, h, w)]
+
+        def f(x, h, w, cell=cell):
+            out = F.lstm_cell(x, (h, h * 0.5), cell.weight_ih, w, cell.bias_ih, cell.bias_hh) \
+                if isinstance(cell, nn.LSTMCell) else \
+                F.gru_cell(x, h, cell.weight_ih, w, cell.bias_ih, cell.bias_hh)
+            return tr.cat(out, -1) if isinstance(out, tuple) else out
+
+        np.testing.assert_allclose(jvp_of(f, [x, h, w], vs)[1],
+                                   numeric_jvp(f, [x, h, w], vs), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_lstm_layer_output_tangent_equals_torch():
+    torch = pytest.importorskip("torch")
+    theirs_m = torch.nn.LSTM(3, 5, num_layers=2, bidirectional=True).double()
+    ours_m = nn.LSTM(3, 5, num_layers=2, bidirectional=True, dtype="float64")
+    ours_m.load_state_dict({k: v.detach().numpy() for k, v in theirs_m.state_dict().items()})
+    rng = np.random.default_rng(5)
+    x, v = rng.standard_normal((6, 2, 3)), rng.standard_normal((6, 2, 3))
+    h0, vh = rng.standard_normal((4, 2, 5)), rng.standard_normal((4, 2, 5))
+    with fwAD.dual_level():
+        out, (h, c) = ours_m(fwAD.make_dual(_t(x), _t(v)),
+                             (fwAD.make_dual(_t(h0), _t(vh)), _t(h0 * 0.5)))
+        ours = [fwAD.unpack_dual(t).tangent.numpy() for t in (out, h, c)]
+    with torch.autograd.forward_ad.dual_level():
+        mk = torch.autograd.forward_ad.make_dual
+        out, (h, c) = theirs_m(mk(torch.tensor(x), torch.tensor(v)),
+                               (mk(torch.tensor(h0), torch.tensor(vh)), torch.tensor(h0 * 0.5)))
+        theirs = [torch.autograd.forward_ad.unpack_dual(t).tangent.detach().numpy()
+                  for t in (out, h, c)]
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
