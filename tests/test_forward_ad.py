@@ -308,3 +308,41 @@ def test_lstm_layer_output_tangent_equals_torch():
                   for t in (out, h, c)]
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+# ---- gradcheck(check_forward_ad=True) ----------------------------------------------------
+
+
+class _WrongJvp(tr.Function):
+    """y = x²: a right backward, a wrong forward rule (x t instead of 2 x t)."""
+
+    def forward(self, x):
+        self.saved = (x,)
+        return x * x
+
+    def backward(self, gy):
+        return 2 * gy * self.saved[0]
+
+    def jvp(self, t):
+        return self.saved[0] * t
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_gradcheck_checks_forward_mode(fast_mode):
+    x = tr.tensor(np.array([[0.5, -1.0], [2.0, 0.3]]), requires_grad=True)
+    w = tr.tensor(np.array([1.0, -2.0]), requires_grad=True)
+
+    def f(x, w):
+        return (x @ w).tanh(), F.softplus(x * w).sum(0)
+
+    assert tr.testing.gradcheck(f, (x, w), check_forward_ad=True, fast_mode=fast_mode)
+    assert tr.testing.gradcheck(f, (x, w), check_forward_ad=True, check_backward_ad=False)
+    with pytest.raises(tr.testing.GradcheckError, match="forward mode: input 0 .* forward-mode "
+                                                         "tangent"):
+        tr.testing.gradcheck(_WrongJvp.apply, (x,), check_forward_ad=True,
+                             fast_mode=fast_mode)
+    assert tr.testing.gradcheck(_WrongJvp.apply, (x,))  # the backward alone is right
+    assert not tr.testing.gradcheck(_WrongJvp.apply, (x,), check_forward_ad=True,
+                                    raise_exception=False)
+    with pytest.raises(ValueError, match="nothing to check"):
+        tr.testing.gradcheck(f, (x, w), check_forward_ad=False, check_backward_ad=False)
