@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
@@ -77,7 +77,12 @@ def _chain(names, mod):
     def f(x, other):
         h = x
         for n in names:
-            h = STEPS[n](h, other, mod)
+            try:  # a step that changed h's shape may leave other not broadcasting with it
+                np.broadcast_shapes(tuple(h.shape), tuple(other.shape))
+                o = other
+            except ValueError:
+                o = other.mean()
+            h = STEPS[n](h, o, mod)
         return h.sum() if h.ndim == 0 else h
     return f
 
@@ -88,10 +93,18 @@ pairs = trs.broadcastable_arrays(2, dtype=np.float64, min_value=-2, max_value=2)
 
 @given(names=chains, xs=pairs, seed=st.integers(0, 2**16))
 def test_chain_tangent_equals_central_differences(names, xs, seed):
-    """Both inputs dual, of mutually broadcastable shapes; float64 throughout."""
+    """Both inputs dual, of mutually broadcastable shapes; float64 throughout. Points on a
+    kink (relu, abs, where, clamp, max at a tie), where the one-sided differences disagree,
+    have no derivative to compare with: skipped (the torch test covers their convention);
+    a small jitter moves the inputs off the exact zeros and ties Hypothesis likes to draw,
+    where a branch may switch with no jump to see."""
     f = _chain(names, tr)
     rng = np.random.default_rng(seed)
+    xs = [x + 0.01 * rng.standard_normal(np.shape(x)) for x in xs]
     vs = [rng.standard_normal(np.shape(x)) for x in xs]
+    eps = 1e-6
+    ys = [f(*[_t(x + k * eps * v) for x, v in zip(xs, vs)]).numpy() for k in (-1, 0, 1)]
+    assume(np.allclose(ys[2] - ys[1], ys[1] - ys[0], rtol=1e-3, atol=1e-10))
     y, t = jvp_of(f, xs, vs)
     np.testing.assert_allclose(y, f(*[_t(x) for x in xs]).numpy(), rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(t, numeric_jvp(f, xs, vs), rtol=1e-5, atol=1e-6)
@@ -131,6 +144,41 @@ def test_generic_rule_on_an_op_with_several_outputs():
               lambda x: tr.linalg.solve(x, x.sum(0, keepdims=True).T)):
         np.testing.assert_allclose(jvp_of(f, [a], [v])[1], numeric_jvp(f, [a], [v]),
                                    rtol=1e-6, atol=1e-8)
+
+
+_IDX = np.array([[0, 1], [2, 2], [3, 0]])
+WIDER = {  # ops and compositions across the library, most through the generic rule
+    "log_softmax": (lambda a: F.log_softmax(a, -1), [(3, 4)]),
+    "layer_norm": (lambda a: F.layer_norm(a, (4,)), [(3, 4)]),
+    "cross_entropy": (lambda a: F.cross_entropy(a, tr.tensor([0, 2, 1])), [(3, 4)]),
+    "gelu_elu_silu": (lambda a: F.gelu(a) + F.elu(a) * F.silu(a), [(3, 4)]),
+    "var_norm": (lambda a: a.var(1) + a.norm(), [(3, 4)]),
+    "cumprod_prod": (lambda a: a.cumprod(1).sum(0) + a.prod(0), [(3, 4)]),
+    "sort_topk": (lambda a: a.sort(1)[0][:, :2] + a.topk(2, 1)[0], [(3, 4)]),
+    "max_dim_gather": (lambda a: a.max(1)[0] + a.gather(1, tr.tensor(_IDX)).sum(1), [(3, 4)]),
+    "conv1d": (lambda x, w: F.conv1d(x, w, padding=1), [(2, 3, 8), (4, 3, 3)]),
+    "max_pool_pad": (lambda x: F.max_pool1d(F.pad(x, (1, 2)), 2), [(2, 3, 8)]),
+    "einsum": (lambda a, b: tr.einsum("ij,jk->ik", a, b), [(3, 4), (4, 5)]),
+    "inv_det": (lambda s: tr.linalg.inv(s) * tr.linalg.det(s), [(3, 3)]),
+    "cholesky": (lambda s: tr.linalg.cholesky(s @ s.T + 3 * tr.eye(3, dtype="float64")),
+                 [(3, 3)]),
+    "eigh": (lambda s: tr.linalg.eigh(s + s.T)[0], [(3, 3)]),
+    "attention": (lambda q, k: F.scaled_dot_product_attention(q, k, k), [(2, 3, 4), (2, 5, 4)]),
+    "group_norm": (lambda x: F.group_norm(x, 3), [(2, 3, 8)]),
+    "maximum_lerp": (lambda a, b: tr.maximum(a, b).lerp(b, 0.3), [(3, 4), (3, 4)]),
+    "scatter": (lambda a, b: a.scatter(1, tr.tensor([[0], [1], [2]]), b[:, :1]),
+                [(3, 4), (3, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WIDER))
+def test_wider_ops_tangents_equal_central_differences(name):
+    f, shapes = WIDER[name]
+    rng = np.random.default_rng(6)
+    xs = [rng.standard_normal(s) for s in shapes]
+    vs = [rng.standard_normal(s) for s in shapes]
+    np.testing.assert_allclose(jvp_of(f, xs, vs)[1], numeric_jvp(f, xs, vs), rtol=1e-6,
+                               atol=1e-8)
 
 
 def test_op_whose_backward_is_array_code_is_refused_by_name():

@@ -234,14 +234,17 @@ def double_vjp(fn: Function, arrays: list[Any], tangents: list[Any],
             f"needs; so its tangent cannot be computed here. Detach its input, or give "
             f"{name} a jvp")
     dev = outs[0]._dev
-    # the op as if its inputs were leaves that need no gradient: every saved array is then a
-    # constant in the recorded backward (graph_input), and only u is differentiated
-    kept = (fn.inputs, fn.edges, fn.y, fn.final, fn.n_out)
-    fn.inputs, fn.edges, fn.y = arrays, [(None, 0)] * len(arrays), None
+    # the op as if its inputs were new leaves, its saved arrays constant tensors: the
+    # recorded backward is then differentiated in u alone
+    parents = tuple(Tensor._wrap(a, dev, a.dtype.kind == "f") for a in arrays)
+    kept = (fn.parents, fn.inputs, fn.edges, fn.y, fn.final, fn.n_out, fn.saved)
+    fn.parents, fn.inputs, fn.edges, fn.y = parents, arrays, [(None, 0)] * len(arrays), None
     fn.final, fn.n_out = False, len(outs)
+    if type(fn).graph_backward is Function.graph_backward:  # (its own: it wraps them itself)
+        fn.saved = tuple(Tensor._wrap(a, dev) if isinstance(a, dev.array_type) else a
+                         for a in fn.saved)
     try:
         with _paused(), _set_grad_enabled(True):
-            parents = tuple(Tensor._wrap(a, dev) for a in arrays)
             us = [Tensor._wrap(fn.xp.zeros_like(o._data), dev, True)
                   if o._data.dtype.kind == "f" else None for o in outs]
             gxs = fn.graph_backward(us if len(outs) > 1 else us[0], parents)
@@ -256,7 +259,7 @@ def double_vjp(fn: Function, arrays: list[Any], tangents: list[Any],
                 return [None if u is None else fn.xp.zeros_like(u._data) for u in us]
             found = iter(autograd.grad(total, wanted, allow_unused=True))
     finally:
-        fn.inputs, fn.edges, fn.y, fn.final, fn.n_out = kept
+        fn.parents, fn.inputs, fn.edges, fn.y, fn.final, fn.n_out, fn.saved = kept
     res = []
     for u in us:
         g = None if u is None else next(found)
