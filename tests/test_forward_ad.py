@@ -291,6 +291,44 @@ def test_no_grad_detach_and_in_place():
         np.testing.assert_array_equal(fwAD.unpack_dual(z).tangent.numpy(), [0, -1])
 
 
+def _view_write(x, m):
+    y = x.clone()
+    y[0].mul_(2)  # through a view into its base
+    y.t()[1:].mul_(x.t()[1:])
+    return y
+
+
+def _base_write(x, m):
+    y = x.clone()
+    w = y[1]
+    y.add_(x.sin())  # the view w sees it
+    return w * 1
+
+
+def _writes_under_no_grad(x, m):
+    y = m.zeros(2, 3, dtype=m.float64)
+    y += x
+    with m.no_grad():
+        y[:, 1:] *= x[:, :2]
+        y[0] = x[1] * 2
+    y[:, 0].zero_()
+    return y
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("f", [_view_write, _base_write, _writes_under_no_grad])
+def test_in_place_writes_and_views_carry_tangents_as_torch(f):
+    torch = pytest.importorskip("torch")
+    a, v = np.arange(1.0, 7.0).reshape(2, 3), np.linspace(-1, 1, 6).reshape(2, 3)
+    with fwAD.dual_level():
+        ours = fwAD.unpack_dual(f(fwAD.make_dual(_t(a), _t(v)), tr)).tangent.numpy()
+    t_ad = torch.autograd.forward_ad
+    with t_ad.dual_level():
+        theirs = t_ad.unpack_dual(f(t_ad.make_dual(torch.tensor(a), torch.tensor(v)), torch))
+    np.testing.assert_allclose(ours, theirs.tangent.numpy(), rtol=1e-14)
+
+
 def test_make_dual_and_unpack_dual_pass_gradients_back():
     x = tr.tensor(np.array([1.0, 2.0]), requires_grad=True)
     with fwAD.dual_level():
