@@ -458,3 +458,80 @@ def test_gradcheck_checks_forward_mode(fast_mode):
                                     raise_exception=False)
     with pytest.raises(ValueError, match="nothing to check"):
         tr.testing.gradcheck(f, (x, w), check_forward_ad=False, check_backward_ad=False)
+
+
+# ---- tr.func.jvp: forward mode where it gives the result, the double backward elsewhere ----
+
+
+@pytest.fixture
+def double_backward_runs(monkeypatch):
+    """How many times ``tr.func.jvp`` took the double backward."""
+    from tinygrad_rnn import func
+
+    count = [0]
+    inner = func._linear_from
+
+    def counted(*args):
+        count[0] += 1
+        return inner(*args)
+
+    monkeypatch.setattr(func, "_linear_from", counted)
+    return count
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_func_jvp_takes_forward_mode_where_it_can(double_backward_runs):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(8)
+    x0, v0 = rng.standard_normal(4), rng.standard_normal(4)
+    w0 = rng.standard_normal((3, 4))
+
+    def f(x, w, m):
+        return (w @ x.sin()).tanh() * x[:3]
+
+    def theirs(f, *args):
+        return torch.func.jvp(f, *args)
+
+    # plain: forward mode, the same value and product as torch's
+    w = _t(w0)
+    value, product = tr.func.jvp(lambda x: f(x, w, tr), (_t(x0),), (_t(v0),))
+    t_value, t_product = theirs(lambda x: f(x, torch.tensor(w0), torch), (torch.tensor(x0),),
+                                (torch.tensor(v0),))
+    np.testing.assert_allclose(product.numpy(), t_product.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(value.numpy(), t_value.numpy(), rtol=1e-14)
+    assert double_backward_runs[0] == 0 and not product.requires_grad
+    # a transform inside (forward over reverse: a Hessian-vector product): the double backward
+    hvp = tr.func.jvp(tr.func.grad(lambda x: f(x, w, tr).sum()), (_t(x0),), (_t(v0),))[1]
+    t_hvp = theirs(torch.func.grad(lambda x: f(x, torch.tensor(w0), torch).sum()),
+                   (torch.tensor(x0),), (torch.tensor(v0),))[1]
+    np.testing.assert_allclose(hvp.numpy(), t_hvp.numpy(), rtol=1e-10, atol=1e-12)
+    assert double_backward_runs[0] == 1
+    # closing over a weight that requires grad: the product is differentiable in it
+    wg = tr.tensor(w0, requires_grad=True)
+    product = tr.func.jvp(lambda x: f(x, wg, tr), (_t(x0),), (_t(v0),))[1]
+    product.sum().backward()
+    wt = torch.tensor(w0, requires_grad=True)
+    theirs(lambda x: f(x, wt, torch), (torch.tensor(x0),), (torch.tensor(v0),))[1].sum() \
+        .backward()
+    np.testing.assert_allclose(wg.grad.numpy(), wt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert double_backward_runs[0] == 2
+    # an op forward mode refuses (complex numbers): the double backward, the same product
+    product = tr.func.jvp(lambda x: tr.fft.rfft(x).abs(), (_t(x0),), (_t(v0),))[1]
+    t_product = theirs(lambda x: torch.fft.rfft(x).abs(), (torch.tensor(x0),),
+                       (torch.tensor(v0),))[1]
+    np.testing.assert_allclose(product.numpy(), t_product.numpy(), rtol=1e-10, atol=1e-12)
+    assert double_backward_runs[0] == 3
+
+
+def test_func_jvp_inside_a_dual_level_and_its_errors_as_before():
+    x, v = _t([0.5, 1.0]), _t([1.0, -1.0])
+    with fwAD.dual_level():  # a level open: func.jvp does not nest one
+        d = fwAD.make_dual(x, v)
+        value, product = tr.func.jvp(lambda y: (y * d).exp(), (x,), (v,))
+        # (d is a constant to func.jvp, which differentiates in y alone)
+        np.testing.assert_allclose(product.numpy(), (v * x * (x * x).exp()).numpy(),
+                                   rtol=1e-14)
+    with pytest.raises(ValueError, match="tangents must be tensors of the primals' shapes"):
+        tr.func.jvp(lambda y: y * 2, (x,), (_t([1.0, 2.0, 3.0]),))
+    assert not tr.autograd._HOOKS.active

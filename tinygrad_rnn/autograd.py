@@ -87,6 +87,10 @@ class _DUAL:
     serial = 0
     duals: list[Any] = []
     propagate: Any = None
+    # tr.func.jvp's try (``soft``): an op forward mode cannot take stops the tangents and sets
+    # ``failed`` instead of raising, and jvp takes its other way
+    soft = False
+    failed = False
 
 
 class _SAVED:

@@ -186,6 +186,24 @@ def propagate(fn: Function, inputs: tuple[Tensor, ...], arrays: list[Any],
     tangents = [_tangent(t, serial) for t in inputs]
     if all(t is None for t in tangents):
         return
+    if _DUAL.soft:  # tr.func.jvp's try: a refusal ends it quietly (it has another way), and
+        # so does a leaf that requires grad besides its own (a parameter the function closes
+        # over: its result must be differentiable again, which tangents are not)
+        if any(t._ctx is None and t.requires_grad and _tangent(t, serial) is None
+               for t in inputs):
+            _DUAL.failed, _DUAL.level = True, None
+            return
+        try:
+            _propagate(fn, arrays, kwargs, out, tangents, serial)
+        except Exception:
+            _DUAL.failed = True
+            _DUAL.level = None  # no more tangents in this try
+        return
+    _propagate(fn, arrays, kwargs, out, tangents, serial)
+
+
+def _propagate(fn: Function, arrays: list[Any], kwargs: dict[str, Any], out: Any,
+               tangents: list[Any], serial: int) -> None:
     name = type(fn).__name__
     outs = out if type(out) is tuple else (out,)
     if any(a.dtype.kind == "c" for a in (*arrays, *(o._data for o in outs))):
@@ -265,6 +283,33 @@ def double_vjp(fn: Function, arrays: list[Any], tangents: list[Any],
         g = None if u is None else next(found)
         res.append(None if u is None else fn.xp.zeros_like(u._data) if g is None else g._data)
     return res
+
+
+@contextlib.contextmanager
+def trial(leaves: list[Tensor], tangents: list[Tensor]) -> Iterator[None]:
+    """A dual level in which ``leaves`` carry ``tangents``, for ``tr.func.jvp``: an op that
+    forward mode refuses does not raise but ends the try (``failed()`` then says so); read
+    the outputs' tangents (``tangent_of``) inside the block, as the level closes at its end."""
+    enter_dual_level()
+    _DUAL.soft, _DUAL.failed = True, False
+    serial = _DUAL.level
+    for x, t in zip(leaves, tangents):
+        _give(x, serial, t._data)
+    try:
+        yield
+    finally:
+        _DUAL.level, _DUAL.soft, _DUAL.failed = serial, False, False
+        exit_dual_level()
+
+
+def failed() -> bool:
+    """Whether the ``trial`` running now met an op that forward mode refuses."""
+    return _DUAL.failed
+
+
+def tangent_of(t: Tensor) -> Any:
+    """``t``'s tangent array in the active level, or None."""
+    return _tangent(t, _DUAL.level)
 
 
 def replay_jvp(replay: Any, arrays: list[Any], tangents: list[Any]) -> Any:
