@@ -359,6 +359,37 @@ def test_forward_over_reverse_gives_hessian_vector_products():
     np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_forward_over_reverse_through_outputs_a_backward_uses():
+    """A custom Function with two outputs whose backward uses them (and Exp, which uses its
+    output): under create_graph the outputs carry their tangents into the backward."""
+
+    class ExpSin(tr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            e, s = x.exp(), x.sin()
+            ctx.save_for_backward(x, e)
+            return e, s
+
+        @staticmethod
+        def backward(ctx, ge, gs):
+            x, e = ctx.saved_tensors
+            return ge * e + gs * x.cos()
+
+    def grad_of(x):
+        e, s = ExpSin.apply(x)
+        return tr.autograd.grad((e * s).sum() + x.exp().sum(), x, create_graph=True)[0]
+
+    rng = np.random.default_rng(9)
+    x0, v = rng.standard_normal(3), rng.standard_normal(3)
+    with fwAD.dual_level():
+        x = fwAD.make_dual(tr.tensor(x0, requires_grad=True), _t(v))
+        hvp = fwAD.unpack_dual(grad_of(x)).tangent.numpy()
+    eps = 1e-6
+    up, down = (tr.tensor(x0 + k * eps * v, requires_grad=True) for k in (1, -1))
+    num = (grad_of(up).numpy() - grad_of(down).numpy()) / (2 * eps)
+    np.testing.assert_allclose(hvp, num, rtol=1e-6, atol=1e-8)
+
+
 # ---- recurrent layers: the fused ops' tangents through their replay ------------------------
 
 

@@ -920,6 +920,9 @@ class _UserOp:
         if out is not None and self.n_out > 1:
             twin = Tensor._wrap(t._data, self.dev, True)
             twin._ctx, twin._out = self, out
+            fw = getattr(self, "fw", None)  # forward-mode AD: that output's tangent
+            if fw is not None:
+                twin._fw = fw[out]
             return twin
         g = self.graph_input(t._data, parents)
         return g if isinstance(g, Tensor) else t

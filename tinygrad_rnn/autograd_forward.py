@@ -233,8 +233,9 @@ def _propagate(fn: Function, arrays: list[Any], kwargs: dict[str, Any], out: Any
         if r.shape != y.shape:  # a rule may give a kept axis, or a broadcastable tangent
             r = r.reshape(y.shape) if r.size == y.size else xp.broadcast_to(r, y.shape)
         _give(o, serial, r if r.dtype == y.dtype else r.astype(y.dtype))
-        if y is fn.y:  # saved: a recorded backward (create_graph) uses it with its tangent
-            fn.fw = o._fw
+    if fn.parents:  # in the graph: a recorded backward (create_graph) that uses an output
+        # uses it with its tangent (forward over reverse)
+        fn.fw = tuple(getattr(o, "_fw", None) for o in outs)
 
 
 def double_vjp(fn: Function, arrays: list[Any], tangents: list[Any],

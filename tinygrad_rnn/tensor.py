@@ -297,7 +297,9 @@ class Function:
     that has none, None for an integer or boolean one; ``self.inputs`` holds the inputs'
     arrays while it runs), returning one tangent per output; an op with ``linear = True`` is
     linear in its inputs, so J·v is the op itself applied to the tangents; any other op gets
-    J·v from its backward by the double-vjp trick (``autograd_forward.double_vjp``).
+    J·v from its backward by the double-vjp trick (``autograd_forward.double_vjp``). ``fw``
+    (unset outside forward mode) keeps the outputs' tangents, which a recorded backward
+    (``create_graph``) gives the outputs it uses: forward over reverse.
 
     ``step`` is left unset (read it with ``getattr(fn, "step", None)``) unless the op belongs
     to a time step of an unrolled recurrent net: ``viz.step`` and the composed recurrent layers
@@ -472,7 +474,7 @@ class Function:
             twin._ctx = self
             fw = getattr(self, "fw", None)  # forward-mode AD: the output's tangent
             if fw is not None:
-                twin._fw = fw
+                twin._fw = fw[0]
             return twin
         return a  # a constant: Tensor operators accept raw arrays
 
