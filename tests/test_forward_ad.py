@@ -183,6 +183,31 @@ def test_wider_ops_tangents_equal_central_differences(name):
                                atol=1e-8)
 
 
+@pytest.mark.parametrize("name", sorted(WIDER))
+def test_wider_ops_forward_over_reverse_equals_central_differences(name):
+    """The tangent of a gradient recorded with create_graph: a Hessian-vector product."""
+    f, shapes = WIDER[name]
+    rng = np.random.default_rng(10)
+    xs = [rng.standard_normal(s) for s in shapes]
+    vs = [rng.standard_normal(s) for s in shapes]
+    probe = _t(rng.standard_normal(f(*[_t(x) for x in xs]).shape))
+
+    def grads(*ins):
+        gs = tr.autograd.grad((f(*ins) * probe).sum(), ins, create_graph=True)
+        return tr.cat([g.reshape(-1) for g in gs])
+
+    with fwAD.dual_level():
+        ins = [fwAD.make_dual(tr.tensor(x, requires_grad=True), _t(v)) for x, v in zip(xs, vs)]
+        g = grads(*ins)
+        t = fwAD.unpack_dual(g).tangent  # None: the gradient is constant (piecewise linear f)
+        hvp = np.zeros(g.shape) if t is None else t.numpy()
+    eps = 1e-6
+    up, down = ([tr.tensor(x + k * eps * v, requires_grad=True) for x, v in zip(xs, vs)]
+                for k in (1, -1))
+    num = (grads(*up).numpy() - grads(*down).numpy()) / (2 * eps)
+    np.testing.assert_allclose(hvp, num, rtol=1e-6, atol=1e-8)
+
+
 def test_op_whose_backward_is_array_code_is_refused_by_name():
     with fwAD.dual_level():
         x = fwAD.make_dual(_t([1.5, 2.0]), _t([1.0, 1.0]))
