@@ -213,6 +213,8 @@ def test_op_whose_backward_is_array_code_is_refused_by_name():
         x = fwAD.make_dual(_t([1.5, 2.0]), _t([1.0, 1.0]))
         with pytest.raises(RuntimeError, match="Digamma has no forward rule"):
             tr.special.digamma(x)
+        with pytest.raises(TypeError, match="RFFT meets complex numbers"):
+            tr.fft.rfft(x)
         tr.special.digamma(x.detach())  # no tangent, no rule needed
 
 
@@ -264,6 +266,51 @@ def test_tangents_on_each_device_equal_the_cpu(device):
             assert t.device == dev
             got[dev] = t.numpy()
     np.testing.assert_allclose(got[device], got["cpu"], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_custom_function_jvp_and_save_for_forward_as_torch():
+    torch = pytest.importorskip("torch")
+    calls = []
+
+    def make(base):
+        class ScaledExp(base.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, k, w):
+                y = (x * k).exp() * w
+                ctx.save_for_backward(x, w)
+                ctx.save_for_forward(x, w, y)
+                ctx.k = k
+                return y, k
+
+            @staticmethod
+            def backward(ctx, gy, _):
+                x, w = ctx.saved_tensors
+                e = (x * ctx.k).exp()
+                return gy * w * ctx.k * e, None, gy * e
+
+            @staticmethod
+            def jvp(ctx, tx, _, tw):
+                calls.append(base)
+                x, w, y = ctx.saved_tensors
+                return y * ctx.k * tx + (x * ctx.k).exp() * tw, None
+
+        return ScaledExp
+
+    rng = np.random.default_rng(11)
+    x0, w0, vx, vw = (rng.standard_normal(3) for _ in range(4))
+    with fwAD.dual_level():
+        y, k = make(tr).apply(fwAD.make_dual(_t(x0), _t(vx)), 0.5,
+                              fwAD.make_dual(_t(w0), _t(vw)))
+        ours = fwAD.unpack_dual(y).tangent.numpy()
+        assert k == 0.5 and calls == [tr]  # its own rule, not the generic one
+    t_ad = torch.autograd.forward_ad
+    with t_ad.dual_level():
+        y, _ = make(torch).apply(t_ad.make_dual(torch.tensor(x0), torch.tensor(vx)), 0.5,
+                                 t_ad.make_dual(torch.tensor(w0), torch.tensor(vw)))
+        theirs = t_ad.unpack_dual(y).tangent.numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14)
 
 
 # ---- levels, errors, and what carries a tangent ------------------------------------------

@@ -659,6 +659,11 @@ class FunctionCtx:
     def save_for_backward(self, *tensors: Any) -> None:
         self.saved_tensors = tensors
 
+    def save_for_forward(self, *tensors: Any) -> None:
+        """Keep tensors for ``jvp`` (forward-mode AD), which finds them in
+        ``ctx.saved_tensors``, as PyTorch's."""
+        self.for_forward = tensors
+
     def mark_dirty(self, *tensors: Any) -> None:
         """Say that forward changed these arguments in place, as PyTorch's: each must be
         returned as an output, and ``apply`` then gives the caller's own tensor, changed in
@@ -704,7 +709,11 @@ class Function:
     the project's ops use). Under ``create_graph=True`` backward runs recorded, on tensors in
     the graph (the saved inputs and outputs stand for themselves), so a backward written with
     Tensor ops is differentiable again, as PyTorch's (``tr.autograd.gradgradcheck`` checks
-    it); one marked ``@once_differentiable`` is refused there instead.
+    it); one marked ``@once_differentiable`` is refused there instead. Forward-mode AD
+    (``tr.autograd.forward_ad``) goes through a ``jvp(ctx, *tangents)`` where the class has
+    one (tensors kept with ``ctx.save_for_forward`` are its ``ctx.saved_tensors``), as
+    PyTorch's; without one, through backward differentiated once more (the double-vjp
+    trick), where PyTorch's refuses.
     """
 
     @staticmethod
@@ -762,7 +771,9 @@ def _op_for(user: type) -> type:
     if op is None:
         from .tensor import Function as Op
 
-        op = _OPS[user] = type(user.__name__, (_UserOp, Op), {})
+        # a user's jvp (forward mode), where given; else the engine's generic rule
+        rule = {"jvp": _UserOp.user_jvp} if callable(getattr(user, "jvp", None)) else {}
+        op = _OPS[user] = type(user.__name__, (_UserOp, Op), rule)
     return op
 
 
@@ -842,6 +853,27 @@ class _UserOp:
         if any(v is w for v in vars(ctx).values() for w in self.wrappers):
             self.inputs = arrays
         return arrays_out if len(arrays_out) > 1 else arrays_out[0]
+
+    def user_jvp(self, *tangents: Any) -> Any:
+        """Forward mode through the user's ``jvp(ctx, *tangents)``, as PyTorch's: one tangent
+        per argument of ``apply`` (None for a non-tensor), ``ctx.saved_tensors`` what forward
+        gave ``ctx.save_for_forward``; it returns one tangent per tensor output."""
+        from .tensor import Tensor
+
+        args: list[Any] = [None] * self.n_args
+        for i, t in zip(self.at, tangents):
+            args[i] = None if t is None else Tensor._wrap(t, self.dev)
+        self.ctx.saved_tensors = getattr(self.ctx, "for_forward", ())
+        try:
+            with _set_grad_enabled(False):
+                out = self.user.jvp(self.ctx, *args)
+        finally:
+            self.ctx.saved_tensors = ()
+        outs = out if isinstance(out, tuple) else (out,)
+        if len(outs) > len(self.outs_like) - len(self.ctx._others):  # (one per output given)
+            outs = tuple(o for k, o in enumerate(outs) if k not in self.ctx._others)
+        return tuple(None if o is None else o._data if isinstance(o, Tensor) else o
+                     for o in outs)
 
     def name(self) -> str:
         """``"CubeBackward"`` for a Function ``Cube``, as PyTorch names a custom one's node."""

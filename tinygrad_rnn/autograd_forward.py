@@ -207,7 +207,7 @@ def _propagate(fn: Function, arrays: list[Any], kwargs: dict[str, Any], out: Any
     """``propagate``'s work: the rule that applies (the op's own, linear, double vjp)."""
     name = type(fn).__name__
     outs = out if type(out) is tuple else (out,)
-    if all(o._data.dtype.kind != "f" for o in outs):
+    if all(o._data.dtype.kind not in "fc" for o in outs):
         return  # (indices, comparisons: no tangent)
     if any(a.dtype.kind == "c" for a in (*arrays, *(o._data for o in outs))):
         raise TypeError(f"forward-mode AD: {name} meets complex numbers, which forward AD "
