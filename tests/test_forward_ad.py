@@ -1,7 +1,9 @@
 """Forward-mode AD (``tr.autograd.forward_ad``): tangents of random op chains (broadcasting
 included) equal central differences and ``torch.autograd.forward_ad``'s; the generic rule
-(double vjp) for ops without one, and the refusal where it cannot work; the fused recurrent
-ops; levels and their errors; in-place ops, no_grad, detach; forward-over-reverse."""
+(double vjp) for ops without one, and the refusal where it cannot work; custom Functions; the
+fused recurrent layers; devices; levels and their errors; in-place ops, views, no_grad,
+detach; forward over reverse; ``gradcheck(check_forward_ad=True)``; ``tr.func.jvp``'s choice
+between forward mode and the double backward."""
 
 from __future__ import annotations
 
