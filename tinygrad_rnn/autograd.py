@@ -74,6 +74,25 @@ class _HOOKS:
             listener.stored(t, g, previous, total)
 
 
+class _DUAL:
+    """Forward-mode AD's state (``autograd_forward``): ``level`` is the serial number of the
+    dual level now active, None outside one; a tensor's tangent is kept as ``(serial,
+    array)`` in its ``_fw`` slot, so one from a level already left never counts. ``duals``
+    holds the tensors given a tangent in this level (weak references), whose tangents are
+    dropped on leaving it. ``propagate`` is set by ``autograd_forward``: ``Function.apply``
+    calls it after each op while a level is active (through the ``_HOOKS.active`` switch, so
+    the engine pays nothing more outside one)."""
+
+    level: int | None = None
+    serial = 0
+    duals: list[Any] = []
+    propagate: Any = None
+    # tr.func.jvp's try (``soft``): an op forward mode cannot take stops the tangents and sets
+    # ``failed`` instead of raising, and jvp takes its other way
+    soft = False
+    failed = False
+
+
 class _SAVED:
     """``saved_tensors_hooks``' (pack, unpack) pairs, the innermost last (only it applies, as
     PyTorch's), and ``disable_saved_tensors_hooks``' message while one is active."""
@@ -640,6 +659,11 @@ class FunctionCtx:
     def save_for_backward(self, *tensors: Any) -> None:
         self.saved_tensors = tensors
 
+    def save_for_forward(self, *tensors: Any) -> None:
+        """Keep tensors for ``jvp`` (forward-mode AD), which finds them in
+        ``ctx.saved_tensors``, as PyTorch's."""
+        self.for_forward = tensors
+
     def mark_dirty(self, *tensors: Any) -> None:
         """Say that forward changed these arguments in place, as PyTorch's: each must be
         returned as an output, and ``apply`` then gives the caller's own tensor, changed in
@@ -685,7 +709,11 @@ class Function:
     the project's ops use). Under ``create_graph=True`` backward runs recorded, on tensors in
     the graph (the saved inputs and outputs stand for themselves), so a backward written with
     Tensor ops is differentiable again, as PyTorch's (``tr.autograd.gradgradcheck`` checks
-    it); one marked ``@once_differentiable`` is refused there instead.
+    it); one marked ``@once_differentiable`` is refused there instead. Forward-mode AD
+    (``tr.autograd.forward_ad``) goes through a ``jvp(ctx, *tangents)`` where the class has
+    one (tensors kept with ``ctx.save_for_forward`` are its ``ctx.saved_tensors``), as
+    PyTorch's; without one, through backward differentiated once more (the double-vjp
+    trick), where PyTorch's refuses.
     """
 
     @staticmethod
@@ -743,7 +771,9 @@ def _op_for(user: type) -> type:
     if op is None:
         from .tensor import Function as Op
 
-        op = _OPS[user] = type(user.__name__, (_UserOp, Op), {})
+        # a user's jvp (forward mode), where given; else the engine's generic rule
+        rule = {"jvp": _UserOp.user_jvp} if callable(getattr(user, "jvp", None)) else {}
+        op = _OPS[user] = type(user.__name__, (_UserOp, Op), rule)
     return op
 
 
@@ -824,6 +854,27 @@ class _UserOp:
             self.inputs = arrays
         return arrays_out if len(arrays_out) > 1 else arrays_out[0]
 
+    def user_jvp(self, *tangents: Any) -> Any:
+        """Forward mode through the user's ``jvp(ctx, *tangents)``, as PyTorch's: one tangent
+        per argument of ``apply`` (None for a non-tensor), ``ctx.saved_tensors`` what forward
+        gave ``ctx.save_for_forward``; it returns one tangent per tensor output."""
+        from .tensor import Tensor
+
+        args: list[Any] = [None] * self.n_args
+        for i, t in zip(self.at, tangents):
+            args[i] = None if t is None else Tensor._wrap(t, self.dev)
+        self.ctx.saved_tensors = getattr(self.ctx, "for_forward", ())
+        try:
+            with _set_grad_enabled(False):
+                out = self.user.jvp(self.ctx, *args)
+        finally:
+            self.ctx.saved_tensors = ()
+        outs = out if isinstance(out, tuple) else (out,)
+        if len(outs) > len(self.outs_like) - len(self.ctx._others):  # (one per output given)
+            outs = tuple(o for k, o in enumerate(outs) if k not in self.ctx._others)
+        return tuple(None if o is None else o._data if isinstance(o, Tensor) else o
+                     for o in outs)
+
     def name(self) -> str:
         """``"CubeBackward"`` for a Function ``Cube``, as PyTorch names a custom one's node."""
         return f"{type(self).__name__}Backward"
@@ -901,6 +952,9 @@ class _UserOp:
         if out is not None and self.n_out > 1:
             twin = Tensor._wrap(t._data, self.dev, True)
             twin._ctx, twin._out = self, out
+            fw = getattr(self, "fw", None)  # forward-mode AD: that output's tangent
+            if fw is not None:
+                twin._fw = fw[out]
             return twin
         g = self.graph_input(t._data, parents)
         return g if isinstance(g, Tensor) else t
@@ -1112,6 +1166,26 @@ class _Functional(types.ModuleType):
 
 functional = _Functional(__name__ + ".functional", "As ``torch.autograd.functional``.")
 sys.modules[functional.__name__] = functional
+
+
+class _ForwardAD(types.ModuleType):
+    """``tr.autograd.forward_ad`` (dual_level, make_dual, unpack_dual, ...): the module
+    ``autograd_forward``, imported on first use (it needs Tensor, which imports this
+    module)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from . import autograd_forward
+
+        return getattr(autograd_forward, name)
+
+    def __dir__(self) -> list[str]:
+        from . import autograd_forward
+
+        return list(autograd_forward.__all__)
+
+
+forward_ad = _ForwardAD(__name__ + ".forward_ad", "As ``torch.autograd.forward_ad``.")
+sys.modules[forward_ad.__name__] = forward_ad
 
 
 def __getattr__(name: str) -> Any:

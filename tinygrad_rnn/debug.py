@@ -72,7 +72,7 @@ def listen(listener: L) -> Iterator[L]:
         yield listener
     finally:
         hooks.listeners.remove(listener)
-        hooks.active = bool(hooks.listeners)
+        hooks.active = bool(hooks.listeners) or autograd._DUAL.level is not None
 
 
 def _outputs(out: Any) -> tuple[Tensor, ...]:
@@ -388,4 +388,4 @@ def _set_global(on: bool) -> None:
         hooks.listeners.append(_GLOBAL[0])
     elif not on and _GLOBAL:
         hooks.listeners.remove(_GLOBAL.pop())
-    hooks.active = bool(hooks.listeners)
+    hooks.active = bool(hooks.listeners) or autograd._DUAL.level is not None

@@ -16,12 +16,14 @@ Arguments and results may be tensors or nests of them (dicts, lists, tuples), as
 being differentiated by an outer one records its own backward (``create_graph``).
 
 How they differ from PyTorch's: ``vmap`` runs the function once per slice of the mapped axis
-and stacks the results (the same values, without the vectorised speed). The engine has no
-forward mode: ``jvp``, ``linearize`` and ``jacfwd`` differentiate the vjp in its upstream
-vector (the double-backward trick: uᵀ J is linear in u, so its derivative in u is J), which
-gives forward mode's results at forward mode's cost per tangent (a backward through the
-recorded backward each), and needs ops with second derivatives (``jacfwd`` takes the rows
-instead where one has none: the same Jacobian).
+and stacks the results (the same values, without the vectorised speed). ``jvp`` runs in
+forward mode (``tr.autograd.forward_ad``) where that gives its result: at the top level, with
+no transform inside and nothing to differentiate the result again (tangents are constants to
+backward). Elsewhere, and always in ``linearize`` and ``jacfwd``, they differentiate the vjp
+in its upstream vector (the double-backward trick: uᵀ J is linear in u, so its derivative in
+u is J), which gives forward mode's results at forward mode's cost per tangent (a backward
+through the recorded backward each), and needs ops with second derivatives (``jacfwd``
+takes the rows instead where one has none: the same Jacobian).
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ def _pair(where: str, out: Any, has_aux: bool) -> tuple[Any, Any]:
 
 
 _DEPTH = [0]  # how many transforms are running their function now (grad inside grad, ...)
+_TRANSFORMS = [0]  # how many transforms have started (jvp's forward mode: none inside it)
 # the leaves transforms made (not the user's), by id: a Tensor's == is elementwise
 _MADE: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
 
@@ -138,6 +141,7 @@ class _Tracked:
     by autograd in the tensors the function closes over)."""
 
     def __init__(self, where: str, args: tuple[Any, ...], nums: Sequence[int]) -> None:
+        _TRANSFORMS[0] += 1
         self.grad_on = is_grad_enabled()  # under no_grad, nothing outside is differentiated
         self.outer = _DEPTH[0] > 0
         self.args = list(args)
@@ -280,6 +284,13 @@ def _linear_map(where: str, func: Callable[..., Any], primals: Any, has_aux: boo
                         f"{type(primals).__name__}")
     t, value, aux, outs, out_rebuild, nested = _traced(where, func, primals,
                                                       range(len(primals)), has_aux)
+    return _linear_from(where, t, value, aux, outs, out_rebuild, nested)
+
+
+def _linear_from(where: str, t: _Tracked, value: Any, aux: Any, outs: list[Tensor],
+                 out_rebuild: Callable[..., Any], nested: bool
+                 ) -> tuple[Any, Callable[[Any], Any], Any]:
+    """``_linear_map``'s result from a run of the function (``_traced``'s results)."""
     us = tuple(_af._zeros(o).requires_grad_() for o in outs)
     gs = _af._grads(where, tuple(outs), tuple(t.leaves), us, True, False)
 
@@ -311,13 +322,57 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
         has_aux: bool = False) -> tuple[Any, ...]:
     """(func(*primals), J · tangents), as ``torch.func.jvp``: ``primals`` a tuple of the
     arguments, ``tangents`` a tuple of the same nests and shapes; the product has the
-    output's nest. By the double-backward trick (``_linear_map``)."""
+    output's nest. In forward mode (``tr.autograd.forward_ad``), in the same run that
+    records the graph, where that gives the result: at the top level (no transform around
+    it, none inside it, no dual level open), nothing to differentiate the result again, and
+    every op taking forward mode; else by the double-backward trick (``_linear_map``)."""
+    forward = _forward_jvp(func, primals, tangents, has_aux)
+    if forward is not None:
+        return forward
     value, jvp_fn, aux = _linear_map("jvp", func, primals, has_aux)
     if not isinstance(tangents, tuple):
         raise TypeError(f"func.jvp: tangents must be a tuple, like primals, got "
                         f"{type(tangents).__name__}")
     product = jvp_fn(tangents)
     return (value, product, aux) if has_aux else (value, product)
+
+
+def _forward_jvp(func: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool
+                 ) -> tuple[Any, ...] | None:
+    """``jvp`` in forward mode, or by the double backward on the same run where forward mode
+    does not give the result (``jvp`` says when); None where it was not tried."""
+    from . import autograd
+    from . import autograd_forward as fw
+
+    if _DEPTH[0] or autograd._DUAL.level is not None or not (
+            isinstance(primals, tuple) and isinstance(tangents, tuple)):
+        return None
+    t = _Tracked("jvp", primals, range(len(primals)))
+    vs, _ = _flatten(tangents)
+    if len(vs) != len(t.leaves) or any(  # (a misfit: the other way gives its error)
+            not isinstance(v, Tensor) or v.shape != x.shape or v.dtype != x.dtype
+            or x.dtype.kind != "f" or v._dev is not x._dev for v, x in zip(vs, t.leaves)):
+        return None
+    made = _TRANSFORMS[0]
+    with fw.trial(t.leaves, vs):
+        with t.running():
+            out = func(*t.args)
+        value, aux = _pair("jvp", out, has_aux)
+        outs, out_rebuild = _flatten(value)
+        _tensors("jvp", outs)
+        products = [fw.tangent_of(o) for o in outs]
+        forward = not fw.failed() and _TRANSFORMS[0] == made
+    nested = t.record(outs)
+    if not forward or nested:  # a transform inside, an op without forward mode, or a
+        # result to differentiate again (tangents are constants to backward): this run's
+        # graph, differentiated twice
+        shown, jvp_fn, aux = _linear_from("jvp", t, value, aux, outs, out_rebuild, nested)
+        product = jvp_fn(tangents)
+    else:
+        product = out_rebuild([_af._zeros(o) if p is None else Tensor._wrap(p, o._dev)
+                               for o, p in zip(outs, products)])
+        shown, aux = out_rebuild([o.detach() for o in outs]), _detached(aux)
+    return (shown, product, aux) if has_aux else (shown, product)
 
 
 def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:

@@ -292,15 +292,25 @@ class Function:
     ``final`` is True while the last backward through the op runs (the graph is freed after
     it): the op may then reuse its saved buffers as scratch space.
 
+    Forward-mode AD (``autograd_forward``) needs each op's Jacobian-vector product J·v: an op
+    may give it as ``jvp(*tangents)`` (one tangent array per input, zeros for a float input
+    that has none, None for an integer or boolean one; ``self.inputs`` holds the inputs'
+    arrays while it runs), returning one tangent per output; an op with ``linear = True`` is
+    linear in its inputs, so J·v is the op itself applied to the tangents; any other op gets
+    J·v from its backward by the double-vjp trick (``autograd_forward.double_vjp``). ``fw``
+    (unset outside forward mode) keeps the outputs' tangents, which a recorded backward
+    (``create_graph``) gives the outputs it uses: forward over reverse.
+
     ``step`` is left unset (read it with ``getattr(fn, "step", None)``) unless the op belongs
     to a time step of an unrolled recurrent net: ``viz.step`` and the composed recurrent layers
     set it, and ``viz.to_dot`` reads it to draw one node per step.
     """
 
     __slots__ = ("parents", "edges", "inputs", "saved", "xp", "retained", "hooks", "y", "n_out",
-                 "shapes", "final", "step", "__weakref__")
+                 "shapes", "final", "step", "fw", "__weakref__")
     differentiable_backward = True
     complex_ok = False  # whether backward is right for complex numbers (``_NO_COMPLEX_GRAD``)
+    linear = False  # whether the op is linear in its inputs (forward mode: J·v = op(v))
 
     def __init__(self) -> None:
         self.parents: tuple[Tensor, ...] | None = ()
@@ -322,6 +332,10 @@ class Function:
         raise NotImplementedError
 
     def backward(self, gy: Any) -> Any:
+        raise NotImplementedError
+
+    def jvp(self, *tangents: Any) -> Any:
+        """Forward mode's rule (see the class docstring); not written: the generic one."""
         raise NotImplementedError
 
     # ---- PyTorch's view of a graph node (``y.grad_fn.name()``, ``.next_functions``) ----
@@ -410,10 +424,12 @@ class Function:
                         fn.y = y
                         break
                 out._ctx = fn
+        if _HOOKS.active:  # forward-mode AD (autograd_forward); trace, detect_anomaly,
+            if autograd._DUAL.level is not None:  # viz.step (debug.py, viz.py)
+                autograd._DUAL.propagate(fn, inputs, arrays, kwargs, out)
+            _HOOKS.forward(fn, inputs, out)
         if needs and autograd._SAVED.hooks and fn.saved:  # saved_tensors_hooks: packed
             autograd._Packed(fn, dev)
-        if _HOOKS.active:  # trace, detect_anomaly, viz.step (debug.py, viz.py)
-            _HOOKS.forward(fn, inputs, out)
         return out
 
     def graph_backward(self, gy: Tensor, parents: tuple[Tensor, ...]) -> Any:
@@ -456,6 +472,9 @@ class Function:
         if a is self.y:
             twin = Tensor._wrap(a, dev, True)
             twin._ctx = self
+            fw = getattr(self, "fw", None)  # forward-mode AD: the output's tangent
+            if fw is not None:
+                twin._fw = fw[0]
             return twin
         return a  # a constant: Tensor operators accept raw arrays
 
@@ -661,8 +680,9 @@ class Tensor:
     # real tensor's complex view), how it was taken from which tensor (_ViewOf), else
     # None; _views: weak references to the views taken from this tensor, unset or None;
     # _dirty_views: the same for those marked dirty since (see _pass_on)
+    # _fw: forward-mode AD's tangent, (level serial, array), unset outside (autograd_forward)
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_base", "_views",
-                 "_dirty_views", "_hooks", "_post_hooks", "__weakref__")
+                 "_dirty_views", "_hooks", "_post_hooks", "_fw", "__weakref__")
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
     __array_priority__ = 1000
 
@@ -2183,7 +2203,8 @@ class Tensor:
         self._refresh()
         recording = autograd._GradMode.enabled
         _check_writable(self, what, recording)
-        old = self._history() if recording else Tensor._wrap(self._data, self._dev)
+        old = self._history() if recording else _tangent_of(self, Tensor._wrap(self._data,
+                                                                              self._dev))
         histories = [old] if recording else []
         new = compute(old)
         if new.shape != self.shape:  # (other broadcast to a bigger shape: PyTorch refuses)
@@ -2210,7 +2231,8 @@ class Tensor:
                 value = link.put(histories[-1], value)
             else:
                 with autograd.no_grad():
-                    value = link.put(Tensor._wrap(base._data, base._dev), value)
+                    value = link.put(_tangent_of(base, Tensor._wrap(base._data, base._dev)),
+                                     value)
             changes.append((base, value, records))
             t = base
         root, root_value, _ = changes[-1]
@@ -2233,8 +2255,11 @@ class Tensor:
         return self
 
     def _become(self, new: Tensor, record: bool) -> None:
-        """Take ``new``'s array and, if ``record`` and it needs a gradient, its place in the
-        graph (``retain_grad`` follows this tensor there)."""
+        """Take ``new``'s array (and its tangent, in forward-mode AD) and, if ``record`` and
+        it needs a gradient, its place in the graph (``retain_grad`` follows this tensor
+        there)."""
+        if autograd._DUAL.level is not None:
+            _tangent_of(new, self)
         if record and new.requires_grad:
             kept = self._ctx.retained if self._ctx is not None else None
             if kept and kept.get(self._out) is not None and kept[self._out]() is self:
@@ -2273,7 +2298,7 @@ class Tensor:
         input of an in-place op, before this tensor becomes the op's result."""
         old = Tensor._wrap(self._data, self._dev, self.requires_grad)
         old._ctx, old._out = self._ctx, self._out
-        return old
+        return _tangent_of(self, old)
 
     def clip_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         """``clip`` (``clamp``), in place; tensor bounds must broadcast to this tensor's
@@ -4636,6 +4661,14 @@ class _ViewOf:
 
 
 _COMPLEX_VIEWS = ("real", "imag", "conj", "as_real", "as_complex")
+
+
+def _tangent_of(src: Tensor, dst: Tensor) -> Tensor:
+    """``dst``, given ``src``'s forward-mode tangent (or none), while a dual level is active
+    (``autograd_forward``): an in-place op's result carries the tangent of the values."""
+    if autograd._DUAL.level is not None:
+        dst._fw = getattr(src, "_fw", None)
+    return dst
 
 
 def _view(base: Tensor, out: Tensor, kind: str, arg: Any) -> Tensor:

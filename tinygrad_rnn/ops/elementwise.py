@@ -23,9 +23,10 @@ from ..tensor import DTypeError, Function, Tensor, conj_, default_dtype
 
 
 class Add(Function):
-    """y = x0 + x1.  VJP: g0 = gy, g1 = gy.  Saves nothing."""
+    """y = x0 + x1.  VJP: g0 = gy, g1 = gy.  JVP: linear.  Saves nothing."""
 
     complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, x0: Any, x1: Any) -> Any:
         return x0 + x1
@@ -35,9 +36,10 @@ class Add(Function):
 
 
 class Sub(Function):
-    """y = x0 - x1.  VJP: g0 = gy, g1 = -gy.  Saves nothing."""
+    """y = x0 - x1.  VJP: g0 = gy, g1 = -gy.  JVP: linear.  Saves nothing."""
 
     complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, x0: Any, x1: Any) -> Any:
         return x0 - x1
@@ -48,7 +50,8 @@ class Sub(Function):
 
 class Mul(Function):
     """y = x0 * x1.  VJP: g0 = gy * conj(x1), g1 = gy * conj(x0) (conj does nothing to real
-    numbers: the complex VJP of a holomorphic f is gy * conj(f'(z))).  Saves both inputs."""
+    numbers: the complex VJP of a holomorphic f is gy * conj(f'(z))).
+    JVP: ty = t0 * x1 + x0 * t1.  Saves both inputs."""
 
     complex_ok = True
 
@@ -60,6 +63,10 @@ class Mul(Function):
         x0, x1 = self.saved
         return gy * conj_(x1), gy * conj_(x0)
 
+    def jvp(self, t0: Any, t1: Any) -> Any:
+        x0, x1 = self.saved
+        return t0 * x1 + x0 * t1
+
 
 # NumPy's floating-point warnings (0 / 0, log(0), sqrt(-1), exp overflow) silenced in the ops
 # that meet them in ordinary use: the result is NaN or inf, as PyTorch's, which warns of none
@@ -70,7 +77,7 @@ _QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 class Div(Function):
     """y = x0 / x1.  VJP: g0 = gy / x1, g1 = -gy * x0 / x1², computed as -gy (x0 / x1) / x1
     (as PyTorch), since x1² overflows or underflows where the quotient does not; complex:
-    each factor conjugated.  Saves both inputs."""
+    each factor conjugated.  JVP: ty = (t0 - y t1) / x1.  Saves both inputs."""
 
     complex_ok = True
 
@@ -85,11 +92,17 @@ class Div(Function):
             x1_ = conj_(x1)
             return gy / x1_, -gy * conj_(x0 / x1) / x1_
 
+    def jvp(self, t0: Any, t1: Any) -> Any:
+        x0, x1 = self.saved
+        with np.errstate(**_QUIET):
+            return (t0 - x0 / x1 * t1) / x1
+
 
 class Neg(Function):
-    """y = -x.  VJP: gx = -gy.  Saves nothing."""
+    """y = -x.  VJP: gx = -gy.  JVP: linear.  Saves nothing."""
 
     complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, x: Any) -> Any:
         return -x
@@ -99,7 +112,8 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """y = x ** p for a number p.  VJP: gx = gy * conj(p * x ** (p - 1)).  Saves x."""
+    """y = x ** p for a number p.  VJP: gx = gy * conj(p * x ** (p - 1)).
+    JVP: ty = p x^(p-1) t.  Saves x."""
 
     complex_ok = True
 
@@ -113,6 +127,10 @@ class PowScalar(Function):
         if self.p == 0:
             return gy * 0
         return gy * conj_(self.p * x ** (self.p - 1))
+
+    def jvp(self, t: Any) -> Any:
+        (x,) = self.saved
+        return t * 0 if self.p == 0 else self.p * x ** (self.p - 1) * t
 
 
 class Pow(Function):
@@ -218,7 +236,7 @@ class Fmod(Function):
 
 
 class Exp(Function):
-    """y = exp(x).  VJP: gx = gy * conj(y).  Saves y."""
+    """y = exp(x).  VJP: gx = gy * conj(y).  JVP: ty = y t.  Saves y."""
 
     complex_ok = True
 
@@ -233,9 +251,13 @@ class Exp(Function):
         with np.errstate(**_QUIET):  # inf * 0
             return gy * conj_(y)
 
+    def jvp(self, t: Any) -> Any:
+        with np.errstate(**_QUIET):
+            return self.saved[0] * t
+
 
 class Log(Function):
-    """y = log(x).  VJP: gx = gy / conj(x).  Saves x."""
+    """y = log(x).  VJP: gx = gy / conj(x).  JVP: ty = t / x.  Saves x."""
 
     complex_ok = True
 
@@ -249,9 +271,13 @@ class Log(Function):
         with np.errstate(**_QUIET):
             return gy / conj_(x)
 
+    def jvp(self, t: Any) -> Any:
+        with np.errstate(**_QUIET):
+            return t / self.saved[0]
+
 
 class Sqrt(Function):
-    """y = sqrt(x).  VJP: gx = gy / (2 conj(y)).  Saves y."""
+    """y = sqrt(x).  VJP: gx = gy / (2 conj(y)).  JVP: ty = t / (2 y).  Saves y."""
 
     complex_ok = True
 
@@ -266,9 +292,13 @@ class Sqrt(Function):
         with np.errstate(**_QUIET):
             return gy / (2 * conj_(y))
 
+    def jvp(self, t: Any) -> Any:
+        with np.errstate(**_QUIET):
+            return t / (2 * self.saved[0])
+
 
 class Tanh(Function):
-    """y = tanh(x).  VJP: gx = gy * conj(1 - y²).  Saves y."""
+    """y = tanh(x).  VJP: gx = gy * conj(1 - y²).  JVP: ty = (1 - y²) t.  Saves y."""
 
     complex_ok = True
 
@@ -281,9 +311,13 @@ class Tanh(Function):
         y = conj_(self.saved[0])
         return gy * (1 - y * y)
 
+    def jvp(self, t: Any) -> Any:
+        y = self.saved[0]
+        return (1 - y * y) * t
+
 
 class Sin(Function):
-    """y = sin(x).  VJP: gx = gy * conj(cos(x)).  Saves x."""
+    """y = sin(x).  VJP: gx = gy * conj(cos(x)).  JVP: ty = cos(x) t.  Saves x."""
 
     complex_ok = True
 
@@ -295,9 +329,12 @@ class Sin(Function):
         (x,) = self.saved
         return gy * self.xp.cos(conj_(x))
 
+    def jvp(self, t: Any) -> Any:
+        return self.xp.cos(self.saved[0]) * t
+
 
 class Cos(Function):
-    """y = cos(x).  VJP: gx = -gy * conj(sin(x)).  Saves x."""
+    """y = cos(x).  VJP: gx = -gy * conj(sin(x)).  JVP: ty = -sin(x) t.  Saves x."""
 
     complex_ok = True
 
@@ -308,6 +345,9 @@ class Cos(Function):
     def backward(self, gy: Any) -> Any:
         (x,) = self.saved
         return -gy * self.xp.sin(conj_(x))
+
+    def jvp(self, t: Any) -> Any:
+        return -self.xp.sin(self.saved[0]) * t
 
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -852,7 +892,7 @@ def sigmoid_array(xp: Any, x: Any) -> Any:
 class Sigmoid(Function):
     """y = σ(x) = 1 / (1 + exp(-x)) (``sigmoid_array``).
 
-    VJP: gx = gy * conj(y (1 - y)).  Saves y.
+    VJP: gx = gy * conj(y (1 - y)).  JVP: ty = y (1 - y) t.  Saves y.
     """
 
     complex_ok = True
@@ -866,10 +906,15 @@ class Sigmoid(Function):
         y = conj_(self.saved[0])
         return gy * y * (1 - y)
 
+    def jvp(self, t: Any) -> Any:
+        y = self.saved[0]
+        return y * (1 - y) * t
+
 
 class Relu(Function):
     """y = max(x, 0).  VJP: gx = 0 where x <= 0 else gy (0 at x = 0; a select, as PyTorch: an
-    infinite gy where x <= 0 gives 0, not NaN, and a NaN x passes gy).  Saves the mask."""
+    infinite gy where x <= 0 gives 0, not NaN, and a NaN x passes gy).  JVP: ty = 0 where
+    x <= 0 else t.  Saves the mask."""
 
     def forward(self, x: Any) -> Any:
         self.flat = x <= 0
@@ -877,6 +922,9 @@ class Relu(Function):
 
     def backward(self, gy: Any) -> Any:
         return self.xp.where(self.flat, 0, gy)
+
+    def jvp(self, t: Any) -> Any:
+        return self.xp.where(self.flat, 0, t)
 
 
 class Abs(Function):
@@ -901,6 +949,9 @@ class Abs(Function):
             with np.errstate(**_QUIET):
                 return self.xp.where(y == 0, 0, gy * x / y)
         return gy * self.sign
+
+    def jvp(self, t: Any) -> Any:  # ty = sign(x) t (a real x: complex is refused there)
+        return self.sign * t
 
 
 def _no_gradient(xp: Any, gy: Any) -> Any:
@@ -1014,7 +1065,8 @@ class Where(Function):
     """y = x0 where cond else x1 (cond a boolean array, never differentiated).
 
     VJP: g0 = gy where cond else 0;  g1 = 0 where cond else gy (each only where that input
-    needed a gradient: one is often a constant, ``where(mask, x, 0.0)``).  Saves cond.
+    needed a gradient: one is often a constant, ``where(mask, x, 0.0)``).
+    JVP: ty = t0 where cond else t1.  Saves cond.
     """
 
     complex_ok = True
@@ -1028,11 +1080,15 @@ class Where(Function):
         return (None if e0[1] < 0 else xp.where(self.cond, gy, 0),
                 None if e1[1] < 0 else xp.where(self.cond, 0, gy))
 
+    def jvp(self, t0: Any, t1: Any) -> Any:
+        return self.xp.where(self.cond, t0, t1)
+
 
 class Clip(Function):
     """y = min(max(x, lo), hi) (either bound may be None).
 
-    VJP: gx = gy where lo <= x <= hi else 0 (bounds included, as PyTorch).  Saves that mask.
+    VJP: gx = gy where lo <= x <= hi else 0 (bounds included, as PyTorch).  JVP: ty = t
+    there, else 0.  Saves that mask.
     """
 
     def forward(self, x: Any, lo: float | None, hi: float | None) -> Any:
@@ -1050,13 +1106,17 @@ class Clip(Function):
     def backward(self, gy: Any) -> Any:
         return self.xp.where(self.mask, gy, 0)
 
+    def jvp(self, t: Any) -> Any:
+        return self.xp.where(self.mask, t, 0)
+
 
 class AsType(Function):
     """y = x cast to ``dtype`` (complex to real keeps the real part, with PyTorch's warning).
     VJP: gx = gy (the engine casts it back to x's dtype: a real x gets its real part).
-    Saves nothing."""
+    JVP: linear.  Saves nothing."""
 
     complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, x: Any, dtype: np.dtype, order: str = "K") -> Any:
         if order == "K" and 0 in x.strides and x.size > 1:

@@ -267,10 +267,16 @@ class _Replayed(Function):
     ``functional``; differentiating that, with ``create_graph``, gives the same gradient as
     ``backward`` (the replay and the op are one function: tests/test_fused.py), recorded as
     ops that can be differentiated again. ``graph_backward`` is the engine's entry for that
-    case; ``backward`` (arrays) stays the fast one for every other."""
+    case; ``backward`` (arrays) stays the fast one for every other. The JVP (forward-mode
+    AD) is the replay's too: the replay run on dual tensors, its ops carrying the tangents."""
 
     def replay(self, *inputs: Tensor) -> Any:
         raise NotImplementedError
+
+    def jvp(self, *tangents: Any) -> Any:
+        from ..autograd_forward import replay_jvp
+
+        return replay_jvp(self.replay, self.inputs, tangents)
 
     def graph_backward(self, gy: Any, parents: tuple[Tensor, ...]) -> Any:
         from ..autograd import enable_grad, grad

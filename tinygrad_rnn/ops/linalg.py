@@ -15,7 +15,7 @@ class MatMul(Function):
     """y = x0 @ x1 for operands with at least two axes (batch axes broadcast).
 
     VJP: g0 = gy @ x1ᴴ, g1 = x0ᴴ @ gy (ᴴ swaps the last two axes and conjugates; the engine
-    sums broadcast batch axes back).  Saves both inputs.
+    sums broadcast batch axes back).  JVP: ty = t0 @ x1 + x0 @ t1.  Saves both inputs.
     """
 
     complex_ok = True
@@ -27,6 +27,10 @@ class MatMul(Function):
     def backward(self, gy: Any) -> Any:
         x0, x1 = self.saved
         return gy @ conj_(x1).swapaxes(-1, -2), conj_(x0).swapaxes(-1, -2) @ gy
+
+    def jvp(self, t0: Any, t1: Any) -> Any:
+        x0, x1 = self.saved
+        return t0 @ x1 + x0 @ t1
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

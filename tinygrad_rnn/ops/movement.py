@@ -15,9 +15,10 @@ from ..tensor import DTypeError, Function, OpError, OpIndexError, Tensor, torch_
 
 class Reshape(Function):
     """y = x with a new shape (one size may be -1).  VJP: gx = gy reshaped back.
-    Saves x's shape."""
+    JVP: linear.  Saves x's shape."""
 
     complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
         self.shape = x.shape
@@ -29,9 +30,10 @@ class Reshape(Function):
 
 class Transpose(Function):
     """y = x with its axes permuted (None reverses them).  VJP: gx = gy with the inverse
-    permutation.  Saves the permutation."""
+    permutation.  JVP: linear.  Saves the permutation."""
 
     complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, x: Any, axes: tuple[int, ...] | None) -> Any:
         if axes is not None and sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
@@ -50,9 +52,10 @@ class Transpose(Function):
 
 class BroadcastTo(Function):
     """y = x broadcast to ``shape`` (a read-only view).  VJP: gx = gy, which the engine sums
-    back to x's shape.  Saves nothing."""
+    back to x's shape.  JVP: linear.  Saves nothing."""
 
     complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
         return self.xp.broadcast_to(x, shape)
@@ -173,11 +176,13 @@ class GetItem(Function):
     ints beside arrays first, as PyTorch: ``IntsFirst``).
 
     VJP: gx = zeros like x, with gy added at ``index`` (a scatter-add: an element picked twice
-    gets both gradients).  Saves the index and x's shape.  ``in_range``: the caller has
-    checked that the index's integers are in range (it skips ``check_index``'s device sync).
+    gets both gradients).  JVP: linear.  Saves the index and x's shape.  ``in_range``: the
+    caller has checked that the index's integers are in range (it skips ``check_index``'s
+    device sync).
     """
 
     complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, x: Any, index: Any, in_range: bool = False) -> Any:
         self.shape = x.shape
@@ -210,10 +215,12 @@ class SetItem(Function):
     (the engine sums it back to v's shape). An element indexed twice is written once, by the
     last, and each of them gets its gradient (PyTorch leaves both unspecified).  Saves the
     index and x's shape (the mask of kept elements is made again in backward: a graph that
-    fills a buffer step by step holds one mask at a time, not one per step).
+    fills a buffer step by step holds one mask at a time, not one per step).  JVP: linear
+    (in x and v together).
     """
 
     complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, x: Any, v: Any, index: Any) -> Any:
         y = x.copy()
@@ -240,9 +247,11 @@ def _put(a: Any, index: Any, value: Any) -> None:
 
 class IndexScatter(Function):
     """y = zeros(shape) with x added at ``index`` (GetItem's backward as an op of its own, so
-    that it can be differentiated again).  VJP: gx = gy[index].  Saves the index."""
+    that it can be differentiated again).  VJP: gx = gy[index].  JVP: linear.
+    Saves the index."""
 
     complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, x: Any, index: Any, shape: tuple[int, ...]) -> Any:
         self.index = index
@@ -272,9 +281,10 @@ def _scatter_array(xp: Any, g: Any, index: Any, shape: tuple[int, ...]) -> Any:
 
 class Cat(Function):
     """y = the inputs joined along ``axis``.  VJP: each input gets its slice of gy.
-    Saves the sizes along ``axis``."""
+    JVP: linear.  Saves the sizes along ``axis``."""
 
     complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, *xs: Any, axis: int) -> Any:
         if not xs:
@@ -328,10 +338,11 @@ class Split(Function):
 
     VJP: gx = the pieces' gradients joined along ``axis``, zeros for a piece no gradient
     reached: one array, where slicing with T separate ``x[t]`` would build T full-size ones.
-    Saves the sizes.
+    JVP: linear.  Saves the sizes.
     """
 
     complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, x: Any, sizes: tuple[int, ...], axis: int, drop_axis: bool) -> Any:
         self.sizes, self.axis, self.drop_axis = sizes, axis, drop_axis

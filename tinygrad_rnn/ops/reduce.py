@@ -45,9 +45,10 @@ def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...
 class Sum(Function):
     """y = Σ_axis x, accumulated in ``dtype`` if given, else in x's dtype, or in int64 for
     bool and integer x (as PyTorch's).  VJP: gx = gy broadcast back over the summed axes.
-    Saves x's shape."""
+    JVP: linear.  Saves x's shape."""
 
     complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, x: Any, axis: Axis, keepdims: bool, dtype: Any = None) -> Any:
         self.axes = normalize_axis(axis, x.ndim)
@@ -68,7 +69,8 @@ class Max(Function):
     VJP: gx = gy * w, w = [x == y] / (number of maxima): at ties the gradient is split evenly
     between the tied elements (as ``torch.amax``), so it is the same whichever order they come
     in. A NaN is the maximum of its slice (y is NaN), and the gradient goes to it, as with
-    PyTorch's ``max()``.  Saves w.
+    PyTorch's ``max()``.  JVP: ty = Σ_axis t * w (the tied elements' mean tangent, as
+    PyTorch's).  Saves w.
     """
 
     def forward(self, x: Any, axis: Axis, keepdims: bool, smallest: bool = False) -> Any:
@@ -88,6 +90,9 @@ class Max(Function):
     def backward(self, gy: Any) -> Any:
         return gy.reshape(_kept_shape(self.w.shape, self.axes)) * self.w
 
+    def jvp(self, t: Any) -> Any:  # (the engine drops the kept axes where y has none)
+        return (t * self.w).sum(axis=self.axes)
+
 
 class Cumsum(Function):
     """y_i = Σ_{j ≤ i} x_j along ``axis`` (the running sum; y has x's shape).
@@ -97,9 +102,11 @@ class Cumsum(Function):
     ``xp.flip`` and ``xp.cumsum``, which ``TensorXP`` records as ops, so that
     ``create_graph=True`` differentiates it again. float16 adds up in float32 (as PyTorch):
     a float16 running sum would stop growing once its steps fall below its rounding.
+    JVP: linear.
     """
 
     complex_ok = True  # (linear with real coefficients: the same VJP for complex numbers)
+    linear = True  # forward mode: J·v = the op applied to v
 
     def forward(self, x: Any, axis: int) -> Any:
         self.axis = axis

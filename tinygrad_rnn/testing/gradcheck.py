@@ -33,9 +33,10 @@ recorded with ``create_graph=True`` equals the one the backward gives on arrays.
 
 PyTorch's keywords are accepted where they mean something here (``nondet_tol``,
 ``check_undefined_grad``, ``fast_mode``, ``raise_exception``) or ask for what is done anyway
-(``check_grad_dtypes``, ``check_batched_grad=False``, ...); one that asks for something this
-framework does not have (``check_forward_ad=True``, ``check_batched_grad=True``) is a
-ValueError that says why.
+(``check_grad_dtypes``, ``check_batched_grad=False``, ...); ``check_forward_ad=True`` also
+checks forward mode (``autograd_forward``); one that asks for something this framework does
+not have (``check_batched_grad=True``, ``check_fwd_over_rev=True``) is a ValueError that says
+why.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ FULL_MODE_LIMIT = 4096  # full mode while (input elements) * (output elements) i
 
 # PyTorch's keywords with no switch of their own here: (values accepted, why others are not)
 _NO_VMAP = "there is no vectorised vmap here to batch gradients with (tr.func.vmap loops)"
-_NO_FORWARD_AD = "there is no forward-mode AD here; reverse mode is what is checked"
+_NO_FORWARD_AD = "forward over reverse is not checked here (gradcheck's check_forward_ad checks " \
+    "forward mode)"
 _TORCH_FLAGS: dict[str, tuple[tuple[Any, ...], str]] = {
     "check_grad_dtypes": ((False, True), ""),  # always checked (and check_dtype does more)
     "check_batched_grad": ((False,), _NO_VMAP),
@@ -64,8 +66,6 @@ _TORCH_FLAGS: dict[str, tuple[tuple[Any, ...], str]] = {
 _GRADCHECK_FLAGS = {
     **_TORCH_FLAGS,
     "check_batched_forward_grad": ((False,), _NO_VMAP),
-    "check_forward_ad": ((False,), _NO_FORWARD_AD),
-    "check_backward_ad": ((True,), "reverse mode is the only one there is to check"),
 }
 _GRADGRADCHECK_FLAGS = {
     **_TORCH_FLAGS,
@@ -422,6 +422,8 @@ def gradcheck(
     *,
     nondet_tol: float = 0.0,
     check_undefined_grad: bool = True,
+    check_forward_ad: bool = False,
+    check_backward_ad: bool = True,
     **torch_flags: Any,
 ) -> bool:
     """True if ``fn``'s gradients match central differences for every input requiring grad.
@@ -441,15 +443,18 @@ def gradcheck(
     Two calls of ``fn`` (and two backward passes) must agree to within ``nondet_tol``. Each
     op's backward must leave its upstream gradient and what it holds unchanged, and, with
     ``check_undefined_grad``, an op with several outputs must take None for an output's
-    gradient as zeros. PyTorch's other keywords are accepted where they ask for nothing more
-    (``check_batched_grad=False``, ``check_forward_ad=False``, ``check_backward_ad=True``,
-    ``check_grad_dtypes``: always checked, ``masked=None``) and refused with a ValueError
-    otherwise. On failure it raises ``GradcheckError``, whose message names the input and
-    element, the output and element, both values and their difference (or returns False with
-    ``raise_exception=False``); a misuse (no input requiring grad, ``eps <= 0``) is a
-    ValueError either way. Inputs may hold NaN or infinities (central differences there are
-    meaningful only where ``fn`` maps them to constants, as ``nan_to_num`` does; a failure
-    there says so).
+    gradient as zeros. With ``check_forward_ad=True``, forward mode too, as PyTorch's: the
+    Jacobian's columns J·u computed in forward mode (``tr.autograd.forward_ad``) against
+    central differences, u each unit vector (full mode) or ``n_directions`` random directions
+    per input (fast mode); ``check_backward_ad=False`` then checks forward mode only.
+    PyTorch's other keywords are accepted where they ask for nothing more
+    (``check_batched_grad=False``, ``check_grad_dtypes``: always checked, ``masked=None``)
+    and refused with a ValueError otherwise. On failure it raises ``GradcheckError``, whose
+    message names the input and element, the output and element, both values and their
+    difference (or returns False with ``raise_exception=False``); a misuse (no input requiring
+    grad, ``eps <= 0``) is a ValueError either way. Inputs may hold NaN or infinities (central
+    differences there are meaningful only where ``fn`` maps them to constants, as
+    ``nan_to_num`` does; a failure there says so).
     """
     _torch_flags("gradcheck", torch_flags, _GRADCHECK_FLAGS)
     inputs = _inputs("gradcheck", inputs)
@@ -459,10 +464,17 @@ def gradcheck(
         raise ValueError(f"gradcheck: n_directions must be at least 1, not {n_directions!r}")
     if not nondet_tol >= 0:
         raise ValueError(f"gradcheck: nondet_tol must be 0 or more, not {nondet_tol!r}")
+    if not (check_forward_ad or check_backward_ad):
+        raise ValueError("gradcheck: check_forward_ad and check_backward_ad are both False: "
+                         "nothing to check")
     try:
-        _gradcheck(fn, inputs, eps, atol, rtol, fast_mode, n_directions, seed, nondet_tol,
-                   check_undefined_grad)
-        if check_dtype:
+        if check_backward_ad:
+            _gradcheck(fn, inputs, eps, atol, rtol, fast_mode, n_directions, seed, nondet_tol,
+                       check_undefined_grad)
+        if check_forward_ad:
+            _check_forward_ad(_Checker(fn, inputs, seed + 2, nondet_tol), eps, atol, rtol,
+                              fast_mode, n_directions)
+        if check_dtype and check_backward_ad:
             _check_dtypes(fn, inputs)
     except GradcheckError:
         if raise_exception:
@@ -563,6 +575,50 @@ def _gradcheck(
                             f"numerical {n:.10g} (difference {abs(ana - n):.3g})"
                             + c.hint([m])
                         )
+
+
+def _check_forward_ad(c: _Checker, eps: float, atol: float, rtol: float,
+                      fast_mode: bool | None, n_directions: int) -> None:
+    """Forward mode's J·u against central differences (f(x + eps u) - f(x - eps u)) / 2 eps,
+    for each input that requires grad: u each unit vector, or random directions."""
+    from ..autograd_forward import dual_level, make_dual, unpack_dual
+
+    n_out = sum(int(np.prod(s)) for s in c.out_shapes)
+    if fast_mode is None:
+        fast_mode = sum(c.xs[i].size for i in c.diff) * n_out > FULL_MODE_LIMIT
+    for i in c.diff:
+        x = c.xs[i].numpy()
+        if x.dtype.kind == "c":
+            raise ValueError(f"gradcheck: check_forward_ad=True: input {i} is complex, which "
+                             "forward-mode AD does not support here")
+        if fast_mode:
+            directions = [(f"random direction {d}", _random(c.rng, x.shape, x.dtype))
+                          for d in range(n_directions)]
+        else:
+            directions = []
+            for j in np.ndindex(*x.shape):
+                u = np.zeros(x.shape)
+                u[j] = 1
+                directions.append((f"element {j}", u))
+        for where, u in directions:
+            xs = list(c.xs)
+            with dual_level():
+                xs[i] = make_dual(xs[i], tensor(u, device=xs[i].device))
+                tangents = [unpack_dual(o).tangent for o in _as_tuple(c.fn(*xs))]
+            up, down = c.outputs(i, x + eps * u), c.outputs(i, x - eps * u)
+            for m, (t, a, b) in enumerate(zip(tangents, up, down)):
+                num = (a.numpy() - b.numpy()) / (2 * eps)
+                fwd = np.zeros(num.shape) if t is None else t.numpy()
+                tol = atol * (max(1.0, np.sqrt(x.size)) if fast_mode else 1.0)
+                bad = np.argwhere(~(np.abs(fwd - num) <= tol + rtol * np.abs(num))
+                                  & ~(np.isnan(fwd) & np.isnan(num)))
+                if len(bad):
+                    e = tuple(int(n) for n in bad[0])
+                    raise GradcheckError(
+                        f"forward mode: input {i} (shape {x.shape}), {where}, output {m} "
+                        f"(shape {num.shape}), element {e}: forward-mode tangent "
+                        f"{fwd[e]:.10g} vs numerical {num[e]:.10g} (difference "
+                        f"{abs(fwd[e] - num[e]):.3g})" + c.hint([]))
 
 
 def _upstream(v: Any, out: Tensor, k: int, dtype: np.dtype) -> Tensor:
