@@ -1266,3 +1266,20 @@ __all__ += ["vmap", *_SIXTH, "set_warn_always", "is_warn_always_enabled",  # noq
             "set_num_interop_threads", "get_num_interop_threads", "set_flush_denormal",
             "set_deterministic_debug_mode", "get_deterministic_debug_mode", "empty_permuted",
             "norm_except_dim", "convolution"]
+
+
+# ---- tr.profiler, as torch.profiler; tr.autograd.profiler, PyTorch's older home of it --------
+import sys as _sys  # noqa: E402
+import types as _types  # noqa: E402
+
+from . import autograd as _autograd  # noqa: E402
+from . import profiler  # noqa: E402
+
+_legacy = _types.ModuleType(__name__ + ".autograd.profiler",
+                            "The profiler under PyTorch's older name, ``torch.autograd.profiler``.")
+_legacy.profile = profiler._LegacyProfile  # type: ignore[attr-defined]
+for _name in ("record_function", "EventList", "FunctionEvent", "FunctionEventAvg"):
+    setattr(_legacy, _name, getattr(profiler, _name))
+_autograd.profiler = _legacy  # type: ignore[attr-defined]
+_sys.modules[_legacy.__name__] = _legacy
+__all__ += ["profiler"]  # noqa: PLE0604

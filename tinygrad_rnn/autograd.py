@@ -53,6 +53,16 @@ class _HOOKS:
     SUMS = "sums"
 
     @staticmethod
+    def before(cls: type[Function]) -> None:
+        for listener in tuple(_HOOKS.listeners):
+            listener.before(cls)
+
+    @staticmethod
+    def before_backward(fn: Function) -> None:
+        for listener in tuple(_HOOKS.listeners):
+            listener.before_backward(fn)
+
+    @staticmethod
     def forward(fn: Function, inputs: tuple[Tensor, ...], out: Any) -> None:
         for listener in tuple(_HOOKS.listeners):
             listener.forward(fn, inputs, out)
@@ -428,6 +438,8 @@ def run_backward(
                 packed = fn.saved if type(fn.saved) is _Packed else None
                 if packed is not None:  # saved_tensors_hooks': unpacked for this backward
                     packed.unpacked(fn)
+                if _HOOKS.active:  # the profiler (profiler.py) times the backward
+                    _HOOKS.before_backward(fn)
                 try:
                     if create_graph:  # debug.py's messages name the op whose backward this is
                         with _recording(fn):

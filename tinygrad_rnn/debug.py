@@ -48,6 +48,12 @@ class Listener:
     the pass.
     """
 
+    def before(self, cls: type[Function]) -> None:
+        """An op of class ``cls`` is about to run (``forward`` follows, unless it raises)."""
+
+    def before_backward(self, fn: Function) -> None:
+        """``fn``'s backward is about to run (``backward`` follows, unless it raises)."""
+
     def forward(self, fn: Function, inputs: tuple[Tensor, ...], out: Any) -> None:
         pass
 

@@ -13,7 +13,8 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from ..autograd import is_grad_enabled
+from .. import profiler as _profiler
+from ..autograd import _HOOKS, is_grad_enabled
 from ..backend import get_device
 from ..tensor import (
     DTypeError,
@@ -212,6 +213,11 @@ class Module:
             object.__delattr__(self, name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _HOOKS.active and _profiler._ACTIVE:  # profile(with_modules=True): an event
+            with _profiler._event(f"nn.Module: {type(self).__name__}", "python_function"):
+                if "_forward_hooks" not in self.__dict__:
+                    return self.forward(*args, **kwargs)
+                return self._call_with_hooks(args, kwargs)
         if "_forward_hooks" not in self.__dict__:  # the common case: no hooks ever registered
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
