@@ -207,3 +207,17 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="record_shapes"):
         tr.profiler.profile().key_averages(group_by_input_shape=True)
     assert P.ProfilerActivity.CPU in tr.profiler.profile().activities
+
+
+def test_garbage_collector_pauses_are_events_of_their_own():
+    import gc
+
+    with tr.profiler.profile() as prof:
+        with tr.profiler.record_function("block"):
+            gc.collect()
+    gc_events = [e for e in prof.events() if e.kind == "python_gc"]
+    assert [e.name for e in gc_events] == ["Python GC (generation 2)"]
+    block = next(e for e in prof.events() if e.name == "block")
+    assert block.self_cpu_time_total == pytest.approx(
+        block.cpu_time_total - gc_events[0].cpu_time_total, abs=1e-6)
+    assert prof._rec.collecting not in gc.callbacks  # the profiler stopped listening
