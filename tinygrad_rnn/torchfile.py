@@ -387,6 +387,10 @@ class _Pickler:
                 self._container(x, where)
             finally:
                 self._open.discard(id(x))
+        elif getattr(x, "is_sparse", False):
+            raise TypeError(f"save(format='torch'): a sparse tensor at obj{where} cannot be "
+                            "written in PyTorch's format here; save it in tinygrad_rnn's own "
+                            "format, or save s.to_dense() (or its _indices() and _values())")
         else:
             raise TypeError(
                 f"save(format='torch'): cannot save an object of type {type(x).__name__} at "

@@ -1,0 +1,428 @@
+"""Sparse COO tensors against torch: construction, coalesce, to_dense, the sparse ops and their
+gradients (float64 gradchecks on random sparse tensors, duplicates, empty and hybrid ones
+included); embedding(sparse=True)'s sparse gradients, accumulated as torch's; SparseAdam, SGD
+and Adagrad trajectories on an embedding language-model toy equal to torch's to 1e-10; the
+refusals, with torch's messages where torch has one."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import nn, optim
+from tinygrad_rnn import sparse as trs
+from tinygrad_rnn.nn.utils import clip_grad_norm_
+from tinygrad_rnn.testing import gradcheck
+
+from .conftest import DEVICES
+
+
+@st.composite
+def sparse_parts(draw, dense_dims=(0, 1), min_nnz=0):
+    """(indices (sparse_dim, nnz), values (nnz, *dense), shape) of a random sparse tensor:
+    1 or 2 sparse axes, maybe a dense axis, indices drawn from few places (duplicates)."""
+    sd = draw(st.integers(1, 2))
+    dd = draw(st.sampled_from(dense_dims))
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=sd + dd, max_size=sd + dd)))
+    nnz = draw(st.integers(min_nnz, 6))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    idx = np.stack([rng.integers(0, n, nnz) for n in shape[:sd]]).reshape(sd, nnz)
+    vals = rng.standard_normal((nnz,) + shape[sd:])
+    return idx, vals, shape
+
+
+def _torch():
+    torch = pytest.importorskip("torch")
+    warnings.filterwarnings("ignore", message="Sparse invariant checks")
+    return torch
+
+
+def _check_like(s: trs.SparseTensor, ts, flag: bool = False) -> None:
+    """s equals torch's sparse tensor ts: shape, dims, dense values, and, with ``flag``,
+    the coalesced flag (PyTorch's marking of op results as coalesced follows its kernels:
+    s + t merges entries where s + t here joins them)."""
+    assert tuple(s.shape) == tuple(ts.shape)
+    assert (s.sparse_dim(), s.dense_dim()) == (ts.sparse_dim(), ts.dense_dim())
+    assert not flag or s.is_coalesced() == ts.is_coalesced()
+    np.testing.assert_allclose(s.to_dense().numpy(), ts.to_dense().numpy(), rtol=1e-12,
+                               atol=1e-12)
+
+
+# ---- construction and the sparse ops, against torch ---------------------------------------
+
+
+@pytest.mark.torch
+@given(sparse_parts())
+def test_sparse_ops_match_torch(parts):
+    torch = _torch()
+    idx, vals, shape = parts
+    s = tr.sparse_coo_tensor(idx, vals, shape)
+    ts = torch.sparse_coo_tensor(torch.tensor(idx), torch.tensor(vals), shape)
+    assert s.layout is tr.sparse_coo and s.is_sparse and s._nnz() == ts._nnz()
+    assert s.dtype == np.float64 and s.device == "cpu"
+    _check_like(s, ts)
+    c, tc = s.coalesce(), ts.coalesce()
+    assert c.is_coalesced() and tc.is_coalesced()
+    np.testing.assert_array_equal(c.indices().numpy(), tc.indices().numpy())
+    np.testing.assert_allclose(c.values().numpy(), tc.values().numpy(), rtol=1e-12)
+    _check_like(s * 2.5, ts * 2.5)
+    _check_like(-s / 4, -ts / 4)
+    _check_like(s + s, ts + ts)
+    _check_like(c + c, tc + tc, flag=True)
+    _check_like(s - c, ts - tc)
+    np.testing.assert_allclose((tr.ones(*shape, dtype=np.float64) + s).numpy(),
+                               (torch.ones(shape, dtype=torch.float64) + ts).numpy())
+    np.testing.assert_allclose(trs.sum(s).numpy(), torch.sparse.sum(ts).numpy(), atol=1e-12)
+    for d in range(len(shape)):
+        got, want = trs.sum(s, d), torch.sparse.sum(ts, d)
+        if want.is_sparse:
+            _check_like(got, want)
+        else:
+            np.testing.assert_allclose(got.numpy(), want.numpy(), atol=1e-12)
+    if s.sparse_dim() == 2 and s.dense_dim() == 0:
+        _check_like(s.t(), ts.t())
+
+
+@pytest.mark.torch
+@given(sparse_parts(dense_dims=(0,)))
+def test_to_sparse_matches_torch(parts):
+    torch = _torch()
+    idx, vals, shape = parts
+    x = tr.sparse_coo_tensor(idx, vals, shape).to_dense()
+    tx = torch.tensor(x.numpy())
+    for sd in [None] + list(range(1, x.ndim + 1)):
+        s, ts = (x.to_sparse(), tx.to_sparse()) if sd is None else \
+            (x.to_sparse(sd), tx.to_sparse(sd))
+        _check_like(s, ts)
+        np.testing.assert_array_equal(s.indices().numpy(), ts.indices().numpy())
+
+
+@pytest.mark.torch
+@given(st.integers(1, 5), st.integers(1, 4), st.integers(1, 3), st.integers(0, 8),
+       st.integers(0, 1000))
+def test_sparse_mm_value_and_gradients_match_torch(n, m, p, nnz, seed):
+    torch = _torch()
+    rng = np.random.default_rng(seed)
+    idx = np.stack([rng.integers(0, n, nnz), rng.integers(0, m, nnz)])
+    vals, d = rng.standard_normal(nnz), rng.standard_normal((m, p))
+    s = tr.sparse_coo_tensor(idx, vals, (n, m), requires_grad=True)
+    x = tr.tensor(d, requires_grad=True)
+    ts = torch.sparse_coo_tensor(torch.tensor(idx), torch.tensor(vals), (n, m),
+                                 requires_grad=True)
+    tx = torch.tensor(d, requires_grad=True)
+    y, ty = tr.sparse.mm(s, x), torch.sparse.mm(ts, tx)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal((n, p))
+    y.backward(tr.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+    # the sparse argument's gradient: sparse, one entry at each place it holds
+    assert s.grad.is_sparse and s.grad._nnz() == ts.grad.coalesce()._nnz()
+    np.testing.assert_array_equal(s.grad.coalesce().indices().numpy(),
+                                  ts.grad.coalesce().indices())
+    np.testing.assert_allclose(s.grad.coalesce().values().numpy(), ts.grad.coalesce().values(),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose((s @ x).numpy(), tr.mm(s, x).numpy())
+    out = tr.sparse.addmm(tr.ones(n, p, dtype=np.float64), s, x, beta=0.5, alpha=2.0)
+    tout = torch.sparse.addmm(torch.ones(n, p, dtype=torch.float64), ts, tx, beta=0.5,
+                              alpha=2.0)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.torch
+def test_sparse_softmax_matches_torch():
+    torch = _torch()
+    idx, vals = [[0, 0, 1, 2, 2], [0, 2, 1, 0, 2]], [1.0, -2.0, 0.5, 3.0, 1.5]
+    s = tr.sparse_coo_tensor(idx, vals, (3, 3), dtype=np.float64)
+    ts = torch.sparse_coo_tensor(idx, vals, (3, 3), dtype=torch.float64)
+    for dim in (0, 1):
+        _check_like(trs.softmax(s, dim), torch.sparse.softmax(ts, dim))
+        _check_like(trs.log_softmax(s, dim), torch.sparse.log_softmax(ts, dim))
+
+
+# ---- gradients, float64, against central differences ---------------------------------------
+
+
+@given(sparse_parts(min_nnz=1))
+def test_to_dense_and_coalesce_gradcheck(parts):
+    idx, vals, shape = parts
+    v = tr.tensor(vals, requires_grad=True)
+    w = tr.tensor(np.random.default_rng(0).standard_normal(shape))
+    gradcheck(lambda v: tr.sparse_coo_tensor(idx, v, shape).to_dense(), [v])
+    gradcheck(lambda v: tr.sparse_coo_tensor(idx, v, shape).coalesce().to_dense() * w, [v])
+    gradcheck(lambda v: trs.sum(tr.sparse_coo_tensor(idx, v, shape) * 3.0, 0).to_dense()
+              if len(shape) > 1 and idx.shape[0] > 1 else
+              trs.sum(tr.sparse_coo_tensor(idx, v, shape), 0), [v])
+
+
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(1, 6),
+       st.integers(0, 1000))
+def test_sparse_mm_gradcheck(n, m, p, nnz, seed):
+    rng = np.random.default_rng(seed)
+    idx = np.stack([rng.integers(0, n, nnz), rng.integers(0, m, nnz)])
+    v = tr.tensor(rng.standard_normal(nnz), requires_grad=True)
+    d = tr.tensor(rng.standard_normal((m, p)), requires_grad=True)
+    gradcheck(lambda v, d: tr.sparse.mm(tr.sparse_coo_tensor(idx, v, (n, m)), d), [v, d])
+    gradcheck(lambda v: tr.sparse.softmax(tr.sparse_coo_tensor(idx, v, (n, m)), 1).to_dense(),
+              [v])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_sparse_on_each_device(device):
+    s = tr.sparse_coo_tensor([[0, 2, 0]], [1.0, 2.0, 3.0], (4,), device=device)
+    assert s.device == device
+    np.testing.assert_allclose(s.to_dense().numpy(), [4.0, 0, 2.0, 0])
+    np.testing.assert_allclose(s.coalesce().values().numpy(), [4.0, 2.0])
+    d = tr.ones(3, 2, device=device)
+    m = tr.sparse_coo_tensor([[0, 1], [2, 0]], [1.0, 2.0], (2, 3), device=device)
+    np.testing.assert_allclose(tr.sparse.mm(m, d).numpy(), [[1, 1], [2, 2]])
+    w = nn.Embedding(5, 2, sparse=True, device=device)
+    w(tr.tensor([1, 1, 3], device=device)).sum().backward()
+    assert w.weight.grad.device == device
+    np.testing.assert_array_equal(w.weight.grad._indices().numpy(), [[1, 1, 3]])
+
+
+# ---- embedding(sparse=True) ----------------------------------------------------------------
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_sparse_grad_matches_torch(padding_idx):
+    torch = _torch()
+    w0 = np.random.default_rng(1).standard_normal((6, 3))
+    e = nn.Embedding.from_pretrained(w0, freeze=False, sparse=True, padding_idx=padding_idx)
+    te = torch.nn.Embedding.from_pretrained(torch.tensor(w0), freeze=False, sparse=True,
+                                            padding_idx=padding_idx)
+    for batch in ([[3, 2, 3], [0, 5, 2]], [1, 2]):
+        g = np.random.default_rng(len(batch)).standard_normal(np.shape(batch) + (3,))
+        e(tr.tensor(batch)).backward(tr.tensor(g))
+        te(torch.tensor(batch)).backward(torch.tensor(g))
+        got, want = e.weight.grad, te.weight.grad
+        assert got.is_sparse and not got.is_coalesced() and got._nnz() == want._nnz()
+        _check_like(got, want)
+    with pytest.raises(RuntimeError, match="create_graph"):
+        e(tr.tensor([1])).sum().backward(create_graph=True)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_embedding_bag_sparse_grad_matches_torch(mode):
+    torch = _torch()
+    w0 = np.random.default_rng(2).standard_normal((6, 3))
+    b = nn.EmbeddingBag.from_pretrained(w0, freeze=False, mode=mode, sparse=True)
+    tb = torch.nn.EmbeddingBag.from_pretrained(torch.tensor(w0), freeze=False, mode=mode,
+                                               sparse=True)
+    x, off = [3, 2, 3, 0, 5, 1], [0, 2, 2]
+    b(tr.tensor(x), tr.tensor(off)).sum().backward()
+    tb(torch.tensor(x), torch.tensor(off)).sum().backward()
+    assert b.weight.grad.is_sparse
+    np.testing.assert_allclose(b.weight.grad.to_dense().numpy(),
+                               tb.weight.grad.to_dense().numpy(), rtol=1e-12)
+
+
+def test_sparse_grad_accumulates_as_torch():
+    e = nn.Embedding(5, 2, sparse=True, dtype=np.float64)
+    e(tr.tensor([1, 2])).sum().backward()
+    e(tr.tensor([3])).sum().backward()
+    g = e.weight.grad
+    assert g.is_sparse and g._nnz() == 3  # sparse + sparse: the entries joined
+    (e.weight * 2).sum().backward()  # then a dense gradient: dense, as torch's
+    assert not e.weight.grad.is_sparse
+    np.testing.assert_allclose(e.weight.grad.numpy()[:, 0], [2, 3, 3, 3, 2])
+    v = tr.zeros(5, 2, dtype=np.float64, requires_grad=True)
+    (v.sum(), )  # a dense gradient first, then a sparse one: dense
+    (v * 1).sum().backward()
+    tr.nn.functional.embedding(tr.tensor([4]), v, sparse=True).sum().backward()
+    np.testing.assert_allclose(v.grad.numpy()[:, 0], [1, 1, 1, 1, 2])
+    (g_w,) = tr.grad(tr.nn.functional.embedding(tr.tensor([0, 0]), v, sparse=True).sum(), [v])
+    assert g_w.is_sparse and g_w._nnz() == 2
+    # a weight made by an op: its op gets the gradient dense
+    u = tr.ones(5, 2, dtype=np.float64, requires_grad=True)
+    tr.nn.functional.embedding(tr.tensor([1, 1]), u * 3, sparse=True).sum().backward()
+    np.testing.assert_allclose(u.grad.numpy()[:, 0], [0, 6, 0, 0, 0])
+
+
+# ---- optimizers on an embedding language-model toy, against torch --------------------------
+
+VOCAB, DIM = 11, 4
+
+
+def _lm_toy(lib, w_emb, w_out, sparse_grads):
+    """An embedding and a dense output layer predicting the next token."""
+    f64 = np.float64 if lib is tr else lib.float64
+    emb = lib.nn.Embedding(VOCAB, DIM, sparse=sparse_grads, dtype=f64)
+    out = lib.nn.Linear(DIM, VOCAB, bias=False, dtype=f64)
+    if lib is tr:
+        emb.load_state_dict({"weight": w_emb})
+        out.load_state_dict({"weight": w_out})
+    else:
+        emb.weight.data[:] = lib.tensor(w_emb)
+        out.weight.data[:] = lib.tensor(w_out)
+    return emb, out
+
+
+def _train(lib, make_opts, clip=None, steps=6):
+    rng = np.random.default_rng(7)
+    w_emb, w_out = rng.standard_normal((VOCAB, DIM)), rng.standard_normal((VOCAB, DIM)) * 0.3
+    emb, out = _lm_toy(lib, w_emb, w_out, True)
+    sparse_opt, dense_opt = make_opts(lib, emb, out)
+    data = np.random.default_rng(8).integers(0, VOCAB, (steps, 2, 6))
+    data[:, :, 0] = 3  # one row seen at every step, others seldom
+    for k in range(steps):
+        x = lib.tensor(data[k][:, :-1])
+        y = lib.tensor(data[k][:, 1:])
+        logits = out(emb(x))
+        loss = lib.nn.functional.cross_entropy(logits.reshape(-1, VOCAB), y.reshape(-1))
+        loss.backward()
+        if k == 2:  # two backward calls before one step: the gradients accumulate
+            out(emb(x[:, :2])).sum().backward()
+        if clip is not None and lib is tr:
+            clip_grad_norm_(list(emb.parameters()), clip)
+        elif clip is not None:  # torch 2.13's clip_grad_norm_ refuses sparse gradients:
+            g = emb.weight.grad  # its formula, on the coalesced gradient
+            total = float(g.coalesce().values().norm())
+            if clip / (total + 1e-6) < 1:
+                g.mul_(clip / (total + 1e-6))
+        sparse_opt.step()
+        dense_opt.step()
+        sparse_opt.zero_grad()
+        dense_opt.zero_grad()
+    return emb.weight.detach().numpy(), out.weight.detach().numpy()
+
+
+OPTIMIZERS = {
+    "SparseAdam": lambda lib, **k: lib.optim.SparseAdam(lr=0.05, betas=(0.8, 0.9), **k),
+    "SparseAdam-max": lambda lib, **k: lib.optim.SparseAdam(lr=0.05, maximize=True, **k),
+    "SGD": lambda lib, **k: lib.optim.SGD(lr=0.3, **k),
+    "SGD-momentum": lambda lib, **k: lib.optim.SGD(lr=0.3, momentum=0.9, dampening=0.1, **k),
+    "SGD-nesterov": lambda lib, **k: lib.optim.SGD(lr=0.3, momentum=0.8, nesterov=True, **k),
+    "Adagrad": lambda lib, **k: lib.optim.Adagrad(lr=0.3, lr_decay=0.1, **k),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("clip", [None, 0.5])
+def test_sparse_optimizer_trajectory_matches_torch(name, clip):
+    torch = _torch()
+
+    def make(lib, emb, out):
+        sparse_opt = OPTIMIZERS[name](lib, params=list(emb.parameters()))
+        return sparse_opt, lib.optim.Adam(list(out.parameters()), lr=0.01)
+
+    def make_torch_params(lib, emb, out):  # torch's constructors take params first
+        return make(lib, emb, out)
+
+    got = _train(tr, make, clip)
+    want = _train(torch, make_torch_params, clip)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_optimizers_refuse_sparse_gradients_as_torch():
+    def with_sparse_grad():
+        p = nn.Parameter(tr.zeros(5, 2))
+        tr.nn.functional.embedding(tr.tensor([1, 3]), p, sparse=True).sum().backward()
+        return p
+
+    cases = [(optim.Adam, {}, "Adam does not support sparse gradients, please consider "
+              "SparseAdam instead"),
+             (optim.AdamW, {}, "Adam does not support sparse gradients"),
+             (optim.RMSprop, {}, "RMSprop does not support sparse gradients"),
+             (optim.NAdam, {}, "NAdam does not support sparse gradients"),
+             (optim.SGD, {"lr": 0.1, "weight_decay": 0.1}, r"add\(sparse, dense\) is not "
+              "supported"),
+             (optim.Adagrad, {"weight_decay": 0.1}, "weight_decay option is not compatible "
+              "with sparse gradients")]
+    for cls, kw, msg in cases:
+        p = with_sparse_grad()
+        before = p.numpy().copy()
+        with pytest.raises(RuntimeError, match=msg):
+            cls([p], **kw).step()
+        np.testing.assert_array_equal(p.numpy(), before)
+    q = nn.Parameter(tr.zeros(2))
+    (q * 2).sum().backward()
+    with pytest.raises(RuntimeError, match="SparseAdam does not support dense gradients"):
+        optim.SparseAdam([q]).step()
+    with pytest.raises(ValueError, match="learning rate"):
+        optim.SparseAdam([q], lr=0.0)
+    p = with_sparse_grad()
+    opt = optim.SGD([p], lr=0.1)
+    opt.zero_grad(set_to_none=False)
+    assert p.grad.is_sparse and p.grad._nnz() == 0
+
+
+def test_clip_grad_norm_sparse_coalesces():
+    p = nn.Parameter(tr.zeros(4, 1, dtype=np.float64))
+    tr.nn.functional.embedding(tr.tensor([1, 1, 2]), p, sparse=True).sum().backward()
+    total = clip_grad_norm_([p], 1.0)
+    assert abs(total.item() - np.sqrt(4 + 1)) < 1e-12  # (1 + 1)^2 + 1^2, not 1 + 1 + 1
+    np.testing.assert_allclose(p.grad.to_dense().numpy()[:, 0],
+                               np.array([0, 2, 1, 0]) / (np.sqrt(5) + 1e-6))
+    with pytest.raises(NotImplementedError, match="clip_grad_value_"):
+        tr.nn.utils.clip_grad_value_([p], 1.0)
+
+
+# ---- refusals and checks -------------------------------------------------------------------
+
+
+def test_dense_ops_refuse_sparse_tensors():
+    s = tr.sparse_coo_tensor([[0, 1]], [1.0, 2.0], (3,))
+    x = tr.ones(3)
+    for f, op in [(lambda: s.exp(), "exp"), (lambda: tr.exp(s), "exp"),
+                  (lambda: x * s, "operator"), (lambda: tr.nn.functional.relu(s), "Relu|relu"),
+                  (lambda: s[0], "indexing"), (lambda: s * x, r"sparse \*"),
+                  (lambda: s.abs(), "abs"), (lambda: x @ s, "operator")]:
+        with pytest.raises(NotImplementedError, match=f"({op}).*\\.to_dense\\(\\)"):
+            f()
+    with pytest.raises(RuntimeError, match=r"add\(sparse, dense\) is not supported"):
+        s + x
+    assert not hasattr(s, "exp")  # an AttributeError too
+
+
+def test_sparse_coo_tensor_checks():
+    with pytest.raises(ValueError, match="out of range"):
+        tr.sparse_coo_tensor([[0, 3]], [1.0, 2.0], (3,))
+    with pytest.raises(ValueError, match="nnz = 2"):
+        tr.sparse_coo_tensor([[0, 1]], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="2-D"):
+        tr.sparse_coo_tensor([0, 1], [1.0, 2.0])
+    with pytest.raises(TypeError, match="integers"):
+        tr.sparse_coo_tensor([[0.5]], [1.0])
+    with pytest.raises(ValueError, match="dense sizes"):
+        tr.sparse_coo_tensor([[0]], [[1.0, 2.0]], (2, 3))
+    with pytest.raises(RuntimeError, match="uncoalesced"):
+        tr.sparse_coo_tensor([[0, 0]], [1.0, 2.0]).indices()
+    s = tr.sparse_coo_tensor([[1, 0]], [1.0, 2.0], is_coalesced=True)
+    assert s.is_coalesced() and s.shape == (2,)
+    e = tr.sparse_coo_tensor(np.zeros((2, 0), np.int64), np.zeros(0))
+    assert e.shape == (0, 0) and e._nnz() == 0 and e.to_dense().shape == (0, 0)
+    assert tr.sparse_coo_tensor([[0]], [1], dtype=np.float32).dtype == np.float32
+
+
+def test_sparse_save_load_and_pickle(tmp_path):
+    import copy
+    import pickle
+
+    s = tr.sparse_coo_tensor([[0, 2, 0], [1, 1, 1]], [1.0, 2.0, 3.0], (3, 2))
+    for t in (pickle.loads(pickle.dumps(s)), copy.deepcopy(s)):
+        assert t.is_sparse and not t.is_coalesced()
+        np.testing.assert_array_equal(t.to_dense().numpy(), s.to_dense().numpy())
+    buf = io.BytesIO()
+    tr.save({"s": s}, buf)
+    buf.seek(0)
+    t = tr.load(buf)["s"]
+    assert t.is_sparse
+    np.testing.assert_array_equal(t._indices().numpy(), s._indices().numpy())
+    np.testing.assert_array_equal(t._values().numpy(), s._values().numpy())
+    path = tmp_path / "s.pt"
+    with pytest.raises(TypeError, match="sparse tensor at obj"):
+        tr.save({"s": s}, str(path), format="torch")
+    assert not path.exists()
