@@ -359,6 +359,24 @@ def test_optimizers_refuse_sparse_gradients_as_torch():
     assert p.grad.is_sparse and p.grad._nnz() == 0
 
 
+def test_manual_sgd_with_sparse_gradient():
+    w0 = np.random.default_rng(3).standard_normal((5, 2))
+    e = nn.Embedding.from_pretrained(w0, freeze=False, sparse=True)
+    e(tr.tensor([1, 1, 4])).sum().backward()
+    e.weight.data.add_(e.weight.grad, alpha=-0.5)  # dense += sparse, as torch's
+    want = w0.copy()
+    want[1] -= 1.0
+    want[4] -= 0.5
+    np.testing.assert_allclose(e.weight.numpy(), want)
+    with tr.no_grad():
+        e.weight -= e.weight.grad
+    want[1] -= 2.0
+    want[4] -= 1.0
+    np.testing.assert_allclose(e.weight.numpy(), want)
+    with pytest.raises(NotImplementedError, match="to_dense"):
+        e.weight.data.mul_(e.weight.grad)
+
+
 def test_clip_grad_norm_sparse_coalesces():
     p = nn.Parameter(tr.zeros(4, 1, dtype=np.float64))
     tr.nn.functional.embedding(tr.tensor([1, 1, 2]), p, sparse=True).sum().backward()
@@ -426,3 +444,24 @@ def test_sparse_save_load_and_pickle(tmp_path):
     with pytest.raises(TypeError, match="sparse tensor at obj"):
         tr.save({"s": s}, str(path), format="torch")
     assert not path.exists()
+
+
+def test_sgd_sparse_momentum_state_saves_and_resumes():
+    def run(resume_at=None):
+        e = nn.Embedding.from_pretrained(np.arange(10.0).reshape(5, 2), freeze=False,
+                                         sparse=True)
+        opt = optim.SGD(e.parameters(), lr=0.1, momentum=0.9)
+        for k, rows in enumerate([[1, 2], [2, 3], [0, 2], [4, 4]]):
+            if k == resume_at:
+                buf = io.BytesIO()
+                tr.save(opt.state_dict(), buf)
+                buf.seek(0)
+                opt = optim.SGD(e.parameters(), lr=0.1, momentum=0.9)
+                opt.load_state_dict(tr.load(buf))
+                assert opt.state[e.weight]["momentum_buffer"].is_sparse
+            (e(tr.tensor(rows)) ** 2).sum().backward()
+            opt.step()
+            opt.zero_grad()
+        return e.weight.numpy()
+
+    np.testing.assert_allclose(run(2), run(), rtol=1e-15)

@@ -601,6 +601,14 @@ class Optimizer:
                     out[n] = _number(float(c), p._dev if self._numbers_on_device else None,
                                      dtype if dtype is not None and dtype.kind == "f" else None)
                 continue
+            if isinstance(v, SparseTensor):  # SGD's momentum for sparse gradients
+                if tuple(v.shape) != tuple(p.shape) or v.dtype.kind != "f":
+                    problems.append(f"{where}[{n!r}] is a sparse tensor of shape "
+                                    f"{tuple(v.shape)} and dtype {v.dtype}: it must have "
+                                    f"shape {tuple(p.shape)} and hold floats")
+                else:
+                    out[n] = v.detach().to(p.device, p.dtype).clone()
+                continue
             host = host_array(v)
             shape = self._state_shape(p, n)
             if tuple(host.shape) != shape:

@@ -1157,8 +1157,14 @@ class Tensor:
         """``self <sign>= other``, under the rules of ``_overwrite``: so ``with tr.no_grad():
         w -= lr * w.grad`` updates the leaf w, and ``h = w * x; h += b`` is recorded, as in
         PyTorch. Into a view (``x[0] += 1``, ``d = w.detach(); d -= g``), the write goes
-        through to the tensor it was taken from."""
-        o = self._lift(other)
+        through to the tensor it was taken from. A sparse ``other`` is taken by += and -=
+        (``p.data.add_(p.grad, alpha=-lr)`` with a sparse gradient), as in PyTorch."""
+        try:
+            o = self._lift(other)
+        except _SparseOperand:
+            if sign not in "+-":
+                raise
+            o = other.to_dense()
         if o._dev is not self._dev:
             raise ValueError(f"in-place {sign}=: the other tensor is on {o.device!r}, this one "
                              f"on {self.device!r}; move one with .to(device)")
