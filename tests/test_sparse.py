@@ -465,3 +465,17 @@ def test_sgd_sparse_momentum_state_saves_and_resumes():
         return e.weight.numpy()
 
     np.testing.assert_allclose(run(2), run(), rtol=1e-15)
+
+
+def test_grad_scaler_unscales_sparse_gradients():
+    e = nn.Embedding.from_pretrained(np.ones((4, 2), np.float32), freeze=False, sparse=True)
+    opt = optim.SGD(e.parameters(), lr=1.0)
+    scaler = tr.amp.GradScaler("cpu", init_scale=8.0)
+    scaler.scale(e(tr.tensor([1, 1, 3])).sum()).backward()
+    scaler.step(opt)
+    scaler.update()
+    np.testing.assert_allclose(e.weight.numpy()[:, 0], [1, -1, 1, 0])
+    opt.zero_grad()
+    scaler.scale(e(tr.tensor([2])).sum() * np.inf).backward()  # skipped: an inf
+    scaler.step(opt)
+    np.testing.assert_allclose(e.weight.numpy()[:, 0], [1, -1, 1, 0])
