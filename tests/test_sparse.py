@@ -440,10 +440,26 @@ def test_sparse_save_load_and_pickle(tmp_path):
     assert t.is_sparse
     np.testing.assert_array_equal(t._indices().numpy(), s._indices().numpy())
     np.testing.assert_array_equal(t._values().numpy(), s._values().numpy())
-    path = tmp_path / "s.pt"
-    with pytest.raises(TypeError, match="sparse tensor at obj"):
-        tr.save({"s": s}, str(path), format="torch")
-    assert not path.exists()
+
+
+
+@pytest.mark.torch
+def test_sparse_in_pytorch_files_both_ways(tmp_path):
+    torch = _torch()
+    s = tr.sparse_coo_tensor([[0, 2, 0], [1, 1, 1]], [[1.0], [2.0], [3.0]], (3, 2, 1))
+    path = str(tmp_path / "s.pt")
+    tr.save({"s": s, "c": s.coalesce()}, path, format="torch")
+    got = torch.load(path, weights_only=True)
+    for k in ("s", "c"):
+        assert got[k].is_sparse and got[k].is_coalesced() == (k == "c")
+        np.testing.assert_array_equal(got[k].to_dense().numpy(), s.to_dense().numpy())
+    ts = torch.sparse_coo_tensor([[3, 0, 3]], torch.arange(6.0).reshape(3, 2), (5, 2))
+    torch.save({"t": ts, "w": torch.ones(2)}, path)
+    back = tr.load(path)
+    t = back["t"]
+    assert t.is_sparse and not t.is_coalesced() and t.shape == (5, 2) and t.sparse_dim() == 1
+    np.testing.assert_array_equal(t._indices().numpy(), ts._indices().numpy())
+    np.testing.assert_array_equal(t.to_dense().numpy(), ts.to_dense().numpy())
 
 
 def test_sgd_sparse_momentum_state_saves_and_resumes():
