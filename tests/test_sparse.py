@@ -130,6 +130,8 @@ def test_sparse_mm_value_and_gradients_match_torch(n, m, p, nnz, seed):
     np.testing.assert_allclose(s.grad.coalesce().values().numpy(), ts.grad.coalesce().values(),
                                rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose((s @ x).numpy(), tr.mm(s, x).numpy())
+    np.testing.assert_allclose((s @ x[:, 0]).numpy(), (ts @ tx[:, 0]).detach().numpy(),
+                               rtol=1e-12, atol=1e-12)
     out = tr.sparse.addmm(tr.ones(n, p, dtype=np.float64), s, x, beta=0.5, alpha=2.0)
     tout = torch.sparse.addmm(torch.ones(n, p, dtype=torch.float64), ts, tx, beta=0.5,
                               alpha=2.0)
@@ -357,6 +359,10 @@ def test_optimizers_refuse_sparse_gradients_as_torch():
     opt = optim.SGD([p], lr=0.1)
     opt.zero_grad(set_to_none=False)
     assert p.grad.is_sparse and p.grad._nnz() == 0
+    e = nn.Embedding(3, 2, sparse=True)
+    e(tr.tensor([1])).sum().backward()
+    e.zero_grad(set_to_none=False)
+    assert e.weight.grad.is_sparse and e.weight.grad._nnz() == 0
 
 
 def test_manual_sgd_with_sparse_gradient():

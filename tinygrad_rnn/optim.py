@@ -214,14 +214,6 @@ def _put(t: Tensor, new: Any) -> None:
     _set_values(t, new if new.dtype == a.dtype else new.astype(a.dtype), "an optimizer step")
 
 
-def _empty_sparse(g: SparseTensor) -> SparseTensor:
-    """A sparse tensor like ``g`` with no entries."""
-    dev = g._vals._dev
-    return SparseTensor(dev.xp.zeros((g.sparse_dim(), 0), dtype=np.int64),
-                        Tensor._wrap(dev.xp.zeros((0,) + g._vals.shape[1:], g.dtype), dev),
-                        g._shape, True)
-
-
 def _add_sparse(p: Tensor, g: SparseTensor, alpha: float) -> None:
     """p += alpha * g for a sparse g: only the rows g holds change (copy on write, as
     ``_write``)."""
@@ -390,7 +382,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 elif isinstance(p.grad, SparseTensor):  # no entries, as PyTorch's zero_()
-                    p.grad = _empty_sparse(p.grad)
+                    p.grad.zero_()
                 else:
                     _set_values(p.grad, p._dev.xp.zeros_like(p.grad._data), "zero_grad")
 

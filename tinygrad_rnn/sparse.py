@@ -199,6 +199,14 @@ class SparseTensor:
             raise refuse("assigning .grad of a sparse tensor (other than None)")
         self._vals.grad = None
 
+    def zero_(self) -> SparseTensor:
+        """No entries left (nnz 0), in place, as PyTorch's."""
+        dev = self._vals._dev
+        self._idx = dev.xp.zeros((self.sparse_dim(), 0), dtype=np.int64)
+        self._vals = Tensor._wrap(dev.xp.zeros((0,) + self._vals.shape[1:], self.dtype), dev)
+        self._coalesced = True
+        return self
+
     def detach(self) -> SparseTensor:
         return SparseTensor(self._idx, self._vals.detach(), self._shape, self._coalesced)
 
@@ -368,6 +376,8 @@ class SparseTensor:
         return mm(self, other)
 
     def __matmul__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor) and other.ndim == 1:  # a matrix times a vector
+            return mm(self, other.unsqueeze(1)).squeeze(1)
         return mm(self, other)
 
     def matmul(self, other: Any) -> Tensor:

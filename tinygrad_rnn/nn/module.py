@@ -459,6 +459,8 @@ class Module:
         for p in self.parameters():
             if set_to_none or p.grad is None:
                 p.grad = None
+            elif p.grad.is_sparse:  # no entries left, as PyTorch's zero_()
+                p.grad.zero_()
             else:
                 _set_values(p.grad, p._dev.xp.zeros_like(p.grad._data), "zero_grad")
 
