@@ -409,6 +409,10 @@ def test_dense_ops_refuse_sparse_tensors():
     with pytest.raises(RuntimeError, match=r"add\(sparse, dense\) is not supported"):
         s + x
     assert not hasattr(s, "exp")  # an AttributeError too
+    with pytest.raises(NotImplementedError, match="NumPy array"):
+        np.asarray(s)
+    with pytest.raises(NotImplementedError, match="Cat"):
+        tr.cat([x, s])
 
 
 def test_sparse_coo_tensor_checks():
@@ -501,3 +505,16 @@ def test_grad_scaler_unscales_sparse_gradients():
     scaler.scale(e(tr.tensor([2])).sum() * np.inf).backward()  # skipped: an inf
     scaler.step(opt)
     np.testing.assert_allclose(e.weight.numpy()[:, 0], [1, -1, 1, 0])
+
+
+def test_module_moves_and_copies_sparse_gradients():
+    import copy
+
+    e = nn.Embedding(4, 2, sparse=True)
+    e(tr.tensor([1, 1])).sum().backward()
+    e.double()
+    g = e.weight.grad
+    assert g.is_sparse and g.dtype == np.float64 and g._nnz() == 2
+    g2 = copy.deepcopy(e).weight.grad
+    assert g2.is_sparse and g2 is not g
+    np.testing.assert_array_equal(g2.to_dense().numpy(), g.to_dense().numpy())

@@ -240,6 +240,9 @@ class SparseTensor:
     def __bool__(self) -> bool:
         raise refuse("bool()")
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        raise refuse("conversion to a NumPy array")
+
     def __getitem__(self, index: Any) -> Any:
         raise refuse("indexing (s[...])")
 

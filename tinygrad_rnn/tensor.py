@@ -522,7 +522,8 @@ class _SparseOperand(NotImplementedError, TypeError):
 
     def __init__(self, op: str) -> None:
         super().__init__(f"{op} does not support sparse tensors (layout "
-                         "tinygrad_rnn.sparse_coo); convert with .to_dense() first")
+                         "tinygrad_rnn.sparse_coo; of a dense tensor's operators only + and - "
+                         "take one); convert with .to_dense() first")
 
 
 class OpIndexError(OpError, IndexError):

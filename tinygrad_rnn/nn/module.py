@@ -504,7 +504,8 @@ class Module:
         dt = param_dtype(dtype, "Module.to") if dtype is not None else None
         for p in self.parameters():
             q = tensor(p, dtype=dt, device=dev.name if dev else None)
-            g = None if p.grad is None else tensor(p.grad, dtype=dt, device=q.device)
+            g = None if p.grad is None else p.grad.detach().to(q.device, dt or p.dtype) \
+                if p.grad.is_sparse else tensor(p.grad, dtype=dt, device=q.device)
             if q._dev is not p._dev or q.dtype != p.dtype:
                 _forget_views(p)  # views taken before keep their values, as PyTorch's
             p._data, p._dev, p.grad = q._data, q._dev, g
