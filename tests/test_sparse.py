@@ -19,23 +19,26 @@ from tinygrad_rnn import nn, optim
 from tinygrad_rnn import sparse as trs
 from tinygrad_rnn.nn.utils import clip_grad_norm_
 from tinygrad_rnn.testing import gradcheck
+from tinygrad_rnn.testing import strategies as tst
 
 from .conftest import DEVICES
 
 
-@st.composite
-def sparse_parts(draw, dense_dims=(0, 1), min_nnz=0):
-    """(indices (sparse_dim, nnz), values (nnz, *dense), shape) of a random sparse tensor:
-    1 or 2 sparse axes, maybe a dense axis, indices drawn from few places (duplicates)."""
-    sd = draw(st.integers(1, 2))
-    dd = draw(st.sampled_from(dense_dims))
-    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=sd + dd, max_size=sd + dd)))
-    nnz = draw(st.integers(min_nnz, 6))
-    seed = draw(st.integers(0, 2**16))
-    rng = np.random.default_rng(seed)
-    idx = np.stack([rng.integers(0, n, nnz) for n in shape[:sd]]).reshape(sd, nnz)
-    vals = rng.standard_normal((nnz,) + shape[sd:])
-    return idx, vals, shape
+def sparse_parts(max_dense_dim=1, min_nnz=0):
+    """(indices (sparse_dim, nnz), values (nnz, *dense), shape) of a random sparse tensor
+    (``strategies.sparse_coo_tensors``: duplicates, empty and hybrid ones included)."""
+    return tst.sparse_coo_tensors(max_dense_dim=max_dense_dim).filter(
+        lambda s: s._nnz() >= min_nnz).map(
+        lambda s: (s._indices().numpy(), s._values().numpy(), tuple(s.shape)))
+
+
+@given(tst.sparse_coo_tensors(max_sparse_dim=3, max_dense_dim=2, max_nnz=5))
+def test_sparse_strategy_draws_what_it_says(s):
+    assert s.is_sparse and 1 <= s.sparse_dim() <= 3 and s.dense_dim() <= 2
+    assert s._nnz() <= 5 and s._indices().dtype == np.int64 and s.dtype == np.float64
+    assert all(1 <= n <= 4 for n in s.shape)
+    idx = s._indices().numpy()
+    assert (idx >= 0).all() and (idx < np.array(s.shape[:s.sparse_dim()])[:, None]).all()
 
 
 def _torch():
@@ -91,7 +94,7 @@ def test_sparse_ops_match_torch(parts):
 
 
 @pytest.mark.torch
-@given(sparse_parts(dense_dims=(0,)))
+@given(sparse_parts(max_dense_dim=0))
 def test_to_sparse_matches_torch(parts):
     torch = _torch()
     idx, vals, shape = parts
