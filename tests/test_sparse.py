@@ -521,3 +521,15 @@ def test_module_moves_and_copies_sparse_gradients():
     g2 = copy.deepcopy(e).weight.grad
     assert g2.is_sparse and g2 is not g
     np.testing.assert_array_equal(g2.to_dense().numpy(), g.to_dense().numpy())
+
+
+def test_debug_tools_take_sparse_gradients():
+    e = nn.Embedding(4, 2, sparse=True)
+    with tr.detect_anomaly():
+        e(tr.tensor([1, 1])).sum().backward()
+    with tr.trace() as t:
+        e(tr.tensor([2])).sum().backward()
+    assert "EmbeddingSparse" in t.table() and e.weight.grad._nnz() == 3
+    e.weight.data[1] = float("nan")
+    with pytest.raises(RuntimeError, match="NaN"), tr.detect_anomaly():
+        (e(tr.tensor([1])) * 0).sum().backward()
