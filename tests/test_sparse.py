@@ -105,6 +105,7 @@ def test_to_sparse_matches_torch(parts):
             (x.to_sparse(sd), tx.to_sparse(sd))
         _check_like(s, ts)
         np.testing.assert_array_equal(s.indices().numpy(), ts.indices().numpy())
+    np.testing.assert_array_equal(x.to_sparse_coo().to_dense().numpy(), x.numpy())
 
 
 @pytest.mark.torch
@@ -217,16 +218,19 @@ def test_embedding_sparse_grad_matches_torch(padding_idx):
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("mode", ["sum", "mean"])
+@pytest.mark.parametrize("mode", ["sum", "mean", "sum-weighted"])
 def test_embedding_bag_sparse_grad_matches_torch(mode):
     torch = _torch()
     w0 = np.random.default_rng(2).standard_normal((6, 3))
-    b = nn.EmbeddingBag.from_pretrained(w0, freeze=False, mode=mode, sparse=True)
-    tb = torch.nn.EmbeddingBag.from_pretrained(torch.tensor(w0), freeze=False, mode=mode,
+    m = mode.split("-")[0]
+    b = nn.EmbeddingBag.from_pretrained(w0, freeze=False, mode=m, sparse=True)
+    tb = torch.nn.EmbeddingBag.from_pretrained(torch.tensor(w0), freeze=False, mode=m,
                                                sparse=True)
     x, off = [3, 2, 3, 0, 5, 1], [0, 2, 2]
-    b(tr.tensor(x), tr.tensor(off)).sum().backward()
-    tb(torch.tensor(x), torch.tensor(off)).sum().backward()
+    psw = np.linspace(0.5, 2.0, 6) if mode == "sum-weighted" else None
+    b(tr.tensor(x), tr.tensor(off), None if psw is None else tr.tensor(psw)).sum().backward()
+    tb(torch.tensor(x), torch.tensor(off),
+       None if psw is None else torch.tensor(psw)).sum().backward()
     assert b.weight.grad.is_sparse
     np.testing.assert_allclose(b.weight.grad.to_dense().numpy(),
                                tb.weight.grad.to_dense().numpy(), rtol=1e-12)
@@ -319,16 +323,25 @@ def test_sparse_optimizer_trajectory_matches_torch(name, clip):
     torch = _torch()
 
     def make(lib, emb, out):
-        sparse_opt = OPTIMIZERS[name](lib, params=list(emb.parameters()))
-        return sparse_opt, lib.optim.Adam(list(out.parameters()), lr=0.01)
-
-    def make_torch_params(lib, emb, out):  # torch's constructors take params first
-        return make(lib, emb, out)
+        if name.startswith("Sparse"):  # the output layer's dense gradient: Adam
+            return (OPTIMIZERS[name](lib, params=list(emb.parameters())),
+                    lib.optim.Adam(list(out.parameters()), lr=0.01))
+        # SGD and Adagrad take both: sparse and dense gradients in one group
+        return (OPTIMIZERS[name](lib, params=[*emb.parameters(), *out.parameters()]),
+                _NoOp())
 
     got = _train(tr, make, clip)
-    want = _train(torch, make_torch_params, clip)
+    want = _train(torch, make, clip)
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+class _NoOp:
+    def step(self):
+        pass
+
+    def zero_grad(self):
+        pass
 
 
 def test_optimizers_refuse_sparse_gradients_as_torch():
@@ -384,6 +397,8 @@ def test_manual_sgd_with_sparse_gradient():
     np.testing.assert_allclose(e.weight.numpy(), want)
     with pytest.raises(NotImplementedError, match="to_dense"):
         e.weight.data.mul_(e.weight.grad)
+    with pytest.raises(ValueError, match="max mode does not support sparse weights"):
+        nn.EmbeddingBag(5, 2, mode="max", sparse=True)(tr.tensor([[1, 2]]))
 
 
 def test_clip_grad_norm_sparse_coalesces():

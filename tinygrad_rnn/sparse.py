@@ -270,6 +270,9 @@ class SparseTensor:
             raise refuse("to_sparse with another sparse_dim")
         return self
 
+    def to_sparse_coo(self) -> SparseTensor:
+        return self
+
     def coalesce(self) -> SparseTensor:
         """The same tensor with each index once (the duplicates' values summed) and the
         indices in row-major order. Differentiable: g_values[k] = g_new[place of k]."""

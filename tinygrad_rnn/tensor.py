@@ -680,6 +680,10 @@ class Tensor:
 
         return to_sparse(self, sparse_dim)
 
+    def to_sparse_coo(self) -> Any:
+        """``to_sparse()``, under PyTorch's other name."""
+        return self.to_sparse()
+
     def to_dense(self, dtype: DTypeLike = None) -> Tensor:
         """This tensor itself (it is dense), as PyTorch's."""
         return self if dtype is None else self.to(dtype=dtype)
