@@ -18,7 +18,7 @@ import tinygrad_rnn as tr
 from tinygrad_rnn import nn, optim
 from tinygrad_rnn import sparse as trs
 from tinygrad_rnn.nn.utils import clip_grad_norm_
-from tinygrad_rnn.testing import gradcheck
+from tinygrad_rnn.testing import gradcheck, gradgradcheck
 from tinygrad_rnn.testing import strategies as tst
 
 from .conftest import DEVICES
@@ -166,6 +166,15 @@ def test_to_dense_and_coalesce_gradcheck(parts):
     gradcheck(lambda v: trs.sum(tr.sparse_coo_tensor(idx, v, shape) * 3.0, 0).to_dense()
               if len(shape) > 1 and idx.shape[0] > 1 else
               trs.sum(tr.sparse_coo_tensor(idx, v, shape), 0), [v])
+
+
+def test_sparse_mm_second_derivatives():
+    rng = np.random.default_rng(5)
+    idx = np.array([[0, 2, 0, 1], [1, 1, 1, 0]])
+    v = tr.tensor(rng.standard_normal(4), requires_grad=True)
+    d = tr.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    gradgradcheck(lambda v, d: tr.sparse.mm(tr.sparse_coo_tensor(idx, v, (3, 2)), d) ** 2,
+                  [v, d])
 
 
 @given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(1, 6),
@@ -429,6 +438,10 @@ def test_dense_ops_refuse_sparse_tensors():
     assert not hasattr(s, "exp")  # an AttributeError too
     with pytest.raises(NotImplementedError, match="NumPy array"):
         np.asarray(s)
+    with pytest.raises(NotImplementedError, match="=="):
+        s == s  # noqa: B015 (the comparison is what is tested)
+    with pytest.raises(NotImplementedError, match="<"):
+        s < 1  # noqa: B015
     with pytest.raises(NotImplementedError, match="Cat"):
         tr.cat([x, s])
 

@@ -240,6 +240,26 @@ class SparseTensor:
     def __bool__(self) -> bool:
         raise refuse("bool()")
 
+    __hash__ = object.__hash__  # (by identity, as a dense tensor's)
+
+    def __eq__(self, other: Any) -> Any:  # never Python's identity test, silently
+        raise refuse("==")
+
+    def __ne__(self, other: Any) -> Any:
+        raise refuse("!=")
+
+    def __lt__(self, other: Any) -> Any:
+        raise refuse("<")
+
+    def __le__(self, other: Any) -> Any:
+        raise refuse("<=")
+
+    def __gt__(self, other: Any) -> Any:
+        raise refuse(">")
+
+    def __ge__(self, other: Any) -> Any:
+        raise refuse(">=")
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         raise refuse("conversion to a NumPy array")
 
