@@ -11,9 +11,9 @@ for sparse tensors: a dense op handed one refuses it (naming the op and ``.to_de
 every sparse operation is written here from the dense ops. The values are a Tensor, so
 gradients flow through them as through any op: ``to_dense()``, ``sparse.mm``, ``coalesce()``
 and ``sparse_coo_tensor(indices, values)`` are differentiable in the values (a leaf sparse
-tensor's ``.grad`` is sparse, with its pattern). ``embedding(..., sparse=True)`` gives its
-weight a sparse gradient (``EmbeddingSparse``), which ``optim.SparseAdam``, ``SGD`` and
-``Adagrad`` apply to the rows present only.
+tensor's ``.grad`` is sparse and coalesced, one entry per place it holds).
+``embedding(..., sparse=True)`` gives its weight a sparse gradient (``EmbeddingSparse``),
+which ``optim.SparseAdam``, ``SGD`` and ``Adagrad`` apply to the rows present only.
 
 Differences from PyTorch: ``isinstance(s, tr.Tensor)`` is False; ``s1 + s2`` of uncoalesced
 tensors joins the entries in order (PyTorch merges them, summing equal heads), which is the
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import get_device
+from .backend import device_of, get_device
 from .tensor import DTypeLike, Function, Size, Tensor, resolve_dtype, tensor
 
 __all__ = ["SparseTensor", "sparse_coo_tensor", "mm", "addmm", "sum", "softmax",
@@ -131,10 +131,6 @@ class SparseTensor:
     def _nnz(self) -> int:
         """The number of entries stored (duplicates counted)."""
         return int(self._idx.shape[1])
-
-    @property
-    def nnz(self) -> int:
-        return self._nnz()
 
     def is_coalesced(self) -> bool:
         return self._coalesced
@@ -619,21 +615,15 @@ class EmbeddingSparse(Function):
         flat = self.idx.reshape(-1)
         if self.keep is not None:
             rows, flat = rows[self.keep], flat[self.keep]
-        dev = get_device_of(rows)
-        return SparseTensor(flat.astype(np.int64)[None], Tensor._wrap(rows.copy(), dev),
+        return SparseTensor(flat.astype(np.int64)[None], Tensor._wrap(rows.copy(),
+                                                                      device_of(rows)),
                             self.shape, False)
-
-
-def get_device_of(a: Any) -> Any:
-    from .backend import device_of
-
-    return device_of(a)
 
 
 def accumulate(t: Tensor, g: SparseTensor) -> None:
     """A leaf's ``.grad`` after a sparse gradient ``g`` arrives, as PyTorch's: ``g`` itself
-    (a copy of its arrays) if it had none, sparse + sparse (entries joined) if it held a
-    sparse one, dense + sparse (dense) if it held a dense one."""
+    if it had none (its arrays are the backward's own), sparse + sparse (entries joined) if
+    it held a sparse one, dense + sparse (dense) if it held a dense one."""
     old = t.grad
     if g.dtype != t.dtype:
         g = g.to(dtype=t.dtype)
