@@ -291,6 +291,8 @@ def _function_of(name: str) -> Any:
         if name in _NUMBER_FIRST and not isinstance(input, Tensor) and args and \
                 isinstance(args[0], Tensor):  # tr.pow(2, x): the number as a constant tensor
             input = args[0]._lift(input)
+        if getattr(input, "is_sparse", False):  # the sparse tensor's own, or its refusal
+            return getattr(input, name)(*args, **kwargs)
         if not isinstance(input, Tensor):
             raise TypeError(f"tr.{name}: the first argument must be a Tensor, got "
                             f"{type(input).__name__}")
@@ -896,9 +898,10 @@ def embedding(weight: Tensor, indices: Any, padding_idx: builtins.int = -1,
               ) -> Tensor:
     """``F.embedding`` with torch's top-level order (weight first; padding_idx -1, or any
     negative one, for none, as ATen's)."""
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
-    return functional.embedding(indices, weight, None if padding_idx < 0 else padding_idx)
+    if scale_grad_by_freq:
+        raise NotImplementedError("embedding: scale_grad_by_freq is not supported")
+    return functional.embedding(indices, weight, None if padding_idx < 0 else padding_idx,
+                                sparse=sparse)
 
 
 def dropout(input: Tensor, p: builtins.float, train: builtins.bool) -> Tensor:  # noqa: A002
@@ -1065,7 +1068,7 @@ __all__ += [  # noqa: PLE0604
     "max_pool3d", "avg_pool1d", "adaptive_max_pool1d", "constant_pad_nd",
 ]
 
-from . import fft  # noqa: E402
+from . import fft, sparse  # noqa: E402
 from .fft import istft, stft  # noqa: E402
 
 # tr.complex is an attribute only, not in __all__: `from tinygrad_rnn import *` keeps Python's
@@ -1080,7 +1083,9 @@ from .ops.complex import (  # noqa: E402
     view_as_complex,
     view_as_real,
 )
+from .sparse import sparse_coo, sparse_coo_tensor, strided  # noqa: E402
 
+__all__ += ["sparse", "sparse_coo", "sparse_coo_tensor", "strided"]  # noqa: PLE0604
 __all__ += ["fft", "stft", "istft", "angle", "conj", "conj_physical", "imag", "polar", "real",  # noqa: PLE0604
             "view_as_complex", "view_as_real"]
 

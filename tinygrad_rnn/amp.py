@@ -226,7 +226,8 @@ class GradScaler:
                     continue
                 if not allow_fp16 and p.grad.dtype == np.float16:
                     raise ValueError("Attempting to unscale FP16 gradients.")
-                grads.append(p.grad)
+                # a sparse gradient (embedding(sparse=True)'s): its values, in place
+                grads.append(p.grad._values() if p.grad.is_sparse else p.grad)
         found: dict[str, Tensor] = {}  # per device: 1.0 if a gradient had an inf or a NaN
         for g in grads:
             xp, a = g._dev.xp, g._data

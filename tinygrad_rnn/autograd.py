@@ -351,6 +351,8 @@ def run_backward(
             t.grad = Tensor._wrap(g if owned else g.copy(), t._dev)
         else:  # into the same tensor, as PyTorch: a .grad held before sees the sum
             grad = t.grad
+            if grad.is_sparse:  # sparse + dense: dense, as PyTorch's
+                grad = t.grad = Tensor._wrap(grad.detach().to_dense()._data.copy(), t._dev)
             old = grad._data
             if grad._base is None and not getattr(grad, "_views", None):
                 grad._data = old + g  # the common case, written out: this runs per use
@@ -362,6 +364,19 @@ def run_backward(
             _HOOKS.stored(t, g, previous, t.grad)
         if getattr(t, "_post_hooks", None):  # register_post_accumulate_grad_hook's
             post_accumulate(t)
+
+    def deliver_sparse(t: Tensor, g: Any) -> None:
+        """Hand a sparse gradient (``sparse.SparseTensor``) to a leaf."""
+        from . import sparse
+
+        if getattr(t, "_hooks", None) or getattr(t, "_post_hooks", None):
+            raise sparse.refuse("a gradient hook on a tensor with a sparse gradient")
+        if wanted is not None:
+            if id(t) in wanted:
+                i = wanted[id(t)]
+                found[i] = g if found[i] is None else found[i] + g
+            return
+        sparse.accumulate(t, g)
 
     def through_hooks(hooks: list[Any] | None, g: Any) -> Any:
         """``g`` after the hooks; what they saw or returned, the user may hold: a leaf gets
@@ -391,7 +406,8 @@ def run_backward(
             deliver(t, through_hooks(getattr(t, "_hooks", None), g), fn, summed=True)
         if inputs is None:
             return None
-        return [None if g is None else g + 0 if create_graph else g.copy() for g in found]
+        return [None if g is None else g + 0 if create_graph else
+                g.detach() if getattr(g, "is_sparse", False) else g.copy() for g in found]
 
     if _HOOKS.active:
         _HOOKS.start(root, gradient)
@@ -462,6 +478,13 @@ def run_backward(
                         continue  # a leaf that needs none, or needed none when this op ran,
                         # or was made a result since
                     if not create_graph and type(g) is not p._dev.array_type:
+                        if getattr(g, "is_sparse", False):  # embedding(sparse=True)'s
+                            from . import sparse
+
+                            if ctx is None:
+                                deliver_sparse(p, g)
+                                continue
+                            g = sparse.dense_array(g)  # dense, into the op that made p
                         g = _as_device_array(g, p._dev, f"{type(fn).__name__}.backward")
                     # the input's shape when this op ran (its node's: an in-place
                     # unsqueeze_ may have changed p's since)
@@ -647,7 +670,8 @@ def grad(
                 )
             result.append(None)
         else:
-            result.append(g if isinstance(g, Tensor) else Tensor._wrap(g, t.device))
+            result.append(g if isinstance(g, Tensor) or getattr(g, "is_sparse", False)
+                          else Tensor._wrap(g, t.device))
     return tuple(result)
 
 

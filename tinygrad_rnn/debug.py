@@ -87,9 +87,11 @@ def _outputs(out: Any) -> tuple[Tensor, ...]:
 
 def _array(g: Any) -> Any:
     """The array behind a gradient: a Tensor's while ``create_graph=True`` records the pass,
-    a NumPy scalar's where an op returned a Python number."""
+    a NumPy scalar's where an op returned a Python number, a sparse gradient's dense form."""
     if isinstance(g, Tensor):
         return g._data
+    if getattr(g, "is_sparse", False):  # embedding(sparse=True)'s: its dense values
+        return g.detach().to_dense()._data
     return g if hasattr(g, "dtype") else np.asarray(g)
 
 

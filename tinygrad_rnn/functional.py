@@ -1185,8 +1185,9 @@ def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = N
     picked more than once. The row ``padding_idx``, where given, gets no gradient. With
     ``max_norm``, as PyTorch's: first every looked-up row whose ``norm_type``-norm exceeds it
     is scaled to it, in ``weight`` itself, outside autograd (``renorm_rows_``).
-    ``scale_grad_by_freq=True`` is refused (not implemented); ``sparse=True`` is taken and
-    the gradient is dense."""
+    ``scale_grad_by_freq=True`` is refused (not implemented). With ``sparse=True``, weight's
+    gradient is a sparse COO tensor (``sparse.EmbeddingSparse``): the looked-up rows'
+    indices and gradients, uncoalesced, as PyTorch's."""
     if scale_grad_by_freq:
         raise ValueError("embedding: scale_grad_by_freq=True is not implemented (it divides "
                          "each row's gradient by its count in the batch)")
@@ -1204,6 +1205,11 @@ def embedding(indices: Tensor | Any, weight: Tensor, padding_idx: int | None = N
         raise ValueError(f"embedding: padding_idx must lie in [-{n}, {n}), got {padding_idx}")
     if max_norm is not None and idx.size:
         renorm_rows_(weight, idx, float(max_norm), float(norm_type), "embedding(max_norm=)")
+    if sparse:  # weight's gradient a sparse tensor of the rows looked up (padding's left out)
+        from .sparse import EmbeddingSparse
+
+        keep = None if padding_idx is None else (idx != padding_idx % n).reshape(-1)
+        return EmbeddingSparse.apply(weight, idx=idx, keep=keep)
     rows = GetItem.apply(weight, index=idx, in_range=True)  # checked just now
     if padding_idx is None:
         return rows
@@ -1269,6 +1275,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         raise ValueError(f"{where_}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
     if scale_grad_by_freq:
         raise ValueError(f"{where_}: scale_grad_by_freq=True is not implemented")
+    if sparse and mode == "max":
+        raise ValueError("max mode does not support sparse weights")  # (PyTorch's words)
     if per_sample_weights is not None and mode != "sum":
         raise ValueError(f"{where_}: per_sample_weights is only supported for mode='sum' (got "
                          f"mode={mode!r}), as in PyTorch")
@@ -1332,8 +1340,11 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         keep = idx[pos] != padding_idx % n_emb
         pos, bag = pos[keep], bag[keep]
     dev = weight._dev
+    if sparse:
+        from .sparse import EmbeddingSparse
     if mode != "max":
-        rows = GetItem.apply(weight, index=dev.to_device(idx[pos]), in_range=True)  # (k, D)
+        rows = EmbeddingSparse.apply(weight, idx=dev.to_device(idx[pos])) if sparse else \
+            GetItem.apply(weight, index=dev.to_device(idx[pos]), in_range=True)  # (k, D)
         if per_sample_weights is not None:
             w = GetItem.apply(per_sample_weights.reshape(-1), index=dev.to_device(pos),
                               in_range=True)

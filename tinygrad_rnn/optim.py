@@ -55,9 +55,10 @@ import numpy as np
 
 from . import profiler as _profiler
 from .autograd import enable_grad, no_grad
-from .backend import device_of, get_device
+from .backend import device_of, get_device, scatter_add
 from .nn.module import Module
 from .nn.normalization import _BatchNorm
+from .sparse import SparseTensor
 from .tensor import (
     RemovableHandle,
     Tensor,
@@ -76,7 +77,7 @@ __all__ = [
     "LRScheduler", "LambdaLR", "LinearLR", "LinearWarmup", "MultiStepLR", "MultiplicativeLR",
     "NAdam", "OneCycleLR", "Optimizer", "PolynomialLR", "RAdam", "RMSprop", "ReduceLROnPlateau",
     "SequentialLR", "StepLR", "lr_scheduler", "ASGD", "LBFGS", "swa_utils", "Rprop",
-    "Adafactor", "Muon", "optimizer",
+    "Adafactor", "Muon", "SparseAdam", "optimizer",
 ]
 
 # a per-parameter state entry is an array shaped like the parameter, a step count, or one real
@@ -223,6 +224,15 @@ def _put(t: Tensor, new: Any) -> None:
     _set_values(t, new if new.dtype == a.dtype else new.astype(a.dtype), "an optimizer step")
 
 
+def _add_sparse(p: Tensor, g: SparseTensor, alpha: float) -> None:
+    """p += alpha * g for a sparse g: only the rows g holds change (copy on write, as
+    ``_write``)."""
+    xp = p._dev.xp
+    new = p._data.copy()
+    scatter_add(xp, new, tuple(g._idx), (alpha * g._vals._data).astype(new.dtype))
+    _set_values(p, new, "an optimizer step")
+
+
 def _tick(state: dict[str, Any]) -> float:
     """``state["step"] += 1`` in place and in its own dtype, as PyTorch's ``step_t += 1``;
     returns the new count as a number."""
@@ -338,6 +348,10 @@ class Optimizer:
     # of the scalar dtype, on the CPU unless _numbers_on_device
     _numbers: tuple[str, ...] = ("step",)
     _numbers_on_device = False
+    # whether _update takes a sparse gradient (embedding(sparse=True)'s): the message that
+    # refuses one, as PyTorch's, where it does not
+    _sparse_error: str | None = "{} does not support sparse gradients"
+    _dense_error: str | None = None  # the message that refuses a dense gradient, if any
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -451,6 +465,8 @@ class Optimizer:
             for p in group["params"]:
                 if set_to_none or p.grad is None:
                     p.grad = None
+                elif isinstance(p.grad, SparseTensor):  # no entries, as PyTorch's zero_()
+                    p.grad.zero_()
                 else:
                     _set_values(p.grad, p._dev.xp.zeros_like(p.grad._data), "zero_grad")
 
@@ -466,12 +482,18 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:  # every gradient checked before any update
             for p in group["params"]:
-                _check_grad(type(self).__name__ + ".step", p)
+                if isinstance(p.grad, SparseTensor):
+                    self._check_sparse(p, group)
+                elif self._dense_error is not None and p.grad is not None:
+                    raise RuntimeError(self._dense_error)
+                else:
+                    _check_grad(type(self).__name__ + ".step", p)
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
-                g = p.grad._data
+                g = grad if isinstance(grad, SparseTensor) else grad._data  # sparse: itself
                 if group.get("maximize"):  # ascend: every optimizer negates g first
                     g = -g
                 state = self.state.get(p)
@@ -515,6 +537,19 @@ class Optimizer:
         """Run ``hook(optimizer)`` after ``load_state_dict`` has loaded."""
         return _add(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
+    def _check_sparse(self, p: Tensor, group: dict[str, Any]) -> None:
+        """Refuse, before any update, a sparse gradient this optimizer (or this group's
+        options) cannot take, or one that does not fit p."""
+        if self._sparse_error is not None:
+            raise RuntimeError(self._sparse_error.format(type(self).__name__))
+        g, where = p.grad, type(self).__name__ + ".step"
+        problems = [f"{what} {a} (the parameter's is {b})" for what, a, b in (
+            ("shape", g.shape, p.shape), ("dtype", g.dtype, p.dtype),
+            ("device", g.device, p.device)) if a != b]
+        if problems:
+            raise ValueError(f"{where}: a sparse gradient has " + ", ".join(problems) +
+                             "; nothing was updated")
+
     def _follow(self, p: Tensor, state: dict[str, Any]) -> None:
         """Make p's state entries what the update works on: tensors on p's device in its
         dtype (after ``Module.to`` moved p, or where a user put an array or a tensor of
@@ -522,7 +557,10 @@ class Optimizer:
         number there)."""
         dev, dtype, numbers_ = p._dev, p._data.dtype, self._numbers
         for n, v in state.items():
-            if n in numbers_:
+            if isinstance(v, SparseTensor):  # (SGD's momentum for sparse gradients)
+                if v._vals._dev is not dev or v.dtype != dtype:
+                    state[n] = v.to(dev.name, dtype)
+            elif n in numbers_:
                 if not isinstance(v, Tensor):
                     state[n] = _number(float(_host(v)), dev if self._numbers_on_device else None)
             elif not isinstance(v, Tensor) or v._dev is not dev or v._data.dtype != dtype:
@@ -686,6 +724,14 @@ class Optimizer:
                     out[n] = _number(float(c), p._dev if self._numbers_on_device else None,
                                      dtype if dtype is not None and dtype.kind == "f" else None)
                 continue
+            if isinstance(v, SparseTensor):  # SGD's momentum for sparse gradients
+                if tuple(v.shape) != tuple(p.shape) or v.dtype.kind != "f":
+                    problems.append(f"{where}[{n!r}] is a sparse tensor of shape "
+                                    f"{tuple(v.shape)} and dtype {v.dtype}: it must have "
+                                    f"shape {tuple(p.shape)} and hold floats")
+                else:
+                    out[n] = v.detach().to(p.device, p.dtype).clone()
+                continue
             host = host_array(v)
             shape = self._state_shape(p, n)
             if tuple(host.shape) != shape:
@@ -714,6 +760,8 @@ def _check_grad(where: str, p: Tensor) -> None:
     if isinstance(g, Tensor) and g._dev is p._dev and g._data.shape == p._data.shape \
             and g._data.dtype == p._data.dtype:  # (the usual case, checked fast)
         return
+    if isinstance(g, SparseTensor):  # (the optimizers that take one check it before)
+        raise RuntimeError(f"{where.split('.')[0]} does not support sparse gradients")
     if not isinstance(g, Tensor):
         raise TypeError(f"{where}: a parameter's .grad must be a Tensor, got {type(g).__name__}")
     problems = [f"{what} {a} (the parameter's is {b})" for what, a, b in (
@@ -762,8 +810,26 @@ class SGD(Optimizer):
     def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
         return {"momentum_buffer": (_ARRAY, True)} if group["momentum"] else {}
 
+    _sparse_error = None
+
+    def _check_sparse(self, p: Tensor, group: dict[str, Any]) -> None:
+        if group["weight_decay"]:  # PyTorch's message: g + wd * p would be sparse + dense
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                               "instead.")
+        super()._check_sparse(p, group)
+
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         mu, wd = group["momentum"], group["weight_decay"]
+        if isinstance(g, SparseTensor):  # the same formulas on sparse tensors (as PyTorch's:
+            # the momentum buffer is sparse too, and its entries pile up)
+            if mu:
+                buf = state.get("momentum_buffer")
+                b = g.detach().clone() if buf is None else \
+                    buf * mu + g * (1.0 - group["dampening"])
+                state["momentum_buffer"] = b
+                g = g + b * mu if group["nesterov"] else b
+            _add_sparse(p, g, -group["lr"])
+            return
         if wd:
             g = g + wd * p._data
         if mu:
@@ -793,6 +859,7 @@ class Adam(Optimizer):
     """
 
     _flags = {**_FLAGS_FCD, "fused": None, "decoupled_weight_decay": False}
+    _sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
 
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -830,6 +897,68 @@ class Adam(Optimizer):
             _put(v_max, v)
         denom = xp.sqrt(v) / math.sqrt(1.0 - beta2**t) + group["eps"]
         _write(p, p._data - (lr / (1.0 - beta1**t)) * (m / denom))
+
+
+class SparseAdam(Optimizer):
+    """Adam for sparse gradients (``embedding(..., sparse=True)``'s), as PyTorch's: the
+    moments and the parameter change only in the rows the gradient holds (the others'
+    moments do not decay). Dense parameters, sparse gradients only.
+
+    With ``g`` the gradient coalesced, ``I`` its indices and ``t`` the step (from 1), at
+    ``I`` only::
+
+        m[I] <- m[I] + (1 - beta1) * (g - m[I])
+        v[I] <- v[I] + (1 - beta2) * (g * g - v[I])
+        p[I] <- p[I] - lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m[I] / (sqrt(v[I]) + eps)
+
+    State per parameter: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v).
+    """
+
+    _sparse_error = None
+    _dense_error = "SparseAdam does not support dense gradients, please consider Adam instead"
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, maximize=maximize))
+        bad = [[i, k] for i, group in enumerate(self.param_groups)
+               for k, p in enumerate(group["params"]) if p.dtype.kind == "c"]
+        if bad:
+            raise ValueError(f"Complex params at indices {bad}: SparseAdam does not support "
+                             "complex parameters")
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        group["lr"] = _positive("learning rate", group["lr"])
+        group["eps"] = _positive("epsilon value", group["eps"])
+        b0, b1 = _pair("betas", group["betas"])
+        group["betas"] = (_in_unit("beta parameter at index 0", b0),
+                          _in_unit("beta parameter at index 1", b1))
+        group["maximize"] = bool(group["maximize"])
+        return group
+
+    def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
+        return {"step": (_COUNT, True), "exp_avg": (_ARRAY, True), "exp_avg_sq": (_ARRAY, True)}
+
+    def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
+        xp, (beta1, beta2) = p._dev.xp, group["betas"]
+        if not state:
+            state.update(step=_number(0.0), exp_avg=_zeros(p), exp_avg_sq=_zeros(p))
+        t = _tick(state)
+        g = g.detach().coalesce()
+        if g._nnz() == 0:
+            return
+        at, v = tuple(g._idx), g._vals._data
+        m, m2 = state["exp_avg"]._data.copy(), state["exp_avg_sq"]._data.copy()
+        m_old, m2_old = m[at], m2[at]
+        dm, dm2 = (v - m_old) * (1 - beta1), (v * v - m2_old) * (1 - beta2)
+        m[at] += dm
+        m2[at] += dm2
+        _put(state["exp_avg"], m)
+        _put(state["exp_avg_sq"], m2)
+        step_size = group["lr"] * math.sqrt(1 - beta2**t) / (1 - beta1**t)
+        new = p._data.copy()
+        new[at] -= step_size * ((dm + m_old) / (xp.sqrt(dm2 + m2_old) + group["eps"]))
+        _write(p, new)
 
 
 def _check_adam_like(group: dict[str, Any]) -> dict[str, Any]:
@@ -976,11 +1105,30 @@ class Adagrad(Optimizer):
     def _state_spec(self, group: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
         return {"step": (_COUNT, True), "sum": (_ARRAY, True)}
 
+    _sparse_error = None
+
+    def _check_sparse(self, p: Tensor, group: dict[str, Any]) -> None:
+        if group["weight_decay"]:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        super()._check_sparse(p, group)
+
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp = p._dev.xp
         if not state:
             state.update(step=_number(0.0),
                          sum=_zeros(p, group["initial_accumulator_value"]))
+        if isinstance(g, SparseTensor):  # only the rows present, as PyTorch's
+            t = _tick(state)
+            g = g.detach().coalesce()
+            at, v = tuple(g._idx), g._vals._data
+            s = state["sum"]._data.copy()
+            s[at] += v * v
+            _put(state["sum"], s)
+            clr = group["lr"] / (1.0 + (t - 1) * group["lr_decay"])
+            new = p._data.copy()
+            new[at] -= clr * (v / (xp.sqrt(s[at]) + group["eps"]))
+            _write(p, new)
+            return
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p._data
         t = _tick(state)

@@ -60,6 +60,8 @@ A NODE is a JSON object whose ``"type"`` says what it holds:
 ``"numpy_scalar"``  as ``"ndarray"`` with shape ``[]``; loads as a NumPy scalar (``arr[()]``)
 ``"tensor"``        as ``"ndarray"``, plus ``"device"`` (where it was saved from, informative
                     only) and ``"requires_grad"`` (bool); loads as a ``Tensor``
+``"sparse_coo"``    ``"indices"`` and ``"values"`` (``"tensor"`` NODEs), ``"size"`` (a list of
+                    ints), ``"coalesced"`` (bool) (version 2); loads as a sparse COO tensor
 ==================  ========================================================================
 
 Readers must refuse a ``"format"`` they do not know and a ``"version"`` newer than theirs.
@@ -184,6 +186,12 @@ class _Encoder:
                         "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(x)]}
             finally:
                 self._open.discard(id(x))
+        if getattr(x, "is_sparse", False):  # a sparse COO tensor: its parts
+            self.version = 2
+            return {"type": "sparse_coo", "indices": self.encode(x._indices(), f"{where}.indices"),
+                    "values": self.encode(x._values().detach().requires_grad_(
+                        x.requires_grad), f"{where}.values"),
+                    "size": list(x.shape), "coalesced": x.is_coalesced()}
         hint = ""
         if isinstance(x, (dict, list, tuple, int, float, str, np.ndarray)):
             hint = " (a subclass of a supported type: convert it to the plain type first)"
@@ -191,7 +199,7 @@ class _Encoder:
             f"save: cannot save an object of type {_describe(x)} at {_path_str(where)}{hint}; "
             "supported: dict and OrderedDict (keys: str, int, float, bool, None or tuples of "
             "them), list, tuple, set, None, bool, int, float, str, bytes, numeric NumPy arrays "
-            "and scalars, Tensor, argparse.Namespace"
+            "and scalars, Tensor, sparse COO tensors, argparse.Namespace"
         )
 
     def _mapping(self, x: Any, where: str) -> dict[str, Any]:
@@ -534,6 +542,19 @@ class _Decoder:
             _expect(not rg or arr.dtype.kind in "fc",
                     f"integer tensor marked requires_grad at {_path_str(where)}")
             return tensor(arr, device=self.device, requires_grad=rg)
+        if kind == "sparse_coo":
+            from .sparse import sparse_coo_tensor
+
+            idx = self.decode(node.get("indices"), f"{where}.indices")
+            vals = self.decode(node.get("values"), f"{where}.values")
+            size, coalesced = node.get("size"), node.get("coalesced")
+            _expect(isinstance(idx, Tensor) and isinstance(vals, Tensor) and type(size) is list
+                    and all(type(n) is int for n in size) and type(coalesced) is bool,
+                    f"bad sparse tensor at {_path_str(where)}")
+            try:
+                return sparse_coo_tensor(idx, vals, size, is_coalesced=coalesced)
+            except (ValueError, TypeError) as e:
+                raise _Corrupt(f"bad sparse tensor at {_path_str(where)}: {e}") from None
         raise _Corrupt(f"unknown node type {kind!r} at {_path_str(where)}")
 
 

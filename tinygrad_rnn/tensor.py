@@ -613,6 +613,15 @@ class DTypeError(TypeError, RuntimeError):
     dtypes that must match): a ``TypeError``, and a ``RuntimeError`` too, as PyTorch raises."""
 
 
+class _SparseOperand(NotImplementedError, TypeError):
+    """A sparse tensor given to a dense operator (only ``+`` and ``-`` take one)."""
+
+    def __init__(self, op: str) -> None:
+        super().__init__(f"{op} does not support sparse tensors (layout "
+                         "tinygrad_rnn.sparse_coo; of a dense tensor's operators only + and - "
+                         "take one); convert with .to_dense() first")
+
+
 class OpIndexError(OpError, IndexError):
     """An index out of range: an ``OpError`` that is also an ``IndexError``, as PyTorch's."""
 
@@ -654,6 +663,8 @@ def _refuse_non_tensors(op: str, inputs: tuple[Any, ...]) -> None:
     if not inputs:
         raise TypeError(f"{op}.apply needs at least one Tensor")
     for i, t in enumerate(inputs):
+        if getattr(t, "is_sparse", False):
+            raise _SparseOperand(op)
         if not isinstance(t, Tensor):
             raise TypeError(
                 f"{op}.apply: input {i} is a {type(t).__name__}: the positional arguments must "
@@ -750,6 +761,30 @@ class Tensor:
         _forget_views(self)
         self._base = None
         self._data = value
+
+    is_sparse = False  # (sparse COO tensors: sparse.py)
+
+    @property
+    def layout(self) -> Any:
+        """``tr.strided``, as PyTorch's dense tensors' (sparse ones: ``tr.sparse_coo``)."""
+        from .sparse import strided
+
+        return strided
+
+    def to_sparse(self, sparse_dim: int | None = None) -> Any:
+        """This tensor as a sparse COO tensor, its first ``sparse_dim`` axes (all by default)
+        sparse (``sparse.to_sparse``)."""
+        from .sparse import to_sparse
+
+        return to_sparse(self, sparse_dim)
+
+    def to_sparse_coo(self) -> Any:
+        """``to_sparse()``, under PyTorch's other name."""
+        return self.to_sparse()
+
+    def to_dense(self, dtype: DTypeLike = None) -> Tensor:
+        """This tensor itself (it is dense), as PyTorch's."""
+        return self if dtype is None else self.to(dtype=dtype)
 
     @property
     def shape(self) -> Size:
@@ -1134,6 +1169,8 @@ class Tensor:
             return Tensor._wrap(self._dev.xp.asarray(other, dtype=dt), self._dev)
         if isinstance(other, self._dev.array_type):
             return Tensor._wrap(other, self._dev)
+        if getattr(other, "is_sparse", False):
+            raise _SparseOperand("this operator")
         raise TypeError(
             f"cannot combine a tensor on {self.device!r} with {type(other).__name__}; "
             f"make it a tensor with tr.tensor(..., device={self.device!r})"
@@ -1167,13 +1204,19 @@ class Tensor:
         return self if self.dtype.kind in "fc" else self.to(dtype=default_dtype())
 
     def __add__(self, other: Any) -> Tensor:
-        return Add.apply(*self._pair(other))
+        try:
+            return Add.apply(*self._pair(other))
+        except _SparseOperand:  # dense + sparse: dense, as PyTorch's
+            return other.__radd__(self)
 
     def __radd__(self, other: Any) -> Tensor:
         return Add.apply(*self._pair(other, reflected=True))
 
     def __sub__(self, other: Any) -> Tensor:
-        return Sub.apply(*self._pair(other))
+        try:
+            return Sub.apply(*self._pair(other))
+        except _SparseOperand:  # dense - sparse: dense, as PyTorch's
+            return other.__rsub__(self)
 
     def __rsub__(self, other: Any) -> Tensor:
         return Sub.apply(*self._pair(other, reflected=True))
@@ -1236,8 +1279,14 @@ class Tensor:
         """``self <sign>= other``, under the rules of ``_overwrite``: so ``with tr.no_grad():
         w -= lr * w.grad`` updates the leaf w, and ``h = w * x; h += b`` is recorded, as in
         PyTorch. Into a view (``x[0] += 1``, ``d = w.detach(); d -= g``), the write goes
-        through to the tensor it was taken from."""
-        o = self._lift(other)
+        through to the tensor it was taken from. A sparse ``other`` is taken by += and -=
+        (``p.data.add_(p.grad, alpha=-lr)`` with a sparse gradient), as in PyTorch."""
+        try:
+            o = self._lift(other)
+        except _SparseOperand:
+            if sign not in "+-":
+                raise
+            o = other.to_dense()
         if o._dev is not self._dev:
             raise ValueError(f"in-place {sign}=: the other tensor is on {o.device!r}, this one "
                              f"on {self.device!r}; move one with .to(device)")

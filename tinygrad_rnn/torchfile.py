@@ -10,19 +10,23 @@ folder (``<name>/``):
   ``torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad,
   OrderedDict())`` (a parameter wraps that in ``_rebuild_parameter``), where ``storage`` is a
   *persistent id*: the tuple ``("storage", torch.<Kind>Storage, key, location, numel)``.
+  A sparse COO tensor is ``torch._utils._rebuild_sparse_tensor(layout, (indices, values,
+  torch.Size(size), is_coalesced))``, the layout ``torch.serialization._get_layout(
+  "torch.sparse_coo")``.
 - ``<name>/data/<key>``: that storage's elements, raw, in the byte order of
   ``<name>/byteorder`` (``little`` when absent).
 - ``<name>/version`` and other small members.
 
 Reading never runs code from the file: the unpickler builds only what ``torch.load(...,
 weights_only=True)`` builds of a checkpoint of weights (dicts, ``OrderedDict``, lists,
-tuples, numbers, strings, None, tensors), refuses any other global by name, and reads each
-storage through bounds checks, its size checked before it is read. Tensors come back as
-``Tensor`` (a parameter as one that requires grad), their arrays read-only views of their
-storage's (arrays are never written in place here, so two tensors that shared a storage in
-PyTorch still behave as two, and an expanded tensor takes no more memory than in PyTorch).
-bfloat16 tensors load as float32 (NumPy has no bfloat16), exactly; PyTorch's lazy
-conjugate and negative bits are applied; dtypes NumPy lacks (float8) are refused by name.
+tuples, numbers, strings, None, tensors, sparse COO tensors), refuses any other global by
+name, and reads each storage through bounds checks, its size checked before it is read.
+Tensors come back as ``Tensor`` (a parameter as one that requires grad), their arrays
+read-only views of their storage's (arrays are never written in place here, so two
+tensors that shared a storage in PyTorch still behave as two, and an expanded tensor takes
+no more memory than in PyTorch). bfloat16 tensors load as float32 (NumPy has no bfloat16),
+exactly; PyTorch's lazy conjugate and negative bits are applied; dtypes NumPy lacks
+(float8) are refused by name.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import io
 import pickle
 import struct
 import zipfile
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -159,7 +163,25 @@ def _rebuild_parameter(data: Any, requires_grad: Any, hooks: Any = None,
     return _Loaded(data.array, bool(requires_grad))
 
 
+class _LoadedSparse(NamedTuple):
+    """A sparse COO tensor as read (``walk`` builds it): its parts."""
+
+    indices: Any
+    values: Any
+    size: Any
+    coalesced: Any
+
+
+def _rebuild_sparse_tensor(layout: Any, data: Any) -> _LoadedSparse:
+    if layout != "torch.sparse_coo" or type(data) is not tuple or len(data) not in (3, 4):
+        raise TorchFileError(f"a sparse tensor of layout {layout!r}, which this reader does "
+                             "not build (it reads sparse_coo)")
+    return _LoadedSparse(*data, *(() if len(data) == 4 else (False,)))
+
+
 _GLOBALS: dict[tuple[str, str], Any] = {
+    ("torch._utils", "_rebuild_sparse_tensor"): _rebuild_sparse_tensor,
+    ("torch.serialization", "_get_layout"): str,
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
     ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
@@ -288,6 +310,18 @@ def _finish(obj: Any, device: str) -> Any:
             rg = x.requires_grad and a.dtype.kind in "fc"
             out = (Tensor._wrap(a, "cpu", rg) if device == "cpu"
                    else tensor(a, device=device, requires_grad=rg))
+        elif type(x) is _LoadedSparse:
+            from .sparse import sparse_coo_tensor
+
+            idx, vals = walk(x.indices), walk(x.values)
+            if not (isinstance(idx, Tensor) and isinstance(vals, Tensor)) or type(
+                    x.size) is not tuple or type(x.coalesced) is not bool:
+                raise TorchFileError("a sparse tensor whose parts are not tensors, a size "
+                                     "and a flag")
+            try:
+                out = sparse_coo_tensor(idx, vals, x.size, is_coalesced=x.coalesced)
+            except (ValueError, TypeError) as e:
+                raise TorchFileError(f"a malformed sparse tensor: {e}") from None
         elif type(x) in (dict, collections.OrderedDict, list, tuple):
             if id(x) in open_:
                 raise TorchFileError("a container that holds itself")
@@ -387,6 +421,8 @@ class _Pickler:
                 self._container(x, where)
             finally:
                 self._open.discard(id(x))
+        elif getattr(x, "is_sparse", False):
+            self._sparse(x, where)
         else:
             raise TypeError(
                 f"save(format='torch'): cannot save an object of type {type(x).__name__} at "
@@ -425,6 +461,21 @@ class _Pickler:
             self._str("_metadata")
             self._save(meta, f"{where}._metadata")
             self._w(pickle.SETITEM + pickle.BUILD)
+
+    def _sparse(self, x: Any, where: str) -> None:
+        """A sparse COO tensor as torch pickles one: ``_rebuild_sparse_tensor(layout,
+        (indices, values, torch.Size(size), is_coalesced))``."""
+        self._global("torch._utils", "_rebuild_sparse_tensor")
+        self._global("torch.serialization", "_get_layout")
+        self._str("torch.sparse_coo")
+        self._w(pickle.TUPLE1 + pickle.REDUCE + pickle.MARK)
+        self._tensor(x._indices(), f"{where}._indices()")
+        self._tensor(x._values().detach(), f"{where}._values()")
+        self._global("torch", "Size")
+        self._save(tuple(x.shape), "")
+        self._w(pickle.TUPLE1 + pickle.REDUCE)
+        self._save(bool(x.is_coalesced()), "")
+        self._w(pickle.TUPLE + pickle.TUPLE2 + pickle.REDUCE)
 
     def _tensor(self, x: Tensor | np.ndarray, where: str) -> None:
         host = np.asarray(x.numpy() if isinstance(x, Tensor) else x)

@@ -227,7 +227,8 @@ class Embedding(_Table):
     negative index counts from the end). With ``max_norm``, as PyTorch: each forward first
     rescales, in place and outside autograd, every looked-up row whose ``norm_type``-norm
     exceeds it to norm ``max_norm`` (exactly: ``max_norm / (norm + 1e-7)``).
-    ``sparse=True`` is accepted: the gradient has the same values, held dense here."""
+    With ``sparse=True``, the weight's gradient is a sparse COO tensor of the looked-up rows
+    (for ``optim.SparseAdam``, ``SGD``, ``Adagrad``), as PyTorch's."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0,
@@ -277,7 +278,8 @@ class Embedding(_Table):
         return m
 
     def forward(self, input: Any) -> Tensor:  # noqa: A002 (PyTorch's name: the indices)
-        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           sparse=self.sparse)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -354,7 +356,8 @@ class EmbeddingBag(_Table):
     entries are left out of every bag). ``forward(input, offsets=None,
     per_sample_weights=None)``: a 2-D input is a batch of bags of one length, a 1-D input
     with ``offsets`` bags of any length. ``max_norm`` renormalises looked-up rows in place,
-    as ``Embedding``'s; ``sparse=True`` is accepted (dense gradients)."""
+    as ``Embedding``'s; ``sparse=True`` gives the weight a sparse gradient, as ``Embedding``'s.
+    """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",

@@ -502,6 +502,8 @@ class Module:
         for p in self.parameters():
             if set_to_none or p.grad is None:
                 p.grad = None
+            elif p.grad.is_sparse:  # no entries left, as PyTorch's zero_()
+                p.grad.zero_()
             else:
                 _set_values(p.grad, p._dev.xp.zeros_like(p.grad._data), "zero_grad")
 
@@ -576,7 +578,8 @@ class Module:
         dt = param_dtype(dtype, "Module.to") if dtype is not None else None
         for p in self.parameters():
             q = tensor(p, dtype=dt, device=dev.name if dev else None)
-            g = None if p.grad is None else tensor(p.grad, dtype=dt, device=q.device)
+            g = None if p.grad is None else p.grad.detach().to(q.device, dt or p.dtype) \
+                if p.grad.is_sparse else tensor(p.grad, dtype=dt, device=q.device)
             if q._dev is not p._dev or q.dtype != p.dtype:
                 _forget_views(p)  # views taken before keep their values, as PyTorch's
             p._data, p._dev, p.grad = q._data, q._dev, g

@@ -1,7 +1,8 @@
 """Hypothesis strategies for testing ops: tensors, shapes that broadcast together, tensors of
-such shapes, valid axes, valid indices, and recurrent-layer dimensions. Needs ``hypothesis``
-(the ``test`` extra). Zero-size axes work throughout: draw them with ``min_side=0``, or pass a
-shape holding a 0. Shapes are small by default (at most 3 axes of at most 4), 0-d included.
+such shapes, valid axes, valid indices, recurrent-layer dimensions, and sparse COO tensors.
+Needs ``hypothesis`` (the ``test`` extra). Zero-size axes work throughout: draw them with
+``min_side=0``, or pass a shape holding a 0. Shapes are small by default (at most 3 axes of
+at most 4), 0-d included.
 
 Values are float64 in [-3, 3] by default, finite. A gradient check fails where the function
 has a kink or a tie within ``eps`` of the point: draw values ``away_from`` the kinks (0 for
@@ -274,3 +275,23 @@ def recurrent_dims(max_T: int = 5, max_B: int = 3, max_I: int = 4, max_H: int = 
         "T": st.integers(1, max_T), "B": st.integers(1, max_B),
         "I": st.integers(1, max_I), "H": st.integers(1, max_H),
     })
+
+
+@st.composite
+def sparse_coo_tensors(draw: Any, max_sparse_dim: int = 2, max_dense_dim: int = 1,
+                       max_side: int = 4, max_nnz: int = 6, dtype: Any = np.float64,
+                       device: str = "cpu", requires_grad: bool = False) -> Any:
+    """Sparse COO tensors (``tr.sparse_coo_tensor``): 1 to ``max_sparse_dim`` sparse axes,
+    0 to ``max_dense_dim`` dense ones (hybrid tensors, values (nnz, *dense sizes)), sides 1 to
+    ``max_side``, 0 to ``max_nnz`` entries whose indices may repeat (uncoalesced tensors:
+    the repeats add up), values as ``arrays``'."""
+    from ..sparse import sparse_coo_tensor
+
+    sd = draw(st.integers(1, max_sparse_dim))
+    shape = draw(shapes(sd, sd + max_dense_dim, 1, max_side).filter(lambda s: len(s) >= sd))
+    nnz = draw(st.integers(0, max_nnz))
+    idx = np.array([[draw(st.integers(0, n - 1)) for _ in range(nnz)] for n in shape[:sd]],
+                   dtype=np.int64).reshape(sd, nnz)
+    vals = draw(arrays((nnz,) + shape[sd:], dtype))
+    return sparse_coo_tensor(idx, vals, shape, dtype=dtype, device=device,
+                             requires_grad=requires_grad)

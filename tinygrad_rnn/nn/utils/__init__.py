@@ -53,6 +53,8 @@ def _grads(parameters: Tensor | Iterable[Tensor], where: str) -> list[Tensor]:
 
 def _floats(tensors: list[Any], where: str, what: str = "tensor") -> list[Tensor]:
     for t in tensors:
+        if getattr(t, "is_sparse", False) and t.dtype.kind == "f":
+            continue  # a sparse gradient (embedding(sparse=True)'s): clip_grad_norm_ takes it
         if not isinstance(t, Tensor) or t.dtype.kind != "f":
             kind = t.dtype if isinstance(t, Tensor) else type(t).__name__
             raise DTypeError(f"{where}: every {what} must be a floating-point Tensor, got {kind}")
@@ -87,7 +89,10 @@ def _small_norm(a: Any, norm_type: float, xp: Any) -> float:
 
 
 def _grad_norm(g: Tensor, norm_type: float) -> float:
-    """``||g||_p`` computed on g's device (scaled by ``max |g|``, so float32 cannot overflow)."""
+    """``||g||_p`` computed on g's device (scaled by ``max |g|``, so float32 cannot overflow);
+    a sparse g's is its coalesced values' norm."""
+    if g.is_sparse:
+        g = g.detach().coalesce()._values()
     if norm_type <= 0:
         return _small_norm(g._dev.xp.abs(g._data), norm_type, g._dev.xp)
     if g.size == 0:
@@ -128,7 +133,7 @@ def _scale_grads(grads: list[Tensor], max_norm: float, total: float) -> None:
     coef = max_norm / (total + 1e-6)
     if not coef >= 1.0:  # a nan coefficient is applied too, as in PyTorch
         for g in grads:
-            g._data *= coef
+            (g._values() if g.is_sparse else g)._data *= coef
 
 
 def _max_norm(max_norm: float, where: str) -> float:
@@ -241,7 +246,12 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     c = float(clip_value)
     if not c >= 0.0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
-    for g in _grads(parameters, "clip_grad_value_"):
+    grads = _grads(parameters, "clip_grad_value_")
+    if any(g.is_sparse for g in grads):
+        from ...sparse import refuse
+
+        raise refuse("clip_grad_value_")
+    for g in grads:
         g._dev.xp.clip(g._data, -c, c, out=g._data)
 
 
