@@ -1083,7 +1083,7 @@ from .ops.complex import (  # noqa: E402
     view_as_complex,
     view_as_real,
 )
-from .sparse import sparse_coo, sparse_coo_tensor, strided  # noqa: E402
+from .sparse import sparse_coo, sparse_coo_tensor  # noqa: E402
 
 __all__ += ["sparse", "sparse_coo", "sparse_coo_tensor", "strided"]  # noqa: PLE0604
 __all__ += ["fft", "stft", "istft", "angle", "conj", "conj_physical", "imag", "polar", "real",  # noqa: PLE0604

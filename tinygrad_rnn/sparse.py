@@ -29,30 +29,22 @@ from typing import Any
 import numpy as np
 
 from .backend import device_of, get_device
-from .tensor import DTypeLike, Function, Size, Tensor, resolve_dtype, tensor
+from .tensor import (
+    DTypeLike,
+    Function,
+    Size,
+    Tensor,
+    layout,
+    resolve_dtype,
+    sparse_coo,
+    strided,
+    tensor,
+)
 
 __all__ = ["SparseTensor", "sparse_coo_tensor", "mm", "addmm", "sum", "softmax",
            "log_softmax", "sparse_coo", "strided", "layout"]
 
 
-class layout:
-    """A tensor's memory layout, as ``torch.layout``: ``tr.strided`` (dense) or
-    ``tr.sparse_coo``."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"tinygrad_rnn.{self.name}"
-
-    def __reduce__(self) -> str:  # one object per layout, also after pickling
-        return self.name
-
-
-strided = layout("strided")
-sparse_coo = layout("sparse_coo")
 
 
 class SparseError(NotImplementedError, AttributeError):

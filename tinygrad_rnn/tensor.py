@@ -537,7 +537,8 @@ channels_last_3d = memory_format("channels_last_3d")
 
 
 class layout:  # noqa: N801 - PyTorch's class name
-    """How a tensor is stored, as ``torch.layout``: ``strided`` (dense) is the only one here."""
+    """How a tensor is stored, as ``torch.layout``: ``strided`` (dense) or ``sparse_coo``
+    (sparse.py)."""
 
     __slots__ = ("name",)
 
@@ -547,8 +548,12 @@ class layout:  # noqa: N801 - PyTorch's class name
     def __repr__(self) -> str:
         return f"tinygrad_rnn.{self.name}"
 
+    def __reduce__(self) -> str:  # one object per layout, also after pickling
+        return self.name
+
 
 strided = layout("strided")
+sparse_coo = layout("sparse_coo")
 
 
 def _memory_order(what: str, fmt: Any, ndim: int) -> tuple[int, ...] | str | None:
@@ -575,8 +580,8 @@ def _laid_out(what: str, out: Tensor, like: Tensor, fmt: Any, lay: Any = None) -
     ``fmt`` asks, in place: C order, the channels last, or, for preserve_format, the order
     of ``like``'s axes in memory (its strides, largest first)."""
     if lay is not None and lay is not strided:
-        raise ValueError(f"{what}: layout must be tr.strided (dense tensors only here), got "
-                         f"{lay!r}")
+        raise ValueError(f"{what}: layout must be tr.strided (it makes a dense tensor here; "
+                         f"x.to_sparse() makes a sparse one), got {lay!r}")
     order = _memory_order(what, fmt, out.ndim)
     if order == "K":
         order = tuple(int(i) for i in np.argsort([-s for s in like.stride()], kind="stable"))
@@ -763,13 +768,6 @@ class Tensor:
         self._data = value
 
     is_sparse = False  # (sparse COO tensors: sparse.py)
-
-    @property
-    def layout(self) -> Any:
-        """``tr.strided``, as PyTorch's dense tensors' (sparse ones: ``tr.sparse_coo``)."""
-        from .sparse import strided
-
-        return strided
 
     def to_sparse(self, sparse_dim: int | None = None) -> Any:
         """This tensor as a sparse COO tensor, its first ``sparse_dim`` axes (all by default)
@@ -2737,7 +2735,7 @@ class Tensor:
 
     @property
     def layout(self) -> layout:
-        """``tr.strided``: every tensor here is dense, as PyTorch's ``x.layout``."""
+        """``tr.strided``, as PyTorch's dense tensors' (sparse ones: ``tr.sparse_coo``)."""
         return strided
 
     def stride(self, axis: int | None = None) -> tuple[int, ...] | int:
