@@ -704,7 +704,7 @@ class _Big(trd.Dataset):
 
 
 def _shared_blocks() -> set[str]:
-    return {f for f in os.listdir("/dev/shm") if f.startswith("psm_")}
+    return {f for f in os.listdir("/dev/shm") if f.startswith(("psm_", "trnn"))}
 
 
 @pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm to look into")
@@ -728,7 +728,8 @@ def test_large_arrays_travel_through_shared_memory_intact_and_are_freed(context)
 
 def test_pack_sends_large_buffers_apart_and_falls_back_to_the_pipe(monkeypatch):
     batch = _Big()[1]
-    data, blocks = _workers._pack(batch)
+    names = (f"trnntest{os.getpid()}x{k}" for k in range(100))
+    data, blocks = _workers._pack(batch, names)
     assert len(blocks) == 3 and len(data) < _workers.SHARED_MIN  # big, tensor, f_order
     got = _workers._unpack(data, blocks)
     np.testing.assert_array_equal(got["f_order"], batch["f_order"])
@@ -738,7 +739,7 @@ def test_pack_sends_large_buffers_apart_and_falls_back_to_the_pipe(monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(_workers.shared_memory, "SharedMemory", no_room)
-    data, blocks = _workers._pack(batch)  # no shared memory: everything in the pickle
+    data, blocks = _workers._pack(batch, names)  # no shared memory: all in the pickle
     assert blocks == [] and len(data) > 2 * _workers.SHARED_MIN
     np.testing.assert_array_equal(_workers._unpack(data, blocks)["tensor"].numpy(),
                                   batch["tensor"].numpy())
@@ -766,3 +767,18 @@ def test_no_shared_memory_warnings_at_exit(tmp_path):
                          timeout=120, cwd=root, env={**os.environ, "PYTHONPATH": root})
     assert run.returncode == 0, run.stderr
     assert "leaked" not in run.stderr and "resource_tracker" not in run.stderr, run.stderr
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm to look into")
+def test_blocks_of_results_never_read_are_freed_at_shutdown():
+    """A block whose result never came out of the pipe (a worker that exits with results
+    still queued, or is stopped while packing) is freed by name when the pool shuts down."""
+    loader = DataLoader(_Big(), batch_size=2, num_workers=1, persistent_workers=True)
+    next(iter(loader))
+    pool = loader._workers
+    stray = _workers.shared_memory.SharedMemory(name=pool.prefix + "0x999", create=True,
+                                                size=16)  # as a worker would have left it
+    stray.close()
+    pool.shutdown()
+    _no_children()
+    assert not [f for f in os.listdir("/dev/shm") if f.startswith(pool.prefix)]

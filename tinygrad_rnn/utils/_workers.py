@@ -49,6 +49,7 @@ from ..tensor import Tensor
 _POLL = 0.1  # seconds between checks that every worker is still alive, while waiting
 _JOIN_TIMEOUT = 5.0  # seconds workers get to exit on their own before they are terminated
 SHARED_MIN = 1 << 18  # an array of this many bytes or more travels through shared memory
+_POOLS = itertools.count()  # numbers this process's worker pools
 END = object()  # what a fetcher returns when an IterableDataset's stream has run out
 
 
@@ -144,12 +145,12 @@ def _on_host(batch: Any) -> Any:
     return batch
 
 
-def _shared_copy(raw: memoryview) -> str | None:
-    """The name of a new block of shared memory holding ``raw``'s bytes, or None where there
-    is no room for it (or no shared memory). The block's pages are reserved before they are
+def _shared_copy(raw: memoryview, name: str) -> str | None:
+    """``name``, a new block of shared memory holding ``raw``'s bytes, or None where there is
+    no room for it (or no shared memory). The block's pages are reserved before they are
     written (``posix_fallocate``): a full /dev/shm is an error here, never a SIGBUS later."""
     try:
-        block = shared_memory.SharedMemory(create=True, size=raw.nbytes)
+        block = shared_memory.SharedMemory(name=name, create=True, size=raw.nbytes)
     except OSError:
         return None
     try:
@@ -165,15 +166,15 @@ def _shared_copy(raw: memoryview) -> str | None:
     return block.name
 
 
-def _pack(batch: Any) -> tuple[bytes, list[tuple[str, int]]]:
+def _pack(batch: Any, names: Iterator[str]) -> tuple[bytes, list[tuple[str, int]]]:
     """``batch`` pickled (protocol 5), the values of its large arrays in blocks of shared
-    memory (``_shared_copy``) instead of in the pickle: (the pickle, each block's name and
-    size, in the order ``_unpack`` gives them back)."""
+    memory (``_shared_copy``, named from ``names``) instead of in the pickle: (the pickle,
+    each block's name and size, in the order ``_unpack`` gives them back)."""
     blocks: list[tuple[str, int]] = []
 
     def out_of_band(buffer: pickle.PickleBuffer) -> bool:  # True: keep it in the pickle
         raw = buffer.raw()
-        name = _shared_copy(raw) if raw.nbytes >= SHARED_MIN else None
+        name = _shared_copy(raw, next(names)) if raw.nbytes >= SHARED_MIN else None
         if name is None:
             return True
         blocks.append((name, raw.nbytes))
@@ -210,6 +211,15 @@ def _free(blocks: list[tuple[str, int]]) -> None:
         block.unlink()
 
 
+def _free_left(prefix: str) -> None:
+    """Free every block whose name starts with ``prefix`` (a pool's, once its workers are
+    gone): those of results that never came out of a pipe (a worker exits without sending
+    what it has queued, or is stopped while packing). Where the platform lists its shared
+    memory (/dev/shm); elsewhere the resource tracker frees them when the program ends."""
+    if os.path.isdir("/dev/shm"):
+        _free([(name, 0) for name in os.listdir("/dev/shm") if name.startswith(prefix)])
+
+
 def _drop(status: str, payload: Any) -> None:
     """A result that will not be used: its shared memory freed."""
     if status == "ok":
@@ -218,12 +228,14 @@ def _drop(status: str, payload: Any) -> None:
 
 def _worker_loop(worker_id: int, num_workers: int, base_seed: int, fetch: Any,
                  init_fn: Callable[[int], Any] | None, tasks: Any, results: Any,
-                 done: Any) -> None:
+                 done: Any, prefix: str) -> None:
     """A worker process: seed (Python's ``random`` and tr's generator with ``base_seed +
     worker_id``, NumPy's global one with ``numpy_seed``, as PyTorch's workers), run
     ``init_fn(worker_id)``, then answer tasks until told to exit (``None``), skipping those
-    still queued once the main process has set ``done``."""
+    still queued once the main process has set ``done``. Its blocks of shared memory are
+    named ``prefix``, its id and a count."""
     global _info
+    names = (f"{prefix}{worker_id}x{k}" for k in itertools.count())
     seed = base_seed + worker_id
     random.seed(seed)
     _random.manual_seed(seed)
@@ -254,7 +266,7 @@ def _worker_loop(worker_id: int, num_workers: int, base_seed: int, fetch: Any,
                     ended = True
                     results.put((e, k, "end", None))
                 else:  # pickled here, so that a batch that cannot travel is an error to report
-                    results.put((e, k, "ok", _pack(_on_host(batch))))
+                    results.put((e, k, "ok", _pack(_on_host(batch), names)))
             except Exception:
                 results.put((e, k, "error", _caught(worker_id)))
     except KeyboardInterrupt:  # the main process gets it too and shuts the workers down
@@ -287,12 +299,14 @@ class WorkerPool:
         # one tracker of shared memory for this process and its workers (forked or spawned),
         # so that a block a worker makes and this process frees is accounted for as freed
         resource_tracker.ensure_running()
+        # this pool's blocks' names begin with it (short: macOS allows 31 characters)
+        self.prefix = f"trnn{os.getpid()}x{next(_POOLS)}x"
         try:
             for i, q in enumerate(self.tasks):
                 w = ctx.Process(target=_worker_loop, daemon=True,
                                 name=f"DataLoader worker {i}",
                                 args=(i, num_workers, base_seed, fetch, init_fn, q,
-                                      self.results, self.done))
+                                      self.results, self.done, self.prefix))
                 # started before anything is put on a queue, so that no queue's feeder
                 # thread runs yet when a worker is forked
                 w.start()
@@ -423,6 +437,8 @@ class WorkerPool:
             except (queue.Empty, ValueError, OSError, EOFError):
                 break
             _drop(status, payload)
+        if hasattr(self, "prefix"):
+            _free_left(self.prefix)
         for q in (*self.tasks, self.results):
             q.close()
 
