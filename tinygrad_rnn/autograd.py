@@ -449,6 +449,11 @@ def run_backward(
                     i = wanted_ops.get((id(fn), out)) if wanted_ops else None
                     if i is not None:
                         found[i] = g if found[i] is None else found[i] + g
+                if fn.hooks and "pre" in fn.hooks:  # the node's own pre-hooks, after its
+                    gys = _node_hooked(fn, "pre", gys, (), create_graph)  # outputs' hooks
+                    gy = gys if fn.n_out > 1 else gys[0]
+                    if gy is None:
+                        continue
                 if runs is not None and id(fn) not in runs:
                     continue  # a wanted result with nothing wanted behind it: kept whole
                 packed = fn.saved if type(fn.saved) is _Packed else None
@@ -470,6 +475,11 @@ def run_backward(
                     raise
                 if type(gxs) is not tuple or len(gxs) != len(parents):
                     gxs = _gradients(fn, gxs, parents)
+                if fn.hooks and "post" in fn.hooks:  # the node's hooks: None for an input
+                    gxs = tuple(_node_hooked(  # that needs no gradient, as PyTorch's
+                        fn, "post", [g if out >= 0 or ctx is not None else None
+                                     for g, (ctx, out) in zip(gxs, fn.edges)], tuple(gys),
+                        create_graph))
                 if _HOOKS.active:  # trace, detect_anomaly (debug.py)
                     _HOOKS.backward(fn, gys, gxs, parents)
                 for p, g, (ctx, out) in zip(parents, gxs, fn.edges):
@@ -548,6 +558,37 @@ def _hooked(hooks: list[Any] | None, g: Any, create_graph: bool) -> Any:
                                f"shape {t.shape}")
         t = r if r.dtype == t.dtype else r.to(dtype=t.dtype)
     return t if create_graph else t._data
+
+
+def _node_hooked(fn: Function, kind: str, grads: Sequence[Any], seen: tuple[Any, ...],
+                 create_graph: bool) -> list[Any]:
+    """``grads`` after the node's hooks of ``kind`` (``Function.register_prehook``: "pre",
+    given the gradients of its outputs; ``register_hook``: "post", given those of its inputs
+    and ``seen``, those of its outputs), each as a tuple of Tensors and None, as PyTorch's; a
+    tuple a hook returns replaces them (each the same shape, or None)."""
+    from .backend import device_of
+    from .tensor import Tensor
+
+    def tensors(gs: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(g if g is None or isinstance(g, Tensor) else Tensor._wrap(g, device_of(g))
+                     for g in gs)
+
+    now, outs = tensors(grads), tensors(seen)
+    for hook in list(fn.hooks[kind]):  # type: ignore[index]
+        new = hook(now) if kind == "pre" else hook(now, outs)
+        if new is None:
+            continue
+        if not isinstance(new, (tuple, list)) or len(new) != len(now):
+            raise RuntimeError(f"a {fn.name()} {'pre-' if kind == 'pre' else ''}hook returned "
+                               f"{type(new).__name__}: it must return None or a tuple of "
+                               f"{len(now)} gradients (Tensors or None)")
+        for g, old in zip(new, now):
+            if g is not None and (not isinstance(g, Tensor) or (
+                    old is not None and g.shape != old.shape)):
+                raise RuntimeError(f"a {fn.name()} hook returned {g!r} where a gradient of "
+                                   f"shape {None if old is None else old.shape} goes")
+        now = tuple(new)
+    return [g if g is None or create_graph else g._data for g in now]
 
 
 def post_accumulate(t: Tensor) -> None:

@@ -322,7 +322,9 @@ class Function:
         self.inputs: Sequence[Any] = ()  # the parents' arrays when this op ran, if it saved any
         self.saved: tuple[Any, ...] = ()
         self.retained: dict[int, weakref.ref[Tensor]] | None = None
-        self.hooks: dict[int, list[Any]] | None = None  # register_hook's, by output
+        # register_hook's, by output; "pre" and "post": the node's own (register_prehook,
+        # register_hook)
+        self.hooks: dict[Any, list[Any]] | None = None
         self.y: Any = None  # its output, if saved
         self.n_out = 1
         self.shapes: tuple[tuple[int, ...], ...] = ()  # each output's shape (apply sets it)
@@ -357,6 +359,29 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
+
+    def register_prehook(self, hook: Callable[[tuple[Any, ...]], Any]) -> RemovableHandle:
+        """Run ``hook(grad_outputs)`` before this node's backward, as PyTorch's
+        ``Node.register_prehook``: the gradients of its outputs, a tuple of Tensors (None
+        where none came); a tuple it returns replaces them. After the outputs' own
+        ``register_hook`` hooks."""
+        return self._node_hook("pre", hook)
+
+    def register_hook(self, hook: Callable[[tuple[Any, ...], tuple[Any, ...]], Any]
+                      ) -> RemovableHandle:
+        """Run ``hook(grad_inputs, grad_outputs)`` after this node's backward, as PyTorch's
+        ``Node.register_hook``: the gradients it computed for its inputs (None for an input
+        that needs none) and those it was given; a tuple it returns replaces grad_inputs."""
+        return self._node_hook("post", hook)
+
+    def _node_hook(self, kind: str, hook: Any) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"{self.name()}: a hook must be callable, got {type(hook).__name__}")
+        if self.hooks is None:
+            self.hooks = {}
+        hooks = self.hooks.setdefault(kind, [])  # (beside the outputs' hooks, keyed by index)
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     @classmethod
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Any:
