@@ -50,9 +50,9 @@ def test_node_hooks_with_create_graph_and_several_outputs():
     for lib in (tr, torch):
         x = lib.tensor(np.arange(6.0).reshape(2, 3) / 5, requires_grad=True)
         a, b = x.split(1, dim=0) if lib is torch else x.split(1, axis=0)
-        seen = []
+        seen: list[int] = []
         loss = (a.sin() * 2).sum() + b.sum()
-        a.grad_fn.register_prehook(lambda go: seen.append(len(go)) or None)
+        a.grad_fn.register_prehook(lambda go, seen=seen: seen.append(len(go)))
         (g,) = lib.autograd.grad(loss, x, create_graph=True)
         (gg,) = lib.autograd.grad(g.sum(), x)
         results.append((seen, g.detach().numpy(), gg.detach().numpy()))
