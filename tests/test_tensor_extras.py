@@ -798,3 +798,30 @@ def test_moments_of_integers_are_refused_as_torch(name, dtype):
         ours = getattr(tr.tensor(a), name)(1, dtype=tr.float64)
         theirs = getattr(torch.tensor(a), name)(1, dtype=torch.float64)
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-15)
+
+
+@pytest.mark.torch
+def test_version_counter_as_torchs():
+    """``x._version`` counts in-place writes into a tensor's memory, shared by its views and
+    detached aliases, as PyTorch's version counter; an optimizer's step counts one."""
+    torch = pytest.importorskip("torch")
+    seen = []
+    for lib in (tr, torch):
+        x = lib.ones(3, 4)
+        v, d = x[0], x.detach()
+        out = [x._version]
+        x.add_(1)
+        out.append((x._version, v._version, d._version))
+        v.mul_(2)
+        d.zero_()
+        out.append((x._version, v._version, d._version))
+        x[1] = 5
+        x.t().fill_(1)
+        out.append(x._version)
+        p = lib.nn.Parameter(lib.ones(2))
+        opt = lib.optim.SGD([p], lr=0.1)
+        p.grad = lib.ones(2)
+        opt.step()
+        out.append((p._version, (x * 2)._version))
+        seen.append(out)
+    assert seen[0] == seen[1]

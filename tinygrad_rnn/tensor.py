@@ -724,8 +724,10 @@ class Tensor:
     # None; _views: weak references to the views taken from this tensor, unset or None;
     # _dirty_views: the same for those marked dirty since (see _pass_on)
     # _fw: forward-mode AD's tangent, (level serial, array), unset outside (autograd_forward)
+    # _ver: the number of in-place writes into it and its views, on a tensor that is no
+    # view (unset: none), read through ``_version``
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_out", "_dev", "_base", "_views",
-                 "_dirty_views", "_hooks", "_post_hooks", "_fw", "__weakref__")
+                 "_dirty_views", "_hooks", "_post_hooks", "_fw", "_ver", "__weakref__")
     __array_ufunc__ = None  # so ndarray * Tensor calls Tensor.__rmul__
     __array_priority__ = 1000
 
@@ -841,6 +843,16 @@ class Tensor:
     def is_cuda(self) -> bool:
         """Whether the tensor lives on the GPU (device ``"cuda"``), as PyTorch's."""
         return self._dev.name == "cuda"
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has had, as PyTorch's version
+        counter: a view counts its base's writes, and the base its views' (they share one
+        counter, as there)."""
+        t = self
+        while t._base is not None:
+            t = t._base.base
+        return getattr(t, "_ver", 0)
 
     @property
     def is_leaf(self) -> bool:
@@ -2310,6 +2322,7 @@ class Tensor:
             changes.append((base, value, records))
             t = base
         root, root_value, _ = changes[-1]
+        _bump(root)
         layout = _layout_like(root._data, root_value._data)
         for t, value, records in changes:
             t._become(value, records)
@@ -4796,11 +4809,17 @@ def _forget_views(t: Tensor) -> None:
     t._views = t._dirty_views = None
 
 
+def _bump(root: Tensor) -> None:
+    """One more in-place write into ``root`` (or a view of it): ``Tensor._version``."""
+    root._ver = getattr(root, "_ver", 0) + 1
+
+
 def _set_values(t: Tensor, array: Any, what: str) -> None:
     """``t`` takes the values ``array`` (its shape and dtype), outside autograd, as an
     in-place write: through to its base if it is a view, on to its own views."""
     if t._base is None:
         t._data = array
+        _bump(t)
         if getattr(t, "_views", None):
             _pass_on(t, {id(t)})
         return
