@@ -74,3 +74,17 @@ def test_bad_hook_results_are_refused():
         y.sum().backward()
     with pytest.raises(TypeError, match="callable"):
         y.grad_fn.register_hook(3)
+
+
+def test_allow_mutation_on_saved_tensors_gives_the_gradient_of_the_forward_as_torch():
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (tr, torch):
+        x = lib.tensor(np.array([0.5, 1.5]), requires_grad=True)
+        with lib.autograd.graph.allow_mutation_on_saved_tensors():
+            a = x * 1
+            y = (a * a).sum()
+            a.mul_(10)  # a is saved by a * a: the backward still sees its old values
+            y.backward()
+        grads.append(x.grad.detach().numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)

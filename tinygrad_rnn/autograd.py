@@ -1222,6 +1222,17 @@ graph.saved_tensors_hooks = saved_tensors_hooks  # type: ignore[attr-defined]
 graph.save_on_cpu = save_on_cpu  # type: ignore[attr-defined]
 graph.disable_saved_tensors_hooks = disable_saved_tensors_hooks  # type: ignore[attr-defined]
 graph.Node = Node  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def allow_mutation_on_saved_tensors() -> Iterator[None]:
+    """PyTorch's switch to let in-place writes touch tensors saved for backward (it clones
+    them on write): what the engine always does here, since a write gives a tensor a new
+    array and the graph keeps the old one (``Tensor._overwrite``). So it changes nothing."""
+    yield
+
+
+graph.allow_mutation_on_saved_tensors = allow_mutation_on_saved_tensors  # type: ignore[attr-defined]
 sys.modules[graph.__name__] = graph
 
 
