@@ -275,6 +275,8 @@ class Optimizer:
             if k == "differentiable" and v:
                 raise ValueError(f"{type(self).__name__} does not implement PyTorch's "
                                  "differentiable=True: its step is not recorded by autograd")
+        if flags.get("fused") and flags.get("foreach"):  # PyTorch's words
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
         defaults = {**defaults, **{k: flags.get(k, v) for k, v in self._flags.items()}}
         if isinstance(params, (Tensor, Mapping)):
             raise TypeError(
@@ -282,6 +284,10 @@ class Optimizer:
                 f"single {type(params).__name__}; wrap it in a list"
             )
         self.defaults: dict[str, Any] = dict(defaults)
+        # the constructor's own options are checked even where every group overrides them, as
+        # PyTorch checks its arguments
+        self._check_options(self.defaults)
+        self._check_group(dict(self.defaults))
         # a parameter's state dict, made empty on first use, as PyTorch's (a custom optimizer
         # writes self.state[p]["buf"] = ...)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
@@ -816,7 +822,7 @@ class Adagrad(Optimizer):
 
     ``initial_accumulator_value`` is one for every parameter, as in PyTorch (which takes the
     constructor's and ignores a group's own), so a group may not set another.
-    State per parameter: ``step``, ``sum`` (s).
+    State per parameter (made by the constructor, as PyTorch's): ``step``, ``sum`` (s).
     """
 
     _flags = {"foreach": None, "differentiable": False, "fused": None}
@@ -829,6 +835,11 @@ class Adagrad(Optimizer):
                                       weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       maximize=maximize), **flags)
+        # the state of the constructor's parameters is made now, as PyTorch's (so a parameter
+        # never stepped has it in the state dict); a group added later gets it at its first step
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p].update(step=_number(0.0), sum=_zeros(p, initial_accumulator_value))
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group["lr"] = _at_least("learning rate", group["lr"])
@@ -1142,12 +1153,14 @@ class ASGD(Optimizer):
         eta, mu = float(eta_t._data), float(mu_t._data)
         _write(p, p._data * (1.0 - lambd * eta) - eta * g)
         _put(ax, p._data.copy() if mu == 1 else ax._data + (p._data - ax._data) * mu)
-        # the new eta and mu rounded to their tensors' dtype, as PyTorch's eta.copy_(...)
-        xp = eta_t._dev.xp
-        _set_values(eta_t, xp.asarray(lr / (1.0 + lambd * lr * t) ** group["alpha"],
-                                      dtype=eta_t.dtype), "an optimizer step")
-        _set_values(mu_t, xp.asarray(1.0 / max(1.0, t - group["t0"]), dtype=mu_t.dtype),
-                    "an optimizer step")
+        # the new eta and mu rounded to the scalar dtype, then stored in their tensors' dtype,
+        # as PyTorch's eta.copy_(torch.as_tensor(...)) (a loaded eta of float64 still gets
+        # float32's rounding under a float32 default)
+        xp, sd = eta_t._dev.xp, _scalar_dtype()
+        new_eta = np.asarray(lr / (1.0 + lambd * lr * t) ** group["alpha"], dtype=sd)
+        new_mu = np.asarray(1.0 / max(1.0, t - group["t0"]), dtype=sd)
+        _set_values(eta_t, xp.asarray(float(new_eta), dtype=eta_t.dtype), "an optimizer step")
+        _set_values(mu_t, xp.asarray(float(new_mu), dtype=mu_t.dtype), "an optimizer step")
 
 
 class Rprop(Optimizer):
@@ -1498,7 +1511,6 @@ class LBFGS(Optimizer):
         xp = self._params[0]._dev.xp
 
         state = self.state[self._params[0]]
-        _lbfgs_arrays(state, self._params[0])
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
@@ -1509,8 +1521,9 @@ class LBFGS(Optimizer):
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
         if float(xp.abs(flat_grad).max()) <= tolerance_grad:
-            return orig_loss
+            return orig_loss  # (the state as it was: its tensors stay tensors)
 
+        _lbfgs_arrays(state, self._params[0])
         d, t = state.get("d"), state.get("t")
         old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
         H_diag = state.get("H_diag")
