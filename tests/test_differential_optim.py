@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -443,3 +444,405 @@ def test_lbfgs_state_keeps_tensors_when_a_step_returns_at_once():
     assert all(isinstance(v, tr.Tensor) for v in state["old_dirs"])
     torch.optim.LBFGS([torch.zeros(2, dtype=torch.float64, requires_grad=True)]) \
         .load_state_dict(_to_torch(opt.state_dict()))
+
+
+# ---- learning-rate schedules -------------------------------------------------------------------
+
+# functions a LambdaLR or MultiplicativeLR may take (the same objects in both libraries)
+LAMBDAS = [lambda e: 0.95**e, lambda e: 1.0 / (e + 1), lambda e: 0.5 if e % 3 else 1.0,
+           lambda e: 1.0 + 0.1 * e]
+SIMPLE = ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
+          "ConstantLR", "PolynomialLR", "LambdaLR", "MultiplicativeLR"]
+# the schedules whose step(epoch) torch still takes (through their closed form, or, for the
+# others, their get_lr at that epoch), with its deprecation warning
+EPOCH_FORM = {"StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
+              "ConstantLR", "PolynomialLR", "CosineAnnealingWarmRestarts"}
+
+
+def _simple(draw, name: str) -> dict[str, Any]:
+    """Random arguments of one of the SIMPLE schedules (now and then an invalid one)."""
+    f = draw(S([0.1, 0.5, 0.9]))
+    if name == "StepLR":  # (not step_size=0: ours refuses it, torch divides by it later)
+        return dict(step_size=draw(st.integers(1, 4)), gamma=f)
+    if name == "MultiStepLR":
+        return dict(milestones=draw(st.lists(st.integers(0, 8), max_size=4)), gamma=f)
+    if name == "ExponentialLR":
+        return dict(gamma=f)
+    if name == "CosineAnnealingLR":
+        return dict(T_max=draw(st.integers(1, 8)), eta_min=draw(S([0.0, 1e-3, 0.05])))
+    if name == "LinearLR":
+        return dict(start_factor=draw(S([1 / 3, 0.5, 1.0] + ([0.0, 1.5] if bad(draw) else []))),
+                    end_factor=draw(S([1.0, 0.5, 0.1])), total_iters=draw(st.integers(1, 6)))
+    if name == "ConstantLR":
+        return dict(factor=draw(S([1 / 3, 0.5, 1.0] + ([1.5] if bad(draw) else []))),
+                    total_iters=draw(st.integers(0, 6)))
+    if name == "PolynomialLR":
+        return dict(total_iters=draw(st.integers(1, 6)), power=draw(S([1.0, 2.0, 0.5])))
+    k = draw(st.integers(0, len(LAMBDAS) - 1))
+    return dict(lr_lambda=LAMBDAS[k])
+
+
+def _sched_case(draw):
+    """(name, build(m, opt) -> schedule, optimizer name, how it steps)."""
+    name = draw(S(SIMPLE + ["CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR",
+                            "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau"]))
+    opt_name = draw(S(["SGD", "Adam"]))
+    if name in SIMPLE:
+        kw = _simple(draw, name)
+        return name, lambda m, opt: getattr(m, name)(opt, **kw), opt_name, kw
+    if name == "CosineAnnealingWarmRestarts":
+        kw = dict(T_0=draw(st.integers(0 if bad(draw) else 1, 5)),
+                  T_mult=draw(st.integers(0 if bad(draw) else 1, 3)),
+                  eta_min=draw(S([0.0, 1e-3])))
+        return name, lambda m, opt: m.CosineAnnealingWarmRestarts(opt, **kw), opt_name, kw
+    if name == "CyclicLR":
+        kw = dict(base_lr=draw(S([0.001, [0.001, 0.002]])), max_lr=draw(S([0.1, [0.1, 0.05]])),
+                  step_size_up=draw(st.integers(1, 5)),
+                  step_size_down=draw(S([None, 1, 3])),
+                  mode=draw(S(["triangular", "triangular2", "exp_range"])),
+                  gamma=draw(S([1.0, 0.9])), cycle_momentum=draw(st.booleans()),
+                  base_momentum=draw(S([0.8, [0.8, 0.7]])), max_momentum=draw(S([0.9, 0.95])))
+        return name, lambda m, opt: m.CyclicLR(opt, **kw), opt_name, kw
+    if name == "OneCycleLR":
+        kw = dict(max_lr=draw(S([0.1, [0.1, 0.2]])), pct_start=draw(S([0.3, 0.5, 0.25])),
+                  anneal_strategy=draw(S(["cos", "linear"])),
+                  cycle_momentum=draw(st.booleans()), base_momentum=draw(S([0.85, 0.5])),
+                  max_momentum=draw(S([0.95, 0.9])), div_factor=draw(S([25.0, 2.0])),
+                  final_div_factor=draw(S([1e4, 10.0])), three_phase=draw(st.booleans()))
+        if draw(st.booleans()):
+            kw["total_steps"] = draw(st.integers(4, 16))
+        else:
+            kw.update(epochs=draw(st.integers(1, 3)), steps_per_epoch=draw(st.integers(2, 5)))
+        return name, lambda m, opt: m.OneCycleLR(opt, **kw), opt_name, kw
+    if name == "ReduceLROnPlateau":
+        kw = dict(mode=draw(S(["min", "max"])), factor=draw(S([0.1, 0.5])),
+                  patience=draw(st.integers(0, 3)), threshold=draw(S([1e-4, 0.1])),
+                  threshold_mode=draw(S(["rel", "abs"])), cooldown=draw(st.integers(0, 2)),
+                  min_lr=draw(S([0.0, 0.01, [0.0, 0.02]])), eps=draw(S([1e-8, 1e-3])))
+        return name, lambda m, opt: m.ReduceLROnPlateau(opt, **kw), opt_name, kw
+    parts = [draw(S(SIMPLE)) for _ in range(draw(st.integers(1, 3)))]
+    kws = [_simple(draw, p) for p in parts]
+    if name == "SequentialLR":
+        milestones = sorted(draw(st.lists(st.integers(1, 8), min_size=len(parts) - 1,
+                                          max_size=len(parts) - 1)))
+
+        def build(m, opt):
+            return m.SequentialLR(opt, [getattr(m, p)(opt, **k) for p, k in zip(parts, kws)],
+                                  milestones)
+        return name, build, opt_name, dict(parts=parts, kws=kws, milestones=milestones)
+
+    def chained(m, opt):
+        return m.ChainedScheduler([getattr(m, p)(opt, **k) for p, k in zip(parts, kws)],
+                                  optimizer=opt)
+    return name, chained, opt_name, dict(parts=parts, kws=kws)
+
+
+def _sched_optimizer(m, opt_name, params, lrs):
+    groups = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs)]
+    if opt_name == "SGD":
+        return m.SGD(groups, lr=0.1, momentum=0.9)
+    return m.Adam(groups, lr=0.1, betas=(0.9, 0.99))
+
+
+def _groups_view(opt) -> list[dict]:
+    keys = ("lr", "initial_lr", "momentum", "betas", "max_lr", "min_lr", "max_momentum",
+            "base_momentum")
+    return [{k: _plain(g[k]) for k in keys if k in g} for g in opt.param_groups]
+
+
+def _sched_state(s) -> dict:
+    sd = _plain(s.state_dict())
+    return {k: v for k, v in sd.items() if not callable(v)}
+
+
+def _counters(sd: dict) -> dict:
+    """Our schedule's state dict with MultiStepLR's milestones (its parts' too) as Counters:
+    ours saves the Counter as a dict (so tr.save writes it), and torch's closed form
+    (step(epoch)) needs the Counter's elements()."""
+    sd = dict(sd)
+    if isinstance(sd.get("milestones"), dict):
+        sd["milestones"] = Counter(sd["milestones"])
+    if isinstance(sd.get("_schedulers"), list):
+        sd["_schedulers"] = [_counters(s) for s in sd["_schedulers"]]
+    return sd
+
+
+@given(data=st.data())
+@_scaled(4)
+def test_schedule_matches_torch(data):
+    draw = data.draw
+    name, build, opt_name, kw = _sched_case(draw)
+    lrs = draw(S([[0.1], [0.1, 0.05]]))
+    note(f"{name}({kw}) on {opt_name} with lrs {lrs}")
+    tparams = [torch.zeros(2, requires_grad=True) for _ in lrs]
+    oparams = [nn.Parameter(tr.zeros(2)) for _ in lrs]
+    topt = _sched_optimizer(torch.optim, opt_name, tparams, lrs)
+    oopt = _sched_optimizer(optim, opt_name, oparams, lrs)
+    run = Lockstep()
+    ts, os_ = run(f"{name}(...)", lambda: build(torch.optim.lr_scheduler, topt),
+                  lambda: build(optim.lr_scheduler, oopt))
+    if run.stopped:
+        return
+    event(f"ran: {name}")
+    plateau = name == "ReduceLROnPlateau"
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    metrics = np.round(rng.standard_normal(40).cumsum() * 2) / 2  # plateaus and ties
+
+    def compare(where):
+        _close(f"{where}: groups", _groups_view(oopt), _groups_view(topt), 1e-12)
+        _close(f"{where}: get_last_lr()", _plain(os_.get_last_lr()), _plain(ts.get_last_lr()),
+               1e-12)
+        _close(f"{where}: state_dict()", _sched_state(os_), _sched_state(ts), 1e-12)
+    compare("made")
+    for k in range(draw(st.integers(1, 30))):
+        how = draw(S(["step"] * 6 + ["epoch", "swap", "no optimizer step"]))
+        if how == "swap":
+            tsd, osd = ts.state_dict(), os_.state_dict()
+            osd = _counters(osd)
+            run("swap state_dicts", lambda: ts.load_state_dict(osd),
+                lambda: os_.load_state_dict(tsd))
+            how = "step"
+        if how != "no optimizer step":
+            topt.step()
+            oopt.step()
+        if plateau:
+            run(f"step {k}", lambda: ts.step(float(metrics[k])),
+                lambda: os_.step(float(metrics[k])))
+        elif how == "epoch" and name in EPOCH_FORM:
+            e = draw(st.integers(0, 12))
+            note(f"step {k}: step({e})")
+            run(f"step({e})", lambda: ts.step(e), lambda: os_.step(e))
+        else:
+            run(f"step {k}", ts.step, os_.step)
+        if run.stopped:
+            return
+        compare(f"{name} after step {k} ({how})")
+
+
+# ---- training utilities -----------------------------------------------------------------------
+
+
+def _grads_case(draw, rng):
+    """Parameters (some without a gradient), their gradients now and then non-finite."""
+    shapes = _shapes(draw, draw(st.integers(1, 3)))
+    values = [rng.standard_normal(s) * draw(S([1.0, 10.0])) for s in shapes]
+    grads = [None if draw(st.integers(0, 4)) == 0 else rng.standard_normal(s) for s in shapes]
+    if draw(st.integers(0, 5)) == 0 and any(g is not None and g.size for g in grads):
+        g = next(g for g in grads if g is not None and g.size)
+        g.flat[0] = draw(S([np.inf, -np.inf, np.nan]))
+    return values, grads
+
+
+def _leaves(m, values, grads):
+    out = []
+    for v, g in zip(values, grads):
+        p = m.tensor(v.copy(), requires_grad=True)
+        if g is not None:
+            p.grad = m.tensor(g.copy())
+        out.append(p)
+    return out
+
+
+def _grads_of(ps):
+    return [None if p.grad is None else _plain(p.grad) for p in ps]
+
+
+@given(data=st.data())
+@_scaled(4)
+def test_training_utility_matches_torch(data):
+    draw = data.draw
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    kind = draw(S(["clip_grad_norm_", "clip_grad_value_", "get_total_norm",
+                   "parameters_to_vector", "vector_to_parameters"]))
+    values, grads = _grads_case(draw, rng)
+    run = Lockstep()
+    tps, ops = _leaves(torch, values, grads), _leaves(tr, values, grads)
+    one = draw(st.integers(0, 5)) == 0  # a single tensor, not a list
+    targ = (lambda ps: ps[0]) if one else (lambda ps: ps)
+    if kind == "clip_grad_norm_" or kind == "get_total_norm":
+        max_norm = draw(S([0.1, 1.0, 10.0, 0.0] + ([-1.0] if bad(draw) else [])))
+        norm_type = draw(S([2.0, 1.0, 3.0, 0.5, np.inf, -np.inf, 0.0]))
+        kw = dict(norm_type=norm_type, error_if_nonfinite=draw(st.booleans()),
+                  foreach=draw(S([None, False, True])))
+        note(f"{kind}(max_norm={max_norm}, {kw}), grads {grads}")
+        if kind == "get_total_norm":
+            def call(m, ps):
+                gs = [p.grad for p in ([ps[0]] if one else ps) if p.grad is not None]
+                total = m.nn.utils.get_total_norm(gs, **kw)
+                m.nn.utils.clip_grads_with_norm_(ps, max_norm, total, foreach=kw["foreach"])
+                return total
+        else:
+            def call(m, ps):
+                return m.nn.utils.clip_grad_norm_(targ(ps), max_norm, **kw)
+        t, o = run(kind, lambda: call(torch, tps), lambda: call(tr, ops))
+        if run.stopped:
+            return
+        _close(f"{kind}: the total norm", _plain(o), _plain(t), 1e-12)
+        assert str(o.dtype) == str(t.dtype).removeprefix("torch."), (o.dtype, t.dtype)
+    elif kind == "clip_grad_value_":
+        c = draw(S([0.1, 1.0, 0.0] + ([-1.0] if bad(draw) else [])))
+        note(f"clip_grad_value_({c}), grads {grads}")
+        if all(g is None for g in grads):  # torch's foreach kernel fails on an empty list
+            return
+        run(kind, lambda: torch.nn.utils.clip_grad_value_(targ(tps), c),
+            lambda: nn.utils.clip_grad_value_(targ(ops), c))
+    elif kind == "parameters_to_vector":
+        t, o = run(kind, lambda: torch.nn.utils.parameters_to_vector(targ(tps)),
+                   lambda: nn.utils.parameters_to_vector(targ(ops)))
+        if not run.stopped:
+            _close(kind, _plain(o), _plain(t), 0)
+            assert o.requires_grad == t.requires_grad
+    else:
+        n = sum(v.size for v in values) + (draw(S([-1, 1])) if bad(draw) else 0)
+        vec = rng.standard_normal(max(n, 0))
+        run(kind, lambda: torch.nn.utils.vector_to_parameters(torch.tensor(vec), targ(tps)),
+            lambda: nn.utils.vector_to_parameters(tr.tensor(vec), targ(ops)))
+    if run.stopped:
+        return
+    _close(f"{kind}: the gradients after", _grads_of(ops), _grads_of(tps), 1e-12)
+    _close(f"{kind}: the parameters after", [_plain(p) for p in ops],
+           [_plain(p) for p in tps], 0)
+
+
+def _model(m):
+    return m.nn.Sequential(m.nn.Linear(3, 4), m.nn.BatchNorm1d(4), m.nn.Linear(4, 2))
+
+
+def _module_state(mod) -> dict:
+    return {k: _plain(v) for k, v in mod.state_dict().items()}
+
+
+@given(data=st.data())
+@_scaled(2)
+def test_swa_utils_match_torch(data):
+    draw = data.draw
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    how = draw(S(["swa", "ema multi", "ema", "swa multi"]))
+    decay = draw(S([0.999, 0.5, 0.9]))
+    # (not get_swa_multi_avg_fn with use_buffers: torch's fails on BatchNorm's integer
+    # num_batches_tracked, ours averages it, truncating)
+    use_buffers = draw(st.booleans()) and how != "swa multi"
+    note(f"AveragedModel({how}, decay={decay}, use_buffers={use_buffers})")
+
+    def fns(m):
+        su = m.optim.swa_utils
+        return {"swa": {}, "ema multi": dict(multi_avg_fn=su.get_ema_multi_avg_fn(decay)),
+                "ema": dict(avg_fn=su.get_ema_avg_fn(decay)),
+                "swa multi": dict(multi_avg_fn=su.get_swa_multi_avg_fn())}[how]
+    tmodel = _model(torch).double()
+    omodel = _model(tr).double()
+    omodel.load_state_dict({k: v.detach().numpy().copy() for k, v in
+                            tmodel.state_dict().items()})
+    tavg = torch.optim.swa_utils.AveragedModel(tmodel, use_buffers=use_buffers, **fns(torch))
+    oavg = optim.swa_utils.AveragedModel(omodel, use_buffers=use_buffers, **fns(tr))
+    batches = [rng.standard_normal((draw(st.integers(2, 4)), 3)) for _ in range(3)]
+    for k in range(draw(st.integers(1, 4))):
+        with torch.no_grad():  # the model trains: new weights, new running statistics
+            for p in tmodel.parameters():
+                p.add_(torch.tensor(rng.standard_normal(tuple(p.shape))))
+            tmodel(torch.tensor(batches[k % 3]))
+        omodel.load_state_dict({n: v.detach().numpy().copy() for n, v in
+                                tmodel.state_dict().items()})
+        tavg.update_parameters(tmodel)
+        oavg.update_parameters(omodel)
+        _close(f"after update {k}", _module_state(oavg), _module_state(tavg), 1e-12)
+    x = rng.standard_normal((2, 3))
+    tavg.eval()
+    oavg.eval()
+    _close("the averaged model's forward", _plain(oavg(tr.tensor(x))),
+           _plain(tavg(torch.tensor(x))), 1e-12)
+    tuples = draw(st.booleans())
+    torch.optim.swa_utils.update_bn([(torch.tensor(b), 0) if tuples else torch.tensor(b)
+                                     for b in batches], tavg)
+    optim.swa_utils.update_bn([(tr.tensor(b), 0) if tuples else tr.tensor(b)
+                               for b in batches], oavg)
+    _close("after update_bn", _module_state(oavg), _module_state(tavg), 1e-12)
+    assert oavg.training == tavg.training
+
+
+@given(data=st.data())
+@_scaled(2)
+def test_swalr_matches_torch(data):
+    draw = data.draw
+    lrs = draw(S([[0.1], [0.1, 0.05]]))
+    kw = dict(swa_lr=draw(S([0.05, [0.05, 0.01][:len(lrs)], 0.2])),
+              anneal_epochs=draw(st.integers(0 if bad(draw) else 1, 6)),
+              anneal_strategy=draw(S(["cos", "linear"] + (["quadratic"] if bad(draw) else []))))
+    note(f"SWALR({kw}) on lrs {lrs}")
+    tparams = [torch.zeros(2, requires_grad=True) for _ in lrs]
+    oparams = [nn.Parameter(tr.zeros(2)) for _ in lrs]
+    topt = _sched_optimizer(torch.optim, "SGD", tparams, lrs)
+    oopt = _sched_optimizer(optim, "SGD", oparams, lrs)
+    run = Lockstep()
+    ts, os_ = run("SWALR(...)", lambda: torch.optim.swa_utils.SWALR(topt, **kw),
+                  lambda: optim.swa_utils.SWALR(oopt, **kw))
+    if run.stopped:
+        return
+    for k in range(draw(st.integers(1, 12))):
+        topt.step()
+        oopt.step()
+        run(f"step {k}", ts.step, os_.step)
+        _close(f"SWALR after step {k}: lrs", _groups_view(oopt), _groups_view(topt), 1e-12)
+        _close(f"SWALR after step {k}: get_last_lr()", os_.get_last_lr(), ts.get_last_lr(),
+               1e-12)
+    _close("SWALR state_dict()", _sched_state(os_), _sched_state(ts), 1e-12)
+
+
+def test_total_norm_of_no_gradients_is_zero_of_any_order():
+    for norm_type in (2.0, 1.0, np.inf, -np.inf, 0.0):
+        t = torch.nn.utils.clip_grad_norm_([torch.zeros(2, requires_grad=True)], 1.0,
+                                           norm_type, error_if_nonfinite=True)
+        o = nn.utils.clip_grad_norm_([nn.Parameter(tr.zeros(2))], 1.0, norm_type,
+                                     error_if_nonfinite=True)
+        assert o.item() == t.item() == 0.0
+        assert nn.utils.get_total_norm([], norm_type).item() == 0.0
+
+
+def test_swa_multi_average_weight_rounded_as_torch():
+    """torch's 1 / (n + 1) of the int64 n_averaged is a float32 (the default dtype) weight."""
+    tm, om = torch.nn.Linear(3, 2).double(), nn.Linear(3, 2).double()
+    rng = np.random.default_rng(0)
+    tavg = torch.optim.swa_utils.AveragedModel(
+        tm, multi_avg_fn=torch.optim.swa_utils.get_swa_multi_avg_fn())
+    oavg = optim.swa_utils.AveragedModel(om, multi_avg_fn=optim.swa_utils.get_swa_multi_avg_fn())
+    for _ in range(4):
+        with torch.no_grad():
+            for p in tm.parameters():
+                p.copy_(torch.tensor(rng.standard_normal(tuple(p.shape))))
+        om.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+        tavg.update_parameters(tm)
+        oavg.update_parameters(om)
+    np.testing.assert_array_equal(oavg.module.weight.numpy(),
+                                  tavg.module.weight.detach().numpy())
+
+
+def test_sequential_lr_takes_a_repeated_milestone():
+    """A repeated milestone skips the part between, as in torch."""
+    lrs = []
+    for m, p in ((torch.optim, torch.zeros(1, requires_grad=True)),
+                 (optim, nn.Parameter(tr.zeros(1)))):
+        opt = m.SGD([p], lr=1.0)
+        ls = m.lr_scheduler
+        s = ls.SequentialLR(opt, [ls.ConstantLR(opt, 0.5, 10), ls.ExponentialLR(opt, 0.1),
+                                  ls.ExponentialLR(opt, 0.9)], [2, 2])
+        out = []
+        for _ in range(4):
+            opt.step()
+            s.step()
+            out.append(s.get_last_lr()[0])
+        lrs.append(out)
+    np.testing.assert_allclose(lrs[1], lrs[0], rtol=1e-15)
+
+
+def test_schedule_state_with_a_negative_last_lr_loads():
+    """OneCycleLR's linear anneal can end a hair below 0; its state dict loads, as torch's."""
+    p = nn.Parameter(tr.zeros(1))
+    opt = optim.SGD([p], lr=0.1)
+    s = optim.lr_scheduler.ExponentialLR(opt, 0.5)
+    sd = s.state_dict()
+    sd["_last_lr"] = [-1e-17]
+    s.load_state_dict(sd)
+    assert s.get_last_lr() == [-1e-17]
+    sd["base_lrs"] = [-0.1]
+    with pytest.raises(ValueError, match="learning rate"):
+        s.load_state_dict(sd)

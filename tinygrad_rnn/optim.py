@@ -1772,8 +1772,8 @@ def _start_factor(value: Any) -> float:
 
 def _milestones(milestones: Sequence[Any]) -> list[int]:
     ms = [_count("milestone", m, 1) for m in milestones]
-    if any(b <= a for a, b in zip(ms, ms[1:])):
-        raise ValueError(f"SequentialLR: milestones must increase, got {ms}")
+    if any(b < a for a, b in zip(ms, ms[1:])):  # (a repeated one skips a part, as in PyTorch)
+        raise ValueError(f"SequentialLR: milestones must not decrease, got {ms}")
     return ms
 
 
@@ -1980,7 +1980,11 @@ class LRScheduler:
                                                  or len(v) != len(own[k])):
                 problems.append(f"{k} must be a list of {len(own[k])} learning rates")
             elif k in own and k in state_dict:
-                problems += _problems(lambda v=v: [_at_least("learning rate", x) for x in v])
+                # (a schedule may have driven the last lrs below 0: OneCycleLR's, PyTorch's
+                # too, where a linear anneal passes its end)
+                check = _at_least if k == "base_lrs" else lambda n, x: _real(n, x)
+                problems += _problems(lambda v=v, check=check: [check("learning rate", x)
+                                                                 for x in v])
         checks = {"last_epoch": lambda v: _count("last_epoch", v, -1),
                   "_step_count": lambda v: _count("_step_count", v, 0), **self._fields()}
         for k, check in checks.items():
@@ -3045,9 +3049,12 @@ def get_swa_multi_avg_fn() -> Callable[..., None]:
     def swa_update(averaged_param_list: Sequence[Tensor], current_param_list: Sequence[Tensor],
                    num_averaged: Any) -> None:
         n = num_averaged.item() if isinstance(num_averaged, Tensor) else num_averaged
+        weight = 1.0 / (n + 1)
+        if isinstance(num_averaged, Tensor):  # PyTorch's 1 / (n + 1) of an integer tensor:
+            weight = float(np.asarray(weight, dtype=_scalar_dtype()))  # the default dtype's
         for p_avg, p_model in zip(averaged_param_list, current_param_list):
             if p_avg.dtype.kind in "fc":
-                _lerp_into(p_avg, p_model, 1.0 / (n + 1))
+                _lerp_into(p_avg, p_model, weight)
             else:
                 with no_grad():
                     p_avg.copy_(p_avg + (p_model - p_avg) / (n + 1))
