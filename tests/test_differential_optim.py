@@ -221,8 +221,11 @@ class Problem:
         self.b = [rng.standard_normal(int(np.prod(s)) + 1) for s in shapes]
 
     def loss(self, m, params, used):
-        terms = [((m.tensor(self.A[k]) @ params[k].reshape(-1) - m.tensor(self.b[k])) ** 2)
-                 .sum() * 0.5 + (params[k] ** 4).sum() * 0.1 for k in used]
+        def const(a, p):  # in p's dtype
+            return m.tensor(a.astype("float32" if "32" in str(p.dtype) else "float64"))
+        terms = [((const(self.A[k], params[k]) @ params[k].reshape(-1)
+                   - const(self.b[k], params[k])) ** 2).sum() * 0.5
+                 + (params[k] ** 4).sum() * 0.1 for k in used]
         return sum(terms[1:], terms[0])
 
 
@@ -273,20 +276,27 @@ def test_optimizer_run_matches_torch(data):
                 in TAKES_FOREACH) and draw(st.booleans()):
             kwargs[flag] = draw(S(values))
     group_opts = [_draw_options(draw, name, for_group=True) for _ in range(n_groups + 1)]
-    note(f"{name}({kwargs}), groups {group_opts}, shapes {[s.shape for s in problem.start]}")
-    tparams = [torch.tensor(v, requires_grad=True) for v in problem.start]
-    oparams = [nn.Parameter(tr.tensor(v)) for v in problem.start]
+    dt = draw(S(["float64", "float64", "float32"]))
+    named = draw(st.booleans())  # the groups' parameters given as named_parameters() gives
+    note(f"{name}({kwargs}), groups {group_opts}, shapes {[s.shape for s in problem.start]}, "
+         f"{dt}{', named' if named else ''}")
+    tparams = [torch.tensor(v.astype(dt), requires_grad=True) for v in problem.start]
+    oparams = [nn.Parameter(tr.tensor(v.astype(dt))) for v in problem.start]
 
     def groups(params):
         out, k = [], 0
         for size, opts in zip(sizes, group_opts):
-            out.append({"params": params[k:k + size], **opts})
+            ps = params[k:k + size]
+            out.append({"params": [(f"p{k + j}", p) for j, p in enumerate(ps)] if named
+                        else ps, **opts})
             k += size
         return out
 
     # torch's ASGD computes its float32 eta otherwise with foreach=True (so torch's two paths
     # differ in eta's last bit, and the parameters by as much): ours is its single-tensor path
     rtol = 1e-6 if name == "ASGD" and kwargs.get("foreach") else 1e-9
+    if dt == "float32":  # a float32 run: to float32's rounding, compounded over a few steps
+        rtol = 1e-4
     run = Lockstep()
     topt, oopt = run(f"{name}(...)", lambda: getattr(torch.optim, name)(groups(tparams),
                                                                         **kwargs),
@@ -301,9 +311,10 @@ def test_optimizer_run_matches_torch(data):
             k = live
             live += 1
             opts = group_opts[-1]
-            run("add_param_group", lambda: topt.add_param_group({"params": [tparams[k]],
-                                                                  **opts}),
-                lambda: oopt.add_param_group({"params": [oparams[k]], **opts}))
+            run("add_param_group", lambda: topt.add_param_group(
+                {"params": [(f"p{k}", tparams[k])] if named else [tparams[k]], **opts}),
+                lambda: oopt.add_param_group(
+                    {"params": [(f"p{k}", oparams[k])] if named else [oparams[k]], **opts}))
         elif what == "swap state_dicts":  # each loads the other's (so both cast as loads do)
             tsd, osd = topt.state_dict(), oopt.state_dict()
             run(what, lambda: topt.load_state_dict(_to_torch(osd)),
@@ -319,8 +330,16 @@ def test_optimizer_run_matches_torch(data):
                 opt.zero_grad(set_to_none=how == "set_to_none")
             problem.loss(m, params, used).backward()
             return opt.step()
-        run(f"step {step}", lambda: backward(torch, topt, tparams),
-            lambda: backward(tr, oopt, oparams))
+        try:
+            run(f"step {step}", lambda: backward(torch, topt, tparams),
+                lambda: backward(tr, oopt, oparams))
+        except AssertionError as e:
+            # torch's fused SGD kernel fails where some momentum buffers exist and others do
+            # not yet (a parameter's first gradient after the others' first steps)
+            if name == "SGD" and kwargs.get("fused") and "expected Tensor as element" in str(e):
+                event("torch's fused SGD: a mix of new and old momentum buffers")
+                return
+            raise
         if run.stopped:
             return
         _compare_optimizers(f"{name} after step {step}", topt, oopt, tparams, oparams, rtol)
@@ -657,7 +676,9 @@ def test_training_utility_matches_torch(data):
     values, grads = _grads_case(draw, rng)
     run = Lockstep()
     tps, ops = _leaves(torch, values, grads), _leaves(tr, values, grads)
-    one = draw(st.integers(0, 5)) == 0  # a single tensor, not a list
+    # a single tensor, not a list (not for the vector functions: torch's iterate over its
+    # rows, so vector_to_parameters writes into views of them and changes nothing)
+    one = draw(st.integers(0, 5)) == 0 and "vector" not in kind
     targ = (lambda ps: ps[0]) if one else (lambda ps: ps)
     if kind == "clip_grad_norm_" or kind == "get_total_norm":
         max_norm = draw(S([0.1, 1.0, 10.0, 0.0] + ([-1.0] if bad(draw) else [])))
@@ -665,6 +686,10 @@ def test_training_utility_matches_torch(data):
         kw = dict(norm_type=norm_type, error_if_nonfinite=draw(st.booleans()),
                   foreach=draw(S([None, False, True])))
         note(f"{kind}(max_norm={max_norm}, {kw}), grads {grads}")
+        if max_norm < 0:  # torch scales by a negative factor (flips the gradients): refused
+            with pytest.raises(ValueError, match="max_norm"):
+                nn.utils.clip_grad_norm_(ops, max_norm, **kw)
+            return
         if kind == "get_total_norm":
             def call(m, ps):
                 gs = [p.grad for p in ([ps[0]] if one else ps) if p.grad is not None]
@@ -682,7 +707,12 @@ def test_training_utility_matches_torch(data):
     elif kind == "clip_grad_value_":
         c = draw(S([0.1, 1.0, 0.0] + ([-1.0] if bad(draw) else [])))
         note(f"clip_grad_value_({c}), grads {grads}")
-        if all(g is None for g in grads):  # torch's foreach kernel fails on an empty list
+        if c < 0:  # torch clamps every gradient to -c ... c, i.e. sets it to c: refused
+            with pytest.raises(ValueError, match="clip_value"):
+                nn.utils.clip_grad_value_(ops, c)
+            return
+        if all(g is None for g in (grads[:1] if one else grads)):
+            # torch's foreach kernel fails on an empty list
             return
         run(kind, lambda: torch.nn.utils.clip_grad_value_(targ(tps), c),
             lambda: nn.utils.clip_grad_value_(targ(ops), c))
@@ -693,7 +723,9 @@ def test_training_utility_matches_torch(data):
             _close(kind, _plain(o), _plain(t), 0)
             assert o.requires_grad == t.requires_grad
     else:
-        n = sum(v.size for v in values) + (draw(S([-1, 1])) if bad(draw) else 0)
+        # (a vector too short for the parameters; not one too long: torch takes its start,
+        # ours refuses it)
+        n = sum(v.size for v in values) - (1 if bad(draw) else 0)
         vec = rng.standard_normal(max(n, 0))
         run(kind, lambda: torch.nn.utils.vector_to_parameters(torch.tensor(vec), targ(tps)),
             lambda: nn.utils.vector_to_parameters(tr.tensor(vec), targ(ops)))
@@ -835,7 +867,8 @@ def test_sequential_lr_takes_a_repeated_milestone():
 
 
 def test_schedule_state_with_a_negative_last_lr_loads():
-    """OneCycleLR's linear anneal can end a hair below 0; its state dict loads, as torch's."""
+    """OneCycleLR's linear anneal goes below 0 at step total_steps (torch allows that step, as
+    ours): such a state dict loads, as in torch."""
     p = nn.Parameter(tr.zeros(1))
     opt = optim.SGD([p], lr=0.1)
     s = optim.lr_scheduler.ExponentialLR(opt, 0.5)
