@@ -109,10 +109,11 @@ class Lockstep:
         self.stopped = False
 
     def __call__(self, what: str, f_torch: Callable[[], Any], f_ours: Callable[[], Any],
-                 expect_warnings: bool = False) -> tuple[Any, Any]:
-        results, errors = [], []
+                 warns: bool = False) -> tuple[Any, Any]:
+        """With ``warns``, also whether each warned, by category (where neither raised)."""
+        results, errors, categories = [], [], []
         for f in (f_torch, f_ours):
-            with warnings.catch_warnings(record=True), np.errstate(all="ignore"):
+            with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
                 warnings.simplefilter("always")
                 try:
                     results.append(f())
@@ -120,7 +121,11 @@ class Lockstep:
                 except Exception as e:  # noqa: BLE001
                     results.append(None)
                     errors.append(e)
+            categories.append(sorted({w.category.__name__ for w in caught}))
         t, o = errors
+        if warns and t is None and o is None:
+            assert categories[1] == categories[0], \
+                f"{what}: ours warned {categories[1]}, torch {categories[0]}"
         if t is not None or o is not None:
             event(f"raised: {what.split()[0]} torch={type(t).__name__} ours={type(o).__name__}")
         if t is not None:
@@ -599,7 +604,7 @@ def test_schedule_matches_torch(data):
     oopt = _sched_optimizer(optim, opt_name, oparams, lrs)
     run = Lockstep()
     ts, os_ = run(f"{name}(...)", lambda: build(torch.optim.lr_scheduler, topt),
-                  lambda: build(optim.lr_scheduler, oopt))
+                  lambda: build(optim.lr_scheduler, oopt), warns=True)
     if run.stopped:
         return
     event(f"ran: {name}")
@@ -626,13 +631,13 @@ def test_schedule_matches_torch(data):
             oopt.step()
         if plateau:
             run(f"step {k}", lambda: ts.step(float(metrics[k])),
-                lambda: os_.step(float(metrics[k])))
+                lambda: os_.step(float(metrics[k])), warns=True)
         elif how == "epoch" and name in EPOCH_FORM:
             e = draw(st.integers(0, 12))
             note(f"step {k}: step({e})")
-            run(f"step({e})", lambda: ts.step(e), lambda: os_.step(e))
+            run(f"step({e})", lambda: ts.step(e), lambda: os_.step(e), warns=True)
         else:
-            run(f"step {k}", ts.step, os_.step)
+            run(f"step {k}", ts.step, os_.step, warns=True)
         if run.stopped:
             return
         compare(f"{name} after step {k} ({how})")
