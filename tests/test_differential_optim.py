@@ -884,3 +884,17 @@ def test_schedule_state_with_a_negative_last_lr_loads():
     sd["base_lrs"] = [-0.1]
     with pytest.raises(ValueError, match="learning rate"):
         s.load_state_dict(sd)
+
+
+def test_a_group_added_after_a_load_has_torchs_options():
+    """torch's load gives the defaults differentiable=False where they lack it (Adafactor's),
+    so a group added later has it."""
+    keys = []
+    for m, make in ((torch.optim, lambda: torch.zeros(2, requires_grad=True)),
+                    (optim, lambda: nn.Parameter(tr.zeros(2)))):
+        opt = m.Adafactor([make()])
+        opt.add_param_group({"params": [make()]})
+        opt.load_state_dict(opt.state_dict())
+        opt.add_param_group({"params": [make()]})
+        keys.append([sorted(g) for g in opt.param_groups])
+    assert keys[1] == keys[0]

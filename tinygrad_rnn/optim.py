@@ -473,7 +473,8 @@ class Optimizer:
                                 f"{len(group['params'])}")
             # (an older state dict may lack maximize and the implementation flags)
             missing = [k for k in self.defaults
-                       if k not in saved and k != "maximize" and k not in self._flags]
+                       if k not in saved and k not in ("maximize", "differentiable")
+                       and k not in self._flags]
             if missing:
                 problems.append(f"{where} lacks the options {missing}")
             # the saved options replace the group's; what it lacks beyond the optimizer's own
@@ -519,6 +520,9 @@ class Optimizer:
         for group, new in zip(self.param_groups, new_groups):
             group.update(new)
         self.state = defaultdict(dict, staged)
+        # as PyTorch's load (its __setstate__): the defaults gain differentiable=False where
+        # they lack it (Adafactor's), so a group added after a load has it
+        self.defaults.setdefault("differentiable", False)
 
     def _custom(self) -> bool:
         """Whether this is a user's optimizer with its own ``step``, as written for PyTorch
