@@ -338,7 +338,8 @@ def test_asgd_loads_torchs_state_and_goes_on_as_torch():
     params = make_params(values=[as_np(t) for t in theirs])
     opt = optim.ASGD(params, **kwargs)
     opt.load_state_dict(topt.state_dict())
-    run_ours(opt, params, 9)
+    with float64_defaults():  # (each new eta and mu is rounded to the default dtype)
+        run_ours(opt, params, 9)
     with float64_defaults():
         for _ in range(9):
             topt.zero_grad()

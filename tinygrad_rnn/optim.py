@@ -373,6 +373,8 @@ class Optimizer:
             if k == "differentiable" and v:
                 raise ValueError(f"{type(self).__name__} does not implement PyTorch's "
                                  "differentiable=True: its step is not recorded by autograd")
+        if flags.get("fused") and flags.get("foreach"):  # PyTorch's words
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
         defaults = {**defaults, **{k: flags.get(k, v) for k, v in self._flags.items()}}
         if isinstance(params, (Tensor, Mapping)):
             raise TypeError(
@@ -380,6 +382,10 @@ class Optimizer:
                 f"single {type(params).__name__}; wrap it in a list"
             )
         self.defaults: dict[str, Any] = dict(defaults)
+        # the constructor's own options are checked even where every group overrides them, as
+        # PyTorch checks its arguments
+        self._check_options(self.defaults)
+        self._check_group(dict(self.defaults))
         # a parameter's state dict, made empty on first use, as PyTorch's (a custom optimizer
         # writes self.state[p]["buf"] = ...)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
@@ -632,7 +638,8 @@ class Optimizer:
                                 f"{len(group['params'])}")
             # (an older state dict may lack maximize and the implementation flags)
             missing = [k for k in self.defaults
-                       if k not in saved and k != "maximize" and k not in self._flags]
+                       if k not in saved and k not in ("maximize", "differentiable")
+                       and k not in self._flags]
             if missing:
                 problems.append(f"{where} lacks the options {missing}")
             # the saved options replace the group's; what it lacks beyond the optimizer's own
@@ -678,6 +685,9 @@ class Optimizer:
         for group, new in zip(self.param_groups, new_groups):
             group.update(new)
         self.state = defaultdict(dict, staged)
+        # as PyTorch's load (its __setstate__): the defaults gain differentiable=False where
+        # they lack it (Adafactor's), so a group added after a load has it
+        self.defaults.setdefault("differentiable", False)
         for hook in self.__dict__.get("_optimizer_load_state_dict_post_hooks", ()):
             hook(self)
 
@@ -1076,7 +1086,7 @@ class Adagrad(Optimizer):
 
     ``initial_accumulator_value`` is one for every parameter, as in PyTorch (which takes the
     constructor's and ignores a group's own), so a group may not set another.
-    State per parameter: ``step``, ``sum`` (s).
+    State per parameter (made by the constructor, as PyTorch's): ``step``, ``sum`` (s).
     """
 
     _flags = {"foreach": None, "differentiable": False, "fused": None}
@@ -1089,6 +1099,11 @@ class Adagrad(Optimizer):
                                       weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       maximize=maximize), **flags)
+        # the state of the constructor's parameters is made now, as PyTorch's (so a parameter
+        # never stepped has it in the state dict); a group added later gets it at its first step
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p].update(step=_number(0.0), sum=_zeros(p, initial_accumulator_value))
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group["lr"] = _at_least("learning rate", group["lr"])
@@ -1421,12 +1436,14 @@ class ASGD(Optimizer):
         eta, mu = float(eta_t._data), float(mu_t._data)
         _write(p, p._data * (1.0 - lambd * eta) - eta * g)
         _put(ax, p._data.copy() if mu == 1 else ax._data + (p._data - ax._data) * mu)
-        # the new eta and mu rounded to their tensors' dtype, as PyTorch's eta.copy_(...)
-        xp = eta_t._dev.xp
-        _set_values(eta_t, xp.asarray(lr / (1.0 + lambd * lr * t) ** group["alpha"],
-                                      dtype=eta_t.dtype), "an optimizer step")
-        _set_values(mu_t, xp.asarray(1.0 / max(1.0, t - group["t0"]), dtype=mu_t.dtype),
-                    "an optimizer step")
+        # the new eta and mu rounded to the scalar dtype, then stored in their tensors' dtype,
+        # as PyTorch's eta.copy_(torch.as_tensor(...)) (a loaded eta of float64 still gets
+        # float32's rounding under a float32 default)
+        xp, sd = eta_t._dev.xp, _scalar_dtype()
+        new_eta = np.asarray(lr / (1.0 + lambd * lr * t) ** group["alpha"], dtype=sd)
+        new_mu = np.asarray(1.0 / max(1.0, t - group["t0"]), dtype=sd)
+        _set_values(eta_t, xp.asarray(float(new_eta), dtype=eta_t.dtype), "an optimizer step")
+        _set_values(mu_t, xp.asarray(float(new_mu), dtype=mu_t.dtype), "an optimizer step")
 
 
 class Rprop(Optimizer):
@@ -1777,7 +1794,6 @@ class LBFGS(Optimizer):
         xp = self._params[0]._dev.xp
 
         state = self.state[self._params[0]]
-        _lbfgs_arrays(state, self._params[0])
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
@@ -1788,8 +1804,9 @@ class LBFGS(Optimizer):
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
         if float(xp.abs(flat_grad).max()) <= tolerance_grad:
-            return orig_loss
+            return orig_loss  # (the state as it was: its tensors stay tensors)
 
+        _lbfgs_arrays(state, self._params[0])
         d, t = state.get("d"), state.get("t")
         old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
         H_diag = state.get("H_diag")
@@ -2038,8 +2055,8 @@ def _start_factor(value: Any) -> float:
 
 def _milestones(milestones: Sequence[Any]) -> list[int]:
     ms = [_count("milestone", m, 1) for m in milestones]
-    if any(b <= a for a, b in zip(ms, ms[1:])):
-        raise ValueError(f"SequentialLR: milestones must increase, got {ms}")
+    if any(b < a for a, b in zip(ms, ms[1:])):  # (a repeated one skips a part, as in PyTorch)
+        raise ValueError(f"SequentialLR: milestones must not decrease, got {ms}")
     return ms
 
 
@@ -2246,7 +2263,11 @@ class LRScheduler:
                                                  or len(v) != len(own[k])):
                 problems.append(f"{k} must be a list of {len(own[k])} learning rates")
             elif k in own and k in state_dict:
-                problems += _problems(lambda v=v: [_at_least("learning rate", x) for x in v])
+                # (a schedule may have driven the last lrs below 0: OneCycleLR's, PyTorch's
+                # too, where a linear anneal passes its end)
+                check = _at_least if k == "base_lrs" else lambda n, x: _real(n, x)
+                problems += _problems(lambda v=v, check=check: [check("learning rate", x)
+                                                                 for x in v])
         checks = {"last_epoch": lambda v: _count("last_epoch", v, -1),
                   "_step_count": lambda v: _count("_step_count", v, 0), **self._fields()}
         for k, check in checks.items():
@@ -3311,9 +3332,12 @@ def get_swa_multi_avg_fn() -> Callable[..., None]:
     def swa_update(averaged_param_list: Sequence[Tensor], current_param_list: Sequence[Tensor],
                    num_averaged: Any) -> None:
         n = num_averaged.item() if isinstance(num_averaged, Tensor) else num_averaged
+        weight = 1.0 / (n + 1)
+        if isinstance(num_averaged, Tensor):  # PyTorch's 1 / (n + 1) of an integer tensor:
+            weight = float(np.asarray(weight, dtype=_scalar_dtype()))  # the default dtype's
         for p_avg, p_model in zip(averaged_param_list, current_param_list):
             if p_avg.dtype.kind in "fc":
-                _lerp_into(p_avg, p_model, 1.0 / (n + 1))
+                _lerp_into(p_avg, p_model, weight)
             else:
                 with no_grad():
                     p_avg.copy_(p_avg + (p_model - p_avg) / (n + 1))

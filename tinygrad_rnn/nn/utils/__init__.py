@@ -108,7 +108,10 @@ def _grad_norm(g: Tensor, norm_type: float) -> float:
 def _total_norm(tensors: list[Tensor], norm_type: float, error_if_nonfinite: bool,
                 where: str) -> float:
     """The norm of all the tensors together, as a Python float (float64, whatever their
-    dtype), refused if non-finite with ``error_if_nonfinite``."""
+    dtype), refused if non-finite with ``error_if_nonfinite``; 0 for no tensors, of any
+    order (as PyTorch's: not the -inf norm's empty minimum, inf)."""
+    if not tensors:
+        return 0.0
     total = _norm_of([_grad_norm(t, norm_type) for t in tensors], norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
