@@ -54,7 +54,8 @@ def _positions(what: str, x: Tensor, size: Any, stride: Any, storage_offset: Any
         if t._base.kind in _NOT_OWN:
             raise ValueError(f"{what}: input is (a view of) the result of {t._base.kind}, a "
                              "view in PyTorch whose strides step through its base's memory, "
-                             f"but a copy here; call {what} on the base, or on input.clone() "
+                             "but laid out in C order of its own here; call "
+                             f"{what} on the base, or on input.clone() "
                              "for a tensor of its own")
         t = t._base.base
     if not x.is_contiguous():
