@@ -17,7 +17,7 @@ which ``optim.SparseAdam``, ``SGD`` and ``Adagrad`` apply to the rows present on
 
 Differences from PyTorch: ``isinstance(s, tr.Tensor)`` is False; ``s1 + s2`` of uncoalesced
 tensors joins the entries in order (PyTorch merges them, summing equal heads), which is the
-same tensor with its entries in another order.
+same tensor with its entries in another order and, where an index repeats, more of them.
 """
 
 from __future__ import annotations
