@@ -154,7 +154,7 @@ def test_gradcheck_takes_pytorchs_keywords():
 
 @pytest.mark.parametrize("check, flag, value, why", [
     (gradcheck, "check_batched_grad", True, "no vectorised vmap"),
-    (gradcheck, "masked", True, "no sparse or masked tensors"),
+    (gradcheck, "masked", True, "sparse or masked inputs are not checked"),
     (gradgradcheck, "check_fwd_over_rev", True, "forward over reverse is not checked"),
     (gradgradcheck, "gen_non_contig_grad_outputs", True, "contiguous"),
 ])
