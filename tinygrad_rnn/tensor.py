@@ -4853,9 +4853,9 @@ def _check_writable(t: Tensor, what: str, recording: bool) -> None:
                 link.kind == "expand" and math.prod(link.arg) != math.prod(link.base.shape):
             raise RuntimeError(
                 f"{what} into the result of {link.kind} is refused: its elements may repeat "
-                f"elements of the tensor of shape {link.base.shape} it was taken from (PyTorch "
-                "refuses such writes where they overlap); make it your own with .clone() "
-                "first")
+                f"elements of the tensor of shape {link.base.shape} it was taken from, so "
+                "which write wins would depend on the order of the writes; make it your own "
+                "with .clone() first")
         records = records and link.kind != "detach"
         t = link.base
 
