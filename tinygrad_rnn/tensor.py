@@ -2169,7 +2169,8 @@ class Tensor:
 
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
         """The windows of ``size`` along ``dimension``, one every ``step``, as a new last axis,
-        as ``torch.Tensor.unfold`` (a copy, where PyTorch's is a view)."""
+        as ``torch.Tensor.unfold``: a view, as there (a write into this tensor reaches it),
+        but one that refuses writes, since its windows may repeat elements."""
         from .ops.movement import unfold
 
         return _view(self, unfold(self, dimension, size, step), "unfold",
