@@ -774,8 +774,9 @@ class Tensor:
         """The values, as a tensor outside the graph, as PyTorch's ``x.data``: like
         ``detach()``, an in-place write into it (``p.data.uniform_(-k, k)``,
         ``p.data.add_(g, alpha=-lr)``) changes x's values and nothing of the graph, even where
-        autograd records. (The array itself is ``x.numpy()``, a host copy.)"""
-        return self.detach()
+        autograd records. (The array itself is ``x.numpy()``, a host copy.) As there, it has
+        a version counter of its own: its writes do not count in ``x._version``."""
+        return _view(self, Tensor._wrap(self._data.view(), self._dev, False), "detach", "data")
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -848,11 +849,8 @@ class Tensor:
     def _version(self) -> int:
         """How many in-place writes this tensor's memory has had, as PyTorch's version
         counter: a view counts its base's writes, and the base its views' (they share one
-        counter, as there)."""
-        t = self
-        while t._base is not None:
-            t = t._base.base
-        return getattr(t, "_ver", 0)
+        counter, as there; ``x.data`` starts a counter of its own)."""
+        return getattr(_counter(self), "_ver", 0)
 
     @property
     def is_leaf(self) -> bool:
@@ -2323,7 +2321,7 @@ class Tensor:
             changes.append((base, value, records))
             t = base
         root, root_value, _ = changes[-1]
-        _bump(root)
+        _bump(_counter(self))
         layout = _layout_like(root._data, root_value._data)
         for t, value, records in changes:
             t._become(value, records)
@@ -4808,6 +4806,14 @@ def _forget_views(t: Tensor) -> None:
             v._base.base = old
             _register(old, v)
     t._views = t._dirty_views = None
+
+
+def _counter(t: Tensor) -> Tensor:
+    """The tensor that holds ``t``'s version counter: the tensor its chain of views starts
+    from, or the nearest ``x.data`` on the way (which has one of its own, as PyTorch's)."""
+    while t._base is not None and not (t._base.kind == "detach" and t._base.arg == "data"):
+        t = t._base.base
+    return t
 
 
 def _bump(root: Tensor) -> None:
