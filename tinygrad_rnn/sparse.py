@@ -105,6 +105,14 @@ class SparseTensor:
         return self._vals.device
 
     @property
+    def is_cuda(self) -> bool:
+        return self._vals.is_cuda
+
+    # PyTorch's other layout, kind and device queries: False, as there for a sparse COO tensor
+    is_sparse_csr = is_quantized = is_nested = is_meta = is_mkldnn = is_mps = is_xpu = False
+    is_xla = is_ipu = is_mtia = is_maia = is_vulkan = False
+
+    @property
     def ndim(self) -> int:
         return len(self._shape)
 

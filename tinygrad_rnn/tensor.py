@@ -4963,11 +4963,12 @@ for _name, _dtype in (("float", np.float32), ("double", np.float64), ("half", np
 
 def _never(name: str) -> property:
     return property(lambda self: False, doc=f"False, as PyTorch's ``{name}`` for a dense "
-                    "tensor on the CPU or a CUDA GPU: there is no other kind here.")
+                    "tensor on the CPU or a CUDA GPU, which every Tensor is.")
 
 
-# PyTorch's queries for the layouts, kinds and devices this package has none of (sparse,
-# quantized, nested, meta, MKL-DNN; Apple, Intel, XLA and other accelerators)
+# PyTorch's queries for the layouts, kinds and devices a Tensor never has (sparse: sparse.py's
+# SparseTensor, a class of its own; quantized, nested, meta, MKL-DNN; Apple, Intel, XLA and
+# other accelerators)
 for _name in ("is_sparse", "is_sparse_csr", "is_quantized", "is_nested", "is_meta",
               "is_mkldnn", "is_mps", "is_xpu", "is_xla", "is_ipu", "is_mtia", "is_maia",
               "is_vulkan"):
