@@ -128,7 +128,10 @@ def test_fractional_max_pool_of_an_empty_batch_or_output_is_empty_as_torchs():
 
 @pytest.mark.parametrize("call, match", [
     (lambda x: F.fractional_max_pool2d(x, 2), "output_size or output_ratio"),
-    (lambda x: F.fractional_max_pool2d(x, 2, (4, 4)), "need 5 positions"),
+    (lambda x: F.fractional_max_pool2d(x, 2, (4, 4)),
+     r"need 5 positions \(output_size \+ kernel_size - 1\)"),
+    (lambda x: F.fractional_max_pool3d(x, 2, (3, 3, 3)),
+     r"need 5 positions \(output_size \+ kernel_size\)"),
     (lambda x: F.fractional_max_pool2d(x, 0, (2, 2)), "kernel_size must be"),
     (lambda x: F.fractional_max_pool2d(x, 2, (2, 2), _random_samples=tr.rand(1, 2, 2)),
      r"\(1, 1, 2\)"),

@@ -561,3 +561,18 @@ def test_debug_tools_take_sparse_gradients():
     e.weight.data[1] = float("nan")
     with pytest.raises(RuntimeError, match="NaN"), tr.detect_anomaly():
         (e(tr.tensor([1])) * 0).sum().backward()
+
+
+_QUERIES = ("is_sparse", "is_sparse_csr", "is_quantized", "is_nested", "is_meta", "is_cuda",
+            "is_mkldnn", "is_mps", "is_xpu", "is_xla", "is_ipu", "is_mtia", "is_maia",
+            "is_vulkan")
+
+
+@pytest.mark.torch
+def test_sparse_layout_queries_as_torchs():
+    """PyTorch's layout, kind and device queries answer on a sparse tensor as there (code that
+    asks ``t.is_sparse_csr`` of any tensor runs), rather than being refused."""
+    torch = pytest.importorskip("torch")
+    ours = tr.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse()
+    theirs = torch.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse()
+    assert [getattr(ours, q) for q in _QUERIES] == [getattr(theirs, q) for q in _QUERIES]

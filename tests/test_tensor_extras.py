@@ -825,3 +825,30 @@ def test_version_counter_as_torchs():
         out.append((p._version, (x * 2)._version))
         seen.append(out)
     assert seen[0] == seen[1]
+
+
+@pytest.mark.torch
+def test_version_counter_of_data_is_its_own_as_torchs():
+    """``x.data`` has a version counter of its own, as PyTorch's (its writes, and its views',
+    do not count in ``x._version``, nor x's in its), where ``detach()`` shares x's."""
+    torch = pytest.importorskip("torch")
+    seen = []
+    for lib in (tr, torch):
+        x = lib.zeros(3, requires_grad=True)
+        with lib.no_grad():
+            x.add_(1)
+        out = [x._version]
+        x.data.add_(1)
+        out.append(x._version)
+        x.detach().add_(1)
+        out.append(x._version)
+        y = lib.zeros(2, 3)
+        y.add_(1)
+        d = y.data
+        out.append(d._version)
+        d[0].mul_(2)
+        out.append((d._version, y._version))
+        y.add_(1)
+        out.append((d._version, y._version, y.tolist(), x.tolist()))
+        seen.append(out)
+    assert seen[0] == seen[1]

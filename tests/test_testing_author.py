@@ -154,7 +154,7 @@ def test_gradcheck_takes_pytorchs_keywords():
 
 @pytest.mark.parametrize("check, flag, value, why", [
     (gradcheck, "check_batched_grad", True, "no vectorised vmap"),
-    (gradcheck, "masked", True, "no sparse or masked tensors"),
+    (gradcheck, "masked", True, "sparse or masked inputs are not checked"),
     (gradgradcheck, "check_fwd_over_rev", True, "forward over reverse is not checked"),
     (gradgradcheck, "gen_non_contig_grad_outputs", True, "contiguous"),
 ])
@@ -464,3 +464,26 @@ def test_make_tensor_options_as_torchs():
     first = make_tensor(5, dtype="float32")
     tr.manual_seed(3)
     np.testing.assert_array_equal(make_tensor(5, dtype="float32").numpy(), first.numpy())
+
+
+@pytest.mark.torch
+def test_make_tensor_memory_format_as_torchs():
+    """``memory_format`` lays the values out as PyTorch's (a leaf with its strides); with
+    ``noncontiguous`` it is refused, and channels-last of a 2-D shape too, as there."""
+    torch = pytest.importorskip("torch")
+    from tinygrad_rnn.testing import make_tensor
+
+    theirs = torch.testing.make_tensor(2, 3, 4, 5, dtype=torch.float32, device="cpu",
+                                       memory_format=torch.channels_last, requires_grad=True)
+    ours = make_tensor(2, 3, 4, 5, dtype="float32", memory_format=tr.channels_last,
+                       requires_grad=True)
+    assert ours.stride() == theirs.stride() and ours.is_leaf and ours.requires_grad
+    assert ours.is_contiguous(memory_format=tr.channels_last)
+    for kw, tkw in [(dict(noncontiguous=True, memory_format=tr.channels_last),
+                     dict(noncontiguous=True, memory_format=torch.channels_last)),
+                    (dict(memory_format=tr.channels_last_3d),
+                     dict(memory_format=torch.channels_last_3d))]:
+        with pytest.raises((ValueError, RuntimeError)):
+            torch.testing.make_tensor(2, 3, 4, 5, dtype=torch.float32, device="cpu", **tkw)
+        with pytest.raises((ValueError, RuntimeError), match="noncontiguous|rank 5"):
+            make_tensor(2, 3, 4, 5, dtype="float32", **kw)

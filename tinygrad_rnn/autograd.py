@@ -1,15 +1,24 @@
 """Reverse-mode automatic differentiation: grad mode, graph ordering and the backward loop.
 
 The graph is made of ops (``Function`` objects); each op knows the tensors it was applied to
-(``fn.parents``). A tensor made by an op points at it (``tensor._ctx``). Backward runs in two
-phases, as in micrograd, but without recursion so a 10,000-step unrolled LSTM works:
+(``fn.parents``) and which graph node each of them was when it ran (``fn.edges``: an in-place
+write since then makes a tensor a new node). A tensor made by an op points at it
+(``tensor._ctx``, public as ``grad_fn``). Backward runs in two phases, without recursion, so
+that a 10,000-step unrolled LSTM works:
 
 1. ``toposort``: order every op that leads to the output, each after the ops that made its
    inputs (the output's op last).
-2. walk that order from the output back, so that each op has all of its output's gradient
-   before it runs: hand each op that gradient, get the gradients of its inputs, sum each back
-   to its input's shape (broadcasting), and add it to what that input already received (a
-   tensor used twice gets both contributions).
+2. ``run_backward``: walk that order from the output back, so that each op has all of its
+   output's gradient before it runs: hand each op that gradient, get the gradients of its
+   inputs, sum each back to its input's shape (broadcasting), and add it to what that input
+   already received (a tensor used twice gets both contributions).
+
+Also here, as in ``torch.autograd``: grad mode (``no_grad``, ``enable_grad``,
+``set_grad_enabled``, ``inference_mode``); ``grad`` (``tr.grad``: gradients returned, not
+stored); ``Function`` with ``FunctionCtx`` (custom ops written as PyTorch's, differentiable
+twice), ``once_differentiable`` and the old ``Variable``; ``graph`` (``saved_tensors_hooks``,
+``save_on_cpu``, ``Node``, ...); and the ``functional`` and ``forward_ad`` submodules, which
+live in ``autograd_functional.py`` and ``autograd_forward.py``.
 """
 
 from __future__ import annotations

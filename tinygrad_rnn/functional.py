@@ -3474,7 +3474,7 @@ def _fractional_max_pool(where_: str, d: int, input: Tensor, kernel_size: Any,  
         if m + kk - 1 + (d == 3) > n:
             raise ValueError(f"{where_}: output_size {m} and kernel_size {kk} along {name} "
                              f"need {m + kk - 1 + (d == 3)} positions (output_size + "
-                             f"kernel_size - {2 - (d == 3)}), the input has {n}")
+                             f"kernel_size{')' if d == 3 else ' - 1)'}, the input has {n}")
     if samples is None:
         u = _random.generator().random((N, C, d)).astype(x.dtype)
     else:

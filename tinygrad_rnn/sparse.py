@@ -17,7 +17,7 @@ which ``optim.SparseAdam``, ``SGD`` and ``Adagrad`` apply to the rows present on
 
 Differences from PyTorch: ``isinstance(s, tr.Tensor)`` is False; ``s1 + s2`` of uncoalesced
 tensors joins the entries in order (PyTorch merges them, summing equal heads), which is the
-same tensor with its entries in another order.
+same tensor with its entries in another order and, where an index repeats, more of them.
 """
 
 from __future__ import annotations
@@ -103,6 +103,14 @@ class SparseTensor:
     @property
     def device(self) -> Any:
         return self._vals.device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._vals.is_cuda
+
+    # PyTorch's other layout, kind and device queries: False, as there for a sparse COO tensor
+    is_sparse_csr = is_quantized = is_nested = is_meta = is_mkldnn = is_mps = is_xpu = False
+    is_xla = is_ipu = is_mtia = is_maia = is_vulkan = False
 
     @property
     def ndim(self) -> int:

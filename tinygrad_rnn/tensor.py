@@ -774,8 +774,9 @@ class Tensor:
         """The values, as a tensor outside the graph, as PyTorch's ``x.data``: like
         ``detach()``, an in-place write into it (``p.data.uniform_(-k, k)``,
         ``p.data.add_(g, alpha=-lr)``) changes x's values and nothing of the graph, even where
-        autograd records. (The array itself is ``x.numpy()``, a host copy.)"""
-        return self.detach()
+        autograd records. (The array itself is ``x.numpy()``, a host copy.) As there, it has
+        a version counter of its own: its writes do not count in ``x._version``."""
+        return _view(self, Tensor._wrap(self._data.view(), self._dev, False), "detach", "data")
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -848,11 +849,8 @@ class Tensor:
     def _version(self) -> int:
         """How many in-place writes this tensor's memory has had, as PyTorch's version
         counter: a view counts its base's writes, and the base its views' (they share one
-        counter, as there)."""
-        t = self
-        while t._base is not None:
-            t = t._base.base
-        return getattr(t, "_ver", 0)
+        counter, as there; ``x.data`` starts a counter of its own)."""
+        return getattr(_counter(self), "_ver", 0)
 
     @property
     def is_leaf(self) -> bool:
@@ -2169,7 +2167,8 @@ class Tensor:
 
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
         """The windows of ``size`` along ``dimension``, one every ``step``, as a new last axis,
-        as ``torch.Tensor.unfold`` (a copy, where PyTorch's is a view)."""
+        as ``torch.Tensor.unfold``: a view, as there (a write into this tensor reaches it),
+        but one that refuses writes, since its windows may repeat elements."""
         from .ops.movement import unfold
 
         return _view(self, unfold(self, dimension, size, step), "unfold",
@@ -2322,7 +2321,7 @@ class Tensor:
             changes.append((base, value, records))
             t = base
         root, root_value, _ = changes[-1]
-        _bump(root)
+        _bump(_counter(self))
         layout = _layout_like(root._data, root_value._data)
         for t, value, records in changes:
             t._become(value, records)
@@ -4809,6 +4808,14 @@ def _forget_views(t: Tensor) -> None:
     t._views = t._dirty_views = None
 
 
+def _counter(t: Tensor) -> Tensor:
+    """The tensor that holds ``t``'s version counter: the tensor its chain of views starts
+    from, or the nearest ``x.data`` on the way (which has one of its own, as PyTorch's)."""
+    while t._base is not None and not (t._base.kind == "detach" and t._base.arg == "data"):
+        t = t._base.base
+    return t
+
+
 def _bump(root: Tensor) -> None:
     """One more in-place write into ``root`` (or a view of it): ``Tensor._version``."""
     root._ver = getattr(root, "_ver", 0) + 1
@@ -4853,9 +4860,9 @@ def _check_writable(t: Tensor, what: str, recording: bool) -> None:
                 link.kind == "expand" and math.prod(link.arg) != math.prod(link.base.shape):
             raise RuntimeError(
                 f"{what} into the result of {link.kind} is refused: its elements may repeat "
-                f"elements of the tensor of shape {link.base.shape} it was taken from (PyTorch "
-                "refuses such writes where they overlap); make it your own with .clone() "
-                "first")
+                f"elements of the tensor of shape {link.base.shape} it was taken from, so "
+                "which write wins would depend on the order of the writes; make it your own "
+                "with .clone() first")
         records = records and link.kind != "detach"
         t = link.base
 
@@ -4956,11 +4963,12 @@ for _name, _dtype in (("float", np.float32), ("double", np.float64), ("half", np
 
 def _never(name: str) -> property:
     return property(lambda self: False, doc=f"False, as PyTorch's ``{name}`` for a dense "
-                    "tensor on the CPU or a CUDA GPU: there is no other kind here.")
+                    "tensor on the CPU or a CUDA GPU, which every Tensor is.")
 
 
-# PyTorch's queries for the layouts, kinds and devices this package has none of (sparse,
-# quantized, nested, meta, MKL-DNN; Apple, Intel, XLA and other accelerators)
+# PyTorch's queries for the layouts, kinds and devices a Tensor never has (sparse: sparse.py's
+# SparseTensor, a class of its own; quantized, nested, meta, MKL-DNN; Apple, Intel, XLA and
+# other accelerators)
 for _name in ("is_sparse", "is_sparse_csr", "is_quantized", "is_nested", "is_meta",
               "is_mkldnn", "is_mps", "is_xpu", "is_xla", "is_ipu", "is_mtia", "is_maia",
               "is_vulkan"):

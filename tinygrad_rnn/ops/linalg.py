@@ -1,5 +1,8 @@
-"""Matrix multiplication with NumPy's rules: 1-D operands are promoted to a row or column and
-the added axis is removed afterwards; leading (batch) axes broadcast."""
+"""Matrix ops: ``MatMul`` with NumPy's rules (1-D operands are promoted to a row or column and
+the added axis is removed afterwards; leading (batch) axes broadcast), ``Einsum``, and the ops
+behind ``tr.linalg``: inverse, solve, determinants, Cholesky, eigen- and singular-value
+decompositions, pseudo-inverse, LU, QR, the matrix exponential, and the LAPACK-style
+factorisations without a derivative (``geqrf``, LDL)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """``as_strided``, ``as_strided_scatter`` and PyTorch's ``*_copy`` functions (each view op's
 result as a tensor of its own).
 
-Arrays here are copied on write, so strides are not something a tensor can be given: sizes and
-strides count in the elements of the tensor itself, laid out in C order, which is the memory a
-contiguous PyTorch tensor has. ``as_strided`` then picks, for each index (i0, ..., ik) of the
+Arrays here are copied on write, so no tensor shares memory with another, and a view cannot
+step through its base's memory: sizes and strides count in the elements of the tensor itself,
+laid out in C order (a non-contiguous input is refused), which is the memory a contiguous
+PyTorch tensor has. ``as_strided`` then picks, for each index (i0, ..., ik) of the
 result, the element at flat position ``offset + i0*s0 + ... + ik*sk``: one gather (``GetItem``),
 whose gradient adds back into those positions, so windows that overlap sum their gradients."""
 
@@ -54,7 +55,8 @@ def _positions(what: str, x: Tensor, size: Any, stride: Any, storage_offset: Any
         if t._base.kind in _NOT_OWN:
             raise ValueError(f"{what}: input is (a view of) the result of {t._base.kind}, a "
                              "view in PyTorch whose strides step through its base's memory, "
-                             f"but a copy here; call {what} on the base, or on input.clone() "
+                             "but laid out in C order of its own here; call "
+                             f"{what} on the base, or on input.clone() "
                              "for a tensor of its own")
         t = t._base.base
     if not x.is_contiguous():

@@ -47,10 +47,11 @@ def make_tensor(*shape: Any, dtype: DTypeLike, device: str = "cpu", low: float |
     [0, 10) for unsigned ones, {False, True} for bool; bounds beyond the dtype's range are
     clamped to it. ``exclude_zero`` replaces zeros by the dtype's smallest positive normal
     number (1 for integers and bool); ``noncontiguous`` gives a tensor over every other
-    element of a bigger array (with two elements or more)."""
-    if memory_format is not None:
-        raise ValueError("make_tensor: memory_format is not supported here (tensors have one "
-                         "layout, row-major); leave it None")
+    element of a bigger array (with two elements or more); ``memory_format``
+    (``tr.channels_last``, ...) lays the values out so, as ``clone(memory_format=)`` does."""
+    if noncontiguous and memory_format is not None:
+        raise ValueError("make_tensor: noncontiguous and memory_format are mutually exclusive, "
+                         f"got noncontiguous=True and memory_format={memory_format}")
     dt = resolve_dtype(dtype)
     if dt.kind not in "biufc":
         raise DTypeError(f"make_tensor: the dtype {dt} is not supported")
@@ -78,4 +79,6 @@ def make_tensor(*shape: Any, dtype: DTypeLike, device: str = "cpu", low: float |
         spread = xp.repeat(out._data, 2, axis=-1)
         spread[..., 1::2] = 0
         out = Tensor._wrap(spread[..., ::2], out._dev).requires_grad_(requires_grad)
+    elif memory_format is not None:  # the same values, laid out as asked (a leaf still)
+        out = out.detach().clone(memory_format=memory_format).requires_grad_(requires_grad)
     return out

@@ -61,7 +61,8 @@ _NO_FORWARD_AD = "forward over reverse is not checked here (gradcheck's check_fo
 _TORCH_FLAGS: dict[str, tuple[tuple[Any, ...], str]] = {
     "check_grad_dtypes": ((False, True), ""),  # always checked (and check_dtype does more)
     "check_batched_grad": ((False,), _NO_VMAP),
-    "masked": ((None, False), "there are no sparse or masked tensors here"),
+    "masked": ((None, False), "the gradients of sparse or masked inputs are not checked as "
+               "such here (check a function of the dense values instead)"),
 }
 _GRADCHECK_FLAGS = {
     **_TORCH_FLAGS,

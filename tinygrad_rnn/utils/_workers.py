@@ -16,7 +16,9 @@ What travels. Each worker gets its copy of the dataset when it starts (by fork, 
 under spawn). The indices and the batches go through pipes, pickled, except the values of
 large arrays (``SHARED_MIN`` bytes and more): the worker copies each into a block of shared
 memory (``_pack``) and sends its name; the main process copies it out and frees the block
-(``_unpack``). So a large batch costs two copies of its bytes on top of the time to load it
+(``_unpack``). Each pool's block names start with its own prefix (``trnn<pid>x<pool>x``),
+so once its workers are gone it frees the blocks of any result that never arrived
+(``_free_left``). So a large batch costs two copies of its bytes on top of the time to load it
 (a pipe costs several); where shared memory has no room (a small /dev/shm in a container),
 or the platform has none, the values go through the pipe. Workers pay where a batch takes
 longer to load (decode, augment) than to copy, not for arrays already in memory (keep
