@@ -24,14 +24,14 @@ def _host(t):  # a torch tensor's values (its lazy conjugate resolved)
     return t.detach().resolve_conj().numpy()
 
 
-def _against_torch(f, arrays, seed=0):
+def _against_torch(f, arrays, seed=0, rtol=1e-9, value_rtol=1e-10, grad_atol=1e-12):
     """f on tensors of ``arrays`` here and in torch: values, dtypes and every gradient, from a
     random upstream gradient (complex where the output is)."""
     torch = pytest.importorskip("torch")
     xs = [tr.tensor(a, requires_grad=True) for a in arrays]
     ts = [torch.tensor(a, requires_grad=True) for a in arrays]
     y, yt = f(tr, *xs), f(torch, *ts)
-    np.testing.assert_allclose(y.numpy(), _host(yt), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.numpy(), _host(yt), rtol=value_rtol, atol=1e-12)
     assert str(y.dtype) == str(yt.dtype).removeprefix("torch.")
     rng = np.random.default_rng(seed)
     g = _complex(rng, yt.shape) if yt.is_complex() else rng.standard_normal(yt.shape)
@@ -39,7 +39,7 @@ def _against_torch(f, arrays, seed=0):
     yt.backward(torch.tensor(g))
     for x, t in zip(xs, ts):
         assert x.grad.dtype == x.dtype
-        np.testing.assert_allclose(x.grad.numpy(), _host(t.grad), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(x.grad.numpy(), _host(t.grad), rtol=rtol, atol=grad_atol)
 
 
 UNARY = {

@@ -19,32 +19,14 @@ from tinygrad_rnn.testing import gradcheck, gradgradcheck
 from tinygrad_rnn.testing import strategies as tst
 
 from .conftest import DEVICES
-
-
-def _complex(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
-
-
-def _host(t):  # a torch tensor's values (its lazy conjugate resolved)
-    return t.detach().resolve_conj().numpy()
+from .test_complex_autograd import _against_torch as _checked
+from .test_complex_autograd import _complex
 
 
 def _against_torch(f, arrays, seed=0, rtol=1e-9):
-    """f on tensors of ``arrays`` here and in torch: values, dtypes and every gradient, from a
-    random upstream gradient (complex where the output is)."""
-    torch = pytest.importorskip("torch")
-    xs = [tr.tensor(a, requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    y, yt = f(tr, *xs), f(torch, *ts)
-    np.testing.assert_allclose(y.numpy(), _host(yt), rtol=rtol, atol=1e-12)
-    assert str(y.dtype) == str(yt.dtype).removeprefix("torch.")
-    rng = np.random.default_rng(seed)
-    g = _complex(rng, yt.shape) if yt.is_complex() else rng.standard_normal(yt.shape)
-    y.backward(tr.tensor(g))
-    yt.backward(torch.tensor(g))
-    for x, t in zip(xs, ts):
-        assert x.grad.dtype == x.dtype
-        np.testing.assert_allclose(x.grad.numpy(), _host(t.grad), rtol=rtol, atol=1e-11)
+    """``test_complex_autograd``'s check (values, dtypes, every gradient against torch) at
+    ``rtol`` for both."""
+    _checked(f, arrays, seed, rtol=rtol, value_rtol=rtol, grad_atol=1e-11)
 
 
 # ---- list 1: products, reductions, vector and matrix products and norms ---------------------

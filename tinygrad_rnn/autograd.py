@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import sys
 import types
 from collections.abc import Iterator, Sequence
@@ -1245,44 +1246,32 @@ graph.allow_mutation_on_saved_tensors = allow_mutation_on_saved_tensors  # type:
 sys.modules[graph.__name__] = graph
 
 
-class _Functional(types.ModuleType):
-    """``tr.autograd.functional`` (jacobian, hessian, vjp, jvp, vhp, hvp): the module
-    ``autograd_functional``, imported on first use (it needs Tensor, which imports this
-    module)."""
+class _Later(types.ModuleType):
+    """A submodule of ``tr.autograd`` that is another module of the package, imported on
+    first use (it needs Tensor, which imports this module): ``functional`` is
+    ``autograd_functional`` (jacobian, hessian, vjp, jvp, vhp, hvp), ``forward_ad`` is
+    ``autograd_forward`` (dual_level, make_dual, unpack_dual, ...)."""
+
+    def __init__(self, name: str, doc: str, module: str) -> None:
+        super().__init__(name, doc)
+        self.__dict__["_module"] = module  # (set directly: __getattr__ is for the rest)
+
+    def _target(self) -> types.ModuleType:
+        return importlib.import_module(f"{__package__}.{self.__dict__['_module']}")
 
     def __getattr__(self, name: str) -> Any:
-        from . import autograd_functional
-
-        return getattr(autograd_functional, name)
+        return getattr(self._target(), name)
 
     def __dir__(self) -> list[str]:
-        from . import autograd_functional
-
-        return list(autograd_functional.__all__)
+        return list(self._target().__all__)
 
 
-functional = _Functional(__name__ + ".functional", "As ``torch.autograd.functional``.")
-sys.modules[functional.__name__] = functional
-
-
-class _ForwardAD(types.ModuleType):
-    """``tr.autograd.forward_ad`` (dual_level, make_dual, unpack_dual, ...): the module
-    ``autograd_forward``, imported on first use (it needs Tensor, which imports this
-    module)."""
-
-    def __getattr__(self, name: str) -> Any:
-        from . import autograd_forward
-
-        return getattr(autograd_forward, name)
-
-    def __dir__(self) -> list[str]:
-        from . import autograd_forward
-
-        return list(autograd_forward.__all__)
-
-
-forward_ad = _ForwardAD(__name__ + ".forward_ad", "As ``torch.autograd.forward_ad``.")
-sys.modules[forward_ad.__name__] = forward_ad
+functional = _Later(__name__ + ".functional", "As ``torch.autograd.functional``.",
+                    "autograd_functional")
+forward_ad = _Later(__name__ + ".forward_ad", "As ``torch.autograd.forward_ad``.",
+                    "autograd_forward")
+for _m in (functional, forward_ad):
+    sys.modules[_m.__name__] = _m
 
 
 def __getattr__(name: str) -> Any:
