@@ -301,6 +301,7 @@ def run_backward(
     retain_graph: bool,
     create_graph: bool,
     inputs: Sequence[Tensor] | None = None,
+    accumulate: bool = False,
 ) -> list[Any] | None:
     """Backpropagate ``gradient`` (an array, or a Tensor when ``create_graph``) from ``root``.
 
@@ -310,6 +311,7 @@ def run_backward(
     ``retain_grad()`` and that the backward passes gets its gradient in ``.grad``, as
     PyTorch's.
     With ``create_graph``, the gradients are Tensors whose own graph can be differentiated.
+    ``accumulate``: the ``inputs`` are ``backward(inputs=)``'s, not ``grad``'s.
     """
     from .tensor import Tensor, _as_device_array
 
@@ -455,7 +457,12 @@ def run_backward(
                     if gy is None:
                         continue
                 if runs is not None and id(fn) not in runs:
-                    continue  # a wanted result with nothing wanted behind it: kept whole
+                    # a wanted result with nothing wanted behind it: its op does not run,
+                    # but backward(inputs=) frees it all the same, as PyTorch's (whose
+                    # backward runs it, into nothing; its grad() keeps it)
+                    if not retain_graph and accumulate:
+                        fn.parents, fn.edges, fn.inputs, fn.saved, fn.y = None, (), (), (), None
+                    continue
                 packed = fn.saved if type(fn.saved) is _Packed else None
                 if packed is not None:  # saved_tensors_hooks': unpacked for this backward
                     packed.unpacked(fn)
@@ -666,14 +673,23 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    allow_unused: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not stored in ``.grad``).
 
     As ``torch.autograd.grad``: ``grad_outputs`` is one upstream gradient per output (needed for
     non-scalar outputs); with ``create_graph=True`` the results can be differentiated again.
+    An input the outputs do not depend on is an error, or None with ``allow_unused=True``, or
+    zeros with ``materialize_grads=True`` (``allow_unused`` defaults to it).
     """
     from .tensor import Tensor
+
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad: materialize_grads=True gives zeros for the unused inputs, so "
+                         "allow_unused must be True or not passed, not False")
+    if allow_unused is None:
+        allow_unused = materialize_grads
 
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -709,7 +725,8 @@ def grad(
                     "grad: one of the inputs was not used to compute the outputs; "
                     "pass allow_unused=True to get None for it"
                 )
-            result.append(None)
+            result.append(None if not materialize_grads else
+                          Tensor._wrap(t._dev.xp.zeros_like(t._data), t._dev, create_graph))
         else:
             result.append(g if isinstance(g, Tensor) or getattr(g, "is_sparse", False)
                           else Tensor._wrap(g, t.device))

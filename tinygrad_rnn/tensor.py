@@ -774,8 +774,11 @@ class Tensor:
         """The values, as a tensor outside the graph, as PyTorch's ``x.data``: like
         ``detach()``, an in-place write into it (``p.data.uniform_(-k, k)``,
         ``p.data.add_(g, alpha=-lr)``) changes x's values and nothing of the graph, even where
-        autograd records. (The array itself is ``x.numpy()``, a host copy.)"""
-        return self.detach()
+        autograd records. (The array itself is ``x.numpy()``, a host copy.) Its version
+        counter is its own, as there: a write into it leaves ``x._version`` as it was."""
+        d = self.detach()
+        d._ver = 0  # a counter of its own, which its views share (``_counter``)
+        return d
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -848,11 +851,8 @@ class Tensor:
     def _version(self) -> int:
         """How many in-place writes this tensor's memory has had, as PyTorch's version
         counter: a view counts its base's writes, and the base its views' (they share one
-        counter, as there)."""
-        t = self
-        while t._base is not None:
-            t = t._base.base
-        return getattr(t, "_ver", 0)
+        counter, as there), except ``x.data``, which has one of its own."""
+        return getattr(_counter(self), "_ver", 0)
 
     @property
     def is_leaf(self) -> bool:
@@ -1163,7 +1163,8 @@ class Tensor:
         ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         if not ins or not all(isinstance(t, Tensor) and t.requires_grad for t in ins):
             raise ValueError("backward: inputs must be a tensor or tensors that require grad")
-        found = autograd.run_backward(self, g, retain_graph, create_graph, inputs=ins)
+        found = autograd.run_backward(self, g, retain_graph, create_graph, inputs=ins,
+                                      accumulate=True)
         for t, gi in zip(ins, found or ()):
             if gi is None:
                 continue
@@ -2322,7 +2323,7 @@ class Tensor:
             changes.append((base, value, records))
             t = base
         root, root_value, _ = changes[-1]
-        _bump(root)
+        _bump(_counter(self))
         layout = _layout_like(root._data, root_value._data)
         for t, value, records in changes:
             t._become(value, records)
@@ -4807,6 +4808,14 @@ def _forget_views(t: Tensor) -> None:
             v._base.base = old
             _register(old, v)
     t._views = t._dirty_views = None
+
+
+def _counter(t: Tensor) -> Tensor:
+    """The tensor that holds ``t``'s version counter: the root of its chain of bases, or the
+    first ``x.data`` on the way (which has a counter of its own, ``_ver`` set)."""
+    while t._base is not None and not hasattr(t, "_ver"):
+        t = t._base.base
+    return t
 
 
 def _bump(root: Tensor) -> None:
