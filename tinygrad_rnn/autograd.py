@@ -265,8 +265,10 @@ def is_inference_mode_enabled() -> bool:
     return _GradModeInference.enabled
 
 
-def toposort(root: Function, inputs_in_order: bool = False) -> list[Function]:
-    """Every op that ``root`` depends on (itself included), each listed after its inputs' ops.
+def toposort(root: Function | Sequence[Function], inputs_in_order: bool = False
+             ) -> list[Function]:
+    """Every op that ``root`` (an op, or several) depends on (itself included), each listed
+    after its inputs' ops.
 
     Depth-first with an explicit stack: a node is pushed once to expand it and once more to
     emit it after all its children, which is the post-order a recursive walk would give. With
@@ -275,7 +277,8 @@ def toposort(root: Function, inputs_in_order: bool = False) -> list[Function]:
     """
     order: list[Function] = []
     seen: set[int] = set()
-    stack: list[tuple[Function, bool]] = [(root, False)]
+    roots = root if isinstance(root, (list, tuple)) else [root]
+    stack: list[tuple[Function, bool]] = [(r, False) for r in roots]
     while stack:
         fn, expanded = stack.pop()
         if expanded:
@@ -302,6 +305,7 @@ def run_backward(
     create_graph: bool,
     inputs: Sequence[Tensor] | None = None,
     accumulate: bool = False,
+    more: Sequence[tuple[Tensor, Any]] = (),
 ) -> list[Any] | None:
     """Backpropagate ``gradient`` (an array, or a Tensor when ``create_graph``) from ``root``.
 
@@ -311,7 +315,9 @@ def run_backward(
     ``retain_grad()`` and that the backward passes gets its gradient in ``.grad``, as
     PyTorch's.
     With ``create_graph``, the gradients are Tensors whose own graph can be differentiated.
-    ``accumulate``: the ``inputs`` are ``backward(inputs=)``'s, not ``grad``'s.
+    ``accumulate``: the ``inputs`` are ``backward(inputs=)``'s, not ``grad``'s. ``more``:
+    other roots, each with its gradient, backpropagated in the same pass (``grad`` of several
+    outputs: a hook sees the sum once, as PyTorch's).
     """
     from .tensor import Tensor, _as_device_array
 
@@ -323,7 +329,8 @@ def run_backward(
     found: list[Any] = [None] * (0 if inputs is None else len(inputs))
     # ids of the arrays already passed along as gradients (the given one included): a leaf
     # gets such an array as a copy, so that no two gradients are one object
-    passed: set[int] = {id(gradient)}
+    roots = [(root, gradient), *more]
+    passed: set[int] = {id(g) for _, g in roots}
 
     hooked: dict[int, list[Any]] = {}  # leaves with hooks: [t, sum of g, fn], until the end
 
@@ -413,14 +420,17 @@ def run_backward(
 
     if _HOOKS.active:
         _HOOKS.start(root, gradient)
-    fn0 = root._ctx
-    if fn0 is None:  # backward() on a leaf: its gradient is the given one
-        deliver(root, gradient)
-        return results()
-
     grads: dict[int, Any] = {}
-    add(fn0, root._out, gradient)
-    order = toposort(fn0)
+    fns = []
+    for r, g in roots:
+        if r._ctx is None:  # backward() on a leaf: its gradient is the given one
+            deliver(r, g)
+        else:
+            add(r._ctx, r._out, g)
+            fns.append(r._ctx)
+    if not fns:
+        return results()
+    order = toposort(fns)
     runs = None if inputs is None else _leading_to(order, wanted or {}, wanted_ops)
     if runs is not None:  # tr.grad: only the ops on a path to an input, as PyTorch's
         order = [fn for fn in order if id(fn) in runs
@@ -707,14 +717,9 @@ def grad(
     asked = ins  # an input given twice gets its gradient twice, as in PyTorch
     first = {id(t): i for i, t in reversed(list(enumerate(asked)))}
     ins = [t for i, t in enumerate(asked) if first[id(t)] == i]
-    total: list[Any] = [None] * len(ins)
-    for k, (out, go) in enumerate(zip(outs, gos)):
-        g0 = out._initial_grad(go, create_graph)
-        keep = retain_graph or k < len(outs) - 1
-        res = run_backward(out, g0, keep, create_graph, inputs=ins)
-        assert res is not None
-        with _recording(_HOOKS.SUMS if create_graph else None):
-            total = [a if b is None else (b if a is None else a + b) for a, b in zip(total, res)]
+    roots = [(out, out._initial_grad(go, create_graph)) for out, go in zip(outs, gos)]
+    total = run_backward(*roots[0], retain_graph, create_graph, inputs=ins, more=roots[1:])
+    assert total is not None
     by_id = {id(t): g for t, g in zip(ins, total)}
     result: list[Tensor | None] = []
     for t in asked:

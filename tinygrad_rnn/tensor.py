@@ -1163,10 +1163,13 @@ class Tensor:
         ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         if not ins or not all(isinstance(t, Tensor) and t.requires_grad for t in ins):
             raise ValueError("backward: inputs must be a tensor or tensors that require grad")
+        for t in ins:  # a non-leaf keeps its .grad from now on, as PyTorch's: retain_grad()
+            if t.grad_fn is not None:
+                t.retain_grad()
         found = autograd.run_backward(self, g, retain_graph, create_graph, inputs=ins,
                                       accumulate=True)
         for t, gi in zip(ins, found or ()):
-            if gi is None:
+            if gi is None or t.grad_fn is not None:  # (a non-leaf's came as a retained one)
                 continue
             gt = gi if isinstance(gi, Tensor) else Tensor._wrap(gi, t._dev)
             if t.grad is None:
