@@ -423,7 +423,10 @@ def run_backward(
     grads: dict[int, Any] = {}
     fns = []
     for r, g in roots:
-        if r._ctx is None:  # backward() on a leaf: its gradient is the given one
+        if r._ctx is None and wanted is not None and id(r) not in wanted:
+            if len(roots) == 1:  # a single root is reached all the same: its hooks run
+                through_hooks(getattr(r, "_hooks", None), g)
+        elif r._ctx is None:  # backward() on a leaf: its gradient is the given one
             deliver(r, g)
         else:
             add(r._ctx, r._out, g)
@@ -432,8 +435,11 @@ def run_backward(
         return results()
     order = toposort(fns)
     runs = None if inputs is None else _leading_to(order, wanted or {}, wanted_ops)
-    if runs is not None:  # tr.grad: only the ops on a path to an input, as PyTorch's
-        order = [fn for fn in order if id(fn) in runs
+    if runs is not None:  # tr.grad: only the ops on a path to an input run, as PyTorch's;
+        # a single root's op is reached all the same: it calls its outputs' hooks and keeps
+        # retained gradients, and stops there
+        reached = {id(fns[0])} if len(roots) == 1 else set()
+        order = [fn for fn in order if id(fn) in runs or id(fn) in reached
                  or any((id(fn), k) in wanted_ops for k in range(fn.n_out))]
     if create_graph:  # refuse before anything changes, not halfway through
         for fn in order:
@@ -461,16 +467,19 @@ def run_backward(
                     i = wanted_ops.get((id(fn), out)) if wanted_ops else None
                     if i is not None:
                         found[i] = g if found[i] is None else found[i] + g
-                if fn.hooks and "pre" in fn.hooks:  # the node's own pre-hooks, after its
-                    gys = _node_hooked(fn, "pre", gys, (), create_graph)  # outputs' hooks
+                stops = runs is not None and id(fn) not in runs
+                wanted_here = stops and any((id(fn), k) in wanted_ops for k in range(fn.n_out))
+                if fn.hooks and "pre" in fn.hooks and (wanted_here or not stops):
+                    # the node's own pre-hooks, after its outputs' hooks
+                    gys = _node_hooked(fn, "pre", gys, (), create_graph)
                     gy = gys if fn.n_out > 1 else gys[0]
                     if gy is None:
                         continue
-                if runs is not None and id(fn) not in runs:
+                if stops:
                     # a wanted result with nothing wanted behind it: its op does not run,
                     # but backward(inputs=) frees it all the same, as PyTorch's (whose
                     # backward runs it, into nothing; its grad() keeps it)
-                    if not retain_graph and accumulate:
+                    if not retain_graph and accumulate and wanted_here:
                         fn.parents, fn.edges, fn.inputs, fn.saved, fn.y = None, (), (), (), None
                     continue
                 packed = fn.saved if type(fn.saved) is _Packed else None
@@ -534,7 +543,8 @@ def run_backward(
                         add(ctx, out, g)
                 if packed is not None:  # packed again: the next backward unpacks again
                     fn.saved, fn.inputs, fn.y = packed, packed.others, None
-            if not retain_graph:  # free the graph behind this op as the walk goes
+            if not retain_graph and (runs is None or id(fn) in runs):  # free the graph
+                # behind this op as the walk goes
                 fn.parents, fn.edges, fn.inputs, fn.saved, fn.y = None, (), (), (), None
     return results()
 
