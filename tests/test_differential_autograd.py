@@ -712,3 +712,27 @@ def test_grad_calls_the_root_hooks_also_where_nothing_leads_to_the_inputs():
         x.backward(inputs=[u])
         assert heard == ["y", "x"] and x.grad is None and u.grad is None, m.__name__
 
+
+
+def test_detach_in_place_refuses_a_view():
+    for m in (tr, torch):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        for v in (x.view(-1), (x * 2)[0], m.tensor([1.0, 2.0])[1:]):
+            with pytest.raises(RuntimeError, match="detach"):
+                v.detach_()
+        x.detach().detach_()
+        x.data.detach_()
+
+
+def test_grad_runs_no_node_pre_hook_of_a_wanted_result():
+    """grad(z, y) stops at y's node: its pre-hooks stay silent; backward(inputs=[y]) runs
+    that node, so they run."""
+    for m in (tr, torch):
+        x = m.tensor(0.5, dtype=m.float64, requires_grad=True)
+        y = x * 3
+        heard = []
+        y.grad_fn.register_prehook(lambda gs, heard=heard: heard.append(1))
+        m.autograd.grad(y * 2, y, retain_graph=True)
+        assert heard == [], m.__name__
+        (y * 2).backward(inputs=[y])
+        assert heard == [1], m.__name__

@@ -469,8 +469,9 @@ def run_backward(
                         found[i] = g if found[i] is None else found[i] + g
                 stops = runs is not None and id(fn) not in runs
                 wanted_here = stops and any((id(fn), k) in wanted_ops for k in range(fn.n_out))
-                if fn.hooks and "pre" in fn.hooks and (wanted_here or not stops):
-                    # the node's own pre-hooks, after its outputs' hooks
+                if fn.hooks and "pre" in fn.hooks and (not stops or wanted_here and accumulate):
+                    # the node's own pre-hooks, after its outputs' hooks (backward(inputs=)
+                    # runs a wanted result's op, as PyTorch's; grad() does not)
                     gys = _node_hooked(fn, "pre", gys, (), create_graph)
                     gy = gys if fn.n_out > 1 else gys[0]
                     if gy is None:

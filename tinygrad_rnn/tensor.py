@@ -2503,7 +2503,12 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph, in place: it becomes a leaf that needs no
-        gradient, as ``x = x.detach()`` would make it."""
+        gradient, as ``x = x.detach()`` would make it. A view (of a slice, reshape, ...) is
+        refused, as PyTorch refuses it: its graph is its base's."""
+        if self._base is not None and self._base.kind != "detach":
+            raise RuntimeError("detach_() on a view of another tensor (a slice, view, reshape, "
+                               "transpose, ...): it cannot be detached in place; use "
+                               "detach() instead")
         self._ctx, self._out, self.requires_grad = None, 0, False
         return self
 
