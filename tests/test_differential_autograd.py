@@ -10,7 +10,7 @@ with the engine's features, and runs it step by step in torch and in tinygrad_rn
 - ``backward()`` with or without ``gradient=``, ``retain_graph``, ``create_graph``,
   ``inputs=``; ``x.grad = None`` and ``x.grad.zero_()`` between backward passes;
 - ``autograd.grad`` with ``grad_outputs``, ``allow_unused``, ``materialize_grads``,
-  ``create_graph`` (its results join the program, so later steps differentiate them again);
+  ``is_grads_batched``, ``create_graph`` (its results join the program, so later steps differentiate them again);
 - ops run under ``saved_tensors_hooks`` whose pack and unpack copy or transform the values;
 - custom ``autograd.Function`` subclasses (``save_for_backward``, ``needs_input_grad``,
   ``mark_non_differentiable``, ``once_differentiable``).
@@ -366,7 +366,7 @@ def _gen_grad(draw, c):
     outs = draw(st.lists(st.integers(0, c.n - 1), min_size=1, max_size=2, unique=True))
     ok = [k for k in range(c.n) if k not in c.env.rewired] or [0]
     ins = draw(st.lists(st.sampled_from(ok), min_size=1, max_size=3, unique=True))
-    return (outs, ins, draw(st.sampled_from(["none", "random"])),
+    return (outs, ins, draw(st.sampled_from(["none", "random", "random", "batched"])),
             draw(st.sampled_from([None, False, True])), draw(st.booleans()),
             draw(st.booleans()), draw(st.booleans()), draw(st.integers(0, 2**16)))
 
@@ -380,9 +380,12 @@ def _grad(env, outs, ins, gradient, allow_unused, materialize, create, retain, s
         ins = ins[:-1]
     m = env.m
     ys = [env.pool[k] for k in outs]
+    batch = (2,) if gradient == "batched" else ()  # is_grads_batched: two rows
     gos = None if gradient == "none" else [
-        _upstream(m, tuple(y.shape), seed + k) for k, y in enumerate(ys)]
+        _upstream(m, batch + tuple(y.shape), seed + k) for k, y in enumerate(ys)]
     kw: dict[str, Any] = {"allow_unused": allow_unused} if allow_unused is not None else {}
+    if batch:
+        kw["is_grads_batched"] = True
     if materialize:
         kw["materialize_grads"] = True
     res = m.autograd.grad(ys, [env.pool[k] for k in ins], grad_outputs=gos,
@@ -736,3 +739,20 @@ def test_grad_runs_no_node_pre_hook_of_a_wanted_result():
         assert heard == [], m.__name__
         (y * 2).backward(inputs=[y])
         assert heard == [1], m.__name__
+
+
+def test_grad_is_grads_batched_matches_torch():
+    a = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]])
+    vs = np.random.default_rng(0).standard_normal((4, 2, 3))
+    got = {}
+    for m in (tr, torch):
+        x = m.tensor(a, requires_grad=True)
+        u = m.tensor(1.0, dtype=m.float64, requires_grad=True)
+        y = x.sin() * x
+        gx, gu = m.autograd.grad(y, [x, u], m.tensor(vs), is_grads_batched=True,
+                                 allow_unused=True)
+        assert gu is None and tuple(gx.shape) == (4, 2, 3)
+        with pytest.raises(RuntimeError):
+            y.sum().backward()  # the graph was freed after the last row
+        got[m.__name__] = gx.detach().numpy()
+    np.testing.assert_allclose(got["tinygrad_rnn"], got["torch"], rtol=1e-12)

@@ -695,6 +695,7 @@ def grad(
     retain_graph: bool | None = None,
     create_graph: bool = False,
     allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
     materialize_grads: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not stored in ``.grad``).
@@ -702,7 +703,10 @@ def grad(
     As ``torch.autograd.grad``: ``grad_outputs`` is one upstream gradient per output (needed for
     non-scalar outputs); with ``create_graph=True`` the results can be differentiated again.
     An input the outputs do not depend on is an error, or None with ``allow_unused=True``, or
-    zeros with ``materialize_grads=True`` (``allow_unused`` defaults to it).
+    zeros with ``materialize_grads=True`` (``allow_unused`` defaults to it). With
+    ``is_grads_batched=True`` each grad_output has a leading batch axis and each result the
+    same: the gradients for each of its rows, stacked (one backward per row, where PyTorch
+    vectorizes them).
     """
     from .tensor import Tensor
 
@@ -711,6 +715,9 @@ def grad(
                          "allow_unused must be True or not passed, not False")
     if allow_unused is None:
         allow_unused = materialize_grads
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
 
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -747,6 +754,29 @@ def grad(
             result.append(g if isinstance(g, Tensor) or getattr(g, "is_sparse", False)
                           else Tensor._wrap(g, t.device))
     return tuple(result)
+
+
+def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bool | None,
+                  create_graph: bool, allow_unused: bool, materialize_grads: bool
+                  ) -> tuple[Tensor | None, ...]:
+    """``grad(..., is_grads_batched=True)``: one ``grad`` per row of the grad_outputs, each
+    result the stack of its rows' gradients."""
+    from .ops.movement import stack
+    from .tensor import Tensor
+
+    gos = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs or ())
+    if not gos or not all(isinstance(g, Tensor) and g.ndim >= 1 for g in gos):
+        raise ValueError("grad: is_grads_batched=True needs grad_outputs, one tensor per "
+                         "output with a leading batch axis")
+    n = gos[0].shape[0]
+    if any(g.shape[0] != n for g in gos):
+        raise ValueError(f"grad: is_grads_batched=True needs one batch size, got "
+                         f"{[g.shape[0] for g in gos]}")
+    keep = create_graph if retain_graph is None else retain_graph
+    rows = [grad(outputs, inputs, [g[b] for g in gos], retain_graph=keep or b < n - 1,
+                 create_graph=create_graph, allow_unused=allow_unused,
+                 materialize_grads=materialize_grads) for b in range(n)]
+    return tuple(None if r[0] is None else stack(list(r)) for r in zip(*rows))
 
 
 # ---- PyTorch-style custom functions: tr.autograd.Function -----------------------------------
