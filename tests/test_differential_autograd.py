@@ -391,9 +391,10 @@ def _grad(env, outs, ins, gradient, allow_unused, materialize, create, retain, s
         ins = ins[:-1]
     m = env.m
     ys = [env.pool[k] for k in outs]
-    # is_grads_batched: two rows (not with hooks: torch's vectorized gradients cannot be
-    # detached, which the hooks do to log them)
-    batch = (2,) if gradient == "batched" and not env.handles else ()
+    # is_grads_batched: two rows (not with hooks or retained gradients: torch's vectorized
+    # gradients cannot be detached, which the hooks do to log them, nor read back)
+    batch = (2,) if gradient == "batched" and not env.handles and not any(
+        t.retains_grad for t in env.pool) else ()
     gradient = "random" if gradient == "batched" else gradient
     gos = None if gradient == "none" else [
         _upstream(m, batch + tuple(y.shape), seed + k) for k, y in enumerate(ys)]
