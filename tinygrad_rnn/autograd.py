@@ -275,8 +275,10 @@ def is_inference_mode_enabled() -> bool:
     return _GradModeInference.enabled
 
 
-def toposort(root: Function, inputs_in_order: bool = False) -> list[Function]:
-    """Every op that ``root`` depends on (itself included), each listed after its inputs' ops.
+def toposort(root: Function | Sequence[Function], inputs_in_order: bool = False
+             ) -> list[Function]:
+    """Every op that ``root`` (an op, or several) depends on (itself included), each listed
+    after its inputs' ops.
 
     Depth-first with an explicit stack: a node is pushed once to expand it and once more to
     emit it after all its children, which is the post-order a recursive walk would give. With
@@ -285,7 +287,8 @@ def toposort(root: Function, inputs_in_order: bool = False) -> list[Function]:
     """
     order: list[Function] = []
     seen: set[int] = set()
-    stack: list[tuple[Function, bool]] = [(root, False)]
+    roots = root if isinstance(root, (list, tuple)) else [root]
+    stack: list[tuple[Function, bool]] = [(r, False) for r in roots]
     while stack:
         fn, expanded = stack.pop()
         if expanded:
@@ -311,6 +314,8 @@ def run_backward(
     retain_graph: bool,
     create_graph: bool,
     inputs: Sequence[Tensor] | None = None,
+    accumulate: bool = False,
+    more: Sequence[tuple[Tensor, Any]] = (),
 ) -> list[Any] | None:
     """Backpropagate ``gradient`` (an array, or a Tensor when ``create_graph``) from ``root``.
 
@@ -320,6 +325,9 @@ def run_backward(
     ``retain_grad()`` and that the backward passes gets its gradient in ``.grad``, as
     PyTorch's.
     With ``create_graph``, the gradients are Tensors whose own graph can be differentiated.
+    ``accumulate``: the ``inputs`` are ``backward(inputs=)``'s, not ``grad``'s. ``more``:
+    other roots, each with its gradient, backpropagated in the same pass (``grad`` of several
+    outputs: a hook sees the sum once, as PyTorch's).
     """
     from .tensor import Tensor, _as_device_array
 
@@ -331,7 +339,8 @@ def run_backward(
     found: list[Any] = [None] * (0 if inputs is None else len(inputs))
     # ids of the arrays already passed along as gradients (the given one included): a leaf
     # gets such an array as a copy, so that no two gradients are one object
-    passed: set[int] = {id(gradient)}
+    roots = [(root, gradient), *more]
+    passed: set[int] = {id(g) for _, g in roots}
 
     hooked: dict[int, list[Any]] = {}  # leaves with hooks: [t, sum of g, fn], until the end
 
@@ -421,17 +430,26 @@ def run_backward(
 
     if _HOOKS.active:
         _HOOKS.start(root, gradient)
-    fn0 = root._ctx
-    if fn0 is None:  # backward() on a leaf: its gradient is the given one
-        deliver(root, gradient)
-        return results()
-
     grads: dict[int, Any] = {}
-    add(fn0, root._out, gradient)
-    order = toposort(fn0)
+    fns = []
+    for r, g in roots:
+        if r._ctx is None and wanted is not None and id(r) not in wanted:
+            if len(roots) == 1:  # a single root is reached all the same: its hooks run
+                through_hooks(getattr(r, "_hooks", None), g)
+        elif r._ctx is None:  # backward() on a leaf: its gradient is the given one
+            deliver(r, g)
+        else:
+            add(r._ctx, r._out, g)
+            fns.append(r._ctx)
+    if not fns:
+        return results()
+    order = toposort(fns)
     runs = None if inputs is None else _leading_to(order, wanted or {}, wanted_ops)
-    if runs is not None:  # tr.grad: only the ops on a path to an input, as PyTorch's
-        order = [fn for fn in order if id(fn) in runs
+    if runs is not None:  # tr.grad: only the ops on a path to an input run, as PyTorch's;
+        # a single root's op is reached all the same: it calls its outputs' hooks and keeps
+        # retained gradients, and stops there
+        reached = {id(fns[0])} if len(roots) == 1 else set()
+        order = [fn for fn in order if id(fn) in runs or id(fn) in reached
                  or any((id(fn), k) in wanted_ops for k in range(fn.n_out))]
     if create_graph:  # refuse before anything changes, not halfway through
         for fn in order:
@@ -459,13 +477,22 @@ def run_backward(
                     i = wanted_ops.get((id(fn), out)) if wanted_ops else None
                     if i is not None:
                         found[i] = g if found[i] is None else found[i] + g
-                if fn.hooks and "pre" in fn.hooks:  # the node's own pre-hooks, after its
-                    gys = _node_hooked(fn, "pre", gys, (), create_graph)  # outputs' hooks
+                stops = runs is not None and id(fn) not in runs
+                wanted_here = stops and any((id(fn), k) in wanted_ops for k in range(fn.n_out))
+                if fn.hooks and "pre" in fn.hooks and (not stops or wanted_here and accumulate):
+                    # the node's own pre-hooks, after its outputs' hooks (backward(inputs=)
+                    # runs a wanted result's op, as PyTorch's; grad() does not)
+                    gys = _node_hooked(fn, "pre", gys, (), create_graph)
                     gy = gys if fn.n_out > 1 else gys[0]
                     if gy is None:
                         continue
-                if runs is not None and id(fn) not in runs:
-                    continue  # a wanted result with nothing wanted behind it: kept whole
+                if stops:
+                    # a wanted result with nothing wanted behind it: its op does not run,
+                    # but backward(inputs=) frees it all the same, as PyTorch's (whose
+                    # backward runs it, into nothing; its grad() keeps it)
+                    if not retain_graph and accumulate and wanted_here:
+                        fn.parents, fn.edges, fn.inputs, fn.saved, fn.y = None, (), (), (), None
+                    continue
                 packed = fn.saved if type(fn.saved) is _Packed else None
                 if packed is not None:  # saved_tensors_hooks': unpacked for this backward
                     packed.unpacked(fn)
@@ -527,7 +554,8 @@ def run_backward(
                         add(ctx, out, g)
                 if packed is not None:  # packed again: the next backward unpacks again
                     fn.saved, fn.inputs, fn.y = packed, packed.others, None
-            if not retain_graph:  # free the graph behind this op as the walk goes
+            if not retain_graph and (runs is None or id(fn) in runs):  # free the graph
+                # behind this op as the walk goes
                 fn.parents, fn.edges, fn.inputs, fn.saved, fn.y = None, (), (), (), None
     return results()
 
@@ -676,14 +704,30 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    allow_unused: bool = False,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not stored in ``.grad``).
 
     As ``torch.autograd.grad``: ``grad_outputs`` is one upstream gradient per output (needed for
     non-scalar outputs); with ``create_graph=True`` the results can be differentiated again.
+    An input the outputs do not depend on is an error, or None with ``allow_unused=True``, or
+    zeros with ``materialize_grads=True`` (``allow_unused`` defaults to it). With
+    ``is_grads_batched=True`` each grad_output has a leading batch axis and each result the
+    same: the gradients for each of its rows, stacked (one backward per row, where PyTorch
+    vectorizes them).
     """
     from .tensor import Tensor
+
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad: materialize_grads=True gives zeros for the unused inputs, so "
+                         "allow_unused must be True or not passed, not False")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
 
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -701,14 +745,9 @@ def grad(
     asked = ins  # an input given twice gets its gradient twice, as in PyTorch
     first = {id(t): i for i, t in reversed(list(enumerate(asked)))}
     ins = [t for i, t in enumerate(asked) if first[id(t)] == i]
-    total: list[Any] = [None] * len(ins)
-    for k, (out, go) in enumerate(zip(outs, gos)):
-        g0 = out._initial_grad(go, create_graph)
-        keep = retain_graph or k < len(outs) - 1
-        res = run_backward(out, g0, keep, create_graph, inputs=ins)
-        assert res is not None
-        with _recording(_HOOKS.SUMS if create_graph else None):
-            total = [a if b is None else (b if a is None else a + b) for a, b in zip(total, res)]
+    roots = [(out, out._initial_grad(go, create_graph)) for out, go in zip(outs, gos)]
+    total = run_backward(*roots[0], retain_graph, create_graph, inputs=ins, more=roots[1:])
+    assert total is not None
     by_id = {id(t): g for t, g in zip(ins, total)}
     result: list[Tensor | None] = []
     for t in asked:
@@ -719,11 +758,38 @@ def grad(
                     "grad: one of the inputs was not used to compute the outputs; "
                     "pass allow_unused=True to get None for it"
                 )
-            result.append(None)
+            result.append(None if not materialize_grads else
+                          Tensor._wrap(t._dev.xp.zeros_like(t._data), t._dev, create_graph))
         else:
             result.append(g if isinstance(g, Tensor) or getattr(g, "is_sparse", False)
                           else Tensor._wrap(g, t.device))
     return tuple(result)
+
+
+def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bool | None,
+                  create_graph: bool, allow_unused: bool, materialize_grads: bool
+                  ) -> tuple[Tensor | None, ...]:
+    """``grad(..., is_grads_batched=True)``: one ``grad`` per row of the grad_outputs, each
+    result the stack of its rows' gradients."""
+    from .ops.movement import stack
+    from .tensor import Tensor
+
+    gos = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs or ())
+    if not gos or not all(isinstance(g, Tensor) and g.ndim >= 1 for g in gos):
+        raise ValueError("grad: is_grads_batched=True needs grad_outputs, one tensor per "
+                         "output with a leading batch axis")
+    n = gos[0].shape[0]
+    if any(g.shape[0] != n for g in gos):
+        raise ValueError(f"grad: is_grads_batched=True needs one batch size, got "
+                         f"{[g.shape[0] for g in gos]}")
+    keep = create_graph if retain_graph is None else retain_graph
+    rows = [grad(outputs, inputs, [g[b] for g in gos], retain_graph=keep or b < n - 1,
+                 create_graph=create_graph, allow_unused=allow_unused) for b in range(n)]
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    # an unused input's zeros have the input's shape, without the batch axis, as PyTorch's
+    return tuple(stack(list(r)) if r[0] is not None else None if not materialize_grads else
+                 Tensor._wrap(t._dev.xp.zeros_like(t._data), t._dev, create_graph)
+                 for r, t in zip(zip(*rows), ins))
 
 
 # ---- PyTorch-style custom functions: tr.autograd.Function -----------------------------------

@@ -1161,9 +1161,13 @@ class Tensor:
         ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         if not ins or not all(isinstance(t, Tensor) and t.requires_grad for t in ins):
             raise ValueError("backward: inputs must be a tensor or tensors that require grad")
-        found = autograd.run_backward(self, g, retain_graph, create_graph, inputs=ins)
+        for t in ins:  # a non-leaf keeps its .grad from now on, as PyTorch's: retain_grad()
+            if t.grad_fn is not None:
+                t.retain_grad()
+        found = autograd.run_backward(self, g, retain_graph, create_graph, inputs=ins,
+                                      accumulate=True)
         for t, gi in zip(ins, found or ()):
-            if gi is None:
+            if gi is None or t.grad_fn is not None:  # (a non-leaf's came as a retained one)
                 continue
             gt = gi if isinstance(gi, Tensor) else Tensor._wrap(gi, t._dev)
             if t.grad is None:
@@ -2498,7 +2502,12 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph, in place: it becomes a leaf that needs no
-        gradient, as ``x = x.detach()`` would make it."""
+        gradient, as ``x = x.detach()`` would make it. A view (of a slice, reshape, ...) is
+        refused, as PyTorch refuses it: its graph is its base's."""
+        if self._base is not None and self._base.kind != "detach":
+            raise RuntimeError("detach_() on a view of another tensor (a slice, view, reshape, "
+                               "transpose, ...): it cannot be detached in place; use "
+                               "detach() instead")
         self._ctx, self._out, self.requires_grad = None, 0, False
         return self
 
