@@ -88,3 +88,29 @@ def test_allow_mutation_on_saved_tensors_gives_the_gradient_of_the_forward_as_to
             y.backward()
         grads.append(x.grad.detach().numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def _post_hook_inputs(lib):
+    """What node post-hooks are given: None for an input that leads to no wanted tensor
+    (backward(inputs=)), and each gradient in its input's shape (a 0-d input broadcast)."""
+    seen = []
+
+    def record(gi, go):
+        seen.append([None if g is None else (list(g.shape), g.tolist()) for g in gi])
+
+    v0 = lib.tensor([1.0, 2.0], requires_grad=True)
+    v2 = lib.tensor([3.0, 4.0], requires_grad=True)
+    v3 = v2 + v0
+    v3.grad_fn.register_hook(record)
+    v3.sum().backward(inputs=[v0])
+    a = lib.tensor(2.0, requires_grad=True)
+    b = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    c = a * b
+    c.grad_fn.register_hook(record)
+    c.sum().backward()
+    return seen
+
+
+def test_post_hooks_get_what_torchs_get():
+    torch = pytest.importorskip("torch")
+    assert _post_hook_inputs(tr) == _post_hook_inputs(torch)

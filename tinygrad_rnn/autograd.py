@@ -512,11 +512,9 @@ def run_backward(
                     raise
                 if type(gxs) is not tuple or len(gxs) != len(parents):
                     gxs = _gradients(fn, gxs, parents)
-                if fn.hooks and "post" in fn.hooks:  # the node's hooks: None for an input
-                    gxs = tuple(_node_hooked(  # that needs no gradient, as PyTorch's
-                        fn, "post", [g if out >= 0 or ctx is not None else None
-                                     for g, (ctx, out) in zip(gxs, fn.edges)], tuple(gys),
-                        create_graph))
+                if fn.hooks and "post" in fn.hooks:  # the node's own hooks (register_hook)
+                    gxs = _for_post_hooks(fn, parents, gxs, runs, wanted, wanted_ops)
+                    gxs = tuple(_node_hooked(fn, "post", gxs, tuple(gys), create_graph))
                 if _HOOKS.active:  # trace, detect_anomaly (debug.py)
                     _HOOKS.backward(fn, gys, gxs, parents)
                 for p, g, (ctx, out) in zip(parents, gxs, fn.edges):
@@ -596,6 +594,26 @@ def _hooked(hooks: list[Any] | None, g: Any, create_graph: bool) -> Any:
                                f"shape {t.shape}")
         t = r if r.dtype == t.dtype else r.to(dtype=t.dtype)
     return t if create_graph else t._data
+
+
+def _for_post_hooks(fn: Function, parents: tuple[Tensor, ...], gxs: tuple[Any, ...],
+                    runs: set[int] | None, wanted: dict[int, int] | None,
+                    wanted_ops: dict[tuple[int, int], int]) -> list[Any]:
+    """The gradients a node's post-hooks are given, as PyTorch's: each in its input's shape
+    (summed over what the op broadcast), None for an input that needs none, or, in
+    ``grad``/``backward(inputs=)``, that leads to no wanted tensor."""
+    given = []
+    for p, g, (ctx, out) in zip(parents, gxs, fn.edges):
+        needed = out >= 0 or ctx is not None
+        if needed and runs is not None:
+            needed = (id(ctx) in runs or (id(ctx), out) in wanted_ops) if ctx is not None \
+                else wanted is not None and id(p) in wanted
+        if g is not None and needed:
+            shape = p._data.shape if ctx is None else ctx.shapes[out]
+            if g.shape != shape and _broadcasts_to(shape, g.shape):
+                g = sum_to(g, shape)
+        given.append(g if needed else None)
+    return given
 
 
 def _node_hooked(fn: Function, kind: str, grads: Sequence[Any], seen: tuple[Any, ...],
