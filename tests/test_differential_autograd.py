@@ -51,6 +51,8 @@ from hypothesis.extra import numpy as hnp
 
 import tinygrad_rnn as tr
 
+from .test_differential import _call  # one call: (its value, None) or (None, its error)
+
 torch = pytest.importorskip("torch")
 
 pytestmark = pytest.mark.torch
@@ -506,15 +508,6 @@ def _custom(env, i, j, name):
 
 
 # ---- the interpreter ---------------------------------------------------------------------
-
-
-def _call(f, *args):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return f(*args), None
-        except Exception as e:  # noqa: BLE001
-            return None, e
 
 
 def _quiet(f):
