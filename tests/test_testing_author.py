@@ -453,6 +453,11 @@ def test_make_tensor_options_as_torchs():
                                       **{**bad, "dtype": getattr(torch, bad["dtype"])})
         with pytest.raises(ValueError):
             make_tensor(3, **bad)
+    with pytest.warns(FutureWarning, match="low==high"):  # as torch's, for floats
+        torch.testing.make_tensor(3, dtype=torch.float32, device="cpu", low=1, high=1)
+    with pytest.warns(FutureWarning, match="low==high"):
+        same = make_tensor(3, dtype="float32", low=1, high=1)
+    assert (same.numpy() == 1).all()
     z = make_tensor(1000, dtype="int64", low=-1, high=1, exclude_zero=True)
     assert set(np.unique(z.numpy())) <= {-1, 1}
     f = make_tensor(1000, dtype="float32", low=0, high=1e-30, exclude_zero=True)

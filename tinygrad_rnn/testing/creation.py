@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,10 @@ def _range(dt: np.dtype, low: float | None, high: float | None) -> tuple[float, 
     if dt.kind in "biu" and low == high:
         raise ValueError(f"make_tensor: low must be less than high for an integer dtype, got "
                          f"low={low}, high={high}")
+    if low == high:  # PyTorch's deprecation, in its words
+        warnings.warn("Passing `low==high` to `torch.testing.make_tensor` for floating or "
+                      "complex types is deprecated since 2.1 and will be removed in 2.3. Use "
+                      "`torch.full(...)` instead.", FutureWarning, stacklevel=3)
     info = None if dt.kind == "b" else np.iinfo(dt) if dt.kind in "iu" else np.finfo(dt)
     lowest, highest = (0, 2) if info is None else (info.min, info.max)
     low, high = min(max(low, lowest), highest), min(max(high, lowest), highest)
