@@ -394,22 +394,21 @@ class Module:
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at the dotted path ``target`` (``"encoder.weight_ih_l0"``), as
         PyTorch's; an AttributeError naming what is missing or not a parameter."""
-        *path, name = target.split(".")
-        mod = self.get_submodule(".".join(path))
-        if not hasattr(mod, name):
-            raise AttributeError(f"{type(mod).__name__} has no attribute `{name}`")
-        if name not in mod._parameters:
-            raise AttributeError(f"`{name}` is not an nn.Parameter")
-        return getattr(mod, name)
+        return self._get_entry(target, "_parameters", "an nn.Parameter")
 
     def get_buffer(self, target: str) -> Tensor:
         """The buffer at the dotted path ``target`` (``"bn.running_mean"``), as PyTorch's."""
+        return self._get_entry(target, "_buffers", "a buffer")
+
+    def _get_entry(self, target: str, table: str, what: str) -> Any:
+        """The entry of the submodule's ``table`` at the dotted path ``target``, with
+        PyTorch's errors for a name missing or of another kind (``what`` it is not)."""
         *path, name = target.split(".")
         mod = self.get_submodule(".".join(path))
         if not hasattr(mod, name):
             raise AttributeError(f"{type(mod).__name__} has no attribute `{name}`")
-        if name not in mod._buffers:
-            raise AttributeError(f"`{name}` is not a buffer")
+        if name not in getattr(mod, table):
+            raise AttributeError(f"`{name}` is not {what}")
         return getattr(mod, name)
 
     # ---- walking the tree ----------------------------------------------------------------
