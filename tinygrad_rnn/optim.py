@@ -63,7 +63,9 @@ from .tensor import (
     RemovableHandle,
     Tensor,
     _as_device_array,
+    _bump,
     _set_values,
+    _views_of,
     default_dtype,
     host_array,
     tensor,
@@ -224,13 +226,56 @@ def _put(t: Tensor, new: Any) -> None:
     _set_values(t, new if new.dtype == a.dtype else new.astype(a.dtype), "an optimizer step")
 
 
+def _refcount(t: Tensor) -> int:
+    """``sys.getrefcount`` of t's array, counted from here (this call's own references
+    included): on a tensor whose array nothing else refers to, ``_ALONE``."""
+    return sys.getrefcount(t._data)
+
+
+_ALONE = _refcount(Tensor._wrap(np.zeros(1), "cpu"))
+
+
+def _alone(t: Tensor) -> bool:
+    """Whether t's array is t's alone, so that a step may write into it in place: t is no
+    view and has none, the array owns its memory, and nothing else refers to it (no graph
+    saved it, no ``x.data`` or NumPy view was taken of it: a view refers to the array that
+    owns its memory). Only NumPy's and CuPy's arrays are trusted to tell (the test-only
+    ``"strict"`` device's wrap another array)."""
+    return t._dev.name in ("cpu", "cuda") and t._base is None and t._data.base is None \
+        and t._data.flags.writeable and _refcount(t) <= _ALONE and not _views_of(t)
+
+
+def _into_rows(t: Tensor) -> Any:
+    """The array a write into some of t's rows goes into: t's own where it is t's alone (a
+    step then costs the rows it changes, not the whole table, as PyTorch's in-place sparse
+    update), else a copy (copy on write: a graph that saved the array keeps its values).
+    Hand it to ``_rows_written`` after the write."""
+    return t._data if _alone(t) else t._data.copy()
+
+
+def _rows_written(t: Tensor, a: Any) -> None:
+    """t has its new values in ``a`` (from ``_into_rows``): an in-place write, which counts
+    in ``t._version`` either way."""
+    if a is t._data:
+        _bump(t)
+    else:
+        _set_values(t, a, "an optimizer step")
+
+
+def _set_rows(t: Tensor, at: tuple[Any, ...], rows: Any) -> None:
+    """``t[at] = rows`` outside autograd, in place (see ``_into_rows``)."""
+    a = _into_rows(t)
+    a[at] = rows
+    _rows_written(t, a)
+
+
 def _add_sparse(p: Tensor, g: SparseTensor, alpha: float) -> None:
-    """p += alpha * g for a sparse g: only the rows g holds change (copy on write, as
-    ``_write``)."""
-    xp = p._dev.xp
-    new = p._data.copy()
-    scatter_add(xp, new, tuple(g._idx), (alpha * g._vals._data).astype(new.dtype))
-    _set_values(p, new, "an optimizer step")
+    """p += alpha * g for a sparse g: only the rows g holds change, in place (see
+    ``_into_rows``)."""
+    a = _into_rows(p)
+    rows = (alpha * g._vals._data).astype(a.dtype, copy=False)
+    scatter_add(p._dev.xp, a, tuple(g._idx), rows)
+    _rows_written(p, a)
 
 
 def _tick(state: dict[str, Any]) -> float:
@@ -957,18 +1002,15 @@ class SparseAdam(Optimizer):
         g = g.detach().coalesce()
         if g._nnz() == 0:
             return
-        at, v = tuple(g._idx), g._vals._data
-        m, m2 = state["exp_avg"]._data.copy(), state["exp_avg_sq"]._data.copy()
-        m_old, m2_old = m[at], m2[at]
+        at, v = tuple(g._idx), g._vals._data  # (coalesced: each row once)
+        m, m2 = state["exp_avg"], state["exp_avg_sq"]
+        m_old, m2_old = m._data[at], m2._data[at]
         dm, dm2 = (v - m_old) * (1 - beta1), (v * v - m2_old) * (1 - beta2)
-        m[at] += dm
-        m2[at] += dm2
-        _put(state["exp_avg"], m)
-        _put(state["exp_avg_sq"], m2)
+        _set_rows(m, at, m_old + dm)
+        _set_rows(m2, at, m2_old + dm2)
         step_size = group["lr"] * math.sqrt(1 - beta2**t) / (1 - beta1**t)
-        new = p._data.copy()
-        new[at] -= step_size * ((dm + m_old) / (xp.sqrt(dm2 + m2_old) + group["eps"]))
-        _write(p, new)
+        _set_rows(p, at, p._data[at] - step_size * ((dm + m_old) /
+                                                    (xp.sqrt(dm2 + m2_old) + group["eps"])))
 
 
 def _check_adam_like(group: dict[str, Any]) -> dict[str, Any]:
@@ -1135,14 +1177,11 @@ class Adagrad(Optimizer):
         if isinstance(g, SparseTensor):  # only the rows present, as PyTorch's
             t = _tick(state)
             g = g.detach().coalesce()
-            at, v = tuple(g._idx), g._vals._data
-            s = state["sum"]._data.copy()
-            s[at] += v * v
-            _put(state["sum"], s)
+            at, v = tuple(g._idx), g._vals._data  # (coalesced: each row once)
+            s = state["sum"]._data[at] + v * v
+            _set_rows(state["sum"], at, s)
             clr = group["lr"] / (1.0 + (t - 1) * group["lr_decay"])
-            new = p._data.copy()
-            new[at] -= clr * (v / (xp.sqrt(s[at]) + group["eps"]))
-            _write(p, new)
+            _set_rows(p, at, p._data[at] - clr * (v / (xp.sqrt(s) + group["eps"])))
             return
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p._data
