@@ -21,6 +21,7 @@ deeper with ``HYPOTHESIS_PROFILE=thorough``, or scale every test's examples with
 # ruff: noqa: B023  (the functions handed to Lockstep run at once, inside their loop)
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 from collections import Counter
@@ -34,6 +35,7 @@ from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import nn, optim
+from tinygrad_rnn import sparse as trs
 
 torch = pytest.importorskip("torch")
 
@@ -63,8 +65,10 @@ def _plain(v: Any) -> Any:
         return type(v)(_plain(e) for e in v)
     if isinstance(v, tr.Tensor):
         return v.numpy().copy()
+    if isinstance(v, trs.SparseTensor):  # (SGD's momentum for sparse gradients)
+        return v.to_dense().numpy().copy()
     if isinstance(v, torch.Tensor):
-        return v.detach().numpy().copy()
+        return (v.to_dense() if v.is_sparse else v).detach().numpy().copy()
     return v
 
 
@@ -186,6 +190,12 @@ OPTIONS: dict[str, dict[str, tuple[list, Any]]] = {
                       eps=([(None, 1e-3), (1e-30, 1e-3), (None, 0.1)], (None, -1.0)),
                       d=([1.0, 2.0], None), weight_decay=([0.0, 0.1], -0.1),
                       maximize=([False, True], None)),
+    # (ns_steps >= 100 is refused when made here, at the first step there: docs/pytorch.md)
+    "Muon": dict(lr=([0.01, 0.1], -0.01), weight_decay=([0.0, 0.1], -0.1),
+                 momentum=([0.95, 0.5, 0.0], -0.5), nesterov=([True, False], None),
+                 ns_coefficients=([(3.4445, -4.775, 2.0315), (2.0, -1.5, 0.5)], None),
+                 eps=([1e-7, 1e-3], None), ns_steps=([5, 0, 2], None),
+                 adjust_lr_fn=([None, "original", "match_rms_adamw"], "other")),
 }
 GROUP_KEYS = {"lr", "weight_decay", "eps", "betas", "maximize", "momentum_decay", "lr_decay",
               "alpha", "rho", "lambd", "etas", "d"}
@@ -193,7 +203,7 @@ GROUP_KEYS = {"lr", "weight_decay", "eps", "betas", "maximize", "momentum_decay"
 # the optimizers whose torch twin has a CPU fused kernel)
 FLAGS = {"foreach": [None, False, True], "fused": [None, False, True]}
 TAKES_FUSED = {"SGD", "Adam", "AdamW", "Adagrad"}
-TAKES_FOREACH = set(OPTIONS)
+TAKES_FOREACH = set(OPTIONS) - {"Muon"}
 
 
 def _draw_options(draw, name: str, for_group: bool) -> dict[str, Any]:
@@ -242,6 +252,9 @@ def _to_torch(sd: Any) -> Any:
         return type(sd)(_to_torch(v) for v in sd)
     if isinstance(sd, tr.Tensor):
         return torch.tensor(sd.numpy().copy())
+    if isinstance(sd, trs.SparseTensor):
+        return torch.sparse_coo_tensor(_to_torch(sd._indices()), _to_torch(sd._values()),
+                                       tuple(sd.shape), is_coalesced=sd.is_coalesced())
     return sd
 
 
@@ -260,6 +273,10 @@ def _compare_optimizers(where, topt, oopt, tparams, oparams, rtol=1e-9, skip=())
     for i, (og, tg) in enumerate(zip(osd["param_groups"], tsd["param_groups"])):
         assert set(og) == set(tg), f"{where}: group {i} keys {sorted(og)} vs {sorted(tg)}"
         for k in tg:
+            if isinstance(tg[k], torch.Tensor):  # a tensor lr
+                assert isinstance(og[k], tr.Tensor), f"{where}: group {i}[{k!r}] {og[k]!r}"
+                _close(f"{where}: group {i}[{k!r}]", _plain(og[k]), _plain(tg[k]), 0.0)
+                continue
             assert og[k] == tg[k], f"{where}: group {i}[{k!r}] {og[k]!r} vs torch {tg[k]!r}"
             assert isinstance(og[k], tuple) == isinstance(tg[k], tuple), \
                 f"{where}: group {i}[{k!r}] {og[k]!r} vs torch {tg[k]!r}"
@@ -274,7 +291,10 @@ def test_optimizer_run_matches_torch(data):
     n_groups = draw(st.integers(1, 3))
     sizes = [draw(st.integers(1, 2)) for _ in range(n_groups)]
     late = draw(st.integers(0, 2))  # parameters of a group added mid-run
-    problem = Problem(rng, _shapes(draw, sum(sizes) + late))
+    shapes = _shapes(draw, sum(sizes) + late)
+    if name == "Muon":  # (matrices only)
+        shapes = [(draw(st.integers(1, 4)), draw(st.integers(1, 4))) for _ in shapes]
+    problem = Problem(rng, shapes)
     kwargs = _draw_options(draw, name, for_group=False)
     for flag, values in FLAGS.items():
         if (flag == "fused" and name in TAKES_FUSED or flag == "foreach" and name
@@ -283,8 +303,17 @@ def test_optimizer_run_matches_torch(data):
     group_opts = [_draw_options(draw, name, for_group=True) for _ in range(n_groups + 1)]
     dt = draw(S(["float64", "float64", "float32"]))
     named = draw(st.booleans())  # the groups' parameters given as named_parameters() gives
+    # now and then the lr a tensor, as torch takes it (float64: torch computes some step
+    # sizes in the tensor's dtype, docs/pytorch.md)
+    tensor_lr = name != "LBFGS" and draw(st.integers(0, 4)) == 0
     note(f"{name}({kwargs}), groups {group_opts}, shapes {[s.shape for s in problem.start]}, "
-         f"{dt}{', named' if named else ''}")
+         f"{dt}{', named' if named else ''}{', tensor lr' if tensor_lr else ''}")
+
+    def options(lib):
+        if not tensor_lr:
+            return kwargs
+        lr = kwargs.get("lr", OPTIONS[name]["lr"][0][0])
+        return {**kwargs, "lr": lib.tensor(lr, dtype=lib.float64)}
     tparams = [torch.tensor(v.astype(dt), requires_grad=True) for v in problem.start]
     oparams = [nn.Parameter(tr.tensor(v.astype(dt))) for v in problem.start]
 
@@ -302,10 +331,12 @@ def test_optimizer_run_matches_torch(data):
     rtol = 1e-6 if name == "ASGD" and kwargs.get("foreach") else 1e-9
     if dt == "float32":  # a float32 run: to float32's rounding, compounded over a few steps
         rtol = 1e-4
+    if name == "Muon":  # torch's Newton-Schulz iterations run in bfloat16 (docs/pytorch.md)
+        rtol = 3e-2
     run = Lockstep()
     topt, oopt = run(f"{name}(...)", lambda: getattr(torch.optim, name)(groups(tparams),
-                                                                        **kwargs),
-                     lambda: getattr(optim, name)(groups(oparams), **kwargs))
+                                                                        **options(torch)),
+                     lambda: getattr(optim, name)(groups(oparams), **options(tr)))
     if run.stopped:
         return
     event(f"ran: {name}")
@@ -400,7 +431,258 @@ def test_lbfgs_run_matches_torch(data):
                             skip=("al",))
 
 
+# ---- sparse gradients (embedding(sparse=True)'s) -----------------------------------------------
+
+# the optimizers that take a sparse gradient, with their options (weight_decay: both refuse
+# it with a sparse gradient, at the step)
+SPARSE_OPTIONS = {
+    "SparseAdam": dict(lr=([0.01, 0.1], 0.0), betas=([(0.9, 0.999), (0.5, 0.9), (0.0, 0.5)],
+                                                      (1.0, 0.9)),
+                       eps=([1e-8, 1e-3], 0.0), maximize=([False, True], None)),
+    "SGD": OPTIONS["SGD"],
+    "Adagrad": OPTIONS["Adagrad"],
+}
+
+
+def _kinds(state: Any) -> Any:
+    """What each state entry is: a tensor, or a Python number (torch's SparseAdam counts its
+    steps in an int)."""
+    return {k: {n: "number" if isinstance(v, (int, float)) else "tensor" for n, v in e.items()}
+            for k, e in state.items()}
+
+
+@given(data=st.data())
+@_scaled(2)
+def test_sparse_optimizer_run_matches_torch(data):
+    """Embedding tables (their rows looked up with ``embedding(..., sparse=True)``, so each
+    gradient is a sparse tensor of the rows, repeats and ``padding_idx`` included, or now and
+    then a dense one) trained by the optimizers that take sparse gradients."""
+    draw = data.draw
+    name = draw(S(sorted(SPARSE_OPTIONS)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    saved_options = OPTIONS
+    try:  # (_draw_options reads OPTIONS)
+        globals()["OPTIONS"] = SPARSE_OPTIONS
+        kwargs = _draw_options(draw, name, for_group=False)
+        group_opts = [_draw_options(draw, name, for_group=True) for _ in range(3)]
+    finally:
+        globals()["OPTIONS"] = saved_options
+    shapes = [(draw(st.integers(1, 6)), draw(st.integers(1, 3)))
+              for _ in range(draw(st.integers(1, 3)))]
+    n_first = draw(st.integers(1, len(shapes)))  # the others in a group added mid-run
+    dt = draw(S(["float64", "float64", "float32"]))
+    note(f"{name}({kwargs}), groups {group_opts}, tables {shapes}, {dt}")
+    start = [rng.standard_normal(shape).astype(dt) for shape in shapes]
+    tparams = [torch.tensor(v, requires_grad=True) for v in start]
+    oparams = [nn.Parameter(tr.tensor(v)) for v in start]
+    run = Lockstep()
+    topt, oopt = run(f"{name}(...)", lambda: getattr(torch.optim, name)(
+        [{"params": tparams[:n_first], **group_opts[0]}], **kwargs),
+        lambda: getattr(optim, name)([{"params": oparams[:n_first], **group_opts[0]}],
+                                     **kwargs))
+    if run.stopped:
+        return
+    event(f"ran: sparse {name}")
+    rtol = 1e-4 if dt == "float32" else 1e-9
+    live = n_first
+    for step in range(draw(st.integers(1, 5))):
+        what = draw(S(["step"] * 4 + ["add_param_group", "swap state_dicts"]))
+        if what == "add_param_group" and live < len(shapes):
+            k, live = live, len(shapes)
+            run("add_param_group",
+                lambda: topt.add_param_group({"params": tparams[k:], **group_opts[1]}),
+                lambda: oopt.add_param_group({"params": oparams[k:], **group_opts[1]}))
+        elif what == "swap state_dicts":
+            tsd, osd = topt.state_dict(), oopt.state_dict()
+            run(what, lambda: topt.load_state_dict(_to_torch(osd)),
+                lambda: oopt.load_state_dict(tsd))
+        if run.stopped:
+            return
+        how = draw(S(["set_to_none", "zeros", "accumulate"]))
+        # per table and backward call: the rows looked up, padding_idx, and whether the
+        # gradient is dense instead (the table used whole)
+        calls = [[(draw(st.lists(st.integers(0, shape[0] - 1), max_size=5)),
+                   draw(S([None, None, 0])), draw(st.integers(0, 9)) == 0)
+                  for shape in shapes[:live]] for _ in range(draw(st.integers(1, 2)))]
+        targets = [[rng.standard_normal((len(i), shape[1])) for (i, _, _), shape in
+                    zip(call, shapes)] for call in calls]
+        note(f"step {step}: {what}; lookups {calls}, zero_grad: {how}")
+
+        def backward(m, opt, params):
+            if how != "accumulate":
+                opt.zero_grad(set_to_none=how == "set_to_none")
+            for call, target in zip(calls, targets):
+                terms = []
+                for (index, pad, dense), t, w in zip(call, target, params):
+                    if dense:
+                        terms.append((w * w).sum() * 0.5)
+                        continue
+                    rows = m.nn.functional.embedding(m.tensor(index, dtype=m.int64), w,
+                                                     padding_idx=pad, sparse=True)
+                    terms.append(((rows - m.tensor(t.astype(dt))) ** 2).sum() * 0.5
+                                 + (rows ** 4).sum() * 0.1)
+                sum(terms[1:], terms[0]).backward()
+            return opt.step()
+        run(f"step {step}", lambda: backward(torch, topt, tparams),
+            lambda: backward(tr, oopt, oparams))
+        if run.stopped:
+            return
+        _compare_optimizers(f"sparse {name} after step {step}", topt, oopt, tparams, oparams,
+                            rtol)
+        assert _kinds(oopt.state_dict()["state"]) == _kinds(topt.state_dict()["state"])
+
+
 # ---- regressions the fuzzing found -------------------------------------------------------------
+
+
+def test_sparse_adam_counts_steps_in_an_int():
+    """torch's SparseAdam keeps ``step`` a Python int, in its state and state dict; a loaded
+    step becomes one here too."""
+    counted = []
+    for m, w in ((torch, torch.zeros(4, 2, requires_grad=True)),
+                 (tr, nn.Parameter(tr.zeros(4, 2)))):
+        opt = m.optim.SparseAdam([w], lr=0.1)
+        for _ in range(2):
+            m.nn.functional.embedding(m.tensor([1, 3, 1]), w, sparse=True).sum().backward()
+            opt.step()
+        counted.append(opt.state_dict()["state"][0]["step"])
+    assert counted == [2, 2] and all(type(c) is int for c in counted)
+    sd = opt.state_dict()
+    sd["state"][0]["step"] = tr.tensor(5.0)
+    opt.load_state_dict(sd)
+    assert type(opt.state[w]["step"]) is int and opt.state[w]["step"] == 5
+
+
+def _sgd_dense_then_sparse(m, w, first_dense: bool, nesterov: bool, opt=None):
+    """Two SGD steps with momentum on w: a dense gradient then a sparse one, or the other way
+    round."""
+    opt = opt or m.optim.SGD([w], lr=0.1, momentum=0.5, nesterov=nesterov)
+    for dense in (first_dense, not first_dense):
+        opt.zero_grad()
+        if dense:
+            (w * w).sum().backward()
+        else:
+            m.nn.functional.embedding(m.tensor([1, 1, 2]), w, sparse=True).sum().backward()
+        opt.step()
+    return opt
+
+
+def test_sgd_momentum_dense_buffer_takes_a_sparse_gradient():
+    """A momentum buffer made by a dense gradient takes a later sparse one, as torch's
+    (``b.mul_(mu).add_(g)``), and stays dense."""
+    tw = torch.ones(3, 2, dtype=torch.float64, requires_grad=True)
+    ow = nn.Parameter(tr.ones(3, 2, dtype="float64"))
+    topt = _sgd_dense_then_sparse(torch, tw, True, False)
+    oopt = _sgd_dense_then_sparse(tr, ow, True, False)
+    np.testing.assert_allclose(ow.numpy(), tw.detach().numpy(), rtol=1e-12)
+    assert isinstance(oopt.state[ow]["momentum_buffer"], tr.Tensor)
+    np.testing.assert_allclose(oopt.state[ow]["momentum_buffer"].numpy(),
+                               topt.state[tw]["momentum_buffer"].numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("first_dense, nesterov", [(True, True), (False, False),
+                                                   (False, True)])
+def test_sgd_momentum_sparse_plus_dense_refused(first_dense, nesterov):
+    """Where torch's step would add a dense tensor to a sparse one (Nesterov's g + mu * b
+    with a dense buffer and a sparse g; a sparse buffer and a dense g), both refuse, with
+    torch's message; ours before anything changed."""
+    with pytest.raises(RuntimeError, match=r"add\(sparse, dense\) is not supported"):
+        _sgd_dense_then_sparse(torch, torch.ones(3, 2, requires_grad=True), first_dense,
+                               nesterov)
+    w = nn.Parameter(tr.ones(3, 2))
+    opt = optim.SGD([w], lr=0.1, momentum=0.5, nesterov=nesterov)
+    seen = []
+    real_step = opt._update
+
+    def spy(p, g, group, state):  # the parameter and buffer as the refused step found them
+        real_step(p, g, group, state)
+        seen.append((p.numpy(), copy.deepcopy(state["momentum_buffer"])))
+    opt._update = spy
+    with pytest.raises(RuntimeError, match=r"add\(sparse, dense\) is not supported"):
+        _sgd_dense_then_sparse(tr, w, first_dense, nesterov, opt)
+    (before, buf), = seen
+    np.testing.assert_array_equal(w.numpy(), before)
+    after = opt.state[w]["momentum_buffer"]
+    assert type(after) is type(buf)
+    np.testing.assert_array_equal(_plain(after), _plain(buf))
+
+
+def test_sgd_sparse_momentum_buffer_of_torch_loads():
+    """torch's state dict of SGD on sparse gradients holds a sparse momentum buffer: it loads
+    as ours, and the steps go on as torch's."""
+    tw = torch.ones(3, 2, dtype=torch.float64, requires_grad=True)
+    ow = nn.Parameter(tr.ones(3, 2, dtype="float64"))
+    topt = torch.optim.SGD([tw], lr=0.1, momentum=0.5)
+    oopt = optim.SGD([ow], lr=0.1, momentum=0.5)
+    for step in range(2):
+        for m, w, opt in ((torch, tw, topt), (tr, ow, oopt)):
+            opt.zero_grad()
+            m.nn.functional.embedding(m.tensor([1, 1, 2 - step]), w, sparse=True).sum() \
+                .backward()
+            opt.step()
+        oopt.load_state_dict(topt.state_dict())
+        assert isinstance(oopt.state[ow]["momentum_buffer"], trs.SparseTensor)
+        np.testing.assert_allclose(_plain(oopt.state[ow]["momentum_buffer"]),
+                                   _plain(topt.state[tw]["momentum_buffer"]), rtol=1e-12)
+    np.testing.assert_allclose(ow.numpy(), tw.detach().numpy(), rtol=1e-12)
+
+
+TENSOR_LR_OPTIMIZERS = ["SGD", "Adam", "AdamW", "Adamax", "Adagrad", "Adadelta", "RMSprop",
+                        "NAdam", "RAdam", "ASGD", "Rprop", "Adafactor", "Muon", "SparseAdam",
+                        "LBFGS"]
+
+
+@pytest.mark.parametrize("name", TENSOR_LR_OPTIMIZERS)
+def test_tensor_lr_kept_and_refused_as_torch(name):
+    """Every optimizer takes a 1-element tensor lr and keeps that very tensor in its groups;
+    a bigger one is refused with torch's message, and so is Adam's and AdamW's with
+    foreach=True (unless capturable=True)."""
+    for m, p in ((torch, torch.ones(2, 2, requires_grad=True)),
+                 (tr, nn.Parameter(tr.ones(2, 2)))):
+        lr = m.tensor([0.01])
+        assert getattr(m.optim, name)([p], lr=lr).param_groups[0]["lr"] is lr
+        with pytest.raises(ValueError, match="Tensor lr must be 1-element"):
+            getattr(m.optim, name)([p], lr=m.tensor([0.01, 0.02]))
+        if name in ("Adam", "AdamW"):
+            with pytest.raises(ValueError, match="lr as a Tensor is not supported for "
+                                                 "capturable=False and foreach=True"):
+                getattr(m.optim, name)([p], lr=m.tensor(0.01), foreach=True)
+            getattr(m.optim, name)([p], lr=m.tensor(0.01), foreach=True, capturable=True)
+
+
+def test_tensor_lr_state_dicts_and_schedules_as_torch():
+    """A schedule fills a tensor lr in place (the optimizer's tensor follows it) and keeps
+    copies of it (initial_lr, base_lrs, get_last_lr()); the state dicts carry tensors, and
+    each library loads the other's."""
+    values = []
+    for m in (torch, tr):
+        p = (torch.ones(2, requires_grad=True) if m is torch else nn.Parameter(tr.ones(2)))
+        lr = m.tensor(0.1, dtype=m.float64)
+        opt = m.optim.SGD([p], lr=lr)
+        sched = m.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+        for _ in range(2):
+            opt.step()
+            sched.step()
+        group = opt.param_groups[0]
+        assert group["lr"] is lr and group["initial_lr"] is not lr
+        last = sched.get_last_lr()[0]
+        assert isinstance(last, m.Tensor) and last is not lr
+        values.append((lr.item(), group["initial_lr"].item(), last.item(),
+                       sched.state_dict()["base_lrs"][0].item()))
+        if m is tr:  # ours loads torch's state dicts, and torch ours
+            oopt, osched, osd = opt, sched, (opt.state_dict(), sched.state_dict())
+        else:
+            topt, tsched = opt, sched
+    assert values[0] == values[1] == (0.025, 0.1, 0.025, 0.1)
+    oopt.load_state_dict(topt.state_dict())
+    osched.load_state_dict(tsched.state_dict())
+    assert isinstance(oopt.param_groups[0]["lr"], tr.Tensor)
+    assert isinstance(osched.base_lrs[0], tr.Tensor)
+    topt.load_state_dict(_to_torch(osd[0]))
+    tsched.load_state_dict(_to_torch(osd[1]))
+    osched.step()
+    tsched.step()
+    assert oopt.param_groups[0]["lr"].item() == topt.param_groups[0]["lr"].item() == 0.0125
 
 
 def test_constructor_options_checked_even_where_every_group_overrides_them():
@@ -565,8 +847,12 @@ def _sched_case(draw):
     return name, chained, opt_name, dict(parts=parts, kws=kws)
 
 
-def _sched_optimizer(m, opt_name, params, lrs):
-    groups = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs)]
+def _sched_optimizer(m, opt_name, params, lrs, lr_dtype=None):
+    """SGD or Adam with one group per lr; with ``lr_dtype``, the lrs are tensors of it (which
+    a schedule fills in place)."""
+    lib = torch if m is torch.optim else tr
+    groups = [{"params": [p], "lr": lr if lr_dtype is None else lib.tensor(lr, dtype=lr_dtype)}
+              for p, lr in zip(params, lrs)]
     if opt_name == "SGD":
         return m.SGD(groups, lr=0.1, momentum=0.9)
     return m.Adam(groups, lr=0.1, betas=(0.9, 0.99))
@@ -601,11 +887,14 @@ def test_schedule_matches_torch(data):
     draw = data.draw
     name, build, opt_name, kw = _sched_case(draw)
     lrs = draw(S([[0.1], [0.1, 0.05]]))
-    note(f"{name}({kw}) on {opt_name} with lrs {lrs}")
+    lr_dtype = draw(S([None, None, "float32", "float64"]))  # tensor lrs, of that dtype
+    note(f"{name}({kw}) on {opt_name} with lrs {lrs}, tensors of {lr_dtype}")
     tparams = [torch.zeros(2, requires_grad=True) for _ in lrs]
     oparams = [nn.Parameter(tr.zeros(2)) for _ in lrs]
-    topt = _sched_optimizer(torch.optim, opt_name, tparams, lrs)
-    oopt = _sched_optimizer(optim, opt_name, oparams, lrs)
+    topt = _sched_optimizer(torch.optim, opt_name, tparams, lrs,
+                            lr_dtype and getattr(torch, lr_dtype))
+    oopt = _sched_optimizer(optim, opt_name, oparams, lrs, lr_dtype)
+    held = [g["lr"] for g in oopt.param_groups]  # (a tensor lr is filled, never replaced)
     run = Lockstep()
     ts, os_ = run(f"{name}(...)", lambda: build(torch.optim.lr_scheduler, topt),
                   lambda: build(optim.lr_scheduler, oopt), warns=True)
@@ -626,7 +915,7 @@ def test_schedule_matches_torch(data):
         how = draw(S(["step"] * 6 + ["epoch", "swap", "no optimizer step"]))
         if how == "swap":
             tsd, osd = ts.state_dict(), os_.state_dict()
-            osd = _counters(osd)
+            osd = _counters(_to_torch(osd))
             run("swap state_dicts", lambda: ts.load_state_dict(osd),
                 lambda: os_.load_state_dict(tsd))
             how = "step"
@@ -645,6 +934,7 @@ def test_schedule_matches_torch(data):
         if run.stopped:
             return
         compare(f"{name} after step {k} ({how})")
+        assert all(g["lr"] is lr for g, lr in zip(oopt.param_groups, held) if lr_dtype)
 
 
 # ---- training utilities -----------------------------------------------------------------------

@@ -58,7 +58,7 @@ from .autograd import enable_grad, no_grad
 from .backend import device_of, get_device, scatter_add
 from .nn.module import Module
 from .nn.normalization import _BatchNorm
-from .sparse import SparseTensor
+from .sparse import SparseTensor, sparse_coo_tensor
 from .tensor import (
     RemovableHandle,
     Tensor,
@@ -130,6 +130,23 @@ def _count(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
+def _lr(value: Any, check: Callable[[str, Any], float] = _at_least) -> Any:
+    """A learning rate checked: a number (as a float), or, as PyTorch takes it, a tensor of
+    one element, kept as it is (a schedule fills it in place; a step uses its value)."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        check("learning rate", value.item())
+        return value
+    return check("learning rate", value)
+
+
+def _with_float_lr(group: dict[str, Any]) -> dict[str, Any]:
+    """The group as a step reads it: a tensor lr as its value (a float)."""
+    lr = group["lr"]
+    return {**group, "lr": float(lr.item())} if isinstance(lr, Tensor) else group
+
+
 def _pair(name: str, value: Any) -> tuple[Any, Any]:
     """``value`` as a pair (a tuple or list of two), its entries unchecked."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
@@ -139,7 +156,8 @@ def _pair(name: str, value: Any) -> tuple[Any, Any]:
 
 # ---- plain structures --------------------------------------------------------------------------
 def _plain(v: Any, where: str) -> Any:
-    """``v`` made only of dicts, lists, Python scalars, None and host NumPy arrays (copies)."""
+    """``v`` made only of dicts, lists, Python scalars, None, host NumPy arrays and tensors
+    (copies; PyTorch's become ours: a tensor lr's, in a schedule's base_lrs)."""
     if v is None or isinstance(v, str):
         return v
     if isinstance(v, (bool, np.bool_)):
@@ -152,8 +170,10 @@ def _plain(v: Any, where: str) -> Any:
         return [_plain(e, f"{where}[{i}]") for i, e in enumerate(v)]
     if isinstance(v, Mapping):
         return {k: _plain(e, f"{where}[{k!r}]") for k, e in v.items()}
-    if isinstance(v, Tensor):
-        return v.numpy()
+    if isinstance(v, Tensor):  # (a tensor lr's, in a schedule's base_lrs)
+        return v.detach().clone()
+    if type(v).__module__.startswith("torch") and hasattr(v, "numel"):  # PyTorch's
+        return tensor(_host(v))
     try:
         dev = device_of(v)
     except TypeError:
@@ -181,9 +201,15 @@ def _restored(v: Any, p: Tensor, name: str) -> Any:
 
 
 def _like(saved: Any, current: Any) -> Any:
-    """A loaded option in the form of the current one (state_dict turns tuples into lists)."""
+    """A loaded option in the form of the current one (state_dict turns tuples into lists);
+    a tensor (a tensor lr, a schedule's initial_lr; ours or PyTorch's) as a copy of our own,
+    as PyTorch's load copies the saved groups."""
     if isinstance(current, tuple) and isinstance(saved, list):
         return tuple(saved)
+    if isinstance(saved, Tensor):
+        return saved.detach().clone()
+    if type(saved).__module__.startswith("torch") and hasattr(saved, "numel"):
+        return tensor(_host(saved))
     return saved
 
 
@@ -393,6 +419,8 @@ class Optimizer:
     # of the scalar dtype, on the CPU unless _numbers_on_device
     _numbers: tuple[str, ...] = ("step",)
     _numbers_on_device = False
+    # those of them PyTorch keeps as Python ints instead (SparseAdam's step)
+    _ints: tuple[str, ...] = ()
     # whether _update takes a sparse gradient (embedding(sparse=True)'s): the message that
     # refuses one, as PyTorch's, where it does not
     _sparse_error: str | None = "{} does not support sparse gradients"
@@ -538,7 +566,7 @@ class Optimizer:
                 elif self._dense_error is not None and p.grad is not None:
                     raise RuntimeError(self._dense_error)
                 else:
-                    _check_grad(type(self).__name__ + ".step", p)
+                    self._check_dense(p, group)
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p.grad
@@ -552,7 +580,7 @@ class Optimizer:
                     state = self.state[p] = {}
                 else:
                     self._follow(p, state)
-                self._update(p, g, group, state)
+                self._update(p, g, _with_float_lr(group), state)
         return loss
 
     # ---- hooks, as PyTorch's: each returns a handle whose remove() takes it off ----------
@@ -588,6 +616,10 @@ class Optimizer:
         """Run ``hook(optimizer)`` after ``load_state_dict`` has loaded."""
         return _add(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
+    def _check_dense(self, p: Tensor, group: dict[str, Any]) -> None:
+        """Refuse, before any update, a gradient p cannot take (None is skipped)."""
+        _check_grad(type(self).__name__ + ".step", p)
+
     def _check_sparse(self, p: Tensor, group: dict[str, Any]) -> None:
         """Refuse, before any update, a sparse gradient this optimizer (or this group's
         options) cannot take, or one that does not fit p."""
@@ -611,6 +643,9 @@ class Optimizer:
             if isinstance(v, SparseTensor):  # (SGD's momentum for sparse gradients)
                 if v._vals._dev is not dev or v.dtype != dtype:
                     state[n] = v.to(dev.name, dtype)
+            elif n in self._ints:
+                if type(v) is not int:
+                    state[n] = int(float(_host(v)))
             elif n in numbers_:
                 if not isinstance(v, Tensor):
                     state[n] = _number(float(_host(v)), dev if self._numbers_on_device else None)
@@ -696,14 +731,16 @@ class Optimizer:
                 # run past T_max): PyTorch checks it only when the optimizer is made, so a
                 # saved negative lr loads
                 lr = new.get("lr")
-                below = isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr < 0
+                value = lr.item() if isinstance(lr, Tensor) and lr.numel() == 1 else lr
+                below = isinstance(value, (int, float)) and not isinstance(value, bool) \
+                    and value < 0
                 try:
                     self._check_options(new)
-                    new = self._check_group({**new, **({"lr": -lr} if below else {})})
+                    new = self._check_group({**new, **({"lr": -value} if below else {})})
                 except (TypeError, ValueError) as e:
                     problems.append(f"{where}: {e}")
                 if below:
-                    new["lr"] = float(lr)
+                    new["lr"] = lr if isinstance(lr, Tensor) else float(lr)
             new_groups.append(new)
             for k, p in zip(ids, group["params"]):
                 idx = _state_key(k)
@@ -774,11 +811,16 @@ class Optimizer:
                                          else None)
                 elif bad or c < 0 or c != int(c):
                     problems.append(f"{where}[{n!r}] must be a non-negative integer, got {v!r}")
+                elif n in self._ints:
+                    out[n] = int(c)
                 else:  # a count keeps its saved float dtype, and stays on the CPU
                     dtype = host_array(v).dtype if zero_d else None
                     out[n] = _number(float(c), p._dev if self._numbers_on_device else None,
                                      dtype if dtype is not None and dtype.kind == "f" else None)
                 continue
+            if getattr(v, "is_sparse", False) and not isinstance(v, SparseTensor):  # PyTorch's
+                v = sparse_coo_tensor(_host(v._indices()), _host(v._values()), tuple(v.shape),
+                                      is_coalesced=bool(v.is_coalesced()))
             if isinstance(v, SparseTensor):  # SGD's momentum for sparse gradients
                 if tuple(v.shape) != tuple(p.shape) or v.dtype.kind != "f":
                     problems.append(f"{where}[{n!r}] is a sparse tensor of shape "
@@ -853,7 +895,7 @@ class SGD(Optimizer):
                                       maximize=maximize), **flags)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
-        group["lr"] = _at_least("learning rate", group["lr"])
+        group["lr"] = _lr(group["lr"])
         group["momentum"] = _at_least("momentum value", group["momentum"])
         group["dampening"] = _real("dampening", group["dampening"])
         group["weight_decay"] = _at_least("weight_decay value", group["weight_decay"])
@@ -867,14 +909,29 @@ class SGD(Optimizer):
 
     _sparse_error = None
 
+    # PyTorch's message where a step would add a dense tensor to a sparse one
+    _SPARSE_PLUS_DENSE = "add(sparse, dense) is not supported. Use add(dense, sparse) instead."
+
     def _check_sparse(self, p: Tensor, group: dict[str, Any]) -> None:
-        if group["weight_decay"]:  # PyTorch's message: g + wd * p would be sparse + dense
-            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
-                               "instead.")
+        # g + wd * p, and (Nesterov) g + mu * b with a dense momentum buffer b, would be
+        # sparse + dense
+        buf = self.state.get(p, {}).get("momentum_buffer")
+        if group["weight_decay"] or group["nesterov"] and group["momentum"] \
+                and isinstance(buf, Tensor):
+            raise RuntimeError(self._SPARSE_PLUS_DENSE)
         super()._check_sparse(p, group)
+
+    def _check_dense(self, p: Tensor, group: dict[str, Any]) -> None:
+        super()._check_dense(p, group)
+        if p.grad is not None and group["momentum"] and isinstance(
+                self.state.get(p, {}).get("momentum_buffer"), SparseTensor):
+            raise RuntimeError(self._SPARSE_PLUS_DENSE)  # mu * b + g with a sparse b
 
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         mu, wd = group["momentum"], group["weight_decay"]
+        if isinstance(g, SparseTensor) and mu and isinstance(state.get("momentum_buffer"),
+                                                             Tensor):
+            g = g.to_dense()._data  # a dense buffer (a dense gradient's) takes it whole, as there
         if isinstance(g, SparseTensor):  # the same formulas on sparse tensors (as PyTorch's:
             # the momentum buffer is sparse too, and its entries pile up)
             if mu:
@@ -924,6 +981,9 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize), **flags)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(group["lr"], Tensor) and group["foreach"] and not group["capturable"]:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and "
+                             "foreach=True")  # (PyTorch's refusal, its words)
         group = _check_adam_like(group)
         group["amsgrad"] = bool(group["amsgrad"])
         group["decoupled_weight_decay"] = bool(group["decoupled_weight_decay"])
@@ -966,11 +1026,13 @@ class SparseAdam(Optimizer):
         v[I] <- v[I] + (1 - beta2) * (g * g - v[I])
         p[I] <- p[I] - lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m[I] / (sqrt(v[I]) + eps)
 
-    State per parameter: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v).
+    State per parameter: ``step`` (a Python int, as PyTorch's), ``exp_avg`` (m),
+    ``exp_avg_sq`` (v).
     """
 
     _sparse_error = None
     _dense_error = "SparseAdam does not support dense gradients, please consider Adam instead"
+    _ints = ("step",)
 
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -983,7 +1045,7 @@ class SparseAdam(Optimizer):
                              "complex parameters")
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
-        group["lr"] = _positive("learning rate", group["lr"])
+        group["lr"] = _lr(group["lr"], _positive)
         group["eps"] = _positive("epsilon value", group["eps"])
         b0, b1 = _pair("betas", group["betas"])
         group["betas"] = (_in_unit("beta parameter at index 0", b0),
@@ -997,8 +1059,8 @@ class SparseAdam(Optimizer):
     def _update(self, p: Tensor, g: Any, group: dict[str, Any], state: dict[str, Any]) -> None:
         xp, (beta1, beta2) = p._dev.xp, group["betas"]
         if not state:
-            state.update(step=_number(0.0), exp_avg=_zeros(p), exp_avg_sq=_zeros(p))
-        t = _tick(state)
+            state.update(step=0, exp_avg=_zeros(p), exp_avg_sq=_zeros(p))
+        state["step"] = t = state["step"] + 1
         g = g.detach().coalesce()
         if g._nnz() == 0:
             return
@@ -1015,7 +1077,7 @@ class SparseAdam(Optimizer):
 
 def _check_adam_like(group: dict[str, Any]) -> dict[str, Any]:
     """The options Adam and its relatives share: lr, eps, betas and weight_decay."""
-    group["lr"] = _at_least("learning rate", group["lr"])
+    group["lr"] = _lr(group["lr"])
     group["eps"] = _at_least("epsilon value", group["eps"])
     betas = group["betas"]
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
@@ -1069,7 +1131,7 @@ class RMSprop(Optimizer):
                          **flags)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
-        group["lr"] = _at_least("learning rate", group["lr"])
+        group["lr"] = _lr(group["lr"])
         group["alpha"] = _at_least("alpha value", group["alpha"])
         group["eps"] = _at_least("epsilon value", group["eps"])
         group["weight_decay"] = _at_least("weight_decay value", group["weight_decay"])
@@ -1148,7 +1210,7 @@ class Adagrad(Optimizer):
                 self.state[p].update(step=_number(0.0), sum=_zeros(p, initial_accumulator_value))
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
-        group["lr"] = _at_least("learning rate", group["lr"])
+        group["lr"] = _lr(group["lr"])
         group["lr_decay"] = _at_least("lr_decay value", group["lr_decay"])
         group["weight_decay"] = _at_least("weight_decay value", group["weight_decay"])
         group["eps"] = _at_least("epsilon value", group["eps"])
@@ -1396,7 +1458,7 @@ class Adadelta(Optimizer):
                                       maximize=maximize), **flags)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
-        group["lr"] = _at_least("learning rate", group["lr"])
+        group["lr"] = _lr(group["lr"])
         group["rho"] = _fraction("rho value", group["rho"])
         group["eps"] = _at_least("epsilon value", group["eps"])
         group["weight_decay"] = _at_least("weight_decay value", group["weight_decay"])
@@ -1448,7 +1510,7 @@ class ASGD(Optimizer):
                                       weight_decay=weight_decay, maximize=maximize), **flags)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
-        group["lr"] = _at_least("learning rate", group["lr"])
+        group["lr"] = _lr(group["lr"])
         group["lambd"] = _real("lambd", group["lambd"])
         group["alpha"] = _real("alpha", group["alpha"])
         group["t0"] = _real("t0", group["t0"])
@@ -1514,7 +1576,7 @@ class Rprop(Optimizer):
     _flags = _FLAGS_FCD
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
-        group["lr"] = _at_least("learning rate", group["lr"])
+        group["lr"] = _lr(group["lr"])
         minus, plus = (_real("etaminus", e) for e in _pair("etas", group["etas"]))
         if not 0.0 < minus < 1.0 < plus:
             raise ValueError(f"Invalid eta values: {minus}, {plus} (must be 0 < etaminus < 1 "
@@ -1581,7 +1643,7 @@ class Adafactor(Optimizer):
     _flags = {"foreach": None}
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
-        group["lr"] = _at_least("learning rate", group["lr"])
+        group["lr"] = _lr(group["lr"])
         decay = _real("beta2_decay", group["beta2_decay"])
         if not decay <= 0.0:
             raise ValueError(f"Invalid beta2_decay: {group['beta2_decay']!r} (must be <= 0)")
@@ -1681,7 +1743,7 @@ class Muon(Optimizer):
                              "optimizer, such as AdamW")
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
-        group["lr"] = _at_least("learning rate", group["lr"])
+        group["lr"] = _lr(group["lr"])
         group["weight_decay"] = _at_least("weight_decay value", group["weight_decay"])
         group["momentum"] = _at_least("momentum value", group["momentum"])
         group["nesterov"] = bool(group["nesterov"])
@@ -1782,7 +1844,7 @@ class LBFGS(Optimizer):
         super().add_param_group(group)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
-        group["lr"] = _at_least("learning rate", group["lr"])
+        group["lr"] = _lr(group["lr"])
         group["max_iter"] = _count("max_iter", group["max_iter"], 1)
         group["max_eval"] = _count("max_eval", group["max_eval"], 1)
         group["tolerance_grad"] = _real("tolerance_grad", group["tolerance_grad"])
@@ -1826,7 +1888,7 @@ class LBFGS(Optimizer):
         if closure is None:
             raise TypeError("LBFGS.step needs a closure: a function that clears the "
                             "gradients, computes the loss, calls backward() and returns it")
-        group = self.param_groups[0]
+        group = _with_float_lr(self.param_groups[0])
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         history_size = group["history_size"]
@@ -2076,6 +2138,29 @@ def _strong_wolfe(obj_func: Callable[[list[Any], float, Any], tuple[float, Any]]
 
 
 # ---- learning-rate schedules ------------------------------------------------------------------
+def _copied(lr: Any) -> Any:
+    """An lr as a schedule keeps it: a number as it is, a tensor lr a copy (so that filling
+    the group's tensor leaves it), as PyTorch's."""
+    return lr.detach().clone() if isinstance(lr, Tensor) else lr
+
+
+def _set_lr(group: dict[str, Any], key: str, value: Any) -> None:
+    """``group[key] = value``, or, where it holds a tensor (a tensor lr), the value filled into
+    that tensor, in place, as PyTorch's schedules do: a tensor given to the optimizer, or
+    captured by a compiled step, follows the schedule."""
+    old = group[key]
+    if isinstance(old, Tensor):
+        old.fill_(value.item() if isinstance(value, Tensor) else value)
+    else:
+        group[key] = value
+
+
+def _lr_value(x: Any) -> Any:
+    """A saved lr as a number: a 1-element tensor's (ours or PyTorch's) value."""
+    numel = getattr(x, "numel", None)
+    return x.item() if callable(numel) and numel() == 1 else x
+
+
 def _problems(check: Callable[[], Any]) -> list[str]:
     """[] if ``check()`` passes, else its error's message."""
     try:
@@ -2206,8 +2291,9 @@ class LRScheduler:
                                    "the optimizer's state dict first, or start at -1")
         self.optimizer = optimizer
         for group in optimizer.param_groups:
-            group.setdefault("initial_lr", group["lr"])
-        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+            group.setdefault("initial_lr", _copied(group["lr"]))
+        self.base_lrs: list[Any] = [_copied(group["initial_lr"])
+                                    for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         if not getattr(optimizer.step, "_wrapped_by_lr_sched", False):
             optimizer.step = _CountedStep(optimizer)  # type: ignore[method-assign]
@@ -2267,11 +2353,11 @@ class LRScheduler:
             raise ValueError(f"{type(self).__name__}: get_lr() gave {len(lrs)} learning rates "
                              f"for {len(groups)} param groups")
         for group, lr in zip(groups, lrs):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in groups]
+            _set_lr(group, "lr", lr)
+        self._last_lr = self._current_lrs()
 
-    def _current_lrs(self) -> list[float]:
-        return [group["lr"] for group in self.optimizer.param_groups]
+    def _current_lrs(self) -> list[Any]:
+        return [_copied(group["lr"]) for group in self.optimizer.param_groups]
 
     # ---- state dict: everything but the optimizer, with PyTorch's keys --------------------
     def state_dict(self) -> dict[str, Any]:
@@ -2305,8 +2391,8 @@ class LRScheduler:
                 # (a schedule may have driven the last lrs below 0: OneCycleLR's, PyTorch's
                 # too, where a linear anneal passes its end)
                 check = _at_least if k == "base_lrs" else lambda n, x: _real(n, x)
-                problems += _problems(lambda v=v, check=check: [check("learning rate", x)
-                                                                 for x in v])
+                problems += _problems(lambda v=v, check=check: [
+                    check("learning rate", _lr_value(x)) for x in v])
         checks = {"last_epoch": lambda v: _count("last_epoch", v, -1),
                   "_step_count": lambda v: _count("_step_count", v, 0), **self._fields()}
         for k, check in checks.items():
@@ -2757,7 +2843,7 @@ class SequentialLR(_Composite):
         self.last_epoch = _count("last_epoch", last_epoch, -1) + 1
         self.optimizer = optimizer
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _set_lr(group, "lr", group["initial_lr"])
         _undo_a_step(self)
         first = schedulers[bisect_right(self._milestones, 0)]
         first._initial_step()
@@ -2914,7 +3000,7 @@ class CyclicLR(LRScheduler):
             self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
         if last_epoch == -1:
             for group, lr in zip(optimizer.param_groups, base_lrs):
-                group["lr"] = lr
+                _set_lr(group, "lr", lr)
             if self.cycle_momentum:
                 _start_momenta(optimizer, self.use_beta1, self.base_momentums,
                                self.max_momentums)
@@ -3225,7 +3311,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
         self.last_epoch = 0
-        self._last_lr = [float(g["lr"]) for g in optimizer.param_groups]
+        self._last_lr = [_copied(g["lr"]) for g in optimizer.param_groups]
 
     @staticmethod
     def _fields() -> dict[str, Callable[[Any], Any]]:
@@ -3293,10 +3379,10 @@ class ReduceLROnPlateau(LRScheduler):
             for group, low in zip(groups, self.min_lrs):
                 new = max(float(group["lr"]) * self.factor, low)
                 if float(group["lr"]) - new > self.eps:
-                    group["lr"] = new
+                    _set_lr(group, "lr", new)
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-        self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
+        self._last_lr = [_copied(g["lr"]) for g in self.optimizer.param_groups]
 
     @property
     def in_cooldown(self) -> bool:
