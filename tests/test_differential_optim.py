@@ -471,15 +471,23 @@ def test_sparse_optimizer_run_matches_torch(data):
               for _ in range(draw(st.integers(1, 3)))]
     n_first = draw(st.integers(1, len(shapes)))  # the others in a group added mid-run
     dt = draw(S(["float64", "float64", "float32"]))
-    note(f"{name}({kwargs}), groups {group_opts}, tables {shapes}, {dt}")
+    tensor_lr = draw(st.integers(0, 4)) == 0  # (float64, as in the run above)
+    note(f"{name}({kwargs}), groups {group_opts}, tables {shapes}, {dt}"
+         f"{', tensor lr' if tensor_lr else ''}")
+
+    def options(lib):
+        if not tensor_lr:
+            return kwargs
+        lr = kwargs.get("lr", SPARSE_OPTIONS[name]["lr"][0][0])
+        return {**kwargs, "lr": lib.tensor(lr, dtype=lib.float64)}
     start = [rng.standard_normal(shape).astype(dt) for shape in shapes]
     tparams = [torch.tensor(v, requires_grad=True) for v in start]
     oparams = [nn.Parameter(tr.tensor(v)) for v in start]
     run = Lockstep()
     topt, oopt = run(f"{name}(...)", lambda: getattr(torch.optim, name)(
-        [{"params": tparams[:n_first], **group_opts[0]}], **kwargs),
+        [{"params": tparams[:n_first], **group_opts[0]}], **options(torch)),
         lambda: getattr(optim, name)([{"params": oparams[:n_first], **group_opts[0]}],
-                                     **kwargs))
+                                     **options(tr)))
     if run.stopped:
         return
     event(f"ran: sparse {name}")

@@ -266,9 +266,10 @@ def _alone(t: Tensor) -> bool:
     view and has none, the array owns its memory, and nothing else refers to it (no graph
     saved it, no ``x.data`` or NumPy view was taken of it: a view refers to the array that
     owns its memory). Only NumPy's and CuPy's arrays are trusted to tell (the test-only
-    ``"strict"`` device's wrap another array)."""
+    ``"strict"`` device's wrap another array; CuPy's flags have no ``writeable``)."""
     return t._dev.name in ("cpu", "cuda") and t._base is None and t._data.base is None \
-        and t._data.flags.writeable and _refcount(t) <= _ALONE and not _views_of(t)
+        and getattr(t._data.flags, "writeable", True) and _refcount(t) <= _ALONE \
+        and not _views_of(t)
 
 
 def _into_rows(t: Tensor) -> Any:
