@@ -81,14 +81,14 @@ import secrets
 import stat
 import struct
 import zipfile
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from . import torchfile
 from .backend import device, get_device
-from .tensor import DTypeError, Tensor, _Size, tensor
+from .tensor import DTypeError, Size, Tensor, _Size, tensor
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save"]
 
@@ -357,20 +357,27 @@ def _format_for(obj: Any, path: Any) -> str:
 
 
 def _torch_exact(obj: Any) -> bool:
-    """Whether ``obj`` is only tensors, str, int, float, bool and None in dicts (str or int
-    keys), lists and tuples: what PyTorch's format gives back as it was (a NumPy array would
-    come back a Tensor, a set or bytes not at all)."""
+    """Whether ``obj`` is only tensors, str, int, float, complex, bool, bytes, None, shapes
+    (``tr.Size``), devices and dtypes in dicts (``Counter`` too; keys: str, int, float, bool,
+    None or tuples of them), lists, tuples and sets (of such keys): what PyTorch's format
+    gives back as it was (a NumPy array would come back a Tensor, a frozenset not at all)."""
     stack = [obj]
     while stack:
         x = stack.pop()
-        if isinstance(x, Tensor) or x is None or type(x) in (str, int, float, bool):
+        if isinstance(x, Tensor) or x is None or type(x) in (
+                str, int, float, complex, bool, bytes, Size, device):
             continue
-        if isinstance(x, dict) and type(x) in (dict, OrderedDict):
-            if any(type(k) not in (str, int) for k in x):
+        if isinstance(x, np.dtype) and x.isnative and x.kind in _ARRAY_KINDS:
+            continue
+        if type(x) in (dict, OrderedDict, Counter):
+            if not all(torchfile.plain_key(k) for k in x):
                 return False
             stack.extend(x.values())
         elif type(x) in (list, tuple):
             stack.extend(x)
+        elif type(x) is set:
+            if not all(torchfile.plain_key(k) for k in x):
+                return False
         else:
             return False
     return True
@@ -566,12 +573,13 @@ def _hashable(v: Any) -> bool:
     return True
 
 
-def _not_a_zip(path: str) -> str:
-    """Why a file that ``zipfile`` refuses is not a checkpoint, for the error message."""
+def _not_a_zip(fh: Any, start: int | None) -> str:
+    """Why a file that ``zipfile`` refuses is not a checkpoint, for the error message: its
+    first bytes, read from ``start`` (None: where it cannot be read again)."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-    except OSError:
+        fh.seek(start)
+        head = fh.read(8)
+    except (OSError, TypeError, ValueError, AttributeError):
         head = b"?"
     if not head:
         return "the file is empty"
@@ -612,14 +620,17 @@ def load(f: str | os.PathLike[str] | BinaryIO, device: str | None = None,
         device = _mapped_device(map_location)
     dev = get_device(device if device is not None else "cpu").name
     if hasattr(path, "read"):  # a file object (io.BytesIO, an open file)
-        return _load_from(path, repr(path), dev, None)
+        if torch_options.get("mmap"):
+            raise ValueError("load: f must be a file path in order to use the mmap argument "
+                             "(as torch.load)")
+        return _load_from(path, repr(path), dev)
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
     if os.path.isdir(path):
         raise ValueError(f"load: {path!r} is a directory, not a checkpoint file")
     with open(path, "rb") as fh:
-        return _load_from(fh, repr(path), dev, path)
+        return _load_from(fh, repr(path), dev)
 
 
 class _Where:
@@ -665,14 +676,17 @@ def _mapped_device(map_location: Any) -> str:
                     f"torch.device, a dict or a function, not {type(map_location).__name__}")
 
 
-def _load_from(fh: Any, name: str, dev: str, path: str | None) -> Any:
-    """Load from an open binary file ``fh`` (``name`` for messages; ``path`` to sniff a file
-    that is not a ZIP archive)."""
+def _load_from(fh: Any, name: str, dev: str) -> Any:
+    """Load from an open binary file ``fh`` (``name`` for messages)."""
     what = f"load: {name} is not a tinygrad_rnn checkpoint"
+    try:
+        start = fh.tell() if fh.seekable() else None
+    except (AttributeError, OSError):
+        start = None
     try:
         zf = zipfile.ZipFile(fh, "r")
     except Exception:  # BadZipFile, and whatever a mangled central directory causes
-        why = _not_a_zip(path) if path is not None else "not a ZIP archive"
+        why = _not_a_zip(fh, start) if start is not None else "not a ZIP archive"
         raise ValueError(f"{what}: {why}") from None
     with zf:
         prefix = torchfile.torch_prefix(zf) if MANIFEST not in zf.namelist() else None
