@@ -71,7 +71,7 @@ def _values(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.
     a[mask] = rng.choice(special, int(mask.sum()))
     if dtype.startswith("complex"):
         b = rng.standard_normal(shape).astype(real)
-        return (a + 1j * b).astype(dtype)
+        return np.asarray(a + 1j * b).astype(dtype)  # (0-d: an array, not a scalar)
     return a
 
 

@@ -282,3 +282,81 @@ def test_a_pt_path_gets_torchs_format_by_default(tmp_path):
     tr.save(sd, tmp_path / "m.trn")
     with zipfile.ZipFile(tmp_path / "m.trn") as zf:
         assert zf.namelist()[0] == "manifest.json"
+
+
+@pytest.mark.torch
+def test_parameters_strides_and_shared_storages_move_both_ways_as_in_torch():
+    """Found by tests/test_differential_serialization.py: a parameter came back a plain
+    tensor, a transposed or strided tensor contiguous, and a tensor and its slice as two
+    tensors of their own, in both directions."""
+    torch = pytest.importorskip("torch")
+    import io
+
+    def through(save, load, obj):
+        buf = io.BytesIO()
+        save(obj, buf)
+        buf.seek(0)
+        return load(buf)
+
+    base = torch.arange(12.0).reshape(3, 4)
+    theirs = {"p": torch.nn.Parameter(torch.ones(2)), "base": base, "row": base[1],
+              "t": torch.ones(2, 3).t(), "step": torch.ones(4, 4)[::2, 1:]}
+    ours = through(torch.save, tr.load, theirs)
+    assert type(ours["p"]) is nn.Parameter and ours["p"].requires_grad
+    assert ours["t"].stride() == (1, 3) and ours["step"].stride() == (8, 1)
+    ours["base"].add_(1)  # a write into one reaches the other, as in torch
+    assert ours["row"].tolist() == [5.0, 6.0, 7.0, 8.0]
+
+    x = tr.arange(12.0).reshape(3, 4)
+    back = through(lambda o, f: tr.save(o, f, format="torch"), torch.load,
+                   {"p": nn.Parameter(tr.ones(2)), "x": x, "col": x[:, 1], "t": x.t()})
+    assert type(back["p"]) is torch.nn.Parameter
+    assert back["t"].stride() == (1, 4) and back["col"].stride() == (4,)
+    back["x"].add_(1)
+    assert back["col"].tolist() == [2.0, 6.0, 10.0] and back["t"][1, 0].item() == 2.0
+
+
+@pytest.mark.torch
+def test_what_torchs_safe_loader_reads_moves_both_ways():
+    """Found by tests/test_differential_serialization.py: sets, complex numbers, bytes,
+    Counter, torch.Size, torch.device, dtypes and keys other than str and int, which
+    torch.load(weights_only=True) reads, were refused both ways."""
+    torch = pytest.importorskip("torch")
+    import io
+
+    obj = {"s": {1, 2}, "c": 1 + 2j, "b": b"", "b2": b"\xff", 1.5: None, (1, "a"): True,
+           None: 0, True: 1, "n": collections.Counter(a=2)}
+    buf = io.BytesIO()
+    tr.save(obj, buf)  # a file object without a name: torch's format, which keeps it all
+    buf.seek(0)
+    assert torch.load(buf, weights_only=True) == obj  # b"" too, as _codecs.encode
+    buf.seek(0)
+    assert tr.load(buf) == obj
+    buf = io.BytesIO()
+    torch.save({"size": torch.Size([2, 3]), "dev": torch.device("cuda", 1),
+                "dt": torch.float16, **obj}, buf)
+    buf.seek(0)
+    got = tr.load(buf)
+    assert type(got["size"]) is tr.Size and got["size"] == (2, 3)
+    assert got["dev"] == tr.device("cuda:1") and got["dt"] == tr.float16
+    assert {k: v for k, v in got.items() if k not in ("size", "dev", "dt")} == obj
+
+
+@pytest.mark.torch
+def test_a_file_object_that_is_no_zip_is_named_and_mmap_needs_a_path(tmp_path):
+    """Found by tests/test_differential_serialization.py: an empty buffer or a legacy pickle
+    in a file object was only "not a ZIP archive"; mmap=True with one was taken, where torch
+    raises."""
+    torch = pytest.importorskip("torch")
+    import io
+
+    with pytest.raises(ValueError, match="the file is empty"):
+        tr.load(io.BytesIO())
+    buf = io.BytesIO()
+    torch.save([torch.ones(2)], buf, _use_new_zipfile_serialization=False)
+    with pytest.raises(ValueError, match="looks like a pickle"):
+        tr.load(io.BytesIO(buf.getvalue()))
+    torch.save([torch.ones(2)], tmp_path / "x.pt")
+    assert tr.load(tmp_path / "x.pt", mmap=True)[0].tolist() == [1.0, 1.0]
+    with open(tmp_path / "x.pt", "rb") as f, pytest.raises(ValueError, match="file path"):
+        tr.load(f, mmap=True)

@@ -18,13 +18,17 @@ folder (``<name>/``):
 - ``<name>/version`` and other small members.
 
 Reading never runs code from the file: the unpickler builds only what ``torch.load(...,
-weights_only=True)`` builds of a checkpoint of weights (dicts, ``OrderedDict``, lists,
-tuples, numbers, strings, None, tensors, sparse COO tensors), refuses any other global by
-name, and reads each storage through bounds checks, its size checked before it is read.
-Tensors come back as ``Tensor`` (a parameter as one that requires grad), their arrays
-read-only views of their storage's (arrays are never written in place here, so two
-tensors that shared a storage in PyTorch still behave as two, and an expanded tensor takes
-no more memory than in PyTorch). bfloat16 tensors load as float32 (NumPy has no bfloat16),
+weights_only=True)`` builds of a checkpoint of weights (dicts, ``OrderedDict``, ``Counter``,
+lists, tuples, sets, numbers (complex too), strings, bytes, None, ``torch.Size``,
+``torch.device``, dtypes, tensors, sparse COO tensors), refuses any other global by name,
+and reads each storage through bounds checks, its size checked before it is read.
+Tensors come back as ``Tensor`` (a parameter as a ``Parameter``) with their strides, their
+arrays read-only views of their storage's (an expanded tensor takes no more memory than in
+PyTorch). Tensors read from one storage are views (kind "as_strided") of one tensor of the
+whole storage, so a write into one reaches the others, as in PyTorch (not those that require
+grad, which are leaves of their own). Writing, tensors whose arrays are views of one array
+are written as one storage, each with its offset and strides, as ``torch.save`` writes them.
+bfloat16 tensors load as float32 (NumPy has no bfloat16),
 exactly; PyTorch's lazy conjugate and negative bits are applied; dtypes NumPy lacks
 (float8) are refused by name.
 """
