@@ -314,6 +314,11 @@ def test_parameters_strides_and_shared_storages_move_both_ways_as_in_torch():
     assert back["t"].stride() == (1, 4) and back["col"].stride() == (4,)
     back["x"].add_(1)
     assert back["col"].tolist() == [2.0, 6.0, 10.0] and back["t"][1, 0].item() == 2.0
+    # a parameter made of x shares no memory with it here (copy on write), nor in the file
+    y = tr.ones(3)
+    a, b = through(lambda o, f: tr.save(o, f, format="torch"), torch.load,
+                   [y, nn.Parameter(y, requires_grad=False)])
+    assert a.untyped_storage().data_ptr() != b.untyped_storage().data_ptr()
 
 
 @pytest.mark.torch

@@ -496,8 +496,9 @@ class _Pickler:
         self._where = ""
         self.storages: list[tuple[str, np.ndarray]] = []  # (key, C-order host array)
         self._open: set[int] = set()
-        # the arrays written whole as storages, by id: (key, the array flat)
-        self._roots: dict[int, tuple[str, np.ndarray]] = {}
+        # the arrays written whole as storages, by the ids of the array and of the tensor
+        # viewed (None: a NumPy array): (key, the array flat)
+        self._roots: dict[tuple[int, int | None], tuple[str, np.ndarray]] = {}
 
     def _w(self, b: bytes) -> None:
         self.out.write(b)
@@ -655,12 +656,18 @@ class _Pickler:
             root = root.base
         off = (a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
                if a.size else 0)
+        owner = x
+        while isinstance(owner, Tensor) and owner._base is not None:  # the tensor it views
+            owner = owner._base.base
         if (a.size and root.dtype == a.dtype and a.dtype.isnative and root.flags.c_contiguous
                 and off % n == 0 and all(st >= 0 and st % n == 0 for st in a.strides)):
-            if id(root) not in self._roots:
-                self._roots[id(root)] = (str(len(self.storages)), root.reshape(-1))
-                self.storages.append(self._roots[id(root)])
-            key, flat = self._roots[id(root)]
+            # one storage per array and tensor viewed: tensors that are no views of one
+            # another do not share memory here (copy on write), though their arrays may
+            mine = (id(root), id(owner) if isinstance(owner, Tensor) else None)
+            if mine not in self._roots:
+                self._roots[mine] = (str(len(self.storages)), root.reshape(-1))
+                self.storages.append(self._roots[mine])
+            key, flat = self._roots[mine]
             return key, flat, off // n, a.shape, tuple(st // n for st in a.strides)
         # a copy in the order of its strides (a transposed array stays transposed)
         order = sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))
