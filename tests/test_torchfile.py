@@ -314,6 +314,12 @@ def test_parameters_strides_and_shared_storages_move_both_ways_as_in_torch():
     assert back["t"].stride() == (1, 4) and back["col"].stride() == (4,)
     back["x"].add_(1)
     assert back["col"].tolist() == [2.0, 6.0, 10.0] and back["t"][1, 0].item() == 2.0
+    # after a write through a transposed view, the base's array is a transposed one's part
+    t = x.t()
+    t.add_(1)
+    back = through(lambda o, f: tr.save(o, f, format="torch"), torch.load, [x, t])
+    back[0].add_(1)
+    assert back[1].tolist() == (x.t() + 1).tolist()
     # a parameter made of x shares no memory with it here (copy on write), nor in the file
     y = tr.ones(3)
     a, b = through(lambda o, f: tr.save(o, f, format="torch"), torch.load,

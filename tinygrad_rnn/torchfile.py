@@ -659,13 +659,14 @@ class _Pickler:
         owner = x
         while isinstance(owner, Tensor) and owner._base is not None:  # the tensor it views
             owner = owner._base.base
-        if (a.size and root.dtype == a.dtype and a.dtype.isnative and root.flags.c_contiguous
+        flat = _memory(root)
+        if (a.size and flat is not None and root.dtype == a.dtype and a.dtype.isnative
                 and off % n == 0 and all(st >= 0 and st % n == 0 for st in a.strides)):
             # one storage per array and tensor viewed: tensors that are no views of one
             # another do not share memory here (copy on write), though their arrays may
             mine = (id(root), id(owner) if isinstance(owner, Tensor) else None)
             if mine not in self._roots:
-                self._roots[mine] = (str(len(self.storages)), root.reshape(-1))
+                self._roots[mine] = (str(len(self.storages)), flat)
                 self.storages.append(self._roots[mine])
             key, flat = self._roots[mine]
             return key, flat, off // n, a.shape, tuple(st // n for st in a.strides)
@@ -708,6 +709,16 @@ class _Pickler:
             self._save(rg, "")
             self._global("collections", "OrderedDict")
             self._w(pickle.EMPTY_TUPLE + pickle.REDUCE + pickle.TUPLE + pickle.REDUCE)
+
+
+def _memory(a: np.ndarray) -> np.ndarray | None:
+    """The memory of an array that owns it, as a 1-D view in address order starting at the
+    array's first element, where the array fills it without gaps (C order, or C order of
+    its axes permuted: a transposed result); else None."""
+    if any(st < 0 for st in a.strides):
+        return None
+    dense = a.transpose(sorted(range(a.ndim), key=lambda i: -a.strides[i]))
+    return dense.reshape(-1) if dense.flags.c_contiguous else None
 
 
 def plain_key(k: Any) -> bool:
