@@ -1,10 +1,10 @@
 """Checkpoints: ``save(obj, path)`` and ``load(path, device=None)``, without pickle.
 
-``obj`` is a nested structure of ``dict`` and ``OrderedDict`` (keys: strings, numbers, bools,
-None or tuples of them), ``list``, ``tuple``, ``set``, ``None``, ``bool``, ``int`` (any size),
-``float`` (nan and inf included), ``str``, ``bytes``, ``argparse.Namespace``, NumPy arrays of a
-numeric or bool dtype (any shape, 0-d and empty included), NumPy scalars of such a dtype, and
-``Tensor`` objects.
+``obj`` is a nested structure of ``dict``, ``OrderedDict`` and ``Counter`` (keys: strings,
+numbers, bools, None or tuples of them), ``list``, ``tuple``, ``set``, ``None``, ``bool``,
+``int`` (any size), ``float`` (nan and inf included), ``complex``, ``str``, ``bytes``,
+``argparse.Namespace``, ``tr.Size``, dtypes, NumPy arrays of a numeric or bool dtype (any
+shape, 0-d and empty included), NumPy scalars of such a dtype, and ``Tensor`` objects.
 A model's ``state_dict()``, an optimizer's ``state_dict()`` and
 ``tinygrad_rnn.random.get_rng_state()`` all fit. It loads back equal in every detail: container
 types (tuple is not list, ``True`` is not ``1``, dict order), dtypes (byte order included), shapes
@@ -53,6 +53,11 @@ A NODE is a JSON object whose ``"type"`` says what it holds:
 ``"ordered_dict"``  as ``"dict"`` (version 2); loads as a ``collections.OrderedDict``
 ``"set"``           ``"items"``: its members' NODEs (version 2); ``"frozenset"`` likewise
 ``"bytes"``         ``"value"``: the bytes as hex digits (version 2)
+``"complex"``       ``"bits"``: the real and imaginary parts' bits, as ``"float"``'s, 32 hex
+                    digits (version 2)
+``"size"``          ``"items"``: ints' NODEs (version 2); loads as a ``tr.Size``
+``"counter"``       as ``"dict"`` (version 2); loads as a ``collections.Counter``
+``"dtype"``         ``"value"``: NumPy's dtype string (version 2); loads as the dtype
 ``"namespace"``     ``"items"``: ``[name, NODE]`` pairs (version 2); loads as an
                     ``argparse.Namespace`` (a script's arguments, as checkpoints keep them)
 ``"ndarray"``       ``"member"`` (the ``.npy`` member's name), ``"dtype"`` (NumPy's dtype
@@ -166,7 +171,18 @@ class _Encoder:
         if t is bytes:
             self.version = 2
             return {"type": "bytes", "value": x.hex()}
-        if t in (dict, list, tuple, OrderedDict, set, frozenset, argparse.Namespace):
+        if t is complex:
+            self.version = 2
+            return {"type": "complex", "bits": struct.pack(">dd", x.real, x.imag).hex()}
+        if isinstance(x, np.dtype):
+            self._check_dtype(x, where, "a dtype")
+            self.version = 2
+            return {"type": "dtype", "value": x.str}
+        if t is Size:
+            self.version = 2
+            return {"type": "size", "items": [self.encode(int(n), f"{where}[{i}]")
+                                              for i, n in enumerate(x)]}
+        if t in (dict, list, tuple, OrderedDict, Counter, set, frozenset, argparse.Namespace):
             if id(x) in self._open:
                 raise ValueError(f"save: circular reference at {_path_str(where)}")
             self._open.add(id(x))
@@ -175,7 +191,7 @@ class _Encoder:
                     self.version = 2
                     return {"type": "namespace", "items": [
                         [k, self.encode(v, f"{where}.{k}")] for k, v in vars(x).items()]}
-                if t in (dict, OrderedDict):
+                if t in (dict, OrderedDict, Counter):
                     return self._mapping(x, where)
                 if t in (set, frozenset):
                     self.version = 2
@@ -198,8 +214,9 @@ class _Encoder:
         raise TypeError(
             f"save: cannot save an object of type {_describe(x)} at {_path_str(where)}{hint}; "
             "supported: dict and OrderedDict (keys: str, int, float, bool, None or tuples of "
-            "them), list, tuple, set, None, bool, int, float, str, bytes, numeric NumPy arrays "
-            "and scalars, Tensor, sparse COO tensors, argparse.Namespace"
+            "them) and Counter, list, tuple, set, None, bool, int, float, complex, str, bytes, "
+            "numeric NumPy arrays, scalars and dtypes, Tensor, tr.Size, sparse COO tensors, "
+            "argparse.Namespace"
         )
 
     def _mapping(self, x: Any, where: str) -> dict[str, Any]:
@@ -207,7 +224,7 @@ class _Encoder:
         an optimizer's state or a vocabulary has) each as a node of their own (version 2)."""
         ordered = type(x) is OrderedDict
         keyed = not all(type(k) is str for k in x)
-        if ordered or keyed:
+        if ordered or keyed or type(x) is Counter:
             self.version = 2
         items: list[Any] = []
         for k, v in x.items():
@@ -217,7 +234,8 @@ class _Encoder:
             else:
                 key = k
             items.append([key, self.encode(v, f"{where}[{k!r}]")])
-        node = {"type": "ordered_dict" if ordered else "dict", "items": items}
+        node = {"type": "ordered_dict" if ordered else "counter" if type(x) is Counter
+                else "dict", "items": items}
         if keyed:
             node["keyed"] = True
         return node
@@ -518,12 +536,30 @@ class _Decoder:
                 return bytes.fromhex(v)
             except ValueError:
                 raise _Corrupt(f"bad bytes at {_path_str(where)}") from None
-        if kind in ("list", "tuple", "dict", "ordered_dict", "set", "frozenset", "namespace"):
+        if kind == "complex":
+            bits = node.get("bits")
+            _expect(type(bits) is str and len(bits) == 32, f"bad complex at {_path_str(where)}")
+            try:
+                return complex(*struct.unpack(">dd", bytes.fromhex(bits)))
+            except ValueError:
+                raise _Corrupt(f"bad complex bits {bits!r} at {_path_str(where)}") from None
+        if kind == "dtype":
+            v = node.get("value")
+            try:
+                dt = np.dtype(v) if type(v) is str else None
+            except TypeError:
+                dt = None
+            _expect(dt is not None and dt.kind in _ARRAY_KINDS and dt.fields is None,
+                    f"bad dtype at {_path_str(where)}")
+            return dt
+        if kind in ("list", "tuple", "dict", "ordered_dict", "counter", "set", "frozenset",
+                    "namespace", "size"):
             items = node.get("items")
             _expect(type(items) is list, f"bad {kind} at {_path_str(where)}")
-            if kind in ("dict", "ordered_dict", "namespace"):
+            if kind in ("dict", "ordered_dict", "counter", "namespace"):
                 keyed = node.get("keyed", False) is True and kind != "namespace"
-                out: dict[Any, Any] = OrderedDict() if kind == "ordered_dict" else {}
+                out: dict[Any, Any] = {"ordered_dict": OrderedDict, "counter": Counter}.get(
+                    kind, dict)()
                 for pair in items:
                     _expect(type(pair) is list and len(pair) == 2, f"bad entry in "
                             f"{_path_str(where)}")
@@ -533,6 +569,9 @@ class _Decoder:
                     out[key] = self.decode(pair[1], f"{where}[{key!r}]")
                 return argparse.Namespace(**out) if kind == "namespace" else out
             seq = [self.decode(v, f"{where}[{i}]") for i, v in enumerate(items)]
+            if kind == "size":
+                _expect(all(type(n) is int for n in seq), f"bad size at {_path_str(where)}")
+                return Size(seq)
             if kind in ("set", "frozenset"):
                 _expect(all(_hashable(v) for v in seq), f"bad {kind} at {_path_str(where)}")
                 return set(seq) if kind == "set" else frozenset(seq)
