@@ -622,7 +622,7 @@ def _outcome(f: Any) -> BaseException | None:
 
 
 @given(spec=objects(), cut=st.floats(0, 1), flip=st.integers(0, 3),
-       bad=st.sampled_from(["truncate", "magic", "namedtuple", "custom", "empty"]))
+       bad=st.sampled_from(["truncate", "magic", "namedtuple", "custom", "empty", "byte"]))
 def test_bad_files_are_refused_by_both_and_here_with_the_reason(spec, cut, flip, bad):
     note(f"spec={spec!r}")
     theirs = build(torch, spec)
@@ -640,8 +640,19 @@ def test_bad_files_are_refused_by_both_and_here_with_the_reason(spec, cut, flip,
             data[:flip] + bytes([data[flip] ^ 0x55]) + data[flip + 1:]
     elif bad == "empty":
         data = b""
+    elif bad == "byte":  # one byte anywhere changed
+        at = int(cut * (len(data) - 1))
+        data = data[:at] + bytes([data[at] ^ (1 << flip)]) + data[at + 1:]
     t = _outcome(lambda: torch.load(io.BytesIO(data), weights_only=True))
     o = _outcome(lambda: tr.load(io.BytesIO(data)))
+    if bad == "byte" and t is None and o is not None:
+        # a changed byte in a stored member's data: torch reads it without checking the
+        # member's CRC, this reader checks it (and says so)
+        assert "CRC" in str(o) or "corrupt" in str(o), repr(o)
+        event("bad: byte, refused here only")
+        return
+    if bad == "byte" and t is None and o is None:
+        return  # (a byte no reader looks at: a ZIP comment, a name in the local header)
     assert (t is None) == (o is None), f"torch: {t!r}, ours: {o!r}"
     if o is not None:
         assert type(o) is ValueError, repr(o)
