@@ -497,8 +497,8 @@ class _Pickler:
         self.storages: list[tuple[str, np.ndarray]] = []  # (key, C-order host array)
         self._open: set[int] = set()
         # the arrays written whole as storages, by the ids of the array and of the tensor
-        # viewed (None: a NumPy array): (key, the array flat)
-        self._roots: dict[tuple[int, int | None], tuple[str, np.ndarray]] = {}
+        # viewed (or NumPy array saved): (key, the array's memory, flat)
+        self._roots: dict[tuple[int, int], tuple[str, np.ndarray]] = {}
 
     def _w(self, b: bytes) -> None:
         self.out.write(b)
@@ -639,11 +639,12 @@ class _Pickler:
     def _layout(self, x: Tensor | np.ndarray, where: str
                 ) -> tuple[str, np.ndarray, int, tuple, tuple]:
         """Where ``x``'s elements are written: (storage key, its array, offset, size,
-        stride). Tensors
-        whose arrays are views of one array (a tensor and its slices, its transpose) get that
-        array as one storage, each its offset and strides in it, as ``torch.save`` writes
-        tensors of one storage; any other array is written as it is laid out (a transposed
-        one keeps its strides)."""
+        stride). A tensor and its views (slices, transposes, ``detach()``) get the memory of
+        the array of the tensor they view as one storage, each its offset and strides in it,
+        as ``torch.save`` writes tensors of one storage; tensors that are no views of one
+        another get storages of their own (arrays are copied on write here, so two such
+        tensors never share a write, though their arrays may share memory). Any other array
+        is written as it is laid out (a transposed one keeps its strides)."""
         a = x._data if isinstance(x, Tensor) and type(x._data) is np.ndarray else (
             np.asarray(x.numpy() if isinstance(x, Tensor) else x))
         kind = _KIND_OF.get(a.dtype.newbyteorder("="))
@@ -651,20 +652,23 @@ class _Pickler:
             raise DTypeError(f"save(format='torch'): PyTorch has no storage of dtype "
                              f"{a.dtype} (at obj{where})")
         n = a.itemsize
-        root = a
-        while isinstance(root.base, np.ndarray):
-            root = root.base
-        off = (a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-               if a.size else 0)
         owner = x
         while isinstance(owner, Tensor) and owner._base is not None:  # the tensor it views
             owner = owner._base.base
-        flat = _memory(root)
-        if (a.size and flat is not None and root.dtype == a.dtype and a.dtype.isnative
-                and off % n == 0 and all(st >= 0 and st % n == 0 for st in a.strides)):
-            # one storage per array and tensor viewed: tensors that are no views of one
-            # another do not share memory here (copy on write), though their arrays may
-            mine = (id(root), id(owner) if isinstance(owner, Tensor) else None)
+        root = a  # a NumPy array's memory: the array that owns it
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        mem = owner._data if isinstance(owner, Tensor) and type(owner._data) is np.ndarray \
+            else root
+        flat = _memory(mem)
+        if flat is None and mem is not root:  # (the viewed tensor's array is itself a slice)
+            mem, flat = root, _memory(root)
+        off = a.__array_interface__["data"][0] - mem.__array_interface__["data"][0]
+        end = off + sum((k - 1) * st for k, st in zip(a.shape, a.strides)) + n
+        if (a.size and flat is not None and mem.dtype == a.dtype and a.dtype.isnative
+                and off >= 0 and off % n == 0 and end <= flat.nbytes
+                and all(st >= 0 and st % n == 0 for st in a.strides)):
+            mine = (id(mem), id(owner) if isinstance(owner, Tensor) else id(root))
             if mine not in self._roots:
                 self._roots[mine] = (str(len(self.storages)), flat)
                 self.storages.append(self._roots[mine])
