@@ -25,12 +25,11 @@ and reads each storage through bounds checks, its size checked before it is read
 Tensors come back as ``Tensor`` (a parameter as a ``Parameter``) with their strides, their
 arrays read-only views of their storage's (an expanded tensor takes no more memory than in
 PyTorch). Tensors read from one storage are views (kind "as_strided") of one tensor of the
-whole storage, so a write into one reaches the others, as in PyTorch (not those that require
-grad, which are leaves of their own). Writing, tensors whose arrays are views of one array
+whole storage, so a write into one reaches the others, as in PyTorch (not parameters and
+tensors that require grad, which are leaves of their own). Writing, a tensor and its views
 are written as one storage, each with its offset and strides, as ``torch.save`` writes them.
-bfloat16 tensors load as float32 (NumPy has no bfloat16),
-exactly; PyTorch's lazy conjugate and negative bits are applied; dtypes NumPy lacks
-(float8) are refused by name.
+bfloat16 tensors load as float32 (NumPy has no bfloat16), exactly; PyTorch's lazy conjugate
+and negative bits are applied; dtypes NumPy lacks (float8) are refused by name.
 """
 
 from __future__ import annotations
