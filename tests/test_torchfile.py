@@ -376,3 +376,39 @@ def test_a_file_object_that_is_no_zip_is_named_and_mmap_needs_a_path(tmp_path):
     assert tr.load(tmp_path / "x.pt", mmap=True)[0].tolist() == [1.0, 1.0]
     with open(tmp_path / "x.pt", "rb") as f, pytest.raises(ValueError, match="file path"):
         tr.load(f, mmap=True)
+
+
+@pytest.mark.torch
+def test_loaded_views_written_into_save_back_as_views():
+    """Found by tests/test_differential_serialization.py: after a write, a view's array here
+    is a copy, and saving it again gave it a storage of its own (no sharing, other strides);
+    its place in its base's memory is now found through the chain of views."""
+    torch = pytest.importorskip("torch")
+    import io
+
+    x = torch.arange(6.0).reshape(2, 3)
+    buf = io.BytesIO()
+    torch.save([x, x[:, 1], x.t()[1:]], buf)
+    buf.seek(0)
+    ours = tr.load(buf)
+    ours[0].add_(1)
+    ours[1].add_(1)
+    buf = io.BytesIO()
+    tr.save(ours, buf, format="torch")
+    buf.seek(0)
+    back = torch.load(buf)
+    assert [t.stride() for t in back] == [(3, 1), (3,), (1, 3)]
+    assert [t.tolist() for t in back] == [t.tolist() for t in ours]
+    back[0].add_(100)
+    assert back[1].tolist() == [103.0, 106.0] and back[2].tolist() == [[103.0, 106.0]] * 2
+    # a strided tensor read alone (its array a window of its storage's) saves back as it was
+    x = torch.arange(24.0).reshape(3, 4, 2)[1:, 1:, 1:].requires_grad_()
+    buf = io.BytesIO()
+    torch.save([x], buf)
+    buf.seek(0)
+    ours = tr.load(buf)
+    buf = io.BytesIO()
+    tr.save(ours, buf, format="torch")
+    buf.seek(0)
+    (back,) = torch.load(buf)
+    assert back.stride() == (8, 2, 1) and back.storage_offset() == 11 and torch.equal(back, x)

@@ -654,9 +654,10 @@ class _Pickler:
         owner = x
         while isinstance(owner, Tensor) and owner._base is not None:  # the tensor it views
             owner = owner._base.base
-        root = a  # a NumPy array's memory: the array that owns it
-        while isinstance(root.base, np.ndarray):
-            root = root.base
+        root = a  # a NumPy array's memory: the array that owns it (through as_strided's)
+        while isinstance(root.base, np.ndarray) or isinstance(
+                getattr(root.base, "base", None), np.ndarray):
+            root = root.base if isinstance(root.base, np.ndarray) else root.base.base
         mem = owner._data if isinstance(owner, Tensor) and type(owner._data) is np.ndarray \
             else root
         flat = _memory(mem)
@@ -664,15 +665,21 @@ class _Pickler:
             mem, flat = root, _memory(root)
         off = a.__array_interface__["data"][0] - mem.__array_interface__["data"][0]
         end = off + sum((k - 1) * st for k, st in zip(a.shape, a.strides)) + n
+        place = None
         if (a.size and flat is not None and mem.dtype == a.dtype and a.dtype.isnative
                 and off >= 0 and off % n == 0 and end <= flat.nbytes
                 and all(st >= 0 and st % n == 0 for st in a.strides)):
+            place = off // n, tuple(st // n for st in a.strides)
+        elif a.size and flat is not None and mem is not root and mem.dtype == a.dtype and \
+                a.dtype.isnative and x is not owner:  # a view whose array is a copy
+            place = _traced(x, owner, mem)
+        if place is not None:
             mine = (id(mem), id(owner) if isinstance(owner, Tensor) else id(root))
             if mine not in self._roots:
                 self._roots[mine] = (str(len(self.storages)), flat)
                 self.storages.append(self._roots[mine])
             key, flat = self._roots[mine]
-            return key, flat, off // n, a.shape, tuple(st // n for st in a.strides)
+            return key, flat, place[0], a.shape, place[1]
         # a copy in the order of its strides (a transposed array stays transposed)
         order = sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))
         dense = np.ascontiguousarray(a.transpose(order)).astype(a.dtype.newbyteorder("<"),
@@ -722,6 +729,50 @@ def _memory(a: np.ndarray) -> np.ndarray | None:
         return None
     dense = a.transpose(sorted(range(a.ndim), key=lambda i: -a.strides[i]))
     return dense.reshape(-1) if dense.flags.c_contiguous else None
+
+
+def _traced(x: Tensor, owner: Tensor, mem: np.ndarray) -> tuple[int, tuple] | None:
+    """Where the view ``x`` of ``owner`` lies in the memory of ``owner``'s array ``mem``
+    (offset, strides, in elements), found by taking the chain of views from ``owner`` to
+    ``x`` of the positions of ``mem``'s elements: for a view whose array is a copy (as the
+    engine makes after a write, or for ``as_strided``). None where the chain has a view
+    that is no strided window (unfold, a complex part) or the positions are no window."""
+    pos = sum(np.arange(k).reshape((k,) + (1,) * (mem.ndim - i - 1)) * (st // mem.itemsize)
+              for i, (k, st) in enumerate(zip(mem.shape, mem.strides)))
+    pos = np.broadcast_to(np.asarray(pos, dtype=np.int64), mem.shape)
+    chain = []
+    t = x
+    while t is not owner:
+        chain.append(t._base)
+        t = t._base.base
+    for link in reversed(chain):
+        kind, arg = link.kind, link.arg
+        if kind == "index":
+            pos = pos[arg]
+        elif kind == "reshape":
+            pos = pos.reshape(arg)
+        elif kind == "transpose":
+            pos = pos.transpose(arg)
+        elif kind == "expand":
+            pos = np.broadcast_to(pos, arg)
+        elif kind == "diagonal":
+            pos = np.moveaxis(pos[arg[0]], arg[1], -1)
+        elif kind == "as_strided" and type(arg) is np.ndarray:
+            pos = pos.reshape(-1)[arg]
+        elif kind != "detach":
+            return None
+    pos = np.asarray(pos)
+    if pos.shape != x.shape or not pos.size:
+        return None
+    start = int(pos.flat[0])
+    steps = tuple(int(pos[(0,) * i + (1,)].flat[0]) - start if k > 1 else 0
+                  for i, k in enumerate(pos.shape))
+    want = start + sum(np.arange(k).reshape((k,) + (1,) * (pos.ndim - i - 1)) * st
+                       for i, (k, st) in enumerate(zip(pos.shape, steps)))
+    if any(st < 0 for st in steps) or not np.array_equal(pos, np.broadcast_to(want,
+                                                                             pos.shape)):
+        return None
+    return start, steps
 
 
 def plain_key(k: Any) -> bool:
