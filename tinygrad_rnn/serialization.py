@@ -1,10 +1,10 @@
 """Checkpoints: ``save(obj, path)`` and ``load(path, device=None)``, without pickle.
 
-``obj`` is a nested structure of ``dict`` and ``OrderedDict`` (keys: strings, numbers, bools,
-None or tuples of them), ``list``, ``tuple``, ``set``, ``None``, ``bool``, ``int`` (any size),
-``float`` (nan and inf included), ``str``, ``bytes``, ``argparse.Namespace``, NumPy arrays of a
-numeric or bool dtype (any shape, 0-d and empty included), NumPy scalars of such a dtype, and
-``Tensor`` objects.
+``obj`` is a nested structure of ``dict``, ``OrderedDict`` and ``Counter`` (keys: strings,
+numbers, bools, None or tuples of them), ``list``, ``tuple``, ``set``, ``None``, ``bool``,
+``int`` (any size), ``float`` (nan and inf included), ``complex``, ``str``, ``bytes``,
+``argparse.Namespace``, ``tr.Size``, dtypes, NumPy arrays of a numeric or bool dtype (any
+shape, 0-d and empty included), NumPy scalars of such a dtype, and ``Tensor`` objects.
 A model's ``state_dict()``, an optimizer's ``state_dict()`` and
 ``tinygrad_rnn.random.get_rng_state()`` all fit. It loads back equal in every detail: container
 types (tuple is not list, ``True`` is not ``1``, dict order), dtypes (byte order included), shapes
@@ -53,6 +53,11 @@ A NODE is a JSON object whose ``"type"`` says what it holds:
 ``"ordered_dict"``  as ``"dict"`` (version 2); loads as a ``collections.OrderedDict``
 ``"set"``           ``"items"``: its members' NODEs (version 2); ``"frozenset"`` likewise
 ``"bytes"``         ``"value"``: the bytes as hex digits (version 2)
+``"complex"``       ``"bits"``: the real and imaginary parts' bits, as ``"float"``'s, 32 hex
+                    digits (version 2)
+``"size"``          ``"items"``: ints' NODEs (version 2); loads as a ``tr.Size``
+``"counter"``       as ``"dict"`` (version 2); loads as a ``collections.Counter``
+``"dtype"``         ``"value"``: NumPy's dtype string (version 2); loads as the dtype
 ``"namespace"``     ``"items"``: ``[name, NODE]`` pairs (version 2); loads as an
                     ``argparse.Namespace`` (a script's arguments, as checkpoints keep them)
 ``"ndarray"``       ``"member"`` (the ``.npy`` member's name), ``"dtype"`` (NumPy's dtype
@@ -81,14 +86,14 @@ import secrets
 import stat
 import struct
 import zipfile
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from . import torchfile
 from .backend import device, get_device
-from .tensor import DTypeError, Tensor, _Size, tensor
+from .tensor import DTypeError, Size, Tensor, _Size, tensor
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save"]
 
@@ -166,7 +171,18 @@ class _Encoder:
         if t is bytes:
             self.version = 2
             return {"type": "bytes", "value": x.hex()}
-        if t in (dict, list, tuple, OrderedDict, set, frozenset, argparse.Namespace):
+        if t is complex:
+            self.version = 2
+            return {"type": "complex", "bits": struct.pack(">dd", x.real, x.imag).hex()}
+        if isinstance(x, np.dtype):
+            self._check_dtype(x, where, "a dtype")
+            self.version = 2
+            return {"type": "dtype", "value": x.str}
+        if t is Size:
+            self.version = 2
+            return {"type": "size", "items": [self.encode(int(n), f"{where}[{i}]")
+                                              for i, n in enumerate(x)]}
+        if t in (dict, list, tuple, OrderedDict, Counter, set, frozenset, argparse.Namespace):
             if id(x) in self._open:
                 raise ValueError(f"save: circular reference at {_path_str(where)}")
             self._open.add(id(x))
@@ -175,7 +191,7 @@ class _Encoder:
                     self.version = 2
                     return {"type": "namespace", "items": [
                         [k, self.encode(v, f"{where}.{k}")] for k, v in vars(x).items()]}
-                if t in (dict, OrderedDict):
+                if t in (dict, OrderedDict, Counter):
                     return self._mapping(x, where)
                 if t in (set, frozenset):
                     self.version = 2
@@ -198,8 +214,9 @@ class _Encoder:
         raise TypeError(
             f"save: cannot save an object of type {_describe(x)} at {_path_str(where)}{hint}; "
             "supported: dict and OrderedDict (keys: str, int, float, bool, None or tuples of "
-            "them), list, tuple, set, None, bool, int, float, str, bytes, numeric NumPy arrays "
-            "and scalars, Tensor, sparse COO tensors, argparse.Namespace"
+            "them) and Counter, list, tuple, set, None, bool, int, float, complex, str, bytes, "
+            "numeric NumPy arrays, scalars and dtypes, Tensor, tr.Size, sparse COO tensors, "
+            "argparse.Namespace"
         )
 
     def _mapping(self, x: Any, where: str) -> dict[str, Any]:
@@ -207,7 +224,7 @@ class _Encoder:
         an optimizer's state or a vocabulary has) each as a node of their own (version 2)."""
         ordered = type(x) is OrderedDict
         keyed = not all(type(k) is str for k in x)
-        if ordered or keyed:
+        if ordered or keyed or type(x) is Counter:
             self.version = 2
         items: list[Any] = []
         for k, v in x.items():
@@ -217,7 +234,8 @@ class _Encoder:
             else:
                 key = k
             items.append([key, self.encode(v, f"{where}[{k!r}]")])
-        node = {"type": "ordered_dict" if ordered else "dict", "items": items}
+        node = {"type": "ordered_dict" if ordered else "counter" if type(x) is Counter
+                else "dict", "items": items}
         if keyed:
             node["keyed"] = True
         return node
@@ -357,20 +375,27 @@ def _format_for(obj: Any, path: Any) -> str:
 
 
 def _torch_exact(obj: Any) -> bool:
-    """Whether ``obj`` is only tensors, str, int, float, bool and None in dicts (str or int
-    keys), lists and tuples: what PyTorch's format gives back as it was (a NumPy array would
-    come back a Tensor, a set or bytes not at all)."""
+    """Whether ``obj`` is only tensors, str, int, float, complex, bool, bytes, None, shapes
+    (``tr.Size``), devices and dtypes in dicts (``Counter`` too; keys: str, int, float, bool,
+    None or tuples of them), lists, tuples and sets (of such keys): what PyTorch's format
+    gives back as it was (a NumPy array would come back a Tensor, a frozenset not at all)."""
     stack = [obj]
     while stack:
         x = stack.pop()
-        if isinstance(x, Tensor) or x is None or type(x) in (str, int, float, bool):
+        if isinstance(x, Tensor) or x is None or type(x) in (
+                str, int, float, complex, bool, bytes, Size, device):
             continue
-        if isinstance(x, dict) and type(x) in (dict, OrderedDict):
-            if any(type(k) not in (str, int) for k in x):
+        if isinstance(x, np.dtype) and x.isnative and x.kind in _ARRAY_KINDS:
+            continue
+        if type(x) in (dict, OrderedDict, Counter):
+            if not all(torchfile.plain_key(k) for k in x):
                 return False
             stack.extend(x.values())
         elif type(x) in (list, tuple):
             stack.extend(x)
+        elif type(x) is set:
+            if not all(torchfile.plain_key(k) for k in x):
+                return False
         else:
             return False
     return True
@@ -511,12 +536,30 @@ class _Decoder:
                 return bytes.fromhex(v)
             except ValueError:
                 raise _Corrupt(f"bad bytes at {_path_str(where)}") from None
-        if kind in ("list", "tuple", "dict", "ordered_dict", "set", "frozenset", "namespace"):
+        if kind == "complex":
+            bits = node.get("bits")
+            _expect(type(bits) is str and len(bits) == 32, f"bad complex at {_path_str(where)}")
+            try:
+                return complex(*struct.unpack(">dd", bytes.fromhex(bits)))
+            except ValueError:
+                raise _Corrupt(f"bad complex bits {bits!r} at {_path_str(where)}") from None
+        if kind == "dtype":
+            v = node.get("value")
+            try:
+                dt = np.dtype(v) if type(v) is str else None
+            except TypeError:
+                dt = None
+            _expect(dt is not None and dt.kind in _ARRAY_KINDS and dt.fields is None,
+                    f"bad dtype at {_path_str(where)}")
+            return dt
+        if kind in ("list", "tuple", "dict", "ordered_dict", "counter", "set", "frozenset",
+                    "namespace", "size"):
             items = node.get("items")
             _expect(type(items) is list, f"bad {kind} at {_path_str(where)}")
-            if kind in ("dict", "ordered_dict", "namespace"):
+            if kind in ("dict", "ordered_dict", "counter", "namespace"):
                 keyed = node.get("keyed", False) is True and kind != "namespace"
-                out: dict[Any, Any] = OrderedDict() if kind == "ordered_dict" else {}
+                out: dict[Any, Any] = {"ordered_dict": OrderedDict, "counter": Counter}.get(
+                    kind, dict)()
                 for pair in items:
                     _expect(type(pair) is list and len(pair) == 2, f"bad entry in "
                             f"{_path_str(where)}")
@@ -526,6 +569,9 @@ class _Decoder:
                     out[key] = self.decode(pair[1], f"{where}[{key!r}]")
                 return argparse.Namespace(**out) if kind == "namespace" else out
             seq = [self.decode(v, f"{where}[{i}]") for i, v in enumerate(items)]
+            if kind == "size":
+                _expect(all(type(n) is int for n in seq), f"bad size at {_path_str(where)}")
+                return Size(seq)
             if kind in ("set", "frozenset"):
                 _expect(all(_hashable(v) for v in seq), f"bad {kind} at {_path_str(where)}")
                 return set(seq) if kind == "set" else frozenset(seq)
@@ -566,12 +612,13 @@ def _hashable(v: Any) -> bool:
     return True
 
 
-def _not_a_zip(path: str) -> str:
-    """Why a file that ``zipfile`` refuses is not a checkpoint, for the error message."""
+def _not_a_zip(fh: Any, start: int | None) -> str:
+    """Why a file that ``zipfile`` refuses is not a checkpoint, for the error message: its
+    first bytes, read from ``start`` (None: where it cannot be read again)."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-    except OSError:
+        fh.seek(start)
+        head = fh.read(8)
+    except (OSError, TypeError, ValueError, AttributeError):
         head = b"?"
     if not head:
         return "the file is empty"
@@ -612,14 +659,17 @@ def load(f: str | os.PathLike[str] | BinaryIO, device: str | None = None,
         device = _mapped_device(map_location)
     dev = get_device(device if device is not None else "cpu").name
     if hasattr(path, "read"):  # a file object (io.BytesIO, an open file)
-        return _load_from(path, repr(path), dev, None)
+        if torch_options.get("mmap"):
+            raise ValueError("load: f must be a file path in order to use the mmap argument "
+                             "(as torch.load)")
+        return _load_from(path, repr(path), dev)
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
     if os.path.isdir(path):
         raise ValueError(f"load: {path!r} is a directory, not a checkpoint file")
     with open(path, "rb") as fh:
-        return _load_from(fh, repr(path), dev, path)
+        return _load_from(fh, repr(path), dev)
 
 
 class _Where:
@@ -665,14 +715,17 @@ def _mapped_device(map_location: Any) -> str:
                     f"torch.device, a dict or a function, not {type(map_location).__name__}")
 
 
-def _load_from(fh: Any, name: str, dev: str, path: str | None) -> Any:
-    """Load from an open binary file ``fh`` (``name`` for messages; ``path`` to sniff a file
-    that is not a ZIP archive)."""
+def _load_from(fh: Any, name: str, dev: str) -> Any:
+    """Load from an open binary file ``fh`` (``name`` for messages)."""
     what = f"load: {name} is not a tinygrad_rnn checkpoint"
+    try:
+        start = fh.tell() if fh.seekable() else None
+    except (AttributeError, OSError):
+        start = None
     try:
         zf = zipfile.ZipFile(fh, "r")
     except Exception:  # BadZipFile, and whatever a mangled central directory causes
-        why = _not_a_zip(path) if path is not None else "not a ZIP archive"
+        why = _not_a_zip(fh, start) if start is not None else "not a ZIP archive"
         raise ValueError(f"{what}: {why}") from None
     with zf:
         prefix = torchfile.torch_prefix(zf) if MANIFEST not in zf.namelist() else None
