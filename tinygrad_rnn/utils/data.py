@@ -574,6 +574,10 @@ def default_collate(batch: Sequence[Any]) -> Any:
     strings stay as they come: the list given, or a tuple for a field of tuples or lists."""
     elem = batch[0]
     if isinstance(elem, Tensor):
+        if isinstance(batch, Tensor):  # PyTorch's stack refuses it too
+            raise TypeError(f"default_collate takes a list of samples, got one Tensor of shape "
+                            f"{tuple(batch.shape)} (a sample: with batch_size=None, leave "
+                            f"collate_fn unset or give one that takes a sample)")
         return stack(list(batch), 0)
     if isinstance(elem, (np.ndarray, np.generic)) and not isinstance(elem, (np.str_, np.bytes_)):
         if np.asarray(elem).dtype.kind not in "biufc":
