@@ -54,7 +54,7 @@ import numpy as np
 
 from .. import random as _random
 from ..ops.movement import stack
-from ..tensor import DTypeError, Tensor, default_dtype, describe_type, tensor
+from ..tensor import DTypeError, Tensor, describe_type, tensor
 from ._workers import END, Failure, WorkerInfo, WorkerPool, get_worker_info  # noqa: F401
 
 T_co = TypeVar("T_co", covariant=True)
@@ -583,16 +583,18 @@ def default_collate(batch: Sequence[Any]) -> Any:
         if np.asarray(elem).dtype.kind not in "biufc":
             raise DTypeError(f"default_collate: cannot batch NumPy arrays of dtype "
                              f"{np.asarray(elem).dtype}")
-        return tensor(np.stack([np.asarray(b) for b in batch]))
+        arrays = [np.asarray(b) for b in batch]
+        if all(a.dtype == arrays[0].dtype for a in arrays):
+            return tensor(np.stack(arrays))
+        # several dtypes: each sample a tensor, stacked with PyTorch's promotion (int32 with
+        # float32 is float32, float16 with int64 float16, where NumPy gives float64)
+        return stack([tensor(b) for b in batch], 0)
     if isinstance(elem, numbers.Real) and not isinstance(elem, numbers.Integral):
         return tensor(np.array(batch, dtype=np.float64))
-    if isinstance(elem, (numbers.Integral, np.bool_)):  # the batch's values decide, as torch's
-        if any(isinstance(b, numbers.Real) and not isinstance(b, numbers.Integral)
-               for b in batch):
-            return tensor(np.array(batch, dtype=default_dtype()))  # the default float dtype
-        if all(isinstance(b, (bool, np.bool_)) for b in batch):
-            return tensor(np.array(batch, dtype=np.bool_))
-        return tensor(np.array(batch, dtype=np.int64))
+    if isinstance(elem, numbers.Integral):
+        # as torch.tensor(batch): the values decide (int64, bool if all are bools, the
+        # default float dtype with a float among them, a tensor's or NumPy number's dtype)
+        return tensor(list(batch))
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, Mapping):
