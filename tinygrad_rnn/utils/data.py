@@ -594,7 +594,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(elem, numbers.Integral):
         # as torch.tensor(batch): the values decide (int64, bool if all are bools, the
         # default float dtype with a float among them, a tensor's or NumPy number's dtype)
-        return tensor(list(batch))
+        return tensor(batch)
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, Mapping):
