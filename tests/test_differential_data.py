@@ -923,9 +923,11 @@ class Result:
 
 # torch warns that pin_memory=True pins nothing without an accelerator; here pin_memory
 # changes nothing on any device (docs/pytorch.md), and says nothing; torch's as_tensor of a list
-# holding arrays warns that it is slow, ours makes it as fast as any other
+# holding arrays warns that it is slow, ours makes it as fast as any other; torch's tensor
+# indexed by a list (default_collate given one sample) warns of its own deprecation
 UNCOMPARED_WARNINGS = ("'pin_memory' argument is set as true but no accelerator",
-                       "Creating a tensor from a list of numpy.ndarrays is extremely slow")
+                       "Creating a tensor from a list of numpy.ndarrays is extremely slow",
+                       "Using a non-tuple sequence for multidimensional indexing is deprecated")
 
 
 def _execute(case: Case, m) -> Result:
