@@ -458,7 +458,10 @@ def _loader(draw):
                                  drop_last=drop_last, collate_fn=coll(m), pin_memory=pin,
                                  generator=gen_, **args)
         out = {"len": attempt(lambda: len(loader)), "batches": attempt(lambda: list(loader)),
-               "len(iter)": attempt(lambda: len(iter(loader)))}
+               "len(iter)": attempt(lambda: len(iter(loader))),
+               "attributes": [loader.batch_size, loader.drop_last,
+                              type(loader.sampler).__name__,
+                              type(loader.batch_sampler).__name__]}
         if second:
             out["second epoch"] = attempt(lambda: list(loader))
         return out
@@ -524,7 +527,9 @@ def _iterable(draw):
             kw["batch_sampler"] = [[0]]
         loader = D(m).DataLoader(ds, batch_size=batch_size, drop_last=drop_last,
                                  collate_fn=coll(m), **kw)
-        out = {}
+        out = {"attributes": [loader.batch_size, loader.drop_last,
+                              type(loader.sampler).__name__,
+                              type(loader.batch_sampler).__name__]}
         if ask_len:
             out["len"] = attempt(lambda: len(loader))
         out["batches"] = attempt(lambda: list(loader))
