@@ -870,12 +870,14 @@ def _init_worker(i):
     STAMP["init"] = 100 + i
 
 
-def worker_dataset(m, n, kind):
+def worker_dataset(m, n, kind, fail=-1, length=None):
     """Samples that say which worker read them; an iterable one splits its stream by
-    ``get_worker_info()``."""
+    ``get_worker_info()``. Sample ``fail`` raises; ``length`` is the stream's ``__len__``."""
 
     class Indexed(D(m).Dataset):
         def __getitem__(self, i):
+            if i == fail:
+                raise ValueError(f"sample {i} is broken")
             info = D(m).get_worker_info()
             return {"i": i, "worker": -1 if info is None else info.id,
                     "of": 0 if info is None else info.num_workers, "init": STAMP["init"]}
@@ -890,7 +892,11 @@ def worker_dataset(m, n, kind):
             for i in range(k, n + k % 2, w):  # uneven shards: the workers run out apart
                 yield {"i": i, "worker": k, "init": STAMP["init"]}
 
-    return Indexed() if kind == "map" else Sharded()
+    class SizedSharded(Sharded):
+        def __len__(self):
+            return length
+
+    return Indexed() if kind == "map" else Sharded() if length is None else SizedSharded()
 
 
 @gen("workers")
@@ -901,15 +907,20 @@ def _workers(draw):
     bs = draw(st.sampled_from([None, 1, 2, 3]))
     init = draw(st.booleans())
     persistent = draw(st.booleans())
+    fail = draw(st.integers(0, n)) if kind == "map" and n and bad(draw) else -1
+    length = draw(st.sampled_from([None, 0, 1, n])) if kind == "iterable" else None
+    ask_len = draw(st.booleans())
 
     def call(m):
         STAMP["init"] = -1
-        loader = D(m).DataLoader(worker_dataset(m, n, kind), batch_size=bs, num_workers=nw,
-                                 worker_init_fn=_init_worker if init else None,
+        loader = D(m).DataLoader(worker_dataset(m, n, kind, fail, length), batch_size=bs,
+                                 num_workers=nw, worker_init_fn=_init_worker if init else None,
                                  persistent_workers=persistent)
-        out = {"batches": list(loader), "main": D(m).get_worker_info()}
+        out = {"len": attempt(lambda: len(loader))} if ask_len else {}
+        out["batches"] = attempt(lambda: list(loader))
+        out["main"] = D(m).get_worker_info()
         if persistent:
-            out["again"] = list(loader)
+            out["again"] = attempt(lambda: list(loader))
         return out
 
     return Case(f"workers {kind}", call)
