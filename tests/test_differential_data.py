@@ -121,12 +121,14 @@ def build(m, x):
 
 
 TENSOR_DTYPES = ["float32", "float64", "int64", "int32", "bool", "uint8", "float16"]
-NP_SCALARS = [np.float32, np.float64, np.int64, np.int32, np.int8, np.uint8, np.bool_]
+NP_SCALARS = [np.float32, np.float64, np.int64, np.int32, np.int8, np.uint8, np.complex64,
+              np.bool_]
 
 
 def template(draw, depth: int = 0, uniform: bool = False):
     """The shape of a sample: a leaf kind, or a container of templates."""
-    leaves = ["tensor", "ndarray", "npscalar", "int", "float", "bool", "str", "bytes"] + \
+    leaves = ["tensor", "ndarray", "npscalar", "int", "float", "bool", "str", "bytes",
+              "complex", "none"] + \
         ([] if uniform else ["number"])
     containers = ["tuple", "list", "dict", "namedtuple", "ordereddict"] if depth < 2 else []
     kind = draw(st.sampled_from(leaves + containers + (["tensor"] if depth else [])))
@@ -180,6 +182,10 @@ def instance(t, rng: np.random.Generator, i: int):
         return float(rng.integers(-8, 9) / 4)
     if kind == "bool":
         return bool(rng.random() < 0.5)
+    if kind == "complex":  # no rule batches Python complex numbers: refused
+        return complex(int(rng.integers(-3, 4)), 1)
+    if kind == "none":
+        return None
     if kind == "number":  # ints, floats and bools in one field: the values decide the dtype
         return [int(rng.integers(-3, 4)), float(rng.integers(-8, 9) / 4),
                 bool(rng.random() < 0.5)][int(rng.integers(0, 3))]
