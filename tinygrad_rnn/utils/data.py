@@ -565,9 +565,10 @@ class DistributedSampler(Sampler[int]):
 
 def default_collate(batch: Sequence[Any]) -> Any:
     """A list of samples as one batch, as PyTorch's: tensors stacked along a new first axis
-    (differentiable), NumPy arrays and NumPy numbers stacked into a tensor of their dtype,
-    Python floats into float64; Python ints and bools into int64, or bool if all are bools, or
-    float32 if a float is among them (torch's rules: the first sample's type, then the values);
+    (differentiable), NumPy arrays and NumPy numbers stacked into a tensor of their dtype
+    (several dtypes promoted as torch's), Python floats into float64; Python ints and bools as
+    ``tensor(batch)`` makes them: int64, or bool if all are bools, or float32 if a float is
+    among them (torch's rules: the first sample's type, then the values);
     mappings key by key (of the first sample's keys and type: an ``OrderedDict`` stays one),
     tuples and lists position by position (a namedtuple stays one, and a list's type is kept;
     any other tuple becomes a list);
