@@ -5155,9 +5155,9 @@ def _array_device(data: Any) -> Device | None:
 
 
 def _holds_float64(data: Any, dtype: Any = np.float64) -> bool:
-    """Whether nested lists or tuples hold a NumPy float64 (or ``dtype``) scalar or array
-    (PyTorch then makes a tensor of that dtype, as from such an array)."""
-    if isinstance(data, (np.generic, np.ndarray)) and data.dtype == dtype:
+    """Whether nested lists or tuples hold a NumPy float64 (or ``dtype``) scalar or array, or
+    a tensor of it (PyTorch then makes a tensor of that dtype, as from such an array)."""
+    if isinstance(data, (np.generic, np.ndarray, Tensor)) and data.dtype == dtype:
         return True
     if isinstance(data, (list, tuple)):
         return any(_holds_float64(d, dtype) for d in data)
@@ -5170,7 +5170,8 @@ def tensor(
     """A new tensor holding a copy of ``data`` (numbers, nested lists, NumPy or CuPy arrays).
 
     Python floats become float32 (the default); NumPy arrays and scalars keep their dtype (a
-    list holding a NumPy float64 gives float64, as in PyTorch); integers become int64.
+    list holding a NumPy float64, or a float64 tensor, gives float64, as in PyTorch); integers
+    become int64.
     ``dtype`` overrides. Only floating-point tensors can require grad.
     """
     if isinstance(data, Tensor):

@@ -27,6 +27,7 @@ tinygrad_rnn.utils.data.dataloader import default_collate``).
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 import math
 import multiprocessing
@@ -37,14 +38,23 @@ import os
 import sys
 import types
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import (
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    MutableSequence,
+    Sequence,
+    Sized,
+)
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from .. import random as _random
 from ..ops.movement import stack
-from ..tensor import DTypeError, Tensor, default_dtype, describe_type, tensor
+from ..tensor import DTypeError, Tensor, describe_type, tensor
 from ._workers import END, Failure, WorkerInfo, WorkerPool, get_worker_info  # noqa: F401
 
 T_co = TypeVar("T_co", covariant=True)
@@ -93,13 +103,33 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The samples ``indices`` of ``dataset``, in that order (``dataset[indices[i]]``)."""
+    """The samples ``indices`` of ``dataset``, in that order (``dataset[indices[i]]``; a list
+    of positions reads ``dataset[[indices[i] for i in positions]]``), as PyTorch's.
+    ``__getitems__`` fetches a batch through the dataset's own ``__getitems__`` where it has
+    one, so a ``DataLoader`` reads a subset as it reads the dataset; hence, as in PyTorch, a
+    subclass that overrides ``__getitem__`` must override ``__getitems__`` too."""
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        if type(self).__getitem__ is not Subset.__getitem__ and \
+                type(self).__getitems__ is Subset.__getitems__:
+            raise NotImplementedError(
+                f"{type(self).__name__} overrides __getitem__ but not __getitems__: a "
+                "DataLoader fetches a batch with __getitems__, which would pass your "
+                "__getitem__ by; define it too, for example\n\n"
+                "def __getitems__(self, indices):\n"
+                "    return [self.__getitem__(idx) for idx in indices]")
         self.dataset, self.indices = dataset, list(indices)
 
-    def __getitem__(self, index: int) -> Any:
+    def __getitem__(self, index: int | list[int]) -> Any:
+        if isinstance(index, list):
+            return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
+
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        many = getattr(self.dataset, "__getitems__", None)
+        if callable(many):
+            return many([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -535,59 +565,90 @@ class DistributedSampler(Sampler[int]):
 
 def default_collate(batch: Sequence[Any]) -> Any:
     """A list of samples as one batch, as PyTorch's: tensors stacked along a new first axis
-    (differentiable), NumPy arrays and NumPy numbers stacked into a tensor of their dtype,
-    Python floats into float64; Python ints and bools into int64, or bool if all are bools, or
-    float32 if a float is among them (torch's rules: the first sample's type, then the values);
-    dicts key by key, tuples
-    and lists position by position (a namedtuple stays one; any other tuple becomes a list);
+    (differentiable), NumPy arrays and NumPy numbers stacked into a tensor of their dtype
+    (several dtypes promoted as torch's), Python floats into float64; Python ints and bools as
+    ``tensor(batch)`` makes them: int64, or bool if all are bools, or float32 if a float is
+    among them (torch's rules: the first sample's type, then the values);
+    mappings key by key (of the first sample's keys and type: an ``OrderedDict`` stays one),
+    tuples and lists position by position (a namedtuple stays one, and a list's type is kept;
+    any other tuple becomes a list);
     strings stay as they come: the list given, or a tuple for a field of tuples or lists."""
     elem = batch[0]
     if isinstance(elem, Tensor):
+        if isinstance(batch, Tensor):  # PyTorch's stack refuses it too
+            raise TypeError(f"default_collate takes a list of samples, got one Tensor of shape "
+                            f"{tuple(batch.shape)} (a sample: with batch_size=None, leave "
+                            f"collate_fn unset or give one that takes a sample)")
         return stack(list(batch), 0)
     if isinstance(elem, (np.ndarray, np.generic)) and not isinstance(elem, (np.str_, np.bytes_)):
         if np.asarray(elem).dtype.kind not in "biufc":
             raise DTypeError(f"default_collate: cannot batch NumPy arrays of dtype "
                              f"{np.asarray(elem).dtype}")
-        return tensor(np.stack([np.asarray(b) for b in batch]))
+        arrays = [np.asarray(b) for b in batch]
+        if all(a.dtype == arrays[0].dtype for a in arrays):
+            return tensor(np.stack(arrays))
+        # several dtypes: each sample a tensor, stacked with PyTorch's promotion (int32 with
+        # float32 is float32, float16 with int64 float16, where NumPy gives float64)
+        return stack([tensor(b) for b in batch], 0)
     if isinstance(elem, numbers.Real) and not isinstance(elem, numbers.Integral):
         return tensor(np.array(batch, dtype=np.float64))
-    if isinstance(elem, (numbers.Integral, np.bool_)):  # the batch's values decide, as torch's
-        if any(isinstance(b, numbers.Real) and not isinstance(b, numbers.Integral)
-               for b in batch):
-            return tensor(np.array(batch, dtype=default_dtype()))  # the default float dtype
-        if all(isinstance(b, (bool, np.bool_)) for b in batch):
-            return tensor(np.array(batch, dtype=np.bool_))
-        return tensor(np.array(batch, dtype=np.int64))
+    if isinstance(elem, numbers.Integral):
+        # as torch.tensor(batch): the values decide (int64, bool if all are bools, the
+        # default float dtype with a float among them, a tensor's or NumPy number's dtype)
+        return tensor(batch)
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, Mapping):
-        return {k: default_collate([d[k] for d in batch]) for k in elem}
+        return _like(elem, {k: default_collate([d[k] for d in batch]) for k in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple
         return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, Sequence):
         if any(len(b) != len(elem) for b in batch):
             raise ValueError(f"default_collate: each sample must have as many elements, got "
                              f"lengths {[len(b) for b in batch]}")
-        return [default_collate(s) for s in zip(*batch)]
+        fields = [default_collate(s) for s in zip(*batch)]
+        return fields if isinstance(elem, tuple) else _like(elem, fields)
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {describe_type(elem)}")
 
 
 def default_convert(sample: Any) -> Any:
     """One sample, unbatched (``DataLoader``'s ``batch_size=None``), as PyTorch's: NumPy
-    arrays and NumPy numbers as tensors, containers element by element (a namedtuple stays
-    one; any other tuple becomes a list); anything else as it is."""
+    arrays and NumPy numbers as tensors, containers element by element (of their own type: a
+    namedtuple or an ``OrderedDict`` stays one; any other tuple becomes a list); anything else
+    as it is."""
     if isinstance(sample, np.ndarray) and sample.dtype.kind in "biufc":
         return tensor(sample)
     if isinstance(sample, np.generic) and not isinstance(sample, (np.str_, np.bytes_)):
         return tensor(sample)
     if isinstance(sample, Mapping):
-        return {k: default_convert(v) for k, v in sample.items()}
+        return _like(sample, {k: default_convert(sample[k]) for k in sample})
     if isinstance(sample, tuple) and hasattr(sample, "_fields"):
         return type(sample)(*(default_convert(v) for v in sample))
-    if isinstance(sample, (list, tuple)):
+    if isinstance(sample, tuple):
         return [default_convert(v) for v in sample]
+    if isinstance(sample, Sequence) and not isinstance(sample, (str, bytes)):
+        return _like(sample, [default_convert(v) for v in sample])
     return sample
+
+
+def _like(container: Any, values: dict | list) -> Any:
+    """``values`` in a container of ``container``'s type, as PyTorch's collate keeps it (an
+    ``OrderedDict`` stays one): a copy of it updated where the type is mutable (it may hold
+    more than its items), else the type made from ``values``; a plain dict or list where the
+    type allows neither."""
+    try:
+        if isinstance(container, (MutableMapping, MutableSequence)):
+            clone = copy.copy(container)
+            if isinstance(values, dict):
+                clone.update(values)
+            else:
+                for i, v in enumerate(values):
+                    clone[i] = v
+            return clone
+        return type(container)(values)
+    except TypeError:
+        return values
 
 
 def _index(i: Any, source: str) -> Any:
