@@ -174,6 +174,7 @@ class Module:
                 raise KeyError(f"attribute {name!r} already exists: it is computed by "
                                f"parametrizations.{name}; assign a tensor to set its value, or "
                                "remove the parametrization first")
+            self._check_name(name, "parameter", self._parameters, owner=type(self))
             self._forget(name, keep=self._parameters)
             self._parameters[name] = value
         elif name in self._parameters:
@@ -314,12 +315,14 @@ class Module:
         raise NotImplementedError
 
     # ---- registering ---------------------------------------------------------------------
-    def _check_name(self, name: Any, kind: str, table: dict[str, Any]) -> None:
-        """PyTorch's rules for a name to register: a string, not an attribute of another kind,
+    def _check_name(self, name: Any, kind: str, table: dict[str, Any], owner: Any = None
+                    ) -> None:
+        """PyTorch's rules for a name to register: a string, not an attribute of another kind
+        (of ``owner``'s: the class's alone where an assignment replaces the instance's own),
         without '.' (dotted names are paths) and not empty."""
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
-        if hasattr(self, name) and name not in table:
+        if hasattr(self if owner is None else owner, name) and name not in table:
             raise KeyError(f"attribute {name!r} already exists")
         if "." in name:
             raise KeyError(f"{kind} name can't contain '.', got {name!r}")
@@ -412,16 +415,20 @@ class Module:
         return getattr(mod, name)
 
     # ---- walking the tree ----------------------------------------------------------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(name, module) pairs, this module first, each shared module once; an explicit
-        stack, so deep nesting cannot exhaust Python's recursion limit."""
-        seen: set[int] = set()
+    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """(name, module) pairs, this module first, each shared module once (every time it
+        is reached with ``remove_duplicate=False``); ``memo`` holds modules to skip, and is
+        filled as PyTorch's is. An explicit stack, so deep nesting cannot exhaust Python's
+        recursion limit."""
+        seen = set() if memo is None else memo
         stack = [(prefix, self)]
         while stack:
             name, m = stack.pop()
-            if id(m) in seen:
+            if m in seen:
                 continue
-            seen.add(id(m))
+            if remove_duplicate:
+                seen.add(m)
             yield name, m
             children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()
                         if c is not None]
@@ -452,33 +459,37 @@ class Module:
         fn(self)
         return self
 
-    def _named_members(self, table: str, prefix: str, recurse: bool
+    def _named_members(self, table: str, prefix: str, recurse: bool, remove_duplicate: bool
                        ) -> Iterator[tuple[str, Any]]:
         """(dotted name, value) of each module's ``table`` (``_parameters`` or ``_buffers``),
-        None values skipped and a value shared by several names once, under its first."""
+        None values skipped and a value shared by several names once, under its first
+        (under each with ``remove_duplicate=False``)."""
         seen: set[int] = set()
-        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        mods = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                if recurse else iter([(prefix, self)]))
         for mod_name, m in mods:
             for name, v in m.__dict__[table].items():
                 if v is not None and id(v) not in seen:
-                    seen.add(id(v))
+                    if remove_duplicate:
+                        seen.add(id(v))
                     yield (f"{mod_name}.{name}" if mod_name else name), v
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True
-                         ) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) pairs in a fixed order: this module's, then each child's (only
         this module's without ``recurse``). A parameter shared by several modules (tied
-        weights) comes once, under its first name."""
-        return self._named_members("_parameters", prefix, recurse)
+        weights) comes once, under its first name (under each with
+        ``remove_duplicate=False``)."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True
-                      ) -> Iterator[tuple[str, Tensor]]:
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         """(name, buffer) pairs, persistent or not, in the order of ``named_parameters``."""
-        return self._named_members("_buffers", prefix, recurse)
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
