@@ -18,11 +18,13 @@ After every step the two must agree on whether it raised (exception types may di
 the whole tree: ``named_modules``, ``named_children``, ``named_parameters`` (names, shapes,
 ``requires_grad``), ``named_buffers``, the ``state_dict`` keys, every module's ``training``
 flag and ``repr(root)``. A load's ``missing_keys`` and ``unexpected_keys`` are compared, and
-the loaded values. Run deeper with ``HYPOTHESIS_PROFILE=thorough``.
+the loaded values. Run deeper with ``HYPOTHESIS_PROFILE=thorough``, or scale the number of
+programs with ``MODULE_FUZZ_SCALE=10``.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections import Counter, OrderedDict
 from typing import Any
@@ -115,15 +117,19 @@ def describe(root) -> dict[str, Any]:
         "modules": [(n, type(mod).__name__, mod.training) for n, mod in root.named_modules()],
         "modules_dup": [n for n, _ in root.named_modules(remove_duplicate=False)],
         "children": [n for n, _ in root.named_children()],
-        "params": [(n, tuple(p.shape), p.requires_grad)
+        "params": [(n, tuple(p.shape), p.requires_grad, dtype_name(p))
                    for n, p in root.named_parameters()],
         "params_dup": [n for n, _ in root.named_parameters(remove_duplicate=False)],
         "params_flat": [n for n, _ in root.named_parameters(recurse=False)],
-        "buffers": [(n, None if b is None else tuple(b.shape))
+        "buffers": [(n, None if b is None else (tuple(b.shape), dtype_name(b)))
                     for n, b in root.named_buffers()],
         "state_dict": [(k, tuple(v.shape)) for k, v in sd.items()],
-        "repr": repr(root),
+        "repr": repr(root).replace("torch.", "tinygrad_rnn."),  # the tensor type names
     }
+
+
+def dtype_name(t) -> str:
+    return str(t.dtype).replace("torch.", "")
 
 
 def values(root) -> dict[str, np.ndarray]:
@@ -141,7 +147,7 @@ def act(draw, rng: np.random.Generator, troot) -> tuple[str, Any]:
     target = resolve(troot, where)
     kinds = ["add_module", "setattr_module", "setattr_param", "register_parameter",
              "register_buffer", "setattr_tensor", "setattr_none", "delattr", "get", "mode",
-             "requires_grad", "zero_grad", "apply", "share", "load"]
+             "requires_grad", "zero_grad", "apply", "share", "load", "cast"]
     tname = type(target).__name__
     if tname in ("Sequential", "ModuleList"):
         kinds += ["list_op"] * 4
@@ -153,9 +159,9 @@ def act(draw, rng: np.random.Generator, troot) -> tuple[str, Any]:
         kinds += ["pdict_op"] * 3
     kind = draw(st.sampled_from(kinds))
     name = draw(st.sampled_from(NAMES))
-    if name == "training" and kind.startswith("setattr"):
-        # assigning over ``training`` breaks a module in either library (``train()`` and
-        # every layer read it as a bool): not a program anyone writes
+    if name == "training" and (kind.startswith("setattr") or kind == "delattr"):
+        # assigning over (or deleting) ``training`` breaks a module in either library
+        # (``train()`` and every layer read it as a bool): not a program anyone writes
         name = "w"
     if name in ("a.b", "", "forward") and kind in ("setattr_module", "share"):
         # torch takes these names for a module assigned as an attribute, and then cannot
@@ -239,6 +245,20 @@ def act(draw, rng: np.random.Generator, troot) -> tuple[str, Any]:
             t.eval() if flag is None else t.train(flag)
         return f"mode({where!r}, {flag})", run
 
+    if kind == "cast":
+        how = draw(st.sampled_from(["double", "float", "half", "to64", "to32", "type64"]))
+
+        def run(m, root):
+            t = resolve(root, where)
+            if how == "to64":
+                return type(t.to(m.float64)).__name__
+            if how == "to32":
+                return type(t.to(dtype=m.float32)).__name__
+            if how == "type64":
+                return type(t.type(m.float64)).__name__
+            return type(getattr(t, how)()).__name__
+        return f"cast({where!r}, {how})", run
+
     if kind == "requires_grad":
         flag = draw(st.booleans())
 
@@ -268,9 +288,12 @@ def act(draw, rng: np.random.Generator, troot) -> tuple[str, Any]:
 
     if kind == "share":
         # an existing submodule (or the root's child) becomes a child of another module too
-        # (not an ancestor of ``where``: a cycle makes every walk of the tree endless)
-        src = draw(st.sampled_from([n for n in mods if n and not (where + ".").startswith(
-            n + ".")] or ["a"]))
+        # (not one ``where`` is in: a cycle makes every walk of the tree endless)
+        ok = [n for n in mods if n and all(sub is not target
+                                           for sub in resolve(troot, n).modules())]
+        if not ok:
+            return "apply('')", lambda m, root: None
+        src = draw(st.sampled_from(ok))
 
         def run(m, root):
             resolve(root, where).add_module(name, resolve(root, src))
@@ -291,13 +314,16 @@ def act(draw, rng: np.random.Generator, troot) -> tuple[str, Any]:
 def list_op(draw, where: str, tname: str, target, arrays):
     n = len(target)
     op = draw(st.sampled_from(["getitem", "slice", "append", "insert", "extend", "delitem",
-                               "delslice", "setitem", "pop", "len", "iadd"]))
+                               "delslice", "setitem", "pop", "len", "iadd", "mul", "imul"]))
     i = draw(st.integers(-n - 1, n))
     j = draw(st.integers(-n - 1, n + 1))
     step = draw(st.sampled_from([None, 1, 2, -1]))
     new = draw(st.sampled_from(list(LEAVES)[:6]))
     if tname == "Sequential" and op == "iadd":
         op = "len"
+    if tname == "ModuleList" and op in ("mul", "imul"):
+        op = "len"
+    times = draw(st.integers(-1, 3))
 
     def run(m, root):
         t = resolve(root, where)
@@ -322,8 +348,13 @@ def list_op(draw, where: str, tname: str, target, arrays):
             return type(t.pop(i)).__name__
         elif op == "iadd":
             t += m.nn.ModuleList([make(m, new, arrays)])
+        elif op == "mul":
+            s = t * times
+            return [type(c).__name__ for c in s], all(a is b for a, b in zip(s, list(t) * 3))
+        elif op == "imul":
+            t *= times
         return len(t)
-    return f"{tname}.{op}({where!r}, {i}, {j}, {step}, {new})", run
+    return f"{tname}.{op}({where!r}, {i}, {j}, {step}, {new}, {times})", run
 
 
 def dict_op(draw, where: str, target, arrays):
@@ -381,7 +412,7 @@ def plist_op(draw, where: str, target, arr):
 def pdict_op(draw, where: str, target, arr):
     keys = list(target.keys()) + ["k", "x.y"]
     op = draw(st.sampled_from(["setitem", "pop", "delitem", "update", "getitem", "keys",
-                               "clear"]))
+                               "clear", "popitem", "setdefault", "or", "ior", "reversed"]))
     key = draw(st.sampled_from(keys))
     plain = draw(st.booleans())
 
@@ -402,6 +433,18 @@ def pdict_op(draw, where: str, target, arr):
             return list(t.keys())
         elif op == "clear":
             t.clear()
+        elif op == "popitem":
+            k, v = t.popitem()
+            return k, tuple(v.shape)
+        elif op == "setdefault":
+            return tuple(t.setdefault(key, v).shape)
+        elif op == "or":
+            merged = t | {key: v}
+            return type(merged).__name__, list(merged.keys()), merged[key] is v
+        elif op == "ior":
+            t |= {key: v}
+        elif op == "reversed":
+            return list(reversed(t))
         return len(t)
     return f"ParameterDict.{op}({where!r}, {key!r}, plain={plain})", run
 
@@ -518,6 +561,8 @@ def run_program(data, steps: int) -> None:
 
 
 def scaled(factor: int):
+    """The profile's number of examples times ``factor`` (and ``MODULE_FUZZ_SCALE``)."""
+    factor *= int(os.environ.get("MODULE_FUZZ_SCALE", "1"))
     return settings(max_examples=settings.default.max_examples * factor, deadline=None)
 
 
@@ -636,3 +681,49 @@ def test_mse_loss_sample_weight(reduction):
     np.testing.assert_allclose(rw.grad.numpy(), tw.grad.numpy(), rtol=1e-12)
     with pytest.raises(ValueError, match="weight"):
         tr.nn.functional.mse_loss(rx, tr.tensor(y), weight=tr.ones(4))
+
+
+def test_parameter_dict_and_sequential_operators():
+    got = []
+    for m in libs():
+        pd = m.nn.ParameterDict({"a": m.nn.Parameter(m.zeros(1))})
+        b = pd.setdefault("b", m.nn.Parameter(m.ones(2)))
+        same = pd.setdefault("b", m.nn.Parameter(m.ones(3))) is b
+        merged, rmerged = pd | {"z": m.zeros(3)}, {"z": m.zeros(3)} | pd
+        pd |= {"q": m.zeros(1)}
+        popped = pd.popitem()[0]
+        copy = pd.copy()
+        seq = m.nn.Sequential(m.nn.ReLU(), m.nn.Tanh())
+        doubled, tripled = seq * 2, 3 * seq
+        seq *= 2
+        got.append((list(pd), list(reversed(pd)), same, list(merged), list(rmerged), popped,
+                    list(copy), copy["a"] is pd["a"], type(merged["z"]).__name__,
+                    [type(c).__name__ for c in doubled], len(tripled), len(seq),
+                    seq[0] is seq[2]))
+        pd.clear()
+        assert len(pd) == 0 and not list(pd.parameters())
+        for n, err in ((0, ValueError), (1.5, TypeError)):
+            with pytest.raises(err):
+                seq * n
+    assert got[0] == got[1]
+    assert list(tr.nn.ParameterDict.fromkeys(["x", "y"], tr.nn.Parameter(tr.zeros(1)))) == \
+        ["x", "y"]
+
+
+def test_parameter_list_items_are_its_numbered_entries():
+    for m in libs():
+        pl = m.nn.ParameterList([m.nn.Parameter(m.zeros(2)), m.nn.Parameter(m.zeros(3))])
+        pl.extra = m.nn.Parameter(m.zeros(4))  # registered, but not an item
+        assert len(pl) == 2 and [tuple(p.shape) for p in pl] == [(2,), (3,)]
+        assert "(extra)" not in repr(pl) and len(list(pl.parameters())) == 3
+
+
+def test_module_type_casts_integer_buffers_too():
+    got = []
+    for m in libs():
+        bn = m.nn.BatchNorm1d(3)
+        bn.type(m.float64)
+        got.append([str(t.dtype).replace("torch.", "") for t in bn.state_dict().values()])
+        bn.float()  # float() leaves the count as it is
+        got.append([str(t.dtype).replace("torch.", "") for t in bn.state_dict().values()])
+    assert got[:2] == got[2:]

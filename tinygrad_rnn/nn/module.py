@@ -6,9 +6,10 @@ into PyTorch with ``{k: torch.from_numpy(v.numpy()) for k, v in ...}``); the con
 
 from __future__ import annotations
 
+import itertools
 import operator
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -538,8 +539,19 @@ class Module:
         return self.to(device="cpu")
 
     def type(self, dst_type: DTypeLike) -> Module:
-        """Every parameter and floating-point buffer cast to ``dst_type``, as PyTorch's."""
-        return self.to(dtype=dst_type)
+        """Every parameter and buffer cast to ``dst_type``, integer buffers too (a
+        BatchNorm's count becomes a float), as PyTorch's; ``to(dtype)`` leaves those."""
+        dt = param_dtype(dst_type, "Module.type")
+        self.to(dtype=dt)
+        cast: dict[int, Tensor] = {}  # a buffer shared by several modules stays shared
+        for m in self.modules():
+            for k, b in m._buffers.items():
+                if b is not None and b.dtype != dt:
+                    if id(b) not in cast:
+                        cast[id(b)] = tensor(b, dtype=dt, device=b._dev.name,
+                                             requires_grad=b.requires_grad)
+                    m._buffers[k] = cast[id(b)]
+        return self
 
     def share_memory(self) -> Module:
         """PyTorch's ``share_memory``: changes nothing here (``Tensor.share_memory_`` does
@@ -1135,15 +1147,16 @@ class ParameterList(Module):
         if values is not None:
             self.extend(values)
 
-    def __len__(self) -> int:
-        return len(self._parameters)
+    def __len__(self) -> int:  # (a parameter set as a named attribute is not an item)
+        return sum(1 for _ in itertools.takewhile(self._parameters.__contains__,
+                                                  map(str, itertools.count())))
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(self._parameters.values())
+        return (self._parameters[str(i)] for i in range(len(self)))
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
-            return type(self)(list(self._parameters.values())[idx])
+            return type(self)(list(self)[idx])
         return self._parameters[str(_index(idx, len(self)))]
 
     def __setitem__(self, idx: int, value: Any) -> None:
@@ -1165,14 +1178,15 @@ class ParameterList(Module):
         return self.extend(values)
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {p.shape}]"
-                         for k, p in self._parameters.items() if p is not None)
+        return _parameters_repr({str(i): p for i, p in enumerate(self)},
+                                lambda p: f"tinygrad_rnn.{p.dtype}")
 
 
 class ParameterDict(Module):
     """A dict of parameters, registered under their keys (in insertion order), as PyTorch's:
     ``d[key]``, ``d[key] = value`` (a plain tensor becomes a Parameter), ``del``, ``in``,
-    ``keys``/``values``/``items``, ``update``, ``pop``, ``get``."""
+    ``keys``/``values``/``items``, ``update``, ``pop``, ``popitem``, ``get``, ``setdefault``,
+    ``clear``, ``copy``, ``fromkeys``, ``|`` and ``|=``."""
 
     def __init__(self, parameters: Mapping[str, Any] | Iterable[Any] | None = None) -> None:
         super().__init__()
@@ -1212,6 +1226,43 @@ class ParameterDict(Module):
     def pop(self, key: str) -> Any:
         return self._parameters.pop(key)
 
+    def popitem(self) -> tuple[str, Any]:
+        """The last (key, parameter) pair, removed."""
+        return self._parameters.popitem()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self) -> None:
+        self._parameters.clear()
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same parameter objects."""
+        return ParameterDict(self.items())
+
+    @classmethod
+    def fromkeys(cls, keys: Iterable[str], default: Any = None) -> ParameterDict:
+        return cls((k, default) for k in keys)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._parameters))
+
+    def __or__(self, other: Mapping[str, Any] | ParameterDict) -> ParameterDict:
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: Mapping[str, Any] | ParameterDict) -> ParameterDict:
+        merged = ParameterDict(other)
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other: Mapping[str, Any] | ParameterDict) -> ParameterDict:
+        self.update(other)
+        return self
+
     def update(self, parameters: Mapping[str, Any] | Iterable[Any]) -> None:
         """Add (or replace) parameters from a mapping or (key, value) pairs, in order."""
         pairs = list(parameters.items()) if isinstance(parameters, (Mapping, ParameterDict)) \
@@ -1220,8 +1271,21 @@ class ParameterDict(Module):
             self[k] = v
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {p.shape}]"
-                         for k, p in self._parameters.items() if p is not None)
+        return _parameters_repr(self._parameters, lambda p: p.type())
+
+
+def _parameters_repr(params: dict[str, Any], kind: Callable[[Any], str]) -> str:
+    """``ParameterList``'s and ``ParameterDict``'s lines, laid out as PyTorch's (one more
+    indent than a child's, ``kind(p)``: the dtype or the tensor type, the size as ``2x3``,
+    the device where it is a GPU)."""
+    lines = []
+    for k, p in params.items():
+        if p is None:
+            continue
+        where = f" ({p.device})" if p.device.type != "cpu" else ""
+        size = "x".join(str(n) for n in p.shape)
+        lines.append(f"  ({k}): Parameter containing: [{kind(p)} of size {size}{where}]")
+    return "\n".join(lines)
 
 
 class _Hook:
