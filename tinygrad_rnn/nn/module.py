@@ -6,7 +6,6 @@ into PyTorch with ``{k: torch.from_numpy(v.numpy()) for k, v in ...}``); the con
 
 from __future__ import annotations
 
-import itertools
 import operator
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -1147,16 +1146,15 @@ class ParameterList(Module):
         if values is not None:
             self.extend(values)
 
-    def __len__(self) -> int:  # (a parameter set as a named attribute is not an item)
-        return sum(1 for _ in itertools.takewhile(self._parameters.__contains__,
-                                                  map(str, itertools.count())))
+    def __len__(self) -> int:
+        return len(self._parameters)
 
     def __iter__(self) -> Iterator[Any]:
-        return (self._parameters[str(i)] for i in range(len(self)))
+        return iter(self._parameters.values())
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
-            return type(self)(list(self)[idx])
+            return type(self)(list(self._parameters.values())[idx])
         return self._parameters[str(_index(idx, len(self)))]
 
     def __setitem__(self, idx: int, value: Any) -> None:
@@ -1178,8 +1176,7 @@ class ParameterList(Module):
         return self.extend(values)
 
     def extra_repr(self) -> str:
-        return _parameters_repr({str(i): p for i, p in enumerate(self)},
-                                lambda p: f"tinygrad_rnn.{p.dtype}")
+        return _parameters_repr(self._parameters, lambda p: f"tinygrad_rnn.{p.dtype}")
 
 
 class ParameterDict(Module):
