@@ -328,8 +328,8 @@ def list_op(draw, where: str, tname: str, target, arrays):
         op = "len"
     if tname == "ModuleList" and op in ("mul", "imul"):
         op = "len"
-    if op == "insert" and not all(k.isdigit() for k in target._modules):
-        # torch's insert shifts the numbered names up by one and fails with a KeyError at a
+    if op in ("insert", "mul", "imul") and not all(k.isdigit() for k in target._modules):
+        # torch's insert and ``*=`` look children up by number and fail with a KeyError at a
         # named child (set as an attribute): ours numbers all afresh, as its ``del`` does
         op = "len"
     times = draw(st.integers(-1, 3))
@@ -419,7 +419,9 @@ def plist_op(draw, where: str, target, arr):
 
 
 def pdict_op(draw, where: str, target, arr):
-    keys = list(target.keys()) + ["k", "x.y"]
+    # (no dotted key: torch's ParameterDict records the key before refusing it, and is
+    # broken from then on: its repr raises)
+    keys = list(target.keys()) + ["k"]
     op = draw(st.sampled_from(["setitem", "pop", "delitem", "update", "getitem", "keys",
                                "clear", "popitem", "setdefault", "or", "ior", "reversed"]))
     key = draw(st.sampled_from(keys))
