@@ -105,7 +105,7 @@ def test_parameter_containers_behave_as_list_and_dict():
     assert list(pd.keys()) == ["b", "c"] and pd.pop("b").shape == (1,) and len(pd) == 1
     with pytest.raises(KeyError, match="can't contain '.'"):
         pd["x.y"] = tr.zeros(1)
-    assert "ParameterDict(" in repr(pd) and "float32 of size (3,)" in repr(pd)
+    assert "ParameterDict(" in repr(pd) and "FloatTensor of size 3]" in repr(pd)
 
 
 class _Two:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import itertools
 import math
 import numbers
@@ -53,6 +54,38 @@ def _first_as(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return wrapper
 
     return decorate
+
+
+def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    """``reduction`` from PyTorch's deprecated ``size_average``/``reduce`` where either is
+    given (with PyTorch's warning): reduce=False gives "none", else size_average=False
+    "sum", else "mean"."""
+    if size_average is None and reduce is None:
+        return reduction
+    reduction = "none" if reduce is not None and not reduce else \
+        "sum" if size_average is not None and not size_average else "mean"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
+    return reduction
+
+
+def _legacy_args(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Let a loss take PyTorch's deprecated ``size_average=`` and ``reduce=`` keywords, which
+    set ``reduction`` as there (with PyTorch's warning). Keywords only: the functions here do
+    not keep their positional slots (the loss modules do)."""
+    slot = list(inspect.signature(f).parameters).index("reduction")
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, size_average: Any = None, reduce: Any = None, **kwargs: Any) -> Any:
+        if size_average is not None or reduce is not None:
+            reduction = _legacy_reduction(size_average, reduce, "mean")
+            if len(args) > slot:
+                args = args[:slot] + (reduction,) + args[slot + 1:]
+            else:
+                kwargs["reduction"] = reduction
+        return f(*args, **kwargs)
+
+    return wrapper
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None  # noqa: A002
@@ -201,6 +234,7 @@ def _class_weight(where: str, weight: Tensor | None, x: Tensor) -> Any:
 
 
 @_first_as("input")
+@_legacy_args
 def nll_loss(
     log_probs: Tensor,
     target: Tensor | Any,
@@ -262,6 +296,7 @@ def _nll(log_probs: Tensor, target: Any, w: Any, ignore_index: int, where_: str
 
 
 @_first_as("input")
+@_legacy_args
 def cross_entropy(
     logits: Tensor,
     target: Tensor | Any,
@@ -790,10 +825,16 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean") -> Tensor:  # noqa: A002
-    """(input - target)², reduced."""
+@_legacy_args
+def mse_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean",  # noqa: A002
+             weight: Tensor | None = None) -> Tensor:
+    """(input - target)², reduced. With ``weight`` (the input's shape), w (input - target)²,
+    and "mean" divides by Σ w, as PyTorch."""
     d = _difference("mse_loss", input, target)
-    return _reduce(d * d, reduction)
+    if weight is None:
+        return _reduce(d * d, reduction)
+    w = _sample_weight("mse_loss", weight, input)
+    return _reduce(d * d * w, reduction, w.sum())
 
 
 def _broadcastable(where_: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
@@ -836,6 +877,7 @@ def _sample_weight(where_: str, weight: Tensor, input: Tensor) -> Tensor:  # noq
     return weight
 
 
+@_legacy_args
 def l1_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean",  # noqa: A002
             weight: Tensor | None = None) -> Tensor:
     """|input - target|, reduced; gradient sign(input - target) (0 where they are equal).
@@ -848,6 +890,7 @@ def l1_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean",  # noq
     return _reduce(loss * w, reduction, w.sum())
 
 
+@_legacy_args
 def smooth_l1_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean",  # noqa: A002
                    beta: float = 1.0) -> Tensor:
     """0.5 d² / β where |d| < β, else |d| - 0.5 β, for d = input - target (quadratic near 0,
@@ -876,6 +919,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: Reduction = "mean",  # 
     return _reduce(loss, reduction)
 
 
+@_legacy_args
 def kl_div(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
            log_target: bool = False) -> Tensor:
     """The Kullback-Leibler divergence KL(P ‖ Q) = Σ P (log P - log Q), as PyTorch's: ``input``
@@ -915,6 +959,7 @@ def _bce_weight(where_: str, name: str, w: Tensor | None, x: Tensor) -> Tensor |
     return w.detach().to(dtype=x.dtype)
 
 
+@_legacy_args
 def binary_cross_entropy(
     input: Tensor,  # noqa: A002
     target: Tensor,
@@ -948,6 +993,7 @@ def binary_cross_entropy(
 
 
 @_first_as("input")
+@_legacy_args
 def binary_cross_entropy_with_logits(
     logits: Tensor,
     target: Tensor,
@@ -1443,6 +1489,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float,  # noq
     return _reduce(loss, reduction)
 
 
+@_legacy_args
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,  # noqa: A002
                      full: bool = False, eps: float = 1e-8, reduction: Reduction = "mean"
                      ) -> Tensor:
@@ -1461,6 +1508,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,  # n
     return _reduce(loss, reduction)
 
 
+@_legacy_args
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
                         reduction: Reduction = "mean") -> Tensor:
     """max(0, -target · (input1 - input2) + margin), target 1 where input1 should rank
@@ -1471,6 +1519,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: flo
     return _reduce((-y * (input1 - input2) + margin).clip(min=0), reduction)
 
 
+@_legacy_args
 def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0,  # noqa: A002
                          reduction: Reduction = "mean") -> Tensor:
     """x where target is 1, max(0, margin - x) where it is -1, as PyTorch's (x a distance:
@@ -1481,6 +1530,7 @@ def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0,  # noq
     return _reduce(loss, reduction)
 
 
+@_legacy_args
 def soft_margin_loss(input: Tensor, target: Any,  # noqa: A002
                      reduction: Reduction = "mean") -> Tensor:
     """log(1 + exp(-target · x)), the logistic loss of labels ±1, as PyTorch's."""
@@ -1489,6 +1539,7 @@ def soft_margin_loss(input: Tensor, target: Any,  # noqa: A002
     return _reduce(_softplus0(-y * input), reduction)
 
 
+@_legacy_args
 def multilabel_soft_margin_loss(input: Tensor, target: Any,  # noqa: A002
                                 weight: Tensor | None = None,
                                 reduction: Reduction = "mean") -> Tensor:
@@ -1503,6 +1554,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Any,  # noqa: A002
     return _reduce(loss.sum(-1) / input.shape[-1], reduction)
 
 
+@_legacy_args
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any,
                           margin: float = 0.0, reduction: Reduction = "mean") -> Tensor:
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1, the
@@ -1524,6 +1576,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any,
     return _reduce(loss, reduction)
 
 
+@_legacy_args
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
                         margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
                         swap: bool = False, reduction: Reduction = "mean") -> Tensor:
@@ -1571,6 +1624,7 @@ def _class_targets(where_: str, input: Tensor, target: Any) -> Any:  # noqa: A00
     return tt
 
 
+@_legacy_args
 def multi_margin_loss(input: Tensor, target: Any, p: int = 1,  # noqa: A002
                       margin: float = 1.0, weight: Tensor | None = None,
                       reduction: Reduction = "mean") -> Tensor:
@@ -1597,6 +1651,7 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1,  # noqa: A002
     return _reduce(loss if input.ndim == 2 else loss.reshape(()), reduction)
 
 
+@_legacy_args
 def multilabel_margin_loss(input: Tensor, target: Any,  # noqa: A002
                            reduction: Reduction = "mean") -> Tensor:
     """The multi-label hinge loss, as ``torch.nn.functional.multilabel_margin_loss``: each

@@ -423,8 +423,8 @@ class EmbeddingBag(_Table):
 class Sequential(_ModuleSequence):
     """Modules applied one after another, registered as ``0``, ``1``, ... (or under the keys
     of one ``OrderedDict`` given instead, as PyTorch's). Indexing, ``append``, ``extend``,
-    ``insert``, ``pop``, ``del``, ``+`` and ``+=`` work as PyTorch's; a slice keeps the
-    modules' names, as there (so its ``state_dict`` names match the whole model's)."""
+    ``insert``, ``pop``, ``del``, ``+``, ``+=``, ``*`` and ``*=`` work as PyTorch's; a slice
+    keeps the modules' names, as there (so its ``state_dict`` names match the whole model's)."""
 
     def __init__(self, *modules: Any) -> None:
         super().__init__()
@@ -455,6 +455,24 @@ class Sequential(_ModuleSequence):
     def __iadd__(self, other: Sequential) -> Sequential:
         self._only_sequential(other)
         return self.extend(other)
+
+    def _times(self, n: Any) -> list[Module]:
+        """The modules ``n`` times over (the same objects), for ``*``."""
+        if not isinstance(n, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self).__name__!r} and "
+                            f"{type(n).__name__!r}")
+        if n <= 0:
+            raise ValueError(f"Non-positive multiplication factor {n} for Sequential")
+        return list(self) * n
+
+    def __mul__(self, n: int) -> Sequential:
+        """``seq * n``: a new Sequential of the modules repeated (shared, not copied)."""
+        return Sequential(*self._times(n))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, n: int) -> Sequential:
+        return self.extend(self._times(n)[len(self):])
 
 
 class Flatten(Module):

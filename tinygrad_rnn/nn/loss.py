@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from ..functional import _legacy_reduction
 from ..tensor import Tensor
 from .layers import Linear, PairwiseDistance
 from .module import Module
@@ -24,19 +25,6 @@ def _index(ignore_index: Any) -> int:
         raise TypeError(f"ignore_index must be an int, got {type(ignore_index).__name__} "
                         f"{ignore_index!r}")
     return int(ignore_index)
-
-
-def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
-    """``reduction`` from PyTorch's deprecated ``size_average``/``reduce`` where either is
-    given (with PyTorch's warning): reduce=False gives "none", else size_average=False
-    "sum", else "mean"."""
-    if size_average is None and reduce is None:
-        return reduction
-    reduction = "none" if reduce is not None and not reduce else \
-        "sum" if size_average is not None and not size_average else "mean"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use "
-                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
-    return reduction
 
 
 class _Loss(Module):

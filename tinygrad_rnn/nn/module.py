@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -174,6 +174,7 @@ class Module:
                 raise KeyError(f"attribute {name!r} already exists: it is computed by "
                                f"parametrizations.{name}; assign a tensor to set its value, or "
                                "remove the parametrization first")
+            self._check_name(name, "parameter", self._parameters, owner=type(self))
             self._forget(name, keep=self._parameters)
             self._parameters[name] = value
         elif name in self._parameters:
@@ -314,12 +315,14 @@ class Module:
         raise NotImplementedError
 
     # ---- registering ---------------------------------------------------------------------
-    def _check_name(self, name: Any, kind: str, table: dict[str, Any]) -> None:
-        """PyTorch's rules for a name to register: a string, not an attribute of another kind,
+    def _check_name(self, name: Any, kind: str, table: dict[str, Any], owner: Any = None
+                    ) -> None:
+        """PyTorch's rules for a name to register: a string, not an attribute of another kind
+        (of ``owner``'s: the class's alone where an assignment replaces the instance's own),
         without '.' (dotted names are paths) and not empty."""
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
-        if hasattr(self, name) and name not in table:
+        if hasattr(self if owner is None else owner, name) and name not in table:
             raise KeyError(f"attribute {name!r} already exists")
         if "." in name:
             raise KeyError(f"{kind} name can't contain '.', got {name!r}")
@@ -412,16 +415,20 @@ class Module:
         return getattr(mod, name)
 
     # ---- walking the tree ----------------------------------------------------------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(name, module) pairs, this module first, each shared module once; an explicit
-        stack, so deep nesting cannot exhaust Python's recursion limit."""
-        seen: set[int] = set()
+    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """(name, module) pairs, this module first, each shared module once (every time it
+        is reached with ``remove_duplicate=False``); ``memo`` holds modules to skip, and is
+        filled as PyTorch's is. An explicit stack, so deep nesting cannot exhaust Python's
+        recursion limit."""
+        seen = set() if memo is None else memo
         stack = [(prefix, self)]
         while stack:
             name, m = stack.pop()
-            if id(m) in seen:
+            if m in seen:
                 continue
-            seen.add(id(m))
+            if remove_duplicate:
+                seen.add(m)
             yield name, m
             children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()
                         if c is not None]
@@ -452,33 +459,37 @@ class Module:
         fn(self)
         return self
 
-    def _named_members(self, table: str, prefix: str, recurse: bool
+    def _named_members(self, table: str, prefix: str, recurse: bool, remove_duplicate: bool
                        ) -> Iterator[tuple[str, Any]]:
         """(dotted name, value) of each module's ``table`` (``_parameters`` or ``_buffers``),
-        None values skipped and a value shared by several names once, under its first."""
+        None values skipped and a value shared by several names once, under its first
+        (under each with ``remove_duplicate=False``)."""
         seen: set[int] = set()
-        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        mods = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                if recurse else iter([(prefix, self)]))
         for mod_name, m in mods:
             for name, v in m.__dict__[table].items():
                 if v is not None and id(v) not in seen:
-                    seen.add(id(v))
+                    if remove_duplicate:
+                        seen.add(id(v))
                     yield (f"{mod_name}.{name}" if mod_name else name), v
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True
-                         ) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) pairs in a fixed order: this module's, then each child's (only
         this module's without ``recurse``). A parameter shared by several modules (tied
-        weights) comes once, under its first name."""
-        return self._named_members("_parameters", prefix, recurse)
+        weights) comes once, under its first name (under each with
+        ``remove_duplicate=False``)."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True
-                      ) -> Iterator[tuple[str, Tensor]]:
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         """(name, buffer) pairs, persistent or not, in the order of ``named_parameters``."""
-        return self._named_members("_buffers", prefix, recurse)
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
@@ -527,8 +538,19 @@ class Module:
         return self.to(device="cpu")
 
     def type(self, dst_type: DTypeLike) -> Module:
-        """Every parameter and floating-point buffer cast to ``dst_type``, as PyTorch's."""
-        return self.to(dtype=dst_type)
+        """Every parameter and buffer cast to ``dst_type``, integer buffers too (a
+        BatchNorm's count becomes a float), as PyTorch's; ``to(dtype)`` leaves those."""
+        dt = param_dtype(dst_type, "Module.type")
+        self.to(dtype=dt)
+        cast: dict[int, Tensor] = {}  # a buffer shared by several modules stays shared
+        for m in self.modules():
+            for k, b in m._buffers.items():
+                if b is not None and b.dtype != dt:
+                    if id(b) not in cast:
+                        cast[id(b)] = tensor(b, dtype=dt, device=b._dev.name,
+                                             requires_grad=b.requires_grad)
+                    m._buffers[k] = cast[id(b)]
+        return self
 
     def share_memory(self) -> Module:
         """PyTorch's ``share_memory``: changes nothing here (``Tensor.share_memory_`` does
@@ -1154,14 +1176,14 @@ class ParameterList(Module):
         return self.extend(values)
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {p.shape}]"
-                         for k, p in self._parameters.items() if p is not None)
+        return _parameters_repr(self._parameters, lambda p: f"tinygrad_rnn.{p.dtype}")
 
 
 class ParameterDict(Module):
     """A dict of parameters, registered under their keys (in insertion order), as PyTorch's:
     ``d[key]``, ``d[key] = value`` (a plain tensor becomes a Parameter), ``del``, ``in``,
-    ``keys``/``values``/``items``, ``update``, ``pop``, ``get``."""
+    ``keys``/``values``/``items``, ``update``, ``pop``, ``popitem``, ``get``, ``setdefault``,
+    ``clear``, ``copy``, ``fromkeys``, ``|`` and ``|=``."""
 
     def __init__(self, parameters: Mapping[str, Any] | Iterable[Any] | None = None) -> None:
         super().__init__()
@@ -1201,6 +1223,43 @@ class ParameterDict(Module):
     def pop(self, key: str) -> Any:
         return self._parameters.pop(key)
 
+    def popitem(self) -> tuple[str, Any]:
+        """The last (key, parameter) pair, removed."""
+        return self._parameters.popitem()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self) -> None:
+        self._parameters.clear()
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same parameter objects."""
+        return ParameterDict(self.items())
+
+    @classmethod
+    def fromkeys(cls, keys: Iterable[str], default: Any = None) -> ParameterDict:
+        return cls((k, default) for k in keys)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._parameters))
+
+    def __or__(self, other: Mapping[str, Any] | ParameterDict) -> ParameterDict:
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: Mapping[str, Any] | ParameterDict) -> ParameterDict:
+        merged = ParameterDict(other)
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other: Mapping[str, Any] | ParameterDict) -> ParameterDict:
+        self.update(other)
+        return self
+
     def update(self, parameters: Mapping[str, Any] | Iterable[Any]) -> None:
         """Add (or replace) parameters from a mapping or (key, value) pairs, in order."""
         pairs = list(parameters.items()) if isinstance(parameters, (Mapping, ParameterDict)) \
@@ -1209,8 +1268,21 @@ class ParameterDict(Module):
             self[k] = v
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {p.shape}]"
-                         for k, p in self._parameters.items() if p is not None)
+        return _parameters_repr(self._parameters, lambda p: p.type())
+
+
+def _parameters_repr(params: dict[str, Any], kind: Callable[[Any], str]) -> str:
+    """``ParameterList``'s and ``ParameterDict``'s lines, laid out as PyTorch's (one more
+    indent than a child's, ``kind(p)``: the dtype or the tensor type, the size as ``2x3``,
+    the device where it is a GPU)."""
+    lines = []
+    for k, p in params.items():
+        if p is None:
+            continue
+        where = f" ({p.device})" if p.device.type != "cpu" else ""
+        size = "x".join(str(n) for n in p.shape)
+        lines.append(f"  ({k}): Parameter containing: [{kind(p)} of size {size}{where}]")
+    return "\n".join(lines)
 
 
 class _Hook:

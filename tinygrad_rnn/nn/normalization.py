@@ -164,17 +164,17 @@ class BatchNorm3d(_BatchNorm):
 
 class GroupNorm(Module):
     """``F.group_norm``: (sample, group of channels) normalisation, with per-channel
-    ``weight`` (ones) and ``bias`` (zeros) where ``affine``."""
+    ``weight`` (ones) and ``bias`` (zeros, unless ``bias=False``) where ``affine``."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, device: str | None = None, dtype: DTypeLike = None
-                 ) -> None:
+                 affine: bool = True, device: str | None = None, dtype: DTypeLike = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
         self.num_groups, self.num_channels = int(num_groups), int(num_channels)
-        self.eps, self.affine = eps, bool(affine)
+        self.eps, self.affine, self._use_bias = eps, bool(affine), bool(bias)
         self._device = get_device(device or "cpu").name
         self._dtype = param_dtype(dtype, type(self).__name__)
         self.register_parameter("weight", None)
@@ -185,7 +185,8 @@ class GroupNorm(Module):
         """weight = 1, bias = 0, in place (where they exist)."""
         if self.affine:
             self._init_parameter("weight", np.ones(self.num_channels))
-            self._init_parameter("bias", np.zeros(self.num_channels))
+            if self._use_bias:
+                self._init_parameter("bias", np.zeros(self.num_channels))
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim < 2 or input.shape[1] != self.num_channels:
@@ -194,7 +195,8 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class RMSNorm(Module):
