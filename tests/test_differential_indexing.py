@@ -315,8 +315,13 @@ def _setitem(draw, shape):
         fl.append(value if kind == "tensor" else np.asarray(1.25))
     s = draw(st.sampled_from([0.5, -2.0, 3.0]))
 
+    through = draw(st.booleans())  # into a view: z[1] of a z of shape (2, *shape)
+    if through:
+        fl[0] = floats(draw, (2,) + tuple(shape))
+
     def run(m, ts):
-        y = ts[0].clone()
+        z = ts[0].clone()
+        y = z[1] if through else z
         if kind == "scalar":
             v = s
         elif kind == "int":
@@ -328,9 +333,10 @@ def _setitem(draw, shape):
         else:
             v = m.tensor(np.round(value * 3).astype(np.int64))
         y[make_key(m, key)] = v
-        return y
+        return [z, y] if through else y  # the write reaches z
 
-    return Case(fl, run, shown=f"{key!r} value {kind} {vshape}", extra={"key": key})
+    return Case(fl, run, shown=f"{key!r} value {kind} {vshape} through a view {through}",
+                extra={"key": key})
 
 
 # ---- the index_* family ------------------------------------------------------------------
