@@ -25,6 +25,7 @@ import copy
 import functools
 import math
 import operator
+import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -1567,14 +1568,17 @@ class Tensor:
         return bool(self._dev.xp.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        """``value`` where ``mask`` is True, else this tensor (``mask`` broadcasts to it); the
+        """``value`` where ``mask`` is True, else this tensor, the two broadcast together (as
+        PyTorch's out-of-place ``masked_fill``: a mask of more dims gives a larger result); the
         gradient flows where the mask is False."""
         m = mask if isinstance(mask, Tensor) else tensor(mask, device=self.device)
         if m.dtype != np.bool_:
             raise DTypeError(f"masked_fill: the mask must be bool, got {m.dtype}")
-        if np.broadcast_shapes(m.shape, self.shape) != self.shape:
-            raise ValueError(f"masked_fill: a mask of shape {m.shape} does not broadcast to "
-                             f"{self.shape}")
+        try:
+            np.broadcast_shapes(m.shape, self.shape)
+        except ValueError:
+            raise ValueError(f"masked_fill: a mask of shape {m.shape} and x of shape "
+                             f"{self.shape} do not broadcast together") from None
         v = value if isinstance(value, Tensor) else self._lift(value)
         if v.ndim:
             raise ValueError(f"masked_fill: the value must be a number or a 0-d tensor, got "
@@ -2071,6 +2075,7 @@ class Tensor:
     def __getitem__(self, index: Index) -> Tensor:
         idx = _normalize_index(index, self._dev, self.ndim)
         out = GetItem.apply(self, index=idx)
+        _refuse_negative_steps(index)
         if all(isinstance(i, (int, np.integer, slice)) and not isinstance(i, bool) or i is None
                or i is Ellipsis for i in (idx if isinstance(idx, tuple) else (idx,))):
             _view(self, out, "index", idx)  # basic indexing: a part of this tensor
@@ -2101,6 +2106,7 @@ class Tensor:
                 v = v.reshape(v.shape[lead:])
             if np.broadcast_shapes(v.shape, target) != target:
                 raise ValueError(f"a value of shape {v.shape} does not broadcast to {target}")
+            _refuse_negative_steps(index)
         except (IndexError, ValueError) as e:
             kind = OpIndexError if isinstance(e, IndexError) else OpError
             raise kind(f"x[{index!r}] = value (shape {v.shape}) does not fit x of shape "
@@ -2405,7 +2411,11 @@ class Tensor:
     clamp_ = clip_
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
-        """``masked_fill``, in place."""
+        """``masked_fill``, in place: the mask must broadcast to this tensor's shape."""
+        shape = getattr(mask, "shape", np.shape(mask))
+        if np.broadcast_shapes(tuple(shape), self.shape) != self.shape:
+            raise ValueError(f"masked_fill_: a mask of shape {tuple(shape)} does not broadcast "
+                             f"to this tensor's shape {self.shape}")
         return self._overwrite("masked_fill_", lambda old: old.masked_fill(mask, value))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
@@ -5093,6 +5103,15 @@ def _normalize_index(index: Index, dev: Device, ndim: int) -> Index:
         return index  # ints, slices, None and ...: nothing to do (the common case, fast)
 
     def one(i: Any) -> Any:
+        if isinstance(i, Tensor) and i.dtype not in (np.int64, np.int32, np.bool_) and not (
+                i.ndim == 0 and i.dtype.kind in "iu" and i.dtype != np.uint8):  # (an int)
+            if i.dtype != np.uint8:
+                raise OpIndexError(f"tensors used as indices must be long, int, byte or bool "
+                                   f"tensors, got {i.dtype}")
+            warnings.warn("indexing with dtype uint8 is deprecated, please use a dtype bool "
+                          "instead (a uint8 index is a mask, as PyTorch's)", UserWarning,
+                          stacklevel=4)
+            i = i.to(dtype=np.bool_)
         if isinstance(i, Tensor) and i.ndim == 0 and i.dtype.kind in "iu":
             return int(i.item())  # an int, as in PyTorch (so x[t] is a view)
         if isinstance(i, Tensor):  # an index from another device moves, as in PyTorch
@@ -5128,6 +5147,16 @@ def _normalize_index(index: Index, dev: Device, ndim: int) -> Index:
             first.append(p)
             then.append(p if p is Ellipsis else slice(None))
     return IntsFirst(tuple(first), tuple(then), repr(index))
+
+
+def _refuse_negative_steps(index: Index) -> None:
+    """A slice with a negative step, which NumPy walks backwards, is refused, as PyTorch
+    refuses it (``flip()`` reverses). Checked once the index has fit x, so that an index that
+    does not fit is an IndexError first, as there."""
+    for p in index if type(index) is tuple else (index,):
+        if type(p) is slice and isinstance(p.step, int) and p.step < 0:
+            raise ValueError(f"index {index!r}: step must be greater than zero, got {p.step} "
+                             "(use flip() to reverse)")
 
 
 def _index_kind(p: Any) -> str:

@@ -365,7 +365,7 @@ def index_reduce(x: Tensor, axis: int, index: Any, source: Tensor, reduce: str, 
     ``include_self`` (a slice that receives nothing keeps it either way). A
     ``scatter_reduce`` with ``index`` spread over source's shape, so the gradients are its
     (PyTorch's: ties of amax/amin share the gradient evenly)."""
-    from .movement import scatter_reduce
+    from .movement import _check_in_range, scatter_reduce
     from .reduce import normalize_axis
 
     if reduce not in INDEX_REDUCTIONS:
@@ -377,9 +377,9 @@ def index_reduce(x: Tensor, axis: int, index: Any, source: Tensor, reduce: str, 
         raise DTypeError(f"index_reduce: input ({x.dtype}) and source ({source.dtype}) must "
                          "have the same dtype (as in PyTorch)")
     idx = index if isinstance(index, Tensor) else x._lift(index)
-    if idx.dtype.kind not in "iu" or idx.ndim > 1:
-        raise DTypeError(f"index_reduce: index must be a 1-D integer tensor, got {idx.dtype} "
-                         f"of shape {idx.shape}")
+    if idx.dtype not in (np.int64, np.int32) or idx.ndim > 1:
+        raise DTypeError(f"index_reduce: index must be a 1-D integer tensor (int64 or int32), "
+                         f"got {idx.dtype} of shape {idx.shape}")
     idx = idx.reshape(-1)
     (a,) = normalize_axis(axis, max(x.ndim, 1))
     xs, ss = x.shape or (1,), source.shape or (1,)
@@ -388,6 +388,8 @@ def index_reduce(x: Tensor, axis: int, index: Any, source: Tensor, reduce: str, 
         raise ValueError(f"index_reduce: source of shape {source.shape} must match input's "
                          f"{x.shape} except along axis {axis}, where it needs {idx.shape[0]} "
                          "slices, one per index")
+    # checked here too: with an empty source, scatter_reduce sees no index to check
+    _check_in_range("index_reduce", idx._data, xs[a], a)
     spread = idx.reshape((1,) * a + (-1,) + (1,) * (len(ss) - a - 1)).broadcast_to(ss)
     out = scatter_reduce(x.reshape(xs), a, spread, source.reshape(ss), reduce,
                          include_self=include_self)

@@ -403,12 +403,15 @@ def _parts_of(x: Tensor, parts: Any, axis: int, dropped: bool) -> list[Tensor]:
 
 @torch_names
 def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-    """``torch.split``: chunks of ``split_size`` (the last may be smaller), or the given sizes."""
+    """``torch.split``: chunks of ``split_size`` (the last may be smaller), or the given sizes.
+    An axis of size 0 gives one empty piece (split_size 0 is allowed there alone), as
+    PyTorch's."""
     n = x.shape[axis]
     if isinstance(split_size_or_sections, int):
-        if split_size_or_sections <= 0:
+        if split_size_or_sections < 0 or split_size_or_sections == 0 and n:
             raise ValueError(f"split: size must be positive, got {split_size_or_sections}")
-        sizes = [min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
+        sizes = [min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)
+                 ] if n else [0]
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
@@ -629,14 +632,17 @@ def max_along(x: Tensor, axis: Any, keepdims: bool = False, smallest: bool = Fal
 # ---- gathers by an index tensor: one differentiable GetItem, the index checked first -------
 
 
-def _index_array(what: str, index: Any, x: Tensor) -> Any:
+def _index_array(what: str, index: Any, x: Tensor, int32: bool = True) -> Any:
     """``index``'s array on x's device (an index from another device moves, as ``x[index]``'s
-    does); a TypeError unless it is an integer Tensor."""
+    does); a TypeError unless it is an int64 Tensor, or an int32 one where ``int32`` (the
+    dtypes PyTorch's op takes: ``take``, ``put``, ``index_copy``, ``index_fill`` and
+    ``take_along_dim`` take int64 alone)."""
     if not isinstance(index, Tensor):
         raise TypeError(f"{what}: index must be a Tensor of integers (int64), got "
                         f"{type(index).__name__}")
-    if index.dtype.kind not in "iu":
-        raise DTypeError(f"{what}: index must hold integers (int64), got {index.dtype}")
+    if index.dtype != np.int64 and not (int32 and index.dtype == np.int32):
+        raise DTypeError(f"{what}: index must hold int64{' or int32' * int32} integers, got "
+                         f"{index.dtype}")
     if index._dev is x._dev:
         return index._data
     return x._dev.to_device(index._dev.to_host(index._data))
@@ -777,6 +783,14 @@ def _last_writes(xp: Any, at: Any) -> Any:
     return win.reshape(at.shape)
 
 
+def _unwritten(x: Tensor, src: Tensor) -> Tensor:
+    """x, copied, for a scatter with an empty index: still a result of src, as PyTorch's, so
+    src gets a gradient of zeros rather than None (x - 0 keeps the sign of a zero)."""
+    if not src.requires_grad:
+        return x.clone()
+    return x - src.reshape(-1)[0:0].sum()
+
+
 def _scatter_args(what: str, x: Tensor, axis: Any, index: Any, src: Any) -> Any:
     """(axis, index array, src) checked as PyTorch checks them, before anything is computed:
     index holds integers and has as many dims as x and src (a 0-d tensor counting as one of
@@ -832,7 +846,7 @@ def scatter(x: Tensor, axis: int, index: Tensor, src: Tensor | float | None = No
         raise ValueError(f"scatter: reduce must be None, 'add' or 'multiply', got {reduce!r}")
     ax, a, s = _scatter_args("scatter", x, axis, index, value if src is None else src)
     if a is None:
-        return x.clone()
+        return _unwritten(x, s)
     if reduce == "add":
         return _scatter_added(x, ax, a, s)
     x1 = x.reshape(x.shape or (1,))
@@ -873,7 +887,7 @@ def scatter_add(x: Tensor, axis: int, index: Tensor, src: Tensor) -> Tensor:
     up. Written as x + ``IndexScatter``(src), so gx = gy and gsrc = gy gathered at index.
     Index and src are checked as ``scatter``'s."""
     ax, a, s = _scatter_args("scatter_add", x, axis, index, src)
-    return x.clone() if a is None else _scatter_added(x, ax, a, s)
+    return _unwritten(x, s) if a is None else _scatter_added(x, ax, a, s)
 
 
 def _int_arg(what: str, name: str, v: Any) -> int:
@@ -1017,10 +1031,11 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     return IndexScatter.apply(x, index=(rows, cols), shape=(side, side))
 
 
-def _index_1d(what: str, index: Any, x: Tensor, n: int, axis: int) -> Any:
+def _index_1d(what: str, index: Any, x: Tensor, n: int, axis: int, int32: bool = True
+              ) -> Any:
     """``index`` as a 1-D array of positions in [0, n) on x's device (a 0-d index is one
     position), checked."""
-    a = _index_array(what, index, x)
+    a = _index_array(what, index, x, int32)
     if a.ndim > 1:
         raise ValueError(f"{what}: index must be 1-D (or 0-d), got shape {tuple(a.shape)}")
     a = a.reshape(-1)
@@ -1067,7 +1082,7 @@ def index_fill(x: Tensor, axis: int, index: Tensor, value: Any) -> Tensor:
         raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got shape "
                          f"{value.shape}")
     n = x.shape[ax] if x.ndim else 1
-    a = _index_array("index_fill", index, x)
+    a = _index_array("index_fill", index, x, int32=False)
     if a.ndim > 1:
         raise ValueError(f"index_fill: index must be 1-D (or 0-d), got shape "
                          f"{tuple(a.shape)}")
@@ -1186,7 +1201,7 @@ def scatter_reduce(x: Tensor, axis: int, index: Tensor, src: Tensor, reduce: str
         raise DTypeError(f"scatter_reduce: reduce={reduce!r} takes numbers, not bool tensors")
     ax, a, s = _scatter_args("scatter_reduce", x, axis, index, src)
     if a is None:
-        return x.clone()
+        return _unwritten(x, s)
     x1 = x.reshape(x.shape or (1,))
     xp, shape = x._dev.xp, x1.shape
     at = _positions(xp, a, ax)
@@ -1237,9 +1252,11 @@ def index_put(x: Tensor, indices: Sequence[Any], values: Any, accumulate: bool =
         raise TypeError(f"index_put: indices must be a tuple of Tensors, got "
                         f"{type(indices).__name__}")
     for k, i in enumerate(indices):
-        if i is not None and not (isinstance(i, Tensor) and i.dtype.kind in "biu"):
-            raise TypeError(f"index_put: indices[{k}] must be a Tensor of integers or bools "
-                            f"(or None), got {getattr(i, 'dtype', type(i).__name__)}")
+        if i is not None and not (isinstance(i, Tensor) and i.dtype in (
+                np.int64, np.int32, np.bool_, np.uint8)):  # (uint8: a mask, deprecated)
+            raise DTypeError(f"index_put: indices[{k}] must be a Tensor of integers or bools "
+                             f"(int64, int32, bool; or None), got "
+                             f"{getattr(i, 'dtype', type(i).__name__)}")
     if len(indices) > max(x.ndim, 1):
         raise ValueError(f"index_put: {len(indices)} indices for a tensor of {x.ndim} dims")
     v = values if isinstance(values, Tensor) else x._lift(values)
@@ -1308,17 +1325,21 @@ def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
 def take_along_dim(x: Tensor, indices: Tensor, axis: int | None = None) -> Tensor:
     """The elements of x at ``indices`` along ``axis``, as ``torch.take_along_dim`` (NumPy's
     ``take_along_axis``): x and indices have as many dims and broadcast together on every
-    other axis, then ``gather``. Without ``axis``, both are flattened first. Differentiable
-    in x (a gather)."""
-    a = _index_array("take_along_dim", indices, x)
+    other axis, then ``gather``. Without ``axis``, both are flattened first. Along an
+    ``axis`` an index in [-n, 0) counts from the end, as PyTorch's (without one, as in its
+    ``gather``, it is refused). Differentiable in x (a gather)."""
+    # (PyTorch's takes int32 without an axis, where it is its gather, int64 alone with one)
+    a = _index_array("take_along_dim", indices, x, int32=axis is None)
     if axis is None:
         return gather(x.reshape(-1), 0, Tensor._wrap(a.reshape(-1), x._dev))
+    if not x.ndim:
+        raise OpIndexError(f"take_along_dim: dim {axis} given, but x is 0-d (it has no dims)")
     ax = _sort_axis("take_along_dim", axis, x.ndim)
+    n = x.shape[ax]
+    a = a + n * (a < 0)
     if a.ndim != x.ndim:
         raise ValueError(f"take_along_dim: input and indices need the same number of dims, "
                          f"got shapes {x.shape} and {tuple(a.shape)}")
-    if not x.ndim:
-        return gather(x, 0, Tensor._wrap(a, x._dev))
     try:
         ishape = np.broadcast_shapes(x.shape[:ax] + (a.shape[ax],) + x.shape[ax + 1:], a.shape)
         xshape = np.broadcast_shapes(a.shape[:ax] + (x.shape[ax],) + a.shape[ax + 1:], x.shape)
@@ -1791,7 +1812,7 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     s, v = seq._pair(values)
     a = s._data
     if sorter is not None:
-        order = _index_array("searchsorted", sorter, seq)
+        order = _index_array("searchsorted", sorter, seq, int32=False)
         if tuple(order.shape) != seq.shape:
             raise ValueError(f"searchsorted: sorter of shape {tuple(order.shape)} for a "
                              f"sorted_sequence of shape {seq.shape} (they must match)")
@@ -1881,7 +1902,7 @@ def dsplit(x: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
 def _flat_positions(what: str, x: Tensor, index: Any) -> Any:
     """``index`` (an integer tensor, any shape) as positions in the flattened ``x``, a
     negative one counting from the end, as PyTorch's take and put; checked first."""
-    a = _index_array(what, index, x)
+    a = _index_array(what, index, x, int32=False)
     n = x.size
     bad = (a < -n) | (a >= n)
     if a.size and bool(bad.any()):
@@ -1940,7 +1961,7 @@ def index_copy(x: Tensor, axis: int, index: Tensor, source: Tensor) -> Tensor:
     if source._dev is not x._dev:
         raise ValueError(f"index_copy: source on {source.device!r}, x on {x.device!r}")
     shape = x.shape or (1,)
-    a = _index_1d("index_copy", index, x, shape[ax], ax)
+    a = _index_1d("index_copy", index, x, shape[ax], ax, int32=False)
     expected = shape[:ax] + (a.size,) + shape[ax + 1:]
     if (source.shape or (1,)) != expected:
         raise ValueError(f"index_copy: source of shape {source.shape} does not fit x of shape "

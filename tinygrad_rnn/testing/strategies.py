@@ -235,9 +235,9 @@ def axes(draw: Any, ndim: int, allow_none: bool = True, allow_tuple: bool = True
 
 
 def indices(shape: Sequence[int], kind: str | None = None) -> st.SearchStrategy[Any]:
-    """A valid index for an array of ``shape``: ``"basic"`` (ints, slices, None, Ellipsis),
-    ``"int_array"`` (a tuple of NumPy integer arrays, one per axis, repeats included) or
-    ``"bool_mask"`` (over the leading axes); drawn when ``kind`` is None.
+    """A valid index for an array of ``shape``: ``"basic"`` (ints, slices of positive steps,
+    None, Ellipsis), ``"int_array"`` (a tuple of NumPy integer arrays, one per axis, repeats
+    included) or ``"bool_mask"`` (over the leading axes); drawn when ``kind`` is None.
 
     Zero-size axes work as NumPy's: no integer indexes an axis of size 0, so there a basic
     index holds only slices, None and Ellipsis, and ``"int_array"`` gives empty integer arrays
@@ -252,11 +252,21 @@ def indices(shape: Sequence[int], kind: str | None = None) -> st.SearchStrategy[
     return _indices(shape, kind)
 
 
+def _forward_steps(index: Any) -> Any:
+    """The index with every slice of a negative step (NumPy's, which PyTorch refuses) made to
+    step forward by as much over the whole axis."""
+    def one(p: Any) -> Any:
+        return slice(None, None, -p.step) if isinstance(p, slice) and p.step is not None \
+            and p.step < 0 else p
+    return tuple(one(p) for p in index) if isinstance(index, tuple) else one(index)
+
+
 @st.composite
 def _indices(draw: Any, shape: Shape, kind: str | None) -> Any:
     k = kind or draw(st.sampled_from(INDEX_KINDS if shape else ("basic",)))
     if k == "basic":
-        return draw(hnp.basic_indices(shape, min_dims=0, allow_newaxis=True))
+        index = draw(hnp.basic_indices(shape, min_dims=0, allow_newaxis=True))
+        return _forward_steps(index)
     if k == "int_array":
         result = hnp.array_shapes(min_dims=1, max_dims=2, max_side=4)
         if 0 not in shape:
