@@ -303,8 +303,8 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
 
         Q, U = QR.apply(A[..., :m])
         R = cat([U, Q.mH @ A[..., m:]], -1)
-    if mode == "r":
-        return QRResult(Tensor._wrap(A._dev.xp.zeros((0,), dtype=A.dtype), A._dev), R)
+    if mode == "r":  # Q empty, but of A's graph (it requires grad where A does), as PyTorch's
+        return QRResult(A.reshape(-1)[:0], R)
     return QRResult(Q, R)
 
 
@@ -453,6 +453,13 @@ def vector_norm(x: Tensor, ord: float = 2, dim: int | Sequence[int] | None = Non
     if dtype is not None:
         x = x.to(dtype)
     axes = _dims(x, dim)
+    if isinstance(ord, (int, float)) and (ord < 0 or ord == math.inf):
+        # max, min and Σ |x|^ord with ord < 0 have no value over no elements (no identity)
+        empty = [d for d in (range(x.ndim) if axes is None else axes) if x.shape[d] == 0]
+        if empty or (axes is None and x.numel() == 0):
+            where_ = "an empty tensor" if axes is None else f"the empty dimension {empty[0]}"
+            raise ValueError(f"linalg.vector_norm: cannot compute the {ord} norm over {where_} "
+                             f"(shape {x.shape}): the operation has no identity")
     if isinstance(ord, (int, float)) and 0 > ord > -math.inf:  # Tensor.norm takes ord >= 0
         from .ops.elementwise import where
 
@@ -476,6 +483,17 @@ def matrix_norm(A: Tensor, ord: float | str = "fro", dim: Sequence[int] = (-2, -
     if len(d) != 2 or d[0] % A.ndim == d[1] % A.ndim:
         raise ValueError(f"linalg.matrix_norm: dim must name two different axes, got {dim}")
     rows, cols = (a % A.ndim for a in d)
+    over = {2: rows, -2: rows, 1: cols, -1: cols, math.inf: rows, -math.inf: rows}.get(ord)
+    if over is not None and A.shape[over] * (A.shape[rows + cols - over] if ord in (2, -2)
+                                             else 1) == 0:
+        # the largest or smallest of no singular values, column sums or row sums: 0 for the
+        # largest (a constant), none for the smallest, as PyTorch's
+        if ord < 0:
+            raise ValueError(f"linalg.matrix_norm: the {ord} norm of an empty matrix (shape "
+                             f"{A.shape}, dim {dim}) is the minimum of no values")
+        shape = [1 if a in (rows, cols) else s for a, s in enumerate(A.shape) if keepdim or
+                 a not in (rows, cols)]
+        return Tensor._wrap(A._dev.xp.zeros(shape, dtype=A.real.dtype), A._dev)
     if ord == "fro":
         return A.norm(2, (rows, cols), keepdim)
     if ord in ("nuc", 2, -2):
@@ -752,7 +770,8 @@ def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
     n); ``pivot=False`` eliminates without row swaps (PyTorch does that on CUDA only).
     Differentiable twice in A (``LU``: the square blocks of L and U must be invertible)."""
     A = _matrices("lu", A, square=False, complex_ok=True)
-    return LUResult(*LU.apply(A, pivot=pivot))
+    P, L, U = LU.apply(A, pivot=pivot)
+    return LUResult(P.detach(), L, U)  # P is a constant of A: no gradient, as PyTorch's
 
 
 def _pack(L: Tensor, U: Tensor) -> Tensor:
@@ -946,7 +965,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False
     error."""
     A = _matrices("cholesky_ex", A, complex_ok=True)
     xp = A._dev.xp
-    flat = A._data.reshape(-1, *A.shape[-2:])
+    flat = A._data.reshape(math.prod(A.shape[:-2]), *A.shape[-2:])  # (-1 fails for 0 x 0)
     if upper:
         flat = flat.swapaxes(-1, -2)
     info = np.zeros(flat.shape[0], dtype=np.int32)
@@ -985,6 +1004,8 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     for p None or 2 (any shape), σ_min / σ_max for -2; for "fro", "nuc", ±1 and ±inf (square
     A) ‖A‖ ‖A⁻¹‖, inf where A is singular. Differentiable."""
     A = _matrices("cond", A, square=p not in (None, 2, -2), complex_ok=True)
+    if A.numel() == 0:  # empty matrices, or none: 0, a constant, as PyTorch's
+        return Tensor._wrap(A._dev.xp.zeros(A.shape[:-2], dtype=A.real.dtype), A._dev)
     if p in (None, 2, -2):
         s = svdvals(A)
         big, small = s[..., 0], s[..., -1]
