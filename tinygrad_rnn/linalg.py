@@ -352,8 +352,12 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
     tensors where not given. (Where PyTorch's "gels" assumes full rank and gives a meaningless
     X otherwise, this gives the least-norm one.)"""
     A = _matrices("lstsq", A, square=False, complex_ok=True)
-    # B a vector (or a batch of them): a column
-    if isinstance(B, Tensor) and B.ndim >= 1 and _is_vector_rhs(A, B):  # PyTorch's rule
+    if isinstance(B, Tensor) and not 0 <= A.ndim - B.ndim <= 1:
+        raise ValueError(f"linalg.lstsq: B must have as many dims as A (matrices) or one fewer "
+                         f"(vectors), got A of shape {A.shape} and B of shape {B.shape}")
+    # B a vector (or a batch of them): a column. PyTorch's rule here is the dims alone (not
+    # solve's, which also compares the shapes)
+    if isinstance(B, Tensor) and B.ndim == A.ndim - 1:
         if B.shape[-1] != A.shape[-2]:
             raise ValueError(f"linalg.lstsq: A of shape {A.shape} needs a vector B of "
                              f"length {A.shape[-2]}, got shape {B.shape}")
@@ -372,10 +376,13 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
     X = pinv(A, rtol=rcond) @ B
     xp, dev = A._dev.xp, A._dev
     m, n = A.shape[-2:]
-    empty = Tensor._wrap(xp.zeros((0,), dtype=A.dtype), dev)
+    real = np.zeros(0, dtype=A.dtype).real.dtype
     rank = matrix_rank(A, rtol=rcond)
-    s = svdvals(A.detach()) if driver in ("gelsd", "gelss") else empty
-    residuals = empty
+    s = svdvals(A.detach()) if driver in ("gelsd", "gelss") else Tensor._wrap(
+        xp.zeros((0,), dtype=real), dev)
+    # none given: empty, but of X's graph (it requires grad where X does), as PyTorch's
+    residuals = X.reshape(-1)[:0]
+    residuals = residuals.real if residuals.dtype.kind == "c" else residuals
     if driver != "gelsy" and m > n and bool((rank == n).all()):
         r = A @ X - B  # (|r|² for complex numbers: the residuals are real)
         residuals = (r.abs() ** 2 if r.dtype.kind == "c" else r**2).sum(-2)

@@ -3056,7 +3056,8 @@ class Tensor:
         if eps is not None:
             if not 0 <= eps <= 0.5:
                 raise ValueError(f"logit: eps must lie in [0, 0.5], got {eps!r}")
-            z = z.clip(eps, 1 - eps)
+            # masked, not clipped: a NaN x keeps its NaN gradient, as PyTorch's
+            z = z.masked_fill(z < eps, eps).masked_fill(z > 1 - eps, 1 - eps)
         return Logit.apply(z)  # -inf at 0, inf at 1, NaN outside, as PyTorch, no warning
 
     def log2_(self) -> Tensor:
