@@ -42,6 +42,7 @@ from .ops.linalg import (
     LdlSolve,
     MatrixExp,
     Pinv,
+    QRComplete,
     Slogdet,
     Solve,
     Svd,
@@ -286,16 +287,16 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
 def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     """(Q, R) with A = Q R, Q's columns orthonormal and R upper-triangular (signs as LAPACK's,
     as PyTorch's on the CPU), of a matrix (m, n) or a batch: ``"reduced"`` (Q (m, k), R (k,
-    n), k = min(m, n)), ``"complete"`` (the same where m <= n), ``"r"`` (R alone, Q empty).
+    n), k = min(m, n)), ``"complete"`` (the same where m <= n; for a tall A, Q (m, m) and R (m,
+    n), not differentiable, as PyTorch's), ``"r"`` (R alone, Q empty).
     Differentiable where A has full rank; a wide A is split as [X | Y] with X = Q U square,
     so R = [U | Qᵀ Y]."""
     A = _matrices("qr", A, square=False, complex_ok=True)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     m, n = A.shape[-2:]
-    if mode == "complete" and m > n:
-        raise ValueError(f"linalg.qr: mode='complete' of a tall matrix (shape {A.shape}) is not "
-                         "supported here; 'reduced' gives its first n columns of Q")
+    if mode == "complete" and m > n:  # Q completed to (m, m): no derivative, as PyTorch's
+        return QRResult(*QRComplete.apply(A))
     if m >= n:
         Q, R = QR.apply(A)
     else:
