@@ -541,12 +541,12 @@ def norm(A: Tensor, ord: float | str | None = None, dim: int | Sequence[int] | N
 
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:
-    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_iᵀ, where v_i is column i
+    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_iᴴ, where v_i is column i
     of A (m, n) below the diagonal with a 1 on it (zeros above), for tau of length k <= n <= m:
     how LAPACK's QR (``numpy.linalg.qr(mode="raw")``) stores Q. A composition (one rank-1
     update per reflector, applied to the identity's columns last first), so differentiable in
     A and tau."""
-    A = _matrices("householder_product", A, square=False)
+    A = _matrices("householder_product", A, square=False, complex_ok=True)
     m, n = A.shape[-2:]
     if not (isinstance(tau, Tensor) and tau.ndim >= 1 and tau.shape[-1] <= n <= m
             and tau.shape[:-1] == A.shape[:-2]):
@@ -559,7 +559,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     Q = A * 0 + eye + (tau.sum(-1) * 0)[..., None, None]  # (joined to both graphs)
     for i in reversed(range(tau.shape[-1])):
         v = V[..., :, i:i + 1]
-        Q = Q - tau[..., i, None, None] * (v @ (v.mT @ Q))
+        Q = Q - tau[..., i, None, None] * (v @ (v.mH @ Q))
     return Q
 
 
