@@ -460,6 +460,86 @@ def _decompositions(draw, a: Arrays):
                 grad=False)  # ldl_factor has no derivative in either
 
 
+# ---- tensor methods and the top-level forms -------------------------------------------------
+
+
+@gen("methods")
+def _methods(draw, a: Arrays):
+    name = draw(st.sampled_from([
+        "det", "inverse", "cholesky", "matrix_exp", "matrix_power", "logdet", "slogdet",
+        "pinverse", "svd", "qr", "cholesky_inverse", "addmm", "addmv", "addr", "baddbmm",
+        "addbmm", "chain_matmul", "nuclear_norm", "frobenius_norm", "norm", "dist", "ger"]))
+    b = batch(draw)
+    n, k, p = side(draw), side(draw), side(draw)
+    beta, alpha = draw(st.sampled_from([1.0, 0.0, 0.5])), draw(st.sampled_from([1.0, -2.0]))
+    if name in ("det", "inverse", "matrix_exp", "logdet", "slogdet"):
+        A = a.matrix(b + (n, n + (1 if bad(draw) else 0)), "spd" if name == "logdet" else
+                     "normal")
+        return Case(name, [A], lambda m, x: list(_flat(getattr(x, name)())))
+    if name in ("cholesky", "cholesky_inverse"):
+        upper = draw(st.booleans())
+        A = a.matrix(b + (n, n), "spd")
+        if name == "cholesky":
+            return Case(name, [A], lambda m, x: x.cholesky(upper=upper))
+        return Case(name, [A], lambda m, x: m.linalg.cholesky(x, upper=upper).cholesky_inverse(
+            upper=upper))
+    if name == "matrix_power":
+        e = draw(st.integers(0, 3))
+        return Case(name, [a.normal(b + (n, n))], lambda m, x: x.matrix_power(e))
+    if name == "pinverse":
+        return Case(name, [a.normal(b + (n, k))], lambda m, x: x.pinverse())
+    if name == "svd":
+        some = draw(st.booleans())
+
+        def _svd(m, x):
+            U, S, V = x.svd(some=some)
+            return _sign_free_svd(m, U, S, V.mH, not some)
+        return Case(name, [a.normal(b + (n, k))], _svd)
+    if name == "qr":
+        some = draw(st.booleans())
+        rows, cols = max(n, k), min(n, k)  # (a tall matrix, some=False: not differentiable)
+        return Case(name, [a.normal(b + (rows, cols))], lambda m, x: list(m.qr(x, some=some)),
+                    grad=some or rows == cols)
+    if name in ("addmm", "addmv", "addr"):
+        x1 = a.normal((n, k) if name != "addr" else (n,))
+        x2 = a.normal((k, p) if name == "addmm" else (k,))
+        out = (n, p) if name == "addmm" else (n,) if name == "addmv" else (n, k)
+        inp = a.normal(out[draw(st.integers(0, len(out))):])
+        return Case(name, [inp, x1, x2], lambda m, i, x, y: getattr(i, name)(
+            x, y, beta=beta, alpha=alpha))
+    if name in ("baddbmm", "addbmm"):
+        bb = side(draw)
+        x1, x2 = a.normal((bb, n, k)), a.normal((bb, k + (1 if bad(draw) else 0), p))
+        inp = a.normal(((bb,) if name == "baddbmm" else ()) + (n, p))
+        return Case(name, [inp, x1, x2], lambda m, i, x, y: getattr(i, name)(
+            x, y, beta=beta, alpha=alpha))
+    if name == "chain_matmul":
+        sides = [side(draw) for _ in range(draw(st.integers(2, 4)))]
+        return Case(name, [a.normal(s) for s in zip(sides, sides[1:])],
+                    lambda m, *xs: m.chain_matmul(*xs))
+    if name in ("nuclear_norm", "frobenius_norm"):
+        keep = draw(st.booleans())
+        s = b + (n, k)
+        dims = (len(s) - 2, len(s) - 1) if draw(st.booleans()) else (-1, -2)
+        return Case(name, [a.normal(s)], lambda m, x: getattr(m, name)(x, dim=dims,
+                                                                        keepdim=keep))
+    if name == "norm":
+        s = b + (n, k)
+        pv = draw(st.sampled_from([None, 2, 1, math.inf, "fro", "nuc", 3, -1, -math.inf]))
+        dim = None if pv != "nuc" and draw(st.booleans()) else (-2, -1)
+        if pv not in ("fro", "nuc") and dim is not None and draw(st.booleans()):
+            dim = -1
+        keep = draw(st.booleans())
+        return Case(name, [a.normal(s)], lambda m, x: x.norm(p=pv, dim=dim, keepdim=keep))
+    if name == "dist":
+        pv = draw(st.sampled_from([2, 1, 0, math.inf, 3, 0.5]))
+        s1 = b + (n,)
+        # torch's backward of dist(p=0) fails ("Expected a proper Tensor but got None")
+        return Case(name, [a.normal(s1), a.normal(bcast_pair(draw, s1))],
+                    lambda m, x, y: x.dist(y, pv), grad=pv != 0)
+    return Case(name, [a.normal((n,)), a.normal((k,))], lambda m, x, y: m.ger(x, y))
+
+
 # ---- solvers --------------------------------------------------------------------------------
 
 
