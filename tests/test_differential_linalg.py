@@ -596,6 +596,8 @@ def _solvers(draw, a: Arrays):
             kind = "normal"  # a rank-deficient "gels" is the least-norm solution here (doc.)
         if driver in (None, "gels") and rows < cols:
             rows, cols = cols, rows  # "gels" of a wide matrix: torch's residuals are empty
+        if driver in ("gelsd", "gelss") and k == 0:
+            k = 1  # torch's "gelss" of a B without columns crashes the process, "gelsd" asserts
         if driver == "gels" and cols == 0:
             cols = 1  # torch's "gels" residuals of an empty solution are 0, not |B|²
         A = a.matrix(b + (rows, cols), kind)
