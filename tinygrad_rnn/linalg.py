@@ -272,7 +272,9 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
         T = T + Tensor._wrap(T._dev.xp.eye(A.shape[-1], dtype=A.dtype), T._dev)
     else:
         T = A.triu() if upper else A.tril()
-    return solve(T, B, left=left)
+    # B is matrices here, never solve's batch of vectors: both brought to one batch shape
+    batch = _broadcast(T.shape[:-2], B.shape[:-2], "solve_triangular")
+    return solve(T.expand(*batch, *T.shape[-2:]), B.expand(*batch, *B.shape[-2:]), left=left)
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
