@@ -506,11 +506,12 @@ def _methods(draw, a: Arrays):
         x1 = a.normal((n, k) if name != "addr" else (n,))
         x2 = a.normal((k, p) if name == "addmm" else (k,))
         out = (n, p) if name == "addmm" else (n,) if name == "addmv" else (n, k)
-        # (not 0-d for an empty result: torch's addmv gives shape () there, not (0,))
-        inp = a.normal(out[draw(st.integers(0, len(out) - (0 if n else 1))):])
-        # torch's backward of an empty addmv fails ("outer: Expected 1-D argument self")
+        # (no 0-d input with an empty matrix: torch's addmv gives shape () there, not (n,))
+        inp = a.normal(out[draw(st.integers(0, len(out) - (1 if 0 in out + x1.shape else 0))):])
+        # torch's backward of addmv with an empty matrix fails ("outer: Expected 1-D argument
+        # self")
         return Case(name, [inp, x1, x2], lambda m, i, x, y: getattr(i, name)(
-            x, y, beta=beta, alpha=alpha), grad=0 not in out)
+            x, y, beta=beta, alpha=alpha), grad=0 not in out + x1.shape)
     if name in ("baddbmm", "addbmm"):
         bb = side(draw)
         x1, x2 = a.normal((bb, n, k)), a.normal((bb, k + (1 if bad(draw) else 0), p))
