@@ -81,9 +81,15 @@ def test_norm_and_std_keep_float32():
 
 def test_norm_refuses_what_it_does_not_compute():
     x = tr.randn(3)
-    for p in (-1, "nuc"):
-        with pytest.raises(ValueError, match="p must be"):
-            x.norm(p)
+    with pytest.raises(ValueError, match="p must be"):
+        x.norm("max")
+    with pytest.raises(ValueError, match="matrix"):  # "nuc" needs a matrix
+        x.norm("nuc")
+    v = np.array([0.5, -2.0, 4.0])  # p < 0 and "nuc" as linalg's, None as 2, as PyTorch's
+    assert np.isclose(tr.tensor(v).norm(-1).item(), 1 / np.sum(1 / np.abs(v)))
+    assert np.isclose(tr.tensor(v).norm(None).item(), np.linalg.norm(v))
+    a = np.arange(6.0).reshape(2, 3)
+    assert np.isclose(tr.tensor(a).norm("nuc").item(), np.linalg.norm(a, "nuc"))
     with pytest.raises(TypeError, match="floating-point"):
         tr.tensor([3, 4]).norm()
 

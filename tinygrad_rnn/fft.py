@@ -369,15 +369,21 @@ def fftfreq(n: int, d: float = 1.0, *, dtype: Any = None, device: Any = "cpu",
             requires_grad: bool = False) -> Tensor:
     """The frequencies of ``fft``'s bins for n samples spaced ``d`` apart:
     ``[0, 1, ..., ⌈n/2⌉ - 1, -⌊n/2⌋, ..., -1] / (d n)``, in the default float dtype."""
-    return tensor(np.fft.fftfreq(n, d), dtype=dtype or default_dtype(), device=device,
+    if n < 0:
+        raise ValueError(f"fft.fftfreq: n must be non-negative, got {n}")
+    k = np.concatenate([np.arange((n + 1) // 2), np.arange(-(n // 2), 0)])
+    return tensor(k / (d * n) if n else k * 1.0, dtype=dtype or default_dtype(), device=device,
                   requires_grad=requires_grad)
 
 
 def rfftfreq(n: int, d: float = 1.0, *, dtype: Any = None, device: Any = "cpu",
              requires_grad: bool = False) -> Tensor:
     """The frequencies of ``rfft``'s bins: ``[0, 1, ..., n//2] / (d n)``."""
-    return tensor(np.fft.rfftfreq(n, d), dtype=dtype or default_dtype(), device=device,
-                  requires_grad=requires_grad)
+    if n < 0:
+        raise ValueError(f"fft.rfftfreq: n must be non-negative, got {n}")
+    with np.errstate(divide="ignore", invalid="ignore"):  # n = 0: [0 / 0] = [NaN], as PyTorch's
+        f = np.arange(n // 2 + 1) / (d * n)
+    return tensor(f, dtype=dtype or default_dtype(), device=device, requires_grad=requires_grad)
 
 
 def _shift(x: Tensor, dim: int | Sequence[int] | None, inverse: bool) -> Tensor:

@@ -42,6 +42,7 @@ from .ops.linalg import (
     LdlSolve,
     MatrixExp,
     Pinv,
+    QRComplete,
     Slogdet,
     Solve,
     Svd,
@@ -271,7 +272,9 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
         T = T + Tensor._wrap(T._dev.xp.eye(A.shape[-1], dtype=A.dtype), T._dev)
     else:
         T = A.triu() if upper else A.tril()
-    return solve(T, B, left=left)
+    # B is matrices here, never solve's batch of vectors: both brought to one batch shape
+    batch = _broadcast(T.shape[:-2], B.shape[:-2], "solve_triangular")
+    return solve(T.expand(*batch, *T.shape[-2:]), B.expand(*batch, *B.shape[-2:]), left=left)
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
@@ -286,16 +289,16 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
 def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     """(Q, R) with A = Q R, Q's columns orthonormal and R upper-triangular (signs as LAPACK's,
     as PyTorch's on the CPU), of a matrix (m, n) or a batch: ``"reduced"`` (Q (m, k), R (k,
-    n), k = min(m, n)), ``"complete"`` (the same where m <= n), ``"r"`` (R alone, Q empty).
+    n), k = min(m, n)), ``"complete"`` (the same where m <= n; for a tall A, Q (m, m) and R (m,
+    n), not differentiable, as PyTorch's), ``"r"`` (R alone, Q empty).
     Differentiable where A has full rank; a wide A is split as [X | Y] with X = Q U square,
     so R = [U | Qᵀ Y]."""
     A = _matrices("qr", A, square=False, complex_ok=True)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     m, n = A.shape[-2:]
-    if mode == "complete" and m > n:
-        raise ValueError(f"linalg.qr: mode='complete' of a tall matrix (shape {A.shape}) is not "
-                         "supported here; 'reduced' gives its first n columns of Q")
+    if mode == "complete" and m > n:  # Q completed to (m, m): no derivative, as PyTorch's
+        return QRResult(*QRComplete.apply(A))
     if m >= n:
         Q, R = QR.apply(A)
     else:
@@ -303,8 +306,8 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
 
         Q, U = QR.apply(A[..., :m])
         R = cat([U, Q.mH @ A[..., m:]], -1)
-    if mode == "r":
-        return QRResult(Tensor._wrap(A._dev.xp.zeros((0,), dtype=A.dtype), A._dev), R)
+    if mode == "r":  # Q empty, but of A's graph (it requires grad where A does), as PyTorch's
+        return QRResult(A.reshape(-1)[:0], R)
     return QRResult(Q, R)
 
 
@@ -352,8 +355,12 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
     tensors where not given. (Where PyTorch's "gels" assumes full rank and gives a meaningless
     X otherwise, this gives the least-norm one.)"""
     A = _matrices("lstsq", A, square=False, complex_ok=True)
-    # B a vector (or a batch of them): a column
-    if isinstance(B, Tensor) and B.ndim >= 1 and _is_vector_rhs(A, B):  # PyTorch's rule
+    if isinstance(B, Tensor) and not 0 <= A.ndim - B.ndim <= 1:
+        raise ValueError(f"linalg.lstsq: B must have as many dims as A (matrices) or one fewer "
+                         f"(vectors), got A of shape {A.shape} and B of shape {B.shape}")
+    # B a vector (or a batch of them): a column. PyTorch's rule here is the dims alone (not
+    # solve's, which also compares the shapes)
+    if isinstance(B, Tensor) and B.ndim == A.ndim - 1:
         if B.shape[-1] != A.shape[-2]:
             raise ValueError(f"linalg.lstsq: A of shape {A.shape} needs a vector B of "
                              f"length {A.shape[-2]}, got shape {B.shape}")
@@ -372,10 +379,13 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
     X = pinv(A, rtol=rcond) @ B
     xp, dev = A._dev.xp, A._dev
     m, n = A.shape[-2:]
-    empty = Tensor._wrap(xp.zeros((0,), dtype=A.dtype), dev)
+    real = np.zeros(0, dtype=A.dtype).real.dtype
     rank = matrix_rank(A, rtol=rcond)
-    s = svdvals(A.detach()) if driver in ("gelsd", "gelss") else empty
-    residuals = empty
+    s = svdvals(A.detach()) if driver in ("gelsd", "gelss") else Tensor._wrap(
+        xp.zeros((0,), dtype=real), dev)
+    # none given: empty, but of X's graph (it requires grad where X does), as PyTorch's
+    residuals = X.reshape(-1)[:0]
+    residuals = residuals.real if residuals.dtype.kind == "c" else residuals
     if driver != "gelsy" and m > n and bool((rank == n).all()):
         r = A @ X - B  # (|r|² for complex numbers: the residuals are real)
         residuals = (r.abs() ** 2 if r.dtype.kind == "c" else r**2).sum(-2)
@@ -453,6 +463,13 @@ def vector_norm(x: Tensor, ord: float = 2, dim: int | Sequence[int] | None = Non
     if dtype is not None:
         x = x.to(dtype)
     axes = _dims(x, dim)
+    if isinstance(ord, (int, float)) and (ord < 0 or ord == math.inf):
+        # max, min and Σ |x|^ord with ord < 0 have no value over no elements (no identity)
+        empty = [d for d in (range(x.ndim) if axes is None else axes) if x.shape[d] == 0]
+        if empty or (axes is None and x.numel() == 0):
+            where_ = "an empty tensor" if axes is None else f"the empty dimension {empty[0]}"
+            raise ValueError(f"linalg.vector_norm: cannot compute the {ord} norm over {where_} "
+                             f"(shape {x.shape}): the operation has no identity")
     if isinstance(ord, (int, float)) and 0 > ord > -math.inf:  # Tensor.norm takes ord >= 0
         from .ops.elementwise import where
 
@@ -476,6 +493,17 @@ def matrix_norm(A: Tensor, ord: float | str = "fro", dim: Sequence[int] = (-2, -
     if len(d) != 2 or d[0] % A.ndim == d[1] % A.ndim:
         raise ValueError(f"linalg.matrix_norm: dim must name two different axes, got {dim}")
     rows, cols = (a % A.ndim for a in d)
+    over = {2: rows, -2: rows, 1: cols, -1: cols, math.inf: rows, -math.inf: rows}.get(ord)
+    if over is not None and A.shape[over] * (A.shape[rows + cols - over] if ord in (2, -2)
+                                             else 1) == 0:
+        # the largest or smallest of no singular values, column sums or row sums: 0 for the
+        # largest (a constant), none for the smallest, as PyTorch's
+        if ord < 0:
+            raise ValueError(f"linalg.matrix_norm: the {ord} norm of an empty matrix (shape "
+                             f"{A.shape}, dim {dim}) is the minimum of no values")
+        shape = [1 if a in (rows, cols) else s for a, s in enumerate(A.shape) if keepdim or
+                 a not in (rows, cols)]
+        return Tensor._wrap(A._dev.xp.zeros(shape, dtype=A.real.dtype), A._dev)
     if ord == "fro":
         return A.norm(2, (rows, cols), keepdim)
     if ord in ("nuc", 2, -2):
@@ -515,12 +543,12 @@ def norm(A: Tensor, ord: float | str | None = None, dim: int | Sequence[int] | N
 
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:
-    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_iᵀ, where v_i is column i
+    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_iᴴ, where v_i is column i
     of A (m, n) below the diagonal with a 1 on it (zeros above), for tau of length k <= n <= m:
     how LAPACK's QR (``numpy.linalg.qr(mode="raw")``) stores Q. A composition (one rank-1
     update per reflector, applied to the identity's columns last first), so differentiable in
     A and tau."""
-    A = _matrices("householder_product", A, square=False)
+    A = _matrices("householder_product", A, square=False, complex_ok=True)
     m, n = A.shape[-2:]
     if not (isinstance(tau, Tensor) and tau.ndim >= 1 and tau.shape[-1] <= n <= m
             and tau.shape[:-1] == A.shape[:-2]):
@@ -533,7 +561,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     Q = A * 0 + eye + (tau.sum(-1) * 0)[..., None, None]  # (joined to both graphs)
     for i in reversed(range(tau.shape[-1])):
         v = V[..., :, i:i + 1]
-        Q = Q - tau[..., i, None, None] * (v @ (v.mT @ Q))
+        Q = Q - tau[..., i, None, None] * (v @ (v.mH @ Q))
     return Q
 
 
@@ -752,7 +780,8 @@ def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
     n); ``pivot=False`` eliminates without row swaps (PyTorch does that on CUDA only).
     Differentiable twice in A (``LU``: the square blocks of L and U must be invertible)."""
     A = _matrices("lu", A, square=False, complex_ok=True)
-    return LUResult(*LU.apply(A, pivot=pivot))
+    P, L, U = LU.apply(A, pivot=pivot)
+    return LUResult(P.detach(), L, U)  # P is a constant of A: no gradient, as PyTorch's
 
 
 def _pack(L: Tensor, U: Tensor) -> Tensor:
@@ -946,7 +975,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False
     error."""
     A = _matrices("cholesky_ex", A, complex_ok=True)
     xp = A._dev.xp
-    flat = A._data.reshape(-1, *A.shape[-2:])
+    flat = A._data.reshape(math.prod(A.shape[:-2]), *A.shape[-2:])  # (-1 fails for 0 x 0)
     if upper:
         flat = flat.swapaxes(-1, -2)
     info = np.zeros(flat.shape[0], dtype=np.int32)
@@ -985,6 +1014,8 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     for p None or 2 (any shape), σ_min / σ_max for -2; for "fro", "nuc", ±1 and ±inf (square
     A) ‖A‖ ‖A⁻¹‖, inf where A is singular. Differentiable."""
     A = _matrices("cond", A, square=p not in (None, 2, -2), complex_ok=True)
+    if A.numel() == 0:  # empty matrices, or none: 0, a constant, as PyTorch's
+        return Tensor._wrap(A._dev.xp.zeros(A.shape[:-2], dtype=A.real.dtype), A._dev)
     if p in (None, 2, -2):
         s = svdvals(A)
         big, small = s[..., 0], s[..., -1]

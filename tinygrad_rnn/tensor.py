@@ -1801,13 +1801,22 @@ class Tensor:
         return var(self, axis, keepdims, c)._pow_or_zero(0.5)
 
     @torch_names
-    def norm(self, p: float | str = 2, axis: int | Sequence[int] | None = None,
+    def norm(self, p: float | str | None = 2, axis: int | Sequence[int] | None = None,
              keepdims: bool = False) -> Tensor:
         """The vector p-norm over ``axis`` (all elements by default): (Σ |x|^p)^(1/p) for a
-        number p > 0 (``"fro"`` is p = 2), max |x| for p = inf, min |x| for p = -inf, the
-        number of nonzero elements for p = 0 (its gradient 0).
+        number p (``"fro"`` and None are p = 2), max |x| for p = inf, min |x| for p = -inf,
+        the number of nonzero elements for p = 0 (its gradient 0); ``"nuc"``, the nuclear
+        norm over two axes (``linalg.matrix_norm``).
 
         Where the norm is 0 its gradient is 0, as PyTorch's (the formula's is 0 / 0)."""
+        if p == "nuc" or (isinstance(p, (int, float)) and -math.inf < p < 0):
+            from . import linalg
+
+            if p == "nuc":
+                dims = tuple(range(self.ndim)) if axis is None else axis
+                return linalg.matrix_norm(self, "nuc", dims, keepdims)  # type: ignore[arg-type]
+            return linalg.vector_norm(self, p, axis, keepdims)
+        p = 2 if p is None else p
         if self.dtype.kind not in "fc":
             raise DTypeError(f"norm needs a floating-point tensor, not dtype {self.dtype} "
                              "(as in PyTorch); convert it first, e.g. x.float()")
@@ -3066,7 +3075,8 @@ class Tensor:
         if eps is not None:
             if not 0 <= eps <= 0.5:
                 raise ValueError(f"logit: eps must lie in [0, 0.5], got {eps!r}")
-            z = z.clip(eps, 1 - eps)
+            # masked, not clipped: a NaN x keeps its NaN gradient, as PyTorch's
+            z = z.masked_fill(z < eps, eps).masked_fill(z > 1 - eps, 1 - eps)
         return Logit.apply(z)  # -inf at 0, inf at 1, NaN outside, as PyTorch, no warning
 
     def log2_(self) -> Tensor:

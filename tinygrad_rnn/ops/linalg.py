@@ -179,8 +179,9 @@ def einsum(spec: str, *operands: Any) -> Tensor:
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Σ over paired axes of a and b of their product, as ``torch.tensordot``: ``dims`` an int
     d pairs a's last d axes with b's first d; a pair of sequences (or a 2-row tensor) names
-    the axes of a and of b to pair, in order. The result has a's other axes, then b's. A
-    composition: both permuted and reshaped into matrices, one ``matmul``, reshaped back."""
+    the axes of a and of b to pair, in order (an axis of size 1 broadcasts against its pair).
+    The result has a's other axes, then b's. A composition: both permuted and reshaped into
+    matrices, one ``matmul``, reshaped back."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"tensordot takes two Tensors, got {type(a).__name__} and "
                         f"{type(b).__name__}")
@@ -216,9 +217,14 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
 
         axes_a, axes_b = normal(axes_a, a.ndim, "a"), normal(axes_b, b.ndim, "b")
     for i, j in zip(axes_a, axes_b):
-        if a.shape[i] != b.shape[j]:
+        if a.shape[i] != b.shape[j] and 1 not in (a.shape[i], b.shape[j]):
             raise ValueError(f"tensordot: axis {i} of a (size {a.shape[i]}) is paired with "
                              f"axis {j} of b (size {b.shape[j]}); the sizes must match")
+        # an axis of size 1 pairs with any size, broadcast, as PyTorch's
+        if a.shape[i] == 1 != b.shape[j]:
+            a = a.expand(*(b.shape[j] if d == i else s for d, s in enumerate(a.shape)))
+        elif b.shape[j] == 1 != a.shape[i]:
+            b = b.expand(*(a.shape[i] if d == j else s for d, s in enumerate(b.shape)))
     free_a = [i for i in range(a.ndim) if i not in axes_a]
     free_b = [j for j in range(b.ndim) if j not in axes_b]
     k = math.prod(a.shape[i] for i in axes_a)
@@ -847,6 +853,24 @@ class _NoDerivative(Function):
         raise NotImplementedError(f"the derivative for '{self.name}' is not implemented (as in "
                                   "PyTorch); detach() its inputs, or build what you need from "
                                   "differentiable ops")
+
+
+class QRComplete(_NoDerivative):
+    """(Q, R) of a tall x (..., m, n), m > n, complete: Q (m, m) orthogonal, R (m, n) (its
+    rows past n zero), as LAPACK's (``xp.linalg.qr(mode="complete")``). Not differentiable:
+    Q's last m - n columns are any completion of the first n, as in PyTorch."""
+
+    name = "linalg_qr with mode='complete' of a tall matrix (use mode='reduced')"
+    complex_ok = True
+
+    def forward(self, x: Any) -> tuple[Any, Any]:
+        xp = self.xp
+        m, n = x.shape[-2:]
+        if x.size == 0:
+            q = xp.broadcast_to(xp.eye(m, dtype=x.dtype), x.shape[:-2] + (m, m)).copy()
+            return q, xp.zeros(x.shape, dtype=x.dtype)
+        q, r = xp.linalg.qr(x, mode="complete")
+        return q.astype(x.dtype, copy=False), r.astype(x.dtype, copy=False)
 
 
 class Geqrf(_NoDerivative):
