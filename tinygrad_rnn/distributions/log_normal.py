@@ -24,7 +24,7 @@ class LogNormal(Distribution):
         self.base_dist = Normal(loc, scale, validate_args=False)
         self.loc, self.scale = self.base_dist.loc, self.base_dist.scale
         super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
-        self._check("scale", self.scale, self.scale > 0, "positive")
+        self._check_args()  # loc not NaN, scale positive
 
 
     @property
