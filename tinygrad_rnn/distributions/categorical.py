@@ -87,9 +87,11 @@ class Categorical(Distribution):
         return logits.gather(-1, v.broadcast_to(shape).unsqueeze(-1).long()).squeeze(-1)
 
     def entropy(self) -> Tensor:
-        """-sum_k p_k log p_k (a category of probability 0 adds 0)."""
-        plogp = (self.probs * self.logits).masked_fill(self.probs == 0, 0.0)
-        return -plogp.sum(-1)
+        """-sum_k p_k log p_k, log p_k the logits clamped to the dtype's most negative finite
+        number: a category of probability 0 adds 0 (not 0 · -inf), and its gradient in the
+        probs is finite, log(eps) as PyTorch's (the logits of probs clamp them to eps)."""
+        finite_min = float(np.finfo(self.logits.dtype).min)
+        return -(self.probs * self.logits.clamp(min=finite_min)).sum(-1)
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
         """The categories 0..K-1 (int64) along a new first axis, then batch_shape (broadcast
