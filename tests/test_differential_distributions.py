@@ -422,7 +422,7 @@ def _independent(draw, a: Arrays, name: str) -> Spec:
     k = draw(st.integers(0, len(a.B) + (1 if a.bad() else 0)))
     return Spec(f"Independent({base.name}, {k})", base.arrays, lambda m, va, *t: _D(
         m).Independent(base.build(m, va, *t), k, validate_args=va), base.inside, base.outside,
-                base.nograd, base.tril)
+                base.nograd, base.tril, base.tensor_only)
 
 
 MIXABLE = ["Normal", "Gamma", "Beta", "Laplace", "Poisson", "Bernoulli", "MultivariateNormal",
@@ -450,7 +450,8 @@ def _mixture(draw, a: Arrays, name: str) -> Spec:
     broadcast = ", broadcast mixture" if p.shape[:-1] != a.B else ""
     return Spec(f"MixtureSameFamily({kind}, {comp.name}{broadcast})", [p] + comp.arrays, build,
                 lambda S: first(comp.inside(S), S), outside,
-                {i + 1 for i in comp.nograd}, {i + 1 for i in comp.tril})
+                {i + 1 for i in comp.nograd}, {i + 1 for i in comp.tril},
+                {i + 1 for i in comp.tensor_only})
 
 
 # transforms: (name, domain, codomain, numpy forward); Affine's loc and scale are parameters
