@@ -557,6 +557,7 @@ class Out:
     dtype: str = ""
     requires_grad: bool = False
     grads: list | None = None  # of the weighted sum, one per parameter (None: unused)
+    leaves: list = field(default_factory=list)  # which parameters the grads are of
 
 
 def _float_dtype(params, m):
@@ -631,6 +632,8 @@ def _execute(spec: Spec, m, va, numbers: set[int], X: dict, wseed: int, kl_q=Non
             d = spec.build(m, va, *params)
         except Exception as e:  # noqa: BLE001
             return Out(error=e), outs, None
+        if spec.invalid:  # only whether making it raises is compared (and a VonMises of
+            return Out(leaves=[]), outs, None  # concentration 0 samples forever, in both)
         dt = _float_dtype(params, m)
         qs = _quantities(d, m, X, dt)
         if kl_q is not None:
@@ -681,9 +684,7 @@ def _execute(spec: Spec, m, va, numbers: set[int], X: dict, wseed: int, kl_q=Non
             except Exception as e:  # noqa: BLE001
                 o.grads = e
             del o.tensor
-    ok = Out()
-    ok.leaves = which
-    return ok, outs, samples
+    return Out(leaves=which), outs, samples
 
 
 def _close(name, ours, theirs, dt, rtol=None, ref=None):
