@@ -22,6 +22,7 @@ from . import random as _random
 from .backend import broadcasts_to
 from .ops.conv import Conv, ConvInput, Geometry
 from .ops.elementwise import where
+from .ops.elementwise2 import BCEWithLogits
 from .ops.linear_ce import LinearCrossEntropy
 from .ops.movement import GetItem, IndexScatter, Transpose, cat, stack
 from .ops.windows import Col2Im, Im2Col, WindowMax, WindowSum, window_argmax
@@ -1005,8 +1006,9 @@ def binary_cross_entropy_with_logits(
     ``pos_weight`` p (the positives' weight, per class along the last axis) broadcast to x's
     shape, 1 where not given. It is computed as (1 - y) x + (p y + 1 - y) log(1 + exp(-x))
     (p = 1 without it), the log(1 + exp(-x)) as logsumexp([0, -x]), as PyTorch's: that
-    neither overflows nor takes the log of zero, the gradient, σ(x) - y without p, is exact
-    everywhere (x = 0 included), and at x = +inf the loss is inf and the gradient 1 - y."""
+    neither overflows nor takes the log of zero, and at x = +inf the loss is inf and the
+    gradient 1 - y. Without p it is one op (``BCEWithLogits``) whose gradient σ(x) - y is
+    exact everywhere, in float32 too (x = 0 and far-negative logits included)."""
     _check_tensors("binary_cross_entropy_with_logits", logits=logits, target=target)
     if logits.shape != target.shape:
         raise ValueError(
@@ -1015,11 +1017,11 @@ def binary_cross_entropy_with_logits(
         )
     w = _bce_weight("binary_cross_entropy_with_logits", "weight", weight, logits)
     p = _bce_weight("binary_cross_entropy_with_logits", "pos_weight", pos_weight, logits)
-    zero = Tensor._wrap(logits._dev.xp.zeros(logits.shape, dtype=logits.dtype), logits._dev)
-    softplus_neg = stack([zero, -logits], -1).logsumexp(-1)  # -log σ(x)
     if p is None:  # (at x = +inf: the loss inf and the gradient 1 - y, as PyTorch's)
-        loss = (1 - target) * logits + softplus_neg
+        loss = BCEWithLogits.apply(logits, target)
     else:
+        zero = Tensor._wrap(logits._dev.xp.zeros(logits.shape, dtype=logits.dtype), logits._dev)
+        softplus_neg = stack([zero, -logits], -1).logsumexp(-1)  # -log σ(x)
         loss = (1 - target) * logits + (p * target + 1 - target) * softplus_neg
     return _reduce(loss if w is None else loss * w, reduction)
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import random as _random
-from ..tensor import DTypeError, Tensor, tensor
+from ..tensor import Tensor, tensor
 from . import constraints
 from .distribution import Distribution
 from .utils import (
@@ -76,22 +76,22 @@ class Categorical(Distribution):
                       device=self.probs.device)
 
     def log_prob(self, value: Tensor) -> Tensor:
-        """log p(value) for category indices ``value`` (broadcast against batch_shape)."""
+        """log p(value) for category indices ``value`` (broadcast against batch_shape): integers,
+        or floats holding whole numbers (truncated, as PyTorch's, when not validating)."""
         v = value if isinstance(value, Tensor) else tensor(value, dtype="int64")
-        if v.dtype.kind not in "iu":
-            raise DTypeError(f"Categorical.log_prob: the value must hold integer categories, "
-                             f"got {v.dtype}")
         if self._validate_args:
             _require("Categorical.log_prob", "the value", v,
-                     (v >= 0) & (v < self.probs.shape[-1]), f"in 0..{self.probs.shape[-1] - 1}")
+                     self.support.check(v), f"in 0..{self.probs.shape[-1] - 1}")
         shape = np.broadcast_shapes(v.shape, self.batch_shape)
         logits = self.logits.broadcast_to(shape + self.logits.shape[-1:])
         return logits.gather(-1, v.broadcast_to(shape).unsqueeze(-1).long()).squeeze(-1)
 
     def entropy(self) -> Tensor:
-        """-sum_k p_k log p_k (a category of probability 0 adds 0)."""
-        plogp = (self.probs * self.logits).masked_fill(self.probs == 0, 0.0)
-        return -plogp.sum(-1)
+        """-sum_k p_k log p_k, log p_k the logits clamped to the dtype's most negative finite
+        number: a category of probability 0 adds 0 (not 0 · -inf), and its gradient in the
+        probs is finite, log(eps) as PyTorch's (the logits of probs clamp them to eps)."""
+        finite_min = float(np.finfo(self.logits.dtype).min)
+        return -(self.probs * self.logits.clamp(min=finite_min)).sum(-1)
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
         """The categories 0..K-1 (int64) along a new first axis, then batch_shape (broadcast

@@ -39,7 +39,10 @@ class Gumbel(TransformedDistribution):
 
     def log_prob(self, value: Any) -> Tensor:
         """-(z + e^-z) - log scale, z = (value - loc) / scale."""
-        y = (self.loc - self._as_value(value)) / self.scale
+        v = self._as_value(value)
+        if self._validate_args:
+            self._validate_sample(v)
+        y = (self.loc - v) / self.scale
         return (y - y.exp()) - self.scale.log()
 
     @property

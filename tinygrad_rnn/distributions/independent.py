@@ -52,6 +52,17 @@ class Independent(Distribution):
     variance = _from_base("variance")
     stddev = _from_base("stddev")
 
+    @property
+    def has_enumerate_support(self) -> bool:  # type: ignore[override]
+        """The base's, with no axes reinterpreted (a product of supports is not enumerated)."""
+        return self.reinterpreted_batch_ndims == 0 and self.base_dist.has_enumerate_support
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        if self.reinterpreted_batch_ndims:
+            raise self._missing("enumerate_support", " over the product of the reinterpreted "
+                                "axes' supports, as in torch.distributions")
+        return self.base_dist.enumerate_support(expand=expand)
+
     def sample(self, sample_shape: Any = ()) -> Tensor:
         return self.base_dist.sample(sample_shape)
 

@@ -45,7 +45,7 @@ class Laplace(_LocScale):
 
     def cdf(self, value: Any) -> Tensor:
         """½ - ½ sign(value - loc) expm1(-|value - loc| / scale)."""
-        d = _as_tensor(value, self.loc) - self.loc
+        d = self._value(value, self.loc, "cdf") - self.loc
         return 0.5 - 0.5 * d.sign() * (-d.abs() / self.scale).expm1()
 
     def icdf(self, value: Any) -> Tensor:

@@ -6,26 +6,27 @@ from typing import Any
 
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
 from .normal import Normal
+from .transformed_distribution import TransformedDistribution
+from .transforms import ExpTransform
 from .utils import (
     _require,
 )
 
 
-class LogNormal(Distribution):
-    """exp(X), X ~ Normal(loc, scale) (``base_dist``): positive, skewed (prices, durations)."""
+class LogNormal(TransformedDistribution):
+    """exp(X), X ~ Normal(loc, scale) (``base_dist``): positive, skewed (prices, durations).
+    A TransformedDistribution of the Normal by ``ExpTransform``, as PyTorch's."""
 
     has_rsample = True
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.base_dist = Normal(loc, scale, validate_args=False)
-        self.loc, self.scale = self.base_dist.loc, self.base_dist.scale
-        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
-        self._check("scale", self.scale, self.scale > 0, "positive")
-
+        base = Normal(loc, scale, validate_args=False)
+        self.loc, self.scale = base.loc, base.scale
+        super().__init__(base, ExpTransform(), validate_args=validate_args)
+        self._check_args()  # loc not NaN, scale positive
 
     @property
     def mean(self) -> Tensor:

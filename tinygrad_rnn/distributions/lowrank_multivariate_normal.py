@@ -56,6 +56,7 @@ class LowRankMultivariateNormal(Distribution):
         self.cov_diag = D.broadcast_to(batch + (n,))
         super().__init__(batch, (n,), validate_args=validate_args)
         self._check("loc", loc, loc == loc, "real numbers, not NaN")
+        self._check("cov_factor", W, W == W, "real numbers, not NaN")
         self._check("cov_diag", D, D > 0, "positive")
         self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag = W, D
         self._capacitance_tril = self._capacitance(W, D)

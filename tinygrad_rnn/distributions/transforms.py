@@ -36,7 +36,7 @@ from ..ops.movement import cat as cat_tensors
 from ..ops.movement import stack as stack_tensors
 from ..tensor import Tensor
 from . import constraints
-from .utils import _sum_rightmost, clamp_probs, tril_matrix_to_vec, vec_to_tril_matrix
+from .utils import _sum_rightmost, tril_matrix_to_vec, vec_to_tril_matrix
 
 __all__ = [
     "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
@@ -461,6 +461,13 @@ class PowerTransform(Transform):
     inverse_shape = forward_shape
 
 
+def _open_unit(y: Tensor) -> Tensor:
+    """y clamped to [tiny, 1 - eps] of its dtype (the smallest normal number below, as
+    PyTorch's): inside (0, 1), so its logit is finite."""
+    info = np.finfo(y.dtype)
+    return y.clamp(float(info.tiny), 1 - float(info.eps))
+
+
 class SigmoidTransform(_Parameterless):
     """y = 1 / (1 + e^-x), kept inside (0, 1); log |dy/dx| = -softplus(-x) - softplus(x)."""
 
@@ -468,10 +475,10 @@ class SigmoidTransform(_Parameterless):
     bijective, sign = True, 1
 
     def _call(self, x: Tensor) -> Tensor:
-        return clamp_probs(x.sigmoid())
+        return _open_unit(x.sigmoid())
 
     def _inverse(self, y: Tensor) -> Tensor:
-        y = clamp_probs(y)
+        y = _open_unit(y)
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:

@@ -17,6 +17,19 @@ from .utils import (
 )
 
 
+class _ArgConstraints:
+    """Uniform's ``arg_constraints``: on an instance each bound against the other
+    (``less_than(high)``, ``greater_than(low)``), as PyTorch's; on the class (no bounds yet),
+    ``dependent``."""
+
+    def __get__(self, instance: Any, owner: Any = None) -> dict[str, constraints.Constraint]:
+        if instance is None:
+            return {"low": constraints.dependent(is_discrete=False, event_dim=0),
+                    "high": constraints.dependent(is_discrete=False, event_dim=0)}
+        return {"low": constraints.less_than(instance.high),
+                "high": constraints.greater_than(instance.low)}
+
+
 class Uniform(Distribution):
     """Uniform on [low, high)."""
 
@@ -28,8 +41,7 @@ class Uniform(Distribution):
         super().__init__(shape, validate_args=validate_args)
         self._check("low", self.low, self.low < self.high, "less than high")
 
-    arg_constraints = {"low": constraints.dependent(is_discrete=False, event_dim=0),
-                       "high": constraints.dependent(is_discrete=False, event_dim=0)}
+    arg_constraints = _ArgConstraints()  # type: ignore[assignment]
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self) -> constraints.Constraint:
