@@ -146,7 +146,10 @@ class Pow(Function):
     complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
-        y = x0**x1
+        if x1.dtype.kind == "i" and bool((x1 < 0).any()):
+            y = _integer_pow(self.xp, x0, x1)
+        else:
+            y = x0**x1
         self.saved = (x0, x1, y)
         return y
 
@@ -166,6 +169,16 @@ class Pow(Function):
             g0 = gy * x1 * x0 ** (x1 - 1)
             g1 = gy * y * log_x0
         return xp.where(x1 == 0, xp.where(x0 == 0, 0, g0), g0), g1
+
+
+def _integer_pow(xp: Any, x0: Any, x1: Any) -> Any:
+    """x0 ** x1 for integers with some x1 < 0, as PyTorch's: 1 / x0 ** |x1| rounded toward
+    zero, so 1 for x0 = 1, +-1 for x0 = -1 (by the parity of x1) and 0 otherwise (NumPy
+    refuses negative integer exponents)."""
+    y = x0 ** xp.where(x1 < 0, 0, x1)
+    odd = (x1 & 1).astype(bool)
+    inverse = xp.where(x0 == 1, 1, xp.where(x0 == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(x1 < 0, inverse, y).astype(y.dtype)
 
 
 def _refuse_integer_zero(x1: Any, op: str) -> None:
@@ -1111,7 +1124,9 @@ class Clip(Function):
 
 
 class AsType(Function):
-    """y = x cast to ``dtype`` (complex to real keeps the real part, with PyTorch's warning).
+    """y = x cast to ``dtype`` (complex to real keeps the real part, with PyTorch's warning;
+    to bool, nonzero; a float out of an integer dtype's range gives what the C cast gives,
+    silently, as PyTorch's).
     VJP: gx = gy (the engine casts it back to x's dtype: a real x gets its real part).
     JVP: linear.  Saves nothing."""
 
@@ -1121,10 +1136,16 @@ class AsType(Function):
     def forward(self, x: Any, dtype: np.dtype, order: str = "K") -> Any:
         if order == "K" and 0 in x.strides and x.size > 1:
             order = "C"  # a broadcast array: a plain one, as PyTorch's clone
-        if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        dtype = np.dtype(dtype)
+        if dtype.kind == "b":
+            return x != 0  # a complex number is True if either part is nonzero
+        if x.dtype.kind == "c" and dtype.kind != "c":
             warnings.warn("Casting complex values to real discards the imaginary part",
                           UserWarning, stacklevel=4)
             x = x.real
+        if dtype == np.float16 or dtype.kind in "iu" and x.dtype.kind == "f":
+            with np.errstate(over="ignore", invalid="ignore"):  # inf past float16's range, as
+                return x.astype(dtype, order=order)  # torch
         return x.astype(dtype, order=order)
 
     def backward(self, gy: Any) -> Any:
@@ -1355,10 +1376,10 @@ def sign(x: Tensor) -> Tensor:
 
 def _rounded(x: Tensor, op: type[Function], name: str, **kwargs: Any) -> Tensor:
     """``op`` on a float tensor; a copy of an integer one, already whole (its dtype kept, as
-    PyTorch); refused on bool, as PyTorch."""
-    if x.dtype.kind == "b":
-        raise DTypeError(f"{name}: not defined for bool tensors (as in PyTorch); convert first, "
-                         "e.g. x.float()")
+    PyTorch); refused on bool and complex, as PyTorch."""
+    if x.dtype.kind in "bc":
+        raise DTypeError(f"{name}: not defined for {x.dtype} tensors (as in PyTorch); convert "
+                         "first, e.g. x.float()")
     return x.clone() if x.dtype.kind in "iu" else op.apply(x, **kwargs)
 
 
@@ -1677,8 +1698,11 @@ def heaviside(x: Tensor, values: Tensor) -> Tensor:
 
 def signbit(x: Tensor) -> Tensor:
     """Whether each element's sign bit is set (bool), as ``torch.signbit``: True for -0.0 and
-    for a negative NaN too; x < 0 for integers; False for bool."""
+    for a negative NaN too; x < 0 for integers; False for bool; refused for complex, as
+    PyTorch."""
     xp, a = x._dev.xp, x._data
+    if a.dtype.kind == "c":
+        raise DTypeError("signbit: not defined for complex tensors (as in PyTorch)")
     if a.dtype.kind == "f":
         return x._mask(xp.signbit(a))
     if a.dtype.kind == "i":
@@ -1841,17 +1865,24 @@ def sgn(x: Tensor) -> Tensor:
     return where(zero, 0, x / where(zero, 1, x.abs()).to(dtype=x.dtype))
 
 
+def _no_sign_for_complex(what: str, a: Any) -> None:
+    if a.dtype.kind == "c":
+        raise DTypeError(f"{what}: not defined for complex tensors (as in PyTorch)")
+
+
 def isneginf(x: Tensor) -> Tensor:
     """Whether each element is -inf (bool; all False for integer and bool tensors), as
-    ``torch.isneginf``."""
+    ``torch.isneginf``; refused for complex, as there)."""
     a = x._data
+    _no_sign_for_complex("isneginf", a)
     return x._mask(a == -math.inf if a.dtype.kind == "f" else
                    x._dev.xp.zeros(a.shape, dtype=bool))
 
 
 def isposinf(x: Tensor) -> Tensor:
-    """Whether each element is +inf (bool), as ``torch.isposinf``."""
+    """Whether each element is +inf (bool), as ``torch.isposinf`` (refused for complex)."""
     a = x._data
+    _no_sign_for_complex("isposinf", a)
     return x._mask(a == math.inf if a.dtype.kind == "f" else
                    x._dev.xp.zeros(a.shape, dtype=bool))
 
