@@ -14,6 +14,7 @@ from .tensor import (
     Tensor,
     _default_complex,
     _laid_out,
+    check_fits,
     default_dtype,
     preserve_format,
     resolve_dtype,
@@ -48,10 +49,7 @@ def full(
     elif dtype is None and isinstance(fill_value, (complex, np.complexfloating)):
         dtype = _default_complex()
     dt = _dt(dtype)
-    if dt.kind in "iu" and isinstance(fill_value, (int, float, np.number)) and not (
-            np.iinfo(dt).min <= fill_value <= np.iinfo(dt).max):
-        raise ValueError(f"full: fill_value {fill_value!r} does not fit in {dt} (as PyTorch, "
-                         "no wrapping around)")
+    check_fits(fill_value, dt, "full")
     return tensor(np.full(_shape((shape,)), fill_value, dtype=_dt(dtype)), device=device,
                   requires_grad=requires_grad)
 

@@ -106,6 +106,22 @@ def can_cast(from_: Any, to: Any) -> bool:
     return _CATEGORY[a.kind] <= _CATEGORY[b.kind] and (b.kind != "b" or a.kind == "b")
 
 
+def check_fits(value: Any, dtype: np.dtype, what: str) -> None:
+    """A Python number written into an integer tensor (``fill_``, ``x[i] = v``, ``full``)
+    must fit its dtype: PyTorch refuses it otherwise ("value cannot be converted ...
+    without overflow"), NaN and inf included, where NumPy would wrap it around; so must a
+    complex number into a real tensor (its imaginary part 0)."""
+    if dtype.kind != "c" and isinstance(value, (complex, np.complexfloating)) and value.imag:
+        raise ValueError(f"{what}: {value!r} does not fit in {dtype}, which has no imaginary "
+                         "part (as in PyTorch)")
+    if dtype.kind in "iu" and isinstance(value, (int, float, np.number)) and \
+            not isinstance(value, (bool, np.bool_, np.complexfloating)):
+        info = np.iinfo(dtype)
+        if not info.min <= value <= info.max:
+            raise ValueError(f"{what}: {value!r} does not fit in {dtype} (as in PyTorch, "
+                             "no wrapping around)")
+
+
 def combine_categories(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
     """PyTorch's rule for operands of two ranks (tensors with axes over 0-d ones, 0-d ones over
     Python numbers): ``higher``'s dtype decides unless ``lower`` is of a higher category
@@ -1362,6 +1378,7 @@ class Tensor:
     def copy_(self, src: Any, what: str = "copy_") -> Tensor:
         """Write ``src`` (broadcast to this shape, cast to this dtype; from any device, as
         PyTorch's) into this tensor, in place, under the rules of ``_overwrite``."""
+        check_fits(src, self.dtype, what)
         o = self._lift(src)
         if not broadcasts_to(o.shape, self.shape):
             raise ValueError(f"{what}: a source of shape {o.shape} does not broadcast to this "
@@ -1372,6 +1389,9 @@ class Tensor:
                                casting="unsafe", replaces=True)  # copy_ converts, as torch
 
     def fill_(self, value: Any) -> Tensor:
+        if isinstance(value, Tensor) and value.ndim:
+            raise ValueError(f"fill_: the value must be a number or a 0-d tensor, got shape "
+                             f"{value.shape} (as PyTorch; copy_ writes a tensor)")
         return self.copy_(value, "fill_")
 
     def zero_(self) -> Tensor:
@@ -1667,6 +1687,8 @@ class Tensor:
         if np.broadcast_shapes(m.shape, self.shape) != self.shape:
             raise ValueError(f"masked_fill: a mask of shape {m.shape} does not broadcast to "
                              f"{self.shape}")
+        check_fits(value.item() if isinstance(value, Tensor) and not value.ndim else value,
+                   self.dtype, "masked_fill")
         v = value if isinstance(value, Tensor) else self._lift(value)
         if v.ndim:
             raise ValueError(f"masked_fill: the value must be a number or a 0-d tensor, got "
@@ -1802,6 +1824,9 @@ class Tensor:
             return self._clip_by_tensors(min, max)
         integral = all(isinstance(b, (int, np.integer)) for b in bounds)
         x = self if self.dtype.kind in "fc" or integral else self._floating()
+        if x.dtype.kind in "iu":  # a bound out of the dtype's range wraps, as PyTorch's
+            min, max = (None if b is None else np.asarray(b).astype(x.dtype).item()
+                        for b in (min, max))
         cast = int if x.dtype.kind in "biu" else float
         return Clip.apply(x, lo=None if min is None else cast(min),
                           hi=None if max is None else cast(max))
@@ -1899,7 +1924,9 @@ class Tensor:
             if unbiased is not None:
                 raise TypeError("var: unbiased given twice")
             axis, unbiased = None, bool(axis)
-        return var(self, axis, keepdims, _correction("var", correction, unbiased))
+        x = self.float() if self.dtype == np.float16 else self  # float16 sums in float32,
+        out = var(x, axis, keepdims, _correction("var", correction, unbiased))  # as torch's
+        return out if x is self else out.half()
 
     @torch_names
     def std(self, axis: int | Sequence[int] | bool | None = None, unbiased: bool | None = None,
@@ -1911,7 +1938,9 @@ class Tensor:
                 raise TypeError("std: unbiased given twice")
             axis, unbiased = None, bool(axis)
         c = _correction("std", correction, unbiased)
-        return var(self, axis, keepdims, c)._pow_or_zero(0.5)
+        x = self.float() if self.dtype == np.float16 else self  # as var
+        out = var(x, axis, keepdims, c)._pow_or_zero(0.5)
+        return out if x is self else out.half()
 
     @torch_names
     def norm(self, p: float | str = 2, axis: int | Sequence[int] | None = None,
@@ -2214,6 +2243,7 @@ class Tensor:
         as there), a plain write under ``no_grad``. Copy on write: x gets a new array, a whole
         copy per assignment (to fill a large tensor piece by piece outside autograd, fill a
         NumPy array and make it a tensor once). ``x[index] += y`` works through this."""
+        check_fits(value, self.dtype, "x[index] = value")
         v = self._lift(value)
         if v._dev is not self._dev:
             raise ValueError(f"x[index] = value: the value is on {v.device!r}, x on "

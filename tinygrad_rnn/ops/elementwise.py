@@ -1690,6 +1690,8 @@ def heaviside(x: Tensor, values: Tensor) -> Tensor:
     if x.dtype != values.dtype:
         raise DTypeError(f"heaviside: input and values must have one dtype, got {x.dtype} and "
                          f"{values.dtype} (as in PyTorch)")
+    if x.dtype.kind == "c":
+        raise DTypeError("heaviside: not defined for complex tensors (as in PyTorch)")
     if values._dev is not x._dev:
         raise ValueError(f"heaviside: input on {x.device!r}, values on {values.device!r}")
     xp, a = x._dev.xp, x._data
@@ -1805,9 +1807,10 @@ def ldexp(x0: Tensor, x1: Any) -> Tensor:
     a = x0._floating()
     if b._dev is not a._dev:
         raise ValueError(f"ldexp: input on {a.device!r}, other on {b.device!r}")
-    xp, k = a._dev.xp, b._data.astype(np.int64)
+    # beyond 2^20 every float is 0 or inf already; clipped, half of k fits NumPy's int32
+    xp, k = a._dev.xp, b._data.astype(np.int64).clip(-2**20, 2**20)
     half = k // 2
-    ones = xp.ones(k.shape, dtype=a.dtype)
+    ones = xp.ones(k.shape, dtype=a._data.real.dtype)  # (a complex x0 scales both parts)
     with np.errstate(over="ignore"):
         steps = [Tensor._wrap(xp.ldexp(ones, s.astype(np.int32)), a._dev)
                  for s in (half, k - half)]
