@@ -111,13 +111,18 @@ def check_fits(value: Any, dtype: np.dtype, what: str) -> None:
     must fit its dtype: PyTorch refuses it otherwise ("value cannot be converted ...
     without overflow"), NaN and inf included, where NumPy would wrap it around; so must a
     complex number into a real tensor (its imaginary part 0)."""
-    if dtype.kind != "c" and isinstance(value, (complex, np.complexfloating)) and value.imag:
-        raise ValueError(f"{what}: {value!r} does not fit in {dtype}, which has no imaginary "
-                         "part (as in PyTorch)")
+    if dtype.kind in "iuf" and isinstance(value, (complex, np.complexfloating)):
+        if value.imag:
+            raise ValueError(f"{what}: {value!r} does not fit in {dtype}, which has no "
+                             "imaginary part (as in PyTorch)")
+        value = value.real
     if dtype.kind in "iu" and isinstance(value, (int, float, np.number)) and \
-            not isinstance(value, (bool, np.bool_, np.complexfloating)):
+            not isinstance(value, (bool, np.bool_)):
         info = np.iinfo(dtype)
-        if not info.min <= value <= info.max:
+        # an int down to -(max + 1) wraps into an unsigned dtype, as PyTorch lets it
+        low = -info.max - 1 if dtype.kind == "u" and isinstance(value, (int, np.integer)) \
+            else info.min
+        if not low <= value <= info.max:
             raise ValueError(f"{what}: {value!r} does not fit in {dtype} (as in PyTorch, "
                              "no wrapping around)")
 
@@ -1301,6 +1306,9 @@ class Tensor:
         dt = _common_dtype(a, b)
         if divide and dt.kind not in "fc":
             dt = default_dtype()  # each converted straight to it: nothing wraps on the way
+            if not isinstance(other, Tensor):  # (a number unwrapped: uint8 / -3 is -0.33..)
+                o = Tensor._wrap(self._dev.xp.asarray(other, dtype=dt), self._dev)
+                a, b = (o, self) if reflected else (self, o)
         return (a if a._data.dtype == dt else a.to(dtype=dt),
                 b if b._data.dtype == dt else b.to(dtype=dt))
 
@@ -1816,8 +1824,7 @@ class Tensor:
         with this tensor, differentiable too."""
         bounds = [b for b in (min, max) if b is not None]
         if self.dtype.kind == "c" or any(isinstance(b, complex) for b in bounds) or \
-                self.dtype.kind == "b" and all(isinstance(b, (bool, np.bool_)) or isinstance(
-                    b, Tensor) and b.dtype.kind == "b" for b in bounds):
+                self.dtype.kind == "b" and all(isinstance(b, (bool, np.bool_)) for b in bounds):
             raise DTypeError(f"clamp of a {self.dtype} tensor by {bounds!r} is not defined (as "
                              "in PyTorch: no complex, and no bool result)")
         if isinstance(min, Tensor) or isinstance(max, Tensor):

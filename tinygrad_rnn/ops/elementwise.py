@@ -1630,13 +1630,14 @@ class I1(Function):
         return gy * xp.where(tiny, 0.5, slope)
 
 
-def _operands(what: str, x0: Any, x1: Any) -> tuple[Tensor, Tensor]:
+def _operands(what: str, x0: Any, x1: Any, to_float: bool = False) -> tuple[Tensor, Tensor]:
     """The two operands of a binary function, either of which may be a number (but not
-    both), promoted as arithmetic promotes them."""
+    both), promoted as arithmetic promotes them; ``to_float``: two integer ones go straight
+    to the default float dtype (as ``/``), so none wraps on the way."""
     if isinstance(x0, Tensor):
-        return x0._pair(x1)
+        return x0._pair(x1, divide=to_float)
     if isinstance(x1, Tensor):
-        return x1._pair(x0, reflected=True)
+        return x1._pair(x0, reflected=True, divide=to_float)
     raise TypeError(f"{what}: input or other must be a Tensor, got {type(x0).__name__} and "
                     f"{type(x1).__name__}")
 
@@ -1662,16 +1663,14 @@ def copysign(x0: Any, x1: Any) -> Tensor:
     """|x0| with the sign (bit) of x1, elementwise and broadcast (``Copysign``), as
     ``torch.copysign``: -0.0 and -NaN in x1 count as negative; float32 for integers; the
     gradient in x0 is ±1 (0 at x0 = 0), in x1 zero."""
-    a, b = _operands("copysign", x0, x1)
-    return Copysign.apply(a._floating(), b._floating())
+    return Copysign.apply(*_operands("copysign", x0, x1, to_float=True))
 
 
 def xlogy(x0: Any, x1: Any) -> Tensor:
     """x0 log(x1), 0 where x0 = 0 (NaN where x1 is NaN), elementwise and broadcast
     (``Xlogy``), as ``torch.xlogy``: either may be a number; float32 for integers; the
     gradients are PyTorch's (in x1, x0 / x1: NaN at x0 = x1 = 0)."""
-    a, b = _operands("xlogy", x0, x1)
-    return Xlogy.apply(a._floating(), b._floating())
+    return Xlogy.apply(*_operands("xlogy", x0, x1, to_float=True))
 
 
 def i0(x: Tensor) -> Tensor:
