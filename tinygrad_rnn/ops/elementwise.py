@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import autograd
-from ..tensor import DTypeError, Function, Tensor, conj_, default_dtype
+from ..tensor import DTypeError, Function, Tensor, _default_complex, conj_, default_dtype
 
 
 class Add(Function):
@@ -1195,7 +1195,8 @@ def where(cond: Any, x0: Any = None, x1: Any = None) -> Any:
         if not isinstance(cond, Tensor):
             raise TypeError("where: cond, x0 or x1 must be a Tensor")
         kinds = {np.asarray(v).dtype.kind for v in (x0, x1)}  # Python or NumPy numbers
-        dtype = default_dtype() if "f" in kinds else np.int64 if kinds & {"i", "u"} else None
+        dtype = _default_complex() if "c" in kinds else default_dtype() if "f" in kinds \
+            else np.int64 if kinds & {"i", "u"} else None
         ref = x0 = Tensor._wrap(cond._dev.to_device(np.asarray(x0, dtype)), cond._dev)
     c = cond._data if isinstance(cond, Tensor) else cond
     if not isinstance(c, ref._dev.array_type):
