@@ -670,6 +670,8 @@ REGRESSIONS = [  # (default dtype, op, operands, args): each differed from torch
     ("float64", "div(a, b)", [_t([100, 2], "uint8"), -3], ()),  # -3 is not wrapped here
     ("float16", "a >> b", [_t(2, "uint8"), -3], ()),  # but is here: uint8, as torch
     ("float32", "where(c, a, b)", [_t(False, "bool"), 0j, 1j], ()),  # the default complex
+    ("float32", "a.nan_to_num()", [_t([complex(math.nan, 0.5), complex(math.inf, -7)],
+                                      "complex64")], ()),  # each part on its own
     ("float32", "a.masked_fill(mask, b)", [_t([-128, 3], "int8"), _t(10000 - 0j, "complex128")],
      ()),
     ("float16", "a.masked_fill(mask, b)", [_t(True, "bool"), _t(-0.5 - 1.5j, "complex128")], ()),

@@ -1335,6 +1335,10 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
             raise TypeError(f"nan_to_num: {name} must be a number or None, got {v!r}")
     if x.dtype.kind not in "fc":
         return x.clone()
+    if x.dtype.kind == "c":  # each part on its own, as PyTorch's
+        from .complex import complex as make_complex
+
+        return make_complex(*(nan_to_num(p, nan, posinf, neginf) for p in (x.real, x.imag)))
     xp, d = x._dev.xp, x._data
     info = np.finfo(x.dtype)
     hi = info.max if posinf is None else posinf
