@@ -414,6 +414,13 @@ def _left_out(default: str, name: str, operands: list[Any], args: tuple) -> None
         # torch rounds 2 ** e to the exponent's own precision (float16, complex64) before it
         # multiplies, where ours does not
         raise Skip("torch's ldexp by a narrower exponent")
+    if name.startswith("ldexp") and np.abs(arrays[1]).max(initial=0) >= 2**31:
+        # torch's ldexp by an exponent past int32 gives x itself (0.5 * 2^-2^63 is 0.5)
+        raise Skip("torch's ldexp by an exponent past int32")
+    if name.startswith("ldexp") and any(a.dtype.kind == "c" for a in arrays):
+        # torch's complex ldexp takes 2 ** e from its complex pow, a few ulps from the power
+        # of two (0.5 * 2^100 in complex64 is 6.338267e29 there, 2^99 = 6.338253e29)
+        raise Skip("torch's complex ldexp")
     half = default == "float16" or any(a.dtype == np.float16 for a in arrays)
     if half and any(np.abs(a).max(initial=0) > 6e4 for a in arrays if a.dtype.kind in "iu"):
         # integers past float16's range meeting float16: torch computes in float32 and
@@ -657,8 +664,8 @@ REGRESSIONS = [  # (default dtype, op, operands, args): each differed from torch
     ("float64", "a.logsumexp()", [_t(False, "bool")], ()),
     ("float32", "a.isposinf()", [_t([1 + 0.5j], "complex64")], ()),
     ("float32", "heaviside(a, b)", [_t(-7j, "complex128"), _t([1j, 2.0], "complex128")], ()),
-    ("float64", "ldexp(a, b)", [_t([3.25, 0.5 - 7j], "complex128"), _t([100, 5], "uint8")], ()),
-    ("float32", "ldexp(a, b)", [_t([-2, 5], "int64"), _t([-2**63, 2], "int64")], ()),
+    ("float32", "ldexp(a, b)", [_t([-2, 5], "int64"), _t([-2**20, 2], "int64")], ()),
+    ("float32", "ldexp(a, b)", [_t([0.0, -0.0], "float32"), _t([32767, 300], "int16")], ()),
     ("float32", "addcmul(a, b, c, value)", [_t(True, "bool"), _t([False], "bool"),
                                             _t([5, 255], "uint8")], (-1.5,)),
     ("float64", "a.cumsum(0)", [_t([60000.0, 60000.0], "float16")], ()),
@@ -693,6 +700,14 @@ REGRESSIONS = [  # (default dtype, op, operands, args): each differed from torch
 def test_dtype_regression_matches_torch(case):
     default, name, operands, args = case
     run_case(default, name, list(operands), args)
+
+
+def test_ldexp_of_complex_scales_both_parts_exactly():
+    """NumPy's ldexp refuses complex numbers; ours scales both parts by 2^e exactly (torch's
+    is a few ulps off, so the fuzzer leaves it out)."""
+    y = tr.ldexp(tr.tensor(np.array([3.25, 0.5 - 7j])), tr.tensor(np.array([100, 5], np.uint8)))
+    assert y.dtype == np.complex128
+    np.testing.assert_array_equal(y.numpy(), [3.25 * 2.0**100, 16 - 224j])
 
 
 # ---- autograd and dtypes ------------------------------------------------------------------

@@ -1819,7 +1819,8 @@ def ldexp(x0: Tensor, x1: Any) -> Tensor:
         steps = [Tensor._wrap(xp.ldexp(ones, s.astype(np.int32)), a._dev)
                  for s in (half, k - half)]
     with np.errstate(over="ignore", invalid="ignore"):  # inf past the range, as PyTorch's
-        return a * steps[0] * steps[1]
+        out = a * steps[0] * steps[1]
+    return where(a == 0, a, out)  # 0 · 2^k is 0 for any k (not 0 · inf = NaN)
 
 
 # ---- frac, angle units, float_power, sgn, and the tests for -inf, inf and real values -------
