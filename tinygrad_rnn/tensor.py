@@ -1303,6 +1303,8 @@ class Tensor:
         integer or bool operands give the default float dtype."""
         o = self._lift(other)
         a, b = (o, self) if reflected else (self, o)
+        if a._data.dtype == b._data.dtype and (not divide or a._data.dtype.kind in "fc"):
+            return a, b  # the common case, first: this runs for every binary op
         dt = _common_dtype(a, b)
         if divide and dt.kind not in "fc":
             dt = default_dtype()  # each converted straight to it: nothing wraps on the way
