@@ -677,6 +677,8 @@ REGRESSIONS = [  # (default dtype, op, operands, args): each differed from torch
     ("float32", "a.masked_fill(mask, b)", [_t(0, "uint8"), -1.5], ()),
     ("float32", "a.masked_fill(mask, b)", [_t([100, 1], "uint8"), -3], ()),  # wraps, as torch
     ("float32", "clamp(a, max)", [_t(True, "bool"), _t([False, True], "bool")], ()),
+    ("float32", "clamp(a, min, max)", [_t([True, False], "bool"), _t(False, "bool"),
+                                       _t([True], "bool")], ()),  # refused, as torch
     ("float64", "div(a, b)", [_t([100, 2], "uint8"), -3], ()),  # -3 is not wrapped here
     ("float16", "a >> b", [_t(2, "uint8"), -3], ()),  # but is here: uint8, as torch
     ("float32", "where(c, a, b)", [_t(False, "bool"), 0j, 1j], ()),  # the default complex
