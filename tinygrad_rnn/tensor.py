@@ -1827,7 +1827,8 @@ class Tensor:
         bounds = [b for b in (min, max) if b is not None]
         if self.dtype.kind == "c" or any(isinstance(b, complex) for b in bounds) or \
                 self.dtype.kind == "b" and all(isinstance(b, (bool, np.bool_)) or (
-                    isinstance(b, Tensor) and b.dtype.kind == "b") for b in bounds):
+                    isinstance(b, Tensor) and b.dtype.kind == "b") for b in bounds) and not (
+                    len(bounds) == 1 and isinstance(bounds[0], Tensor)):  # (one: as torch)
             raise DTypeError(f"clamp of a {self.dtype} tensor by {bounds!r} is not defined (as "
                              "in PyTorch: no complex, and no bool result)")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
