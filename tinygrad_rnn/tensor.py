@@ -1853,14 +1853,16 @@ class Tensor:
         x or in a bound gives NaN, as PyTorch."""
         if lo is None and hi is None:
             raise ValueError("clamp: give at least one of min and max")
-        out = self
-        for bound, low in ((lo, True), (hi, False)):
-            if bound is None:
-                continue
-            b = self._lift(bound)
+        lifted = [(self._lift(b), low) for b, low in ((lo, True), (hi, False)) if b is not None]
+        for b, _ in lifted:
             if b._dev is not self._dev:
                 raise ValueError(f"clamp: a bound on {b.device!r} for a tensor on "
                                  f"{self.device!r}; move it with .to({self.device!r})")
+        # all three promoted together first, as PyTorch's (x and min alone might wrap)
+        dt = _common_dtype(self, *(b for b, _ in lifted))
+        out = self if self.dtype == dt else self.to(dtype=dt)
+        for b, low in lifted:
+            b = b if b.dtype == dt else b.to(dtype=dt)
             past = out < b if low else out > b
             if b.dtype.kind in "fc":
                 past = past | b.isnan()

@@ -1007,10 +1007,12 @@ class Ceil(Function):
 
 class Round(Function):
     """y = x rounded to ``decimals`` decimal places, halves to even (round(2.5) = 2, as
-    ``torch.round``); with decimals, round(x 10^d) / 10^d, as PyTorch.  VJP: gx = 0.  Saves
-    nothing."""
+    ``torch.round``); with decimals, round(x 10^d) / 10^d, as PyTorch (float16 scaled in
+    float32, so x 10^d does not overflow).  VJP: gx = 0.  Saves nothing."""
 
     def forward(self, x: Any, decimals: int = 0) -> Any:
+        if decimals and x.dtype == np.float16:
+            return self.xp.round(x.astype(np.float32), decimals).astype(np.float16)
         return self.xp.round(x, decimals)
 
     def backward(self, gy: Any) -> Any:
