@@ -224,13 +224,16 @@ from .tensor import (
     Size,
     Tensor,
     _default_complex,
+    can_cast,
     channels_last,
     channels_last_3d,
+    combine_categories,
     contiguous_format,
     default_dtype,
     layout,
     memory_format,
     preserve_format,
+    promote_types,
     resolve_dtype,
     set_default_dtype,
     set_printoptions,
@@ -520,29 +523,6 @@ def logspace(start: Any, end: Any, steps: builtins.int, base: builtins.float = 1
     return tensor(values.astype(dt), device=device, requires_grad=requires_grad)
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < float < complex
-
-
-def promote_types(type1: Any, type2: Any) -> np.dtype:
-    """The smallest dtype both convert to without leaving their category, as
-    ``torch.promote_types``: within one category (or float with complex) NumPy's promotion;
-    across categories the higher one's dtype (int64 with float16 is float16, where NumPy
-    gives float64)."""
-    a, b = resolve_dtype(type1), resolve_dtype(type2)
-    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
-    if ca == cb or {ca, cb} == {2, 3}:
-        return np.promote_types(a, b)
-    return a if ca > cb else b
-
-
-def can_cast(from_: Any, to: Any) -> builtins.bool:
-    """Whether a value of dtype ``from_`` may be cast to ``to`` by PyTorch's rule for
-    in-place ops: never to a lower category (complex to float, float to integer, anything
-    but bool to bool), as ``torch.can_cast``."""
-    a, b = resolve_dtype(from_), resolve_dtype(to)
-    return _CATEGORY[a.kind] <= _CATEGORY[b.kind] and (b.kind != "b" or a.kind == "b")
-
-
 def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
     """The dtype of an arithmetic op on ``tensor1`` and ``tensor2`` (tensors or Python
     numbers), as ``torch.result_type``: tensors with axes decide; a 0-d tensor, then a
@@ -569,22 +549,8 @@ def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
             out = d if out is None else promote_types(out, d)
         return out
 
-    def combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
-        if higher is None or lower is None:
-            return lower if higher is None else higher
-        if higher.kind == "c":
-            return higher
-        if lower.kind == "c":  # a float keeps its width, made complex
-            return np.dtype({4: np.complex64, 8: np.complex128}.get(
-                higher.itemsize, np.complex64)) if higher.kind == "f" else lower
-        if higher.kind == "f":
-            return higher
-        if higher.kind == "b" or lower.kind == "f":
-            return promote_types(higher, lower)
-        return higher
-
     dims, zero, numbers = (promoted(g) for g in groups)
-    return combine(dims, combine(zero, numbers))
+    return combine_categories(dims, combine_categories(zero, numbers))
 
 
 # tr.all, tr.any and tr.round are attributes only, not in __all__: `from tinygrad_rnn import *`

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,9 @@ from .tensor import (
     DTypeError,
     DTypeLike,
     Tensor,
+    _default_complex,
     _laid_out,
+    check_fits,
     default_dtype,
     preserve_format,
     resolve_dtype,
@@ -36,11 +39,17 @@ def full(
     requires_grad: bool = False,
 ) -> Tensor:
     """A tensor of ``shape`` filled with ``fill_value``; without ``dtype``, of the value's kind
-    as in PyTorch: bool, int64 for an integer, else float32."""
+    as in PyTorch: bool, int64 for an integer, the default complex dtype for a complex
+    number, else the default float dtype; a number out of an integer dtype's range is
+    refused."""
     if dtype is None and isinstance(fill_value, (bool, np.bool_)):
         dtype = np.bool_
     elif dtype is None and isinstance(fill_value, (int, np.integer)):
         dtype = np.int64
+    elif dtype is None and isinstance(fill_value, (complex, np.complexfloating)):
+        dtype = _default_complex()
+    dt = _dt(dtype)
+    check_fits(fill_value, dt, "full")
     return tensor(np.full(_shape((shape,)), fill_value, dtype=_dt(dtype)), device=device,
                   requires_grad=requires_grad)
 
@@ -88,8 +97,20 @@ def ones_like(x: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: DTypeLike = None,
            device: str = "cpu") -> Tensor:
-    """Evenly spaced values in [start, stop); int64 for integer arguments, else float32."""
-    a = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    """Evenly spaced values in [start, stop); int64 for integer arguments, else the default
+    float dtype. With an integer ``dtype``, the values step from start truncated by step
+    truncated, and their count is PyTorch's: from the truncated bounds for int64, from the
+    bounds as given for the other integer dtypes."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is not None and resolve_dtype(dtype).kind in "iu":
+        lo, hi, by = int(start), int(stop), int(step)
+        if by == 0:
+            raise ValueError(f"arange: step {step!r} is 0 once truncated to an integer")
+        n = math.ceil((hi - lo) / by if resolve_dtype(dtype) == np.int64
+                      else (stop - start) / step)
+        return tensor((lo + by * np.arange(max(n, 0))).astype(dtype), device=device)
+    a = np.arange(start, stop, step)
     if dtype is None and a.dtype.kind == "f":
         dtype = default_dtype()
     return tensor(a, dtype=dtype, device=device)

@@ -101,8 +101,8 @@ def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002
     ref = input if isinstance(input, Tensor) else other
     if not isinstance(ref, Tensor):
         raise TypeError("xlogy: input or other must be a Tensor")
-    x, y = (ref._pair(other) if ref is input else ref._pair(input, reflected=True))
-    x, y = x._floating(), y._floating()
+    x, y = (ref._pair(other, divide=True) if ref is input
+            else ref._pair(input, reflected=True, divide=True))
     yd = y._data
     swap = (x._data == 0) & ((yd <= 0) | (yd == math.inf))
     return x * where(Tensor._wrap(swap, x._dev), 1.0, y).log()
@@ -479,8 +479,8 @@ def xlog1py(input: Any, other: Any) -> Tensor:  # noqa: A002
     ref = input if isinstance(input, Tensor) else other
     if not isinstance(ref, Tensor):
         raise TypeError("xlog1py: input or other must be a Tensor")
-    x, y = (ref._pair(other) if ref is input else ref._pair(input, reflected=True))
-    x, y = x._floating(), y._floating()
+    x, y = (ref._pair(other, divide=True) if ref is input
+            else ref._pair(input, reflected=True, divide=True))
     yd = y._data
     swap = (x._data == 0) & ((yd <= -1) | (yd == math.inf))
     return x * log1p(where(Tensor._wrap(swap, x._dev), 0.0, y))

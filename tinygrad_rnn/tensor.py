@@ -83,6 +83,84 @@ def resolve_dtype(dtype: DTypeLike) -> np.dtype:
         raise DTypeError(f"not a dtype: {dtype!r}") from e
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < float < complex
+
+
+def promote_types(type1: Any, type2: Any) -> np.dtype:
+    """The smallest dtype both convert to without leaving their category, as
+    ``torch.promote_types``: within one category (or float with complex) NumPy's promotion;
+    across categories the higher one's dtype (int64 with float16 is float16, where NumPy
+    gives float64)."""
+    a, b = resolve_dtype(type1), resolve_dtype(type2)
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca == cb or {ca, cb} == {2, 3}:
+        return np.promote_types(a, b)
+    return a if ca > cb else b
+
+
+def can_cast(from_: Any, to: Any) -> bool:
+    """Whether a value of dtype ``from_`` may be cast to ``to`` by PyTorch's rule for
+    in-place ops: never to a lower category (complex to float, float to integer, anything
+    but bool to bool), as ``torch.can_cast``; within a category always (int16 into uint8,
+    where NumPy's "same_kind" refuses)."""
+    a, b = resolve_dtype(from_), resolve_dtype(to)
+    return _CATEGORY[a.kind] <= _CATEGORY[b.kind] and (b.kind != "b" or a.kind == "b")
+
+
+def check_fits(value: Any, dtype: np.dtype, what: str) -> None:
+    """A Python number written into an integer tensor (``fill_``, ``x[i] = v``, ``full``)
+    must fit its dtype: PyTorch refuses it otherwise ("value cannot be converted ...
+    without overflow"), NaN and inf included, where NumPy would wrap it around; so must a
+    complex number into a real tensor (its imaginary part 0)."""
+    if dtype.kind in "iuf" and isinstance(value, (complex, np.complexfloating)):
+        if value.imag:
+            raise ValueError(f"{what}: {value!r} does not fit in {dtype}, which has no "
+                             "imaginary part (as in PyTorch)")
+        value = value.real
+    if dtype.kind in "iu" and isinstance(value, (int, float, np.number)) and \
+            not isinstance(value, (bool, np.bool_)):
+        info = np.iinfo(dtype)
+        # an int down to -(max + 1) wraps into an unsigned dtype, as PyTorch lets it
+        low = -info.max - 1 if dtype.kind == "u" and isinstance(value, (int, np.integer)) \
+            else info.min
+        if not low <= value <= info.max:
+            raise ValueError(f"{what}: {value!r} does not fit in {dtype} (as in PyTorch, "
+                             "no wrapping around)")
+
+
+def combine_categories(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    """PyTorch's rule for operands of two ranks (tensors with axes over 0-d ones, 0-d ones over
+    Python numbers): ``higher``'s dtype decides unless ``lower`` is of a higher category
+    (bool < integer < float < complex), where the two promote; a float ``higher`` with a
+    complex ``lower`` keeps its width, made complex (float32 with complex128 is complex64)."""
+    if higher is None or lower is None:
+        return lower if higher is None else higher
+    if higher.kind == "c":
+        return higher
+    if lower.kind == "c":
+        return np.dtype(np.complex128 if higher == np.float64 else np.complex64) \
+            if higher.kind == "f" else lower
+    if higher.kind == "f":
+        return higher
+    if higher.kind == "b" or lower.kind == "f":
+        return promote_types(higher, lower)
+    return higher
+
+
+def _common_dtype(a: Tensor, b: Tensor, *more: Tensor) -> np.dtype:
+    """The dtype an elementwise op on ``a``, ``b`` (and ``more``) computes in, as PyTorch's:
+    tensors with axes decide over 0-d ones unless those are of a higher category (a Python
+    number comes here as a 0-d tensor of its weak dtype, ``Tensor._lift``'s)."""
+    da, db = a._data.dtype, b._data.dtype
+    if not more and da == db:
+        return da
+    ranks: list[np.dtype | None] = [None, None]  # of the tensors with axes, of the 0-d ones
+    for t in (a, b, *more):
+        r = 0 if t.ndim else 1
+        ranks[r] = t.dtype if ranks[r] is None else promote_types(ranks[r], t.dtype)
+    return combine_categories(*ranks)
+
+
 # how a tensor prints (set_printoptions): PyTorch's defaults
 _PRINT_OPTIONS: dict[str, Any] = {"precision": 4, "threshold": 1000, "edgeitems": 3,
                                   "linewidth": 80, "sci_mode": None}
@@ -261,8 +339,8 @@ def torch_names(f: Callable[..., Any]) -> Callable[..., Any]:
 def _check_requires_grad(dtype: np.dtype) -> None:
     if dtype.kind not in "fc":
         raise DTypeError(
-            f"only floating-point tensors can require gradients, not dtype {dtype} "
-            "(integer tensors hold indices and labels)"
+            f"Only Tensors of floating point and complex dtype can require gradients (as in "
+            f"PyTorch), not dtype {dtype}: integer and bool tensors hold indices and labels"
         )
 
 
@@ -1199,6 +1277,8 @@ class Tensor:
                 dt = np.dtype(np.int64)
             else:
                 dt = self.dtype if kind in "fc" else default_dtype()
+            if dt.kind in "iu" and not isinstance(other, (bool, np.bool_)):
+                other = np.asarray(other).astype(dt)  # out of dt's range it wraps, as torch's
             return Tensor._wrap(self._dev.xp.asarray(other, dtype=dt), self._dev)
         if isinstance(other, (complex, np.complexfloating)):  # complex of this float's width
             dt = self.dtype if self.dtype.kind == "c" else np.dtype(
@@ -1216,25 +1296,24 @@ class Tensor:
 
     def _pair(self, other: Any, reflected: bool = False, divide: bool = False
               ) -> tuple[Tensor, Tensor]:
-        """The operands of a binary arithmetic op, promoted as PyTorch promotes them (NumPy
-        would give float64): a float dtype wins over an integer or bool one, dividing two
-        integer or bool tensors gives float32, and a 0-d tensor beside one with axes takes
-        that one's dtype where both are of one kind (float32 with a 0-d float64 tensor stays
-        float32, int32 with a 0-d int64 one int32)."""
+        """The operands of a binary arithmetic op, both converted to the dtype PyTorch
+        computes in (NumPy would often give float64): a float dtype wins over an integer or
+        bool one, and a 0-d tensor beside one with axes takes that one's dtype unless it is of
+        a higher category (float32 with a 0-d float64 tensor stays float32, int32 with a 0-d
+        int64 one int32; ``_common_dtype``). With ``divide`` (true division, atan2), two
+        integer or bool operands give the default float dtype."""
         o = self._lift(other)
         a, b = (o, self) if reflected else (self, o)
-        if a._data.dtype == b._data.dtype and not (divide and a.dtype.kind not in "fc"):
-            return a, b
-        if (a.ndim == 0) != (b.ndim == 0) and _KIND.get(a.dtype.kind) == _KIND.get(b.dtype.kind):
-            a, b = (a.to(dtype=b.dtype), b) if a.ndim == 0 else (a, b.to(dtype=a.dtype))
-            if a._data.dtype == b._data.dtype and not (divide and a.dtype.kind not in "fc"):
-                return a, b
-        fa, fb = a.dtype.kind in "fc", b.dtype.kind in "fc"
-        if fa != fb:
-            return (a, b.to(dtype=a.dtype)) if fa else (a.to(dtype=b.dtype), b)
-        if divide and not fa:
-            return a.to(dtype=default_dtype()), b.to(dtype=default_dtype())
-        return a, b
+        if a._data.dtype == b._data.dtype and (not divide or a._data.dtype.kind in "fc"):
+            return a, b  # the common case, first: this runs for every binary op
+        dt = _common_dtype(a, b)
+        if divide and dt.kind not in "fc":
+            dt = default_dtype()  # each converted straight to it: nothing wraps on the way
+            if not isinstance(other, Tensor):  # (a number unwrapped: uint8 / -3 is -0.33..)
+                o = Tensor._wrap(self._dev.xp.asarray(other, dtype=dt), self._dev)
+                a, b = (o, self) if reflected else (self, o)
+        return (a if a._data.dtype == dt else a.to(dtype=dt),
+                b if b._data.dtype == dt else b.to(dtype=dt))
 
     def _floating(self) -> Tensor:
         """This tensor, or, if its dtype is integer or bool, it cast to float32 (PyTorch's
@@ -1250,14 +1329,26 @@ class Tensor:
     def __radd__(self, other: Any) -> Tensor:
         return Add.apply(*self._pair(other, reflected=True))
 
+    def _pair_sub(self, other: Any, reflected: bool = False) -> tuple[Tensor, Tensor]:
+        """``_pair``, refusing a bool operand, as PyTorch's ``-`` does (``~`` inverts a
+        mask)."""
+        self._refuse_bool_sub(other)
+        return self._pair(other, reflected)
+
+    def _refuse_bool_sub(self, other: Any) -> None:
+        if self.dtype.kind == "b" or isinstance(other, (bool, np.bool_)) or (
+                isinstance(other, Tensor) and other.dtype.kind == "b"):
+            raise DTypeError("subtraction with a bool tensor or a bool is not defined (as in "
+                             "PyTorch); to invert a mask use ~ or logical_not()")
+
     def __sub__(self, other: Any) -> Tensor:
         try:
-            return Sub.apply(*self._pair(other))
+            return Sub.apply(*self._pair_sub(other))
         except _SparseOperand:  # dense - sparse: dense, as PyTorch's
             return other.__rsub__(self)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return Sub.apply(*self._pair(other, reflected=True))
+        return Sub.apply(*self._pair_sub(other, reflected=True))
 
     def __mul__(self, other: Any) -> Tensor:
         return Mul.apply(*self._pair(other))
@@ -1298,6 +1389,7 @@ class Tensor:
     def copy_(self, src: Any, what: str = "copy_") -> Tensor:
         """Write ``src`` (broadcast to this shape, cast to this dtype; from any device, as
         PyTorch's) into this tensor, in place, under the rules of ``_overwrite``."""
+        check_fits(src, self.dtype, what)
         o = self._lift(src)
         if not broadcasts_to(o.shape, self.shape):
             raise ValueError(f"{what}: a source of shape {o.shape} does not broadcast to this "
@@ -1308,6 +1400,9 @@ class Tensor:
                                casting="unsafe", replaces=True)  # copy_ converts, as torch
 
     def fill_(self, value: Any) -> Tensor:
+        if isinstance(value, Tensor) and value.ndim:
+            raise ValueError(f"fill_: the value must be a number or a 0-d tensor, got shape "
+                             f"{value.shape} (as PyTorch; copy_ writes a tensor)")
         return self.copy_(value, "fill_")
 
     def zero_(self) -> Tensor:
@@ -1319,6 +1414,8 @@ class Tensor:
         PyTorch. Into a view (``x[0] += 1``, ``d = w.detach(); d -= g``), the write goes
         through to the tensor it was taken from. A sparse ``other`` is taken by += and -=
         (``p.data.add_(p.grad, alpha=-lr)`` with a sparse gradient), as in PyTorch."""
+        if sign == "-":
+            self._refuse_bool_sub(other)
         try:
             o = self._lift(other)
         except _SparseOperand:
@@ -1334,7 +1431,7 @@ class Tensor:
                              f"tensor's {self.shape}")
         a, b = self._pair(o, divide=sign == "/")
         dtype = np.result_type(a.dtype, b.dtype)
-        if dtype != self.dtype and not np.can_cast(dtype, self.dtype, "same_kind"):
+        if dtype != self.dtype and not can_cast(dtype, self.dtype):
             raise DTypeError(f"in-place {sign}=: the result is {dtype}, which cannot be stored "
                              f"in this {self.dtype} tensor")
         fn = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
@@ -1364,7 +1461,7 @@ class Tensor:
             if new.shape != self.shape:
                 raise ValueError(f"in-place {op}=: the result's shape {new.shape} is not this "
                                  f"tensor's {self.shape}")
-            if new.dtype != self.dtype and not np.can_cast(new.dtype, self.dtype, "same_kind"):
+            if new.dtype != self.dtype and not can_cast(new.dtype, self.dtype):
                 raise DTypeError(f"in-place {op}=: the result is {new.dtype}, which cannot be "
                                  f"stored in this {self.dtype} tensor")
             return new
@@ -1427,6 +1524,10 @@ class Tensor:
         """self + weight (end - self), as ``torch.lerp`` (of floating-point tensors)."""
         if self.dtype.kind not in "fc":
             raise DTypeError(f"lerp takes floating-point tensors, got {self.dtype}")
+        for name, t in (("end", end), ("weight", weight)):
+            if isinstance(t, Tensor) and t.dtype != self.dtype and (name == "end" or t.ndim):
+                raise DTypeError(f"lerp: expected dtype {self.dtype} for {name}, got {t.dtype} "
+                                 "(as PyTorch, lerp does not promote)")
         return self + (end - self) * weight
 
     def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
@@ -1458,12 +1559,31 @@ class Tensor:
             dtype = found[0]
         return self.to(dtype=dtype)
 
+    def _times_alpha(self, other: Any, alpha: Any) -> Any:
+        """alpha * other for ``add``/``sub(other, alpha=)``: alpha takes no part in the
+        result's dtype (that of self + other), as PyTorch's; so a float alpha is refused for
+        integer results, a bool one for all but bool results."""
+        if type(alpha) is int and alpha == 1:
+            return other
+        o = self._lift(other)
+        dt = _common_dtype(self, o)
+        if dt.kind in "biu" and isinstance(alpha, (float, complex, np.inexact)):
+            raise DTypeError(f"alpha={alpha!r} is not an integer, for an {dt} result (PyTorch "
+                             "refuses a floating-point alpha for integral input tensors)")
+        if isinstance(alpha, (bool, np.bool_)) and dt.kind != "b":
+            raise DTypeError(f"alpha={alpha!r} with a {dt} result: a bool alpha goes with bool "
+                             "results only (as PyTorch)")
+        if dt.kind == "b":
+            return o if alpha else o & False
+        return o.to(dtype=dt) * alpha
+
     def add(self, other: Any, alpha: Any = 1) -> Tensor:
         """self + alpha * other, as ``torch.add``."""
-        return self + (other if alpha == 1 else other * alpha)
+        return self + self._times_alpha(other, alpha)
 
     def sub(self, other: Any, alpha: Any = 1) -> Tensor:
-        return self - (other if alpha == 1 else other * alpha)
+        self._refuse_bool_sub(other)
+        return self - self._times_alpha(other, alpha)
 
     def mul(self, other: Any) -> Tensor:
         return self * other
@@ -1477,8 +1597,10 @@ class Tensor:
             return self // other
         if rounding_mode == "trunc":  # integers stay integers, as with //
             a, b = self._pair(other)
-            q = (a / b).trunc()
-            return q if a.dtype.kind in "fc" else q.to(dtype=a.dtype)
+            if a.dtype.kind in "fc":
+                return (a / b).trunc()
+            q = a // b  # exact: a float quotient would round large integers
+            return q + ((q < 0) & (q * b != a)).to(dtype=q.dtype)  # inexact below 0: up one
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got "
                          f"{rounding_mode!r}")
 
@@ -1579,6 +1701,8 @@ class Tensor:
         except ValueError:
             raise ValueError(f"masked_fill: a mask of shape {m.shape} and x of shape "
                              f"{self.shape} do not broadcast together") from None
+        check_fits(value.item() if isinstance(value, Tensor) and not value.ndim else value,
+                   self.dtype, "masked_fill")
         v = value if isinstance(value, Tensor) else self._lift(value)
         if v.ndim:
             raise ValueError(f"masked_fill: the value must be a number or a 0-d tensor, got "
@@ -1611,26 +1735,37 @@ class Tensor:
         """The two arrays a comparison compares, promoted as arithmetic promotes them: a 0-d
         tensor beside one with axes takes its dtype within a kind (float32 [0.1] == a 0-d
         float64 0.1 is True, as in PyTorch)."""
-        a, b = self._data, self._lift(other)._data
-        if a.dtype != b.dtype and (a.ndim == 0) != (b.ndim == 0) and \
-                _KIND.get(a.dtype.kind) == _KIND.get(b.dtype.kind):
-            a, b = (a.astype(b.dtype), b) if a.ndim == 0 else (a, b.astype(a.dtype))
+        o = self._lift(other)
+        a, b = self._data, o._data
+        dt = _common_dtype(self, o)
+        if a.dtype == b.dtype == dt:
+            return a, b
+        with np.errstate(over="ignore"):  # past float16's range: inf, silently, as PyTorch
+            return (a if a.dtype == dt else a.astype(dt), b if b.dtype == dt else b.astype(dt))
+
+    def _ordered(self, other: Any, op: str) -> tuple[Any, Any]:
+        """``_compared`` for <, <=, >, >=, maximum, clamp and the rest: complex numbers have
+        no order, so PyTorch refuses them."""
+        a, b = self._compared(other)
+        if a.dtype.kind == "c":
+            raise DTypeError(f"{op} is not defined for complex tensors (as in PyTorch); "
+                             "compare .real or .abs()")
         return a, b
 
     def __lt__(self, other: Any) -> Tensor:
-        a, b = self._compared(other)
+        a, b = self._ordered(other, "<")
         return self._mask(a < b)
 
     def __le__(self, other: Any) -> Tensor:
-        a, b = self._compared(other)
+        a, b = self._ordered(other, "<=")
         return self._mask(a <= b)
 
     def __gt__(self, other: Any) -> Tensor:
-        a, b = self._compared(other)
+        a, b = self._ordered(other, ">")
         return self._mask(a > b)
 
     def __ge__(self, other: Any) -> Tensor:
-        a, b = self._compared(other)
+        a, b = self._ordered(other, ">=")
         return self._mask(a >= b)
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
@@ -1673,6 +1808,8 @@ class Tensor:
     def abs(self) -> Tensor:
         return Abs.apply(self)
 
+    __abs__ = abs  # Python's abs(x)
+
     @torch_names
     def softmax(self, axis: int, dtype: DTypeLike = None) -> Tensor:
         from . import functional  # imported here: functional imports this module
@@ -1691,11 +1828,20 @@ class Tensor:
 
         A bound may be a tensor (``_clip_by_tensors``): elementwise bounds that broadcast
         with this tensor, differentiable too."""
+        bounds = [b for b in (min, max) if b is not None]
+        if self.dtype.kind == "c" or any(isinstance(b, complex) for b in bounds) or \
+                self.dtype.kind == "b" and all(isinstance(b, (bool, np.bool_)) or (
+                    isinstance(b, Tensor) and b.dtype.kind == "b") for b in bounds) and not (
+                    len(bounds) == 1 and isinstance(bounds[0], Tensor)):  # (one: as torch)
+            raise DTypeError(f"clamp of a {self.dtype} tensor by {bounds!r} is not defined (as "
+                             "in PyTorch: no complex, and no bool result)")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             return self._clip_by_tensors(min, max)
-        bounds = [b for b in (min, max) if b is not None]
         integral = all(isinstance(b, (int, np.integer)) for b in bounds)
         x = self if self.dtype.kind in "fc" or integral else self._floating()
+        if x.dtype.kind in "iu":  # a bound out of the dtype's range wraps, as PyTorch's
+            min, max = (None if b is None else np.asarray(b).astype(x.dtype).item()
+                        for b in (min, max))
         cast = int if x.dtype.kind in "biu" else float
         return Clip.apply(x, lo=None if min is None else cast(min),
                           hi=None if max is None else cast(max))
@@ -1711,14 +1857,16 @@ class Tensor:
         x or in a bound gives NaN, as PyTorch."""
         if lo is None and hi is None:
             raise ValueError("clamp: give at least one of min and max")
-        out = self
-        for bound, low in ((lo, True), (hi, False)):
-            if bound is None:
-                continue
-            b = self._lift(bound)
+        lifted = [(self._lift(b), low) for b, low in ((lo, True), (hi, False)) if b is not None]
+        for b, _ in lifted:
             if b._dev is not self._dev:
                 raise ValueError(f"clamp: a bound on {b.device!r} for a tensor on "
                                  f"{self.device!r}; move it with .to({self.device!r})")
+        # all three promoted together first, as PyTorch's (x and min alone might wrap)
+        dt = _common_dtype(self, *(b for b, _ in lifted))
+        out = self if self.dtype == dt else self.to(dtype=dt)
+        for b, low in lifted:
+            b = b if b.dtype == dt else b.to(dtype=dt)
             past = out < b if low else out > b
             if b.dtype.kind in "fc":
                 past = past | b.isnan()
@@ -1727,11 +1875,18 @@ class Tensor:
             out = where(self.isnan(), self.detach(), out)  # from it, as PyTorch's
         return out
 
+    def _pair_ordered(self, other: Any, op: str) -> tuple[Tensor, Tensor]:
+        """``_pair``, refusing complex operands (they have no order), as PyTorch does."""
+        a, b = self._pair(other)
+        if a.dtype.kind == "c":
+            raise DTypeError(f"{op} is not defined for complex tensors (as in PyTorch)")
+        return a, b
+
     def maximum(self, other: Any) -> Tensor:
-        return Maximum.apply(*self._pair(other))
+        return Maximum.apply(*self._pair_ordered(other, "maximum"))
 
     def minimum(self, other: Any) -> Tensor:
-        return Minimum.apply(*self._pair(other))
+        return Minimum.apply(*self._pair_ordered(other, "minimum"))
 
     # log1p, expm1, erf, sign and rounding: the functions in ops/elementwise.py
     def log1p(self) -> Tensor:
@@ -1786,7 +1941,9 @@ class Tensor:
             if unbiased is not None:
                 raise TypeError("var: unbiased given twice")
             axis, unbiased = None, bool(axis)
-        return var(self, axis, keepdims, _correction("var", correction, unbiased))
+        x = self.float() if self.dtype == np.float16 else self  # float16 sums in float32,
+        out = var(x, axis, keepdims, _correction("var", correction, unbiased))  # as torch's
+        return out if x is self else out.half()
 
     @torch_names
     def std(self, axis: int | Sequence[int] | bool | None = None, unbiased: bool | None = None,
@@ -1798,7 +1955,9 @@ class Tensor:
                 raise TypeError("std: unbiased given twice")
             axis, unbiased = None, bool(axis)
         c = _correction("std", correction, unbiased)
-        return var(self, axis, keepdims, c)._pow_or_zero(0.5)
+        x = self.float() if self.dtype == np.float16 else self  # as var
+        out = var(x, axis, keepdims, c)._pow_or_zero(0.5)
+        return out if x is self else out.half()
 
     @torch_names
     def norm(self, p: float | str | None = 2, axis: int | Sequence[int] | None = None,
@@ -1858,11 +2017,13 @@ class Tensor:
     def amax(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """The largest element over ``axis`` (one or several axes, or all), values only; at a
         tie the gradient is split evenly between the tied elements (``torch.amax``)."""
+        self._refuse_complex("amax")
         return Max.apply(self, axis=axis, keepdims=keepdims)
 
     @torch_names
     def amin(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """The smallest element over ``axis``, as ``amax``."""
+        self._refuse_complex("amin")
         return Max.apply(self, axis=axis, keepdims=keepdims, smallest=True)
 
     @torch_names
@@ -1873,6 +2034,7 @@ class Tensor:
         element alone); given a tensor, the elementwise ``maximum``."""
         if isinstance(axis, Tensor):
             return self.maximum(axis)
+        self._refuse_complex("max")
         if axis is None:
             return Max.apply(self, axis=None, keepdims=keepdims)
         return max_along(self, axis, keepdims)
@@ -1883,6 +2045,7 @@ class Tensor:
         or the elementwise ``minimum`` with a tensor."""
         if isinstance(axis, Tensor):
             return self.minimum(axis)
+        self._refuse_complex("min")
         if axis is None:
             return Max.apply(self, axis=None, keepdims=keepdims, smallest=True)
         return max_along(self, axis, keepdims, smallest=True)
@@ -1922,7 +2085,18 @@ class Tensor:
                 ) -> Tensor:
         return argsort(self, axis, descending, stable)
 
+    def _refuse_complex(self, what: str) -> None:
+        """Complex numbers have no order: PyTorch refuses them in max, min, argmax, ..."""
+        if self.dtype.kind == "c":
+            raise DTypeError(f"{what}: not defined for complex tensors (as in PyTorch): they "
+                             "have no order; use .abs() or .real")
+
     def _arg(self, fn: Any, axis: int | None, keepdims: bool) -> Tensor:
+        what = fn.__name__
+        self._refuse_complex(what)
+        if self.dtype.kind == "b":
+            raise DTypeError(f"{what}: not defined for bool tensors (as in PyTorch); convert "
+                             "first, e.g. x.int()")
         i = fn(self._data, axis=axis).astype(np.int64)
         if keepdims:  # NumPy's keepdims=, as a reshape (CuPy's argmax has no keepdims)
             i = i.reshape([1] * self.ndim if axis is None else
@@ -2096,6 +2270,7 @@ class Tensor:
         as there), a plain write under ``no_grad``. Copy on write: x gets a new array, a whole
         copy per assignment (to fill a large tensor piece by piece outside autograd, fill a
         NumPy array and make it a tensor once). ``x[index] += y`` works through this."""
+        check_fits(value, self.dtype, "x[index] = value")
         v = self._lift(value)
         if v._dev is not self._dev:
             raise ValueError(f"x[index] = value: the value is on {v.device!r}, x on "
@@ -2274,11 +2449,12 @@ class Tensor:
     # ---- in place, by PyTorch's names: each refused into a part or view of a live tensor --
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         """``self += alpha * other``, in place (the rules of ``+=``)."""
-        return self._inplace(other if alpha == 1 else other * alpha, "+", "add_")
+        return self._inplace(self._times_alpha(other, alpha), "+", "add_")
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         """``self -= alpha * other``, in place (the rules of ``-=``)."""
-        return self._inplace(other if alpha == 1 else other * alpha, "-", "sub_")
+        self._refuse_bool_sub(other)
+        return self._inplace(self._times_alpha(other, alpha), "-", "sub_")
 
     def mul_(self, other: Any) -> Tensor:
         return self._inplace(other, "*", "mul_")
@@ -2315,7 +2491,7 @@ class Tensor:
             raise ValueError(f"{what}: the result's shape {new.shape} is not this tensor's "
                              f"{self.shape}; an in-place op cannot change it")
         if new.dtype != self.dtype:
-            if not np.can_cast(new.dtype, self.dtype, casting):
+            if casting != "unsafe" and not can_cast(new.dtype, self.dtype):
                 raise DTypeError(f"{what}: the result is {new.dtype}, which cannot be stored in "
                                  f"this {self.dtype} tensor (as in PyTorch); convert it first, "
                                  f"e.g. x = x.to('float32')")
@@ -2463,6 +2639,9 @@ class Tensor:
         return self._overwrite("relu_", Tensor.relu)
 
     def abs_(self) -> Tensor:
+        if self.dtype.kind == "c":  # |z| is real: it has no place in a complex tensor
+            raise DTypeError("abs_: in-place abs is not defined for complex tensors (as in "
+                             "PyTorch); use z.abs()")
         return self._overwrite("abs_", Tensor.abs)
 
     def neg_(self) -> Tensor:
@@ -2565,7 +2744,7 @@ class Tensor:
 
     def rsqrt(self) -> Tensor:
         """1 / √x, as x ** -0.5: VJP gx = -gy x^(-3/2) / 2."""
-        return self._floating() ** -0.5
+        return self._floating().sqrt().reciprocal()  # 1 / sqrt(-0.0) is -inf, as torch
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """This tensor where ``condition`` is True, else ``other`` (``tr.where(condition,
@@ -3021,8 +3200,7 @@ class Tensor:
     def atan2(self, other: Any) -> Tensor:
         """The angle of the point (other, self), in [-π, π], as ``torch.atan2(self, other)``
         (``Atan2``; broadcast; float32 for integer tensors)."""
-        a, b = self._pair(other)
-        return Atan2.apply(a._floating(), b._floating())
+        return Atan2.apply(*self._pair(other, divide=True))
 
     arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2  # PyTorch's (and NumPy's) aliases
 
@@ -3045,7 +3223,15 @@ class Tensor:
 
     def addcmul(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
         """self + value · tensor1 · tensor2 (broadcast), as ``torch.addcmul``."""
-        product = self._lift(tensor1) * tensor2
+        t1, t2 = self._lift(tensor1), self._lift(tensor2)
+        dt = _common_dtype(self, t1, t2)  # all three in it first: t1 * t2 must not wrap
+        if dt.kind == "b":
+            raise DTypeError("addcmul: not defined for bool tensors (as in PyTorch)")
+        if dt.kind in "iu" and isinstance(value, float):
+            value = int(value)  # truncated, as PyTorch converts it to the result's dtype
+            if not np.iinfo(dt).min <= value <= np.iinfo(dt).max:
+                raise ValueError(f"addcmul: value {value!r} does not fit in {dt} (as PyTorch)")
+        product = t1.to(dtype=dt) * t2.to(dtype=dt)
         return self + (product if value == 1 else product * value)
 
     def addcdiv(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
@@ -3056,7 +3242,8 @@ class Tensor:
             raise DTypeError(f"addcdiv: integer tensor1 and tensor2 ({t1.dtype}, {t2.dtype}) "
                              "are refused, as in PyTorch; for true division write "
                              "x + value * t1 / t2, for the old one x + value * (t1 / t2).trunc()")
-        quotient = t1 / t2
+        dt = _common_dtype(self, t1, t2)  # all three in it first, as PyTorch
+        quotient = t1.to(dtype=dt) / t2.to(dtype=dt)
         return self + (quotient if value == 1 else quotient * value)
 
     def addcmul_(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:

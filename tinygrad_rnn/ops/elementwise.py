@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import autograd
-from ..tensor import DTypeError, Function, Tensor, conj_, default_dtype
+from ..tensor import DTypeError, Function, Tensor, _default_complex, conj_, default_dtype
 
 
 class Add(Function):
@@ -146,7 +146,10 @@ class Pow(Function):
     complex_ok = True
 
     def forward(self, x0: Any, x1: Any) -> Any:
-        y = x0**x1
+        if x1.dtype.kind == "i" and bool((x1 < 0).any()):
+            y = _integer_pow(self.xp, x0, x1)
+        else:
+            y = x0**x1
         self.saved = (x0, x1, y)
         return y
 
@@ -166,6 +169,16 @@ class Pow(Function):
             g0 = gy * x1 * x0 ** (x1 - 1)
             g1 = gy * y * log_x0
         return xp.where(x1 == 0, xp.where(x0 == 0, 0, g0), g0), g1
+
+
+def _integer_pow(xp: Any, x0: Any, x1: Any) -> Any:
+    """x0 ** x1 for integers with some x1 < 0, as PyTorch's: 1 / x0 ** |x1| rounded toward
+    zero, so 1 for x0 = 1, +-1 for x0 = -1 (by the parity of x1) and 0 otherwise (NumPy
+    refuses negative integer exponents)."""
+    y = x0 ** xp.where(x1 < 0, 0, x1)
+    odd = (x1 & 1).astype(bool)
+    inverse = xp.where(x0 == 1, 1, xp.where(x0 == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(x1 < 0, inverse, y).astype(y.dtype)
 
 
 def _refuse_integer_zero(x1: Any, op: str) -> None:
@@ -994,10 +1007,12 @@ class Ceil(Function):
 
 class Round(Function):
     """y = x rounded to ``decimals`` decimal places, halves to even (round(2.5) = 2, as
-    ``torch.round``); with decimals, round(x 10^d) / 10^d, as PyTorch.  VJP: gx = 0.  Saves
-    nothing."""
+    ``torch.round``); with decimals, round(x 10^d) / 10^d, as PyTorch (float16 scaled in
+    float32, so x 10^d does not overflow).  VJP: gx = 0.  Saves nothing."""
 
     def forward(self, x: Any, decimals: int = 0) -> Any:
+        if decimals and x.dtype == np.float16:
+            return self.xp.round(x.astype(np.float32), decimals).astype(np.float16)
         return self.xp.round(x, decimals)
 
     def backward(self, gy: Any) -> Any:
@@ -1111,7 +1126,9 @@ class Clip(Function):
 
 
 class AsType(Function):
-    """y = x cast to ``dtype`` (complex to real keeps the real part, with PyTorch's warning).
+    """y = x cast to ``dtype`` (complex to real keeps the real part, with PyTorch's warning;
+    to bool, nonzero; a float out of an integer dtype's range gives what the C cast gives,
+    silently, as PyTorch's).
     VJP: gx = gy (the engine casts it back to x's dtype: a real x gets its real part).
     JVP: linear.  Saves nothing."""
 
@@ -1121,10 +1138,16 @@ class AsType(Function):
     def forward(self, x: Any, dtype: np.dtype, order: str = "K") -> Any:
         if order == "K" and 0 in x.strides and x.size > 1:
             order = "C"  # a broadcast array: a plain one, as PyTorch's clone
-        if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        dtype = np.dtype(dtype)
+        if dtype.kind == "b":
+            return x != 0  # a complex number is True if either part is nonzero
+        if x.dtype.kind == "c" and dtype.kind != "c":
             warnings.warn("Casting complex values to real discards the imaginary part",
                           UserWarning, stacklevel=4)
             x = x.real
+        if dtype == np.float16 or dtype.kind in "iu" and x.dtype.kind == "f":
+            with np.errstate(over="ignore", invalid="ignore"):  # inf past float16's range, as
+                return x.astype(dtype, order=order)  # torch
         return x.astype(dtype, order=order)
 
     def backward(self, gy: Any) -> Any:
@@ -1174,7 +1197,8 @@ def where(cond: Any, x0: Any = None, x1: Any = None) -> Any:
         if not isinstance(cond, Tensor):
             raise TypeError("where: cond, x0 or x1 must be a Tensor")
         kinds = {np.asarray(v).dtype.kind for v in (x0, x1)}  # Python or NumPy numbers
-        dtype = default_dtype() if "f" in kinds else np.int64 if kinds & {"i", "u"} else None
+        dtype = _default_complex() if "c" in kinds else default_dtype() if "f" in kinds \
+            else np.int64 if kinds & {"i", "u"} else None
         ref = x0 = Tensor._wrap(cond._dev.to_device(np.asarray(x0, dtype)), cond._dev)
     c = cond._data if isinstance(cond, Tensor) else cond
     if not isinstance(c, ref._dev.array_type):
@@ -1313,6 +1337,10 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
             raise TypeError(f"nan_to_num: {name} must be a number or None, got {v!r}")
     if x.dtype.kind not in "fc":
         return x.clone()
+    if x.dtype.kind == "c":  # each part on its own, as PyTorch's
+        from .complex import complex as make_complex
+
+        return make_complex(*(nan_to_num(p, nan, posinf, neginf) for p in (x.real, x.imag)))
     xp, d = x._dev.xp, x._data
     info = np.finfo(x.dtype)
     hi = info.max if posinf is None else posinf
@@ -1355,10 +1383,10 @@ def sign(x: Tensor) -> Tensor:
 
 def _rounded(x: Tensor, op: type[Function], name: str, **kwargs: Any) -> Tensor:
     """``op`` on a float tensor; a copy of an integer one, already whole (its dtype kept, as
-    PyTorch); refused on bool, as PyTorch."""
-    if x.dtype.kind == "b":
-        raise DTypeError(f"{name}: not defined for bool tensors (as in PyTorch); convert first, "
-                         "e.g. x.float()")
+    PyTorch); refused on bool and complex, as PyTorch."""
+    if x.dtype.kind in "bc":
+        raise DTypeError(f"{name}: not defined for {x.dtype} tensors (as in PyTorch); convert "
+                         "first, e.g. x.float()")
     return x.clone() if x.dtype.kind in "iu" else op.apply(x, **kwargs)
 
 
@@ -1609,13 +1637,14 @@ class I1(Function):
         return gy * xp.where(tiny, 0.5, slope)
 
 
-def _operands(what: str, x0: Any, x1: Any) -> tuple[Tensor, Tensor]:
+def _operands(what: str, x0: Any, x1: Any, to_float: bool = False) -> tuple[Tensor, Tensor]:
     """The two operands of a binary function, either of which may be a number (but not
-    both), promoted as arithmetic promotes them."""
+    both), promoted as arithmetic promotes them; ``to_float``: two integer ones go straight
+    to the default float dtype (as ``/``), so none wraps on the way."""
     if isinstance(x0, Tensor):
-        return x0._pair(x1)
+        return x0._pair(x1, divide=to_float)
     if isinstance(x1, Tensor):
-        return x1._pair(x0, reflected=True)
+        return x1._pair(x0, reflected=True, divide=to_float)
     raise TypeError(f"{what}: input or other must be a Tensor, got {type(x0).__name__} and "
                     f"{type(x1).__name__}")
 
@@ -1641,16 +1670,14 @@ def copysign(x0: Any, x1: Any) -> Tensor:
     """|x0| with the sign (bit) of x1, elementwise and broadcast (``Copysign``), as
     ``torch.copysign``: -0.0 and -NaN in x1 count as negative; float32 for integers; the
     gradient in x0 is ±1 (0 at x0 = 0), in x1 zero."""
-    a, b = _operands("copysign", x0, x1)
-    return Copysign.apply(a._floating(), b._floating())
+    return Copysign.apply(*_operands("copysign", x0, x1, to_float=True))
 
 
 def xlogy(x0: Any, x1: Any) -> Tensor:
     """x0 log(x1), 0 where x0 = 0 (NaN where x1 is NaN), elementwise and broadcast
     (``Xlogy``), as ``torch.xlogy``: either may be a number; float32 for integers; the
     gradients are PyTorch's (in x1, x0 / x1: NaN at x0 = x1 = 0)."""
-    a, b = _operands("xlogy", x0, x1)
-    return Xlogy.apply(a._floating(), b._floating())
+    return Xlogy.apply(*_operands("xlogy", x0, x1, to_float=True))
 
 
 def i0(x: Tensor) -> Tensor:
@@ -1669,6 +1696,8 @@ def heaviside(x: Tensor, values: Tensor) -> Tensor:
     if x.dtype != values.dtype:
         raise DTypeError(f"heaviside: input and values must have one dtype, got {x.dtype} and "
                          f"{values.dtype} (as in PyTorch)")
+    if x.dtype.kind == "c":
+        raise DTypeError("heaviside: not defined for complex tensors (as in PyTorch)")
     if values._dev is not x._dev:
         raise ValueError(f"heaviside: input on {x.device!r}, values on {values.device!r}")
     xp, a = x._dev.xp, x._data
@@ -1677,8 +1706,11 @@ def heaviside(x: Tensor, values: Tensor) -> Tensor:
 
 def signbit(x: Tensor) -> Tensor:
     """Whether each element's sign bit is set (bool), as ``torch.signbit``: True for -0.0 and
-    for a negative NaN too; x < 0 for integers; False for bool."""
+    for a negative NaN too; x < 0 for integers; False for bool; refused for complex, as
+    PyTorch."""
     xp, a = x._dev.xp, x._data
+    if a.dtype.kind == "c":
+        raise DTypeError("signbit: not defined for complex tensors (as in PyTorch)")
     if a.dtype.kind == "f":
         return x._mask(xp.signbit(a))
     if a.dtype.kind == "i":
@@ -1781,14 +1813,16 @@ def ldexp(x0: Tensor, x1: Any) -> Tensor:
     a = x0._floating()
     if b._dev is not a._dev:
         raise ValueError(f"ldexp: input on {a.device!r}, other on {b.device!r}")
-    xp, k = a._dev.xp, b._data.astype(np.int64)
+    # beyond 2^20 every float is 0 or inf already; clipped, half of k fits NumPy's int32
+    xp, k = a._dev.xp, b._data.astype(np.int64).clip(-2**20, 2**20)
     half = k // 2
-    ones = xp.ones(k.shape, dtype=a.dtype)
+    ones = xp.ones(k.shape, dtype=a._data.real.dtype)  # (a complex x0 scales both parts)
     with np.errstate(over="ignore"):
         steps = [Tensor._wrap(xp.ldexp(ones, s.astype(np.int32)), a._dev)
                  for s in (half, k - half)]
     with np.errstate(over="ignore", invalid="ignore"):  # inf past the range, as PyTorch's
-        return a * steps[0] * steps[1]
+        out = a * steps[0] * steps[1]
+    return where(a == 0, a, out)  # 0 · 2^k is 0 for any k (not 0 · inf = NaN)
 
 
 # ---- frac, angle units, float_power, sgn, and the tests for -inf, inf and real values -------
@@ -1841,17 +1875,24 @@ def sgn(x: Tensor) -> Tensor:
     return where(zero, 0, x / where(zero, 1, x.abs()).to(dtype=x.dtype))
 
 
+def _no_sign_for_complex(what: str, a: Any) -> None:
+    if a.dtype.kind == "c":
+        raise DTypeError(f"{what}: not defined for complex tensors (as in PyTorch)")
+
+
 def isneginf(x: Tensor) -> Tensor:
     """Whether each element is -inf (bool; all False for integer and bool tensors), as
-    ``torch.isneginf``."""
+    ``torch.isneginf``; refused for complex, as there)."""
     a = x._data
+    _no_sign_for_complex("isneginf", a)
     return x._mask(a == -math.inf if a.dtype.kind == "f" else
                    x._dev.xp.zeros(a.shape, dtype=bool))
 
 
 def isposinf(x: Tensor) -> Tensor:
-    """Whether each element is +inf (bool), as ``torch.isposinf``."""
+    """Whether each element is +inf (bool), as ``torch.isposinf`` (refused for complex)."""
     a = x._data
+    _no_sign_for_complex("isposinf", a)
     return x._mask(a == math.inf if a.dtype.kind == "f" else
                    x._dev.xp.zeros(a.shape, dtype=bool))
 

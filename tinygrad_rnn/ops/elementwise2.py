@@ -294,16 +294,16 @@ def exp2(x: Tensor) -> Tensor:
     return Exp2.apply(x._floating())
 
 
-def _not_bool(what: str, a: Tensor, b: Tensor) -> None:
-    if a.dtype.kind == "b":
-        raise DTypeError(f"{what}: not defined for bool tensors (as in PyTorch)")
+def _not_complex(what: str, a: Tensor) -> None:
+    if a.dtype.kind == "c":
+        raise DTypeError(f"{what}: not defined for complex tensors (as in PyTorch)")
 
 
 def fmax(x0: Any, x1: Any) -> Tensor:
     """The larger of x0 and x1, elementwise and broadcast, the number where the other is NaN
     (``Fmax``), as ``torch.fmax``: promoted as arithmetic; a tie's gradient goes to x0."""
     a, b = _operands("fmax", x0, x1)
-    _not_bool("fmax", a, b)
+    _not_complex("fmax", a)
     return Fmax.apply(a, b)
 
 
@@ -311,7 +311,7 @@ def fmin(x0: Any, x1: Any) -> Tensor:
     """The smaller of x0 and x1, the number where the other is NaN (``Fmin``), as
     ``torch.fmin``."""
     a, b = _operands("fmin", x0, x1)
-    _not_bool("fmin", a, b)
+    _not_complex("fmin", a)
     return Fmin.apply(a, b)
 
 

@@ -111,7 +111,8 @@ class Cumsum(Function):
     def forward(self, x: Any, axis: int) -> Any:
         self.axis = axis
         if x.dtype == np.float16:
-            return self.xp.cumsum(x, axis=axis, dtype=np.float32).astype(np.float16)
+            with np.errstate(over="ignore"):  # past float16's range: inf, as PyTorch's
+                return self.xp.cumsum(x, axis=axis, dtype=np.float32).astype(np.float16)
         return self.xp.cumsum(x, axis=axis, dtype=x.dtype)  # NumPy's would widen int32
 
     def backward(self, gy: Any) -> Any:
@@ -350,13 +351,17 @@ def std_mean(x: Tensor, axis: Axis = None, unbiased: bool | None = None,
 @torch_names
 def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log Σ_axis exp(x), computed as m + log Σ exp(x - m) with m the (constant) maximum, so it
-    neither overflows nor underflows. Its gradient is softmax(x)."""
+    neither overflows nor underflows. Its gradient is softmax(x). Integer and bool tensors
+    give the default float dtype; for complex x, m is the largest real part, so the result's
+    imaginary part is the principal one, in (-π, π], as PyTorch's."""
     xp = x._dev.xp
+    x = x._floating()
     axes = normalize_axis(axis, x.ndim)
+    real = x._data.real if x.dtype.kind == "c" else x._data
     if x.size == 0:  # no elements: the sum of no exp() is 0, so the result is -inf
-        m = xp.zeros(tuple(1 if i in axes else n for i, n in enumerate(x.shape)), x.dtype)
+        m = xp.zeros(tuple(1 if i in axes else n for i, n in enumerate(x.shape)), real.dtype)
     else:
-        m = x._data.max(axis=axes, keepdims=True)
+        m = real.max(axis=axes, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)  # an all -inf row stays -inf, not NaN
     m_t = Tensor._wrap(m, x._dev)
     out = (x - m_t).exp().sum(axes, keepdims=True).log() + m_t
