@@ -86,24 +86,27 @@ def ones_like(x: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *
                      memory_format=memory_format)
 
 
-def arange(start: float, stop: float | None = None, step: float = 1, dtype: DTypeLike = None,
-           device: str = "cpu") -> Tensor:
-    """Evenly spaced values in [start, stop); int64 for integer arguments, else float32."""
-    a = np.arange(start, stop, step) if stop is not None else np.arange(start)
+def arange(start: float = 0, end: float | None = None, step: float = 1,
+           dtype: DTypeLike = None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in [start, end) (``arange(end)``: from 0), as ``torch.arange``;
+    int64 for integer arguments, else float32."""
+    a = np.arange(start, end, step) if end is not None else np.arange(start)
     if dtype is None and a.dtype.kind == "f":
         dtype = default_dtype()
-    return tensor(a, dtype=dtype, device=device)
+    return tensor(a, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: DTypeLike = None, device: str = "cpu") -> Tensor:
-    return tensor(np.eye(n, m, dtype=_dt(dtype)), device=device)
+def eye(n: int, m: int | None = None, dtype: DTypeLike = None, device: str = "cpu",
+        requires_grad: bool = False) -> Tensor:
+    return tensor(np.eye(n, m, dtype=_dt(dtype)), device=device, requires_grad=requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, dtype: DTypeLike = None,
-             device: str = "cpu") -> Tensor:
+             device: str = "cpu", requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included (float32 unless
     ``dtype``), as ``torch.linspace``."""
-    return tensor(np.linspace(start, end, steps), dtype=dtype or default_dtype(), device=device)
+    return tensor(np.linspace(start, end, steps), dtype=dtype or default_dtype(), device=device,
+                  requires_grad=requires_grad)
 
 
 def from_numpy(a: np.ndarray) -> Tensor:

@@ -51,6 +51,9 @@ def _first_as(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 args = (kwargs.pop(name),)
             return f(*args, **kwargs)
 
+        first = next(iter(inspect.signature(f).parameters))
+        wrapper.torch_keywords = (  # type: ignore[attr-defined]
+            getattr(f, "torch_keywords", {}) | {name: first})
         return wrapper
 
     return decorate
@@ -1418,7 +1421,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     return where(Tensor._wrap(dev.to_device(n_in[:, None] > 0), dev), best, 0.0)
 
 
-@_first_as("tensor")
+@_first_as("input")
 def one_hot(indices: Tensor | Any, num_classes: int = -1, dtype: Any = np.int64) -> Tensor:
     """A new last axis of length ``num_classes`` with a 1 at each index (int64, as PyTorch)."""
     t = indices if isinstance(indices, Tensor) else Tensor._wrap(np.asarray(indices), "cpu")
