@@ -53,10 +53,10 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("Tensor", "frexp", "input"): _REFUSED_THERE,
     ("Tensor", "random_", "from"): _REFUSED_THERE,
     ("Tensor", "to", "other"): _REFUSED_THERE,
-    ("Tensor", "type", "kwargs"): _REFUSED_THERE,
     ("tr", "as_tensor", "t"): _REFUSED_THERE + " (a TorchScript overload's)",
     ("tr", "tensor", "t"): _REFUSED_THERE + " (a TorchScript overload's)",
     ("tr", "from_numpy", "ndarray"): _NO_KEYWORD,
+    ("tr", "einsum", "equation"): _REFUSED_THERE + " (its binding takes *args)",
     ("tr", "trace", "input"): "tr.trace is the debugger's trace() (debug.py); the matrix "
                               "trace is x.trace()",
     ("Tensor", "view", "dtype"): "reading the bits as another dtype is not supported",
@@ -93,7 +93,7 @@ def _docstring_names(f):
         name = part.split("=")[0].split(":")[0].strip().lstrip("*")
         if part == "/":  # the names so far are positional only
             names = []
-        elif part != "*" and name.isidentifier():
+        elif not part.startswith("*") and name.isidentifier():
             names.append(name)
     return names
 
@@ -124,11 +124,13 @@ def _schema_names(op, method):
 
 def torch_params(f, prefix, name, method):
     try:
-        return [p for p, v in inspect.signature(f).parameters.items()
-                if v.kind in (v.POSITIONAL_OR_KEYWORD, v.KEYWORD_ONLY) and p != "self"]
-    except (ValueError, TypeError):
-        pass
-    return _schema_names(f"aten::{prefix}{name}", method) or _docstring_names(f)
+        ps = inspect.signature(f).parameters
+    except (ValueError, TypeError):  # a builtin
+        return _schema_names(f"aten::{prefix}{name}", method) or _docstring_names(f)
+    named = [p for p, v in ps.items()
+             if v.kind in (v.POSITIONAL_OR_KEYWORD, v.KEYWORD_ONLY) and p != "self"]
+    # a bare ``*args, **kwargs`` dispatcher (F.max_pool2d): its docstring names them
+    return named if named or not ps else _docstring_names(f)
 
 
 def _keywords(f):
@@ -311,6 +313,16 @@ def test_keyword_parity_same_values_as_torch(case):
             np.testing.assert_allclose(a, b, rtol=1e-12)
     else:
         assert tuple(ours) == tuple(theirs) if isinstance(theirs, tuple) else ours == theirs
+
+
+def test_keyword_parity_norm_dtype_gradient_as_torch():
+    """norm(dtype=) casts first, so the gradient flows back through the cast to x's dtype."""
+    ours = tr.tensor(_X, dtype=tr.float32, requires_grad=True)
+    theirs = torch.tensor(_X, dtype=torch.float32, requires_grad=True)
+    ours.norm(p=3, dim=1, dtype=tr.float64).sum().backward()
+    theirs.norm(p=3, dim=1, dtype=torch.float64).sum().backward()
+    assert ours.grad.dtype == tr.float32
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
 
 
 def test_keyword_parity_uniform_from_to():

@@ -1322,7 +1322,7 @@ _TORCH_ARGS = {
         "nan_to_num", "nanquantile", "ones_like", "quantile", "rand_like", "randint_like",
         "randn_like", "real", "relu", "reshape", "round", "scatter_reduce", "sigmoid", "sign",
         "sin", "sinh", "softmax", "sort", "sqrt", "squeeze", "std_mean", "sum", "take_along_dim",
-        "tan", "tanh", "tile", "topk", "transpose", "triangular_solve", "trunc", "unbind",
+        "tan", "tanh", "tile", "topk", "transpose", "triangular_solve", "trunc", "unbind", "unique",
         "unsqueeze", "var_mean", "view_as_complex", "view_as_real", "zeros_like"), "input"),
 }
 _torch_args(globals(), _TORCH_ARGS)
