@@ -37,8 +37,7 @@ ALLOWED_EVERYWHERE = {
     "pin_memory": "host memory is NumPy's, with no page-locking to ask for",
     "memory_format": "taken where a layout other than C order is meaningful (clone, *_like, "
                      "contiguous, to); factories make C-ordered tensors",
-    "size_average": "deprecated since PyTorch 0.4; reduction= says it (taken by the losses "
-                    "of tinygrad_rnn.functional that ported code still calls with it)",
+    "size_average": "deprecated since PyTorch 0.4; reduction= says it",
     "reduce": "deprecated since PyTorch 0.4, with size_average",
     "_stacklevel": "private to PyTorch's deprecation warnings",
     "out_dtype": "a CUDA-only option of PyTorch's matrix products (fp16/bf16 accumulation)",
@@ -145,16 +144,21 @@ def _keywords(f):
 def accepts(f, name):
     """Whether ``f`` takes keyword ``name`` (None: it takes ``**kwargs`` we cannot see into)."""
     try:
-        outer = inspect.signature(f, follow_wrapped=False).parameters
         sig = inspect.signature(f).parameters
     except (ValueError, TypeError):
         return None
+
     def named(ps):
         return {p for p, v in ps.items() if v.kind not in (v.VAR_POSITIONAL, v.POSITIONAL_ONLY)}
+
+    own = set()  # the names each wrapper in the chain takes itself (``_legacy_args``' ...)
+    g = f
+    while g is not None:
+        own |= named(inspect.signature(g, follow_wrapped=False).parameters)
+        g = getattr(g, "__wrapped__", None)
     aliases = {"dim": "axis", "keepdim": "keepdims", "start_dim": "start_axis",
                "end_dim": "end_axis"}
-    if name in named(outer) or name in named(sig) or name in _keywords(f) or \
-            aliases.get(name) in named(sig):
+    if name in own or name in _keywords(f) or aliases.get(name) in named(sig):
         return True
     if any(v.kind is v.VAR_KEYWORD for v in sig.values()):
         return None
