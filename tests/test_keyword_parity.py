@@ -33,8 +33,10 @@ SPACES = [
 # keywords refused everywhere, with the reason
 ALLOWED_EVERYWHERE = {
     "out": "results are always new tensors here (no preallocated outputs)",
-    "layout": "only the strided layout exists; where a function takes it, others are refused",
-    "pin_memory": "host memory is NumPy's, with no page-locking to ask for",
+    "layout": "taken by every dense factory (tr.strided only); sparse_coo_tensor and "
+              "to_sparse make the COO layout alone",
+    "pin_memory": "taken by the dense factories (False only: host memory is NumPy's, never "
+                  "page-locked), not by sparse_coo_tensor",
     "memory_format": "taken where a layout other than C order is meaningful (clone, *_like, "
                      "contiguous, to); factories make C-ordered tensors",
     "size_average": "deprecated since PyTorch 0.4; reduction= says it",
@@ -229,6 +231,11 @@ CASES = {
     .requires_grad,
     "randint(requires_grad=) float": lambda lib: lib.randint(
         0, 5, (3,), dtype=lib.float32, requires_grad=True).requires_grad,
+    "zeros(layout=, pin_memory=)": lambda lib: lib.zeros(2, layout=lib.strided,
+                                                          pin_memory=False),
+    "arange(layout=None)": lambda lib: lib.arange(3, layout=None),
+    "x.new_ones(layout=)": lambda lib: _t(lib, _X).new_ones(2, layout=lib.strided),
+    "fft.fftfreq(layout=)": lambda lib: lib.fft.fftfreq(4, layout=lib.strided),
     "numpy(force=)": lambda lib: _t(lib, _X, requires_grad=True).numpy(force=True),
     "div_(rounding_mode=floor)": lambda lib: _t(lib, _X).div_(_t(lib, _Y) + 3,
                                                               rounding_mode="floor"),
@@ -370,6 +377,13 @@ def test_keyword_parity_both_names_refused():
         tr.ones(2, 3).sum(dim=0, axis=0)
     with pytest.raises(TypeError, match="both other= and mat2="):
         tr.ones(2, 2).mm(other=tr.ones(2, 2), mat2=tr.ones(2, 2))
+
+
+def test_keyword_parity_other_layouts_and_pinned_memory_refused():
+    with pytest.raises(ValueError, match="layout must be tr.strided"):
+        tr.ones(2, layout=tr.sparse_coo)
+    with pytest.raises(ValueError, match="pin_memory=True"):
+        tr.ones(2).new_zeros(3, pin_memory=True)
 
 
 def test_keyword_parity_sparse_grad_true_refused():

@@ -1328,3 +1328,14 @@ _TORCH_ARGS = {
 _torch_args(globals(), _TORCH_ARGS)
 # the names of PyTorch's overloads for a number on one side
 isin = _torch_names(isin, element="elements", test_element="test_elements")
+
+# PyTorch's layout= (tr.strided) and pin_memory= (False) for the factories (``dense_factory``)
+from .tensor import dense_factory as _dense_factory  # noqa: E402
+
+for _name in ("arange", "bartlett_window", "blackman_window", "empty", "empty_like",
+              "empty_permuted", "empty_strided", "eye", "full", "full_like", "hamming_window",
+              "hann_window", "kaiser_window", "linspace", "logspace", "normal", "ones",
+              "ones_like", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like",
+              "randperm", "scalar_tensor", "tril_indices", "triu_indices", "zeros",
+              "zeros_like"):
+    globals()[_name] = _dense_factory(globals()[_name])

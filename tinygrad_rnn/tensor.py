@@ -651,6 +651,33 @@ def _laid_out(what: str, out: Tensor, like: Tensor, fmt: Any, lay: Any = None) -
     return out
 
 
+def dense_factory(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Let the factory ``f`` take PyTorch's ``layout=`` and ``pin_memory=`` where it has no
+    such argument of its own: the layout is ``tr.strided``, the one it makes (another is
+    refused), and memory is never pinned here (host memory is NumPy's, which has no
+    page-locking), so ``pin_memory=True`` is refused and False is what it does."""
+    params = inspect.signature(f).parameters
+    added = [k for k in ("layout", "pin_memory") if k not in params]
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:  # a call without keywords pays only this test
+            if "layout" in added and (kwargs.get("layout") or strided) is not strided:
+                raise ValueError(f"{f.__name__}: layout must be tr.strided (it makes a dense "
+                                 f"tensor; x.to_sparse() makes a sparse one), got "
+                                 f"{kwargs['layout']!r}")
+            if "pin_memory" in added and kwargs.get("pin_memory"):
+                raise ValueError(f"{f.__name__}: pin_memory=True is not supported (host memory "
+                                 "is NumPy's, never page-locked); leave it False")
+            for k in added:
+                kwargs.pop(k, None)
+        return f(*args, **kwargs)
+
+    wrapper.torch_keywords = (  # type: ignore[attr-defined]
+        getattr(f, "torch_keywords", {}) | dict(zip(added, added)))
+    return wrapper
+
+
 class Size(tuple):
     """A shape, as ``torch.Size``: what ``x.size()`` gives. A tuple of ints in every way, but
     ``tr.Tensor(x.size())`` reads it as sizes, where a plain tuple is data."""
@@ -1069,6 +1096,7 @@ class Tensor:
         """The number of axes (``ndim``), as PyTorch's ``x.dim()``."""
         return self.ndim
 
+    @dense_factory
     def new_full(self, size: Sequence[int], fill_value: Any, dtype: DTypeLike = None,
                  requires_grad: bool = False, *, device: Any = None) -> Tensor:
         """A new tensor of ``size`` filled with ``fill_value``, of this one's dtype and device
@@ -1079,11 +1107,13 @@ class Tensor:
             out = out.to(device)
         return out.requires_grad_() if requires_grad else out
 
+    @dense_factory
     @torch_names(size="size")
     def new_zeros(self, *size: Any, dtype: DTypeLike = None, requires_grad: bool = False,
                   device: Any = None) -> Tensor:
         return self.new_full(_sizes(size), 0, dtype, requires_grad, device=device)
 
+    @dense_factory
     @torch_names(size="size")
     def new_ones(self, *size: Any, dtype: DTypeLike = None, requires_grad: bool = False,
                  device: Any = None) -> Tensor:
@@ -2735,6 +2765,7 @@ class Tensor:
         """The last two axes swapped (a batch of matrices transposed)."""
         return self.swapaxes(-2, -1)
 
+    @dense_factory
     def new_tensor(self, data: Any, dtype: DTypeLike = None, requires_grad: bool = False, *,
                    device: Any = None) -> Tensor:
         """A new tensor of ``data`` (copied) on this device (unless ``device``), of this dtype
@@ -2743,6 +2774,7 @@ class Tensor:
                       device=self.device if device is None else device,
                       requires_grad=requires_grad)
 
+    @dense_factory
     @torch_names(size="size")
     def new_empty(self, *size: Any, dtype: DTypeLike = None, requires_grad: bool = False,
                   device: Any = None) -> Tensor:
@@ -4584,6 +4616,7 @@ class Tensor:
         return self._overwrite("index_reduce_", lambda old: old.index_reduce(
             axis, index, source, reduce, include_self=include_self))
 
+    @dense_factory
     def new_empty_strided(self, size: Sequence[int], stride: Sequence[int], *,
                           dtype: DTypeLike = None, requires_grad: bool = False,
                           device: Any = None) -> Tensor:
