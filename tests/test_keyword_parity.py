@@ -38,7 +38,8 @@ ALLOWED_EVERYWHERE = {
     "pin_memory": "taken by the dense factories (False only: host memory is NumPy's, never "
                   "page-locked), not by sparse_coo_tensor",
     "memory_format": "taken where a layout other than C order is meaningful (clone, *_like, "
-                     "contiguous, to); factories make C-ordered tensors",
+                     "contiguous, to, float, ...); tr.empty makes C-ordered tensors and "
+                     "resize_ keeps C order",
     "size_average": "deprecated since PyTorch 0.4; reduction= says it",
     "reduce": "deprecated since PyTorch 0.4, with size_average",
     "_stacklevel": "private to PyTorch's deprecation warnings",
@@ -334,6 +335,16 @@ def test_keyword_parity_norm_dtype_gradient_as_torch():
     theirs.norm(p=3, dim=1, dtype=torch.float64).sum().backward()
     assert ours.grad.dtype == tr.float32
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
+
+
+def test_keyword_parity_cast_memory_format_strides_as_torch():
+    a = np.arange(24.0).reshape(1, 2, 3, 4)
+    ours = tr.tensor(a).double(memory_format=tr.channels_last)
+    theirs = torch.tensor(a).double(memory_format=torch.channels_last)
+    assert ours.stride() == theirs.stride()
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert tr.tensor(a).half(memory_format=tr.preserve_format).stride() == \
+        torch.tensor(a).half(memory_format=torch.preserve_format).stride()
 
 
 def test_keyword_parity_uniform_from_to():

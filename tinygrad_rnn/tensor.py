@@ -5071,12 +5071,15 @@ def _reshaped(base: Tensor, out: Tensor) -> Tensor:
     return out
 
 
-def _caster(name: str, dtype: Any) -> Callable[[Tensor], Tensor]:
-    def cast(self: Tensor) -> Tensor:
-        return self.to(dtype=dtype)
+def _caster(name: str, dtype: Any) -> Callable[..., Tensor]:
+    def cast(self: Tensor, memory_format: memory_format = preserve_format) -> Tensor:
+        if memory_format is preserve_format:
+            return self.to(dtype=dtype)
+        return self.to(dtype=dtype, memory_format=memory_format)
 
     cast.__name__ = cast.__qualname__ = name
-    cast.__doc__ = f"This tensor as {np.dtype(dtype)} (``x.to({np.dtype(dtype).name!r})``)."
+    cast.__doc__ = (f"This tensor as {np.dtype(dtype)} (``x.to({np.dtype(dtype).name!r})``), "
+                    "laid out as ``memory_format`` asks (``tr.channels_last``), as PyTorch's.")
     return cast
 
 
