@@ -42,7 +42,6 @@ ALLOWED_EVERYWHERE = {
                      "resize_ keeps C order",
     "size_average": "deprecated since PyTorch 0.4; reduction= says it",
     "reduce": "deprecated since PyTorch 0.4, with size_average",
-    "_stacklevel": "private to PyTorch's deprecation warnings",
     "out_dtype": "a CUDA-only option of PyTorch's matrix products (fp16/bf16 accumulation)",
 }
 
@@ -286,6 +285,8 @@ CASES = {
     "x.min(other=)": lambda lib: _t(lib, _X).min(other=_t(lib, _Y)),
     "F.softmax(input=, dim=)": lambda lib: lib.nn.functional.softmax(input=_t(lib, _X),
                                                                     dim=0),
+    "F.log_softmax(_stacklevel=)": lambda lib: lib.nn.functional.log_softmax(
+        _t(lib, _X), dim=1, _stacklevel=5),
     "F.one_hot(input=)": lambda lib: lib.nn.functional.one_hot(input=lib.tensor([0, 2])),
     "linalg.matrix_norm(input=)": lambda lib: lib.linalg.matrix_norm(input=_t(lib, _SQ)),
     "linalg.pinv(rcond=)": lambda lib: lib.linalg.pinv(_t(lib, _SQ), rcond=0.3),
