@@ -1254,3 +1254,54 @@ for _name in ("record_function", "EventList", "FunctionEvent", "FunctionEventAvg
 _autograd.profiler = _legacy  # type: ignore[attr-defined]
 _sys.modules[_legacy.__name__] = _legacy
 __all__ += ["profiler"]  # noqa: PLE0604
+
+# ---- PyTorch's keywords for the leading arguments, where ours are named otherwise -------------
+# (``tr.exp(input=x)``, ``tr.matmul(x, other=y)``, ``tr.zeros(size=(2, 3))``): torch's names in
+# order, each a keyword for our argument in its place (``torch_args``); a call without keywords
+# goes straight through
+from .tensor import torch_args as _torch_args  # noqa: E402
+from .tensor import torch_names as _torch_names  # noqa: E402
+
+_TORCH_ARGS = {
+    "bmm": "input mat2", "mm": "input mat2", "matmul": "input other", "mv": "input vec",
+    "dot": "input tensor", "outer": "input vec2", "ger": "input vec2",
+    "where": "condition input other", "allclose": "input other", "equal": "input other",
+    "atan2": "input other", "arctan2": "input other", "float_power": "input exponent",
+    "fmax": "input other", "fmin": "input other", "maximum": "input other",
+    "minimum": "input other", "logaddexp": "input other", "logaddexp2": "input other",
+    "nextafter": "input other", "broadcast_to": "input size", "polygamma": "n input",
+    "cholesky_solve": "input input2", "orgqr": "input input2", "ormqr": "input input2 input3",
+    "max": "input other", "min": "input other",  # other: the elementwise maximum/minimum
+    "split": "tensor", "zeros": "size", "ones": "size", "empty": "size", "rand": "size",
+    "randn": "size", "full": "size",
+    **dict.fromkeys((
+        "abs", "acos", "acosh", "all", "amax", "amin", "angle", "any", "arccos", "arccosh",
+        "arcsin", "arcsinh", "arctan", "arctanh", "argmax", "argmin", "argsort", "as_strided",
+        "as_strided_copy", "as_strided_scatter", "asin", "asinh", "atan", "atanh", "bincount",
+        "ceil", "cholesky_inverse", "chunk", "clamp", "clip", "combinations", "conj",
+        "conj_physical", "cos", "cosh", "count_nonzero", "cumprod", "cumsum", "diag",
+        "diagonal", "diff", "digamma", "empty_like", "erf", "erfc", "erfinv", "exp", "exp2",
+        "expm1", "flip", "floor", "full_like", "gather", "geqrf", "imag", "index_add",
+        "index_fill", "index_put", "index_reduce", "index_select", "is_floating_point",
+        "isfinite", "isinf", "isnan", "lgamma", "log", "log10", "log1p", "log2", "log_softmax",
+        "logcumsumexp", "logsumexp", "masked_scatter", "masked_select", "mean", "median",
+        "nan_to_num", "nanquantile", "ones_like", "quantile", "rand_like", "randint_like",
+        "randn_like", "real", "relu", "reshape", "round", "scatter_reduce", "sigmoid", "sign",
+        "sin", "sinh", "softmax", "sort", "sqrt", "squeeze", "std_mean", "sum", "take_along_dim",
+        "tan", "tanh", "tile", "topk", "transpose", "triangular_solve", "trunc", "unbind", "unique",
+        "unsqueeze", "var_mean", "view_as_complex", "view_as_real", "zeros_like"), "input"),
+}
+_torch_args(globals(), _TORCH_ARGS)
+# the names of PyTorch's overloads for a number on one side
+isin = _torch_names(isin, element="elements", test_element="test_elements")
+
+# PyTorch's layout= (tr.strided) and pin_memory= (False) for the factories (``dense_factory``)
+from .tensor import dense_factory as _dense_factory  # noqa: E402
+
+for _name in ("arange", "bartlett_window", "blackman_window", "empty", "empty_like",
+              "empty_permuted", "empty_strided", "eye", "full", "full_like", "hamming_window",
+              "hann_window", "kaiser_window", "linspace", "logspace", "normal", "ones",
+              "ones_like", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like",
+              "randperm", "scalar_tensor", "tril_indices", "triu_indices", "zeros",
+              "zeros_like"):
+    globals()[_name] = _dense_factory(globals()[_name])

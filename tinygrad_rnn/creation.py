@@ -95,36 +95,40 @@ def ones_like(x: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, *
                      memory_format=memory_format)
 
 
-def arange(start: float, stop: float | None = None, step: float = 1, dtype: DTypeLike = None,
-           device: str = "cpu") -> Tensor:
-    """Evenly spaced values in [start, stop); int64 for integer arguments, else the default
-    float dtype. With an integer ``dtype``, the values step from start truncated by step
-    truncated, and their count is PyTorch's: from the truncated bounds for int64, from the
-    bounds as given for the other integer dtypes."""
-    if stop is None:
-        start, stop = 0, start
+def arange(start: float = 0, end: float | None = None, step: float = 1,
+           dtype: DTypeLike = None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in [start, end) (``arange(end)``: from 0), as ``torch.arange``;
+    int64 for integer arguments, else the default float dtype. With an integer ``dtype``,
+    the values step from start truncated by step truncated, and their count is PyTorch's:
+    from the truncated bounds for int64, from the bounds as given for the other integer
+    dtypes."""
+    if end is None:
+        start, end = 0, start
     if dtype is not None and resolve_dtype(dtype).kind in "iu":
-        lo, hi, by = int(start), int(stop), int(step)
+        lo, hi, by = int(start), int(end), int(step)
         if by == 0:
             raise ValueError(f"arange: step {step!r} is 0 once truncated to an integer")
         n = math.ceil((hi - lo) / by if resolve_dtype(dtype) == np.int64
-                      else (stop - start) / step)
-        return tensor((lo + by * np.arange(max(n, 0))).astype(dtype), device=device)
-    a = np.arange(start, stop, step)
+                      else (end - start) / step)
+        return tensor((lo + by * np.arange(max(n, 0))).astype(dtype), device=device,
+                      requires_grad=requires_grad)
+    a = np.arange(start, end, step)
     if dtype is None and a.dtype.kind == "f":
         dtype = default_dtype()
-    return tensor(a, dtype=dtype, device=device)
+    return tensor(a, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: DTypeLike = None, device: str = "cpu") -> Tensor:
-    return tensor(np.eye(n, m, dtype=_dt(dtype)), device=device)
+def eye(n: int, m: int | None = None, dtype: DTypeLike = None, device: str = "cpu",
+        requires_grad: bool = False) -> Tensor:
+    return tensor(np.eye(n, m, dtype=_dt(dtype)), device=device, requires_grad=requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, dtype: DTypeLike = None,
-             device: str = "cpu") -> Tensor:
+             device: str = "cpu", requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included (float32 unless
     ``dtype``), as ``torch.linspace``."""
-    return tensor(np.linspace(start, end, steps), dtype=dtype or default_dtype(), device=device)
+    return tensor(np.linspace(start, end, steps), dtype=dtype or default_dtype(), device=device,
+                  requires_grad=requires_grad)
 
 
 def from_numpy(a: np.ndarray) -> Tensor:

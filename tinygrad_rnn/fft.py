@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .ops import complex as _complex_ops
-from .tensor import Function, Tensor, _default_complex, default_dtype, tensor
+from .tensor import Function, Tensor, _default_complex, default_dtype, dense_factory, tensor
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
            "fftn", "ifftn", "rfftn", "irfftn", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq",
@@ -365,6 +365,7 @@ def ihfft2(input: Tensor, s: Sequence[int] | None = None,  # noqa: A002
 # ---- frequencies and shifts ----------------------------------------------------------------
 
 
+@dense_factory
 def fftfreq(n: int, d: float = 1.0, *, dtype: Any = None, device: Any = "cpu",
             requires_grad: bool = False) -> Tensor:
     """The frequencies of ``fft``'s bins for n samples spaced ``d`` apart:
@@ -376,6 +377,7 @@ def fftfreq(n: int, d: float = 1.0, *, dtype: Any = None, device: Any = "cpu",
                   requires_grad=requires_grad)
 
 
+@dense_factory
 def rfftfreq(n: int, d: float = 1.0, *, dtype: Any = None, device: Any = "cpu",
              requires_grad: bool = False) -> Tensor:
     """The frequencies of ``rfft``'s bins: ``[0, 1, ..., n//2] / (d n)``."""

@@ -52,6 +52,9 @@ def _first_as(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 args = (kwargs.pop(name),)
             return f(*args, **kwargs)
 
+        first = next(iter(inspect.signature(f).parameters))
+        wrapper.torch_keywords = (  # type: ignore[attr-defined]
+            getattr(f, "torch_keywords", {}) | {name: first})
         return wrapper
 
     return decorate
@@ -174,10 +177,11 @@ def _cast(x: Tensor, dtype: Any) -> Tensor:
 
 @_first_as("input")
 @torch_names
-def softmax(x: Tensor, axis: int = -1, *, dtype: Any = None) -> Tensor:
+def softmax(x: Tensor, axis: int = -1, *, dtype: Any = None, _stacklevel: int = 3) -> Tensor:
     """exp(x - m) / Σ exp(x - m) along ``axis``, m the (constant) maximum: stable for any finite
     input, and exact to the dtype's precision even at large magnitudes. ``dtype`` casts x
-    first, as PyTorch's."""
+    first, as PyTorch's; ``_stacklevel`` (the frame PyTorch's warning about an implicit dim
+    names) changes nothing here."""
     x = _cast(x, dtype)
     e = _shift(x, axis).exp()
     return e / e.sum(axis, keepdims=True)
@@ -185,10 +189,12 @@ def softmax(x: Tensor, axis: int = -1, *, dtype: Any = None) -> Tensor:
 
 @_first_as("input")
 @torch_names
-def log_softmax(x: Tensor, axis: int = -1, *, dtype: Any = None) -> Tensor:
+def log_softmax(x: Tensor, axis: int = -1, *, dtype: Any = None, _stacklevel: int = 3
+                ) -> Tensor:
     """s - log Σ exp(s) along ``axis``, with s = x - m (m the constant maximum): never takes the
     log of an underflowed zero, and exact at large magnitudes, where x - logsumexp(x) would
-    subtract two large, nearly equal numbers. ``dtype`` casts x first, as PyTorch's."""
+    subtract two large, nearly equal numbers. ``dtype`` casts x first, as PyTorch's;
+    ``_stacklevel`` changes nothing here (as softmax's)."""
     x = _cast(x, dtype)
     if x.size == 0:  # nothing to normalise (and no log of an empty sum)
         return x.reshape(x.shape)
@@ -1420,7 +1426,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     return where(Tensor._wrap(dev.to_device(n_in[:, None] > 0), dev), best, 0.0)
 
 
-@_first_as("tensor")
+@_first_as("input")
 def one_hot(indices: Tensor | Any, num_classes: int = -1, dtype: Any = np.int64) -> Tensor:
     """A new last axis of length ``num_classes`` with a 1 at each index (int64, as PyTorch)."""
     t = indices if isinstance(indices, Tensor) else Tensor._wrap(np.asarray(indices), "cpu")
@@ -1879,8 +1885,10 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 
 @torch_names
-def softmin(input: Tensor, axis: int = -1, *, dtype: Any = None) -> Tensor:  # noqa: A002
-    """softmax(-x) along ``axis`` (PyTorch's ``dim=`` too); ``dtype`` casts x first."""
+def softmin(input: Tensor, axis: int = -1, *, dtype: Any = None,  # noqa: A002
+            _stacklevel: int = 3) -> Tensor:
+    """softmax(-x) along ``axis`` (PyTorch's ``dim=`` too); ``dtype`` casts x first;
+    ``_stacklevel`` changes nothing here (as softmax's)."""
     return softmax(-_cast(input, dtype), axis)
 
 

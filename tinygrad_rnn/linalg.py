@@ -51,7 +51,7 @@ from .ops.linalg import (
     matmul,
     permutation_of,
 )
-from .tensor import DTypeError, Tensor
+from .tensor import DTypeError, Tensor, torch_args, torch_names
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal",
            "eig", "eigh", "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex",
@@ -410,8 +410,9 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     return eigh(A, UPLO).eigenvalues
 
 
-def svdvals(A: Tensor) -> Tensor:
-    """The singular values of a (batch of) (m, n) matrices, descending: min(m, n) of them."""
+def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
+    """The singular values of a (batch of) (m, n) matrices, descending: min(m, n) of them.
+    ``driver`` (PyTorch's choice of cuSOLVER routine, on CUDA only) changes nothing."""
     return Svdvals.apply(_matrices("svdvals", A, square=False, complex_ok=True))
 
 
@@ -1206,3 +1207,16 @@ def pca_lowrank(A: Tensor, q: int | None = None, center: bool = True, niter: int
     if center:
         A = A - A.mean(-2, keepdim=True)
     return svd_lowrank(A, q, niter)
+
+
+# PyTorch's keywords for the leading arguments, where ours are named otherwise (``torch_args``)
+torch_args(globals(), {
+    "cross": "input other", "lstsq": "input b", "matmul": "input other",
+    "tensorsolve": "input other",
+    **dict.fromkeys((
+        "cholesky", "cholesky_ex", "cond", "eig", "eigh", "eigvals", "eigvalsh",
+        "householder_product", "ldl_factor", "ldl_factor_ex", "matrix_exp", "matrix_norm",
+        "matrix_power", "matrix_rank", "norm", "solve_triangular", "tensorinv",
+        "vector_norm"), "input"),
+})
+pinv = torch_names(pinv, input="A", rcond="rtol")  # rcond: PyTorch's older name of rtol

@@ -59,9 +59,10 @@ def get_rng_state() -> dict[str, Any]:
     return _rng.bit_generator.state
 
 
-def set_rng_state(state: Any) -> None:
+def set_rng_state(new_state: Any) -> None:
     """Restore a state from ``get_rng_state`` (the dict) or ``tr.get_rng_state`` (the uint8
     tensor): the draws that follow are those that followed it."""
+    state = new_state
     if isinstance(state, Tensor):
         state = _state_from_bytes(state)
     if not isinstance(state, dict):
@@ -237,10 +238,10 @@ def randperm(n: int, *, dtype: DTypeLike = None, device: str = "cpu",
 
 def randint(*args: Any, low: int | None = None, high: int | None = None, size: Any = None,
             shape: Any = None, dtype: DTypeLike = None, device: str = "cpu",
-            generator: Any = None) -> Tensor:
+            generator: Any = None, requires_grad: bool = False) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``, as PyTorch's (each may be a
     keyword; ``shape=`` is ``size=``): integers uniform in [low, high), low 0 unless given;
-    int64 unless ``dtype``."""
+    int64 unless ``dtype`` (a floating one may require grad)."""
     size = shape if size is None else size
     if size is None:
         if len(args) < 2 and low is None and high is None or not args:
@@ -262,7 +263,8 @@ def randint(*args: Any, low: int | None = None, high: int | None = None, size: A
     dt = resolve_dtype(dtype) if dtype is not None else np.dtype(np.int64)
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
     rng = rng_of(generator, "randint")
-    return tensor(rng.integers(lo, hi, size=shape, dtype=np.int64).astype(dt), device=device)
+    return tensor(rng.integers(lo, hi, size=shape, dtype=np.int64).astype(dt), device=device,
+                  requires_grad=requires_grad)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  # noqa: A002
@@ -389,7 +391,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
 def randint_like(x: Tensor, low: int = 0, high: int | None = None, *,
                  dtype: DTypeLike = None, device: str | None = None,
                  generator: Any = None, layout: Any = None,
-                 memory_format: Any = preserve_format) -> Tensor:
+                 memory_format: Any = preserve_format, requires_grad: bool = False) -> Tensor:
     """``randint`` of x's shape, dtype and device (or ``dtype``, ``device``), as
     ``torch.randint_like(x, high)`` or ``(x, low, high)``: integers uniform in [low, high),
     of x's dtype even where it is floating, as PyTorch's."""
@@ -399,7 +401,8 @@ def randint_like(x: Tensor, low: int = 0, high: int | None = None, *,
         low, high = 0, low
     out = randint(low, high, x.shape, dtype=x.dtype if dtype is None else dtype,
                   device=device or x.device, generator=generator)
-    return _laid_out("randint_like", out, x, memory_format, layout)
+    out = _laid_out("randint_like", out, x, memory_format, layout)
+    return out.requires_grad_() if requires_grad else out
 
 
 def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002

@@ -48,7 +48,7 @@ from .ops.elementwise import (
 from .ops.elementwise2 import exp2 as _exp2
 from .ops.elementwise2 import polygamma as _polygamma
 from .ops.reduce import logsumexp
-from .tensor import DTypeLike, Function, Tensor, tensor
+from .tensor import DTypeLike, Function, Tensor, tensor, torch_args
 
 __all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
            "gammaln", "polygamma",
@@ -574,3 +574,17 @@ def laguerre_polynomial_l(input: Any, n: Any) -> Tensor:  # noqa: A002
 def legendre_polynomial_p(input: Any, n: Any) -> Tensor:  # noqa: A002
     """P_n(x), Legendre's polynomial."""
     return _polynomial("legendre_polynomial_p", input, n)
+
+
+# PyTorch's keyword for the first argument, where ours is named otherwise (``torch_args``)
+torch_args(globals(), {
+    **dict.fromkeys(("digamma", "erf", "erfc", "erfinv", "expm1", "gammaln", "i0", "log1p",
+                     "logsumexp", "psi", "sinc"), "input"),
+    **dict.fromkeys((
+        "airy_ai", "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+        "chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+        "laguerre_polynomial_l", "legendre_polynomial_p", "scaled_modified_bessel_k0",
+        "scaled_modified_bessel_k1", "shifted_chebyshev_polynomial_t",
+        "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+        "shifted_chebyshev_polynomial_w", "spherical_bessel_j0"), "x"),
+})

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import math
 import operator
 import warnings
@@ -317,23 +318,56 @@ _TORCH_NAMES = {"dim": "axis", "keepdim": "keepdims", "start_dim": "start_axis",
                 "end_dim": "end_axis"}
 
 
-def torch_names(f: Callable[..., Any]) -> Callable[..., Any]:
+def torch_names(f: Callable[..., Any] | None = None, /, **renames: str) -> Any:
     """Let ``f`` also take PyTorch's keywords: ``dim=`` for ``axis=``, ``keepdim=`` for
     ``keepdims=`` (and ``start_dim``/``end_dim`` for ``start_axis``/``end_axis``), so that
-    ``x.sum(dim=1, keepdim=True)`` runs as it is."""
+    ``x.sum(dim=1, keepdim=True)`` runs as it is; ``@torch_names(other="b")`` adds more
+    (PyTorch's name = ours). A name of ``f``'s ``*args`` takes the whole sequence
+    (``torch.zeros(size=(2, 3))`` for ``zeros(*shape)``). The names taken are listed in the
+    wrapper's ``torch_keywords``."""
+    if f is None:
+        return lambda g: torch_names(g, **renames)
+    names = {**_TORCH_NAMES, **renames}
+    params = inspect.signature(f).parameters
+    own = {p for p, v in params.items() if v.kind in (v.POSITIONAL_OR_KEYWORD, v.KEYWORD_ONLY)}
+    # the position of f's *args, where a keyword for it goes: after the arguments before it
+    star = {p: i for i, (p, v) in enumerate(params.items()) if v.kind is v.VAR_POSITIONAL}
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if kwargs:  # a call without keywords pays only this test
-            for theirs, ours in _TORCH_NAMES.items():
-                if theirs in kwargs:
-                    if ours in kwargs:
+            for theirs, ours in names.items():
+                if theirs in kwargs and theirs not in own:
+                    if ours in star:
+                        if len(args) != star[ours]:
+                            raise TypeError(f"{f.__name__}() got multiple values for "
+                                            f"argument {theirs!r}")
+                        args += (kwargs.pop(theirs),)
+                    elif ours in kwargs:
                         raise TypeError(f"{f.__name__}() got both {ours}= and {theirs}= "
                                         "(the same argument)")
-                    kwargs[ours] = kwargs.pop(theirs)
+                    else:
+                        kwargs[ours] = kwargs.pop(theirs)
         return f(*args, **kwargs)
 
+    wrapper.torch_keywords = (  # type: ignore[attr-defined]
+        getattr(f, "torch_keywords", {})
+        | {k: v for k, v in names.items() if k not in own and v in params})
     return wrapper
+
+
+def torch_args(namespace: dict[str, Any], table: dict[str, str]) -> None:
+    """Give each function ``namespace[name]`` PyTorch's names for its leading arguments:
+    ``table[name]`` lists them in order (``"input other"``), and each that differs from ours
+    in its place becomes a keyword for it (``tr.matmul(input=a, other=b)`` for
+    ``matmul(a, b)``), through ``torch_names``."""
+    for name, theirs in table.items():
+        f = namespace[name]
+        ours = [(p, v.kind) for p, v in inspect.signature(f).parameters.items()
+                if v.kind in (v.POSITIONAL_OR_KEYWORD, v.VAR_POSITIONAL)]
+        namespace[name] = torch_names(f, **{  # (a name of *args is no keyword by itself)
+            t: o for t, (o, kind) in zip(theirs.split(), ours)
+            if t != o or kind is inspect.Parameter.VAR_POSITIONAL})
 
 
 def _check_requires_grad(dtype: np.dtype) -> None:
@@ -696,6 +730,33 @@ def _laid_out(what: str, out: Tensor, like: Tensor, fmt: Any, lay: Any = None) -
     return out
 
 
+def dense_factory(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Let the factory ``f`` take PyTorch's ``layout=`` and ``pin_memory=`` where it has no
+    such argument of its own: the layout is ``tr.strided``, the one it makes (another is
+    refused), and memory is never pinned here (host memory is NumPy's, which has no
+    page-locking), so ``pin_memory=True`` is refused and False is what it does."""
+    params = inspect.signature(f).parameters
+    added = [k for k in ("layout", "pin_memory") if k not in params]
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:  # a call without keywords pays only this test
+            if "layout" in added and (kwargs.get("layout") or strided) is not strided:
+                raise ValueError(f"{f.__name__}: layout must be tr.strided (it makes a dense "
+                                 f"tensor; x.to_sparse() makes a sparse one), got "
+                                 f"{kwargs['layout']!r}")
+            if "pin_memory" in added and kwargs.get("pin_memory"):
+                raise ValueError(f"{f.__name__}: pin_memory=True is not supported (host memory "
+                                 "is NumPy's, never page-locked); leave it False")
+            for k in added:
+                kwargs.pop(k, None)
+        return f(*args, **kwargs)
+
+    wrapper.torch_keywords = (  # type: ignore[attr-defined]
+        getattr(f, "torch_keywords", {}) | dict(zip(added, added)))
+    return wrapper
+
+
 class Size(tuple):
     """A shape, as ``torch.Size``: what ``x.size()`` gives. A tuple of ints in every way, but
     ``tr.Tensor(x.size())`` reads it as sizes, where a plain tuple is data."""
@@ -1015,8 +1076,10 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ---- leaving the graph, moving, converting -------------------------------------------
-    def numpy(self) -> np.ndarray:
-        """A host NumPy copy of the values (never a view into the tensor)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """A host NumPy copy of the values (never a view into the tensor). ``force`` is
+        taken for PyTorch's sake and changes nothing: the copy is always made, from any
+        device, of a tensor that requires grad too (what PyTorch's does only when forced)."""
         return np.array(self._dev.to_host(self._data), copy=True)
 
     def item(self) -> float | int | bool:
@@ -1112,21 +1175,28 @@ class Tensor:
         """The number of axes (``ndim``), as PyTorch's ``x.dim()``."""
         return self.ndim
 
+    @dense_factory
     def new_full(self, size: Sequence[int], fill_value: Any, dtype: DTypeLike = None,
-                 requires_grad: bool = False) -> Tensor:
-        """A new tensor of ``size`` filled with ``fill_value``, of this one's dtype (unless
-        ``dtype``) and device."""
+                 requires_grad: bool = False, *, device: Any = None) -> Tensor:
+        """A new tensor of ``size`` filled with ``fill_value``, of this one's dtype and device
+        (unless ``dtype``, ``device``)."""
         dt = resolve_dtype(dtype) if dtype is not None else self.dtype
         out = Tensor._wrap(self._dev.xp.full(tuple(size), fill_value, dtype=dt), self._dev)
+        if device is not None:
+            out = out.to(device)
         return out.requires_grad_() if requires_grad else out
 
-    def new_zeros(self, *size: Any, dtype: DTypeLike = None, requires_grad: bool = False
-                  ) -> Tensor:
-        return self.new_full(_sizes(size), 0, dtype, requires_grad)
+    @dense_factory
+    @torch_names(size="size")
+    def new_zeros(self, *size: Any, dtype: DTypeLike = None, requires_grad: bool = False,
+                  device: Any = None) -> Tensor:
+        return self.new_full(_sizes(size), 0, dtype, requires_grad, device=device)
 
-    def new_ones(self, *size: Any, dtype: DTypeLike = None, requires_grad: bool = False
-                 ) -> Tensor:
-        return self.new_full(_sizes(size), 1, dtype, requires_grad)
+    @dense_factory
+    @torch_names(size="size")
+    def new_ones(self, *size: Any, dtype: DTypeLike = None, requires_grad: bool = False,
+                 device: Any = None) -> Tensor:
+        return self.new_full(_sizes(size), 1, dtype, requires_grad, device=device)
 
     def clone(self, *, memory_format: memory_format = preserve_format) -> Tensor:
         """A copy with its own array, in the graph: its gradient flows back unchanged. The bits
@@ -1386,9 +1456,12 @@ class Tensor:
         return Remainder.apply(*self._pair_not_bool(other, "%", reflected=True))
 
     # ---- in place: x += y and friends ------------------------------------------------------
-    def copy_(self, src: Any, what: str = "copy_") -> Tensor:
+    @torch_names(other="src")
+    def copy_(self, src: Any, non_blocking: bool = False, *, what: str = "copy_") -> Tensor:
         """Write ``src`` (broadcast to this shape, cast to this dtype; from any device, as
-        PyTorch's) into this tensor, in place, under the rules of ``_overwrite``."""
+        PyTorch's) into this tensor, in place, under the rules of ``_overwrite``.
+        ``non_blocking`` is a hint, taken for PyTorch's sake: every copy here is finished
+        when copy_ returns."""
         check_fits(src, self.dtype, what)
         o = self._lift(src)
         if not broadcasts_to(o.shape, self.shape):
@@ -1403,10 +1476,10 @@ class Tensor:
         if isinstance(value, Tensor) and value.ndim:
             raise ValueError(f"fill_: the value must be a number or a 0-d tensor, got shape "
                              f"{value.shape} (as PyTorch; copy_ writes a tensor)")
-        return self.copy_(value, "fill_")
+        return self.copy_(value, what="fill_")
 
     def zero_(self) -> Tensor:
-        return self.copy_(0, "zero_")
+        return self.copy_(0, what="zero_")
 
     def _inplace(self, other: Any, sign: str, what: str = "") -> Tensor:
         """``self <sign>= other``, under the rules of ``_overwrite``: so ``with tr.no_grad():
@@ -1542,9 +1615,10 @@ class Tensor:
         product = batch1.bmm(batch2) * alpha if alpha != 1 else batch1.bmm(batch2)
         return product if beta == 0 else (self * beta if beta != 1 else self) + product
 
-    def type(self, dtype: DTypeLike = None) -> Any:
+    def type(self, dtype: DTypeLike = None, non_blocking: bool = False) -> Any:
         """With a dtype, this tensor as that dtype (``x.to(dtype)``); without, its type's name
-        (``"tinygrad_rnn.FloatTensor"``), as PyTorch's ``x.type()``."""
+        (``"tinygrad_rnn.FloatTensor"``), as PyTorch's ``x.type()``. ``non_blocking`` is a
+        hint, taken for PyTorch's sake: the conversion is done when type returns."""
         if dtype is None:
             return f"tinygrad_rnn.{_TYPE_NAMES.get(self.dtype.name, self.dtype.name)}Tensor"
         legacy = getattr(dtype, "_legacy_dtype", None)  # tr.FloatTensor and its kin
@@ -1607,10 +1681,12 @@ class Tensor:
     def matmul(self, other: Any) -> Tensor:
         return self @ other
 
+    @torch_names(mat2="other")
     def mm(self, other: Tensor) -> Tensor:
         """The product of two matrices (2-D only, as PyTorch's; ``@`` takes any)."""
         return self._sized_matmul(other, 2, "mm")
 
+    @torch_names(mat2="other")
     def bmm(self, other: Tensor) -> Tensor:
         """Batched matrix products of two 3-D tensors (as PyTorch's; ``@`` takes any)."""
         return self._sized_matmul(other, 3, "bmm")
@@ -1961,13 +2037,16 @@ class Tensor:
 
     @torch_names
     def norm(self, p: float | str | None = 2, axis: int | Sequence[int] | None = None,
-             keepdims: bool = False) -> Tensor:
+             keepdims: bool = False, *, dtype: DTypeLike = None) -> Tensor:
         """The vector p-norm over ``axis`` (all elements by default): (Σ |x|^p)^(1/p) for a
         number p (``"fro"`` and None are p = 2), max |x| for p = inf, min |x| for p = -inf,
         the number of nonzero elements for p = 0 (its gradient 0); ``"nuc"``, the nuclear
-        norm over two axes (``linalg.matrix_norm``).
+        norm over two axes (``linalg.matrix_norm``); with ``dtype``, of x cast to it first
+        (``dtype=tr.float64`` sums a float32 x in float64), as PyTorch's.
 
         Where the norm is 0 its gradient is 0, as PyTorch's (the formula's is 0 / 0)."""
+        if dtype is not None:
+            return self.to(dtype=dtype).norm(p, axis, keepdims)
         if p == "nuc" or (isinstance(p, (int, float)) and -math.inf < p < 0):
             from . import linalg
 
@@ -2026,7 +2105,7 @@ class Tensor:
         self._refuse_complex("amin")
         return Max.apply(self, axis=axis, keepdims=keepdims, smallest=True)
 
-    @torch_names
+    @torch_names(other="axis")
     def max(self, axis: int | Tensor | None = None, keepdims: bool = False) -> Any:
         """As PyTorch's ``x.max``: with no axis, the largest element (a 0-d tensor, the
         gradient split among ties as ``amax``); along one axis, the pair ``(values,
@@ -2039,7 +2118,7 @@ class Tensor:
             return Max.apply(self, axis=None, keepdims=keepdims)
         return max_along(self, axis, keepdims)
 
-    @torch_names
+    @torch_names(other="axis")
     def min(self, axis: int | Tensor | None = None, keepdims: bool = False) -> Any:
         """As ``max``, for the smallest: a 0-d tensor, ``(values, indices)`` along one axis,
         or the elementwise ``minimum`` with a tensor."""
@@ -2105,11 +2184,13 @@ class Tensor:
         return Tensor._wrap(i, self._dev)
 
     # ---- movement -------------------------------------------------------------------------
+    @torch_names(shape="shape")
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _reshaped(self, Reshape.apply(self, shape=shape))
 
+    @torch_names(size="shape")
     def view(self, *shape: Any) -> Tensor:
         """``reshape`` that shares memory, as PyTorch's: a layout the new shape cannot be read
         from without a copy (a transpose flattened, say) is refused, naming ``reshape``, which
@@ -2182,6 +2263,7 @@ class Tensor:
         axes = tuple(axes) if axes or self.ndim == 0 else None  # none given: reversed
         return _view(self, Transpose.apply(self, axes=axes), "transpose", axes)
 
+    @torch_names(axis0="a", axis1="b")
     def swapaxes(self, a: int, b: int) -> Tensor:
         n = self.ndim
         if n == 0 and a in (0, -1) and b in (0, -1):  # a 0-D tensor's one "axis", as PyTorch
@@ -2204,6 +2286,7 @@ class Tensor:
                              "transpose(a, b) or permute")
         return self.T
 
+    @torch_names(repeats="sizes")
     def repeat(self, *sizes: Any) -> Tensor:
         """The tensor tiled ``sizes[i]`` times along each axis (leading sizes add axes), as
         PyTorch's ``repeat``: broadcast to (r0, s0, r1, s1, ...), then merged, so the
@@ -2230,12 +2313,15 @@ class Tensor:
                              f"of size {n}")
         return self[(slice(None),) * a + (slice(start, start + length),)]
 
+    @torch_names(size="shape")
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         out = BroadcastTo.apply(self, shape=tuple(shape))
         return _view(self, out, "expand", out.shape)
 
-    def expand(self, *shape: Any) -> Tensor:
-        """PyTorch's ``expand``: like ``broadcast_to``, and -1 keeps a size."""
+    @torch_names(size="shape")
+    def expand(self, *shape: Any, implicit: bool = False) -> Tensor:
+        """PyTorch's ``expand``: like ``broadcast_to``, and -1 keeps a size. ``implicit``,
+        a flag of PyTorch's tracer, changes nothing."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         lead = len(shape) - self.ndim
@@ -2299,9 +2385,9 @@ class Tensor:
             old, v if v.dtype == self.dtype else v.to(dtype=self.dtype), index=idx))
 
     @torch_names
-    def gather(self, axis: int, index: Tensor) -> Tensor:
+    def gather(self, axis: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
         """The elements at ``index`` along ``axis``, as ``torch.gather`` (see ``tr.gather``)."""
-        return gather(self, axis, index)
+        return gather(self, axis, index, sparse_grad=sparse_grad)
 
     @torch_names
     def index_select(self, axis: int, index: Tensor) -> Tensor:
@@ -2345,10 +2431,13 @@ class Tensor:
         return self._overwrite("scatter_add_", lambda old: old.scatter_add(axis, index, src))
 
     @torch_names
-    def repeat_interleave(self, repeats: Any = None, axis: int | None = None) -> Tensor:
+    def repeat_interleave(self, repeats: Any = None, axis: int | None = None, *,
+                          output_size: int | None = None) -> Tensor:
         """Each slice along ``axis`` repeated in place, as ``torch.repeat_interleave``; with
         no ``repeats``, this 1-D integer tensor is the counts, and the result repeats each
-        index i that many times (``tr.repeat_interleave(tr.tensor([2, 1]))`` is [0, 0, 1])."""
+        index i that many times (``tr.repeat_interleave(tr.tensor([2, 1]))`` is [0, 0, 1]).
+        ``output_size``, the length of the result along the axis (PyTorch's hint that spares
+        a GPU synchronisation), is checked against it."""
         from .ops.movement import repeat_interleave
 
         if repeats is None:
@@ -2356,8 +2445,14 @@ class Tensor:
                 raise ValueError(f"repeat_interleave(repeats): the counts must be a 1-D "
                                  f"integer tensor, got shape {self.shape} of {self.dtype}")
             index = Tensor._wrap(self._dev.xp.arange(self.shape[0], dtype=np.int64), self._dev)
-            return repeat_interleave(index, self, 0)
-        return repeat_interleave(self, repeats, axis)
+            out = repeat_interleave(index, self, 0)
+        else:
+            out = repeat_interleave(self, repeats, axis)
+        n = out.shape[0 if axis is None else axis]
+        if output_size is not None and output_size != n:
+            raise OpError(f"repeat_interleave: output_size {output_size}, but the result has "
+                          f"{n} along the axis")
+        return out
 
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
         """The windows of ``size`` along ``dimension``, one every ``step``, as a new last axis,
@@ -2389,7 +2484,7 @@ class Tensor:
         ``torch.masked_select``."""
         return masked_select(self, mask)
 
-    @torch_names
+    @torch_names(split_size="split_size_or_sections")
     def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
         return split(self, split_size_or_sections, axis)
 
@@ -2459,8 +2554,12 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         return self._inplace(other, "*", "mul_")
 
-    def div_(self, other: Any) -> Tensor:
-        return self._inplace(other, "/", "div_")
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """``self /= other`` in place; with ``rounding_mode`` (``"floor"``, ``"trunc"``) the
+        quotient rounded as ``div``'s, also into an integer tensor, as PyTorch's."""
+        if rounding_mode is None:
+            return self._inplace(other, "/", "div_")
+        return self._overwrite("div_", lambda old: old.div(other, rounding_mode=rounding_mode))
 
     def _overwrite(self, what: str, compute: Callable[[Tensor], Tensor],
                    casting: str = "same_kind", replaces: bool = False) -> Tensor:
@@ -2603,6 +2702,7 @@ class Tensor:
                              f"to this tensor's shape {self.shape}")
         return self._overwrite("masked_fill_", lambda old: old.masked_fill(mask, value))
 
+    @torch_names(**{"from": "a", "to": "b"})  # PyTorch's names (``from`` only as **kwargs)
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
         """Values drawn from U(a, b), in place (``nn.init.uniform_``; seeded by
         ``tr.manual_seed``, or from ``generator``)."""
@@ -2863,16 +2963,21 @@ class Tensor:
         """The last two axes swapped (a batch of matrices transposed)."""
         return self.swapaxes(-2, -1)
 
-    def new_tensor(self, data: Any, dtype: DTypeLike = None, requires_grad: bool = False
-                   ) -> Tensor:
-        """A new tensor of ``data`` (copied) on this device, of this dtype unless ``dtype``."""
+    @dense_factory
+    def new_tensor(self, data: Any, dtype: DTypeLike = None, requires_grad: bool = False, *,
+                   device: Any = None) -> Tensor:
+        """A new tensor of ``data`` (copied) on this device (unless ``device``), of this dtype
+        unless ``dtype``."""
         return tensor(data, dtype=dtype if dtype is not None else self.dtype,
-                      device=self.device, requires_grad=requires_grad)
+                      device=self.device if device is None else device,
+                      requires_grad=requires_grad)
 
-    def new_empty(self, *size: Any, dtype: DTypeLike = None, requires_grad: bool = False
-                  ) -> Tensor:
+    @dense_factory
+    @torch_names(size="size")
+    def new_empty(self, *size: Any, dtype: DTypeLike = None, requires_grad: bool = False,
+                  device: Any = None) -> Tensor:
         """As ``new_zeros`` (the memory is zero-filled, as ``tr.empty``)."""
-        return self.new_full(_sizes(size), 0, dtype, requires_grad)
+        return self.new_full(_sizes(size), 0, dtype, requires_grad, device=device)
 
     def nelement(self) -> int:
         return self.numel()
@@ -2988,6 +3093,7 @@ class Tensor:
         return steps if axis is None else steps[normalize_axis(axis, self.ndim)[0]]
 
     # ---- more of PyTorch's ops, for ported programs ------------------------------------------
+    @torch_names(tensor="other")
     def dot(self, other: Tensor) -> Tensor:
         """The inner product of two 1-D tensors of one length (a 0-d tensor), as
         ``torch.dot``."""
@@ -3071,6 +3177,7 @@ class Tensor:
 
         return linalg.matrix_power(self, n)
 
+    @torch_names(vec2="other")
     def outer(self, other: Tensor) -> Tensor:
         """The outer product of two 1-D tensors, ``self[i] * other[j]``."""
         if self.ndim != 1 or getattr(other, "ndim", None) != 1:
@@ -3383,6 +3490,7 @@ class Tensor:
             raise TypeError(f"equal: other must be a Tensor, got {type(other).__name__}")
         return self.shape == other.shape and bool((self == other).all())
 
+    @torch_names(dims="dims")
     def tile(self, *dims: Any) -> Tensor:
         """This tensor repeated ``dims[i]`` times along each axis, as ``torch.tile``."""
         from .ops.movement import tile
@@ -3981,6 +4089,7 @@ class Tensor:
             raise ValueError(f"trace: expected a matrix (2-D), got shape {self.shape}")
         return self.diagonal().sum()
 
+    @torch_names(size="size")
     def sum_to_size(self, *size: Any) -> Tensor:
         """This tensor summed down to ``size``, which must broadcast to its shape, as
         PyTorch's (the sum of a broadcast gradient, ``backend.sum_to``)."""
@@ -4045,7 +4154,8 @@ class Tensor:
         """``swapaxes``, PyTorch's other name."""
         return self.swapaxes(dim0, dim1)
 
-    @torch_names
+    @torch_names(sections="indices_or_sections", indices="indices_or_sections",
+                 tensor_indices_or_sections="indices_or_sections")
     def tensor_split(self, indices_or_sections: Any, axis: int = 0) -> tuple[Tensor, ...]:
         """Views along ``axis``: n nearly equal pieces, or cut at indices, as
         ``torch.tensor_split`` (see ``tr.tensor_split``)."""
@@ -4053,18 +4163,21 @@ class Tensor:
 
         return tensor_split(self, indices_or_sections, axis)
 
+    @torch_names(sections="indices_or_sections", indices="indices_or_sections")
     def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
         """``tensor_split`` along dim 1 (0 for a 1-D tensor), as ``torch.hsplit``."""
         from .ops.movement import hsplit
 
         return hsplit(self, indices_or_sections)
 
+    @torch_names(sections="indices_or_sections", indices="indices_or_sections")
     def vsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
         """``tensor_split`` along dim 0 (at least 2-D), as ``torch.vsplit``."""
         from .ops.movement import vsplit
 
         return vsplit(self, indices_or_sections)
 
+    @torch_names(sections="indices_or_sections", indices="indices_or_sections")
     def dsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
         """``tensor_split`` along dim 2 (at least 3-D), as ``torch.dsplit``."""
         from .ops.movement import dsplit
@@ -4640,7 +4753,8 @@ class Tensor:
         perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
         return self._reshape_("transpose_", tuple(self.shape[p] for p in perm), tuple(perm))
 
-    swapaxes_ = swapdims_ = transpose_
+    swapdims_ = transpose_
+    swapaxes_ = torch_names(transpose_, axis0="dim0", axis1="dim1")
 
     def t_(self) -> Tensor:
         """``t``, in place: a matrix transposed (a vector or a scalar unchanged)."""
@@ -4709,16 +4823,20 @@ class Tensor:
         return self._overwrite("index_reduce_", lambda old: old.index_reduce(
             axis, index, source, reduce, include_self=include_self))
 
+    @dense_factory
     def new_empty_strided(self, size: Sequence[int], stride: Sequence[int], *,
-                          dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+                          dtype: DTypeLike = None, requires_grad: bool = False,
+                          device: Any = None) -> Tensor:
         """A new zero-filled C-contiguous tensor of ``size`` on this device (this dtype
         unless ``dtype``): strides are not modelled, so ``stride`` is checked for length
         only, as ``tr.empty_strided``."""
         if len(tuple(stride)) != len(tuple(size)):
             raise ValueError(f"new_empty_strided: {len(tuple(size))} sizes but "
                              f"{len(tuple(stride))} strides")
-        return self.new_empty(tuple(size), dtype=dtype, requires_grad=requires_grad)
+        return self.new_empty(tuple(size), dtype=dtype, requires_grad=requires_grad,
+                              device=device)
 
+    @torch_names(size="sizes")
     def resize_(self, *sizes: Any) -> Tensor:
         """This tensor given the shape ``sizes``, in place, as PyTorch's ``resize_``: the
         elements kept in C order, cut off where it shrinks, zeros added where it grows
@@ -5160,12 +5278,15 @@ def _reshaped(base: Tensor, out: Tensor) -> Tensor:
     return out
 
 
-def _caster(name: str, dtype: Any) -> Callable[[Tensor], Tensor]:
-    def cast(self: Tensor) -> Tensor:
-        return self.to(dtype=dtype)
+def _caster(name: str, dtype: Any) -> Callable[..., Tensor]:
+    def cast(self: Tensor, memory_format: memory_format = preserve_format) -> Tensor:
+        if memory_format is preserve_format:
+            return self.to(dtype=dtype)
+        return self.to(dtype=dtype, memory_format=memory_format)
 
     cast.__name__ = cast.__qualname__ = name
-    cast.__doc__ = f"This tensor as {np.dtype(dtype)} (``x.to({np.dtype(dtype).name!r})``)."
+    cast.__doc__ = (f"This tensor as {np.dtype(dtype)} (``x.to({np.dtype(dtype).name!r})``), "
+                    "laid out as ``memory_format`` asks (``tr.channels_last``), as PyTorch's.")
     return cast
 
 

@@ -661,13 +661,17 @@ def _check_in_range(what: str, index: Any, n: int, axis: int) -> None:
 
 
 @torch_names
-def gather(x: Tensor, axis: int, index: Tensor) -> Tensor:
+def gather(x: Tensor, axis: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """``out[i][j][k] = x[index[i][j][k]][j][k]`` for axis 0 (and so on), as ``torch.gather``:
     ``index`` is an integer tensor with as many dimensions as x, ``index.size(d) <=
     x.size(d)`` for every d != axis, and the result has index's shape and x's dtype. The
     values are differentiable (a gather: the gradient is scatter-added back, an element picked
     twice getting both). A 0-d tensor counts as one of shape (1,), and an empty index gives
-    an empty result without further checks, both as PyTorch."""
+    an empty result without further checks, both as PyTorch. ``sparse_grad=False`` is
+    taken for PyTorch's sake; True (a sparse gradient for x) is refused: it is dense here."""
+    if sparse_grad:
+        raise ValueError("gather: sparse_grad=True is not supported (x's gradient is a dense "
+                         "tensor here); leave it False")
     ax = _sort_axis("gather", axis, x.ndim)
     a = _index_array("gather", index, x)
     if not a.size:
@@ -1697,18 +1701,20 @@ def _triangle_indices(what: str, row: int, col: int, offset: int, dtype: Any, de
 
 
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = np.int64,
-                 device: Any = None) -> Tensor:
+                 device: Any = None, requires_grad: bool = False) -> Tensor:
     """The (row, column) coordinates of the lower triangle of a row × col matrix (on and
     below its ``offset``-th diagonal), row by row, as a (2, N) tensor, as
-    ``torch.tril_indices``."""
-    return _triangle_indices("tril_indices", row, col, offset, dtype, device, True)
+    ``torch.tril_indices`` (``requires_grad`` as there: refused for integers)."""
+    out = _triangle_indices("tril_indices", row, col, offset, dtype, device, True)
+    return out.requires_grad_() if requires_grad else out
 
 
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = np.int64,
-                 device: Any = None) -> Tensor:
+                 device: Any = None, requires_grad: bool = False) -> Tensor:
     """The coordinates of the upper triangle (on and above the ``offset``-th diagonal), as
     ``torch.triu_indices``."""
-    return _triangle_indices("triu_indices", row, col, offset, dtype, device, False)
+    out = _triangle_indices("triu_indices", row, col, offset, dtype, device, False)
+    return out.requires_grad_() if requires_grad else out
 
 
 def rot90(x: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
