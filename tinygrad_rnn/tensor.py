@@ -1639,6 +1639,8 @@ class Tensor:
         integer results, a bool one for all but bool results."""
         if type(alpha) is int and alpha == 1:
             return other
+        if getattr(other, "is_sparse", False):  # dense += alpha * sparse (a SparseTensor)
+            return other * alpha
         o = self._lift(other)
         dt = _common_dtype(self, o)
         if dt.kind in "biu" and isinstance(alpha, (float, complex, np.inexact)):
