@@ -43,6 +43,8 @@ from hypothesis.extra import numpy as hnp
 
 import tinygrad_rnn as tr
 
+from .test_differential import _call  # one call: (its value, None) or (None, its error)
+
 torch = pytest.importorskip("torch")
 
 pytestmark = pytest.mark.torch
@@ -805,15 +807,6 @@ def _slice_scatter(draw, shape):
 
 
 # ---- the comparison -------------------------------------------------------------------------
-
-
-def _call(f, *args):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return f(*args), None
-        except Exception as e:  # noqa: BLE001
-            return None, e
 
 
 def _as_list(r):
