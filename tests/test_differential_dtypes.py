@@ -772,3 +772,22 @@ def test_gradients_keep_each_leafs_dtype_as_torch(dtype):
         out[m] = [_normal(v) for v in (r.detach(), a.grad, b.grad, c.grad)]
     for k, (o, t) in enumerate(zip(out[tr], out[torch])):
         _compare(f"tensor {k}", o, t)
+
+
+@pytest.mark.parametrize("name", ["a // b", "a % b", "fmod", "remainder", "floor_divide",
+                                  "atan2", "copysign"])
+def test_ops_without_complex_numbers_say_so(name):
+    """torch refuses these for complex operands ("not implemented for 'ComplexFloat'"); ours
+    refuse them by name, not with NumPy's "ufunc not supported"."""
+    def run(m):
+        z, x = m.tensor([1 + 2j]), m.tensor([1.0])
+        if name == "a // b":
+            return z // x
+        if name == "a % b":
+            return x % z
+        return getattr(m, name)(x, z)
+
+    with pytest.raises(NotImplementedError):
+        run(torch)
+    with pytest.raises(tr.DTypeError, match="not defined for complex tensors"):
+        run(tr)

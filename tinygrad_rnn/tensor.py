@@ -1434,11 +1434,15 @@ class Tensor:
 
     def _pair_not_bool(self, other: Any, op: str, reflected: bool = False
                        ) -> tuple[Tensor, Tensor]:
-        """``_pair``, refusing two bool operands, as PyTorch does for // and %."""
+        """``_pair``, refusing two bool operands, as PyTorch does for // and %, and complex
+        ones (no floor, no remainder)."""
         a, b = self._pair(other, reflected)
         if a.dtype.kind == "b" and b.dtype.kind == "b":
             raise DTypeError(f"x {op} y with both bool is not defined (as in PyTorch); convert "
                              "one side first, e.g. x.to('int64')")
+        if a.dtype.kind == "c":
+            what = op if op.isalpha() else f"x {op} y"
+            raise DTypeError(f"{what} is not defined for complex tensors (as in PyTorch)")
         return a, b
 
     def __floordiv__(self, other: Any) -> Tensor:
@@ -1953,9 +1957,10 @@ class Tensor:
             out = where(self.isnan(), self.detach(), out)  # from it, as PyTorch's
         return out
 
-    def _pair_ordered(self, other: Any, op: str) -> tuple[Tensor, Tensor]:
+    def _pair_ordered(self, other: Any, op: str, divide: bool = False
+                      ) -> tuple[Tensor, Tensor]:
         """``_pair``, refusing complex operands (they have no order), as PyTorch does."""
-        a, b = self._pair(other)
+        a, b = self._pair(other, divide=divide)
         if a.dtype.kind == "c":
             raise DTypeError(f"{op} is not defined for complex tensors (as in PyTorch)")
         return a, b
@@ -3309,7 +3314,7 @@ class Tensor:
     def atan2(self, other: Any) -> Tensor:
         """The angle of the point (other, self), in [-π, π], as ``torch.atan2(self, other)``
         (``Atan2``; broadcast; float32 for integer tensors)."""
-        return Atan2.apply(*self._pair(other, divide=True))
+        return Atan2.apply(*self._pair_ordered(other, "atan2", divide=True))
 
     arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2  # PyTorch's (and NumPy's) aliases
 

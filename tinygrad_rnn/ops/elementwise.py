@@ -1670,7 +1670,10 @@ def copysign(x0: Any, x1: Any) -> Tensor:
     """|x0| with the sign (bit) of x1, elementwise and broadcast (``Copysign``), as
     ``torch.copysign``: -0.0 and -NaN in x1 count as negative; float32 for integers; the
     gradient in x0 is ±1 (0 at x0 = 0), in x1 zero."""
-    return Copysign.apply(*_operands("copysign", x0, x1, to_float=True))
+    a, b = _operands("copysign", x0, x1, to_float=True)
+    if a.dtype.kind == "c":
+        raise DTypeError("copysign is not defined for complex tensors (as in PyTorch)")
+    return Copysign.apply(a, b)
 
 
 def xlogy(x0: Any, x1: Any) -> Tensor:
