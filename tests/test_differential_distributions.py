@@ -40,6 +40,8 @@ from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
 
+from ._differential import close
+
 torch = pytest.importorskip("torch")
 
 pytestmark = pytest.mark.torch
@@ -688,25 +690,8 @@ def _execute(spec: Spec, m, va, numbers: set[int], X: dict, wseed: int, kl_q=Non
 
 
 def _close(name, ours, theirs, dt, rtol=None, ref=None):
-    """ours against torch's, to a tolerance of the dtype; in float32 also to four times
-    torch's own rounding error (its distance from ``ref``, torch's float64 result): as
-    accurate as torch where the problem is ill-conditioned."""
-    assert ours.shape == theirs.shape, f"{name}: shape {ours.shape} vs torch {theirs.shape}"
-    if theirs.dtype.kind not in "fc":
-        np.testing.assert_array_equal(ours, theirs, err_msg=name)
-        return
-    o, t = ours.astype(np.float64), theirs.astype(np.float64)
-    fin = np.isfinite(t)
-    scale = 1 + float(np.max(np.abs(t[fin]), initial=0))
-    rtol = rtol or (1e-7 if dt == "float64" else 2e-4)
-    with np.errstate(all="ignore"):
-        bound = rtol * scale + rtol * np.abs(t)
-        if ref is not None and ref.shape == t.shape:
-            bound = bound + 4 * np.nan_to_num(np.abs(t - ref), nan=0.0)
-        ok = (np.abs(o - t) <= bound) | (o == t) | (np.isnan(o) & np.isnan(t))
-    if not ok.all():
-        np.testing.assert_allclose(o[~ok], t[~ok], rtol=rtol, atol=rtol * scale,
-                                   equal_nan=True, err_msg=f"{name} (where they differ)")
+    """``close`` to ``rtol`` or a tolerance of the dtype."""
+    close(name, ours, theirs, rtol or (1e-7 if dt == "float64" else 2e-4), ref)
 
 
 def _draw_points(spec: Spec, B, draw, rng):

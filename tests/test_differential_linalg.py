@@ -38,6 +38,8 @@ from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
 
+from ._differential import close, one_in, registry
+
 torch = pytest.importorskip("torch")
 
 pytestmark = pytest.mark.torch
@@ -56,19 +58,11 @@ class Case:
     loose: bool = False  # an ill-conditioned input: a looser tolerance
 
 
-GENS: dict[str, Callable[..., Case]] = {}
-
-
-def gen(family: str):
-    def deco(f):
-        GENS[family] = f
-        return f
-    return deco
+GENS, gen = registry()  # the case generators, by family
 
 
 def bad(draw) -> bool:
-    """Now and then an argument out of range, to compare the refusals (shrinks to valid)."""
-    return draw(st.integers(0, 14)) == 14
+    return one_in(draw, 15)
 
 
 def _ok_only(m, result):
@@ -852,26 +846,10 @@ def _execute(case: Case, m, wseed: int) -> Result:
 
 
 def _close(name, ours, theirs, dt, loose, ref=None):
-    """ours against torch's, to a tolerance of the dtype; in float32 also to four times
-    torch's own rounding error (its distance from ``ref``, torch's float64 result)."""
-    assert ours.shape == theirs.shape, f"{name}: shape {ours.shape} vs torch {theirs.shape}"
-    if theirs.dtype.kind not in "fc":
-        np.testing.assert_array_equal(ours, theirs, err_msg=name)
-        return
-    o, t = ours.astype(np.complex128), theirs.astype(np.complex128)
-    fin = np.isfinite(t)
-    scale = 1 + float(np.max(np.abs(t[fin]), initial=0))
+    """``close`` to a tolerance of the dtype (single or double precision; 1e4 times looser
+    where the case says so)."""
     single = np.dtype(dt) in (np.float32, np.complex64)
-    rtol = (1e-8 if not single else 2e-4) * (1e4 if loose else 1)
-    with np.errstate(invalid="ignore", over="ignore"):  # (an inf against a finite reference)
-        bound = rtol * scale + rtol * np.abs(t)
-        if ref is not None and ref.shape == t.shape:
-            bound = bound + 4 * np.nan_to_num(np.abs(t - ref), nan=0.0)
-        nan_o, nan_t = np.isnan(o), np.isnan(t)
-        ok = (np.abs(o - t) <= bound) | (o == t) | (nan_o & nan_t)
-    if not ok.all():
-        np.testing.assert_allclose(o[~ok], t[~ok], rtol=rtol, atol=rtol * scale,
-                                   equal_nan=True, err_msg=f"{name} (where they differ)")
+    close(name, ours, theirs, (2e-4 if single else 1e-8) * (1e4 if loose else 1), ref)
 
 
 def _run_case(data, families):

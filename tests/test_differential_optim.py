@@ -44,6 +44,13 @@ pytestmark = pytest.mark.torch
 SCALE = int(os.environ.get("OPTIM_FUZZ_SCALE", "1"))
 
 
+def _lr_tensor(lib, kwargs, table):
+    """The options with the lr (given, or the table's first) as a float64 tensor of ``lib``,
+    as torch takes one (float64: torch computes some step sizes in the tensor's dtype)."""
+    return {**kwargs, "lr": lib.tensor(kwargs.get("lr", table["lr"][0][0]), dtype=lib.float64)}
+
+
+
 def bad(draw) -> bool:
     """Now and then an argument out of range, to compare the refusals (shrinks to valid)."""
     return draw(st.integers(0, 14)) == 14
@@ -310,10 +317,7 @@ def test_optimizer_run_matches_torch(data):
          f"{dt}{', named' if named else ''}{', tensor lr' if tensor_lr else ''}")
 
     def options(lib):
-        if not tensor_lr:
-            return kwargs
-        lr = kwargs.get("lr", OPTIONS[name]["lr"][0][0])
-        return {**kwargs, "lr": lib.tensor(lr, dtype=lib.float64)}
+        return _lr_tensor(lib, kwargs, OPTIONS[name]) if tensor_lr else kwargs
     tparams = [torch.tensor(v.astype(dt), requires_grad=True) for v in problem.start]
     oparams = [nn.Parameter(tr.tensor(v.astype(dt))) for v in problem.start]
 
@@ -476,10 +480,7 @@ def test_sparse_optimizer_run_matches_torch(data):
          f"{', tensor lr' if tensor_lr else ''}")
 
     def options(lib):
-        if not tensor_lr:
-            return kwargs
-        lr = kwargs.get("lr", SPARSE_OPTIONS[name]["lr"][0][0])
-        return {**kwargs, "lr": lib.tensor(lr, dtype=lib.float64)}
+        return _lr_tensor(lib, kwargs, SPARSE_OPTIONS[name]) if tensor_lr else kwargs
     start = [rng.standard_normal(shape).astype(dt) for shape in shapes]
     tparams = [torch.tensor(v, requires_grad=True) for v in start]
     oparams = [nn.Parameter(tr.tensor(v)) for v in start]
