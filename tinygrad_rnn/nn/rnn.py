@@ -75,9 +75,9 @@ def _uniform(shape: tuple[int, ...], bound: float) -> np.ndarray:
     return _random.generator().uniform(-bound, bound, size=shape)
 
 
-def _check_input(layer: Module, x: Tensor, ndim: tuple[int, int], size: int) -> None:
-    """Shape, dtype and device of an input against the layer's weights."""
-    w = layer.weight_ih if hasattr(layer, "weight_ih") else layer.weight_ih_l0
+def _check_input(layer: Module, x: Tensor, ndim: tuple[int, int], size: int, w: Tensor
+                 ) -> None:
+    """Shape, dtype and device of an input against the layer's input weights ``w``."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{type(layer).__name__}: input must be a Tensor or a PackedSequence, "
                         f"got {describe_type(x)}")
@@ -187,7 +187,7 @@ class RNNCellBase(Module):
 
     def _prepare(self, x: Tensor, hx: Any, n_states: int) -> tuple[Tensor, list[Tensor], bool]:
         """Batch the input and the states, made zeros where not given; check their shapes."""
-        _check_input(self, x, (1, 2), self.input_size)
+        _check_input(self, x, (1, 2), self.input_size, self.weight_ih)
         batched = x.ndim == 2
         xb = x if batched else x.unsqueeze(0)
         shape = (xb.shape[0], self.hidden_size)
@@ -350,7 +350,7 @@ def _stack(mode: str, x: Tensor, states: list[Tensor], weights: list[Weights],
         outs = []
         for d in range(num_directions):
             i = layer * num_directions + d
-            h0, c0 = states[0][i], (states[1][i] if mode == "LSTM" else None)
+            h0, c0 = _row(states[0], i), (_row(states[1], i) if mode == "LSTM" else None)
             if impl == "fused":
                 out, h, c = _run_fused(mode, x, h0, c0, weights[i], d == 1, mask)
             else:
@@ -362,7 +362,18 @@ def _stack(mode: str, x: Tensor, states: list[Tensor], weights: list[Weights],
         x = outs[0] if len(outs) == 1 else cat(outs, axis=2)
         if dropout and layer < num_layers - 1:
             x = F.dropout(x, dropout, training=True)
+    if len(h_n) == 1:  # one layer, one direction: one reshape, not a stack (per call)
+        return x, h_n[0].unsqueeze(0), (c_n[0].unsqueeze(0) if mode == "LSTM" else None)
     return x, stack(h_n, 0), (stack(c_n, 0) if mode == "LSTM" else None)
+
+
+def _row(states: Tensor, i: int) -> Tensor:
+    """``states[i]``: the initial state of layer-and-direction i. A constant state (zeros
+    where none was given, or one that needs no gradient) is read as an array view, with no
+    op in the graph; this runs for every layer on every call."""
+    if states._ctx is None and not states.requires_grad and states._base is None:
+        return Tensor._wrap(states._data[i], states._dev)
+    return states[i]
 
 
 def _run_fused(mode: str, x: Tensor, h: Tensor, c: Tensor | None, w: Weights, reverse: bool,
@@ -519,7 +530,9 @@ class RNNBase(Module):
         rnn._parameters["weight_hh_l0"]; rnn.weight_hh_l0 = raw * mask``, the weight-drop
         recipe) is used as it is."""
         sfx = self._suffix(layer, d)
-        return tuple(getattr(self, n + sfx, None) for n in _WEIGHT_NAMES)
+        params = self._parameters  # (first: this runs on every call)
+        return tuple(params[n] if n in params else getattr(self, n, None)
+                     for n in [w + sfx for w in _WEIGHT_NAMES])
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"  # in torch's order, then ours
@@ -554,14 +567,14 @@ class RNNBase(Module):
 
     def _forward(self, input: Tensor, hx: State | None, lengths: Any,  # noqa: A002
                  batch_first: bool) -> tuple[Tensor, State]:
-        _check_input(self, input, (2, 3), self.input_size)
+        weights = [self._weights(layer, d) for layer in range(self.num_layers)
+                   for d in range(self.num_directions)]
+        _check_input(self, input, (2, 3), self.input_size, weights[0][0])
         ld = self.num_layers * self.num_directions
         x, states, batched = _sequence_states(type(self).__name__, self.mode, input, hx,
                                               batch_first, ld, self.output_size,
                                               self.hidden_size)
         mask = _mask(lengths, x.shape[0], x.shape[1], batched, x)
-        weights = [self._weights(layer, d) for layer in range(self.num_layers)
-                   for d in range(self.num_directions)]
         out, h_n, c_n = _stack(self.mode, x, states, weights, self.num_directions,
                                self.dropout if self.training else 0.0, mask, self.impl)
         output, *last = _outputs(self.mode, out, h_n, c_n, batched, batch_first)
