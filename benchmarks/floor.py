@@ -234,7 +234,7 @@ def rnn(x, h0, w_ih, w_hh, b_ih, b_hh, gy):  # noqa: ANN001, ANN201
     xw = xw.reshape(T, B, H)
     hs = xp.empty((T + 1, B, H), x.dtype)
     hs[0] = h0
-    w_hh_T = w_hh.T
+    w_hh_T = xp.ascontiguousarray(w_hh.T)  # a transposed view is slower (BLAS, few rows)
     for t in range(T):
         h = hs[t + 1]
         xp.matmul(hs[t], w_hh_T, out=h)

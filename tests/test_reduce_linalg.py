@@ -124,6 +124,40 @@ def test_matmul_gradients_on_drawn_batched_shapes(data):
     assert gradcheck(lambda x, y: x @ y, [ta, tb])
 
 
+@given(data=st.data())
+def test_matmul_of_rows_and_transposed_operands(data):
+    """(..., K) @ (K, N) runs as one matrix product, and an operand that is a transposed view
+    gets its gradient in its own layout: the values and gradients are those of the formula
+    (float64 and complex128, empty axes included), and linear's weight gets a contiguous
+    gradient."""
+    lead = data.draw(st.lists(st.integers(0, 3), max_size=3), label="leading axes")
+    k, n = data.draw(st.integers(0, 4)), data.draw(st.integers(1, 4))
+    dtype = data.draw(st.sampled_from(["float64", "complex128"]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+
+    def draw(*shape):
+        a = rng.standard_normal(shape)
+        return a + 1j * rng.standard_normal(shape) if dtype == "complex128" else a
+
+    a, w = draw(*lead, k), draw(n, k)  # x @ wᵀ, as linear: w a transposed view
+    x = tr.tensor(a, requires_grad=True)
+    tw = tr.tensor(w, requires_grad=True)
+    y = x @ tw.T
+    np.testing.assert_allclose(y.numpy(), a @ w.T, rtol=1e-12, atol=1e-12)
+    gy = draw(*lead, n)
+    y.backward(tr.tensor(gy))
+    rows = int(np.prod(lead))
+    np.testing.assert_allclose(x.grad.numpy(), gy @ w.conj(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        tw.grad.numpy(), gy.reshape(rows, n).T @ a.reshape(rows, k).conj(),
+        rtol=1e-12, atol=1e-12)
+    assert tw.grad.numpy().flags.c_contiguous
+    if dtype == "float64" and rows and k:
+        assert gradcheck(lambda u, v: u @ v.T, [x, tw])
+        v = tr.tensor(draw(k, *lead[-1:] or [2]), requires_grad=True)  # a transposed left
+        assert gradcheck(lambda u, m: u.T @ m.T, [v, tr.tensor(draw(n, k), requires_grad=True)])
+
+
 def test_matmul_shape_errors_name_both_shapes():
     with pytest.raises(ValueError, match=r"\(2, 3\).*\(4, 5\)"):
         tr.ones(2, 3) @ tr.ones(4, 5)
