@@ -648,9 +648,13 @@ class LSTMSequence(_Sequence):
         gh, g = xp.empty((G, B), dtype=dt), xp.empty((H, B), dtype=dt)
         h, c = xp.ascontiguousarray(h0.T), xp.ascontiguousarray(c0.T)
         states = (xp.empty((H, B), dtype=dt), xp.empty((H, B), dtype=dt))
+        # one sequence, no mask: a step's (H, 1) state is its (1, H) output, the same memory,
+        # so the step writes h into the output itself, with no copy (overhead-bound sizes)
+        direct = B == 1 and off is None
         with np.errstate(over="ignore"):
             for k, t in enumerate(self.order):
-                a, c_new, h_new = acts[t], cs[t], states[k % 2]
+                a, c_new = acts[t], cs[t]
+                h_new = ys[t].reshape(H, 1) if direct else states[k % 2]
                 a += xp.matmul(w, h, out=gh)
                 xp.tanh(a[2 * H:3 * H], out=g)
                 xp.exp(a, out=a)  # also g's block, overwritten next
@@ -662,7 +666,8 @@ class LSTMSequence(_Sequence):
                 c_new += g
                 xp.tanh(c_new, out=h_new)
                 h_new *= a[3 * H:]
-                ys[t] = h_new.T
+                if not direct:
+                    ys[t] = h_new.T
                 if off is not None:  # a finished sequence: output 0, state kept
                     xp.copyto(ys[t], 0, where=off[t][:, None])
                     xp.copyto(c_new, c, where=off[t])
@@ -884,9 +889,11 @@ class GRUSequence(_Sequence):
         gh, tmp = xp.empty((G, B), dtype=dt), xp.empty((H, B), dtype=dt)
         h, states = xp.ascontiguousarray(h0.T), (xp.empty((H, B), dtype=dt), xp.empty((H, B),
                                                                                      dtype=dt))
+        direct = B == 1 and off is None  # h written into the output itself (as the LSTM's)
         with np.errstate(over="ignore"):
             for k, t in enumerate(self.order):
-                a, hn, h_new = acts[t], ghn[t], states[k % 2]
+                a, hn = acts[t], ghn[t]
+                h_new = ys[t].reshape(H, 1) if direct else states[k % 2]
                 xp.matmul(w, h, out=gh)
                 xp.add(gh[2 * H:], b_hn, out=hn)
                 rz = a[:2 * H]
@@ -901,7 +908,8 @@ class GRUSequence(_Sequence):
                 xp.subtract(h, n, out=h_new)
                 h_new *= a[H:2 * H]
                 h_new += n
-                ys[t] = h_new.T
+                if not direct:
+                    ys[t] = h_new.T
                 if off is not None:  # a finished sequence: output 0, state kept
                     xp.copyto(ys[t], 0, where=off[t][:, None])
                     xp.copyto(h_new, h, where=off[t])
