@@ -10,7 +10,8 @@ CPU implementations: tinygrad_rnn's fused path (the default) and composed path, 
 BLAS and torch on the same thread count (one; the machine line says what each ran on). GPU: the
 fused path on CuPy, ``torch.nn`` on CUDA (cuDNN) and a Python loop over ``torch.nn.*Cell`` on
 CUDA (where torch has CUDA), all in full float32 (TF32 off everywhere). Every implementation
-runs interleaved with the others, round after round, and the table reports medians, ratios,
+runs interleaved with the others, round after round, and the table reports medians, ratios
+(each the median over rounds of two times taken within one round),
 and (CPU) peak traced memory. Before timing, each configuration checks that every
 implementation computes the same outputs and gradients.
 """
@@ -199,9 +200,23 @@ REPEAT_TO = 0.02  # seconds: a run shorter than this is repeated within its turn
 
 
 def interleaved(runs: dict[str, Callable], rounds: int, sync: Callable[[], None]) -> dict:
-    """Median seconds of each run, measured round-robin (the order rotates every round). A
-    run shorter than ``REPEAT_TO`` (the tiny configuration's, about a millisecond) is
-    repeated within its turn, the same number of times in every round, and its time is the
+    """Median seconds of each run over ``round_times``' rounds."""
+    return {k: statistics.median(v) for k, v in round_times(runs, rounds, sync).items()}
+
+
+def paired_ratio(times: dict[str, list[float]], a: str, b: str) -> float:
+    """The median over rounds of a's time over b's in the same round. The two ran within
+    moments of each other, so a burst of load on the machine, which lasts seconds, slows
+    both: a ratio of medians taken over different rounds moved by up to 0.3x with such bursts
+    (the tiny configuration: 1.31x, then 1.61x a minute later), this one far less."""
+    return statistics.median(x / y for x, y in zip(times[a], times[b]))
+
+
+def round_times(runs: dict[str, Callable], rounds: int, sync: Callable[[], None]
+                ) -> dict[str, list[float]]:
+    """Seconds of each run in each round, measured round-robin (the order rotates every
+    round). A run shorter than ``REPEAT_TO`` (the tiny configuration's, about a millisecond)
+    is repeated within its turn, the same number of times in every round, and its time is the
     turn's over that number: one call of a millisecond is at the mercy of the timer and of
     whatever else the machine does, and its median over a few rounds moved by 20% from run
     to run. Every implementation is measured the same way."""
@@ -222,7 +237,7 @@ def interleaved(runs: dict[str, Callable], rounds: int, sync: Callable[[], None]
                 runs[name]()
             sync()
             times[name].append((time.perf_counter() - t0) / reps[name])
-    return {k: statistics.median(v) for k, v in times.items()}
+    return times
 
 
 def host_seconds(run: Callable, rounds: int, sync: Callable[[], None]) -> float:
@@ -362,7 +377,11 @@ def numpy_threads() -> str:
 
 def config_rounds(T: int, B: int, H: int, rounds: int) -> int:
     """The CPU table's rounds for a configuration: fewer (half, at least 3) for the long runs,
-    T * B * H of a million or more (medium); the table says so under it."""
+    T * B * H of a million or more (medium), and three times as many for the overhead-bound
+    ones, under ten thousand (tiny: a round lasts a tenth of a second, and more of them carry
+    its medians past the machine's bursts of load); the table says so under it."""
+    if T * B * H < 1e4:
+        return 3 * rounds
     return rounds if T * B * H < 1e6 else max(3, rounds // 2)
 
 
@@ -386,22 +405,26 @@ def cpu_table(configs: list[str], cells: list[str], rounds: int) -> tuple[list[s
             r = config_rounds(T, B, H, rounds)
             if r != rounds:
                 fewer[cfg] = r
-            med = interleaved({k: v[0] for k, v in impls.items()}, r, lambda: None)
+            times = round_times({k: v[0] for k, v in impls.items()}, r, lambda: None)
+            med = {k: statistics.median(v) for k, v in times.items()}
             # x lives through the whole run, allocated before tracing began: add it
             peak = {k: peak_traced(impls[k][0]) + p["x"].nbytes for k in ("floor", "fused")}
+            ratio = {(a, b): paired_ratio(times, a, b) for a, b in (
+                ("fused", "floor"), ("composed", "floor"), ("fused", "torch")) if b in times}
             results[(cfg, cell)] = dict(med, peak_fused=peak["fused"], peak_floor=peak["floor"],
-                                        needed=needed_bytes(cell, T, B, I, H))
+                                        needed=needed_bytes(cell, T, B, I, H), ratio=ratio)
             f = med["floor"]
             row = [cfg, cell, f"{f * 1e3:.2f}", f"{med['fused'] * 1e3:.2f}",
                    f"{med['composed'] * 1e3:.1f}"] + (
                 [f"{med['torch'] * 1e3:.2f}"] if torch else []) + [
-                f"{med['fused'] / f:.2f}x", f"{med['composed'] / f:.2f}x"] + (
-                [f"{med['fused'] / med['torch']:.2f}x"] if torch else [])
+                f"{ratio['fused', 'floor']:.2f}x", f"{ratio['composed', 'floor']:.2f}x"] + (
+                [f"{ratio['fused', 'torch']:.2f}x"] if torch else [])
             lines.append("| " + " | ".join(row) + " |")
             print(lines[-1], flush=True)
     notes = [f"Medians of {rounds} rounds each"
-             + "".join(f"; {cfg}: {r} rounds (its runs are long)" for cfg, r in fewer.items())
-             + "."]
+             + "".join(f"; {cfg}: {r} rounds (its runs are "
+                       f"{'short' if r > rounds else 'long'})" for cfg, r in fewer.items())
+             + ". A ratio is the median over rounds of the two times within one round."]
     if not torch:
         notes.append("torch is not installed: no torch.nn column (pip install torch).")
     lines += [""] + notes
@@ -451,14 +474,15 @@ def gpu_table(configs: list[str], cells: list[str], rounds: int) -> list[str]:
             else:  # nothing on the GPU to compare with: the CPU's fused path, then
                 check_same({"fused": impls["fused"][1],
                             "fused (CPU)": impl_ours(cell, p, "fused")[1]}, atol=2e-3)
-            med = interleaved({k: v[0] for k, v in impls.items()}, rounds, sync)
+            times = round_times({k: v[0] for k, v in impls.items()}, rounds, sync)
+            med = {k: statistics.median(v) for k, v in times.items()}
             host = host_seconds(impls["fused"][0], rounds, sync)
             row = [cfg, cell, f"{med['fused'] * 1e3:.2f}", f"{med['fused'] / T * 1e6:.0f}",
                    f"{host * 1e3:.2f}"]
             if torch is not None:
                 row += [f"{med['cudnn'] * 1e3:.2f}", f"{med['cell_loop'] * 1e3:.2f}",
-                        f"{med['fused'] / med['cudnn']:.2f}x",
-                        f"{med['cell_loop'] / med['fused']:.2f}x"]
+                        f"{paired_ratio(times, 'fused', 'cudnn'):.2f}x",
+                        f"{paired_ratio(times, 'cell_loop', 'fused'):.2f}x"]
             lines.append("| " + " | ".join(row) + " |")
             print(lines[-1], flush=True)
     if torch is None:

@@ -57,7 +57,24 @@ def test_bench_rnn_quick_run_writes_both_tables(tmp_path):
     assert "Engine overhead per primitive op" in text and "bare NumPy" in text
     assert text.startswith("Machine: python")
     assert re.search(r"threads: numpy 1\b.*, torch 1$", text.splitlines()[0])
-    assert "Medians of 3 rounds each." in text
+    assert ("Medians of 3 rounds each; tiny: 9 rounds (its runs are short). A ratio is the "
+            "median over rounds of the two times within one round.") in text
+
+
+def test_bench_rnn_ratios_pair_the_times_of_one_round(monkeypatch):
+    """A burst of load slows every implementation in the rounds it lasts: the ratio is taken
+    within each round, then the median, so the burst cancels; a ratio of the medians would
+    not. Here fused takes half the floor's time in every round, and a burst (x4) lasts from
+    the floor's turn in round 2 to the end."""
+    bench = load_script("bench_rnn", monkeypatch)
+    times = {"fused": [1.0, 1.0, 1.0, 4.0, 4.0], "floor": [2.0, 2.0, 8.0, 8.0, 8.0]}
+    assert bench.paired_ratio(times, "fused", "floor") == 0.5
+    assert bench.paired_ratio(times, "floor", "fused") == 2.0
+    assert bench.statistics.median(times["fused"]) / bench.statistics.median(times["floor"]) \
+        == 0.125
+    assert bench.config_rounds(100, 1, 32, 9) == 27  # tiny: overhead-bound, three times as many
+    assert bench.config_rounds(35, 20, 200, 9) == 9
+    assert bench.config_rounds(100, 64, 256, 9) == 4  # medium: long runs, half
 
 
 @pytest.mark.torch
