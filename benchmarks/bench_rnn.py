@@ -325,13 +325,17 @@ def engine_overhead_us(n_ops: int = 2000, rounds: int = 7) -> dict[str, float]:
     runs = {"tinygrad_rnn": ours, "numpy": bare}
     if torch is not None:
         runs["torch"] = theirs
-    med = interleaved(runs, rounds, lambda: None)
-    return {k: v / n_ops * 1e6 for k, v in med.items()}
+    times = round_times(runs, rounds, lambda: None)
+    us = {k: statistics.median(v) / n_ops * 1e6 for k, v in times.items()}
+    if torch is not None:  # (a ratio, not microseconds: the machine's speed cancels)
+        us["ratio_to_torch"] = paired_ratio(times, "tinygrad_rnn", "torch")
+    return us
 
 
 def overhead_line(ov: dict[str, float]) -> str:
     mine, bare = ov["tinygrad_rnn"], ov["numpy"]
-    theirs = f"torch {ov['torch']:.1f} us" if "torch" in ov else "torch not installed"
+    theirs = (f"torch {ov['torch']:.1f} us ({ov['ratio_to_torch']:.2f}x torch's, within each "
+              "round)" if "torch" in ov else "torch not installed")
     return ("Engine overhead per primitive op (forward + backward, 1-element arrays): "
             f"tinygrad_rnn {mine:.1f} us, {theirs}; the same chain in bare NumPy "
             f"{bare:.1f} us, so tinygrad_rnn's own {mine - bare:.1f} us")
