@@ -125,19 +125,20 @@ def test_to_dot_100_step_composed_lstm_collapsed():
     nodes, edges = parse(tr.viz.to_dot(out.sum(), params=lstm, collapse_steps=True))
     st = steps(nodes)
     assert sorted(v["label"][0] for v in st.values()) == sorted(f"step {t}" for t in range(T))
-    assert {v["label"][1] for v in st.values()} == {"15 ops"}  # every step, the same cell
+    assert {v["label"][1] for v in st.values()} == {"14 ops"}  # every step, the same cell
     by_t = {int(v["label"][0].split()[1]): k for k, v in st.items()}
     pairs = {(a, b) for a, b, _ in edges}
     for t in range(T - 1):
         assert (by_t[t], by_t[t + 1]) in pairs  # the recurrence, h and c on one arrow
         assert [lab for a, b, lab in edges if (a, b) == (by_t[t], by_t[t + 1])] == [
             "(2, 8) float32"]
-    # outside the steps: the input projection before the loop, the output's Cat and the loss
+    # outside the steps: the two biases' sum and the input projection before the loop, the
+    # output's Cat and the loss
     assert Counter(v["label"][0] for v in ops(nodes).values()) == {
-        "Transpose": 1, "MatMul": 1, "Add": 1, "Split": 1, "Cat": 1, "Sum": 1}
+        "Transpose": 1, "MatMul": 1, "Add": 2, "Split": 1, "Cat": 1, "Sum": 1}
     w_hh = next(k for k, v in nodes.items() if v["label"][0] == "weight_hh_l0")
     assert {b for a, b, _ in edges if a == w_hh} == set(st)  # each step uses W_hh once
-    assert len(nodes) == T + 6 + 4 + 3 + 1  # steps, ops, parameters, x h0 c0, output
+    assert len(nodes) == T + 7 + 4 + 3 + 1  # steps, ops, parameters, x h0 c0, output
 
 
 def test_to_dot_expand_one_step_shows_its_gates():
@@ -150,7 +151,7 @@ def test_to_dot_expand_one_step_shows_its_gates():
         t for t in range(10) if t != 4]
     inside = {k: v for k, v in nodes.items() if v["cluster"] is not None}
     assert Counter(v["label"][0] for v in inside.values()) == {
-        "Transpose": 1, "MatMul": 1, "Add": 3, "Split": 1, "Sigmoid": 3, "Tanh": 2, "Mul": 3,
+        "Transpose": 1, "MatMul": 1, "Add": 2, "Split": 1, "Sigmoid": 3, "Tanh": 2, "Mul": 3,
         "Reshape": 1}
     by_t = {int(v["label"][0].split()[1]): k for k, v in st.items()}
     # step 3 feeds the expanded step's matmul (h) and its forget-gate product (c)

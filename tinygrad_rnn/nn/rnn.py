@@ -5,11 +5,11 @@ Cells (``RNNCell``, ``LSTMCell``, ``GRUCell``) run one time step; sequence layer
 ``LSTM``, ``GRU``) run whole sequences, stacked and optionally bidirectional. Two
 implementations of the same function, chosen with ``impl=``:
 
-- ``"composed"``: the input half W_ih x_t + b_ih of every step is one ``linear`` before the loop;
-  then every step calls the composed cells in ``functional`` (``lstm_cell_projected`` and its
-  siblings, the second half of ``lstm_cell``), so the graph you backpropagate through is exactly
-  the equations in their docstrings, 6 (RNN) to 17 (GRU) small ops per step. Second derivatives
-  work.
+- ``"composed"``: the input half W_ih x_t + b_ih of every step is one ``linear`` before the loop
+  (b_hh joins b_ih there, once, for the RNN and the LSTM); then every step calls the composed
+  cells in ``functional`` (``lstm_cell_projected`` and its siblings, the second half of
+  ``lstm_cell``), so the graph you backpropagate through is exactly the equations in their
+  docstrings, 5 (RNN) to 17 (GRU) small ops per step. Second derivatives work.
 - ``"fused"`` (the default): one op per layer and direction for the whole sequence
   (``ops/fused.py``), a few array calls per step; equal to the composed path in value and
   gradient, by test, and as fast as hand-written NumPy.
@@ -401,6 +401,8 @@ def _run(mode: str, x: Tensor, h: Tensor, c: Tensor | None, w: Weights, reverse:
     as time step t of ``group`` for ``viz.to_dot``."""
     w_ih, w_hh, b_ih, b_hh, w_hr = w
     T = x.shape[0]
+    if mode != "GRU" and b_ih is not None:  # both biases belong to every step's sum: added
+        b_ih, b_hh = b_ih + b_hh, None  # once here (the GRU keeps b_hn inside r ⊙ (.))
     xw = F.linear(x, w_ih, b_ih).unbind(0)  # the input half of every step: one matmul
     ys: list[Any] = [None] * T
     for t in range(T - 1, -1, -1) if reverse else range(T):
