@@ -665,6 +665,32 @@ def test_truncated_bptt_needs_detach_and_says_so():
     assert lstm.weight_ih_l0.grad is not None
 
 
+@pytest.mark.parametrize("impl", ["fused", "composed"])
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("layers,bidir", [(1, False), (2, True)])
+def test_final_states_are_their_own_tensors_and_detach_in_place(impl, mode, layers, bidir):
+    """h_n (and c_n) are new tensors, as PyTorch's, not views of a step's state: the
+    truncated-BPTT idiom ``h.detach_()`` works on them, and a write into one changes
+    neither the output nor the gradients."""
+    cls, extra = MODES[mode]
+    tr.manual_seed(0)
+    layer = cls(3, 4, num_layers=layers, bidirectional=bidir, dtype="float64", impl=impl,
+                **extra)
+    x = tr.randn(5, 2, 3, dtype="float64", requires_grad=True)
+    out, state = layer(x)
+    states = list(state) if mode == "LSTM" else [state]
+    for s in states:
+        assert s._base is None
+        s.detach_()
+        assert not s.requires_grad and s.grad_fn is None
+    before = out.numpy().copy()
+    with tr.no_grad():
+        states[0].add_(1.0)
+    np.testing.assert_array_equal(out.numpy(), before)
+    out.sum().backward()
+    assert x.grad is not None
+
+
 # ---- bad input: clear errors, nothing half-changed ------------------------------------------
 
 

@@ -362,8 +362,8 @@ def _stack(mode: str, x: Tensor, states: list[Tensor], weights: list[Weights],
         x = outs[0] if len(outs) == 1 else cat(outs, axis=2)
         if dropout and layer < num_layers - 1:
             x = F.dropout(x, dropout, training=True)
-    if len(h_n) == 1:  # one layer, one direction: one reshape, not a stack (per call)
-        return x, h_n[0].unsqueeze(0), (c_n[0].unsqueeze(0) if mode == "LSTM" else None)
+    # a stack even of one: h_n and c_n are new tensors, as PyTorch's, not views of a step's
+    # state (a view could not be detached in place, the truncated-BPTT idiom h.detach_())
     return x, stack(h_n, 0), (stack(c_n, 0) if mode == "LSTM" else None)
 
 
