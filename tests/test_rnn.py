@@ -691,6 +691,36 @@ def test_final_states_are_their_own_tensors_and_detach_in_place(impl, mode, laye
     assert x.grad is not None
 
 
+@pytest.mark.parametrize("impl", ["fused", "composed"])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_forward_mode_tangent_of_a_computed_initial_state(impl, mode):
+    """A dual initial state made by an op (no gradient needed, not a view: its tangent is
+    all that marks it) carries its tangent through the layer: central differences."""
+    from tinygrad_rnn.autograd import forward_ad as fwAD
+
+    cls, extra = MODES[mode]
+    tr.manual_seed(0)
+    layer = cls(3, 4, num_layers=2, dtype="float64", impl=impl, **extra)
+    rng = np.random.default_rng(0)
+    x = tr.tensor(rng.standard_normal((5, 2, 3)))
+    h0, dh = rng.standard_normal((2, 2, 4)), rng.standard_normal((2, 2, 4))
+    c0 = tr.tensor(rng.standard_normal((2, 2, 4)))
+
+    def run(h):
+        out, state = layer(x, (h, c0) if mode == "LSTM" else h)
+        return out
+
+    eps = 1e-6
+    numeric = (run(tr.tensor(h0 + eps * dh)).numpy()
+               - run(tr.tensor(h0 - eps * dh)).numpy()) / (2 * eps)
+    with fwAD.dual_level():
+        h = fwAD.make_dual(tr.tensor(h0), tr.tensor(dh)) * 1.0
+        assert h._base is None and h._ctx is None and not h.requires_grad
+        tangent = fwAD.unpack_dual(run(h)).tangent
+    assert tangent is not None
+    np.testing.assert_allclose(tangent.numpy(), numeric, rtol=1e-6, atol=1e-8)
+
+
 # ---- bad input: clear errors, nothing half-changed ------------------------------------------
 
 

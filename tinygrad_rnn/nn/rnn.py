@@ -369,9 +369,11 @@ def _stack(mode: str, x: Tensor, states: list[Tensor], weights: list[Weights],
 
 def _row(states: Tensor, i: int) -> Tensor:
     """``states[i]``: the initial state of layer-and-direction i. A constant state (zeros
-    where none was given, or one that needs no gradient) is read as an array view, with no
-    op in the graph; this runs for every layer on every call."""
-    if states._ctx is None and not states.requires_grad and states._base is None:
+    where none was given, or one that needs no gradient and carries no forward-mode tangent)
+    is read as an array view, with no op in the graph; this runs for every layer on every
+    call."""
+    if (states._ctx is None and not states.requires_grad and states._base is None
+            and getattr(states, "_fw", None) is None):
         return Tensor._wrap(states._data[i], states._dev)
     return states[i]
 
