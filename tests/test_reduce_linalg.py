@@ -158,6 +158,58 @@ def test_matmul_of_rows_and_transposed_operands(data):
         assert gradcheck(lambda u, m: u.T @ m.T, [v, tr.tensor(draw(n, k), requires_grad=True)])
 
 
+def _laid_out(lib, a, layout):
+    """A leaf holding ``a`` and the operand made from it in ``layout``: "c" the leaf itself,
+    "t" a transposed view of a leaf stored transposed (linear's Wᵀ), "s" a strided slice
+    (every other column of a wider leaf)."""
+    if layout == "t":
+        leaf = lib.tensor(np.ascontiguousarray(np.swapaxes(a, -1, -2)), requires_grad=True)
+        return leaf, leaf.transpose(-1, -2)
+    if layout == "s":
+        wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), dtype=a.dtype)
+        wide[..., ::2] = a
+        leaf = lib.tensor(wide, requires_grad=True)
+        return leaf, leaf[..., ::2]
+    leaf = lib.tensor(a, requires_grad=True)
+    return leaf, leaf
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("complex_", [False, True], ids=["real", "complex"])
+@pytest.mark.parametrize("lx,lw", [(a, b) for a in "cts" for b in "cts"])
+@given(data=st.data())
+def test_matmul_of_any_layout_matches_torch_to_second_derivatives(lx, lw, complex_, data):
+    """x @ w with each operand contiguous, a transposed view or a strided slice, x with any
+    leading axes (empty ones too) over a matrix w or a batch of them; real and complex. The
+    value, the gradients and (real, under create_graph, where the backward runs on tensors)
+    the gradients of a function of the gradients are torch's."""
+    torch = pytest.importorskip("torch")
+    lead = data.draw(st.lists(st.integers(0, 3), max_size=3), label="leading axes")
+    m, k, n = (data.draw(st.integers(0 if i else 1, 3)) for i in range(3))
+    w_lead = data.draw(st.sampled_from([(), lead[-1:]]), label="w's batch axes")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+
+    def draw(*shape):
+        a = rng.standard_normal(shape)
+        return a + 1j * rng.standard_normal(shape) if complex_ else a
+
+    a, w, gy = draw(*lead, m, k), draw(*w_lead, k, n), draw(*lead, m, n)
+    grads = []
+    for lib in (tr, torch):
+        (x0, x), (w0, ww) = _laid_out(lib, a, lx), _laid_out(lib, w, lw)
+        y = x @ ww
+        first = lib.autograd.grad((y * lib.tensor(gy).conj()).real.sum(), [x0, w0],
+                                  create_graph=not complex_)
+        out = [y.detach().numpy()] + [g.detach().numpy() for g in first]
+        if not complex_ and x0.numel() and w0.numel():
+            s = (first[0] ** 2).sum() + (first[1] * first[1].tanh()).sum()
+            out += [g.numpy() for g in lib.autograd.grad(s, [x0, w0], allow_unused=True)]
+        grads.append(out)
+    assert len(grads[0]) == len(grads[1])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
 def test_matmul_shape_errors_name_both_shapes():
     with pytest.raises(ValueError, match=r"\(2, 3\).*\(4, 5\)"):
         tr.ones(2, 3) @ tr.ones(4, 5)
