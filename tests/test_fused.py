@@ -226,6 +226,43 @@ def test_fused_backward_twice_with_retain_graph_gives_the_same_gradients(mode, c
         np.testing.assert_allclose(b, c, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("mode", [*LAYERS, "LSTM_PROJ"])
+def test_one_sequence_equals_composed_through_reuse_writes_and_second_derivatives(mode):
+    """With one sequence and no mask each step of the NumPy LSTM and GRU loops writes its h
+    into the output itself. Stacked and bidirectional (reverse order), run twice before one
+    backward, the first output written into afterwards, backpropagated twice (retain_graph)
+    and then under create_graph: every value and gradient is the composed path's."""
+    cls, extra = LAYERS.get(mode, (nn.LSTM, {"proj_size": 2}))
+    tr.manual_seed(0)
+    kw = dict(num_layers=2, bidirectional=True, dtype="float64", **extra)
+    fused, composed = cls(3, 4, **kw), cls(3, 4, impl="composed", **kw)
+    composed.load_state_dict(fused.state_dict())
+    x = np.random.default_rng(3).standard_normal((6, 1, 3))
+    results = []
+    for layer in (fused, composed):
+        xt = tr.tensor(x, requires_grad=True)
+        out1, state = layer(xt)
+        out2, _ = layer(xt * 0.5)
+        h = state[0] if isinstance(state, tuple) else state
+        loss = (out1 ** 2).sum() + (h ** 3).sum() + (out1 * out2).sum()
+        with tr.no_grad():
+            out1[0] += 1.0  # the user's write: the saved states keep the forward's values
+        got = [out1.numpy().copy(), out2.numpy()]
+        for retain in (True, False):
+            xt.grad = None
+            layer.zero_grad()
+            loss.backward(retain_graph=retain)
+            got += [xt.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()]
+        xt = tr.tensor(x, requires_grad=True)
+        out, _ = layer(xt)
+        (g,) = tr.grad((out ** 2).sum() + (out[-1] ** 3).sum(), xt, create_graph=True)
+        layer.zero_grad()
+        (g ** 2).sum().backward()
+        results.append(got + [xt.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("mode", list(LAYERS))
 def test_fused_layer_with_an_empty_batch(mode):
     cls, extra = LAYERS[mode]
