@@ -1372,6 +1372,11 @@ class Tensor:
         a higher category (float32 with a 0-d float64 tensor stays float32, int32 with a 0-d
         int64 one int32; ``_common_dtype``). With ``divide`` (true division, atan2), two
         integer or bool operands give the default float dtype."""
+        t = type(other)
+        if (t is float or t is int) and self._data.dtype.kind in "fc":  # the common case,
+            # first (_lift's, written out: this runs for every op with a number)
+            o = Tensor._wrap(self._dev.xp.asarray(other, dtype=self._data.dtype), self._dev)
+            return (o, self) if reflected else (self, o)
         o = self._lift(other)
         a, b = (o, self) if reflected else (self, o)
         if a._data.dtype == b._data.dtype and (not divide or a._data.dtype.kind in "fc"):
