@@ -354,7 +354,9 @@ def run_backward(
         the end, through its hooks once, as in PyTorch."""
         if wanted is not None and id(t) not in wanted:
             return  # tr.grad: a leaf it was not asked about (nor its hooks) gets nothing
-        if not summed and (getattr(t, "_hooks", None) or getattr(t, "_post_hooks", None)):
+        # (read once: getattr of an unset slot is a failed lookup, slow; this runs per use)
+        post = getattr(t, "_post_hooks", None)
+        if not summed and (post or getattr(t, "_hooks", None)):
             slot = hooked.get(id(t))
             hooked[id(t)] = [t, g, fn] if slot is None else [t, slot[1] + g, None]
             return
@@ -371,6 +373,7 @@ def run_backward(
                 fn is None or not _holds(fn, g))
             passed.add(id(g))
             t.grad = Tensor._wrap(g if owned else g.copy(), t._dev)
+            t.grad._views = None  # (set: the next use reads it below, a slot, not a lookup)
         else:  # into the same tensor, as PyTorch: a .grad held before sees the sum
             grad = t.grad
             if grad.is_sparse:  # sparse + dense: dense, as PyTorch's
@@ -384,7 +387,7 @@ def run_backward(
                 previous = Tensor._wrap(old, t._dev)
         if _HOOKS.active:
             _HOOKS.stored(t, g, previous, t.grad)
-        if getattr(t, "_post_hooks", None):  # register_post_accumulate_grad_hook's
+        if post:  # register_post_accumulate_grad_hook's
             post_accumulate(t)
 
     def deliver_sparse(t: Tensor, g: Any) -> None:
@@ -515,7 +518,9 @@ def run_backward(
                         fn.saved, fn.inputs, fn.y = packed, packed.others, None
                     raise
                 if type(gxs) is not tuple or len(gxs) != len(parents):
-                    gxs = _gradients(fn, gxs, parents)
+                    # (an op of one input may return its gradient alone: the common case first)
+                    gxs = (gxs,) if len(parents) == 1 and not isinstance(gxs, (tuple, list)) \
+                        else _gradients(fn, gxs, parents)
                 if fn.hooks and "post" in fn.hooks:  # the node's own hooks (register_hook)
                     gxs = _for_post_hooks(fn, parents, gxs, runs, wanted, wanted_ops)
                     gxs = tuple(_node_hooked(fn, "post", gxs, tuple(gys), create_graph))
@@ -552,6 +557,10 @@ def run_backward(
                         g = g.astype(p.dtype)
                     if ctx is None:
                         deliver(p, g, fn)
+                    elif ctx.n_out == 1:  # add(ctx, 0, g), written out: this runs per input
+                        passed.add(id(g))
+                        prev = grads.get(id(ctx))
+                        grads[id(ctx)] = g if prev is None else prev + g
                     else:
                         add(ctx, out, g)
                 if packed is not None:  # packed again: the next backward unpacks again

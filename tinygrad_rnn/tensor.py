@@ -538,10 +538,13 @@ class Function:
                         raise TypeError(_NO_COMPLEX_GRAD.format(cls.__name__))
             if fn.saved:  # kept for create_graph, which maps saved arrays to inputs
                 fn.inputs = arrays  # (graph_backward); else an array no op saved is freed
-            if len(inputs) == 2:  # the common case, written out: this runs for every op
+            if len(inputs) == 2:  # the common cases, written out: this runs for every op
                 a, b = inputs
                 fn.edges = ((a._ctx, a._out if a.requires_grad else -1),
                             (b._ctx, b._out if b.requires_grad else -1))
+            elif len(inputs) == 1:
+                a = inputs[0]
+                fn.edges = ((a._ctx, a._out if a.requires_grad else -1),)
             else:
                 fn.edges = tuple([(t._ctx, t._out if t.requires_grad else -1) for t in inputs])
         if type(y) is tuple:
