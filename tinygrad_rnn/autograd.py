@@ -280,32 +280,35 @@ def toposort(root: Function | Sequence[Function], inputs_in_order: bool = False
     """Every op that ``root`` (an op, or several) depends on (itself included), each listed
     after its inputs' ops.
 
-    Depth-first with an explicit stack: a node is pushed once to expand it and once more to
-    emit it after all its children, which is the post-order a recursive walk would give. With
-    ``inputs_in_order`` an op's first input is walked first (the order the forward pass made
-    them in, for drawing the graph); backward does not care.
+    Depth-first with an explicit stack: a node is pushed once to expand it, and when expanded
+    pushed again under ``_EMIT`` and its children, so that it is emitted after all of them:
+    the post-order a recursive walk would give. With ``inputs_in_order`` an op's first input
+    is walked first (the order the forward pass made them in, for drawing the graph); backward
+    does not care.
     """
     order: list[Function] = []
     seen: set[int] = set()
-    roots = root if isinstance(root, (list, tuple)) else [root]
-    stack: list[tuple[Function, bool]] = [(r, False) for r in roots]
+    stack: list[Any] = list(root) if isinstance(root, (list, tuple)) else [root]
     while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
+        fn = stack.pop()
+        if fn is _EMIT:  # the node under the marker has all its children listed
+            order.append(stack.pop())
             continue
         k = id(fn)
         if k in seen:
             continue
-        parents = fn.parents
-        if parents is None:
+        if fn.parents is None:
             raise RuntimeError(FREED_GRAPH_MSG)
         seen.add(k)
-        stack.append((fn, True))
+        stack.append(fn)
+        stack.append(_EMIT)
         for c, _ in reversed(fn.edges) if inputs_in_order else fn.edges:
             if c is not None and id(c) not in seen:
-                stack.append((c, False))
+                stack.append(c)
     return order
+
+
+_EMIT = object()  # toposort's marker: emit the node below it
 
 
 def run_backward(
@@ -351,7 +354,9 @@ def run_backward(
         the end, through its hooks once, as in PyTorch."""
         if wanted is not None and id(t) not in wanted:
             return  # tr.grad: a leaf it was not asked about (nor its hooks) gets nothing
-        if not summed and (getattr(t, "_hooks", None) or getattr(t, "_post_hooks", None)):
+        # (read once: getattr of an unset slot is a failed lookup, slow; this runs per use)
+        post = getattr(t, "_post_hooks", None)
+        if not summed and (post or getattr(t, "_hooks", None)):
             slot = hooked.get(id(t))
             hooked[id(t)] = [t, g, fn] if slot is None else [t, slot[1] + g, None]
             return
@@ -368,6 +373,7 @@ def run_backward(
                 fn is None or not _holds(fn, g))
             passed.add(id(g))
             t.grad = Tensor._wrap(g if owned else g.copy(), t._dev)
+            t.grad._views = None  # (set: the next use reads it below, a slot, not a lookup)
         else:  # into the same tensor, as PyTorch: a .grad held before sees the sum
             grad = t.grad
             if grad.is_sparse:  # sparse + dense: dense, as PyTorch's
@@ -381,7 +387,7 @@ def run_backward(
                 previous = Tensor._wrap(old, t._dev)
         if _HOOKS.active:
             _HOOKS.stored(t, g, previous, t.grad)
-        if getattr(t, "_post_hooks", None):  # register_post_accumulate_grad_hook's
+        if post:  # register_post_accumulate_grad_hook's
             post_accumulate(t)
 
     def deliver_sparse(t: Tensor, g: Any) -> None:
@@ -466,17 +472,18 @@ def run_backward(
                 if fn.hooks:  # register_hook's, on this op's outputs
                     gy = through_hooks(fn.hooks.get(0), gy) if fn.n_out == 1 else [
                         through_hooks(fn.hooks.get(k), g) for k, g in enumerate(gy)]
-                gys = gy if fn.n_out > 1 else [gy]
-                for out, g in enumerate(gys if fn.retained or wanted_ops else ()):
-                    if g is None:
-                        continue
-                    if fn.retained is not None and out in fn.retained:
-                        t = fn.retained[out]()
-                        if t is not None:
-                            deliver_retained(t, g, create_graph)
-                    i = wanted_ops.get((id(fn), out)) if wanted_ops else None
-                    if i is not None:
-                        found[i] = g if found[i] is None else found[i] + g
+                gys = gy if fn.n_out > 1 else (gy,)
+                if fn.retained or wanted_ops:
+                    for out, g in enumerate(gys):
+                        if g is None:
+                            continue
+                        if fn.retained is not None and out in fn.retained:
+                            t = fn.retained[out]()
+                            if t is not None:
+                                deliver_retained(t, g, create_graph)
+                        i = wanted_ops.get((id(fn), out)) if wanted_ops else None
+                        if i is not None:
+                            found[i] = g if found[i] is None else found[i] + g
                 stops = runs is not None and id(fn) not in runs
                 wanted_here = stops and any((id(fn), k) in wanted_ops for k in range(fn.n_out))
                 if fn.hooks and "pre" in fn.hooks and (not stops or wanted_here and accumulate):
@@ -505,13 +512,15 @@ def run_backward(
                     else:  # (the last backward may reuse saved buffers as scratch space; not
                         # those unpack_hook gave, which the hooks' owner may hold)
                         fn.final = not retain_graph and packed is None
-                        gxs = fn.backward(*gys)
+                        gxs = fn.backward(*gys) if fn.n_out > 1 else fn.backward(gy)
                 except BaseException:
                     if packed is not None:  # packed again, as it was
                         fn.saved, fn.inputs, fn.y = packed, packed.others, None
                     raise
                 if type(gxs) is not tuple or len(gxs) != len(parents):
-                    gxs = _gradients(fn, gxs, parents)
+                    # (an op of one input may return its gradient alone: the common case first)
+                    gxs = (gxs,) if len(parents) == 1 and not isinstance(gxs, (tuple, list)) \
+                        else _gradients(fn, gxs, parents)
                 if fn.hooks and "post" in fn.hooks:  # the node's own hooks (register_hook)
                     gxs = _for_post_hooks(fn, parents, gxs, runs, wanted, wanted_ops)
                     gxs = tuple(_node_hooked(fn, "post", gxs, tuple(gys), create_graph))
@@ -548,6 +557,10 @@ def run_backward(
                         g = g.astype(p.dtype)
                     if ctx is None:
                         deliver(p, g, fn)
+                    elif ctx.n_out == 1:  # add(ctx, 0, g), written out: this runs per input
+                        passed.add(id(g))
+                        prev = grads.get(id(ctx))
+                        grads[id(ctx)] = g if prev is None else prev + g
                     else:
                         add(ctx, out, g)
                 if packed is not None:  # packed again: the next backward unpacks again

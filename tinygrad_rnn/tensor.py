@@ -538,10 +538,13 @@ class Function:
                         raise TypeError(_NO_COMPLEX_GRAD.format(cls.__name__))
             if fn.saved:  # kept for create_graph, which maps saved arrays to inputs
                 fn.inputs = arrays  # (graph_backward); else an array no op saved is freed
-            if len(inputs) == 2:  # the common case, written out: this runs for every op
+            if len(inputs) == 2:  # the common cases, written out: this runs for every op
                 a, b = inputs
                 fn.edges = ((a._ctx, a._out if a.requires_grad else -1),
                             (b._ctx, b._out if b.requires_grad else -1))
+            elif len(inputs) == 1:
+                a = inputs[0]
+                fn.edges = ((a._ctx, a._out if a.requires_grad else -1),)
             else:
                 fn.edges = tuple([(t._ctx, t._out if t.requires_grad else -1) for t in inputs])
         if type(y) is tuple:
@@ -1372,6 +1375,11 @@ class Tensor:
         a higher category (float32 with a 0-d float64 tensor stays float32, int32 with a 0-d
         int64 one int32; ``_common_dtype``). With ``divide`` (true division, atan2), two
         integer or bool operands give the default float dtype."""
+        t = type(other)
+        if (t is float or t is int) and self._data.dtype.kind in "fc":  # the common case,
+            # first (_lift's, written out: this runs for every op with a number)
+            o = Tensor._wrap(self._dev.xp.asarray(other, dtype=self._data.dtype), self._dev)
+            return (o, self) if reflected else (self, o)
         o = self._lift(other)
         a, b = (o, self) if reflected else (self, o)
         if a._data.dtype == b._data.dtype and (not divide or a._data.dtype.kind in "fc"):

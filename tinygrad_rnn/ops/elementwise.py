@@ -50,7 +50,8 @@ class Sub(Function):
 
 class Mul(Function):
     """y = x0 * x1.  VJP: g0 = gy * conj(x1), g1 = gy * conj(x0) (conj does nothing to real
-    numbers: the complex VJP of a holomorphic f is gy * conj(f'(z))).
+    numbers: the complex VJP of a holomorphic f is gy * conj(f'(z))), each only where that
+    input needed a gradient (``x * 0.5``: the constant needs none).
     JVP: ty = t0 * x1 + x0 * t1.  Saves both inputs."""
 
     complex_ok = True
@@ -60,8 +61,9 @@ class Mul(Function):
         return x0 * x1
 
     def backward(self, gy: Any) -> Any:
-        x0, x1 = self.saved
-        return gy * conj_(x1), gy * conj_(x0)
+        (x0, x1), (e0, e1) = self.saved, self.edges  # an edge (_, -1): no gradient needed
+        return (None if e0[1] < 0 else gy * conj_(x1),
+                None if e1[1] < 0 else gy * conj_(x0))
 
     def jvp(self, t0: Any, t1: Any) -> Any:
         x0, x1 = self.saved
