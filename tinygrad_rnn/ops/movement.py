@@ -302,6 +302,33 @@ class Cat(Function):
         return tuple(grads)
 
 
+class Stack(Function):
+    """y = the inputs, all of one shape, side by side along a new axis ``axis``
+    (``numpy.stack``): one op, where unsqueezing each and joining them would be one more per
+    input.
+
+    VJP: g_k = gy at index k of that axis (a view).  JVP: linear.  Saves nothing.
+    """
+
+    complex_ok = True
+    linear = True  # forward mode: J·v = the op applied to v
+
+    def forward(self, *xs: Any, axis: int) -> Any:
+        self.axis = axis
+        return self.xp.stack(xs, axis=axis)
+
+    def backward(self, gy: Any) -> Any:
+        lead = (slice(None),) * self.axis
+        return tuple(gy[(*lead, k)] for k in range(gy.shape[self.axis]))
+
+
+def _joined(ts: list[Tensor]) -> list[Tensor]:
+    """Tensors to join, each in the dtype PyTorch joins them in: a float dtype wins."""
+    kinds = [t.dtype.kind in "fc" for t in ts]
+    dt = np.result_type(*[t.dtype for t, f in zip(ts, kinds) if f or not any(kinds)])
+    return [t if t.dtype == dt else t.to(dtype=dt) for t in ts]
+
+
 @torch_names
 def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (``torch.cat``, ``numpy.concatenate``)."""
@@ -311,9 +338,7 @@ def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     nd = {t.ndim for t in ts}
     if len(nd) != 1 or not -ts[0].ndim <= axis < ts[0].ndim:
         raise ValueError(f"cat: shapes {[t.shape for t in ts]} cannot be joined along axis {axis}")
-    kinds = [t.dtype.kind in "fc" for t in ts]  # PyTorch's promotion: a float dtype wins
-    dt = np.result_type(*[t.dtype for t, f in zip(ts, kinds) if f or not any(kinds)])
-    return Cat.apply(*(t if t.dtype == dt else t.to(dtype=dt) for t in ts), axis=axis)
+    return Cat.apply(*_joined(ts), axis=axis)
 
 
 @torch_names
@@ -329,7 +354,7 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
         raise IndexError(f"stack: axis {axis} out of range for {ts[0].ndim}-D tensors (the "
                          f"result has {n} axes)")
     ax = axis if axis >= 0 else axis + n
-    return cat([t.unsqueeze(ax) for t in ts], axis=ax)
+    return Stack.apply(*_joined(ts), axis=ax)
 
 
 class Split(Function):
